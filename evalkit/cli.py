@@ -1,0 +1,41 @@
+"""The `evalkit` command line. Each command lives in the module of its stage; this file
+only registers them and turns user errors into one clear line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from evalkit.errors import EvalkitError
+
+app = typer.Typer(
+    name="evalkit",
+    help="Evaluate and improve the mathematical reasoning of language models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the evalkit version."""
+    from evalkit import __version__
+
+    print(__version__)
+
+
+def main() -> None:
+    """Console entry point: user errors print one red line and exit with status 2."""
+    try:
+        app()
+    except EvalkitError as error:
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

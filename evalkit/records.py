@@ -1,0 +1,94 @@
+"""Typed records that flow between the stages of an evaluation.
+
+Every record converts to and from a plain JSON-compatible dict, which is the on-disk
+interchange format (JSON Lines) of a run directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark problem. `id` is stable across runs (e.g. MATH's `unique_id`)."""
+
+    id: str
+    task: str
+    question: str
+    reference: str
+    solution: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        return cls(
+            id=str(data["id"]),
+            task=str(data["task"]),
+            question=str(data["question"]),
+            reference=str(data["reference"]),
+            solution=data.get("solution"),
+            meta=dict(data.get("meta") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sampled solution of one problem."""
+
+    problem_id: str
+    index: int
+    text: str
+    finish_reason: str | None = None
+    num_tokens: int | None = None
+    logprob: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sample:
+        return cls(
+            problem_id=str(data["problem_id"]),
+            index=int(data["index"]),
+            text=str(data["text"]),
+            finish_reason=data.get("finish_reason"),
+            num_tokens=data.get("num_tokens"),
+            logprob=data.get("logprob"),
+        )
+
+
+@dataclass(frozen=True)
+class Graded:
+    """The grade of one sample: its extracted answer, cluster and correctness.
+
+    `cluster` is -1 when no answer could be extracted; otherwise it numbers the
+    sample's answer cluster within its problem, in order of first appearance.
+    `reason` is "ok" or why the answer could not be judged ("no_answer",
+    "parse_error", "timeout", ...).
+    """
+
+    problem_id: str
+    index: int
+    answer: str | None
+    cluster: int
+    correct: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Graded:
+        return cls(
+            problem_id=str(data["problem_id"]),
+            index=int(data["index"]),
+            answer=data.get("answer"),
+            cluster=int(data["cluster"]),
+            correct=bool(data["correct"]),
+            reason=str(data["reason"]),
+        )
