@@ -48,7 +48,10 @@ class Sample:
     logprob: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "problem_id": self.problem_id, "index": self.index, "text": self.text,
+            "finish_reason": self.finish_reason, "num_tokens": self.num_tokens, "logprob": self.logprob,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sample:

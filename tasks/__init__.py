@@ -1,0 +1,30 @@
+"""Benchmarks: each task is one small module; this file gathers them into the registry.
+
+To add a task, write `tasks/<name>.py` defining `TASK = Task(...)`, then import it below and
+add it to the `build_registry` call.
+"""
+
+from __future__ import annotations
+
+from tasks import gsm8k, math, math500
+from tasks.data import filter_problems, resolve_data_dir
+from tasks.prompts import PromptFormat, get_prompt_format, list_prompt_formats
+from tasks.registry import HubSource, RecordSource, Task, build_registry, lookup_task
+
+TASKS = build_registry(math.TASK, math500.TASK, gsm8k.TASK)
+
+
+def get_task(name: str) -> Task:
+    """The task called `name` (`ConfigError` listing the known names otherwise)."""
+    return lookup_task(TASKS, name)
+
+
+def list_tasks() -> list[str]:
+    """The names of all registered tasks, sorted."""
+    return sorted(TASKS)
+
+
+__all__ = [
+    "HubSource", "PromptFormat", "RecordSource", "TASKS", "Task", "filter_problems", "get_prompt_format",
+    "get_task", "list_prompt_formats", "list_tasks", "resolve_data_dir",
+]

@@ -1,0 +1,174 @@
+"""Run configuration: a YAML file validated by pydantic, with errors that name the field.
+
+Only the fields that decide which samples a run produces enter the run's `config_hash`
+(model, task, split, problem filters, prompt, backend, sampling). Grading and report
+settings can change between invocations without invalidating the samples on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from evalkit.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BackendConfig(_Strict):
+    """Which backend samples, and the options passed to its constructor."""
+
+    name: Literal["hf", "vllm", "openai", "replay"]
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SamplingConfig(_Strict):
+    n: int = Field(8, ge=1, description="samples per problem")
+    temperature: float = Field(0.7, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_tokens: int = Field(1024, ge=1)
+    seed: int | None = 0
+    stop: list[str] | None = Field(None, description="stop strings; None = the prompt format's own")
+    logprobs: bool = False
+
+
+class FilterConfig(_Strict):
+    subjects: list[str] | None = None
+    levels: list[int] | None = None
+    ids: list[str] | None = None
+    limit: int | None = Field(None, ge=1)
+
+
+class GradingConfig(_Strict):
+    workers: int | None = Field(None, ge=0)
+    timeout: float = Field(5.0, gt=0.0)
+
+
+class ReportConfig(_Strict):
+    ks: list[int] | None = None
+    top_clusters: int = Field(8, ge=1)
+    confidence: float = Field(0.95, gt=0.0, lt=1.0)
+    resamples: int = Field(1000, ge=10)
+    seed: int = 0
+
+
+class RunConfig(_Strict):
+    """A whole evaluation run."""
+
+    model: str = Field(description="display name of the model in reports and leaderboards")
+    task: str
+    split: str = "test"
+    data_dir: str | None = None
+    data_source: str | None = Field(
+        None, description="None = files in the data directory; 'hf' = the task's Hugging Face dataset; "
+        "'hf:NAME[:CONFIG]' = another dataset with the task's field names")
+    prompt: str | None = Field(None, description="prompt format name; None = the task's default")
+    filters: FilterConfig = Field(default_factory=FilterConfig)
+    backend: BackendConfig
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    batch_problems: int = Field(16, ge=1, description="problems sent to the backend per call")
+    grading: GradingConfig = Field(default_factory=GradingConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    @field_validator("model", "task", "split")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that decide the samples; their hash names the run."""
+        return {
+            "model": self.model,
+            "task": self.task,
+            "split": self.split,
+            "data_source": self.data_source,
+            "prompt": self.prompt,
+            "filters": self.filters.model_dump(),
+            "backend": self.backend.model_dump(),
+            "sampling": self.sampling.model_dump(),
+        }
+
+    def config_hash(self) -> str:
+        canonical = json.dumps(self.identity(), sort_keys=True, ensure_ascii=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append(f"{source}: field '{field}': {message}")
+    return "\n".join(problems)
+
+
+def parse_config(data: Any, *, source: str = "<config>") -> RunConfig:
+    """Validate a config mapping; errors name the source and every bad field."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(error, source)) from None
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read a YAML run config, apply dotted-key overrides (`sampling.n=4`), validate it."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    if data is None:
+        data = {}
+    for dotted, value in (overrides or {}).items():
+        apply_override(data, dotted, value, source=str(path))
+    return parse_config(data, source=str(path))
+
+
+def apply_override(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:
+    """Set `data["a"]["b"] = value` for `dotted == "a.b"`, creating mappings on the way."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of fields")
+    keys = dotted.split(".")
+    target = data
+    for key in keys[:-1]:
+        child = target.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{source}: field '{dotted}': '{key}' is not a mapping")
+        target = child
+    target[keys[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`key.sub=value` from the command line; the value is read as YAML (`4`, `true`, `[1, 2]`)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override '{text}': expected KEY=VALUE, e.g. sampling.n=4")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def dump_config(config: RunConfig) -> str:
+    """The resolved config as YAML, with its hash, for `config.yaml` in the run directory."""
+    data = config.model_dump(mode="json")
+    data["config_hash"] = config.config_hash()
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,441 @@
+"""`evalkit import`: turn someone else's samples into a run directory that evalkit grades and reports.
+
+Canonical input, one JSON object per line and per problem:
+
+    {"id": "test/algebra/1.json", "question": "...", "reference": "7",
+     "samples": [{"text": "...", "score": 0.9}, ...]}
+
+`samples` may also be a list of plain strings, and scores may come as a parallel list
+(`"scores": [0.9, 0.1]` or `[[0.9], [0.1]]`, as in the Qwen2.5-Math and
+math-evaluation-harness dumps). Other layouts are read through a field mapping such as
+`question=query,reference=gt,samples=code,scores=pred_score`, whose paths may be dotted
+(`reference=answer.value`, `samples=outputs.0.texts`).
+
+Every bad line is reported, with its line number, in one error, and then nothing is written:
+an import is all or nothing, and no problem is silently dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Optional
+
+import typer
+import yaml
+
+from evalkit.errors import ConfigError, InputError
+from evalkit.jsonl import write_jsonl
+from evalkit.progress import make_progress
+from evalkit.records import Problem, Sample
+from evalkit.store import RunDir
+from tasks.math import parse_level
+from tasks.registry import RecordSource
+
+IMPORT_FIELDS = ("id", "question", "reference", "samples", "scores", "subject", "level")
+REQUIRED_FIELDS = ("question", "reference", "samples")
+DEFAULT_MAPPING: Mapping[str, str] = MappingProxyType({field: field for field in IMPORT_FIELDS})
+IMPORTED_SCORER = "imported"
+MAX_REPORTED_ERRORS = 20
+MISSING = object()
+"""What `resolve_path` returns when a path leads nowhere (distinct from a JSON null)."""
+
+
+@dataclass(frozen=True)
+class ImportedProblem:
+    """One problem read from an import file: the problem, its samples and, if given, their scores."""
+
+    line: int
+    problem: Problem
+    samples: tuple[Sample, ...]
+    scores: tuple[float | None, ...] | None
+    id_from_line_number: bool
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import wrote (or found already written, when `fresh` is False)."""
+
+    run_dir: Path
+    problems: int
+    samples: int
+    min_samples: int
+    max_samples: int
+    has_scores: bool
+    ids_from_line_numbers: int
+    config_hash: str
+    fresh: bool
+
+
+# --- mapping and field access -------------------------------------------------------------------
+
+def parse_mapping(specs: str | Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
+    """The full field mapping: the defaults overridden by `FIELD=PATH` items (comma-separated or a list).
+
+    Known fields are `id`, `question`, `reference`, `samples`, `scores`, `subject` and `level`.
+    """
+    mapping = dict(DEFAULT_MAPPING)
+    if specs is None:
+        return mapping
+    if isinstance(specs, Mapping):
+        items = [f"{key}={value}" for key, value in specs.items()]
+    else:
+        texts = [specs] if isinstance(specs, str) else list(specs)
+        items = [item.strip() for text in texts for item in text.split(",") if item.strip()]
+    seen: set[str] = set()
+    for item in items:
+        field, sep, path = (part.strip() for part in item.partition("="))
+        if not sep or not field or not path:
+            raise ConfigError(f"--map item {item!r}: expected FIELD=PATH, e.g. reference=gt or reference=answer.value")
+        if field not in IMPORT_FIELDS:
+            raise ConfigError(f"--map item {item!r}: unknown field {field!r}; known fields: {', '.join(IMPORT_FIELDS)}")
+        if field in seen:
+            raise ConfigError(f"--map: field {field!r} is mapped twice")
+        if any(not segment for segment in path.split(".")):
+            raise ConfigError(f"--map item {item!r}: empty segment in path {path!r}")
+        seen.add(field)
+        mapping[field] = path
+    return mapping
+
+
+def explicit_fields(mapping: Mapping[str, str]) -> set[str]:
+    """The fields whose path differs from the default: those must be present on every line."""
+    return {field for field, path in mapping.items() if DEFAULT_MAPPING.get(field) != path}
+
+
+def resolve_path(record: Any, dotted: str) -> Any:
+    """The value at a dotted path (`answer.value`, `outputs.0.text`), or `MISSING`."""
+    value = record
+    for segment in dotted.split("."):
+        if isinstance(value, Mapping) and segment in value:
+            value = value[segment]
+        elif isinstance(value, list) and segment.lstrip("-").isdigit() and -len(value) <= int(segment) < len(value):
+            value = value[int(segment)]
+        else:
+            return MISSING
+    return value
+
+
+# --- one line ---------------------------------------------------------------------------------
+
+def _finite_number(value: Any, *, where: str) -> float:
+    """A JSON number as a finite float; strings, booleans, NaN and infinities are rejected."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: expected a number, got {json.dumps(value)[:40]}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{where}: expected a finite number, got {value}")
+    return number
+
+
+def parse_score(value: Any, *, where: str) -> float | None:
+    """One score: a number, a one-element list holding a number, or null (not scored)."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise ValueError(f"{where}: expected a number or a one-element list, got a list of {len(value)}")
+        value = value[0]
+    return _finite_number(value, where=where)
+
+
+def _optional_typed(item: Mapping[str, Any], key: str, kinds: tuple[type, ...], where: str) -> Any:
+    value = item.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+        raise ValueError(f"{where}: '{key}' must be {' or '.join(k.__name__ for k in kinds)} or null")
+    return value
+
+
+def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[float | None, ...] | None]:
+    """Samples given as strings or `{"text", "score"?, "finish_reason"?, "num_tokens"?, "logprob"?}` objects.
+
+    Returns the samples and the per-sample scores (None when no sample carries a score).
+    """
+    if not isinstance(raw, list):
+        raise ValueError(f"expected a list of samples, got {type(raw).__name__}")
+    if not raw:
+        raise ValueError("no samples")
+    samples: list[Sample] = []
+    scores: list[float | None] = []
+    for index, item in enumerate(raw):
+        where = f"sample {index}"
+        if isinstance(item, str):
+            samples.append(Sample(problem_id=problem_id, index=index, text=item))
+            scores.append(None)
+            continue
+        if not isinstance(item, Mapping):
+            raise ValueError(f"{where}: expected a string or an object with 'text', got {type(item).__name__}")
+        text = item.get("text")
+        if not isinstance(text, str):
+            raise ValueError(f"{where}: 'text' must be a string")
+        logprob = _optional_typed(item, "logprob", (int, float), where)
+        samples.append(Sample(
+            problem_id=problem_id, index=index, text=text,
+            finish_reason=_optional_typed(item, "finish_reason", (str,), where),
+            num_tokens=_optional_typed(item, "num_tokens", (int,), where),
+            logprob=None if logprob is None else _finite_number(logprob, where=f"{where} logprob"),
+        ))
+        scores.append(parse_score(item.get("score"), where=f"{where} score"))
+    has_scores = any(score is not None for score in scores)
+    return tuple(samples), tuple(scores) if has_scores else None
+
+
+def parse_reference(value: Any) -> str:
+    """A reference answer as a string; numbers (GSM8K dumps often store `18`) are written out as is."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    raise ValueError(f"expected a string or a number, got {json.dumps(value)[:40]}")
+
+
+def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapping: Mapping[str, str],
+                        path: str) -> ImportedProblem:
+    """One input line as an `ImportedProblem`; `InputError` naming the line and field otherwise."""
+    required = set(REQUIRED_FIELDS) | explicit_fields(mapping)
+
+    def field_value(name: str) -> Any:
+        value = resolve_path(record, mapping[name])
+        if value is MISSING and name in required:
+            raise InputError(f"missing (looked for '{mapping[name]}')", path=path, line=line, field=name)
+        return value
+
+    def fail(name: str, error: Exception) -> InputError:
+        return InputError(str(error), path=path, line=line, field=name)
+
+    raw_id = field_value("id")
+    if raw_id is MISSING or raw_id is None:
+        problem_id, id_from_line = str(line), True
+    elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
+        problem_id, id_from_line = str(raw_id), False
+    else:
+        raise InputError(f"expected a string or an integer, got {type(raw_id).__name__}", path=path, line=line, field="id")
+
+    question = field_value("question")
+    if not isinstance(question, str):
+        raise InputError(f"expected a string, got {type(question).__name__}", path=path, line=line, field="question")
+    try:
+        reference = parse_reference(field_value("reference"))
+    except ValueError as error:
+        raise fail("reference", error) from None
+    try:
+        samples, sample_scores = parse_samples(field_value("samples"), problem_id)
+    except ValueError as error:
+        raise fail("samples", error) from None
+
+    scores = sample_scores
+    raw_scores = field_value("scores")
+    if raw_scores is not MISSING:
+        if sample_scores is not None:
+            raise InputError("scores given both per sample and as a list", path=path, line=line, field="scores")
+        if not isinstance(raw_scores, list):
+            raise InputError(f"expected a list, got {type(raw_scores).__name__}", path=path, line=line, field="scores")
+        if len(raw_scores) != len(samples):
+            raise InputError(f"{len(raw_scores)} scores for {len(samples)} samples", path=path, line=line, field="scores")
+        try:
+            scores = tuple(parse_score(value, where=f"score {index}") for index, value in enumerate(raw_scores))
+        except ValueError as error:
+            raise fail("scores", error) from None
+
+    meta = dict(record["meta"]) if isinstance(record.get("meta"), Mapping) else {}
+    subject = field_value("subject")
+    if subject is not MISSING and subject is not None:
+        if not isinstance(subject, str):
+            raise InputError("expected a string", path=path, line=line, field="subject")
+        meta["subject"] = subject
+    level = field_value("level")
+    if level is not MISSING and level is not None:
+        meta["level"] = parse_level(level, RecordSource(location=path, line=line, index=line - 1, split="import"))
+
+    problem = Problem(id=problem_id, task=task, question=question, reference=reference, meta=meta)
+    return ImportedProblem(line=line, problem=problem, samples=samples, scores=scores, id_from_line_number=id_from_line)
+
+
+# --- the whole file ---------------------------------------------------------------------------
+
+def count_lines(path: Path) -> int:
+    """The number of lines of a file (a last line without newline counts), read in chunks."""
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def read_import_file(path: Path, *, task: str, mapping: Mapping[str, str],
+                     show_progress: bool = True) -> list[ImportedProblem]:
+    """Every problem of an import file, or one `InputError` listing every bad line (up to a limit)."""
+    errors: list[str] = []
+    problems: list[ImportedProblem] = []
+    first_line_of: dict[str, int] = {}
+    with path.open("rb") as handle, make_progress(disable=not show_progress) as progress:
+        bar = progress.add_task(f"reading {path.name}", total=count_lines(path) if show_progress else None)
+        for line, raw in enumerate(handle, start=1):
+            progress.advance(bar)
+            if not raw.strip():
+                continue
+            try:
+                try:
+                    record = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                    raise InputError(f"not valid JSON ({error})", path=path, line=line) from None
+                if not isinstance(record, dict):
+                    raise InputError(f"expected a JSON object, got {type(record).__name__}", path=path, line=line)
+                item = parse_import_record(record, line=line, task=task, mapping=mapping, path=str(path))
+                if item.problem.id in first_line_of:
+                    raise InputError(f"duplicate id {item.problem.id!r} (first on line {first_line_of[item.problem.id]})",
+                                     path=path, line=line, field="id")
+            except InputError as error:
+                errors.append(str(error))
+                continue
+            first_line_of[item.problem.id] = line
+            problems.append(item)
+    if errors:
+        shown = "\n  ".join(errors[:MAX_REPORTED_ERRORS])
+        more = f"\n  ... and {len(errors) - MAX_REPORTED_ERRORS} more" if len(errors) > MAX_REPORTED_ERRORS else ""
+        raise InputError(f"{len(errors)} bad line(s); nothing was written:\n  {shown}{more}", path=path)
+    if not problems:
+        raise InputError("no problems in the file", path=path)
+    return problems
+
+
+def samples_line(item: ImportedProblem) -> dict[str, Any]:
+    """One `samples.jsonl` line, the layout of `evalkit.store.ProblemSamples.to_dict`, built directly
+    (dataclass `asdict` deep-copies every field and would dominate the time of a large import)."""
+    problem = item.problem
+    return {
+        "problem_id": problem.id, "task": problem.task, "question": problem.question,
+        "reference": problem.reference, "meta": problem.meta,
+        "samples": [
+            {"index": sample.index, "text": sample.text, "finish_reason": sample.finish_reason,
+             "num_tokens": sample.num_tokens, "logprob": sample.logprob}
+            for sample in item.samples
+        ],
+    }
+
+
+def scores_line(item: ImportedProblem) -> dict[str, Any]:
+    """One `scores.jsonl` line; a problem given without scores gets nulls (not scored)."""
+    scores = list(item.scores) if item.scores is not None else [None] * len(item.samples)
+    return {"problem_id": item.problem.id, "scorer": IMPORTED_SCORER, "scores": scores}
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_config(*, path: Path, sha256: str, mapping: Mapping[str, str], model: str, task: str,
+                  answer_style: str, min_samples: int, max_samples: int) -> dict[str, Any]:
+    """The run config of an import, with its `config_hash`.
+
+    The hash covers what decides the run directory's content: the file's bytes (sha256), the
+    mapping, model, task, grading style and n. The file's path is recorded but not hashed, so
+    the same file imported from another place is the same run.
+    """
+    identity = {
+        "source": "import", "sha256": sha256, "mapping": dict(mapping), "model": model, "task": task,
+        "answer_style": answer_style, "n": max_samples,
+    }
+    canonical = json.dumps(identity, sort_keys=True, ensure_ascii=True)
+    return {
+        "source": "import", "file": str(path.resolve()), "sha256": sha256, "mapping": dict(mapping),
+        "model": model, "task": task, "answer_style": answer_style, "n": max_samples,
+        "samples_per_problem": {"min": min_samples, "max": max_samples},
+        "config_hash": hashlib.sha256(canonical.encode()).hexdigest()[:16],
+    }
+
+
+def check_run_dir(run_dir: RunDir, config: Mapping[str, Any]) -> None:
+    """Refuse a run directory that holds something other than this very import."""
+    if not run_dir.config_path.exists():
+        return
+    existing = run_dir.read_config()
+    if existing.get("config_hash") == config["config_hash"]:
+        return
+    if existing.get("source") != "import":
+        reason = "it holds a run that was not imported"
+    else:
+        changed = [key for key in ("sha256", "mapping", "model", "task", "answer_style", "n")
+                   if existing.get(key) != config[key]]
+        reason = f"it was imported from {existing.get('file')} with a different {', '.join(changed) or 'config'}"
+    raise ConfigError(f"refusing to overwrite {run_dir.path}: {reason}. Choose another --out directory.")
+
+
+def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str | Sequence[str] | Mapping[str, str] | None = None,
+                   model: str | None = None, show_progress: bool = True) -> ImportSummary:
+    """Read an import file and write `config.yaml`, `samples.jsonl` and (with scores) `scores.jsonl`.
+
+    Re-importing the same file with the same options into the same directory rewrites the
+    same bytes; a non-empty directory made from anything else is refused.
+    """
+    from tasks import get_task
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path)
+    task_def = get_task(task)
+    resolved_mapping = parse_mapping(mapping)
+    problems = read_import_file(path, task=task_def.name, mapping=resolved_mapping, show_progress=show_progress)
+    counts = [len(item.samples) for item in problems]
+    config = import_config(
+        path=path, sha256=file_sha256(path), mapping=resolved_mapping, model=model or path.stem,
+        task=task_def.name, answer_style=task_def.answer_style, min_samples=min(counts), max_samples=max(counts),
+    )
+    run_dir = RunDir(Path(out))
+    check_run_dir(run_dir, config)
+    fresh = run_dir.claim(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), config["config_hash"])
+    has_scores = any(item.scores is not None for item in problems)
+    with make_progress(disable=not show_progress) as progress:
+        write_jsonl(run_dir.samples_path, (samples_line(item) for item in
+                                           progress.track(problems, description="writing samples.jsonl")))
+        if has_scores:
+            write_jsonl(run_dir.scores_path, (scores_line(item) for item in
+                                              progress.track(problems, description="writing scores.jsonl")))
+    return ImportSummary(
+        run_dir=run_dir.path, problems=len(problems), samples=sum(counts), min_samples=min(counts),
+        max_samples=max(counts), has_scores=has_scores,
+        ids_from_line_numbers=sum(item.id_from_line_number for item in problems),
+        config_hash=config["config_hash"], fresh=fresh,
+    )
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="JSON Lines file of samples: one problem per line (see `--map` for other layouts).")],
+    task: Annotated[str, typer.Option("--task", help="Task the problems belong to (math, math500, gsm8k); sets each problem's task and the grading style.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run directory to write (config.yaml, samples.jsonl, scores.jsonl).")],
+    mapping: Annotated[Optional[list[str]], typer.Option(
+        "--map", help="Where the fields are, as FIELD=PATH items, comma-separated or repeated; dotted paths reach "
+                      "nested fields. Fields: id, question, reference, samples, scores, subject, level. "
+                      "E.g. --map question=query,reference=gt,samples=code,scores=pred_score")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model name shown in reports (default: the file name).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Import samples generated elsewhere as a run directory, ready for `evalkit grade-run` and reports."""
+    from rich.console import Console
+
+    console = Console()
+    summary = import_samples(file, task=task, out=out, mapping=mapping, model=model, show_progress=not quiet)
+    spread = (f"{summary.min_samples}" if summary.min_samples == summary.max_samples
+              else f"{summary.min_samples} to {summary.max_samples}")
+    console.print(f"imported {summary.problems} problems, {summary.samples} samples ({spread} per problem)"
+                  f"{', with scores' if summary.has_scores else ''} into {summary.run_dir}"
+                  f"{'' if summary.fresh else ' (already imported: same file and options)'}")
+    if summary.ids_from_line_numbers:
+        console.print(f"[yellow]note:[/] {summary.ids_from_line_numbers} problem(s) had no id; "
+                      "their line numbers are used as ids")
+    if summary.min_samples != summary.max_samples:
+        console.print(f"[yellow]note:[/] problems have different numbers of samples "
+                      f"(min {summary.min_samples}, max {summary.max_samples})")

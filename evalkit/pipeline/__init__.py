@@ -1,0 +1,1 @@
+"""The stages of an evaluation run: sample -> grade -> report, each resumable from disk."""

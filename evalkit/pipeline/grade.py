@@ -1,0 +1,74 @@
+"""Grading stage: extract, grade and cluster the samples of every problem not graded yet.
+
+Problems are graded in chunks and each problem's line is appended to `graded.jsonl` as
+its chunk completes, so a killed grading stage resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from evalkit.errors import EvalkitError, InputError
+from evalkit.progress import make_progress
+from evalkit.store import ProblemGrades, RunDir
+
+GRADING_CHUNK = 64
+
+
+@dataclass(frozen=True)
+class GradeStageResult:
+    problems: int
+    graded_now: int
+    reasons: dict[str, int]
+
+
+def answer_style_of(run_dir: RunDir) -> str:
+    """How to extract answers in this run: the config's `answer_style`, else its task's, else "auto"."""
+    config = run_dir.read_config()
+    if config.get("answer_style"):
+        return str(config["answer_style"])
+    import tasks
+
+    try:
+        return tasks.get_task(str(config.get("task"))).answer_style
+    except EvalkitError:
+        return "auto"
+
+
+def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float = 5.0,
+                show_progress: bool = True) -> GradeStageResult:
+    """Grade the problems of `run_dir` that have samples but no grades yet.
+
+    Answers are extracted strictly with the task's style: a sample with no final-answer
+    marker gets no answer (reason `no_answer`) and abstains from every vote.
+    """
+    from evalkit.grading import grade_groups
+
+    style = answer_style_of(run_dir)
+    samples = run_dir.read_samples()
+    sampled_ids = {item.problem.id for item in samples}
+    done = run_dir.graded_ids()
+    strangers = sorted(done - sampled_ids)
+    if strangers:
+        raise InputError(f"grades for problem '{strangers[0]}' which has no samples", path=run_dir.graded_path)
+    todo = [item for item in samples if item.problem.id not in done]
+    reasons: Counter[str] = Counter()
+    with make_progress(disable=not show_progress) as progress, run_dir.grades_appender() as out:
+        bar = progress.add_task("grading", total=len(todo))
+        for start in range(0, len(todo), GRADING_CHUNK):
+            chunk = todo[start:start + GRADING_CHUNK]
+            results = grade_groups(
+                [[sample.text for sample in item.samples] for item in chunk],
+                [item.problem.reference for item in chunk],
+                workers=workers, timeout=timeout, style=style,
+            )
+            for item, result in zip(chunk, results):
+                grades = ProblemGrades(
+                    problem_id=item.problem.id, answers=list(result.answers), clusters=list(result.clusters),
+                    correct=list(result.correct), reasons=list(result.reasons),
+                )
+                out.write(grades.to_dict())
+                reasons.update(grades.reasons)
+            progress.advance(bar, len(chunk))
+    return GradeStageResult(problems=len(samples), graded_now=len(todo), reasons=dict(reasons))

@@ -1,0 +1,248 @@
+"""Reading and writing a run directory.
+
+Layout (one JSON line per problem, in problem order, appended as each problem completes):
+- `config.yaml`   the resolved config and its `config_hash` (plus `shard` for a part of a run)
+- `samples.jsonl` `{"problem_id", "task", "question", "reference", "meta", "samples": [...]}`
+- `graded.jsonl`  `{"problem_id", "answers", "clusters", "correct", "reasons"}`
+- `scores.jsonl`  `{"problem_id", "scorer", "scores"}`
+- `metrics.json`, `report.md`, `metrics.csv`, `accuracy_vs_k.png`
+
+Appends are flushed and fsynced per line; a line cut short by a killed process is
+dropped when the file is next opened for appending, so a resumed run neither loses a
+finished problem nor duplicates one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evalkit.errors import ConfigError, InputError
+from evalkit.jsonl import JsonlAppender, iter_jsonl
+from evalkit.records import Problem, Sample
+
+CONFIG_FILE = "config.yaml"
+SAMPLES_FILE = "samples.jsonl"
+GRADED_FILE = "graded.jsonl"
+SCORES_FILE = "scores.jsonl"
+METRICS_FILE = "metrics.json"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Part `index` (0-based) of `count` contiguous parts of the problem list."""
+
+    index: int = 0
+    count: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """`"i/N"` with 0 <= i < N."""
+        try:
+            index_text, count_text = text.split("/")
+            shard = cls(int(index_text), int(count_text))
+        except ValueError:
+            raise ConfigError(f"--shard '{text}': expected i/N, e.g. 0/4") from None
+        if shard.count < 1 or not 0 <= shard.index < shard.count:
+            raise ConfigError(f"--shard '{text}': need 0 <= i < N")
+        return shard
+
+    def select(self, items: list[Any]) -> list[Any]:
+        """This shard's contiguous block; concatenating shards 0..N-1 gives `items` back."""
+        start = len(items) * self.index // self.count
+        stop = len(items) * (self.index + 1) // self.count
+        return items[start:stop]
+
+    def to_dict(self) -> dict[str, int]:
+        return {"index": self.index, "count": self.count}
+
+
+@dataclass(frozen=True)
+class ProblemSamples:
+    """One line of `samples.jsonl`: a problem and its samples."""
+
+    problem: Problem
+    samples: list[Sample]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "problem_id": self.problem.id,
+            "task": self.problem.task,
+            "question": self.problem.question,
+            "reference": self.problem.reference,
+            "meta": self.problem.meta,
+            "samples": [
+                {key: value for key, value in sample.to_dict().items() if key != "problem_id"}
+                for sample in self.samples
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, path: Path | None = None, line: int | None = None) -> ProblemSamples:
+        try:
+            problem = Problem(
+                id=str(data["problem_id"]), task=str(data.get("task", "")), question=str(data.get("question", "")),
+                reference=str(data["reference"]), meta=dict(data.get("meta") or {}),
+            )
+            raw_samples = data["samples"]
+            if not isinstance(raw_samples, list):
+                raise InputError("expected a list", path=path, line=line, field="samples")
+            samples = [
+                Sample.from_dict({"index": position, **item, "problem_id": problem.id})
+                for position, item in enumerate(raw_samples)
+            ]
+        except KeyError as missing:
+            raise InputError("missing", path=path, line=line, field=str(missing.args[0])) from None
+        except (TypeError, ValueError) as error:
+            raise InputError(f"malformed sample record ({error})", path=path, line=line, field="samples") from None
+        return cls(problem, samples)
+
+
+@dataclass(frozen=True)
+class ProblemGrades:
+    """One line of `graded.jsonl`: the grades of one problem's samples."""
+
+    problem_id: str
+    answers: list[str | None]
+    clusters: list[int]
+    correct: list[bool]
+    reasons: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "problem_id": self.problem_id, "answers": self.answers, "clusters": self.clusters,
+            "correct": self.correct, "reasons": self.reasons,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, path: Path | None = None, line: int | None = None) -> ProblemGrades:
+        try:
+            grades = cls(
+                problem_id=str(data["problem_id"]), answers=list(data["answers"]),
+                clusters=[int(c) for c in data["clusters"]], correct=[bool(c) for c in data["correct"]],
+                reasons=[str(r) for r in data["reasons"]],
+            )
+        except KeyError as missing:
+            raise InputError("missing", path=path, line=line, field=str(missing.args[0])) from None
+        sizes = {len(grades.answers), len(grades.clusters), len(grades.correct), len(grades.reasons)}
+        if len(sizes) != 1:
+            raise InputError("answers, clusters, correct and reasons differ in length", path=path, line=line)
+        return grades
+
+
+@dataclass
+class RunDir:
+    """A run directory on disk (see the module docstring for its layout)."""
+
+    path: Path
+    _config_cache: dict[str, Any] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG_FILE
+
+    @property
+    def samples_path(self) -> Path:
+        return self.path / SAMPLES_FILE
+
+    @property
+    def graded_path(self) -> Path:
+        return self.path / GRADED_FILE
+
+    @property
+    def scores_path(self) -> Path:
+        return self.path / SCORES_FILE
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS_FILE
+
+    def read_config(self) -> dict[str, Any]:
+        if not self.config_path.exists():
+            raise InputError(f"not a run directory (no {CONFIG_FILE})", path=self.path)
+        try:
+            data = yaml.safe_load(self.config_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise InputError(f"not valid YAML ({error})", path=self.config_path) from None
+        if not isinstance(data, dict):
+            raise InputError("expected a mapping", path=self.config_path)
+        return data
+
+    def claim(self, config_text: str, config_hash: str, shard: Shard | None = None) -> bool:
+        """Make this directory the home of one config, or check that it already is.
+
+        Returns True when the directory was new. Refuses a directory that holds a run of a
+        different config (or a different shard of it), so samples of two configs never mix.
+        """
+        if self.config_path.exists():
+            existing = self.read_config()
+            if existing.get("config_hash") != config_hash:
+                raise ConfigError(
+                    f"{self.path} holds a run of a different config (config_hash "
+                    f"{existing.get('config_hash')} on disk, {config_hash} now). Use another --out "
+                    "directory, or restore the config that made this run to resume it."
+                )
+            if shard is not None and existing.get("shard", {"index": 0, "count": 1}) != shard.to_dict():
+                raise ConfigError(
+                    f"{self.path} holds shard {existing.get('shard')} of this config, not {shard.to_dict()}"
+                )
+            return False
+        if self.path.exists() and any(self.path.iterdir()):
+            leftovers = sorted(p.name for p in self.path.iterdir())[:5]
+            raise ConfigError(f"{self.path} is not empty and has no {CONFIG_FILE} ({', '.join(leftovers)}); "
+                              "refusing to write a run into it")
+        self.path.mkdir(parents=True, exist_ok=True)
+        if shard is not None and shard.count > 1:
+            config_text += yaml.safe_dump({"shard": shard.to_dict()})
+        tmp = self.config_path.with_suffix(".tmp")
+        tmp.write_text(config_text, encoding="utf-8")
+        tmp.replace(self.config_path)
+        return True
+
+    # --- samples -----------------------------------------------------------------
+    def iter_samples(self) -> Iterator[ProblemSamples]:
+        if not self.samples_path.exists():
+            raise InputError("no samples in this run directory", path=self.samples_path)
+        seen: set[str] = set()
+        for line, record in iter_jsonl(self.samples_path, tolerate_partial_tail=True):
+            item = ProblemSamples.from_dict(record, path=self.samples_path, line=line)
+            if item.problem.id in seen:
+                raise InputError(f"problem '{item.problem.id}' appears twice", path=self.samples_path, line=line)
+            seen.add(item.problem.id)
+            yield item
+
+    def read_samples(self) -> list[ProblemSamples]:
+        return list(self.iter_samples())
+
+    def sampled_ids(self) -> set[str]:
+        if not self.samples_path.exists():
+            return set()
+        return {item.problem.id for item in self.iter_samples()}
+
+    def samples_appender(self) -> JsonlAppender:
+        return JsonlAppender(self.samples_path)
+
+    # --- grades ------------------------------------------------------------------
+    def iter_grades(self) -> Iterator[ProblemGrades]:
+        if not self.graded_path.exists():
+            raise InputError("not graded yet: run `evalkit grade-run RUN_DIR` first", path=self.graded_path)
+        for line, record in iter_jsonl(self.graded_path, tolerate_partial_tail=True):
+            yield ProblemGrades.from_dict(record, path=self.graded_path, line=line)
+
+    def read_grades(self) -> list[ProblemGrades]:
+        return list(self.iter_grades())
+
+    def graded_ids(self) -> set[str]:
+        if not self.graded_path.exists():
+            return set()
+        return {grades.problem_id for grades in self.iter_grades()}
+
+    def grades_appender(self) -> JsonlAppender:
+        return JsonlAppender(self.graded_path)

@@ -1,0 +1,76 @@
+"""MATH (Hendrycks et al. 2021): 12,500 competition problems, test 5000 and train 7500.
+
+Records: `problem`, `solution`, `level` ("Level 3"), `type` (subject), `unique_id`
+("test/algebra/1.json"). There is no answer field: the reference answer is the last
+`\\boxed{...}` of the solution, extracted with the same code that grades model outputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from evalkit.errors import InputError
+from evalkit.grading.extract import last_boxed
+from evalkit.records import Problem
+from tasks.data import require_text
+from tasks.registry import HubSource, RecordSource, Task
+
+MATH_SUBJECT_CONFIGS = (
+    "algebra", "counting_and_probability", "geometry", "intermediate_algebra",
+    "number_theory", "prealgebra", "precalculus",
+)
+_LEVEL_TEXT = re.compile(r"Level\s+(\d+|\?)")
+_EMPTY_BOX = re.compile(r"\\boxed\s*\{\s*\}")
+
+
+def parse_level(value: Any, source: RecordSource) -> int | None:
+    """A MATH difficulty level as an int: `"Level 3"` or `3` -> 3; `"Level ?"` (two train problems) -> None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        match = _LEVEL_TEXT.fullmatch(value.strip())
+        if match:
+            return None if match.group(1) == "?" else int(match.group(1))
+    raise InputError(f"expected 'Level N', 'Level ?' or an integer, got {value!r}",
+                     path=source.location, line=source.line, field="level")
+
+
+def reference_from_solution(solution: str, source: RecordSource) -> str:
+    """The last `\\boxed{}` of a reference solution ("" if that box is empty); no box at all is a bad record."""
+    answer = last_boxed(solution)
+    if answer is None and _EMPTY_BOX.search(solution):
+        # train/number_theory/7115.json and 7117.json end in an empty `\\boxed{}`: keep the records,
+        # with an empty reference, rather than drop them or refuse the whole split.
+        return ""
+    if answer is None:
+        raise InputError("solution has no \\boxed{...} answer", path=source.location, line=source.line,
+                         field="solution")
+    return answer
+
+
+def parse_math_record(record: Mapping[str, Any], source: RecordSource) -> Problem:
+    """One MATH record as a `Problem` with `meta = {"subject", "level"}`."""
+    solution = require_text(record, "solution", source)
+    if "level" not in record:
+        raise InputError("missing field", path=source.location, line=source.line, field="level")
+    return Problem(
+        id=require_text(record, "unique_id", source),
+        task="math",
+        question=require_text(record, "problem", source),
+        reference=reference_from_solution(solution, source),
+        solution=solution,
+        meta={"subject": require_text(record, "type", source), "level": parse_level(record["level"], source)},
+    )
+
+
+TASK = Task(
+    name="math",
+    description="MATH, 5000 test / 7500 train competition problems; reference = last \\boxed{} of the solution",
+    splits={"test": "math/test.jsonl", "train": "math/train.jsonl"},
+    parse_record=parse_math_record,
+    default_prompt_format="minerva",
+    answer_style="auto",
+    hub=HubSource(dataset="EleutherAI/hendrycks_math", configs=MATH_SUBJECT_CONFIGS, id_field="unique_id"),
+)

@@ -1,0 +1,67 @@
+"""Run configs: validation errors name the field; the hash covers only what decides samples."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalkit.config import dump_config, load_config, parse_config, parse_override
+from evalkit.errors import ConfigError
+
+BASE = {"model": "m", "task": "math500", "backend": {"name": "hf", "options": {"model": "dir"}}}
+
+
+def test_defaults_and_hash_is_stable():
+    first = parse_config(BASE)
+    second = parse_config(dict(BASE))
+    assert first.sampling.n == 8
+    assert first.config_hash() == second.config_hash()
+    assert len(first.config_hash()) == 16
+
+
+def test_hash_changes_with_sampling_but_not_with_report_or_grading():
+    base = parse_config(BASE)
+    more_samples = parse_config({**BASE, "sampling": {"n": 16}})
+    other_report = parse_config({**BASE, "report": {"ks": [1, 2]}, "grading": {"timeout": 1.0}})
+    assert more_samples.config_hash() != base.config_hash()
+    assert other_report.config_hash() == base.config_hash()
+
+
+def test_unknown_and_bad_fields_are_named(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("model: m\ntask: math\nbackend: {name: hf}\nsampling: {n: 0, temprature: 1}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "bad.yaml: field 'sampling.n'" in message
+    assert "field 'sampling.temprature': unknown field" in message
+
+
+def test_unknown_backend_is_rejected():
+    with pytest.raises(ConfigError, match="backend.name"):
+        parse_config({**BASE, "backend": {"name": "tensorflow"}})
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("model: m\ntask: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"broken.yaml:\d+: not valid YAML"):
+        load_config(path)
+
+
+def test_missing_file():
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config("/nonexistent/config.yaml")
+
+
+def test_overrides_are_applied_and_typed(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model: m\ntask: math\nbackend: {name: hf}\n")
+    config = load_config(path, dict([parse_override("sampling.n=4"), parse_override("filters.limit=3")]))
+    assert config.sampling.n == 4 and config.filters.limit == 3
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        parse_override("sampling.n")
+
+
+def test_dump_contains_hash():
+    config = parse_config(BASE)
+    assert f"config_hash: {config.config_hash()}" in dump_config(config)

@@ -1,0 +1,102 @@
+"""`evalkit grade`: output lines, summary, and clear errors on bad input before any grading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from evalkit.errors import InputError
+from evalkit.grading.cli import grade_command, read_pairs
+
+pytest.importorskip("evalkit.grading.api")
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("grade")(grade_command)
+    app.command("other")(lambda: None)  # two commands, so `grade` stays a named subcommand
+    return app
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_grade_writes_one_line_per_pair_and_a_summary(tmp_path: Path) -> None:
+    pairs = _write(tmp_path / "pairs.jsonl", [
+        json.dumps({"id": "a", "reference": r"\frac{1}{2}", "answer": "0.5"}),
+        json.dumps({"id": 7, "reference": "3", "response": r"So the answer is $\boxed{4}$."}),
+        json.dumps({"reference": "x^2", "answer": r"x \cdot x"}),
+        json.dumps({"reference": 12, "response": "Adding, we get 5 + 7.\n#### 12"}),
+    ])
+    result = CliRunner().invoke(_app(), ["grade", str(pairs), "--workers", "1", "--timeout", "10"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in (tmp_path / "pairs.graded.jsonl").read_text().splitlines()]
+    assert [line.get("id") for line in lines] == ["a", 7, None, None]
+    assert "id" not in lines[2]
+    assert [line["correct"] for line in lines] == [True, False, True, True]
+    assert lines[1]["answer"] == "4"
+    assert set(lines[0]) == {"id", "reference", "answer", "correct", "reason"}
+    assert "accuracy" in result.output and "75.00%" in result.output
+    assert "reason: ok" in result.output
+
+
+def test_grade_out_option(tmp_path: Path) -> None:
+    pairs = _write(tmp_path / "p.jsonl", [json.dumps({"reference": "2", "answer": "2"})])
+    out = tmp_path / "sub" / "graded.jsonl"
+    result = CliRunner().invoke(_app(), ["grade", str(pairs), "--out", str(out), "--workers", "0"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["correct"] is True
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "field", "message"),
+    [
+        (['{"reference": "1", "answer": "1"}', "{not json"], 2, None, "not valid JSON"),
+        (['{"answer": "1"}'], 1, "reference", "missing field"),
+        (['{"reference": "1"}'], 1, "answer", "missing field"),
+        (['{"reference": "1", "answer": "1"}', '{"reference": ["1"], "answer": "1"}'], 2, "reference",
+         "expected a string"),
+        (['{"reference": "1", "response": null}'], 1, "response", "expected a string"),
+        (['{"reference": "1", "answer": true}'], 1, "answer", "expected a string"),
+        (['{"reference": "1", "answer": "1", "response": "1"}'], 1, "response", "not both"),
+        (["[1, 2]"], 1, None, "expected a JSON object"),
+    ],
+    ids=["not_json", "no_reference", "no_answer", "list_reference", "null_response", "bool_answer",
+         "answer_and_response", "not_object"],
+)
+def test_bad_lines_name_file_line_and_field(tmp_path: Path, lines: list[str], line: int, field: str | None,
+                                            message: str) -> None:
+    pairs = _write(tmp_path / "bad.jsonl", lines)
+    with pytest.raises(InputError, match=message) as caught:
+        read_pairs(pairs)
+    assert caught.value.line == line
+    assert caught.value.field == field
+    assert str(pairs) in str(caught.value)
+
+
+def test_bad_line_fails_before_grading_and_writes_nothing(tmp_path: Path) -> None:
+    pairs = _write(tmp_path / "bad.jsonl", ['{"reference": "1", "answer": "1"}', '{"reference": 1}'])
+    result = CliRunner().invoke(_app(), ["grade", str(pairs)])
+    assert isinstance(result.exception, InputError)
+    assert "bad.jsonl:2: field 'answer'" in str(result.exception)
+    assert not (tmp_path / "bad.graded.jsonl").exists()
+
+
+def test_empty_and_missing_files_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="empty"):
+        read_pairs(_write(tmp_path / "empty.jsonl", [""]))
+    with pytest.raises(InputError, match="not found"):
+        read_pairs(tmp_path / "absent.jsonl")
+
+
+def test_bad_options_are_input_errors(tmp_path: Path) -> None:
+    pairs = _write(tmp_path / "p.jsonl", [json.dumps({"reference": "2", "answer": "2"})])
+    result = CliRunner().invoke(_app(), ["grade", str(pairs), "--timeout", "0"])
+    assert isinstance(result.exception, InputError)
+    assert "--timeout" in str(result.exception)

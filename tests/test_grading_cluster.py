@@ -1,0 +1,86 @@
+"""Clustering of equal answers: keys, SymPy merges, determinism, and `grade_groups`."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from evalkit.grading import GroupGrade, cluster, cluster_many, grade, grade_groups  # noqa: E402
+from evalkit.grading.clustering import UnionFind, clusters_from_buckets  # noqa: E402
+
+
+def test_union_find_root_is_smallest_member():
+    union = UnionFind(5)
+    union.union(4, 2)
+    union.union(3, 4)
+    union.union(1, 0)
+    assert [union.find(i) for i in range(5)] == [0, 0, 2, 2, 2]
+
+
+def test_clusters_numbered_by_first_appearance():
+    assert clusters_from_buckets(["b", None, "a", "b", "c", "a"]) == [0, -1, 1, 0, 2, 1]
+
+
+def test_numbers_cluster_by_exact_value():
+    assert cluster(["1/2", "0.5", "\\frac{1}{2}", "\\frac12", "2", "50\\%"]) == [0, 0, 0, 0, 1, 0]
+
+
+def test_sympy_merges_equal_expressions():
+    answers = ["\\sqrt{8}", "3", "2\\sqrt{2}", "\\sqrt{9}", "x^2-1", "(x-1)(x+1)", "\\frac{\\pi}{2}", "\\pi/2"]
+    assert cluster(answers) == [0, 1, 0, 1, 2, 2, 3, 3]
+
+
+def test_none_and_unparseable_answers():
+    answers = [None, "abc}", "\\frac{", "\\frac{", "3", None, "abc}"]
+    labels = cluster(answers)
+    assert labels[0] == -1 and labels[5] == -1
+    assert labels[2] == labels[3] and labels[1] == labels[6]
+    assert len({labels[1], labels[2], labels[4]}) == 3  # unparseable never joins a parsed answer
+
+
+def test_clustering_is_deterministic_and_order_independent_in_partition():
+    answers = ["2, -2", "\\pm 2", "(1,2)", "(2,1)", "0.333", "\\frac13", "\\{1,2\\}", "\\{2,1\\}"]
+    first = cluster(answers)
+    assert first == cluster(answers)
+    assert first == [0, 0, 1, 2, 3, 3, 4, 4]
+    reversed_labels = cluster(list(reversed(answers)))[::-1]
+    same_partition = {(a, b) for a in range(8) for b in range(8) if first[a] == first[b]}
+    assert same_partition == {(a, b) for a in range(8) for b in range(8) if reversed_labels[a] == reversed_labels[b]}
+
+
+def test_grade_groups_grades_and_clusters_whole_responses():
+    group = [
+        "So $x = \\boxed{\\dfrac{1}{2}}$.",
+        "The answer is $0.5$.",
+        "Hence \\boxed{\\sqrt{2}/2}.",
+        "I give up.\nNo idea at all, sorry, this is long\nand has lines.",
+        "\\boxed{\\frac{\\sqrt{2}}{2}}",
+        "\\boxed{\\frac{}",
+    ]
+    [result] = grade_groups([group], ["\\frac{\\sqrt{2}}{2}"], workers=1)
+    assert isinstance(result, GroupGrade)
+    assert result.correct == [False, False, True, False, True, False]
+    assert result.clusters == [0, 0, 1, -1, 1, 2]
+    assert result.reasons == ["ok", "ok", "ok", "no_answer", "ok", "parse_error"]
+    assert result.answers[0] == "\\dfrac{1}{2}"
+
+
+def test_grade_groups_agrees_with_grade_and_cluster_many():
+    groups = [["\\boxed{3}", "\\boxed{\\sqrt{9}}", "\\boxed{4}"], ["\\boxed{1,000}", "\\boxed{1000}", "\\boxed{x}"]]
+    references = ["3", "1000"]
+    grades = grade_groups(groups, references, workers=2)
+    verdicts = grade([r for g in groups for r in g], [references[i] for i, g in enumerate(groups) for _ in g], workers=2)
+    assert [c for g in grades for c in g.correct] == [v.correct for v in verdicts] == [True, True, False, True, True, False]
+    assert [g.clusters for g in grades] == cluster_many(groups, workers=2) == [[0, 0, 1], [0, 0, 1]]
+
+
+def test_all_number_problems_need_no_worker(monkeypatch):
+    import evalkit.grading.api as api
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started for numbers only")
+
+    monkeypatch.setattr(api, "WorkerPool", no_pool)
+    [result] = grade_groups([["\\boxed{12}", "#### 1,200", "The answer is 12."]], ["12"])
+    assert result.correct == [True, False, True] and result.clusters == [0, 1, 0]

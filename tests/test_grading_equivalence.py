@@ -1,0 +1,161 @@
+"""Equivalence judgements of the grading engine: one named test per class of answers.
+
+All pairs go through the public `grade` API in one batch (module fixture), so the worker pool,
+the in-process number path and the SymPy path are all exercised; a few tests call `equivalent`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from evalkit.grading import Verdict, equivalent, grade  # noqa: E402
+from evalkit.grading.normalize import normalize_answer  # noqa: E402
+
+CASES: dict[str, list[tuple[str, str, bool]]] = {
+    "thousands_separators": [
+        ("40000", "40,\\!000", True), ("10000", "10{,}000", True), ("1000", "1 000", True),
+        ("7425000", "7,425,000", True), ("1000", "1,000", True), ("40000", "40,001", False),
+    ],
+    "decimal_comma_rule": [
+        ("0.5", "0,5", True), ("3.5", "3,5", False), ("3, 5", "3,5", True),
+    ],
+    "fractions_decimals_mixed": [
+        ("\\frac{1}{2}", "\\frac12", True), ("\\frac{1}{2}", "\\dfrac{1}{2}", True), ("\\frac{1}{2}", "1/2", True),
+        ("\\frac{1}{2}", "0.5", True), ("\\frac{121}{12}", "10\\frac{1}{12}", True), ("\\frac{1}{2}", "\\frac{1}{3}", False),
+    ],
+    "percent_rule": [
+        ("50\\%", "0.5", True), ("50\\%", "50", True), ("0.5", "50\\%", True), ("2", "200", False),
+        ("50", "0.5", False),
+    ],
+    "degrees": [("30^\\circ", "30", True), ("30", "30^{\\circ}", True), ("30^\\circ", "60", False)],
+    "units_and_text": [
+        ("5", "5\\text{ cm}", True), ("5", "\\$5.00", True), ("5", "5\\mbox{ dollars}", True),
+        ("5", "6\\text{ cm}", False), ("\\text{Monday}", "Monday", True), ("\\text{Monday}", "Tuesday", False),
+    ],
+    "assignment_prefix": [("3", "x = 3", True), ("k = \\frac{\\pi}{2}", "\\frac{\\pi}{2}", True), ("3", "x = 4", False)],
+    "multiple_choice": [("\\text{(A)}", "A", True), ("A", "(A)", True), ("\\textbf{(B)}", "B", True), ("A", "B", False)],
+    "tuples_sets_intervals": [
+        ("(1,2)", "(1, 2)", True), ("(1,2)", "(2,1)", False), ("\\{1,2\\}", "\\{2,1\\}", True),
+        ("(0, 1]", "(0, 1)", False), ("(0,1]", "(0,1]", True), ("[2, \\infty)", "[2,\\infty)", True),
+        ("[2,\\infty)", "(2,\\infty)", False), ("(-\\infty,0)\\cup(1,2]", "(1,2]\\cup(-\\infty,0)", True),
+        ("(-\\infty,0)\\cup(1,2]", "(-\\infty,0)\\cup(1,2)", False),
+        ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3,\\frac{\\pi}{2})", True),
+    ],
+    "vectors_matrices": [
+        ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{bmatrix}1 \\\\ 2\\end{bmatrix}", True),
+        ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix}2\\\\1\\end{pmatrix}", False),
+        ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", True),
+        ("\\begin{pmatrix}1/2\\\\2\\end{pmatrix}", "\\begin{pmatrix}0.5\\\\2\\end{pmatrix}", True),
+    ],
+    "equations_and_inequalities": [
+        ("y = 2x + 1", "2x - y + 1 = 0", True), ("y = 2x + 1", "2y = 4x + 2", True),
+        ("x > 2", "2 < x", True), ("x \\ge 2", "[2, \\infty)", True), ("x > 2", "x \\ge 2", False),
+    ],
+    "complex_numbers": [("1+i", "i+1", True), ("1+i", "1-i", False), ("-1", "i^2", True)],
+    "plus_minus": [("\\pm 2", "2, -2", True), ("\\pm 2", "-2,2", True), ("3\\pm\\sqrt{2}", "3+\\sqrt2, 3-\\sqrt2", True)],
+    "radicals_pi_e_infinity": [
+        ("\\sqrt{8}", "2\\sqrt{2}", True), ("\\frac{\\pi}{2}", "\\pi/2", True), ("\\infty", "\\infty", True),
+        ("\\frac{\\sqrt{3}}{2}", "\\frac{1}{2}\\sqrt{3}", True), ("\\sqrt{8}", "3\\sqrt{2}", False),
+        ("e^{2}", "e^2", True), ("\\infty", "-\\infty", False), ("sqrt(2)/2", "\\frac{\\sqrt{2}}{2}", True),
+        ("2*pi", "2\\pi", True),
+    ],
+    "polynomials": [("x^2+2x+1", "(x+1)^2", True), ("x^2-1", "(x-1)(x+1)", True), ("x^2+1", "(x+1)^2", False)],
+    "comma_lists_unordered": [("2, 3, \\text{ and } 4", "2, 3, 4", True), ("2, 3, 4", "4, 2, 3", True)],
+    "exact_integers": [
+        ("12345678901234567890", "12345678901234567891", False), ("2^{2^{20}}", "2^{2^{20}}+1", False),
+        ("12345678901234567890", "12345678901234567890", True),
+    ],
+    "rounded_decimals": [
+        ("\\frac{1}{3}", "0.333", True), ("\\frac{1}{3}", "0.33", True), ("\\frac{2}{3}", "0.667", True),
+        ("\\frac{2}{3}", "0.666", False), ("\\frac{1}{3}", "0.3", False), ("\\frac{\\pi}{2}", "1.57", True),
+        ("\\frac{\\pi}{2}", "1.58", False), ("2.45", "2.5", False), ("3", "3.0001", False),
+    ],
+    # Known false positives of Math-Verify / Qwen2.5-Math's math_equal: all must be unequal.
+    "peer_false_positive_factorials": [("\\frac{1}{2004!}", "\\frac{1}{2006!}", False)],
+    "peer_false_positive_percent_scaling": [("2", "200", False), ("200", "2", False)],
+    "peer_false_positive_plus_minus": [("\\pm 2021", "2021", False)],
+    "peer_false_positive_lists": [("2, 3, 4", "1, 2, 3", False)],
+    "peer_false_positive_lines": [("y = 2x + 1", "y = 3x + 1", False), ("y = 2x + 1", "y = 2x - 1", False)],
+    "whole_responses": [
+        ("\\frac{1}{2}", "So the probability is $\\boxed{\\dfrac12}$.", True),
+        ("\\boxed{7}", "We find $x = 7$. The answer is $7$.", True),
+        ("5", "The answer is $6$.", False),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict[str, list[Verdict]]:
+    flat = [(name, ref, ans) for name, cases in CASES.items() for ref, ans, _ in cases]
+    results = grade([a for _, _, a in flat], [r for _, r, _ in flat], workers=2, timeout=10.0)
+    grouped: dict[str, list[Verdict]] = {}
+    for (name, _, _), verdict in zip(flat, results):
+        grouped.setdefault(name, []).append(verdict)
+    return grouped
+
+
+def _check(verdicts: dict[str, list[Verdict]], name: str) -> None:
+    wrong = [(ref, ans, expected, v.reason) for (ref, ans, expected), v in zip(CASES[name], verdicts[name])
+             if v.correct != expected]
+    assert not wrong, f"{name}: misjudged (reference, answer, expected, reason): {wrong}"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_case_class(verdicts: dict[str, list[Verdict]], name: str) -> None:
+    _check(verdicts, name)
+
+
+def test_peer_false_positives_are_unequal(verdicts):
+    for name in CASES:
+        if name.startswith("peer_false_positive"):
+            _check(verdicts, name)
+
+
+def test_equivalent_public_function_in_process_and_worker():
+    assert equivalent("1,000", "1000")
+    assert not equivalent("2", "200")
+    assert equivalent("\\sqrt{8}", "$2\\sqrt{2}$")
+    assert not equivalent("\\frac{1}{2004!}", "\\frac{1}{2006!}")
+
+
+@pytest.mark.parametrize("bad", [None, 5, "", "   ", "\x00", "a\x00b", "\ud800", "{", "}{", "\\", "\\frac{",
+                                 "$$", "\\boxed{", "(" * 500 + "1", "x" * 100_000, "\\left(", "^^^", "1/0"])
+def test_never_raises_on_bad_input(bad):
+    assert equivalent("3", bad) is False
+    assert equivalent(bad, "3") is False
+
+
+def test_bad_inputs_get_reasons():
+    verdicts = grade([None, "", "\\boxed{\\frac{}", "\\boxed{3}"], ["3", "3", "3", "3"], workers=1)  # type: ignore[list-item]
+    assert [v.reason for v in verdicts[:2]] == ["no_answer", "no_answer"]
+    assert verdicts[2].reason == "parse_error" and not verdicts[2].correct
+    assert verdicts[3].correct and verdicts[3].reason == "ok"
+    assert verdicts[3].to_dict()["key"] == "n:3/1"
+
+
+def test_hostile_power_tower_times_out_quickly():
+    start = time.monotonic()
+    assert equivalent("9^{9^{9^{9}}}", "9^{9^{9^{9}}}+1", timeout=1.0) is False
+    assert time.monotonic() - start < 1.0 + 4.0
+    verdicts = grade(["\\boxed{9^{9^{9^{9}}}}", "\\boxed{\\sqrt{9}}"], ["3", "3"], workers=1, timeout=1.0)
+    assert verdicts[0].reason == "timeout" and not verdicts[0].correct
+    assert verdicts[1].correct  # a neighbour of the hostile answer is still graded
+
+
+def test_no_code_is_evaluated():
+    # Strings that would run code if they reached eval / sympify; they must just be unequal.
+    for text in ("__import__('os').system('echo pwned')", "exec('1')", "lambda: 1", "open('/etc/passwd')"):
+        assert equivalent("1", text) is False
+
+
+def test_normalize_documented_rules():
+    assert normalize_answer("$\\dfrac12$ cm.") == "\\frac{1}{2}"
+    assert normalize_answer("40,\\!000") == "40000"
+    assert normalize_answer("3,5") == "3,5"  # a list, never 3.5
+    assert normalize_answer("0,5") == "0.5"  # decimal comma after a lone 0
+    assert normalize_answer("\\text{(A)}") == "A"

@@ -1,0 +1,203 @@
+"""`evalkit import`: canonical and mapped inputs, scores, bad lines, idempotence, the command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from evalkit.errors import ConfigError, InputError
+from evalkit.importer import MISSING, import_command, import_samples, parse_mapping, resolve_path
+from evalkit.jsonl import read_jsonl
+from evalkit.store import RunDir
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CANONICAL = FIXTURES / "import_canonical.jsonl"
+QWEN_STYLE = FIXTURES / "import_qwen_style.jsonl"
+QWEN_MAP = "id=idx,question=query,reference=answer.value,samples=code,scores=pred_score,subject=type,level=level"
+
+
+def write_lines(path: Path, records: list[object]) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_canonical_file_becomes_a_run_directory(tmp_path):
+    out = tmp_path / "run"
+    summary = import_samples(CANONICAL, task="math500", out=out, model="someone-7b", show_progress=False)
+    assert (summary.problems, summary.samples, summary.min_samples, summary.max_samples) == (2, 6, 3, 3)
+    assert summary.has_scores and summary.fresh and summary.ids_from_line_numbers == 0
+
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["source"] == "import" and config["task"] == "math500" and config["model"] == "someone-7b"
+    assert config["n"] == 3 and config["answer_style"] == "auto" and len(config["sha256"]) == 64
+    assert config["config_hash"] == summary.config_hash and config["file"] == str(CANONICAL)
+
+    lines = read_jsonl(out / "samples.jsonl")
+    assert [line["problem_id"] for line in lines] == ["test/algebra/20.json", "test/prealgebra/11.json"]
+    assert lines[0]["task"] == "math500" and lines[0]["reference"] == "\\frac{3}{4}"
+    assert lines[0]["samples"][1] == {"index": 1, "text": "It is $\\boxed{0.75}$.", "finish_reason": None,
+                                      "num_tokens": None, "logprob": None}
+    read_back = RunDir(out).read_samples()
+    assert [item.problem.id for item in read_back] == ["test/algebra/20.json", "test/prealgebra/11.json"]
+    assert [item.to_dict() for item in read_back] == lines  # the store's own layout, field for field
+
+    scores = read_jsonl(out / "scores.jsonl")
+    assert scores == [
+        {"problem_id": "test/algebra/20.json", "scorer": "imported", "scores": [0.9, 0.7, 0.1]},
+        {"problem_id": "test/prealgebra/11.json", "scorer": "imported", "scores": [0.8, 0.2, None]},
+    ]
+
+
+def test_plain_string_samples_without_scores_and_without_ids(tmp_path):
+    source = write_lines(tmp_path / "dump.jsonl", [
+        {"question": "q1", "reference": "1", "samples": ["\\boxed{1}", "\\boxed{2}"]},
+        "",
+        {"question": "q2", "reference": 2, "samples": ["#### 2"]},
+    ])
+    summary = import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    assert summary.ids_from_line_numbers == 2 and not summary.has_scores
+    assert (summary.min_samples, summary.max_samples) == (1, 2)
+    lines = read_jsonl(tmp_path / "run" / "samples.jsonl")
+    assert [(line["problem_id"], line["reference"]) for line in lines] == [("1", "1"), ("3", "2")]
+    assert not (tmp_path / "run" / "scores.jsonl").exists()
+    config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert config["model"] == "dump" and config["answer_style"] == "gsm8k"
+    assert config["samples_per_problem"] == {"min": 1, "max": 2}
+
+
+def test_mapped_qwen_style_dump_with_nested_scores(tmp_path):
+    summary = import_samples(QWEN_STYLE, task="gsm8k", out=tmp_path / "run", mapping=QWEN_MAP, show_progress=False)
+    assert (summary.problems, summary.min_samples, summary.max_samples) == (2, 1, 2)
+    lines = read_jsonl(tmp_path / "run" / "samples.jsonl")
+    assert [line["problem_id"] for line in lines] == ["0", "1"]
+    assert [line["reference"] for line in lines] == ["12", "1234"]
+    assert lines[0]["question"].startswith("Ann has") and lines[0]["meta"] == {"subject": "Prealgebra", "level": 1}
+    assert [s["text"] for s in lines[1]["samples"]] == ["1000+234=1234\n#### 1234"]
+    assert read_jsonl(tmp_path / "run" / "scores.jsonl")[0]["scores"] == [0.93, 0.05]
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["mapping"]["reference"] == "answer.value"
+
+
+def test_every_bad_line_is_reported_and_nothing_is_written(tmp_path):
+    source = write_lines(tmp_path / "bad.jsonl", [
+        {"id": "a", "question": "q", "reference": "1", "samples": ["x"], "scores": [0.5]},
+        "{not json",
+        {"id": "b", "question": "q", "reference": "1", "samples": ["x", "y"], "scores": [0.5]},
+        {"id": "c", "question": "q", "reference": "1", "samples": ["x"], "scores": ["high"]},
+        {"id": "d", "question": "q", "samples": ["x"]},
+        {"id": "a", "question": "q", "reference": "1", "samples": ["x"]},
+        {"id": "e", "question": "q", "reference": "1", "samples": []},
+        {"id": "f", "question": "q", "reference": "1", "samples": [{"txt": "x"}]},
+        [1, 2],
+    ])
+    out = tmp_path / "run"
+    with pytest.raises(InputError) as caught:
+        import_samples(source, task="math", out=out, show_progress=False)
+    message = str(caught.value)
+    assert "8 bad line(s); nothing was written" in message
+    for fragment in (":2: not valid JSON", ":3: field 'scores': 1 scores for 2 samples", ":4: field 'scores'",
+                     "expected a number", ":5: field 'reference': missing", ":6: field 'id': duplicate id 'a'",
+                     ":7: field 'samples': no samples", ":8: field 'samples': sample 0", ":9: expected a JSON object"):
+        assert fragment in message
+    assert not out.exists()
+
+
+def test_error_list_is_capped(tmp_path):
+    source = write_lines(tmp_path / "bad.jsonl", ["[]"] * 30)
+    with pytest.raises(InputError, match=r"30 bad line\(s\)[\s\S]*and 10 more"):
+        import_samples(source, task="math", out=tmp_path / "run", show_progress=False)
+
+
+def test_explicitly_mapped_field_must_be_present(tmp_path):
+    source = write_lines(tmp_path / "dump.jsonl", [{"query": "q", "gt": "1", "code": ["x"]},
+                                                   {"query": "q", "gt": "1", "code": ["x"], "idx": 3}])
+    with pytest.raises(InputError, match=r":1: field 'id': missing \(looked for 'idx'\)"):
+        import_samples(source, task="math", out=tmp_path / "run",
+                       mapping=["id=idx", "question=query,reference=gt", "samples=code"], show_progress=False)
+
+
+def test_scores_both_per_sample_and_as_list_is_ambiguous(tmp_path):
+    source = write_lines(tmp_path / "dump.jsonl", [
+        {"question": "q", "reference": "1", "samples": [{"text": "x", "score": 1}], "scores": [0.2]}])
+    with pytest.raises(InputError, match="both per sample and as a list"):
+        import_samples(source, task="math", out=tmp_path / "run", show_progress=False)
+
+
+def test_reimport_is_idempotent_and_other_files_are_refused(tmp_path):
+    out = tmp_path / "run"
+    first = import_samples(CANONICAL, task="math", out=out, show_progress=False)
+    before = {name: (out / name).read_bytes() for name in ("config.yaml", "samples.jsonl", "scores.jsonl")}
+    again = import_samples(CANONICAL, task="math", out=out, show_progress=False)
+    assert again.config_hash == first.config_hash and not again.fresh
+    assert {name: (out / name).read_bytes() for name in before} == before
+
+    with pytest.raises(ConfigError, match="refusing to overwrite .*different sha256"):
+        import_samples(QWEN_STYLE, task="math", out=out, mapping=QWEN_MAP, show_progress=False)
+    with pytest.raises(ConfigError, match="different task"):
+        import_samples(CANONICAL, task="gsm8k", out=out, show_progress=False)
+    assert {name: (out / name).read_bytes() for name in before} == before
+
+
+def test_non_empty_directory_without_config_is_refused(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="not empty"):
+        import_samples(CANONICAL, task="math", out=out, show_progress=False)
+
+
+def test_unknown_task_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="unknown task"):
+        import_samples(CANONICAL, task="mmlu", out=tmp_path / "run", show_progress=False)
+    with pytest.raises(InputError, match="file not found"):
+        import_samples(tmp_path / "nope.jsonl", task="math", out=tmp_path / "run", show_progress=False)
+    empty = write_lines(tmp_path / "empty.jsonl", [""])
+    with pytest.raises(InputError, match="no problems"):
+        import_samples(empty, task="math", out=tmp_path / "run", show_progress=False)
+
+
+def test_parse_mapping_and_paths():
+    mapping = parse_mapping(["question=query", "reference=answer.value,samples=code"])
+    assert mapping["question"] == "query" and mapping["reference"] == "answer.value" and mapping["id"] == "id"
+    assert parse_mapping({"scores": "pred_score"})["scores"] == "pred_score"
+    for bad, message in (("question", "FIELD=PATH"), ("answer=gt", "unknown field"),
+                         ("question=a,question=b", "mapped twice"), ("reference=a..b", "empty segment")):
+        with pytest.raises(ConfigError, match=message):
+            parse_mapping(bad)
+    record = {"outputs": [{"text": "a"}, {"text": "b"}], "answer": {"value": 3}}
+    assert resolve_path(record, "outputs.1.text") == "b"
+    assert resolve_path(record, "answer.value") == 3
+    assert resolve_path(record, "answer.unit") is MISSING and resolve_path(record, "outputs.5") is MISSING
+    assert resolve_path({"a": None}, "a") is None
+
+
+def test_command_line(tmp_path):
+    app = typer.Typer()
+    app.command("import")(import_command)
+    app.command("noop")(lambda: None)
+    runner = CliRunner()
+    help_text = runner.invoke(app, ["import", "--help"]).output
+    assert "--map" in help_text and "--task" in help_text and "--model" in help_text
+    source = write_lines(tmp_path / "dump.jsonl", [{"question": "q", "reference": "1", "samples": ["\\boxed{1}"]}])
+    result = runner.invoke(app, ["import", str(source), "--task", "math", "--out", str(tmp_path / "run"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "imported 1 problems, 1 samples" in result.output and "line numbers are used as ids" in result.output
+    again = runner.invoke(app, ["import", str(source), "--task", "math", "--out", str(tmp_path / "run"), "-q"])
+    assert "already imported" in again.output
+
+
+def test_imported_run_is_graded_by_the_pipeline(tmp_path):
+    """The point of importing: the grading stage reads the run directory as if evalkit had sampled it."""
+    from evalkit.pipeline.grade import grade_stage
+
+    out = tmp_path / "run"
+    import_samples(CANONICAL, task="math500", out=out, show_progress=False)
+    result = grade_stage(RunDir(out), workers=0, show_progress=False)
+    assert (result.problems, result.graded_now) == (2, 2)
+    grades = RunDir(out).read_grades()
+    assert grades[0].correct == [True, True, False] and grades[0].clusters == [0, 0, 1]
+    assert grades[1].correct[:2] == [True, False]

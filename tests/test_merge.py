@@ -1,0 +1,67 @@
+"""`evalkit merge`: parts must be shards 0..N-1 of one config, complete, and are joined in order."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from evalkit.errors import ConfigError, InputError
+from evalkit.jsonl import read_jsonl
+from evalkit.pipeline.merge import merge_runs
+from evalkit.records import Problem, Sample
+from evalkit.store import ProblemGrades, ProblemSamples, RunDir, Shard
+
+
+def _write_part(root, index, count, ids, *, config_hash="h1", graded=True, num_problems=None):
+    run = RunDir(root / f"part{index}")
+    text = yaml.safe_dump({"model": "m", "task": "t", "config_hash": config_hash,
+                           "num_problems": len(ids) if num_problems is None else num_problems})
+    run.claim(text, config_hash, Shard(index, count))
+    with run.samples_appender() as out:
+        for pid in ids:
+            problem = Problem(pid, "t", "q", "1")
+            out.write(ProblemSamples(problem, [Sample(pid, 0, "\\boxed{1}")]).to_dict())
+    if graded:
+        with run.grades_appender() as out:
+            for pid in ids:
+                out.write(ProblemGrades(pid, ["1"], [0], [True], ["ok"]).to_dict())
+    return run.path
+
+
+def test_merge_joins_in_shard_order(tmp_path):
+    parts = [_write_part(tmp_path, 1, 2, ["c", "d"]), _write_part(tmp_path, 0, 2, ["a", "b"])]
+    merged = merge_runs(parts, tmp_path / "merged")
+    assert [r["problem_id"] for r in read_jsonl(merged.samples_path)] == ["a", "b", "c", "d"]
+    assert [r["problem_id"] for r in read_jsonl(merged.graded_path)] == ["a", "b", "c", "d"]
+    config = merged.read_config()
+    assert config["num_problems"] == 4 and "shard" not in config and config["config_hash"] == "h1"
+
+
+def test_merge_refuses_different_configs(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"], config_hash="h2")]
+    with pytest.raises(ConfigError, match="different configs"):
+        merge_runs(parts, tmp_path / "merged")
+
+
+def test_merge_refuses_missing_or_repeated_shards(tmp_path):
+    parts = [_write_part(tmp_path, 0, 3, ["a"]), _write_part(tmp_path, 2, 3, ["c"])]
+    with pytest.raises(ConfigError, match=r"missing \[1\]"):
+        merge_runs(parts, tmp_path / "merged")
+
+
+def test_merge_refuses_incomplete_part(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"], num_problems=2), _write_part(tmp_path, 1, 2, ["b"])]
+    with pytest.raises(InputError, match="incomplete"):
+        merge_runs(parts, tmp_path / "merged")
+
+
+def test_merge_refuses_grades_in_only_some_parts(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"], graded=False)]
+    with pytest.raises(InputError, match="graded.jsonl is missing"):
+        merge_runs(parts, tmp_path / "merged")
+
+
+def test_merge_refuses_a_problem_in_two_parts(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["a"])]
+    with pytest.raises(InputError, match="two parts"):
+        merge_runs(parts, tmp_path / "merged")

@@ -1,0 +1,98 @@
+"""Run directories: claiming, refusing foreign configs, append-only records that survive kills."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evalkit.errors import ConfigError, InputError
+from evalkit.jsonl import JsonlAppender, read_jsonl
+from evalkit.records import Problem, Sample
+from evalkit.store import ProblemGrades, ProblemSamples, RunDir, Shard
+
+
+def _problem(i: int) -> Problem:
+    return Problem(id=f"p{i}", task="t", question=f"q{i}", reference=str(i), meta={"level": 1})
+
+
+def test_claim_new_then_resume_then_refuse_other_config(tmp_path):
+    run = RunDir(tmp_path / "run")
+    assert run.claim("config_hash: abc\n", "abc") is True
+    assert run.claim("config_hash: abc\n", "abc") is False
+    with pytest.raises(ConfigError, match="different config"):
+        run.claim("config_hash: xyz\n", "xyz")
+
+
+def test_claim_refuses_non_empty_directory_without_config(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="not empty"):
+        RunDir(tmp_path).claim("config_hash: abc\n", "abc")
+
+
+def test_claim_refuses_other_shard(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.claim("config_hash: abc\n", "abc", Shard(0, 2))
+    with pytest.raises(ConfigError, match="shard"):
+        run.claim("config_hash: abc\n", "abc", Shard(1, 2))
+
+
+def test_samples_roundtrip_and_partial_tail_is_dropped(tmp_path):
+    run = RunDir(tmp_path)
+    run.claim("config_hash: abc\n", "abc")
+    with run.samples_appender() as out:
+        for i in range(3):
+            samples = [Sample(f"p{i}", j, f"text {j}", "stop", 3, -1.5) for j in range(2)]
+            out.write(ProblemSamples(_problem(i), samples).to_dict())
+    with run.samples_path.open("a") as handle:  # a writer killed mid-line
+        handle.write('{"problem_id": "p3", "samp')
+    items = run.read_samples()
+    assert [item.problem.id for item in items] == ["p0", "p1", "p2"]
+    assert items[1].samples[1] == Sample("p1", 1, "text 1", "stop", 3, -1.5)
+    assert items[2].problem.meta == {"level": 1}
+    with run.samples_appender() as out:  # reopening cuts the partial line before appending
+        out.write(ProblemSamples(_problem(3), []).to_dict())
+    assert [record["problem_id"] for record in read_jsonl(run.samples_path)] == ["p0", "p1", "p2", "p3"]
+
+
+def test_duplicate_problem_is_an_error(tmp_path):
+    run = RunDir(tmp_path)
+    line = json.dumps(ProblemSamples(_problem(0), []).to_dict())
+    run.samples_path.write_text(line + "\n" + line + "\n")
+    with pytest.raises(InputError, match=r"samples.jsonl:2: .*appears twice"):
+        run.read_samples()
+
+
+def test_corrupt_middle_line_is_reported_with_its_number(tmp_path):
+    run = RunDir(tmp_path)
+    good = json.dumps(ProblemSamples(_problem(0), []).to_dict())
+    run.samples_path.write_text(good + "\n{oops\n" + good.replace("p0", "p1") + "\n")
+    with pytest.raises(InputError, match=r"samples.jsonl:2: not valid JSON"):
+        run.read_samples()
+
+
+def test_grades_validate_lengths(tmp_path):
+    run = RunDir(tmp_path)
+    with JsonlAppender(run.graded_path) as out:
+        out.write(ProblemGrades("p0", ["1", None], [0, -1], [True, False], ["ok", "no_answer"]).to_dict())
+        out.write({"problem_id": "p1", "answers": ["1"], "clusters": [0, 1], "correct": [True], "reasons": ["ok"]})
+    with pytest.raises(InputError, match=r"graded.jsonl:2: .*differ in length"):
+        run.read_grades()
+
+
+def test_missing_grades_say_what_to_run(tmp_path):
+    with pytest.raises(InputError, match="grade-run"):
+        RunDir(tmp_path).read_grades()
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7])
+def test_shards_partition_in_order(count):
+    items = list(range(10))
+    parts = [Shard(i, count).select(items) for i in range(count)]
+    assert sum(parts, []) == items
+
+
+@pytest.mark.parametrize("text", ["2/2", "a/b", "1", "-1/3", "0/0"])
+def test_bad_shard_spec(text):
+    with pytest.raises(ConfigError):
+        Shard.parse(text)
