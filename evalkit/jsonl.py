@@ -49,6 +49,16 @@ def read_jsonl(path: str | Path, *, tolerate_partial_tail: bool = False) -> list
     return [record for _, record in iter_jsonl(path, tolerate_partial_tail=tolerate_partial_tail)]
 
 
+def count_lines(path: str | Path) -> int:
+    """Complete (newline-terminated), non-blank lines of a file, without parsing them."""
+    count = 0
+    with Path(path).open("rb") as handle:
+        for raw in handle:
+            if raw.endswith(b"\n") and raw.strip():
+                count += 1
+    return count
+
+
 def dumps_line(record: dict[str, Any]) -> str:
     """One record as one JSON line (no newline inside, non-ASCII kept readable)."""
     return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"

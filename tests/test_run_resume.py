@@ -32,13 +32,15 @@ def _config(tmp_path: Path, model_dir: Path, **sampling) -> Path:
     return path
 
 
-def _evalkit(*args: str, **kwargs) -> subprocess.Popen:
+def _evalkit(*args: str, log: Path | None = None) -> subprocess.Popen:
+    """Start `evalkit ARGS`; output goes to `log` when given (a pipe nobody reads could fill and stall it)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    stdout = log.open("w") if log is not None else subprocess.PIPE
     return subprocess.Popen([sys.executable, "-m", "evalkit.cli", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+                            stdout=stdout, stderr=subprocess.STDOUT, text=True)
 
 
-def _finish(process: subprocess.Popen, timeout: float = 240) -> str:
+def _finish(process: subprocess.Popen, timeout: float = 400) -> str:
     output, _ = process.communicate(timeout=timeout)
     assert process.returncode == 0, output
     return output
@@ -52,10 +54,11 @@ def _count_lines(path: Path) -> int:
 def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(tmp_path, tiny_model_dir):
     config = _config(tmp_path, tiny_model_dir)
     killed_dir = tmp_path / "killed"
-    process = _evalkit("run", str(config), "--out", str(killed_dir), "--quiet", "--no-report")
-    deadline = time.monotonic() + 180
+    log = tmp_path / "killed.log"
+    process = _evalkit("run", str(config), "--out", str(killed_dir), "--quiet", "--no-report", log=log)
+    deadline = time.monotonic() + 300
     while _count_lines(killed_dir / "samples.jsonl") < 3:
-        assert process.poll() is None, process.stdout.read()
+        assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, "the run never wrote three problems"
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)

@@ -45,13 +45,13 @@ class Completion:
     """One generated continuation.
 
     `finish_reason` is "stop" (end of sequence or a stop string) or "length" (hit
-    `max_tokens`). `logprob` is the sum of the sampled tokens' log-probabilities, when the
+    `max_tokens`). `num_tokens` is None when the backend cannot count tokens. `logprob` is the sum of the sampled tokens' log-probabilities, when the
     backend was asked for them (`SamplingParams.logprobs`) and can give them.
     """
 
     text: str
     finish_reason: str
-    num_tokens: int
+    num_tokens: int | None
     logprob: float | None = None
     token_logprobs: tuple[float, ...] | None = field(default=None, repr=False)
 

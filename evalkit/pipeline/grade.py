@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from evalkit.errors import EvalkitError, InputError
+from evalkit.jsonl import count_lines
 from evalkit.progress import make_progress
 from evalkit.store import ProblemGrades, RunDir
 
@@ -34,6 +35,15 @@ def answer_style_of(run_dir: RunDir) -> str:
         return tasks.get_task(str(config.get("task"))).answer_style
     except EvalkitError:
         return "auto"
+
+
+def needs_grading(run_dir: RunDir) -> bool:
+    """Whether some sampled problem has no grades yet (a cheap line count, no parsing)."""
+    if not run_dir.samples_path.exists():
+        return False
+    if not run_dir.graded_path.exists():
+        return True
+    return count_lines(run_dir.graded_path) < count_lines(run_dir.samples_path)
 
 
 def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float = 5.0,

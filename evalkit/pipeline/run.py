@@ -97,9 +97,10 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
                          show_progress=show_progress)
     metrics = None
     if write_report:
-        from evalkit.report import write_run_report
+        from evalkit.report.cli import report_run
 
-        metrics = write_run_report(run_dir.path, ks=config.report.ks, top_clusters=config.report.top_clusters,
-                                   seed=config.report.seed, confidence=config.report.confidence,
-                                   resamples=config.report.resamples, console=console)
+        ks = [k for k in config.report.ks if k <= config.sampling.n] if config.report.ks else None
+        metrics = report_run(run_dir.path, ks=ks, top_clusters=config.report.top_clusters,
+                             seed=config.report.seed, confidence=config.report.confidence,
+                             resamples=config.report.resamples, console=console)
     return RunSummary(run_dir, sampled, graded, metrics)

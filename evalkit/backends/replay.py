@@ -1,0 +1,190 @@
+"""The `replay` backend: serve samples generated elsewhere, keyed by problem id.
+
+It reads one JSONL file in any of these layouts (mixing them in one file is refused):
+
+- the canonical import format, one problem a line:
+  `{"id", "question", "reference", "samples": [{"text": ..., ...}] or ["...", ...]}`;
+- a run's `samples.jsonl`, one problem a line: `{"problem_id" (or "id"), "samples": [...]}`;
+- one sample a line, like `evalkit.records.Sample`: `{"problem_id", "index", "text", ...}`.
+
+A sample given as an object may carry `finish_reason`, `num_tokens` and `logprob`; missing ones
+default to "stop", 0 (unknown) and None.
+
+`generate_for(problems, n, sampling)` is the exact path: it returns the first `n` stored samples
+of each problem by id; the run pipeline should call it when a backend has it. `generate(prompts,
+...)` exists for the common protocol: it finds the problem whose stored `question` occurs in
+the prompt text (the one ending last, so few-shot examples before it do not match instead).
+Sampling parameters are ignored: the samples are what they are. Asking for more samples than
+are stored, or for an unknown problem, raises `InputError` naming the problem and the counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit.backends.base import Completion, Prompt, SamplingParams
+from evalkit.errors import InputError
+from evalkit.jsonl import iter_jsonl
+from evalkit.records import Problem
+
+
+@dataclass(frozen=True)
+class ReplayEntry:
+    """The stored samples of one problem, and its question text when the file has one."""
+
+    problem_id: str
+    question: str | None
+    completions: tuple[Completion, ...]
+
+
+def _completion(value: Any, *, path: Path, line: int, field: str) -> Completion:
+    """One stored sample (a string or an object with `text`) as a `Completion`.
+
+    `field` is the sample's place in the record (e.g. "samples[3]"), or "" for a
+    one-sample-a-line record, to name bad fields precisely.
+    """
+
+    def bad(key: str, message: str) -> InputError:
+        return InputError(message, path=path, line=line, field=f"{field}.{key}" if field else key)
+
+    if isinstance(value, str):
+        return Completion(text=value, finish_reason="stop", num_tokens=None)
+    if not isinstance(value, dict):
+        raise InputError(f"expected a string or an object, got {type(value).__name__}", path=path, line=line,
+                         field=field or None)
+    text = value.get("text")
+    if not isinstance(text, str):
+        raise bad("text", "missing or not a string")
+    finish_reason = value.get("finish_reason") or "stop"
+    num_tokens = value.get("num_tokens")
+    logprob = value.get("logprob")
+    if not isinstance(finish_reason, str):
+        raise bad("finish_reason", f"expected a string, got {finish_reason!r}")
+    if num_tokens is not None and (not isinstance(num_tokens, int) or isinstance(num_tokens, bool) or num_tokens < 0):
+        raise bad("num_tokens", f"expected a non-negative integer, got {num_tokens!r}")
+    if logprob is not None and (not isinstance(logprob, (int, float)) or isinstance(logprob, bool)):
+        raise bad("logprob", f"expected a number, got {logprob!r}")
+    return Completion(text=text, finish_reason=finish_reason, num_tokens=num_tokens,
+                      logprob=None if logprob is None else float(logprob))
+
+
+def _problem_id(record: dict[str, Any], *, path: Path, line: int) -> str:
+    """The record's problem id, from `id` or `problem_id`."""
+    for key in ("id", "problem_id"):
+        if key in record:
+            value = record[key]
+            if not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
+                raise InputError(f"expected a non-empty string, got {value!r}", path=path, line=line, field=key)
+            return str(value)
+    raise InputError("missing (need 'id' or 'problem_id')", path=path, line=line, field="id")
+
+
+def load_replay(path: str | Path) -> dict[str, ReplayEntry]:
+    """Read a replay file into entries by problem id (see the module docstring for the layouts)."""
+    path = Path(path)
+    per_problem: dict[str, ReplayEntry] = {}
+    per_sample: dict[str, dict[int, Completion]] = {}
+    layout: str | None = None
+    for line, record in iter_jsonl(path):
+        problem_id = _problem_id(record, path=path, line=line)
+        line_layout = "problem" if "samples" in record else "sample"
+        if layout is not None and line_layout != layout:
+            raise InputError(f"mixes one-problem-a-line and one-sample-a-line records (this line is a {line_layout})",
+                             path=path, line=line)
+        layout = line_layout
+        if line_layout == "problem":
+            samples = record["samples"]
+            if not isinstance(samples, list):
+                raise InputError(f"expected a list, got {type(samples).__name__}", path=path, line=line,
+                                 field="samples")
+            if problem_id in per_problem:
+                raise InputError(f"problem {problem_id!r} appears twice", path=path, line=line, field="id")
+            question = record.get("question")
+            if question is not None and not isinstance(question, str):
+                raise InputError("expected a string", path=path, line=line, field="question")
+            completions = tuple(_completion(sample, path=path, line=line, field=f"samples[{i}]")
+                                for i, sample in enumerate(samples))
+            per_problem[problem_id] = ReplayEntry(problem_id, question, completions)
+        else:
+            index = record.get("index")
+            if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+                raise InputError(f"expected a non-negative integer, got {index!r}", path=path, line=line,
+                                 field="index")
+            stored = per_sample.setdefault(problem_id, {})
+            if index in stored:
+                raise InputError(f"sample {index} of problem {problem_id!r} appears twice", path=path, line=line,
+                                 field="index")
+            stored[index] = _completion(record, path=path, line=line, field="")
+    for problem_id, by_index in per_sample.items():
+        missing = sorted(set(range(len(by_index))) - set(by_index))
+        if missing:
+            raise InputError(f"problem {problem_id!r} lacks sample indices {missing[:5]} (indices must be 0..n-1)",
+                             path=path)
+        per_problem[problem_id] = ReplayEntry(problem_id, None, tuple(by_index[i] for i in range(len(by_index))))
+    return per_problem
+
+
+def _prompt_text(prompt: Prompt) -> str:
+    """The text to search for a question in: the string, or all message contents joined."""
+    if isinstance(prompt, str):
+        return prompt
+    return "\n".join(str(message.get("content", "")) for message in prompt)
+
+
+class ReplayBackend:
+    """Serves stored samples (see the module docstring)."""
+
+    name = "replay"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.entries = load_replay(self.path)
+        questions = [entry for entry in self.entries.values() if entry.question]
+        self._key_width = min([32, *(len(entry.question) for entry in questions)])
+        self._question_index: dict[str, list[ReplayEntry]] = {}
+        for entry in questions:
+            self._question_index.setdefault(entry.question[:self._key_width], []).append(entry)
+
+    def _take(self, problem_id: str, n: int) -> list[Completion]:
+        """The first `n` stored completions of a problem, or an `InputError` saying what is missing."""
+        entry = self.entries.get(problem_id)
+        if entry is None:
+            raise InputError(f"no samples stored for problem {problem_id!r}", path=self.path)
+        if len(entry.completions) < n:
+            raise InputError(
+                f"problem {problem_id!r} has {len(entry.completions)} stored samples, but {n} were requested",
+                path=self.path,
+            )
+        return list(entry.completions[:n])
+
+    def generate_for(self, problems: Sequence[Problem], n: int, sampling: SamplingParams) -> list[list[Completion]]:
+        """For each problem, its first `n` stored samples (matched by `Problem.id`)."""
+        return [self._take(problem.id, n) for problem in problems]
+
+    def _match(self, prompt: Prompt) -> str:
+        """The id of the stored problem whose question occurs in the prompt, ending last.
+
+        Questions are indexed by their first characters, so matching costs one dictionary
+        look-up per prompt position rather than one substring search per stored problem.
+        """
+        text = _prompt_text(prompt)
+        if not self._question_index:
+            raise InputError("the replay file stores no question texts, so prompts cannot be matched; "
+                             "use generate_for(problems, ...)", path=self.path)
+        best: tuple[int, int, str] | None = None
+        width = self._key_width
+        for start in range(len(text) - width + 1):
+            for entry in self._question_index.get(text[start:start + width], ()):
+                if text.startswith(entry.question, start):
+                    key = (start + len(entry.question), len(entry.question), entry.problem_id)
+                    best = key if best is None or key > best else best
+        if best is None:
+            raise InputError(f"no stored question occurs in the prompt {text[:80]!r}", path=self.path)
+        return best[2]
+
+    def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
+        """For each prompt, the first `n` samples of the stored problem whose question it contains."""
+        return [self._take(self._match(prompt), n) for prompt in prompts]

@@ -1,0 +1,133 @@
+"""`evalkit report` and `evalkit leaderboard`: command functions the main CLI registers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from evalkit.errors import ConfigError
+from evalkit.metrics import DEFAULT_SUBSETS, DEFAULT_TOP_CLUSTERS, split_metric_name
+from evalkit.report.leaderboard import (
+    DEFAULT_METRIC,
+    collect_leaderboard_rows,
+    default_columns,
+    leaderboard_rich_table,
+    sort_rows,
+    write_leaderboard,
+)
+from evalkit.report.tables import comparisons_rich_table, metrics_rich_table
+
+
+def parse_ks(text: str | None) -> list[int] | None:
+    """`"1,4,8"` -> `[1, 4, 8]`; None stays None (the default ks)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        ks = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise ConfigError(f"--k '{text}': expected positive integers separated by commas, e.g. 1,4,8") from None
+    if not ks or ks[0] < 1:
+        raise ConfigError(f"--k '{text}': every k must be 1 or more")
+    return ks
+
+
+def parse_metric_names(text: str, option: str) -> list[str]:
+    """`"pass@1,maj@8"` -> names, each checked to be of the form RULE@K."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    for name in names:
+        try:
+            split_metric_name(name)
+        except ValueError as error:
+            raise ConfigError(f"{option}: {error}") from None
+    if not names:
+        raise ConfigError(f"{option}: expected at least one metric name, e.g. maj@8")
+    return names
+
+
+def _check_common(top_clusters: int, subsets: int) -> None:
+    if top_clusters < 1:
+        raise ConfigError(f"--top-clusters must be 1 or more, got {top_clusters}")
+    if subsets < 1:
+        raise ConfigError(f"--subsets must be 1 or more, got {subsets}")
+
+
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A graded run directory (config.yaml, graded.jsonl; "
+                                                 "scores.jsonl and samples.jsonl are used when present).")],
+    k: Annotated[str | None, typer.Option("--k", help="Comma-separated ks, e.g. 1,4,8.",
+                                          show_default="powers of two up to n, and n")] = None,
+    top_clusters: Annotated[int, typer.Option("--top-clusters", help="Clusters SCR keeps (ties at the cut "
+                                                                     "are kept too).")] = DEFAULT_TOP_CLUSTERS,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap.")] = 0,
+    subsets: Annotated[int, typer.Option("--subsets", help="Random k-subsets per problem for k < n "
+                                                           "(all of them when there are fewer).")] = DEFAULT_SUBSETS,
+    resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples.")] = 1000,
+    scorer: Annotated[str | None, typer.Option("--scorer", help="Which scorer of scores.jsonl to use, "
+                                                                "when it holds several.")] = None,
+) -> None:
+    """Compute a run's metrics with confidence intervals; write metrics.json, report.md, metrics.csv
+    and accuracy_vs_k.png into the run directory and print the table."""
+    _check_common(top_clusters, subsets)
+    if resamples < 1:
+        raise ConfigError(f"--resamples must be 1 or more, got {resamples}")
+    report_run(run_dir, ks=parse_ks(k), top_clusters=top_clusters, seed=seed, subsets=subsets,
+               resamples=resamples, scorer=scorer)
+
+
+def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int = DEFAULT_TOP_CLUSTERS,
+               seed: int = 0, subsets: int = DEFAULT_SUBSETS, confidence: float = 0.95, resamples: int = 1000,
+               scorer: str | None = None, console: Console | None = None) -> dict:
+    """Compute a run's metrics, write its reports, print its tables; return the metrics document.
+
+    A run whose samples are not all graded yet (e.g. one just made by `evalkit import`) is
+    graded first, with the default grading settings.
+    """
+    from evalkit.pipeline.grade import grade_stage, needs_grading
+    from evalkit.report import build_run_metrics, write_run_reports
+    from evalkit.store import RunDir
+
+    run = RunDir(run_dir)
+    if needs_grading(run):
+        grade_stage(run)
+
+    document = build_run_metrics(run_dir, ks=ks, top_clusters=top_clusters, seed=seed, subsets=subsets,
+                                 confidence=confidence, resamples=resamples, scorer=scorer)
+    written = write_run_reports(run_dir, document)
+    console = console or Console()
+    console.print(metrics_rich_table(document))
+    extra = comparisons_rich_table(document)
+    if extra is not None:
+        console.print(extra)
+    for path in written.values():
+        console.print(f"wrote {path}", highlight=False)
+    return document
+
+
+def leaderboard_command(
+    dirs: Annotated[list[Path], typer.Argument(help="Run directories, or folders holding run directories.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for leaderboard.md, .csv and .json.")]
+        = Path("leaderboard"),
+    metric: Annotated[str, typer.Option("--metric", help="The metric that ranks the rows.")] = DEFAULT_METRIC,
+    columns: Annotated[str | None, typer.Option("--columns", help="Comma-separated metrics to show.",
+                                                show_default="pass@1 and every rule at the metric's k")] = None,
+    top_clusters: Annotated[int, typer.Option("--top-clusters", help="Clusters SCR keeps, for runs whose "
+                                                                     "metrics are computed now.")]
+        = DEFAULT_TOP_CLUSTERS,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for runs whose metrics are computed now.")] = 0,
+) -> None:
+    """Gather many runs into one model x task table ranked by a metric, with CIs and config hashes."""
+    ranking = parse_metric_names(metric, "--metric")
+    if len(ranking) != 1:
+        raise ConfigError(f"--metric '{metric}': give one metric, e.g. maj@8")
+    metric = ranking[0]
+    shown = parse_metric_names(columns, "--columns") if columns is not None else None
+    _check_common(top_clusters, DEFAULT_SUBSETS)
+    rows = sort_rows(collect_leaderboard_rows(dirs, top_clusters=top_clusters, seed=seed), metric)
+    written = write_leaderboard(rows, out, metric=metric, columns=shown)
+    console = Console()
+    console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric)))
+    for path in written.values():
+        console.print(f"wrote {path}", highlight=False)

@@ -1,0 +1,180 @@
+"""The leaderboard: many runs gathered into one model x task table.
+
+A row is a plain dict, the same that `leaderboard.json` holds:
+`{"model", "task", "n", "config_hash", "run_dir", "config_path", "metrics": {"pass@1": {"value", "ci"}, ...}}`.
+Rows come from each run's `metrics.json`, or from its graded data through
+`build_run_metrics` when `metrics.json` is missing or older than the grades or scores.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from evalkit.errors import InputError
+from evalkit.metrics import RULE_ORDER, split_metric_name
+from evalkit.report.tables import write_text_atomic, escape_cell, format_percent, markdown_table, write_csv
+from evalkit.store.rundir import CONFIG_FILE, GRADED_FILE, METRICS_FILE, SCORES_FILE
+
+DEFAULT_METRIC = "maj@8"
+RUN_MARKERS = (METRICS_FILE, GRADED_FILE)
+
+
+def is_run_dir(path: Path) -> bool:
+    """A directory holding `metrics.json` or `graded.jsonl`."""
+    return path.is_dir() and any((path / marker).is_file() for marker in RUN_MARKERS)
+
+
+def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
+    """Each path itself when it is a run directory, else every run directory below it.
+
+    Order: as given, then sorted within each folder; duplicates are dropped.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            raise InputError("not a directory", path=path)
+        if is_run_dir(path):
+            found.append(path)
+            continue
+        below = sorted({marker.parent for name in RUN_MARKERS for marker in path.rglob(name)})
+        if not below:
+            raise InputError(f"no run directories (with {METRICS_FILE} or {GRADED_FILE}) found here", path=path)
+        found.extend(below)
+    return list(dict.fromkeys(found))
+
+
+def _is_stale(run_dir: Path) -> bool:
+    """`metrics.json` missing, or older than the grades or scores it was computed from."""
+    metrics = run_dir / METRICS_FILE
+    if not metrics.is_file():
+        return True
+    made = metrics.stat().st_mtime
+    return any((run_dir / name).is_file() and (run_dir / name).stat().st_mtime > made
+               for name in (GRADED_FILE, SCORES_FILE))
+
+
+def _read_metrics_document(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"not valid JSON ({error})", path=path) from None
+    if not isinstance(document, dict):
+        raise InputError("expected a JSON object", path=path)
+    for key in ("run", "metrics"):
+        if not isinstance(document.get(key), dict):
+            raise InputError("missing or not an object", path=path, field=key)
+    for name, estimate in document["metrics"].items():
+        if (not isinstance(estimate, dict) or not isinstance(estimate.get("value"), (int, float))
+                or not isinstance(estimate.get("ci"), list) or len(estimate["ci"]) != 2):
+            raise InputError("expected {\"value\": number, \"ci\": [low, high]}", path=path, field=f"metrics.{name}")
+    return document
+
+
+def load_run_row(run_dir: str | Path, **build_options: Any) -> dict[str, Any]:
+    """The leaderboard row of one run directory (metrics computed when needed)."""
+    from evalkit.report import build_run_metrics
+
+    run_dir = Path(run_dir)
+    if _is_stale(run_dir) and (run_dir / GRADED_FILE).is_file():
+        document = build_run_metrics(run_dir, **build_options)
+    else:
+        document = _read_metrics_document(run_dir / METRICS_FILE)
+    run = document["run"]
+    config_path = run_dir / CONFIG_FILE
+    return {
+        "model": run.get("model") or run_dir.name,
+        "task": run.get("task") or "unknown",
+        "n": run.get("n"),
+        "config_hash": run.get("config_hash"),
+        "run_dir": str(run_dir),
+        "config_path": str(config_path) if config_path.is_file() else None,
+        "metrics": dict(document["metrics"]),
+    }
+
+
+def collect_leaderboard_rows(paths: Iterable[str | Path], **build_options: Any) -> list[dict[str, Any]]:
+    """Rows of every run directory found in `paths` (see `find_run_dirs`)."""
+    return [load_run_row(run_dir, **build_options) for run_dir in find_run_dirs(paths)]
+
+
+def sort_rows(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dict[str, Any]]:
+    """Rows by `metric` descending; rows without it last; ties by model then task."""
+    def key(row: Mapping[str, Any]) -> tuple[int, float, str, str]:
+        estimate = row["metrics"].get(metric)
+        value = float(estimate["value"]) if estimate is not None else 0.0
+        return (estimate is None, -value, str(row["model"]), str(row["task"]))
+
+    return [dict(row) for row in sorted(rows, key=key)]
+
+
+def default_columns(rows: Sequence[Mapping[str, Any]], metric: str) -> list[str]:
+    """`pass@1` and every rule at the ranking metric's k (where some run has it), in rule order."""
+    _, k = split_metric_name(metric)
+    present = {name for row in rows for name in row["metrics"]}
+    columns = ["pass@1", *(f"{rule}@{k}" for rule in RULE_ORDER), metric]
+    return [name for name in dict.fromkeys(columns) if name in present or name == metric]
+
+
+def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> str:
+    """The leaderboard as a Markdown document (values in % with their CI)."""
+    header = ["#", "model", "task", "n", *columns, "config hash", "run"]
+    body = [[rank, row["model"], row["task"], row.get("n", ""),
+             *(format_percent(row["metrics"].get(name)) for name in columns),
+             f"`{row.get('config_hash')}`", row.get("config_path") or row["run_dir"]]
+            for rank, row in enumerate(rows, start=1)]
+    aligned = [True, False, False, True, *([True] * len(columns)), False, False]
+    return (f"# Leaderboard, ranked by {escape_cell(metric)}\n\n"
+            "Accuracy in %, each with its bootstrap confidence interval over problems.\n\n"
+            + markdown_table(header, body, aligned))
+
+
+def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> Table:
+    """The leaderboard for the terminal."""
+    table = Table(title=f"Leaderboard, ranked by {metric} (accuracy %, CI)")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("model", min_width=10, overflow="fold")
+    table.add_column("task", min_width=6, overflow="fold")
+    table.add_column("n", justify="right", no_wrap=True)
+    for name in columns:
+        table.add_column(name, justify="right")
+    table.add_column("config hash", min_width=8, overflow="fold")
+    for rank, row in enumerate(rows, start=1):
+        table.add_row(str(rank), str(row["model"]), str(row["task"]), str(row.get("n", "")),
+                      *(format_percent(row["metrics"].get(name)) for name in columns), str(row.get("config_hash")))
+    return table
+
+
+def write_leaderboard(rows: Sequence[Mapping[str, Any]], out_dir: str | Path, *, metric: str = DEFAULT_METRIC,
+                      columns: Sequence[str] | None = None) -> dict[str, Path]:
+    """Write `leaderboard.md`, `leaderboard.csv` and `leaderboard.json` (rows sorted by `metric`).
+
+    CSV columns: model, task, n, config_hash, run_dir, then per metric its value, ci_low
+    and ci_high as fractions (empty where a run lacks the metric).
+    """
+    split_metric_name(metric)
+    ordered = sort_rows(rows, metric)
+    shown = list(columns) if columns is not None else default_columns(ordered, metric)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    header = ["rank", "model", "task", "n", "config_hash", "run_dir"]
+    for name in shown:
+        header += [name, f"{name} ci_low", f"{name} ci_high"]
+    csv_rows = []
+    for rank, row in enumerate(ordered, start=1):
+        cells: list[object] = [rank, row["model"], row["task"], row.get("n"), row.get("config_hash"), row["run_dir"]]
+        for name in shown:
+            estimate = row["metrics"].get(name)
+            cells += [estimate["value"], estimate["ci"][0], estimate["ci"][1]] if estimate else ["", "", ""]
+        csv_rows.append(cells)
+    return {
+        "leaderboard.md": write_text_atomic(out_dir / "leaderboard.md", leaderboard_markdown(ordered, metric, shown)),
+        "leaderboard.csv": write_csv(out_dir / "leaderboard.csv", header, csv_rows),
+        "leaderboard.json": write_text_atomic(out_dir / "leaderboard.json",
+                                          json.dumps(ordered, indent=2, ensure_ascii=False, allow_nan=False) + "\n"),
+    }

@@ -1,0 +1,68 @@
+"""Plots of a run's metrics (matplotlib, Agg canvas, no pyplot global state)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from evalkit.metrics import split_metric_name
+
+PLOTTED_RULES = ("pass", "maj", "bon", "wmaj", "scr")
+RULE_STYLES = {
+    "pass": {"color": "#4c72b0", "marker": "o", "linestyle": "--"},
+    "maj": {"color": "#dd8452", "marker": "s", "linestyle": "-"},
+    "bon": {"color": "#55a868", "marker": "^", "linestyle": "-"},
+    "wmaj": {"color": "#8172b3", "marker": "D", "linestyle": "-"},
+    "scr": {"color": "#c44e52", "marker": "v", "linestyle": "-"},
+}
+
+
+def accuracy_curves(metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, list[tuple[int, float, float, float]]]:
+    """Per rule, the points `(k, value, ci_low, ci_high)` in % sorted by k."""
+    curves: dict[str, list[tuple[int, float, float, float]]] = {}
+    for name, estimate in metrics.items():
+        rule, k = split_metric_name(name)
+        if rule in PLOTTED_RULES:
+            low, high = estimate["ci"]
+            curves.setdefault(rule, []).append((k, 100 * estimate["value"], 100 * low, 100 * high))
+    return {rule: sorted(curves[rule]) for rule in PLOTTED_RULES if rule in curves}
+
+
+def plot_accuracy_vs_k(document: Mapping[str, Any], path: str | Path) -> Path:
+    """Accuracy against k on a log2 axis, one line per rule with its shaded CI band."""
+    run = document["run"]
+    curves = accuracy_curves(document["metrics"])
+    figure = Figure(figsize=(7.0, 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    ks: set[int] = set()
+    for rule, points in curves.items():
+        x = [point[0] for point in points]
+        ks.update(x)
+        style = RULE_STYLES[rule]
+        axes.plot(x, [p[1] for p in points], label=f"{rule}@k", color=style["color"], marker=style["marker"],
+                  linestyle=style["linestyle"], markersize=4)
+        axes.fill_between(x, [p[2] for p in points], [p[3] for p in points], color=style["color"], alpha=0.15,
+                          linewidth=0)
+    axes.set_xscale("log", base=2)
+    if ks:
+        ticks = sorted(ks)
+        axes.set_xticks(ticks, [str(k) for k in ticks])
+        if len(ticks) == 1:
+            axes.set_xlim(ticks[0] / 1.5, ticks[0] * 1.5)
+    axes.set_xlabel("k (samples per problem)")
+    axes.set_ylabel("accuracy (%)")
+    confidence = round(100 * document.get("settings", {}).get("confidence", 0.95))
+    axes.set_title(f"{run.get('model')} on {run.get('task')} ({run.get('problems', '?')} problems, "
+                   f"{confidence}% CI)")
+    axes.grid(True, which="major", alpha=0.3)
+    if curves:
+        axes.legend(loc="best")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    return path

@@ -1,0 +1,230 @@
+"""Tables of a run's metrics: Markdown report, CSV, JSON and a rich terminal table.
+
+Everything here reads the `metrics.json` document made by `evalkit.report.build_run_metrics`
+(values are fractions; tables show percentages with their confidence interval, e.g.
+`54.2 [50.1, 58.3]`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from evalkit.metrics import RULE_ORDER, sort_metric_names, split_metric_name
+
+MISSING_CELL = "—"
+TERMINAL_RULES = ("pass", "maj", "bon", "wmaj", "scr")
+RULE_TITLES = {
+    "pass": "pass@k",
+    "maj": "maj@k",
+    "bon": "bon@k",
+    "wmaj": "wmaj@k",
+    "scr": "scr@k",
+    "scr_wsum": "scr_wsum@k",
+    "scr_mean": "scr_mean@k",
+}
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def format_percent(estimate: Mapping[str, Any] | None, digits: int = 1) -> str:
+    """`{"value": 0.542, "ci": [0.501, 0.583]}` -> `"54.2 [50.1, 58.3]"`."""
+    if estimate is None:
+        return MISSING_CELL
+    low, high = estimate["ci"]
+    return f"{100 * estimate['value']:.{digits}f} [{100 * low:.{digits}f}, {100 * high:.{digits}f}]"
+
+
+def format_difference(estimate: Mapping[str, Any], digits: int = 1) -> str:
+    """A difference of fractions in signed percentage points: `"+3.1 [1.0, 5.2]"`."""
+    low, high = estimate["ci"]
+    return f"{100 * estimate['value']:+.{digits}f} [{100 * low:+.{digits}f}, {100 * high:+.{digits}f}]"
+
+
+def escape_cell(text: object) -> str:
+    """Text safe inside a Markdown table cell (pipes escaped, no line breaks)."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]],
+                   right_aligned: Sequence[bool] | None = None) -> str:
+    """A GitHub-flavoured Markdown table."""
+    aligned = list(right_aligned) if right_aligned is not None else [False] * len(header)
+    lines = ["| " + " | ".join(escape_cell(cell) for cell in header) + " |",
+             "| " + " | ".join("---:" if right else "---" for right in aligned) + " |"]
+    lines += ["| " + " | ".join(escape_cell(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- the accuracy grid
+
+
+def accuracy_grid(metrics: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[int]]:
+    """The rules (in display order) and the ks present among `rule@k` metric names."""
+    rules: set[str] = set()
+    ks: set[int] = set()
+    for name in metrics:
+        rule, k = split_metric_name(name)
+        rules.add(rule)
+        ks.add(k)
+    ordered = [rule for rule in RULE_ORDER if rule in rules] + sorted(rules - set(RULE_ORDER))
+    return ordered, sorted(ks)
+
+
+def accuracy_rows(metrics: Mapping[str, Mapping[str, Any]],
+                  only_rules: Sequence[str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the k x rule table, cells formatted as `value [low, high]` in %."""
+    rules, ks = accuracy_grid(metrics)
+    if only_rules is not None:
+        rules = [rule for rule in rules if rule in only_rules]
+    header = ["k", *(RULE_TITLES.get(rule, f"{rule}@k") for rule in rules)]
+    rows = [[str(k), *(format_percent(metrics.get(f"{rule}@{k}")) for rule in rules)] for k in ks]
+    return header, rows
+
+
+def headline_metric_names(document: Mapping[str, Any]) -> list[str]:
+    """The few metrics shown in breakdown tables: pass@1 and every rule at the largest k."""
+    metrics = document["metrics"]
+    rules, ks = accuracy_grid(metrics)
+    if not ks:
+        return []
+    largest = ks[-1]
+    names = ["pass@1"] if "pass@1" in metrics else []
+    names += [f"{rule}@{largest}" for rule in rules if f"{rule}@{largest}" in metrics]
+    return list(dict.fromkeys(names))
+
+
+# --------------------------------------------------------------------------- Markdown report
+
+
+def render_report_markdown(document: Mapping[str, Any]) -> str:
+    """The `report.md` text of one run: accuracy table, comparisons, evaluator calls, breakdowns."""
+    run = document["run"]
+    settings = document.get("settings", {})
+    confidence = round(100 * settings.get("confidence", 0.95))
+    out = io.StringIO()
+    out.write(f"# {escape_cell(run.get('model'))} on {escape_cell(run.get('task'))}\n\n")
+    out.write(f"- problems: {run.get('problems', '?')}, samples per problem: {run.get('n')}\n")
+    out.write(f"- config hash: `{run.get('config_hash')}`\n")
+    if run.get("scorer"):
+        out.write(f"- scorer: `{run['scorer']}`\n")
+    if settings:
+        out.write(f"- SCR keeps the top {settings.get('top_clusters')} clusters; k < n averages "
+                  f"{settings.get('subsets')} subsets per problem (all of them when fewer); seed {settings.get('seed')}\n")
+    out.write(f"\n## Accuracy (%, {confidence}% bootstrap CI over problems)\n\n")
+    header, rows = accuracy_rows(document["metrics"])
+    out.write(markdown_table(header, rows, [True] * len(header)))
+
+    if document.get("comparisons"):
+        out.write("\n## Paired comparisons (percentage points, same problems and samples)\n\n")
+        rows = [[name, format_difference(est), f"{est.get('fraction_not_positive', float('nan')):.3f}"]
+                for name, est in document["comparisons"].items()]
+        out.write(markdown_table(["comparison", "difference [CI]", "resamples with difference <= 0"], rows,
+                                 [False, True, True]))
+
+    if document.get("evaluator_calls"):
+        out.write("\n## Evaluator calls per problem: SCR against best-of-n\n\n")
+        calls = document["evaluator_calls"]
+        rows = [[name.rpartition("@")[2], f"{entry['scored_per_problem']:.2f}", f"{entry['bon_per_problem']:.0f}",
+                 f"{100 * entry['fraction_of_bon']:.1f}%"]
+                for name, entry in sorted(calls.items(), key=lambda item: split_metric_name(item[0])[1])]
+        out.write(markdown_table(["k", "SCR scores", "best-of-n scores", "SCR / best-of-n"], rows, [True] * 4))
+
+    names = headline_metric_names(document)
+    for key, groups in document.get("breakdown", {}).items():
+        sizes = document.get("breakdown_sizes", {}).get(key, {})
+        out.write(f"\n## By {key} (%)\n\n")
+        rows = [[group, sizes.get(group, ""), *(format_percent(metrics.get(name)) for name in names)]
+                for group, metrics in groups.items()]
+        out.write(markdown_table([key, "problems", *names], rows, [False, True, *([True] * len(names))]))
+
+    out.write("\n![accuracy vs k](accuracy_vs_k.png)\n")
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write a text file through a temporary file and a rename, so readers never see half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def write_metrics_json(path: str | Path, document: Mapping[str, Any]) -> Path:
+    """Write the `metrics.json` document (pretty-printed, atomically)."""
+    return write_text_atomic(Path(path), json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def write_report_markdown(path: str | Path, document: Mapping[str, Any]) -> Path:
+    """Write `report.md`."""
+    return write_text_atomic(Path(path), render_report_markdown(document))
+
+
+def metrics_csv_rows(document: Mapping[str, Any]) -> list[list[object]]:
+    """One row per metric: metric, k, value, ci_low, ci_high (fractions), in display order."""
+    metrics = document["metrics"]
+    rows: list[list[object]] = []
+    for name in sort_metric_names(list(metrics)):
+        estimate = metrics[name]
+        rows.append([name, split_metric_name(name)[1], estimate["value"], estimate["ci"][0], estimate["ci"][1]])
+    return rows
+
+
+def write_csv(path: str | Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
+    """Write a CSV file with a header line (atomically)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return write_text_atomic(Path(path), buffer.getvalue())
+
+
+def write_metrics_csv(path: str | Path, document: Mapping[str, Any]) -> Path:
+    """Write `metrics.csv`: metric, k, value, ci_low, ci_high."""
+    return write_csv(path, ["metric", "k", "value", "ci_low", "ci_high"], metrics_csv_rows(document))
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def metrics_rich_table(document: Mapping[str, Any]) -> Table:
+    """The k x rule accuracy table for the terminal (the SCR variants are left to report.md)."""
+    run = document["run"]
+    confidence = round(100 * document.get("settings", {}).get("confidence", 0.95))
+    table = Table(title=f"{run.get('model')} on {run.get('task')}: accuracy %, {confidence}% CI "
+                        f"({run.get('problems', '?')} problems, n={run.get('n')})")
+    header, rows = accuracy_rows(document["metrics"], only_rules=TERMINAL_RULES)
+    for position, title in enumerate(header):
+        table.add_column(title, justify="right", no_wrap=position == 0)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def comparisons_rich_table(document: Mapping[str, Any]) -> Table | None:
+    """Paired comparisons and SCR's evaluator calls, or None when there are no scores."""
+    if not document.get("comparisons") and not document.get("evaluator_calls"):
+        return None
+    table = Table(title="with scores: paired differences (points) and evaluator calls")
+    table.add_column("what")
+    table.add_column("value", justify="right", no_wrap=True)
+    for name, estimate in document.get("comparisons", {}).items():
+        table.add_row(name, format_difference(estimate))
+    for name, entry in document.get("evaluator_calls", {}).items():
+        table.add_row(f"{name} scored solutions / problem",
+                      f"{entry['scored_per_problem']:.2f} of {entry['bon_per_problem']:.0f} "
+                      f"({100 * entry['fraction_of_bon']:.1f}%)")
+    return table

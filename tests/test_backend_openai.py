@@ -1,0 +1,334 @@
+"""The OpenAI-compatible backend against a fake local server: answers, n, logprobs, faults.
+
+The fake server speaks just enough of the completions and chat APIs. Its "model" is a
+deterministic function: words are tokens, and a token `t` after `k` earlier tokens has
+log-probability `-0.1 * (len(t) + k % 5)`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from evalkit.backends.base import Backend, SamplingParams
+from evalkit.backends.openai_backend import (
+    OpenAIBackend,
+    backoff_delay,
+    call_seed,
+    first_token_logprob,
+    parse_retry_after,
+)
+from evalkit.backends.registry import create_backend
+from evalkit.errors import ConfigError, EvalkitError
+
+VERDICTS = (" yes", " no", " maybe")
+
+
+def tokenize(text: str) -> list[str]:
+    return re.findall(r"\s*\S+", text)
+
+
+def token_logprob(position: int, token: str) -> float:
+    return -0.1 * (len(token) + position % 5)
+
+
+@dataclass
+class FakeState:
+    """What the fake server does; `failures` are answered (status, headers) before any success."""
+
+    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    always_fail: int | None = None
+    ignore_n: bool = False
+    ignore_echo: bool = False
+    ignore_stop: bool = False
+    delay: float = 0.0
+    requests: list[dict] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def generated_tokens(seed, choice: int, max_tokens: int) -> list[str]:
+    return [f" s{seed}", f" c{choice}", " x", "\n", " y", " z", " w", " v"][:max_tokens]
+
+
+def completion_body(state: FakeState, request: dict) -> dict:
+    prompt = request["prompt"]
+    prompt_tokens = tokenize(prompt)
+    n = 1 if state.ignore_n else request.get("n", 1)
+    choices = []
+    completion_tokens = 0
+    for index in range(n):
+        tokens = generated_tokens(request.get("seed"), index, request.get("max_tokens", 16))
+        text, finish = "".join(tokens), "length"
+        stop = request.get("stop") or []
+        if not state.ignore_stop:
+            for marker in stop:
+                if marker in text:
+                    text, finish = text[: text.find(marker)], "stop"
+                    tokens = tokenize(text)
+        completion_tokens += len(tokens)
+        logprobs = None
+        if request.get("logprobs") is not None:
+            echo = request.get("echo") and not state.ignore_echo
+            shown = (prompt_tokens if echo else []) + tokens
+            start = 0 if echo else len(prompt_tokens)
+            values = [token_logprob(start + i, t) for i, t in enumerate(shown)]
+            if echo:
+                values[0] = None
+            top = [{v: token_logprob(start + i, v) for v in VERDICTS} for i in range(len(shown))]
+            offsets = [sum(len(t) for t in shown[:i]) for i in range(len(shown))]
+            logprobs = {"tokens": shown, "token_logprobs": values, "top_logprobs": top, "text_offset": offsets}
+            if echo:
+                text = prompt + text
+        choices.append({"index": index, "text": text, "finish_reason": finish, "logprobs": logprobs})
+    usage = {"prompt_tokens": len(prompt_tokens), "completion_tokens": completion_tokens,
+             "total_tokens": len(prompt_tokens) + completion_tokens}
+    return {"id": "cmpl-fake", "object": "text_completion", "created": 0, "model": request["model"],
+            "choices": choices, "usage": usage}
+
+
+def chat_body(state: FakeState, request: dict) -> dict:
+    n = 1 if state.ignore_n else request.get("n", 1)
+    prompt_tokens = tokenize(" ".join(m["content"] for m in request["messages"]))
+    choices = []
+    completion_tokens = 0
+    for index in range(n):
+        tokens = generated_tokens(request.get("seed"), index, request.get("max_tokens", 16))
+        completion_tokens += len(tokens)
+        logprobs = None
+        if request.get("logprobs"):
+            logprobs = {"content": [
+                {"token": t, "logprob": token_logprob(len(prompt_tokens) + i, t), "bytes": None, "top_logprobs": []}
+                for i, t in enumerate(tokens)
+            ]}
+        choices.append({"index": index, "message": {"role": "assistant", "content": "".join(tokens)},
+                        "finish_reason": "length", "logprobs": logprobs})
+    usage = {"prompt_tokens": len(prompt_tokens), "completion_tokens": completion_tokens,
+             "total_tokens": len(prompt_tokens) + completion_tokens}
+    return {"id": "chat-fake", "object": "chat.completion", "created": 0, "model": request["model"],
+            "choices": choices, "usage": usage}
+
+
+def make_handler(state: FakeState):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep test output quiet
+            return
+
+        def send_json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self):
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with state.lock:
+                state.requests.append(request)
+                failure = state.failures.pop(0) if state.failures else None
+            if state.delay:
+                time.sleep(state.delay)
+            if state.always_fail is not None:
+                failure = (state.always_fail, {})
+            if failure is not None:
+                status, headers = failure
+                self.send_json(status, {"error": {"message": f"fake failure {status}", "type": "x"}}, headers)
+            elif self.path.endswith("/chat/completions"):
+                self.send_json(200, chat_body(state, request))
+            elif self.path.endswith("/completions"):
+                self.send_json(200, completion_body(state, request))
+            else:
+                self.send_json(404, {"error": {"message": "no such route"}})
+
+    return Handler
+
+
+@pytest.fixture
+def fake():
+    state = FakeState()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield state, f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def backend(url: str, **options) -> OpenAIBackend:
+    options = {"backoff_base": 0.001, "backoff_max": 0.01, "max_retries": 3, "timeout": 5.0, **options}
+    return OpenAIBackend("fake-model", base_url=url, api_key_env="EVALKIT_TEST_NO_SUCH_KEY", **options)
+
+
+def test_completions_with_n_and_logprobs(fake):
+    state, url = fake
+    client = backend(url)
+    assert isinstance(client, Backend) and client.name == "openai"
+    sampling = SamplingParams(temperature=1.0, max_tokens=3, seed=5, logprobs=True)
+    results = client.generate(["Problem: one", "Problem: two three"], 2, sampling)
+    assert [[c.text for c in row] for row in results] == [[" s5 c0 x", " s5 c1 x"]] * 2
+    first = results[1][0]
+    assert first.num_tokens == 3 and first.finish_reason == "length"
+    expected = [token_logprob(3 + i, t) for i, t in enumerate([" s5", " c0", " x"])]
+    assert first.token_logprobs == pytest.approx(expected)
+    assert first.logprob == pytest.approx(sum(expected))
+    assert len(state.requests) == 2
+    assert {r["n"] for r in state.requests} == {2} and all(r["logprobs"] == 1 for r in state.requests)
+    assert client.retries == 0
+
+
+def test_chat_prompts_go_to_the_chat_endpoint(fake):
+    state, url = fake
+    messages = [{"role": "user", "content": "What is 2+2?"}]
+    [[completion]] = backend(url).generate([messages], 1, SamplingParams(max_tokens=2, seed=1, logprobs=True))
+    assert completion.text == " s1 c0"
+    assert completion.num_tokens == 2 and completion.logprob == pytest.approx(
+        token_logprob(3, " s1") + token_logprob(4, " c0"))
+    assert state.requests[0]["messages"] == messages and state.requests[0]["logprobs"] is True
+    chat_mode = backend(url, mode="chat")
+    chat_mode.generate(["plain text"], 1, SamplingParams(max_tokens=2))
+    assert state.requests[1]["messages"] == [{"role": "user", "content": "plain text"}]
+    with pytest.raises(ConfigError, match="mode='completions' cannot send chat prompts"):
+        backend(url, mode="completions").generate([messages], 1, SamplingParams())
+
+
+def test_stop_strings_are_applied_even_if_the_server_ignores_them(fake):
+    state, url = fake
+    state.ignore_stop = True
+    [[completion]] = backend(url).generate(["p"], 1, SamplingParams(max_tokens=8, seed=0, stop=("\n",)))
+    assert completion.text == " s0 c0 x" and completion.finish_reason == "stop"
+    assert state.requests[0]["stop"] == ["\n"]
+
+
+def test_fewer_choices_than_n_are_topped_up_with_new_seeds(fake):
+    state, url = fake
+    state.ignore_n = True
+    [row] = backend(url).generate(["p"], 4, SamplingParams(temperature=1.0, max_tokens=2, seed=3))
+    assert len(row) == 4 and len({c.text for c in row}) == 4
+    assert [r["n"] for r in state.requests] == [4, 3, 2, 1]
+    assert [r["seed"] for r in state.requests] == [call_seed(3, i) for i in range(4)]
+    assert row[0].num_tokens == 2  # from usage, since one choice came per response
+
+
+def test_greedy_asks_once_and_copies(fake):
+    state, url = fake
+    [row] = backend(url).generate(["p"], 3, SamplingParams(temperature=0.0, max_tokens=2))
+    assert len(row) == 3 and len({c.text for c in row}) == 1
+    assert [r["n"] for r in state.requests] == [1]
+
+
+def test_429_is_retried_after_retry_after(fake):
+    state, url = fake
+    state.failures = [(429, {"Retry-After": "0.3"})]
+    client = backend(url)
+    start = time.monotonic()
+    [[completion]] = client.generate(["p"], 1, SamplingParams(max_tokens=2, seed=0))
+    assert time.monotonic() - start >= 0.3
+    assert completion.text == " s0 c0"
+    assert client.retries == 1 and len(state.requests) == 2
+
+
+def test_500_twice_then_success(fake):
+    state, url = fake
+    state.failures = [(500, {}), (503, {})]
+    client = backend(url)
+    [[completion]] = client.generate(["p"], 1, SamplingParams(max_tokens=2, seed=0))
+    assert completion.text == " s0 c0"
+    assert client.retries == 2 and len(state.requests) == 3
+
+
+def test_always_500_gives_a_clear_error_after_max_retries(fake):
+    state, url = fake
+    state.always_fail = 500
+    client = backend(url, max_retries=2)
+    with pytest.raises(EvalkitError, match=r"server http://127\.0\.0\.1:\d+/v1 failed after 3 attempts; "
+                                           r"last error: HTTP 500: fake failure 500"):
+        client.generate(["p", "q", "r"], 1, SamplingParams(max_tokens=2))
+    assert len(state.requests) <= 9
+
+
+def test_client_errors_are_not_retried(fake):
+    state, url = fake
+    state.always_fail = 400
+    with pytest.raises(EvalkitError, match="refused the request: HTTP 400: fake failure 400"):
+        backend(url).generate(["p"], 1, SamplingParams(max_tokens=2))
+    assert len(state.requests) == 1
+
+
+def test_server_down_fails_quickly():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    start = time.monotonic()
+    with pytest.raises(EvalkitError, match=r"127\.0\.0\.1:\d+/v1 failed after 4 attempts; last error: cannot connect"):
+        backend(url).generate(["p"] * 20, 2, SamplingParams(max_tokens=2))
+    assert time.monotonic() - start < 10
+
+
+def test_timeouts_are_retried_then_reported(fake):
+    state, url = fake
+    state.delay = 1.0
+    with pytest.raises(EvalkitError, match="failed after 2 attempts; last error: no answer within"):
+        backend(url, timeout=0.2, max_retries=1).generate(["p"], 1, SamplingParams(max_tokens=2))
+
+
+def test_next_token_logprobs_exact_through_echo(fake):
+    state, url = fake
+    prompts = ["Is it right? Answer:", "Check this long solution now. Verdict:"]
+    results = backend(url).next_token_logprobs(prompts, [" yes", " no", " correct answer"])
+    for prompt, scores in zip(prompts, results):
+        k = len(tokenize(prompt))
+        assert scores[" yes"] == pytest.approx(token_logprob(k, " yes"))
+        assert scores[" no"] == pytest.approx(token_logprob(k, " no"))
+        assert scores[" correct answer"] == pytest.approx(token_logprob(k, " correct"))  # first token only
+    assert all(r.get("echo") for r in state.requests)
+
+
+def test_next_token_logprobs_falls_back_to_top_logprobs(fake):
+    state, url = fake
+    state.ignore_echo = True
+    [scores] = backend(url).next_token_logprobs(["Is it right? Answer:"], [" yes", " maybe not", " correct"])
+    assert scores[" yes"] == pytest.approx(token_logprob(4, " yes"))
+    assert scores[" maybe not"] == pytest.approx(token_logprob(4, " maybe"))  # longest listed prefix
+    assert scores[" correct"] == -math.inf  # not in the top list
+    assert state.requests[-1]["logprobs"] == 20 and not state.requests[-1].get("echo")
+
+
+def test_api_key_and_options(monkeypatch, fake):
+    _, url = fake
+    monkeypatch.delenv("EVALKIT_TEST_KEY", raising=False)
+    with pytest.raises(ConfigError, match="set the environment variable EVALKIT_TEST_KEY"):
+        OpenAIBackend("m", api_key_env="EVALKIT_TEST_KEY")
+    monkeypatch.setenv("EVALKIT_TEST_KEY", "sk-test")
+    assert OpenAIBackend("m", base_url=url, api_key_env="EVALKIT_TEST_KEY").client.api_key == "sk-test"
+    assert backend(url).client.api_key == "EMPTY"
+    with pytest.raises(ConfigError, match="mode must be"):
+        backend(url, mode="edits")
+    created = create_backend("openai", model="m", base_url=url, concurrency=2)
+    assert isinstance(created, OpenAIBackend) and created.concurrency == 2
+
+
+def test_retry_helpers():
+    assert parse_retry_after({"retry-after": "2"}) == 2.0
+    assert parse_retry_after({"retry-after-ms": "250"}) == 0.25
+    assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert parse_retry_after({}) is None
+    import random
+
+    rng = random.Random(0)
+    delays = [backoff_delay(attempt, 1.0, 8.0, None, rng) for attempt in range(6)]
+    assert all(0 <= d <= min(8.0, 2**a) for a, d in enumerate(delays))
+    assert backoff_delay(0, 1.0, 8.0, 3.5, rng) == 3.5
+    assert call_seed(7, 0) == 7 and call_seed(7, 1) != call_seed(7, 2) and call_seed(None, 3) is None
+    assert first_token_logprob(" Yes", {" Yes": -0.1, " Y": -2.0}) == -0.1

@@ -1,0 +1,121 @@
+"""The replay backend (stored samples served by problem id) and the backend registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evalkit.backends.base import Backend, Completion, SamplingParams
+from evalkit.backends.registry import backend_names, create_backend
+from evalkit.backends.replay import ReplayBackend, load_replay
+from evalkit.errors import ConfigError, InputError
+from evalkit.records import Problem
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+IMPORT_FILE = FIXTURES / "replay_import.jsonl"
+RUN_FILE = FIXTURES / "replay_run_samples.jsonl"
+PER_SAMPLE_FILE = FIXTURES / "replay_per_sample.jsonl"
+ANY = SamplingParams()
+
+
+def problem(problem_id: str, question: str = "q") -> Problem:
+    return Problem(id=problem_id, task="test", question=question, reference="0")
+
+
+def write_lines(path: Path, records: list) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_import_format_objects_and_strings():
+    backend = ReplayBackend(IMPORT_FILE)
+    assert isinstance(backend, Backend) and backend.name == "replay"
+    [first, second] = backend.generate_for([problem("gsm8k/0"), problem("gsm8k/1")], 2, ANY)
+    assert first[0] == Completion("3 + 4 = 7. The answer is $\\boxed{7}$.", "stop", 14, -3.5)
+    assert first[1] == Completion("The answer is $\\boxed{8}$.", "stop", 0, None)
+    assert [c.text for c in second] == ["3 + 4 + 2 = 9, so $\\boxed{9}$.", "The answer is $\\boxed{9}$."]
+
+
+def test_run_samples_format():
+    backend = ReplayBackend(RUN_FILE)
+    [[a, b]] = backend.generate_for([problem("test/algebra/1.json")], 2, ANY)
+    [[c]] = backend.generate_for([problem("test/algebra/2.json")], 1, ANY)
+    assert (a.text, a.finish_reason, a.num_tokens, a.logprob) == ("So $\\boxed{5}$.", "stop", 6, -1.25)
+    assert (b.finish_reason, b.num_tokens, b.logprob) == ("length", 8, None)
+    assert c.text == "No idea."
+
+
+def test_one_sample_a_line_is_ordered_by_index():
+    entries = load_replay(PER_SAMPLE_FILE)
+    assert [c.text for c in entries["p1"].completions] == ["first", "second"]
+    assert entries["p1"].completions[0].logprob == -0.5
+    assert [c.text for c in entries["p2"].completions] == ["only"]
+
+
+def test_too_many_samples_names_problem_and_counts():
+    backend = ReplayBackend(IMPORT_FILE)
+    with pytest.raises(InputError, match=r"'math/2' has 2 stored samples, but 5 were requested"):
+        backend.generate_for([problem("math/2")], 5, ANY)
+    with pytest.raises(InputError, match="no samples stored for problem 'nope'"):
+        backend.generate_for([problem("nope")], 1, ANY)
+
+
+def test_generate_matches_the_question_inside_the_prompt():
+    backend = ReplayBackend(IMPORT_FILE)
+    few_shot = (
+        "Question: Solve $2x = 6$.\nAnswer: 3\n\n"
+        "Question: Ava has 3 apples and buys 4 more. How many apples does she have?\nAnswer:"
+    )
+    chat = [{"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Ava has 3 apples and buys 4 more. How many apples does she have now that "
+                                        "Ben gave her 2?"}]
+    results = backend.generate([few_shot, chat], 1, ANY)
+    assert results[0][0].text.startswith("3 + 4 = 7")  # the question asked last, not the example
+    assert results[1][0].text.startswith("3 + 4 + 2 = 9")  # the longer question that contains the shorter
+    with pytest.raises(InputError, match="no stored question occurs"):
+        backend.generate(["What is 1 + 1?"], 1, ANY)
+    with pytest.raises(InputError, match="stores no question texts"):
+        ReplayBackend(RUN_FILE).generate(["Solve"], 1, ANY)
+
+
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        ([{"question": "q", "samples": ["a"]}], r":1: field 'id': missing"),
+        ([{"id": "a", "samples": "text"}], r":1: field 'samples': expected a list"),
+        ([{"id": "a", "samples": ["x"]}, {"id": "b", "samples": [{"txt": "y"}]}], r":2: field 'samples\[0\].text'"),
+        ([{"id": "a", "samples": [{"text": "y", "num_tokens": -1}]}], r"samples\[0\].num_tokens"),
+        ([{"id": "a", "samples": ["x"]}, {"id": "a", "samples": ["y"]}], r":2: field 'id': problem 'a' appears twice"),
+        ([{"problem_id": "a", "index": 0, "text": "x"}, {"id": "b", "samples": []}], r":2: mixes"),
+        ([{"problem_id": "a", "index": 0, "text": "x"}, {"problem_id": "a", "index": 0, "text": "y"}],
+         r":2: field 'index': sample 0 of problem 'a' appears twice"),
+        ([{"problem_id": "a", "index": 1, "text": "x"}], r"lacks sample indices \[0\]"),
+        ([{"problem_id": "a", "index": 0}], r":1: field 'text': missing"),
+    ],
+)
+def test_bad_files_name_line_and_field(tmp_path, records, message):
+    path = write_lines(tmp_path / "bad.jsonl", records)
+    with pytest.raises(InputError, match=message) as caught:
+        ReplayBackend(path)
+    assert str(path) in str(caught.value)
+
+
+def test_missing_and_broken_files(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        ReplayBackend(tmp_path / "absent.jsonl")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "a", "samples": ["x"]}\n{"id": \n', encoding="utf-8")
+    with pytest.raises(InputError, match=":2: not valid JSON"):
+        ReplayBackend(broken)
+
+
+def test_registry_creates_backends_by_name():
+    assert backend_names() == ["hf", "openai", "replay", "vllm"]
+    backend = create_backend("replay", path=IMPORT_FILE)
+    assert isinstance(backend, ReplayBackend)
+    with pytest.raises(ConfigError, match="unknown backend 'gpt'; choose one of: hf, openai, replay, vllm"):
+        create_backend("gpt")
+    with pytest.raises(ConfigError, match="bad options for backend 'replay'"):
+        create_backend("replay", path=IMPORT_FILE, temperature=1.0)

@@ -1,0 +1,157 @@
+"""Tests of the leaderboard: gathering runs, ranking, files, and `evalkit leaderboard`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from evalkit.errors import ConfigError, InputError
+from evalkit.metrics import pass_at_k
+from evalkit.report import build_run_metrics, write_run_reports
+from evalkit.report.cli import leaderboard_command
+from evalkit.report.leaderboard import collect_leaderboard_rows, find_run_dirs, sort_rows, write_leaderboard
+
+
+def make_run(root: Path, name: str, correct: list[list[int]], *, model: str, task: str = "gsm8k") -> Path:
+    """A graded run directory where every sample is its own answer except that right ones agree."""
+    run_dir = root / name
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(
+        {"model": model, "task": task, "n": len(correct[0]), "config_hash": f"hash-{name}"}))
+    lines = []
+    for i, row in enumerate(correct):
+        clusters, wrong_ids = [], {}
+        for j, ok in enumerate(row):
+            key = "right" if ok else f"wrong{j}"
+            clusters.append(wrong_ids.setdefault(key, len(wrong_ids)))
+        lines.append({"problem_id": f"p{i}", "answers": [str(c) for c in clusters], "clusters": clusters,
+                      "correct": [bool(x) for x in row], "reasons": ["ok"] * len(row)})
+    (run_dir / "graded.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return run_dir
+
+
+STRONG = [[1, 1, 0, 1], [1, 1, 1, 1], [0, 1, 1, 0], [1, 0, 0, 0]]
+WEAK = [[0, 0, 0, 1], [1, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0]]
+
+
+def _expected_pass1(correct: list[list[int]]) -> float:
+    array = np.array(correct)
+    return float(pass_at_k(array.shape[1], array.sum(axis=1), 1).mean())
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    root = tmp_path / "runs"
+    weak = make_run(root, "weak", WEAK, model="weak-model")
+    make_run(root / "nested", "strong", STRONG, model="strong-model")
+    write_run_reports(weak, build_run_metrics(weak, show_progress=False))  # one run with metrics.json
+    return root
+
+
+def test_find_run_dirs(runs: Path, tmp_path: Path):
+    assert find_run_dirs([runs]) == [runs / "nested" / "strong", runs / "weak"]
+    assert find_run_dirs([runs / "weak", runs]) == [runs / "weak", runs / "nested" / "strong"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no run directories"):
+        find_run_dirs([tmp_path / "empty"])
+    with pytest.raises(InputError, match="not a directory"):
+        find_run_dirs([tmp_path / "nowhere"])
+
+
+def test_rows_rank_and_files(runs: Path, tmp_path: Path):
+    rows = collect_leaderboard_rows([runs], show_progress=False)
+    written = write_leaderboard(rows, tmp_path / "board", metric="maj@4")
+    assert {path.name for path in written.values()} == {"leaderboard.md", "leaderboard.csv", "leaderboard.json"}
+
+    board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
+    assert [row["model"] for row in board] == ["strong-model", "weak-model"]
+    strong = board[0]
+    assert strong["task"] == "gsm8k" and strong["n"] == 4 and strong["config_hash"] == "hash-strong"
+    assert strong["config_path"].endswith("strong/config.yaml")
+    assert strong["metrics"]["pass@1"]["value"] == pytest.approx(_expected_pass1(STRONG))
+    assert board[1]["metrics"]["pass@1"]["value"] == pytest.approx(_expected_pass1(WEAK))
+    # maj@4 by hand: the right answer wins with 3, 4, 2 (vs two singletons) and loses 1 vs 3 singletons
+    assert strong["metrics"]["maj@4"]["value"] == pytest.approx(np.mean([1, 1, 1, 0.25]))
+
+    with (tmp_path / "board" / "leaderboard.csv").open() as handle:
+        table = list(csv.DictReader(handle))
+    assert [row["model"] for row in table] == ["strong-model", "weak-model"]
+    assert float(table[0]["maj@4"]) == pytest.approx(strong["metrics"]["maj@4"]["value"])
+    assert float(table[0]["maj@4 ci_low"]) == pytest.approx(strong["metrics"]["maj@4"]["ci"][0])
+
+    markdown = (tmp_path / "board" / "leaderboard.md").read_text()
+    assert "ranked by maj@4" in markdown and "hash-strong" in markdown
+    assert markdown.index("strong-model") < markdown.index("weak-model")
+
+
+def test_rows_without_the_metric_go_last():
+    rows = [
+        {"model": "a", "task": "t", "n": 4, "config_hash": None, "run_dir": "a", "metrics": {}},
+        {"model": "b", "task": "t", "n": 8, "config_hash": None, "run_dir": "b",
+         "metrics": {"maj@8": {"value": 0.2, "ci": [0.1, 0.3]}}},
+        {"model": "c", "task": "t", "n": 8, "config_hash": None, "run_dir": "c",
+         "metrics": {"maj@8": {"value": 0.6, "ci": [0.5, 0.7]}}},
+    ]
+    assert [row["model"] for row in sort_rows(rows, "maj@8")] == ["c", "b", "a"]
+
+
+def test_stale_metrics_are_recomputed_and_fresh_ones_reused(runs: Path):
+    weak = runs / "weak"
+    document = json.loads((weak / "metrics.json").read_text())
+    document["metrics"]["pass@1"]["value"] = 0.999  # a marker only a reused file can carry
+    (weak / "metrics.json").write_text(json.dumps(document))
+    later = (weak / "graded.jsonl").stat().st_mtime + 10
+    os.utime(weak / "metrics.json", (later, later))
+    (reused,) = collect_leaderboard_rows([weak], show_progress=False)
+    assert reused["metrics"]["pass@1"]["value"] == 0.999
+    os.utime(weak / "graded.jsonl", (later + 10, later + 10))
+    (recomputed,) = collect_leaderboard_rows([weak], show_progress=False)
+    assert recomputed["metrics"]["pass@1"]["value"] == pytest.approx(_expected_pass1(WEAK))
+
+
+def test_bad_metrics_json_is_a_clear_error(tmp_path: Path):
+    run_dir = tmp_path / "broken"
+    run_dir.mkdir()
+    (run_dir / "metrics.json").write_text('{"run": {}, "metrics": {"pass@1": {"value": "high"}}}')
+    with pytest.raises(InputError, match="metrics.pass@1"):
+        collect_leaderboard_rows([run_dir])
+
+
+def _cli_app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("leaderboard")(leaderboard_command)
+
+    @app.command("version")
+    def _version() -> None:
+        """A second command, so that typer keeps `leaderboard` as a subcommand."""
+
+    return app
+
+
+def test_leaderboard_command(runs: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        _cli_app(), ["leaderboard", str(runs), "--out", str(out), "--metric", "pass@4", "--columns", "pass@1,pass@4,maj@2"])
+    assert result.exit_code == 0, result.output
+    assert "strong-model" in result.output and "weak-model" in result.output
+    assert "leaderboard.json" in result.output
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert board[0]["model"] == "strong-model"
+    header = (out / "leaderboard.csv").read_text().splitlines()[0]
+    assert header.startswith("rank,model,task,n,config_hash,run_dir,pass@1,")
+    assert "maj@2 ci_high" in header and "maj@4" not in header
+
+
+def test_leaderboard_command_errors(runs: Path, tmp_path: Path):
+    result = CliRunner().invoke(_cli_app(), ["leaderboard", str(runs), "--metric", "majority"])
+    assert isinstance(result.exception, ConfigError)
+    result = CliRunner().invoke(_cli_app(), ["leaderboard", str(tmp_path / "nowhere"), "--out", str(tmp_path)])
+    assert isinstance(result.exception, InputError)

@@ -1,0 +1,389 @@
+"""Tests of evalkit.metrics against independent, brute-force computations."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections import Counter
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from evalkit.metrics import (
+    Estimate,
+    PairedEstimate,
+    best_of_n_at_k,
+    bootstrap_ci,
+    bootstrap_cis,
+    breakdown,
+    compute_metrics,
+    default_ks,
+    majority_at_k,
+    pass_at_k,
+    paired_bootstrap,
+    per_problem_metrics,
+    scr_at_k,
+    scr_evaluator_calls,
+    split_metric_name,
+    weighted_majority_at_k,
+)
+
+# --------------------------------------------------------------------------- brute force references
+
+
+def brute_pass(n: int, c: int, k: int) -> Fraction:
+    """Fraction of k-subsets of n samples (c correct) holding a correct one, by enumeration."""
+    samples = [True] * c + [False] * (n - c)
+    subsets = list(itertools.combinations(samples, k))
+    return Fraction(sum(any(subset) for subset in subsets), len(subsets))
+
+
+def expected_pick(candidates: list[tuple[float, float]]) -> float:
+    """Expected payoff of the max-key candidate, ties uniform; candidates are (key, payoff)."""
+    if not candidates:
+        return 0.0
+    best = max(key for key, _ in candidates)
+    winners = [payoff for key, payoff in candidates if key == best]
+    return sum(winners) / len(winners)
+
+
+def brute_rule(rule: str, ids, correct, scores, top: int = 8) -> float:
+    """One subset's value of a selection rule, written with plain Python containers."""
+    counts = Counter(c for c in ids if c >= 0)
+    cluster_ok = {c: float(ok) for c, ok in zip(ids, correct) if c >= 0}
+
+    def majority(allowed) -> float:
+        return expected_pick([(counts[c], cluster_ok[c]) for c in allowed])
+
+    if rule == "maj":
+        return majority(counts)
+    scored = [not math.isnan(s) for s in scores]
+    if rule == "bon":
+        picks = [(s, float(ok)) for s, ok, has in zip(scores, correct, scored) if has]
+        return expected_pick(picks) if picks else sum(map(float, correct)) / len(correct)
+    weight = {c: sum(s for cc, s, has in zip(ids, scores, scored) if cc == c and has) for c in counts}
+    n_scored = {c: sum(1 for cc, has in zip(ids, scored) if cc == c and has) for c in counts}
+    if rule == "wmaj":
+        picks = [(weight[c], cluster_ok[c]) for c in counts if n_scored[c] > 0]
+        return expected_pick(picks) if picks else majority(counts)
+    frequencies = sorted(counts.values(), reverse=True)
+    threshold = frequencies[min(top, len(frequencies)) - 1] if frequencies else 0
+    kept = [c for c in counts if counts[c] >= threshold]
+    kept_scored = [c for c in kept if n_scored[c] > 0]
+    if not kept_scored:
+        return majority(kept)
+    if rule == "scr":
+        return expected_pick([(s, float(ok)) for c, s, ok, has in zip(ids, scores, correct, scored)
+                              if has and c in kept])
+    if rule == "scr_wsum":
+        return expected_pick([(weight[c], cluster_ok[c]) for c in kept_scored])
+    if rule == "scr_mean":
+        return expected_pick([(weight[c] / n_scored[c], cluster_ok[c]) for c in kept_scored])
+    raise AssertionError(rule)
+
+
+def brute_average(rule: str, correct, clusters, scores, k: int, top: int = 8) -> np.ndarray:
+    """Per-problem mean of a rule over all k-subsets."""
+    values = []
+    for row in range(correct.shape[0]):
+        per_subset = []
+        for subset in itertools.combinations(range(correct.shape[1]), k):
+            idx = list(subset)
+            row_scores = scores[row, idx] if scores is not None else [math.nan] * k
+            per_subset.append(brute_rule(rule, clusters[row, idx].tolist(), correct[row, idx].tolist(),
+                                         list(row_scores), top))
+        values.append(sum(per_subset) / len(per_subset))
+    return np.array(values)
+
+
+def random_run(rng: np.random.Generator, problems: int, samples: int, answers: int = 4,
+               unscored: float = 0.2, ties: bool = True):
+    """Random consistent run: clusters numbered by first appearance, cluster 0 or none correct."""
+    raw = rng.integers(-1, answers, size=(problems, samples))
+    clusters = np.full(raw.shape, -1)
+    for row in range(problems):
+        mapping: dict[int, int] = {}
+        for j, value in enumerate(raw[row]):
+            if value >= 0:
+                clusters[row, j] = mapping.setdefault(int(value), len(mapping))
+    right_answer = rng.integers(-1, answers, size=problems)
+    correct = (raw == right_answer[:, None]) & (raw >= 0)
+    scores = rng.integers(0, 5, size=raw.shape).astype(float) if ties else rng.random(raw.shape)
+    scores[rng.random(raw.shape) < unscored] = np.nan
+    return correct, clusters, scores
+
+
+# --------------------------------------------------------------------------- pass@k
+
+
+def test_pass_at_k_matches_subset_enumeration_and_comb_form():
+    for n in range(1, 8):
+        for c in range(n + 1):
+            for k in range(1, n + 1):
+                value = pass_at_k(n, np.array([c]), k)[0]
+                comb_form = 1 - Fraction(math.comb(n - c, k), math.comb(n, k))
+                assert value == pytest.approx(float(brute_pass(n, c, k)), abs=1e-12)
+                assert value == pytest.approx(float(comb_form), abs=1e-12)
+
+
+def test_pass_at_k_exact_one_and_stable_for_large_n():
+    assert pass_at_k(10, np.array([8]), 3)[0] == 1.0  # n - c = 2 < k
+    large = pass_at_k(1000, np.array([0, 1, 500, 1000]), 100)
+    assert np.all(np.isfinite(large))
+    assert large[0] == 0.0 and large[3] == 1.0
+    assert large[1] == pytest.approx(0.1, abs=1e-12)
+    exact = 1 - Fraction(math.comb(500, 100), math.comb(1000, 100))
+    assert large[2] == pytest.approx(float(exact), rel=1e-12)
+
+
+def test_pass_at_k_per_problem_sample_counts_and_errors():
+    values = pass_at_k(np.array([4, 8]), np.array([1, 1]), 2)
+    assert values == pytest.approx([0.5, 0.25])
+    with pytest.raises(ValueError, match="exceeds"):
+        pass_at_k(4, np.array([1]), 5)
+    with pytest.raises(ValueError, match="between 0 and"):
+        pass_at_k(4, np.array([5]), 1)
+    with pytest.raises(ValueError, match="positive"):
+        pass_at_k(4, np.array([1]), 0)
+
+
+# --------------------------------------------------------------------------- majority vote
+
+
+def test_majority_full_vote_hand_built():
+    clusters = np.array([
+        [0, 0, 1, -1],     # cluster 0 wins 2-1 and is correct
+        [0, 1, 1, 2],      # wrong cluster 1 wins
+        [-1, -1, -1, -1],  # everyone abstains: wrong
+        [-1, -1, -1, 0],   # abstentions never win: the lone answer wins
+        [0, 1, 2, 3],      # four-way tie, one correct: 1/4
+        [0, 0, 1, 1],      # two-way tie, one correct: 1/2
+    ])
+    correct = np.array([
+        [1, 1, 0, 0],
+        [1, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 1],
+        [0, 0, 1, 0],
+        [0, 0, 1, 1],
+    ], dtype=bool)
+    assert majority_at_k(correct, clusters, 4) == pytest.approx([1, 0, 0, 1, 0.25, 0.5])
+
+
+def test_majority_exhaustive_subsets_match_brute_force():
+    rng = np.random.default_rng(3)
+    correct, clusters, _ = random_run(rng, problems=12, samples=6)
+    for k in range(1, 7):
+        got = majority_at_k(correct, clusters, k, subsets=64)  # C(6, k) <= 64: all subsets
+        assert got == pytest.approx(brute_average("maj", correct, clusters, None, k), abs=1e-12)
+
+
+def test_majority_random_subsets_close_to_exhaustive_average():
+    rng = np.random.default_rng(4)
+    correct, clusters, _ = random_run(rng, problems=20, samples=12, answers=3)
+    exact = brute_average("maj", correct, clusters, None, 5)  # 792 subsets per problem
+    sampled = majority_at_k(correct, clusters, 5, subsets=400, seed=1)
+    assert np.abs(sampled - exact).max() < 0.1
+    assert abs(sampled.mean() - exact.mean()) < 0.02
+    assert np.array_equal(sampled, majority_at_k(correct, clusters, 5, subsets=400, seed=1))
+    assert not np.array_equal(sampled, majority_at_k(correct, clusters, 5, subsets=400, seed=2))
+
+
+# --------------------------------------------------------------------------- score-based rules
+
+
+@pytest.mark.parametrize("rule", ["bon", "wmaj", "scr", "scr_wsum", "scr_mean"])
+@pytest.mark.parametrize("top", [1, 2, 8])
+def test_score_rules_match_brute_force_on_all_subsets(rule, top):
+    rng = np.random.default_rng(hash((rule, top)) % 2**32)
+    correct, clusters, scores = random_run(rng, problems=10, samples=7, answers=5)
+    for k in (1, 3, 7):
+        got = per_problem_metrics(correct, clusters, scores, ks=[k], top_clusters=top, subsets=64,
+                                  rules=[rule])[f"{rule}@{k}"]
+        assert got == pytest.approx(brute_average(rule, correct, clusters, scores, k, top), abs=1e-12)
+
+
+def test_best_of_n_ties_and_unscored_samples():
+    correct = np.array([[1, 0, 0, 1], [1, 0, 0, 0], [1, 0, 0, 0]], dtype=bool)
+    scores = np.array([
+        [0.9, 0.9, 0.1, 0.2],          # tie between a right and a wrong sample: 1/2
+        [np.nan, 0.1, 0.2, np.nan],    # the unscored right answer is never picked
+        [np.nan] * 4,                  # nothing scored: a uniformly random sample, 1/4
+    ])
+    assert best_of_n_at_k(correct, scores, 4) == pytest.approx([0.5, 0.0, 0.25])
+
+
+def test_weighted_majority_sums_member_scores():
+    clusters = np.array([[0, 0, 0, 1, 1]])
+    correct = np.array([[0, 0, 0, 1, 1]], dtype=bool)
+    low_votes_high_scores = np.array([[0.1, 0.1, 0.1, 0.5, 0.4]])
+    assert weighted_majority_at_k(correct, clusters, low_votes_high_scores, 5) == pytest.approx([1.0])
+    many_votes = np.array([[0.4, 0.4, 0.4, 0.5, 0.4]])
+    assert weighted_majority_at_k(correct, clusters, many_votes, 5) == pytest.approx([0.0])
+
+
+def test_scr_ignores_high_score_outside_top_clusters():
+    # clusters 0 and 1 are the two most frequent; cluster 2 appears once with the highest score
+    clusters = np.array([[0, 0, 0, 1, 1, 2]])
+    correct = np.array([[0, 0, 0, 1, 1, 0]], dtype=bool)
+    scores = np.array([[0.2, 0.3, 0.1, 0.8, 0.4, 0.99]])
+    assert scr_at_k(correct, clusters, scores, 6, top_clusters=2) == pytest.approx([1.0])
+    assert best_of_n_at_k(correct, scores, 6, clusters=clusters) == pytest.approx([0.0])
+    assert scr_at_k(correct, clusters, scores, 6, top_clusters=3) == pytest.approx([0.0])
+    assert majority_at_k(correct, clusters, 6) == pytest.approx([0.0])
+    # sum of scores in the kept clusters: 0.6 vs 1.2; mean: 0.2 vs 0.6
+    assert scr_at_k(correct, clusters, scores, 6, top_clusters=2, cluster_score="sum") == pytest.approx([1.0])
+    assert scr_at_k(correct, clusters, scores, 6, top_clusters=2, cluster_score="mean") == pytest.approx([1.0])
+
+
+def test_scr_keeps_clusters_tied_at_the_cut():
+    # top_clusters=1 but clusters 0 and 1 tie at 2 votes: both are kept
+    clusters = np.array([[0, 0, 1, 1, 2]])
+    correct = np.array([[0, 0, 1, 1, 0]], dtype=bool)
+    scores = np.array([[0.1, 0.2, 0.3, 0.9, 0.95]])
+    assert scr_at_k(correct, clusters, scores, 5, top_clusters=1) == pytest.approx([1.0])
+    assert scr_evaluator_calls(clusters, 5, top_clusters=1) == pytest.approx([4.0])
+    assert scr_evaluator_calls(clusters, 5, top_clusters=3) == pytest.approx([5.0])
+
+
+def test_scr_evaluator_calls_average_over_subsets():
+    clusters = np.array([[0, 0, 0, 1, 2, -1]])
+    # brute force: samples in kept clusters (top 1, ties kept), averaged over all 3-subsets
+    expected = []
+    for subset in itertools.combinations(range(6), 3):
+        counts = Counter(c for c in clusters[0, list(subset)] if c >= 0)
+        best = max(counts.values(), default=0)
+        expected.append(sum(v for v in counts.values() if v == best))
+    got = scr_evaluator_calls(clusters, 3, top_clusters=1, subsets=100)
+    assert got == pytest.approx([np.mean(expected)])
+
+
+def test_cluster_ids_are_renumbered_consistently():
+    # the same grouping under different id numbers gives the same values
+    rng = np.random.default_rng(7)
+    correct, clusters, scores = random_run(rng, problems=30, samples=16, answers=12)
+    permuted = np.where(clusters >= 0, 15 - clusters, -1)
+    a = per_problem_metrics(correct, clusters, scores, ks=[2, 4, 16], seed=3)
+    b = per_problem_metrics(correct, permuted, scores, ks=[2, 4, 16], seed=3)
+    for name in a:
+        assert a[name] == pytest.approx(b[name], abs=1e-12), name
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def test_bootstrap_ci_contains_value_narrows_and_is_seeded():
+    rng = np.random.default_rng(0)
+    small = (rng.random(100) < 0.6).astype(float)
+    large = (rng.random(5000) < 0.6).astype(float)
+    est_small = bootstrap_ci(small)
+    est_large = bootstrap_ci(large)
+    for est, data in ((est_small, small), (est_large, large)):
+        assert est.value == pytest.approx(data.mean())
+        assert est.ci[0] <= est.value <= est.ci[1]
+    assert est_large.ci[1] - est_large.ci[0] < (est_small.ci[1] - est_small.ci[0]) / 3
+    assert bootstrap_ci(small, seed=5) == bootstrap_ci(small, seed=5)
+    assert bootstrap_ci(small, seed=5) != bootstrap_ci(small, seed=6)
+    # binomial standard error check: 95% half-width ~ 1.96 * sqrt(p(1-p)/n)
+    half = (est_large.ci[1] - est_large.ci[0]) / 2
+    assert half == pytest.approx(1.96 * math.sqrt(0.24 / 5000), rel=0.15)
+    assert est_small.to_dict() == {"value": est_small.value, "ci": list(est_small.ci)}
+    assert Estimate.from_dict(est_small.to_dict()) == est_small
+
+
+def test_bootstrap_cis_shares_draws_with_single_bootstrap():
+    rng = np.random.default_rng(1)
+    a, b = rng.random(50), rng.random(50)
+    both = bootstrap_cis({"a": a, "b": b}, seed=9)
+    for name, data in (("a", a), ("b", b)):
+        alone = bootstrap_ci(data, seed=9)
+        assert both[name].value == alone.value
+        assert both[name].ci == pytest.approx(alone.ci, rel=1e-12)
+    with pytest.raises(ValueError):
+        bootstrap_ci(np.array([]))
+
+
+def test_paired_bootstrap():
+    rng = np.random.default_rng(2)
+    a = rng.random(200)
+    same = paired_bootstrap(a, a)
+    assert isinstance(same, PairedEstimate)
+    assert same.value == 0.0 and same.ci == (0.0, 0.0)
+    better = paired_bootstrap(a + 0.05, a)
+    assert better.value == pytest.approx(0.05)
+    assert better.ci[0] == pytest.approx(0.05) and better.fraction_not_positive == 0.0
+    noisy = paired_bootstrap(a, rng.random(200))
+    assert noisy.ci[0] <= noisy.value <= noisy.ci[1]
+    assert 0.0 < noisy.fraction_not_positive < 1.0
+    with pytest.raises(ValueError):
+        paired_bootstrap(a, a[:-1])
+
+
+def test_breakdown_groups_problems():
+    per_problem = {"pass@1": np.array([1.0, 0.0, 1.0, 1.0]), "maj@1": np.array([0.0, 0.0, 1.0, 1.0])}
+    result = breakdown(per_problem, ["Level 10", "Level 10", "Level 2", "Level 2"])
+    assert list(result) == ["Level 2", "Level 10"]
+    assert result["Level 10"]["pass@1"].value == 0.5
+    assert result["Level 2"]["maj@1"].value == 1.0
+    with pytest.raises(ValueError):
+        breakdown(per_problem, ["a"])
+
+
+# --------------------------------------------------------------------------- compute_metrics
+
+
+def test_compute_metrics_names_values_and_validation():
+    rng = np.random.default_rng(5)
+    correct, clusters, scores = random_run(rng, problems=40, samples=8)
+    without = compute_metrics(correct, clusters, ks=[1, 8])
+    assert list(without) == ["pass@1", "pass@8", "maj@1", "maj@8"]
+    with_scores = compute_metrics(correct, clusters, scores, ks=[2, 8])
+    assert {"bon@8", "wmaj@8", "scr@8", "scr_wsum@8", "scr_mean@8"} <= set(with_scores)
+    assert with_scores["pass@8"].value == pytest.approx(correct.any(axis=1).mean())
+    assert with_scores["maj@8"].value == pytest.approx(brute_average("maj", correct, clusters, None, 8).mean())
+    # the first k is 1: every rule then picks the one sample
+    one = per_problem_metrics(correct, clusters, scores, ks=[1])
+    assert one["maj@1"] == pytest.approx(one["pass@1"])
+    assert one["bon@1"] == pytest.approx(one["pass@1"])
+    assert default_ks(12) == [1, 2, 4, 8, 12]
+    assert split_metric_name("scr_wsum@16") == ("scr_wsum", 16)
+    with pytest.raises(ValueError, match="exceeds"):
+        compute_metrics(correct, clusters, ks=[16])
+    with pytest.raises(ValueError, match="shape"):
+        compute_metrics(correct, clusters[:, :4])
+    with pytest.raises(ValueError, match="cluster ids"):
+        compute_metrics(correct, clusters + 8)
+    with pytest.raises(ValueError, match="need scores"):
+        per_problem_metrics(correct, clusters, rules=["bon"])
+
+
+def test_compute_metrics_is_deterministic_under_seed():
+    rng = np.random.default_rng(6)
+    correct, clusters, scores = random_run(rng, problems=50, samples=16)
+    first = compute_metrics(correct, clusters, scores, ks=[4], seed=11)
+    assert first == compute_metrics(correct, clusters, scores, ks=[4], seed=11)
+    assert first != compute_metrics(correct, clusters, scores, ks=[4], seed=12)
+    # the subsets at one k do not depend on which other ks are computed
+    together = per_problem_metrics(correct, clusters, scores, ks=[2, 4, 8], seed=11)
+    assert np.array_equal(together["maj@4"], majority_at_k(correct, clusters, 4, seed=11))
+    assert np.array_equal(together["scr@4"], scr_at_k(correct, clusters, scores, 4, seed=11))
+    with pytest.raises(ValueError, match="subsets"):
+        per_problem_metrics(correct, clusters, ks=[4], subsets=0)
+
+
+@pytest.mark.slow
+def test_speed_sanity_5000_problems_64_samples(capsys):
+    """No timing assertion: measures and prints the time of all metrics for k = 1..64."""
+    rng = np.random.default_rng(0)
+    problems, samples = 5000, 64
+    clusters = rng.integers(-1, 8, size=(problems, samples))
+    correct = clusters == 0
+    scores = rng.random((problems, samples))
+    start = time.perf_counter()
+    metrics = compute_metrics(correct, clusters, scores, ks=[1, 2, 4, 8, 16, 32, 64])
+    elapsed = time.perf_counter() - start
+    assert len(metrics) == 7 * 7  # pass, maj, bon, wmaj, scr, scr_wsum, scr_mean
+    with capsys.disabled():
+        print(f"\n[metrics] P=5000 N=64, 7 ks x 7 rules + CIs: {elapsed:.2f} s")
