@@ -34,7 +34,7 @@ def test_import_format_objects_and_strings():
     assert isinstance(backend, Backend) and backend.name == "replay"
     [first, second] = backend.generate_for([problem("gsm8k/0"), problem("gsm8k/1")], 2, ANY)
     assert first[0] == Completion("3 + 4 = 7. The answer is $\\boxed{7}$.", "stop", 14, -3.5)
-    assert first[1] == Completion("The answer is $\\boxed{8}$.", "stop", 0, None)
+    assert first[1] == Completion("The answer is $\\boxed{8}$.", "stop", None, None)
     assert [c.text for c in second] == ["3 + 4 + 2 = 9, so $\\boxed{9}$.", "The answer is $\\boxed{9}$."]
 
 

@@ -16,7 +16,7 @@
   Greedy (`temperature == 0`) requests one choice and copies it `n` times.
 - `num_tokens` is the number of token log-probabilities when the server returned them, else
   `usage.completion_tokens` (split evenly over the choices of one response when it has several:
-  an approximation only for servers that honour `n` but not `logprobs`), else 0 (unknown).
+  an approximation only for servers that honour `n` but not `logprobs`), else None (unknown).
 - The text is cut at the first stop string here too, for servers that ignore `stop`.
 """
 
