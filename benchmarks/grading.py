@@ -197,8 +197,8 @@ def disagreements(pairs: Sequence[Pair], ours: Sequence[Any], theirs: Sequence[t
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--limit", type=int, default=400, help="MATH problems to use (3 pairs each)")
-    parser.add_argument("--groups", type=int, default=16, help="64-sample groups to cluster")
+    parser.add_argument("--limit", type=int, default=1500, help="MATH problems to use (3 pairs each)")
+    parser.add_argument("--groups", type=int, default=40, help="64-sample groups to cluster")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=5.0, help="evalkit's time limit per item")
     args = parser.parse_args(argv)

@@ -159,3 +159,11 @@ def test_normalize_documented_rules():
     assert normalize_answer("3,5") == "3,5"  # a list, never 3.5
     assert normalize_answer("0,5") == "0.5"  # decimal comma after a lone 0
     assert normalize_answer("\\text{(A)}") == "A"
+
+
+def test_one_number_restated_in_several_boxes_equals_it():
+    response = r"so $d = 15\frac{975}{1000} = \boxed{15\frac{39}{40}},$ or $\boxed{\frac{639}{40}}$ inches."
+    assert equivalent(r"\frac{639}{40}", response)
+    assert equivalent(r"\frac{639}{40}", r"15\frac{39}{40}, \frac{639}{40}")
+    assert not equivalent(r"2021", r"\pm 2021")
+    assert not equivalent(r"3", r"3, 4")

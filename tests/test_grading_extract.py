@@ -135,3 +135,9 @@ def test_gsm8k_reference_answers_are_found() -> None:
         expected = row["answer"].rsplit("####", 1)[1].strip()
         assert extract_answer(row["answer"], "gsm8k") == expected
         assert extract_answer(row["answer"]) == expected
+
+
+def test_box_cut_off_by_the_token_limit_after_a_marker_is_no_answer():
+    assert extract_answer("So the answer is $\\boxed{5") is None
+    assert extract_answer("The answer is $\\boxed{") is None
+    assert extract_answer("We get \\boxed{3}. The answer is \\boxed{") == "3"

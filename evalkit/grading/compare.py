@@ -15,7 +15,9 @@ Rules (the contract every figure of evalkit rests on):
 * Lists. A bare comma list (`2, 3, 4`) and a set (`\\{2,3,4\\}`) compare as multisets (order does
   not matter: a list of solutions); a parenthesised tuple `(1, 2)` is ordered. `\\pm a` is the
   list `a, -a`, so `\\pm 2` == `2, -2` and `\\pm 2021` != `2021`. A tuple `(a, b)` also equals the
-  open interval `(a, b)`; a bare list compared with a tuple is compared in order.
+  open interval `(a, b)`; a bare list compared with a tuple is compared in order. A bare list
+  whose items all equal one number is that number restated (`15\\frac{39}{40}, \\frac{639}{40}`
+  == `\\frac{639}{40}`, the boxes of "= \\boxed{15\\frac{39}{40}}, or \\boxed{\\frac{639}{40}}").
 * Intervals compare endpoints exactly and openness strictly (`(0, 1]` != `(0, 1)`); unions
   compare as sets of intervals; a univariate inequality equals the interval it describes.
 * Equations. `x = 3` (a variable named equal to a value) equals `3`; `y = 2x + 1` equals
@@ -258,6 +260,10 @@ def values_equal(a: Value, b: Value) -> bool:
     scalar_types = (Number, Expr)
     if isinstance(a, scalar_types) and isinstance(b, scalar_types):
         return scalars_equal(a, b)
+    if isinstance(a, Items) and isinstance(b, scalar_types):
+        return _restates(a, b)
+    if isinstance(b, Items) and isinstance(a, scalar_types):
+        return _restates(b, a)
     if isinstance(a, Relation) or isinstance(b, Relation):
         return _relation_equal(a, b)
     if isinstance(a, Items) and isinstance(b, Items):
@@ -285,6 +291,12 @@ def values_equal(a: Value, b: Value) -> bool:
     if isinstance(a, Choice) and isinstance(b, Choice):
         return a.letter == b.letter
     return False
+
+
+def _restates(items: Items, scalar: Number | Expr) -> bool:
+    """A bare list whose every item equals one number is that number written in several forms
+    (`\\boxed{15\\frac{39}{40}}, or \\boxed{\\frac{639}{40}}`); tuples and sets never are."""
+    return items.kind == "list" and all(values_equal(item, scalar) for item in items.items)
 
 
 def _vector_entries(matrix: Matrix) -> tuple | None:

@@ -225,12 +225,17 @@ def _math_spans(segment: str) -> list[str]:
     return spans
 
 
+_UNCLOSED_BOX = re.compile(r"\\(?:boxed|fbox)\b")
+
+
 def _answer_from_sentence(segment: str) -> str | None:
     """The answer in the words after a marker: the math span when there is exactly one."""
     segment = segment.strip().lstrip(":").strip()
     boxed = _boxed_answer(segment)
     if boxed is not None:
         return boxed
+    if _UNCLOSED_BOX.search(segment):  # a box cut off (e.g. by max_tokens): there is no answer
+        return None
     spans = _math_spans(segment)
     if len(spans) == 1:
         return _clean(spans[0]) or None

@@ -1,0 +1,170 @@
+"""The `openai` backend for real, against vLLM's OpenAI-compatible server on CPU.
+
+One server (from the vLLM environment, `.venv-vllm`) serves the session's tiny model for the
+whole module; the tests drive it through `OpenAIBackend` and compare what comes back with
+transformers run on the same model in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from evalkit.backends.base import SamplingParams
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import vllm_support  # noqa: E402
+
+pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+
+SERVED_MODEL = "tiny-math"
+API_KEY_ENV = "EVALKIT_TEST_VLLM_SERVER_KEY"
+SERVER_START_TIMEOUT_S = 300
+SAMPLED = SamplingParams(temperature=1.0, max_tokens=16, seed=7, logprobs=True)
+GREEDY = SamplingParams(temperature=0.0, max_tokens=vllm_support.GREEDY_MAX_TOKENS)
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    log_path: Path
+    start_s: float
+
+
+def _wait_until_ready(process: subprocess.Popen, url: str, log_path: Path) -> None:
+    """Poll `url` until it answers 200; fail with the log when the server dies or takes too long."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"vLLM server exited with {process.returncode}; log tail:\n{vllm_support.log_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200 and SERVED_MODEL in json.loads(response.read())["data"][0]["id"]:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(1.0)
+    pytest.fail(f"vLLM server not ready after {SERVER_START_TIMEOUT_S} s; log tail:\n{vllm_support.log_tail(log_path)}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server and the engine processes it started (its own process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    python = vllm_support.require_vllm_python()
+    port = vllm_support.free_port()
+    log_path = tmp_path_factory.mktemp("vllm_server") / "server.log"
+    command = [
+        str(python), "-m", "vllm.entrypoints.openai.api_server",
+        "--model", str(tiny_model_dir), "--served-model-name", SERVED_MODEL,
+        "--host", "127.0.0.1", "--port", str(port),
+        "--dtype", "float32", "--kv-cache-memory-bytes", "67108864", "--enforce-eager",
+    ]
+    started = time.monotonic()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=vllm_support.subprocess_env(),
+                                   cwd=log_path.parent, start_new_session=True)
+    try:
+        _wait_until_ready(process, f"http://127.0.0.1:{port}/v1/models", log_path)
+        start_s = time.monotonic() - started
+        print(f"vLLM server ready in {start_s:.1f} s")
+        yield Server(f"http://127.0.0.1:{port}/v1", log_path, start_s)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def backend(server: Server):
+    from evalkit.backends.openai_backend import OpenAIBackend
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(API_KEY_ENV, "EMPTY")
+        yield OpenAIBackend(SERVED_MODEL, base_url=server.base_url, api_key_env=API_KEY_ENV, concurrency=4,
+                            max_retries=1, timeout=60.0)
+
+
+@pytest.fixture(scope="module")
+def hf_greedy(tiny_model_dir: Path) -> dict[str, str]:
+    return vllm_support.hf_greedy_texts(tiny_model_dir, vllm_support.GREEDY_MAX_TOKENS)
+
+
+def _texts(groups) -> list[list[str]]:
+    return [[completion.text for completion in group] for group in groups]
+
+
+def test_completions_with_n_and_logprobs(backend) -> None:
+    groups = backend.generate(list(vllm_support.TEXT_PROMPTS), 3, SAMPLED)
+    assert len(groups) == 2 and all(len(group) == 3 for group in groups)
+    for group in groups:
+        for completion in group:
+            assert completion.finish_reason in ("stop", "length")
+            assert 1 <= completion.num_tokens <= 16
+            assert completion.token_logprobs is not None and len(completion.token_logprobs) == completion.num_tokens
+            assert completion.logprob is not None and completion.logprob <= 0
+            assert math.isclose(sum(completion.token_logprobs), completion.logprob, abs_tol=1e-6)
+        assert len({completion.text for completion in group}) > 1, "n samples of one prompt should differ"
+
+
+def test_seeds_repeat(backend) -> None:
+    prompts = list(vllm_support.TEXT_PROMPTS)
+    first = _texts(backend.generate(prompts, 3, SAMPLED))
+    assert _texts(backend.generate(prompts, 3, SAMPLED)) == first
+    other = SamplingParams(temperature=1.0, max_tokens=16, seed=8, logprobs=True)
+    assert _texts(backend.generate(prompts, 3, other)) != first
+
+
+def test_greedy_text_and_chat_match_transformers(backend, hf_greedy: dict[str, str]) -> None:
+    text_group, chat_group = backend.generate([vllm_support.TEXT_PROMPTS[0], list(vllm_support.CHAT_PROMPT)], 2, GREEDY)
+    assert [c.text for c in text_group] == [hf_greedy["text"]] * 2
+    assert [c.text for c in chat_group] == [hf_greedy["chat"]] * 2
+
+
+def test_stop_strings(backend, hf_greedy: dict[str, str]) -> None:
+    reference = hf_greedy["text"]
+    stop = reference[len(reference) // 2:len(reference) // 2 + 2]
+    [[completion]] = backend.generate(vllm_support.TEXT_PROMPTS[:1], 1, SamplingParams(
+        temperature=0.0, max_tokens=vllm_support.GREEDY_MAX_TOKENS, stop=(stop,)))
+    assert completion.text == reference[:reference.index(stop)]
+    assert completion.finish_reason == "stop"
+
+
+def test_chat_prompts_sample_with_logprobs(backend) -> None:
+    [group] = backend.generate([list(vllm_support.CHAT_PROMPT)], 2, SAMPLED)
+    assert len(group) == 2
+    for completion in group:
+        assert completion.finish_reason in ("stop", "length")
+        assert completion.num_tokens >= 1
+        assert completion.logprob is not None and completion.logprob <= 0
+
+
+def test_next_token_logprobs_match_transformers(backend, tiny_model_dir: Path) -> None:
+    got = backend.next_token_logprobs(list(vllm_support.SCORE_PROMPTS), list(vllm_support.SCORE_CANDIDATES))
+    expected = vllm_support.hf_next_token_logprobs(
+        tiny_model_dir, vllm_support.SCORE_PROMPTS, vllm_support.SCORE_CANDIDATES)
+    assert len(got) == 2
+    for got_row, expected_row in zip(got, expected):
+        assert list(got_row) == list(vllm_support.SCORE_CANDIDATES)
+        for candidate, value in got_row.items():
+            assert math.isfinite(value) and value <= 0
+            assert value == pytest.approx(expected_row[candidate], abs=1e-3)

