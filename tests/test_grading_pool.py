@@ -128,3 +128,44 @@ def test_call_with_timeout_returns_within_timeout_plus_one_second(pool: WorkerPo
     result = call_with_timeout(misbehave, "sleep", timeout=TIMEOUT_S)
     assert result.status == "timeout"
     assert time.monotonic() - started < TIMEOUT_S + 1.0
+
+
+def _run_python(args, source, tmp_path):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, *args], input=source, capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+
+
+GRADING_SCRIPT = (
+    "from evalkit.grading import equivalent, grade\n"
+    "print('verdict', grade(['\\\\boxed{(1, 2]}'], ['(1,2]'], workers=1)[0].correct, equivalent('1/2', '0.5'))\n"
+)
+
+
+def test_grading_works_from_a_script_without_a_main_guard(tmp_path):
+    script = tmp_path / "no_guard.py"
+    script.write_text(GRADING_SCRIPT)
+    result = _run_python([str(script)], None, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("verdict True True") == 1  # the script ran once, not once per worker
+
+
+def test_grading_works_from_a_script_read_on_stdin(tmp_path):
+    result = _run_python(["-"], GRADING_SCRIPT, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "verdict True True" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_workers_that_cannot_start_raise_a_clear_error(tmp_path):
+    script = tmp_path / "pool_no_guard.py"
+    script.write_text(
+        "from evalkit.grading.pool import WorkerPool\n"
+        "import math\n"
+        "with WorkerPool(1, timeout=5) as pool:\n"
+        "    print(pool.map(math.sqrt, [4.0]))\n"
+    )
+    result = _run_python([str(script)], None, tmp_path)
+    assert result.returncode != 0
+    assert "could not start" in result.stderr and '__name__ == "__main__"' in result.stderr

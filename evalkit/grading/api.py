@@ -296,7 +296,7 @@ def _run_jobs(problems: list[_Problem], *, cluster: bool, workers: int | None, t
             remote.append(problem)
     if not remote:
         return
-    with WorkerPool(workers, timeout=timeout) as pool:
+    with WorkerPool(workers, timeout=timeout, import_main=False) as pool:
         results = pool.map(solve_problem, [_job_of(p, cluster) for p in remote], progress=progress,
                            description="grading")
         failed = []
@@ -481,7 +481,7 @@ def equivalent(reference: str, answer: str, *, timeout: float = 5.0) -> bool:
         if _decided_locally(problem):
             problem.outcome = _solve_locally(problem, False)
         else:
-            result = call_with_timeout(solve_problem, _job_of(problem, False), timeout=timeout)
+            result = call_with_timeout(solve_problem, _job_of(problem, False), timeout=timeout, import_main=False)
             if not result.ok:
                 return False
             problem.outcome = result.value

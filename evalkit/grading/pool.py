@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from evalkit.errors import EvalkitError
 from evalkit.progress import make_progress
 
 T = TypeVar("T")
@@ -141,6 +142,30 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+@contextmanager
+def _main_module_hidden(always: bool) -> Iterator[None]:
+    """Keep a worker from running the user's main script again while it starts.
+
+    multiprocessing's forkserver and spawn methods re-import the parent's main script in every
+    worker, so that functions defined there can be unpickled. Workers whose functions all live in
+    importable modules need no such thing (`always=True`: evalkit's own grading); and a main
+    module that cannot be run again (`python - < script`, path `<stdin>`) is always hidden.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    if not always and os.path.exists(path):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 def _cap_memory(limit_bytes: int | None) -> None:
     """Lower this process's address-space limit to `limit_bytes` (never raise it)."""
     if limit_bytes is None:
@@ -201,6 +226,7 @@ class _Worker:
     pending: deque[tuple[int, Any]] = field(default_factory=deque)
     started: bool = False
     since: float = 0.0
+    served: bool = False  # has taken at least one chunk: the process did start up
 
     @property
     def busy(self) -> bool:
@@ -231,12 +257,14 @@ class WorkerPool:
     Use as a context manager (or call `close`): closing kills any worker still running.
     `workers=None` uses `os.cpu_count()` workers; `workers=0` runs items in the calling process
     with no time limit and no memory cap (for debugging). `memory_limit_bytes=None` lifts the cap.
+    `import_main=False` starts workers without re-running the caller's main script (see
+    `_main_module_hidden`): right when every `fn` lives in an importable module.
     One `map` runs at a time per pool; calls from several threads take turns.
     """
 
     def __init__(self, workers: int | None = None, *, timeout: float = 5.0,
                  initializer: Callable[[], None] | None = None,
-                 memory_limit_bytes: int | None = DEFAULT_MEMORY_LIMIT_BYTES) -> None:
+                 memory_limit_bytes: int | None = DEFAULT_MEMORY_LIMIT_BYTES, import_main: bool = True) -> None:
         if workers is not None and workers < 0:
             raise ValueError(f"workers must be >= 0 or None, got {workers}")
         if timeout <= 0:
@@ -245,6 +273,7 @@ class WorkerPool:
         self.timeout = float(timeout)
         self.initializer = initializer
         self.memory_limit_bytes = memory_limit_bytes
+        self.import_main = import_main
         self._context = _mp_context() if self.workers > 0 else None
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
@@ -300,7 +329,8 @@ class WorkerPool:
         process = self._context.Process(
             target=_worker_main, args=(child_conn, self.initializer, self.memory_limit_bytes),
             name="evalkit-grading-worker", daemon=True)
-        process.start()
+        with _main_module_hidden(always=not self.import_main):
+            process.start()
         child_conn.close()
         return _Worker(process=process, conn=parent_conn)
 
@@ -392,6 +422,7 @@ class WorkerPool:
                 kind = message[0]
                 if kind == "started":
                     worker.started = True
+                    worker.served = True
                     worker.since = time.monotonic()
                 elif kind == "done":
                     _, index, result = message
@@ -411,18 +442,26 @@ class WorkerPool:
         if worker.conn.closed or worker.process.is_alive():
             return
         worker.process.join(_KILL_WAIT_S)
-        replace(worker, "error", f"worker process died (exit code {worker.process.exitcode})")
+        exit_code = worker.process.exitcode
+        replace(worker, "error", f"worker process died (exit code {exit_code})")
+        if not worker.served:
+            raise EvalkitError(
+                f"grading worker processes could not start (exit code {exit_code}). Worker processes "
+                "import your main script again, as multiprocessing does: put the code that grades under "
+                "`if __name__ == \"__main__\":`, or pass workers=0 to grade in this process without time limits."
+            )
 
 
 def call_with_timeout(fn: Callable[[T], R], item: T, *, timeout: float,
-                      memory_limit_bytes: int | None = DEFAULT_MEMORY_LIMIT_BYTES) -> TaskResult:
+                      memory_limit_bytes: int | None = DEFAULT_MEMORY_LIMIT_BYTES,
+                      import_main: bool = True) -> TaskResult:
     """Run `fn(item)` in a fresh short-lived worker process; kill it after `timeout` seconds.
 
     The clock starts when the worker has received the item (the worker itself starts in a few
     milliseconds once the fork server runs; the first call in a process also starts the fork
     server, about a second). For many items use a `WorkerPool`, which reuses its workers.
     """
-    with WorkerPool(1, timeout=timeout, memory_limit_bytes=memory_limit_bytes) as pool:
+    with WorkerPool(1, timeout=timeout, memory_limit_bytes=memory_limit_bytes, import_main=import_main) as pool:
         return pool.map(fn, [item])[0]
 
 
