@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.grading.extract import extract_answer, last_boxed, split_top_level
+from evalkit.grading.extract import extract_answer, last_boxed
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -80,13 +80,6 @@ def test_last_boxed_takes_the_last_box_only() -> None:
     assert last_boxed(r"$\boxed{2}$ and $\boxed{3}$") == "3"
     assert last_boxed(r"\boxed{\left( 3, \frac{\pi}{2} \right)}") == r"\left( 3, \frac{\pi}{2} \right)"
     assert last_boxed("no box") is None
-
-
-def test_split_top_level_respects_brackets() -> None:
-    assert split_top_level(r"(1,2), [0,1), \{1,2\}, 3") == ["(1,2)", "[0,1)", r"\{1,2\}", "3"]
-    assert split_top_level("1,,2") == ["1", "", "2"]
-    assert split_top_level("a; b, c", ";") == ["a", "b, c"]
-    assert split_top_level(r"x \text{ and } y", [r"\text{ and }"]) == ["x", "y"]
 
 
 def test_one_megabyte_response_is_fast() -> None:

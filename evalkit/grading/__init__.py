@@ -25,7 +25,10 @@ _EXPORTS = {
     "last_boxed": "evalkit.grading.extract",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "GroupGrade", "Verdict", "answer_of", "cluster", "cluster_many", "equivalent", "extract_answer", "grade",
+    "grade_groups", "last_boxed",
+]
 
 if TYPE_CHECKING:
     from evalkit.grading.api import (

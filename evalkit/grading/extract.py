@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 EXTRACTION_STYLES = ("auto", "boxed", "gsm8k")
@@ -343,42 +342,3 @@ def extract_answer(text: str, style: str = "auto", *, last_number_fallback: bool
             answer = _last_number(text)
         return answer
     return _boxed_answer(text) or _gsm8k_answer(text) or _marker_answer(text) or _trailing_math_answer(text)
-
-
-def split_top_level(text: str, separators: Iterable[str] | str = ",") -> list[str]:
-    """Split `text` at separators that are not inside (), [], {} or \\{ \\}; parts are stripped.
-
-    Bracket kinds are not paired, so half-open intervals like `(0, 1]` stay whole. Empty parts are
-    kept (`"1,,2"` gives `["1", "", "2"]`) so that no data is silently dropped. `separators` is a
-    string of single-character separators or an iterable of separator strings.
-    """
-    separator_list = sorted(set(separators), key=len, reverse=True)
-    parts: list[str] = []
-    depth = 0
-    part_start = 0
-    position = 0
-    length = len(text)
-    while position < length:
-        if depth == 0:
-            separator = next((sep for sep in separator_list if sep and text.startswith(sep, position)), None)
-            if separator is not None:
-                parts.append(text[part_start:position].strip())
-                position += len(separator)
-                part_start = position
-                continue
-        char = text[position]
-        if char == "\\" and position + 1 < length:
-            escaped = text[position + 1]
-            if escaped == "{":
-                depth += 1
-            elif escaped == "}":
-                depth = max(depth - 1, 0)
-            position += 2
-            continue
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth = max(depth - 1, 0)
-        position += 1
-    parts.append(text[part_start:].strip())
-    return parts
