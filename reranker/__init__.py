@@ -1,0 +1,37 @@
+"""Solution evaluator and Solution-Cluster Reranking (Liu et al. 2023).
+
+- `reranker.templates`: how a solution is shown to the evaluator, and its two verdicts.
+- `reranker.evaluator`: `SolutionEvaluator`, p(correct) / (p(correct) + p(incorrect)) of a solution.
+- `reranker.scoring`: `score_run`, scoring the samples of a graded run that a method needs
+  (SCR: only the top answer clusters) into `scores.jsonl`, resumably.
+- `reranker.cli`: `evalkit rerank`.
+
+The selection rules themselves (scr@k, bon@k, wmaj@k) are metrics: `evalkit.metrics`.
+"""
+
+from reranker.evaluator import (
+    DEFAULT_EVALUATOR_TEMPLATE,
+    SolutionEvaluator,
+    verdict_probability,
+)
+from reranker.scoring import (
+    METHODS,
+    ScoreSummary,
+    score_run,
+    select_samples,
+    top_cluster_ids,
+)
+from reranker.templates import DEFAULT_TEMPLATE, EvaluatorTemplate
+
+__all__ = [
+    "DEFAULT_EVALUATOR_TEMPLATE",
+    "DEFAULT_TEMPLATE",
+    "METHODS",
+    "EvaluatorTemplate",
+    "ScoreSummary",
+    "SolutionEvaluator",
+    "score_run",
+    "select_samples",
+    "top_cluster_ids",
+    "verdict_probability",
+]

@@ -1,0 +1,122 @@
+"""`evalkit rerank`: score a graded run with a solution evaluator, then report its metrics.
+
+The main CLI registers `rerank_command`. Only what the method needs is scored (SCR: the
+samples of the top answer clusters), resuming any earlier scoring by the same scorer; then
+`evalkit.report.cli.report_run` computes and prints pass@k, maj@k, bon@k, wmaj@k, scr@k with
+confidence intervals and SCR's evaluator calls against best-of-n.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from evalkit.errors import ConfigError, InputError
+from evalkit.metrics import DEFAULT_TOP_CLUSTERS
+from evalkit.store import RunDir
+from reranker.evaluator import SolutionEvaluator
+from reranker.scoring import ScoreSummary, score_run
+
+
+class ScoringMethod(str, Enum):
+    """Which samples to score: `scr` the top clusters only, `all` every answered sample."""
+
+    scr = "scr"
+    all = "all"
+
+
+class EvaluatorBackend(str, Enum):
+    """Backends that can read verdict probabilities."""
+
+    hf = "hf"
+    vllm = "vllm"
+
+
+def backend_options(backend: str, *, batch_size: int | None, device: str) -> dict[str, Any]:
+    """Constructor options of the evaluator's backend from the command-line flags."""
+    if backend == "hf":
+        options: dict[str, Any] = {"device": device}
+        if batch_size is not None:
+            options["batch_size"] = batch_size
+        return options
+    return {}
+
+
+def summary_text(summary: ScoreSummary) -> str:
+    """One paragraph on what the scoring did and what it saved against scoring every sample."""
+    lines = [
+        f"scorer '{summary.scorer}', method {summary.method}"
+        + (f" (top {summary.top_clusters} clusters)" if summary.method == "scr" else ""),
+        (f"  problems: {summary.problems} ({summary.problems_already_scored} already scored, "
+         f"{summary.problems_scored_now} scored now)"),
+        (f"  samples: {summary.samples_total} in all, {summary.samples_answered} with an answer, "
+         f"{summary.samples_selected} needed by the method ({summary.fraction_of_all:.1%} of all; "
+         f"{summary.calls_saved} evaluator calls saved against best-of-n)"),
+        (f"  scored now: {summary.samples_scored_now} samples with {summary.evaluator_calls} evaluator calls "
+         f"in {summary.seconds:.1f} s"),
+    ]
+    if summary.method == "scr":
+        lines.append("  note: bon@k and wmaj@k below see only the scored samples (the top clusters); "
+                     "use --method all for best-of-n over every sample")
+    if summary.undefined_scores:
+        lines.append(f"  {summary.undefined_scores} samples got no probability on either verdict (left unscored)")
+    if summary.truncated_prompts:
+        lines.append(f"  {summary.truncated_prompts} solutions were cut from the left to fit the context")
+    return "\n".join(lines)
+
+
+def rerank_command(
+    run_dir: Annotated[Path, typer.Argument(help="A graded run directory (config.yaml, samples.jsonl, "
+                                                 "graded.jsonl).")],
+    evaluator: Annotated[Path, typer.Option("--evaluator", help="Local directory of the fine-tuned "
+                                                                "solution evaluator model.")],
+    top_k: Annotated[int, typer.Option("--top-k", help="Answer clusters SCR keeps per problem (ties at the "
+                                                       "cut are kept too).")] = DEFAULT_TOP_CLUSTERS,
+    method: Annotated[ScoringMethod, typer.Option("--method", help="scr: score only the samples in the top-k "
+                                                                   "clusters (exact scr@n); all: every sample "
+                                                                   "with an answer (bon@k, wmaj@k, scr@k at "
+                                                                   "every k).")] = ScoringMethod.scr,
+    backend: Annotated[EvaluatorBackend, typer.Option("--backend", help="Backend that runs the "
+                                                                        "evaluator.")] = EvaluatorBackend.hf,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Solutions per forward pass.",
+                                                   show_default="the backend's")] = None,
+    scorer_name: Annotated[str | None, typer.Option("--scorer-name", help="Name of this scorer in "
+                                                                          "scores.jsonl and the report.",
+                                                    show_default="the evaluator directory's name")] = None,
+    device: Annotated[str, typer.Option("--device", help="Device of the hf backend (auto, cpu, cuda, "
+                                                         "cuda:1, mps).")] = "auto",
+) -> None:
+    """Score a run's solutions with a solution evaluator (only the top answer clusters, for SCR),
+    write scores.jsonl, then compute and print scr@k, bon@k, wmaj@k and the evaluator calls saved."""
+    if top_k < 1:
+        raise ConfigError(f"--top-k must be 1 or more, got {top_k}")
+    if batch_size is not None and batch_size < 1:
+        raise ConfigError(f"--batch-size must be 1 or more, got {batch_size}")
+    run = RunDir(run_dir)
+    # check the run before loading a model, which can take minutes
+    run.read_config()
+    if not run.samples_path.exists():
+        raise InputError("no samples in this run directory", path=run.samples_path)
+    if not run.graded_path.exists():
+        raise InputError(f"not graded yet: run `evalkit grade-run {run_dir}` first", path=run.graded_path)
+    backend_name = backend.value if isinstance(backend, Enum) else str(backend)
+    method_name = method.value if isinstance(method, Enum) else str(method)
+    solution_evaluator = SolutionEvaluator.from_pretrained(
+        evaluator, backend=backend_name, name=scorer_name,
+        **backend_options(backend_name, batch_size=batch_size, device=device))
+    try:
+        summary = score_run(run_dir, solution_evaluator, method=method_name, top_clusters=top_k,
+                            batch_size=batch_size if backend_name != "hf" else None)
+    finally:
+        close = getattr(solution_evaluator.backend, "close", None)
+        if callable(close):
+            close()  # release a vLLM engine before the report
+    console = Console()
+    console.print(summary_text(summary), highlight=False)
+    from evalkit.report.cli import report_run
+
+    report_run(run_dir, top_clusters=top_k, scorer=solution_evaluator.name, console=console)
