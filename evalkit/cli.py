@@ -24,6 +24,7 @@ from evalkit.grading.cli import grade_command  # noqa: E402
 from evalkit.importer import import_command  # noqa: E402
 from evalkit.pipeline.cli import grade_run_command, merge_command, run_command  # noqa: E402
 from evalkit.report.cli import leaderboard_command, report_command  # noqa: E402
+from evalkit.training.cli import train_app  # noqa: E402
 from reranker.cli import rerank_command  # noqa: E402
 
 app.command("run")(run_command)
@@ -34,6 +35,7 @@ app.command("merge")(merge_command)
 app.command("report")(report_command)
 app.command("leaderboard")(leaderboard_command)
 app.command("rerank")(rerank_command)
+app.add_typer(train_app, name="train")
 
 
 @app.command()

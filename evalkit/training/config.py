@@ -1,0 +1,207 @@
+"""Configs of `evalkit train ssft|evaluator|sequential`: YAML files validated by pydantic.
+
+Errors name the file and every bad field (`configs/train-ssft.yaml: field 'training.batch_size':
+Input should be greater than or equal to 1`), like the run configs of `evalkit/config.py`.
+The sections:
+
+- `problems`: which training problems (task, split, data directory, filters), the prompt
+  format the generator is trained and sampled with, and optional synthetic JSONL files.
+- `training`: the fine-tuning settings (`evalkit.training.engine.TrainSettings`), LoRA included.
+- `sampling` / `evaluator_data`: how the evaluator's training samples are drawn from the current
+  model and turned into examples.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from evalkit.config import BackendConfig, FilterConfig, GradingConfig
+from evalkit.errors import ConfigError
+from evalkit.training.engine import LoraSettings, TrainSettings
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LoraConfig(_Strict):
+    r: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"], min_length=1)
+
+
+class TrainingConfig(_Strict):
+    """The fields of `TrainSettings`, validated."""
+
+    learning_rate: float = Field(1e-5, gt=0.0)
+    epochs: float = Field(1.0, gt=0.0)
+    max_steps: int | None = Field(None, ge=1, description="overrides epochs when set")
+    batch_size: int = Field(8, ge=1, description="per device")
+    grad_accum: int = Field(1, ge=1)
+    max_length: int = Field(1024, ge=8)
+    warmup_ratio: float = Field(0.0, ge=0.0, lt=1.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    lora: LoraConfig | None = None
+    seed: int = 0
+    save_steps: int | None = Field(None, ge=1)
+    logging_steps: int = Field(10, ge=1)
+    append_eos: bool = True
+    objective: Literal["lm", "pairwise"] = "lm"
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+
+    def to_settings(self) -> TrainSettings:
+        data = self.model_dump()
+        lora = data.pop("lora")
+        return TrainSettings(**data, lora=LoraSettings(**{**lora, "target_modules": tuple(lora["target_modules"])})
+                             if lora else None)
+
+
+class ProblemsConfig(_Strict):
+    """Training problems and the prompt format (the same one for SSFT and for sampling)."""
+
+    task: str | None = Field(None, description="task name (math, gsm8k, ...); None = synthetic data only")
+    split: str = "train"
+    data_dir: str | None = None
+    data_source: str | None = None
+    prompt: str = Field("zero_shot_cot", description="prompt format name")
+    filters: FilterConfig = Field(default_factory=FilterConfig)
+    synthetic: list[str] = Field(default_factory=list, description="JSONL files of {problem, solution, answer}")
+
+    @model_validator(mode="after")
+    def _some_data(self) -> ProblemsConfig:
+        if self.task is None and not self.synthetic:
+            raise ValueError("give a task, synthetic files, or both")
+        return self
+
+
+class SamplingStageConfig(_Strict):
+    """How the current generator samples its training problems for the evaluator's data."""
+
+    n: int = Field(8, ge=1, description="samples per problem")
+    temperature: float = Field(0.7, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_tokens: int = Field(512, ge=1)
+    seed: int | None = 0
+    backend: BackendConfig = Field(default_factory=lambda: BackendConfig(name="hf"),
+                                   description="the model option is set to the checkpoint being sampled")
+    batch_problems: int = Field(16, ge=1)
+    grading: GradingConfig = Field(default_factory=GradingConfig)
+
+
+class EvaluatorDataConfig(_Strict):
+    balance: bool = Field(True, description="downsample the larger class (lm objective)")
+    max_per_problem: int | None = Field(None, ge=1)
+    max_pairs_per_problem: int | None = Field(None, ge=1, description="pairwise objective")
+    keep_unjudged: bool = Field(False, description="keep samples without a gradable answer as incorrect")
+    seed: int = 0
+
+
+def _evaluator_training_default() -> TrainingConfig:
+    return TrainingConfig(append_eos=False)
+
+
+class EvaluatorStageConfig(_Strict):
+    """Sampling, data and training of the solution evaluator."""
+
+    samples_run: str | None = Field(None, description="an already graded run directory of the generator on "
+                                    "training problems; None = sample one with `sampling`")
+    sampling: SamplingStageConfig = Field(default_factory=SamplingStageConfig)
+    data: EvaluatorDataConfig = Field(default_factory=EvaluatorDataConfig)
+    training: TrainingConfig = Field(default_factory=_evaluator_training_default)
+
+
+class SSFTConfig(_Strict):
+    """`evalkit train ssft`: fine-tune `model` on reference solutions."""
+
+    model: str = Field(description="base model: a hub name or a local directory")
+    out: str | None = None
+    problems: ProblemsConfig
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+
+
+class EvaluatorConfig(_Strict):
+    """`evalkit train evaluator`: fine-tune the evaluator from `model` on `model`'s own graded samples."""
+
+    model: str
+    out: str | None = None
+    problems: ProblemsConfig
+    evaluator: EvaluatorStageConfig = Field(default_factory=EvaluatorStageConfig)
+
+    @model_validator(mode="after")
+    def _sampling_needs_task(self) -> EvaluatorConfig:
+        if self.evaluator.samples_run is None and self.problems.task is None:
+            raise ValueError("sampling the generator needs problems.task (or give evaluator.samples_run)")
+        return self
+
+
+class SequentialConfig(_Strict):
+    """`evalkit train sequential`: SSFT -> evaluator -> SSFT, each stage from the previous checkpoint."""
+
+    model: str
+    out: str | None = None
+    problems: ProblemsConfig
+    ssft: TrainingConfig = Field(default_factory=TrainingConfig)
+    evaluator: EvaluatorStageConfig = Field(default_factory=EvaluatorStageConfig)
+    ssft_again: TrainingConfig | None = Field(None, description="stage 3 settings; None = the same as ssft")
+
+    @model_validator(mode="after")
+    def _checks(self) -> SequentialConfig:
+        if self.problems.task is None:
+            raise ValueError("the evaluator stage samples the task's problems: problems.task is required")
+        if self.evaluator.samples_run is not None:
+            raise ValueError("evaluator.samples_run cannot be used here: stage 2 samples the stage-1 model")
+        return self
+
+
+CONFIG_KINDS: dict[str, type[_Strict]] = {"ssft": SSFTConfig, "evaluator": EvaluatorConfig,
+                                          "sequential": SequentialConfig}
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"{source}: field '{where}': {message}")
+    return "\n".join(lines)
+
+
+def parse_train_config(kind: str, data: Any, *, source: str = "<config>"):
+    """Validate a mapping as the config of `evalkit train <kind>`."""
+    if kind not in CONFIG_KINDS:
+        raise ConfigError(f"unknown training kind {kind!r}; known: {', '.join(CONFIG_KINDS)}")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
+    try:
+        return CONFIG_KINDS[kind].model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(error, source)) from None
+
+
+def load_train_config(kind: str, path: str | Path):
+    """Read and validate a YAML config of `evalkit train <kind>`."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    return parse_train_config(kind, data if data is not None else {}, source=str(path))
+
+
+def resolve_out(config_out: str | None, cli_out: Path | None, source: str) -> Path:
+    """The output directory: `--out` first, then the config's `out`; one of them is required."""
+    if cli_out is not None:
+        return Path(cli_out)
+    if config_out:
+        return Path(config_out)
+    raise ConfigError(f"{source}: no output directory: set `out:` in the config or pass --out")

@@ -1,0 +1,598 @@
+"""The fine-tuning engine: prompt/completion examples in, a checkpoint directory out.
+
+One function, `finetune`, trains a causal language model with the transformers `Trainer`
+on `TrainExample`s and writes everything a later reader needs into one output directory:
+
+- `train_config.json`  the base model, the settings, the data's sha256 and the run's fingerprint
+- `data.jsonl`         the training examples exactly as given (plus `eval.jsonl` when evaluating)
+- `metrics.jsonl`      one JSON line per logging step: `step`, `epoch`, `loss`, `lr`, `grad_norm`, ...
+- `checkpoints/`       `checkpoint-N/` every `save_steps` steps (model, optimizer, scheduler, RNG)
+- `final/`             the trained model and its tokenizer (LoRA merged in), written atomically
+- `result.json`        steps, final loss, and the step a resumed run started from
+
+Objectives (`TrainSettings.objective`):
+
+- `"lm"`: token-level cross-entropy on the completion tokens only. Prompt tokens (and padding)
+  get the label -100, so the model learns to produce the completion, never the prompt. With
+  `append_eos` the tokenizer's EOS token ends each completion, so the model learns to stop.
+- `"pairwise"`: the margin variant of the solution evaluator. Each example is a pair that
+  shares one completion (the " correct" verdict) under two prompts: `prompt` shows a correct
+  solution and `rejected_prompt` an incorrect solution of the same problem. With
+  `s(x) = sum over the completion's tokens t of log p(t | x, earlier completion tokens)`,
+  the loss of a pair is `-log sigmoid(s(prompt) - s(rejected_prompt))`, averaged over the
+  pairs of a batch: the verdict must be more likely for the correct solution than for the
+  incorrect one, by as large a margin as possible. No EOS is appended for this objective.
+
+Tokenisation: the prompt is tokenised with the tokenizer's special tokens (a BOS token where
+the tokenizer adds one, unless the prompt text already starts with it, as chat-template text
+does), the completion without them, and the two id lists are concatenated. An example longer
+than `max_length` tokens is left out of training, and every such example is listed by index
+in `train_config.json` and printed, never dropped silently; a run in which no example fits
+is an error.
+
+Several processes: launched with `accelerate launch` (DDP, DeepSpeed, FSDP; see
+`configs/accelerate/`), the `Trainer` shards the batches; only the main process writes files,
+and all processes return the same `TrainResult`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.errors import ConfigError, InputError
+from evalkit.jsonl import JsonlAppender, dumps_line, read_jsonl, write_jsonl
+
+OBJECTIVES = ("lm", "pairwise")
+IGNORE_INDEX = -100
+CONFIG_FILE = "train_config.json"
+DATA_FILE = "data.jsonl"
+EVAL_DATA_FILE = "eval.jsonl"
+METRICS_FILE = "metrics.jsonl"
+RESULT_FILE = "result.json"
+CHECKPOINTS_DIR = "checkpoints"
+FINAL_DIR = "final"
+_CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
+
+
+@dataclass(frozen=True)
+class TrainExample:
+    """One training example: loss on `completion`, never on `prompt`.
+
+    `rejected_prompt` is used by the `"pairwise"` objective only: the prompt under which the
+    same completion should be *less* likely than under `prompt` (see the module docstring).
+    """
+
+    prompt: str
+    completion: str
+    rejected_prompt: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"prompt": self.prompt, "completion": self.completion}
+        if self.rejected_prompt is not None:
+            data["rejected_prompt"] = self.rejected_prompt
+        return data
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """LoRA adapters (PEFT) on `target_modules`; merged into the base weights when saving `final/`."""
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Hyper-parameters of one fine-tuning run (per-device batch size; `max_steps` overrides `epochs`).
+
+    `bf16` trains in bfloat16 mixed precision (GPUs); `gradient_checkpointing` trades compute
+    for activation memory. Both are off by default, which is what a CPU wants.
+    """
+
+    learning_rate: float = 1e-5
+    epochs: float = 1.0
+    max_steps: int | None = None
+    batch_size: int = 8
+    grad_accum: int = 1
+    max_length: int = 1024
+    warmup_ratio: float = 0.0
+    weight_decay: float = 0.0
+    lora: LoraSettings | None = None
+    seed: int = 0
+    save_steps: int | None = None
+    logging_steps: int = 10
+    append_eos: bool = True
+    objective: str = "lm"
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        positive = {"batch_size": self.batch_size, "grad_accum": self.grad_accum, "max_length": self.max_length,
+                    "logging_steps": self.logging_steps}
+        for name, value in positive.items():
+            if value < 1:
+                raise ConfigError(f"{name} must be >= 1, got {value}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ConfigError(f"max_steps must be >= 1 or None, got {self.max_steps}")
+        if self.save_steps is not None and self.save_steps < 1:
+            raise ConfigError(f"save_steps must be >= 1 or None, got {self.save_steps}")
+        if self.epochs <= 0 or self.learning_rate <= 0:
+            raise ConfigError("epochs and learning_rate must be positive")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ConfigError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.lora is not None:
+            data["lora"]["target_modules"] = list(self.lora.target_modules)
+        return data
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Where the trained model is, how many optimizer steps it took, and its last logged loss."""
+
+    checkpoint: Path
+    steps: int
+    final_loss: float
+    log_path: Path
+
+
+@dataclass(frozen=True)
+class EncodedExample:
+    """Token ids of one example; `labels` is -100 on prompt tokens."""
+
+    input_ids: list[int]
+    labels: list[int]
+
+
+@dataclass(frozen=True)
+class EncodedData:
+    """The tokenised training set and the indices of examples left out for being too long."""
+
+    features: list[dict[str, list[int]]]
+    too_long: list[int] = field(default_factory=list)
+
+
+# --- tokenisation and batching (pure functions of the tokenizer and the text) -----------------
+
+def _prompt_ids(tokenizer, prompt: str) -> list[int]:
+    bos = tokenizer.bos_token
+    carries_bos = bool(bos) and prompt.startswith(bos)
+    return list(tokenizer(prompt, add_special_tokens=not carries_bos)["input_ids"])
+
+
+def encode_example(tokenizer, prompt: str, completion: str, *, append_eos: bool) -> EncodedExample:
+    """Prompt ids + completion ids (+ EOS); labels copy the completion part and mask the prompt with -100."""
+    prompt_ids = _prompt_ids(tokenizer, prompt)
+    completion_ids = list(tokenizer(completion, add_special_tokens=False)["input_ids"])
+    if append_eos:
+        if tokenizer.eos_token_id is None:
+            raise ConfigError("append_eos is set but the tokenizer has no EOS token")
+        completion_ids.append(tokenizer.eos_token_id)
+    if not completion_ids:
+        raise InputError("completion is empty: there is nothing to train on", field="completion")
+    return EncodedExample(prompt_ids + completion_ids, [IGNORE_INDEX] * len(prompt_ids) + completion_ids)
+
+
+def encode_dataset(tokenizer, examples: Sequence[TrainExample], settings: TrainSettings) -> EncodedData:
+    """Tokenise every example for the settings' objective; too-long examples are listed, not kept."""
+    features: list[dict[str, list[int]]] = []
+    too_long: list[int] = []
+    for index, example in enumerate(examples):
+        if settings.objective == "pairwise":
+            chosen = encode_example(tokenizer, example.prompt, example.completion, append_eos=False)
+            rejected = encode_example(tokenizer, example.rejected_prompt or "", example.completion, append_eos=False)
+            if max(len(chosen.input_ids), len(rejected.input_ids)) > settings.max_length:
+                too_long.append(index)
+                continue
+            features.append({"chosen_input_ids": chosen.input_ids, "chosen_labels": chosen.labels,
+                             "rejected_input_ids": rejected.input_ids, "rejected_labels": rejected.labels})
+        else:
+            encoded = encode_example(tokenizer, example.prompt, example.completion, append_eos=settings.append_eos)
+            if len(encoded.input_ids) > settings.max_length:
+                too_long.append(index)
+                continue
+            features.append({"input_ids": encoded.input_ids, "labels": encoded.labels})
+    return EncodedData(features, too_long)
+
+
+def pad_batch(rows: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, Any]:
+    """Right-pad `(input_ids, labels)` rows into `input_ids`, `attention_mask` and `labels` tensors."""
+    import torch
+
+    width = max(len(ids) for ids, _ in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), IGNORE_INDEX, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    for row, (ids, row_labels) in enumerate(rows):
+        input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        labels[row, : len(row_labels)] = torch.tensor(row_labels, dtype=torch.long)
+        attention[row, : len(ids)] = 1
+    return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
+
+
+@dataclass(frozen=True)
+class CompletionCollator:
+    """Batches `lm` features; padding is masked out of the loss like the prompt."""
+
+    pad_id: int
+
+    def __call__(self, features: list[dict[str, list[int]]]) -> dict[str, Any]:
+        return pad_batch([(item["input_ids"], item["labels"]) for item in features], self.pad_id)
+
+
+@dataclass(frozen=True)
+class PairCollator:
+    """Batches `pairwise` features as one tensor: the B chosen rows first, then the B rejected rows."""
+
+    pad_id: int
+
+    def __call__(self, features: list[dict[str, list[int]]]) -> dict[str, Any]:
+        rows = [(item["chosen_input_ids"], item["chosen_labels"]) for item in features]
+        rows += [(item["rejected_input_ids"], item["rejected_labels"]) for item in features]
+        batch = pad_batch(rows, self.pad_id)
+        return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
+                "pair_labels": batch["labels"]}
+
+
+def completion_logprobs(logits, labels):
+    """Per row: the sum of log p(label token) over the positions whose label is not -100.
+
+    `logits[:, t]` predicts token `t + 1`, so logits and labels are shifted by one against each other.
+    """
+    import torch
+
+    shifted_logits = logits[:, :-1, :].float()
+    shifted_labels = labels[:, 1:]
+    mask = shifted_labels != IGNORE_INDEX
+    safe_labels = shifted_labels.masked_fill(~mask, 0)
+    token_logprobs = torch.log_softmax(shifted_logits, dim=-1).gather(-1, safe_labels.unsqueeze(-1)).squeeze(-1)
+    return (token_logprobs * mask).sum(dim=-1)
+
+
+def pairwise_margin_loss(logits, labels):
+    """`-log sigmoid(s_chosen - s_rejected)`, averaged over pairs; rows are [chosen..., rejected...]."""
+    import torch
+
+    scores = completion_logprobs(logits, labels)
+    chosen, rejected = scores.chunk(2)
+    return -torch.nn.functional.logsigmoid(chosen - rejected).mean()
+
+
+# --- files of one training run ---------------------------------------------------------------
+
+def examples_sha256(examples: Sequence[TrainExample]) -> str:
+    """A digest of the examples in order, as written to `data.jsonl`."""
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(dumps_line(example.to_dict()).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def run_fingerprint(base_model: str | Path, settings: TrainSettings, train_sha: str, eval_sha: str | None) -> str:
+    """What decides a run's result: the base model, the settings and the data. A resume must match it."""
+    identity = {"base_model": str(base_model), "settings": settings.to_dict(), "train": train_sha, "eval": eval_sha}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def last_complete_checkpoint(checkpoints_dir: Path) -> Path | None:
+    """The highest-numbered `checkpoint-N` whose `trainer_state.json` (written last) exists."""
+    if not checkpoints_dir.is_dir():
+        return None
+    complete = [
+        (int(match.group(1)), path) for path in checkpoints_dir.iterdir()
+        if (match := _CHECKPOINT_NAME.match(path.name)) and (path / "trainer_state.json").exists()
+    ]
+    return max(complete)[1] if complete else None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputError(f"cannot read ({error})", path=path) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object", path=path)
+    return data
+
+
+def _trim_metrics(path: Path, last_step: int) -> None:
+    """Keep only the metric lines up to `last_step`: a resumed run logs the later steps again."""
+    if path.exists():
+        write_jsonl(path, [record for record in read_jsonl(path, tolerate_partial_tail=True)
+                           if int(record.get("step", 0)) <= last_step])
+
+
+def last_logged_loss(metrics_path: Path) -> float | None:
+    """The `loss` of the last metrics line that has one."""
+    if not metrics_path.exists():
+        return None
+    losses = [record["loss"] for record in read_jsonl(metrics_path, tolerate_partial_tail=True) if "loss" in record]
+    return float(losses[-1]) if losses else None
+
+
+def _check_examples(train: Sequence[TrainExample], settings: TrainSettings) -> None:
+    if not train:
+        raise InputError("no training examples")
+    for index, example in enumerate(train):
+        if not isinstance(example, TrainExample):
+            raise InputError(f"example {index} is a {type(example).__name__}, not a TrainExample")
+        if settings.objective == "pairwise" and not example.rejected_prompt:
+            raise InputError(f"example {index} has no rejected_prompt, which the pairwise objective needs",
+                             field="rejected_prompt")
+
+
+def _claim_out_dir(out_dir: Path, fingerprint: str, resume: bool, is_main: bool) -> None:
+    """Refuse an output directory that holds a different run; start over when `resume` is False."""
+    config_path = out_dir / CONFIG_FILE
+    if not resume and is_main:
+        for name in (CHECKPOINTS_DIR, FINAL_DIR, FINAL_DIR + ".tmp"):
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+        for name in (METRICS_FILE, RESULT_FILE, CONFIG_FILE):
+            (out_dir / name).unlink(missing_ok=True)
+        return
+    if config_path.exists():
+        existing = _read_json(config_path).get("fingerprint")
+        if existing != fingerprint:
+            raise ConfigError(
+                f"{out_dir} holds a training run of different inputs (fingerprint {existing} on disk, "
+                f"{fingerprint} now). Use another output directory, or resume=False to start over there."
+            )
+
+
+# --- the Trainer pieces ---------------------------------------------------------------------
+
+def process_state():
+    """accelerate's view of this process (rank, world size), set up the way the `Trainer` sets it up.
+
+    Without a GPU the state must be created with `cpu=True`: under a multi-process launcher
+    that is what makes the processes join one gloo process group instead of each believing
+    it runs alone.
+    """
+    import torch
+    from accelerate import PartialState
+
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
+def _callbacks(metrics_path: Path, show_progress: bool):
+    from transformers import TrainerCallback
+
+    from evalkit.progress import make_progress
+
+    class MetricsLogCallback(TrainerCallback):
+        """Appends every `Trainer` log (main process only) to `metrics.jsonl`."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero or not logs:
+                return
+            record: dict[str, Any] = {"step": state.global_step, "epoch": state.epoch}
+            for key, value in logs.items():
+                record["lr" if key == "learning_rate" else key] = value
+            with JsonlAppender(metrics_path) as appender:
+                appender.write(record)
+
+    class RichProgressCallback(TrainerCallback):
+        """A rich progress bar over optimizer steps, showing the last logged loss."""
+
+        def __init__(self) -> None:
+            self.progress = None
+            self.task = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                self.progress = make_progress(disable=not show_progress)
+                self.progress.start()
+                self.task = self.progress.add_task("training", total=state.max_steps, completed=state.global_step)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if self.progress is not None:
+                self.progress.update(self.task, completed=state.global_step)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if self.progress is not None and logs and "loss" in logs:
+                self.progress.update(self.task, description=f"training (loss {logs['loss']:.4f})")
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if self.progress is not None:
+                self.progress.stop()
+                self.progress = None
+
+    return [MetricsLogCallback(), RichProgressCallback()]
+
+
+def _pairwise_trainer_class():
+    from transformers import Trainer
+
+    class PairwiseTrainer(Trainer):
+        """A `Trainer` whose loss is the pairwise margin loss of `pairwise_margin_loss`."""
+
+        loss_is_scaled_for_ga = False  # a mean over pairs: the Trainer divides by grad_accum itself
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels = inputs.pop("pair_labels")
+            outputs = model(**inputs)
+            loss = pairwise_margin_loss(outputs.logits, labels)
+            return (loss, outputs) if return_outputs else loss
+
+    return PairwiseTrainer
+
+
+def _training_arguments(settings: TrainSettings, checkpoints_dir: Path, has_eval: bool):
+    import torch
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=str(checkpoints_dir),
+        learning_rate=settings.learning_rate,
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps if settings.max_steps is not None else -1,
+        per_device_train_batch_size=settings.batch_size,
+        per_device_eval_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum,
+        warmup_steps=settings.warmup_ratio,
+        weight_decay=settings.weight_decay,
+        lr_scheduler_type="linear",
+        optim="adamw_torch",
+        seed=settings.seed,
+        data_seed=settings.seed,
+        logging_strategy="steps",
+        logging_steps=settings.logging_steps,
+        save_strategy="steps" if settings.save_steps else "no",
+        save_steps=settings.save_steps or 500,
+        eval_strategy="steps" if has_eval and settings.save_steps else "no",
+        eval_steps=settings.save_steps if has_eval and settings.save_steps else None,
+        bf16=settings.bf16,
+        gradient_checkpointing=settings.gradient_checkpointing,
+        remove_unused_columns=False,
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        use_cpu=not torch.cuda.is_available(),
+        ddp_find_unused_parameters=False,
+    )
+
+
+def _load_model(base_model: str | Path, settings: TrainSettings):
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
+
+    set_seed(settings.seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_model))
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(str(base_model), dtype="auto")
+    if settings.lora is not None:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(
+            r=settings.lora.r, lora_alpha=settings.lora.alpha, lora_dropout=settings.lora.dropout,
+            target_modules=list(settings.lora.target_modules), task_type="CAUSAL_LM",
+        ))
+    return model, tokenizer
+
+
+def _save_final(trainer, tokenizer, out_dir: Path, result: dict[str, Any]) -> None:
+    """Write `final/` (LoRA merged) through a temporary directory, so a half-saved model never counts."""
+    staging = out_dir / (FINAL_DIR + ".tmp")
+    if trainer.is_world_process_zero():
+        shutil.rmtree(staging, ignore_errors=True)
+    model = trainer.model
+    if hasattr(model, "merge_and_unload"):
+        if trainer.is_world_process_zero():
+            model.merge_and_unload().save_pretrained(staging)
+    else:
+        trainer.save_model(str(staging))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(staging)
+        _write_json(out_dir / RESULT_FILE, result)
+        os.replace(staging, out_dir / FINAL_DIR)
+    trainer.accelerator.wait_for_everyone()
+
+
+def _result_from_disk(out_dir: Path) -> TrainResult:
+    saved = _read_json(out_dir / RESULT_FILE)
+    return TrainResult(checkpoint=out_dir / FINAL_DIR, steps=int(saved["steps"]),
+                       final_loss=float(saved["final_loss"]), log_path=out_dir / METRICS_FILE)
+
+
+# --- the entry point ------------------------------------------------------------------------
+
+def finetune(base_model: str | Path, train: Sequence[TrainExample], out_dir: Path, settings: TrainSettings, *,
+             eval_examples: Sequence[TrainExample] | None = None, resume: bool = True,
+             show_progress: bool = True) -> TrainResult:
+    """Fine-tune `base_model` on `train`; return the final checkpoint (see the module docstring).
+
+    With `resume=True` a second call with the same inputs returns at once when `final/`
+    exists, and otherwise continues from the last complete checkpoint; inputs that differ
+    from those recorded in `out_dir` are refused. `resume=False` deletes earlier outputs first.
+    """
+    from rich.console import Console
+    from transformers import Trainer
+    from transformers.trainer_callback import PrinterCallback
+
+    out_dir = Path(out_dir)
+    _check_examples(train, settings)
+    eval_examples = list(eval_examples or [])
+    state = process_state()
+    train_sha = examples_sha256(train)
+    eval_sha = examples_sha256(eval_examples) if eval_examples else None
+    fingerprint = run_fingerprint(base_model, settings, train_sha, eval_sha)
+    if state.is_main_process:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    _claim_out_dir(out_dir, fingerprint, resume, state.is_main_process)
+    state.wait_for_everyone()
+    if resume and (out_dir / FINAL_DIR).is_dir() and (out_dir / RESULT_FILE).exists():
+        return _result_from_disk(out_dir)
+
+    model, tokenizer = _load_model(base_model, settings)
+    encoded = encode_dataset(tokenizer, train, settings)
+    encoded_eval = encode_dataset(tokenizer, eval_examples, settings) if eval_examples else None
+    console = Console(stderr=True, quiet=not state.is_main_process)
+    if encoded.too_long:
+        console.print(f"[yellow]left out {len(encoded.too_long)} of {len(train)} examples longer than "
+                      f"max_length={settings.max_length} tokens[/] (indices in {out_dir / CONFIG_FILE})")
+    if not encoded.features:
+        raise InputError(f"every training example is longer than max_length={settings.max_length} tokens")
+
+    checkpoints_dir = out_dir / CHECKPOINTS_DIR
+    resume_from = last_complete_checkpoint(checkpoints_dir) if resume else None
+    if state.is_main_process:
+        write_jsonl(out_dir / DATA_FILE, (example.to_dict() for example in train))
+        if eval_examples:
+            write_jsonl(out_dir / EVAL_DATA_FILE, (example.to_dict() for example in eval_examples))
+        _write_json(out_dir / CONFIG_FILE, {
+            "base_model": str(base_model), "settings": settings.to_dict(), "fingerprint": fingerprint,
+            "train_examples": len(train), "train_sha256": train_sha, "eval_examples": len(eval_examples),
+            "eval_sha256": eval_sha, "too_long": encoded.too_long, "world_size": state.num_processes,
+        })
+        resumed_step = int(resume_from.name.split("-")[1]) if resume_from else 0
+        if resume_from is None:
+            (out_dir / METRICS_FILE).unlink(missing_ok=True)
+        else:
+            _trim_metrics(out_dir / METRICS_FILE, resumed_step)
+    state.wait_for_everyone()
+
+    pad_id = tokenizer.pad_token_id
+    trainer_class = _pairwise_trainer_class() if settings.objective == "pairwise" else Trainer
+    trainer = trainer_class(
+        model=model,
+        args=_training_arguments(settings, checkpoints_dir, encoded_eval is not None),
+        data_collator=PairCollator(pad_id) if settings.objective == "pairwise" else CompletionCollator(pad_id),
+        train_dataset=encoded.features,
+        eval_dataset=encoded_eval.features if encoded_eval else None,
+        processing_class=tokenizer,
+        callbacks=_callbacks(out_dir / METRICS_FILE, show_progress),
+    )
+    trainer.remove_callback(PrinterCallback)
+    if resume_from is not None:
+        console.print(f"resuming {out_dir} from {resume_from.name}")
+    output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    if encoded_eval is not None:
+        trainer.evaluate()
+    final_loss = last_logged_loss(out_dir / METRICS_FILE) if trainer.is_world_process_zero() else None
+    if final_loss is None:
+        final_loss = float(output.training_loss)
+    result = {"steps": int(trainer.state.global_step), "final_loss": final_loss,
+              "resumed_from_step": int(resume_from.name.split("-")[1]) if resume_from else 0,
+              "fingerprint": fingerprint}
+    _save_final(trainer, tokenizer, out_dir, result)
+    return _result_from_disk(out_dir)

@@ -1,0 +1,224 @@
+"""Training stages, and the sequential chain SSFT -> evaluator -> SSFT (Liu et al. 2023).
+
+Stage 1 fine-tunes the base model on reference solutions (SSFT). Stage 2 samples `n`
+solutions per training problem with the stage-1 model (the evaluation pipeline, `hf` backend
+by default), grades them, and fine-tunes the solution evaluator FROM the stage-1 checkpoint
+on its own graded samples. Stage 3 runs SSFT again FROM the evaluator checkpoint, so one
+model ends up able to both solve and judge. Layout under the output directory:
+
+- `stage1-ssft/`        `finetune` outputs (config, data, metrics, checkpoints, `final/`)
+- `stage2-evaluator/`   `finetune` outputs, `samples/` (the graded sampling run directory) and
+                        `evaluator_data.json` (what became of the samples)
+- `stage3-ssft/`        `finetune` outputs; `final/` is the generator
+- `sequential.json`     the checkpoints of the finished chain
+
+Every stage resumes: a finished fine-tuning returns at once, a sampling run continues where it
+stopped, so rerunning the chain skips what is done. Under `accelerate launch` the sampling and
+grading of stage 2 run on the main process only while the others wait.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from evalkit.config import RunConfig, parse_config
+from evalkit.errors import InputError
+from evalkit.records import Problem
+from evalkit.training.config import (
+    EvaluatorStageConfig,
+    ProblemsConfig,
+    SamplingStageConfig,
+    SequentialConfig,
+    TrainingConfig,
+)
+from evalkit.training.data import (
+    build_evaluator_data,
+    evaluator_pair_examples,
+    ssft_examples,
+    synthetic_problems,
+)
+from evalkit.training.engine import TrainExample, TrainResult, finetune, process_state
+
+STAGE1_DIR = "stage1-ssft"
+STAGE2_DIR = "stage2-evaluator"
+STAGE3_DIR = "stage3-ssft"
+SAMPLES_DIR = "samples"
+EVALUATOR_DATA_FILE = "evaluator_data.json"
+SUMMARY_FILE = "sequential.json"
+
+
+@dataclass(frozen=True)
+class EvaluatorStageResult:
+    """The evaluator's fine-tuning, the graded run it learned from, and the data counts."""
+
+    training: TrainResult
+    samples_run: Path
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SequentialResult:
+    """The checkpoints of the chain: `generator` (stage 3) and `evaluator` (stage 2)."""
+
+    generator: Path
+    evaluator: Path
+    stage1: TrainResult
+    stage2: EvaluatorStageResult
+    stage3: TrainResult
+
+
+# --- data of the stages -----------------------------------------------------------------------
+
+def load_training_problems(problems: ProblemsConfig) -> list[Problem]:
+    """The task's problems of the configured split, after the filters, then the synthetic ones."""
+    import tasks
+
+    loaded: list[Problem] = []
+    if problems.task is not None:
+        task = tasks.get_task(problems.task)
+        filters = problems.filters
+        loaded = tasks.filter_problems(
+            task.load(problems.split, data_dir=problems.data_dir, source=problems.data_source),
+            subjects=filters.subjects, levels=filters.levels, ids=filters.ids, limit=filters.limit)
+    for path in problems.synthetic:
+        loaded.extend(synthetic_problems(path))
+    if not loaded:
+        raise InputError("the problem selection is empty: nothing to train on")
+    return loaded
+
+
+def prompt_is_chat(prompt_format: str) -> bool:
+    """Whether a prompt format renders chat messages (which need the model's chat template)."""
+    import tasks
+
+    probe = Problem(id="probe", task="probe", question="1 + 1", reference="2")
+    return not isinstance(tasks.get_prompt_format(prompt_format).render(probe), str)
+
+
+def ssft_data(problems: ProblemsConfig, model: str | Path) -> list[TrainExample]:
+    """SSFT examples of the configured problems, rendered with `model`'s chat template if needed."""
+    tokenizer = None
+    if prompt_is_chat(problems.prompt):
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(model))
+    return ssft_examples(load_training_problems(problems), prompt_format=problems.prompt, tokenizer=tokenizer)
+
+
+def sampling_run_config(model: str | Path, problems: ProblemsConfig, sampling: SamplingStageConfig,
+                        display_name: str) -> RunConfig:
+    """The evaluation-pipeline config that samples `model` on the training problems."""
+    if problems.task is None:
+        raise InputError("sampling needs a task: set problems.task", field="problems.task")
+    return parse_config({
+        "model": display_name,
+        "task": problems.task,
+        "split": problems.split,
+        "data_dir": problems.data_dir,
+        "data_source": problems.data_source,
+        "prompt": problems.prompt,
+        "filters": problems.filters.model_dump(),
+        "backend": {"name": sampling.backend.name, "options": {**sampling.backend.options, "model": str(model)}},
+        "sampling": {"n": sampling.n, "temperature": sampling.temperature, "top_p": sampling.top_p,
+                     "max_tokens": sampling.max_tokens, "seed": sampling.seed},
+        "batch_problems": sampling.batch_problems,
+        "grading": sampling.grading.model_dump(),
+    }, source="evaluator.sampling")
+
+
+def sample_and_grade(model: str | Path, problems: ProblemsConfig, sampling: SamplingStageConfig, run_dir: Path, *,
+                     display_name: str, show_progress: bool = True) -> Path:
+    """Sample and grade `model` on the training problems into `run_dir` (resumable); main process only."""
+    from evalkit.pipeline.run import run_evaluation
+
+    state = process_state()
+    if state.is_main_process:
+        config = sampling_run_config(model, problems, sampling, display_name)
+        run_evaluation(config, out=run_dir, write_report=False, show_progress=show_progress)
+    state.wait_for_everyone()
+    return run_dir
+
+
+def checkpoint_name(model: str | Path) -> str:
+    """A short name for a model: a stage directory's name for its `final/` checkpoint, else the last path part."""
+    path = Path(str(model))
+    return path.parent.name if path.name == "final" and path.parent.name else path.name
+
+
+def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig) -> tuple[list[TrainExample], dict[str, int]]:
+    """Examples for the evaluator's objective from a graded run, and the counts behind them."""
+    options = stage.data
+    if stage.training.objective == "pairwise":
+        pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=options.max_pairs_per_problem,
+                                        seed=options.seed, keep_unjudged=options.keep_unjudged)
+        return pairs, {"pairs": len(pairs)}
+    built = build_evaluator_data(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
+                                 seed=options.seed, keep_unjudged=options.keep_unjudged)
+    return built.examples, built.counts.to_dict()
+
+
+# --- the stages -------------------------------------------------------------------------------
+
+def train_ssft(model: str | Path, problems: ProblemsConfig, training: TrainingConfig, out_dir: Path, *,
+               show_progress: bool = True) -> TrainResult:
+    """SSFT of `model` on the configured problems' reference solutions, into `out_dir`."""
+    return finetune(model, ssft_data(problems, model), out_dir, training.to_settings(), show_progress=show_progress)
+
+
+def train_evaluator(model: str | Path, problems: ProblemsConfig, stage: EvaluatorStageConfig, out_dir: Path, *,
+                    show_progress: bool = True) -> EvaluatorStageResult:
+    """Fine-tune the evaluator from `model` on `model`'s own graded samples (sampled unless given)."""
+    if stage.samples_run is not None:
+        run_dir = Path(stage.samples_run)
+    else:
+        run_dir = sample_and_grade(model, problems, stage.sampling, out_dir / SAMPLES_DIR,
+                                   display_name=f"{checkpoint_name(model)}-train-samples", show_progress=show_progress)
+    examples, counts = evaluator_data(run_dir, stage)
+    if process_state().is_main_process:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / EVALUATOR_DATA_FILE).write_text(
+            json.dumps({"samples_run": str(run_dir), "objective": stage.training.objective, **counts}, indent=2) + "\n",
+            encoding="utf-8")
+    training = finetune(model, examples, out_dir, stage.training.to_settings(), show_progress=show_progress)
+    return EvaluatorStageResult(training, run_dir, counts)
+
+
+def run_sequential(config: SequentialConfig, *, out: Path | None = None, show_progress: bool = True) -> SequentialResult:
+    """SSFT from the base model, the evaluator from stage 1, SSFT again from the evaluator."""
+    from rich.console import Console
+
+    from evalkit.training.config import resolve_out
+
+    root = resolve_out(config.out, out, "sequential config")
+    console = Console(stderr=True, quiet=not process_state().is_main_process)
+    console.rule("stage 1: SSFT from the base model")
+    stage1 = train_ssft(config.model, config.problems, config.ssft, root / STAGE1_DIR, show_progress=show_progress)
+    console.rule("stage 2: the solution evaluator from the stage-1 model")
+    stage2 = train_evaluator(stage1.checkpoint, config.problems, config.evaluator, root / STAGE2_DIR,
+                             show_progress=show_progress)
+    console.rule("stage 3: SSFT again from the evaluator")
+    stage3 = train_ssft(stage2.training.checkpoint, config.problems, config.ssft_again or config.ssft,
+                        root / STAGE3_DIR, show_progress=show_progress)
+    result = SequentialResult(generator=stage3.checkpoint, evaluator=stage2.training.checkpoint,
+                              stage1=stage1, stage2=stage2, stage3=stage3)
+    if process_state().is_main_process:
+        (root / SUMMARY_FILE).write_text(json.dumps(summarize(result), indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+def summarize(result: SequentialResult) -> dict[str, object]:
+    """The chain's checkpoints, steps and losses as plain JSON."""
+    def stage(training: TrainResult) -> dict[str, object]:
+        return {"checkpoint": str(training.checkpoint), "steps": training.steps, "final_loss": training.final_loss}
+
+    return {
+        "generator": str(result.generator),
+        "evaluator": str(result.evaluator),
+        "stage1": stage(result.stage1),
+        "stage2": {**stage(result.stage2.training), "samples_run": str(result.stage2.samples_run),
+                   "data": result.stage2.counts},
+        "stage3": stage(result.stage3),
+    }
+

@@ -1,0 +1,196 @@
+"""The fine-tuning engine on the tiny model: loss masking, learning, LoRA, resumption, seeds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from evalkit.errors import ConfigError, InputError
+from evalkit.jsonl import read_jsonl
+from evalkit.training.engine import (
+    IGNORE_INDEX,
+    CompletionCollator,
+    LoraSettings,
+    TrainExample,
+    TrainSettings,
+    completion_logprobs,
+    encode_dataset,
+    encode_example,
+    finetune,
+    pairwise_margin_loss,
+)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Matrices this small train several times faster on one thread on a 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+def arithmetic_examples(count: int = 16) -> list[TrainExample]:
+    return [TrainExample(f"Problem: {name} has {a} apples and buys {b} more. How many now?\nSolution:",
+                         f" {name} has {a} + {b} = {a + b} apples. The answer is $\\boxed{{{a + b}}}$.")
+            for name, a, b in [("Ava", 3 + i, 5 + 2 * i) for i in range(count)]]
+
+
+FAST = {"learning_rate": 3e-3, "batch_size": 4, "logging_steps": 1}
+
+
+def losses(metrics_path: Path) -> list[float]:
+    return [record["loss"] for record in read_jsonl(metrics_path) if "loss" in record]
+
+
+# --- tokenisation and losses (no training) ------------------------------------------------------
+
+def test_prompt_tokens_get_label_minus_100(tokenizer):
+    example = arithmetic_examples(1)[0]
+    encoded = encode_example(tokenizer, example.prompt, example.completion, append_eos=True)
+    prompt_ids = tokenizer(example.prompt)["input_ids"]
+    completion_ids = tokenizer(example.completion, add_special_tokens=False)["input_ids"]
+    assert prompt_ids[0] == tokenizer.bos_token_id
+    assert encoded.input_ids == prompt_ids + completion_ids + [tokenizer.eos_token_id]
+    assert encoded.labels[: len(prompt_ids)] == [IGNORE_INDEX] * len(prompt_ids)
+    assert encoded.labels[len(prompt_ids):] == completion_ids + [tokenizer.eos_token_id]
+    assert tokenizer.decode(encoded.labels[len(prompt_ids):-1]) == example.completion
+    without_eos = encode_example(tokenizer, example.prompt, example.completion, append_eos=False)
+    assert without_eos.labels[-1] != tokenizer.eos_token_id
+
+
+def test_chat_text_with_its_own_bos_gets_no_second_one(tokenizer):
+    encoded = encode_example(tokenizer, tokenizer.bos_token + "### User:\nHi\n", " ok", append_eos=False)
+    assert encoded.input_ids.count(tokenizer.bos_token_id) == 1
+
+
+def test_collator_masks_padding_too(tokenizer):
+    encoded = encode_dataset(tokenizer, arithmetic_examples(2) + [TrainExample("Q:", " 1")],
+                             TrainSettings(max_length=512)).features
+    batch = CompletionCollator(tokenizer.pad_token_id)(encoded)
+    short = len(encoded[2]["input_ids"])
+    assert batch["input_ids"].shape[0] == 3
+    assert (batch["labels"][2, short:] == IGNORE_INDEX).all()
+    assert (batch["attention_mask"][2, short:] == 0).all() and (batch["attention_mask"][2, :short] == 1).all()
+    assert (batch["input_ids"][2, short:] == tokenizer.pad_token_id).all()
+
+
+def test_too_long_examples_are_listed_not_kept(tokenizer):
+    examples = [TrainExample("short", " one"), TrainExample("long " * 200, " two")]
+    encoded = encode_dataset(tokenizer, examples, TrainSettings(max_length=64))
+    assert encoded.too_long == [1] and len(encoded.features) == 1
+
+
+def test_completion_logprobs_and_pairwise_margin():
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 4, 7, generator=generator)
+    labels = torch.tensor([[IGNORE_INDEX, IGNORE_INDEX, 3, 5], [IGNORE_INDEX, 2, IGNORE_INDEX, IGNORE_INDEX]])
+    logprobs = torch.log_softmax(logits, dim=-1)
+    expected = torch.stack([logprobs[0, 1, 3] + logprobs[0, 2, 5], logprobs[1, 0, 2]])
+    assert torch.allclose(completion_logprobs(logits, labels), expected)
+    margin = expected[0] - expected[1]
+    assert torch.allclose(pairwise_margin_loss(logits, labels), -torch.nn.functional.logsigmoid(margin))
+
+
+def test_settings_and_examples_are_checked(tmp_path, tiny_model_dir):
+    with pytest.raises(ConfigError, match="objective"):
+        TrainSettings(objective="dpo")
+    with pytest.raises(InputError, match="no training examples"):
+        finetune(tiny_model_dir, [], tmp_path / "out", TrainSettings())
+    with pytest.raises(InputError, match="rejected_prompt"):
+        finetune(tiny_model_dir, arithmetic_examples(2), tmp_path / "out", TrainSettings(objective="pairwise"))
+
+
+# --- training -----------------------------------------------------------------------------------
+
+def test_loss_decreases_and_outputs_are_written(tmp_path, tiny_model_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = tmp_path / "ssft"
+    examples = arithmetic_examples()
+    result = finetune(tiny_model_dir, examples, out, TrainSettings(max_steps=12, **FAST), show_progress=False,
+                      eval_examples=examples[:4])
+    logged = losses(result.log_path)
+    assert result.steps == 12 and len(logged) == 12
+    assert sum(logged[-3:]) / 3 < 0.8 * sum(logged[:3]) / 3
+    assert result.final_loss == logged[-1]
+    assert any("eval_loss" in record for record in read_jsonl(result.log_path))
+    assert result.checkpoint == out / "final"
+    assert [TrainExample(**record) for record in read_jsonl(out / "data.jsonl")] == examples
+    config = json.loads((out / "train_config.json").read_text())
+    assert config["settings"]["max_steps"] == 12 and config["train_examples"] == 16
+    model = AutoModelForCausalLM.from_pretrained(result.checkpoint)
+    assert AutoTokenizer.from_pretrained(result.checkpoint).eos_token == "</s>"
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    assert not torch.equal(model.model.embed_tokens.weight, base.model.embed_tokens.weight)
+
+
+def test_same_seed_same_loss_and_rerun_returns_at_once(tmp_path, tiny_model_dir):
+    settings = TrainSettings(max_steps=4, seed=7, **FAST)
+    first = finetune(tiny_model_dir, arithmetic_examples(), tmp_path / "a", settings, show_progress=False)
+    second = finetune(tiny_model_dir, arithmetic_examples(), tmp_path / "b", settings, show_progress=False)
+    assert first.final_loss == second.final_loss
+    assert losses(first.log_path) == losses(second.log_path)
+    other = finetune(tiny_model_dir, arithmetic_examples(), tmp_path / "c",
+                     TrainSettings(max_steps=4, seed=8, **FAST), show_progress=False)
+    assert losses(other.log_path) != losses(first.log_path)
+    stamp = (tmp_path / "a" / "final" / "model.safetensors").stat().st_mtime_ns
+    again = finetune(tiny_model_dir, arithmetic_examples(), tmp_path / "a", settings, show_progress=False)
+    assert again == first
+    assert (tmp_path / "a" / "final" / "model.safetensors").stat().st_mtime_ns == stamp
+    with pytest.raises(ConfigError, match="different inputs"):
+        finetune(tiny_model_dir, arithmetic_examples(8), tmp_path / "a", settings, show_progress=False)
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path, tiny_model_dir):
+    out = tmp_path / "run"
+    settings = TrainSettings(max_steps=6, save_steps=3, **FAST)
+    uninterrupted = finetune(tiny_model_dir, arithmetic_examples(), out, settings, show_progress=False)
+    assert sorted(path.name for path in (out / "checkpoints").iterdir()) == ["checkpoint-3", "checkpoint-6"]
+    full_log = losses(out / "metrics.jsonl")
+    # Simulate a run killed after its step-3 checkpoint.
+    shutil.rmtree(out / "final")
+    shutil.rmtree(out / "checkpoints" / "checkpoint-6")
+    (out / "result.json").unlink()
+    resumed = finetune(tiny_model_dir, arithmetic_examples(), out, settings, show_progress=False)
+    assert json.loads((out / "result.json").read_text())["resumed_from_step"] == 3
+    assert resumed.steps == 6
+    assert [record["step"] for record in read_jsonl(out / "metrics.jsonl") if "loss" in record] == [1, 2, 3, 4, 5, 6]
+    assert losses(out / "metrics.jsonl") == pytest.approx(full_log, rel=1e-5)
+    assert resumed.final_loss == pytest.approx(uninterrupted.final_loss, rel=1e-5)
+
+
+def test_lora_run_saves_a_merged_loadable_model(tmp_path, tiny_model_dir):
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    settings = TrainSettings(max_steps=4, lora=LoraSettings(r=4, alpha=8, dropout=0.0), **FAST)
+    result = finetune(tiny_model_dir, arithmetic_examples(), tmp_path / "lora", settings, show_progress=False)
+    weights = load_file(result.checkpoint / "model.safetensors")
+    assert not any("lora" in name for name in weights)
+    merged = AutoModelForCausalLM.from_pretrained(result.checkpoint)
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    changed = not torch.equal(merged.model.layers[0].self_attn.q_proj.weight, base.model.layers[0].self_attn.q_proj.weight)
+    frozen = torch.equal(merged.model.layers[0].mlp.up_proj.weight, base.model.layers[0].mlp.up_proj.weight)
+    assert changed and frozen
+
+
+def test_pairwise_objective_learns_to_prefer_the_chosen_prompt(tmp_path, tiny_model_dir):
+    pairs = [TrainExample(f"Check: {a} + {a} = {2 * a}. This is", " correct",
+                          rejected_prompt=f"Check: {a} + {a} = {2 * a + 1}. This is") for a in range(2, 14)]
+    settings = TrainSettings(max_steps=10, objective="pairwise", **FAST)
+    result = finetune(tiny_model_dir, pairs, tmp_path / "pairs", settings, show_progress=False)
+    logged = losses(result.log_path)
+    assert logged[0] == pytest.approx(0.693, abs=0.2)  # -log sigmoid(~0) before training
+    assert sum(logged[-3:]) / 3 < sum(logged[:3]) / 3
