@@ -25,7 +25,7 @@ import pytest
 from evalkit.backends.base import SamplingParams
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import vllm_support  # noqa: E402
+import vllm_support
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
@@ -66,8 +66,12 @@ def _stop(process: subprocess.Popen) -> None:
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+            pass
+    try:  # whatever is left of the group (an engine process that outlived the server)
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,7 @@ from evalkit.backends.vllm_backend import (
 from evalkit.errors import EvalkitError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import vllm_support  # noqa: E402
+import vllm_support
 
 DRIVER_TIMEOUT_S = 420
 
@@ -74,9 +75,9 @@ def test_merge_chunks_rejects_mismatches() -> None:
     with pytest.raises(ValueError, match="has 2 items"):
         merge_chunks(chunks, [["a"], ["c", "d"]], 4)
     with pytest.raises(ValueError, match="in no chunk"):
-        merge_chunks([range(0, 2)], [["a", "b"]], 3)
+        merge_chunks([range(2)], [["a", "b"]], 3)
     with pytest.raises(ValueError, match="more than one chunk"):
-        merge_chunks([range(0, 2), range(1, 3)], [["a", "b"], ["b", "c"]], 3)
+        merge_chunks([range(2), range(1, 3)], [["a", "b"], ["b", "c"]], 3)
 
 
 def test_device_groups() -> None:
@@ -178,16 +179,20 @@ def _run_driver(out_dir: Path, model_dir: Path, *extra: str) -> dict:
     python = vllm_support.require_vllm_python()
     out_path, log_path = out_dir / "results.json", out_dir / "driver.log"
     with log_path.open("w") as log:
+        # A session of its own, so that a timeout kills the engine's processes too.
+        driver = subprocess.Popen(
+            [str(python), str(Path(vllm_support.__file__)), str(model_dir), str(out_path), *extra],
+            stdout=log, stderr=subprocess.STDOUT, env=vllm_support.subprocess_env(), cwd=out_dir,
+            start_new_session=True,
+        )
         try:
-            completed = subprocess.run(
-                [str(python), str(Path(vllm_support.__file__)), str(model_dir), str(out_path), *extra],
-                stdout=log, stderr=subprocess.STDOUT, env=vllm_support.subprocess_env(),
-                cwd=out_dir, timeout=DRIVER_TIMEOUT_S,
-            )
+            returncode = driver.wait(timeout=DRIVER_TIMEOUT_S)
         except subprocess.TimeoutExpired:
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.wait()
             pytest.fail(f"vLLM driver ran past {DRIVER_TIMEOUT_S} s; log tail:\n{vllm_support.log_tail(log_path)}")
-    if completed.returncode != 0 or not out_path.exists():
-        pytest.fail(f"vLLM driver failed (exit {completed.returncode}); log tail:\n{vllm_support.log_tail(log_path)}")
+    if returncode != 0 or not out_path.exists():
+        pytest.fail(f"vLLM driver failed (exit {returncode}); log tail:\n{vllm_support.log_tail(log_path)}")
     results = json.loads(out_path.read_text())
     print(f"vLLM timings (s): {results['timings_s']}")
     return results
@@ -219,7 +224,7 @@ def test_n_completions_per_prompt_with_sane_fields(engine_results: dict) -> None
 @pytest.mark.vllm
 @pytest.mark.slow
 def test_seeds_repeat_and_do_not_depend_on_the_batch(engine_results: dict) -> None:
-    texts = lambda groups: [[c["text"] for c in group] for group in groups]  # noqa: E731
+    texts = lambda groups: [[c["text"] for c in group] for group in groups]
     assert texts(engine_results["sampled_again"]) == texts(engine_results["sampled"])
     assert texts(engine_results["sampled_first_alone"]) == texts(engine_results["sampled"])[:1]
     assert texts(engine_results["sampled_other_seed"]) != texts(engine_results["sampled"])
@@ -278,7 +283,7 @@ def test_next_token_logprobs_match_transformers(engine_results: dict, tiny_model
 def test_data_parallel_matches_one_engine(engine_results: dict, tiny_model_dir: Path,
                                           tmp_path: Path) -> None:
     parallel = _run_driver(tmp_path, tiny_model_dir, "--data-parallel", "2")
-    texts = lambda groups: [[c["text"] for c in group] for group in groups]  # noqa: E731
+    texts = lambda groups: [[c["text"] for c in group] for group in groups]
     assert texts(parallel["sampled"]) == texts(engine_results["sampled"])
     for got_row, expected_row in zip(parallel["next_token"], engine_results["next_token"]):
         assert got_row == pytest.approx(expected_row, abs=1e-5)

@@ -36,6 +36,7 @@ import math
 import multiprocessing
 import os
 import queue
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -232,8 +233,22 @@ class _Engine:
 
     def __init__(self, config: EngineConfig) -> None:
         self._vllm = _import_vllm()
-        self.llm = self._vllm.LLM(**config.llm_kwargs())
+        try:
+            self.llm = self._vllm.LLM(**config.llm_kwargs())
+        except Exception as error:  # vLLM raises many kinds; name the model and the cause
+            raise EvalkitError(f"vLLM could not start on model {config.model!r}: {type(error).__name__}: {error}") from error
         self.tokenizer = self.llm.get_tokenizer()
+
+    def close(self) -> None:
+        """Stop the engine's core process now rather than at interpreter exit.
+
+        Needed in data-parallel workers: a process whose engine core (a child process) is
+        still running cannot exit. The engine client's `shutdown` is vLLM's own clean stop.
+        """
+        engine_core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
+        shutdown = getattr(engine_core, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
 
     def _engine_prompt(self, prompt: Prompt) -> Any:
         """A text prompt as is; a chat prompt rendered by the chat template, as token ids."""
@@ -354,24 +369,33 @@ def _serve_engine(config: EngineConfig, devices: str, connection: Connection, pr
     Requests are `(method, args)` with method "generate" or "next_token_logprobs", or None to
     stop; answers are `("ok", result)` or `("error", message)`. Progress counts go to `progress`.
     """
+    # Own process group, shared by the engine's core and worker processes, so the parent can
+    # stop the whole tree (`_EnginePool.close`) if this process ever stops answering.
+    os.setpgrp()
     os.environ["CUDA_VISIBLE_DEVICES"] = devices
     try:
         engine = _Engine(config)
-    except Exception as error:  # reported to the parent, which raises it as an EvalkitError
+    except Exception as error:  # noqa: BLE001 -- reported to the parent, raised there as EvalkitError
         connection.send(("error", f"engine start failed on devices {devices}: {type(error).__name__}: {error}"))
         return
-    connection.send(("ok", "ready"))
-    while True:
-        request = connection.recv()
-        if request is None:
-            return
-        method, args = request
-        try:
-            result = getattr(engine, method)(*args, on_progress=progress.put)
-        except Exception as error:
-            connection.send(("error", f"{type(error).__name__}: {error}"))
-        else:
-            connection.send(("ok", result))
+    try:
+        connection.send(("ok", "ready"))
+        while True:
+            try:
+                request = connection.recv()
+            except EOFError:  # the parent is gone
+                return
+            if request is None:
+                return
+            method, args = request
+            try:
+                result = getattr(engine, method)(*args, on_progress=progress.put)
+            except Exception as error:  # noqa: BLE001 -- any failure goes back to the parent
+                connection.send(("error", f"{type(error).__name__}: {error}"))
+            else:
+                connection.send(("ok", result))
+    finally:
+        engine.close()
 
 
 class _EnginePool:
@@ -453,7 +477,12 @@ class _EnginePool:
         for process in self.processes:
             process.join(timeout=60)
             if process.is_alive():
-                process.terminate()
+                # Kill the worker's process group: the worker and its engine's processes,
+                # which would otherwise be orphaned and keep running.
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass  # it exited in the meantime
                 process.join(timeout=10)
         for connection in self.connections:
             connection.close()
@@ -554,12 +583,14 @@ class VLLMBackend:
 
     def close(self) -> None:
         """Release the engine, or stop the data-parallel worker processes."""
-        self._engine = None
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
         if self._pool is not None:
             self._pool.close()
             self._pool = None
 
-    def __enter__(self) -> VLLMBackend:
+    def __enter__(self) -> VLLMBackend:  # noqa: PYI034 -- Self needs Python 3.11; evalkit supports 3.10
         return self
 
     def __exit__(self, *exc_info: object) -> None:
