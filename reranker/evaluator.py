@@ -25,17 +25,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from evalkit.backends.base import NextTokenScorer
 from evalkit.errors import ConfigError, InputError
 from reranker.templates import EvaluatorTemplate
 
 DEFAULT_EVALUATOR_TEMPLATE = EvaluatorTemplate()
-
-
-class VerdictBackend(Protocol):
-    """What the evaluator needs of a backend: first-token log-probabilities of candidates."""
-
-    def next_token_logprobs(self, prompts: Sequence[str], candidates: Sequence[str]) -> list[dict[str, float]]:
-        ...
 
 
 class PromptTokenizer(Protocol):
@@ -80,7 +74,7 @@ class SolutionEvaluator:
     backend refuses ones longer than its context.
     """
 
-    def __init__(self, backend: VerdictBackend, template: EvaluatorTemplate = DEFAULT_EVALUATOR_TEMPLATE, *,
+    def __init__(self, backend: NextTokenScorer, template: EvaluatorTemplate = DEFAULT_EVALUATOR_TEMPLATE, *,
                  name: str = "evaluator", tokenizer: PromptTokenizer | None = None,
                  max_prompt_tokens: int | None = None) -> None:
         if not name or not name.strip():

@@ -76,3 +76,16 @@ def truncate_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
             if position != -1:
                 cut = min(cut, position)
     return text[:cut], cut < len(text)
+
+
+@runtime_checkable
+class NextTokenScorer(Protocol):
+    """A model that reads next-token log-probabilities (what the solution evaluator needs).
+
+    For each prompt, the log-probability that the next token is each candidate's first token
+    (a candidate of several tokens is scored by its first token only). The `hf`, `vllm` and
+    `openai` backends implement it.
+    """
+
+    def next_token_logprobs(self, prompts: Sequence[str], candidates: Sequence[str]) -> list[dict[str, float]]:
+        ...
