@@ -31,8 +31,8 @@ def write_lines(path: Path, lines: list[str]) -> None:
 
 # --- registry ---------------------------------------------------------------------------------
 
-def test_registry_lists_the_three_tasks_with_their_grading_styles():
-    assert list_tasks() == ["gsm8k", "math", "math500"]
+def test_registry_lists_the_benchmarks_with_their_grading_styles():
+    assert list_tasks() == ["arith", "gsm8k", "math", "math500"]
     assert get_task("math").answer_style == "auto"
     assert get_task("math500").answer_style == "auto"
     assert get_task("gsm8k").answer_style == "gsm8k"
@@ -41,7 +41,7 @@ def test_registry_lists_the_three_tasks_with_their_grading_styles():
 
 
 def test_unknown_task_names_the_known_ones():
-    with pytest.raises(ConfigError, match="known tasks: gsm8k, math, math500"):
+    with pytest.raises(ConfigError, match="known tasks: arith, gsm8k, math, math500"):
         get_task("mathh")
 
 

@@ -1,0 +1,201 @@
+"""The synthesis config: one YAML file, validated by pydantic, errors naming the bad field.
+
+Sections follow the pipeline's steps (corpus, select, teacher, distill, generate, filter).
+Model fields accept a path or name for transformers / a server, or `demo:teacher` /
+`demo:base`, tiny models that `evalkit.synthesis.demo_corpus` builds under the output
+directory so that the demo runs offline on a CPU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from evalkit.errors import ConfigError
+from evalkit.synthesis.prompts import STAGES
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CorpusSource(_Strict):
+    """One source of texts: a JSONL file, text files, a `datasets` dataset, or the built-in demo corpus."""
+
+    kind: Literal["jsonl", "text", "hf", "demo"]
+    path: str | None = Field(None, description="jsonl: the file; text: a file, a directory of *.txt / *.md, or a glob")
+    field: str = Field("text", description="jsonl / hf: the field holding the text")
+    dataset: str | None = Field(None, description="hf: the dataset name on the hub")
+    subset: str | None = Field(None, description="hf: the dataset configuration")
+    split: str = "train"
+    limit: int | None = Field(None, ge=1, description="read at most this many records")
+
+    @model_validator(mode="after")
+    def _needs_location(self) -> CorpusSource:
+        if self.kind in ("jsonl", "text") and not self.path:
+            raise ValueError(f"a '{self.kind}' source needs 'path'")
+        if self.kind == "hf" and not self.dataset:
+            raise ValueError("an 'hf' source needs 'dataset'")
+        return self
+
+
+class CorpusConfig(_Strict):
+    sources: list[CorpusSource] = Field(min_length=1)
+    unit: Literal["chars", "tokens"] = Field("chars", description="how chunk_size is measured")
+    chunk_size: int = Field(1200, ge=16)
+    tokenizer: str | None = Field(None, description="unit=tokens: tokenizer path or name (default: select.model)")
+    min_chars: int = Field(40, ge=1, description="chunks shorter than this are dropped (and counted)")
+
+
+class SelectConfig(_Strict):
+    """LESS-style influence selection (see `influence.py`)."""
+
+    enabled: bool = True
+    model: str = "demo:base"
+    targets: list[str] = Field(default_factory=lambda: ["gsm8k:train", "math:train"],
+                               description="TASK:SPLIT of evalkit tasks, or a JSONL file with problem/solution fields")
+    max_targets: int = Field(64, ge=1, description="target examples used (evenly spread over the targets)")
+    data_dir: str | None = None
+    lora_r: int = Field(32, ge=1)
+    lora_alpha: int = Field(64, ge=1)
+    lora_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"])
+    dims: int = Field(1024, ge=8, description="random-projection dimension")
+    projection: Literal["rademacher", "gaussian"] = "rademacher"
+    aggregate: Literal["mean", "max"] = "mean"
+    center: bool = Field(True, description="subtract the candidate pool's mean feature before the cosine")
+    keep_fraction: float = Field(0.5, gt=0.0, le=1.0)
+    max_length: int = Field(256, ge=8, description="tokens per text for the gradient")
+    seed: int = 0
+    texts_per_block: int = Field(32, ge=1, description="texts whose gradients are projected together")
+    device: str = Field("auto", description="auto (cuda, then mps, then cpu), or a torch device name")
+
+
+class Pricing(_Strict):
+    prompt_per_1k: float = Field(0.0, ge=0.0, description="$ per 1000 prompt tokens")
+    completion_per_1k: float = Field(0.0, ge=0.0, description="$ per 1000 completion tokens")
+
+
+class SamplingSection(_Strict):
+    temperature: float = Field(0.7, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_tokens: int = Field(512, ge=1)
+    seed: int | None = 0
+
+
+STAGE_MODES: tuple[str, ...] = (*STAGES, "round_robin", "heuristic", "source", "mixed")
+"""How the education stage of each text is chosen (see `teacher.plan_requests`)."""
+
+
+class TeacherConfig(_Strict):
+    backend: Literal["hf", "vllm", "openai", "replay"] = "hf"
+    options: dict[str, Any] = Field(default_factory=dict, description="backend constructor options (model, ...)")
+    chat: bool = Field(False, description="send chat messages (instruct/hosted models) rather than plain text")
+    sampling: SamplingSection = Field(default_factory=SamplingSection)
+    stage: str = Field("heuristic", description="a stage name, 'round_robin', 'heuristic', 'source' or 'mixed'")
+    stages: list[str] = Field(default_factory=lambda: list(STAGES))
+    texts: Literal["selected", "all"] = "selected"
+    limit: int | None = Field(None, ge=1, description="ask about at most this many texts")
+    batch_size: int = Field(8, ge=1, description="prompts per backend call (each prompt counts as one teacher call)")
+    max_calls: int | None = Field(None, ge=0)
+    max_tokens: int | None = Field(None, ge=0, description="budget of prompt + completion tokens "
+                                   "(checked before each batch, so it may be passed by one batch)")
+    max_retries: int = Field(4, ge=0)
+    backoff_base: float = Field(1.0, ge=0.0)
+    backoff_max: float = Field(60.0, ge=0.0)
+    pricing: Pricing = Field(default_factory=Pricing)
+
+    @model_validator(mode="after")
+    def _known_stages(self) -> TeacherConfig:
+        unknown = [name for name in self.stages if name not in STAGES]
+        if unknown:
+            raise ValueError(f"unknown stages {unknown}; known: {list(STAGES)}")
+        if self.stage not in STAGE_MODES:
+            raise ValueError(f"stage must be one of {list(STAGE_MODES)}")
+        return self
+
+
+class DistillConfig(_Strict):
+    base_model: str = "demo:base"
+    train: dict[str, Any] = Field(default_factory=dict, description="TrainSettings fields (learning_rate, max_steps, lora, ...)")
+    stage_in_prompt: bool = True
+
+
+class GenerateConfig(_Strict):
+    backend: Literal["hf", "vllm", "openai"] = "hf"
+    model: str | None = Field(None, description="default: the distilled synthesizer (distill/train/final)")
+    options: dict[str, Any] = Field(default_factory=dict)
+    sampling: SamplingSection = Field(default_factory=SamplingSection)
+    n: int = Field(1, ge=1, description="exercises sampled per text")
+    texts: Literal["selected", "all"] = "all"
+    stage: str = "heuristic"
+    stages: list[str] = Field(default_factory=lambda: list(STAGES))
+    batch_size: int = Field(16, ge=1)
+
+    @model_validator(mode="after")
+    def _known_stages(self) -> GenerateConfig:
+        unknown = [name for name in self.stages if name not in STAGES]
+        if unknown:
+            raise ValueError(f"unknown stages {unknown}; known: {list(STAGES)}")
+        if self.stage not in STAGE_MODES:
+            raise ValueError(f"stage must be one of {list(STAGE_MODES)}")
+        return self
+
+
+class FilterSettings(_Strict):
+    min_problem_chars: int = Field(20, ge=0)
+    max_problem_chars: int = Field(3000, ge=1)
+    min_solution_chars: int = Field(10, ge=0)
+    max_solution_chars: int = Field(8000, ge=1)
+    near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard of word shingles")
+    shingle_words: int = Field(5, ge=1)
+    minhash_perms: int = Field(64, ge=4)
+    decontaminate: list[str] = Field(default_factory=lambda: ["gsm8k", "math", "math500"])
+    ngram: int = Field(13, ge=1)
+    data_dir: str | None = None
+
+
+class SynthConfig(_Strict):
+    corpus: CorpusConfig
+    select: SelectConfig = Field(default_factory=SelectConfig)
+    teacher: TeacherConfig = Field(default_factory=TeacherConfig)
+    distill: DistillConfig = Field(default_factory=DistillConfig)
+    generate: GenerateConfig = Field(default_factory=GenerateConfig)
+    filter: FilterSettings = Field(default_factory=FilterSettings)
+
+    def section_hash(self, *names: str) -> str:
+        """A short hash of the named sections, to tell whether a step's saved output is still valid."""
+        data = {name: getattr(self, name).model_dump(mode="json") for name in names}
+        canonical = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def parse_synth_config(data: Any, *, source: str = "<config>") -> SynthConfig:
+    """Validate a mapping; every bad field is named with its dotted path."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
+    try:
+        return SynthConfig.model_validate(data)
+    except ValidationError as error:
+        lines = []
+        for item in error.errors():
+            field = ".".join(str(part) for part in item["loc"]) or "(top level)"
+            message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"]
+            lines.append(f"{source}: field '{field}': {message}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_synth_config(path: str | Path) -> SynthConfig:
+    """Read and validate a YAML synthesis config."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    return parse_synth_config(data or {}, source=str(path))

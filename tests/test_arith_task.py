@@ -1,0 +1,124 @@
+"""The synthetic `arith` task: deterministic generation, exact answers, disjoint splits, loading."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+import tasks
+from evalkit.errors import InputError
+from evalkit.grading.extract import extract_answer
+from tasks.arith import (
+    ArithDifficulty,
+    check_equation,
+    generate_problem,
+    generate_problems,
+    solution_equations,
+    write_arith_data,
+)
+
+
+def read_lines(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_same_seed_gives_same_files_and_other_seed_differs(tmp_path):
+    first = write_arith_data(tmp_path / "a", train=50, test=20, seed=3)
+    second = write_arith_data(tmp_path / "b", train=50, test=20, seed=3)
+    other = write_arith_data(tmp_path / "c", train=50, test=20, seed=4)
+    for split in ("train", "test"):
+        assert first[split].read_bytes() == second[split].read_bytes()
+        assert first[split].read_bytes() != other[split].read_bytes()
+
+
+def recompute_answer(solution: str) -> int:
+    """Check every written computation and chain them: each step starts from the previous result."""
+    equations = solution_equations(solution)
+    assert equations, solution
+    for a, op, b, c in equations:
+        assert check_equation(a, op, b, c), f"{a} {op} {b} != {c} in {solution!r}"
+    return equations[-1][3]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_answers_are_exact_and_follow_from_the_solution_steps(seed):
+    difficulty = ArithDifficulty(min_steps=1, max_steps=4)
+    for problem in generate_problems(300, seed=seed, difficulty=difficulty):
+        assert recompute_answer(problem.solution) == problem.answer
+        assert problem.solution.endswith(f"The answer is \\boxed{{{problem.answer}}}.")
+        assert difficulty.min_steps <= problem.steps <= difficulty.max_steps
+        assert 0 <= problem.answer <= difficulty.max_total
+
+
+def test_question_numbers_feed_the_first_computation():
+    rng = random.Random(5)
+    for _ in range(200):
+        problem = generate_problem(rng)
+        start = int(problem.question.split(" has ")[1].split()[0])
+        first = solution_equations(problem.solution)[0]
+        # the first line either acts on the starting amount or computes a bag total added to it
+        assert first[0] == start or first[1] == "*"
+
+
+def test_difficulty_knob_sets_steps_and_ranges():
+    easy = generate_problems(200, seed=0, difficulty=ArithDifficulty(min_steps=1, max_steps=1, max_total=30))
+    hard = generate_problems(200, seed=0, difficulty=ArithDifficulty(min_steps=4, max_steps=4))
+    assert {p.steps for p in easy} == {1}
+    assert {p.steps for p in hard} == {4}
+    assert max(p.answer for p in easy) <= 30
+    assert sum(len(solution_equations(p.solution)) for p in hard) > sum(
+        len(solution_equations(p.solution)) for p in easy)
+    with pytest.raises(ValueError):
+        ArithDifficulty(min_steps=3, max_steps=2)
+
+
+def test_no_test_question_appears_in_train(tmp_path):
+    written = write_arith_data(tmp_path, train=400, test=100, seed=0)
+    train = [record["question"] for record in read_lines(written["train"])]
+    test = [record["question"] for record in read_lines(written["test"])]
+    assert len(set(train)) == len(train) and len(set(test)) == len(test)
+    assert not set(train) & set(test)
+
+
+def test_records_have_the_documented_fields(tmp_path):
+    written = write_arith_data(tmp_path, train=5, test=5, seed=0)
+    record = read_lines(written["test"])[0]
+    assert set(record) == {"id", "question", "solution", "answer", "meta"}
+    assert record["id"] == "arith/test/0"
+    assert record["answer"] == str(recompute_answer(record["solution"]))
+    assert isinstance(record["meta"]["steps"], int)
+
+
+def test_task_loads_through_the_registry(tmp_path):
+    write_arith_data(tmp_path, train=30, test=10, seed=0)
+    task = tasks.get_task("arith")
+    assert "arith" in tasks.list_tasks()
+    test = task.load("test", data_dir=tmp_path)
+    train = task.load("train", data_dir=tmp_path)
+    assert (len(test), len(train)) == (10, 30)
+    problem = test[0]
+    assert problem.task == "arith" and problem.id == "arith/test/0"
+    assert problem.meta["level"] == problem.meta["steps"] >= 1
+    assert problem.solution and problem.reference.isdigit()
+
+
+def test_extractor_recovers_every_reference_answer(tmp_path):
+    write_arith_data(tmp_path, train=300, test=100, seed=1)
+    task = tasks.get_task("arith")
+    for split in ("train", "test"):
+        for problem in task.load(split, data_dir=tmp_path):
+            assert extract_answer(problem.solution, task.answer_style) == problem.reference
+
+
+def test_bad_record_names_file_line_and_field(tmp_path):
+    folder = tmp_path / "arith"
+    folder.mkdir()
+    good = {"id": "arith/test/0", "question": "q", "solution": "s", "answer": "3", "meta": {"steps": 1}}
+    bad = dict(good, id="arith/test/1", answer="three")
+    (folder / "test.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        tasks.get_task("arith").load("test", data_dir=tmp_path)
+    message = str(error.value)
+    assert "test.jsonl" in message and "2" in message and "answer" in message

@@ -1,0 +1,61 @@
+"""`evalkit synth` and `evalkit decontaminate` as typer commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from evalkit.errors import ConfigError
+from evalkit.jsonl import read_jsonl, write_jsonl
+from evalkit.synthesis.cli import decontaminate_command, synth_command
+
+FIXTURE_DATA = Path(__file__).resolve().parent / "fixtures" / "tasks_data"
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("synth")(synth_command)
+    app.command("decontaminate")(decontaminate_command)
+    return app
+
+
+def test_decontaminate_command_reports_and_writes_both_files(tmp_path: Path):
+    source = tmp_path / "data.jsonl"
+    write_jsonl(source, [
+        {"id": "mine-1", "problem": "A farmer plants 12 rows of 15 trees and 7 trees die. How many trees live?"},
+        {"id": "copied", "problem": "Simplify $\\frac{6}{8}$."},
+        {"id": "mine-2", "question": "What is the least prime larger than 90?"},
+    ])
+    out = tmp_path / "clean.jsonl"
+    result = CliRunner().invoke(_app(), ["decontaminate", str(source), "--against", "gsm8k,math,math500",
+                                         "--out", str(out), "--data-dir", str(FIXTURE_DATA), "--ngram", "13"])
+    assert result.exit_code == 0, result.output
+    assert "removed copied: overlaps math:test/algebra/20.json" in result.output
+    assert [r["id"] for r in read_jsonl(out)] == ["mine-1", "mine-2"]
+    assert [r["id"] for r in read_jsonl(tmp_path / "clean.removed.jsonl")] == ["copied"]
+
+
+def test_decontaminate_rejects_unknown_benchmark(tmp_path: Path):
+    source = tmp_path / "data.jsonl"
+    write_jsonl(source, [{"problem": "x"}])
+    result = CliRunner().invoke(_app(), ["decontaminate", str(source), "--against", "aime",
+                                         "--out", str(tmp_path / "o.jsonl"), "--data-dir", str(FIXTURE_DATA)])
+    assert isinstance(result.exception, ConfigError) and "unknown task 'aime'" in str(result.exception)
+
+
+def test_synth_command_rejects_bad_config_and_steps(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("corpus:\n  sources: []\n")
+    result = CliRunner().invoke(_app(), ["synth", "--config", str(bad), "--out", str(tmp_path / "o")])
+    assert isinstance(result.exception, ConfigError) and "corpus.sources" in str(result.exception)
+    good = tmp_path / "good.yaml"
+    good.write_text("corpus:\n  sources: [{kind: demo, limit: 3}]\n")
+    result = CliRunner().invoke(_app(), ["synth", "--config", str(good), "--out", str(tmp_path / "o"),
+                                         "--steps", "corpus,bake"])
+    assert isinstance(result.exception, ConfigError) and "unknown steps" in str(result.exception)
+    result = CliRunner().invoke(_app(), ["synth", "--config", str(good), "--out", str(tmp_path / "o"),
+                                         "--steps", "corpus", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert len(read_jsonl(tmp_path / "o" / "corpus.jsonl")) == 3

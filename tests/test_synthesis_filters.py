@@ -1,0 +1,125 @@
+"""Near-duplicate removal, decontamination against benchmark test sets, and the filter chain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evalkit.errors import InputError
+from evalkit.jsonl import read_jsonl, write_jsonl
+from evalkit.synthesis.filters import (
+    BenchmarkText,
+    ContaminationIndex,
+    benchmark_texts,
+    decontaminate_file,
+    filter_exercises,
+    near_duplicates,
+    normalized_words,
+)
+
+FIXTURE_DATA = Path(__file__).resolve().parent / "fixtures" / "tasks_data"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+FRESH = [
+    "A baker fills 14 trays with 9 rolls on each tray and sells 37 rolls before noon. How many rolls remain?",
+    "Find every real number t such that the cube of t minus twice t equals zero, and give their sum.",
+]
+
+
+def test_normalisation_ignores_case_punctuation_and_latex():
+    assert normalized_words("What IS  $\\frac{6}{8}$?\n") == ["what", "is", "frac", "6", "8"]
+
+
+def test_near_duplicates_keep_the_first_and_drop_rewordings():
+    base = "Lena has 24 stickers and gives a third of them to her brother and half of the rest to her cousin."
+    texts = [
+        base,
+        base.upper() + "!!",  # same words, different case and punctuation
+        "A circle has radius 5. What is its area in terms of pi, and what is its circumference?",
+        base.replace("cousin.", "cousin Maya."),  # one extra word at the end
+        "Completely different: how many primes are below 30?",
+    ]
+    decisions = near_duplicates(texts, threshold=0.8, shingle_words=3, num_perm=64)
+    assert [d.duplicate_of for d in decisions] == [None, 0, None, 0, None]
+
+
+def test_near_duplicates_are_deterministic_and_respect_threshold():
+    a = "one two three four five six seven eight nine ten"
+    b = "one two three four five six seven eight nine eleven"  # 7 of 9 shingles shared with 3-word shingles
+    strict = near_duplicates([a, b], threshold=0.95, shingle_words=3)
+    loose = near_duplicates([a, b], threshold=0.6, shingle_words=3)
+    assert strict[1].duplicate_of is None and loose[1].duplicate_of == 0
+    assert near_duplicates([a, b], threshold=0.6, shingle_words=3) == loose
+
+
+def test_index_matches_long_ngrams_and_short_problems():
+    index = ContaminationIndex([
+        BenchmarkText("gsm8k", "g1", "Janet has 16 ducks that lay eggs every single day and she sells them at the market"),
+        BenchmarkText("math", "m1", "Simplify $\\frac{6}{8}$."),
+    ], n=13)
+    planted = "Here is a twist: JANET has 16 ducks, that lay eggs every single day; and she sells them! Find x."
+    assert index.match(planted) == "gsm8k:g1"
+    assert index.match("Please simplify \\frac{6}{8} quickly") == "math:m1"
+    assert index.match("Janet has 16 ducks that lay eggs on some days") is None
+    assert index.match(FRESH[0]) is None
+
+
+def test_fixture_benchmark_problems_are_removed_and_fresh_ones_kept(tmp_path: Path):
+    texts = benchmark_texts(["gsm8k", "math", "math500"], FIXTURE_DATA)
+    assert {t.benchmark for t in texts} == {"gsm8k", "math", "math500"}
+    planted = [t.text for t in texts if t.benchmark in ("gsm8k", "math")]
+    records = [{"id": f"fresh{i}", "problem": text} for i, text in enumerate(FRESH)]
+    records += [{"id": f"planted{i}", "problem": f"Try this. {text}"} for i, text in enumerate(planted)]
+    source = tmp_path / "synthetic.jsonl"
+    write_jsonl(source, records)
+    out = tmp_path / "clean.jsonl"
+    result = decontaminate_file(source, out, ["gsm8k", "math"], data_dir=FIXTURE_DATA, show_progress=False)
+    assert [r["id"] for r in read_jsonl(out)] == ["fresh0", "fresh1"]
+    removed = read_jsonl(tmp_path / "clean.removed.jsonl")
+    assert sorted(r["id"] for r in removed) == sorted(f"planted{i}" for i in range(len(planted)))
+    assert all(r["matched"].split(":")[0] in ("gsm8k", "math") for r in removed)
+    assert result.kept == 2 and len(result.removed) == len(planted)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "gsm8k" / "test.jsonl").exists(), reason="shared data not present")
+def test_real_test_problems_are_removed(tmp_path: Path):
+    gsm8k = [json.loads(line)["question"] for line in (SHARED_DATA / "gsm8k" / "test.jsonl").read_text().splitlines()[:40:7]]
+    math = [json.loads(line)["problem"] for line in (SHARED_DATA / "math" / "math500.jsonl").read_text().splitlines()[:40:9]]
+    records = [{"question": f"Consider this. {q.lower()}"} for q in gsm8k + math]
+    records += [{"question": text} for text in FRESH]
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, records)
+    result = decontaminate_file(source, tmp_path / "out.jsonl", ["gsm8k", "math", "math500"], data_dir=SHARED_DATA,
+                                show_progress=False)
+    assert len(result.removed) == len(gsm8k) + len(math)
+    assert [r["question"] for r in read_jsonl(tmp_path / "out.jsonl")] == FRESH
+    assert result.benchmark_problems == 1319 + 5000 + 500
+
+
+def test_decontaminate_file_names_bad_records(tmp_path: Path):
+    source = tmp_path / "bad.jsonl"
+    source.write_text('{"problem": "fine text here"}\n{"text": "no problem field"}\n')
+    with pytest.raises(InputError, match=r"bad.jsonl:2: field 'problem'"):
+        decontaminate_file(source, tmp_path / "o.jsonl", ["gsm8k"], data_dir=FIXTURE_DATA, show_progress=False)
+
+
+def test_filter_chain_counts_every_removal():
+    bounds = {"min_problem_chars": 10, "max_problem_chars": 200, "min_solution_chars": 5, "max_solution_chars": 500}
+    index = ContaminationIndex([BenchmarkText("gsm8k", "g7", "Ann has 3 bags with 4 pears each. How many pears?")], 13)
+    ok = {"status": "ok", "solution": "Work it out: $\\boxed{1}$", "answer": "1", "source_id": "s", "stage": "college"}
+    records = [
+        {**ok, "problem": FRESH[0]},
+        {**ok, "problem": FRESH[0] + " "},                         # duplicate
+        {**ok, "problem": "Tiny?"},                                # too short
+        {**ok, "problem": "Ann has 3 bags with 4 pears each. How many pears?"},  # contaminated
+        {"status": "malformed", "raw": "junk", "source_id": "s", "stage": "college", "reason": "no labels"},
+        {**ok, "problem": FRESH[1]},
+    ]
+    outcome = filter_exercises(records, bounds=bounds, index=index, threshold=0.8, shingle_words=5, num_perm=32)
+    assert [r["problem"] for r in outcome.kept] == [FRESH[0], FRESH[1]]
+    assert outcome.counts == {"removed_malformed": 1, "removed_length": 1, "removed_contaminated": 1,
+                              "removed_duplicates": 1}
+    assert {r["removed"] for r in outcome.removed} == {"malformed", "length", "contaminated", "duplicate"}
+    assert next(r for r in outcome.removed if r["removed"] == "contaminated")["detail"] == "gsm8k:g7"

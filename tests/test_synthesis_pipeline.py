@@ -1,0 +1,164 @@
+"""The synthesis pipeline: steps, resumption, report counts; the demo config end to end (slow)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evalkit.backends.base import Completion
+from evalkit.errors import ConfigError, InputError
+from evalkit.jsonl import read_jsonl
+from evalkit.synthesis.config import load_synth_config, parse_synth_config
+from evalkit.synthesis.pipeline import STEPS, SynthPipeline, parse_steps
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE_DATA = REPO / "tests" / "fixtures" / "tasks_data"
+GSM8K_TEST_PROBLEM = "Ann has 3 bags with 4 pears each. How many pears?"
+
+
+class ScriptedBackend:
+    """A fake teacher / synthesizer: a fresh exercise per prompt, except a planted benchmark
+    problem, a duplicate and a malformed answer at fixed positions. Counts prompts."""
+
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.prompts_seen = 0
+
+    def generate(self, prompts, n, sampling):
+        answers = []
+        for prompt in prompts:
+            self.prompts_seen += 1
+            text = str(prompt)
+            # a stable number per prompt, so that exercises differ from text to text
+            number = sum(map(ord, text)) % 997
+            words = " ".join(f"w{(number * k) % 101}" for k in range(1, 12))
+            body = f" Compute {number} plus {number + 1}, where {words}?\nSolution: The sum is $\\boxed{{{2 * number + 1}}}$."
+            if "Doubling" in text:
+                body = f" {GSM8K_TEST_PROBLEM}\nSolution: $3 \\cdot 4 = \\boxed{{12}}$."
+            elif "Place value" in text or "Telling time" in text:
+                body = " Same exercise for two texts: how many sides does a hexagon have, asked twice?\nSolution: $\\boxed{6}$."
+            elif "Money problems" in text:
+                body = " a rambling answer without the format"
+            prefix = "" if text.rstrip().endswith("Problem:") else "Problem:"
+            answers.append([Completion(text=prefix + body if prefix else body, finish_reason="stop", num_tokens=20)] * n)
+        return answers
+
+
+def _config(**teacher) -> dict:
+    return {
+        "corpus": {"sources": [{"kind": "demo", "limit": 8}], "chunk_size": 600},
+        "select": {"enabled": False},
+        "teacher": {"backend": "replay", "options": {"model": "scripted"}, "stage": "round_robin", "batch_size": 3,
+                    **teacher},
+        "generate": {"backend": "hf", "model": "scripted-synth", "texts": "all"},
+        "filter": {"decontaminate": ["gsm8k", "math"], "data_dir": str(FIXTURE_DATA), "min_problem_chars": 10},
+    }
+
+
+def _pipeline(tmp_path: Path, backend: ScriptedBackend, **teacher) -> SynthPipeline:
+    config = parse_synth_config(_config(**teacher))
+    return SynthPipeline(config, tmp_path / "out", show_progress=False, backend_factory=lambda name, options: backend)
+
+
+def test_pipeline_counts_and_cached_rerun(tmp_path: Path):
+    backend = ScriptedBackend()
+    steps = ["corpus", "select", "teacher", "generate", "filter"]
+    report = _pipeline(tmp_path, backend).run(steps)
+    assert report["corpus_chunks"] == 8 and report["texts_selected"] == 8
+    assert report["teacher_calls"] == 8 and report["teacher_calls_this_run"] == 8
+    assert report["teacher_ok"] == 7 and report["teacher_malformed"] == 1
+    assert report["generated"] == 8
+    assert report["removed_malformed"] == 1
+    assert report["removed_contaminated"] == 1
+    assert report["removed_duplicates"] == 1
+    assert report["kept"] == 5
+    out = tmp_path / "out"
+    synthetic = read_jsonl(out / "synthetic.jsonl")
+    assert len(synthetic) == 5
+    assert set(synthetic[0]) == {"problem", "solution", "answer", "source_id", "stage"}
+    assert all(GSM8K_TEST_PROBLEM not in r["problem"] for r in synthetic)
+    assert json.loads((out / "report.json").read_text())["kept"] == 5
+    seen = backend.prompts_seen
+
+    rerun = _pipeline(tmp_path, backend).run(steps)
+    assert backend.prompts_seen == seen, "a fully cached rerun must not call any model"
+    assert rerun["teacher_calls_this_run"] == 0 and rerun["teacher_calls"] == 8
+    assert rerun["kept"] == 5
+
+
+def test_budget_skips_are_reported_and_resumed(tmp_path: Path):
+    backend = ScriptedBackend()
+    report = _pipeline(tmp_path, backend, max_calls=5).run(["corpus", "select", "teacher"])
+    assert report["teacher_calls"] == 5 and report["teacher_skipped"] == 3
+    teacher = read_jsonl(tmp_path / "out" / "teacher.jsonl")
+    assert len({r["source_id"] for r in teacher}) == 8
+    # a larger budget later pays only for the skipped texts
+    report = _pipeline(tmp_path, backend, max_calls=100).run(["teacher"])
+    assert report["teacher_calls_this_run"] == 3 and report["teacher_skipped"] == 0
+
+
+def test_steps_alone_need_their_inputs(tmp_path: Path):
+    pipeline = _pipeline(tmp_path, ScriptedBackend())
+    with pytest.raises(InputError, match="run the 'corpus' step first"):
+        pipeline.run(["teacher"])
+    with pytest.raises(InputError, match="run the 'generate' step first"):
+        pipeline.run(["filter"])
+    assert parse_steps("filter,corpus") == ["corpus", "filter"]
+    assert parse_steps(None) == list(STEPS)
+    with pytest.raises(ConfigError, match="unknown steps"):
+        parse_steps("corpus,train")
+
+
+def test_shipped_configs_are_valid():
+    for name in ("synth-demo.yaml", "synth-openai-teacher.yaml"):
+        load_synth_config(REPO / "configs" / name)
+
+
+def _quick_demo_config(tmp_path: Path) -> Path:
+    data = yaml.safe_load((REPO / "configs" / "synth-demo.yaml").read_text())
+    data["corpus"]["sources"] = [{"kind": "demo", "limit": 20}]
+    data["select"].update({"data_dir": str(FIXTURE_DATA), "max_targets": 4})
+    data["distill"]["train"]["max_steps"] = 10
+    data["filter"]["data_dir"] = str(FIXTURE_DATA)
+    path = tmp_path / "quick.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.slow
+def test_demo_pipeline_end_to_end(tmp_path: Path):
+    """The demo config (smaller corpus, fixture benchmark data) through every real step, then a rerun."""
+    pytest.importorskip("peft")
+    from evalkit.synthesis.cli import synth_command
+
+    config, out = _quick_demo_config(tmp_path), tmp_path / "demo"
+    started = time.perf_counter()
+    synth_command(config=config, out=out, steps=None, quiet=True)
+    elapsed = time.perf_counter() - started
+    report = json.loads((out / "report.json").read_text())
+    assert report["texts_scored"] == 20 and report["texts_selected"] == 15
+    assert report["teacher_calls"] == 15 and report["teacher_calls_this_run"] == 15
+    assert report["teacher_ok"] >= 5, "the demo teacher should answer in the format most of the time"
+    assert report["generated"] == 40
+    assert report["kept"] >= 1
+    removed = sum(report[k] for k in ("removed_malformed", "removed_length", "removed_duplicates", "removed_contaminated"))
+    assert report["kept"] + removed == report["generated"]
+    influence = read_jsonl(out / "influence.jsonl")
+    assert len(influence) == 20 and sum(r["selected"] for r in influence) == 15
+    assert report["influence_scores"]["min"] <= report["influence_scores"]["median"] <= report["influence_scores"]["max"]
+    assert elapsed < 300
+    # the output is what the training engine's SSFT builder reads
+    from evalkit.training.data import ssft_examples_from_jsonl
+
+    examples = ssft_examples_from_jsonl(out / "synthetic.jsonl")
+    assert len(examples) == report["kept"] and "\\boxed" in examples[0].completion
+
+    synth_command(config=config, out=out, steps=None, quiet=True)
+    again = json.loads((out / "report.json").read_text())
+    assert again["teacher_calls_this_run"] == 0
+    assert again["teacher_calls"] == 15 and again["kept"] == report["kept"]

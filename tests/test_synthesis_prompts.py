@@ -1,0 +1,94 @@
+"""Parsing of teacher / synthesizer answers and the choice of education stage."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalkit.synthesis.prompts import (
+    RESPONSE_PREFIX,
+    STAGES,
+    choose_stage,
+    format_exercise,
+    parse_exercise,
+    response_prefix,
+    stage_by_heuristic,
+    synthesizer_prompt,
+    teacher_prompt,
+)
+
+
+def test_well_formed_answer_is_parsed():
+    text = "Problem: What is $3+4$?\nSolution: We add: $3+4=7$. So the answer is $\\boxed{7}$."
+    parsed = parse_exercise(text)
+    assert parsed is not None
+    assert parsed.problem == "What is $3+4$?"
+    assert parsed.solution.startswith("We add")
+    assert parsed.answer == "7"
+
+
+def test_nested_box_and_multiline_problem():
+    text = ("Some preamble.\nProblem: Let $x$ satisfy\n$x^2 = 1/4$.\nFind $x > 0$.\n"
+            "Solution: Taking roots, $x = \\boxed{\\frac{1}{2}}$.")
+    parsed = parse_exercise(text)
+    assert parsed.problem == "Let $x$ satisfy\n$x^2 = 1/4$.\nFind $x > 0$."
+    assert parsed.answer == "\\frac{1}{2}"
+
+
+def test_answer_stops_at_a_second_problem():
+    text = ("Problem: Compute $2 \\cdot 5$.\nSolution: It is $\\boxed{10}$.\n"
+            "Problem: Another one\nSolution: $\\boxed{3}$")
+    parsed = parse_exercise(text)
+    assert parsed.solution == "It is $\\boxed{10}$."
+    assert parsed.answer == "10"
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    "Just some text without labels \\boxed{3}",
+    "Problem: only a problem, no solution label",
+    "Solution: \\boxed{2}\nProblem: backwards",
+    "Problem:\nSolution:   ",
+])
+def test_malformed_answers_are_none(text):
+    assert parse_exercise(text) is None
+
+
+def test_missing_box_parses_without_answer():
+    parsed = parse_exercise("Problem: What is 2+2?\nSolution: It is four.")
+    assert parsed is not None and parsed.answer is None
+
+
+def test_format_round_trips():
+    text = format_exercise(" What is 1+1? ", "It is $\\boxed{2}$. ")
+    parsed = parse_exercise(text)
+    assert (parsed.problem, parsed.answer) == ("What is 1+1?", "2")
+
+
+def test_completion_style_prompt_ends_with_label_and_prefix_is_restored():
+    prompt = teacher_prompt("Fractions name parts of a whole.", "middle_school", chat=False)
+    assert isinstance(prompt, str) and prompt.endswith(RESPONSE_PREFIX)
+    assert response_prefix(prompt) == RESPONSE_PREFIX
+    parsed = parse_exercise(response_prefix(prompt) + " What is 1/2 + 1/4?\nSolution: $\\boxed{\\frac34}$")
+    assert parsed.answer == "\\frac34"
+    chat = teacher_prompt("Fractions.", "college", chat=True)
+    assert isinstance(chat, list) and chat[-1]["role"] == "user" and "Fractions." in chat[-1]["content"]
+    assert response_prefix(chat) == ""
+    assert synthesizer_prompt("x", "high_school").startswith("Stage: high school")
+
+
+def test_stage_prompts_differ_by_stage():
+    prompts = {teacher_prompt("Some text.", stage, chat=False) for stage in STAGES}
+    assert len(prompts) == len(STAGES)
+
+
+def test_stage_choice_modes():
+    assert stage_by_heuristic("Compute the integral of x^2 from 0 to 1.") == "college"
+    assert stage_by_heuristic("Prove that the remainder modulo 7 is 3.") == "competition"
+    assert stage_by_heuristic("Solve the quadratic equation.") == "high_school"
+    assert stage_by_heuristic("Write 3/4 as a percent.") == "middle_school"
+    assert stage_by_heuristic("Tom has 3 apples.") == "grade_school"
+    assert [choose_stage("t", i, "round_robin") for i in range(6)] == [*STAGES, STAGES[0]]
+    assert choose_stage("anything", 3, "college") == "college"
+    assert choose_stage("integral", 0, "heuristic", ("grade_school", "middle_school")) == "grade_school"
+    with pytest.raises(ValueError):
+        choose_stage("t", 0, "random")
