@@ -3,13 +3,10 @@ only registers them and turns user errors into one clear line."""
 
 from __future__ import annotations
 
-import sys
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from evalkit.errors import EvalkitError
+from evalkit.errors import run_cli
 
 app = typer.Typer(
     name="evalkit",
@@ -53,11 +50,7 @@ def version() -> None:
 
 def main() -> None:
     """Console entry point: user errors print one red line and exit with status 2."""
-    try:
-        app()
-    except EvalkitError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
-        sys.exit(2)
+    run_cli(app)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evalkit.errors import ConfigError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class _Strict(BaseModel):
@@ -102,31 +104,25 @@ class RunConfig(_Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def _format_validation_error(error: ValidationError, source: str) -> str:
-    problems = []
-    for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = item["msg"]
-        if item["type"] == "extra_forbidden":
-            message = "unknown field"
-        problems.append(f"{source}: field '{field}': {message}")
-    return "\n".join(problems)
-
-
-def parse_config(data: Any, *, source: str = "<config>") -> RunConfig:
-    """Validate a config mapping; errors name the source and every bad field."""
+def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>") -> ModelT:
+    """Validate a config mapping against a pydantic model; errors name the source and every bad field."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
     try:
-        return RunConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_format_validation_error(error, source)) from None
+        problems = []
+        for item in error.errors():
+            field = ".".join(str(part) for part in item["loc"]) or "(top level)"
+            message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"]
+            problems.append(f"{source}: field '{field}': {message}")
+        raise ConfigError("\n".join(problems)) from None
 
 
-def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Read a YAML run config, apply dotted-key overrides (`sampling.n=4`), validate it."""
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """A YAML config file's content (an empty file is an empty mapping); errors name file and line."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -135,7 +131,20 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
     if data is None:
-        data = {}
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
+    return data
+
+
+def parse_config(data: Any, *, source: str = "<config>") -> RunConfig:
+    """Validate a run config mapping; errors name the source and every bad field."""
+    return validate_mapping(RunConfig, data, source=source)
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read a YAML run config, apply dotted-key overrides (`sampling.n=4`), validate it."""
+    data = read_yaml_mapping(path)
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value, source=str(path))
     return parse_config(data, source=str(path))

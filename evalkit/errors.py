@@ -5,6 +5,8 @@ The CLI prints these as one red line and exits with status 2; anything else is a
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -30,3 +32,15 @@ class InputError(EvalkitError):
 
 class ConfigError(EvalkitError):
     """A config that cannot be used (unknown key, bad value, mismatch with a run directory)."""
+
+
+def run_cli(app: Callable[[], object]) -> None:
+    """Run a command-line app; a user error prints one red line and exits with status 2."""
+    try:
+        app()
+    except EvalkitError as error:
+        from rich.console import Console
+        from rich.markup import escape
+
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        sys.exit(2)

@@ -13,10 +13,9 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from evalkit.errors import ConfigError
+from evalkit.config import read_yaml_mapping, validate_mapping
 from evalkit.synthesis.prompts import STAGES
 
 
@@ -176,26 +175,9 @@ class SynthConfig(_Strict):
 
 def parse_synth_config(data: Any, *, source: str = "<config>") -> SynthConfig:
     """Validate a mapping; every bad field is named with its dotted path."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
-    try:
-        return SynthConfig.model_validate(data)
-    except ValidationError as error:
-        lines = []
-        for item in error.errors():
-            field = ".".join(str(part) for part in item["loc"]) or "(top level)"
-            message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"]
-            lines.append(f"{source}: field '{field}': {message}")
-        raise ConfigError("\n".join(lines)) from None
+    return validate_mapping(SynthConfig, data, source=source)
 
 
 def load_synth_config(path: str | Path) -> SynthConfig:
     """Read and validate a YAML synthesis config."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML ({error})") from None
-    return parse_synth_config(data or {}, source=str(path))
+    return parse_synth_config(read_yaml_mapping(path), source=str(path))

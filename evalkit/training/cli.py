@@ -8,15 +8,13 @@ runs on its own, which is how several processes are started:
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from evalkit.errors import EvalkitError
+from evalkit.errors import run_cli
 
 train_app = typer.Typer(
     help="Fine-tune generators and solution evaluators (SSFT, evaluator, sequential SSFT -> evaluator -> SSFT).",
@@ -79,11 +77,7 @@ def sequential_command(config: ConfigOption, out: OutOption = None, quiet: Quiet
 
 def main() -> None:
     """Run `train_app` alone (e.g. under `accelerate launch -m evalkit.training.cli`); user errors exit 2."""
-    try:
-        train_app()
-    except EvalkitError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
-        sys.exit(2)
+    run_cli(train_app)
 
 
 if __name__ == "__main__":

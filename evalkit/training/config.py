@@ -16,10 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from evalkit.config import BackendConfig, FilterConfig, GradingConfig
+from evalkit.config import BackendConfig, FilterConfig, GradingConfig, read_yaml_mapping, validate_mapping
 from evalkit.errors import ConfigError
 from evalkit.training.engine import LoraSettings, TrainSettings
 
@@ -163,39 +162,16 @@ CONFIG_KINDS: dict[str, type[_Strict]] = {"ssft": SSFTConfig, "evaluator": Evalu
                                           "sequential": SequentialConfig}
 
 
-def _format_validation_error(error: ValidationError, source: str) -> str:
-    lines = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"]
-        lines.append(f"{source}: field '{where}': {message}")
-    return "\n".join(lines)
-
-
 def parse_train_config(kind: str, data: Any, *, source: str = "<config>"):
     """Validate a mapping as the config of `evalkit train <kind>`."""
     if kind not in CONFIG_KINDS:
         raise ConfigError(f"unknown training kind {kind!r}; known: {', '.join(CONFIG_KINDS)}")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
-    try:
-        return CONFIG_KINDS[kind].model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(_format_validation_error(error, source)) from None
+    return validate_mapping(CONFIG_KINDS[kind], data, source=source)
 
 
 def load_train_config(kind: str, path: str | Path):
     """Read and validate a YAML config of `evalkit train <kind>`."""
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ConfigError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
-    return parse_train_config(kind, data if data is not None else {}, source=str(path))
+    return parse_train_config(kind, read_yaml_mapping(path), source=str(path))
 
 
 def resolve_out(config_out: str | None, cli_out: Path | None, source: str) -> Path:
