@@ -41,6 +41,7 @@ from rich.console import Console
 from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import iter_jsonl
 from evalkit.records import Problem
+from evalkit.report.tables import format_percent
 from tasks.arith import ArithDifficulty, generate_problems, write_arith_data
 
 TASK_NAME = "arith"
@@ -457,14 +458,6 @@ def leaderboard_columns(n: int) -> list[str]:
     return ["pass@1", *(f"{rule}@{n}" for rule in LEADERBOARD_METRIC_RULES)]
 
 
-def percent(estimate: dict[str, Any] | None) -> str:
-    """`41.2% [35.0, 47.5]` for a metric estimate, `n/a` when missing."""
-    if not estimate:
-        return "n/a"
-    low, high = estimate["ci"]
-    return f"{100 * estimate['value']:.1f}% [{100 * low:.1f}, {100 * high:.1f}]"
-
-
 def scr_verdict(document: dict[str, Any], n: int) -> str:
     """One honest sentence on SCR against majority vote, from the paired bootstrap of the run."""
     comparison = document.get("comparisons", {}).get(f"scr@{n} - maj@{n}")
@@ -500,7 +493,7 @@ def render_summary(documents: dict[str, dict[str, Any]], evaluator: dict[str, An
               + " |", "|---|---:|" + "---:|" * 5]
     for model, document in documents.items():
         metrics = document["metrics"]
-        cells = [percent(metrics.get(name)) for name in
+        cells = [format_percent(metrics.get(name)) for name in
                  ("pass@1", *(f"{rule}@{n}" for rule in ("maj", "scr", "bon", "wmaj", "pass")))]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     lines += ["", "## SCR against majority vote", ""]
