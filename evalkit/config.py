@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -54,7 +54,7 @@ class GradingConfig(_Strict):
 
 
 class ReportConfig(_Strict):
-    ks: list[int] | None = None
+    ks: list[Annotated[int, Field(ge=1)]] | None = None
     top_clusters: int = Field(8, ge=1)
     confidence: float = Field(0.95, gt=0.0, lt=1.0)
     resamples: int = Field(1000, ge=10)

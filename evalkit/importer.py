@@ -254,6 +254,11 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
     if level is not MISSING and level is not None:
         meta["level"] = parse_level(level, RecordSource(location=path, line=line, index=line - 1, split="import"))
 
+    try:
+        json.dumps(meta, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"cannot be stored as JSON ({error}; NaN and Infinity are not allowed)",
+                         path=path, line=line, field="meta") from None
     problem = Problem(id=problem_id, task=task, question=question, reference=reference, meta=meta)
     return ImportedProblem(line=line, problem=problem, samples=samples, scores=scores, id_from_line_number=id_from_line)
 

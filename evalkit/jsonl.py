@@ -64,6 +64,13 @@ def dumps_line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def _is_json_object(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw.decode("utf-8")), dict)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+
+
 class JsonlAppender:
     """Appends records to a JSONL file, each flushed and fsynced as soon as it is written."""
 
@@ -74,13 +81,19 @@ class JsonlAppender:
         self._handle = self.path.open("a", encoding="utf-8")
 
     def _drop_partial_tail(self) -> None:
-        """Cut a last line left without its newline by a killed writer."""
+        """Mend the end of the file before appending: a last line cut short by a killed writer
+        is removed; a complete record that only lacks its newline (e.g. written by hand or by
+        another tool) is kept and given one, as readers already count it."""
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
         data = self.path.read_bytes()
         if data.endswith(b"\n"):
             return
         keep = data.rfind(b"\n") + 1
+        if _is_json_object(data[keep:]):
+            with self.path.open("ab") as handle:
+                handle.write(b"\n")
+            return
         with self.path.open("r+b") as handle:
             handle.truncate(keep)
 

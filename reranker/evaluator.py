@@ -65,6 +65,16 @@ def model_context_length(config: Any) -> int | None:
     return None
 
 
+def default_scorer_name(model_dir: Path) -> str:
+    """The name scores are filed under: the model directory's name, or, for the `final` and
+    `checkpoint-N` folders the training engine writes, the name of the run that holds them."""
+    resolved = model_dir.resolve()
+    if resolved.name == "final" or resolved.name.startswith("checkpoint-"):
+        parent = resolved.parent.parent if resolved.parent.name == "checkpoints" else resolved.parent
+        return f"{parent.name}/{resolved.name}" if resolved.name != "final" else parent.name
+    return resolved.name
+
+
 class SolutionEvaluator:
     """Scores solutions with a fine-tuned evaluator model behind a backend.
 
@@ -107,7 +117,13 @@ class SolutionEvaluator:
         if not model_dir.is_dir():
             raise ConfigError(f"evaluator model not found: {path} is not a directory (give the local directory "
                               "of a fine-tuned evaluator, with its config.json and tokenizer)")
-        built = create_backend(backend, model=str(model_dir), **options)
+        if not (model_dir / "config.json").is_file():
+            raise ConfigError(f"evaluator model not found: {path} has no config.json (give the local directory "
+                              "of a fine-tuned evaluator, e.g. .../final)")
+        try:
+            built = create_backend(backend, model=str(model_dir), **options)
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"cannot load evaluator {path}: {error}") from None
         tokenizer = getattr(built, "tokenizer", None)
         limit: int | None = None
         if tokenizer is None:
@@ -120,7 +136,7 @@ class SolutionEvaluator:
                 raise ConfigError(f"cannot read the tokenizer or config of evaluator {path}: {error}") from None
             if options.get("max_model_len"):
                 limit = min(limit or options["max_model_len"], int(options["max_model_len"]))
-        return cls(built, template or DEFAULT_EVALUATOR_TEMPLATE, name=name or model_dir.resolve().name,
+        return cls(built, template or DEFAULT_EVALUATOR_TEMPLATE, name=name or default_scorer_name(model_dir),
                    tokenizer=tokenizer, max_prompt_tokens=limit)
 
     # ------------------------------------------------------------------ prompts

@@ -89,10 +89,12 @@ def test_device_groups() -> None:
         device_groups(2, 2, "0,1,2")
 
 
-def test_request_seed_depends_only_on_seed_and_prompt_index() -> None:
-    assert request_seed(None, 3) is None
-    assert request_seed(10, 0) == 10
-    assert request_seed(10, 5) == 15
+def test_request_seed_depends_only_on_seed_and_prompt_content() -> None:
+    assert request_seed(None, "What is 2+2?") is None
+    assert request_seed(10, "What is 2+2?") == request_seed(10, "What is 2+2?")
+    assert request_seed(10, "What is 2+2?") != request_seed(11, "What is 2+2?")
+    assert request_seed(10, "What is 2+2?") != request_seed(10, "What is 2+3?")
+    assert 0 <= request_seed(10, [{"role": "user", "content": "hi"}]) < 2**63
 
 
 def test_greedy_asks_the_engine_for_one_sample() -> None:

@@ -202,3 +202,22 @@ def test_problem_too_long_for_the_context_is_a_clear_error(hf_backend):
     evaluator = SolutionEvaluator(hf_backend, max_prompt_tokens=20)
     with pytest.raises(InputError, match="does not fit the evaluator's context of 20 tokens"):
         evaluator.score(["a very long problem " * 20], ["The answer is 1."])
+
+
+def test_scores_of_trained_evaluators_are_filed_under_their_run_not_under_final(tmp_path):
+    from reranker.evaluator import default_scorer_name
+
+    assert default_scorer_name(tmp_path / "evaluator-a" / "final") == "evaluator-a"
+    assert default_scorer_name(tmp_path / "evaluator-b" / "final") == "evaluator-b"
+    assert default_scorer_name(tmp_path / "ev" / "checkpoints" / "checkpoint-40") == "ev/checkpoint-40"
+    assert default_scorer_name(tmp_path / "my-evaluator") == "my-evaluator"
+
+
+def test_a_directory_without_a_model_is_a_clear_error(tmp_path):
+    import pytest as _pytest
+
+    from evalkit.errors import ConfigError
+    from reranker.evaluator import SolutionEvaluator
+
+    with _pytest.raises(ConfigError, match="no config.json"):
+        SolutionEvaluator.from_pretrained(tmp_path)

@@ -100,3 +100,20 @@ def test_bad_options_are_input_errors(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["grade", str(pairs), "--timeout", "0"])
     assert isinstance(result.exception, InputError)
     assert "--timeout" in str(result.exception)
+
+
+def test_non_finite_id_and_directory_out_are_refused_before_grading(tmp_path):
+    import pytest as _pytest
+
+    from evalkit.errors import InputError
+    from evalkit.grading.cli import grade_command
+
+    nan_file = tmp_path / "nan.jsonl"
+    nan_file.write_text('{"id": NaN, "reference": "1", "answer": "1"}\n')
+    with _pytest.raises(InputError, match="field 'id'"):
+        grade_command(nan_file, workers=0)
+    ok_file = tmp_path / "ok.jsonl"
+    ok_file.write_text('{"id": 1, "reference": "1", "answer": "1"}\n')
+    with _pytest.raises(InputError, match="--out is a directory"):
+        grade_command(ok_file, out=tmp_path, workers=0)
+    assert not (tmp_path.parent / f"{tmp_path.name}.tmp").exists()

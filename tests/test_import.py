@@ -201,3 +201,12 @@ def test_imported_run_is_graded_by_the_pipeline(tmp_path):
     grades = RunDir(out).read_grades()
     assert grades[0].correct == [True, True, False] and grades[0].clusters == [0, 0, 1]
     assert grades[1].correct[:2] == [True, False]
+
+
+def test_meta_that_json_cannot_store_is_a_line_error_and_nothing_is_written(tmp_path):
+    source = tmp_path / "nan.jsonl"
+    source.write_text('{"question": "Q", "reference": "2", "samples": ["\\\\boxed{2}"], "meta": {"x": NaN}}\n')
+    out = tmp_path / "run"
+    with pytest.raises(InputError, match=r"nan.jsonl:1: field 'meta'"):
+        import_samples(source, task="math500", out=out, show_progress=False)
+    assert not out.exists() or not any(out.iterdir())

@@ -96,3 +96,20 @@ def test_shards_partition_in_order(count):
 def test_bad_shard_spec(text):
     with pytest.raises(ConfigError):
         Shard.parse(text)
+
+
+def test_complete_last_record_without_newline_is_kept_when_appending(tmp_path):
+    run = RunDir(tmp_path)
+    line = json.dumps(ProblemSamples(_problem(0), []).to_dict())
+    run.samples_path.write_text(line)  # a whole record, only its newline missing
+    assert [item.problem.id for item in run.read_samples()] == ["p0"]
+    with run.samples_appender() as out:
+        out.write(ProblemSamples(_problem(1), []).to_dict())
+    assert [item.problem.id for item in run.read_samples()] == ["p0", "p1"]
+
+
+def test_plain_run_refuses_a_shard_directory(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.claim("config_hash: abc\n", "abc", Shard(0, 2))
+    with pytest.raises(ConfigError, match="part 0/2"):
+        run.claim("config_hash: abc\n", "abc", None)

@@ -162,3 +162,19 @@ def test_demo_pipeline_end_to_end(tmp_path: Path):
     again = json.loads((out / "report.json").read_text())
     assert again["teacher_calls_this_run"] == 0
     assert again["teacher_calls"] == 15 and again["kept"] == report["kept"]
+
+
+def test_corpus_step_sees_edited_source_files(tmp_path: Path):
+    source = tmp_path / "texts.jsonl"
+    source.write_text("".join(json.dumps({"text": f"Alpha passage number {i} about adding fractions."}) + "\n"
+                              for i in range(3)))
+    data = _config()
+    data["corpus"] = {"sources": [{"kind": "jsonl", "path": str(source)}], "min_chars": 10}
+    pipeline = SynthPipeline(parse_synth_config(data), tmp_path / "out", show_progress=False,
+                             backend_factory=lambda name, options: ScriptedBackend())
+    pipeline.run(["corpus"])
+    source.write_text("".join(json.dumps({"text": f"Beta passage number {i} about prime numbers."}) + "\n"
+                              for i in range(5)))
+    pipeline.run(["corpus"])
+    texts = [json.loads(line)["text"] for line in (tmp_path / "out" / "corpus.jsonl").read_text().splitlines()]
+    assert len(texts) == 5 and all(text.startswith("Beta") for text in texts)

@@ -7,6 +7,8 @@ template, for instruct models). `generate` returns, for each prompt, `n` complet
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, Union, runtime_checkable
@@ -65,6 +67,16 @@ class Backend(Protocol):
     def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
         """For each prompt, `n` completions (a list of length `len(prompts)` of lists of length `n`)."""
         ...
+
+
+def prompt_seed(seed: int | None, prompt: Prompt, *salt: object) -> int | None:
+    """A 63-bit sampling seed from the run's seed, the prompt's content and any `salt` (e.g. a
+    sample index); None when `seed` is None. Seeding by content, not by position, makes samples
+    independent of batching, sharding and resuming (two identical prompts get identical samples)."""
+    if seed is None:
+        return None
+    key = json.dumps([seed, prompt, *salt], ensure_ascii=False, sort_keys=True)
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") >> 1
 
 
 def truncate_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:

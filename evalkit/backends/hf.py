@@ -22,8 +22,6 @@ How it samples:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,21 +39,18 @@ from transformers import (
     TopPLogitsWarper,
 )
 
-from evalkit.backends.base import Completion, Prompt, SamplingParams, truncate_at_stop
+from evalkit.backends.base import Completion, Prompt, SamplingParams, prompt_seed, truncate_at_stop
 from evalkit.errors import ConfigError
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def row_seed(seed: int | None, prompt: Prompt, sample_index: int) -> int | None:
-    """The sampling seed of one row: a 63-bit hash of the run seed, the prompt and the sample index.
+    """The sampling seed of one row: a hash of the run seed, the prompt and the sample index.
 
     `None` when `seed` is None (then sampling is not repeatable).
     """
-    if seed is None:
-        return None
-    key = json.dumps([seed, prompt, sample_index], ensure_ascii=False, sort_keys=True)
-    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") >> 1
+    return prompt_seed(seed, prompt, sample_index)
 
 
 def resolve_device(device: str) -> str:

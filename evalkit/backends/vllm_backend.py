@@ -3,8 +3,9 @@
 `VLLMBackend` implements the protocol of `evalkit.backends.base`:
 
 - `generate` sends every prompt to the engine in one `LLM.generate` call, so vLLM batches and
-  schedules them itself. Each prompt gets its own seed, `sampling.seed + prompt index`, so a
-  prompt's completions do not depend on which other prompts share the batch.
+  schedules them itself. Each prompt gets its own seed, a hash of `sampling.seed` and the prompt's
+  content (`base.prompt_seed`), so a prompt's completions do not depend on which other prompts
+  share the batch, on sharding or on resuming.
 - Chat prompts (lists of messages) are rendered with the tokenizer's chat template and passed
   as token ids, not as text: a template that writes the BOS token itself would otherwise get a
   second BOS from the tokenizer.
@@ -18,7 +19,7 @@ Parallelism:
   spawned process, each with its own `CUDA_VISIBLE_DEVICES` slice of `tensor_parallel_size`
   GPUs (a slice of the caller's own `CUDA_VISIBLE_DEVICES` when set). The prompts are split
   into contiguous chunks, one per rank, and the results are put back in prompt order; seeds
-  use the global prompt index, so the output is the same as with one engine. vLLM 0.32's own
+  depend on the prompt only, so the output is the same as with one engine. vLLM 0.32's own
   `LLM(data_parallel_size=...)` refuses single-process use, hence the processes here. Because
   the processes are spawned, a script that uses data parallelism must create the backend
   under `if __name__ == "__main__":`.
@@ -46,7 +47,7 @@ from typing import Any
 
 from rich.progress import Progress
 
-from evalkit.backends.base import Completion, Prompt, SamplingParams
+from evalkit.backends.base import Completion, Prompt, SamplingParams, prompt_seed
 from evalkit.errors import EvalkitError
 from evalkit.progress import make_progress
 
@@ -160,9 +161,10 @@ def device_groups(data_parallel_size: int, tensor_parallel_size: int,
             for rank in range(data_parallel_size)]
 
 
-def request_seed(base_seed: int | None, prompt_index: int) -> int | None:
-    """The seed of the request for prompt number `prompt_index` (None: unseeded sampling)."""
-    return None if base_seed is None else base_seed + prompt_index
+def request_seed(base_seed: int | None, prompt: Prompt) -> int | None:
+    """The seed of the request for one prompt, from the run's seed and the prompt's content
+    (None: unseeded sampling), so samples do not depend on batching or data-parallel splits."""
+    return prompt_seed(base_seed, prompt)
 
 
 def engine_sample_count(n: int, sampling: SamplingParams) -> int:
@@ -258,9 +260,9 @@ class _Engine:
         token_ids = self.tokenizer.encode(rendered, add_special_tokens=False)
         return {"prompt_token_ids": list(token_ids)}
 
-    def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams, first_index: int,
+    def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams,
                  on_progress: Callable[[int], None] | None) -> list[list[Completion]]:
-        """`n` completions per prompt; `first_index` is the global index of `prompts[0]` (for seeds)."""
+        """`n` completions per prompt, each request seeded from the prompt's content."""
         if not prompts:
             return []
         engine_n = engine_sample_count(n, sampling)
@@ -271,10 +273,10 @@ class _Engine:
                 top_p=sampling.top_p,
                 max_tokens=sampling.max_tokens,
                 stop=list(sampling.stop) or None,
-                seed=request_seed(sampling.seed, first_index + offset),
+                seed=request_seed(sampling.seed, prompt),
                 logprobs=1 if sampling.logprobs else None,
             )
-            for offset in range(len(prompts))
+            for prompt in prompts
         ]
         outputs = self.llm.generate(
             [self._engine_prompt(prompt) for prompt in prompts],
@@ -557,8 +559,8 @@ class VLLMBackend:
         self._check_open()
         with self._progress("Sampling", len(prompts) * engine_sample_count(n, sampling)) as on_progress:
             if self._pool is not None:
-                return self._pool.run("generate", prompts, lambda chunk: (n, sampling, chunk.start), on_progress)
-            return self._live_engine().generate(prompts, n, sampling, 0, on_progress)
+                return self._pool.run("generate", prompts, lambda chunk: (n, sampling), on_progress)
+            return self._live_engine().generate(prompts, n, sampling, on_progress)
 
     def next_token_logprobs(self, prompts: Sequence[str], candidates: Sequence[str]) -> list[dict[str, float]]:
         """For each prompt, `{candidate: log P(candidate's first token | prompt)}`.

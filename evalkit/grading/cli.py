@@ -6,6 +6,8 @@ second with its file, line and field named, not after minutes of SymPy work.
 
 from __future__ import annotations
 
+import math
+
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,11 +59,14 @@ def read_pairs(path: Path) -> list[GradingPair]:
         if has_answer and has_response:
             raise InputError("give either 'answer' or 'response', not both", path=path, line=line,
                              field="response")
+        identifier = record.get("id")
+        if isinstance(identifier, float) and not math.isfinite(identifier):
+            raise InputError(f"not a usable id ({identifier})", path=path, line=line, field="id")
         pairs.append(GradingPair(
             line=line,
             reference=_text_field(record, "reference", path, line),
             text=_text_field(record, "answer" if has_answer else "response", path, line),
-            id=record.get("id"),
+            id=identifier,
             has_id="id" in record,
         ))
     if not pairs:
@@ -107,8 +112,11 @@ def grade_command(
     """Grade answers against references and print accuracy with a count of each verdict reason."""
     if workers is not None and workers < 0:
         raise InputError(f"--workers must be 0 or more, got {workers}")
-    if timeout <= 0:
-        raise InputError(f"--timeout must be more than 0 seconds, got {timeout}")
+    if not timeout > 0 or not math.isfinite(timeout):
+        raise InputError(f"--timeout must be a finite number of seconds above 0, got {timeout}")
+    out_path = out if out is not None else pairs.with_name(f"{pairs.stem}.graded.jsonl")
+    if out_path.is_dir():
+        raise InputError("--out is a directory; give the path of the JSONL file to write", path=out_path)
     records_in = read_pairs(pairs)
     from evalkit.grading.api import grade  # SymPy loads only when there is work to do
 
@@ -117,7 +125,6 @@ def grade_command(
     if len(verdicts) != len(records_in):
         raise RuntimeError(f"grade() returned {len(verdicts)} verdicts for {len(records_in)} pairs")
     records_out = [graded_record(pair, verdict) for pair, verdict in zip(records_in, verdicts)]
-    out_path = out if out is not None else pairs.with_name(f"{pairs.stem}.graded.jsonl")
     write_jsonl(out_path, records_out)
     console = Console()
     console.print(summary_table(records_out, title=f"graded {pairs.name}"))

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from evalkit.backends.base import Backend, SamplingParams
 from evalkit.config import RunConfig, dump_config
+from evalkit.errors import ConfigError
 from evalkit.pipeline.grade import GradeStageResult, grade_stage
 from evalkit.pipeline.sample import SampleStageResult, sample_stage
 from evalkit.records import Problem
@@ -69,6 +70,18 @@ def make_backend_factory(config: RunConfig):
     return make
 
 
+def usable_ks(ks: list[int] | None, n: int, console: Console) -> list[int] | None:
+    """The configured ks that a run with n samples per problem can report (None: the defaults)."""
+    if not ks:
+        return None
+    usable = [k for k in ks if k <= n]
+    if not usable:
+        raise ConfigError(f"report.ks {ks}: every k is larger than sampling.n = {n}")
+    if len(usable) < len(ks):
+        console.print(f"note: report.ks {sorted(set(ks) - set(usable))} > sampling.n = {n} left out")
+    return usable
+
+
 def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard | None = None,
                    data_dir: Path | None = None, write_report: bool = True, show_progress: bool = True,
                    console: Console | None = None) -> RunSummary:
@@ -99,7 +112,7 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
     if write_report:
         from evalkit.report.cli import report_run
 
-        ks = [k for k in config.report.ks if k <= config.sampling.n] if config.report.ks else None
+        ks = usable_ks(config.report.ks, config.sampling.n, console)
         metrics = report_run(run_dir.path, ks=ks, top_clusters=config.report.top_clusters,
                              seed=config.report.seed, confidence=config.report.confidence,
                              resamples=config.report.resamples, console=console)

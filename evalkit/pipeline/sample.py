@@ -1,10 +1,10 @@
 """Sampling stage: ask a backend for n solutions per problem and append them to the run.
 
-Problems are sent to the backend in fixed batches of the (filtered, sharded) problem list,
-and each batch gets its own seed derived from the run's seed and the batch's position. A
-resumed run therefore regenerates a partly written batch with the same seed and writes
-only its missing problems: a run killed at any point and resumed produces the same
-samples as a run that was never interrupted (for backends that honour seeds).
+Problems are sent to the backend in batches, all with the run's seed; the backends derive
+each prompt's own seed from that seed and the prompt's content (`backends.base.prompt_seed`).
+A problem's samples therefore do not depend on its batch, on sharding or on resuming: a run
+killed at any point and resumed, or split with `--shard` and merged, produces the same
+samples as one uninterrupted run (for backends that honour seeds).
 """
 
 from __future__ import annotations
@@ -19,24 +19,11 @@ from evalkit.progress import make_progress
 from evalkit.records import Problem, Sample
 from evalkit.store import ProblemSamples, RunDir
 
-BATCH_SEED_STRIDE = 1_000_003
-
-
 @dataclass(frozen=True)
 class SampleStageResult:
     total_problems: int
     already_done: int
     sampled_now: int
-
-
-def batch_sampling(base: SamplingParams, batch_index: int) -> SamplingParams:
-    """The sampling parameters of one batch: the run's, with a seed of the batch's own."""
-    if base.seed is None:
-        return base
-    return SamplingParams(
-        temperature=base.temperature, top_p=base.top_p, max_tokens=base.max_tokens, stop=base.stop,
-        seed=base.seed * BATCH_SEED_STRIDE + batch_index, logprobs=base.logprobs,
-    )
 
 
 def to_samples(problem: Problem, completions: Sequence[Completion], n: int) -> list[Sample]:
@@ -77,24 +64,22 @@ def sample_stage(
             f"{run_dir.samples_path} holds problems that this config does not select "
             f"(e.g. {strangers[0]!r}); refusing to mix runs"
         )
-    size = config.batch_problems
-    batches = [list(problems[start:start + size]) for start in range(0, len(problems), size)]
-    pending = [(index, batch) for index, batch in enumerate(batches) if any(p.id not in done for p in batch)]
-    todo_count = sum(1 for p in problems if p.id not in done)
-    if not pending:
+    todo = [problem for problem in problems if problem.id not in done]
+    if not todo:
+        if not run_dir.samples_path.exists():  # e.g. an empty shard: its part of the run is done
+            run_dir.samples_path.touch()
         return SampleStageResult(len(problems), len(done), 0)
+    size = config.batch_problems
+    batches = [todo[start:start + size] for start in range(0, len(todo), size)]
     backend = make_backend()
     written = 0
     with make_progress(disable=not show_progress) as progress, run_dir.samples_appender() as out:
-        bar = progress.add_task(f"sampling n={config.sampling.n}", total=todo_count)
-        for batch_index, batch in pending:
-            completions = generate_batch(backend, batch, prompt_of, config.sampling.n,
-                                         batch_sampling(sampling, batch_index))
+        bar = progress.add_task(f"sampling n={config.sampling.n}", total=len(todo))
+        for batch in batches:
+            completions = generate_batch(backend, batch, prompt_of, config.sampling.n, sampling)
             if len(completions) != len(batch):
                 raise EvalkitError(f"backend returned {len(completions)} results for {len(batch)} prompts")
             for problem, problem_completions in zip(batch, completions):
-                if problem.id in done:
-                    continue
                 samples = to_samples(problem, problem_completions, config.sampling.n)
                 out.write(ProblemSamples(problem, samples).to_dict())
                 written += 1

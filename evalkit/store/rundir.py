@@ -189,10 +189,11 @@ class RunDir:
                     f"{existing.get('config_hash')} on disk, {config_hash} now). Use another --out "
                     "directory, or restore the config that made this run to resume it."
                 )
-            if shard is not None and existing.get("shard", {"index": 0, "count": 1}) != shard.to_dict():
-                raise ConfigError(
-                    f"{self.path} holds shard {existing.get('shard')} of this config, not {shard.to_dict()}"
-                )
+            wanted = (shard or Shard()).to_dict()
+            held = existing.get("shard", Shard().to_dict())
+            if held != wanted:
+                raise ConfigError(f"{self.path} holds part {held['index']}/{held['count']} of this config's run, "
+                                  f"not part {wanted['index']}/{wanted['count']}; pass the matching --shard")
             return False
         if self.path.exists() and any(self.path.iterdir()):
             leftovers = sorted(p.name for p in self.path.iterdir())[:5]

@@ -191,18 +191,23 @@ class SynthPipeline:
     # -- steps ------------------------------------------------------------------------------
 
     def step_corpus(self) -> dict[str, Any]:
+        """Read the sources again every time (cheap) and rewrite the corpus only when its content
+        changed: later steps key on the corpus file's digest, so edited sources are never missed."""
         config_hash = self.config.section_hash("corpus")
-        previous = _read_json(self.paths.step_stats("corpus"))
-        if previous and previous.get("config_hash") == config_hash and self.paths.corpus.exists():
-            return {**previous, "skipped": "unchanged"}
         tokenizer = resolve_model(self.config.select.model, self.paths) if self.config.corpus.unit == "tokens" \
             and not self.config.corpus.tokenizer else self.config.corpus.tokenizer
         result = corpus_from_config(self.config.corpus, tokenizer)
         if not result.chunks:
             raise InputError("the corpus sources gave no text chunks (all empty or shorter than corpus.min_chars)")
-        write_jsonl(self.paths.corpus, (chunk.to_dict() for chunk in result.chunks))
-        return {"config_hash": config_hash, "texts_read": result.texts_read, "chunks": len(result.chunks),
-                "dropped_short": result.dropped_short, "duplicate_chunks": result.duplicate_chunks}
+        records = [chunk.to_dict() for chunk in result.chunks]
+        content_hash = hashlib.sha256(json.dumps(records, sort_keys=True).encode()).hexdigest()[:16]
+        previous = _read_json(self.paths.step_stats("corpus"))
+        if previous and previous.get("content_hash") == content_hash and self.paths.corpus.exists():
+            return {**previous, "skipped": "unchanged"}
+        write_jsonl(self.paths.corpus, records)
+        return {"config_hash": config_hash, "content_hash": content_hash, "texts_read": result.texts_read,
+                "chunks": len(result.chunks), "dropped_short": result.dropped_short,
+                "duplicate_chunks": result.duplicate_chunks}
 
     def step_select(self) -> dict[str, Any]:
         from evalkit.synthesis import influence
