@@ -19,6 +19,15 @@ from evalkit.config import read_yaml_mapping, validate_mapping
 from evalkit.synthesis.prompts import STAGES
 
 
+
+def check_stage_choice(stages: list[str], mode: str) -> None:
+    """The education stages named in a config exist, and the stage-choice mode is known."""
+    unknown = [name for name in stages if name not in STAGES]
+    if unknown:
+        raise ValueError(f"unknown stages {unknown}; known: {list(STAGES)}")
+    if mode not in STAGE_MODES:
+        raise ValueError(f"stage must be one of {list(STAGE_MODES)}")
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -110,11 +119,7 @@ class TeacherConfig(_Strict):
 
     @model_validator(mode="after")
     def _known_stages(self) -> TeacherConfig:
-        unknown = [name for name in self.stages if name not in STAGES]
-        if unknown:
-            raise ValueError(f"unknown stages {unknown}; known: {list(STAGES)}")
-        if self.stage not in STAGE_MODES:
-            raise ValueError(f"stage must be one of {list(STAGE_MODES)}")
+        check_stage_choice(self.stages, self.stage)
         return self
 
 
@@ -137,11 +142,7 @@ class GenerateConfig(_Strict):
 
     @model_validator(mode="after")
     def _known_stages(self) -> GenerateConfig:
-        unknown = [name for name in self.stages if name not in STAGES]
-        if unknown:
-            raise ValueError(f"unknown stages {unknown}; known: {list(STAGES)}")
-        if self.stage not in STAGE_MODES:
-            raise ValueError(f"stage must be one of {list(STAGE_MODES)}")
+        check_stage_choice(self.stages, self.stage)
         return self
 
 
