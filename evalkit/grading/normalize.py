@@ -372,7 +372,13 @@ def split_top_level(text: str, separators: tuple[str, ...] = (",",)) -> list[str
     Interval brackets may be unbalanced in kind (`(0, 1]`), so depth counts any opener against
     any closer.
     """
+    return split_top_level_with_separators(text, separators)[0]
+
+
+def split_top_level_with_separators(text: str, separators: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """`split_top_level`, plus the separator found at each cut, in order (one fewer than parts)."""
     parts: list[str] = []
+    found: list[str] = []
     depth = 0
     current: list[str] = []
     index = 0
@@ -384,6 +390,7 @@ def split_top_level(text: str, separators: tuple[str, ...] = (",",)) -> list[str
             token = command.group(0) if command else "\\"
             if depth == 0 and token in ordered:
                 parts.append("".join(current))
+                found.append(token)
                 current = []
             else:
                 if token in ("\\{",):
@@ -401,13 +408,14 @@ def split_top_level(text: str, separators: tuple[str, ...] = (",",)) -> list[str
             matched = next((s for s in ordered if not s.startswith("\\") and text.startswith(s, index)), None)
             if matched is not None:
                 parts.append("".join(current))
+                found.append(matched)
                 current = []
                 index += len(matched)
                 continue
         current.append(char)
         index += 1
     parts.append("".join(current))
-    return parts
+    return parts, found
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from evalkit.grading.normalize import (
     normalize_answer,
     parse_exact_number,
     split_top_level,
+    split_top_level_with_separators,
 )
 
 
@@ -184,8 +185,7 @@ def _as_interval_or_set(value: Value) -> Value:
 
 
 def _parse_relation(text: str, depth: int) -> Value | None:
-    tokens = list(_RELATION_TOKENS)
-    pieces = split_top_level(text, tuple(tokens))
+    pieces, separators = split_top_level_with_separators(text, tuple(_RELATION_TOKENS))
     if len(pieces) == 1:
         if not re.search(r"\\in(?![a-zA-Z])", text):
             return None
@@ -193,8 +193,8 @@ def _parse_relation(text: str, depth: int) -> Value | None:
         if len(members) == 2 and re.fullmatch(r"[a-zA-Z](?:_\{?\w+\}?)?", members[0].strip()):
             return _parse(members[1], depth + 1)
         return None
-    ops = _relation_ops(text)
-    if len(ops) != len(pieces) - 1 or any(not p.strip() for p in pieces):
+    ops = [_RELATION_TOKENS[separator] for separator in separators]
+    if any(not p.strip() for p in pieces):
         raise ParseError("malformed relation")
     sides = [_parse(p, depth + 1) for p in pieces]
     for side in sides:
@@ -213,34 +213,6 @@ def _parse_relation(text: str, depth: int) -> Value | None:
 
 def _is_symbol(value: Value) -> bool:
     return isinstance(value, Expr) and isinstance(value.expr, sympy.Symbol)
-
-
-def _relation_ops(text: str) -> list[str]:
-    """The relation operators of `text` at bracket depth 0, in order."""
-    ops: list[str] = []
-    depth = 0
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            match = re.match(r"\\[a-zA-Z]+|\\.", text[index:])
-            token = match.group(0) if match else "\\"
-            if depth == 0 and token in _RELATION_TOKENS:
-                ops.append(_RELATION_TOKENS[token])
-            elif token == "\\{":
-                depth += 1
-            elif token == "\\}":
-                depth -= 1
-            index += len(token)
-            continue
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif depth == 0 and char in "=<>":
-            ops.append(_RELATION_TOKENS[char])
-        index += 1
-    return ops
 
 
 def _parse_plus_minus(text: str, depth: int) -> Value | None:
