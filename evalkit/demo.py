@@ -39,7 +39,7 @@ from typing import Any
 from rich.console import Console
 
 from evalkit.errors import ConfigError, InputError
-from evalkit.jsonl import iter_jsonl
+from evalkit.jsonl import iter_jsonl, read_json_object
 from evalkit.records import Problem
 from evalkit.report.tables import format_percent
 from tasks.arith import ArithDifficulty, generate_problems, write_arith_data
@@ -565,7 +565,7 @@ def evaluate_model(layout: DemoLayout, settings: DemoSettings, model: str, model
     ]
     metrics_path = run_dir / "metrics.json"
     if metrics_path.is_file() and metrics_path.stat().st_mtime >= (run_dir / "scores.jsonl").stat().st_mtime:
-        document = json.loads(metrics_path.read_text(encoding="utf-8"))
+        document = read_json_object(metrics_path)
     else:
         console.print(f"[bold cyan]> metrics-{model}[/]: pass@k, maj@k, bon@k, scr@k, wmaj@k with bootstrap CIs")
         document = compute_run_metrics(run_dir, settings)
@@ -581,10 +581,7 @@ def claim_out_dir(layout: DemoLayout, settings: DemoSettings) -> None:
     wanted = json.loads(json.dumps(settings.to_dict()))
     path = layout.root / SETTINGS_FILE
     if path.is_file():
-        try:
-            existing = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise InputError(f"not valid JSON ({error})", path=path) from None
+        existing = read_json_object(path)
         if existing != wanted:
             raise ConfigError(f"{layout.root} holds a demo made with other settings (see {path}); "
                               "use another --out folder (e.g. one for --quick, one for the full demo)")

@@ -44,6 +44,20 @@ def iter_jsonl(path: str | Path, *, tolerate_partial_tail: bool = False) -> Iter
         yield number, record
 
 
+def read_json_object(path: str | Path) -> dict[str, Any]:
+    """A JSON file holding one object (a metrics document, a step record, a config copy)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(f"cannot read ({error})", path=path) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"not valid JSON ({error})", path=path) from None
+    if not isinstance(data, dict):
+        raise InputError(f"expected a JSON object, got {type(data).__name__}", path=path)
+    return data
+
+
 def read_jsonl(path: str | Path, *, tolerate_partial_tail: bool = False) -> list[dict[str, Any]]:
     """All records of a JSONL file (see `iter_jsonl`)."""
     return [record for _, record in iter_jsonl(path, tolerate_partial_tail=tolerate_partial_tail)]

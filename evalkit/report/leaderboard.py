@@ -16,6 +16,7 @@ from typing import Any
 from rich.table import Table
 
 from evalkit.errors import InputError
+from evalkit.jsonl import read_json_object
 from evalkit.metrics import RULE_ORDER, split_metric_name
 from evalkit.report.tables import write_text_atomic, escape_cell, format_percent, markdown_table, write_csv
 from evalkit.store.rundir import CONFIG_FILE, GRADED_FILE, METRICS_FILE, SCORES_FILE
@@ -60,12 +61,7 @@ def _is_stale(run_dir: Path) -> bool:
 
 
 def _read_metrics_document(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"not valid JSON ({error})", path=path) from None
-    if not isinstance(document, dict):
-        raise InputError("expected a JSON object", path=path)
+    document = read_json_object(path)
     for key in ("run", "metrics"):
         if not isinstance(document.get(key), dict):
             raise InputError("missing or not an object", path=path, field=key)

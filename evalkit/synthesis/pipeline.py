@@ -30,7 +30,7 @@ from rich.console import Console
 
 from evalkit.backends.base import Backend, Completion, Prompt, SamplingParams
 from evalkit.errors import ConfigError, InputError
-from evalkit.jsonl import read_jsonl, write_jsonl
+from evalkit.jsonl import read_json_object, read_jsonl, write_jsonl
 from evalkit.synthesis.config import SamplingSection, SynthConfig
 from evalkit.synthesis.corpus import Chunk, corpus_from_config
 
@@ -146,9 +146,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_json_object(path) if path.exists() else None
 
 
 def _require(path: Path, step: str) -> None:

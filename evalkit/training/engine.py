@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ConfigError, InputError
-from evalkit.jsonl import JsonlAppender, dumps_line, read_jsonl, write_jsonl
+from evalkit.jsonl import JsonlAppender, dumps_line, read_json_object, read_jsonl, write_jsonl
 
 OBJECTIVES = ("lm", "pairwise")
 IGNORE_INDEX = -100
@@ -305,16 +305,6 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputError(f"cannot read ({error})", path=path) from None
-    if not isinstance(data, dict):
-        raise InputError("expected a JSON object", path=path)
-    return data
-
-
 def _trim_metrics(path: Path, last_step: int) -> None:
     """Keep only the metric lines up to `last_step`: a resumed run logs the later steps again."""
     if path.exists():
@@ -351,7 +341,7 @@ def _claim_out_dir(out_dir: Path, fingerprint: str, resume: bool, is_main: bool)
             (out_dir / name).unlink(missing_ok=True)
         return
     if config_path.exists():
-        existing = _read_json(config_path).get("fingerprint")
+        existing = read_json_object(config_path).get("fingerprint")
         if existing != fingerprint:
             raise ConfigError(
                 f"{out_dir} holds a training run of different inputs (fingerprint {existing} on disk, "
@@ -509,7 +499,7 @@ def _save_final(trainer, tokenizer, out_dir: Path, result: dict[str, Any]) -> No
 
 
 def _result_from_disk(out_dir: Path) -> TrainResult:
-    saved = _read_json(out_dir / RESULT_FILE)
+    saved = read_json_object(out_dir / RESULT_FILE)
     return TrainResult(checkpoint=out_dir / FINAL_DIR, steps=int(saved["steps"]),
                        final_loss=float(saved["final_loss"]), log_path=out_dir / METRICS_FILE)
 
