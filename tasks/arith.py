@@ -240,5 +240,4 @@ TASK = Task(
     splits={"train": f"{DATA_FOLDER}/train.jsonl", "test": f"{DATA_FOLDER}/test.jsonl"},
     parse_record=parse_arith_record,
     default_prompt_format="zero_shot_cot",
-    answer_style="auto",
 )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evalkit.errors import InputError
+from evalkit.grading.policy import GradingPolicy
 from evalkit.records import Problem
 from tasks.data import require_text
 from tasks.registry import HubSource, RecordSource, Task
@@ -52,6 +53,6 @@ TASK = Task(
     splits={"test": "gsm8k/test.jsonl", "train": "gsm8k/train.jsonl"},
     parse_record=parse_gsm8k_record,
     default_prompt_format="gsm8k_cot",
-    answer_style="gsm8k",
+    grading=GradingPolicy(extraction="gsm8k"),
     hub=HubSource(dataset="openai/gsm8k", configs=("main",)),
 )

@@ -71,6 +71,5 @@ TASK = Task(
     splits={"test": "math/test.jsonl", "train": "math/train.jsonl"},
     parse_record=parse_math_record,
     default_prompt_format="minerva",
-    answer_style="auto",
     hub=HubSource(dataset="EleutherAI/hendrycks_math", configs=MATH_SUBJECT_CONFIGS, id_field="unique_id"),
 )

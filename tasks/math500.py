@@ -36,6 +36,5 @@ TASK = Task(
     splits={"test": "math/math500.jsonl"},
     parse_record=parse_math500_record,
     default_prompt_format="minerva",
-    answer_style="auto",
     hub=HubSource(dataset="HuggingFaceH4/MATH-500", id_field="unique_id"),
 )

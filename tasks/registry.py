@@ -16,9 +16,8 @@ from types import MappingProxyType
 from typing import Any
 
 from evalkit.errors import ConfigError, InputError
+from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.records import Problem
-
-ANSWER_STYLES = ("auto", "gsm8k")
 
 RecordParser = Callable[[Mapping[str, Any], "RecordSource"], Problem]
 """Turns one raw record (local-file field names) into a `Problem`, raising `InputError` on bad fields."""
@@ -64,11 +63,12 @@ class HubSource:
 
 @dataclass(frozen=True)
 class Task:
-    """One benchmark: its data files per split, record parser, default prompt and grading style.
+    """One benchmark: its data files per split, record parser, default prompt and grading policy.
 
     `splits` maps a split name to the data file's path relative to the data directory
-    (laid out like `shared/data`, e.g. `"math/test.jsonl"`). `answer_style` tells grading how
-    to extract answers: `"auto"` (boxed, "The answer is", ...) or `"gsm8k"` (`#### N` first).
+    (laid out like `shared/data`, e.g. `"math/test.jsonl"`). `grading` holds the task's grading
+    conventions (`evalkit.grading.policy.GradingPolicy`): how answers are extracted, decimal
+    commas, numeric tolerance.
     """
 
     name: str
@@ -76,15 +76,20 @@ class Task:
     splits: Mapping[str, str]
     parse_record: RecordParser
     default_prompt_format: str
-    answer_style: str = "auto"
+    grading: GradingPolicy = DEFAULT_POLICY
     hub: HubSource | None = None
 
     def __post_init__(self) -> None:
-        if self.answer_style not in ANSWER_STYLES:
-            raise ValueError(f"task {self.name!r}: answer_style must be one of {ANSWER_STYLES}, got {self.answer_style!r}")
+        if not isinstance(self.grading, GradingPolicy):
+            raise ValueError(f"task {self.name!r}: grading must be a GradingPolicy, got {type(self.grading).__name__}")
         if not self.splits:
             raise ValueError(f"task {self.name!r} declares no splits")
         object.__setattr__(self, "splits", MappingProxyType(dict(self.splits)))
+
+    @property
+    def answer_style(self) -> str:
+        """How answers are extracted from responses (the policy's `extraction`)."""
+        return self.grading.extraction
 
     def load(self, split: str = "test", *, data_dir: Path | str | None = None,
              source: str | None = None) -> list[Problem]:

@@ -13,6 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import tasks
 from evalkit.errors import ConfigError, InputError
 from evalkit.grading.extract import extract_answer
+from evalkit.grading.policy import GradingPolicy
 from evalkit.records import Problem
 from tasks import filter_problems, get_prompt_format, get_task, list_prompt_formats, list_tasks
 from tasks.data import DATA_DIR_ENV, hub_source_for, parse_hub_spec, problems_from_dataset, resolve_data_dir
@@ -33,7 +34,7 @@ def write_lines(path: Path, lines: list[str]) -> None:
 
 def test_registry_lists_the_benchmarks_with_their_grading_styles():
     assert list_tasks() == ["arith", "gsm8k", "math", "math500"]
-    assert get_task("math").answer_style == "auto"
+    assert get_task("math").answer_style == "auto" and get_task("math").grading == GradingPolicy()
     assert get_task("math500").answer_style == "auto"
     assert get_task("gsm8k").answer_style == "gsm8k"
     for name in list_tasks():
@@ -353,3 +354,15 @@ def test_real_gsm8k_thousands_commas_are_stripped():
     with_commas = [p for p in problems if "," in p.solution.rsplit("####", 1)[1]]
     assert len(with_commas) == 14
     assert all("," not in p.reference for p in problems)
+
+
+def test_grading_policy_rejects_bad_fields_with_their_names():
+    with pytest.raises(ValueError, match="extraction"):
+        GradingPolicy(extraction="regex")
+    with pytest.raises(ValueError, match="relative_tolerance"):
+        GradingPolicy(relative_tolerance=float("nan"))
+    with pytest.raises(ValueError, match="unknown field 'tolerance'"):
+        GradingPolicy.from_dict({"tolerance": 0.1})
+    policy = GradingPolicy(extraction="gsm8k", relative_tolerance=0.01)
+    assert GradingPolicy.from_dict(policy.to_dict()) == policy
+    assert get_task("gsm8k").grading.extraction == "gsm8k"

@@ -38,6 +38,7 @@ from evalkit.grading.normalize import (
     quick_key,
     strip_assignment,
 )
+from evalkit.grading.policy import GradingPolicy
 from evalkit.grading.pool import TaskResult, WorkerPool, call_with_timeout
 from evalkit.grading.values import ParseError, parse_value
 
@@ -410,15 +411,18 @@ def _check_lengths(groups: Sequence[Any], references: Sequence[Any]) -> None:
 # ---------------------------------------------------------------- public functions
 
 def grade_groups(groups: Sequence[Sequence[str]], references: Sequence[str], *, workers: int | None = None,
-                 timeout: float = 5.0, progress: bool = False, style: str | None = None) -> list[GroupGrade]:
+                 timeout: float = 5.0, progress: bool = False, style: str | None = None,
+                 policy: GradingPolicy | None = None) -> list[GroupGrade]:
     """Grade and cluster all samples of each problem in one pass (the pipeline's fast path).
 
     `groups[i]` holds the whole responses of problem i, `references[i]` its reference answer.
-    With `style` ("auto", "boxed", "gsm8k") answers are extracted strictly with that style, so a
-    response without a final-answer marker abstains; without it, `answer_of` also accepts a
-    short bare answer.
+    With a `policy` (a task's conventions) or a `style` ("auto", "boxed", "gsm8k") answers are
+    extracted strictly with that style, so a response without a final-answer marker abstains;
+    without either, `answer_of` also accepts a short bare answer.
     """
     _check_lengths(groups, references)
+    if policy is not None:
+        style = policy.extraction
     if style is not None:
         extract_answer("", style)  # unknown style: ValueError before any work
     answers = [answers_in(group, style) for group in groups]

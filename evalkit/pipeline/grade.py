@@ -7,9 +7,10 @@ its chunk completes, so a killed grading stage resumes where it stopped.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evalkit.errors import EvalkitError, InputError
+from evalkit.grading.policy import GradingPolicy
 from evalkit.jsonl import count_lines
 from evalkit.progress import make_progress
 from evalkit.store import ProblemGrades, RunDir
@@ -24,17 +25,23 @@ class GradeStageResult:
     reasons: dict[str, int]
 
 
-def answer_style_of(run_dir: RunDir) -> str:
-    """How to extract answers in this run: the config's `answer_style`, else its task's, else "auto"."""
+def grading_policy_of(run_dir: RunDir) -> GradingPolicy:
+    """The grading conventions of this run: its task's policy, with the extraction style of the
+    config's `answer_style` when it names one (imported runs record it); the default policy
+    for a task evalkit does not know."""
     config = run_dir.read_config()
-    if config.get("answer_style"):
-        return str(config["answer_style"])
     import tasks
 
     try:
-        return tasks.get_task(str(config.get("task"))).answer_style
+        policy = tasks.get_task(str(config.get("task"))).grading
     except EvalkitError:
-        return "auto"
+        policy = GradingPolicy()
+    if config.get("answer_style"):
+        try:
+            policy = replace(policy, extraction=str(config["answer_style"]))
+        except ValueError as error:
+            raise InputError(str(error), path=run_dir.config_path, field="answer_style") from None
+    return policy
 
 
 def needs_grading(run_dir: RunDir) -> bool:
@@ -55,7 +62,7 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
     """
     from evalkit.grading import grade_groups
 
-    style = answer_style_of(run_dir)
+    policy = grading_policy_of(run_dir)
     samples = run_dir.read_samples()
     sampled_ids = {item.problem.id for item in samples}
     done = run_dir.graded_ids()
@@ -71,7 +78,7 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
             results = grade_groups(
                 [[sample.text for sample in item.samples] for item in chunk],
                 [item.problem.reference for item in chunk],
-                workers=workers, timeout=timeout, style=style,
+                workers=workers, timeout=timeout, policy=policy,
             )
             for item, result in zip(chunk, results):
                 grades = ProblemGrades(
