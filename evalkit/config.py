@@ -1,8 +1,12 @@
 """Run configuration: a YAML file validated by pydantic, with errors that name the field.
 
 Only the fields that decide which samples a run produces enter the run's `config_hash`
-(model, task, split, problem filters, prompt, backend, sampling). Grading and report
-settings can change between invocations without invalidating the samples on disk.
+(`SAMPLE_FIELDS`): task, split, data source, problem filters, prompt, backend name, the
+backend options that change samples (all but `evalkit.backends.registry.OPERATIONAL_OPTIONS`)
+and sampling. The display name `model`, `data_dir`, `max_problems_in_flight`, grading and report
+settings, and operational backend options (timeouts, retries, concurrency, server address,
+parallelism, memory settings) can change between invocations of one run without invalidating
+the samples on disk; the run directory records such changes.
 """
 
 from __future__ import annotations
@@ -13,11 +17,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from evalkit.backends.registry import sample_options
 from evalkit.errors import ConfigError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# The run-config fields that decide the samples: exactly these enter `config_hash`
+# (of `backend`, its name and the options that are not operational).
+SAMPLE_FIELDS = ("task", "split", "data_source", "prompt", "filters", "backend", "sampling")
 
 
 class _Strict(BaseModel):
@@ -75,7 +84,10 @@ class RunConfig(_Strict):
     filters: FilterConfig = Field(default_factory=FilterConfig)
     backend: BackendConfig
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
-    batch_problems: int = Field(16, ge=1, description="problems sent to the backend per call")
+    max_problems_in_flight: int | None = Field(
+        None, ge=1, validation_alias=AliasChoices("max_problems_in_flight", "batch_problems"),
+        description="memory bound: at most this many problems are given to the backend before earlier ones "
+        "finish (None: the backend's default, which keeps the engine busy); `batch_problems` is its old name")
     grading: GradingConfig = Field(default_factory=GradingConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 
@@ -87,15 +99,15 @@ class RunConfig(_Strict):
         return value
 
     def identity(self) -> dict[str, Any]:
-        """The fields that decide the samples; their hash names the run."""
+        """The fields that decide the samples (`SAMPLE_FIELDS`); their hash names the run."""
         return {
-            "model": self.model,
             "task": self.task,
             "split": self.split,
             "data_source": self.data_source,
             "prompt": self.prompt,
             "filters": self.filters.model_dump(),
-            "backend": self.backend.model_dump(),
+            "backend": {"name": self.backend.name,
+                        "options": sample_options(self.backend.name, dict(self.backend.options))},
             "sampling": self.sampling.model_dump(),
         }
 

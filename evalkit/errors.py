@@ -1,10 +1,13 @@
 """User-facing errors: each carries a message that names the problem (file, line, field).
 
 The CLI prints these as one red line and exits with status 2; anything else is a bug.
+A full, read-only or forbidden disk is reported the same way (one line naming the path), and
+Ctrl-C stops a command with one line saying how to resume (exit status 130).
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,13 +37,61 @@ class ConfigError(EvalkitError):
     """A config that cannot be used (unknown key, bad value, mismatch with a run directory)."""
 
 
+class DiskError(EvalkitError):
+    """A file could not be written or read because of the disk (full, read-only, no permission)."""
+
+
+class Interrupted(EvalkitError):
+    """Work stopped by the user (Ctrl-C); the message says what was kept and how to resume."""
+
+
+_DISK_PROBLEMS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+def disk_error(path: str | Path, error: OSError) -> EvalkitError:
+    """One clear error for an `OSError` met while writing `path`."""
+    problem = _DISK_PROBLEMS.get(error.errno or -1, error.strerror or str(error))
+    return DiskError(f"cannot write {path}: {problem}. Finished work is kept; fix that and run the same "
+                     "command again to continue.")
+
+
+def _one_line(error: BaseException) -> str:
+    """The message of an error as printed: rich markup and control characters made harmless."""
+    from evalkit.text_safety import for_terminal
+
+    return for_terminal(str(error))
+
+
 def run_cli(app: Callable[[], object]) -> None:
-    """Run a command-line app; a user error prints one red line and exits with status 2."""
+    """Run a command-line app; a user error prints one red line and exits with status 2.
+
+    Disk problems (full, read-only, permissions) are user errors too; Ctrl-C prints one line
+    and exits with status 130.
+    """
+    from rich.console import Console
+
+    console = Console(stderr=True)
     try:
         app()
+    except Interrupted as error:
+        console.print(f"[bold yellow]interrupted:[/] {_one_line(error)}", highlight=False)
+        sys.exit(130)
     except EvalkitError as error:
-        from rich.console import Console
-        from rich.markup import escape
-
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        console.print(f"[bold red]error:[/] {_one_line(error)}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("[bold yellow]interrupted:[/] finished work is saved; run the same command again to "
+                      "continue where it stopped", highlight=False)
+        sys.exit(130)
+    except OSError as error:
+        if error.errno not in _DISK_PROBLEMS:
+            raise
+        where = error.filename if error.filename is not None else "a file"
+        console.print(f"[bold red]error:[/] {_one_line(disk_error(where, error))}", highlight=False)
         sys.exit(2)

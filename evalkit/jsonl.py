@@ -1,47 +1,191 @@
 """JSON Lines input and output: the one interchange format of evalkit.
 
-Reading reports bad lines with their file and line number; writing appends whole lines
-and flushes them to disk, so a killed process leaves at most one partial last line,
-which readers of append-only files skip with `tolerate_partial_tail=True`.
+Reading streams line by line (a file of any size is read in constant memory) and reports bad
+lines with their file and line number. Writing appends whole lines and flushes each one, so a
+killed process leaves at most one partial last line, which readers of append-only files skip
+with `tolerate_partial_tail=True` and the next appender cuts off.
+
+Text round-trips exactly, lone surrogates included: JSON allows `"\\ud83d"` (half an emoji, as
+models sometimes write), Python reads it as a lone surrogate, and UTF-8 cannot encode that; such
+characters are written back as the same `\\uXXXX` escapes, everything else as readable UTF-8.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import InputError
+from evalkit.errors import InputError, disk_error
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_DECODER = json.JSONDecoder()
+_WHITESPACE = " \t\r\n"
+# Leading fields are looked for in this many bytes of a line before the whole line is decoded.
+_PREFIX_BYTES = 4096
+
+
+def _raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
+    """`(line_number, raw bytes without the newline, is_terminated)` for every line of a file."""
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise InputError(f"cannot read ({error.strerror or error})", path=path) from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.endswith(b"\n"):
+                yield number, raw[:-1], True
+            else:
+                yield number, raw, False
+
+
+def _decode_object(raw: bytes, path: Path, number: int) -> dict[str, Any]:
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"not valid JSON ({error})", path=path, line=number) from None
+    if not isinstance(record, dict):
+        raise InputError(f"expected a JSON object, got {type(record).__name__}", path=path, line=number)
+    return record
 
 
 def iter_jsonl(path: str | Path, *, tolerate_partial_tail: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield `(line_number, record)` for each non-blank line of a JSONL file.
+    """Yield `(line_number, record)` for each non-blank line of a JSONL file, streaming.
 
-    A line that is not a JSON object raises `InputError` naming the file and line,
-    except a final line without its newline when `tolerate_partial_tail` is set: that
-    is the trace of a writer killed mid-line, and it is skipped.
+    A line that is not a JSON object raises `InputError` naming the file and line, except a
+    final line without its newline when `tolerate_partial_tail` is set: that is the trace of a
+    writer killed mid-line, and it is skipped.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", path=path)
-    with path.open("rb") as handle:
-        raw_lines = handle.read().split(b"\n")
-    last = len(raw_lines)
-    for number, raw in enumerate(raw_lines, start=1):
+    for number, raw, terminated in _raw_lines(path):
         if not raw.strip():
             continue
-        is_unterminated_tail = number == last
-        try:
-            record = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            if tolerate_partial_tail and is_unterminated_tail:
+        if not terminated and tolerate_partial_tail:
+            try:
+                record = _decode_object(raw, path, number)
+            except InputError:
                 return
-            raise InputError(f"not valid JSON ({error})", path=path, line=number) from None
-        if not isinstance(record, dict):
-            raise InputError(f"expected a JSON object, got {type(record).__name__}", path=path, line=number)
-        yield number, record
+            yield number, record
+            return
+        yield number, _decode_object(raw, path, number)
+
+
+def _leading_fields(text: str, names: Sequence[str]) -> dict[str, Any] | None:
+    """The values of `names` when they are the first keys of the JSON object in `text`, in that
+    order (as evalkit writes them); None when the text is laid out otherwise or is cut short."""
+    position = 0
+    length = len(text)
+    found: dict[str, Any] = {}
+    try:
+        while position < length and text[position] in _WHITESPACE:
+            position += 1
+        if text[position] != "{":
+            return None
+        position += 1
+        for name in names:
+            while text[position] in _WHITESPACE:
+                position += 1
+            if text[position] != '"':
+                return None
+            key, position = json.decoder.scanstring(text, position + 1)
+            if key != name:
+                return None
+            while text[position] in _WHITESPACE:
+                position += 1
+            if text[position] != ":":
+                return None
+            position += 1
+            while text[position] in _WHITESPACE:
+                position += 1
+            found[name], position = _DECODER.raw_decode(text, position)
+            while text[position] in _WHITESPACE:
+                position += 1
+            if text[position] not in ",}":
+                return None
+            position += 1
+    except (IndexError, ValueError):
+        return None
+    return found
+
+
+def iter_keys(path: str | Path, names: Sequence[str], *, tolerate_partial_tail: bool = False
+              ) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Yield `(line_number, values of names)` per record without parsing whole records.
+
+    evalkit writes the key fields first (`{"problem_id": ..., "scorer": ..., ...}`), so only the
+    start of each line is read; a line laid out otherwise is parsed in full. A missing field
+    gives None. The last line when unterminated is checked in full, as in `iter_jsonl`.
+    """
+    path = Path(path)
+    for number, raw, terminated in _raw_lines(path):
+        if not raw.strip():
+            continue
+        if not terminated:
+            try:
+                record = _decode_object(raw, path, number)
+            except InputError:
+                if tolerate_partial_tail:
+                    return
+                raise
+            yield number, tuple(record.get(name) for name in names)
+            return
+        yield number, record_keys(raw, names, path=path, line=number)
+
+
+def record_keys(raw: bytes, names: Sequence[str], *, path: Path, line: int) -> tuple[Any, ...]:
+    """The values of `names` in one raw JSONL line: from its start when the line begins with
+    them (as evalkit writes), else from the whole record (None for a missing field)."""
+    fields = _leading_fields(raw[:_PREFIX_BYTES].decode("utf-8", errors="ignore"), names)
+    if fields is None:
+        record = _decode_object(raw, path, line)
+        return tuple(record.get(name) for name in names)
+    return tuple(fields[name] for name in names)
+
+
+def reorder_jsonl(path: str | Path, key: str, order: Sequence[Any]) -> bool:
+    """Rewrite a JSONL file so that its records follow `order` (the values of their field `key`,
+    which must cover every record); True when the file was rewritten, False when it was already
+    in order. One pass notes each line's offset and length, a second copies the lines in order
+    into a temporary file that then replaces the original (`write_lines_atomic`); memory holds
+    offsets, not records. A cut-short last line is dropped."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    rank = {value: index for index, value in enumerate(order)}
+    spans: list[tuple[int, int, int]] = []  # (rank, offset, length)
+    offset = 0
+    number = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            number += 1
+            if not raw.endswith(b"\n"):
+                break
+            if raw.strip():
+                (value,) = record_keys(raw, (key,), path=path, line=number)
+                if value not in rank:
+                    raise InputError(f"{value!r} is not among the expected records", path=path, line=number,
+                                     field=key)
+                spans.append((rank[value], offset, len(raw)))
+            offset += len(raw)
+    in_order = all(spans[i][0] < spans[i + 1][0] for i in range(len(spans) - 1))
+    if in_order and offset == path.stat().st_size:
+        return False
+    spans.sort()
+
+    def lines() -> Iterator[str]:
+        with path.open("rb") as source:
+            for _, start, length in spans:
+                source.seek(start)
+                yield source.read(length).decode("utf-8")
+
+    write_lines_atomic(path, lines())
+    return True
 
 
 def read_json_object(path: str | Path) -> dict[str, Any]:
@@ -73,9 +217,17 @@ def count_lines(path: str | Path) -> int:
     return count
 
 
+def _escape_surrogate(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def dumps_line(record: dict[str, Any]) -> str:
-    """One record as one JSON line (no newline inside, non-ASCII kept readable)."""
-    return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+    """One record as one JSON line (no newline inside, non-ASCII kept readable, lone surrogates
+    escaped so that the line is valid UTF-8 and reads back as the same text)."""
+    text = json.dumps(record, ensure_ascii=False, allow_nan=False)
+    if _LONE_SURROGATE.search(text):  # only inside strings: JSON syntax itself is ASCII
+        text = _LONE_SURROGATE.sub(_escape_surrogate, text)
+    return text + "\n"
 
 
 def _is_json_object(raw: bytes) -> bool:
@@ -85,39 +237,99 @@ def _is_json_object(raw: bytes) -> bool:
         return False
 
 
+def _unterminated_tail(path: Path) -> tuple[int, bytes]:
+    """`(offset, bytes)` of the file's last line when it lacks its newline (else `(size, b"")`),
+    read backwards from the end so that a large file is not read whole."""
+    size = path.stat().st_size
+    if size == 0:
+        return 0, b""
+    block = 1 << 16
+    with path.open("rb") as handle:
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return size, b""
+        end = size
+        tail = b""
+        while end > 0:
+            start = max(0, end - block)
+            handle.seek(start)
+            tail = handle.read(end - start) + tail
+            cut = tail.rfind(b"\n", 0, len(tail) - (size - end))
+            if cut != -1:
+                return start + cut + 1, tail[cut + 1:]
+            end = start
+        return 0, tail
+
+
 class JsonlAppender:
-    """Appends records to a JSONL file, each flushed and fsynced as soon as it is written."""
+    """Appends records to a JSONL file; each line is flushed to the operating system at once.
 
-    def __init__(self, path: str | Path) -> None:
+    A flushed line survives the process being killed. `fsync_interval_s` bounds what a power
+    cut can lose: the file is fsynced when that long has passed since the last fsync, and on
+    close (0 fsyncs every line).
+    """
+
+    def __init__(self, path: str | Path, *, fsync_interval_s: float = 1.0) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._drop_partial_tail()
-        self._handle = self.path.open("a", encoding="utf-8")
+        self.fsync_interval_s = fsync_interval_s
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._mend_tail()
+            self._handle = self.path.open("a", encoding="utf-8")
+        except OSError as error:
+            raise disk_error(self.path, error) from None
+        self._last_sync = time.monotonic()
+        self._unsynced = False
 
-    def _drop_partial_tail(self) -> None:
+    def _mend_tail(self) -> None:
         """Mend the end of the file before appending: a last line cut short by a killed writer
         is removed; a complete record that only lacks its newline (e.g. written by hand or by
         another tool) is kept and given one, as readers already count it."""
-        if not self.path.exists() or self.path.stat().st_size == 0:
+        if not self.path.exists():
             return
-        data = self.path.read_bytes()
-        if data.endswith(b"\n"):
+        offset, tail = _unterminated_tail(self.path)
+        if not tail:
             return
-        keep = data.rfind(b"\n") + 1
-        if _is_json_object(data[keep:]):
+        if _is_json_object(tail):
             with self.path.open("ab") as handle:
                 handle.write(b"\n")
             return
         with self.path.open("r+b") as handle:
-            handle.truncate(keep)
+            handle.truncate(offset)
 
     def write(self, record: dict[str, Any]) -> None:
-        self._handle.write(dumps_line(record))
-        self._handle.flush()
+        self.write_line(dumps_line(record))
+
+    def write_line(self, line: str) -> None:
+        """Append one already serialised line (ending in a newline)."""
+        try:
+            self._handle.write(line)
+            self._handle.flush()
+            self._unsynced = True
+            if time.monotonic() - self._last_sync >= self.fsync_interval_s:
+                self._sync()
+        except OSError as error:
+            raise disk_error(self.path, error) from None
+
+    def _sync(self) -> None:
         os.fsync(self._handle.fileno())
+        self._last_sync = time.monotonic()
+        self._unsynced = False
 
     def close(self) -> None:
-        self._handle.close()
+        if self._handle.closed:
+            return
+        try:
+            if self._unsynced:
+                self._handle.flush()
+                self._sync()
+        except OSError as error:
+            raise disk_error(self.path, error) from None
+        finally:
+            try:
+                self._handle.close()
+            except OSError:
+                pass  # the error that matters was raised above
 
     def __enter__(self) -> JsonlAppender:
         return self
@@ -126,12 +338,35 @@ class JsonlAppender:
         self.close()
 
 
-def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
-    """Write a whole JSONL file atomically (temporary file, then rename)."""
+def temporary_path(path: Path) -> Path:
+    """The name under which `path` is written before it is renamed into place."""
+    return path.with_name(f".{path.name}.tmp")
+
+
+def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> None:
+    """Write a whole text file atomically from lines: a temporary file beside it, fsynced, then
+    renamed over `path`. On any failure (a full or read-only disk, an exception from `lines`)
+    the temporary file is removed, so nothing is left that could block a retry."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(dumps_line(record))
-    os.replace(tmp, path)
+    tmp = temporary_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("w", encoding="utf-8") as handle:
+            for line in lines:
+                handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as error:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass  # never created, or the disk refuses even that
+        if isinstance(error, OSError):
+            raise disk_error(path, error) from None
+        raise
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
+    """Write a whole JSONL file atomically (see `write_lines_atomic`)."""
+    write_lines_atomic(path, (dumps_line(record) for record in records))

@@ -2,15 +2,29 @@
 
 A prompt is either a plain string (sent as is, for base models and few-shot prompts) or a
 list of chat messages `[{"role": ..., "content": ...}]` (rendered with the model's chat
-template, for instruct models). `generate` returns, for each prompt, `n` completions.
+template, for instruct models).
+
+Two ways to sample, one code path in each backend:
+
+- `stream(requests, n, sampling)`: the sampling stage's interface. Requests are keyed (by
+  problem id); the backend keeps as many in flight as it can (at most `window` unfinished at
+  once when given) and yields one `SampleResult` per request the moment its last completion is
+  done, in whatever order they finish. A request that fails for good yields a result with an
+  `error` instead of completions; the others go on.
+- `generate(prompts, n, sampling)`: for each prompt, in order, `n` completions; it raises on
+  the first failure. Backends implement it by collecting their own stream (`collect_stream`).
+
+A backend written against the older protocol (only `generate`) still works in the sampling
+stage through `stream_requests`, one window of requests per `generate` call.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Protocol, Union, runtime_checkable
 
 ChatMessage = dict[str, str]
@@ -58,6 +72,40 @@ class Completion:
     token_logprobs: tuple[float, ...] | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class SampleRequest:
+    """One prompt to sample, under a key (the problem id) that its result comes back with."""
+
+    key: str
+    prompt: Prompt
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """The outcome of one request: its `n` completions, or why it failed for good."""
+
+    key: str
+    completions: tuple[Completion, ...] = ()
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@runtime_checkable
+class StreamingBackend(Protocol):
+    """A backend that yields each request's completions as soon as they are all done."""
+
+    name: str
+
+    def stream(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams, *,
+               window: int | None = None) -> Iterator[SampleResult]:
+        """One result per request, in the order they finish; at most `window` requests
+        unfinished at once (None: the backend's own default)."""
+        ...
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A model that samples completions."""
@@ -67,6 +115,46 @@ class Backend(Protocol):
     def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
         """For each prompt, `n` completions (a list of length `len(prompts)` of lists of length `n`)."""
         ...
+
+
+def collect_stream(results: Iterable[SampleResult], count: int) -> list[list[Completion]]:
+    """`generate`'s answer from a stream over requests keyed "0", "1", ...: completions in request
+    order; the first failed request raises `EvalkitError` with its message."""
+    from evalkit.errors import EvalkitError
+
+    collected: list[list[Completion] | None] = [None] * count
+    for result in results:
+        if result.error is not None:
+            raise EvalkitError(result.error)
+        collected[int(result.key)] = list(result.completions)
+    missing = [index for index, item in enumerate(collected) if item is None]
+    if missing:
+        raise EvalkitError(f"the backend returned no result for prompt {missing[0]} (of {count})")
+    return collected  # type: ignore[return-value]
+
+
+def indexed_requests(prompts: Sequence[Prompt]) -> list[SampleRequest]:
+    """Requests keyed by position ("0", "1", ...), for `generate` built on `stream`."""
+    return [SampleRequest(str(index), prompt) for index, prompt in enumerate(prompts)]
+
+
+def stream_requests(backend: Backend, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams, *,
+                    window: int | None = None) -> Iterator[SampleResult]:
+    """Results for `requests` from any backend: its own `stream` when it has one, else `generate`
+    on one window of requests at a time (default 16), each result yielded as its window returns."""
+    stream = getattr(backend, "stream", None)
+    if callable(stream):
+        yield from stream(requests, n, sampling, window=window)
+        return
+    pending = iter(requests)
+    size = window or 16
+    while True:
+        chunk = list(islice(pending, size))
+        if not chunk:
+            return
+        groups = backend.generate([request.prompt for request in chunk], n, sampling)
+        for request, completions in zip(chunk, groups, strict=True):
+            yield SampleResult(request.key, tuple(completions))
 
 
 def prompt_seed(seed: int | None, prompt: Prompt, *salt: object) -> int | None:

@@ -1,8 +1,10 @@
 """The `hf` backend: sampling with a local transformers model (CPU, one GPU, small models).
 
 How it samples:
-- Each prompt is repeated `n` times (once when `temperature == 0`: greedy samples are copied),
-  the rows are sorted by length and generated `batch_size` rows at a time, left-padded.
+- `stream` takes requests a window at a time (default `4 * batch_size` prompts); each prompt is
+  repeated `n` times (once when `temperature == 0`: greedy samples are copied), the window's rows
+  are sorted by length and generated `batch_size` rows at a time, left-padded, and each prompt's
+  result is yielded as soon as its last row is done. `generate` collects the same stream.
 - Reproducible sampling independent of batching: transformers draws sampling noise from one
   global generator, so a sample would depend on which other rows share its batch. Instead,
   generation runs in greedy mode over logits perturbed with Gumbel noise from a per-row
@@ -22,7 +24,8 @@ How it samples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 
 import torch
@@ -39,7 +42,17 @@ from transformers import (
     TopPLogitsWarper,
 )
 
-from evalkit.backends.base import Completion, Prompt, SamplingParams, prompt_seed, truncate_at_stop
+from evalkit.backends.base import (
+    Completion,
+    Prompt,
+    SampleRequest,
+    SampleResult,
+    SamplingParams,
+    collect_stream,
+    indexed_requests,
+    prompt_seed,
+    truncate_at_stop,
+)
 from evalkit.errors import ConfigError
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -158,7 +171,7 @@ class _StopOnStrings(StoppingCriteria):
         return done
 
 
-def _progress(description: str, total: int):
+def _progress(description: str, total: int | None):
     """A rich progress bar on stderr."""
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -228,21 +241,24 @@ class HFBackend:
             raise ConfigError(f"prompt {index} is empty (no tokens, and the tokenizer adds no BOS token)")
         return ids
 
-    def _check_context(self, encoded: Sequence[list[int]], max_tokens: int) -> None:
-        """Refuse prompts that cannot fit with `max_tokens` in the model's context window.
+    def _context_problem(self, label: object, ids: list[int], max_tokens: int) -> str | None:
+        """Why a prompt cannot fit with `max_tokens` in the model's context window (None: it fits).
 
         Like vLLM: past its trained length a model's output is not what it would be, so
         the numbers would not be trustworthy either.
         """
         limit = getattr(self.model.config, "max_position_embeddings", None)
-        if not limit:
-            return
+        if limit and len(ids) + max_tokens > limit:
+            return (f"prompt {label} has {len(ids)} tokens; with max_tokens={max_tokens} it exceeds the "
+                    f"context window of {limit} tokens of model {self.model_name!r}")
+        return None
+
+    def _check_context(self, encoded: Sequence[list[int]], max_tokens: int) -> None:
+        """Refuse prompts that cannot fit with `max_tokens` in the model's context window."""
         for index, ids in enumerate(encoded):
-            if len(ids) + max_tokens > limit:
-                raise ConfigError(
-                    f"prompt {index} has {len(ids)} tokens; with max_tokens={max_tokens} it exceeds the "
-                    f"context window of {limit} tokens of model {self.model_name!r}"
-                )
+            problem = self._context_problem(index, ids, max_tokens)
+            if problem is not None:
+                raise ConfigError(problem)
 
     def _pad(self, rows: Sequence[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Left-pad token id lists into `input_ids` and `attention_mask` on the model's device."""
@@ -255,22 +271,63 @@ class HFBackend:
             raise ConfigError(f"n must be >= 1, got {n}")
         encoded = [self._encode_checked(prompt, index) for index, prompt in enumerate(prompts)]
         self._check_context(encoded, sampling.max_tokens)
+        requests = indexed_requests(prompts)
+        return collect_stream(self.stream(requests, n, sampling, window=max(len(requests), 1)), len(requests))
+
+    def stream(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams, *,
+               window: int | None = None) -> Iterator[SampleResult]:
+        """Each request's `n` completions as soon as its rows are done (see the module docstring).
+
+        A prompt that cannot be encoded or does not fit the context window gets an error
+        result; the others are sampled.
+        """
+        if n < 1:
+            raise ConfigError(f"n must be >= 1, got {n}")
+        pending = iter(requests)
+        size = window or 4 * self.batch_size
         distinct = 1 if sampling.temperature == 0 else n
-        rows = [(p, s) for p in range(len(prompts)) for s in range(distinct)]
-        rows.sort(key=lambda row: -len(encoded[row[0]]))
-        results: dict[tuple[int, int], Completion] = {}
-        batches = [rows[i:i + self.batch_size] for i in range(0, len(rows), self.batch_size)]
-        progress, task = _progress(f"hf: sampling {len(prompts)} prompts x {n}", len(batches))
+        progress, task = _progress(f"hf: sampling x {n}", None)
         with progress:
-            for batch in batches:
-                completions = self._generate_batch(
-                    [encoded[p] for p, _ in batch],
-                    [row_seed(sampling.seed, prompts[p], s) for p, s in batch],
-                    sampling,
-                )
-                results.update(zip(batch, completions))
-                progress.advance(task)
-        return [[results[(p, s if distinct > 1 else 0)] for s in range(n)] for p in range(len(prompts))]
+            while True:
+                chunk = list(islice(pending, size))
+                if not chunk:
+                    return
+                encoded: dict[str, list[int]] = {}
+                for request in chunk:
+                    try:
+                        ids = self._encode_checked(request.prompt, request.key)
+                    except ConfigError as error:
+                        yield SampleResult(request.key, error=str(error))
+                        continue
+                    problem = self._context_problem(request.key, ids, sampling.max_tokens)
+                    if problem is not None:
+                        yield SampleResult(request.key, error=problem)
+                        continue
+                    encoded[request.key] = ids
+                prompts = {request.key: request.prompt for request in chunk}
+                yield from self._sample_chunk(encoded, prompts, n, distinct, sampling, progress, task)
+
+    def _sample_chunk(self, encoded: dict[str, list[int]], prompts: dict[str, Prompt], n: int, distinct: int,
+                      sampling: SamplingParams, progress: Progress, task: int) -> Iterator[SampleResult]:
+        """Generate one window's rows, longest prompts first, yielding each prompt when its rows are done."""
+        rows = [(key, s) for key in encoded for s in range(distinct)]
+        rows.sort(key=lambda row: -len(encoded[row[0]]))
+        remaining = {key: distinct for key in encoded}
+        results: dict[tuple[str, int], Completion] = {}
+        for start in range(0, len(rows), self.batch_size):
+            batch = rows[start:start + self.batch_size]
+            completions = self._generate_batch(
+                [encoded[key] for key, _ in batch],
+                [row_seed(sampling.seed, prompts[key], s) for key, s in batch],
+                sampling,
+            )
+            results.update(zip(batch, completions))
+            progress.advance(task, len(batch))
+            for key, _ in batch:
+                remaining[key] -= 1
+                if remaining[key] == 0:
+                    group = [results.pop((key, s)) for s in range(distinct)]
+                    yield SampleResult(key, tuple(group if distinct > 1 else group * n))
 
     @torch.inference_mode()
     def _generate_batch(self, rows: Sequence[list[int]], seeds: Sequence[int | None],

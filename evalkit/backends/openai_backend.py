@@ -1,12 +1,26 @@
 """The `openai` backend: any OpenAI-compatible server (vLLM's server, a hosted model) via `openai`.
 
-- Requests run in a thread pool of `concurrency` workers with the official synchronous client
-  (its own retries are off: this module retries, so it can count, log and fail clearly).
-- Retries: HTTP 408/409/429/5xx, connection errors and timeouts are retried up to `max_retries`
-  times with exponential back-off and full jitter (`backoff_base * 2**attempt`, capped at
-  `backoff_max`), or after the server's `Retry-After` when it sends one. Other HTTP errors
-  (400, 401, 404, ...) fail at once. A failure raises `EvalkitError` naming the server URL and
-  the last status; the other requests of the call are then abandoned rather than each retried.
+- Requests go through the official async client (`AsyncOpenAI`), at most `max_in_flight` at
+  once (default 256, sized for a vLLM server; lower it for rate-limited hosted APIs). The
+  sampling stage's `stream` keeps every pending problem queued behind that bound and yields
+  each problem the moment its completions are in, so a slow or failing request never holds up
+  or throws away its neighbours. An event loop in a helper thread runs the requests; Ctrl-C
+  cancels them all at once (in well under a second) and the client connections close.
+- Retries (the client's own are off, so that this module can count and report them): HTTP
+  408/409/429/5xx, connection errors and timeouts are retried up to `max_retries` times with
+  exponential back-off and full jitter (`backoff_base * 2**attempt`, capped at `backoff_max`),
+  or after the server's `Retry-After` (`retry-after-ms`) when it sends one; every retry prints
+  one line saying which problem, why and when. A request that still fails gives its problem an
+  error result (named at the end of the stage, retried by running again); 400-class errors other
+  than these fail their problem at once, except 401/403/404 (a bad key, a wrong model or URL),
+  which stop everything at once since every request would fail alike. After
+  `FAILURE_STREAK_LIMIT` problems in a row fail for good, the server is taken to be down and
+  the stream stops with that error rather than grinding through the rest.
+- Timeouts: `connect_timeout` (10 s) to open a connection, `timeout` (600 s) for an answer.
+  Answers are not streamed, so `timeout` must cover the longest generation: raise it for
+  reasoning models with very long outputs. While requests wait longer than `stall_warning_s`
+  (60 s) without an answer, a line every `stall_warning_s` says how many and for how long, and
+  whether the server still answers a quick `GET /models` (alive and busy, or hung).
 - String prompts go to the completions endpoint, chat prompts (message lists) to the chat
   endpoint (`mode="auto"`); `mode="chat"` sends strings as one user message, and
   `mode="completions"` refuses chat prompts.
@@ -22,31 +36,50 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
 
 import openai
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from evalkit.backends.base import Completion, Prompt, SamplingParams, truncate_at_stop
+from evalkit.backends.base import (
+    Completion,
+    Prompt,
+    SampleRequest,
+    SampleResult,
+    SamplingParams,
+    collect_stream,
+    indexed_requests,
+    truncate_at_stop,
+)
 from evalkit.errors import ConfigError, EvalkitError
+from evalkit.text_safety import for_terminal
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+# Errors that every request would meet alike: stop at once instead of failing each problem.
+FATAL_STATUS = frozenset({401, 403, 404})
 RETRY_AFTER_LIMIT = 300.0  # seconds; a longer Retry-After is cut to this
 TOP_LOGPROBS = 20  # vLLM's default limit on `logprobs`, and the OpenAI API's maximum for chat
+FAILURE_STREAK_LIMIT = 32
+HEALTH_CHECK_TIMEOUT_S = 10.0
 Result = TypeVar("Result")
 
 
-class _Abandoned(Exception):
-    """Raised in a worker whose call was abandoned because another request failed for good."""
+class _FatalRequestError(EvalkitError):
+    """A failure that every request would meet (bad key, unknown model): stop everything."""
+
+
+class _RequestFailed(EvalkitError):
+    """One request failed for good (after its retries, or at once for a client error)."""
 
 
 def parse_retry_after(headers: Any) -> float | None:
@@ -106,34 +139,100 @@ def first_token_logprob(candidate: str, top_logprobs: dict[str, float]) -> float
     return float(top_logprobs[max(prefixes, key=len)])
 
 
-def _progress(description: str, total: int):
-    """A rich progress bar on stderr."""
-    progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
-    )
-    return progress, progress.add_task(description, total=total)
+def is_transient(error: BaseException) -> bool:
+    """Whether a request that failed with `error` may succeed when sent again."""
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code in RETRYABLE_STATUS or error.status_code >= 500
+    return isinstance(error, (openai.APITimeoutError, openai.APIConnectionError))
+
+
+class _LoopThread:
+    """Runs one coroutine in an event loop on a helper thread; results pass through a queue.
+
+    The coroutine gets `emit(item)` to hand items to the caller's thread. `items()` yields them
+    until the coroutine ends and re-raises its exception; closing the iterator early (an error,
+    Ctrl-C, the caller stopping) cancels the coroutine and waits briefly for it to unwind.
+    """
+
+    _DONE = object()
+
+    def __init__(self, main: Callable[[Callable[[Any], None]], Awaitable[None]]) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._main = main
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="evalkit-openai", daemon=True)
+
+    def _run(self) -> None:
+        async def wrapper() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+            self._ready.set()
+            await self._main(self._queue.put)
+
+        try:
+            asyncio.run(wrapper())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as error:  # noqa: BLE001 -- handed to the caller's thread
+            self._queue.put(error)
+        finally:
+            self._ready.set()
+            self._queue.put(self._DONE)
+
+    def items(self) -> Iterator[Any]:
+        self._thread.start()
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item is self._DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.cancel()
+
+    def cancel(self, wait_s: float = 5.0) -> None:
+        self._ready.wait(timeout=wait_s)
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:
+                pass  # the loop closed in the meantime
+        self._thread.join(timeout=wait_s)
 
 
 class OpenAIBackend:
     """Sampling through an OpenAI-compatible HTTP API (see the module docstring).
 
     The API key is read from the environment variable `api_key_env`; with a `base_url` (a local
-    server) a missing key becomes the dummy "EMPTY". `backoff_base` and `backoff_max` (seconds)
-    shape the retry back-off; tests make them tiny.
+    server) a missing key becomes the dummy "EMPTY". `concurrency` is the old name of
+    `max_in_flight`. `backoff_base` and `backoff_max` (seconds) shape the retry back-off; tests
+    make them tiny. Retry and stall messages go to `console` (stderr by default).
     """
 
     name = "openai"
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 concurrency: int = 8, max_retries: int = 5, timeout: float = 120.0,
+                 max_in_flight: int = 256, concurrency: int | None = None, max_retries: int = 5,
+                 timeout: float = 600.0, connect_timeout: float = 10.0,
                  mode: Literal["auto", "chat", "completions"] = "auto",
-                 backoff_base: float = 1.0, backoff_max: float = 60.0) -> None:
+                 backoff_base: float = 1.0, backoff_max: float = 60.0, stall_warning_s: float = 60.0,
+                 console: Console | None = None) -> None:
         if mode not in ("auto", "chat", "completions"):
             raise ConfigError(f"mode must be 'auto', 'chat' or 'completions', got {mode!r}")
-        if concurrency < 1 or max_retries < 0 or timeout <= 0:
-            raise ConfigError(f"need concurrency >= 1, max_retries >= 0, timeout > 0; got {concurrency}, "
-                              f"{max_retries}, {timeout}")
+        if concurrency is not None:
+            max_in_flight = concurrency
+        if max_in_flight < 1 or max_retries < 0 or timeout <= 0 or connect_timeout <= 0 or stall_warning_s <= 0:
+            raise ConfigError(f"need max_in_flight >= 1, max_retries >= 0 and timeout, connect_timeout, "
+                              f"stall_warning_s > 0; got {max_in_flight}, {max_retries}, {timeout}, "
+                              f"{connect_timeout}, {stall_warning_s}")
         api_key = os.environ.get(api_key_env)
         if not api_key:
             if base_url is None:
@@ -142,69 +241,83 @@ class OpenAIBackend:
             api_key = "EMPTY"
         self.model = model
         self.mode = mode
-        self.concurrency = concurrency
+        self.max_in_flight = max_in_flight
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
-        self.client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self.stall_warning_s = stall_warning_s
+        self.timeout = openai.Timeout(timeout, connect=connect_timeout)
+        self._client_options = {"api_key": api_key, "base_url": base_url, "timeout": self.timeout, "max_retries": 0}
+        # A synchronous client for what needs no event loop (its URL, its key, listing models).
+        self.client = openai.OpenAI(**self._client_options)
         self.server = str(self.client.base_url).rstrip("/")
+        self.console = console or Console(stderr=True)
         self.retries = 0  # retried requests so far, for reports and tests
-        self._lock = threading.Lock()
         self._rng = random.Random()
+
+    @property
+    def concurrency(self) -> int:
+        """The old name of `max_in_flight`."""
+        return self.max_in_flight
 
     # -- requests with retries -------------------------------------------------------------
 
-    def _request(self, create: Callable[..., Result], abandon: threading.Event, **params: Any) -> Result:
-        """Call `create(**params)`, retrying transient failures; raise `EvalkitError` at the end."""
-        last_error = ""
-        for attempt in range(self.max_retries + 1):
-            if abandon.is_set():
-                raise _Abandoned()
-            retry_after = None
-            try:
-                return create(**params)
-            except openai.APIStatusError as error:
-                status = error.status_code
-                detail = _error_detail(error)
-                if status not in RETRYABLE_STATUS and status < 500:
-                    raise EvalkitError(f"server {self.server} refused the request: HTTP {status}: {detail}") from None
-                last_error = f"HTTP {status}: {detail}"
-                retry_after = parse_retry_after(error.response.headers)
-            except openai.APITimeoutError:
-                last_error = f"no answer within {self.client.timeout} s"
-            except openai.APIConnectionError as error:
-                cause = error.__cause__ or error
-                last_error = f"cannot connect ({type(cause).__name__}: {cause})"
-            if attempt == self.max_retries:
-                break
-            with self._lock:
-                self.retries += 1
-                delay = backoff_delay(attempt, self.backoff_base, self.backoff_max, retry_after, self._rng)
-            if abandon.wait(delay):
-                raise _Abandoned()
-        raise EvalkitError(
-            f"server {self.server} failed after {self.max_retries + 1} attempts; last error: {last_error}"
-        )
+    def _wait_seconds(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        retry_after = None
+        if isinstance(error, openai.APIStatusError):
+            retry_after = parse_retry_after(error.response.headers)
+        return backoff_delay(state.attempt_number - 1, self.backoff_base, self.backoff_max, retry_after, self._rng)
 
-    def _run_all(self, work: Sequence[Callable[[threading.Event], Result]], description: str) -> list[Result]:
-        """Run the work items in the thread pool, in order; the first hard failure stops the rest."""
-        results: list[Any] = [None] * len(work)
-        abandon = threading.Event()
-        progress, task = _progress(description, len(work))
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="evalkit-openai")
-        futures: dict[Future, int] = {pool.submit(item, abandon): index for index, item in enumerate(work)}
+    def _describe(self, error: BaseException | None) -> str:
+        if isinstance(error, openai.APIStatusError):
+            return f"HTTP {error.status_code}: {_error_detail(error)}"
+        if isinstance(error, openai.APITimeoutError):
+            return f"no answer within {self.timeout.read:g} s"
+        if isinstance(error, openai.APIConnectionError):
+            cause = error.__cause__ or error
+            return f"cannot connect ({type(cause).__name__}: {cause})"
+        return f"{type(error).__name__}: {error}"
+
+    async def _request(self, label: str, create: Callable[..., Awaitable[Result]], **params: Any) -> Result:
+        """`await create(**params)` with retries (see the module docstring); failures raise
+        `_RequestFailed` (this request) or `_FatalRequestError` (every request)."""
+
+        def announce(state: RetryCallState) -> None:
+            self.retries += 1
+            delay = state.next_action.sleep if state.next_action is not None else 0.0
+            error = state.outcome.exception() if state.outcome is not None else None
+            self.console.print(
+                f"[yellow]retry {state.attempt_number}/{self.max_retries}[/] {for_terminal(label)} in {delay:.1f} s: "
+                f"{for_terminal(self._describe(error), keep_newlines=False)}", highlight=False)
+
+        retrying = AsyncRetrying(stop=stop_after_attempt(self.max_retries + 1), wait=self._wait_seconds,
+                                 retry=retry_if_exception(is_transient), before_sleep=announce, reraise=True)
         try:
-            with progress:
-                for future in as_completed(futures):
-                    results[futures[future]] = future.result()
-                    progress.advance(task)
-        except BaseException:
-            # Report now: queued work is cancelled and running workers stop at their next retry.
-            abandon.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-        return results
+            async for attempt in retrying:
+                with attempt:
+                    return await create(**params)
+        except openai.APIStatusError as error:
+            if error.status_code in FATAL_STATUS:
+                raise _FatalRequestError(f"server {self.server} refused the request: HTTP {error.status_code}: "
+                                         f"{_error_detail(error)}") from None
+            if not is_transient(error):
+                raise _RequestFailed(f"server {self.server} refused the request: HTTP {error.status_code}: "
+                                     f"{_error_detail(error)}") from None
+            raise _RequestFailed(self._gave_up(error)) from None
+        except (openai.APITimeoutError, openai.APIConnectionError) as error:
+            raise _RequestFailed(self._gave_up(error)) from None
+        except openai.APIResponseValidationError as error:
+            raise _RequestFailed(f"server {self.server} sent an answer that is not a valid response: "
+                                 f"{str(error)[:300]}") from None
+        raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    def _gave_up(self, error: BaseException) -> str:
+        return (f"server {self.server} failed after {self.max_retries + 1} attempts; "
+                f"last error: {self._describe(error)}")
+
+    def _async_client(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(**self._client_options)
 
     # -- sampling ------------------------------------------------------------------------
 
@@ -229,15 +342,15 @@ class OpenAIBackend:
             params["seed"] = seed
         return params
 
-    def _ask(self, prompt: Prompt, count: int, seed: int | None, sampling: SamplingParams,
-             abandon: threading.Event) -> list[Completion]:
+    async def _ask(self, client: openai.AsyncOpenAI, label: str, prompt: Prompt, count: int, seed: int | None,
+                   sampling: SamplingParams) -> list[Completion]:
         """One request for `count` choices of one prompt, converted to completions."""
         params = self._sampling_params(sampling, count, seed)
         if self._endpoint(prompt) == "chat":
             messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
             if sampling.logprobs:
                 params["logprobs"] = True
-            response = self._request(self.client.chat.completions.create, abandon, messages=messages, **params)
+            response = await self._request(label, client.chat.completions.create, messages=messages, **params)
             pieces = [
                 (choice.message.content or "", choice.finish_reason,
                  None if choice.logprobs is None or choice.logprobs.content is None
@@ -247,7 +360,7 @@ class OpenAIBackend:
         else:
             if sampling.logprobs:
                 params["logprobs"] = 1
-            response = self._request(self.client.completions.create, abandon, prompt=prompt, **params)
+            response = await self._request(label, client.completions.create, prompt=prompt, **params)
             pieces = [
                 (choice.text or "", choice.finish_reason,
                  None if choice.logprobs is None or choice.logprobs.token_logprobs is None
@@ -258,41 +371,123 @@ class OpenAIBackend:
         return [_completion(text, reason, logprobs, usage_tokens, len(pieces), sampling)
                 for text, reason, logprobs in pieces]
 
-    def _sample_prompt(self, prompt: Prompt, n: int, sampling: SamplingParams,
-                       abandon: threading.Event) -> list[Completion]:
+    async def _sample_prompt(self, client: openai.AsyncOpenAI, request: SampleRequest, n: int,
+                             sampling: SamplingParams) -> list[Completion]:
         """`n` completions of one prompt, topping up when the server returns fewer choices."""
         wanted = 1 if sampling.temperature == 0 else n
         collected: list[Completion] = []
         call_index = 0
+        label = f"problem {request.key}"
         while len(collected) < wanted:
             missing = wanted - len(collected)
-            got = self._ask(prompt, missing, call_seed(sampling.seed, call_index), sampling, abandon)
+            got = await self._ask(client, label, request.prompt, missing, call_seed(sampling.seed, call_index), sampling)
             if not got:
-                raise EvalkitError(f"server {self.server} returned no choices for a request of {missing}")
+                raise _RequestFailed(f"server {self.server} returned no choices for a request of {missing}")
             collected.extend(got[:missing])
             call_index += 1
         return collected * n if wanted == 1 and n > 1 else collected
 
+    def stream(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams, *,
+               window: int | None = None) -> Iterator[SampleResult]:
+        """Each request's `n` completions as soon as they are in (see the module docstring).
+
+        `window` bounds the problems taken from `requests` before earlier ones finish (default:
+        twice `max_in_flight`, so the request bound, not the window, is what limits the server).
+        """
+        if n < 1:
+            raise ConfigError(f"n must be >= 1, got {n}")
+        window = window or 2 * self.max_in_flight
+
+        async def main(emit: Callable[[Any], None]) -> None:
+            async with self._async_client() as client:
+                await self._stream_all(client, iter(requests), n, sampling, window, emit)
+
+        yield from _LoopThread(main).items()
+
+    async def _stream_all(self, client: openai.AsyncOpenAI, pending: Iterator[SampleRequest], n: int,
+                          sampling: SamplingParams, window: int, emit: Callable[[Any], None]) -> None:
+        gate = asyncio.Semaphore(self.max_in_flight)
+        started: dict[asyncio.Task, float] = {}
+        streak = 0
+
+        async def one(request: SampleRequest) -> SampleResult:
+            self._endpoint(request.prompt)  # a chat prompt in completions mode: a config error, raised
+            async with gate:
+                started[asyncio.current_task()] = time.monotonic()
+                try:
+                    return SampleResult(request.key, tuple(await self._sample_prompt(client, request, n, sampling)))
+                except _RequestFailed as error:
+                    return SampleResult(request.key, error=str(error))
+
+        watcher = asyncio.create_task(self._watch_stalls(client, started))
+        tasks: set[asyncio.Task] = set()
+        try:
+            exhausted = False
+            while True:
+                while not exhausted and len(tasks) < window:
+                    request = next(pending, None)
+                    if request is None:
+                        exhausted = True
+                    else:
+                        tasks.add(asyncio.create_task(one(request)))
+                if not tasks:
+                    return
+                done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    started.pop(task, None)
+                    result = task.result()  # a fatal error propagates from here
+                    streak = streak + 1 if result.error is not None else 0
+                    emit(result)
+                    if streak >= FAILURE_STREAK_LIMIT:
+                        raise EvalkitError(f"{streak} problems in a row failed for good; the server seems down "
+                                           f"(last error: {result.error}). Finished problems are saved.")
+        finally:
+            watcher.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(watcher, *tasks, return_exceptions=True)
+
+    async def _watch_stalls(self, client: openai.AsyncOpenAI, started: dict[asyncio.Task, float]) -> None:
+        """Every `stall_warning_s`, say how many requests wait that long, and whether the server
+        still answers a quick `GET /models`."""
+        while True:
+            await asyncio.sleep(self.stall_warning_s)
+            now = time.monotonic()
+            waiting = [now - since for since in started.values() if now - since >= self.stall_warning_s]
+            if not waiting:
+                continue
+            try:
+                await client.models.list(timeout=HEALTH_CHECK_TIMEOUT_S)
+                health = "the server answers /models, so it is probably busy generating"
+            except openai.APIError as error:
+                health = f"the server does not answer /models either ({self._describe(error)}): it may be hung"
+            self.console.print(
+                f"[yellow]waiting:[/] {len(waiting)} requests to {for_terminal(self.server)} have had no answer for "
+                f"{max(waiting):.0f} s or more; {health}. A request gives up after {self.timeout.read:g} s "
+                "(backend option `timeout`); Ctrl-C stops and keeps finished problems.", highlight=False)
+
     def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
-        """For each prompt, exactly `n` completions (see the module docstring)."""
+        """For each prompt, exactly `n` completions (see the module docstring); the first
+        problem that fails for good raises `EvalkitError`."""
         if n < 1:
             raise ConfigError(f"n must be >= 1, got {n}")
         for prompt in prompts:
             self._endpoint(prompt)  # refuse a bad mode before sending anything
-        work = [lambda abandon, p=prompt: self._sample_prompt(p, n, sampling, abandon) for prompt in prompts]
-        return self._run_all(work, f"openai: sampling {len(prompts)} prompts x {n}")
+        requests = indexed_requests(prompts)
+        return collect_stream(self.stream(requests, n, sampling), len(requests))
 
     # -- verdict probabilities -----------------------------------------------------------
 
-    def _echo(self, text: str, abandon: threading.Event, logprobs: int = 1):
+    async def _echo(self, client: openai.AsyncOpenAI, text: str, logprobs: int = 1):
         """A completions request that echoes `text` with its prompt log-probabilities."""
-        return self._request(self.client.completions.create, abandon, model=self.model, prompt=text,
-                             max_tokens=1, temperature=0.0, echo=True, logprobs=logprobs)
+        return await self._request("scoring request", client.completions.create, model=self.model, prompt=text,
+                                   max_tokens=1, temperature=0.0, echo=True, logprobs=logprobs)
 
-    def _score_prompt(self, prompt: str, candidates: Sequence[str], abandon: threading.Event) -> dict[str, float]:
+    async def _score_prompt(self, client: openai.AsyncOpenAI, prompt: str,
+                            candidates: Sequence[str]) -> dict[str, float]:
         """Log-probabilities of each candidate's first token after `prompt` (see next_token_logprobs)."""
         scores: dict[str, float] = {}
-        base = self._echo(prompt, abandon)
+        base = await self._echo(client, prompt)
         prompt_tokens = getattr(base.usage, "prompt_tokens", None)
         base_logprobs = base.choices[0].logprobs if base.choices else None
         # A server that ignores `echo` returns only the generated token; a one-token prompt
@@ -301,7 +496,7 @@ class OpenAIBackend:
                       and base_logprobs.tokens is not None and len(base_logprobs.tokens) >= prompt_tokens)
         if echo_works:
             for candidate in candidates:
-                response = self._echo(prompt + candidate, abandon)
+                response = await self._echo(client, prompt + candidate)
                 logprobs = response.choices[0].logprobs if response.choices else None
                 if logprobs is None or logprobs.tokens is None or logprobs.token_logprobs is None:
                     continue
@@ -312,8 +507,8 @@ class OpenAIBackend:
                     scores[candidate] = float(logprobs.token_logprobs[prompt_tokens])
         missing = [candidate for candidate in candidates if candidate not in scores]
         if missing:
-            response = self._request(self.client.completions.create, abandon, model=self.model, prompt=prompt,
-                                     max_tokens=1, temperature=0.0, logprobs=TOP_LOGPROBS)
+            response = await self._request("scoring request", client.completions.create, model=self.model,
+                                           prompt=prompt, max_tokens=1, temperature=0.0, logprobs=TOP_LOGPROBS)
             logprobs = response.choices[0].logprobs if response.choices else None
             if logprobs is None or not logprobs.top_logprobs or logprobs.top_logprobs[0] is None:
                 raise EvalkitError(f"server {self.server} returned no log-probabilities for model {self.model!r}; "
@@ -332,12 +527,31 @@ class OpenAIBackend:
         Fallback (other servers, or a candidate that merges with the prompt's last token): one
         request with `max_tokens=1, logprobs=20` and the candidate looked up in that top-20 list
         (`first_token_logprob`); a candidate whose first token is not among the top 20 gets
-        `-inf`. One request per prompt plus one per candidate.
+        `-inf`. One request per prompt plus one per candidate. The first failure raises.
         """
         if not candidates or any(not candidate for candidate in candidates):
             raise ConfigError("next_token_logprobs needs non-empty candidate strings")
-        work = [lambda abandon, p=prompt: self._score_prompt(p, candidates, abandon) for prompt in prompts]
-        return self._run_all(work, f"openai: scoring {len(prompts)} prompts")
+        prompts = list(prompts)
+
+        async def main(emit: Callable[[Any], None]) -> None:
+            gate = asyncio.Semaphore(self.max_in_flight)
+            async with self._async_client() as client:
+                async def one(index: int, prompt: str) -> None:
+                    async with gate:
+                        emit((index, await self._score_prompt(client, prompt, candidates)))
+
+                tasks = [asyncio.create_task(one(index, prompt)) for index, prompt in enumerate(prompts)]
+                try:
+                    await asyncio.gather(*tasks)  # the first failure raises; the rest are cancelled below
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+
+        results: list[dict[str, float] | None] = [None] * len(prompts)
+        for index, scores in _LoopThread(main).items():
+            results[index] = scores
+        return results  # type: ignore[return-value]
 
 
 def _error_detail(error: openai.APIStatusError) -> str:

@@ -22,6 +22,32 @@ BACKENDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Options that decide how fast or where a backend samples, never what it samples: they stay out
+# of a run's config hash, so changing them (a longer timeout, more engines, another server
+# address) resumes the run instead of stranding its samples. Any other option, and any option
+# of a backend not listed here, is taken to change the samples.
+OPERATIONAL_OPTIONS: dict[str, frozenset[str]] = {
+    "hf": frozenset({"batch_size", "show_progress"}),
+    "vllm": frozenset({
+        "tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size", "distributed_executor_backend",
+        "ray_address", "gpu_memory_utilization", "kv_cache_memory_bytes", "max_num_seqs",
+        "max_num_batched_tokens", "enable_chunked_prefill", "enable_prefix_caching", "enforce_eager",
+        "show_progress", "max_requests_in_flight",
+    }),
+    "openai": frozenset({
+        "base_url", "api_key_env", "concurrency", "max_in_flight", "max_retries", "timeout", "connect_timeout",
+        "backoff_base", "backoff_max", "stall_warning_s",
+    }),
+    "replay": frozenset(),
+}
+
+
+def sample_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The backend options that change the samples (all but the operational ones)."""
+    operational = OPERATIONAL_OPTIONS.get(name, frozenset())
+    return {key: value for key, value in options.items() if key not in operational}
+
+
 def backend_names() -> list[str]:
     """The names `create_backend` accepts, sorted."""
     return sorted(BACKENDS)

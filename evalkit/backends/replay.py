@@ -10,9 +10,10 @@ It reads one JSONL file in any of these layouts (mixing them in one file is refu
 A sample given as an object may carry `finish_reason`, `num_tokens` and `logprob`; missing ones
 default to "stop", 0 (unknown) and None.
 
-`generate_for(problems, n, sampling)` is the exact path: it returns the first `n` stored samples
-of each problem by id; the run pipeline should call it when a backend has it. `generate(prompts,
-...)` exists for the common protocol: it finds the problem whose stored `question` occurs in
+`stream(requests, n, sampling)` is the exact path of the sampling stage: a request's key is its
+problem id, and its result is the first `n` stored samples of that problem. `generate_for(problems,
+n, sampling)` does the same for a list of problems. `generate(prompts, ...)` exists for the common
+protocol: it finds the problem whose stored `question` occurs in
 the prompt text (the one ending last, so few-shot examples before it do not match instead).
 Sampling parameters are ignored: the samples are what they are. Asking for more samples than
 are stored, or for an unknown problem, raises `InputError` naming the problem and the counts.
@@ -20,12 +21,12 @@ are stored, or for an unknown problem, raises `InputError` naming the problem an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit.backends.base import Completion, Prompt, SamplingParams
+from evalkit.backends.base import Completion, Prompt, SampleRequest, SampleResult, SamplingParams
 from evalkit.errors import InputError
 from evalkit.jsonl import iter_jsonl
 from evalkit.records import Problem
@@ -159,6 +160,12 @@ class ReplayBackend:
                 path=self.path,
             )
         return list(entry.completions[:n])
+
+    def stream(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams, *,
+               window: int | None = None) -> Iterator[SampleResult]:
+        """The first `n` stored samples of each request's problem (its key is the problem id)."""
+        for request in requests:
+            yield SampleResult(request.key, tuple(self._take(request.key, n)))
 
     def generate_for(self, problems: Sequence[Problem], n: int, sampling: SamplingParams) -> list[list[Completion]]:
         """For each problem, its first `n` stored samples (matched by `Problem.id`)."""

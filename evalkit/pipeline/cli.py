@@ -10,6 +10,7 @@ from rich.console import Console
 
 from evalkit.config import load_config, parse_override
 from evalkit.store import RunDir, Shard
+from evalkit.text_safety import for_terminal
 
 console = Console()
 
@@ -31,7 +32,7 @@ def run_command(
         resolved, out=out, shard=Shard.parse(shard) if shard else None, data_dir=data_dir,
         write_report=report and not shard, show_progress=not quiet, console=console,
     )
-    console.print(f"[green]run directory:[/] {summary.run_dir.path}")
+    console.print(f"[green]run directory:[/] {for_terminal(summary.run_dir.path)}", highlight=False)
 
 
 def grade_run_command(
@@ -42,9 +43,13 @@ def grade_run_command(
     """Grade and cluster the samples of a run directory (resumable); `evalkit report` then reads the grades."""
     from evalkit.pipeline.grade import grade_stage
 
-    result = grade_stage(RunDir(run_dir), workers=workers, timeout=timeout)
+    run = RunDir(run_dir)
+    run.read_config()  # a clear error for a directory that is not a run, before locking it
+    with run.lock("evalkit grade-run"):
+        result = grade_stage(run, workers=workers, timeout=timeout)
     reasons = ", ".join(f"{name}: {count}" for name, count in sorted(result.reasons.items())) or "nothing new"
-    console.print(f"graded {result.graded_now} of {result.problems} problems ({reasons})")
+    console.print(f"graded {result.graded_now} of {result.problems} problems ({for_terminal(reasons)})",
+                  highlight=False)
 
 
 def merge_command(
@@ -55,4 +60,4 @@ def merge_command(
     from evalkit.pipeline.merge import merge_runs
 
     merged = merge_runs(parts, out)
-    console.print(f"[green]merged {len(parts)} parts into[/] {merged.path}")
+    console.print(f"[green]merged {len(parts)} parts into[/] {for_terminal(merged.path)}", highlight=False)

@@ -1,16 +1,26 @@
-"""Joining the shards of a split run (`evalkit run --shard i/N`) into one run directory."""
+"""Joining the shards of a split run (`evalkit run --shard i/N`) into one run directory.
+
+The parts' lines are copied as they are, streaming (memory holds the problem ids, not the
+records), part after part, each file written atomically. Every part and the target are locked
+while the merge runs, so a part that is still being written cannot be merged half-done.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
 
 from evalkit.errors import ConfigError, InputError
-from evalkit.jsonl import iter_jsonl, write_jsonl
+from evalkit.jsonl import record_keys, write_lines_atomic
+from evalkit.paths import refuse_output_over_inputs
 from evalkit.store import RunDir
 from evalkit.store.rundir import GRADED_FILE, SAMPLES_FILE, SCORES_FILE
+
+# The fields that identify a line of each merged file (scores: one line per problem and scorer).
+MERGED_FILES = {SAMPLES_FILE: ("problem_id",), GRADED_FILE: ("problem_id",), SCORES_FILE: ("problem_id", "scorer")}
 
 
 def _check_parts(parts: Sequence[RunDir]) -> list[tuple[RunDir, dict]]:
@@ -39,32 +49,56 @@ def _check_parts(parts: Sequence[RunDir]) -> list[tuple[RunDir, dict]]:
     return configs
 
 
+def _joined_lines(paths: Sequence[Path], key_names: tuple[str, ...]) -> Iterator[str]:
+    """The complete lines of each file in turn, refusing a key seen in an earlier line."""
+    seen: set[tuple] = set()
+    for path in paths:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.endswith(b"\n"):
+                    break  # the cut-short last line of a killed writer
+                if not raw.strip():
+                    continue
+                key = tuple(str(value) for value in record_keys(raw, key_names, path=path, line=number))
+                if key in seen:
+                    raise InputError(f"problem '{key[0]}' appears in two parts", path=path, line=number)
+                seen.add(key)
+                yield raw.decode("utf-8")
+
+
 def merge_runs(part_paths: Sequence[str | Path], out: str | Path) -> RunDir:
     """Check that the parts are the shards 0..N-1 of one config, then join them in order."""
     if not part_paths:
         raise ConfigError("no parts given")
-    configs = _check_parts([RunDir(Path(p)) for p in part_paths])
+    refuse_output_over_inputs(out, part_paths)
+    parts = [RunDir(Path(p)) for p in part_paths]
+    for part in parts:
+        part.read_config()  # a clear error for a path that is not a run directory
     target = RunDir(Path(out))
-    merged_config = {key: value for key, value in configs[0][1].items() if key != "shard"}
-    merged_config["num_problems"] = sum(config.get("num_problems", 0) for _, config in configs)
-    merged_config["merged_from"] = [str(part.path) for part, _ in configs]
-    target.claim(yaml.safe_dump(merged_config, sort_keys=False, allow_unicode=True), merged_config["config_hash"])
-    for name in (SAMPLES_FILE, GRADED_FILE, SCORES_FILE):
-        present = [(part.path / name).exists() for part, _ in configs]
-        if not any(present):
-            continue
-        if not all(present):
-            lacking = [str(part.path) for (part, _), has in zip(configs, present) if not has]
-            raise InputError(f"{name} is missing from some parts: {', '.join(lacking)}")
-        seen: set[tuple[str, str]] = set()
-        records = []
-        for part, _ in configs:
-            path = part.path / name
-            for line, record in iter_jsonl(path, tolerate_partial_tail=True):
-                key = (str(record.get("problem_id")), str(record.get("scorer", "")))
-                if key in seen:
-                    raise InputError(f"problem '{key[0]}' appears in two parts", path=path, line=line)
-                seen.add(key)
-                records.append(record)
-        write_jsonl(target.path / name, records)
+    with ExitStack() as locks:
+        for part in parts:
+            locks.enter_context(part.lock("evalkit merge"))
+        locks.enter_context(target.lock("evalkit merge"))
+        configs = _check_parts(parts)
+        merged_config = {key: value for key, value in configs[0][1].items() if key not in ("shard", "changes")}
+        merged_config["num_problems"] = sum(config.get("num_problems", 0) for _, config in configs)
+        merged_config["merged_from"] = [str(part.path) for part, _ in configs]
+        fresh = target.claim(yaml.safe_dump(merged_config, sort_keys=False, allow_unicode=True),
+                             merged_config["config_hash"])
+        try:
+            for name, key_names in MERGED_FILES.items():
+                present = [(part.path / name).exists() for part, _ in configs]
+                if not any(present):
+                    continue
+                if not all(present):
+                    lacking = [str(part.path) for (part, _), has in zip(configs, present) if not has]
+                    raise InputError(f"{name} is missing from some parts: {', '.join(lacking)}")
+                write_lines_atomic(target.path / name, _joined_lines([part.path / name for part, _ in configs],
+                                                                     key_names))
+        except BaseException:
+            if fresh:
+                for name in MERGED_FILES:
+                    (target.path / name).unlink(missing_ok=True)
+                target.release_claim()
+            raise
     return target

@@ -1,7 +1,9 @@
 """`evalkit run`: one model on one task, from problems to a leaderboard row.
 
 Each stage reads the previous stage's output from the run directory, so a run killed at
-any point resumes where it stopped, and a finished stage is never repeated.
+any point resumes where it stopped, and a finished stage is never repeated. The run holds
+the directory's lock from start to end (a second command on it is refused, naming this one),
+and a run that fails before its first sample is written leaves the directory as it found it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import yaml
 from rich.console import Console
 
 from evalkit.backends.base import Backend, SamplingParams
-from evalkit.config import RunConfig, dump_config
-from evalkit.errors import ConfigError
+from evalkit.config import RunConfig, dump_config, parse_config
+from evalkit.errors import ConfigError, EvalkitError
 from evalkit.pipeline.grade import GradeStageResult, grade_stage
 from evalkit.pipeline.sample import SampleStageResult, sample_stage
 from evalkit.records import Problem
 from evalkit.store import RunDir, Shard
+from evalkit.text_safety import for_terminal
 
 BUILTIN_TINY_MODEL = "builtin:tiny"
 
@@ -70,6 +73,17 @@ def make_backend_factory(config: RunConfig):
     return make
 
 
+def stored_config_hash(stored: dict) -> str | None:
+    """The hash, by today's rule, of a config stored in a run directory (None if it is not a
+    run config), so that runs recorded under an older hash rule resume."""
+    fields = {key: value for key, value in stored.items()
+              if key not in ("config_hash", "num_problems", "shard", "changes", "merged_from")}
+    try:
+        return parse_config(fields).config_hash()
+    except EvalkitError:
+        return None
+
+
 def usable_ks(ks: list[int] | None, n: int, console: Console) -> list[int] | None:
     """The configured ks that a run with n samples per problem can report (None: the defaults)."""
     if not ks:
@@ -94,26 +108,32 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
         problems = shard.select(problems)
     run_dir = RunDir(out or default_run_dir(config, shard))
     config_text = dump_config(config) + yaml.safe_dump({"num_problems": len(problems)})
-    fresh = run_dir.claim(config_text, config.config_hash(), shard)
-    console.print(f"{'starting' if fresh else 'resuming'} {run_dir.path}: {config.model} on {config.task} "
-                  f"({len(problems)} problems, n={config.sampling.n})")
-
     prompt_format = tasks.get_prompt_format(config.prompt or tasks.get_task(config.task).default_prompt_format)
     sampling = SamplingParams(
         temperature=config.sampling.temperature, top_p=config.sampling.top_p, max_tokens=config.sampling.max_tokens,
         stop=tuple(config.sampling.stop if config.sampling.stop is not None else prompt_format.stop),
         seed=config.sampling.seed, logprobs=config.sampling.logprobs,
     )
-    sampled = sample_stage(config, run_dir, problems, make_backend=make_backend_factory(config),
-                           prompt_of=prompt_format.render, sampling=sampling, show_progress=show_progress)
-    graded = grade_stage(run_dir, workers=config.grading.workers, timeout=config.grading.timeout,
-                         show_progress=show_progress)
-    metrics = None
-    if write_report:
-        from evalkit.report.cli import report_run
+    with run_dir.lock("evalkit run"):
+        fresh = run_dir.claim(config_text, config.config_hash(), shard, rehash=stored_config_hash)
+        console.print(f"{'starting' if fresh else 'resuming'} {for_terminal(run_dir.path)}: "
+                      f"{for_terminal(config.model)} on {for_terminal(config.task)} "
+                      f"({len(problems)} problems, n={config.sampling.n})", highlight=False)
+        try:
+            sampled = sample_stage(config, run_dir, problems, make_backend=make_backend_factory(config),
+                                   prompt_of=prompt_format.render, sampling=sampling, show_progress=show_progress)
+        except BaseException:
+            if fresh:
+                run_dir.release_claim()  # nothing was sampled: the directory is not this run's yet
+            raise
+        graded = grade_stage(run_dir, workers=config.grading.workers, timeout=config.grading.timeout,
+                             show_progress=show_progress)
+        metrics = None
+        if write_report:
+            from evalkit.report.cli import report_run
 
-        ks = usable_ks(config.report.ks, config.sampling.n, console)
-        metrics = report_run(run_dir.path, ks=ks, top_clusters=config.report.top_clusters,
-                             seed=config.report.seed, confidence=config.report.confidence,
-                             resamples=config.report.resamples, console=console)
+            ks = usable_ks(config.report.ks, config.sampling.n, console)
+            metrics = report_run(run_dir.path, ks=ks, top_clusters=config.report.top_clusters,
+                                 seed=config.report.seed, confidence=config.report.confidence,
+                                 resamples=config.report.resamples, console=console)
     return RunSummary(run_dir, sampled, graded, metrics)

@@ -1,10 +1,17 @@
 """Sampling stage: ask a backend for n solutions per problem and append them to the run.
 
-Problems are sent to the backend in batches, all with the run's seed; the backends derive
-each prompt's own seed from that seed and the prompt's content (`backends.base.prompt_seed`).
-A problem's samples therefore do not depend on its batch, on sharding or on resuming: a run
-killed at any point and resumed, or split with `--shard` and merged, produces the same
-samples as one uninterrupted run (for backends that honour seeds).
+Every pending problem goes to the backend's stream at once (up to `max_problems_in_flight`
+when the config sets that memory bound), and each problem's line is appended to
+`samples.jsonl` the moment its last sample is done: the engine never waits for a batch, and a
+crash loses only the problems still in flight. A problem whose request fails for good (after
+the backend's retries) is left out and named at the end; every finished problem is kept, and
+running the same command again samples only what is missing.
+
+All requests carry the run's seed; the backends derive each prompt's own seed from that seed
+and the prompt's content (`backends.base.prompt_seed`), so a problem's samples do not depend
+on what else is in flight, on sharding or on resuming. Once every problem is in,
+`samples.jsonl` is put in problem order, so the finished file is the same bytes however the
+run was interrupted or how requests happened to finish.
 """
 
 from __future__ import annotations
@@ -12,12 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from evalkit.backends.base import Backend, Completion, SamplingParams
+from evalkit.backends.base import Backend, Completion, SampleRequest, SamplingParams, stream_requests
 from evalkit.config import RunConfig
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, Interrupted
 from evalkit.progress import make_progress
 from evalkit.records import Problem, Sample
 from evalkit.store import ProblemSamples, RunDir
+from evalkit.text_safety import for_terminal
+
+# Failed problems named in the final error message.
+MAX_NAMED_FAILURES = 3
+
 
 @dataclass(frozen=True)
 class SampleStageResult:
@@ -36,13 +48,10 @@ def to_samples(problem: Problem, completions: Sequence[Completion], n: int) -> l
     ]
 
 
-def generate_batch(backend: Backend, problems: Sequence[Problem], prompt_of: Callable[[Problem], object],
-                   n: int, sampling: SamplingParams) -> list[list[Completion]]:
-    """Ask the backend for one batch; backends that replay stored samples look them up by problem."""
-    generate_for = getattr(backend, "generate_for", None)
-    if callable(generate_for):
-        return generate_for(list(problems), n, sampling)
-    return backend.generate([prompt_of(problem) for problem in problems], n, sampling)
+def _close(backend: object) -> None:
+    close = getattr(backend, "close", None)
+    if callable(close):
+        close()
 
 
 def sample_stage(
@@ -64,24 +73,57 @@ def sample_stage(
             f"{run_dir.samples_path} holds problems that this config does not select "
             f"(e.g. {strangers[0]!r}); refusing to mix runs"
         )
-    todo = [problem for problem in problems if problem.id not in done]
-    if not todo:
-        if not run_dir.samples_path.exists():  # e.g. an empty shard: its part of the run is done
-            run_dir.samples_path.touch()
-        return SampleStageResult(len(problems), len(done), 0)
-    size = config.batch_problems
-    batches = [todo[start:start + size] for start in range(0, len(todo), size)]
-    backend = make_backend()
+    todo = {problem.id: problem for problem in problems if problem.id not in done}
     written = 0
-    with make_progress(disable=not show_progress) as progress, run_dir.samples_appender() as out:
-        bar = progress.add_task(f"sampling n={config.sampling.n}", total=len(todo))
-        for batch in batches:
-            completions = generate_batch(backend, batch, prompt_of, config.sampling.n, sampling)
-            if len(completions) != len(batch):
-                raise EvalkitError(f"backend returned {len(completions)} results for {len(batch)} prompts")
-            for problem, problem_completions in zip(batch, completions):
-                samples = to_samples(problem, problem_completions, config.sampling.n)
-                out.write(ProblemSamples(problem, samples).to_dict())
-                written += 1
-                progress.advance(bar)
+    if todo:
+        written = _sample(config, run_dir, todo, make_backend=make_backend, prompt_of=prompt_of,
+                          sampling=sampling, show_progress=show_progress)
+    elif not run_dir.samples_path.exists():  # e.g. an empty shard: its part of the run is done
+        run_dir.samples_path.touch()
+    run_dir.order_samples([problem.id for problem in problems])
     return SampleStageResult(len(problems), len(done), written)
+
+
+def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, make_backend: Callable[[], Backend],
+            prompt_of: Callable[[Problem], object], sampling: SamplingParams, show_progress: bool) -> int:
+    """Stream the problems of `todo` through the backend, appending each as it finishes."""
+    n = config.sampling.n
+    written = 0
+    failures: list[tuple[str, str]] = []
+    requests = (SampleRequest(problem_id, prompt_of(problem)) for problem_id, problem in todo.items())
+    outstanding = set(todo)
+    backend = None
+    try:
+        backend = make_backend()
+        with make_progress(disable=not show_progress) as progress, run_dir.samples_appender() as out:
+            bar = progress.add_task(f"sampling n={n}", total=len(todo))
+            for result in stream_requests(backend, requests, n, sampling, window=config.max_problems_in_flight):
+                if result.key not in outstanding:
+                    raise EvalkitError(f"backend returned a result for problem {result.key!r}, which was not "
+                                       "asked for or was already answered; nothing of it was written")
+                outstanding.discard(result.key)
+                if result.error is not None:
+                    failures.append((result.key, result.error))
+                    progress.console.print(f"[yellow]problem {for_terminal(result.key)} failed:[/] "
+                                           f"{for_terminal(result.error)}", highlight=False)
+                else:
+                    problem = todo[result.key]
+                    out.write(ProblemSamples(problem, to_samples(problem, result.completions, n)).to_dict())
+                    written += 1
+                progress.advance(bar)
+    except KeyboardInterrupt:
+        raise Interrupted(f"sampling stopped; {written} problems sampled now are saved in {run_dir.samples_path} "
+                          f"({len(outstanding)} still to do). Run the same command again to continue.") from None
+    finally:
+        if backend is not None:
+            _close(backend)
+    if outstanding and not failures:
+        raise EvalkitError(f"the backend ended without results for {len(outstanding)} problems "
+                           f"(e.g. {sorted(outstanding)[0]!r}); {written} finished problems are saved")
+    if failures:
+        named = "; ".join(f"{key}: {error}" for key, error in failures[:MAX_NAMED_FAILURES])
+        more = f" (and {len(failures) - MAX_NAMED_FAILURES} more)" if len(failures) > MAX_NAMED_FAILURES else ""
+        raise EvalkitError(f"{len(failures)} problems could not be sampled: {named}{more}. The {written} problems "
+                           f"finished now are saved in {run_dir.samples_path}; run the same command again to retry "
+                           "the others.")
+    return written

@@ -7,29 +7,54 @@ Layout (one JSON line per problem, in problem order, appended as each problem co
 - `scores.jsonl`  `{"problem_id", "scorer", "scores"}`
 - `metrics.json`, `report.md`, `metrics.csv`, `accuracy_vs_k.png`
 
-Appends are flushed and fsynced per line; a line cut short by a killed process is
-dropped when the file is next opened for appending, so a resumed run neither loses a
-finished problem nor duplicates one.
+Appends are flushed per line (and fsynced at least every second); a line cut short by a
+killed process is dropped when the file is next opened for appending, so a resumed run neither
+loses a finished problem nor duplicates one. `samples.jsonl` is appended in the order problems
+finish and put in problem order once the run's last problem is in (`order_samples`), so the
+finished file does not depend on timing, interruptions or resumes.
+
+One process at a time works in a run directory (`lock`, see `evalkit.store.lock`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from evalkit.errors import ConfigError, InputError
-from evalkit.jsonl import JsonlAppender, iter_jsonl
+from evalkit.errors import ConfigError, InputError, disk_error
+from evalkit.jsonl import JsonlAppender, iter_jsonl, iter_keys, reorder_jsonl, write_lines_atomic
 from evalkit.records import Problem, Sample
+from evalkit.store.lock import LOCK_FILE, RunLock
 
 CONFIG_FILE = "config.yaml"
 SAMPLES_FILE = "samples.jsonl"
 GRADED_FILE = "graded.jsonl"
 SCORES_FILE = "scores.jsonl"
 METRICS_FILE = "metrics.json"
+# Keys of config.yaml that are bookkeeping, not settings: not compared between invocations.
+_BOOKKEEPING_KEYS = frozenset({"config_hash", "changes", "shard", "merged_from"})
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """`{"a": {"b": 1}}` -> `{"a.b": 1}` (lists and scalars are leaves)."""
+    if isinstance(data, dict) and data:
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        return flat
+    return {prefix[:-1]: data}
+
+
+def config_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """`{"dotted.key": [old, new]}` for every setting that differs (bookkeeping keys left out)."""
+    before = _flatten({k: v for k, v in old.items() if k not in _BOOKKEEPING_KEYS})
+    after = _flatten({k: v for k, v in new.items() if k not in _BOOKKEEPING_KEYS})
+    return {key: [before.get(key), after.get(key)] for key in sorted(set(before) | set(after))
+            if before.get(key) != after.get(key)}
 
 
 @dataclass(frozen=True)
@@ -175,18 +200,40 @@ class RunDir:
             raise InputError("expected a mapping", path=self.config_path)
         return data
 
-    def claim(self, config_text: str, config_hash: str, shard: Shard | None = None) -> bool:
+    def lock(self, purpose: str = "") -> RunLock:
+        """An exclusive lock on this directory (a context manager); a second holder is refused
+        with a message naming the process that holds it."""
+        return RunLock(self.path, purpose)
+
+    def _write_config(self, text: str) -> None:
+        write_lines_atomic(self.config_path, [text])
+        self._config_cache = None
+
+    def _leftovers(self) -> list[str]:
+        """Files in the directory other than the lock and temporary files of interrupted writes."""
+        if not self.path.exists():
+            return []
+        return sorted(p.name for p in self.path.iterdir()
+                      if p.name != LOCK_FILE and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+
+    def claim(self, config_text: str, config_hash: str, shard: Shard | None = None, *,
+              rehash: Callable[[dict[str, Any]], str | None] | None = None) -> bool:
         """Make this directory the home of one config, or check that it already is.
 
         Returns True when the directory was new. Refuses a directory that holds a run of a
         different config (or a different shard of it), so samples of two configs never mix.
+        When the config hash matches but other settings differ (a longer timeout, a new
+        server address), the new settings replace the old in `config.yaml` and the change is
+        recorded under `changes`. `rehash` computes the hash of the stored config by today's
+        rule, so a run recorded under an older hash rule is recognised too.
         """
         if self.config_path.exists():
             existing = self.read_config()
-            if existing.get("config_hash") != config_hash:
+            stored_hash = existing.get("config_hash")
+            if stored_hash != config_hash and (rehash is None or rehash(existing) != config_hash):
                 raise ConfigError(
                     f"{self.path} holds a run of a different config (config_hash "
-                    f"{existing.get('config_hash')} on disk, {config_hash} now). Use another --out "
+                    f"{stored_hash} on disk, {config_hash} now). Use another --out "
                     "directory, or restore the config that made this run to resume it."
                 )
             wanted = (shard or Shard()).to_dict()
@@ -194,18 +241,54 @@ class RunDir:
             if held != wanted:
                 raise ConfigError(f"{self.path} holds part {held['index']}/{held['count']} of this config's run, "
                                   f"not part {wanted['index']}/{wanted['count']}; pass the matching --shard")
+            self._record_changes(existing, config_text, shard)
             return False
-        if self.path.exists() and any(self.path.iterdir()):
-            leftovers = sorted(p.name for p in self.path.iterdir())[:5]
-            raise ConfigError(f"{self.path} is not empty and has no {CONFIG_FILE} ({', '.join(leftovers)}); "
+        leftovers = self._leftovers()
+        if leftovers:
+            raise ConfigError(f"{self.path} is not empty and has no {CONFIG_FILE} ({', '.join(leftovers[:5])}); "
                               "refusing to write a run into it")
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise disk_error(self.path, error) from None
+        self._write_config(self._with_shard(config_text, shard))
+        return True
+
+    @staticmethod
+    def _with_shard(config_text: str, shard: Shard | None) -> str:
         if shard is not None and shard.count > 1:
             config_text += yaml.safe_dump({"shard": shard.to_dict()})
-        tmp = self.config_path.with_suffix(".tmp")
-        tmp.write_text(config_text, encoding="utf-8")
-        tmp.replace(self.config_path)
-        return True
+        return config_text
+
+    def _record_changes(self, existing: dict[str, Any], config_text: str, shard: Shard | None) -> None:
+        """Write the new settings over the old ones, keeping a note of each change."""
+        new_text = self._with_shard(config_text, shard)
+        new = yaml.safe_load(new_text)
+        if not isinstance(new, dict):
+            return
+        changed = config_changes(existing, new)
+        if not changed and existing.get("config_hash") == new.get("config_hash"):
+            return
+        history = list(existing.get("changes") or [])
+        if existing.get("config_hash") != new.get("config_hash"):
+            changed["config_hash"] = [existing.get("config_hash"), new.get("config_hash")]
+        history.append(changed)
+        if existing.get("merged_from") is not None:
+            new["merged_from"] = existing["merged_from"]
+        new["changes"] = history
+        self._write_config(yaml.safe_dump(new, sort_keys=False, allow_unicode=True))
+
+    def release_claim(self) -> None:
+        """Undo a fresh `claim` of a run that wrote nothing: remove `config.yaml` (and an empty
+        `samples.jsonl`), so that the directory can take another config."""
+        if self.samples_path.exists() and self.samples_path.stat().st_size > 0:
+            return
+        for path in (self.samples_path, self.config_path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        self._config_cache = None
 
     # --- samples -----------------------------------------------------------------
     def iter_samples(self) -> Iterator[ProblemSamples]:
@@ -223,9 +306,26 @@ class RunDir:
         return list(self.iter_samples())
 
     def sampled_ids(self) -> set[str]:
-        if not self.samples_path.exists():
+        """The ids of the sampled problems, read from the start of each line only."""
+        return self._ids(self.samples_path)
+
+    def _ids(self, path: Path) -> set[str]:
+        if not path.exists():
             return set()
-        return {item.problem.id for item in self.iter_samples()}
+        ids: set[str] = set()
+        for line, (problem_id,) in iter_keys(path, ("problem_id",), tolerate_partial_tail=True):
+            if not isinstance(problem_id, (str, int)) or isinstance(problem_id, bool):
+                raise InputError("missing or not a string", path=path, line=line, field="problem_id")
+            problem_id = str(problem_id)
+            if problem_id in ids:
+                raise InputError(f"problem '{problem_id}' appears twice", path=path, line=line)
+            ids.add(problem_id)
+        return ids
+
+    def order_samples(self, problem_ids: Sequence[str]) -> bool:
+        """Put `samples.jsonl` in the order of `problem_ids` (which must list every problem in
+        it), rewriting it atomically when it is not; True when it was rewritten."""
+        return reorder_jsonl(self.samples_path, "problem_id", problem_ids)
 
     def samples_appender(self) -> JsonlAppender:
         return JsonlAppender(self.samples_path)
@@ -241,9 +341,9 @@ class RunDir:
         return list(self.iter_grades())
 
     def graded_ids(self) -> set[str]:
-        if not self.graded_path.exists():
-            return set()
-        return {grades.problem_id for grades in self.iter_grades()}
+        """The ids of the graded problems, read from the start of each line only."""
+        return self._ids(self.graded_path)
 
     def grades_appender(self) -> JsonlAppender:
         return JsonlAppender(self.graded_path)
+

@@ -1,0 +1,28 @@
+"""Checks on the paths a command writes to, before it writes anything."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from evalkit.errors import ConfigError
+
+
+def _same_or_inside(candidate: Path, container: Path) -> bool:
+    try:
+        return candidate == container or candidate.is_relative_to(container)
+    except ValueError:
+        return False
+
+
+def refuse_output_over_inputs(out: str | Path, inputs: Iterable[str | Path], *, option: str = "--out") -> None:
+    """Refuse an output path that is one of the inputs, or a directory that holds one of them:
+    writing there would overwrite what is being read."""
+    out_path = Path(os.path.realpath(out))
+    for item in inputs:
+        source = Path(os.path.realpath(item))
+        if _same_or_inside(source, out_path):
+            relation = "is" if source == out_path else "holds"
+            raise ConfigError(f"{option} {out} {relation} the input {item}; writing there would overwrite it. "
+                              f"Choose another {option}.")

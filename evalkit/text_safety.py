@@ -1,0 +1,45 @@
+"""Making untrusted text safe to show: in a terminal (through rich) and in Markdown.
+
+Model names, paths, problem subjects and error messages can hold anything a dataset or a
+model wrote: rich markup (`[/]`, `[red]`), terminal escape sequences (`\\x1b[2J`), other control
+characters, lone surrogates (which no terminal encoding can print), or Markdown table syntax.
+Every place that prints such text to a terminal or writes it to Markdown passes it through one
+of these functions, so that it is shown literally and cannot restyle, clear or break anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.markup import escape as _escape_markup
+
+# C0 and C1 control characters except tab and newline, DEL, and lone surrogates.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Markdown characters that can start markup inside a table cell: emphasis, code, HTML, links
+# (a link needs "](", so escaping parentheses disarms it while number cells such as
+# "54.2 [50.1, 58.3]" stay as they are), strikethrough, and the cell separator.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>()|~])")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible_controls(text: str, *, keep_newlines: bool = True) -> str:
+    """`text` with control characters and lone surrogates written as visible escapes (`\\x1b`)."""
+    text = _UNSAFE.sub(_visible, str(text))
+    if not keep_newlines:
+        text = text.replace("\n", "\\n").replace("\t", "\\t")
+    return text
+
+
+def for_terminal(text: object, *, keep_newlines: bool = True) -> str:
+    """Text to embed in a rich markup string: shown literally, no markup, no control codes."""
+    return _escape_markup(visible_controls(str(text), keep_newlines=keep_newlines))
+
+
+def for_markdown(text: object) -> str:
+    """Text for one Markdown table cell or inline span: one line, Markdown syntax escaped."""
+    flat = visible_controls(str(text), keep_newlines=False)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
