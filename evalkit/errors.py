@@ -47,6 +47,7 @@ class Interrupted(EvalkitError):
 
 _DISK_PROBLEMS = {
     errno.ENOSPC: "the disk is full",
+    errno.EFBIG: "the file size limit is reached",
     errno.EDQUOT: "the disk quota is exceeded",
     errno.EROFS: "the file system is read-only",
     errno.EACCES: "permission denied",

@@ -31,9 +31,11 @@ import yaml
 
 from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import write_jsonl
+from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
 from evalkit.records import Problem, Sample
 from evalkit.store import RunDir
+from evalkit.text_safety import for_terminal
 from tasks.math import parse_level
 from tasks.registry import RecordSource
 
@@ -391,6 +393,7 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", path=path)
+    refuse_output_over_inputs(out, [path])
     task_def = get_task(task)
     resolved_mapping = parse_mapping(mapping)
     problems = read_import_file(path, task=task_def.name, mapping=resolved_mapping, show_progress=show_progress)
@@ -400,15 +403,23 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
         task=task_def.name, answer_style=task_def.answer_style, min_samples=min(counts), max_samples=max(counts),
     )
     run_dir = RunDir(Path(out))
-    check_run_dir(run_dir, config)
-    fresh = run_dir.claim(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), config["config_hash"])
     has_scores = any(item.scores is not None for item in problems)
-    with make_progress(disable=not show_progress) as progress:
-        write_jsonl(run_dir.samples_path, (samples_line(item) for item in
-                                           progress.track(problems, description="writing samples.jsonl")))
-        if has_scores:
-            write_jsonl(run_dir.scores_path, (scores_line(item) for item in
-                                              progress.track(problems, description="writing scores.jsonl")))
+    with run_dir.lock("evalkit import"):
+        check_run_dir(run_dir, config)
+        fresh = run_dir.claim(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), config["config_hash"])
+        try:
+            with make_progress(disable=not show_progress) as progress:
+                write_jsonl(run_dir.samples_path, (samples_line(item) for item in
+                                                   progress.track(problems, description="writing samples.jsonl")))
+                if has_scores:
+                    write_jsonl(run_dir.scores_path, (scores_line(item) for item in
+                                                      progress.track(problems, description="writing scores.jsonl")))
+        except BaseException:
+            if fresh:  # nothing of this import may stay behind half-written
+                run_dir.scores_path.unlink(missing_ok=True)
+                run_dir.samples_path.unlink(missing_ok=True)
+                run_dir.release_claim()
+            raise
     return ImportSummary(
         run_dir=run_dir.path, problems=len(problems), samples=sum(counts), min_samples=min(counts),
         max_samples=max(counts), has_scores=has_scores,
@@ -436,8 +447,8 @@ def import_command(
     spread = (f"{summary.min_samples}" if summary.min_samples == summary.max_samples
               else f"{summary.min_samples} to {summary.max_samples}")
     console.print(f"imported {summary.problems} problems, {summary.samples} samples ({spread} per problem)"
-                  f"{', with scores' if summary.has_scores else ''} into {summary.run_dir}"
-                  f"{'' if summary.fresh else ' (already imported: same file and options)'}")
+                  f"{', with scores' if summary.has_scores else ''} into {for_terminal(summary.run_dir)}"
+                  f"{'' if summary.fresh else ' (already imported: same file and options)'}", highlight=False)
     if summary.ids_from_line_numbers:
         console.print(f"[yellow]note:[/] {summary.ids_from_line_numbers} problem(s) had no id; "
                       "their line numbers are used as ids")

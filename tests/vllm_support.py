@@ -7,7 +7,8 @@ This file is also the driver that runs inside that environment:
 `<vllm python> tests/vllm_support.py MODEL_DIR OUT_JSON` builds one `VLLMBackend`, runs every
 check the offline-engine tests need and writes the raw results as JSON, so that one engine
 start (the slow part) serves the whole test file; with `--data-parallel N` it runs the same
-sampling and scoring calls on N engine processes instead. The driver imports nothing from pytest.
+sampling and scoring calls, and the same sampling stage, on N engines as Ray actors on a local
+Ray cluster. The driver imports nothing from pytest.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ SCORE_PROMPTS = (
 )
 SCORE_CANDIDATES = (" shells", " $\\boxed")
 GREEDY_MAX_TOKENS = 16
+# The realistic-size check: enough seeded prompts that vLLM's default settings would split a
+# prefill into chunks (and crash on a CPU); evalkit's settings must not.
+BIG_PROMPTS = 128
+BIG_N = 8
+STAGE_PROBLEMS = 24
 
 
 def vllm_python() -> Path | None:
@@ -133,6 +139,35 @@ def _as_json(groups: list[list[Any]]) -> list[list[dict[str, Any]]]:
     return [[asdict(completion) for completion in group] for group in groups]
 
 
+def big_prompts() -> list[str]:
+    names = ("Ava", "Ben", "Carla", "Dev", "Emma", "Farid", "Grace", "Hiro")
+    return [f"Problem: {names[i % 8]} has {i + 3} apples and buys {i % 11 + 2} more. How many apples does "
+            f"{names[i % 8]} have now?\nSolution:" for i in range(BIG_PROMPTS)]
+
+
+def run_sample_stage(backend: Any, run_dir: Path) -> dict[str, Any]:
+    """evalkit's sampling stage with `backend` (kept open) on STAGE_PROBLEMS problems into `run_dir`."""
+    from types import SimpleNamespace
+
+    from evalkit.backends.base import SamplingParams
+    from evalkit.config import dump_config, parse_config
+    from evalkit.pipeline.sample import sample_stage
+    from evalkit.records import Problem
+    from evalkit.store import RunDir
+
+    config = parse_config({"model": "tiny", "task": "math500", "backend": {"name": "vllm", "options": {}},
+                           "sampling": {"n": 4, "temperature": 1.0, "max_tokens": 24, "seed": 11}})
+    problems = [Problem(id=f"p{i}", task="math500", question=prompt, reference="1")
+                for i, prompt in enumerate(big_prompts()[:STAGE_PROBLEMS])]
+    run = RunDir(run_dir)
+    with run.lock("driver"):
+        run.claim(dump_config(config), config.config_hash())
+        keep_open = SimpleNamespace(name="vllm", stream=backend.stream)  # no close(): the driver closes it
+        result = sample_stage(config, run, problems, make_backend=lambda: keep_open, prompt_of=lambda p: p.question,
+                              sampling=SamplingParams(temperature=1.0, max_tokens=24, seed=11), show_progress=False)
+    return {"sampled_now": result.sampled_now, "path": str(run.samples_path)}
+
+
 def run_driver(model_dir: str, out_path: str) -> None:
     """Build one VLLMBackend on `model_dir`, run the checks, write the results to `out_path`."""
     sys.path.insert(0, str(REPO_ROOT))  # this checkout's evalkit, whatever is installed
@@ -172,25 +207,45 @@ def run_driver(model_dir: str, out_path: str) -> None:
     results["next_token"] = timed("next_token_logprobs", lambda: backend.next_token_logprobs(
         list(SCORE_PROMPTS), list(SCORE_CANDIDATES)))
     results["next_token_empty_prompts"] = backend.next_token_logprobs([], list(SCORE_CANDIDATES))
+    big_sampling = SamplingParams(temperature=1.0, max_tokens=32, seed=3)
+    big = timed("big", lambda: backend.generate(big_prompts(), BIG_N, big_sampling))
+    results["big"] = {"prompts": len(big), "samples": sum(len(group) for group in big),
+                      "texts_first_4": [[c.text for c in group] for group in big[:4]]}
+    from evalkit.backends.base import indexed_requests
+
+    streamed = list(backend.stream(indexed_requests(big_prompts()[:4]), BIG_N, big_sampling, window=2))
+    results["streamed_first_4"] = {r.key: [c.text for c in r.completions] for r in streamed}
+    results["stage"] = timed("stage", lambda: run_sample_stage(backend, Path(out_path).parent / "stage_run"))
     backend.close()
     Path(out_path).write_text(json.dumps(results, indent=1))
 
 
 def run_data_parallel_driver(model_dir: str, out_path: str, data_parallel_size: int) -> None:
-    """The driver's sampling and scoring calls on a data-parallel backend (one engine process per rank)."""
+    """The driver's sampling and scoring calls, and the sampling stage, on `data_parallel_size`
+    engines as Ray actors of a local Ray cluster started here."""
     sys.path.insert(0, str(REPO_ROOT))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    import ray
+
     from evalkit.backends.base import SamplingParams
     from evalkit.backends.vllm_backend import VLLMBackend
 
     start = time.perf_counter()
-    with VLLMBackend(model_dir, data_parallel_size=data_parallel_size, dtype="float32", enforce_eager=True,
-                     kv_cache_memory_bytes=64 << 20) as backend:
-        started = time.perf_counter() - start
-        sampled = backend.generate(list(TEXT_PROMPTS), 4, SamplingParams(
-            temperature=1.0, max_tokens=16, seed=7, logprobs=True))
-        scores = backend.next_token_logprobs(list(SCORE_PROMPTS), list(SCORE_CANDIDATES))
+    ray.init(num_cpus=data_parallel_size, include_dashboard=False)
+    try:
+        with VLLMBackend(model_dir, data_parallel_size=data_parallel_size, dtype="float32", enforce_eager=True,
+                         kv_cache_memory_bytes=64 << 20) as backend:
+            started = time.perf_counter() - start
+            sampled = backend.generate(list(TEXT_PROMPTS), 4, SamplingParams(
+                temperature=1.0, max_tokens=16, seed=7, logprobs=True))
+            scores = backend.next_token_logprobs(list(SCORE_PROMPTS), list(SCORE_CANDIDATES))
+            actors = len(backend._engines.actors)
+            stage = run_sample_stage(backend, Path(out_path).parent / "stage_run")
+    finally:
+        ray.shutdown()
     Path(out_path).write_text(json.dumps({
-        "timings_s": {"engines_start": round(started, 3)}, "sampled": _as_json(sampled), "next_token": scores,
+        "timings_s": {"engines_start": round(started, 3), "total": round(time.perf_counter() - start, 3)},
+        "sampled": _as_json(sampled), "next_token": scores, "actors": actors, "stage": stage,
     }, indent=1))
 
 

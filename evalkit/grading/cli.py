@@ -19,6 +19,8 @@ from rich.table import Table
 
 from evalkit.errors import InputError
 from evalkit.jsonl import iter_jsonl, write_jsonl
+from evalkit.paths import refuse_output_over_inputs
+from evalkit.text_safety import for_terminal
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def grade_command(
     out_path = out if out is not None else pairs.with_name(f"{pairs.stem}.graded.jsonl")
     if out_path.is_dir():
         raise InputError("--out is a directory; give the path of the JSONL file to write", path=out_path)
+    refuse_output_over_inputs(out_path, [pairs])
     records_in = read_pairs(pairs)
     from evalkit.grading.api import grade  # SymPy loads only when there is work to do
 
@@ -127,5 +130,5 @@ def grade_command(
     records_out = [graded_record(pair, verdict) for pair, verdict in zip(records_in, verdicts)]
     write_jsonl(out_path, records_out)
     console = Console()
-    console.print(summary_table(records_out, title=f"graded {pairs.name}"))
-    console.print(f"wrote {len(records_out)} lines to {out_path}", highlight=False)
+    console.print(summary_table(records_out, title=f"graded {for_terminal(pairs.name)}"))
+    console.print(f"wrote {len(records_out)} lines to {for_terminal(out_path)}", highlight=False)

@@ -19,6 +19,7 @@ from evalkit.report.leaderboard import (
     write_leaderboard,
 )
 from evalkit.report.tables import comparisons_rich_table, metrics_rich_table
+from evalkit.text_safety import for_terminal
 
 
 def parse_ks(text: str | None) -> list[int] | None:
@@ -91,7 +92,8 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
 
     run = RunDir(run_dir)
     if needs_grading(run):
-        grade_stage(run)
+        with run.lock("evalkit report (it grades the run first)"):
+            grade_stage(run)
 
     document = build_run_metrics(run_dir, ks=ks, top_clusters=top_clusters, seed=seed, subsets=subsets,
                                  confidence=confidence, resamples=resamples, scorer=scorer)
@@ -102,7 +104,7 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
     if extra is not None:
         console.print(extra)
     for path in written.values():
-        console.print(f"wrote {path}", highlight=False)
+        console.print(f"wrote {for_terminal(path)}", highlight=False)
     return document
 
 
@@ -130,4 +132,4 @@ def leaderboard_command(
     console = Console()
     console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric)))
     for path in written.values():
-        console.print(f"wrote {path}", highlight=False)
+        console.print(f"wrote {for_terminal(path)}", highlight=False)

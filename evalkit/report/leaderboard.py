@@ -19,6 +19,7 @@ from evalkit.errors import InputError
 from evalkit.jsonl import read_json_object
 from evalkit.metrics import RULE_ORDER, split_metric_name
 from evalkit.report.tables import write_text_atomic, escape_cell, format_percent, markdown_table, write_csv
+from evalkit.text_safety import for_terminal
 from evalkit.store.rundir import CONFIG_FILE, GRADED_FILE, METRICS_FILE, SCORES_FILE
 
 DEFAULT_METRIC = "maj@8"
@@ -122,7 +123,7 @@ def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns
     header = ["#", "model", "task", "n", *columns, "config hash", "run"]
     body = [[rank, row["model"], row["task"], row.get("n", ""),
              *(format_percent(row["metrics"].get(name)) for name in columns),
-             f"`{row.get('config_hash')}`", row.get("config_path") or row["run_dir"]]
+             row.get("config_hash"), row.get("config_path") or row["run_dir"]]
             for rank, row in enumerate(rows, start=1)]
     aligned = [True, False, False, True, *([True] * len(columns)), False, False]
     return (f"# Leaderboard, ranked by {escape_cell(metric)}\n\n"
@@ -132,17 +133,18 @@ def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns
 
 def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> Table:
     """The leaderboard for the terminal."""
-    table = Table(title=f"Leaderboard, ranked by {metric} (accuracy %, CI)")
+    table = Table(title=f"Leaderboard, ranked by {for_terminal(metric)} (accuracy %, CI)")
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("model", min_width=10, overflow="fold")
     table.add_column("task", min_width=6, overflow="fold")
     table.add_column("n", justify="right", no_wrap=True)
     for name in columns:
-        table.add_column(name, justify="right")
+        table.add_column(for_terminal(name), justify="right")
     table.add_column("config hash", min_width=8, overflow="fold")
     for rank, row in enumerate(rows, start=1):
-        table.add_row(str(rank), str(row["model"]), str(row["task"]), str(row.get("n", "")),
-                      *(format_percent(row["metrics"].get(name)) for name in columns), str(row.get("config_hash")))
+        table.add_row(str(rank), for_terminal(row["model"]), for_terminal(row["task"]), for_terminal(row.get("n", "")),
+                      *(format_percent(row["metrics"].get(name)) for name in columns),
+                      for_terminal(row.get("config_hash")))
     return table
 
 

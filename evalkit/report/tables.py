@@ -18,6 +18,7 @@ from typing import Any
 from rich.table import Table
 
 from evalkit.metrics import RULE_ORDER, sort_metric_names, split_metric_name
+from evalkit.text_safety import for_markdown, for_terminal
 
 MISSING_CELL = "—"
 TERMINAL_RULES = ("pass", "maj", "bon", "wmaj", "scr")
@@ -50,8 +51,8 @@ def format_difference(estimate: Mapping[str, Any], digits: int = 1) -> str:
 
 
 def escape_cell(text: object) -> str:
-    """Text safe inside a Markdown table cell (pipes escaped, no line breaks)."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a Markdown table cell or heading (see `evalkit.text_safety.for_markdown`)."""
+    return for_markdown(text)
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]],
@@ -113,9 +114,9 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
     out = io.StringIO()
     out.write(f"# {escape_cell(run.get('model'))} on {escape_cell(run.get('task'))}\n\n")
     out.write(f"- problems: {run.get('problems', '?')}, samples per problem: {run.get('n')}\n")
-    out.write(f"- config hash: `{run.get('config_hash')}`\n")
+    out.write(f"- config hash: {escape_cell(run.get('config_hash'))}\n")
     if run.get("scorer"):
-        out.write(f"- scorer: `{run['scorer']}`\n")
+        out.write(f"- scorer: {escape_cell(run['scorer'])}\n")
     if settings:
         out.write(f"- SCR keeps the top {settings.get('top_clusters')} clusters; k < n averages "
                   f"{settings.get('subsets')} subsets per problem (all of them when fewer); seed {settings.get('seed')}\n")
@@ -204,13 +205,13 @@ def metrics_rich_table(document: Mapping[str, Any]) -> Table:
     """The k x rule accuracy table for the terminal (the SCR variants are left to report.md)."""
     run = document["run"]
     confidence = round(100 * document.get("settings", {}).get("confidence", 0.95))
-    table = Table(title=f"{run.get('model')} on {run.get('task')}: accuracy %, {confidence}% CI "
+    table = Table(title=f"{for_terminal(run.get('model'))} on {for_terminal(run.get('task'))}: accuracy %, {confidence}% CI "
                         f"({run.get('problems', '?')} problems, n={run.get('n')})")
     header, rows = accuracy_rows(document["metrics"], only_rules=TERMINAL_RULES)
     for position, title in enumerate(header):
         table.add_column(title, justify="right", no_wrap=position == 0)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(for_terminal(cell) for cell in row))
     return table
 
 
@@ -222,9 +223,9 @@ def comparisons_rich_table(document: Mapping[str, Any]) -> Table | None:
     table.add_column("what")
     table.add_column("value", justify="right", no_wrap=True)
     for name, estimate in document.get("comparisons", {}).items():
-        table.add_row(name, format_difference(estimate))
+        table.add_row(for_terminal(name), format_difference(estimate))
     for name, entry in document.get("evaluator_calls", {}).items():
-        table.add_row(f"{name} scored solutions / problem",
+        table.add_row(f"{for_terminal(name)} scored solutions / problem",
                       f"{entry['scored_per_problem']:.2f} of {entry['bon_per_problem']:.0f} "
                       f"({100 * entry['fraction_of_bon']:.1f}%)")
     return table

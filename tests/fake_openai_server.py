@@ -1,0 +1,184 @@
+"""A deterministic OpenAI-compatible completions server for tests, with faults to inject.
+
+Its "model" answers "What is $a + b$?" questions: each choice's text is a short solution whose
+boxed answer is right or off by one, chosen by a hash of the prompt, the request's seed and the
+choice index, so the same request always gets the same answer. Some texts end in a lone
+surrogate (half an emoji, valid JSON as "\\ud83d"), as real model output sometimes does.
+
+Faults, drawn per request from a hash of its body, its attempt number and `Faults.seed`, only on
+the first `Faults.attempts` attempts of a body (so a client that retries enough always gets
+through): `drop` closes the connection without an answer, `hang` answers only after `hang_s`
+(past the client's timeout), `error500` and `error429` (with `Retry-After`) answer with those
+statuses. Prompts containing one of `Faults.broken` always get HTTP 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+QUESTION = re.compile(r"What is \$(\d+) \+ (\d+)\$\?")
+
+
+@dataclass
+class Faults:
+    drop: float = 0.0
+    hang: float = 0.0
+    error500: float = 0.0
+    error429: float = 0.0
+    attempts: int = 2
+    hang_s: float = 3.0
+    retry_after_s: float = 0.05
+    delay_s: tuple[float, float] = (0.0, 0.0)
+    broken: tuple[str, ...] = ()
+    seed: int = 0
+
+
+@dataclass
+class ServerState:
+    faults: Faults = field(default_factory=Faults)
+    attempts: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    injected: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _unit(*parts: object) -> float:
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def solution_text(prompt: str, seed: object, choice: int) -> str:
+    """The deterministic answer of the fake model to one prompt, seed and choice index."""
+    matches = QUESTION.findall(prompt)
+    a, b = (int(x) for x in matches[-1]) if matches else (1, 1)
+    draw = _unit(prompt, seed, choice)
+    answer = a + b if draw < 0.6 else a + b + 1
+    text = f" We add {a} and {b}. The answer is $\\boxed{{{answer}}}$."
+    if draw > 0.9:
+        text += " \ud83d"
+    return text
+
+
+def _completion_body(request: dict) -> dict:
+    prompt = request["prompt"]
+    n = request.get("n", 1)
+    choices = [{"index": i, "text": solution_text(prompt, request.get("seed"), i), "finish_reason": "stop",
+                "logprobs": None} for i in range(n)]
+    return {"id": "cmpl-fake", "object": "text_completion", "created": 0, "model": request["model"],
+            "choices": choices, "usage": {"prompt_tokens": 10, "completion_tokens": 12 * n, "total_tokens": 10 + 12 * n}}
+
+
+def _fault(state: ServerState, body: bytes, prompt: str) -> str | None:
+    faults = state.faults
+    if any(marker in prompt for marker in faults.broken):
+        return "error500"
+    key = hashlib.sha256(body).hexdigest()
+    with state.lock:
+        attempt = state.attempts.get(key, 0)
+        state.attempts[key] = attempt + 1
+    if attempt >= faults.attempts:
+        return None
+    draw = _unit(faults.seed, key, attempt)
+    for name in ("drop", "hang", "error500", "error429"):
+        chance = getattr(faults, name)
+        if draw < chance:
+            return name
+        draw -= chance
+    return None
+
+
+def _handler(state: ServerState):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet
+            return
+
+        def _send(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a hang past its timeout)
+
+        def do_GET(self):
+            if self.path.endswith("/models"):
+                self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model", "created": 0,
+                                                             "owned_by": "test"}]})
+            else:
+                self._send(404, {"error": {"message": "no such route"}})
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            request = json.loads(body)
+            with state.lock:
+                state.requests += 1
+            low, high = state.faults.delay_s
+            if high > 0:
+                time.sleep(low + (high - low) * _unit("delay", body))
+            fault = _fault(state, body, str(request.get("prompt", "")))
+            if fault is not None:
+                with state.lock:
+                    state.injected[fault] = state.injected.get(fault, 0) + 1
+            if fault == "drop":
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            if fault == "hang":
+                time.sleep(state.faults.hang_s)
+                self.close_connection = True
+                return
+            if fault == "error500":
+                self._send(500, {"error": {"message": "injected server error", "type": "server_error"}})
+                return
+            if fault == "error429":
+                self._send(429, {"error": {"message": "injected rate limit", "type": "rate_limit"}},
+                           {"Retry-After": str(state.faults.retry_after_s)})
+                return
+            if not self.path.endswith("/completions") or "prompt" not in request:
+                self._send(404, {"error": {"message": "only the completions endpoint is faked"}})
+                return
+            self._send(200, _completion_body(request))
+
+    return Handler
+
+
+class FakeOpenAIServer:
+    """The server on 127.0.0.1 in a background thread; `url` is its `/v1` base URL."""
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        self.state = ServerState(faults=faults or Faults())
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def random_fraction(seed: int) -> float:
+    return random.Random(seed).random()

@@ -1,0 +1,276 @@
+"""Fault injection: whatever happens to `evalkit run`, nothing is lost, mixed or stranded.
+
+Every test runs the real command line against a deterministic fake OpenAI-compatible server
+(`fake_openai_server`) and ends by comparing the run directory's final files, byte for byte,
+with those of one uninterrupted run on a healthy server: kill -9 at random moments (while
+sampling, while grading, or anywhere), two runs started on one directory, a server that drops
+connections, hangs and answers 500 and 429, a problem that fails for good, Ctrl-C, and a disk
+that refuses to take more bytes (a file size limit, which fails writes just as a full disk does).
+The data hold a subject with rich markup and an escape sequence and the model writes lone
+surrogates, so every file and every printed line has to cope with them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fake_openai_server import Faults, FakeOpenAIServer  # noqa: E402
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
+
+PROBLEMS = 40
+FINAL_FILES = ("config.yaml", "samples.jsonl", "graded.jsonl", "metrics.json", "report.md", "metrics.csv")
+# Slow enough that a run can be caught mid-way, fast enough for the suite.
+DELAY = (0.02, 0.12)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write_data(root: Path) -> Path:
+    subjects = ["Algebra", "[bold red]Markup[/]", "Escape\x1b[2J", "Number Theory"]
+    lines = []
+    for i in range(PROBLEMS):
+        a, b = 3 + 7 * i, 2 + (i * 5) % 13
+        lines.append(json.dumps({
+            "problem": f"What is ${a} + {b}$?", "solution": f"$\\boxed{{{a + b}}}$", "answer": str(a + b),
+            "subject": subjects[i % len(subjects)], "level": 1 + i % 5, "unique_id": f"test/fault/{i}.json",
+        }))
+    (root / "math").mkdir(parents=True, exist_ok=True)
+    (root / "math" / "math500.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def _config(root: Path, url: str) -> Path:
+    config = {
+        "model": "fake[/]model\x1b[31m", "task": "math500", "data_dir": str(root / "data"),
+        "backend": {"name": "openai", "options": {
+            "model": "fake", "base_url": url, "max_in_flight": 4, "timeout": 1.0, "max_retries": 6,
+            "backoff_base": 0.01, "backoff_max": 0.05}},
+        "sampling": {"n": 4, "temperature": 1.0, "max_tokens": 64, "seed": 0},
+        "grading": {"workers": 1},
+        "report": {"resamples": 50},
+    }
+    path = root / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    return path
+
+
+def _evalkit(root: Path, out: Path, log: Path, **popen) -> subprocess.Popen:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT),
+           "COLUMNS": "200"}
+    handle = log.open("a")
+    return subprocess.Popen([sys.executable, "-m", "evalkit.cli", "run", str(root / "config.yaml"), "--out", str(out),
+                             "--quiet"], env=env, stdout=handle, stderr=subprocess.STDOUT, text=True, **popen)
+
+
+def _finish(process: subprocess.Popen, log: Path, timeout: float = 300) -> str:
+    process.wait(timeout=timeout)
+    output = log.read_text(errors="replace")
+    assert process.returncode == 0, output
+    return output
+
+
+def _lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def _final(run_dir: Path) -> dict[str, bytes]:
+    return {name: (run_dir / name).read_bytes() for name in FINAL_FILES}
+
+
+def _no_leftovers(run_dir: Path) -> None:
+    names = sorted(p.name for p in run_dir.iterdir())
+    assert not [name for name in names if name.endswith(".tmp") or name == ".evalkit.lock"], names
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A data set, a server, and the files of one uninterrupted run on the healthy server."""
+    root = tmp_path_factory.mktemp("faults")
+    _write_data(root / "data")
+    server = FakeOpenAIServer(Faults(delay_s=DELAY))
+    with server:
+        _config(root, server.url)
+        reference = root / "reference"
+        log = root / "reference.log"
+        start = time.monotonic()
+        output = _finish(_evalkit(root, reference, log), log)
+        elapsed = time.monotonic() - start
+        assert "Traceback" not in output
+        assert _lines(reference / "samples.jsonl") == PROBLEMS
+        yield {"root": root, "server": server, "reference": _final(reference), "elapsed": elapsed}
+
+
+def test_reference_files_keep_surrogates_and_markup_safe(setup):
+    samples = [json.loads(line) for line in setup["reference"]["samples.jsonl"].splitlines()]
+    texts = [sample["text"] for record in samples for sample in record["samples"]]
+    assert any("\ud83d" in text for text in texts)  # a lone surrogate survived the round trip
+    assert [record["problem_id"] for record in samples] == [f"test/fault/{i}.json" for i in range(PROBLEMS)]
+    report = setup["reference"]["report.md"].decode()
+    assert "\x1b" not in report and "\\x1b" in report
+    assert "fake\\[/\\]model" in report or "fake[/]model" in report
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_kill_9_at_random_moments_then_resume_is_byte_identical(setup, tmp_path, seed):
+    rng = random.Random(seed)
+    out, log = tmp_path / "run", tmp_path / "run.log"
+    kills = 0
+    for _ in range(3):
+        process = _evalkit(setup["root"], out, log)
+        time.sleep(rng.uniform(0.5, max(1.0, setup["elapsed"])))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+    _finish(_evalkit(setup["root"], out, log), log)
+    assert kills >= 1
+    assert _final(out) == setup["reference"]
+    _no_leftovers(out)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_kill_9_while_sampling_then_resume_is_byte_identical(setup, tmp_path, seed):
+    out, log = tmp_path / "run", tmp_path / "run.log"
+    target = random.Random(seed).randint(1, PROBLEMS - 5)
+    process = _evalkit(setup["root"], out, log)
+    deadline = time.monotonic() + 120
+    while _lines(out / "samples.jsonl") < target:
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert _lines(out / "samples.jsonl") < PROBLEMS
+    output = _finish(_evalkit(setup["root"], out, log), log)
+    assert "resuming" in output
+    assert _final(out) == setup["reference"]
+
+
+def test_kill_9_while_grading_then_resume_is_byte_identical(setup, tmp_path):
+    out, log = tmp_path / "run", tmp_path / "run.log"
+    process = _evalkit(setup["root"], out, log)
+    deadline = time.monotonic() + 120
+    while _lines(out / "graded.jsonl") < 1:
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    graded = _lines(out / "graded.jsonl")
+    _finish(_evalkit(setup["root"], out, log), log)
+    assert _final(out) == setup["reference"], f"killed after {graded} graded problems"
+
+
+def test_two_runs_on_one_directory_one_is_refused(setup, tmp_path):
+    out = tmp_path / "run"
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = _evalkit(setup["root"], out, first_log)
+    deadline = time.monotonic() + 60
+    while _lines(out / "samples.jsonl") < 2:
+        assert first.poll() is None, first_log.read_text()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    second = _evalkit(setup["root"], out, second_log)
+    second.wait(timeout=120)
+    message = second_log.read_text()
+    assert second.returncode == 2, message
+    assert "is in use by" in message and f"pid {first.pid}" in message and "Traceback" not in message
+    _finish(first, first_log)
+    assert _final(out) == setup["reference"]
+
+
+def test_flaky_server_drops_hangs_and_errors_yet_the_files_are_identical(setup, tmp_path):
+    faults = Faults(drop=0.12, hang=0.06, error500=0.12, error429=0.12, attempts=2, hang_s=2.0, delay_s=DELAY, seed=5)
+    with FakeOpenAIServer(faults) as server:
+        root = tmp_path
+        config = yaml.safe_load((setup["root"] / "config.yaml").read_text())
+        config["backend"]["options"]["base_url"] = server.url
+        (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+        out, log = root / "run", root / "run.log"
+        output = _finish(_evalkit(root, out, log), log)
+    assert set(server.state.injected) == {"drop", "hang", "error500", "error429"}, server.state.injected
+    assert "retry" in output and "Traceback" not in output
+    files = _final(out)
+    # The server address is an operational setting: same config hash, and the change is recorded.
+    reference_config = yaml.safe_load(setup["reference"]["config.yaml"])
+    config_now = yaml.safe_load(files.pop("config.yaml"))
+    assert config_now["config_hash"] == reference_config["config_hash"]
+    assert {name: data for name, data in setup["reference"].items() if name != "config.yaml"} == files
+
+
+def test_a_problem_that_fails_for_good_is_named_and_the_rest_are_kept(setup, tmp_path):
+    root = tmp_path
+    broken = Faults(delay_s=DELAY, broken=("What is $24 + 4$?",))
+    out, log = root / "run", root / "run.log"
+    with FakeOpenAIServer(broken) as server:
+        config = yaml.safe_load((setup["root"] / "config.yaml").read_text())
+        config["backend"]["options"]["base_url"] = server.url
+        (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+        process = _evalkit(root, out, log)
+        process.wait(timeout=300)
+    output = log.read_text()
+    assert process.returncode == 2, output
+    assert "1 problems could not be sampled: test/fault/3.json" in output and "Traceback" not in output
+    assert _lines(out / "samples.jsonl") == PROBLEMS - 1
+    with FakeOpenAIServer(Faults(delay_s=DELAY)) as server:
+        config["backend"]["options"]["base_url"] = server.url
+        (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+        _finish(_evalkit(root, out, log), log)
+    files = _final(out)
+    files.pop("config.yaml")
+    assert {name: data for name, data in setup["reference"].items() if name != "config.yaml"} == files
+
+
+def test_ctrl_c_stops_within_seconds_and_says_how_to_resume(setup, tmp_path):
+    out, log = tmp_path / "run", tmp_path / "run.log"
+    process = _evalkit(setup["root"], out, log)
+    deadline = time.monotonic() + 60
+    while _lines(out / "samples.jsonl") < 3:
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    start = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+    stopped_in = time.monotonic() - start
+    output = log.read_text()
+    assert process.returncode == 130, output
+    assert stopped_in < 5, f"took {stopped_in:.1f} s to stop"
+    assert "run the same command again" in output.lower() and "Traceback" not in output
+    _no_leftovers(out)
+    _finish(_evalkit(setup["root"], out, log), log)
+    assert _final(out) == setup["reference"]
+
+
+def _limit_file_size(limit: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_disk_that_takes_no_more_bytes_gives_one_line_and_blocks_no_retry(setup, tmp_path):
+    out, log = tmp_path / "run", tmp_path / "run.log"
+    process = _evalkit(setup["root"], out, log, preexec_fn=_limit_file_size(6000))
+    process.wait(timeout=300)
+    output = log.read_text()
+    assert process.returncode == 2, output
+    assert "cannot write" in output and "samples.jsonl" in output and "Traceback" not in output
+    error_lines = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1
+    _no_leftovers(out)
+    assert 0 < _lines(out / "samples.jsonl") < PROBLEMS
+    _finish(_evalkit(setup["root"], out, log), log)
+    assert _final(out) == setup["reference"]
