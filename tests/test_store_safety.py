@@ -326,3 +326,36 @@ def test_merge_refuses_out_equal_to_a_part(tmp_path):
     with pytest.raises(ConfigError, match="is the input"):
         merge_runs([part.path], part.path)
 
+
+
+def test_every_run_config_in_configs_validates():
+    import yaml
+
+    from evalkit.config import load_config
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    run_configs = [path for path in sorted(configs.glob("*.yaml"))
+                   if "backend" in (yaml.safe_load(path.read_text()) or {}) and "task" in yaml.safe_load(path.read_text())]
+    assert len(run_configs) >= 3
+    for path in run_configs:
+        load_config(path)
+
+
+def test_import_and_grade_keep_lone_surrogates(tmp_path):
+    from typer.testing import CliRunner
+
+    from evalkit.cli import app
+
+    source = tmp_path / "dump.jsonl"
+    source.write_text('{"id": "a\\ud83d", "question": "q \\ud83d", "reference": "1", '
+                      '"samples": ["so \\\\boxed{1} \\ud83d", "\\ud83d"]}\n')
+    runner = CliRunner()
+    result = runner.invoke(app, ["import", str(source), "--task", "math500", "--out", str(tmp_path / "run"), "-q"])
+    assert result.exit_code == 0, result.output
+    [record] = read_jsonl(tmp_path / "run" / "samples.jsonl")
+    assert record["problem_id"] == f"a{HALF_EMOJI}" and record["samples"][1]["text"] == HALF_EMOJI
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"reference": "1", "response": "\\ud83d the answer is \\\\boxed{1}"}\n')
+    result = runner.invoke(app, ["grade", str(pairs), "--out", str(tmp_path / "graded.jsonl"), "--workers", "0"])
+    assert result.exit_code == 0, result.output
+    assert read_jsonl(tmp_path / "graded.jsonl")[0]["correct"] is True
