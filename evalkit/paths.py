@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from evalkit.errors import ConfigError
+from evalkit.errors import InputError
 
 
 def _same_or_inside(candidate: Path, container: Path) -> bool:
@@ -24,5 +24,5 @@ def refuse_output_over_inputs(out: str | Path, inputs: Iterable[str | Path], *, 
         source = Path(os.path.realpath(item))
         if _same_or_inside(source, out_path):
             relation = "is" if source == out_path else "holds"
-            raise ConfigError(f"{option} {out} {relation} the input {item}; writing there would overwrite it. "
-                              f"Choose another {option}.")
+            raise InputError(f"{option} {relation} the input file {item}; writing there would overwrite it. "
+                             f"Choose another {option}.", path=out)

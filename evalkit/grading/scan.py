@@ -1,0 +1,216 @@
+"""The one scanner of LaTeX structure: brace partners, bracket depth, top-level splits, math spans.
+
+Everything here is linear in the length of its input and never evaluates anything, so it is safe
+on hostile text (megabytes of braces, unclosed groups). Escapes follow TeX: `\\{` and `\\}` are
+literal braces, never group braces; any other backslash sequence is one token.
+
+- `brace_partners` matches every `{` of a text with its `}` in one pass (a stack), so finding
+  the end of every box of a response costs the same as finding one.
+- `closing_brace` is the same walk from one opening brace.
+- `split_top_level` cuts a string at separators outside all brackets: `(`, `[`, `{` and the set
+  braces `\\{ \\}` all count, and interval brackets may close with the other kind (`(0, 1]`).
+- `math_spans` finds `$..$`, `$$..$$`, `\\(..\\)` and `\\[..\\]` spans (an escaped `\\$` is text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
+_COMMAND = re.compile(r"\\[a-zA-Z]+|\\.", re.DOTALL)
+_OPENERS = "([{"
+_CLOSERS = ")]}"
+
+
+def brace_partners(text: str, start: int = 0) -> dict[int, int]:
+    """Map the index of each `{` at or after `start` to the index of its matching `}`.
+
+    Escaped braces are skipped; unmatched opening braces are absent from the result.
+    """
+    partners: dict[int, int] = {}
+    open_positions: list[int] = []
+    for token in _BRACE_TOKEN.finditer(text, start):
+        char = token.group()
+        if char == "{":
+            open_positions.append(token.start())
+        elif char == "}" and open_positions:
+            partners[open_positions.pop()] = token.start()
+    return partners
+
+
+def closing_brace(text: str, open_index: int) -> int:
+    """Index of the `}` matching the `{` at `open_index`, or -1 when it is never closed."""
+    depth = 0
+    for token in _BRACE_TOKEN.finditer(text, open_index):
+        char = token.group()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return token.start()
+    return -1
+
+
+def braces_balanced(text: str) -> bool:
+    """Whether the unescaped `{` and `}` of `text` pair up."""
+    depth = 0
+    for token in _BRACE_TOKEN.finditer(text):
+        char = token.group()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def split_top_level(text: str, separators: tuple[str, ...] = (",",)) -> list[str]:
+    """Split `text` at separators that stand outside every bracket (see the module notes)."""
+    return split_top_level_with_separators(text, separators)[0]
+
+
+def split_top_level_with_separators(text: str, separators: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """`split_top_level`, plus the separator found at each cut (one fewer than the parts).
+
+    A separator may be a command (`\\cup`, `\\le`): it matches a whole command token only, so
+    `\\le` does not match inside `\\left`.
+    """
+    ordered = sorted(separators, key=len, reverse=True)
+    commands = {s for s in ordered if s.startswith("\\")}
+    plain = [s for s in ordered if not s.startswith("\\")]
+    parts: list[str] = []
+    found: list[str] = []
+    current: list[str] = []
+    depth = 0
+    index = 0
+    length = len(text)
+    while index < length:
+        char = text[index]
+        if char == "\\":
+            match = _COMMAND.match(text, index)
+            token = match.group(0) if match else "\\"
+            if depth == 0 and token in commands:
+                parts.append("".join(current))
+                found.append(token)
+                current = []
+            else:
+                if token == "\\{":
+                    depth += 1
+                elif token == "\\}":
+                    depth -= 1
+                current.append(token)
+            index += len(token)
+            continue
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+        elif depth == 0 and plain:
+            matched = next((s for s in plain if text.startswith(s, index)), None)
+            if matched is not None:
+                parts.append("".join(current))
+                found.append(matched)
+                current = []
+                index += len(matched)
+                continue
+        current.append(char)
+        index += 1
+    parts.append("".join(current))
+    return parts, found
+
+
+def encloses_whole(text: str) -> bool:
+    """Whether the bracket that opens `text` (any kind, or `\\{`) is closed by its last character."""
+    depth = 0
+    index = 0
+    length = len(text)
+    while index < length:
+        char = text[index]
+        if char == "\\":
+            match = _COMMAND.match(text, index)
+            token = match.group(0) if match else "\\"
+            if token == "\\{":
+                depth += 1
+            elif token == "\\}":
+                depth -= 1
+            index += len(token)
+        else:
+            if char in _OPENERS:
+                depth += 1
+            elif char in _CLOSERS:
+                depth -= 1
+            index += 1
+        if depth == 0:
+            return index >= length
+    return False
+
+
+@dataclass(frozen=True)
+class MathSpan:
+    """One math span of a text: `[start, end)` including its delimiters, and its content."""
+
+    start: int
+    end: int
+    content: str
+
+
+_SPAN_DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
+
+
+def math_span_at(text: str, start: int, limit: int | None = None) -> MathSpan | None:
+    """The math span opening at `start`, if one does and is closed before `limit`."""
+    end_limit = len(text) if limit is None else limit
+    for opener, closer in _SPAN_DELIMITERS:
+        if not text.startswith(opener, start):
+            continue
+        position = start + len(opener)
+        while True:
+            closing = text.find(closer, position, end_limit)
+            if closing < 0:
+                return None
+            if closer == "$" and _is_escaped(text, closing):
+                position = closing + 1
+                continue
+            break
+        if closer == "$" and opener == "$" and text.startswith("$", closing + 1) and closing == position:
+            return None
+        content = text[start + len(opener):closing]
+        return MathSpan(start, closing + len(closer), content)
+    return None
+
+
+def _is_escaped(text: str, index: int) -> bool:
+    backslashes = 0
+    position = index - 1
+    while position >= 0 and text[position] == "\\":
+        backslashes += 1
+        position -= 1
+    return backslashes % 2 == 1
+
+
+def math_spans(text: str) -> list[MathSpan]:
+    """All math spans of `text`, left to right; an escaped `\\$` opens nothing."""
+    spans: list[MathSpan] = []
+    index = 0
+    length = len(text)
+    while index < length:
+        char = text[index]
+        if char == "$" or (char == "\\" and index + 1 < length and text[index + 1] in "[("):
+            if char == "$" and _is_escaped(text, index):
+                index += 1
+                continue
+            span = math_span_at(text, index)
+            if span is not None:
+                spans.append(span)
+                index = span.end
+                continue
+            index += 2 if char == "\\" else 1
+            continue
+        if char == "\\":
+            index += 2
+            continue
+        index += 1
+    return spans
