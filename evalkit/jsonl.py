@@ -275,7 +275,7 @@ class JsonlAppender:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._mend_tail()
-            self._handle = self.path.open("a", encoding="utf-8")
+            self._handle = self.path.open("a", encoding="utf-8", errors="backslashreplace")
         except OSError as error:
             raise disk_error(self.path, error) from None
         self._last_sync = time.monotonic()
@@ -346,12 +346,14 @@ def temporary_path(path: Path) -> Path:
 def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> None:
     """Write a whole text file atomically from lines: a temporary file beside it, fsynced, then
     renamed over `path`. On any failure (a full or read-only disk, an exception from `lines`)
-    the temporary file is removed, so nothing is left that could block a retry."""
+    the temporary file is removed, so nothing is left that could block a retry. A lone
+    surrogate, which UTF-8 cannot encode, is written as its escape `\\udXXX` (in JSON text, the
+    very escape that reads back as it)."""
     path = Path(path)
     tmp = temporary_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8") as handle:
+        with tmp.open("w", encoding="utf-8", errors="backslashreplace") as handle:
             for line in lines:
                 handle.write(line)
             handle.flush()

@@ -332,3 +332,98 @@ def test_retry_helpers():
     assert backoff_delay(0, 1.0, 8.0, 3.5, rng) == 3.5
     assert call_seed(7, 0) == 7 and call_seed(7, 1) != call_seed(7, 2) and call_seed(None, 3) is None
     assert first_token_logprob(" Yes", {" Yes": -0.1, " Y": -2.0}) == -0.1
+
+
+# ---------------------------------------------------------------------------------------------
+# The streaming interface of the sampling stage
+
+
+def _stream_backend(url: str, **options):
+    from rich.console import Console
+
+    console = Console(record=True, width=300, color_system=None)
+    return backend(url, console=console, **options), console
+
+
+def _serve(state_fails_on: dict[str, int]):
+    """A fake server answering `status` to prompts that contain a marker of `state_fails_on`."""
+    state = FakeState()
+    base = make_handler(state)
+
+    class Handler(base):
+        def do_POST(self):
+            length = int(self.headers["Content-Length"])
+            body = self.rfile.read(length)
+            request = json.loads(body)
+            with state.lock:
+                state.requests.append(request)
+            for marker, status in state_fails_on.items():
+                if marker in str(request.get("prompt", "")):
+                    self.send_json(status, {"error": {"message": f"no {marker}"}})
+                    return
+            if state.delay:
+                time.sleep(state.delay)
+            self.send_json(200, completion_body(state, request))
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server, state, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+def test_stream_keeps_finished_problems_when_a_neighbour_fails():
+    from evalkit.backends.base import SampleRequest
+
+    server, state, url = _serve({"bad": 400, "flaky": 503})
+    try:
+        client, console = _stream_backend(url, max_retries=2)
+        requests = [SampleRequest("ok1", "good one"), SampleRequest("b", "bad one"), SampleRequest("f", "flaky one"),
+                    SampleRequest("ok2", "good two")]
+        results = {r.key: r for r in client.stream(requests, 2, SamplingParams(max_tokens=2, seed=0))}
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert set(results) == {"ok1", "b", "f", "ok2"}
+    assert results["ok1"].ok and len(results["ok1"].completions) == 2 and results["ok2"].ok
+    assert "refused the request: HTTP 400: no bad" in results["b"].error
+    assert "failed after 3 attempts; last error: HTTP 503: no flaky" in results["f"].error
+    shown = console.export_text()
+    assert shown.count("problem f in") == 2 and "retry 1/2" in shown and "HTTP 503" in shown
+
+
+def test_a_wrong_key_or_model_stops_everything_at_once():
+    from evalkit.backends.base import SampleRequest
+
+    server, state, url = _serve({"any": 401})
+    try:
+        client, _ = _stream_backend(url, max_in_flight=4)
+        with pytest.raises(EvalkitError, match="HTTP 401"):
+            list(client.stream([SampleRequest(str(i), f"any {i}") for i in range(20)], 1,
+                               SamplingParams(max_tokens=2)))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(state.requests) <= 8  # about the in-flight bound, not all twenty
+
+
+def test_requests_in_flight_are_bounded(fake):
+    from evalkit.backends.base import SampleRequest
+
+    state, url = fake
+    state.delay = 0.2
+    client, _ = _stream_backend(url, max_in_flight=3)
+    start = time.monotonic()
+    results = list(client.stream([SampleRequest(str(i), f"p{i}") for i in range(9)], 1, SamplingParams(max_tokens=2)))
+    elapsed = time.monotonic() - start
+    assert len(results) == 9 and all(r.ok for r in results)
+    assert elapsed >= 0.55  # 9 requests of 0.2 s, three at a time
+
+
+def test_a_silent_server_is_reported_while_waiting(fake):
+    state, url = fake
+    state.delay = 1.5
+    client, console = _stream_backend(url, stall_warning_s=0.5, timeout=5.0)
+    client.generate(["p"], 1, SamplingParams(max_tokens=2))
+    shown = console.export_text()
+    assert "1 requests to" in shown and "have had no answer for" in shown
+    assert "does not answer /models either" in shown  # this fake server has no /models: it looks hung

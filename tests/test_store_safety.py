@@ -359,3 +359,13 @@ def test_import_and_grade_keep_lone_surrogates(tmp_path):
     result = runner.invoke(app, ["grade", str(pairs), "--out", str(tmp_path / "graded.jsonl"), "--workers", "0"])
     assert result.exit_code == 0, result.output
     assert len(read_jsonl(tmp_path / "graded.jsonl")) == 1  # graded without a crash (how: the grader's rule)
+
+
+def test_whole_file_writes_keep_lone_surrogates_readable_back(tmp_path):
+    from evalkit.jsonl import write_lines_atomic
+    from evalkit.report.tables import write_metrics_json
+
+    path = write_metrics_json(tmp_path / "metrics.json", {"run": {"model": f"m{HALF_EMOJI}"}})
+    assert json.loads(path.read_text(encoding="utf-8")) == {"run": {"model": f"m{HALF_EMOJI}"}}
+    write_lines_atomic(tmp_path / "notes.md", [f"name {HALF_EMOJI}\n"])
+    assert (tmp_path / "notes.md").read_text(encoding="utf-8") == "name \\ud83d\n"

@@ -317,7 +317,12 @@ class OpenAIBackend:
                 f"last error: {self._describe(error)}")
 
     def _async_client(self) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(**self._client_options)
+        """A new async client, made in the calling thread with its endpoints resolved, so that the
+        event loop's thread imports as little as possible (CPython 3.11.7 and older can fail when
+        two threads compile modules at once: "AST constructor recursion depth mismatch")."""
+        client = openai.AsyncOpenAI(**self._client_options)
+        _ = (client.completions, client.chat.completions, client.models)
+        return client
 
     # -- sampling ------------------------------------------------------------------------
 
@@ -397,9 +402,10 @@ class OpenAIBackend:
         if n < 1:
             raise ConfigError(f"n must be >= 1, got {n}")
         window = window or 2 * self.max_in_flight
+        client = self._async_client()
 
         async def main(emit: Callable[[Any], None]) -> None:
-            async with self._async_client() as client:
+            async with client:
                 await self._stream_all(client, iter(requests), n, sampling, window, emit)
 
         yield from _LoopThread(main).items()
@@ -432,8 +438,9 @@ class OpenAIBackend:
                         tasks.add(asyncio.create_task(one(request)))
                 if not tasks:
                     return
-                done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
+                    tasks.discard(task)
                     started.pop(task, None)
                     result = task.result()  # a fatal error propagates from here
                     streak = streak + 1 if result.error is not None else 0
@@ -445,6 +452,7 @@ class OpenAIBackend:
             watcher.cancel()
             for task in tasks:
                 task.cancel()
+            # Collect every outcome (finished ones not handled yet included), so none is left unretrieved.
             await asyncio.gather(watcher, *tasks, return_exceptions=True)
 
     async def _watch_stalls(self, client: openai.AsyncOpenAI, started: dict[asyncio.Task, float]) -> None:
@@ -533,9 +541,11 @@ class OpenAIBackend:
             raise ConfigError("next_token_logprobs needs non-empty candidate strings")
         prompts = list(prompts)
 
+        client = self._async_client()
+
         async def main(emit: Callable[[Any], None]) -> None:
             gate = asyncio.Semaphore(self.max_in_flight)
-            async with self._async_client() as client:
+            async with client:
                 async def one(index: int, prompt: str) -> None:
                     async with gate:
                         emit((index, await self._score_prompt(client, prompt, candidates)))

@@ -2,7 +2,7 @@
 
 `VLLMBackend` implements the protocol of `evalkit.backends.base`:
 
-- `stream` feeds the engine through its own request interface (`LLMEngine.add_request` and
+- `stream` feeds the engine through its own request interface (`LLM.enqueue` and the engine's
   `step`, the loop inside `LLM.generate`): every pending request is queued (up to `window`
   unfinished at once, default enough to keep `DEFAULT_SEQUENCES_IN_FLIGHT` sequences queued),
   the engine schedules them itself, and each request's result is yielded the moment its last
@@ -45,7 +45,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import count, islice
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +270,12 @@ def _on_cpu() -> bool:
     return bool(current_platform.is_cpu())
 
 
+def _external_id(engine_id: str) -> str:
+    """The id `LLM` gave a request (a counter value): what outputs carry, without the random
+    suffix vLLM may append inside the engine ("12-a1b2c3d4" -> "12")."""
+    return engine_id.partition("-")[0]
+
+
 class _Engine:
     """One `vllm.LLM` and the evalkit operations on it."""
 
@@ -284,7 +290,6 @@ class _Engine:
         except Exception as error:  # vLLM raises many kinds; name the model and the cause
             raise EvalkitError(f"vLLM could not start on model {config.model!r}: {type(error).__name__}: {error}") from error
         self.tokenizer = self.llm.get_tokenizer()
-        self._ids = count()
         self._keys: dict[str, tuple[str, int]] = {}  # engine request id -> (key, n wanted)
 
     def close(self) -> None:
@@ -310,9 +315,7 @@ class _Engine:
                               "enable_chunked_prefill unset (evalkit turns it off on a CPU) or set it to false")
 
     def _params(self, prompt: Prompt, n: int, sampling: SamplingParams) -> Any:
-        from vllm.sampling_params import RequestOutputKind
-
-        params = self._vllm.SamplingParams(
+        return self._vllm.SamplingParams(
             n=engine_sample_count(n, sampling),
             temperature=sampling.temperature,
             top_p=sampling.top_p,
@@ -321,22 +324,20 @@ class _Engine:
             seed=request_seed(sampling.seed, prompt),
             logprobs=1 if sampling.logprobs else None,
         )
-        params.output_kind = RequestOutputKind.FINAL_ONLY  # one output per request, when it is done
-        return params
 
     def add(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams) -> list[SampleResult]:
-        """Queue requests in the engine; a request the engine refuses (e.g. a prompt longer than
-        the context) comes back at once as an error result."""
+        """Queue requests in the engine (`LLM.enqueue`, which renders prompts as `LLM.generate`
+        does and asks for each request's output once, when it is done); a request the engine
+        refuses (e.g. a prompt longer than the context) comes back at once as an error result."""
         refused = []
         for request in requests:
-            request_id = f"evalkit-{next(self._ids)}"
             try:
-                self.llm.llm_engine.add_request(request_id, self._engine_prompt(request.prompt),
-                                                self._params(request.prompt, n, sampling))
+                [engine_id] = self.llm.enqueue([self._engine_prompt(request.prompt)],
+                                               [self._params(request.prompt, n, sampling)], use_tqdm=False)
             except (ValueError, TypeError) as error:
                 refused.append(SampleResult(request.key, error=f"vLLM refused the prompt: {error}"))
                 continue
-            self._keys[request_id] = (request.key, n)
+            self._keys[_external_id(engine_id)] = (request.key, n)
         return refused
 
     @property
@@ -347,9 +348,9 @@ class _Engine:
         """One engine step; the results of the requests it finished."""
         finished = []
         for output in self.llm.llm_engine.step():
-            if not output.finished or output.request_id not in self._keys:
+            if not output.finished or _external_id(output.request_id) not in self._keys:
                 continue
-            key, n = self._keys.pop(output.request_id)
+            key, n = self._keys.pop(_external_id(output.request_id))
             try:
                 group = [_completion(choice, want_logprob) for choice in output.outputs]
             except EvalkitError as error:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
+from evalkit.jsonl import write_lines_atomic
 from evalkit.metrics import RULE_ORDER, sort_metric_names, split_metric_name
 from evalkit.text_safety import for_markdown, for_terminal
 
@@ -155,13 +155,10 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write a text file through a temporary file and a rename, so readers never see half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write a text file through a temporary file and a rename, so readers never see half of it
+    (`evalkit.jsonl.write_lines_atomic`: nothing is left behind when the disk refuses)."""
+    write_lines_atomic(Path(path), [text])
+    return Path(path)
 
 
 def write_metrics_json(path: str | Path, document: Mapping[str, Any]) -> Path:
