@@ -55,10 +55,10 @@ _DISK_PROBLEMS = {
 }
 
 
-def disk_error(path: str | Path, error: OSError) -> EvalkitError:
-    """One clear error for an `OSError` met while writing `path`."""
+def disk_error(path: str | Path, error: OSError, *, action: str = "write") -> EvalkitError:
+    """One clear error for an `OSError` met while writing (or reading: `action`) `path`."""
     problem = _DISK_PROBLEMS.get(error.errno or -1, error.strerror or str(error))
-    return DiskError(f"cannot write {path}: {problem}. Finished work is kept; fix that and run the same "
+    return DiskError(f"cannot {action} {path}: {problem}. Finished work is kept; fix that and run the same "
                      "command again to continue.")
 
 
@@ -94,5 +94,5 @@ def run_cli(app: Callable[[], object]) -> None:
         if error.errno not in _DISK_PROBLEMS:
             raise
         where = error.filename if error.filename is not None else "a file"
-        console.print(f"[bold red]error:[/] {_one_line(disk_error(where, error))}", highlight=False)
+        console.print(f"[bold red]error:[/] {_one_line(disk_error(where, error, action='use'))}", highlight=False)
         sys.exit(2)
