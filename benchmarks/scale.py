@@ -14,8 +14,8 @@ forms of the reference, some wrong, some with no final answer, some scores), the
 5. the run cut into 4 shard directories (streamed) and joined again with `merge_runs`.
 
 The last line printed is one JSON object: `{"problems", "samples", "wall_s", "peak_rss_mb", ...}`
-with each stage's seconds and the peak resident memory of this process and, separately, of its
-grading workers. Goals (issue 9): wall time linear in P*N; peak memory under 2 GB at 100,000 x 64.
+with each stage's seconds, the peak resident memory of this process (and the peak so far after
+each stage, to see which stage raised it) and, separately, of its reaped child processes. Goals (issue 9): wall time linear in P*N; peak memory under 2 GB at 100,000 x 64.
 Run two sizes to see the first; the second needs a machine with room for 100k x 64.
 """
 
@@ -172,6 +172,7 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     quiet = Console(quiet=True)
     seconds: dict[str, float] = {}
+    peaks: dict[str, float] = {}  # the peak so far after each stage: which stage raised it
     try:
         started = time.perf_counter()
         write_replay_file(root / "replay.jsonl", args.problems, args.samples)
@@ -181,20 +182,24 @@ def main() -> None:
         stage = time.perf_counter()
         import_samples(root / "replay.jsonl", task="math500", out=root / "run", model="synthetic", show_progress=False)
         seconds["import_s"] = time.perf_counter() - stage
+        peaks["import"] = peak_rss_mb(resource.RUSAGE_SELF)
         run = RunDir(root / "run")
 
         stage = time.perf_counter()
         grade_stage(run, workers=args.workers, show_progress=False)
         seconds["grade_s"] = time.perf_counter() - stage
+        peaks["grade"] = peak_rss_mb(resource.RUSAGE_SELF)
 
         stage = time.perf_counter()
         evaluator = SolutionEvaluator(HashVerdicts(), name="hash-evaluator")
         score_run(run.path, evaluator, method="scr", show_progress=False)
         seconds["rerank_s"] = time.perf_counter() - stage
+        peaks["rerank"] = peak_rss_mb(resource.RUSAGE_SELF)
 
         stage = time.perf_counter()
         report_run(run.path, resamples=200, scorer="imported", console=quiet)
         seconds["report_s"] = time.perf_counter() - stage
+        peaks["report"] = peak_rss_mb(resource.RUSAGE_SELF)
 
         stage = time.perf_counter()
         parts = split_into_shards(run, root / "shards", SHARDS)
@@ -202,6 +207,7 @@ def main() -> None:
         stage = time.perf_counter()
         merged = merge_runs(parts, root / "merged")
         seconds["merge_s"] = time.perf_counter() - stage
+        peaks["merge"] = peak_rss_mb(resource.RUSAGE_SELF)
         wall = time.perf_counter() - wall_start - seconds["split_s"]
         if not filecmp.cmp(merged.samples_path, run.samples_path, shallow=False):
             raise SystemExit("the merged samples differ from the run's")
@@ -211,8 +217,9 @@ def main() -> None:
     print(json.dumps({
         "problems": args.problems, "samples": args.samples, "wall_s": round(wall, 2),
         "peak_rss_mb": peak_rss_mb(resource.RUSAGE_SELF),
-        "peak_rss_workers_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
+        "peak_rss_reaped_children_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
         "seconds_per_million_samples": round(wall / (args.problems * args.samples) * 1e6, 1),
+        "peak_rss_mb_after": peaks,
         **{key: round(value, 2) for key, value in seconds.items()},
     }))
 
