@@ -40,6 +40,8 @@ The structural rules are the same for both relations (the scalar rule differs):
 * Matrices compare entry by entry; a one-row or one-column matrix also equals the tuple of its
   entries. Text compares after case, spaces and articles are normalised; choice letters exactly.
   A time of day without a.m./p.m. equals the same clock time with either (`4:30` = `4:30pm`).
+  A numeral in another base equals the same digits and base, or the digits alone (`4343_7` =
+  `4343`, != `4343_6`, != `1550`).
 * Expressions with variables are equal when their difference expands to zero, or vanishes at
   several fixed real points of both signs (`|x|` = `\\sqrt{x^2}` != `x`).
   Constants are compared with relative error bounds, never absolute ones
@@ -67,6 +69,7 @@ from evalkit.grading.values import (
     Matrix,
     Named,
     Number,
+    Numeral,
     Relation,
     Scalar,
     Text,
@@ -140,6 +143,8 @@ def _compare(a: Value, b: Value, mode: _Mode) -> Decision:
         return _matrices(a, b, mode)
     if isinstance(a, Time) or isinstance(b, Time):
         return _times(a, b)
+    if isinstance(a, Numeral) or isinstance(b, Numeral):
+        return _numerals(a, b, mode)
     if isinstance(a, Text) and isinstance(b, Text):
         return _yes("same text") if a.text == b.text else _no("different text")
     if isinstance(a, Choice) and isinstance(b, Choice):
@@ -570,6 +575,30 @@ def _vector_entries(matrix: Matrix) -> tuple | None:
         return matrix.rows[0]
     if all(len(row) == 1 for row in matrix.rows):
         return tuple(row[0] for row in matrix.rows)
+    return None
+
+
+def _numerals(a: Value, b: Value, mode: _Mode) -> Decision:
+    """`4343_7` equals `4343_7`; a reference `4343_7` also accepts the same digits written
+    without the base (`4343`); never another base's numeral nor the value in base ten."""
+    if not isinstance(a, Numeral) and not (mode.directed and isinstance(b, Number)):
+        return _no("a number vs a numeral in another base")
+    if not isinstance(b, Numeral) and not mode.directed:
+        return _no("a numeral vs a number")
+    digits = [_numeral_digits(v) for v in (a, b)]
+    if None in digits:
+        return _no("a numeral vs another kind of value")
+    bases = [v.base for v in (a, b) if isinstance(v, Numeral)]
+    if digits[0] == digits[1] and len(set(bases)) == 1:
+        return _yes("same numeral")
+    return _no("different numerals")
+
+
+def _numeral_digits(value: Value) -> str | None:
+    if isinstance(value, Numeral):
+        return value.digits
+    if isinstance(value, Number) and value.value.denominator == 1 and value.value >= 0 and not value.percent:
+        return str(value.value.numerator)
     return None
 
 

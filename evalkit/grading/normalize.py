@@ -145,6 +145,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     if time is not None:
         return time
     text = re.sub(r"^\+\s*(?=\d|\\infty)", "", text)
+    text = re.sub(r"([_^])\s*([A-Za-z0-9])", r"\1{\2}", text)  # `\log_2 8` is log base 2 of 8, not of 28
     text = _collapse_spaces(text)
     text = re.sub(r"(?<!\\)[.;,]+$", "", text)
     choice = _choice_letter(text)
@@ -441,7 +442,7 @@ def _unwrap_text(text: str) -> str:
 
 def _collapse_spaces(text: str) -> str:
     """Remove spaces except where they separate a command from a following letter (`\\pi r`)
-    or two words (`x or y` is not `xory`)."""
+    or a word from a word (`no solution` is not `nosolution`; `2 x y` is `2xy`)."""
     tokens = _TOKEN.findall(text)
     out: list[str] = []
     for position, token in enumerate(tokens):
@@ -449,11 +450,23 @@ def _collapse_spaces(text: str) -> str:
             previous = out[-1] if out else ""
             following = tokens[position + 1] if position + 1 < len(tokens) else ""
             if previous[-1:].isalpha() and following[:1].isalpha() and (
-                    previous.startswith("\\") or not (len(previous) == 1 and len(following) == 1)):
+                    previous.startswith("\\") or _letter_run(tokens[:position], backwards=True) >= 2
+                    or _letter_run(tokens[position + 1:], backwards=False) >= 2):
                 out.append(" ")
             continue
         out.append(token)
     return "".join(out)
+
+
+def _letter_run(tokens: list[str], *, backwards: bool) -> int:
+    """How many single letters stand together at the end (or start) of `tokens`."""
+    count = 0
+    for token in (reversed(tokens) if backwards else tokens):
+        if len(token) == 1 and token.isalpha():
+            count += 1
+        else:
+            break
+    return count
 
 
 def strip_assignment(text: str) -> str:

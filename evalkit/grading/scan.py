@@ -191,26 +191,28 @@ def _is_escaped(text: str, index: int) -> bool:
     return backslashes % 2 == 1
 
 
+_SPAN_OPENER = re.compile(r"\\[\[($\\]|\$")
+
+
 def math_spans(text: str) -> list[MathSpan]:
-    """All math spans of `text`, left to right; an escaped `\\$` opens nothing."""
+    """All math spans of `text`, left to right; an escaped `\\$` opens nothing.
+
+    Jumps from one possible opener to the next with a regular expression, so a long text with
+    few spans costs little.
+    """
     spans: list[MathSpan] = []
-    index = 0
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char == "$" or (char == "\\" and index + 1 < length and text[index + 1] in "[("):
-            if char == "$" and _is_escaped(text, index):
-                index += 1
-                continue
-            span = math_span_at(text, index)
-            if span is not None:
-                spans.append(span)
-                index = span.end
-                continue
-            index += 2 if char == "\\" else 1
+    position = 0
+    while True:
+        match = _SPAN_OPENER.search(text, position)
+        if match is None:
+            return spans
+        token = match.group(0)
+        if token in ("\\$", "\\\\"):
+            position = match.end()
             continue
-        if char == "\\":
-            index += 2
-            continue
-        index += 1
-    return spans
+        span = math_span_at(text, match.start())
+        if span is not None:
+            spans.append(span)
+            position = span.end
+        else:
+            position = match.end()
