@@ -35,6 +35,7 @@ The structural rules are the same for both relations (the scalar rule differs):
   equals the open interval `(a, b)`; unions compare as sets; an inequality in one variable equals
   the set it describes (`x \\ge 5` = `[5, \\infty)`, `1 \\le |z| \\le 2` = `[-2,-1] \\cup [1,2]`).
 * `name = value` equals its value (`g(2) = 7` = `7`); a chain `x = 5+5+1 = 11` is its last value.
+  Two assignments to different variables are compared as equations (`x = 2` != `y = 2`).
   Two equations are equal when one is a nonzero multiple of the other (`y = 2x + 1` =
   `2x - y + 1 = 0`); two inequalities in several variables when one is a positive multiple.
 * Matrices compare entry by entry; a one-row or one-column matrix also equals the tuple of its
@@ -356,6 +357,11 @@ def _identity_at_points(x: sympy.Expr, y: sympy.Expr) -> Decision:
 # ---------------------------------------------------------------- names, lists, sets
 
 def _named(a: Value, b: Value, mode: _Mode) -> Decision:
+    if isinstance(a, Named) and isinstance(b, Named) and a.name != b.name and _plain_symbol(a.name) \
+            and _plain_symbol(b.name):
+        if a.relation is None or b.relation is None:
+            return _no("values of different variables")
+        return _relations(a.relation, b.relation, mode)  # `x = 2` and `y = 2` are different lines
     if isinstance(a, Named) and isinstance(b, Named):
         values = _compare(a.value, b.value, mode)
         if values or a.relation is None or b.relation is None:
@@ -368,6 +374,10 @@ def _named(a: Value, b: Value, mode: _Mode) -> Decision:
     pair = (named.value, other) if named is a else (other, named.value)
     decision = _compare(*pair, mode)
     return Decision(decision.equal, "the value named: " + decision.rule)
+
+
+def _plain_symbol(name: str) -> bool:
+    return bool(re.fullmatch(r"\\?[A-Za-z]+(?:_\{?\w+\}?)?", name))
 
 
 def _restated(items: Items, scalar: Number | Expr, mode: _Mode, *, reference_first: bool) -> Decision:

@@ -36,7 +36,7 @@ from fractions import Fraction
 
 from evalkit.grading.numbers import apply_decimal_comma, join_thousands, mark_percent, parse_exact_number
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
-from evalkit.grading.scan import braces_balanced, closing_brace, split_top_level
+from evalkit.grading.scan import braces_balanced, closing_brace
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
 
 MAX_ANSWER_CHARS = 2000
@@ -81,7 +81,6 @@ _CHOICE = re.compile(r"^\(?([A-J])\)?$|^([A-J])\)$|^\\text\{\(?([A-J])\)?\}$|^\(
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?\s*(a\.?\s?m\.?|p\.?\s?m\.?)?$", re.IGNORECASE)
 _HOUR_WITH_MERIDIEM = re.compile(r"^(\d{1,2})\s*(a\.?\s?m\.?|p\.?\s?m\.?)$", re.IGNORECASE)
 _TOKEN = re.compile(r"\\[a-zA-Z]+|\\.|\s+|.", re.DOTALL)
-_LIST_WORD = re.compile(r"^(?:and|or)$", re.IGNORECASE)
 _ARTICLES = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 
 
@@ -467,23 +466,3 @@ def _letter_run(tokens: list[str], *, backwards: bool) -> int:
         else:
             break
     return count
-
-
-def strip_assignment(text: str) -> str:
-    """`x = 3` -> `3`: drop a leading single-name assignment whose right side has no letters.
-
-    Used for quick in-process keys only; `values.py` reads every `name = value` form.
-    """
-    parts = split_top_level(text, ("=",))
-    if len(parts) != 2:
-        return text
-    left, right = parts[0].strip(), parts[1].strip()
-    if re.fullmatch(r"[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?", left) and not re.search(
-            r"(?<!\\)\b[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", " ", right)):
-        return right
-    return text
-
-
-def is_list_word(word: str) -> bool:
-    """Whether a word joins list items (`and`, `or`)."""
-    return bool(_LIST_WORD.match(word))

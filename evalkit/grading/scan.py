@@ -7,6 +7,7 @@ literal braces, never group braces; any other backslash sequence is one token.
 - `brace_partners` matches every `{` of a text with its `}` in one pass (a stack), so finding
   the end of every box of a response costs the same as finding one.
 - `closing_brace` is the same walk from one opening brace.
+- `bracket_depth` says how many brackets are open at a position.
 - `split_top_level` cuts a string at separators outside all brackets: `(`, `[`, `{` and the set
   braces `\\{ \\}` all count, and interval brackets may close with the other kind (`(0, 1]`).
 - `math_spans` finds `$..$`, `$$..$$`, `\\(..\\)` and `\\[..\\]` spans (an escaped `\\$` is text).
@@ -120,6 +121,29 @@ def split_top_level_with_separators(text: str, separators: tuple[str, ...]) -> t
         index += 1
     parts.append("".join(current))
     return parts, found
+
+
+def bracket_depth(text: str, position: int) -> int:
+    """How many brackets (`(`, `[`, `\\{`) are open at `position`; TeX groups `{}` do not count."""
+    depth = 0
+    index = 0
+    while index < position:
+        char = text[index]
+        if char == "\\":
+            match = _COMMAND.match(text, index)
+            token = match.group(0) if match else "\\"
+            if token == "\\{":
+                depth += 1
+            elif token == "\\}":
+                depth -= 1
+            index += len(token)
+            continue
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        index += 1
+    return max(depth, 0)
 
 
 def encloses_whole(text: str) -> bool:
