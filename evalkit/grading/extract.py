@@ -87,8 +87,8 @@ class _Candidate:
     method: str
 
 
-_BOX_COMMAND = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
-_INNER_BOX = re.compile(r"\s{0,16}\\(?:boxed|fbox)[ \t]{0,16}\{")
+_BOX_COMMAND = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
+_INNER_BOX = re.compile(r"\s{0,16}\\(?:boxed|fbox|framebox)[ \t]{0,16}\{")
 _SPACES_THEN_BRACE = re.compile(r"[ \t]{0,16}\{")
 _SPACE_FORM_TOKEN = re.compile(r"[ \t]{1,16}([^\s$]{1,200})")
 _END_OF_TURN = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|eot_id\|>|<\|endoftext\|>|<\|end\|>|</s>|<\|user\|>")
@@ -288,7 +288,7 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     boxed = _box_candidate(segment)
     if boxed is not None:
         return boxed.answer
-    if re.search(r"\\(?:boxed|fbox)\b", segment):  # a box cut off: there is no answer
+    if re.search(r"\\(?:boxed|fbox|framebox)\b", segment):  # a box cut off: there is no answer
         return None
     if after_marker:
         leading = _leading_value(segment)

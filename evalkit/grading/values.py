@@ -303,7 +303,7 @@ def _parse_membership(text: str, depth: int) -> Value | None:
 
 
 _NAME_TOKEN = re.compile(
-    r"\\?[A-Za-z]+(?:_\{?[A-Za-z0-9,]+\}?)?'*|\\overline\{[A-Za-z]+\}|\\angle\s?[A-Za-z]+|\\vec\{[A-Za-z]+\}")
+    r"\\?[A-Za-z]+(?:_(?:[A-Za-z0-9]|\{\s?\\?[A-Za-z0-9,]+\s?\}))?'*|\\overline\{[A-Za-z]+\}|\\angle\s?[A-Za-z]+|\\vec\{[A-Za-z]+\}")
 _FUNCTION_CALL = re.compile(r"^([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?(?:\^\{-1\})?)\(([^()]*)\)$")
 _GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau "
                    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split())
@@ -540,8 +540,13 @@ _PLAIN_CONSTANT = re.compile(r"(?<![\\a-zA-Z])(pi|infinity|inf|oo)(?![a-zA-Z])")
 
 
 def plain_text_to_latex(text: str) -> str:
-    """Rewrite plain-text math (`sqrt(2)/2`, `2*pi`, `x**2`) as LaTeX; LaTeX passes unchanged."""
+    """Rewrite plain-text math (`sqrt(2)/2`, `2*pi`, `x**2`, `np.arcsin(x)`, `1./3`) as LaTeX;
+    LaTeX passes unchanged."""
     text = text.replace("**", "^")
+    text = re.sub(r"\b(?:np|numpy|math|sympy|sp)\.(?=[a-z])", "", text)
+    text = re.sub(r"(?<=\d)\.(?![\d])", "", text)  # `1./3`: a decimal point with no digits after it
+    text = re.sub(r"_\{\s*\\([a-zA-Z]+)\s*\}", r"_{\1}", text)  # `M_{\odot}`, `m_{\max}`: subscript names
+    text = text.replace("\\hbar", "h_{bar}")
     text = _PLAIN_CONSTANT.sub(lambda m: "\\pi" if m.group(1) == "pi" else "\\infty", text)
     if "sqrt" in text and "\\sqrt" not in text:
         text = _rewrite_sqrt_calls(text)
