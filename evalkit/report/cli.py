@@ -18,6 +18,7 @@ from evalkit.report.leaderboard import (
     sort_rows,
     write_leaderboard,
 )
+from evalkit.report.lengths import outputs_summary_line
 from evalkit.report.tables import comparisons_rich_table, metrics_rich_table
 
 
@@ -101,6 +102,9 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
     extra = comparisons_rich_table(document)
     if extra is not None:
         console.print(extra)
+    outputs_line = outputs_summary_line(document)
+    if outputs_line is not None:
+        console.print(outputs_line, highlight=False, markup=False)
     for path in written.values():
         console.print(f"wrote {path}", highlight=False)
     return document
