@@ -155,6 +155,11 @@ def test_one_line_run_from_an_empty_directory_without_data_or_network(tmp_path, 
     assert json.loads((out / "leaderboard.json").read_text())[0]["model"] == "builtin:tiny"
     assert not (workdir / "data").exists()
 
+    board = subprocess.run([sys.executable, "-m", "evalkit.cli", "leaderboard", "X", "--metric", "pass@1", "--out",
+                            "board"], cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    assert board.returncode == 0, board.stdout + board.stderr
+    assert (workdir / "board" / "models_x_tasks.md").read_text() == table
+
     again = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.count("resuming") == 2
