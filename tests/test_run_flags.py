@@ -74,6 +74,7 @@ def test_replay_and_display_names(tmp_path):
     (RunFlags(model="m", backend="replay", tasks=("aime24",)), "--samples"),
     (RunFlags(model="m", backend="tgi", tasks=("aime24",)), "backend.name"),
     (RunFlags(model="m", backend="hf", tasks=("aime24",), n=0), "sampling.n"),
+    (RunFlags(model="m", backend="hf", tasks=("aime24",), prompt="r1"), "unknown prompt format 'r1'"),
 ])
 def test_bad_flags_say_what_is_wrong(flags, message):
     with pytest.raises(ConfigError, match=message):

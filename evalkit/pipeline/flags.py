@@ -16,7 +16,7 @@ With a YAML file the flags override its fields, and `--set field=value` override
 after the flags. The runs of one command go into one folder (`--out`, default `runs/`), each in
 `<model>-<task>-<hash>/`, so the same command resumes where it stopped; the folder then gets
 one leaderboard of the command's runs: the ranked list (`leaderboard.md/.csv/.json`) and the
-models x tasks table (`tasks.md/.csv/.json`), every cell with its confidence interval.
+models x tasks table (`models_x_tasks.md/.csv/.json`), every cell with its confidence interval.
 """
 
 from __future__ import annotations
@@ -139,7 +139,12 @@ def build_run_configs(flags: RunFlags, *, base: Mapping[str, Any] | None = None,
     task_names = flags.tasks or ((data["task"],) if data.get("task") else ())
     if not task_names:
         raise ConfigError(f"{source}: no task: give --tasks a,b or a 'task' field")
-    return [parse_config({**data, "task": name}, source=source) for name in task_names]
+    configs = [parse_config({**data, "task": name}, source=source) for name in task_names]
+    if configs[0].prompt is not None:
+        import tasks
+
+        tasks.get_prompt_format(configs[0].prompt)  # an unknown name fails before any run directory is made
+    return configs
 
 
 def run_dir_for(root: Path, config: RunConfig, shard: Shard | None) -> Path:
