@@ -1,7 +1,9 @@
 """Benchmarks: each task is one small module; this file gathers them into the registry.
 
 To add a task, write `tasks/<name>.py` defining `TASK = Task(...)`, then import it below and
-add it to the `build_registry` call.
+add it to the `build_registry` call. To ship its test set with the package, add the file to
+`scripts/ship_test_sets.py` and run it (it copies the file and records its sha256 in
+`tasks/testsets/manifest.json`).
 """
 
 from __future__ import annotations
