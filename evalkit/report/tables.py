@@ -18,6 +18,7 @@ from typing import Any
 from rich.table import Table
 
 from evalkit.metrics import RULE_ORDER, sort_metric_names, split_metric_name
+from evalkit.report.lengths import outputs_markdown
 
 MISSING_CELL = "—"
 TERMINAL_RULES = ("pass", "maj", "bon", "wmaj", "scr")
@@ -146,6 +147,7 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
                 for group, metrics in groups.items()]
         out.write(markdown_table([key, "problems", *names], rows, [False, True, *([True] * len(names))]))
 
+    out.write(outputs_markdown(document))
     out.write("\n![accuracy vs k](accuracy_vs_k.png)\n")
     return out.getvalue()
 
