@@ -109,7 +109,7 @@ def test_report_files(tmp_path):
     run_dir = make_run(tmp_path)
     document = build_run_metrics(run_dir, top_clusters=1, show_progress=False)
     written = write_run_reports(run_dir, document)
-    assert set(written) == {"metrics.json", "report.md", "metrics.csv", "accuracy_vs_k.png"}
+    assert set(written) == {"metrics.json", "report.md", "metrics.csv", "accuracy_vs_k.png", "accuracy_vs_length.png"}
     assert json.loads((run_dir / "metrics.json").read_text()) == document
 
     with (run_dir / "metrics.csv").open() as handle:

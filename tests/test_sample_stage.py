@@ -65,7 +65,8 @@ def _run(tmp_path, backend, problems, **config_fields):
 def test_results_in_any_order_end_in_problem_order(tmp_path):
     backend = ScriptedBackend()
     run, result = _run(tmp_path, backend, _problems(5), max_problems_in_flight=3)
-    assert result.sampled_now == 5 and backend.closed and backend.windows == [3]
+    assert result.sampled_now == 5 and backend.windows == [3]
+    assert not backend.closed  # one backend may serve several runs: closing it is its owner's business
     records = read_jsonl(run.samples_path)
     assert [r["problem_id"] for r in records] == ["p0", "p1", "p2", "p3", "p4"]
     assert records[2]["samples"][1]["text"] == "p2 sample 1"

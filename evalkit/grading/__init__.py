@@ -21,7 +21,6 @@ _EXPORTS = {
     "reference_answer": "evalkit.grading.api",
     "GroupGrade": "evalkit.grading.api",
     "Verdict": "evalkit.grading.api",
-    "answer_of": "evalkit.grading.api",
     "cluster": "evalkit.grading.api",
     "cluster_many": "evalkit.grading.api",
     "equivalent": "evalkit.grading.api",
@@ -32,7 +31,7 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Extraction", "Grader", "GradingPolicy", "explain", "find_answer", "reference_answer", "GroupGrade", "Verdict", "answer_of", "cluster", "cluster_many", "equivalent", "extract_answer", "grade",
+    "Extraction", "Grader", "GradingPolicy", "explain", "find_answer", "reference_answer", "GroupGrade", "Verdict", "cluster", "cluster_many", "equivalent", "extract_answer", "grade",
     "grade_groups", "last_boxed",
 ]
 
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
         explain,
         reference_answer,
         Verdict,
-        answer_of,
         cluster,
         cluster_many,
         equivalent,

@@ -423,8 +423,3 @@ def equivalent(reference: str, answer: str, *, timeout: float = 5.0, policy: Gra
         return explain(reference, answer, timeout=timeout, policy=policy).correct
     except Exception:  # noqa: BLE001 - documented: equivalent never raises
         return False
-
-
-def answer_of(text: object) -> str | None:
-    """The answer of a response or bare answer (`extract.find_answer`), or None."""
-    return find_answer(text).answer if _usable(text) else None

@@ -35,11 +35,14 @@ The structural rules are the same for both relations (the scalar rule differs):
   equals the open interval `(a, b)`; unions compare as sets; an inequality in one variable equals
   the set it describes (`x \\ge 5` = `[5, \\infty)`, `1 \\le |z| \\le 2` = `[-2,-1] \\cup [1,2]`).
 * `name = value` equals its value (`g(2) = 7` = `7`); a chain `x = 5+5+1 = 11` is its last value.
+  Two assignments to different variables are compared as equations (`x = 2` != `y = 2`).
   Two equations are equal when one is a nonzero multiple of the other (`y = 2x + 1` =
   `2x - y + 1 = 0`); two inequalities in several variables when one is a positive multiple.
 * Matrices compare entry by entry; a one-row or one-column matrix also equals the tuple of its
   entries. Text compares after case, spaces and articles are normalised; choice letters exactly.
   A time of day without a.m./p.m. equals the same clock time with either (`4:30` = `4:30pm`).
+  A numeral in another base equals the same digits and base, or the digits alone (`4343_7` =
+  `4343`, != `4343_6`, != `1550`).
 * Expressions with variables are equal when their difference expands to zero, or vanishes at
   several fixed real points of both signs (`|x|` = `\\sqrt{x^2}` != `x`).
   Constants are compared with relative error bounds, never absolute ones
@@ -67,6 +70,7 @@ from evalkit.grading.values import (
     Matrix,
     Named,
     Number,
+    Numeral,
     Relation,
     Scalar,
     Text,
@@ -140,6 +144,8 @@ def _compare(a: Value, b: Value, mode: _Mode) -> Decision:
         return _matrices(a, b, mode)
     if isinstance(a, Time) or isinstance(b, Time):
         return _times(a, b)
+    if isinstance(a, Numeral) or isinstance(b, Numeral):
+        return _numerals(a, b, mode)
     if isinstance(a, Text) and isinstance(b, Text):
         return _yes("same text") if a.text == b.text else _no("different text")
     if isinstance(a, Choice) and isinstance(b, Choice):
@@ -351,6 +357,11 @@ def _identity_at_points(x: sympy.Expr, y: sympy.Expr) -> Decision:
 # ---------------------------------------------------------------- names, lists, sets
 
 def _named(a: Value, b: Value, mode: _Mode) -> Decision:
+    if isinstance(a, Named) and isinstance(b, Named) and a.name != b.name and _plain_symbol(a.name) \
+            and _plain_symbol(b.name):
+        if a.relation is None or b.relation is None:
+            return _no("values of different variables")
+        return _relations(a.relation, b.relation, mode)  # `x = 2` and `y = 2` are different lines
     if isinstance(a, Named) and isinstance(b, Named):
         values = _compare(a.value, b.value, mode)
         if values or a.relation is None or b.relation is None:
@@ -363,6 +374,10 @@ def _named(a: Value, b: Value, mode: _Mode) -> Decision:
     pair = (named.value, other) if named is a else (other, named.value)
     decision = _compare(*pair, mode)
     return Decision(decision.equal, "the value named: " + decision.rule)
+
+
+def _plain_symbol(name: str) -> bool:
+    return bool(re.fullmatch(r"\\?[A-Za-z]+(?:_\{?\w+\}?)?", name))
 
 
 def _restated(items: Items, scalar: Number | Expr, mode: _Mode, *, reference_first: bool) -> Decision:
@@ -570,6 +585,30 @@ def _vector_entries(matrix: Matrix) -> tuple | None:
         return matrix.rows[0]
     if all(len(row) == 1 for row in matrix.rows):
         return tuple(row[0] for row in matrix.rows)
+    return None
+
+
+def _numerals(a: Value, b: Value, mode: _Mode) -> Decision:
+    """`4343_7` equals `4343_7`; a reference `4343_7` also accepts the same digits written
+    without the base (`4343`); never another base's numeral nor the value in base ten."""
+    if not isinstance(a, Numeral) and not (mode.directed and isinstance(b, Number)):
+        return _no("a number vs a numeral in another base")
+    if not isinstance(b, Numeral) and not mode.directed:
+        return _no("a numeral vs a number")
+    digits = [_numeral_digits(v) for v in (a, b)]
+    if None in digits:
+        return _no("a numeral vs another kind of value")
+    bases = [v.base for v in (a, b) if isinstance(v, Numeral)]
+    if digits[0] == digits[1] and len(set(bases)) == 1:
+        return _yes("same numeral")
+    return _no("different numerals")
+
+
+def _numeral_digits(value: Value) -> str | None:
+    if isinstance(value, Numeral):
+        return value.digits
+    if isinstance(value, Number) and value.value.denominator == 1 and value.value >= 0 and not value.percent:
+        return str(value.value.numerator)
     return None
 
 

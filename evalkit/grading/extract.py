@@ -47,6 +47,9 @@ MAX_BOX_SCAN_CHARS = 262_144
 MAX_SENTENCE_CHARS = 2_000
 """Longest stretch of text read after an answer marker."""
 
+MAX_MARKER_SCAN_CHARS = 8_000
+"""Answer lines and marker sentences are looked for in this many characters at the end."""
+
 MAX_FALLBACK_CHARS = 20_000
 """The final-sentence and last-number fallbacks read this many characters at the end."""
 
@@ -84,8 +87,8 @@ class _Candidate:
     method: str
 
 
-_BOX_COMMAND = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
-_INNER_BOX = re.compile(r"\s{0,16}\\(?:boxed|fbox)[ \t]{0,16}\{")
+_BOX_COMMAND = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
+_INNER_BOX = re.compile(r"\s{0,16}\\(?:boxed|fbox|framebox)[ \t]{0,16}\{")
 _SPACES_THEN_BRACE = re.compile(r"[ \t]{0,16}\{")
 _SPACE_FORM_TOKEN = re.compile(r"[ \t]{1,16}([^\s$]{1,200})")
 _END_OF_TURN = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|eot_id\|>|<\|endoftext\|>|<\|end\|>|</s>|<\|user\|>")
@@ -99,12 +102,12 @@ _ANSWER_LINE = re.compile(
     r"(?:^|\n)[ \t>#*]{0,8}(?:\*\*|__)?(?:final\s{1,4}answer|answer|ans|a)\s{0,4}(?:\*\*|__)?\s{0,4}[:：]"
     r"(?:\*\*|__)?[ \t]{0,8}", re.IGNORECASE)
 _SHORT_LABEL = re.compile(r"(?<![a-z])(?:a|ans)\s*(?:\*\*|__)?\s*[:：]", re.IGNORECASE)
-_ANSWER_COLON = re.compile(r"\bfinal\s{1,4}answer\s{0,4}(?:\*\*)?\s{0,4}[:：](?:\*\*)?", re.IGNORECASE)
-_ANSWER_IS = re.compile(r"\b(?:final\s{1,4})?answers?\s{1,8}(?:to\s{1,4}(?:the|this)\s{1,4}(?:question|problem)"
+_ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:\*\*)?\s{0,4}[:：](?:\*\*)?", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:answers?|options?|choices?)\s{1,8}(?:to\s{1,4}(?:the|this)\s{1,4}(?:question|problem)"
                         r"\s{1,8})?(?:is|are|will\s{1,4}be|would\s{1,4}be)\b\s{0,4}:?", re.IGNORECASE)
-_ANSWER_THEN_MATH = re.compile(r"\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
+_ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
-_NUMBER = re.compile(r"(?<![\w.])-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?(?![\d])|(?<![\w.])-?\.\d+(?![\d])")
+_NUMBER = re.compile(r"(?=[-$.\d])(?<![\w.])(?:-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
 _PLAIN_VALUE = re.compile(
     r"^[-+]?(?:\$\s?)?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?(?:\s?%)?"
     r"|^[-+]?\\(?:frac|dfrac|tfrac|sqrt|pi)\b[^\s]*|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
@@ -118,6 +121,9 @@ _LIST_GAP_NOISE = re.compile(r"\$|\\text\{|\\mbox\{|\}|\\[,;: !]|\\q?quad|~|\\\(
 _LIST_GAP_WORDS = frozenset({",", ";", "and", "or", "&"})
 _NEXT_LABEL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*=\s*$")
 _TRAILING_UNIT = re.compile(r"\s{1,4}([a-zA-Z]\.[a-zA-Z]\.?|[a-zA-Z]+(?:\s[a-zA-Z]+)?)(?![a-zA-Z])")
+_HAS_CONTENT = re.compile(r"[^\W_]|[∞√∅]|\\[a-zA-Z{}]")
+_SHORT_ENGLISH = frozenset("is at to of in on it an as be by or if so we no do up my me he us am pm".split())
+"""Two-letter words that are English; other two-letter runs (`ab`, `xy`) are products of variables."""
 _BARE_WORDS = frozenset({"and", "or", "am", "pm"})
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
 _CHOICE_LETTER = re.compile(r"^\(?([A-J])\)?(?:[.:]|$)")
@@ -282,7 +288,7 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     boxed = _box_candidate(segment)
     if boxed is not None:
         return boxed.answer
-    if re.search(r"\\(?:boxed|fbox)\b", segment):  # a box cut off: there is no answer
+    if re.search(r"\\(?:boxed|fbox|framebox)\b", segment):  # a box cut off: there is no answer
         return None
     if after_marker:
         leading = _leading_value(segment)
@@ -389,8 +395,15 @@ def _minerva_answer(text: str) -> str | None:
     return _clean(segment) or None
 
 
-def _marker_candidates(text: str) -> list[_Candidate]:
-    """The last answer of each marker kind, each with the method that names its kind."""
+def _marker_candidates(body: str) -> list[_Candidate]:
+    """The last answer of each marker kind, each with the method that names its kind (markers
+    are looked for in the last `MAX_MARKER_SCAN_CHARS` of the response, where answers are)."""
+    offset = max(0, len(body) - MAX_MARKER_SCAN_CHARS)
+    text = body[offset:]
+    return [_Candidate(offset + c.position, c.answer, c.method) for c in _markers_in(text)]
+
+
+def _markers_in(text: str) -> list[_Candidate]:
     candidates: list[_Candidate] = []
     gsm8k = _last_match(_GSM8K_MARKER, text)
     if gsm8k is not None:
@@ -442,7 +455,7 @@ def _is_bare(text: str) -> bool:
     stripped = text.strip()
     if not stripped or len(stripped) > MAX_BARE_LATEX_CHARS or "\n" in stripped:
         return False
-    if not braces_balanced(stripped) or _BOX_COMMAND.search(stripped) or not re.search(r"[A-Za-z0-9]", stripped):
+    if not braces_balanced(stripped) or _BOX_COMMAND.search(stripped) or not _HAS_CONTENT.search(stripped):
         return False
     span = math_span_at(stripped, 0)
     if span is not None and span.end == len(stripped.rstrip(".")):
@@ -457,7 +470,8 @@ def _is_bare(text: str) -> bool:
     if not re.search(r"\d", stripped):
         return len(words) <= 2  # a word answer: `Monday`, `odd`, `no solution`
     return all(is_droppable_phrase(word) or MERIDIEM_PATTERN.match(word) or word.lower() in _BARE_WORDS
-               or re.fullmatch(r"(?:and|or)[A-Z]|[A-Z]{2,4}", word) for word in words)
+               or re.fullmatch(r"(?:and|or)[A-Z]|[A-Z]{2,4}", word)
+               or len(word) == 2 and word.lower() not in _SHORT_ENGLISH for word in words)
 
 
 def _final_sentence_answer(text: str) -> str | None:
@@ -468,34 +482,36 @@ def _final_sentence_answer(text: str) -> str | None:
             continue
         if not (math_spans(sentence) or re.search(r"\d", sentence)):
             continue
-        return _value_in_words(sentence, after_marker=False)
+        return _value_in_words(sentence[-MAX_SENTENCE_CHARS:], after_marker=False)
     return None
+
+
+_SENTENCE_END = re.compile(r"\n|[.!?](?=\s|$)")
 
 
 def _sentences(text: str) -> list[str]:
     """Split text into sentences at line breaks and full stops outside math spans; a display
     span (`$$..$$`, `\\[..\\]`) followed by a capitalised word ends a sentence too."""
+    spans = math_spans(text)
+    cuts: list[int] = []
+    span_index = 0
+    for match in _SENTENCE_END.finditer(text):
+        where = match.start()
+        while span_index < len(spans) and spans[span_index].end <= where:
+            span_index += 1
+        if span_index < len(spans) and spans[span_index].start <= where:
+            continue  # inside math
+        cuts.append(where)
+    for span in spans:
+        if text.startswith(("$$", "\\["), span.start) and re.match(r"\s+[A-Z]", text[span.end:span.end + 3]):
+            cuts.append(span.end)
     sentences: list[str] = []
     start = 0
-    position = 0
-    while position < len(text):
-        char = text[position]
-        if char in "$\\":
-            span = math_span_at(text, position)
-            if span is not None:
-                position = span.end
-                display = text.startswith(("$$", "\\["), span.start)
-                if display and re.match(r"\s+[A-Z]", text[position:position + 3]):
-                    sentences.append(text[start:position].strip())
-                    start = position
-                continue
-            position += 2 if char == "\\" else 1
-            continue
-        if char == "\n" or (char in ".!?" and (position + 1 == len(text) or text[position + 1].isspace())):
-            if text[start:position].strip():
-                sentences.append(text[start:position].strip())
-            start = position + 1
-        position += 1
+    for cut in sorted(set(cuts)):
+        piece = text[start:cut].strip()
+        if piece:
+            sentences.append(piece)
+        start = cut + (0 if cut < len(text) and text[cut] not in "\n.!?" else 1)
     if text[start:].strip():
         sentences.append(text[start:].strip())
     return sentences

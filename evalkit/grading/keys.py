@@ -32,6 +32,7 @@ from evalkit.grading.values import (
     Matrix,
     Named,
     Number,
+    Numeral,
     Relation,
     Text,
     Time,
@@ -65,6 +66,8 @@ def _key(value: Value) -> str | None:
         return "c:" + value.letter
     if isinstance(value, Time):
         return f"T:{value.hours}:{value.minutes:02d}{value.meridiem}"
+    if isinstance(value, Numeral):
+        return f"b:{value.digits}_{value.base}"
     if isinstance(value, Named):
         return _key(value.value)
     if isinstance(value, Items):

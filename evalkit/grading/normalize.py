@@ -36,7 +36,7 @@ from fractions import Fraction
 
 from evalkit.grading.numbers import apply_decimal_comma, join_thousands, mark_percent, parse_exact_number
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
-from evalkit.grading.scan import braces_balanced, closing_brace, split_top_level
+from evalkit.grading.scan import braces_balanced, closing_brace
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
 
 MAX_ANSWER_CHARS = 2000
@@ -81,7 +81,6 @@ _CHOICE = re.compile(r"^\(?([A-J])\)?$|^([A-J])\)$|^\\text\{\(?([A-J])\)?\}$|^\(
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?\s*(a\.?\s?m\.?|p\.?\s?m\.?)?$", re.IGNORECASE)
 _HOUR_WITH_MERIDIEM = re.compile(r"^(\d{1,2})\s*(a\.?\s?m\.?|p\.?\s?m\.?)$", re.IGNORECASE)
 _TOKEN = re.compile(r"\\[a-zA-Z]+|\\.|\s+|.", re.DOTALL)
-_LIST_WORD = re.compile(r"^(?:and|or)$", re.IGNORECASE)
 _ARTICLES = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 
 
@@ -145,6 +144,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     if time is not None:
         return time
     text = re.sub(r"^\+\s*(?=\d|\\infty)", "", text)
+    text = re.sub(r"([_^])\s*([A-Za-z0-9])", r"\1{\2}", text)  # `\log_2 8` is log base 2 of 8, not of 28
     text = _collapse_spaces(text)
     text = re.sub(r"(?<!\\)[.;,]+$", "", text)
     choice = _choice_letter(text)
@@ -441,7 +441,7 @@ def _unwrap_text(text: str) -> str:
 
 def _collapse_spaces(text: str) -> str:
     """Remove spaces except where they separate a command from a following letter (`\\pi r`)
-    or two words (`x or y` is not `xory`)."""
+    or a word from a word (`no solution` is not `nosolution`; `2 x y` is `2xy`)."""
     tokens = _TOKEN.findall(text)
     out: list[str] = []
     for position, token in enumerate(tokens):
@@ -449,28 +449,20 @@ def _collapse_spaces(text: str) -> str:
             previous = out[-1] if out else ""
             following = tokens[position + 1] if position + 1 < len(tokens) else ""
             if previous[-1:].isalpha() and following[:1].isalpha() and (
-                    previous.startswith("\\") or not (len(previous) == 1 and len(following) == 1)):
+                    previous.startswith("\\") or _letter_run(tokens[:position], backwards=True) >= 2
+                    or _letter_run(tokens[position + 1:], backwards=False) >= 2):
                 out.append(" ")
             continue
         out.append(token)
     return "".join(out)
 
 
-def strip_assignment(text: str) -> str:
-    """`x = 3` -> `3`: drop a leading single-name assignment whose right side has no letters.
-
-    Used for quick in-process keys only; `values.py` reads every `name = value` form.
-    """
-    parts = split_top_level(text, ("=",))
-    if len(parts) != 2:
-        return text
-    left, right = parts[0].strip(), parts[1].strip()
-    if re.fullmatch(r"[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?", left) and not re.search(
-            r"(?<!\\)\b[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", " ", right)):
-        return right
-    return text
-
-
-def is_list_word(word: str) -> bool:
-    """Whether a word joins list items (`and`, `or`)."""
-    return bool(_LIST_WORD.match(word))
+def _letter_run(tokens: list[str], *, backwards: bool) -> int:
+    """How many single letters stand together at the end (or start) of `tokens`."""
+    count = 0
+    for token in (reversed(tokens) if backwards else tokens):
+        if len(token) == 1 and token.isalpha():
+            count += 1
+        else:
+            break
+    return count

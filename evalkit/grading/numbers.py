@@ -14,7 +14,8 @@ Each of these conventions is decided here and nowhere else:
   the mark is kept as an attribute of the value (`ExactNumber.percent`) so that grading can apply
   the percent rule (see `compare.py`) and clustering never merges `50\\%` with `50` or `0.5`.
 * Exact values. Integers, decimals, `\\frac{a}{b}`, `a/b`, mixed numbers `10\\frac{1}{12}`
-  (= 121/12) and scientific notation (`1.5\\times10^{3}`, `7.2e-4`) become exact `Fraction`s.
+  (= 121/12), repeating decimals (`0.1\\overline{6}` = 1/6) and scientific notation
+  (`1.5\\times10^{3}`, `7.2e-4`) become exact `Fraction`s.
   A decimal or a number in scientific notation also remembers the unit of its last written
   place (`0.330` -> 1/1000, `7.2\\times10^{-4}` -> 10^-5): written that way, a *reference* asks
   for that precision (see `compare.py`); integers and fractions are exact.
@@ -25,6 +26,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+
+from evalkit.grading.scan import bracket_depth
 
 MAX_NUMBER_DIGITS = 400
 """Number literals with more digits than this are left to the expression parser (and SymPy)."""
@@ -47,7 +50,7 @@ def join_thousands(text: str) -> str:
     coordinates of a point. Braced `{,}` and thin spaces group thousands anywhere.
     """
     def joined(match: re.Match[str]) -> str:
-        if re.search(r"(?<!\{),(?!\})", match.group(2)) and _bracket_depth(text, match.start()) > 0:
+        if re.search(r"(?<!\{),(?!\})", match.group(2)) and bracket_depth(text, match.start()) > 0:
             return match.group(0)
         return match.group(1) + re.sub(_THOUSANDS_SEPARATOR, "", match.group(2))
 
@@ -55,27 +58,6 @@ def join_thousands(text: str) -> str:
     if _SPACED_NUMBER.match(text.strip()):
         text = text.replace(" ", "")
     return text
-
-
-def _bracket_depth(text: str, position: int) -> int:
-    """How many brackets (`(`, `[`, `\\{`) are open at `position`; TeX groups `{}` do not count."""
-    depth = 0
-    index = 0
-    while index < position:
-        char = text[index]
-        if char == "\\":
-            if text.startswith("\\{", index):
-                depth += 1
-            elif text.startswith("\\}", index):
-                depth -= 1
-            index += 2
-            continue
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        index += 1
-    return max(depth, 0)
 
 
 def apply_decimal_comma(text: str) -> str:
@@ -114,6 +96,8 @@ class ExactNumber:
 _INTEGER = r"\d+"
 _DECIMAL = r"(?:\d+\.\d*|\.\d+)"
 _FRAC = r"\\frac\{(-?\d+)\}\{(-?\d+)\}"
+_REPEATING = re.compile(r"^(\d*)\.(\d*)\\overline\{(\d{1,20})\}$")
+"""`0.\\overline{3}` = 1/3, `0.1\\overline{6}` = 1/6: a repeating decimal is exact."""
 _TIMES_TEN = re.compile(r"^(\d+\.\d*|\.\d+|\d+)(?:\\times|\\cdot)10\^(?:\{([-+]?\d{1,4})\}|([-+]?\d))$")
 _E_NOTATION = re.compile(r"^(\d+\.\d+|\d+)[eE]([-+]\d{1,4})$|^(\d+\.\d+)[eE](\d{1,4})$")
 """`7.2e-4`, `1e+5`, `2.5e3`; `2e3` is not read (it may be 2 times e times 3)."""
@@ -172,6 +156,12 @@ def _parse_unsigned(body: str) -> tuple[Fraction, Fraction | None] | None:
         if denominator <= 0 or numerator < 0:
             return None
         return whole + Fraction(numerator, denominator), None
+    match = _REPEATING.match(body)
+    if match:
+        whole, fixed, repeating = match.group(1) or "0", match.group(2), match.group(3)
+        value = Fraction(int(whole)) + Fraction(int(fixed or "0"), 10 ** len(fixed)) + Fraction(
+            int(repeating), (10 ** len(repeating) - 1) * 10 ** len(fixed))
+        return value, None
     match = _TIMES_TEN.match(body)
     if match:
         mantissa, exponent = match.group(1), int(match.group(2) or match.group(3))

@@ -7,6 +7,7 @@ literal braces, never group braces; any other backslash sequence is one token.
 - `brace_partners` matches every `{` of a text with its `}` in one pass (a stack), so finding
   the end of every box of a response costs the same as finding one.
 - `closing_brace` is the same walk from one opening brace.
+- `bracket_depth` says how many brackets are open at a position.
 - `split_top_level` cuts a string at separators outside all brackets: `(`, `[`, `{` and the set
   braces `\\{ \\}` all count, and interval brackets may close with the other kind (`(0, 1]`).
 - `math_spans` finds `$..$`, `$$..$$`, `\\(..\\)` and `\\[..\\]` spans (an escaped `\\$` is text).
@@ -15,6 +16,7 @@ literal braces, never group braces; any other backslash sequence is one token.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
@@ -72,79 +74,57 @@ def split_top_level(text: str, separators: tuple[str, ...] = (",",)) -> list[str
     return split_top_level_with_separators(text, separators)[0]
 
 
-def split_top_level_with_separators(text: str, separators: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """`split_top_level`, plus the separator found at each cut (one fewer than the parts).
-
-    A separator may be a command (`\\cup`, `\\le`): it matches a whole command token only, so
-    `\\le` does not match inside `\\left`.
-    """
-    ordered = sorted(separators, key=len, reverse=True)
-    commands = {s for s in ordered if s.startswith("\\")}
-    plain = [s for s in ordered if not s.startswith("\\")]
-    parts: list[str] = []
-    found: list[str] = []
-    current: list[str] = []
+def _tokens(text: str, openers: str = _OPENERS, closers: str = _CLOSERS) -> Iterator[tuple[int, str, int]]:
+    """Walk `text` token by token: `(start, token, depth after it)`. A token is a command
+    (`\\cup`, `\\{`) or one character; `openers`/`closers` and `\\{`/`\\}` change the depth."""
     depth = 0
     index = 0
     length = len(text)
     while index < length:
-        char = text[index]
-        if char == "\\":
+        if text[index] == "\\":
             match = _COMMAND.match(text, index)
             token = match.group(0) if match else "\\"
-            if depth == 0 and token in commands:
-                parts.append("".join(current))
-                found.append(token)
-                current = []
-            else:
-                if token == "\\{":
-                    depth += 1
-                elif token == "\\}":
-                    depth -= 1
-                current.append(token)
-            index += len(token)
-            continue
-        if char in _OPENERS:
-            depth += 1
-        elif char in _CLOSERS:
-            depth -= 1
-        elif depth == 0 and plain:
-            matched = next((s for s in plain if text.startswith(s, index)), None)
-            if matched is not None:
-                parts.append("".join(current))
-                found.append(matched)
-                current = []
-                index += len(matched)
-                continue
-        current.append(char)
-        index += 1
-    parts.append("".join(current))
+            change = 1 if token == "\\{" else -1 if token == "\\}" else 0
+        else:
+            token = text[index]
+            change = 1 if token in openers else -1 if token in closers else 0
+        depth += change
+        yield index, token, depth
+        index += len(token)
+
+
+def split_top_level_with_separators(text: str, separators: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """`split_top_level`, plus the separator found at each cut (one fewer than the parts).
+
+    A separator is one character (`,`, `=`) or a command (`\\cup`, `\\le`), which matches a
+    whole command token only: `\\le` does not match inside `\\left`.
+    """
+    wanted = set(separators)
+    parts: list[str] = []
+    found: list[str] = []
+    start = 0
+    for index, token, depth in _tokens(text):
+        if depth == 0 and token in wanted:
+            parts.append(text[start:index])
+            found.append(token)
+            start = index + len(token)
+    parts.append(text[start:])
     return parts, found
+
+
+def bracket_depth(text: str, position: int) -> int:
+    """How many brackets (`(`, `[`, `\\{`) are open at `position`; TeX groups `{}` do not count."""
+    depth = 0
+    for _, _, depth in _tokens(text[:position], "([", ")]"):
+        pass
+    return max(depth, 0)
 
 
 def encloses_whole(text: str) -> bool:
     """Whether the bracket that opens `text` (any kind, or `\\{`) is closed by its last character."""
-    depth = 0
-    index = 0
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char == "\\":
-            match = _COMMAND.match(text, index)
-            token = match.group(0) if match else "\\"
-            if token == "\\{":
-                depth += 1
-            elif token == "\\}":
-                depth -= 1
-            index += len(token)
-        else:
-            if char in _OPENERS:
-                depth += 1
-            elif char in _CLOSERS:
-                depth -= 1
-            index += 1
+    for index, token, depth in _tokens(text):
         if depth == 0:
-            return index >= length
+            return index + len(token) >= len(text)
     return False
 
 
@@ -191,26 +171,28 @@ def _is_escaped(text: str, index: int) -> bool:
     return backslashes % 2 == 1
 
 
+_SPAN_OPENER = re.compile(r"\\[\[($\\]|\$")
+
+
 def math_spans(text: str) -> list[MathSpan]:
-    """All math spans of `text`, left to right; an escaped `\\$` opens nothing."""
+    """All math spans of `text`, left to right; an escaped `\\$` opens nothing.
+
+    Jumps from one possible opener to the next with a regular expression, so a long text with
+    few spans costs little.
+    """
     spans: list[MathSpan] = []
-    index = 0
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char == "$" or (char == "\\" and index + 1 < length and text[index + 1] in "[("):
-            if char == "$" and _is_escaped(text, index):
-                index += 1
-                continue
-            span = math_span_at(text, index)
-            if span is not None:
-                spans.append(span)
-                index = span.end
-                continue
-            index += 2 if char == "\\" else 1
+    position = 0
+    while True:
+        match = _SPAN_OPENER.search(text, position)
+        if match is None:
+            return spans
+        token = match.group(0)
+        if token in ("\\$", "\\\\"):
+            position = match.end()
             continue
-        if char == "\\":
-            index += 2
-            continue
-        index += 1
-    return spans
+        span = math_span_at(text, match.start())
+        if span is not None:
+            spans.append(span)
+            position = span.end
+        else:
+            position = match.end()

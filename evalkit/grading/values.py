@@ -4,7 +4,8 @@ An answer is one of:
 
 - `Number`: an exact `Fraction` as written (with its last written place and percent mark);
 - `Expr`: a SymPy scalar expression (`\\frac{\\sqrt3}{2}`, `2x+1`, `e^{-100}`);
-- `Text` (`\\text{monday}`), `Choice` (a multiple-choice letter), `Time` (`4:30pm`);
+- `Text` (`\\text{monday}`), `Choice` (a multiple-choice letter), `Time` (`4:30pm`), `Numeral`
+  (a number in another base, `4343_7`);
 - `Items`: `tuple` (ordered: a point, a vector), `set` (`\\{...\\}`) or `list` (bare commas: a
   list of solutions, unordered);
 - `Interval` and `IntervalUnion`; `Matrix`;
@@ -76,6 +77,14 @@ class Time:
 
 
 @dataclass(frozen=True)
+class Numeral:
+    """A number written in another base, `4343_7`: its digits (upper case) and base."""
+
+    digits: str
+    base: int
+
+
+@dataclass(frozen=True)
 class Items:
     """`kind` is "tuple" (ordered), "set" (`\\{...\\}`) or "list" (bare commas, unordered).
     `maybe_interval` marks `(a, b)` with two scalars: a point, or the open interval."""
@@ -122,13 +131,14 @@ class Named:
     relation: Relation | None = None
 
 
-Value = Number | Expr | Text | Choice | Time | Items | Interval | IntervalUnion | Matrix | Relation | Named
+Value = Number | Expr | Text | Choice | Time | Numeral | Items | Interval | IntervalUnion | Matrix | Relation | Named
 Scalar = (Number, Expr)
 
 _RELATION_TOKENS = {"=": "=", "\\ne": "!=", "<": "<", ">": ">", "\\le": "<=", "\\ge": ">=",
                     "\\approx": "~"}
 _CHOICE = re.compile(r"^[A-J]$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(am|pm)?$")
+_NUMERAL = re.compile(r"^(\d[0-9A-Za-z]*)_\{?(\d{1,2})\}?$")
 _WORD = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
 _LONE_WORD = re.compile(r"^[A-Za-z]?[a-z]*[aeiouy][a-z]*$")
 """A word written without `\\text` (`odd`, `Even`, `none`): text, not a product of letters."""
@@ -161,6 +171,9 @@ def _parse(text: str, depth: int) -> Value:
     time = _TIME.match(text)
     if time:
         return Time(int(time.group(1)), int(time.group(2)), time.group(3) or "")
+    numeral = _NUMERAL.match(text)
+    if numeral:
+        return Numeral(numeral.group(1).upper().lstrip("0") or "0", int(numeral.group(2)))
     if text in ("\\emptyset", "\\{\\}", "\\varnothing"):
         return Items("set", ())
     if text.startswith("\\text{") and text.endswith("}") and text.count("\\text{") == 1:
@@ -290,8 +303,8 @@ def _parse_membership(text: str, depth: int) -> Value | None:
 
 
 _NAME_TOKEN = re.compile(
-    r"\\?[A-Za-z]+(?:_\{?[A-Za-z0-9,]+\}?)?'*|\\overline\{[A-Za-z]+\}|\\angle\s?[A-Za-z]+|\\vec\{[A-Za-z]+\}")
-_FUNCTION_CALL = re.compile(r"^([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\(([^()]*)\)$")
+    r"\\?[A-Za-z]+(?:_(?:[A-Za-z0-9]|\{\s?\\?[A-Za-z0-9,]+\s?\}))?'*|\\overline\{[A-Za-z]+\}|\\angle\s?[A-Za-z]+|\\vec\{[A-Za-z]+\}")
+_FUNCTION_CALL = re.compile(r"^([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?(?:\^\{-1\})?)\(([^()]*)\)$")
 _GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau "
                    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split())
 
@@ -527,8 +540,13 @@ _PLAIN_CONSTANT = re.compile(r"(?<![\\a-zA-Z])(pi|infinity|inf|oo)(?![a-zA-Z])")
 
 
 def plain_text_to_latex(text: str) -> str:
-    """Rewrite plain-text math (`sqrt(2)/2`, `2*pi`, `x**2`) as LaTeX; LaTeX passes unchanged."""
+    """Rewrite plain-text math (`sqrt(2)/2`, `2*pi`, `x**2`, `np.arcsin(x)`, `1./3`) as LaTeX;
+    LaTeX passes unchanged."""
     text = text.replace("**", "^")
+    text = re.sub(r"\b(?:np|numpy|math|sympy|sp)\.(?=[a-z])", "", text)
+    text = re.sub(r"(?<=\d)\.(?![\d])", "", text)  # `1./3`: a decimal point with no digits after it
+    text = re.sub(r"_\{\s*\\([a-zA-Z]+)\s*\}", r"_{\1}", text)  # `M_{\odot}`, `m_{\max}`: subscript names
+    text = text.replace("\\hbar", "h_{bar}")
     text = _PLAIN_CONSTANT.sub(lambda m: "\\pi" if m.group(1) == "pi" else "\\infty", text)
     if "sqrt" in text and "\\sqrt" not in text:
         text = _rewrite_sqrt_calls(text)
@@ -577,6 +595,8 @@ def describe(value: Value) -> str:
         return f"choice {value.letter}"
     if isinstance(value, Time):
         return f"time {value.hours}:{value.minutes:02d}{value.meridiem}"
+    if isinstance(value, Numeral):
+        return f"numeral {value.digits} in base {value.base}"
     if isinstance(value, Items):
         inner = ", ".join(describe(item) for item in value.items)
         return f"{value.kind} [{inner}]"

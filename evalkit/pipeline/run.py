@@ -9,6 +9,7 @@ and a run that fails before its first sample is written leaves the directory as 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,8 +99,12 @@ def usable_ks(ks: list[int] | None, n: int, console: Console) -> list[int] | Non
 
 def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard | None = None,
                    data_dir: Path | None = None, write_report: bool = True, show_progress: bool = True,
-                   console: Console | None = None) -> RunSummary:
-    """Sample (resumably), grade and report one config into one run directory."""
+                   console: Console | None = None, make_backend: Callable[[], Backend] | None = None) -> RunSummary:
+    """Sample (resumably), grade and report one config into one run directory.
+
+    `make_backend` builds the backend when sampling needs one (default: from the config), so that
+    the runs of one command can share a loaded model.
+    """
     import tasks
 
     console = console or Console()
@@ -114,18 +119,29 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
         stop=tuple(config.sampling.stop if config.sampling.stop is not None else prompt_format.stop),
         seed=config.sampling.seed, logprobs=config.sampling.logprobs,
     )
+    own_backend: list[Backend] = []
+
+    def build_own() -> Backend:
+        own_backend.append(make_backend_factory(config)())
+        return own_backend[0]
+
     with run_dir.lock("evalkit run"):
         fresh = run_dir.claim(config_text, config.config_hash(), shard, rehash=stored_config_hash)
         console.print(f"{'starting' if fresh else 'resuming'} {for_terminal(run_dir.path)}: "
                       f"{for_terminal(config.model)} on {for_terminal(config.task)} "
                       f"({len(problems)} problems, n={config.sampling.n})", highlight=False)
         try:
-            sampled = sample_stage(config, run_dir, problems, make_backend=make_backend_factory(config),
+            sampled = sample_stage(config, run_dir, problems, make_backend=make_backend or build_own,
                                    prompt_of=prompt_format.render, sampling=sampling, show_progress=show_progress)
         except BaseException:
             if fresh:
                 run_dir.release_claim()  # nothing was sampled: the directory is not this run's yet
             raise
+        finally:
+            for backend in own_backend:  # a shared backend (`make_backend`) is its owner's to close
+                close = getattr(backend, "close", None)
+                if callable(close):
+                    close()
         graded = grade_stage(run_dir, workers=config.grading.workers, timeout=config.grading.timeout,
                              show_progress=show_progress)
         metrics = None

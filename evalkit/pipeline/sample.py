@@ -48,12 +48,6 @@ def to_samples(problem: Problem, completions: Sequence[Completion], n: int) -> l
     ]
 
 
-def _close(backend: object) -> None:
-    close = getattr(backend, "close", None)
-    if callable(close):
-        close()
-
-
 def sample_stage(
     config: RunConfig,
     run_dir: RunDir,
@@ -64,7 +58,8 @@ def sample_stage(
     sampling: SamplingParams,
     show_progress: bool = True,
 ) -> SampleStageResult:
-    """Sample every problem that `run_dir` does not hold yet; the backend is built only if needed."""
+    """Sample every problem that `run_dir` does not hold yet; the backend is built only if needed
+    (and closing it is `make_backend`'s owner's business: one backend may serve several runs)."""
     done = run_dir.sampled_ids()
     wanted = {problem.id for problem in problems}
     strangers = sorted(done - wanted)
@@ -92,7 +87,6 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
     failures: list[tuple[str, str]] = []
     requests = (SampleRequest(problem_id, prompt_of(problem)) for problem_id, problem in todo.items())
     outstanding = set(todo)
-    backend = None
     try:
         backend = make_backend()
         with make_progress(disable=not show_progress) as progress, run_dir.samples_appender() as out:
@@ -114,9 +108,6 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
     except KeyboardInterrupt:
         raise Interrupted(f"sampling stopped; {written} problems sampled now are saved in {run_dir.samples_path} "
                           f"({len(outstanding)} still to do). Run the same command again to continue.") from None
-    finally:
-        if backend is not None:
-            _close(backend)
     if outstanding and not failures:
         raise EvalkitError(f"the backend ended without results for {len(outstanding)} problems "
                            f"(e.g. {sorted(outstanding)[0]!r}); {written} finished problems are saved")

@@ -10,10 +10,12 @@ problems x samples matrices of `evalkit.metrics`, and returns the `metrics.json`
      "breakdown": {"subject": {"Algebra": {"pass@1": {...}, ...}}, "level": {...}},
      "breakdown_sizes": {"subject": {"Algebra": 1187}, ...},
      "comparisons": {"scr@N - maj@N": {"value", "ci", "fraction_not_positive"}, ...},
-     "evaluator_calls": {"scr@N": {"scored_per_problem", "bon_per_problem", "fraction_of_bon"}}}
+     "evaluator_calls": {"scr@N": {"scored_per_problem", "bon_per_problem", "fraction_of_bon"}},
+     "outputs": {"cut_at_max_tokens", "truncated", "no_answer", "length", "accuracy_by_length", ...}}
 
-All values are fractions in [0, 1]. `write_run_reports` writes `metrics.json`, `report.md`,
-`metrics.csv` and `accuracy_vs_k.png` into the run directory.
+All values are fractions in [0, 1]. `outputs` (output length and truncation, from `samples.jsonl`)
+is described in `evalkit.report.lengths`. `write_run_reports` writes `metrics.json`, `report.md`,
+`metrics.csv`, `accuracy_vs_k.png` and `accuracy_vs_length.png` into the run directory.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from evalkit.metrics import (
     per_problem_metrics,
 )
 from evalkit.progress import make_progress
+from evalkit.report.lengths import run_output_statistics
 from evalkit.store.rundir import GRADED_FILE, METRICS_FILE, SCORES_FILE, RunDir
 
 BREAKDOWN_KEYS = ("subject", "level")
@@ -282,6 +285,9 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
             document["breakdown"][key] = {group: {name: est.to_dict() for name, est in metrics.items()}
                                           for group, metrics in groups.items()}
             document["breakdown_sizes"][key] = {group: labels.count(group) for group in groups}
+        outputs = run_output_statistics(run, matrices.problem_ids, matrices.correct, matrices.clusters)
+        if outputs is not None:
+            document["outputs"] = outputs
         if matrices.scores is not None:
             baseline = f"maj@{num_samples}"
             for rule in ("scr", "bon"):
@@ -299,17 +305,22 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
 
 
 def write_run_reports(run_dir: str | Path, document: dict[str, Any]) -> dict[str, Path]:
-    """Write `metrics.json`, `report.md`, `metrics.csv` and `accuracy_vs_k.png` into the run dir."""
-    from evalkit.report.plots import plot_accuracy_vs_k
+    """Write `metrics.json`, `report.md`, `metrics.csv`, `accuracy_vs_k.png` and (with output lengths)
+    `accuracy_vs_length.png` into the run dir."""
+    from evalkit.report.plots import plot_accuracy_vs_k, plot_accuracy_vs_length
     from evalkit.report.tables import write_metrics_csv, write_metrics_json, write_report_markdown
 
     run_dir = Path(run_dir)
-    return {
+    written = {
         "metrics.json": write_metrics_json(run_dir / METRICS_FILE, document),
         "report.md": write_report_markdown(run_dir / "report.md", document),
         "metrics.csv": write_metrics_csv(run_dir / "metrics.csv", document),
         "accuracy_vs_k.png": plot_accuracy_vs_k(document, run_dir / "accuracy_vs_k.png"),
     }
+    length_plot = plot_accuracy_vs_length(document, run_dir / "accuracy_vs_length.png")
+    if length_plot is not None:
+        written["accuracy_vs_length.png"] = length_plot
+    return written
 
 
 __all__ = [

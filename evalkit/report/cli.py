@@ -18,7 +18,9 @@ from evalkit.report.leaderboard import (
     sort_rows,
     write_leaderboard,
 )
+from evalkit.report.lengths import outputs_summary_line
 from evalkit.report.tables import comparisons_rich_table, metrics_rich_table
+from evalkit.report.task_table import write_task_table
 from evalkit.text_safety import for_terminal
 
 
@@ -103,6 +105,9 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
     extra = comparisons_rich_table(document)
     if extra is not None:
         console.print(extra)
+    outputs_line = outputs_summary_line(document)
+    if outputs_line is not None:
+        console.print(outputs_line, highlight=False, markup=False)
     for path in written.values():
         console.print(f"wrote {for_terminal(path)}", highlight=False)
     return document
@@ -120,7 +125,8 @@ def leaderboard_command(
         = DEFAULT_TOP_CLUSTERS,
     seed: Annotated[int, typer.Option("--seed", help="Seed for runs whose metrics are computed now.")] = 0,
 ) -> None:
-    """Gather many runs into one model x task table ranked by a metric, with CIs and config hashes."""
+    """Gather many runs into one model x task table ranked by a metric, with CIs and config hashes;
+    models_x_tasks.md/.csv/.json give the same runs as one row per model and one column per task."""
     ranking = parse_metric_names(metric, "--metric")
     if len(ranking) != 1:
         raise ConfigError(f"--metric '{metric}': give one metric, e.g. maj@8")
@@ -129,6 +135,7 @@ def leaderboard_command(
     _check_common(top_clusters, DEFAULT_SUBSETS)
     rows = sort_rows(collect_leaderboard_rows(dirs, top_clusters=top_clusters, seed=seed), metric)
     written = write_leaderboard(rows, out, metric=metric, columns=shown)
+    written.update(write_task_table(rows, out))
     console = Console()
     console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric)))
     for path in written.values():

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from evalkit.jsonl import write_lines_atomic
 from evalkit.metrics import RULE_ORDER, sort_metric_names, split_metric_name
+from evalkit.report.lengths import outputs_markdown
 from evalkit.text_safety import for_markdown, for_terminal
 
 MISSING_CELL = "—"
@@ -147,6 +148,7 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
                 for group, metrics in groups.items()]
         out.write(markdown_table([key, "problems", *names], rows, [False, True, *([True] * len(names))]))
 
+    out.write(outputs_markdown(document))
     out.write("\n![accuracy vs k](accuracy_vs_k.png)\n")
     return out.getvalue()
 
