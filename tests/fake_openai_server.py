@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 import socket
 import threading
@@ -178,7 +177,3 @@ class FakeOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-def random_fraction(seed: int) -> float:
-    return random.Random(seed).random()
