@@ -369,3 +369,15 @@ def test_whole_file_writes_keep_lone_surrogates_readable_back(tmp_path):
     assert json.loads(path.read_text(encoding="utf-8")) == {"run": {"model": f"m{HALF_EMOJI}"}}
     write_lines_atomic(tmp_path / "notes.md", [f"name {HALF_EMOJI}\n"])
     assert (tmp_path / "notes.md").read_text(encoding="utf-8") == "name \\ud83d\n"
+
+
+def test_a_file_system_without_locks_gets_a_warning_not_a_refusal(tmp_path, monkeypatch, capsys):
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with RunLock(tmp_path / "run") as lock:
+        assert lock.held
+    assert "without file locks" in capsys.readouterr().err

@@ -9,6 +9,7 @@ that notices (the path no longer names the file it locked) and starts over.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -21,6 +22,16 @@ from typing import Any
 from evalkit.errors import EvalkitError, disk_error
 
 LOCK_FILE = ".evalkit.lock"
+# What flock fails with on file systems that do not support it.
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
+
+
+def _warn(message: str) -> None:
+    from rich.console import Console
+
+    from evalkit.text_safety import for_terminal
+
+    Console(stderr=True).print(f"[yellow]{for_terminal(message)}[/]", highlight=False)
 
 
 class RunDirBusy(EvalkitError):
@@ -85,9 +96,14 @@ class RunLock:
                 what = f" for {self.purpose}" if self.purpose else ""
                 raise RunDirBusy(f"{self.directory} is in use by {_describe(holder)}; wait for it to finish or "
                                  f"stop it, then run this command{what} again") from None
-            except OSError as error:  # a file system without locks
-                os.close(fd)
-                raise EvalkitError(f"cannot lock {self.path}: {error.strerror or error}") from None
+            except OSError as error:
+                if error.errno not in _NO_LOCKS:
+                    os.close(fd)
+                    raise EvalkitError(f"cannot lock {self.path}: {error.strerror or error}") from None
+                # A file system without locks (e.g. Lustre mounted without `flock`): go on, but say
+                # that nothing stops a second command here.
+                _warn(f"warning: {self.directory} is on a file system without file locks; make sure no other "
+                      "command works in it at the same time")
             try:
                 same_file = os.fstat(fd).st_ino == os.stat(self.path).st_ino
             except FileNotFoundError:
