@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -265,8 +265,10 @@ class JsonlAppender:
     """Appends records to a JSONL file; each line is flushed to the operating system at once.
 
     A flushed line survives the process being killed. `fsync_interval_s` bounds what a power
-    cut can lose: the file is fsynced when that long has passed since the last fsync, and on
-    close (0 fsyncs every line).
+    cut can lose: a helper thread fsyncs the file that often while lines keep coming, so the
+    writer (an engine's step loop) never waits for the disk; closing fsyncs what is left.
+    `fsync_interval_s=0` fsyncs every line in the writer instead. An fsync that fails in the
+    helper thread is raised by the next `write` or by `close`.
     """
 
     def __init__(self, path: str | Path, *, fsync_interval_s: float = 1.0) -> None:
@@ -278,8 +280,13 @@ class JsonlAppender:
             self._handle = self.path.open("a", encoding="utf-8", errors="backslashreplace")
         except OSError as error:
             raise disk_error(self.path, error) from None
-        self._last_sync = time.monotonic()
-        self._unsynced = False
+        self._dirty = threading.Event()
+        self._closing = threading.Event()
+        self._sync_error: OSError | None = None
+        self._syncer: threading.Thread | None = None
+        if fsync_interval_s > 0:
+            self._syncer = threading.Thread(target=self._sync_loop, name="evalkit-fsync", daemon=True)
+            self._syncer.start()
 
     def _mend_tail(self) -> None:
         """Mend the end of the file before appending: a last line cut short by a killed writer
@@ -297,32 +304,48 @@ class JsonlAppender:
         with self.path.open("r+b") as handle:
             handle.truncate(offset)
 
+    def _sync_loop(self) -> None:
+        descriptor = self._handle.fileno()
+        while not self._closing.is_set():
+            if self._dirty.wait(timeout=0.5) and not self._closing.wait(self.fsync_interval_s):
+                self._dirty.clear()
+                try:
+                    os.fsync(descriptor)
+                except OSError as error:
+                    self._sync_error = error
+                    return
+
+    def _raise_sync_error(self) -> None:
+        if self._sync_error is not None:
+            error, self._sync_error = self._sync_error, None
+            raise disk_error(self.path, error)
+
     def write(self, record: dict[str, Any]) -> None:
         self.write_line(dumps_line(record))
 
     def write_line(self, line: str) -> None:
         """Append one already serialised line (ending in a newline)."""
+        self._raise_sync_error()
         try:
             self._handle.write(line)
             self._handle.flush()
-            self._unsynced = True
-            if time.monotonic() - self._last_sync >= self.fsync_interval_s:
-                self._sync()
+            if self._syncer is None:
+                os.fsync(self._handle.fileno())
+            else:
+                self._dirty.set()
         except OSError as error:
             raise disk_error(self.path, error) from None
-
-    def _sync(self) -> None:
-        os.fsync(self._handle.fileno())
-        self._last_sync = time.monotonic()
-        self._unsynced = False
 
     def close(self) -> None:
         if self._handle.closed:
             return
+        self._closing.set()
+        if self._syncer is not None:
+            self._syncer.join()
         try:
-            if self._unsynced:
-                self._handle.flush()
-                self._sync()
+            self._raise_sync_error()
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
         except OSError as error:
             raise disk_error(self.path, error) from None
         finally:
