@@ -260,7 +260,7 @@ class Grader:
         for problem in problems:
             plain_reference = problem.reference_canonical is None or is_plain_number(problem.reference_canonical)
             for canonical in problem.distinct:
-                job = AnswerJob(problem.reference_canonical, canonical, self.policy)
+                job = AnswerJob(problem.reference_canonical, canonical, self.policy, fingerprint=cluster)
                 if plain_reference and is_plain_number(canonical):
                     problem.outcomes[canonical] = solve_answer(job)
                 else:
