@@ -91,6 +91,8 @@ class SamplingStageConfig(_Strict):
                                    description="the model option is set to the checkpoint being sampled")
     batch_problems: int = Field(16, ge=1)
     grading: GradingConfig = Field(default_factory=GradingConfig)
+    max_problems: int | None = Field(None, ge=1, description="sample only the first N training problems "
+                                     "(after the filters); None = all of them")
 
 
 class EvaluatorDataConfig(_Strict):

@@ -112,6 +112,9 @@ def sampling_run_config(model: str | Path, problems: ProblemsConfig, sampling: S
     """The evaluation-pipeline config that samples `model` on the training problems."""
     if problems.task is None:
         raise InputError("sampling needs a task: set problems.task", field="problems.task")
+    filters = problems.filters.model_dump()
+    if sampling.max_problems is not None:
+        filters["limit"] = min(filters["limit"] or sampling.max_problems, sampling.max_problems)
     return parse_config({
         "model": display_name,
         "task": problems.task,
@@ -119,7 +122,7 @@ def sampling_run_config(model: str | Path, problems: ProblemsConfig, sampling: S
         "data_dir": problems.data_dir,
         "data_source": problems.data_source,
         "prompt": problems.prompt,
-        "filters": problems.filters.model_dump(),
+        "filters": filters,
         "backend": {"name": sampling.backend.name, "options": {**sampling.backend.options, "model": str(model)}},
         "sampling": {"n": sampling.n, "temperature": sampling.temperature, "top_p": sampling.top_p,
                      "max_tokens": sampling.max_tokens, "seed": sampling.seed},
