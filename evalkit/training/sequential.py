@@ -157,9 +157,21 @@ def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig) -> tuple[list[Tra
         pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=options.max_pairs_per_problem,
                                         seed=options.seed, keep_unjudged=options.keep_unjudged)
         return pairs, {"pairs": len(pairs)}
-    built = build_evaluator_data(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
-                                 seed=options.seed, keep_unjudged=options.keep_unjudged)
-    return built.examples, built.counts.to_dict()
+    try:
+        built = build_evaluator_data(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
+                                     seed=options.seed, keep_unjudged=options.keep_unjudged)
+        return built.examples, built.counts.to_dict()
+    except InputError as error:
+        if not options.balance or "cannot balance" not in str(error):
+            raise
+    # one class is empty (a very weak or very strong generator): train on what there is, and say so
+    import warnings
+
+    warnings.warn(f"evaluator data from {run_dir}: only one class of solutions, so not balanced", RuntimeWarning,
+                  stacklevel=2)
+    built = build_evaluator_data(run_dir, balance=False, max_per_problem=options.max_per_problem, seed=options.seed,
+                                 keep_unjudged=options.keep_unjudged)
+    return built.examples, {**built.counts.to_dict(), "unbalanced_one_class": 1}
 
 
 # --- the stages -------------------------------------------------------------------------------
