@@ -142,6 +142,26 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
     return "\n".join(lines)
 
 
+def write_results(out: Path, work: Path, seeds: list[int], all_figures: list[dict[str, Any]],
+                  elapsed: float) -> None:
+    """`figures.json`, `summary.md`, seed 0's leaderboard and plots, into `out` (replaced whole)."""
+    settings = DemoSettings.full(seeds[0])
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "plots").mkdir(parents=True)
+    first = DemoLayout(work / f"seed-{seeds[0]}")
+    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json"):
+        # the leaderboard's run paths are relative to the seed's folder under the work folder
+        write_text_atomic(out / name, (first.root / name).read_text(encoding="utf-8"))
+    for plot in (first.root / "plots").glob("*.png"):
+        shutil.copyfile(plot, out / "plots" / plot.name)
+    aurocs = [f["auroc"] for f in all_figures if f["auroc"] is not None]
+    document = {"seeds": seeds, "n": settings.samples_per_problem, "top_clusters": settings.top_clusters,
+                "auroc": spread(aurocs) if aurocs else None, "per_seed": all_figures}
+    write_text_atomic(out / "figures.json", json.dumps(document, indent=2) + "\n")
+    write_text_atomic(out / "summary.md", render(all_figures, settings.samples_per_problem, settings.top_clusters,
+                                                 elapsed))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
@@ -159,24 +179,10 @@ def main(argv: list[str] | None = None) -> None:
         result = run_demo(layout.root, settings=settings, console=console)
         control = run_control(layout, settings, console)
         all_figures.append(seed_figures(layout, settings, result, control))
-    settings = DemoSettings.full(seeds[0])
-    out = args.out
-    shutil.rmtree(out, ignore_errors=True)
-    (out / "plots").mkdir(parents=True)
-    first = DemoLayout(args.work / f"seed-{seeds[0]}")
-    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json"):
-        text = (first.root / name).read_text(encoding="utf-8")
-        write_text_atomic(out / name, text)  # its paths are relative to the seed's folder
-    for plot in (first.root / "plots").glob("*.png"):
-        shutil.copyfile(plot, out / "plots" / plot.name)
+        # written after every seed, so an interrupted run still leaves the seeds it finished
+        write_results(args.out, args.work, seeds[: len(all_figures)], all_figures, time.perf_counter() - started)
     elapsed = time.perf_counter() - started
-    aurocs = [f["auroc"] for f in all_figures if f["auroc"] is not None]
-    document = {"seeds": seeds, "n": settings.samples_per_problem, "top_clusters": settings.top_clusters,
-                "auroc": spread(aurocs) if aurocs else None, "per_seed": all_figures}
-    write_text_atomic(out / "figures.json", json.dumps(document, indent=2) + "\n")
-    write_text_atomic(out / "summary.md", render(all_figures, settings.samples_per_problem, settings.top_clusters,
-                                                 elapsed))
-    console.print(f"wrote {out} in {elapsed / 60:.1f} min")
+    console.print(f"wrote {args.out} in {elapsed / 60:.1f} min")
 
 
 if __name__ == "__main__":
