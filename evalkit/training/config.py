@@ -50,7 +50,8 @@ class TrainingConfig(_Strict):
     save_steps: int | None = Field(None, ge=1)
     logging_steps: int = Field(10, ge=1)
     append_eos: bool = True
-    objective: Literal["lm", "pairwise"] = "lm"
+    objective: Literal["lm", "pairwise", "margin"] = "lm"
+    margin: float = Field(1.0, gt=0.0, description="margin of the margin objective, in log-score units")
     bf16: bool = False
     gradient_checkpointing: bool = False
 

@@ -153,7 +153,7 @@ def checkpoint_name(model: str | Path) -> str:
 def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig) -> tuple[list[TrainExample], dict[str, int]]:
     """Examples for the evaluator's objective from a graded run, and the counts behind them."""
     options = stage.data
-    if stage.training.objective == "pairwise":
+    if stage.training.objective in ("pairwise", "margin"):
         pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=options.max_pairs_per_problem,
                                         seed=options.seed, keep_unjudged=options.keep_unjudged)
         return pairs, {"pairs": len(pairs)}
