@@ -97,6 +97,7 @@ class DemoSettings:
     temperature: float = 0.8
     max_tokens: int = 96
     top_clusters: int = 2
+    evaluator_balance: bool = False  # measured: all graded samples beat a balanced subset (scripts/evaluator_ablation.py)
     generation_batch_size: int = 128
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -106,11 +107,11 @@ class DemoSettings:
         """The full demo: at most six minutes on a two-core machine."""
         return cls(
             train_problems=2000, test_problems=100, pretrain_problems=3000, difficulty=ArithDifficulty(),
-            model=ModelShape(pretrain_steps=800),
+            model=ModelShape(pretrain_steps=2000),
             ssft=StageTraining(steps=120, batch_size=32, learning_rate=2e-3),
             evaluator=StageTraining(steps=240, batch_size=32, learning_rate=1e-3),
             sequential=StageTraining(steps=60, batch_size=32, learning_rate=1e-3),
-            samples_per_problem=16, evaluator_train_problems=600, evaluator_samples_per_problem=8, seed=seed,
+            samples_per_problem=16, evaluator_train_problems=500, evaluator_samples_per_problem=8, seed=seed,
         )
 
     @classmethod
@@ -187,7 +188,7 @@ def sequential_config(layout: DemoLayout, settings: DemoSettings) -> dict[str, A
                                                                "batch_size": settings.generation_batch_size}},
                          "batch_problems": max(1, settings.generation_batch_size // 4),
                          "grading": {"workers": 1}},
-            "data": {"balance": True, "seed": settings.seed},
+            "data": {"balance": settings.evaluator_balance, "seed": settings.seed},
             "training": training(settings.evaluator, evaluator=True),
         },
         "ssft_again": training(settings.sequential),

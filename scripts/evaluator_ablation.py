@@ -28,7 +28,7 @@ from evalkit.report.tables import markdown_table, write_text_atomic  # noqa: E40
 
 # (name, objective, balanced, steps)
 VARIANTS = (("lm-balanced-80", "lm", True, 80), ("lm-balanced-240", "lm", True, 240),
-            ("lm-all-240", "lm", False, 240), ("pairwise-240", "pairwise", True, 240))
+            ("lm-all-240", "lm", False, 240), ("margin-240", "margin", True, 240))
 VALIDATION_PROBLEMS = 100
 
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
             display_name="validation")
         for name, objective, balanced, steps in VARIANTS:
             started = time.perf_counter()
-            if objective == "pairwise":
+            if objective in ("pairwise", "margin"):
                 examples = evaluator_pair_examples(samples_run, max_pairs_per_problem=8, seed=args.seed)
             else:
                 examples = build_evaluator_data(samples_run, balance=balanced, seed=args.seed).examples
