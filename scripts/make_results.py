@@ -11,7 +11,9 @@ on the same test problems. It then writes, with paths relative to the results fo
 - `figures.json`: every number below, per seed, plus mean and spread over seeds;
 - `summary.md`: the table of figures (evaluator AUROC, SCR against majority vote with paired
   CIs and evaluator calls, sequential and the control against SSFT) and what held;
-- `leaderboard.{md,csv,json}` and `plots/*.png` of seed 0.
+- `leaderboard.{md,csv,json}` and `plots/*.png` of seed 0;
+- `evaluator_ablation.{json,md}`: `scripts/evaluator_ablation.py` on the first seed (evaluator
+  variants scored on held-out training problems).
 
 The same seeds on the same machine give the same numbers (the demo is seeded throughout;
 `tests/test_demo.py` checks it). The work folder holds every run directory for an audit.
@@ -167,6 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--work", type=Path, default=ROOT / "results-work")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "demo-arith")
+    parser.add_argument("--no-ablation", action="store_true", help="skip scripts/evaluator_ablation.py on the "
+                                                                 "first seed")
     args = parser.parse_args(argv)
     seeds = [int(part) for part in args.seeds.split(",")]
     console = Console()
@@ -181,6 +185,12 @@ def main(argv: list[str] | None = None) -> None:
         all_figures.append(seed_figures(layout, settings, result, control))
         # written after every seed, so an interrupted run still leaves the seeds it finished
         write_results(args.out, args.work, seeds[: len(all_figures)], all_figures, time.perf_counter() - started)
+    if not args.no_ablation:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import evaluator_ablation
+
+        evaluator_ablation.main(["--work", str(args.work / f"seed-{seeds[0]}"), "--out", str(args.out),
+                                 "--seed", str(seeds[0])])
     elapsed = time.perf_counter() - started
     console.print(f"wrote {args.out} in {elapsed / 60:.1f} min")
 
