@@ -7,7 +7,9 @@ samples of training problems). Every variant is fine-tuned from the stage-1 chec
 training engine (`evalkit.training.finetune`) on the stage-1 model's own graded samples, and
 scored by `reranker.SolutionEvaluator` on a VALIDATION split: training problems the evaluator
 data does not use (never the test split). Variants differ in optimizer steps, class balance and
-objective (token cross-entropy on the verdict, or the pairwise objective). Writes
+objective (token cross-entropy on the verdict, or the paper's margin loss on pairs of a right
+and a wrong solution of one problem). Besides the pooled AUROC it reports the mean AUROC within
+each problem, which is what re-ranking needs. Writes
 `evaluator_ablation.json` and `evaluator_ablation.md` into `--out`.
 """
 
@@ -42,15 +44,23 @@ def validation_auroc(checkpoint: Path, run_dir: Path) -> dict[str, Any]:
 
     evaluator = SolutionEvaluator.from_pretrained(checkpoint, backend="hf", device="cpu", batch_size=64)
     run = RunDir(run_dir)
-    labels, questions, texts = [], [], []
+    labels, questions, texts, problems = [], [], [], []
     for sampled, grades in zip(run.read_samples(), run.read_grades()):
         for sample, correct, cluster in zip(sampled.samples, grades.correct, grades.clusters):
             if cluster >= 0:
                 labels.append(correct)
                 questions.append(sampled.problem.question)
                 texts.append(sample.text)
-    scores = evaluator.score(questions, texts)
-    return {"auroc": roc_auc(np.array(labels), np.array(scores)), "samples": len(labels), "positives": sum(labels)}
+                problems.append(sampled.problem.id)
+    scores = np.array(evaluator.score(questions, texts))
+    labels_array, problem_array = np.array(labels), np.array(problems)
+    inside = []
+    for problem in dict.fromkeys(problems):
+        mask = problem_array == problem
+        if 0 < labels_array[mask].sum() < mask.sum():
+            inside.append(roc_auc(labels_array[mask], scores[mask]))
+    return {"auroc": roc_auc(labels_array, scores), "within_problem_auroc": float(np.mean(inside)) if inside else None,
+            "samples": len(labels), "positives": sum(labels)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,9 +104,12 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(rows[-1]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.out / "evaluator_ablation.json", json.dumps(rows, indent=2) + "\n")
-    table = markdown_table(["variant", "objective", "balanced", "steps", "examples", "validation AUROC", "samples"],
+    table = markdown_table(["variant", "objective", "balanced", "steps", "examples", "validation AUROC",
+                            "within-problem AUROC", "samples"],
                            [[r["variant"], r["objective"], r["balanced"], r["steps"], r["examples"],
-                             f"{r['auroc']:.3f}", r["samples"]] for r in rows], [False, False, False, True, True, True, True])
+                             f"{r['auroc']:.3f}",
+                             "—" if r["within_problem_auroc"] is None else f"{r['within_problem_auroc']:.3f}",
+                             r["samples"]] for r in rows], [False, False, False, True, True, True, True, True])
     write_text_atomic(args.out / "evaluator_ablation.md",
                       f"# Evaluator variants, seed {args.seed}: AUROC on {VALIDATION_PROBLEMS} held-out TRAINING "
                       "problems (not the test split)\n\nReproduce: `python scripts/make_results.py` then "

@@ -47,6 +47,75 @@ from evalkit.demo import (  # noqa: E402
 from evalkit.report.tables import format_difference, write_text_atomic  # noqa: E402
 
 CONTROL = "ssft-continued"
+CURVE_KS = (1, 2, 3, 4, 6, 8)
+
+
+def top_k_curve(run_dir: Path, n: int, seed: int) -> list[dict[str, Any]]:
+    """SCR and W.RR.Top-K at k = n for several K, from the fully scored run (no new evaluator call):
+    accuracy, paired difference with majority vote, and calls against scoring every answered sample."""
+    from evalkit.metrics import answered_per_problem, evaluate_rules, paired_bootstrap
+    from evalkit.report import load_run_matrices
+
+    matrices = load_run_matrices(run_dir, scorer="evaluator")
+    answered = float(answered_per_problem(matrices.clusters, n).mean())
+    majority = evaluate_rules(matrices.correct, matrices.clusters, ks=[n], rules=["maj"])[f"maj@{n}"].accuracy
+    rows = []
+    for top in CURVE_KS:
+        values = evaluate_rules(matrices.correct, matrices.clusters, matrices.scores, ks=[n], rules=["scr", "wscr"],
+                                top_clusters=top)
+        row: dict[str, Any] = {"K": top, "maj": float(majority.mean())}
+        for rule in ("scr", "wscr"):
+            item = values[f"{rule}@{n}"]
+            row[rule] = float(item.accuracy.mean())
+            row[f"{rule} - maj"] = paired_bootstrap(item.accuracy, majority, seed=seed).to_dict()
+            row[f"{rule} calls fraction"] = float(item.calls.mean()) / answered
+        rows.append(row)
+    return rows
+
+
+def within_problem_auroc(run_dir: Path) -> dict[str, Any]:
+    """The evaluator's AUROC inside each problem (what re-ranking needs), averaged over problems that
+    have both right and wrong answered samples; the pooled AUROC also rewards telling easy problems
+    from hard ones."""
+    import numpy as np
+
+    from evalkit.metrics import roc_auc
+    from evalkit.report import load_run_matrices
+
+    matrices = load_run_matrices(run_dir, scorer="evaluator")
+    values = []
+    for correct, clusters, scores in zip(matrices.correct, matrices.clusters, matrices.scores):
+        keep = (clusters >= 0) & ~np.isnan(scores)
+        if 0 < correct[keep].sum() < keep.sum():
+            values.append(roc_auc(correct[keep], scores[keep]))
+    return {"mean": float(np.mean(values)) if values else None, "problems": len(values)}
+
+
+def plot_curves(all_figures: list[dict[str, Any]], path: Path) -> None:
+    """SCR / W.RR.Top-K accuracy minus majority vote, and their calls, against K (SSFT model, every seed)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9.0, 3.8), layout="constrained")
+    FigureCanvasAgg(figure)
+    left, right = figure.subplots(1, 2)
+    for figures in all_figures:
+        curve = figures["models"]["ssft"]["top-K curve"]
+        ks = [row["K"] for row in curve]
+        for rule, style in (("scr", "-"), ("wscr", "--")):
+            left.plot(ks, [100 * row[f"{rule} - maj"]["value"] for row in curve], linestyle=style, marker="o",
+                      label=f"{rule}, seed {figures['seed']}")
+            right.plot(ks, [100 * row[f"{rule} calls fraction"] for row in curve], linestyle=style, marker="o",
+                       label=f"{rule}, seed {figures['seed']}")
+    left.axhline(0, color="#777777", linewidth=1)
+    left.set_xlabel("K (clusters kept)")
+    left.set_ylabel("accuracy - majority vote (points)")
+    right.axhline(50, color="#777777", linewidth=1, linestyle=":")
+    right.set_xlabel("K (clusters kept)")
+    right.set_ylabel("evaluator calls, % of answered samples")
+    left.legend(fontsize=7)
+    figure.suptitle("SSFT model, n = 16: re-ranking the top-K clusters against majority vote")
+    figure.savefig(path, dpi=110)
 
 
 def run_control(layout: DemoLayout, settings: DemoSettings, console: Console) -> dict[str, Any]:
@@ -92,6 +161,8 @@ def seed_figures(layout: DemoLayout, settings: DemoSettings, result: Any, contro
             "scr calls per problem": calls.get("per_problem"),
             "answered per problem": calls.get("answered_per_problem"),
             "scr calls fraction": calls.get("fraction_of_answered"),
+            "top-K curve": top_k_curve(layout.run_dir(model), n, settings.seed),
+            "within-problem auroc": within_problem_auroc(layout.run_dir(model)),
         }
     figures["sequential vs ssft"] = result.comparisons
     figures["control"] = control
@@ -139,6 +210,23 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
                  format_difference(f["control"][f"{CONTROL} pass@1 - ssft pass@1"]),
                  format_difference(f["control"][f"sequential pass@1 - {CONTROL} pass@1"])]
         lines.append(f"| {f['seed']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Re-ranking the top K clusters, K = 1..8 (SSFT model; from the fully scored runs)", "",
+              "| seed | K | scr - maj [95% CI] | scr calls | wscr - maj [95% CI] | wscr calls |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    for f in all_figures:
+        for row in f["models"]["ssft"]["top-K curve"]:
+            lines.append(f"| {f['seed']} | {row['K']} | {format_difference(row['scr - maj'])} | "
+                         f"{100 * row['scr calls fraction']:.0f}% | {format_difference(row['wscr - maj'])} | "
+                         f"{100 * row['wscr calls fraction']:.0f}% |")
+    lines += ["", "Calls: evaluator calls SCR needs as a share of the answered samples (K = 1 needs none: one "
+              "cluster is majority vote). `plots/top_k.png` draws the same.", "",
+              "## Why best-of-n loses: the evaluator ranks problems better than it ranks solutions of one problem", "",
+              "| seed | pooled AUROC | mean within-problem AUROC (problems with both classes) |", "|---:|---:|---:|"]
+    for f in all_figures:
+        inside = f["models"]["ssft"]["within-problem auroc"]
+        lines.append(f"| {f['seed']} | {f['auroc']:.3f} | "
+                     + (f"{inside['mean']:.3f} ({inside['problems']} problems)" if inside["mean"] is not None else "—")
+                     + " |")
     lines += ["", "Differences in percentage points with 95% paired-bootstrap intervals over the test problems. "
               "`figures.json` holds every number; `leaderboard.md` and `plots/` are seed 0's.", ""]
     return "\n".join(lines)
@@ -156,6 +244,7 @@ def write_results(out: Path, work: Path, seeds: list[int], all_figures: list[dic
         write_text_atomic(out / name, (first.root / name).read_text(encoding="utf-8"))
     for plot in (first.root / "plots").glob("*.png"):
         shutil.copyfile(plot, out / "plots" / plot.name)
+    plot_curves(all_figures, out / "plots" / "top_k.png")
     aurocs = [f["auroc"] for f in all_figures if f["auroc"] is not None]
     document = {"seeds": seeds, "n": settings.samples_per_problem, "top_clusters": settings.top_clusters,
                 "auroc": spread(aurocs) if aurocs else None, "per_seed": all_figures}
