@@ -124,7 +124,7 @@ def test_quick_demo_evaluator_and_summary(quick_demo):
 @pytest.mark.slow
 def test_quick_demo_rerun_resumes_without_retraining(quick_demo):
     out, first_seconds = quick_demo
-    finals = sorted((out / "sequential").glob("*/result.json")) + [out / "base-model" / "result.json"]
+    finals = sorted((out / "sequential").glob("*/result.json")) + [out / "base-model" / "config.json"]
     before = {path: path.stat().st_mtime for path in finals}
     metrics_before = json.loads((out / "runs" / "ssft" / "metrics.json").read_text())
     started = time.perf_counter()
