@@ -65,3 +65,26 @@ def test_merge_refuses_a_problem_in_two_parts(tmp_path):
     parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["a"])]
     with pytest.raises(InputError, match="two parts"):
         merge_runs(parts, tmp_path / "merged")
+
+
+def test_merge_keeps_several_scoring_passes_of_a_problem_within_one_part(tmp_path):
+    from evalkit.jsonl import JsonlAppender
+
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    for part, pid in zip(parts, ["a", "b"]):
+        with JsonlAppender(part / "scores.jsonl") as out:
+            out.write({"problem_id": pid, "scorer": "e", "selection": "scr-top1", "scores": [0.5]})
+            out.write({"problem_id": pid, "scorer": "e", "selection": "all", "scores": [0.6]})
+    merged = merge_runs(parts, tmp_path / "merged")
+    assert [(r["problem_id"], r["selection"]) for r in read_jsonl(merged.scores_path)] == [
+        ("a", "scr-top1"), ("a", "all"), ("b", "scr-top1"), ("b", "all")]
+
+
+def test_merge_refuses_a_problem_twice_in_one_part(tmp_path):
+    from evalkit.jsonl import JsonlAppender
+
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    with JsonlAppender(parts[1] / "graded.jsonl") as out:
+        out.write(ProblemGrades("b", ["1"], [0], [True], ["ok"]).to_dict())
+    with pytest.raises(InputError, match="'b' appears twice"):
+        merge_runs(parts, tmp_path / "merged")

@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Any, Hashable
+from typing import Any
 
 from evalkit.grading.clustering import AnswerFacts, candidate_pairs, cluster_labels
 from evalkit.grading.extract import Extraction, find_answer
@@ -260,7 +260,7 @@ class Grader:
         for problem in problems:
             plain_reference = problem.reference_canonical is None or is_plain_number(problem.reference_canonical)
             for canonical in problem.distinct:
-                job = AnswerJob(problem.reference_canonical, canonical, self.policy)
+                job = AnswerJob(problem.reference_canonical, canonical, self.policy, fingerprint=cluster)
                 if plain_reference and is_plain_number(canonical):
                     problem.outcomes[canonical] = solve_answer(job)
                 else:
@@ -322,34 +322,16 @@ def _sample_state(problem: _Problem, slot: int) -> tuple[bool, str, AnswerOutcom
 
 
 def _group_grade(problem: _Problem) -> GroupGrade:
-    facts = _facts(problem)
     position = {canonical: index for index, canonical in enumerate(problem.distinct)}
-    sample_answers = [position.get(c) if c is not None else None for c in problem.canonicals]
+    sample_answers = [None if e.answer is None else position[c] if c is not None else e.answer
+                      for e, c in zip(problem.extractions, problem.canonicals)]
     states = [_sample_state(problem, slot) for slot in range(len(problem.extractions))]
-    clusters = cluster_labels(facts, problem.confirmed, [
-        answer if problem.extractions[slot].answer is not None else None for slot, answer in enumerate(sample_answers)])
-    clusters = _unparsed_answers_cluster_by_text(problem, clusters)
+    clusters = cluster_labels(_facts(problem), problem.confirmed, sample_answers)
     return GroupGrade(
         answers=[e.answer for e in problem.extractions], clusters=clusters,
         correct=[state[0] for state in states], reasons=[state[1] for state in states],
         keys=[state[2].key if state[2] is not None else None for state in states],
         methods=[e.method for e in problem.extractions])
-
-
-def _unparsed_answers_cluster_by_text(problem: _Problem, clusters: list[int]) -> list[int]:
-    """Answers that could not even be normalised cluster with identical raw answers only."""
-    relabel: dict[Hashable, int] = {}
-    labels: list[int] = []
-    raw_groups: dict[str, Hashable] = {}
-    for slot, label in enumerate(clusters):
-        extraction = problem.extractions[slot]
-        if extraction.answer is None:
-            labels.append(-1)
-            continue
-        identity: Hashable = ("c", label) if problem.canonicals[slot] is not None else raw_groups.setdefault(
-            extraction.answer, ("r", extraction.answer))
-        labels.append(relabel.setdefault(identity, len(relabel)))
-    return labels
 
 
 def _verdict(problem: _Problem, slot: int) -> Verdict:

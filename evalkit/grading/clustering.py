@@ -9,7 +9,8 @@ Deterministic and independent of load:
    merged only when `compare.equal` proves it (`candidate_pairs`, then `cluster_labels` with the
    confirmed pairs). Candidates are few: cost grows with the number of distinct answers.
 3. An answer that could not be parsed (a parse error, or its own time limit ran out) joins only
-   identical canonical strings; a time-out of one answer never changes how others cluster.
+   identical canonical strings, and one that could not even be normalised only identical raw
+   texts; a time-out of one answer never changes how others cluster.
 
 The union-find root is the earliest bucket, and labels are numbered by first appearance among
 the samples; samples without an answer get -1.
@@ -87,19 +88,21 @@ def candidate_pairs(facts: Sequence[AnswerFacts]) -> list[tuple[int, int]]:
 
 
 def cluster_labels(facts: Sequence[AnswerFacts], confirmed: Sequence[tuple[int, int]],
-                   sample_answers: Sequence[int | None]) -> list[int]:
-    """Cluster label per sample: `sample_answers[i]` is the index into `facts` of sample i's
-    distinct answer, or None when it has none; `confirmed` are the candidate pairs proven equal."""
+                   sample_answers: Sequence[int | str | None]) -> list[int]:
+    """Cluster label per sample. `sample_answers[i]` is the index into `facts` of sample i's
+    distinct answer, or the raw text of an answer that could not even be normalised (it joins
+    identical raw texts only), or None when the sample has no answer (label -1). `confirmed` are
+    the candidate pairs proven equal."""
     union, _ = _buckets(facts)
     for first, second in confirmed:
         if facts[first].correct == facts[second].correct:
             union.union(first, second)
-    numbering: dict[int, int] = {}
+    numbering: dict[Hashable, int] = {}
     labels: list[int] = []
     for answer in sample_answers:
         if answer is None:
             labels.append(-1)
             continue
-        root = union.find(answer)
-        labels.append(numbering.setdefault(root, len(numbering)))
+        identity: Hashable = ("raw", answer) if isinstance(answer, str) else union.find(answer)
+        labels.append(numbering.setdefault(identity, len(numbering)))
     return labels

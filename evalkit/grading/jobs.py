@@ -30,6 +30,8 @@ class AnswerJob:
     reference: str | None
     answer: str
     policy: GradingPolicy
+    fingerprint: bool = True
+    """Whether clustering needs the answer's fingerprint (grading alone does not)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ def solve_answer(job: AnswerJob) -> AnswerOutcome:
         else:
             decision = matches(reference, value, job.policy)
             correct, rule = decision.equal, decision.rule
-    return AnswerOutcome(True, value_key(value), fingerprint(value), correct, rule, describe(value), reference_text)
+    digest = fingerprint(value) if job.fingerprint else None
+    return AnswerOutcome(True, value_key(value), digest, correct, rule, describe(value), reference_text)
 
 
 def solve_pair(job: PairJob) -> bool:

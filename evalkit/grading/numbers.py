@@ -99,8 +99,8 @@ _FRAC = r"\\frac\{(-?\d+)\}\{(-?\d+)\}"
 _REPEATING = re.compile(r"^(\d*)\.(\d*)\\overline\{(\d{1,20})\}$")
 """`0.\\overline{3}` = 1/3, `0.1\\overline{6}` = 1/6: a repeating decimal is exact."""
 _TIMES_TEN = re.compile(r"^(\d+\.\d*|\.\d+|\d+)(?:\\times|\\cdot)10\^(?:\{([-+]?\d{1,4})\}|([-+]?\d))$")
-_E_NOTATION = re.compile(r"^(\d+\.\d+|\d+)[eE]([-+]\d{1,4})$|^(\d+\.\d+)[eE](\d{1,4})$")
-"""`7.2e-4`, `1e+5`, `2.5e3`; `2e3` is not read (it may be 2 times e times 3)."""
+_E_NOTATION = re.compile(r"^(\d+\.\d+|\d+)[eE]([-+]?\d{1,4})$")
+"""`7.2e-4`, `1e+5`, `4e33`: scientific notation (nobody writes 4 times e times 33 that way)."""
 _PLAIN_NUMBER = re.compile(rf"^(?:{_DECIMAL}|{_INTEGER})$")
 _FRACTION = re.compile(rf"^{_FRAC}$")
 _SLASH_FRACTION = re.compile(r"^(\d+)/(\d+)$")
@@ -169,8 +169,7 @@ def _parse_unsigned(body: str) -> tuple[Fraction, Fraction | None] | None:
         match = _E_NOTATION.match(body)
         if match is None:
             return None
-        mantissa, exponent_text = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
-        exponent = int(exponent_text)
+        mantissa, exponent = match.group(1), int(match.group(2))
     scale = Fraction(10) ** exponent
     return Fraction(mantissa) * scale, _last_place(mantissa) * scale
     return None

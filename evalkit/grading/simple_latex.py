@@ -10,7 +10,8 @@ variables (juxtaposed letters multiply: `xy`), Greek letters, `\\pi`, `e` (Euler
 (the imaginary unit, as in `values.canonical_expr`); `+`, `-`, `\\cdot`, `\\times`, `*`, `/` (only
 between two factors that are not followed by an implied product: `1/2x` is left to the full
 parser); implied multiplication; `^` with a braced or one-character exponent; `\\frac{..}{..}`,
-`\\sqrt{..}`, `\\sqrt[n]{..}`; parentheses and braces as groups. Nothing is evaluated from text:
+`\\sqrt{..}`, `\\sqrt[n]{..}`; `\\sin`, `\\cos`, `\\tan` and their inverses and hyperbolic kin,
+`\\exp`, `\\ln`, `\\log` (base 10, or `\\log_b`); parentheses and braces as groups. Nothing is evaluated from text:
 the expression is built from tokens, node by node. Subscripted names (`a_{12}`, `x_n`, `E_1`) are
 single symbols, as latex2sympy2_extended names them (`a_12`).
 """
@@ -25,7 +26,15 @@ _TOKEN = re.compile(r"\d+(?:\.\d+)?|\\[a-zA-Z]+|[a-zA-Z]|[-+*/^(){}\[\]_]")
 _GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau "
                    "upsilon phi chi psi omega".split())
 _TIMES = frozenset({"\\cdot", "\\times", "*"})
-_STARTS_FACTOR = re.compile(r"\d|\\(?:frac|sqrt|pi|" + "|".join(_GREEK) + r")$|[a-zA-Z(]$|\{$")
+_FUNCTIONS = {
+    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec, "csc": sympy.csc,
+    "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh,
+    "tanh": sympy.tanh, "exp": sympy.exp, "ln": sympy.log,
+}
+_INVERSES = {"sin": sympy.asin, "cos": sympy.acos, "tan": sympy.atan}
+_STARTS_FACTOR = re.compile(r"\d|\\(?:frac|sqrt|pi|log|" + "|".join(_GREEK) + "|" + "|".join(_FUNCTIONS)
+                            + r")$|[a-zA-Z(]$|\{$")
+_FUNCTION_TOKEN = re.compile(r"\\(?:log|" + "|".join(_FUNCTIONS) + r")$")
 _FUNCTION_LETTERS = frozenset("fghFGH")
 MAX_TOKENS = 200
 
@@ -37,7 +46,7 @@ class _Unsupported(Exception):
 def parse_simple(text: str) -> sympy.Expr | None:
     """The SymPy expression of `text` when it is in the subset (module notes), else None."""
     tokens = _TOKEN.findall(text)
-    if not tokens or len(tokens) > MAX_TOKENS or "".join(tokens) != text:
+    if not tokens or len(tokens) > MAX_TOKENS or "".join(tokens) != "".join(text.split()):
         return None
     reader = _Reader(tokens)
     try:
@@ -139,13 +148,17 @@ class _Reader:
             return sympy.sqrt(self.group())
         if token == "\\pi":
             return sympy.pi
+        if _FUNCTION_TOKEN.match(token):
+            return self.function(token[1:])
         if token.startswith("\\") and token[1:] in _GREEK:
+            self.refuse_call()
             return sympy.Symbol(token[1:] + self.subscript())
         if len(token) == 1 and token.isalpha() and self.peek() == "_":
             return sympy.Symbol(token + self.subscript())
         if len(token) == 1 and token.isalpha():
-            if token in _FUNCTION_LETTERS and self.peek() == "(":
-                raise _Unsupported("f(x) is a function applied")
+            if (token in _FUNCTION_LETTERS or token.isupper()) and self.peek() == "(":
+                raise _Unsupported("f(x), I(0): a function applied")
+            self.refuse_call()
             if token == "e":
                 return sympy.E
             if token == "i":
@@ -154,6 +167,48 @@ class _Reader:
                 return sympy.I
             return sympy.Symbol(token)
         raise _Unsupported(token)
+
+    def function(self, name: str) -> sympy.Expr:
+        """`\\sin x`, `\\sin(x)`, `\\sin^2 x`, `\\tan^{-1} 1`, `\\log_2 8`, `\\ln x^2`: without
+        parentheses the argument is the product that follows, up to `+`, `-` or another function
+        (as latex2sympy2_extended reads it)."""
+        base = None
+        if name == "log" and self.peek() == "_":
+            self.take()
+            base = self.group() if self.peek() == "{" else self.atom()
+        exponent = None
+        if self.peek() == "^":
+            self.take()
+            exponent = self.group() if self.peek() == "{" else self.atom()
+        if self.peek() == "(":
+            self.take()
+            argument = self.expression()
+            self.take(")")
+        elif self.peek() == "{":
+            argument = self.group()
+        else:
+            sign = -1 if self.peek() == "-" else 1
+            if self.peek() in ("-", "+"):
+                self.take()
+            argument = self.power()
+            while (following := self.peek()) is not None and _STARTS_FACTOR.match(following) \
+                    and not _FUNCTION_TOKEN.match(following):
+                argument = argument * self.power()
+            argument = sign * argument
+        if name == "log":
+            value = sympy.log(argument, base if base is not None else 10)
+        elif exponent == -1 and name in _INVERSES:
+            return _INVERSES[name](argument)
+        else:
+            value = _FUNCTIONS[name](argument)
+        return value if exponent is None else value ** exponent
+
+    def refuse_call(self) -> None:
+        """`u(t)`, `\\delta(t)`: a name applied to one symbol is a function call for the full
+        parser; `x(x+1)` is a product."""
+        if self.peek() == "(" and self.position + 2 < len(self.tokens) and self.tokens[self.position + 2] == ")" \
+                and not self.tokens[self.position + 1][0].isdigit():
+            raise _Unsupported("a name applied to a symbol")
 
     def subscript(self) -> str:
         """`_1`, `_{12}`, `_{n}` after a name: part of the name (`a_{12}` is the symbol a_12)."""
@@ -171,7 +226,8 @@ class _Reader:
             self.take("}")
             if not parts:
                 raise _Unsupported("an empty subscript")
-            return "_" + "".join(parts)
+            joined = "".join(parts)
+            return "_" + joined if len(joined) == 1 else "_{" + joined + "}"  # latex2sympy's names
         part = self.take()
         if not part.isalnum() or len(part) > 1:
             raise _Unsupported("a subscript of several characters without braces")

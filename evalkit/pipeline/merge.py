@@ -19,8 +19,9 @@ from evalkit.paths import refuse_output_over_inputs
 from evalkit.store import RunDir
 from evalkit.store.rundir import GRADED_FILE, SAMPLES_FILE, SCORES_FILE
 
-# The fields that identify a line of each merged file (scores: one line per problem and scorer).
-MERGED_FILES = {SAMPLES_FILE: ("problem_id",), GRADED_FILE: ("problem_id",), SCORES_FILE: ("problem_id", "scorer")}
+# The merged files, and whether one problem may have several lines in a part (scores.jsonl holds
+# a line per problem, scorer and scoring pass; samples and grades one line per problem).
+MERGED_FILES = {SAMPLES_FILE: False, GRADED_FILE: False, SCORES_FILE: True}
 
 
 def _check_parts(parts: Sequence[RunDir]) -> list[tuple[RunDir, dict]]:
@@ -49,21 +50,28 @@ def _check_parts(parts: Sequence[RunDir]) -> list[tuple[RunDir, dict]]:
     return configs
 
 
-def _joined_lines(paths: Sequence[Path], key_names: tuple[str, ...]) -> Iterator[str]:
-    """The complete lines of each file in turn, refusing a key seen in an earlier line."""
-    seen: set[tuple] = set()
-    for path in paths:
+def _joined_lines(paths: Sequence[Path], repeats_allowed: bool) -> Iterator[str]:
+    """The complete lines of each file in turn, refusing a problem that another part holds too
+    (or, unless `repeats_allowed`, that one part holds twice)."""
+    owner: dict[str, int] = {}
+    seen_here: set[str] = set()
+    for part, path in enumerate(paths):
         with path.open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 if not raw.endswith(b"\n"):
                     break  # the cut-short last line of a killed writer
                 if not raw.strip():
                     continue
-                key = tuple(str(value) for value in record_keys(raw, key_names, path=path, line=number))
-                if key in seen:
-                    raise InputError(f"problem '{key[0]}' appears in two parts", path=path, line=number)
-                seen.add(key)
+                (problem_id,) = record_keys(raw, ("problem_id",), path=path, line=number)
+                problem_id = str(problem_id)
+                first = owner.setdefault(problem_id, part)
+                if first != part:
+                    raise InputError(f"problem '{problem_id}' appears in two parts", path=path, line=number)
+                if not repeats_allowed and problem_id in seen_here:
+                    raise InputError(f"problem '{problem_id}' appears twice", path=path, line=number)
+                seen_here.add(problem_id)
                 yield raw.decode("utf-8")
+        seen_here.clear()
 
 
 def merge_runs(part_paths: Sequence[str | Path], out: str | Path) -> RunDir:
@@ -86,7 +94,7 @@ def merge_runs(part_paths: Sequence[str | Path], out: str | Path) -> RunDir:
         fresh = target.claim(yaml.safe_dump(merged_config, sort_keys=False, allow_unicode=True),
                              merged_config["config_hash"])
         try:
-            for name, key_names in MERGED_FILES.items():
+            for name, repeats_allowed in MERGED_FILES.items():
                 present = [(part.path / name).exists() for part, _ in configs]
                 if not any(present):
                     continue
@@ -94,7 +102,7 @@ def merge_runs(part_paths: Sequence[str | Path], out: str | Path) -> RunDir:
                     lacking = [str(part.path) for (part, _), has in zip(configs, present) if not has]
                     raise InputError(f"{name} is missing from some parts: {', '.join(lacking)}")
                 write_lines_atomic(target.path / name, _joined_lines([part.path / name for part, _ in configs],
-                                                                     key_names))
+                                                                     repeats_allowed))
         except BaseException:
             if fresh:
                 for name in MERGED_FILES:

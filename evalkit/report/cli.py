@@ -62,8 +62,9 @@ def report_command(
                                                  "scores.jsonl and samples.jsonl are used when present).")],
     k: Annotated[str | None, typer.Option("--k", help="Comma-separated ks, e.g. 1,4,8.",
                                           show_default="powers of two up to n, and n")] = None,
-    top_clusters: Annotated[int, typer.Option("--top-clusters", help="Clusters SCR keeps (ties at the cut "
-                                                                     "are kept too).")] = DEFAULT_TOP_CLUSTERS,
+    top_clusters: Annotated[int, typer.Option("--top-clusters", help="Clusters SCR keeps: exactly this many "
+                                                                     "(ties at the cut go to the cluster that "
+                                                                     "appears first).")] = DEFAULT_TOP_CLUSTERS,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap.")] = 0,
     subsets: Annotated[int, typer.Option("--subsets", help="Random k-subsets per problem for k < n "
                                                            "(all of them when there are fewer).")] = DEFAULT_SUBSETS,
@@ -71,8 +72,8 @@ def report_command(
     scorer: Annotated[str | None, typer.Option("--scorer", help="Which scorer of scores.jsonl to use, "
                                                                 "when it holds several.")] = None,
 ) -> None:
-    """Compute a run's metrics with confidence intervals; write metrics.json, report.md, metrics.csv
-    and accuracy_vs_k.png into the run directory and print the table."""
+    """Compute a run's metrics with confidence intervals; write metrics.json, report.md, metrics.csv,
+    accuracy_vs_k.png and predictions.jsonl into the run directory and print the table."""
     _check_common(top_clusters, subsets)
     if resamples < 1:
         raise ConfigError(f"--resamples must be 1 or more, got {resamples}")
@@ -89,7 +90,7 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
     graded first, with the default grading settings.
     """
     from evalkit.pipeline.grade import grade_stage, needs_grading
-    from evalkit.report import build_run_metrics, write_run_reports
+    from evalkit.report import build_run_metrics, build_run_predictions, write_run_reports
     from evalkit.store import RunDir
 
     run = RunDir(run_dir)
@@ -99,7 +100,8 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
 
     document = build_run_metrics(run_dir, ks=ks, top_clusters=top_clusters, seed=seed, subsets=subsets,
                                  confidence=confidence, resamples=resamples, scorer=scorer)
-    written = write_run_reports(run_dir, document)
+    predictions = build_run_predictions(run_dir, top_clusters=top_clusters, scorer=scorer)
+    written = write_run_reports(run_dir, document, predictions)
     console = console or Console()
     console.print(metrics_rich_table(document))
     extra = comparisons_rich_table(document)

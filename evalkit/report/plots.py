@@ -13,6 +13,8 @@ from evalkit.metrics import split_metric_name
 from evalkit.text_safety import for_plot
 
 PLOTTED_RULES = ("pass", "maj", "bon", "wmaj", "scr")
+LEGEND_LABELS = {"pass": "pass@k", "maj": "maj@k (cons@n at k = n)", "bon": "bon@k (RR.All)",
+                 "wmaj": "wmaj@k (W.RR)", "scr": "scr@k (SCR, RR.Top-K)"}
 RULE_STYLES = {
     "pass": {"color": "#4c72b0", "marker": "o", "linestyle": "--"},
     "maj": {"color": "#dd8452", "marker": "s", "linestyle": "-"},
@@ -45,10 +47,15 @@ def plot_accuracy_vs_k(document: Mapping[str, Any], path: str | Path) -> Path:
         x = [point[0] for point in points]
         ks.update(x)
         style = RULE_STYLES[rule]
-        axes.plot(x, [p[1] for p in points], label=f"{rule}@k", color=style["color"], marker=style["marker"],
+        axes.plot(x, [p[1] for p in points], label=LEGEND_LABELS[rule], color=style["color"], marker=style["marker"],
                   linestyle=style["linestyle"], markersize=4)
         axes.fill_between(x, [p[2] for p in points], [p[3] for p in points], color=style["color"], alpha=0.15,
                           linewidth=0)
+    n = run.get("n")
+    average = document["metrics"].get(f"avg@{n}")
+    if average is not None:
+        axes.axhline(100 * average["value"], color="#777777", linestyle=":", linewidth=1,
+                     label=f"avg@{n} (mean accuracy of one sample)")
     axes.set_xscale("log", base=2)
     if ks:
         ticks = sorted(ks)

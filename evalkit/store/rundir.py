@@ -4,7 +4,8 @@ Layout (one JSON line per problem, in problem order, appended as each problem co
 - `config.yaml`   the resolved config and its `config_hash` (plus `shard` for a part of a run)
 - `samples.jsonl` `{"problem_id", "task", "question", "reference", "meta", "samples": [...]}`
 - `graded.jsonl`  `{"problem_id", "answers", "clusters", "correct", "reasons"}`
-- `scores.jsonl`  `{"problem_id", "scorer", "scores"}`
+- `scores.jsonl`  `{"problem_id", "scorer", "selection", "scores"}`, appended per scoring pass
+                  (read and written through `evalkit.store.scores`)
 - `metrics.json`, `report.md`, `metrics.csv`, `accuracy_vs_k.png`
 
 Appends are flushed per line (and fsynced at least every second); a line cut short by a
