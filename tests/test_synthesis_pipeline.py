@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -20,9 +21,22 @@ FIXTURE_DATA = REPO / "tests" / "fixtures" / "tasks_data"
 GSM8K_TEST_PROBLEM = "Ann has 3 bags with 4 pears each. How many pears?"
 
 
+TEXTS = [
+    "Adding means putting groups together: 7 oranges and 5 more make 12 oranges.",
+    "Doubling a number means adding it to itself, so a plant 9 cm tall doubles to 18 cm.",
+    "Place value: in 347 the digit 3 means 3 hundreds, the 4 means 4 tens and the 7 means 7 ones.",
+    "Telling time: a movie that starts at 3:15 and lasts 45 minutes ends at 4:00.",
+    "Money problems: a toy costs 13 dollars and a book 8 dollars, 21 dollars together.",
+    "The derivative of 4x^3 - 2x is 12x^2 - 2 by the power rule.",
+    "The remainder of 2^100 modulo 5 is 1 since the powers of 2 repeat every four steps.",
+    "A fraction names part of a whole: 1/4 plus 2/3 is 11/12.",
+]
+
+
 class ScriptedBackend:
-    """A fake teacher / synthesizer: a fresh exercise per prompt, except a planted benchmark
-    problem, a duplicate and a malformed answer at fixed positions. Counts prompts."""
+    """A fake teacher / synthesizer / solver: a fresh exercise per prompt, except a planted
+    benchmark problem, a duplicate and a malformed answer at fixed texts; solve prompts get the
+    right answer, except for the exercise of the "derivative" text. Counts prompts."""
 
     name = "scripted"
 
@@ -34,9 +48,18 @@ class ScriptedBackend:
         for prompt in prompts:
             self.prompts_seen += 1
             text = str(prompt)
+            if text.startswith("Problem:") and text.endswith("Solution:"):
+                numbers = [int(x) for x in re.findall(r"Compute (\d+) plus (\d+)", text)[0]] \
+                    if "Compute" in text else [6]
+                answer = sum(numbers) + (1 if "w0 " in text else 0)
+                answers.append([Completion(text=f" It is $\\boxed{{{answer}}}$.", finish_reason="stop",
+                                           num_tokens=5)] * n)
+                continue
             # a stable number per prompt, so that exercises differ from text to text
             number = sum(map(ord, text)) % 997
             words = " ".join(f"w{(number * k) % 101}" for k in range(1, 12))
+            if "derivative" in text:
+                words = "w0 " + words  # the solver will disagree with this one
             body = f" Compute {number} plus {number + 1}, where {words}?\nSolution: The sum is $\\boxed{{{2 * number + 1}}}$."
             if "Doubling" in text:
                 body = f" {GSM8K_TEST_PROBLEM}\nSolution: $3 \\cdot 4 = \\boxed{{12}}$."
@@ -49,19 +72,23 @@ class ScriptedBackend:
         return answers
 
 
-def _config(**teacher) -> dict:
+def _config(tmp_path: Path, **teacher) -> dict:
+    corpus = tmp_path / "texts.jsonl"
+    if not corpus.exists():
+        corpus.write_text("".join(json.dumps({"text": text}) + "\n" for text in TEXTS))
     return {
-        "corpus": {"sources": [{"kind": "demo", "limit": 8}], "chunk_size": 600},
+        "corpus": {"sources": [{"kind": "jsonl", "path": str(corpus)}], "chunk_size": 600},
         "select": {"enabled": False},
         "teacher": {"backend": "replay", "options": {"model": "scripted"}, "stage": "round_robin", "batch_size": 3,
                     **teacher},
         "generate": {"backend": "hf", "model": "scripted-synth", "texts": "all"},
-        "filter": {"decontaminate": ["gsm8k", "math"], "data_dir": str(FIXTURE_DATA), "min_problem_chars": 10},
+        "filter": {"decontaminate": ["gsm8k", "math"], "data_dirs": [str(FIXTURE_DATA)], "min_problem_chars": 10,
+                   "consistency": {"samples": 2}},
     }
 
 
 def _pipeline(tmp_path: Path, backend: ScriptedBackend, **teacher) -> SynthPipeline:
-    config = parse_synth_config(_config(**teacher))
+    config = parse_synth_config(_config(tmp_path, **teacher))
     return SynthPipeline(config, tmp_path / "out", show_progress=False, backend_factory=lambda name, options: backend)
 
 
@@ -76,19 +103,30 @@ def test_pipeline_counts_and_cached_rerun(tmp_path: Path):
     assert report["removed_malformed"] == 1
     assert report["removed_contaminated"] == 1
     assert report["removed_duplicates"] == 1
-    assert report["kept"] == 5
+    assert report["removed_inconsistent"] == 1
+    assert report["kept"] == 4
     out = tmp_path / "out"
     synthetic = read_jsonl(out / "synthetic.jsonl")
-    assert len(synthetic) == 5
-    assert set(synthetic[0]) == {"problem", "solution", "answer", "source_id", "stage"}
+    assert len(synthetic) == 4
+    assert set(synthetic[0]) == {"id", "problem", "solution", "answer", "source_id", "stage", "agreement"}
     assert all(GSM8K_TEST_PROBLEM not in r["problem"] for r in synthetic)
-    assert json.loads((out / "report.json").read_text())["kept"] == 5
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["kept"] == 4 and sum(saved["kept_stages"].values()) == 4
+    # what each filter removed, and why
+    removed = {r["removed"]: r for r in read_jsonl(out / "removed.jsonl")}
+    assert set(removed) == {"malformed", "contaminated", "duplicate", "inconsistent"}
+    assert removed["contaminated"]["matched"] and all(m.startswith("gsm8k:") for m in removed["contaminated"]["matched"])
+    assert "0/2 solutions agree" in removed["inconsistent"]["detail"]
+    contamination = saved["filters"]["contamination"]
+    assert set(contamination["benchmarks_checked"]) == {"gsm8k", "math"} and contamination["records_matching"] == {"gsm8k": 1}
+    assert saved["filters"]["consistency"]["checked"] == 5 and saved["filters"]["consistency"]["kept"] == 4
+    assert set(saved["filters"]["removed_examples"]) == set(removed)
     seen = backend.prompts_seen
 
     rerun = _pipeline(tmp_path, backend).run(steps)
     assert backend.prompts_seen == seen, "a fully cached rerun must not call any model"
     assert rerun["teacher_calls_this_run"] == 0 and rerun["teacher_calls"] == 8
-    assert rerun["kept"] == 5
+    assert rerun["kept"] == 4
 
 
 def test_budget_skips_are_reported_and_resumed(tmp_path: Path):
@@ -168,7 +206,7 @@ def test_corpus_step_sees_edited_source_files(tmp_path: Path):
     source = tmp_path / "texts.jsonl"
     source.write_text("".join(json.dumps({"text": f"Alpha passage number {i} about adding fractions."}) + "\n"
                               for i in range(3)))
-    data = _config()
+    data = _config(tmp_path)
     data["corpus"] = {"sources": [{"kind": "jsonl", "path": str(source)}], "min_chars": 10}
     pipeline = SynthPipeline(parse_synth_config(data), tmp_path / "out", show_progress=False,
                              backend_factory=lambda name, options: ScriptedBackend())
