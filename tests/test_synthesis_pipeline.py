@@ -158,11 +158,16 @@ def test_shipped_configs_are_valid():
 
 
 def _quick_demo_config(tmp_path: Path) -> Path:
+    """The demo config on a tiny world with short trainings: every step and code path, not the figures."""
     data = yaml.safe_load((REPO / "configs" / "synth-demo.yaml").read_text())
-    data["corpus"]["sources"] = [{"kind": "demo", "limit": 20}]
-    data["select"].update({"data_dir": str(FIXTURE_DATA), "max_targets": 4})
-    data["distill"]["train"]["max_steps"] = 10
-    data["filter"]["data_dir"] = str(FIXTURE_DATA)
+    data["torch_threads"] = 1
+    data["demo"] = {"narratives": 16, "other_texts": 16, "train_problems": 64, "test_problems": 24,
+                    "base_steps": 150, "teacher_steps": 80, "teacher_examples": 160}
+    data["select"].update({"max_targets": 4, "keep_fraction": 0.25})
+    data["distill"]["train"]["max_steps"] = 6
+    data["filter"]["data_dirs"] = ["demo:data", str(FIXTURE_DATA)]
+    data["evaluate"].update({"real_examples": 8, "train": {"learning_rate": 0.003, "max_steps": 6, "batch_size": 8,
+                                                           "max_length": 256}})
     path = tmp_path / "quick.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -170,36 +175,49 @@ def _quick_demo_config(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_demo_pipeline_end_to_end(tmp_path: Path):
-    """The demo config (smaller corpus, fixture benchmark data) through every real step, then a rerun."""
+    """The demo config (a tiny world) through every real step, the ablation and the evaluation, then a rerun."""
     pytest.importorskip("peft")
+    pytest.importorskip("datasketch")
     from evalkit.synthesis.cli import synth_command
 
     config, out = _quick_demo_config(tmp_path), tmp_path / "demo"
-    started = time.perf_counter()
     synth_command(config=config, out=out, steps=None, quiet=True)
-    elapsed = time.perf_counter() - started
     report = json.loads((out / "report.json").read_text())
-    assert report["texts_scored"] == 20 and report["texts_selected"] == 15
-    assert report["teacher_calls"] == 15 and report["teacher_calls_this_run"] == 15
-    assert report["teacher_ok"] >= 5, "the demo teacher should answer in the format most of the time"
-    assert report["generated"] == 40
-    assert report["kept"] >= 1
-    removed = sum(report[k] for k in ("removed_malformed", "removed_length", "removed_duplicates", "removed_contaminated"))
+    assert report["corpus_chunks"] == 32 and report["texts_scored"] == 32 and report["texts_selected"] == 8
+    assert report["teacher_calls"] == 8 and report["teacher_calls_this_run"] == 16, "8 + 8 for the ablation"
+    assert report["generated"] == 32
+    removed = sum(report[k] for k in ("removed_malformed", "removed_length", "removed_duplicates",
+                                      "removed_contaminated", "removed_inconsistent"))
     assert report["kept"] + removed == report["generated"]
+    assert sum((report["kept_stages"] or {}).values()) == report["kept"]
+    assert set(report["filters"]["contamination"]["benchmarks_checked"]) >= {"arith", "gsm8k", "math", "math500"}
     influence = read_jsonl(out / "influence.jsonl")
-    assert len(influence) == 20 and sum(r["selected"] for r in influence) == 15
+    assert len(influence) == 32 and sum(r["selected"] for r in influence) == 8
     assert report["influence_scores"]["min"] <= report["influence_scores"]["median"] <= report["influence_scores"]["max"]
-    assert elapsed < 300
+    # the contract of the evaluation
+    evaluation = report["evaluation"]
+    for name in ("baseline", "with_synthetic", "random_texts", "teacher"):
+        assert 0.0 <= evaluation[name] <= 1.0
+    low, high = evaluation["diff_ci"]
+    assert low <= evaluation["with_synthetic"] - evaluation["baseline"] <= high
+    assert evaluation["test_problems"] == 24 and evaluation["training_examples"]["baseline"] == 8
+    ablation = evaluation["random_texts_run"]
+    assert ablation["texts_selected"] == 8 and ablation["teacher_calls_this_run"] == 8
+    assert read_jsonl(out / "ablation-random-texts" / "influence.jsonl")[0]["score"] is None
+    assert (out / "ablation-random-texts" / "synthetic.jsonl").exists()
     # the output is what the training engine's SSFT builder reads
-    from evalkit.training.data import ssft_examples_from_jsonl
+    if report["kept"]:
+        from evalkit.training.data import ssft_examples_from_jsonl
 
-    examples = ssft_examples_from_jsonl(out / "synthetic.jsonl")
-    assert len(examples) == report["kept"] and "\\boxed" in examples[0].completion
+        examples = ssft_examples_from_jsonl(out / "synthetic.jsonl")
+        assert len(examples) == report["kept"] and "\\boxed" in examples[0].completion
 
     synth_command(config=config, out=out, steps=None, quiet=True)
     again = json.loads((out / "report.json").read_text())
     assert again["teacher_calls_this_run"] == 0
-    assert again["teacher_calls"] == 15 and again["kept"] == report["kept"]
+    assert again["teacher_calls"] == 8 and again["kept"] == report["kept"]
+    assert again["evaluation"]["baseline"] == evaluation["baseline"]
+    assert again["evaluation"]["diff_ci"] == evaluation["diff_ci"]
 
 
 def test_corpus_step_sees_edited_source_files(tmp_path: Path):

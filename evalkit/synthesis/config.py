@@ -222,7 +222,7 @@ class DemoWorldSettings(_Strict):
     test_problems: int = Field(200, ge=8)
     base_steps: int = Field(600, ge=1, description="language-model steps of demo:base")
     teacher_steps: int = Field(300, ge=1, description="fine-tuning steps that make demo:teacher")
-    teacher_examples: int = Field(1200, ge=8, description="(prompt, exercise) pairs the teacher is trained on")
+    teacher_examples: int = Field(1600, ge=8, description="(prompt, exercise) pairs the teacher is trained on")
     seed: int = 0
 
 
@@ -235,6 +235,8 @@ class SynthConfig(_Strict):
     filter: FilterSettings = Field(default_factory=FilterSettings)
     evaluate: EvaluateSettings | None = Field(None, description="the 'evaluate' step; absent = not run")
     demo: DemoWorldSettings = Field(default_factory=DemoWorldSettings)
+    torch_threads: int | None = Field(None, ge=1, description="CPU threads torch may use while the steps run "
+                                      "(tiny models run fastest on 1, especially on a busy machine); default: torch's")
 
     def section_hash(self, *names: str) -> str:
         """A short hash of the named sections, to tell whether a step's saved output is still valid."""

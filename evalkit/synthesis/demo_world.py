@@ -255,3 +255,21 @@ def narrative_share(texts: Sequence[str], sizes: WorldSizes) -> float:
     """The fraction of `texts` that are arithmetic narratives of the world's corpus."""
     narratives = {text.text for text in world_corpus(sizes) if text.kind == "arithmetic"}
     return sum(1 for text in texts if text in narratives) / len(texts) if texts else 0.0
+
+
+def exercise_quality(records: Sequence[dict]) -> dict[str, int]:
+    """An oracle check the demo world allows: how many exercises are arithmetic word problems
+    (their solution writes `a op b = c` lines, `tasks.arith.solution_equations`), and how many of
+    those have every computation right and a boxed answer equal to the last result."""
+    from tasks.arith import check_equation, solution_equations
+
+    arithmetic = right = 0
+    for record in records:
+        equations = solution_equations(str(record.get("solution", "")))
+        if not equations:
+            continue
+        arithmetic += 1
+        if all(check_equation(*equation) for equation in equations) and \
+                str(record.get("answer", "")).strip() == str(equations[-1][3]):
+            right += 1
+    return {"exercises": len(records), "arithmetic": arithmetic, "arithmetic_all_right": right}

@@ -123,7 +123,14 @@ def verdict(name: str, comparison: Mapping[str, Any], confidence: float) -> str:
 def summarize(results: Mapping[str, Mapping[str, bool]], sizes: Mapping[str, int], *, confidence: float,
               resamples: int, seed: int) -> dict[str, Any]:
     """The `evaluation` section of report.json from each evaluated model's per-problem correctness."""
+    from evalkit.metrics import bootstrap_ci
+
     evaluation: dict[str, Any] = {name: accuracy(correct) for name, correct in results.items()}
+    evaluation["accuracy_ci"] = {}
+    for name, correct in results.items():
+        estimate = bootstrap_ci(np.asarray([correct[i] for i in sorted(correct)], dtype=np.float64),
+                                confidence=confidence, resamples=resamples, seed=seed)
+        evaluation["accuracy_ci"][name] = [round(estimate.ci[0], 6), round(estimate.ci[1], 6)]
     comparisons: dict[str, dict[str, Any]] = {}
     pairs = (("with_synthetic - baseline", "with_synthetic", "baseline"),
              ("random_texts - baseline", "random_texts", "baseline"),

@@ -31,7 +31,8 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -537,6 +538,11 @@ class SynthPipeline:
                                      seed=settings.seed)
         summary["student"] = settings.student
         summary["student_training"] = train.to_dict()
+        if self._uses_demo_corpus():
+            from evalkit.synthesis.demo_world import exercise_quality
+
+            summary["synthetic_quality"] = {plan.name: exercise_quality(read_jsonl(plan.synthetic))
+                                            for plan in plans if plan.synthetic and plan.synthetic.exists()}
         if ablation is not None:
             summary["random_texts_run"] = ablation
         return summary
@@ -571,12 +577,13 @@ class SynthPipeline:
         if self.config.evaluate is None:
             steps = [step for step in steps if step != "evaluate"]
         timings: dict[str, float] = {}
-        for step in steps:
-            self.console.print(f"[bold]synth:[/] {step}")
-            started = time.perf_counter()
-            stats = getattr(self, f"step_{step}")()
-            timings[step] = round(time.perf_counter() - started, 3)
-            _write_json(self.paths.step_stats(step), {**stats, "seconds": timings[step]})
+        with torch_threads(self.config.torch_threads):
+            for step in steps:
+                self.console.print(f"[bold]synth:[/] {step}")
+                started = time.perf_counter()
+                stats = getattr(self, f"step_{step}")()
+                timings[step] = round(time.perf_counter() - started, 3)
+                _write_json(self.paths.step_stats(step), {**stats, "seconds": timings[step]})
         report = self.report(timings)
         _write_json(self.paths.report, report)
         return report
@@ -620,6 +627,22 @@ class SynthPipeline:
         if stats["evaluate"]:
             report["evaluation"] = {key: value for key, value in stats["evaluate"].items() if key != "seconds"}
         return report
+
+
+@contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Let torch use `count` intra-op threads inside the block (unchanged when None)."""
+    if count is None:
+        yield
+        return
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _removal_examples(removed: Sequence[dict[str, Any]], per_filter: int = 3) -> dict[str, list[dict[str, Any]]]:
