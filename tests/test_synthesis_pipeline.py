@@ -234,3 +234,50 @@ def test_corpus_step_sees_edited_source_files(tmp_path: Path):
     pipeline.run(["corpus"])
     texts = [json.loads(line)["text"] for line in (tmp_path / "out" / "corpus.jsonl").read_text().splitlines()]
     assert len(texts) == 5 and all(text.startswith("Beta") for text in texts)
+
+
+def test_random_selection_is_the_same_size_and_seeded(tmp_path: Path):
+    data = _config(tmp_path)
+    data["select"] = {"method": "random", "keep_fraction": 0.5, "seed": 3}
+    pipeline = SynthPipeline(parse_synth_config(data), tmp_path / "out", show_progress=False,
+                             backend_factory=lambda name, options: ScriptedBackend())
+    report = pipeline.run(["corpus", "select"])
+    assert report["selection"] == "random" and report["texts_selected"] == 4 and report["texts_scored"] == 0
+    first = read_jsonl(tmp_path / "out" / "influence.jsonl")
+    assert all(r["score"] is None for r in first) and sum(r["selected"] for r in first) == 4
+    other = SynthPipeline(parse_synth_config(data), tmp_path / "again", show_progress=False,
+                          backend_factory=lambda name, options: ScriptedBackend())
+    other.run(["corpus", "select"])
+    assert read_jsonl(tmp_path / "again" / "influence.jsonl") == first
+
+
+def test_evaluation_summary_holds_the_contract():
+    from evalkit.synthesis.evaluate import summarize
+
+    ids = [f"p{i}" for i in range(40)]
+    baseline = {i: n % 4 == 0 for n, i in enumerate(ids)}                 # 25%
+    with_synthetic = {i: n % 4 == 0 or n % 4 == 1 for n, i in enumerate(ids)}  # 50%, a superset
+    random_texts = {i: n % 2 == 0 for n, i in enumerate(ids)}              # 50%, other problems
+    summary = summarize({"baseline": baseline, "with_synthetic": with_synthetic, "random_texts": random_texts},
+                        {"baseline": 16, "with_synthetic": 60, "random_texts": 50}, confidence=0.95,
+                        resamples=2000, seed=0)
+    assert summary["baseline"] == 0.25 and summary["with_synthetic"] == 0.5 and summary["random_texts"] == 0.5
+    low, high = summary["diff_ci"]
+    assert 0 < low <= 0.25 <= high and summary["diff"] == 0.25
+    assert summary["comparisons"]["with_synthetic - baseline"]["only_first_right"] == 10
+    assert summary["comparisons"]["with_synthetic - random_texts"]["diff"] == 0.0
+    assert summary["verdicts"][0].startswith("with_synthetic - baseline: +25.0 points")
+    assert summary["accuracy_ci"]["baseline"][0] < 0.25 < summary["accuracy_ci"]["baseline"][1]
+    assert summary["test_problems"] == 40 and summary["training_examples"]["with_synthetic"] == 60
+
+
+def test_evaluate_needs_its_section_and_the_filter_output(tmp_path: Path):
+    pipeline = _pipeline(tmp_path, ScriptedBackend())
+    with pytest.raises(ConfigError, match="needs an 'evaluate' section"):
+        pipeline.step_evaluate()
+    data = _config(tmp_path)
+    data["evaluate"] = {"task": "gsm8k", "data_dir": str(FIXTURE_DATA), "student": "unused"}
+    pipeline = SynthPipeline(parse_synth_config(data), tmp_path / "out2", show_progress=False,
+                             backend_factory=lambda name, options: ScriptedBackend())
+    with pytest.raises(InputError, match="run the 'filter' step first"):
+        pipeline.run(["evaluate"])

@@ -216,6 +216,8 @@ class EvaluateSettings(_Strict):
 class DemoWorldSettings(_Strict):
     """The built-in miniature world of `demo:` models and data (see `evalkit.synthesis.demo_world`)."""
 
+    min_steps: int = Field(1, ge=1, description="operations per arithmetic problem, at least")
+    max_steps: int = Field(1, ge=1, description="operations per arithmetic problem, at most")
     narratives: int = Field(240, ge=4, description="arithmetic narratives in the corpus")
     other_texts: int = Field(240, ge=0, description="texts on other mathematics in the corpus")
     train_problems: int = Field(1000, ge=8)

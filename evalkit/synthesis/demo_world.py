@@ -3,7 +3,7 @@
 Everything `configs/synth-demo.yaml` needs is built here from seeds, offline, under one folder:
 
 - `data/arith/{train,test}.jsonl`: the synthetic arithmetic task (`tasks.arith`) at
-  `DEMO_DIFFICULTY`. The test split is the held-out yardstick; the student's own labelled data
+  `demo_difficulty`. The test split is the held-out yardstick; the student's own labelled data
   is the first few problems of the train split.
 - the corpus (`world_corpus`): "math texts" of two kinds. Arithmetic narratives are worked
   examples as a textbook tells them ("Pia has 4 beads. Pia finds 5 more, so 4 + 5 = 9. ...",
@@ -34,10 +34,12 @@ from pathlib import Path
 
 from tasks.arith import ArithDifficulty, ArithProblem, generate_problems, write_arith_data
 
-DEMO_DIFFICULTY = ArithDifficulty(min_steps=1, max_steps=2, max_start=9, max_operand=5, max_factor=2, max_total=20)
-"""One or two operations on totals up to 20: hard enough that a tiny student trained on a
-handful of examples gets most problems wrong, easy enough that a model trained for a few
-minutes gets many right."""
+def demo_difficulty(min_steps: int = 1, max_steps: int = 1) -> ArithDifficulty:
+    """Small numbers (totals up to 20, factors of 2): hard enough that a tiny student trained on a
+    handful of examples gets most problems wrong, easy enough that a model trained for a few
+    minutes gets many right. One operation per problem by default (the config's `demo` section)."""
+    return ArithDifficulty(min_steps=min_steps, max_steps=max_steps, max_start=9, max_operand=5, max_factor=2,
+                           max_total=20)
 
 MODEL_SHAPE = {"vocab_size": 768, "hidden_size": 128, "layers": 2, "heads": 4}
 DEMO_MODELS = ("base", "teacher")
@@ -105,6 +107,8 @@ def _other_text(rng: random.Random) -> WorldText:
 class WorldSizes:
     """How big the world is (from the config's `demo` section)."""
 
+    min_steps: int
+    max_steps: int
     narratives: int
     other_texts: int
     train_problems: int
@@ -118,6 +122,10 @@ class WorldSizes:
     def from_settings(cls, settings) -> WorldSizes:
         return cls(**settings.model_dump())
 
+    @property
+    def difficulty(self) -> ArithDifficulty:
+        return demo_difficulty(self.min_steps, self.max_steps)
+
 
 def default_sizes() -> WorldSizes:
     """The sizes of the config's `demo` section when it is left out."""
@@ -128,15 +136,15 @@ def default_sizes() -> WorldSizes:
 
 def _split_questions(sizes: WorldSizes) -> frozenset[str]:
     """The questions of both splits, as `write_arith_data` draws them (so other draws avoid them)."""
-    test = generate_problems(sizes.test_problems, seed=sizes.seed, difficulty=DEMO_DIFFICULTY)
-    train = generate_problems(sizes.train_problems, seed=sizes.seed + 1, difficulty=DEMO_DIFFICULTY,
+    test = generate_problems(sizes.test_problems, seed=sizes.seed, difficulty=sizes.difficulty)
+    train = generate_problems(sizes.train_problems, seed=sizes.seed + 1, difficulty=sizes.difficulty,
                               exclude=frozenset(p.question for p in test))
     return frozenset(p.question for p in (*test, *train))
 
 
 def world_corpus(sizes: WorldSizes) -> list[WorldText]:
     """The corpus texts: narratives and other mathematics, shuffled (deterministic for the sizes)."""
-    drawn = generate_problems(sizes.narratives, seed=sizes.seed + _CORPUS_NARRATIVES, difficulty=DEMO_DIFFICULTY,
+    drawn = generate_problems(sizes.narratives, seed=sizes.seed + _CORPUS_NARRATIVES, difficulty=sizes.difficulty,
                               exclude=_split_questions(sizes))
     texts = [WorldText(narrative(problem), "grade_school", "arithmetic") for problem in drawn]
     rng = random.Random(sizes.seed + _OTHER_TEXTS)
@@ -157,7 +165,7 @@ def write_world_data(root: Path, sizes: WorldSizes) -> Path:
 
     def build(staging: Path) -> None:
         write_arith_data(staging, train=sizes.train_problems, test=sizes.test_problems, seed=sizes.seed,
-                         difficulty=DEMO_DIFFICULTY)
+                         difficulty=sizes.difficulty)
 
     return _build_atomically(data_dir, build, marker=Path("arith") / "test.jsonl")
 
@@ -175,8 +183,8 @@ def _prompt_wordings() -> list[str]:
 
 
 def teacher_examples(sizes: WorldSizes) -> list[tuple[str, str]]:
-    """(prompt, completion) pairs that make the teacher: half teacher prompts on fresh narratives,
-    a fifth on fresh texts of other mathematics, the rest solving fresh arithmetic problems with
+    """(prompt, completion) pairs that make the teacher: 60% teacher prompts on fresh narratives,
+    15% on fresh texts of other mathematics, the rest solving fresh arithmetic problems with
     the task's prompt. Stages are the heuristic's, as the demo config asks the teacher."""
     from evalkit.records import Problem
     from evalkit.synthesis.prompts import RESPONSE_PREFIX, format_exercise, stage_by_heuristic, teacher_prompt
@@ -184,10 +192,10 @@ def teacher_examples(sizes: WorldSizes) -> list[tuple[str, str]]:
     from evalkit.training import ssft_examples
 
     total = sizes.teacher_examples
-    writing, other = total // 2, total // 5
+    writing, other = 3 * total // 5, 3 * total // 20
     solving = total - writing - other
     corpus_texts = {text.text for text in world_corpus(sizes)}
-    problems = generate_problems(writing + solving, seed=sizes.seed + _TEACHER_PROBLEMS, difficulty=DEMO_DIFFICULTY,
+    problems = generate_problems(writing + solving, seed=sizes.seed + _TEACHER_PROBLEMS, difficulty=sizes.difficulty,
                                  exclude=_split_questions(sizes))
     pairs: list[tuple[str, str]] = []
     for problem in problems[:writing]:

@@ -1,0 +1,98 @@
+"""The demo world (corpus, data, teacher examples, the oracle check) and the results writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evalkit.synthesis.demo_results import _relative, render_summary
+from evalkit.synthesis.demo_world import (
+    WorldSizes,
+    exercise_quality,
+    narrative,
+    narrative_share,
+    teacher_examples,
+    world_corpus,
+    write_world_data,
+)
+from evalkit.synthesis.prompts import RESPONSE_PREFIX, parse_exercise, stage_by_heuristic
+from tasks.arith import ArithProblem
+
+SIZES = WorldSizes(min_steps=1, max_steps=2, narratives=30, other_texts=30, train_problems=80, test_problems=20,
+                   base_steps=1, teacher_steps=1, teacher_examples=40)
+
+
+def test_corpus_is_deterministic_mixed_and_apart_from_both_splits(tmp_path: Path):
+    import tasks
+
+    corpus = world_corpus(SIZES)
+    assert corpus == world_corpus(SIZES)
+    assert len(corpus) == 60 and len({text.text for text in corpus}) == 60
+    assert sum(text.kind == "arithmetic" for text in corpus) == 30
+    assert narrative_share([text.text for text in corpus], SIZES) == 0.5
+    data = write_world_data(tmp_path / "world", SIZES)
+    split_narratives = {narrative(ArithProblem(question=p.question, solution=p.solution or "", answer=int(p.reference),
+                                               steps=1))
+                        for split in ("train", "test") for p in tasks.get_task("arith").load(split, data_dir=data)}
+    assert len(split_narratives) > 90
+    for text in corpus:
+        if text.kind == "arithmetic":
+            assert text.stage == "grade_school" == stage_by_heuristic(text.text)
+            assert text.text not in split_narratives
+    # the other texts carry the stage the heuristic gives them, so the teacher is asked at that stage
+    assert {text.stage for text in corpus if text.kind == "other"} <= {"middle_school", "high_school", "college",
+                                                                      "amc8", "amc10"}
+
+
+def test_narratives_are_worked_examples_without_the_question():
+    problem = ArithProblem(question="Mia has 5 shells. Mia finds 3 more. How many shells does Mia have now?",
+                           solution="Mia finds 3 more, so 5 + 3 = 8.\nThe answer is \\boxed{8}.", answer=8, steps=1)
+    assert narrative(problem) == "Mia has 5 shells. Mia finds 3 more, so 5 + 3 = 8."
+
+
+def test_teacher_examples_parse_and_mix_writing_and_solving():
+    pairs = teacher_examples(SIZES)
+    assert len(pairs) == 40
+    writing = [(p, c) for p, c in pairs if p.endswith(RESPONSE_PREFIX)]
+    assert len(writing) == 24 + 6
+    for prompt, completion in writing:
+        parsed = parse_exercise(RESPONSE_PREFIX + completion)
+        assert parsed is not None and parsed.answer
+    assert sum(1 for p, _ in pairs if p.startswith("Solve the following math problem")) == 10
+
+
+def test_exercise_quality_recomputes_every_line():
+    records = [
+        {"solution": "Ava finds 2 more, so 3 + 2 = 5.\nThe answer is \\boxed{5}.", "answer": "5"},
+        {"solution": "Ava finds 2 more, so 3 + 2 = 6.\nThe answer is \\boxed{6}.", "answer": "6"},
+        {"solution": "Ava finds 2 more, so 3 + 2 = 5.\nThe answer is \\boxed{4}.", "answer": "4"},
+        {"solution": "By the power rule f'(x) = 8x. The answer is $\\boxed{24}$.", "answer": "24"},
+    ]
+    assert exercise_quality(records) == {"exercises": 4, "arithmetic": 3, "arithmetic_all_right": 1}
+
+
+def test_results_use_relative_paths_and_state_the_figures(tmp_path: Path):
+    root = tmp_path / "work"
+    report = {
+        "synthesizer": str(root.resolve() / "distill" / "abc" / "final"),
+        "texts_selected": 96, "selected_arithmetic_share": 1.0, "teacher_calls": 96, "teacher_tokens": 9000,
+        "generated": 480, "kept": 120, "train_pairs": 90, "kept_stages": {"grade_school": 100, "college": 20},
+        "efficiency": {"kept_per_teacher_call": 1.25, "generated": 480},
+        "timings_this_run": {"corpus": 0.1, "evaluate": 100.0},
+        "evaluation": {
+            "teacher": 0.4, "baseline": 0.1, "with_synthetic": 0.2, "random_texts": 0.15,
+            "accuracy_ci": {"baseline": [0.05, 0.15]}, "diff_ci": [0.05, 0.15], "confidence": 0.95,
+            "test_problems": 200, "training_examples": {"baseline": 16, "with_synthetic": 136, "random_texts": 100},
+            "verdicts": ["with_synthetic - baseline: +10.0 points, 95% paired-bootstrap CI [+5.0, +15.0] (better)"],
+            "random_texts_run": {"texts_selected": 96, "selected_arithmetic_share": 0.5, "kept": 84},
+        },
+    }
+    cleaned = _relative(report, root)
+    assert cleaned["synthesizer"] == "distill/abc/final"
+    run = {"command": "evalkit synth", "seconds": 300.0, "load": {"min": 1.0, "mean": 2.0, "max": 3.0},
+           "cpus": 2, "commit": "abc1234", "task": "arith"}
+    text = render_summary(cleaned, run)
+    assert "| baseline | 16 real problems | 10.0% [5.0, 15.0] |" in text
+    assert "| with_synthetic | the same + 120 synthetic exercises (influence-selected texts) | 20.0%" in text
+    assert "| share of them that are arithmetic narratives | 100.0% | 50.0% |" in text
+    assert "+10.0 points" in text and "load average while it ran: 1.0-3.0" in text
+    assert "grade_school: 100, college: 20" in text
