@@ -60,14 +60,28 @@ def test_teacher_examples_parse_and_mix_writing_and_solving():
     assert sum(1 for p, _ in pairs if p.startswith("Solve the following math problem")) == 10
 
 
-def test_exercise_quality_recomputes_every_line():
+def test_exercise_quality_recomputes_every_line_and_reads_the_problem():
+    question = "Ava has 3 apples. Ava finds 2 more. How many apples does Ava have now?"
     records = [
-        {"solution": "Ava finds 2 more, so 3 + 2 = 5.\nThe answer is \\boxed{5}.", "answer": "5"},
-        {"solution": "Ava finds 2 more, so 3 + 2 = 6.\nThe answer is \\boxed{6}.", "answer": "6"},
-        {"solution": "Ava finds 2 more, so 3 + 2 = 5.\nThe answer is \\boxed{4}.", "answer": "4"},
-        {"solution": "By the power rule f'(x) = 8x. The answer is $\\boxed{24}$.", "answer": "24"},
+        {"problem": question, "solution": "Ava finds 2 more, so 3 + 2 = 5.\nThe answer is \\boxed{5}.", "answer": "5"},
+        {"problem": question, "solution": "Ava finds 2 more, so 3 + 2 = 6.\nThe answer is \\boxed{6}.", "answer": "6"},
+        {"problem": question.replace("Ava have", "Ben have"), "solution": "so 3 + 2 = 5. \\boxed{5}", "answer": "5"},
+        {"problem": "Let f(x) = 4x^2. Compute f'(3).", "solution": "By the power rule f'(x) = 8x. $\\boxed{24}$.",
+         "answer": "24"},
     ]
-    assert exercise_quality(records) == {"exercises": 4, "arithmetic": 3, "arithmetic_all_right": 1}
+    assert exercise_quality(records) == {"exercises": 4, "arithmetic": 3, "arithmetic_all_right": 2,
+                                         "well_posed": 2, "answer_right": 1}
+
+
+def test_true_answer_reads_every_operation_of_the_task():
+    from tasks.arith import ArithDifficulty, generate_problems
+
+    from evalkit.synthesis.demo_world import true_answer
+
+    problems = generate_problems(300, seed=5, difficulty=ArithDifficulty(max_steps=4))
+    assert all(true_answer(p.question) == p.answer for p in problems)
+    assert true_answer("Ava has 3 apples. Ava finds 2 more. How many pears does Ava have now?") is None
+    assert true_answer("Ava has 3 apples. Ava sings. How many apples does Ava have now?") is None
 
 
 def test_results_use_relative_paths_and_state_the_figures(tmp_path: Path):

@@ -126,7 +126,7 @@ def test_filter_chain_counts_every_removal():
     outcome = filter_exercises(records, bounds=bounds, index=index, threshold=0.8, shingle_words=5, num_perm=32)
     assert [r["problem"] for r in outcome.kept] == [FRESH[0], FRESH[1]]
     assert outcome.counts == {"removed_malformed": 1, "removed_length": 1, "removed_contaminated": 1,
-                              "removed_duplicates": 1, "removed_inconsistent": 0}
+                              "removed_duplicates": 1, "removed_miscalculated": 0, "removed_inconsistent": 0}
     assert {r["removed"] for r in outcome.removed} == {"malformed", "length", "contaminated", "duplicate"}
     contaminated = next(r for r in outcome.removed if r["removed"] == "contaminated")
     assert contaminated["matched"] == ["gsm8k:g7"] and "gsm8k" in contaminated["detail"]
@@ -206,3 +206,37 @@ def test_apply_consistency_records_why_a_problem_went():
     assert outcome.removed[0]["removed"] == "inconsistent" and outcome.removed[0]["solver_answers"] == ["3", "4"]
     assert outcome.counts["removed_inconsistent"] == 1
     assert stage_distribution(outcome.kept + outcome.removed) == {"college": 1, "amc8": 1}
+
+
+@pytest.mark.parametrize("solution, wrong", [
+    ("Ava finds 2 more, so 3 + 2 = 5.", []),
+    ("so 3 + 2 = 6.", ["3 + 2 = 6"]),
+    ("Ava buys 2 * 2 = 4 shells. Ava has 3 + 4 = 8 shells.", ["3 + 4 = 8"]),
+    ("$3 \\times 4 = 13$ and $12 \\div 4 = 3$", ["3 \\times 4 = 13"]),
+    ("9 / 2 = 4", ["9 / 2 = 4"]),
+    ("2 * 3 = 6.5, which is odd", ["2 * 3 = 6.5"]),
+    ("5 / 0 = 1", ["5 / 0 = 1"]),
+    # only a whole `a op b = c` between plain numbers is checked
+    ("2 + 3 * 4 = 14", []),
+    ("x + 3 = 7 gives x = 4", []),
+    ("so 3/4 = 6/8", []),
+    ("(3 + 4) * 2 = 14", []),
+    ("2^3 + 1 = 9", []),
+    ("thus 10 - 3 = 7 + 1 = 9", ["7 + 1 = 9"]),
+    ("7 - 9 = -2 and 1.5 + 1.5 = 3.", []),
+])
+def test_written_computations_are_recomputed_exactly(solution, wrong):
+    from evalkit.synthesis.filters import computation_errors
+
+    assert [error.split(" (")[0] for error in computation_errors(solution)] == wrong
+
+
+def test_miscalculated_solutions_are_removed_with_the_wrong_line():
+    from evalkit.synthesis.filters import check_computations
+
+    outcome = FilterOutcome(kept=[{"problem": "p1", "solution": "so 3 + 2 = 5. \\boxed{5}"},
+                                  {"problem": "p2", "solution": "so 3 + 2 = 6. \\boxed{6}"}])
+    check_computations(outcome)
+    assert [r["problem"] for r in outcome.kept] == ["p1"]
+    assert outcome.removed[0]["detail"] == "wrong computation: 3 + 2 = 6 (it is 5)"
+    assert outcome.counts["removed_miscalculated"] == 1

@@ -41,7 +41,7 @@ def _print_report(report: dict[str, Any]) -> None:
     for name in ("corpus_chunks", "selection", "texts_scored", "texts_selected", "teacher_calls",
                  "teacher_calls_this_run", "teacher_tokens", "teacher_ok", "teacher_malformed", "teacher_skipped",
                  "train_pairs", "generated", "kept", "removed_malformed", "removed_length", "removed_contaminated",
-                 "removed_duplicates", "removed_inconsistent"):
+                 "removed_duplicates", "removed_miscalculated", "removed_inconsistent"):
         if report.get(name) is not None:
             table.add_row(name, escape(str(report[name])))
     if report.get("kept_stages"):

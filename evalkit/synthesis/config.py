@@ -188,6 +188,8 @@ class FilterSettings(_Strict):
     ngram: int = Field(13, ge=1)
     data_dirs: list[str] = Field(default_factory=list, description="where to look for benchmark test data, in "
                                  "order, before $EVALKIT_DATA_DIR / ./data ('demo:data' = the demo world's)")
+    check_computations: bool = Field(True, description="remove solutions that write a wrong `a op b = c` "
+                                     "between plain numbers (recomputed exactly)")
     consistency: ConsistencySettings = Field(default_factory=ConsistencySettings)
 
 

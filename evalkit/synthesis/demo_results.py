@@ -120,6 +120,7 @@ def render_summary(report: dict[str, Any], run: dict[str, Any]) -> str:
             ("synthesizer outputs", "generated"), ("kept after the filters", "kept"),
             ("removed: malformed", "removed_malformed"), ("removed: length", "removed_length"),
             ("removed: contaminated", "removed_contaminated"), ("removed: near-duplicates", "removed_duplicates"),
+            ("removed: wrong computation", "removed_miscalculated"),
             ("removed: answer not reproduced", "removed_inconsistent"))
     for label, key in rows:
         main, other = report.get(key), ablation.get(key)

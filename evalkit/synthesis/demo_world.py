@@ -26,6 +26,7 @@ Nothing here reads the test split except to keep other draws apart from it.
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -265,14 +266,56 @@ def narrative_share(texts: Sequence[str], sizes: WorldSizes) -> float:
     return sum(1 for text in texts if text in narratives) / len(texts) if texts else 0.0
 
 
+_START = re.compile(r"(\w+) has (\d+) (\w+)$")
+_QUESTION = re.compile(r"How many (\w+) does (\w+) have now$")
+_STEPS: tuple[tuple[re.Pattern[str], Callable[[int, re.Match[str]], int | None]], ...] = (
+    (re.compile(r"(\w+) (?:finds|gets|is given) (\d+) more$"), lambda total, m: total + int(m[2])),
+    (re.compile(r"(\w+) (?:gives away|loses|uses) (\d+)$"), lambda total, m: total - int(m[2])),
+    (re.compile(r"(\w+) buys (\d+) bags of (\d+) (\w+)$"), lambda total, m: total + int(m[2]) * int(m[3])),
+    (re.compile(r"Then the number of (\w+) (doubles|triples)$"),
+     lambda total, m: total * (2 if m[2] == "doubles" else 3)),
+    (re.compile(r"(\w+) splits the (\w+) into (\d+) equal groups and keeps one group$"),
+     lambda total, m: total // int(m[3]) if total % int(m[3]) == 0 else None),
+)
+
+
+def true_answer(problem: str) -> int | None:
+    """The answer of an arith-style word problem as written (the demo world's oracle), or None when
+    the text is not one well-posed problem of that grammar (e.g. it asks about someone else)."""
+    sentences = [part.strip() for part in re.split(r"[.?]\s*", problem.strip()) if part.strip()]
+    if len(sentences) < 3:
+        return None
+    start, question = _START.fullmatch(sentences[0]), _QUESTION.fullmatch(sentences[-1])
+    if start is None or question is None or question[2] != start[1] or question[1] != start[3]:
+        return None
+    total: int | None = int(start[2])
+    for sentence in sentences[1:-1]:
+        for pattern, apply in _STEPS:
+            match = pattern.fullmatch(sentence)
+            if match is not None:
+                total = apply(total, match)
+                break
+        else:
+            return None
+        if total is None:
+            return None
+    return total
+
+
 def exercise_quality(records: Sequence[dict]) -> dict[str, int]:
-    """An oracle check the demo world allows: how many exercises are arithmetic word problems
-    (their solution writes `a op b = c` lines, `tasks.arith.solution_equations`), and how many of
-    those have every computation right and a boxed answer equal to the last result."""
+    """An oracle check the demo world allows. `arithmetic`: exercises whose solution writes
+    `a op b = c` lines (`tasks.arith.solution_equations`); `arithmetic_all_right`: those with every
+    computation right and a boxed answer equal to the last result; `well_posed`: problems the
+    arith grammar reads (`true_answer`); `answer_right`: those whose written answer is the
+    problem's true answer."""
     from tasks.arith import check_equation, solution_equations
 
-    arithmetic = right = 0
+    arithmetic = right = well_posed = answer_right = 0
     for record in records:
+        truth = true_answer(str(record.get("problem", "")))
+        if truth is not None:
+            well_posed += 1
+            answer_right += str(record.get("answer", "")).strip() == str(truth)
         equations = solution_equations(str(record.get("solution", "")))
         if not equations:
             continue
@@ -280,4 +323,5 @@ def exercise_quality(records: Sequence[dict]) -> dict[str, int]:
         if all(check_equation(*equation) for equation in equations) and \
                 str(record.get("answer", "")).strip() == str(equations[-1][3]):
             right += 1
-    return {"exercises": len(records), "arithmetic": arithmetic, "arithmetic_all_right": right}
+    return {"exercises": len(records), "arithmetic": arithmetic, "arithmetic_all_right": right,
+            "well_posed": well_posed, "answer_right": answer_right}

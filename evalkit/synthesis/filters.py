@@ -15,6 +15,8 @@ says which filter removed it and why (`removed`, `detail`, and for contamination
 - near-duplicates (`near_duplicates`): `datasketch` MinHash LSH over word shingles, its bands
   chosen so that a pair at the threshold collides with probability >= 0.99, and every
   candidate confirmed on exact shingle sets; the first of a group is kept;
+- written computations (`computation_errors`): every `a op b = c` between plain numbers that a
+  solution writes is recomputed in exact arithmetic; a solution with a wrong one goes;
 - answer consistency (`consistency_verdicts`): a model solves each remaining problem several
   times (`evalkit.synthesis.pipeline` asks it, through the cache); evalkit's grader
   (`evalkit.grading.grade_groups`) compares each answer with the written solution's boxed
@@ -45,12 +47,13 @@ MIN_SHORT_WORDS = 3
 MAX_MATCHED_IDS = 20
 """At most this many matched benchmark ids are listed per removed record (the count is exact)."""
 
-FILTERS: tuple[str, ...] = ("malformed", "length", "contaminated", "duplicate", "inconsistent")
+FILTERS: tuple[str, ...] = ("malformed", "length", "contaminated", "duplicate", "miscalculated", "inconsistent")
 """The filters, in the order they run; `removed_<name>` counts are reported for each."""
 
 REMOVAL_COUNT_KEYS: dict[str, str] = {
     "malformed": "removed_malformed", "length": "removed_length", "contaminated": "removed_contaminated",
-    "duplicate": "removed_duplicates", "inconsistent": "removed_inconsistent",
+    "duplicate": "removed_duplicates", "miscalculated": "removed_miscalculated",
+    "inconsistent": "removed_inconsistent",
 }
 
 
@@ -268,6 +271,52 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.8, shingle_wor
         else:
             decisions.append(DuplicateDecision(index, best[1], round(best[0], 4)))
     return decisions
+
+
+# --------------------------------------------------------------------------- written computations
+
+_NUMBER = r"-?\d+(?:\.\d+)?"
+_OPERATORS = {"+": "+", "-": "-", "*": "*", "×": "*", "\\times": "*", "\\cdot": "*", "/": "/", "÷": "/",
+              "\\div": "/"}
+_COMPUTATION = re.compile(
+    r"(?<![\w.)}^])(?<![-+*/×÷^] )"                       # not the tail of a longer expression
+    rf"({_NUMBER})\s*(\+|-|\*|×|/|÷|\\times|\\cdot|\\div)\s*({_NUMBER})\s*=\s*({_NUMBER})"
+    r"(?!\d|\.\d|\s*[-+*/×÷^(]|\s*\\(?:times|cdot|div|frac))")   # not the head of a longer one
+"""`a op b = c` with plain numbers on both sides and nothing else in either expression."""
+
+
+def computation_errors(solution: str) -> list[str]:
+    """The written computations `a op b = c` of a solution that are wrong in exact arithmetic.
+
+    Only a binary operation between plain numbers, equated to a plain number, is checked (so
+    `3 * 4 = 12` and `$12 \\div 4 = 3$`, but not `2 + 3 * 4 = 14` or `x + 3 = 7`); numbers are
+    read as exact fractions, never evaluated as code.
+    """
+    from fractions import Fraction
+
+    errors = []
+    for left, operator, right, result in _COMPUTATION.findall(solution):
+        a, b, c = Fraction(left), Fraction(right), Fraction(result)
+        kind = _OPERATORS[operator]
+        if kind == "/" and b == 0:
+            errors.append(f"{left} {operator} {right} = {result} (division by zero)")
+            continue
+        value = a + b if kind == "+" else a - b if kind == "-" else a * b if kind == "*" else a / b
+        if value != c:
+            errors.append(f"{left} {operator} {right} = {result} (it is {float(value):g})")
+    return errors
+
+
+def check_computations(outcome: FilterOutcome) -> None:
+    """Remove the kept records whose solution writes a wrong computation (`computation_errors`)."""
+    kept = []
+    for record in outcome.kept:
+        errors = computation_errors(record["solution"])
+        if errors:
+            outcome.remove(record, "miscalculated", "wrong computation: " + "; ".join(errors[:3]))
+        else:
+            kept.append(record)
+    outcome.kept = kept
 
 
 # --------------------------------------------------------------------------- answer consistency

@@ -467,7 +467,13 @@ class SynthPipeline:
                 "solver_calls": caller.total.calls}
 
     def step_filter(self) -> dict[str, Any]:
-        from evalkit.synthesis.filters import ContaminationIndex, LengthBounds, benchmark_set, static_filters
+        from evalkit.synthesis.filters import (
+            ContaminationIndex,
+            LengthBounds,
+            benchmark_set,
+            check_computations,
+            static_filters,
+        )
 
         settings = self.config.filter
         _require(self.paths.generated, "generate")
@@ -482,6 +488,8 @@ class SynthPipeline:
                               settings.max_solution_chars)
         outcome = static_filters(records, bounds=bounds, index=index, threshold=settings.near_dup_threshold,
                                  shingle_words=settings.shingle_words, num_perm=settings.minhash_perms)
+        if settings.check_computations:
+            check_computations(outcome)
         consistency = self._check_consistency(outcome) if settings.consistency.enabled and outcome.kept else None
         write_jsonl(self.paths.synthetic, ({"id": f"synthetic/{index_}", "problem": r["problem"],
                                             "solution": r["solution"], "answer": r["answer"],
@@ -567,7 +575,7 @@ class SynthPipeline:
         self.teacher_calls_this_run += report.get("teacher_calls_this_run") or 0
         keys = ("texts_selected", "selected_arithmetic_share", "teacher_calls", "teacher_calls_this_run",
                 "teacher_tokens", "train_pairs", "generated", "kept", "removed_malformed", "removed_length",
-                "removed_contaminated", "removed_duplicates", "removed_inconsistent", "kept_stages")
+                "removed_contaminated", "removed_duplicates", "removed_miscalculated", "removed_inconsistent", "kept_stages")
         return {key: report.get(key) for key in keys}
 
     # -- driver -----------------------------------------------------------------------------
@@ -615,6 +623,7 @@ class SynthPipeline:
             "removed_length": filtered.get("removed_length"),
             "removed_contaminated": filtered.get("removed_contaminated"),
             "removed_duplicates": filtered.get("removed_duplicates"),
+            "removed_miscalculated": filtered.get("removed_miscalculated"),
             "removed_inconsistent": filtered.get("removed_inconsistent"),
             "filters": {key: filtered.get(key) for key in ("contamination", "consistency", "removed_examples")}
             if filtered else None,
