@@ -65,12 +65,12 @@ def test_exercise_quality_recomputes_every_line_and_reads_the_problem():
     records = [
         {"problem": question, "solution": "Ava finds 2 more, so 3 + 2 = 5.\nThe answer is \\boxed{5}.", "answer": "5"},
         {"problem": question, "solution": "Ava finds 2 more, so 3 + 2 = 6.\nThe answer is \\boxed{6}.", "answer": "6"},
-        {"problem": question.replace("Ava have", "Ben have"), "solution": "so 3 + 2 = 5. \\boxed{5}", "answer": "5"},
+        {"problem": question.replace("Ava finds 2", "Ava finds 1"), "solution": "so 3 + 2 = 5. \\boxed{5}", "answer": "5"},
         {"problem": "Let f(x) = 4x^2. Compute f'(3).", "solution": "By the power rule f'(x) = 8x. $\\boxed{24}$.",
          "answer": "24"},
     ]
     assert exercise_quality(records) == {"exercises": 4, "arithmetic": 3, "arithmetic_all_right": 2,
-                                         "well_posed": 2, "answer_right": 1}
+                                         "well_posed": 3, "answer_right": 1}
 
 
 def test_true_answer_reads_every_operation_of_the_task():
@@ -80,7 +80,8 @@ def test_true_answer_reads_every_operation_of_the_task():
 
     problems = generate_problems(300, seed=5, difficulty=ArithDifficulty(max_steps=4))
     assert all(true_answer(p.question) == p.answer for p in problems)
-    assert true_answer("Ava has 3 apples. Ava finds 2 more. How many pears does Ava have now?") is None
+    assert true_answer("Ava has 3 apples. Ava finds 2 more. How many pears does Ava have now?") == 5
+    assert true_answer("Ava has 3 apples. Ava finds 2 more. How many pears does Ava have now?", strict=True) is None
     assert true_answer("Ava has 3 apples. Ava sings. How many apples does Ava have now?") is None
 
 
@@ -93,7 +94,7 @@ def test_results_use_relative_paths_and_state_the_figures(tmp_path: Path):
         "efficiency": {"kept_per_teacher_call": 1.25, "generated": 480},
         "timings_this_run": {"corpus": 0.1, "evaluate": 100.0},
         "evaluation": {
-            "teacher": 0.4, "baseline": 0.1, "with_synthetic": 0.2, "random_texts": 0.15,
+            "student_training": {"max_steps": 120}, "teacher": 0.4, "baseline": 0.1, "with_synthetic": 0.2, "random_texts": 0.15,
             "accuracy_ci": {"baseline": [0.05, 0.15]}, "diff_ci": [0.05, 0.15], "confidence": 0.95,
             "test_problems": 200, "training_examples": {"baseline": 16, "with_synthetic": 136, "random_texts": 100},
             "verdicts": ["with_synthetic - baseline: +10.0 points, 95% paired-bootstrap CI [+5.0, +15.0] (better)"],
@@ -105,7 +106,7 @@ def test_results_use_relative_paths_and_state_the_figures(tmp_path: Path):
     run = {"command": "evalkit synth", "seconds": 300.0, "load": {"min": 1.0, "mean": 2.0, "max": 3.0},
            "cpus": 2, "commit": "abc1234", "task": "arith"}
     text = render_summary(cleaned, run)
-    assert "| baseline | 16 real problems | 10.0% [5.0, 15.0] |" in text
+    assert "| baseline | 16 real problems (120 steps, like every student) | 10.0% [5.0, 15.0] |" in text
     assert "| with_synthetic | the same + 120 synthetic exercises (influence-selected texts) | 20.0%" in text
     assert "| share of them that are arithmetic narratives | 100.0% | 50.0% |" in text
     assert "+10.0 points" in text and "load average while it ran: 1.0-3.0" in text

@@ -99,9 +99,12 @@ def render_summary(report: dict[str, Any], run: dict[str, Any]) -> str:
              f"{evaluation.get('test_problems')} test problems of `{run['task']}`, one greedy answer each; "
              f"{round(100 * evaluation.get('confidence', 0.95))}% bootstrap intervals over problems.", "",
              "| model | trained on | test accuracy |", "|---|---|---:|"]
+    world = run.get("demo") or {}
+    steps = (evaluation.get("student_training") or {}).get("max_steps")
     described = {
-        "teacher": "the world, far longer (the strong model)",
-        "baseline": f"{sizes.get('baseline')} real problems",
+        "teacher": (f"{world.get('teacher_examples')} examples of the world for {world.get('teacher_steps')} steps "
+                    "(the strong model)"),
+        "baseline": f"{sizes.get('baseline')} real problems ({steps} steps, like every student)",
         "with_synthetic": f"the same + {(sizes.get('with_synthetic') or 0) - (sizes.get('baseline') or 0)} "
                           "synthetic exercises (influence-selected texts)",
         "random_texts": f"the same + {(sizes.get('random_texts') or 0) - (sizes.get('baseline') or 0)} "
@@ -129,16 +132,25 @@ def render_summary(report: dict[str, Any], run: dict[str, Any]) -> str:
         lines.append(f"| {label} | {main} | {other} |")
     efficiency = report.get("efficiency") or {}
     if efficiency:
-        lines += ["", f"Each teacher call bought {efficiency.get('kept_per_teacher_call')} kept exercises: the "
-                      f"synthesizer, distilled from {report.get('train_pairs')} teacher answers, wrote "
-                      f"{efficiency.get('generated')} exercises for the whole corpus at no teacher cost "
-                      f"(the paper: 9.3k GPT-4 calls for 6M problems)."]
+        checking = efficiency.get("teacher_checking_calls") or 0
+        spent = f"{efficiency.get('teacher_calls')} teacher calls to write" + (
+            f" and {checking} to check answers (the consistency filter's solver)" if checking else "")
+        lines += ["", f"{spent} bought {efficiency.get('kept')} kept exercises, "
+                      f"{efficiency.get('kept_per_teacher_call')} per teacher call: the synthesizer, distilled from "
+                      f"{report.get('train_pairs')} teacher answers, wrote {efficiency.get('generated')} exercises "
+                      "for the whole corpus without the teacher (the paper: 9.3k GPT-4 calls for 6M problems)."]
     quality = evaluation.get("synthetic_quality") or {}
     if quality:
-        lines += ["", "Oracle check of the kept data (the demo world can recompute every `a op b = c` line): "
-                  + "; ".join(f"{name}: {q['arithmetic_all_right']} of {q['arithmetic']} arithmetic exercises "
-                              f"have every computation right ({q['exercises']} kept in all)"
+        lines += ["", "Oracle check of the kept data (the demo world reads each problem's numbers and operations "
+                  "and knows its true answer): "
+                  + "; ".join(f"{name}: {q['answer_right']} of {q['exercises']} kept exercises have the right answer "
+                              f"({q['well_posed']} are problems of the task's grammar)"
                               for name, q in quality.items()) + "."]
+    removed = evaluation.get("removed_quality") or {}
+    if removed:
+        lines += ["", "The same oracle on what each filter removed (influence-selected arm): "
+                  + "; ".join(f"{name}: {q['answer_right']} of {q['exercises']} had the right answer"
+                              for name, q in removed.items()) + "."]
     lines += ["", "## Education stages of the kept data", "",
               ", ".join(f"{stage}: {count}" for stage, count in (report.get("kept_stages") or {}).items()) or "none",
               "", "## Run time by step", "", "| step | seconds |", "|---|---:|"]
@@ -168,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     seconds = time.perf_counter() - started
     run = {"command": f"evalkit synth --config {args.config} --out {args.work}", "seconds": round(seconds, 1),
            "load": load.summary(), "cpus": os.cpu_count(), "commit": _commit(), "resumed": args.resume,
-           "task": config.evaluate.task if config.evaluate else None}
+           "task": config.evaluate.task if config.evaluate else None, "demo": config.demo.model_dump()}
     args.results.mkdir(parents=True, exist_ok=True)
     cleaned = _relative({**report, "run": run}, args.work)
     write_text_atomic(args.results / "report.json", json.dumps(cleaned, indent=2, sort_keys=True) + "\n")

@@ -279,14 +279,18 @@ _STEPS: tuple[tuple[re.Pattern[str], Callable[[int, re.Match[str]], int | None]]
 )
 
 
-def true_answer(problem: str) -> int | None:
-    """The answer of an arith-style word problem as written (the demo world's oracle), or None when
-    the text is not one well-posed problem of that grammar (e.g. it asks about someone else)."""
+def true_answer(problem: str, *, strict: bool = False) -> int | None:
+    """The answer of an arith-style word problem as written (the demo world's oracle): the result
+    of its stated numbers and operations, or None when the text is not a problem of that grammar.
+    With `strict`, a question about another person or item than the first sentence's (a slip the
+    tiny models make) also gives None."""
     sentences = [part.strip() for part in re.split(r"[.?]\s*", problem.strip()) if part.strip()]
     if len(sentences) < 3:
         return None
     start, question = _START.fullmatch(sentences[0]), _QUESTION.fullmatch(sentences[-1])
-    if start is None or question is None or question[2] != start[1] or question[1] != start[3]:
+    if start is None or question is None:
+        return None
+    if strict and (question[2] != start[1] or question[1] != start[3]):
         return None
     total: int | None = int(start[2])
     for sentence in sentences[1:-1]:
@@ -306,8 +310,8 @@ def exercise_quality(records: Sequence[dict]) -> dict[str, int]:
     """An oracle check the demo world allows. `arithmetic`: exercises whose solution writes
     `a op b = c` lines (`tasks.arith.solution_equations`); `arithmetic_all_right`: those with every
     computation right and a boxed answer equal to the last result; `well_posed`: problems the
-    arith grammar reads (`true_answer`); `answer_right`: those whose written answer is the
-    problem's true answer."""
+    arith grammar reads (`true_answer`, names and items not compared); `answer_right`: those
+    whose written answer is the result of the problem's stated numbers and operations."""
     from tasks.arith import check_equation, solution_equations
 
     arithmetic = right = well_posed = answer_right = 0

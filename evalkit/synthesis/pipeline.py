@@ -462,7 +462,8 @@ class SynthPipeline:
         verdicts = consistency_verdicts([record["answer"] for record in outcome.kept], solutions,
                                         min_agreement=settings.min_agreement)
         apply_consistency(outcome, verdicts)
-        return {"solver": model_id, "samples": settings.samples, "min_agreement": settings.min_agreement,
+        return {"solver": model_id, "solver_is_teacher": settings.solver == "teacher",
+                "samples": settings.samples, "min_agreement": settings.min_agreement,
                 "checked": checked, "kept": len(outcome.kept), "solver_calls_this_run": caller.this_run.calls,
                 "solver_calls": caller.total.calls}
 
@@ -551,6 +552,9 @@ class SynthPipeline:
 
             summary["synthetic_quality"] = {plan.name: exercise_quality(read_jsonl(plan.synthetic))
                                             for plan in plans if plan.synthetic and plan.synthetic.exists()}
+            removed = [record for record in read_jsonl(self.paths.removed) if "problem" in record]
+            summary["removed_quality"] = {name: exercise_quality([r for r in removed if r["removed"] == name])
+                                          for name in sorted({r["removed"] for r in removed})}
         if ablation is not None:
             summary["random_texts_run"] = ablation
         return summary
@@ -665,13 +669,17 @@ def _removal_examples(removed: Sequence[dict[str, Any]], per_filter: int = 3) ->
 
 
 def _efficiency(teacher: dict[str, Any], generated: dict[str, Any], filtered: dict[str, Any]) -> dict[str, Any] | None:
-    """The paper's efficiency argument in numbers: teacher calls and tokens against the data produced."""
+    """The paper's efficiency argument in numbers: teacher calls and tokens against the data produced.
+    When the teacher is also the consistency filter's solver, those calls count against the data too."""
     calls, kept = teacher.get("teacher_calls"), filtered.get("kept")
     if not calls or kept is None:
         return None
+    consistency = filtered.get("consistency") or {}
+    checking = consistency.get("solver_calls", 0) if consistency.get("solver_is_teacher") else 0
     return {"teacher_calls": calls, "teacher_tokens": teacher.get("teacher_tokens"),
-            "synthesizer_calls": generated.get("synthesizer_calls"), "generated": generated.get("generated"),
-            "kept": kept, "kept_per_teacher_call": round(kept / calls, 3)}
+            "teacher_checking_calls": checking, "synthesizer_calls": generated.get("synthesizer_calls"),
+            "generated": generated.get("generated"), "kept": kept,
+            "kept_per_teacher_call": round(kept / (calls + checking), 3)}
 
 
 def _create_backend(name: str, options: dict[str, Any]) -> Backend:
