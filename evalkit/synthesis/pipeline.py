@@ -569,14 +569,15 @@ class SynthPipeline:
                                         self.show_progress)
 
     def _run_random_texts_ablation(self) -> dict[str, Any]:
-        """The same chain with `select.method: random` in a sub-folder (sharing the world and models)."""
+        """The same chain with `select.method: random` in a sub-folder (sharing the world and models,
+        not the teacher's cache: each arm pays for its own texts). Its teacher calls are reported
+        in the evaluation's `random_texts_run`, not in this run's `teacher_calls*`."""
         config = self.config.model_copy(update={
             "select": self.config.select.model_copy(update={"method": "random"}), "evaluate": None})
         self.console.print(f"[bold]synth:[/] ablation: the chain again with random texts, in {self.paths.ablation}")
         pipeline = SynthPipeline(config, self.paths.ablation, show_progress=self.show_progress, console=self.console,
                                  backend_factory=self.backend_factory, shared=self.paths.shared or self.paths.root)
         report = pipeline.run(CHAIN)
-        self.teacher_calls_this_run += report.get("teacher_calls_this_run") or 0
         keys = ("texts_selected", "selected_arithmetic_share", "teacher_calls", "teacher_calls_this_run",
                 "teacher_tokens", "train_pairs", "generated", "kept", "removed_malformed", "removed_length",
                 "removed_contaminated", "removed_duplicates", "removed_miscalculated", "removed_inconsistent", "kept_stages")
