@@ -1,11 +1,23 @@
 """Benchmark: evalkit's grader against Math-Verify on realistic full responses, same run, same data.
 
-    python benchmarks/grading.py [--data-dir ../shared/data] [--limit N] [--groups G] [--workers 2]
+    python benchmarks/grading.py [--data-dir ../shared/data] [--limit N] [--gsm8k N] [--reasoning N]
+                                 [--groups G] [--workers 2]
 
-Responses are MATH reference solutions (worked text ending in a box). Each is graded against
-(a) its own answer (expected correct), (b) another problem's answer (expected wrong) and (c) its
-answer with one number changed (expected wrong). Clustering is timed on 64-sample groups made
-from each solution with its final box replaced by one of a few distinct answers.
+The mix of responses:
+- MATH reference solutions (worked text ending in a box);
+- GSM8K reference solutions written the way GPT-style fine-tuned models answer, calculator
+  annotations removed and the final line `A: <number>` (as in openai/grade-school-math's model
+  solutions);
+- reasoning-model outputs: a `<think>` block of 10k-100k characters of worked text, then the
+  MATH solution after `</think>`.
+Each is graded against (a) its own answer (expected correct), (b) another problem's answer
+(expected wrong) and (c) its answer with one number changed (expected wrong). Clustering is
+timed on 64-sample groups made from each solution with its final box replaced by one of a few
+distinct answers, and its cost per distinct answer is measured at 4, 16 and 64 distinct answers
+per group (linear cost keeps that figure flat).
+
+The last line printed is one JSON object of named figures (ratios of evalkit against
+Math-Verify measured in the same run), for comparing commits.
 
 Both graders get the same number of worker processes. Math-Verify is called as its README shows,
 `verify(parse(gold), parse(response))` with the gold first; the bare reference is given to it as
@@ -89,17 +101,42 @@ def perturb(reference: str) -> str | None:
     return reference[:match.start()] + str(int(match.group()) + 1) + reference[match.end():]
 
 
-def build_pairs(problems: Sequence[MathProblem], rng: random.Random) -> list[Pair]:
+def load_gsm8k(data_dir: Path) -> list[MathProblem]:
+    """GSM8K test solutions as a fine-tuned model writes them: no `<<...>>`, last line `A: N`."""
+    problems = []
+    for index, line in enumerate((data_dir / "gsm8k" / "test.jsonl").read_text(encoding="utf-8").splitlines()):
+        row = json.loads(line)
+        body, _, final = row["answer"].rpartition("####")
+        reference = final.strip().replace(",", "")
+        solution = re.sub(r"<<[^<>]*>>", "", body).rstrip() + f"\nA: {final.strip()}"
+        problems.append(MathProblem(f"gsm8k/test/{index}", solution, reference))
+    return problems
+
+
+def as_reasoning_output(problem: MathProblem, others: Sequence[MathProblem], rng: random.Random) -> MathProblem:
+    """The solution after a `<think>` block of 10k-100k characters of other worked solutions."""
+    target = rng.randint(10_000, 100_000)
+    thinking: list[str] = []
+    size = 0
+    while size < target:
+        piece = rng.choice(others).solution
+        thinking.append(piece)
+        size += len(piece) + 2
+    text = "<think>\n" + "\n\n".join(thinking)[:target] + "\n</think>\n\n" + problem.solution
+    return MathProblem(problem.id, text, problem.reference)
+
+
+def build_pairs(problems: Sequence[MathProblem], rng: random.Random, source: str) -> list[Pair]:
     """Three pairs per problem: own answer, another problem's answer, own answer perturbed."""
     pairs = []
     for index, problem in enumerate(problems):
-        pairs.append(Pair("own", problem.id, problem.solution, problem.reference, True))
+        pairs.append(Pair(f"{source}:own", problem.id, problem.solution, problem.reference, True))
         other = problems[(index + rng.randrange(1, len(problems))) % len(problems)]
         if other.reference.replace(" ", "") != problem.reference.replace(" ", ""):
-            pairs.append(Pair("other", problem.id, problem.solution, other.reference, False))
+            pairs.append(Pair(f"{source}:other", problem.id, problem.solution, other.reference, False))
         perturbed = perturb(problem.reference)
         if perturbed is not None:
-            pairs.append(Pair("perturbed", problem.id, problem.solution, perturbed, False))
+            pairs.append(Pair(f"{source}:perturbed", problem.id, problem.solution, perturbed, False))
     return pairs
 
 
@@ -117,6 +154,16 @@ def build_groups(problems: Sequence[MathProblem], rng: random.Random) -> list[li
         candidates = [problem.reference, perturb(problem.reference) or problem.reference + "+1", other]
         chosen = rng.choices(candidates, weights=[0.6, 0.25, 0.15], k=GROUP_SIZE)
         groups.append([with_final_answer(problem.solution, problem.reference, answer) for answer in chosen])
+    return groups
+
+
+def groups_with_distinct_answers(problems: Sequence[MathProblem], distinct: int, count: int) -> list[list[str]]:
+    """`count` groups of 64 responses whose final boxes hold `distinct` different answers (exact
+    multiples and radicals of each problem's reference, so that clustering must use SymPy)."""
+    groups = []
+    for problem in problems[:count]:
+        answers = [f"{k}\\sqrt{{{k + 1}}}+\\frac{{{problem.reference.count('1') + 1}}}{{{k + 2}}}" for k in range(distinct)]
+        groups.append([f"Working... so the answer is $\\boxed{{{answers[i % distinct]}}}$." for i in range(GROUP_SIZE)])
     return groups
 
 
@@ -198,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--limit", type=int, default=1500, help="MATH problems to use (3 pairs each)")
+    parser.add_argument("--gsm8k", type=int, default=500, help="GSM8K answer-line solutions (3 pairs each)")
+    parser.add_argument("--reasoning", type=int, default=40,
+                        help="MATH solutions behind a 10k-100k character <think> block (3 pairs each)")
     parser.add_argument("--groups", type=int, default=40, help="64-sample groups to cluster")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=5.0, help="evalkit's time limit per item")
@@ -210,18 +260,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     rng = random.Random(SEED)
     problems = load_problems(args.data_dir)
     rng.shuffle(problems)
-    pairs = build_pairs(problems[:args.limit], rng)
+    gsm8k = load_gsm8k(args.data_dir)
+    rng.shuffle(gsm8k)
+    reasoning = [as_reasoning_output(p, problems, rng) for p in problems[args.limit:args.limit + args.reasoning]]
+    pairs = (build_pairs(problems[:args.limit], rng, "math") + build_pairs(gsm8k[:args.gsm8k], rng, "gsm8k")
+             + build_pairs(reasoning, rng, "reasoning"))
     groups = build_groups(problems[:args.groups], rng)
     responses = [pair.response for pair in pairs]
     references = [pair.reference for pair in pairs]
-    console.print(f"{len(pairs)} pairs from {min(args.limit, len(problems))} problems, "
-                  f"{len(groups)} groups of {GROUP_SIZE}; {args.workers} workers each side")
+    console.print(f"{len(pairs)} pairs ({min(args.limit, len(problems))} MATH, {min(args.gsm8k, len(gsm8k))} "
+                  f"GSM8K, {len(reasoning)} reasoning problems), {len(groups)} groups of {GROUP_SIZE}; "
+                  f"{args.workers} workers each side")
 
     grade([r"\boxed{x^2}"], [r"x \cdot x"], workers=args.workers, timeout=args.timeout)  # start the fork server
     ours, ours_s = timed(lambda: grade(responses, references, workers=args.workers, timeout=args.timeout,
                                        progress=True))
     our_clusters, our_cluster_s = timed(lambda: cluster_many(groups, workers=args.workers, timeout=args.timeout,
                                                              progress=True))
+    cost_per_distinct = {}
+    for distinct in (4, 16, 64):
+        made = groups_with_distinct_answers(problems, distinct, 8)
+        _, seconds = timed(lambda: cluster_many(made, workers=args.workers, timeout=args.timeout))
+        cost_per_distinct[distinct] = seconds / (len(made) * distinct)
 
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
         pool.map(_warm_math_verify, range(args.workers))
@@ -242,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     samples = len(groups) * GROUP_SIZE
     table.add_row("samples clustered per second", f"{samples / our_cluster_s:.1f}",
                   f"{samples / their_cluster_s:.1f}", f"{their_cluster_s / our_cluster_s:.1f}x")
-    for kind in ("own", "other", "perturbed"):
+    for kind in sorted({pair.kind for pair in pairs}):
         chosen = [i for i, pair in enumerate(pairs) if pair.kind == kind]
         ours_right = sum(bool(ours[i].correct) == pairs[i].expected for i in chosen)
         theirs_right = sum(theirs[i][0] == pairs[i].expected for i in chosen)
@@ -250,9 +310,22 @@ def main(argv: Sequence[str] | None = None) -> None:
                       f"{theirs_right / len(chosen):.1%}", "")
     agree = sum(same_partition(a, b) for a, b in zip(our_clusters, their_clusters))
     table.add_row("groups clustered identically", f"{agree}/{len(groups)}", "", "")
+    for distinct, seconds in cost_per_distinct.items():
+        table.add_row(f"clustering ms per distinct answer ({distinct} per group)", f"{seconds * 1000:.2f}", "", "")
     console.print(table)
     console.print(f"{len(found)} pairs on which evalkit and Math-Verify disagree -> "
                   f"{OUT_DIR / 'grading_disagreements.jsonl'}", highlight=False)
+    expected = sum(bool(v.correct) == p.expected for v, p in zip(ours, pairs)) / len(pairs)
+    their_expected = sum(t[0] == p.expected for t, p in zip(theirs, pairs)) / len(pairs)
+    print(json.dumps({
+        "pairs": len(pairs), "evalkit_pairs_per_s": round(len(pairs) / ours_s, 1),
+        "math_verify_pairs_per_s": round(len(pairs) / theirs_s, 1),
+        "speedup_pairs": round(theirs_s / ours_s, 2), "speedup_clustering": round(their_cluster_s / our_cluster_s, 2),
+        "evalkit_as_expected": round(expected, 4), "math_verify_as_expected": round(their_expected, 4),
+        "agreement_with_math_verify": round(1 - len(found) / len(pairs), 4),
+        "groups_clustered_identically": round(agree / len(groups), 4),
+        "cluster_cost_per_distinct_64_vs_4": round(cost_per_distinct[64] / cost_per_distinct[4], 2),
+    }))
 
 
 if __name__ == "__main__":

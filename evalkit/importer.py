@@ -9,7 +9,9 @@ Canonical input, one JSON object per line and per problem:
 (`"scores": [0.9, 0.1]` or `[[0.9], [0.1]]`, as in the Qwen2.5-Math and
 math-evaluation-harness dumps). Other layouts are read through a field mapping such as
 `question=query,reference=gt,samples=code,scores=pred_score`, whose paths may be dotted
-(`reference=answer.value`, `samples=outputs.0.texts`).
+(`reference=answer.value`, `samples=outputs.0.texts`). The dumps of other tools are read with a
+preset instead (`--preset qwen25-math | lm-eval | lighteval | plain`, see `evalkit.import_presets`),
+which turns each of their records into this canonical form.
 
 Every bad line is reported, with its line number, in one error, and then nothing is written:
 an import is all or nothing, and no problem is silently dropped.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -30,6 +32,7 @@ import typer
 import yaml
 
 from evalkit.errors import ConfigError, InputError
+from evalkit.import_presets import ImportPreset, RecordError, get_preset, parquet_rows
 from evalkit.jsonl import write_jsonl
 from evalkit.progress import make_progress
 from evalkit.records import Problem, Sample
@@ -275,33 +278,65 @@ def count_lines(path: Path) -> int:
     return count + (last != b"\n")
 
 
-def read_import_file(path: Path, *, task: str, mapping: Mapping[str, str],
-                     show_progress: bool = True) -> list[ImportedProblem]:
-    """Every problem of an import file, or one `InputError` listing every bad line (up to a limit)."""
-    errors: list[str] = []
-    problems: list[ImportedProblem] = []
-    first_line_of: dict[str, int] = {}
-    with path.open("rb") as handle, make_progress(disable=not show_progress) as progress:
-        bar = progress.add_task(f"reading {path.name}", total=count_lines(path) if show_progress else None)
+def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
+    """`(line_number, record)` for each non-empty line; a line that is not a JSON object gives an `InputError`."""
+    with path.open("rb") as handle:
         for line, raw in enumerate(handle, start=1):
-            progress.advance(bar)
             if not raw.strip():
                 continue
             try:
-                try:
-                    record = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                    raise InputError(f"not valid JSON ({error})", path=path, line=line) from None
-                if not isinstance(record, dict):
-                    raise InputError(f"expected a JSON object, got {type(record).__name__}", path=path, line=line)
+                record = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                yield line, InputError(f"not valid JSON ({error})", path=path, line=line)
+                continue
+            if not isinstance(record, dict):
+                yield line, InputError(f"expected a JSON object, got {type(record).__name__}", path=path, line=line)
+                continue
+            yield line, record
+
+
+def _same_samples(first: ImportedProblem, second: ImportedProblem) -> bool:
+    return [sample.text for sample in first.samples] == [sample.text for sample in second.samples]
+
+
+def read_import_file(path: Path, *, task: str, mapping: Mapping[str, str], preset: ImportPreset | None = None,
+                     show_progress: bool = True) -> list[ImportedProblem]:
+    """Every problem of an import file, or one `InputError` listing every bad line (up to a limit).
+
+    With a `preset`, each record is first converted from the preset's layout (and a `.parquet`
+    file is read by rows when the preset allows it); line numbers are then row numbers.
+    """
+    errors: list[str] = []
+    problems: list[ImportedProblem] = []
+    first_of: dict[str, ImportedProblem] = {}
+    if preset is not None and preset.parquet and path.suffix == ".parquet":
+        total, rows = parquet_rows(path)
+    else:
+        total, rows = (count_lines(path) if show_progress else None), jsonl_records(path)
+    with make_progress(disable=not show_progress) as progress:
+        bar = progress.add_task(f"reading {path.name}", total=total)
+        for position, (line, record) in enumerate(rows):
+            progress.update(bar, completed=line)
+            try:
+                if isinstance(record, InputError):
+                    raise record
+                if preset is not None:
+                    try:
+                        record = preset.convert(record, position)
+                    except RecordError as error:
+                        raise InputError(f"{error} ({preset.name} layout)", path=path, line=line,
+                                         field=error.field) from None
                 item = parse_import_record(record, line=line, task=task, mapping=mapping, path=str(path))
-                if item.problem.id in first_line_of:
-                    raise InputError(f"duplicate id {item.problem.id!r} (first on line {first_line_of[item.problem.id]})",
+                first = first_of.get(item.problem.id)
+                if first is not None:
+                    if preset is not None and preset.repeated_ids_are_copies and _same_samples(first, item):
+                        continue  # the same document logged again (e.g. once per lm-eval filter)
+                    raise InputError(f"duplicate id {item.problem.id!r} (first on line {first.line})",
                                      path=path, line=line, field="id")
             except InputError as error:
                 errors.append(str(error))
                 continue
-            first_line_of[item.problem.id] = line
+            first_of[item.problem.id] = item
             problems.append(item)
     if errors:
         shown = "\n  ".join(errors[:MAX_REPORTED_ERRORS])
@@ -343,20 +378,23 @@ def file_sha256(path: Path) -> str:
 
 
 def import_config(*, path: Path, sha256: str, mapping: Mapping[str, str], model: str, task: str,
-                  answer_style: str, min_samples: int, max_samples: int) -> dict[str, Any]:
+                  answer_style: str, min_samples: int, max_samples: int, preset: str | None = None) -> dict[str, Any]:
     """The run config of an import, with its `config_hash`.
 
     The hash covers what decides the run directory's content: the file's bytes (sha256), the
-    mapping, model, task, grading style and n. The file's path is recorded but not hashed, so
-    the same file imported from another place is the same run.
+    mapping (or preset), model, task, grading style and n. The file's path is recorded but not
+    hashed, so the same file imported from another place is the same run.
     """
     identity = {
         "source": "import", "sha256": sha256, "mapping": dict(mapping), "model": model, "task": task,
         "answer_style": answer_style, "n": max_samples,
     }
+    if preset is not None:
+        identity["preset"] = preset
     canonical = json.dumps(identity, sort_keys=True, ensure_ascii=True)
     return {
         "source": "import", "file": str(path.resolve()), "sha256": sha256, "mapping": dict(mapping),
+        **({"preset": preset} if preset is not None else {}),
         "model": model, "task": task, "answer_style": answer_style, "n": max_samples,
         "samples_per_problem": {"min": min_samples, "max": max_samples},
         "config_hash": hashlib.sha256(canonical.encode()).hexdigest()[:16],
@@ -373,31 +411,37 @@ def check_run_dir(run_dir: RunDir, config: Mapping[str, Any]) -> None:
     if existing.get("source") != "import":
         reason = "it holds a run that was not imported"
     else:
-        changed = [key for key in ("sha256", "mapping", "model", "task", "answer_style", "n")
-                   if existing.get(key) != config[key]]
+        changed = [key for key in ("sha256", "mapping", "preset", "model", "task", "answer_style", "n")
+                   if existing.get(key) != config.get(key)]
         reason = f"it was imported from {existing.get('file')} with a different {', '.join(changed) or 'config'}"
     raise ConfigError(f"refusing to overwrite {run_dir.path}: {reason}. Choose another --out directory.")
 
 
 def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str | Sequence[str] | Mapping[str, str] | None = None,
-                   model: str | None = None, show_progress: bool = True) -> ImportSummary:
+                   model: str | None = None, preset: str | None = None, show_progress: bool = True) -> ImportSummary:
     """Read an import file and write `config.yaml`, `samples.jsonl` and (with scores) `scores.jsonl`.
 
+    `preset` names a known dump layout (`evalkit.import_presets`); it excludes `mapping`.
     Re-importing the same file with the same options into the same directory rewrites the
     same bytes; a non-empty directory made from anything else is refused.
     """
     from tasks import get_task
 
     path = Path(path)
+    if preset is not None and mapping:
+        raise ConfigError("--preset and --map exclude each other: a preset already says where every field is")
+    layout = get_preset(preset) if preset is not None else None
     if not path.is_file():
         raise InputError("file not found", path=path)
     task_def = get_task(task)
     resolved_mapping = parse_mapping(mapping)
-    problems = read_import_file(path, task=task_def.name, mapping=resolved_mapping, show_progress=show_progress)
+    problems = read_import_file(path, task=task_def.name, mapping=resolved_mapping, preset=layout,
+                                show_progress=show_progress)
     counts = [len(item.samples) for item in problems]
     config = import_config(
         path=path, sha256=file_sha256(path), mapping=resolved_mapping, model=model or path.stem,
         task=task_def.name, answer_style=task_def.answer_style, min_samples=min(counts), max_samples=max(counts),
+        preset=preset,
     )
     run_dir = RunDir(Path(out))
     check_run_dir(run_dir, config)
@@ -419,20 +463,25 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
 
 def import_command(
     file: Annotated[Path, typer.Argument(help="JSON Lines file of samples: one problem per line (see `--map` for other layouts).")],
-    task: Annotated[str, typer.Option("--task", help="Task the problems belong to (math, math500, gsm8k); sets each problem's task and the grading style.")],
+    task: Annotated[str, typer.Option("--task", help="Task the problems belong to (aime24, math500, gsm8k, ...); sets each problem's task and the grading policy.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run directory to write (config.yaml, samples.jsonl, scores.jsonl).")],
     mapping: Annotated[Optional[list[str]], typer.Option(
         "--map", help="Where the fields are, as FIELD=PATH items, comma-separated or repeated; dotted paths reach "
                       "nested fields. Fields: id, question, reference, samples, scores, subject, level. "
                       "E.g. --map question=query,reference=gt,samples=code,scores=pred_score")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model name shown in reports (default: the file name).")] = None,
+    preset: Annotated[Optional[str], typer.Option(
+        "--preset", help="A known layout instead of --map: qwen25-math (Qwen2.5-Math math_eval.py output), lm-eval "
+                         "(lm-evaluation-harness --log_samples), lighteval (details .parquet/.jsonl), plain "
+                         "({id, reference, responses}).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Import samples generated elsewhere as a run directory, ready for `evalkit grade-run` and reports."""
     from rich.console import Console
 
     console = Console()
-    summary = import_samples(file, task=task, out=out, mapping=mapping, model=model, show_progress=not quiet)
+    summary = import_samples(file, task=task, out=out, mapping=mapping, model=model, preset=preset,
+                             show_progress=not quiet)
     spread = (f"{summary.min_samples}" if summary.min_samples == summary.max_samples
               else f"{summary.min_samples} to {summary.max_samples}")
     console.print(f"imported {summary.problems} problems, {summary.samples} samples ({spread} per problem)"

@@ -4,35 +4,33 @@ Pure functions over numpy arrays; no I/O. One run is described by three arrays o
 P problems and N samples per problem:
 
 - `correct: bool[P, N]`: whether each sample's answer is right;
-- `clusters: int[P, N]`: the sample's answer cluster within its problem (ids in `[0, N)`,
-  numbered in order of first appearance; -1 means no answer, which abstains from every vote);
+- `clusters: int[P, N]`: the sample's answer cluster within its problem (ids in `[0, N)`;
+  -1 means no answer, which abstains from every vote and is never scored);
 - `scores: float[P, N] | None`: evaluator / reward scores, higher = more likely correct;
   NaN means "not scored".
 
-Selection rules (each gives a per-problem expected accuracy in [0, 1]):
+Metrics (`rule@k`):
 
-- `pass@k`: some sample among k is right (unbiased estimator of Chen et al. 2021).
-- `maj@k`: the most frequent answer cluster wins.
-- `bon@k`: the highest-scored sample wins (best of n).
-- `wmaj@k`: the cluster with the largest sum of its members' scores wins.
-- `scr@k`: Solution-Cluster Reranking (Liu et al. 2023): keep the `top_clusters` most frequent
-  clusters, then the highest-scored solution inside them wins; `scr_wsum@k` and `scr_mean@k`
-  rank those clusters by the sum / mean of their members' scores instead.
+- `pass@k`: some sample among k is right (unbiased estimator of Chen et al. 2021);
+  `avg@n` = pass@1 at k = n, the mean accuracy of one sample, as papers name it.
+- every selection rule of `evalkit.selection` (`maj`, `bon`, `scr`, `wmaj`, `wscr`, `first`):
+  the accuracy of the answer the rule picks from k samples; `cons@n` = maj@n (consistency,
+  i.e. majority vote over all n samples).
 
-Rules shared by every selection:
+A selection metric at k is the mean over k-subsets of the N samples of whether the rule's
+choice (`evalkit.selection.rules`, the same function that writes `predictions.jsonl`) is
+correct: all subsets when there are at most `subsets` of them, otherwise `subsets` seeded
+random subsets per problem. The samples of a subset keep their original order, which the
+selection tie rule (first appearance wins) reads; at k = N there is one subset, the run itself,
+so `rule@N` is exactly the mean correctness of the rule's predictions. Every rule at one k uses
+the same subsets, which makes paired comparisons between rules sharp.
 
-- Ties are broken uniformly at random and the metric is the *expectation* over that choice:
-  a correct winner tied with t - 1 others scores 1/t. This is deterministic and unbiased.
-- A cluster's correctness is the mean correctness of its members over the whole row; all
-  members of one cluster carry the same answer, so this equals any member's `correct`.
-- Abstaining samples (cluster -1) never win a vote; a problem where every sample abstains
-  scores 0. Unscored samples are never picked by a score-based rule while some candidate is
-  scored; when no candidate is scored, `bon@k` picks uniformly among all k samples and the
-  cluster rules fall back to a plain majority vote (inside the kept clusters for SCR).
-- For k < N the value is the mean over k-subsets of the N samples: all of them when there are
-  at most `subsets` of them, otherwise `subsets` seeded random subsets per problem, taken as
-  the first k samples of seeded random orders (so the same subsets serve every rule, which
-  makes paired comparisons between rules sharp).
+With scores, each score rule also yields per problem the mean evaluator calls it needs
+(`RuleValues.calls`) and the fraction of subsets in which every sample it needs was scored
+(`RuleValues.coverage`); `answered_per_problem` is the baseline "score every answered sample".
+
+Bootstrap intervals resample problems in chunks of resamples, so memory stays bounded
+(no resamples x problems array at once) at any number of problems.
 """
 
 from __future__ import annotations
@@ -46,13 +44,25 @@ from typing import Any
 
 import numpy as np
 
+from evalkit.selection.rules import DEFAULT_TOP_CLUSTERS, RULES, SCORE_RULES, SetStructure, selector
+
 DEFAULT_SUBSETS = 64
-DEFAULT_TOP_CLUSTERS = 8
-SCORE_RULES = ("bon", "wmaj", "scr", "scr_wsum", "scr_mean")
-ALL_RULES = ("maj", *SCORE_RULES)
-RULE_ORDER = ("pass", *ALL_RULES)
-# Upper bound on elements of one working array: problems are processed in chunks under it.
+SELECTION_RULES = ("maj", "bon", "scr", "wmaj", "wscr")
+RULE_ORDER = ("pass", *SELECTION_RULES, "first")
+# Names papers use for two metrics at k = n: avg@n = pass@1 (mean accuracy of one sample),
+# cons@n = maj@n (majority vote over all n samples).
+ALIASES_AT_N = {"avg": "pass@1", "cons": "maj@{n}"}
+# Upper bound on elements of one working array: problems (and bootstrap resamples) go in chunks under it.
 _CHUNK_ELEMENTS = 1 << 21
+
+__all__ = [
+    "ALIASES_AT_N", "DEFAULT_SUBSETS", "DEFAULT_TOP_CLUSTERS", "RULES", "RULE_ORDER", "SCORE_RULES",
+    "SELECTION_RULES", "Estimate", "PairedEstimate", "RuleValues", "add_aliases", "answered_per_problem",
+    "best_of_n_at_k", "bootstrap_ci", "bootstrap_cis", "breakdown", "compute_metrics", "default_ks",
+    "evaluate_rules", "majority_at_k", "metric_name", "paired_bootstrap", "pass_at_k", "per_problem_metrics",
+    "roc_auc", "scr_at_k", "scr_evaluator_calls", "sort_metric_names", "split_metric_name",
+    "weighted_majority_at_k",
+]
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,16 @@ class PairedEstimate(Estimate):
         return {**super().to_dict(), "fraction_not_positive": self.fraction_not_positive}
 
 
+@dataclass(frozen=True)
+class RuleValues:
+    """Per problem, a selection rule at one k: accuracy (mean over subsets), mean evaluator calls,
+    and the fraction of subsets in which every sample the rule needed carried a score."""
+
+    accuracy: np.ndarray
+    calls: np.ndarray
+    coverage: np.ndarray
+
+
 def metric_name(rule: str, k: int) -> str:
     """The name of a metric in reports, e.g. `maj@8`."""
     return f"{rule}@{k}"
@@ -101,6 +121,16 @@ def default_ks(num_samples: int) -> list[int]:
         raise ValueError("need at least one sample per problem")
     ks = [1 << i for i in range(num_samples.bit_length()) if (1 << i) <= num_samples]
     return sorted(set(ks) | {num_samples})
+
+
+def add_aliases(metrics: Mapping[str, Any], num_samples: int) -> dict[str, Any]:
+    """`metrics` plus `avg@n` (= pass@1) and `cons@n` (= maj@n) where their sources are present."""
+    out = dict(metrics)
+    for alias, source in ALIASES_AT_N.items():
+        source_name = source.format(n=num_samples)
+        if source_name in metrics:
+            out[metric_name(alias, num_samples)] = metrics[source_name]
+    return out
 
 
 # --------------------------------------------------------------------------- pass@k
@@ -126,66 +156,11 @@ def pass_at_k(num_samples: int | np.ndarray, num_correct: np.ndarray, k: int) ->
     return np.where(failing < k, 1.0, 1.0 - prob_all_fail)
 
 
-# --------------------------------------------------------------------------- subsets
-
-
 def _check_k(k: int, num_samples: int) -> None:
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if k > num_samples:
         raise ValueError(f"k={k} exceeds the number of samples per problem (N={num_samples})")
-
-
-def _random_orders(num_problems: int, num_samples: int, subsets: int, seed: int, length: int) -> np.ndarray:
-    """The first `length` entries of `subsets` seeded random orders of each problem's samples.
-
-    Returns int[P, S, length]. The first k entries of an order are a uniformly random
-    k-subset, for every k <= length at once; a shorter `length` gives the same prefixes.
-    Keys are float64 uniforms, so a tie (which would favour lower indices) has a chance of
-    about N^2 / 2^54 per order.
-    """
-    rng = np.random.default_rng([seed, num_samples, subsets])
-    dtype = np.int16 if num_samples < 2**15 else np.int64
-    orders = np.empty((num_problems, subsets, length), dtype=dtype)
-    step = max(1, _CHUNK_ELEMENTS // (subsets * num_samples))
-    for start in range(0, num_problems, step):
-        stop = min(num_problems, start + step)
-        keys = rng.random((stop - start, subsets, num_samples))
-        orders[start:stop] = np.argsort(keys, axis=-1)[..., :length]
-    return orders
-
-
-@dataclass(frozen=True)
-class _SubsetPlan:
-    """Which k-subsets of the samples each problem averages over."""
-
-    exact: np.ndarray | None  # int[S, k], the same all-subsets list for every problem
-    orders: np.ndarray | None  # int[P, S, >= k], random orders; subsets are their k-prefixes
-
-    def indices(self, problems: np.ndarray, k: int) -> np.ndarray:
-        """Sample indices int[len(problems), S, k] of the subsets of the given problems."""
-        if self.exact is not None:
-            return np.broadcast_to(self.exact, (len(problems), *self.exact.shape))
-        assert self.orders is not None
-        return self.orders[problems, :, :k]
-
-    @property
-    def num_subsets(self) -> int:
-        source = self.exact if self.exact is not None else self.orders
-        assert source is not None
-        return source.shape[-2]
-
-
-def _plan_subsets(num_problems: int, num_samples: int, k: int, subsets: int, seed: int,
-                  orders: np.ndarray | None = None) -> _SubsetPlan:
-    if subsets < 1:
-        raise ValueError(f"subsets must be >= 1, got {subsets}")
-    if math.comb(num_samples, k) <= subsets:
-        combos = np.array(list(itertools.combinations(range(num_samples), k)), dtype=np.int64)
-        return _SubsetPlan(exact=combos.reshape(-1, k), orders=None)
-    if orders is None:
-        orders = _random_orders(num_problems, num_samples, subsets, seed, k)
-    return _SubsetPlan(exact=None, orders=orders)
 
 
 # --------------------------------------------------------------------------- validation
@@ -217,305 +192,159 @@ def _validate(correct: np.ndarray, clusters: np.ndarray,
     return correct, clusters, scores
 
 
-def _cluster_correctness(correct: np.ndarray, clusters: np.ndarray) -> np.ndarray:
-    """float[P, C]: mean correctness of each cluster's members (0 for absent clusters)."""
-    num_problems, num_samples = correct.shape
-    answered = clusters >= 0
-    flat = (np.arange(num_problems)[:, None] * num_samples + clusters)[answered]
-    sums = np.bincount(flat, weights=correct[answered].astype(np.float64), minlength=num_problems * num_samples)
-    sizes = np.bincount(flat, minlength=num_problems * num_samples)
-    return (sums / np.maximum(sizes, 1)).reshape(num_problems, num_samples)
+# --------------------------------------------------------------------------- selection metrics
 
 
-# --------------------------------------------------------------------------- selection rules
+def _subset_columns(num_samples: int, k: int, subsets: int) -> np.ndarray | None:
+    """All k-subsets (int[C, k], in index order) when there are at most `subsets`, else None."""
+    if math.comb(num_samples, k) <= subsets:
+        return np.array(list(itertools.combinations(range(num_samples), k)), dtype=np.int64).reshape(-1, k)
+    return None
 
 
-# Working arrays put the short axis (clusters or the k samples) first and the many subsets
-# last: numpy reduces over a short leading axis with fast element-wise passes.
-
-
-def _pick_expected(values: np.ndarray, payoff: np.ndarray, floor: float = -np.inf) -> np.ndarray:
-    """Expected payoff of picking the max-value entry per column, ties uniformly at random.
-
-    `values`, `payoff`: [width, B]. Entries at or below `floor` are not candidates (mark
-    them with -inf, or use floor=0 for counts); columns without a candidate score 0.
-    """
-    best = values.max(axis=0)
-    winners = values == best
-    hits = np.where(winners, payoff, 0.0).sum(axis=0)
-    return np.where(best > floor, hits / winners.sum(axis=0), 0.0)
-
-
-def _mask(values: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    return np.where(candidates, values, -np.inf)
-
-
-def _top_cluster_mask(counts: np.ndarray, top_clusters: int) -> np.ndarray:
-    """bool[C, B]: the `top_clusters` most frequent present clusters of each subset.
-
-    Clusters tied in frequency with the K-th one are all kept, so the kept set never
-    depends on the arbitrary order of cluster ids.
-    """
-    present = counts > 0
-    if top_clusters >= counts.shape[0]:
-        return present
-    kth = -np.partition(-counts, top_clusters - 1, axis=0)[top_clusters - 1]
-    return present & (counts >= kth)
-
-
-def _rules_on_chunk(rules: Sequence[str], cluster_ids: np.ndarray, sample_correct: np.ndarray,
-                    sample_scores: np.ndarray | None, cluster_correct: np.ndarray,
-                    top_clusters: int) -> dict[str, np.ndarray]:
-    """Per-subset values of the rules on one chunk of B subsets.
-
-    `cluster_ids`, `sample_correct`, `sample_scores`: [k, B], the samples of each subset;
-    `cluster_correct`: [C, B]. Also returns `scr_calls`, the number of samples SCR must score.
-    """
-    num_clusters, columns = cluster_correct.shape
-    answered = cluster_ids >= 0
-    column = np.broadcast_to(np.arange(columns), cluster_ids.shape)
-    flat = cluster_ids[answered].astype(np.int64) * columns + column[answered]
-    size = num_clusters * columns
-    counts = np.bincount(flat, minlength=size).reshape(num_clusters, columns).astype(np.float32)
-    out: dict[str, np.ndarray] = {}
-    majority = _pick_expected(counts, cluster_correct, floor=0.0)
-    if "maj" in rules:
-        out["maj"] = majority
-    if sample_scores is None:
-        return out
-
-    scored = ~np.isnan(sample_scores)
-    scored_answered = scored[answered]
-    weight_sum = np.bincount(flat, weights=np.where(scored, sample_scores, 0.0)[answered],
-                             minlength=size).reshape(num_clusters, columns)
-    scored_count = np.bincount(flat[scored_answered], minlength=size).reshape(num_clusters, columns)
-    has_scored_cluster = scored_count > 0
-    any_scored_cluster = has_scored_cluster.any(axis=0)
-
-    if "bon" in rules:
-        out["bon"] = np.where(scored.any(axis=0), _pick_expected(_mask(sample_scores, scored), sample_correct),
-                              sample_correct.mean(axis=0))
-    if "wmaj" in rules:
-        out["wmaj"] = np.where(any_scored_cluster,
-                               _pick_expected(_mask(weight_sum, has_scored_cluster), cluster_correct), majority)
-    if any(rule.startswith("scr") for rule in rules):
-        kept = _top_cluster_mask(counts, top_clusters)
-        kept_scored = kept & has_scored_cluster
-        any_kept_scored = kept_scored.any(axis=0)
-        kept_majority = _pick_expected(_mask(counts, kept), cluster_correct)
-        sample_kept = answered & kept[np.where(answered, cluster_ids, 0), column]
-        out["scr_calls"] = sample_kept.sum(axis=0).astype(np.float64)
-        if "scr" in rules:
-            out["scr"] = np.where(any_kept_scored,
-                                  _pick_expected(_mask(sample_scores, sample_kept & scored), sample_correct),
-                                  kept_majority)
-        if "scr_wsum" in rules:
-            out["scr_wsum"] = np.where(any_kept_scored,
-                                       _pick_expected(_mask(weight_sum, kept_scored), cluster_correct),
-                                       kept_majority)
-        if "scr_mean" in rules:
-            mean_score = weight_sum / np.maximum(scored_count, 1)
-            out["scr_mean"] = np.where(any_kept_scored,
-                                       _pick_expected(_mask(mean_score, kept_scored), cluster_correct),
-                                       kept_majority)
-    return out
-
-
-def _renumber_clusters(cluster_ids: np.ndarray) -> tuple[np.ndarray, int]:
-    """Renumber the clusters of each subset (columns of `cluster_ids: int[k, B]`) to 0, 1, ...
-
-    Returns the new ids (-1 stays -1) and the number of ids used (at most k). Only the
-    grouping matters to the rules, so this changes no result, only the arrays' width.
-    """
-    rows = np.ascontiguousarray(cluster_ids.T)
-    order = np.argsort(rows, axis=1, kind="stable")
-    ordered = np.take_along_axis(rows, order, axis=1)
-    starts = np.ones(ordered.shape, dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    answered = ordered >= 0
-    ranks = np.where(answered, np.cumsum(starts & answered, axis=1) - 1, -1)
-    renumbered = np.empty_like(rows)
-    np.put_along_axis(renumbered, order, ranks, axis=1)
-    return np.ascontiguousarray(renumbered.T), max(1, int(ranks.max()) + 1)
-
-
-def _rules_at_k(rules: Sequence[str], correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray | None,
-                k: int, plan: _SubsetPlan, top_clusters: int, cluster_correct: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-problem values (mean over the planned subsets) of the rules at one k.
-
-    Problems are processed in chunks of similar cluster count, so that the per-cluster
-    working arrays are only as wide as the chunk's largest cluster id needs.
-    """
-    num_problems, num_samples = correct.shape
-    num_subsets = plan.num_subsets
-    widths = np.maximum(clusters.max(axis=1) + 1, 1)
-    by_width = np.argsort(widths, kind="stable")
-    results: dict[str, np.ndarray] = {}
-    # int16 cluster ids (N < 32768) cut the memory traffic of the gathered [k, B] arrays
-    correct_f = correct.astype(np.float64)
-    scores_f = scores
-    cluster_ids_small = clusters.astype(np.int16 if num_samples < 2**15 else np.int64)
-    start = 0
-    while start < num_problems:
-        step = max(1, _CHUNK_ELEMENTS // (num_subsets * max(k, int(widths[by_width[start]]))))
-        stop = min(num_problems, start + step)
-        width = int(widths[by_width[stop - 1]])
-        step = max(1, _CHUNK_ELEMENTS // (num_subsets * max(k, width)))
-        stop = min(stop, start + step)
-        width = int(widths[by_width[stop - 1]])
-        members = by_width[start:stop]
-        count = stop - start
-        # [k, count * S]: sample slot first, then (problem, subset) pairs
-        index = plan.indices(members, k).transpose(2, 0, 1).reshape(k, count * num_subsets)
-        problem_of_column = np.repeat(members, num_subsets)
-
-        def gather(matrix: np.ndarray) -> np.ndarray:
-            return matrix[problem_of_column, index]
-
-        cluster_ids = gather(cluster_ids_small)
-        if k < width:
-            # a subset holds at most k distinct clusters: renumber them to keep arrays k wide
-            sample_cluster_correct = cluster_correct[problem_of_column, np.maximum(cluster_ids, 0)]
-            cluster_ids, width = _renumber_clusters(cluster_ids)
-            chunk_cluster_correct = np.zeros((width, cluster_ids.shape[1]))
-            answered = cluster_ids >= 0
-            columns = np.broadcast_to(np.arange(cluster_ids.shape[1]), cluster_ids.shape)
-            chunk_cluster_correct[cluster_ids[answered], columns[answered]] = sample_cluster_correct[answered]
-        else:
-            chunk_cluster_correct = cluster_correct[problem_of_column, :width].T
-        chunk = _rules_on_chunk(
-            rules,
-            cluster_ids=cluster_ids,
-            sample_correct=gather(correct_f),
-            sample_scores=gather(scores_f) if scores_f is not None else None,
-            cluster_correct=chunk_cluster_correct,
-            top_clusters=top_clusters,
-        )
-        for name, values in chunk.items():
-            results.setdefault(name, np.zeros(num_problems))[members] = values.reshape(count, num_subsets).mean(axis=1)
-        start = stop
-    return results
-
-
-def _single_rule(rule: str, correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray | None, k: int,
-                 subsets: int, seed: int, top_clusters: int = DEFAULT_TOP_CLUSTERS,
-                 output: str | None = None) -> np.ndarray:
-    """Per-problem values of one rule (or of its by-product `output`, e.g. `scr_calls`)."""
-    correct, clusters, scores = _validate(correct, clusters, scores)
-    if rule in SCORE_RULES and scores is None:
-        raise ValueError(f"{rule}@k needs scores")
-    if top_clusters < 1:
-        raise ValueError(f"top_clusters must be >= 1, got {top_clusters}")
-    num_problems, num_samples = correct.shape
-    _check_k(k, num_samples)
-    plan = _plan_subsets(num_problems, num_samples, k, subsets, seed)
-    values = _rules_at_k([rule], correct, clusters, scores, k, plan, top_clusters,
-                         _cluster_correctness(correct, clusters))
-    return values[output or rule]
-
-
-def majority_at_k(correct: np.ndarray, clusters: np.ndarray, k: int, *, subsets: int = DEFAULT_SUBSETS,
-                  seed: int = 0) -> np.ndarray:
-    """maj@k per problem: expected correctness of the most frequent answer among k samples."""
-    return _single_rule("maj", correct, clusters, None, k, subsets, seed)
-
-
-def best_of_n_at_k(correct: np.ndarray, scores: np.ndarray, k: int, *, clusters: np.ndarray | None = None,
-                   subsets: int = DEFAULT_SUBSETS, seed: int = 0) -> np.ndarray:
-    """bon@k per problem: expected correctness of the highest-scored of k samples.
-
-    `clusters` only matters for validation; by default every sample is its own answer.
-    """
-    correct = np.asarray(correct)
-    if clusters is None:
-        clusters = np.broadcast_to(np.arange(correct.shape[-1]), correct.shape)
-    return _single_rule("bon", correct, clusters, scores, k, subsets, seed)
-
-
-def weighted_majority_at_k(correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray, k: int, *,
-                           subsets: int = DEFAULT_SUBSETS, seed: int = 0) -> np.ndarray:
-    """wmaj@k per problem: the cluster with the largest sum of member scores wins."""
-    return _single_rule("wmaj", correct, clusters, scores, k, subsets, seed)
-
-
-def scr_at_k(correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray, k: int, *,
-             top_clusters: int = DEFAULT_TOP_CLUSTERS, cluster_score: str = "max",
-             subsets: int = DEFAULT_SUBSETS, seed: int = 0) -> np.ndarray:
-    """scr@k per problem: Solution-Cluster Reranking.
-
-    Among the k samples keep the `top_clusters` most frequent clusters (all clusters tied
-    with the K-th are kept too), then pick the answer of the highest-scored solution in them
-    (`cluster_score="max"`), or of the kept cluster with the largest sum (`"sum"`) or mean
-    (`"mean"`) of its members' scores.
-    """
-    rule = {"max": "scr", "sum": "scr_wsum", "mean": "scr_mean"}.get(cluster_score)
-    if rule is None:
-        raise ValueError(f"cluster_score must be 'max', 'sum' or 'mean', got {cluster_score!r}")
-    return _single_rule(rule, correct, clusters, scores, k, subsets, seed, top_clusters)
-
-
-def scr_evaluator_calls(clusters: np.ndarray, k: int, *, top_clusters: int = DEFAULT_TOP_CLUSTERS,
-                        subsets: int = DEFAULT_SUBSETS, seed: int = 0) -> np.ndarray:
-    """Per problem, the expected number of the k solutions SCR must score (best-of-n scores all k).
-
-    These are the samples in the kept top clusters; their mean over problems divided by k is
-    the fraction of evaluator calls SCR needs compared with best-of-n. Only the clusters
-    matter, so correctness and scores are left blank.
-    """
+def answered_per_problem(clusters: np.ndarray, k: int) -> np.ndarray:
+    """Per problem, the expected answered samples in a k-subset: what scoring every sample costs."""
     clusters = np.asarray(clusters)
-    return _single_rule("scr", np.zeros(clusters.shape, dtype=bool), clusters, np.full(clusters.shape, np.nan), k,
-                        subsets, seed, top_clusters, output="scr_calls")
+    return k * (clusters >= 0).mean(axis=1)
 
 
-# --------------------------------------------------------------------------- all metrics
+def evaluate_rules(correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray | None = None, *,
+                   ks: Sequence[int] | None = None, rules: Sequence[str] = SELECTION_RULES,
+                   top_clusters: int = DEFAULT_TOP_CLUSTERS, subsets: int = DEFAULT_SUBSETS, seed: int = 0,
+                   on_chunk_done: Callable[[int], None] | None = None) -> dict[str, RuleValues]:
+    """Per-problem `RuleValues` of each selection rule at each k, keyed `rule@k`.
 
-
-def per_problem_metrics(correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray | None = None, *,
-                        ks: Sequence[int] | None = None, top_clusters: int = DEFAULT_TOP_CLUSTERS,
-                        subsets: int = DEFAULT_SUBSETS, seed: int = 0, rules: Sequence[str] | None = None,
-                        on_k_done: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
-    """Per-problem values of every metric, keyed `rule@k` (e.g. `maj@8`).
-
-    `pass` and `maj` always; `bon`, `wmaj`, `scr`, `scr_wsum`, `scr_mean` when scores are
-    given. `rules` narrows the list. Also `scr_calls@k` (solutions SCR scores, see
-    `scr_evaluator_calls`) when SCR is computed. Every rule at one k uses the same subsets.
-    `on_k_done(k)` is called after each k (for progress bars).
+    Score rules are skipped when `scores` is None. Problems are processed in chunks so that
+    no working array exceeds about two million elements; `on_chunk_done(problems)` is called
+    after each chunk (for progress bars).
     """
     correct, clusters, scores = _validate(correct, clusters, scores)
     num_problems, num_samples = correct.shape
     ks = sorted(set(default_ks(num_samples) if ks is None else ks))
     for k in ks:
         _check_k(k, num_samples)
-    if top_clusters < 1:
-        raise ValueError(f"top_clusters must be >= 1, got {top_clusters}")
     if subsets < 1:
         raise ValueError(f"subsets must be >= 1, got {subsets}")
-    wanted = list(RULE_ORDER if scores is not None else ("pass", "maj")) if rules is None else list(rules)
-    unknown = [rule for rule in wanted if rule not in RULE_ORDER]
+    unknown = [rule for rule in rules if rule not in RULES]
     if unknown:
-        raise ValueError(f"unknown rules {unknown}; known: {list(RULE_ORDER)}")
-    if scores is None and any(rule in SCORE_RULES for rule in wanted):
-        raise ValueError(f"rules {[r for r in wanted if r in SCORE_RULES]} need scores")
-    selection_rules = [rule for rule in wanted if rule != "pass"]
+        raise ValueError(f"unknown rules {unknown}; known: {list(RULES)}")
+    wanted = [rule for rule in rules if scores is not None or rule not in SCORE_RULES]
+    select = {rule: selector(rule, top_clusters) for rule in wanted}
+    exact = {k: _subset_columns(num_samples, k, subsets) for k in ks}
+    sampled_ks = [k for k in ks if exact[k] is None]
+    widest = max((len(exact[k]) if exact[k] is not None else subsets) * k for k in ks)
+    step = max(1, _CHUNK_ELEMENTS // max(widest, subsets * num_samples))
+    rng = np.random.default_rng([seed, num_samples, subsets])
+    out = {metric_name(rule, k): RuleValues(np.zeros(num_problems), np.zeros(num_problems), np.zeros(num_problems))
+           for k in ks for rule in wanted}
+    for start in range(0, num_problems, step):
+        stop = min(num_problems, start + step)
+        count = stop - start
+        # one random order per (problem, subset) serves every sampled k: its first k entries
+        orders = (np.argsort(rng.random((count, subsets, num_samples)), axis=-1) if sampled_ks else None)
+        for k in ks:
+            if exact[k] is not None:
+                columns = np.broadcast_to(exact[k], (count, *exact[k].shape))
+            else:
+                assert orders is not None
+                columns = np.sort(orders[:, :, :k], axis=-1)
+            width = columns.shape[1]
+            rows = np.repeat(np.arange(start, stop), width)[:, None]
+            flat_columns = columns.reshape(count * width, k)
+            structure = SetStructure.of(clusters[rows, flat_columns])
+            set_correct = correct[rows, flat_columns]
+            set_scores = scores[rows, flat_columns] if scores is not None else None
+            for rule in wanted:
+                choices = select[rule](structure, set_scores)
+                values = out[metric_name(rule, k)]
+                values.accuracy[start:stop] = choices.correct(set_correct).reshape(count, width).mean(axis=1)
+                values.calls[start:stop] = choices.calls.reshape(count, width).mean(axis=1)
+                values.coverage[start:stop] = choices.complete.reshape(count, width).mean(axis=1)
+        if on_chunk_done is not None:
+            on_chunk_done(count)
+    return out
 
-    cluster_correct = _cluster_correctness(correct, clusters)
-    num_correct = correct.sum(axis=1)
-    # one set of random orders serves every k that samples subsets (their prefixes)
-    sampled_ks = [k for k in ks if math.comb(num_samples, k) > subsets]
-    orders = (_random_orders(num_problems, num_samples, subsets, seed, max(sampled_ks))
-              if sampled_ks and selection_rules else None)
+
+def per_problem_metrics(correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray | None = None, *,
+                        ks: Sequence[int] | None = None, top_clusters: int = DEFAULT_TOP_CLUSTERS,
+                        subsets: int = DEFAULT_SUBSETS, seed: int = 0,
+                        rules: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Per-problem accuracy of every metric, keyed `rule@k` (e.g. `maj@8`), in display order.
+
+    `pass` and the selection rules (score rules only with scores); `rules` narrows the list.
+    """
+    correct, clusters, scores = _validate(correct, clusters, scores)
+    num_samples = correct.shape[1]
+    ks = sorted(set(default_ks(num_samples) if ks is None else ks))
+    wanted = list(rules) if rules is not None else ["pass", *SELECTION_RULES]
+    unknown = [rule for rule in wanted if rule != "pass" and rule not in RULES]
+    if unknown:
+        raise ValueError(f"unknown rules {unknown}; known: {['pass', *RULES]}")
+    if scores is None and rules is not None and any(rule in SCORE_RULES for rule in wanted):
+        raise ValueError(f"rules {[r for r in wanted if r in SCORE_RULES]} need scores")
     result: dict[str, np.ndarray] = {}
-    for k in ks:
-        if "pass" in wanted:
+    if "pass" in wanted:
+        num_correct = correct.sum(axis=1)
+        for k in ks:
+            _check_k(k, num_samples)
             result[metric_name("pass", k)] = pass_at_k(num_samples, num_correct, k)
-        if selection_rules:
-            plan = _plan_subsets(num_problems, num_samples, k, subsets, seed, orders)
-            values = _rules_at_k(selection_rules, correct, clusters, scores, k, plan, top_clusters, cluster_correct)
-            for name, per_problem in values.items():
-                result[metric_name(name, k)] = per_problem
-        if on_k_done is not None:
-            on_k_done(k)
+    selection = [rule for rule in wanted if rule != "pass"]
+    if selection:
+        values = evaluate_rules(correct, clusters, scores, ks=ks, rules=selection, top_clusters=top_clusters,
+                                subsets=subsets, seed=seed)
+        result.update({name: item.accuracy for name, item in values.items()})
     return dict(sorted(result.items(), key=lambda item: _metric_sort_key(item[0])))
+
+
+def _single_rule(rule: str, correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray | None, k: int,
+                 subsets: int, seed: int, top_clusters: int = DEFAULT_TOP_CLUSTERS) -> RuleValues:
+    if rule in SCORE_RULES and scores is None:
+        raise ValueError(f"{rule}@k needs scores")
+    return evaluate_rules(correct, clusters, scores, ks=[k], rules=[rule], top_clusters=top_clusters,
+                          subsets=subsets, seed=seed)[metric_name(rule, k)]
+
+
+def majority_at_k(correct: np.ndarray, clusters: np.ndarray, k: int, *, subsets: int = DEFAULT_SUBSETS,
+                  seed: int = 0) -> np.ndarray:
+    """maj@k per problem: accuracy of the most frequent answer among k samples (ties: first appearance)."""
+    return _single_rule("maj", correct, clusters, None, k, subsets, seed).accuracy
+
+
+def best_of_n_at_k(correct: np.ndarray, scores: np.ndarray, k: int, *, clusters: np.ndarray | None = None,
+                   subsets: int = DEFAULT_SUBSETS, seed: int = 0) -> np.ndarray:
+    """bon@k (RR.All) per problem: accuracy of the highest-scored of k samples.
+
+    Without `clusters` every sample counts as answered and as its own answer.
+    """
+    correct = np.asarray(correct)
+    if clusters is None:
+        clusters = np.broadcast_to(np.arange(correct.shape[-1]), correct.shape)
+    return _single_rule("bon", correct, clusters, scores, k, subsets, seed).accuracy
+
+
+def weighted_majority_at_k(correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray, k: int, *,
+                           subsets: int = DEFAULT_SUBSETS, seed: int = 0) -> np.ndarray:
+    """wmaj@k (W.RR) per problem: the cluster with the largest sum of member scores wins."""
+    return _single_rule("wmaj", correct, clusters, scores, k, subsets, seed).accuracy
+
+
+def scr_at_k(correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray, k: int, *,
+             top_clusters: int = DEFAULT_TOP_CLUSTERS, weighted: bool = False,
+             subsets: int = DEFAULT_SUBSETS, seed: int = 0) -> np.ndarray:
+    """scr@k (RR.Top-K) per problem: the highest-scored solution inside the K largest clusters;
+    `weighted=True` gives wscr@k (W.RR.Top-K), the kept cluster with the largest score sum."""
+    rule = "wscr" if weighted else "scr"
+    return _single_rule(rule, correct, clusters, scores, k, subsets, seed, top_clusters).accuracy
+
+
+def scr_evaluator_calls(clusters: np.ndarray, k: int, *, top_clusters: int = DEFAULT_TOP_CLUSTERS,
+                        subsets: int = DEFAULT_SUBSETS, seed: int = 0) -> np.ndarray:
+    """Per problem, the mean number of a k-subset's samples SCR must score: the samples of the K
+    kept clusters, or none when they form one cluster (its answer is then decided). Compare with
+    `answered_per_problem`, the cost of scoring every answered sample."""
+    clusters = np.asarray(clusters)
+    return _single_rule("scr", np.zeros(clusters.shape, dtype=bool), clusters, np.full(clusters.shape, np.nan), k,
+                        subsets, seed, top_clusters).calls
 
 
 def _metric_sort_key(name: str) -> tuple[int, int, str]:
@@ -525,7 +354,7 @@ def _metric_sort_key(name: str) -> tuple[int, int, str]:
 
 
 def sort_metric_names(names: Sequence[str]) -> list[str]:
-    """Metric names ordered by rule (pass, maj, bon, wmaj, scr, ...) then k."""
+    """Metric names ordered by rule (pass, maj, bon, scr, wmaj, wscr, first, others) then k."""
     return sorted(names, key=_metric_sort_key)
 
 
@@ -536,22 +365,55 @@ def compute_metrics(correct: np.ndarray, clusters: np.ndarray, scores: np.ndarra
     """Every accuracy metric (see `per_problem_metrics`) with its bootstrap interval."""
     per_problem = per_problem_metrics(correct, clusters, scores, ks=ks, top_clusters=top_clusters,
                                       subsets=subsets, seed=seed)
-    accuracies = {name: values for name, values in per_problem.items() if not name.startswith("scr_calls@")}
-    return bootstrap_cis(accuracies, confidence=confidence, resamples=resamples, seed=seed)
+    return bootstrap_cis(per_problem, confidence=confidence, resamples=resamples, seed=seed)
+
+
+# --------------------------------------------------------------------------- evaluator quality
+
+
+def roc_auc(labels: Sequence[bool] | np.ndarray, scores: Sequence[float] | np.ndarray) -> float:
+    """Area under the ROC curve: the probability that a random positive outscores a random negative.
+
+    Rank-based (Mann-Whitney U): tied scores share their average rank, so a tie between a
+    positive and a negative counts one half. NaN when either class is empty (undefined).
+    """
+    labels = np.asarray(labels, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    if labels.shape != scores.shape or labels.ndim != 1:
+        raise ValueError(f"got {labels.size} labels but {scores.size} scores")
+    positives = int(labels.sum())
+    negatives = labels.size - positives
+    if positives == 0 or negatives == 0:
+        return math.nan
+    unique, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    upper = np.cumsum(counts)
+    average_rank = upper - (counts - 1) / 2.0  # 1-based mean rank of each distinct score
+    positive_rank_sum = float(average_rank[inverse][labels].sum())
+    return (positive_rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
 
 
 # --------------------------------------------------------------------------- bootstrap
 
 
-def _resample_counts(num_problems: int, resamples: int, seed: int) -> np.ndarray:
-    """float[R, P]: how often each problem is drawn in each bootstrap resample."""
+def _resampled_means(matrix: np.ndarray, resamples: int, seed: int) -> np.ndarray:
+    """float[R, M]: the column means of `matrix: float[P, M]` in each of R bootstrap resamples of its rows.
+
+    Resamples are drawn in chunks of at most about two million draws, so memory stays bounded
+    whatever the number of problems; the draws depend only on (seed, P, R).
+    """
     if resamples < 1:
         raise ValueError(f"resamples must be >= 1, got {resamples}")
+    num_problems = matrix.shape[0]
     rng = np.random.default_rng([seed, num_problems, resamples])
-    draws = rng.integers(0, num_problems, size=(resamples, num_problems))
-    offsets = (np.arange(resamples) * num_problems)[:, None]
-    counts = np.bincount((draws + offsets).ravel(), minlength=resamples * num_problems)
-    return counts.reshape(resamples, num_problems).astype(np.float64)
+    step = max(1, _CHUNK_ELEMENTS // num_problems)
+    means = np.empty((resamples, matrix.shape[1]))
+    for start in range(0, resamples, step):
+        stop = min(resamples, start + step)
+        draws = rng.integers(0, num_problems, size=(stop - start, num_problems))
+        offsets = (np.arange(stop - start) * num_problems)[:, None]
+        counts = np.bincount((draws + offsets).ravel(), minlength=(stop - start) * num_problems)
+        means[start:stop] = counts.reshape(stop - start, num_problems).astype(np.float64) @ matrix / num_problems
+    return means
 
 
 def _check_confidence(confidence: float) -> None:
@@ -578,7 +440,7 @@ def bootstrap_cis(per_problem: Mapping[str, np.ndarray], *, confidence: float = 
         raise ValueError("cannot bootstrap over zero problems")
     if np.any(np.isnan(matrix)):
         raise ValueError("per-problem values must not be NaN")
-    resampled_means = _resample_counts(num_problems, resamples, seed) @ matrix / num_problems  # [R, metrics]
+    resampled_means = _resampled_means(matrix, resamples, seed)  # [R, metrics]
     tail = (1.0 - confidence) / 2.0
     lows, highs = np.quantile(resampled_means, [tail, 1.0 - tail], axis=0)
     result: dict[str, Estimate] = {}
@@ -608,7 +470,7 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, confidence: float = 0.95, 
     if a.size == 0:
         raise ValueError("cannot bootstrap over zero problems")
     difference = a - b
-    means = _resample_counts(a.size, resamples, seed) @ difference / a.size
+    means = _resampled_means(difference[:, None], resamples, seed)[:, 0]
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(means, [tail, 1.0 - tail])
     return PairedEstimate(value=float(difference.mean()), ci=(float(low), float(high)),

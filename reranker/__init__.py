@@ -3,10 +3,11 @@
 - `reranker.templates`: how a solution is shown to the evaluator, and its two verdicts.
 - `reranker.evaluator`: `SolutionEvaluator`, p(correct) / (p(correct) + p(incorrect)) of a solution.
 - `reranker.scoring`: `score_run`, scoring the samples of a graded run that a method needs
-  (SCR: only the top answer clusters) into `scores.jsonl`, resumably.
+  (SCR: only the top answer clusters) into `scores.jsonl` (through `evalkit.store.scores`), resumably.
 - `reranker.cli`: `evalkit rerank`.
 
-The selection rules themselves (scr@k, bon@k, wmaj@k) are metrics: `evalkit.metrics`.
+The selection rules themselves (SCR, best-of-n, weighted) are in `evalkit.selection`; their
+accuracies in `evalkit.metrics`.
 """
 
 from reranker.evaluator import (

@@ -2,8 +2,10 @@
 
 The main CLI registers `rerank_command`. Only what the method needs is scored (SCR: the
 samples of the top answer clusters), resuming any earlier scoring by the same scorer; then
-`evalkit.report.cli.report_run` computes and prints pass@k, maj@k, bon@k, wmaj@k, scr@k with
-confidence intervals and SCR's evaluator calls against best-of-n.
+`evalkit.report.cli.report_run` computes and prints pass@k, maj@k and the score rules that
+the scores cover (scr@k with SCR-only scoring; also bon@k and wmaj@k with --method all), with
+confidence intervals, the scoring labels and SCR's evaluator calls against scoring every
+answered sample.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import typer
 from rich.console import Console
 
 from evalkit.errors import ConfigError, InputError
-from evalkit.metrics import DEFAULT_TOP_CLUSTERS
+from evalkit.selection import DEFAULT_TOP_CLUSTERS
 from evalkit.store import RunDir
 from reranker.evaluator import SolutionEvaluator
 from reranker.scoring import ScoreSummary, score_run
@@ -54,14 +56,14 @@ def summary_text(summary: ScoreSummary) -> str:
         (f"  problems: {summary.problems} ({summary.problems_already_scored} already scored, "
          f"{summary.problems_scored_now} scored now)"),
         (f"  samples: {summary.samples_total} in all, {summary.samples_answered} with an answer, "
-         f"{summary.samples_selected} needed by the method ({summary.fraction_of_all:.1%} of all; "
-         f"{summary.calls_saved} evaluator calls saved against best-of-n)"),
+         f"{summary.samples_selected} needed by the method ({summary.fraction_of_answered:.1%} of the answered; "
+         f"{summary.calls_saved} evaluator calls saved against scoring every answered sample)"),
         (f"  scored now: {summary.samples_scored_now} samples with {summary.evaluator_calls} evaluator calls "
          f"in {summary.seconds:.1f} s"),
     ]
     if summary.method == "scr":
-        lines.append("  note: bon@k and wmaj@k below see only the scored samples (the top clusters); "
-                     "use --method all for best-of-n over every sample")
+        lines.append("  note: best-of-n (RR.All) and W.RR need every answered sample scored: the report leaves "
+                     "them out unless --method all scored them")
     if summary.undefined_scores:
         lines.append(f"  {summary.undefined_scores} samples got no probability on either verdict (left unscored)")
     if summary.truncated_prompts:
@@ -74,8 +76,9 @@ def rerank_command(
                                                  "graded.jsonl).")],
     evaluator: Annotated[Path, typer.Option("--evaluator", help="Local directory of the fine-tuned "
                                                                 "solution evaluator model.")],
-    top_k: Annotated[int, typer.Option("--top-k", help="Answer clusters SCR keeps per problem (ties at the "
-                                                       "cut are kept too).")] = DEFAULT_TOP_CLUSTERS,
+    top_k: Annotated[int, typer.Option("--top-k", help="Answer clusters SCR keeps per problem: exactly this "
+                                                       "many (ties at the cut: the cluster that appears "
+                                                       "first).")] = DEFAULT_TOP_CLUSTERS,
     method: Annotated[ScoringMethod, typer.Option("--method", help="scr: score only the samples in the top-k "
                                                                    "clusters (exact scr@n); all: every sample "
                                                                    "with an answer (bon@k, wmaj@k, scr@k at "
@@ -91,7 +94,7 @@ def rerank_command(
                                                          "cuda:1, mps).")] = "auto",
 ) -> None:
     """Score a run's solutions with a solution evaluator (only the top answer clusters, for SCR),
-    write scores.jsonl, then compute and print scr@k, bon@k, wmaj@k and the evaluator calls saved."""
+    append to scores.jsonl, then compute and print the metrics the scores cover and the evaluator calls saved."""
     if top_k < 1:
         raise ConfigError(f"--top-k must be 1 or more, got {top_k}")
     if batch_size is not None and batch_size < 1:

@@ -1,22 +1,24 @@
-"""Score the samples of a graded run with a solution evaluator, writing `scores.jsonl`.
+"""Score the samples of a graded run with a solution evaluator, appending to `scores.jsonl`.
 
 Which samples get a score depends on the method:
 
-- `"scr"` (Solution-Cluster Reranking, Liu et al. 2023): only the samples in the `top_clusters`
-  most frequent answer clusters of each problem, counted over all N samples. Clusters tied with
-  the K-th are kept too, the rule of `evalkit.metrics`. This is what `scr@N` needs; for k < N a
-  k-subset's top clusters can include others, whose samples stay unscored and are handled by the
-  metrics' fallbacks, so for exact `scr@k`, `bon@k` and `wmaj@k` at every k use `"all"`.
-- `"all"`: every sample with an answer (for best-of-n and weighted majority).
+- `"scr"` (solution-cluster re-ranking, Liu et al. 2023): the samples of exactly the
+  `top_clusters` largest answer clusters of each problem over all N samples, the rule of
+  `evalkit.selection` (ties at the cut: the cluster that appears first). When they form a
+  single cluster the answer is decided and nothing is scored. This is what `scr@N` and
+  `wscr@N` need; for k < N a k-subset's top clusters can hold other samples, which stay
+  unscored, so those figures are reported only where covered (see `evalkit.report`).
+- `"all"`: every sample with an answer (best-of-n, W.RR, AUROC).
 
-Samples without an answer (cluster -1) are never scored: no rule can pick them. Identical
-(problem, solution) pairs are scored once.
+Samples without an answer (cluster -1) are never scored: no rule can pick them, and evaluator
+calls are counted against answered samples only. Identical (problem, solution) pairs are
+scored once.
 
-`scores.jsonl` holds one line `{"problem_id", "scorer", "scores"}` per problem and scorer, with
-`null` for an unscored sample. Lines of other scorers are kept as they are. Scoring resumes: a
-problem whose samples already carry this scorer's scores is skipped, and one scored under a
-narrower method gets only its missing samples scored. The whole file is rewritten atomically
-after every chunk of problems, so a killed run loses at most the chunk in progress.
+Scores go through the store (`evalkit.store.scores`): one line per problem and pass is
+appended, never rewritten, with `selection` saying which samples the pass chose. Scoring
+resumes: a problem whose needed samples already carry this scorer's scores is skipped, and one
+scored under a narrower method gets only its missing samples scored. Lines are appended as
+each chunk of problems is scored, so a killed run loses at most the chunk in progress.
 """
 
 from __future__ import annotations
@@ -28,15 +30,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evalkit.errors import ConfigError, InputError
-from evalkit.jsonl import iter_jsonl, write_jsonl
-from evalkit.metrics import DEFAULT_TOP_CLUSTERS
 from evalkit.progress import make_progress
+from evalkit.selection import DEFAULT_TOP_CLUSTERS, SetStructure
 from evalkit.store import ProblemGrades, ProblemSamples, RunDir
+from evalkit.store.scores import SELECTION_ALL, ScoresAppender, read_scores, scr_selection
 from reranker.evaluator import SolutionEvaluator
 
 METHODS = ("scr", "all")
-# Evaluator calls gathered (across problems) before they are scored and the file is rewritten.
+# Evaluator calls gathered (across problems) before they are scored and appended.
 DEFAULT_CHUNK_CALLS = 256
 
 
@@ -45,8 +49,8 @@ class ScoreSummary:
     """What one `score_run` did.
 
     `samples_selected`: the samples the method needs scored (already scored or not);
-    `calls_saved`: samples best-of-n would score that the method does not need,
-    `samples_total - samples_selected` (the saving of SCR over scoring all).
+    `calls_saved`: answered samples that scoring every sample would score and the method does
+    not need, `samples_answered - samples_selected`.
     `evaluator_calls`: distinct (problem, solution) pairs sent to the evaluator now.
     """
 
@@ -67,33 +71,27 @@ class ScoreSummary:
 
     @property
     def calls_saved(self) -> int:
-        return self.samples_total - self.samples_selected
+        return self.samples_answered - self.samples_selected
 
     @property
-    def fraction_of_all(self) -> float:
-        """Selected samples as a fraction of all samples (1.0 = no saving)."""
-        return self.samples_selected / self.samples_total if self.samples_total else 0.0
+    def fraction_of_answered(self) -> float:
+        """Selected samples as a fraction of the answered samples (1.0 = no saving)."""
+        return self.samples_selected / self.samples_answered if self.samples_answered else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "calls_saved": self.calls_saved, "fraction_of_all": self.fraction_of_all}
+        return {**asdict(self), "calls_saved": self.calls_saved, "fraction_of_answered": self.fraction_of_answered}
 
 
 def top_cluster_ids(clusters: Sequence[int], top_clusters: int) -> set[int]:
-    """The ids of the `top_clusters` most frequent answer clusters (-1, no answer, never counts).
-
-    Clusters tied in frequency with the K-th are all kept, as in `evalkit.metrics`.
-    """
+    """The ids of exactly the `top_clusters` largest answer clusters (all when fewer are present);
+    clusters tied at the cut go to the one that appears first. -1 (no answer) never counts."""
     if top_clusters < 1:
         raise ConfigError(f"top_clusters must be >= 1, got {top_clusters}")
-    counts: dict[int, int] = {}
-    for cluster in clusters:
-        if cluster >= 0:
-            counts[cluster] = counts.get(cluster, 0) + 1
-    if not counts:
+    row = np.asarray([list(clusters)], dtype=np.int64).reshape(1, -1)
+    if row.size == 0:
         return set()
-    ranked = sorted(counts.values(), reverse=True)
-    threshold = ranked[min(top_clusters, len(ranked)) - 1]
-    return {cluster for cluster, count in counts.items() if count >= threshold}
+    kept = SetStructure.of(row).top_cluster_members(top_clusters)[0]
+    return {int(cluster) for cluster, keep in zip(row[0], kept) if keep}
 
 
 def select_samples(clusters: Sequence[int], method: str, top_clusters: int = DEFAULT_TOP_CLUSTERS) -> list[int]:
@@ -102,8 +100,15 @@ def select_samples(clusters: Sequence[int], method: str, top_clusters: int = DEF
         return [index for index, cluster in enumerate(clusters) if cluster >= 0]
     if method == "scr":
         kept = top_cluster_ids(clusters, top_clusters)
+        if len(kept) < 2:
+            return []  # one answer left: decided without the evaluator
         return [index for index, cluster in enumerate(clusters) if cluster in kept]
     raise ConfigError(f"unknown scoring method {method!r}; choose one of: {', '.join(METHODS)}")
+
+
+def selection_label(method: str, top_clusters: int) -> str:
+    """The `selection` written with each line of `scores.jsonl`."""
+    return scr_selection(top_clusters) if method == "scr" else SELECTION_ALL
 
 
 def _paired_problems(run: RunDir) -> list[tuple[ProblemSamples, ProblemGrades]]:
@@ -131,47 +136,14 @@ def _paired_problems(run: RunDir) -> list[tuple[ProblemSamples, ProblemGrades]]:
     return pairs
 
 
-def read_scores_file(path: Path, num_samples: dict[str, int]) -> list[dict[str, Any]]:
-    """The records of an existing `scores.jsonl`, checked: known problems, one line per problem
-    and scorer, one finite number or null per sample. Missing file: no records."""
-    if not path.exists():
-        return []
-    records: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str], int] = {}
-    for line, record in iter_jsonl(path, tolerate_partial_tail=True):
-        problem_id, scorer, scores = record.get("problem_id"), record.get("scorer"), record.get("scores")
-        if not isinstance(problem_id, str):
-            raise InputError("missing or not a string", path=path, line=line, field="problem_id")
-        if not isinstance(scorer, str):
-            raise InputError("missing or not a string", path=path, line=line, field="scorer")
-        if not isinstance(scores, list):
-            raise InputError("expected a list", path=path, line=line, field="scores")
-        if problem_id not in num_samples:
-            raise InputError(f"problem '{problem_id}' is not in the run's graded.jsonl", path=path, line=line,
-                             field="problem_id")
-        if len(scores) != num_samples[problem_id]:
-            raise InputError(f"problem '{problem_id}' has {len(scores)} scores but {num_samples[problem_id]} "
-                             "samples", path=path, line=line, field="scores")
-        if any(value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not math.isfinite(value)) for value in scores):
-            raise InputError("scores must be finite numbers or null", path=path, line=line, field="scores")
-        key = (problem_id, scorer)
-        if key in seen:
-            raise InputError(f"problem '{problem_id}' scored twice by '{scorer}' (first on line {seen[key]})",
-                             path=path, line=line, field="problem_id")
-        seen[key] = line
-        records.append(record)
-    return records
-
-
 def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str = "scr",
               top_clusters: int = DEFAULT_TOP_CLUSTERS, batch_size: int | None = None,
               chunk_calls: int = DEFAULT_CHUNK_CALLS, show_progress: bool = True) -> ScoreSummary:
-    """Score what `method` needs of the graded run in `run_dir` and write `scores.jsonl`.
+    """Score what `method` needs of the graded run in `run_dir`, appending to `scores.jsonl`.
 
     See the module docstring for the selection, deduplication and resume rules. `batch_size`
     goes to `SolutionEvaluator.score`; `chunk_calls` is how many evaluator calls are gathered
-    before they are scored and the file is rewritten.
+    before they are scored and appended.
     """
     select_samples([], method, top_clusters)  # validate method and top_clusters before any work
     if chunk_calls < 1:
@@ -179,9 +151,11 @@ def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str 
     started = time.perf_counter()
     run = RunDir(Path(run_dir))
     pairs = _paired_problems(run)
-    records = read_scores_file(run.scores_path, {s.problem.id: len(s.samples) for s, _ in pairs})
-    mine = {record["problem_id"]: record for record in records if record["scorer"] == evaluator.name}
+    existing = read_scores(run.scores_path, {s.problem.id: len(s.samples) for s, _ in pairs}).scorers.get(
+        evaluator.name)
+    mine = existing.by_problem if existing is not None else {}
     truncated_before = evaluator.truncated
+    label = selection_label(method, top_clusters)
 
     todo: list[tuple[str, str, list[int]]] = []  # (problem id, question, sample indices to score)
     samples_total = samples_answered = samples_selected = 0
@@ -190,38 +164,37 @@ def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str 
         samples_total += len(grades.clusters)
         samples_answered += sum(1 for cluster in grades.clusters if cluster >= 0)
         samples_selected += len(selected)
-        existing = mine.get(sampled.problem.id)
-        missing = selected if existing is None else [i for i in selected if existing["scores"][i] is None]
-        if existing is None or missing:
+        have = mine.get(sampled.problem.id)
+        missing = selected if have is None else [i for i in selected if have[i] is None]
+        if missing:
             todo.append((sampled.problem.id, sampled.problem.question, missing))
     texts = {sampled.problem.id: [sample.text for sample in sampled.samples] for sampled, _ in pairs}
 
     scored_now = calls = undefined = 0
     with make_progress(disable=not show_progress) as progress:
-        task = progress.add_task(f"scoring with {evaluator.name} ({method})", total=len(todo))
+        task = progress.add_task(f"scoring with {evaluator.name} ({label})", total=len(todo))
+        appender = ScoresAppender(run.scores_path) if todo else None
         for chunk in _chunks(todo, chunk_calls):
+            assert appender is not None
             questions = [question for _, question, indices in chunk for _ in indices]
             solutions = [texts[problem_id][i] for problem_id, _, indices in chunk for i in indices]
             values = evaluator.score(questions, solutions, batch_size=batch_size)
             calls += len(set(zip(questions, solutions)))
             position = 0
             for problem_id, _, indices in chunk:
-                record = mine.get(problem_id)
-                if record is None:
-                    record = {"problem_id": problem_id, "scorer": evaluator.name,
-                              "scores": [None] * len(texts[problem_id])}
-                    mine[problem_id] = record
-                    records.append(record)
+                line: list[float | None] = [None] * len(texts[problem_id])
                 for index in indices:
                     value = values[position]
                     position += 1
                     if math.isnan(value):
                         undefined += 1
                     else:
-                        record["scores"][index] = value
+                        line[index] = value
                         scored_now += 1
-            write_jsonl(run.scores_path, records)
+                appender.append(problem_id, evaluator.name, line, selection=label)
             progress.advance(task, len(chunk))
+        if appender is not None:
+            appender.close()
 
     return ScoreSummary(
         scorer=evaluator.name, method=method, top_clusters=top_clusters, problems=len(pairs),

@@ -1,13 +1,16 @@
 """Finding and reading task data: the local data directory, the Hugging Face hub, and filters.
 
 Local files are laid out like `shared/data` (`math/test.jsonl`, `gsm8k/train.jsonl`, ...).
-The data directory is the `data_dir` argument, else `$EVALKIT_DATA_DIR`, else `./data`.
+The data directory is the `data_dir` argument, else `$EVALKIT_DATA_DIR`, else `./data`. A file
+the data directory does not hold is read from the test sets shipped inside the package
+(`tasks.shipped`: the test splits of every benchmark), so evaluations work with no data directory.
 Hub datasets are read through `datasets.load_dataset`, with a column mapping to the local
 field names, so that one record parser per task serves both sources.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,17 +39,23 @@ def resolve_data_dir(data_dir: Path | str | None = None) -> Path:
 
 
 def data_file(relative: str, data_dir: Path | str | None = None) -> Path:
-    """The path of one data file, or an `InputError` saying where it was expected and how to point elsewhere."""
+    """The path of one data file: in the data directory, else its shipped copy; otherwise an
+    `InputError` saying where it was expected and how to point elsewhere."""
+    from tasks.shipped import shipped_path
+
     root = resolve_data_dir(data_dir)
     path = root / relative
-    if not path.is_file():
-        raise InputError(
-            f"data file not found (expected {relative} under the data directory {root}); "
-            f"pass --data-dir DIR or set {DATA_DIR_ENV}=DIR to a directory laid out like shared/data "
-            f"(math/test.jsonl, math/math500.jsonl, gsm8k/test.jsonl, ...)",
-            path=path,
-        )
-    return path
+    if path.is_file():
+        return path
+    shipped = shipped_path(relative)
+    if shipped is not None:
+        return shipped
+    raise InputError(
+        f"data file not found (expected {relative} under the data directory {root}; only test sets ship "
+        f"with evalkit); pass --data-dir DIR or set {DATA_DIR_ENV}=DIR to a directory laid out like shared/data "
+        f"(math/train.jsonl, gsm8k/train.jsonl, ...), or read the hub with data_source: hf",
+        path=path,
+    )
 
 
 def require_text(record: Mapping[str, Any], name: str, source: RecordSource) -> str:
@@ -58,6 +67,37 @@ def require_text(record: Mapping[str, Any], name: str, source: RecordSource) -> 
         raise InputError(f"expected a string, got {type(value).__name__}", path=source.location,
                          line=source.line, field=name)
     return value
+
+
+def require_field(record: Mapping[str, Any], name: str, source: RecordSource) -> Any:
+    """The field `name` of a raw record (any JSON value but null), or an `InputError` naming file, line and field."""
+    if record.get(name) is None:
+        raise InputError("missing field" if name not in record else "is null", path=source.location,
+                         line=source.line, field=name)
+    return record[name]
+
+
+def id_text(record: Mapping[str, Any], name: str, source: RecordSource) -> str:
+    """A record's id field as a string: ids are written as strings (`"0"`) or integers (`60`)."""
+    value = require_field(record, name, source)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, str) and not value.strip()):
+        raise InputError(f"expected a non-empty string or an integer, got {value!r}", path=source.location,
+                         line=source.line, field=name)
+    return str(value)
+
+
+def answer_text(record: Mapping[str, Any], name: str, source: RecordSource) -> str:
+    """A reference answer field as a string: text as it is (stripped), integers as written, and a float
+    that is a whole number without its `.0` (AMC 2023 stores `27.0`); other floats as Python writes them."""
+    value = require_field(record, name, source)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else repr(value)
+    raise InputError(f"expected an answer (text or a number), got {value!r}", path=source.location,
+                     line=source.line, field=name)
 
 
 def load_task_problems(task: Task, split: str, *, data_dir: Path | str | None = None,

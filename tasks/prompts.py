@@ -5,6 +5,12 @@
   final answer is X. I hope it is correct."), the format of the Minerva paper, for base models.
 - `gsm8k_cot`: eight worked word problems ("Q: ... A: ... The answer is X."), for base models.
 - `chat`: system and user messages for instruct models; the backend applies the chat template.
+- `chat_cot`: the Qwen2.5-Math-Instruct model card's chat prompt: the system message "Please
+  reason step by step, and put your final answer within \\boxed{}." and the question as the
+  user message.
+- `reasoning`: the prompt of reasoning-model cards (DeepSeek-R1, Qwen3): no system message, the
+  question followed by that instruction in one user message. The model thinks in
+  `<think>...</think>` first; grading reads the answer after the final `</think>`.
 
 The exemplars are written for evalkit (not taken from any benchmark), so they cannot leak
 test problems. Each format carries the stop strings that end a completion before the model
@@ -46,6 +52,8 @@ class PromptFormat:
 
 
 BOXED_INSTRUCTION = "Reason step by step, and write the final answer inside \\boxed{}."
+MODEL_CARD_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
+"""The instruction that math model cards use verbatim (Qwen2.5-Math, DeepSeek-R1, Qwen3)."""
 
 MINERVA_EXEMPLARS = (
     Exemplar(
@@ -176,6 +184,19 @@ def chat(problem: Problem) -> Prompt:
     ]
 
 
+def chat_cot(problem: Problem) -> Prompt:
+    """Qwen2.5-Math-Instruct's chat prompt: the model-card instruction as system message, the question as user message."""
+    return [
+        {"role": "system", "content": MODEL_CARD_INSTRUCTION},
+        {"role": "user", "content": problem.question},
+    ]
+
+
+def reasoning(problem: Problem) -> Prompt:
+    """The reasoning-model prompt (DeepSeek-R1, Qwen3 model cards): one user message, no system message."""
+    return [{"role": "user", "content": f"{problem.question}\n{MODEL_CARD_INSTRUCTION}"}]
+
+
 PROMPT_FORMATS: Mapping[str, PromptFormat] = MappingProxyType({
     fmt.name: fmt
     for fmt in (
@@ -186,6 +207,10 @@ PROMPT_FORMATS: Mapping[str, PromptFormat] = MappingProxyType({
         PromptFormat("gsm8k_cot", "8-shot chain of thought (The answer is X.)", gsm8k_cot,
                      stop=("\n\nQ:", "\n\n\n"), exemplars=GSM8K_EXEMPLARS),
         PromptFormat("chat", "chat messages for instruct models, answer in \\boxed{}", chat),
+        PromptFormat("chat_cot", "Qwen2.5-Math-Instruct chat: system 'Please reason step by step, and put your "
+                     "final answer within \\boxed{}.', user = the question", chat_cot),
+        PromptFormat("reasoning", "reasoning models (DeepSeek-R1, Qwen3): user = the question + 'Please reason "
+                     "step by step, and put your final answer within \\boxed{}.', no system message", reasoning),
     )
 })
 

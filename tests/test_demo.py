@@ -1,9 +1,8 @@
-"""`evalkit demo`: the AUROC function on hand cases, the report wording, and the quick demo end to end."""
+"""`evalkit demo`: the claim wording, the output folder rules, and the quick demo end to end."""
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -11,62 +10,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from evalkit.demo import (
-    DemoLayout,
-    DemoSettings,
-    StepRecord,
-    claim_out_dir,
-    read_step,
-    roc_auc,
-    run_step,
-    scr_verdict,
-)
+from evalkit.demo import DemoLayout, DemoSettings, claim_out_dir, claim_verdict, sequential_config
 from evalkit.demo_cli import demo_command
 
-# --- AUROC ------------------------------------------------------------------------------------
-
-
-def test_auroc_perfect_separation_is_one():
-    assert roc_auc([False, False, True, True], [0.1, 0.2, 0.8, 0.9]) == 1.0
-
-
-def test_auroc_inverted_is_zero():
-    assert roc_auc([True, True, False, False], [0.1, 0.2, 0.8, 0.9]) == 0.0
-
-
-def test_auroc_all_tied_is_one_half():
-    assert roc_auc([True, False, True, False, False], [0.5] * 5) == 0.5
-
-
-def test_auroc_counts_a_tie_across_classes_as_one_half():
-    # positive 0.7 beats both negatives; positive 0.4 ties one negative and beats the other: (2 + 1.5) / 4
-    assert roc_auc([True, True, False, False], [0.7, 0.4, 0.4, 0.1]) == pytest.approx(3.5 / 4)
-
-
-def test_auroc_matches_pairwise_definition_on_random_data():
-    import random
-
-    rng = random.Random(0)
-    labels = [rng.random() < 0.4 for _ in range(60)]
-    scores = [round(rng.random(), 1) for _ in range(60)]  # rounding makes many ties
-    positives = [s for s, label in zip(scores, labels) if label]
-    negatives = [s for s, label in zip(scores, labels) if not label]
-    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in positives for n in negatives)
-    assert roc_auc(labels, scores) == pytest.approx(wins / (len(positives) * len(negatives)))
-
-
-def test_auroc_undefined_with_one_class_and_checks_lengths():
-    assert math.isnan(roc_auc([True, True], [0.1, 0.9]))
-    with pytest.raises(ValueError):
-        roc_auc([True], [0.1, 0.2])
-
-
 # --- summary wording --------------------------------------------------------------------------
-
-
-def comparison_document(value, low, high):
-    return {"settings": {"confidence": 0.95},
-            "comparisons": {"scr@16 - maj@16": {"value": value, "ci": [low, high]}}}
 
 
 @pytest.mark.parametrize(("value", "low", "high", "expected"), [
@@ -76,29 +23,14 @@ def comparison_document(value, low, high):
     (-0.05, -0.09, -0.01, "SCR did worse than majority vote"),
     (0.0, -0.02, 0.02, "SCR tied with majority vote"),
 ])
-def test_scr_verdict_is_honest_about_significance(value, low, high, expected):
-    text = scr_verdict(comparison_document(value, low, high), 16)
+def test_claim_verdict_is_honest_about_significance(value, low, high, expected):
+    text = claim_verdict({"value": value, "ci": [low, high]}, "SCR", "majority vote", 0.95)
     assert expected in text
-    assert f"{100 * value:+.1f} points" in text
+    assert f"{100 * value:+.1f} points" in text and "95% paired-bootstrap CI" in text
 
 
-def test_scr_verdict_without_scores():
-    assert "could not be compared" in scr_verdict({"settings": {"confidence": 0.95}, "comparisons": {}}, 16)
-
-
-def test_run_step_skips_a_finished_step(tmp_path):
-    from rich.console import Console
-
-    layout = DemoLayout(tmp_path)
-    calls = []
-    console = Console(quiet=True)
-    first = run_step(layout, "thing", "do a thing", lambda: calls.append(1) or {"value": 3}, console)
-    again = run_step(layout, "thing", "do a thing", lambda: calls.append(1) or {"value": 4}, console)
-    assert calls == [1]
-    assert not first.skipped and again.skipped
-    assert again.details == {"value": 3}
-    assert read_step(layout, "other") is None
-    assert isinstance(read_step(layout, "thing"), StepRecord)
+def test_claim_verdict_without_a_comparison():
+    assert "could not be compared" in claim_verdict(None, "SCR", "majority vote", 0.95)
 
 
 def test_out_dir_of_other_settings_is_refused(tmp_path):
@@ -109,11 +41,23 @@ def test_out_dir_of_other_settings_is_refused(tmp_path):
     claim_out_dir(layout, DemoSettings.quick())  # same settings: resumable
     with pytest.raises(ConfigError, match="other settings"):
         claim_out_dir(layout, DemoSettings.full())
+    with pytest.raises(ConfigError, match="other settings"):
+        claim_out_dir(layout, DemoSettings.quick(seed=1))
     stranger = tmp_path / "stranger"
     stranger.mkdir()
     (stranger / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(ConfigError, match="not empty"):
         claim_out_dir(DemoLayout(stranger), DemoSettings.quick())
+
+
+def test_the_demo_trains_through_the_sequential_config_of_evalkit_train(tmp_path):
+    from evalkit.training.config import parse_train_config
+
+    layout = DemoLayout(tmp_path)
+    config = parse_train_config("sequential", sequential_config(layout, DemoSettings.full()))
+    assert config.evaluator.sampling.max_problems == DemoSettings.full().evaluator_train_problems
+    assert config.ssft.max_steps == DemoSettings.full().ssft.steps
+    assert config.evaluator.training.append_eos is False
 
 
 # --- the quick demo, end to end ---------------------------------------------------------------
@@ -141,53 +85,81 @@ def quick_demo(tmp_path_factory) -> tuple[Path, float]:
 
 
 @pytest.mark.slow
-def test_quick_demo_writes_leaderboard_with_cis(quick_demo):
+def test_quick_demo_writes_leaderboard_predictions_and_honest_labels(quick_demo):
     out, _ = quick_demo
     rows = json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))
     assert sorted(row["model"] for row in rows) == ["sequential", "ssft"]
     for row in rows:
-        assert row["task"] == "arith"
+        assert row["task"] == "arith" and not Path(row["run_dir"]).is_absolute()
         n = row["n"]
-        for name in ("pass@1", f"maj@{n}", f"scr@{n}", f"bon@{n}", f"pass@{n}"):
+        for name in (f"avg@{n}", f"cons@{n}", f"scr@{n}", f"bon@{n}", f"pass@{n}"):
             estimate = row["metrics"][name]
             low, high = estimate["ci"]
             assert 0.0 <= low <= estimate["value"] <= high <= 1.0, (name, estimate)
-    assert (out / "leaderboard.md").is_file()
+        assert row["scoring"]["scorer"] == "evaluator" and row["scoring"]["coverage"] == 1.0
+        assert row["scoring"]["selections"] == ["scr-top2", "all"]
+        predictions = [json.loads(line) for line in (out / row["run_dir"] / "predictions.jsonl").read_text().splitlines()]
+        scr = [p for p in predictions if p["rule"] == "scr"]
+        assert len(scr) == json.loads((out / row["run_dir"] / "metrics.json").read_text())["run"]["problems"]
+        assert sum(p["correct"] for p in scr) / len(scr) == pytest.approx(row["metrics"][f"scr@{n}"]["value"])
     assert (out / "plots" / "ssft.png").stat().st_size > 0
-    assert (out / "plots" / "sequential.png").stat().st_size > 0
 
 
 @pytest.mark.slow
 def test_quick_demo_evaluator_and_summary(quick_demo):
     out, _ = quick_demo
     evaluator = json.loads((out / "evaluator.json").read_text(encoding="utf-8"))
-    assert evaluator["samples"] > 0
-    assert 0 <= evaluator["positives"] <= evaluator["samples"]
+    assert evaluator["samples"] > 0 and 0 <= evaluator["positives"] <= evaluator["samples"]
     assert evaluator["auroc"] is None or 0.0 <= evaluator["auroc"] <= 1.0
+    assert "sequential pass@1 - ssft pass@1" in evaluator["comparisons"]
     summary = (out / "summary.md").read_text(encoding="utf-8")
-    assert "SCR" in summary and "majority vote" in summary
-    assert "paired-bootstrap CI" in summary
-    assert "AUROC" in summary and "total" in summary
+    for text in ("Claim 1", "Claim 2", "Claim 3", "paired-bootstrap CI", "AUROC", "evaluator calls", "total"):
+        assert text in summary
+    from evalkit.training.config import load_train_config
+
+    config = load_train_config("sequential", out / "train-sequential.yaml")  # what `evalkit train` reads
+    assert Path(config.out) == out / "sequential"
 
 
 @pytest.mark.slow
-def test_quick_demo_learns_something(quick_demo):
-    out, _ = quick_demo
-    rows = {row["model"]: row for row in json.loads((out / "leaderboard.json").read_text(encoding="utf-8"))}
-    n = rows["ssft"]["n"]
-    # chance on arith is about zero; even the quick model solves some problems within n tries
-    assert rows["ssft"]["metrics"][f"pass@{n}"]["value"] > 0.0
-
-
-@pytest.mark.slow
-def test_quick_demo_rerun_skips_finished_steps(quick_demo):
+def test_quick_demo_rerun_resumes_without_retraining(quick_demo):
     out, first_seconds = quick_demo
-    before = {path.name: path.stat().st_mtime for path in (out / "steps").iterdir()}
+    finals = sorted((out / "sequential").glob("*/result.json")) + [out / "base-model" / "config.json"]
+    before = {path: path.stat().st_mtime for path in finals}
+    metrics_before = json.loads((out / "runs" / "ssft" / "metrics.json").read_text())
     started = time.perf_counter()
     result = CliRunner().invoke(demo_app(), ["demo", "--quick", "--out", str(out)])
     elapsed = time.perf_counter() - started
     assert result.exit_code == 0, result.output + repr(result.exception)
-    assert result.output.count("skipped") >= 10
-    after = {path.name: path.stat().st_mtime for path in (out / "steps").iterdir()}
-    assert after == before
-    assert elapsed < max(20.0, first_seconds / 3)
+    assert {path: path.stat().st_mtime for path in finals} == before
+    assert json.loads((out / "runs" / "ssft" / "metrics.json").read_text()) == metrics_before
+    assert elapsed < max(30.0, first_seconds / 2)
+
+
+def micro_settings(seed: int = 0) -> DemoSettings:
+    """Smaller than --quick: enough to run every step twice in a test."""
+    from evalkit.demo import ModelShape, StageTraining
+    from tasks.arith import ArithDifficulty
+
+    return DemoSettings(
+        train_problems=120, test_problems=8, pretrain_problems=200, difficulty=ArithDifficulty(),
+        model=ModelShape(pretrain_steps=60), ssft=StageTraining(steps=6, batch_size=16, learning_rate=2e-3),
+        evaluator=StageTraining(steps=4, batch_size=16, learning_rate=1e-3),
+        sequential=StageTraining(steps=3, batch_size=16, learning_rate=1e-3),
+        samples_per_problem=4, evaluator_train_problems=16, evaluator_samples_per_problem=4, max_tokens=48,
+        seed=seed)
+
+
+@pytest.mark.slow
+def test_same_seed_gives_the_same_numbers(tmp_path):
+    from rich.console import Console
+
+    from evalkit.demo import run_demo
+
+    first = run_demo(tmp_path / "a", settings=micro_settings(3), console=Console(quiet=True))
+    second = run_demo(tmp_path / "b", settings=micro_settings(3), console=Console(quiet=True))
+    for model in ("ssft", "sequential"):
+        assert first.documents[model]["metrics"] == second.documents[model]["metrics"]
+        assert first.documents[model]["scoring"] == second.documents[model]["scoring"]
+    assert first.evaluator["auroc"] == second.evaluator["auroc"]
+    assert first.comparisons == second.comparisons

@@ -41,7 +41,7 @@ def test_grade_writes_one_line_per_pair_and_a_summary(tmp_path: Path) -> None:
     assert "id" not in lines[2]
     assert [line["correct"] for line in lines] == [True, False, True, True]
     assert lines[1]["answer"] == "4"
-    assert set(lines[0]) == {"id", "reference", "answer", "correct", "reason"}
+    assert set(lines[0]) == {"id", "reference", "answer", "correct", "reason", "method"}
     assert "accuracy" in result.output and "75.00%" in result.output
     assert "reason: ok" in result.output
 
@@ -117,3 +117,27 @@ def test_non_finite_id_and_directory_out_are_refused_before_grading(tmp_path):
     with _pytest.raises(InputError, match="--out is a directory"):
         grade_command(ok_file, out=tmp_path, workers=0)
     assert not (tmp_path.parent / f"{tmp_path.name}.tmp").exists()
+
+
+def test_grade_explain_prints_and_writes_why(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"reference": "0.67", "response": "So $\\\\boxed{\\\\frac{2}{3}}$."}\n'
+                     '{"reference": "9\\\\text{ a.m.}", "response": "A: 9 p.m."}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(_app(), ["grade", str(pairs), "--out", str(out), "--explain", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "equal at the reference's precision" in result.output and "found by: boxed" in result.output
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["correct"] for line in lines] == [True, False]
+    assert lines[0]["rule"].startswith("equal at the reference's precision") and lines[1]["reference_value"]
+
+
+def test_grade_refuses_to_overwrite_its_input_and_bad_policy_options(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"reference": "1", "answer": "1"}\n', encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["grade", str(pairs), "--out", str(pairs)])
+    assert isinstance(result.exception, InputError) and "--out is the input file" in str(result.exception)
+    assert pairs.read_text() == '{"reference": "1", "answer": "1"}\n'
+    result = CliRunner().invoke(_app(), ["grade", str(pairs), "--extraction", "latex"])
+    assert isinstance(result.exception, InputError)
+    assert "extraction must be one of auto, boxed, gsm8k" in str(result.exception)

@@ -7,7 +7,7 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from evalkit.grading import GroupGrade, cluster, cluster_many, grade, grade_groups  # noqa: E402
-from evalkit.grading.clustering import UnionFind, clusters_from_buckets  # noqa: E402
+from evalkit.grading.clustering import AnswerFacts, UnionFind, candidate_pairs, cluster_labels  # noqa: E402
 
 
 def test_union_find_root_is_smallest_member():
@@ -18,12 +18,16 @@ def test_union_find_root_is_smallest_member():
     assert [union.find(i) for i in range(5)] == [0, 0, 2, 2, 2]
 
 
-def test_clusters_numbered_by_first_appearance():
-    assert clusters_from_buckets(["b", None, "a", "b", "c", "a"]) == [0, -1, 1, 0, 2, 1]
+def test_clusters_numbered_by_first_appearance_and_never_merge_right_with_wrong():
+    facts = [AnswerFacts("a", True, "k1", ("f",), True), AnswerFacts("b", True, "k2", ("f",), True),
+             AnswerFacts("c", True, "k1", ("f",), False), AnswerFacts("d", False, None, None, False)]
+    assert candidate_pairs(facts) == [(0, 1)]  # same digest, same verdict; `c` has another verdict
+    assert cluster_labels(facts, [(0, 1)], [3, None, 0, 1, 2, 3]) == [0, -1, 1, 1, 2, 0]
+    assert cluster_labels(facts, [(0, 2)], [0, 2]) == [0, 1]  # a confirmed pair across verdicts stays apart
 
 
-def test_numbers_cluster_by_exact_value():
-    assert cluster(["1/2", "0.5", "\\frac{1}{2}", "\\frac12", "2", "50\\%"]) == [0, 0, 0, 0, 1, 0]
+def test_numbers_cluster_by_exact_value_and_percent_mark():
+    assert cluster(["1/2", "0.5", "\\frac{1}{2}", "\\frac12", "2", "50\\%", "0.50"]) == [0, 0, 0, 0, 1, 2, 0]
 
 
 def test_sympy_merges_equal_expressions():
@@ -43,7 +47,7 @@ def test_clustering_is_deterministic_and_order_independent_in_partition():
     answers = ["2, -2", "\\pm 2", "(1,2)", "(2,1)", "0.333", "\\frac13", "\\{1,2\\}", "\\{2,1\\}"]
     first = cluster(answers)
     assert first == cluster(answers)
-    assert first == [0, 0, 1, 2, 3, 3, 4, 4]
+    assert first == [0, 0, 1, 2, 3, 4, 5, 5]
     reversed_labels = cluster(list(reversed(answers)))[::-1]
     same_partition = {(a, b) for a in range(8) for b in range(8) if first[a] == first[b]}
     assert same_partition == {(a, b) for a in range(8) for b in range(8) if reversed_labels[a] == reversed_labels[b]}
@@ -61,8 +65,9 @@ def test_grade_groups_grades_and_clusters_whole_responses():
     [result] = grade_groups([group], ["\\frac{\\sqrt{2}}{2}"], workers=1)
     assert isinstance(result, GroupGrade)
     assert result.correct == [False, False, True, False, True, False]
-    assert result.clusters == [0, 0, 1, -1, 1, 2]
-    assert result.reasons == ["ok", "ok", "ok", "no_answer", "ok", "parse_error"]
+    assert result.clusters == [0, 0, 1, -1, 1, -1]
+    assert result.reasons == ["ok", "ok", "ok", "no_answer", "ok", "no_answer"]
+    assert result.methods == ["boxed", "marker", "boxed", None, "boxed", None]
     assert result.answers[0] == "\\dfrac{1}{2}"
 
 
@@ -82,5 +87,13 @@ def test_all_number_problems_need_no_worker(monkeypatch):
         raise AssertionError("a worker pool was started for numbers only")
 
     monkeypatch.setattr(api, "WorkerPool", no_pool)
-    [result] = grade_groups([["\\boxed{12}", "#### 1,200", "The answer is 12."]], ["12"])
-    assert result.correct == [True, False, True] and result.clusters == [0, 1, 0]
+    [result] = grade_groups([["\\boxed{12}", "#### 1,200", "The answer is 12.", "A: 12.0"]], ["12"])
+    assert result.correct == [True, False, True, True] and result.clusters == [0, 1, 0, 0]
+
+
+def test_a_response_cut_at_max_tokens_keeps_only_a_stated_answer():
+    group = ["We have 3 apples and then 4", "so the answer is $\\boxed{7}$", "<think>maybe 7"]
+    [result] = grade_groups([group], ["7"], finish_reasons=[["length", "length", "length"]], workers=1)
+    assert result.answers == [None, "7", None] and result.correct == [False, True, False]
+    [untruncated] = grade_groups([group], ["7"], workers=1)
+    assert untruncated.answers[0] == "4"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -35,21 +34,20 @@ def _pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def _majority(row: dict) -> float:
-    """Full-vote majority over the dump's own parsed answers; ties share the credit."""
-    votes = Counter(pred for pred in row["pred"] if pred)
+    """Full-vote majority over the dump's own parsed answers; a tie goes to the answer seen first."""
+    votes = Counter(pred for pred in row["pred"] if pred)  # Counter keeps first-seen order
     if not votes:
         return 0.0
     top = max(votes.values())
-    winners = [pred for pred, count in votes.items() if count == top]
+    winner = next(pred for pred, count in votes.items() if count == top)
     correct_answers = {pred for pred, ok in zip(row["pred"], row["score"]) if ok}
-    return float(Fraction(sum(pred in correct_answers for pred in winners), len(winners)))
+    return float(winner in correct_answers)
 
 
 def _best_of_n(row: dict) -> float:
+    """The highest-scored sample; a tie goes to the earliest."""
     scores = [s[0] for s in row["pred_score"]]
-    best = max(scores)
-    picked = [ok for ok, s in zip(row["score"], scores) if s == best]
-    return sum(picked) / len(picked)
+    return float(row["score"][scores.index(max(scores))])
 
 
 @pytest.fixture(scope="module")

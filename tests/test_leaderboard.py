@@ -78,8 +78,11 @@ def test_rows_rank_and_files(runs: Path, tmp_path: Path):
     assert strong["config_path"].endswith("strong/config.yaml")
     assert strong["metrics"]["pass@1"]["value"] == pytest.approx(_expected_pass1(STRONG))
     assert board[1]["metrics"]["pass@1"]["value"] == pytest.approx(_expected_pass1(WEAK))
-    # maj@4 by hand: the right answer wins with 3, 4, 2 (vs two singletons) and loses 1 vs 3 singletons
-    assert strong["metrics"]["maj@4"]["value"] == pytest.approx(np.mean([1, 1, 1, 0.25]))
+    # maj@4 by hand: the right answer wins with 3, 4, 2 (vs two singletons) and, in a tie of four
+    # singletons, by appearing first
+    assert strong["metrics"]["maj@4"]["value"] == pytest.approx(np.mean([1, 1, 1, 1]))
+    assert strong["scoring"] is None and strong["not_reported"] == []
+    assert not Path(strong["run_dir"]).is_absolute() and strong["run_dir"].endswith("strong")
 
     with (tmp_path / "board" / "leaderboard.csv").open() as handle:
         table = list(csv.DictReader(handle))
@@ -146,7 +149,7 @@ def test_leaderboard_command(runs: Path, tmp_path: Path):
     board = json.loads((out / "leaderboard.json").read_text())
     assert board[0]["model"] == "strong-model"
     header = (out / "leaderboard.csv").read_text().splitlines()[0]
-    assert header.startswith("rank,model,task,n,config_hash,run_dir,pass@1,")
+    assert header.startswith("rank,model,task,n,config_hash,run_dir,scores,pass@1,")
     assert "maj@2 ci_high" in header and "maj@4" not in header
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections import Counter
 from fractions import Fraction
 
 import numpy as np
 import pytest
+
+from evalkit.selection import predict
 
 from evalkit.metrics import (
     Estimate,
@@ -24,6 +25,10 @@ from evalkit.metrics import (
     pass_at_k,
     paired_bootstrap,
     per_problem_metrics,
+    add_aliases,
+    answered_per_problem,
+    evaluate_rules,
+    roc_auc,
     scr_at_k,
     scr_evaluator_calls,
     split_metric_name,
@@ -40,48 +45,50 @@ def brute_pass(n: int, c: int, k: int) -> Fraction:
     return Fraction(sum(any(subset) for subset in subsets), len(subsets))
 
 
-def expected_pick(candidates: list[tuple[float, float]]) -> float:
-    """Expected payoff of the max-key candidate, ties uniform; candidates are (key, payoff)."""
-    if not candidates:
-        return 0.0
-    best = max(key for key, _ in candidates)
-    winners = [payoff for key, payoff in candidates if key == best]
-    return sum(winners) / len(winners)
+def first_max(candidates):
+    """The candidate with the largest key; among equal keys the first listed (the tie rule)."""
+    best = None
+    for key, item in candidates:
+        if best is None or key > best[0]:
+            best = (key, item)
+    return None if best is None else best[1]
+
+
+def brute_choice(rule: str, ids, scores, top: int = 8):
+    """(chosen position or None, evaluator calls, complete) of one sample set, written plainly."""
+    order = []  # clusters in order of first appearance
+    members: dict[int, list[int]] = {}
+    for position, cluster in enumerate(ids):
+        if cluster >= 0:
+            if cluster not in members:
+                order.append(cluster)
+            members.setdefault(cluster, []).append(position)
+    majority = first_max((len(members[c]), c) for c in order)
+    if rule == "first":
+        return (0 if ids[0] >= 0 else None), 0, True
+    if rule == "maj":
+        return (members[majority][0] if majority is not None else None), 0, True
+    if rule in ("bon", "wmaj"):
+        pool = list(order)
+    else:
+        pool = sorted(order, key=lambda c: (-len(members[c]), members[c][0]))[:top]
+    needed = [p for c in pool for p in members[c]] if len(pool) >= 2 else []
+    scored = [p for p in needed if not math.isnan(scores[p])]
+    complete = len(scored) == len(needed)
+    pool_majority = first_max((len(members[c]), c) for c in pool)
+    fallback = members[pool_majority][0] if pool_majority is not None else None
+    if rule in ("bon", "scr"):
+        best = first_max((scores[p], p) for p in sorted(scored))
+        return (best if best is not None else fallback), len(needed), complete
+    sums = {c: sum(scores[p] for p in members[c] if p in scored) for c in pool if any(p in scored for p in members[c])}
+    best = first_max((sums[c], c) for c in order if c in sums)  # ties: first appearance
+    return (members[best][0] if best is not None else fallback), len(needed), complete
 
 
 def brute_rule(rule: str, ids, correct, scores, top: int = 8) -> float:
-    """One subset's value of a selection rule, written with plain Python containers."""
-    counts = Counter(c for c in ids if c >= 0)
-    cluster_ok = {c: float(ok) for c, ok in zip(ids, correct) if c >= 0}
-
-    def majority(allowed) -> float:
-        return expected_pick([(counts[c], cluster_ok[c]) for c in allowed])
-
-    if rule == "maj":
-        return majority(counts)
-    scored = [not math.isnan(s) for s in scores]
-    if rule == "bon":
-        picks = [(s, float(ok)) for s, ok, has in zip(scores, correct, scored) if has]
-        return expected_pick(picks) if picks else sum(map(float, correct)) / len(correct)
-    weight = {c: sum(s for cc, s, has in zip(ids, scores, scored) if cc == c and has) for c in counts}
-    n_scored = {c: sum(1 for cc, has in zip(ids, scored) if cc == c and has) for c in counts}
-    if rule == "wmaj":
-        picks = [(weight[c], cluster_ok[c]) for c in counts if n_scored[c] > 0]
-        return expected_pick(picks) if picks else majority(counts)
-    frequencies = sorted(counts.values(), reverse=True)
-    threshold = frequencies[min(top, len(frequencies)) - 1] if frequencies else 0
-    kept = [c for c in counts if counts[c] >= threshold]
-    kept_scored = [c for c in kept if n_scored[c] > 0]
-    if not kept_scored:
-        return majority(kept)
-    if rule == "scr":
-        return expected_pick([(s, float(ok)) for c, s, ok, has in zip(ids, scores, correct, scored)
-                              if has and c in kept])
-    if rule == "scr_wsum":
-        return expected_pick([(weight[c], cluster_ok[c]) for c in kept_scored])
-    if rule == "scr_mean":
-        return expected_pick([(weight[c] / n_scored[c], cluster_ok[c]) for c in kept_scored])
-    raise AssertionError(rule)
+    """One subset's correctness under a selection rule."""
+    chosen, _, _ = brute_choice(rule, ids, scores, top)
+    return float(chosen is not None and correct[chosen])
 
 
 def brute_average(rule: str, correct, clusters, scores, k: int, top: int = 8) -> np.ndarray:
@@ -158,8 +165,9 @@ def test_majority_full_vote_hand_built():
         [0, 1, 1, 2],      # wrong cluster 1 wins
         [-1, -1, -1, -1],  # everyone abstains: wrong
         [-1, -1, -1, 0],   # abstentions never win: the lone answer wins
-        [0, 1, 2, 3],      # four-way tie, one correct: 1/4
-        [0, 0, 1, 1],      # two-way tie, one correct: 1/2
+        [0, 1, 2, 3],      # four-way tie: the first cluster wins (wrong here)
+        [0, 0, 1, 1],      # two-way tie: cluster 0 appears first and wins (wrong)
+        [1, 0, 0, 1],      # two-way tie: cluster 1 appears first and wins (right)
     ])
     correct = np.array([
         [1, 1, 0, 0],
@@ -168,8 +176,9 @@ def test_majority_full_vote_hand_built():
         [0, 0, 0, 1],
         [0, 0, 1, 0],
         [0, 0, 1, 1],
+        [1, 0, 0, 1],
     ], dtype=bool)
-    assert majority_at_k(correct, clusters, 4) == pytest.approx([1, 0, 0, 1, 0.25, 0.5])
+    assert majority_at_k(correct, clusters, 4) == pytest.approx([1, 0, 0, 1, 0, 0, 1])
 
 
 def test_majority_exhaustive_subsets_match_brute_force():
@@ -194,7 +203,7 @@ def test_majority_random_subsets_close_to_exhaustive_average():
 # --------------------------------------------------------------------------- score-based rules
 
 
-@pytest.mark.parametrize("rule", ["bon", "wmaj", "scr", "scr_wsum", "scr_mean"])
+@pytest.mark.parametrize("rule", ["bon", "wmaj", "scr", "wscr", "first"])
 @pytest.mark.parametrize("top", [1, 2, 8])
 def test_score_rules_match_brute_force_on_all_subsets(rule, top):
     rng = np.random.default_rng(hash((rule, top)) % 2**32)
@@ -206,13 +215,16 @@ def test_score_rules_match_brute_force_on_all_subsets(rule, top):
 
 
 def test_best_of_n_ties_and_unscored_samples():
-    correct = np.array([[1, 0, 0, 1], [1, 0, 0, 0], [1, 0, 0, 0]], dtype=bool)
+    correct = np.array([[0, 1, 0, 1], [1, 0, 0, 0], [0, 1, 1, 0]], dtype=bool)
     scores = np.array([
-        [0.9, 0.9, 0.1, 0.2],          # tie between a right and a wrong sample: 1/2
+        [0.9, 0.9, 0.1, 0.2],          # tie between a wrong and a right sample: the earlier (wrong) wins
         [np.nan, 0.1, 0.2, np.nan],    # the unscored right answer is never picked
-        [np.nan] * 4,                  # nothing scored: a uniformly random sample, 1/4
+        [np.nan] * 4,                  # nothing scored: majority vote (every sample its own answer: the first)
     ])
-    assert best_of_n_at_k(correct, scores, 4) == pytest.approx([0.5, 0.0, 0.25])
+    assert best_of_n_at_k(correct, scores, 4) == pytest.approx([0.0, 0.0, 0.0])
+    values = evaluate_rules(correct, np.broadcast_to(np.arange(4), (3, 4)), scores, ks=[4], rules=["bon"])["bon@4"]
+    assert values.coverage == pytest.approx([1.0, 0.0, 0.0])
+    assert values.calls == pytest.approx([4, 4, 4])
 
 
 def test_weighted_majority_sums_member_scores():
@@ -233,31 +245,49 @@ def test_scr_ignores_high_score_outside_top_clusters():
     assert best_of_n_at_k(correct, scores, 6, clusters=clusters) == pytest.approx([0.0])
     assert scr_at_k(correct, clusters, scores, 6, top_clusters=3) == pytest.approx([0.0])
     assert majority_at_k(correct, clusters, 6) == pytest.approx([0.0])
-    # sum of scores in the kept clusters: 0.6 vs 1.2; mean: 0.2 vs 0.6
-    assert scr_at_k(correct, clusters, scores, 6, top_clusters=2, cluster_score="sum") == pytest.approx([1.0])
-    assert scr_at_k(correct, clusters, scores, 6, top_clusters=2, cluster_score="mean") == pytest.approx([1.0])
+    # weighted re-ranking inside the kept clusters: sums 0.6 vs 1.2
+    assert scr_at_k(correct, clusters, scores, 6, top_clusters=2, weighted=True) == pytest.approx([1.0])
 
 
-def test_scr_keeps_clusters_tied_at_the_cut():
-    # top_clusters=1 but clusters 0 and 1 tie at 2 votes: both are kept
-    clusters = np.array([[0, 0, 1, 1, 2]])
-    correct = np.array([[0, 0, 1, 1, 0]], dtype=bool)
-    scores = np.array([[0.1, 0.2, 0.3, 0.9, 0.95]])
-    assert scr_at_k(correct, clusters, scores, 5, top_clusters=1) == pytest.approx([1.0])
-    assert scr_evaluator_calls(clusters, 5, top_clusters=1) == pytest.approx([4.0])
-    assert scr_evaluator_calls(clusters, 5, top_clusters=3) == pytest.approx([5.0])
+def test_scr_keeps_exactly_k_clusters_and_cuts_ties_by_first_appearance():
+    # K = 2 and clusters 1, 2, 3 tie at 2 votes behind cluster 0: cluster 1 (first) is kept, 2 and 3 are cut
+    clusters = np.array([[0, 0, 0, 1, 2, 3, 1, 2, 3]])
+    correct = np.array([[0, 0, 0, 0, 1, 0, 0, 1, 0]], dtype=bool)
+    scores = np.array([[0.1, 0.1, 0.1, 0.2, 0.99, 0.3, 0.2, 0.98, 0.3]])
+    assert scr_at_k(correct, clusters, scores, 9, top_clusters=2) == pytest.approx([0.0])
+    assert scr_evaluator_calls(clusters, 9, top_clusters=2) == pytest.approx([5.0])
+    assert best_of_n_at_k(correct, scores, 9, clusters=clusters) == pytest.approx([1.0])
+    # all singletons (the case that made the old SCR score everything): still exactly K clusters
+    singletons = np.arange(16)[None, :]
+    assert scr_evaluator_calls(singletons, 16, top_clusters=4) == pytest.approx([4.0])
+
+
+def test_scr_needs_no_call_when_the_kept_samples_share_one_answer():
+    clusters = np.array([[0, 0, 0, 0], [0, 0, 1, -1]])
+    assert scr_evaluator_calls(clusters, 4, top_clusters=1) == pytest.approx([0.0, 0.0])
+    assert scr_evaluator_calls(clusters, 4, top_clusters=2) == pytest.approx([0.0, 3.0])
+    assert answered_per_problem(clusters, 4) == pytest.approx([4.0, 3.0])
 
 
 def test_scr_evaluator_calls_average_over_subsets():
-    clusters = np.array([[0, 0, 0, 1, 2, -1]])
-    # brute force: samples in kept clusters (top 1, ties kept), averaged over all 3-subsets
-    expected = []
-    for subset in itertools.combinations(range(6), 3):
-        counts = Counter(c for c in clusters[0, list(subset)] if c >= 0)
-        best = max(counts.values(), default=0)
-        expected.append(sum(v for v in counts.values() if v == best))
-    got = scr_evaluator_calls(clusters, 3, top_clusters=1, subsets=100)
-    assert got == pytest.approx([np.mean(expected)])
+    rng = np.random.default_rng(8)
+    _, clusters, _ = random_run(rng, problems=5, samples=6)
+    for top in (1, 2, 3):
+        expected = [np.mean([brute_choice("scr", clusters[row, list(subset)].tolist(), [0.5] * 3, top)[1]
+                             for subset in itertools.combinations(range(6), 3)]) for row in range(5)]
+        assert scr_evaluator_calls(clusters, 3, top_clusters=top, subsets=100) == pytest.approx(expected)
+
+
+def test_metric_at_n_equals_the_mean_of_the_predictions():
+    rng = np.random.default_rng(9)
+    correct, clusters, scores = random_run(rng, problems=40, samples=8)
+    answers = [[None if c < 0 else f"a{c}" for c in row] for row in clusters.tolist()]
+    ids = [f"p{i}" for i in range(40)]
+    metrics = per_problem_metrics(correct, clusters, scores, ks=[8], top_clusters=2,
+                                  rules=["maj", "bon", "scr", "wmaj", "wscr", "first"])
+    for rule in ("maj", "bon", "scr", "wmaj", "wscr", "first"):
+        predictions = predict(rule, ids, answers, clusters, correct, scores, top_clusters=2)
+        assert metrics[f"{rule}@8"] == pytest.approx([float(p.correct) for p in predictions])
 
 
 def test_cluster_ids_are_renumbered_consistently():
@@ -340,7 +370,7 @@ def test_compute_metrics_names_values_and_validation():
     without = compute_metrics(correct, clusters, ks=[1, 8])
     assert list(without) == ["pass@1", "pass@8", "maj@1", "maj@8"]
     with_scores = compute_metrics(correct, clusters, scores, ks=[2, 8])
-    assert {"bon@8", "wmaj@8", "scr@8", "scr_wsum@8", "scr_mean@8"} <= set(with_scores)
+    assert {"bon@8", "wmaj@8", "scr@8", "wscr@8"} <= set(with_scores)
     assert with_scores["pass@8"].value == pytest.approx(correct.any(axis=1).mean())
     assert with_scores["maj@8"].value == pytest.approx(brute_average("maj", correct, clusters, None, 8).mean())
     # the first k is 1: every rule then picks the one sample
@@ -348,7 +378,8 @@ def test_compute_metrics_names_values_and_validation():
     assert one["maj@1"] == pytest.approx(one["pass@1"])
     assert one["bon@1"] == pytest.approx(one["pass@1"])
     assert default_ks(12) == [1, 2, 4, 8, 12]
-    assert split_metric_name("scr_wsum@16") == ("scr_wsum", 16)
+    assert split_metric_name("wscr@16") == ("wscr", 16)
+    assert add_aliases({"pass@1": 1, "maj@8": 2}, 8) == {"pass@1": 1, "maj@8": 2, "avg@8": 1, "cons@8": 2}
     with pytest.raises(ValueError, match="exceeds"):
         compute_metrics(correct, clusters, ks=[16])
     with pytest.raises(ValueError, match="shape"):
@@ -384,6 +415,36 @@ def test_speed_sanity_5000_problems_64_samples(capsys):
     start = time.perf_counter()
     metrics = compute_metrics(correct, clusters, scores, ks=[1, 2, 4, 8, 16, 32, 64])
     elapsed = time.perf_counter() - start
-    assert len(metrics) == 7 * 7  # pass, maj, bon, wmaj, scr, scr_wsum, scr_mean
+    assert len(metrics) == 6 * 7  # pass, maj, bon, scr, wmaj, wscr
     with capsys.disabled():
         print(f"\n[metrics] P=5000 N=64, 7 ks x 7 rules + CIs: {elapsed:.2f} s")
+
+
+# --------------------------------------------------------------------------- bounded bootstrap, AUROC
+
+
+def test_bootstrap_chunks_do_not_change_the_draws(monkeypatch):
+    import evalkit.metrics as metrics
+
+    rng = np.random.default_rng(10)
+    values = {"a": rng.random(300), "b": rng.random(300)}
+    whole = bootstrap_cis(values, resamples=200, seed=4)
+    monkeypatch.setattr(metrics, "_CHUNK_ELEMENTS", 1000)  # three resamples per chunk
+    chunked = bootstrap_cis(values, resamples=200, seed=4)
+    for name in values:
+        assert chunked[name].ci == pytest.approx(whole[name].ci, abs=1e-12)
+
+
+def test_auroc_hand_cases_and_pairwise_definition():
+    assert roc_auc([False, False, True, True], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert roc_auc([True, True, False, False], [0.1, 0.2, 0.8, 0.9]) == 0.0
+    assert roc_auc([True, False, True, False, False], [0.5] * 5) == 0.5
+    assert roc_auc([True, True, False, False], [0.7, 0.4, 0.4, 0.1]) == pytest.approx(3.5 / 4)
+    assert math.isnan(roc_auc([True, True], [0.1, 0.9]))
+    with pytest.raises(ValueError):
+        roc_auc([True], [0.1, 0.2])
+    rng = np.random.default_rng(0)
+    labels = rng.random(80) < 0.4
+    scores = np.round(rng.random(80), 1)
+    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in scores[labels] for n in scores[~labels])
+    assert roc_auc(labels, scores) == pytest.approx(wins / (labels.sum() * (~labels).sum()))

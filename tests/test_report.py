@@ -65,7 +65,7 @@ def comb_pass(n: int, c: int, k: int) -> float:
 
 def test_hand_built_run_metrics(tmp_path):
     run_dir = make_run(tmp_path)
-    document = build_run_metrics(run_dir, top_clusters=1, show_progress=False)
+    document = build_run_metrics(run_dir, top_clusters=2, show_progress=False)
     metrics = document["metrics"]
     assert document["run"] == {"model": "tiny-model", "task": "math500", "n": 4, "config_hash": "hash-run",
                                "problems": 6, "scorer": "evaluator-v1"}
@@ -73,25 +73,31 @@ def test_hand_built_run_metrics(tmp_path):
     counts = [sum(row) for row in CORRECT]
     for k in (1, 2, 4):
         assert metrics[f"pass@{k}"]["value"] == pytest.approx(np.mean([comb_pass(4, c, k) for c in counts]))
-    # maj@4 by hand: win, lose, all abstain, 4-way tie with one right, unanimous, 2-way tie
-    assert metrics["maj@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0.25, 1, 0.5]))
-    # bon@4: abstained top score, right, all wrong, right, nothing scored (random pick), tie of wrong ones
+    # maj@4 by hand (ties: the cluster that appears first): win, lose, all abstain, 4-way tie won by the
+    # wrong first cluster, unanimous, 2-way tie won by the wrong first cluster
+    assert metrics["maj@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0, 1, 0]))
+    assert metrics["cons@4"] == metrics["maj@4"] and metrics["avg@4"] == metrics["pass@1"]
+    # bon@4 (RR.All): wrong top score, right, all abstain, right, one answer (no call needed), tie of wrong ones
     assert metrics["bon@4"]["value"] == pytest.approx(np.mean([0, 1, 0, 1, 1, 0]))
-    # scr@4 with one kept cluster (ties at the cut kept): p1's best is outside the kept cluster
-    assert metrics["scr@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 1, 1, 0]))
+    # scr@4 with exactly two kept clusters: p0 picks the 0.95 of the wrong cluster, p3 keeps the first two
+    # singletons (both wrong), p5 the first of two tied 0.6 (wrong)
+    assert metrics["scr@4"]["value"] == pytest.approx(np.mean([0, 1, 0, 0, 1, 0]))
     for estimate in metrics.values():
         low, high = estimate["ci"]
         assert 0.0 <= low <= estimate["value"] <= high <= 1.0
-    comparison = document["comparisons"]["scr@4 - maj@4"]
-    assert comparison["value"] == pytest.approx((0.75 - 0.5) / 6)
-    assert "bon@4 - maj@4" in document["comparisons"]
+    assert document["comparisons"]["bon@4 - maj@4"]["value"] == pytest.approx(1 / 6)
+    assert document["comparisons"]["scr@4 - maj@4"]["value"] == pytest.approx(0.0)
     calls = document["evaluator_calls"]["scr@4"]
-    assert calls["scored_per_problem"] == pytest.approx(16 / 6)
-    assert calls["fraction_of_bon"] == pytest.approx(16 / 24)
+    assert calls["per_problem"] == pytest.approx((3 + 3 + 0 + 2 + 0 + 4) / 6)
+    assert calls["answered_per_problem"] == pytest.approx((3 + 4 + 0 + 4 + 4 + 4) / 6)
+    assert document["scoring"] == {"scorer": "evaluator-v1", "selections": ["unlabelled"], "samples": 24,
+                                   "answered": 19, "scored": 15, "coverage": pytest.approx(15 / 19),
+                                   "scored_per_problem": pytest.approx(15 / 6)}
+    assert document["not_reported"] == {}
     subject = document["breakdown"]["subject"]
     assert list(subject) == ["Algebra", "Geometry"]
     assert document["breakdown_sizes"]["subject"] == {"Algebra": 3, "Geometry": 3}
-    assert subject["Geometry"]["maj@4"]["value"] == pytest.approx((0.25 + 1 + 0.5) / 3)
+    assert subject["Geometry"]["maj@4"]["value"] == pytest.approx((0 + 1 + 0) / 3)
     assert document["breakdown_sizes"]["level"] == {"1": 2, "2": 2, "(none)": 2}
     json.dumps(document, allow_nan=False)
 
@@ -99,7 +105,8 @@ def test_hand_built_run_metrics(tmp_path):
 def test_run_without_scores_or_meta(tmp_path):
     run_dir = make_run(tmp_path, scores=None, subjects=None, levels=None)
     document = build_run_metrics(run_dir, ks=[1, 4], show_progress=False)
-    assert set(document["metrics"]) == {"pass@1", "pass@4", "maj@1", "maj@4"}
+    assert set(document["metrics"]) == {"pass@1", "pass@4", "maj@1", "maj@4", "avg@4", "cons@4"}
+    assert document["scoring"] is None and document["not_reported"] == {}
     assert document["comparisons"] == {} and document["breakdown"] == {} and document["run"]["scorer"] is None
     written = write_run_reports(run_dir, document)
     assert all(path.exists() for path in written.values())
@@ -109,7 +116,7 @@ def test_report_files(tmp_path):
     run_dir = make_run(tmp_path)
     document = build_run_metrics(run_dir, top_clusters=1, show_progress=False)
     written = write_run_reports(run_dir, document)
-    assert set(written) == {"metrics.json", "report.md", "metrics.csv", "accuracy_vs_k.png"}
+    assert set(written) == {"metrics.json", "report.md", "metrics.csv", "accuracy_vs_k.png", "accuracy_vs_length.png"}
     assert json.loads((run_dir / "metrics.json").read_text()) == document
 
     with (run_dir / "metrics.csv").open() as handle:
@@ -180,8 +187,13 @@ def test_score_file_problems(tmp_path):
     scores_path = run_dir / "scores.jsonl"
     lines = scores_path.read_text().splitlines()
     scores_path.write_text("\n".join(lines[:-1]) + "\n")
-    with pytest.raises(InputError, match="no scores for 1 graded problem"):
-        load_run_matrices(run_dir)
+    # p5 (two answers) has no scores now: rules that need all of them are not reported, and say why
+    assert np.isnan(load_run_matrices(run_dir).scores[5]).all()
+    document = build_run_metrics(run_dir, ks=[4], top_clusters=2, show_progress=False)
+    assert "bon@4" not in document["metrics"] and "scr@4" not in document["metrics"]
+    assert document["not_reported"]["bon@4"]["coverage"] == pytest.approx(5 / 6)
+    assert "RR.All" in document["not_reported"]["bon@4"]["reason"]
+    assert document["scoring"]["scored"] == 15 - 4
     other = [json.dumps({**json.loads(line), "scorer": "other"}) for line in lines]
     scores_path.write_text("\n".join(lines + other) + "\n")
     with pytest.raises(InputError, match="several scorers"):
@@ -226,7 +238,15 @@ def test_report_command(tmp_path):
     assert "tiny-model on math500" in result.output
     assert "wrote" in result.output and "accuracy_vs_k.png" in result.output
     document = json.loads((run_dir / "metrics.json").read_text())
-    assert document["metrics"]["scr@4"]["value"] == pytest.approx(0.5)
+    # one kept cluster: SCR needs no evaluator call and equals majority vote
+    assert document["metrics"]["scr@4"]["value"] == pytest.approx(document["metrics"]["maj@4"]["value"])
+    assert document["evaluator_calls"]["scr@4"]["per_problem"] == 0.0
+    predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
+    scr = [p for p in predictions if p["rule"] == "scr"]
+    assert [p["problem_id"] for p in scr] == [f"p{i}" for i in range(6)]
+    assert np.mean([p["correct"] for p in scr]) == pytest.approx(document["metrics"]["scr@4"]["value"])
+    assert scr[0] == {"problem_id": "p0", "rule": "scr", "paper_name": "RR.Top-1", "answer": "0", "sample_index": 0,
+                      "cluster_size": 2, "score": None, "correct": True, "evaluator_calls": 0, "complete": True}
     for name in ("report.md", "metrics.csv", "accuracy_vs_k.png"):
         assert (run_dir / name).stat().st_size > 0
 

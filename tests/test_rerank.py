@@ -17,6 +17,7 @@ from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import read_jsonl
 from reranker.cli import rerank_command
 from reranker.evaluator import SolutionEvaluator
+from evalkit.store.scores import read_scores
 from reranker.scoring import score_run, select_samples, top_cluster_ids
 
 SCORE_IN_TEXT = re.compile(r"score=([0-9.]+)")
@@ -72,8 +73,8 @@ def write_run(root: Path, problems: list[dict], *, name: str = "run", graded: bo
 
 
 # Problem 0: cluster sizes 3, 2, 2, 1 and one abstention; the top-1 cluster is {0}, the top-2
-# clusters are {0, 1, 2} (1 and 2 tie for second place). The singleton cluster 3 holds the
-# highest-scored solution, which is wrong; cluster 1 holds the right answer.
+# clusters are {0, 1} (1 and 2 tie for second place: 1 appears first). The singleton cluster 3
+# holds the highest-scored solution, which is wrong; cluster 1 holds the right answer.
 PROBLEM_0 = {"clusters": [0, 0, 0, 1, 1, 2, 2, 3, -1],
              "correct": [False, False, False, True, True, False, False, False, False],
              "scores": [0.30, 0.20, 0.25, 0.80, 0.70, 0.40, 0.10, 0.99, 0.95]}
@@ -83,10 +84,11 @@ PROBLEM_1 = {"clusters": [0, 1, 0, 0, 2, 1, 3, 1, 0],
              "scores": [0.60, 0.65, 0.55, 0.50, 0.90, 0.70, 0.30, 0.20, 0.52]}
 
 
-def test_top_cluster_ids_keeps_ties_at_the_cut_and_ignores_abstentions():
+def test_top_cluster_ids_keeps_exactly_k_and_ignores_abstentions():
     assert top_cluster_ids(PROBLEM_0["clusters"], 1) == {0}
-    assert top_cluster_ids(PROBLEM_0["clusters"], 2) == {0, 1, 2}
+    assert top_cluster_ids(PROBLEM_0["clusters"], 2) == {0, 1}
     assert top_cluster_ids(PROBLEM_0["clusters"], 3) == {0, 1, 2}
+    assert top_cluster_ids([3, 2, 1, 0, 0], 2) == {0, 3}  # the 1-1-1 tie goes to cluster 3, seen first
     assert top_cluster_ids(PROBLEM_0["clusters"], 4) == {0, 1, 2, 3}
     assert top_cluster_ids([-1, -1], 8) == set()
     with pytest.raises(ConfigError):
@@ -94,15 +96,15 @@ def test_top_cluster_ids_keeps_ties_at_the_cut_and_ignores_abstentions():
 
 
 def test_select_samples_by_method():
-    assert select_samples(PROBLEM_0["clusters"], "scr", 1) == [0, 1, 2]
-    assert select_samples(PROBLEM_0["clusters"], "scr", 2) == [0, 1, 2, 3, 4, 5, 6]
+    assert select_samples(PROBLEM_0["clusters"], "scr", 1) == []  # one cluster kept: decided, no call
+    assert select_samples(PROBLEM_0["clusters"], "scr", 2) == [0, 1, 2, 3, 4]
     assert select_samples(PROBLEM_0["clusters"], "all", 1) == [0, 1, 2, 3, 4, 5, 6, 7]
     with pytest.raises(ConfigError, match="unknown scoring method"):
         select_samples([0], "bon", 1)
 
 
-@pytest.mark.parametrize("top_k, expected_indices", [(1, {0: [0, 1, 2], 1: [0, 2, 3, 8]}),
-                                                     (2, {0: [0, 1, 2, 3, 4, 5, 6], 1: [0, 1, 2, 3, 5, 7, 8]})])
+@pytest.mark.parametrize("top_k, expected_indices", [(2, {0: [0, 1, 2, 3, 4], 1: [0, 1, 2, 3, 5, 7, 8]}),
+                                                     (3, {0: [0, 1, 2, 3, 4, 5, 6], 1: [0, 1, 2, 3, 4, 5, 7, 8]})])
 def test_scr_scores_only_the_top_k_clusters(tmp_path, top_k, expected_indices):
     run_dir = write_run(tmp_path, [PROBLEM_0, PROBLEM_1])
     backend = TextScoredBackend()
@@ -114,7 +116,7 @@ def test_scr_scores_only_the_top_k_clusters(tmp_path, top_k, expected_indices):
     lines = read_jsonl(run_dir / "scores.jsonl")
     assert [line["problem_id"] for line in lines] == ["prob-0", "prob-1"]
     for p, line in enumerate(lines):
-        assert line["scorer"] == "fake"
+        assert line["scorer"] == "fake" and line["selection"] == f"scr-top{top_k}"
         for i, value in enumerate(line["scores"]):
             if i in expected_indices[p]:
                 assert value == pytest.approx(specs[p]["scores"][i])
@@ -123,7 +125,7 @@ def test_scr_scores_only_the_top_k_clusters(tmp_path, top_k, expected_indices):
     selected = sum(len(v) for v in expected_indices.values())
     assert summary.samples_total == 18 and summary.samples_answered == 17
     assert summary.samples_selected == selected == summary.samples_scored_now == summary.evaluator_calls
-    assert summary.calls_saved == 18 - selected
+    assert summary.calls_saved == 17 - selected  # against the answered samples, not all 18
 
 
 def test_all_scores_every_answered_sample_and_dedupes_identical_solutions(tmp_path):
@@ -169,15 +171,18 @@ def test_widening_scr_to_all_scores_only_the_missing_samples_and_keeps_other_sco
     other = {"problem_id": "prob-1", "scorer": "other", "scores": [0.5] * 9}
     (run_dir / "scores.jsonl").write_text(json.dumps(other) + "\n")
     first = TextScoredBackend()
-    score_run(run_dir, SolutionEvaluator(first, name="fake"), method="scr", top_clusters=1, show_progress=False)
+    score_run(run_dir, SolutionEvaluator(first, name="fake"), method="scr", top_clusters=2, show_progress=False)
     second = TextScoredBackend()
     summary = score_run(run_dir, SolutionEvaluator(second, name="fake"), method="all", show_progress=False)
-    assert len(first.prompts) == 7 and len(second.prompts) == 17 - 7 == summary.samples_scored_now
+    assert len(first.prompts) == 12 and len(second.prompts) == 17 - 12 == summary.samples_scored_now
     assert not set(first.prompts) & set(second.prompts)
     lines = read_jsonl(run_dir / "scores.jsonl")
-    assert lines[0] == other
-    fake = {line["problem_id"]: line["scores"] for line in lines if line["scorer"] == "fake"}
-    assert len(lines) == 3
+    assert lines[0] == other  # appended after, never rewritten
+    assert [(line["problem_id"], line.get("selection")) for line in lines[1:]] == [
+        ("prob-0", "scr-top2"), ("prob-1", "scr-top2"), ("prob-0", "all"), ("prob-1", "all")]
+    merged = read_scores(run_dir / "scores.jsonl", {"prob-0": 9, "prob-1": 9}).choose("fake")
+    fake = merged.by_problem
+    assert merged.selections == ("scr-top2", "all")
     assert fake["prob-0"][:8] == pytest.approx(PROBLEM_0["scores"][:8]) and fake["prob-0"][8] is None
     assert fake["prob-1"] == pytest.approx(PROBLEM_1["scores"])
 
@@ -189,7 +194,7 @@ def test_scr_picks_the_best_solution_inside_the_top_clusters_through_the_metrics
     score_run(run_dir, SolutionEvaluator(TextScoredBackend(), name="fake"), method="all", show_progress=False)
     metrics = build_run_metrics(run_dir, ks=[9], top_clusters=2, resamples=10, show_progress=False)["metrics"]
     # maj picks cluster 0 (wrong); best-of-n picks the 0.99 singleton outside the top clusters
-    # (wrong); SCR keeps clusters {0, 1, 2} and picks the 0.80 solution of cluster 1 (right).
+    # (wrong); SCR keeps clusters {0, 1} and picks the 0.80 solution of cluster 1 (right).
     assert metrics["maj@9"]["value"] == 0.0
     assert metrics["bon@9"]["value"] == 0.0
     assert metrics["scr@9"]["value"] == 1.0
@@ -199,7 +204,12 @@ def test_scr_picks_the_best_solution_inside_the_top_clusters_through_the_metrics
               show_progress=False)
     document = build_run_metrics(scr_only, ks=[9], top_clusters=2, resamples=10, show_progress=False)
     assert document["metrics"]["scr@9"]["value"] == 1.0
-    assert document["evaluator_calls"]["scr@9"]["scored_per_problem"] == 7.0
+    assert document["evaluator_calls"]["scr@9"]["per_problem"] == 5.0
+    assert document["evaluator_calls"]["scr@9"]["answered_per_problem"] == 8.0
+    # best-of-n and W.RR need every answered sample scored: not reported, and the document says why
+    assert "bon@9" not in document["metrics"] and "wmaj@9" not in document["metrics"]
+    assert set(document["not_reported"]) == {"bon@9", "wmaj@9"}
+    assert document["scoring"]["selections"] == ["scr-top2"] and document["scoring"]["scored"] == 5
 
 
 def test_run_without_grades_is_a_clear_error(tmp_path):
@@ -248,10 +258,10 @@ def test_scr_with_the_tiny_model_scores_only_the_top_clusters(tmp_path, tiny_mod
     run_dir = write_run(tmp_path, [PROBLEM_0, PROBLEM_1])
     proxy = RecordingProxy(HFBackend(tiny_model_dir, device="cpu", batch_size=4))
     evaluator = SolutionEvaluator(proxy, name="tiny")
-    score_run(run_dir, evaluator, method="scr", top_clusters=1, show_progress=False)
-    assert len(proxy.prompts) == 7
+    score_run(run_dir, evaluator, method="scr", top_clusters=2, show_progress=False)
+    assert len(proxy.prompts) == 12
     lines = read_jsonl(run_dir / "scores.jsonl")
-    expected = {0: [0, 1, 2], 1: [0, 2, 3, 8]}
+    expected = {0: [0, 1, 2, 3, 4], 1: [0, 1, 2, 3, 5, 7, 8]}
     for p, spec in enumerate([PROBLEM_0, PROBLEM_1]):
         scores = lines[p]["scores"]
         assert [i for i, value in enumerate(scores) if value is not None] == expected[p]
@@ -284,13 +294,16 @@ def test_rerank_command_scores_and_reports(tmp_path, tiny_model_dir, cli_app):
     assert result.exit_code == 0, result.output + repr(result.exception)
     lines = read_jsonl(run_dir / "scores.jsonl")
     assert {line["scorer"] for line in lines} == {"tiny-eval"}
-    assert sum(value is not None for line in lines for value in line["scores"]) == 14
+    assert sum(value is not None for line in lines for value in line["scores"]) == 12
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert {"scr@9", "bon@9", "wmaj@9", "maj@9", "scr@1"} <= set(metrics["metrics"])
+    assert {"scr@9", "wscr@9", "maj@9", "scr@1"} <= set(metrics["metrics"])
+    assert {"bon@9", "wmaj@9"} <= set(metrics["not_reported"])
     assert metrics["run"]["scorer"] == "tiny-eval"
     assert metrics["settings"]["top_clusters"] == 2
-    assert metrics["evaluator_calls"]["scr@9"]["scored_per_problem"] == 7.0
-    assert "4 evaluator calls saved" in result.output
+    assert metrics["evaluator_calls"]["scr@9"]["per_problem"] == 6.0
+    assert "5 evaluator calls saved" in result.output
+    predictions = read_jsonl(run_dir / "predictions.jsonl")
+    assert {p["rule"] for p in predictions} >= {"maj", "scr", "bon"}
 
 
 def test_rerank_command_errors(tmp_path, cli_app):

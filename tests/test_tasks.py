@@ -33,7 +33,8 @@ def write_lines(path: Path, lines: list[str]) -> None:
 # --- registry ---------------------------------------------------------------------------------
 
 def test_registry_lists_the_benchmarks_with_their_grading_styles():
-    assert list_tasks() == ["arith", "gsm8k", "math", "math500"]
+    assert list_tasks() == ["aime24", "aime25", "amc23", "arith", "gsm8k", "math", "math500", "minerva_math",
+                            "olympiadbench"]
     assert get_task("math").answer_style == "auto" and get_task("math").grading == GradingPolicy()
     assert get_task("math500").answer_style == "auto"
     assert get_task("gsm8k").answer_style == "gsm8k"
@@ -42,7 +43,7 @@ def test_registry_lists_the_benchmarks_with_their_grading_styles():
 
 
 def test_unknown_task_names_the_known_ones():
-    with pytest.raises(ConfigError, match="known tasks: arith, gsm8k, math, math500"):
+    with pytest.raises(ConfigError, match="known tasks: aime24, aime25, amc23, arith, gsm8k, math, math500, "):
         get_task("mathh")
 
 
@@ -104,9 +105,9 @@ def test_data_dir_from_environment_then_cwd(monkeypatch, tmp_path):
 
 def test_missing_file_says_what_was_expected_and_how_to_fix(tmp_path):
     with pytest.raises(InputError) as caught:
-        get_task("math").load("test", data_dir=tmp_path)
+        get_task("math").load("train", data_dir=tmp_path)  # train splits do not ship with the package
     message = str(caught.value)
-    assert "math/test.jsonl" in message and "--data-dir" in message and DATA_DIR_ENV in message
+    assert "math/train.jsonl" in message and "--data-dir" in message and DATA_DIR_ENV in message
 
 
 # --- bad records ------------------------------------------------------------------------------
@@ -267,7 +268,7 @@ SAMPLE_PROBLEM = Problem(id="x", task="math", question="What is $\\sqrt{81}$ plu
 
 
 def test_every_format_contains_the_question():
-    assert list_prompt_formats() == ["chat", "gsm8k_cot", "minerva", "zero_shot_cot"]
+    assert list_prompt_formats() == ["chat", "chat_cot", "gsm8k_cot", "minerva", "reasoning", "zero_shot_cot"]
     for name in list_prompt_formats():
         prompt = get_prompt_format(name)(SAMPLE_PROBLEM)
         text = prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt)
@@ -312,7 +313,7 @@ def test_exemplar_answers_are_recovered_by_the_grading_extractor():
 
 
 def test_unknown_prompt_format_lists_the_names():
-    with pytest.raises(ConfigError, match="chat, gsm8k_cot, minerva, zero_shot_cot"):
+    with pytest.raises(ConfigError, match="chat, chat_cot, gsm8k_cot, minerva, reasoning, zero_shot_cot"):
         get_prompt_format("fewshot")
 
 

@@ -22,6 +22,8 @@ from evalkit.training.engine import (
     encode_example,
     finetune,
     pairwise_margin_loss,
+    verdict_log_scores,
+    verdict_margin_loss,
 )
 
 
@@ -101,6 +103,36 @@ def test_completion_logprobs_and_pairwise_margin():
     assert torch.allclose(completion_logprobs(logits, labels), expected)
     margin = expected[0] - expected[1]
     assert torch.allclose(pairwise_margin_loss(logits, labels), -torch.nn.functional.logsigmoid(margin))
+
+
+def test_verdict_margin_loss_is_the_papers_hinge_on_normalised_verdict_scores():
+    generator = torch.Generator().manual_seed(1)
+    logits = torch.randn(4, 5, 9, generator=generator)
+    # rows: chosen 0, chosen 1, rejected 0, rejected 1; the verdict is the first labelled token
+    labels = torch.full((4, 5), IGNORE_INDEX)
+    labels[0, 3], labels[1, 2], labels[2, 4], labels[3, 3] = 4, 4, 4, 4
+    alternative = torch.tensor([7, 7, 7, 7])
+    log_probs = torch.log_softmax(logits, dim=-1)
+    positions = [2, 1, 3, 2]
+    expected = torch.stack([log_probs[r, p, 4] - torch.logaddexp(log_probs[r, p, 4], log_probs[r, p, 7])
+                            for r, p in enumerate(positions)])
+    assert torch.allclose(verdict_log_scores(logits, labels, alternative), expected)
+    hinge = torch.relu(expected[2:] - expected[:2] + 0.5).mean()
+    assert torch.allclose(verdict_margin_loss(logits, labels, alternative, 0.5), hinge)
+
+
+def test_margin_objective_trains_and_checks_its_examples(tmp_path, tiny_model_dir):
+    pairs = [TrainExample(f"Check: {a} + {a} = {2 * a}. This is", " correct",
+                          rejected_prompt=f"Check: {a} + {a} = {2 * a + 1}. This is", alternative=" incorrect")
+             for a in range(2, 14)]
+    with pytest.raises(InputError, match="alternative verdict"):
+        finetune(tiny_model_dir, [TrainExample("a", " correct", rejected_prompt="b")], tmp_path / "bad",
+                 TrainSettings(objective="margin"))
+    result = finetune(tiny_model_dir, pairs, tmp_path / "margin", TrainSettings(max_steps=4, objective="margin",
+                                                                                 margin=1.0, **FAST),
+                      show_progress=False)
+    logged = losses(result.log_path)
+    assert logged and all(0.0 <= value <= 3.0 for value in logged)
 
 
 def test_settings_and_examples_are_checked(tmp_path, tiny_model_dir):

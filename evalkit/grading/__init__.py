@@ -13,9 +13,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    "Grader": "evalkit.grading.api",
+    "GradingPolicy": "evalkit.grading.policy",
+    "Extraction": "evalkit.grading.extract",
+    "explain": "evalkit.grading.api",
+    "find_answer": "evalkit.grading.extract",
+    "reference_answer": "evalkit.grading.api",
     "GroupGrade": "evalkit.grading.api",
     "Verdict": "evalkit.grading.api",
-    "answer_of": "evalkit.grading.api",
     "cluster": "evalkit.grading.api",
     "cluster_many": "evalkit.grading.api",
     "equivalent": "evalkit.grading.api",
@@ -26,22 +31,25 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "GroupGrade", "Verdict", "answer_of", "cluster", "cluster_many", "equivalent", "extract_answer", "grade",
+    "Extraction", "Grader", "GradingPolicy", "explain", "find_answer", "reference_answer", "GroupGrade", "Verdict", "cluster", "cluster_many", "equivalent", "extract_answer", "grade",
     "grade_groups", "last_boxed",
 ]
 
 if TYPE_CHECKING:
     from evalkit.grading.api import (
+        Grader,
         GroupGrade,
+        explain,
+        reference_answer,
         Verdict,
-        answer_of,
         cluster,
         cluster_many,
         equivalent,
         grade,
         grade_groups,
     )
-    from evalkit.grading.extract import extract_answer, last_boxed
+    from evalkit.grading.extract import Extraction, extract_answer, find_answer, last_boxed
+    from evalkit.grading.policy import GradingPolicy
 
 
 def __getattr__(name: str) -> Any:

@@ -1,64 +1,76 @@
-"""Public grading API: `equivalent`, `cluster`, `grade`, `cluster_many`, `grade_groups`.
+"""Public grading API: `Grader`, `grade_groups`, `grade`, `equivalent`, `cluster`, `cluster_many`.
 
 How the work is split (for speed and safety):
 
-1. In the calling process, cheaply: extract each response's answer (`answer_of`), normalise
-   each *distinct* answer string once (`normalize.normalize_answer`, bounded string work) and
-   give it a quick canonical key: an exact number (`Fraction`) or the normalised string.
-2. A problem whose reference and answers are all plain numbers (most of GSM8K and MATH) is
-   decided right there by exact `Fraction` arithmetic: no SymPy, no process round-trip.
-3. Every other problem becomes one job (reference + its distinct normalised answers) for
-   `WorkerPool`, which runs it in a worker process with a hard time limit. The job parses each
-   distinct answer once, decides correctness against the reference, buckets answers by their
-   value key and merges buckets that `compare.values_equal` proves equal (answers equal to the
-   reference merge through it without another comparison).
-4. A job that times out or fails is retried answer by answer, so one hostile answer costs only
-   its own verdict (`timeout`), not its neighbours'; clusters then fall back to keys.
+1. In the calling process, cheaply: find each response's answer (`extract.find_answer`),
+   normalise each *distinct* answer string once (`normalize.normalize_answer`).
+2. An answer whose canonical string equals the reference's is right, whatever happens next (a
+   hostile reference cannot time out its own match). Plain numbers (most of GSM8K and MATH) are
+   parsed, keyed and graded right there with exact `Fraction` arithmetic: no SymPy, no worker.
+3. Every other distinct answer is one job (`jobs.solve_answer`) in the `WorkerPool`, which runs
+   it in a worker process with a hard time limit *per answer*. One pool serves a `Grader` for
+   its whole life (a whole grading stage).
+4. Clusters (`clustering.py`): buckets by key and verdict, then pairs with equal fingerprints are
+   confirmed by `jobs.solve_pair` (again one job per pair, with its own time limit).
 
-Clusters are numbered in order of first appearance; `None` answers get -1; answers that cannot
-be parsed cluster only with identical normalised strings, never with a parsed answer.
+`Grader` is the way to grade many batches with one pool; the module functions make a short-
+lived one. Reasons per sample: `ok` (graded), `no_answer` (nothing extracted: the sample
+abstains), `parse_error`, `timeout` (its own time limit ran out), `error` (its worker died).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from evalkit.grading.clustering import UnionFind, clusters_from_buckets
-from evalkit.grading.compare import exact_numbers_equal, value_key, values_equal
-from evalkit.grading.extract import extract_answer
-from evalkit.grading.normalize import (
-    MAX_ANSWER_CHARS,
-    ExactNumber,
-    NormalizationError,
-    normalize_answer,
-    parse_exact_number,
-    quick_key,
-    strip_assignment,
-)
-from evalkit.grading.policy import GradingPolicy
-from evalkit.grading.pool import TaskResult, WorkerPool, call_with_timeout
-from evalkit.grading.values import ParseError, parse_value
-
-MAX_BARE_ANSWER_CHARS = 200
-"""A whole text counts as a bare answer (when nothing is extracted) only up to this length."""
+from evalkit.grading.clustering import AnswerFacts, candidate_pairs, cluster_labels
+from evalkit.grading.extract import Extraction, find_answer
+from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
+from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, normalize_answer
+from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
+from evalkit.grading.pool import TaskResult, WorkerPool
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
+STRONG_METHODS = frozenset({"minerva", "final_answer", "boxed", "answer_line", "marker", "gsm8k_marker"})
+"""Extraction methods that state an answer outright; a response cut at `max_tokens`
+(`finish_reason` "length") keeps its answer only when one of these found it."""
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The grade of one response: `reason` is one of `REASONS`; `key` the answer's canonical key."""
+    """The grade of one response, with what is needed to explain it (`explain`)."""
 
     correct: bool
     answer: str | None
     reason: str
     key: str | None = None
+    method: str | None = None
+    rule: str | None = None
+    canonical: str | None = None
+    answer_value: str | None = None
+    reference: str | None = None
+    reference_value: str | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def explain(self) -> str:
+        """Why this verdict: the extracted answer, the typed values and the deciding rule."""
+        lines = [f"verdict:   {'correct' if self.correct else 'wrong'} ({self.reason})"]
+        if self.answer is None:
+            lines.append(f"answer:    none found{f' ({self.note})' if self.note else ''}")
+        else:
+            lines.append(f"answer:    {self.answer!r} (found by: {self.method or 'given'})")
+            lines.append(f"canonical: {self.canonical!r}")
+            lines.append(f"value:     {self.answer_value or 'not parsed'}")
+        lines.append(f"reference: {self.reference!r}")
+        lines.append(f"ref value: {self.reference_value or 'not parsed'}")
+        lines.append(f"rule:      {self.rule or 'none'}")
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -70,337 +82,268 @@ class GroupGrade:
     correct: list[bool]
     reasons: list[str]
     keys: list[str | None] = field(default_factory=list)
+    methods: list[str | None] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-# ---------------------------------------------------------------- in-process preparation
+# ---------------------------------------------------------------- preparation (in-process)
 
-def _is_usable_text(text: object) -> bool:
+def _usable(text: object) -> bool:
     if not isinstance(text, str) or not text.strip() or "\x00" in text:
         return False
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates
+    except UnicodeEncodeError:
         return False
     return True
 
 
-def answer_of(text: object) -> str | None:
-    """The answer in `text`: the extracted final answer of a response, else the whole text when
-    it is a bare answer (one short line), else None. Never raises."""
-    if not _is_usable_text(text):
+def reference_answer(reference: object) -> str | None:
+    """The answer a reference states: its box or answer line when it is a solution, else the
+    whole text (references are bare answers, possibly spanning lines: `90\\text{ square\\nunits}`)."""
+    if not _usable(reference):
         return None
-    try:
-        extracted = extract_answer(text)
-    except Exception:  # noqa: BLE001 - extraction must never break grading
-        extracted = None
-    if extracted is not None and extracted.strip():
-        return extracted.strip()
-    stripped = text.strip()
-    if len(stripped) <= MAX_BARE_ANSWER_CHARS and "\n" not in stripped:
+    stripped = reference.strip()
+    unclosed = re.match(r"\\{1,2}boxed\{", stripped)
+    if unclosed and stripped.count("{") == stripped.count("}") + 1:
+        stripped = stripped[unclosed.end():]  # a reference whose box was never closed
+    found = find_answer(stripped)
+    if found.method in STRONG_METHODS:
+        return found.answer
+    if len(stripped) <= MAX_ANSWER_CHARS:
         return stripped
-    return None
-
-
-def answers_in(responses: Sequence[object], style: str | None) -> list[str | None]:
-    """The answer of each response: `answer_of` when `style` is None (bare answers accepted),
-    else strictly what `extract_answer(text, style)` finds (model responses: no marker, no answer)."""
-    if style is None:
-        return [answer_of(response) for response in responses]
-    answers: list[str | None] = []
-    for response in responses:
-        extracted = extract_answer(response, style) if _is_usable_text(response) else None
-        answers.append(extracted.strip() if extracted is not None and extracted.strip() else None)
-    return answers
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """One distinct answer string after in-process normalisation."""
-
-    normalized: str | None
-    key: str
-    number: ExactNumber | None
+    return found.answer
 
 
 @lru_cache(maxsize=65536)
-def _prepare(answer: str) -> _Prepared:
+def _canonical(answer: str, policy: GradingPolicy) -> str | None:
     try:
-        normalized = normalize_answer(answer)
+        canonical = normalize_answer(answer, policy)
     except NormalizationError:
-        return _Prepared(None, "raw:" + answer, None)
-    if not normalized:
-        return _Prepared(None, "raw:" + answer, None)
-    number = parse_exact_number(strip_assignment(normalized))
-    return _Prepared(normalized, quick_key(normalized), number)
-
-
-def _safe_prepare(answer: str | None) -> _Prepared | None:
-    if answer is None or not _is_usable_text(answer):
         return None
-    return _prepare(answer)
+    return canonical or None
 
-
-# ---------------------------------------------------------------- worker jobs (top-level, picklable)
-
-@dataclass(frozen=True)
-class ProblemJob:
-    """What a worker needs for one problem: normalised reference and distinct answers."""
-
-    reference: str | None
-    answers: tuple[str, ...]
-    cluster: bool
-
-
-@dataclass(frozen=True)
-class ProblemOutcome:
-    parsed: tuple[bool, ...]
-    correct: tuple[bool, ...]
-    keys: tuple[str | None, ...]
-    merges: tuple[tuple[int, int], ...]
-
-
-@lru_cache(maxsize=8192)
-def _parsed(normalized: str):
-    try:
-        return parse_value(normalized)
-    except (ParseError, RecursionError, ValueError, TypeError, AttributeError, ZeroDivisionError):
-        return None
-
-
-@lru_cache(maxsize=65536)
-def _strings_equal_values(first: str, second: str) -> bool:
-    """Memoised `values_equal` on two normalised strings (both parse)."""
-    a, b = _parsed(first), _parsed(second)
-    if a is None or b is None:
-        return False
-    try:
-        return values_equal(a, b)
-    except (RecursionError, ValueError, TypeError, AttributeError, ZeroDivisionError, NotImplementedError):
-        return False
-
-
-def _safe_key(normalized: str) -> str | None:
-    value = _parsed(normalized)
-    return None if value is None else value_key(value)
-
-
-def solve_problem(job: ProblemJob) -> ProblemOutcome:
-    """Worker side: correctness of each distinct answer and merges between their buckets."""
-    parsed = tuple(_parsed(a) is not None for a in job.answers)
-    keys = tuple(_safe_key(a) for a in job.answers)
-    reference_ok = job.reference is not None and _parsed(job.reference) is not None
-    correct = tuple(
-        job.reference is not None and (answer == job.reference or (
-            ok and reference_ok and _strings_equal_values(job.reference, answer)))
-        for answer, ok in zip(job.answers, parsed))
-    merges: list[tuple[int, int]] = []
-    if job.cluster:
-        representative: dict[str, int] = {}
-        for index, (key, ok) in enumerate(zip(keys, parsed)):
-            if ok and key is not None:
-                if key in representative:
-                    merges.append((representative[key], index))
-                else:
-                    representative[key] = index
-        candidates = [i for i, ok in enumerate(parsed)
-                      if ok and (keys[i] is None or representative.get(keys[i]) == i)]
-        correct_ones = [i for i in candidates if correct[i]]
-        merges.extend((correct_ones[0], other) for other in correct_ones[1:])
-        others = [i for i in candidates if not correct[i]]
-        for position, first in enumerate(others):
-            for second in others[position + 1:]:
-                if _strings_equal_values(job.answers[first], job.answers[second]):
-                    merges.append((first, second))
-    return ProblemOutcome(parsed, correct, keys, tuple(merges))
-
-
-# ---------------------------------------------------------------- orchestration
 
 @dataclass
 class _Problem:
-    """The in-process state of one problem while it is graded."""
+    """One problem while it is graded: its extractions, canonical strings and outcomes."""
 
-    answers: list[str | None]
-    prepared: list[_Prepared | None]
-    reference: _Prepared | None
-    distinct: list[str] = field(default_factory=list)  # distinct normalised answers, in order
-    outcome: ProblemOutcome | None = None
-    status: str = "ok"  # of the whole job: ok | timeout | error | local
-    item_status: dict[int, str] = field(default_factory=dict)
-
-
-def _new_problem(answers: list[str | None], reference: str | None) -> _Problem:
-    prepared = [_safe_prepare(a) for a in answers]
-    seen: dict[str, None] = {}
-    for item in prepared:
-        if item is not None and item.normalized is not None:
-            seen.setdefault(item.normalized, None)
-    return _Problem(answers, prepared, _safe_prepare(reference) if reference is not None else None,
-                    list(seen))
+    extractions: list[Extraction]
+    reference: str | None
+    reference_canonical: str | None
+    canonicals: list[str | None]
+    distinct: list[str] = field(default_factory=list)
+    outcomes: dict[str, AnswerOutcome] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    pairs: list[tuple[int, int]] = field(default_factory=list)
+    confirmed: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _decided_locally(problem: _Problem) -> bool:
-    """All-numbers problems (and problems with nothing to parse) need no worker."""
-    if problem.reference is not None and problem.reference.normalized is not None \
-            and problem.reference.number is None:
-        return not problem.distinct
-    return all(_prepare_normalized(a).number is not None for a in problem.distinct)
+def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequence[str | None] | None) -> list[Extraction]:
+    found = []
+    for index, response in enumerate(responses):
+        extraction = find_answer(response, style)
+        truncated = finish_reasons is not None and index < len(finish_reasons) and finish_reasons[index] == "length"
+        if truncated and extraction.answer is not None and extraction.method not in STRONG_METHODS:
+            extraction = Extraction(None, None, f"cut at max_tokens; only a {extraction.method} fallback found")
+        found.append(extraction)
+    return found
 
 
-@lru_cache(maxsize=65536)
-def _prepare_normalized(normalized: str) -> _Prepared:
-    number = parse_exact_number(strip_assignment(normalized))
-    return _Prepared(normalized, quick_key(normalized), number)
+def _new_problem(extractions: list[Extraction], reference: str | None, policy: GradingPolicy) -> _Problem:
+    canonicals = [_canonical(e.answer, policy) if e.answer is not None and _usable(e.answer) else None
+                  for e in extractions]
+    reference_canonical = _canonical(reference, policy) if reference is not None else None
+    distinct = list(dict.fromkeys(c for c in canonicals if c is not None))
+    return _Problem(extractions, reference, reference_canonical, canonicals, distinct)
 
 
-def _numbers_equal(a: ExactNumber, b: ExactNumber) -> bool:
-    return exact_numbers_equal(a.value, a.decimals, a.percent, b.value, b.decimals, b.percent)
+# ---------------------------------------------------------------- the grader
 
+class Grader:
+    """Grades and clusters answers with one worker pool for its whole life.
 
-def _solve_locally(problem: _Problem, cluster: bool) -> ProblemOutcome:
-    numbers = [_prepare_normalized(a).number for a in problem.distinct]
-    reference = problem.reference
-    correct = tuple(
-        reference is not None and reference.normalized is not None and (
-            answer == reference.normalized or (
-                number is not None and reference.number is not None and _numbers_equal(number, reference.number)))
-        for answer, number in zip(problem.distinct, numbers))
-    keys = tuple(_prepare_normalized(a).key for a in problem.distinct)
-    merges: list[tuple[int, int]] = []
-    if cluster:
-        for first in range(len(numbers)):
-            for second in range(first + 1, len(numbers)):
-                a, b = numbers[first], numbers[second]
-                if a is not None and b is not None and (keys[first] == keys[second] or _numbers_equal(a, b)):
-                    merges.append((first, second))
-    parsed = tuple(number is not None for number in numbers)
-    return ProblemOutcome(parsed, correct, keys, tuple(merges))
+    `policy` holds the task's conventions; `workers` (default: all CPU cores; 0 grades in this
+    process without time limits, for debugging) and `timeout` (seconds per answer) size the pool.
+    Use as a context manager, or call `close`.
+    """
 
+    def __init__(self, policy: GradingPolicy = DEFAULT_POLICY, *, workers: int | None = None,
+                 timeout: float = 5.0) -> None:
+        if not isinstance(policy, GradingPolicy):
+            raise TypeError(f"policy must be a GradingPolicy, got {type(policy).__name__}")
+        if workers is not None and workers < 0:
+            raise ValueError(f"workers must be >= 0 or None, got {workers}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        self.policy = policy
+        self.workers = workers
+        self.timeout = timeout
+        self._pool: WorkerPool | None = None
 
-def _job_of(problem: _Problem, cluster: bool) -> ProblemJob:
-    reference = problem.reference.normalized if problem.reference is not None else None
-    return ProblemJob(reference, tuple(problem.distinct), cluster)
+    def __enter__(self) -> Grader:
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-def _run_jobs(problems: list[_Problem], *, cluster: bool, workers: int | None, timeout: float,
-              progress: bool) -> None:
-    """Fill each problem's outcome: locally where possible, else in the worker pool."""
-    remote = []
-    for problem in problems:
-        if _decided_locally(problem):
-            problem.outcome = _solve_locally(problem, cluster)
-            problem.status = "local"
-        else:
-            remote.append(problem)
-    if not remote:
-        return
-    with WorkerPool(workers, timeout=timeout, import_main=False) as pool:
-        results = pool.map(solve_problem, [_job_of(p, cluster) for p in remote], progress=progress,
-                           description="grading")
-        failed = []
-        for problem, result in zip(remote, results):
-            if result.ok and isinstance(result.value, ProblemOutcome):
-                problem.outcome = result.value
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _map(self, fn, items: list, progress: bool, description: str) -> list[TaskResult]:
+        if not items:
+            return []
+        if self._pool is None:
+            self._pool = WorkerPool(self.workers, timeout=self.timeout, import_main=False)
+        return self._pool.map(fn, items, progress=progress, description=description)
+
+    # ------------------------------------------------------------ public methods
+
+    def grade_groups(self, groups: Sequence[Sequence[object]], references: Sequence[object], *,
+                     finish_reasons: Sequence[Sequence[str | None] | None] | None = None,
+                     progress: bool = False) -> list[GroupGrade]:
+        """Grade and cluster all samples of each problem (the pipeline's path).
+
+        `groups[i]` holds the whole responses of problem i and `references[i]` its reference
+        answer; `finish_reasons[i]`, when given, says which responses were cut at `max_tokens`.
+        """
+        _check_lengths(groups, references)
+        style = self.policy.extraction
+        problems = []
+        for index, (group, reference) in enumerate(zip(groups, references)):
+            reasons = finish_reasons[index] if finish_reasons is not None else None
+            problems.append(_new_problem(_extractions(list(group), style, reasons), reference_answer(reference),
+                                         self.policy))
+        self._solve(problems, progress)
+        return [_group_grade(problem) for problem in problems]
+
+    def grade(self, responses: Sequence[object], references: Sequence[object], *,
+              progress: bool = False) -> list[Verdict]:
+        """Grade each response against its reference; responses sharing a reference share a problem."""
+        _check_lengths(responses, references)
+        order: dict[object, list[int]] = {}
+        for index, reference in enumerate(references):
+            order.setdefault(reference if isinstance(reference, str) else ("<non-str>", index), []).append(index)
+        style = self.policy.extraction
+        groups = list(order.values())
+        problems = [_new_problem(_extractions([responses[i] for i in indices], style, None),
+                                 reference_answer(references[indices[0]]), self.policy) for indices in groups]
+        self._solve(problems, progress, cluster=False)
+        verdicts: list[Verdict | None] = [None] * len(responses)
+        for indices, problem in zip(groups, problems):
+            for slot, index in enumerate(indices):
+                verdicts[index] = _verdict(problem, slot)
+        return [v if v is not None else Verdict(False, None, "error") for v in verdicts]
+
+    def cluster_groups(self, groups: Sequence[Sequence[object]], *, progress: bool = False,
+                       extracted: bool = False) -> list[list[int]]:
+        """Cluster labels of the answers of each group of responses (no reference); with
+        `extracted=True` the strings are answers already, not responses to search."""
+        problems = []
+        for group in groups:
+            if extracted:
+                found = [Extraction(a, "given") if _usable(a) else Extraction(None) for a in group]
             else:
-                problem.status = result.status if result.status != "ok" else "error"
-                failed.append(problem)
-        if failed:
-            _retry_answer_by_answer(pool, failed, progress)
+                found = _extractions(list(group), self.policy.extraction, None)
+            problems.append(_new_problem(found, None, self.policy))
+        self._solve(problems, progress)
+        return [_group_grade(problem).clusters for problem in problems]
 
+    # ------------------------------------------------------------ the work
 
-def _retry_answer_by_answer(pool: WorkerPool, problems: list[_Problem], progress: bool) -> None:
-    """After a failed job, grade each distinct answer alone so one bad answer costs only itself."""
-    jobs: list[ProblemJob] = []
-    owners: list[tuple[_Problem, int]] = []
-    for problem in problems:
-        reference = problem.reference.normalized if problem.reference is not None else None
-        for index, answer in enumerate(problem.distinct):
-            jobs.append(ProblemJob(reference, (answer,), False))
-            owners.append((problem, index))
-    results = pool.map(solve_problem, jobs, progress=progress, description="regrading")
-    per_problem: dict[int, dict[int, TaskResult]] = {}
-    for (problem, index), result in zip(owners, results):
-        per_problem.setdefault(id(problem), {})[index] = result
-    for problem in problems:
-        results_of = per_problem.get(id(problem), {})
-        parsed, correct, keys = [], [], []
-        for index, answer in enumerate(problem.distinct):
-            result = results_of.get(index)
-            if result is not None and result.ok:
-                outcome: ProblemOutcome = result.value
-                parsed.append(outcome.parsed[0])
-                correct.append(outcome.correct[0])
-                keys.append(outcome.keys[0])
-            else:
-                problem.item_status[index] = result.status if result is not None and result.status != "ok" else "error"
-                parsed.append(False)
-                correct.append(False)
-                keys.append(None)
-        merges = []
-        first_of_key: dict[str, int] = {}
-        for index, key in enumerate(keys):
-            if key is not None and parsed[index]:
-                if key in first_of_key:
-                    merges.append((first_of_key[key], index))
+    def _solve(self, problems: list[_Problem], progress: bool, *, cluster: bool = True) -> None:
+        jobs: dict[AnswerJob, list[tuple[_Problem, str]]] = {}
+        for problem in problems:
+            plain_reference = problem.reference_canonical is None or is_plain_number(problem.reference_canonical)
+            for canonical in problem.distinct:
+                job = AnswerJob(problem.reference_canonical, canonical, self.policy, fingerprint=cluster)
+                if plain_reference and is_plain_number(canonical):
+                    problem.outcomes[canonical] = solve_answer(job)
                 else:
-                    first_of_key[key] = index
-        problem.outcome = ProblemOutcome(tuple(parsed), tuple(correct), tuple(keys), tuple(merges))
+                    jobs.setdefault(job, []).append((problem, canonical))
+        pending = list(jobs)
+        for job, result in zip(pending, self._map(solve_answer, pending, progress, "grading")):
+            for problem, canonical in jobs[job]:
+                if result.ok and isinstance(result.value, AnswerOutcome):
+                    problem.outcomes[canonical] = result.value
+                else:
+                    problem.failures[canonical] = result.status if result.status != "ok" else "error"
+        if cluster:
+            self._confirm_pairs(problems, progress)
+
+    def _confirm_pairs(self, problems: list[_Problem], progress: bool) -> None:
+        pair_jobs: dict[PairJob, list[tuple[_Problem, tuple[int, int]]]] = {}
+        for problem in problems:
+            facts = _facts(problem)
+            for first, second in candidate_pairs(facts):
+                a, b = problem.distinct[first], problem.distinct[second]
+                if is_plain_number(a) and is_plain_number(b):
+                    continue  # plain numbers with different keys are different numbers
+                pair_jobs.setdefault(PairJob(a, b), []).append((problem, (first, second)))
+        pending = list(pair_jobs)
+        for job, result in zip(pending, self._map(solve_pair, pending, progress, "clustering")):
+            if result.ok and result.value is True:
+                for problem, pair in pair_jobs[job]:
+                    problem.confirmed.append(pair)
 
 
-def _finish(problem: _Problem) -> GroupGrade:
-    """Per-sample answers, clusters, correctness and reasons from a problem's outcome."""
-    outcome = problem.outcome
-    assert outcome is not None
-    position = {answer: index for index, answer in enumerate(problem.distinct)}
-    union = UnionFind(len(problem.distinct))
-    for first, second in outcome.merges:
-        union.union(first, second)
-    bucket_labels: list[str | None] = []
-    correct: list[bool] = []
-    reasons: list[str] = []
-    keys: list[str | None] = []
-    for prepared in problem.prepared:
-        if prepared is None:
-            bucket_labels.append(None)
-            correct.append(False)
-            reasons.append("no_answer")
-            keys.append(None)
-            continue
-        if prepared.normalized is None:
-            bucket_labels.append(prepared.key)
-            correct.append(False)
-            reasons.append("parse_error")
-            keys.append(None)
-            continue
-        index = position[prepared.normalized]
-        is_correct = bool(outcome.correct[index])
-        status = problem.item_status.get(index, "ok")
-        if outcome.parsed[index]:
-            bucket_labels.append(f"c{union.find(index)}")
-            keys.append(outcome.keys[index] or prepared.key)
+def _facts(problem: _Problem) -> list[AnswerFacts]:
+    facts = []
+    for canonical in problem.distinct:
+        outcome = problem.outcomes.get(canonical)
+        same = problem.reference_canonical is not None and canonical == problem.reference_canonical
+        if outcome is None:
+            facts.append(AnswerFacts(canonical, False, None, None, same))
         else:
-            bucket_labels.append("u:" + prepared.normalized)
-            keys.append(prepared.key)
-        correct.append(is_correct)
-        if is_correct:
-            reasons.append("ok")
-        elif status != "ok":
-            reasons.append(status)
-        elif not outcome.parsed[index]:
-            reasons.append("parse_error")
-        else:
-            reasons.append("ok")
-    return GroupGrade(list(problem.answers), clusters_from_buckets(bucket_labels), correct, reasons, keys)
+            facts.append(AnswerFacts(canonical, outcome.parsed, outcome.key, outcome.fingerprint, outcome.correct))
+    return facts
 
 
-def _grade_problems(answer_lists: Sequence[list[str | None]], references: Sequence[str | None], *,
-                    cluster: bool, workers: int | None, timeout: float, progress: bool) -> list[GroupGrade]:
-    problems = [_new_problem(list(answers), reference) for answers, reference in zip(answer_lists, references)]
-    _run_jobs(problems, cluster=cluster, workers=workers, timeout=timeout, progress=progress)
-    return [_finish(problem) for problem in problems]
+def _sample_state(problem: _Problem, slot: int) -> tuple[bool, str, AnswerOutcome | None]:
+    """(correct, reason, outcome) of one sample."""
+    extraction = problem.extractions[slot]
+    canonical = problem.canonicals[slot]
+    if extraction.answer is None:
+        return False, "no_answer", None
+    if canonical is None:
+        return False, "parse_error", None
+    same = problem.reference_canonical is not None and canonical == problem.reference_canonical
+    outcome = problem.outcomes.get(canonical)
+    if outcome is None:
+        return same, "ok" if same else problem.failures.get(canonical, "error"), None
+    correct = outcome.correct or same
+    if correct or outcome.parsed:
+        return correct, "ok", outcome
+    return False, "parse_error", outcome
+
+
+def _group_grade(problem: _Problem) -> GroupGrade:
+    position = {canonical: index for index, canonical in enumerate(problem.distinct)}
+    sample_answers = [None if e.answer is None else position[c] if c is not None else e.answer
+                      for e, c in zip(problem.extractions, problem.canonicals)]
+    states = [_sample_state(problem, slot) for slot in range(len(problem.extractions))]
+    clusters = cluster_labels(_facts(problem), problem.confirmed, sample_answers)
+    return GroupGrade(
+        answers=[e.answer for e in problem.extractions], clusters=clusters,
+        correct=[state[0] for state in states], reasons=[state[1] for state in states],
+        keys=[state[2].key if state[2] is not None else None for state in states],
+        methods=[e.method for e in problem.extractions])
+
+
+def _verdict(problem: _Problem, slot: int) -> Verdict:
+    extraction = problem.extractions[slot]
+    correct, reason, outcome = _sample_state(problem, slot)
+    canonical = problem.canonicals[slot]
+    rule = outcome.rule if outcome is not None else (
+        "same canonical string" if correct else None)
+    reference_value = outcome.reference_value if outcome is not None else None
+    return Verdict(correct, extraction.answer, reason, outcome.key if outcome is not None else None,
+                   extraction.method, rule, canonical, outcome.answer_value if outcome is not None else None,
+                   problem.reference, reference_value, extraction.note)
 
 
 def _check_lengths(groups: Sequence[Any], references: Sequence[Any]) -> None:
@@ -408,88 +351,57 @@ def _check_lengths(groups: Sequence[Any], references: Sequence[Any]) -> None:
         raise ValueError(f"got {len(groups)} groups of responses but {len(references)} references")
 
 
-# ---------------------------------------------------------------- public functions
-
-def grade_groups(groups: Sequence[Sequence[str]], references: Sequence[str], *, workers: int | None = None,
-                 timeout: float = 5.0, progress: bool = False, style: str | None = None,
-                 policy: GradingPolicy | None = None) -> list[GroupGrade]:
-    """Grade and cluster all samples of each problem in one pass (the pipeline's fast path).
-
-    `groups[i]` holds the whole responses of problem i, `references[i]` its reference answer.
-    With a `policy` (a task's conventions) or a `style` ("auto", "boxed", "gsm8k") answers are
-    extracted strictly with that style, so a response without a final-answer marker abstains;
-    without either, `answer_of` also accepts a short bare answer.
-    """
-    _check_lengths(groups, references)
+def _policy_for(style: str | None, policy: GradingPolicy | None) -> GradingPolicy:
     if policy is not None:
-        style = policy.extraction
+        return policy
     if style is not None:
-        extract_answer("", style)  # unknown style: ValueError before any work
-    answers = [answers_in(group, style) for group in groups]
-    return _grade_problems(answers, [_reference_of(r) for r in references], cluster=True,
-                           workers=workers, timeout=timeout, progress=progress)
+        if style not in EXTRACTION_STYLES:
+            raise ValueError(f"unknown extraction style {style!r}; choose one of {', '.join(EXTRACTION_STYLES)}")
+        return GradingPolicy(extraction=style)
+    return DEFAULT_POLICY
 
 
-def _reference_of(reference: object) -> str | None:
-    """References are bare answers (possibly spanning lines, e.g. `90\\text{ square\\nunits}`),
-    but a whole reference solution with a box also works."""
-    answer = answer_of(reference)
-    if answer is None and _is_usable_text(reference) and len(reference.strip()) <= MAX_ANSWER_CHARS:
-        return reference.strip()
-    return answer
+# ---------------------------------------------------------------- module functions
+
+def grade_groups(groups: Sequence[Sequence[object]], references: Sequence[object], *, workers: int | None = None,
+                 timeout: float = 5.0, progress: bool = False, style: str | None = None,
+                 policy: GradingPolicy | None = None,
+                 finish_reasons: Sequence[Sequence[str | None] | None] | None = None) -> list[GroupGrade]:
+    """`Grader.grade_groups` with a short-lived grader (`style` is a shorthand for a policy)."""
+    with Grader(_policy_for(style, policy), workers=workers, timeout=timeout) as grader:
+        return grader.grade_groups(groups, references, finish_reasons=finish_reasons, progress=progress)
 
 
-def grade(responses: Sequence[str], references: Sequence[str], *, workers: int | None = None,
-          timeout: float = 5.0, progress: bool = False) -> list[Verdict]:
-    """Grade each response against its reference; responses sharing a reference share a job."""
-    _check_lengths(responses, references)
-    order: dict[object, list[int]] = {}
-    for index, reference in enumerate(references):
-        order.setdefault(reference if isinstance(reference, str) else ("<non-str>", index), []).append(index)
-    groups = list(order.values())
-    answer_lists = [[answer_of(responses[i]) for i in indices] for indices in groups]
-    grades = _grade_problems(answer_lists, [_reference_of(references[indices[0]]) for indices in groups],
-                             cluster=False, workers=workers, timeout=timeout, progress=progress)
-    verdicts: list[Verdict | None] = [None] * len(responses)
-    for indices, group_grade in zip(groups, grades):
-        for slot, index in enumerate(indices):
-            verdicts[index] = Verdict(group_grade.correct[slot], group_grade.answers[slot],
-                                      group_grade.reasons[slot], group_grade.keys[slot])
-    return [v if v is not None else Verdict(False, None, "error") for v in verdicts]
+def grade(responses: Sequence[object], references: Sequence[object], *, workers: int | None = None,
+          timeout: float = 5.0, progress: bool = False, policy: GradingPolicy | None = None) -> list[Verdict]:
+    """Grade each response (or bare answer) against its reference."""
+    with Grader(_policy_for(None, policy), workers=workers, timeout=timeout) as grader:
+        return grader.grade(responses, references, progress=progress)
 
 
-def cluster_many(groups: Sequence[Sequence[str]], *, workers: int | None = None, timeout: float = 5.0,
-                 progress: bool = False) -> list[list[int]]:
-    """Cluster the answers of each group of whole responses (answers found with `answer_of`)."""
-    answers = [[answer_of(response) for response in group] for group in groups]
-    grades = _grade_problems(answers, [None] * len(answers), cluster=True, workers=workers,
-                             timeout=timeout, progress=progress)
-    return [g.clusters for g in grades]
+def cluster_many(groups: Sequence[Sequence[object]], *, workers: int | None = None, timeout: float = 5.0,
+                 progress: bool = False, policy: GradingPolicy | None = None) -> list[list[int]]:
+    """Cluster the answers of each group of whole responses."""
+    with Grader(_policy_for(None, policy), workers=workers, timeout=timeout) as grader:
+        return grader.cluster_groups(groups, progress=progress)
 
 
-def cluster(answers: Sequence[str | None]) -> list[int]:
-    """Cluster ids of already extracted answers: equal answers share an id, numbered in order of
-    first appearance; `None` gives -1; unparseable answers join only identical strings."""
-    cleaned = [a if isinstance(a, str) and _is_usable_text(a) else None for a in answers]
-    return _grade_problems([cleaned], [None], cluster=True, workers=1, timeout=5.0, progress=False)[0].clusters
+def cluster(answers: Sequence[str | None], *, policy: GradingPolicy | None = None) -> list[int]:
+    """Cluster ids of extracted answers: equal answers share an id, numbered in order of first
+    appearance; `None` gives -1; answers that cannot be parsed join only identical strings."""
+    with Grader(_policy_for(None, policy), workers=1) as grader:
+        return grader.cluster_groups([list(answers)], extracted=True)[0]
 
 
-def equivalent(reference: str, answer: str, *, timeout: float = 5.0) -> bool:
-    """Whether `answer` is mathematically equal to `reference` (each a bare answer, a LaTeX
-    snippet or a whole response). Returns within about `timeout` seconds; never raises."""
+def explain(reference: str, response: str, *, timeout: float = 5.0, policy: GradingPolicy | None = None) -> Verdict:
+    """The verdict of one response with everything `Verdict.explain` prints."""
+    return grade([response], [reference], workers=1, timeout=timeout, policy=policy)[0]
+
+
+def equivalent(reference: str, answer: str, *, timeout: float = 5.0, policy: GradingPolicy | None = None) -> bool:
+    """Whether `answer` is right for `reference` (each a bare answer, a LaTeX snippet or a whole
+    response). Returns within about `timeout` seconds; never raises."""
     try:
-        reference_answer, candidate = _reference_of(reference), answer_of(answer)
-        if reference_answer is None or candidate is None:
-            return False
-        problem = _new_problem([candidate], reference_answer)
-        if _decided_locally(problem):
-            problem.outcome = _solve_locally(problem, False)
-        else:
-            result = call_with_timeout(solve_problem, _job_of(problem, False), timeout=timeout, import_main=False)
-            if not result.ok:
-                return False
-            problem.outcome = result.value
-        return _finish(problem).correct[0]
+        return explain(reference, answer, timeout=timeout, policy=policy).correct
     except Exception:  # noqa: BLE001 - documented: equivalent never raises
         return False
-

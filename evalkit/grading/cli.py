@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evalkit.errors import InputError
@@ -74,11 +75,15 @@ def read_pairs(path: Path) -> list[GradingPair]:
     return pairs
 
 
-def graded_record(pair: GradingPair, verdict: Any) -> dict[str, Any]:
-    """One output line: `{"id"?, "reference", "answer", "correct", "reason"}`."""
+def graded_record(pair: GradingPair, verdict: Any, *, explain: bool = False) -> dict[str, Any]:
+    """One output line: `{"id"?, "reference", "answer", "correct", "reason", "method"}`; with
+    `explain`, also the canonical answer, both typed values and the rule that decided."""
     record: dict[str, Any] = {"id": pair.id} if pair.has_id else {}
     record.update(reference=pair.reference, answer=verdict.answer, correct=bool(verdict.correct),
-                  reason=verdict.reason)
+                  reason=verdict.reason, method=verdict.method)
+    if explain:
+        record.update(canonical=verdict.canonical, answer_value=verdict.answer_value,
+                      reference_value=verdict.reference_value, rule=verdict.rule, note=verdict.note)
     return record
 
 
@@ -108,6 +113,17 @@ def grade_command(
                                                 show_default="all CPU cores")] = None,
     timeout: Annotated[float, typer.Option("--timeout", "-t", help="Seconds allowed per answer before it "
                                                                    "is marked as a timeout.")] = 5.0,
+    explain: Annotated[bool, typer.Option("--explain", help="Print why each line got its verdict (the "
+                                                            "answer found, both typed values, the deciding "
+                                                            "rule) and write those fields to --out.")] = False,
+    task: Annotated[str | None, typer.Option("--task", help="Grade with this task's conventions "
+                                                            "(extraction, decimal comma, tolerance).")] = None,
+    extraction: Annotated[str | None, typer.Option("--extraction", help="How answers are found: auto, boxed "
+                                                                         "or gsm8k (overrides --task).")] = None,
+    decimal_comma: Annotated[bool, typer.Option("--decimal-comma", help="Read 3,14 as a decimal.")] = False,
+    relative_tolerance: Annotated[float, typer.Option("--relative-tolerance",
+                                                      help="Accept numbers within this relative distance "
+                                                           "of a numeric reference.")] = 0.0,
 ) -> None:
     """Grade answers against references and print accuracy with a count of each verdict reason."""
     if workers is not None and workers < 0:
@@ -117,15 +133,52 @@ def grade_command(
     out_path = out if out is not None else pairs.with_name(f"{pairs.stem}.graded.jsonl")
     if out_path.is_dir():
         raise InputError("--out is a directory; give the path of the JSONL file to write", path=out_path)
+    if out_path.resolve() == pairs.resolve():
+        raise InputError("--out is the input file; give another path so the pairs are not overwritten",
+                         path=out_path)
+    policy = _policy(task, extraction, decimal_comma, relative_tolerance)
     records_in = read_pairs(pairs)
     from evalkit.grading.api import grade  # SymPy loads only when there is work to do
 
     verdicts = grade([pair.text for pair in records_in], [pair.reference for pair in records_in],
-                     workers=workers, timeout=timeout, progress=True)
+                     workers=workers, timeout=timeout, progress=True, policy=policy)
     if len(verdicts) != len(records_in):
         raise RuntimeError(f"grade() returned {len(verdicts)} verdicts for {len(records_in)} pairs")
-    records_out = [graded_record(pair, verdict) for pair, verdict in zip(records_in, verdicts)]
+    records_out = [graded_record(pair, verdict, explain=explain) for pair, verdict in zip(records_in, verdicts)]
     write_jsonl(out_path, records_out)
     console = Console()
-    console.print(summary_table(records_out, title=f"graded {pairs.name}"))
-    console.print(f"wrote {len(records_out)} lines to {out_path}", highlight=False)
+    if explain:
+        for pair, verdict in zip(records_in, verdicts):
+            console.print(f"[bold]line {pair.line}[/]", highlight=False)
+            console.print(escape(printable(verdict.explain())), highlight=False, markup=False)
+    console.print(summary_table(records_out, title=escape(printable(f"graded {pairs.name}"))))
+    console.print(f"wrote {len(records_out)} lines to {escape(printable(str(out_path)))}", highlight=False)
+
+
+def _policy(task: str | None, extraction: str | None, decimal_comma: bool, relative_tolerance: float):
+    """The grading policy the options ask for: a task's, with explicit options on top."""
+    from dataclasses import replace
+
+    from evalkit.grading.policy import GradingPolicy
+
+    policy = GradingPolicy()
+    if task is not None:
+        import tasks
+
+        policy = tasks.get_task(task).grading
+    changes: dict[str, Any] = {}
+    if extraction is not None:
+        changes["extraction"] = extraction
+    if decimal_comma:
+        changes["decimal_comma"] = True
+    if relative_tolerance:
+        changes["relative_tolerance"] = relative_tolerance
+    try:
+        return replace(policy, **changes)
+    except ValueError as error:
+        raise InputError(str(error).replace("grading policy: ", "")) from None
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (escape sequences) shown as `\\xNN`, safe for a terminal."""
+    return "".join(c if c.isprintable() or c in "\n\t" else f"\\x{ord(c):02x}" for c in text)

@@ -1,13 +1,28 @@
-"""Deterministic clustering primitives: union-find over buckets and first-appearance numbering.
+"""The one clustering path: distinct answers of a problem -> cluster labels per sample.
 
-Clustering costs in proportion to the number of *distinct* answers: answers are first bucketed
-by canonical key, then buckets proven equal are merged with a union-find whose root is always the
-earliest bucket, so the result never depends on the order in which merges are found.
+Deterministic and independent of load:
+
+1. Distinct answers with one canonical key *and* one verdict form a bucket (equal keys mean
+   equal values; requiring the same verdict as well makes it impossible for a bucket to mix
+   right and wrong answers even if SymPy decided two members differently).
+2. Buckets whose fingerprints agree (and whose verdicts agree) are candidate pairs; a pair is
+   merged only when `compare.equal` proves it (`candidate_pairs`, then `cluster_labels` with the
+   confirmed pairs). Candidates are few: cost grows with the number of distinct answers.
+3. An answer that could not be parsed (a parse error, or its own time limit ran out) joins only
+   identical canonical strings, and one that could not even be normalised only identical raw
+   texts; a time-out of one answer never changes how others cluster.
+
+The union-find root is the earliest bucket, and labels are numbered by first appearance among
+the samples; samples without an answer get -1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+MAX_BUCKET_PAIRS = 64
+"""Candidate pairs taken from one fingerprint bucket at most (answers with equal digests)."""
 
 
 class UnionFind:
@@ -17,7 +32,6 @@ class UnionFind:
         self._parent = list(range(size))
 
     def find(self, item: int) -> int:
-        """The smallest member of `item`'s set (with path halving)."""
         parent = self._parent
         while parent[item] != item:
             parent[item] = parent[parent[item]]
@@ -25,7 +39,6 @@ class UnionFind:
         return item
 
     def union(self, first: int, second: int) -> None:
-        """Merge the sets of `first` and `second`."""
         root_a, root_b = self.find(first), self.find(second)
         if root_a == root_b:
             return
@@ -34,15 +47,62 @@ class UnionFind:
         self._parent[root_b] = root_a
 
 
-def clusters_from_buckets(labels: Sequence[Hashable | None]) -> list[int]:
-    """Number equal labels 0, 1, 2, ... in order of first appearance; `None` becomes -1."""
-    numbering: dict[Hashable, int] = {}
-    clusters: list[int] = []
-    for label in labels:
-        if label is None:
-            clusters.append(-1)
+@dataclass(frozen=True)
+class AnswerFacts:
+    """What is known about one distinct canonical answer of a problem."""
+
+    canonical: str
+    parsed: bool
+    key: str | None
+    fingerprint: Hashable | None
+    correct: bool
+
+
+def _buckets(facts: Sequence[AnswerFacts]) -> tuple[UnionFind, dict[tuple[str, bool], int]]:
+    union = UnionFind(len(facts))
+    first_of: dict[tuple[str, bool], int] = {}
+    for index, fact in enumerate(facts):
+        if not fact.parsed or fact.key is None:
             continue
-        if label not in numbering:
-            numbering[label] = len(numbering)
-        clusters.append(numbering[label])
-    return clusters
+        bucket = (fact.key, fact.correct)
+        if bucket in first_of:
+            union.union(first_of[bucket], index)
+        else:
+            first_of[bucket] = index
+    return union, first_of
+
+
+def candidate_pairs(facts: Sequence[AnswerFacts]) -> list[tuple[int, int]]:
+    """Pairs of bucket representatives that `compare.equal` should decide (step 2)."""
+    _, first_of = _buckets(facts)
+    by_print: dict[tuple[Hashable, bool], list[int]] = {}
+    for (_, correct), index in sorted(first_of.items(), key=lambda item: item[1]):
+        fingerprint = facts[index].fingerprint
+        if fingerprint is not None:
+            by_print.setdefault((fingerprint, correct), []).append(index)
+    pairs: list[tuple[int, int]] = []
+    for members in by_print.values():
+        found = [(a, b) for position, a in enumerate(members) for b in members[position + 1:]]
+        pairs.extend(found[:MAX_BUCKET_PAIRS])
+    return pairs
+
+
+def cluster_labels(facts: Sequence[AnswerFacts], confirmed: Sequence[tuple[int, int]],
+                   sample_answers: Sequence[int | str | None]) -> list[int]:
+    """Cluster label per sample. `sample_answers[i]` is the index into `facts` of sample i's
+    distinct answer, or the raw text of an answer that could not even be normalised (it joins
+    identical raw texts only), or None when the sample has no answer (label -1). `confirmed` are
+    the candidate pairs proven equal."""
+    union, _ = _buckets(facts)
+    for first, second in confirmed:
+        if facts[first].correct == facts[second].correct:
+            union.union(first, second)
+    numbering: dict[Hashable, int] = {}
+    labels: list[int] = []
+    for answer in sample_answers:
+        if answer is None:
+            labels.append(-1)
+            continue
+        identity: Hashable = ("raw", answer) if isinstance(answer, str) else union.find(answer)
+        labels.append(numbering.setdefault(identity, len(numbering)))
+    return labels

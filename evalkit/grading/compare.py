@@ -1,43 +1,66 @@
-"""Equality of typed answer values: exact first, SymPy where needed, tolerance only for rounding.
+"""When two typed answers are the same answer, and when an answer matches its reference.
 
-Rules (the contract every figure of evalkit rests on):
+Two relations, one module:
 
-* Exactness. Numbers are compared as exact `Fraction`s / SymPy rationals, never as floats:
-  `12345678901234567890` != `12345678901234567891`, `2^{2^{20}}` != `2^{2^{20}}+1`,
-  `\\frac{1}{2004!}` != `\\frac{1}{2006!}`. Floats are used only to *refute* equality quickly
-  (values that differ in the 9th significant digit), never to establish it for exact values.
-* Rounded decimals. A decimal with at least two significant digits (`0.33`, `1.57`) equals a
-  value that has no terminating decimal expansion (`\\frac13`, `\\frac{\\pi}{2}`, `\\sqrt2`) when
-  it is that value rounded to the digits given: |value - decimal| <= half a unit in its last
-  place. Truncation is not rounding (`0.666` != `\\frac23`, `0.667` == `\\frac23`). A
-  terminating value (`2.45`, `3`) must be matched exactly.
-* Percent. `50\\%` equals `50` and `0.5`; unmarked numbers are never rescaled (`2` != `200`).
-* Lists. A bare comma list (`2, 3, 4`) and a set (`\\{2,3,4\\}`) compare as multisets (order does
-  not matter: a list of solutions); a parenthesised tuple `(1, 2)` is ordered. `\\pm a` is the
-  list `a, -a`, so `\\pm 2` == `2, -2` and `\\pm 2021` != `2021`. A tuple `(a, b)` also equals the
-  open interval `(a, b)`; a bare list compared with a tuple is compared in order. A bare list
-  whose items all equal one number is that number restated (`15\\frac{39}{40}, \\frac{639}{40}`
-  == `\\frac{639}{40}`, the boxes of "= \\boxed{15\\frac{39}{40}}, or \\boxed{\\frac{639}{40}}").
-* Intervals compare endpoints exactly and openness strictly (`(0, 1]` != `(0, 1)`); unions
-  compare as sets of intervals; a univariate inequality equals the interval it describes.
-* Equations. `x = 3` (a variable named equal to a value) equals `3`; `y = 2x + 1` equals
-  `2x + 1`. Two equations are equal when their sides' differences are nonzero constant
-  multiples of each other (`y = 2x + 1` == `2x - y + 1 = 0`); two different lines are unequal.
-  Inequalities are equal when they describe the same half-space (`x > 2` == `2 < x`).
-* Expressions with variables are equal when their difference expands or simplifies to zero, or
-  vanishes at several fixed positive rational points (polynomial identity testing).
+* `equal(a, b)`: exact mathematical equality with the same attributes. It is what clusters are
+  made of, so it is symmetric and (up to SymPy's power to prove things) transitive.
+* `matches(reference, answer, policy)`: whether an answer is right. It is `equal`, widened only
+  where the *reference* asks for it:
+
+  - Exact reference (an integer, a fraction, a radical, pi, e, any value that is not written as a
+    decimal): only an exactly equal answer is right. A terminating decimal equal to it is exactly
+    equal (`\\frac{17}{50}` = `0.34`); a rounded one is not (`\\frac{2}{3}` != `0.667`,
+    `4\\pi` != `12.57`, `\\frac{22}{7}` != `3.14`).
+  - Decimal reference (`0.67`, `7.2\\times10^{-4}`: the problem asked for a rounded value): any
+    answer equal to it at the reference's precision is right, i.e. within half a unit of its
+    last written place (`0.67` accepts `\\frac23` and `0.667`, rejects `0.7` and `0.66`).
+  - Relative tolerance: only when the task's policy sets one (Minerva's OCW problems), a number
+    within that relative distance of a numeric reference is right.
+  - Percent: `p\\%` is the number p/100. A reference `p\\%` also accepts the bare number `p` (the
+    question asked for a percentage); a reference `q` also accepts `q\\%` (the mark is a unit).
+    Unmarked numbers are never rescaled (`2` != `200`).
+
+  Clusters never mix right and wrong answers because `matches` depends only on what `equal`
+  preserves: the exact value, the percent mark and the structure.
+
+The structural rules are the same for both relations (the scalar rule differs):
+
+* Lists and sets. A bare comma list (`2, 3, 4`) and a set (`\\{2,3,4\\}`) compare as sets (order
+  and repeats do not matter: a list of solutions); a tuple `(1, 2)` is ordered; a tuple and a bare
+  list compare in order; a tuple never equals a set. `\\pm a` is the list `a, -a`. A bare list whose
+  items all equal one value is that value restated (`15\\frac{39}{40}, \\frac{639}{40}`).
+  `AB=4, CD=5` is the tuple (4, 5) whose items are named: two such lists with the same names
+  match by name.
+* Intervals compare ends and openness (`(0, 1]` != `(0, 1)`); a tuple `(a, b)` of two scalars
+  equals the open interval `(a, b)`; unions compare as sets; an inequality in one variable equals
+  the set it describes (`x \\ge 5` = `[5, \\infty)`, `1 \\le |z| \\le 2` = `[-2,-1] \\cup [1,2]`).
+* `name = value` equals its value (`g(2) = 7` = `7`); a chain `x = 5+5+1 = 11` is its last value.
+  Two assignments to different variables are compared as equations (`x = 2` != `y = 2`).
+  Two equations are equal when one is a nonzero multiple of the other (`y = 2x + 1` =
+  `2x - y + 1 = 0`); two inequalities in several variables when one is a positive multiple.
 * Matrices compare entry by entry; a one-row or one-column matrix also equals the tuple of its
-  entries. Text compares case-insensitively after whitespace collapse; choice letters exactly.
+  entries. Text compares after case, spaces and articles are normalised; choice letters exactly.
+  A time of day without a.m./p.m. equals the same clock time with either (`4:30` = `4:30pm`).
+  A numeral in another base equals the same digits and base, or the digits alone (`4343_7` =
+  `4343`, != `4343_6`, != `1550`).
+* Expressions with variables are equal when their difference expands to zero, or vanishes at
+  several fixed real points of both signs (`|x|` = `\\sqrt{x^2}` != `x`).
+  Constants are compared with relative error bounds, never absolute ones
+  (`\\frac{\\sqrt2}{2004!}` != `\\frac{\\sqrt2}{2006!}`, `e^{-100}` != `e^{-101}`).
+
+Every comparison returns a `Decision` naming the rule that decided it, for `Verdict.explain`.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
 import sympy
 
-from evalkit.grading.normalize import number_key
+from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.values import (
     Choice,
     Expr,
@@ -45,258 +68,516 @@ from evalkit.grading.values import (
     IntervalUnion,
     Items,
     Matrix,
+    Named,
     Number,
+    Numeral,
     Relation,
+    Scalar,
     Text,
+    Time,
     Value,
-)
-
-_REFUTE_RELATIVE = 1e-9
-_ZERO_ABSOLUTE = sympy.Rational(1, 10**25)
-_TEST_POINTS = (
-    (sympy.Rational(37, 29), sympy.Rational(53, 41), sympy.Rational(71, 23)),
-    (sympy.Rational(113, 47), sympy.Rational(19, 61), sympy.Rational(89, 31)),
-    (sympy.Rational(7, 11), sympy.Rational(97, 43), sympy.Rational(43, 67)),
+    sympy_of,
 )
 
 
-# ---------------------------------------------------------------- exact numbers (pure Python)
+@dataclass(frozen=True)
+class Decision:
+    """Whether two values were found equal, and the rule that decided."""
 
-def significant_digits(value: Fraction, decimals: int) -> int:
-    """How many significant digits a decimal written with `decimals` places carries."""
-    scaled = abs(value) * 10**decimals
-    return len(str(int(scaled))) if scaled >= 1 else 0
+    equal: bool
+    rule: str
 
-
-def is_terminating(value: Fraction) -> bool:
-    """Whether `value` has a finite decimal expansion (denominator of the form 2^a 5^b)."""
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    return denominator == 1
+    def __bool__(self) -> bool:
+        return self.equal
 
 
-def _scaled_candidates(value: Fraction, decimals: int | None, percent: bool) -> list[tuple[Fraction, int | None]]:
-    candidates = [(value, decimals)]
-    if percent:
-        candidates.append((value / 100, None if decimals is None else decimals + 2))
-    return candidates
+def _yes(rule: str) -> Decision:
+    return Decision(True, rule)
 
 
-def _rounds_to(exact: Fraction, decimal: Fraction, decimals: int | None) -> bool:
-    if decimals is None or decimals < 1 or significant_digits(decimal, decimals) < 2:
-        return False
-    if is_terminating(exact):
-        return False
-    return abs(exact - decimal) * 2 * 10**decimals <= 1
+def _no(rule: str) -> Decision:
+    return Decision(False, rule)
 
 
-def exact_numbers_equal(a_value: Fraction, a_decimals: int | None, a_percent: bool,
-                        b_value: Fraction, b_decimals: int | None, b_percent: bool) -> bool:
-    """Equality of two exactly written numbers under the percent and rounding rules above."""
-    for x, x_decimals in _scaled_candidates(a_value, a_decimals, a_percent):
-        for y, y_decimals in _scaled_candidates(b_value, b_decimals, b_percent):
-            if x == y or _rounds_to(y, x, x_decimals) or _rounds_to(x, y, y_decimals):
-                return True
-    return False
+@dataclass(frozen=True)
+class _Mode:
+    """How scalars compare: exactly (`directed=False`), or against a reference (`directed=True`)
+    that may ask for its written precision or the policy's relative tolerance."""
+
+    directed: bool
+    relative_tolerance: float = 0.0
 
 
-# ---------------------------------------------------------------- SymPy scalars
-
-def _sympy_of(value: Number | Expr) -> sympy.Expr:
-    if isinstance(value, Number):
-        return sympy.Rational(value.value.numerator, value.value.denominator)
-    return value.expr
+_EXACT = _Mode(False)
 
 
-def _complex_or_none(expr: sympy.Expr, digits: int = 20) -> complex | None:
+def equal(a: Value, b: Value) -> Decision:
+    """Exact equality of two answers with the same attributes (the clustering relation)."""
+    return _compare(a, b, _EXACT)
+
+
+def matches(reference: Value, answer: Value, policy: GradingPolicy = DEFAULT_POLICY) -> Decision:
+    """Whether `answer` is right for `reference` (module rules)."""
+    return _compare(reference, answer, _Mode(True, policy.relative_tolerance))
+
+
+# ---------------------------------------------------------------- dispatch
+
+def _compare(a: Value, b: Value, mode: _Mode) -> Decision:
+    if a == b:
+        return _yes("identical values")
+    if isinstance(a, Named) or isinstance(b, Named):
+        return _named(a, b, mode)
+    if isinstance(a, Scalar) and isinstance(b, Scalar):
+        return _scalars(a, b, mode)
+    if isinstance(a, Items) and isinstance(b, Scalar):
+        return _restated(a, b, mode, reference_first=True)
+    if isinstance(b, Items) and isinstance(a, Scalar):
+        return _restated(b, a, mode, reference_first=False)
+    if isinstance(a, Relation) or isinstance(b, Relation):
+        return _relations(a, b, mode)
+    if isinstance(a, Items) and isinstance(b, Items):
+        return _items(a, b, mode)
+    if isinstance(a, (Interval, IntervalUnion, Items)) and isinstance(b, (Interval, IntervalUnion, Items)):
+        return _sets(a, b, mode)
+    if isinstance(a, Matrix) or isinstance(b, Matrix):
+        return _matrices(a, b, mode)
+    if isinstance(a, Time) or isinstance(b, Time):
+        return _times(a, b)
+    if isinstance(a, Numeral) or isinstance(b, Numeral):
+        return _numerals(a, b, mode)
+    if isinstance(a, Text) and isinstance(b, Text):
+        return _yes("same text") if a.text == b.text else _no("different text")
+    if isinstance(a, Choice) and isinstance(b, Choice):
+        return _yes("same choice") if a.letter == b.letter else _no("different choice")
+    return _no(f"{type(a).__name__.lower()} vs {type(b).__name__.lower()}")
+
+
+# ---------------------------------------------------------------- scalars
+
+def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
+    if not mode.directed:
+        if a.percent != b.percent:
+            return _no("one is marked as a percentage")
+        return _exact_scalars(_value_of(a), _value_of(b))
+    forms: list[tuple[object, object, str]]
+    va, vb = _value_of(a), _value_of(b)
+    if a.percent == b.percent:
+        forms = [(va, vb, "")]
+    elif a.percent:
+        forms = [(_scaled(va, Fraction(1, 100)), vb, "percent as a fraction"), (va, vb, "percent mark of the reference")]
+    else:
+        forms = [(va, _scaled(vb, Fraction(1, 100)), "percent as a fraction"), (va, vb, "percent mark dropped")]
+    ulp = a.ulp if isinstance(a, Number) else None
+    last: Decision = _no("unequal")
+    for reference, answer, note in forms:
+        reference_ulp = ulp if note != "percent as a fraction" or not a.percent else (
+            ulp / 100 if ulp is not None else None)
+        decision = _directed_scalars(reference, answer, reference_ulp, mode.relative_tolerance)
+        if decision:
+            return _yes(decision.rule + (f" ({note})" if note else ""))
+        last = decision
+    return last
+
+
+def _value_of(value: Number | Expr) -> Fraction | sympy.Expr:
+    return value.value if isinstance(value, Number) else value.expr
+
+
+def _scaled(value: Fraction | sympy.Expr, factor: Fraction) -> Fraction | sympy.Expr:
+    if isinstance(value, Fraction):
+        return value * factor
+    return value * sympy.Rational(factor.numerator, factor.denominator)
+
+
+def _directed_scalars(reference, answer, ulp: Fraction | None, tolerance: float) -> Decision:
+    exact = _exact_scalars(reference, answer)
+    if exact or (ulp is None and tolerance <= 0):
+        return exact
+    gap = _absolute_gap(reference, answer)
+    if gap is None:
+        return exact
+    if ulp is not None and gap <= ulp / 2:
+        return _yes(f"equal at the reference's precision (±{ulp / 2})")
+    if tolerance > 0:
+        size = _magnitude(reference)
+        if size is not None and gap <= Fraction(tolerance) * size:
+            return _yes(f"within the task's relative tolerance {tolerance:g}")
+    return _no("outside the reference's precision")
+
+
+def _exact_scalars(x: Fraction | sympy.Expr, y: Fraction | sympy.Expr) -> Decision:
+    if isinstance(x, Fraction) and isinstance(y, Fraction):
+        return _yes("equal exact numbers") if x == y else _no("different exact numbers")
+    return sympy_equal(_to_sympy(x), _to_sympy(y))
+
+
+def _to_sympy(value: Fraction | sympy.Expr) -> sympy.Expr:
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    return value
+
+
+def _absolute_gap(x, y) -> Fraction | None:
+    """|x - y| as an exact fraction, or a 40-digit rational bound; None when not a real number."""
+    if isinstance(x, Fraction) and isinstance(y, Fraction):
+        return abs(x - y)
+    difference = _to_sympy(x) - _to_sympy(y)
+    if difference.free_symbols:
+        return None
+    value = _evaluate(difference, 40)
+    if value is None or abs(value.imag) > 0:
+        return None
+    return Fraction(str(abs(value.real)))
+
+
+def _magnitude(x) -> Fraction | None:
+    if isinstance(x, Fraction):
+        return abs(x)
+    value = _evaluate(_to_sympy(x), 40)
+    if value is None:
+        return None
+    return Fraction(str(abs(value.real))) if value.imag == 0 else None
+
+
+@dataclass(frozen=True)
+class _Complex:
+    """A complex value kept as two `sympy.Float`s (arbitrary precision)."""
+
+    real: object
+    imag: object
+
+
+def _evaluate(expr: sympy.Expr, digits: int) -> _Complex | None:
+    """`expr` evaluated to `digits` significant digits, or None when it is not a finite number."""
     try:
-        number = expr.evalf(digits)
-        if number.free_symbols or not number.is_number:
-            return None
-        result = complex(number)
-    except (TypeError, ValueError, OverflowError, ZeroDivisionError, AttributeError):
+        value = expr.evalf(digits)
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError, RecursionError, OverflowError):
         return None
-    if result != result:  # NaN
+    if value.free_symbols or value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
         return None
-    return result
+    real, imag = value.as_real_imag()
+    if not (real.is_number and imag.is_number):
+        return None
+    try:
+        real, imag = sympy.Float(real, digits), sympy.Float(imag, digits)
+    except (TypeError, ValueError):
+        return None
+    return _Complex(real, imag)
 
 
-@lru_cache(maxsize=8192)
-def fingerprint(value: Value) -> complex | None:
-    """A float image of a constant scalar, used only to refute equality quickly."""
-    if isinstance(value, Number):
-        if value.percent:
-            return None
+def _is_tiny(value: _Complex, scale: _Complex, exponent: int) -> bool:
+    """|value| <= 10^-exponent * |scale| (relative, never absolute)."""
+    size = abs(value.real) + abs(value.imag)
+    reference = abs(scale.real) + abs(scale.imag)
+    if reference == 0:
+        return size == 0
+    return size <= reference * sympy.Float(10) ** (-exponent)
+
+
+_TEST_POINTS: tuple[tuple[sympy.Expr, ...], ...] = (
+    (sympy.Rational(37, 29), sympy.Rational(53, 41), sympy.Rational(71, 23), sympy.Rational(13, 17)),
+    (sympy.Rational(-113, 47), sympy.Rational(19, 61), sympy.Rational(-89, 31), sympy.Rational(29, 37)),
+    (sympy.Rational(7, 11), sympy.Rational(-97, 43), sympy.Rational(43, 67), sympy.Rational(-61, 19)),
+    (sympy.Rational(-5, 13), sympy.Rational(31, 7), sympy.Rational(-3, 5), sympy.Rational(59, 23)),
+)
+"""Where expressions in variables are compared: real points of both signs (answers are about
+real numbers), so that `|x|` and `\\sqrt{x^2}` equal each other but not `x`."""
+
+
+@lru_cache(maxsize=16384)
+def sympy_equal(x: sympy.Expr, y: sympy.Expr) -> Decision:
+    """Exact equality of two SymPy scalars (see the module notes)."""
+    if x == y:
+        return _yes("identical expressions")
+    if x.has(sympy.nan, sympy.zoo) or y.has(sympy.nan, sympy.zoo):
+        return _no("undefined value")
+    if x.is_infinite or y.is_infinite:
+        return _no("different infinities")
+    if x.is_Rational and y.is_Rational:
+        return _no("different exact numbers")
+    difference = x - y
+    if difference == 0:
+        return _yes("difference is 0")
+    if difference.is_Rational:
+        return _no("differ by a nonzero number")
+    symbols = difference.free_symbols
+    if not symbols:
+        return _constants_equal(x, y, difference)
+    try:
+        if sympy.expand(difference) == 0:
+            return _yes("difference expands to 0")
+    except (TypeError, ValueError, RecursionError, AttributeError):
+        pass
+    return _identity_at_points(x, y)
+
+
+def _constants_equal(x: sympy.Expr, y: sympy.Expr, difference: sympy.Expr) -> Decision:
+    gap, scale_x, scale_y = _evaluate(difference, 30), _evaluate(x, 30), _evaluate(y, 30)
+    if gap is None or scale_x is None or scale_y is None:
+        return _no("not comparable as numbers")
+    scale = scale_x if abs(scale_x.real) + abs(scale_x.imag) >= abs(scale_y.real) + abs(scale_y.imag) else scale_y
+    if not _is_tiny(gap, scale, 25):
+        return _no("numerically different")
+    try:
+        if sympy.simplify(difference) == 0:
+            return _yes("difference simplifies to 0")
+    except (TypeError, ValueError, RecursionError, AttributeError, NotImplementedError):
+        pass
+    precise = _evaluate(difference, 120)
+    if precise is not None and _is_tiny(precise, scale, 100):
+        return _yes("equal to 100 significant digits")
+    return _no("numerically different")
+
+
+def _identity_at_points(x: sympy.Expr, y: sympy.Expr) -> Decision:
+    symbols = sorted((x - y).free_symbols, key=lambda s: s.name)
+    agreeing = 0
+    for point in _TEST_POINTS:
+        substitution = {s: point[i % len(point)] + i // len(point) for i, s in enumerate(symbols)}
         try:
-            return complex(float(value.value))
-        except OverflowError:
-            return None
-    if isinstance(value, Expr) and not value.expr.free_symbols:
-        return _complex_or_none(value.expr, 15)
+            at_x, at_y = x.xreplace(substitution), y.xreplace(substitution)
+        except (TypeError, ValueError, RecursionError):
+            continue
+        vx, vy = _evaluate(at_x, 30), _evaluate(at_y, 30)
+        if vx is None and vy is None:
+            continue
+        if vx is None or vy is None:
+            return _no("defined at different points")
+        gap = _evaluate(at_x - at_y, 30)
+        scale = vx if abs(vx.real) + abs(vx.imag) >= abs(vy.real) + abs(vy.imag) else vy
+        if gap is None or not _is_tiny(gap, scale, 20):
+            return _no("differ at a test point")
+        agreeing += 1
+    if agreeing >= 3:
+        return _yes(f"equal at {agreeing} test points")
+    return _no("too few points to compare")
+
+
+# ---------------------------------------------------------------- names, lists, sets
+
+def _named(a: Value, b: Value, mode: _Mode) -> Decision:
+    if isinstance(a, Named) and isinstance(b, Named) and a.name != b.name and _plain_symbol(a.name) \
+            and _plain_symbol(b.name):
+        if a.relation is None or b.relation is None:
+            return _no("values of different variables")
+        return _relations(a.relation, b.relation, mode)  # `x = 2` and `y = 2` are different lines
+    if isinstance(a, Named) and isinstance(b, Named):
+        values = _compare(a.value, b.value, mode)
+        if values or a.relation is None or b.relation is None:
+            return Decision(values.equal, "named values: " + values.rule)
+        return _relations(a.relation, b.relation, mode)
+    named, other = (a, b) if isinstance(a, Named) else (b, a)
+    if isinstance(other, Relation) and named.relation is not None:
+        pair = (named.relation, other) if named is a else (other, named.relation)
+        return _relations(*pair, mode)
+    pair = (named.value, other) if named is a else (other, named.value)
+    decision = _compare(*pair, mode)
+    return Decision(decision.equal, "the value named: " + decision.rule)
+
+
+def _plain_symbol(name: str) -> bool:
+    return bool(re.fullmatch(r"\\?[A-Za-z]+(?:_\{?\w+\}?)?", name))
+
+
+def _restated(items: Items, scalar: Number | Expr, mode: _Mode, *, reference_first: bool) -> Decision:
+    if items.kind != "list" or not items.items:
+        return _no(f"{items.kind} vs scalar")
+    for item in items.items:
+        decision = _compare(item, scalar, mode) if reference_first else _compare(scalar, item, mode)
+        if not decision:
+            return _no("a list vs one value")
+    return _yes("a list restating one value")
+
+
+def _items(a: Items, b: Items, mode: _Mode) -> Decision:
+    if a.kind == "tuple" and b.kind == "tuple":
+        if a.names and b.names and sorted(a.names) == sorted(b.names) and len(set(a.names)) == len(a.names):
+            order = [b.names.index(name) for name in a.names]
+            return _ordered(a.items, tuple(b.items[i] for i in order), mode, "named items")
+        return _ordered(a.items, b.items, mode, "tuples")
+    if "tuple" in (a.kind, b.kind) and "set" in (a.kind, b.kind):
+        return _no("a tuple is not a set")
+    if "tuple" in (a.kind, b.kind):
+        in_order = _ordered(a.items, b.items, mode, "tuple and list")
+        names = a.names or b.names
+        if in_order or not names or len({re.sub(r"_.*", "", n) for n in names}) != 1:
+            return in_order
+        return _as_sets(a.items, b.items, mode)  # `x_1 = a, x_2 = b`: the roots, in any order
+    return _as_sets(a.items, b.items, mode)
+
+
+def _ordered(xs: tuple, ys: tuple, mode: _Mode, what: str) -> Decision:
+    if len(xs) != len(ys):
+        return _no(f"{what} of different lengths")
+    for position, (x, y) in enumerate(zip(xs, ys)):
+        if not _compare(x, y, mode):
+            return _no(f"{what}: item {position + 1} differs")
+    return _yes(f"{what} equal item by item")
+
+
+def _as_sets(xs: tuple, ys: tuple, mode: _Mode) -> Decision:
+    """Set equality: every item of each side equals some item of the other (repeats ignored)."""
+    for x in xs:
+        if not any(_compare(x, y, mode) for y in ys):
+            return _no("a list item has no match")
+    for y in ys:
+        if not any(_compare(x, y, mode) for x in xs):
+            return _no("a list item has no match")
+    return _yes("same items, in any order")
+
+
+def _sets(a: Value, b: Value, mode: _Mode) -> Decision:
+    a, b = _as_interval(a), _as_interval(b)
+    if isinstance(a, Interval) and isinstance(b, Interval):
+        if a.left_open != b.left_open or a.right_open != b.right_open:
+            return _no("intervals differ in openness")
+        if _compare(a.low, b.low, mode) and _compare(a.high, b.high, mode):
+            return _yes("same interval")
+        return _no("intervals differ at an end")
+    if isinstance(a, IntervalUnion) and isinstance(b, IntervalUnion) and len(a.parts) == len(b.parts):
+        if _as_sets(a.parts, b.parts, mode):
+            return _yes("same union of intervals")
+    return _sympy_sets_equal(_sympy_set(a), _sympy_set(b))
+
+
+def _as_interval(value: Value) -> Value:
+    if isinstance(value, Items) and value.maybe_interval:
+        return Interval(value.items[0], value.items[1], True, True)
+    return value
+
+
+def _sympy_set(value: Value) -> sympy.Set | None:
+    try:
+        if isinstance(value, Interval):
+            if not isinstance(value.low, Scalar) or not isinstance(value.high, Scalar):
+                return None
+            return sympy.Interval(sympy_of(value.low), sympy_of(value.high), value.left_open, value.right_open)
+        if isinstance(value, IntervalUnion):
+            parts = [_sympy_set(p) for p in value.parts]
+            return None if any(p is None for p in parts) else sympy.Union(*parts)
+        if isinstance(value, Items) and value.kind == "set" and all(isinstance(i, Scalar) for i in value.items):
+            return sympy.FiniteSet(*(sympy_of(i) for i in value.items))
+        if isinstance(value, Relation):
+            return _relation_set(value)
+    except (TypeError, ValueError, NotImplementedError, AttributeError):
+        return None
     return None
 
 
-def _refuted(a: Value, b: Value) -> bool:
-    fa, fb = fingerprint(a), fingerprint(b)
-    if fa is None or fb is None or fa in (complex("inf"), complex("-inf")) or fb in (
-            complex("inf"), complex("-inf")):
-        return False
-    if any(abs(part) == float("inf") for part in (fa.real, fa.imag, fb.real, fb.imag)):
-        return False
-    tolerance = _REFUTE_RELATIVE * max(1.0, abs(fa), abs(fb))
-    for value in (a, b):
-        if isinstance(value, Number) and value.decimals:
-            tolerance = max(tolerance, 10.0 ** (-value.decimals))
-    return abs(fa - fb) > tolerance
-
-
-def sympy_equal(x: sympy.Expr, y: sympy.Expr) -> bool:
-    """Exact equality of two SymPy scalars (see the module rules)."""
-    if x == y:
-        return True
-    if x.has(sympy.nan, sympy.zoo) or y.has(sympy.nan, sympy.zoo):
-        return False
-    if x.is_infinite or y.is_infinite:
-        return False
-    if x.is_Rational and y.is_Rational:
-        return False
-    difference = x - y
-    if difference == 0:
-        return True
-    if difference.is_Rational:
-        return False
-    if not difference.free_symbols:
-        approximate = _complex_or_none(difference, 30)
-        if approximate is not None and abs(approximate) > 1e-20:
-            return False
-        try:
-            if sympy.simplify(difference) == 0:
-                return True
-        except (TypeError, ValueError, RecursionError, AttributeError):
-            pass
-        precise = _complex_or_none(difference, 60)
-        return precise is not None and abs(precise) < 1e-40
-    return expressions_identical(difference)
-
-
-def expressions_identical(difference: sympy.Expr) -> bool:
-    """Whether an expression in variables is identically zero."""
-    if sympy.expand(difference) == 0:
-        return True
-    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
-    valid_points = 0
-    for point in _TEST_POINTS:
-        substitution = {s: point[i % len(point)] + i // len(point) for i, s in enumerate(symbols)}
-        value = _complex_or_none(difference.xreplace(substitution), 30)
-        if value is None:
-            continue
-        if abs(value) > 1e-12 * max(1.0, 1.0):
-            return False
-        valid_points += 1
-    if valid_points >= 2:
-        return True
+def _sympy_sets_equal(x: sympy.Set | None, y: sympy.Set | None) -> Decision:
+    if x is None or y is None:
+        return _no("not comparable as sets")
     try:
-        return sympy.simplify(difference) == 0
-    except (TypeError, ValueError, RecursionError, AttributeError):
-        return False
+        if x == y or (sympy.Complement(x, y) == sympy.EmptySet and sympy.Complement(y, x) == sympy.EmptySet):
+            return _yes("same set")
+    except (TypeError, ValueError, NotImplementedError, RecursionError):
+        return _no("not comparable as sets")
+    return _no("different sets")
 
 
-def _decimal_rounds_to(decimal: Number, other: Number | Expr) -> bool:
-    """The rounding rule between a written decimal and a non-terminating exact value."""
-    if decimal.decimals is None:
-        return False
-    if isinstance(other, Number):
-        return False
-    expr = other.expr
-    if expr.free_symbols or expr.is_Rational and is_terminating(Fraction(int(expr.p), int(expr.q))):
-        return False
-    for candidate, decimals in _scaled_candidates(decimal.value, decimal.decimals, decimal.percent):
-        if decimals is None or significant_digits(candidate, decimals) < 2:
+# ---------------------------------------------------------------- relations
+
+_FLIP = {"<": ">", "<=": ">=", ">": ">", ">=": ">="}
+_BUILDERS = {"<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge, "=": sympy.Eq, "!=": sympy.Ne}
+
+
+def _relations(a: Value, b: Value, mode: _Mode) -> Decision:
+    if isinstance(a, Relation) and isinstance(b, Relation):
+        if len(a.ops) == 1 and len(b.ops) == 1:
+            decision = _two_sided(a, b)
+            if decision or a.ops[0] in ("=", "!=") or b.ops[0] in ("=", "!="):
+                return decision
+        return _sympy_sets_equal(_relation_set(a), _relation_set(b))
+    relation, other = (a, b) if isinstance(a, Relation) else (b, a)
+    if isinstance(other, (Interval, IntervalUnion, Items)):
+        pair = (a, b)
+        return _sympy_sets_equal(_sympy_set(_as_interval(pair[0])), _sympy_set(_as_interval(pair[1])))
+    return _no(f"a relation vs {type(other).__name__.lower()}")
+
+
+def _two_sided(a: Relation, b: Relation) -> Decision:
+    """Equations: one is a nonzero multiple of the other; inequalities: a positive multiple."""
+    op_a, diff_a = _difference_form(a)
+    op_b, diff_b = _difference_form(b)
+    if op_a != op_b:
+        return _no("different relations")
+    if diff_a == 0 or diff_b == 0:
+        return _yes("same relation") if diff_a == diff_b else _no("different relations")
+    ratio = sympy.cancel(sympy.together(diff_a / diff_b))
+    if ratio.free_symbols:
+        constant = _constant_over_points(ratio)
+        if constant is None:
+            return _no("not multiples of each other")
+        ratio = constant
+    if ratio == 0 or ratio.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        return _no("not multiples of each other")
+    if op_a in ("=", "!="):
+        return _yes("one equation is a multiple of the other")
+    return _yes("one inequality is a positive multiple of the other") if ratio.is_positive else _no(
+        "inequalities point different ways")
+
+
+def _difference_form(relation: Relation) -> tuple[str, sympy.Expr]:
+    """`a < b` -> (">", b - a): every relation as `expression op 0` with op in = != > >=."""
+    op = relation.ops[0]
+    left, right = sympy_of(relation.sides[0]), sympy_of(relation.sides[1])
+    if op in ("<", "<="):
+        return _FLIP[op], right - left
+    return op, left - right
+
+
+def _constant_over_points(expr: sympy.Expr) -> sympy.Expr | None:
+    """The constant value of `expr` when it takes one value at every test point, else None."""
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    values = []
+    for point in _TEST_POINTS[:4]:
+        substitution = {s: point[i % len(point)] + i // len(point) for i, s in enumerate(symbols)}
+        value = sympy.nsimplify(expr.xreplace(substitution))
+        if value.has(sympy.nan, sympy.zoo):
             continue
-        if expr.is_Rational:
-            if _rounds_to(Fraction(int(expr.p), int(expr.q)), candidate, decimals):
-                return True
-            continue
-        approximate = _complex_or_none(expr, decimals + 20)
-        if approximate is None or abs(approximate.imag) > 0:
-            continue
-        exact_gap = sympy.Abs(sympy.Float(approximate.real, decimals + 20) - sympy.Rational(
-            candidate.numerator, candidate.denominator))
-        if exact_gap * 2 * 10**decimals <= 1:
-            return True
-    return False
+        values.append(value)
+    if len(values) < 3 or any(sympy_equal(values[0], v).equal is False for v in values[1:]):
+        return None
+    return values[0]
 
 
-def scalars_equal(a: Number | Expr, b: Number | Expr) -> bool:
-    """Equality of two scalars under the exactness, percent and rounding rules."""
-    if isinstance(a, Number) and isinstance(b, Number):
-        return exact_numbers_equal(a.value, a.decimals, a.percent, b.value, b.decimals, b.percent)
-    if _refuted(a, b):
-        return False
-    for x in _percent_forms(a):
-        for y in _percent_forms(b):
-            if sympy_equal(x, y):
-                return True
-    if isinstance(a, Number) and _decimal_rounds_to(a, b):
-        return True
-    return isinstance(b, Number) and _decimal_rounds_to(b, a)
+def _relation_set(relation: Relation) -> sympy.Set | None:
+    """The real solution set of a relation in one variable (`1 \\le |z| \\le 2`), or None."""
+    sides = [sympy_of(s) for s in relation.sides]
+    symbols = set().union(*(s.free_symbols for s in sides))
+    if len(symbols) != 1:
+        return None
+    symbol = symbols.pop()
+    real = sympy.Symbol(symbol.name, real=True)
+    sides = [s.xreplace({symbol: real}) for s in sides]
+    conditions = [_BUILDERS[op](left, right) for op, left, right in zip(relation.ops, sides, sides[1:])]
+    try:
+        return sympy.And(*conditions).as_set()
+    except (NotImplementedError, TypeError, ValueError, AttributeError):
+        return None
 
 
-def _percent_forms(value: Number | Expr) -> list[sympy.Expr]:
-    base = _sympy_of(value)
-    if isinstance(value, Number) and value.percent:
-        return [base, base / 100]
-    return [base]
+# ---------------------------------------------------------------- matrices and times
 
-
-# ---------------------------------------------------------------- structure
-
-def values_equal(a: Value, b: Value) -> bool:
-    """Whether two parsed answers are the same mathematical answer (see module rules)."""
-    if a == b:
-        return True
-    scalar_types = (Number, Expr)
-    if isinstance(a, scalar_types) and isinstance(b, scalar_types):
-        return scalars_equal(a, b)
-    if isinstance(a, Items) and isinstance(b, scalar_types):
-        return _restates(a, b)
-    if isinstance(b, Items) and isinstance(a, scalar_types):
-        return _restates(b, a)
-    if isinstance(a, Relation) or isinstance(b, Relation):
-        return _relation_equal(a, b)
-    if isinstance(a, Items) and isinstance(b, Items):
-        return _items_equal(a, b)
-    if isinstance(a, Interval) and isinstance(b, Interval):
-        return _intervals_equal(a, b)
-    if isinstance(a, (Items, Interval)) and isinstance(b, (Items, Interval)):
-        tuple_value, interval = (a, b) if isinstance(a, Items) else (b, a)
-        return tuple_value.maybe_interval and interval.left_open and interval.right_open and \
-            values_equal(tuple_value.items[0], interval.low) and values_equal(tuple_value.items[1], interval.high)
-    if isinstance(a, IntervalUnion) and isinstance(b, IntervalUnion):
-        return _unordered_equal(a.parts, b.parts)
+def _matrices(a: Value, b: Value, mode: _Mode) -> Decision:
     if isinstance(a, Matrix) and isinstance(b, Matrix):
-        return len(a.rows) == len(b.rows) and all(
-            len(ra) == len(rb) and all(values_equal(x, y) for x, y in zip(ra, rb))
-            for ra, rb in zip(a.rows, b.rows))
-    if isinstance(a, (Matrix, Items)) and isinstance(b, (Matrix, Items)):
-        matrix, items = (a, b) if isinstance(a, Matrix) else (b, a)
-        if items.kind != "tuple":
-            return False
-        entries = _vector_entries(matrix)
-        return entries is not None and _ordered_equal(entries, items.items)
-    if isinstance(a, Text) and isinstance(b, Text):
-        return a.text == b.text
-    if isinstance(a, Choice) and isinstance(b, Choice):
-        return a.letter == b.letter
-    return False
-
-
-def _restates(items: Items, scalar: Number | Expr) -> bool:
-    """A bare list whose every item equals one number is that number written in several forms
-    (`\\boxed{15\\frac{39}{40}}, or \\boxed{\\frac{639}{40}}`); tuples and sets never are."""
-    return items.kind == "list" and all(values_equal(item, scalar) for item in items.items)
+        if len(a.rows) != len(b.rows) or any(len(x) != len(y) for x, y in zip(a.rows, b.rows)):
+            return _no("matrices of different shapes")
+        for row_a, row_b in zip(a.rows, b.rows):
+            for x, y in zip(row_a, row_b):
+                if not _compare(x, y, mode):
+                    return _no("matrices differ in an entry")
+        return _yes("same matrix")
+    matrix, other = (a, b) if isinstance(a, Matrix) else (b, a)
+    if not isinstance(other, Items) or other.kind == "set":
+        return _no(f"a matrix vs {type(other).__name__.lower()}")
+    entries = _vector_entries(matrix)
+    if entries is None:
+        return _no("a matrix vs a tuple")
+    pair = (entries, other.items) if matrix is a else (other.items, entries)
+    decision = _ordered(*pair, mode, "vector and tuple")
+    return decision
 
 
 def _vector_entries(matrix: Matrix) -> tuple | None:
@@ -307,179 +588,53 @@ def _vector_entries(matrix: Matrix) -> tuple | None:
     return None
 
 
-def _ordered_equal(xs: tuple, ys: tuple) -> bool:
-    return len(xs) == len(ys) and all(values_equal(x, y) for x, y in zip(xs, ys))
+def _numerals(a: Value, b: Value, mode: _Mode) -> Decision:
+    """`4343_7` equals `4343_7`; a reference `4343_7` also accepts the same digits written
+    without the base (`4343`); never another base's numeral nor the value in base ten."""
+    if not isinstance(a, Numeral) and not (mode.directed and isinstance(b, Number)):
+        return _no("a number vs a numeral in another base")
+    if not isinstance(b, Numeral) and not mode.directed:
+        return _no("a numeral vs a number")
+    digits = [_numeral_digits(v) for v in (a, b)]
+    if None in digits:
+        return _no("a numeral vs another kind of value")
+    bases = [v.base for v in (a, b) if isinstance(v, Numeral)]
+    if digits[0] == digits[1] and len(set(bases)) == 1:
+        return _yes("same numeral")
+    return _no("different numerals")
 
 
-def _unordered_equal(xs: tuple, ys: tuple) -> bool:
-    """Multiset equality: match each item of xs with a distinct equal item of ys."""
-    if len(xs) != len(ys):
-        return False
-    remaining = list(ys)
-    for x in xs:
-        for index, y in enumerate(remaining):
-            if values_equal(x, y):
-                del remaining[index]
-                break
-        else:
-            return False
-    return True
-
-
-def _items_equal(a: Items, b: Items) -> bool:
-    if a.kind == "tuple" and b.kind == "tuple":
-        return _ordered_equal(a.items, b.items)
-    if "set" in (a.kind, b.kind) and "tuple" in (a.kind, b.kind):
-        return False
-    if "tuple" in (a.kind, b.kind):
-        return _ordered_equal(a.items, b.items)
-    return _unordered_equal(a.items, b.items)
-
-
-def _intervals_equal(a: Interval, b: Interval) -> bool:
-    return a.left_open == b.left_open and a.right_open == b.right_open and \
-        values_equal(a.low, b.low) and values_equal(a.high, b.high)
-
-
-def _named_value(relation: Relation) -> Value | None:
-    """`x = 3` -> 3, `y = 2x + 1` -> 2x + 1: the right side of `variable = expression`."""
-    if relation.op != "=":
-        return None
-    left, right = relation.left, relation.right
-    if isinstance(left, Expr) and isinstance(left.expr, sympy.Symbol):
-        if not isinstance(right, Expr) or left.expr not in right.expr.free_symbols:
-            return right
+def _numeral_digits(value: Value) -> str | None:
+    if isinstance(value, Numeral):
+        return value.digits
+    if isinstance(value, Number) and value.value.denominator == 1 and value.value >= 0 and not value.percent:
+        return str(value.value.numerator)
     return None
 
 
-def _relation_equal(a: Value, b: Value) -> bool:
-    if isinstance(a, Relation) and isinstance(b, Relation):
-        if _relations_equivalent(a, b):
-            return True
-        named_a, named_b = _named_value(a), _named_value(b)
-        return named_a is not None and named_b is not None and values_equal(named_a, named_b)
-    relation, other = (a, b) if isinstance(a, Relation) else (b, a)
-    named = _named_value(relation)
-    if named is not None:
-        return values_equal(named, other)
-    if isinstance(other, (Interval, IntervalUnion)):
-        relation_set = _relation_as_set(relation)
-        other_set = _as_sympy_set(other)
-        return relation_set is not None and other_set is not None and relation_set == other_set
-    return False
+def _times(a: Value, b: Value) -> Decision:
+    time_a, time_b = _as_time(a), _as_time(b)
+    if time_a is None or time_b is None:
+        other = b if isinstance(a, Time) else a
+        return _no(f"a time vs {type(other).__name__.lower()}")
+    if time_a.minutes != time_b.minutes or not _hours(time_a) & _hours(time_b):
+        return _no("different times")
+    return _yes("same time of day")
 
 
-_FLIPPED = {"<": ">", "<=": ">=", ">": ">", ">=": ">="}
-
-
-def _difference_form(relation: Relation) -> tuple[str, sympy.Expr]:
-    """`a < b` -> (">", b - a): every inequality as `expression > 0` or `>= 0`."""
-    left, right = _sympy_of(relation.left), _sympy_of(relation.right)
-    if relation.op in ("<", "<="):
-        return _FLIPPED[relation.op], right - left
-    return relation.op, left - right
-
-
-def _relations_equivalent(a: Relation, b: Relation) -> bool:
-    if (a.op in ("=", "!=")) != (b.op in ("=", "!=")):
-        return False
-    op_a, diff_a = _difference_form(a)
-    op_b, diff_b = _difference_form(b)
-    if op_a != op_b:
-        return False
-    if diff_a == 0 or diff_b == 0:
-        return diff_a == diff_b
-    ratio = sympy.cancel(sympy.together(diff_a / diff_b))
-    if ratio.free_symbols:
-        if not _constant_at_test_points(ratio):
-            return False
-        ratio = sympy.simplify(ratio)
-    if ratio.free_symbols or ratio == 0 or ratio.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-        return False
-    if op_a in ("=", "!="):
-        return True
-    return bool(ratio.is_positive)
-
-
-def _constant_at_test_points(expr: sympy.Expr) -> bool:
-    """False when `expr` takes two clearly different values at two of the fixed test points."""
-    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
-    values = []
-    for point in _TEST_POINTS:
-        substitution = {s: point[i % len(point)] + i // len(point) for i, s in enumerate(symbols)}
-        value = _complex_or_none(expr.xreplace(substitution), 20)
-        if value is not None:
-            values.append(value)
-    return all(abs(v - values[0]) <= 1e-9 * max(1.0, abs(values[0])) for v in values[1:])
-
-
-def _relation_as_set(relation: Relation) -> sympy.Set | None:
-    if relation.op in ("=", "!="):
-        return None
-    left, right = _sympy_of(relation.left), _sympy_of(relation.right)
-    symbols = (left - right).free_symbols
-    if len(symbols) != 1:
-        return None
-    builders = {"<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge}
-    try:
-        return builders[relation.op](left, right).as_set()
-    except (NotImplementedError, TypeError, ValueError):
-        return None
-
-
-def _as_sympy_set(value: Value) -> sympy.Set | None:
-    if isinstance(value, Interval):
-        if not isinstance(value.low, (Number, Expr)) or not isinstance(value.high, (Number, Expr)):
-            return None
-        return sympy.Interval(_sympy_of(value.low), _sympy_of(value.high), value.left_open, value.right_open)
-    if isinstance(value, IntervalUnion):
-        parts = [_as_sympy_set(p) for p in value.parts]
-        return None if any(p is None for p in parts) else sympy.Union(*parts)
+def _as_time(value: Value) -> Time | None:
+    """A time, or an integer hour written as a number (`9` for `9 a.m.`)."""
+    if isinstance(value, Time):
+        return value
+    if isinstance(value, Number) and value.value.denominator == 1 and 0 <= value.value <= 24 and not value.percent:
+        return Time(int(value.value), 0, "")
     return None
 
 
-# ---------------------------------------------------------------- canonical keys
-
-def value_key(value: Value) -> str | None:
-    """A canonical key: values with equal keys are equal. None where no key is cheap and safe."""
-    try:
-        return _key(value)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _key(value: Value) -> str | None:
-    if isinstance(value, Number):
-        return number_key(value.value.numerator, value.value.denominator)
-    if isinstance(value, Expr):
-        if value.expr.is_Rational:
-            return number_key(int(value.expr.p), int(value.expr.q))
-        return "e:" + sympy.srepr(value.expr)
-    if isinstance(value, Text):
-        return "t:" + value.text
-    if isinstance(value, Choice):
-        return "c:" + value.letter
-    if isinstance(value, Items):
-        keys = [_key(item) for item in value.items]
-        if any(k is None for k in keys):
-            return None
-        if value.kind == "tuple":
-            return "(" + ",".join(keys) + ")"
-        return "{" + ",".join(sorted(keys)) + "}"
-    if isinstance(value, Interval):
-        low, high = _key(value.low), _key(value.high)
-        if low is None or high is None:
-            return None
-        return f"I{'(' if value.left_open else '['}{low},{high}{')' if value.right_open else ']'}"
-    if isinstance(value, IntervalUnion):
-        keys = [_key(p) for p in value.parts]
-        return None if any(k is None for k in keys) else "U{" + ",".join(sorted(keys)) + "}"
-    if isinstance(value, Matrix):
-        rows = [[_key(cell) for cell in row] for row in value.rows]
-        if any(k is None for row in rows for k in row):
-            return None
-        return "M[" + ";".join(",".join(row) for row in rows) + "]"
-    if isinstance(value, Relation):
-        left, right = _key(value.left), _key(value.right)
-        return None if left is None or right is None else f"r:{left}{value.op}{right}"
-    return None
+def _hours(time: Time) -> set[int]:
+    """The 24-hour clock hours a time may be: one when a.m./p.m. or a 24-hour reading says so."""
+    if time.meridiem:
+        return {time.hours % 12 + (12 if time.meridiem == "pm" else 0)}
+    if time.hours == 0 or time.hours >= 13:
+        return {time.hours % 24}
+    return {time.hours % 12, time.hours % 12 + 12}

@@ -1,17 +1,31 @@
 """Answer extraction: find the final answer in a model's response, as a raw LaTeX string.
 
-Extraction is pure, runs in the calling process and is linear in the length of the text,
-so it is safe on hostile input (megabytes of braces, unclosed boxes, NUL bytes):
+`find_answer(text, style)` returns an `Extraction`: the answer and the method that found it.
+The rules, in the order they are tried (one extraction serves grading *and* voting):
 
-- every regular expression is anchored on a literal and uses bounded quantifiers only, so none
-  can backtrack catastrophically;
-- braces are matched in one pass over the brace characters, never once per candidate box;
-- only the last `MAX_SCAN_CHARS` characters of a text are searched (the final answer is at the
-  end of a response), boxes only in the last `MAX_BOX_SCAN_CHARS`, and a sentence-style answer
-  is at most `MAX_SENTENCE_CHARS` long.
+1. Reasoning models: only the text after the final `</think>` is searched; a `<think>` that is
+   never closed (an output cut at `max_tokens` while thinking) has no answer (`method` None,
+   `note` "unterminated <think>"). Text after an end-of-turn token (`<|im_start|>`,
+   `<|im_end|>`, `<|eot_id|>`, `<|endoftext|>`, `</s>`) is not the response.
+2. Minerva's closing line `Final Answer: The final answer is X. I hope it is correct.`
+3. A stated final answer ("Final Answer: ...", "The final answer is ..."), else the last box
+   (`\\boxed{..}`, `\\boxed 5`, `\\fbox{..}`; boxes on one line joined only by commas, `and`,
+   `or` or a short phrase form one list answer, e.g. `\\boxed{1} and \\boxed{2}`; an earlier
+   intermediate box is not the answer), else the latest answer line (`A: 18`, `Answer: ...`,
+   `#### 42`) or marker sentence ("the answer is ..."). From the words after a marker the
+   answer is the value they start with (a box, a math span, a number, a bold `**73**`, a choice
+   letter), else the value after their last "is"/"=", else the value they mention last.
+4. A bold final value `**73**` on the last line.
+5. A bare answer: a short single-line text with at most two words (`42`, `x = 3`, `4:30 PM`).
+6. The last sentence holding a value (`Therefore $x \\geq 5$ is the solution.`), read as in 3.
+7. The last number of the text (`... so she makes 18 dollars`).
 
-The result is still LaTeX, not normalised: `\\frac{1}{2}`, `1,000`, `x=3`. Turning it into a
-value is the job of `evalkit.grading.normalize` / `values`.
+Style `boxed` uses boxes only (rule 3's boxes); style `gsm8k` puts `####` and answer lines first. A response without any of these abstains: it has no answer and does not vote.
+
+Extraction is pure, runs in the calling process and is linear in the length of the text, so it
+is safe on hostile input (megabytes of braces, unclosed boxes, NUL bytes): every regular
+expression is anchored on a literal with bounded quantifiers, braces are matched in one pass
+(`scan.brace_partners`), and only the end of a long text is searched.
 """
 
 from __future__ import annotations
@@ -20,43 +34,99 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-EXTRACTION_STYLES = ("auto", "boxed", "gsm8k")
-"""Accepted values of the `style` argument of `extract_answer`."""
+from evalkit.grading.policy import EXTRACTION_STYLES
+from evalkit.grading.scan import brace_partners, braces_balanced, math_span_at, math_spans
+from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase
 
 MAX_SCAN_CHARS = 2_000_000
 """Only this many characters at the end of a text are searched for an answer."""
 
 MAX_BOX_SCAN_CHARS = 262_144
-"""Boxes are looked for in this many characters at the end of a text: brace matching is the one
-step that runs in Python per character of interest, and a final answer is never longer."""
+"""Boxes are looked for in this many characters at the end of a text."""
 
 MAX_SENTENCE_CHARS = 2_000
-"""Longest answer taken after "The answer is", "Final Answer:" or "####"."""
+"""Longest stretch of text read after an answer marker."""
 
-MAX_BARE_BOX_CHARS = 200
-"""Longest token taken by the space form `\\boxed 5` (LaTeX boxes a single token there)."""
+MAX_MARKER_SCAN_CHARS = 8_000
+"""Answer lines and marker sentences are looked for in this many characters at the end."""
 
-_BOX_COMMAND = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
-_BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
-_INNER_BOX = re.compile(r"\s{0,16}\\(?:boxed|fbox)[ \t]{0,16}\{")
-_SPACES_THEN_BRACE = re.compile(r"[ \t]{0,16}\{")
-_SPACE_FORM_TOKEN = re.compile(r"[ \t]{1,16}([^\s$]{1," + str(MAX_BARE_BOX_CHARS) + r"})")
-_GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
-_ANSWER_IS = re.compile(r"\banswer\s{1,8}is\b", re.IGNORECASE)
-_FINAL_ANSWER_COLON = re.compile(r"\bfinal\s{1,8}answer\s{0,8}:", re.IGNORECASE)
-_LIST_GAP_NOISE = re.compile(r"\$|\\text\{|\\mbox\{|\}|\\[,;: !]|\\q?quad|~")
-_LIST_GAP_WORDS = frozenset({",", ";", "and", "or"})
-_DIGITS = "0123456789"
-_NUMBER_CHARS = _DIGITS + ".,"
+MAX_FALLBACK_CHARS = 20_000
+"""The final-sentence and last-number fallbacks read this many characters at the end."""
+
+MAX_BARE_CHARS = 200
+"""A text with words counts as a bare answer only up to this length."""
+
+MAX_BARE_LATEX_CHARS = 2_000
+"""A single line of LaTeX without prose counts as a bare answer up to this length."""
+
+METHODS = ("minerva", "final_answer", "boxed", "answer_line", "gsm8k_marker", "marker", "bold", "bare",
+           "final_sentence", "last_number")
+"""Every `Extraction.method`, in order of preference."""
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The answer found in a response (`None` when it abstains), how, and why not."""
+
+    answer: str | None
+    method: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
 class _Box:
-    """One `\\boxed`/`\\fbox` in a text: where it starts and ends, and what it holds."""
-
     start: int
     end: int
     content: str
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    position: int
+    answer: str
+    method: str
+
+
+_BOX_COMMAND = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
+_INNER_BOX = re.compile(r"\s{0,16}\\(?:boxed|fbox|framebox)[ \t]{0,16}\{")
+_SPACES_THEN_BRACE = re.compile(r"[ \t]{0,16}\{")
+_SPACE_FORM_TOKEN = re.compile(r"[ \t]{1,16}([^\s$]{1,200})")
+_END_OF_TURN = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|eot_id\|>|<\|endoftext\|>|<\|end\|>|</s>|<\|user\|>")
+_THINK_OPEN = "<think>"
+_THINK_CLOSE = "</think>"
+_MINERVA = re.compile(r"final\s{1,4}answer\s{0,4}:\s{0,8}the\s{1,4}final\s{1,4}answer\s{1,4}is\s{0,4}:?", re.IGNORECASE)
+_MINERVA_END = re.compile(r"\.?\s{0,8}I\s{1,4}hope\s{1,4}it\s{1,4}is\s{1,4}correct", re.IGNORECASE)
+_GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
+"""GSM8K's `#### 42`; a markdown heading (`#### Step 1`) is not a marker."""
+_ANSWER_LINE = re.compile(
+    r"(?:^|\n)[ \t>#*]{0,8}(?:\*\*|__)?(?:final\s{1,4}answer|answer|ans|a)\s{0,4}(?:\*\*|__)?\s{0,4}[:：]"
+    r"(?:\*\*|__)?[ \t]{0,8}", re.IGNORECASE)
+_SHORT_LABEL = re.compile(r"(?<![a-z])(?:a|ans)\s*(?:\*\*|__)?\s*[:：]", re.IGNORECASE)
+_ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:\*\*)?\s{0,4}[:：](?:\*\*)?", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:answers?|options?|choices?)\s{1,8}(?:to\s{1,4}(?:the|this)\s{1,4}(?:question|problem)"
+                        r"\s{1,8})?(?:is|are|will\s{1,4}be|would\s{1,4}be)\b\s{0,4}:?", re.IGNORECASE)
+_ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
+_BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
+_NUMBER = re.compile(r"(?=[-$.\d])(?<![\w.])(?:-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
+_PLAIN_VALUE = re.compile(
+    r"^[-+]?(?:\$\s?)?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?(?:\s?%)?"
+    r"|^[-+]?\\(?:frac|dfrac|tfrac|sqrt|pi)\b[^\s]*|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
+_LEADING_FILLER = re.compile(
+    r"^(?:[:=\s]|therefore|thus|hence|so|then|simply|exactly|clearly|indeed|just|equal\s+to|given\s+by|"
+    r"approximately|about|roughly|option|choice|that|the\s+value|is|are|be|:|,)+\s*", re.IGNORECASE)
+_TRAILING_PROSE = re.compile(r"\s+(?:because|since|as|which|so|and\s+(?:this|that|the)|for|when|if|where)\b.*$",
+                             re.IGNORECASE | re.DOTALL)
+_IS = re.compile(r"\s(?:is|are|was|equals|=|would\s+be|will\s+be)\s", re.IGNORECASE)
+_LIST_GAP_NOISE = re.compile(r"\$|\\text\{|\\mbox\{|\}|\\[,;: !]|\\q?quad|~|\\\(|\\\)")
+_LIST_GAP_WORDS = frozenset({",", ";", "and", "or", "&"})
+_NEXT_LABEL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*=\s*$")
+_TRAILING_UNIT = re.compile(r"\s{1,4}([a-zA-Z]\.[a-zA-Z]\.?|[a-zA-Z]+(?:\s[a-zA-Z]+)?)(?![a-zA-Z])")
+_HAS_CONTENT = re.compile(r"[^\W_]|[∞√∅]|\\[a-zA-Z{}]")
+_SHORT_ENGLISH = frozenset("is at to of in on it an as be by or if so we no do up my me he us am pm".split())
+"""Two-letter words that are English; other two-letter runs (`ab`, `xy`) are products of variables."""
+_BARE_WORDS = frozenset({"and", "or", "am", "pm"})
+_WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
+_CHOICE_LETTER = re.compile(r"^\(?([A-J])\)?(?:[.:]|$)")
 
 
 def _is_clean_text(text: object) -> bool:
@@ -70,22 +140,7 @@ def _is_clean_text(text: object) -> bool:
     return True
 
 
-def _brace_partners(text: str, start: int) -> dict[int, int]:
-    """Map each `{` at or after `start` to its matching `}`; escaped braces `\\{` are skipped.
-
-    One pass over the brace tokens with a stack, so matching every box of a text costs the
-    same as matching one. Unmatched opening braces are absent from the result.
-    """
-    partners: dict[int, int] = {}
-    open_positions: list[int] = []
-    for token in _BRACE_TOKEN.finditer(text, start):
-        char = token.group()
-        if char == "{":
-            open_positions.append(token.start())
-        elif char == "}" and open_positions:
-            partners[open_positions.pop()] = token.start()
-    return partners
-
+# ---------------------------------------------------------------- boxes
 
 def _find_boxes(text: str) -> list[_Box]:
     """All closed top-level boxes of `text`, in order; boxes nested in a box are skipped.
@@ -97,7 +152,7 @@ def _find_boxes(text: str) -> list[_Box]:
     commands = list(_BOX_COMMAND.finditer(text))
     if not commands:
         return []
-    partners = _brace_partners(text, commands[0].end())
+    partners = brace_partners(text, commands[0].end())
     boxes: list[_Box] = []
     covered_until = -1
     for command in commands:
@@ -108,19 +163,18 @@ def _find_boxes(text: str) -> list[_Box]:
             closing = partners.get(brace.end() - 1)
             if closing is None:
                 continue
-            content_start, content_end = _unwrap_inner_box(text, partners, brace.end(), closing)
-            boxes.append(_Box(command.start(), closing + 1, text[content_start:content_end]))
+            start, end = _unwrap_inner_box(text, partners, brace.end(), closing)
+            boxes.append(_Box(command.start(), closing + 1, text[start:end]))
             covered_until = closing + 1
             continue
         token = _SPACE_FORM_TOKEN.match(text, command.end())
         if token is not None:
-            boxes.append(_Box(command.start(), token.end(), token.group(1)))
+            boxes.append(_Box(command.start(), token.end(), token.group(1).rstrip(".,;")))
             covered_until = token.end()
     return boxes
 
 
 def _unwrap_inner_box(text: str, partners: dict[int, int], start: int, end: int) -> tuple[int, int]:
-    """Narrow the content range `[start, end)` while it is exactly one more brace-form box."""
     while True:
         inner = _INNER_BOX.match(text, start, end)
         if inner is None:
@@ -131,214 +185,425 @@ def _unwrap_inner_box(text: str, partners: dict[int, int], start: int, end: int)
         start, end = inner.end(), closing
 
 
-def _is_list_separator(between: str) -> bool:
-    """True when the text between two boxes only separates list items (`, `, `and`, `or`)."""
-    words = _LIST_GAP_NOISE.sub(" ", between).replace(",", " , ").replace(";", " ; ").split()
-    return len(words) <= 3 and all(word.lower() in _LIST_GAP_WORDS for word in words)
+def _joins_boxes(between: str) -> bool:
+    """Whether the text between two boxes joins them into one list answer: only commas,
+    `and`/`or` (with math delimiters and spacing around), or a short phrase with `and`
+    (`\\boxed{1} papers and \\boxed{2} bins`), never a new sentence or a restatement (`=`)."""
+    if "\n" in between.strip(" \t") or len(between) > 48:
+        return False
+    cleaned = _LIST_GAP_NOISE.sub(" ", between)
+    labelled = _NEXT_LABEL.search(cleaned)
+    if labelled is not None and re.search(r"(?:^|\s|,)(?:and|or)?\s*,?\s*$|\band\b|,", cleaned[:labelled.start()]):
+        cleaned = cleaned[:labelled.start()]  # `\boxed{1} and y_2 = \boxed{2}`: the label of the next item
+    if "=" in cleaned:
+        return False
+    cleaned = cleaned.replace(",", " , ").replace(";", " ; ")
+    words = cleaned.split()
+    if not words:
+        return True
+    if all(w.lower() in _LIST_GAP_WORDS for w in words):
+        return True
+    lowered = [w.lower() for w in words]
+    joined = any(w in ("and", "or", ",", ";", "&") for w in lowered)
+    stops = {"so", "thus", "therefore", "hence", "then", "answer", "is", "final", "becomes", "gives", "equals"}
+    return joined and len(words) <= 6 and not stops.intersection(lowered) and not re.search(r"[.!?:]\s", between)
 
 
-def _boxed_answer(text: str) -> str | None:
-    """The last box; a list `2, 3` when the final line with boxes lists several of them.
-
-    Boxes on the line where the last box starts form a list when they are separated only by
-    commas, `and`, `or` (with `$` and spacing around): `\\boxed{2}, \\boxed{3}`. A box joined to
-    the last one by anything else (`\\boxed{\\frac{25}{13}} = \\boxed{1\\frac{12}{13}}`) is a
-    restatement, and only the last box counts. Repeated identical items are listed once.
-    """
-    text = text[-MAX_BOX_SCAN_CHARS:]
-    boxes = _find_boxes(text)
+def _box_candidate(text: str) -> _Candidate | None:
+    offset = max(0, len(text) - MAX_BOX_SCAN_CHARS)
+    window = text[offset:]
+    boxes = _find_boxes(window)
     if not boxes:
         return None
-    line_start = text.rfind("\n", 0, boxes[-1].start) + 1
     listed = [boxes[-1]]
     for box in reversed(boxes[:-1]):
-        if box.start < line_start or not _is_list_separator(text[box.end:listed[0].start]):
+        if not _joins_boxes(window[box.end:listed[0].start]):
             break
         listed.insert(0, box)
     parts = list(dict.fromkeys(part for part in (_clean(box.content) for box in listed) if part))
-    return ", ".join(parts) if parts else None
+    if not parts:
+        return None
+    return _Candidate(offset + listed[-1].start, ", ".join(parts), "boxed")
+
+
+def _box_cut_off(text: str) -> bool:
+    """Whether the text's last box command never closes (an answer cut off by `max_tokens`)."""
+    window = text[-MAX_BOX_SCAN_CHARS:]
+    commands = deque(_BOX_COMMAND.finditer(window), maxlen=1)
+    if not commands:
+        return False
+    boxes = _find_boxes(window[commands[0].start():])
+    return not boxes
 
 
 def last_boxed(text: str) -> str | None:
     """Content of the last closed `\\boxed{...}` / `\\fbox{...}` (or `\\boxed 5`) of a text.
 
-    Used to take MATH reference answers from reference solutions. Returns None when the text has
-    no closed box or is not clean text.
+    Used to take reference answers from reference solutions (MATH, Minerva). None when the text
+    has no closed box or is not clean text.
     """
     if not _is_clean_text(text):
         return None
     boxes = _find_boxes(text[-MAX_BOX_SCAN_CHARS:])
     if not boxes:
         return None
-    answer = _clean(boxes[-1].content)
-    return answer or None
+    return _clean(boxes[-1].content) or None
 
 
-def _math_span_end(text: str, start: int) -> int | None:
-    """If a math span (`$..$`, `$$..$$`, `\\(..\\)`, `\\[..\\]`) opens at `start`, where it ends."""
-    for opener, closer in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
-        if text.startswith(opener, start):
-            closing = text.find(closer, start + len(opener))
-            return None if closing < 0 else closing + len(closer)
-    return None
-
+# ---------------------------------------------------------------- sentences and values
 
 def _sentence_after(text: str, start: int) -> str:
-    """The rest of the sentence from `start`: up to a line break or a full stop outside math.
-
-    A full stop is a `.` followed by whitespace or the end of the text, so decimals (`3.5`) and
-    periods inside `$...$` do not end the sentence. At most `MAX_SENTENCE_CHARS` are read.
-    """
+    """The rest of the sentence from `start`: up to a line break that ends it or a full stop
+    outside math (a `.` followed by whitespace or the end). A marker followed directly by a line
+    break reads the next non-empty line (`The answer is:\\n\\n$$5$$`)."""
     window = text[start:start + MAX_SENTENCE_CHARS]
+    stripped = window.lstrip(" \t")
+    if stripped.startswith("\n"):
+        leading = len(window) - len(window.lstrip())
+        window = window[leading:]
     position = 0
     while position < len(window):
         char = window[position]
         if char in "$\\":
-            span_end = _math_span_end(window, position)
-            if span_end is not None:
-                position = span_end
+            span = math_span_at(window, position)
+            if span is not None:
+                position = span.end
                 continue
             position += 2 if char == "\\" else 1
             continue
         if char == "\n":
             break
-        if char == "." and (position + 1 == len(window) or window[position + 1].isspace()):
+        if char in ".!?" and (position + 1 == len(window) or window[position + 1].isspace()):
             break
         position += 1
     return window[:position]
 
 
-def _math_spans(segment: str) -> list[str]:
-    """Contents of the math spans of a short segment, in order."""
-    spans: list[str] = []
-    position = 0
-    while position < len(segment):
-        char = segment[position]
-        if char in "$\\":
-            span_end = _math_span_end(segment, position)
-            if span_end is not None:
-                spans.append(segment[position:span_end])
-                position = span_end
-                continue
-        position += 2 if char == "\\" else 1
-    return spans
-
-
-_UNCLOSED_BOX = re.compile(r"\\(?:boxed|fbox)\b")
-
-
-def _answer_from_sentence(segment: str) -> str | None:
-    """The answer in the words after a marker: the math span when there is exactly one."""
-    segment = segment.strip().lstrip(":").strip()
-    boxed = _boxed_answer(segment)
-    if boxed is not None:
-        return boxed
-    if _UNCLOSED_BOX.search(segment):  # a box cut off (e.g. by max_tokens): there is no answer
+def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
+    """The answer in the words after a marker (the value they start with first), or in a final
+    sentence (the value after its last "is", else the value it mentions last)."""
+    segment = _LEADING_FILLER.sub("", segment.strip()).strip()
+    if not segment:
         return None
-    spans = _math_spans(segment)
-    if len(spans) == 1:
-        return _clean(spans[0]) or None
-    return _clean(segment.replace("$", " ")) or None
+    boxed = _box_candidate(segment)
+    if boxed is not None:
+        return boxed.answer
+    if re.search(r"\\(?:boxed|fbox|framebox)\b", segment):  # a box cut off: there is no answer
+        return None
+    if after_marker:
+        leading = _leading_value(segment)
+        if leading is not None:
+            return leading
+    pieces = _IS.split(_outside_math_marker(segment))
+    if len(pieces) > 1:
+        tail = _restore_math(pieces[-1], segment)
+        tail = _LEADING_FILLER.sub("", tail.strip()).strip()
+        leading = _leading_value(tail)
+        if leading is not None:
+            return leading
+    values = [(span.end, _clean(span.content)) for span in math_spans(segment)]
+    values += [(match.end(), _clean(match.group(0))) for match in _NUMBER.finditer(_without_math(segment))]
+    values = [(end, value) for end, value in values if value]
+    if not values:
+        return None
+    return max(values)[1]  # the value mentioned last
 
+
+def _outside_math_marker(segment: str) -> str:
+    """`segment` with every math span replaced by a placeholder of the same length, so that
+    splitting at words never cuts inside math."""
+    out = list(segment)
+    for span in math_spans(segment):
+        for index in range(span.start, span.end):
+            out[index] = "\x01"
+    return "".join(out)
+
+
+def _restore_math(piece: str, segment: str) -> str:
+    """The original text of `piece`, a tail of `_outside_math_marker(segment)`."""
+    return segment[len(segment) - len(piece):]
+
+
+def _without_math(segment: str) -> str:
+    return "".join(" " if c == "\x01" else c for c in _outside_math_marker(segment))
+
+
+def _leading_value(segment: str) -> str | None:
+    """The value a stretch of words starts with: a math span (several joined by `and`/commas
+    form a list), a bold value, a number or short LaTeX value, or a choice letter."""
+    if not segment:
+        return None
+    if segment[0] in "$\\" and (span := math_span_at(segment, 0)) is not None:
+        values = [_clean(span.content)]
+        rest = segment[span.end:]
+        while True:
+            joined = re.match(r"\s*(?:,|,?\s*and|,?\s*or)\s*", rest)
+            if joined is None:
+                break
+            following = rest[joined.end():]
+            if not following or following[0] not in "$\\" or (nxt := math_span_at(following, 0)) is None:
+                break
+            values.append(_clean(nxt.content))
+            rest = following[nxt.end:]
+        values = [v for v in values if v]
+        return ", ".join(values) if values else None
+    bold = re.match(r"\*\*([^*\n]{1,80})\*\*", segment)
+    if bold:
+        inner = bold.group(1).strip()
+        return _value_in_words(inner) if len(inner.split()) > 3 else _clean(inner.strip("$"))
+    choice = _CHOICE_LETTER.match(segment)
+    if choice and (len(segment) <= 3 or segment[len(choice.group(0)):].lstrip()[:1] in ("", ".", ",", ")")
+                   or segment.startswith("(")):
+        return choice.group(1)
+    plain = _PLAIN_VALUE.match(segment)
+    if plain:
+        value = plain.group(0)
+        rest = segment[plain.end():]
+        token = re.match(r"[^\s,;]*", rest)
+        if token and token.group(0) and not token.group(0)[0].isalpha():
+            value += token.group(0)
+            rest = rest[token.end():]
+        unit = _TRAILING_UNIT.match(rest)
+        if unit and (MERIDIEM_PATTERN.match(unit.group(1)) or is_droppable_phrase(unit.group(1))):
+            value += " " + unit.group(1)  # `9 p.m.` is not `9`; `18 dollars` keeps its unit for the grader
+        return _clean(_TRAILING_PROSE.sub("", value)) or None
+    return None
+
+
+# ---------------------------------------------------------------- markers
 
 def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """The last non-overlapping match of a pattern in a text."""
     trailing = deque(pattern.finditer(text), maxlen=1)
     return trailing[0] if trailing else None
 
 
-def _marker_answer(text: str) -> str | None:
-    """The answer after the last "... answer is" or "Final Answer:" of a text.
-
-    When both phrases occur the later one decides, so Minerva's
-    "Final Answer: The final answer is $5$. I hope it is correct." gives `5`.
-    """
-    candidates = [m for m in (_last_match(_ANSWER_IS, text), _last_match(_FINAL_ANSWER_COLON, text)) if m]
-    if not candidates:
-        return None
-    marker = max(candidates, key=lambda match: match.start())
-    return _answer_from_sentence(_sentence_after(text, marker.end()))
-
-
-def _gsm8k_answer(text: str) -> str | None:
-    """The rest of the line after GSM8K's last `####` marker."""
-    marker = _last_match(_GSM8K_MARKER, text)
+def _minerva_answer(text: str) -> str | None:
+    marker = _last_match(_MINERVA, text)
     if marker is None:
         return None
-    line_end = text.find("\n", marker.end(), marker.end() + MAX_SENTENCE_CHARS)
-    line = text[marker.end():line_end if line_end >= 0 else marker.end() + MAX_SENTENCE_CHARS]
-    return _answer_from_sentence(line)
+    window = text[marker.end():marker.end() + MAX_SENTENCE_CHARS]
+    end = _MINERVA_END.search(window)
+    if end is None:
+        return None
+    segment = window[:end.start()].strip()
+    boxed = _box_candidate(segment)
+    if boxed is not None:
+        return boxed.answer
+    spans = math_spans(segment)
+    if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(segment):
+        return _clean(spans[0].content) or None
+    return _clean(segment) or None
 
 
-def _trailing_math_answer(text: str) -> str | None:
-    """The content of a `$...$`, `$$...$$`, `\\(...\\)` or `\\[...\\]` span that ends the text."""
-    tail = text.rstrip().rstrip(".").rstrip()
-    for opener, closer in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
-        if not tail.endswith(closer) or len(tail) < len(opener) + len(closer):
+def _marker_candidates(body: str) -> list[_Candidate]:
+    """The last answer of each marker kind, each with the method that names its kind (markers
+    are looked for in the last `MAX_MARKER_SCAN_CHARS` of the response, where answers are)."""
+    offset = max(0, len(body) - MAX_MARKER_SCAN_CHARS)
+    text = body[offset:]
+    return [_Candidate(offset + c.position, c.answer, c.method) for c in _markers_in(text)]
+
+
+def _markers_in(text: str) -> list[_Candidate]:
+    candidates: list[_Candidate] = []
+    gsm8k = _last_match(_GSM8K_MARKER, text)
+    if gsm8k is not None:
+        line_end = text.find("\n", gsm8k.end(), gsm8k.end() + MAX_SENTENCE_CHARS)
+        line = text[gsm8k.end():line_end if line_end >= 0 else gsm8k.end() + MAX_SENTENCE_CHARS]
+        value = _value_in_words(line) or _clean(line)
+        if value:
+            candidates.append(_Candidate(gsm8k.start(), value, "gsm8k_marker"))
+    for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_COLON, "final_answer"),
+                            (_ANSWER_IS, "marker"), (_ANSWER_THEN_MATH, "marker")):
+        for match in reversed(deque(pattern.finditer(text), maxlen=3)):
+            sentence = _sentence_after(text, match.end())
+            line_end = text.find("\n", match.end())
+            rest_of_line = text[match.end():line_end if line_end >= 0 else len(text)]
+            if method == "answer_line" and _SHORT_LABEL.search(match.group(0)) and len(rest_of_line.strip()) > 40:
+                continue  # `A: After giving some away...` opens a worked answer; `A: 18` states one
+            value = _value_in_words(sentence)
+            if value:
+                final = method == "final_answer" or re.match(r"[\s>#*_]*final", match.group(0), re.IGNORECASE)
+                candidates.append(_Candidate(match.start(), value, "final_answer" if final else method))
+                break
+    return candidates
+
+
+_TIERS = {
+    "auto": (("final_answer",), ("boxed",), ("answer_line", "gsm8k_marker", "marker")),
+    "gsm8k": (("gsm8k_marker", "answer_line", "final_answer"), ("boxed",), ("marker",)),
+}
+"""Which answers win: the first tier that found one, and within a tier the latest in the text."""
+
+
+def _bold_answer(text: str) -> str | None:
+    tail = text.rstrip()
+    last_line = tail[tail.rfind("\n") + 1:]
+    match = _last_match(_BOLD, last_line)
+    if match is None:
+        return None
+    inner = match.group(1).strip().strip("$").strip()
+    if not inner or len(_WORDS.findall(inner)) > 2:
+        return _value_in_words(inner) if inner else None
+    return _clean(inner)
+
+
+# ---------------------------------------------------------------- fallbacks
+
+def _is_bare(text: str) -> bool:
+    """A short single-line text that is only a value is an answer in itself (`42`, `x = 3`,
+    `4:30 PM`, `18 students`, `Monday`); a whole text in one math span is too."""
+    stripped = text.strip()
+    if not stripped or len(stripped) > MAX_BARE_LATEX_CHARS or "\n" in stripped:
+        return False
+    if not braces_balanced(stripped) or _BOX_COMMAND.search(stripped) or not _HAS_CONTENT.search(stripped):
+        return False
+    span = math_span_at(stripped, 0)
+    if span is not None and span.end == len(stripped.rstrip(".")):
+        return True
+    if "$" in stripped.replace("\\$", ""):
+        return False
+    words = _WORDS.findall(re.sub(r"\\[a-zA-Z]+(?:\{[^{}]*\})?", " ", stripped))
+    if not words:
+        return True  # LaTeX without prose, up to MAX_BARE_LATEX_CHARS
+    if len(stripped) > MAX_BARE_CHARS:
+        return False
+    if not re.search(r"\d", stripped):
+        return len(words) <= 2  # a word answer: `Monday`, `odd`, `no solution`
+    return all(is_droppable_phrase(word) or MERIDIEM_PATTERN.match(word) or word.lower() in _BARE_WORDS
+               or re.fullmatch(r"(?:and|or)[A-Z]|[A-Z]{2,4}", word)
+               or len(word) == 2 and word.lower() not in _SHORT_ENGLISH for word in words)
+
+
+def _final_sentence_answer(text: str) -> str | None:
+    tail = text[-MAX_FALLBACK_CHARS:]
+    sentences = _sentences(tail)
+    for sentence in reversed(sentences[-12:]):
+        if re.search(r"I hope it is correct", sentence, re.IGNORECASE):
             continue
-        opening = tail.rfind(opener, 0, len(tail) - len(closer))
-        if opening < 0:
+        if not (math_spans(sentence) or re.search(r"\d", sentence)):
             continue
-        content = tail[opening + len(opener):len(tail) - len(closer)]
-        return _clean(content) or None
+        return _value_in_words(sentence[-MAX_SENTENCE_CHARS:], after_marker=False)
     return None
 
 
-def _last_number(text: str) -> str | None:
-    """The last number of a text, as written (`-1,234.5`); trailing punctuation is dropped.
+_SENTENCE_END = re.compile(r"\n|[.!?](?=\s|$)")
 
-    Found from the end with C-level string scans, so a megabyte without digits costs nothing.
-    """
-    last_digit = max(text.rfind(digit) for digit in _DIGITS)
-    if last_digit < 0:
-        return None
-    head = text[:last_digit + 1]
-    start = len(head.rstrip(_NUMBER_CHARS))
-    start += len(head[start:]) - len(head[start:].lstrip(".,"))
-    is_negative = start > 0 and text[start - 1] == "-" and (start == 1 or not text[start - 2].isalnum())
-    return ("-" if is_negative else "") + head[start:]
+
+def _sentences(text: str) -> list[str]:
+    """Split text into sentences at line breaks and full stops outside math spans; a display
+    span (`$$..$$`, `\\[..\\]`) followed by a capitalised word ends a sentence too."""
+    spans = math_spans(text)
+    cuts: list[int] = []
+    span_index = 0
+    for match in _SENTENCE_END.finditer(text):
+        where = match.start()
+        while span_index < len(spans) and spans[span_index].end <= where:
+            span_index += 1
+        if span_index < len(spans) and spans[span_index].start <= where:
+            continue  # inside math
+        cuts.append(where)
+    for span in spans:
+        if text.startswith(("$$", "\\["), span.start) and re.match(r"\s+[A-Z]", text[span.end:span.end + 3]):
+            cuts.append(span.end)
+    sentences: list[str] = []
+    start = 0
+    for cut in sorted(set(cuts)):
+        piece = text[start:cut].strip()
+        if piece:
+            sentences.append(piece)
+        start = cut + (0 if cut < len(text) and text[cut] not in "\n.!?" else 1)
+    if text[start:].strip():
+        sentences.append(text[start:].strip())
+    return sentences
+
+
+def _last_number(text: str) -> str | None:
+    matches = deque(_NUMBER.finditer(text[-MAX_FALLBACK_CHARS:]), maxlen=1)
+    return _clean(matches[0].group(0)) if matches else None
 
 
 def _clean(answer: str) -> str:
-    """Strip whitespace, math delimiters and a trailing period from a raw answer."""
+    """Strip whitespace, math delimiters and a trailing full stop from a raw answer."""
     answer = answer.strip()
     for _ in range(4):
         before = answer
         for opener, closer in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
             if answer.startswith(opener) and answer.endswith(closer) and len(answer) >= len(opener) + len(closer):
                 answer = answer[len(opener):len(answer) - len(closer)].strip()
-        answer = answer.rstrip(".").strip() if not answer.endswith("\\.") else answer
-        answer = answer.strip("$").strip()
+        if not answer.endswith("\\."):
+            answer = answer.rstrip(".").strip()
+        answer = answer.strip("$").strip().rstrip(",;:").strip()
+        if answer.endswith(("**", "__")) and not answer.startswith(("**", "__")):
+            answer = answer[:-2].strip()
+        for quote in ('\\"', '"', "'", "“", "”"):
+            if len(answer) > 2 * len(quote) and answer.startswith(quote) and answer.endswith(quote):
+                answer = answer[len(quote):-len(quote)].strip()
         if answer == before:
             break
     return answer
 
 
-def extract_answer(text: str, style: str = "auto", *, last_number_fallback: bool = True) -> str | None:
-    """The final answer of a model response as a raw LaTeX string, or None when there is none.
+# ---------------------------------------------------------------- public
 
-    Styles:
-    - `"auto"`: the last box (`\\boxed{..}`, `\\boxed 5`, `\\fbox{..}`; several boxes on the final
-      line that has boxes are joined as a list `2, 3`); else GSM8K's `#### X`; else the words
-      after the last "the answer is" / "Final Answer:"; else a math span that ends the text.
-    - `"boxed"`: boxes only.
-    - `"gsm8k"`: `#### X`, else "the answer is X", else (with `last_number_fallback`) the last
-      number of the text, as written (`1,000`).
+def response_body(text: str) -> tuple[str | None, str | None]:
+    """The part of a response that may hold its answer, or `(None, note)` when none does."""
+    if _THINK_CLOSE in text:
+        text = text[text.rfind(_THINK_CLOSE) + len(_THINK_CLOSE):]
+    elif _THINK_OPEN in text:
+        return None, "unterminated <think>"
+    end_of_turn = _END_OF_TURN.search(text)
+    if end_of_turn is not None:
+        text = text[:end_of_turn.start()]
+    if not text.strip():
+        return None, "nothing after </think>" if _THINK_CLOSE in text else "empty response"
+    return text, None
 
-    A bare answer without any marker (`"42"`) gives None: deciding when a whole string is an
-    answer is the caller's job. Texts that are not `str`, are empty, or hold NUL bytes or lone
-    surrogates give None; this function never raises on its input text.
+
+def find_answer(text: object, style: str = "auto") -> Extraction:
+    """The final answer of a response and how it was found (module rules); never raises on text.
+
+    Texts that are not `str`, are empty, or hold NUL bytes or lone surrogates have no answer.
     """
     if style not in EXTRACTION_STYLES:
         raise ValueError(f"unknown extraction style {style!r}; choose one of {', '.join(EXTRACTION_STYLES)}")
     if not _is_clean_text(text):
-        return None
-    text = text[-MAX_SCAN_CHARS:]
+        return Extraction(None, None, "not text")
+    body, note = response_body(text[-MAX_SCAN_CHARS:])
+    if body is None:
+        return Extraction(None, None, note)
     if style == "boxed":
-        return _boxed_answer(text)
-    if style == "gsm8k":
-        answer = _gsm8k_answer(text) or _marker_answer(text)
-        if answer is None and last_number_fallback:
-            answer = _last_number(text)
-        return answer
-    return _boxed_answer(text) or _gsm8k_answer(text) or _marker_answer(text) or _trailing_math_answer(text)
+        boxed = _box_candidate(body)
+        return Extraction(boxed.answer, "boxed") if boxed else Extraction(None, None, "no box")
+    minerva = _minerva_answer(body)
+    if minerva:
+        return Extraction(minerva, "minerva")
+    candidates = _marker_candidates(body)
+    boxed = _box_candidate(body)
+    if boxed is not None:
+        candidates.append(boxed)
+    for tier in _TIERS[style]:
+        found = [c for c in candidates if c.method in tier]
+        if found:
+            best = max(found, key=lambda c: c.position)
+            return Extraction(best.answer, best.method)
+    if _box_cut_off(body):
+        return Extraction(None, None, "its last box is cut off")
+    if len(body) > MAX_BOX_SCAN_CHARS and not braces_balanced(body[-MAX_BOX_SCAN_CHARS:]):
+        return Extraction(None, None, f"ends inside a group longer than {MAX_BOX_SCAN_CHARS} characters")
+    bold = _bold_answer(body)
+    if bold:
+        return Extraction(bold, "bold")
+    if _is_bare(body):
+        return Extraction(_clean(body), "bare")
+    sentence = _final_sentence_answer(body)
+    if sentence:
+        return Extraction(sentence, "final_sentence")
+    number = _last_number(body)
+    if number:
+        return Extraction(number, "last_number")
+    return Extraction(None, None, "no answer found")
+
+
+def extract_answer(text: object, style: str = "auto") -> str | None:
+    """The final answer of a response as a raw LaTeX string, or None (see `find_answer`)."""
+    return find_answer(text, style).answer

@@ -1,143 +1,324 @@
-"""String normalisation of answers and exact-number canonical keys (pure, no SymPy).
+"""String normalisation: the many spellings of one answer become one canonical string.
 
-Everything here is bounded string and `Fraction` work, safe to run in-process on untrusted text:
-no regular expression with nested quantifiers, no evaluation. It turns the many spellings of one
-answer into one canonical string, so that most comparisons are a dictionary look-up.
+Pure, bounded string work, safe to run in-process on untrusted text (no evaluation, no regular
+expression that can backtrack without bound). The canonical string is still LaTeX-like; turning
+it into a typed value is `values.py`'s job. Conventions are read from the task's
+`GradingPolicy`; number conventions live in `numbers.py`, unit words in `units.py`.
 
-Rules decided here (the contract of the grader):
+What is dropped or rewritten, in order:
 
-* Delimiters `$...$`, `\\(...\\)`, `\\[...\\]`, a whole `\\boxed{...}` / `\\fbox{...}`, sizing
-  commands (`\\left`, `\\right`, `\\big`), spacing (`\\!`, `\\,`, `\\;`, `\\quad`, `~`),
-  `\\displaystyle`, a trailing full stop, `\\$` and degree marks (`^\\circ`, `°`) are dropped:
-  `30^\\circ` is `30`, `\\$5.00` is `5`.
-* `\\dfrac`, `\\tfrac`, `\\cfrac` are `\\frac`; `\\frac12` is `\\frac{1}{2}`; `\\sqrt2` is `\\sqrt{2}`.
-* `\\mbox`, `\\textbf`, `\\mathrm`, ... are `\\text`. A trailing `\\text{...}` made of words after a
-  value is a unit and is dropped (`5\\text{ cm}` is `5`), as are common bare unit words
-  (`5 cm`, `12 inches`). `\\text{ and }` / `\\text{or}` between list items is a comma.
-* Numbers: thousands separators are dropped when the whole answer is one number
-  (`40,\\!000`, `10{,}000`, `1 000`, `7,425,000`). A comma is a thousands separator only when
-  every group after it has exactly three digits and the first group is 1-3 digits not starting
-  with 0. A comma after a lone leading `0` (`0,5`, `0,25`) is a decimal comma. Any other comma
-  separates list items: `3,5` is the list of 3 and 5, never 3.5.
-* Percent: `50\\%` is the number 50 marked as a percentage. A percentage equals the same number
-  without the mark (`50`) and its fraction (`0.5`); two unmarked numbers are never scaled
-  (`2` is not `200`).
-* Multiple-choice letters `\\text{(A)}`, `(A)`, `A)` and `A` all normalise to `A`.
+* Delimiters: `$..$`, `\\(..\\)`, `\\[..\\]`, a whole `\\boxed{..}` / `\\fbox{..}`.
+* Unicode math (`−`, `×`, `π`, `√`, `≤`, `±`, `°`, ...) becomes LaTeX; ASCII relations `>=`,
+  `<=`, `!=`, `=<`, `=>` become `\\ge`, `\\le`, `\\ne`.
+* Thousands separators (`numbers.join_thousands`) and, when the policy opts in, decimal commas.
+* Layout: `\\left`, `\\right`, `\\big..`, `\\displaystyle`, spacing (`\\,`, `\\!`, `\\quad`, `~`).
+* Spellings: `\\dfrac`/`\\tfrac`/`\\cfrac` -> `\\frac`, `\\frac12` -> `\\frac{1}{2}`, `\\sqrt2` ->
+  `\\sqrt{2}`, `\\leq` -> `\\le`, `\\textbf`/`\\mbox`/... -> `\\text`.
+* `\\mathrm{X}`: a unit word becomes `\\text{X}` (and is then dropped as a unit); otherwise the
+  letters themselves (`\\mathrm{e}` is Euler's number, `\\mathrm{i}` the imaginary unit).
+  `\\mathbf{X}` is a vector `\\vec{X}` (`3\\mathbf{i}+4\\mathbf{j}` is not a complex number).
+  `\\operatorname{sin}` is `\\sin`.
+* Money and degrees: `\\$`, `$` go; `^\\circ`/`°` after a number go, except inside a trig
+  function, where they turn degrees into radians (`\\cos 60^\\circ` is `\\cos(60\\cdot\\frac{\\pi}{180})`).
+* Percent marks become `%` (the value keeps the mark: see `numbers.py`).
+* Words after a value: units and counted nouns go, multipliers multiply, `a.m.`/`p.m.` make a
+  time of day (`units.py`); `and`/`or` between items become commas.
+* A whole-text answer (`\\text{Monday}`) stays `\\text{...}`; a choice `(A)`, `\\text{(A)}`, `A)`
+  becomes `A`; any other `\\text{X}` becomes `X`.
+* Times of day become `h:mm` plus `am`/`pm` when given (`\\text{4:30 p.m.}` -> `4:30pm`).
+* Spaces go, except between a command and a letter (`\\pi r`) and between words of a text.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
+
+from evalkit.grading.numbers import apply_decimal_comma, join_thousands, mark_percent, parse_exact_number
+from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
+from evalkit.grading.scan import braces_balanced, closing_brace
+from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
 
 MAX_ANSWER_CHARS = 2000
 """Answers longer than this (after trimming) are not parsed: they compare as strings only."""
 
-MAX_NUMBER_DIGITS = 400
-"""Exact-number literals with more digits than this are left to the expression parser."""
-
 _MATH_DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 _WRAPPER_COMMANDS = ("\\boxed", "\\fbox", "\\framebox")
-_TEXT_COMMANDS = ("\\mbox", "\\textbf", "\\textit", "\\textrm", "\\textsf", "\\texttt", "\\mathrm",
-                  "\\mathbf", "\\mathit", "\\mathsf", "\\mathtt", "\\textnormal", "\\textup",
-                  "\\hbox", "\\rm", "\\operatorname")
-_DROPPED_COMMANDS = ("\\displaystyle", "\\textstyle", "\\scriptstyle", "\\bigl", "\\bigr", "\\Bigl",
-                     "\\Bigr", "\\biggl", "\\biggr", "\\Biggl", "\\Biggr", "\\big", "\\Big",
-                     "\\bigg", "\\Bigg", "\\limits", "\\nolimits", "\\left.", "\\right.", "\\left",
-                     "\\right", "\\middle", "\\mathstrut")
-_SPACING = ("\\!", "\\,", "\\;", "\\:", "\\>", "\\quad", "\\qquad", "\\enspace", "\\thinspace",
-            "~", "\\hspace*", "\\space")
-_SYNONYMS = (
-    ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"),
-    ("\\dbinom", "\\binom"), ("\\tbinom", "\\binom"),
-    ("\\leqslant", "\\le"), ("\\geqslant", "\\ge"), ("\\leq", "\\le"), ("\\geq", "\\ge"),
-    ("\\neq", "\\ne"), ("\\lt", "<"), ("\\gt", ">"), ("\\varnothing", "\\emptyset"),
-    ("\\infinity", "\\infty"), ("\\lbrace", "\\{"), ("\\rbrace", "\\}"), ("\\lbrack", "["),
-    ("\\rbrack", "]"), ("\\lvert", "|"), ("\\rvert", "|"), ("\\vert", "|"),
-    ("\\dots", "\\ldots"), ("\\cdots", "\\ldots"), ("\\mathbb{R}", "\\R"),
-    ("−", "-"), ("–", "-"), ("×", "\\times"), ("·", "\\cdot"), ("÷", "\\div"), ("π", "\\pi"),
-    ("∞", "\\infty"), ("≤", "\\le"), ("≥", "\\ge"), ("≠", "\\ne"), ("√", "\\sqrt"),
-    ("∪", "\\cup"), ("∩", "\\cap"), ("±", "\\pm"), ("∅", "\\emptyset"), ("\\{,\\}", ","),
-    ("{,}", ","),
+_TEXT_COMMANDS = ("\\mbox", "\\textbf", "\\textit", "\\textrm", "\\textsf", "\\texttt", "\\textnormal",
+                  "\\textup", "\\hbox", "\\emph", "\\mathit", "\\mathsf", "\\mathtt")
+_LAYOUT_COMMANDS = ("\\displaystyle", "\\textstyle", "\\scriptstyle", "\\bigl", "\\bigr", "\\Bigl",
+                    "\\Bigr", "\\biggl", "\\biggr", "\\Biggl", "\\Biggr", "\\big", "\\Big", "\\bigg",
+                    "\\Bigg", "\\limits", "\\nolimits", "\\left.", "\\right.", "\\left", "\\right",
+                    "\\middle", "\\mathstrut", "\\strut", "\\boldsymbol", "\\bm")
+_SPACING = ("\\!", "\\,", "\\;", "\\:", "\\>", "\\quad", "\\qquad", "\\enspace", "\\thinspace", "~",
+            "\\space", "\\hfill")
+_UNICODE = (
+    ("−", "-"), ("–", "-"), ("—", "-"), ("×", "\\times "), ("·", "\\cdot "), ("⋅", "\\cdot "),
+    ("÷", "\\div "), ("π", "\\pi "), ("∞", "\\infty "), ("≤", "\\le "), ("≥", "\\ge "), ("≠", "\\ne "),
+    ("√", "\\sqrt"), ("∪", "\\cup "), ("∩", "\\cap "), ("±", "\\pm "), ("∓", "\\mp "), ("∅", "\\emptyset "),
+    ("°", "^\\circ "), ("′", "'"), ("’", "'"), ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "),
+    ("⁄", "/"), ("€", " "), ("£", " "), ("¥", " "), ("₹", " "), ("²", "^2"), ("³", "^3"), ("∈", "\\in "), ("θ", "\\theta "), ("α", "\\alpha "), ("β", "\\beta "),
 )
-_DEGREE_MARKS = ("^{\\circ}", "^\\circ", "^{\\circ }", "°", "\\degree", "^{o}")
-_UNIT_WORDS = frozenset(
-    "cm mm km m2 cm2 inch inches in ft feet foot yard yards yd meter meters metre metres mile "
-    "miles unit units sq square cubic degree degrees deg dollar dollars cent cents hour hours hr hrs "
-    "minute minutes min second seconds sec day days week weeks month months year years mph kmh "
-    "pound pounds lb lbs ounce ounces oz gram grams g kg kilogram kilograms liter liters litre "
-    "litres ml gallon gallons cup cups people students times point points ways".split())
-_LIST_WORDS = ("and", "or")
-
-_CHOICE = re.compile(r"^\(?([A-J])\)?$|^([A-J])\)$")
-_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
-_SPACED_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
-_BRACED_THOUSANDS = re.compile(r"(?<=\{)-?[1-9]\d{0,2}(?:,\d{3})+(?=\})")
-_DECIMAL_COMMA = re.compile(r"^-?0,\d+$")
+_SYNONYMS = (
+    ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"), ("\\dbinom", "\\binom"),
+    ("\\tbinom", "\\binom"), ("\\leqslant", "\\le"), ("\\geqslant", "\\ge"), ("\\leqq", "\\le"),
+    ("\\geqq", "\\ge"), ("\\leq", "\\le"), ("\\geq", "\\ge"), ("\\neq", "\\ne"), ("\\lt", "<"), ("\\gt", ">"),
+    ("\\varnothing", "\\emptyset"), ("\\infinity", "\\infty"), ("\\lbrace", "\\{"), ("\\rbrace", "\\}"),
+    ("\\lbrack", "["), ("\\rbrack", "]"), ("\\lvert", "|"), ("\\rvert", "|"), ("\\vert", "|"),
+    ("\\lVert", "\\|"), ("\\rVert", "\\|"), ("\\mid", "|"), ("\\dots", "\\ldots"), ("\\cdots", "\\ldots"),
+    ("\\mathbb{R}", "\\R"), ("\\{,\\}", ","), ("\\varepsilon", "\\epsilon"), ("\\varphi", "\\phi"),
+    ("\\to", "\\rightarrow"), ("\\colon", ":"),
+)
+_ASCII_RELATIONS = ((">=", "\\ge "), ("=>", "\\ge "), ("<=", "\\le "), ("=<", "\\le "), ("!=", "\\ne "),
+                    ("=\\=", "\\ne "))
+_TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
+_DEGREE_MARK = r"\^\s*\{?\s*\\circ\s*\}?"
+_DEGREE_NUMBER = re.compile(r"(\d+(?:\.\d+)?|\{[^{}]*\})\s*" + _DEGREE_MARK)
+_ANY_DEGREE_MARK = re.compile(_DEGREE_MARK + r"|\\degree(?![a-zA-Z])|\^\{?o\}?(?![a-zA-Z])")
+_KNOWN_OPERATORS = frozenset("sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln exp "
+                             "lcm gcd max min det deg dim ker arg".split())
+_CHOICE = re.compile(r"^\(?([A-J])\)?$|^([A-J])\)$|^\\text\{\(?([A-J])\)?\}$|^\(\\text\{([A-J])\}\)$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?\s*(a\.?\s?m\.?|p\.?\s?m\.?)?$", re.IGNORECASE)
+_HOUR_WITH_MERIDIEM = re.compile(r"^(\d{1,2})\s*(a\.?\s?m\.?|p\.?\s?m\.?)$", re.IGNORECASE)
 _TOKEN = re.compile(r"\\[a-zA-Z]+|\\.|\s+|.", re.DOTALL)
-_ASSIGNMENT_VARIABLE = re.compile(r"^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?$")
+_ARTICLES = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 
 
 class NormalizationError(ValueError):
     """The text cannot be a single answer (too long, NUL bytes, unbalanced braces)."""
 
 
-def find_closing_brace(text: str, open_index: int) -> int:
-    """Index of the `}` matching the `{` at `open_index` (escaped `\\{` `\\}` ignored), or -1."""
-    depth = 0
-    index = open_index
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    return -1
+def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
+    """The canonical string of one answer, e.g. `$\\dfrac12$ cm.` -> `\\frac{1}{2}`.
+
+    Raises `NormalizationError` for text that cannot be one answer (over `MAX_ANSWER_CHARS`,
+    NUL bytes, unbalanced braces).
+    """
+    if not isinstance(text, str):
+        raise NormalizationError("answer is not a string")
+    text = text.strip()
+    if len(text) > MAX_ANSWER_CHARS:
+        raise NormalizationError(f"answer longer than {MAX_ANSWER_CHARS} characters")
+    if "\x00" in text:
+        raise NormalizationError("answer contains a NUL byte")
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    for old, new in _UNICODE:
+        text = text.replace(old, new)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = _undo_double_escaping(text)
+    text = strip_outer_delimiters(text)
+    if not braces_balanced(text):
+        raise NormalizationError("unbalanced braces")
+    for old, new in _ASCII_RELATIONS:
+        text = text.replace(old, new)
+    text = join_thousands(text)
+    if policy.decimal_comma:
+        text = apply_decimal_comma(text)
+    text = _drop_layout(text)
+    for old, new in _SYNONYMS:
+        text = re.sub(re.escape(old) + (r"(?![a-zA-Z])" if old[-1].isalpha() else ""), lambda _m, n=new: n, text)
+    text = _unify_text_commands(text)
+    text = _rewrite_font_commands(text)
+    text = _unwrap_numeric_text(text)
+    text = text.replace("\\$", " ").replace("$", " ")
+    text = mark_percent(text)
+    text = _degrees(text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"(?<!\\)[.;,]+$", "", text).strip()
+    text = _words_after_value(text)
+    text = _list_words_to_commas(text)
+    text = _brace_macro_arguments(text, "\\frac", 2)
+    text = _brace_macro_arguments(text, "\\binom", 2)
+    text = _brace_macro_arguments(text, "\\sqrt", 1)
+    time = _time_of_day(text)
+    if time is not None:
+        return time
+    choice = _choice_letter(text)
+    if choice is not None:
+        return choice
+    whole_text = _whole_text(text)
+    if whole_text is not None:
+        return whole_text
+    text = _unwrap_text(text).strip()
+    time = _time_of_day(text)
+    if time is not None:
+        return time
+    text = re.sub(r"^\+\s*(?=\d|\\infty)", "", text)
+    text = re.sub(r"([_^])\s*([A-Za-z0-9])", r"\1{\2}", text)  # `\log_2 8` is log base 2 of 8, not of 28
+    text = _collapse_spaces(text)
+    text = re.sub(r"(?<!\\)[.;,]+$", "", text)
+    choice = _choice_letter(text)
+    return choice if choice is not None else text
 
 
-def braces_balanced(text: str) -> bool:
-    """Whether unescaped `{` and `}` pair up."""
-    depth = 0
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth < 0:
-                return False
-        index += 1
-    return depth == 0
+def _undo_double_escaping(text: str) -> str:
+    """`\\\\frac{1}{2}` (a dump that escaped its backslashes twice) is `\\frac{1}{2}`. A real
+    line break `\\\\` is followed by a space or a digit, and only occurs in matrices."""
+    if "\\\\" not in text or "\\begin" in text:
+        return text
+    return re.sub(r"\\\\(?=[a-zA-Z(\[{])", r"\\", text)
 
 
-def _strip_outer_delimiters(text: str) -> str:
+def strip_outer_delimiters(text: str) -> str:
+    """Remove math delimiters and a box that wrap the whole text, repeatedly."""
     changed = True
     while changed:
         changed = False
         text = text.strip()
         for opening, closing in _MATH_DELIMITERS:
-            if len(text) >= len(opening) + len(closing) and text.startswith(opening) \
-                    and text.endswith(closing):
-                text = text[len(opening):len(text) - len(closing)]
+            if len(text) >= len(opening) + len(closing) and text.startswith(opening) and text.endswith(closing):
+                inner = text[len(opening):len(text) - len(closing)]
+                if opening == "$" and "$" in inner.replace("\\$", ""):
+                    continue
+                text = inner
                 changed = True
                 break
         for command in _WRAPPER_COMMANDS:
-            if text.startswith(command + "{") and find_closing_brace(text, len(command)) == len(text) - 1:
+            if text.startswith(command + "{") and closing_brace(text, len(command)) == len(text) - 1:
                 text = text[len(command) + 1:-1]
                 changed = True
                 break
     return text
+
+
+def _drop_layout(text: str) -> str:
+    for command in _LAYOUT_COMMANDS:
+        if command in text:
+            text = re.sub(re.escape(command) + (r"(?![a-zA-Z])" if command[-1].isalpha() else ""), "", text)
+    text = re.sub(r"\\q?quad", " ", text)  # also when glued to a letter: `\\quadx_2`
+    for spacing in _SPACING:
+        if spacing in text:
+            pattern = re.escape(spacing) + (r"(?![a-zA-Z])" if spacing[-1].isalpha() else "")
+            text = re.sub(pattern, "" if spacing == "\\!" else " ", text)
+    text = re.sub(r"\\hspace\*?\{[^{}]*\}|\\vspace\*?\{[^{}]*\}|\\phantom\{[^{}]*\}", " ", text)
+    return re.sub(r"(?<!\\)((?:\\\\)*)\\ ", r"\1 ", text)
+
+
+def _unify_text_commands(text: str) -> str:
+    for command in _TEXT_COMMANDS:
+        if command in text:
+            text = re.sub(re.escape(command) + r"(?![a-zA-Z])\s*\{", r"\\text{", text)
+    return re.sub(r"\\text\s+\{", r"\\text{", text)
+
+
+def _rewrite_font_commands(text: str) -> str:
+    """`\\mathrm{X}`, `\\mathbf{X}`, `\\operatorname{X}`, `\\rm X` by what X is (module rules)."""
+    for command in ("\\mathrm", "\\mathbf", "\\operatorname", "\\mathcal", "\\mathscr", "\\mathfrak"):
+        start = 0
+        while True:
+            found = text.find(command + "{", start)
+            if found < 0:
+                found = text.find(command + " {", start)
+                if found < 0:
+                    break
+            opening = text.index("{", found)
+            end = closing_brace(text, opening)
+            if end < 0:
+                break
+            inner = text[opening + 1:end].strip()
+            replacement = _font_replacement(command, inner)
+            text = text[:found] + replacement + text[end + 1:]
+            start = found + len(replacement)
+    return re.sub(r"\\rm\s+([A-Za-z]+)", r"\\text{\1}", text)
+
+
+def _font_replacement(command: str, inner: str) -> str:
+    if command == "\\operatorname":
+        return "\\" + inner if inner in _KNOWN_OPERATORS else inner
+    if command == "\\mathbf":
+        return "\\vec{" + inner + "}" if re.fullmatch(r"[A-Za-z]", inner) else inner
+    if command == "\\mathrm":
+        words = inner.strip()
+        if re.fullmatch(r"[A-Za-z][A-Za-z .]*", words) and (
+                is_droppable_phrase(words, marked_as_text=True) or MERIDIEM_PATTERN.match(words)):
+            return "\\text{" + words + "}"
+        return inner
+    return inner
+
+
+def _degrees(text: str) -> str:
+    """Degrees inside a trig function become radians; other degree marks are dropped."""
+    if _TRIG.search(text) and _ANY_DEGREE_MARK.search(text):
+        text = _DEGREE_NUMBER.sub(lambda m: "(" + m.group(1) + "\\cdot\\frac{\\pi}{180})", text)
+    return _ANY_DEGREE_MARK.sub("", text)
+
+
+def _words_after_value(text: str) -> str:
+    """Drop units and counted nouns after a value, apply multipliers, mark times of day."""
+    for _ in range(4):
+        stripped = text.rstrip()
+        head, phrase, marked = _trailing_phrase(stripped)
+        if phrase is None:
+            break
+        head = head.rstrip()
+        if not head or not re.search(r"[\d})\\a-zA-Z|%]$", head):
+            break
+        factor = multiplier_of(phrase)
+        if factor is not None:
+            number = parse_exact_number(head.strip())
+            if number is None or number.percent:
+                break
+            text = _fraction_text(number.value * factor)
+            continue
+        if MERIDIEM_PATTERN.match(phrase) and re.fullmatch(r"\d{1,2}(?::\d{2})?", head.strip()):
+            text = head.strip() + " " + phrase.strip()
+            break
+        if is_droppable_phrase(phrase, marked_as_text=marked) and re.search(r"[\d})|%]$|\\[a-zA-Z]+$", head):
+            text = head.rstrip()
+            continue
+        break
+    return text
+
+
+def _trailing_phrase(text: str) -> tuple[str, str | None, bool]:
+    """Split a trailing word group off `text`: `(head, phrase, marked_as_text)`.
+
+    The group is a final `\\text{...}` (with an optional `^2`/`^3`), or bare words after the
+    last non-letter character (`12 square feet`, `5 m^2`).
+    """
+    power = re.search(r"\^\{?[23]\}?$", text)
+    base = text[:power.start()] if power else text
+    if base.endswith("}"):
+        start = base.rfind("\\text{")
+        if start >= 0 and closing_brace(base, start + 5) == len(base) - 1:
+            words = base[start + 6:-1]
+            if "\\" not in words and "{" not in words:
+                return base[:start], words, True
+        return text, None, False
+    match = re.search(r"(?<=[\d})%\s])\s*([A-Za-z][A-Za-z./]*(?:\s+[A-Za-z][A-Za-z./]*){0,3})$", base)
+    if match is None or "\\" in base[max(0, match.start() - 1):match.start()]:
+        return text, None, False
+    head = base[:match.start()]
+    if head.rstrip().endswith("\\") or re.search(r"\\[a-zA-Z]+$", head.rstrip()) and not head.endswith(" "):
+        return text, None, False
+    return head, match.group(1), False
+
+
+def _fraction_text(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _unwrap_numeric_text(text: str) -> str:
+    """A whole answer wrapped in one `\\text{...}` holding a digit (`\\text{18 students}`,
+    `\\text{4:30 p.m.}`) is read as math: its words are then units, times or list words."""
+    if text.startswith("\\text{") and closing_brace(text, 5) == len(text) - 1 and re.search(r"\d", text):
+        return text[6:-1].strip()
+    return text
+
+
+_BARE_LIST_WORD = re.compile(r"(?<=[\d}\])a-zA-Z%])\s*,?\s*\b(?:and|or)\b\s*(?=[-+\d\\({\[a-zA-Z])"
+                             r"|(?<=[\d)])(?:and|or)(?=[A-Z(])")
+
+
+def _list_words_to_commas(text: str) -> str:
+    """`2, 3 and 4`, `2 \\text{ and } 3`, `(1,2) or (2,1)` -> comma lists; the words of a
+    `\\text{...}` answer (`\\text{salt and pepper}`) are left alone."""
+    text = re.sub(r",?\s*\\text\{\s*,?\s*(?:and|or)\s*\}\s*", ",", text)
+    pieces = re.split(r"(\\text\{[^{}]*\})", text)
+    text = "".join(piece if piece.startswith("\\text{") else _BARE_LIST_WORD.sub(",", piece) for piece in pieces)
+    return text.strip(",")
 
 
 def _read_argument(text: str, start: int) -> tuple[str, int] | None:
@@ -148,7 +329,7 @@ def _read_argument(text: str, start: int) -> tuple[str, int] | None:
     if index >= len(text):
         return None
     if text[index] == "{":
-        end = find_closing_brace(text, index)
+        end = closing_brace(text, index)
         if end < 0:
             return None
         return text[index + 1:end], end + 1
@@ -202,53 +383,55 @@ def _brace_macro_arguments(text: str, command: str, count: int) -> str:
     return "".join(out)
 
 
-def _unify_text_commands(text: str) -> str:
-    for command in _TEXT_COMMANDS:
-        if command in text:
-            text = re.sub(re.escape(command) + r"(?![a-zA-Z])\s*\{", r"\\text{", text)
-    return text
+def _time_of_day(text: str) -> str | None:
+    """`4:30 p.m.` -> `4:30pm`, `9\\text{ a.m.}` -> `9:00am`, `12:00` -> `12:00`; None otherwise."""
+    candidate = _unwrap_text(text).strip() if "\\text{" in text else text
+    candidate = " ".join(candidate.split())
+    match = _TIME.match(candidate)
+    if match:
+        hours, minutes = int(match.group(1)), int(match.group(2))
+        if hours > 24 or minutes > 59:
+            return None
+        return f"{hours}:{minutes:02d}{_meridiem(match.group(3))}"
+    match = _HOUR_WITH_MERIDIEM.match(candidate)
+    if match and 1 <= int(match.group(1)) <= 12:
+        return f"{int(match.group(1))}:00{_meridiem(match.group(2))}"
+    return None
 
 
-def _drop_trailing_units(text: str) -> str:
-    """Drop a unit after a value: `5\\text{ cm}`, `5\\text{ cm}^2`, `12 inches`, `3 sq units`."""
-    for _ in range(4):
-        stripped = text.rstrip()
-        power = re.search(r"\^\{?[23]\}?$", stripped)
-        base = stripped[:power.start()] if power else stripped
-        if base.endswith("}"):
-            start = base.rfind("\\text{")
-            if start > 0 and find_closing_brace(base, start + 5) == len(base) - 1:
-                words = base[start + 6:-1].strip()
-                head = base[:start].rstrip()
-                if re.fullmatch(r"[a-zA-Z .]*", words) and head and re.search(r"[\d}]", head[-1]) \
-                        and words.lower() not in _LIST_WORDS:
-                    text = head
-                    continue
-        match = re.search(r"(?<=[\d}\s])\s*([a-zA-Z]+(?:\s+[a-zA-Z]+)?)$", base)
-        if match:
-            words = match.group(1).split()
-            head = base[:match.start()].rstrip()
-            if head and all(w.lower() in _UNIT_WORDS for w in words) and re.search(r"[\d}]$", head):
-                text = head
-                continue
-        break
-    return text
+def _meridiem(word: str | None) -> str:
+    if not word:
+        return ""
+    return "am" if word.strip().lower().startswith("a") else "pm"
 
 
-def _list_words_to_commas(text: str) -> str:
-    text = re.sub(r",?\s*\\text\{\s*(?:and|or)\s*\}\s*", ",", text)
-    text = re.sub(r",\s*(?:and|or)\s+", ",", text)
-    text = re.sub(r"(?<=[\d}])\s+(?:and|or)\s+(?=[-\d\\(])", ",", text)
-    return text.strip(",")
+def _choice_letter(text: str) -> str | None:
+    match = _CHOICE.match(text.strip())
+    if match is None:
+        return None
+    return next(group for group in match.groups() if group)
+
+
+def _whole_text(text: str) -> str | None:
+    """A whole-text answer (`\\text{Monday}`) stays `\\text{...}` (lower case, articles and
+    extra spaces dropped) when its content has a word; None otherwise."""
+    if not text.startswith("\\text{") or closing_brace(text, 5) != len(text) - 1:
+        return None
+    inner = " ".join(text[6:-1].split()).strip()
+    if "\\" in inner or "{" in inner or not re.search(r"[a-zA-Z]{2}", inner):
+        return None
+    if re.fullmatch(r"\(?[A-J]\)?(?:\s*,\s*\(?[A-J]\)?)+", inner):  # a list of choices: A, C, F
+        return None
+    return "\\text{" + _ARTICLES.sub("", inner.lower()).strip(" .") + "}"
 
 
 def _unwrap_text(text: str) -> str:
-    """`\\text{X}` becomes `X` (after units were dropped); a whole-text answer keeps its words."""
+    """`\\text{X}` becomes `X` everywhere (after units were dropped)."""
     for _ in range(50):
         start = text.find("\\text{")
         if start < 0:
             break
-        end = find_closing_brace(text, start + 5)
+        end = closing_brace(text, start + 5)
         if end < 0:
             break
         inner = text[start + 6:end].strip()
@@ -256,256 +439,30 @@ def _unwrap_text(text: str) -> str:
     return text
 
 
-def _whole_text(text: str) -> str | None:
-    """A whole-text answer (`\\text{4:30 p.m.}`) stays `\\text{...}` when its content has a word,
-    so that it is read as text rather than as a product of letters; None otherwise."""
-    if not text.startswith("\\text{") or find_closing_brace(text, 5) != len(text) - 1:
-        return None
-    inner = " ".join(text[6:-1].split())
-    if _CHOICE.match(inner) or "\\" in inner or "{" in inner or not re.search(r"[a-zA-Z]", inner) or len(inner) < 2:
-        return None
-    return "\\text{" + inner + "}"
-
-
 def _collapse_spaces(text: str) -> str:
-    """Remove spaces except where they separate a command from a following letter (`\\pi r`)."""
+    """Remove spaces except where they separate a command from a following letter (`\\pi r`)
+    or a word from a word (`no solution` is not `nosolution`; `2 x y` is `2xy`)."""
     tokens = _TOKEN.findall(text)
     out: list[str] = []
     for position, token in enumerate(tokens):
         if token.isspace():
             previous = out[-1] if out else ""
             following = tokens[position + 1] if position + 1 < len(tokens) else ""
-            previous_is_word = previous[-1:].isalpha()
-            if previous_is_word and following[:1].isalpha() and (
-                    previous.startswith("\\") or not _is_math_letters(previous, following)):
+            if previous[-1:].isalpha() and following[:1].isalpha() and (
+                    previous.startswith("\\") or _letter_run(tokens[:position], backwards=True) >= 2
+                    or _letter_run(tokens[position + 1:], backwards=False) >= 2):
                 out.append(" ")
             continue
         out.append(token)
     return "".join(out)
 
 
-def _is_math_letters(previous: str, following: str) -> bool:
-    """Whether two letter runs separated by a space are math (`2 x y`) rather than words."""
-    return len(previous) == 1 and len(following) == 1
-
-
-def normalize_answer(text: str) -> str:
-    """The canonical string of one answer, e.g. `$\\dfrac12$ cm.` -> `\\frac{1}{2}`.
-
-    Raises `NormalizationError` for text that cannot be one answer (over `MAX_ANSWER_CHARS`,
-    NUL bytes, unbalanced braces).
-    """
-    if not isinstance(text, str):
-        raise NormalizationError("answer is not a string")
-    text = text.strip()
-    if len(text) > MAX_ANSWER_CHARS:
-        raise NormalizationError(f"answer longer than {MAX_ANSWER_CHARS} characters")
-    if "\x00" in text:
-        raise NormalizationError("answer contains a NUL byte")
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = re.sub(r"\s+", " ", text)
-    text = _strip_outer_delimiters(text)
-    if not braces_balanced(text):
-        raise NormalizationError("unbalanced braces")
-    text = _unify_text_commands(text)
-    for old, new in _SYNONYMS:
-        text = text.replace(old, new)
-    for spacing in _SPACING:
-        text = text.replace(spacing, " " if spacing not in ("\\!",) else "")
-    text = re.sub(r"(?<!\\)((?:\\\\)*)\\ ", r"\1 ", text)
-    text = re.sub(r"\\hspace\{[^{}]*\}", " ", text)
-    for command in _DROPPED_COMMANDS:
-        text = re.sub(re.escape(command) + r"(?![a-zA-Z])", "", text)
-    for mark in _DEGREE_MARKS:
-        text = text.replace(mark, "")
-    text = re.sub(r"\\circ\s*$", "", text)
-    text = text.replace("\\$", "").replace("$", "")
-    text = re.sub(r"\\%|\\percent\b|\s*\bpercent\s*$", "%", text)
-    text = text.strip()
-    text = re.sub(r"(?<!\\)\.$", "", text).strip()
-    text = _drop_trailing_units(text)
-    text = _list_words_to_commas(text)
-    text = _brace_macro_arguments(text, "\\frac", 2)
-    text = _brace_macro_arguments(text, "\\binom", 2)
-    text = _brace_macro_arguments(text, "\\sqrt", 1)
-    whole_text = _whole_text(text)
-    text = whole_text if whole_text is not None else _unwrap_text(text).strip()
-    text = _BRACED_THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), text)
-    text = re.sub(r"^\+(?=\s*(?:\d|\\infty))", "", text)
-    if _SPACED_THOUSANDS.match(text):
-        text = text.replace(" ", "")
-    text = _collapse_spaces(text)
-    if _THOUSANDS.match(text):
-        text = text.replace(",", "")
-    elif _DECIMAL_COMMA.match(text):
-        text = text.replace(",", ".")
-    choice = _CHOICE.match(text)
-    if choice:
-        text = choice.group(1) or choice.group(2)
-    return text
-
-
-def strip_assignment(text: str) -> str:
-    """`x = 3` -> `3`: drop a leading single-variable assignment whose right side has no letters.
-
-    Equations whose right side has variables (`y = 2x + 1`) are kept whole: they are equations.
-    """
-    parts = split_top_level(text, ("=",))
-    if len(parts) != 2:
-        return text
-    left, right = parts[0].strip(), parts[1].strip()
-    if _ASSIGNMENT_VARIABLE.match(left) and not re.search(r"(?<!\\)\b[a-zA-Z]", _commands_removed(right)):
-        return right
-    return text
-
-
-def _commands_removed(text: str) -> str:
-    return re.sub(r"\\[a-zA-Z]+", " ", text)
-
-
-_OPENERS = {"(": ")", "[": "]", "{": "}"}
-
-
-def split_top_level(text: str, separators: tuple[str, ...] = (",",)) -> list[str]:
-    """Split at separators outside (), [], {} and `\\{...\\}`; `\\left`-free text expected.
-
-    Interval brackets may be unbalanced in kind (`(0, 1]`), so depth counts any opener against
-    any closer.
-    """
-    return split_top_level_with_separators(text, separators)[0]
-
-
-def split_top_level_with_separators(text: str, separators: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """`split_top_level`, plus the separator found at each cut, in order (one fewer than parts)."""
-    parts: list[str] = []
-    found: list[str] = []
-    depth = 0
-    current: list[str] = []
-    index = 0
-    ordered = sorted(separators, key=len, reverse=True)
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            command = re.match(r"\\[a-zA-Z]+|\\.", text[index:])
-            token = command.group(0) if command else "\\"
-            if depth == 0 and token in ordered:
-                parts.append("".join(current))
-                found.append(token)
-                current = []
-            else:
-                if token in ("\\{",):
-                    depth += 1
-                elif token in ("\\}",):
-                    depth -= 1
-                current.append(token)
-            index += len(token)
-            continue
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        if depth == 0:
-            matched = next((s for s in ordered if not s.startswith("\\") and text.startswith(s, index)), None)
-            if matched is not None:
-                parts.append("".join(current))
-                found.append(matched)
-                current = []
-                index += len(matched)
-                continue
-        current.append(char)
-        index += 1
-    parts.append("".join(current))
-    return parts, found
-
-
-@dataclass(frozen=True)
-class ExactNumber:
-    """An exactly written number: its value, its decimal places if written as a decimal
-    (`0.330` -> 3), and whether it carried a percent sign."""
-
-    value: Fraction
-    decimals: int | None = None
-    percent: bool = False
-
-    def key(self) -> str:
-        """Canonical key: equal keys mean equal values (`0.5`, `\\frac{1}{2}`, `1/2`)."""
-        return number_key(self.value.numerator, self.value.denominator)
-
-
-def number_key(numerator: int, denominator: int) -> str:
-    """The canonical key of the exact number numerator/denominator (in lowest terms).
-
-    Decimal digits for ordinary sizes; hexadecimal (`0x`) past 4000 bits, where Python refuses
-    to print integers in decimal.
-    """
-    if max(abs(numerator), denominator).bit_length() > 4000:
-        return f"n:{numerator:#x}/{denominator:#x}"
-    return f"n:{numerator}/{denominator}"
-
-
-_INTEGER = r"\d+"
-_DECIMAL = r"(?:\d+\.\d*|\.\d+)"
-_FRAC = r"\\frac\{(-?\d+)\}\{(-?\d+)\}"
-_SCIENTIFIC = re.compile(r"^(-?(?:\d+\.\d*|\.\d+|\d+))(?:\\times|\\cdot)10\^(?:\{(-?\d{1,3})\}|(\d))$")
-_PLAIN_NUMBER = re.compile(rf"^({_DECIMAL}|{_INTEGER})$")
-_FRACTION = re.compile(rf"^{_FRAC}$")
-_SLASH_FRACTION = re.compile(r"^(\d+)/(\d+)$")
-_MIXED = re.compile(rf"^(\d+){_FRAC}$")
-
-
-def parse_exact_number(text: str) -> ExactNumber | None:
-    """Parse a normalised answer that is one plain number; None for anything else.
-
-    Accepts integers, decimals, `\\frac{a}{b}`, `a/b`, mixed numbers `10\\frac{1}{12}` (= 121/12),
-    `1.5\\times10^{3}`, with an optional leading minus and trailing `%`.
-    """
-    if not text or len(text) > MAX_NUMBER_DIGITS + 40:
-        return None
-    percent = text.endswith("%")
-    body = text[:-1] if percent else text
-    negative = body.startswith("-")
-    if negative:
-        body = body[1:]
-    if body.startswith("{") and body.endswith("}") and find_closing_brace(body, 0) == len(body) - 1:
-        body = body[1:-1]
-    number = _parse_unsigned(body)
-    if number is None:
-        return None
-    value, decimals = number
-    return ExactNumber(-value if negative else value, decimals, percent)
-
-
-def _parse_unsigned(body: str) -> tuple[Fraction, int | None] | None:
-    if _PLAIN_NUMBER.match(body):
-        if len(body) > MAX_NUMBER_DIGITS:
-            return None
-        decimals = len(body) - body.index(".") - 1 if "." in body else None
-        return Fraction(body.rstrip(".") if body.endswith(".") else body), decimals
-    match = _FRACTION.match(body)
-    if match:
-        numerator, denominator = int(match.group(1)), int(match.group(2))
-        return (Fraction(numerator, denominator), None) if denominator else None
-    match = _SLASH_FRACTION.match(body)
-    if match:
-        numerator, denominator = int(match.group(1)), int(match.group(2))
-        return (Fraction(numerator, denominator), None) if denominator else None
-    match = _MIXED.match(body)
-    if match:
-        whole, numerator, denominator = int(match.group(1)), int(match.group(2)), int(match.group(3))
-        if denominator == 0 or numerator < 0 or denominator < 0:
-            return None
-        return whole + Fraction(numerator, denominator), None
-    match = _SCIENTIFIC.match(body)
-    if match:
-        mantissa = Fraction(match.group(1))
-        exponent = int(match.group(2) or match.group(3))
-        return mantissa * Fraction(10) ** exponent, None
-    return None
-
-
-def quick_key(normalized: str) -> str:
-    """The in-process canonical key of a normalised answer: exact number, choice or string."""
-    number = parse_exact_number(strip_assignment(normalized))
-    if number is not None:
-        return number.key()
-    return "s:" + normalized
+def _letter_run(tokens: list[str], *, backwards: bool) -> int:
+    """How many single letters stand together at the end (or start) of `tokens`."""
+    count = 0
+    for token in (reversed(tokens) if backwards else tokens):
+        if len(token) == 1 and token.isalpha():
+            count += 1
+        else:
+            break
+    return count

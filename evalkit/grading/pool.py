@@ -61,7 +61,10 @@ FORKSERVER_PRELOAD = (
     "sympy",
     "latex2sympy2_extended",
     "evalkit.grading.extract",
-    "evalkit.grading.api",
+    "evalkit.grading.values",
+    "evalkit.grading.compare",
+    "evalkit.grading.keys",
+    "evalkit.grading.jobs",
 )
 """Modules imported once in the fork server, so that every worker starts with them loaded.
 A module that cannot be imported is skipped by the fork server."""

@@ -1,19 +1,28 @@
-"""Typed answer values and the parser from normalised answer strings to them.
+"""Typed answer values, and the parser from canonical answer strings to them.
 
-An answer is one of: `Number` (exact `Fraction`, with its written decimal places and percent
-mark), `Expr` (a SymPy scalar expression), `Text`, `Choice` (a multiple-choice letter),
-`Items` (tuple: ordered; set and bare comma list: unordered), `Interval`, `IntervalUnion`,
-`Matrix`, or `Relation` (an equation or inequality).
+An answer is one of:
 
-Structure (lists, brackets, relations, `\\pm`, unions, matrices) is split by this module's own
-bracket-aware scanner; only scalar pieces go to a LaTeX parser (`latex2sympy2_extended`, an ANTLR
-grammar that builds SymPy objects node by node; its normaliser and variable substitution, the
-paths that reach `parse_expr`, are not used). Plain-text spellings (`sqrt(2)/2`, `2*pi`, `x**2`)
-are rewritten to LaTeX by a tokenizer here. No text ever reaches `eval`, `exec`, `sympify` or
-`parse_expr`.
+- `Number`: an exact `Fraction` as written (with its last written place and percent mark);
+- `Expr`: a SymPy scalar expression (`\\frac{\\sqrt3}{2}`, `2x+1`, `e^{-100}`);
+- `Text` (`\\text{monday}`), `Choice` (a multiple-choice letter), `Time` (`4:30pm`), `Numeral`
+  (a number in another base, `4343_7`);
+- `Items`: `tuple` (ordered: a point, a vector), `set` (`\\{...\\}`) or `list` (bare commas: a
+  list of solutions, unordered);
+- `Interval` and `IntervalUnion`; `Matrix`;
+- `Relation`: an equation or inequality between scalars (`y = 2x + 1`, `x \\ge 5`, `x + y = 3`);
+- `Named`: `name = value`, where the left side only names what the value is (`x = 3`,
+  `g(2) = 7`, `|AB| = 1`, `(a, b) = (3, -2)`, `\\frac{NO}{BO} = \\frac{1}{\\sqrt6}`); it also keeps
+  the relation it came from, so that `y = 2x + 1` still equals `2x - y + 1 = 0`.
 
-SymPy may take long on hostile input (`9^{9^{9}}`), so `parse_value` is meant to run inside the
-worker pool with a hard timeout (see `api.py`).
+Structure (lists, brackets, relations, `\\pm`, unions, matrices, names) is read by this module
+with the one bracket-aware scanner (`scan.py`); only scalar pieces go to a LaTeX parser
+(`latex2sympy2_extended`, an ANTLR grammar that builds SymPy objects node by node; its
+normaliser and variable substitution, the paths that reach `parse_expr`, are not used).
+Plain-text spellings (`sqrt(2)/2`, `2*pi`, `x**2`) are rewritten to LaTeX by a small tokenizer
+here. No text ever reaches `eval`, `exec`, `sympify` or `parse_expr`.
+
+SymPy may take long on hostile input (`9^{9^{9}}`), so `parse_value` runs inside the worker
+pool with a hard time limit (`pool.py`), except for plain numbers, which `numbers.py` reads.
 """
 
 from __future__ import annotations
@@ -25,29 +34,27 @@ from functools import lru_cache
 
 import sympy
 
-from evalkit.grading.normalize import (
-    MAX_ANSWER_CHARS,
-    normalize_answer,
-    parse_exact_number,
-    split_top_level,
-    split_top_level_with_separators,
-)
+from evalkit.grading.numbers import parse_exact_number
+from evalkit.grading.normalize import MAX_ANSWER_CHARS
+from evalkit.grading.simple_latex import parse_simple
+from evalkit.grading.scan import encloses_whole, split_top_level, split_top_level_with_separators
 
 
 class ParseError(ValueError):
-    """A normalised answer that no typed value describes."""
+    """A canonical answer string that no typed value describes."""
 
 
 @dataclass(frozen=True)
 class Number:
     value: Fraction
-    decimals: int | None = None
+    ulp: Fraction | None = None
     percent: bool = False
 
 
 @dataclass(frozen=True)
 class Expr:
     expr: sympy.Expr
+    percent: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,32 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Time:
+    """A time of day; `meridiem` is "am", "pm" or "" when not given."""
+
+    hours: int
+    minutes: int
+    meridiem: str = ""
+
+
+@dataclass(frozen=True)
+class Numeral:
+    """A number written in another base, `4343_7`: its digits (upper case) and base."""
+
+    digits: str
+    base: int
+
+
+@dataclass(frozen=True)
 class Items:
     """`kind` is "tuple" (ordered), "set" (`\\{...\\}`) or "list" (bare commas, unordered).
-    `maybe_interval` marks `(a, b)`, which may be a point or an open interval."""
+    `maybe_interval` marks `(a, b)` with two scalars: a point, or the open interval."""
 
     kind: str
     items: tuple
     maybe_interval: bool = False
+    names: tuple | None = None
+    """For `AB=4, CD=5`: the name of each item, so that two such lists can match by name."""
 
 
 @dataclass(frozen=True)
@@ -90,37 +116,48 @@ class Matrix:
 
 @dataclass(frozen=True)
 class Relation:
-    """`op` is one of = != < <= > >=; sides are scalar values (`Number` or `Expr`)."""
+    """`ops[i]` relates `sides[i]` and `sides[i+1]`; each op is one of = != < <= > >=."""
 
-    op: str
-    left: object
-    right: object
+    ops: tuple
+    sides: tuple
 
 
-Value = Number | Expr | Text | Choice | Items | Interval | IntervalUnion | Matrix | Relation
+@dataclass(frozen=True)
+class Named:
+    """`name = value`: `name` is a canonical key of the left side; `relation` the equation."""
 
-_RELATION_TOKENS = {"=": "=", "\\ne": "!=", "<": "<", ">": ">", "\\le": "<=", "\\ge": ">="}
+    name: str
+    value: object
+    relation: Relation | None = None
+
+
+Value = Number | Expr | Text | Choice | Time | Numeral | Items | Interval | IntervalUnion | Matrix | Relation | Named
+Scalar = (Number, Expr)
+
+_RELATION_TOKENS = {"=": "=", "\\ne": "!=", "<": "<", ">": ">", "\\le": "<=", "\\ge": ">=",
+                    "\\approx": "~"}
 _CHOICE = re.compile(r"^[A-J]$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(am|pm)?$")
+_NUMERAL = re.compile(r"^(\d[0-9A-Za-z]*)_\{?(\d{1,2})\}?$")
 _WORD = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
+_LONE_WORD = re.compile(r"^[A-Za-z]?[a-z]*[aeiouy][a-z]*$")
+"""A word written without `\\text` (`odd`, `Even`, `none`): text, not a product of letters."""
 _FUNCTION_WORDS = ("sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "arcsin",
                    "arccos", "arctan", "sinh", "cosh", "tanh")
-_MATRIX = re.compile(r"^\\begin\{(pmatrix|bmatrix|matrix|smallmatrix|Bmatrix)\}(.*)\\end\{\1\}$", re.DOTALL)
-_ARRAY = re.compile(r"^\(?\\begin\{array\}\{[^{}]*\}(.*)\\end\{array\}\)?$", re.DOTALL)
+_MATRIX = re.compile(r"^\\begin\{(pmatrix|bmatrix|matrix|smallmatrix|Bmatrix|vmatrix)\}(.*)\\end\{\1\}$",
+                     re.DOTALL)
+_ARRAY = re.compile(r"^[(\[]?\\begin\{array\}\{[^{}]*\}(.*)\\end\{array\}[)\]]?$", re.DOTALL)
+_SCALED_MATRIX = re.compile(r"^(.+?)(?:\\cdot|\\times)?(\\begin\{(?:pmatrix|bmatrix|matrix)\}.*)$", re.DOTALL)
 _MAX_DEPTH = 12
 _MAX_ITEMS = 200
 
 
-def parse_answer(text: str) -> Value:
-    """Normalise and parse a raw answer string (see `normalize.normalize_answer`)."""
-    return parse_value(normalize_answer(text))
-
-
 @lru_cache(maxsize=8192)
-def parse_value(normalized: str) -> Value:
-    """Parse a normalised answer into a typed value; raises `ParseError`."""
-    if len(normalized) > MAX_ANSWER_CHARS:
+def parse_value(canonical: str) -> Value:
+    """Parse a canonical answer string (`normalize.normalize_answer`) into a typed value."""
+    if len(canonical) > MAX_ANSWER_CHARS:
         raise ParseError("answer too long")
-    return _parse(normalized, 0)
+    return _parse(canonical, 0)
 
 
 def _parse(text: str, depth: int) -> Value:
@@ -131,23 +168,31 @@ def _parse(text: str, depth: int) -> Value:
         raise ParseError("empty answer")
     if _CHOICE.match(text):
         return Choice(text)
-    if text in ("\\emptyset", "\\{\\}"):
+    time = _TIME.match(text)
+    if time:
+        return Time(int(time.group(1)), int(time.group(2)), time.group(3) or "")
+    numeral = _NUMERAL.match(text)
+    if numeral:
+        return Numeral(numeral.group(1).upper().lstrip("0") or "0", int(numeral.group(2)))
+    if text in ("\\emptyset", "\\{\\}", "\\varnothing"):
         return Items("set", ())
-    if text.startswith("\\text{") and text.endswith("}"):
+    if text.startswith("\\text{") and text.endswith("}") and text.count("\\text{") == 1:
         return Text(" ".join(text[6:-1].lower().split()))
-    if _WORD.match(text) and not _looks_like_math_words(text):
+    if _WORD.match(text) and text.lower() not in _FUNCTION_WORDS and text.lower() not in ("pi", "inf", "infinity") \
+            and (" " in text or _LONE_WORD.match(text)):
         return Text(" ".join(text.lower().split()))
-    parts = split_top_level(text, (",", ";"))
+    groups = split_top_level(text, (";",))
+    if len(groups) > 1:
+        return _list_of([_parse(g, depth + 1) for g in _nonempty(groups)], depth)
+    parts = split_top_level(text, (",",))
     if len(parts) > 1:
-        if len(parts) > _MAX_ITEMS or any(not p.strip() for p in parts):
-            raise ParseError("malformed list")
-        return _flatten_list([_parse(p, depth + 1) for p in parts])
+        return _comma_list(_nonempty(parts), depth)
     union = split_top_level(text, ("\\cup",))
     if len(union) > 1:
-        pieces = tuple(_parse(p, depth + 1) for p in union)
+        pieces = tuple(_parse(p, depth + 1) for p in _nonempty(union))
         if all(isinstance(p, (Interval, Items)) for p in pieces):
             return IntervalUnion(tuple(_as_interval_or_set(p) for p in pieces))
-        raise ParseError("union of non-intervals")
+        raise ParseError("union of things that are not sets")
     relation = _parse_relation(text, depth)
     if relation is not None:
         return relation
@@ -163,14 +208,30 @@ def _parse(text: str, depth: int) -> Value:
     return parse_scalar(text)
 
 
-def _looks_like_math_words(text: str) -> bool:
-    return text.lower() in _FUNCTION_WORDS or text.lower() in ("pi", "inf", "infinity") or len(text) < 3
+def _nonempty(parts: list[str]) -> list[str]:
+    if len(parts) > _MAX_ITEMS:
+        raise ParseError("list too long")
+    if any(not p.strip() for p in parts):
+        raise ParseError("empty item in a list")
+    return parts
 
 
-def _flatten_list(values: list[Value]) -> Items:
-    """A comma list; `\\pm` items inside it contribute both signs."""
+def _comma_list(parts: list[str], depth: int) -> Value:
+    values = [_parse(p, depth + 1) for p in parts]
+    named = [v for v in values if isinstance(v, Named)]
+    if named and len(named) == len(values) and len({v.name for v in named}) == len(named):
+        # `AB=4, CD=5`, `p=5, q=2`: the values of several names, in the order written.
+        return Items("tuple", tuple(v.value for v in named), names=tuple(v.name for v in named))
+    return _list_of(values, depth)
+
+
+def _list_of(values: list[Value], depth: int) -> Items:
+    """A bare list; nested bare lists and `\\pm` pairs flatten into it; `x = a, x = b` lists
+    the values of one name."""
     flat: list[Value] = []
     for value in values:
+        if isinstance(value, Named):
+            value = value.value
         if isinstance(value, Items) and value.kind == "list":
             flat.extend(value.items)
         else:
@@ -184,103 +245,165 @@ def _as_interval_or_set(value: Value) -> Value:
     return value
 
 
+# ---------------------------------------------------------------- relations and names
+
 def _parse_relation(text: str, depth: int) -> Value | None:
     pieces, separators = split_top_level_with_separators(text, tuple(_RELATION_TOKENS))
     if len(pieces) == 1:
-        if not re.search(r"\\in(?![a-zA-Z])", text):
-            return None
-        members = split_top_level(text, ("\\in",))
-        if len(members) == 2 and re.fullmatch(r"[a-zA-Z](?:_\{?\w+\}?)?", members[0].strip()):
-            return _parse(members[1], depth + 1)
-        return None
-    ops = [_RELATION_TOKENS[separator] for separator in separators]
+        return _parse_membership(text, depth)
+    ops = [_RELATION_TOKENS[s] for s in separators]
     if any(not p.strip() for p in pieces):
         raise ParseError("malformed relation")
+    if "~" in ops:  # `x = 1/3 \\approx 0.33`: the exact value written before the approximation
+        approximations = split_top_level(text, ("\\approx",))
+        exact = approximations[0]
+        if not exact.strip():
+            raise ParseError("approximation without an exact value")
+        if _name_key(exact) is not None:  # `x \\approx 11`: only an approximate value is given
+            return _parse(approximations[1], depth + 1)
+        return _parse(exact, depth + 1)
+    if all(op == "=" for op in ops):
+        if len(pieces) >= 3:  # `x = 5 + 5 + 1 = 11`: a chain ends with its value
+            return _parse(pieces[-1], depth + 1)
+        name = _name_key(pieces[0])
+        if name is not None:
+            value = _parse(pieces[1], depth + 1)
+            return Named(name, value, _scalar_relation(("=",), (pieces[0], pieces[1]), depth))
     sides = [_parse(p, depth + 1) for p in pieces]
-    for side in sides:
-        if not isinstance(side, (Number, Expr)):
-            if len(sides) == 2 and ops[0] == "=" and _is_symbol(sides[0]):
-                return sides[1]  # `x = (1, 2)`, `S = \{1, 2\}`: the value named
-            raise ParseError("relation between non-scalars")
-    if len(sides) == 3 and all(op in ("<", "<=") for op in ops) and _is_symbol(sides[1]):
-        return Interval(sides[0], sides[2], ops[0] == "<", ops[1] == "<")
-    if len(sides) == 3 and all(op in (">", ">=") for op in ops) and _is_symbol(sides[1]):
-        return Interval(sides[2], sides[0], ops[1] == ">", ops[0] == ">")
-    if len(sides) != 2:
-        return Items("tuple", tuple(Relation(op, left, right) for op, left, right in zip(ops, sides, sides[1:])))
-    return Relation(ops[0], sides[0], sides[1])
+    if not all(isinstance(s, Scalar) for s in sides):
+        raise ParseError("relation between values that are not scalars")
+    if ops == ["="] and not any(isinstance(s, Expr) and s.expr.free_symbols for s in sides):
+        return sides[1]  # `\\frac{3}{4} \\cdot 8 = 6`: a computation ends with its value
+    if len(sides) == 3 and _is_plain_name(sides[1]):
+        if all(op in ("<", "<=") for op in ops):
+            return Interval(sides[0], sides[2], ops[0] == "<", ops[1] == "<")
+        if all(op in (">", ">=") for op in ops):
+            return Interval(sides[2], sides[0], ops[1] == ">", ops[0] == ">")
+    return Relation(tuple(ops), tuple(sides))
 
 
-def _is_symbol(value: Value) -> bool:
-    return isinstance(value, Expr) and isinstance(value.expr, sympy.Symbol)
+def _scalar_relation(ops: tuple, pieces: tuple, depth: int) -> Relation | None:
+    try:
+        sides = tuple(_parse(p, depth + 1) for p in pieces)
+    except ParseError:
+        return None
+    if all(isinstance(s, Scalar) for s in sides):
+        return Relation(ops, sides)
+    return None
 
+
+def _parse_membership(text: str, depth: int) -> Value | None:
+    """`x \\in [2, 3)` is the set `[2, 3)`."""
+    if not re.search(r"\\in(?![a-zA-Z])", text):
+        return None
+    members = split_top_level(text, ("\\in",))
+    if len(members) == 2 and _name_key(members[0]) is not None:
+        return _parse(members[1], depth + 1)
+    return None
+
+
+_NAME_TOKEN = re.compile(
+    r"\\?[A-Za-z]+(?:_(?:[A-Za-z0-9]|\{\s?\\?[A-Za-z0-9,]+\s?\}))?'*|\\overline\{[A-Za-z]+\}|\\angle\s?[A-Za-z]+|\\vec\{[A-Za-z]+\}")
+_FUNCTION_CALL = re.compile(r"^([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?(?:\^\{-1\})?)\(([^()]*)\)$")
+_GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau "
+                   "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split())
+
+
+def _name_key(text: str) -> str | None:
+    """The canonical key of a left side that only names a quantity, or None.
+
+    Names: a variable (`x`, `a_{37}`, `\\theta`, `x'`), a function applied to arguments (`f(x)`,
+    `g(2)`), an absolute value or norm of a name (`|AB|`), a segment, angle or vector (`AB`,
+    `\\overline{AB}`, `\\angle A`), a ratio of names (`\\frac{NO}{BO}`, `A:B`, `V_1:V_2`) and a tuple
+    of names (`(a, b)`). `2x`, `x + y`, `xy` are not names.
+    """
+    text = text.strip()
+    if not text or len(text) > 80:
+        return None
+    if text.startswith("(") and text.endswith(")") and encloses_whole(text):
+        inner = split_top_level(text[1:-1], (",",))
+        keys = [_name_key(p) for p in inner]
+        return "(" + ",".join(keys) + ")" if len(inner) > 1 and all(keys) else None
+    if text.startswith("|") and text.endswith("|") and len(text) > 2:
+        inner = _name_key(text[1:-1])
+        return "|" + inner + "|" if inner else None
+    ratio = split_top_level(text, (":",))
+    if len(ratio) == 2:
+        keys = [_name_key(p) for p in ratio]
+        return keys[0] + ":" + keys[1] if all(keys) else None
+    fraction = re.fullmatch(r"\\frac\{([^{}]+)\}\{([^{}]+)\}", text)
+    if fraction:
+        keys = [_name_key(fraction.group(1)), _name_key(fraction.group(2))]
+        return keys[0] + "/" + keys[1] if all(keys) else None
+    call = _FUNCTION_CALL.match(text)
+    if call:
+        return call.group(1) + "()"
+    if _NAME_TOKEN.fullmatch(text):
+        if text.startswith("\\") and not (text[1:].split("_")[0] in _GREEK or text.startswith(
+                ("\\overline", "\\angle", "\\vec"))):
+            return None
+        if re.fullmatch(r"[a-z]{2,}", text):  # `xy` is a product, `AB` a segment
+            return None
+        return text.replace(" ", "")
+    return None
+
+
+def _is_plain_name(value: Value) -> bool:
+    """A scalar that is one symbol or one applied function (`x`, `f(x)`): `a < x < b` is then
+    the interval (a, b). (`1 < |z| < 2` is not: it is a union, which `compare.py` solves.)"""
+    if not isinstance(value, Expr):
+        return False
+    return isinstance(value.expr, (sympy.Symbol, sympy.core.function.AppliedUndef))
+
+
+# ---------------------------------------------------------------- brackets, plus-minus, matrices
 
 def _parse_plus_minus(text: str, depth: int) -> Value | None:
-    for sign in ("\\pm", "\\mp"):
-        pieces = split_top_level(text, (sign,))
-        if len(pieces) == 2:
-            head, tail = pieces[0].strip(), pieces[1].strip()
-            if not tail:
-                raise ParseError("dangling \\pm")
-            if head:
-                return Items("list", (_parse(f"{head}+{{{tail}}}", depth + 1),
-                                      _parse(f"{head}-{{{tail}}}", depth + 1)))
-            return Items("list", (_parse(tail, depth + 1), _parse(f"-{{{tail}}}", depth + 1)))
-        if len(pieces) > 2:
-            raise ParseError("several \\pm")
-    return None
+    """`a \\pm b` is the list `a+b, a-b`; `\\pm` anywhere inside (`\\frac{-1\\pm\\sqrt{13}}{4}`)
+    gives the two readings, every sign taken together."""
+    if "\\pm" not in text and "\\mp" not in text:
+        return None
+    if text.startswith("\\{") and text.endswith("\\}") and encloses_whole(text):
+        return None  # a set: its items are read one by one
+    plus = text.replace("\\pm", "+").replace("\\mp", "-")
+    minus = text.replace("\\pm", "-").replace("\\mp", "+")
+    plus = re.sub(r"(^|[({,=])\s*\+", r"\1", plus)
+    return Items("list", (_parse(plus, depth + 1), _parse(minus, depth + 1)))
 
 
 def _parse_brackets(text: str, depth: int) -> Value | None:
     opening, closing = text[0], text[-1]
     if text.startswith("\\{") and text.endswith("\\}"):
-        inner = text[2:-2]
-        if _closes_at_end(text, 2):
+        if encloses_whole(text):
+            inner = text[2:-2]
             parts = split_top_level(inner, (",", ";")) if inner.strip() else []
-            return Items("set", tuple(_parse(p, depth + 1) for p in parts))
+            values = [_parse(p, depth + 1) for p in _nonempty(parts)] if parts else []
+            flat: list[Value] = []
+            for value in values:
+                flat.extend(value.items if isinstance(value, Items) and value.kind == "list" else (value,))
+            return Items("set", tuple(flat))
         return None
-    if opening not in "([" or closing not in ")]" or not _closes_at_end(text, 1):
+    if opening == "{" and closing == "}" and encloses_whole(text):
+        return _parse(text[1:-1], depth + 1)  # a TeX group: `{1,3}` is the list 1, 3
+    if opening not in "([" or closing not in ")]" or not encloses_whole(text):
         return None
     inner = text[1:-1]
-    parts = split_top_level(inner, (",",))
-    if any(not p.strip() for p in parts):
-        raise ParseError("empty item in brackets")
+    separator = ";" if ";" in inner and "," not in split_top_level(inner, (";",))[0] else ","
+    parts = split_top_level(inner, (separator,))
     if len(parts) == 1:
         if opening == "(" and closing == ")":
             return _parse(inner, depth + 1)
         return None
-    values = tuple(_parse(p, depth + 1) for p in parts)
+    values = tuple(_parse(p, depth + 1) for p in _nonempty(parts))
     if len(values) == 2:
         mixed = opening == "[" or closing == "]"
         unbounded = any(_is_infinite(v) for v in values)
         if mixed or unbounded:
-            if not all(isinstance(v, (Number, Expr)) for v in values):
-                raise ParseError("interval with non-scalar ends")
+            if not all(isinstance(v, Scalar) for v in values):
+                raise ParseError("interval with ends that are not scalars")
             return Interval(values[0], values[1], opening == "(", closing == ")")
-        return Items("tuple", values, maybe_interval=all(isinstance(v, (Number, Expr)) for v in values))
+        return Items("tuple", values, maybe_interval=all(isinstance(v, Scalar) for v in values))
     return Items("tuple", values)
-
-
-def _closes_at_end(text: str, opener_length: int) -> bool:
-    """Whether the bracket opening `text` is closed by its last character (any bracket kind)."""
-    depth = 0
-    index = 0
-    while index < len(text):
-        if text.startswith("\\{", index) or text.startswith("\\}", index):
-            depth += 1 if text[index + 1] == "{" else -1
-            index += 2
-        elif text[index] == "\\":
-            index += 2
-            continue
-        else:
-            if text[index] in "([{":
-                depth += 1
-            elif text[index] in ")]}":
-                depth -= 1
-            index += 1
-        if depth == 0:
-            return index >= len(text)
-    return False
 
 
 def _is_infinite(value: Value) -> bool:
@@ -289,56 +412,123 @@ def _is_infinite(value: Value) -> bool:
 
 def _parse_matrix(text: str, depth: int) -> Value | None:
     match = _MATRIX.match(text) or _ARRAY.match(text)
-    if not match:
-        return None
-    body = match.group(match.lastindex)
-    rows = [row for row in re.split(r"\\\\", body) if row.strip()]
-    if not rows or len(rows) > _MAX_ITEMS:
-        raise ParseError("empty matrix")
-    parsed = tuple(tuple(_parse(cell, depth + 1) for cell in row.split("&")) for row in rows)
-    if len({len(row) for row in parsed}) != 1:
-        raise ParseError("ragged matrix")
-    return Matrix(parsed)
+    if match:
+        body = match.group(match.lastindex)
+        if "\\begin" in body:
+            return _matrix_expression(text)
+        rows = [row for row in re.split(r"\\\\", body) if row.strip() and not row.strip() == "\\hline"]
+        if not rows or len(rows) > _MAX_ITEMS:
+            raise ParseError("empty matrix")
+        parsed = tuple(tuple(_parse(cell, depth + 1) for cell in row.replace("\\hline", "").split("&"))
+                       for row in rows)
+        if len({len(row) for row in parsed}) != 1:
+            raise ParseError("ragged matrix")
+        return Matrix(parsed)
+    scaled = _SCALED_MATRIX.match(text)
+    if scaled and "\\begin" not in scaled.group(1):
+        factor = _parse(scaled.group(1).strip(), depth + 1)
+        matrix = _parse_matrix(scaled.group(2), depth + 1)
+        if isinstance(factor, Scalar) and isinstance(matrix, Matrix):
+            return Matrix(tuple(tuple(scalar_of(sympy.expand(sympy_of(factor) * sympy_of(cell))) for cell in row)
+                                for row in matrix.rows))
+    if "\\begin{" in text and "matrix}" in text:
+        return _matrix_expression(text)
+    return None
 
+
+def _matrix_expression(text: str) -> Matrix:
+    """Arithmetic of matrices (`A + B`, `A B`) evaluated by SymPy."""
+    result = _latex2sympy(text)
+    if hasattr(result, "doit"):
+        result = result.doit()
+    if not isinstance(result, sympy.MatrixBase):
+        raise ParseError("not a matrix")
+    return Matrix(tuple(tuple(scalar_of(canonical_expr(result[i, j])) for j in range(result.cols))
+                        for i in range(result.rows)))
+
+
+def scalar_of(expr: sympy.Expr) -> Number | Expr:
+    """A SymPy scalar as a value: a `Number` when it is rational, else an `Expr`."""
+    if expr.is_Rational:
+        return Number(Fraction(int(expr.p), int(expr.q)))
+    return Expr(expr)
+
+
+def sympy_of(value: Value) -> sympy.Expr:
+    if isinstance(value, Number):
+        return sympy.Rational(value.value.numerator, value.value.denominator)
+    if isinstance(value, Expr):
+        return value.expr
+    raise ParseError("not a scalar")
+
+
+# ---------------------------------------------------------------- scalars
 
 def parse_scalar(text: str) -> Number | Expr:
     """One scalar: an exact number when written as one, else a SymPy expression."""
     number = parse_exact_number(text)
     if number is not None:
-        return Number(number.value, number.decimals, number.percent)
-    return Expr(latex_to_sympy(text))
+        return Number(number.value, number.ulp, number.percent)
+    percent = text.endswith("%")
+    body = text[:-1] if percent else text
+    expr = latex_to_sympy(body)
+    if expr.is_Rational:
+        return Number(Fraction(int(expr.p), int(expr.q)), None, percent)
+    return Expr(expr, percent)
+
+
+_DECIMAL_LITERAL = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![\d.])")
 
 
 @lru_cache(maxsize=8192)
 def latex_to_sympy(text: str) -> sympy.Expr:
     """Parse one scalar LaTeX (or plain-text) expression with latex2sympy2_extended."""
+    latex = plain_text_to_latex(text)
+    simple = parse_simple(latex)
+    if simple is not None:
+        return canonical_expr(simple)
+    latex = _DECIMAL_LITERAL.sub(lambda m: "(\\frac{" + m.group(1) + m.group(2) + "}{1" + "0" * len(m.group(2))
+                                 + "})", latex)
+    result = _latex2sympy(latex)
+    if isinstance(result, sympy.MatrixBase) or not isinstance(result, sympy.Expr):
+        raise ParseError(f"not a scalar expression ({type(result).__name__})")
+    result = canonical_expr(result)
+    if isinstance(result, sympy.MatrixBase) or result.has(sympy.MatrixSymbol):
+        raise ParseError("not a scalar expression (a matrix)")
+    return result
+
+
+def _latex2sympy(latex: str):
     from latex2sympy2_extended.latex2sympy2 import ConversionConfig, latex2sympy
 
-    latex = plain_text_to_latex(text)
-    if latex.endswith("%"):
-        latex = f"({latex[:-1]})/100"
     config = ConversionConfig(interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False,
                               interpret_contains_as_eq=False, lowercase_symbols=False)
     try:
-        result = latex2sympy(latex, normalization_config=None, conversion_config=config)
+        return latex2sympy(latex, normalization_config=None, conversion_config=config)
     except RecursionError as error:
         raise ParseError("expression nested too deeply") from error
     except Exception as error:  # the ANTLR grammar raises bare Exception on syntax errors
-        raise ParseError(f"not a LaTeX expression: {str(error).splitlines()[0][:80]}") from error
-    if not isinstance(result, sympy.Expr) or isinstance(result, sympy.MatrixBase):
-        raise ParseError(f"not a scalar expression ({type(result).__name__})")
-    return canonical_expr(result)
+        raise ParseError(f"not a LaTeX expression: {str(error).splitlines()[0][:80] if str(error) else ''}") from error
 
 
 def canonical_expr(expr: sympy.Expr) -> sympy.Expr:
     """Evaluate what the parser left unevaluated, make floats exact and read `i` as the unit."""
+    if isinstance(expr, sympy.UnevaluatedExpr):
+        expr = expr.args[0]
     expr = expr.doit()
+    if isinstance(expr, sympy.MatrixBase):
+        return expr
     floats = {atom: sympy.Rational(str(atom)) for atom in expr.atoms(sympy.Float)}
     if floats:
         expr = expr.xreplace(floats)
-    imaginary = [s for s in expr.free_symbols if s.name == "i"]
-    if imaginary:
-        expr = expr.xreplace({imaginary[0]: sympy.I})
+    renames = {}
+    for symbol in expr.free_symbols:
+        if symbol.name in ("i", "math{i}"):
+            renames[symbol] = sympy.I
+        elif symbol.name == "math{e}":
+            renames[symbol] = sympy.E
+    if renames:
+        expr = expr.xreplace(renames)
     if not isinstance(expr, sympy.Expr):
         raise ParseError("not a scalar expression")
     return expr
@@ -350,8 +540,13 @@ _PLAIN_CONSTANT = re.compile(r"(?<![\\a-zA-Z])(pi|infinity|inf|oo)(?![a-zA-Z])")
 
 
 def plain_text_to_latex(text: str) -> str:
-    """Rewrite plain-text math (`sqrt(2)/2`, `2*pi`, `x**2`) as LaTeX; LaTeX passes unchanged."""
+    """Rewrite plain-text math (`sqrt(2)/2`, `2*pi`, `x**2`, `np.arcsin(x)`, `1./3`) as LaTeX;
+    LaTeX passes unchanged."""
     text = text.replace("**", "^")
+    text = re.sub(r"\b(?:np|numpy|math|sympy|sp)\.(?=[a-z])", "", text)
+    text = re.sub(r"(?<=\d)\.(?![\d])", "", text)  # `1./3`: a decimal point with no digits after it
+    text = re.sub(r"_\{\s*\\([a-zA-Z]+)\s*\}", r"_{\1}", text)  # `M_{\odot}`, `m_{\max}`: subscript names
+    text = text.replace("\\hbar", "h_{bar}")
     text = _PLAIN_CONSTANT.sub(lambda m: "\\pi" if m.group(1) == "pi" else "\\infty", text)
     if "sqrt" in text and "\\sqrt" not in text:
         text = _rewrite_sqrt_calls(text)
@@ -383,3 +578,40 @@ def _rewrite_sqrt_calls(text: str) -> str:
             return "".join(out)
         out.append(text[index:found] + "\\sqrt{" + _rewrite_sqrt_calls(text[found + 5:close]) + "}")
         index = close + 1
+
+
+def describe(value: Value) -> str:
+    """A short human-readable form of a value, for `Verdict.explain`."""
+    if isinstance(value, Number):
+        text = str(value.value)
+        if value.ulp is not None:
+            text += f" (written to {value.ulp})"
+        return text + (" %" if value.percent else "")
+    if isinstance(value, Expr):
+        return f"expression {sympy.sstr(value.expr)}" + (" %" if value.percent else "")
+    if isinstance(value, Text):
+        return f"text '{value.text}'"
+    if isinstance(value, Choice):
+        return f"choice {value.letter}"
+    if isinstance(value, Time):
+        return f"time {value.hours}:{value.minutes:02d}{value.meridiem}"
+    if isinstance(value, Numeral):
+        return f"numeral {value.digits} in base {value.base}"
+    if isinstance(value, Items):
+        inner = ", ".join(describe(item) for item in value.items)
+        return f"{value.kind} [{inner}]"
+    if isinstance(value, Interval):
+        return f"interval {'(' if value.left_open else '['}{describe(value.low)}, {describe(value.high)}" \
+               f"{')' if value.right_open else ']'}"
+    if isinstance(value, IntervalUnion):
+        return "union of " + " and ".join(describe(p) for p in value.parts)
+    if isinstance(value, Matrix):
+        return "matrix " + "; ".join(", ".join(describe(c) for c in row) for row in value.rows)
+    if isinstance(value, Relation):
+        pieces = [describe(value.sides[0])]
+        for op, side in zip(value.ops, value.sides[1:]):
+            pieces += [op, describe(side)]
+        return "relation " + " ".join(pieces)
+    if isinstance(value, Named):
+        return f"{value.name} = {describe(value.value)}"
+    return repr(value)

@@ -8,30 +8,70 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from evalkit.config import load_config, parse_override
+from evalkit.config import parse_override
 from evalkit.store import RunDir, Shard
 
 console = Console()
 
 
 def run_command(
-    config: Annotated[Path, typer.Argument(help="YAML run config (see configs/ and the README's config reference).")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Run directory (default: runs/<model>-<task>-<hash>).")] = None,
+    config: Annotated[Optional[Path], typer.Argument(help="YAML run config (see configs/); optional when --model, --backend and --tasks are given.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="With a config and no --tasks: the run directory (default: runs/<model>-<task>-<hash>). "
+                                                                    "With --tasks or without a config: the folder of the command's runs and leaderboard (default: runs/).")] = None,
     shard: Annotated[Optional[str], typer.Option(help="Run only part i of N of the problems, e.g. 0/4; join parts with `evalkit merge`.")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Benchmark data laid out like shared/data (default: config, then $EVALKIT_DATA_DIR).")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Benchmark data laid out like shared/data (default: config, then $EVALKIT_DATA_DIR, then ./data; "
+                                                                        "test sets not found there are read from the copies shipped with evalkit).")] = None,
     overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override a config field, e.g. --set sampling.n=4 (repeatable).")] = None,
     report: Annotated[bool, typer.Option(help="Compute metrics and write reports at the end.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model path or id (backend.options.model and the display name); "
+                                                                 "builtin:tiny = a tiny model evalkit builds locally.")] = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="hf, vllm, openai or replay (backend.name).")] = None,
+    tasks: Annotated[Optional[str], typer.Option("--tasks", help="Comma-separated tasks, one run each: aime24, aime25, amc23, gsm8k, math, "
+                                                                 "math500, minerva_math, olympiadbench.")] = None,
+    n: Annotated[Optional[int], typer.Option("--n", help="Samples per problem (sampling.n).")] = None,
+    temperature: Annotated[Optional[float], typer.Option("--temperature", help="sampling.temperature")] = None,
+    top_p: Annotated[Optional[float], typer.Option("--top-p", help="sampling.top_p")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="sampling.max_tokens")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="sampling.seed")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N problems of each task (filters.limit), for a smoke test.")] = None,
+    prompt: Annotated[Optional[str], typer.Option("--prompt", help="Prompt format for every task (default: each task's own): "
+                                                                   "reasoning, chat_cot, chat, zero_shot_cot, minerva, gsm8k_cot.")] = None,
+    split: Annotated[Optional[str], typer.Option("--split", help="Data split (default: test).")] = None,
+    data_source: Annotated[Optional[str], typer.Option("--data-source", help="hf = the task's Hugging Face dataset, hf:NAME[:CONFIG] = another.")] = None,
+    batch_problems: Annotated[Optional[int], typer.Option("--batch-problems", help="Problems per backend call.")] = None,
+    model_name: Annotated[Optional[str], typer.Option("--model-name", help="Display name in reports (default: from --model).")] = None,
+    samples: Annotated[Optional[Path], typer.Option("--samples", help="--backend replay: the JSONL file of stored samples.")] = None,
 ) -> None:
-    """Sample, grade and report one model on one task; a killed run resumes where it stopped."""
+    """Sample, grade and report models on tasks; a killed run resumes where it stopped.
+
+    Either a YAML config (`evalkit run CONFIG`) or one line of flags
+    (`evalkit run --model M --backend vllm --tasks aime24,math500 --n 16 --temperature 0.6 --max-tokens 32768`);
+    flags override a config's fields.
+    """
+    from evalkit.config import read_yaml_mapping
+    from evalkit.pipeline.flags import RunFlags, build_run_configs, parse_task_list, run_configs
     from evalkit.pipeline.run import run_evaluation
 
-    resolved = load_config(config, dict(parse_override(item) for item in overrides or []))
-    summary = run_evaluation(
-        resolved, out=out, shard=Shard.parse(shard) if shard else None, data_dir=data_dir,
-        write_report=report and not shard, show_progress=not quiet, console=console,
-    )
-    console.print(f"[green]run directory:[/] {summary.run_dir.path}")
+    flags = RunFlags(model=model, backend=backend, tasks=parse_task_list(tasks), model_name=model_name,
+                     samples=str(samples) if samples is not None else None, n=n, temperature=temperature,
+                     top_p=top_p, max_tokens=max_tokens, seed=seed, limit=limit, prompt=prompt, split=split,
+                     data_source=data_source, batch_problems=batch_problems)
+    base = read_yaml_mapping(config) if config is not None else None
+    resolved = build_run_configs(flags, base=base, overrides=dict(parse_override(item) for item in overrides or []),
+                                 source=str(config) if config is not None else "command line")
+    parsed_shard = Shard.parse(shard) if shard else None
+    if config is not None and not flags.tasks:
+        summary = run_evaluation(
+            resolved[0], out=out, shard=parsed_shard, data_dir=data_dir,
+            write_report=report and not shard, show_progress=not quiet, console=console,
+        )
+        console.print(f"[green]run directory:[/] {summary.run_dir.path}")
+        return
+    run_dirs = run_configs(resolved, root=out or Path("runs"), shard=parsed_shard, data_dir=data_dir,
+                           write_report=report and not shard, show_progress=not quiet, console=console)
+    for run_dir in run_dirs:
+        console.print(f"[green]run directory:[/] {run_dir}")
 
 
 def grade_run_command(

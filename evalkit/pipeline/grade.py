@@ -1,7 +1,8 @@
 """Grading stage: extract, grade and cluster the samples of every problem not graded yet.
 
-Problems are graded in chunks and each problem's line is appended to `graded.jsonl` as
-its chunk completes, so a killed grading stage resumes where it stopped.
+One `Grader` (one worker pool) serves the whole stage. Problems are graded in chunks and each
+problem's line is appended to `graded.jsonl` as its chunk completes, so a killed grading stage
+resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -57,10 +58,11 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
                 show_progress: bool = True) -> GradeStageResult:
     """Grade the problems of `run_dir` that have samples but no grades yet.
 
-    Answers are extracted strictly with the task's style: a sample with no final-answer
-    marker gets no answer (reason `no_answer`) and abstains from every vote.
+    Answers are extracted by the task's grading policy; a sample with no answer (reason
+    `no_answer`: nothing found, an unterminated `<think>`, or only a fallback guess in an output
+    cut at `max_tokens`) abstains from every vote.
     """
-    from evalkit.grading import grade_groups
+    from evalkit.grading import Grader
 
     policy = grading_policy_of(run_dir)
     samples = run_dir.read_samples()
@@ -71,14 +73,15 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
         raise InputError(f"grades for problem '{strangers[0]}' which has no samples", path=run_dir.graded_path)
     todo = [item for item in samples if item.problem.id not in done]
     reasons: Counter[str] = Counter()
-    with make_progress(disable=not show_progress) as progress, run_dir.grades_appender() as out:
+    with make_progress(disable=not show_progress) as progress, run_dir.grades_appender() as out, \
+            Grader(policy, workers=workers, timeout=timeout) as grader:
         bar = progress.add_task("grading", total=len(todo))
         for start in range(0, len(todo), GRADING_CHUNK):
             chunk = todo[start:start + GRADING_CHUNK]
-            results = grade_groups(
+            results = grader.grade_groups(
                 [[sample.text for sample in item.samples] for item in chunk],
                 [item.problem.reference for item in chunk],
-                workers=workers, timeout=timeout, policy=policy,
+                finish_reasons=[[sample.finish_reason for sample in item.samples] for item in chunk],
             )
             for item, result in zip(chunk, results):
                 grades = ProblemGrades(

@@ -7,6 +7,7 @@ any point resumes where it stopped, and a finished stage is never repeated.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,8 +85,12 @@ def usable_ks(ks: list[int] | None, n: int, console: Console) -> list[int] | Non
 
 def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard | None = None,
                    data_dir: Path | None = None, write_report: bool = True, show_progress: bool = True,
-                   console: Console | None = None) -> RunSummary:
-    """Sample (resumably), grade and report one config into one run directory."""
+                   console: Console | None = None, make_backend: Callable[[], Backend] | None = None) -> RunSummary:
+    """Sample (resumably), grade and report one config into one run directory.
+
+    `make_backend` builds the backend when sampling needs one (default: from the config), so that
+    the runs of one command can share a loaded model.
+    """
     import tasks
 
     console = console or Console()
@@ -104,7 +109,7 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
         stop=tuple(config.sampling.stop if config.sampling.stop is not None else prompt_format.stop),
         seed=config.sampling.seed, logprobs=config.sampling.logprobs,
     )
-    sampled = sample_stage(config, run_dir, problems, make_backend=make_backend_factory(config),
+    sampled = sample_stage(config, run_dir, problems, make_backend=make_backend or make_backend_factory(config),
                            prompt_of=prompt_format.render, sampling=sampling, show_progress=show_progress)
     graded = grade_stage(run_dir, workers=config.grading.workers, timeout=config.grading.timeout,
                          show_progress=show_progress)

@@ -6,19 +6,30 @@ problems x samples matrices of `evalkit.metrics`, and returns the `metrics.json`
 
     {"run": {"model", "task", "n", "config_hash", "problems", "scorer"},
      "settings": {"ks", "top_clusters", "seed", "subsets", "confidence", "resamples"},
-     "metrics": {"pass@1": {"value": 0.91, "ci": [lo, hi]}, ...},
+     "scoring": {"scorer", "selections", "samples", "answered", "scored", "coverage",
+                 "scored_per_problem"} | null,
+     "metrics": {"pass@1": {"value": 0.91, "ci": [lo, hi]}, ..., "avg@N": ..., "cons@N": ...},
+     "not_reported": {"bon@N": {"coverage": 0.31, "reason": "..."}, ...},
      "breakdown": {"subject": {"Algebra": {"pass@1": {...}, ...}}, "level": {...}},
      "breakdown_sizes": {"subject": {"Algebra": 1187}, ...},
      "comparisons": {"scr@N - maj@N": {"value", "ci", "fraction_not_positive"}, ...},
-     "evaluator_calls": {"scr@N": {"scored_per_problem", "bon_per_problem", "fraction_of_bon"}}}
+     "evaluator_calls": {"scr@k": {"per_problem", "answered_per_problem", "fraction_of_answered"}, ...},
+     "outputs": {"cut_at_max_tokens", "truncated", "no_answer", "length", "accuracy_by_length", ...}}
 
-All values are fractions in [0, 1]. `write_run_reports` writes `metrics.json`, `report.md`,
-`metrics.csv` and `accuracy_vs_k.png` into the run directory.
+Honest labels: `scoring` says which evaluator scored how many of the answered samples, and
+with which selections (`all`, `scr-topK`, ...). A score rule's figure at k is reported only
+when every sample set it was computed on had all the samples that rule needs scored; otherwise
+it goes to `not_reported` with the fraction of sets that were covered. So with SCR-only
+scoring, `scr@N` is reported while best-of-n and W.RR (which need every sample scored) are not.
+
+All values are fractions in [0, 1]. `outputs` (output length and truncation, from `samples.jsonl`)
+is described in `evalkit.report.lengths`. `write_run_reports` writes `metrics.json`, `report.md`,
+`metrics.csv`, `accuracy_vs_k.png`, `accuracy_vs_length.png` (with output lengths) and
+`predictions.jsonl` into the run directory.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +42,23 @@ from evalkit.jsonl import iter_jsonl
 from evalkit.metrics import (
     DEFAULT_SUBSETS,
     DEFAULT_TOP_CLUSTERS,
+    SELECTION_RULES,
+    add_aliases,
+    answered_per_problem,
     bootstrap_cis,
     breakdown,
     default_ks,
+    evaluate_rules,
+    metric_name,
     paired_bootstrap,
-    per_problem_metrics,
+    pass_at_k,
+    sort_metric_names,
 )
 from evalkit.progress import make_progress
+from evalkit.report.lengths import run_output_statistics
+from evalkit.selection import RULES, SCORE_RULES, Prediction, predict
 from evalkit.store.rundir import GRADED_FILE, METRICS_FILE, SCORES_FILE, RunDir
+from evalkit.store.scores import read_scores
 
 BREAKDOWN_KEYS = ("subject", "level")
 MISSING_GROUP = "(none)"
@@ -54,6 +74,8 @@ class RunMatrices:
     scores: np.ndarray | None  # float[P, N], NaN = not scored
     scorer: str | None
     meta: tuple[dict[str, Any], ...]  # per problem, from samples.jsonl ({} when unknown)
+    answers: tuple[tuple[str | None, ...], ...] = ()  # per problem and sample, from graded.jsonl
+    selections: tuple[str, ...] = ()  # how the scorer chose the samples it scored
 
 
 def _list_field(record: dict[str, Any], name: str, path: Path, line: int) -> list[Any]:
@@ -64,7 +86,14 @@ def _list_field(record: dict[str, Any], name: str, path: Path, line: int) -> lis
 
 
 def read_graded_matrices(graded_path: Path) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """Problem ids, `correct` and `clusters` from `graded.jsonl`, checked line by line.
+    """Problem ids, `correct` and `clusters` from `graded.jsonl`, checked line by line (see `read_graded`)."""
+    ids, correct, clusters, _ = read_graded(graded_path)
+    return ids, correct, clusters
+
+
+def read_graded(graded_path: Path) -> tuple[tuple[str, ...], np.ndarray, np.ndarray,
+                                             tuple[tuple[str | None, ...], ...]]:
+    """Problem ids, `correct`, `clusters` and the extracted answers from `graded.jsonl`, checked line by line.
 
     Every problem must have the same number of samples; a problem with another count is an
     `InputError` naming the file, line and problem id.
@@ -75,6 +104,7 @@ def read_graded_matrices(graded_path: Path) -> tuple[tuple[str, ...], np.ndarray
     ids: list[str] = []
     correct_rows: list[list[bool]] = []
     cluster_rows: list[list[int]] = []
+    answer_rows: list[tuple[str | None, ...]] = []
     first_line: dict[str, int] = {}
     for line, record in iter_jsonl(graded_path, tolerate_partial_tail=True):
         problem_id = record.get("problem_id")
@@ -104,66 +134,21 @@ def read_graded_matrices(graded_path: Path) -> tuple[tuple[str, ...], np.ndarray
         if any(c < -1 or c >= len(clusters) for c in clusters):
             raise InputError(f"problem '{problem_id}': cluster ids must be -1 or lie in [0, {len(clusters)})",
                              path=graded_path, line=line, field="clusters")
+        answers = record.get("answers")
+        if answers is None:
+            answers = [None] * len(clusters)
+        if not isinstance(answers, list) or len(answers) != len(clusters):
+            raise InputError(f"problem '{problem_id}': expected one answer (or null) per sample", path=graded_path,
+                             line=line, field="answers")
         first_line[problem_id] = line
         ids.append(problem_id)
         correct_rows.append(correct)
         cluster_rows.append(clusters)
+        answer_rows.append(tuple(None if answer is None else str(answer) for answer in answers))
     if not ids:
         raise InputError("no graded problems", path=graded_path)
-    return tuple(ids), np.array(correct_rows, dtype=bool), np.array(cluster_rows, dtype=np.int64)
-
-
-def read_score_matrix(scores_path: Path, problem_ids: Sequence[str], num_samples: int,
-                      scorer: str | None = None) -> tuple[np.ndarray, str]:
-    """Scores float[P, N] (NaN = not scored) of one scorer from `scores.jsonl`.
-
-    With several scorers in the file, `scorer` must name one. Every graded problem needs a
-    line: a missing one is an error rather than a silent "unscored".
-    """
-    position = {problem_id: row for row, problem_id in enumerate(problem_ids)}
-    by_scorer: dict[str, dict[str, tuple[int, list[Any]]]] = {}
-    for line, record in iter_jsonl(scores_path, tolerate_partial_tail=True):
-        problem_id = record.get("problem_id")
-        name = record.get("scorer")
-        if not isinstance(problem_id, str):
-            raise InputError("missing or not a string", path=scores_path, line=line, field="problem_id")
-        if not isinstance(name, str):
-            raise InputError("missing or not a string", path=scores_path, line=line, field="scorer")
-        if problem_id not in position:
-            raise InputError(f"problem '{problem_id}' is not in {GRADED_FILE}", path=scores_path, line=line,
-                             field="problem_id")
-        values = _list_field(record, "scores", scores_path, line)
-        if len(values) != num_samples:
-            raise InputError(f"problem '{problem_id}' has {len(values)} scores, expected {num_samples}",
-                             path=scores_path, line=line, field="scores")
-        for value in values:
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not math.isfinite(value)):
-                raise InputError(f"problem '{problem_id}': scores must be finite numbers or null, got {value!r}",
-                                 path=scores_path, line=line, field="scores")
-        seen = by_scorer.setdefault(name, {})
-        if problem_id in seen:
-            raise InputError(f"problem '{problem_id}' scored twice by '{name}' (first on line {seen[problem_id][0]})",
-                             path=scores_path, line=line, field="problem_id")
-        seen[problem_id] = (line, values)
-    if not by_scorer:
-        raise InputError("no scores", path=scores_path)
-    if scorer is None:
-        if len(by_scorer) > 1:
-            raise InputError(f"holds several scorers ({', '.join(sorted(by_scorer))}); choose one with --scorer",
-                             path=scores_path)
-        scorer = next(iter(by_scorer))
-    if scorer not in by_scorer:
-        raise InputError(f"no scores by '{scorer}' (found: {', '.join(sorted(by_scorer))})", path=scores_path)
-    chosen = by_scorer[scorer]
-    missing = [problem_id for problem_id in problem_ids if problem_id not in chosen]
-    if missing:
-        raise InputError(f"scorer '{scorer}' has no scores for {len(missing)} graded problem(s), e.g. "
-                         f"'{missing[0]}'; finish scoring or remove the file", path=scores_path)
-    matrix = np.full((len(problem_ids), num_samples), np.nan)
-    for problem_id, (_, values) in chosen.items():
-        matrix[position[problem_id]] = [np.nan if value is None else float(value) for value in values]
-    return matrix, scorer
+    return (tuple(ids), np.array(correct_rows, dtype=bool), np.array(cluster_rows, dtype=np.int64),
+            tuple(answer_rows))
 
 
 def read_problem_meta(run: RunDir, problem_ids: Sequence[str]) -> tuple[dict[str, Any], ...]:
@@ -196,14 +181,16 @@ def read_problem_meta(run: RunDir, problem_ids: Sequence[str]) -> tuple[dict[str
 def load_run_matrices(run_dir: str | Path, *, scorer: str | None = None) -> RunMatrices:
     """Read the graded (and scored) run in `run_dir` into arrays."""
     run = RunDir(Path(run_dir))
-    ids, correct, clusters = read_graded_matrices(run.graded_path)
-    scores, scorer_name = (None, None)
-    if run.scores_path.exists():
-        scores, scorer_name = read_score_matrix(run.scores_path, ids, correct.shape[1], scorer)
-    elif scorer is not None:
-        raise InputError(f"--scorer {scorer} given but there is no {SCORES_FILE}", path=run.scores_path)
+    ids, correct, clusters, answers = read_graded(run.graded_path)
+    scores, scorer_name, selections = None, None, ()
+    found = read_scores(run.scores_path, {problem_id: correct.shape[1] for problem_id in ids})
+    if found.scorers or scorer is not None:
+        if not run.scores_path.exists():
+            raise InputError(f"--scorer {scorer} given but there is no {SCORES_FILE}", path=run.scores_path)
+        chosen = found.choose(scorer)
+        scores, scorer_name, selections = chosen.matrix(ids, correct.shape[1]), chosen.name, chosen.selections
     return RunMatrices(problem_ids=ids, correct=correct, clusters=clusters, scores=scores, scorer=scorer_name,
-                       meta=read_problem_meta(run, ids))
+                       meta=read_problem_meta(run, ids), answers=answers, selections=selections)
 
 
 def _display_name(value: Any) -> str | None:
@@ -236,6 +223,25 @@ def _group_labels(meta: Sequence[dict[str, Any]], key: str) -> list[str] | None:
     return [MISSING_GROUP if value is None else str(value) for value in values]
 
 
+def scoring_summary(matrices: RunMatrices) -> dict[str, Any] | None:
+    """Which evaluator scored how many of the run's answered samples (None without scores)."""
+    if matrices.scores is None:
+        return None
+    answered = matrices.clusters >= 0
+    scored = answered & ~np.isnan(matrices.scores)
+    return {"scorer": matrices.scorer, "selections": list(matrices.selections), "samples": int(answered.size),
+            "answered": int(answered.sum()), "scored": int(scored.sum()),
+            "coverage": float(scored.sum() / answered.sum()) if answered.any() else 0.0,
+            "scored_per_problem": float(scored.sum() / len(matrices.problem_ids))}
+
+
+def _not_reported_reason(rule: str, coverage: float) -> str:
+    needs = ("every answered sample scored" if RULES[rule].scores_all
+             else "the samples of its top clusters scored")
+    return (f"{rule} ({RULES[rule].paper_name}) needs {needs}; only {100 * coverage:.1f}% of its sample sets were "
+            "fully scored")
+
+
 def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
                       top_clusters: int = DEFAULT_TOP_CLUSTERS, seed: int = 0, subsets: int = DEFAULT_SUBSETS,
                       confidence: float = 0.95, resamples: int = 1000, scorer: str | None = None,
@@ -243,32 +249,45 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
     """The `metrics.json` document of a graded run (see the module docstring).
 
     Default ks: powers of two up to N, plus N. Breakdowns by `meta["subject"]` and
-    `meta["level"]` when present; with scores, the paired comparisons `scr@N - maj@N` and
-    `bon@N - maj@N` and SCR's evaluator calls against best-of-n at every k.
+    `meta["level"]` when present; with scores, the paired comparisons of each reported score
+    rule with `maj@N`, and the evaluator calls of each score rule at every k against scoring
+    every answered sample.
     """
     run_dir = Path(run_dir)
     run = RunDir(run_dir)
     config = run.read_config()
     matrices = load_run_matrices(run_dir, scorer=scorer)
-    num_samples = matrices.correct.shape[1]
+    num_problems, num_samples = matrices.correct.shape
     chosen_ks = sorted(set(default_ks(num_samples) if ks is None else ks))
     too_large = [k for k in chosen_ks if k > num_samples]
     if too_large or any(k < 1 for k in chosen_ks):
         raise ConfigError(f"k must lie in 1..{num_samples} (the samples per problem of {run_dir}); got {chosen_ks}")
 
     with make_progress(disable=not show_progress) as progress:
-        task = progress.add_task(f"metrics of {run_dir.name}", total=len(chosen_ks) + 1)
-        per_problem = per_problem_metrics(
-            matrices.correct, matrices.clusters, matrices.scores, ks=chosen_ks, top_clusters=top_clusters,
-            subsets=subsets, seed=seed, on_k_done=lambda _k: progress.advance(task))
-        calls = {name: values for name, values in per_problem.items() if name.startswith("scr_calls@")}
-        accuracy = {name: values for name, values in per_problem.items() if name not in calls}
+        task = progress.add_task(f"metrics of {run_dir.name}", total=num_problems + 1)
+        values = evaluate_rules(matrices.correct, matrices.clusters, matrices.scores, ks=chosen_ks,
+                                rules=SELECTION_RULES, top_clusters=top_clusters, subsets=subsets, seed=seed,
+                                on_chunk_done=lambda count: progress.advance(task, count))
+        num_correct = matrices.correct.sum(axis=1)
+        accuracy = {metric_name("pass", k): pass_at_k(num_samples, num_correct, k) for k in chosen_ks}
+        not_reported: dict[str, dict[str, Any]] = {}
+        for name, item in values.items():
+            rule = name.partition("@")[0]
+            coverage = float(item.coverage.mean())
+            if rule in SCORE_RULES and coverage < 1.0:
+                not_reported[name] = {"coverage": coverage, "reason": _not_reported_reason(rule, coverage)}
+            else:
+                accuracy[name] = item.accuracy
+        accuracy = {name: accuracy[name] for name in sort_metric_names(list(accuracy))}
         bootstrap = {"confidence": confidence, "resamples": resamples, "seed": seed}
+        estimates = {name: est.to_dict() for name, est in bootstrap_cis(accuracy, **bootstrap).items()}
         document: dict[str, Any] = {
             "run": _run_header(config, run_dir, matrices),
             "settings": {"ks": chosen_ks, "top_clusters": top_clusters, "seed": seed, "subsets": subsets,
                          "confidence": confidence, "resamples": resamples},
-            "metrics": {name: est.to_dict() for name, est in bootstrap_cis(accuracy, **bootstrap).items()},
+            "scoring": scoring_summary(matrices),
+            "metrics": add_aliases(estimates, num_samples),
+            "not_reported": not_reported,
             "breakdown": {},
             "breakdown_sizes": {},
             "comparisons": {},
@@ -282,43 +301,75 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
             document["breakdown"][key] = {group: {name: est.to_dict() for name, est in metrics.items()}
                                           for group, metrics in groups.items()}
             document["breakdown_sizes"][key] = {group: labels.count(group) for group in groups}
+        outputs = run_output_statistics(run, matrices.problem_ids, matrices.correct, matrices.clusters)
+        if outputs is not None:
+            document["outputs"] = outputs
         if matrices.scores is not None:
-            baseline = f"maj@{num_samples}"
-            for rule in ("scr", "bon"):
-                name = f"{rule}@{num_samples}"
+            baseline = metric_name("maj", num_samples)
+            for rule in SCORE_RULES:
+                name = metric_name(rule, num_samples)
                 if name in accuracy and baseline in accuracy:
                     document["comparisons"][f"{name} - {baseline}"] = paired_bootstrap(
                         accuracy[name], accuracy[baseline], **bootstrap).to_dict()
-            for name, values in calls.items():
-                k = int(name.rpartition("@")[2])
-                scored = float(values.mean())
-                document["evaluator_calls"][f"scr@{k}"] = {
-                    "scored_per_problem": scored, "bon_per_problem": float(k), "fraction_of_bon": scored / k}
+            for k in chosen_ks:
+                answered = float(answered_per_problem(matrices.clusters, k).mean())
+                for rule in SCORE_RULES:
+                    calls = float(values[metric_name(rule, k)].calls.mean())
+                    document["evaluator_calls"][metric_name(rule, k)] = {
+                        "per_problem": calls, "answered_per_problem": answered,
+                        "fraction_of_answered": calls / answered if answered else 0.0}
         progress.advance(task)
     return document
 
 
-def write_run_reports(run_dir: str | Path, document: dict[str, Any]) -> dict[str, Path]:
-    """Write `metrics.json`, `report.md`, `metrics.csv` and `accuracy_vs_k.png` into the run dir."""
-    from evalkit.report.plots import plot_accuracy_vs_k
+def build_run_predictions(run_dir: str | Path, *, top_clusters: int = DEFAULT_TOP_CLUSTERS,
+                          scorer: str | None = None) -> list[Prediction]:
+    """Every rule's prediction for every problem of a graded run, from all n samples (score rules
+    only when the run has scores; each prediction says whether its needed samples were all scored)."""
+    matrices = load_run_matrices(run_dir, scorer=scorer)
+    rules = ["first", "maj", *(SCORE_RULES if matrices.scores is not None else ())]
+    out: list[Prediction] = []
+    for rule in rules:
+        out.extend(predict(rule, matrices.problem_ids, matrices.answers, matrices.clusters, matrices.correct,
+                           matrices.scores, top_clusters=top_clusters))
+    return out
+
+
+def write_run_reports(run_dir: str | Path, document: dict[str, Any],
+                      predictions: Sequence[Prediction] | None = None) -> dict[str, Path]:
+    """Write `metrics.json`, `report.md`, `metrics.csv`, `accuracy_vs_k.png`, (with output lengths)
+    `accuracy_vs_length.png` and, when given, `predictions.jsonl` (one line per problem and rule)
+    into the run dir."""
+    from evalkit.jsonl import write_jsonl
+    from evalkit.report.plots import plot_accuracy_vs_k, plot_accuracy_vs_length
     from evalkit.report.tables import write_metrics_csv, write_metrics_json, write_report_markdown
+    from evalkit.selection import PREDICTIONS_FILE
 
     run_dir = Path(run_dir)
-    return {
+    written = {
         "metrics.json": write_metrics_json(run_dir / METRICS_FILE, document),
         "report.md": write_report_markdown(run_dir / "report.md", document),
         "metrics.csv": write_metrics_csv(run_dir / "metrics.csv", document),
         "accuracy_vs_k.png": plot_accuracy_vs_k(document, run_dir / "accuracy_vs_k.png"),
     }
+    length_plot = plot_accuracy_vs_length(document, run_dir / "accuracy_vs_length.png")
+    if length_plot is not None:
+        written["accuracy_vs_length.png"] = length_plot
+    if predictions is not None:
+        write_jsonl(run_dir / PREDICTIONS_FILE, (prediction.to_dict() for prediction in predictions))
+        written[PREDICTIONS_FILE] = run_dir / PREDICTIONS_FILE
+    return written
 
 
 __all__ = [
     "BREAKDOWN_KEYS",
     "RunMatrices",
     "build_run_metrics",
+    "build_run_predictions",
     "load_run_matrices",
+    "read_graded",
     "read_graded_matrices",
     "read_problem_meta",
-    "read_score_matrix",
+    "scoring_summary",
     "write_run_reports",
 ]

@@ -18,7 +18,9 @@ from evalkit.report.leaderboard import (
     sort_rows,
     write_leaderboard,
 )
+from evalkit.report.lengths import outputs_summary_line
 from evalkit.report.tables import comparisons_rich_table, metrics_rich_table
+from evalkit.report.task_table import write_task_table
 
 
 def parse_ks(text: str | None) -> list[int] | None:
@@ -59,8 +61,9 @@ def report_command(
                                                  "scores.jsonl and samples.jsonl are used when present).")],
     k: Annotated[str | None, typer.Option("--k", help="Comma-separated ks, e.g. 1,4,8.",
                                           show_default="powers of two up to n, and n")] = None,
-    top_clusters: Annotated[int, typer.Option("--top-clusters", help="Clusters SCR keeps (ties at the cut "
-                                                                     "are kept too).")] = DEFAULT_TOP_CLUSTERS,
+    top_clusters: Annotated[int, typer.Option("--top-clusters", help="Clusters SCR keeps: exactly this many "
+                                                                     "(ties at the cut go to the cluster that "
+                                                                     "appears first).")] = DEFAULT_TOP_CLUSTERS,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap.")] = 0,
     subsets: Annotated[int, typer.Option("--subsets", help="Random k-subsets per problem for k < n "
                                                            "(all of them when there are fewer).")] = DEFAULT_SUBSETS,
@@ -68,8 +71,8 @@ def report_command(
     scorer: Annotated[str | None, typer.Option("--scorer", help="Which scorer of scores.jsonl to use, "
                                                                 "when it holds several.")] = None,
 ) -> None:
-    """Compute a run's metrics with confidence intervals; write metrics.json, report.md, metrics.csv
-    and accuracy_vs_k.png into the run directory and print the table."""
+    """Compute a run's metrics with confidence intervals; write metrics.json, report.md, metrics.csv,
+    accuracy_vs_k.png and predictions.jsonl into the run directory and print the table."""
     _check_common(top_clusters, subsets)
     if resamples < 1:
         raise ConfigError(f"--resamples must be 1 or more, got {resamples}")
@@ -86,7 +89,7 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
     graded first, with the default grading settings.
     """
     from evalkit.pipeline.grade import grade_stage, needs_grading
-    from evalkit.report import build_run_metrics, write_run_reports
+    from evalkit.report import build_run_metrics, build_run_predictions, write_run_reports
     from evalkit.store import RunDir
 
     run = RunDir(run_dir)
@@ -95,12 +98,16 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
 
     document = build_run_metrics(run_dir, ks=ks, top_clusters=top_clusters, seed=seed, subsets=subsets,
                                  confidence=confidence, resamples=resamples, scorer=scorer)
-    written = write_run_reports(run_dir, document)
+    predictions = build_run_predictions(run_dir, top_clusters=top_clusters, scorer=scorer)
+    written = write_run_reports(run_dir, document, predictions)
     console = console or Console()
     console.print(metrics_rich_table(document))
     extra = comparisons_rich_table(document)
     if extra is not None:
         console.print(extra)
+    outputs_line = outputs_summary_line(document)
+    if outputs_line is not None:
+        console.print(outputs_line, highlight=False, markup=False)
     for path in written.values():
         console.print(f"wrote {path}", highlight=False)
     return document
@@ -118,7 +125,8 @@ def leaderboard_command(
         = DEFAULT_TOP_CLUSTERS,
     seed: Annotated[int, typer.Option("--seed", help="Seed for runs whose metrics are computed now.")] = 0,
 ) -> None:
-    """Gather many runs into one model x task table ranked by a metric, with CIs and config hashes."""
+    """Gather many runs into one model x task table ranked by a metric, with CIs and config hashes;
+    models_x_tasks.md/.csv/.json give the same runs as one row per model and one column per task."""
     ranking = parse_metric_names(metric, "--metric")
     if len(ranking) != 1:
         raise ConfigError(f"--metric '{metric}': give one metric, e.g. maj@8")
@@ -127,6 +135,7 @@ def leaderboard_command(
     _check_common(top_clusters, DEFAULT_SUBSETS)
     rows = sort_rows(collect_leaderboard_rows(dirs, top_clusters=top_clusters, seed=seed), metric)
     written = write_leaderboard(rows, out, metric=metric, columns=shown)
+    written.update(write_task_table(rows, out))
     console = Console()
     console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric)))
     for path in written.values():

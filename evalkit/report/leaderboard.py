@@ -1,7 +1,10 @@
 """The leaderboard: many runs gathered into one model x task table.
 
 A row is a plain dict, the same that `leaderboard.json` holds:
-`{"model", "task", "n", "config_hash", "run_dir", "config_path", "metrics": {"pass@1": {"value", "ci"}, ...}}`.
+`{"model", "task", "n", "config_hash", "run_dir", "config_path", "scoring", "not_reported",
+"metrics": {"pass@1": {"value", "ci"}, ...}}`, where `scoring` (or null) says which evaluator
+scored how much of the run, and `not_reported` lists the score rules left out because their
+scores were incomplete. Paths are written relative to the leaderboard's folder.
 Rows come from each run's `metrics.json`, or from its graded data through
 `build_run_metrics` when `metrics.json` is missing or older than the grades or scores.
 """
@@ -9,6 +12,7 @@ Rows come from each run's `metrics.json`, or from its graded data through
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -90,8 +94,18 @@ def load_run_row(run_dir: str | Path, **build_options: Any) -> dict[str, Any]:
         "config_hash": run.get("config_hash"),
         "run_dir": str(run_dir),
         "config_path": str(config_path) if config_path.is_file() else None,
+        "scoring": document.get("scoring"),
+        "not_reported": sorted(document.get("not_reported") or {}),
         "metrics": dict(document["metrics"]),
     }
+
+
+def scoring_cell(row: Mapping[str, Any]) -> str:
+    """How a row's scores were made, in a few words: `evaluator, 37% of answered samples` or `none`."""
+    scoring = row.get("scoring")
+    if not scoring:
+        return "none"
+    return f"{scoring['scorer']}, {100 * scoring['coverage']:.0f}% of answered samples"
 
 
 def collect_leaderboard_rows(paths: Iterable[str | Path], **build_options: Any) -> list[dict[str, Any]]:
@@ -119,15 +133,20 @@ def default_columns(rows: Sequence[Mapping[str, Any]], metric: str) -> list[str]
 
 def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> str:
     """The leaderboard as a Markdown document (values in % with their CI)."""
-    header = ["#", "model", "task", "n", *columns, "config hash", "run"]
+    header = ["#", "model", "task", "n", *columns, "scores", "config hash", "run"]
     body = [[rank, row["model"], row["task"], row.get("n", ""),
-             *(format_percent(row["metrics"].get(name)) for name in columns),
+             *(format_percent(row["metrics"].get(name)) for name in columns), scoring_cell(row),
              f"`{row.get('config_hash')}`", row.get("config_path") or row["run_dir"]]
             for rank, row in enumerate(rows, start=1)]
-    aligned = [True, False, False, True, *([True] * len(columns)), False, False]
+    aligned = [True, False, False, True, *([True] * len(columns)), False, False, False]
+    hidden = [escape_cell(f"{row['model']}: {', '.join(row['not_reported'])}") for row in rows
+              if row.get("not_reported")]
+    note = ("\nNot reported (— above) because the scores do not cover every sample the rule needs: "
+            + "; ".join(hidden) + ".\n") if hidden else ""
     return (f"# Leaderboard, ranked by {escape_cell(metric)}\n\n"
-            "Accuracy in %, each with its bootstrap confidence interval over problems.\n\n"
-            + markdown_table(header, body, aligned))
+            "Accuracy in %, each with its bootstrap confidence interval over problems. "
+            "`scores`: which evaluator scored what share of the answered samples.\n\n"
+            + markdown_table(header, body, aligned) + note)
 
 
 def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> Table:
@@ -139,11 +158,23 @@ def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, colum
     table.add_column("n", justify="right", no_wrap=True)
     for name in columns:
         table.add_column(name, justify="right")
+    table.add_column("scores", min_width=8, overflow="fold")
     table.add_column("config hash", min_width=8, overflow="fold")
     for rank, row in enumerate(rows, start=1):
         table.add_row(str(rank), str(row["model"]), str(row["task"]), str(row.get("n", "")),
-                      *(format_percent(row["metrics"].get(name)) for name in columns), str(row.get("config_hash")))
+                      *(format_percent(row["metrics"].get(name)) for name in columns), scoring_cell(row),
+                      str(row.get("config_hash")))
     return table
+
+
+def relative_paths(row: Mapping[str, Any], out_dir: Path) -> dict[str, Any]:
+    """The row with `run_dir` and `config_path` relative to `out_dir`, so a leaderboard names no
+    absolute path of the machine that made it and stays valid when its folder moves with its runs."""
+    out = dict(row)
+    for key in ("run_dir", "config_path"):
+        if out.get(key):
+            out[key] = os.path.relpath(Path(out[key]).absolute(), Path(out_dir).absolute())
+    return out
 
 
 def write_leaderboard(rows: Sequence[Mapping[str, Any]], out_dir: str | Path, *, metric: str = DEFAULT_METRIC,
@@ -154,16 +185,17 @@ def write_leaderboard(rows: Sequence[Mapping[str, Any]], out_dir: str | Path, *,
     and ci_high as fractions (empty where a run lacks the metric).
     """
     split_metric_name(metric)
-    ordered = sort_rows(rows, metric)
-    shown = list(columns) if columns is not None else default_columns(ordered, metric)
     out_dir = Path(out_dir)
+    ordered = [relative_paths(row, out_dir) for row in sort_rows(rows, metric)]
+    shown = list(columns) if columns is not None else default_columns(ordered, metric)
     out_dir.mkdir(parents=True, exist_ok=True)
-    header = ["rank", "model", "task", "n", "config_hash", "run_dir"]
+    header = ["rank", "model", "task", "n", "config_hash", "run_dir", "scores"]
     for name in shown:
         header += [name, f"{name} ci_low", f"{name} ci_high"]
     csv_rows = []
     for rank, row in enumerate(ordered, start=1):
-        cells: list[object] = [rank, row["model"], row["task"], row.get("n"), row.get("config_hash"), row["run_dir"]]
+        cells: list[object] = [rank, row["model"], row["task"], row.get("n"), row.get("config_hash"), row["run_dir"],
+                               scoring_cell(row)]
         for name in shown:
             estimate = row["metrics"].get(name)
             cells += [estimate["value"], estimate["ci"][0], estimate["ci"][1]] if estimate else ["", "", ""]

@@ -12,6 +12,8 @@ from matplotlib.figure import Figure
 from evalkit.metrics import split_metric_name
 
 PLOTTED_RULES = ("pass", "maj", "bon", "wmaj", "scr")
+LEGEND_LABELS = {"pass": "pass@k", "maj": "maj@k (cons@n at k = n)", "bon": "bon@k (RR.All)",
+                 "wmaj": "wmaj@k (W.RR)", "scr": "scr@k (SCR, RR.Top-K)"}
 RULE_STYLES = {
     "pass": {"color": "#4c72b0", "marker": "o", "linestyle": "--"},
     "maj": {"color": "#dd8452", "marker": "s", "linestyle": "-"},
@@ -44,10 +46,15 @@ def plot_accuracy_vs_k(document: Mapping[str, Any], path: str | Path) -> Path:
         x = [point[0] for point in points]
         ks.update(x)
         style = RULE_STYLES[rule]
-        axes.plot(x, [p[1] for p in points], label=f"{rule}@k", color=style["color"], marker=style["marker"],
+        axes.plot(x, [p[1] for p in points], label=LEGEND_LABELS[rule], color=style["color"], marker=style["marker"],
                   linestyle=style["linestyle"], markersize=4)
         axes.fill_between(x, [p[2] for p in points], [p[3] for p in points], color=style["color"], alpha=0.15,
                           linewidth=0)
+    n = run.get("n")
+    average = document["metrics"].get(f"avg@{n}")
+    if average is not None:
+        axes.axhline(100 * average["value"], color="#777777", linestyle=":", linewidth=1,
+                     label=f"avg@{n} (mean accuracy of one sample)")
     axes.set_xscale("log", base=2)
     if ks:
         ticks = sorted(ks)
@@ -62,6 +69,40 @@ def plot_accuracy_vs_k(document: Mapping[str, Any], path: str | Path) -> Path:
     axes.grid(True, which="major", alpha=0.3)
     if curves:
         axes.legend(loc="best")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    return path
+
+
+def plot_accuracy_vs_length(document: Mapping[str, Any], path: str | Path) -> Path | None:
+    """Per-sample accuracy against output length (the bins of `outputs.accuracy_by_length`, log x axis),
+    with the share of samples truncated in each bin; None (nothing written) when the run has no bins."""
+    outputs = document.get("outputs") or {}
+    bins = outputs.get("accuracy_by_length") or []
+    if not bins:
+        return None
+    run = document["run"]
+    unit = outputs.get("length_unit", "tokens")
+    x = [max(entry["median"], 1.0) for entry in bins]
+    figure = Figure(figsize=(7.0, 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.plot(x, [100 * entry["accuracy"] for entry in bins], color=RULE_STYLES["pass"]["color"], marker="o",
+              label="accuracy of the samples in the bin")
+    axes.plot(x, [100 * entry["truncated"] / entry["samples"] for entry in bins], color=RULE_STYLES["scr"]["color"],
+              marker="x", linestyle=":", label="truncated (cut at max_tokens, no answer)")
+    for point, entry in zip(x, bins):
+        axes.annotate(str(entry["samples"]), (point, 100 * entry["accuracy"]), textcoords="offset points",
+                      xytext=(0, 6), ha="center", fontsize=7)
+    if max(x) / min(x) > 20:
+        axes.set_xscale("log")
+    axes.set_ylim(-3, 103)
+    axes.set_xlabel(f"output length ({unit}; median of each equal-count bin, samples per bin annotated)")
+    axes.set_ylabel("% of samples")
+    axes.set_title(f"{run.get('model')} on {run.get('task')}: accuracy vs output length")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="best", fontsize=8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)

@@ -17,18 +17,20 @@ from typing import Any
 
 from rich.table import Table
 
-from evalkit.metrics import RULE_ORDER, sort_metric_names, split_metric_name
+from evalkit.metrics import ALIASES_AT_N, RULE_ORDER, sort_metric_names, split_metric_name
+from evalkit.report.lengths import outputs_markdown
+from evalkit.selection import RULES
 
 MISSING_CELL = "—"
-TERMINAL_RULES = ("pass", "maj", "bon", "wmaj", "scr")
+TERMINAL_RULES = ("pass", "maj", "bon", "scr", "wmaj")
 RULE_TITLES = {
     "pass": "pass@k",
     "maj": "maj@k",
-    "bon": "bon@k",
-    "wmaj": "wmaj@k",
-    "scr": "scr@k",
-    "scr_wsum": "scr_wsum@k",
-    "scr_mean": "scr_mean@k",
+    "bon": "bon@k (RR.All)",
+    "scr": "scr@k (RR.Top-K)",
+    "wmaj": "wmaj@k (W.RR)",
+    "wscr": "wscr@k (W.RR.Top-K)",
+    "first": "first@k",
 }
 
 
@@ -68,11 +70,14 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]],
 
 
 def accuracy_grid(metrics: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[int]]:
-    """The rules (in display order) and the ks present among `rule@k` metric names."""
+    """The rules (in display order) and the ks present among `rule@k` metric names (the avg@n and
+    cons@n aliases are left out: they repeat pass@1 and maj@n)."""
     rules: set[str] = set()
     ks: set[int] = set()
     for name in metrics:
         rule, k = split_metric_name(name)
+        if rule in ALIASES_AT_N:
+            continue
         rules.add(rule)
         ks.add(k)
     ordered = [rule for rule in RULE_ORDER if rule in rules] + sorted(rules - set(RULE_ORDER))
@@ -102,6 +107,30 @@ def headline_metric_names(document: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def paper_metric_names(document: Mapping[str, Any]) -> list[str]:
+    """The metrics at k = n under the names papers use: avg@n, cons@n, pass@n, then the score rules."""
+    metrics = document["metrics"]
+    n = document["run"].get("n")
+    names = [f"avg@{n}", f"cons@{n}", f"pass@{n}", *(f"{rule}@{n}" for rule in ("scr", "bon", "wscr", "wmaj"))]
+    return [name for name in names if name in metrics]
+
+
+def scoring_lines(document: Mapping[str, Any]) -> list[str]:
+    """Plain sentences on how the scores were produced, and which score rules are not reported."""
+    scoring = document.get("scoring")
+    if not scoring:
+        return ["No evaluator scores: only pass@k and majority vote."]
+    selections = ", ".join(scoring.get("selections") or ["unlabelled"])
+    lines = [f"Scorer `{scoring['scorer']}` scored {scoring['scored']} of {scoring['answered']} answered samples "
+             f"({100 * scoring['coverage']:.1f}% coverage; {scoring['samples']} samples in all; samples chosen by: "
+             f"{selections})."]
+    hidden = document.get("not_reported") or {}
+    if hidden:
+        names = ", ".join(sorted(hidden, key=lambda name: split_metric_name(name)[::-1]))
+        lines.append(f"Not reported, because the scores do not cover every sample they need: {names}.")
+    return lines
+
+
 # --------------------------------------------------------------------------- Markdown report
 
 
@@ -114,11 +143,21 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
     out.write(f"# {escape_cell(run.get('model'))} on {escape_cell(run.get('task'))}\n\n")
     out.write(f"- problems: {run.get('problems', '?')}, samples per problem: {run.get('n')}\n")
     out.write(f"- config hash: `{run.get('config_hash')}`\n")
-    if run.get("scorer"):
-        out.write(f"- scorer: `{run['scorer']}`\n")
     if settings:
-        out.write(f"- SCR keeps the top {settings.get('top_clusters')} clusters; k < n averages "
+        out.write(f"- SCR (RR.Top-K) keeps exactly the K = {settings.get('top_clusters')} largest answer clusters "
+                  "(ties at the cut: the cluster that appears first); k < n averages "
                   f"{settings.get('subsets')} subsets per problem (all of them when fewer); seed {settings.get('seed')}\n")
+    out.write("\n## Scores\n\n")
+    for line in scoring_lines(document):
+        out.write(f"- {escape_cell(line)}\n")
+    for name, entry in (document.get("not_reported") or {}).items():
+        out.write(f"  - {escape_cell(name)}: {escape_cell(entry['reason'])}\n")
+    paper = paper_metric_names(document)
+    if paper:
+        out.write(f"\n## At k = n, as papers name them (%, {confidence}% CI)\n\n")
+        out.write("avg@n: mean accuracy of one sample (= pass@1); cons@n: majority vote over all n (= maj@n).\n\n")
+        out.write(markdown_table(paper, [[format_percent(document["metrics"][name]) for name in paper]],
+                                 [True] * len(paper)))
     out.write(f"\n## Accuracy (%, {confidence}% bootstrap CI over problems)\n\n")
     header, rows = accuracy_rows(document["metrics"])
     out.write(markdown_table(header, rows, [True] * len(header)))
@@ -131,12 +170,16 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
                                  [False, True, True]))
 
     if document.get("evaluator_calls"):
-        out.write("\n## Evaluator calls per problem: SCR against best-of-n\n\n")
+        out.write("\n## Evaluator calls per problem, against scoring every answered sample\n\n")
         calls = document["evaluator_calls"]
-        rows = [[name.rpartition("@")[2], f"{entry['scored_per_problem']:.2f}", f"{entry['bon_per_problem']:.0f}",
-                 f"{100 * entry['fraction_of_bon']:.1f}%"]
-                for name, entry in sorted(calls.items(), key=lambda item: split_metric_name(item[0])[1])]
-        out.write(markdown_table(["k", "SCR scores", "best-of-n scores", "SCR / best-of-n"], rows, [True] * 4))
+        rows = []
+        for name, entry in sorted(calls.items(), key=lambda item: split_metric_name(item[0])[::-1]):
+            rule, k = split_metric_name(name)
+            if rule not in ("scr", "wscr"):
+                continue
+            rows.append([k, RULES[rule].paper_name, f"{entry['per_problem']:.2f}", f"{entry['answered_per_problem']:.2f}",
+                         f"{100 * entry['fraction_of_answered']:.1f}%"])
+        out.write(markdown_table(["k", "rule", "calls", "every answered sample", "fraction"], rows, [True] * 5))
 
     names = headline_metric_names(document)
     for key, groups in document.get("breakdown", {}).items():
@@ -146,6 +189,7 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
                 for group, metrics in groups.items()]
         out.write(markdown_table([key, "problems", *names], rows, [False, True, *([True] * len(names))]))
 
+    out.write(outputs_markdown(document))
     out.write("\n![accuracy vs k](accuracy_vs_k.png)\n")
     return out.getvalue()
 
@@ -215,16 +259,20 @@ def metrics_rich_table(document: Mapping[str, Any]) -> Table:
 
 
 def comparisons_rich_table(document: Mapping[str, Any]) -> Table | None:
-    """Paired comparisons and SCR's evaluator calls, or None when there are no scores."""
-    if not document.get("comparisons") and not document.get("evaluator_calls"):
+    """Paired comparisons, SCR's evaluator calls and the scoring labels, or None when there are no scores."""
+    if not document.get("scoring"):
         return None
     table = Table(title="with scores: paired differences (points) and evaluator calls")
     table.add_column("what")
     table.add_column("value", justify="right", no_wrap=True)
     for name, estimate in document.get("comparisons", {}).items():
         table.add_row(name, format_difference(estimate))
-    for name, entry in document.get("evaluator_calls", {}).items():
-        table.add_row(f"{name} scored solutions / problem",
-                      f"{entry['scored_per_problem']:.2f} of {entry['bon_per_problem']:.0f} "
-                      f"({100 * entry['fraction_of_bon']:.1f}%)")
+    n = document["run"].get("n")
+    entry = document.get("evaluator_calls", {}).get(f"scr@{n}")
+    if entry is not None:
+        table.add_row(f"scr@{n} evaluator calls / problem",
+                      f"{entry['per_problem']:.2f} of {entry['answered_per_problem']:.2f} answered "
+                      f"({100 * entry['fraction_of_answered']:.1f}%)")
+    for line in scoring_lines(document):
+        table.add_row(line, "")
     return table

@@ -18,7 +18,9 @@ seeded). Run `python -m evalkit.testing.tiny_model OUT_DIR` to build one from th
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -170,7 +172,7 @@ def build_tiny_model(
     if train_steps < 0:
         raise ValueError(f"train_steps must be >= 0, got {train_steps}")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
     texts = list(corpus) if corpus is not None else math_corpus(seed=seed)
     tokenizer = _train_tokenizer(texts, vocab_size)
 
@@ -204,8 +206,14 @@ def build_tiny_model(
         temperature=1.0,
         top_p=1.0,
     )
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
+    # written whole or not at all: a staging folder renamed into place, so a killed build never
+    # leaves a half-written model that a later run would take for a finished one
+    staging = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(staging, out_dir)
     return out_dir
 
 

@@ -50,7 +50,8 @@ class TrainingConfig(_Strict):
     save_steps: int | None = Field(None, ge=1)
     logging_steps: int = Field(10, ge=1)
     append_eos: bool = True
-    objective: Literal["lm", "pairwise"] = "lm"
+    objective: Literal["lm", "pairwise", "margin"] = "lm"
+    margin: float = Field(1.0, gt=0.0, description="margin of the margin objective, in log-score units")
     bf16: bool = False
     gradient_checkpointing: bool = False
 
@@ -91,6 +92,8 @@ class SamplingStageConfig(_Strict):
                                    description="the model option is set to the checkpoint being sampled")
     batch_problems: int = Field(16, ge=1)
     grading: GradingConfig = Field(default_factory=GradingConfig)
+    max_problems: int | None = Field(None, ge=1, description="sample only the first N training problems "
+                                     "(after the filters); None = all of them")
 
 
 class EvaluatorDataConfig(_Strict):

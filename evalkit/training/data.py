@@ -9,7 +9,7 @@
   current model on training problems. Prompt = `EvaluatorTemplate.prompt(question, sample)`,
   completion = `EvaluatorTemplate.verdict(correct)` (" correct" / " incorrect").
 - `evaluator_pair_examples`: the same samples as (correct, incorrect) pairs of one problem,
-  for the engine's `"pairwise"` objective.
+  for the engine's `"pairwise"` and `"margin"` objectives.
 
 Samples whose answer could not be judged (grading reason other than "ok": no answer, parse
 error, timeout) are left out by default and counted; `keep_unjudged=True` keeps them as
@@ -278,7 +278,8 @@ def evaluator_pair_examples(run_dir: str | Path, *, max_pairs_per_problem: int |
             good, bad = correct[k % len(correct)], incorrect[k % len(incorrect)]
             pairs.append(TrainExample(prompt=template.prompt(good.question, good.text),
                                       completion=template.verdict(True),
-                                      rejected_prompt=template.prompt(bad.question, bad.text)))
+                                      rejected_prompt=template.prompt(bad.question, bad.text),
+                                      alternative=template.verdict(False)))
     if not pairs:
         raise InputError("no problem has both a correct and an incorrect solution: no pairs to train on",
                          path=run_dir)

@@ -22,6 +22,11 @@ Objectives (`TrainSettings.objective`):
   the loss of a pair is `-log sigmoid(s(prompt) - s(rejected_prompt))`, averaged over the
   pairs of a batch: the verdict must be more likely for the correct solution than for the
   incorrect one, by as large a margin as possible. No EOS is appended for this objective.
+- `"margin"`: the solution evaluator's margin loss of Liu et al. (2023). Pairs as above, each
+  also naming the other verdict (`alternative`, " incorrect"). With
+  `log S(x) = log p(c | x) - log(p(c | x) + p(i | x))`, where c and i are the first tokens of
+  the two verdicts after the prompt x (exactly the score `reranker.SolutionEvaluator` reads),
+  the loss of a pair is `max(0, log S(rejected_prompt) - log S(prompt) + margin)`, averaged.
 
 Tokenisation: the prompt is tokenised with the tokenizer's special tokens (a BOS token where
 the tokenizer adds one, unless the prompt text already starts with it, as chat-template text
@@ -50,7 +55,8 @@ from typing import Any
 from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import JsonlAppender, dumps_line, read_json_object, read_jsonl, write_jsonl
 
-OBJECTIVES = ("lm", "pairwise")
+OBJECTIVES = ("lm", "pairwise", "margin")
+PAIR_OBJECTIVES = ("pairwise", "margin")
 IGNORE_INDEX = -100
 CONFIG_FILE = "train_config.json"
 DATA_FILE = "data.jsonl"
@@ -66,18 +72,22 @@ _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 class TrainExample:
     """One training example: loss on `completion`, never on `prompt`.
 
-    `rejected_prompt` is used by the `"pairwise"` objective only: the prompt under which the
-    same completion should be *less* likely than under `prompt` (see the module docstring).
+    `rejected_prompt` is used by the pair objectives only: the prompt under which the same
+    completion should be *less* likely than under `prompt`; `alternative` by the `"margin"`
+    objective only: the other verdict (see the module docstring).
     """
 
     prompt: str
     completion: str
     rejected_prompt: str | None = None
+    alternative: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"prompt": self.prompt, "completion": self.completion}
         if self.rejected_prompt is not None:
             data["rejected_prompt"] = self.rejected_prompt
+        if self.alternative is not None:
+            data["alternative"] = self.alternative
         return data
 
 
@@ -115,6 +125,7 @@ class TrainSettings:
     objective: str = "lm"
     bf16: bool = False
     gradient_checkpointing: bool = False
+    margin: float = 1.0
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -192,14 +203,18 @@ def encode_dataset(tokenizer, examples: Sequence[TrainExample], settings: TrainS
     features: list[dict[str, list[int]]] = []
     too_long: list[int] = []
     for index, example in enumerate(examples):
-        if settings.objective == "pairwise":
+        if settings.objective in PAIR_OBJECTIVES:
             chosen = encode_example(tokenizer, example.prompt, example.completion, append_eos=False)
             rejected = encode_example(tokenizer, example.rejected_prompt or "", example.completion, append_eos=False)
             if max(len(chosen.input_ids), len(rejected.input_ids)) > settings.max_length:
                 too_long.append(index)
                 continue
-            features.append({"chosen_input_ids": chosen.input_ids, "chosen_labels": chosen.labels,
-                             "rejected_input_ids": rejected.input_ids, "rejected_labels": rejected.labels})
+            feature = {"chosen_input_ids": chosen.input_ids, "chosen_labels": chosen.labels,
+                       "rejected_input_ids": rejected.input_ids, "rejected_labels": rejected.labels}
+            if settings.objective == "margin":
+                feature["alternative_id"] = [tokenizer(example.alternative or "", add_special_tokens=False)
+                                             ["input_ids"][0]]
+            features.append(feature)
         else:
             encoded = encode_example(tokenizer, example.prompt, example.completion, append_eos=settings.append_eos)
             if len(encoded.input_ids) > settings.max_length:
@@ -244,8 +259,13 @@ class PairCollator:
         rows = [(item["chosen_input_ids"], item["chosen_labels"]) for item in features]
         rows += [(item["rejected_input_ids"], item["rejected_labels"]) for item in features]
         batch = pad_batch(rows, self.pad_id)
-        return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
-                "pair_labels": batch["labels"]}
+        out = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"], "pair_labels": batch["labels"]}
+        if "alternative_id" in features[0]:
+            import torch
+
+            alternative = [item["alternative_id"][0] for item in features]
+            out["alternative_ids"] = torch.tensor(alternative + alternative, dtype=torch.long)
+        return out
 
 
 def completion_logprobs(logits, labels):
@@ -261,6 +281,29 @@ def completion_logprobs(logits, labels):
     safe_labels = shifted_labels.masked_fill(~mask, 0)
     token_logprobs = torch.log_softmax(shifted_logits, dim=-1).gather(-1, safe_labels.unsqueeze(-1)).squeeze(-1)
     return (token_logprobs * mask).sum(dim=-1)
+
+
+def verdict_log_scores(logits, labels, alternative_ids):
+    """Per row, `log S = log p(c) - log(p(c) + p(i))` at the first completion position, where c is the
+    row's first completion token and i its `alternative_ids` entry (the other verdict's first token)."""
+    import torch
+
+    has_label = labels != IGNORE_INDEX
+    first = has_label.float().argmax(dim=1)  # position of the first completion token
+    rows = torch.arange(labels.shape[0], device=labels.device)
+    log_probs = torch.log_softmax(logits[rows, first - 1].float(), dim=-1)
+    chosen = log_probs[rows, labels[rows, first]]
+    other = log_probs[rows, alternative_ids]
+    return chosen - torch.logaddexp(chosen, other)
+
+
+def verdict_margin_loss(logits, labels, alternative_ids, margin: float):
+    """Liu et al.'s margin loss `max(0, log S(incorrect solution) - log S(correct solution) + margin)`, averaged
+    over pairs; rows are [chosen..., rejected...]."""
+    import torch
+
+    chosen, rejected = verdict_log_scores(logits, labels, alternative_ids).chunk(2)
+    return torch.relu(rejected - chosen + margin).mean()
 
 
 def pairwise_margin_loss(logits, labels):
@@ -326,8 +369,11 @@ def _check_examples(train: Sequence[TrainExample], settings: TrainSettings) -> N
     for index, example in enumerate(train):
         if not isinstance(example, TrainExample):
             raise InputError(f"example {index} is a {type(example).__name__}, not a TrainExample")
-        if settings.objective == "pairwise" and not example.rejected_prompt:
-            raise InputError(f"example {index} has no rejected_prompt, which the pairwise objective needs",
+        if settings.objective == "margin" and not example.alternative:
+            raise InputError(f"example {index} has no alternative verdict, which the margin objective needs",
+                             field="alternative")
+        if settings.objective in PAIR_OBJECTIVES and not example.rejected_prompt:
+            raise InputError(f"example {index} has no rejected_prompt, which the {settings.objective} objective needs",
                              field="rejected_prompt")
 
 
@@ -410,7 +456,7 @@ def _callbacks(metrics_path: Path, show_progress: bool):
     return [MetricsLogCallback(), RichProgressCallback()]
 
 
-def _pairwise_trainer_class():
+def _pairwise_trainer_class(margin: float = 1.0):
     from transformers import Trainer
 
     class PairwiseTrainer(Trainer):
@@ -420,8 +466,12 @@ def _pairwise_trainer_class():
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.pop("pair_labels")
+            alternative_ids = inputs.pop("alternative_ids", None)
             outputs = model(**inputs)
-            loss = pairwise_margin_loss(outputs.logits, labels)
+            if alternative_ids is not None:
+                loss = verdict_margin_loss(outputs.logits, labels, alternative_ids, margin)
+            else:
+                loss = pairwise_margin_loss(outputs.logits, labels)
             return (loss, outputs) if return_outputs else loss
 
     return PairwiseTrainer
@@ -562,11 +612,11 @@ def finetune(base_model: str | Path, train: Sequence[TrainExample], out_dir: Pat
     state.wait_for_everyone()
 
     pad_id = tokenizer.pad_token_id
-    trainer_class = _pairwise_trainer_class() if settings.objective == "pairwise" else Trainer
+    trainer_class = _pairwise_trainer_class(settings.margin) if settings.objective in PAIR_OBJECTIVES else Trainer
     trainer = trainer_class(
         model=model,
         args=_training_arguments(settings, checkpoints_dir, encoded_eval is not None),
-        data_collator=PairCollator(pad_id) if settings.objective == "pairwise" else CompletionCollator(pad_id),
+        data_collator=PairCollator(pad_id) if settings.objective in PAIR_OBJECTIVES else CompletionCollator(pad_id),
         train_dataset=encoded.features,
         eval_dataset=encoded_eval.features if encoded_eval else None,
         processing_class=tokenizer,

@@ -112,6 +112,9 @@ def sampling_run_config(model: str | Path, problems: ProblemsConfig, sampling: S
     """The evaluation-pipeline config that samples `model` on the training problems."""
     if problems.task is None:
         raise InputError("sampling needs a task: set problems.task", field="problems.task")
+    filters = problems.filters.model_dump()
+    if sampling.max_problems is not None:
+        filters["limit"] = min(filters["limit"] or sampling.max_problems, sampling.max_problems)
     return parse_config({
         "model": display_name,
         "task": problems.task,
@@ -119,7 +122,7 @@ def sampling_run_config(model: str | Path, problems: ProblemsConfig, sampling: S
         "data_dir": problems.data_dir,
         "data_source": problems.data_source,
         "prompt": problems.prompt,
-        "filters": problems.filters.model_dump(),
+        "filters": filters,
         "backend": {"name": sampling.backend.name, "options": {**sampling.backend.options, "model": str(model)}},
         "sampling": {"n": sampling.n, "temperature": sampling.temperature, "top_p": sampling.top_p,
                      "max_tokens": sampling.max_tokens, "seed": sampling.seed},
@@ -150,13 +153,25 @@ def checkpoint_name(model: str | Path) -> str:
 def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig) -> tuple[list[TrainExample], dict[str, int]]:
     """Examples for the evaluator's objective from a graded run, and the counts behind them."""
     options = stage.data
-    if stage.training.objective == "pairwise":
+    if stage.training.objective in ("pairwise", "margin"):
         pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=options.max_pairs_per_problem,
                                         seed=options.seed, keep_unjudged=options.keep_unjudged)
         return pairs, {"pairs": len(pairs)}
-    built = build_evaluator_data(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
-                                 seed=options.seed, keep_unjudged=options.keep_unjudged)
-    return built.examples, built.counts.to_dict()
+    try:
+        built = build_evaluator_data(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
+                                     seed=options.seed, keep_unjudged=options.keep_unjudged)
+        return built.examples, built.counts.to_dict()
+    except InputError as error:
+        if not options.balance or "cannot balance" not in str(error):
+            raise
+    # one class is empty (a very weak or very strong generator): train on what there is, and say so
+    import warnings
+
+    warnings.warn(f"evaluator data from {run_dir}: only one class of solutions, so not balanced", RuntimeWarning,
+                  stacklevel=2)
+    built = build_evaluator_data(run_dir, balance=False, max_per_problem=options.max_per_problem, seed=options.seed,
+                                 keep_unjudged=options.keep_unjudged)
+    return built.examples, {**built.counts.to_dict(), "unbalanced_one_class": 1}
 
 
 # --- the stages -------------------------------------------------------------------------------

@@ -1,0 +1,194 @@
+"""Canonical keys and numeric fingerprints of answer values: the two indexes clustering uses.
+
+* `value_key(value)`: a string such that two values with one key are equal (`compare.equal`).
+  Most equal answers share a key (`0.5`, `\\frac12`, `1/2`, `\\frac{2}{4}` are all `n:1/2`), so
+  most clustering is a dictionary look-up. A key carries every attribute that can change
+  equality or correctness: the exact value, the percent mark, the structure (tuple or set,
+  open or closed ends), the meridiem of a time.
+* `fingerprint(value)`: a hashable numeric digest (values rounded to 12 significant digits, at
+  fixed points for expressions in variables). Equal values have equal fingerprints, so two
+  answers with different keys are only ever compared when their fingerprints agree: clustering
+  costs time in proportion to the number of distinct answers, not its square.
+
+Neither index decides equality on its own: equal keys are equal by construction, and equal
+fingerprints only propose a comparison that `compare.equal` decides.
+"""
+
+from __future__ import annotations
+
+from decimal import Context, Decimal, ROUND_HALF_EVEN
+from fractions import Fraction
+from typing import Hashable
+
+import sympy
+
+from evalkit.grading.numbers import number_key
+from evalkit.grading.values import (
+    Choice,
+    Expr,
+    Interval,
+    IntervalUnion,
+    Items,
+    Matrix,
+    Named,
+    Number,
+    Numeral,
+    Relation,
+    Text,
+    Time,
+    Value,
+)
+
+FINGERPRINT_DIGITS = 12
+_WIDE = Context(prec=40)
+_NARROW = Context(prec=FINGERPRINT_DIGITS, rounding=ROUND_HALF_EVEN)
+_POINTS = (sympy.Rational(37, 29), sympy.Rational(-53, 41), sympy.Rational(7, 11))
+
+
+def value_key(value: Value) -> str | None:
+    """The canonical key of a value, or None where no key is cheap and safe."""
+    try:
+        return _key(value)
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def _key(value: Value) -> str | None:
+    if isinstance(value, Number):
+        return number_key(value.value, value.percent)
+    if isinstance(value, Expr):
+        if value.expr.is_Rational:
+            return number_key(Fraction(int(value.expr.p), int(value.expr.q)), value.percent)
+        return "e:" + sympy.srepr(value.expr) + ("%" if value.percent else "")
+    if isinstance(value, Text):
+        return "t:" + value.text
+    if isinstance(value, Choice):
+        return "c:" + value.letter
+    if isinstance(value, Time):
+        return f"T:{value.hours}:{value.minutes:02d}{value.meridiem}"
+    if isinstance(value, Numeral):
+        return f"b:{value.digits}_{value.base}"
+    if isinstance(value, Named):
+        return _key(value.value)
+    if isinstance(value, Items):
+        keys = [_key(item) for item in value.items]
+        if any(k is None for k in keys):
+            return None
+        if value.kind == "tuple":
+            if value.names:
+                return "N(" + ",".join(sorted(f"{n}={k}" for n, k in zip(value.names, keys))) + ")"
+            return "(" + ",".join(keys) + ")"
+        distinct = sorted(set(keys))
+        if value.kind == "list" and len(distinct) == 1:
+            return distinct[0]
+        return "{" + ",".join(distinct) + "}"
+    if isinstance(value, Interval):
+        low, high = _key(value.low), _key(value.high)
+        if low is None or high is None:
+            return None
+        return f"I{'(' if value.left_open else '['}{low},{high}{')' if value.right_open else ']'}"
+    if isinstance(value, IntervalUnion):
+        keys = [_key(p) for p in value.parts]
+        return None if any(k is None for k in keys) else "U{" + ",".join(sorted(keys)) + "}"
+    if isinstance(value, Matrix):
+        rows = [[_key(cell) for cell in row] for row in value.rows]
+        if any(k is None for row in rows for k in row):
+            return None
+        return "M[" + ";".join(",".join(row) for row in rows) + "]"
+    if isinstance(value, Relation):
+        sides = [_key(s) for s in value.sides]
+        if any(s is None for s in sides):
+            return None
+        return "r:" + "".join(f"{side}{op}" for side, op in zip(sides, value.ops)) + sides[-1]
+    return None
+
+
+# ---------------------------------------------------------------- fingerprints
+
+def digest_fraction(value: Fraction) -> str:
+    """The 12-significant-digit digest of an exact number."""
+    wide = _WIDE.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return _narrow(wide)
+
+
+def _narrow(number: Decimal) -> str:
+    if number == 0:
+        return "0"
+    return format(_NARROW.plus(number), "e")
+
+
+def _digest_sympy(expr: sympy.Expr) -> str | None:
+    try:
+        value = expr.evalf(30)
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError, RecursionError, OverflowError):
+        return None
+    if value.free_symbols or value.has(sympy.nan, sympy.zoo):
+        return None
+    if value.has(sympy.oo, -sympy.oo):
+        return str(value)
+    real, imag = value.as_real_imag()
+    try:
+        real_text = _narrow(Decimal(str(sympy.Float(real, 30))))
+        imag_text = _narrow(Decimal(str(sympy.Float(imag, 30))))
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+    return real_text if imag_text == "0" else f"{real_text}{imag_text:+}i" if not imag_text.startswith("-") \
+        else f"{real_text}{imag_text}i"
+
+
+def fingerprint(value: Value) -> Hashable | None:
+    """A numeric digest: equal values have equal fingerprints (module notes); None when a value
+    has none (text, choices and times cluster by key alone)."""
+    try:
+        return _fingerprint(value)
+    except (ValueError, TypeError, RecursionError, AttributeError):
+        return None
+
+
+def _fingerprint(value: Value) -> Hashable | None:
+    if isinstance(value, Number):
+        return ("s", value.percent, digest_fraction(value.value))
+    if isinstance(value, Expr):
+        expr = value.expr
+        if not expr.free_symbols:
+            digest = _digest_sympy(expr)
+            return None if digest is None else ("s", value.percent, digest)
+        symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+        digests = []
+        for point in _POINTS:
+            substitution = {s: point + index for index, s in enumerate(symbols)}
+            digests.append(_digest_sympy(expr.xreplace(substitution)))
+        return ("f", value.percent, tuple(s.name for s in symbols), tuple(digests))
+    if isinstance(value, Named):
+        return _fingerprint(value.value)
+    if isinstance(value, Items):
+        prints = [_fingerprint(item) for item in value.items]
+        if any(p is None for p in prints):
+            return None
+        if value.kind == "tuple":
+            if value.names:
+                return ("named", frozenset(zip(value.names, prints)))
+            if value.maybe_interval:
+                return ("pair", prints[0], prints[1])
+            return ("t", tuple(prints))
+        distinct = frozenset(prints)
+        if value.kind == "list" and len(distinct) == 1:
+            return next(iter(distinct))
+        return ("set", distinct)
+    if isinstance(value, Interval):
+        low, high = _fingerprint(value.low), _fingerprint(value.high)
+        if low is None or high is None:
+            return None
+        if value.left_open and value.right_open:
+            return ("pair", low, high)
+        return ("I", value.left_open, value.right_open, low, high)
+    if isinstance(value, Matrix):
+        rows = tuple(tuple(_fingerprint(c) for c in row) for row in value.rows)
+        if len(rows) == 1:
+            return ("t", rows[0])
+        if all(len(row) == 1 for row in rows):
+            return ("t", tuple(row[0] for row in rows))
+        return ("M", rows)
+    if isinstance(value, (IntervalUnion, Relation)):
+        return (type(value).__name__,)
+    return None

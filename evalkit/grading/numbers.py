@@ -1,0 +1,189 @@
+"""Number literals: thousands separators, decimal commas, percent marks, exact values.
+
+Each of these conventions is decided here and nowhere else:
+
+* Thousands. A comma is a thousands separator when it sits *directly* between digits, every
+  group after it has exactly three digits, and the first group has one to three digits not
+  starting with 0 (`1,000`, `7,425,000`, `1,000.5`); `{,}` and thin spaces between such groups
+  are separators too (`10{,}000`, `40,\\!000`, `1\\,000`). A whole answer made of digit groups
+  separated by single spaces is one number (`1 000 000`). A comma followed by a space separates
+  list items (`2, 300` is two items, never 2300), and so does any other comma (`0,1`).
+* Decimal comma (`0,5` = one half) only when the task's policy opts in, and then only inside one
+  number token (`3,14`), never across a comma-and-space list boundary.
+* Percent. `50\\%`, `50%`, `50 percent`, `50 pct` are the number 50 *marked* as a percentage;
+  the mark is kept as an attribute of the value (`ExactNumber.percent`) so that grading can apply
+  the percent rule (see `compare.py`) and clustering never merges `50\\%` with `50` or `0.5`.
+* Exact values. Integers, decimals, `\\frac{a}{b}`, `a/b`, mixed numbers `10\\frac{1}{12}`
+  (= 121/12), repeating decimals (`0.1\\overline{6}` = 1/6) and scientific notation
+  (`1.5\\times10^{3}`, `7.2e-4`) become exact `Fraction`s.
+  A decimal or a number in scientific notation also remembers the unit of its last written
+  place (`0.330` -> 1/1000, `7.2\\times10^{-4}` -> 10^-5): written that way, a *reference* asks
+  for that precision (see `compare.py`); integers and fractions are exact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from evalkit.grading.scan import bracket_depth
+
+MAX_NUMBER_DIGITS = 400
+"""Number literals with more digits than this are left to the expression parser (and SymPy)."""
+
+PERCENT_WORDS = ("percentage", "percent", "pct")
+
+_THOUSANDS_SEPARATOR = r"(?:,\\[!,]\s?|,|\s?\{,\s?\}\s?|\\,\s?|\\!\s?|\\;\s?|\\ )"
+_THOUSANDS_NUMBER = re.compile(
+    r"(?<![\d.,])(-?[1-9]\d{0,2})((?:" + _THOUSANDS_SEPARATOR + r"\d{3})+)(?![\d])(?!,\d)")
+_SPACED_NUMBER = re.compile(r"^-?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
+_DECIMAL_COMMA_NUMBER = re.compile(r"(?<![\d.,])(-?\d+),(\d+)(?![\d,])")
+_PERCENT_SUFFIX = re.compile(r"\s*(?:\\%|%|\\percent\b|(?:\\text\{\s*)?(?:" + "|".join(PERCENT_WORDS)
+                             + r")(?:\s*\})?)\s*$", re.IGNORECASE)
+
+
+def join_thousands(text: str) -> str:
+    """Remove thousands separators from the numbers of `text` (module rule), keeping list commas.
+
+    A bare comma groups thousands only outside brackets: inside `(1,100)` it separates the
+    coordinates of a point. Braced `{,}` and thin spaces group thousands anywhere.
+    """
+    def joined(match: re.Match[str]) -> str:
+        if re.search(r"(?<!\{),(?!\})", match.group(2)) and bracket_depth(text, match.start()) > 0:
+            return match.group(0)
+        return match.group(1) + re.sub(_THOUSANDS_SEPARATOR, "", match.group(2))
+
+    text = _THOUSANDS_NUMBER.sub(joined, text)
+    if _SPACED_NUMBER.match(text.strip()):
+        text = text.replace(" ", "")
+    return text
+
+
+def apply_decimal_comma(text: str) -> str:
+    """`3,14` -> `3.14` inside single number tokens (only for tasks whose policy opts in)."""
+    return _DECIMAL_COMMA_NUMBER.sub(r"\1.\2", text)
+
+
+_PERCENT_MARK = re.compile(r"\\%|\\percent(?![a-zA-Z])|(?<=[\d}])\s*(?:\\text\{\s*)?(?:" + "|".join(PERCENT_WORDS)
+                           + r")\b(?:\s*\})?", re.IGNORECASE)
+
+
+def mark_percent(text: str) -> str:
+    """Every percent mark or word after a number becomes `%` (`50\\%`, `50 percent` -> `50%`)."""
+    return _PERCENT_MARK.sub("%", text)
+
+
+def split_percent(text: str) -> tuple[str, bool]:
+    """`(body, True)` when `text` ends in a percent mark or word, else `(text, False)`."""
+    match = _PERCENT_SUFFIX.search(text)
+    if match is None or match.start() == 0:
+        return text, False
+    return text[:match.start()].rstrip(), True
+
+
+@dataclass(frozen=True)
+class ExactNumber:
+    """A number as written: its exact value, the unit of its last written place when written
+    as a decimal or in scientific notation (`0.330` -> 1/1000; None for integers and
+    fractions), and whether it carried a percent mark."""
+
+    value: Fraction
+    ulp: Fraction | None = None
+    percent: bool = False
+
+
+_INTEGER = r"\d+"
+_DECIMAL = r"(?:\d+\.\d*|\.\d+)"
+_FRAC = r"\\frac\{(-?\d+)\}\{(-?\d+)\}"
+_REPEATING = re.compile(r"^(\d*)\.(\d*)\\overline\{(\d{1,20})\}$")
+"""`0.\\overline{3}` = 1/3, `0.1\\overline{6}` = 1/6: a repeating decimal is exact."""
+_TIMES_TEN = re.compile(r"^(\d+\.\d*|\.\d+|\d+)(?:\\times|\\cdot)10\^(?:\{([-+]?\d{1,4})\}|([-+]?\d))$")
+_E_NOTATION = re.compile(r"^(\d+\.\d+|\d+)[eE]([-+]?\d{1,4})$")
+"""`7.2e-4`, `1e+5`, `4e33`: scientific notation (nobody writes 4 times e times 33 that way)."""
+_PLAIN_NUMBER = re.compile(rf"^(?:{_DECIMAL}|{_INTEGER})$")
+_FRACTION = re.compile(rf"^{_FRAC}$")
+_SLASH_FRACTION = re.compile(r"^(\d+)/(\d+)$")
+_MIXED = re.compile(rf"^(\d+){_FRAC}$")
+
+
+def parse_exact_number(text: str) -> ExactNumber | None:
+    """The exact number a normalised answer writes, or None when it is not one plain number.
+
+    Accepts an optional sign, then an integer, a decimal, `\\frac{a}{b}`, `a/b`, a mixed number
+    or scientific notation, then an optional percent mark.
+    """
+    if not text or len(text) > MAX_NUMBER_DIGITS + 40:
+        return None
+    body, percent = split_percent(text)
+    negative = body.startswith("-")
+    if body[:1] in "+-":
+        body = body[1:]
+    while body.startswith("{") and body.endswith("}") and body.count("{") == 1:
+        body = body[1:-1]
+    number = _parse_unsigned(body)
+    if number is None:
+        return None
+    value, ulp = number
+    return ExactNumber(-value if negative else value, ulp, percent)
+
+
+def _last_place(mantissa: str) -> Fraction:
+    """The unit of the last written place of a decimal mantissa (`2.50` -> 1/100, `3` -> 1)."""
+    if "." not in mantissa:
+        return Fraction(1)
+    return Fraction(1, 10 ** (len(mantissa) - mantissa.index(".") - 1))
+
+
+def _parse_unsigned(body: str) -> tuple[Fraction, Fraction | None] | None:
+    if _PLAIN_NUMBER.match(body):
+        if len(body) > MAX_NUMBER_DIGITS:
+            return None
+        value = Fraction(body.rstrip(".") if body.endswith(".") else body)
+        written_decimals = "." in body and not body.endswith(".")
+        return value, _last_place(body) if written_decimals else None
+    match = _FRACTION.match(body)
+    if match:
+        numerator, denominator = int(match.group(1)), int(match.group(2))
+        return (Fraction(numerator, denominator), None) if denominator else None
+    match = _SLASH_FRACTION.match(body)
+    if match:
+        numerator, denominator = int(match.group(1)), int(match.group(2))
+        return (Fraction(numerator, denominator), None) if denominator else None
+    match = _MIXED.match(body)
+    if match:
+        whole, numerator, denominator = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        if denominator <= 0 or numerator < 0:
+            return None
+        return whole + Fraction(numerator, denominator), None
+    match = _REPEATING.match(body)
+    if match:
+        whole, fixed, repeating = match.group(1) or "0", match.group(2), match.group(3)
+        value = Fraction(int(whole)) + Fraction(int(fixed or "0"), 10 ** len(fixed)) + Fraction(
+            int(repeating), (10 ** len(repeating) - 1) * 10 ** len(fixed))
+        return value, None
+    match = _TIMES_TEN.match(body)
+    if match:
+        mantissa, exponent = match.group(1), int(match.group(2) or match.group(3))
+    else:
+        match = _E_NOTATION.match(body)
+        if match is None:
+            return None
+        mantissa, exponent = match.group(1), int(match.group(2))
+    scale = Fraction(10) ** exponent
+    return Fraction(mantissa) * scale, _last_place(mantissa) * scale
+    return None
+
+
+def number_key(value: Fraction, percent: bool = False) -> str:
+    """The canonical key of an exact number (lowest terms; a percent mark is part of the key).
+
+    Decimal digits for ordinary sizes; hexadecimal past 4000 bits, where Python refuses to
+    print integers in decimal.
+    """
+    numerator, denominator = value.numerator, value.denominator
+    mark = "%" if percent else ""
+    if max(abs(numerator), denominator).bit_length() > 4000:
+        return f"n:{numerator:#x}/{denominator:#x}{mark}"
+    return f"n:{numerator}/{denominator}{mark}"
+

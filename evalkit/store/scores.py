@@ -1,0 +1,149 @@
+"""`scores.jsonl`: evaluator scores of a run's samples, appended and never rewritten.
+
+One JSON line per (problem, scorer, scoring pass):
+
+    {"problem_id": "...", "scorer": "evaluator", "selection": "scr-top4", "scores": [0.91, null, ...]}
+
+`scores` has one entry per sample of the problem, `null` where this line scored nothing.
+`selection` says which samples the pass chose to score (`all` = every answered sample,
+`scr-topK` = the samples of the K largest answer clusters, `imported` = given with the samples;
+a line without the field reads as `unlabelled`).
+A problem may have several lines of one scorer (a narrower pass first, a wider one later):
+they merge, a later non-null value replacing an earlier one. Lines are only ever appended
+(`ScoresAppender`, flushed and fsynced per line), so a killed scorer loses at most the line
+it was writing and an audit can see every pass.
+
+`read_scores` is the one reader: it checks every line (known problem, one entry per sample,
+finite numbers or null) and names the file, line and field of anything wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evalkit.errors import InputError
+from evalkit.jsonl import JsonlAppender, iter_jsonl
+
+SCORES_FILE = "scores.jsonl"
+SELECTION_ALL = "all"
+SELECTION_IMPORTED = "imported"
+SELECTION_UNLABELLED = "unlabelled"  # a line written without `selection` (older files, other tools)
+
+
+def scr_selection(top_clusters: int) -> str:
+    """The `selection` label of a pass that scored the samples of the top-K clusters."""
+    return f"scr-top{top_clusters}"
+
+
+@dataclass(frozen=True)
+class ScorerScores:
+    """One scorer's merged scores: per problem a list with one float or None per sample."""
+
+    name: str
+    by_problem: dict[str, list[float | None]] = field(default_factory=dict)
+    selections: tuple[str, ...] = ()
+
+    def matrix(self, problem_ids: Sequence[str], num_samples: int) -> np.ndarray:
+        """float[P, N] in the order of `problem_ids`; NaN where not scored (a problem without a line: all NaN)."""
+        out = np.full((len(problem_ids), num_samples), np.nan)
+        for row, problem_id in enumerate(problem_ids):
+            values = self.by_problem.get(problem_id)
+            if values is not None:
+                out[row] = [np.nan if value is None else value for value in values]
+        return out
+
+
+@dataclass(frozen=True)
+class ScoresFile:
+    """Everything in a `scores.jsonl`, merged per scorer."""
+
+    path: Path
+    scorers: dict[str, ScorerScores]
+
+    def choose(self, scorer: str | None = None) -> ScorerScores:
+        """The named scorer, or the only one; an `InputError` when the choice is ambiguous or absent."""
+        if not self.scorers:
+            raise InputError("no scores", path=self.path)
+        if scorer is None:
+            if len(self.scorers) > 1:
+                raise InputError(f"holds several scorers ({', '.join(sorted(self.scorers))}); choose one with --scorer",
+                                 path=self.path)
+            return next(iter(self.scorers.values()))
+        if scorer not in self.scorers:
+            raise InputError(f"no scores by '{scorer}' (found: {', '.join(sorted(self.scorers)) or 'none'})",
+                             path=self.path)
+        return self.scorers[scorer]
+
+
+def _check_value(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value))
+
+
+def read_scores(path: str | Path, num_samples: Mapping[str, int]) -> ScoresFile:
+    """Read and check `scores.jsonl` against the run's problems (`problem id -> samples`).
+
+    A missing file gives no scorers. A line cut short at the end (a killed writer) is ignored.
+    """
+    path = Path(path)
+    merged: dict[str, dict[str, list[float | None]]] = {}
+    selections: dict[str, list[str]] = {}
+    if not path.exists():
+        return ScoresFile(path, {})
+    for line, record in iter_jsonl(path, tolerate_partial_tail=True):
+        problem_id, scorer, scores = record.get("problem_id"), record.get("scorer"), record.get("scores")
+        selection = record.get("selection", SELECTION_UNLABELLED)
+        if not isinstance(problem_id, str):
+            raise InputError("missing or not a string", path=path, line=line, field="problem_id")
+        if not isinstance(scorer, str) or not scorer:
+            raise InputError("missing or not a string", path=path, line=line, field="scorer")
+        if not isinstance(selection, str):
+            raise InputError("not a string", path=path, line=line, field="selection")
+        if not isinstance(scores, list):
+            raise InputError("expected a list", path=path, line=line, field="scores")
+        if problem_id not in num_samples:
+            raise InputError(f"problem '{problem_id}' is not in the run's graded.jsonl", path=path, line=line,
+                             field="problem_id")
+        if len(scores) != num_samples[problem_id]:
+            raise InputError(f"problem '{problem_id}' has {len(scores)} scores but {num_samples[problem_id]} samples",
+                             path=path, line=line, field="scores")
+        if not all(_check_value(value) for value in scores):
+            raise InputError(f"problem '{problem_id}': scores must be finite numbers or null", path=path, line=line,
+                             field="scores")
+        current = merged.setdefault(scorer, {}).setdefault(problem_id, [None] * len(scores))
+        for index, value in enumerate(scores):
+            if value is not None:
+                current[index] = float(value)
+        seen = selections.setdefault(scorer, [])
+        if selection not in seen:
+            seen.append(selection)
+    return ScoresFile(path, {name: ScorerScores(name, by_problem, tuple(selections[name]))
+                             for name, by_problem in merged.items()})
+
+
+class ScoresAppender:
+    """Appends score lines to `scores.jsonl` (each flushed and fsynced as written)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._appender = JsonlAppender(Path(path))
+
+    def append(self, problem_id: str, scorer: str, scores: Sequence[float | None], *, selection: str) -> None:
+        """Write one problem's line; `scores` has one entry per sample (None = not scored in this pass)."""
+        if not all(_check_value(value) for value in scores):
+            raise ValueError("scores must be finite numbers or None")
+        self._appender.write({"problem_id": problem_id, "scorer": scorer, "selection": selection,
+                              "scores": [None if value is None else float(value) for value in scores]})
+
+    def close(self) -> None:
+        self._appender.close()
+
+    def __enter__(self) -> ScoresAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,120 @@
+"""What it takes to train the demo's solution evaluator: held-out AUROC of evaluator variants.
+
+    python scripts/evaluator_ablation.py --work results-work/seed-0 --out results/demo-arith
+
+Run after `scripts/make_results.py` (it reuses that seed's stage-1 SSFT model and its graded
+samples of training problems). Every variant is fine-tuned from the stage-1 checkpoint by the
+training engine (`evalkit.training.finetune`) on the stage-1 model's own graded samples, and
+scored by `reranker.SolutionEvaluator` on a VALIDATION split: training problems the evaluator
+data does not use (never the test split). Variants differ in optimizer steps, class balance and
+objective (token cross-entropy on the verdict, or the paper's margin loss on pairs of a right
+and a wrong solution of one problem). Besides the pooled AUROC it reports the mean AUROC within
+each problem, which is what re-ranking needs. Writes
+`evaluator_ablation.json` and `evaluator_ablation.md` into `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evalkit.demo import DemoLayout, DemoSettings, sequential_config, torch_threads  # noqa: E402
+from evalkit.report.tables import markdown_table, write_text_atomic  # noqa: E402
+
+# (name, objective, balanced, steps)
+VARIANTS = (("lm-balanced-80", "lm", True, 80), ("lm-balanced-240", "lm", True, 240),
+            ("lm-all-240", "lm", False, 240), ("margin-240", "margin", True, 240))
+VALIDATION_PROBLEMS = 100
+
+
+def validation_auroc(checkpoint: Path, run_dir: Path) -> dict[str, Any]:
+    """AUROC of an evaluator on the answered samples of a graded run."""
+    import numpy as np
+
+    from evalkit.metrics import roc_auc
+    from evalkit.store import RunDir
+    from reranker.evaluator import SolutionEvaluator
+
+    evaluator = SolutionEvaluator.from_pretrained(checkpoint, backend="hf", device="cpu", batch_size=64)
+    run = RunDir(run_dir)
+    labels, questions, texts, problems = [], [], [], []
+    for sampled, grades in zip(run.read_samples(), run.read_grades()):
+        for sample, correct, cluster in zip(sampled.samples, grades.correct, grades.clusters):
+            if cluster >= 0:
+                labels.append(correct)
+                questions.append(sampled.problem.question)
+                texts.append(sample.text)
+                problems.append(sampled.problem.id)
+    scores = np.array(evaluator.score(questions, texts))
+    labels_array, problem_array = np.array(labels), np.array(problems)
+    inside = []
+    for problem in dict.fromkeys(problems):
+        mask = problem_array == problem
+        if 0 < labels_array[mask].sum() < mask.sum():
+            inside.append(roc_auc(labels_array[mask], scores[mask]))
+    return {"auroc": roc_auc(labels_array, scores), "within_problem_auroc": float(np.mean(inside)) if inside else None,
+            "samples": len(labels), "positives": sum(labels)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    from evalkit.config import FilterConfig
+    from evalkit.training import TrainSettings, build_evaluator_data, evaluator_pair_examples, finetune
+    from evalkit.training.config import ProblemsConfig, parse_train_config
+    from evalkit.training.sequential import STAGE1_DIR, STAGE2_DIR, SAMPLES_DIR, sample_and_grade
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=ROOT / "results-work" / "seed-0")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "demo-arith")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    settings = DemoSettings.full(args.seed)
+    layout = DemoLayout(args.work)
+    config = parse_train_config("sequential", sequential_config(layout, settings))
+    stage1 = layout.sequential / STAGE1_DIR / "final"
+    samples_run = layout.sequential / STAGE2_DIR / SAMPLES_DIR
+    first = settings.train_problems - VALIDATION_PROBLEMS
+    ids = [f"arith/train/{index}" for index in range(first, settings.train_problems)]
+    rows: list[dict[str, Any]] = []
+    with torch_threads(1):
+        validation = sample_and_grade(
+            stage1, ProblemsConfig(task="arith", split="train", data_dir=str(layout.data_dir),
+                                   filters=FilterConfig(ids=ids)),
+            config.evaluator.sampling.model_copy(update={"max_problems": None}), args.work / "ablation" / "validation",
+            display_name="validation")
+        for name, objective, balanced, steps in VARIANTS:
+            started = time.perf_counter()
+            if objective in ("pairwise", "margin"):
+                examples = evaluator_pair_examples(samples_run, max_pairs_per_problem=8, seed=args.seed)
+            else:
+                examples = build_evaluator_data(samples_run, balance=balanced, seed=args.seed).examples
+            trained = finetune(stage1, examples, args.work / "ablation" / name,
+                               TrainSettings(learning_rate=settings.evaluator.learning_rate, max_steps=steps,
+                                             batch_size=settings.evaluator.batch_size, max_length=512, seed=args.seed,
+                                             append_eos=False, objective=objective, logging_steps=20))
+            rows.append({"variant": name, "objective": objective, "balanced": balanced, "steps": steps,
+                         "examples": len(examples), **validation_auroc(trained.checkpoint, validation),
+                         "seconds": time.perf_counter() - started})
+            print(json.dumps(rows[-1]), flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(args.out / "evaluator_ablation.json", json.dumps(rows, indent=2) + "\n")
+    table = markdown_table(["variant", "objective", "balanced", "steps", "examples", "validation AUROC",
+                            "within-problem AUROC", "samples"],
+                           [[r["variant"], r["objective"], r["balanced"], r["steps"], r["examples"],
+                             f"{r['auroc']:.3f}",
+                             "—" if r["within_problem_auroc"] is None else f"{r['within_problem_auroc']:.3f}",
+                             r["samples"]] for r in rows], [False, False, False, True, True, True, True, True])
+    write_text_atomic(args.out / "evaluator_ablation.md",
+                      f"# Evaluator variants, seed {args.seed}: AUROC on {VALIDATION_PROBLEMS} held-out TRAINING "
+                      "problems (not the test split)\n\nReproduce: `python scripts/make_results.py` then "
+                      "`python scripts/evaluator_ablation.py`.\n\n" + table)
+
+
+if __name__ == "__main__":
+    main()

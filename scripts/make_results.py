@@ -1,0 +1,288 @@
+"""Regenerate `results/demo-arith/` from the code at HEAD: the full CPU demo over three seeds.
+
+    python scripts/make_results.py                 # seeds 0, 1, 2 into results-work/, then results/demo-arith/
+    python scripts/make_results.py --seeds 0 --work /tmp/w --out /tmp/results
+
+For each seed it runs (or resumes) `evalkit demo --seed S` and a control for the sequential
+claim: SSFT continued from the stage-1 checkpoint for as many steps as stage 3 gets
+(`evalkit.training.sequential.train_ssft`, the code of `evalkit train ssft`), sampled and graded
+on the same test problems. It then writes, with paths relative to the results folder only:
+
+- `figures.json`: every number below, per seed, plus mean and spread over seeds;
+- `summary.md`: the table of figures (evaluator AUROC, SCR against majority vote with paired
+  CIs and evaluator calls, sequential and the control against SSFT) and what held;
+- `leaderboard.{md,csv,json}` and `plots/*.png` of seed 0;
+- `evaluator_ablation.{json,md}`: `scripts/evaluator_ablation.py` on the first seed (evaluator
+  variants scored on held-out training problems).
+
+The same seeds on the same machine give the same numbers (the demo is seeded throughout;
+`tests/test_demo.py` checks it). The work folder holds every run directory for an audit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+
+from evalkit.demo import (  # noqa: E402
+    DemoLayout,
+    DemoSettings,
+    compare_models,
+    evaluation_config,
+    run_demo,
+    sequential_config,
+    torch_threads,
+)
+from evalkit.report.tables import format_difference, write_text_atomic  # noqa: E402
+
+CONTROL = "ssft-continued"
+CURVE_KS = (1, 2, 3, 4, 6, 8)
+
+
+def top_k_curve(run_dir: Path, n: int, seed: int) -> list[dict[str, Any]]:
+    """SCR and W.RR.Top-K at k = n for several K, from the fully scored run (no new evaluator call):
+    accuracy, paired difference with majority vote, and calls against scoring every answered sample."""
+    from evalkit.metrics import answered_per_problem, evaluate_rules, paired_bootstrap
+    from evalkit.report import load_run_matrices
+
+    matrices = load_run_matrices(run_dir, scorer="evaluator")
+    answered = float(answered_per_problem(matrices.clusters, n).mean())
+    majority = evaluate_rules(matrices.correct, matrices.clusters, ks=[n], rules=["maj"])[f"maj@{n}"].accuracy
+    rows = []
+    for top in CURVE_KS:
+        values = evaluate_rules(matrices.correct, matrices.clusters, matrices.scores, ks=[n], rules=["scr", "wscr"],
+                                top_clusters=top)
+        row: dict[str, Any] = {"K": top, "maj": float(majority.mean())}
+        for rule in ("scr", "wscr"):
+            item = values[f"{rule}@{n}"]
+            row[rule] = float(item.accuracy.mean())
+            row[f"{rule} - maj"] = paired_bootstrap(item.accuracy, majority, seed=seed).to_dict()
+            row[f"{rule} calls fraction"] = float(item.calls.mean()) / answered
+        rows.append(row)
+    return rows
+
+
+def within_problem_auroc(run_dir: Path) -> dict[str, Any]:
+    """The evaluator's AUROC inside each problem (what re-ranking needs), averaged over problems that
+    have both right and wrong answered samples; the pooled AUROC also rewards telling easy problems
+    from hard ones."""
+    import numpy as np
+
+    from evalkit.metrics import roc_auc
+    from evalkit.report import load_run_matrices
+
+    matrices = load_run_matrices(run_dir, scorer="evaluator")
+    values = []
+    for correct, clusters, scores in zip(matrices.correct, matrices.clusters, matrices.scores):
+        keep = (clusters >= 0) & ~np.isnan(scores)
+        if 0 < correct[keep].sum() < keep.sum():
+            values.append(roc_auc(correct[keep], scores[keep]))
+    return {"mean": float(np.mean(values)) if values else None, "problems": len(values)}
+
+
+def plot_curves(all_figures: list[dict[str, Any]], path: Path) -> None:
+    """SCR / W.RR.Top-K accuracy minus majority vote, and their calls, against K (SSFT model, every seed)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9.0, 3.8), layout="constrained")
+    FigureCanvasAgg(figure)
+    left, right = figure.subplots(1, 2)
+    for figures in all_figures:
+        curve = figures["models"]["ssft"]["top-K curve"]
+        ks = [row["K"] for row in curve]
+        for rule, style in (("scr", "-"), ("wscr", "--")):
+            left.plot(ks, [100 * row[f"{rule} - maj"]["value"] for row in curve], linestyle=style, marker="o",
+                      label=f"{rule}, seed {figures['seed']}")
+            right.plot(ks, [100 * row[f"{rule} calls fraction"] for row in curve], linestyle=style, marker="o",
+                       label=f"{rule}, seed {figures['seed']}")
+    left.axhline(0, color="#777777", linewidth=1)
+    left.set_xlabel("K (clusters kept)")
+    left.set_ylabel("accuracy - majority vote (points)")
+    right.axhline(50, color="#777777", linewidth=1, linestyle=":")
+    right.set_xlabel("K (clusters kept)")
+    right.set_ylabel("evaluator calls, % of answered samples")
+    left.legend(fontsize=7)
+    figure.suptitle("SSFT model, n = 16: re-ranking the top-K clusters against majority vote")
+    figure.savefig(path, dpi=110)
+
+
+def run_control(layout: DemoLayout, settings: DemoSettings, console: Console) -> dict[str, Any]:
+    """SSFT continued from stage 1 for the steps of stage 3, sampled on the test split; paired against
+    SSFT (stage 1) and sequential (stage 3) on pass@1."""
+    from evalkit.metrics import paired_bootstrap, pass_at_k
+    from evalkit.pipeline.run import run_evaluation
+    from evalkit.report import load_run_matrices
+    from evalkit.training.config import parse_train_config
+    from evalkit.training.sequential import STAGE1_DIR, train_ssft
+
+    config = parse_train_config("sequential", sequential_config(layout, settings))
+    with torch_threads(1):
+        trained = train_ssft(layout.sequential / STAGE1_DIR / "final", config.problems, config.ssft_again or config.ssft,
+                             layout.root / CONTROL)
+        run_evaluation(evaluation_config(CONTROL, trained.checkpoint, layout, settings), out=layout.run_dir(CONTROL),
+                       data_dir=layout.data_dir, write_report=False, console=console)
+    n = settings.samples_per_problem
+    pass1 = {model: pass_at_k(n, load_run_matrices(layout.run_dir(model)).correct.sum(axis=1), 1)
+             for model in ("ssft", "sequential", CONTROL)}
+    return {
+        "control pass@1": float(pass1[CONTROL].mean()),
+        f"{CONTROL} pass@1 - ssft pass@1": paired_bootstrap(pass1[CONTROL], pass1["ssft"], seed=settings.seed).to_dict(),
+        f"sequential pass@1 - {CONTROL} pass@1": paired_bootstrap(pass1["sequential"], pass1[CONTROL],
+                                                                 seed=settings.seed).to_dict(),
+    }
+
+
+def seed_figures(layout: DemoLayout, settings: DemoSettings, result: Any, control: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one seed, from the demo's documents."""
+    n = settings.samples_per_problem
+    figures: dict[str, Any] = {"seed": settings.seed, "auroc": result.evaluator["auroc"],
+                               "auroc_samples": result.evaluator["samples"], "models": {}}
+    for model, document in result.documents.items():
+        metrics = document["metrics"]
+        calls = document["evaluator_calls"].get(f"scr@{n}", {})
+        figures["models"][model] = {
+            "avg@n": metrics[f"avg@{n}"]["value"], "cons@n": metrics[f"cons@{n}"]["value"],
+            "scr@n": metrics.get(f"scr@{n}", {}).get("value"), "bon@n": metrics.get(f"bon@{n}", {}).get("value"),
+            "pass@n": metrics[f"pass@{n}"]["value"],
+            "scr - maj": document["comparisons"].get(f"scr@{n} - maj@{n}"),
+            "bon - maj": document["comparisons"].get(f"bon@{n} - maj@{n}"),
+            "scr calls per problem": calls.get("per_problem"),
+            "answered per problem": calls.get("answered_per_problem"),
+            "scr calls fraction": calls.get("fraction_of_answered"),
+            "top-K curve": top_k_curve(layout.run_dir(model), n, settings.seed),
+            "within-problem auroc": within_problem_auroc(layout.run_dir(model)),
+        }
+    figures["sequential vs ssft"] = result.comparisons
+    figures["control"] = control
+    return figures
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"mean": statistics.fmean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "min": min(values), "max": max(values)}
+
+
+def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) -> str:
+    """`summary.md` of the results folder."""
+    aurocs = [f["auroc"] for f in all_figures if f["auroc"] is not None]
+    lines = ["# CPU demo on `arith`: the paper's three claims, over seeds", "",
+             f"Regenerated by `python scripts/make_results.py` ({len(all_figures)} seeds). "
+             "Each seed: `evalkit demo --seed S` (100 held-out test problems, "
+             f"n = {n} samples each, SCR = RR.Top-{k}) plus a control run (SSFT continued for the steps of stage 3).",
+             "", "## Evaluator AUROC on held-out test samples of the SSFT model", "",
+             "| seed | AUROC | samples |", "|---:|---:|---:|"]
+    lines += [f"| {f['seed']} | {f['auroc']:.3f} | {f['auroc_samples']} |" for f in all_figures]
+    if aurocs:
+        s = spread(aurocs)
+        lines += [f"| mean ± sd | {s['mean']:.3f} ± {s['sd']:.3f} | |"]
+    lines += ["", "## SCR against majority vote (same samples, paired bootstrap over problems, points)", "",
+              "| seed | model | cons@n (maj) | scr@n | scr - maj [95% CI] | SCR calls / problem | answered / problem | "
+              "calls fraction | bon - maj [95% CI] |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for f in all_figures:
+        for model, m in f["models"].items():
+            lines.append(
+                f"| {f['seed']} | {model} | {100 * m['cons@n']:.1f} | "
+                + (f"{100 * m['scr@n']:.1f}" if m["scr@n"] is not None else "—") + " | "
+                + (format_difference(m["scr - maj"]) if m["scr - maj"] else "—") + " | "
+                + (f"{m['scr calls per problem']:.2f}" if m["scr calls per problem"] is not None else "—") + " | "
+                + (f"{m['answered per problem']:.2f}" if m["answered per problem"] is not None else "—") + " | "
+                + (f"{100 * m['scr calls fraction']:.0f}%" if m["scr calls fraction"] is not None else "—") + " | "
+                + (format_difference(m["bon - maj"]) if m["bon - maj"] else "—") + " |")
+    lines += ["", "## Sequential (SSFT -> evaluator -> SSFT) against SSFT, and the control", "",
+              "| seed | sequential - ssft pass@1 | sequential - ssft maj@n | control - ssft pass@1 | "
+              "sequential - control pass@1 |", "|---:|---:|---:|---:|---:|"]
+    for f in all_figures:
+        comparisons = f["sequential vs ssft"]
+        cells = [format_difference(comparisons["sequential pass@1 - ssft pass@1"]),
+                 format_difference(comparisons[f"sequential maj@{n} - ssft maj@{n}"]),
+                 format_difference(f["control"][f"{CONTROL} pass@1 - ssft pass@1"]),
+                 format_difference(f["control"][f"sequential pass@1 - {CONTROL} pass@1"])]
+        lines.append(f"| {f['seed']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Re-ranking the top K clusters, K = 1..8 (SSFT model; from the fully scored runs)", "",
+              "| seed | K | scr - maj [95% CI] | scr calls | wscr - maj [95% CI] | wscr calls |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    for f in all_figures:
+        for row in f["models"]["ssft"]["top-K curve"]:
+            lines.append(f"| {f['seed']} | {row['K']} | {format_difference(row['scr - maj'])} | "
+                         f"{100 * row['scr calls fraction']:.0f}% | {format_difference(row['wscr - maj'])} | "
+                         f"{100 * row['wscr calls fraction']:.0f}% |")
+    lines += ["", "Calls: evaluator calls SCR needs as a share of the answered samples (K = 1 needs none: one "
+              "cluster is majority vote). `plots/top_k.png` draws the same.", "",
+              "## Why best-of-n loses: the evaluator ranks problems better than it ranks solutions of one problem", "",
+              "| seed | pooled AUROC | mean within-problem AUROC (problems with both classes) |", "|---:|---:|---:|"]
+    for f in all_figures:
+        inside = f["models"]["ssft"]["within-problem auroc"]
+        lines.append(f"| {f['seed']} | {f['auroc']:.3f} | "
+                     + (f"{inside['mean']:.3f} ({inside['problems']} problems)" if inside["mean"] is not None else "—")
+                     + " |")
+    lines += ["", "Differences in percentage points with 95% paired-bootstrap intervals over the test problems. "
+              "`figures.json` holds every number; `leaderboard.md` and `plots/` are seed 0's.", ""]
+    return "\n".join(lines)
+
+
+def write_results(out: Path, work: Path, seeds: list[int], all_figures: list[dict[str, Any]],
+                  elapsed: float) -> None:
+    """`figures.json`, `summary.md`, seed 0's leaderboard and plots, into `out` (replaced whole)."""
+    settings = DemoSettings.full(seeds[0])
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "plots").mkdir(parents=True)
+    first = DemoLayout(work / f"seed-{seeds[0]}")
+    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json"):
+        # the leaderboard's run paths are relative to the seed's folder under the work folder
+        write_text_atomic(out / name, (first.root / name).read_text(encoding="utf-8"))
+    for plot in (first.root / "plots").glob("*.png"):
+        shutil.copyfile(plot, out / "plots" / plot.name)
+    plot_curves(all_figures, out / "plots" / "top_k.png")
+    aurocs = [f["auroc"] for f in all_figures if f["auroc"] is not None]
+    document = {"seeds": seeds, "n": settings.samples_per_problem, "top_clusters": settings.top_clusters,
+                "auroc": spread(aurocs) if aurocs else None, "per_seed": all_figures}
+    write_text_atomic(out / "figures.json", json.dumps(document, indent=2) + "\n")
+    write_text_atomic(out / "summary.md", render(all_figures, settings.samples_per_problem, settings.top_clusters,
+                                                 elapsed))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--work", type=Path, default=ROOT / "results-work")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "demo-arith")
+    parser.add_argument("--no-ablation", action="store_true", help="skip scripts/evaluator_ablation.py on the "
+                                                                 "first seed")
+    args = parser.parse_args(argv)
+    seeds = [int(part) for part in args.seeds.split(",")]
+    console = Console()
+    started = time.perf_counter()
+    all_figures = []
+    for seed in seeds:
+        settings = DemoSettings.full(seed)
+        layout = DemoLayout(args.work / f"seed-{seed}")
+        console.rule(f"seed {seed}")
+        result = run_demo(layout.root, settings=settings, console=console)
+        control = run_control(layout, settings, console)
+        all_figures.append(seed_figures(layout, settings, result, control))
+        # written after every seed, so an interrupted run still leaves the seeds it finished
+        write_results(args.out, args.work, seeds[: len(all_figures)], all_figures, time.perf_counter() - started)
+    if not args.no_ablation:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import evaluator_ablation
+
+        evaluator_ablation.main(["--work", str(args.work / f"seed-{seeds[0]}"), "--out", str(args.out),
+                                 "--seed", str(seeds[0])])
+    elapsed = time.perf_counter() - started
+    console.print(f"wrote {args.out} in {elapsed / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
