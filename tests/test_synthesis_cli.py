@@ -59,3 +59,18 @@ def test_synth_command_rejects_bad_config_and_steps(tmp_path: Path):
                                          "--steps", "corpus", "--quiet"])
     assert result.exit_code == 0, result.output
     assert len(read_jsonl(tmp_path / "o" / "corpus.jsonl")) == 3
+
+
+def test_decontaminate_checks_every_registered_benchmark_by_default(tmp_path: Path):
+    source = tmp_path / "data.jsonl"
+    write_jsonl(source, [{"id": "copied", "problem": "Fresh words.", "solution": "Simplify $\\frac{6}{8}$."},
+                         {"id": "mine", "problem": "What is the least prime larger than 90?"}])
+    out = tmp_path / "clean.jsonl"
+    result = CliRunner().invoke(_app(), ["decontaminate", str(source), "--out", str(out),
+                                         "--data-dir", str(FIXTURE_DATA)], env={"EVALKIT_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert "not checked: arith" in result.output
+    assert "removed copied: overlaps math:" in result.output, "a record's solution is checked too"
+    assert [r["id"] for r in read_jsonl(out)] == ["mine"]
+    removed = read_jsonl(tmp_path / "clean.removed.jsonl")
+    assert removed[0]["matched_count"] == len(removed[0]["matched"]) >= 1

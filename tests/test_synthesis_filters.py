@@ -12,11 +12,17 @@ from evalkit.jsonl import read_jsonl, write_jsonl
 from evalkit.synthesis.filters import (
     BenchmarkText,
     ContaminationIndex,
+    FilterOutcome,
+    apply_consistency,
+    benchmark_set,
     benchmark_texts,
+    consistency_verdicts,
     decontaminate_file,
     filter_exercises,
+    lsh_bands,
     near_duplicates,
     normalized_words,
+    stage_distribution,
 )
 
 FIXTURE_DATA = Path(__file__).resolve().parent / "fixtures" / "tasks_data"
@@ -79,7 +85,7 @@ def test_fixture_benchmark_problems_are_removed_and_fresh_ones_kept(tmp_path: Pa
     assert [r["id"] for r in read_jsonl(out)] == ["fresh0", "fresh1"]
     removed = read_jsonl(tmp_path / "clean.removed.jsonl")
     assert sorted(r["id"] for r in removed) == sorted(f"planted{i}" for i in range(len(planted)))
-    assert all(r["matched"].split(":")[0] in ("gsm8k", "math") for r in removed)
+    assert all(r["matched"] and all(m.split(":")[0] in ("gsm8k", "math") for m in r["matched"]) for r in removed)
     assert result.kept == 2 and len(result.removed) == len(planted)
 
 
@@ -120,6 +126,117 @@ def test_filter_chain_counts_every_removal():
     outcome = filter_exercises(records, bounds=bounds, index=index, threshold=0.8, shingle_words=5, num_perm=32)
     assert [r["problem"] for r in outcome.kept] == [FRESH[0], FRESH[1]]
     assert outcome.counts == {"removed_malformed": 1, "removed_length": 1, "removed_contaminated": 1,
-                              "removed_duplicates": 1}
+                              "removed_duplicates": 1, "removed_miscalculated": 0, "removed_inconsistent": 0}
     assert {r["removed"] for r in outcome.removed} == {"malformed", "length", "contaminated", "duplicate"}
-    assert next(r for r in outcome.removed if r["removed"] == "contaminated")["detail"] == "gsm8k:g7"
+    contaminated = next(r for r in outcome.removed if r["removed"] == "contaminated")
+    assert contaminated["matched"] == ["gsm8k:g7"] and "gsm8k" in contaminated["detail"]
+    duplicate = next(r for r in outcome.removed if r["removed"] == "duplicate")
+    assert duplicate["detail"].startswith("Jaccard 1.0")
+
+
+def test_solutions_are_checked_and_every_matched_id_is_recorded():
+    shared = "we multiply the number of boxes by the number of pencils in each box to get the total"
+    index = ContaminationIndex([
+        BenchmarkText("gsm8k", "g1", "A question about pencils in boxes?", solution=f"First {shared}. #### 12"),
+        BenchmarkText("math", "m9", "Another question entirely?", solution=f"Note that {shared} here."),
+        BenchmarkText("math", "m3", "Unrelated: find the area of a unit circle.", solution="It is pi."),
+    ], n=13)
+    assert index.matches("A fresh problem about pens.", f"Solution: {shared}.") == ["gsm8k:g1", "math:m9"]
+    assert index.matches("A fresh problem about pens.", "A fresh solution of pens and boxes.") == []
+    # a short solution is not matched whole: only short *questions* are
+    assert index.matches("So it is pi.") == []
+
+
+def test_every_registered_benchmark_is_checked_and_missing_data_is_listed(tmp_path: Path, monkeypatch):
+    import tasks
+    from tasks.registry import Task
+
+    found = benchmark_set("all", [FIXTURE_DATA])
+    assert {"gsm8k", "math", "math500"} <= set(found.checked)
+    assert "arith" in found.unavailable and "not found" in found.unavailable["arith"]
+    # a task registered later is covered without any change to the filter
+    (tmp_path / "newbench").mkdir()
+    write_jsonl(tmp_path / "newbench" / "test.jsonl", [{"id": "n1", "question": FRESH[1], "answer": "0"}])
+    newbench = Task(name="newbench", description="test", splits={"test": "newbench/test.jsonl"},
+                    parse_record=_parse_plain,
+                    default_prompt_format="zero_shot_cot")
+    monkeypatch.setattr(tasks, "TASKS", {**tasks.TASKS, "newbench": newbench})
+    found = benchmark_set("all", [FIXTURE_DATA, tmp_path])
+    assert found.checked["newbench"] == 1
+    index = ContaminationIndex(found.texts, 13)
+    assert index.matches(f"Reworded: {FRESH[1]}") == ["newbench:n1"]
+    with pytest.raises(InputError, match="not found"):
+        benchmark_set(["arith"], [FIXTURE_DATA])
+
+
+def _parse_plain(record, source):
+    from evalkit.records import Problem
+
+    return Problem(id=record["id"], task="newbench", question=record["question"], reference=record["answer"])
+
+
+def test_lsh_bands_catch_pairs_at_the_threshold():
+    bands, rows = lsh_bands(64, 0.8)
+    assert bands * rows <= 64 and 1 - (1 - 0.8 ** rows) ** bands >= 0.99
+
+
+def test_consistency_keeps_problems_whose_answer_the_solver_reproduces():
+    verdicts = consistency_verdicts(
+        ["12", "\\frac{1}{2}", "7"],
+        [["so $\\boxed{12}$", "I get \\boxed{12.0}", "\\boxed{13}", "no idea"],
+         ["\\boxed{0.5}", "\\boxed{1/2}", "\\boxed{2}", "\\boxed{\\dfrac12}"],
+         ["\\boxed{8}", "\\boxed{9}", "\\boxed{8}", "The answer is 6"]],
+        min_agreement=0.5)
+    assert [(v.agreeing, v.keep) for v in verdicts] == [(2, True), (3, True), (0, False)]
+    assert "0/4 solutions agree" in verdicts[2].detail and "'8' x2" in verdicts[2].detail
+    strict = consistency_verdicts(["12"], [["\\boxed{12}", "\\boxed{12}", "\\boxed{13}"]], min_agreement=1.0)
+    assert not strict[0].keep
+    loose = consistency_verdicts(["12"], [["\\boxed{12}", "\\boxed{1}", "\\boxed{3}", "\\boxed{4}"]],
+                                 min_agreement=0.25)
+    assert loose[0].keep
+
+
+def test_apply_consistency_records_why_a_problem_went():
+    outcome = FilterOutcome(kept=[{"problem": "p1", "answer": "1", "stage": "amc8"},
+                                  {"problem": "p2", "answer": "2", "stage": "college"}])
+    verdicts = consistency_verdicts(["1", "2"], [["\\boxed{1}", "\\boxed{1}"], ["\\boxed{3}", "\\boxed{4}"]],
+                                    min_agreement=0.5)
+    apply_consistency(outcome, verdicts)
+    assert [r["problem"] for r in outcome.kept] == ["p1"] and outcome.kept[0]["agreement"] == "2/2"
+    assert outcome.removed[0]["removed"] == "inconsistent" and outcome.removed[0]["solver_answers"] == ["3", "4"]
+    assert outcome.counts["removed_inconsistent"] == 1
+    assert stage_distribution(outcome.kept + outcome.removed) == {"college": 1, "amc8": 1}
+
+
+@pytest.mark.parametrize("solution, wrong", [
+    ("Ava finds 2 more, so 3 + 2 = 5.", []),
+    ("so 3 + 2 = 6.", ["3 + 2 = 6"]),
+    ("Ava buys 2 * 2 = 4 shells. Ava has 3 + 4 = 8 shells.", ["3 + 4 = 8"]),
+    ("$3 \\times 4 = 13$ and $12 \\div 4 = 3$", ["3 \\times 4 = 13"]),
+    ("9 / 2 = 4", ["9 / 2 = 4"]),
+    ("2 * 3 = 6.5, which is odd", ["2 * 3 = 6.5"]),
+    ("5 / 0 = 1", ["5 / 0 = 1"]),
+    # only a whole `a op b = c` between plain numbers is checked
+    ("2 + 3 * 4 = 14", []),
+    ("x + 3 = 7 gives x = 4", []),
+    ("so 3/4 = 6/8", []),
+    ("(3 + 4) * 2 = 14", []),
+    ("2^3 + 1 = 9", []),
+    ("thus 10 - 3 = 7 + 1 = 9", ["7 + 1 = 9"]),
+    ("7 - 9 = -2 and 1.5 + 1.5 = 3.", []),
+])
+def test_written_computations_are_recomputed_exactly(solution, wrong):
+    from evalkit.synthesis.filters import computation_errors
+
+    assert [error.split(" (")[0] for error in computation_errors(solution)] == wrong
+
+
+def test_miscalculated_solutions_are_removed_with_the_wrong_line():
+    from evalkit.synthesis.filters import check_computations
+
+    outcome = FilterOutcome(kept=[{"problem": "p1", "solution": "so 3 + 2 = 5. \\boxed{5}"},
+                                  {"problem": "p2", "solution": "so 3 + 2 = 6. \\boxed{6}"}])
+    check_computations(outcome)
+    assert [r["problem"] for r in outcome.kept] == ["p1"]
+    assert outcome.removed[0]["detail"] == "wrong computation: 3 + 2 = 6 (it is 5)"
+    assert outcome.counts["removed_miscalculated"] == 1

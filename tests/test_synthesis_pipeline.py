@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -20,9 +21,22 @@ FIXTURE_DATA = REPO / "tests" / "fixtures" / "tasks_data"
 GSM8K_TEST_PROBLEM = "Ann has 3 bags with 4 pears each. How many pears?"
 
 
+TEXTS = [
+    "Adding means putting groups together: 7 oranges and 5 more make 12 oranges.",
+    "Doubling a number means adding it to itself, so a plant 9 cm tall doubles to 18 cm.",
+    "Place value: in 347 the digit 3 means 3 hundreds, the 4 means 4 tens and the 7 means 7 ones.",
+    "Telling time: a movie that starts at 3:15 and lasts 45 minutes ends at 4:00.",
+    "Money problems: a toy costs 13 dollars and a book 8 dollars, 21 dollars together.",
+    "The derivative of 4x^3 - 2x is 12x^2 - 2 by the power rule.",
+    "The remainder of 2^100 modulo 5 is 1 since the powers of 2 repeat every four steps.",
+    "A fraction names part of a whole: 1/4 plus 2/3 is 11/12.",
+]
+
+
 class ScriptedBackend:
-    """A fake teacher / synthesizer: a fresh exercise per prompt, except a planted benchmark
-    problem, a duplicate and a malformed answer at fixed positions. Counts prompts."""
+    """A fake teacher / synthesizer / solver: a fresh exercise per prompt, except a planted
+    benchmark problem, a duplicate and a malformed answer at fixed texts; solve prompts get the
+    right answer, except for the exercise of the "derivative" text. Counts prompts."""
 
     name = "scripted"
 
@@ -34,9 +48,18 @@ class ScriptedBackend:
         for prompt in prompts:
             self.prompts_seen += 1
             text = str(prompt)
+            if text.startswith("Problem:") and text.endswith("Solution:"):
+                numbers = [int(x) for x in re.findall(r"Compute (\d+) plus (\d+)", text)[0]] \
+                    if "Compute" in text else [6]
+                answer = sum(numbers) + (1 if "w0 " in text else 0)
+                answers.append([Completion(text=f" It is $\\boxed{{{answer}}}$.", finish_reason="stop",
+                                           num_tokens=5)] * n)
+                continue
             # a stable number per prompt, so that exercises differ from text to text
             number = sum(map(ord, text)) % 997
             words = " ".join(f"w{(number * k) % 101}" for k in range(1, 12))
+            if "derivative" in text:
+                words = "w0 " + words  # the solver will disagree with this one
             body = f" Compute {number} plus {number + 1}, where {words}?\nSolution: The sum is $\\boxed{{{2 * number + 1}}}$."
             if "Doubling" in text:
                 body = f" {GSM8K_TEST_PROBLEM}\nSolution: $3 \\cdot 4 = \\boxed{{12}}$."
@@ -49,19 +72,23 @@ class ScriptedBackend:
         return answers
 
 
-def _config(**teacher) -> dict:
+def _config(tmp_path: Path, **teacher) -> dict:
+    corpus = tmp_path / "texts.jsonl"
+    if not corpus.exists():
+        corpus.write_text("".join(json.dumps({"text": text}) + "\n" for text in TEXTS))
     return {
-        "corpus": {"sources": [{"kind": "demo", "limit": 8}], "chunk_size": 600},
+        "corpus": {"sources": [{"kind": "jsonl", "path": str(corpus)}], "chunk_size": 600},
         "select": {"enabled": False},
         "teacher": {"backend": "replay", "options": {"model": "scripted"}, "stage": "round_robin", "batch_size": 3,
                     **teacher},
         "generate": {"backend": "hf", "model": "scripted-synth", "texts": "all"},
-        "filter": {"decontaminate": ["gsm8k", "math"], "data_dir": str(FIXTURE_DATA), "min_problem_chars": 10},
+        "filter": {"decontaminate": ["gsm8k", "math"], "data_dirs": [str(FIXTURE_DATA)], "min_problem_chars": 10,
+                   "consistency": {"samples": 2}},
     }
 
 
 def _pipeline(tmp_path: Path, backend: ScriptedBackend, **teacher) -> SynthPipeline:
-    config = parse_synth_config(_config(**teacher))
+    config = parse_synth_config(_config(tmp_path, **teacher))
     return SynthPipeline(config, tmp_path / "out", show_progress=False, backend_factory=lambda name, options: backend)
 
 
@@ -76,19 +103,30 @@ def test_pipeline_counts_and_cached_rerun(tmp_path: Path):
     assert report["removed_malformed"] == 1
     assert report["removed_contaminated"] == 1
     assert report["removed_duplicates"] == 1
-    assert report["kept"] == 5
+    assert report["removed_inconsistent"] == 1
+    assert report["kept"] == 4
     out = tmp_path / "out"
     synthetic = read_jsonl(out / "synthetic.jsonl")
-    assert len(synthetic) == 5
-    assert set(synthetic[0]) == {"problem", "solution", "answer", "source_id", "stage"}
+    assert len(synthetic) == 4
+    assert set(synthetic[0]) == {"id", "problem", "solution", "answer", "source_id", "stage", "agreement"}
     assert all(GSM8K_TEST_PROBLEM not in r["problem"] for r in synthetic)
-    assert json.loads((out / "report.json").read_text())["kept"] == 5
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["kept"] == 4 and sum(saved["kept_stages"].values()) == 4
+    # what each filter removed, and why
+    removed = {r["removed"]: r for r in read_jsonl(out / "removed.jsonl")}
+    assert set(removed) == {"malformed", "contaminated", "duplicate", "inconsistent"}
+    assert removed["contaminated"]["matched"] and all(m.startswith("gsm8k:") for m in removed["contaminated"]["matched"])
+    assert "0/2 solutions agree" in removed["inconsistent"]["detail"]
+    contamination = saved["filters"]["contamination"]
+    assert set(contamination["benchmarks_checked"]) == {"gsm8k", "math"} and contamination["records_matching"] == {"gsm8k": 1}
+    assert saved["filters"]["consistency"]["checked"] == 5 and saved["filters"]["consistency"]["kept"] == 4
+    assert set(saved["filters"]["removed_examples"]) == set(removed)
     seen = backend.prompts_seen
 
     rerun = _pipeline(tmp_path, backend).run(steps)
     assert backend.prompts_seen == seen, "a fully cached rerun must not call any model"
     assert rerun["teacher_calls_this_run"] == 0 and rerun["teacher_calls"] == 8
-    assert rerun["kept"] == 5
+    assert rerun["kept"] == 4
 
 
 def test_budget_skips_are_reported_and_resumed(tmp_path: Path):
@@ -120,11 +158,16 @@ def test_shipped_configs_are_valid():
 
 
 def _quick_demo_config(tmp_path: Path) -> Path:
+    """The demo config on a tiny world with short trainings: every step and code path, not the figures."""
     data = yaml.safe_load((REPO / "configs" / "synth-demo.yaml").read_text())
-    data["corpus"]["sources"] = [{"kind": "demo", "limit": 20}]
-    data["select"].update({"data_dir": str(FIXTURE_DATA), "max_targets": 4})
-    data["distill"]["train"]["max_steps"] = 10
-    data["filter"]["data_dir"] = str(FIXTURE_DATA)
+    data["torch_threads"] = 1
+    data["demo"] = {"narratives": 16, "other_texts": 16, "train_problems": 64, "test_problems": 24,
+                    "base_steps": 150, "teacher_steps": 80, "teacher_examples": 160}
+    data["select"].update({"max_targets": 4, "keep_fraction": 0.25})
+    data["distill"]["train"]["max_steps"] = 6
+    data["filter"]["data_dirs"] = ["demo:data", str(FIXTURE_DATA)]
+    data["evaluate"].update({"real_examples": 8, "train": {"learning_rate": 0.003, "max_steps": 6, "batch_size": 8,
+                                                           "max_length": 256}})
     path = tmp_path / "quick.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -132,43 +175,56 @@ def _quick_demo_config(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_demo_pipeline_end_to_end(tmp_path: Path):
-    """The demo config (smaller corpus, fixture benchmark data) through every real step, then a rerun."""
+    """The demo config (a tiny world) through every real step, the ablation and the evaluation, then a rerun."""
     pytest.importorskip("peft")
+    pytest.importorskip("datasketch")
     from evalkit.synthesis.cli import synth_command
 
     config, out = _quick_demo_config(tmp_path), tmp_path / "demo"
-    started = time.perf_counter()
     synth_command(config=config, out=out, steps=None, quiet=True)
-    elapsed = time.perf_counter() - started
     report = json.loads((out / "report.json").read_text())
-    assert report["texts_scored"] == 20 and report["texts_selected"] == 15
-    assert report["teacher_calls"] == 15 and report["teacher_calls_this_run"] == 15
-    assert report["teacher_ok"] >= 5, "the demo teacher should answer in the format most of the time"
-    assert report["generated"] == 40
-    assert report["kept"] >= 1
-    removed = sum(report[k] for k in ("removed_malformed", "removed_length", "removed_duplicates", "removed_contaminated"))
+    assert report["corpus_chunks"] == 32 and report["texts_scored"] == 32 and report["texts_selected"] == 8
+    assert report["teacher_calls"] == 8 and report["teacher_calls_this_run"] == 8
+    assert report["generated"] == 32
+    removed = sum(report[k] for k in ("removed_malformed", "removed_length", "removed_duplicates",
+                                      "removed_contaminated", "removed_inconsistent"))
     assert report["kept"] + removed == report["generated"]
+    assert sum((report["kept_stages"] or {}).values()) == report["kept"]
+    assert set(report["filters"]["contamination"]["benchmarks_checked"]) >= {"arith", "gsm8k", "math", "math500"}
     influence = read_jsonl(out / "influence.jsonl")
-    assert len(influence) == 20 and sum(r["selected"] for r in influence) == 15
+    assert len(influence) == 32 and sum(r["selected"] for r in influence) == 8
     assert report["influence_scores"]["min"] <= report["influence_scores"]["median"] <= report["influence_scores"]["max"]
-    assert elapsed < 300
+    # the contract of the evaluation
+    evaluation = report["evaluation"]
+    for name in ("baseline", "with_synthetic", "random_texts", "teacher"):
+        assert 0.0 <= evaluation[name] <= 1.0
+    low, high = evaluation["diff_ci"]
+    assert low <= evaluation["with_synthetic"] - evaluation["baseline"] <= high
+    assert evaluation["test_problems"] == 24 and evaluation["training_examples"]["baseline"] == 8
+    ablation = evaluation["random_texts_run"]
+    assert ablation["texts_selected"] == 8 and ablation["teacher_calls_this_run"] == 8
+    assert read_jsonl(out / "ablation-random-texts" / "influence.jsonl")[0]["score"] is None
+    assert (out / "ablation-random-texts" / "synthetic.jsonl").exists()
     # the output is what the training engine's SSFT builder reads
-    from evalkit.training.data import ssft_examples_from_jsonl
+    if report["kept"]:
+        from evalkit.training.data import ssft_examples_from_jsonl
 
-    examples = ssft_examples_from_jsonl(out / "synthetic.jsonl")
-    assert len(examples) == report["kept"] and "\\boxed" in examples[0].completion
+        examples = ssft_examples_from_jsonl(out / "synthetic.jsonl")
+        assert len(examples) == report["kept"] and "\\boxed" in examples[0].completion
 
     synth_command(config=config, out=out, steps=None, quiet=True)
     again = json.loads((out / "report.json").read_text())
     assert again["teacher_calls_this_run"] == 0
-    assert again["teacher_calls"] == 15 and again["kept"] == report["kept"]
+    assert again["teacher_calls"] == 8 and again["kept"] == report["kept"]
+    assert again["evaluation"]["baseline"] == evaluation["baseline"]
+    assert again["evaluation"]["diff_ci"] == evaluation["diff_ci"]
 
 
 def test_corpus_step_sees_edited_source_files(tmp_path: Path):
     source = tmp_path / "texts.jsonl"
     source.write_text("".join(json.dumps({"text": f"Alpha passage number {i} about adding fractions."}) + "\n"
                               for i in range(3)))
-    data = _config()
+    data = _config(tmp_path)
     data["corpus"] = {"sources": [{"kind": "jsonl", "path": str(source)}], "min_chars": 10}
     pipeline = SynthPipeline(parse_synth_config(data), tmp_path / "out", show_progress=False,
                              backend_factory=lambda name, options: ScriptedBackend())
@@ -178,3 +234,50 @@ def test_corpus_step_sees_edited_source_files(tmp_path: Path):
     pipeline.run(["corpus"])
     texts = [json.loads(line)["text"] for line in (tmp_path / "out" / "corpus.jsonl").read_text().splitlines()]
     assert len(texts) == 5 and all(text.startswith("Beta") for text in texts)
+
+
+def test_random_selection_is_the_same_size_and_seeded(tmp_path: Path):
+    data = _config(tmp_path)
+    data["select"] = {"method": "random", "keep_fraction": 0.5, "seed": 3}
+    pipeline = SynthPipeline(parse_synth_config(data), tmp_path / "out", show_progress=False,
+                             backend_factory=lambda name, options: ScriptedBackend())
+    report = pipeline.run(["corpus", "select"])
+    assert report["selection"] == "random" and report["texts_selected"] == 4 and report["texts_scored"] == 0
+    first = read_jsonl(tmp_path / "out" / "influence.jsonl")
+    assert all(r["score"] is None for r in first) and sum(r["selected"] for r in first) == 4
+    other = SynthPipeline(parse_synth_config(data), tmp_path / "again", show_progress=False,
+                          backend_factory=lambda name, options: ScriptedBackend())
+    other.run(["corpus", "select"])
+    assert read_jsonl(tmp_path / "again" / "influence.jsonl") == first
+
+
+def test_evaluation_summary_holds_the_contract():
+    from evalkit.synthesis.evaluate import summarize
+
+    ids = [f"p{i}" for i in range(40)]
+    baseline = {i: n % 4 == 0 for n, i in enumerate(ids)}                 # 25%
+    with_synthetic = {i: n % 4 == 0 or n % 4 == 1 for n, i in enumerate(ids)}  # 50%, a superset
+    random_texts = {i: n % 2 == 0 for n, i in enumerate(ids)}              # 50%, other problems
+    summary = summarize({"baseline": baseline, "with_synthetic": with_synthetic, "random_texts": random_texts},
+                        {"baseline": 16, "with_synthetic": 60, "random_texts": 50}, confidence=0.95,
+                        resamples=2000, seed=0)
+    assert summary["baseline"] == 0.25 and summary["with_synthetic"] == 0.5 and summary["random_texts"] == 0.5
+    low, high = summary["diff_ci"]
+    assert 0 < low <= 0.25 <= high and summary["diff"] == 0.25
+    assert summary["comparisons"]["with_synthetic - baseline"]["only_first_right"] == 10
+    assert summary["comparisons"]["with_synthetic - random_texts"]["diff"] == 0.0
+    assert summary["verdicts"][0].startswith("with_synthetic - baseline: +25.0 points")
+    assert summary["accuracy_ci"]["baseline"][0] < 0.25 < summary["accuracy_ci"]["baseline"][1]
+    assert summary["test_problems"] == 40 and summary["training_examples"]["with_synthetic"] == 60
+
+
+def test_evaluate_needs_its_section_and_the_filter_output(tmp_path: Path):
+    pipeline = _pipeline(tmp_path, ScriptedBackend())
+    with pytest.raises(ConfigError, match="needs an 'evaluate' section"):
+        pipeline.step_evaluate()
+    data = _config(tmp_path)
+    data["evaluate"] = {"task": "gsm8k", "data_dir": str(FIXTURE_DATA), "student": "unused"}
+    pipeline = SynthPipeline(parse_synth_config(data), tmp_path / "out2", show_progress=False,
+                             backend_factory=lambda name, options: ScriptedBackend())
+    with pytest.raises(InputError, match="run the 'filter' step first"):
+        pipeline.run(["evaluate"])

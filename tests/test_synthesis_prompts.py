@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from evalkit.synthesis.prompts import (
+    CONTEST_STAGES,
     RESPONSE_PREFIX,
     STAGES,
     choose_stage,
     format_exercise,
     parse_exercise,
     response_prefix,
+    solve_prompt,
+    stage_at_random,
     stage_by_heuristic,
     synthesizer_prompt,
     teacher_prompt,
@@ -74,6 +77,7 @@ def test_completion_style_prompt_ends_with_label_and_prefix_is_restored():
     assert isinstance(chat, list) and chat[-1]["role"] == "user" and "Fractions." in chat[-1]["content"]
     assert response_prefix(chat) == ""
     assert synthesizer_prompt("x", "high_school").startswith("Stage: high school")
+    assert synthesizer_prompt("x", "amc10").startswith("Stage: AMC 10")
 
 
 def test_stage_prompts_differ_by_stage():
@@ -81,14 +85,55 @@ def test_stage_prompts_differ_by_stage():
     assert len(prompts) == len(STAGES)
 
 
-def test_stage_choice_modes():
+def test_the_stages_are_jiuzhangs_eight():
+    assert STAGES == ("grade_school", "middle_school", "high_school", "college", "amc8", "amc10", "amc12", "aime")
+    for stage in STAGES:
+        prompt = teacher_prompt("Some text.", stage, chat=True)[-1]["content"]
+        assert "Some text." in prompt and "\\boxed{}" in prompt
+    assert "AIME" in teacher_prompt("t", "aime", chat=False) and "AMC 8" in teacher_prompt("t", "amc8", chat=False)
+
+
+def test_heuristic_stage_choice():
     assert stage_by_heuristic("Compute the integral of x^2 from 0 to 1.") == "college"
-    assert stage_by_heuristic("Prove that the remainder modulo 7 is 3.") == "competition"
     assert stage_by_heuristic("Solve the quadratic equation.") == "high_school"
     assert stage_by_heuristic("Write 3/4 as a percent.") == "middle_school"
     assert stage_by_heuristic("Tom has 3 apples.") == "grade_school"
-    assert [choose_stage("t", i, "round_robin") for i in range(6)] == [*STAGES, STAGES[0]]
+    # a contest the text names wins; otherwise contest material gets the level of its mathematics
+    assert stage_by_heuristic("Problem 7 of the 2019 AIME asks for a remainder.") == "aime"
+    assert stage_by_heuristic("This AMC 12 problem uses logarithms.") == "amc12"
+    assert stage_by_heuristic("An AMC-10 geometry question.") == "amc10"
+    assert stage_by_heuristic("The remainder of 47 modulo 5 is 2.") == "amc8"
+    assert stage_by_heuristic("A sequence of residues modulo 7 repeats.") == "amc10"
+    assert stage_by_heuristic("The pigeonhole principle applied to matrices.") == "amc12"
+    assert stage_by_heuristic("Prove that the invariant never changes.") == "aime"
+
+
+def test_random_stage_is_uniform_per_text_and_independent_of_order():
+    texts = [f"Text number {i} on some mathematics." for i in range(4000)]
+    drawn = [stage_at_random(text, STAGES) for text in texts]
+    counts = {stage: drawn.count(stage) for stage in STAGES}
+    assert all(400 <= count <= 600 for count in counts.values()), counts
+    assert [stage_at_random(text, STAGES) for text in reversed(texts)] == drawn[::-1]
+    assert stage_at_random(texts[0], STAGES, seed=1) in STAGES
+    assert sum(stage_at_random(t, STAGES, seed=1) != d for t, d in zip(texts, drawn)) > 3000
+    assert stage_at_random(texts[0], CONTEST_STAGES) in CONTEST_STAGES
+
+
+def test_stage_choice_modes():
+    assert [choose_stage("t", i, "round_robin") for i in range(9)] == [*STAGES, STAGES[0]]
     assert choose_stage("anything", 3, "college") == "college"
-    assert choose_stage("integral", 0, "heuristic", ("grade_school", "middle_school")) == "grade_school"
-    with pytest.raises(ValueError):
-        choose_stage("t", 0, "random")
+    assert choose_stage("Tom has 3 apples.", 0, "random") == stage_at_random("Tom has 3 apples.", STAGES)
+    # a heuristic guess outside the allowed stages falls back to the random draw among them
+    assert choose_stage("integral", 0, "heuristic", ("grade_school", "middle_school")) in ("grade_school",
+                                                                                          "middle_school")
+    with pytest.raises(ValueError, match="unknown stage mode"):
+        choose_stage("t", 0, "alphabetical")
+
+
+def test_solve_prompt_reads_like_the_exercise_format():
+    prompt = solve_prompt(" What is 2+3? ", chat=False)
+    assert prompt == "Problem: What is 2+3?\nSolution:"
+    parsed = parse_exercise(prompt + " 2 + 3 = 5, so $\\boxed{5}$.")
+    assert parsed.answer == "5"
+    chat = solve_prompt("What is 2+3?", chat=True)
+    assert chat[0]["role"] == "user" and "\\boxed{}" in chat[0]["content"] and chat[0]["content"].endswith("What is 2+3?")

@@ -191,3 +191,40 @@ def test_corrupt_cache_line_is_named(tmp_path: Path):
     cache.write_text('{"key": "k", "completions": []}\n{"no_key": 1}\n')
     with pytest.raises(InputError, match=r"c.jsonl:2: not a cache entry"):
         CachedCaller(CountingBackend(), "m", cache)
+
+
+def test_backend_errors_are_final_and_name_what_is_cached(tmp_path: Path):
+    """An EvalkitError is the backend's last word (a refused request, or its own retries spent):
+    no second attempt here, and one line saying what is cached."""
+    cache = tmp_path / "c.jsonl"
+    CachedCaller(CountingBackend(), "m", cache).run(["a"], 1, SAMPLING, show_progress=False)
+    refused = EvalkitError("server http://x/v1 refused the request: HTTP 401: invalid API key")
+    backend = FlakyBackend(failures=5, error=refused)
+    caller = CachedCaller(backend, "m", cache, retry=RetryPolicy(max_retries=4, base=0.0), sleep=lambda s: None)
+    with pytest.raises(EvalkitError) as raised:
+        caller.run(["a", "b", "c"], 1, SAMPLING, show_progress=False)
+    message = str(raised.value)
+    assert backend.calls == 1 and caller.retries_this_run == 0
+    assert "\n" not in message and "HTTP 401" in message and "1 in all) are cached" in message
+
+
+def test_a_retried_batch_asks_only_prompts_without_an_answer(tmp_path: Path):
+    class Recording(FlakyBackend):
+        def __init__(self) -> None:
+            super().__init__(failures=0)
+            self.batches: list[list[str]] = []
+
+        def generate(self, prompts, n, sampling):
+            self.batches.append(list(prompts))
+            if len(self.batches) == 2:  # the second batch fails once
+                raise TimeoutError("read timed out")
+            return super().generate(prompts, n, sampling)
+
+    backend = Recording()
+    caller = CachedCaller(backend, "m", tmp_path / "c.jsonl", retry=RetryPolicy(max_retries=2, base=0.0),
+                          sleep=lambda s: None)
+    outcomes = caller.run(["a", "b", "c", "d", "e"], 1, SAMPLING, batch_size=2, show_progress=False)
+    assert [o.status for o in outcomes] == ["new"] * 5
+    assert backend.batches == [["a", "b"], ["c", "d"], ["c", "d"], ["e"]]
+    asked = [prompt for batch in backend.batches for prompt in batch]
+    assert asked.count("a") == 1 and asked.count("e") == 1

@@ -16,8 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from evalkit.config import read_yaml_mapping, validate_mapping
-from evalkit.synthesis.prompts import STAGES
-
+from evalkit.synthesis.prompts import STAGE_CHOICES, STAGES
 
 
 def check_stage_choice(stages: list[str], mode: str) -> None:
@@ -27,6 +26,7 @@ def check_stage_choice(stages: list[str], mode: str) -> None:
         raise ValueError(f"unknown stages {unknown}; known: {list(STAGES)}")
     if mode not in STAGE_MODES:
         raise ValueError(f"stage must be one of {list(STAGE_MODES)}")
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -64,11 +64,14 @@ class SelectConfig(_Strict):
     """LESS-style influence selection (see `influence.py`)."""
 
     enabled: bool = True
+    method: Literal["influence", "random"] = Field(
+        "influence", description="influence: the texts most like the targets; random: a seeded random sample "
+        "of the same size (the ablation)")
     model: str = "demo:base"
     targets: list[str] = Field(default_factory=lambda: ["gsm8k:train", "math:train"],
                                description="TASK:SPLIT of evalkit tasks, or a JSONL file with problem/solution fields")
     max_targets: int = Field(64, ge=1, description="target examples used (evenly spread over the targets)")
-    data_dir: str | None = None
+    data_dir: str | None = Field(None, description="where the target tasks' data is ('demo:data' = the demo world's)")
     lora_r: int = Field(32, ge=1)
     lora_alpha: int = Field(64, ge=1)
     lora_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"])
@@ -95,8 +98,11 @@ class SamplingSection(_Strict):
     seed: int | None = 0
 
 
-STAGE_MODES: tuple[str, ...] = (*STAGES, "round_robin", "heuristic", "source", "mixed")
+STAGE_MODES: tuple[str, ...] = (*STAGES, *STAGE_CHOICES, "source", "mixed")
 """How the education stage of each text is chosen (see `teacher.plan_requests`)."""
+
+BACKEND_RETRY_OPTIONS = ("max_retries", "backoff_base", "backoff_max")
+"""Retry options of the `openai` backend, which the teacher section sets from its own fields."""
 
 
 class TeacherConfig(_Strict):
@@ -104,7 +110,8 @@ class TeacherConfig(_Strict):
     options: dict[str, Any] = Field(default_factory=dict, description="backend constructor options (model, ...)")
     chat: bool = Field(False, description="send chat messages (instruct/hosted models) rather than plain text")
     sampling: SamplingSection = Field(default_factory=SamplingSection)
-    stage: str = Field("heuristic", description="a stage name, 'round_robin', 'heuristic', 'source' or 'mixed'")
+    stage: str = Field("random", description="a stage name, or per text: 'random' (JiuZhang3.0's choice), "
+                       "'heuristic', 'round_robin', 'source'; or 'mixed' (every stage for every text)")
     stages: list[str] = Field(default_factory=lambda: list(STAGES))
     texts: Literal["selected", "all"] = "selected"
     limit: int | None = Field(None, ge=1, description="ask about at most this many texts")
@@ -112,7 +119,8 @@ class TeacherConfig(_Strict):
     max_calls: int | None = Field(None, ge=0)
     max_tokens: int | None = Field(None, ge=0, description="budget of prompt + completion tokens "
                                    "(checked before each batch, so it may be passed by one batch)")
-    max_retries: int = Field(4, ge=0)
+    max_retries: int = Field(4, ge=0, description="retries of a failed request (the openai backend retries "
+                             "each request itself; 401 and other refusals are never retried)")
     backoff_base: float = Field(1.0, ge=0.0)
     backoff_max: float = Field(60.0, ge=0.0)
     pricing: Pricing = Field(default_factory=Pricing)
@@ -120,6 +128,11 @@ class TeacherConfig(_Strict):
     @model_validator(mode="after")
     def _known_stages(self) -> TeacherConfig:
         check_stage_choice(self.stages, self.stage)
+        if self.backend == "openai":
+            doubled = [name for name in BACKEND_RETRY_OPTIONS if name in self.options]
+            if doubled:
+                raise ValueError(f"set teacher.{doubled[0]}, not teacher.options.{doubled[0]}: the teacher's retry "
+                                 "settings are handed to the openai backend, which retries each request")
         return self
 
 
@@ -136,7 +149,7 @@ class GenerateConfig(_Strict):
     sampling: SamplingSection = Field(default_factory=SamplingSection)
     n: int = Field(1, ge=1, description="exercises sampled per text")
     texts: Literal["selected", "all"] = "all"
-    stage: str = "heuristic"
+    stage: str = "random"
     stages: list[str] = Field(default_factory=lambda: list(STAGES))
     batch_size: int = Field(16, ge=1)
 
@@ -144,6 +157,22 @@ class GenerateConfig(_Strict):
     def _known_stages(self) -> GenerateConfig:
         check_stage_choice(self.stages, self.stage)
         return self
+
+
+class ConsistencySettings(_Strict):
+    """The answer-consistency filter: a model solves each problem `samples` times; a problem stays
+    when at least `min_agreement` of its solutions reach the written answer (evalkit's grader)."""
+
+    enabled: bool = True
+    solver: str = Field("synthesizer", description="'synthesizer' (the distilled model), 'teacher' "
+                        "(its backend and options; calls are cached apart from the teacher's), or a model for `backend`")
+    backend: Literal["hf", "vllm", "openai"] = "hf"
+    options: dict[str, Any] = Field(default_factory=dict)
+    chat: bool = False
+    samples: int = Field(4, ge=1)
+    min_agreement: float = Field(0.5, gt=0.0, le=1.0)
+    sampling: SamplingSection = Field(default_factory=lambda: SamplingSection(temperature=0.7, max_tokens=512, seed=0))
+    batch_size: int = Field(16, ge=1)
 
 
 class FilterSettings(_Strict):
@@ -154,9 +183,51 @@ class FilterSettings(_Strict):
     near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard of word shingles")
     shingle_words: int = Field(5, ge=1)
     minhash_perms: int = Field(64, ge=4)
-    decontaminate: list[str] = Field(default_factory=lambda: ["gsm8k", "math", "math500"])
+    decontaminate: Literal["all"] | list[str] = Field(
+        "all", description="'all' = every task in evalkit's registry with a test split, or a list of task names")
     ngram: int = Field(13, ge=1)
-    data_dir: str | None = None
+    data_dirs: list[str] = Field(default_factory=list, description="where to look for benchmark test data, in "
+                                 "order, before $EVALKIT_DATA_DIR / ./data ('demo:data' = the demo world's)")
+    check_computations: bool = Field(True, description="remove solutions that write a wrong `a op b = c` "
+                                     "between plain numbers (recomputed exactly)")
+    consistency: ConsistencySettings = Field(default_factory=ConsistencySettings)
+
+
+class EvaluateSettings(_Strict):
+    """Does the synthetic data help? A student fine-tuned on the task's real training problems,
+    with and without the kept synthetic data (same steps, batch, learning rate and seed), is
+    evaluated on the task's test split; `random_texts` repeats the chain with randomly chosen
+    texts in place of the influence-selected ones, as an ablation."""
+
+    task: str = "arith"
+    data_dir: str | None = Field(None, description="where the task's data is ('demo:data' = the demo world's)")
+    student: str = "demo:base"
+    real_examples: int = Field(32, ge=1, description="the first N problems of the train split: the student's own data")
+    synthetic_examples: int | None = Field(None, ge=1, description="use at most this many kept exercises (default: all)")
+    prompt_format: str | None = Field(None, description="default: the task's")
+    train: dict[str, Any] = Field(default_factory=dict, description="TrainSettings fields (learning_rate, max_steps, ...)")
+    max_tokens: int = Field(128, ge=1, description="greedy decoding budget per test problem")
+    batch_size: int = Field(64, ge=1, description="prompts per generation batch")
+    test_limit: int | None = Field(None, ge=1)
+    random_texts: bool = Field(True, description="also run the ablation with random instead of influence-selected texts")
+    confidence: float = Field(0.95, gt=0.0, lt=1.0)
+    resamples: int = Field(2000, ge=100)
+    seed: int = 0
+
+
+class DemoWorldSettings(_Strict):
+    """The built-in miniature world of `demo:` models and data (see `evalkit.synthesis.demo_world`)."""
+
+    min_steps: int = Field(1, ge=1, description="operations per arithmetic problem, at least")
+    max_steps: int = Field(1, ge=1, description="operations per arithmetic problem, at most")
+    narratives: int = Field(240, ge=4, description="arithmetic narratives in the corpus")
+    other_texts: int = Field(240, ge=0, description="texts on other mathematics in the corpus")
+    train_problems: int = Field(1000, ge=8)
+    test_problems: int = Field(200, ge=8)
+    base_steps: int = Field(600, ge=1, description="language-model steps of demo:base")
+    teacher_steps: int = Field(300, ge=1, description="fine-tuning steps that make demo:teacher")
+    teacher_examples: int = Field(1600, ge=8, description="(prompt, exercise) pairs the teacher is trained on")
+    seed: int = 0
 
 
 class SynthConfig(_Strict):
@@ -166,6 +237,10 @@ class SynthConfig(_Strict):
     distill: DistillConfig = Field(default_factory=DistillConfig)
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     filter: FilterSettings = Field(default_factory=FilterSettings)
+    evaluate: EvaluateSettings | None = Field(None, description="the 'evaluate' step; absent = not run")
+    demo: DemoWorldSettings = Field(default_factory=DemoWorldSettings)
+    torch_threads: int | None = Field(None, ge=1, description="CPU threads torch may use while the steps run "
+                                      "(tiny models run fastest on 1, especially on a busy machine); default: torch's")
 
     def section_hash(self, *names: str) -> str:
         """A short hash of the named sections, to tell whether a step's saved output is still valid."""

@@ -126,8 +126,9 @@ def load_hub_dataset(dataset: str, subset: str | None, split: str):
         raise ConfigError(f"cannot load dataset {dataset!r} (subset {subset!r}, split {split!r}): {error}") from None
 
 
-def read_source(source: CorpusSource) -> Iterator[RawText]:
-    """The texts of one configured source."""
+def read_source(source: CorpusSource, world=None) -> Iterator[RawText]:
+    """The texts of one configured source; `kind: demo` reads the demo world's corpus (`world`:
+    its `WorldSizes`, default sizes when None)."""
     if source.kind == "jsonl":
         yield from read_jsonl_texts(Path(source.path), source.field, source.limit)
     elif source.kind == "text":
@@ -136,10 +137,10 @@ def read_source(source: CorpusSource) -> Iterator[RawText]:
         rows = load_hub_dataset(source.dataset, source.subset, source.split)
         yield from texts_from_dataset(rows, source.field, f"hf:{source.dataset}", source.limit)
     else:
-        from evalkit.synthesis.demo_corpus import DEMO_PASSAGES
+        from evalkit.synthesis.demo_world import default_sizes, world_corpus
 
-        for index, passage in enumerate(DEMO_PASSAGES[:source.limit]):
-            yield RawText(text=passage.text, origin=f"demo:{index + 1}", stage_hint=passage.stage)
+        for index, text in enumerate(world_corpus(world or default_sizes())[:source.limit]):
+            yield RawText(text=text.text, origin=f"demo:{index + 1}", stage_hint=text.stage)
 
 
 def _split_long(paragraph: str, size: int, measure: Callable[[str], int]) -> list[str]:
@@ -243,7 +244,7 @@ def build_corpus(raw_texts: Iterable[RawText], size: int, min_chars: int,
     return CorpusResult(chunks=chunks, texts_read=texts_read, dropped_short=dropped_short, duplicate_chunks=duplicates)
 
 
-def corpus_from_config(config: CorpusConfig, tokenizer: str | None = None) -> CorpusResult:
+def corpus_from_config(config: CorpusConfig, tokenizer: str | None = None, world=None) -> CorpusResult:
     """Read every configured source and chunk it (by tokens of `tokenizer` when `unit: tokens`)."""
     measure: Callable[[str], int] = len
     if config.unit == "tokens":
@@ -254,6 +255,6 @@ def corpus_from_config(config: CorpusConfig, tokenizer: str | None = None) -> Co
 
     def all_texts() -> Iterator[RawText]:
         for source in config.sources:
-            yield from read_source(source)
+            yield from read_source(source, world)
 
     return build_corpus(all_texts(), config.chunk_size, config.min_chars, measure)

@@ -1,27 +1,17 @@
-"""A small built-in corpus of math texts, a templated exercise per text, and tiny demo models.
+"""A small built-in set of math passages, one templated exercise per passage and stage.
 
-The passages are short explanations written for evalkit, eight for each education stage.
-They let `configs/synth-demo.yaml` run the whole synthesis loop offline on a CPU.
-
-No real teacher is reachable here, so two tiny LLaMA-style models stand in (`build_demo_model`):
-- `demo:base`, trained for `BASE_TRAIN_STEPS` language-model steps on the passages' teacher and
-  synthesizer prompts followed by exercises from `templated_exercise` (a deterministic template
-  per stage, numbers drawn from the passage's hash). It is the synthesizer's base model and the
-  model of the influence features;
-- `demo:teacher`, `demo:base` fine-tuned for `TEACHER_FINETUNE_STEPS` steps with the training
-  engine on (teacher prompt -> templated exercise) pairs, loss on the answer only.
-The teacher answers in the Problem/Solution format about nine times in ten (27 of 30 in the demo
-run); its arithmetic is wrong more often than not. The demo shows the machinery, not the data.
+The passages are short explanations written for evalkit, eight for each school stage and two
+for each contest stage of JiuZhang3.0's eight education stages. They are the "other
+mathematics" of the demo world (`evalkit.synthesis.demo_world`), and a corpus for tests.
+`templated_exercise` writes a deterministic (problem, solution) pair for a text at a stage,
+numbers drawn from the text's hash: the demo teacher learns to answer these texts with it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -103,22 +93,22 @@ DEMO_PASSAGES: tuple[DemoPassage, ...] = (
        + 1/2 + 1/4 + ... therefore sums to 2."""),
     _p("college", """The number of ways to choose k items from n is n!/(k!(n-k)!). Choosing 2 books from
        6 can be done in 15 ways."""),
-    # competition
-    _p("competition", """Working modulo a number keeps only remainders. Since 2^4 = 16 leaves remainder 1
+    # contests
+    _p("amc10", """Working modulo a number keeps only remainders. Since 2^4 = 16 leaves remainder 1
        modulo 5, the powers of 2 modulo 5 repeat every four steps, and 2^100 leaves remainder 1."""),
-    _p("competition", """The pigeonhole principle says that if 13 people are in a room, two of them share a
+    _p("amc8", """The pigeonhole principle says that if 13 people are in a room, two of them share a
        birth month, since there are only 12 months to hold them."""),
-    _p("competition", """The sum of the digits of a number has the same remainder modulo 9 as the number
+    _p("amc8", """The sum of the digits of a number has the same remainder modulo 9 as the number
        itself. So 4758 has digit sum 24 and leaves remainder 6 when divided by 9."""),
-    _p("competition", """The AM-GM inequality states that the arithmetic mean of non-negative numbers is at
+    _p("amc12", """The AM-GM inequality states that the arithmetic mean of non-negative numbers is at
        least their geometric mean. For positive x, x + 1/x is therefore at least 2."""),
-    _p("competition", """Counting lattice paths: a path from (0, 0) to (4, 3) using unit steps right and up
+    _p("amc10", """Counting lattice paths: a path from (0, 0) to (4, 3) using unit steps right and up
        has 7 steps, 3 of them up, so there are 7 choose 3 = 35 such paths."""),
-    _p("competition", """A Diophantine equation asks for integer solutions. The equation 3x + 5y = 31 has
+    _p("aime", """A Diophantine equation asks for integer solutions. The equation 3x + 5y = 31 has
        the non-negative solutions (2, 5), (7, 2), so there are exactly 2 of them."""),
-    _p("competition", """The number of divisors of n = p^a q^b is (a + 1)(b + 1). Since 72 = 2^3 times
+    _p("amc12", """The number of divisors of n = p^a q^b is (a + 1)(b + 1). Since 72 = 2^3 times
        3^2, it has 4 times 3 = 12 positive divisors."""),
-    _p("competition", """Telescoping sums collapse. Writing 1/(k(k+1)) as 1/k - 1/(k+1), the sum from k = 1
+    _p("aime", """Telescoping sums collapse. Writing 1/(k(k+1)) as 1/k - 1/(k+1), the sum from k = 1
        to 9 equals 1 - 1/10 = 9/10."""),
 )
 
@@ -151,97 +141,33 @@ def templated_exercise(text: str, stage: str, salt: int = 0) -> tuple[str, str]:
         c, t = rng.randint(2, 9), rng.randint(1, 5)
         return (f"Let f(x) = {c}x^2. Compute f'({t}).",
                 f"By the power rule f'(x) = {2 * c}x, so f'({t}) = {2 * c * t}. The answer is $\\boxed{{{2 * c * t}}}$.")
-    m = rng.choice((3, 5, 7, 11))
-    n = rng.randint(10, 99)
-    return (f"What is the remainder when {n} is divided by {m}?",
-            (f"We write {n} = {m} \\cdot {n // m} + {n % m}, so the remainder is {n % m}. "
-             f"The answer is $\\boxed{{{n % m}}}$."))
+    if stage == "amc8":
+        m = rng.choice((3, 5, 7, 11))
+        n = rng.randint(10, 99)
+        return (f"What is the remainder when {n} is divided by {m}?",
+                (f"We write {n} = {m} \\cdot {n // m} + {n % m}, so the remainder is {n % m}. "
+                 f"The answer is $\\boxed{{{n % m}}}$."))
+    if stage == "amc10":
+        k = rng.randint(2, 5)
+        n = k + rng.randint(2, 5)
+        ways = _choose(n, k)
+        return (f"In how many ways can a team of {k} be chosen from {n} students?",
+                f"The number of teams is {n} choose {k} = {ways}. The answer is $\\boxed{{{ways}}}$.")
+    if stage == "amc12":
+        p, q = rng.choice((2, 3)), rng.choice((5, 7))
+        i, j = rng.randint(1, 4), rng.randint(1, 3)
+        count = (i + 1) * (j + 1)
+        return (f"How many positive divisors does {p ** i * q ** j} have?",
+                (f"Since {p ** i * q ** j} = {p}^{i} \\cdot {q}^{j}, it has ({i} + 1)({j} + 1) = {count} divisors. "
+                 f"The answer is $\\boxed{{{count}}}$."))
+    n = rng.randint(5, 40)
+    total = n * (n + 1) // 2
+    return (f"Find the sum of the first {n} positive integers, modulo 1000.",
+            (f"The sum is {n} \\cdot {n + 1} / 2 = {total}, which leaves {total % 1000} modulo 1000. "
+             f"The answer is $\\boxed{{{total % 1000}}}$."))
 
 
-def teacher_training_texts(copies: int = 3) -> list[str]:
-    """Language-model texts for the demo base model: each passage's teacher prompt and synthesizer
-    prompt followed by a templated exercise, and the exercise alone (so the format is familiar)."""
-    from evalkit.synthesis.prompts import (
-        RESPONSE_PREFIX,
-        format_exercise,
-        synthesizer_prompt,
-        teacher_prompt,
-    )
+def _choose(n: int, k: int) -> int:
+    from math import comb
 
-    texts = []
-    for salt in range(copies):
-        for passage in DEMO_PASSAGES:
-            problem, solution = templated_exercise(passage.text, passage.stage, salt)
-            exercise = format_exercise(problem, solution)
-            prompt = str(teacher_prompt(passage.text, passage.stage, chat=False))
-            texts.append(f"{prompt}{exercise[len(RESPONSE_PREFIX):]}\n")
-            texts.append(f"{synthesizer_prompt(passage.text, passage.stage)}{exercise}\n")
-            texts.append(f"{exercise}\n\n")
-    return texts
-
-
-def teacher_examples(copies: int = 4) -> list[tuple[str, str]]:
-    """(teacher prompt, completion) pairs that teach the demo teacher to answer in the format."""
-    from evalkit.synthesis.prompts import (
-        RESPONSE_PREFIX,
-        format_exercise,
-        teacher_prompt,
-    )
-
-    pairs = []
-    for salt in range(copies):
-        for passage in DEMO_PASSAGES:
-            problem, solution = templated_exercise(passage.text, passage.stage, salt)
-            prompt = str(teacher_prompt(passage.text, passage.stage, chat=False))
-            pairs.append((prompt, format_exercise(problem, solution)[len(RESPONSE_PREFIX):]))
-    return pairs
-
-
-BASE_TRAIN_STEPS = 100
-"""Language-model steps of the demo base model (tiny LLaMA, random windows of the demo texts)."""
-
-TEACHER_FINETUNE_STEPS = 40
-"""Fine-tuning steps that turn the base model into the demo teacher (loss on the answers only)."""
-
-DEMO_MODELS = ("base", "teacher")
-
-
-def _build_atomically(target: Path, build) -> Path:
-    if (target / "config.json").exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        build(staging)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
-
-
-def build_demo_model(name: str, root: Path, *, show_progress: bool = False) -> Path:
-    """The directory of demo model `name` (`base` or `teacher`) under `root`, built on first use.
-
-    `base` is a tiny LLaMA trained for `BASE_TRAIN_STEPS` on `teacher_training_texts()`;
-    `teacher` is `base` fine-tuned with the training engine on `teacher_examples()`.
-    """
-    from evalkit.testing.tiny_model import build_tiny_model
-
-    root = Path(root)
-    if name not in DEMO_MODELS:
-        raise ValueError(f"unknown demo model {name!r}; known: {list(DEMO_MODELS)}")
-    base = _build_atomically(root / "base", lambda out: build_tiny_model(
-        out, corpus=teacher_training_texts(), train_steps=BASE_TRAIN_STEPS, seed=0))
-    if name == "base":
-        return base
-
-    def finetune_teacher(out: Path) -> None:
-        from evalkit.training.engine import TrainExample, TrainSettings, finetune
-
-        examples = [TrainExample(prompt=prompt, completion=completion) for prompt, completion in teacher_examples()]
-        settings = TrainSettings(learning_rate=3e-3, max_steps=TEACHER_FINETUNE_STEPS, batch_size=8,
-                                 max_length=512, logging_steps=10)
-        result = finetune(base, examples, root / "teacher-training", settings, show_progress=show_progress)
-        shutil.copytree(result.checkpoint, out, dirs_exist_ok=True)
-
-    return _build_atomically(root / "teacher", finetune_teacher)
+    return comb(n, k)

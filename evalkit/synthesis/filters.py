@@ -1,23 +1,35 @@
-"""Step 6: keep only usable, new and uncontaminated exercises.
+"""Step 6: keep only usable, new, uncontaminated and self-consistent exercises.
 
-- Well-formed: the solution has a `\\boxed{}` answer (see `prompts.parse_exercise`).
-- Length: problem and solution within configured character bounds.
-- Near-duplicates: MinHash signatures of word shingles (hashlib + numpy, seeded, so
-  deterministic), banded for candidate pairs, each candidate confirmed by its exact Jaccard
-  similarity; the first of a group is kept.
-- Decontamination: word n-grams (13 by default) of every benchmark test problem are indexed
-  once in a dict; a text sharing any n-gram with a benchmark problem is contaminated. Texts are
-  normalised first (lower case, punctuation and LaTeX symbols to spaces, whitespace collapsed).
-  A benchmark problem shorter than n words is matched as a whole word sequence instead (650 of
-  the 6819 GSM8K, MATH and MATH-500 test problems are, e.g. "Evaluate $\\log_264$.").
+The filters run in this order, each on what the previous ones kept, and each removed record
+says which filter removed it and why (`removed`, `detail`, and for contamination `matched`):
+
+- well-formed: the answer parsed into problem / solution with a `\\boxed{}` answer;
+- length: problem and solution within configured character bounds;
+- decontamination (`ContaminationIndex`): word 13-grams (by default) of the problem and the
+  solution against the 13-grams of the question and the reference solution of every test
+  problem of every benchmark evalkit has (the task registry, `tasks.TASKS`, so a new task is
+  covered as soon as it is registered). Texts are normalised first (lower case; punctuation,
+  `$`, `\\` and braces are separators). A benchmark question shorter than n words (594 of
+  MATH's 5000, e.g. "Evaluate $\\log_264$.") is matched as a whole word sequence instead, when
+  it has at least `MIN_SHORT_WORDS` words. Every matched benchmark id is recorded;
+- near-duplicates (`near_duplicates`): `datasketch` MinHash LSH over word shingles, its bands
+  chosen so that a pair at the threshold collides with probability >= 0.99, and every
+  candidate confirmed on exact shingle sets; the first of a group is kept;
+- written computations (`computation_errors`): every `a op b = c` between plain numbers that a
+  solution writes is recomputed in exact arithmetic; a solution with a wrong one goes;
+- answer consistency (`consistency_verdicts`): a model solves each remaining problem several
+  times (`evalkit.synthesis.pipeline` asks it, through the cache); evalkit's grader
+  (`evalkit.grading.grade_groups`) compares each answer with the written solution's boxed
+  answer, and a problem is kept when at least `min_agreement` of the solutions agree.
 """
 
 from __future__ import annotations
 
-import hashlib
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +40,21 @@ from evalkit.jsonl import iter_jsonl, write_jsonl
 from evalkit.progress import make_progress
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-_PRIME = np.uint64((1 << 31) - 1)
+
+MIN_SHORT_WORDS = 3
+"""A benchmark question shorter than the n-gram size is matched whole only from this many words."""
+
+MAX_MATCHED_IDS = 20
+"""At most this many matched benchmark ids are listed per removed record (the count is exact)."""
+
+FILTERS: tuple[str, ...] = ("malformed", "length", "contaminated", "duplicate", "miscalculated", "inconsistent")
+"""The filters, in the order they run; `removed_<name>` counts are reported for each."""
+
+REMOVAL_COUNT_KEYS: dict[str, str] = {
+    "malformed": "removed_malformed", "length": "removed_length", "contaminated": "removed_contaminated",
+    "duplicate": "removed_duplicates", "miscalculated": "removed_miscalculated",
+    "inconsistent": "removed_inconsistent",
+}
 
 
 def normalized_words(text: str) -> list[str]:
@@ -41,66 +67,145 @@ def word_ngrams(words: Sequence[str], n: int) -> Iterable[tuple[str, ...]]:
     return (tuple(words[i:i + n]) for i in range(len(words) - n + 1))
 
 
+# --------------------------------------------------------------------------- decontamination
+
 @dataclass(frozen=True)
 class BenchmarkText:
-    """One benchmark problem to protect: `benchmark` (task name) and its problem id."""
+    """One benchmark test problem to protect: its task, id, question and reference solution."""
 
     benchmark: str
     id: str
     text: str
+    solution: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.benchmark}:{self.id}"
 
 
 class ContaminationIndex:
-    """The n-grams of benchmark texts, for one look-up per n-gram of a candidate text."""
+    """The word n-grams of benchmark texts, for fast look-ups of a candidate's n-grams.
+
+    N-grams are stored as 64-bit hashes in one sorted numpy array (with the benchmark text each
+    came from), so the MATH, GSM8K and MATH-500 test sets with their solutions (about 1.3M
+    n-grams) take about 20 MB. Hashes are Python's, valid within one process, which is all an
+    index lives for. Two different n-grams sharing a 64-bit hash is possible but has a chance
+    of about 1e-7 per run at this size.
+    """
 
     def __init__(self, texts: Iterable[BenchmarkText], n: int = 13) -> None:
         if n < 1:
             raise ValueError(f"n-gram size must be >= 1, got {n}")
         self.n = n
-        self._grams: dict[tuple[str, ...], str] = {}
-        self._short: dict[int, dict[tuple[str, ...], str]] = {}
-        self.size = 0
+        self.labels: list[str] = []
+        self.per_benchmark: Counter[str] = Counter()
+        hashes: list[int] = []
+        owners: list[int] = []
+        short: dict[int, dict[int, set[int]]] = {}
         for item in texts:
-            self.size += 1
-            label = f"{item.benchmark}:{item.id}"
-            words = normalized_words(item.text)
-            if not words:
-                continue
-            if len(words) < n:
-                self._short.setdefault(len(words), {}).setdefault(tuple(words), label)
-                continue
-            for gram in word_ngrams(words, n):
-                self._grams.setdefault(gram, label)
+            owner = len(self.labels)
+            self.labels.append(item.label)
+            self.per_benchmark[item.benchmark] += 1
+            question = normalized_words(item.text)
+            if len(question) < n:
+                if len(question) >= MIN_SHORT_WORDS:
+                    short.setdefault(len(question), {}).setdefault(hash(tuple(question)), set()).add(owner)
+            for words in (question, normalized_words(item.solution)):
+                for gram in word_ngrams(words, n):
+                    hashes.append(hash(gram))
+                    owners.append(owner)
+        order = np.argsort(np.asarray(hashes, dtype=np.int64), kind="stable")
+        self._hashes = np.asarray(hashes, dtype=np.int64)[order]
+        self._owners = np.asarray(owners, dtype=np.int64)[order]
+        self._short = short
 
-    def match(self, text: str) -> str | None:
-        """The first benchmark problem (`task:id`) that `text` overlaps, or None."""
-        words = normalized_words(text)
-        for gram in word_ngrams(words, self.n):
-            label = self._grams.get(gram)
-            if label is not None:
-                return label
-        for length, grams in self._short.items():
-            for gram in word_ngrams(words, length):
-                label = grams.get(gram)
-                if label is not None:
-                    return label
-        return None
+    @property
+    def size(self) -> int:
+        """How many benchmark problems the index protects."""
+        return len(self.labels)
+
+    def matches(self, *texts: str) -> list[str]:
+        """Every benchmark problem (`task:id`, in index order) that shares an n-gram with any of `texts`."""
+        owners: set[int] = set()
+        for text in texts:
+            words = normalized_words(text)
+            if len(words) >= self.n and len(self._hashes):
+                query = np.fromiter((hash(gram) for gram in word_ngrams(words, self.n)), dtype=np.int64)
+                left = np.searchsorted(self._hashes, query, side="left")
+                right = np.searchsorted(self._hashes, query, side="right")
+                for start, stop in zip(left[left < right], right[left < right]):
+                    owners.update(self._owners[start:stop].tolist())
+            for length, grams in self._short.items():
+                for gram in word_ngrams(words, length):
+                    owners.update(grams.get(hash(gram), ()))
+        return [self.labels[owner] for owner in sorted(owners)]
+
+    def match(self, *texts: str) -> str | None:
+        """The first benchmark problem that `texts` overlap, or None."""
+        found = self.matches(*texts)
+        return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class BenchmarkSet:
+    """The benchmark test problems found, and the registered tasks whose test data was not."""
+
+    texts: list[BenchmarkText]
+    checked: dict[str, int]
+    unavailable: dict[str, str]
+
+
+def _load_test_split(task, data_dirs: Sequence[str | Path]):
+    """The task's test problems from the first data directory that has them (then the default)."""
+    last_error: InputError | None = None
+    for data_dir in [*data_dirs, None]:
+        try:
+            return task.load("test", data_dir=data_dir)
+        except InputError as error:
+            if "not found" not in str(error):
+                raise
+            last_error = error
+    assert last_error is not None
+    raise last_error
+
+
+def benchmark_set(names: Sequence[str] | str = "all", data_dirs: Sequence[str | Path] = ()) -> BenchmarkSet:
+    """The test problems (question and reference solution) of the named tasks, or of every
+    registered task with a test split (`"all"`).
+
+    Each task's data is looked for in `data_dirs` in order, then where tasks look by default
+    ($EVALKIT_DATA_DIR, ./data). With `"all"`, a task whose test data is found nowhere is listed
+    in `unavailable` with the reason, so a report can say what was not checked; a task named
+    explicitly must be found.
+    """
+    import tasks
+
+    explicit = names != "all"
+    wanted = list(names) if explicit else [name for name, task in tasks.TASKS.items() if "test" in task.splits]
+    texts: list[BenchmarkText] = []
+    checked: dict[str, int] = {}
+    unavailable: dict[str, str] = {}
+    for name in wanted:
+        task = tasks.get_task(name)
+        try:
+            problems = _load_test_split(task, data_dirs)
+        except InputError as error:
+            if explicit:
+                raise
+            unavailable[name] = str(error)
+            continue
+        checked[name] = len(problems)
+        texts.extend(BenchmarkText(benchmark=name, id=problem.id, text=problem.question,
+                                   solution=problem.solution or "") for problem in problems)
+    return BenchmarkSet(texts=texts, checked=checked, unavailable=unavailable)
 
 
 def benchmark_texts(names: Sequence[str], data_dir: str | Path | None = None) -> list[BenchmarkText]:
-    """The test problems of the named evalkit tasks (`gsm8k`, `math`, `math500`)."""
-    from tasks import get_task
-
-    texts = []
-    for name in names:
-        for problem in get_task(name).load("test", data_dir=data_dir):
-            texts.append(BenchmarkText(benchmark=name, id=problem.id, text=problem.question))
-    return texts
+    """The test problems of the named evalkit tasks (`gsm8k`, `math`, ...), from one data directory."""
+    return benchmark_set(list(names), [data_dir] if data_dir is not None else []).texts
 
 
-def _stable_hash64(shingle: str) -> int:
-    return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "little")
-
+# --------------------------------------------------------------------------- near-duplicates
 
 def shingles(text: str, size: int) -> set[str]:
     """The set of `size`-word shingles of a normalised text (the whole text when shorter)."""
@@ -110,30 +215,23 @@ def shingles(text: str, size: int) -> set[str]:
     return {" ".join(gram) for gram in word_ngrams(words, size)}
 
 
-class MinHasher:
-    """MinHash signatures with `num_perm` seeded universal hash functions `(a*x + b) mod (2^31 - 1)`.
-
-    With the prime below 2^31, `a*x + b` stays below 2^62, so numpy's uint64 never overflows.
-    """
-
-    def __init__(self, num_perm: int = 64, seed: int = 0) -> None:
-        rng = np.random.default_rng(seed)
-        self.a = rng.integers(1, int(_PRIME), size=num_perm, dtype=np.uint64)
-        self.b = rng.integers(0, int(_PRIME), size=num_perm, dtype=np.uint64)
-        self.num_perm = num_perm
-
-    def signature(self, shingle_set: set[str]) -> np.ndarray:
-        """The signature of a shingle set (all `2^31 - 1` for an empty set)."""
-        if not shingle_set:
-            return np.full(self.num_perm, _PRIME, dtype=np.uint64)
-        base = np.array([_stable_hash64(s) for s in sorted(shingle_set)], dtype=np.uint64) % _PRIME
-        return ((self.a[:, None] * base[None, :] + self.b[:, None]) % _PRIME).min(axis=1)
-
-
 def jaccard(first: set[str], second: set[str]) -> float:
     if not first and not second:
         return 1.0
     return len(first & second) / len(first | second)
+
+
+def lsh_bands(num_perm: int, threshold: float) -> tuple[int, int]:
+    """(bands, rows): the most rows per band such that a pair at `threshold` shares some band with
+    probability >= 0.99 (few false candidates, almost no missed pairs)."""
+    best = 1
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if bands == 0:
+            break
+        if 1 - (1 - threshold ** rows) ** bands >= 0.99:
+            best = rows
+    return num_perm // best, best
 
 
 @dataclass(frozen=True)
@@ -142,102 +240,232 @@ class DuplicateDecision:
 
     index: int
     duplicate_of: int | None
+    similarity: float | None = None
 
 
 def near_duplicates(texts: Sequence[str], *, threshold: float = 0.8, shingle_words: int = 5,
-                    num_perm: int = 64, seed: int = 0) -> list[DuplicateDecision]:
+                    num_perm: int = 64, seed: int = 1) -> list[DuplicateDecision]:
     """For each text in order, whether it repeats an earlier kept text (Jaccard >= threshold).
 
-    Candidates come from MinHash LSH (bands of rows chosen so that pairs at the threshold are
-    very likely to collide); each candidate is confirmed on exact shingle sets, so the decision
-    never rests on the estimate alone.
+    Candidates come from a `datasketch.MinHashLSH` index of the kept texts (`lsh_bands`); each
+    candidate is confirmed on the exact shingle sets, so a decision never rests on the MinHash
+    estimate alone. Deterministic for a seed.
     """
-    hasher = MinHasher(num_perm, seed)
-    rows = _rows_per_band(num_perm, threshold)
-    bands = num_perm // rows
-    buckets: list[dict[bytes, list[int]]] = [{} for _ in range(bands)]
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=lsh_bands(num_perm, threshold))
     shingle_sets = [shingles(text, shingle_words) for text in texts]
     decisions = []
     for index, shingle_set in enumerate(shingle_sets):
-        signature = hasher.signature(shingle_set)
-        keys = [signature[b * rows:(b + 1) * rows].tobytes() for b in range(bands)]
-        candidates = sorted({kept for band, key in enumerate(keys) for kept in buckets[band].get(key, ())})
-        duplicate_of = next((kept for kept in candidates
-                             if jaccard(shingle_set, shingle_sets[kept]) >= threshold), None)
-        decisions.append(DuplicateDecision(index, duplicate_of))
-        if duplicate_of is None:
-            for band, key in enumerate(keys):
-                buckets[band].setdefault(key, []).append(index)
+        signature = MinHash(num_perm=num_perm, seed=seed)
+        signature.update_batch([item.encode("utf-8") for item in sorted(shingle_set)])
+        best: tuple[float, int] | None = None
+        for key in lsh.query(signature):
+            kept = int(key)
+            similarity = jaccard(shingle_set, shingle_sets[kept])
+            if similarity >= threshold and (best is None or (similarity, -kept) > (best[0], -best[1])):
+                best = (similarity, kept)
+        if best is None:
+            lsh.insert(str(index), signature)
+            decisions.append(DuplicateDecision(index, None))
+        else:
+            decisions.append(DuplicateDecision(index, best[1], round(best[0], 4)))
     return decisions
 
 
-def _rows_per_band(num_perm: int, threshold: float) -> int:
-    """Rows per band such that a pair at `threshold` collides in some band with probability >= 0.99."""
-    best = 1
-    for rows in range(1, num_perm + 1):
-        bands = num_perm // rows
-        if bands == 0:
-            break
-        if 1 - (1 - threshold ** rows) ** bands >= 0.99:
-            best = rows
-    return best
+# --------------------------------------------------------------------------- written computations
 
+_NUMBER = r"-?\d+(?:\.\d+)?"
+_OPERATORS = {"+": "+", "-": "-", "*": "*", "×": "*", "\\times": "*", "\\cdot": "*", "/": "/", "÷": "/",
+              "\\div": "/"}
+_COMPUTATION = re.compile(
+    r"(?<![\w.)}^])(?<![-+*/×÷^] )"                       # not the tail of a longer expression
+    rf"({_NUMBER})\s*(\+|-|\*|×|/|÷|\\times|\\cdot|\\div)\s*({_NUMBER})\s*=\s*({_NUMBER})"
+    r"(?!\d|\.\d|\s*[-+*/×÷^(]|\s*\\(?:times|cdot|div|frac))")   # not the head of a longer one
+"""`a op b = c` with plain numbers on both sides and nothing else in either expression."""
+
+
+def computation_errors(solution: str) -> list[str]:
+    """The written computations `a op b = c` of a solution that are wrong in exact arithmetic.
+
+    Only a binary operation between plain numbers, equated to a plain number, is checked (so
+    `3 * 4 = 12` and `$12 \\div 4 = 3$`, but not `2 + 3 * 4 = 14` or `x + 3 = 7`); numbers are
+    read as exact fractions, never evaluated as code.
+    """
+    from fractions import Fraction
+
+    errors = []
+    for left, operator, right, result in _COMPUTATION.findall(solution):
+        a, b, c = Fraction(left), Fraction(right), Fraction(result)
+        kind = _OPERATORS[operator]
+        if kind == "/" and b == 0:
+            errors.append(f"{left} {operator} {right} = {result} (division by zero)")
+            continue
+        value = a + b if kind == "+" else a - b if kind == "-" else a * b if kind == "*" else a / b
+        if value != c:
+            errors.append(f"{left} {operator} {right} = {result} (it is {float(value):g})")
+    return errors
+
+
+def check_computations(outcome: FilterOutcome) -> None:
+    """Remove the kept records whose solution writes a wrong computation (`computation_errors`)."""
+    kept = []
+    for record in outcome.kept:
+        errors = computation_errors(record["solution"])
+        if errors:
+            outcome.remove(record, "miscalculated", "wrong computation: " + "; ".join(errors[:3]))
+        else:
+            kept.append(record)
+    outcome.kept = kept
+
+
+# --------------------------------------------------------------------------- answer consistency
 
 @dataclass(frozen=True)
-class FilterOutcome:
-    kept: list[dict[str, Any]]
-    removed: list[dict[str, Any]]
-    counts: dict[str, int]
+class ConsistencyVerdict:
+    """How a model's own solutions of one synthetic problem compare with its written answer."""
+
+    agreeing: int
+    solutions: int
+    answers: tuple[str | None, ...]
+    keep: bool
+
+    @property
+    def detail(self) -> str:
+        found = Counter(answer for answer in self.answers if answer is not None)
+        common = ", ".join(f"{answer!r} x{count}" for answer, count in found.most_common(3)) or "no answers"
+        return f"{self.agreeing}/{self.solutions} solutions agree with the written answer; solvers answered {common}"
 
 
-def length_problem(record: Mapping[str, Any], bounds: Mapping[str, int]) -> str | None:
+def consistency_verdicts(written_answers: Sequence[str], solutions: Sequence[Sequence[str]], *,
+                         min_agreement: float, workers: int | None = 1,
+                         timeout: float = 5.0) -> list[ConsistencyVerdict]:
+    """Grade each problem's solutions against its written answer with evalkit's grader; a problem
+    is kept when at least `ceil(min_agreement * solutions)` of them (and at least one) agree."""
+    from evalkit.grading import grade_groups
+
+    if len(written_answers) != len(solutions):
+        raise ValueError(f"{len(written_answers)} answers but {len(solutions)} groups of solutions")
+    if not solutions:
+        return []
+    grades = grade_groups([list(group) for group in solutions], list(written_answers), workers=workers,
+                          timeout=timeout, style="auto")
+    verdicts = []
+    for group, grade_ in zip(solutions, grades):
+        agreeing = sum(1 for correct in grade_.correct if correct)
+        needed = max(1, math.ceil(min_agreement * len(group) - 1e-9))
+        verdicts.append(ConsistencyVerdict(agreeing=agreeing, solutions=len(group), answers=tuple(grade_.answers),
+                                           keep=agreeing >= needed))
+    return verdicts
+
+
+# --------------------------------------------------------------------------- the chain
+
+@dataclass(frozen=True)
+class LengthBounds:
+    min_problem_chars: int = 20
+    max_problem_chars: int = 3000
+    min_solution_chars: int = 10
+    max_solution_chars: int = 8000
+
+
+def length_problem(record: Mapping[str, Any], bounds: LengthBounds) -> str | None:
     """Why a record's lengths are out of bounds, or None."""
     problem, solution = len(record["problem"]), len(record["solution"])
-    if not bounds["min_problem_chars"] <= problem <= bounds["max_problem_chars"]:
-        return f"problem length {problem} outside [{bounds['min_problem_chars']}, {bounds['max_problem_chars']}]"
-    if not bounds["min_solution_chars"] <= solution <= bounds["max_solution_chars"]:
-        return f"solution length {solution} outside [{bounds['min_solution_chars']}, {bounds['max_solution_chars']}]"
+    if not bounds.min_problem_chars <= problem <= bounds.max_problem_chars:
+        return f"problem length {problem} outside [{bounds.min_problem_chars}, {bounds.max_problem_chars}]"
+    if not bounds.min_solution_chars <= solution <= bounds.max_solution_chars:
+        return f"solution length {solution} outside [{bounds.min_solution_chars}, {bounds.max_solution_chars}]"
     return None
 
 
-def filter_exercises(records: Sequence[dict[str, Any]], *, bounds: Mapping[str, int],
-                     index: ContaminationIndex | None, threshold: float, shingle_words: int,
-                     num_perm: int) -> FilterOutcome:
-    """Apply the filters in order: well-formed, length, decontamination, near-duplicates.
+@dataclass
+class FilterOutcome:
+    """What the chain kept, what it removed (each with `removed` and `detail`), and the counts."""
 
-    Removed records keep their fields plus `removed` (the filter) and `detail`.
-    """
-    kept: list[dict[str, Any]] = []
-    removed: list[dict[str, Any]] = []
-    counts = {"removed_malformed": 0, "removed_length": 0, "removed_contaminated": 0, "removed_duplicates": 0}
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    matched_benchmarks: Counter[str] = field(default_factory=Counter)
+
+    def remove(self, record: Mapping[str, Any], name: str, detail: str, **extra: Any) -> None:
+        self.removed.append({**record, "removed": name, "detail": detail, **extra})
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(record["removed"] for record in self.removed)
+        return {REMOVAL_COUNT_KEYS[name]: found.get(name, 0) for name in FILTERS}
+
+
+def static_filters(records: Sequence[dict[str, Any]], *, bounds: LengthBounds, index: ContaminationIndex | None,
+                   threshold: float, shingle_words: int, num_perm: int) -> FilterOutcome:
+    """The filters that need no model: well-formed, length, decontamination, near-duplicates."""
+    outcome = FilterOutcome()
+    candidates: list[dict[str, Any]] = []
     for record in records:
         if record.get("status") != "ok" or not record.get("answer"):
-            counts["removed_malformed"] += 1
-            removed.append({**record, "removed": "malformed", "detail": record.get("reason", "no answer")})
+            outcome.remove(record, "malformed", record.get("reason", "no answer"))
             continue
         reason = length_problem(record, bounds)
         if reason is not None:
-            counts["removed_length"] += 1
-            removed.append({**record, "removed": "length", "detail": reason})
+            outcome.remove(record, "length", reason)
             continue
-        match = index.match(f"{record['problem']}") if index is not None else None
-        if match is not None:
-            counts["removed_contaminated"] += 1
-            removed.append({**record, "removed": "contaminated", "detail": match})
+        matched = index.matches(record["problem"], record["solution"]) if index is not None else []
+        if matched:
+            benchmarks = sorted({label.split(":", 1)[0] for label in matched})
+            outcome.matched_benchmarks.update(benchmarks)
+            outcome.remove(record, "contaminated",
+                           f"shares a {index.n}-gram with {len(matched)} test problem(s) of {', '.join(benchmarks)}",
+                           matched=matched[:MAX_MATCHED_IDS], matched_count=len(matched))
             continue
-        kept.append(record)
-    decisions = near_duplicates([r["problem"] for r in kept], threshold=threshold,
+        candidates.append(record)
+    decisions = near_duplicates([r["problem"] for r in candidates], threshold=threshold,
                                 shingle_words=shingle_words, num_perm=num_perm)
-    unique = []
-    for decision, record in zip(decisions, kept):
+    for decision, record in zip(decisions, candidates):
         if decision.duplicate_of is None:
-            unique.append(record)
+            outcome.kept.append(record)
         else:
-            counts["removed_duplicates"] += 1
-            removed.append({**record, "removed": "duplicate",
-                            "detail": f"near-duplicate of {kept[decision.duplicate_of].get('source_id')}"})
-    return FilterOutcome(kept=unique, removed=removed, counts=counts)
+            original = candidates[decision.duplicate_of]
+            outcome.remove(record, "duplicate",
+                           f"Jaccard {decision.similarity} with the problem of an earlier exercise "
+                           f"(source {original.get('source_id')}, stage {original.get('stage')})",
+                           duplicate_of=original.get("id"))
+    return outcome
 
+
+def apply_consistency(outcome: FilterOutcome, verdicts: Sequence[ConsistencyVerdict]) -> None:
+    """Drop the kept records whose verdict says their answer is not reproduced; note the others' agreement."""
+    if len(verdicts) != len(outcome.kept):
+        raise ValueError(f"{len(verdicts)} verdicts for {len(outcome.kept)} records")
+    kept = []
+    for record, verdict in zip(outcome.kept, verdicts):
+        if verdict.keep:
+            kept.append({**record, "agreement": f"{verdict.agreeing}/{verdict.solutions}"})
+        else:
+            outcome.remove(record, "inconsistent", verdict.detail, solver_answers=list(verdict.answers))
+    outcome.kept = kept
+
+
+def filter_exercises(records: Sequence[dict[str, Any]], *, bounds: Mapping[str, int] | LengthBounds,
+                     index: ContaminationIndex | None, threshold: float, shingle_words: int,
+                     num_perm: int) -> FilterOutcome:
+    """The model-free filters with bounds given as a mapping or `LengthBounds` (see `static_filters`)."""
+    if not isinstance(bounds, LengthBounds):
+        bounds = LengthBounds(**{name: bounds[name] for name in LengthBounds.__dataclass_fields__})
+    return static_filters(records, bounds=bounds, index=index, threshold=threshold, shingle_words=shingle_words,
+                          num_perm=num_perm)
+
+
+def stage_distribution(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """How many records have each education stage, in the order of `prompts.STAGES`."""
+    from evalkit.synthesis.prompts import STAGES
+
+    counts = Counter(str(record.get("stage")) for record in records)
+    ordered = {stage: counts[stage] for stage in STAGES if counts.get(stage)}
+    ordered.update({stage: count for stage, count in sorted(counts.items()) if stage not in ordered})
+    return ordered
+
+
+# --------------------------------------------------------------------------- evalkit decontaminate
 
 @dataclass(frozen=True)
 class DecontaminationResult:
@@ -246,13 +474,17 @@ class DecontaminationResult:
     removed: list[dict[str, Any]]
     removed_path: Path
     benchmark_problems: int
+    checked: dict[str, int]
+    unavailable: dict[str, str]
 
 
-def _record_problem(record: Mapping[str, Any], path: Path, line: int) -> str:
+def _record_texts(record: Mapping[str, Any], path: Path, line: int) -> list[str]:
+    """The problem (`problem` or `question`) and, when present, the solution of a record."""
     for name in ("problem", "question"):
         value = record.get(name)
         if isinstance(value, str):
-            return value
+            solution = record.get("solution")
+            return [value, solution] if isinstance(solution, str) else [value]
     raise InputError("expected a 'problem' or 'question' string", path=path, line=line, field="problem")
 
 
@@ -262,26 +494,30 @@ def removed_path_for(out: Path) -> Path:
         else out.with_name(out.name + ".removed.jsonl")
 
 
-def decontaminate_file(path: str | Path, out: str | Path, benchmarks: Sequence[str], *, ngram: int = 13,
-                       data_dir: str | Path | None = None, show_progress: bool = True) -> DecontaminationResult:
+def decontaminate_file(path: str | Path, out: str | Path, benchmarks: Sequence[str] | str = "all", *,
+                       ngram: int = 13, data_dir: str | Path | None = None,
+                       show_progress: bool = True) -> DecontaminationResult:
     """Copy the records of a JSONL file that overlap no benchmark test problem to `out`; write the
-    others, each with `matched` (`task:id`) and `record_id` (its `id`, else `line N`), next to it."""
+    others, each with `matched` (every `task:id`, up to `MAX_MATCHED_IDS`) and `record_id` (its
+    `id`, else `line N`), next to it. The problem and, when a record has one, its solution are checked."""
     path, out = Path(path), Path(out)
     records = list(iter_jsonl(path))
-    index = ContaminationIndex(benchmark_texts(benchmarks, data_dir), ngram)
+    found = benchmark_set(benchmarks, [data_dir] if data_dir is not None else [])
+    index = ContaminationIndex(found.texts, ngram)
     clean, removed = [], []
     progress = make_progress(disable=not show_progress)
     with progress:
         task = progress.add_task("decontaminate", total=len(records))
         for line, record in records:
-            match = index.match(_record_problem(record, path, line))
-            if match is None:
+            matched = index.matches(*_record_texts(record, path, line))
+            if not matched:
                 clean.append(record)
             else:
-                removed.append({**record, "record_id": str(record.get("id", f"line {line}")), "matched": match})
+                removed.append({**record, "record_id": str(record.get("id", f"line {line}")),
+                                "matched": matched[:MAX_MATCHED_IDS], "matched_count": len(matched)})
             progress.advance(task)
     write_jsonl(out, clean)
     removed_path = removed_path_for(out)
     write_jsonl(removed_path, removed)
     return DecontaminationResult(total=len(records), kept=len(clean), removed=removed, removed_path=removed_path,
-                                 benchmark_problems=index.size)
+                                 benchmark_problems=index.size, checked=found.checked, unavailable=found.unavailable)

@@ -148,7 +148,14 @@ class CachedCaller:
         return None, ""
 
     def _generate_with_retries(self, prompts: list[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
-        """`backend.generate`, retried with back-off on errors other than configuration errors."""
+        """`backend.generate` for prompts none of which has an answer yet, retried with back-off.
+
+        Only unexpected exceptions (a transport error of a backend without retries of its own)
+        are retried. An `EvalkitError` is final: backends raise it for what a retry cannot fix
+        (a refused request such as HTTP 401, a bad configuration) and after their own per-request
+        retries (the `openai` backend retries 408/409/429/5xx itself, honouring Retry-After),
+        so retrying here would only multiply attempts and re-send prompts.
+        """
         attempt = 0
         while True:
             try:
@@ -158,15 +165,20 @@ class CachedCaller:
                 return results
             except ConfigError:
                 raise
-            except Exception as error:  # noqa: BLE001 -- any transport or server failure is worth another try
+            except EvalkitError as error:
+                raise EvalkitError(f"{self.model_id}: {error}; {self._resume_hint()}") from None
+            except Exception as error:  # noqa: BLE001 -- a transport or server failure is worth another try
                 if attempt >= self.retry.max_retries:
                     raise EvalkitError(
-                        f"{self.model_id}: giving up after {attempt + 1} attempts: {error}; "
-                        f"answers so far are cached in {self.cache_path}, rerun to resume"
-                    ) from None
+                        f"{self.model_id}: giving up after {attempt + 1} attempts: {type(error).__name__}: {error}; "
+                        f"{self._resume_hint()}") from None
                 self.sleep(self.retry.delay(attempt))
                 attempt += 1
                 self.retries_this_run += 1
+
+    def _resume_hint(self) -> str:
+        return (f"{self.this_run.calls} answers of this run (and {self.total.calls} in all) are cached in "
+                f"{self.cache_path}; rerun to resume")
 
     def _record(self, appender: JsonlAppender, key: str, prompt: Prompt, completions: list[Completion]) -> None:
         prompt_tokens = self.count_tokens(prompt_text(prompt))
