@@ -122,3 +122,11 @@ def test_explain_names_the_answer_values_and_rule():
     assert verdict.correct and "precision" in verdict.rule
     assert "\\frac{2}{3}" in text and "found by: boxed" in text and "2/3" in text and "67/100" in text
     assert not equivalent("0.67", "0.7")
+
+
+def test_a_lone_surrogate_in_a_long_output_does_not_cost_its_answer():
+    response = "Thinking \ud83d about it... " * 50 + "So the answer is $\\boxed{7}$."
+    [verdict] = grade([response], ["7"], workers=1)
+    assert verdict.correct and verdict.answer == "7"
+    [group] = grade_groups([[response, "\\boxed{8}\udfff"]], ["7"], workers=1)
+    assert group.correct == [True, False] and group.answers == ["7", "8"]

@@ -71,7 +71,7 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
         ("lone_backslash", "\\", None, None),
         ("nul_bytes", "\\boxed{1}\x00", None, None),
         ("lone_surrogate", "\ud800", None, None),
-        ("lone_surrogate_with_box", "\\boxed{2}\udfff", None, None),
+        ("lone_surrogate_next_to_a_box", "\\boxed{2}\udfff", "2", "boxed"),
         ("empty", "", None, None),
         ("whitespace_only", "   \n", None, None),
     ],

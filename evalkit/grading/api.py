@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from evalkit.grading.clustering import AnswerFacts, candidate_pairs, cluster_labels
-from evalkit.grading.extract import Extraction, find_answer
+from evalkit.grading.extract import Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
@@ -91,13 +91,7 @@ class GroupGrade:
 # ---------------------------------------------------------------- preparation (in-process)
 
 def _usable(text: object) -> bool:
-    if not isinstance(text, str) or not text.strip() or "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return isinstance(text, str) and bool(text.strip()) and "\x00" not in text
 
 
 def reference_answer(reference: object) -> str | None:
@@ -105,7 +99,7 @@ def reference_answer(reference: object) -> str | None:
     whole text (references are bare answers, possibly spanning lines: `90\\text{ square\\nunits}`)."""
     if not _usable(reference):
         return None
-    stripped = reference.strip()
+    stripped = without_lone_surrogates(reference).strip()
     unclosed = re.match(r"\\{1,2}boxed\{", stripped)
     if unclosed and stripped.count("{") == stripped.count("}") + 1:
         stripped = stripped[unclosed.end():]  # a reference whose box was never closed
@@ -246,7 +240,8 @@ class Grader:
         problems = []
         for group in groups:
             if extracted:
-                found = [Extraction(a, "given") if _usable(a) else Extraction(None) for a in group]
+                found = [Extraction(without_lone_surrogates(a), "given") if _usable(a) else Extraction(None)
+                         for a in group]
             else:
                 found = _extractions(list(group), self.policy.extraction, None)
             problems.append(_new_problem(found, None, self.policy))

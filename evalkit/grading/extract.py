@@ -130,14 +130,18 @@ _CHOICE_LETTER = re.compile(r"^\(?([A-J])\)?(?:[.:]|$)")
 
 
 def _is_clean_text(text: object) -> bool:
-    """True for a non-empty str without NUL bytes or lone surrogates (which cannot be UTF-8)."""
-    if not isinstance(text, str) or not text or "\x00" in text:
-        return False
+    """True for a non-empty str without NUL bytes."""
+    return isinstance(text, str) and bool(text) and "\x00" not in text
+
+
+def without_lone_surrogates(text: str) -> str:
+    """`text` with each lone surrogate (half an emoji, valid in JSON, not in UTF-8) replaced by
+    U+FFFD, so that one broken character never costs a whole response its answer."""
     try:
         text.encode("utf-8")
+        return text
     except UnicodeEncodeError:
-        return False
-    return True
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 # ---------------------------------------------------------------- boxes
@@ -244,7 +248,7 @@ def last_boxed(text: str) -> str | None:
     """
     if not _is_clean_text(text):
         return None
-    boxes = _find_boxes(text[-MAX_BOX_SCAN_CHARS:])
+    boxes = _find_boxes(without_lone_surrogates(text[-MAX_BOX_SCAN_CHARS:]))
     if not boxes:
         return None
     return _clean(boxes[-1].content) or None
@@ -568,7 +572,7 @@ def find_answer(text: object, style: str = "auto") -> Extraction:
         raise ValueError(f"unknown extraction style {style!r}; choose one of {', '.join(EXTRACTION_STYLES)}")
     if not _is_clean_text(text):
         return Extraction(None, None, "not text")
-    body, note = response_body(text[-MAX_SCAN_CHARS:])
+    body, note = response_body(without_lone_surrogates(text[-MAX_SCAN_CHARS:]))
     if body is None:
         return Extraction(None, None, note)
     if style == "boxed":

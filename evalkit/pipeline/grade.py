@@ -1,14 +1,18 @@
 """Grading stage: extract, grade and cluster the samples of every problem not graded yet.
 
-One `Grader` (one worker pool) serves the whole stage. Problems are graded in chunks and each
-problem's line is appended to `graded.jsonl` as its chunk completes, so a killed grading stage
-resumes where it stopped.
+One `Grader` (one worker pool) serves the whole stage. Samples are read from `samples.jsonl` as
+a stream, problems are graded in chunks and each problem's line is appended to `graded.jsonl`
+as its chunk completes, so memory stays bounded and a killed grading stage resumes where it
+stopped.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from itertools import islice
+from typing import TypeVar
 
 from evalkit.errors import EvalkitError, InputError
 from evalkit.grading.policy import GradingPolicy
@@ -17,6 +21,9 @@ from evalkit.progress import make_progress
 from evalkit.store import ProblemGrades, RunDir
 
 GRADING_CHUNK = 64
+"""Problems read from `samples.jsonl`, graded and appended at a time: memory stays bounded."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,19 +72,17 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
     from evalkit.grading import Grader
 
     policy = grading_policy_of(run_dir)
-    samples = run_dir.read_samples()
-    sampled_ids = {item.problem.id for item in samples}
+    sampled_ids = run_dir.sampled_ids()
     done = run_dir.graded_ids()
     strangers = sorted(done - sampled_ids)
     if strangers:
         raise InputError(f"grades for problem '{strangers[0]}' which has no samples", path=run_dir.graded_path)
-    todo = [item for item in samples if item.problem.id not in done]
     reasons: Counter[str] = Counter()
+    graded_now = 0
     with make_progress(disable=not show_progress) as progress, run_dir.grades_appender() as out, \
             Grader(policy, workers=workers, timeout=timeout) as grader:
-        bar = progress.add_task("grading", total=len(todo))
-        for start in range(0, len(todo), GRADING_CHUNK):
-            chunk = todo[start:start + GRADING_CHUNK]
+        bar = progress.add_task("grading", total=len(sampled_ids - done))
+        for chunk in _chunks((item for item in run_dir.iter_samples() if item.problem.id not in done), GRADING_CHUNK):
             results = grader.grade_groups(
                 [[sample.text for sample in item.samples] for item in chunk],
                 [item.problem.reference for item in chunk],
@@ -90,5 +95,13 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
                 )
                 out.write(grades.to_dict())
                 reasons.update(grades.reasons)
+            graded_now += len(chunk)
             progress.advance(bar, len(chunk))
-    return GradeStageResult(problems=len(samples), graded_now=len(todo), reasons=dict(reasons))
+    return GradeStageResult(problems=len(sampled_ids), graded_now=graded_now, reasons=dict(reasons))
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of `size` items (the last may be shorter), read lazily."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
