@@ -228,3 +228,58 @@ def test_a_retried_batch_asks_only_prompts_without_an_answer(tmp_path: Path):
     assert backend.batches == [["a", "b"], ["c", "d"], ["c", "d"], ["e"]]
     asked = [prompt for batch in backend.batches for prompt in batch]
     assert asked.count("a") == 1 and asked.count("e") == 1
+
+
+def test_new_calls_stream_and_each_answer_is_cached_as_it_arrives(tmp_path: Path):
+    """A backend with its own `stream` gets every new request through it (as evaluation runs do), with
+    at most `batch_size` in flight; answers come back in finish order and each is in the cache at once,
+    so a stream that breaks after two answers costs only the rest on the retry."""
+    from evalkit.backends.base import SampleResult
+
+    class Streaming(CountingBackend):
+        def __init__(self) -> None:
+            super().__init__()
+            self.windows: list[int | None] = []
+            self.asked: list[list[str]] = []
+
+        def generate(self, prompts, n, sampling):  # pragma: no cover - must not be used
+            raise AssertionError("generate called on a streaming backend")
+
+        def stream(self, requests, n, sampling, *, window=None):
+            self.windows.append(window)
+            pending = list(requests)
+            self.asked.append([request.prompt for request in pending])
+            answered = CountingBackend.generate(self, [request.prompt for request in pending], n, sampling)
+            for position, (request, completions) in enumerate(reversed(list(zip(pending, answered)))):
+                if len(self.asked) == 1 and position == 2:
+                    raise ConnectionError("stream dropped")
+                yield SampleResult(request.key, tuple(completions))
+
+    backend = Streaming()
+    cache = tmp_path / "c.jsonl"
+    caller = CachedCaller(backend, "m", cache, retry=RetryPolicy(max_retries=1, base=0.0), sleep=lambda s: None)
+    outcomes = caller.run(["a", "bb", "ccc", "dddd"], 1, SAMPLING, batch_size=3, show_progress=False)
+    assert [o.status for o in outcomes] == ["new"] * 4
+    assert backend.windows == [3, 3]
+    assert backend.asked == [["a", "bb", "ccc", "dddd"], ["a", "bb"]]  # the retry re-asks only the unanswered
+    assert caller.retries_this_run == 1 and caller.this_run.calls == 4
+    assert len(cache.read_text().splitlines()) == 4
+    assert CachedCaller(Streaming(), "m", cache).run(["dddd"], 1, SAMPLING, show_progress=False)[0].status == "cached"
+
+
+def test_a_request_the_backend_gives_up_on_keeps_the_answers_before_it(tmp_path: Path):
+    from evalkit.backends.base import SampleResult
+
+    class OneFails(CountingBackend):
+        def stream(self, requests, n, sampling, *, window=None):
+            for request in requests:
+                if request.prompt == "b":
+                    yield SampleResult(request.key, error="HTTP 500 after 4 retries")
+                    return
+                yield SampleResult(request.key, tuple(CountingBackend.generate(self, [request.prompt], n, sampling)[0]))
+
+    caller = CachedCaller(OneFails(), "m", tmp_path / "c.jsonl", sleep=lambda s: None)
+    with pytest.raises(EvalkitError) as raised:
+        caller.run(["a", "b", "c"], 1, SAMPLING, show_progress=False)
+    assert "HTTP 500" in str(raised.value) and "1 in all) are cached" in str(raised.value)
+    assert caller.retries_this_run == 0

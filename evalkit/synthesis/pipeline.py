@@ -31,7 +31,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +39,7 @@ from typing import Any
 
 from rich.console import Console
 
-from evalkit.backends.base import Backend, Completion, Prompt, SamplingParams
+from evalkit.backends.base import Backend, Completion, Prompt, SampleRequest, SampleResult, SamplingParams, stream_requests
 from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import read_json_object, read_jsonl, write_jsonl
 from evalkit.synthesis.config import SamplingSection, SynthConfig
@@ -162,17 +162,25 @@ def sampling_params(section: SamplingSection) -> SamplingParams:
 
 
 class LazyBackend:
-    """Builds the real backend on the first `generate` call, so a fully cached step loads no model."""
+    """Builds the real backend on the first `generate` or `stream` call, so a fully cached step loads no model."""
 
     def __init__(self, name: str, factory: Callable[[], Backend]) -> None:
         self.name = name
         self._factory = factory
         self._backend: Backend | None = None
 
-    def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
+    def _built(self) -> Backend:
         if self._backend is None:
             self._backend = self._factory()
-        return self._backend.generate(prompts, n, sampling)
+        return self._backend
+
+    def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
+        return self._built().generate(prompts, n, sampling)
+
+    def stream(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams, *,
+               window: int | None = None) -> Iterator[SampleResult]:
+        """The real backend's streaming (its own `stream`, else `generate` a window at a time)."""
+        return stream_requests(self._built(), requests, n, sampling, window=window)
 
 
 def token_counter(backend: str, model: object) -> tuple[Callable[[str], int] | None, str]:

@@ -2,9 +2,10 @@
 
 `CachedCaller` wraps any backend. Every request (one prompt, `n` completions) is keyed by a
 hash of the model id, the prompt, `n` and the sampling parameters; answered requests are
-appended to a JSONL cache as soon as their batch returns, so a killed or repeated run never
-pays for them again. A failing batch is retried with exponential back-off (`RetryPolicy`);
-configuration errors are not retried. A `Budget` of calls and tokens, counted over the
+appended to a JSONL cache the moment they arrive (new requests stream through the backend as
+in evaluation runs), so a killed or repeated run never pays for them again. A transport failure
+is retried with exponential back-off (`RetryPolicy`), re-sending only the requests without an
+answer; configuration errors and refused requests are not retried. A `Budget` of calls and tokens, counted over the
 whole cache (all runs so far), stops calls cleanly: the requests left are returned as
 skipped, not dropped. Token counts come from the backend where it reports them, else from a
 tokenizer or a characters/4 estimate, and `cost_report` prices them.
@@ -18,12 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit.backends.base import Backend, Completion, Prompt, SamplingParams
+from evalkit.backends.base import Backend, Completion, Prompt, SampleRequest, SamplingParams, stream_requests
 from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.jsonl import JsonlAppender, iter_jsonl
 from evalkit.progress import make_progress
@@ -147,35 +148,6 @@ class CachedCaller:
             return left, f"budget: max_calls={self.budget.max_calls} reached"
         return None, ""
 
-    def _generate_with_retries(self, prompts: list[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
-        """`backend.generate` for prompts none of which has an answer yet, retried with back-off.
-
-        Only unexpected exceptions (a transport error of a backend without retries of its own)
-        are retried. An `EvalkitError` is final: backends raise it for what a retry cannot fix
-        (a refused request such as HTTP 401, a bad configuration) and after their own per-request
-        retries (the `openai` backend retries 408/409/429/5xx itself, honouring Retry-After),
-        so retrying here would only multiply attempts and re-send prompts.
-        """
-        attempt = 0
-        while True:
-            try:
-                results = self.backend.generate(prompts, n, sampling)
-                if len(results) != len(prompts) or any(len(row) != n for row in results):
-                    raise EvalkitError(f"backend returned {len(results)} answers for {len(prompts)} prompts")
-                return results
-            except ConfigError:
-                raise
-            except EvalkitError as error:
-                raise EvalkitError(f"{self.model_id}: {error}; {self._resume_hint()}") from None
-            except Exception as error:  # noqa: BLE001 -- a transport or server failure is worth another try
-                if attempt >= self.retry.max_retries:
-                    raise EvalkitError(
-                        f"{self.model_id}: giving up after {attempt + 1} attempts: {type(error).__name__}: {error}; "
-                        f"{self._resume_hint()}") from None
-                self.sleep(self.retry.delay(attempt))
-                attempt += 1
-                self.retries_this_run += 1
-
     def _resume_hint(self) -> str:
         return (f"{self.this_run.calls} answers of this run (and {self.total.calls} in all) are cached in "
                 f"{self.cache_path}; rerun to resume")
@@ -193,7 +165,13 @@ class CachedCaller:
 
     def run(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams, *, batch_size: int = 8,
             description: str = "teacher", show_progress: bool = True) -> list[CallOutcome]:
-        """The outcome of each prompt, in order: cached answers first, then new calls in batches."""
+        """The outcome of each prompt, in order: cached answers first, then new calls.
+
+        New calls go through the same streaming as evaluation runs (`stream_requests`: the
+        backend's own `stream` where it has one): at most `batch_size` requests in flight, and
+        each answer is cached the moment it arrives, so a slow prompt holds up no other and a
+        kill loses only what was in flight.
+        """
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         keys = [request_key(self.model_id, prompt, n, sampling) for prompt in prompts]
@@ -211,27 +189,95 @@ class CachedCaller:
         progress = make_progress(disable=not show_progress or not unique)
         with progress, JsonlAppender(self.cache_path) as appender:
             task = progress.add_task(description, total=len(unique))
-            position = 0
-            while position < len(unique):
-                left, reason = self._budget_left()
-                size = batch_size if left is None else min(batch_size, left)
-                if size == 0:
-                    for index in unique[position:]:
-                        outcomes[index] = CallOutcome("skipped", reason=reason)
-                    break
-                batch = unique[position:position + size]
-                results = self._generate_with_retries([prompts[i] for i in batch], n, sampling)
-                for index, completions in zip(batch, results):
-                    self._record(appender, keys[index], prompts[index], completions)
-                    outcomes[index] = CallOutcome("new", tuple(completions))
-                position += len(batch)
-                progress.advance(task, len(batch))
+            self._call_with_retries(unique, keys, prompts, n, sampling, batch_size, appender, outcomes,
+                                    lambda: progress.advance(task))
         for index in pending:
             if index not in outcomes:
                 source = outcomes[first_of_key[keys[index]]]
                 outcomes[index] = CallOutcome("cached" if source.status == "new" else source.status,
                                               source.completions, source.reason)
         return [outcomes[index] for index in range(len(prompts))]
+
+    def _call_with_retries(self, unique: list[int], keys: list[str], prompts: Sequence[Prompt], n: int,
+                           sampling: SamplingParams, window: int, appender: JsonlAppender,
+                           outcomes: dict[int, CallOutcome], advance: Callable[[], None]) -> None:
+        """Stream the unanswered requests of `unique` into `outcomes` (new answers recorded as they
+        arrive, the rest "skipped" once the budget is spent).
+
+        A request the backend reports as failed for good ends the call once the requests already
+        in flight have come back (their answers are kept), as does an `EvalkitError` (backends raise it for what a retry cannot fix, such as HTTP 401, and after their own
+        per-request retries: the `openai` backend retries 408/409/429/5xx itself, honouring
+        Retry-After). Any other exception (a transport error of a backend without retries of its
+        own) is retried with back-off, re-sending only the requests that have no answer yet.
+        """
+        attempt = 0
+        while True:
+            budget = _BudgetGate(self)
+            remaining = [index for index in unique if index not in outcomes]
+            requests = budget.admit(SampleRequest(str(index), prompts[index]) for index in remaining)
+            failure = ""
+            try:
+                for result in stream_requests(self.backend, requests, n, sampling, window=window):
+                    index = int(result.key)
+                    if result.error is not None or len(result.completions) != n:
+                        # failed for good: send nothing more, but keep every answer still in flight
+                        failure = failure or result.error or f"{len(result.completions)} answers instead of {n}"
+                        budget.close()
+                        continue
+                    self._record(appender, keys[index], prompts[index], list(result.completions))
+                    outcomes[index] = CallOutcome("new", tuple(result.completions))
+                    advance()
+                if failure:
+                    raise EvalkitError(f"{self.model_id}: {failure}; {self._resume_hint()}")
+            except ConfigError:
+                raise
+            except EvalkitError as error:
+                if str(error).startswith(f"{self.model_id}: "):
+                    raise
+                raise EvalkitError(f"{self.model_id}: {error}; {self._resume_hint()}") from None
+            except Exception as error:  # noqa: BLE001 -- a transport or server failure is worth another try
+                if attempt >= self.retry.max_retries:
+                    raise EvalkitError(
+                        f"{self.model_id}: giving up after {attempt + 1} attempts: {type(error).__name__}: {error}; "
+                        f"{self._resume_hint()}") from None
+                self.sleep(self.retry.delay(attempt))
+                attempt += 1
+                self.retries_this_run += 1
+                continue
+            for index in remaining:
+                if index not in outcomes:
+                    outcomes[index] = CallOutcome("skipped", reason=budget.reason)
+            return
+
+
+class _BudgetGate:
+    """Lets requests through while the caller's budget allows. Calls count from the moment they are
+    sent (answered or still in flight); tokens count as answers arrive, so when the token budget
+    runs out only the requests already in flight are answered beyond it. `reason` says why it
+    stopped letting requests through ("" while it has not)."""
+
+    def __init__(self, caller: CachedCaller) -> None:
+        self.caller = caller
+        self.reason = ""
+        self.closed = False
+
+    def close(self) -> None:
+        """Let no more requests through (a request failed for good)."""
+        self.closed = True
+
+    def admit(self, requests: Iterable[SampleRequest]) -> Iterator[SampleRequest]:
+        answered_before = self.caller.total.calls
+        sent = 0
+        for request in requests:
+            if self.closed:
+                return
+            left, reason = self.caller._budget_left()
+            in_flight = sent - (self.caller.total.calls - answered_before)
+            if left is not None and left - in_flight <= 0:
+                self.reason = reason
+                return
+            sent += 1
+            yield request
 
 
 @dataclass(frozen=True)
