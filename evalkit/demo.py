@@ -44,6 +44,7 @@ from evalkit.errors import ConfigError
 from evalkit.jsonl import read_json_object
 from evalkit.records import Problem
 from evalkit.report.tables import format_difference, format_percent, write_text_atomic
+from evalkit.testing.tiny_model import PretrainSettings
 from tasks.arith import ArithDifficulty, generate_problems, write_arith_data
 
 TASK_NAME = "arith"
@@ -73,10 +74,8 @@ class ModelShape:
     pretrain_schedule: str = "constant"
     pretrain_warmup_steps: int = 0
 
-    def pretrain_settings(self):
+    def pretrain_settings(self) -> PretrainSettings:
         """The pre-training settings of `build_tiny_model`."""
-        from evalkit.testing.tiny_model import PretrainSettings
-
         return PretrainSettings(steps=self.pretrain_steps, batch_size=self.pretrain_batch_size,
                                 window=self.pretrain_window, learning_rate=self.pretrain_learning_rate,
                                 schedule=self.pretrain_schedule, warmup_steps=self.pretrain_warmup_steps)
