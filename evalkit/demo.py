@@ -44,6 +44,7 @@ from evalkit.errors import ConfigError
 from evalkit.jsonl import read_json_object
 from evalkit.records import Problem
 from evalkit.report.tables import format_difference, format_percent, write_text_atomic
+from evalkit.testing.tiny_model import PretrainSettings
 from tasks.arith import ArithDifficulty, generate_problems, write_arith_data
 
 TASK_NAME = "arith"
@@ -67,6 +68,17 @@ class ModelShape:
     layers: int = 2
     heads: int = 4
     pretrain_steps: int = 800
+    pretrain_batch_size: int = 8
+    pretrain_window: int = 64
+    pretrain_learning_rate: float = 3e-3
+    pretrain_schedule: str = "constant"
+    pretrain_warmup_steps: int = 0
+
+    def pretrain_settings(self) -> PretrainSettings:
+        """The pre-training settings of `build_tiny_model`."""
+        return PretrainSettings(steps=self.pretrain_steps, batch_size=self.pretrain_batch_size,
+                                window=self.pretrain_window, learning_rate=self.pretrain_learning_rate,
+                                schedule=self.pretrain_schedule, warmup_steps=self.pretrain_warmup_steps)
 
 
 @dataclass(frozen=True)
@@ -104,16 +116,19 @@ class DemoSettings:
 
     @classmethod
     def full(cls, seed: int = 0) -> DemoSettings:
-        """The full demo, sized for the evaluator (a 2000-step base model, the evaluator on 500 problems x 8
-        samples for 240 steps): about 13 minutes on a two-core machine, over the 6-minute goal; the
-        evaluator ablation in `results/` shows what the smaller budget gives up."""
+        """The full demo: an 800-step base model (batches of 16 windows of 96 tokens, linear decay),
+        SSFT 60 steps, the evaluator on 300 training problems x 8 samples for 120 steps, stage 3
+        30 steps, then 200 test problems x 16 samples per model: within 6 minutes on two cores
+        (`results/demo-arith/summary.md` gives the measured times). Larger evaluator budgets did
+        not rank solutions within a problem better (`scripts/evaluator_ablation.py`)."""
         return cls(
-            train_problems=2000, test_problems=100, pretrain_problems=3000, difficulty=ArithDifficulty(),
-            model=ModelShape(pretrain_steps=2000),
-            ssft=StageTraining(steps=120, batch_size=32, learning_rate=2e-3),
-            evaluator=StageTraining(steps=240, batch_size=32, learning_rate=1e-3),
-            sequential=StageTraining(steps=60, batch_size=32, learning_rate=1e-3),
-            samples_per_problem=16, evaluator_train_problems=500, evaluator_samples_per_problem=8, seed=seed,
+            train_problems=2000, test_problems=200, pretrain_problems=3000, difficulty=ArithDifficulty(),
+            model=ModelShape(pretrain_steps=800, pretrain_batch_size=16, pretrain_window=96,
+                             pretrain_schedule="linear", pretrain_warmup_steps=40),
+            ssft=StageTraining(steps=60, batch_size=32, learning_rate=2e-3),
+            evaluator=StageTraining(steps=120, batch_size=32, learning_rate=1e-3),
+            sequential=StageTraining(steps=30, batch_size=32, learning_rate=1e-3),
+            samples_per_problem=16, evaluator_train_problems=300, evaluator_samples_per_problem=8, seed=seed,
         )
 
     @classmethod
@@ -121,7 +136,8 @@ class DemoSettings:
         """A smoke-sized demo for tests and a first look: about a minute on two quiet cores, weaker figures."""
         return cls(
             train_problems=600, test_problems=30, pretrain_problems=1000, difficulty=ArithDifficulty(),
-            model=ModelShape(pretrain_steps=300),
+            model=ModelShape(pretrain_steps=300, pretrain_batch_size=16, pretrain_window=96,
+                             pretrain_schedule="linear", pretrain_warmup_steps=20),
             ssft=StageTraining(steps=30, batch_size=32, learning_rate=2e-3),
             evaluator=StageTraining(steps=20, batch_size=32, learning_rate=1e-3),
             sequential=StageTraining(steps=10, batch_size=32, learning_rate=1e-3),
@@ -207,25 +223,51 @@ def evaluation_config(model_name: str, model_dir: Path, layout: DemoLayout, sett
         "backend": {"name": "hf", "options": {"model": str(model_dir), "device": "cpu",
                                               "batch_size": settings.generation_batch_size}},
         "sampling": {"n": n, "temperature": settings.temperature, "top_p": 1.0, "max_tokens": settings.max_tokens,
-                     "seed": settings.seed},
+                     "seed": settings.seed, "logprobs": True},
         "batch_problems": max(1, settings.generation_batch_size // n) * 4,
         "grading": {"workers": 1, "timeout": 5.0},
         "report": {"top_clusters": settings.top_clusters},
     }, source="evalkit demo")
 
 
+def generator_mean_logprobs(run_dir: Path, matrices: Any) -> np.ndarray:
+    """float[P, N]: each sample's mean token log-probability under the model that sampled it (recorded
+    while sampling, `sampling.logprobs`), in the rows and columns of `matrices`; NaN where not recorded."""
+    from evalkit.store import RunDir
+
+    values = np.full(matrices.correct.shape, np.nan)
+    rows = {problem_id: row for row, problem_id in enumerate(matrices.problem_ids)}
+    for sampled in RunDir(run_dir).read_samples():
+        row = rows.get(sampled.problem.id)
+        if row is None:
+            continue
+        for column, sample in enumerate(sampled.samples[: values.shape[1]]):
+            if sample.logprob is not None and sample.num_tokens:
+                values[row, column] = sample.logprob / sample.num_tokens
+    return values
+
+
 def evaluator_quality(run_dir: Path) -> dict[str, Any]:
-    """The evaluator's AUROC on the scored answered samples of a run, with the sample counts."""
+    """The evaluator's AUROC on the scored answered samples of a run, pooled and within a problem (what
+    re-ranking needs), beside the within-problem AUROC of the generator's own mean token
+    log-probability; with the sample and problem counts."""
+    from evalkit.metrics import roc_auc, within_problem_auroc
     from evalkit.report import load_run_matrices
 
     matrices = load_run_matrices(run_dir, scorer=SCORER_NAME)
     assert matrices.scores is not None
-    scored = (matrices.clusters >= 0) & ~np.isnan(matrices.scores)
-    from evalkit.metrics import roc_auc
-
+    answered = matrices.clusters >= 0
+    scored = answered & ~np.isnan(matrices.scores)
     auroc = roc_auc(matrices.correct[scored], matrices.scores[scored])
-    return {"auroc": None if math.isnan(auroc) else auroc, "samples": int(scored.sum()),
-            "positives": int(matrices.correct[scored].sum()), "run": run_dir.name}
+    within, problems = within_problem_auroc(matrices.correct, matrices.scores, answered)
+    likelihood, _ = within_problem_auroc(matrices.correct, generator_mean_logprobs(run_dir, matrices), answered)
+
+    def number(value: float) -> float | None:
+        return None if math.isnan(value) else value
+
+    return {"auroc": number(auroc), "samples": int(scored.sum()), "positives": int(matrices.correct[scored].sum()),
+            "within_problem_auroc": number(within), "within_problem_problems": problems,
+            "generator_logprob_within_problem_auroc": number(likelihood), "run": run_dir.name}
 
 
 def claim_verdict(comparison: dict[str, Any] | None, better: str, worse: str, confidence: float) -> str:
@@ -291,7 +333,7 @@ def build_base_model(layout: DemoLayout, settings: DemoSettings, corpus: list[st
     if not (layout.base_model / "config.json").is_file():
         build_tiny_model(layout.base_model, corpus=corpus, vocab_size=shape.vocab_size,
                          hidden_size=shape.hidden_size, layers=shape.layers, heads=shape.heads,
-                         train_steps=shape.pretrain_steps, seed=settings.seed)
+                         pretrain=shape.pretrain_settings(), seed=settings.seed, show_progress=True)
     return layout.base_model
 
 
@@ -401,6 +443,14 @@ def render_summary(documents: dict[str, dict[str, Any]], evaluator: dict[str, An
               f"AUROC on {evaluator['samples']} answered held-out test samples of the SSFT model "
               f"({evaluator['positives']} correct): " + (f"{auroc:.3f}" if auroc is not None else
                                                           "undefined (only one class)") + " (0.5 = chance)."]
+    within = evaluator.get("within_problem_auroc")
+    if within is not None:
+        likelihood = evaluator.get("generator_logprob_within_problem_auroc")
+        lines += ["", f"Re-ranking needs the AUROC inside a problem: over the {evaluator['within_problem_problems']} "
+                  f"test problems with both right and wrong samples it is {within:.3f}"
+                  + (f", against {likelihood:.3f} for the SSFT generator's own mean token log-probability of "
+                     "each sample" if likelihood is not None else "")
+                  + ". The pooled AUROC also rewards telling easy problems from hard ones, which picks no answer."]
     lines += ["", "## Claim 3: sequential fine-tuning (SSFT -> evaluator -> SSFT) beats SSFT", ""]
     for name, comparison in comparisons.items():
         lines.append(f"- {name}: {format_difference(comparison)} points; "

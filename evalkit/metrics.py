@@ -392,6 +392,27 @@ def roc_auc(labels: Sequence[bool] | np.ndarray, scores: Sequence[float] | np.nd
     return (positive_rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
 
 
+def within_problem_auroc(correct: np.ndarray, scores: np.ndarray, keep: np.ndarray | None = None) -> tuple[float, int]:
+    """The mean, over problems (rows) that have both right and wrong kept samples, of the AUROC
+    inside the problem; and how many problems that is. NaN and 0 when no problem has both.
+
+    This is what re-ranking one problem's samples needs: the pooled AUROC also rewards telling
+    easy problems from hard ones, which picks no answer. `correct: bool[P, N]`, `scores: float[P, N]`,
+    `keep: bool[P, N]` (default: every sample whose score is not NaN).
+    """
+    correct = np.asarray(correct, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    if correct.shape != scores.shape or correct.ndim != 2:
+        raise ValueError(f"correct {correct.shape} and scores {scores.shape} must be the same [P, N] shape")
+    keep = ~np.isnan(scores) if keep is None else np.asarray(keep, dtype=bool) & ~np.isnan(scores)
+    values = []
+    for row_correct, row_scores, row_keep in zip(correct, scores, keep):
+        labels = row_correct[row_keep]
+        if 0 < labels.sum() < labels.size:
+            values.append(roc_auc(labels, row_scores[row_keep]))
+    return (float(np.mean(values)) if values else math.nan), len(values)
+
+
 # --------------------------------------------------------------------------- bootstrap
 
 

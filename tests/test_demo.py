@@ -112,6 +112,12 @@ def test_quick_demo_evaluator_and_summary(quick_demo):
     assert evaluator["samples"] > 0 and 0 <= evaluator["positives"] <= evaluator["samples"]
     assert evaluator["auroc"] is None or 0.0 <= evaluator["auroc"] <= 1.0
     assert "sequential pass@1 - ssft pass@1" in evaluator["comparisons"]
+    # what re-ranking needs, beside what the generator itself knows (its logprobs are recorded while sampling)
+    assert evaluator["within_problem_problems"] >= 0
+    for name in ("within_problem_auroc", "generator_logprob_within_problem_auroc"):
+        assert evaluator[name] is None or 0.0 <= evaluator[name] <= 1.0
+    first = json.loads((out / "runs" / "ssft" / "samples.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert all(sample["logprob"] is not None and sample["logprob"] <= 0.0 for sample in first["samples"])
     summary = (out / "summary.md").read_text(encoding="utf-8")
     for text in ("Claim 1", "Claim 2", "Claim 3", "paired-bootstrap CI", "AUROC", "evaluator calls", "total"):
         assert text in summary

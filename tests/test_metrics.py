@@ -448,3 +448,23 @@ def test_auroc_hand_cases_and_pairwise_definition():
     scores = np.round(rng.random(80), 1)
     wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in scores[labels] for n in scores[~labels])
     assert roc_auc(labels, scores) == pytest.approx(wins / (labels.sum() * (~labels).sum()))
+
+
+def test_within_problem_auroc_ignores_problem_difficulty():
+    from evalkit.metrics import within_problem_auroc
+
+    # scores that only say which problem is easy: pooled AUROC is high, within a problem it is chance
+    correct = np.array([[True, True, True, False], [True, False, False, False], [False, False, False, False]])
+    by_problem = np.array([[0.9, 0.9, 0.9, 0.9], [0.5, 0.5, 0.5, 0.5], [0.1, 0.1, 0.1, 0.1]])
+    assert roc_auc(correct.ravel(), by_problem.ravel()) > 0.8
+    assert within_problem_auroc(correct, by_problem) == (0.5, 2)  # the third problem has one class only
+    by_solution = np.where(correct, 0.6, 0.4)
+    assert within_problem_auroc(correct, by_solution) == (1.0, 2)
+    keep = np.ones_like(correct)
+    keep[0, 3] = False  # drops the first problem's only wrong sample
+    assert within_problem_auroc(correct, by_solution, keep) == (1.0, 1)
+    scores = by_solution.copy()
+    scores[1, :] = np.nan  # not scored
+    assert within_problem_auroc(correct, scores) == (1.0, 1)
+    mean, problems = within_problem_auroc(correct[2:], scores[2:])
+    assert math.isnan(mean) and problems == 0

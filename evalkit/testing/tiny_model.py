@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 BOS_TOKEN = "<s>"
@@ -118,30 +119,73 @@ def _train_tokenizer(corpus: Sequence[str], vocab_size: int):
     return wrapped
 
 
-def _train(model, tokenizer, corpus: Sequence[str], steps: int, seed: int) -> None:
-    """Train `model` in place for `steps` AdamW steps on random windows of the corpus."""
+@dataclass(frozen=True)
+class PretrainSettings:
+    """How `build_tiny_model` trains from scratch: AdamW steps on random windows of the corpus.
+
+    `schedule` is "constant" or "linear" (decay to zero over the steps, after `warmup_steps`).
+    The defaults are what the test models were built with; the demo trains longer, in larger batches.
+    """
+
+    steps: int = 0
+    batch_size: int = 8
+    window: int = 64
+    learning_rate: float = 3e-3
+    schedule: str = "constant"
+    warmup_steps: int = 0
+
+    def __post_init__(self) -> None:
+        if self.steps < 0:
+            raise ValueError(f"train_steps must be >= 0, got {self.steps}")
+        if self.batch_size < 1 or self.window < 2 or self.learning_rate <= 0 or self.warmup_steps < 0:
+            raise ValueError(f"invalid pre-training settings {self}")
+        if self.schedule not in ("constant", "linear"):
+            raise ValueError(f"schedule must be 'constant' or 'linear', got {self.schedule!r}")
+
+    def rate(self, step: int) -> float:
+        """The learning rate of optimizer step `step` (0-based)."""
+        if step < self.warmup_steps:
+            return self.learning_rate * (step + 1) / self.warmup_steps
+        if self.schedule == "constant":
+            return self.learning_rate
+        remaining = max(self.steps - self.warmup_steps, 1)
+        return self.learning_rate * max(0.0, 1.0 - (step - self.warmup_steps) / remaining)
+
+
+def _train(model, tokenizer, corpus: Sequence[str], settings: PretrainSettings, seed: int,
+           show_progress: bool = False) -> None:
+    """Train `model` in place for `settings.steps` AdamW steps on random windows of the corpus."""
     import torch
+
+    from evalkit.progress import make_progress
 
     ids = tokenizer("".join(corpus), add_special_tokens=False)["input_ids"]
     data = torch.tensor(ids, dtype=torch.long)
-    window, batch = 64, 8
+    window, batch = settings.window, settings.batch_size
     if len(data) <= window + 1:
         raise ValueError(f"training corpus too small: {len(data)} tokens, need more than {window + 1}")
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.0)
     model.train()
     # Matrices this small train several times faster on one thread (measured 0.06 s against
     # 0.2-0.4 s a step with two threads on a busy 2-core machine); the setting is restored after.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    progress = make_progress(disable=not show_progress)
     try:
-        for _ in range(steps):
-            starts = torch.randint(0, len(data) - window - 1, (batch,), generator=generator)
-            inputs = torch.stack([data[s : s + window] for s in starts.tolist()])
-            loss = model(input_ids=inputs, labels=inputs).loss
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+        with progress:
+            task = progress.add_task("pre-training", total=settings.steps)
+            for step in range(settings.steps):
+                for group in optimizer.param_groups:
+                    group["lr"] = settings.rate(step)
+                starts = torch.randint(0, len(data) - window - 1, (batch,), generator=generator)
+                inputs = torch.stack([data[s : s + window] for s in starts.tolist()])
+                loss = model(input_ids=inputs, labels=inputs).loss
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if step % 20 == 0 or step + 1 == settings.steps:
+                    progress.update(task, completed=step + 1, description=f"pre-training (loss {loss.item():.3f})")
     finally:
         torch.set_num_threads(threads)
     model.eval()
@@ -157,24 +201,29 @@ def build_tiny_model(
     heads: int = 4,
     train_steps: int = 0,
     seed: int = 0,
+    pretrain: PretrainSettings | None = None,
+    tokenizer_corpus: Sequence[str] = (),
+    show_progress: bool = False,
 ) -> Path:
     """Write a tiny LLaMA-style model, tokenizer and generation config to `out_dir`; return it.
 
     `corpus` defaults to `math_corpus(seed=seed)`. `hidden_size / heads` is the head size,
     which must be at least 32 for vLLM's CPU attention (the defaults give 32). With the
-    defaults the model has about 0.5M parameters (about 2 MB in float32).
+    defaults the model has about 0.5M parameters (about 2 MB in float32). `pretrain` sets how it
+    is trained (batch, window, learning rate and schedule); it replaces `train_steps` when given.
+    `tokenizer_corpus`: extra texts the tokenizer (not the model) is trained on, to make the
+    pieces of prompts and templates the model will read single tokens.
     """
     import torch
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
     if hidden_size % heads:
         raise ValueError(f"hidden_size {hidden_size} is not divisible by heads {heads}")
-    if train_steps < 0:
-        raise ValueError(f"train_steps must be >= 0, got {train_steps}")
+    settings = pretrain if pretrain is not None else PretrainSettings(steps=train_steps)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     texts = list(corpus) if corpus is not None else math_corpus(seed=seed)
-    tokenizer = _train_tokenizer(texts, vocab_size)
+    tokenizer = _train_tokenizer([*texts, *tokenizer_corpus], vocab_size)
 
     config = LlamaConfig(
         vocab_size=len(tokenizer),
@@ -194,8 +243,8 @@ def build_tiny_model(
     )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
-    if train_steps:
-        _train(model, tokenizer, texts, train_steps, seed)
+    if settings.steps:
+        _train(model, tokenizer, texts, settings, seed, show_progress=show_progress)
     # Sampling by default, so that servers which read generation_config.json (transformers
     # serve) sample too; every evalkit backend passes its own sampling parameters explicitly.
     model.generation_config = GenerationConfig(
