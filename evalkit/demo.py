@@ -67,18 +67,7 @@ class ModelShape:
     hidden_size: int = 128
     layers: int = 2
     heads: int = 4
-    pretrain_steps: int = 800
-    pretrain_batch_size: int = 8
-    pretrain_window: int = 64
-    pretrain_learning_rate: float = 3e-3
-    pretrain_schedule: str = "constant"
-    pretrain_warmup_steps: int = 0
-
-    def pretrain_settings(self) -> PretrainSettings:
-        """The pre-training settings of `build_tiny_model`."""
-        return PretrainSettings(steps=self.pretrain_steps, batch_size=self.pretrain_batch_size,
-                                window=self.pretrain_window, learning_rate=self.pretrain_learning_rate,
-                                schedule=self.pretrain_schedule, warmup_steps=self.pretrain_warmup_steps)
+    pretrain: PretrainSettings = PretrainSettings(steps=800)
 
 
 @dataclass(frozen=True)
@@ -123,8 +112,8 @@ class DemoSettings:
         not rank solutions within a problem better (`scripts/evaluator_ablation.py`)."""
         return cls(
             train_problems=2000, test_problems=200, pretrain_problems=3000, difficulty=ArithDifficulty(),
-            model=ModelShape(pretrain_steps=800, pretrain_batch_size=16, pretrain_window=96,
-                             pretrain_schedule="linear", pretrain_warmup_steps=40),
+            model=ModelShape(pretrain=PretrainSettings(steps=800, batch_size=16, window=96, schedule="linear",
+                                                       warmup_steps=40)),
             ssft=StageTraining(steps=60, batch_size=32, learning_rate=2e-3),
             evaluator=StageTraining(steps=120, batch_size=32, learning_rate=1e-3),
             sequential=StageTraining(steps=30, batch_size=32, learning_rate=1e-3),
@@ -136,8 +125,8 @@ class DemoSettings:
         """A smoke-sized demo for tests and a first look: about a minute on two quiet cores, weaker figures."""
         return cls(
             train_problems=600, test_problems=30, pretrain_problems=1000, difficulty=ArithDifficulty(),
-            model=ModelShape(pretrain_steps=300, pretrain_batch_size=16, pretrain_window=96,
-                             pretrain_schedule="linear", pretrain_warmup_steps=20),
+            model=ModelShape(pretrain=PretrainSettings(steps=300, batch_size=16, window=96, schedule="linear",
+                                                       warmup_steps=20)),
             ssft=StageTraining(steps=30, batch_size=32, learning_rate=2e-3),
             evaluator=StageTraining(steps=20, batch_size=32, learning_rate=1e-3),
             sequential=StageTraining(steps=10, batch_size=32, learning_rate=1e-3),
@@ -333,7 +322,7 @@ def build_base_model(layout: DemoLayout, settings: DemoSettings, corpus: list[st
     if not (layout.base_model / "config.json").is_file():
         build_tiny_model(layout.base_model, corpus=corpus, vocab_size=shape.vocab_size,
                          hidden_size=shape.hidden_size, layers=shape.layers, heads=shape.heads,
-                         pretrain=shape.pretrain_settings(), seed=settings.seed, show_progress=True)
+                         pretrain=shape.pretrain, seed=settings.seed, show_progress=True)
     return layout.base_model
 
 
@@ -551,7 +540,7 @@ def run_demo(out: Path, *, quick: bool = False, settings: DemoSettings | None = 
             corpus = pretrain_corpus(make_data(layout, settings))
         with timer.step("base-model", f"tokenizer and a {settings.model.layers}-layer, width "
                                       f"{settings.model.hidden_size} model trained from scratch "
-                                      f"({settings.model.pretrain_steps} steps)"):
+                                      f"({settings.model.pretrain.steps} steps)"):
             build_base_model(layout, settings, corpus)
         config = sequential_config(layout, settings)
         write_text_atomic(layout.sequential_config, yaml.safe_dump(config, sort_keys=False))

@@ -145,11 +145,12 @@ def test_quick_demo_rerun_resumes_without_retraining(quick_demo):
 def micro_settings(seed: int = 0) -> DemoSettings:
     """Smaller than --quick: enough to run every step twice in a test."""
     from evalkit.demo import ModelShape, StageTraining
+    from evalkit.testing.tiny_model import PretrainSettings
     from tasks.arith import ArithDifficulty
 
     return DemoSettings(
         train_problems=120, test_problems=8, pretrain_problems=200, difficulty=ArithDifficulty(),
-        model=ModelShape(pretrain_steps=60), ssft=StageTraining(steps=6, batch_size=16, learning_rate=2e-3),
+        model=ModelShape(pretrain=PretrainSettings(steps=60)), ssft=StageTraining(steps=6, batch_size=16, learning_rate=2e-3),
         evaluator=StageTraining(steps=4, batch_size=16, learning_rate=1e-3),
         sequential=StageTraining(steps=3, batch_size=16, learning_rate=1e-3),
         samples_per_problem=4, evaluator_train_problems=16, evaluator_samples_per_problem=4, max_tokens=48,
