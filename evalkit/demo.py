@@ -122,7 +122,7 @@ class DemoSettings:
 
     @classmethod
     def quick(cls, seed: int = 0) -> DemoSettings:
-        """A smoke-sized demo for tests and a first look: about a minute on two quiet cores, weaker figures."""
+        """A smoke-sized demo for tests and a first look: about 80 seconds on two quiet cores, weaker figures."""
         return cls(
             train_problems=600, test_problems=30, pretrain_problems=1000, difficulty=ArithDifficulty(),
             model=ModelShape(pretrain=PretrainSettings(steps=300, batch_size=16, window=96, schedule="linear",
@@ -222,18 +222,14 @@ def evaluation_config(model_name: str, model_dir: Path, layout: DemoLayout, sett
 def generator_mean_logprobs(run_dir: Path, matrices: Any) -> np.ndarray:
     """float[P, N]: each sample's mean token log-probability under the model that sampled it (recorded
     while sampling, `sampling.logprobs`), in the rows and columns of `matrices`; NaN where not recorded."""
+    from evalkit.report.lengths import read_output_records
     from evalkit.store import RunDir
 
-    values = np.full(matrices.correct.shape, np.nan)
-    rows = {problem_id: row for row, problem_id in enumerate(matrices.problem_ids)}
-    for sampled in RunDir(run_dir).read_samples():
-        row = rows.get(sampled.problem.id)
-        if row is None:
-            continue
-        for column, sample in enumerate(sampled.samples[: values.shape[1]]):
-            if sample.logprob is not None and sample.num_tokens:
-                values[row, column] = sample.logprob / sample.num_tokens
-    return values
+    records = read_output_records(RunDir(run_dir), matrices.problem_ids, matrices.correct.shape[1])
+    if records is None:
+        return np.full(matrices.correct.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(records.tokens > 0, records.logprobs / records.tokens, np.nan)
 
 
 def evaluator_quality(run_dir: Path) -> dict[str, Any]:
@@ -313,7 +309,8 @@ def make_data(layout: DemoLayout, settings: DemoSettings) -> list[Problem]:
                     reference=str(item.answer), solution=item.solution) for index, item in enumerate(drawn)]
 
 
-def build_base_model(layout: DemoLayout, settings: DemoSettings, corpus: list[str]) -> Path:
+def build_base_model(layout: DemoLayout, settings: DemoSettings, corpus: list[str], *,
+                     show_progress: bool = True) -> Path:
     """A tokenizer and a tiny model trained from scratch on the corpus (deterministic, written whole);
     an existing one is reused."""
     from evalkit.testing.tiny_model import build_tiny_model
@@ -322,7 +319,7 @@ def build_base_model(layout: DemoLayout, settings: DemoSettings, corpus: list[st
     if not (layout.base_model / "config.json").is_file():
         build_tiny_model(layout.base_model, corpus=corpus, vocab_size=shape.vocab_size,
                          hidden_size=shape.hidden_size, layers=shape.layers, heads=shape.heads,
-                         pretrain=shape.pretrain, seed=settings.seed, show_progress=True)
+                         pretrain=shape.pretrain, seed=settings.seed, show_progress=show_progress)
     return layout.base_model
 
 
@@ -541,7 +538,7 @@ def run_demo(out: Path, *, quick: bool = False, settings: DemoSettings | None = 
         with timer.step("base-model", f"tokenizer and a {settings.model.layers}-layer, width "
                                       f"{settings.model.hidden_size} model trained from scratch "
                                       f"({settings.model.pretrain.steps} steps)"):
-            build_base_model(layout, settings, corpus)
+            build_base_model(layout, settings, corpus, show_progress=not console.quiet)
         config = sequential_config(layout, settings)
         write_text_atomic(layout.sequential_config, yaml.safe_dump(config, sort_keys=False))
         with timer.step("train-sequential", f"`evalkit train sequential --config {layout.sequential_config}`: "

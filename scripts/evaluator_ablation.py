@@ -35,32 +35,37 @@ VALIDATION_PROBLEMS = 100
 
 
 def validation_auroc(checkpoint: Path, run_dir: Path) -> dict[str, Any]:
-    """AUROC of an evaluator on the answered samples of a graded run."""
+    """AUROC of an evaluator on the answered samples of a graded run: pooled, and the mean inside
+    problems with both right and wrong samples (`evalkit.metrics.within_problem_auroc`)."""
     import numpy as np
 
-    from evalkit.metrics import roc_auc
+    from evalkit.metrics import roc_auc, within_problem_auroc
+    from evalkit.report import load_run_matrices
     from evalkit.store import RunDir
     from reranker.evaluator import SolutionEvaluator
 
     evaluator = SolutionEvaluator.from_pretrained(checkpoint, backend="hf", device="cpu", batch_size=64)
-    run = RunDir(run_dir)
-    labels, questions, texts, problems = [], [], [], []
-    for sampled, grades in zip(run.read_samples(), run.read_grades()):
-        for sample, correct, cluster in zip(sampled.samples, grades.correct, grades.clusters):
-            if cluster >= 0:
-                labels.append(correct)
+    matrices = load_run_matrices(run_dir)
+    answered = matrices.clusters >= 0
+    row_of = {problem_id: row for row, problem_id in enumerate(matrices.problem_ids)}
+    cells, questions, texts = [], [], []
+    for sampled in RunDir(run_dir).read_samples():
+        row = row_of.get(sampled.problem.id)
+        if row is None:
+            continue
+        for column, sample in enumerate(sampled.samples):
+            if answered[row, column]:
+                cells.append((row, column))
                 questions.append(sampled.problem.question)
                 texts.append(sample.text)
-                problems.append(sampled.problem.id)
-    scores = np.array(evaluator.score(questions, texts))
-    labels_array, problem_array = np.array(labels), np.array(problems)
-    inside = []
-    for problem in dict.fromkeys(problems):
-        mask = problem_array == problem
-        if 0 < labels_array[mask].sum() < mask.sum():
-            inside.append(roc_auc(labels_array[mask], scores[mask]))
-    return {"auroc": roc_auc(labels_array, scores), "within_problem_auroc": float(np.mean(inside)) if inside else None,
-            "samples": len(labels), "positives": sum(labels)}
+    scores = np.full(matrices.correct.shape, np.nan)
+    for (row, column), score in zip(cells, evaluator.score(questions, texts)):
+        scores[row, column] = score
+    scored = answered & ~np.isnan(scores)
+    within, _ = within_problem_auroc(matrices.correct, scores, answered)
+    return {"auroc": roc_auc(matrices.correct[scored], scores[scored]),
+            "within_problem_auroc": None if np.isnan(within) else within,
+            "samples": int(scored.sum()), "positives": int(matrices.correct[scored].sum())}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -283,3 +283,47 @@ def test_a_request_the_backend_gives_up_on_keeps_the_answers_before_it(tmp_path:
         caller.run(["a", "b", "c"], 1, SAMPLING, show_progress=False)
     assert "HTTP 500" in str(raised.value) and "1 in all) are cached" in str(raised.value)
     assert caller.retries_this_run == 0
+
+
+def test_a_fully_cached_or_budget_spent_run_builds_no_model(tmp_path: Path):
+    from evalkit.synthesis.pipeline import LazyBackend
+
+    built = []
+
+    def factory():
+        built.append(1)
+        return CountingBackend()
+
+    cache = tmp_path / "c.jsonl"
+    assert [o.status for o in CachedCaller(LazyBackend("lazy", factory), "m", cache).run(
+        ["a", "b"], 1, SAMPLING, show_progress=False)] == ["new", "new"]
+    assert len(built) == 1
+    again = CachedCaller(LazyBackend("lazy", factory), "m", cache)
+    assert [o.status for o in again.run(["a", "b"], 1, SAMPLING, show_progress=False)] == ["cached", "cached"]
+    spent = CachedCaller(LazyBackend("lazy", factory), "m", cache, budget=Budget(max_calls=2))
+    assert [o.status for o in spent.run(["c"], 1, SAMPLING, show_progress=False)] == ["skipped"]
+    assert len(built) == 1
+
+
+def test_a_failure_while_recording_is_not_retried_as_a_transport_error(tmp_path: Path):
+    backend = CountingBackend()
+    caller = CachedCaller(backend, "m", tmp_path / "c.jsonl", retry=RetryPolicy(max_retries=4, base=0.0),
+                          sleep=lambda s: None, count_tokens=lambda text: 1 // 0)
+    with pytest.raises(ZeroDivisionError):
+        caller.run(["a", "b"], 1, SAMPLING, show_progress=False)
+    assert backend.calls == 1 and caller.retries_this_run == 0
+
+
+def test_a_request_the_backend_never_answers_is_an_error_not_a_skip(tmp_path: Path):
+    from evalkit.backends.base import SampleResult
+
+    class Drops(CountingBackend):
+        def stream(self, requests, n, sampling, *, window=None):
+            for request in requests:
+                if request.prompt != "b":
+                    yield SampleResult(request.key, tuple(CountingBackend.generate(self, [request.prompt], n, sampling)[0]))
+
+    caller = CachedCaller(Drops(), "m", tmp_path / "c.jsonl", sleep=lambda s: None)
+    with pytest.raises(EvalkitError, match="no answer for 1 request"):
+        caller.run(["a", "b", "c"], 1, SAMPLING, show_progress=False)
+    assert caller.this_run.calls == 2  # a and c are cached

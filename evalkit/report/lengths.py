@@ -44,6 +44,7 @@ class OutputRecords:
     characters: np.ndarray  # int[P, N]
     cut: np.ndarray  # bool[P, N]: finish_reason == "length"
     finish_known: np.ndarray  # bool[P, N]: a finish_reason was recorded
+    logprobs: np.ndarray  # float[P, N]: the sample's summed token log-probability; NaN where not recorded
 
 
 def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: int) -> OutputRecords | None:
@@ -60,6 +61,7 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
     characters = np.zeros(shape, dtype=np.int64)
     cut = np.zeros(shape, dtype=bool)
     finish_known = np.zeros(shape, dtype=bool)
+    logprobs = np.full(shape, np.nan)
     seen: set[str] = set()
     for line, record in iter_jsonl(run.samples_path, tolerate_partial_tail=True):
         problem_id = record.get("problem_id")
@@ -82,10 +84,14 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
             reason = sample.get("finish_reason")
             finish_known[row, column] = isinstance(reason, str)
             cut[row, column] = reason == LENGTH_FINISH_REASON
+            logprob = sample.get("logprob")
+            if isinstance(logprob, (int, float)) and not isinstance(logprob, bool):
+                logprobs[row, column] = logprob
     missing = [problem_id for problem_id in problem_ids if problem_id not in seen]
     if missing:
         raise InputError(f"graded problem '{missing[0]}' has no samples", path=run.samples_path)
-    return OutputRecords(tokens=tokens, characters=characters, cut=cut, finish_known=finish_known)
+    return OutputRecords(tokens=tokens, characters=characters, cut=cut, finish_known=finish_known,
+                         logprobs=logprobs)
 
 
 def _rate(count: int, total: int) -> dict[str, Any]:

@@ -115,10 +115,10 @@ class TeacherConfig(_Strict):
     stages: list[str] = Field(default_factory=lambda: list(STAGES))
     texts: Literal["selected", "all"] = "selected"
     limit: int | None = Field(None, ge=1, description="ask about at most this many texts")
-    batch_size: int = Field(8, ge=1, description="prompts per backend call (each prompt counts as one teacher call)")
+    batch_size: int = Field(8, ge=1, description="requests in flight at once (each prompt counts as one teacher call)")
     max_calls: int | None = Field(None, ge=0)
     max_tokens: int | None = Field(None, ge=0, description="budget of prompt + completion tokens "
-                                   "(checked before each batch, so it may be passed by one batch)")
+                                   "(checked before each request is sent, so the requests in flight may pass it)")
     max_retries: int = Field(4, ge=0, description="retries of a failed request (the openai backend retries "
                              "each request itself; 401 and other refusals are never retried)")
     backoff_base: float = Field(1.0, ge=0.0)

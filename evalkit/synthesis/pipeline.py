@@ -18,10 +18,9 @@ to run when that is missing. Corpus and selection are skipped when their config 
 are unchanged; model calls always go through their caches, so a rerun pays nothing; training
 resumes from its checkpoints. `evaluate` runs only when the config has an `evaluate` section.
 
-Generation (teacher, synthesizer, solver) goes through the backend protocol's `generate` in
-batches, each batch cached as it returns. When evalkit's sampling stage streams results per
-prompt (issue 9), `CachedCaller.run` is the one place to switch: it should record each
-prompt's answer as it arrives instead of per batch.
+Generation (teacher, synthesizer, solver) streams through the backend as evaluation runs do
+(`CachedCaller.run` over `stream_requests`): at most `batch_size` requests in flight, each
+answer cached the moment it arrives.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,8 +179,13 @@ class LazyBackend:
 
     def stream(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams, *,
                window: int | None = None) -> Iterator[SampleResult]:
-        """The real backend's streaming (its own `stream`, else `generate` a window at a time)."""
-        return stream_requests(self._built(), requests, n, sampling, window=window)
+        """The real backend's streaming (its own `stream`, else `generate` a window at a time); the
+        backend is built only once there is a request to send."""
+        pending = iter(requests)
+        first = next(pending, None)
+        if first is None:
+            return
+        yield from stream_requests(self._built(), chain([first], pending), n, sampling, window=window)
 
 
 def token_counter(backend: str, model: object) -> tuple[Callable[[str], int] | None, str]:
@@ -370,7 +375,7 @@ class SynthPipeline:
         model_id = f"{settings.backend}:{settings.options.get('model', '')}"
         count_tokens, counting = token_counter(settings.backend, options.get("model"))
         # The openai backend retries each request itself (and never a refused one); other
-        # backends are retried here, batch by batch.
+        # backends are retried here, re-sending only the requests without an answer.
         retry = teacher.RetryPolicy(0 if settings.backend == "openai" else settings.max_retries,
                                     settings.backoff_base, settings.backoff_max)
         caller = teacher.CachedCaller(

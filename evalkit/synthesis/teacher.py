@@ -47,7 +47,7 @@ class Budget:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Retry a failed batch up to `max_retries` times, waiting `min(cap, base * 2**attempt)` seconds."""
+    """Retry after a transport failure up to `max_retries` times, waiting `min(cap, base * 2**attempt)` seconds."""
 
     max_retries: int = 4
     base: float = 1.0
@@ -205,45 +205,59 @@ class CachedCaller:
         arrive, the rest "skipped" once the budget is spent).
 
         A request the backend reports as failed for good ends the call once the requests already
-        in flight have come back (their answers are kept), as does an `EvalkitError` (backends raise it for what a retry cannot fix, such as HTTP 401, and after their own
-        per-request retries: the `openai` backend retries 408/409/429/5xx itself, honouring
-        Retry-After). Any other exception (a transport error of a backend without retries of its
+        in flight have come back (their answers are kept; a backend that reads requests ahead, as
+        `openai` does, may have sent up to one more window). So does an `EvalkitError` from the
+        backend, which it raises for what a retry cannot fix (such as HTTP 401) and after its own
+        per-request retries (`openai` retries 408/409/429/5xx itself, honouring Retry-After). Any
+        other exception from the backend (a transport error of a backend without retries of its
         own) is retried with back-off, re-sending only the requests that have no answer yet.
+        Errors while recording an answer are not the backend's and are never retried.
         """
         attempt = 0
         while True:
-            budget = _BudgetGate(self)
             remaining = [index for index in unique if index not in outcomes]
-            requests = budget.admit(SampleRequest(str(index), prompts[index]) for index in remaining)
-            failure = ""
-            try:
-                for result in stream_requests(self.backend, requests, n, sampling, window=window):
-                    index = int(result.key)
-                    if result.error is not None or len(result.completions) != n:
-                        # failed for good: send nothing more, but keep every answer still in flight
-                        failure = failure or result.error or f"{len(result.completions)} answers instead of {n}"
-                        budget.close()
-                        continue
-                    self._record(appender, keys[index], prompts[index], list(result.completions))
-                    outcomes[index] = CallOutcome("new", tuple(result.completions))
-                    advance()
-                if failure:
-                    raise EvalkitError(f"{self.model_id}: {failure}; {self._resume_hint()}")
-            except ConfigError:
-                raise
-            except EvalkitError as error:
-                if str(error).startswith(f"{self.model_id}: "):
+            if not remaining:
+                return
+            budget = _BudgetGate(self)
+            results = stream_requests(self.backend, budget.admit(SampleRequest(str(index), prompts[index])
+                                                                 for index in remaining), n, sampling, window=window)
+            failure, transport_error = "", None
+            while True:
+                try:
+                    result = next(results, None)
+                except ConfigError:
                     raise
-                raise EvalkitError(f"{self.model_id}: {error}; {self._resume_hint()}") from None
-            except Exception as error:  # noqa: BLE001 -- a transport or server failure is worth another try
+                except EvalkitError as error:
+                    raise EvalkitError(f"{self.model_id}: {error}; {self._resume_hint()}") from None
+                except Exception as error:  # noqa: BLE001 -- a transport or server failure is worth another try
+                    transport_error = error
+                    break
+                if result is None:
+                    break
+                index = int(result.key)
+                if result.error is not None or len(result.completions) != n:
+                    # failed for good: send nothing more, but keep every answer still in flight
+                    failure = failure or result.error or f"{len(result.completions)} answers instead of {n}"
+                    budget.close()
+                    continue
+                self._record(appender, keys[index], prompts[index], list(result.completions))
+                outcomes[index] = CallOutcome("new", tuple(result.completions))
+                advance()
+            if transport_error is not None:
                 if attempt >= self.retry.max_retries:
                     raise EvalkitError(
-                        f"{self.model_id}: giving up after {attempt + 1} attempts: {type(error).__name__}: {error}; "
-                        f"{self._resume_hint()}") from None
+                        f"{self.model_id}: giving up after {attempt + 1} attempts: {type(transport_error).__name__}: "
+                        f"{transport_error}; {self._resume_hint()}") from None
                 self.sleep(self.retry.delay(attempt))
                 attempt += 1
                 self.retries_this_run += 1
                 continue
+            if failure:
+                raise EvalkitError(f"{self.model_id}: {failure}; {self._resume_hint()}")
+            unanswered = [key for key in budget.admitted if int(key) not in outcomes]
+            if unanswered:
+                raise EvalkitError(f"{self.model_id}: the backend returned no answer for {len(unanswered)} "
+                                   f"request(s); {self._resume_hint()}")
             for index in remaining:
                 if index not in outcomes:
                     outcomes[index] = CallOutcome("skipped", reason=budget.reason)
@@ -254,12 +268,13 @@ class _BudgetGate:
     """Lets requests through while the caller's budget allows. Calls count from the moment they are
     sent (answered or still in flight); tokens count as answers arrive, so when the token budget
     runs out only the requests already in flight are answered beyond it. `reason` says why it
-    stopped letting requests through ("" while it has not)."""
+    stopped letting requests through ("" while it has not); `admitted` lists the keys it let through."""
 
     def __init__(self, caller: CachedCaller) -> None:
         self.caller = caller
         self.reason = ""
         self.closed = False
+        self.admitted: list[str] = []
 
     def close(self) -> None:
         """Let no more requests through (a request failed for good)."""
@@ -267,16 +282,15 @@ class _BudgetGate:
 
     def admit(self, requests: Iterable[SampleRequest]) -> Iterator[SampleRequest]:
         answered_before = self.caller.total.calls
-        sent = 0
         for request in requests:
             if self.closed:
                 return
             left, reason = self.caller._budget_left()
-            in_flight = sent - (self.caller.total.calls - answered_before)
+            in_flight = len(self.admitted) - (self.caller.total.calls - answered_before)
             if left is not None and left - in_flight <= 0:
                 self.reason = reason
                 return
-            sent += 1
+            self.admitted.append(request.key)
             yield request
 
 

@@ -202,7 +202,6 @@ def build_tiny_model(
     train_steps: int = 0,
     seed: int = 0,
     pretrain: PretrainSettings | None = None,
-    tokenizer_corpus: Sequence[str] = (),
     show_progress: bool = False,
 ) -> Path:
     """Write a tiny LLaMA-style model, tokenizer and generation config to `out_dir`; return it.
@@ -210,20 +209,20 @@ def build_tiny_model(
     `corpus` defaults to `math_corpus(seed=seed)`. `hidden_size / heads` is the head size,
     which must be at least 32 for vLLM's CPU attention (the defaults give 32). With the
     defaults the model has about 0.5M parameters (about 2 MB in float32). `pretrain` sets how it
-    is trained (batch, window, learning rate and schedule); it replaces `train_steps` when given.
-    `tokenizer_corpus`: extra texts the tokenizer (not the model) is trained on, to make the
-    pieces of prompts and templates the model will read single tokens.
+    is trained (batch, window, learning rate and schedule); give it or `train_steps`, not both.
     """
     import torch
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
     if hidden_size % heads:
         raise ValueError(f"hidden_size {hidden_size} is not divisible by heads {heads}")
+    if pretrain is not None and train_steps:
+        raise ValueError("give either train_steps or pretrain (which holds the steps), not both")
     settings = pretrain if pretrain is not None else PretrainSettings(steps=train_steps)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     texts = list(corpus) if corpus is not None else math_corpus(seed=seed)
-    tokenizer = _train_tokenizer([*texts, *tokenizer_corpus], vocab_size)
+    tokenizer = _train_tokenizer(texts, vocab_size)
 
     config = LlamaConfig(
         vocab_size=len(tokenizer),
