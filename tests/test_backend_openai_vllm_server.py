@@ -7,15 +7,9 @@ transformers run on the same model in this process.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,59 +37,15 @@ class Server:
     start_s: float
 
 
-def _wait_until_ready(process: subprocess.Popen, url: str, log_path: Path) -> None:
-    """Poll `url` until it answers 200; fail with the log when the server dies or takes too long."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"vLLM server exited with {process.returncode}; log tail:\n{vllm_support.log_tail(log_path)}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200 and SERVED_MODEL in json.loads(response.read())["data"][0]["id"]:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-            pass
-        time.sleep(1.0)
-    pytest.fail(f"vLLM server not ready after {SERVER_START_TIMEOUT_S} s; log tail:\n{vllm_support.log_tail(log_path)}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the server and the engine processes it started (its own process group)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-    try:  # whatever is left of the group (an engine process that outlived the server)
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    python = vllm_support.require_vllm_python()
-    port = vllm_support.free_port()
     log_path = tmp_path_factory.mktemp("vllm_server") / "server.log"
-    command = [
-        str(python), "-m", "vllm.entrypoints.openai.api_server",
-        "--model", str(tiny_model_dir), "--served-model-name", SERVED_MODEL,
-        "--host", "127.0.0.1", "--port", str(port),
-        "--dtype", "float32", "--kv-cache-memory-bytes", "67108864", "--enforce-eager",
-    ]
     started = time.monotonic()
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=vllm_support.subprocess_env(),
-                                   cwd=log_path.parent, start_new_session=True)
-    try:
-        _wait_until_ready(process, f"http://127.0.0.1:{port}/v1/models", log_path)
+    with vllm_support.openai_server(tiny_model_dir, log_path, SERVED_MODEL,
+                                    start_timeout_s=SERVER_START_TIMEOUT_S) as root:
         start_s = time.monotonic() - started
         print(f"vLLM server ready in {start_s:.1f} s")
-        yield Server(f"http://127.0.0.1:{port}/v1", log_path, start_s)
-    finally:
-        _stop(process)
+        yield Server(f"{root}/v1", log_path, start_s)
 
 
 @pytest.fixture(scope="module")

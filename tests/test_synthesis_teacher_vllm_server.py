@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -118,43 +117,10 @@ def _handler(proxy: Proxy):
 
 @pytest.fixture(scope="module")
 def server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    python = vllm_support.require_vllm_python()
-    port = vllm_support.free_port()
     log_path = tmp_path_factory.mktemp("vllm_teacher_server") / "server.log"
-    command = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(tiny_model_dir),
-               "--served-model-name", SERVED_MODEL, "--host", "127.0.0.1", "--port", str(port),
-               "--dtype", "float32", "--kv-cache-memory-bytes", "67108864", "--enforce-eager",
-               "--api-key", SERVER_KEY]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=vllm_support.subprocess_env(),
-                                   cwd=log_path.parent, start_new_session=True)
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"vLLM server exited with {process.returncode}:\n{vllm_support.log_tail(log_path)}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"vLLM server not ready after {SERVER_START_TIMEOUT_S} s:\n{vllm_support.log_tail(log_path)}")
-            time.sleep(1.0)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=10)
+    with vllm_support.openai_server(tiny_model_dir, log_path, SERVED_MODEL, api_key=SERVER_KEY,
+                                    start_timeout_s=SERVER_START_TIMEOUT_S) as root:
+        yield root
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,77 @@ def log_tail(path: Path, lines: int = 60) -> str:
     if not path.exists():
         return f"(no log at {path})"
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextmanager
+def openai_server(model_dir: Path, log_path: Path, served_model: str, *, api_key: str | None = None,
+                  start_timeout_s: float = 300.0) -> Iterator[str]:
+    """vLLM's OpenAI-compatible server for `model_dir` on a free local port, in its own process group.
+
+    Yields its root URL (`http://127.0.0.1:PORT`) once `/v1/models` lists `served_model`; the test
+    fails with the tail of `log_path` when the server exits or is not ready within `start_timeout_s`.
+    Afterwards the whole group (the server and the engine processes it started) is stopped.
+    """
+    import subprocess
+
+    import pytest  # only the tests call this; the driver below never does
+
+    python = require_vllm_python()
+    port = free_port()
+    command = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir),
+               "--served-model-name", served_model, "--host", "127.0.0.1", "--port", str(port),
+               "--dtype", "float32", "--kv-cache-memory-bytes", "67108864", "--enforce-eager"]
+    if api_key is not None:
+        command += ["--api-key", api_key]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=subprocess_env(),
+                                   cwd=log_path.parent, start_new_session=True)
+    root = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_listed(process, f"{root}/v1/models", served_model, api_key, log_path, start_timeout_s, pytest.fail)
+        yield root
+    finally:
+        _stop_process_group(process)
+
+
+def _wait_until_listed(process: Any, url: str, served_model: str, api_key: str | None, log_path: Path,
+                       timeout_s: float, fail: Any) -> None:
+    """Poll `url` until it answers 200 and lists `served_model`; `fail` with the log when the server
+    dies or takes too long."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {api_key}"} if api_key else {})
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            fail(f"vLLM server exited with {process.returncode}; log tail:\n{log_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                if response.status == 200 and served_model in json.loads(response.read())["data"][0]["id"]:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(1.0)
+    fail(f"vLLM server not ready after {timeout_s:.0f} s; log tail:\n{log_tail(log_path)}")
+
+
+def _stop_process_group(process: Any) -> None:
+    """Stop a server started with `start_new_session=True` and whatever it started (its process group)."""
+    import signal
+    import subprocess
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    try:  # whatever is left of the group (an engine process that outlived the server)
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
 
 
 # ---------------------------------------------------------------------------------------------
