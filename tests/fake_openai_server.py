@@ -94,6 +94,19 @@ def _fault(state: ServerState, body: bytes, prompt: str) -> str | None:
     return None
 
 
+def write_json(handler: BaseHTTPRequestHandler, status: int, body: dict,
+               headers: dict[str, str] | None = None) -> None:
+    """Answer the handler's request with `body` as JSON, `status` and any extra `headers`."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for key, value in (headers or {}).items():
+        handler.send_header(key, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 def _handler(state: ServerState):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -102,15 +115,8 @@ def _handler(state: ServerState):
             return
 
         def _send(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
             try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
+                write_json(self, status, body, headers)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a hang past its timeout)
 
