@@ -11,6 +11,9 @@ on the same test problems. It then writes, with paths relative to the results fo
 - `figures.json`: every number below, per seed, plus mean and spread over seeds;
 - `summary.md`: the table of figures (evaluator AUROC, SCR against majority vote with paired
   CIs and evaluator calls, sequential and the control against SSFT) and what held;
+- a scorer-sensitivity analysis: the same selection rules with the generator's likelihood, a check
+  of every `a op b = c` line, the grades and the grades plus independent noise in place of the
+  evaluator's scores (`plots/scorer_sensitivity.png`, every seed);
 - `leaderboard.{md,csv,json}` and `plots/*.png` of seed 0;
 - `evaluator_ablation.{json,md}`: `scripts/evaluator_ablation.py` on the first seed (evaluator
   variants scored on held-out training problems).
@@ -34,9 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rich.console import Console  # noqa: E402
+from rich.console import Console
 
-from evalkit.demo import (  # noqa: E402
+from evalkit.demo import (
     DemoLayout,
     DemoSettings,
     evaluation_config,
@@ -46,7 +49,7 @@ from evalkit.demo import (  # noqa: E402
     sequential_config,
     torch_threads,
 )
-from evalkit.report.tables import format_difference, write_text_atomic  # noqa: E402
+from evalkit.report.tables import format_difference, write_text_atomic
 
 CONTROL = "ssft-continued"
 CURVE_KS = (1, 2, 3, 4, 6, 8)
@@ -94,6 +97,113 @@ def likelihood_reranking(run_dir: Path, n: int, top: int, seed: int) -> dict[str
                             top_clusters=top)
     return {f"{rule} - maj": paired_bootstrap(values[f"{rule}@{n}"].accuracy, majority, seed=seed).to_dict()
             for rule in ("scr", "bon")}
+
+
+NOISE_LEVELS = (0.5, 1.0, 1.5, 2.0, 3.0)
+
+
+def step_check_scores(run_dir: Path, matrices: Any) -> Any:
+    """float[P, N]: 1 where every `a op b = c` line of the sample holds (the `arith` task's own check of its
+    solution lines, `tasks.arith.check_equation`), else 0; NaN for a sample not found."""
+    import numpy as np
+
+    from evalkit.store import RunDir
+    from tasks.arith import check_equation, solution_equations
+
+    row_of = {problem_id: row for row, problem_id in enumerate(matrices.problem_ids)}
+    scores = np.full(matrices.correct.shape, np.nan)
+    for sampled in RunDir(run_dir).iter_samples():
+        row = row_of.get(sampled.problem.id)
+        if row is None:
+            continue
+        for sample in sampled.samples:
+            if sample.index < scores.shape[1]:
+                holds = all(check_equation(*equation) for equation in solution_equations(sample.text))
+                scores[row, sample.index] = float(holds)
+    return scores
+
+
+def scorer_sensitivity(run_dir: Path, n: int, top: int, seed: int) -> list[dict[str, Any]]:
+    """What re-ranking needs from a scorer, on the SSFT model's test samples (analysis, not a method):
+    RR.Top-K and W.RR.Top-K against majority vote, beside the scorer's pooled and within-problem AUROC, for
+
+    - the fine-tuned evaluator (the paper's method);
+    - the generator's own likelihood (exp of its mean token log-probability);
+    - a step check: every `a op b = c` line of the solution holds (the task's own checker; it cannot see a
+      misread question);
+    - the grades themselves (a perfect scorer: the ceiling of re-ranking the top K clusters);
+    - the grades plus independent Gaussian noise of several sizes (seeded), through a logistic so that
+      W.RR sums probability-like scores: scorers whose mistakes do not depend on the answer, spanning
+      the within-problem AUROC of the real ones.
+
+    Ties are broken by the first sample, as in every selection rule."""
+    import numpy as np
+
+    from evalkit.metrics import (
+        evaluate_rules,
+        paired_bootstrap,
+        roc_auc,
+        within_problem_auroc,
+    )
+    from evalkit.report import load_run_matrices
+
+    matrices = load_run_matrices(run_dir, scorer="evaluator")
+    answered = matrices.clusters >= 0
+    correct = matrices.correct.astype(np.float64)
+    rng = np.random.default_rng(seed)
+    scorers: list[tuple[str, Any]] = [
+        ("fine-tuned evaluator", matrices.scores),
+        ("generator likelihood", np.exp(generator_mean_logprobs(run_dir, matrices))),
+        ("step check", step_check_scores(run_dir, matrices)),
+        ("grades (perfect)", correct),
+    ]
+    # a probability-like score (W.RR sums scores): the logistic of the grade's margin plus noise
+    scorers += [(f"grades + noise sd {level:g}",
+                 1.0 / (1.0 + np.exp(-((correct - 0.5) / level + rng.standard_normal(correct.shape)))))
+                for level in NOISE_LEVELS]
+    majority = evaluate_rules(matrices.correct, matrices.clusters, ks=[n], rules=["maj"])[f"maj@{n}"].accuracy
+    rows = []
+    for name, scores in scorers:
+        if scores is None or np.isnan(scores[answered]).any():
+            continue
+        values = evaluate_rules(matrices.correct, matrices.clusters, scores, ks=[n], rules=["scr", "wscr"],
+                                top_clusters=top)
+        within, _ = within_problem_auroc(matrices.correct, scores, answered)
+        rows.append({"scorer": name, "auroc": roc_auc(matrices.correct[answered], scores[answered]),
+                     "within": within,
+                     **{f"{rule} - maj": paired_bootstrap(values[f"{rule}@{n}"].accuracy, majority,
+                                                          seed=seed).to_dict() for rule in ("scr", "wscr")}})
+    return rows
+
+
+def plot_sensitivity(all_figures: list[dict[str, Any]], path: Path) -> None:
+    """RR.Top-K minus majority vote against the scorer's within-problem AUROC, every seed: the noisy
+    grades as a line per seed, the real scorers as labelled points."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    markers = {"fine-tuned evaluator": "o", "generator likelihood": "s", "step check": "^"}
+    for position, figures in enumerate(all_figures):
+        rows = figures["models"]["ssft"].get("scorer sensitivity") or []
+        noisy = sorted((row for row in rows if row["scorer"].startswith("grades")), key=lambda row: row["within"])
+        axes.plot([row["within"] for row in noisy], [100 * row["scr - maj"]["value"] for row in noisy],
+                  color="#999999", marker=".", linewidth=1)
+        for row in rows:
+            if row["scorer"] in markers:
+                axes.plot(row["within"], 100 * row["scr - maj"]["value"], linestyle="none",
+                          marker=markers[row["scorer"]], color="C0" if row["scorer"] == "fine-tuned evaluator" else
+                          ("C1" if row["scorer"] == "step check" else "C2"),
+                          label=row["scorer"] if position == 0 else None)
+    axes.axhline(0, color="#777777", linewidth=1)
+    axes.axvline(0.5, color="#777777", linewidth=1, linestyle=":")
+    axes.set_xlabel("scorer's AUROC inside a problem")
+    axes.set_ylabel("RR.Top-K - majority vote (points)")
+    axes.legend(fontsize=8, title="grey: grades + independent noise", title_fontsize=8)
+    figure.suptitle("What SCR needs from its scorer (SSFT model, each seed)")
+    figure.savefig(path, dpi=110)
 
 
 def within_problem_figures(run_dir: Path) -> dict[str, Any]:
@@ -179,6 +289,8 @@ def seed_figures(layout: DemoLayout, settings: DemoSettings, result: Any, contro
             "within-problem auroc": within_problem_figures(layout.run_dir(model)),
             "likelihood reranking": likelihood_reranking(layout.run_dir(model), n, settings.top_clusters, settings.seed),
         }
+    figures["models"]["ssft"]["scorer sensitivity"] = scorer_sensitivity(layout.run_dir("ssft"), n,
+                                                                         settings.top_clusters, settings.seed)
     figures["sequential vs ssft"] = result.comparisons
     figures["control"] = control
     figures["demo_seconds"] = sum(result.timings.values())
@@ -195,9 +307,9 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
     """`summary.md` of the results folder."""
     aurocs = [f["auroc"] for f in all_figures if f["auroc"] is not None]
     lines = ["# CPU demo on `arith`: the paper's three claims, over seeds", "",
-             f"Regenerated by `python scripts/make_results.py` ({len(all_figures)} seeds). "
+             (f"Regenerated by `python scripts/make_results.py` ({len(all_figures)} seeds). "
              f"Each seed: `evalkit demo --seed S` ({DemoSettings.full().test_problems} held-out test problems, "
-             f"n = {n} samples each, SCR = RR.Top-{k}) plus a control run (SSFT continued for the steps of stage 3).",
+             f"n = {n} samples each, SCR = RR.Top-{k}) plus a control run (SSFT continued for the steps of stage 3)."),
              "", "## Evaluator AUROC on held-out test samples of the SSFT model", "",
              "| seed | AUROC | samples |", "|---:|---:|---:|"]
     lines += [f"| {f['seed']} | {f['auroc']:.3f} | {f['auroc_samples']} |" for f in all_figures]
@@ -205,8 +317,8 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
         s = spread(aurocs)
         lines += [f"| mean ± sd | {s['mean']:.3f} ± {s['sd']:.3f} | |"]
     lines += ["", "## SCR against majority vote (same samples, paired bootstrap over problems, points)", "",
-              "| seed | model | cons@n (maj) | scr@n | scr - maj [95% CI] | SCR calls / problem | answered / problem | "
-              "calls fraction | bon - maj [95% CI] |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+              ("| seed | model | cons@n (maj) | scr@n | scr - maj [95% CI] | SCR calls / problem | answered / problem | "
+              "calls fraction | bon - maj [95% CI] |"), "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for f in all_figures:
         for model, m in f["models"].items():
             lines.append(
@@ -218,8 +330,8 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
                 + (f"{100 * m['scr calls fraction']:.0f}%" if m["scr calls fraction"] is not None else "—") + " | "
                 + (format_difference(m["bon - maj"]) if m["bon - maj"] else "—") + " |")
     lines += ["", "## Sequential (SSFT -> evaluator -> SSFT) against SSFT, and the control", "",
-              "| seed | sequential - ssft pass@1 | sequential - ssft maj@n | control - ssft pass@1 | "
-              "sequential - control pass@1 |", "|---:|---:|---:|---:|---:|"]
+              ("| seed | sequential - ssft pass@1 | sequential - ssft maj@n | control - ssft pass@1 | "
+              "sequential - control pass@1 |"), "|---:|---:|---:|---:|---:|"]
     for f in all_figures:
         comparisons = f["sequential vs ssft"]
         cells = [format_difference(comparisons["sequential pass@1 - ssft pass@1"]),
@@ -235,13 +347,13 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
             lines.append(f"| {f['seed']} | {row['K']} | {format_difference(row['scr - maj'])} | "
                          f"{100 * row['scr calls fraction']:.0f}% | {format_difference(row['wscr - maj'])} | "
                          f"{100 * row['wscr calls fraction']:.0f}% |")
-    lines += ["", "Calls: evaluator calls SCR needs as a share of the answered samples (K = 1 needs none: one "
-              "cluster is majority vote). `plots/top_k.png` draws the same.", "",
+    lines += ["", ("Calls: evaluator calls SCR needs as a share of the answered samples (K = 1 needs none: one "
+              "cluster is majority vote). `plots/top_k.png` draws the same."), "",
               "## Why re-ranking does not beat the vote: the evaluator ranks problems, not solutions of one problem", "",
-              "Pooled AUROC also rewards telling easy problems from hard ones; re-ranking needs the AUROC inside a "
+              ("Pooled AUROC also rewards telling easy problems from hard ones; re-ranking needs the AUROC inside a "
               "problem. The last column scores each sample by the SSFT generator's own mean token log-probability "
               "(recorded while sampling): it ranks the solutions of one problem better than the fine-tuned evaluator "
-              "does, yet re-ranking with it (the ablation below) only ties majority vote at this size.", "",
+              "does, yet re-ranking with it (the ablation below) only ties majority vote at this size."), "",
               "| seed | pooled AUROC | evaluator, within a problem | generator log-probability, within a problem |",
               "|---:|---:|---:|---:|"]
     for f in all_figures:
@@ -250,20 +362,34 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
         lines.append(f"| {f['seed']} | {f['auroc']:.3f} | "
                      + (f"{inside['mean']:.3f} ({inside['problems']} problems)" if inside["mean"] is not None else "—")
                      + " | " + (f"{likelihood:.3f}" if likelihood is not None else "—") + " |")
-    lines += ["", "Ablation of the scorer (not the paper's method): the same selection rules with the generator's own "
-              "per-token likelihood as the score, SSFT model, points against majority vote [95% paired CI]:", "",
+    lines += ["", ("Ablation of the scorer (not the paper's method): the same selection rules with the generator's own "
+              "per-token likelihood as the score, SSFT model, points against majority vote [95% paired CI]:"), "",
               f"| seed | RR.Top-{k} - maj | best-of-n - maj |", "|---:|---:|---:|"]
     for f in all_figures:
         ranking = f["models"]["ssft"].get("likelihood reranking") or {}
         if ranking:
             lines.append(f"| {f['seed']} | {format_difference(ranking['scr - maj'])} | "
                          f"{format_difference(ranking['bon - maj'])} |")
+    lines += ["", "## What re-ranking needs from its scorer", "",
+              ("An analysis on the SSFT model's test samples, not a method: the same selection rules with other "
+               "scores in place of the evaluator's. The step check scores 1 when every `a op b = c` line of a "
+               "solution holds (the task's own checker, which cannot see a misread question); the grades are a "
+               "perfect scorer, the ceiling of re-ranking the top "
+               f"{k} clusters; the noisy grades add independent Gaussian noise (seeded), a scorer whose mistakes "
+               "do not depend on the answer. `plots/scorer_sensitivity.png` draws RR.Top-K - maj against the "
+               "AUROC inside a problem."), "",
+              (f"| seed | scorer | pooled AUROC | AUROC within a problem | RR.Top-{k} - maj [95% CI] | "
+               f"W.RR.Top-{k} - maj [95% CI] |"), "|---:|---|---:|---:|---:|---:|"]
+    for f in all_figures:
+        for row in f["models"]["ssft"].get("scorer sensitivity") or []:
+            lines.append(f"| {f['seed']} | {row['scorer']} | {row['auroc']:.3f} | {row['within']:.3f} | "
+                         f"{format_difference(row['scr - maj'])} | {format_difference(row['wscr - maj'])} |")
     lines += ["", "## Demo wall time per seed, in the invocation that wrote this file (a resumed seed shows only what was left)", "",
               "| seed | seconds | 1-minute load average at the end |", "|---:|---:|---:|"]
     lines += [f"| {f['seed']} | {f['demo_seconds']:.0f} | {f['load_average']:.1f} |" for f in all_figures
               if f.get("demo_seconds") is not None]
-    lines += ["", "Differences in percentage points with 95% paired-bootstrap intervals over the test problems. "
-              "`figures.json` holds every number; `leaderboard.md` and `plots/` are seed 0's.", ""]
+    lines += ["", ("Differences in percentage points with 95% paired-bootstrap intervals over the test problems. "
+              "`figures.json` holds every number; `leaderboard.md` and `plots/` are seed 0's."), ""]
     return "\n".join(lines)
 
 
@@ -280,6 +406,7 @@ def write_results(out: Path, work: Path, seeds: list[int], all_figures: list[dic
     for plot in (first.root / "plots").glob("*.png"):
         shutil.copyfile(plot, out / "plots" / plot.name)
     plot_curves(all_figures, out / "plots" / "top_k.png")
+    plot_sensitivity(all_figures, out / "plots" / "scorer_sensitivity.png")
     aurocs = [f["auroc"] for f in all_figures if f["auroc"] is not None]
     document = {"seeds": seeds, "n": settings.samples_per_problem, "top_clusters": settings.top_clusters,
                 "auroc": spread(aurocs) if aurocs else None, "per_seed": all_figures}

@@ -1,0 +1,78 @@
+"""`scripts/make_results.py`: the scorer-sensitivity analysis on a hand-built run directory."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import make_results
+
+# Four problems, four samples each. Majority vote is right on p1 and p3; a perfect scorer re-ranking
+# the top two clusters is also right on p0 (its right answer is the second cluster), not on p2 (its
+# right answer is a third cluster, cut by the first-appearance tie rule).
+CLUSTERS = [[0, 0, 1, 2], [0, 0, 0, 1], [0, 1, 2, 2], [0, 0, 0, 0]]
+CORRECT = [[0, 0, 1, 0], [1, 1, 1, 0], [0, 1, 0, 0], [1, 1, 1, 1]]
+# the evaluator prefers the wrong answers everywhere
+EVALUATOR = [[0.9, 0.8, 0.1, 0.7], [0.2, 0.2, 0.2, 0.9], [0.9, 0.1, 0.8, 0.8], [0.5, 0.5, 0.5, 0.5]]
+LINES = {True: "So 3 + 4 = 7.", False: "So 3 + 4 = 8."}
+# which samples' arithmetic holds: the step check's score
+HOLDS = [[True, False, True, True], [True, True, True, False], [False, True, True, True], [True] * 4]
+
+
+def write_run(root: Path) -> Path:
+    run_dir = root / "ssft"
+    run_dir.mkdir()
+    (run_dir / "config.yaml").write_text(yaml.safe_dump({"model": "m", "task": "arith", "n": 4, "config_hash": "h"}))
+    samples, graded, scores = [], [], []
+    for i, (clusters, correct) in enumerate(zip(CLUSTERS, CORRECT)):
+        samples.append({"problem_id": f"p{i}", "task": "arith", "question": f"q{i}", "reference": "7", "meta": {},
+                        "samples": [{"index": j, "text": f"{LINES[HOLDS[i][j]]}\nThe answer is \\boxed{{{c}}}.",
+                                     "finish_reason": "stop", "num_tokens": 10, "logprob": -1.0 - 0.1 * j - 5 * right}
+                                    for j, (c, right) in enumerate(zip(clusters, correct))]})
+        graded.append({"problem_id": f"p{i}", "answers": [str(c) for c in clusters], "clusters": clusters,
+                       "correct": [bool(x) for x in correct], "reasons": ["ok"] * 4})
+        scores.append({"problem_id": f"p{i}", "scorer": "evaluator", "scores": EVALUATOR[i]})
+    for name, records in (("samples.jsonl", samples), ("graded.jsonl", graded), ("scores.jsonl", scores)):
+        (run_dir / name).write_text("".join(json.dumps(record) + "\n" for record in records))
+    return run_dir
+
+
+def test_step_check_scores_read_every_line_of_each_sample(tmp_path):
+    from evalkit.report import load_run_matrices
+
+    run_dir = write_run(tmp_path)
+    matrices = load_run_matrices(run_dir, scorer="evaluator")
+    assert make_results.step_check_scores(run_dir, matrices).tolist() == [[float(x) for x in row] for row in HOLDS]
+
+
+def test_scorer_sensitivity_reports_the_ceiling_and_each_scorer(tmp_path):
+    rows = {row["scorer"]: row for row in make_results.scorer_sensitivity(write_run(tmp_path), 4, 2, seed=0)}
+    assert list(rows) == ["fine-tuned evaluator", "generator likelihood", "step check", "grades (perfect)",
+                          *[f"grades + noise sd {level:g}" for level in make_results.NOISE_LEVELS]]
+    perfect = rows["grades (perfect)"]
+    assert perfect["auroc"] == 1.0 and perfect["within"] == 1.0
+    # majority 2/4, perfect RR.Top-2 3/4
+    assert perfect["scr - maj"]["value"] == pytest.approx(0.25)
+    assert perfect["wscr - maj"]["value"] == pytest.approx(0.25)
+    # the evaluator ranks every wrong answer first: SCR picks a wrong one wherever it has a choice
+    evaluator = rows["fine-tuned evaluator"]
+    assert evaluator["within"] == 0.0
+    assert evaluator["scr - maj"]["value"] == pytest.approx(-0.25)  # p1 is lost, p0 is not won
+    # the generator's log-probabilities were made lower for right samples: it, too, ranks them last
+    assert rows["generator likelihood"]["within"] == 0.0
+    for row in rows.values():
+        assert set(row) == {"scorer", "auroc", "within", "scr - maj", "wscr - maj"}
+
+
+def test_summary_and_plot_show_the_sensitivity(tmp_path):
+    rows = make_results.scorer_sensitivity(write_run(tmp_path), 4, 2, seed=0)
+    figures = [{"seed": 0, "models": {"ssft": {"scorer sensitivity": rows}}}]
+    make_results.plot_sensitivity(figures, tmp_path / "plot.png")
+    assert (tmp_path / "plot.png").stat().st_size > 1000
