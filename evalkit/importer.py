@@ -14,7 +14,10 @@ preset instead (`--preset qwen25-math | lm-eval | lighteval | plain`, see `evalk
 which turns each of their records into this canonical form.
 
 Every bad line is reported, with its line number, in one error, and then nothing is written:
-an import is all or nothing, and no problem is silently dropped.
+an import is all or nothing, and no problem is silently dropped. The file is read once and
+streamed: each problem is checked and written to staged files at once, which replace the run's
+files only when the whole file is good, so a dump of long reasoning outputs is never held in
+memory.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import yaml
 
 from evalkit.errors import ConfigError, InputError
 from evalkit.import_presets import ImportPreset, RecordError, get_preset, parquet_rows
-from evalkit.jsonl import write_jsonl
+from evalkit.jsonl import StagedFile
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
 from evalkit.records import Problem, Sample
@@ -297,26 +300,31 @@ def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError
             yield line, record
 
 
-def _same_samples(first: ImportedProblem, second: ImportedProblem) -> bool:
-    return [sample.text for sample in first.samples] == [sample.text for sample in second.samples]
+def _texts_digest(item: ImportedProblem) -> str:
+    """A digest of a problem's sample texts: what tells a repeated record from a conflicting one
+    without keeping the texts of every problem in memory."""
+    texts = json.dumps([sample.text for sample in item.samples], ensure_ascii=True)
+    return hashlib.sha256(texts.encode()).hexdigest()
 
 
-def read_import_file(path: Path, *, task: str, mapping: Mapping[str, str], preset: ImportPreset | None = None,
-                     show_progress: bool = True) -> list[ImportedProblem]:
-    """Every problem of an import file, or one `InputError` listing every bad line (up to a limit).
+def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], preset: ImportPreset | None = None,
+                     show_progress: bool = True) -> Iterator[ImportedProblem]:
+    """The problems of an import file, in file order, as they are read (the file is streamed, never
+    held whole); after the last one, one `InputError` listing every bad line (up to a limit) if
+    there were any. A caller that writes what it gets must discard it when that error comes.
 
     With a `preset`, each record is first converted from the preset's layout (and a `.parquet`
     file is read by rows when the preset allows it); line numbers are then row numbers.
     """
     errors: list[str] = []
-    problems: list[ImportedProblem] = []
-    first_of: dict[str, ImportedProblem] = {}
+    first_of: dict[str, tuple[int, str]] = {}  # problem id -> (its line, digest of its sample texts)
+    copies_allowed = preset is not None and preset.repeated_ids_are_copies
     if preset is not None and preset.parquet and path.suffix == ".parquet":
         total, rows = parquet_rows(path)
     else:
         total, rows = (count_lines(path) if show_progress else None), jsonl_records(path)
     with make_progress(disable=not show_progress) as progress:
-        bar = progress.add_task(f"reading {path.name}", total=total)
+        bar = progress.add_task(f"importing {path.name}", total=total)
         for position, (line, record) in enumerate(rows):
             progress.update(bar, completed=line)
             try:
@@ -331,22 +339,22 @@ def read_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
                 item = parse_import_record(record, line=line, task=task, mapping=mapping, path=str(path))
                 first = first_of.get(item.problem.id)
                 if first is not None:
-                    if preset is not None and preset.repeated_ids_are_copies and _same_samples(first, item):
+                    if copies_allowed and first[1] == _texts_digest(item):
                         continue  # the same document logged again (e.g. once per lm-eval filter)
-                    raise InputError(f"duplicate id {item.problem.id!r} (first on line {first.line})",
+                    raise InputError(f"duplicate id {item.problem.id!r} (first on line {first[0]})",
                                      path=path, line=line, field="id")
             except InputError as error:
                 errors.append(str(error))
                 continue
-            first_of[item.problem.id] = item
-            problems.append(item)
+            first_of[item.problem.id] = (item.line, _texts_digest(item) if copies_allowed else "")
+            if not errors:
+                yield item  # after the first bad line nothing more is written: only checked
     if errors:
         shown = "\n  ".join(errors[:MAX_REPORTED_ERRORS])
         more = f"\n  ... and {len(errors) - MAX_REPORTED_ERRORS} more" if len(errors) > MAX_REPORTED_ERRORS else ""
         raise InputError(f"{len(errors)} bad line(s); nothing was written:\n  {shown}{more}", path=path)
-    if not problems:
+    if not first_of:
         raise InputError("no problems in the file", path=path)
-    return problems
 
 
 def samples_line(item: ImportedProblem) -> dict[str, Any]:
@@ -403,8 +411,12 @@ def import_config(*, path: Path, sha256: str, mapping: Mapping[str, str], model:
     }
 
 
-def check_run_dir(run_dir: RunDir, config: Mapping[str, Any]) -> None:
-    """Refuse a run directory that holds something other than this very import."""
+IDENTITY_KEYS = ("sha256", "mapping", "preset", "model", "task", "answer_style", "n")
+
+
+def check_run_dir(run_dir: RunDir, config: Mapping[str, Any], *, known: Sequence[str] = IDENTITY_KEYS) -> None:
+    """Refuse a run directory that holds something other than this very import. `known`: the
+    identity fields `config` already holds (before the file is read, `n` is not known yet)."""
     if not run_dir.config_path.exists():
         return
     existing = run_dir.read_config()
@@ -413,8 +425,9 @@ def check_run_dir(run_dir: RunDir, config: Mapping[str, Any]) -> None:
     if existing.get("source") != "import":
         reason = "it holds a run that was not imported"
     else:
-        changed = [key for key in ("sha256", "mapping", "preset", "model", "task", "answer_style", "n")
-                   if existing.get(key) != config.get(key)]
+        changed = [key for key in known if existing.get(key) != config.get(key)]
+        if not changed and len(known) < len(IDENTITY_KEYS):
+            return  # the same import so far; checked again once the file is read
         reason = f"it was imported from {existing.get('file')} with a different {', '.join(changed) or 'config'}"
     raise ConfigError(f"refusing to overwrite {run_dir.path}: {reason}. Choose another --out directory.")
 
@@ -438,36 +451,59 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     refuse_output_over_inputs(out, [path])
     task_def = get_task(task)
     resolved_mapping = parse_mapping(mapping)
-    problems = read_import_file(path, task=task_def.name, mapping=resolved_mapping, preset=layout,
-                                show_progress=show_progress)
-    counts = [len(item.samples) for item in problems]
-    config = import_config(
-        path=path, sha256=file_sha256(path), mapping=resolved_mapping, model=model or path.stem,
-        task=task_def.name, answer_style=task_def.answer_style, min_samples=min(counts), max_samples=max(counts),
-        preset=preset,
-    )
+
+    def config_for(counts: tuple[int, int]) -> dict[str, Any]:
+        return import_config(path=path, sha256=sha256, mapping=resolved_mapping, model=model or path.stem,
+                             task=task_def.name, answer_style=task_def.answer_style, min_samples=counts[0],
+                             max_samples=counts[1], preset=preset)
+
+    sha256 = file_sha256(path)
     run_dir = RunDir(Path(out))
-    has_scores = any(item.scores is not None for item in problems)
-    with run_dir.lock("evalkit import"):
-        check_run_dir(run_dir, config)
-        fresh = run_dir.claim(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), config["config_hash"])
-        try:
-            with make_progress(disable=not show_progress) as progress:
-                write_jsonl(run_dir.samples_path, (samples_line(item) for item in
-                                                   progress.track(problems, description="writing samples.jsonl")))
-                if has_scores:
-                    write_jsonl(run_dir.scores_path, (scores_line(item) for item in
-                                                      progress.track(problems, description="writing scores.jsonl")))
-        except BaseException:
-            if fresh:  # nothing of this import may stay behind half-written
-                run_dir.scores_path.unlink(missing_ok=True)
-                run_dir.samples_path.unlink(missing_ok=True)
-                run_dir.release_claim()
-            raise
+    created = not run_dir.path.exists()
+    problems = samples = ids_from_line_numbers = 0
+    min_samples, max_samples, has_scores = math.inf, 0, False
+    try:
+        with run_dir.lock("evalkit import"):
+            # refuse a directory of another run before reading a file that may take minutes
+            check_run_dir(run_dir, config_for((0, 0)), known=[key for key in IDENTITY_KEYS if key != "n"])
+            # One pass over the file, streamed: each problem is checked and written to the staged
+            # files at once; they replace samples.jsonl / scores.jsonl only once the whole file is
+            # good (an import is all or nothing).
+            with StagedFile(run_dir.samples_path) as samples_file, StagedFile(run_dir.scores_path) as scores_file:
+                for item in iter_import_file(path, task=task_def.name, mapping=resolved_mapping, preset=layout,
+                                             show_progress=show_progress):
+                    samples_file.write_record(samples_line(item))
+                    scores_file.write_record(scores_line(item))
+                    problems += 1
+                    samples += len(item.samples)
+                    min_samples, max_samples = min(min_samples, len(item.samples)), max(max_samples, len(item.samples))
+                    has_scores = has_scores or item.scores is not None
+                    ids_from_line_numbers += item.id_from_line_number
+                config = config_for((int(min_samples), max_samples))
+                check_run_dir(run_dir, config)
+                fresh = run_dir.claim(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+                                      config["config_hash"])
+                try:
+                    samples_file.commit()
+                    if has_scores:
+                        scores_file.commit()
+                    # without scores the staged scores file is discarded when the block ends
+                except BaseException:
+                    if fresh:  # nothing of this import may stay behind half-written
+                        run_dir.scores_path.unlink(missing_ok=True)
+                        run_dir.samples_path.unlink(missing_ok=True)
+                        run_dir.release_claim()
+                    raise
+    except BaseException:
+        if created:  # the lock made the directory: leave no empty directory behind
+            try:
+                run_dir.path.rmdir()
+            except OSError:
+                pass
+        raise
     return ImportSummary(
-        run_dir=run_dir.path, problems=len(problems), samples=sum(counts), min_samples=min(counts),
-        max_samples=max(counts), has_scores=has_scores,
-        ids_from_line_numbers=sum(item.id_from_line_number for item in problems),
+        run_dir=run_dir.path, problems=problems, samples=samples, min_samples=int(min_samples),
+        max_samples=max_samples, has_scores=has_scores, ids_from_line_numbers=ids_from_line_numbers,
         config_hash=config["config_hash"], fresh=fresh,
     )
 

@@ -366,30 +366,73 @@ def temporary_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 
 
-def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> None:
-    """Write a whole text file atomically from lines: a temporary file beside it, fsynced, then
-    renamed over `path`. On any failure (a full or read-only disk, an exception from `lines`)
-    the temporary file is removed, so nothing is left that could block a retry. A lone
+class StagedFile:
+    """A text file written under its temporary name and renamed into place only on `commit`.
+
+    Lines go to `temporary_path(path)` as they come; `commit` fsyncs and renames it over
+    `path`, `discard` (or leaving the `with` block on an error) removes it, so a failed or
+    abandoned write leaves nothing that could block a retry and never touches `path`. A lone
     surrogate, which UTF-8 cannot encode, is written as its escape `\\udXXX` (in JSON text, the
-    very escape that reads back as it)."""
-    path = Path(path)
-    tmp = temporary_path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8", errors="backslashreplace") as handle:
-            for line in lines:
-                handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
+    very escape that reads back as it).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.temporary = temporary_path(self.path)
         try:
-            tmp.unlink()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle: Any = self.temporary.open("w", encoding="utf-8", errors="backslashreplace")
+        except OSError as error:
+            raise disk_error(self.path, error) from None
+
+    def write(self, line: str) -> None:
+        try:
+            self._handle.write(line)
+        except OSError as error:
+            self.discard()
+            raise disk_error(self.path, error) from None
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        self.write(dumps_line(record))
+
+    def commit(self) -> None:
+        """fsync the temporary file and rename it over `path`."""
+        try:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            os.replace(self.temporary, self.path)
+        except OSError as error:
+            self.discard()
+            raise disk_error(self.path, error) from None
+
+    def discard(self) -> None:
+        """Remove the temporary file (nothing happens to `path`)."""
+        try:
+            self._handle.close()
         except OSError:
-            pass  # never created, or the disk refuses even that
-        if isinstance(error, OSError):
-            raise disk_error(path, error) from None
-        raise
+            pass
+        try:
+            self.temporary.unlink()
+        except OSError:
+            pass  # already renamed or removed, or the disk refuses even that
+
+    def __enter__(self) -> StagedFile:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None or not self._handle.closed:
+            self.discard()
+
+
+def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> None:
+    """Write a whole text file atomically from lines (a `StagedFile`: a temporary file beside it,
+    fsynced, then renamed over `path`). On any failure (a full or read-only disk, an exception
+    from `lines`) the temporary file is removed, so nothing is left that could block a retry."""
+    with StagedFile(path) as staged:
+        for line in lines:
+            staged.write(line)
+        staged.commit()
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:

@@ -210,3 +210,86 @@ def test_meta_that_json_cannot_store_is_a_line_error_and_nothing_is_written(tmp_
     with pytest.raises(InputError, match=r"nan.jsonl:1: field 'meta'"):
         import_samples(source, task="math500", out=out, show_progress=False)
     assert not out.exists() or not any(out.iterdir())
+
+
+# --- streaming: the file is never held whole ------------------------------------------------------
+
+
+def _long_dump(path: Path, problems: int, samples: int, chars: int) -> Path:
+    """A dump of long reasoning-style samples (about problems x samples x chars bytes)."""
+    with path.open("w", encoding="utf-8") as handle:
+        for p in range(problems):
+            texts = [f"<think>{('step %d of problem %d. ' % (s, p)) * (chars // 24)}</think> \\boxed{{{p}}}"
+                     for s in range(samples)]
+            handle.write(json.dumps({"id": f"p{p}", "question": f"Q{p}", "reference": str(p), "samples": texts,
+                                     "scores": [0.5] * samples}) + "\n")
+    return path
+
+
+def test_a_large_import_is_streamed_not_held_in_memory(tmp_path):
+    import tracemalloc
+
+    source = _long_dump(tmp_path / "long.jsonl", problems=300, samples=4, chars=10_000)
+    size = source.stat().st_size
+    assert size > 10_000_000
+    tracemalloc.start()
+    try:
+        summary = import_samples(source, task="math500", out=tmp_path / "run", show_progress=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (summary.problems, summary.samples) == (300, 1200)
+    # the peak is a few records and read buffers, not the file
+    assert peak < size / 5, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB file"
+    lines = read_jsonl(tmp_path / "run" / "samples.jsonl")
+    assert [line["problem_id"] for line in lines] == [f"p{p}" for p in range(300)]
+    assert len(read_jsonl(tmp_path / "run" / "scores.jsonl")) == 300
+
+
+def test_a_bad_last_line_writes_nothing_and_leaves_no_staged_files(tmp_path):
+    source = _long_dump(tmp_path / "long.jsonl", problems=20, samples=2, chars=200)
+    with source.open("a") as handle:
+        handle.write('{"id": "p0", "question": "Q", "reference": "1", "samples": ["again"]}\n')
+    existing = tmp_path / "run"
+    import_samples(CANONICAL, task="math500", out=existing, show_progress=False)
+    before = {path.name: path.read_bytes() for path in existing.iterdir()}
+    with pytest.raises(InputError, match=r"long.jsonl:21: field 'id': duplicate id 'p0'"):
+        import_samples(source, task="math500", out=tmp_path / "fresh", show_progress=False)
+    assert not (tmp_path / "fresh").exists()
+    # a directory of another import is refused before the file is read; its files stay as they were
+    with pytest.raises(ConfigError, match="refusing to overwrite"):
+        import_samples(source, task="math500", out=existing, show_progress=False)
+    assert {path.name: path.read_bytes() for path in existing.iterdir()} == before
+
+
+def test_a_directory_of_another_run_is_refused_before_the_file_is_read(tmp_path, monkeypatch):
+    import evalkit.importer as importer
+
+    existing = tmp_path / "run"
+    import_samples(CANONICAL, task="math500", out=existing, show_progress=False)
+
+    def must_not_read(*args, **kwargs):
+        raise AssertionError("the file was read before the directory was checked")
+
+    monkeypatch.setattr(importer, "iter_import_file", must_not_read)
+    with pytest.raises(ConfigError, match="with a different model"):
+        import_samples(CANONICAL, task="math500", out=existing, model="another", show_progress=False)
+
+
+def test_staged_file_replaces_the_target_only_on_commit(tmp_path):
+    from evalkit.jsonl import StagedFile, temporary_path
+
+    target = tmp_path / "out.jsonl"
+    target.write_text("old\n")
+    with StagedFile(target) as staged:
+        staged.write_record({"a": 1})
+        assert target.read_text() == "old\n" and temporary_path(target).exists()
+    assert target.read_text() == "old\n" and not temporary_path(target).exists()  # left without commit
+    with pytest.raises(RuntimeError), StagedFile(target) as staged:
+        staged.write_record({"a": 2})
+        raise RuntimeError("stop")
+    assert target.read_text() == "old\n" and not temporary_path(target).exists()
+    with StagedFile(target) as staged:
+        staged.write_record({"a": 3})
+        staged.commit()
+    assert target.read_text() == '{"a": 3}\n' and not temporary_path(target).exists()
