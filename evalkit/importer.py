@@ -14,7 +14,7 @@ preset instead (`--preset qwen25-math | lm-eval | lighteval | plain`, see `evalk
 which turns each of their records into this canonical form.
 
 Every bad line is reported, with its line number, in one error, and then nothing is written:
-an import is all or nothing, and no problem is silently dropped. The file is read once and
+an import is all or nothing, and no problem is silently dropped. The file is parsed once and
 streamed: each problem is checked and written to staged files at once, which replace the run's
 files only when the whole file is good, so a dump of long reasoning outputs is never held in
 memory.
@@ -437,8 +437,9 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     """Read an import file and write `config.yaml`, `samples.jsonl` and (with scores) `scores.jsonl`.
 
     `preset` names a known dump layout (`evalkit.import_presets`); it excludes `mapping`.
-    Re-importing the same file with the same options into the same directory rewrites the
-    same bytes; a non-empty directory made from anything else is refused.
+    Re-importing the same file with the same options into the same directory leaves it as it is
+    (scores other scorers appended are kept); a non-empty directory made from anything else is
+    refused, before the file is read.
     """
     from tasks import get_task
 
@@ -452,55 +453,50 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     task_def = get_task(task)
     resolved_mapping = parse_mapping(mapping)
 
-    def config_for(counts: tuple[int, int]) -> dict[str, Any]:
+    def config_for(sha256: str, counts: tuple[int, int]) -> dict[str, Any]:
         return import_config(path=path, sha256=sha256, mapping=resolved_mapping, model=model or path.stem,
                              task=task_def.name, answer_style=task_def.answer_style, min_samples=counts[0],
                              max_samples=counts[1], preset=preset)
 
-    sha256 = file_sha256(path)
     run_dir = RunDir(Path(out))
-    created = not run_dir.path.exists()
     problems = samples = ids_from_line_numbers = 0
     min_samples, max_samples, has_scores = math.inf, 0, False
-    try:
-        with run_dir.lock("evalkit import"):
-            # refuse a directory of another run before reading a file that may take minutes
-            check_run_dir(run_dir, config_for((0, 0)), known=[key for key in IDENTITY_KEYS if key != "n"])
-            # One pass over the file, streamed: each problem is checked and written to the staged
-            # files at once; they replace samples.jsonl / scores.jsonl only once the whole file is
-            # good (an import is all or nothing).
-            with StagedFile(run_dir.samples_path) as samples_file, StagedFile(run_dir.scores_path) as scores_file:
-                for item in iter_import_file(path, task=task_def.name, mapping=resolved_mapping, preset=layout,
-                                             show_progress=show_progress):
-                    samples_file.write_record(samples_line(item))
-                    scores_file.write_record(scores_line(item))
-                    problems += 1
-                    samples += len(item.samples)
-                    min_samples, max_samples = min(min_samples, len(item.samples)), max(max_samples, len(item.samples))
-                    has_scores = has_scores or item.scores is not None
-                    ids_from_line_numbers += item.id_from_line_number
-                config = config_for((int(min_samples), max_samples))
-                check_run_dir(run_dir, config)
-                fresh = run_dir.claim(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
-                                      config["config_hash"])
-                try:
-                    samples_file.commit()
-                    if has_scores:
-                        scores_file.commit()
-                    # without scores the staged scores file is discarded when the block ends
-                except BaseException:
-                    if fresh:  # nothing of this import may stay behind half-written
-                        run_dir.scores_path.unlink(missing_ok=True)
-                        run_dir.samples_path.unlink(missing_ok=True)
-                        run_dir.release_claim()
-                    raise
-    except BaseException:
-        if created:  # the lock made the directory: leave no empty directory behind
+    with run_dir.lock("evalkit import"):  # a directory it makes is removed again if the import fails
+        # refuse a directory of another run before reading a file that may take minutes
+        run_dir.refuse_foreign_files()
+        check_run_dir(run_dir, config_for("", (0, 0)), known=[key for key in IDENTITY_KEYS if key not in ("sha256", "n")])
+        sha256 = file_sha256(path)
+        check_run_dir(run_dir, config_for(sha256, (0, 0)), known=[key for key in IDENTITY_KEYS if key != "n"])
+        # One pass over the file, streamed: each problem is checked and written to the staged files
+        # at once; they replace samples.jsonl / scores.jsonl only once the whole file is good (an
+        # import is all or nothing).
+        with StagedFile(run_dir.samples_path) as samples_file, StagedFile(run_dir.scores_path) as scores_file:
+            for item in iter_import_file(path, task=task_def.name, mapping=resolved_mapping, preset=layout,
+                                         show_progress=show_progress):
+                samples_file.write_record(samples_line(item))
+                scores_file.write_record(scores_line(item))
+                problems += 1
+                samples += len(item.samples)
+                min_samples, max_samples = min(min_samples, len(item.samples)), max(max_samples, len(item.samples))
+                has_scores = has_scores or item.scores is not None
+                ids_from_line_numbers += item.id_from_line_number
+            config = config_for(sha256, (int(min_samples), max_samples))
+            check_run_dir(run_dir, config)
+            fresh = run_dir.claim(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), config["config_hash"])
+            # The same import already in place stays as it is (scores another scorer appended since,
+            # e.g. by `evalkit rerank`, are kept); a file it lacks (a killed import) is put in place.
+            # Staged files not committed are removed when the block ends.
             try:
-                run_dir.path.rmdir()
-            except OSError:
-                pass
-        raise
+                if fresh or not run_dir.samples_path.exists():
+                    samples_file.commit()
+                if has_scores and (fresh or not run_dir.scores_path.exists()):
+                    scores_file.commit()
+            except BaseException:
+                if fresh:  # nothing of this import may stay behind half-written
+                    run_dir.scores_path.unlink(missing_ok=True)
+                    run_dir.samples_path.unlink(missing_ok=True)
+                    run_dir.release_claim()
+                raise
     return ImportSummary(
         run_dir=run_dir.path, problems=problems, samples=samples, min_samples=int(min_samples),
         max_samples=max_samples, has_scores=has_scores, ids_from_line_numbers=ids_from_line_numbers,

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import InputError, disk_error
+from evalkit.errors import EvalkitError, InputError, disk_error
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _DECODER = json.JSONDecoder()
@@ -430,8 +430,14 @@ def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> None:
     fsynced, then renamed over `path`). On any failure (a full or read-only disk, an exception
     from `lines`) the temporary file is removed, so nothing is left that could block a retry."""
     with StagedFile(path) as staged:
-        for line in lines:
-            staged.write(line)
+        try:
+            for line in lines:
+                staged.write(line)
+        except EvalkitError:
+            raise
+        except OSError as error:  # raised while producing the lines, e.g. reading the file they come from
+            source = Path(error.filename) if error.filename else staged.path
+            raise disk_error(source, error, action="read" if source != staged.path else "write") from None
         staged.commit()
 
 

@@ -99,7 +99,9 @@ def likelihood_reranking(run_dir: Path, n: int, top: int, seed: int) -> dict[str
             for rule in ("scr", "bon")}
 
 
-NOISE_LEVELS = (0.5, 1.0, 1.5, 2.0, 3.0)
+NOISE_LEVELS = (0.5, 1.0, 1.5, 2.0, 3.0)  # sd of the Gaussian noise added to the grades
+FLIP_RATES = (0.1, 0.2, 0.3, 0.4)  # share of grades flipped: 0/1 scores, like the step check
+NOISE_DRAWS = 50
 
 
 def step_check_scores(run_dir: Path, matrices: Any) -> Any:
@@ -123,86 +125,122 @@ def step_check_scores(run_dir: Path, matrices: Any) -> Any:
     return scores
 
 
-def scorer_sensitivity(run_dir: Path, n: int, top: int, seed: int) -> list[dict[str, Any]]:
+def _scorer_figures(matrices: Any, scores: Any, n: int, top: int) -> tuple[float, float, Any, Any]:
+    """Pooled AUROC, within-problem AUROC, and the per-problem accuracy of RR.Top-K and W.RR.Top-K."""
+    from evalkit.metrics import evaluate_rules, roc_auc, within_problem_auroc
+
+    answered = matrices.clusters >= 0
+    values = evaluate_rules(matrices.correct, matrices.clusters, scores, ks=[n], rules=["scr", "wscr"],
+                            top_clusters=top)
+    within, _ = within_problem_auroc(matrices.correct, scores, answered)
+    return (roc_auc(matrices.correct[answered], scores[answered]), within, values[f"scr@{n}"].accuracy,
+            values[f"wscr@{n}"].accuracy)
+
+
+def scorer_sensitivity(run_dir: Path, n: int, top: int, seed: int) -> dict[str, Any]:
     """What re-ranking needs from a scorer, on the SSFT model's test samples (analysis, not a method):
-    RR.Top-K and W.RR.Top-K against majority vote, beside the scorer's pooled and within-problem AUROC, for
+    RR.Top-K and W.RR.Top-K against majority vote, beside the scorer's pooled and within-problem AUROC.
 
-    - the fine-tuned evaluator (the paper's method);
-    - the generator's own likelihood (exp of its mean token log-probability);
-    - a step check: every `a op b = c` line of the solution holds (the task's own checker; it cannot see a
-      misread question);
-    - the grades themselves (a perfect scorer: the ceiling of re-ranking the top K clusters);
-    - the grades plus independent Gaussian noise of several sizes (seeded), through a logistic so that
-      W.RR sums probability-like scores: scorers whose mistakes do not depend on the answer, spanning
-      the within-problem AUROC of the real ones.
+    Real scorers (one value each, with a paired-bootstrap CI over problems): the fine-tuned evaluator
+    (the paper's method); the generator's own likelihood (exp of its mean token log-probability); a
+    step check, 1 when every `a op b = c` line of the solution holds (the task's own checker: it cannot
+    see a misread question); the grades themselves (a perfect scorer: the ceiling of re-ranking the top
+    K clusters). A scorer with an unscored answered sample is left out (listed under `left_out`).
 
-    Ties are broken by the first sample, as in every selection rule."""
+    Scorers whose mistakes do not depend on the answer (mean and sd over `NOISE_DRAWS` seeded draws):
+    the grades plus Gaussian noise of several sizes, through a logistic so that W.RR sums
+    probability-like scores; and the grades with a share of them flipped, 0/1 scores like the step
+    check's (ties go to the first sample, as in every selection rule).
+
+    Also: the share of the wrong answered samples that pass the step check (their arithmetic is right,
+    so what went wrong is what was computed)."""
     import numpy as np
 
-    from evalkit.metrics import (
-        evaluate_rules,
-        paired_bootstrap,
-        roc_auc,
-        within_problem_auroc,
-    )
+    from evalkit.metrics import evaluate_rules, paired_bootstrap
     from evalkit.report import load_run_matrices
 
     matrices = load_run_matrices(run_dir, scorer="evaluator")
     answered = matrices.clusters >= 0
     correct = matrices.correct.astype(np.float64)
-    rng = np.random.default_rng(seed)
-    scorers: list[tuple[str, Any]] = [
+    majority = evaluate_rules(matrices.correct, matrices.clusters, ks=[n], rules=["maj"])[f"maj@{n}"].accuracy
+    step_check = step_check_scores(run_dir, matrices)
+    real: list[tuple[str, Any]] = [
         ("fine-tuned evaluator", matrices.scores),
         ("generator likelihood", np.exp(generator_mean_logprobs(run_dir, matrices))),
-        ("step check", step_check_scores(run_dir, matrices)),
+        ("step check", step_check),
         ("grades (perfect)", correct),
     ]
-    # a probability-like score (W.RR sums scores): the logistic of the grade's margin plus noise
-    scorers += [(f"grades + noise sd {level:g}",
-                 1.0 / (1.0 + np.exp(-((correct - 0.5) / level + rng.standard_normal(correct.shape)))))
-                for level in NOISE_LEVELS]
-    majority = evaluate_rules(matrices.correct, matrices.clusters, ks=[n], rules=["maj"])[f"maj@{n}"].accuracy
-    rows = []
-    for name, scores in scorers:
+    rows: list[dict[str, Any]] = []
+    left_out: list[str] = []
+    for name, scores in real:
         if scores is None or np.isnan(scores[answered]).any():
+            left_out.append(name)
             continue
-        values = evaluate_rules(matrices.correct, matrices.clusters, scores, ks=[n], rules=["scr", "wscr"],
-                                top_clusters=top)
-        within, _ = within_problem_auroc(matrices.correct, scores, answered)
-        rows.append({"scorer": name, "auroc": roc_auc(matrices.correct[answered], scores[answered]),
-                     "within": within,
-                     **{f"{rule} - maj": paired_bootstrap(values[f"{rule}@{n}"].accuracy, majority,
-                                                          seed=seed).to_dict() for rule in ("scr", "wscr")}})
-    return rows
+        auroc, within, scr, wscr = _scorer_figures(matrices, scores, n, top)
+        rows.append({"scorer": name, "kind": "real", "auroc": auroc, "within": within,
+                     "scr - maj": paired_bootstrap(scr, majority, seed=seed).to_dict(),
+                     "wscr - maj": paired_bootstrap(wscr, majority, seed=seed).to_dict()})
+    rng = np.random.default_rng(seed)
+    noisy: list[tuple[str, str, Any]] = []
+    noisy += [(f"grades + noise sd {level:g}", "gaussian",
+               lambda level=level: 1.0 / (1.0 + np.exp(-((correct - 0.5) / level
+                                                         + rng.standard_normal(correct.shape)))))
+              for level in NOISE_LEVELS]
+    noisy += [(f"grades, {rate:.0%} flipped", "flipped",
+               lambda rate=rate: np.abs(correct - (rng.random(correct.shape) < rate)))
+              for rate in FLIP_RATES]
+    for name, kind, draw in noisy:
+        figures = np.array([(auroc, within, float((scr - majority).mean()), float((wscr - majority).mean()))
+                            for auroc, within, scr, wscr in (_scorer_figures(matrices, draw(), n, top)
+                                                             for _ in range(NOISE_DRAWS))])
+        mean, sd = figures.mean(axis=0), figures.std(axis=0, ddof=1)
+        rows.append({"scorer": name, "kind": kind, "auroc": float(mean[0]), "within": float(mean[1]),
+                     "scr - maj": {"value": float(mean[2]), "sd": float(sd[2]), "draws": NOISE_DRAWS},
+                     "wscr - maj": {"value": float(mean[3]), "sd": float(sd[3]), "draws": NOISE_DRAWS}})
+    wrong = answered & ~matrices.correct
+    return {"rows": rows, "left_out": left_out,
+            "wrong samples passing the step check": float((step_check[wrong] == 1).mean()) if wrong.any() else None}
+
+
+def format_sensitivity(value: dict[str, Any]) -> str:
+    """A difference with its CI (a real scorer) or its mean and sd over draws (a noisy one), in points."""
+    if "draws" in value:
+        return f"{100 * value['value']:+.1f} ± {100 * value['sd']:.1f} ({value['draws']} draws)"
+    return format_difference(value)
 
 
 def plot_sensitivity(all_figures: list[dict[str, Any]], path: Path) -> None:
     """RR.Top-K minus majority vote against the scorer's within-problem AUROC, every seed: the noisy
-    grades as a line per seed, the real scorers as labelled points."""
+    grades as lines (Gaussian noise solid, flipped grades dashed), the real scorers as labelled points
+    with their seed written beside them."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    figure = Figure(figsize=(7.0, 4.6), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots()
-    markers = {"fine-tuned evaluator": "o", "generator likelihood": "s", "step check": "^"}
+    styles = {"fine-tuned evaluator": ("o", "C0"), "generator likelihood": ("s", "C2"), "step check": ("^", "C1")}
     for position, figures in enumerate(all_figures):
-        rows = figures["models"]["ssft"].get("scorer sensitivity") or []
-        noisy = sorted((row for row in rows if row["scorer"].startswith("grades")), key=lambda row: row["within"])
-        axes.plot([row["within"] for row in noisy], [100 * row["scr - maj"]["value"] for row in noisy],
-                  color="#999999", marker=".", linewidth=1)
+        rows = (figures["models"]["ssft"].get("scorer sensitivity") or {}).get("rows", [])
+        for kind, line in (("gaussian", "-"), ("flipped", "--")):
+            curve = sorted((row for row in rows if row["kind"] == kind), key=lambda row: row["within"])
+            axes.plot([row["within"] for row in curve], [100 * row["scr - maj"]["value"] for row in curve],
+                      color="#999999", marker=".", linewidth=1, linestyle=line,
+                      label=("grades + independent noise" if kind == "gaussian" else "grades, some flipped")
+                      if position == 0 else None)
         for row in rows:
-            if row["scorer"] in markers:
-                axes.plot(row["within"], 100 * row["scr - maj"]["value"], linestyle="none",
-                          marker=markers[row["scorer"]], color="C0" if row["scorer"] == "fine-tuned evaluator" else
-                          ("C1" if row["scorer"] == "step check" else "C2"),
+            if row["scorer"] in styles:
+                marker, color = styles[row["scorer"]]
+                x, y = row["within"], 100 * row["scr - maj"]["value"]
+                axes.plot(x, y, linestyle="none", marker=marker, color=color,
                           label=row["scorer"] if position == 0 else None)
+                axes.annotate(str(figures["seed"]), (x, y), textcoords="offset points", xytext=(5, 3), fontsize=7)
     axes.axhline(0, color="#777777", linewidth=1)
     axes.axvline(0.5, color="#777777", linewidth=1, linestyle=":")
     axes.set_xlabel("scorer's AUROC inside a problem")
     axes.set_ylabel("RR.Top-K - majority vote (points)")
-    axes.legend(fontsize=8, title="grey: grades + independent noise", title_fontsize=8)
-    figure.suptitle("What SCR needs from its scorer (SSFT model, each seed)")
+    axes.legend(fontsize=8)
+    figure.suptitle("What SCR needs from its scorer (SSFT model; numbers: seeds; grey: mean of noisy draws)")
     figure.savefig(path, dpi=110)
 
 
@@ -374,16 +412,29 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
               ("An analysis on the SSFT model's test samples, not a method: the same selection rules with other "
                "scores in place of the evaluator's. The step check scores 1 when every `a op b = c` line of a "
                "solution holds (the task's own checker, which cannot see a misread question); the grades are a "
-               "perfect scorer, the ceiling of re-ranking the top "
-               f"{k} clusters; the noisy grades add independent Gaussian noise (seeded), a scorer whose mistakes "
-               "do not depend on the answer. `plots/scorer_sensitivity.png` draws RR.Top-K - maj against the "
-               "AUROC inside a problem."), "",
-              (f"| seed | scorer | pooled AUROC | AUROC within a problem | RR.Top-{k} - maj [95% CI] | "
-               f"W.RR.Top-{k} - maj [95% CI] |"), "|---:|---|---:|---:|---:|---:|"]
+               f"perfect scorer, the ceiling of re-ranking the top {k} clusters. The noisy grades are scorers "
+               "whose mistakes do not depend on the answer: Gaussian noise added to the grades, or a share of "
+               "the grades flipped (0/1 scores like the step check's); their rows give the mean and sd over "
+               f"{NOISE_DRAWS} seeded draws, the real scorers' rows a 95% paired CI. "
+               "`plots/scorer_sensitivity.png` draws RR.Top-K - maj against the AUROC inside a problem."), "",
+              (f"| seed | scorer | pooled AUROC | AUROC within a problem | RR.Top-{k} - maj | "
+               f"W.RR.Top-{k} - maj |"), "|---:|---|---:|---:|---:|---:|"]
+    passing = []
     for f in all_figures:
-        for row in f["models"]["ssft"].get("scorer sensitivity") or []:
+        sensitivity = f["models"]["ssft"].get("scorer sensitivity") or {}
+        for row in sensitivity.get("rows", []):
             lines.append(f"| {f['seed']} | {row['scorer']} | {row['auroc']:.3f} | {row['within']:.3f} | "
-                         f"{format_difference(row['scr - maj'])} | {format_difference(row['wscr - maj'])} |")
+                         f"{format_sensitivity(row['scr - maj'])} | {format_sensitivity(row['wscr - maj'])} |")
+        if sensitivity.get("left_out"):
+            lines.append(f"| {f['seed']} | left out (unscored samples): {', '.join(sensitivity['left_out'])} "
+                         "| | | | |")
+        share = sensitivity.get("wrong samples passing the step check")
+        if share is not None:
+            passing.append(f"{100 * share:.0f}% (seed {f['seed']})")
+    if passing:
+        lines += ["", "Wrong answered samples whose every `a op b = c` line holds: " + ", ".join(passing)
+                  + ". Their mistake is not in the arithmetic of a line but in what was computed (a step of the "
+                  "question misread, skipped or repeated): a mistake a whole answer cluster can share."]
     lines += ["", "## Demo wall time per seed, in the invocation that wrote this file (a resumed seed shows only what was left)", "",
               "| seed | seconds | 1-minute load average at the end |", "|---:|---:|---:|"]
     lines += [f"| {f['seed']} | {f['demo_seconds']:.0f} | {f['load_average']:.1f} |" for f in all_figures

@@ -135,8 +135,12 @@ def test_reimport_is_idempotent_and_other_files_are_refused(tmp_path):
     assert again.config_hash == first.config_hash and not again.fresh
     assert {name: (out / name).read_bytes() for name in before} == before
 
-    with pytest.raises(ConfigError, match="refusing to overwrite .*different sha256"):
+    with pytest.raises(ConfigError, match="refusing to overwrite .*different mapping, model"):
         import_samples(QWEN_STYLE, task="math", out=out, mapping=QWEN_MAP, show_progress=False)
+    with pytest.raises(ConfigError, match="refusing to overwrite .*different sha256"):
+        import_samples(QWEN_STYLE, task="math", out=out, model="import_canonical", show_progress=False,
+                       mapping="id=id,question=question,reference=reference,samples=samples,scores=scores,"
+                               "subject=subject,level=level")
     with pytest.raises(ConfigError, match="different task"):
         import_samples(CANONICAL, task="gsm8k", out=out, show_progress=False)
     assert {name: (out / name).read_bytes() for name in before} == before
@@ -272,8 +276,39 @@ def test_a_directory_of_another_run_is_refused_before_the_file_is_read(tmp_path,
         raise AssertionError("the file was read before the directory was checked")
 
     monkeypatch.setattr(importer, "iter_import_file", must_not_read)
+    monkeypatch.setattr(importer, "file_sha256", must_not_read)
     with pytest.raises(ConfigError, match="with a different model"):
         import_samples(CANONICAL, task="math500", out=existing, model="another", show_progress=False)
+    # a directory that holds files but no run is refused before the file is read, too
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "todo.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="is not empty and has no config.yaml"):
+        import_samples(CANONICAL, task="math500", out=foreign, show_progress=False)
+    assert sorted(path.name for path in foreign.iterdir()) == ["todo.txt"]
+
+
+def test_a_failed_import_leaves_no_directory_it_made(tmp_path):
+    source = write_lines(tmp_path / "bad.jsonl", [{"question": "Q", "samples": ["x"]}])
+    with pytest.raises(InputError, match="field 'reference'"):
+        import_samples(source, task="math500", out=tmp_path / "a" / "b" / "run", show_progress=False)
+    assert not (tmp_path / "a").exists()
+
+
+def test_reimporting_the_same_file_keeps_scores_that_a_rerank_appended(tmp_path):
+    out = tmp_path / "run"
+    import_samples(CANONICAL, task="math500", out=out, show_progress=False)
+    with (out / "scores.jsonl").open("a") as handle:
+        handle.write(json.dumps({"problem_id": read_jsonl(out / "samples.jsonl")[0]["problem_id"],
+                                 "scorer": "tiny", "selection": "all", "scores": [0.5, 0.5, 0.5]}) + "\n")
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    summary = import_samples(CANONICAL, task="math500", out=out, show_progress=False)
+    assert not summary.fresh and summary.problems == 2
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    # a file the import lacks (an import killed before it was in place) is written again
+    (out / "scores.jsonl").unlink()
+    import_samples(CANONICAL, task="math500", out=out, show_progress=False)
+    assert len(read_jsonl(out / "scores.jsonl")) == 2
 
 
 def test_staged_file_replaces_the_target_only_on_commit(tmp_path):

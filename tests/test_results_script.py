@@ -53,9 +53,12 @@ def test_step_check_scores_read_every_line_of_each_sample(tmp_path):
 
 
 def test_scorer_sensitivity_reports_the_ceiling_and_each_scorer(tmp_path):
-    rows = {row["scorer"]: row for row in make_results.scorer_sensitivity(write_run(tmp_path), 4, 2, seed=0)}
+    sensitivity = make_results.scorer_sensitivity(write_run(tmp_path), 4, 2, seed=0)
+    rows = {row["scorer"]: row for row in sensitivity["rows"]}
     assert list(rows) == ["fine-tuned evaluator", "generator likelihood", "step check", "grades (perfect)",
-                          *[f"grades + noise sd {level:g}" for level in make_results.NOISE_LEVELS]]
+                          *[f"grades + noise sd {level:g}" for level in make_results.NOISE_LEVELS],
+                          *[f"grades, {rate:.0%} flipped" for rate in make_results.FLIP_RATES]]
+    assert sensitivity["left_out"] == []
     perfect = rows["grades (perfect)"]
     assert perfect["auroc"] == 1.0 and perfect["within"] == 1.0
     # majority 2/4, perfect RR.Top-2 3/4
@@ -67,12 +70,36 @@ def test_scorer_sensitivity_reports_the_ceiling_and_each_scorer(tmp_path):
     assert evaluator["scr - maj"]["value"] == pytest.approx(-0.25)  # p1 is lost, p0 is not won
     # the generator's log-probabilities were made lower for right samples: it, too, ranks them last
     assert rows["generator likelihood"]["within"] == 0.0
+    # step check: p0's right sample holds, and so do two wrong ones (ties go to the first sample: wrong)
+    step = rows["step check"]
+    assert step["scr - maj"]["value"] == pytest.approx(0.0)
     for row in rows.values():
-        assert set(row) == {"scorer", "auroc", "within", "scr - maj", "wscr - maj"}
+        assert set(row) == {"scorer", "kind", "auroc", "within", "scr - maj", "wscr - maj"}
+    # noisy grades: a mean over draws, between chance and the perfect scorer
+    for name, row in rows.items():
+        if row["kind"] != "real":
+            assert row["scr - maj"]["draws"] == make_results.NOISE_DRAWS and row["scr - maj"]["sd"] >= 0
+            assert 0.5 <= row["within"] <= 1.0 and row["scr - maj"]["value"] <= 0.25 + 1e-9, name
+    assert rows["grades, 10% flipped"]["within"] > rows["grades, 40% flipped"]["within"]
+    # wrong answered samples: p0's 0, 1, 3 (1 fails), p1's 3 (fails), p2's 0, 2, 3 (0 fails): 4 of 7 pass
+    assert sensitivity["wrong samples passing the step check"] == pytest.approx(4 / 7)
+
+
+def test_a_scorer_with_unscored_samples_is_left_out_and_said(tmp_path):
+    run_dir = write_run(tmp_path)
+    lines = [json.loads(line) for line in (run_dir / "scores.jsonl").read_text().splitlines()]
+    lines[0]["scores"][0] = None
+    (run_dir / "scores.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    sensitivity = make_results.scorer_sensitivity(run_dir, 4, 2, seed=0)
+    assert sensitivity["left_out"] == ["fine-tuned evaluator"]
+    assert "fine-tuned evaluator" not in {row["scorer"] for row in sensitivity["rows"]}
 
 
 def test_summary_and_plot_show_the_sensitivity(tmp_path):
-    rows = make_results.scorer_sensitivity(write_run(tmp_path), 4, 2, seed=0)
-    figures = [{"seed": 0, "models": {"ssft": {"scorer sensitivity": rows}}}]
+    sensitivity = make_results.scorer_sensitivity(write_run(tmp_path), 4, 2, seed=0)
+    figures = [{"seed": 0, "models": {"ssft": {"scorer sensitivity": sensitivity}}}]
     make_results.plot_sensitivity(figures, tmp_path / "plot.png")
     assert (tmp_path / "plot.png").stat().st_size > 1000
+    rows = {row["scorer"]: row for row in sensitivity["rows"]}
+    assert make_results.format_sensitivity(rows["grades (perfect)"]["scr - maj"]).startswith("+25.0 [")
+    assert "(50 draws)" in make_results.format_sensitivity(rows["grades, 20% flipped"]["scr - maj"])

@@ -371,6 +371,20 @@ def test_whole_file_writes_keep_lone_surrogates_readable_back(tmp_path):
     assert (tmp_path / "notes.md").read_text(encoding="utf-8") == "name \\ud83d\n"
 
 
+def test_a_read_error_while_writing_a_whole_file_is_one_line_naming_the_source(tmp_path):
+    from evalkit.errors import DiskError
+    from evalkit.jsonl import temporary_path, write_lines_atomic
+
+    def lines_read_from_a_failing_disk():
+        yield "first\n"
+        raise OSError(errno.EIO, "Input/output error", str(tmp_path / "source.jsonl"))
+
+    target = tmp_path / "out.txt"
+    with pytest.raises(DiskError, match=r"cannot read .*source\.jsonl: "):
+        write_lines_atomic(target, lines_read_from_a_failing_disk())
+    assert not target.exists() and not temporary_path(target).exists()
+
+
 def test_a_file_system_without_locks_gets_a_warning_not_a_refusal(tmp_path, monkeypatch, capsys):
     import fcntl
 

@@ -57,8 +57,9 @@ def _describe(holder: dict[str, Any]) -> str:
 class RunLock:
     """An exclusive, non-blocking lock on a directory (see the module docstring).
 
-    `acquire` creates the directory when needed and remembers whether it did, so that a
-    caller whose work fails before anything was written can leave no trace (`created_dir`).
+    `acquire` creates the directory (and its missing parents) when needed and remembers which it
+    made, so that a command whose work fails before anything was written leaves no trace:
+    `release` removes them again while they are empty (`created_dir` says whether it made any).
     """
 
     def __init__(self, directory: str | Path, purpose: str = "") -> None:
@@ -66,6 +67,7 @@ class RunLock:
         self.path = self.directory / LOCK_FILE
         self.purpose = purpose
         self.created_dir = False
+        self._created: list[Path] = []  # the directories acquire made, deepest first
         self._fd: int | None = None
 
     @property
@@ -77,8 +79,9 @@ class RunLock:
             return self
         try:
             if not self.directory.exists():
+                missing = [folder for folder in (self.directory, *self.directory.parents) if not folder.exists()]
                 self.directory.mkdir(parents=True)
-                self.created_dir = True
+                self._created, self.created_dir = missing, True
         except FileExistsError:
             pass  # made by a concurrent process in the meantime; the lock decides below
         except OSError as error:
@@ -138,11 +141,11 @@ class RunLock:
             pass  # read-only or already gone: the flock below is what others wait on
         fd, self._fd = self._fd, None
         os.close(fd)
-        if self.created_dir:
+        for folder in self._created:
             try:
-                self.directory.rmdir()
+                folder.rmdir()
             except OSError:
-                pass  # not empty: the work written there stays
+                break  # not empty: the work written there (and the folders above it) stays
 
     def __enter__(self) -> RunLock:
         return self.acquire()

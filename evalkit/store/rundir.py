@@ -217,6 +217,15 @@ class RunDir:
         return sorted(p.name for p in self.path.iterdir()
                       if p.name != LOCK_FILE and not (p.name.startswith(".") and p.name.endswith(".tmp")))
 
+    def refuse_foreign_files(self) -> None:
+        """Refuse a directory that holds files but no run config (it is not a run directory)."""
+        if self.config_path.exists():
+            return
+        leftovers = self._leftovers()
+        if leftovers:
+            raise ConfigError(f"{self.path} is not empty and has no {CONFIG_FILE} ({', '.join(leftovers[:5])}); "
+                              "refusing to write a run into it")
+
     def claim(self, config_text: str, config_hash: str, shard: Shard | None = None, *,
               rehash: Callable[[dict[str, Any]], str | None] | None = None) -> bool:
         """Make this directory the home of one config, or check that it already is.
@@ -244,10 +253,7 @@ class RunDir:
                                   f"not part {wanted['index']}/{wanted['count']}; pass the matching --shard")
             self._record_changes(existing, config_text, shard)
             return False
-        leftovers = self._leftovers()
-        if leftovers:
-            raise ConfigError(f"{self.path} is not empty and has no {CONFIG_FILE} ({', '.join(leftovers[:5])}); "
-                              "refusing to write a run into it")
+        self.refuse_foreign_files()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
