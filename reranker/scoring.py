@@ -35,8 +35,13 @@ import numpy as np
 from evalkit.errors import ConfigError, InputError
 from evalkit.progress import make_progress
 from evalkit.selection import DEFAULT_TOP_CLUSTERS, SetStructure
-from evalkit.store import ProblemGrades, ProblemSamples, RunDir
-from evalkit.store.scores import SELECTION_ALL, ScoresAppender, read_scores, scr_selection
+from evalkit.store import ProblemSamples, RunDir
+from evalkit.store.scores import (
+    SELECTION_ALL,
+    ScoresAppender,
+    read_scores,
+    scr_selection,
+)
 from reranker.evaluator import SolutionEvaluator
 
 METHODS = ("scr", "all")
@@ -111,29 +116,53 @@ def selection_label(method: str, top_clusters: int) -> str:
     return scr_selection(top_clusters) if method == "scr" else SELECTION_ALL
 
 
-def _paired_problems(run: RunDir) -> list[tuple[ProblemSamples, ProblemGrades]]:
-    """Each graded problem with its samples, checked to agree (same problems, same sample counts)."""
-    grades = run.read_grades()
-    samples = {item.problem.id: item for item in run.read_samples()}
-    graded_ids = {item.problem_id for item in grades}
-    ungraded = [problem_id for problem_id in samples if problem_id not in graded_ids]
+@dataclass(frozen=True)
+class _GradedProblem:
+    """What scoring needs of one graded problem before its samples are read: its sample count and
+    the samples the method selects (texts are read later, a chunk at a time)."""
+
+    samples: int
+    answered: int
+    selected: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """One problem's samples waiting in a chunk to be scored."""
+
+    problem_id: str
+    question: str
+    indices: tuple[int, ...]
+    texts: tuple[str, ...]
+    samples: int
+
+
+def _graded_problems(run: RunDir, method: str, top_clusters: int) -> dict[str, _GradedProblem]:
+    """Each graded problem (in `graded.jsonl` order) with the samples the method selects, checked to
+    cover exactly the sampled problems; read without the sample texts."""
+    graded: dict[str, _GradedProblem] = {}
+    for item in run.iter_grades():
+        graded[item.problem_id] = _GradedProblem(
+            samples=len(item.clusters), answered=sum(1 for cluster in item.clusters if cluster >= 0),
+            selected=tuple(select_samples(item.clusters, method, top_clusters)))
+    sampled = run.sampled_ids()
+    ungraded = sorted(problem_id for problem_id in sampled if problem_id not in graded)
     if ungraded:
         raise InputError(f"problem '{ungraded[0]}' (and {len(ungraded) - 1} more) was sampled but not graded; "
                          f"run `evalkit grade-run {run.path}` first", path=run.graded_path)
-    pairs = []
-    for item in grades:
-        sampled = samples.get(item.problem_id)
-        if sampled is None:
-            raise InputError(f"problem '{item.problem_id}' is graded but has no samples", path=run.graded_path,
-                             field="problem_id")
-        if len(sampled.samples) != len(item.clusters):
-            raise InputError(f"problem '{item.problem_id}' has {len(sampled.samples)} samples but "
-                             f"{len(item.clusters)} grades; grade the run again", path=run.graded_path,
-                             field="clusters")
-        pairs.append((sampled, item))
-    if not pairs:
+    unsampled = [problem_id for problem_id in graded if problem_id not in sampled]
+    if unsampled:
+        raise InputError(f"problem '{unsampled[0]}' is graded but has no samples", path=run.graded_path,
+                         field="problem_id")
+    if not graded:
         raise InputError("no graded problems", path=run.graded_path)
-    return pairs
+    return graded
+
+
+def _check_sample_count(sampled: ProblemSamples, graded: _GradedProblem, run: RunDir) -> None:
+    if len(sampled.samples) != graded.samples:
+        raise InputError(f"problem '{sampled.problem.id}' has {len(sampled.samples)} samples but "
+                         f"{graded.samples} grades; grade the run again", path=run.graded_path, field="clusters")
 
 
 def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str = "scr",
@@ -150,40 +179,40 @@ def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str 
         raise ConfigError(f"chunk_calls must be >= 1, got {chunk_calls}")
     started = time.perf_counter()
     run = RunDir(Path(run_dir))
-    pairs = _paired_problems(run)
-    existing = read_scores(run.scores_path, {s.problem.id: len(s.samples) for s, _ in pairs}).scorers.get(
-        evaluator.name)
+    graded = _graded_problems(run, method, top_clusters)
+    existing = read_scores(run.scores_path, {problem_id: item.samples for problem_id, item in graded.items()}
+                           ).scorers.get(evaluator.name)
     mine = existing.by_problem if existing is not None else {}
     truncated_before = evaluator.truncated
     label = selection_label(method, top_clusters)
 
-    todo: list[tuple[str, str, list[int]]] = []  # (problem id, question, sample indices to score)
-    samples_total = samples_answered = samples_selected = 0
-    for sampled, grades in pairs:
-        selected = select_samples(grades.clusters, method, top_clusters)
-        samples_total += len(grades.clusters)
-        samples_answered += sum(1 for cluster in grades.clusters if cluster >= 0)
-        samples_selected += len(selected)
-        have = mine.get(sampled.problem.id)
-        missing = selected if have is None else [i for i in selected if have[i] is None]
+    todo: dict[str, list[int]] = {}  # problem id -> sample indices still to score, in graded order
+    for problem_id, item in graded.items():
+        have = mine.get(problem_id)
+        missing = list(item.selected) if have is None else [i for i in item.selected if have[i] is None]
         if missing:
-            todo.append((sampled.problem.id, sampled.problem.question, missing))
-    texts = {sampled.problem.id: [sample.text for sample in sampled.samples] for sampled, _ in pairs}
+            todo[problem_id] = missing
+    samples_total = sum(item.samples for item in graded.values())
+    samples_answered = sum(item.answered for item in graded.values())
+    samples_selected = sum(len(item.selected) for item in graded.values())
 
     scored_now = calls = undefined = 0
     with make_progress(disable=not show_progress) as progress:
         task = progress.add_task(f"scoring with {evaluator.name} ({label})", total=len(todo))
         appender = ScoresAppender(run.scores_path) if todo else None
-        for chunk in _chunks(todo, chunk_calls):
+
+        def score_chunk(chunk: list[_Pending]) -> None:
+            """Score one chunk of problems and append their lines."""
+            nonlocal scored_now, calls, undefined
             assert appender is not None
-            questions = [question for _, question, indices in chunk for _ in indices]
-            solutions = [texts[problem_id][i] for problem_id, _, indices in chunk for i in indices]
+            questions = [pending.question for pending in chunk for _ in pending.indices]
+            solutions = [text for pending in chunk for text in pending.texts]
             values = evaluator.score(questions, solutions, batch_size=batch_size)
             calls += len(set(zip(questions, solutions)))
             position = 0
-            for problem_id, _, indices in chunk:
-                line: list[float | None] = [None] * len(texts[problem_id])
-                for index in indices:
+            for pending in chunk:
+                line: list[float | None] = [None] * pending.samples
+                for index in pending.indices:
                     value = values[position]
                     position += 1
                     if math.isnan(value):
@@ -191,32 +220,35 @@ def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str 
                     else:
                         line[index] = value
                         scored_now += 1
-                appender.append(problem_id, evaluator.name, line, selection=label)
+                appender.append(pending.problem_id, evaluator.name, line, selection=label)
             progress.advance(task, len(chunk))
+
+        # The samples are streamed: only the texts of the chunk being gathered are in memory. A
+        # chunk holds about `chunk_calls` samples to score; a problem is never split.
+        chunk: list[_Pending] = []
+        size = 0
+        if todo:
+            for sampled in run.iter_samples():
+                item = graded[sampled.problem.id]
+                _check_sample_count(sampled, item, run)
+                indices = todo.get(sampled.problem.id)
+                if indices is None:
+                    continue
+                chunk.append(_Pending(sampled.problem.id, sampled.problem.question, tuple(indices),
+                                      tuple(sampled.samples[i].text for i in indices), item.samples))
+                size += len(indices)
+                if size >= chunk_calls:
+                    score_chunk(chunk)
+                    chunk, size = [], 0
+            if chunk:
+                score_chunk(chunk)
         if appender is not None:
             appender.close()
 
     return ScoreSummary(
-        scorer=evaluator.name, method=method, top_clusters=top_clusters, problems=len(pairs),
-        problems_scored_now=len(todo), problems_already_scored=len(pairs) - len(todo),
+        scorer=evaluator.name, method=method, top_clusters=top_clusters, problems=len(graded),
+        problems_scored_now=len(todo), problems_already_scored=len(graded) - len(todo),
         samples_total=samples_total, samples_answered=samples_answered, samples_selected=samples_selected,
         samples_scored_now=scored_now, evaluator_calls=calls, undefined_scores=undefined,
         truncated_prompts=evaluator.truncated - truncated_before, seconds=time.perf_counter() - started,
     )
-
-
-def _chunks(todo: list[tuple[str, str, list[int]]], chunk_calls: int) -> list[list[tuple[str, str, list[int]]]]:
-    """Consecutive groups of problems holding about `chunk_calls` samples to score each
-    (a problem is never split; a problem with nothing to score still gets its line written)."""
-    chunks: list[list[tuple[str, str, list[int]]]] = []
-    current: list[tuple[str, str, list[int]]] = []
-    size = 0
-    for item in todo:
-        current.append(item)
-        size += len(item[2])
-        if size >= chunk_calls:
-            chunks.append(current)
-            current, size = [], 0
-    if current:
-        chunks.append(current)
-    return chunks

@@ -316,3 +316,36 @@ def test_rerank_command_errors(tmp_path, cli_app):
     assert not (ungraded / "scores.jsonl").exists()
     bad_method = CliRunner().invoke(cli_app, ["rerank", str(run_dir), "--evaluator", "x", "--method", "bon"])
     assert bad_method.exit_code == 2 and "bon" in bad_method.output
+
+
+def test_scoring_streams_the_samples_instead_of_holding_them(tmp_path):
+    import tracemalloc
+
+    padding = "a long line of reasoning. " * 800  # about 20 kB per solution
+    problems = [{"clusters": [0, 1, 0, 1], "correct": [True, False, True, False],
+                 "scores": [0.6, 0.4, 0.7, 0.3],
+                 "texts": [padding + solution(p, i, s) for i, s in enumerate([0.6, 0.4, 0.7, 0.3])]}
+                for p in range(200)]
+    run_dir = write_run(tmp_path, problems)
+    size = (run_dir / "samples.jsonl").stat().st_size
+    assert size > 15_000_000
+    class ForgetfulBackend(TextScoredBackend):
+        """Keeps no record of the prompts, so that the peak is scoring's own."""
+
+        def next_token_logprobs(self, prompts, candidates):
+            rows = super().next_token_logprobs(prompts, candidates)
+            self.prompts.clear()
+            return rows
+
+    backend = ForgetfulBackend()
+    tracemalloc.start()
+    try:
+        summary = score_run(run_dir, SolutionEvaluator(backend, name="fake"), method="all", chunk_calls=32,
+                            show_progress=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert summary.samples_scored_now == 800 and summary.problems_scored_now == 200
+    # the peak is a chunk of texts, not the run
+    assert peak < size / 3, f"peak {peak / 1e6:.1f} MB for {size / 1e6:.1f} MB of samples"
+    assert [line["problem_id"] for line in read_jsonl(run_dir / "scores.jsonl")] == [f"prob-{p}" for p in range(200)]
