@@ -240,7 +240,8 @@ def plot_sensitivity(all_figures: list[dict[str, Any]], path: Path) -> None:
     axes.set_xlabel("scorer's AUROC inside a problem")
     axes.set_ylabel("RR.Top-K - majority vote (points)")
     axes.legend(fontsize=8)
-    figure.suptitle("What SCR needs from its scorer (SSFT model; numbers: seeds; grey: mean of noisy draws)")
+    axes.set_title("What SCR needs from its scorer (SSFT model; numbers: seeds;\ngrey: noisy grades, "
+                   f"mean of {NOISE_DRAWS} draws)", fontsize=10)
     figure.savefig(path, dpi=110)
 
 
