@@ -66,13 +66,17 @@ class RunLock:
         self.directory = Path(directory)
         self.path = self.directory / LOCK_FILE
         self.purpose = purpose
-        self.created_dir = False
         self._created: list[Path] = []  # the directories acquire made, deepest first
         self._fd: int | None = None
 
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+    @property
+    def created_dir(self) -> bool:
+        """Whether `acquire` made the directory (and maybe parents above it)."""
+        return bool(self._created)
 
     def acquire(self) -> RunLock:
         if self._fd is not None:
@@ -81,7 +85,7 @@ class RunLock:
             if not self.directory.exists():
                 missing = [folder for folder in (self.directory, *self.directory.parents) if not folder.exists()]
                 self.directory.mkdir(parents=True)
-                self._created, self.created_dir = missing, True
+                self._created = missing
         except FileExistsError:
             pass  # made by a concurrent process in the meantime; the lock decides below
         except OSError as error:
