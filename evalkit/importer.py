@@ -535,4 +535,6 @@ def import_command(
                       "their line numbers are used as ids")
     if summary.min_samples != summary.max_samples:
         console.print(f"[yellow]note:[/] problems have different numbers of samples "
-                      f"(min {summary.min_samples}, max {summary.max_samples})")
+                      f"(min {summary.min_samples}, max {summary.max_samples}): they are graded, but "
+                      "`evalkit report` needs the same number for every problem (keep the first "
+                      f"{summary.min_samples} of each in the file and import it again)")

@@ -376,11 +376,15 @@ def roc_auc(labels: Sequence[bool] | np.ndarray, scores: Sequence[float] | np.nd
 
     Rank-based (Mann-Whitney U): tied scores share their average rank, so a tie between a
     positive and a negative counts one half. NaN when either class is empty (undefined).
+    A NaN score (not scored) has no rank: leave such samples out first; they are refused here.
     """
     labels = np.asarray(labels, dtype=bool)
     scores = np.asarray(scores, dtype=np.float64)
     if labels.shape != scores.shape or labels.ndim != 1:
         raise ValueError(f"got {labels.size} labels but {scores.size} scores")
+    if np.isnan(scores).any():
+        raise ValueError(f"{int(np.isnan(scores).sum())} of {scores.size} scores are NaN (not scored): "
+                         "leave those samples out before computing the AUROC")
     positives = int(labels.sum())
     negatives = labels.size - positives
     if positives == 0 or negatives == 0:

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from evalkit.errors import ConfigError, InputError
+from evalkit.report.settings import ReportSettings
 from evalkit.selection import DEFAULT_TOP_CLUSTERS
 from evalkit.store import RunDir
 from evalkit.text_safety import for_terminal
@@ -77,9 +78,11 @@ def rerank_command(
                                                  "graded.jsonl).")],
     evaluator: Annotated[Path, typer.Option("--evaluator", help="Local directory of the fine-tuned "
                                                                 "solution evaluator model.")],
-    top_k: Annotated[int, typer.Option("--top-k", help="Answer clusters SCR keeps per problem: exactly this "
-                                                       "many (ties at the cut: the cluster that appears "
-                                                       "first).")] = DEFAULT_TOP_CLUSTERS,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Answer clusters SCR keeps per problem: exactly "
+                                                              "this many (ties at the cut: the cluster that "
+                                                              "appears first).",
+                                              show_default=f"the run's report.top_clusters (config.yaml), else "
+                                                           f"{DEFAULT_TOP_CLUSTERS}")] = None,
     method: Annotated[ScoringMethod, typer.Option("--method", help="scr: score only the samples in the top-k "
                                                                    "clusters (exact scr@n); all: every sample "
                                                                    "with an answer (bon@k, wmaj@k, scr@k at "
@@ -96,13 +99,13 @@ def rerank_command(
 ) -> None:
     """Score a run's solutions with a solution evaluator (only the top answer clusters, for SCR),
     append to scores.jsonl, then compute and print the metrics the scores cover and the evaluator calls saved."""
-    if top_k < 1:
+    if top_k is not None and top_k < 1:
         raise ConfigError(f"--top-k must be 1 or more, got {top_k}")
     if batch_size is not None and batch_size < 1:
         raise ConfigError(f"--batch-size must be 1 or more, got {batch_size}")
     run = RunDir(run_dir)
     # check the run before loading a model, which can take minutes
-    run.read_config()
+    top_k = ReportSettings.for_run(run.read_config(), top_clusters=top_k, source=str(run.config_path)).top_clusters
     if not run.samples_path.exists():
         raise InputError("no samples in this run directory", path=run.samples_path)
     if not run.graded_path.exists():

@@ -127,13 +127,16 @@ def step_check_scores(run_dir: Path, matrices: Any) -> Any:
 
 def _scorer_figures(matrices: Any, scores: Any, n: int, top: int) -> tuple[float, float, Any, Any]:
     """Pooled AUROC, within-problem AUROC, and the per-problem accuracy of RR.Top-K and W.RR.Top-K."""
+    import numpy as np
+
     from evalkit.metrics import evaluate_rules, roc_auc, within_problem_auroc
 
     answered = matrices.clusters >= 0
     values = evaluate_rules(matrices.correct, matrices.clusters, scores, ks=[n], rules=["scr", "wscr"],
                             top_clusters=top)
     within, _ = within_problem_auroc(matrices.correct, scores, answered)
-    return (roc_auc(matrices.correct[answered], scores[answered]), within, values[f"scr@{n}"].accuracy,
+    scored = answered & ~np.isnan(scores)
+    return (roc_auc(matrices.correct[scored], scores[scored]), within, values[f"scr@{n}"].accuracy,
             values[f"wscr@{n}"].accuracy)
 
 

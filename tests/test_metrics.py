@@ -288,6 +288,16 @@ def test_metric_at_n_equals_the_mean_of_the_predictions():
     for rule in ("maj", "bon", "scr", "wmaj", "wscr", "first"):
         predictions = predict(rule, ids, answers, clusters, correct, scores, top_clusters=2)
         assert metrics[f"{rule}@8"] == pytest.approx([float(p.correct) for p in predictions])
+        if rule in ("maj", "first"):  # no evaluator score to show (the cluster size is its own field)
+            assert all(p.score is None for p in predictions)
+
+
+def test_a_score_of_minus_infinity_still_beats_an_unanswered_sample():
+    from evalkit.selection import select
+
+    clusters, scores = np.array([[-1, 0, 1], [0, -1, 1]]), np.array([[np.nan, -np.inf, -np.inf], [-np.inf, 0.5, -1.0]])
+    for rule in ("bon", "scr", "wmaj", "wscr"):
+        assert select(rule, clusters, scores, top_clusters=2).column.tolist() == [1, 2], rule
 
 
 def test_cluster_ids_are_renumbered_consistently():
@@ -443,6 +453,8 @@ def test_auroc_hand_cases_and_pairwise_definition():
     assert math.isnan(roc_auc([True, True], [0.1, 0.9]))
     with pytest.raises(ValueError):
         roc_auc([True], [0.1, 0.2])
+    with pytest.raises(ValueError, match="NaN"):  # an unscored sample has no rank: never a silent figure
+        roc_auc([True, False, True, False], [0.9, math.nan, 0.1, math.nan])
     rng = np.random.default_rng(0)
     labels = rng.random(80) < 0.4
     scores = np.round(rng.random(80), 1)

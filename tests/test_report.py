@@ -262,3 +262,51 @@ def test_report_command_errors(tmp_path):
         parse_ks("1,x")
     with pytest.raises(ConfigError):
         parse_ks("0,2")
+
+
+def test_report_uses_the_runs_own_settings_unless_given(tmp_path):
+    # a run made with report.top_clusters = 1 (and its own seed and resamples)
+    run_dir = make_run(tmp_path)
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    config["report"] = {"ks": [1, 2, 4, 16], "top_clusters": 1, "confidence": 0.9, "resamples": 50, "seed": 3}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(_cli_app(), ["report", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    document = json.loads((run_dir / "metrics.json").read_text())
+    # ks the run cannot report (16 > n = 4) are left out, the rest are the run's own
+    assert document["settings"] == {"ks": [1, 2, 4], "top_clusters": 1, "seed": 3, "subsets": 64,
+                                    "confidence": 0.9, "resamples": 50}
+    # K = 1: SCR is majority vote, in the metrics and in the predictions
+    assert document["metrics"]["scr@4"]["value"] == pytest.approx(document["metrics"]["maj@4"]["value"])
+    predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
+    assert {p["paper_name"] for p in predictions if p["rule"] == "scr"} == {"RR.Top-1"}
+    # a flag still wins over the run's setting
+    result = CliRunner().invoke(_cli_app(), ["report", str(run_dir), "--top-clusters", "2", "--seed", "0"])
+    assert result.exit_code == 0, result.output
+    document = json.loads((run_dir / "metrics.json").read_text())
+    assert (document["settings"]["top_clusters"], document["settings"]["seed"]) == (2, 0)
+    predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
+    assert {p["paper_name"] for p in predictions if p["rule"] == "scr"} == {"RR.Top-2"}
+    assert document["evaluator_calls"]["scr@4"]["per_problem"] > 0
+
+
+def test_a_bad_report_section_is_one_clear_error(tmp_path):
+    run_dir = make_run(tmp_path)
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    config["report"] = {"top_clusters": "two"}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match=r"config.yaml: field 'report.top_clusters': expected int"):
+        build_run_metrics(run_dir, show_progress=False)
+
+
+def test_a_stale_run_recomputed_for_a_leaderboard_keeps_its_own_top_clusters(tmp_path):
+    from evalkit.report.leaderboard import load_run_row
+
+    run_dir = make_run(tmp_path)
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    config["report"] = {"top_clusters": 1}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    row = load_run_row(run_dir)  # no metrics.json yet: computed now
+    reported = build_run_metrics(run_dir, show_progress=False)
+    assert row["metrics"]["scr@4"] == reported["metrics"]["scr@4"]
+    assert row["metrics"]["scr@4"]["value"] == pytest.approx(row["metrics"]["maj@4"]["value"])

@@ -120,6 +120,22 @@ def test_two_runs_of_one_model_and_task_get_separate_rows():
     assert row_labels(rows) == ["a [11111111]", "a [22222222]", "b"]
 
 
+def test_two_runs_sharing_model_task_and_config_hash_both_get_a_cell(tmp_path):
+    # e.g. a run and a regraded copy of it: the same config hash, different numbers
+    first, copy = _row("a", "aime24", 4, 0.5, 0.5), _row("a", "aime24", 4, 0.2, 0.25)
+    first["run_dir"], copy["run_dir"] = str(tmp_path / "runs" / "a"), str(tmp_path / "runs" / "a-regraded")
+    rows = [first, copy, _row("b", "aime24", 4, 0.1, 0.1)]
+    assert row_labels(rows) == [f"a [h] ({first['run_dir']})", f"a [h] ({copy['run_dir']})", "b"]
+    cells = task_table_cells(rows, "pass@1")
+    assert [c["value"] for c in cells] == [0.5, 0.2, 0.1]
+    write_task_table(rows, tmp_path / "board")
+    text = (tmp_path / "board" / "models_x_tasks.md").read_text()
+    assert "| a [h] \\(../runs/a\\) | 50.0" in text and "| a [h] \\(../runs/a-regraded\\) | 20.0" in text
+    records = json.loads((tmp_path / "board" / "models_x_tasks.json").read_text())
+    assert {r["run_dir"] for r in records if r["model"].startswith("a ")} == {"../runs/a", "../runs/a-regraded"}
+    assert not any(str(tmp_path) in r["run_dir"] for r in records)  # paths relative to the table's folder
+
+
 # --- the acceptance command -------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -40,8 +40,6 @@ import numpy as np
 from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import iter_jsonl
 from evalkit.metrics import (
-    DEFAULT_SUBSETS,
-    DEFAULT_TOP_CLUSTERS,
     SELECTION_RULES,
     add_aliases,
     answered_per_problem,
@@ -56,6 +54,7 @@ from evalkit.metrics import (
 )
 from evalkit.progress import make_progress
 from evalkit.report.lengths import run_output_statistics
+from evalkit.report.settings import ReportSettings
 from evalkit.selection import RULES, SCORE_RULES, Prediction, predict
 from evalkit.store.rundir import GRADED_FILE, METRICS_FILE, SCORES_FILE, RunDir
 from evalkit.store.scores import read_scores
@@ -129,7 +128,8 @@ def read_graded(graded_path: Path) -> tuple[tuple[str, ...], np.ndarray, np.ndar
         if cluster_rows and len(clusters) != len(cluster_rows[0]):
             raise InputError(
                 f"problem '{problem_id}' has {len(clusters)} samples but '{ids[0]}' has {len(cluster_rows[0])}; "
-                "metrics need the same number of samples for every problem (finish or regrade the run)",
+                "metrics need the same number of samples for every problem (finish the run, regrade it, or, "
+                "for an import, keep the same number of samples of each problem in the file)",
                 path=graded_path, line=line, field="clusters")
         if any(c < -1 or c >= len(clusters) for c in clusters):
             raise InputError(f"problem '{problem_id}': cluster ids must be -1 or lie in [0, {len(clusters)})",
@@ -243,22 +243,29 @@ def _not_reported_reason(rule: str, coverage: float) -> str:
 
 
 def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
-                      top_clusters: int = DEFAULT_TOP_CLUSTERS, seed: int = 0, subsets: int = DEFAULT_SUBSETS,
-                      confidence: float = 0.95, resamples: int = 1000, scorer: str | None = None,
+                      top_clusters: int | None = None, seed: int | None = None, subsets: int | None = None,
+                      confidence: float | None = None, resamples: int | None = None, scorer: str | None = None,
                       show_progress: bool = True) -> dict[str, Any]:
     """The `metrics.json` document of a graded run (see the module docstring).
 
-    Default ks: powers of two up to N, plus N. Breakdowns by `meta["subject"]` and
-    `meta["level"]` when present; with scores, the paired comparisons of each reported score
-    rule with `maj@N`, and the evaluator calls of each score rule at every k against scoring
-    every answered sample.
+    Settings left None are the run's own (`report:` in its config.yaml), else the defaults
+    (`evalkit.report.settings`). Default ks: powers of two up to N, plus N; ks of the run's
+    config larger than N are left out. Breakdowns by `meta["subject"]` and `meta["level"]` when
+    present; with scores, the paired comparisons of each reported score rule with `maj@N`, and
+    the evaluator calls of each score rule at every k against scoring every answered sample.
     """
     run_dir = Path(run_dir)
     run = RunDir(run_dir)
     config = run.read_config()
+    settings = ReportSettings.for_run(config, ks=ks, top_clusters=top_clusters, seed=seed, subsets=subsets,
+                                      confidence=confidence, resamples=resamples, source=str(run.config_path))
+    top_clusters, seed, subsets = settings.top_clusters, settings.seed, settings.subsets
+    confidence, resamples = settings.confidence, settings.resamples
     matrices = load_run_matrices(run_dir, scorer=scorer)
     num_problems, num_samples = matrices.correct.shape
-    chosen_ks = sorted(set(default_ks(num_samples) if ks is None else ks))
+    chosen_ks = sorted(set(settings.ks or ()))
+    if ks is None:  # the run's recorded ks: those it can report
+        chosen_ks = [k for k in chosen_ks if k <= num_samples] or default_ks(num_samples)
     too_large = [k for k in chosen_ks if k > num_samples]
     if too_large or any(k < 1 for k in chosen_ks):
         raise ConfigError(f"k must lie in 1..{num_samples} (the samples per problem of {run_dir}); got {chosen_ks}")
@@ -322,10 +329,14 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
     return document
 
 
-def build_run_predictions(run_dir: str | Path, *, top_clusters: int = DEFAULT_TOP_CLUSTERS,
+def build_run_predictions(run_dir: str | Path, *, top_clusters: int | None = None,
                           scorer: str | None = None) -> list[Prediction]:
     """Every rule's prediction for every problem of a graded run, from all n samples (score rules
-    only when the run has scores; each prediction says whether its needed samples were all scored)."""
+    only when the run has scores; each prediction says whether its needed samples were all scored).
+    `top_clusters` None: the run's own (`report.top_clusters` in config.yaml), else the default."""
+    run = RunDir(Path(run_dir))
+    top_clusters = ReportSettings.for_run(run.read_config(), top_clusters=top_clusters,
+                                          source=str(run.config_path)).top_clusters
     matrices = load_run_matrices(run_dir, scorer=scorer)
     rules = ["first", "maj", *(SCORE_RULES if matrices.scores is not None else ())]
     out: list[Prediction] = []

@@ -23,6 +23,8 @@ from evalkit.report.tables import comparisons_rich_table, metrics_rich_table
 from evalkit.report.task_table import write_task_table
 from evalkit.text_safety import for_terminal
 
+RUN_OWN = "the run's report.{name} (config.yaml), else {default}"
+
 
 def parse_ks(text: str | None) -> list[int] | None:
     """`"1,4,8"` -> `[1, 4, 8]`; None stays None (the default ks)."""
@@ -50,8 +52,8 @@ def parse_metric_names(text: str, option: str) -> list[str]:
     return names
 
 
-def _check_common(top_clusters: int, subsets: int) -> None:
-    if top_clusters < 1:
+def _check_common(top_clusters: int | None, subsets: int) -> None:
+    if top_clusters is not None and top_clusters < 1:
         raise ConfigError(f"--top-clusters must be 1 or more, got {top_clusters}")
     if subsets < 1:
         raise ConfigError(f"--subsets must be 1 or more, got {subsets}")
@@ -62,29 +64,36 @@ def report_command(
                                                  "scores.jsonl and samples.jsonl are used when present).")],
     k: Annotated[str | None, typer.Option("--k", help="Comma-separated ks, e.g. 1,4,8.",
                                           show_default="powers of two up to n, and n")] = None,
-    top_clusters: Annotated[int, typer.Option("--top-clusters", help="Clusters SCR keeps: exactly this many "
-                                                                     "(ties at the cut go to the cluster that "
-                                                                     "appears first).")] = DEFAULT_TOP_CLUSTERS,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap.")] = 0,
+    top_clusters: Annotated[int | None, typer.Option("--top-clusters", help="Clusters SCR keeps: exactly this "
+                                                                            "many (ties at the cut go to the cluster "
+                                                                            "that appears first).",
+                                                     show_default=RUN_OWN.format(name="top_clusters",
+                                                                                 default=DEFAULT_TOP_CLUSTERS))] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap.",
+                                             show_default=RUN_OWN.format(name="seed", default=0))] = None,
     subsets: Annotated[int, typer.Option("--subsets", help="Random k-subsets per problem for k < n "
                                                            "(all of them when there are fewer).")] = DEFAULT_SUBSETS,
-    resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples.")] = 1000,
+    resamples: Annotated[int | None, typer.Option("--resamples", help="Bootstrap resamples.",
+                                                  show_default=RUN_OWN.format(name="resamples",
+                                                                              default=1000))] = None,
     scorer: Annotated[str | None, typer.Option("--scorer", help="Which scorer of scores.jsonl to use, "
                                                                 "when it holds several.")] = None,
 ) -> None:
     """Compute a run's metrics with confidence intervals; write metrics.json, report.md, metrics.csv,
     accuracy_vs_k.png and predictions.jsonl into the run directory and print the table."""
     _check_common(top_clusters, subsets)
-    if resamples < 1:
+    if resamples is not None and resamples < 1:
         raise ConfigError(f"--resamples must be 1 or more, got {resamples}")
     report_run(run_dir, ks=parse_ks(k), top_clusters=top_clusters, seed=seed, subsets=subsets,
                resamples=resamples, scorer=scorer)
 
 
-def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int = DEFAULT_TOP_CLUSTERS,
-               seed: int = 0, subsets: int = DEFAULT_SUBSETS, confidence: float = 0.95, resamples: int = 1000,
-               scorer: str | None = None, console: Console | None = None) -> dict:
+def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int | None = None,
+               seed: int | None = None, subsets: int = DEFAULT_SUBSETS, confidence: float | None = None,
+               resamples: int | None = None, scorer: str | None = None, console: Console | None = None) -> dict:
     """Compute a run's metrics, write its reports, print its tables; return the metrics document.
+
+    Settings left None are the run's own (`report:` in its config.yaml), else the defaults.
 
     A run whose samples are not all graded yet (e.g. one just made by `evalkit import`) is
     graded first, with the default grading settings.
@@ -122,10 +131,13 @@ def leaderboard_command(
     metric: Annotated[str, typer.Option("--metric", help="The metric that ranks the rows.")] = DEFAULT_METRIC,
     columns: Annotated[str | None, typer.Option("--columns", help="Comma-separated metrics to show.",
                                                 show_default="pass@1 and every rule at the metric's k")] = None,
-    top_clusters: Annotated[int, typer.Option("--top-clusters", help="Clusters SCR keeps, for runs whose "
-                                                                     "metrics are computed now.")]
-        = DEFAULT_TOP_CLUSTERS,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for runs whose metrics are computed now.")] = 0,
+    top_clusters: Annotated[int | None, typer.Option("--top-clusters", help="Clusters SCR keeps, for runs whose "
+                                                                            "metrics are computed now.",
+                                                     show_default=RUN_OWN.format(name="top_clusters",
+                                                                                 default=DEFAULT_TOP_CLUSTERS))]
+        = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for runs whose metrics are computed now.",
+                                             show_default=RUN_OWN.format(name="seed", default=0))] = None,
 ) -> None:
     """Gather many runs into one model x task table ranked by a metric, with CIs and config hashes;
     models_x_tasks.md/.csv/.json give the same runs as one row per model and one column per task."""

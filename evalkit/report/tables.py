@@ -171,7 +171,8 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
                                  [False, True, True]))
 
     if document.get("evaluator_calls"):
-        out.write("\n## Evaluator calls per problem, against scoring every answered sample\n\n")
+        out.write("\n## Evaluator calls per problem (samples the rule needs scored), against scoring every answered "
+                  "sample\n\n")
         calls = document["evaluator_calls"]
         rows = []
         for name, entry in sorted(calls.items(), key=lambda item: split_metric_name(item[0])[::-1]):

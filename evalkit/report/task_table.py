@@ -18,6 +18,7 @@ from rich.table import Table
 
 from evalkit.metrics import split_metric_name
 from evalkit.text_safety import for_terminal
+from evalkit.report.leaderboard import relative_paths
 from evalkit.report.tables import escape_cell, format_percent, markdown_table, write_csv, write_text_atomic
 
 DEFAULT_TASK_TABLE_METRICS = ("pass@1", "maj@n")
@@ -37,14 +38,33 @@ def resolve_metric(name: str, n: int | None) -> str | None:
 
 
 def row_labels(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The model label of each row; rows whose model has two runs of one task also show their config hash."""
-    seen: dict[tuple[str, str], int] = {}
-    for row in rows:
-        key = (str(row["model"]), str(row["task"]))
-        seen[key] = seen.get(key, 0) + 1
-    colliding = {model for (model, _), count in seen.items() if count > 1}
-    return [f"{row['model']} [{str(row.get('config_hash'))[:8]}]" if str(row["model"]) in colliding
-            else str(row["model"]) for row in rows]
+    """The model label of each row: rows whose model has two runs of one task also show their config
+    hash, and runs of one task that share model and config hash (say one regraded copy) also their
+    run directory, so that every run of a task has a cell of its own."""
+    def counts(labels: Sequence[str]) -> dict[tuple[str, str], int]:
+        seen: dict[tuple[str, str], int] = {}
+        for label, row in zip(labels, rows):
+            key = (label, str(row["task"]))
+            seen[key] = seen.get(key, 0) + 1
+        return seen
+
+    models = [str(row["model"]) for row in rows]
+    colliding = {model for (model, _), count in counts(models).items() if count > 1}
+    labels = [f"{model} [{str(row.get('config_hash'))[:8]}]" if model in colliding else model
+              for model, row in zip(models, rows)]
+    twice = counts(labels)
+    labels = [f"{label} ({row.get('run_dir')})" if twice[(label, str(row["task"]))] > 1 else label
+              for label, row in zip(labels, rows)]
+    repeated = counts(labels)
+    numbered: dict[tuple[str, str], int] = {}
+    out = []
+    for label, row in zip(labels, rows):
+        key = (label, str(row["task"]))
+        if repeated[key] > 1:  # the same directory given twice
+            numbered[key] = numbered.get(key, 0) + 1
+            label = f"{label} #{numbered[key]}"
+        out.append(label)
+    return out
 
 
 def task_table_cells(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dict[str, Any]]:
@@ -113,6 +133,7 @@ def write_task_table(rows: Sequence[Mapping[str, Any]], out_dir: str | Path,
     """Write `models_x_tasks.md` (tables), `.csv` and `.json` (one record per metric and run) into `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    rows = [relative_paths(row, out_dir) for row in rows]  # the tables name no absolute path
     records = [cell for metric in metrics for cell in task_table_cells(rows, metric)]
     header = ["model", "task", "metric", "n", "value", "ci_low", "ci_high", "config_hash", "run_dir"]
     csv_rows = [[cell["model"], cell["task"], cell["metric"], cell["n"],

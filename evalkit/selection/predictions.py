@@ -25,7 +25,12 @@ PREDICTIONS_FILE = "predictions.jsonl"
 
 @dataclass(frozen=True)
 class Prediction:
-    """What one rule answered for one problem (from all n samples)."""
+    """What one rule answered for one problem (from all n samples).
+
+    `score`: what a score rule ranked by: the chosen solution's evaluator score (`bon`, `scr`), or
+    the sum of its cluster's scores (`wmaj`, `wscr`); None for `first` and `maj`, which use no
+    score (`cluster_size` is what majority vote ranks by), and when nothing was scored.
+    """
 
     problem_id: str
     rule: str
@@ -63,7 +68,7 @@ def predict(rule: str, problem_ids: Sequence[str], answers: Sequence[Sequence[st
             answer=answers[row][column] if column >= 0 else None,
             sample_index=column if column >= 0 else None,
             cluster_size=int(choices.cluster_size[row]),
-            score=None if math.isnan(value) else value,
+            score=None if math.isnan(value) or not RULES[rule].needs_scores else value,
             correct=bool(is_correct[row]),
             evaluator_calls=int(choices.calls[row]),
             complete=bool(choices.complete[row]),

@@ -14,7 +14,7 @@ Solving Math Problems", section 3.2 and the re-ranking comparison of its appendi
 
 | rule   | paper name      | what it picks                                                             | scores needed |
 | ------ | --------------- | ------------------------------------------------------------------------- | ------------- |
-| `first`| -               | the first sample's answer (a single sample: its accuracy is avg@n)        | none          |
+| `first`| -               | the first sample's answer (one sample: averaged over k-subsets it estimates pass@1; at k = n it is sample 0's alone) | none |
 | `maj`  | Maj1 (cons@n)   | the largest answer cluster (majority vote, self-consistency)              | none          |
 | `bon`  | RR.All          | the answer of the highest-scored solution among all answered samples      | every answered sample |
 | `scr`  | RR.Top-K (SCR)  | keep exactly the K largest clusters, then the answer of the highest-scored solution inside them: solution-cluster re-ranking as published | the samples of the K kept clusters |
@@ -25,9 +25,11 @@ Tie rule (one rule for every selection, decided before any evaluator call): amon
 candidates the one that appears first in the sample order wins. For clusters "appears first"
 means the cluster whose first member comes earliest. So SCR keeps exactly
 `min(K, clusters present)` clusters: clusters tied in size at the K-th place are cut by first
-appearance, never all kept, and SCR can never silently become best-of-n. Samples are drawn
-independently, so their order is random and this rule is a uniformly random tie-break that is
-reproducible from the data alone.
+appearance, never all kept, and SCR can never silently become best-of-n. Samples drawn
+independently come in a random order, so for them this is a uniformly random tie-break in
+distribution, reproducible from the data alone. It is not one for a fixed set whose order means
+something: samples sorted by score, length or answer (as some dumps are) favour the ties of their
+first samples; keep samples in the order they were drawn.
 
 Missing scores: samples without an answer (cluster -1) are never picked and never scored
 (evaluator calls count answered samples only). A score-based rule picks among the scored
@@ -170,8 +172,10 @@ class SetStructure:
 def _argmax_first(values: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """Per row, the first column holding the largest value among the candidates; -1 without any."""
     masked = np.where(candidates, values, -np.inf)
-    column = np.argmax(masked, axis=1)
-    return np.where(candidates.any(axis=1), column, -1)
+    # compare with the row's best instead of taking argmax of `masked`: a candidate scored -inf
+    # must still win over the non-candidates masked to -inf
+    best = candidates & (masked == masked.max(axis=1, keepdims=True))
+    return np.where(candidates.any(axis=1), np.argmax(best, axis=1), -1)
 
 
 def _gather(matrix: np.ndarray, column: np.ndarray, missing: float | int) -> np.ndarray:
