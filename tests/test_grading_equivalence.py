@@ -36,6 +36,19 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("5", "5\\text{ cm}", True), ("5", "\\$5.00", True), ("5", "5\\mbox{ dollars}", True),
         ("5", "6\\text{ cm}", False), ("\\text{Monday}", "Monday", True), ("\\text{Monday}", "Tuesday", False),
     ],
+    # units as Minerva Math and OlympiadBench solutions set them in LaTeX (learnt from their solutions)
+    "units_set_in_latex": [
+        ("41.8", "41.8 \\mathrm{~km/s}", True), ("300", "300 \\mathrm{~km} / \\mathrm{s}", True),
+        ("4.5e33", "4.5 \\times 10^{33} \\mathrm{erg/s}", True), ("560", "560 \\text{ nm}", True),
+        ("9.6", "9.6 \\text{ \\AA}", True), ("50", "50 \\, \\mu\\mathrm{m}", True),
+        ("7.353e14", "7.353 \\times 10^{14} \\text{ s}^{-1}", True),
+        ("8.64", "8.64 \\mathrm{~g} / \\mathrm{cm}^{3}", True), ("41.8", "41.8 km/s", True),
+        ("4.49", "4.49 \\text{ kpc}", True), ("2", "2 M_{\\odot}", True),
+        ("\\frac{600}{7}", "\\frac{600}{7} \\mathrm{~km} / \\mathrm{h}", True),
+        ("12\\sqrt{3}", "12\\sqrt{3}\\text{ sq. units}", True),
+        ("41.8", "42.8 \\mathrm{~km/s}", False), ("5", "5 / \\mathrm{s}", False),
+        ("2", "2x \\mathrm{~m}", False), ("300", "300 \\mathrm{~km} / \\mathrm{x}", False),
+    ],
     "assignment_prefix": [("3", "x = 3", True), ("k = \\frac{\\pi}{2}", "\\frac{\\pi}{2}", True), ("3", "x = 4", False)],
     "multiple_choice": [("\\text{(A)}", "A", True), ("A", "(A)", True), ("\\textbf{(B)}", "B", True), ("A", "B", False)],
     "tuples_sets_intervals": [

@@ -14,6 +14,8 @@ What is dropped or rewritten, in order:
 * Layout: `\\left`, `\\right`, `\\big..`, `\\displaystyle`, spacing (`\\,`, `\\!`, `\\quad`, `~`).
 * Spellings: `\\dfrac`/`\\tfrac`/`\\cfrac` -> `\\frac`, `\\frac12` -> `\\frac{1}{2}`, `\\sqrt2` ->
   `\\sqrt{2}`, `\\leq` -> `\\le`, `\\textbf`/`\\mbox`/... -> `\\text`.
+* Units set in LaTeX after a value (`41.8 \\mathrm{~km} / \\mathrm{s}`, `\\text{ s}^{-1}`, `\\AA`,
+  `M_\\odot`) go (`units.drop_unit_tail`).
 * `\\mathrm{X}`: a unit word becomes `\\text{X}` (and is then dropped as a unit); otherwise the
   letters themselves (`\\mathrm{e}` is Euler's number, `\\mathrm{i}` the imaginary unit).
   `\\mathbf{X}` is a vector `\\vec{X}` (`3\\mathbf{i}+4\\mathbf{j}` is not a complex number).
@@ -37,7 +39,7 @@ from fractions import Fraction
 from evalkit.grading.numbers import apply_decimal_comma, join_thousands, mark_percent, parse_exact_number
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import braces_balanced, closing_brace
-from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
+from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
 
 MAX_ANSWER_CHARS = 2000
 """Answers longer than this (after trimming) are not parsed: they compare as strings only."""
@@ -118,6 +120,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     for old, new in _SYNONYMS:
         text = re.sub(re.escape(old) + (r"(?![a-zA-Z])" if old[-1].isalpha() else ""), lambda _m, n=new: n, text)
     text = _unify_text_commands(text)
+    text = drop_unit_tail(text)
     text = _rewrite_font_commands(text)
     text = _unwrap_numeric_text(text)
     text = text.replace("\\$", " ").replace("$", " ")

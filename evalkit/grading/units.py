@@ -51,6 +51,14 @@ acre acres hectare hectares ha
 dollar dollars usd cent cents penny pennies nickel nickels dime dimes quarter quarters
 euro euros pound sterling yen yuan rupee rupees
 percent percentage pct
+nm um fm pm Å angstrom arcsec arcsecond arcseconds arcmin arcminute arcminutes mas
+pc kpc Mpc Gpc parsec parsecs kiloparsec kiloparsecs megaparsec megaparsecs AU
+Gyr Myr kyr Gyrs Myrs gigayear gigayears megayear megayears
+erg ergs GeV TeV meV amu Da dalton daltons dyn dyne dynes Jy mJy gauss G
+mag mags magnitude magnitudes sr steradian steradians lm lumen lumens lx lux cd candela
+mmHg torr Torr psi GW MW mW TW GHz THz mJ MJ GJ ns fs ps nanosecond nanoseconds femtosecond femtoseconds
+Gy Sv Bq Ci bit bits byte bytes kb kB Mb MB Gb GB Tb TB dB
+solar masses mass radii radius luminosity luminosities arcsecs arcmins
 """
 
 _COUNTED_NOUNS = """
@@ -83,6 +91,8 @@ items item objects object things thing units pieces jellybeans gumballs lollipop
 doughnuts brownies muffins muffin crackers cracker chips chip grapes grape strawberries strawberry
 tomatoes tomato potatoes potato carrots carrot lemons lemon peaches peach plums plum
 watermelons watermelon vegetables vegetable fruits fruit nuts nut
+atoms atom molecules molecule photons photon electrons electron protons proton neutrons neutron nuclei
+nucleus particles particle ions ion pulse pulses cycles cycle revolutions revolution rev revs orbits orbit
 hits goals goal runs run shots shot baskets basket miles laps visits visit calls call messages
 message emails email texts text posts post followers follower likes like views view
 """
@@ -113,13 +123,16 @@ def is_droppable_phrase(phrase: str, *, marked_as_text: bool = False) -> bool:
     if not words or len(words) > 4:
         return False
     seen_unit = False
+    # `km/s`, `m/s`: letters joined by a slash are a compound unit, even when one is a single letter
+    compound = any(word == "/" for word in words) or bool(re.search(r"[A-Za-z]/[A-Za-z]", cleaned))
     for word in words:
+        word = word.rstrip(".")  # `sq. units`
         if word in _CONNECTORS:
             continue
-        if not re.fullmatch(r"[A-Za-z°]+(?:\^[23])?", word):
+        if not re.fullmatch(r"[A-Za-zÅ°]+(?:\^[23])?", word):
             return False
         base = word.split("^")[0]
-        if len(base) == 1 and not marked_as_text:
+        if len(base) == 1 and not (marked_as_text or compound):
             return False
         if base not in DROPPABLE_WORDS and base.lower() not in DROPPABLE_WORDS:
             return False
@@ -131,3 +144,85 @@ def multiplier_of(phrase: str) -> Fraction | None:
     """The factor a trailing word stands for (`million` -> 10**6), or None."""
     factor = MULTIPLIERS.get(phrase.strip().lower())
     return None if factor is None else Fraction(factor)
+
+
+# --- units written in LaTeX after a value: `41.8 \mathrm{~km/s}`, `8.64 \mathrm{g}/\mathrm{cm}^{3}` ----------
+
+_SI_PREFIXES = ("da", "y", "z", "a", "f", "p", "n", "u", "µ", "μ", "m", "c", "d", "h", "k", "M", "G", "T", "P", "E")
+_SI_BASES = frozenset("m g s Hz J W V A K N Pa eV L l mol pc yr C T ohm bar F H Wb Sv Gy Bq cd lm lx erg Jy".split())
+_POWER = r"\^\s*(?:\{\s*-?\s*\d+\s*\}|-?\d)"
+_FONT_UNIT_AT_END = re.compile(
+    r"(?:\\mu\s*)?(?:\\(?:mathrm|text|rm|mbox|textrm|operatorname)\s*\{(?P<marked>(?:[^{}]|\{[^{}]*\})*)\}"
+    r"|(?P<angstrom>\\AA|\\mathring\{\s*A\s*\})"
+    r"|(?P<sun>(?:\\mathrm\{\s*[MLR]\s*\}|[MLR])\s*_\s*\{?\s*\\odot\s*\}?|\\odot))"
+    r"(?:\s*" + _POWER + r")?\s*$")
+_BARE_UNIT_AT_END = re.compile(r"(?<![A-Za-z\\\d])(?P<bare>(?:\\mu\s*)?[A-Za-zÅ]{1,12})(?:\s*" + _POWER + r")?\s*$")
+_UNIT_JOINER_AT_END = re.compile(r"(?:/|\\cdot|\*)\s*$")
+_VALUE_END = re.compile(r"(?:\d|\}|\)|\\pi|\\infty|%)$")
+
+
+def _is_unit_token(token: str, *, marked: bool) -> bool:
+    """One unit symbol or word, with an optional SI prefix (`km`, `\\mu m`, `kpc`, `GeV`, `s`)."""
+    token = re.sub(_POWER + r"$", "", token.strip()).strip().rstrip(".")
+    token = re.sub(r"^\\mu\s*", "µ", token)
+    if not token:
+        return False
+    if token in DROPPABLE_WORDS or token.lower() in UNIT_WORDS:
+        return len(token) > 1 or marked
+    if token in _SI_BASES:
+        return marked
+    return any(token.startswith(prefix) and token[len(prefix):] in _SI_BASES for prefix in _SI_PREFIXES)
+
+
+def _is_unit_group(content: str, *, marked: bool) -> bool:
+    """Whether a group is units only: `~km/s`, `g cm^{-3}`, `eV/atom` inside `\\mathrm{..}`, or `km`."""
+    content = content.replace("~", " ").replace("\\,", " ").replace("\\ ", " ").replace("\\AA", "Å").strip()
+    if not content or len(content) > 40:
+        return False
+    parts = [part for part in re.split(r"\s+|/|\\cdot|\*", content) if part]
+    return bool(parts) and all(_is_unit_token(part, marked=marked) or part.rstrip(".") in COUNTED_NOUNS
+                               for part in parts)
+
+
+def _unit_at_end(text: str, *, marked_context: bool) -> int | None:
+    """Where a unit group that ends `text` starts, or None. A bare symbol (no `\\mathrm`) counts
+    when it has two or more letters, or one when it follows a marked unit (`\\mathrm{km}/s`)."""
+    match = _FONT_UNIT_AT_END.search(text)
+    if match is not None:
+        marked = match.group("marked")
+        return match.start() if marked is None or _is_unit_group(marked, marked=True) else None
+    match = _BARE_UNIT_AT_END.search(text)
+    if match is not None and _is_unit_group(match.group("bare"), marked=marked_context):
+        return match.start()
+    return None
+
+
+def drop_unit_tail(text: str) -> str:
+    """Drop the units written in LaTeX after a value (the module's rule, for units set in math).
+
+    A tail of unit groups, each `\\mathrm{..}`/`\\text{..}`, `\\AA`, `M_\\odot` or a bare unit
+    symbol, with powers (`^{-1}`, `^3`) and joined by `/`, `\\cdot` or spaces, goes when what is
+    left ends in a value (a digit, `}`, `)`, `\\pi`, `%`) and the tail holds a marked group:
+    `41.8 \\mathrm{~km/s}`, `300 \\mathrm{~km} / \\mathrm{s}`, `8.64 \\mathrm{~g} / \\mathrm{cm}^{3}`,
+    `7.35 \\times 10^{14} \\text{ s}^{-1}`, `9.6 \\AA`, `50 \\mu\\mathrm{m}`, `2 M_\\odot`. Anything
+    else (a variable, a word that is not a unit, `5 / \\mathrm{s}`) leaves the text as it is.
+    Bare units without any LaTeX mark (`41.8 km/s`) are `is_droppable_phrase`'s.
+    """
+    rest = re.sub(r"(?<!\\)[.;,]+$", "", text.rstrip()).rstrip()
+    marked_seen = False
+    for _ in range(8):
+        rest = re.sub(r"(?:\\[,;:!]|~)+$", "", rest).rstrip()
+        start = _unit_at_end(rest, marked_context=marked_seen)
+        if start is None:
+            return text
+        marked_seen = marked_seen or _FONT_UNIT_AT_END.search(rest) is not None
+        rest = rest[:start].rstrip()
+        joiner = _UNIT_JOINER_AT_END.search(rest)
+        if joiner is not None and _unit_at_end(rest[:joiner.start()].rstrip(), marked_context=True) is not None:
+            rest = rest[:joiner.start()].rstrip()  # `\mathrm{km} / \mathrm{s}`: another unit before the slash
+            continue
+        if _unit_at_end(rest, marked_context=True) is not None:
+            continue  # `\mathrm{g}\,\mathrm{cm}^{-3}`: units side by side
+        value = re.sub(r"\\cdot$", "", rest).rstrip()
+        return value if marked_seen and value and _VALUE_END.search(value) else text
+    return text
