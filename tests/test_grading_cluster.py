@@ -35,6 +35,11 @@ def test_sympy_merges_equal_expressions():
     assert cluster(answers) == [0, 1, 0, 1, 2, 2, 3, 3]
 
 
+def test_answers_with_units_or_stated_in_an_equation_join_their_value():
+    assert cluster(["5", "5\\text{ km/s}", "5 \\mathrm{~km} / \\mathrm{s}", "m+n=5", "6", "x+y=0", "0"]) == \
+        [0, 0, 0, 0, 1, 2, 3]
+
+
 def test_none_and_unparseable_answers():
     answers = [None, "abc}", "\\frac{", "\\frac{", "3", None, "abc}"]
     labels = cluster(answers)

@@ -49,6 +49,14 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("41.8", "42.8 \\mathrm{~km/s}", False), ("5", "5 / \\mathrm{s}", False),
         ("2", "2x \\mathrm{~m}", False), ("300", "300 \\mathrm{~km} / \\mathrm{x}", False),
     ],
+    # an answer that states the value in an equation whose left side is not a plain name
+    "equation_states_the_value": [
+        ("33", "m+n=33", True), ("33", "p + q = 33", True), ("5", "f(f(20))=5", True), ("5", "[ABC] = 5", True),
+        ("\\frac12", "\\sin\\theta = \\frac12", True), ("6m", "8m-2m=6m", True),
+        ("34", "m+n=33", False), ("0", "5x - 7y + 11z + 4 = 0", False),  # `= 0` is an implicit equation
+        ("5x - 7y + 11z + 4 = 0", "0", False), ("m+n=33", "33", False),  # a reference equation is no number
+        ("6m", "8m-2m=5m", False),
+    ],
     "assignment_prefix": [("3", "x = 3", True), ("k = \\frac{\\pi}{2}", "\\frac{\\pi}{2}", True), ("3", "x = 4", False)],
     "multiple_choice": [("\\text{(A)}", "A", True), ("A", "(A)", True), ("\\textbf{(B)}", "B", True), ("A", "B", False)],
     "tuples_sets_intervals": [

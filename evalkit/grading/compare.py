@@ -35,6 +35,8 @@ The structural rules are the same for both relations (the scalar rule differs):
   equals the open interval `(a, b)`; unions compare as sets; an inequality in one variable equals
   the set it describes (`x \\ge 5` = `[5, \\infty)`, `1 \\le |z| \\le 2` = `[-2,-1] \\cup [1,2]`).
 * `name = value` equals its value (`g(2) = 7` = `7`); a chain `x = 5+5+1 = 11` is its last value.
+  Against a bare value, an equation is the value it states: its constant right side (`m+n = 33`
+  = `33`) or the right side of an identity (`8m - 2m = 6m` = `6m`).
   Two assignments to different variables are compared as equations (`x = 2` != `y = 2`).
   Two equations are equal when one is a nonzero multiple of the other (`y = 2x + 1` =
   `2x - y + 1 = 0`); two inequalities in several variables when one is a positive multiple.
@@ -76,6 +78,7 @@ from evalkit.grading.values import (
     Text,
     Time,
     Value,
+    stated_value,
     sympy_of,
 )
 
@@ -493,6 +496,11 @@ def _relations(a: Value, b: Value, mode: _Mode) -> Decision:
     if isinstance(other, (Interval, IntervalUnion, Items)):
         pair = (a, b)
         return _sympy_sets_equal(_sympy_set(_as_interval(pair[0])), _sympy_set(_as_interval(pair[1])))
+    # in grading, only an answer states a value: a reference equation (a plane, a curve) is no number
+    stated = stated_value(relation) if isinstance(other, Scalar) and (relation is b or not mode.directed) else None
+    if stated is not None:
+        decision = _compare(*((stated, other) if relation is a else (other, stated)), mode)
+        return Decision(decision.equal, "the value the equation states: " + decision.rule)
     return _no(f"a relation vs {type(other).__name__.lower()}")
 
 

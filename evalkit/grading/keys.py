@@ -37,6 +37,7 @@ from evalkit.grading.values import (
     Text,
     Time,
     Value,
+    stated_value,
 )
 
 FINGERPRINT_DIGITS = 12
@@ -189,6 +190,9 @@ def _fingerprint(value: Value) -> Hashable | None:
         if all(len(row) == 1 for row in rows):
             return ("t", tuple(row[0] for row in rows))
         return ("M", rows)
-    if isinstance(value, (IntervalUnion, Relation)):
+    if isinstance(value, Relation):
+        stated = stated_value(value)  # `m+n = 33` is compared with `33` (`compare._relations`)
+        return (type(value).__name__,) if stated is None else _fingerprint(stated)
+    if isinstance(value, IntervalUnion):
         return (type(value).__name__,)
     return None

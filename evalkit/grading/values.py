@@ -454,6 +454,29 @@ def scalar_of(expr: sympy.Expr) -> Number | Expr:
     return Expr(expr)
 
 
+def _is_zero(value: Number | Expr) -> bool:
+    return value.value == 0 if isinstance(value, Number) else value.expr == 0
+
+
+def stated_value(relation: Relation) -> Value | None:
+    """The value `left = value` states, compared with a bare value: a constant right side
+    (`m+n = 33`, `\\sin\\theta = \\frac12`, `f(f(20)) = 5`), or the right side of an identity
+    (`8m - 2m = 6m`, a computation that ends with its value); else None."""
+    if relation.ops != ("=",) or len(relation.sides) != 2:
+        return None
+    left, right = relation.sides
+    if not isinstance(right, Scalar) or not isinstance(left, Scalar):
+        return None
+    if isinstance(right, Number) or not right.expr.free_symbols:
+        # `5x - 7y + 4 = 0` is an equation in implicit form, not a statement that something is 0
+        return None if _is_zero(right) else right
+    try:
+        identity = sympy.expand(sympy_of(left) - sympy_of(right)) == 0
+    except (TypeError, ValueError, NotImplementedError, RecursionError):
+        return None
+    return right if identity else None
+
+
 def sympy_of(value: Value) -> sympy.Expr:
     if isinstance(value, Number):
         return sympy.Rational(value.value.numerator, value.value.denominator)
