@@ -31,6 +31,13 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
         ("escaped_braces_in_box", r"\boxed{\{1, 2\}}", r"\{1, 2\}", "boxed"),
         ("unclosed_last_box_falls_back", r"\boxed{1} then \boxed{2", "1", "boxed"),
         # answer lines and markers
+        ("word_after_bold_label", "Compare speeds.\n\n**Final Answer:** Evelyn", "Evelyn", "final_answer"),
+        ("word_on_the_line_after_a_bold_label", "Compare.\n\n**Final Answer**\nEvelyn", "Evelyn", "final_answer"),
+        ("word_after_answer_is", "Compare speeds.\n\nThe answer is Evelyn.", "Evelyn", "marker"),
+        ("bold_word_after_answer_is", "The answer is \\textbf{east}.", "east", "marker"),
+        ("word_after_answer_line", "Work.\nAnswer: odd", "odd", "answer_line"),
+        ("prose_after_answer_is_is_no_answer", "The answer is clear.", None, None),
+        ("a_bold_label_alone_is_no_answer", "Some work.\n\n**Final Answer:**", None, None),
         ("gsm8k_marker", "She pays 1,000 + 234.\n#### 1,234", "1,234", "gsm8k_marker"),
         ("answer_line_A", "She makes 9 * 2 = $<<9*2=18>>18 every day.\nA: 18", "18", "answer_line"),
         ("answer_line_Answer", "Work.\nAnswer: \\frac{3}{4}", r"\frac{3}{4}", "answer_line"),

@@ -102,11 +102,13 @@ _ANSWER_LINE = re.compile(
     r"(?:^|\n)[ \t>#*]{0,8}(?:\*\*|__)?(?:final\s{1,4}answer|answer|ans|a)\s{0,4}(?:\*\*|__)?\s{0,4}[:：]"
     r"(?:\*\*|__)?[ \t]{0,8}", re.IGNORECASE)
 _SHORT_LABEL = re.compile(r"(?<![a-z])(?:a|ans)\s*(?:\*\*|__)?\s*[:：]", re.IGNORECASE)
-_ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:\*\*)?\s{0,4}[:：](?:\*\*)?", re.IGNORECASE)
+_ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:(?:\*\*)?\s{0,4}[:：](?:\*\*)?|\*\*(?=[ \t]*\n))",
+                           re.IGNORECASE)
 _ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:answers?|options?|choices?)\s{1,8}(?:to\s{1,4}(?:the|this)\s{1,4}(?:question|problem)"
                         r"\s{1,8})?(?:is|are|will\s{1,4}be|would\s{1,4}be)\b\s{0,4}:?", re.IGNORECASE)
 _ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
+_ANSWER_LABEL = re.compile(r"(?:final\s+)?(?:answer|solution|result)s?\s*[:：]?", re.IGNORECASE)
 _NUMBER = re.compile(r"(?=[-$.\d])(?<![\w.])(?:-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
 _PLAIN_VALUE = re.compile(
     r"^[-+]?(?:\$\s?)?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?(?:\s?%)?"
@@ -283,6 +285,33 @@ def _sentence_after(text: str, start: int) -> str:
     return window[:position]
 
 
+_WORD_ANSWER = re.compile(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,2}")
+_NOT_AN_ANSWER_WORD = frozenset("""
+a an the not no that this these those it its there here below above as follows following given shown
+in at to on of for from by with clear simple obvious easy straightforward therefore thus then hence so
+still also correct right wrong incorrect because since which what where when how why we i you now
+unknown undefined unclear different same option choice
+""".split()) - {"no"}
+"""First words after an answer marker that open prose, not a word answer (`The answer is clear`)."""
+_WORD_ANSWER_WRAPPERS = re.compile(r"^\\(?:text|textbf|textit|mathrm|mathbf|emph)\{([^{}]*)\}$")
+
+
+def _closing_word_answer(text: str, start: int) -> str | None:
+    """A word answer after a marker that closes the response: `**Final Answer:** Evelyn`,
+    `The answer is \\textbf{east}.`: one to three words, with nothing but white space after them,
+    whose first word does not open prose (`The answer is clear.` has no answer)."""
+    rest = text[start:].strip()
+    if not rest or len(rest) > 60 or "\n" in rest:
+        return None
+    rest = rest.strip("*_ ").rstrip(".!").strip("*_ ")
+    wrapped = _WORD_ANSWER_WRAPPERS.match(rest)
+    if wrapped:
+        rest = wrapped.group(1).strip()
+    if not _WORD_ANSWER.fullmatch(rest) or rest.split()[0].lower() in _NOT_AN_ANSWER_WORD:
+        return None
+    return rest
+
+
 def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     """The answer in the words after a marker (the value they start with first), or in a final
     sentence (the value after its last "is", else the value it mentions last)."""
@@ -424,7 +453,7 @@ def _markers_in(text: str) -> list[_Candidate]:
             rest_of_line = text[match.end():line_end if line_end >= 0 else len(text)]
             if method == "answer_line" and _SHORT_LABEL.search(match.group(0)) and len(rest_of_line.strip()) > 40:
                 continue  # `A: After giving some away...` opens a worked answer; `A: 18` states one
-            value = _value_in_words(sentence)
+            value = _value_in_words(sentence) or _closing_word_answer(text, match.end())
             if value:
                 final = method == "final_answer" or re.match(r"[\s>#*_]*final", match.group(0), re.IGNORECASE)
                 candidates.append(_Candidate(match.start(), value, "final_answer" if final else method))
@@ -446,6 +475,8 @@ def _bold_answer(text: str) -> str | None:
     if match is None:
         return None
     inner = match.group(1).strip().strip("$").strip()
+    if _ANSWER_LABEL.fullmatch(inner):
+        return None  # `**Final Answer:**` is a label, not the answer
     if not inner or len(_WORDS.findall(inner)) > 2:
         return _value_in_words(inner) if inner else None
     return _clean(inner)
@@ -472,6 +503,8 @@ def _is_bare(text: str) -> bool:
     if len(stripped) > MAX_BARE_CHARS:
         return False
     if not re.search(r"\d", stripped):
+        if _ANSWER_LABEL.fullmatch(stripped.strip("*_ #")):
+            return False  # `**Final Answer:**` alone: a label without its answer
         return len(words) <= 2  # a word answer: `Monday`, `odd`, `no solution`
     return all(is_droppable_phrase(word) or MERIDIEM_PATTERN.match(word) or word.lower() in _BARE_WORDS
                or re.fullmatch(r"(?:and|or)[A-Z]|[A-Z]{2,4}", word)
