@@ -26,6 +26,7 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
     "fractions_decimals_mixed": [
         ("\\frac{1}{2}", "\\frac12", True), ("\\frac{1}{2}", "\\dfrac{1}{2}", True), ("\\frac{1}{2}", "1/2", True),
         ("\\frac{1}{2}", "0.5", True), ("\\frac{121}{12}", "10\\frac{1}{12}", True), ("\\frac{1}{2}", "\\frac{1}{3}", False),
+        ("3.25", "3 1/4", True), ("7.75", "3 1/4", False), ("-3.25", "-3 1/4", True),  # a mixed number, never 31/4
     ],
     "percent_rule": [
         ("50\\%", "0.5", True), ("50\\%", "50", True), ("0.5", "50\\%", True), ("50", "50\\%", True),

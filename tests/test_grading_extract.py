@@ -31,6 +31,7 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
         ("escaped_braces_in_box", r"\boxed{\{1, 2\}}", r"\{1, 2\}", "boxed"),
         ("unclosed_last_box_falls_back", r"\boxed{1} then \boxed{2", "1", "boxed"),
         # answer lines and markers
+        ("mixed_number_after_marker", "So the answer is 2 1/2 cups.", "2 1/2 cups", "marker"),
         ("word_after_bold_label", "Compare speeds.\n\n**Final Answer:** Evelyn", "Evelyn", "final_answer"),
         ("word_on_the_line_after_a_bold_label", "Compare.\n\n**Final Answer**\nEvelyn", "Evelyn", "final_answer"),
         ("word_after_answer_is", "Compare speeds.\n\nThe answer is Evelyn.", "Evelyn", "marker"),

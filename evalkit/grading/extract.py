@@ -111,7 +111,8 @@ _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 _ANSWER_LABEL = re.compile(r"(?:final\s+)?(?:answer|solution|result)s?\s*[:：]?", re.IGNORECASE)
 _NUMBER = re.compile(r"(?=[-$.\d])(?<![\w.])(?:-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
 _PLAIN_VALUE = re.compile(
-    r"^[-+]?(?:\$\s?)?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?(?:\s?%)?"
+    r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
+    r"(?:\s?%)?"
     r"|^[-+]?\\(?:frac|dfrac|tfrac|sqrt|pi)\b[^\s]*|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
 _LEADING_FILLER = re.compile(
     r"^(?:[:=\s]|therefore|thus|hence|so|then|simply|exactly|clearly|indeed|just|equal\s+to|given\s+by|"

@@ -11,6 +11,7 @@ What is dropped or rewritten, in order:
 * Unicode math (`−`, `×`, `π`, `√`, `≤`, `±`, `°`, ...) becomes LaTeX; ASCII relations `>=`,
   `<=`, `!=`, `=<`, `=>` become `\\ge`, `\\le`, `\\ne`.
 * Thousands separators (`numbers.join_thousands`) and, when the policy opts in, decimal commas.
+  A mixed number written with a slash (`3 1/4`) becomes `3\\frac{1}{4}`.
 * Layout: `\\left`, `\\right`, `\\big..`, `\\displaystyle`, spacing (`\\,`, `\\!`, `\\quad`, `~`).
 * Spellings: `\\dfrac`/`\\tfrac`/`\\cfrac` -> `\\frac`, `\\frac12` -> `\\frac{1}{2}`, `\\sqrt2` ->
   `\\sqrt{2}`, `\\leq` -> `\\le`, `\\textbf`/`\\mbox`/... -> `\\text`.
@@ -129,6 +130,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"(?<!\\)[.;,]+$", "", text).strip()
     text = _words_after_value(text)
+    text = _MIXED_NUMBER.sub(_mixed_number, text)
     text = _list_words_to_commas(text)
     text = _brace_macro_arguments(text, "\\frac", 2)
     text = _brace_macro_arguments(text, "\\binom", 2)
@@ -152,6 +154,18 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = re.sub(r"(?<!\\)[.;,]+$", "", text)
     choice = _choice_letter(text)
     return choice if choice is not None else text
+
+
+_MIXED_NUMBER = re.compile(r"(?<![\d.,/])(\d{1,6}) (\d{1,6})/(\d{1,6})(?![\d.,/])")
+
+
+def _mixed_number(match: re.Match[str]) -> str:
+    """`3 1/4` is the mixed number 3 1/4 (`3\\frac{1}{4}`), never 31/4 once spaces go; an improper
+    `3 5/4` is left as written."""
+    numerator, denominator = int(match.group(2)), int(match.group(3))
+    if 0 < numerator < denominator:
+        return f"{match.group(1)}\\frac{{{numerator}}}{{{denominator}}}"
+    return match.group(0)
 
 
 def _undo_double_escaping(text: str) -> str:
