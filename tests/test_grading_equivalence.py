@@ -66,6 +66,8 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("[2,\\infty)", "(2,\\infty)", False), ("(-\\infty,0)\\cup(1,2]", "(1,2]\\cup(-\\infty,0)", True),
         ("(-\\infty,0)\\cup(1,2]", "(-\\infty,0)\\cup(1,2)", False),
         ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3,\\frac{\\pi}{2})", True),
+        ("(-\\infty,\\infty)", "\\mathbb{R}", True), ("(-\\infty,\\infty)", "\\text{all real numbers}", True),
+        ("(-\\infty,\\infty)", "x \\in \\mathbb{R}", True), ("[0,\\infty)", "\\mathbb{R}", False),
     ],
     "vectors_matrices": [
         ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{bmatrix}1 \\\\ 2\\end{bmatrix}", True),

@@ -11,7 +11,8 @@ What is dropped or rewritten, in order:
 * Unicode math (`−`, `×`, `π`, `√`, `≤`, `±`, `°`, ...) becomes LaTeX; ASCII relations `>=`,
   `<=`, `!=`, `=<`, `=>` become `\\ge`, `\\le`, `\\ne`.
 * Thousands separators (`numbers.join_thousands`) and, when the policy opts in, decimal commas.
-  A mixed number written with a slash (`3 1/4`) becomes `3\\frac{1}{4}`.
+  A mixed number written with a slash (`3 1/4`) becomes `3\\frac{1}{4}`. The whole real line
+  (`\\mathbb{R}`, `all real numbers`) becomes `(-\\infty,\\infty)`.
 * Layout: `\\left`, `\\right`, `\\big..`, `\\displaystyle`, spacing (`\\,`, `\\!`, `\\quad`, `~`).
 * Spellings: `\\dfrac`/`\\tfrac`/`\\cfrac` -> `\\frac`, `\\frac12` -> `\\frac{1}{2}`, `\\sqrt2` ->
   `\\sqrt{2}`, `\\leq` -> `\\le`, `\\textbf`/`\\mbox`/... -> `\\text`.
@@ -135,6 +136,8 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = _brace_macro_arguments(text, "\\frac", 2)
     text = _brace_macro_arguments(text, "\\binom", 2)
     text = _brace_macro_arguments(text, "\\sqrt", 1)
+    if _ALL_REALS.fullmatch(text.strip()):
+        return "(-\\infty,\\infty)"
     time = _time_of_day(text)
     if time is not None:
         return time
@@ -156,6 +159,9 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     return choice if choice is not None else text
 
 
+_ALL_REALS = re.compile(r"(?:[A-Za-z]\s?\\in\s?)?(?:\\R|\\text\{\s?(?:all\s)?real\s(?:numbers|values)\s?\}"
+                        r"|(?:all\s)?real\s(?:numbers|values)|\\text\{\s?all\sreals\s?\}|all\sreals)", re.IGNORECASE)
+"""The whole real line as an answer: `\\mathbb{R}`, `x \\in \\mathbb{R}`, `all real numbers` (= `(-\\infty, \\infty)`)."""
 _MIXED_NUMBER = re.compile(r"(?<![\d.,/])(\d{1,6}) (\d{1,6})/(\d{1,6})(?![\d.,/])")
 
 
