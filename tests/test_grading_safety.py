@@ -69,3 +69,11 @@ def test_grade_marks_hostile_answers_and_grades_the_rest() -> None:
     unmarked = [name for name, verdict in zip(names, hostile)
                 if verdict.reason == "ok" and name not in DECIDABLE_QUICKLY]
     assert unmarked == [], f"hostile answers graded as plain wrong answers: {unmarked}"
+
+
+def test_a_number_too_long_to_print_still_grades_with_a_short_key_and_description() -> None:
+    # 10^-100000 has a 100001-digit denominator: Python refuses to print it in decimal
+    tiny, same = api.grade([r"\boxed{10^{-100000}}"] * 2, ["0", "10^{-100000}"], workers=1, timeout=TIMEOUT_S)
+    assert (tiny.correct, tiny.reason, same.correct) == (False, "ok", True)
+    assert len(tiny.key) < 100 and tiny.key == same.key
+    assert "digit integer" in tiny.answer_value and len(tiny.answer_value) < 100

@@ -23,6 +23,7 @@ Each of these conventions is decided here and nowhere else:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -178,12 +179,13 @@ def _parse_unsigned(body: str) -> tuple[Fraction, Fraction | None] | None:
 def number_key(value: Fraction, percent: bool = False) -> str:
     """The canonical key of an exact number (lowest terms; a percent mark is part of the key).
 
-    Decimal digits for ordinary sizes; hexadecimal past 4000 bits, where Python refuses to
-    print integers in decimal.
+    Decimal digits for ordinary sizes; past 4000 bits, where Python refuses to print integers
+    in decimal, the SHA-256 of the hexadecimal form (a key stays short whatever an answer writes).
     """
     numerator, denominator = value.numerator, value.denominator
     mark = "%" if percent else ""
     if max(abs(numerator), denominator).bit_length() > 4000:
-        return f"n:{numerator:#x}/{denominator:#x}{mark}"
+        digest = hashlib.sha256(f"{numerator:#x}/{denominator:#x}".encode()).hexdigest()
+        return f"n:sha256:{digest}{mark}"
     return f"n:{numerator}/{denominator}{mark}"
 

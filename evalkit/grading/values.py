@@ -603,12 +603,24 @@ def _rewrite_sqrt_calls(text: str) -> str:
         index = close + 1
 
 
+_DESCRIBED_DIGITS = 60
+
+
+def _fraction_text(value: Fraction) -> str:
+    """`p/q` for display; a numerator or denominator too long to print (Python refuses to turn
+    integers of over 4300 digits into text) is shown by its digit count."""
+    def part(number: int) -> str:
+        digits = number.bit_length() * 0.30103
+        return str(number) if digits < _DESCRIBED_DIGITS else f"<{'-' if number < 0 else ''}about {int(digits)}-digit integer>"
+    return part(value.numerator) if value.denominator == 1 else f"{part(value.numerator)}/{part(value.denominator)}"
+
+
 def describe(value: Value) -> str:
     """A short human-readable form of a value, for `Verdict.explain`."""
     if isinstance(value, Number):
-        text = str(value.value)
+        text = _fraction_text(value.value)
         if value.ulp is not None:
-            text += f" (written to {value.ulp})"
+            text += f" (written to {_fraction_text(value.ulp)})"
         return text + (" %" if value.percent else "")
     if isinstance(value, Expr):
         return f"expression {sympy.sstr(value.expr)}" + (" %" if value.percent else "")
