@@ -45,7 +45,7 @@ class Interrupted(EvalkitError):
     """Work stopped by the user (Ctrl-C); the message says what was kept and how to resume."""
 
 
-_DISK_PROBLEMS = {
+DISK_PROBLEMS = {
     errno.ENOSPC: "the disk is full",
     errno.EFBIG: "the file size limit is reached",
     errno.EDQUOT: "the disk quota is exceeded",
@@ -57,16 +57,17 @@ _DISK_PROBLEMS = {
 
 def disk_error(path: str | Path, error: OSError, *, action: str = "write") -> EvalkitError:
     """One clear error for an `OSError` met while writing (or reading: `action`) `path`."""
-    problem = _DISK_PROBLEMS.get(error.errno or -1, error.strerror or str(error))
+    problem = DISK_PROBLEMS.get(error.errno or -1, error.strerror or str(error))
     return DiskError(f"cannot {action} {path}: {problem}. Finished work is kept; fix that and run the same "
                      "command again to continue.")
 
 
 def _one_line(error: BaseException) -> str:
-    """The message of an error as printed: rich markup and control characters made harmless."""
+    """The message of an error as printed: one line (line breaks of wrapped library messages, such
+    as PyYAML's, become spaces), rich markup and control characters made harmless."""
     from evalkit.text_safety import for_terminal
 
-    return for_terminal(str(error))
+    return for_terminal(" ".join(str(error).split()))
 
 
 def run_cli(app: Callable[[], object]) -> None:
@@ -81,18 +82,19 @@ def run_cli(app: Callable[[], object]) -> None:
     try:
         app()
     except Interrupted as error:
-        console.print(f"[bold yellow]interrupted:[/] {_one_line(error)}", highlight=False)
+        console.print(f"[bold yellow]interrupted:[/] {_one_line(error)}", highlight=False, soft_wrap=True)
         sys.exit(130)
     except EvalkitError as error:
-        console.print(f"[bold red]error:[/] {_one_line(error)}", highlight=False)
+        console.print(f"[bold red]error:[/] {_one_line(error)}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("[bold yellow]interrupted:[/] finished work is saved; run the same command again to "
                       "continue where it stopped", highlight=False)
         sys.exit(130)
     except OSError as error:
-        if error.errno not in _DISK_PROBLEMS:
+        if error.errno not in DISK_PROBLEMS:
             raise
         where = error.filename if error.filename is not None else "a file"
-        console.print(f"[bold red]error:[/] {_one_line(disk_error(where, error, action='use'))}", highlight=False)
+        console.print(f"[bold red]error:[/] {_one_line(disk_error(where, error, action='use'))}", highlight=False,
+                      soft_wrap=True)
         sys.exit(2)

@@ -56,7 +56,8 @@ def summary_text(summary: ScoreSummary) -> str:
         f"scorer '{summary.scorer}', method {summary.method}"
         + (f" (top {summary.top_clusters} clusters)" if summary.method == "scr" else ""),
         (f"  problems: {summary.problems} ({summary.problems_already_scored} already scored, "
-         f"{summary.problems_scored_now} scored now)"),
+         f"{summary.problems_scored_now} scored now, {summary.problems_needing_no_score} needing no score: "
+         "one answer among the samples the method looks at)"),
         (f"  samples: {summary.samples_total} in all, {summary.samples_answered} with an answer, "
          f"{summary.samples_selected} needed by the method ({summary.fraction_of_answered:.1%} of the answered; "
          f"{summary.calls_saved} evaluator calls saved against scoring every answered sample)"),
@@ -127,4 +128,11 @@ def rerank_command(
     console.print(for_terminal(summary_text(summary)), highlight=False)
     from evalkit.report.cli import report_run
 
+    if not summary.scores_on_file:
+        console.print(f"nothing needed a score (with --top-k {top_k}, every problem's kept samples share one answer"
+                      f"{': SCR at K = 1 is majority vote' if top_k == 1 else ''}); scores.jsonl is unchanged",
+                      highlight=False)
+        if not run.scores_path.exists():
+            report_run(run_dir, top_clusters=top_k, console=console)
+        return
     report_run(run_dir, top_clusters=top_k, scorer=solution_evaluator.name, console=console)

@@ -19,6 +19,8 @@ an empty solution is an `InputError`.
 
 from __future__ import annotations
 
+import hashlib
+
 import math
 import warnings
 from collections.abc import Sequence
@@ -65,6 +67,26 @@ def model_context_length(config: Any) -> int | None:
     return None
 
 
+IDENTITY_SAMPLE_BYTES = 4 * 1024 * 1024
+
+
+def model_identity(model_dir: Path, template: EvaluatorTemplate) -> str:
+    """A fingerprint of the evaluator: every file of its directory (name, size, SHA-256 of the
+    first and last 4 MiB) and its template. Scores filed under one scorer name must come from
+    one evaluator; a retrained model at the same path gets another fingerprint. Reading only
+    the ends keeps this to a fraction of a second for models of many gigabytes."""
+    digest = hashlib.sha256(repr((template.template, template.correct, template.incorrect)).encode())
+    for path in sorted(item for item in model_dir.rglob("*") if item.is_file()):
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(model_dir).as_posix()}\0{size}\0".encode())
+        with path.open("rb") as handle:
+            digest.update(handle.read(IDENTITY_SAMPLE_BYTES))
+            if size > IDENTITY_SAMPLE_BYTES:
+                handle.seek(max(IDENTITY_SAMPLE_BYTES, size - IDENTITY_SAMPLE_BYTES))
+                digest.update(handle.read(IDENTITY_SAMPLE_BYTES))
+    return digest.hexdigest()[:16]
+
+
 def default_scorer_name(model_dir: Path) -> str:
     """The name scores are filed under: the model directory's name, or, for the `final` and
     `checkpoint-N` folders the training engine writes, the name of the run that holds them."""
@@ -86,7 +108,7 @@ class SolutionEvaluator:
 
     def __init__(self, backend: NextTokenScorer, template: EvaluatorTemplate = DEFAULT_EVALUATOR_TEMPLATE, *,
                  name: str = "evaluator", tokenizer: PromptTokenizer | None = None,
-                 max_prompt_tokens: int | None = None) -> None:
+                 max_prompt_tokens: int | None = None, identity: str | None = None) -> None:
         if not name or not name.strip():
             raise ConfigError("the evaluator's name (the scorer name in scores.jsonl) must not be empty")
         if max_prompt_tokens is not None and max_prompt_tokens < 1:
@@ -94,6 +116,7 @@ class SolutionEvaluator:
         self.backend = backend
         self.template = template
         self.name = name
+        self.identity = identity  # fingerprint of the model and template (`model_identity`), None when unknown
         self.tokenizer = tokenizer if tokenizer is not None else getattr(backend, "tokenizer", None)
         if max_prompt_tokens is None:
             model = getattr(backend, "model", None)
@@ -136,8 +159,13 @@ class SolutionEvaluator:
                 raise ConfigError(f"cannot read the tokenizer or config of evaluator {path}: {error}") from None
             if options.get("max_model_len"):
                 limit = min(limit or options["max_model_len"], int(options["max_model_len"]))
-        return cls(built, template or DEFAULT_EVALUATOR_TEMPLATE, name=name or default_scorer_name(model_dir),
-                   tokenizer=tokenizer, max_prompt_tokens=limit)
+        template = template or DEFAULT_EVALUATOR_TEMPLATE
+        try:
+            identity = model_identity(model_dir, template)
+        except OSError as error:
+            raise ConfigError(f"cannot read evaluator {path}: {error}") from None
+        return cls(built, template, name=name or default_scorer_name(model_dir), tokenizer=tokenizer,
+                   max_prompt_tokens=limit, identity=identity)
 
     # ------------------------------------------------------------------ prompts
 

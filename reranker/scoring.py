@@ -38,6 +38,8 @@ from evalkit.selection import DEFAULT_TOP_CLUSTERS, SetStructure
 from evalkit.store import ProblemSamples, RunDir
 from evalkit.store.scores import (
     SELECTION_ALL,
+    SELECTION_IMPORTED,
+    ScorerScores,
     ScoresAppender,
     read_scores,
     scr_selection,
@@ -65,6 +67,7 @@ class ScoreSummary:
     problems: int
     problems_scored_now: int
     problems_already_scored: int
+    problems_needing_no_score: int  # the samples the method looks at share one answer (or none has one)
     samples_total: int
     samples_answered: int
     samples_selected: int
@@ -73,6 +76,7 @@ class ScoreSummary:
     undefined_scores: int
     truncated_prompts: int
     seconds: float
+    scores_on_file: bool = True  # scores.jsonl holds lines of this scorer (False: nothing ever needed one)
 
     @property
     def calls_saved(self) -> int:
@@ -165,6 +169,19 @@ def _check_sample_count(sampled: ProblemSamples, graded: _GradedProblem, run: Ru
                          f"{graded.samples} grades; grade the run again", path=run.graded_path, field="clusters")
 
 
+def refuse_other_scorer(path: Path, existing: ScorerScores, evaluator: SolutionEvaluator) -> None:
+    """Scores of one name must come from one evaluator: a ConfigError when `existing` (the lines
+    already filed under `evaluator.name`) were imported with the samples or made by an evaluator
+    with another fingerprint. Lines without a fingerprint (older files) are taken as this one's."""
+    identity = getattr(evaluator, "identity", None)
+    others = [known for known in existing.identities if known is not None and known != identity]
+    if SELECTION_IMPORTED in existing.selections or others:
+        made_by = "were imported with the samples" if SELECTION_IMPORTED in existing.selections else \
+            f"were made by another evaluator (fingerprint {others[0]}, this one {identity or 'unknown'})"
+        raise ConfigError(f"{path}: the scores named '{evaluator.name}' {made_by}; adding this evaluator's under "
+                          "the same name would mix two scorers: give it another name with --scorer-name")
+
+
 def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str = "scr",
               top_clusters: int = DEFAULT_TOP_CLUSTERS, batch_size: int | None = None,
               chunk_calls: int = DEFAULT_CHUNK_CALLS, show_progress: bool = True) -> ScoreSummary:
@@ -182,6 +199,8 @@ def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str 
     graded = _graded_problems(run, method, top_clusters)
     existing = read_scores(run.scores_path, {problem_id: item.samples for problem_id, item in graded.items()}
                            ).scorers.get(evaluator.name)
+    if existing is not None:
+        refuse_other_scorer(run.scores_path, existing, evaluator)
     mine = existing.by_problem if existing is not None else {}
     truncated_before = evaluator.truncated
     label = selection_label(method, top_clusters)
@@ -192,6 +211,7 @@ def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str 
         missing = list(item.selected) if have is None else [i for i in item.selected if have[i] is None]
         if missing:
             todo[problem_id] = missing
+    needing_none = sum(1 for item in graded.values() if not item.selected)
     samples_total = sum(item.samples for item in graded.values())
     samples_answered = sum(item.answered for item in graded.values())
     samples_selected = sum(len(item.selected) for item in graded.values())
@@ -220,7 +240,8 @@ def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str 
                     else:
                         line[index] = value
                         scored_now += 1
-                appender.append(pending.problem_id, evaluator.name, line, selection=label)
+                appender.append(pending.problem_id, evaluator.name, line, selection=label,
+                                scorer_id=getattr(evaluator, "identity", None))
             progress.advance(task, len(chunk))
 
         # The samples are streamed: only the texts of the chunk being gathered are in memory. A
@@ -247,7 +268,8 @@ def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str 
 
     return ScoreSummary(
         scorer=evaluator.name, method=method, top_clusters=top_clusters, problems=len(graded),
-        problems_scored_now=len(todo), problems_already_scored=len(graded) - len(todo),
+        problems_scored_now=len(todo), problems_already_scored=len(graded) - len(todo) - needing_none,
+        problems_needing_no_score=needing_none, scores_on_file=existing is not None or bool(todo),
         samples_total=samples_total, samples_answered=samples_answered, samples_selected=samples_selected,
         samples_scored_now=scored_now, evaluator_calls=calls, undefined_scores=undefined,
         truncated_prompts=evaluator.truncated - truncated_before, seconds=time.perf_counter() - started,

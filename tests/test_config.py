@@ -65,3 +65,25 @@ def test_overrides_are_applied_and_typed(tmp_path):
 def test_dump_contains_hash():
     config = parse_config(BASE)
     assert f"config_hash: {config.config_hash()}" in dump_config(config)
+
+
+def test_a_user_error_is_one_line_whatever_the_terminal_width(tmp_path, monkeypatch, capsys):
+    import yaml as _yaml
+
+    from evalkit.errors import ConfigError as _ConfigError
+    from evalkit.errors import run_cli
+
+    monkeypatch.setenv("COLUMNS", "40")
+    try:
+        _yaml.safe_load("model: [a, b\n")
+    except _yaml.YAMLError as error:  # PyYAML's message spans several lines
+        message = f"{tmp_path / 'config.yaml'}: not valid YAML ({error})"
+
+    def app() -> None:
+        raise _ConfigError(message + " and a long tail of words that would wrap at forty columns")
+
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(app)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "forty columns" in err

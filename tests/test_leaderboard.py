@@ -158,3 +158,31 @@ def test_leaderboard_command_errors(runs: Path, tmp_path: Path):
     assert isinstance(result.exception, ConfigError)
     result = CliRunner().invoke(_cli_app(), ["leaderboard", str(tmp_path / "nowhere"), "--out", str(tmp_path)])
     assert isinstance(result.exception, InputError)
+
+
+def test_one_broken_run_is_skipped_with_a_line_and_the_rest_make_the_table(runs: Path, tmp_path: Path):
+    broken = runs / "broken"
+    broken.mkdir()
+    (broken / "metrics.json").write_text('{"run": {"model": "m"}, "metrics": {"pass@1": {"value": NaN, '
+                                         '"ci": [0.04, 0.33]}}}')
+    with pytest.raises(InputError, match="finite"):
+        collect_leaderboard_rows([broken])
+    out = tmp_path / "out"
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(out),
+                                                                   "--metric", "pass@1"])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output and "broken" in result.output
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert {row["model"] for row in board} == {"strong-model", "weak-model"}
+    only_broken = CliRunner().invoke(_cli_app(), ["leaderboard", str(broken), "--out", str(tmp_path / "o2")])
+    assert isinstance(only_broken.exception, InputError) and "no readable run" in str(only_broken.exception)
+
+
+def test_model_names_with_dollars_and_controls_do_not_break_the_plots(tmp_path: Path):
+    run_dir = make_run(tmp_path, "odd", STRONG, model="ckpt-$\\alpha_{0.1$\x1b[31m")
+    samples = [{"problem_id": f"p{i}", "task": "gsm8k", "question": "q", "reference": "1", "meta": {},
+                "samples": [{"index": j, "text": "x" * (10 + 5 * j), "finish_reason": "stop", "num_tokens": 3 + j}
+                            for j in range(4)]} for i in range(4)]
+    (run_dir / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    written = write_run_reports(run_dir, build_run_metrics(run_dir, show_progress=False))
+    assert "accuracy_vs_length.png" in written and written["accuracy_vs_length.png"].stat().st_size > 0

@@ -349,3 +349,69 @@ def test_scoring_streams_the_samples_instead_of_holding_them(tmp_path):
     # the peak is a chunk of texts, not the run
     assert peak < size / 3, f"peak {peak / 1e6:.1f} MB for {size / 1e6:.1f} MB of samples"
     assert [line["problem_id"] for line in read_jsonl(run_dir / "scores.jsonl")] == [f"prob-{p}" for p in range(200)]
+
+
+def test_scores_of_one_name_from_another_evaluator_are_refused_not_merged(tmp_path):
+    run_dir = write_run(tmp_path, [PROBLEM_0, PROBLEM_1])
+    first = SolutionEvaluator(TextScoredBackend(fail_after=10), name="evaluator", identity="aaaa")
+    with pytest.raises(KeyboardInterrupt):  # killed after its first problem
+        score_run(run_dir, first, method="all", chunk_calls=3, show_progress=False)
+    assert [line["scorer_id"] for line in read_jsonl(run_dir / "scores.jsonl")] == ["aaaa"]
+    retrained = SolutionEvaluator(TextScoredBackend(), name="evaluator", identity="bbbb")
+    with pytest.raises(ConfigError, match="made by another evaluator.*--scorer-name"):
+        score_run(run_dir, retrained, method="all", show_progress=False)
+    assert len(read_jsonl(run_dir / "scores.jsonl")) == 1  # nothing appended
+    # the same evaluator resumes; another name is a scorer of its own
+    score_run(run_dir, SolutionEvaluator(TextScoredBackend(), name="evaluator", identity="aaaa"), method="all",
+              show_progress=False)
+    score_run(run_dir, SolutionEvaluator(TextScoredBackend(), name="evaluator-v2", identity="bbbb"), method="all",
+              show_progress=False)
+    merged = read_scores(run_dir / "scores.jsonl", {"prob-0": 9, "prob-1": 9})
+    assert merged.scorers["evaluator"].identities == ("aaaa",) and merged.scorers["evaluator-v2"].identities == ("bbbb",)
+
+
+def test_imported_scores_are_never_extended_by_an_evaluator_of_the_same_name(tmp_path):
+    run_dir = write_run(tmp_path, [PROBLEM_0])
+    imported = {"problem_id": "prob-0", "scorer": "imported", "selection": "imported", "scores": [0.5] * 9}
+    (run_dir / "scores.jsonl").write_text(json.dumps(imported) + "\n")
+    with pytest.raises(ConfigError, match="imported with the samples"):
+        score_run(run_dir, SolutionEvaluator(TextScoredBackend(), name="imported", identity="cccc"), method="all",
+                  show_progress=False)
+
+
+def test_a_retrained_model_at_the_same_path_gets_another_fingerprint(tmp_path, tiny_model_dir):
+    import shutil
+
+    from reranker.evaluator import model_identity
+    from reranker.templates import EvaluatorTemplate
+
+    copy = tmp_path / "evaluator"
+    shutil.copytree(tiny_model_dir, copy)
+    template = EvaluatorTemplate()
+    before = model_identity(copy, template)
+    assert model_identity(copy, template) == before == model_identity(tiny_model_dir, template)
+    weights = next(path for path in copy.iterdir() if path.suffix in (".safetensors", ".bin"))
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    assert model_identity(copy, template) != before
+    assert model_identity(tiny_model_dir, EvaluatorTemplate(correct=" right", incorrect=" wrong")) != before
+
+
+def test_rerank_with_one_cluster_kept_needs_no_score_and_still_reports(tmp_path, tiny_model_dir, cli_app):
+    run_dir = write_run(tmp_path, [PROBLEM_0, PROBLEM_1])
+    result = CliRunner().invoke(cli_app, ["rerank", str(run_dir), "--evaluator", str(tiny_model_dir),
+                                          "--top-k", "1", "--device", "cpu"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "0 already scored, 0 scored now, 2 needing no score" in result.output
+    assert "SCR at K = 1 is majority vote" in result.output
+    assert not (run_dir / "scores.jsonl").exists()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["scoring"] is None and "maj@9" in metrics["metrics"]
+
+
+def test_rerank_names_a_bad_device_in_one_line(tmp_path, tiny_model_dir, cli_app):
+    run_dir = write_run(tmp_path, [PROBLEM_0])
+    result = CliRunner().invoke(cli_app, ["rerank", str(run_dir), "--evaluator", str(tiny_model_dir),
+                                          "--device", "nosuch"])
+    assert isinstance(result.exception, ConfigError) and "device 'nosuch'" in str(result.exception)

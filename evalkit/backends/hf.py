@@ -67,8 +67,13 @@ def row_seed(seed: int | None, prompt: Prompt, sample_index: int) -> int | None:
 
 
 def resolve_device(device: str) -> str:
-    """`"auto"` -> the best available device (cuda, then mps, then cpu); anything else as given."""
+    """`"auto"` -> the best available device (cuda, then mps, then cpu); anything else as given,
+    once torch accepts it as a device name (`cpu`, `cuda`, `cuda:1`, `mps`; else a ConfigError)."""
     if device != "auto":
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ConfigError(f"device '{device}' is not a device name: use auto, cpu, cuda, cuda:N or mps") from None
         return device
     if torch.cuda.is_available():
         return "cuda"

@@ -30,14 +30,14 @@ is described in `evalkit.report.lengths`. `write_run_reports` writes `metrics.js
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from evalkit.errors import ConfigError, InputError
+from evalkit.errors import DISK_PROBLEMS, ConfigError, InputError, disk_error
 from evalkit.jsonl import iter_jsonl
 from evalkit.metrics import (
     SELECTION_RULES,
@@ -357,18 +357,27 @@ def write_run_reports(run_dir: str | Path, document: dict[str, Any],
     from evalkit.selection import PREDICTIONS_FILE
 
     run_dir = Path(run_dir)
-    written = {
-        "metrics.json": write_metrics_json(run_dir / METRICS_FILE, document),
-        "report.md": write_report_markdown(run_dir / "report.md", document),
-        "metrics.csv": write_metrics_csv(run_dir / "metrics.csv", document),
-        "accuracy_vs_k.png": plot_accuracy_vs_k(document, run_dir / "accuracy_vs_k.png"),
-    }
-    length_plot = plot_accuracy_vs_length(document, run_dir / "accuracy_vs_length.png")
-    if length_plot is not None:
-        written["accuracy_vs_length.png"] = length_plot
+    writers: list[tuple[str, Callable[[Path], Path | None]]] = [
+        (METRICS_FILE, lambda path: write_metrics_json(path, document)),
+        ("report.md", lambda path: write_report_markdown(path, document)),
+        ("metrics.csv", lambda path: write_metrics_csv(path, document)),
+        ("accuracy_vs_k.png", lambda path: plot_accuracy_vs_k(document, path)),
+        ("accuracy_vs_length.png", lambda path: plot_accuracy_vs_length(document, path)),
+    ]
     if predictions is not None:
-        write_jsonl(run_dir / PREDICTIONS_FILE, (prediction.to_dict() for prediction in predictions))
-        written[PREDICTIONS_FILE] = run_dir / PREDICTIONS_FILE
+        writers.append((PREDICTIONS_FILE, lambda path: write_jsonl(
+            path, (prediction.to_dict() for prediction in predictions)) or path))
+    written: dict[str, Path] = {}
+    for name, write in writers:
+        path = run_dir / name
+        try:
+            made = write(path)
+        except OSError as error:  # a full disk or a read-only folder, named (plots do not say which file)
+            if error.errno not in DISK_PROBLEMS:
+                raise
+            raise disk_error(path, error) from None
+        if made is not None:
+            written[name] = made
     return written
 
 

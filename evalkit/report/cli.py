@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from evalkit.errors import ConfigError
+from evalkit.errors import ConfigError, InputError
 from evalkit.metrics import DEFAULT_SUBSETS, DEFAULT_TOP_CLUSTERS, split_metric_name
 from evalkit.report.leaderboard import (
     DEFAULT_METRIC,
@@ -147,10 +147,19 @@ def leaderboard_command(
     metric = ranking[0]
     shown = parse_metric_names(columns, "--columns") if columns is not None else None
     _check_common(top_clusters, DEFAULT_SUBSETS)
-    rows = sort_rows(collect_leaderboard_rows(dirs, top_clusters=top_clusters, seed=seed), metric)
+    console = Console()
+    skipped: list[Path] = []
+
+    def skip(run_dir: Path, error: Exception) -> None:
+        skipped.append(run_dir)
+        console.print(f"[yellow]skipped[/] {for_terminal(run_dir)}: {for_terminal(error)}", soft_wrap=True)
+
+    rows = sort_rows(collect_leaderboard_rows(dirs, on_unreadable=skip, top_clusters=top_clusters, seed=seed),
+                     metric)
+    if not rows:
+        raise InputError(f"no readable run among {len(skipped)} run directories (see the lines above)")
     written = write_leaderboard(rows, out, metric=metric, columns=shown)
     written.update(write_task_table(rows, out))
-    console = Console()
     console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric)))
     for path in written.values():
         console.print(f"wrote {for_terminal(path)}", highlight=False)

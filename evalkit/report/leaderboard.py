@@ -12,14 +12,15 @@ Rows come from each run's `metrics.json`, or from its graded data through
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
-from evalkit.errors import InputError
+from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.jsonl import read_json_object
 from evalkit.metrics import RULE_ORDER, split_metric_name
 from evalkit.report.tables import write_text_atomic, escape_cell, format_percent, markdown_table, write_csv
@@ -65,15 +66,21 @@ def _is_stale(run_dir: Path) -> bool:
                for name in (GRADED_FILE, SCORES_FILE))
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _read_metrics_document(path: Path) -> dict[str, Any]:
     document = read_json_object(path)
     for key in ("run", "metrics"):
         if not isinstance(document.get(key), dict):
             raise InputError("missing or not an object", path=path, field=key)
     for name, estimate in document["metrics"].items():
-        if (not isinstance(estimate, dict) or not isinstance(estimate.get("value"), (int, float))
-                or not isinstance(estimate.get("ci"), list) or len(estimate["ci"]) != 2):
-            raise InputError("expected {\"value\": number, \"ci\": [low, high]}", path=path, field=f"metrics.{name}")
+        if (not isinstance(estimate, dict) or not _finite(estimate.get("value"))
+                or not isinstance(estimate.get("ci"), list) or len(estimate["ci"]) != 2
+                or not all(_finite(bound) for bound in estimate["ci"])):
+            raise InputError("expected {\"value\": number, \"ci\": [low, high]} with finite numbers", path=path,
+                             field=f"metrics.{name}")
     return document
 
 
@@ -109,9 +116,23 @@ def scoring_cell(row: Mapping[str, Any]) -> str:
     return f"{scoring['scorer']}, {100 * scoring['coverage']:.0f}% of answered samples"
 
 
-def collect_leaderboard_rows(paths: Iterable[str | Path], **build_options: Any) -> list[dict[str, Any]]:
-    """Rows of every run directory found in `paths` (see `find_run_dirs`)."""
-    return [load_run_row(run_dir, **build_options) for run_dir in find_run_dirs(paths)]
+def collect_leaderboard_rows(paths: Iterable[str | Path], *,
+                             on_unreadable: Callable[[Path, EvalkitError], None] | None = None,
+                             **build_options: Any) -> list[dict[str, Any]]:
+    """Rows of every run directory found in `paths` (see `find_run_dirs`).
+
+    A run whose files are broken raises its error, or, with `on_unreadable`, is reported to it
+    and left out, so that one bad run among many does not stop the table.
+    """
+    rows = []
+    for run_dir in find_run_dirs(paths):
+        try:
+            rows.append(load_run_row(run_dir, **build_options))
+        except (InputError, ConfigError) as error:
+            if on_unreadable is None:
+                raise
+            on_unreadable(Path(run_dir), error)
+    return rows
 
 
 def sort_rows(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dict[str, Any]]:

@@ -101,7 +101,7 @@ def plot_accuracy_vs_length(document: Mapping[str, Any], path: str | Path) -> Pa
     axes.set_ylim(-3, 103)
     axes.set_xlabel(f"output length ({unit}; median of each equal-count bin, samples per bin annotated)")
     axes.set_ylabel("% of samples")
-    axes.set_title(f"{run.get('model')} on {run.get('task')}: accuracy vs output length")
+    axes.set_title(f"{for_plot(run.get('model'))} on {for_plot(run.get('task'))}: accuracy vs output length")
     axes.grid(True, alpha=0.3)
     axes.legend(loc="best", fontsize=8)
     path = Path(path)

@@ -7,7 +7,10 @@ One JSON line per (problem, scorer, scoring pass):
 `scores` has one entry per sample of the problem, `null` where this line scored nothing.
 `selection` says which samples the pass chose to score (`all` = every answered sample,
 `scr-topK` = the samples of the K largest answer clusters, `imported` = given with the samples;
-a line without the field reads as `unlabelled`).
+a line without the field reads as `unlabelled`). `scorer_id`, written by `evalkit rerank`, is the
+fingerprint of the evaluator that made the line (`reranker.evaluator.model_identity`): lines of
+one scorer name must come from one evaluator, so a retrained or another model with the same
+name is refused instead of merged (`ScorerScores.identities`).
 A problem may have several lines of one scorer (a narrower pass first, a wider one later):
 they merge, a later non-null value replacing an earlier one. Lines are only ever appended
 (`ScoresAppender`, flushed and fsynced per line), so a killed scorer loses at most the line
@@ -48,6 +51,7 @@ class ScorerScores:
     name: str
     by_problem: dict[str, list[float | None]] = field(default_factory=dict)
     selections: tuple[str, ...] = ()
+    identities: tuple[str | None, ...] = ()  # the `scorer_id`s of its lines (None: a line without one)
 
     def matrix(self, problem_ids: Sequence[str], num_samples: int) -> np.ndarray:
         """float[P, N] in the order of `problem_ids`; NaN where not scored (a problem without a line: all NaN)."""
@@ -93,11 +97,15 @@ def read_scores(path: str | Path, num_samples: Mapping[str, int]) -> ScoresFile:
     path = Path(path)
     merged: dict[str, dict[str, list[float | None]]] = {}
     selections: dict[str, list[str]] = {}
+    identities: dict[str, list[str | None]] = {}
     if not path.exists():
         return ScoresFile(path, {})
     for line, record in iter_jsonl(path, tolerate_partial_tail=True):
         problem_id, scorer, scores = record.get("problem_id"), record.get("scorer"), record.get("scores")
         selection = record.get("selection", SELECTION_UNLABELLED)
+        identity = record.get("scorer_id")
+        if identity is not None and not isinstance(identity, str):
+            raise InputError("not a string", path=path, line=line, field="scorer_id")
         if not isinstance(problem_id, str):
             raise InputError("missing or not a string", path=path, line=line, field="problem_id")
         if not isinstance(scorer, str) or not scorer:
@@ -122,7 +130,10 @@ def read_scores(path: str | Path, num_samples: Mapping[str, int]) -> ScoresFile:
         seen = selections.setdefault(scorer, [])
         if selection not in seen:
             seen.append(selection)
-    return ScoresFile(path, {name: ScorerScores(name, by_problem, tuple(selections[name]))
+        known = identities.setdefault(scorer, [])
+        if identity not in known:
+            known.append(identity)
+    return ScoresFile(path, {name: ScorerScores(name, by_problem, tuple(selections[name]), tuple(identities[name]))
                              for name, by_problem in merged.items()})
 
 
@@ -132,12 +143,17 @@ class ScoresAppender:
     def __init__(self, path: str | Path) -> None:
         self._appender = JsonlAppender(Path(path))
 
-    def append(self, problem_id: str, scorer: str, scores: Sequence[float | None], *, selection: str) -> None:
-        """Write one problem's line; `scores` has one entry per sample (None = not scored in this pass)."""
+    def append(self, problem_id: str, scorer: str, scores: Sequence[float | None], *, selection: str,
+               scorer_id: str | None = None) -> None:
+        """Write one problem's line; `scores` has one entry per sample (None = not scored in this pass);
+        `scorer_id` fingerprints the evaluator that made them."""
         if not all(_check_value(value) for value in scores):
             raise ValueError("scores must be finite numbers or None")
-        self._appender.write({"problem_id": problem_id, "scorer": scorer, "selection": selection,
-                              "scores": [None if value is None else float(value) for value in scores]})
+        record: dict[str, Any] = {"problem_id": problem_id, "scorer": scorer, "selection": selection}
+        if scorer_id is not None:
+            record["scorer_id"] = scorer_id
+        record["scores"] = [None if value is None else float(value) for value in scores]
+        self._appender.write(record)
 
     def close(self) -> None:
         self._appender.close()
