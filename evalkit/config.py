@@ -42,7 +42,7 @@ class BackendConfig(_Strict):
 
 class SamplingConfig(_Strict):
     n: int = Field(8, ge=1, description="samples per problem")
-    temperature: float = Field(0.7, ge=0.0)
+    temperature: float = Field(0.7, ge=0.0, allow_inf_nan=False)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     max_tokens: int = Field(1024, ge=1)
     seed: int | None = 0
@@ -59,7 +59,7 @@ class FilterConfig(_Strict):
 
 class GradingConfig(_Strict):
     workers: int | None = Field(None, ge=0)
-    timeout: float = Field(5.0, gt=0.0)
+    timeout: float = Field(5.0, gt=0.0, allow_inf_nan=False)
 
 
 class ReportConfig(_Strict):

@@ -284,9 +284,12 @@ def count_lines(path: Path) -> int:
 
 
 def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
-    """`(line_number, record)` for each non-empty line; a line that is not a JSON object gives an `InputError`."""
+    """`(line_number, record)` for each non-empty line; a line that is not a JSON object gives an `InputError`.
+    A UTF-8 byte-order mark at the start of the file (as some Windows tools write) is skipped."""
     with path.open("rb") as handle:
         for line, raw in enumerate(handle, start=1):
+            if line == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
             if not raw.strip():
                 continue
             try:

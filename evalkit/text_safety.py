@@ -18,7 +18,7 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 # Markdown characters that can start markup inside a table cell: emphasis, code, HTML, links
 # (a link needs "](", so escaping parentheses disarms it while number cells such as
 # "54.2 [50.1, 58.3]" stay as they are), strikethrough, and the cell separator.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>()|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>()|~$])")  # `$` too: GitHub reads `$..$` as math
 
 
 def _visible(match: re.Match[str]) -> str:

@@ -1,8 +1,9 @@
 """Finding and reading task data: the local data directory, the Hugging Face hub, and filters.
 
 Local files are laid out like `shared/data` (`math/test.jsonl`, `gsm8k/train.jsonl`, ...).
-The data directory is the `data_dir` argument, else `$EVALKIT_DATA_DIR`, else `./data`. A file
-the data directory does not hold is read from the test sets shipped inside the package
+The data directory is the `data_dir` argument, else `$EVALKIT_DATA_DIR`, else `./data`; one given
+(argument or variable) must exist. A file the data directory does not hold is read from the test
+sets shipped inside the package
 (`tasks.shipped`: the test splits of every benchmark), so evaluations work with no data directory.
 Hub datasets are read through `datasets.load_dataset`, with a column mapping to the local
 field names, so that one record parser per task serves both sources.
@@ -47,6 +48,10 @@ def data_file(relative: str, data_dir: Path | str | None = None) -> Path:
     path = root / relative
     if path.is_file():
         return path
+    explicit = data_dir is not None or bool(os.environ.get(DATA_DIR_ENV))
+    if explicit and not root.is_dir():  # a mistyped --data-dir must not quietly read the shipped copy
+        raise InputError(f"the data directory {root} does not exist (given by "
+                         f"{'--data-dir' if data_dir is not None else DATA_DIR_ENV})", path=root)
     shipped = shipped_path(relative)
     if shipped is not None:
         return shipped

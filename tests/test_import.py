@@ -328,3 +328,13 @@ def test_staged_file_replaces_the_target_only_on_commit(tmp_path):
         staged.write_record({"a": 3})
         staged.commit()
     assert target.read_text() == '{"a": 3}\n' and not temporary_path(target).exists()
+
+
+def test_a_byte_order_mark_at_the_start_is_skipped(tmp_path):
+    source = tmp_path / "windows.jsonl"
+    lines = [json.dumps({"id": "a", "question": "q1", "reference": "1", "samples": ["\\boxed{1}"]}),
+             json.dumps({"id": "b", "question": "q2", "reference": "2", "samples": ["\\boxed{3}"]})]
+    source.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")
+    summary = import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    assert summary.problems == 2
+    assert [line["problem_id"] for line in read_jsonl(tmp_path / "run" / "samples.jsonl")] == ["a", "b"]

@@ -291,6 +291,7 @@ def test_markdown_text_cannot_break_a_table_or_make_links():
     assert "|" not in cell.replace("\\|", "") and "\n" not in cell
     assert "](" not in cell and "\\*bold\\*" in cell and "\\<b\\>" in cell and "\x1b" not in cell
     assert for_markdown("54.2 [50.1, 58.3]") == "54.2 [50.1, 58.3]"
+    assert for_markdown("ckpt-$\\alpha$") == "ckpt-\\$\\\\alpha\\$"  # no math in a cell
 
 
 def test_an_output_over_an_input_is_refused(tmp_path):

@@ -367,3 +367,16 @@ def test_grading_policy_rejects_bad_fields_with_their_names():
     policy = GradingPolicy(extraction="gsm8k", relative_tolerance=0.01)
     assert GradingPolicy.from_dict(policy.to_dict()) == policy
     assert get_task("gsm8k").grading.extraction == "gsm8k"
+
+
+def test_a_data_directory_that_does_not_exist_is_an_error_not_the_shipped_copy(tmp_path, monkeypatch):
+    from tasks.data import data_file
+
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    with pytest.raises(InputError, match="does not exist.*--data-dir"):
+        data_file("aime24/test.jsonl", tmp_path / "mistyped")
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "mistyped"))
+    with pytest.raises(InputError, match=DATA_DIR_ENV):
+        data_file("aime24/test.jsonl")
+    (tmp_path / "empty").mkdir()  # an existing folder without the file: the shipped test set
+    assert data_file("aime24/test.jsonl", tmp_path / "empty").name == "test.jsonl"
