@@ -22,6 +22,7 @@ memory.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -391,7 +392,8 @@ def file_sha256(path: Path) -> str:
 
 
 def import_config(*, path: Path, sha256: str, mapping: Mapping[str, str], model: str, task: str,
-                  answer_style: str, min_samples: int, max_samples: int, preset: str | None = None) -> dict[str, Any]:
+                  answer_style: str, min_samples: int, max_samples: int, preset: str | None = None,
+                  keep_first: int | None = None) -> dict[str, Any]:
     """The run config of an import, with its `config_hash`.
 
     The hash covers what decides the run directory's content: the file's bytes (sha256), the
@@ -404,17 +406,20 @@ def import_config(*, path: Path, sha256: str, mapping: Mapping[str, str], model:
     }
     if preset is not None:
         identity["preset"] = preset
+    if keep_first is not None:
+        identity["keep_first"] = keep_first
     canonical = json.dumps(identity, sort_keys=True, ensure_ascii=True)
     return {
         "source": "import", "file": str(path.resolve()), "sha256": sha256, "mapping": dict(mapping),
         **({"preset": preset} if preset is not None else {}),
+        **({"keep_first": keep_first} if keep_first is not None else {}),
         "model": model, "task": task, "answer_style": answer_style, "n": max_samples,
         "samples_per_problem": {"min": min_samples, "max": max_samples},
         "config_hash": hashlib.sha256(canonical.encode()).hexdigest()[:16],
     }
 
 
-IDENTITY_KEYS = ("sha256", "mapping", "preset", "model", "task", "answer_style", "n")
+IDENTITY_KEYS = ("sha256", "mapping", "preset", "keep_first", "model", "task", "answer_style", "n")
 
 
 def check_run_dir(run_dir: RunDir, config: Mapping[str, Any], *, known: Sequence[str] = IDENTITY_KEYS) -> None:
@@ -436,10 +441,13 @@ def check_run_dir(run_dir: RunDir, config: Mapping[str, Any], *, known: Sequence
 
 
 def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str | Sequence[str] | Mapping[str, str] | None = None,
-                   model: str | None = None, preset: str | None = None, show_progress: bool = True) -> ImportSummary:
+                   model: str | None = None, preset: str | None = None, keep_first: int | None = None,
+                   show_progress: bool = True) -> ImportSummary:
     """Read an import file and write `config.yaml`, `samples.jsonl` and (with scores) `scores.jsonl`.
 
     `preset` names a known dump layout (`evalkit.import_presets`); it excludes `mapping`.
+    `keep_first` keeps the first N samples of each problem (metrics need the same n for every
+    problem); a problem with fewer is an error naming its line.
     Re-importing the same file with the same options into the same directory leaves it as it is
     (scores other scorers appended are kept); a non-empty directory made from anything else is
     refused, before the file is read.
@@ -447,6 +455,8 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     from tasks import get_task
 
     path = Path(path)
+    if keep_first is not None and keep_first < 1:
+        raise ConfigError(f"--keep-first must be 1 or more, got {keep_first}")
     if preset is not None and mapping:
         raise ConfigError("--preset and --map exclude each other: a preset already says where every field is")
     layout = get_preset(preset) if preset is not None else None
@@ -459,7 +469,7 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     def config_for(sha256: str, counts: tuple[int, int]) -> dict[str, Any]:
         return import_config(path=path, sha256=sha256, mapping=resolved_mapping, model=model or path.stem,
                              task=task_def.name, answer_style=task_def.answer_style, min_samples=counts[0],
-                             max_samples=counts[1], preset=preset)
+                             max_samples=counts[1], preset=preset, keep_first=keep_first)
 
     run_dir = RunDir(Path(out))
     problems = samples = ids_from_line_numbers = 0
@@ -474,8 +484,15 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
         # at once; they replace samples.jsonl / scores.jsonl only once the whole file is good (an
         # import is all or nothing).
         with StagedFile(run_dir.samples_path) as samples_file, StagedFile(run_dir.scores_path) as scores_file:
+            too_few: list[str] = []
             for item in iter_import_file(path, task=task_def.name, mapping=resolved_mapping, preset=layout,
                                          show_progress=show_progress):
+                if keep_first is not None:
+                    if len(item.samples) < keep_first:
+                        too_few.append(f"line {item.line}: problem '{item.problem.id}' has {len(item.samples)}")
+                        continue
+                    item = dataclasses.replace(item, samples=item.samples[:keep_first],
+                                               scores=None if item.scores is None else item.scores[:keep_first])
                 samples_file.write_record(samples_line(item))
                 scores_file.write_record(scores_line(item))
                 problems += 1
@@ -483,6 +500,10 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
                 min_samples, max_samples = min(min_samples, len(item.samples)), max(max_samples, len(item.samples))
                 has_scores = has_scores or item.scores is not None
                 ids_from_line_numbers += item.id_from_line_number
+            if too_few:
+                listed = "; ".join(too_few[:10]) + (f"; and {len(too_few) - 10} more" if len(too_few) > 10 else "")
+                raise InputError(f"--keep-first {keep_first}: {len(too_few)} problem(s) have fewer samples ({listed})",
+                                 path=path)
             config = config_for(sha256, (int(min_samples), max_samples))
             check_run_dir(run_dir, config)
             fresh = run_dir.claim(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), config["config_hash"])
@@ -520,6 +541,9 @@ def import_command(
         "--preset", help="A known layout instead of --map: qwen25-math (Qwen2.5-Math math_eval.py output), lm-eval "
                          "(lm-evaluation-harness --log_samples), lighteval (details .parquet/.jsonl), plain "
                          "({id, reference, responses}).")] = None,
+    keep_first: Annotated[Optional[int], typer.Option(
+        "--keep-first", help="Keep the first N samples of each problem (metrics need the same n for every "
+                             "problem); a problem with fewer is an error.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Import samples generated elsewhere as a run directory, ready for `evalkit grade-run` and reports."""
@@ -527,7 +551,7 @@ def import_command(
 
     console = Console()
     summary = import_samples(file, task=task, out=out, mapping=mapping, model=model, preset=preset,
-                             show_progress=not quiet)
+                             keep_first=keep_first, show_progress=not quiet)
     spread = (f"{summary.min_samples}" if summary.min_samples == summary.max_samples
               else f"{summary.min_samples} to {summary.max_samples}")
     console.print(f"imported {summary.problems} problems, {summary.samples} samples ({spread} per problem)"
@@ -539,5 +563,5 @@ def import_command(
     if summary.min_samples != summary.max_samples:
         console.print(f"[yellow]note:[/] problems have different numbers of samples "
                       f"(min {summary.min_samples}, max {summary.max_samples}): they are graded, but "
-                      "`evalkit report` needs the same number for every problem (keep the first "
-                      f"{summary.min_samples} of each in the file and import it again)")
+                      "`evalkit report` needs the same number for every problem: import again with "
+                      f"--keep-first {summary.min_samples} (into another --out)")

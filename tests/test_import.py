@@ -338,3 +338,25 @@ def test_a_byte_order_mark_at_the_start_is_skipped(tmp_path):
     summary = import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
     assert summary.problems == 2
     assert [line["problem_id"] for line in read_jsonl(tmp_path / "run" / "samples.jsonl")] == ["a", "b"]
+
+
+def test_keep_first_makes_an_uneven_dump_reportable(tmp_path):
+    from evalkit.report.cli import report_run
+
+    source = write_lines(tmp_path / "uneven.jsonl", [
+        {"id": "a", "question": "q1", "reference": "1", "samples": ["\\boxed{1}", "\\boxed{2}", "\\boxed{1}"],
+         "scores": [0.9, 0.1, 0.8]},
+        {"id": "b", "question": "q2", "reference": "2", "samples": ["\\boxed{2}", "\\boxed{3}"], "scores": [0.2, 0.7]},
+    ])
+    uneven = import_samples(source, task="gsm8k", out=tmp_path / "uneven", show_progress=False)
+    assert (uneven.min_samples, uneven.max_samples) == (2, 3)
+    with pytest.raises(InputError, match="--keep-first"):
+        report_run(tmp_path / "uneven")
+    kept = import_samples(source, task="gsm8k", out=tmp_path / "kept", keep_first=2, show_progress=False)
+    assert (kept.min_samples, kept.max_samples) == (2, 2) and kept.config_hash != uneven.config_hash
+    assert [len(line["samples"]) for line in read_jsonl(tmp_path / "kept" / "samples.jsonl")] == [2, 2]
+    assert [line["scores"] for line in read_jsonl(tmp_path / "kept" / "scores.jsonl")] == [[0.9, 0.1], [0.2, 0.7]]
+    assert report_run(tmp_path / "kept")["run"]["n"] == 2
+    with pytest.raises(InputError, match=r"--keep-first 3: 1 problem\(s\) have fewer samples \(line 2: problem 'b'"):
+        import_samples(source, task="gsm8k", out=tmp_path / "three", keep_first=3, show_progress=False)
+    assert not (tmp_path / "three").exists()

@@ -129,7 +129,7 @@ def read_graded(graded_path: Path) -> tuple[tuple[str, ...], np.ndarray, np.ndar
             raise InputError(
                 f"problem '{problem_id}' has {len(clusters)} samples but '{ids[0]}' has {len(cluster_rows[0])}; "
                 "metrics need the same number of samples for every problem (finish the run, regrade it, or, "
-                "for an import, keep the same number of samples of each problem in the file)",
+                "for an import, import again with --keep-first N)",
                 path=graded_path, line=line, field="clusters")
         if any(c < -1 or c >= len(clusters) for c in clusters):
             raise InputError(f"problem '{problem_id}': cluster ids must be -1 or lie in [0, {len(clusters)})",
