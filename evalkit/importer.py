@@ -224,6 +224,9 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
         problem_id, id_from_line = str(line), True
     elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
         problem_id, id_from_line = str(raw_id), False
+        if not problem_id.strip():
+            raise InputError("an empty id (leave the field out to number problems by their line)", path=path,
+                             line=line, field="id")
     else:
         raise InputError(f"expected a string or an integer, got {type(raw_id).__name__}", path=path, line=line, field="id")
 

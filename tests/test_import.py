@@ -360,3 +360,12 @@ def test_keep_first_makes_an_uneven_dump_reportable(tmp_path):
     with pytest.raises(InputError, match=r"--keep-first 3: 1 problem\(s\) have fewer samples \(line 2: problem 'b'"):
         import_samples(source, task="gsm8k", out=tmp_path / "three", keep_first=3, show_progress=False)
     assert not (tmp_path / "three").exists()
+
+
+def test_an_empty_id_is_refused_with_its_line(tmp_path):
+    source = write_lines(tmp_path / "dump.jsonl", [
+        {"id": "a", "question": "q1", "reference": "1", "samples": ["\\boxed{1}"]},
+        {"id": " ", "question": "q2", "reference": "2", "samples": ["\\boxed{2}"]},
+    ])
+    with pytest.raises(InputError, match=r"dump.jsonl:2: field 'id': an empty id"):
+        import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
