@@ -63,11 +63,10 @@ def disk_error(path: str | Path, error: OSError, *, action: str = "write") -> Ev
 
 
 def _one_line(error: BaseException) -> str:
-    """The message of an error as printed: one line (line breaks of wrapped library messages, such
-    as PyYAML's, become spaces), rich markup and control characters made harmless."""
+    """The message of an error as printed: rich markup and control characters made harmless."""
     from evalkit.text_safety import for_terminal
 
-    return for_terminal(" ".join(str(error).split()))
+    return for_terminal(str(error))
 
 
 def run_cli(app: Callable[[], object]) -> None:

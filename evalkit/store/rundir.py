@@ -196,7 +196,10 @@ class RunDir:
         try:
             data = yaml.safe_load(self.config_path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
-            raise InputError(f"not valid YAML ({error})", path=self.config_path) from None
+            mark = getattr(error, "problem_mark", None)  # PyYAML's own message spans several lines
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise InputError(f"not valid YAML ({problem})", path=self.config_path,
+                             line=mark.line + 1 if mark is not None else None) from None
         if not isinstance(data, dict):
             raise InputError("expected a mapping", path=self.config_path)
         return data
