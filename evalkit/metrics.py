@@ -257,7 +257,7 @@ def evaluate_rules(correct: np.ndarray, clusters: np.ndarray, scores: np.ndarray
             for rule in wanted:
                 choices = select[rule](structure, set_scores)
                 values = out[metric_name(rule, k)]
-                values.accuracy[start:stop] = choices.correct(set_correct).reshape(count, width).mean(axis=1)
+                values.accuracy[start:stop] = choices.credit(set_correct).reshape(count, width).mean(axis=1)
                 values.calls[start:stop] = choices.calls.reshape(count, width).mean(axis=1)
                 values.coverage[start:stop] = choices.complete.reshape(count, width).mean(axis=1)
         if on_chunk_done is not None:
@@ -306,7 +306,8 @@ def _single_rule(rule: str, correct: np.ndarray, clusters: np.ndarray, scores: n
 
 def majority_at_k(correct: np.ndarray, clusters: np.ndarray, k: int, *, subsets: int = DEFAULT_SUBSETS,
                   seed: int = 0) -> np.ndarray:
-    """maj@k per problem: accuracy of the most frequent answer among k samples (ties: first appearance)."""
+    """maj@k per problem: accuracy of the most frequent answer among k samples (answers tied for the
+    most votes share the credit: the expected accuracy of a random tie-break)."""
     return _single_rule("maj", correct, clusters, None, k, subsets, seed).accuracy
 
 

@@ -130,7 +130,7 @@ def rerank_command(
 
     if not summary.scores_on_file:
         console.print(f"nothing needed a score (with --top-k {top_k}, every problem's kept samples share one answer"
-                      f"{': SCR at K = 1 is majority vote' if top_k == 1 else ''}); scores.jsonl is unchanged",
+                      f"{': SCR at K = 1 is majority vote, ties cut by first appearance' if top_k == 1 else ''}); scores.jsonl is unchanged",
                       highlight=False)
         if not run.scores_path.exists():
             report_run(run_dir, top_clusters=top_k, console=console)

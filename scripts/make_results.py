@@ -153,7 +153,7 @@ def scorer_sensitivity(run_dir: Path, n: int, top: int, seed: int) -> dict[str, 
     Scorers whose mistakes do not depend on the answer (mean and sd over `NOISE_DRAWS` seeded draws):
     the grades plus Gaussian noise of several sizes, through a logistic so that W.RR sums
     probability-like scores; and the grades with a share of them flipped, 0/1 scores like the step
-    check's (ties go to the first sample, as in every selection rule).
+    check's (tied candidates share the credit, as in every selection rule's metric).
 
     Also: the share of the wrong answered samples that pass the step check (their arithmetic is right,
     so what went wrong is what was computed)."""
@@ -390,7 +390,8 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
                          f"{100 * row['scr calls fraction']:.0f}% | {format_difference(row['wscr - maj'])} | "
                          f"{100 * row['wscr calls fraction']:.0f}% |")
     lines += ["", ("Calls: evaluator calls SCR needs as a share of the answered samples (K = 1 needs none: one "
-              "cluster is majority vote). `plots/top_k.png` draws the same."), "",
+              "cluster is majority vote, clusters tied for the largest cut by first appearance where maj shares "
+              "the credit among them). `plots/top_k.png` draws the same."), "",
               "## Why re-ranking does not beat the vote: the evaluator ranks problems, not solutions of one problem", "",
               ("Pooled AUROC also rewards telling easy problems from hard ones; re-ranking needs the AUROC inside a "
               "problem. The last column scores each sample by the SSFT generator's own mean token log-probability "

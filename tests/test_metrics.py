@@ -54,8 +54,18 @@ def first_max(candidates):
     return None if best is None else best[1]
 
 
+def all_max(candidates):
+    """Every candidate with the largest key (the ties the metrics share the credit among)."""
+    listed = list(candidates)
+    if not listed:
+        return []
+    top_key = max(key for key, _ in listed)
+    return [item for key, item in listed if key == top_key]
+
+
 def brute_choice(rule: str, ids, scores, top: int = 8):
-    """(chosen position or None, evaluator calls, complete) of one sample set, written plainly."""
+    """(chosen position or None, evaluator calls, complete, positions tied with the chosen one) of
+    one sample set, written plainly."""
     order = []  # clusters in order of first appearance
     members: dict[int, list[int]] = {}
     for position, cluster in enumerate(ids):
@@ -65,9 +75,10 @@ def brute_choice(rule: str, ids, scores, top: int = 8):
             members.setdefault(cluster, []).append(position)
     majority = first_max((len(members[c]), c) for c in order)
     if rule == "first":
-        return (0 if ids[0] >= 0 else None), 0, True
+        return (0 if ids[0] >= 0 else None), 0, True, ([0] if ids[0] >= 0 else [])
     if rule == "maj":
-        return (members[majority][0] if majority is not None else None), 0, True
+        tied = [members[c][0] for c in all_max((len(members[c]), c) for c in order)]
+        return (members[majority][0] if majority is not None else None), 0, True, tied
     if rule in ("bon", "wmaj"):
         pool = list(order)
     else:
@@ -77,18 +88,24 @@ def brute_choice(rule: str, ids, scores, top: int = 8):
     complete = len(scored) == len(needed)
     pool_majority = first_max((len(members[c]), c) for c in pool)
     fallback = members[pool_majority][0] if pool_majority is not None else None
+    fallback_tied = [members[c][0] for c in all_max((len(members[c]), c) for c in pool)]
     if rule in ("bon", "scr"):
         best = first_max((scores[p], p) for p in sorted(scored))
-        return (best if best is not None else fallback), len(needed), complete
+        if best is None:
+            return fallback, len(needed), complete, fallback_tied
+        return best, len(needed), complete, all_max((scores[p], p) for p in sorted(scored))
     sums = {c: sum(scores[p] for p in members[c] if p in scored) for c in pool if any(p in scored for p in members[c])}
     best = first_max((sums[c], c) for c in order if c in sums)  # ties: first appearance
-    return (members[best][0] if best is not None else fallback), len(needed), complete
+    if best is None:
+        return fallback, len(needed), complete, fallback_tied
+    return members[best][0], len(needed), complete, [members[c][0] for c in all_max((sums[c], c) for c in order
+                                                                                    if c in sums)]
 
 
 def brute_rule(rule: str, ids, correct, scores, top: int = 8) -> float:
-    """One subset's correctness under a selection rule."""
-    chosen, _, _ = brute_choice(rule, ids, scores, top)
-    return float(chosen is not None and correct[chosen])
+    """One subset's expected correctness under a selection rule, ties broken uniformly at random."""
+    _, _, _, tied = brute_choice(rule, ids, scores, top)
+    return sum(correct[p] for p in tied) / len(tied) if tied else 0.0
 
 
 def brute_average(rule: str, correct, clusters, scores, k: int, top: int = 8) -> np.ndarray:
@@ -165,9 +182,9 @@ def test_majority_full_vote_hand_built():
         [0, 1, 1, 2],      # wrong cluster 1 wins
         [-1, -1, -1, -1],  # everyone abstains: wrong
         [-1, -1, -1, 0],   # abstentions never win: the lone answer wins
-        [0, 1, 2, 3],      # four-way tie: the first cluster wins (wrong here)
-        [0, 0, 1, 1],      # two-way tie: cluster 0 appears first and wins (wrong)
-        [1, 0, 0, 1],      # two-way tie: cluster 1 appears first and wins (right)
+        [0, 1, 2, 3],      # four-way tie, one right: a quarter
+        [0, 0, 1, 1],      # two-way tie, one right: a half (whichever appears first)
+        [1, 0, 0, 1],      # the same tie in another order: the same half
     ])
     correct = np.array([
         [1, 1, 0, 0],
@@ -178,7 +195,7 @@ def test_majority_full_vote_hand_built():
         [0, 0, 1, 1],
         [1, 0, 0, 1],
     ], dtype=bool)
-    assert majority_at_k(correct, clusters, 4) == pytest.approx([1, 0, 0, 1, 0, 0, 1])
+    assert majority_at_k(correct, clusters, 4) == pytest.approx([1, 0, 0, 1, 0.25, 0.5, 0.5])
 
 
 def test_majority_exhaustive_subsets_match_brute_force():
@@ -217,11 +234,11 @@ def test_score_rules_match_brute_force_on_all_subsets(rule, top):
 def test_best_of_n_ties_and_unscored_samples():
     correct = np.array([[0, 1, 0, 1], [1, 0, 0, 0], [0, 1, 1, 0]], dtype=bool)
     scores = np.array([
-        [0.9, 0.9, 0.1, 0.2],          # tie between a wrong and a right sample: the earlier (wrong) wins
+        [0.9, 0.9, 0.1, 0.2],          # tie between a wrong and a right sample: half credit
         [np.nan, 0.1, 0.2, np.nan],    # the unscored right answer is never picked
-        [np.nan] * 4,                  # nothing scored: majority vote (every sample its own answer: the first)
+        [np.nan] * 4,                  # nothing scored: majority vote, a four-way tie, two of them right
     ])
-    assert best_of_n_at_k(correct, scores, 4) == pytest.approx([0.0, 0.0, 0.0])
+    assert best_of_n_at_k(correct, scores, 4) == pytest.approx([0.5, 0.0, 0.5])
     values = evaluate_rules(correct, np.broadcast_to(np.arange(4), (3, 4)), scores, ks=[4], rules=["bon"])["bon@4"]
     assert values.coverage == pytest.approx([1.0, 0.0, 0.0])
     assert values.calls == pytest.approx([4, 4, 4])
@@ -287,7 +304,8 @@ def test_metric_at_n_equals_the_mean_of_the_predictions():
                                   rules=["maj", "bon", "scr", "wmaj", "wscr", "first"])
     for rule in ("maj", "bon", "scr", "wmaj", "wscr", "first"):
         predictions = predict(rule, ids, answers, clusters, correct, scores, top_clusters=2)
-        assert metrics[f"{rule}@8"] == pytest.approx([float(p.correct) for p in predictions])
+        assert metrics[f"{rule}@8"] == pytest.approx([p.credit for p in predictions])
+        assert all(p.credit == float(p.correct) for p in predictions if p.tied == 1)
         if rule in ("maj", "first"):  # no evaluator score to show (the cluster size is its own field)
             assert all(p.score is None for p in predictions)
 
@@ -480,3 +498,27 @@ def test_within_problem_auroc_ignores_problem_difficulty():
     assert within_problem_auroc(correct, scores) == (1.0, 1)
     mean, problems = within_problem_auroc(correct[2:], scores[2:])
     assert math.isnan(mean) and problems == 0
+
+
+def test_metrics_do_not_depend_on_the_order_of_the_samples():
+    # e.g. a dump sorted by score or by answer must report what the unsorted one does
+    rng = np.random.default_rng(11)
+    correct, clusters, scores = random_run(rng, problems=40, samples=6, answers=3, unscored=0.0)
+    permutation = rng.permutation(6)
+    shuffled_clusters = clusters[:, permutation]
+    # renumber the clusters by first appearance, as grading numbers them
+    for row in range(shuffled_clusters.shape[0]):
+        mapping: dict[int, int] = {}
+        shuffled_clusters[row] = [-1 if c < 0 else mapping.setdefault(int(c), len(mapping))
+                                  for c in shuffled_clusters[row]]
+    names = ("maj", "bon", "wmaj")
+    a = per_problem_metrics(correct, clusters, scores, ks=[1, 2, 3, 6], rules=names, subsets=100)
+    b = per_problem_metrics(correct[:, permutation], shuffled_clusters, scores[:, permutation], ks=[1, 2, 3, 6],
+                            rules=names, subsets=100)
+    for name in a:
+        assert a[name] == pytest.approx(b[name], abs=1e-12), name
+    # with random tie-breaking a vote of two answered samples is one sample's answer: maj@2 = pass@1
+    answered = np.broadcast_to(np.arange(6) % 3, (40, 6))
+    right = answered == rng.integers(0, 3, size=(40, 1))
+    assert per_problem_metrics(right, answered, ks=[2], rules=["maj"])["maj@2"] == pytest.approx(
+        right.mean(axis=1), abs=1e-12)

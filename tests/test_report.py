@@ -73,9 +73,9 @@ def test_hand_built_run_metrics(tmp_path):
     counts = [sum(row) for row in CORRECT]
     for k in (1, 2, 4):
         assert metrics[f"pass@{k}"]["value"] == pytest.approx(np.mean([comb_pass(4, c, k) for c in counts]))
-    # maj@4 by hand (ties: the cluster that appears first): win, lose, all abstain, 4-way tie won by the
-    # wrong first cluster, unanimous, 2-way tie won by the wrong first cluster
-    assert metrics["maj@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0, 1, 0]))
+    # maj@4 by hand (tied clusters share the credit): win, lose, all abstain, 4-way tie with one right
+    # cluster, unanimous, 2-way tie of a wrong and a right cluster
+    assert metrics["maj@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0.25, 1, 0.5]))
     assert metrics["cons@4"] == metrics["maj@4"] and metrics["avg@4"] == metrics["pass@1"]
     # bon@4 (RR.All): wrong top score, right, all abstain, right, one answer (no call needed), tie of wrong ones
     assert metrics["bon@4"]["value"] == pytest.approx(np.mean([0, 1, 0, 1, 1, 0]))
@@ -85,8 +85,8 @@ def test_hand_built_run_metrics(tmp_path):
     for estimate in metrics.values():
         low, high = estimate["ci"]
         assert 0.0 <= low <= estimate["value"] <= high <= 1.0
-    assert document["comparisons"]["bon@4 - maj@4"]["value"] == pytest.approx(1 / 6)
-    assert document["comparisons"]["scr@4 - maj@4"]["value"] == pytest.approx(0.0)
+    assert document["comparisons"]["bon@4 - maj@4"]["value"] == pytest.approx(1 / 24)
+    assert document["comparisons"]["scr@4 - maj@4"]["value"] == pytest.approx(-1 / 8)
     calls = document["evaluator_calls"]["scr@4"]
     assert calls["per_problem"] == pytest.approx((3 + 3 + 0 + 2 + 0 + 4) / 6)
     assert calls["answered_per_problem"] == pytest.approx((3 + 4 + 0 + 4 + 4 + 4) / 6)
@@ -97,7 +97,7 @@ def test_hand_built_run_metrics(tmp_path):
     subject = document["breakdown"]["subject"]
     assert list(subject) == ["Algebra", "Geometry"]
     assert document["breakdown_sizes"]["subject"] == {"Algebra": 3, "Geometry": 3}
-    assert subject["Geometry"]["maj@4"]["value"] == pytest.approx((0 + 1 + 0) / 3)
+    assert subject["Geometry"]["maj@4"]["value"] == pytest.approx((0.25 + 1 + 0.5) / 3)
     assert document["breakdown_sizes"]["level"] == {"1": 2, "2": 2, "(none)": 2}
     json.dumps(document, allow_nan=False)
 
@@ -238,15 +238,21 @@ def test_report_command(tmp_path):
     assert "tiny-model on math500" in result.output
     assert "wrote" in result.output and "accuracy_vs_k.png" in result.output
     document = json.loads((run_dir / "metrics.json").read_text())
-    # one kept cluster: SCR needs no evaluator call and equals majority vote
-    assert document["metrics"]["scr@4"]["value"] == pytest.approx(document["metrics"]["maj@4"]["value"])
+    # one kept cluster: SCR needs no evaluator call; it is majority vote except that clusters tied for
+    # the largest are cut by first appearance (p3: the wrong first of four; p5: the wrong first of two),
+    # where maj@4 shares the credit among them
+    assert document["metrics"]["scr@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0, 1, 0]))
+    assert document["metrics"]["maj@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0.25, 1, 0.5]))
     assert document["evaluator_calls"]["scr@4"]["per_problem"] == 0.0
     predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
     scr = [p for p in predictions if p["rule"] == "scr"]
     assert [p["problem_id"] for p in scr] == [f"p{i}" for i in range(6)]
-    assert np.mean([p["correct"] for p in scr]) == pytest.approx(document["metrics"]["scr@4"]["value"])
+    assert np.mean([p["credit"] for p in scr]) == pytest.approx(document["metrics"]["scr@4"]["value"])
     assert scr[0] == {"problem_id": "p0", "rule": "scr", "paper_name": "RR.Top-1", "answer": "0", "sample_index": 0,
-                      "cluster_size": 2, "score": None, "correct": True, "evaluator_calls": 0, "complete": True}
+                      "cluster_size": 2, "score": None, "correct": True, "credit": 1.0, "tied": 1,
+                      "evaluator_calls": 0, "complete": True}
+    maj = {p["problem_id"]: p for p in predictions if p["rule"] == "maj"}
+    assert (maj["p5"]["correct"], maj["p5"]["credit"], maj["p5"]["tied"]) == (False, 0.5, 2)
     for name in ("report.md", "metrics.csv", "accuracy_vs_k.png"):
         assert (run_dir / name).stat().st_size > 0
 
@@ -276,8 +282,9 @@ def test_report_uses_the_runs_own_settings_unless_given(tmp_path):
     # ks the run cannot report (16 > n = 4) are left out, the rest are the run's own
     assert document["settings"] == {"ks": [1, 2, 4], "top_clusters": 1, "seed": 3, "subsets": 64,
                                     "confidence": 0.9, "resamples": 50}
-    # K = 1: SCR is majority vote, in the metrics and in the predictions
-    assert document["metrics"]["scr@4"]["value"] == pytest.approx(document["metrics"]["maj@4"]["value"])
+    # K = 1: SCR keeps the first of the largest clusters and needs no score, in the metrics and the predictions
+    assert document["metrics"]["scr@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0, 1, 0]))
+    assert document["evaluator_calls"]["scr@4"]["per_problem"] == 0
     predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
     assert {p["paper_name"] for p in predictions if p["rule"] == "scr"} == {"RR.Top-1"}
     # a flag still wins over the run's setting
@@ -309,4 +316,4 @@ def test_a_stale_run_recomputed_for_a_leaderboard_keeps_its_own_top_clusters(tmp
     row = load_run_row(run_dir)  # no metrics.json yet: computed now
     reported = build_run_metrics(run_dir, show_progress=False)
     assert row["metrics"]["scr@4"] == reported["metrics"]["scr@4"]
-    assert row["metrics"]["scr@4"]["value"] == pytest.approx(row["metrics"]["maj@4"]["value"])
+    assert row["metrics"]["scr@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0, 1, 0]))  # K = 1

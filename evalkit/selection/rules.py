@@ -21,15 +21,15 @@ Solving Math Problems", section 3.2 and the re-ranking comparison of its appendi
 | `wmaj` | W.RR            | the cluster with the largest sum of its solutions' scores (weighted re-ranking / weighted majority) | every answered sample |
 | `wscr` | W.RR.Top-K      | W.RR restricted to the K largest clusters                                 | the samples of the K kept clusters |
 
-Tie rule (one rule for every selection, decided before any evaluator call): among equal
-candidates the one that appears first in the sample order wins. For clusters "appears first"
-means the cluster whose first member comes earliest. So SCR keeps exactly
+Ties. A rule's choice (`Choices.column`, the answer in `predictions.jsonl`) is the candidate that
+appears first in the sample order among equal ones; for clusters, the cluster whose first member
+comes earliest. The metrics do not depend on that order: they count `Choices.credit`, the
+expected correctness under a uniformly random tie-break (two clusters tied for the majority, one
+right and one wrong, count one half), so maj@2 equals pass@1 and a dump whose samples are sorted
+(by score, length or answer) reports what an unsorted one would. SCR keeps exactly
 `min(K, clusters present)` clusters: clusters tied in size at the K-th place are cut by first
-appearance, never all kept, and SCR can never silently become best-of-n. Samples drawn
-independently come in a random order, so for them this is a uniformly random tie-break in
-distribution, reproducible from the data alone. It is not one for a fixed set whose order means
-something: samples sorted by score, length or answer (as some dumps are) favour the ties of their
-first samples; keep samples in the order they were drawn.
+appearance (decided before any evaluator call), never all kept, so SCR can never silently become
+best-of-n; that cut is the one place where the order of the samples counts.
 
 Missing scores: samples without an answer (cluster -1) are never picked and never scored
 (evaluator calls count answered samples only). A score-based rule picks among the scored
@@ -82,7 +82,8 @@ class Choices:
     """What a rule chose in each of B sample sets.
 
     `column`: int[B], the chosen sample's column (for a cluster rule, the cluster's first
-    member), -1 when no sample has an answer. `cluster_size`: int[B], members of the chosen
+    member), -1 when no sample has an answer. `tied`: bool[B, k], every candidate ranked equal
+    to the chosen one (leader columns for cluster rules, sample columns for `bon`/`scr`). `cluster_size`: int[B], members of the chosen
     answer's cluster in the set (0 when nothing was chosen). `value`: float[B], what the rule
     ranked by (the solution's score for `bon`/`scr`, the cluster's score sum for `wmaj`/`wscr`,
     the cluster size for `maj`, NaN for `first` or when nothing was chosen). `calls`: int[B],
@@ -94,11 +95,20 @@ class Choices:
     value: np.ndarray
     calls: np.ndarray
     complete: np.ndarray
+    tied: np.ndarray  # bool[B, k]: the candidates ranked equal to the chosen one (it included)
 
     def correct(self, correct: np.ndarray) -> np.ndarray:
         """bool[B]: whether each chosen sample is correct (False where nothing was chosen)."""
         rows = np.arange(len(self.column))
         return np.where(self.column >= 0, correct[rows, np.maximum(self.column, 0)], False)
+
+    def credit(self, correct: np.ndarray) -> np.ndarray:
+        """float[B]: the expected correctness of the choice under a uniformly random tie-break:
+        the share of the tied candidates that are correct (0 where nothing was chosen). What the
+        metrics count, so that no figure depends on the order of the samples."""
+        tied = self.tied & (self.column >= 0)[:, None]
+        count = tied.sum(axis=1)
+        return np.where(count > 0, (tied & correct).sum(axis=1) / np.maximum(count, 1), 0.0)
 
 
 @dataclass(frozen=True)
@@ -169,13 +179,14 @@ class SetStructure:
         return sums[:-1].reshape(rows, width)
 
 
-def _argmax_first(values: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Per row, the first column holding the largest value among the candidates; -1 without any."""
+def _argmax_first(values: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the first column holding the largest value among the candidates (-1 without any),
+    and bool[B, k]: every candidate holding that value (the ties)."""
     masked = np.where(candidates, values, -np.inf)
     # compare with the row's best instead of taking argmax of `masked`: a candidate scored -inf
     # must still win over the non-candidates masked to -inf
     best = candidates & (masked == masked.max(axis=1, keepdims=True))
-    return np.where(candidates.any(axis=1), np.argmax(best, axis=1), -1)
+    return np.where(candidates.any(axis=1), np.argmax(best, axis=1), -1), best
 
 
 def _gather(matrix: np.ndarray, column: np.ndarray, missing: float | int) -> np.ndarray:
@@ -184,16 +195,16 @@ def _gather(matrix: np.ndarray, column: np.ndarray, missing: float | int) -> np.
 
 
 def _cluster_choices(structure: SetStructure, column: np.ndarray, value: np.ndarray, calls: np.ndarray,
-                     complete: np.ndarray) -> Choices:
+                     complete: np.ndarray, tied: np.ndarray) -> Choices:
     leader = _gather(structure.leader, column, -1)
     size = _gather(structure.size, leader, 0)
     return Choices(column=column, cluster_size=size.astype(np.int64), value=value, calls=calls.astype(np.int64),
-                   complete=complete)
+                   complete=complete, tied=tied)
 
 
-def _majority(structure: SetStructure, within: np.ndarray | None = None) -> np.ndarray:
-    """Column of the leader of the largest cluster (ties: first appearance), optionally among the
-    clusters whose leaders are marked in `within`."""
+def _majority(structure: SetStructure, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Column of the leader of the largest cluster (first appearance among equals), optionally among
+    the clusters whose leaders are marked in `within`; and the leaders of all the largest."""
     candidates = structure.is_leader if within is None else structure.is_leader & within
     return _argmax_first(structure.size.astype(np.float64), candidates)
 
@@ -203,17 +214,20 @@ def select_first(structure: SetStructure, scores: np.ndarray | None = None) -> C
     rows = structure.answered.shape[0]
     column = np.where(structure.answered[:, 0], 0, -1)
     zeros = np.zeros(rows, dtype=np.int64)
-    return _cluster_choices(structure, column, np.full(rows, np.nan), zeros, np.ones(rows, dtype=bool))
+    tied = np.zeros(structure.answered.shape, dtype=bool)
+    tied[:, 0] = structure.answered[:, 0]
+    return _cluster_choices(structure, column, np.full(rows, np.nan), zeros, np.ones(rows, dtype=bool), tied)
 
 
 def select_majority(structure: SetStructure, scores: np.ndarray | None = None) -> Choices:
-    """Maj1: the largest answer cluster; ties go to the cluster that appears first."""
+    """Maj1: the largest answer cluster (the first to appear among equally large ones; the metrics
+    share the credit among them, `Choices.credit`)."""
     rows = structure.answered.shape[0]
-    column = _majority(structure)
+    column, tied = _majority(structure)
     value = _gather(structure.size, column, 0).astype(np.float64)
     zeros = np.zeros(rows, dtype=np.int64)
     return _cluster_choices(structure, column, np.where(column >= 0, value, np.nan), zeros,
-                            np.ones(rows, dtype=bool))
+                            np.ones(rows, dtype=bool), tied)
 
 
 def _require_scores(scores: np.ndarray | None, structure: SetStructure) -> np.ndarray:
@@ -237,14 +251,16 @@ def _rerank_solutions(structure: SetStructure, scores: np.ndarray, pool: np.ndar
     scored = ~np.isnan(scores)
     needed = _needed(structure, pool)
     candidates = needed & scored
-    column = _argmax_first(scores, candidates)
+    column, tied = _argmax_first(scores, candidates)
     # nothing scored among the needed samples (or a single cluster): majority vote within the pool
     rows = np.arange(pool.shape[0])[:, None]
-    fallback = _majority(structure, within=pool[rows, np.maximum(structure.leader, 0)])
-    column = np.where(column >= 0, column, fallback)
+    fallback, fallback_tied = _majority(structure, within=pool[rows, np.maximum(structure.leader, 0)])
+    by_score = column >= 0
+    column = np.where(by_score, column, fallback)
+    tied = np.where(by_score[:, None], tied, fallback_tied)
     value = np.where(candidates.any(axis=1), _gather(scores, column, np.nan), np.nan)
     complete = ~(needed & ~scored).any(axis=1)
-    return _cluster_choices(structure, column, value, needed.sum(axis=1), complete)
+    return _cluster_choices(structure, column, value, needed.sum(axis=1), complete, tied)
 
 
 def _rerank_clusters(structure: SetStructure, scores: np.ndarray, pool: np.ndarray) -> Choices:
@@ -256,12 +272,14 @@ def _rerank_clusters(structure: SetStructure, scores: np.ndarray, pool: np.ndarr
     rows = np.arange(needed.shape[0])[:, None]
     leader_in_pool = structure.is_leader & pool[rows, np.maximum(structure.leader, 0)]
     candidates = leader_in_pool & counted
-    column = _argmax_first(sums, candidates)
-    fallback = _majority(structure, within=leader_in_pool)
-    column = np.where(column >= 0, column, fallback)
+    column, tied = _argmax_first(sums, candidates)
+    fallback, fallback_tied = _majority(structure, within=leader_in_pool)
+    by_score = column >= 0
+    column = np.where(by_score, column, fallback)
+    tied = np.where(by_score[:, None], tied, fallback_tied)
     value = np.where(candidates.any(axis=1), _gather(sums, column, np.nan), np.nan)
     complete = ~(needed & ~scored).any(axis=1)
-    return _cluster_choices(structure, column, value, needed.sum(axis=1), complete)
+    return _cluster_choices(structure, column, value, needed.sum(axis=1), complete, tied)
 
 
 def select_best_of_n(structure: SetStructure, scores: np.ndarray | None) -> Choices:
