@@ -107,6 +107,7 @@ def changed_inputs(stored: Any, current: Any) -> list[str]:
     compared (a run recorded before fingerprints existed, or a file that is gone now)."""
     if not isinstance(stored, dict) or not isinstance(current, dict):
         return []
+
     def content(fingerprint: Any) -> tuple[Any, Any] | None:
         return (fingerprint.get("size"), fingerprint.get("sha256")) if isinstance(fingerprint, dict) else None
 
@@ -296,7 +297,8 @@ class RunDir:
 
     def _refuse_changed_inputs(self, existing: dict[str, Any], config_text: str) -> None:
         """Refuse to resume when an input file recorded under `inputs` has other content now."""
-        current = (yaml.safe_load(config_text) or {}).get(INPUTS_KEY)
+        loaded = yaml.safe_load(config_text)
+        current = loaded.get(INPUTS_KEY) if isinstance(loaded, dict) else None
         stored = existing.get(INPUTS_KEY)
         for name in changed_inputs(stored, current):
             before, now = stored[name], current[name]
