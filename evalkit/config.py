@@ -6,7 +6,9 @@ backend options that change samples (all but `evalkit.backends.registry.OPERATIO
 and sampling. The display name `model`, `data_dir`, `max_problems_in_flight`, grading and report
 settings, and operational backend options (timeouts, retries, concurrency, server address,
 parallelism, memory settings) can change between invocations of one run without invalidating
-the samples on disk; the run directory records such changes.
+the samples on disk; the run directory records such changes. What a path points to is checked
+instead of hashed (runs stay portable): a resume refuses problems whose question or reference
+differ from the stored ones, and a replay file whose content differs from the one recorded.
 """
 
 from __future__ import annotations

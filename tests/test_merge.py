@@ -88,3 +88,75 @@ def test_merge_refuses_a_problem_twice_in_one_part(tmp_path):
         out.write(ProblemGrades("b", ["1"], [0], [True], ["ok"]).to_dict())
     with pytest.raises(InputError, match="'b' appears twice"):
         merge_runs(parts, tmp_path / "merged")
+
+
+def test_merge_names_a_part_given_twice(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    with pytest.raises(ConfigError, match=r"^part given twice: .*part1$"):
+        merge_runs([parts[0], parts[1], parts[1]], tmp_path / "merged")
+    with pytest.raises(ConfigError, match="part given twice"):
+        merge_runs([parts[0], parts[1], tmp_path / "." / "part1"], tmp_path / "merged")
+    assert not (tmp_path / "merged").exists()
+
+
+def _write_complete_run(path, ids, text="\\boxed{2}"):
+    """An unsharded run of config h1 with samples, grades, metrics and a report."""
+    run = RunDir(path)
+    run.claim(yaml.safe_dump({"model": "m", "task": "t", "config_hash": "h1", "num_problems": len(ids)}), "h1")
+    with run.samples_appender() as out:
+        for pid in ids:
+            out.write(ProblemSamples(Problem(pid, "t", "q", "1"), [Sample(pid, 0, text)]).to_dict())
+    with run.grades_appender() as out:
+        for pid in ids:
+            out.write(ProblemGrades(pid, ["2"], [0], [False], ["wrong"]).to_dict())
+    (path / "metrics.json").write_text('{"pass@1": 0.0}')
+    (path / "report.md").write_text("old report")
+    return path
+
+
+def test_merge_refuses_a_target_holding_another_runs_files(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a", "b"]), _write_part(tmp_path, 1, 2, ["c", "d"])]
+    target = _write_complete_run(tmp_path / "full", ["a", "b", "c", "d"])
+    before = {path.name: path.read_bytes() for path in target.iterdir()}
+    with pytest.raises(ConfigError, match=r"already holds run files .*samples.jsonl.*would change.*empty --out"):
+        merge_runs(parts, target)
+    assert {path.name: path.read_bytes() for path in target.iterdir()} == before
+
+
+def test_merge_refuses_a_target_whose_scores_it_would_not_write(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    merged = merge_runs(parts, tmp_path / "merged")
+    merged.scores_path.write_text('{"problem_id": "a", "scorer": "e", "selection": "all", "scores": [0.5]}\n')
+    with pytest.raises(ConfigError, match="scores.jsonl would change"):
+        merge_runs(parts, tmp_path / "merged")
+
+
+def test_merging_again_into_identical_files_changes_nothing(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    merged = merge_runs(parts, tmp_path / "merged")
+    (merged.path / "metrics.json").write_text('{"pass@1": 1.0}')
+    before = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in merged.path.iterdir()}
+    merge_runs(parts, tmp_path / "merged")
+    assert {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in merged.path.iterdir()} == before
+
+
+def test_merge_completes_a_merge_interrupted_between_files(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    merged = merge_runs(parts, tmp_path / "merged")
+    merged.graded_path.unlink()
+    merge_runs(parts, tmp_path / "merged")
+    assert [r["problem_id"] for r in read_jsonl(merged.graded_path)] == ["a", "b"]
+    (merged.path / "metrics.json").write_text("{}")  # reports beside incomplete files: not taken
+    merged.graded_path.unlink()
+    with pytest.raises(ConfigError, match="lacks graded.jsonl"):
+        merge_runs(parts, tmp_path / "merged")
+
+
+def test_merge_refuses_parts_that_replayed_different_file_content(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    for part, digest in zip(parts, ["0" * 64, "1" * 64]):
+        config = yaml.safe_load((part / "config.yaml").read_text())
+        config["inputs"] = {"backend.options.path": {"file": "r.jsonl", "size": 10, "sha256": digest}}
+        (part / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match="different content for backend.options.path"):
+        merge_runs(parts, tmp_path / "merged")

@@ -52,7 +52,7 @@ def run_command(
     """
     from evalkit.config import read_yaml_mapping
     from evalkit.pipeline.flags import RunFlags, build_run_configs, parse_task_list, run_configs
-    from evalkit.pipeline.run import run_evaluation
+    from evalkit.pipeline.run import refuse_run_dir_as_folder, run_evaluation
 
     flags = RunFlags(model=model, backend=backend, tasks=parse_task_list(tasks), model_name=model_name,
                      samples=str(samples) if samples is not None else None, n=n, temperature=temperature,
@@ -69,6 +69,7 @@ def run_command(
         )
         console.print(f"[green]run directory:[/] {for_terminal(summary.run_dir.path)}", highlight=False)
         return
+    refuse_run_dir_as_folder(out or Path("runs"))
     run_dirs = run_configs(resolved, root=out or Path("runs"), shard=parsed_shard, data_dir=data_dir,
                            write_report=report and not shard, show_progress=not quiet, console=console)
     for run_dir in run_dirs:

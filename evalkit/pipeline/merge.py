@@ -3,11 +3,18 @@
 The parts' lines are copied as they are, streaming (memory holds the problem ids, not the
 records), part after part, each file written atomically. Every part and the target are locked
 while the merge runs, so a part that is still being written cannot be merged half-done.
+
+The target is an empty (or new) directory; one that already holds run files is taken only when
+the merge reproduces them byte for byte (merging again is a no-op, and a merge interrupted
+between files is completed): writing new samples beside an old run's grades, metrics and reports
+would leave a run whose files disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import hashlib
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -17,7 +24,7 @@ from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import record_keys, write_lines_atomic
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.store import RunDir
-from evalkit.store.rundir import GRADED_FILE, SAMPLES_FILE, SCORES_FILE
+from evalkit.store.rundir import GRADED_FILE, INPUTS_KEY, SAMPLES_FILE, SCORES_FILE, changed_inputs
 
 # The merged files, and whether one problem may have several lines in a part (scores.jsonl holds
 # a line per problem, scorer and scoring pass; samples and grades one line per problem).
@@ -41,6 +48,12 @@ def _check_parts(parts: Sequence[RunDir]) -> list[tuple[RunDir, dict]]:
         raise ConfigError(f"the parts do not form shards 0..{count - 1} exactly once "
                           f"(missing {missing}, repeated {repeated})")
     configs.sort(key=lambda item: item[1]["shard"]["index"])
+    first_part, first_config = configs[0]
+    for part, config in configs[1:]:
+        changed = changed_inputs(first_config.get(INPUTS_KEY), config.get(INPUTS_KEY))
+        if changed:
+            raise ConfigError(f"the parts read different content for {changed[0]} ({first_part.path} and "
+                              f"{part.path}: the file changed between the shards' runs)")
     for part, config in configs:
         expected = config.get("num_problems")
         have = len(part.sampled_ids())
@@ -74,10 +87,70 @@ def _joined_lines(paths: Sequence[Path], repeats_allowed: bool) -> Iterator[str]
         seen_here.clear()
 
 
+def _merged_sources(configs: Sequence[tuple[RunDir, dict]]) -> dict[str, list[Path]]:
+    """The files the merge writes, each with the parts' files it joins (a file no part holds is
+    not merged; one that only some parts hold is refused)."""
+    sources: dict[str, list[Path]] = {}
+    for name in MERGED_FILES:
+        present = [(part.path / name).exists() for part, _ in configs]
+        if not any(present):
+            continue
+        if not all(present):
+            lacking = [str(part.path) for (part, _), has in zip(configs, present) if not has]
+            raise InputError(f"{name} is missing from some parts: {', '.join(lacking)}")
+        sources[name] = [part.path / name for part, _ in configs]
+    return sources
+
+
+def _digest(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
+
+
+def _files_to_write(target: RunDir, sources: dict[str, list[Path]]) -> list[str]:
+    """The merged files the target lacks, after refusing a target that holds run files the merge
+    would not reproduce byte for byte (their old grades, metrics and reports would stay beside
+    the new samples)."""
+    held = target.held_files()
+    if not held:
+        return list(sources)
+    differing = sorted(name for name in MERGED_FILES if (target.path / name).exists() and (
+        name not in sources or _digest(_file_chunks(target.path / name))
+        != _digest(line.encode("utf-8") for line in _joined_lines(sources[name], MERGED_FILES[name]))))
+    missing = [name for name in sources if not (target.path / name).exists()]
+    others = [name for name in held if name not in MERGED_FILES]
+    if differing or (missing and others):
+        what = (f"{', '.join(differing)} would change" if differing
+                else f"it lacks {', '.join(missing)} but holds {', '.join(others[:4])}")
+        raise ConfigError(f"--out {target.path} already holds run files ({', '.join(held[:6])}"
+                          f"{', …' if len(held) > 6 else ''}) and this merge would not reproduce them ({what}); "
+                          "choose an empty --out directory")
+    return missing
+
+
+def _refuse_repeated_parts(part_paths: Sequence[str | Path]) -> None:
+    seen: set[str] = set()
+    for given in part_paths:
+        resolved = os.path.realpath(given)
+        if resolved in seen:
+            raise ConfigError(f"part given twice: {given}")
+        seen.add(resolved)
+
+
 def merge_runs(part_paths: Sequence[str | Path], out: str | Path) -> RunDir:
-    """Check that the parts are the shards 0..N-1 of one config, then join them in order."""
+    """Check that the parts are the shards 0..N-1 of one config, then join them in order into
+    `out` (empty or new, or holding the very files this merge writes)."""
     if not part_paths:
         raise ConfigError("no parts given")
+    _refuse_repeated_parts(part_paths)
     refuse_output_over_inputs(out, part_paths)
     parts = [RunDir(Path(p)) for p in part_paths]
     for part in parts:
@@ -88,21 +161,17 @@ def merge_runs(part_paths: Sequence[str | Path], out: str | Path) -> RunDir:
             locks.enter_context(part.lock("evalkit merge"))
         locks.enter_context(target.lock("evalkit merge"))
         configs = _check_parts(parts)
+        sources = _merged_sources(configs)
+        target.refuse_foreign_files()
+        to_write = _files_to_write(target, sources)
         merged_config = {key: value for key, value in configs[0][1].items() if key not in ("shard", "changes")}
         merged_config["num_problems"] = sum(config.get("num_problems", 0) for _, config in configs)
         merged_config["merged_from"] = [str(part.path) for part, _ in configs]
         fresh = target.claim(yaml.safe_dump(merged_config, sort_keys=False, allow_unicode=True),
                              merged_config["config_hash"])
         try:
-            for name, repeats_allowed in MERGED_FILES.items():
-                present = [(part.path / name).exists() for part, _ in configs]
-                if not any(present):
-                    continue
-                if not all(present):
-                    lacking = [str(part.path) for (part, _), has in zip(configs, present) if not has]
-                    raise InputError(f"{name} is missing from some parts: {', '.join(lacking)}")
-                write_lines_atomic(target.path / name, _joined_lines([part.path / name for part, _ in configs],
-                                                                     repeats_allowed))
+            for name in to_write:
+                write_lines_atomic(target.path / name, _joined_lines(sources[name], MERGED_FILES[name]))
         except BaseException:
             if fresh:
                 for name in MERGED_FILES:

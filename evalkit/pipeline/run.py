@@ -8,6 +8,7 @@ and a run that fails before its first sample is written leaves the directory as 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from evalkit.pipeline.grade import GradeStageResult, grade_stage
 from evalkit.pipeline.sample import SampleStageResult, sample_stage
 from evalkit.records import Problem
 from evalkit.store import RunDir, Shard
+from evalkit.store.rundir import BOOKKEEPING_KEYS, INPUTS_KEY
 from evalkit.text_safety import for_terminal
 
 BUILTIN_TINY_MODEL = "builtin:tiny"
@@ -42,6 +44,24 @@ def default_run_dir(config: RunConfig, shard: Shard | None) -> Path:
     if shard is not None and shard.count > 1:
         name += f"-shard{shard.index}of{shard.count}"
     return Path("runs") / name
+
+
+def refuse_run_dir_as_folder(root: Path) -> None:
+    """Refuse a folder of runs (`--out` of a multi-task or flags-only run) that is a run directory
+    or lies inside one: the command's runs and leaderboard would be nested into that run."""
+    for folder in (root, *Path(os.path.abspath(root)).parents):
+        config_path = RunDir(folder).config_path
+        if not config_path.is_file():
+            continue
+        try:
+            stored = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(stored, dict) and "config_hash" in stored:
+            where = "is" if folder == root else f"lies inside {folder}, which is"
+            raise ConfigError(f"--out {root} {where} a run directory; with --tasks (or without a config file) --out is "
+                              "the folder that holds the command's runs and leaderboard, not a run: choose its parent "
+                              "or another folder")
 
 
 def load_problems(config: RunConfig, data_dir: Path | None) -> list[Problem]:
@@ -74,11 +94,33 @@ def make_backend_factory(config: RunConfig):
     return make
 
 
+def input_fingerprints(config: RunConfig) -> dict[str, dict]:
+    """Fingerprints of the input files whose path, not content, is in the config hash (the replay
+    backend's samples file), by the config field naming each; recorded in config.yaml so that a
+    resume with other content under the same path is refused. A file that is not there is left
+    out (a finished run resumes to grade and report without it)."""
+    if config.backend.name != "replay" or not isinstance(config.backend.options.get("path"), (str, Path)):
+        return {}
+    from evalkit.backends.replay import replay_fingerprint
+
+    fingerprint = replay_fingerprint(config.backend.options["path"])
+    return {} if fingerprint is None else {"backend.options.path": fingerprint}
+
+
+def run_config_text(config: RunConfig, num_problems: int) -> str:
+    """The text of a run's config.yaml: the resolved config, its hash, the number of problems
+    and the fingerprints of its input files."""
+    text = dump_config(config) + yaml.safe_dump({"num_problems": num_problems})
+    inputs = input_fingerprints(config)
+    if inputs:
+        text += yaml.safe_dump({INPUTS_KEY: inputs})
+    return text
+
+
 def stored_config_hash(stored: dict) -> str | None:
     """The hash, by today's rule, of a config stored in a run directory (None if it is not a
     run config), so that runs recorded under an older hash rule resume."""
-    fields = {key: value for key, value in stored.items()
-              if key not in ("config_hash", "num_problems", "shard", "changes", "merged_from")}
+    fields = {key: value for key, value in stored.items() if key not in BOOKKEEPING_KEYS and key != "num_problems"}
     try:
         return parse_config(fields).config_hash()
     except EvalkitError:
@@ -112,7 +154,7 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
     if shard is not None:
         problems = shard.select(problems)
     run_dir = RunDir(out or default_run_dir(config, shard))
-    config_text = dump_config(config) + yaml.safe_dump({"num_problems": len(problems)})
+    config_text = run_config_text(config, len(problems))
     prompt_format = tasks.get_prompt_format(config.prompt or tasks.get_task(config.task).default_prompt_format)
     sampling = SamplingParams(
         temperature=config.sampling.temperature, top_p=config.sampling.top_p, max_tokens=config.sampling.max_tokens,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from evalkit.backends.base import Backend, Completion, SampleRequest, SamplingParams, stream_requests
 from evalkit.config import RunConfig
-from evalkit.errors import EvalkitError, Interrupted
+from evalkit.errors import EvalkitError, InputError, Interrupted
 from evalkit.progress import make_progress
 from evalkit.records import Problem, Sample
 from evalkit.store import ProblemSamples, RunDir
@@ -48,6 +48,42 @@ def to_samples(problem: Problem, completions: Sequence[Completion], n: int) -> l
     ]
 
 
+def _first_difference(stored: str, current: str, width: int = 40) -> str:
+    """`stored 'ALTERED Every…', now 'Every morning…'` from the first character that differs."""
+    start = next((i for i, (a, b) in enumerate(zip(stored, current)) if a != b), min(len(stored), len(current)))
+    start = max(0, start - 10)
+
+    def part(text: str) -> str:
+        piece = text[start:start + width]
+        return repr(("…" if start else "") + piece + ("…" if start + width < len(text) else ""))
+
+    return f"stored {part(stored)}, now {part(current)}"
+
+
+def check_stored_problems(run_dir: RunDir, problems: Sequence[Problem]) -> set[str]:
+    """The ids of the problems `run_dir` holds, after checking that each is one of `problems`
+    with the same question and reference: a resumed run never mixes problem data of two sources
+    (another --data-dir, $EVALKIT_DATA_DIR or working directory, or edited data files)."""
+    current = {problem.id: problem for problem in problems}
+    done: set[str] = set()
+    for stored in run_dir.stored_problems():
+        problem = current.get(stored.problem_id)
+        if problem is None:
+            raise InputError(f"problem {stored.problem_id!r} is not selected by this config; "
+                             "refusing to mix runs", path=run_dir.samples_path, line=stored.line)
+        differences = [f"{name}: {_first_difference(stored_text, current_text)}"
+                       for name, stored_text, current_text in (("question", stored.question, problem.question),
+                                                               ("reference", stored.reference, problem.reference))
+                       if stored_text is not None and stored_text != current_text]
+        if differences:
+            raise InputError(
+                f"problem {stored.problem_id!r} differs from the task's data now ({'; '.join(differences)}): "
+                "the data changed since the run started. Use another --out, or the same data "
+                "(--data-dir, $EVALKIT_DATA_DIR) as when it started.", path=run_dir.samples_path, line=stored.line)
+        done.add(stored.problem_id)
+    return done
+
+
 def sample_stage(
     config: RunConfig,
     run_dir: RunDir,
@@ -60,14 +96,7 @@ def sample_stage(
 ) -> SampleStageResult:
     """Sample every problem that `run_dir` does not hold yet; the backend is built only if needed
     (and closing it is `make_backend`'s owner's business: one backend may serve several runs)."""
-    done = run_dir.sampled_ids()
-    wanted = {problem.id for problem in problems}
-    strangers = sorted(done - wanted)
-    if strangers:
-        raise EvalkitError(
-            f"{run_dir.samples_path} holds problems that this config does not select "
-            f"(e.g. {strangers[0]!r}); refusing to mix runs"
-        )
+    done = check_stored_problems(run_dir, problems)
     todo = {problem.id: problem for problem in problems if problem.id not in done}
     written = 0
     if todo:

@@ -1,7 +1,9 @@
 """Reading and writing a run directory.
 
 Layout (one JSON line per problem, in problem order, appended as each problem completes):
-- `config.yaml`   the resolved config and its `config_hash` (plus `shard` for a part of a run)
+- `config.yaml`   the resolved config and its `config_hash` (plus `shard` for a part of a run, and
+                  `inputs`: the size and sha256 of input files whose content decides the samples
+                  but whose path alone is in the config, e.g. a replay file)
 - `samples.jsonl` `{"problem_id", "task", "question", "reference", "meta", "samples": [...]}`
 - `graded.jsonl`  `{"problem_id", "answers", "clusters", "correct", "reasons"}`
 - `scores.jsonl`  `{"problem_id", "scorer", "selection", "scores"}`, appended per scoring pass
@@ -36,8 +38,10 @@ SAMPLES_FILE = "samples.jsonl"
 GRADED_FILE = "graded.jsonl"
 SCORES_FILE = "scores.jsonl"
 METRICS_FILE = "metrics.json"
-# Keys of config.yaml that are bookkeeping, not settings: not compared between invocations.
-_BOOKKEEPING_KEYS = frozenset({"config_hash", "changes", "shard", "merged_from"})
+INPUTS_KEY = "inputs"
+# Keys of config.yaml that are bookkeeping, not settings: not compared between invocations
+# (the fingerprints under `inputs` are compared on their own, see `RunDir.claim`).
+BOOKKEEPING_KEYS = frozenset({"config_hash", "changes", "shard", "merged_from", INPUTS_KEY})
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -52,8 +56,8 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 def config_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     """`{"dotted.key": [old, new]}` for every setting that differs (bookkeeping keys left out)."""
-    before = _flatten({k: v for k, v in old.items() if k not in _BOOKKEEPING_KEYS})
-    after = _flatten({k: v for k, v in new.items() if k not in _BOOKKEEPING_KEYS})
+    before = _flatten({k: v for k, v in old.items() if k not in BOOKKEEPING_KEYS})
+    after = _flatten({k: v for k, v in new.items() if k not in BOOKKEEPING_KEYS})
     return {key: [before.get(key), after.get(key)] for key in sorted(set(before) | set(after))
             if before.get(key) != after.get(key)}
 
@@ -85,6 +89,31 @@ class Shard:
 
     def to_dict(self) -> dict[str, int]:
         return {"index": self.index, "count": self.count}
+
+
+@dataclass(frozen=True)
+class StoredProblem:
+    """Where and how one problem is stored in `samples.jsonl` (its samples left unread)."""
+
+    line: int
+    problem_id: str
+    question: str | None
+    reference: str | None
+
+
+def changed_inputs(stored: Any, current: Any) -> list[str]:
+    """The names of the input files whose recorded fingerprint (`inputs` in config.yaml) differs
+    between a stored config and the current one; an input recorded on one side only is not
+    compared (a run recorded before fingerprints existed, or a file that is gone now)."""
+    if not isinstance(stored, dict) or not isinstance(current, dict):
+        return []
+
+    def content(fingerprint: Any) -> tuple[Any, Any] | None:
+        return (fingerprint.get("size"), fingerprint.get("sha256")) if isinstance(fingerprint, dict) else None
+
+    return sorted(name for name, fingerprint in current.items()
+                  if content(fingerprint) is not None and content(stored.get(name)) is not None
+                  and content(stored[name]) != content(fingerprint))
 
 
 @dataclass(frozen=True)
@@ -220,6 +249,10 @@ class RunDir:
         return sorted(p.name for p in self.path.iterdir()
                       if p.name != LOCK_FILE and not (p.name.startswith(".") and p.name.endswith(".tmp")))
 
+    def held_files(self) -> list[str]:
+        """The names of the files this directory holds besides its config, lock and temporary files."""
+        return [name for name in self._leftovers() if name != CONFIG_FILE]
+
     def refuse_foreign_files(self) -> None:
         """Refuse a directory that holds files but no run config (it is not a run directory)."""
         if self.config_path.exists():
@@ -249,6 +282,7 @@ class RunDir:
                     f"{stored_hash} on disk, {config_hash} now). Use another --out "
                     "directory, or restore the config that made this run to resume it."
                 )
+            self._refuse_changed_inputs(existing, config_text)
             wanted = (shard or Shard()).to_dict()
             held = existing.get("shard", Shard().to_dict())
             if held != wanted:
@@ -264,6 +298,20 @@ class RunDir:
         self._write_config(self._with_shard(config_text, shard))
         return True
 
+    def _refuse_changed_inputs(self, existing: dict[str, Any], config_text: str) -> None:
+        """Refuse to resume when an input file recorded under `inputs` has other content now."""
+        loaded = yaml.safe_load(config_text)
+        current = loaded.get(INPUTS_KEY) if isinstance(loaded, dict) else None
+        stored = existing.get(INPUTS_KEY)
+        for name in changed_inputs(stored, current):
+            before, now = stored[name], current[name]
+            raise ConfigError(
+                f"{self.path}: {now.get('file', 'the file')} ({name}) changed since the run started (size "
+                f"{before.get('size')}, sha256 {str(before.get('sha256'))[:12]}… then; size {now.get('size')}, "
+                f"sha256 {str(now.get('sha256'))[:12]}… now). Use another --out, or restore the file to resume "
+                "this run."
+            )
+
     @staticmethod
     def _with_shard(config_text: str, shard: Shard | None) -> str:
         if shard is not None and shard.count > 1:
@@ -277,15 +325,21 @@ class RunDir:
         if not isinstance(new, dict):
             return
         changed = config_changes(existing, new)
-        if not changed and existing.get("config_hash") == new.get("config_hash"):
+        stored_inputs = existing.get(INPUTS_KEY) if isinstance(existing.get(INPUTS_KEY), dict) else {}
+        inputs = {**stored_inputs, **(new.get(INPUTS_KEY) or {})}  # a run from before fingerprints gets them
+        if not changed and existing.get("config_hash") == new.get("config_hash") and inputs == stored_inputs:
             return
+        if inputs:
+            new[INPUTS_KEY] = inputs
         history = list(existing.get("changes") or [])
         if existing.get("config_hash") != new.get("config_hash"):
             changed["config_hash"] = [existing.get("config_hash"), new.get("config_hash")]
-        history.append(changed)
+        if changed:
+            history.append(changed)
         if existing.get("merged_from") is not None:
             new["merged_from"] = existing["merged_from"]
-        new["changes"] = history
+        if history:
+            new["changes"] = history
         self._write_config(yaml.safe_dump(new, sort_keys=False, allow_unicode=True))
 
     def release_claim(self) -> None:
@@ -314,6 +368,24 @@ class RunDir:
 
     def read_samples(self) -> list[ProblemSamples]:
         return list(self.iter_samples())
+
+    def stored_problems(self) -> Iterator[StoredProblem]:
+        """Each problem of `samples.jsonl` with its line, question and reference, read from the
+        start of each line (the samples are not parsed); a problem stored twice is refused."""
+        if not self.samples_path.exists():
+            return
+        seen: set[str] = set()
+        names = ("problem_id", "task", "question", "reference")
+        for line, (problem_id, _task, question, reference) in iter_keys(self.samples_path, names,
+                                                                         tolerate_partial_tail=True):
+            if not isinstance(problem_id, (str, int)) or isinstance(problem_id, bool):
+                raise InputError("missing or not a string", path=self.samples_path, line=line, field="problem_id")
+            problem_id = str(problem_id)
+            if problem_id in seen:
+                raise InputError(f"problem '{problem_id}' appears twice", path=self.samples_path, line=line)
+            seen.add(problem_id)
+            yield StoredProblem(line, problem_id, None if question is None else str(question),
+                                None if reference is None else str(reference))
 
     def sampled_ids(self) -> set[str]:
         """The ids of the sampled problems, read from the start of each line only."""

@@ -1,0 +1,203 @@
+"""A resumed run never mixes data of two sources: the task's problems must be the ones stored,
+a replay file must hold the content it held when the run started, and the folder of a
+multi-task run is never a run directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from rich.console import Console
+
+from evalkit.config import RunConfig, parse_config
+from evalkit.errors import ConfigError, InputError
+from evalkit.jsonl import read_jsonl
+from evalkit.pipeline.run import run_evaluation
+from evalkit.store import RunDir
+
+FIXTURE_DATA = Path(__file__).parent / "fixtures" / "pipeline_data"
+REPO = Path(__file__).resolve().parents[1]
+LIMIT = 4
+
+
+def _data_copy(root: Path, *, altered: bool = False) -> Path:
+    """A copy of the fixture data; `altered`: every question prefixed and every answer "1"."""
+    target = root / ("altered" if altered else "data")
+    shutil.copytree(FIXTURE_DATA, target)
+    if altered:
+        path = target / "math" / "math500.jsonl"
+        records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        path.write_text("".join(json.dumps({**r, "problem": "ALTERED " + r["problem"], "answer": "1"}) + "\n"
+                                for r in records))
+    return target
+
+
+def _problem_ids() -> list[str]:
+    path = FIXTURE_DATA / "math" / "math500.jsonl"
+    return [json.loads(line)["unique_id"] for line in path.read_text().splitlines() if line.strip()][:LIMIT]
+
+
+def _write_replay(path: Path, answer: str) -> Path:
+    path.write_text("".join(json.dumps({"id": pid, "samples": [f"\\boxed{{{answer}}}", "\\boxed{0}"]}) + "\n"
+                            for pid in _problem_ids()))
+    return path
+
+
+def _config(replay: Path, data_dir: Path | None = None) -> RunConfig:
+    return parse_config({"model": "m", "task": "math500", "data_dir": str(data_dir) if data_dir else None,
+                         "backend": {"name": "replay", "options": {"path": str(replay)}},
+                         "sampling": {"n": 2}, "filters": {"limit": LIMIT}, "grading": {"workers": 0}})
+
+
+def _run(config: RunConfig, out: Path):
+    return run_evaluation(config, out=out, write_report=False, show_progress=False, console=Console(quiet=True))
+
+
+def _keep_first_lines(run: Path, count: int) -> None:
+    samples = run / "samples.jsonl"
+    samples.write_text("".join(samples.read_text().splitlines(keepends=True)[:count]))
+    (run / "graded.jsonl").unlink()
+
+
+# --- 1. problem data changed between start and resume ------------------------------------------
+
+def test_resume_with_other_problem_data_is_refused_naming_line_problem_and_fields(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    out = tmp_path / "run"
+    _run(_config(replay, _data_copy(tmp_path, altered=True)), out)
+    _keep_first_lines(out, 1)
+
+    with pytest.raises(InputError) as caught:
+        _run(_config(replay, _data_copy(tmp_path)), out)
+    message = str(caught.value)
+    assert f"{out / 'samples.jsonl'}:1:" in message
+    assert repr(_problem_ids()[0]) in message
+    assert "question" in message and "reference" in message and "'1'" in message
+    assert "data changed since the run started" in message and "--out" in message
+    assert len(read_jsonl(out / "samples.jsonl")) == 1  # nothing was added to the mixed run
+
+
+def test_resume_with_the_same_data_finishes(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    out = tmp_path / "run"
+    _run(_config(replay, data), out)
+    _keep_first_lines(out, 1)
+    summary = _run(_config(replay, data), out)
+    assert summary.sampling.already_done == 1 and summary.sampling.sampled_now == LIMIT - 1
+    assert [r["problem_id"] for r in read_jsonl(out / "samples.jsonl")] == _problem_ids()
+
+
+def test_a_stored_problem_the_config_does_not_select_is_refused(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    out = tmp_path / "run"
+    _run(_config(replay, _data_copy(tmp_path)), out)
+    lines = (out / "samples.jsonl").read_text().splitlines(keepends=True)
+    record = json.loads(lines[1])
+    (out / "samples.jsonl").write_text(lines[0] + json.dumps({**record, "problem_id": "stranger"}) + "\n")
+    with pytest.raises(InputError, match=r"samples.jsonl:2: problem 'stranger' is not selected"):
+        _run(_config(replay, _data_copy(tmp_path / "again")), out)
+
+
+def test_one_clear_line_from_the_command(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    altered = _data_copy(tmp_path, altered=True)
+    original = _data_copy(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "2000"}
+    options = {"check": False, "capture_output": True, "text": True, "timeout": 300, "env": env}
+    command = [sys.executable, "-m", "evalkit.cli", "run", "--model", "m", "--backend", "replay", "--samples",
+               str(replay), "--tasks", "math500", "--n", "2", "--limit", str(LIMIT), "--out", str(tmp_path / "runs"),
+               "-q", "--no-report", "--set", "grading.workers=0"]
+    first = subprocess.run([*command, "--data-dir", str(altered)], **options)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (run,) = [path for path in (tmp_path / "runs").iterdir() if path.is_dir()]
+    _keep_first_lines(run, 1)
+    again = subprocess.run([*command, "--data-dir", str(original)], **options)
+    assert again.returncode == 2
+    assert "Traceback" not in again.stderr
+    assert again.stderr.strip().count("\n") == 0 and "data changed since the run started" in again.stderr
+
+
+# --- 2. the replay file changed under the same path --------------------------------------------
+
+def test_replay_run_records_the_files_size_and_sha256(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    out = tmp_path / "run"
+    config = _config(replay, _data_copy(tmp_path))
+    _run(config, out)
+    stored = RunDir(out).read_config()
+    content = replay.read_bytes()
+    assert stored["inputs"]["backend.options.path"] == {
+        "file": str(replay), "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    assert stored["config_hash"] == config.config_hash()  # the content is recorded, not hashed into the name
+
+
+def test_resume_with_other_replay_content_is_refused_and_the_same_content_resumes(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    out = tmp_path / "run"
+    config = _config(replay, _data_copy(tmp_path))
+    _run(config, out)
+    _keep_first_lines(out, 2)
+    original = replay.read_bytes()
+
+    _write_replay(replay, "4")
+    with pytest.raises(ConfigError, match="changed since the run started"):
+        _run(config, out)
+    assert len(read_jsonl(out / "samples.jsonl")) == 2
+
+    replay.write_bytes(original)
+    summary = _run(config, out)
+    assert summary.sampling.sampled_now == LIMIT - 2
+    assert {r["samples"][0]["text"] for r in read_jsonl(out / "samples.jsonl")} == {"\\boxed{3}"}
+
+
+def test_a_replay_run_recorded_before_fingerprints_resumes_and_gets_one(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    out = tmp_path / "run"
+    config = _config(replay, _data_copy(tmp_path))
+    _run(config, out)
+    stored = RunDir(out).read_config()
+    del stored["inputs"]
+    (out / "config.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
+    _keep_first_lines(out, 2)
+    _run(config, out)
+    resumed = RunDir(out).read_config()
+    assert resumed["inputs"]["backend.options.path"]["size"] == replay.stat().st_size
+    assert "changes" not in resumed
+
+
+# --- 5. the folder of a multi-task run is not a run directory ----------------------------------
+
+def test_folder_of_runs_that_is_a_run_directory_is_refused(tmp_path):
+    from evalkit.pipeline.run import refuse_run_dir_as_folder
+
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    out = tmp_path / "run"
+    _run(_config(replay, _data_copy(tmp_path)), out)
+    with pytest.raises(ConfigError, match="is a run directory"):
+        refuse_run_dir_as_folder(out)
+    with pytest.raises(ConfigError, match="lies inside"):
+        refuse_run_dir_as_folder(out / "sub")
+    refuse_run_dir_as_folder(tmp_path / "runs")  # a new folder is fine
+    refuse_run_dir_as_folder(tmp_path)  # the folder that holds the run is fine
+
+
+def test_multi_task_command_into_a_run_directory_writes_nothing(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    out = tmp_path / "run"
+    _run(_config(replay, _data_copy(tmp_path)), out)
+    before = sorted(path.name for path in out.iterdir())
+    result = subprocess.run(
+        [sys.executable, "-m", "evalkit.cli", "run", "--model", "m", "--backend", "replay", "--samples", str(replay),
+         "--tasks", "gsm8k", "--n", "2", "--limit", "2", "--out", str(out), "-q"],
+        check=False, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "2000"})
+    assert result.returncode == 2 and "is a run directory" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(path.name for path in out.iterdir()) == before
