@@ -85,7 +85,7 @@ def test_retries_are_told_once_then_summarized_at_most_every_interval():
     watch.flush()  # nothing left to tell
     assert console.export_text().splitlines() == [
         "retrying problem a in 1.5 s (attempt 1/6 failed): HTTP 503: busy",
-        "retrying: 9 requests failed in the last 10.0 s (7 cannot connect, 2 HTTP 503); latest: "
-        "problem [red]z[/]\\x1b[2J in 2.0 s (attempt 2/6 failed): cannot connect (refused)",
+        ("retrying: 9 requests failed in the last 10.0 s (7 cannot connect, 2 HTTP 503); latest: "
+         "problem [red]z[/]\\x1b[2J in 2.0 s (attempt 2/6 failed): cannot connect (refused)"),
         "retrying problem y in 4.0 s (attempt 3/6 failed): no answer within 600 s",
     ]

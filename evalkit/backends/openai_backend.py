@@ -46,9 +46,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import socket
 import queue
 import random
+import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence

@@ -134,8 +134,10 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
                     written += 1
                 progress.advance(bar)
     except KeyboardInterrupt:
-        raise Interrupted(f"sampling stopped ({len(outstanding)} problems still to do). {saved_note(written, run_dir)}. "
-                          "Run the same command again to continue.") from None
+        kept = (f"{written} problems sampled now are saved in {run_dir.samples_path}" if written
+                else "no problem was sampled now, so nothing was written")
+        raise Interrupted(f"sampling stopped; {kept} ({len(outstanding)} still to do). Run the same command again "
+                          "to continue.") from None
     except _BackendStopped as stopped:
         message = str(stopped.error).rstrip()
         if not message.endswith("."):
