@@ -481,7 +481,7 @@ def test_a_server_that_is_not_there_stops_the_stream_at_once_in_few_lines():
 
 def test_a_server_that_dies_midway_stops_the_stream_and_keeps_what_finished():
     with FakeOpenAIServer(Faults(die_after=10)) as server:
-        client, console = _stream_backend(server.url, max_in_flight=3, max_retries=40, backoff_base=0.01,
+        client, console = _stream_backend(server.url, max_in_flight=3, max_retries=80, backoff_base=0.01,
                                           backoff_max=0.05, unreachable_after_s=0.5)
         results = []
         start = time.monotonic()

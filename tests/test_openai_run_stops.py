@@ -93,7 +93,7 @@ def test_a_server_that_is_not_there_stops_at_once_and_says_nothing_was_written(t
 
 def test_a_server_that_dies_midway_stops_early_and_the_rerun_resumes(tmp_path):
     out = tmp_path / "run"
-    options = {"max_retries": 50, "unreachable_after_s": 0.5}
+    options = {"max_retries": 80, "unreachable_after_s": 0.5}
     with FakeOpenAIServer(Faults(die_after=8, delay_s=(0.01, 0.03))) as server:
         code, output = _run(_config(tmp_path, server.url, **options), out)
     assert code == 2, output
