@@ -9,7 +9,11 @@ Faults, drawn per request from a hash of its body, its attempt number and `Fault
 the first `Faults.attempts` attempts of a body (so a client that retries enough always gets
 through): `drop` closes the connection without an answer, `hang` answers only after `hang_s`
 (past the client's timeout), `error500` and `error429` (with `Retry-After`) answer with those
-statuses. Prompts containing one of `Faults.broken` always get HTTP 500.
+statuses, and three malformed HTTP 200 replies: `truncated` (JSON cut short), `html` (a
+gateway's HTML page) and `no_choices` (JSON without `choices`). Prompts containing one of
+`Faults.broken` always get the fault `Faults.broken_with` (HTTP 500 by default). After
+`Faults.die_after` requests the server dies: it stops listening (new connections are refused)
+and drops every request on connections kept alive, as a killed server would.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# The faults a request can draw, in the order of their chances.
+FAULT_NAMES = ("drop", "hang", "error500", "error429", "truncated", "html", "no_choices")
 QUESTION = re.compile(r"What is \$(\d+) \+ (\d+)\$\?")
 
 
@@ -32,11 +38,16 @@ class Faults:
     hang: float = 0.0
     error500: float = 0.0
     error429: float = 0.0
+    truncated: float = 0.0
+    html: float = 0.0
+    no_choices: float = 0.0
     attempts: int = 2
     hang_s: float = 3.0
     retry_after_s: float = 0.05
     delay_s: tuple[float, float] = (0.0, 0.0)
     broken: tuple[str, ...] = ()
+    broken_with: str = "error500"
+    die_after: int | None = None
     seed: int = 0
 
 
@@ -46,6 +57,7 @@ class ServerState:
     attempts: dict[str, int] = field(default_factory=dict)
     requests: int = 0
     injected: dict[str, int] = field(default_factory=dict)
+    dead: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -78,7 +90,7 @@ def _completion_body(request: dict) -> dict:
 def _fault(state: ServerState, body: bytes, prompt: str) -> str | None:
     faults = state.faults
     if any(marker in prompt for marker in faults.broken):
-        return "error500"
+        return faults.broken_with
     key = hashlib.sha256(body).hexdigest()
     with state.lock:
         attempt = state.attempts.get(key, 0)
@@ -86,7 +98,7 @@ def _fault(state: ServerState, body: bytes, prompt: str) -> str | None:
     if attempt >= faults.attempts:
         return None
     draw = _unit(faults.seed, key, attempt)
-    for name in ("drop", "hang", "error500", "error429"):
+    for name in FAULT_NAMES:
         chance = getattr(faults, name)
         if draw < chance:
             return name
@@ -107,6 +119,27 @@ def write_json(handler: BaseHTTPRequestHandler, status: int, body: dict,
     handler.wfile.write(data)
 
 
+def write_raw(handler: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str) -> None:
+    """Answer the handler's request with the bytes `data` as they are."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def malformed_reply(fault: str, request: dict) -> tuple[bytes, str]:
+    """The body and content type of a malformed HTTP 200 reply (`truncated`, `html`, `no_choices`)."""
+    if fault == "truncated":
+        return json.dumps(_completion_body(request)).encode()[:40], "application/json"
+    if fault == "html":
+        return b"<html><body><h1>502 Bad Gateway</h1>\n\x1b[31m[bold]nginx[/]</body></html>", "text/html"
+    if fault == "no_choices":
+        return json.dumps({"id": "cmpl-fake", "object": "text_completion", "model": request.get("model")}).encode(), \
+            "application/json"
+    raise ValueError(f"not a malformed reply: {fault}")
+
+
 def _handler(state: ServerState):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -120,6 +153,20 @@ def _handler(state: ServerState):
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a hang past its timeout)
 
+        def _send_raw(self, data: bytes, content_type: str) -> None:
+            try:
+                write_raw(self, 200, data, content_type)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def _drop(self) -> None:
+            """Close the connection without an answer."""
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
         def do_GET(self):
             if self.path.endswith("/models"):
                 self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model", "created": 0,
@@ -132,6 +179,14 @@ def _handler(state: ServerState):
             request = json.loads(body)
             with state.lock:
                 state.requests += 1
+                dies = state.faults.die_after is not None and state.requests > state.faults.die_after
+                dies_now = dies and not state.dead
+                state.dead = state.dead or dies
+            if dies_now:
+                threading.Thread(target=_stop, args=(self.server,), daemon=True).start()
+            if dies:
+                self._drop()
+                return
             low, high = state.faults.delay_s
             if high > 0:
                 time.sleep(low + (high - low) * _unit("delay", body))
@@ -140,11 +195,7 @@ def _handler(state: ServerState):
                 with state.lock:
                     state.injected[fault] = state.injected.get(fault, 0) + 1
             if fault == "drop":
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self._drop()
                 return
             if fault == "hang":
                 time.sleep(state.faults.hang_s)
@@ -157,12 +208,21 @@ def _handler(state: ServerState):
                 self._send(429, {"error": {"message": "injected rate limit", "type": "rate_limit"}},
                            {"Retry-After": str(state.faults.retry_after_s)})
                 return
+            if fault in ("truncated", "html", "no_choices"):
+                self._send_raw(*malformed_reply(fault, request))
+                return
             if not self.path.endswith("/completions") or "prompt" not in request:
                 self._send(404, {"error": {"message": "only the completions endpoint is faked"}})
                 return
             self._send(200, _completion_body(request))
 
     return Handler
+
+
+def _stop(server: ThreadingHTTPServer) -> None:
+    """Stop serving and close the listening socket (new connections are refused)."""
+    server.shutdown()
+    server.server_close()
 
 
 class FakeOpenAIServer:
@@ -181,5 +241,6 @@ class FakeOpenAIServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from fake_openai_server import write_json
+from fake_openai_server import Faults, FakeOpenAIServer, write_json
 
-from evalkit.backends.base import Backend, SamplingParams
+from evalkit.backends.base import Backend, SampleRequest, SamplingParams
 from evalkit.backends.openai_backend import (
     OpenAIBackend,
     backoff_delay,
@@ -259,13 +259,19 @@ def test_client_errors_are_not_retried(fake):
     assert len(state.requests) == 1
 
 
-def test_server_down_fails_quickly():
+def _closed_port_url() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/v1"
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def test_server_down_fails_quickly():
+    url = _closed_port_url()
     start = time.monotonic()
-    with pytest.raises(EvalkitError, match=r"127\.0\.0\.1:\d+/v1 failed after 4 attempts; last error: cannot connect"):
+    with pytest.raises(EvalkitError, match=r"the server at http://127\.0\.0\.1:\d+/v1 is unreachable: \d+ requests in "
+                                           r"a row could not connect and it has not answered once \(last: cannot "
+                                           r"connect \(ConnectionRefusedError"):
         backend(url).generate(["p"] * 20, 2, SamplingParams(max_tokens=2))
     assert time.monotonic() - start < 10
 
@@ -382,7 +388,7 @@ def test_stream_keeps_finished_problems_when_a_neighbour_fails():
     assert "refused the request: HTTP 400: no bad" in results["b"].error
     assert "failed after 3 attempts; last error: HTTP 503: no flaky" in results["f"].error
     shown = console.export_text()
-    assert shown.count("problem f in") == 2 and "retry 1/2" in shown and "HTTP 503" in shown
+    assert shown.count("problem f in") == 2 and "(attempt 1/3 failed): HTTP 503: no flaky" in shown
 
 
 def test_a_wrong_key_or_model_stops_everything_at_once():
@@ -421,3 +427,71 @@ def test_a_silent_server_is_reported_while_waiting(fake):
     shown = console.export_text()
     assert "1 requests to" in shown and "have had no answer for" in shown
     assert "does not answer /models either" in shown  # this fake server has no /models: it looks hung
+
+
+# ---------------------------------------------------------------------------------------------
+# Malformed replies and servers that are gone (the fault-injecting `fake_openai_server`)
+
+
+def _questions(count: int) -> list[SampleRequest]:
+    return [SampleRequest(str(i), f"What is ${i} + 1$?") for i in range(count)]
+
+
+def test_malformed_200_replies_are_retried_like_server_errors():
+    faults = Faults(truncated=0.3, html=0.3, no_choices=0.3, attempts=1, seed=3)
+    with FakeOpenAIServer(faults) as server:
+        client, console = _stream_backend(server.url, max_in_flight=4)
+        results = list(client.stream(_questions(12), 2, SamplingParams(max_tokens=8, seed=0)))
+    assert sorted(int(r.key) for r in results) == list(range(12)) and all(r.ok for r in results)
+    assert set(server.state.injected) == {"truncated", "html", "no_choices"}, server.state.injected
+    assert client.retries == sum(server.state.injected.values())
+    assert "HTTP 200 but" in console.export_text()
+
+
+@pytest.mark.parametrize(("kind", "shown"), [
+    ("truncated", "HTTP 200 but not valid JSON: '{\"id\": \"cmpl-fake\", \"object\": \"text_comp'"),
+    ("html", "HTTP 200 but not a JSON object: '<html><body><h1>502 Bad Gateway</h1>\\n\\x1b[31m[bold]nginx[/]"),
+    ("no_choices", "HTTP 200 but no 'choices' list: '{\"id\": \"cmpl-fake\""),
+])
+def test_a_reply_that_stays_malformed_fails_only_its_problem_in_one_line(kind, shown):
+    with FakeOpenAIServer(Faults(broken=("$7 + 1$",), broken_with=kind)) as server:
+        client, console = _stream_backend(server.url, max_retries=2)
+        results = {r.key: r for r in client.stream(_questions(10), 2, SamplingParams(max_tokens=8, seed=0))}
+    assert set(results) == {str(i) for i in range(10)}
+    assert all(results[str(i)].ok for i in range(10) if i != 7)
+    error = results["7"].error
+    assert error.startswith(f"server {server.url} failed after 3 attempts; last error: {shown}"), error
+    assert "\n" not in error and "\x1b" not in error  # escaped, one line
+    assert len(error) < 500
+    assert client.retries == 2
+
+
+def test_a_server_that_is_not_there_stops_the_stream_at_once_in_few_lines():
+    client, console = _stream_backend(_closed_port_url(), max_in_flight=64, max_retries=5, backoff_base=0.05,
+                                      backoff_max=0.2)
+    start = time.monotonic()
+    with pytest.raises(EvalkitError, match=r"is unreachable: \d+ requests in a row could not connect and it has not "
+                                           r"answered once .* run the same command again to resume"):
+        list(client.stream(_questions(200), 2, SamplingParams(max_tokens=2)))
+    assert time.monotonic() - start < 5
+    lines = console.export_text().splitlines()
+    assert 1 <= len(lines) <= 3, lines  # one line at the first retry, one summary of the rest
+    assert client.retries < 64
+
+
+def test_a_server_that_dies_midway_stops_the_stream_and_keeps_what_finished():
+    with FakeOpenAIServer(Faults(die_after=10)) as server:
+        client, console = _stream_backend(server.url, max_in_flight=3, max_retries=80, backoff_base=0.01,
+                                          backoff_max=0.05, unreachable_after_s=0.5)
+        results = []
+        start = time.monotonic()
+        with pytest.raises(EvalkitError, match=r"the server at .* is unreachable: \d+ requests in a row could not "
+                                               r"connect over \d+ s since it last answered"):
+            for result in client.stream(_questions(60), 1, SamplingParams(max_tokens=2)):
+                results.append(result)
+        elapsed = time.monotonic() - start
+    assert len(results) >= 7 and all(result.ok for result in results)  # ten answered, some of them in flight
+    assert elapsed < 5  # a bound for liveness on a busy machine: about 0.5 s after the death
+    lines = console.export_text().splitlines()
+    assert len(lines) <= 3, lines
+

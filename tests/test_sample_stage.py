@@ -89,6 +89,30 @@ def test_ctrl_c_keeps_finished_problems_and_says_how_to_go_on(tmp_path):
     assert sorted(RunDir(tmp_path / "run").sampled_ids()) == ["p3", "p4"]
 
 
+def test_when_nothing_finished_the_error_says_nothing_was_written(tmp_path):
+    with pytest.raises(EvalkitError, match=r"2 problems could not be sampled: .*\. No problem was sampled now, so "
+                                           r"nothing was written; run the same command again"):
+        _run(tmp_path, ScriptedBackend(failing=["p0", "p1"]), _problems(2))
+    with pytest.raises(Interrupted, match="sampling stopped; no problem was sampled now, so nothing was written"):
+        _run(tmp_path / "b", ScriptedBackend(interrupt_after=0), _problems(2))
+
+
+def test_an_error_that_stops_the_backend_says_what_was_kept(tmp_path):
+    class Stops(ScriptedBackend):
+        def stream(self, requests, n, sampling, *, window=None):
+            requests = list(requests)
+            if self.failing:
+                yield SampleResult(requests[0].key, _completions(requests[0].key))
+            raise EvalkitError("the server at http://x is unreachable")
+
+    with pytest.raises(EvalkitError, match=r"^the server at http://x is unreachable\. No problem was sampled now, "
+                                           r"so nothing was written\.$"):
+        _run(tmp_path, Stops(), _problems(3))
+    with pytest.raises(EvalkitError, match=r"unreachable\. The 1 problems sampled now are saved in .*samples\.jsonl\.$"):
+        _run(tmp_path / "b", Stops(failing=["x"]), _problems(3))
+    assert len(RunDir(tmp_path / "b" / "run").sampled_ids()) == 1
+
+
 def test_a_result_for_a_problem_not_asked_for_or_twice_is_refused(tmp_path):
     class Confused(ScriptedBackend):
         def stream(self, requests, n, sampling, *, window=None):

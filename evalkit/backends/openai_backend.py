@@ -7,15 +7,22 @@
   or throws away its neighbours. An event loop in a helper thread runs the requests; Ctrl-C
   cancels them all at once (in well under a second) and the client connections close.
 - Retries (the client's own are off, so that this module can count and report them): HTTP
-  408/409/429/5xx, connection errors and timeouts are retried up to `max_retries` times with
-  exponential back-off and full jitter (`backoff_base * 2**attempt`, capped at `backoff_max`),
-  or after the server's `Retry-After` (`retry-after-ms`) when it sends one; every retry prints
-  one line saying which problem, why and when. A request that still fails gives its problem an
-  error result (named at the end of the stage, retried by running again); 400-class errors other
-  than these fail their problem at once, except 401/403/404 (a bad key, a wrong model or URL),
-  which stop everything at once since every request would fail alike. After
-  `FAILURE_STREAK_LIMIT` problems in a row fail for good, the server is taken to be down and
-  the stream stops with that error rather than grinding through the rest.
+  408/409/429/5xx, connection errors, timeouts and malformed replies (HTTP 200 with a body that
+  is not the JSON response asked for: cut short, a proxy's HTML page, no `choices`) are retried
+  up to `max_retries` times with exponential back-off and full jitter (`backoff_base *
+  2**attempt`, capped at `backoff_max`), or after the server's `Retry-After` (`retry-after-ms`)
+  when it sends one. Retries are told in few lines (`server_watch`): the first at once, then one
+  summary line at most every `retry_report_s` seconds. A request that still fails gives its
+  problem an error result, one line naming what the server sent (escaped, shortened; named at
+  the end of the stage, retried by running again); 400-class errors other than these fail their
+  problem at once, except 401/403/404 (a bad key, a wrong model or URL), which stop everything
+  at once since every request would fail alike.
+- A server that is gone stops the stream early with one line naming it: `max_retries + 1`
+  requests in a row that cannot connect (refused, unknown or unreachable host) when it has
+  never answered, or as many spread over `unreachable_after_s` (30 s) since it last answered
+  (see `server_watch`). After `FAILURE_STREAK_LIMIT` problems in a row fail for good (a server
+  that answers, but only with errors), the server is taken to be down and the stream stops with
+  that error rather than grinding through the rest.
 - Timeouts: `connect_timeout` (10 s) to open a connection, `timeout` (600 s) for an answer.
   Answers are not streamed, so `timeout` must cover the longest generation: raise it for
   reasoning models with very long outputs. While requests wait longer than `stall_warning_s`
@@ -41,6 +48,7 @@ import hashlib
 import os
 import queue
 import random
+import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -61,6 +69,7 @@ from evalkit.backends.base import (
     indexed_requests,
     truncate_at_stop,
 )
+from evalkit.backends.server_watch import ServerWatch, UnreachablePolicy
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.text_safety import for_terminal
 
@@ -71,7 +80,13 @@ RETRY_AFTER_LIMIT = 300.0  # seconds; a longer Retry-After is cut to this
 TOP_LOGPROBS = 20  # vLLM's default limit on `logprobs`, and the OpenAI API's maximum for chat
 FAILURE_STREAK_LIMIT = 32
 HEALTH_CHECK_TIMEOUT_S = 10.0
+REPLY_EXCERPT_CHARS = 200  # of a malformed reply's body, in its error message
+# Exceptions that mean a request never reached the server, named as both httpx and httpcore
+# (and their forks that some openai releases use) name them.
+CONNECT_FAILURES = frozenset({"ConnectError", "ConnectTimeout"})
 Result = TypeVar("Result")
+# One choice read from a reply: its text, finish reason and token log-probabilities.
+Piece = tuple[str, "str | None", "list[float] | None"]
 
 
 class _FatalRequestError(EvalkitError):
@@ -80,6 +95,50 @@ class _FatalRequestError(EvalkitError):
 
 class _RequestFailed(EvalkitError):
     """One request failed for good (after its retries, or at once for a client error)."""
+
+
+class MalformedReply(Exception):
+    """An HTTP 200 reply that is not the response asked for (not JSON, or JSON without its
+    fields): transient, since a proxy or an overloaded server may answer properly next time."""
+
+    def __init__(self, what: str, body: str) -> None:
+        super().__init__(f"HTTP 200 but {what}: {reply_excerpt(body)}")
+
+
+class _BadShape(Exception):
+    """A parsed reply lacks a field or has one of the wrong type (becomes a MalformedReply)."""
+
+
+def reply_excerpt(body: str, limit: int = REPLY_EXCERPT_CHARS) -> str:
+    """The start of a reply's body, quoted with its control characters escaped (`repr`), and
+    its full length when it is cut."""
+    if len(body) <= limit:
+        return repr(body)
+    return f"{body[:limit]!r}... ({len(body)} characters in all)"
+
+
+def cannot_connect(error: BaseException) -> bool:
+    """Whether a request failed before reaching the server (connection refused, unknown or
+    unreachable host, connect timeout), rather than losing its connection or waiting too long."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if type(cause).__name__ in CONNECT_FAILURES or isinstance(cause, (ConnectionRefusedError, socket.gaierror)):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    seen: set[int] = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        cause = error.__cause__ or error.__context__
+        if cause is None:
+            break
+        error = cause
+    return error
 
 
 def parse_retry_after(headers: Any) -> float | None:
@@ -143,7 +202,101 @@ def is_transient(error: BaseException) -> bool:
     """Whether a request that failed with `error` may succeed when sent again."""
     if isinstance(error, openai.APIStatusError):
         return error.status_code in RETRYABLE_STATUS or error.status_code >= 500
-    return isinstance(error, (openai.APITimeoutError, openai.APIConnectionError))
+    return isinstance(error, (openai.APITimeoutError, openai.APIConnectionError, MalformedReply))
+
+
+def read_reply(raw: Any, read: Callable[[Any], Result]) -> Result:
+    """`read` of the parsed body of a raw 200 reply (`with_raw_response`); `MalformedReply`
+    when the body is not JSON or `read` finds it lacking (`_BadShape`)."""
+    body = raw.text
+    try:
+        parsed = raw.parse()
+    except ValueError:  # not JSON (json.JSONDecodeError), or a model that cannot be built
+        raise MalformedReply("not valid JSON", body) from None
+    if not isinstance(parsed, openai.BaseModel):  # a non-JSON content type comes back as text
+        raise MalformedReply("not a JSON object", body)
+    try:
+        return read(parsed)
+    except _BadShape as error:
+        raise MalformedReply(str(error), body) from None
+
+
+def _choices(response: Any) -> list[Any]:
+    choices = getattr(response, "choices", None)
+    if not isinstance(choices, list):
+        raise _BadShape("no 'choices' list")
+    if not all(isinstance(choice, openai.BaseModel) for choice in choices):
+        raise _BadShape("a choice that is not a JSON object")
+    return choices
+
+
+def _optional_text(value: Any, field: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _BadShape(f"a choice whose {field!r} is not a string")
+    return value
+
+
+def _numbers(values: Any, field: str) -> list[float] | None:
+    """Log-probabilities (None entries, such as the first token of an echo, left out)."""
+    if values is None:
+        return None
+    if not isinstance(values, list):
+        raise _BadShape(f"{field!r} that is not a list")
+    numbers = []
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _BadShape(f"{field!r} holding {type(value).__name__} values")
+        numbers.append(float(value))
+    return numbers
+
+
+def _finish_reason(choice: Any) -> str | None:
+    reason = getattr(choice, "finish_reason", None)
+    return reason if isinstance(reason, str) else None
+
+
+def _usage_tokens(response: Any) -> int | None:
+    tokens = getattr(getattr(response, "usage", None), "completion_tokens", None)
+    return tokens if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens >= 0 else None
+
+
+def completion_pieces(response: Any) -> tuple[list[Piece], int | None]:
+    """The choices of a completions reply, and its `usage.completion_tokens` (None if absent)."""
+    pieces: list[Piece] = []
+    for choice in _choices(response):
+        logprobs = getattr(choice, "logprobs", None)
+        values = None if logprobs is None else getattr(logprobs, "token_logprobs", None)
+        pieces.append((_optional_text(getattr(choice, "text", None), "text"), _finish_reason(choice),
+                       _numbers(values, "token_logprobs")))
+    return pieces, _usage_tokens(response)
+
+
+def chat_pieces(response: Any) -> tuple[list[Piece], int | None]:
+    """The choices of a chat reply, and its `usage.completion_tokens` (None if absent)."""
+    pieces: list[Piece] = []
+    for choice in _choices(response):
+        message = getattr(choice, "message", None)
+        if not isinstance(message, openai.BaseModel):
+            raise _BadShape("a choice without a 'message' object")
+        logprobs = getattr(choice, "logprobs", None)
+        content = None if logprobs is None else getattr(logprobs, "content", None)
+        values = None
+        if content is not None:
+            if not isinstance(content, list):
+                raise _BadShape("'logprobs.content' that is not a list")
+            values = _numbers([getattr(item, "logprob", None) for item in content], "logprobs.content")
+        pieces.append((_optional_text(getattr(message, "content", None), "content"), _finish_reason(choice), values))
+    return pieces, _usage_tokens(response)
+
+
+def checked_choices(response: Any) -> Any:
+    """A completions reply, once it is known to hold a list of choices (for scoring)."""
+    _choices(response)
+    return response
 
 
 class _LoopThread:
@@ -214,7 +367,8 @@ class OpenAIBackend:
     The API key is read from the environment variable `api_key_env`; with a `base_url` (a local
     server) a missing key becomes the dummy "EMPTY". `concurrency` is the old name of
     `max_in_flight`. `backoff_base` and `backoff_max` (seconds) shape the retry back-off; tests
-    make them tiny. Retry and stall messages go to `console` (stderr by default).
+    make them tiny. `unreachable_after_s` and `retry_report_s` (seconds) are explained in the
+    module docstring. Retry and stall messages go to `console` (stderr by default).
     """
 
     name = "openai"
@@ -224,15 +378,18 @@ class OpenAIBackend:
                  timeout: float = 600.0, connect_timeout: float = 10.0,
                  mode: Literal["auto", "chat", "completions"] = "auto",
                  backoff_base: float = 1.0, backoff_max: float = 60.0, stall_warning_s: float = 60.0,
+                 unreachable_after_s: float = 30.0, retry_report_s: float = 10.0,
                  console: Console | None = None) -> None:
         if mode not in ("auto", "chat", "completions"):
             raise ConfigError(f"mode must be 'auto', 'chat' or 'completions', got {mode!r}")
         if concurrency is not None:
             max_in_flight = concurrency
-        if max_in_flight < 1 or max_retries < 0 or timeout <= 0 or connect_timeout <= 0 or stall_warning_s <= 0:
-            raise ConfigError(f"need max_in_flight >= 1, max_retries >= 0 and timeout, connect_timeout, "
-                              f"stall_warning_s > 0; got {max_in_flight}, {max_retries}, {timeout}, "
-                              f"{connect_timeout}, {stall_warning_s}")
+        if (max_in_flight < 1 or max_retries < 0 or timeout <= 0 or connect_timeout <= 0 or stall_warning_s <= 0
+                or unreachable_after_s < 0 or retry_report_s < 0):
+            raise ConfigError(f"need max_in_flight >= 1, max_retries >= 0, timeout, connect_timeout, "
+                              f"stall_warning_s > 0 and unreachable_after_s, retry_report_s >= 0; got {max_in_flight}, "
+                              f"{max_retries}, {timeout}, {connect_timeout}, {stall_warning_s}, {unreachable_after_s}, "
+                              f"{retry_report_s}")
         api_key = os.environ.get(api_key_env)
         if not api_key:
             if base_url is None:
@@ -246,6 +403,8 @@ class OpenAIBackend:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.stall_warning_s = stall_warning_s
+        self.unreachable_after_s = unreachable_after_s
+        self.retry_report_s = retry_report_s
         self.timeout = openai.Timeout(timeout, connect=connect_timeout)
         self._client_options = {"api_key": api_key, "base_url": base_url, "timeout": self.timeout, "max_retries": 0}
         # A synchronous client for what needs no event loop (its URL, its key, listing models).
@@ -272,31 +431,74 @@ class OpenAIBackend:
     def _describe(self, error: BaseException | None) -> str:
         if isinstance(error, openai.APIStatusError):
             return f"HTTP {error.status_code}: {_error_detail(error)}"
+        if isinstance(error, openai.APIConnectionError) and cannot_connect(error):  # a connect timeout too
+            cause = _root_cause(error)
+            return f"cannot connect ({type(cause).__name__}: {cause})"
         if isinstance(error, openai.APITimeoutError):
             return f"no answer within {self.timeout.read:g} s"
         if isinstance(error, openai.APIConnectionError):
-            cause = error.__cause__ or error
-            return f"cannot connect ({type(cause).__name__}: {cause})"
+            cause = _root_cause(error)
+            return f"connection lost ({type(cause).__name__}: {cause})"
+        if isinstance(error, MalformedReply):
+            return str(error)
         return f"{type(error).__name__}: {error}"
 
-    async def _request(self, label: str, create: Callable[..., Awaitable[Result]], **params: Any) -> Result:
-        """`await create(**params)` with retries (see the module docstring); failures raise
-        `_RequestFailed` (this request) or `_FatalRequestError` (every request)."""
+    @staticmethod
+    def _kind(error: BaseException | None) -> str:
+        """A short name for the kind of a transient error, for the retry summary."""
+        if isinstance(error, openai.APIStatusError):
+            return f"HTTP {error.status_code}"
+        if isinstance(error, openai.APIConnectionError) and cannot_connect(error):
+            return "cannot connect"
+        if isinstance(error, openai.APITimeoutError):
+            return "no answer in time"
+        if isinstance(error, openai.APIConnectionError):
+            return "connection lost"
+        if isinstance(error, MalformedReply):
+            return "malformed reply"
+        return type(error).__name__
+
+    def _watch(self) -> ServerWatch:
+        """A new watch over the requests of one stream (or one scoring call)."""
+        return ServerWatch(self.server, self.console, report_every_s=self.retry_report_s,
+                           policy=UnreachablePolicy(min_failures=self.max_retries + 1,
+                                                    after_s=self.unreachable_after_s))
+
+    async def _request(self, watch: ServerWatch, label: str, create: Callable[..., Awaitable[Any]],
+                       read: Callable[[Any], Result], **params: Any) -> Result:
+        """`read` of the reply to `await create(**params)` (a `with_raw_response` method) with
+        retries (see the module docstring); failures raise `_RequestFailed` (this request) or
+        `_FatalRequestError` (every request: a refusal that every request would meet, or a
+        server that `watch` finds unreachable)."""
 
         def announce(state: RetryCallState) -> None:
             self.retries += 1
             delay = state.next_action.sleep if state.next_action is not None else 0.0
             error = state.outcome.exception() if state.outcome is not None else None
-            self.console.print(
-                f"[yellow]retry {state.attempt_number}/{self.max_retries}[/] {for_terminal(label)} in {delay:.1f} s: "
-                f"{for_terminal(self._describe(error), keep_newlines=False)}", highlight=False)
+            watch.retrying(label, state.attempt_number, self.max_retries, delay, self._kind(error),
+                           self._describe(error))
+
+        async def attempt_once() -> Result:
+            try:
+                raw = await create(**params)
+            except openai.APIStatusError:
+                watch.answered()
+                raise
+            except openai.APIConnectionError as error:  # timeouts included
+                if cannot_connect(error):
+                    stop = watch.connect_failed(self._describe(error))
+                    if stop is not None:
+                        raise _FatalRequestError(stop) from None
+                raise
+            watch.answered()
+            return read_reply(raw, read)
 
         retrying = AsyncRetrying(stop=stop_after_attempt(self.max_retries + 1), wait=self._wait_seconds,
                                  retry=retry_if_exception(is_transient), before_sleep=announce, reraise=True)
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await create(**params)
+                    return await attempt_once()
         except openai.APIStatusError as error:
             if error.status_code in FATAL_STATUS:
                 raise _FatalRequestError(f"server {self.server} refused the request: HTTP {error.status_code}: "
@@ -305,7 +507,7 @@ class OpenAIBackend:
                 raise _RequestFailed(f"server {self.server} refused the request: HTTP {error.status_code}: "
                                      f"{_error_detail(error)}") from None
             raise _RequestFailed(self._gave_up(error)) from None
-        except (openai.APITimeoutError, openai.APIConnectionError) as error:
+        except (openai.APITimeoutError, openai.APIConnectionError, MalformedReply) as error:
             raise _RequestFailed(self._gave_up(error)) from None
         except openai.APIResponseValidationError as error:
             raise _RequestFailed(f"server {self.server} sent an answer that is not a valid response: "
@@ -321,7 +523,7 @@ class OpenAIBackend:
         event loop's thread imports as little as possible (CPython 3.11.7 and older can fail when
         two threads compile modules at once: "AST constructor recursion depth mismatch")."""
         client = openai.AsyncOpenAI(**self._client_options)
-        _ = (client.completions, client.chat.completions, client.models)
+        _ = (client.completions.with_raw_response, client.chat.completions.with_raw_response, client.models)
         return client
 
     # -- sampling ------------------------------------------------------------------------
@@ -347,36 +549,25 @@ class OpenAIBackend:
             params["seed"] = seed
         return params
 
-    async def _ask(self, client: openai.AsyncOpenAI, label: str, prompt: Prompt, count: int, seed: int | None,
-                   sampling: SamplingParams) -> list[Completion]:
+    async def _ask(self, client: openai.AsyncOpenAI, watch: ServerWatch, label: str, prompt: Prompt, count: int,
+                   seed: int | None, sampling: SamplingParams) -> list[Completion]:
         """One request for `count` choices of one prompt, converted to completions."""
         params = self._sampling_params(sampling, count, seed)
         if self._endpoint(prompt) == "chat":
             messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
             if sampling.logprobs:
                 params["logprobs"] = True
-            response = await self._request(label, client.chat.completions.create, messages=messages, **params)
-            pieces = [
-                (choice.message.content or "", choice.finish_reason,
-                 None if choice.logprobs is None or choice.logprobs.content is None
-                 else [item.logprob for item in choice.logprobs.content])
-                for choice in response.choices
-            ]
+            pieces, usage_tokens = await self._request(watch, label, client.chat.completions.with_raw_response.create,
+                                                       chat_pieces, messages=messages, **params)
         else:
             if sampling.logprobs:
                 params["logprobs"] = 1
-            response = await self._request(label, client.completions.create, prompt=prompt, **params)
-            pieces = [
-                (choice.text or "", choice.finish_reason,
-                 None if choice.logprobs is None or choice.logprobs.token_logprobs is None
-                 else [x for x in choice.logprobs.token_logprobs if x is not None])
-                for choice in response.choices
-            ]
-        usage_tokens = getattr(response.usage, "completion_tokens", None)
+            pieces, usage_tokens = await self._request(watch, label, client.completions.with_raw_response.create,
+                                                       completion_pieces, prompt=prompt, **params)
         return [_completion(text, reason, logprobs, usage_tokens, len(pieces), sampling)
                 for text, reason, logprobs in pieces]
 
-    async def _sample_prompt(self, client: openai.AsyncOpenAI, request: SampleRequest, n: int,
+    async def _sample_prompt(self, client: openai.AsyncOpenAI, watch: ServerWatch, request: SampleRequest, n: int,
                              sampling: SamplingParams) -> list[Completion]:
         """`n` completions of one prompt, topping up when the server returns fewer choices."""
         wanted = 1 if sampling.temperature == 0 else n
@@ -385,7 +576,8 @@ class OpenAIBackend:
         label = f"problem {request.key}"
         while len(collected) < wanted:
             missing = wanted - len(collected)
-            got = await self._ask(client, label, request.prompt, missing, call_seed(sampling.seed, call_index), sampling)
+            got = await self._ask(client, watch, label, request.prompt, missing, call_seed(sampling.seed, call_index),
+                                  sampling)
             if not got:
                 raise _RequestFailed(f"server {self.server} returned no choices for a request of {missing}")
             collected.extend(got[:missing])
@@ -406,12 +598,12 @@ class OpenAIBackend:
 
         async def main(emit: Callable[[Any], None]) -> None:
             async with client:
-                await self._stream_all(client, iter(requests), n, sampling, window, emit)
+                await self._stream_all(client, self._watch(), iter(requests), n, sampling, window, emit)
 
         yield from _LoopThread(main).items()
 
-    async def _stream_all(self, client: openai.AsyncOpenAI, pending: Iterator[SampleRequest], n: int,
-                          sampling: SamplingParams, window: int, emit: Callable[[Any], None]) -> None:
+    async def _stream_all(self, client: openai.AsyncOpenAI, watch: ServerWatch, pending: Iterator[SampleRequest],
+                          n: int, sampling: SamplingParams, window: int, emit: Callable[[Any], None]) -> None:
         gate = asyncio.Semaphore(self.max_in_flight)
         started: dict[asyncio.Task, float] = {}
         streak = 0
@@ -421,7 +613,8 @@ class OpenAIBackend:
             async with gate:
                 started[asyncio.current_task()] = time.monotonic()
                 try:
-                    return SampleResult(request.key, tuple(await self._sample_prompt(client, request, n, sampling)))
+                    completions = await self._sample_prompt(client, watch, request, n, sampling)
+                    return SampleResult(request.key, tuple(completions))
                 except _RequestFailed as error:
                     return SampleResult(request.key, error=str(error))
 
@@ -447,13 +640,14 @@ class OpenAIBackend:
                     emit(result)
                     if streak >= FAILURE_STREAK_LIMIT:
                         raise EvalkitError(f"{streak} problems in a row failed for good; the server seems down "
-                                           f"(last error: {result.error}). Finished problems are saved.")
+                                           f"(last error: {result.error}).")
         finally:
             watcher.cancel()
             for task in tasks:
                 task.cancel()
             # Collect every outcome (finished ones not handled yet included), so none is left unretrieved.
             await asyncio.gather(watcher, *tasks, return_exceptions=True)
+            watch.flush()
 
     async def _watch_stalls(self, client: openai.AsyncOpenAI, started: dict[asyncio.Task, float]) -> None:
         """Every `stall_warning_s`, say how many requests wait that long, and whether the server
@@ -486,16 +680,17 @@ class OpenAIBackend:
 
     # -- verdict probabilities -----------------------------------------------------------
 
-    async def _echo(self, client: openai.AsyncOpenAI, text: str, logprobs: int = 1):
+    async def _echo(self, client: openai.AsyncOpenAI, watch: ServerWatch, text: str, logprobs: int = 1):
         """A completions request that echoes `text` with its prompt log-probabilities."""
-        return await self._request("scoring request", client.completions.create, model=self.model, prompt=text,
-                                   max_tokens=1, temperature=0.0, echo=True, logprobs=logprobs)
+        return await self._request(watch, "scoring request", client.completions.with_raw_response.create,
+                                   checked_choices, model=self.model, prompt=text, max_tokens=1, temperature=0.0,
+                                   echo=True, logprobs=logprobs)
 
-    async def _score_prompt(self, client: openai.AsyncOpenAI, prompt: str,
+    async def _score_prompt(self, client: openai.AsyncOpenAI, watch: ServerWatch, prompt: str,
                             candidates: Sequence[str]) -> dict[str, float]:
         """Log-probabilities of each candidate's first token after `prompt` (see next_token_logprobs)."""
         scores: dict[str, float] = {}
-        base = await self._echo(client, prompt)
+        base = await self._echo(client, watch, prompt)
         prompt_tokens = getattr(base.usage, "prompt_tokens", None)
         base_logprobs = base.choices[0].logprobs if base.choices else None
         # A server that ignores `echo` returns only the generated token; a one-token prompt
@@ -504,7 +699,7 @@ class OpenAIBackend:
                       and base_logprobs.tokens is not None and len(base_logprobs.tokens) >= prompt_tokens)
         if echo_works:
             for candidate in candidates:
-                response = await self._echo(client, prompt + candidate)
+                response = await self._echo(client, watch, prompt + candidate)
                 logprobs = response.choices[0].logprobs if response.choices else None
                 if logprobs is None or logprobs.tokens is None or logprobs.token_logprobs is None:
                     continue
@@ -515,8 +710,9 @@ class OpenAIBackend:
                     scores[candidate] = float(logprobs.token_logprobs[prompt_tokens])
         missing = [candidate for candidate in candidates if candidate not in scores]
         if missing:
-            response = await self._request("scoring request", client.completions.create, model=self.model,
-                                           prompt=prompt, max_tokens=1, temperature=0.0, logprobs=TOP_LOGPROBS)
+            response = await self._request(watch, "scoring request", client.completions.with_raw_response.create,
+                                           checked_choices, model=self.model, prompt=prompt, max_tokens=1,
+                                           temperature=0.0, logprobs=TOP_LOGPROBS)
             logprobs = response.choices[0].logprobs if response.choices else None
             if logprobs is None or not logprobs.top_logprobs or logprobs.top_logprobs[0] is None:
                 raise EvalkitError(f"server {self.server} returned no log-probabilities for model {self.model!r}; "
@@ -545,10 +741,11 @@ class OpenAIBackend:
 
         async def main(emit: Callable[[Any], None]) -> None:
             gate = asyncio.Semaphore(self.max_in_flight)
+            watch = self._watch()
             async with client:
                 async def one(index: int, prompt: str) -> None:
                     async with gate:
-                        emit((index, await self._score_prompt(client, prompt, candidates)))
+                        emit((index, await self._score_prompt(client, watch, prompt, candidates)))
 
                 tasks = [asyncio.create_task(one(index, prompt)) for index, prompt in enumerate(prompts)]
                 try:
@@ -557,6 +754,7 @@ class OpenAIBackend:
                     for task in tasks:
                         task.cancel()
                     await asyncio.gather(*tasks, return_exceptions=True)
+                    watch.flush()
 
         results: list[dict[str, float] | None] = [None] * len(prompts)
         for index, scores in _LoopThread(main).items():

@@ -36,7 +36,7 @@ OPERATIONAL_OPTIONS: dict[str, frozenset[str]] = {
     }),
     "openai": frozenset({
         "base_url", "api_key_env", "concurrency", "max_in_flight", "max_retries", "timeout", "connect_timeout",
-        "backoff_base", "backoff_max", "stall_warning_s",
+        "backoff_base", "backoff_max", "stall_warning_s", "unreachable_after_s", "retry_report_s",
     }),
     "replay": frozenset(),
 }

@@ -5,7 +5,8 @@ when the config sets that memory bound), and each problem's line is appended to
 `samples.jsonl` the moment its last sample is done: the engine never waits for a batch, and a
 crash loses only the problems still in flight. A problem whose request fails for good (after
 the backend's retries) is left out and named at the end; every finished problem is kept, and
-running the same command again samples only what is missing.
+running the same command again samples only what is missing. When the backend stops the whole
+stage (a server that is unreachable or refuses every request), its error says what was kept.
 
 All requests carry the run's seed; the backends derive each prompt's own seed from that seed
 and the prompt's content (`backends.base.prompt_seed`), so a problem's samples do not depend
@@ -16,12 +17,12 @@ run was interrupted or how requests happened to finish.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from evalkit.backends.base import Backend, Completion, SampleRequest, SamplingParams, stream_requests
+from evalkit.backends.base import Backend, Completion, SampleRequest, SampleResult, SamplingParams, stream_requests
 from evalkit.config import RunConfig
-from evalkit.errors import EvalkitError, InputError, Interrupted
+from evalkit.errors import ConfigError, EvalkitError, InputError, Interrupted
 from evalkit.progress import make_progress
 from evalkit.records import Problem, Sample
 from evalkit.store import ProblemSamples, RunDir
@@ -29,6 +30,14 @@ from evalkit.text_safety import for_terminal
 
 # Failed problems named in the final error message.
 MAX_NAMED_FAILURES = 3
+
+
+class _BackendStopped(Exception):
+    """The backend's stream raised `error`: the stage stops (see `_sample`)."""
+
+    def __init__(self, error: EvalkitError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,24 @@ def sample_stage(
     return SampleStageResult(len(problems), len(done), written)
 
 
+def saved_note(written: int, run_dir: RunDir) -> str:
+    """What a stopped sampling stage kept (a sentence without its full stop): the problems
+    sampled now, or that none was, so nothing was written (a fresh run directory then goes)."""
+    if written == 0:
+        return "No problem was sampled now, so nothing was written"
+    return f"The {written} problems sampled now are saved in {run_dir.samples_path}"
+
+
+def _backend_errors(results: Iterator[SampleResult]) -> Iterator[SampleResult]:
+    """`results`, with an error raised by the backend marked as such (not one raised while writing)."""
+    try:
+        yield from results
+    except ConfigError:
+        raise  # a setting that cannot work: nothing to say about what was kept
+    except EvalkitError as error:
+        raise _BackendStopped(error) from None
+
+
 def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, make_backend: Callable[[], Backend],
             prompt_of: Callable[[Problem], object], sampling: SamplingParams, show_progress: bool) -> int:
     """Stream the problems of `todo` through the backend, appending each as it finishes."""
@@ -120,7 +147,8 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
         backend = make_backend()
         with make_progress(disable=not show_progress) as progress, run_dir.samples_appender() as out:
             bar = progress.add_task(f"sampling n={n}", total=len(todo))
-            for result in stream_requests(backend, requests, n, sampling, window=config.max_problems_in_flight):
+            results = stream_requests(backend, requests, n, sampling, window=config.max_problems_in_flight)
+            for result in _backend_errors(results):
                 if result.key not in outstanding:
                     raise EvalkitError(f"backend returned a result for problem {result.key!r}, which was not "
                                        "asked for or was already answered; nothing of it was written")
@@ -135,15 +163,21 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
                     written += 1
                 progress.advance(bar)
     except KeyboardInterrupt:
-        raise Interrupted(f"sampling stopped; {written} problems sampled now are saved in {run_dir.samples_path} "
-                          f"({len(outstanding)} still to do). Run the same command again to continue.") from None
+        kept = (f"{written} problems sampled now are saved in {run_dir.samples_path}" if written
+                else "no problem was sampled now, so nothing was written")
+        raise Interrupted(f"sampling stopped; {kept} ({len(outstanding)} still to do). Run the same command again "
+                          "to continue.") from None
+    except _BackendStopped as stopped:
+        message = str(stopped.error).rstrip()
+        if not message.endswith("."):
+            message += "."
+        raise EvalkitError(f"{message} {saved_note(written, run_dir)}.") from None
     if outstanding and not failures:
         raise EvalkitError(f"the backend ended without results for {len(outstanding)} problems "
-                           f"(e.g. {sorted(outstanding)[0]!r}); {written} finished problems are saved")
+                           f"(e.g. {sorted(outstanding)[0]!r}). {saved_note(written, run_dir)}.")
     if failures:
         named = "; ".join(f"{key}: {error}" for key, error in failures[:MAX_NAMED_FAILURES])
         more = f" (and {len(failures) - MAX_NAMED_FAILURES} more)" if len(failures) > MAX_NAMED_FAILURES else ""
-        raise EvalkitError(f"{len(failures)} problems could not be sampled: {named}{more}. The {written} problems "
-                           f"finished now are saved in {run_dir.samples_path}; run the same command again to retry "
-                           "the others.")
+        raise EvalkitError(f"{len(failures)} problems could not be sampled: {named}{more}. "
+                           f"{saved_note(written, run_dir)}; run the same command again to retry the others.")
     return written
