@@ -36,6 +36,7 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
     "units_and_text": [
         ("5", "5\\text{ cm}", True), ("5", "\\$5.00", True), ("5", "5\\mbox{ dollars}", True),
         ("5", "6\\text{ cm}", False), ("\\text{Monday}", "Monday", True), ("\\text{Monday}", "Tuesday", False),
+        ("\\$1.25", "\\textdollar 1.25", True), ("5", "\\approx 5.00", True), ("5", "\\approx 6", False),
     ],
     # units as Minerva Math and OlympiadBench solutions set them in LaTeX (learnt from their solutions)
     "units_set_in_latex": [

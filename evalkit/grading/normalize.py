@@ -125,7 +125,9 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = drop_unit_tail(text)
     text = _rewrite_font_commands(text)
     text = _unwrap_numeric_text(text)
+    text = re.sub(r"\\(?:textdollar|dollar|usd)(?![a-zA-Z])", " ", text)
     text = text.replace("\\$", " ").replace("$", " ")
+    text = re.sub(r"^\s*(?:\\approx|\\sim|~)\s*(?=[-\d.\\])", "", text)  # `\approx 5.00`: the value given
     text = mark_percent(text)
     text = _degrees(text)
     text = re.sub(r"\s+", " ", text).strip()
