@@ -34,20 +34,22 @@ def _pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def _majority(row: dict) -> float:
-    """Full-vote majority over the dump's own parsed answers; a tie goes to the answer seen first."""
-    votes = Counter(pred for pred in row["pred"] if pred)  # Counter keeps first-seen order
+    """Full-vote majority over the dump's own parsed answers; answers tied for the most votes share
+    the credit (the expected accuracy of a random tie-break)."""
+    votes = Counter(pred for pred in row["pred"] if pred)
     if not votes:
         return 0.0
     top = max(votes.values())
-    winner = next(pred for pred, count in votes.items() if count == top)
+    winners = [pred for pred, count in votes.items() if count == top]
     correct_answers = {pred for pred, ok in zip(row["pred"], row["score"]) if ok}
-    return float(winner in correct_answers)
+    return sum(winner in correct_answers for winner in winners) / len(winners)
 
 
 def _best_of_n(row: dict) -> float:
-    """The highest-scored sample; a tie goes to the earliest."""
+    """The highest-scored sample; samples tied for the highest score share the credit."""
     scores = [s[0] for s in row["pred_score"]]
-    return float(row["score"][scores.index(max(scores))])
+    best = [ok for score, ok in zip(scores, row["score"]) if score == max(scores)]
+    return sum(best) / len(best)
 
 
 @pytest.fixture(scope="module")
