@@ -184,16 +184,17 @@ def _is_unit_group(content: str, *, marked: bool) -> bool:
                                for part in parts)
 
 
-def _unit_at_end(text: str, *, marked_context: bool) -> int | None:
-    """Where a unit group that ends `text` starts, or None. A bare symbol (no `\\mathrm`) counts
-    when it has two or more letters, or one when it follows a marked unit (`\\mathrm{km}/s`)."""
+def _unit_at_end(text: str, *, marked_context: bool) -> tuple[int, bool] | None:
+    """Where a unit group that ends `text` starts and whether LaTeX marks it as one (`\\mathrm`,
+    `\\text`, `\\AA`, `M_\\odot`), or None. A bare symbol counts when it has two or more letters,
+    or one when it follows a marked unit (`\\mathrm{km}/s`)."""
     match = _FONT_UNIT_AT_END.search(text)
     if match is not None:
         marked = match.group("marked")
-        return match.start() if marked is None or _is_unit_group(marked, marked=True) else None
+        return (match.start(), True) if marked is None or _is_unit_group(marked, marked=True) else None
     match = _BARE_UNIT_AT_END.search(text)
     if match is not None and _is_unit_group(match.group("bare"), marked=marked_context):
-        return match.start()
+        return match.start(), False
     return None
 
 
@@ -212,10 +213,11 @@ def drop_unit_tail(text: str) -> str:
     marked_seen = False
     for _ in range(8):
         rest = re.sub(r"(?:\\[,;:!]|~)+$", "", rest).rstrip()
-        start = _unit_at_end(rest, marked_context=marked_seen)
-        if start is None:
+        found = _unit_at_end(rest, marked_context=marked_seen)
+        if found is None:
             return text
-        marked_seen = marked_seen or _FONT_UNIT_AT_END.search(rest) is not None
+        start, marked = found
+        marked_seen = marked_seen or marked
         rest = rest[:start].rstrip()
         joiner = _UNIT_JOINER_AT_END.search(rest)
         if joiner is not None and _unit_at_end(rest[:joiner.start()].rstrip(), marked_context=True) is not None:
