@@ -36,6 +36,7 @@ import typer
 import yaml
 
 from evalkit.errors import ConfigError, InputError
+from evalkit.hashing import file_sha256
 from evalkit.import_presets import ImportPreset, RecordError, get_preset, parquet_rows
 from evalkit.jsonl import StagedFile
 from evalkit.paths import refuse_output_over_inputs
@@ -383,15 +384,6 @@ def scores_line(item: ImportedProblem) -> dict[str, Any]:
     """One `scores.jsonl` line; a problem given without scores gets nulls (not scored)."""
     scores = list(item.scores) if item.scores is not None else [None] * len(item.samples)
     return {"problem_id": item.problem.id, "scorer": IMPORTED_SCORER, "scores": scores}
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def import_config(*, path: Path, sha256: str, mapping: Mapping[str, str], model: str, task: str,

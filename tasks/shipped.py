@@ -10,7 +10,6 @@ evaluated silently.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from evalkit.errors import InputError
+from evalkit.hashing import file_sha256
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "testsets"
 MANIFEST_FILE = SHIPPED_DIR / "manifest.json"
@@ -59,20 +59,12 @@ def shipped_files() -> Mapping[str, ShippedFile]:
     return MappingProxyType(files)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @lru_cache(maxsize=None)
 def _verified(relative: str) -> Path:
     entry = shipped_files()[relative]
     if not entry.path.is_file():
         raise InputError(f"the shipped copy of {relative} is missing; reinstall evalkit", path=entry.path)
-    actual = _sha256(entry.path)
+    actual = file_sha256(entry.path)
     if actual != entry.sha256:
         raise InputError(f"the shipped copy of {relative} does not match its manifest (sha256 {actual[:12]}..., "
                          f"expected {entry.sha256[:12]}...); reinstall evalkit", path=entry.path)

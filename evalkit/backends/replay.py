@@ -21,14 +21,20 @@ are stored, or for an unknown problem, raises `InputError` naming the problem an
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit.backends.base import Completion, Prompt, SampleRequest, SampleResult, SamplingParams
+from evalkit.backends.base import (
+    Completion,
+    Prompt,
+    SampleRequest,
+    SampleResult,
+    SamplingParams,
+)
 from evalkit.errors import InputError
+from evalkit.hashing import file_sha256
 from evalkit.jsonl import iter_jsonl
 from evalkit.records import Problem
 
@@ -129,10 +135,6 @@ def load_replay(path: str | Path) -> dict[str, ReplayEntry]:
     return per_problem
 
 
-# Bytes read at a time when fingerprinting a replay file.
-_FINGERPRINT_CHUNK = 1 << 20
-
-
 def replay_fingerprint(path: str | Path) -> dict[str, Any] | None:
     """`{"file", "size", "sha256"}` of a replay file (its path as given, and its content's size and
     hash, read in chunks); None when there is no such file. A run records it, so that resuming
@@ -140,16 +142,10 @@ def replay_fingerprint(path: str | Path) -> dict[str, Any] | None:
     path = Path(path)
     if not path.is_file():
         return None
-    digest = hashlib.sha256()
-    size = 0
     try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(_FINGERPRINT_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
+        return {"file": str(path), "size": path.stat().st_size, "sha256": file_sha256(path)}
     except OSError as error:
         raise InputError(f"cannot read ({error.strerror or error})", path=path) from None
-    return {"file": str(path), "size": size, "sha256": digest.hexdigest()}
 
 
 def _prompt_text(prompt: Prompt) -> str:

@@ -12,19 +12,25 @@ would leave a run whose files disagree.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
 
 from evalkit.errors import ConfigError, InputError
+from evalkit.hashing import file_sha256, sha256_of
 from evalkit.jsonl import record_keys, write_lines_atomic
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.store import RunDir
-from evalkit.store.rundir import GRADED_FILE, INPUTS_KEY, SAMPLES_FILE, SCORES_FILE, changed_inputs
+from evalkit.store.rundir import (
+    GRADED_FILE,
+    INPUTS_KEY,
+    SAMPLES_FILE,
+    SCORES_FILE,
+    changed_inputs,
+)
 
 # The merged files, and whether one problem may have several lines in a part (scores.jsonl holds
 # a line per problem, scorer and scoring pass; samples and grades one line per problem).
@@ -102,19 +108,6 @@ def _merged_sources(configs: Sequence[tuple[RunDir, dict]]) -> dict[str, list[Pa
     return sources
 
 
-def _digest(chunks: Iterable[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(size):
-            yield chunk
-
-
 def _files_to_write(target: RunDir, sources: dict[str, list[Path]]) -> list[str]:
     """The merged files the target lacks, after refusing a target that holds run files the merge
     would not reproduce byte for byte (their old grades, metrics and reports would stay beside
@@ -123,8 +116,8 @@ def _files_to_write(target: RunDir, sources: dict[str, list[Path]]) -> list[str]
     if not held:
         return list(sources)
     differing = sorted(name for name in MERGED_FILES if (target.path / name).exists() and (
-        name not in sources or _digest(_file_chunks(target.path / name))
-        != _digest(line.encode("utf-8") for line in _joined_lines(sources[name], MERGED_FILES[name]))))
+        name not in sources or file_sha256(target.path / name)
+        != sha256_of(line.encode("utf-8") for line in _joined_lines(sources[name], MERGED_FILES[name]))))
     missing = [name for name in sources if not (target.path / name).exists()]
     others = [name for name in held if name not in MERGED_FILES]
     if differing or (missing and others):

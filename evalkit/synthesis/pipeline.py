@@ -32,15 +32,24 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from evalkit.backends.base import Backend, Completion, Prompt, SampleRequest, SampleResult, SamplingParams, stream_requests
+from evalkit.backends.base import (
+    Backend,
+    Completion,
+    Prompt,
+    SampleRequest,
+    SampleResult,
+    SamplingParams,
+    stream_requests,
+)
 from evalkit.errors import ConfigError, InputError
+from evalkit.hashing import file_sha256
 from evalkit.jsonl import read_json_object, read_jsonl, write_jsonl
 from evalkit.synthesis.config import SamplingSection, SynthConfig
 from evalkit.synthesis.corpus import Chunk, corpus_from_config
@@ -202,14 +211,6 @@ def token_counter(backend: str, model: object) -> tuple[Callable[[str], int] | N
     return None, "estimate (4 characters a token)"
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
-
-
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -307,7 +308,7 @@ class SynthPipeline:
     def step_select(self) -> dict[str, Any]:
         settings = self.config.select
         chunks = load_chunks(self.paths)
-        input_hash = f"{self.config.section_hash('select')}:{_file_digest(self.paths.corpus)}"
+        input_hash = f"{self.config.section_hash('select')}:{file_sha256(self.paths.corpus)[:16]}"
         previous = _read_json(self.paths.step_stats("select"))
         if previous and previous.get("input_hash") == input_hash and (
                 not settings.enabled or self.paths.influence.exists()):
