@@ -372,18 +372,8 @@ class RunDir:
     def stored_problems(self) -> Iterator[StoredProblem]:
         """Each problem of `samples.jsonl` with its line, question and reference, read from the
         start of each line (the samples are not parsed); a problem stored twice is refused."""
-        if not self.samples_path.exists():
-            return
-        seen: set[str] = set()
-        names = ("problem_id", "task", "question", "reference")
-        for line, (problem_id, _task, question, reference) in iter_keys(self.samples_path, names,
-                                                                         tolerate_partial_tail=True):
-            if not isinstance(problem_id, (str, int)) or isinstance(problem_id, bool):
-                raise InputError("missing or not a string", path=self.samples_path, line=line, field="problem_id")
-            problem_id = str(problem_id)
-            if problem_id in seen:
-                raise InputError(f"problem '{problem_id}' appears twice", path=self.samples_path, line=line)
-            seen.add(problem_id)
+        for line, problem_id, (_task, question, reference) in self._problem_lines(
+                self.samples_path, ("task", "question", "reference")):
             yield StoredProblem(line, problem_id, None if question is None else str(question),
                                 None if reference is None else str(reference))
 
@@ -392,17 +382,23 @@ class RunDir:
         return self._ids(self.samples_path)
 
     def _ids(self, path: Path) -> set[str]:
+        return {problem_id for _, problem_id, _ in self._problem_lines(path, ())}
+
+    @staticmethod
+    def _problem_lines(path: Path, names: Sequence[str]) -> Iterator[tuple[int, str, tuple[Any, ...]]]:
+        """`(line, problem id, values of names)` for each line of a per-problem file, read from the
+        start of each line; a missing id or a problem listed twice is an `InputError`."""
         if not path.exists():
-            return set()
-        ids: set[str] = set()
-        for line, (problem_id,) in iter_keys(path, ("problem_id",), tolerate_partial_tail=True):
+            return
+        seen: set[str] = set()
+        for line, (problem_id, *values) in iter_keys(path, ("problem_id", *names), tolerate_partial_tail=True):
             if not isinstance(problem_id, (str, int)) or isinstance(problem_id, bool):
                 raise InputError("missing or not a string", path=path, line=line, field="problem_id")
             problem_id = str(problem_id)
-            if problem_id in ids:
+            if problem_id in seen:
                 raise InputError(f"problem '{problem_id}' appears twice", path=path, line=line)
-            ids.add(problem_id)
-        return ids
+            seen.add(problem_id)
+            yield line, problem_id, tuple(values)
 
     def order_samples(self, problem_ids: Sequence[str]) -> bool:
         """Put `samples.jsonl` in the order of `problem_ids` (which must list every problem in
