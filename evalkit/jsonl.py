@@ -13,6 +13,7 @@ characters are written back as the same `\\uXXXX` escapes, everything else as re
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import threading
@@ -27,6 +28,11 @@ _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\r\n"
 # Leading fields are looked for in this many bytes of a line before the whole line is decoded.
 _PREFIX_BYTES = 4096
+
+
+def is_finite_number(value: Any) -> bool:
+    """Whether a JSON value is a finite number (booleans, NaN and infinities are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:

@@ -12,7 +12,6 @@ Rows come from each run's `metrics.json`, or from its graded data through
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 from rich.table import Table
 
 from evalkit.errors import ConfigError, EvalkitError, InputError
-from evalkit.jsonl import read_json_object
+from evalkit.jsonl import is_finite_number, read_json_object
 from evalkit.metrics import RULE_ORDER, split_metric_name
 from evalkit.report.tables import write_text_atomic, escape_cell, format_percent, markdown_table, write_csv
 from evalkit.text_safety import for_terminal
@@ -66,19 +65,15 @@ def _is_stale(run_dir: Path) -> bool:
                for name in (GRADED_FILE, SCORES_FILE))
 
 
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _read_metrics_document(path: Path) -> dict[str, Any]:
     document = read_json_object(path)
     for key in ("run", "metrics"):
         if not isinstance(document.get(key), dict):
             raise InputError("missing or not an object", path=path, field=key)
     for name, estimate in document["metrics"].items():
-        if (not isinstance(estimate, dict) or not _finite(estimate.get("value"))
+        if (not isinstance(estimate, dict) or not is_finite_number(estimate.get("value"))
                 or not isinstance(estimate.get("ci"), list) or len(estimate["ci"]) != 2
-                or not all(_finite(bound) for bound in estimate["ci"])):
+                or not all(is_finite_number(bound) for bound in estimate["ci"])):
             raise InputError("expected {\"value\": number, \"ci\": [low, high]} with finite numbers", path=path,
                              field=f"metrics.{name}")
     return document

@@ -22,7 +22,6 @@ finite numbers or null) and names the file, line and field of anything wrong.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from evalkit.errors import InputError
-from evalkit.jsonl import JsonlAppender, iter_jsonl
+from evalkit.jsonl import JsonlAppender, is_finite_number, iter_jsonl
 
 SCORES_FILE = "scores.jsonl"
 SELECTION_ALL = "all"
@@ -86,7 +85,7 @@ class ScoresFile:
 
 
 def _check_value(value: Any) -> bool:
-    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value))
+    return value is None or is_finite_number(value)
 
 
 def read_scores(path: str | Path, num_samples: Mapping[str, int]) -> ScoresFile:
