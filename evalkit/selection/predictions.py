@@ -64,7 +64,7 @@ def predict(rule: str, problem_ids: Sequence[str], answers: Sequence[Sequence[st
     choices = selector(rule, top_clusters)(SetStructure.of(clusters), scores)
     is_correct = choices.correct(correct)
     credit = choices.credit(correct)
-    tied = (choices.tied & (choices.column >= 0)[:, None]).sum(axis=1)
+    tied = choices.tied_count()
     paper_name = RULES[rule].paper_name.replace("K", str(top_clusters)) if rule in ("scr", "wscr") \
         else RULES[rule].paper_name
     predictions = []

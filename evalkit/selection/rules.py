@@ -102,11 +102,18 @@ class Choices:
         rows = np.arange(len(self.column))
         return np.where(self.column >= 0, correct[rows, np.maximum(self.column, 0)], False)
 
+    def _chosen_ties(self) -> np.ndarray:
+        return self.tied & (self.column >= 0)[:, None]
+
+    def tied_count(self) -> np.ndarray:
+        """int[B]: the candidates ranked equal to the chosen one, it included (0: nothing chosen)."""
+        return self._chosen_ties().sum(axis=1)
+
     def credit(self, correct: np.ndarray) -> np.ndarray:
         """float[B]: the expected correctness of the choice under a uniformly random tie-break:
         the share of the tied candidates that are correct (0 where nothing was chosen). What the
         metrics count, so that no figure depends on the order of the samples."""
-        tied = self.tied & (self.column >= 0)[:, None]
+        tied = self._chosen_ties()
         count = tied.sum(axis=1)
         return np.where(count > 0, (tied & correct).sum(axis=1) / np.maximum(count, 1), 0.0)
 
