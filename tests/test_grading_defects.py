@@ -130,3 +130,54 @@ def test_a_lone_surrogate_in_a_long_output_does_not_cost_its_answer():
     assert verdict.correct and verdict.answer == "7"
     [group] = grade_groups([[response, "\\boxed{8}\udfff"]], ["7"], workers=1)
     assert group.correct == [True, False] and group.answers == ["7", "8"]
+
+
+def test_notations_with_a_standard_spelling():
+    wrong = _verdicts([
+        ("136", "\\boxed{17 \\choose 2}", True), ("136", "\\boxed{{17 \\choose 2}}", True),
+        ("136", "\\boxed{{17 \\choose 3}}", False),
+        ("(1,2)", "\\boxed{\\langle 1,2\\rangle}", True), ("(1,2)", "\\boxed{\\left\\langle 1, 2 \\right\\rangle}", True),
+        ("(2,1)", "\\boxed{\\langle 1,2\\rangle}", False),
+        ("33", "\\boxed{33 \\pmod{1000}}", True), ("33", "\\boxed{33 \\pmod {1000}}", True),
+        ("3", "\\boxed{3 \\pmod 7}", True), ("3", "\\boxed{3 \\ (\\bmod 7)}", True), ("4", "\\boxed{3 \\pmod 7}", False),
+        # a congruence is a class of numbers: compared as written, modulus and all
+        ("n \\equiv 1 \\pmod{3}", "\\boxed{n \\equiv 1 \\pmod 3}", True),
+        ("n \\equiv 1 \\pmod{3}", "\\boxed{n \\equiv 1 \\pmod 4}", False), ("n \\equiv 1 \\pmod{3}", "\\boxed{1}", False),
+        # AMC: a choice label before the value
+        ("27", "Thus the answer is $\\boxed{\\textbf{(B)}\\ 27}$.", True),
+        ("27", "$\\boxed{\\textbf{(B) } 27}$", True), ("27", "$\\boxed{(B)\\ 27}$", True),
+        ("27", "$\\boxed{\\textbf{(B)}\\ 28}$", False), ("B", "$\\boxed{\\textbf{(B)}}$", True),
+        # repeating decimals written with an ellipsis
+        ("\\frac13", "\\boxed{0.333\\ldots}", True), ("\\frac16", "\\boxed{0.1666\\dots}", True),
+        ("\\frac17", "\\boxed{0.142857142857...}", True), ("\\frac13", "\\boxed{0.3\\ldots}", False),
+        ("\\pi", "\\boxed{3.14159\\ldots}", False), ("\\frac23", "\\boxed{0.333\\ldots}", False),
+    ])
+    assert not wrong, wrong
+
+
+def test_inequalities_joined_by_or_are_a_union_and_by_and_an_interval():
+    union = "(-\\infty, 2) \\cup (3, \\infty)"
+    wrong = _verdicts([
+        (union, "\\boxed{x < 2 \\text{ or } x > 3}", True), (union, "\\boxed{x<2 \\quad\\text{or}\\quad x>3}", True),
+        (union, "\\boxed{x < 2, x > 3}", True), (union, "\\boxed{x > 3 \\text{ or } x < 2}", True),
+        (union, "\\boxed{x \\le 2 \\text{ or } x > 3}", False), (union, "\\boxed{x < 2 \\text{ and } x > 3}", False),
+        ("(-\\infty,2]\\cup[3,\\infty)", "\\boxed{x\\le 2 \\text{ or } x \\ge 3}", True),
+        ("(-\\infty,-1)\\cup(0,1)", "\\boxed{x<-1 \\text{ or } 0<x<1}", True),
+        ("[2,3]", "\\boxed{x\\ge2 \\text{ and } x\\le 3}", True), ("[2,3]", "\\boxed{x \\ge 2 \\text{ or } x \\le 3}", False),
+        ("(-\\infty,\\sqrt2)", "\\boxed{x < \\sqrt{2}}", True),
+        ("(-\\infty, \\frac12)\\cup(2,\\infty)", "\\boxed{x<\\frac{1}{2} \\text{ or } x>2}", True),
+        # two variables are two statements, not a set of one variable
+        ("(-\\infty,2)\\cup(3,\\infty)", "\\boxed{x < 2, y > 3}", False),
+    ])
+    assert not wrong, wrong
+
+
+def test_boxes_on_display_lines_joined_by_a_word_are_one_list_answer():
+    wrong = _verdicts([
+        ("-2, 1", "The solutions are\n\\[\\boxed{-2}\\]\nand\n\\[\\boxed{1}\\]", True),
+        ("-2, 1", "$\\boxed{-2}$,\n$\\boxed{1}$", True),
+        # without a joining word an earlier box is intermediate: the last box is the answer
+        ("1", "We get \\[\\boxed{-2}\\]\nSo\n\\[\\boxed{1}\\]", True),
+        ("1", "First part: $\\boxed{-2}$\n\nSecond part: $\\boxed{1}$", True),
+    ])
+    assert not wrong, wrong

@@ -184,3 +184,12 @@ def test_box_cut_off_by_the_token_limit_after_a_marker_is_no_answer() -> None:
     assert extract_answer("So the answer is $\\boxed{5") is None
     assert extract_answer("The answer is $\\boxed{") is None
     assert extract_answer("We get \\boxed{3}. The answer is \\boxed{") == "3"
+
+
+@pytest.mark.parametrize(("text", "answer"), [
+    ("The answer is 5 and 7.", "5, 7"), ("The answer is 2, 3 or 4", "2, 3, 4"),
+    ("The answer is 1,000 and 2,000.", "1000, 2000"),
+    ("The answer is 5 and 7 apples.", "5"), ("The answer is 12 and 3 more of them are red.", "12"),
+])
+def test_numbers_listed_after_a_marker_are_one_list(text: str, answer: str) -> None:
+    assert find_answer(text, "auto").answer == answer

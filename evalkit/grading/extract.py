@@ -10,7 +10,8 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
 2. Minerva's closing line `Final Answer: The final answer is X. I hope it is correct.`
 3. A stated final answer ("Final Answer: ...", "The final answer is ..."), else the last box
    (`\\boxed{..}`, `\\boxed 5`, `\\fbox{..}`; boxes on one line joined only by commas, `and`,
-   `or` or a short phrase form one list answer, e.g. `\\boxed{1} and \\boxed{2}`; an earlier
+   `or` or a short phrase form one list answer, e.g. `\\boxed{1} and \\boxed{2}`, and so do boxes
+   on display lines of their own with only such a word between them; an earlier
    intermediate box is not the answer), else the latest answer line (`A: 18`, `Answer: ...`,
    `#### 42`) or marker sentence ("the answer is ..."). From the words after a marker the
    answer is the value they start with (a box, a math span, a number, a bold `**73**`, a choice
@@ -120,9 +121,12 @@ _LEADING_FILLER = re.compile(
 _TRAILING_PROSE = re.compile(r"\s+(?:because|since|as|which|so|and\s+(?:this|that|the)|for|when|if|where)\b.*$",
                              re.IGNORECASE | re.DOTALL)
 _IS = re.compile(r"\s(?:is|are|was|equals|=|would\s+be|will\s+be)\s", re.IGNORECASE)
-_LIST_GAP_NOISE = re.compile(r"\$|\\text\{|\\mbox\{|\}|\\[,;: !]|\\q?quad|~|\\\(|\\\)")
+_LIST_GAP_NOISE = re.compile(r"\$|\\text\{|\\mbox\{|\}|\\[,;: !]|\\q?quad|~|\\\(|\\\)|\\\[|\\\]")
 _LIST_GAP_WORDS = frozenset({",", ";", "and", "or", "&"})
 _NEXT_LABEL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*=\s*$")
+_LIST_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_NUMBER_LIST = re.compile(rf"{_LIST_NUMBER.pattern}(?:,\s+{_LIST_NUMBER.pattern})*,?\s+(?:and|or)\s+{_LIST_NUMBER.pattern}\s*[.!]?\s*")
+"""Numbers listed with `and`/`or` before the last (commas between list items are followed by a space)."""
 _TRAILING_UNIT = re.compile(r"\s{1,4}([a-zA-Z]\.[a-zA-Z]\.?|[a-zA-Z]+(?:\s[a-zA-Z]+)?)(?![a-zA-Z])")
 _HAS_CONTENT = re.compile(r"[^\W_]|[∞√∅]|\\[a-zA-Z{}]")
 _SHORT_ENGLISH = frozenset("is at to of in on it an as be by or if so we no do up my me he us am pm".split())
@@ -196,9 +200,12 @@ def _joins_boxes(between: str) -> bool:
     """Whether the text between two boxes joins them into one list answer: only commas,
     `and`/`or` (with math delimiters and spacing around), or a short phrase with `and`
     (`\\boxed{1} papers and \\boxed{2} bins`), never a new sentence or a restatement (`=`)."""
-    if "\n" in between.strip(" \t") or len(between) > 48:
+    if len(between) > 48:
         return False
     cleaned = _LIST_GAP_NOISE.sub(" ", between)
+    if "\n" in between.strip(" \t"):  # boxes on display lines of their own: only a joining word between
+        words = cleaned.replace(",", " , ").split()
+        return bool(words) and all(w.lower() in _LIST_GAP_WORDS for w in words)
     labelled = _NEXT_LABEL.search(cleaned)
     if labelled is not None and re.search(r"(?:^|\s|,)(?:and|or)?\s*,?\s*$|\band\b|,", cleaned[:labelled.start()]):
         cleaned = cleaned[:labelled.start()]  # `\boxed{1} and y_2 = \boxed{2}`: the label of the next item
@@ -389,6 +396,9 @@ def _leading_value(segment: str) -> str | None:
     if choice and (len(segment) <= 3 or segment[len(choice.group(0)):].lstrip()[:1] in ("", ".", ",", ")")
                    or segment.startswith("(")):
         return choice.group(1)
+    listed = _NUMBER_LIST.fullmatch(segment)
+    if listed:  # `5 and 7.`, `2, 3 or 4`: the whole stretch is a list of numbers
+        return ", ".join(number.replace(",", "") for number in _LIST_NUMBER.findall(listed.group(0)))
     plain = _PLAIN_VALUE.match(segment)
     if plain:
         value = plain.group(0)
@@ -568,7 +578,7 @@ def _clean(answer: str) -> str:
         for opener, closer in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
             if answer.startswith(opener) and answer.endswith(closer) and len(answer) >= len(opener) + len(closer):
                 answer = answer[len(opener):len(answer) - len(closer)].strip()
-        if not answer.endswith("\\."):
+        if not answer.endswith("\\.") and not (answer.endswith("...") and re.fullmatch(r"-?\d*\.\d{1,40}\.\.\.", answer)):  # `0.333...`
             answer = answer.rstrip(".").strip()
         answer = answer.strip("$").strip().rstrip(",;:").strip()
         if answer.endswith(("**", "__")) and not answer.startswith(("**", "__")):

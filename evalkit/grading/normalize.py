@@ -27,6 +27,9 @@ What is dropped or rewritten, in order:
 * Percent marks become `%` (the value keeps the mark: see `numbers.py`).
 * Words after a value: units and counted nouns go, multipliers multiply, `a.m.`/`p.m.` make a
   time of day (`units.py`); `and`/`or` between items become commas.
+* Notations with a standard spelling (`notation.py`): `n \\choose k`, `\\langle 1,2\\rangle`, a
+  value with its modulus (`33 \\pmod{1000}`), a choice label before a value (`(B)\\ 27`),
+  `0.333\\ldots`, inequalities of one variable joined by `or`/`and` (`x<2 \\text{ or } x>3`).
 * A whole-text answer (`\\text{Monday}`) stays `\\text{...}`; a choice `(A)`, `\\text{(A)}`, `A)`
   becomes `A`; any other `\\text{X}` becomes `X`.
 * Times of day become `h:mm` plus `am`/`pm` when given (`\\text{4:30 p.m.}` -> `4:30pm`).
@@ -38,6 +41,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from evalkit.grading.notation import repeating_decimal, rewrite_notation
 from evalkit.grading.numbers import apply_decimal_comma, join_thousands, mark_percent, parse_exact_number
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import braces_balanced, closing_brace
@@ -121,6 +125,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = _drop_layout(text)
     for old, new in _SYNONYMS:
         text = re.sub(re.escape(old) + (r"(?![a-zA-Z])" if old[-1].isalpha() else ""), lambda _m, n=new: n, text)
+    text = repeating_decimal(text)
     text = _unify_text_commands(text)
     text = drop_unit_tail(text)
     text = _rewrite_font_commands(text)
@@ -134,6 +139,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = re.sub(r"(?<!\\)[.;,]+$", "", text).strip()
     text = _words_after_value(text)
     text = _MIXED_NUMBER.sub(_mixed_number, text)
+    text = rewrite_notation(text)
     text = _list_words_to_commas(text)
     text = _brace_macro_arguments(text, "\\frac", 2)
     text = _brace_macro_arguments(text, "\\binom", 2)

@@ -1,0 +1,173 @@
+"""Notations with a standard spelling: rewritten so that `values.py` reads them like the usual one.
+
+Pure string work on an answer that `normalize.py` has already cleaned (delimiters, layout and
+spellings such as `\\leq` -> `\\le` done). Each rewrite applies to the whole answer only, so text
+that merely contains such a word is left as it is:
+
+* `{17 \\choose 2}`, `17 \\choose 2` -> `\\binom{17}{2}`.
+* `\\langle 1, 2 \\rangle` (a vector) -> `(1, 2)`.
+* A modulus is written one way, `\\pmod{7}` (for `\\pmod 7`, `(\\bmod 7)`, `(\\mod 7)`, `\\bmod 7`). A
+  number given with its modulus states that number: `33 \\pmod{1000}` -> `33`. A congruence
+  (`n \\equiv 1 \\pmod{3}`, a class of numbers) keeps its modulus and is compared as written.
+* A choice label before its value: `(B)\\ 27`, `\\text{(B) }27` -> `27` (an AMC answer; the value is
+  what a numeric reference holds). A bare label `(B)` is still a choice letter.
+* A repeating decimal written with an ellipsis: `0.333\\ldots` -> `0.\\overline{3}`, `0.1666...` ->
+  `0.1\\overline{6}`, `0.142857142857\\ldots` -> `0.\\overline{142857}` (at least three repeated
+  digits). A decimal with no repeating tail (`3.14159\\ldots`) is the decimal as written, like
+  `3.14159...` always was (`repeating_decimal`, which `normalize.py` calls before it strips
+  trailing dots).
+* Ranges of one variable written as inequalities joined by `or` (or commas): `x < 2 \\text{ or }
+  x > 3` -> `(-\\infty,2)\\cup(3,\\infty)`; two bounds joined by `and`: `x \\ge 2 \\text{ and } x \\le 3`
+  -> `[2,3]`. A mix of `and` and `or`, two variables, or bounds that do not make one interval are
+  left alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+_BRACED_CHOOSE = re.compile(r"\{\s*([^{}\\]{1,40}?)\s*\\choose\s*([^{}\\]{1,40}?)\s*\}")
+_BARE_CHOOSE = re.compile(r"\s*([^{}\\\s]{1,40})\s*\\choose\s*([^{}\\\s]{1,40})\s*")
+_ANGLE_VECTOR = re.compile(r"\\langle(?![a-zA-Z])(.*)\\rangle(?![a-zA-Z])")
+_MODULUS_TAIL = re.compile(
+    r"\s*(?:\\pmod(?![a-zA-Z])\s*(?:\{([^{}]{1,40})\}|(\w+))"
+    r"|\(\s*(?:\\bmod|\\mod|\\text\{\s*mod\s*\}|mod)(?![a-zA-Z])\s*([^()]{1,40})\)"
+    r"|(?:\\bmod|\\mod)(?![a-zA-Z])\s*(?:\{([^{}]{1,40})\}|(\w+)))\s*$")
+_LABELLED_VALUE = re.compile(r"^(?:\\text(?:bf)?\{\s*\(([A-E])\)\s*\}|\(([A-E])\))\s*(?=[-+\d.\\])")
+_ELLIPSIS_DECIMAL = re.compile(r"^(-?\d*)\.(\d{1,40})\s*(?:\\ldots|\.\.\.)$")
+
+_RELATION_OPS = {"<": "<", ">": ">", "\\le": "<=", "\\ge": ">="}
+_OP = r"(<|>|\\le(?![a-zA-Z])|\\ge(?![a-zA-Z]))"
+_VARIABLE = r"([A-Za-z])"
+_BOUND = r"([^<>=,{}]*(?:\{[^{}]*\}[^<>=,{}]*)*?)"
+_UPPER_OR_LOWER = re.compile(rf"^\s*{_VARIABLE}\s*{_OP}\s*{_BOUND}\s*$")
+_BOUND_FIRST = re.compile(rf"^\s*{_BOUND}\s*{_OP}\s*{_VARIABLE}\s*$")
+_BETWEEN = re.compile(rf"^\s*{_BOUND}\s*{_OP}\s*{_VARIABLE}\s*{_OP}\s*{_BOUND}\s*$")
+_CONNECTOR = re.compile(r"\s*(?:,?\s*\\text\{\s*(or|and)\s*\}|\\(lor|vee|land|wedge)(?![a-zA-Z])|,?\s*\b(or|and)\b|(,))\s*")
+_FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def rewrite_notation(text: str) -> str:
+    """`text` with the whole-answer notations of the module docstring rewritten."""
+    text = _choose(text)
+    angle = _ANGLE_VECTOR.fullmatch(text.strip())
+    if angle is not None and "\\langle" not in angle.group(1):
+        text = f"({angle.group(1).strip()})"
+    text = _residue(text)
+    labelled = _LABELLED_VALUE.match(text)
+    if labelled is not None and text[labelled.end():].strip():
+        text = text[labelled.end():].strip()
+    ranges = _inequality_ranges(text)
+    return text if ranges is None else ranges
+
+
+def _choose(text: str) -> str:
+    text = _BRACED_CHOOSE.sub(lambda m: f"\\binom{{{m.group(1)}}}{{{m.group(2)}}}", text)
+    bare = _BARE_CHOOSE.fullmatch(text)
+    return f"\\binom{{{bare.group(1)}}}{{{bare.group(2)}}}" if bare is not None else text
+
+
+def _residue(text: str) -> str:
+    tail = _MODULUS_TAIL.search(text)
+    if tail is None or not text[:tail.start()].strip():
+        return text
+    value = text[:tail.start()].strip()
+    if "\\equiv" in value:
+        modulus = next(group for group in tail.groups() if group).strip()
+        return f"{value}\\pmod{{{modulus}}}"
+    return value
+
+
+def repeating_decimal(text: str) -> str:
+    """A decimal followed by an ellipsis as the whole answer: its repeating tail made exact, or the
+    ellipsis dropped when its digits do not repeat. Called before trailing dots are stripped."""
+    match = _ELLIPSIS_DECIMAL.fullmatch(text.strip())
+    if match is None:
+        return text
+    whole, digits = match.groups()
+    for size in range(1, 7):
+        block = digits[-size:]
+        if len(digits) < size or len(block) < size:
+            break
+        repeats = 1
+        while digits[:len(digits) - size * repeats].endswith(block):
+            repeats += 1
+        if repeats * size >= 3 and repeats >= 2:
+            start = len(digits) - size * repeats
+            return f"{whole}.{digits[:start]}\\overline{{{block}}}"
+    return f"{whole}.{digits}"
+
+
+def _inequality_ranges(text: str) -> str | None:
+    """The interval text of inequalities in one variable joined by connectives, or None."""
+    pieces, words, position = [], set(), 0
+    for connector in _CONNECTOR.finditer(text):
+        pieces.append(text[position:connector.start()])
+        words.add(next(group for group in connector.groups() if group).replace("lor", "or").replace(
+            "vee", "or").replace("land", "and").replace("wedge", "and").replace(",", "or"))
+        position = connector.end()
+    pieces.append(text[position:])
+    if len(pieces) < 2 or len(words) != 1:
+        return None
+    ranges = [_range(piece) for piece in pieces]
+    if any(r is None for r in ranges) or len({r[0] for r in ranges}) != 1:
+        return None
+    intervals = [r[1] for r in ranges]
+    if words == {"or"}:
+        return "\\cup".join(_interval_text(*interval) for interval in intervals)
+    lows = [i for i in intervals if i[0] is not None and i[2] is None]
+    highs = [i for i in intervals if i[0] is None and i[2] is not None]
+    if len(intervals) != 2 or len(lows) != 1 or len(highs) != 1 or _empty(lows[0][0], highs[0][2]):
+        return None
+    return _interval_text(lows[0][0], lows[0][1], highs[0][2], highs[0][3])
+
+
+def _empty(low: str, high: str) -> bool:
+    """Whether two plain-number ends make no interval (`x > 3 and x < 2`: a disjunction miswritten)."""
+    try:
+        return float(low) >= float(high)
+    except ValueError:
+        return False
+
+
+def _range(piece: str) -> tuple[str, tuple] | None:
+    """(variable, (low, low_closed, high, high_closed)) of one inequality, or None; an end of
+    None is infinite."""
+    if (match := _BETWEEN.fullmatch(piece)) is not None:
+        low, op1, variable, op2, high = match.groups()
+        op1, op2 = _RELATION_OPS[op1], _RELATION_OPS[op2]
+        if not _bound(low) or not _bound(high):
+            return None
+        if op1[0] == op2[0] == "<":
+            return variable, (low.strip(), op1 == "<=", high.strip(), op2 == "<=")
+        if op1[0] == op2[0] == ">":
+            return variable, (high.strip(), op2 == ">=", low.strip(), op1 == ">=")
+        return None
+    if (match := _UPPER_OR_LOWER.fullmatch(piece)) is not None:
+        variable, op, bound = match.groups()
+        op = _RELATION_OPS[op]
+    elif (match := _BOUND_FIRST.fullmatch(piece)) is not None:
+        bound, op, variable = match.groups()
+        op = _FLIPPED[_RELATION_OPS[op]]
+    else:
+        return None
+    if not _bound(bound):
+        return None
+    if op[0] == "<":
+        return variable, (None, False, bound.strip(), op == "<=")
+    return variable, (bound.strip(), op == ">=", None, False)
+
+
+def _bound(text: str) -> bool:
+    """Whether `text` can be an end of an interval: a number or an expression without letters
+    that could be the variable (commands such as `\\sqrt`, `\\frac`, `\\pi` are fine)."""
+    text = text.strip()
+    if not text or re.search(r"\\(?:le|ge|ne|infty)(?![a-zA-Z])", text):
+        return False
+    return not re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", text))
+
+
+def _interval_text(low: str | None, low_closed: bool, high: str | None, high_closed: bool) -> str:
+    left = "(-\\infty" if low is None else ("[" if low_closed else "(") + low
+    right = "\\infty)" if high is None else high + ("]" if high_closed else ")")
+    return f"{left},{right}"
