@@ -186,3 +186,18 @@ def test_model_names_with_dollars_and_controls_do_not_break_the_plots(tmp_path: 
     (run_dir / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
     written = write_run_reports(run_dir, build_run_metrics(run_dir, show_progress=False))
     assert "accuracy_vs_length.png" in written and written["accuracy_vs_length.png"].stat().st_size > 0
+
+
+def test_without_a_metric_runs_rank_by_majority_vote_at_the_largest_k_every_run_has(runs: Path, tmp_path: Path):
+    make_run(runs, "two-samples", [[1, 0], [0, 0], [1, 1], [0, 1]], model="two-sample-model")
+    out = tmp_path / "out"
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ranked by maj@2" in (out / "leaderboard.md").read_text()
+    header = (out / "leaderboard.csv").read_text().splitlines()[0]
+    assert "maj@2" in header and "maj@8" not in header and "maj@4" not in header
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert all("maj@2" in row["metrics"] for row in board)
+    rows = collect_leaderboard_rows([runs / "weak", runs / "nested"])
+    write_leaderboard(rows, tmp_path / "four")
+    assert "ranked by maj@4" in (tmp_path / "four" / "leaderboard.md").read_text()

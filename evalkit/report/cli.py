@@ -11,7 +11,7 @@ from rich.console import Console
 from evalkit.errors import ConfigError, InputError
 from evalkit.metrics import DEFAULT_SUBSETS, DEFAULT_TOP_CLUSTERS, split_metric_name
 from evalkit.report.leaderboard import (
-    DEFAULT_METRIC,
+    default_metric,
     collect_leaderboard_rows,
     default_columns,
     leaderboard_rich_table,
@@ -128,7 +128,8 @@ def leaderboard_command(
     dirs: Annotated[list[Path], typer.Argument(help="Run directories, or folders holding run directories.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for leaderboard.md, .csv and .json.")]
         = Path("leaderboard"),
-    metric: Annotated[str, typer.Option("--metric", help="The metric that ranks the rows.")] = DEFAULT_METRIC,
+    metric: Annotated[str | None, typer.Option("--metric", help="The metric that ranks the rows.",
+                                               show_default="maj@k at the largest k every run has")] = None,
     columns: Annotated[str | None, typer.Option("--columns", help="Comma-separated metrics to show.",
                                                 show_default="pass@1 and every rule at the metric's k")] = None,
     top_clusters: Annotated[int | None, typer.Option("--top-clusters", help="Clusters SCR keeps, for runs whose "
@@ -141,10 +142,11 @@ def leaderboard_command(
 ) -> None:
     """Gather many runs into one model x task table ranked by a metric, with CIs and config hashes;
     models_x_tasks.md/.csv/.json give the same runs as one row per model and one column per task."""
-    ranking = parse_metric_names(metric, "--metric")
-    if len(ranking) != 1:
-        raise ConfigError(f"--metric '{metric}': give one metric, e.g. maj@8")
-    metric = ranking[0]
+    if metric is not None:
+        ranking = parse_metric_names(metric, "--metric")
+        if len(ranking) != 1:
+            raise ConfigError(f"--metric '{metric}': give one metric, e.g. maj@8")
+        metric = ranking[0]
     shown = parse_metric_names(columns, "--columns") if columns is not None else None
     _check_common(top_clusters, DEFAULT_SUBSETS)
     console = Console()
@@ -154,10 +156,11 @@ def leaderboard_command(
         skipped.append(run_dir)
         console.print(f"[yellow]skipped[/] {for_terminal(run_dir)}: {for_terminal(error)}", soft_wrap=True)
 
-    rows = sort_rows(collect_leaderboard_rows(dirs, on_unreadable=skip, top_clusters=top_clusters, seed=seed),
-                     metric)
+    rows = collect_leaderboard_rows(dirs, on_unreadable=skip, top_clusters=top_clusters, seed=seed)
     if not rows:
         raise InputError(f"no readable run among {len(skipped)} run directories (see the lines above)")
+    metric = metric if metric is not None else default_metric(rows)
+    rows = sort_rows(rows, metric)
     written = write_leaderboard(rows, out, metric=metric, columns=shown)
     written.update(write_task_table(rows, out))
     console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric)))

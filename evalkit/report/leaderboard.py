@@ -26,7 +26,6 @@ from evalkit.report.tables import write_text_atomic, escape_cell, format_percent
 from evalkit.text_safety import for_terminal
 from evalkit.store.rundir import CONFIG_FILE, GRADED_FILE, METRICS_FILE, SCORES_FILE
 
-DEFAULT_METRIC = "maj@8"
 RUN_MARKERS = (METRICS_FILE, GRADED_FILE)
 
 
@@ -140,6 +139,21 @@ def sort_rows(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dict[str, 
     return [dict(row) for row in sorted(rows, key=key)]
 
 
+def default_metric(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The metric a leaderboard ranks by when none is asked for: majority vote at the largest k every
+    run has (runs made with n = 4 rank by maj@4, not by a maj@8 none of them has), else at the
+    largest k some run has, else pass@1."""
+    def vote_ks(row: Mapping[str, Any]) -> set[int]:
+        names = (split_metric_name(name) for name in row["metrics"] if name.startswith("maj@"))
+        return {k for _, k in names}
+
+    every = set.intersection(*(vote_ks(row) for row in rows)) if rows else set()
+    some = set().union(*(vote_ks(row) for row in rows)) if rows else set()
+    if every or some:
+        return f"maj@{max(every or some)}"
+    return "pass@1"
+
+
 def default_columns(rows: Sequence[Mapping[str, Any]], metric: str) -> list[str]:
     """`pass@1` and every rule at the ranking metric's k (where some run has it), in rule order."""
     _, k = split_metric_name(metric)
@@ -194,13 +208,15 @@ def relative_paths(row: Mapping[str, Any], out_dir: Path) -> dict[str, Any]:
     return out
 
 
-def write_leaderboard(rows: Sequence[Mapping[str, Any]], out_dir: str | Path, *, metric: str = DEFAULT_METRIC,
+def write_leaderboard(rows: Sequence[Mapping[str, Any]], out_dir: str | Path, *, metric: str | None = None,
                       columns: Sequence[str] | None = None) -> dict[str, Path]:
-    """Write `leaderboard.md`, `leaderboard.csv` and `leaderboard.json` (rows sorted by `metric`).
+    """Write `leaderboard.md`, `leaderboard.csv` and `leaderboard.json` (rows sorted by `metric`,
+    by default `default_metric(rows)`).
 
     CSV columns: model, task, n, config_hash, run_dir, then per metric its value, ci_low
     and ci_high as fractions (empty where a run lacks the metric).
     """
+    metric = metric if metric is not None else default_metric(rows)
     split_metric_name(metric)
     out_dir = Path(out_dir)
     ordered = [relative_paths(row, out_dir) for row in sort_rows(rows, metric)]
