@@ -189,3 +189,13 @@ def test_run_without_config_or_flags_is_one_clear_error(tmp_path):
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert result.returncode == 2
     assert "needs --model, --backend" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("model, expected_start", [(".hidden", "hidden-aime24-"), ("../up", "up-aime24-"),
+                                                   ("...", "aime24-"), ("Qwen/Qwen3-8B", "Qwen-Qwen3-8B-aime24-")])
+def test_default_run_directories_are_one_visible_name(model, expected_start):
+    from evalkit.pipeline.run import default_run_dir
+
+    [config] = build_run_configs(RunFlags(model=model, backend="hf", tasks=("aime24",)))
+    path = default_run_dir(config, None)
+    assert path.parent == Path("runs") and path.name.startswith(expected_start), path

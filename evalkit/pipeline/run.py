@@ -39,7 +39,8 @@ class RunSummary:
 
 
 def default_run_dir(config: RunConfig, shard: Shard | None) -> Path:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{config.model}-{config.task}").strip("-")
+    # no leading dot: a model named `.hidden` must not make a hidden run directory
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{config.model}-{config.task}").lstrip(".-").strip("-") or "run"
     name = f"{slug}-{config.config_hash()[:8]}"
     if shard is not None and shard.count > 1:
         name += f"-shard{shard.index}of{shard.count}"
