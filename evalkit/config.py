@@ -151,8 +151,16 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     return data
 
 
+RENAMED_FIELDS: dict[str, str] = {"batch_problems": "max_problems_in_flight"}
+"""Old top-level field names still read, and the current name of each."""
+
+
 def parse_config(data: Any, *, source: str = "<config>") -> RunConfig:
     """Validate a run config mapping; errors name the source and every bad field."""
+    if isinstance(data, dict):
+        for old, new in RENAMED_FIELDS.items():
+            if old in data and new in data:
+                raise ConfigError(f"{source}: '{old}' is the old name of '{new}'; give only '{new}'")
     return validate_mapping(RunConfig, data, source=source)
 
 
@@ -168,6 +176,11 @@ def apply_override(data: dict[str, Any], dotted: str, value: Any, *, source: str
     """Set `data["a"]["b"] = value` for `dotted == "a.b"`, creating mappings on the way."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of fields")
+    if dotted in RENAMED_FIELDS or dotted in RENAMED_FIELDS.values():  # one field under either name
+        for name, current in RENAMED_FIELDS.items():
+            if dotted in (name, current):
+                data.pop(name, None)
+                dotted = current
     keys = dotted.split(".")
     target = data
     for key in keys[:-1]:

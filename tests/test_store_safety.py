@@ -211,6 +211,23 @@ def test_batch_problems_is_read_as_the_in_flight_bound():
     assert parse_config({**BASE, "batch_problems": 7}).max_problems_in_flight == 7
 
 
+def test_the_old_and_new_name_of_the_in_flight_bound_are_one_field():
+    from evalkit.config import apply_override
+    from evalkit.pipeline.flags import RunFlags, build_run_configs
+
+    with pytest.raises(ConfigError, match="old name"):
+        parse_config({**BASE, "batch_problems": 7, "max_problems_in_flight": 3})
+    for old_or_new in ("batch_problems", "max_problems_in_flight"):
+        data = {**BASE, old_or_new: 7}
+        apply_override(data, "batch_problems", 2, source="test")  # a later --set wins, under either name
+        assert parse_config(data).max_problems_in_flight == 2
+        data = {**BASE, old_or_new: 7}
+        apply_override(data, "max_problems_in_flight", 3, source="test")
+        assert parse_config(data).max_problems_in_flight == 3
+        [config] = build_run_configs(RunFlags(max_problems_in_flight=4), base={**BASE, old_or_new: 7})
+        assert config.max_problems_in_flight == 4  # the flag overrides the YAML's bound
+
+
 def test_a_changed_operational_setting_is_recorded_not_refused(tmp_path):
     from evalkit.config import dump_config
 

@@ -40,7 +40,7 @@ def run_command(
                                                                    "reasoning, chat_cot, chat, zero_shot_cot, minerva, gsm8k_cot.")] = None,
     split: Annotated[Optional[str], typer.Option("--split", help="Data split (default: test).")] = None,
     data_source: Annotated[Optional[str], typer.Option("--data-source", help="hf = the task's Hugging Face dataset, hf:NAME[:CONFIG] = another.")] = None,
-    batch_problems: Annotated[Optional[int], typer.Option("--batch-problems", help="Memory bound: problems queued in the backend at once (max_problems_in_flight; default: the backend's, which keeps it busy).")] = None,
+    max_problems_in_flight: Annotated[Optional[int], typer.Option("--max-problems-in-flight", "--batch-problems", help="Memory bound: problems queued in the backend at once (max_problems_in_flight; default: the backend's, which keeps it busy). --batch-problems is its old name.")] = None,
     model_name: Annotated[Optional[str], typer.Option("--model-name", help="Display name in reports (default: from --model).")] = None,
     samples: Annotated[Optional[Path], typer.Option("--samples", help="--backend replay: the JSONL file of stored samples.")] = None,
 ) -> None:
@@ -57,7 +57,7 @@ def run_command(
     flags = RunFlags(model=model, backend=backend, tasks=parse_task_list(tasks), model_name=model_name,
                      samples=str(samples) if samples is not None else None, n=n, temperature=temperature,
                      top_p=top_p, max_tokens=max_tokens, seed=seed, limit=limit, prompt=prompt, split=split,
-                     data_source=data_source, batch_problems=batch_problems)
+                     data_source=data_source, max_problems_in_flight=max_problems_in_flight)
     base = read_yaml_mapping(config) if config is not None else None
     resolved = build_run_configs(flags, base=base, overrides=dict(parse_override(item) for item in overrides or []),
                                  source=str(config) if config is not None else "command line")

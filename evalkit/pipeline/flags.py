@@ -9,7 +9,7 @@ each task becomes one run whose resolved config is written into its run director
     --n, --temperature, --top-p, --max-tokens, --seed        sampling.*
     --limit N            filters.limit (the first N problems: a smoke test)
     --prompt NAME        prompt (a format name; default: each task's own)
-    --split, --data-source, --batch-problems                  the fields of the same names
+    --split, --data-source, --max-problems-in-flight          the fields of the same names
     --samples FILE       backend.options.path of the replay backend
 
 With a YAML file the flags override its fields, and `--set field=value` overrides anything
@@ -45,7 +45,7 @@ FLAG_FIELDS: Mapping[str, str] = {
     "prompt": "prompt",
     "split": "split",
     "data_source": "data_source",
-    "batch_problems": "batch_problems",
+    "max_problems_in_flight": "max_problems_in_flight",
 }
 """Flags that set one config field each (flag name -> dotted field)."""
 
@@ -71,7 +71,7 @@ class RunFlags:
     prompt: str | None = None
     split: str | None = None
     data_source: str | None = None
-    batch_problems: int | None = None
+    max_problems_in_flight: int | None = None
 
     def given(self) -> bool:
         """Whether any flag was given."""
