@@ -154,6 +154,7 @@ def test_one_line_run_from_an_empty_directory_without_data_or_network(tmp_path, 
                "--backend", "hf", "--n", "2", "--max-tokens", "16", "--limit", "3", "--out", "X", "--quiet"]
     first = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stdout + first.stderr
+    assert "Loading weights" not in first.stderr and "it/s" not in first.stderr  # --quiet silences the libraries too
     out = workdir / "X"
     run_dirs = sorted(path for path in out.iterdir() if path.is_dir())
     assert [path.name.rsplit("-", 1)[0] for path in run_dirs] == ["builtin-tiny-aime24", "builtin-tiny-amc23"]

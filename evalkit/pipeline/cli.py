@@ -54,6 +54,10 @@ def run_command(
     from evalkit.pipeline.flags import RunFlags, build_run_configs, parse_task_list, run_configs
     from evalkit.pipeline.run import refuse_run_dir_as_folder, run_evaluation
 
+    if quiet:
+        from evalkit.progress import quiet_library_progress
+
+        quiet_library_progress()
     flags = RunFlags(model=model, backend=backend, tasks=parse_task_list(tasks), model_name=model_name,
                      samples=str(samples) if samples is not None else None, n=n, temperature=temperature,
                      top_p=top_p, max_tokens=max_tokens, seed=seed, limit=limit, prompt=prompt, split=split,
@@ -80,6 +84,7 @@ def grade_run_command(
     run_dir: Annotated[Path, typer.Argument(help="Run directory holding samples.jsonl.")],
     workers: Annotated[Optional[int], typer.Option(help="Grading processes (default: CPU count; 0 = in-process, no time limit).")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds allowed per answer comparison before it is marked `timeout`.")] = 5.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Grade and cluster the samples of a run directory (resumable); `evalkit report` then reads the grades."""
     from evalkit.pipeline.grade import grade_stage
@@ -87,7 +92,7 @@ def grade_run_command(
     run = RunDir(run_dir)
     run.read_config()  # a clear error for a directory that is not a run, before locking it
     with run.lock("evalkit grade-run"):
-        result = grade_stage(run, workers=workers, timeout=timeout)
+        result = grade_stage(run, workers=workers, timeout=timeout, show_progress=not quiet)
     reasons = ", ".join(f"{name}: {count}" for name, count in sorted(result.reasons.items())) or "nothing new"
     console.print(f"graded {result.graded_now} of {result.problems} problems ({for_terminal(reasons)})",
                   highlight=False)
