@@ -97,6 +97,22 @@ def test_when_nothing_finished_the_error_says_nothing_was_written(tmp_path):
         _run(tmp_path / "b", ScriptedBackend(interrupt_after=0), _problems(2))
 
 
+def test_a_backend_that_fails_every_problem_from_the_start_is_stopped_early(tmp_path):
+    from evalkit.pipeline.sample import STOP_AFTER_FIRST_FAILURES
+
+    problems = _problems(20)
+    backend = ScriptedBackend(failing=[p.id for p in problems])
+    with pytest.raises(EvalkitError, match=rf"the first {STOP_AFTER_FIRST_FAILURES} problems all failed and none "
+                                           rf"succeeded, so the other {20 - STOP_AFTER_FIRST_FAILURES} were not tried"
+                                           r".*server said no\)\. No problem was sampled now, so nothing was written"):
+        _run(tmp_path, backend, problems)
+    # once one problem has succeeded, failures are collected to the end and the rest is still tried
+    failing = [p.id for p in problems[:-1]]  # the scripted stream answers the last problem first
+    with pytest.raises(EvalkitError, match=r"19 problems could not be sampled"):
+        _run(tmp_path / "b", ScriptedBackend(failing=failing), problems)
+    assert set(RunDir(tmp_path / "b" / "run").sampled_ids()) == {"p19"}
+
+
 def test_an_error_that_stops_the_backend_says_what_was_kept(tmp_path):
     class Stops(ScriptedBackend):
         def stream(self, requests, n, sampling, *, window=None):

@@ -29,6 +29,9 @@ from evalkit.store import ProblemSamples, RunDir
 from evalkit.text_safety import for_terminal
 
 # Failed problems named in the final error message.
+STOP_AFTER_FIRST_FAILURES = 8
+"""A run stops when this many problems have failed before any succeeded (a broken server or
+backend: no use trying the rest); once one has succeeded, failures are collected to the end."""
 MAX_NAMED_FAILURES = 3
 
 
@@ -125,6 +128,14 @@ def saved_note(written: int, run_dir: RunDir) -> str:
     return f"The {written} problems sampled now are saved in {run_dir.samples_path}"
 
 
+class _FailingFromTheStart(Exception):
+    """Every problem finished so far failed: stop instead of trying the rest."""
+
+    def __init__(self, remaining: int) -> None:
+        super().__init__(remaining)
+        self.remaining = remaining
+
+
 def _backend_errors(results: Iterator[SampleResult]) -> Iterator[SampleResult]:
     """`results`, with an error raised by the backend marked as such (not one raised while writing)."""
     try:
@@ -157,6 +168,8 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
                     failures.append((result.key, result.error))
                     progress.console.print(f"[yellow]problem {for_terminal(result.key)} failed:[/] "
                                            f"{for_terminal(result.error)}", highlight=False)
+                    if written == 0 and len(failures) >= STOP_AFTER_FIRST_FAILURES and outstanding:
+                        raise _FailingFromTheStart(len(outstanding))
                 else:
                     problem = todo[result.key]
                     out.write(ProblemSamples(problem, to_samples(problem, result.completions, n)).to_dict())
@@ -167,6 +180,11 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
                 else "no problem was sampled now, so nothing was written")
         raise Interrupted(f"sampling stopped; {kept} ({len(outstanding)} still to do). Run the same command again "
                           "to continue.") from None
+    except _FailingFromTheStart as stopped:
+        raise EvalkitError(
+            f"the first {len(failures)} problems all failed and none succeeded, so the other "
+            f"{stopped.remaining} were not tried (the backend or server seems broken; latest error: "
+            f"{failures[-1][1]}). {saved_note(written, run_dir)}; fix the cause and run the same command again.") from None
     except _BackendStopped as stopped:
         message = str(stopped.error).rstrip()
         if not message.endswith("."):
