@@ -8,8 +8,10 @@ training engine (`evalkit.training.finetune`) on the stage-1 model's own graded 
 scored by `reranker.SolutionEvaluator` on a VALIDATION split: training problems the evaluator
 data does not use (never the test split). Variants differ in optimizer steps, class balance and
 objective (token cross-entropy on the verdict, or the paper's margin loss on pairs of a right
-and a wrong solution of one problem). Besides the pooled AUROC it reports the mean AUROC within
-each problem, which is what re-ranking needs. Writes
+and a wrong solution of one problem), and one probe variant trained instead on reference solutions
+with written-in mistakes (`tasks.arith.perturbed_solution`). Besides the pooled AUROC it reports the
+mean AUROC within each problem, which is what re-ranking needs, and, per kind of mistake, how well
+each variant tells a held-out reference solution from the same solution with that mistake. Writes
 `evaluator_ablation.json` and `evaluator_ablation.md` into `--out`.
 """
 
@@ -28,10 +30,70 @@ sys.path.insert(0, str(ROOT))
 from evalkit.demo import DemoLayout, DemoSettings, sequential_config, torch_threads  # noqa: E402
 from evalkit.report.tables import markdown_table, write_text_atomic  # noqa: E402
 
-# (name, objective, balanced, steps)
-VARIANTS = (("lm-all-120", "lm", False, 120), ("lm-all-480", "lm", False, 480),
-            ("lm-balanced-120", "lm", True, 120), ("margin-240", "margin", True, 240))
+# (name, objective, balanced, steps, data): data "own" = the stage-1 model's graded samples (the
+# paper's evaluator data); "perturbed" = the training problems' reference solutions with one
+# mistake written in (`tasks.arith.perturbed_solution`), labelled by their answers: a probe of
+# whether this model can learn to see such mistakes at all, given ten times the steps.
+VARIANTS = (("lm-all-120", "lm", False, 120, "own"), ("lm-all-480", "lm", False, 480, "own"),
+            ("lm-balanced-120", "lm", True, 120, "own"), ("margin-240", "margin", True, 240, "own"),
+            ("perturbed-1200", "lm", False, 1200, "perturbed"))
 VALIDATION_PROBLEMS = 100
+PERTURBED_PER_PROBLEM = 3
+
+
+def perturbed_examples(problems: list[Any], seed: int) -> list[Any]:
+    """Evaluator examples from reference solutions: each reference (correct) and
+    `PERTURBED_PER_PROBLEM` copies with one mistake of a random kind, labelled by their answer."""
+    import random
+
+    from evalkit.training import TrainExample
+    from reranker.templates import EvaluatorTemplate
+    from tasks.arith import PERTURBATIONS, parse_question, perturbed_solution
+
+    template, rng, examples = EvaluatorTemplate(), random.Random(seed), []
+    for problem in problems:
+        script = parse_question(problem.question)
+        examples.append(TrainExample(template.prompt(problem.question, problem.solution), template.verdict(True)))
+        kinds = [k for k in PERTURBATIONS if k != "skip" or len(script.steps) > 1]
+        for _ in range(PERTURBED_PER_PROBLEM):
+            solution, answer = perturbed_solution(script, rng.choice(kinds), rng)
+            examples.append(TrainExample(template.prompt(problem.question, solution),
+                                         template.verdict(str(answer) == problem.reference)))
+    rng.shuffle(examples)
+    return examples
+
+
+def mistake_probe(checkpoint: Path, problems: list[Any], seed: int) -> dict[str, float]:
+    """AUROC of an evaluator at telling each validation problem's reference solution from the same
+    solution with one mistake of each kind (only mistakes that change the answer), per kind."""
+    import random
+
+    import numpy as np
+
+    from evalkit.metrics import roc_auc
+    from reranker.evaluator import SolutionEvaluator
+    from tasks.arith import PERTURBATIONS, parse_question, perturbed_solution
+
+    rng = random.Random(seed + 1000)
+    questions, texts, kinds = [], [], []
+    for problem in problems:
+        script = parse_question(problem.question)
+        questions.append(problem.question)
+        texts.append(problem.solution)
+        kinds.append("reference")
+        for kind in PERTURBATIONS:
+            if kind == "skip" and len(script.steps) < 2:
+                continue
+            solution, answer = perturbed_solution(script, kind, rng)
+            if str(answer) != problem.reference:
+                questions.append(problem.question)
+                texts.append(solution)
+                kinds.append(kind)
+    evaluator = SolutionEvaluator.from_pretrained(checkpoint, backend="hf", device="cpu", batch_size=64)
+    scores, kinds = np.asarray(evaluator.score(questions, texts)), np.asarray(kinds)
+    references = kinds == "reference"
+    return {kind: roc_auc(references[references | (kinds == kind)], scores[references | (kinds == kind)])
+            for kind in PERTURBATIONS}
 
 
 def validation_auroc(checkpoint: Path, run_dir: Path) -> dict[str, Any]:
@@ -93,9 +155,15 @@ def main(argv: list[str] | None = None) -> None:
                                    filters=FilterConfig(ids=ids)),
             config.evaluator.sampling.model_copy(update={"max_problems": None}), args.work / "ablation" / "validation",
             display_name="validation")
-        for name, objective, balanced, steps in VARIANTS:
+        import tasks
+
+        train_problems = list(tasks.get_task("arith").load("train", data_dir=layout.data_dir))
+        held_out = train_problems[first:]
+        for name, objective, balanced, steps, data in VARIANTS:
             started = time.perf_counter()
-            if objective in ("pairwise", "margin"):
+            if data == "perturbed":
+                examples = perturbed_examples(train_problems[:first], seed=args.seed)
+            elif objective in ("pairwise", "margin"):
                 examples = evaluator_pair_examples(samples_run, max_pairs_per_problem=8, seed=args.seed)
             else:
                 examples = build_evaluator_data(samples_run, balance=balanced, seed=args.seed).examples
@@ -103,24 +171,59 @@ def main(argv: list[str] | None = None) -> None:
                                TrainSettings(learning_rate=settings.evaluator.learning_rate, max_steps=steps,
                                              batch_size=settings.evaluator.batch_size, max_length=512, seed=args.seed,
                                              append_eos=False, objective=objective, logging_steps=20))
-            rows.append({"variant": name, "objective": objective, "balanced": balanced, "steps": steps,
-                         "examples": len(examples), **validation_auroc(trained.checkpoint, validation),
+            rows.append({"variant": name, "data": data, "objective": objective, "balanced": balanced,
+                         "steps": steps, "examples": len(examples), **validation_auroc(trained.checkpoint, validation),
+                         "mistake_probe": mistake_probe(trained.checkpoint, held_out, args.seed),
                          "seconds": time.perf_counter() - started})
             print(json.dumps(rows[-1]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.out / "evaluator_ablation.json", json.dumps(rows, indent=2) + "\n")
-    table = markdown_table(["variant", "objective", "balanced", "steps", "examples", "validation AUROC",
+    from tasks.arith import PERTURBATIONS
+
+    table = markdown_table(["variant", "data", "objective", "balanced", "steps", "examples", "validation AUROC",
                             "within-problem AUROC", "samples"],
-                           [[r["variant"], r["objective"], r["balanced"], r["steps"], r["examples"],
+                           [[r["variant"], r["data"], r["objective"], r["balanced"], r["steps"], r["examples"],
                              f"{r['auroc']:.3f}",
                              "—" if r["within_problem_auroc"] is None else f"{r['within_problem_auroc']:.3f}",
-                             r["samples"]] for r in rows], [False, False, False, True, True, True, True, True])
+                             r["samples"]] for r in rows], [False, False, False, False, True, True, True, True, True])
+    probe = markdown_table(["variant", *PERTURBATIONS],
+                           [[r["variant"], *(f"{r['mistake_probe'][kind]:.3f}" for kind in PERTURBATIONS)] for r in rows],
+                           [False, *(True for _ in PERTURBATIONS)])
     write_text_atomic(args.out / "evaluator_ablation.md",
                       f"# Evaluator variants, seed {args.seed}: AUROC on {VALIDATION_PROBLEMS} held-out TRAINING "
                       "problems (not the test split)\n\nReproduce: `python scripts/make_results.py` then "
                       "`python scripts/evaluator_ablation.py`.\n\n" + table + "\n\nlm-all-120 is the demo's evaluator; "
                       "margin-240 trains on pairs of a right and a wrong solution of one problem (the paper's "
-                      "margin loss), which is what re-ranking within a problem needs.\n")
+                      "margin loss), which is what re-ranking within a problem needs. perturbed-1200 is not the "
+                      "paper's evaluator data: the training problems' reference solutions, each also with "
+                      f"{PERTURBED_PER_PROBLEM} copies holding one written-in mistake (`tasks.arith.perturbed_solution`), "
+                      "labelled by their answers, for ten times the demo's steps.\n\n"
+                      "## Can the evaluator see a mistake at all?\n\nAUROC at telling each held-out problem's "
+                      "reference solution from the same solution with one mistake of a kind (only mistakes that "
+                      "change the answer; 0.5 is chance): `operand` a number of one operation read wrong, `slip` one "
+                      "result computed wrong and carried on, `start` the starting amount read wrong, `skip` an "
+                      "operation left out, `repeat` an operation done twice.\n\n" + probe + "\n\n"
+                      + probe_reading(rows) + "\n")
+
+
+def probe_reading(rows: list[dict[str, Any]]) -> str:
+    """What the mistake probe shows, in words computed from its figures."""
+    number_kinds, length_kinds = ("operand", "slip", "start"), ("skip", "repeat")
+
+    def span(row: dict[str, Any], kinds: tuple[str, ...]) -> str:
+        values = [row["mistake_probe"][kind] for kind in kinds]
+        return f"{min(values):.2f}-{max(values):.2f}"
+
+    own = [row for row in rows if row["data"] == "own"]
+    targeted = [row for row in rows if row["data"] == "perturbed"]
+    text = (f"The evaluators trained on the generator's own graded samples tell a wrong number (`operand`, `slip`, "
+            f"`start`) from the reference at {', '.join(span(row, number_kinds) for row in own)} "
+            f"({', '.join(row['variant'] for row in own)}).")
+    for row in targeted:
+        text += (f" Trained on exactly these mistakes for {row['steps']} steps ({row['variant']}), the same model "
+                 f"reaches {span(row, number_kinds)} on a wrong number and {span(row, length_kinds)} on a "
+                 "mistake that changes the solution's length (`skip`, `repeat`).")
+    return text
 
 
 if __name__ == "__main__":

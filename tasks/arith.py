@@ -77,71 +77,213 @@ class ArithProblem:
     steps: int
 
 
-def _operation(rng: random.Random, kind: str, total: int, name: str, item: str,
-               difficulty: ArithDifficulty) -> tuple[str, list[str], int] | None:
-    """One operation on the running `total`: (question sentence, solution lines, new total).
+@dataclass(frozen=True)
+class ArithStep:
+    """One operation of a problem: its kind, the verb the text uses, and its numbers (the amount
+    added or removed, `(bags, size)`, the factor, or the number of groups)."""
+
+    kind: str
+    verb: str
+    numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ArithScript:
+    """What a problem says: who, which items, the starting amount and the operations in order."""
+
+    name: str
+    item: str
+    start: int
+    steps: tuple[ArithStep, ...]
+
+
+def _step_sentence(step: ArithStep, name: str, item: str) -> str:
+    """The question's sentence for one operation."""
+    if step.kind == "add":
+        return f"{name} {step.verb} {step.numbers[0]} more."
+    if step.kind == "subtract":
+        return f"{name} {step.verb} {step.numbers[0]}."
+    if step.kind == "bags":
+        return f"{name} buys {step.numbers[0]} bags of {step.numbers[1]} {item}."
+    if step.kind == "multiply":
+        return f"Then the number of {item} {step.verb}."
+    if step.kind == "share":
+        return f"{name} splits the {item} into {step.numbers[0]} equal groups and keeps one group."
+    raise ValueError(f"unknown operation {step.kind!r}")
+
+
+def _step_lines(step: ArithStep, total: int, name: str, item: str) -> tuple[list[str], int]:
+    """The solution's lines for one operation applied to `total`, and the new total (a share
+    that does not divide is written as the floor, as a mistaken solution would write it)."""
+    if step.kind == "add":
+        new = total + step.numbers[0]
+        return [f"{name} {step.verb} {step.numbers[0]} more, so {total} + {step.numbers[0]} = {new}."], new
+    if step.kind == "subtract":
+        new = total - step.numbers[0]
+        return [f"{name} {step.verb} {step.numbers[0]}, so {total} - {step.numbers[0]} = {new}."], new
+    if step.kind == "bags":
+        bags, size = step.numbers
+        bought = bags * size
+        return [f"{name} buys {bags} * {size} = {bought} {item}.",
+                f"{name} has {total} + {bought} = {total + bought} {item}."], total + bought
+    if step.kind == "multiply":
+        new = total * step.numbers[0]
+        return [f"The number {step.verb}, so {total} * {step.numbers[0]} = {new}."], new
+    if step.kind == "share":
+        new = total // step.numbers[0]
+        return [f"{name} keeps one of {step.numbers[0]} groups, so {total} / {step.numbers[0]} = {new}."], new
+    raise ValueError(f"unknown operation {step.kind!r}")
+
+
+def _operation(rng: random.Random, kind: str, total: int, difficulty: ArithDifficulty) -> tuple[ArithStep, int] | None:
+    """One operation of `kind` drawn for the running `total`, and the new total.
 
     None when this kind cannot apply to `total` within the difficulty's ranges (caller redraws).
     """
     if kind == "add":
         amount = rng.randint(1, difficulty.max_operand)
-        new = total + amount
-        verb = rng.choice(("finds", "gets", "is given"))
-        sentence = f"{name} {verb} {amount} more."
-        lines = [f"{name} {verb} {amount} more, so {total} + {amount} = {new}."]
+        step, new = ArithStep(kind, rng.choice(("finds", "gets", "is given")), (amount,)), total + amount
     elif kind == "subtract":
         if total < 2:
             return None
         amount = rng.randint(1, min(difficulty.max_operand, total - 1))
-        new = total - amount
-        verb = rng.choice(("gives away", "loses", "uses"))
-        sentence = f"{name} {verb} {amount}."
-        lines = [f"{name} {verb} {amount}, so {total} - {amount} = {new}."]
+        step, new = ArithStep(kind, rng.choice(("gives away", "loses", "uses")), (amount,)), total - amount
     elif kind == "bags":
         bags, size = rng.randint(2, difficulty.max_factor), rng.randint(2, difficulty.max_factor)
-        bought = bags * size
-        new = total + bought
-        sentence = f"{name} buys {bags} bags of {size} {item}."
-        lines = [f"{name} buys {bags} * {size} = {bought} {item}.", f"{name} has {total} + {bought} = {new} {item}."]
+        step, new = ArithStep(kind, "buys", (bags, size)), total + bags * size
     elif kind == "multiply":
         factor = rng.randint(2, min(3, difficulty.max_factor))
-        new = total * factor
-        word = {2: "doubles", 3: "triples"}[factor]
-        sentence = f"Then the number of {item} {word}."
-        lines = [f"The number {word}, so {total} * {factor} = {new}."]
+        step, new = ArithStep(kind, {2: "doubles", 3: "triples"}[factor], (factor,)), total * factor
     elif kind == "share":
         divisors = [d for d in range(2, difficulty.max_factor + 1) if total % d == 0 and total // d >= 1]
         if not divisors or total < 4:
             return None
         groups = rng.choice(divisors)
-        new = total // groups
-        sentence = f"{name} splits the {item} into {groups} equal groups and keeps one group."
-        lines = [f"{name} keeps one of {groups} groups, so {total} / {groups} = {new}."]
+        step, new = ArithStep(kind, "splits", (groups,)), total // groups
     else:
         raise ValueError(f"unknown operation {kind!r}")
     if new > difficulty.max_total:
         return None
-    return sentence, lines, new
+    return step, new
+
+
+def render_problem(script: ArithScript) -> ArithProblem:
+    """The question, the step-by-step solution and the answer a script makes."""
+    sentences = [f"{script.name} has {script.start} {script.item}."]
+    sentences += [_step_sentence(step, script.name, script.item) for step in script.steps]
+    sentences.append(f"How many {script.item} does {script.name} have now?")
+    solution, total = render_solution(script)
+    return ArithProblem(question=" ".join(sentences), solution=solution, answer=total, steps=len(script.steps))
+
+
+def render_solution(script: ArithScript, *, slip: tuple[int, int] | None = None) -> tuple[str, int]:
+    """The solution of a script, one line per computation, and its final total. `slip = (i, d)`
+    writes the result of operation `i` off by `d` and carries the wrong total on (an arithmetic
+    mistake, every other line correct)."""
+    total = script.start
+    lines: list[str] = []
+    for index, step in enumerate(script.steps):
+        step_lines, total = _step_lines(step, total, script.name, script.item)
+        if slip is not None and slip[0] == index:
+            wrong = max(0, total + slip[1])
+            step_lines[-1] = step_lines[-1].replace(f"= {total}", f"= {wrong}")
+            total = wrong
+        lines.extend(step_lines)
+    lines.append(f"The answer is \\boxed{{{total}}}.")
+    return "\n".join(lines), total
 
 
 def generate_problem(rng: random.Random, difficulty: ArithDifficulty = ArithDifficulty()) -> ArithProblem:
     """One problem drawn from `rng` at the given difficulty."""
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
-    steps = rng.randint(difficulty.min_steps, difficulty.max_steps)
-    total = rng.randint(2, difficulty.max_start)
-    sentences = [f"{name} has {total} {item}."]
-    lines: list[str] = []
-    for _ in range(steps):
+    count = rng.randint(difficulty.min_steps, difficulty.max_steps)
+    total = start = rng.randint(2, difficulty.max_start)
+    steps: list[ArithStep] = []
+    for _ in range(count):
         while True:
-            made = _operation(rng, rng.choice(OPERATIONS), total, name, item, difficulty)
+            made = _operation(rng, rng.choice(OPERATIONS), total, difficulty)
             if made is not None:
                 break
-        sentence, step_lines, total = made
-        sentences.append(sentence)
-        lines.extend(step_lines)
-    sentences.append(f"How many {item} does {name} have now?")
-    lines.append(f"The answer is \\boxed{{{total}}}.")
-    return ArithProblem(question=" ".join(sentences), solution="\n".join(lines), answer=total, steps=steps)
+        step, total = made
+        steps.append(step)
+    return render_problem(ArithScript(name, item, start, tuple(steps)))
+
+
+_SENTENCE = re.compile(r"[^.?]+[.?]")
+PERTURBATIONS = ("operand", "slip", "start", "skip", "repeat")
+"""The mistakes `perturbed_solution` writes: a number of one operation read wrong, one result
+computed wrong (and carried on), the starting amount read wrong, an operation skipped, an
+operation done twice. Every other line of the solution is correct arithmetic."""
+
+
+def parse_question(question: str) -> ArithScript:
+    """The script of an `arith` question (the inverse of `render_problem`); ValueError when the
+    text is not one."""
+    sentences = [sentence.strip() for sentence in _SENTENCE.findall(question)]
+    first = re.fullmatch(r"(\w+) has (\d+) (\w+)\.", sentences[0]) if sentences else None
+    if first is None or len(sentences) < 3:
+        raise ValueError(f"not an arith question: {question[:80]!r}")
+    name, start, item = first.group(1), int(first.group(2)), first.group(3)
+    if sentences[-1] != f"How many {item} does {name} have now?":
+        raise ValueError(f"not an arith question: {question[:80]!r}")
+    patterns = (
+        ("add", rf"{name} (finds|gets|is given) (\d+) more\."),
+        ("subtract", rf"{name} (gives away|loses|uses) (\d+)\."),
+        ("bags", rf"{name} (buys) (\d+) bags of (\d+) {item}\."),
+        ("multiply", rf"Then the number of {item} (doubles|triples)\."),
+        ("share", rf"{name} (splits) the {item} into (\d+) equal groups and keeps one group\."),
+    )
+    steps = []
+    for sentence in sentences[1:-1]:
+        for kind, pattern in patterns:
+            match = re.fullmatch(pattern, sentence)
+            if match is not None:
+                verb, *numbers = match.groups()
+                if kind == "multiply":
+                    numbers = [{"doubles": 2, "triples": 3}[verb]]
+                steps.append(ArithStep(kind, verb, tuple(int(n) for n in numbers)))
+                break
+        else:
+            raise ValueError(f"not an arith sentence: {sentence!r}")
+    return ArithScript(name, item, start, tuple(steps))
+
+
+def perturbed_solution(script: ArithScript, kind: str, rng: random.Random) -> tuple[str, int]:
+    """A solution of `script` with one mistake of `kind` (see `PERTURBATIONS`) and its answer.
+
+    For probing and training solution evaluators: the answer may still equal the true one (a
+    mistake that cancels out), so label by the answer, not by `kind`. `skip` needs two steps.
+    """
+    steps = list(script.steps)
+    start, slip = script.start, None
+    index = rng.randrange(len(steps))
+    if kind == "operand":
+        step = steps[index]
+        if step.kind in ("add", "subtract"):
+            numbers = (max(1, step.numbers[0] + rng.choice((-2, -1, 1, 2))),)
+        elif step.kind == "bags":
+            which, bags_and_size = rng.randrange(2), list(step.numbers)
+            bags_and_size[which] = max(1, bags_and_size[which] + rng.choice((-1, 1)))
+            numbers = tuple(bags_and_size)
+        elif step.kind == "multiply":
+            numbers = (5 - step.numbers[0],)
+        else:
+            numbers = (rng.choice([groups for groups in (2, 3, 4) if groups != step.numbers[0]]),)
+        verb = {2: "doubles", 3: "triples"}[numbers[0]] if step.kind == "multiply" else step.verb
+        steps[index] = ArithStep(step.kind, verb, numbers)
+    elif kind == "slip":
+        slip = (index, rng.choice((-3, -2, -1, 1, 2, 3)))
+    elif kind == "start":
+        start = max(1, start + rng.choice((-2, -1, 1, 2)))
+    elif kind == "skip":
+        if len(steps) < 2:
+            raise ValueError("a one-step problem has no step to skip")
+        del steps[index]
+    elif kind == "repeat":
+        steps.insert(index, steps[index])
+    else:
+        raise ValueError(f"unknown perturbation {kind!r}; expected one of {', '.join(PERTURBATIONS)}")
+    return render_solution(ArithScript(script.name, script.item, start, tuple(steps)), slip=slip)
 
 
 def generate_problems(count: int, *, seed: int = 0, difficulty: ArithDifficulty = ArithDifficulty(),

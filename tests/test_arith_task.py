@@ -15,6 +15,10 @@ from tasks.arith import (
     check_equation,
     generate_problem,
     generate_problems,
+    parse_question,
+    perturbed_solution,
+    PERTURBATIONS,
+    render_problem,
     solution_equations,
     write_arith_data,
 )
@@ -122,3 +126,46 @@ def test_bad_record_names_file_line_and_field(tmp_path):
         tasks.get_task("arith").load("test", data_dir=tmp_path)
     message = str(error.value)
     assert "test.jsonl" in message and "2" in message and "answer" in message
+
+
+def test_a_question_parses_back_to_the_script_that_renders_it():
+    for problem in generate_problems(300, seed=5, difficulty=ArithDifficulty(min_steps=1, max_steps=4)):
+        assert render_problem(parse_question(problem.question)) == problem
+    for text in ("", "Ava has 3 apples.", "Ava has 3 apples. Ava sings. How many apples does Ava have now?",
+                 "Ava has 3 apples. Ava finds 2 more. How many pears does Ava have now?"):
+        with pytest.raises(ValueError):
+            parse_question(text)
+
+
+@pytest.mark.parametrize("kind", PERTURBATIONS)
+def test_each_perturbation_writes_one_mistake_of_its_kind(kind):
+    rng = random.Random(11)
+    changed = negative = 0
+    for problem in generate_problems(200, seed=6, difficulty=ArithDifficulty(min_steps=2, max_steps=4)):
+        script = parse_question(problem.question)
+        solution, answer = perturbed_solution(script, kind, rng)
+        if "= -" in solution:  # a mistake can take the total below zero; the line pattern reads no signs
+            negative += 1
+            continue
+        equations = solution_equations(solution)
+        # a share that no longer divides (after an earlier mistake) is written as the floor
+        failing = [(a, op, b, c) for a, op, b, c in equations
+                   if not (check_equation(a, op, b, c) or (op == "/" and b and c == a // b))]
+        assert solution.endswith(f"The answer is \\boxed{{{answer}}}.") and equations[-1][3] == answer
+        if kind == "slip":
+            assert len(failing) <= 1  # a slip of -3 below zero is clamped; then it may write no mistake
+        else:
+            assert not failing, solution  # the arithmetic holds; what was computed is wrong
+        if kind == "skip":
+            assert len(equations) < len(solution_equations(problem.solution))
+        if kind == "repeat":
+            assert len(equations) > len(solution_equations(problem.solution))
+        changed += solution != problem.solution
+        changed_answer = answer != problem.answer
+        assert changed_answer or solution != problem.solution or kind in ("slip", "operand")
+    assert changed >= 160 and negative <= 30
+    with pytest.raises(ValueError, match="one-step"):
+        perturbed_solution(parse_question("Ava has 3 apples. Ava finds 2 more. How many apples does Ava have now?"),
+                           "skip", rng)
+    with pytest.raises(ValueError, match="unknown perturbation"):
+        perturbed_solution(script, "typo", rng)
