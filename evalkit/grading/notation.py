@@ -4,7 +4,7 @@ Pure string work on an answer that `normalize.py` has already cleaned (delimiter
 spellings such as `\\leq` -> `\\le` done). Each rewrite applies to the whole answer only, so text
 that merely contains such a word is left as it is:
 
-* `{17 \\choose 2}`, `17 \\choose 2` -> `\\binom{17}{2}`.
+* `17 \\choose 2` -> `\\binom{17}{2}`; the braced form `{17 \\choose 2}` also inside a longer answer.
 * `\\langle 1, 2 \\rangle` (a vector) -> `(1, 2)`.
 * A modulus is written one way, `\\pmod{7}` (for `\\pmod 7`, `(\\bmod 7)`, `(\\mod 7)`, `\\bmod 7`). A
   number given with its modulus states that number: `33 \\pmod{1000}` -> `33`. A congruence
