@@ -460,8 +460,8 @@ def _completion(choice: Any, want_logprob: bool) -> Completion:
 
 
 def _engine_died(error: BaseException) -> EvalkitError:
-    return EvalkitError(f"the vLLM engine stopped: {type(error).__name__}: {error} (its own log above says why); "
-                        "finished problems are saved, run the same command again to continue")
+    # the sampling stage adds what was kept (and that nothing was, when nothing was)
+    return EvalkitError(f"the vLLM engine stopped: {type(error).__name__}: {error} (its own log above says why)")
 
 
 # ---------------------------------------------------------------------------------------------
