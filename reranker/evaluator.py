@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from evalkit.backends.base import NextTokenScorer
 from evalkit.errors import ConfigError, InputError
+from evalkit.hashing import update_with_directory
 from reranker.templates import EvaluatorTemplate
 
 DEFAULT_EVALUATOR_TEMPLATE = EvaluatorTemplate()
@@ -67,23 +68,12 @@ def model_context_length(config: Any) -> int | None:
     return None
 
 
-IDENTITY_SAMPLE_BYTES = 4 * 1024 * 1024
-
-
 def model_identity(model_dir: Path, template: EvaluatorTemplate) -> str:
-    """A fingerprint of the evaluator: every file of its directory (name, size, SHA-256 of the
-    first and last 4 MiB) and its template. Scores filed under one scorer name must come from
-    one evaluator; a retrained model at the same path gets another fingerprint. Reading only
-    the ends keeps this to a fraction of a second for models of many gigabytes."""
+    """A fingerprint of the evaluator: its directory's content (`evalkit.hashing.update_with_directory`)
+    and its template. Scores filed under one scorer name must come from one evaluator; a retrained
+    model at the same path gets another fingerprint."""
     digest = hashlib.sha256(repr((template.template, template.correct, template.incorrect)).encode())
-    for path in sorted(item for item in model_dir.rglob("*") if item.is_file()):
-        size = path.stat().st_size
-        digest.update(f"{path.relative_to(model_dir).as_posix()}\0{size}\0".encode())
-        with path.open("rb") as handle:
-            digest.update(handle.read(IDENTITY_SAMPLE_BYTES))
-            if size > IDENTITY_SAMPLE_BYTES:
-                handle.seek(max(IDENTITY_SAMPLE_BYTES, size - IDENTITY_SAMPLE_BYTES))
-                digest.update(handle.read(IDENTITY_SAMPLE_BYTES))
+    update_with_directory(digest, model_dir)
     return digest.hexdigest()[:16]
 
 
