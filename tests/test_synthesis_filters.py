@@ -111,6 +111,21 @@ def test_decontaminate_file_names_bad_records(tmp_path: Path):
         decontaminate_file(source, tmp_path / "o.jsonl", ["gsm8k"], data_dir=FIXTURE_DATA, show_progress=False)
 
 
+def test_decontaminate_never_checks_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"problem": "Natalia sold clips to 48 of her friends in April."}\n')
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(InputError, match="the data directory .*nowhere does not exist"):
+        decontaminate_file(source, out, "all", data_dir=tmp_path / "nowhere", show_progress=False)
+    monkeypatch.setenv("EVALKIT_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(InputError, match="no benchmark test set could be read, so nothing would be checked"):
+        decontaminate_file(source, out, "all", show_progress=False)
+    assert not out.exists()
+    monkeypatch.delenv("EVALKIT_DATA_DIR")
+    result = decontaminate_file(source, out, "all", data_dir=tmp_path, show_progress=False)  # empty: the shipped sets
+    assert result.checked and out.exists()
+
+
 def test_filter_chain_counts_every_removal():
     bounds = {"min_problem_chars": 10, "max_problem_chars": 200, "min_solution_chars": 5, "max_solution_chars": 500}
     index = ContaminationIndex([BenchmarkText("gsm8k", "g7", "Ann has 3 bags with 4 pears each. How many pears?")], 13)

@@ -501,8 +501,18 @@ def decontaminate_file(path: str | Path, out: str | Path, benchmarks: Sequence[s
     others, each with `matched` (every `task:id`, up to `MAX_MATCHED_IDS`) and `record_id` (its
     `id`, else `line N`), next to it. The problem and, when a record has one, its solution are checked."""
     path, out = Path(path), Path(out)
+    if data_dir is not None and not Path(data_dir).is_dir():  # a mistyped --data-dir must not check nothing
+        raise InputError(f"the data directory {data_dir} does not exist (given by --data-dir); nothing was written",
+                         path=data_dir)
     records = list(iter_jsonl(path))
     found = benchmark_set(benchmarks, [data_dir] if data_dir is not None else [])
+    if not found.checked:
+        by_reason: dict[str, list[str]] = {}
+        for name, reason in sorted(found.unavailable.items()):
+            by_reason.setdefault(reason, []).append(name)
+        reasons = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in by_reason.items())
+        raise InputError(f"no benchmark test set could be read, so nothing would be checked ({reasons}); "
+                         "nothing was written")
     index = ContaminationIndex(found.texts, ngram)
     clean, removed = [], []
     progress = make_progress(disable=not show_progress)
