@@ -193,3 +193,13 @@ def test_box_cut_off_by_the_token_limit_after_a_marker_is_no_answer() -> None:
 ])
 def test_numbers_listed_after_a_marker_are_one_list(text: str, answer: str) -> None:
     assert find_answer(text, "auto").answer == answer
+
+
+@pytest.mark.parametrize("text", ["I don't know", "I do not know.", "Unknown", "no idea", "N/A", "?"])
+def test_a_response_saying_it_has_no_answer_abstains(text: str) -> None:
+    assert find_answer(text, "auto").answer is None
+
+
+@pytest.mark.parametrize(("text", "answer"), [("42", "42"), ("Monday", "Monday"), ("None", "None"), ("NA", "NA")])
+def test_short_bare_answers_still_count(text: str, answer: str) -> None:
+    assert find_answer(text, "auto").answer == answer

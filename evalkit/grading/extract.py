@@ -17,7 +17,8 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    answer is the value they start with (a box, a math span, a number, a bold `**73**`, a choice
    letter), else the value after their last "is"/"=", else the value they mention last.
 4. A bold final value `**73**` on the last line.
-5. A bare answer: a short single-line text with at most two words (`42`, `x = 3`, `4:30 PM`).
+5. A bare answer: a short single-line text with at most two words (`42`, `x = 3`, `4:30 PM`), unless
+   it says there is none (`I don't know`, `N/A`, `unknown`): that response abstains.
 6. The last sentence holding a value (`Therefore $x \\geq 5$ is the solution.`), read as in 3.
 7. The last number of the text (`... so she makes 18 dollars`).
 
@@ -294,6 +295,9 @@ def _sentence_after(text: str, start: int) -> str:
 
 
 _WORD_ANSWER = re.compile(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,2}")
+_NON_ANSWER = re.compile(r"(?:i\s+(?:don'?t|do\s+not)\s+know|idk|no\s+idea|not\s+sure|i'?m\s+not\s+sure|unsure|"
+                         r"unknown|n/a|\?+|cannot\s+answer|can'?t\s+answer)[.!]?", re.IGNORECASE)
+"""A whole response that says it has no answer (`I don't know`): it abstains, rather than voting."""
 _NOT_AN_ANSWER_WORD = frozenset("""
 a an the not no that this these those it its there here below above as follows following given shown
 in at to on of for from by with clear simple obvious easy straightforward therefore thus then hence so
@@ -642,6 +646,8 @@ def find_answer(text: object, style: str = "auto") -> Extraction:
     if bold:
         return Extraction(bold, "bold")
     if _is_bare(body):
+        if _NON_ANSWER.fullmatch(_clean(body)):
+            return Extraction(None, None, "says it has no answer")
         return Extraction(_clean(body), "bare")
     sentence = _final_sentence_answer(body)
     if sentence:
