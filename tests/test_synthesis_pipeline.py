@@ -128,6 +128,20 @@ def test_pipeline_counts_and_cached_rerun(tmp_path: Path):
     assert rerun["kept"] == 4
 
 
+def test_a_step_rerun_alone_marks_the_steps_after_it_stale_instead_of_mixing_reports(tmp_path: Path):
+    backend = ScriptedBackend()
+    steps = ["corpus", "select", "teacher", "generate", "filter"]
+    assert _pipeline(tmp_path, backend).run(steps)["stale_steps"] == {}
+    (tmp_path / "texts.jsonl").write_text("".join(json.dumps({"text": text}) + "\n" for text in TEXTS[:5]))
+    partial = _pipeline(tmp_path, backend).run(["corpus"])
+    assert partial["corpus_chunks"] == 5
+    assert set(partial["stale_steps"]) >= {"select", "teacher"} and "corpus.jsonl" in partial["stale_steps"]["teacher"]
+    assert partial["teacher_calls"] is None and partial["teacher_ok"] is None  # not the old chain's figures
+    assert partial["steps"]["teacher"] == {}
+    full = _pipeline(tmp_path, backend).run(steps)
+    assert full["stale_steps"] == {} and full["corpus_chunks"] == 5 and full["generated"] == 5
+
+
 def test_budget_skips_are_reported_and_resumed(tmp_path: Path):
     backend = ScriptedBackend()
     report = _pipeline(tmp_path, backend, max_calls=5).run(["corpus", "select", "teacher"])

@@ -135,6 +135,13 @@ class SynthPaths:
     def step_stats(self, step: str) -> Path:
         return self.root / "steps" / f"{step}.json"
 
+    def step_inputs(self, step: str) -> list[Path]:
+        """The files a step reads that earlier steps write (the generate step also reads the
+        distilled synthesizer, see `SynthPipeline._input_digests`): a step whose inputs changed
+        since it ran (an earlier step rerun alone, with other results) is stale."""
+        return {"select": [self.corpus], "teacher": [self.corpus, self.influence], "distill": [self.teacher],
+                "generate": [self.influence], "filter": [self.generated], "evaluate": [self.synthetic]}.get(step, [])
+
 
 def parse_steps(text: str | None) -> list[str]:
     """`"corpus,select"` -> those steps in pipeline order; None or "all" -> every step."""
@@ -610,14 +617,44 @@ class SynthPipeline:
                 started = time.perf_counter()
                 stats = getattr(self, f"step_{step}")()
                 timings[step] = round(time.perf_counter() - started, 3)
-                _write_json(self.paths.step_stats(step), {**stats, "seconds": timings[step]})
+                _write_json(self.paths.step_stats(step), {**stats, "seconds": timings[step],
+                                                          "inputs": self._input_digests(step)})
         report = self.report(timings)
         _write_json(self.paths.report, report)
         return report
 
+    def _input_digests(self, step: str) -> dict[str, str | None]:
+        """SHA-256 of each input file of `step` (None for one that is not there)."""
+        digests = {path.name: file_sha256(path) if path.is_file() else None for path in self.paths.step_inputs(step)}
+        if step == "generate" and not self.config.generate.model:
+            checkpoint = (_read_json(self.paths.step_stats("distill")) or {}).get("checkpoint")
+            digests["distilled synthesizer"] = str(checkpoint) if checkpoint else None  # its folder names its inputs
+        return digests
+
+    def stale_steps(self) -> dict[str, list[str]]:
+        """The steps whose recorded inputs differ from the files now, with the files that changed."""
+        stale: dict[str, list[str]] = {}
+        for step in STEPS:
+            recorded = (_read_json(self.paths.step_stats(step)) or {}).get("inputs")
+            if not isinstance(recorded, dict):
+                continue
+            current = self._input_digests(step)
+            changed = sorted(name for name, digest in recorded.items() if current.get(name, digest) != digest)
+            if changed:
+                stale[step] = changed
+        return stale
+
     def report(self, timings: dict[str, float]) -> dict[str, Any]:
-        """The counts of every step that has run (now or before), and this run's timings."""
-        stats = {step: _read_json(self.paths.step_stats(step)) or {} for step in STEPS}
+        """The counts of every step that has run (now or before) on the current outputs of the steps
+        before it, and this run's timings. A stale step (its inputs changed since it ran: an earlier
+        step was rerun alone) is listed under `stale_steps` and its figures are left out, so that
+        the report never mixes two chains."""
+        stale = self.stale_steps()
+        for step, files in stale.items():
+            self.console.print(f"[yellow]stale:[/] step {step} ran on other {', '.join(files)} than there is now; "
+                               f"its figures are left out of the report (run it again: --steps {step})",
+                               highlight=False)
+        stats = {step: {} if step in stale else (_read_json(self.paths.step_stats(step)) or {}) for step in STEPS}
         select, teacher_stats = stats["select"], stats["teacher"]
         filtered, generated = stats["filter"], stats["generate"]
         report: dict[str, Any] = {
@@ -651,6 +688,7 @@ class SynthPipeline:
             "cost": teacher_stats.get("cost"),
             "timings_this_run": timings,
             "steps": stats,
+            "stale_steps": stale,
         }
         if stats["evaluate"]:
             report["evaluation"] = {key: value for key, value in stats["evaluate"].items() if key != "seconds"}
