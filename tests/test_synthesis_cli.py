@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from evalkit.errors import ConfigError
+from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import read_jsonl, write_jsonl
 from evalkit.synthesis.cli import decontaminate_command, synth_command
 
@@ -59,6 +59,13 @@ def test_synth_command_rejects_bad_config_and_steps(tmp_path: Path):
                                          "--steps", "corpus", "--quiet"])
     assert result.exit_code == 0, result.output
     assert len(read_jsonl(tmp_path / "o" / "corpus.jsonl")) == 3
+    assert "no synthetic.jsonl yet" in " ".join(result.output.split())  # no path to a file that is not there
+    run_dir = tmp_path / "a-run"
+    run_dir.mkdir()
+    (run_dir / "samples.jsonl").write_text("")
+    result = CliRunner().invoke(_app(), ["synth", "--config", str(good), "--out", str(run_dir), "--steps", "corpus"])
+    assert isinstance(result.exception, InputError) and "another evalkit command" in str(result.exception)
+    assert not (run_dir / "corpus.jsonl").exists()
 
 
 def test_decontaminate_checks_every_registered_benchmark_by_default(tmp_path: Path):

@@ -142,6 +142,17 @@ def test_a_step_rerun_alone_marks_the_steps_after_it_stale_instead_of_mixing_rep
     assert full["stale_steps"] == {} and full["corpus_chunks"] == 5 and full["generated"] == 5
 
 
+def test_distill_says_when_every_teacher_answer_was_malformed(tmp_path: Path):
+    class Rambling(ScriptedBackend):
+        def generate(self, prompts, n, sampling):
+            return [[Completion(text=" no format at all", finish_reason="stop", num_tokens=4)] * n for _ in prompts]
+
+    pipeline = _pipeline(tmp_path, Rambling())
+    pipeline.run(["corpus", "select", "teacher"])
+    with pytest.raises(InputError, match=r"none of the 8 teacher answers can be distilled \(8 malformed\)"):
+        pipeline.run(["distill"])
+
+
 def test_budget_skips_are_reported_and_resumed(tmp_path: Path):
     backend = ScriptedBackend()
     report = _pipeline(tmp_path, backend, max_calls=5).run(["corpus", "select", "teacher"])

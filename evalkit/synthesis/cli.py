@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from evalkit.errors import ConfigError
+from evalkit.errors import ConfigError, InputError
 
 console = Console()
 
@@ -29,9 +29,28 @@ def synth_command(
     from evalkit.synthesis.config import load_synth_config
     from evalkit.synthesis.pipeline import parse_steps, run_synthesis
 
+    if quiet:
+        from evalkit.progress import quiet_library_progress
+
+        quiet_library_progress()
+    refuse_foreign_output(out)
     report = run_synthesis(load_synth_config(config), out, parse_steps(steps), show_progress=not quiet)
     _print_report(report)
-    console.print(f"[green]report:[/] {out / 'report.json'}   [green]data:[/] {out / 'synthetic.jsonl'}")
+    data = out / "synthetic.jsonl"
+    console.print(f"[green]report:[/] {out / 'report.json'}" + (f"   [green]data:[/] {data}" if data.is_file() else
+                                                                 "   (no synthetic.jsonl yet: run the filter step)"))
+
+
+FOREIGN_MARKERS = ("samples.jsonl", "graded.jsonl", "train_config.json", "config.yaml")
+"""Files that mark another command's output folder (a run, a training run)."""
+
+
+def refuse_foreign_output(out: Path) -> None:
+    """Refuse an --out that holds an evaluation or training run: synthesis would write its steps among them."""
+    found = [name for name in FOREIGN_MARKERS if (out / name).is_file()]
+    if found:
+        raise InputError(f"holds {', '.join(found)}: it is the folder of another evalkit command (a run or a "
+                         "training run), not of a synthesis; choose another --out", path=out)
 
 
 def _print_report(report: dict[str, Any]) -> None:

@@ -415,7 +415,15 @@ class SynthPipeline:
 
         _require(self.paths.teacher, "teacher")
         chunks = {chunk.id: chunk for chunk in load_chunks(self.paths)}
-        pairs = distillation_pairs(read_jsonl(self.paths.teacher), chunks)
+        answers = read_jsonl(self.paths.teacher)
+        pairs = distillation_pairs(answers, chunks)
+        if not pairs and answers:
+            from evalkit.synthesis.teacher import count_statuses
+
+            counts = ", ".join(f"{count} {status}" for status, count in sorted(count_statuses(answers).items()))
+            raise InputError(f"none of the {len(answers)} teacher answers can be distilled ({counts}); each "
+                             "record says why (status, reason): fix the teacher's prompt or model and rerun the "
+                             "teacher step", path=self.paths.teacher)
         out_dir = self._distilled_dir(pairs)
         result = distill_synthesizer(self.model(self.config.distill.base_model), pairs, out_dir,
                                      self.config.distill.train, show_progress=self.show_progress)
