@@ -78,6 +78,7 @@ def report_command(
                                                                               default=1000))] = None,
     scorer: Annotated[str | None, typer.Option("--scorer", help="Which scorer of scores.jsonl to use, "
                                                                 "when it holds several.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Compute a run's metrics with confidence intervals; write metrics.json, report.md, metrics.csv,
     accuracy_vs_k.png and predictions.jsonl into the run directory and print the table."""
@@ -85,12 +86,13 @@ def report_command(
     if resamples is not None and resamples < 1:
         raise ConfigError(f"--resamples must be 1 or more, got {resamples}")
     report_run(run_dir, ks=parse_ks(k), top_clusters=top_clusters, seed=seed, subsets=subsets,
-               resamples=resamples, scorer=scorer)
+               resamples=resamples, scorer=scorer, show_progress=not quiet)
 
 
 def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int | None = None,
                seed: int | None = None, subsets: int = DEFAULT_SUBSETS, confidence: float | None = None,
-               resamples: int | None = None, scorer: str | None = None, console: Console | None = None) -> dict:
+               resamples: int | None = None, scorer: str | None = None, console: Console | None = None,
+               show_progress: bool = True) -> dict:
     """Compute a run's metrics, write its reports, print its tables; return the metrics document.
 
     Settings left None are the run's own (`report:` in its config.yaml), else the defaults.
@@ -105,10 +107,11 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
     run = RunDir(run_dir)
     if needs_grading(run):
         with run.lock("evalkit report (it grades the run first)"):
-            grade_stage(run)
+            grade_stage(run, show_progress=show_progress)
 
     document = build_run_metrics(run_dir, ks=ks, top_clusters=top_clusters, seed=seed, subsets=subsets,
-                                 confidence=confidence, resamples=resamples, scorer=scorer)
+                                 confidence=confidence, resamples=resamples, scorer=scorer,
+                                 show_progress=show_progress)
     predictions = build_run_predictions(run_dir, top_clusters=top_clusters, scorer=scorer)
     written = write_run_reports(run_dir, document, predictions)
     console = console or Console()
