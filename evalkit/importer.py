@@ -162,7 +162,8 @@ def _optional_typed(item: Mapping[str, Any], key: str, kinds: tuple[type, ...], 
 
 
 def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[float | None, ...] | None]:
-    """Samples given as strings or `{"text", "score"?, "finish_reason"?, "num_tokens"?, "logprob"?}` objects.
+    """Samples given as strings or `{"text", "score"?, "finish_reason"?, "num_tokens"?, "logprob"?}` objects
+    (an OpenAI chat completion's `choices` too: the text is `message.content`).
 
     Returns the samples and the per-sample scores (None when no sample carries a score).
     """
@@ -181,8 +182,11 @@ def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[
         if not isinstance(item, Mapping):
             raise ValueError(f"{where}: expected a string or an object with 'text', got {type(item).__name__}")
         text = item.get("text")
+        message = item.get("message")
+        if text is None and isinstance(message, Mapping):  # an OpenAI chat completion's choice
+            text = message.get("content")
         if not isinstance(text, str):
-            raise ValueError(f"{where}: 'text' must be a string")
+            raise ValueError(f"{where}: 'text' (or a chat choice's 'message.content') must be a string")
         logprob = _optional_typed(item, "logprob", (int, float), where)
         samples.append(Sample(
             problem_id=problem_id, index=index, text=text,

@@ -369,3 +369,21 @@ def test_an_empty_id_is_refused_with_its_line(tmp_path):
     ])
     with pytest.raises(InputError, match=r"dump.jsonl:2: field 'id': an empty id"):
         import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
+
+
+def test_openai_chat_completion_choices_are_samples(tmp_path):
+    record = {"custom_id": "q1", "question": "What is 2+3?", "answer": "5",
+              "response": {"status_code": 200, "body": {"choices": [
+                  {"index": 0, "message": {"role": "assistant", "content": "2+3 = \\boxed{5}"}, "finish_reason": "stop"},
+                  {"index": 1, "message": {"role": "assistant", "content": "It is \\boxed{6}"}, "finish_reason": "length"},
+              ]}}}
+    source = write_lines(tmp_path / "batch.jsonl", [record])
+    import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False,
+                   mapping="id=custom_id,reference=answer,samples=response.body.choices")
+    [line] = read_jsonl(tmp_path / "run" / "samples.jsonl")
+    assert [s["text"] for s in line["samples"]] == ["2+3 = \\boxed{5}", "It is \\boxed{6}"]
+    assert [s["finish_reason"] for s in line["samples"]] == ["stop", "length"]
+    bad = write_lines(tmp_path / "bad.jsonl", [{**record, "response": {"body": {"choices": [{"message": {}}]}}}])
+    with pytest.raises(InputError, match="message.content"):
+        import_samples(bad, task="gsm8k", out=tmp_path / "run2", show_progress=False,
+                       mapping="id=custom_id,reference=answer,samples=response.body.choices")
