@@ -176,9 +176,15 @@ def main(argv: list[str] | None = None) -> None:
                          "mistake_probe": mistake_probe(trained.checkpoint, held_out, args.seed),
                          "seconds": time.perf_counter() - started})
             print(json.dumps(rows[-1]), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(args.out / "evaluator_ablation.json", json.dumps(rows, indent=2) + "\n")
+    write_outputs(rows, args.out, args.seed)
+
+
+def write_outputs(rows: list[dict[str, Any]], out: Path, seed: int) -> None:
+    """`evaluator_ablation.json` (the rows) and `evaluator_ablation.md` (tables and their reading)."""
     from tasks.arith import PERTURBATIONS
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "evaluator_ablation.json", json.dumps(rows, indent=2) + "\n")
 
     table = markdown_table(["variant", "data", "objective", "balanced", "steps", "examples", "validation AUROC",
                             "within-problem AUROC", "samples"],
@@ -189,8 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     probe = markdown_table(["variant", *PERTURBATIONS],
                            [[r["variant"], *(f"{r['mistake_probe'][kind]:.3f}" for kind in PERTURBATIONS)] for r in rows],
                            [False, *(True for _ in PERTURBATIONS)])
-    write_text_atomic(args.out / "evaluator_ablation.md",
-                      f"# Evaluator variants, seed {args.seed}: AUROC on {VALIDATION_PROBLEMS} held-out TRAINING "
+    write_text_atomic(out / "evaluator_ablation.md",
+                      f"# Evaluator variants, seed {seed}: AUROC on {VALIDATION_PROBLEMS} held-out TRAINING "
                       "problems (not the test split)\n\nReproduce: `python scripts/make_results.py` then "
                       "`python scripts/evaluator_ablation.py`.\n\n" + table + "\n\nlm-all-120 is the demo's evaluator; "
                       "margin-240 trains on pairs of a right and a wrong solution of one problem (the paper's "
