@@ -201,3 +201,24 @@ def test_multi_task_command_into_a_run_directory_writes_nothing(tmp_path):
         env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "2000"})
     assert result.returncode == 2 and "is a run directory" in result.stderr and "Traceback" not in result.stderr
     assert sorted(path.name for path in out.iterdir()) == before
+
+
+def test_a_local_model_rewritten_in_place_is_refused_on_resume(tmp_path, tiny_model_dir):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    config = parse_config({"model": "mine", "task": "math500", "data_dir": str(_data_copy(tmp_path)),
+                           "backend": {"name": "hf", "options": {"model": str(model)}},
+                           "sampling": {"n": 1, "max_tokens": 4}, "filters": {"limit": 2}, "grading": {"workers": 0}})
+    out = tmp_path / "run"
+    _run(config, out)
+    recorded = RunDir(out).read_config()["inputs"]["backend.options.model"]
+    assert recorded["file"] == str(model) and recorded["size"] > 0 and len(recorded["sha256"]) == 16
+    _keep_first_lines(out, 1)
+    weights = model / "model.safetensors"
+    original = weights.read_bytes()
+    weights.write_bytes(original[:-8] + bytes(8))  # "retrained" in place: same path, other content
+    with pytest.raises(ConfigError, match=r"changed since the run started.*restore it to resume"):
+        _run(config, out)
+    assert len(read_jsonl(out / "samples.jsonl")) == 1  # nothing mixed in
+    weights.write_bytes(original)
+    assert _run(config, out).sampling.sampled_now == 1

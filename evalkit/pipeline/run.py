@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import yaml
@@ -19,7 +20,7 @@ from rich.console import Console
 
 from evalkit.backends.base import Backend, SamplingParams
 from evalkit.config import RunConfig, dump_config, parse_config
-from evalkit.errors import ConfigError, EvalkitError
+from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.pipeline.grade import GradeStageResult, grade_stage
 from evalkit.pipeline.sample import SampleStageResult, sample_stage
 from evalkit.records import Problem
@@ -95,17 +96,38 @@ def make_backend_factory(config: RunConfig):
     return make
 
 
-def input_fingerprints(config: RunConfig) -> dict[str, dict]:
-    """Fingerprints of the input files whose path, not content, is in the config hash (the replay
-    backend's samples file), by the config field naming each; recorded in config.yaml so that a
-    resume with other content under the same path is refused. A file that is not there is left
-    out (a finished run resumes to grade and report without it)."""
-    if config.backend.name != "replay" or not isinstance(config.backend.options.get("path"), (str, Path)):
-        return {}
-    from evalkit.backends.replay import replay_fingerprint
+LOCAL_MODEL_BACKENDS = ("hf", "vllm")
 
-    fingerprint = replay_fingerprint(config.backend.options["path"])
-    return {} if fingerprint is None else {"backend.options.path": fingerprint}
+
+def input_fingerprints(config: RunConfig) -> dict[str, dict]:
+    """Fingerprints of the inputs whose path, not content, is in the config hash, by the config
+    field naming each: the replay backend's samples file, and a model the hf or vllm backend loads
+    from a local directory (its content identity, `evalkit.hashing.directory_identity`). They are
+    recorded in config.yaml so that a resume with other content under the same path (a model
+    retrained in place, another dump) is refused. An input that is not there is left out (a
+    finished run resumes to grade and report without it)."""
+    options = config.backend.options
+    if config.backend.name == "replay" and isinstance(options.get("path"), (str, Path)):
+        from evalkit.backends.replay import replay_fingerprint
+
+        fingerprint = replay_fingerprint(options["path"])
+        return {} if fingerprint is None else {"backend.options.path": fingerprint}
+    model = options.get("model")
+    if config.backend.name in LOCAL_MODEL_BACKENDS and isinstance(model, (str, Path)) and Path(model).is_dir():
+        return {"backend.options.model": model_fingerprint(Path(model))}
+    return {}
+
+
+def model_fingerprint(model_dir: Path) -> dict[str, Any]:
+    """`{"file", "size", "sha256"}` of a local model directory: its path as given, the bytes of its
+    files, and its content identity (the same keys as a replay file's fingerprint)."""
+    from evalkit.hashing import directory_identity
+
+    try:
+        size = sum(item.stat().st_size for item in model_dir.rglob("*") if item.is_file())
+        return {"file": str(model_dir), "size": size, "sha256": directory_identity(model_dir)}
+    except OSError as error:
+        raise InputError(f"cannot read the model directory ({error.strerror or error})", path=model_dir) from None
 
 
 def run_config_text(config: RunConfig, num_problems: int) -> str:

@@ -308,8 +308,8 @@ class RunDir:
             raise ConfigError(
                 f"{self.path}: {now.get('file', 'the file')} ({name}) changed since the run started (size "
                 f"{before.get('size')}, sha256 {str(before.get('sha256'))[:12]}… then; size {now.get('size')}, "
-                f"sha256 {str(now.get('sha256'))[:12]}… now). Use another --out, or restore the file to resume "
-                "this run."
+                f"sha256 {str(now.get('sha256'))[:12]}… now). Use another --out, or restore it to resume this "
+                "run."
             )
 
     @staticmethod
