@@ -22,6 +22,7 @@ from evalkit.training.engine import (
     encode_example,
     finetune,
     pairwise_margin_loss,
+    run_fingerprint,
     verdict_log_scores,
     verdict_margin_loss,
 )
@@ -244,6 +245,12 @@ def test_base_model_is_identified_by_its_content(tmp_path, tiny_model_dir, monke
     # the same content under another spelling of its path is the same run
     monkeypatch.chdir(tmp_path)
     assert finetune("model", arithmetic_examples(4), tmp_path / "run", settings, show_progress=False) == first
+    # a run recorded before content identities (the path string in the fingerprint) still resumes
+    legacy = {key: value for key, value in config.items() if key != "base_model_identity"}
+    legacy["fingerprint"] = run_fingerprint(str(model_dir), settings, config["train_sha256"], None)
+    (tmp_path / "run" / "train_config.json").write_text(json.dumps(legacy))
+    assert finetune(model_dir, arithmetic_examples(4), tmp_path / "run", settings, show_progress=False) == first
+    (tmp_path / "run" / "train_config.json").write_text(json.dumps(config))
     # the model rewritten in place is another base model: refused, not silently reused
     model = AutoModelForCausalLM.from_pretrained(model_dir)
     with torch.no_grad():
