@@ -182,6 +182,8 @@ def test_samples_run_of_other_problems_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"records no split, and 4 of its 4 problems \(first: p2\) are not problems "
                                           "of the config's task math, split train"):
         check_samples_run(imported, problems)
+    with pytest.raises(InputError, match="field 'problems.data_dir': the data directory .*nodata does not exist"):
+        check_samples_run(imported, ProblemsConfig(task="math", data_dir=str(tmp_path / "nodata")))
     train_questions = [problem.question for problem in tasks.get_task("math").load("train", data_dir=FIXTURE_DATA)]
     ours = graded_run(tmp_path / "ours", {"source": "import", "model": "m", "task": "math"},
                       questions=(train_questions * 4)[:4])

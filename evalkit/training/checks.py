@@ -60,6 +60,7 @@ def check_samples_run(run_dir: Path, problems: ProblemsConfig) -> None:
         return
     import tasks
 
+    check_problem_sources(problems)
     known = {_question_key(problem.question) for problem in
              tasks.get_task(problems.task).load(problems.split, data_dir=problems.data_dir,
                                                 source=problems.data_source)}
