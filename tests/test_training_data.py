@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,17 @@ def test_synthetic_jsonl_records(tmp_path):
     assert "What is 2+3?" in examples[0].prompt
 
 
+def test_synthetic_answer_must_be_the_solutions_final_box(tmp_path):
+    path = tmp_path / "synthetic.jsonl"
+    write_jsonl(path, [{"problem": "Halve 1.", "solution": "1/2 = \\boxed{\\frac{1}{2}}", "answer": "0.5"},
+                       {"problem": "Add.", "solution": "2 + 3 = \\boxed{5}", "answer": "6"}])
+    with pytest.raises(InputError, match=r"synthetic.jsonl:2: field 'answer': answer '6' is not the solution's "
+                                         r"final \\boxed\{5\}"):
+        ssft_examples_from_jsonl(path)
+    write_jsonl(path, [{"problem": "Halve 1.", "solution": "1/2 = \\boxed{\\frac{1}{2}}", "answer": "0.5"}])
+    assert len(ssft_examples_from_jsonl(path)) == 1  # equivalent answers written differently agree
+
+
 def test_synthetic_jsonl_bad_record_names_line_and_field(tmp_path):
     path = tmp_path / "synthetic.jsonl"
     write_jsonl(path, [{"problem": "ok", "solution": "s \\boxed{1}", "answer": "1"}, {"problem": "no answer", "solution": "s"}])
@@ -168,15 +180,36 @@ def test_max_per_problem_caps_distinct_solutions(tmp_path):
     assert len(data.examples) == 4
 
 
-def test_balancing_without_one_class_is_a_clear_error(tmp_path):
-    run = _graded_run(tmp_path)
+def _with_grades(run: Path, correct: bool) -> Path:
     grades = [json.loads(line) for line in (run / "graded.jsonl").read_text().splitlines()]
     for record in grades:
-        record["correct"] = [False] * len(record["correct"])
+        record["correct"] = [correct] * len(record["correct"])
     write_jsonl(run / "graded.jsonl", grades)
-    with pytest.raises(InputError, match="0 correct and 6 incorrect.*balance: false"):
-        evaluator_examples(run)
-    assert len(evaluator_examples(run, balance=False)) == 6
+    return run
+
+
+@pytest.mark.parametrize("balance", [True, False])
+def test_evaluator_data_of_one_class_is_refused_with_the_counts(tmp_path, balance):
+    run = _with_grades(_graded_run(tmp_path), correct=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a clear error, no warning on the side
+        with pytest.raises(InputError, match=r"0 correct and 6 incorrect distinct solutions \(of 8 samples: 1 "
+                                             r"without a gradable answer left out, 1 duplicates\)"):
+            build_evaluator_data(run, balance=balance)
+    all_right = _with_grades(run, correct=True)
+    with pytest.raises(InputError, match="6 correct and 0 incorrect.*keep_unjudged: true"):
+        build_evaluator_data(all_right, balance=balance)
+    # one sample that could not be graded, kept as incorrect: the other class is there
+    assert build_evaluator_data(all_right, balance=balance, keep_unjudged=True).counts.incorrect == 1
+
+
+def test_evaluator_data_of_a_single_solution_is_refused(tmp_path):
+    write_jsonl(tmp_path / "samples.jsonl", [{"problem_id": "p", "task": "math", "question": "1+1?", "reference": "2",
+                                              "meta": {}, "samples": [{"text": "\\boxed{2}"}]}])
+    write_jsonl(tmp_path / "graded.jsonl", [{"problem_id": "p", "answers": ["2"], "clusters": [0], "correct": [True],
+                                             "reasons": ["ok"]}])
+    with pytest.raises(InputError, match="1 correct and 0 incorrect"):
+        evaluator_examples(tmp_path, balance=False)
 
 
 def test_ungraded_run_is_a_clear_error(tmp_path):

@@ -22,6 +22,7 @@ from evalkit.training.engine import (
     encode_example,
     finetune,
     pairwise_margin_loss,
+    run_fingerprint,
     verdict_log_scores,
     verdict_margin_loss,
 )
@@ -181,8 +182,12 @@ def test_same_seed_same_loss_and_rerun_returns_at_once(tmp_path, tiny_model_dir)
     again = finetune(tiny_model_dir, arithmetic_examples(), tmp_path / "a", settings, show_progress=False)
     assert again == first
     assert (tmp_path / "a" / "final" / "model.safetensors").stat().st_mtime_ns == stamp
-    with pytest.raises(ConfigError, match="different inputs"):
+    with pytest.raises(ConfigError, match=r"other inputs: the training data changed \(16 examples on disk, 8 now\)\. "
+                                          r"Train into another --out, or delete .*a to start over there"):
         finetune(tiny_model_dir, arithmetic_examples(8), tmp_path / "a", settings, show_progress=False)
+    with pytest.raises(ConfigError, match=r"the settings changed \(max_steps, seed\)"):
+        finetune(tiny_model_dir, arithmetic_examples(), tmp_path / "a", TrainSettings(max_steps=5, **FAST),
+                 show_progress=False)
 
 
 def test_resume_continues_from_the_last_checkpoint(tmp_path, tiny_model_dir):
@@ -226,3 +231,54 @@ def test_pairwise_objective_learns_to_prefer_the_chosen_prompt(tmp_path, tiny_mo
     logged = losses(result.log_path)
     assert logged[0] == pytest.approx(0.693, abs=0.2)  # -log sigmoid(~0) before training
     assert sum(logged[-3:]) / 3 < sum(logged[:3]) / 3
+
+
+def test_base_model_is_identified_by_its_content(tmp_path, tiny_model_dir, monkeypatch):
+    from transformers import AutoModelForCausalLM
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    settings = TrainSettings(max_steps=2, **FAST)
+    first = finetune(model_dir, arithmetic_examples(4), tmp_path / "run", settings, show_progress=False)
+    config = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert config["base_model"] == str(model_dir.resolve()) and len(config["base_model_identity"]) == 16
+    # the same content under another spelling of its path is the same run
+    monkeypatch.chdir(tmp_path)
+    assert finetune("model", arithmetic_examples(4), tmp_path / "run", settings, show_progress=False) == first
+    # a run recorded before content identities (the path string in the fingerprint) still resumes
+    legacy = {key: value for key, value in config.items() if key != "base_model_identity"}
+    legacy["fingerprint"] = run_fingerprint(str(model_dir), settings, config["train_sha256"], None)
+    (tmp_path / "run" / "train_config.json").write_text(json.dumps(legacy))
+    assert finetune(model_dir, arithmetic_examples(4), tmp_path / "run", settings, show_progress=False) == first
+    (tmp_path / "run" / "train_config.json").write_text(json.dumps(config))
+    # the model rewritten in place is another base model: refused, not silently reused
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    with torch.no_grad():
+        model.model.embed_tokens.weight.add_(0.01)
+    model.save_pretrained(model_dir)
+    with pytest.raises(ConfigError, match=r"the base model changed \(.*model holds another model than the one this "
+                                          r"run was trained from\)"):
+        finetune("model", arithmetic_examples(4), tmp_path / "run", settings, show_progress=False)
+
+
+def test_missing_base_model_and_bad_output_directories_are_refused_before_anything_is_written(tmp_path,
+                                                                                             tiny_model_dir):
+    examples, settings = arithmetic_examples(2), TrainSettings(max_steps=1)
+    for missing in (tmp_path / "nosuchdir", "nosuchdir"):
+        with pytest.raises(ConfigError, match="base model not found: .*nosuchdir"):
+            finetune(missing, examples, tmp_path / "out", settings, show_progress=False)
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="has no config.json"):
+        finetune(tmp_path / "empty", examples, tmp_path / "out", settings, show_progress=False)
+    with pytest.raises(ConfigError, match="is the base model's directory"):
+        finetune(tiny_model_dir, examples, tiny_model_dir, settings, show_progress=False)
+    with pytest.raises(ConfigError, match="is inside the base model's directory"):
+        finetune(tiny_model_dir, examples, tiny_model_dir / "run", settings, show_progress=False)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    (mine / "data.jsonl").write_text("")
+    with pytest.raises(ConfigError, match=r"holds files that are not a training run's \(notes.txt\)"):
+        finetune(tiny_model_dir, examples, mine, settings, show_progress=False)
+    assert sorted(path.name for path in mine.iterdir()) == ["data.jsonl", "notes.txt"]

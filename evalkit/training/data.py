@@ -95,7 +95,15 @@ def ssft_examples(problems: Sequence[Problem], *, prompt_format: str = "zero_sho
 
 
 def synthetic_problems(path: str | Path) -> list[Problem]:
-    """Problems from a synthesis JSONL file of `{problem, solution, answer}` records (ids `synthetic/<line>`)."""
+    """Problems from a synthesis JSONL file of `{problem, solution, answer}` records (ids `synthetic/<line>`).
+
+    A solution that ends in a box must box the record's `answer`: the two are compared with the
+    grader's `evalkit.grading.equivalent` (so `0.5` and `\\frac12` agree), and a record where they
+    differ is refused by file, line and field. A solution without a box gets the answer appended
+    (`boxed_solution`).
+    """
+    from evalkit.grading import equivalent, last_boxed
+
     problems = []
     for line, record in iter_jsonl(path):
         values = {}
@@ -104,6 +112,10 @@ def synthetic_problems(path: str | Path) -> list[Problem]:
             if not isinstance(value, str) or not value.strip():
                 raise InputError("missing or not a non-empty string", path=path, line=line, field=name)
             values[name] = value
+        boxed = last_boxed(values["solution"])
+        if boxed is not None and not equivalent(values["answer"], boxed):
+            raise InputError(f"answer {values['answer'].strip()!r} is not the solution's final \\boxed{{{boxed}}}",
+                             path=path, line=line, field="answer")
         problems.append(Problem(id=str(record.get("id") or f"synthetic/{line}"), task="synthetic",
                                 question=values["problem"], reference=values["answer"].strip(),
                                 solution=values["solution"]))
@@ -205,6 +217,26 @@ def judged_solutions(run_dir: str | Path, *, keep_unjudged: bool = False,
     return solutions, counts
 
 
+def check_both_classes(solutions: Sequence[JudgedSolution], counts: dict[str, int], run_dir: str | Path) -> None:
+    """Refuse evaluator data that holds one class only (or fewer than 2 solutions), with the counts:
+    an evaluator trained on one verdict learns to say it always."""
+    correct = sum(item.correct for item in solutions)
+    incorrect = len(solutions) - correct
+    if correct and incorrect:
+        return
+    set_aside = [f"{counts[name]} {label}" for name, label in (
+        ("unjudged_skipped", "without a gradable answer left out"),
+        ("unjudged_kept_as_incorrect", "without a gradable answer counted as incorrect"),
+        ("duplicates", "duplicates"), ("over_per_problem_cap", "over max_per_problem")) if counts.get(name)]
+    hint = ("; or keep_unjudged: true to count samples without a gradable answer as incorrect"
+            if not incorrect and counts.get("unjudged_skipped") else "")
+    raise InputError(
+        f"the evaluator needs both correct and incorrect solutions, but the samples of {counts['problems']} "
+        f"problems give {correct} correct and {incorrect} incorrect distinct solutions (of {counts['samples']} "
+        f"samples{': ' + ', '.join(set_aside) if set_aside else ''}): sample more solutions per problem, at a higher "
+        f"temperature or on more problems{hint}", path=run_dir)
+
+
 def balance_classes(solutions: Sequence[JudgedSolution], seed: int = 0) -> list[JudgedSolution]:
     """Downsample the larger class (correct or incorrect) to the size of the smaller, seeded, order kept."""
     correct = [index for index, item in enumerate(solutions) if item.correct]
@@ -224,11 +256,10 @@ def build_evaluator_data(run_dir: str | Path, *, balance: bool = True, max_per_p
     """Evaluator examples from a graded run directory, with counts of what was set aside and why."""
     solutions, counts = judged_solutions(run_dir, keep_unjudged=keep_unjudged, max_per_problem=max_per_problem,
                                          seed=seed)
+    check_both_classes(solutions, counts, run_dir)
     before = len(solutions)
     if balance:
         solutions = balance_classes(solutions, seed=seed)
-    if not solutions:
-        raise InputError("no gradable samples to build evaluator examples from", path=run_dir)
     examples = [TrainExample(template.prompt(item.question, item.text), template.verdict(item.correct))
                 for item in solutions]
     correct = sum(item.correct for item in solutions)

@@ -3,7 +3,9 @@
 One function, `finetune`, trains a causal language model with the transformers `Trainer`
 on `TrainExample`s and writes everything a later reader needs into one output directory:
 
-- `train_config.json`  the base model, the settings, the data's sha256 and the run's fingerprint
+- `train_config.json`  the base model (resolved path and content identity), the settings, the data's
+                       sha256, the run's fingerprint, and `source`: what the caller says the data came
+                       from (the training problems, the config)
 - `data.jsonl`         the training examples exactly as given (plus `eval.jsonl` when evaluating)
 - `metrics.jsonl`      one JSON line per logging step: `step`, `epoch`, `loss`, `lr`, `grad_norm`, ...
 - `checkpoints/`       `checkpoint-N/` every `save_steps` steps (model, optimizer, scheduler, RNG)
@@ -47,13 +49,20 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ConfigError, InputError
-from evalkit.jsonl import JsonlAppender, dumps_line, read_json_object, read_jsonl, write_jsonl
+from evalkit.jsonl import (
+    JsonlAppender,
+    dumps_line,
+    read_json_object,
+    read_jsonl,
+    write_jsonl,
+)
+from evalkit.training.base_model import BaseModelRef, as_base_model
 
 OBJECTIVES = ("lm", "pairwise", "margin")
 PAIR_OBJECTIVES = ("pairwise", "margin")
@@ -325,9 +334,12 @@ def examples_sha256(examples: Sequence[TrainExample]) -> str:
     return digest.hexdigest()
 
 
-def run_fingerprint(base_model: str | Path, settings: TrainSettings, train_sha: str, eval_sha: str | None) -> str:
-    """What decides a run's result: the base model, the settings and the data. A resume must match it."""
-    identity = {"base_model": str(base_model), "settings": settings.to_dict(), "train": train_sha, "eval": eval_sha}
+def run_fingerprint(base_model: BaseModelRef | str | Path, settings: TrainSettings, train_sha: str,
+                    eval_sha: str | None) -> str:
+    """What decides a run's result: the base model (a local directory by its content, see
+    `evalkit.training.base_model`), the settings and the data. A resume must match it."""
+    key = base_model.key if isinstance(base_model, BaseModelRef) else str(base_model)
+    identity = {"base_model": key, "settings": settings.to_dict(), "train": train_sha, "eval": eval_sha}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -377,8 +389,67 @@ def _check_examples(train: Sequence[TrainExample], settings: TrainSettings) -> N
                              field="rejected_prompt")
 
 
-def _claim_out_dir(out_dir: Path, fingerprint: str, resume: bool, is_main: bool) -> None:
-    """Refuse an output directory that holds a different run; start over when `resume` is False."""
+RUN_FILES = frozenset({CONFIG_FILE, DATA_FILE, EVAL_DATA_FILE, METRICS_FILE, RESULT_FILE, CHECKPOINTS_DIR, FINAL_DIR})
+"""The names `finetune` writes into its output directory (each may also appear as `NAME.tmp` mid-write)."""
+
+
+def foreign_files(out_dir: Path, known: frozenset[str] | set[str]) -> list[str]:
+    """The entries of `out_dir` that are none of `known` (nor an interrupted `NAME.tmp` write of one)."""
+    if not out_dir.is_dir():
+        return []
+    return sorted(path.name for path in out_dir.iterdir()
+                  if path.name not in known and path.name.removesuffix(".tmp") not in known)
+
+
+def check_out_dir(out_dir: Path, base: BaseModelRef, other_files: Sequence[str] = (), *,
+                  run_config: str = CONFIG_FILE) -> None:
+    """Refuse an output directory that is (or is inside) the base model's directory, or that holds files
+    that are not a training run's (`RUN_FILES` + `other_files`) while it holds no `run_config` (a
+    relative path) to show it is one."""
+    out_dir = Path(out_dir)
+    resolved = out_dir.expanduser().resolve()
+    if base.directory is not None and (resolved == base.directory or base.directory in resolved.parents):
+        raise ConfigError(f"the output directory {out_dir} is {'' if resolved == base.directory else 'inside '}"
+                          f"the base model's directory {base.given}: give another --out")
+    if (out_dir / run_config).exists():
+        return
+    strangers = foreign_files(out_dir, RUN_FILES | set(other_files))
+    if strangers:
+        shown = ", ".join(strangers[:5]) + (f" and {len(strangers) - 5} more" if len(strangers) > 5 else "")
+        raise ConfigError(f"the output directory {out_dir} holds files that are not a training run's ({shown}): "
+                          "give another --out (an empty or new directory)")
+
+
+def changed_inputs(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Which inputs of a training run differ between `train_config.json` on disk and now, in words."""
+    changes = []
+    stored_settings = stored.get("settings") or {}
+    if stored_settings != current["settings"]:
+        differing = sorted(name for name in set(stored_settings) | set(current["settings"])
+                           if stored_settings.get(name) != current["settings"].get(name))
+        changes.append(f"the settings changed ({', '.join(differing)})")
+    if stored.get("train_sha256") != current["train_sha256"]:
+        counts = (f" ({stored.get('train_examples')} examples on disk, {current['train_examples']} now)"
+                  if stored.get("train_examples") != current["train_examples"] else "")
+        changes.append(f"the training data changed{counts}")
+    if stored.get("eval_sha256") != current["eval_sha256"]:
+        changes.append("the evaluation data changed")
+    identity_changed = stored.get("base_model_identity") != current["base_model_identity"]
+    if identity_changed or (current["base_model_identity"] is None and stored.get("base_model") != current["base_model"]):
+        if stored.get("base_model") == current["base_model"]:
+            changes.append(f"the base model changed ({current['base_model']} holds another model than the one "
+                           "this run was trained from)")
+        else:
+            changes.append(f"the base model changed ({stored.get('base_model')} on disk, {current['base_model']} now)")
+    return changes
+
+
+def _claim_out_dir(out_dir: Path, fingerprint: str, identity: dict[str, Any], resume: bool, is_main: bool, *,
+                   legacy_fingerprint: str | None = None) -> None:
+    """Refuse an output directory that holds a different run, saying which input changed; start over
+    when `resume` is False. A run recorded before base models had a content identity (no
+    `base_model_identity` on disk) is accepted under its old fingerprint, `legacy_fingerprint`
+    (the base model's path string in place of its content)."""
     config_path = out_dir / CONFIG_FILE
     if not resume and is_main:
         for name in (CHECKPOINTS_DIR, FINAL_DIR, FINAL_DIR + ".tmp"):
@@ -387,11 +458,14 @@ def _claim_out_dir(out_dir: Path, fingerprint: str, resume: bool, is_main: bool)
             (out_dir / name).unlink(missing_ok=True)
         return
     if config_path.exists():
-        existing = read_json_object(config_path).get("fingerprint")
-        if existing != fingerprint:
+        stored = read_json_object(config_path)
+        legacy = "base_model_identity" not in stored and stored.get("fingerprint") == legacy_fingerprint
+        if stored.get("fingerprint") != fingerprint and not legacy:
+            unknown = f"an input changed (fingerprint {stored.get('fingerprint')} on disk, {fingerprint} now)"
+            changes = changed_inputs(stored, identity) or [unknown]
             raise ConfigError(
-                f"{out_dir} holds a training run of different inputs (fingerprint {existing} on disk, "
-                f"{fingerprint} now). Use another output directory, or resume=False to start over there."
+                f"{out_dir} holds a training run of other inputs: {'; '.join(changes)}. Train into another "
+                f"--out, or delete {out_dir} to start over there."
             )
 
 
@@ -556,14 +630,19 @@ def _result_from_disk(out_dir: Path) -> TrainResult:
 
 # --- the entry point ------------------------------------------------------------------------
 
-def finetune(base_model: str | Path, train: Sequence[TrainExample], out_dir: Path, settings: TrainSettings, *,
-             eval_examples: Sequence[TrainExample] | None = None, resume: bool = True,
-             show_progress: bool = True) -> TrainResult:
+def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample], out_dir: Path,
+             settings: TrainSettings, *, eval_examples: Sequence[TrainExample] | None = None, resume: bool = True,
+             show_progress: bool = True, record: Mapping[str, Any] | None = None,
+             other_files: Sequence[str] = ()) -> TrainResult:
     """Fine-tune `base_model` on `train`; return the final checkpoint (see the module docstring).
 
     With `resume=True` a second call with the same inputs returns at once when `final/`
     exists, and otherwise continues from the last complete checkpoint; inputs that differ
-    from those recorded in `out_dir` are refused. `resume=False` deletes earlier outputs first.
+    from those recorded in `out_dir` (the base model's content included) are refused, naming
+    what changed. `resume=False` deletes earlier outputs first. `out_dir` may not be the base
+    model's directory, nor hold files other than a run's own and `other_files` (the caller's,
+    e.g. a stage's data summary). `record` (the training problems, the config) is written into
+    `train_config.json` under `source`, so the run says what it was trained on.
     """
     from rich.console import Console
     from transformers import Trainer
@@ -571,19 +650,24 @@ def finetune(base_model: str | Path, train: Sequence[TrainExample], out_dir: Pat
 
     out_dir = Path(out_dir)
     _check_examples(train, settings)
+    base = as_base_model(base_model)
+    check_out_dir(out_dir, base, other_files)
     eval_examples = list(eval_examples or [])
     state = process_state()
     train_sha = examples_sha256(train)
     eval_sha = examples_sha256(eval_examples) if eval_examples else None
-    fingerprint = run_fingerprint(base_model, settings, train_sha, eval_sha)
+    fingerprint = run_fingerprint(base, settings, train_sha, eval_sha)
+    identity = {**base.to_dict(), "settings": settings.to_dict(), "train_examples": len(train),
+                "train_sha256": train_sha, "eval_examples": len(eval_examples), "eval_sha256": eval_sha}
     if state.is_main_process:
         out_dir.mkdir(parents=True, exist_ok=True)
-    _claim_out_dir(out_dir, fingerprint, resume, state.is_main_process)
+    _claim_out_dir(out_dir, fingerprint, identity, resume, state.is_main_process,
+                   legacy_fingerprint=run_fingerprint(base.given, settings, train_sha, eval_sha))
     state.wait_for_everyone()
     if resume and (out_dir / FINAL_DIR).is_dir() and (out_dir / RESULT_FILE).exists():
         return _result_from_disk(out_dir)
 
-    model, tokenizer = _load_model(base_model, settings)
+    model, tokenizer = _load_model(base.location, settings)
     encoded = encode_dataset(tokenizer, train, settings)
     encoded_eval = encode_dataset(tokenizer, eval_examples, settings) if eval_examples else None
     console = Console(stderr=True, quiet=not state.is_main_process)
@@ -600,9 +684,8 @@ def finetune(base_model: str | Path, train: Sequence[TrainExample], out_dir: Pat
         if eval_examples:
             write_jsonl(out_dir / EVAL_DATA_FILE, (example.to_dict() for example in eval_examples))
         _write_json(out_dir / CONFIG_FILE, {
-            "base_model": str(base_model), "settings": settings.to_dict(), "fingerprint": fingerprint,
-            "train_examples": len(train), "train_sha256": train_sha, "eval_examples": len(eval_examples),
-            "eval_sha256": eval_sha, "too_long": encoded.too_long, "world_size": state.num_processes,
+            **identity, "fingerprint": fingerprint, "too_long": encoded.too_long, "world_size": state.num_processes,
+            "source": dict(record or {}),
         })
         resumed_step = int(resume_from.name.split("-")[1]) if resume_from else 0
         if resume_from is None:

@@ -11,9 +11,12 @@ model ends up able to both solve and judge. Layout under the output directory:
                         `evaluator_data.json` (what became of the samples)
 - `stage3-ssft/`        `finetune` outputs; `final/` is the generator
 - `sequential.json`     the checkpoints of the finished chain
+- `stage_base.json`     in each stage directory: the model the stage starts from (path, content identity)
 
 Every stage resumes: a finished fine-tuning returns at once, a sampling run continues where it
-stopped, so rerunning the chain skips what is done. Under `accelerate launch` the sampling and
+stopped, so rerunning the chain skips what is done. A stage whose starting model changed since
+(the base model rewritten, or stage 1 trained again) is refused instead, naming the stage
+directories to delete, so no stage mixes work of two models. Under `accelerate launch` the sampling and
 grading of stage 2 run on the main process only while the others wait.
 """
 
@@ -22,10 +25,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from evalkit.config import RunConfig, parse_config
-from evalkit.errors import InputError
+from evalkit.errors import ConfigError, InputError
+from evalkit.jsonl import read_json_object
 from evalkit.records import Problem
+from evalkit.training.base_model import BaseModelRef, as_base_model, resolve_base_model
+from evalkit.training.checks import (
+    check_problem_sources,
+    check_samples_run,
+    problems_record,
+)
 from evalkit.training.config import (
     EvaluatorStageConfig,
     ProblemsConfig,
@@ -39,7 +50,13 @@ from evalkit.training.data import (
     ssft_examples,
     synthetic_problems,
 )
-from evalkit.training.engine import TrainExample, TrainResult, finetune, process_state
+from evalkit.training.engine import (
+    TrainExample,
+    TrainResult,
+    check_out_dir,
+    finetune,
+    process_state,
+)
 
 STAGE1_DIR = "stage1-ssft"
 STAGE2_DIR = "stage2-evaluator"
@@ -157,65 +174,126 @@ def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig) -> tuple[list[Tra
         pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=options.max_pairs_per_problem,
                                         seed=options.seed, keep_unjudged=options.keep_unjudged)
         return pairs, {"pairs": len(pairs)}
-    try:
-        built = build_evaluator_data(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
-                                     seed=options.seed, keep_unjudged=options.keep_unjudged)
-        return built.examples, built.counts.to_dict()
-    except InputError as error:
-        if not options.balance or "cannot balance" not in str(error):
-            raise
-    # one class is empty (a very weak or very strong generator): train on what there is, and say so
-    import warnings
-
-    warnings.warn(f"evaluator data from {run_dir}: only one class of solutions, so not balanced", RuntimeWarning,
-                  stacklevel=2)
-    built = build_evaluator_data(run_dir, balance=False, max_per_problem=options.max_per_problem, seed=options.seed,
-                                 keep_unjudged=options.keep_unjudged)
-    return built.examples, {**built.counts.to_dict(), "unbalanced_one_class": 1}
+    built = build_evaluator_data(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
+                                 seed=options.seed, keep_unjudged=options.keep_unjudged)
+    return built.examples, built.counts.to_dict()
 
 
 # --- the stages -------------------------------------------------------------------------------
 
-def train_ssft(model: str | Path, problems: ProblemsConfig, training: TrainingConfig, out_dir: Path, *,
-               show_progress: bool = True) -> TrainResult:
-    """SSFT of `model` on the configured problems' reference solutions, into `out_dir`."""
-    return finetune(model, ssft_data(problems, model), out_dir, training.to_settings(), show_progress=show_progress)
+EVALUATOR_STAGE_FILES = (SAMPLES_DIR, EVALUATOR_DATA_FILE)
+"""What `train_evaluator` keeps in its output directory beside the fine-tuning's own files."""
 
 
-def train_evaluator(model: str | Path, problems: ProblemsConfig, stage: EvaluatorStageConfig, out_dir: Path, *,
-                    show_progress: bool = True) -> EvaluatorStageResult:
-    """Fine-tune the evaluator from `model` on `model`'s own graded samples (sampled unless given)."""
+def train_ssft(model: str | Path | BaseModelRef, problems: ProblemsConfig, training: TrainingConfig, out_dir: Path, *,
+               show_progress: bool = True, record: dict[str, Any] | None = None,
+               other_files: tuple[str, ...] = ()) -> TrainResult:
+    """SSFT of `model` on the configured problems' reference solutions, into `out_dir`.
+
+    The base model, the output directory and the data sources are checked before any data is
+    loaded; `train_config.json` records the problems section (and `record`, e.g. the config)."""
+    base = as_base_model(model)
+    check_out_dir(out_dir, base, other_files)
+    check_problem_sources(problems)
+    examples = ssft_data(problems, base.location)
+    return finetune(base, examples, out_dir, training.to_settings(), show_progress=show_progress,
+                    record={"problems": problems_record(problems), **(record or {})}, other_files=other_files)
+
+
+def train_evaluator(model: str | Path | BaseModelRef, problems: ProblemsConfig, stage: EvaluatorStageConfig,
+                    out_dir: Path, *, show_progress: bool = True, record: dict[str, Any] | None = None,
+                    other_files: tuple[str, ...] = ()) -> EvaluatorStageResult:
+    """Fine-tune the evaluator from `model` on `model`'s own graded samples (sampled unless given).
+
+    A given `samples_run` must exist and hold samples of the config's problems (task and split)."""
+    base = as_base_model(model)
+    kept = (*EVALUATOR_STAGE_FILES, *other_files)
+    check_out_dir(out_dir, base, kept)
     if stage.samples_run is not None:
         run_dir = Path(stage.samples_run)
+        check_samples_run(run_dir, problems)
     else:
-        run_dir = sample_and_grade(model, problems, stage.sampling, out_dir / SAMPLES_DIR,
-                                   display_name=f"{checkpoint_name(model)}-train-samples", show_progress=show_progress)
+        check_problem_sources(problems)
+        run_dir = sample_and_grade(base.given, problems, stage.sampling, out_dir / SAMPLES_DIR,
+                                   display_name=f"{checkpoint_name(base.given)}-train-samples",
+                                   show_progress=show_progress)
     examples, counts = evaluator_data(run_dir, stage)
     if process_state().is_main_process:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / EVALUATOR_DATA_FILE).write_text(
             json.dumps({"samples_run": str(run_dir), "objective": stage.training.objective, **counts}, indent=2) + "\n",
             encoding="utf-8")
-    training = finetune(model, examples, out_dir, stage.training.to_settings(), show_progress=show_progress)
+    training = finetune(base, examples, out_dir, stage.training.to_settings(), show_progress=show_progress,
+                        record={"problems": problems_record(problems), "samples_run": str(run_dir.resolve()),
+                                **(record or {})}, other_files=kept)
     return EvaluatorStageResult(training, run_dir, counts)
 
 
-def run_sequential(config: SequentialConfig, *, out: Path | None = None, show_progress: bool = True) -> SequentialResult:
-    """SSFT from the base model, the evaluator from stage 1, SSFT again from the evaluator."""
+STAGE_BASE_FILE = "stage_base.json"
+"""In each stage directory of the chain: the model the stage was built from (path and content identity)."""
+CHAIN_FILES = (STAGE1_DIR, STAGE2_DIR, STAGE3_DIR, SUMMARY_FILE)
+
+
+def claim_stage(root: Path, stage_dir: str, base: BaseModelRef) -> None:
+    """Record which model a stage of the chain starts from, or check that it is the one recorded.
+
+    A stage built from another model (the base model rewritten, stage 1 retrained) is refused
+    before it is resumed, so no stage ever mixes work from two models: stage 2's sampling run
+    included, which exists before its fine-tuning does."""
+    path = root / stage_dir
+    marker = path / STAGE_BASE_FILE
+    if marker.exists():
+        stored = read_json_object(marker)
+        if stored.get("base_model_identity") != base.identity or (base.identity is None and
+                                                                  stored.get("base_model") != base.location):
+            index = CHAIN_FILES.index(stage_dir)
+            later = CHAIN_FILES[index:3]
+            raise ConfigError(
+                f"{path} was built from another model than {base.given} is now"
+                f"{f' ({CHAIN_FILES[index - 1]} was trained again since)' if index else ''}: delete "
+                f"{' and '.join(str(root / name) for name in later)} and run again to build "
+                f"{'it' if len(later) == 1 else 'them'} from the current one, or give another --out")
+        return
+    if process_state().is_main_process:
+        path.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps(base.to_dict(), indent=2) + "\n", encoding="utf-8")
+    process_state().wait_for_everyone()
+
+
+def run_sequential(config: SequentialConfig, *, out: Path | None = None, show_progress: bool = True,
+                   config_file: str | None = None) -> SequentialResult:
+    """SSFT from the base model, the evaluator from stage 1, SSFT again from the evaluator.
+
+    Each stage records the model it starts from (`stage_base.json`); a stage whose model has
+    changed since (stage 1 trained again after `model:` changed) is refused, naming the stage
+    directories to delete."""
     from rich.console import Console
 
     from evalkit.training.config import resolve_out
 
     root = resolve_out(config.out, out, "sequential config")
+    base = resolve_base_model(config.model)
+    check_out_dir(root, base, CHAIN_FILES, run_config=f"{STAGE1_DIR}/{STAGE_BASE_FILE}")
+    check_out_dir(root / STAGE1_DIR, base, (STAGE_BASE_FILE,))
+    check_problem_sources(config.problems)
+    record = {"config_file": config_file,
+              "config_text": Path(config_file).read_text(encoding="utf-8") if config_file else None,
+              "config": config.model_dump(mode="json")}
     console = Console(stderr=True, quiet=not process_state().is_main_process)
     console.rule("stage 1: SSFT from the base model")
-    stage1 = train_ssft(config.model, config.problems, config.ssft, root / STAGE1_DIR, show_progress=show_progress)
+    claim_stage(root, STAGE1_DIR, base)
+    stage1 = train_ssft(base, config.problems, config.ssft, root / STAGE1_DIR, show_progress=show_progress,
+                        record=record, other_files=(STAGE_BASE_FILE,))
     console.rule("stage 2: the solution evaluator from the stage-1 model")
-    stage2 = train_evaluator(stage1.checkpoint, config.problems, config.evaluator, root / STAGE2_DIR,
-                             show_progress=show_progress)
+    stage1_model = resolve_base_model(stage1.checkpoint)
+    claim_stage(root, STAGE2_DIR, stage1_model)
+    stage2 = train_evaluator(stage1_model, config.problems, config.evaluator, root / STAGE2_DIR,
+                             show_progress=show_progress, record=record, other_files=(STAGE_BASE_FILE,))
     console.rule("stage 3: SSFT again from the evaluator")
-    stage3 = train_ssft(stage2.training.checkpoint, config.problems, config.ssft_again or config.ssft,
-                        root / STAGE3_DIR, show_progress=show_progress)
+    stage2_model = resolve_base_model(stage2.training.checkpoint)
+    claim_stage(root, STAGE3_DIR, stage2_model)
+    stage3 = train_ssft(stage2_model, config.problems, config.ssft_again or config.ssft,
+                        root / STAGE3_DIR, show_progress=show_progress, record=record, other_files=(STAGE_BASE_FILE,))
     result = SequentialResult(generator=stage3.checkpoint, evaluator=stage2.training.checkpoint,
                               stage1=stage1, stage2=stage2, stage3=stage3)
     if process_state().is_main_process:
