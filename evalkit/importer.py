@@ -27,7 +27,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Optional
@@ -65,6 +65,7 @@ class ImportedProblem:
     samples: tuple[Sample, ...]
     scores: tuple[float | None, ...] | None
     id_from_line_number: bool
+    one_sample_line: bool = False  # the line held one sample (a string), not a list: lines of one id join
 
 
 @dataclass(frozen=True)
@@ -242,13 +243,17 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
         reference = parse_reference(field_value("reference"))
     except ValueError as error:
         raise fail("reference", error) from None
+    raw_samples = field_value("samples")
+    one_sample_line = isinstance(raw_samples, str)  # a file with one line per sample
     try:
-        samples, sample_scores = parse_samples(field_value("samples"), problem_id)
+        samples, sample_scores = parse_samples([raw_samples] if one_sample_line else raw_samples, problem_id)
     except ValueError as error:
         raise fail("samples", error) from None
 
     scores = sample_scores
     raw_scores = field_value("scores")
+    if one_sample_line and raw_scores is not MISSING and not isinstance(raw_scores, list):
+        raw_scores = [raw_scores]
     if raw_scores is not MISSING:
         if sample_scores is not None:
             raise InputError("scores given both per sample and as a list", path=path, line=line, field="scores")
@@ -277,7 +282,23 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
         raise InputError(f"cannot be stored as JSON ({error}; NaN and Infinity are not allowed)",
                          path=path, line=line, field="meta") from None
     problem = Problem(id=problem_id, task=task, question=question, reference=reference, meta=meta)
-    return ImportedProblem(line=line, problem=problem, samples=samples, scores=scores, id_from_line_number=id_from_line)
+    return ImportedProblem(line=line, problem=problem, samples=samples, scores=scores, id_from_line_number=id_from_line,
+                           one_sample_line=one_sample_line)
+
+
+def join_sample_lines(first: ImportedProblem, line: ImportedProblem, path: str) -> ImportedProblem:
+    """The problem of `first` with the sample of the next line of the same id added (files with one
+    line per sample); the two lines must agree on the question and the reference."""
+    for name in ("question", "reference"):
+        if getattr(first.problem, name) != getattr(line.problem, name):
+            raise InputError(f"differs from line {first.line}, an earlier line of the same id {first.problem.id!r}",
+                             path=path, line=line.line, field=name)
+    samples = first.samples + tuple(replace(sample, index=len(first.samples) + offset)
+                                    for offset, sample in enumerate(line.samples))
+    scores = None
+    if first.scores is not None or line.scores is not None:
+        scores = (first.scores or (None,) * len(first.samples)) + (line.scores or (None,) * len(line.samples))
+    return replace(first, samples=samples, scores=scores)
 
 
 # --- the whole file ---------------------------------------------------------------------------
@@ -330,6 +351,7 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
     """
     errors: list[str] = []
     first_of: dict[str, tuple[int, str]] = {}  # problem id -> (its line, digest of its sample texts)
+    pending: ImportedProblem | None = None  # the last problem read, held while lines of its id may follow
     copies_allowed = preset is not None and preset.repeated_ids_are_copies
     if preset is not None and preset.parquet and path.suffix == ".parquet":
         total, rows = parquet_rows(path)
@@ -349,7 +371,15 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
                         raise InputError(f"{error} ({preset.name} layout)", path=path, line=line,
                                          field=error.field) from None
                 item = parse_import_record(record, line=line, task=task, mapping=mapping, path=str(path))
+                if pending is not None and item.one_sample_line and pending.one_sample_line \
+                        and not item.id_from_line_number and item.problem.id == pending.problem.id:
+                    pending = join_sample_lines(pending, item, str(path))
+                    continue
                 first = first_of.get(item.problem.id)
+                if first is not None and item.one_sample_line:
+                    raise InputError(f"the lines of id {item.problem.id!r} are not next to each other (first on line "
+                                     f"{first[0]}): a file with one sample per line needs each problem's lines together "
+                                     "(sort it by id)", path=path, line=line, field="id")
                 if first is not None:
                     if copies_allowed and first[1] == _texts_digest(item):
                         continue  # the same document logged again (e.g. once per lm-eval filter)
@@ -359,8 +389,11 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
                 errors.append(str(error))
                 continue
             first_of[item.problem.id] = (item.line, _texts_digest(item) if copies_allowed else "")
-            if not errors:
-                yield item  # after the first bad line nothing more is written: only checked
+            if pending is not None and not errors:
+                yield pending  # after the first bad line nothing more is written: only checked
+            pending = item
+    if pending is not None and not errors:
+        yield pending
     if errors:
         shown = "\n  ".join(errors[:MAX_REPORTED_ERRORS])
         more = f"\n  ... and {len(errors) - MAX_REPORTED_ERRORS} more" if len(errors) > MAX_REPORTED_ERRORS else ""

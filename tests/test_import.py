@@ -387,3 +387,28 @@ def test_openai_chat_completion_choices_are_samples(tmp_path):
     with pytest.raises(InputError, match="message.content"):
         import_samples(bad, task="gsm8k", out=tmp_path / "run2", show_progress=False,
                        mapping="id=custom_id,reference=answer,samples=response.body.choices")
+
+
+def test_a_file_with_one_line_per_sample_joins_the_lines_of_each_id(tmp_path):
+    lines = [{"id": "a", "question": "1+1?", "reference": "2", "response": f"so \\boxed{{{answer}}}", "score": score}
+             for answer, score in (("2", 0.9), ("3", 0.1), ("2", 0.8))]
+    lines += [{"id": "b", "question": "2+2?", "reference": "4", "response": "\\boxed{4}", "score": 0.5}]
+    source = write_lines(tmp_path / "per_sample.jsonl", lines)
+    summary = import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False,
+                             mapping="samples=response,scores=score")
+    assert (summary.problems, summary.min_samples, summary.max_samples) == (2, 1, 3)
+    written = read_jsonl(tmp_path / "run" / "samples.jsonl")
+    assert [line["problem_id"] for line in written] == ["a", "b"]
+    assert [s["text"] for s in written[0]["samples"]] == ["so \\boxed{2}", "so \\boxed{3}", "so \\boxed{2}"]
+    assert [s["index"] for s in written[0]["samples"]] == [0, 1, 2]
+    assert read_jsonl(tmp_path / "run" / "scores.jsonl")[0]["scores"] == [0.9, 0.1, 0.8]
+
+    scattered = write_lines(tmp_path / "scattered.jsonl", [lines[0], lines[3], lines[1]])
+    with pytest.raises(InputError, match=r"lines of id 'a' are not next to each other \(first on line 1\)"):
+        import_samples(scattered, task="gsm8k", out=tmp_path / "run2", show_progress=False,
+                       mapping="samples=response,scores=score")
+    disagreeing = write_lines(tmp_path / "disagree.jsonl", [lines[0], {**lines[1], "reference": "3"}])
+    with pytest.raises(InputError, match=r"disagree.jsonl:2: field 'reference': differs from line 1"):
+        import_samples(disagreeing, task="gsm8k", out=tmp_path / "run3", show_progress=False,
+                       mapping="samples=response,scores=score")
+    assert not (tmp_path / "run2").exists() and not (tmp_path / "run3").exists()
