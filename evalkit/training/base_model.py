@@ -11,6 +11,7 @@ a hub id the hub (or its local cache) knows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,14 @@ class BaseModelRef:
     def to_dict(self) -> dict[str, Any]:
         """The fields `train_config.json` records."""
         return {"base_model": self.location, "base_model_given": self.given, "base_model_identity": self.identity}
+
+
+def same_base_model(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Whether two `BaseModelRef.to_dict()` records name the same model: the same content identity,
+    and, for hub models (no identity), the same id."""
+    if recorded.get("base_model_identity") != current.get("base_model_identity"):
+        return False
+    return current.get("base_model_identity") is not None or recorded.get("base_model") == current.get("base_model")
 
 
 def _hub_id_problem(name: str) -> str | None:

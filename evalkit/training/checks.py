@@ -34,6 +34,14 @@ def problems_record(problems: ProblemsConfig) -> dict[str, Any]:
     return data
 
 
+def config_record(config_file: str | Path | None, config: Any) -> dict[str, Any]:
+    """What `train_config.json` records of a command's config: the file, its text, and the validated config."""
+    path = Path(config_file).resolve() if config_file is not None else None
+    return {"config_file": str(path) if path else None,
+            "config_text": path.read_text(encoding="utf-8") if path else None,
+            "config": config.model_dump(mode="json")}
+
+
 def _question_key(text: str) -> str:
     return " ".join(text.split())
 

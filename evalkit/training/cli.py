@@ -9,12 +9,14 @@ runs on its own, which is how several processes are started:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from evalkit.errors import run_cli
+from evalkit.progress import quiet_library_progress
+from evalkit.training.checks import config_record
 
 train_app = typer.Typer(
     help="Fine-tune generators and solution evaluators (SSFT, evaluator, sequential SSFT -> evaluator -> SSFT).",
@@ -26,19 +28,6 @@ train_app = typer.Typer(
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="YAML training config (see configs/train-*.yaml).")]
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Output directory (overrides the config's `out`).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars (Hugging Face's own included).")]
-
-
-def _config_record(config: Path, resolved: Any) -> dict[str, Any]:
-    """What `train_config.json` records of the command's config: the file, its text, and the validated config."""
-    return {"config_file": str(config.resolve()), "config_text": config.read_text(encoding="utf-8"),
-            "config": resolved.model_dump(mode="json")}
-
-
-def _quiet_libraries(quiet: bool) -> None:
-    if quiet:
-        from evalkit.progress import quiet_library_progress
-
-        quiet_library_progress()
 
 
 def _console() -> Console:
@@ -53,11 +42,12 @@ def ssft_command(config: ConfigOption, out: OutOption = None, quiet: QuietOption
     from evalkit.training.config import load_train_config, resolve_out
     from evalkit.training.sequential import train_ssft
 
-    _quiet_libraries(quiet)
+    if quiet:
+        quiet_library_progress()
     resolved = load_train_config("ssft", config)
     target = resolve_out(resolved.out, out, str(config))
     result = train_ssft(resolved.model, resolved.problems, resolved.training, target, show_progress=not quiet,
-                        record=_config_record(config, resolved))
+                        record=config_record(config, resolved))
     _console().print(f"[green]model:[/] {result.checkpoint} ({result.steps} steps, final loss {result.final_loss:.4f})")
 
 
@@ -67,11 +57,12 @@ def evaluator_command(config: ConfigOption, out: OutOption = None, quiet: QuietO
     from evalkit.training.config import load_train_config, resolve_out
     from evalkit.training.sequential import train_evaluator
 
-    _quiet_libraries(quiet)
+    if quiet:
+        quiet_library_progress()
     resolved = load_train_config("evaluator", config)
     target = resolve_out(resolved.out, out, str(config))
     result = train_evaluator(resolved.model, resolved.problems, resolved.evaluator, target, show_progress=not quiet,
-                             record=_config_record(config, resolved))
+                             record=config_record(config, resolved))
     counts = ", ".join(f"{name} {value}" for name, value in result.counts.items())
     console = _console()
     console.print(f"evaluator data from {result.samples_run}: {counts}")
@@ -85,9 +76,10 @@ def sequential_command(config: ConfigOption, out: OutOption = None, quiet: Quiet
     from evalkit.training.config import load_train_config
     from evalkit.training.sequential import run_sequential
 
-    _quiet_libraries(quiet)
+    if quiet:
+        quiet_library_progress()
     resolved = load_train_config("sequential", config)
-    result = run_sequential(resolved, out=out, show_progress=not quiet, config_file=str(config.resolve()))
+    result = run_sequential(resolved, out=out, show_progress=not quiet, config_file=config)
     console = _console()
     console.print(f"[green]generator:[/] {result.generator}")
     console.print(f"[green]evaluator:[/] {result.evaluator}")

@@ -62,7 +62,7 @@ from evalkit.jsonl import (
     read_jsonl,
     write_jsonl,
 )
-from evalkit.training.base_model import BaseModelRef, as_base_model
+from evalkit.training.base_model import BaseModelRef, as_base_model, same_base_model
 
 OBJECTIVES = ("lm", "pairwise", "margin")
 PAIR_OBJECTIVES = ("pairwise", "margin")
@@ -434,8 +434,7 @@ def changed_inputs(stored: dict[str, Any], current: dict[str, Any]) -> list[str]
         changes.append(f"the training data changed{counts}")
     if stored.get("eval_sha256") != current["eval_sha256"]:
         changes.append("the evaluation data changed")
-    identity_changed = stored.get("base_model_identity") != current["base_model_identity"]
-    if identity_changed or (current["base_model_identity"] is None and stored.get("base_model") != current["base_model"]):
+    if not same_base_model(stored, current):
         if stored.get("base_model") == current["base_model"]:
             changes.append(f"the base model changed ({current['base_model']} holds another model than the one "
                            "this run was trained from)")

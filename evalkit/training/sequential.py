@@ -31,10 +31,11 @@ from evalkit.config import RunConfig, parse_config
 from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import read_json_object
 from evalkit.records import Problem
-from evalkit.training.base_model import BaseModelRef, as_base_model, resolve_base_model
+from evalkit.training.base_model import BaseModelRef, as_base_model, resolve_base_model, same_base_model
 from evalkit.training.checks import (
     check_problem_sources,
     check_samples_run,
+    config_record,
     problems_record,
 )
 from evalkit.training.config import (
@@ -243,9 +244,7 @@ def claim_stage(root: Path, stage_dir: str, base: BaseModelRef) -> None:
     path = root / stage_dir
     marker = path / STAGE_BASE_FILE
     if marker.exists():
-        stored = read_json_object(marker)
-        if stored.get("base_model_identity") != base.identity or (base.identity is None and
-                                                                  stored.get("base_model") != base.location):
+        if not same_base_model(read_json_object(marker), base.to_dict()):
             index = CHAIN_FILES.index(stage_dir)
             later = CHAIN_FILES[index:3]
             raise ConfigError(
@@ -261,7 +260,7 @@ def claim_stage(root: Path, stage_dir: str, base: BaseModelRef) -> None:
 
 
 def run_sequential(config: SequentialConfig, *, out: Path | None = None, show_progress: bool = True,
-                   config_file: str | None = None) -> SequentialResult:
+                   config_file: str | Path | None = None) -> SequentialResult:
     """SSFT from the base model, the evaluator from stage 1, SSFT again from the evaluator.
 
     Each stage records the model it starts from (`stage_base.json`); a stage whose model has
@@ -276,9 +275,7 @@ def run_sequential(config: SequentialConfig, *, out: Path | None = None, show_pr
     check_out_dir(root, base, CHAIN_FILES, run_config=f"{STAGE1_DIR}/{STAGE_BASE_FILE}")
     check_out_dir(root / STAGE1_DIR, base, (STAGE_BASE_FILE,))
     check_problem_sources(config.problems)
-    record = {"config_file": config_file,
-              "config_text": Path(config_file).read_text(encoding="utf-8") if config_file else None,
-              "config": config.model_dump(mode="json")}
+    record = config_record(config_file, config)
     console = Console(stderr=True, quiet=not process_state().is_main_process)
     console.rule("stage 1: SSFT from the base model")
     claim_stage(root, STAGE1_DIR, base)
