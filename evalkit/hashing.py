@@ -34,24 +34,33 @@ IDENTITY_SAMPLE_BYTES = 4 * 1024 * 1024
 """How much of each end of a file a directory identity reads."""
 
 
-def update_with_directory(digest: Any, directory: str | Path) -> None:
+def update_with_directory(digest: Any, directory: str | Path) -> int:
     """Feed a directory's identity into `digest`: every file below it (relative name, size, and
-    the first and last `IDENTITY_SAMPLE_BYTES`), in name order. A model rewritten in place gets
-    another identity; reading only the ends keeps this to a fraction of a second for models of
-    many gigabytes."""
+    the first and last `IDENTITY_SAMPLE_BYTES`), in name order; return the files' total size. A
+    model rewritten in place gets another identity; reading only the ends keeps this to a fraction
+    of a second for models of many gigabytes."""
     directory = Path(directory)
+    total = 0
     for path in sorted(item for item in directory.rglob("*") if item.is_file()):
         size = path.stat().st_size
+        total += size
         digest.update(f"{path.relative_to(directory).as_posix()}\0{size}\0".encode())
         with path.open("rb") as handle:
             digest.update(handle.read(IDENTITY_SAMPLE_BYTES))
             if size > IDENTITY_SAMPLE_BYTES:
                 handle.seek(max(IDENTITY_SAMPLE_BYTES, size - IDENTITY_SAMPLE_BYTES))
                 digest.update(handle.read(IDENTITY_SAMPLE_BYTES))
+    return total
+
+
+def directory_identity_and_size(directory: str | Path) -> tuple[str, int]:
+    """A short fingerprint of a directory's content (`update_with_directory`), e.g. a local model,
+    and the total size of its files."""
+    digest = hashlib.sha256()
+    size = update_with_directory(digest, directory)
+    return digest.hexdigest()[:16], size
 
 
 def directory_identity(directory: str | Path) -> str:
     """A short fingerprint of a directory's content (`update_with_directory`), e.g. a local model."""
-    digest = hashlib.sha256()
-    update_with_directory(digest, directory)
-    return digest.hexdigest()[:16]
+    return directory_identity_and_size(directory)[0]

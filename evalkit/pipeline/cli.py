@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from evalkit.config import parse_override
+from evalkit.progress import quiet_library_progress
 from evalkit.store import RunDir, Shard
 from evalkit.text_safety import for_terminal
 
@@ -55,8 +56,6 @@ def run_command(
     from evalkit.pipeline.run import refuse_run_dir_as_folder, run_evaluation
 
     if quiet:
-        from evalkit.progress import quiet_library_progress
-
         quiet_library_progress()
     flags = RunFlags(model=model, backend=backend, tasks=parse_task_list(tasks), model_name=model_name,
                      samples=str(samples) if samples is not None else None, n=n, temperature=temperature,

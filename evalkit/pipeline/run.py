@@ -121,11 +121,11 @@ def input_fingerprints(config: RunConfig) -> dict[str, dict]:
 def model_fingerprint(model_dir: Path) -> dict[str, Any]:
     """`{"file", "size", "sha256"}` of a local model directory: its path as given, the bytes of its
     files, and its content identity (the same keys as a replay file's fingerprint)."""
-    from evalkit.hashing import directory_identity
+    from evalkit.hashing import directory_identity_and_size
 
     try:
-        size = sum(item.stat().st_size for item in model_dir.rglob("*") if item.is_file())
-        return {"file": str(model_dir), "size": size, "sha256": directory_identity(model_dir)}
+        identity, size = directory_identity_and_size(model_dir)
+        return {"file": str(model_dir), "size": size, "sha256": identity}
     except OSError as error:
         raise InputError(f"cannot read the model directory ({error.strerror or error})", path=model_dir) from None
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evalkit.errors import ConfigError, InputError
+from evalkit.progress import quiet_library_progress
 
 console = Console()
 
@@ -30,8 +31,6 @@ def synth_command(
     from evalkit.synthesis.pipeline import parse_steps, run_synthesis
 
     if quiet:
-        from evalkit.progress import quiet_library_progress
-
         quiet_library_progress()
     refuse_foreign_output(out)
     report = run_synthesis(load_synth_config(config), out, parse_steps(steps), show_progress=not quiet)
