@@ -176,11 +176,10 @@ def apply_override(data: dict[str, Any], dotted: str, value: Any, *, source: str
     """Set `data["a"]["b"] = value` for `dotted == "a.b"`, creating mappings on the way."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of fields")
-    if dotted in RENAMED_FIELDS or dotted in RENAMED_FIELDS.values():  # one field under either name
-        for name, current in RENAMED_FIELDS.items():
-            if dotted in (name, current):
-                data.pop(name, None)
-                dotted = current
+    for old_name, current in RENAMED_FIELDS.items():  # one field under either name
+        if dotted in (old_name, current):
+            data.pop(old_name, None)
+            dotted = current
     keys = dotted.split(".")
     target = data
     for key in keys[:-1]:

@@ -147,11 +147,10 @@ def default_metric(rows: Sequence[Mapping[str, Any]]) -> str:
         names = (split_metric_name(name) for name in row["metrics"] if name.startswith("maj@"))
         return {k for _, k in names}
 
-    every = set.intersection(*(vote_ks(row) for row in rows)) if rows else set()
-    some = set().union(*(vote_ks(row) for row in rows)) if rows else set()
-    if every or some:
-        return f"maj@{max(every or some)}"
-    return "pass@1"
+    per_row = [vote_ks(row) for row in rows]
+    every = set.intersection(*per_row) if per_row else set()
+    some = set().union(*per_row)
+    return f"maj@{max(every or some)}" if some else "pass@1"
 
 
 def default_columns(rows: Sequence[Mapping[str, Any]], metric: str) -> list[str]:
