@@ -48,13 +48,13 @@ def perturbed_examples(problems: list[Any], seed: int) -> list[Any]:
 
     from evalkit.training import TrainExample
     from reranker.templates import EvaluatorTemplate
-    from tasks.arith import PERTURBATIONS, parse_question, perturbed_solution
+    from tasks.arith import parse_question, perturbations_for, perturbed_solution
 
     template, rng, examples = EvaluatorTemplate(), random.Random(seed), []
     for problem in problems:
         script = parse_question(problem.question)
         examples.append(TrainExample(template.prompt(problem.question, problem.solution), template.verdict(True)))
-        kinds = [k for k in PERTURBATIONS if k != "skip" or len(script.steps) > 1]
+        kinds = perturbations_for(script)
         for _ in range(PERTURBED_PER_PROBLEM):
             solution, answer = perturbed_solution(script, rng.choice(kinds), rng)
             examples.append(TrainExample(template.prompt(problem.question, solution),
@@ -72,7 +72,7 @@ def mistake_probe(checkpoint: Path, problems: list[Any], seed: int) -> dict[str,
 
     from evalkit.metrics import roc_auc
     from reranker.evaluator import SolutionEvaluator
-    from tasks.arith import PERTURBATIONS, parse_question, perturbed_solution
+    from tasks.arith import PERTURBATIONS, parse_question, perturbations_for, perturbed_solution
 
     rng = random.Random(seed + 1000)
     questions, texts, kinds = [], [], []
@@ -81,9 +81,7 @@ def mistake_probe(checkpoint: Path, problems: list[Any], seed: int) -> dict[str,
         questions.append(problem.question)
         texts.append(problem.solution)
         kinds.append("reference")
-        for kind in PERTURBATIONS:
-            if kind == "skip" and len(script.steps) < 2:
-                continue
+        for kind in perturbations_for(script):
             solution, answer = perturbed_solution(script, kind, rng)
             if str(answer) != problem.reference:
                 questions.append(problem.question)

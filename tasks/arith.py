@@ -248,6 +248,11 @@ def parse_question(question: str) -> ArithScript:
     return ArithScript(name, item, start, tuple(steps))
 
 
+def perturbations_for(script: ArithScript) -> tuple[str, ...]:
+    """The kinds of mistake `perturbed_solution` can write into this script (`skip` needs two steps)."""
+    return tuple(kind for kind in PERTURBATIONS if kind != "skip" or len(script.steps) > 1)
+
+
 def perturbed_solution(script: ArithScript, kind: str, rng: random.Random) -> tuple[str, int]:
     """A solution of `script` with one mistake of `kind` (see `PERTURBATIONS`) and its answer.
 
@@ -276,7 +281,7 @@ def perturbed_solution(script: ArithScript, kind: str, rng: random.Random) -> tu
     elif kind == "start":
         start = max(1, start + rng.choice((-2, -1, 1, 2)))
     elif kind == "skip":
-        if len(steps) < 2:
+        if kind not in perturbations_for(script):
             raise ValueError("a one-step problem has no step to skip")
         del steps[index]
     elif kind == "repeat":
