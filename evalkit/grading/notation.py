@@ -44,6 +44,8 @@ _UPPER_OR_LOWER = re.compile(rf"^\s*{_VARIABLE}\s*{_OP}\s*{_BOUND}\s*$")
 _BOUND_FIRST = re.compile(rf"^\s*{_BOUND}\s*{_OP}\s*{_VARIABLE}\s*$")
 _BETWEEN = re.compile(rf"^\s*{_BOUND}\s*{_OP}\s*{_VARIABLE}\s*{_OP}\s*{_BOUND}\s*$")
 _CONNECTOR = re.compile(r"\s*(?:,?\s*\\text\{\s*(or|and)\s*\}|\\(lor|vee|land|wedge)(?![a-zA-Z])|,?\s*\b(or|and)\b|(,))\s*")
+_CONNECTIVE = {"or": "or", "lor": "or", "vee": "or", ",": "or", "and": "and", "land": "and", "wedge": "and"}
+"""What each connector of `_CONNECTOR` means (a comma between ranges lists alternatives)."""
 _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
@@ -103,8 +105,7 @@ def _inequality_ranges(text: str) -> str | None:
     pieces, words, position = [], set(), 0
     for connector in _CONNECTOR.finditer(text):
         pieces.append(text[position:connector.start()])
-        words.add(next(group for group in connector.groups() if group).replace("lor", "or").replace(
-            "vee", "or").replace("land", "and").replace("wedge", "and").replace(",", "or"))
+        words.add(_CONNECTIVE[next(group for group in connector.groups() if group)])
         position = connector.end()
     pieces.append(text[position:])
     if len(pieces) < 2 or len(words) != 1:
