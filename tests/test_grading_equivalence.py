@@ -38,6 +38,22 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("5", "6\\text{ cm}", False), ("\\text{Monday}", "Monday", True), ("\\text{Monday}", "Tuesday", False),
         ("\\$1.25", "\\textdollar 1.25", True), ("5", "\\approx 5.00", True), ("5", "\\approx 6", False),
     ],
+    "qualifier_after_a_unit": [
+        ("18", "18 \\text{ years old}", True), ("5", "5 feet tall", True), ("3", "3 apples left", True),
+        ("12", "12 cookies in total", True), ("18", "19 \\text{ years old}", False),
+    ],
+    # graded as whole responses, so each answer is in the box a model would write
+    "label_before_the_value_in_a_box": [
+        ("24", "\\boxed{\\text{The area is } 24}", True), ("24", "\\boxed{\\text{Answer: } 24}", True),
+        ("24", "\\boxed{\\text{Total cost} = \\$24}", True), ("24", "\\boxed{\\text{answer} = 24}", True),
+        ("24", "\\boxed{\\text{minimum value} = 24}", True), ("24", "\\boxed{The area is 24}", True), ("5", "\\boxed{\\text{The answer is } x = 5}", True),
+        ("y=2x+3", "\\boxed{\\text{Equation: } y = 2x+3}", True), ("24", "\\boxed{\\text{The area is } 25}", False),
+        ("24", "\\boxed{\\text{The answer is not } 24}", False), ("24", "\\boxed{abc = 24}", False),
+    ],
+    "number_words": [
+        ("18", "\\boxed{eighteen}", True), ("25", "\\boxed{\\text{Twenty-five}}", True), ("210", "\\boxed{two hundred and ten}", True),
+        ("18", "\\boxed{nineteen}", False), ("56", "\\boxed{five six}", False),
+    ],
     # units as Minerva Math and OlympiadBench solutions set them in LaTeX (learnt from their solutions)
     "units_set_in_latex": [
         ("41.8", "41.8 \\mathrm{~km/s}", True), ("300", "300 \\mathrm{~km} / \\mathrm{s}", True),

@@ -111,7 +111,7 @@ _ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:ans
 _ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 _ANSWER_LABEL = re.compile(r"(?:final\s+)?(?:answer|solution|result)s?\s*[:：]?", re.IGNORECASE)
-_NUMBER = re.compile(r"(?=[-$.\d])(?<![\w.])(?:-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
+_NUMBER = re.compile(r"(?=[-$.\d])(?<![A-Za-z0-9_.])(?:-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
 _PLAIN_VALUE = re.compile(
     r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
     r"(?:\s?%)?"
@@ -499,6 +499,10 @@ def _bold_answer(text: str) -> str | None:
 
 # ---------------------------------------------------------------- fallbacks
 
+_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u3000-\u303f\uff01-\uff0f]")
+"""Scripts written without spaces between words (Chinese, Japanese, Korean) and their punctuation."""
+
+
 def _is_bare(text: str) -> bool:
     """A short single-line text that is only a value is an answer in itself (`42`, `x = 3`,
     `4:30 PM`, `18 students`, `Monday`); a whole text in one math span is too."""
@@ -506,6 +510,8 @@ def _is_bare(text: str) -> bool:
     if not stripped or len(stripped) > MAX_BARE_LATEX_CHARS or "\n" in stripped:
         return False
     if not braces_balanced(stripped) or _BOX_COMMAND.search(stripped) or not _HAS_CONTENT.search(stripped):
+        return False
+    if _UNSPACED_SCRIPT.search(stripped):  # `所以答案是8。`: a sentence without spaces, not a value
         return False
     span = math_span_at(stripped, 0)
     if span is not None and span.end == len(stripped.rstrip(".")):

@@ -16,6 +16,8 @@ What is dropped or rewritten, in order:
 * Layout: `\\left`, `\\right`, `\\big..`, `\\displaystyle`, spacing (`\\,`, `\\!`, `\\quad`, `~`).
 * Spellings: `\\dfrac`/`\\tfrac`/`\\cfrac` -> `\\frac`, `\\frac12` -> `\\frac{1}{2}`, `\\sqrt2` ->
   `\\sqrt{2}`, `\\leq` -> `\\le`, `\\textbf`/`\\mbox`/... -> `\\text`.
+* A label before the value (`\\text{The area is } 24`, `\\text{Total cost} = 24`) goes; a whole
+  answer spelled as an English cardinal (`eighteen`) is that number (`numbers.number_from_words`).
 * Units set in LaTeX after a value (`41.8 \\mathrm{~km} / \\mathrm{s}`, `\\text{ s}^{-1}`, `\\AA`,
   `M_\\odot`) go (`units.drop_unit_tail`).
 * `\\mathrm{X}`: a unit word becomes `\\text{X}` (and is then dropped as a unit); otherwise the
@@ -42,7 +44,8 @@ import re
 from fractions import Fraction
 
 from evalkit.grading.notation import repeating_decimal, rewrite_notation
-from evalkit.grading.numbers import apply_decimal_comma, join_thousands, mark_percent, parse_exact_number
+from evalkit.grading.numbers import (apply_decimal_comma, join_thousands, mark_percent, number_from_words,
+                                     parse_exact_number)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import braces_balanced, closing_brace
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
@@ -130,6 +133,10 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = drop_unit_tail(text)
     text = _rewrite_font_commands(text)
     text = _unwrap_numeric_text(text)
+    text = _drop_answer_label(text)
+    spelled = number_from_words(_unwrap_text(text))
+    if spelled is not None:
+        return str(spelled)
     text = re.sub(r"\\(?:textdollar|dollar|usd)(?![a-zA-Z])", " ", text)
     text = text.replace("\\$", " ").replace("$", " ")
     text = re.sub(r"^\s*(?:\\approx|\\sim|~)\s*(?=[-\d.\\])", "", text)  # `\approx 5.00`: the value given
@@ -337,6 +344,41 @@ def _unwrap_numeric_text(text: str) -> str:
     if text.startswith("\\text{") and closing_brace(text, 5) == len(text) - 1 and re.search(r"\d", text):
         return text[6:-1].strip()
     return text
+
+
+_LABEL_WORDS = r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,7}?"
+_LABEL_VERB = r"(?:is|are|was|equals|=|:)"
+_VALUE_START = r"(?=[-+\d.\\({\[|]|[A-Za-z](?![A-Za-z]))"
+_FILLER = r"(?:(?:approximately|about|roughly|exactly)\s)?"
+_TEXT_LABEL = re.compile(r"^\\text\{\s*(?P<label>" + _LABEL_WORDS + r")\s*(?P<inner>" + _LABEL_VERB + r")?\s*\}\s*"
+                         r"(?P<outer>=|:)?\s*" + _FILLER + _VALUE_START)
+_BARE_LABEL = re.compile(r"^(?P<label>" + _LABEL_WORDS + r")\s*(?P<verb>\b(?:is|are|was|equals)\b|=|:)\s*"
+                         + _FILLER + _VALUE_START)
+_SHORT_LABELS = frozenset({"max", "min", "sum", "area", "cost", "total", "answer", "result", "value", "mean",
+                           "median", "mode", "range", "speed", "time", "distance", "volume", "length", "width",
+                           "height", "perimeter", "price", "profit", "age", "rate", "ratio"})
+"""Single words a box puts before `=` as a label (`\\boxed{\\text{answer} = 24}`, `\\boxed{max = 7}`);
+any other single lower-case word before `=` is a product of letters (`abc = 6`)."""
+
+
+def _drop_answer_label(text: str) -> str:
+    """A label written before the value in a box (`\\text{The area is } 24`, `\\text{Answer: } 24`,
+    `\\text{Total cost} = \\$24`, `The area is 24`) goes: the answer is the value after it.
+
+    A `\\text{...}` label goes when it ends in `is`, `are`, `equals`, `:` or is followed by `=`
+    or `:`; a bare label of words goes before `is`/`are`/`equals`/`:`, and before `=` when it
+    has several words or is a word such as `answer`, `total`, `area` (`xyz = 6` keeps its
+    letters). The value must start like math: a digit, sign, bracket, command or one letter."""
+    labelled = _TEXT_LABEL.match(text)
+    if labelled is not None and (labelled.group("inner") or labelled.group("outer")):
+        return text[labelled.end():]
+    labelled = _BARE_LABEL.match(text)
+    if labelled is None:
+        return text
+    label, verb = labelled.group("label"), labelled.group("verb")
+    if verb in ("=", ":") and " " not in label and label.lower() not in _SHORT_LABELS:
+        return text
+    return text[labelled.end():]
 
 
 _BARE_LIST_WORD = re.compile(r"(?<=[\d}\])a-zA-Z%])\s*,?\s*\b(?:and|or)\b\s*(?=[-+\d\\({\[a-zA-Z])"

@@ -13,6 +13,8 @@ Each of these conventions is decided here and nowhere else:
 * Percent. `50\\%`, `50%`, `50 percent`, `50 pct` are the number 50 *marked* as a percentage;
   the mark is kept as an attribute of the value (`ExactNumber.percent`) so that grading can apply
   the percent rule (see `compare.py`) and clustering never merges `50\\%` with `50` or `0.5`.
+* Number words. A whole answer written as an English cardinal (`eighteen`, `twenty-five`,
+  `one hundred five`, up to 999,999) is that integer (`number_from_words`).
 * Exact values. Integers, decimals, `\\frac{a}{b}`, `a/b`, mixed numbers `10\\frac{1}{12}`
   (= 121/12), repeating decimals (`0.1\\overline{6}` = 1/6) and scientific notation
   (`1.5\\times10^{3}`, `7.2e-4`) become exact `Fraction`s.
@@ -189,3 +191,37 @@ def number_key(value: Fraction, percent: bool = False) -> str:
         return f"n:sha256:{digest}{mark}"
     return f"n:{numerator}/{denominator}{mark}"
 
+
+
+_UNIT_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+               "sixteen seventeen eighteen nineteen").split()
+_TENS_WORDS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+               "ninety": 90}
+_NUMBER_WORD_VALUES = {word: value for value, word in enumerate(_UNIT_WORDS)} | _TENS_WORDS
+
+
+def number_from_words(text: str) -> int | None:
+    """The integer an English cardinal spells (`eighteen`, `twenty-five`, `two hundred and ten`,
+    `three thousand`), or None when `text` is anything else. Case and hyphens do not matter."""
+    words = [w for w in re.split(r"[\s\-]+", text.strip().lower().rstrip(".")) if w and w != "and"]
+    if not words or len(words) > 10 or not all(w in _NUMBER_WORD_VALUES or w in ("hundred", "thousand")
+                                               for w in words):
+        return None
+    total, group, previous = 0, 0, ""
+    for word in words:
+        if word == "hundred":
+            if not 0 < group < 10 or previous in ("hundred", "thousand"):
+                return None
+            group *= 100
+        elif word == "thousand":
+            if not 0 < group < 1000 or total:
+                return None
+            total, group = group * 1000, 0
+        else:
+            value = _NUMBER_WORD_VALUES[word]
+            if previous in _NUMBER_WORD_VALUES and not (_NUMBER_WORD_VALUES[previous] in _TENS_WORDS.values()
+                                                        and 0 < value < 10):
+                return None  # `five six` is not a number; `twenty five` is
+            group += value
+        previous = word
+    return total + group

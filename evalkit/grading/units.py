@@ -107,13 +107,17 @@ DROPPABLE_WORDS = (UNIT_WORDS | COUNTED_NOUNS) - {"percent", "percentage", "pct"
 
 _WORD_SEPARATORS = re.compile(r"[\s\-]+|(?<=[a-zA-Z])(?=/)|(?<=/)(?=[a-zA-Z])")
 _CONNECTORS = frozenset({"per", "/", "of", "each"})
+_QUALIFIERS = frozenset({"old", "long", "tall", "wide", "high", "deep", "thick", "away", "apart", "left", "remaining",
+                         "total", "altogether", "overall", "in"})
+"""Words that may follow a unit or counted noun without changing the value: `18 years old`,
+`5 feet tall`, `3 apples left`, `12 cookies in total`. Never droppable on their own."""
 
 
 def is_droppable_phrase(phrase: str, *, marked_as_text: bool = False) -> bool:
     """Whether a word group after a value is only units and counted nouns (module rule).
 
-    `square units`, `km/h`, `dollars per hour`, `cubic feet` are; `a.m.`, `thousand`, `apples
-    and oranges`, `Monday` are not. One-letter units (`m`, `s`, `g`) count only when the text
+    `square units`, `km/h`, `dollars per hour`, `cubic feet`, `years old` are; `a.m.`,
+    `thousand`, `apples and oranges`, `Monday`, `old` alone are not. One-letter units (`m`, `s`, `g`) count only when the text
     marks them as words (`\\text{ m}`, `\\mathrm{g}`): a bare `3 a` is a product.
     """
     cleaned = phrase.strip().rstrip(".").strip()
@@ -127,7 +131,7 @@ def is_droppable_phrase(phrase: str, *, marked_as_text: bool = False) -> bool:
     compound = any(word == "/" for word in words) or bool(re.search(r"[A-Za-z]/[A-Za-z]", cleaned))
     for word in words:
         word = word.rstrip(".")  # `sq. units`
-        if word in _CONNECTORS:
+        if word in _CONNECTORS or (seen_unit and word.lower() in _QUALIFIERS):
             continue
         if not re.fullmatch(r"[A-Za-zÅ°]+(?:\^[23])?", word):
             return False
