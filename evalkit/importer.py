@@ -201,8 +201,11 @@ def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[
 
 
 def parse_reference(value: Any) -> str:
-    """A reference answer as a string; numbers (GSM8K dumps often store `18`) are written out as is."""
+    """A reference answer as a string; numbers (GSM8K dumps often store `18`) are written out as is.
+    An empty one is refused: no answer could be right against it."""
     if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("empty: no answer can be graded right against it (is the field the reference answer?)")
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)

@@ -412,3 +412,16 @@ def test_a_file_with_one_line_per_sample_joins_the_lines_of_each_id(tmp_path):
         import_samples(disagreeing, task="gsm8k", out=tmp_path / "run3", show_progress=False,
                        mapping="samples=response,scores=score")
     assert not (tmp_path / "run2").exists() and not (tmp_path / "run3").exists()
+
+
+def test_an_empty_reference_is_refused_with_its_line(tmp_path):
+    """Before: a reference of "" (an unfilled `gt`, an lm-eval task without a target) was imported, and
+    every sample of that problem was graded wrong without a word."""
+    source = write_lines(tmp_path / "dump.jsonl", [
+        {"id": "a", "question": "q1", "reference": "1", "samples": ["\\boxed{1}"]},
+        {"id": "b", "question": "q2", "reference": "", "samples": ["\\boxed{2}"]},
+        {"id": "c", "question": "q3", "reference": " \n", "samples": ["\\boxed{3}"]},
+    ])
+    with pytest.raises(InputError, match=r"dump.jsonl:2: field 'reference': empty.*\n.*dump.jsonl:3: field 'reference'"):
+        import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    assert not (tmp_path / "run").exists()
