@@ -425,3 +425,25 @@ def test_an_empty_reference_is_refused_with_its_line(tmp_path):
     with pytest.raises(InputError, match=r"dump.jsonl:2: field 'reference': empty.*\n.*dump.jsonl:3: field 'reference'"):
         import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_compressed_or_parquet_file_is_one_line_naming_what_it_is(tmp_path):
+    """Before: a .jsonl.gz (or a Parquet file without the lighteval preset) was read as text, and the
+    error listed twenty lines of undecodable bytes plus '... and N more'."""
+    import gzip
+
+    lines = "".join(json.dumps({"id": str(i), "question": "q", "reference": "1", "samples": ["\\boxed{1}"]}) + "\n"
+                    for i in range(200))
+    packed = tmp_path / "dump.jsonl.gz"
+    packed.write_bytes(gzip.compress(lines.encode()))
+    with pytest.raises(InputError) as caught:
+        import_samples(packed, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    message = str(caught.value)
+    assert "gzip" in message and "decompress" in message and "\n" not in message, message
+    parquet = tmp_path / "details.parquet"
+    parquet.write_bytes(b"PAR1" + bytes(range(256)) * 40 + b"\n" * 30 + b"PAR1")
+    with pytest.raises(InputError) as caught:
+        import_samples(parquet, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    message = str(caught.value)
+    assert "Parquet" in message and "lighteval" in message and "\n" not in message, message
+    assert not (tmp_path / "run").exists()
