@@ -13,10 +13,14 @@ forms of the reference, some wrong, some with no final answer, some scores), the
 4. the report on the stored scores (pass@k, maj@k, bon@k, scr@k with bootstrap intervals);
 5. the run cut into 4 shard directories (streamed) and joined again with `merge_runs`.
 
-The last line printed is one JSON object: `{"problems", "samples", "wall_s", "peak_rss_mb", ...}`
-with each stage's seconds, the peak resident memory of this process (and the peak so far after
-each stage, to see which stage raised it) and, separately, of its reaped child processes. Goals (issue 9): wall time linear in P*N; peak memory under 2 GB at 100,000 x 64.
-Run two sizes to see the first; the second needs a machine with room for 100k x 64.
+The same stages run first on 2 problems (untimed: imports and caches) and on a baseline of P/4
+problems (same N, same kind of data), in the same process. The last line printed is one JSON object: `{"problems", "samples", "wall_s", "peak_rss_mb",
+...}` with each stage's seconds, the peak resident memory of this process (and the peak so far
+after each stage, to see which stage raised it; the baseline ran first, so it is in these peaks too)
+and, separately, of its reaped child processes, and `time_per_sample_vs_baseline`: seconds per
+sample at P against those at P/4 (1.0 when wall time is linear in P*N; fixed costs such as starting
+the grading processes push it below 1). Goals (issue 9): wall time linear in P*N; peak memory under
+2 GB at 100,000 x 64, which needs a machine with room for 100k x 64.
 """
 
 from __future__ import annotations
@@ -152,14 +156,11 @@ def peak_rss_mb(who: int) -> float:
     return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--problems", type=int, required=True)
-    parser.add_argument("--samples", type=int, required=True)
-    parser.add_argument("--workers", type=int, default=None, help="grading processes (default: CPU count)")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the run directories here")
-    args = parser.parse_args()
-
+def run_stages(root: Path, problems: int, samples: int, workers: int | None, *,
+               peaks: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """Every stage on a fresh input of `problems` x `samples` under `root`: the wall time (without
+    the input's generation and the shard split) and each stage's seconds; `peaks` gets the peak
+    memory so far after each stage."""
     from evalkit.importer import import_samples
     from evalkit.pipeline.grade import grade_stage
     from evalkit.pipeline.merge import merge_runs
@@ -167,57 +168,80 @@ def main() -> None:
     from reranker.evaluator import SolutionEvaluator
     from reranker.scoring import score_run
 
-    root = args.keep or Path(tempfile.mkdtemp(prefix="evalkit-bench-scale-"))
     root.mkdir(parents=True, exist_ok=True)
     quiet = Console(quiet=True)
     seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    write_replay_file(root / "replay.jsonl", problems, samples)
+    seconds["generate_input_s"] = time.perf_counter() - started
+
+    wall_start = time.perf_counter()
+    stage = time.perf_counter()
+    import_samples(root / "replay.jsonl", task="math500", out=root / "run", model="synthetic", show_progress=False)
+    seconds["import_s"] = time.perf_counter() - stage
+    peaks["import"] = peak_rss_mb(resource.RUSAGE_SELF)
+    run = RunDir(root / "run")
+
+    stage = time.perf_counter()
+    grade_stage(run, workers=workers, show_progress=False)
+    seconds["grade_s"] = time.perf_counter() - stage
+    peaks["grade"] = peak_rss_mb(resource.RUSAGE_SELF)
+
+    stage = time.perf_counter()
+    evaluator = SolutionEvaluator(HashVerdicts(), name="hash-evaluator")
+    score_run(run.path, evaluator, method="scr", show_progress=False)
+    seconds["rerank_s"] = time.perf_counter() - stage
+    peaks["rerank"] = peak_rss_mb(resource.RUSAGE_SELF)
+
+    stage = time.perf_counter()
+    report_run(run.path, resamples=200, scorer="imported", console=quiet)
+    seconds["report_s"] = time.perf_counter() - stage
+    peaks["report"] = peak_rss_mb(resource.RUSAGE_SELF)
+
+    stage = time.perf_counter()
+    parts = split_into_shards(run, root / "shards", SHARDS)
+    seconds["split_s"] = time.perf_counter() - stage
+    stage = time.perf_counter()
+    merged = merge_runs(parts, root / "merged")
+    seconds["merge_s"] = time.perf_counter() - stage
+    peaks["merge"] = peak_rss_mb(resource.RUSAGE_SELF)
+    wall = time.perf_counter() - wall_start - seconds["split_s"]
+    if not filecmp.cmp(merged.samples_path, run.samples_path, shallow=False):
+        raise SystemExit("the merged samples differ from the run's")
+    return wall, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--problems", type=int, required=True)
+    parser.add_argument("--samples", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=None, help="grading processes (default: CPU count)")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the run directories here")
+    args = parser.parse_args()
+    if args.problems < 1 or args.samples < 1:
+        parser.error("--problems and --samples must be 1 or more")
+    baseline_problems = max(1, args.problems // 4)
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="evalkit-bench-scale-"))
+    root.mkdir(parents=True, exist_ok=True)
     peaks: dict[str, float] = {}  # the peak so far after each stage: which stage raised it
     try:
-        started = time.perf_counter()
-        write_replay_file(root / "replay.jsonl", args.problems, args.samples)
-        seconds["generate_input_s"] = time.perf_counter() - started
-
-        wall_start = time.perf_counter()
-        stage = time.perf_counter()
-        import_samples(root / "replay.jsonl", task="math500", out=root / "run", model="synthetic", show_progress=False)
-        seconds["import_s"] = time.perf_counter() - stage
-        peaks["import"] = peak_rss_mb(resource.RUSAGE_SELF)
-        run = RunDir(root / "run")
-
-        stage = time.perf_counter()
-        grade_stage(run, workers=args.workers, show_progress=False)
-        seconds["grade_s"] = time.perf_counter() - stage
-        peaks["grade"] = peak_rss_mb(resource.RUSAGE_SELF)
-
-        stage = time.perf_counter()
-        evaluator = SolutionEvaluator(HashVerdicts(), name="hash-evaluator")
-        score_run(run.path, evaluator, method="scr", show_progress=False)
-        seconds["rerank_s"] = time.perf_counter() - stage
-        peaks["rerank"] = peak_rss_mb(resource.RUSAGE_SELF)
-
-        stage = time.perf_counter()
-        report_run(run.path, resamples=200, scorer="imported", console=quiet)
-        seconds["report_s"] = time.perf_counter() - stage
-        peaks["report"] = peak_rss_mb(resource.RUSAGE_SELF)
-
-        stage = time.perf_counter()
-        parts = split_into_shards(run, root / "shards", SHARDS)
-        seconds["split_s"] = time.perf_counter() - stage
-        stage = time.perf_counter()
-        merged = merge_runs(parts, root / "merged")
-        seconds["merge_s"] = time.perf_counter() - stage
-        peaks["merge"] = peak_rss_mb(resource.RUSAGE_SELF)
-        wall = time.perf_counter() - wall_start - seconds["split_s"]
-        if not filecmp.cmp(merged.samples_path, run.samples_path, shallow=False):
-            raise SystemExit("the merged samples differ from the run's")
+        # untimed: the first pass pays for imports and caches that later passes reuse
+        run_stages(root / "warmup", 2, args.samples, args.workers, peaks={})
+        baseline_wall, _ = run_stages(root / "baseline", baseline_problems, args.samples, args.workers, peaks={})
+        wall, seconds = run_stages(root, args.problems, args.samples, args.workers, peaks=peaks)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
+    per_sample = wall / (args.problems * args.samples)
+    baseline_per_sample = baseline_wall / (baseline_problems * args.samples)
     print(json.dumps({
         "problems": args.problems, "samples": args.samples, "wall_s": round(wall, 2),
+        "baseline_problems": baseline_problems, "baseline_wall_s": round(baseline_wall, 2),
+        "time_per_sample_vs_baseline": round(per_sample / baseline_per_sample, 3),
         "peak_rss_mb": peak_rss_mb(resource.RUSAGE_SELF),
         "peak_rss_reaped_children_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
-        "seconds_per_million_samples": round(wall / (args.problems * args.samples) * 1e6, 1),
+        "seconds_per_million_samples": round(per_sample * 1e6, 1),
         "peak_rss_mb_after": peaks,
         **{key: round(value, 2) for key, value in seconds.items()},
     }))

@@ -201,8 +201,11 @@ def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[
 
 
 def parse_reference(value: Any) -> str:
-    """A reference answer as a string; numbers (GSM8K dumps often store `18`) are written out as is."""
+    """A reference answer as a string; numbers (GSM8K dumps often store `18`) are written out as is.
+    An empty one is refused: no answer could be right against it."""
     if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("empty: no answer can be graded right against it (is the field the reference answer?)")
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -313,6 +316,29 @@ def count_lines(path: Path) -> int:
     return count + (last != b"\n")
 
 
+_COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"),
+               (b"PK\x03\x04", "zip"))
+_PARQUET_MAGIC = b"PAR1"
+
+
+def file_kind(path: Path) -> str | None:
+    """`"parquet"`, a compression format's name, or None (text, read as JSON Lines), from the first bytes."""
+    with path.open("rb") as handle:
+        start = handle.read(8)
+    if start.startswith(_PARQUET_MAGIC):
+        return "parquet"
+    return next((name for magic, name in _COMPRESSED if start.startswith(magic)), None)
+
+
+def not_json_lines_error(path: Path, kind: str) -> InputError:
+    """One line saying that a compressed or Parquet file is not JSON Lines, and what to do."""
+    if kind == "parquet":
+        return InputError("a Parquet file, not JSON Lines: --preset lighteval reads lighteval's Parquet details; "
+                          "convert another layout to JSON Lines first", path=path)
+    return InputError(f"a {kind}-compressed file, not JSON Lines: decompress it first and import the file inside",
+                      path=path)
+
+
 def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
     """`(line_number, record)` for each non-empty line; a line that is not a JSON object gives an `InputError`.
     A UTF-8 byte-order mark at the start of the file (as some Windows tools write) is skipped."""
@@ -353,8 +379,11 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
     first_of: dict[str, tuple[int, str]] = {}  # problem id -> (its line, digest of its sample texts)
     pending: ImportedProblem | None = None  # the last problem read, held while lines of its id may follow
     copies_allowed = preset is not None and preset.repeated_ids_are_copies
-    if preset is not None and preset.parquet and path.suffix == ".parquet":
+    kind = file_kind(path)
+    if preset is not None and preset.parquet and (kind == "parquet" or path.suffix == ".parquet"):
         total, rows = parquet_rows(path)
+    elif kind is not None:
+        raise not_json_lines_error(path, kind)
     else:
         total, rows = (count_lines(path) if show_progress else None), jsonl_records(path)
     with make_progress(disable=not show_progress) as progress:

@@ -205,3 +205,16 @@ def test_a_response_saying_it_has_no_answer_abstains(text: str) -> None:
 @pytest.mark.parametrize(("text", "answer"), [("42", "42"), ("Monday", "Monday"), ("None", "None"), ("NA", "NA")])
 def test_short_bare_answers_still_count(text: str, answer: str) -> None:
     assert find_answer(text, "auto").answer == answer
+
+
+@pytest.mark.parametrize("text", [
+    "**Answer:** \u22123", "Answer: \u22123", "A: \u22123", "The answer is \u22123.", "The final answer is \u22123",
+    "So x = \u22123", "Therefore, the result is \u22123.", "we get \u22123", "#### \u22123", "Answer: \u20133",
+    "The answer is \u22123 and \u22127.",
+])
+def test_a_unicode_minus_sign_in_prose_keeps_the_sign(text: str) -> None:
+    from evalkit.grading import equivalent
+
+    answer = find_answer(text, "auto").answer
+    assert answer is not None and answer.lstrip("-\u2212\u2013") != answer, answer
+    assert not equivalent("3", text)

@@ -412,3 +412,38 @@ def test_a_file_with_one_line_per_sample_joins_the_lines_of_each_id(tmp_path):
         import_samples(disagreeing, task="gsm8k", out=tmp_path / "run3", show_progress=False,
                        mapping="samples=response,scores=score")
     assert not (tmp_path / "run2").exists() and not (tmp_path / "run3").exists()
+
+
+def test_an_empty_reference_is_refused_with_its_line(tmp_path):
+    """Before: a reference of "" (an unfilled `gt`, an lm-eval task without a target) was imported, and
+    every sample of that problem was graded wrong without a word."""
+    source = write_lines(tmp_path / "dump.jsonl", [
+        {"id": "a", "question": "q1", "reference": "1", "samples": ["\\boxed{1}"]},
+        {"id": "b", "question": "q2", "reference": "", "samples": ["\\boxed{2}"]},
+        {"id": "c", "question": "q3", "reference": " \n", "samples": ["\\boxed{3}"]},
+    ])
+    with pytest.raises(InputError, match=r"dump.jsonl:2: field 'reference': empty.*\n.*dump.jsonl:3: field 'reference'"):
+        import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_compressed_or_parquet_file_is_one_line_naming_what_it_is(tmp_path):
+    """Before: a .jsonl.gz (or a Parquet file without the lighteval preset) was read as text, and the
+    error listed twenty lines of undecodable bytes plus '... and N more'."""
+    import gzip
+
+    lines = "".join(json.dumps({"id": str(i), "question": "q", "reference": "1", "samples": ["\\boxed{1}"]}) + "\n"
+                    for i in range(200))
+    packed = tmp_path / "dump.jsonl.gz"
+    packed.write_bytes(gzip.compress(lines.encode()))
+    with pytest.raises(InputError) as caught:
+        import_samples(packed, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    message = str(caught.value)
+    assert "gzip" in message and "decompress" in message and "\n" not in message, message
+    parquet = tmp_path / "details.parquet"
+    parquet.write_bytes(b"PAR1" + bytes(range(256)) * 40 + b"\n" * 30 + b"PAR1")
+    with pytest.raises(InputError) as caught:
+        import_samples(parquet, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    message = str(caught.value)
+    assert "Parquet" in message and "lighteval" in message and "\n" not in message, message
+    assert not (tmp_path / "run").exists()

@@ -201,3 +201,22 @@ def test_without_a_metric_runs_rank_by_majority_vote_at_the_largest_k_every_run_
     rows = collect_leaderboard_rows([runs / "weak", runs / "nested"])
     write_leaderboard(rows, tmp_path / "four")
     assert "ranked by maj@4" in (tmp_path / "four" / "leaderboard.md").read_text()
+
+
+def test_a_run_without_the_ranking_metric_gets_no_rank_and_equal_values_share_one(tmp_path: Path):
+    """Before: ranks were row numbers, so a run with no bon@8 at all was '#2 by bon@8' and two runs
+    with the same maj@8 were #1 and #2 (by model name)."""
+    def row(model: str, metrics: dict) -> dict:
+        return {"model": model, "task": "t", "n": 8, "config_hash": None, "run_dir": str(tmp_path / model),
+                "metrics": metrics}
+
+    same = {"bon@8": {"value": 0.5, "ci": [0.4, 0.6]}}
+    rows = [row("unscored", {}), row("b", same), row("a", same), row("c", {"bon@8": {"value": 0.2, "ci": [0.1, 0.3]}})]
+    write_leaderboard(rows, tmp_path / "board", metric="bon@8")
+    with (tmp_path / "board" / "leaderboard.csv").open() as handle:
+        table = list(csv.DictReader(handle))
+    assert [(line["rank"], line["model"]) for line in table] == [("1", "a"), ("1", "b"), ("3", "c"), ("", "unscored")]
+    markdown_rows = [line for line in (tmp_path / "board" / "leaderboard.md").read_text().splitlines()
+                     if line.startswith("| ") and not line.startswith(("| #", "| ---"))]
+    assert [line.split(" | ")[0:2] for line in markdown_rows] == [["| 1", "a"], ["| 1", "b"], ["| 3", "c"],
+                                                                   ["| —", "unscored"]]

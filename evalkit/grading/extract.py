@@ -111,6 +111,8 @@ _ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:ans
 _ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 _ANSWER_LABEL = re.compile(r"(?:final\s+)?(?:answer|solution|result)s?\s*[:：]?", re.IGNORECASE)
+_UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d)")
+"""A minus sign (U+2212), or an en dash used as one, before a number: read as `-` (`Answer: −3` is -3, not 3)."""
 _NUMBER = re.compile(r"(?=[-$.\d])(?<![A-Za-z0-9_.])(?:-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
 _PLAIN_VALUE = re.compile(
     r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
@@ -629,6 +631,7 @@ def find_answer(text: object, style: str = "auto") -> Extraction:
     body, note = response_body(without_lone_surrogates(text[-MAX_SCAN_CHARS:]))
     if body is None:
         return Extraction(None, None, note)
+    body = _UNICODE_MINUS.sub("-", body)  # one character for one: positions do not move
     if style == "boxed":
         boxed = _box_candidate(body)
         return Extraction(boxed.answer, "boxed") if boxed else Extraction(None, None, "no box")

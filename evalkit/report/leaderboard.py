@@ -139,6 +139,19 @@ def sort_rows(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dict[str, 
     return [dict(row) for row in sorted(rows, key=key)]
 
 
+def ranks(rows: Sequence[Mapping[str, Any]], metric: str) -> list[int | None]:
+    """Each row's rank by `metric` (rows sorted by `sort_rows`): rows with equal values share a rank
+    (1, 1, 3), and a row without the metric has none (it is listed, not ranked)."""
+    values = [row["metrics"][metric]["value"] if metric in row["metrics"] else None for row in rows]
+    return [None if value is None else 1 + sum(other is not None and other > value for other in values)
+            for value in values]
+
+
+def rank_cell(rank: int | None) -> str:
+    """A rank as shown in the Markdown and terminal tables: `—` for a row without the ranking metric."""
+    return "—" if rank is None else str(rank)
+
+
 def default_metric(rows: Sequence[Mapping[str, Any]]) -> str:
     """The metric a leaderboard ranks by when none is asked for: majority vote at the largest k every
     run has (runs made with n = 4 rank by maj@4, not by a maj@8 none of them has), else at the
@@ -164,10 +177,10 @@ def default_columns(rows: Sequence[Mapping[str, Any]], metric: str) -> list[str]
 def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> str:
     """The leaderboard as a Markdown document (values in % with their CI)."""
     header = ["#", "model", "task", "n", *columns, "scores", "config hash", "run"]
-    body = [[rank, row["model"], row["task"], row.get("n", ""),
+    body = [[rank_cell(rank), row["model"], row["task"], row.get("n", ""),
              *(format_percent(row["metrics"].get(name)) for name in columns), scoring_cell(row),
              row.get("config_hash"), row.get("config_path") or row["run_dir"]]
-            for rank, row in enumerate(rows, start=1)]
+            for rank, row in zip(ranks(rows, metric), rows)]
     aligned = [True, False, False, True, *([True] * len(columns)), False, False, False]
     hidden = [escape_cell(f"{row['model']}: {', '.join(row['not_reported'])}") for row in rows
               if row.get("not_reported")]
@@ -190,8 +203,8 @@ def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, colum
         table.add_column(for_terminal(name), justify="right")
     table.add_column("scores", min_width=8, overflow="fold")
     table.add_column("config hash", min_width=8, overflow="fold")
-    for rank, row in enumerate(rows, start=1):
-        table.add_row(str(rank), for_terminal(row["model"]), for_terminal(row["task"]), for_terminal(row.get("n", "")),
+    for rank, row in zip(ranks(rows, metric), rows):
+        table.add_row(rank_cell(rank), for_terminal(row["model"]), for_terminal(row["task"]), for_terminal(row.get("n", "")),
                       *(format_percent(row["metrics"].get(name)) for name in columns),
                       for_terminal(scoring_cell(row)), for_terminal(row.get("config_hash")))
     return table
@@ -225,8 +238,8 @@ def write_leaderboard(rows: Sequence[Mapping[str, Any]], out_dir: str | Path, *,
     for name in shown:
         header += [name, f"{name} ci_low", f"{name} ci_high"]
     csv_rows = []
-    for rank, row in enumerate(ordered, start=1):
-        cells: list[object] = [rank, row["model"], row["task"], row.get("n"), row.get("config_hash"), row["run_dir"],
+    for rank, row in zip(ranks(ordered, metric), ordered):
+        cells: list[object] = ["" if rank is None else rank, row["model"], row["task"], row.get("n"), row.get("config_hash"), row["run_dir"],
                                scoring_cell(row)]
         for name in shown:
             estimate = row["metrics"].get(name)
