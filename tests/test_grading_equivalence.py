@@ -50,6 +50,10 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("y=2x+3", "\\boxed{\\text{Equation: } y = 2x+3}", True), ("24", "\\boxed{\\text{The area is } 25}", False),
         ("24", "\\boxed{\\text{The answer is not } 24}", False), ("24", "\\boxed{abc = 24}", False),
     ],
+    "unicode_fractions_and_full_width_forms": [
+        ("\\frac12", "\\boxed{½}", True), ("\\frac72", "\\boxed{3½}", True), ("\\frac34", "\\boxed{¼}", False),
+        ("12", "\\boxed{１２}", True), ("(1,2)", "\\boxed{（1，2）}", True), ("12", "答案是 12。", True),
+    ],
     "number_words": [
         ("18", "\\boxed{eighteen}", True), ("25", "\\boxed{\\text{Twenty-five}}", True), ("210", "\\boxed{two hundred and ten}", True),
         ("18", "\\boxed{nineteen}", False), ("56", "\\boxed{five six}", False),

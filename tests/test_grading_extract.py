@@ -197,7 +197,8 @@ def test_numbers_listed_after_a_marker_are_one_list(text: str, answer: str) -> N
     assert find_answer(text, "auto").answer == answer
 
 
-@pytest.mark.parametrize("text", ["I don't know", "I do not know.", "Unknown", "no idea", "N/A", "?"])
+@pytest.mark.parametrize("text", ["I don't know", "I do not know.", "Unknown", "no idea", "N/A", "?", "I give up.",
+                                  "<think>\nhmm\n</think>\nI cannot solve this problem."])
 def test_a_response_saying_it_has_no_answer_abstains(text: str) -> None:
     assert find_answer(text, "auto").answer is None
 

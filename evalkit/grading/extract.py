@@ -298,7 +298,9 @@ def _sentence_after(text: str, start: int) -> str:
 
 _WORD_ANSWER = re.compile(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,2}")
 _NON_ANSWER = re.compile(r"(?:i\s+(?:don'?t|do\s+not)\s+know|idk|no\s+idea|not\s+sure|i'?m\s+not\s+sure|unsure|"
-                         r"unknown|n/a|\?+|cannot\s+answer|can'?t\s+answer)[.!]?", re.IGNORECASE)
+                         r"unknown|n/a|\?+|cannot\s+answer|can'?t\s+answer|i\s+give\s+up|"
+                         r"i\s+(?:cannot|can'?t|am\s+unable\s+to)\s+(?:solve|answer|determine)(?:\s+(?:this|it))?"
+                         r"(?:\s+(?:problem|question))?)[.!]?", re.IGNORECASE)
 """A whole response that says it has no answer (`I don't know`): it abstains, rather than voting."""
 _NOT_AN_ANSWER_WORD = frozenset("""
 a an the not no that this these those it its there here below above as follows following given shown

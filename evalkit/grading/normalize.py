@@ -68,8 +68,14 @@ _UNICODE = (
     ("÷", "\\div "), ("π", "\\pi "), ("∞", "\\infty "), ("≤", "\\le "), ("≥", "\\ge "), ("≠", "\\ne "),
     ("√", "\\sqrt"), ("∪", "\\cup "), ("∩", "\\cap "), ("±", "\\pm "), ("∓", "\\mp "), ("∅", "\\emptyset "),
     ("°", "^\\circ "), ("′", "'"), ("’", "'"), ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "),
+    ("½", "\\frac{1}{2}"), ("⅓", "\\frac{1}{3}"), ("⅔", "\\frac{2}{3}"), ("¼", "\\frac{1}{4}"), ("¾", "\\frac{3}{4}"),
+    ("⅕", "\\frac{1}{5}"), ("⅖", "\\frac{2}{5}"), ("⅗", "\\frac{3}{5}"), ("⅘", "\\frac{4}{5}"), ("⅙", "\\frac{1}{6}"),
+    ("⅚", "\\frac{5}{6}"), ("⅛", "\\frac{1}{8}"), ("⅜", "\\frac{3}{8}"), ("⅝", "\\frac{5}{8}"), ("⅞", "\\frac{7}{8}"),
+    ("。", ". "), ("、", ", "), ("\u3000", " "),
     ("⁄", "/"), ("€", " "), ("£", " "), ("¥", " "), ("₹", " "), ("²", "^2"), ("³", "^3"), ("∈", "\\in "), ("θ", "\\theta "), ("α", "\\alpha "), ("β", "\\beta "),
 )
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+"""Full-width forms (`１２`, `（`, `：`, `，`), as CJK text writes them, to their ASCII letters."""
 _SYNONYMS = (
     ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"), ("\\dbinom", "\\binom"),
     ("\\tbinom", "\\binom"), ("\\leqslant", "\\le"), ("\\geqslant", "\\ge"), ("\\leqq", "\\le"),
@@ -112,7 +118,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         raise NormalizationError(f"answer longer than {MAX_ANSWER_CHARS} characters")
     if "\x00" in text:
         raise NormalizationError("answer contains a NUL byte")
-    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = text.encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH)
     for old, new in _UNICODE:
         text = text.replace(old, new)
     text = re.sub(r"\s+", " ", text).strip()
