@@ -23,7 +23,8 @@ that `evalkit.importer` reads (`evalkit import FILE --preset NAME --task T --out
   `{"example", "gold", "predictions", "cont_tokens", ...}`: reference = `gold[0]`, samples =
   `predictions`, token counts = lengths of `cont_tokens`. id = `doc.id`, else the row number.
 - `plain`: `{"id", "reference", "responses": [...]}`, optionally `question`; responses are
-  strings or objects `{"text", "finish_reason"?, "num_tokens"?, "logprob"?, "score"?}`.
+  strings or objects `{"text", "finish_reason"?, "num_tokens"?, "logprob"?, "score"?}`. Without
+  `reference`, the question and reference are the task problem's of the same id.
 """
 
 from __future__ import annotations
@@ -203,16 +204,17 @@ def convert_lighteval(record: Mapping[str, Any], position: int = 0) -> dict[str,
 # --- plain ---------------------------------------------------------------------------------------
 
 def convert_plain(record: Mapping[str, Any], position: int = 0) -> dict[str, Any]:
-    """`{"id", "reference", "responses"}` (optionally `question`)."""
+    """`{"id", "reference", "responses"}` (optionally `question`). Without a `reference`, the
+    question and reference come from the task problem of the same id (`evalkit.importer`)."""
     question = record.get("question")
     if question is not None and not isinstance(question, str):
         raise RecordError("question", "expected a string")
-    return {
-        "id": _get(record, "id"),
-        "question": question or "",
-        "reference": _get(record, "reference"),
-        "samples": _string_list(_get(record, "responses"), "responses"),
-    }
+    converted = {"id": _get(record, "id"), "samples": _string_list(_get(record, "responses"), "responses")}
+    if "reference" in record:
+        converted |= {"reference": record["reference"], "question": question or ""}
+    elif question is not None:
+        converted["question"] = question
+    return converted
 
 
 PRESETS: Mapping[str, ImportPreset] = MappingProxyType({preset.name: preset for preset in (

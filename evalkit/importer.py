@@ -13,6 +13,12 @@ math-evaluation-harness dumps). Other layouts are read through a field mapping s
 preset instead (`--preset qwen25-math | lm-eval | lighteval | plain`, see `evalkit.import_presets`),
 which turns each of their records into this canonical form.
 
+A line without its question or reference (outputs of a generation script that kept only the
+problem id, or only the question) takes them from the task's own data: the problem of the
+`--split` (default `test`) with the same id, else with the same question (white space aside).
+A line whose id names a task problem with another question is refused, never mixed; the run's
+config records which split filled how many problems and a digest of what was filled.
+
 Every bad line is reported, with its line number, in one error, and then nothing is written:
 an import is all or nothing, and no problem is silently dropped. The file is parsed once and
 streamed: each problem is checked and written to staged files at once, which replace the run's
@@ -56,6 +62,43 @@ MISSING = object()
 """What `resolve_path` returns when a path leads nowhere (distinct from a JSON null)."""
 
 
+def question_key(question: str) -> str:
+    """A question with its white space collapsed: how an import line's question finds a task problem."""
+    return " ".join(question.split())
+
+
+class TaskProblems:
+    """The problems of one split of a task, by id and by question, read when first needed: what
+    fills an import line's missing question or reference. A question asked by several problems
+    of the split finds none of them (it could not say which)."""
+
+    def __init__(self, task: Any, split: str, data_dir: Path | str | None) -> None:
+        self.task, self.split, self.data_dir = task, split, data_dir
+        self._by_id: dict[str, Problem] | None = None
+        self._by_question: dict[str, Problem | None] = {}
+
+    @property
+    def name(self) -> str:
+        return f"{self.task.name} {self.split}"
+
+    def _load(self) -> dict[str, Problem]:
+        if self._by_id is None:
+            problems = self.task.load(self.split, data_dir=self.data_dir)
+            self._by_id = {problem.id: problem for problem in problems}
+            for problem in problems:
+                key = question_key(problem.question)
+                self._by_question[key] = None if key in self._by_question else problem
+        return self._by_id
+
+    def find(self, problem_id: str | None, question: str | None) -> tuple[Problem, str] | None:
+        """The task problem with this id, else with this question, and which of the two found it."""
+        by_id = self._load()
+        if problem_id is not None and problem_id in by_id:
+            return by_id[problem_id], "id"
+        found = self._by_question.get(question_key(question)) if question is not None else None
+        return (found, "question") if found is not None else None
+
+
 @dataclass(frozen=True)
 class ImportedProblem:
     """One problem read from an import file: the problem, its samples and, if given, their scores."""
@@ -66,6 +109,7 @@ class ImportedProblem:
     scores: tuple[float | None, ...] | None
     id_from_line_number: bool
     one_sample_line: bool = False  # the line held one sample (a string), not a list: lines of one id join
+    filled_by: str | None = None  # "id" or "question": the question or reference came from the task's data
 
 
 @dataclass(frozen=True)
@@ -81,6 +125,7 @@ class ImportSummary:
     ids_from_line_numbers: int
     config_hash: str
     fresh: bool
+    filled: Mapping[str, Any] | None = None
 
 
 # --- mapping and field access -------------------------------------------------------------------
@@ -215,9 +260,14 @@ def parse_reference(value: Any) -> str:
 
 
 def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapping: Mapping[str, str],
-                        path: str) -> ImportedProblem:
-    """One input line as an `ImportedProblem`; `InputError` naming the line and field otherwise."""
+                        path: str, known: TaskProblems | None = None) -> ImportedProblem:
+    """One input line as an `ImportedProblem`; `InputError` naming the line and field otherwise.
+
+    With `known`, a question or reference the line lacks (and `--map` did not name) is taken from
+    the task problem of the same id, else of the same question (see the module docstring)."""
     required = set(REQUIRED_FIELDS) | explicit_fields(mapping)
+    if known is not None:
+        required -= {"question", "reference"} - explicit_fields(mapping)
 
     def field_value(name: str) -> Any:
         value = resolve_path(record, mapping[name])
@@ -239,11 +289,25 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
     else:
         raise InputError(f"expected a string or an integer, got {type(raw_id).__name__}", path=path, line=line, field="id")
 
-    question = field_value("question")
+    question, raw_reference = field_value("question"), field_value("reference")
+    filled_by, meta_from_task = None, {}
+    if known is not None and (question is MISSING or raw_reference is MISSING):
+        found = _task_problem(known, None if id_from_line else problem_id, question, path=path, line=line,
+                              missing="question" if question is MISSING else "reference", mapping=mapping)
+        match, filled_by = found
+        if question is not MISSING and isinstance(question, str) \
+                and question_key(question) != question_key(match.question):
+            raise InputError(f"differs from the question of {known.name} problem {match.id!r} (same id): "
+                             "is the file of another task or split?", path=path, line=line, field="question")
+        if filled_by == "question" and id_from_line:
+            problem_id, id_from_line = match.id, False
+        question = match.question if question is MISSING else question
+        raw_reference = match.reference if raw_reference is MISSING else raw_reference
+        meta_from_task = dict(match.meta)
     if not isinstance(question, str):
         raise InputError(f"expected a string, got {type(question).__name__}", path=path, line=line, field="question")
     try:
-        reference = parse_reference(field_value("reference"))
+        reference = parse_reference(raw_reference)
     except ValueError as error:
         raise fail("reference", error) from None
     raw_samples = field_value("samples")
@@ -269,7 +333,7 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
         except ValueError as error:
             raise fail("scores", error) from None
 
-    meta = dict(record["meta"]) if isinstance(record.get("meta"), Mapping) else {}
+    meta = dict(record["meta"]) if isinstance(record.get("meta"), Mapping) else meta_from_task
     subject = field_value("subject")
     if subject is not MISSING and subject is not None:
         if not isinstance(subject, str):
@@ -286,7 +350,23 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
                          path=path, line=line, field="meta") from None
     problem = Problem(id=problem_id, task=task, question=question, reference=reference, meta=meta)
     return ImportedProblem(line=line, problem=problem, samples=samples, scores=scores, id_from_line_number=id_from_line,
-                           one_sample_line=one_sample_line)
+                           one_sample_line=one_sample_line, filled_by=filled_by)
+
+
+def _task_problem(known: TaskProblems, problem_id: str | None, question: Any, *, path: str, line: int, missing: str,
+                  mapping: Mapping[str, str]) -> tuple[Problem, str]:
+    """The task problem that fills a line's missing field, or an `InputError` naming the field."""
+    try:
+        found = known.find(problem_id, question if isinstance(question, str) else None)
+    except InputError as error:
+        raise InputError(f"missing (looked for '{mapping[missing]}'), and the task's data to fill it in could not "
+                         f"be read: {error}", path=path, line=line, field=missing) from None
+    if found is None:
+        by = " or ".join(what for what, given in (("id", problem_id), ("question", question)) if isinstance(given, str))
+        raise InputError(f"missing (looked for '{mapping[missing]}'), and no {known.name} problem has this "
+                         f"{by or 'id or question'} to fill it in (--task/--split name the problems)",
+                         path=path, line=line, field=missing)
+    return found
 
 
 def join_sample_lines(first: ImportedProblem, line: ImportedProblem, path: str) -> ImportedProblem:
@@ -367,7 +447,7 @@ def _texts_digest(item: ImportedProblem) -> str:
 
 
 def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], preset: ImportPreset | None = None,
-                     show_progress: bool = True) -> Iterator[ImportedProblem]:
+                     show_progress: bool = True, known: TaskProblems | None = None) -> Iterator[ImportedProblem]:
     """The problems of an import file, in file order, as they are read (the file is streamed, never
     held whole); after the last one, one `InputError` listing every bad line (up to a limit) if
     there were any. A caller that writes what it gets must discard it when that error comes.
@@ -399,7 +479,7 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
                     except RecordError as error:
                         raise InputError(f"{error} ({preset.name} layout)", path=path, line=line,
                                          field=error.field) from None
-                item = parse_import_record(record, line=line, task=task, mapping=mapping, path=str(path))
+                item = parse_import_record(record, line=line, task=task, mapping=mapping, path=str(path), known=known)
                 if pending is not None and item.one_sample_line and pending.one_sample_line \
                         and not item.id_from_line_number and item.problem.id == pending.problem.id:
                     pending = join_sample_lines(pending, item, str(path))
@@ -454,7 +534,7 @@ def scores_line(item: ImportedProblem) -> dict[str, Any]:
 
 def import_config(*, path: Path, sha256: str, mapping: Mapping[str, str], model: str, task: str,
                   answer_style: str, min_samples: int, max_samples: int, preset: str | None = None,
-                  keep_first: int | None = None) -> dict[str, Any]:
+                  keep_first: int | None = None, filled: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The run config of an import, with its `config_hash`.
 
     The hash covers what decides the run directory's content: the file's bytes (sha256), the
@@ -469,18 +549,23 @@ def import_config(*, path: Path, sha256: str, mapping: Mapping[str, str], model:
         identity["preset"] = preset
     if keep_first is not None:
         identity["keep_first"] = keep_first
+    if filled:
+        identity["filled"] = dict(filled)
     canonical = json.dumps(identity, sort_keys=True, ensure_ascii=True)
     return {
         "source": "import", "file": str(path.resolve()), "sha256": sha256, "mapping": dict(mapping),
         **({"preset": preset} if preset is not None else {}),
         **({"keep_first": keep_first} if keep_first is not None else {}),
+        **({"filled": dict(filled)} if filled else {}),
         "model": model, "task": task, "answer_style": answer_style, "n": max_samples,
         "samples_per_problem": {"min": min_samples, "max": max_samples},
         "config_hash": hashlib.sha256(canonical.encode()).hexdigest()[:16],
     }
 
 
-IDENTITY_KEYS = ("sha256", "mapping", "preset", "keep_first", "model", "task", "answer_style", "n")
+IDENTITY_KEYS = ("sha256", "mapping", "preset", "keep_first", "model", "task", "answer_style", "n", "filled")
+KNOWN_AFTER_READING = ("n", "filled")
+"""Identity fields known only once the whole file is read."""
 
 
 def check_run_dir(run_dir: RunDir, config: Mapping[str, Any], *, known: Sequence[str] = IDENTITY_KEYS) -> None:
@@ -503,7 +588,7 @@ def check_run_dir(run_dir: RunDir, config: Mapping[str, Any], *, known: Sequence
 
 def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str | Sequence[str] | Mapping[str, str] | None = None,
                    model: str | None = None, preset: str | None = None, keep_first: int | None = None,
-                   show_progress: bool = True) -> ImportSummary:
+                   show_progress: bool = True, split: str = "test", data_dir: str | Path | None = None) -> ImportSummary:
     """Read an import file and write `config.yaml`, `samples.jsonl` and (with scores) `scores.jsonl`.
 
     `preset` names a known dump layout (`evalkit.import_presets`); it excludes `mapping`.
@@ -511,7 +596,8 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     problem); a problem with fewer is an error naming its line.
     Re-importing the same file with the same options into the same directory leaves it as it is
     (scores other scorers appended are kept); a non-empty directory made from anything else is
-    refused, before the file is read.
+    refused, before the file is read. A line's missing question or reference is filled from the
+    task's `split` (read from `data_dir`, else where tasks look by default), see the module docstring.
     """
     from tasks import get_task
 
@@ -525,12 +611,16 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
         raise InputError("file not found", path=path)
     refuse_output_over_inputs(out, [path])
     task_def = get_task(task)
+    task_def.file_for(split)  # an unknown split is one line now, not one per line of the file
     resolved_mapping = parse_mapping(mapping)
+    known = TaskProblems(task_def, split, data_dir)
+    filled_by: dict[str, int] = {"id": 0, "question": 0}
+    filled_digest = hashlib.sha256()
 
-    def config_for(sha256: str, counts: tuple[int, int]) -> dict[str, Any]:
+    def config_for(sha256: str, counts: tuple[int, int], filled: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return import_config(path=path, sha256=sha256, mapping=resolved_mapping, model=model or path.stem,
                              task=task_def.name, answer_style=task_def.answer_style, min_samples=counts[0],
-                             max_samples=counts[1], preset=preset, keep_first=keep_first)
+                             max_samples=counts[1], preset=preset, keep_first=keep_first, filled=filled)
 
     run_dir = RunDir(Path(out))
     problems = samples = ids_from_line_numbers = 0
@@ -538,16 +628,22 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     with run_dir.lock("evalkit import"):  # a directory it makes is removed again if the import fails
         # refuse a directory of another run before reading a file that may take minutes
         run_dir.refuse_foreign_files()
-        check_run_dir(run_dir, config_for("", (0, 0)), known=[key for key in IDENTITY_KEYS if key not in ("sha256", "n")])
+        check_run_dir(run_dir, config_for("", (0, 0)),
+                      known=[key for key in IDENTITY_KEYS if key not in ("sha256", *KNOWN_AFTER_READING)])
         sha256 = file_sha256(path)
-        check_run_dir(run_dir, config_for(sha256, (0, 0)), known=[key for key in IDENTITY_KEYS if key != "n"])
+        check_run_dir(run_dir, config_for(sha256, (0, 0)),
+                      known=[key for key in IDENTITY_KEYS if key not in KNOWN_AFTER_READING])
         # One pass over the file, streamed: each problem is checked and written to the staged files
         # at once; they replace samples.jsonl / scores.jsonl only once the whole file is good (an
         # import is all or nothing).
         with StagedFile(run_dir.samples_path) as samples_file, StagedFile(run_dir.scores_path) as scores_file:
             too_few: list[str] = []
             for item in iter_import_file(path, task=task_def.name, mapping=resolved_mapping, preset=layout,
-                                         show_progress=show_progress):
+                                         show_progress=show_progress, known=known):
+                if item.filled_by is not None:
+                    filled_by[item.filled_by] += 1
+                    filled_digest.update(json.dumps([item.problem.id, item.problem.question, item.problem.reference],
+                                                    ensure_ascii=True).encode() + b"\n")
                 if keep_first is not None:
                     if len(item.samples) < keep_first:
                         too_few.append(f"line {item.line}: problem '{item.problem.id}' has {len(item.samples)}")
@@ -565,7 +661,11 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
                 listed = "; ".join(too_few[:10]) + (f"; and {len(too_few) - 10} more" if len(too_few) > 10 else "")
                 raise InputError(f"--keep-first {keep_first}: {len(too_few)} problem(s) have fewer samples ({listed})",
                                  path=path)
-            config = config_for(sha256, (int(min_samples), max_samples))
+            filled = None
+            if any(filled_by.values()):
+                filled = {"split": split, "problems_by_id": filled_by["id"],
+                          "problems_by_question": filled_by["question"], "sha256": filled_digest.hexdigest()}
+            config = config_for(sha256, (int(min_samples), max_samples), filled)
             check_run_dir(run_dir, config)
             fresh = run_dir.claim(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), config["config_hash"])
             # The same import already in place stays as it is (scores another scorer appended since,
@@ -585,7 +685,7 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     return ImportSummary(
         run_dir=run_dir.path, problems=problems, samples=samples, min_samples=int(min_samples),
         max_samples=max_samples, has_scores=has_scores, ids_from_line_numbers=ids_from_line_numbers,
-        config_hash=config["config_hash"], fresh=fresh,
+        config_hash=config["config_hash"], fresh=fresh, filled=filled,
     )
 
 
@@ -605,6 +705,12 @@ def import_command(
     keep_first: Annotated[Optional[int], typer.Option(
         "--keep-first", help="Keep the first N samples of each problem (metrics need the same n for every "
                              "problem); a problem with fewer is an error.")] = None,
+    split: Annotated[str, typer.Option(
+        "--split", help="The task's split whose problems fill a line's missing question or reference "
+                        "(found by id, else by question).")] = "test",
+    data_dir: Annotated[Optional[Path], typer.Option(
+        "--data-dir", help="Where the task's data is (laid out like shared/data); default: $EVALKIT_DATA_DIR, "
+                           "./data, then the test sets shipped with evalkit.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Import samples generated elsewhere as a run directory, ready for `evalkit grade-run` and reports."""
@@ -612,12 +718,16 @@ def import_command(
 
     console = Console()
     summary = import_samples(file, task=task, out=out, mapping=mapping, model=model, preset=preset,
-                             keep_first=keep_first, show_progress=not quiet)
+                             keep_first=keep_first, show_progress=not quiet, split=split, data_dir=data_dir)
     spread = (f"{summary.min_samples}" if summary.min_samples == summary.max_samples
               else f"{summary.min_samples} to {summary.max_samples}")
     console.print(f"imported {summary.problems} problems, {summary.samples} samples ({spread} per problem)"
                   f"{', with scores' if summary.has_scores else ''} into {for_terminal(summary.run_dir)}"
                   f"{'' if summary.fresh else ' (already imported: same file and options)'}", highlight=False)
+    if summary.filled:
+        console.print(f"[yellow]note:[/] questions or references taken from {for_terminal(task)} "
+                      f"{for_terminal(summary.filled['split'])}: {summary.filled['problems_by_id']} problem(s) "
+                      f"found by id, {summary.filled['problems_by_question']} by question", highlight=False)
     if summary.ids_from_line_numbers:
         console.print(f"[yellow]note:[/] {summary.ids_from_line_numbers} problem(s) had no id; "
                       "their line numbers are used as ids")

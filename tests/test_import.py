@@ -447,3 +447,51 @@ def test_a_compressed_or_parquet_file_is_one_line_naming_what_it_is(tmp_path):
     message = str(caught.value)
     assert "Parquet" in message and "lighteval" in message and "\n" not in message, message
     assert not (tmp_path / "run").exists()
+
+
+# --- a line without its question or reference takes them from the task's own data -------------
+
+def _math500_rows(count: int) -> list[dict]:
+    from tasks.shipped import shipped_path
+
+    with shipped_path("math/math500.jsonl").open(encoding="utf-8") as handle:
+        return [json.loads(next(handle)) for _ in range(count)]
+
+
+def test_missing_question_or_reference_is_filled_from_the_task_by_id_then_by_question(tmp_path):
+    rows = _math500_rows(3)
+    spaced = "  " + rows[1]["problem"].replace(" ", "\n ")  # white space aside, the same question
+    source = write_lines(tmp_path / "outputs.jsonl", [
+        {"id": rows[0]["unique_id"], "samples": ["\\boxed{" + rows[0]["answer"] + "}"]},
+        {"question": spaced, "samples": ["\\boxed{0}"]},
+        {"id": "mine-7", "question": rows[2]["problem"], "reference": "given", "samples": ["x"]},
+    ])
+    summary = import_samples(source, task="math500", out=tmp_path / "run", show_progress=False)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    assert [line["problem_id"] for line in lines] == [rows[0]["unique_id"], rows[1]["unique_id"], "mine-7"]
+    assert [line["reference"] for line in lines] == [rows[0]["answer"], rows[1]["answer"], "given"]
+    assert lines[0]["question"] == rows[0]["problem"] and lines[1]["question"] == spaced
+    assert lines[0]["meta"]["subject"] == rows[0]["subject"]
+    assert summary.filled["problems_by_id"] == 1 and summary.filled["problems_by_question"] == 1
+    config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert config["filled"]["split"] == "test" and len(config["filled"]["sha256"]) == 64
+
+
+def test_an_id_of_the_task_with_another_question_is_refused_not_mixed(tmp_path):
+    rows = _math500_rows(2)
+    source = write_lines(tmp_path / "outputs.jsonl", [
+        {"id": rows[0]["unique_id"], "question": rows[1]["problem"], "samples": ["x"]},
+        {"id": "not-a-math500-id", "samples": ["x"]},
+    ])
+    with pytest.raises(InputError) as caught:
+        import_samples(source, task="math500", out=tmp_path / "run", show_progress=False)
+    message = str(caught.value)
+    assert ":1: field 'question': differs from the question of math500 test problem" in message
+    assert ":2: field 'question': missing (looked for 'question'), and no math500 test problem has this id" in message
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_unknown_split_to_fill_from_is_one_line_before_reading(tmp_path):
+    source = write_lines(tmp_path / "outputs.jsonl", [{"id": "1", "samples": ["x"]}])
+    with pytest.raises(InputError, match="task 'math500' has no split 'dev'; known splits: test"):
+        import_samples(source, task="math500", out=tmp_path / "run", split="dev", show_progress=False)

@@ -149,3 +149,14 @@ def test_preset_excludes_map_and_needs_a_readable_parquet(tmp_path):
     fake.write_text("not parquet")
     with pytest.raises(ConfigError, match="not a readable Parquet file"):
         import_samples(fake, task="aime24", out=tmp_path / "run", preset="lighteval", show_progress=False)
+
+
+def test_plain_lines_without_references_take_them_from_the_task_by_id(tmp_path):
+    from tasks.shipped import shipped_path
+
+    row = json.loads(shipped_path("math/math500.jsonl").read_text(encoding="utf-8").splitlines()[5])
+    source = tmp_path / "plain.jsonl"
+    source.write_text(json.dumps({"id": row["unique_id"], "responses": ["\\boxed{1}"]}) + "\n", encoding="utf-8")
+    import_samples(source, task="math500", out=tmp_path / "run", preset="plain", show_progress=False)
+    line = json.loads((tmp_path / "run" / "samples.jsonl").read_text(encoding="utf-8"))
+    assert (line["question"], line["reference"]) == (row["problem"], row["answer"])
