@@ -422,6 +422,13 @@ class RunDir:
         """The ids of the graded problems, read from the start of each line only."""
         return self._ids(self.graded_path)
 
+    def order_grades(self) -> bool:
+        """Put `graded.jsonl` in the order of `samples.jsonl`, rewriting it atomically when it is
+        not (problems graded while sampling was stopped come first otherwise); True when it was
+        rewritten. The finished file then does not depend on when grading ran."""
+        order = [problem_id for _, problem_id, _ in self._problem_lines(self.samples_path, ())]
+        return reorder_jsonl(self.graded_path, "problem_id", order)
+
     def grades_appender(self) -> JsonlAppender:
         return JsonlAppender(self.graded_path)
 
