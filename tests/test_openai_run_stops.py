@@ -138,3 +138,28 @@ def test_sigterm_stops_with_one_line_and_the_rerun_resumes(tmp_path):
         code, output = _run(config, out)
     assert code == 0, output
     assert "resuming" in output and _sampled(out) == PROBLEMS
+
+
+def test_a_task_with_a_failed_problem_does_not_keep_the_next_tasks_from_running(tmp_path):
+    # `--tasks math500,aime24` overnight: one math500 problem fails for good; aime24 still runs and
+    # is reported, and the one error line names the task to run again.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "COLUMNS": "1000"}
+    data = _data(tmp_path / "data")
+    with FakeOpenAIServer(Faults(broken=("$1 + 2$",))) as server:
+        command = [sys.executable, "-m", "evalkit.cli", "run", "--model", "fake", "--backend", "openai",
+                   "--tasks", "math500,aime24", "--prompt", "zero_shot_cot", "--n", "2", "--max-tokens", "32",
+                   "--limit", "3",
+                   "--data-dir", str(data), "--out", str(tmp_path / "runs"), "-q",
+                   "--set", f"backend.options.base_url={server.url}", "--set", "backend.options.max_retries=1",
+                   "--set", "backend.options.backoff_base=0.01", "--set", "grading.workers=1",
+                   "--set", "report.resamples=20"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        output = done.stdout + done.stderr
+        assert done.returncode == 2, output
+        assert "Traceback" not in output
+        errors = [line for line in output.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "math500" in errors[0] and "test/stop/1.json" in errors[0], output
+        (math_run,) = (tmp_path / "runs").glob("fake-math500-*")
+        (aime_run,) = (tmp_path / "runs").glob("fake-aime24-*")
+        assert _sampled(math_run) == 2 and not (math_run / "metrics.json").exists()
+        assert _sampled(aime_run) == 3 and (aime_run / "metrics.json").exists()
