@@ -2,14 +2,17 @@
 
 The CLI prints these as one red line and exits with status 2; anything else is a bug.
 A full, read-only or forbidden disk is reported the same way (one line naming the path), and
-Ctrl-C stops a command with one line saying how to resume (exit status 130).
+Ctrl-C stops a command with one line saying how to resume (exit status 130); so does SIGTERM (what
+a batch scheduler sends at its time limit or on `scancel`; exit status 143).
 """
 
 from __future__ import annotations
 
 import errno
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -69,27 +72,68 @@ def _one_line(error: BaseException) -> str:
     return for_terminal(str(error))
 
 
+@contextmanager
+def sigterm_as_ctrl_c(received: list[int]) -> Iterator[None]:
+    """Within the block, SIGTERM stops the command as Ctrl-C does (a `KeyboardInterrupt` in the
+    main thread, so that every stage keeps what it finished and says how to resume), and the
+    signal's number is appended to `received`; the previous handler is back afterwards. Outside
+    the main thread nothing changes."""
+
+    def stop(signum: int, _frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped_by_user(error: BaseException) -> bool:
+    """Whether `error` is, or was caused by, a `KeyboardInterrupt` (Typer turns one into a silent
+    `SystemExit(130)`)."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def run_cli(app: Callable[[], object]) -> None:
     """Run a command-line app; a user error prints one red line and exits with status 2.
 
     Disk problems (full, read-only, permissions) are user errors too; Ctrl-C prints one line
-    and exits with status 130.
+    and exits with status 130, SIGTERM likewise with status 143, whatever stage they stop.
     """
     from rich.console import Console
 
     console = Console(stderr=True)
+    received: list[int] = []  # the stopping signal, when one came
+
+    def interrupted(message: str) -> None:
+        console.print(f"[bold yellow]interrupted:[/] {message}", highlight=False, soft_wrap=True)
+        sys.exit(128 + (received[0] if received else signal.SIGINT))
+
     try:
-        app()
+        with sigterm_as_ctrl_c(received):
+            app()
     except Interrupted as error:
-        console.print(f"[bold yellow]interrupted:[/] {_one_line(error)}", highlight=False, soft_wrap=True)
-        sys.exit(130)
+        interrupted(_one_line(error))
     except EvalkitError as error:
         console.print(f"[bold red]error:[/] {_one_line(error)}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        console.print("[bold yellow]interrupted:[/] finished work is saved; run the same command again to "
-                      "continue where it stopped", highlight=False)
-        sys.exit(130)
+    except (KeyboardInterrupt, SystemExit) as error:
+        if isinstance(error, SystemExit) and not (error.code == 130 and _stopped_by_user(error)):
+            raise
+        interrupted("finished work is saved; run the same command again to continue where it stopped")
     except OSError as error:
         if error.errno not in DISK_PROBLEMS:
             raise

@@ -274,7 +274,9 @@ class JsonlAppender:
     cut can lose: a helper thread fsyncs the file that often while lines keep coming, so the
     writer (an engine's step loop) never waits for the disk; closing fsyncs what is left.
     `fsync_interval_s=0` fsyncs every line in the writer instead. An fsync that fails in the
-    helper thread is raised by the next `write` or by `close`.
+    helper thread is raised by the next `write` or by `close`. A write takes no lock that the
+    helper thread needs (it sets a plain flag): Ctrl-C or SIGTERM can land anywhere in a write,
+    and a lock left taken there would keep `close` waiting for the helper forever.
     """
 
     def __init__(self, path: str | Path, *, fsync_interval_s: float = 1.0) -> None:
@@ -286,7 +288,7 @@ class JsonlAppender:
             self._handle = self.path.open("a", encoding="utf-8", errors="backslashreplace")
         except OSError as error:
             raise disk_error(self.path, error) from None
-        self._dirty = threading.Event()
+        self._dirty = False  # lines written since the last fsync; a plain flag, see the class docstring
         self._closing = threading.Event()
         self._sync_error: OSError | None = None
         self._syncer: threading.Thread | None = None
@@ -312,9 +314,9 @@ class JsonlAppender:
 
     def _sync_loop(self) -> None:
         descriptor = self._handle.fileno()
-        while not self._closing.is_set():
-            if self._dirty.wait(timeout=0.5) and not self._closing.wait(self.fsync_interval_s):
-                self._dirty.clear()
+        while not self._closing.wait(self.fsync_interval_s):
+            if self._dirty:
+                self._dirty = False
                 try:
                     os.fsync(descriptor)
                 except OSError as error:
@@ -338,7 +340,7 @@ class JsonlAppender:
             if self._syncer is None:
                 os.fsync(self._handle.fileno())
             else:
-                self._dirty.set()
+                self._dirty = True
         except OSError as error:
             raise disk_error(self.path, error) from None
 

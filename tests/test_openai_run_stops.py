@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -108,3 +110,56 @@ def test_a_server_that_dies_midway_stops_early_and_the_rerun_resumes(tmp_path):
         code, output = _run(_config(tmp_path, server.url), out)
     assert code == 0, output
     assert "resuming" in output and _sampled(out) == PROBLEMS
+
+
+def test_sigterm_stops_with_one_line_and_the_rerun_resumes(tmp_path):
+    # What a batch scheduler sends at a time limit or `scancel`: the same clean stop as Ctrl-C.
+    out = tmp_path / "run"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "COLUMNS": "1000"}
+    log = tmp_path / "run.log"
+    with FakeOpenAIServer(Faults(delay_s=(0.2, 0.3))) as server:
+        config = _config(tmp_path, server.url)
+        with log.open("w") as handle:
+            process = subprocess.Popen([sys.executable, "-m", "evalkit.cli", "run", str(config), "--out", str(out),
+                                        "--quiet"], env=env, stdout=handle, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while _sampled(out) < 1:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        output = log.read_text()
+        assert process.returncode == 143, output
+        assert "Traceback" not in output
+        assert "run the same command again" in output.lower().splitlines()[-1], output
+        assert not (out / ".evalkit.lock").exists()
+        kept = _sampled(out)
+        assert 1 <= kept < PROBLEMS
+        code, output = _run(config, out)
+    assert code == 0, output
+    assert "resuming" in output and _sampled(out) == PROBLEMS
+
+
+def test_a_task_with_a_failed_problem_does_not_keep_the_next_tasks_from_running(tmp_path):
+    # `--tasks math500,aime24` overnight: one math500 problem fails for good; aime24 still runs and
+    # is reported, and the one error line names the task to run again.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "COLUMNS": "1000"}
+    data = _data(tmp_path / "data")
+    with FakeOpenAIServer(Faults(broken=("$1 + 2$",))) as server:
+        command = [sys.executable, "-m", "evalkit.cli", "run", "--model", "fake", "--backend", "openai",
+                   "--tasks", "math500,aime24", "--prompt", "zero_shot_cot", "--n", "2", "--max-tokens", "32",
+                   "--limit", "3",
+                   "--data-dir", str(data), "--out", str(tmp_path / "runs"), "-q",
+                   "--set", f"backend.options.base_url={server.url}", "--set", "backend.options.max_retries=1",
+                   "--set", "backend.options.backoff_base=0.01", "--set", "grading.workers=1",
+                   "--set", "report.resamples=20"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        output = done.stdout + done.stderr
+        assert done.returncode == 2, output
+        assert "Traceback" not in output
+        errors = [line for line in output.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "math500" in errors[0] and "test/stop/1.json" in errors[0], output
+        (math_run,) = (tmp_path / "runs").glob("fake-math500-*")
+        (aime_run,) = (tmp_path / "runs").glob("fake-aime24-*")
+        assert _sampled(math_run) == 2 and not (math_run / "metrics.json").exists()
+        assert _sampled(aime_run) == 3 and (aime_run / "metrics.json").exists()

@@ -125,6 +125,22 @@ def test_one_clear_line_from_the_command(tmp_path):
     assert again.stderr.strip().count("\n") == 0 and "data changed since the run started" in again.stderr
 
 
+def test_a_resume_with_other_sampling_settings_names_what_changed(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    out = tmp_path / "run"
+    _run(_config(replay, FIXTURE_DATA), out)
+    changed = parse_config({"model": "m", "task": "math500", "data_dir": str(FIXTURE_DATA),
+                            "backend": {"name": "replay", "options": {"path": str(replay)}},
+                            "sampling": {"n": 2, "temperature": 0.5, "seed": 3}, "filters": {"limit": LIMIT},
+                            "grading": {"workers": 1}})
+    with pytest.raises(ConfigError) as refused:
+        _run(changed, out)
+    message = str(refused.value)
+    assert "different config" in message
+    assert "sampling.temperature (0.7 on disk, 0.5 now)" in message and "sampling.seed (0 on disk, 3 now)" in message
+    assert "grading" not in message  # not a sample-deciding setting: it may change on resume
+
+
 # --- 2. the replay file changed under the same path --------------------------------------------
 
 def test_replay_run_records_the_files_size_and_sha256(tmp_path):

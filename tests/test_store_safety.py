@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -147,6 +149,31 @@ def test_appender_reports_a_full_disk(tmp_path, monkeypatch):
     monkeypatch.setattr(appender._handle, "write", full)
     with pytest.raises(DiskError, match="the disk is full. Finished work is kept"):
         appender.write({"problem_id": "a"})
+
+
+def test_an_interrupt_inside_a_write_cannot_leave_the_appender_waiting_forever(tmp_path, monkeypatch):
+    # Ctrl-C or SIGTERM can land inside a `threading.Event.set` (in `Condition.__exit__`) and leave
+    # its lock taken; a writer that shares such a lock with its fsync thread then waits forever in
+    # `close` (seen once after SIGTERM while grading: the run hung instead of stopping).
+    appender = JsonlAppender(tmp_path / "graded.jsonl", fsync_interval_s=0.05)
+    appender.write({"problem_id": "a"})
+
+    def interrupted_set(event: threading.Event) -> None:
+        event._cond.acquire()  # taken, never given back: what the interrupt leaves behind
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(threading.Event, "set", interrupted_set)
+        try:
+            appender.write({"problem_id": "b"})
+        except KeyboardInterrupt:
+            pass
+    time.sleep(0.6)  # the fsync thread wakes up and needs the lock
+    closing = threading.Thread(target=appender.close, daemon=True)
+    closing.start()
+    closing.join(5)
+    assert not closing.is_alive(), "close() waits forever"
+    assert [record["problem_id"] for record in read_jsonl(tmp_path / "graded.jsonl")] == ["a", "b"]
 
 
 # --------------------------------------------------------------------------- the lock

@@ -32,8 +32,9 @@ from rich.console import Console
 
 from evalkit.backends.base import Backend
 from evalkit.config import RunConfig, apply_override, parse_config
-from evalkit.errors import ConfigError
+from evalkit.errors import ConfigError, EvalkitError
 from evalkit.store import Shard
+from evalkit.text_safety import for_terminal
 
 FLAG_FIELDS: Mapping[str, str] = {
     "n": "sampling.n",
@@ -204,18 +205,33 @@ def run_configs(configs: Sequence[RunConfig], *, root: Path, shard: Shard | None
                 data_dir: Path | None = None, write_report: bool = True, show_progress: bool = True,
                 console: Console | None = None) -> list[Path]:
     """Run each config into its own directory under `root` (sharing backends); then the command's
-    leaderboard (when reporting)."""
+    leaderboard (when reporting). A run with problems that failed for good (`ProblemsFailed`)
+    does not keep the next runs from running: the others run and are reported, and then one
+    error names the incomplete runs (running the same command again retries their problems)."""
     from evalkit.pipeline.run import run_evaluation
+    from evalkit.pipeline.sample import ProblemsFailed
 
     console = console or Console()
     backends = SharedBackends()
     run_dirs: list[Path] = []
+    incomplete: list[str] = []
     for config in configs:
-        summary = run_evaluation(config, out=run_dir_for(root, config, shard), shard=shard, data_dir=data_dir,
-                                 write_report=write_report, show_progress=show_progress, console=console,
-                                 make_backend=backends.factory(config))
+        try:
+            summary = run_evaluation(config, out=run_dir_for(root, config, shard), shard=shard, data_dir=data_dir,
+                                     write_report=write_report, show_progress=show_progress, console=console,
+                                     make_backend=backends.factory(config))
+        except ProblemsFailed as error:
+            if len(configs) == 1:
+                raise
+            console.print(f"[yellow]{for_terminal(config.task)} is incomplete[/] (going on with the other tasks): "
+                          f"{for_terminal(str(error))}", highlight=False)
+            incomplete.append(f"{config.task}: {error}")
+            continue
         run_dirs.append(summary.run_dir.path)
-    if write_report:
+    if write_report and run_dirs:
         for path in write_command_leaderboard(run_dirs, root, console).values():
             console.print(f"wrote {path}", highlight=False)
+    if incomplete:
+        raise EvalkitError(f"{len(incomplete)} of {len(configs)} runs are incomplete (the others finished) - "
+                           + " | ".join(incomplete))
     return run_dirs

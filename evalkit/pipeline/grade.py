@@ -3,7 +3,8 @@
 One `Grader` (one worker pool) serves the whole stage. Samples are read from `samples.jsonl` as
 a stream, problems are graded in chunks and each problem's line is appended to `graded.jsonl`
 as its chunk completes, so memory stays bounded and a killed grading stage resumes where it
-stopped.
+stopped. At the end `graded.jsonl` is put in the order of `samples.jsonl`, so the finished file
+(and the report, whose bootstrap draws problems by position) does not depend on when grading ran.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
                 reasons.update(grades.reasons)
             graded_now += len(chunk)
             progress.advance(bar, len(chunk))
+    run_dir.order_grades()
     return GradeStageResult(problems=len(sampled_ids), graded_now=graded_now, reasons=dict(reasons))
 
 

@@ -140,14 +140,28 @@ def run_config_text(config: RunConfig, num_problems: int) -> str:
     return text
 
 
+def _stored_run_config(stored: dict) -> RunConfig | None:
+    """A config stored in a run directory (or written for one), parsed; None if it is not a run config."""
+    fields = {key: value for key, value in stored.items() if key not in BOOKKEEPING_KEYS and key != "num_problems"}
+    try:
+        return parse_config(fields)
+    except EvalkitError:
+        return None
+
+
 def stored_config_hash(stored: dict) -> str | None:
     """The hash, by today's rule, of a config stored in a run directory (None if it is not a
     run config), so that runs recorded under an older hash rule resume."""
-    fields = {key: value for key, value in stored.items() if key not in BOOKKEEPING_KEYS and key != "num_problems"}
-    try:
-        return parse_config(fields).config_hash()
-    except EvalkitError:
-        return None
+    config = _stored_run_config(stored)
+    return None if config is None else config.config_hash()
+
+
+def stored_sample_settings(stored: dict) -> dict | None:
+    """The settings of a stored config that decide the samples (`RunConfig.identity`, what the
+    hash covers), so that a refused resume can name the ones that changed; None if it is not a
+    run config."""
+    config = _stored_run_config(stored)
+    return None if config is None else config.identity()
 
 
 def usable_ks(ks: list[int] | None, n: int, console: Console) -> list[int] | None:
@@ -191,7 +205,8 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
         return own_backend[0]
 
     with run_dir.lock("evalkit run"):
-        fresh = run_dir.claim(config_text, config.config_hash(), shard, rehash=stored_config_hash)
+        fresh = run_dir.claim(config_text, config.config_hash(), shard, rehash=stored_config_hash,
+                              sample_settings=stored_sample_settings)
         console.print(f"{'starting' if fresh else 'resuming'} {for_terminal(run_dir.path)}: "
                       f"{for_terminal(config.model)} on {for_terminal(config.task)} "
                       f"({len(problems)} problems, n={config.sampling.n})", highlight=False)

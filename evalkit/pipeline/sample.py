@@ -35,6 +35,11 @@ backend: no use trying the rest); once one has succeeded, failures are collected
 MAX_NAMED_FAILURES = 3
 
 
+class ProblemsFailed(EvalkitError):
+    """Some problems failed for good while the backend kept answering the others: the stage's
+    finished problems are saved, and running again retries the failed ones."""
+
+
 class _BackendStopped(Exception):
     """The backend's stream raised `error`: the stage stops (see `_sample`)."""
 
@@ -196,6 +201,6 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
     if failures:
         named = "; ".join(f"{key}: {error}" for key, error in failures[:MAX_NAMED_FAILURES])
         more = f" (and {len(failures) - MAX_NAMED_FAILURES} more)" if len(failures) > MAX_NAMED_FAILURES else ""
-        raise EvalkitError(f"{len(failures)} problems could not be sampled: {named}{more}. "
+        raise ProblemsFailed(f"{len(failures)} problems could not be sampled: {named}{more}. "
                            f"{saved_note(written, run_dir)}; run the same command again to retry the others.")
     return written

@@ -62,6 +62,29 @@ def config_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[A
             if before.get(key) != after.get(key)}
 
 
+MAX_NAMED_DIFFERENCES = 5
+
+
+def _differences(stored: dict[str, Any], config_text: str,
+                 sample_settings: Callable[[dict[str, Any]], dict[str, Any] | None] | None) -> str:
+    """`; it differs in sampling.n (8 on disk, 4 now), ...`: the sample-deciding settings that
+    differ between a stored config and a new one ("" when they cannot be told)."""
+    if sample_settings is None:
+        return ""
+    new = yaml.safe_load(config_text)
+    before = sample_settings(stored)
+    after = sample_settings(new) if isinstance(new, dict) else None
+    if before is None or after is None:
+        return ""
+    changed = config_changes(before, after)
+    if not changed:
+        return ""
+    named = [f"{key} ({old!r} on disk, {now!r} now)"
+             for key, (old, now) in list(changed.items())[:MAX_NAMED_DIFFERENCES]]
+    more = f" and {len(changed) - MAX_NAMED_DIFFERENCES} more" if len(changed) > MAX_NAMED_DIFFERENCES else ""
+    return f"; it differs in {', '.join(named)}{more}"
+
+
 @dataclass(frozen=True)
 class Shard:
     """Part `index` (0-based) of `count` contiguous parts of the problem list."""
@@ -263,7 +286,8 @@ class RunDir:
                               "refusing to write a run into it")
 
     def claim(self, config_text: str, config_hash: str, shard: Shard | None = None, *,
-              rehash: Callable[[dict[str, Any]], str | None] | None = None) -> bool:
+              rehash: Callable[[dict[str, Any]], str | None] | None = None,
+              sample_settings: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None) -> bool:
         """Make this directory the home of one config, or check that it already is.
 
         Returns True when the directory was new. Refuses a directory that holds a run of a
@@ -271,7 +295,8 @@ class RunDir:
         When the config hash matches but other settings differ (a longer timeout, a new
         server address), the new settings replace the old in `config.yaml` and the change is
         recorded under `changes`. `rehash` computes the hash of the stored config by today's
-        rule, so a run recorded under an older hash rule is recognised too.
+        rule, so a run recorded under an older hash rule is recognised too; `sample_settings` gives
+        the settings of a config that its hash covers, so that a refusal names those that differ.
         """
         if self.config_path.exists():
             existing = self.read_config()
@@ -279,8 +304,8 @@ class RunDir:
             if stored_hash != config_hash and (rehash is None or rehash(existing) != config_hash):
                 raise ConfigError(
                     f"{self.path} holds a run of a different config (config_hash "
-                    f"{stored_hash} on disk, {config_hash} now). Use another --out "
-                    "directory, or restore the config that made this run to resume it."
+                    f"{stored_hash} on disk, {config_hash} now{_differences(existing, config_text, sample_settings)})."
+                    " Use another --out directory, or restore the config that made this run to resume it."
                 )
             self._refuse_changed_inputs(existing, config_text)
             wanted = (shard or Shard()).to_dict()
@@ -421,6 +446,13 @@ class RunDir:
     def graded_ids(self) -> set[str]:
         """The ids of the graded problems, read from the start of each line only."""
         return self._ids(self.graded_path)
+
+    def order_grades(self) -> bool:
+        """Put `graded.jsonl` in the order of `samples.jsonl`, rewriting it atomically when it is
+        not (problems graded while sampling was stopped come first otherwise); True when it was
+        rewritten. The finished file then does not depend on when grading ran."""
+        order = [problem_id for _, problem_id, _ in self._problem_lines(self.samples_path, ())]
+        return reorder_jsonl(self.graded_path, "problem_id", order)
 
     def grades_appender(self) -> JsonlAppender:
         return JsonlAppender(self.graded_path)

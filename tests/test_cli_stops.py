@@ -1,0 +1,60 @@
+"""Stopping a command (Ctrl-C, SIGTERM) in any stage gives one line saying how to resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import typer
+
+from evalkit.errors import run_cli
+
+
+def _app(work) -> typer.Typer:
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @app.command()
+    def grade() -> None:
+        work()
+
+    return app
+
+
+def test_ctrl_c_outside_sampling_is_one_line_not_a_silent_exit(capsys, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["evalkit"])
+    # Typer turns a KeyboardInterrupt into a silent exit 130; grading and reporting have no
+    # message of their own, so Ctrl-C there said nothing at all.
+    def work() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(_app(work))
+    assert stopped.value.code == 130
+    err = capsys.readouterr().err
+    assert err.startswith("interrupted: ") and "run the same command again" in err and err.count("\n") == 1
+
+
+def test_sigterm_stops_like_ctrl_c_with_its_own_exit_status(capsys, monkeypatch):
+    # What a batch scheduler sends at its time limit or on `scancel`.
+    monkeypatch.setattr("sys.argv", ["evalkit"])
+
+    def unhandled(_signum, _frame) -> None:
+        raise AssertionError("run_cli left SIGTERM to the caller's handler (by default: killed, no message)")
+
+    def work() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+        raise AssertionError("SIGTERM did not stop the command")
+
+    before = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            run_cli(_app(work))
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # the caller's handler is back
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert stopped.value.code == 143
+    err = capsys.readouterr().err
+    assert err.startswith("interrupted: ") and "run the same command again" in err and err.count("\n") == 1

@@ -1,0 +1,40 @@
+"""The grading stage: whatever order problems were sampled and graded in, the finished files are the same."""
+
+from __future__ import annotations
+
+from evalkit.jsonl import read_jsonl
+from evalkit.pipeline.grade import grade_stage
+from evalkit.records import Problem, Sample
+from evalkit.store import ProblemSamples, RunDir
+
+
+def _line(i: int) -> dict:
+    problem = Problem(id=f"p{i}", task="math500", question=f"What is {i} + 1?", reference=str(i + 1), meta={})
+    samples = [Sample(problem_id=problem.id, index=k, text=f"The answer is $\\boxed{{{i + k}}}$.",
+                      finish_reason="stop", num_tokens=5) for k in range(2)]
+    return ProblemSamples(problem, samples).to_dict()
+
+
+def test_grades_follow_the_problem_order_after_grading_a_partly_sampled_run(tmp_path):
+    # `evalkit grade-run` while sampling was stopped, then the run resumed: the problems sampled
+    # first (in the order they finished) were graded first, yet graded.jsonl ends in problem order,
+    # as in an uninterrupted run (the report's bootstrap draws problems by position).
+    run = RunDir(tmp_path / "run")
+    run.claim("task: math500\nconfig_hash: abc\n", "abc")
+    with run.samples_appender() as out:
+        out.write(_line(2))
+    grade_stage(run, workers=0, show_progress=False)
+    with run.samples_appender() as out:
+        out.write(_line(0))
+        out.write(_line(1))
+    run.order_samples(["p0", "p1", "p2"])
+    grade_stage(run, workers=0, show_progress=False)
+    assert [record["problem_id"] for record in read_jsonl(run.graded_path)] == ["p0", "p1", "p2"]
+
+    whole = RunDir(tmp_path / "whole")
+    whole.claim("task: math500\nconfig_hash: abc\n", "abc")
+    with whole.samples_appender() as out:
+        for i in range(3):
+            out.write(_line(i))
+    grade_stage(whole, workers=0, show_progress=False)
+    assert run.graded_path.read_bytes() == whole.graded_path.read_bytes()
