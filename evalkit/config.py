@@ -3,8 +3,8 @@
 Only the fields that decide which samples a run produces enter the run's `config_hash`
 (`SAMPLE_FIELDS`): task, split, data source, problem filters, prompt, backend name, the
 backend options that change samples (all but `evalkit.backends.registry.OPERATIONAL_OPTIONS`)
-and sampling. The display name `model`, `data_dir`, `max_problems_in_flight`, grading and report
-settings, and operational backend options (timeouts, retries, concurrency, server address,
+and sampling. The display name `model`, `data_dir`, `max_problems_in_flight`, `rejected_prompts`,
+grading and report settings, and operational backend options (timeouts, retries, concurrency, server address,
 parallelism, memory settings) can change between invocations of one run without invalidating
 the samples on disk; the run directory records such changes. What a path points to is checked
 instead of hashed (runs stay portable): a resume refuses problems whose question or reference
@@ -90,6 +90,11 @@ class RunConfig(_Strict):
         None, ge=1, validation_alias=AliasChoices("max_problems_in_flight", "batch_problems"),
         description="memory bound: at most this many problems are given to the backend before earlier ones "
         "finish (None: the backend's default, which keeps the engine busy); `batch_problems` is its old name")
+    rejected_prompts: Literal["fail", "record"] = Field(
+        "fail", description="a prompt the backend refuses as written (longer than the context window, an HTTP 400 "
+        "the server gives every time): 'fail' leaves the problem unsampled (the run stops incomplete and a rerun "
+        "tries it again); 'record' writes it with n empty samples (finish_reason 'rejected', graded as no answer) "
+        "so that the run completes, and its report counts it")
     grading: GradingConfig = Field(default_factory=GradingConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 

@@ -36,6 +36,13 @@ class Problem:
         )
 
 
+FINISH_LENGTH = "length"
+"""The finish reason of a sample cut at `max_tokens`."""
+FINISH_REJECTED = "rejected"
+"""The finish reason of the empty samples of a problem whose prompt the backend refused, in a run
+that records such problems (`rejected_prompts: record`)."""
+
+
 @dataclass(frozen=True)
 class Sample:
     """One sampled solution of one problem."""

@@ -11,7 +11,8 @@ through): `drop` closes the connection without an answer, `hang` answers only af
 (past the client's timeout), `error500` and `error429` (with `Retry-After`) answer with those
 statuses, and three malformed HTTP 200 replies: `truncated` (JSON cut short), `html` (a
 gateway's HTML page) and `no_choices` (JSON without `choices`). Prompts containing one of
-`Faults.broken` always get the fault `Faults.broken_with` (HTTP 500 by default). After
+`Faults.broken` always get the fault `Faults.broken_with` (HTTP 500 by default, or `error400`: the
+refusal vLLM's server gives a prompt longer than the context window). After
 `Faults.die_after` requests the server dies: it stops listening (new connections are refused)
 and drops every request on connections kept alive, as a killed server would.
 """
@@ -203,6 +204,10 @@ def _handler(state: ServerState):
                 return
             if fault == "error500":
                 self._send(500, {"error": {"message": "injected server error", "type": "server_error"}})
+                return
+            if fault == "error400":
+                self._send(400, {"error": {"message": "This model's maximum context length is 2048 tokens. However, "
+                                           "you requested 4100 tokens.", "type": "BadRequestError"}})
                 return
             if fault == "error429":
                 self._send(429, {"error": {"message": "injected rate limit", "type": "rate_limit"}},

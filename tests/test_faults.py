@@ -233,6 +233,38 @@ def test_a_problem_that_fails_for_good_is_named_and_the_rest_are_kept(setup, tmp
     assert {name: data for name, data in setup["reference"].items() if name != "config.yaml"} == files
 
 
+def test_a_prompt_the_server_refuses_strands_no_run_when_recorded(setup, tmp_path):
+    """HTTP 400 (too long for the context) every time: by default the problem stays unsampled and
+    the error says how to finish; with rejected_prompts=record the run completes, the problem has
+    n empty samples graded as no answer, and the report counts it."""
+    root = tmp_path
+    refusing = Faults(delay_s=DELAY, broken=("What is $24 + 4$?",), broken_with="error400")
+    out, log = root / "run", root / "run.log"
+    config = yaml.safe_load((setup["root"] / "config.yaml").read_text())
+    with FakeOpenAIServer(refusing) as server:
+        config["backend"]["options"]["base_url"] = server.url
+        (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+        process = _evalkit(root, out, log)
+        process.wait(timeout=300)
+        output = log.read_text()
+        assert process.returncode == 2, output
+        assert "1 of them the backend refuses as written" in output and "rejected_prompts=record" in output
+        assert _lines(out / "samples.jsonl") == PROBLEMS - 1
+        config["rejected_prompts"] = "record"  # not a sample setting: the same run resumes
+        (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+        _finish(_evalkit(root, out, log), log)
+    lines = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    refused = [line for line in lines if line["problem_id"] == "test/fault/3.json"]
+    assert len(lines) == PROBLEMS and len(refused) == 1
+    assert "maximum context length" in refused[0]["rejected"]
+    assert {(s["text"], s["finish_reason"]) for s in refused[0]["samples"]} == {("", "rejected")}
+    grades = [json.loads(line) for line in (out / "graded.jsonl").read_text().splitlines()]
+    assert next(g for g in grades if g["problem_id"] == "test/fault/3.json")["reasons"] == ["no_answer"] * 4
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["outputs"]["rejected_problems"]["count"] == 1
+    assert "problems whose prompt the backend refused" in (out / "report.md").read_text()
+
+
 def test_ctrl_c_stops_within_seconds_and_says_how_to_resume(setup, tmp_path):
     out, log = tmp_path / "run", tmp_path / "run.log"
     process = _evalkit(setup["root"], out, log)

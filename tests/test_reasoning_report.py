@@ -34,7 +34,8 @@ def _records(tokens, cut, characters=None, finish_known=True) -> OutputRecords:
     tokens = np.array(tokens, dtype=float)
     return OutputRecords(tokens=tokens,
                          characters=np.array(characters if characters is not None else np.ones_like(tokens), dtype=np.int64),
-                         cut=np.array(cut, dtype=bool), finish_known=np.full(tokens.shape, finish_known),
+                         cut=np.array(cut, dtype=bool), rejected=np.zeros(tokens.shape, dtype=bool),
+                         finish_known=np.full(tokens.shape, finish_known),
                          logprobs=np.full(tokens.shape, np.nan))
 
 

@@ -31,8 +31,10 @@ class ScriptedBackend:
 
     name = "scripted"
 
-    def __init__(self, failing: Iterable[str] = (), interrupt_after: int | None = None) -> None:
+    def __init__(self, failing: Iterable[str] = (), interrupt_after: int | None = None,
+                 refusing: Iterable[str] = ()) -> None:
         self.failing = set(failing)
+        self.refusing = set(refusing)
         self.interrupt_after = interrupt_after
         self.windows: list[int | None] = []
         self.closed = False
@@ -43,7 +45,9 @@ class ScriptedBackend:
         for count, request in enumerate(reversed(list(requests))):
             if self.interrupt_after is not None and count == self.interrupt_after:
                 raise KeyboardInterrupt
-            if request.key in self.failing:
+            if request.key in self.refusing:
+                yield SampleResult(request.key, error="prompt too long", rejected=True)
+            elif request.key in self.failing:
                 yield SampleResult(request.key, error="server said no")
             else:
                 yield SampleResult(request.key, _completions(request.key))
@@ -179,3 +183,23 @@ def test_nothing_to_do_touches_an_empty_file_and_builds_no_backend(tmp_path):
     result = sample_stage(config, run, [], make_backend=no_backend, prompt_of=lambda p: p.question,
                           sampling=SAMPLING, show_progress=False)
     assert result.sampled_now == 0 and run.samples_path.read_text() == ""
+
+
+def test_refused_prompts_are_recorded_unanswered_only_once_the_backend_answered_something(tmp_path):
+    problems = _problems(4)
+    # the stream answers the last problem first: p3 and p2 are refused before any answer, then held
+    run, result = _run(tmp_path, ScriptedBackend(refusing=["p3", "p2"]), problems, rejected_prompts="record")
+    records = {r["problem_id"]: r for r in read_jsonl(run.samples_path)}
+    assert result.sampled_now == 2 and sorted(records) == ["p0", "p1", "p2", "p3"]
+    assert records["p3"]["rejected"] == "prompt too long" and "rejected" not in records["p0"]
+    assert [(s["text"], s["finish_reason"], s["num_tokens"]) for s in records["p2"]["samples"]] == [("", "rejected", 0)] * N
+    # a backend that refuses every prompt is broken: nothing is recorded, the refusals are failures
+    with pytest.raises(EvalkitError, match=r"2 problems could not be sampled: p1: prompt too long"):
+        _run(tmp_path / "b", ScriptedBackend(refusing=["p0", "p1"]), _problems(2), rejected_prompts="record")
+    assert not RunDir(tmp_path / "b" / "run").sampled_ids()
+
+
+def test_by_default_a_refused_prompt_fails_and_the_error_says_how_to_finish(tmp_path):
+    with pytest.raises(EvalkitError, match=r"1 of them the backend refuses as written .* --set rejected_prompts=record"):
+        _run(tmp_path, ScriptedBackend(refusing=["p1"]), _problems(3))
+    assert sorted(RunDir(tmp_path / "run").sampled_ids()) == ["p0", "p2"]

@@ -87,6 +87,9 @@ class SampleResult:
     key: str
     completions: tuple[Completion, ...] = ()
     error: str | None = None
+    rejected: bool = False
+    """The backend refuses this prompt as written (longer than the context window, a client error
+    the server gives every time): retrying cannot help, unlike a timeout or a dropped connection."""
 
     @property
     def ok(self) -> bool:

@@ -306,7 +306,7 @@ class HFBackend:
                         continue
                     problem = self._context_problem(request.key, ids, sampling.max_tokens)
                     if problem is not None:
-                        yield SampleResult(request.key, error=problem)
+                        yield SampleResult(request.key, error=problem, rejected=True)
                         continue
                     encoded[request.key] = ids
                 prompts = {request.key: request.prompt for request in chunk}

@@ -94,7 +94,12 @@ class _FatalRequestError(EvalkitError):
 
 
 class _RequestFailed(EvalkitError):
-    """One request failed for good (after its retries, or at once for a client error)."""
+    """One request failed for good (after its retries, or at once for a client error, which the
+    server would give again: `rejected`)."""
+
+    def __init__(self, message: str, *, rejected: bool = False) -> None:
+        super().__init__(message)
+        self.rejected = rejected
 
 
 class MalformedReply(Exception):
@@ -505,7 +510,7 @@ class OpenAIBackend:
                                          f"{_error_detail(error)}") from None
             if not is_transient(error):
                 raise _RequestFailed(f"server {self.server} refused the request: HTTP {error.status_code}: "
-                                     f"{_error_detail(error)}") from None
+                                     f"{_error_detail(error)}", rejected=True) from None
             raise _RequestFailed(self._gave_up(error)) from None
         except (openai.APITimeoutError, openai.APIConnectionError, MalformedReply) as error:
             raise _RequestFailed(self._gave_up(error)) from None
@@ -616,7 +621,7 @@ class OpenAIBackend:
                     completions = await self._sample_prompt(client, watch, request, n, sampling)
                     return SampleResult(request.key, tuple(completions))
                 except _RequestFailed as error:
-                    return SampleResult(request.key, error=str(error))
+                    return SampleResult(request.key, error=str(error), rejected=error.rejected)
 
         watcher = asyncio.create_task(self._watch_stalls(client, started))
         tasks: set[asyncio.Task] = set()

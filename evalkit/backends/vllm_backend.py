@@ -335,7 +335,7 @@ class _Engine:
                 [engine_id] = self.llm.enqueue([self._engine_prompt(request.prompt)],
                                                [self._params(request.prompt, n, sampling)], use_tqdm=False)
             except (ValueError, TypeError) as error:
-                refused.append(SampleResult(request.key, error=f"vLLM refused the prompt: {error}"))
+                refused.append(SampleResult(request.key, error=f"vLLM refused the prompt: {error}", rejected=True))
                 continue
             self._keys[_external_id(engine_id)] = (request.key, n)
         return refused

@@ -24,7 +24,7 @@ from evalkit.backends.base import Backend, Completion, SampleRequest, SampleResu
 from evalkit.config import RunConfig
 from evalkit.errors import ConfigError, EvalkitError, InputError, Interrupted
 from evalkit.progress import make_progress
-from evalkit.records import Problem, Sample
+from evalkit.records import FINISH_REJECTED, Problem, Sample
 from evalkit.store import ProblemSamples, RunDir
 from evalkit.text_safety import for_terminal
 
@@ -53,6 +53,14 @@ class SampleStageResult:
     total_problems: int
     already_done: int
     sampled_now: int
+
+
+def rejected_problem(problem: Problem, n: int, reason: str) -> ProblemSamples:
+    """The `samples.jsonl` line of a problem whose prompt the backend refuses: n empty samples
+    (graded as no answer) and the backend's reason."""
+    samples = [Sample(problem_id=problem.id, index=index, text="", finish_reason=FINISH_REJECTED,
+                      num_tokens=0) for index in range(n)]
+    return ProblemSamples(problem, samples, rejected=reason)
 
 
 def to_samples(problem: Problem, completions: Sequence[Completion], n: int) -> list[Sample]:
@@ -118,7 +126,7 @@ def sample_stage(
     written = 0
     if todo:
         written = _sample(config, run_dir, todo, make_backend=make_backend, prompt_of=prompt_of,
-                          sampling=sampling, show_progress=show_progress)
+                          sampling=sampling, show_progress=show_progress, answered_before=bool(done))
     elif not run_dir.samples_path.exists():  # e.g. an empty shard: its part of the run is done
         run_dir.samples_path.touch()
     run_dir.order_samples([problem.id for problem in problems])
@@ -152,11 +160,20 @@ def _backend_errors(results: Iterator[SampleResult]) -> Iterator[SampleResult]:
 
 
 def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, make_backend: Callable[[], Backend],
-            prompt_of: Callable[[Problem], object], sampling: SamplingParams, show_progress: bool) -> int:
-    """Stream the problems of `todo` through the backend, appending each as it finishes."""
+            prompt_of: Callable[[Problem], object], sampling: SamplingParams, show_progress: bool,
+            answered_before: bool = False) -> int:
+    """Stream the problems of `todo` through the backend, appending each as it finishes.
+
+    With `rejected_prompts: record`, a problem whose prompt the backend refuses is written as
+    `rejected_problem`, but only once the backend has answered some problem of the run (now or
+    `answered_before`): a backend that refuses every prompt is broken, and its refusals are
+    failures, never results."""
     n = config.sampling.n
     written = 0
     failures: list[tuple[str, str]] = []
+    record_rejections = config.rejected_prompts == "record"
+    held: list[tuple[str, str]] = []  # rejections waiting for a first answered problem
+    refused = 0  # failures that were refusals of the prompt as written
     requests = (SampleRequest(problem_id, prompt_of(problem)) for problem_id, problem in todo.items())
     outstanding = set(todo)
     try:
@@ -169,16 +186,26 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
                     raise EvalkitError(f"backend returned a result for problem {result.key!r}, which was not "
                                        "asked for or was already answered; nothing of it was written")
                 outstanding.discard(result.key)
-                if result.error is not None:
+                if result.error is not None and result.rejected and record_rejections:
+                    held.append((result.key, result.error))
+                    progress.console.print(f"[yellow]problem {for_terminal(result.key)} rejected (recorded with "
+                                           f"{n} empty samples):[/] {for_terminal(result.error)}", highlight=False)
+                elif result.error is not None:
                     failures.append((result.key, result.error))
+                    refused += result.rejected
                     progress.console.print(f"[yellow]problem {for_terminal(result.key)} failed:[/] "
                                            f"{for_terminal(result.error)}", highlight=False)
-                    if written == 0 and len(failures) >= STOP_AFTER_FIRST_FAILURES and outstanding:
-                        raise _FailingFromTheStart(len(outstanding))
                 else:
                     problem = todo[result.key]
                     out.write(ProblemSamples(problem, to_samples(problem, result.completions, n)).to_dict())
                     written += 1
+                if held and (written or answered_before):
+                    for key, reason in held:
+                        out.write(rejected_problem(todo[key], n, reason).to_dict())
+                    held.clear()
+                if written == 0 and len(failures) + len(held) >= STOP_AFTER_FIRST_FAILURES and outstanding:
+                    failures.extend(held)
+                    raise _FailingFromTheStart(len(outstanding))
                 progress.advance(bar)
     except KeyboardInterrupt:
         kept = (f"{written} problems sampled now are saved in {run_dir.samples_path}" if written
@@ -195,12 +222,18 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
         if not message.endswith("."):
             message += "."
         raise EvalkitError(f"{message} {saved_note(written, run_dir)}.") from None
+    failures.extend(held)  # refused while nothing was answered: the backend's fault, not the prompts'
     if outstanding and not failures:
         raise EvalkitError(f"the backend ended without results for {len(outstanding)} problems "
                            f"(e.g. {sorted(outstanding)[0]!r}). {saved_note(written, run_dir)}.")
     if failures:
         named = "; ".join(f"{key}: {error}" for key, error in failures[:MAX_NAMED_FAILURES])
         more = f" (and {len(failures) - MAX_NAMED_FAILURES} more)" if len(failures) > MAX_NAMED_FAILURES else ""
+        hint = ""
+        if refused and not record_rejections:
+            hint = (f" {refused} of them the backend refuses as written (e.g. too long for the context window), so "
+                    "a retry meets the same refusal: to finish the run with them counted as unanswered, run again "
+                    "with --set rejected_prompts=record.")
         raise ProblemsFailed(f"{len(failures)} problems could not be sampled: {named}{more}. "
-                           f"{saved_note(written, run_dir)}; run the same command again to retry the others.")
+                           f"{saved_note(written, run_dir)}; run the same command again to retry the others.{hint}")
     return written

@@ -7,6 +7,8 @@ thinking has no answer. For each run this module reports, in `metrics.json` unde
 - `truncated`: samples cut at `max_tokens` that have no answer (cluster -1), i.e. the cut cost
   the answer (an answer-less sample that stopped on its own is not truncated);
 - `no_answer`: all samples without an answer;
+- `rejected_problems`: problems whose prompt the backend refused and the run recorded unanswered
+  (`rejected_prompts: record`; their samples' finish reason is "rejected");
 - `length`: output length (tokens; characters when the backend or dump gave no token counts)
   as count, mean, median, 95th percentile and max, over all samples and over correct and
   incorrect ones;
@@ -29,9 +31,10 @@ import numpy as np
 
 from evalkit.errors import InputError
 from evalkit.jsonl import iter_jsonl
+from evalkit.records import FINISH_LENGTH, FINISH_REJECTED
 from evalkit.store.rundir import RunDir
 
-LENGTH_FINISH_REASON = "length"
+LENGTH_FINISH_REASON = FINISH_LENGTH
 MAX_LENGTH_BINS = 8
 TOKENS, CHARACTERS = "tokens", "characters"
 
@@ -43,6 +46,7 @@ class OutputRecords:
     tokens: np.ndarray  # float[P, N]; NaN where the token count is unknown
     characters: np.ndarray  # int[P, N]
     cut: np.ndarray  # bool[P, N]: finish_reason == "length"
+    rejected: np.ndarray  # bool[P, N]: finish_reason == "rejected" (the backend refused the prompt)
     finish_known: np.ndarray  # bool[P, N]: a finish_reason was recorded
     logprobs: np.ndarray  # float[P, N]: the sample's summed token log-probability; NaN where not recorded
 
@@ -60,6 +64,7 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
     tokens = np.full(shape, np.nan)
     characters = np.zeros(shape, dtype=np.int64)
     cut = np.zeros(shape, dtype=bool)
+    rejected = np.zeros(shape, dtype=bool)
     finish_known = np.zeros(shape, dtype=bool)
     logprobs = np.full(shape, np.nan)
     seen: set[str] = set()
@@ -84,14 +89,15 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
             reason = sample.get("finish_reason")
             finish_known[row, column] = isinstance(reason, str)
             cut[row, column] = reason == LENGTH_FINISH_REASON
+            rejected[row, column] = reason == FINISH_REJECTED
             logprob = sample.get("logprob")
             if isinstance(logprob, (int, float)) and not isinstance(logprob, bool):
                 logprobs[row, column] = logprob
     missing = [problem_id for problem_id in problem_ids if problem_id not in seen]
     if missing:
         raise InputError(f"graded problem '{missing[0]}' has no samples", path=run.samples_path)
-    return OutputRecords(tokens=tokens, characters=characters, cut=cut, finish_known=finish_known,
-                         logprobs=logprobs)
+    return OutputRecords(tokens=tokens, characters=characters, cut=cut, rejected=rejected,
+                         finish_known=finish_known, logprobs=logprobs)
 
 
 def _rate(count: int, total: int) -> dict[str, Any]:
@@ -150,6 +156,7 @@ def output_statistics(records: OutputRecords, correct: np.ndarray, clusters: np.
         "cut_at_max_tokens": _rate(int(cut.sum()), total) if finish_known else None,
         "truncated": _rate(int(truncated.sum()), total) if finish_known else None,
         "no_answer": _rate(int(no_answer.sum()), total),
+        "rejected_problems": _rate(int(records.rejected.all(axis=1).sum()) if total else 0, correct.shape[0]),
         "length_unit": unit,
         "length": {
             "all": length_summary(lengths.ravel()),
@@ -199,6 +206,10 @@ def outputs_markdown(document: Mapping[str, Any]) -> str:
     out.write(f"- truncated (cut at max_tokens with no answer, e.g. inside an unterminated `<think>`): "
               f"{_percent(outputs.get('truncated'))}\n")
     out.write(f"- no answer at all: {_percent(outputs.get('no_answer'))}\n")
+    rejected = outputs.get("rejected_problems")
+    if rejected and rejected["count"]:
+        out.write(f"- **problems whose prompt the backend refused** (e.g. longer than the context window; recorded "
+                  f"with empty samples, counted wrong): {_percent(rejected)} of problems\n")
     if outputs.get("cut_at_max_tokens") is None:
         out.write("- finish reasons were not recorded, so cuts at max_tokens are unknown\n")
     if unit == CHARACTERS:
@@ -236,7 +247,10 @@ def outputs_summary_line(document: Mapping[str, Any]) -> str | None:
         return _number(summary["mean"]) if summary else "—"
 
     overall = length.get("all") or {}
+    rejected = outputs.get("rejected_problems")
+    refused = (f"; {rejected['count']} problem(s) refused by the backend, counted wrong"
+               if rejected and rejected["count"] else "")
     return (f"outputs: cut at max_tokens {_percent(outputs.get('cut_at_max_tokens'))}, truncated without answer "
             f"{_percent(outputs.get('truncated'))}; {unit} mean {_number(overall.get('mean'))}, median "
             f"{_number(overall.get('median'))}, p95 {_number(overall.get('p95'))} (correct {mean('correct')}, "
-            f"incorrect {mean('incorrect')})")
+            f"incorrect {mean('incorrect')}){refused}")

@@ -141,13 +141,16 @@ def changed_inputs(stored: Any, current: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class ProblemSamples:
-    """One line of `samples.jsonl`: a problem and its samples."""
+    """One line of `samples.jsonl`: a problem and its samples. `rejected` holds why the backend
+    refused the problem's prompt, when the run records such problems (`rejected_prompts:
+    record`): its samples are then empty texts with finish reason `rejected`."""
 
     problem: Problem
     samples: list[Sample]
+    rejected: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        line = {
             "problem_id": self.problem.id,
             "task": self.problem.task,
             "question": self.problem.question,
@@ -158,6 +161,9 @@ class ProblemSamples:
                 for sample in self.samples
             ],
         }
+        if self.rejected is not None:
+            line["rejected"] = self.rejected
+        return line
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, path: Path | None = None, line: int | None = None) -> ProblemSamples:
@@ -173,11 +179,14 @@ class ProblemSamples:
                 Sample.from_dict({"index": position, **item, "problem_id": problem.id})
                 for position, item in enumerate(raw_samples)
             ]
+            rejected = data.get("rejected")
+            if rejected is not None and not isinstance(rejected, str):
+                raise InputError("expected a string", path=path, line=line, field="rejected")
         except KeyError as missing:
             raise InputError("missing", path=path, line=line, field=str(missing.args[0])) from None
         except (TypeError, ValueError) as error:
             raise InputError(f"malformed sample record ({error})", path=path, line=line, field="samples") from None
-        return cls(problem, samples)
+        return cls(problem, samples, rejected)
 
 
 @dataclass(frozen=True)
