@@ -50,6 +50,8 @@ class FakeState:
     ignore_n: bool = False
     ignore_echo: bool = False
     ignore_stop: bool = False
+    reverse_choices: bool = False
+    empty_choices_first: int = 0  # the first this many replies have an empty `choices` list
     delay: float = 0.0
     requests: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -91,6 +93,12 @@ def completion_body(state: FakeState, request: dict) -> dict:
         choices.append({"index": index, "text": text, "finish_reason": finish, "logprobs": logprobs})
     usage = {"prompt_tokens": len(prompt_tokens), "completion_tokens": completion_tokens,
              "total_tokens": len(prompt_tokens) + completion_tokens}
+    if state.reverse_choices:
+        choices.reverse()
+    with state.lock:
+        if state.empty_choices_first > 0:
+            state.empty_choices_first -= 1
+            choices = []
     return {"id": "cmpl-fake", "object": "text_completion", "created": 0, "model": request["model"],
             "choices": choices, "usage": usage}
 
@@ -212,6 +220,15 @@ def test_fewer_choices_than_n_are_topped_up_with_new_seeds(fake):
     assert [r["n"] for r in state.requests] == [4, 3, 2, 1]
     assert [r["seed"] for r in state.requests] == [call_seed(3, i) for i in range(4)]
     assert row[0].num_tokens == 2  # from usage, since one choice came per response
+
+
+def test_choices_are_taken_in_index_order_and_an_empty_list_is_retried(fake):
+    state, url = fake
+    params = SamplingParams(temperature=1.0, max_tokens=2, seed=3)
+    [expected] = backend(url).generate(["p"], 3, params)
+    state.reverse_choices, state.empty_choices_first = True, 1
+    [row] = backend(url).generate(["p"], 3, params)
+    assert [c.text for c in row] == [c.text for c in expected] == [" s3 c0", " s3 c1", " s3 c2"]
 
 
 def test_greedy_asks_once_and_copies(fake):

@@ -8,7 +8,7 @@
   cancels them all at once (in well under a second) and the client connections close.
 - Retries (the client's own are off, so that this module can count and report them): HTTP
   408/409/429/5xx, connection errors, timeouts and malformed replies (HTTP 200 with a body that
-  is not the JSON response asked for: cut short, a proxy's HTML page, no `choices`) are retried
+  is not the JSON response asked for: cut short, a proxy's HTML page, no or empty `choices`) are retried
   up to `max_retries` times with exponential back-off and full jitter (`backoff_base *
   2**attempt`, capped at `backoff_max`), or after the server's `Retry-After` (`retry-after-ms`)
   when it sends one. Retries are told in few lines (`server_watch`): the first at once, then one
@@ -33,7 +33,8 @@
   `mode="completions"` refuses chat prompts.
 - `n` is passed through; when a server returns fewer choices (some ignore `n`), the missing
   ones are requested again (each later call with a seed derived from `sampling.seed` and the
-  call number, so a seeded server does not repeat itself) until there are `n`.
+  call number, so a seeded server does not repeat itself) until there are `n`. Choices are taken
+  in the order of their `index`, whatever order the reply lists them in.
   Greedy (`temperature == 0`) requests one choice and copies it `n` times.
 - `num_tokens` is the number of token log-probabilities when the server returned them, else
   `usage.completion_tokens` (split evenly over the choices of one response when it has several:
@@ -227,11 +228,19 @@ def read_reply(raw: Any, read: Callable[[Any], Result]) -> Result:
 
 
 def _choices(response: Any) -> list[Any]:
+    """A reply's choices in the order of their `index` (a server may send them in any order, and
+    sample i must be the same whichever it does). An empty list is malformed, so it is retried."""
     choices = getattr(response, "choices", None)
     if not isinstance(choices, list):
         raise _BadShape("no 'choices' list")
+    if not choices:
+        raise _BadShape("an empty 'choices' list")
     if not all(isinstance(choice, openai.BaseModel) for choice in choices):
         raise _BadShape("a choice that is not a JSON object")
+    indices = [getattr(choice, "index", None) for choice in choices]
+    if all(isinstance(index, int) and not isinstance(index, bool) for index in indices) \
+            and len(set(indices)) == len(indices):
+        return [choice for _, choice in sorted(zip(indices, choices), key=lambda pair: pair[0])]
     return choices
 
 
@@ -582,9 +591,7 @@ class OpenAIBackend:
         while len(collected) < wanted:
             missing = wanted - len(collected)
             got = await self._ask(client, watch, label, request.prompt, missing, call_seed(sampling.seed, call_index),
-                                  sampling)
-            if not got:
-                raise _RequestFailed(f"server {self.server} returned no choices for a request of {missing}")
+                                  sampling)  # never empty: a reply without choices is malformed and retried
             collected.extend(got[:missing])
             call_index += 1
         return collected * n if wanted == 1 and n > 1 else collected
