@@ -49,6 +49,7 @@ from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
 from evalkit.records import Problem, Sample
 from evalkit.store import RunDir
+from evalkit.store.scores import SELECTION_IMPORTED
 from evalkit.text_safety import for_terminal
 from tasks.math import parse_level
 from tasks.registry import RecordSource
@@ -529,7 +530,7 @@ def samples_line(item: ImportedProblem) -> dict[str, Any]:
 def scores_line(item: ImportedProblem) -> dict[str, Any]:
     """One `scores.jsonl` line; a problem given without scores gets nulls (not scored)."""
     scores = list(item.scores) if item.scores is not None else [None] * len(item.samples)
-    return {"problem_id": item.problem.id, "scorer": IMPORTED_SCORER, "scores": scores}
+    return {"problem_id": item.problem.id, "scorer": IMPORTED_SCORER, "selection": SELECTION_IMPORTED, "scores": scores}
 
 
 def import_config(*, path: Path, sha256: str, mapping: Mapping[str, str], model: str, task: str,

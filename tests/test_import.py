@@ -48,8 +48,8 @@ def test_canonical_file_becomes_a_run_directory(tmp_path):
 
     scores = read_jsonl(out / "scores.jsonl")
     assert scores == [
-        {"problem_id": "test/algebra/20.json", "scorer": "imported", "scores": [0.9, 0.7, 0.1]},
-        {"problem_id": "test/prealgebra/11.json", "scorer": "imported", "scores": [0.8, 0.2, None]},
+        {"problem_id": "test/algebra/20.json", "scorer": "imported", "selection": "imported", "scores": [0.9, 0.7, 0.1]},
+        {"problem_id": "test/prealgebra/11.json", "scorer": "imported", "selection": "imported", "scores": [0.8, 0.2, None]},
     ]
 
 
