@@ -722,7 +722,8 @@ def import_command(
                              keep_first=keep_first, show_progress=not quiet, split=split, data_dir=data_dir)
     spread = (f"{summary.min_samples}" if summary.min_samples == summary.max_samples
               else f"{summary.min_samples} to {summary.max_samples}")
-    console.print(f"imported {summary.problems} problems, {summary.samples} samples ({spread} per problem)"
+    console.print(f"imported {summary.problems} problem{'' if summary.problems == 1 else 's'}, {summary.samples} "
+                  f"sample{'' if summary.samples == 1 else 's'} ({spread} per problem)"
                   f"{', with scores' if summary.has_scores else ''} into {for_terminal(summary.run_dir)}"
                   f"{'' if summary.fresh else ' (already imported: same file and options)'}", highlight=False)
     if summary.filled:

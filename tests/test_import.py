@@ -189,7 +189,7 @@ def test_command_line(tmp_path):
     source = write_lines(tmp_path / "dump.jsonl", [{"question": "q", "reference": "1", "samples": ["\\boxed{1}"]}])
     result = runner.invoke(app, ["import", str(source), "--task", "math", "--out", str(tmp_path / "run"), "-q"])
     assert result.exit_code == 0, result.output
-    assert "imported 1 problems, 1 samples" in result.output and "line numbers are used as ids" in result.output
+    assert "imported 1 problem, 1 sample" in result.output and "line numbers are used as ids" in result.output
     again = runner.invoke(app, ["import", str(source), "--task", "math", "--out", str(tmp_path / "run"), "-q"])
     assert "already imported" in again.output
 
