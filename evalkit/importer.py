@@ -232,6 +232,8 @@ def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[
         message = item.get("message")
         if text is None and isinstance(message, Mapping):  # an OpenAI chat completion's choice
             text = message.get("content")
+            if text is None and isinstance(item.get("finish_reason"), str):
+                text = ""  # no content, e.g. finish_reason "content_filter": a sample without an answer
         if not isinstance(text, str):
             raise ValueError(f"{where}: 'text' (or a chat choice's 'message.content') must be a string")
         logprob = _optional_typed(item, "logprob", (int, float), where)

@@ -495,3 +495,16 @@ def test_an_unknown_split_to_fill_from_is_one_line_before_reading(tmp_path):
     source = write_lines(tmp_path / "outputs.jsonl", [{"id": "1", "samples": ["x"]}])
     with pytest.raises(InputError, match="task 'math500' has no split 'dev'; known splits: test"):
         import_samples(source, task="math500", out=tmp_path / "run", split="dev", show_progress=False)
+
+
+def test_a_chat_choice_without_content_is_an_empty_sample(tmp_path):
+    source = write_lines(tmp_path / "batch.jsonl", [{"id": "1", "question": "q", "reference": "2", "samples": [
+        {"index": 0, "message": {"role": "assistant", "content": "\\boxed{2}"}, "finish_reason": "stop"},
+        {"index": 1, "message": {"role": "assistant", "content": None}, "finish_reason": "content_filter"}]}])
+    import_samples(source, task="math500", out=tmp_path / "run", show_progress=False)
+    [line] = read_jsonl(tmp_path / "run" / "samples.jsonl")
+    assert [(s["text"], s["finish_reason"]) for s in line["samples"]] == [("\\boxed{2}", "stop"), ("", "content_filter")]
+    bad = write_lines(tmp_path / "bad.jsonl", [{"id": "1", "question": "q", "reference": "2",
+                                                "samples": [{"message": {"content": None}}]}])
+    with pytest.raises(InputError, match="must be a string"):
+        import_samples(bad, task="math500", out=tmp_path / "run2", show_progress=False)
