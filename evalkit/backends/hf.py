@@ -53,6 +53,7 @@ from evalkit.backends.base import (
     prompt_seed,
     truncate_at_stop,
 )
+from evalkit.backends.model_location import check_model_location
 from evalkit.errors import ConfigError
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -204,8 +205,13 @@ class HFBackend:
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.chat_template = chat_template
+        check_model_location(self.model_name)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_name, trust_remote_code=trust_remote_code)
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"cannot load the tokenizer of model {self.model_name!r} with transformers: "
+                              f"{' '.join(str(error).split())}") from None
+        try:
             self.model = AutoModelForCausalLM.from_pretrained(
                 self.model_name, dtype=resolve_dtype(dtype, self.device), trust_remote_code=trust_remote_code,
             )
