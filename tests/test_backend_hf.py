@@ -171,3 +171,10 @@ def test_a_local_path_that_does_not_exist_is_named_as_such(tmp_path):
         HFBackend(tmp_path / "nothing-here")
     assert "Repo id" not in str(caught.value)
 
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_device_this_machine_lacks_is_one_clear_line(tiny_model_dir):
+    with pytest.raises(ConfigError, match=r"device 'cuda' is not available"):
+        HFBackend(tiny_model_dir, device="cuda")
+    with pytest.raises(ConfigError, match=r"device 'cuda:1' is not available"):
+        HFBackend(tiny_model_dir, device="cuda:1")

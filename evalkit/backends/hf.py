@@ -69,12 +69,19 @@ def row_seed(seed: int | None, prompt: Prompt, sample_index: int) -> int | None:
 
 def resolve_device(device: str) -> str:
     """`"auto"` -> the best available device (cuda, then mps, then cpu); anything else as given,
-    once torch accepts it as a device name (`cpu`, `cuda`, `cuda:1`, `mps`; else a ConfigError)."""
+    once torch accepts it as a device name (`cpu`, `cuda`, `cuda:1`, `mps`) and can place a tensor
+    there (else a ConfigError: not a device name, or not on this machine)."""
     if device != "auto":
         try:
             torch.device(device)
         except (RuntimeError, TypeError):
             raise ConfigError(f"device '{device}' is not a device name: use auto, cpu, cuda, cuda:N or mps") from None
+        try:
+            torch.empty(0, device=device)
+        except (AssertionError, RuntimeError) as error:  # torch built without it, or no such device here
+            cause = " ".join(str(error).split()) or type(error).__name__
+            raise ConfigError(f"device '{device}' is not available on this machine ({cause}): "
+                              "use device=auto or cpu") from None
         return device
     if torch.cuda.is_available():
         return "cuda"
