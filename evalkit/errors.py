@@ -8,8 +8,11 @@ Ctrl-C stops a command with one line saying how to resume (exit status 130).
 from __future__ import annotations
 
 import errno
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -69,31 +72,55 @@ def _one_line(error: BaseException) -> str:
     return for_terminal(str(error))
 
 
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[list[int]]:
+    """While inside, SIGTERM (`kill PID`, `timeout`, a job manager) stops the work as Ctrl-C does: it
+    raises KeyboardInterrupt once, so finished work is kept, the backend is closed (a vLLM engine's
+    processes would otherwise outlive evalkit) and the lock is released. Yields the list that
+    records the signals received; a later SIGTERM during that cleanup is recorded, not raised."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_cli(app: Callable[[], object]) -> None:
     """Run a command-line app; a user error prints one red line and exits with status 2.
 
     Disk problems (full, read-only, permissions) are user errors too; Ctrl-C prints one line
-    and exits with status 130.
+    and exits with status 130, SIGTERM the same line with status 143.
     """
     from rich.console import Console
 
     console = Console(stderr=True)
-    try:
-        app()
-    except Interrupted as error:
-        console.print(f"[bold yellow]interrupted:[/] {_one_line(error)}", highlight=False, soft_wrap=True)
-        sys.exit(130)
-    except EvalkitError as error:
-        console.print(f"[bold red]error:[/] {_one_line(error)}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        console.print("[bold yellow]interrupted:[/] finished work is saved; run the same command again to "
-                      "continue where it stopped", highlight=False)
-        sys.exit(130)
-    except OSError as error:
-        if error.errno not in DISK_PROBLEMS:
-            raise
-        where = error.filename if error.filename is not None else "a file"
-        console.print(f"[bold red]error:[/] {_one_line(disk_error(where, error, action='use'))}", highlight=False,
-                      soft_wrap=True)
-        sys.exit(2)
+    with sigterm_as_interrupt() as terminated:
+        try:
+            app()
+        except Interrupted as error:
+            console.print(f"[bold yellow]interrupted:[/] {_one_line(error)}", highlight=False, soft_wrap=True)
+            sys.exit(128 + signal.SIGTERM if terminated else 130)
+        except EvalkitError as error:
+            console.print(f"[bold red]error:[/] {_one_line(error)}", highlight=False, soft_wrap=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            console.print("[bold yellow]interrupted:[/] finished work is saved; run the same command again to "
+                          "continue where it stopped", highlight=False)
+            sys.exit(128 + signal.SIGTERM if terminated else 130)
+        except OSError as error:
+            if error.errno not in DISK_PROBLEMS:
+                raise
+            where = error.filename if error.filename is not None else "a file"
+            console.print(f"[bold red]error:[/] {_one_line(disk_error(where, error, action='use'))}",
+                          highlight=False, soft_wrap=True)
+            sys.exit(2)
