@@ -15,7 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Literal
 
+import pydantic
 import pytest
 
 from evalkit.backends import vllm_backend
@@ -30,7 +32,7 @@ from evalkit.backends.vllm_backend import (
     engine_sample_count,
     request_seed,
 )
-from evalkit.errors import EvalkitError
+from evalkit.errors import ConfigError, EvalkitError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vllm_support
@@ -150,6 +152,32 @@ def test_missing_vllm_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "vllm", None)  # makes `import vllm` raise ImportError
     with pytest.raises(EvalkitError, match="vLLM is not installed"):
         VLLMBackend("some/model")
+
+
+def test_a_model_path_that_does_not_exist_or_lacks_a_tokenizer_is_named_before_vllm_starts(
+        tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Before, vLLM read a missing path as a bad hub repo id and a directory without tokenizer as a page
+    of conversion advice; now one line names the directory (checked before vLLM is imported)."""
+    with pytest.raises(ConfigError, match=r"model directory '.*nothing-here' does not exist"):
+        vllm_backend._Engine(EngineConfig(model=str(tmp_path / "nothing-here")))
+    weights_only = tmp_path / "weights-only"
+    weights_only.mkdir()
+    (weights_only / "config.json").write_bytes((tiny_model_dir / "config.json").read_bytes())
+    with pytest.raises(ConfigError, match=r"has no tokenizer"):
+        vllm_backend._Engine(EngineConfig(model=str(weights_only)))
+
+
+def test_engine_start_errors_are_one_line() -> None:
+    class Settings(pydantic.BaseModel):
+        dtype: Literal["auto", "float16", "float32"]
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Settings(dtype="float64")
+    cause = vllm_backend._one_line_cause(caught.value)
+    assert "\n" not in cause and cause.startswith("dtype: Input should be") and "'float64'" in cause
+    multi = ValueError("Couldn't instantiate the backend tokenizer from one of: \n(1) a file,\n(2) another")
+    assert vllm_backend._one_line_cause(multi) == (
+        "ValueError: Couldn't instantiate the backend tokenizer from one of: (1) a file, (2) another")
 
 
 def test_bad_parallel_sizes() -> None:

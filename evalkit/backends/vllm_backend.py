@@ -61,6 +61,7 @@ from evalkit.backends.base import (
     indexed_requests,
     prompt_seed,
 )
+from evalkit.backends.model_location import check_model_location
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.progress import make_progress
 
@@ -280,6 +281,8 @@ class _Engine:
     """One `vllm.LLM` and the evalkit operations on it."""
 
     def __init__(self, config: EngineConfig) -> None:
+        # here, where the engine runs (a Ray actor may be on another node than the driver)
+        check_model_location(config.model, needs_tokenizer="tokenizer" not in config.engine_kwargs)
         self._vllm = _import_vllm()
         self.on_cpu = _on_cpu()
         kwargs = config.llm_kwargs(on_cpu=self.on_cpu,
@@ -288,7 +291,7 @@ class _Engine:
         try:
             self.llm = self._vllm.LLM(**kwargs)
         except Exception as error:  # vLLM raises many kinds; name the model and the cause
-            raise EvalkitError(f"vLLM could not start on model {config.model!r}: {type(error).__name__}: {error}") from error
+            raise EvalkitError(f"vLLM could not start on model {config.model!r}: {_one_line_cause(error)}") from error
         self.tokenizer = self.llm.get_tokenizer()
         self._keys: dict[str, tuple[str, int]] = {}  # engine request id -> (key, n wanted)
 
@@ -457,6 +460,20 @@ def _completion(choice: Any, want_logprob: bool) -> Completion:
         logprob=logprob,
         token_logprobs=token_logprobs,
     )
+
+
+def _one_line_cause(error: BaseException) -> str:
+    """An error vLLM raised, as one line: a settings error (pydantic) as `field: what it should be
+    (got value)` for its first field, anything else as its type and message with the lines joined."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            field = ".".join(str(part) for part in first["loc"][:1]) or "settings"
+            return f"{field}: {first['msg']} (got {first['input']!r})"
+        except (TypeError, LookupError, AttributeError):
+            pass
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def _engine_died(error: BaseException) -> EvalkitError:
