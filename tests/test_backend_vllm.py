@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -309,6 +310,23 @@ def test_stream_gives_what_generate_gives(engine_results: dict) -> None:
     streamed = engine_results["streamed_first_4"]
     assert sorted(streamed) == ["0", "1", "2", "3"]
     assert [streamed[str(i)] for i in range(4)] == engine_results["big"]["texts_first_4"]
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_prompts_that_do_not_fit_the_context_are_refused_by_name(engine_results: dict) -> None:
+    """Before, a prompt longer than the context raised vLLM's VLLMValidationError out of the run (a
+    traceback), and a prompt that fit only without its max_tokens was cut silently at the context's
+    end, recorded as finish_reason 'length' with fewer tokens than asked; now both are that problem's
+    error, worded as the hf backend words it, and the other prompts are sampled."""
+    context = engine_results["context"]
+    assert re.fullmatch(r"prompt long has \d+ tokens; with max_tokens=8 it exceeds the context window of 1024 "
+                        r"tokens of model '.*'", context["long"]["error"])
+    assert context["fits"]["error"] is None and len(context["fits"]["texts"]) == 2
+    overflow = engine_results["context_max_tokens"]["fits"]
+    assert overflow["num_tokens"] == []
+    assert re.fullmatch(r"prompt fits has \d+ tokens; with max_tokens=5000 it exceeds the context window of 1024 "
+                        r"tokens of model '.*'", overflow["error"])
 
 
 @pytest.mark.vllm

@@ -49,6 +49,7 @@ from evalkit.backends.base import (
     SampleResult,
     SamplingParams,
     collect_stream,
+    context_window_problem,
     indexed_requests,
     prompt_seed,
     truncate_at_stop,
@@ -260,16 +261,9 @@ class HFBackend:
         return ids
 
     def _context_problem(self, label: object, ids: list[int], max_tokens: int) -> str | None:
-        """Why a prompt cannot fit with `max_tokens` in the model's context window (None: it fits).
-
-        Like vLLM: past its trained length a model's output is not what it would be, so
-        the numbers would not be trustworthy either.
-        """
+        """Why a prompt cannot fit with `max_tokens` in the model's context window (None: it fits)."""
         limit = getattr(self.model.config, "max_position_embeddings", None)
-        if limit and len(ids) + max_tokens > limit:
-            return (f"prompt {label} has {len(ids)} tokens; with max_tokens={max_tokens} it exceeds the "
-                    f"context window of {limit} tokens of model {self.model_name!r}")
-        return None
+        return context_window_problem(label, len(ids), max_tokens, limit, self.model_name)
 
     def _check_context(self, encoded: Sequence[list[int]], max_tokens: int) -> None:
         """Refuse prompts that cannot fit with `max_tokens` in the model's context window."""

@@ -58,6 +58,7 @@ from evalkit.backends.base import (
     SampleResult,
     SamplingParams,
     collect_stream,
+    context_window_problem,
     indexed_requests,
     prompt_seed,
 )
@@ -265,6 +266,15 @@ def _import_vllm() -> Any:
     return vllm
 
 
+def _request_refusals() -> tuple[type[BaseException], ...]:
+    """The errors with which vLLM refuses one request (a bad prompt or setting) rather than failing."""
+    try:
+        from vllm.exceptions import VLLMClientError
+    except ImportError:  # an older vLLM: it raises ValueError for these
+        return (ValueError, TypeError)
+    return (ValueError, TypeError, VLLMClientError)
+
+
 def _on_cpu() -> bool:
     from vllm.platforms import current_platform
 
@@ -293,6 +303,9 @@ class _Engine:
         except Exception as error:  # vLLM raises many kinds; name the model and the cause
             raise EvalkitError(f"vLLM could not start on model {config.model!r}: {_one_line_cause(error)}") from error
         self.tokenizer = self.llm.get_tokenizer()
+        self.model = config.model
+        self.context_window = int(self.llm.llm_engine.model_config.max_model_len)
+        self._refusals = _request_refusals()
         self._keys: dict[str, tuple[str, int]] = {}  # engine request id -> (key, n wanted)
 
     def close(self) -> None:
@@ -335,13 +348,22 @@ class _Engine:
         refused = []
         for request in requests:
             try:
-                [engine_id] = self.llm.enqueue([self._engine_prompt(request.prompt)],
-                                               [self._params(request.prompt, n, sampling)], use_tqdm=False)
-            except (ValueError, TypeError) as error:
-                refused.append(SampleResult(request.key, error=f"vLLM refused the prompt: {error}"))
+                prompt = self._engine_prompt(request.prompt)
+                problem = self._context_problem(request.key, prompt, sampling.max_tokens)
+                if problem is not None:  # vLLM would refuse it with a traceback, or cut its samples short
+                    refused.append(SampleResult(request.key, error=problem))
+                    continue
+                [engine_id] = self.llm.enqueue([prompt], [self._params(request.prompt, n, sampling)], use_tqdm=False)
+            except self._refusals as error:
+                refused.append(SampleResult(request.key, error=f"vLLM refused the prompt: {_one_line_cause(error)}"))
                 continue
             self._keys[_external_id(engine_id)] = (request.key, n)
         return refused
+
+    def _context_problem(self, label: str, prompt: Any, max_tokens: int) -> str | None:
+        """`base.context_window_problem` for an engine prompt (text, or token ids of a chat prompt)."""
+        ids = prompt["prompt_token_ids"] if isinstance(prompt, dict) else self.tokenizer.encode(prompt)
+        return context_window_problem(label, len(ids), max_tokens, self.context_window, self.model)
 
     @property
     def unfinished(self) -> int:
