@@ -8,6 +8,7 @@ Ctrl-C stops a command with one line saying how to resume (exit status 130).
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import sys
 import threading
@@ -83,7 +84,13 @@ def sigterm_as_interrupt() -> Iterator[list[int]]:
         yield received
         return
 
+    owner = os.getpid()
+
     def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() != owner:  # a forked child inherited this handler: it dies as it would have
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         received.append(signum)
         if len(received) == 1:
             raise KeyboardInterrupt
