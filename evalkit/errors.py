@@ -9,8 +9,10 @@ a batch scheduler sends at its time limit or on `scancel`; exit status 143).
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,23 +75,31 @@ def _one_line(error: BaseException) -> str:
 
 
 @contextmanager
-def sigterm_as_ctrl_c(received: list[int]) -> Iterator[None]:
-    """Within the block, SIGTERM stops the command as Ctrl-C does (a `KeyboardInterrupt` in the
-    main thread, so that every stage keeps what it finished and says how to resume), and the
-    signal's number is appended to `received`; the previous handler is back afterwards. Outside
-    the main thread nothing changes."""
-
-    def stop(signum: int, _frame: object) -> None:
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not the main thread
-        yield
+def sigterm_as_interrupt(received: list[int] | None = None) -> Iterator[list[int]]:
+    """While inside, SIGTERM (`kill PID`, `timeout`, a job manager) stops the work as Ctrl-C does: it
+    raises KeyboardInterrupt once, so finished work is kept, the backend is closed (a vLLM engine's
+    processes would otherwise outlive evalkit) and the lock is released. Yields the list that
+    records the signals received (`received`, or a new one); a later SIGTERM during that cleanup is
+    recorded, not raised."""
+    received = [] if received is None else received
+    if threading.current_thread() is not threading.main_thread():
+        yield received
         return
+
+    owner = os.getpid()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() != owner:  # a forked child inherited this handler: it dies as it would have
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        received.append(signum)
+        if len(received) == 1:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        yield
+        yield received
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -116,14 +126,14 @@ def run_cli(app: Callable[[], object]) -> None:
     from rich.console import Console
 
     console = Console(stderr=True)
-    received: list[int] = []  # the stopping signal, when one came
+    received: list[int] = []  # the stopping signal, when one came (recorded by `sigterm_as_interrupt`)
 
     def interrupted(message: str) -> None:
         console.print(f"[bold yellow]interrupted:[/] {message}", highlight=False, soft_wrap=True)
         sys.exit(128 + (received[0] if received else signal.SIGINT))
 
     try:
-        with sigterm_as_ctrl_c(received):
+        with sigterm_as_interrupt(received):
             app()
     except Interrupted as error:
         interrupted(_one_line(error))

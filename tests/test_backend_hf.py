@@ -150,6 +150,31 @@ def test_prompt_longer_than_the_context_is_refused(backend):
         backend.generate(["short", long_prompt], 1, GREEDY)
 
 
-def test_missing_model_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="cannot load model"):
+def test_missing_hub_model_is_a_config_error():
+    with pytest.raises(ConfigError, match="cannot load the tokenizer of model 'nobody-evalkit/no-such-model'") as caught:
+        HFBackend("nobody-evalkit/no-such-model")
+    assert "\n" not in str(caught.value)
+
+
+def test_model_dir_without_a_tokenizer_is_one_clear_line(tiny_model_dir, tmp_path):
+    weights_only = tmp_path / "weights-only"
+    weights_only.mkdir()
+    for name in ("config.json", "generation_config.json", "model.safetensors"):
+        (weights_only / name).write_bytes((tiny_model_dir / name).read_bytes())
+    with pytest.raises(ConfigError, match=r"has no tokenizer") as caught:
+        HFBackend(weights_only, device="cpu")
+    assert "\n" not in str(caught.value) and str(weights_only) in str(caught.value)
+
+
+def test_a_local_path_that_does_not_exist_is_named_as_such(tmp_path):
+    with pytest.raises(ConfigError, match=r"model directory .*nothing-here' does not exist") as caught:
         HFBackend(tmp_path / "nothing-here")
+    assert "Repo id" not in str(caught.value)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_device_this_machine_lacks_is_one_clear_line(tiny_model_dir):
+    with pytest.raises(ConfigError, match=r"device 'cuda' is not available"):
+        HFBackend(tiny_model_dir, device="cuda")
+    with pytest.raises(ConfigError, match=r"device 'cuda:1' is not available"):
+        HFBackend(tiny_model_dir, device="cuda:1")

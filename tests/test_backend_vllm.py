@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Literal
 
+import pydantic
 import pytest
 
 from evalkit.backends import vllm_backend
@@ -30,7 +33,7 @@ from evalkit.backends.vllm_backend import (
     engine_sample_count,
     request_seed,
 )
-from evalkit.errors import EvalkitError
+from evalkit.errors import ConfigError, EvalkitError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vllm_support
@@ -150,6 +153,32 @@ def test_missing_vllm_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "vllm", None)  # makes `import vllm` raise ImportError
     with pytest.raises(EvalkitError, match="vLLM is not installed"):
         VLLMBackend("some/model")
+
+
+def test_a_model_path_that_does_not_exist_or_lacks_a_tokenizer_is_named_before_vllm_starts(
+        tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Before, vLLM read a missing path as a bad hub repo id and a directory without tokenizer as a page
+    of conversion advice; now one line names the directory (checked before vLLM is imported)."""
+    with pytest.raises(ConfigError, match=r"model directory '.*nothing-here' does not exist"):
+        vllm_backend._Engine(EngineConfig(model=str(tmp_path / "nothing-here")))
+    weights_only = tmp_path / "weights-only"
+    weights_only.mkdir()
+    (weights_only / "config.json").write_bytes((tiny_model_dir / "config.json").read_bytes())
+    with pytest.raises(ConfigError, match=r"has no tokenizer"):
+        vllm_backend._Engine(EngineConfig(model=str(weights_only)))
+
+
+def test_engine_start_errors_are_one_line() -> None:
+    class Settings(pydantic.BaseModel):
+        dtype: Literal["auto", "float16", "float32"]
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Settings(dtype="float64")
+    cause = vllm_backend._one_line_cause(caught.value)
+    assert "\n" not in cause and cause.startswith("dtype: Input should be") and "'float64'" in cause
+    multi = ValueError("Couldn't instantiate the backend tokenizer from one of: \n(1) a file,\n(2) another")
+    assert vllm_backend._one_line_cause(multi) == (
+        "ValueError: Couldn't instantiate the backend tokenizer from one of: (1) a file, (2) another")
 
 
 def test_bad_parallel_sizes() -> None:
@@ -281,6 +310,23 @@ def test_stream_gives_what_generate_gives(engine_results: dict) -> None:
     streamed = engine_results["streamed_first_4"]
     assert sorted(streamed) == ["0", "1", "2", "3"]
     assert [streamed[str(i)] for i in range(4)] == engine_results["big"]["texts_first_4"]
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_prompts_that_do_not_fit_the_context_are_refused_by_name(engine_results: dict) -> None:
+    """Before, a prompt longer than the context raised vLLM's VLLMValidationError out of the run (a
+    traceback), and a prompt that fit only without its max_tokens was cut silently at the context's
+    end, recorded as finish_reason 'length' with fewer tokens than asked; now both are that problem's
+    error, worded as the hf backend words it, and the other prompts are sampled."""
+    context = engine_results["context"]
+    assert re.fullmatch(r"prompt long has \d+ tokens; with max_tokens=8 it exceeds the context window of 1024 "
+                        r"tokens of model '.*'", context["long"]["error"])
+    assert context["fits"]["error"] is None and len(context["fits"]["texts"]) == 2
+    overflow = engine_results["context_max_tokens"]["fits"]
+    assert overflow["num_tokens"] == []
+    assert re.fullmatch(r"prompt fits has \d+ tokens; with max_tokens=5000 it exceeds the context window of 1024 "
+                        r"tokens of model '.*'", overflow["error"])
 
 
 @pytest.mark.vllm

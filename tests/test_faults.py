@@ -308,3 +308,24 @@ def test_a_disk_that_takes_no_more_bytes_gives_one_line_and_blocks_no_retry(setu
     assert 0 < _lines(out / "samples.jsonl") < PROBLEMS
     _finish(_evalkit(setup["root"], out, log), log)
     assert _final(out) == setup["reference"]
+
+
+def test_sigterm_stops_like_ctrl_c_so_the_backend_is_closed_and_the_run_resumes(setup, tmp_path):
+    """`kill PID` (or `timeout`, or a job manager) sends SIGTERM to evalkit alone: before, Python died on the
+    spot, leaving a vLLM engine's processes orphaned and the lock file behind; now it stops as Ctrl-C does."""
+    out, log = tmp_path / "run", tmp_path / "run.log"
+    process = _evalkit(setup["root"], out, log)
+    deadline = time.monotonic() + 60
+    while _lines(out / "samples.jsonl") < 3:
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    output = log.read_text()
+    assert process.returncode == 128 + signal.SIGTERM, output
+    assert "sampling stopped" in output and "run the same command again" in output.lower(), output
+    assert "Traceback" not in output
+    _no_leftovers(out)
+    _finish(_evalkit(setup["root"], out, log), log)
+    assert _final(out) == setup["reference"]

@@ -284,10 +284,20 @@ def run_driver(model_dir: str, out_path: str) -> None:
     big = timed("big", lambda: backend.generate(big_prompts(), BIG_N, big_sampling))
     results["big"] = {"prompts": len(big), "samples": sum(len(group) for group in big),
                       "texts_first_4": [[c.text for c in group] for group in big[:4]]}
-    from evalkit.backends.base import indexed_requests
+    from evalkit.backends.base import SampleRequest, indexed_requests
 
     streamed = list(backend.stream(indexed_requests(big_prompts()[:4]), BIG_N, big_sampling, window=2))
     results["streamed_first_4"] = {r.key: [c.text for c in r.completions] for r in streamed}
+    # A prompt longer than the context, and one that fits only without its max_tokens: each is an error
+    # result naming the problem (the engine went on with the others), never a traceback or a silent cut.
+    too_long = "Problem: Ava has 3 apples. " * 400
+    context = [SampleRequest("long", too_long), SampleRequest("fits", TEXT_PROMPTS[0])]
+    results["context"] = {r.key: {"error": r.error, "texts": [c.text for c in r.completions]}
+                          for r in backend.stream(context, 2, SamplingParams(temperature=1.0, max_tokens=8, seed=1))}
+    results["context_max_tokens"] = {
+        r.key: {"error": r.error, "num_tokens": [c.num_tokens for c in r.completions]}
+        for r in backend.stream([SampleRequest("fits", TEXT_PROMPTS[0])], 1,
+                                SamplingParams(temperature=1.0, max_tokens=5000, seed=1))}
     results["stage"] = timed("stage", lambda: run_sample_stage(backend, Path(out_path).parent / "stage_run"))
     backend.close()
     Path(out_path).write_text(json.dumps(results, indent=1))

@@ -170,6 +170,18 @@ def prompt_seed(seed: int | None, prompt: Prompt, *salt: object) -> int | None:
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") >> 1
 
 
+def context_window_problem(label: object, prompt_tokens: int, max_tokens: int, context_window: int | None,
+                           model: str) -> str | None:
+    """Why a prompt of `prompt_tokens` cannot be sampled with `max_tokens` in a model's context window
+    (None: it fits, or the window is unknown). Every local backend refuses such a prompt rather than cut
+    its samples short at the window's end: past its trained length a model's output is not what it
+    would be, and a sample cut there would be recorded as reaching max_tokens when it did not."""
+    if context_window and prompt_tokens + max_tokens > context_window:
+        return (f"prompt {label} has {prompt_tokens} tokens; with max_tokens={max_tokens} it exceeds the "
+                f"context window of {context_window} tokens of model {model!r}")
+    return None
+
+
 def truncate_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     """Cut `text` before the first occurrence of any stop string; say whether one was found."""
     cut = len(text)

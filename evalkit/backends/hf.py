@@ -49,10 +49,12 @@ from evalkit.backends.base import (
     SampleResult,
     SamplingParams,
     collect_stream,
+    context_window_problem,
     indexed_requests,
     prompt_seed,
     truncate_at_stop,
 )
+from evalkit.backends.model_location import check_model_location
 from evalkit.errors import ConfigError
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -68,12 +70,19 @@ def row_seed(seed: int | None, prompt: Prompt, sample_index: int) -> int | None:
 
 def resolve_device(device: str) -> str:
     """`"auto"` -> the best available device (cuda, then mps, then cpu); anything else as given,
-    once torch accepts it as a device name (`cpu`, `cuda`, `cuda:1`, `mps`; else a ConfigError)."""
+    once torch accepts it as a device name (`cpu`, `cuda`, `cuda:1`, `mps`) and can place a tensor
+    there (else a ConfigError: not a device name, or not on this machine)."""
     if device != "auto":
         try:
             torch.device(device)
         except (RuntimeError, TypeError):
             raise ConfigError(f"device '{device}' is not a device name: use auto, cpu, cuda, cuda:N or mps") from None
+        try:
+            torch.empty(0, device=device)
+        except (AssertionError, RuntimeError) as error:  # torch built without it, or no such device here
+            cause = " ".join(str(error).split()) or type(error).__name__
+            raise ConfigError(f"device '{device}' is not available on this machine ({cause}): "
+                              "use device=auto or cpu") from None
         return device
     if torch.cuda.is_available():
         return "cuda"
@@ -204,8 +213,13 @@ class HFBackend:
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.chat_template = chat_template
+        check_model_location(self.model_name)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_name, trust_remote_code=trust_remote_code)
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"cannot load the tokenizer of model {self.model_name!r} with transformers: "
+                              f"{' '.join(str(error).split())}") from None
+        try:
             self.model = AutoModelForCausalLM.from_pretrained(
                 self.model_name, dtype=resolve_dtype(dtype, self.device), trust_remote_code=trust_remote_code,
             )
@@ -247,16 +261,9 @@ class HFBackend:
         return ids
 
     def _context_problem(self, label: object, ids: list[int], max_tokens: int) -> str | None:
-        """Why a prompt cannot fit with `max_tokens` in the model's context window (None: it fits).
-
-        Like vLLM: past its trained length a model's output is not what it would be, so
-        the numbers would not be trustworthy either.
-        """
+        """Why a prompt cannot fit with `max_tokens` in the model's context window (None: it fits)."""
         limit = getattr(self.model.config, "max_position_embeddings", None)
-        if limit and len(ids) + max_tokens > limit:
-            return (f"prompt {label} has {len(ids)} tokens; with max_tokens={max_tokens} it exceeds the "
-                    f"context window of {limit} tokens of model {self.model_name!r}")
-        return None
+        return context_window_problem(label, len(ids), max_tokens, limit, self.model_name)
 
     def _check_context(self, encoded: Sequence[list[int]], max_tokens: int) -> None:
         """Refuse prompts that cannot fit with `max_tokens` in the model's context window."""

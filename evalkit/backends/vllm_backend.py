@@ -58,9 +58,11 @@ from evalkit.backends.base import (
     SampleResult,
     SamplingParams,
     collect_stream,
+    context_window_problem,
     indexed_requests,
     prompt_seed,
 )
+from evalkit.backends.model_location import check_model_location
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.progress import make_progress
 
@@ -264,6 +266,15 @@ def _import_vllm() -> Any:
     return vllm
 
 
+def _request_refusals() -> tuple[type[BaseException], ...]:
+    """The errors with which vLLM refuses one request (a bad prompt or setting) rather than failing."""
+    try:
+        from vllm.exceptions import VLLMClientError
+    except ImportError:  # an older vLLM: it raises ValueError for these
+        return (ValueError, TypeError)
+    return (ValueError, TypeError, VLLMClientError)
+
+
 def _on_cpu() -> bool:
     from vllm.platforms import current_platform
 
@@ -280,6 +291,8 @@ class _Engine:
     """One `vllm.LLM` and the evalkit operations on it."""
 
     def __init__(self, config: EngineConfig) -> None:
+        # here, where the engine runs (a Ray actor may be on another node than the driver)
+        check_model_location(config.model, needs_tokenizer="tokenizer" not in config.engine_kwargs)
         self._vllm = _import_vllm()
         self.on_cpu = _on_cpu()
         kwargs = config.llm_kwargs(on_cpu=self.on_cpu,
@@ -288,8 +301,11 @@ class _Engine:
         try:
             self.llm = self._vllm.LLM(**kwargs)
         except Exception as error:  # vLLM raises many kinds; name the model and the cause
-            raise EvalkitError(f"vLLM could not start on model {config.model!r}: {type(error).__name__}: {error}") from error
+            raise EvalkitError(f"vLLM could not start on model {config.model!r}: {_one_line_cause(error)}") from error
         self.tokenizer = self.llm.get_tokenizer()
+        self.model = config.model
+        self.context_window = int(self.llm.llm_engine.model_config.max_model_len)
+        self._refusals = _request_refusals()
         self._keys: dict[str, tuple[str, int]] = {}  # engine request id -> (key, n wanted)
 
     def close(self) -> None:
@@ -332,13 +348,23 @@ class _Engine:
         refused = []
         for request in requests:
             try:
-                [engine_id] = self.llm.enqueue([self._engine_prompt(request.prompt)],
-                                               [self._params(request.prompt, n, sampling)], use_tqdm=False)
-            except (ValueError, TypeError) as error:
-                refused.append(SampleResult(request.key, error=f"vLLM refused the prompt: {error}", rejected=True))
+                prompt = self._engine_prompt(request.prompt)
+                problem = self._context_problem(request.key, prompt, sampling.max_tokens)
+                if problem is not None:  # vLLM would refuse it with a traceback, or cut its samples short
+                    refused.append(SampleResult(request.key, error=problem, rejected=True))
+                    continue
+                [engine_id] = self.llm.enqueue([prompt], [self._params(request.prompt, n, sampling)], use_tqdm=False)
+            except self._refusals as error:
+                refused.append(SampleResult(request.key, error=f"vLLM refused the prompt: {_one_line_cause(error)}",
+                                            rejected=True))
                 continue
             self._keys[_external_id(engine_id)] = (request.key, n)
         return refused
+
+    def _context_problem(self, label: str, prompt: Any, max_tokens: int) -> str | None:
+        """`base.context_window_problem` for an engine prompt (text, or token ids of a chat prompt)."""
+        ids = prompt["prompt_token_ids"] if isinstance(prompt, dict) else self.tokenizer.encode(prompt)
+        return context_window_problem(label, len(ids), max_tokens, self.context_window, self.model)
 
     @property
     def unfinished(self) -> int:
@@ -457,6 +483,20 @@ def _completion(choice: Any, want_logprob: bool) -> Completion:
         logprob=logprob,
         token_logprobs=token_logprobs,
     )
+
+
+def _one_line_cause(error: BaseException) -> str:
+    """An error vLLM raised, as one line: a settings error (pydantic) as `field: what it should be
+    (got value)` for its first field, anything else as its type and message with the lines joined."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            field = ".".join(str(part) for part in first["loc"][:1]) or "settings"
+            return f"{field}: {first['msg']} (got {first['input']!r})"
+        except (TypeError, LookupError, AttributeError):
+            pass
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def _engine_died(error: BaseException) -> EvalkitError:

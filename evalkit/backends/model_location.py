@@ -1,0 +1,38 @@
+"""Where a local model is, checked before a library tries to load it.
+
+transformers and vLLM read a path that does not exist as a hub id ("Repo id must be in the
+form 'repo_name'...") and a model directory without tokenizer files as a tokenizer to convert
+(a page of text and a traceback). `check_model_location` says instead, in one line, which
+directory is missing or what it lacks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evalkit.errors import ConfigError
+
+# Files one of which a Hugging Face model directory holds when it ships a tokenizer.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json", "vocab.json", "vocab.txt",
+                   "spiece.model", "tekken.json")
+
+
+def looks_like_a_path(model: str) -> bool:
+    """Whether `model` can only be a local path, never a hub id (`org/name`): absolute, relative to
+    `.` or `..`, in the home directory, or with more than one `/`."""
+    return model.startswith(("/", "./", "../", "~", ".\\", "..\\")) or model in (".", "..") or model.count("/") > 1
+
+
+def check_model_location(model: str | Path, *, needs_tokenizer: bool = True) -> None:
+    """Refuse a local model path that does not exist, or a Hugging Face model directory (one with a
+    `config.json`) that holds no tokenizer when `needs_tokenizer`; a hub id passes unchecked."""
+    name = str(model)
+    path = Path(name)
+    if not path.exists():
+        if looks_like_a_path(name):
+            raise ConfigError(f"model directory '{name}' does not exist")
+        return
+    if needs_tokenizer and path.is_dir() and (path / "config.json").is_file() and not any(
+            (path / file).is_file() for file in TOKENIZER_FILES):
+        raise ConfigError(f"model directory '{name}' has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): "
+                          "save the tokenizer next to the weights")
