@@ -1,4 +1,6 @@
-"""Stopping a command (Ctrl-C, SIGTERM) in any stage gives one line saying how to resume."""
+"""Stopping a command (Ctrl-C, SIGTERM) in any stage gives one line saying how to resume; a process
+forked inside a command still dies on SIGTERM as it would have (tests/test_faults.py runs a SIGTERM
+end to end)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import time
 import pytest
 import typer
 
-from evalkit.errors import run_cli
+from evalkit.errors import run_cli, sigterm_as_interrupt
 
 
 def _app(work) -> typer.Typer:
@@ -58,3 +60,31 @@ def test_sigterm_stops_like_ctrl_c_with_its_own_exit_status(capsys, monkeypatch)
     assert stopped.value.code == 143
     err = capsys.readouterr().err
     assert err.startswith("interrupted: ") and "run the same command again" in err and err.count("\n") == 1
+
+
+def test_sigterm_raises_keyboard_interrupt_once_and_the_handler_is_restored() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with sigterm_as_interrupt() as received:
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        os.kill(os.getpid(), signal.SIGTERM)  # during the cleanup: recorded, not raised
+        time.sleep(0.05)
+    assert received == [signal.SIGTERM, signal.SIGTERM]
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_still_dies_on_sigterm() -> None:
+    with sigterm_as_interrupt():
+        child = os.fork()
+        if child == 0:  # the child: without the owner check it would raise KeyboardInterrupt and live on
+            try:
+                time.sleep(20)
+            except KeyboardInterrupt:
+                time.sleep(20)
+            os._exit(0)
+        time.sleep(0.3)
+        os.kill(child, signal.SIGTERM)
+        _, status = os.waitpid(child, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
