@@ -203,3 +203,13 @@ def test_by_default_a_refused_prompt_fails_and_the_error_says_how_to_finish(tmp_
     with pytest.raises(EvalkitError, match=r"1 of them the backend refuses as written .* --set rejected_prompts=record"):
         _run(tmp_path, ScriptedBackend(refusing=["p1"]), _problems(3))
     assert sorted(RunDir(tmp_path / "run").sampled_ids()) == ["p0", "p2"]
+
+
+def test_when_every_prompt_is_refused_the_error_says_the_settings_do_not_fit(tmp_path):
+    from evalkit.pipeline.sample import STOP_AFTER_FIRST_FAILURES
+
+    problems = _problems(STOP_AFTER_FIRST_FAILURES + 2)
+    with pytest.raises(EvalkitError, match=r"refused every one of their prompts as written.*lower --max-tokens"):
+        _run(tmp_path, ScriptedBackend(refusing=[p.id for p in problems]), problems)
+    with pytest.raises(EvalkitError, match=r"2 problems could not be sampled.*refused every prompt as written"):
+        _run(tmp_path / "b", ScriptedBackend(refusing=["p0", "p1"]), _problems(2), rejected_prompts="record")

@@ -204,6 +204,7 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
                         out.write(rejected_problem(todo[key], n, reason).to_dict())
                     held.clear()
                 if written == 0 and len(failures) + len(held) >= STOP_AFTER_FIRST_FAILURES and outstanding:
+                    refused += len(held)
                     failures.extend(held)
                     raise _FailingFromTheStart(len(outstanding))
                 progress.advance(bar)
@@ -213,15 +214,19 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
         raise Interrupted(f"sampling stopped; {kept} ({len(outstanding)} still to do). Run the same command again "
                           "to continue.") from None
     except _FailingFromTheStart as stopped:
+        cause = ("the backend refused every one of their prompts as written, so the settings do not fit this model "
+                 "(e.g. lower --max-tokens or use a shorter --prompt)" if refused == len(failures)
+                 else "the backend or server seems broken")
         raise EvalkitError(
             f"the first {len(failures)} problems all failed and none succeeded, so the other "
-            f"{stopped.remaining} were not tried (the backend or server seems broken; latest error: "
+            f"{stopped.remaining} were not tried ({cause}; latest error: "
             f"{failures[-1][1]}). {saved_note(written, run_dir)}; fix the cause and run the same command again.") from None
     except _BackendStopped as stopped:
         message = str(stopped.error).rstrip()
         if not message.endswith("."):
             message += "."
         raise EvalkitError(f"{message} {saved_note(written, run_dir)}.") from None
+    refused += len(held)
     failures.extend(held)  # refused while nothing was answered: the backend's fault, not the prompts'
     if outstanding and not failures:
         raise EvalkitError(f"the backend ended without results for {len(outstanding)} problems "
@@ -230,7 +235,10 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
         named = "; ".join(f"{key}: {error}" for key, error in failures[:MAX_NAMED_FAILURES])
         more = f" (and {len(failures) - MAX_NAMED_FAILURES} more)" if len(failures) > MAX_NAMED_FAILURES else ""
         hint = ""
-        if refused and not record_rejections:
+        if refused == len(failures) and not written and not answered_before:
+            hint = (" The backend refused every prompt as written: the settings do not fit this model "
+                    "(e.g. lower --max-tokens or use a shorter --prompt).")
+        elif refused and not record_rejections:
             hint = (f" {refused} of them the backend refuses as written (e.g. too long for the context window), so "
                     "a retry meets the same refusal: to finish the run with them counted as unanswered, run again "
                     "with --set rejected_prompts=record.")
