@@ -85,6 +85,16 @@ def _lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
+def _wait_for_lines(process: subprocess.Popen, path: Path, count: int, log: Path, *, timeout_s: float,
+                    poll_s: float) -> None:
+    """Wait until `path` has `count` lines, failing if the process ends first or `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while _lines(path) < count:
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline
+        time.sleep(poll_s)
+
+
 def _final(run_dir: Path) -> dict[str, bytes]:
     return {name: (run_dir / name).read_bytes() for name in FINAL_FILES}
 
@@ -145,11 +155,7 @@ def test_kill_9_while_sampling_then_resume_is_byte_identical(setup, tmp_path, se
     out, log = tmp_path / "run", tmp_path / "run.log"
     target = random.Random(seed).randint(1, PROBLEMS - 5)
     process = _evalkit(setup["root"], out, log)
-    deadline = time.monotonic() + 120
-    while _lines(out / "samples.jsonl") < target:
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
+    _wait_for_lines(process, out / "samples.jsonl", target, log, timeout_s=120, poll_s=0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert _lines(out / "samples.jsonl") < PROBLEMS
@@ -161,11 +167,7 @@ def test_kill_9_while_sampling_then_resume_is_byte_identical(setup, tmp_path, se
 def test_kill_9_while_grading_then_resume_is_byte_identical(setup, tmp_path):
     out, log = tmp_path / "run", tmp_path / "run.log"
     process = _evalkit(setup["root"], out, log)
-    deadline = time.monotonic() + 120
-    while _lines(out / "graded.jsonl") < 1:
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
+    _wait_for_lines(process, out / "graded.jsonl", 1, log, timeout_s=120, poll_s=0.002)
     process.send_signal(signal.SIGKILL)
     process.wait()
     graded = _lines(out / "graded.jsonl")
@@ -177,11 +179,7 @@ def test_two_runs_on_one_directory_one_is_refused(setup, tmp_path):
     out = tmp_path / "run"
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = _evalkit(setup["root"], out, first_log)
-    deadline = time.monotonic() + 60
-    while _lines(out / "samples.jsonl") < 2:
-        assert first.poll() is None, first_log.read_text()
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    _wait_for_lines(first, out / "samples.jsonl", 2, first_log, timeout_s=60, poll_s=0.01)
     second = _evalkit(setup["root"], out, second_log)
     second.wait(timeout=120)
     message = second_log.read_text()
@@ -268,11 +266,7 @@ def test_a_prompt_the_server_refuses_strands_no_run_when_recorded(setup, tmp_pat
 def test_ctrl_c_stops_within_seconds_and_says_how_to_resume(setup, tmp_path):
     out, log = tmp_path / "run", tmp_path / "run.log"
     process = _evalkit(setup["root"], out, log)
-    deadline = time.monotonic() + 60
-    while _lines(out / "samples.jsonl") < 3:
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    _wait_for_lines(process, out / "samples.jsonl", 3, log, timeout_s=60, poll_s=0.01)
     start = time.monotonic()
     process.send_signal(signal.SIGINT)
     process.wait(timeout=30)
@@ -315,11 +309,7 @@ def test_sigterm_stops_like_ctrl_c_so_the_backend_is_closed_and_the_run_resumes(
     spot, leaving a vLLM engine's processes orphaned and the lock file behind; now it stops as Ctrl-C does."""
     out, log = tmp_path / "run", tmp_path / "run.log"
     process = _evalkit(setup["root"], out, log)
-    deadline = time.monotonic() + 60
-    while _lines(out / "samples.jsonl") < 3:
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    _wait_for_lines(process, out / "samples.jsonl", 3, log, timeout_s=60, poll_s=0.01)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)
     output = log.read_text()
