@@ -77,3 +77,14 @@ def test_a_number_too_long_to_print_still_grades_with_a_short_key_and_descriptio
     assert (tiny.correct, tiny.reason, same.correct) == (False, "ok", True)
     assert len(tiny.key) < 100 and tiny.key == same.key
     assert "digit integer" in tiny.answer_value and len(tiny.answer_value) < 100
+
+
+@pytest.mark.parametrize("answer", ["(" * 500 + "1", r"\frac{1}{2}(" * 100, "1)" * 300, "[0,1" + "(" * 300])
+def test_unbalanced_brackets_of_a_repetition_loop_are_refused_before_the_parser(answer: str) -> None:
+    """The LaTeX parser never reads such a string, but its error recovery takes seconds on one: a
+    looping model's `((((...` is refused at once as unparsable, not left to the time limit."""
+    [verdict] = api.grade([rf"\boxed{{{answer}}}"], ["3"], workers=1, timeout=30.0)
+    assert (verdict.correct, verdict.reason) == (False, "parse_error")
+    assert "brackets do not balance" in (verdict.rule or "")
+    [interval] = api.grade([r"\boxed{\left[0, 1\right)}"], ["[0,1)"], workers=1, timeout=30.0)
+    assert interval.correct

@@ -512,6 +512,8 @@ def latex_to_sympy(text: str) -> sympy.Expr:
         return canonical_expr(simple)
     latex = _DECIMAL_LITERAL.sub(lambda m: "(\\frac{" + m.group(1) + m.group(2) + "}{1" + "0" * len(m.group(2))
                                  + "})", latex)
+    if not brackets_balance(latex):
+        raise ParseError("its brackets do not balance")
     result = _latex2sympy(latex)
     if isinstance(result, sympy.MatrixBase) or not isinstance(result, sympy.Expr):
         raise ParseError(f"not a scalar expression ({type(result).__name__})")
@@ -519,6 +521,21 @@ def latex_to_sympy(text: str) -> sympy.Expr:
     if isinstance(result, sympy.MatrixBase) or result.has(sympy.MatrixSymbol):
         raise ParseError("not a scalar expression (a matrix)")
     return result
+
+
+def brackets_balance(text: str) -> bool:
+    """Whether every closing bracket closes an open one and none stays open; the kinds may differ,
+    as in the half-open interval `[0,1)`. The LaTeX parser never reads an unbalanced expression, and
+    its error recovery takes seconds on one (`((((...1`, a repetition loop's output), so it is not asked."""
+    depth = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def _latex2sympy(latex: str):
