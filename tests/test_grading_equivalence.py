@@ -81,6 +81,11 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
     ],
     "assignment_prefix": [("3", "x = 3", True), ("k = \\frac{\\pi}{2}", "\\frac{\\pi}{2}", True), ("3", "x = 4", False)],
     "multiple_choice": [("\\text{(A)}", "A", True), ("A", "(A)", True), ("\\textbf{(B)}", "B", True), ("A", "B", False)],
+    "choice_with_its_value": [  # right for a reference that is the letter or the value, as MATH's AMC problems hold either
+        ("B", "(B)\\ 17", True), ("17", "\\textbf{(B) }17", True), ("\\text{(C)}", "(C) \\frac{1}{2}", True),
+        ("0.5", "\\text{(C) }\\frac12", True), ("x+1", "(B)\\ x+1", True), ("B", "(B)\\ x+1", True),
+        ("C", "(B)\\ 17", False), ("18", "(B)\\ 17", False), ("(D) 17", "(B) 17", True), ("(D) 18", "(B) 17", False),
+    ],
     "tuples_sets_intervals": [
         ("(1,2)", "(1, 2)", True), ("(1,2)", "(2,1)", False), ("\\{1,2\\}", "\\{2,1\\}", True),
         ("(0, 1]", "(0, 1)", False), ("(0,1]", "(0,1]", True), ("[2, \\infty)", "[2,\\infty)", True),

@@ -52,6 +52,9 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
         ("answer_is_therefore", "The answer is therefore $5$.", "5", "marker"),
         ("answers_are_list", "The answers are $2$ and $3$.", "2, 3", "marker"),
         ("answer_is_choice", "The answer is (B).", "B", "marker"),
+        ("answer_is_choice_with_value", "The answer is (B) 17.", "(B) 17", "marker"),
+        ("answer_is_choice_with_math", "The answer is (C) $\\frac{1}{2}$.", "(C) \\frac{1}{2}", "marker"),
+        ("answer_is_choice_then_prose", "The answer is (B) because 3 > 2.", "(B)", "marker"),
         ("answer_then_display_math", "Answer \\[ 9 \\]", "9", "marker"),
         ("minerva", "Final Answer: The final answer is $5$. I hope it is correct.", "5", "minerva"),
         ("minerva_beats_earlier_boxes", r"$\boxed{200}$ then $\boxed{255}$. Final Answer: The final answer is "

@@ -42,6 +42,7 @@ The structural rules are the same for both relations (the scalar rule differs):
   `2x - y + 1 = 0`); two inequalities in several variables when one is a positive multiple.
 * Matrices compare entry by entry; a one-row or one-column matrix also equals the tuple of its
   entries. Text compares after case, spaces and articles are normalised; choice letters exactly.
+  A choice with its value (`(B) 27`) equals its letter (`B`) or its value (`27`).
   A time of day without a.m./p.m. equals the same clock time with either (`4:30` = `4:30pm`).
   A numeral in another base equals the same digits and base, or the digits alone (`4343_7` =
   `4343`, != `4343_6`, != `1550`).
@@ -69,6 +70,7 @@ from evalkit.grading.values import (
     Interval,
     IntervalUnion,
     Items,
+    Labelled,
     Matrix,
     Named,
     Number,
@@ -129,6 +131,8 @@ def matches(reference: Value, answer: Value, policy: GradingPolicy = DEFAULT_POL
 def _compare(a: Value, b: Value, mode: _Mode) -> Decision:
     if a == b:
         return _yes("identical values")
+    if isinstance(a, Labelled) or isinstance(b, Labelled):
+        return _labelled(a, b, mode)
     if isinstance(a, Named) or isinstance(b, Named):
         return _named(a, b, mode)
     if isinstance(a, Scalar) and isinstance(b, Scalar):
@@ -377,6 +381,21 @@ def _named(a: Value, b: Value, mode: _Mode) -> Decision:
     pair = (named.value, other) if named is a else (other, named.value)
     decision = _compare(*pair, mode)
     return Decision(decision.equal, "the value named: " + decision.rule)
+
+
+def _labelled(a: Value, b: Value, mode: _Mode) -> Decision:
+    """A labelled value (`(B) 27`) is its letter to a letter and its value to anything else."""
+    if isinstance(a, Labelled) and isinstance(b, Labelled):
+        if a.letter == b.letter:
+            return _yes("same choice")
+        decision = _compare(a.value, b.value, mode)  # the same value under two letters: a slip of the label
+        return Decision(decision.equal, "the values of the choices: " + decision.rule)
+    labelled, other = (a, b) if isinstance(a, Labelled) else (b, a)
+    if isinstance(other, Choice):
+        return _yes("same choice") if labelled.letter == other.letter else _no("different choice")
+    pair = (labelled.value, other) if labelled is a else (other, labelled.value)
+    decision = _compare(*pair, mode)
+    return Decision(decision.equal, "the value of the choice: " + decision.rule)
 
 
 def _plain_symbol(name: str) -> bool:

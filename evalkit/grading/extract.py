@@ -137,6 +137,7 @@ _SHORT_ENGLISH = frozenset("is at to of in on it an as be by or if so we no do u
 _BARE_WORDS = frozenset({"and", "or", "am", "pm"})
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
 _CHOICE_LETTER = re.compile(r"^\(?([A-J])\)?(?:[.:]|$)")
+_CHOICE_LABEL = re.compile(r"^\(([A-E])\)[ \t]{1,4}(?=[-+$\\\da-zA-Z])")
 
 
 def _is_clean_text(text: object) -> bool:
@@ -400,6 +401,11 @@ def _leading_value(segment: str) -> str | None:
     if bold:
         inner = bold.group(1).strip()
         return _value_in_words(inner) if len(inner.split()) > 3 else _clean(inner.strip("$"))
+    label = _CHOICE_LABEL.match(segment)
+    if label is not None:  # `(B) 27`, `(C) $\frac{1}{2}$`: the letter with the value it labels
+        value = _leading_value(segment[label.end():])
+        if value and (value[0] in "-+.0123456789\\" or value[0].isalpha()) and not _CHOICE_LETTER.match(value):
+            return f"({label.group(1)}) {value}"
     choice = _CHOICE_LETTER.match(segment)
     if choice and (len(segment) <= 3 or segment[len(choice.group(0)):].lstrip()[:1] in ("", ".", ",", ")")
                    or segment.startswith("(")):

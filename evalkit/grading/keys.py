@@ -29,6 +29,7 @@ from evalkit.grading.values import (
     Interval,
     IntervalUnion,
     Items,
+    Labelled,
     Matrix,
     Named,
     Number,
@@ -69,7 +70,7 @@ def _key(value: Value) -> str | None:
         return f"T:{value.hours}:{value.minutes:02d}{value.meridiem}"
     if isinstance(value, Numeral):
         return f"b:{value.digits}_{value.base}"
-    if isinstance(value, Named):
+    if isinstance(value, (Named, Labelled)):
         return _key(value.value)
     if isinstance(value, Items):
         keys = [_key(item) for item in value.items]
@@ -160,7 +161,7 @@ def _fingerprint(value: Value) -> Hashable | None:
             substitution = {s: point + index for index, s in enumerate(symbols)}
             digests.append(_digest_sympy(expr.xreplace(substitution)))
         return ("f", value.percent, tuple(s.name for s in symbols), tuple(digests))
-    if isinstance(value, Named):
+    if isinstance(value, (Named, Labelled)):
         return _fingerprint(value.value)
     if isinstance(value, Items):
         prints = [_fingerprint(item) for item in value.items]

@@ -9,8 +9,9 @@ that merely contains such a word is left as it is:
 * A modulus is written one way, `\\pmod{7}` (for `\\pmod 7`, `(\\bmod 7)`, `(\\mod 7)`, `\\bmod 7`). A
   number given with its modulus states that number: `33 \\pmod{1000}` -> `33`. A congruence
   (`n \\equiv 1 \\pmod{3}`, a class of numbers) keeps its modulus and is compared as written.
-* A choice label before its value: `(B)\\ 27`, `\\text{(B) }27` -> `27` (an AMC answer; the value is
-  what a numeric reference holds). A bare label `(B)` is still a choice letter.
+* A choice label before its value: `(B)\\ 27`, `\\text{(B) }27` -> `(B)27`, which `values.py` reads
+  as the letter with its value (right for a reference that is either). A bare label `(B)` is still
+  a choice letter.
 * A repeating decimal written with an ellipsis: `0.333\\ldots` -> `0.\\overline{3}`, `0.1666...` ->
   `0.1\\overline{6}`, `0.142857142857\\ldots` -> `0.\\overline{142857}` (at least three repeated
   digits). A decimal with no repeating tail (`3.14159\\ldots`) is the decimal as written, like
@@ -33,7 +34,8 @@ _MODULUS_TAIL = re.compile(
     r"\s*(?:\\pmod(?![a-zA-Z])\s*(?:\{([^{}]{1,40})\}|(\w+))"
     r"|\(\s*(?:\\bmod|\\mod|\\text\{\s*mod\s*\}|mod)(?![a-zA-Z])\s*([^()]{1,40})\)"
     r"|(?:\\bmod|\\mod)(?![a-zA-Z])\s*(?:\{([^{}]{1,40})\}|(\w+)))\s*$")
-_LABELLED_VALUE = re.compile(r"^(?:\\text(?:bf)?\{\s*\(([A-E])\)\s*\}|\(([A-E])\))\s*(?=[-+\d.\\])")
+_LABELLED_VALUE = re.compile(r"^(?:\\text(?:bf)?\{\s*\(([A-E])\)\s*\}\s*(?=[-+\d.\\A-Za-z])|\(([A-E])\)"
+                             r"(?:\s*(?=[-+\d.\\])|\s+(?=[A-Za-z])))")
 _ELLIPSIS_DECIMAL = re.compile(r"^(-?\d*)\.(\d{1,40})\s*(?:\\ldots|\.\.\.)$")
 
 _RELATION_OPS = {"<": "<", ">": ">", "\\le": "<=", "\\ge": ">="}
@@ -58,7 +60,8 @@ def rewrite_notation(text: str) -> str:
     text = _residue(text)
     labelled = _LABELLED_VALUE.match(text)
     if labelled is not None and text[labelled.end():].strip():
-        text = text[labelled.end():].strip()
+        letter = labelled.group(1) or labelled.group(2)
+        return f"({letter}){text[labelled.end():].strip()}"
     ranges = _inequality_ranges(text)
     return text if ranges is None else ranges
 

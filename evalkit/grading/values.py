@@ -10,6 +10,8 @@ An answer is one of:
   list of solutions, unordered);
 - `Interval` and `IntervalUnion`; `Matrix`;
 - `Relation`: an equation or inequality between scalars (`y = 2x + 1`, `x \\ge 5`, `x + y = 3`);
+- `Labelled`: a choice letter with the value it labels (`(B)\\ 27`, canonical `(B)27`): right for
+  a reference that is the letter or the value;
 - `Named`: `name = value`, where the left side only names what the value is (`x = 3`,
   `g(2) = 7`, `|AB| = 1`, `(a, b) = (3, -2)`, `\\frac{NO}{BO} = \\frac{1}{\\sqrt6}`); it also keeps
   the relation it came from, so that `y = 2x + 1` still equals `2x - y + 1 = 0`.
@@ -65,6 +67,14 @@ class Text:
 @dataclass(frozen=True)
 class Choice:
     letter: str
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A choice letter with the value it labels (`(B) 27`)."""
+
+    letter: str
+    value: object
 
 
 @dataclass(frozen=True)
@@ -131,12 +141,15 @@ class Named:
     relation: Relation | None = None
 
 
-Value = Number | Expr | Text | Choice | Time | Numeral | Items | Interval | IntervalUnion | Matrix | Relation | Named
+Value = (Number | Expr | Text | Choice | Labelled | Time | Numeral | Items | Interval | IntervalUnion | Matrix | Relation
+         | Named)
 Scalar = (Number, Expr)
 
 _RELATION_TOKENS = {"=": "=", "\\ne": "!=", "<": "<", ">": ">", "\\le": "<=", "\\ge": ">=",
                     "\\approx": "~"}
 _CHOICE = re.compile(r"^[A-J]$")
+LABELLED_CANONICAL = re.compile(r"^\(([A-E])\)(?=[-+\d.\\A-Za-z])")
+"""The canonical spelling of a labelled value (`notation.py` writes it): `(B)27`."""
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(am|pm)?$")
 _NUMERAL = re.compile(r"^(\d[0-9A-Za-z]*)_\{?(\d{1,2})\}?$")
 _WORD = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
@@ -168,6 +181,9 @@ def _parse(text: str, depth: int) -> Value:
         raise ParseError("empty answer")
     if _CHOICE.match(text):
         return Choice(text)
+    labelled = LABELLED_CANONICAL.match(text)
+    if labelled:
+        return Labelled(labelled.group(1), _parse(text[labelled.end():], depth + 1))
     time = _TIME.match(text)
     if time:
         return Time(int(time.group(1)), int(time.group(2)), time.group(3) or "")
@@ -666,4 +682,6 @@ def describe(value: Value) -> str:
         return "relation " + " ".join(pieces)
     if isinstance(value, Named):
         return f"{value.name} = {describe(value.value)}"
+    if isinstance(value, Labelled):
+        return f"choice {value.letter}: {describe(value.value)}"
     return repr(value)
