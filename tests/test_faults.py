@@ -34,6 +34,8 @@ PROBLEMS = 40
 FINAL_FILES = ("config.yaml", "samples.jsonl", "graded.jsonl", "metrics.json", "report.md", "metrics.csv")
 # Slow enough that a run can be caught mid-way, fast enough for the suite.
 DELAY = (0.02, 0.12)
+SLOW_DELAY = (0.25, 0.35)
+"""For a test that must act while the run is still sampling, on a machine busy with other tests."""
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -104,6 +106,23 @@ def _no_leftovers(run_dir: Path) -> None:
     assert not [name for name in names if name.endswith(".tmp") or name == ".evalkit.lock"], names
 
 
+def _point_config_at(setup: dict, root: Path, server: FakeOpenAIServer) -> None:
+    """Write `root/config.yaml`: the reference run's config with `server` as its backend."""
+    config = yaml.safe_load((setup["root"] / "config.yaml").read_text())
+    config["backend"]["options"]["base_url"] = server.url
+    (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+
+
+def _assert_same_as_reference(out: Path, setup: dict) -> None:
+    """The run's files are the reference run's; its config differs only in the server address, an
+    operational setting (same config hash)."""
+    files = _final(out)
+    reference_config = yaml.safe_load(setup["reference"]["config.yaml"])
+    config_now = yaml.safe_load(files.pop("config.yaml"))
+    assert config_now["config_hash"] == reference_config["config_hash"]
+    assert {name: data for name, data in setup["reference"].items() if name != "config.yaml"} == files
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     """A data set, a server, and the files of one uninterrupted run on the healthy server."""
@@ -154,14 +173,16 @@ def test_kill_9_at_random_moments_then_resume_is_byte_identical(setup, tmp_path,
 def test_kill_9_while_sampling_then_resume_is_byte_identical(setup, tmp_path, seed):
     out, log = tmp_path / "run", tmp_path / "run.log"
     target = random.Random(seed).randint(1, PROBLEMS - 5)
-    process = _evalkit(setup["root"], out, log)
-    _wait_for_lines(process, out / "samples.jsonl", target, log, timeout_s=120, poll_s=0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert _lines(out / "samples.jsonl") < PROBLEMS
-    output = _finish(_evalkit(setup["root"], out, log), log)
+    with FakeOpenAIServer(Faults(delay_s=SLOW_DELAY)) as server:
+        _point_config_at(setup, tmp_path, server)
+        process = _evalkit(tmp_path, out, log)
+        _wait_for_lines(process, out / "samples.jsonl", target, log, timeout_s=120, poll_s=0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert _lines(out / "samples.jsonl") < PROBLEMS
+        output = _finish(_evalkit(tmp_path, out, log), log)
     assert "resuming" in output
-    assert _final(out) == setup["reference"]
+    _assert_same_as_reference(out, setup)
 
 
 def test_kill_9_while_grading_then_resume_is_byte_identical(setup, tmp_path):
@@ -178,34 +199,28 @@ def test_kill_9_while_grading_then_resume_is_byte_identical(setup, tmp_path):
 def test_two_runs_on_one_directory_one_is_refused(setup, tmp_path):
     out = tmp_path / "run"
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    first = _evalkit(setup["root"], out, first_log)
-    _wait_for_lines(first, out / "samples.jsonl", 2, first_log, timeout_s=60, poll_s=0.01)
-    second = _evalkit(setup["root"], out, second_log)
-    second.wait(timeout=120)
-    message = second_log.read_text()
-    assert second.returncode == 2, message
-    assert "is in use by" in message and f"pid {first.pid}" in message and "Traceback" not in message
-    _finish(first, first_log)
-    assert _final(out) == setup["reference"]
+    with FakeOpenAIServer(Faults(delay_s=SLOW_DELAY)) as server:
+        _point_config_at(setup, tmp_path, server)
+        first = _evalkit(tmp_path, out, first_log)
+        _wait_for_lines(first, out / "samples.jsonl", 2, first_log, timeout_s=60, poll_s=0.01)
+        second = _evalkit(tmp_path, out, second_log)
+        second.wait(timeout=120)
+        message = second_log.read_text()
+        assert second.returncode == 2, message
+        assert "is in use by" in message and f"pid {first.pid}" in message and "Traceback" not in message
+        _finish(first, first_log)
+    _assert_same_as_reference(out, setup)
 
 
 def test_flaky_server_drops_hangs_and_errors_yet_the_files_are_identical(setup, tmp_path):
     faults = Faults(drop=0.12, hang=0.06, error500=0.12, error429=0.12, attempts=2, hang_s=2.0, delay_s=DELAY, seed=5)
     with FakeOpenAIServer(faults) as server:
-        root = tmp_path
-        config = yaml.safe_load((setup["root"] / "config.yaml").read_text())
-        config["backend"]["options"]["base_url"] = server.url
-        (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
-        out, log = root / "run", root / "run.log"
-        output = _finish(_evalkit(root, out, log), log)
+        _point_config_at(setup, tmp_path, server)
+        out, log = tmp_path / "run", tmp_path / "run.log"
+        output = _finish(_evalkit(tmp_path, out, log), log)
     assert set(server.state.injected) == {"drop", "hang", "error500", "error429"}, server.state.injected
     assert "retry" in output and "Traceback" not in output
-    files = _final(out)
-    # The server address is an operational setting: same config hash, and the change is recorded.
-    reference_config = yaml.safe_load(setup["reference"]["config.yaml"])
-    config_now = yaml.safe_load(files.pop("config.yaml"))
-    assert config_now["config_hash"] == reference_config["config_hash"]
-    assert {name: data for name, data in setup["reference"].items() if name != "config.yaml"} == files
+    _assert_same_as_reference(out, setup)
 
 
 def test_a_problem_that_fails_for_good_is_named_and_the_rest_are_kept(setup, tmp_path):
@@ -265,21 +280,23 @@ def test_a_prompt_the_server_refuses_strands_no_run_when_recorded(setup, tmp_pat
 
 def test_ctrl_c_stops_within_seconds_and_says_how_to_resume(setup, tmp_path):
     out, log = tmp_path / "run", tmp_path / "run.log"
-    process = _evalkit(setup["root"], out, log)
-    _wait_for_lines(process, out / "samples.jsonl", 3, log, timeout_s=60, poll_s=0.01)
-    start = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
-    stopped_in = time.monotonic() - start
-    output = log.read_text()
-    assert process.returncode == 130, output
-    # A liveness bound, not a speed goal: the old client needed minutes; this stops in about a second,
-    # and the bound leaves room for a busy machine.
-    assert stopped_in < 30, f"took {stopped_in:.1f} s to stop"
-    assert "run the same command again" in output.lower() and "Traceback" not in output
-    _no_leftovers(out)
-    _finish(_evalkit(setup["root"], out, log), log)
-    assert _final(out) == setup["reference"]
+    with FakeOpenAIServer(Faults(delay_s=SLOW_DELAY)) as server:
+        _point_config_at(setup, tmp_path, server)
+        process = _evalkit(tmp_path, out, log)
+        _wait_for_lines(process, out / "samples.jsonl", 3, log, timeout_s=60, poll_s=0.01)
+        start = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        stopped_in = time.monotonic() - start
+        output = log.read_text()
+        assert process.returncode == 130, output
+        # A liveness bound, not a speed goal: the old client needed minutes; this stops in about a second,
+        # and the bound leaves room for a busy machine.
+        assert stopped_in < 30, f"took {stopped_in:.1f} s to stop"
+        assert "run the same command again" in output.lower() and "Traceback" not in output
+        _no_leftovers(out)
+        _finish(_evalkit(tmp_path, out, log), log)
+    _assert_same_as_reference(out, setup)
 
 
 def _limit_file_size(limit: int):
@@ -308,14 +325,16 @@ def test_sigterm_stops_like_ctrl_c_so_the_backend_is_closed_and_the_run_resumes(
     """`kill PID` (or `timeout`, or a job manager) sends SIGTERM to evalkit alone: before, Python died on the
     spot, leaving a vLLM engine's processes orphaned and the lock file behind; now it stops as Ctrl-C does."""
     out, log = tmp_path / "run", tmp_path / "run.log"
-    process = _evalkit(setup["root"], out, log)
-    _wait_for_lines(process, out / "samples.jsonl", 3, log, timeout_s=60, poll_s=0.01)
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
-    output = log.read_text()
-    assert process.returncode == 128 + signal.SIGTERM, output
-    assert "sampling stopped" in output and "run the same command again" in output.lower(), output
-    assert "Traceback" not in output
-    _no_leftovers(out)
-    _finish(_evalkit(setup["root"], out, log), log)
-    assert _final(out) == setup["reference"]
+    with FakeOpenAIServer(Faults(delay_s=SLOW_DELAY)) as server:
+        _point_config_at(setup, tmp_path, server)
+        process = _evalkit(tmp_path, out, log)
+        _wait_for_lines(process, out / "samples.jsonl", 3, log, timeout_s=60, poll_s=0.01)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        output = log.read_text()
+        assert process.returncode == 128 + signal.SIGTERM, output
+        assert "sampling stopped" in output and "run the same command again" in output.lower(), output
+        assert "Traceback" not in output
+        _no_leftovers(out)
+        _finish(_evalkit(tmp_path, out, log), log)
+    _assert_same_as_reference(out, setup)

@@ -1,7 +1,7 @@
 """The `openai` backend for real, against vLLM's OpenAI-compatible server on CPU.
 
-One server (from the vLLM environment, `.venv-vllm`) serves the session's tiny model for the
-whole module; the tests drive it through `OpenAIBackend` and compare what comes back with
+One server (`conftest.py`: the vLLM environment's, started once for this folder) serves the
+session's tiny model; the tests drive it through `OpenAIBackend` and compare what comes back with
 transformers run on the same model in this process.
 """
 
@@ -9,52 +9,31 @@ from __future__ import annotations
 
 import math
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from evalkit.backends.base import SamplingParams
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import vllm_support
+from .conftest import API_KEY, SERVED_MODEL, Server
 
-pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import vllm_support  # noqa: E402
 
-SERVED_MODEL = "tiny-math"
+pytestmark = [pytest.mark.vllm, pytest.mark.slow, pytest.mark.xdist_group("vllm_server")]
+
 API_KEY_ENV = "EVALKIT_TEST_VLLM_SERVER_KEY"
-SERVER_START_TIMEOUT_S = 300
 SAMPLED = SamplingParams(temperature=1.0, max_tokens=16, seed=7, logprobs=True)
 GREEDY = SamplingParams(temperature=0.0, max_tokens=vllm_support.GREEDY_MAX_TOKENS)
 
 
-@dataclass(frozen=True)
-class Server:
-    base_url: str
-    log_path: Path
-    start_s: float
-
-
 @pytest.fixture(scope="module")
-def server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    log_path = tmp_path_factory.mktemp("vllm_server") / "server.log"
-    started = time.monotonic()
-    with vllm_support.openai_server(tiny_model_dir, log_path, SERVED_MODEL,
-                                    start_timeout_s=SERVER_START_TIMEOUT_S) as root:
-        start_s = time.monotonic() - started
-        print(f"vLLM server ready in {start_s:.1f} s")
-        yield Server(f"{root}/v1", log_path, start_s)
-
-
-@pytest.fixture(scope="module")
-def backend(server: Server):
+def backend(vllm_server: Server):
     from evalkit.backends.openai_backend import OpenAIBackend
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(API_KEY_ENV, "EMPTY")
-        yield OpenAIBackend(SERVED_MODEL, base_url=server.base_url, api_key_env=API_KEY_ENV, concurrency=4,
+        patch.setenv(API_KEY_ENV, API_KEY)
+        yield OpenAIBackend(SERVED_MODEL, base_url=vllm_server.base_url, api_key_env=API_KEY_ENV, concurrency=4,
                             max_retries=1, timeout=60.0)
 
 

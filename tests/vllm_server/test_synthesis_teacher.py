@@ -1,8 +1,8 @@
 """The OpenAI-compatible teacher for real: `evalkit synth`'s teacher step against vLLM's OpenAI
 server on CPU, through a small proxy that counts every request per prompt and injects failures.
 
-One server (from the vLLM environment, `.venv-vllm`, started with an API key) serves the
-session's tiny model for the whole module. Checked end to end: the cache (a rerun sends
+One server (`conftest.py`: the vLLM environment's, started once for this folder, with an API
+key) serves the session's tiny model. Checked end to end: the cache (a rerun sends
 nothing), the budget stop (and a later run paying only for what was skipped), retries that
 re-send only the failed requests, a request that keeps failing (one line; what was answered
 stays cached), and a bad key (one line, HTTP 401, no retries).
@@ -32,16 +32,13 @@ from evalkit.jsonl import read_jsonl
 from evalkit.synthesis.config import parse_synth_config
 from evalkit.synthesis.pipeline import run_synthesis
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import vllm_support  # noqa: E402
+from .conftest import API_KEY as SERVER_KEY
+from .conftest import SERVED_MODEL, Server
 
-pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+pytestmark = [pytest.mark.vllm, pytest.mark.slow, pytest.mark.xdist_group("vllm_server")]
 
-REPO = Path(__file__).resolve().parents[1]
-SERVED_MODEL = "tiny-math"
-SERVER_KEY = "evalkit-test-key"
+REPO = Path(__file__).resolve().parents[2]
 KEY_ENV = "EVALKIT_TEST_TEACHER_KEY"
-SERVER_START_TIMEOUT_S = 300
 TEXTS = [f"Passage {i}: {name} has {i + 3} apples and buys {i + 2} more, so {name} has {2 * i + 5} apples."
          for i, name in enumerate(("Ava", "Ben", "Cara", "Dev", "Emma", "Finn"))]
 STEPS = ["corpus", "select", "teacher"]
@@ -116,16 +113,8 @@ def _handler(proxy: Proxy):
 
 
 @pytest.fixture(scope="module")
-def server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    log_path = tmp_path_factory.mktemp("vllm_teacher_server") / "server.log"
-    with vllm_support.openai_server(tiny_model_dir, log_path, SERVED_MODEL, api_key=SERVER_KEY,
-                                    start_timeout_s=SERVER_START_TIMEOUT_S) as root:
-        yield root
-
-
-@pytest.fixture(scope="module")
-def proxy(server: str) -> Iterator[Proxy]:
-    state = Proxy(upstream=server)
+def proxy(vllm_server: Server) -> Iterator[Proxy]:
+    state = Proxy(upstream=vllm_server.root)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

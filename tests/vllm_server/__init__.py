@@ -1,0 +1,1 @@
+"""Tests against one vLLM OpenAI-compatible server (package-scoped: started once, stopped after the last)."""
