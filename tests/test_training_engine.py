@@ -282,3 +282,8 @@ def test_missing_base_model_and_bad_output_directories_are_refused_before_anythi
     with pytest.raises(ConfigError, match=r"holds files that are not a training run's \(notes.txt\)"):
         finetune(tiny_model_dir, examples, mine, settings, show_progress=False)
     assert sorted(path.name for path in mine.iterdir()) == ["data.jsonl", "notes.txt"]
+    # before: a traceback from mkdir (FileExistsError / NotADirectoryError)
+    with pytest.raises(ConfigError, match=r"notes.txt is a file: give another --out"):
+        finetune(tiny_model_dir, examples, mine / "notes.txt", settings, show_progress=False)
+    with pytest.raises(ConfigError, match=r"run is inside the file .*notes.txt: give another --out"):
+        finetune(tiny_model_dir, examples, mine / "notes.txt" / "run", settings, show_progress=False)

@@ -407,6 +407,10 @@ def check_out_dir(out_dir: Path, base: BaseModelRef, other_files: Sequence[str] 
     that are not a training run's (`RUN_FILES` + `other_files`) while it holds no `run_config` (a
     relative path) to show it is one."""
     out_dir = Path(out_dir)
+    blocking = next((path for path in (out_dir, *out_dir.parents) if path.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        where = "is a file" if blocking == out_dir else f"is inside the file {blocking}"
+        raise ConfigError(f"the output directory {out_dir} {where}: give another --out (a new or empty directory)")
     resolved = out_dir.expanduser().resolve()
     if base.directory is not None and (resolved == base.directory or base.directory in resolved.parents):
         raise ConfigError(f"the output directory {out_dir} is {'' if resolved == base.directory else 'inside '}"
