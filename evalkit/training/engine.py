@@ -589,6 +589,18 @@ def _training_arguments(settings: TrainSettings, checkpoints_dir: Path, has_eval
     )
 
 
+def check_lora_targets(targets: Sequence[str], module_names: Sequence[str], model: str | Path) -> None:
+    """Refuse LoRA `target_modules` that name no module of the model (PEFT matches a module whose
+    dotted name is the target or ends in `.target`), listing the names the model's layers have."""
+    last_names = {name.rsplit(".", 1)[-1] for name in module_names if name}
+    unknown = [target for target in targets if target not in last_names
+               and not any(name == target or name.endswith("." + target) for name in module_names)]
+    if unknown:
+        known = sorted(name for name in last_names if not name.isdigit())
+        raise ConfigError(f"field 'lora.target_modules': {', '.join(map(repr, unknown))} names no module of the "
+                          f"model {model} (its modules: {', '.join(known)})")
+
+
 def _load_model(base_model: str | Path, settings: TrainSettings):
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
@@ -600,6 +612,7 @@ def _load_model(base_model: str | Path, settings: TrainSettings):
     if settings.lora is not None:
         from peft import LoraConfig, get_peft_model
 
+        check_lora_targets(settings.lora.target_modules, [name for name, _ in model.named_modules()], base_model)
         model = get_peft_model(model, LoraConfig(
             r=settings.lora.r, lora_alpha=settings.lora.alpha, lora_dropout=settings.lora.dropout,
             target_modules=list(settings.lora.target_modules), task_type="CAUSAL_LM",
