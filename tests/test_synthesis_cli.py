@@ -105,3 +105,17 @@ def test_synth_refuses_an_out_that_holds_its_corpus_or_is_a_file(tmp_path: Path)
                                          "--steps", "corpus", "--quiet"])
     assert result.exit_code == 0, result.output
     assert len(read_jsonl(tmp_path / "o" / "corpus.jsonl")) == 3
+
+
+def test_decontaminate_refuses_to_write_over_its_input_or_into_a_directory(tmp_path: Path):
+    # before: `decontaminate X.removed.jsonl --out X.jsonl` replaced the input with the (empty) removed records,
+    # and an --out that is a directory failed only after all the work ("cannot write DIR: Is a directory")
+    source = tmp_path / "clean.removed.jsonl"
+    write_jsonl(source, [{"id": "mine-1", "problem": "A farmer plants 12 rows of 15 trees. How many trees?"}])
+    original = source.read_bytes()
+    for out, words in ((tmp_path / "clean.jsonl", "clean.removed.jsonl: is the input file"),
+                       (tmp_path, "is a directory")):
+        result = CliRunner().invoke(_app(), ["decontaminate", str(source), "--against", "gsm8k", "--out", str(out),
+                                             "--data-dir", str(FIXTURE_DATA)])
+        assert isinstance(result.exception, InputError) and words in str(result.exception)
+    assert source.read_bytes() == original and not (tmp_path / "clean.jsonl").exists()
