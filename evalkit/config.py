@@ -141,6 +141,8 @@ def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>"
 def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     """A YAML config file's content (an empty file is an empty mapping); errors name file and line."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a YAML config file")
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:

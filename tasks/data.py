@@ -114,7 +114,11 @@ def load_task_problems(task: Task, split: str, *, data_dir: Path | str | None = 
         return load_hub_problems(task, split, hub)
     relative = task.file_for(split)
     path = data_file(relative, data_dir)
-    return problems_from_rows(task, iter_jsonl(path), split=split, location=str(path))
+    problems = problems_from_rows(task, iter_jsonl(path), split=split, location=str(path))
+    if not problems:  # an empty file is a broken copy, never a split of no problems
+        raise InputError(f"no records: the {task.name} {split} file is empty (expected one JSON object a line)",
+                         path=path)
+    return problems
 
 
 def problems_from_rows(task: Task, rows: Iterable[tuple[int, Mapping[str, Any]]], *, split: str,

@@ -53,6 +53,12 @@ def test_missing_file():
         load_config("/nonexistent/config.yaml")
 
 
+def test_a_directory_given_as_the_config_is_named_as_one(tmp_path):
+    # before: "DIR: config file not found", while the path is there
+    with pytest.raises(ConfigError, match=r": is a directory, not a YAML config file$"):
+        load_config(tmp_path)
+
+
 def test_overrides_are_applied_and_typed(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("model: m\ntask: math\nbackend: {name: hf}\n")

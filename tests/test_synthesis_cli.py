@@ -81,3 +81,41 @@ def test_decontaminate_checks_every_registered_benchmark_by_default(tmp_path: Pa
     assert [r["id"] for r in read_jsonl(out)] == ["mine"]
     removed = read_jsonl(tmp_path / "clean.removed.jsonl")
     assert removed[0]["matched_count"] == len(removed[0]["matched"]) >= 1
+
+
+def test_synth_refuses_an_out_that_holds_its_corpus_or_is_a_file(tmp_path: Path):
+    # before: --out DIR with the corpus at DIR/corpus.jsonl overwrote the user's corpus with the corpus
+    # step's output, and an --out that is a file gave a FileExistsError traceback
+    texts = tmp_path / "mine"
+    texts.mkdir()
+    corpus = texts / "corpus.jsonl"
+    write_jsonl(corpus, [{"text": f"Tom has {n} apples and buys {n + 2} more, so he has {2 * n + 2} apples now."}
+                         for n in range(3)])
+    original = corpus.read_bytes()
+    config = tmp_path / "synth.yaml"
+    config.write_text(f"corpus:\n  sources: [{{kind: jsonl, path: {corpus}}}]\n")
+    result = CliRunner().invoke(_app(), ["synth", "--config", str(config), "--out", str(texts), "--steps", "corpus"])
+    assert isinstance(result.exception, InputError) and "--out holds the input file" in str(result.exception)
+    assert corpus.read_bytes() == original and [path.name for path in texts.iterdir()] == ["corpus.jsonl"]
+    for out, words in ((corpus, "is a file"), (corpus / "sub", f"is inside the file {corpus}")):
+        result = CliRunner().invoke(_app(), ["synth", "--config", str(config), "--out", str(out), "--steps", "corpus"])
+        assert isinstance(result.exception, InputError) and words in str(result.exception)
+    assert corpus.read_bytes() == original
+    result = CliRunner().invoke(_app(), ["synth", "--config", str(config), "--out", str(tmp_path / "o"),
+                                         "--steps", "corpus", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert len(read_jsonl(tmp_path / "o" / "corpus.jsonl")) == 3
+
+
+def test_decontaminate_refuses_to_write_over_its_input_or_into_a_directory(tmp_path: Path):
+    # before: `decontaminate X.removed.jsonl --out X.jsonl` replaced the input with the (empty) removed records,
+    # and an --out that is a directory failed only after all the work ("cannot write DIR: Is a directory")
+    source = tmp_path / "clean.removed.jsonl"
+    write_jsonl(source, [{"id": "mine-1", "problem": "A farmer plants 12 rows of 15 trees. How many trees?"}])
+    original = source.read_bytes()
+    for out, words in ((tmp_path / "clean.jsonl", "clean.removed.jsonl: is the input file"),
+                       (tmp_path, "is a directory")):
+        result = CliRunner().invoke(_app(), ["decontaminate", str(source), "--against", "gsm8k", "--out", str(out),
+                                             "--data-dir", str(FIXTURE_DATA)])
+        assert isinstance(result.exception, InputError) and words in str(result.exception)
+    assert source.read_bytes() == original and not (tmp_path / "clean.jsonl").exists()

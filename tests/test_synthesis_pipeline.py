@@ -181,6 +181,27 @@ def test_shipped_configs_are_valid():
         load_synth_config(REPO / "configs" / name)
 
 
+def test_train_sections_are_checked_when_the_config_is_read(tmp_path: Path):
+    # before: a typo or a wrong type in distill.train / evaluate.train passed the config and failed only at that
+    # step, after the teacher calls were paid ("bad distill.train settings: '<' not supported between ...")
+    data = _config(tmp_path)
+    data["distill"] = {"train": {"learnig_rate": 0.003, "max_steps": "two", "lora": {"r": 0}}}
+    data["evaluate"] = {"train": {"batch_size": 0}}
+    with pytest.raises(ConfigError) as caught:
+        parse_synth_config(data, source="synth.yaml")
+    assert str(caught.value).splitlines() == [
+        ("synth.yaml: field 'distill.train.max_steps': Input should be a valid integer, unable to parse string as "
+         "an integer"),
+        "synth.yaml: field 'distill.train.lora.r': Input should be greater than or equal to 1",
+        "synth.yaml: field 'distill.train.learnig_rate': unknown field",
+        "synth.yaml: field 'evaluate.train.batch_size': Input should be greater than or equal to 1"]
+    data["distill"] = {"train": {"learning_rate": 0.003, "max_steps": 2, "lora": {"r": 4}}}
+    data["evaluate"] = {"train": {"batch_size": 2}}
+    config = parse_synth_config(data)
+    assert config.distill.train == {"learning_rate": 0.003, "max_steps": 2, "lora": {"r": 4}}  # kept as written
+    assert config.evaluate is not None and config.evaluate.train == {"batch_size": 2}
+
+
 def _quick_demo_config(tmp_path: Path) -> Path:
     """The demo config on a tiny world with short trainings: every step and code path, not the figures."""
     data = yaml.safe_load((REPO / "configs" / "synth-demo.yaml").read_text())

@@ -147,6 +147,14 @@ def test_missing_field_and_bad_json_and_duplicates(tmp_path):
         get_task("math").load("test", data_dir=tmp_path)
 
 
+def test_an_empty_data_file_is_refused_by_name(tmp_path):
+    # before: an empty train file gave "the problem selection is empty" without naming it, and
+    # `evalkit run` created a run directory and then failed on "graded.jsonl: no graded problems"
+    write_lines(tmp_path / "math" / "train.jsonl", ["", "  "])
+    with pytest.raises(InputError, match=r"math[/\\]train\.jsonl: no records: the math train file is empty"):
+        get_task("math").load("train", data_dir=tmp_path)
+
+
 def test_gsm8k_answer_without_final_line(tmp_path):
     write_lines(tmp_path / "gsm8k" / "test.jsonl", [json.dumps({"question": "q", "answer": "just 4"})])
     with pytest.raises(InputError, match="####") as caught:

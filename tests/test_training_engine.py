@@ -223,6 +223,16 @@ def test_lora_run_saves_a_merged_loadable_model(tmp_path, tiny_model_dir):
     assert changed and frozen
 
 
+def test_lora_targets_that_name_no_module_are_refused_with_the_models_module_names(tmp_path, tiny_model_dir):
+    # before: PEFT's NoMatchingPeftModuleError as a traceback (and a typo beside a good name went unnoticed)
+    for targets in (("qq_proj",), ("q_proj", "v_prj")):
+        settings = TrainSettings(max_steps=1, lora=LoraSettings(target_modules=targets), **FAST)
+        with pytest.raises(ConfigError, match=r"field 'lora.target_modules': '(qq_proj|v_prj)' names no module of "
+                                              r"the model .*\(its modules: .*q_proj.*v_proj"):
+            finetune(tiny_model_dir, arithmetic_examples(4), tmp_path / "lora", settings, show_progress=False)
+    assert not (tmp_path / "lora" / "final").exists()
+
+
 def test_pairwise_objective_learns_to_prefer_the_chosen_prompt(tmp_path, tiny_model_dir):
     pairs = [TrainExample(f"Check: {a} + {a} = {2 * a}. This is", " correct",
                           rejected_prompt=f"Check: {a} + {a} = {2 * a + 1}. This is") for a in range(2, 14)]
@@ -282,3 +292,8 @@ def test_missing_base_model_and_bad_output_directories_are_refused_before_anythi
     with pytest.raises(ConfigError, match=r"holds files that are not a training run's \(notes.txt\)"):
         finetune(tiny_model_dir, examples, mine, settings, show_progress=False)
     assert sorted(path.name for path in mine.iterdir()) == ["data.jsonl", "notes.txt"]
+    # before: a traceback from mkdir (FileExistsError / NotADirectoryError)
+    with pytest.raises(ConfigError, match=r"notes.txt is a file: give another --out"):
+        finetune(tiny_model_dir, examples, mine / "notes.txt", settings, show_progress=False)
+    with pytest.raises(ConfigError, match=r"run is inside the file .*notes.txt: give another --out"):
+        finetune(tiny_model_dir, examples, mine / "notes.txt" / "run", settings, show_progress=False)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from evalkit.errors import ConfigError, InputError
+from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import quiet_library_progress
+
+if TYPE_CHECKING:
+    from evalkit.synthesis.config import SynthConfig
 
 console = Console()
 
@@ -33,7 +37,9 @@ def synth_command(
     if quiet:
         quiet_library_progress()
     refuse_foreign_output(out)
-    report = run_synthesis(load_synth_config(config), out, parse_steps(steps), show_progress=not quiet)
+    settings = load_synth_config(config)
+    refuse_output_over_inputs(out, input_files(settings))  # the corpus step writes OUT/corpus.jsonl
+    report = run_synthesis(settings, out, parse_steps(steps), show_progress=not quiet)
     _print_report(report)
     data = out / "synthetic.jsonl"
     console.print(f"[green]report:[/] {out / 'report.json'}" + (f"   [green]data:[/] {data}" if data.is_file() else
@@ -45,11 +51,22 @@ FOREIGN_MARKERS = ("samples.jsonl", "graded.jsonl", "train_config.json", "config
 
 
 def refuse_foreign_output(out: Path) -> None:
-    """Refuse an --out that holds an evaluation or training run: synthesis would write its steps among them."""
+    """Refuse an --out that is a file (or lies inside one), or that holds an evaluation or training run:
+    synthesis would write its steps among them."""
+    blocking = next((path for path in (out, *out.parents) if path.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise InputError(f"{'is a file' if blocking == out else f'is inside the file {blocking}'}: "
+                         "choose another --out (a new or empty directory)", path=out)
     found = [name for name in FOREIGN_MARKERS if (out / name).is_file()]
     if found:
         raise InputError(f"holds {', '.join(found)}: it is the folder of another evalkit command (a run or a "
                          "training run), not of a synthesis; choose another --out", path=out)
+
+
+def input_files(config: SynthConfig) -> list[str]:
+    """The user's files a synthesis reads: corpus sources, and target files of the select step."""
+    sources = [source.path for source in config.corpus.sources if source.path]
+    return sources + [target for target in config.select.targets if Path(target).is_file()]
 
 
 def _print_report(report: dict[str, Any]) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from evalkit.config import read_yaml_mapping, validate_mapping
 from evalkit.synthesis.prompts import STAGE_CHOICES, STAGES
@@ -26,6 +26,19 @@ def check_stage_choice(stages: list[str], mode: str) -> None:
         raise ValueError(f"unknown stages {unknown}; known: {list(STAGES)}")
     if mode not in STAGE_MODES:
         raise ValueError(f"stage must be one of {list(STAGE_MODES)}")
+
+
+def _checked_train_options(options: dict[str, Any]) -> dict[str, Any]:
+    """A `train` mapping as written, once its names, types and ranges pass as the `training` section of
+    `evalkit train` does: a typo fails when the config is read, not at the step after paid teacher calls."""
+    from evalkit.training.config import TrainingConfig
+
+    TrainingConfig.model_validate(options)
+    return options
+
+
+TrainOptions = Annotated[dict[str, Any], AfterValidator(_checked_train_options)]
+"""TrainSettings fields (learning_rate, max_steps, lora, ...), checked, kept as the mapping written."""
 
 
 class _Strict(BaseModel):
@@ -138,7 +151,7 @@ class TeacherConfig(_Strict):
 
 class DistillConfig(_Strict):
     base_model: str = "demo:base"
-    train: dict[str, Any] = Field(default_factory=dict, description="TrainSettings fields (learning_rate, max_steps, lora, ...)")
+    train: TrainOptions = Field(default_factory=dict, description="TrainSettings fields (learning_rate, max_steps, lora, ...)")
     stage_in_prompt: bool = True
 
 
@@ -205,7 +218,7 @@ class EvaluateSettings(_Strict):
     real_examples: int = Field(32, ge=1, description="the first N problems of the train split: the student's own data")
     synthetic_examples: int | None = Field(None, ge=1, description="use at most this many kept exercises (default: all)")
     prompt_format: str | None = Field(None, description="default: the task's")
-    train: dict[str, Any] = Field(default_factory=dict, description="TrainSettings fields (learning_rate, max_steps, ...)")
+    train: TrainOptions = Field(default_factory=dict, description="TrainSettings fields (learning_rate, max_steps, ...)")
     max_tokens: int = Field(128, ge=1, description="greedy decoding budget per test problem")
     batch_size: int = Field(64, ge=1, description="prompts per generation batch")
     test_limit: int | None = Field(None, ge=1)

@@ -501,6 +501,12 @@ def decontaminate_file(path: str | Path, out: str | Path, benchmarks: Sequence[s
     others, each with `matched` (every `task:id`, up to `MAX_MATCHED_IDS`) and `record_id` (its
     `id`, else `line N`), next to it. The problem and, when a record has one, its solution are checked."""
     path, out = Path(path), Path(out)
+    removed_file = removed_path_for(out)
+    if out.is_dir():
+        raise InputError("is a directory: --out names the file of clean records", path=out)
+    if removed_file.exists() and removed_file.resolve() == path.resolve():
+        raise InputError(f"is the input file, and --out {out} writes the removed records there; choose another "
+                         "--out", path=removed_file)
     if data_dir is not None and not Path(data_dir).is_dir():  # a mistyped --data-dir must not check nothing
         raise InputError(f"the data directory {data_dir} does not exist (given by --data-dir); nothing was written",
                          path=data_dir)
@@ -527,7 +533,6 @@ def decontaminate_file(path: str | Path, out: str | Path, benchmarks: Sequence[s
                                 "matched": matched[:MAX_MATCHED_IDS], "matched_count": len(matched)})
             progress.advance(task)
     write_jsonl(out, clean)
-    removed_path = removed_path_for(out)
-    write_jsonl(removed_path, removed)
-    return DecontaminationResult(total=len(records), kept=len(clean), removed=removed, removed_path=removed_path,
+    write_jsonl(removed_file, removed)
+    return DecontaminationResult(total=len(records), kept=len(clean), removed=removed, removed_path=removed_file,
                                  benchmark_problems=index.size, checked=found.checked, unavailable=found.unavailable)

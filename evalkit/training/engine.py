@@ -407,6 +407,10 @@ def check_out_dir(out_dir: Path, base: BaseModelRef, other_files: Sequence[str] 
     that are not a training run's (`RUN_FILES` + `other_files`) while it holds no `run_config` (a
     relative path) to show it is one."""
     out_dir = Path(out_dir)
+    blocking = next((path for path in (out_dir, *out_dir.parents) if path.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        where = "is a file" if blocking == out_dir else f"is inside the file {blocking}"
+        raise ConfigError(f"the output directory {out_dir} {where}: give another --out (a new or empty directory)")
     resolved = out_dir.expanduser().resolve()
     if base.directory is not None and (resolved == base.directory or base.directory in resolved.parents):
         raise ConfigError(f"the output directory {out_dir} is {'' if resolved == base.directory else 'inside '}"
@@ -585,6 +589,18 @@ def _training_arguments(settings: TrainSettings, checkpoints_dir: Path, has_eval
     )
 
 
+def check_lora_targets(targets: Sequence[str], module_names: Sequence[str], model: str | Path) -> None:
+    """Refuse LoRA `target_modules` that name no module of the model (PEFT matches a module whose
+    dotted name is the target or ends in `.target`), listing the names the model's layers have."""
+    last_names = {name.rsplit(".", 1)[-1] for name in module_names if name}
+    unknown = [target for target in targets if target not in last_names
+               and not any(name == target or name.endswith("." + target) for name in module_names)]
+    if unknown:
+        known = sorted(name for name in last_names if not name.isdigit())
+        raise ConfigError(f"field 'lora.target_modules': {', '.join(map(repr, unknown))} names no module of the "
+                          f"model {model} (its modules: {', '.join(known)})")
+
+
 def _load_model(base_model: str | Path, settings: TrainSettings):
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
@@ -596,6 +612,7 @@ def _load_model(base_model: str | Path, settings: TrainSettings):
     if settings.lora is not None:
         from peft import LoraConfig, get_peft_model
 
+        check_lora_targets(settings.lora.target_modules, [name for name, _ in model.named_modules()], base_model)
         model = get_peft_model(model, LoraConfig(
             r=settings.lora.r, lora_alpha=settings.lora.alpha, lora_dropout=settings.lora.dropout,
             target_modules=list(settings.lora.target_modules), task_type="CAUSAL_LM",
