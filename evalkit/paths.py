@@ -26,3 +26,13 @@ def refuse_output_over_inputs(out: str | Path, inputs: Iterable[str | Path], *, 
             relation = "is" if source == out_path else "holds"
             raise InputError(f"{option} {relation} the input file {item}; writing there would overwrite it. "
                              f"Choose another {option}.", path=out)
+
+
+def file_in_the_way(directory: str | Path) -> str | None:
+    """Why `directory` cannot be made, when a file stands where it or one of its parents would be
+    (`is a file`, `is inside the file X`); None when it is, or can become, a directory."""
+    directory = Path(directory)
+    existing = next((path for path in (directory, *directory.parents) if path.exists()), None)
+    if existing is None or existing.is_dir():
+        return None
+    return "is a file" if existing == directory else f"is inside the file {existing}"

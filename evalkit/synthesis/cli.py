@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evalkit.errors import ConfigError, InputError
-from evalkit.paths import refuse_output_over_inputs
+from evalkit.paths import file_in_the_way, refuse_output_over_inputs
 from evalkit.progress import quiet_library_progress
 
 if TYPE_CHECKING:
@@ -53,10 +53,9 @@ FOREIGN_MARKERS = ("samples.jsonl", "graded.jsonl", "train_config.json", "config
 def refuse_foreign_output(out: Path) -> None:
     """Refuse an --out that is a file (or lies inside one), or that holds an evaluation or training run:
     synthesis would write its steps among them."""
-    blocking = next((path for path in (out, *out.parents) if path.exists()), None)
-    if blocking is not None and not blocking.is_dir():
-        raise InputError(f"{'is a file' if blocking == out else f'is inside the file {blocking}'}: "
-                         "choose another --out (a new or empty directory)", path=out)
+    in_the_way = file_in_the_way(out)
+    if in_the_way is not None:
+        raise InputError(f"{in_the_way}: choose another --out (a new or empty directory)", path=out)
     found = [name for name in FOREIGN_MARKERS if (out / name).is_file()]
     if found:
         raise InputError(f"holds {', '.join(found)}: it is the folder of another evalkit command (a run or a "

@@ -62,6 +62,7 @@ from evalkit.jsonl import (
     read_jsonl,
     write_jsonl,
 )
+from evalkit.paths import file_in_the_way
 from evalkit.training.base_model import BaseModelRef, as_base_model, same_base_model
 
 OBJECTIVES = ("lm", "pairwise", "margin")
@@ -407,10 +408,9 @@ def check_out_dir(out_dir: Path, base: BaseModelRef, other_files: Sequence[str] 
     that are not a training run's (`RUN_FILES` + `other_files`) while it holds no `run_config` (a
     relative path) to show it is one."""
     out_dir = Path(out_dir)
-    blocking = next((path for path in (out_dir, *out_dir.parents) if path.exists()), None)
-    if blocking is not None and not blocking.is_dir():
-        where = "is a file" if blocking == out_dir else f"is inside the file {blocking}"
-        raise ConfigError(f"the output directory {out_dir} {where}: give another --out (a new or empty directory)")
+    in_the_way = file_in_the_way(out_dir)
+    if in_the_way is not None:
+        raise ConfigError(f"the output directory {out_dir} {in_the_way}: give another --out (a new or empty directory)")
     resolved = out_dir.expanduser().resolve()
     if base.directory is not None and (resolved == base.directory or base.directory in resolved.parents):
         raise ConfigError(f"the output directory {out_dir} is {'' if resolved == base.directory else 'inside '}"
