@@ -42,6 +42,11 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("18", "18 \\text{ years old}", True), ("5", "5 feet tall", True), ("3", "3 apples left", True),
         ("12", "12 cookies in total", True), ("18", "19 \\text{ years old}", False),
     ],
+    "what_was_counted_and_ordinals": [
+        ("\\frac34", "\\frac{3}{4}\\text{ of the pie}", True), ("3", "3 of the apples", True), ("12", "12\\text{ of them}", True),
+        ("\\frac25", "2 of 5", False), ("4", "3 of the apples", False),
+        ("5", "5\\text{th}", True), ("21", "21^{\\text{st}}", True), ("2", "2nd", True), ("5", "4\\text{th}", False),
+    ],
     # graded as whole responses, so each answer is in the box a model would write
     "label_before_the_value_in_a_box": [
         ("24", "\\boxed{\\text{The area is } 24}", True), ("24", "\\boxed{\\text{Answer: } 24}", True),

@@ -27,8 +27,9 @@ What is dropped or rewritten, in order:
 * Money and degrees: `\\$`, `$` go; `^\\circ`/`°` after a number go, except inside a trig
   function, where they turn degrees into radians (`\\cos 60^\\circ` is `\\cos(60\\cdot\\frac{\\pi}{180})`).
 * Percent marks become `%` (the value keeps the mark: see `numbers.py`).
-* Words after a value: units and counted nouns go, multipliers multiply, `a.m.`/`p.m.` make a
-  time of day (`units.py`); `and`/`or` between items become commas.
+* Words after a value: units and counted nouns go (also after `of the`: `3 of the apples`),
+  multipliers multiply, `a.m.`/`p.m.` make a time of day (`units.py`); `and`/`or` between items
+  become commas; an ordinal is the place it names (`5\\text{th}` -> `5`).
 * Notations with a standard spelling (`notation.py`): `n \\choose k`, `\\langle 1,2\\rangle`, a
   value with its modulus (`33 \\pmod{1000}`), a choice label before a value (`(B)\\ 27`),
   `0.333\\ldots`, inequalities of one variable joined by `or`/`and` (`x<2 \\text{ or } x>3`).
@@ -151,6 +152,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"(?<!\\)[.;,]+$", "", text).strip()
     text = _words_after_value(text)
+    text = _ORDINAL.sub(r"\1", text)
     text = _MIXED_NUMBER.sub(_mixed_number, text)
     text = rewrite_notation(text)
     text = _list_words_to_commas(text)
@@ -179,6 +181,9 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     choice = _choice_letter(text)
     return choice if choice is not None else text
 
+
+_ORDINAL = re.compile(r"^(\d+)\s*(?:\^\s*\{?\s*)?(?:\\(?:text|mathrm)\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}?$")
+"""An ordinal as the whole answer (`5th`, `5\\text{th}`, `21^{\\text{st}}`): the place it names, `5`."""
 
 _ALL_REALS = re.compile(r"(?:[A-Za-z]\s?\\in\s?)?(?:\\R|\\text\{\s?(?:all\s)?real\s(?:numbers|values)\s?\}"
                         r"|(?:all\s)?real\s(?:numbers|values)|\\text\{\s?all\sreals\s?\}|all\sreals)", re.IGNORECASE)
