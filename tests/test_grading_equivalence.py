@@ -149,6 +149,8 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("[-\\frac32,-1]\\cup[1,\\frac32]", "1\\le|z|\\le\\frac{3}{2}", True),
     ],
     "sets_tuples_matrices_choices": [
+        ("\\frac12", "\\left\\{ \\frac{1}{2} \\right\\}", True), ("\\{3\\}", "3", True), ("\\{3\\}", "4", False),
+        ("\\{2, 3\\}", "3", False), ("(3)", "\\{3\\}", True), ("(3,3)", "3", False),
         ("(1,2),(3,4)", "(3,4),(1,2)", True), ("(0;0;1)", "(0, 0, 1)", True), ("\\{\\pm 2\\}", "\\{2,-2\\}", True),
         ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "(1, 2)", True),
         ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\frac{1}{2}\\begin{pmatrix}2\\\\4\\end{pmatrix}", True),

@@ -28,7 +28,8 @@ The structural rules are the same for both relations (the scalar rule differs):
 * Lists and sets. A bare comma list (`2, 3, 4`) and a set (`\\{2,3,4\\}`) compare as sets (order
   and repeats do not matter: a list of solutions); a tuple `(1, 2)` is ordered; a tuple and a bare
   list compare in order; a tuple never equals a set. `\\pm a` is the list `a, -a`. A bare list whose
-  items all equal one value is that value restated (`15\\frac{39}{40}, \\frac{639}{40}`).
+  items all equal one value is that value restated (`15\\frac{39}{40}, \\frac{639}{40}`), and a set
+  of one value is that value (the solution set `\\{\\frac12\\}` = `\\frac12`).
   `AB=4, CD=5` is the tuple (4, 5) whose items are named: two such lists with the same names
   match by name.
 * Intervals compare ends and openness (`(0, 1]` != `(0, 1)`); a tuple `(a, b)` of two scalars
@@ -403,13 +404,13 @@ def _plain_symbol(name: str) -> bool:
 
 
 def _restated(items: Items, scalar: Number | Expr, mode: _Mode, *, reference_first: bool) -> Decision:
-    if items.kind != "list" or not items.items:
+    if items.kind == "tuple" or not items.items:
         return _no(f"{items.kind} vs scalar")
     for item in items.items:
         decision = _compare(item, scalar, mode) if reference_first else _compare(scalar, item, mode)
         if not decision:
-            return _no("a list vs one value")
-    return _yes("a list restating one value")
+            return _no(f"a {items.kind} vs one value")
+    return _yes("a list restating one value" if items.kind == "list" else "the set of that one value")
 
 
 def _items(a: Items, b: Items, mode: _Mode) -> Decision:

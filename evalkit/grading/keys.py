@@ -81,7 +81,7 @@ def _key(value: Value) -> str | None:
                 return "N(" + ",".join(sorted(f"{n}={k}" for n, k in zip(value.names, keys))) + ")"
             return "(" + ",".join(keys) + ")"
         distinct = sorted(set(keys))
-        if value.kind == "list" and len(distinct) == 1:
+        if value.kind in ("list", "set") and len(distinct) == 1:  # `{5}`, `5, 5`: the one value
             return distinct[0]
         return "{" + ",".join(distinct) + "}"
     if isinstance(value, Interval):
@@ -174,7 +174,7 @@ def _fingerprint(value: Value) -> Hashable | None:
                 return ("pair", prints[0], prints[1])
             return ("t", tuple(prints))
         distinct = frozenset(prints)
-        if value.kind == "list" and len(distinct) == 1:
+        if value.kind in ("list", "set") and len(distinct) == 1:
             return next(iter(distinct))
         return ("set", distinct)
     if isinstance(value, Interval):
