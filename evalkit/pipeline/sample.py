@@ -18,7 +18,7 @@ run was interrupted or how requests happened to finish.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from evalkit.backends.base import Backend, Completion, SampleRequest, SampleResult, SamplingParams, stream_requests
 from evalkit.config import RunConfig
@@ -28,11 +28,11 @@ from evalkit.records import FINISH_REJECTED, Problem, Sample
 from evalkit.store import ProblemSamples, RunDir
 from evalkit.text_safety import for_terminal
 
-# Failed problems named in the final error message.
 STOP_AFTER_FIRST_FAILURES = 8
 """A run stops when this many problems have failed before any succeeded (a broken server or
 backend: no use trying the rest); once one has succeeded, failures are collected to the end."""
 MAX_NAMED_FAILURES = 3
+"""Failed problems named in the final error message."""
 
 
 class ProblemsFailed(EvalkitError):
@@ -159,6 +159,25 @@ def _backend_errors(results: Iterator[SampleResult]) -> Iterator[SampleResult]:
         raise _BackendStopped(error) from None
 
 
+@dataclass
+class _Tally:
+    """What the sampling stage has done so far: its stop rules and its messages read it."""
+
+    outstanding: set[str]
+    written: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    refused: int = 0
+    """Failures that were refusals of the prompt as written."""
+    held: list[tuple[str, str]] = field(default_factory=list)
+    """Rejections to record, waiting for a first answered problem."""
+
+    def fail_held(self) -> None:
+        """Rejections held while nothing was answered are the backend's fault, not the prompts'."""
+        self.refused += len(self.held)
+        self.failures.extend(self.held)
+        self.held.clear()
+
+
 def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, make_backend: Callable[[], Backend],
             prompt_of: Callable[[Problem], object], sampling: SamplingParams, show_progress: bool,
             answered_before: bool = False) -> int:
@@ -169,79 +188,89 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
     `answered_before`): a backend that refuses every prompt is broken, and its refusals are
     failures, never results."""
     n = config.sampling.n
-    written = 0
-    failures: list[tuple[str, str]] = []
     record_rejections = config.rejected_prompts == "record"
-    held: list[tuple[str, str]] = []  # rejections waiting for a first answered problem
-    refused = 0  # failures that were refusals of the prompt as written
+    tally = _Tally(outstanding=set(todo))
     requests = (SampleRequest(problem_id, prompt_of(problem)) for problem_id, problem in todo.items())
-    outstanding = set(todo)
     try:
         backend = make_backend()
         with make_progress(disable=not show_progress) as progress, run_dir.samples_appender() as out:
             bar = progress.add_task(f"sampling n={n}", total=len(todo))
             results = stream_requests(backend, requests, n, sampling, window=config.max_problems_in_flight)
             for result in _backend_errors(results):
-                if result.key not in outstanding:
-                    raise EvalkitError(f"backend returned a result for problem {result.key!r}, which was not "
-                                       "asked for or was already answered; nothing of it was written")
-                outstanding.discard(result.key)
-                if result.error is not None and result.rejected and record_rejections:
-                    held.append((result.key, result.error))
-                    progress.console.print(f"[yellow]problem {for_terminal(result.key)} rejected (recorded with "
-                                           f"{n} empty samples):[/] {for_terminal(result.error)}", highlight=False)
-                elif result.error is not None:
-                    failures.append((result.key, result.error))
-                    refused += result.rejected
-                    progress.console.print(f"[yellow]problem {for_terminal(result.key)} failed:[/] "
-                                           f"{for_terminal(result.error)}", highlight=False)
-                else:
-                    problem = todo[result.key]
-                    out.write(ProblemSamples(problem, to_samples(problem, result.completions, n)).to_dict())
-                    written += 1
-                if held and (written or answered_before):
-                    for key, reason in held:
+                _take(result, tally, todo, n, record=record_rejections, write=out.write, say=progress.console.print)
+                if tally.held and (tally.written or answered_before):
+                    for key, reason in tally.held:
                         out.write(rejected_problem(todo[key], n, reason).to_dict())
-                    held.clear()
-                if written == 0 and len(failures) + len(held) >= STOP_AFTER_FIRST_FAILURES and outstanding:
-                    refused += len(held)
-                    failures.extend(held)
-                    raise _FailingFromTheStart(len(outstanding))
+                    tally.held.clear()
+                if not tally.written and len(tally.failures) + len(tally.held) >= STOP_AFTER_FIRST_FAILURES \
+                        and tally.outstanding:
+                    tally.fail_held()
+                    raise _FailingFromTheStart(len(tally.outstanding))
                 progress.advance(bar)
     except KeyboardInterrupt:
-        kept = (f"{written} problems sampled now are saved in {run_dir.samples_path}" if written
+        kept = (f"{tally.written} problems sampled now are saved in {run_dir.samples_path}" if tally.written
                 else "no problem was sampled now, so nothing was written")
-        raise Interrupted(f"sampling stopped; {kept} ({len(outstanding)} still to do). Run the same command again "
-                          "to continue.") from None
+        raise Interrupted(f"sampling stopped; {kept} ({len(tally.outstanding)} still to do). Run the same command "
+                          "again to continue.") from None
     except _FailingFromTheStart as stopped:
-        cause = ("the backend refused every one of their prompts as written, so the settings do not fit this model "
-                 "(e.g. lower --max-tokens or use a shorter --prompt)" if refused == len(failures)
-                 else "the backend or server seems broken")
-        raise EvalkitError(
-            f"the first {len(failures)} problems all failed and none succeeded, so the other "
-            f"{stopped.remaining} were not tried ({cause}; latest error: "
-            f"{failures[-1][1]}). {saved_note(written, run_dir)}; fix the cause and run the same command again.") from None
+        raise EvalkitError(_failing_from_the_start(tally, stopped.remaining, run_dir)) from None
     except _BackendStopped as stopped:
         message = str(stopped.error).rstrip()
-        if not message.endswith("."):
-            message += "."
-        raise EvalkitError(f"{message} {saved_note(written, run_dir)}.") from None
-    refused += len(held)
-    failures.extend(held)  # refused while nothing was answered: the backend's fault, not the prompts'
-    if outstanding and not failures:
-        raise EvalkitError(f"the backend ended without results for {len(outstanding)} problems "
-                           f"(e.g. {sorted(outstanding)[0]!r}). {saved_note(written, run_dir)}.")
-    if failures:
-        named = "; ".join(f"{key}: {error}" for key, error in failures[:MAX_NAMED_FAILURES])
-        more = f" (and {len(failures) - MAX_NAMED_FAILURES} more)" if len(failures) > MAX_NAMED_FAILURES else ""
-        hint = ""
-        if refused == len(failures) and not written and not answered_before:
-            hint = (" The backend refused every prompt as written: the settings do not fit this model "
-                    "(e.g. lower --max-tokens or use a shorter --prompt).")
-        elif refused and not record_rejections:
-            hint = (f" {refused} of them the backend refuses as written (e.g. too long for the context window), so "
-                    "a retry meets the same refusal: to finish the run with them counted as unanswered, run again "
-                    "with --set rejected_prompts=record.")
-        raise ProblemsFailed(f"{len(failures)} problems could not be sampled: {named}{more}. "
-                           f"{saved_note(written, run_dir)}; run the same command again to retry the others.{hint}")
-    return written
+        raise EvalkitError(f"{message}{'' if message.endswith('.') else '.'} "
+                           f"{saved_note(tally.written, run_dir)}.") from None
+    tally.fail_held()
+    if tally.outstanding and not tally.failures:
+        raise EvalkitError(f"the backend ended without results for {len(tally.outstanding)} problems "
+                           f"(e.g. {sorted(tally.outstanding)[0]!r}). {saved_note(tally.written, run_dir)}.")
+    if tally.failures:
+        raise _problems_failed(tally, run_dir, answered_before=answered_before, record_rejections=record_rejections)
+    return tally.written
+
+
+def _take(result: SampleResult, tally: _Tally, todo: dict[str, Problem], n: int, *, record: bool,
+          write: Callable[[dict], None], say: Callable[..., None]) -> None:
+    """Count one problem's result: write its samples, hold its rejection to record, or note its failure."""
+    if result.key not in tally.outstanding:
+        raise EvalkitError(f"backend returned a result for problem {result.key!r}, which was not asked for or was "
+                           "already answered; nothing of it was written")
+    tally.outstanding.discard(result.key)
+    if result.error is not None and result.rejected and record:
+        tally.held.append((result.key, result.error))
+        say(f"[yellow]problem {for_terminal(result.key)} rejected (recorded with {n} empty samples):[/] "
+            f"{for_terminal(result.error)}", highlight=False)
+    elif result.error is not None:
+        tally.failures.append((result.key, result.error))
+        tally.refused += result.rejected
+        say(f"[yellow]problem {for_terminal(result.key)} failed:[/] {for_terminal(result.error)}", highlight=False)
+    else:
+        problem = todo[result.key]
+        write(ProblemSamples(problem, to_samples(problem, result.completions, n)).to_dict())
+        tally.written += 1
+
+
+_REFUSED_EVERY_PROMPT = ("the backend refused every one of their prompts as written, so the settings do not fit this "
+                         "model (e.g. lower --max-tokens or use a shorter --prompt)")
+
+
+def _failing_from_the_start(tally: _Tally, remaining: int, run_dir: RunDir) -> str:
+    cause = _REFUSED_EVERY_PROMPT if tally.refused == len(tally.failures) else "the backend or server seems broken"
+    return (f"the first {len(tally.failures)} problems all failed and none succeeded, so the other {remaining} were "
+            f"not tried ({cause}; latest error: {tally.failures[-1][1]}). {saved_note(tally.written, run_dir)}; fix "
+            "the cause and run the same command again.")
+
+
+def _problems_failed(tally: _Tally, run_dir: RunDir, *, answered_before: bool,
+                     record_rejections: bool) -> ProblemsFailed:
+    failures = tally.failures
+    named = "; ".join(f"{key}: {error}" for key, error in failures[:MAX_NAMED_FAILURES])
+    more = f" (and {len(failures) - MAX_NAMED_FAILURES} more)" if len(failures) > MAX_NAMED_FAILURES else ""
+    hint = ""
+    if tally.refused == len(failures) and not tally.written and not answered_before:
+        hint = (" The backend refused every prompt as written: the settings do not fit this model "
+                "(e.g. lower --max-tokens or use a shorter --prompt).")
+    elif tally.refused and not record_rejections:
+        hint = (f" {tally.refused} of them the backend refuses as written (e.g. too long for the context window), so "
+                "a retry meets the same refusal: to finish the run with them counted as unanswered, run again "
+                "with --set rejected_prompts=record.")
+    return ProblemsFailed(f"{len(failures)} problems could not be sampled: {named}{more}. "
+                          f"{saved_note(tally.written, run_dir)}; run the same command again to retry the others.{hint}")
