@@ -53,6 +53,7 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
         ("answers_are_list", "The answers are $2$ and $3$.", "2, 3", "marker"),
         ("answer_is_choice", "The answer is (B).", "B", "marker"),
         ("answer_is_choice_with_value", "The answer is (B) 17.", "(B) 17", "marker"),
+        ("answer_is_vulgar_fraction", "The answer is ¾.", "¾", "marker"),
         ("answer_is_choice_with_math", "The answer is (C) $\\frac{1}{2}$.", "(C) \\frac{1}{2}", "marker"),
         ("answer_is_choice_then_prose", "The answer is (B) because 3 > 2.", "(B)", "marker"),
         ("answer_then_display_math", "Answer \\[ 9 \\]", "9", "marker"),
@@ -123,6 +124,7 @@ def test_gsm8k_style_prefers_answer_lines_then_falls_back_to_the_last_number() -
     assert extract_answer("So the answer is 7.", "gsm8k") == "7"
     assert extract_answer("He had 3 apples, then -1,000 more.", "gsm8k") == "-1,000"
     assert extract_answer("5-3 leaves 2", "gsm8k") == "2"
+    assert extract_answer("She walked 2 miles, then 3½ more.", "gsm8k") == "3½"  # a one-character fraction is a number
     assert extract_answer("no numbers here", "gsm8k") is None
 
 

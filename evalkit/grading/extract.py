@@ -113,8 +113,12 @@ _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 _ANSWER_LABEL = re.compile(r"(?:final\s+)?(?:answer|solution|result)s?\s*[:：]?", re.IGNORECASE)
 _UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d)")
 """A minus sign (U+2212), or an en dash used as one, before a number: read as `-` (`Answer: −3` is -3, not 3)."""
-_NUMBER = re.compile(r"(?=[-$.\d])(?<![A-Za-z0-9_.])(?:-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
+_VULGAR_FRACTIONS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
+"""One-character fractions (`¾`, `3½`): `normalize.py` reads them; here they are numbers to find."""
+_NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])"
+                     r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
 _PLAIN_VALUE = re.compile(
+    r"^[-+]?\d*[" + _VULGAR_FRACTIONS + r"]|"
     r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
     r"(?:\s?%)?"
     r"|^[-+]?\\(?:frac|dfrac|tfrac|sqrt|pi)\b[^\s]*|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
