@@ -110,6 +110,10 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("y = 2x + 1", "2x - y + 1 = 0", True), ("y = 2x + 1", "2y = 4x + 2", True),
         ("x > 2", "2 < x", True), ("x \\ge 2", "[2, \\infty)", True), ("x > 2", "x \\ge 2", False),
     ],
+    "emphasis_and_base_ten": [
+        ("33", "\\underline{33}", True), ("33", "\\color{red}33", True), ("\\frac12", "\\textcolor{blue}{0.5}", True),
+        ("33", "33_{10}", True), ("33_{10}", "33", True), ("34", "33_{10}", False), ("7", "21_{3}", False),
+    ],
     "complex_numbers": [("1+i", "i+1", True), ("1+i", "1-i", False), ("-1", "i^2", True)],
     "plus_minus": [("\\pm 2", "2, -2", True), ("\\pm 2", "-2,2", True), ("3\\pm\\sqrt{2}", "3+\\sqrt2, 3-\\sqrt2", True)],
     "radicals_pi_e_infinity": [

@@ -61,7 +61,7 @@ _TEXT_COMMANDS = ("\\mbox", "\\textbf", "\\textit", "\\textrm", "\\textsf", "\\t
 _LAYOUT_COMMANDS = ("\\displaystyle", "\\textstyle", "\\scriptstyle", "\\bigl", "\\bigr", "\\Bigl",
                     "\\Bigr", "\\biggl", "\\biggr", "\\Biggl", "\\Biggr", "\\big", "\\Big", "\\bigg",
                     "\\Bigg", "\\limits", "\\nolimits", "\\left.", "\\right.", "\\left", "\\right",
-                    "\\middle", "\\mathstrut", "\\strut", "\\boldsymbol", "\\bm")
+                    "\\middle", "\\mathstrut", "\\strut", "\\boldsymbol", "\\bm", "\\underline")
 _SPACING = ("\\!", "\\,", "\\;", "\\:", "\\>", "\\quad", "\\qquad", "\\enspace", "\\thinspace", "~",
             "\\space", "\\hfill")
 _UNICODE = (
@@ -240,6 +240,7 @@ def _drop_layout(text: str) -> str:
             pattern = re.escape(spacing) + (r"(?![a-zA-Z])" if spacing[-1].isalpha() else "")
             text = re.sub(pattern, "" if spacing == "\\!" else " ", text)
     text = re.sub(r"\\hspace\*?\{[^{}]*\}|\\vspace\*?\{[^{}]*\}|\\phantom\{[^{}]*\}", " ", text)
+    text = re.sub(r"\\(?:text)?color\{[^{}]*\}", "", text)  # `\\color{red}33`, `\\textcolor{red}{33}`: the colour goes
     return re.sub(r"(?<!\\)((?:\\\\)*)\\ ", r"\1 ", text)
 
 

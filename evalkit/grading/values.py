@@ -188,6 +188,8 @@ def _parse(text: str, depth: int) -> Value:
     if time:
         return Time(int(time.group(1)), int(time.group(2)), time.group(3) or "")
     numeral = _NUMERAL.match(text)
+    if numeral and int(numeral.group(2)) == 10 and numeral.group(1).isdigit():
+        return Number(Fraction(int(numeral.group(1))), None, False)  # `33_{10}`: base ten is the number itself
     if numeral:
         return Numeral(numeral.group(1).upper().lstrip("0") or "0", int(numeral.group(2)))
     if text in ("\\emptyset", "\\{\\}", "\\varnothing"):
