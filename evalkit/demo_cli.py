@@ -28,7 +28,9 @@ def demo_command(
     leaderboard, plots and summary.md that says whether each claim held here.
     """
     from evalkit.demo import SUMMARY_FILE, DemoSettings, run_demo
+    from evalkit.progress import quiet_library_progress
 
+    quiet_library_progress()  # the demo draws its own progress; the libraries' bars would repeat at every model load
     console = Console()
     started = time.perf_counter()
     settings = DemoSettings.quick(seed) if quick else DemoSettings.full(seed)
