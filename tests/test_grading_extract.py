@@ -58,6 +58,8 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
         ("answer_is_choice_then_prose", "The answer is (B) because 3 > 2.", "(B)", "marker"),
         ("answer_then_display_math", "Answer \\[ 9 \\]", "9", "marker"),
         ("minerva", "Final Answer: The final answer is $5$. I hope it is correct.", "5", "minerva"),
+        ("minerva_math_then_unit", "Final Answer: The final answer is $6.6 \\times 10^{-34}$ J s. I hope it is correct.",
+         "6.6 \\times 10^{-34}\\text{ J s}", "minerva"),
         ("minerva_beats_earlier_boxes", r"$\boxed{200}$ then $\boxed{255}$. Final Answer: The final answer is "
          r"$10,455$. I hope it is correct.", "10,455", "minerva"),
         ("final_answer_colon", "Work...\nFinal Answer: 12\n", "12", "final_answer"),

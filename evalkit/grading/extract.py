@@ -140,6 +140,8 @@ _SHORT_ENGLISH = frozenset("is at to of in on it an as be by or if so we no do u
 """Two-letter words that are English; other two-letter runs (`ab`, `xy`) are products of variables."""
 _BARE_WORDS = frozenset({"and", "or", "am", "pm"})
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
+_UNIT_WORDS_ONLY = re.compile(r"\s*(?:[A-Za-zÅ°µ/^\-]+(?:\s+[A-Za-zÅ°µ/^\-]+){0,3})?\s*\.?\s*")
+"""What may follow a Minerva closing line's one math span: nothing, or a few unit words (`J s`, `km/s`)."""
 _CHOICE_LETTER = re.compile(r"^\(?([A-J])\)?(?:[.:]|$)")
 _CHOICE_LABEL = re.compile(r"^\(([A-E])\)[ \t]{1,4}(?=[-+$\\\da-zA-Z])")
 
@@ -452,8 +454,10 @@ def _minerva_answer(text: str) -> str | None:
     if boxed is not None:
         return boxed.answer
     spans = math_spans(segment)
-    if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(segment):
-        return _clean(spans[0].content) or None
+    if len(spans) == 1 and spans[0].start == 0 and _UNIT_WORDS_ONLY.fullmatch(segment[spans[0].end:]):
+        unit = segment[spans[0].end:].strip().rstrip(".")
+        # `$6.6 \times 10^{-34}$ J s`: the value, its unit (as text, which normalisation may drop) kept apart
+        return _clean(spans[0].content + (f"\\text{{ {unit}}}" if unit else "")) or None
     return _clean(segment) or None
 
 
