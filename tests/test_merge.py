@@ -160,3 +160,15 @@ def test_merge_refuses_parts_that_replayed_different_file_content(tmp_path):
         (part / "config.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(ConfigError, match="different content for backend.options.path"):
         merge_runs(parts, tmp_path / "merged")
+
+
+@pytest.mark.parametrize("shard", ["1", {"index": "one", "count": 2}, {"index": 2, "count": 2}, {"count": 2}])
+def test_merge_names_a_malformed_shard_entry(tmp_path, shard):
+    """A part whose config.yaml has a hand-edited `shard`: before, a TypeError or AttributeError
+    traceback; now one line naming the file and field."""
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    config = yaml.safe_load((parts[1] / "config.yaml").read_text())
+    config["shard"] = shard
+    (parts[1] / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(InputError, match=r"part1/config\.yaml: field 'shard': expected index and count"):
+        merge_runs(parts, tmp_path / "merged")
