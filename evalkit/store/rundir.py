@@ -167,6 +167,23 @@ def changed_inputs(stored: Any, current: Any) -> list[str]:
                   and content(stored[name]) != content(fingerprint))
 
 
+def _refuse_non_text(data: dict[str, Any], path: Path | None, line: int | None) -> None:
+    """Refuse a `samples.jsonl` line whose question, reference or sample texts are not strings
+    (a `null` reference would otherwise be graded against the text "None")."""
+    for name in ("question", "reference"):
+        value = data.get(name, "")
+        if not isinstance(value, str):
+            raise InputError(f"expected a string, got {json.dumps(value)[:40]}", path=path, line=line, field=name)
+    raw_samples = data.get("samples")
+    for position, item in enumerate(raw_samples if isinstance(raw_samples, list) else []):
+        if not isinstance(item, dict):
+            raise InputError(f"expected an object, got {json.dumps(item)[:40]}", path=path, line=line,
+                             field=f"samples[{position}]")
+        if "text" in item and not isinstance(item["text"], str):
+            raise InputError(f"expected a string, got {json.dumps(item['text'])[:40]}", path=path, line=line,
+                             field=f"samples[{position}].text")
+
+
 @dataclass(frozen=True)
 class ProblemSamples:
     """One line of `samples.jsonl`: a problem and its samples. `rejected` holds why the backend
@@ -195,6 +212,7 @@ class ProblemSamples:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, path: Path | None = None, line: int | None = None) -> ProblemSamples:
+        _refuse_non_text(data, path, line)
         try:
             problem = Problem(
                 id=str(data["problem_id"]), task=str(data.get("task", "")), question=str(data.get("question", "")),
