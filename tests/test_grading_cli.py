@@ -102,6 +102,27 @@ def test_bad_options_are_input_errors(tmp_path: Path) -> None:
     assert "--timeout" in str(result.exception)
 
 
+@pytest.mark.parametrize(("option", "value"), [("--workers", "-1"), ("--timeout", "0"), ("--timeout", "nan")])
+def test_grade_run_names_a_bad_option_before_touching_the_run(tmp_path: Path, option, value) -> None:
+    """Before: `evalkit grade-run RUN --workers -1` (or --timeout 0) ended in a ValueError traceback
+    from the Grader; now it is the same one line as `evalkit grade` gives."""
+    from evalkit.pipeline.cli import grade_run_command
+    from evalkit.records import Problem, Sample
+    from evalkit.store import ProblemSamples, RunDir
+
+    run = RunDir(tmp_path / "run")
+    run.claim("config_hash: abc\n", "abc")
+    with run.samples_appender() as out:
+        out.write(ProblemSamples(Problem("p", "t", "q", "2"), [Sample("p", 0, "\\boxed{2}")]).to_dict())
+    app = typer.Typer()
+    app.command("grade-run")(grade_run_command)
+    app.command("other")(lambda: None)
+    result = CliRunner().invoke(app, ["grade-run", str(run.path), option, value])
+    assert isinstance(result.exception, InputError)
+    assert str(result.exception).startswith(f"{option} must be")
+    assert not run.graded_path.exists()
+
+
 def test_non_finite_id_and_directory_out_are_refused_before_grading(tmp_path):
     import pytest as _pytest
 

@@ -103,6 +103,14 @@ def summary_table(records: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def check_grading_options(workers: int | None, timeout: float) -> None:
+    """One line for a --workers or --timeout the grader cannot take (`evalkit grade` and `grade-run`)."""
+    if workers is not None and workers < 0:
+        raise InputError(f"--workers must be 0 or more, got {workers}")
+    if not timeout > 0 or not math.isfinite(timeout):
+        raise InputError(f"--timeout must be a finite number of seconds above 0, got {timeout}")
+
+
 def grade_command(
     pairs: Annotated[Path, typer.Argument(help="JSON Lines file: one object per line with 'reference' and "
                                                "'answer' (an extracted answer) or 'response' (a full "
@@ -127,10 +135,7 @@ def grade_command(
                                                            "of a numeric reference.")] = 0.0,
 ) -> None:
     """Grade answers against references and print accuracy with a count of each verdict reason."""
-    if workers is not None and workers < 0:
-        raise InputError(f"--workers must be 0 or more, got {workers}")
-    if not timeout > 0 or not math.isfinite(timeout):
-        raise InputError(f"--timeout must be a finite number of seconds above 0, got {timeout}")
+    check_grading_options(workers, timeout)
     out_path = out if out is not None else pairs.with_name(f"{pairs.stem}.graded.jsonl")
     if out_path.is_dir():
         raise InputError("--out is a directory; give the path of the JSONL file to write", path=out_path)
