@@ -172,3 +172,14 @@ def test_merge_names_a_malformed_shard_entry(tmp_path, shard):
     (parts[1] / "config.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(InputError, match=r"part1/config\.yaml: field 'shard': expected index and count"):
         merge_runs(parts, tmp_path / "merged")
+
+
+def test_merge_refuses_a_part_killed_while_grading(tmp_path):
+    """Before: a part whose graded.jsonl was cut short (killed while grading) was merged, giving a
+    run with grades for only some of its problems; now the part is named with what to run."""
+    parts = [_write_part(tmp_path, 0, 2, ["a", "b"]), _write_part(tmp_path, 1, 2, ["c", "d"])]
+    graded = parts[1] / "graded.jsonl"
+    graded.write_text(graded.read_text().splitlines(keepends=True)[0])
+    with pytest.raises(InputError, match=r"part1: shard 1 is not fully graded \(1 of 2 problems\).*grade-run"):
+        merge_runs(parts, tmp_path / "merged")
+    assert not (tmp_path / "merged" / "samples.jsonl").exists()

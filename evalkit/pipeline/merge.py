@@ -90,10 +90,14 @@ def _check_parts(parts: Sequence[RunDir]) -> list[tuple[RunDir, dict]]:
                               f"{part.path}: the file changed between the shards' runs)")
     for part, config in configs:
         expected = config.get("num_problems")
-        have = len(part.sampled_ids())
-        if expected is not None and have != expected:
-            raise InputError(f"shard {config['shard']['index']} is incomplete ({have} of {expected} problems "
+        sampled = part.sampled_ids()
+        if expected is not None and len(sampled) != expected:
+            raise InputError(f"shard {config['shard']['index']} is incomplete ({len(sampled)} of {expected} problems "
                              "sampled): resume it with the same command first", path=part.path)
+        if part.graded_path.exists() and part.graded_ids() != sampled:
+            raise InputError(f"shard {config['shard']['index']} is not fully graded ({len(part.graded_ids() & sampled)}"
+                             f" of {len(sampled)} problems): resume it with the same command, or run `evalkit "
+                             f"grade-run {part.path}`, first", path=part.path)
     return configs
 
 
