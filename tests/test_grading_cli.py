@@ -95,6 +95,19 @@ def test_empty_and_missing_files_are_input_errors(tmp_path: Path) -> None:
         read_pairs(tmp_path / "absent.jsonl")
 
 
+@pytest.mark.parametrize(("reference", "message"), [
+    ('""', "empty: no answer can be graded right against it"), ('"  "', "empty"),
+    ("1e400", "expected a string or a number, got Infinity"),
+])
+def test_an_empty_or_infinite_reference_is_named_not_graded(tmp_path: Path, reference, message) -> None:
+    """Before: a line with "reference": "" was graded (every answer wrong, reason 'ok') and 1e400
+    became the reference 'inf'; now the line is named, by the rule `evalkit import` uses."""
+    pairs = _write(tmp_path / "p.jsonl", [json.dumps({"reference": "2", "answer": "2"}),
+                                          '{"reference": ' + reference + ', "answer": "5"}'])
+    with pytest.raises(InputError, match=rf"p.jsonl:2: field 'reference': {message}"):
+        read_pairs(pairs)
+
+
 def test_bad_options_are_input_errors(tmp_path: Path) -> None:
     pairs = _write(tmp_path / "p.jsonl", [json.dumps({"reference": "2", "answer": "2"})])
     result = CliRunner().invoke(_app(), ["grade", str(pairs), "--timeout", "0"])
