@@ -42,6 +42,7 @@ from rich.console import Console
 
 from evalkit.errors import ConfigError
 from evalkit.jsonl import read_json_object
+from evalkit.paths import file_in_the_way
 from evalkit.records import Problem
 from evalkit.report.tables import format_difference, format_percent, write_text_atomic
 from evalkit.testing.tiny_model import PretrainSettings
@@ -49,6 +50,7 @@ from tasks.arith import ArithDifficulty, generate_problems, write_arith_data
 
 TASK_NAME = "arith"
 PRETRAIN_SEED_OFFSET = 7
+MAX_SEED = 2**32 - 1  # numpy's seed range; the demo seeds numpy through transformers' set_seed
 EVALUATOR_FILE = "evaluator.json"
 SUMMARY_FILE = "summary.md"
 SETTINGS_FILE = "demo_settings.json"
@@ -102,6 +104,10 @@ class DemoSettings:
     generation_batch_size: int = 128
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"--seed {self.seed}: expected an integer from 0 to {MAX_SEED} (the seeds numpy takes)")
 
     @classmethod
     def full(cls, seed: int = 0) -> DemoSettings:
@@ -495,6 +501,9 @@ def claim_out_dir(layout: DemoLayout, settings: DemoSettings) -> None:
             raise ConfigError(f"{layout.root} holds a demo made with other settings (see {path}); "
                               "use another --out folder (e.g. one for --quick, one for the full demo)")
         return
+    in_the_way = file_in_the_way(layout.root)
+    if in_the_way is not None:
+        raise ConfigError(f"--out {layout.root} {in_the_way}: give a folder for the demo (a new or empty one)")
     if layout.root.is_dir() and any(layout.root.iterdir()):
         raise ConfigError(f"{layout.root} is not empty and holds no {SETTINGS_FILE}; "
                           "refusing to write the demo into it (use another --out folder)")

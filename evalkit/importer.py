@@ -47,7 +47,7 @@ from evalkit.import_presets import ImportPreset, RecordError, get_preset, parque
 from evalkit.jsonl import StagedFile
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
-from evalkit.records import Problem, Sample
+from evalkit.records import Problem, Sample, parse_reference
 from evalkit.store import RunDir
 from evalkit.store.scores import SELECTION_IMPORTED
 from evalkit.text_safety import for_terminal
@@ -246,20 +246,6 @@ def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[
         scores.append(parse_score(item.get("score"), where=f"{where} score"))
     has_scores = any(score is not None for score in scores)
     return tuple(samples), tuple(scores) if has_scores else None
-
-
-def parse_reference(value: Any) -> str:
-    """A reference answer as a string; numbers (GSM8K dumps often store `18`) are written out as is.
-    An empty one is refused: no answer could be right against it."""
-    if isinstance(value, str):
-        if not value.strip():
-            raise ValueError("empty: no answer can be graded right against it (is the field the reference answer?)")
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and math.isfinite(value):
-        return repr(value)
-    raise ValueError(f"expected a string or a number, got {json.dumps(value)[:40]}")
 
 
 def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapping: Mapping[str, str],

@@ -6,6 +6,8 @@ interchange format (JSON Lines) of a run directory.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -102,3 +104,17 @@ class Graded:
             correct=bool(data["correct"]),
             reason=str(data["reason"]),
         )
+
+
+def parse_reference(value: Any) -> str:
+    """A reference answer as a string; numbers (GSM8K dumps often store `18`) are written out as is.
+    An empty one is refused: no answer could be right against it."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("empty: no answer can be graded right against it (is the field the reference answer?)")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    raise ValueError(f"expected a string or a number, got {json.dumps(value)[:40]}")

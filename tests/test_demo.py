@@ -60,6 +60,32 @@ def test_the_demo_trains_through_the_sequential_config_of_evalkit_train(tmp_path
     assert config.evaluator.training.append_eos is False
 
 
+def test_out_that_is_a_file_is_one_line_before_anything_runs(tmp_path):
+    """Before: a FileExistsError traceback from mkdir; now one line naming --out."""
+    from evalkit.errors import ConfigError
+
+    (tmp_path / "taken").write_text("mine", encoding="utf-8")
+    for out in (tmp_path / "taken", tmp_path / "taken" / "demo"):
+        with pytest.raises(ConfigError, match=r"^--out .*taken.* (is a file|is inside the file .*taken): give a folder"):
+            claim_out_dir(DemoLayout(out), DemoSettings.quick())
+    assert (tmp_path / "taken").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize("seed", ["-5", str(2**32)])
+def test_a_seed_numpy_cannot_take_is_refused_at_once(tmp_path, seed):
+    """Before: `--seed -5` trained the base model for a minute, then ended in a numpy traceback
+    ('Seed must be between 0 and 2**32 - 1'); now one line at once, and nothing is written."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "evalkit.cli", "demo", "--quick", "--seed", seed,
+                             "--out", str(tmp_path / "out")], check=False, capture_output=True, text=True,
+                             timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.strip() == f"error: --seed {seed}: expected an integer from 0 to {2**32 - 1} (the seeds numpy takes)"
+    assert not (tmp_path / "out").exists()
+
+
 # --- the quick demo, end to end ---------------------------------------------------------------
 
 def demo_app() -> typer.Typer:

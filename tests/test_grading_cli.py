@@ -95,11 +95,45 @@ def test_empty_and_missing_files_are_input_errors(tmp_path: Path) -> None:
         read_pairs(tmp_path / "absent.jsonl")
 
 
+@pytest.mark.parametrize(("reference", "message"), [
+    ('""', "empty: no answer can be graded right against it"), ('"  "', "empty"),
+    ("1e400", "expected a string or a number, got Infinity"),
+])
+def test_an_empty_or_infinite_reference_is_named_not_graded(tmp_path: Path, reference, message) -> None:
+    """Before: a line with "reference": "" was graded (every answer wrong, reason 'ok') and 1e400
+    became the reference 'inf'; now the line is named, by the rule `evalkit import` uses."""
+    pairs = _write(tmp_path / "p.jsonl", [json.dumps({"reference": "2", "answer": "2"}),
+                                          '{"reference": ' + reference + ', "answer": "5"}'])
+    with pytest.raises(InputError, match=rf"p.jsonl:2: field 'reference': {message}"):
+        read_pairs(pairs)
+
+
 def test_bad_options_are_input_errors(tmp_path: Path) -> None:
     pairs = _write(tmp_path / "p.jsonl", [json.dumps({"reference": "2", "answer": "2"})])
     result = CliRunner().invoke(_app(), ["grade", str(pairs), "--timeout", "0"])
     assert isinstance(result.exception, InputError)
     assert "--timeout" in str(result.exception)
+
+
+@pytest.mark.parametrize(("option", "value"), [("--workers", "-1"), ("--timeout", "0"), ("--timeout", "nan")])
+def test_grade_run_names_a_bad_option_before_touching_the_run(tmp_path: Path, option, value) -> None:
+    """Before: `evalkit grade-run RUN --workers -1` (or --timeout 0) ended in a ValueError traceback
+    from the Grader; now it is the same one line as `evalkit grade` gives."""
+    from evalkit.pipeline.cli import grade_run_command
+    from evalkit.records import Problem, Sample
+    from evalkit.store import ProblemSamples, RunDir
+
+    run = RunDir(tmp_path / "run")
+    run.claim("config_hash: abc\n", "abc")
+    with run.samples_appender() as out:
+        out.write(ProblemSamples(Problem("p", "t", "q", "2"), [Sample("p", 0, "\\boxed{2}")]).to_dict())
+    app = typer.Typer()
+    app.command("grade-run")(grade_run_command)
+    app.command("other")(lambda: None)
+    result = CliRunner().invoke(app, ["grade-run", str(run.path), option, value])
+    assert isinstance(result.exception, InputError)
+    assert str(result.exception).startswith(f"{option} must be")
+    assert not run.graded_path.exists()
 
 
 def test_non_finite_id_and_directory_out_are_refused_before_grading(tmp_path):

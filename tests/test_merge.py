@@ -160,3 +160,26 @@ def test_merge_refuses_parts_that_replayed_different_file_content(tmp_path):
         (part / "config.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(ConfigError, match="different content for backend.options.path"):
         merge_runs(parts, tmp_path / "merged")
+
+
+@pytest.mark.parametrize("shard", ["1", {"index": "one", "count": 2}, {"index": 2, "count": 2}, {"count": 2}])
+def test_merge_names_a_malformed_shard_entry(tmp_path, shard):
+    """A part whose config.yaml has a hand-edited `shard`: before, a TypeError or AttributeError
+    traceback; now one line naming the file and field."""
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    config = yaml.safe_load((parts[1] / "config.yaml").read_text())
+    config["shard"] = shard
+    (parts[1] / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(InputError, match=r"part1/config\.yaml: field 'shard': expected index and count"):
+        merge_runs(parts, tmp_path / "merged")
+
+
+def test_merge_refuses_a_part_killed_while_grading(tmp_path):
+    """Before: a part whose graded.jsonl was cut short (killed while grading) was merged, giving a
+    run with grades for only some of its problems; now the part is named with what to run."""
+    parts = [_write_part(tmp_path, 0, 2, ["a", "b"]), _write_part(tmp_path, 1, 2, ["c", "d"])]
+    graded = parts[1] / "graded.jsonl"
+    graded.write_text(graded.read_text().splitlines(keepends=True)[0])
+    with pytest.raises(InputError, match=r"part1: shard 1 is not fully graded \(1 of 2 problems\).*grade-run"):
+        merge_runs(parts, tmp_path / "merged")
+    assert not (tmp_path / "merged" / "samples.jsonl").exists()

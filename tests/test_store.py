@@ -71,6 +71,21 @@ def test_corrupt_middle_line_is_reported_with_its_number(tmp_path):
         run.read_samples()
 
 
+@pytest.mark.parametrize(("edit", "field"), [
+    ({"reference": None}, "reference"), ({"reference": ["7"]}, "reference"), ({"question": 3}, "question"),
+    ({"samples": [{"index": 0, "text": None}]}, r"samples\[0\]\.text"),
+    ({"samples": [{"index": 0, "text": "a"}, 5]}, r"samples\[1\]"),
+])
+def test_non_text_fields_are_named_not_graded_as_strings(tmp_path, edit, field):
+    """Before, `"reference": null` was graded against the text "None" and a `null` sample text
+    answered "None"; now the line and field are named."""
+    run = RunDir(tmp_path)
+    record = {**ProblemSamples(_problem(0), [Sample("p0", 0, "\\boxed{0}")]).to_dict(), **edit}
+    run.samples_path.write_text(json.dumps(ProblemSamples(_problem(1), []).to_dict()) + "\n" + json.dumps(record) + "\n")
+    with pytest.raises(InputError, match=rf"samples.jsonl:2: field '{field}': expected"):
+        run.read_samples()
+
+
 def test_grades_validate_lengths(tmp_path):
     run = RunDir(tmp_path)
     with JsonlAppender(run.graded_path) as out:

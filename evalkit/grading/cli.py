@@ -20,6 +20,7 @@ from rich.table import Table
 from evalkit.errors import InputError
 from evalkit.jsonl import iter_jsonl, write_jsonl
 from evalkit.paths import refuse_output_over_inputs
+from evalkit.records import parse_reference
 from evalkit.text_safety import for_terminal
 
 
@@ -44,6 +45,14 @@ def _text_field(record: dict[str, Any], name: str, path: Path, line: int) -> str
     raise InputError(f"expected a string, got {type(value).__name__}", path=path, line=line, field=name)
 
 
+def _reference_field(record: dict[str, Any], path: Path, line: int) -> str:
+    """The reference, by the rule `evalkit import` uses: text or a finite number, never empty."""
+    try:
+        return parse_reference(record["reference"])
+    except ValueError as error:
+        raise InputError(str(error), path=path, line=line, field="reference") from None
+
+
 def read_pairs(path: Path) -> list[GradingPair]:
     """All pairs of a file: each line needs `reference` and exactly one of `answer` / `response`.
 
@@ -66,7 +75,7 @@ def read_pairs(path: Path) -> list[GradingPair]:
             raise InputError(f"not a usable id ({identifier})", path=path, line=line, field="id")
         pairs.append(GradingPair(
             line=line,
-            reference=_text_field(record, "reference", path, line),
+            reference=_reference_field(record, path, line),
             text=_text_field(record, "answer" if has_answer else "response", path, line),
             id=identifier,
             has_id="id" in record,
@@ -103,6 +112,14 @@ def summary_table(records: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def check_grading_options(workers: int | None, timeout: float) -> None:
+    """One line for a --workers or --timeout the grader cannot take (`evalkit grade` and `grade-run`)."""
+    if workers is not None and workers < 0:
+        raise InputError(f"--workers must be 0 or more, got {workers}")
+    if not timeout > 0 or not math.isfinite(timeout):
+        raise InputError(f"--timeout must be a finite number of seconds above 0, got {timeout}")
+
+
 def grade_command(
     pairs: Annotated[Path, typer.Argument(help="JSON Lines file: one object per line with 'reference' and "
                                                "'answer' (an extracted answer) or 'response' (a full "
@@ -127,10 +144,7 @@ def grade_command(
                                                            "of a numeric reference.")] = 0.0,
 ) -> None:
     """Grade answers against references and print accuracy with a count of each verdict reason."""
-    if workers is not None and workers < 0:
-        raise InputError(f"--workers must be 0 or more, got {workers}")
-    if not timeout > 0 or not math.isfinite(timeout):
-        raise InputError(f"--timeout must be a finite number of seconds above 0, got {timeout}")
+    check_grading_options(workers, timeout)
     out_path = out if out is not None else pairs.with_name(f"{pairs.stem}.graded.jsonl")
     if out_path.is_dir():
         raise InputError("--out is a directory; give the path of the JSONL file to write", path=out_path)

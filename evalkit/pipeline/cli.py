@@ -86,8 +86,10 @@ def grade_run_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Grade and cluster the samples of a run directory (resumable); `evalkit report` then reads the grades."""
+    from evalkit.grading.cli import check_grading_options
     from evalkit.pipeline.grade import grade_stage
 
+    check_grading_options(workers, timeout)
     run = RunDir(run_dir)
     run.read_config()  # a clear error for a directory that is not a run, before locking it
     with run.lock("evalkit grade-run"):

@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -37,22 +38,49 @@ from evalkit.store.rundir import (
 MERGED_FILES = {SAMPLES_FILE: False, GRADED_FILE: False, SCORES_FILE: True}
 
 
+def _part_shard(part: RunDir, config: dict) -> dict[str, Any]:
+    """The `shard` entry of a part's config.yaml: `{index, count, ...}` with 0 <= index < count."""
+    shard = config.get("shard")
+    if shard is None:
+        raise ConfigError(f"{part.path} is not a shard of a split run (`evalkit run --shard i/N`)")
+    index, count = (shard.get("index"), shard.get("count")) if isinstance(shard, dict) else (None, None)
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (index, count)) or not 0 <= index < count:
+        raise InputError(f"expected index and count with 0 <= index < count, got {str(shard)[:60]}",
+                         path=part.config_path, field="shard")
+    return shard
+
+
+def _refuse_different_data(shards: Sequence[tuple[RunDir, dict[str, Any]]]) -> None:
+    """Refuse parts cut from different problem lists (the task's data changed between their runs);
+    a part recorded before the list was fingerprinted is not compared."""
+    recorded = [(part, shard) for part, shard in shards if shard.get("whole_sha256") is not None]
+    if len({shard["whole_sha256"] for _, shard in recorded}) > 1:
+        listing = ", ".join(f"{part.path}: {shard.get('whole_problems')} problems, sha256 "
+                            f"{str(shard['whole_sha256'])[:12]}…" for part, shard in recorded)
+        raise ConfigError(f"the parts were cut from different problem lists ({listing}): the task's data changed "
+                          "between the shards' runs (another --data-dir or $EVALKIT_DATA_DIR, or an edited file); "
+                          "run every shard on the same data")
+
+
 def _check_parts(parts: Sequence[RunDir]) -> list[tuple[RunDir, dict]]:
     configs = [(part, part.read_config()) for part in parts]
     hashes = {config.get("config_hash") for _, config in configs}
     if len(hashes) != 1:
         listing = ", ".join(f"{part.path}: {config.get('config_hash')}" for part, config in configs)
         raise ConfigError(f"the parts come from different configs ({listing})")
-    counts = {config.get("shard", {}).get("count") for _, config in configs}
-    if len(counts) != 1 or None in counts:
-        raise ConfigError("every part must be a shard of the same split (`evalkit run --shard i/N`)")
+    shards = [(part, _part_shard(part, config)) for part, config in configs]
+    counts = {shard["count"] for _, shard in shards}
+    if len(counts) != 1:
+        listing = ", ".join(f"{part.path}: {shard['index']}/{shard['count']}" for part, shard in shards)
+        raise ConfigError(f"the parts are shards of different splits ({listing})")
     count = counts.pop()
-    indices = sorted(config["shard"]["index"] for _, config in configs)
+    indices = sorted(shard["index"] for _, shard in shards)
     if indices != list(range(count)):
         missing = sorted(set(range(count)) - set(indices))
         repeated = sorted({i for i in indices if indices.count(i) > 1})
         raise ConfigError(f"the parts do not form shards 0..{count - 1} exactly once "
                           f"(missing {missing}, repeated {repeated})")
+    _refuse_different_data(shards)
     configs.sort(key=lambda item: item[1]["shard"]["index"])
     first_part, first_config = configs[0]
     for part, config in configs[1:]:
@@ -62,10 +90,14 @@ def _check_parts(parts: Sequence[RunDir]) -> list[tuple[RunDir, dict]]:
                               f"{part.path}: the file changed between the shards' runs)")
     for part, config in configs:
         expected = config.get("num_problems")
-        have = len(part.sampled_ids())
-        if expected is not None and have != expected:
-            raise InputError(f"shard {config['shard']['index']} is incomplete ({have} of {expected} problems "
+        sampled = part.sampled_ids()
+        if expected is not None and len(sampled) != expected:
+            raise InputError(f"shard {config['shard']['index']} is incomplete ({len(sampled)} of {expected} problems "
                              "sampled): resume it with the same command first", path=part.path)
+        if part.graded_path.exists() and part.graded_ids() != sampled:
+            raise InputError(f"shard {config['shard']['index']} is not fully graded ({len(part.graded_ids() & sampled)}"
+                             f" of {len(sampled)} problems): resume it with the same command, or run `evalkit "
+                             f"grade-run {part.path}`, first", path=part.path)
     return configs
 
 

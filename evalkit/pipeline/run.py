@@ -12,8 +12,8 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import yaml
 from rich.console import Console
@@ -189,6 +189,7 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
     console = console or Console()
     problems = load_problems(config, data_dir)
     if shard is not None:
+        shard = shard.cut_from(problems)
         problems = shard.select(problems)
     run_dir = RunDir(out or default_run_dir(config, shard))
     config_text = run_config_text(config, len(problems))

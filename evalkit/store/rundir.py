@@ -1,7 +1,8 @@
 """Reading and writing a run directory.
 
 Layout (one JSON line per problem, in problem order, appended as each problem completes):
-- `config.yaml`   the resolved config and its `config_hash` (plus `shard` for a part of a run, and
+- `config.yaml`   the resolved config and its `config_hash` (plus `shard` for a part of a run: its
+                  index and count, and the length and sha256 of the whole problem list it is cut from; and
                   `inputs`: the size and sha256 of input files whose content decides the samples
                   but whose path alone is in the config, e.g. a replay file)
 - `samples.jsonl` `{"problem_id", "task", "question", "reference", "meta", "samples": [...]}`
@@ -21,15 +22,23 @@ One process at a time works in a run directory (`lock`, see `evalkit.store.lock`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from evalkit.errors import ConfigError, InputError, disk_error
-from evalkit.jsonl import JsonlAppender, iter_jsonl, iter_keys, reorder_jsonl, write_lines_atomic
+from evalkit.hashing import sha256_of
+from evalkit.jsonl import (
+    JsonlAppender,
+    iter_jsonl,
+    iter_keys,
+    reorder_jsonl,
+    write_lines_atomic,
+)
 from evalkit.records import Problem, Sample
 from evalkit.store.lock import LOCK_FILE, RunLock
 
@@ -87,10 +96,16 @@ def _differences(stored: dict[str, Any], config_text: str,
 
 @dataclass(frozen=True)
 class Shard:
-    """Part `index` (0-based) of `count` contiguous parts of the problem list."""
+    """Part `index` (0-based) of `count` contiguous parts of the problem list.
+
+    `whole_problems` and `whole_sha256` describe the whole list the part was cut from (its length
+    and `problems_sha256`), so that `evalkit merge` can refuse parts cut from different data; they
+    are recorded in config.yaml but do not tell one part from another (`same_part`)."""
 
     index: int = 0
     count: int = 1
+    whole_problems: int | None = None
+    whole_sha256: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Shard:
@@ -110,8 +125,21 @@ class Shard:
         stop = len(items) * (self.index + 1) // self.count
         return items[start:stop]
 
-    def to_dict(self) -> dict[str, int]:
-        return {"index": self.index, "count": self.count}
+    def cut_from(self, problems: Sequence[Problem]) -> Shard:
+        """This part, recording the whole problem list it is cut from."""
+        return replace(self, whole_problems=len(problems), whole_sha256=problems_sha256(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        part: dict[str, Any] = {"index": self.index, "count": self.count}
+        if self.whole_sha256 is not None:
+            part.update(whole_problems=self.whole_problems, whole_sha256=self.whole_sha256)
+        return part
+
+
+def problems_sha256(problems: Sequence[Problem]) -> str:
+    """The SHA-256 of a problem list's ids, questions and references, in order."""
+    return sha256_of(json.dumps([problem.id, problem.question, problem.reference], ensure_ascii=False).encode("utf-8")
+                     + b"\n" for problem in problems)
 
 
 @dataclass(frozen=True)
@@ -137,6 +165,23 @@ def changed_inputs(stored: Any, current: Any) -> list[str]:
     return sorted(name for name, fingerprint in current.items()
                   if content(fingerprint) is not None and content(stored.get(name)) is not None
                   and content(stored[name]) != content(fingerprint))
+
+
+def _refuse_non_text(data: dict[str, Any], path: Path | None, line: int | None) -> None:
+    """Refuse a `samples.jsonl` line whose question, reference or sample texts are not strings
+    (a `null` reference would otherwise be graded against the text "None")."""
+    for name in ("question", "reference"):
+        value = data.get(name, "")
+        if not isinstance(value, str):
+            raise InputError(f"expected a string, got {json.dumps(value)[:40]}", path=path, line=line, field=name)
+    raw_samples = data.get("samples")
+    for position, item in enumerate(raw_samples if isinstance(raw_samples, list) else []):
+        if not isinstance(item, dict):
+            raise InputError(f"expected an object, got {json.dumps(item)[:40]}", path=path, line=line,
+                             field=f"samples[{position}]")
+        if "text" in item and not isinstance(item["text"], str):
+            raise InputError(f"expected a string, got {json.dumps(item['text'])[:40]}", path=path, line=line,
+                             field=f"samples[{position}].text")
 
 
 @dataclass(frozen=True)
@@ -167,6 +212,7 @@ class ProblemSamples:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, path: Path | None = None, line: int | None = None) -> ProblemSamples:
+        _refuse_non_text(data, path, line)
         try:
             problem = Problem(
                 id=str(data["problem_id"]), task=str(data.get("task", "")), question=str(data.get("question", "")),
@@ -317,11 +363,12 @@ class RunDir:
                     " Use another --out directory, or restore the config that made this run to resume it."
                 )
             self._refuse_changed_inputs(existing, config_text)
-            wanted = (shard or Shard()).to_dict()
+            wanted = shard or Shard()
             held = existing.get("shard", Shard().to_dict())
-            if held != wanted:
-                raise ConfigError(f"{self.path} holds part {held['index']}/{held['count']} of this config's run, "
-                                  f"not part {wanted['index']}/{wanted['count']}; pass the matching --shard")
+            held_index, held_count = (held.get("index"), held.get("count")) if isinstance(held, dict) else (None, None)
+            if (held_index, held_count) != (wanted.index, wanted.count):
+                raise ConfigError(f"{self.path} holds part {held_index}/{held_count} of this config's run, "
+                                  f"not part {wanted.index}/{wanted.count}; pass the matching --shard")
             self._record_changes(existing, config_text, shard)
             return False
         self.refuse_foreign_files()
@@ -361,7 +408,8 @@ class RunDir:
         changed = config_changes(existing, new)
         stored_inputs = existing.get(INPUTS_KEY) if isinstance(existing.get(INPUTS_KEY), dict) else {}
         inputs = {**stored_inputs, **(new.get(INPUTS_KEY) or {})}  # a run from before fingerprints gets them
-        if not changed and existing.get("config_hash") == new.get("config_hash") and inputs == stored_inputs:
+        if (not changed and existing.get("config_hash") == new.get("config_hash") and inputs == stored_inputs
+                and existing.get("shard") == new.get("shard")):
             return
         if inputs:
             new[INPUTS_KEY] = inputs
