@@ -30,6 +30,17 @@ def test_claim_refuses_non_empty_directory_without_config(tmp_path):
         RunDir(tmp_path).claim("config_hash: abc\n", "abc")
 
 
+def test_a_file_where_the_run_directory_would_go_is_refused_in_one_line(tmp_path):
+    """`evalkit run --out FILE` (or merge): before, 'cannot write ...: Not a directory. Finished work is
+    kept', which nothing was; now the file is named and nothing is written."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine", encoding="utf-8")
+    for path, words in ((blocker, "is a file"), (blocker / "run", f"is inside the file {blocker}")):
+        with pytest.raises(InputError, match=words), RunDir(path).lock("test"):
+            pass
+    assert blocker.read_text(encoding="utf-8") == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 def test_claim_refuses_other_shard(tmp_path):
     run = RunDir(tmp_path / "run")
     run.claim("config_hash: abc\n", "abc", Shard(0, 2))

@@ -39,6 +39,7 @@ from evalkit.jsonl import (
     reorder_jsonl,
     write_lines_atomic,
 )
+from evalkit.paths import file_in_the_way
 from evalkit.records import Problem, Sample
 from evalkit.store.lock import LOCK_FILE, RunLock
 
@@ -313,7 +314,12 @@ class RunDir:
 
     def lock(self, purpose: str = "") -> RunLock:
         """An exclusive lock on this directory (a context manager); a second holder is refused
-        with a message naming the process that holds it."""
+        with a message naming the process that holds it. A file where the directory (or a folder
+        above it) would go is refused first, in one line."""
+        in_the_way = file_in_the_way(self.path)
+        if in_the_way is not None:
+            raise InputError(f"{in_the_way}: choose another --out (a new or empty directory); nothing was written",
+                             path=self.path)
         return RunLock(self.path, purpose)
 
     def _write_config(self, text: str) -> None:
