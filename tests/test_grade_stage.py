@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from evalkit.errors import InputError
 from evalkit.jsonl import read_jsonl
 from evalkit.pipeline.grade import grade_stage
 from evalkit.records import Problem, Sample
@@ -38,3 +41,11 @@ def test_grades_follow_the_problem_order_after_grading_a_partly_sampled_run(tmp_
             out.write(_line(i))
     grade_stage(whole, workers=0, show_progress=False)
     assert run.graded_path.read_bytes() == whole.graded_path.read_bytes()
+
+
+def test_a_run_without_samples_is_refused_and_gets_no_grades_file(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.claim("task: math500\nconfig_hash: abc\n", "abc")
+    with pytest.raises(InputError, match="no samples in this run directory"):
+        grade_stage(run, workers=0, show_progress=False)
+    assert not run.graded_path.exists()

@@ -73,6 +73,7 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
     from evalkit.grading import Grader
 
     policy = grading_policy_of(run_dir)
+    run_dir.require_samples()  # before the grades file is opened: a refused run gets no empty graded.jsonl
     sampled_ids = run_dir.sampled_ids()
     done = run_dir.graded_ids()
     strangers = sorted(done - sampled_ids)

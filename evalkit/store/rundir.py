@@ -443,9 +443,13 @@ class RunDir:
         self._config_cache = None
 
     # --- samples -----------------------------------------------------------------
-    def iter_samples(self) -> Iterator[ProblemSamples]:
+    def require_samples(self) -> None:
+        """Refuse a run directory without `samples.jsonl` (nothing was sampled into it)."""
         if not self.samples_path.exists():
             raise InputError("no samples in this run directory", path=self.samples_path)
+
+    def iter_samples(self) -> Iterator[ProblemSamples]:
+        self.require_samples()
         seen: set[str] = set()
         for line, record in iter_jsonl(self.samples_path, tolerate_partial_tail=True):
             item = ProblemSamples.from_dict(record, path=self.samples_path, line=line)
