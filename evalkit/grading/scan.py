@@ -7,7 +7,8 @@ literal braces, never group braces; any other backslash sequence is one token.
 - `brace_partners` matches every `{` of a text with its `}` in one pass (a stack), so finding
   the end of every box of a response costs the same as finding one.
 - `closing_brace` is the same walk from one opening brace.
-- `bracket_depth` says how many brackets are open at a position.
+- `bracket_depth` says how many brackets are open at a position; `brackets_balance` whether they
+  all pair up.
 - `split_top_level` cuts a string at separators outside all brackets: `(`, `[`, `{` and the set
   braces `\\{ \\}` all count, and interval brackets may close with the other kind (`(0, 1]`).
 - `math_spans` finds `$..$`, `$$..$$`, `\\(..\\)` and `\\[..\\]` spans (an escaped `\\$` is text).
@@ -66,6 +67,16 @@ def braces_balanced(text: str) -> bool:
             depth -= 1
             if depth < 0:
                 return False
+    return depth == 0
+
+
+def brackets_balance(text: str) -> bool:
+    """Whether every closing bracket (`)`, `]`, `}`, `\\}`) closes an open one and none stays open;
+    the kinds may differ, as in the half-open interval `[0,1)`."""
+    depth = 0
+    for _, _, depth in _tokens(text):
+        if depth < 0:
+            return False
     return depth == 0
 
 

@@ -39,7 +39,7 @@ import sympy
 from evalkit.grading.numbers import parse_exact_number
 from evalkit.grading.normalize import MAX_ANSWER_CHARS
 from evalkit.grading.simple_latex import parse_simple
-from evalkit.grading.scan import encloses_whole, split_top_level, split_top_level_with_separators
+from evalkit.grading.scan import brackets_balance, encloses_whole, split_top_level, split_top_level_with_separators
 
 
 class ParseError(ValueError):
@@ -148,7 +148,7 @@ Scalar = (Number, Expr)
 _RELATION_TOKENS = {"=": "=", "\\ne": "!=", "<": "<", ">": ">", "\\le": "<=", "\\ge": ">=",
                     "\\approx": "~"}
 _CHOICE = re.compile(r"^[A-J]$")
-LABELLED_CANONICAL = re.compile(r"^\(([A-E])\)(?=[-+\d.\\A-Za-z])")
+_LABELLED = re.compile(r"^\(([A-E])\)(?=[-+\d.\\A-Za-z])")
 """The canonical spelling of a labelled value (`notation.py` writes it): `(B)27`."""
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(am|pm)?$")
 _NUMERAL = re.compile(r"^(\d[0-9A-Za-z]*)_\{?(\d{1,2})\}?$")
@@ -181,7 +181,7 @@ def _parse(text: str, depth: int) -> Value:
         raise ParseError("empty answer")
     if _CHOICE.match(text):
         return Choice(text)
-    labelled = LABELLED_CANONICAL.match(text)
+    labelled = _LABELLED.match(text)
     if labelled:
         return Labelled(labelled.group(1), _parse(text[labelled.end():], depth + 1))
     time = _TIME.match(text)
@@ -530,8 +530,6 @@ def latex_to_sympy(text: str) -> sympy.Expr:
         return canonical_expr(simple)
     latex = _DECIMAL_LITERAL.sub(lambda m: "(\\frac{" + m.group(1) + m.group(2) + "}{1" + "0" * len(m.group(2))
                                  + "})", latex)
-    if not brackets_balance(latex):
-        raise ParseError("its brackets do not balance")
     result = _latex2sympy(latex)
     if isinstance(result, sympy.MatrixBase) or not isinstance(result, sympy.Expr):
         raise ParseError(f"not a scalar expression ({type(result).__name__})")
@@ -541,24 +539,11 @@ def latex_to_sympy(text: str) -> sympy.Expr:
     return result
 
 
-def brackets_balance(text: str) -> bool:
-    """Whether every closing bracket closes an open one and none stays open; the kinds may differ,
-    as in the half-open interval `[0,1)`. The LaTeX parser never reads an unbalanced expression, and
-    its error recovery takes seconds on one (`((((...1`, a repetition loop's output), so it is not asked."""
-    depth = 0
-    for char in text:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
-
-
 def _latex2sympy(latex: str):
     from latex2sympy2_extended.latex2sympy2 import ConversionConfig, latex2sympy
 
+    if not brackets_balance(latex):  # never parsed, and the grammar's error recovery takes seconds on `((((...1`
+        raise ParseError("its brackets do not balance")
     config = ConversionConfig(interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False,
                               interpret_contains_as_eq=False, lowercase_symbols=False)
     try:
