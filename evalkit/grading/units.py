@@ -111,10 +111,10 @@ _QUALIFIERS = frozenset({"old", "long", "tall", "wide", "high", "deep", "thick",
                          "total", "altogether", "overall", "in"})
 """Words that may follow a unit or counted noun without changing the value: `18 years old`,
 `5 feet tall`, `3 apples left`, `12 cookies in total`. Never droppable on their own."""
-_AFTER_OF = frozenset({"the", "a", "an", "them", "those", "these", "it"})
-"""Words that may follow `of` in a phrase that only says what was counted: `3 of the apples`,
-`\\frac34 of the pie`, `12 of them` (a pronoun for what was counted stands for its noun)."""
+_ARTICLES = frozenset({"the", "a", "an"})
 _COUNTED_PRONOUNS = frozenset({"them", "those", "these", "it"})
+"""After `of`, an article waits for the counted noun (`3 of the apples`, `\\frac34 of the pie`) and a
+pronoun stands for it (`12 of them`)."""
 
 
 def is_droppable_phrase(phrase: str, *, marked_as_text: bool = False) -> bool:
@@ -133,14 +133,16 @@ def is_droppable_phrase(phrase: str, *, marked_as_text: bool = False) -> bool:
     seen_unit = False
     # `km/s`, `m/s`: letters joined by a slash are a compound unit, even when one is a single letter
     compound = any(word == "/" for word in words) or bool(re.search(r"[A-Za-z]/[A-Za-z]", cleaned))
-    previous = ""
+    after_of = False  # the word before was `of`, or an article after it
     for word in words:
         word = word.rstrip(".")  # `sq. units`
-        after_of, previous = previous == "of" or (previous in _AFTER_OF and previous not in _COUNTED_PRONOUNS), word.lower()
-        if word in _CONNECTORS or (seen_unit and word.lower() in _QUALIFIERS):
+        lower = word.lower()
+        if after_of and (lower in _ARTICLES or lower in _COUNTED_PRONOUNS):
+            seen_unit = seen_unit or lower in _COUNTED_PRONOUNS
+            after_of = lower in _ARTICLES
             continue
-        if after_of and word.lower() in _AFTER_OF:
-            seen_unit = seen_unit or word.lower() in _COUNTED_PRONOUNS
+        after_of = lower == "of"
+        if word in _CONNECTORS or (seen_unit and lower in _QUALIFIERS):
             continue
         if not re.fullmatch(r"[A-Za-zÅ°]+(?:\^[23])?", word):
             return False
