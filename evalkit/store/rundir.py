@@ -101,7 +101,7 @@ class Shard:
 
     `whole_problems` and `whole_sha256` describe the whole list the part was cut from (its length
     and `problems_sha256`), so that `evalkit merge` can refuse parts cut from different data; they
-    are recorded in config.yaml but do not tell one part from another (`same_part`)."""
+    are recorded in config.yaml, but a resume matches parts by index and count alone (`RunDir.claim`)."""
 
     index: int = 0
     count: int = 1
