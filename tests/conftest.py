@@ -43,9 +43,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-    first = [item for item in items if _group(item) in FIRST_GROUPS]
-    if first:
-        items[:] = first + [item for item in items if _group(item) not in FIRST_GROUPS]
+    items.sort(key=lambda item: _group(item) not in FIRST_GROUPS)  # stable: the rest keep their order
 
 
 def _group(item: pytest.Item) -> str:
