@@ -224,26 +224,20 @@ def test_flaky_server_drops_hangs_and_errors_yet_the_files_are_identical(setup, 
 
 
 def test_a_problem_that_fails_for_good_is_named_and_the_rest_are_kept(setup, tmp_path):
-    root = tmp_path
     broken = Faults(delay_s=DELAY, broken=("What is $24 + 4$?",))
-    out, log = root / "run", root / "run.log"
+    out, log = tmp_path / "run", tmp_path / "run.log"
     with FakeOpenAIServer(broken) as server:
-        config = yaml.safe_load((setup["root"] / "config.yaml").read_text())
-        config["backend"]["options"]["base_url"] = server.url
-        (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
-        process = _evalkit(root, out, log)
+        _point_config_at(setup, tmp_path, server)
+        process = _evalkit(tmp_path, out, log)
         process.wait(timeout=300)
     output = log.read_text()
     assert process.returncode == 2, output
     assert "1 problems could not be sampled: test/fault/3.json" in output and "Traceback" not in output
     assert _lines(out / "samples.jsonl") == PROBLEMS - 1
     with FakeOpenAIServer(Faults(delay_s=DELAY)) as server:
-        config["backend"]["options"]["base_url"] = server.url
-        (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
-        _finish(_evalkit(root, out, log), log)
-    files = _final(out)
-    files.pop("config.yaml")
-    assert {name: data for name, data in setup["reference"].items() if name != "config.yaml"} == files
+        _point_config_at(setup, tmp_path, server)
+        _finish(_evalkit(tmp_path, out, log), log)
+    _assert_same_as_reference(out, setup)
 
 
 def test_a_prompt_the_server_refuses_strands_no_run_when_recorded(setup, tmp_path):
