@@ -161,6 +161,17 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("\\text{(A), (C)}", "A, C", True), ("\\text{(A), (C)}", "A, B", False),
         ("\\text{the midpoints}", "\\text{Midpoints}", True),
     ],
+    "letters_and_text": [
+        # Capitals written together are text, not a product of variables; letters written together
+        # equal the same choice letters listed in that order (MATH: `\\text{ACF}`, `\\text{A, C}`, `CBAD`).
+        ("\\text{CD}", "CD", True), ("LQSX", "\\text{LQSX}", True), ("LQSX", "QLSX", False),
+        ("\\text{A, C, E}", "ACE", True), ("A,C,E", "\\text{ACE}", True), ("\\text{A,C}", "CA", False),
+        ("\\text{CBAD}", "C, B, A, D", True), ("\\text{CBAD}", "A, B, C, D", False),
+        ("\\text{H, E}", "E, H", True), ("\\text{MAKE}", "MAKE", True), ("\\text{MAKE}", "\\text{TAKE}", False),
+        ("MR=SRMC", "SRMC = MR", True), ("AB = 5", "5", True),
+        ("\\text{DNE}", "\\text{does not exist}", True), ("\\text{DNE}", "DNE", True),
+        ("\\text{does not exist}", "\\text{DNE}", True), ("\\text{DNE}", "0", False),
+    ],
     "whole_responses": [
         ("\\frac{1}{2}", "So the probability is $\\boxed{\\dfrac12}$.", True),
         ("\\boxed{7}", "We find $x = 7$. The answer is $7$.", True),

@@ -42,7 +42,9 @@ The structural rules are the same for both relations (the scalar rule differs):
   Two equations are equal when one is a nonzero multiple of the other (`y = 2x + 1` =
   `2x - y + 1 = 0`); two inequalities in several variables when one is a positive multiple.
 * Matrices compare entry by entry; a one-row or one-column matrix also equals the tuple of its
-  entries. Text compares after case, spaces and articles are normalised; choice letters exactly.
+  entries. Text compares after case, spaces and articles are normalised (capitals written together,
+  `CD`, are text too; `DNE` = `does not exist`); choice letters exactly, and letters written together
+  equal the same letters listed in that order (`\\text{ACE}` = `A, C, E`).
   A choice with its value (`(B) 27`) equals its letter (`B`) or its value (`27`).
   A time of day without a.m./p.m. equals the same clock time with either (`4:30` = `4:30pm`).
   A numeral in another base equals the same digits and base, or the digits alone (`4343_7` =
@@ -156,9 +158,24 @@ def _compare(a: Value, b: Value, mode: _Mode) -> Decision:
         return _numerals(a, b, mode)
     if isinstance(a, Text) and isinstance(b, Text):
         return _yes("same text") if a.text == b.text else _no("different text")
+    if isinstance(a, Text) and isinstance(b, Items):
+        return _letters(a, b)
+    if isinstance(b, Text) and isinstance(a, Items):
+        return _letters(b, a)
     if isinstance(a, Choice) and isinstance(b, Choice):
         return _yes("same choice") if a.letter == b.letter else _no("different choice")
     return _no(f"{type(a).__name__.lower()} vs {type(b).__name__.lower()}")
+
+
+def _letters(text: Text, items: Items) -> Decision:
+    """Choice letters written together (`\\text{ACE}`) and as a list (`A, C, E`): the same letters
+    in the same order (a run of letters can be an order, `CBAD`, so it is not read as a set)."""
+    letters = [item.letter for item in items.items if isinstance(item, Choice)]
+    if items.kind != "list" or len(letters) != len(items.items):
+        return _no("text vs a list")
+    if "".join(letters).lower() == text.text:
+        return _yes("the same choice letters in order")
+    return _no("different choice letters")
 
 
 # ---------------------------------------------------------------- scalars

@@ -155,6 +155,11 @@ _NUMERAL = re.compile(r"^(\d[0-9A-Za-z]*)_\{?(\d{1,2})\}?$")
 _WORD = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
 _LONE_WORD = re.compile(r"^[A-Za-z]?[a-z]*[aeiouy][a-z]*$")
 """A word written without `\\text` (`odd`, `Even`, `none`): text, not a product of letters."""
+_CAPITALS = re.compile(r"^[A-Z]{2,8}$")
+"""Capital letters written together (`CD`, `LQSX`, `DNE`): a name or a letter answer, as text (the
+same as `\\text{CD}`), not a product of variables (which would make `QLSX` equal `LQSX`)."""
+_TEXT_SYNONYMS = {"does not exist": "dne", "doesn't exist": "dne"}
+"""Text answers that are one answer written two ways."""
 _FUNCTION_WORDS = ("sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "arcsin",
                    "arccos", "arctan", "sinh", "cosh", "tanh")
 _MATRIX = re.compile(r"^\\begin\{(pmatrix|bmatrix|matrix|smallmatrix|Bmatrix|vmatrix)\}(.*)\\end\{\1\}$",
@@ -195,10 +200,12 @@ def _parse(text: str, depth: int) -> Value:
     if text in ("\\emptyset", "\\{\\}", "\\varnothing"):
         return Items("set", ())
     if text.startswith("\\text{") and text.endswith("}") and text.count("\\text{") == 1:
-        return Text(" ".join(text[6:-1].lower().split()))
+        return _text(text[6:-1])
     if _WORD.match(text) and text.lower() not in _FUNCTION_WORDS and text.lower() not in ("pi", "inf", "infinity") \
             and (" " in text or _LONE_WORD.match(text)):
-        return Text(" ".join(text.lower().split()))
+        return _text(text)
+    if depth == 0 and _CAPITALS.match(text):  # a whole answer; in an equation `MR = SRMC` they are variables
+        return _text(text)
     groups = split_top_level(text, (";",))
     if len(groups) > 1:
         return _list_of([_parse(g, depth + 1) for g in _nonempty(groups)], depth)
@@ -224,6 +231,12 @@ def _parse(text: str, depth: int) -> Value:
     if matrix is not None:
         return matrix
     return parse_scalar(text)
+
+
+def _text(words: str) -> Text:
+    """A text answer: lower case, single spaces, one spelling of each synonym (`DNE`)."""
+    text = " ".join(words.lower().split())
+    return Text(_TEXT_SYNONYMS.get(text, text))
 
 
 def _nonempty(parts: list[str]) -> list[str]:
