@@ -120,6 +120,31 @@ def test_stale_metrics_are_recomputed_and_fresh_ones_reused(runs: Path):
     assert recomputed["metrics"]["pass@1"]["value"] == pytest.approx(_expected_pass1(WEAK))
 
 
+def test_metrics_json_of_other_settings_is_recomputed_with_the_leaderboards(runs: Path, tmp_path: Path):
+    """Before: after `evalkit report RUN --k 3` the leaderboard took that metrics.json as it was: the run's
+    pass@1, maj@4 and its models x tasks cells were '—' and the ranking metric jumped to a k no run had in
+    common; and a metrics.json made with `--seed 7` (or `--top-clusters 1`) kept its settings whatever the leaderboard asked for."""
+    weak = runs / "weak"
+    write_run_reports(weak, build_run_metrics(weak, ks=[3], show_progress=False))
+    expected = build_run_metrics(weak, show_progress=False)
+    (row,) = collect_leaderboard_rows([weak], show_progress=False)
+    assert row["metrics"] == expected["metrics"]
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert "ranked by maj@4" in (tmp_path / "b" / "leaderboard.md").read_text()
+    assert "—" not in (tmp_path / "b" / "models_x_tasks.md").read_text()
+
+    rng = np.random.default_rng(0)
+    big = make_run(tmp_path, "big", rng.integers(0, 2, size=(40, 4)).tolist(), model="big-model")
+    other_seed = build_run_metrics(big, seed=7, show_progress=False)
+    assert other_seed["metrics"] != build_run_metrics(big, show_progress=False)["metrics"]  # other bootstrap CIs
+    write_run_reports(big, other_seed)
+    (own,) = collect_leaderboard_rows([big], show_progress=False)
+    (asked,) = collect_leaderboard_rows([big], seed=7, show_progress=False)
+    assert own["metrics"] == build_run_metrics(big, show_progress=False)["metrics"]
+    assert asked["metrics"] == other_seed["metrics"]
+
+
 def test_bad_metrics_json_is_a_clear_error(tmp_path: Path):
     run_dir = tmp_path / "broken"
     run_dir.mkdir()

@@ -45,7 +45,6 @@ from evalkit.metrics import (
     answered_per_problem,
     bootstrap_cis,
     breakdown,
-    default_ks,
     evaluate_rules,
     metric_name,
     paired_bootstrap,
@@ -263,9 +262,7 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
     confidence, resamples = settings.confidence, settings.resamples
     matrices = load_run_matrices(run_dir, scorer=scorer)
     num_problems, num_samples = matrices.correct.shape
-    chosen_ks = sorted(set(settings.ks or ()))
-    if ks is None:  # the run's recorded ks: those it can report
-        chosen_ks = [k for k in chosen_ks if k <= num_samples] or default_ks(num_samples)
+    chosen_ks = settings.ks_for(num_samples) if ks is None else sorted(set(settings.ks or ()))
     too_large = [k for k in chosen_ks if k > num_samples]
     if too_large or any(k < 1 for k in chosen_ks):
         raise ConfigError(f"k must lie in 1..{num_samples} (the samples per problem of {run_dir}); got {chosen_ks}")
@@ -290,8 +287,7 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
         estimates = {name: est.to_dict() for name, est in bootstrap_cis(accuracy, **bootstrap).items()}
         document: dict[str, Any] = {
             "run": _run_header(config, run_dir, matrices),
-            "settings": {"ks": chosen_ks, "top_clusters": top_clusters, "seed": seed, "subsets": subsets,
-                         "confidence": confidence, "resamples": resamples},
+            "settings": settings.record(chosen_ks),
             "scoring": scoring_summary(matrices),
             "metrics": add_aliases(estimates, num_samples),
             "not_reported": not_reported,

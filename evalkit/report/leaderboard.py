@@ -5,8 +5,11 @@ A row is a plain dict, the same that `leaderboard.json` holds:
 "metrics": {"pass@1": {"value", "ci"}, ...}}`, where `scoring` (or null) says which evaluator
 scored how much of the run, and `not_reported` lists the score rules left out because their
 scores were incomplete. Paths are written relative to the leaderboard's folder.
-Rows come from each run's `metrics.json`, or from its graded data through
-`build_run_metrics` when `metrics.json` is missing or older than the grades or scores.
+Rows come from each run's `metrics.json` when it was computed with the settings the leaderboard
+asks for (the run's own unless told otherwise: `evalkit.report.settings`), else from its graded
+data through `build_run_metrics`: when `metrics.json` is missing, older than the grades or
+scores, or made with other settings (`evalkit report --k 3`, `--top-clusters 4`), so that every
+row of one leaderboard is computed the same way and none lacks the ranking metric for it.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from rich.table import Table
 from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.jsonl import is_finite_number, read_json_object
 from evalkit.metrics import RULE_ORDER, split_metric_name
+from evalkit.report.settings import ReportSettings
 from evalkit.report.tables import write_text_atomic, escape_cell, format_percent, markdown_table, write_csv
 from evalkit.text_safety import for_terminal
-from evalkit.store.rundir import CONFIG_FILE, GRADED_FILE, METRICS_FILE, SCORES_FILE
+from evalkit.store.rundir import CONFIG_FILE, GRADED_FILE, METRICS_FILE, SCORES_FILE, RunDir
 
 RUN_MARKERS = (METRICS_FILE, GRADED_FILE)
 
@@ -78,15 +82,30 @@ def _read_metrics_document(path: Path) -> dict[str, Any]:
     return document
 
 
-def load_run_row(run_dir: str | Path, **build_options: Any) -> dict[str, Any]:
-    """The leaderboard row of one run directory (metrics computed when needed)."""
+def _made_with_settings(document: Mapping[str, Any], run_dir: Path, top_clusters: int | None,
+                        seed: int | None) -> bool:
+    """Whether a `metrics.json` document was computed with the settings a leaderboard uses for the run:
+    those given (`top_clusters`, `seed`), else the run's own, at the ks a report computes by default."""
+    run = RunDir(run_dir)
+    settings = ReportSettings.for_run(run.read_config(), top_clusters=top_clusters, seed=seed,
+                                      source=str(run.config_path))
+    n = document["run"].get("n")
+    return isinstance(n, int) and n >= 1 and document.get("settings") == settings.record(settings.ks_for(n))
+
+
+def load_run_row(run_dir: str | Path, *, top_clusters: int | None = None, seed: int | None = None,
+                 **build_options: Any) -> dict[str, Any]:
+    """The leaderboard row of one run directory: its `metrics.json`, or, when that is missing, stale or
+    made with other settings than `top_clusters` and `seed` (None: the run's own) and the default ks,
+    metrics computed now (with the scorer `metrics.json` names, when the run has several)."""
     from evalkit.report import build_run_metrics
 
     run_dir = Path(run_dir)
-    if _is_stale(run_dir) and (run_dir / GRADED_FILE).is_file():
-        document = build_run_metrics(run_dir, **build_options)
-    else:
-        document = _read_metrics_document(run_dir / METRICS_FILE)
+    graded = (run_dir / GRADED_FILE).is_file()
+    document = None if graded and _is_stale(run_dir) else _read_metrics_document(run_dir / METRICS_FILE)
+    if graded and (document is None or not _made_with_settings(document, run_dir, top_clusters, seed)):
+        scorer = document["run"].get("scorer") if document is not None else None
+        document = build_run_metrics(run_dir, top_clusters=top_clusters, seed=seed, scorer=scorer, **build_options)
     run = document["run"]
     config_path = run_dir / CONFIG_FILE
     return {
