@@ -4,7 +4,7 @@
 `scores.jsonl`, and `samples.jsonl` for per-subject / per-level breakdowns), turns it into the
 problems x samples matrices of `evalkit.metrics`, and returns the `metrics.json` document:
 
-    {"run": {"model", "task", "n", "config_hash", "problems", "scorer"},
+    {"run": {"model", "task", "n", "config_hash", "problems", "scorer", "planned_problems"?},
      "settings": {"ks", "top_clusters", "seed", "subsets", "confidence", "resamples"},
      "scoring": {"scorer", "selections", "samples", "answered", "scored", "coverage",
                  "scored_per_problem"} | null,
@@ -15,6 +15,10 @@ problems x samples matrices of `evalkit.metrics`, and returns the `metrics.json`
      "comparisons": {"scr@N - maj@N": {"value", "ci", "fraction_not_positive"}, ...},
      "evaluator_calls": {"scr@k": {"per_problem", "answered_per_problem", "fraction_of_answered"}, ...},
      "outputs": {"cut_at_max_tokens", "truncated", "no_answer", "length", "accuracy_by_length", ...}}
+
+`planned_problems` (present when config.yaml records `num_problems`) is how many problems the run
+is made of; fewer graded `problems` than that (a run stopped before all were sampled) are labelled
+incomplete wherever the figures are shown (`evalkit.report.tables.problems_label`).
 
 Honest labels: `scoring` says which evaluator scored how many of the answered samples, and
 with which selections (`all`, `scr-topK`, ...). A score rule's figure at k is reported only
@@ -205,7 +209,7 @@ def _display_name(value: Any) -> str | None:
 
 
 def _run_header(config: dict[str, Any], run_dir: Path, matrices: RunMatrices) -> dict[str, Any]:
-    return {
+    header = {
         "model": _display_name(config.get("model")) or run_dir.name,
         "task": _display_name(config.get("task")) or "unknown",
         "n": int(matrices.correct.shape[1]),
@@ -213,6 +217,10 @@ def _run_header(config: dict[str, Any], run_dir: Path, matrices: RunMatrices) ->
         "problems": len(matrices.problem_ids),
         "scorer": matrices.scorer,
     }
+    planned = config.get("num_problems")  # recorded by `evalkit run` and `evalkit merge`
+    if isinstance(planned, int) and not isinstance(planned, bool):
+        header["planned_problems"] = planned
+    return header
 
 
 def _group_labels(meta: Sequence[dict[str, Any]], key: str) -> list[str] | None:

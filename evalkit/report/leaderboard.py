@@ -1,7 +1,7 @@
 """The leaderboard: many runs gathered into one model x task table.
 
 A row is a plain dict, the same that `leaderboard.json` holds:
-`{"model", "task", "n", "config_hash", "run_dir", "config_path", "scoring", "not_reported",
+`{"model", "task", "n", "config_hash", "problems", "planned_problems", "run_dir", "config_path", "scoring", "not_reported",
 "metrics": {"pass@1": {"value", "ci"}, ...}}`, where `scoring` (or null) says which evaluator
 scored how much of the run, and `not_reported` lists the score rules left out because their
 scores were incomplete. Paths are written relative to the leaderboard's folder.
@@ -26,9 +26,23 @@ from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.jsonl import is_finite_number, read_json_object
 from evalkit.metrics import RULE_ORDER, split_metric_name
 from evalkit.report.settings import ReportSettings
-from evalkit.report.tables import write_text_atomic, escape_cell, format_percent, markdown_table, write_csv
+from evalkit.report.tables import (
+    escape_cell,
+    format_percent,
+    is_incomplete,
+    markdown_table,
+    problems_label,
+    write_csv,
+    write_text_atomic,
+)
+from evalkit.store.rundir import (
+    CONFIG_FILE,
+    GRADED_FILE,
+    METRICS_FILE,
+    SCORES_FILE,
+    RunDir,
+)
 from evalkit.text_safety import for_terminal
-from evalkit.store.rundir import CONFIG_FILE, GRADED_FILE, METRICS_FILE, SCORES_FILE, RunDir
 
 RUN_MARKERS = (METRICS_FILE, GRADED_FILE)
 
@@ -113,12 +127,19 @@ def load_run_row(run_dir: str | Path, *, top_clusters: int | None = None, seed: 
         "task": run.get("task") or "unknown",
         "n": run.get("n"),
         "config_hash": run.get("config_hash"),
+        "problems": run.get("problems"),
+        "planned_problems": run.get("planned_problems"),
         "run_dir": str(run_dir),
         "config_path": str(config_path) if config_path.is_file() else None,
         "scoring": document.get("scoring"),
         "not_reported": sorted(document.get("not_reported") or {}),
         "metrics": dict(document["metrics"]),
     }
+
+
+def model_cell(row: Mapping[str, Any]) -> str:
+    """A row's model as the tables show it: with `10 of 30 problems (incomplete)` for an incomplete run."""
+    return f"{row['model']}: {problems_label(row)}" if is_incomplete(row) else str(row["model"])
 
 
 def scoring_cell(row: Mapping[str, Any]) -> str:
@@ -196,7 +217,7 @@ def default_columns(rows: Sequence[Mapping[str, Any]], metric: str) -> list[str]
 def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> str:
     """The leaderboard as a Markdown document (values in % with their CI)."""
     header = ["#", "model", "task", "n", *columns, "scores", "config hash", "run"]
-    body = [[rank_cell(rank), row["model"], row["task"], row.get("n", ""),
+    body = [[rank_cell(rank), model_cell(row), row["task"], row.get("n", ""),
              *(format_percent(row["metrics"].get(name)) for name in columns), scoring_cell(row),
              row.get("config_hash"), row.get("config_path") or row["run_dir"]]
             for rank, row in zip(ranks(rows, metric), rows)]
@@ -223,7 +244,7 @@ def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, colum
     table.add_column("scores", min_width=8, overflow="fold")
     table.add_column("config hash", min_width=8, overflow="fold")
     for rank, row in zip(ranks(rows, metric), rows):
-        table.add_row(rank_cell(rank), for_terminal(row["model"]), for_terminal(row["task"]), for_terminal(row.get("n", "")),
+        table.add_row(rank_cell(rank), for_terminal(model_cell(row)), for_terminal(row["task"]), for_terminal(row.get("n", "")),
                       *(format_percent(row["metrics"].get(name)) for name in columns),
                       for_terminal(scoring_cell(row)), for_terminal(row.get("config_hash")))
     return table
