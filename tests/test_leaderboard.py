@@ -18,6 +18,7 @@ from evalkit.metrics import pass_at_k
 from evalkit.report import build_run_metrics, write_run_reports
 from evalkit.report.cli import leaderboard_command
 from evalkit.report.leaderboard import collect_leaderboard_rows, find_run_dirs, sort_rows, write_leaderboard
+from evalkit.report.task_table import write_task_table
 
 
 def make_run(root: Path, name: str, correct: list[list[int]], *, model: str, task: str = "gsm8k") -> Path:
@@ -245,3 +246,18 @@ def test_a_run_without_the_ranking_metric_gets_no_rank_and_equal_values_share_on
                      if line.startswith("| ") and not line.startswith(("| #", "| ---"))]
     assert [line.split(" | ")[0:2] for line in markdown_rows] == [["| 1", "a"], ["| 1", "b"], ["| 3", "c"],
                                                                    ["| —", "unscored"]]
+
+
+def test_the_tables_name_the_confidence_level_the_runs_were_reported_at(runs: Path, tmp_path: Path):
+    """Before: models_x_tasks.md said '95% bootstrap confidence interval' whatever level the runs'
+    report.confidence asked for (a run at 0.5 showed its 50% intervals labelled 95%)."""
+    strong = runs / "nested" / "strong"
+    config = yaml.safe_load((strong / "config.yaml").read_text())
+    (strong / "config.yaml").write_text(yaml.safe_dump({**config, "report": {"confidence": 0.5}}))
+    write_task_table(collect_leaderboard_rows([strong], show_progress=False), tmp_path / "one")
+    assert "each with its 50% bootstrap confidence interval" in (tmp_path / "one" / "models_x_tasks.md").read_text()
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    for name in ("leaderboard.md", "models_x_tasks.md"):
+        text = (tmp_path / "b" / name).read_text()
+        assert "bootstrap confidence interval at its run's level (50% or 95%)" in text, text

@@ -1,7 +1,8 @@
 """The leaderboard: many runs gathered into one model x task table.
 
 A row is a plain dict, the same that `leaderboard.json` holds:
-`{"model", "task", "n", "config_hash", "problems", "planned_problems", "run_dir", "config_path", "scoring", "not_reported",
+`{"model", "task", "n", "config_hash", "problems", "planned_problems", "run_dir", "config_path", "confidence",
+"scoring", "not_reported",
 "metrics": {"pass@1": {"value", "ci"}, ...}}`, where `scoring` (or null) says which evaluator
 scored how much of the run, and `not_reported` lists the score rules left out because their
 scores were incomplete. Paths are written relative to the leaderboard's folder.
@@ -131,6 +132,7 @@ def load_run_row(run_dir: str | Path, *, top_clusters: int | None = None, seed: 
         "planned_problems": run.get("planned_problems"),
         "run_dir": str(run_dir),
         "config_path": str(config_path) if config_path.is_file() else None,
+        "confidence": (document.get("settings") or {}).get("confidence"),
         "scoring": document.get("scoring"),
         "not_reported": sorted(document.get("not_reported") or {}),
         "metrics": dict(document["metrics"]),
@@ -140,6 +142,17 @@ def load_run_row(run_dir: str | Path, *, top_clusters: int | None = None, seed: 
 def model_cell(row: Mapping[str, Any]) -> str:
     """A row's model as the tables show it: with `10 of 30 problems (incomplete)` for an incomplete run."""
     return f"{row['model']}: {problems_label(row)}" if is_incomplete(row) else str(row["model"])
+
+
+def interval_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """What the intervals of `rows` are, by their runs' confidence levels: `95% bootstrap confidence
+    interval`, or with runs of several levels `bootstrap confidence interval at its run's level (90% or 95%)`."""
+    levels = sorted({round(100 * row["confidence"]) for row in rows if is_finite_number(row.get("confidence"))})
+    if len(levels) == 1:
+        return f"{levels[0]}% bootstrap confidence interval"
+    if not levels:
+        return "bootstrap confidence interval"
+    return f"bootstrap confidence interval at its run's level ({' or '.join(f'{level}%' for level in levels)})"
 
 
 def scoring_cell(row: Mapping[str, Any]) -> str:
@@ -227,7 +240,7 @@ def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns
     note = ("\nNot reported (— above) because the scores do not cover every sample the rule needs: "
             + "; ".join(hidden) + ".\n") if hidden else ""
     return (f"# Leaderboard, ranked by {escape_cell(metric)}\n\n"
-            "Accuracy in %, each with its bootstrap confidence interval over problems. "
+            f"Accuracy in %, each with its {interval_text(rows)} over problems. "
             "`scores`: which evaluator scored what share of the answered samples.\n\n"
             + markdown_table(header, body, aligned) + note)
 

@@ -17,7 +17,7 @@ from typing import Any
 from rich.table import Table
 
 from evalkit.metrics import split_metric_name
-from evalkit.report.leaderboard import relative_paths
+from evalkit.report.leaderboard import interval_text, relative_paths
 from evalkit.report.tables import (
     escape_cell,
     format_percent,
@@ -113,11 +113,10 @@ def _title(metric: str) -> str:
     return f"{metric} (avg@n: mean over all n samples)" if metric == "pass@1" else metric
 
 
-def task_table_markdown(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str] = DEFAULT_TASK_TABLE_METRICS,
-                        confidence: float = 0.95) -> str:
-    """The Markdown document: one models x tasks table per metric, cells `value [low, high]` in %."""
-    parts = [f"# Models x tasks\n\nAccuracy in %, each with its {round(100 * confidence)}% bootstrap confidence "
-             "interval over problems.\n"]
+def task_table_markdown(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str] = DEFAULT_TASK_TABLE_METRICS) -> str:
+    """The Markdown document: one models x tasks table per metric, cells `value [low, high]` in %, the
+    intervals' level read from the rows (`confidence`, each run's own)."""
+    parts = [f"# Models x tasks\n\nAccuracy in %, each with its {interval_text(rows)} over problems.\n"]
     for metric in metrics:
         models, tasks, cells = task_grid(rows, metric)
         body = [[model, *(_cell_text(cells.get((model, task))) for task in tasks)] for model in models]
