@@ -18,6 +18,7 @@ from evalkit.metrics import pass_at_k
 from evalkit.report import build_run_metrics, write_run_reports
 from evalkit.report.cli import leaderboard_command
 from evalkit.report.leaderboard import collect_leaderboard_rows, find_run_dirs, sort_rows, write_leaderboard
+from evalkit.report.task_table import write_task_table
 
 
 def make_run(root: Path, name: str, correct: list[list[int]], *, model: str, task: str = "gsm8k") -> Path:
@@ -120,6 +121,31 @@ def test_stale_metrics_are_recomputed_and_fresh_ones_reused(runs: Path):
     assert recomputed["metrics"]["pass@1"]["value"] == pytest.approx(_expected_pass1(WEAK))
 
 
+def test_metrics_json_of_other_settings_is_recomputed_with_the_leaderboards(runs: Path, tmp_path: Path):
+    """Before: after `evalkit report RUN --k 3` the leaderboard took that metrics.json as it was: the run's
+    pass@1, maj@4 and its models x tasks cells were '—' and the ranking metric jumped to a k no run had in
+    common; and a metrics.json made with `--seed 7` (or `--top-clusters 1`) kept its settings whatever the leaderboard asked for."""
+    weak = runs / "weak"
+    write_run_reports(weak, build_run_metrics(weak, ks=[3], show_progress=False))
+    expected = build_run_metrics(weak, show_progress=False)
+    (row,) = collect_leaderboard_rows([weak], show_progress=False)
+    assert row["metrics"] == expected["metrics"]
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert "ranked by maj@4" in (tmp_path / "b" / "leaderboard.md").read_text()
+    assert "—" not in (tmp_path / "b" / "models_x_tasks.md").read_text()
+
+    rng = np.random.default_rng(0)
+    big = make_run(tmp_path, "big", rng.integers(0, 2, size=(40, 4)).tolist(), model="big-model")
+    other_seed = build_run_metrics(big, seed=7, show_progress=False)
+    assert other_seed["metrics"] != build_run_metrics(big, show_progress=False)["metrics"]  # other bootstrap CIs
+    write_run_reports(big, other_seed)
+    (own,) = collect_leaderboard_rows([big], show_progress=False)
+    (asked,) = collect_leaderboard_rows([big], seed=7, show_progress=False)
+    assert own["metrics"] == build_run_metrics(big, show_progress=False)["metrics"]
+    assert asked["metrics"] == other_seed["metrics"]
+
+
 def test_bad_metrics_json_is_a_clear_error(tmp_path: Path):
     run_dir = tmp_path / "broken"
     run_dir.mkdir()
@@ -220,3 +246,18 @@ def test_a_run_without_the_ranking_metric_gets_no_rank_and_equal_values_share_on
                      if line.startswith("| ") and not line.startswith(("| #", "| ---"))]
     assert [line.split(" | ")[0:2] for line in markdown_rows] == [["| 1", "a"], ["| 1", "b"], ["| 3", "c"],
                                                                    ["| —", "unscored"]]
+
+
+def test_the_tables_name_the_confidence_level_the_runs_were_reported_at(runs: Path, tmp_path: Path):
+    """Before: models_x_tasks.md said '95% bootstrap confidence interval' whatever level the runs'
+    report.confidence asked for (a run at 0.5 showed its 50% intervals labelled 95%)."""
+    strong = runs / "nested" / "strong"
+    config = yaml.safe_load((strong / "config.yaml").read_text())
+    (strong / "config.yaml").write_text(yaml.safe_dump({**config, "report": {"confidence": 0.5}}))
+    write_task_table(collect_leaderboard_rows([strong], show_progress=False), tmp_path / "one")
+    assert "each with its 50% bootstrap confidence interval" in (tmp_path / "one" / "models_x_tasks.md").read_text()
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    for name in ("leaderboard.md", "models_x_tasks.md"):
+        text = (tmp_path / "b" / name).read_text()
+        assert "bootstrap confidence interval at its run's level (50% or 95%)" in text, text

@@ -317,3 +317,28 @@ def test_a_stale_run_recomputed_for_a_leaderboard_keeps_its_own_top_clusters(tmp
     reported = build_run_metrics(run_dir, show_progress=False)
     assert row["metrics"]["scr@4"] == reported["metrics"]["scr@4"]
     assert row["metrics"]["scr@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0, 1, 0]))  # K = 1
+
+
+def test_a_run_stopped_before_every_problem_was_sampled_is_labelled_incomplete_everywhere(tmp_path):
+    """Before: a run of 30 problems killed after 6 were sampled, then graded and reported, said
+    'problems: 6' and stood in the leaderboard and models x tasks exactly like a finished run."""
+    from evalkit.report.leaderboard import collect_leaderboard_rows, write_leaderboard
+    from evalkit.report.task_table import write_task_table
+
+    run_dir = make_run(tmp_path / "runs", scores=None)
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    (run_dir / "config.yaml").write_text(yaml.safe_dump({**config, "num_problems": 30}))
+    document = build_run_metrics(run_dir, show_progress=False)
+    assert (document["run"]["problems"], document["run"]["planned_problems"]) == (6, 30)
+    write_run_reports(run_dir, document)
+    assert "- 6 of 30 problems (incomplete), samples per problem: 4" in (run_dir / "report.md").read_text()
+    finished = make_run(tmp_path / "runs", "finished", scores=None)
+    (finished / "config.yaml").write_text(yaml.safe_dump({**config, "config_hash": "hash-finished",
+                                                          "num_problems": 6}))
+    rows = collect_leaderboard_rows([tmp_path / "runs"], show_progress=False)
+    write_leaderboard(rows, tmp_path / "board")
+    write_task_table(rows, tmp_path / "board")
+    for name in ("leaderboard.md", "models_x_tasks.md"):
+        text = (tmp_path / "board" / name).read_text()
+        assert text.count("6 of 30 problems \\(incomplete\\)") == (1 if name == "leaderboard.md" else 2), text
+        assert "of 6 problems" not in text

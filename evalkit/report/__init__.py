@@ -4,7 +4,7 @@
 `scores.jsonl`, and `samples.jsonl` for per-subject / per-level breakdowns), turns it into the
 problems x samples matrices of `evalkit.metrics`, and returns the `metrics.json` document:
 
-    {"run": {"model", "task", "n", "config_hash", "problems", "scorer"},
+    {"run": {"model", "task", "n", "config_hash", "problems", "scorer", "planned_problems"?},
      "settings": {"ks", "top_clusters", "seed", "subsets", "confidence", "resamples"},
      "scoring": {"scorer", "selections", "samples", "answered", "scored", "coverage",
                  "scored_per_problem"} | null,
@@ -15,6 +15,10 @@ problems x samples matrices of `evalkit.metrics`, and returns the `metrics.json`
      "comparisons": {"scr@N - maj@N": {"value", "ci", "fraction_not_positive"}, ...},
      "evaluator_calls": {"scr@k": {"per_problem", "answered_per_problem", "fraction_of_answered"}, ...},
      "outputs": {"cut_at_max_tokens", "truncated", "no_answer", "length", "accuracy_by_length", ...}}
+
+`planned_problems` (present when config.yaml records `num_problems`) is how many problems the run
+is made of; fewer graded `problems` than that (a run stopped before all were sampled) are labelled
+incomplete wherever the figures are shown (`evalkit.report.tables.problems_label`).
 
 Honest labels: `scoring` says which evaluator scored how many of the answered samples, and
 with which selections (`all`, `scr-topK`, ...). A score rule's figure at k is reported only
@@ -45,7 +49,6 @@ from evalkit.metrics import (
     answered_per_problem,
     bootstrap_cis,
     breakdown,
-    default_ks,
     evaluate_rules,
     metric_name,
     paired_bootstrap,
@@ -206,7 +209,7 @@ def _display_name(value: Any) -> str | None:
 
 
 def _run_header(config: dict[str, Any], run_dir: Path, matrices: RunMatrices) -> dict[str, Any]:
-    return {
+    header = {
         "model": _display_name(config.get("model")) or run_dir.name,
         "task": _display_name(config.get("task")) or "unknown",
         "n": int(matrices.correct.shape[1]),
@@ -214,6 +217,10 @@ def _run_header(config: dict[str, Any], run_dir: Path, matrices: RunMatrices) ->
         "problems": len(matrices.problem_ids),
         "scorer": matrices.scorer,
     }
+    planned = config.get("num_problems")  # recorded by `evalkit run` and `evalkit merge`
+    if isinstance(planned, int) and not isinstance(planned, bool):
+        header["planned_problems"] = planned
+    return header
 
 
 def _group_labels(meta: Sequence[dict[str, Any]], key: str) -> list[str] | None:
@@ -263,9 +270,7 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
     confidence, resamples = settings.confidence, settings.resamples
     matrices = load_run_matrices(run_dir, scorer=scorer)
     num_problems, num_samples = matrices.correct.shape
-    chosen_ks = sorted(set(settings.ks or ()))
-    if ks is None:  # the run's recorded ks: those it can report
-        chosen_ks = [k for k in chosen_ks if k <= num_samples] or default_ks(num_samples)
+    chosen_ks = settings.ks_for(num_samples) if ks is None else sorted(set(settings.ks or ()))
     too_large = [k for k in chosen_ks if k > num_samples]
     if too_large or any(k < 1 for k in chosen_ks):
         raise ConfigError(f"k must lie in 1..{num_samples} (the samples per problem of {run_dir}); got {chosen_ks}")
@@ -290,8 +295,7 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
         estimates = {name: est.to_dict() for name, est in bootstrap_cis(accuracy, **bootstrap).items()}
         document: dict[str, Any] = {
             "run": _run_header(config, run_dir, matrices),
-            "settings": {"ks": chosen_ks, "top_clusters": top_clusters, "seed": seed, "subsets": subsets,
-                         "confidence": confidence, "resamples": resamples},
+            "settings": settings.record(chosen_ks),
             "scoring": scoring_summary(matrices),
             "metrics": add_aliases(estimates, num_samples),
             "not_reported": not_reported,

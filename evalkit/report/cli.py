@@ -135,12 +135,14 @@ def leaderboard_command(
                                                show_default="maj@k at the largest k every run has")] = None,
     columns: Annotated[str | None, typer.Option("--columns", help="Comma-separated metrics to show.",
                                                 show_default="pass@1 and every rule at the metric's k")] = None,
-    top_clusters: Annotated[int | None, typer.Option("--top-clusters", help="Clusters SCR keeps, for runs whose "
-                                                                            "metrics are computed now.",
+    top_clusters: Annotated[int | None, typer.Option("--top-clusters", help="Clusters SCR keeps in every run (a "
+                                                                            "metrics.json made with other settings "
+                                                                            "is recomputed).",
                                                      show_default=RUN_OWN.format(name="top_clusters",
                                                                                  default=DEFAULT_TOP_CLUSTERS))]
         = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for runs whose metrics are computed now.",
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap in every "
+                                                                 "run (as --top-clusters).",
                                              show_default=RUN_OWN.format(name="seed", default=0))] = None,
 ) -> None:
     """Gather many runs into one model x task table ranked by a metric, with CIs and config hashes;

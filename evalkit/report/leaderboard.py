@@ -1,12 +1,16 @@
 """The leaderboard: many runs gathered into one model x task table.
 
 A row is a plain dict, the same that `leaderboard.json` holds:
-`{"model", "task", "n", "config_hash", "run_dir", "config_path", "scoring", "not_reported",
+`{"model", "task", "n", "config_hash", "problems", "planned_problems", "run_dir", "config_path", "confidence",
+"scoring", "not_reported",
 "metrics": {"pass@1": {"value", "ci"}, ...}}`, where `scoring` (or null) says which evaluator
 scored how much of the run, and `not_reported` lists the score rules left out because their
 scores were incomplete. Paths are written relative to the leaderboard's folder.
-Rows come from each run's `metrics.json`, or from its graded data through
-`build_run_metrics` when `metrics.json` is missing or older than the grades or scores.
+Rows come from each run's `metrics.json` when it was computed with the settings the leaderboard
+asks for (the run's own unless told otherwise: `evalkit.report.settings`), else from its graded
+data through `build_run_metrics`: when `metrics.json` is missing, older than the grades or
+scores, or made with other settings (`evalkit report --k 3`, `--top-clusters 4`), so that every
+row of one leaderboard is computed the same way and none lacks the ranking metric for it.
 """
 
 from __future__ import annotations
@@ -22,9 +26,24 @@ from rich.table import Table
 from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.jsonl import is_finite_number, read_json_object
 from evalkit.metrics import RULE_ORDER, split_metric_name
-from evalkit.report.tables import write_text_atomic, escape_cell, format_percent, markdown_table, write_csv
+from evalkit.report.settings import ReportSettings
+from evalkit.report.tables import (
+    escape_cell,
+    format_percent,
+    is_incomplete,
+    markdown_table,
+    problems_label,
+    write_csv,
+    write_text_atomic,
+)
+from evalkit.store.rundir import (
+    CONFIG_FILE,
+    GRADED_FILE,
+    METRICS_FILE,
+    SCORES_FILE,
+    RunDir,
+)
 from evalkit.text_safety import for_terminal
-from evalkit.store.rundir import CONFIG_FILE, GRADED_FILE, METRICS_FILE, SCORES_FILE
 
 RUN_MARKERS = (METRICS_FILE, GRADED_FILE)
 
@@ -78,15 +97,30 @@ def _read_metrics_document(path: Path) -> dict[str, Any]:
     return document
 
 
-def load_run_row(run_dir: str | Path, **build_options: Any) -> dict[str, Any]:
-    """The leaderboard row of one run directory (metrics computed when needed)."""
+def _made_with_settings(document: Mapping[str, Any], run_dir: Path, top_clusters: int | None,
+                        seed: int | None) -> bool:
+    """Whether a `metrics.json` document was computed with the settings a leaderboard uses for the run:
+    those given (`top_clusters`, `seed`), else the run's own, at the ks a report computes by default."""
+    run = RunDir(run_dir)
+    settings = ReportSettings.for_run(run.read_config(), top_clusters=top_clusters, seed=seed,
+                                      source=str(run.config_path))
+    n = document["run"].get("n")
+    return isinstance(n, int) and n >= 1 and document.get("settings") == settings.record(settings.ks_for(n))
+
+
+def load_run_row(run_dir: str | Path, *, top_clusters: int | None = None, seed: int | None = None,
+                 **build_options: Any) -> dict[str, Any]:
+    """The leaderboard row of one run directory: its `metrics.json`, or, when that is missing, stale or
+    made with other settings than `top_clusters` and `seed` (None: the run's own) and the default ks,
+    metrics computed now (with the scorer `metrics.json` names, when the run has several)."""
     from evalkit.report import build_run_metrics
 
     run_dir = Path(run_dir)
-    if _is_stale(run_dir) and (run_dir / GRADED_FILE).is_file():
-        document = build_run_metrics(run_dir, **build_options)
-    else:
-        document = _read_metrics_document(run_dir / METRICS_FILE)
+    graded = (run_dir / GRADED_FILE).is_file()
+    document = None if graded and _is_stale(run_dir) else _read_metrics_document(run_dir / METRICS_FILE)
+    if graded and (document is None or not _made_with_settings(document, run_dir, top_clusters, seed)):
+        scorer = document["run"].get("scorer") if document is not None else None
+        document = build_run_metrics(run_dir, top_clusters=top_clusters, seed=seed, scorer=scorer, **build_options)
     run = document["run"]
     config_path = run_dir / CONFIG_FILE
     return {
@@ -94,12 +128,31 @@ def load_run_row(run_dir: str | Path, **build_options: Any) -> dict[str, Any]:
         "task": run.get("task") or "unknown",
         "n": run.get("n"),
         "config_hash": run.get("config_hash"),
+        "problems": run.get("problems"),
+        "planned_problems": run.get("planned_problems"),
         "run_dir": str(run_dir),
         "config_path": str(config_path) if config_path.is_file() else None,
+        "confidence": (document.get("settings") or {}).get("confidence"),
         "scoring": document.get("scoring"),
         "not_reported": sorted(document.get("not_reported") or {}),
         "metrics": dict(document["metrics"]),
     }
+
+
+def model_cell(row: Mapping[str, Any]) -> str:
+    """A row's model as the tables show it: with `10 of 30 problems (incomplete)` for an incomplete run."""
+    return f"{row['model']}: {problems_label(row)}" if is_incomplete(row) else str(row["model"])
+
+
+def interval_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """What the intervals of `rows` are, by their runs' confidence levels: `95% bootstrap confidence
+    interval`, or with runs of several levels `bootstrap confidence interval at its run's level (90% or 95%)`."""
+    levels = sorted({round(100 * row["confidence"]) for row in rows if is_finite_number(row.get("confidence"))})
+    if len(levels) == 1:
+        return f"{levels[0]}% bootstrap confidence interval"
+    if not levels:
+        return "bootstrap confidence interval"
+    return f"bootstrap confidence interval at its run's level ({' or '.join(f'{level}%' for level in levels)})"
 
 
 def scoring_cell(row: Mapping[str, Any]) -> str:
@@ -177,7 +230,7 @@ def default_columns(rows: Sequence[Mapping[str, Any]], metric: str) -> list[str]
 def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> str:
     """The leaderboard as a Markdown document (values in % with their CI)."""
     header = ["#", "model", "task", "n", *columns, "scores", "config hash", "run"]
-    body = [[rank_cell(rank), row["model"], row["task"], row.get("n", ""),
+    body = [[rank_cell(rank), model_cell(row), row["task"], row.get("n", ""),
              *(format_percent(row["metrics"].get(name)) for name in columns), scoring_cell(row),
              row.get("config_hash"), row.get("config_path") or row["run_dir"]]
             for rank, row in zip(ranks(rows, metric), rows)]
@@ -187,7 +240,7 @@ def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns
     note = ("\nNot reported (— above) because the scores do not cover every sample the rule needs: "
             + "; ".join(hidden) + ".\n") if hidden else ""
     return (f"# Leaderboard, ranked by {escape_cell(metric)}\n\n"
-            "Accuracy in %, each with its bootstrap confidence interval over problems. "
+            f"Accuracy in %, each with its {interval_text(rows)} over problems. "
             "`scores`: which evaluator scored what share of the answered samples.\n\n"
             + markdown_table(header, body, aligned) + note)
 
@@ -204,7 +257,7 @@ def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, colum
     table.add_column("scores", min_width=8, overflow="fold")
     table.add_column("config hash", min_width=8, overflow="fold")
     for rank, row in zip(ranks(rows, metric), rows):
-        table.add_row(rank_cell(rank), for_terminal(row["model"]), for_terminal(row["task"]), for_terminal(row.get("n", "")),
+        table.add_row(rank_cell(rank), for_terminal(model_cell(row)), for_terminal(row["task"]), for_terminal(row.get("n", "")),
                       *(format_percent(row["metrics"].get(name)) for name in columns),
                       for_terminal(scoring_cell(row)), for_terminal(row.get("config_hash")))
     return table

@@ -10,6 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from evalkit.metrics import split_metric_name
+from evalkit.report.tables import problems_label
 from evalkit.text_safety import for_plot
 
 PLOTTED_RULES = ("pass", "maj", "bon", "wmaj", "scr")
@@ -65,7 +66,7 @@ def plot_accuracy_vs_k(document: Mapping[str, Any], path: str | Path) -> Path:
     axes.set_xlabel("k (samples per problem)")
     axes.set_ylabel("accuracy (%)")
     confidence = round(100 * document.get("settings", {}).get("confidence", 0.95))
-    axes.set_title(f"{for_plot(run.get('model'))} on {for_plot(run.get('task'))} ({run.get('problems', '?')} problems, "
+    axes.set_title(f"{for_plot(run.get('model'))} on {for_plot(run.get('task'))} ({problems_label(run)}, "
                    f"{confidence}% CI)")
     axes.grid(True, which="major", alpha=0.3)
     if curves:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evalkit.errors import ConfigError
-from evalkit.metrics import DEFAULT_SUBSETS, DEFAULT_TOP_CLUSTERS
+from evalkit.metrics import DEFAULT_SUBSETS, DEFAULT_TOP_CLUSTERS, default_ks
 
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_RESAMPLES = 1000
@@ -44,6 +44,16 @@ class ReportSettings:
             raise ConfigError(f"confidence must lie strictly between 0 and 1, got {self.confidence}")
         if self.ks is not None and (not self.ks or min(self.ks) < 1):
             raise ConfigError(f"ks must be integers >= 1, got {list(self.ks)}")
+
+    def ks_for(self, num_samples: int) -> list[int]:
+        """The ks reported for a run of `num_samples` per problem when none are asked for: those of
+        `ks` it can report, else the defaults (powers of two up to n, and n)."""
+        return [k for k in sorted(set(self.ks or ())) if k <= num_samples] or default_ks(num_samples)
+
+    def record(self, ks: Sequence[int]) -> dict[str, Any]:
+        """The `settings` entry of a `metrics.json` computed with these settings at `ks`."""
+        return {"ks": list(ks), "top_clusters": self.top_clusters, "seed": self.seed, "subsets": self.subsets,
+                "confidence": self.confidence, "resamples": self.resamples}
 
     @classmethod
     def for_run(cls, config: Mapping[str, Any], *, ks: Sequence[int] | None = None, top_clusters: int | None = None,

@@ -52,6 +52,20 @@ def format_difference(estimate: Mapping[str, Any], digits: int = 1) -> str:
     return f"{100 * estimate['value']:+.{digits}f} [{100 * low:+.{digits}f}, {100 * high:+.{digits}f}]"
 
 
+def is_incomplete(run: Mapping[str, Any]) -> bool:
+    """Whether a run's figures cover fewer problems than the run is made of (a run stopped before every
+    problem was sampled), from the `run` entry of `metrics.json` or a leaderboard row."""
+    problems, planned = run.get("problems"), run.get("planned_problems")
+    return isinstance(problems, int) and isinstance(planned, int) and problems < planned
+
+
+def problems_label(run: Mapping[str, Any]) -> str:
+    """How many problems a run's figures cover: `30 problems`, or `10 of 30 problems (incomplete)`."""
+    if is_incomplete(run):
+        return f"{run['problems']} of {run['planned_problems']} problems (incomplete)"
+    return f"{run.get('problems', '?')} problems"
+
+
 def escape_cell(text: object) -> str:
     """Text safe inside a Markdown table cell or heading (see `evalkit.text_safety.for_markdown`)."""
     return for_markdown(text)
@@ -142,7 +156,7 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
     confidence = round(100 * settings.get("confidence", 0.95))
     out = io.StringIO()
     out.write(f"# {escape_cell(run.get('model'))} on {escape_cell(run.get('task'))}\n\n")
-    out.write(f"- problems: {run.get('problems', '?')}, samples per problem: {run.get('n')}\n")
+    out.write(f"- {problems_label(run)}, samples per problem: {run.get('n')}\n")
     out.write(f"- config hash: {escape_cell(run.get('config_hash'))}\n")
     if settings:
         out.write(f"- SCR (RR.Top-K) keeps exactly the K = {settings.get('top_clusters')} largest answer clusters "
@@ -248,7 +262,7 @@ def metrics_rich_table(document: Mapping[str, Any]) -> Table:
     run = document["run"]
     confidence = round(100 * document.get("settings", {}).get("confidence", 0.95))
     table = Table(title=f"{for_terminal(run.get('model'))} on {for_terminal(run.get('task'))}: accuracy %, {confidence}% CI "
-                        f"({run.get('problems', '?')} problems, n={run.get('n')})")
+                        f"({problems_label(run)}, n={run.get('n')})")
     header, rows = accuracy_rows(document["metrics"], only_rules=TERMINAL_RULES)
     for position, title in enumerate(header):
         table.add_column(title, justify="right", no_wrap=position == 0)

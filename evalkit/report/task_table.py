@@ -17,9 +17,17 @@ from typing import Any
 from rich.table import Table
 
 from evalkit.metrics import split_metric_name
+from evalkit.report.leaderboard import interval_text, relative_paths
+from evalkit.report.tables import (
+    escape_cell,
+    format_percent,
+    is_incomplete,
+    markdown_table,
+    problems_label,
+    write_csv,
+    write_text_atomic,
+)
 from evalkit.text_safety import for_terminal
-from evalkit.report.leaderboard import relative_paths
-from evalkit.report.tables import escape_cell, format_percent, markdown_table, write_csv, write_text_atomic
 
 DEFAULT_TASK_TABLE_METRICS = ("pass@1", "maj@n")
 TASK_TABLE_FILES = ("models_x_tasks.md", "models_x_tasks.csv", "models_x_tasks.json")
@@ -68,8 +76,8 @@ def row_labels(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def task_table_cells(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dict[str, Any]]:
-    """One cell per row: `{"model", "task", "metric", "n", "value", "ci", "config_hash", "run_dir"}`
-    (`value`/`ci` None when the run lacks the metric)."""
+    """One cell per row: `{"model", "task", "metric", "n", "value", "ci", "config_hash", "run_dir", "problems",
+    "planned_problems"}` (`value`/`ci` None when the run lacks the metric; `planned_problems` None when unknown)."""
     cells = []
     for label, row in zip(row_labels(rows), rows):
         name = resolve_metric(metric, row.get("n"))
@@ -78,6 +86,7 @@ def task_table_cells(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dic
             "model": label, "task": str(row["task"]), "metric": name or metric, "n": row.get("n"),
             "value": estimate["value"] if estimate else None, "ci": list(estimate["ci"]) if estimate else None,
             "config_hash": row.get("config_hash"), "run_dir": row.get("run_dir"),
+            "problems": row.get("problems"), "planned_problems": row.get("planned_problems"),
         })
     return cells
 
@@ -93,7 +102,8 @@ def task_grid(rows: Sequence[Mapping[str, Any]], metric: str) -> tuple[list[str]
 def _cell_text(cell: Mapping[str, Any] | None) -> str:
     if cell is None or cell["value"] is None:
         return format_percent(None)
-    return format_percent({"value": cell["value"], "ci": cell["ci"]})
+    text = format_percent({"value": cell["value"], "ci": cell["ci"]})
+    return f"{text}, {problems_label(cell)}" if is_incomplete(cell) else text
 
 
 def _title(metric: str) -> str:
@@ -103,11 +113,10 @@ def _title(metric: str) -> str:
     return f"{metric} (avg@n: mean over all n samples)" if metric == "pass@1" else metric
 
 
-def task_table_markdown(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str] = DEFAULT_TASK_TABLE_METRICS,
-                        confidence: float = 0.95) -> str:
-    """The Markdown document: one models x tasks table per metric, cells `value [low, high]` in %."""
-    parts = [f"# Models x tasks\n\nAccuracy in %, each with its {round(100 * confidence)}% bootstrap confidence "
-             "interval over problems.\n"]
+def task_table_markdown(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str] = DEFAULT_TASK_TABLE_METRICS) -> str:
+    """The Markdown document: one models x tasks table per metric, cells `value [low, high]` in %, the
+    intervals' level read from the rows (`confidence`, each run's own)."""
+    parts = [f"# Models x tasks\n\nAccuracy in %, each with its {interval_text(rows)} over problems.\n"]
     for metric in metrics:
         models, tasks, cells = task_grid(rows, metric)
         body = [[model, *(_cell_text(cells.get((model, task))) for task in tasks)] for model in models]
