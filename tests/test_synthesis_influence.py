@@ -112,3 +112,12 @@ def test_targets_from_tasks_and_files(tmp_path: Path):
     assert len(texts) == 3 and texts[0].startswith("Bo reads 10 pages")
     (tmp_path / "t.jsonl").write_text('{"question": "Q1?", "answer": "A1"}\n{"problem": "P2", "solution": "S2"}\n')
     assert target_texts([str(tmp_path / "t.jsonl")], max_targets=10) == ["Q1?\nA1", "P2\nS2"]
+
+
+def test_lora_modules_that_name_no_module_are_refused(tiny_model_dir: Path):
+    # before: a typo beside a good name (`q_proj`, `v_prj`) was silently dropped by PEFT, so the
+    # influence gradients came from q_proj alone
+    from evalkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"field 'select.lora_modules': 'v_prj' names no module of the model"):
+        GradientFeaturizer(tiny_model_dir, InfluenceSettings(dims=64, lora_r=4, lora_modules=("q_proj", "v_prj")))

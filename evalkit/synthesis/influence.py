@@ -93,6 +93,10 @@ class GradientFeaturizer:
             base = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32)
         except OSError as error:
             raise ConfigError(f"cannot load influence model {str(model_path)!r}: {error}") from None
+        from evalkit.training.engine import check_lora_targets
+
+        check_lora_targets(settings.lora_modules, [name for name, _ in base.named_modules()], model_path,
+                           field="select.lora_modules")
         lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=0.0,
                           target_modules=list(settings.lora_modules), bias="none")
         torch.manual_seed(settings.seed)  # PEFT draws the A matrices from the global generator

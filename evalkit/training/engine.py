@@ -589,15 +589,17 @@ def _training_arguments(settings: TrainSettings, checkpoints_dir: Path, has_eval
     )
 
 
-def check_lora_targets(targets: Sequence[str], module_names: Sequence[str], model: str | Path) -> None:
+def check_lora_targets(targets: Sequence[str], module_names: Sequence[str], model: str | Path, *,
+                       field: str = "lora.target_modules") -> None:
     """Refuse LoRA `target_modules` that name no module of the model (PEFT matches a module whose
-    dotted name is the target or ends in `.target`), listing the names the model's layers have."""
+    dotted name is the target or ends in `.target`), listing the names the model's layers have.
+    `field` is the config field the targets came from, for the message."""
     unknown = [target for target in targets
                if not any(name == target or name.endswith("." + target) for name in module_names)]
     if unknown:
         last_names = {name.rsplit(".", 1)[-1] for name in module_names if name}
         known = sorted(name for name in last_names if not name.isdigit())
-        raise ConfigError(f"field 'lora.target_modules': {', '.join(map(repr, unknown))} names no module of the "
+        raise ConfigError(f"field '{field}': {', '.join(map(repr, unknown))} names no module of the "
                           f"model {model} (its modules: {', '.join(known)})")
 
 
