@@ -208,6 +208,23 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path, tiny_model_dir):
     assert resumed.final_loss == pytest.approx(uninterrupted.final_loss, rel=1e-5)
 
 
+def test_only_the_latest_checkpoints_are_kept_and_a_resume_may_change_how_many(tmp_path, tiny_model_dir):
+    # before: every checkpoint-N was kept (a long run of a large model filled the disk)
+    out = tmp_path / "run"
+    finetune(tiny_model_dir, arithmetic_examples(), out, TrainSettings(max_steps=8, save_steps=2, **FAST),
+             show_progress=False)
+    assert sorted(path.name for path in (out / "checkpoints").iterdir()) == ["checkpoint-6", "checkpoint-8"]
+    assert json.loads((out / "train_config.json").read_text())["settings"]["keep_checkpoints"] == 2
+    # how many are kept cannot change the result: a resume with another count is not refused
+    (out / "result.json").unlink()
+    shutil.rmtree(out / "final")
+    finetune(tiny_model_dir, arithmetic_examples(), out, TrainSettings(max_steps=8, save_steps=2, keep_checkpoints=None,
+                                                                       **FAST), show_progress=False)
+    assert (out / "final").is_dir()
+    with pytest.raises(ConfigError, match="keep_checkpoints must be >= 1"):
+        TrainSettings(keep_checkpoints=0)
+
+
 def test_lora_run_saves_a_merged_loadable_model(tmp_path, tiny_model_dir):
     from safetensors.torch import load_file
     from transformers import AutoModelForCausalLM

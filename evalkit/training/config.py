@@ -48,6 +48,7 @@ class TrainingConfig(_Strict):
     lora: LoraConfig | None = None
     seed: int = 0
     save_steps: int | None = Field(None, ge=1)
+    keep_checkpoints: int | None = Field(2, ge=1, description="the latest checkpoint-N directories kept; null keeps all")
     logging_steps: int = Field(10, ge=1)
     append_eos: bool = True
     objective: Literal["lm", "pairwise", "margin"] = "lm"

@@ -8,7 +8,8 @@ on `TrainExample`s and writes everything a later reader needs into one output di
                        from (the training problems, the config)
 - `data.jsonl`         the training examples exactly as given (plus `eval.jsonl` when evaluating)
 - `metrics.jsonl`      one JSON line per logging step: `step`, `epoch`, `loss`, `lr`, `grad_norm`, ...
-- `checkpoints/`       `checkpoint-N/` every `save_steps` steps (model, optimizer, scheduler, RNG)
+- `checkpoints/`       `checkpoint-N/` every `save_steps` steps (model, optimizer, scheduler, RNG); the
+                       latest `keep_checkpoints` (2 by default; None keeps all) are kept, older ones deleted
 - `final/`             the trained model and its tokenizer (LoRA merged in), written atomically
 - `result.json`        steps, final loss, and the step a resumed run started from
 
@@ -69,6 +70,8 @@ OBJECTIVES = ("lm", "pairwise", "margin")
 PAIR_OBJECTIVES = ("pairwise", "margin")
 IGNORE_INDEX = -100
 CONFIG_FILE = "train_config.json"
+RESULT_NEUTRAL_SETTINGS = ("keep_checkpoints",)
+"""Settings that cannot change what is trained: left out of the run's fingerprint, so a resume may change them."""
 DATA_FILE = "data.jsonl"
 EVAL_DATA_FILE = "eval.jsonl"
 METRICS_FILE = "metrics.jsonl"
@@ -130,6 +133,7 @@ class TrainSettings:
     lora: LoraSettings | None = None
     seed: int = 0
     save_steps: int | None = None
+    keep_checkpoints: int | None = 2
     logging_steps: int = 10
     append_eos: bool = True
     objective: str = "lm"
@@ -149,6 +153,8 @@ class TrainSettings:
             raise ConfigError(f"max_steps must be >= 1 or None, got {self.max_steps}")
         if self.save_steps is not None and self.save_steps < 1:
             raise ConfigError(f"save_steps must be >= 1 or None, got {self.save_steps}")
+        if self.keep_checkpoints is not None and self.keep_checkpoints < 1:
+            raise ConfigError(f"keep_checkpoints must be >= 1 or None, got {self.keep_checkpoints}")
         if self.epochs <= 0 or self.learning_rate <= 0:
             raise ConfigError("epochs and learning_rate must be positive")
         if not 0.0 <= self.warmup_ratio < 1.0:
@@ -340,7 +346,8 @@ def run_fingerprint(base_model: BaseModelRef | str | Path, settings: TrainSettin
     """What decides a run's result: the base model (a local directory by its content, see
     `evalkit.training.base_model`), the settings and the data. A resume must match it."""
     key = base_model.key if isinstance(base_model, BaseModelRef) else str(base_model)
-    identity = {"base_model": key, "settings": settings.to_dict(), "train": train_sha, "eval": eval_sha}
+    deciding = {name: value for name, value in settings.to_dict().items() if name not in RESULT_NEUTRAL_SETTINGS}
+    identity = {"base_model": key, "settings": deciding, "train": train_sha, "eval": eval_sha}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -576,6 +583,7 @@ def _training_arguments(settings: TrainSettings, checkpoints_dir: Path, has_eval
         logging_steps=settings.logging_steps,
         save_strategy="steps" if settings.save_steps else "no",
         save_steps=settings.save_steps or 500,
+        save_total_limit=settings.keep_checkpoints,
         eval_strategy="steps" if has_eval and settings.save_steps else "no",
         eval_steps=settings.save_steps if has_eval and settings.save_steps else None,
         bf16=settings.bf16,
