@@ -261,3 +261,12 @@ def test_the_tables_name_the_confidence_level_the_runs_were_reported_at(runs: Pa
     for name in ("leaderboard.md", "models_x_tasks.md"):
         text = (tmp_path / "b" / name).read_text()
         assert "bootstrap confidence interval at its run's level (50% or 95%)" in text, text
+
+
+def test_the_scores_cell_says_which_samples_were_scored():
+    from evalkit.report.leaderboard import scoring_cell
+
+    scoring = {"scorer": "evaluator", "coverage": 0.37, "selections": ["scr-top2"]}
+    assert scoring_cell({"scoring": scoring}) == "evaluator, 37% of answered samples (scr-top2)"
+    assert scoring_cell({"scoring": {**scoring, "selections": []}}) == "evaluator, 37% of answered samples"
+    assert scoring_cell({"scoring": None}) == "none"

@@ -156,11 +156,14 @@ def interval_text(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def scoring_cell(row: Mapping[str, Any]) -> str:
-    """How a row's scores were made, in a few words: `evaluator, 37% of answered samples` or `none`."""
+    """How a row's scores were made, in a few words: `evaluator, 37% of answered samples (scr-top2)` or
+    `none`; the selections say which samples were scored (`all`, `scr-topK`: the top K clusters)."""
     scoring = row.get("scoring")
     if not scoring:
         return "none"
-    return f"{scoring['scorer']}, {100 * scoring['coverage']:.0f}% of answered samples"
+    selections = ", ".join(str(name) for name in scoring.get("selections") or ())
+    return (f"{scoring['scorer']}, {100 * scoring['coverage']:.0f}% of answered samples"
+            + (f" ({selections})" if selections else ""))
 
 
 def collect_leaderboard_rows(paths: Iterable[str | Path], *,
