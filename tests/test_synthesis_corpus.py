@@ -92,3 +92,17 @@ def test_config_errors_name_the_field():
         parse_synth_config({"corpus": {"sources": [{"kind": "jsonl"}]}})
     with pytest.raises(ConfigError, match="unknown stages"):
         parse_synth_config({"corpus": {"sources": [{"kind": "demo"}]}, "teacher": {"stages": ["kindergarten"]}})
+
+
+def test_an_empty_jsonl_source_is_named(tmp_path: Path):
+    from evalkit.synthesis.corpus import read_jsonl_texts
+
+    # before: an empty source gave no texts without a word (the corpus was silently smaller, or empty)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"empty\.jsonl.*no records: the corpus source is empty"):
+        list(read_jsonl_texts(empty, "text"))
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    assert [raw.text for raw in read_jsonl_texts(good, "text", limit=1)] == ["a"]
+    assert [raw.text for raw in read_jsonl_texts(good, "text")] == ["a", "b"]

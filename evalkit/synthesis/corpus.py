@@ -75,12 +75,15 @@ def _line_of(origin: str) -> int | None:
 
 
 def read_jsonl_texts(path: Path, field: str, limit: int | None = None) -> Iterator[RawText]:
-    """Texts from the `field` of each line of a JSONL file."""
+    """Texts from the `field` of each line of a JSONL file; a file without records is an `InputError`."""
     records = ((f"{path}:{line}", record) for line, record in iter_jsonl(path))
-    for count, raw in enumerate(texts_from_records(records, field, str(path))):
-        if limit is not None and count >= limit:
+    count = 0
+    for count, raw in enumerate(texts_from_records(records, field, str(path)), start=1):
+        if limit is not None and count > limit:
             return
         yield raw
+    if count == 0:
+        raise InputError("no records: the corpus source is empty (expected one JSON object a line)", path=path)
 
 
 def read_text_files(pattern: str, limit: int | None = None) -> Iterator[RawText]:
