@@ -512,3 +512,28 @@ def test_a_server_that_dies_midway_stops_the_stream_and_keeps_what_finished():
     lines = console.export_text().splitlines()
     assert len(lines) <= 3, lines
 
+
+
+def test_thinking_split_off_by_a_reasoning_parser_is_kept_in_the_sample_text():
+    # before: only `message.content` was kept, so with vLLM's --reasoning-parser (or DeepSeek's API)
+    # a sample lost its thinking: its text, length and evaluator input differed from the same
+    # model served without the parser
+    from openai.types.chat import ChatCompletion
+
+    from evalkit.backends.openai_backend import chat_pieces
+    from evalkit.grading import extract_answer
+
+    def choice(index, finish_reason, **message):
+        return {"index": index, "finish_reason": finish_reason, "message": {"role": "assistant", **message}}
+
+    reply = ChatCompletion.model_validate({"id": "r", "object": "chat.completion", "created": 0, "model": "m", "choices": [
+        choice(0, "stop", content="So $\\boxed{4}$.", reasoning_content="maybe \\boxed{5}? no, 2+2=4"),
+        choice(1, "length", content=None, reasoning="still thinking about \\boxed{5}"),
+        choice(2, "stop", content="", reasoning="I give up"),
+        choice(3, "stop", content="The answer is 4."),
+    ]})
+    pieces, _ = chat_pieces(reply)
+    texts = [text for text, _, _ in pieces]
+    assert texts == ["<think>maybe \\boxed{5}? no, 2+2=4</think>So $\\boxed{4}$.", "<think>still thinking about \\boxed{5}",
+                     "<think>I give up</think>", "The answer is 4."]
+    assert [extract_answer(text) for text in texts] == ["4", None, None, "4"]

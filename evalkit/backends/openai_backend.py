@@ -303,8 +303,29 @@ def chat_pieces(response: Any) -> tuple[list[Piece], int | None]:
             if not isinstance(content, list):
                 raise _BadShape("'logprobs.content' that is not a list")
             values = _numbers([getattr(item, "logprob", None) for item in content], "logprobs.content")
-        pieces.append((_optional_text(getattr(message, "content", None), "content"), _finish_reason(choice), values))
+        finish_reason = _finish_reason(choice)
+        pieces.append((_message_text(message, finish_reason), finish_reason, values))
     return pieces, _usage_tokens(response)
+
+
+_REASONING_FIELDS = ("reasoning_content", "reasoning")
+"""Where servers put a reasoning model's thinking apart from its answer: vLLM's and SGLang's
+reasoning parsers, DeepSeek's API (`reasoning_content`); newer vLLM and OpenRouter (`reasoning`)."""
+
+
+def _message_text(message: Any, finish_reason: str | None) -> str:
+    """A chat message as the model wrote it: the thinking a server's reasoning parser split off is
+    put back as `<think>...</think>` before the content, so a sample's text, length and answer are
+    the same whether or not the server parses reasoning (grading reads after the last `</think>`).
+    Thinking cut at `max_tokens` (no content, finish reason `length`) stays an unclosed block, as
+    the raw output would be."""
+    content = _optional_text(getattr(message, "content", None), "content")
+    for name in _REASONING_FIELDS:
+        reasoning = getattr(message, name, None)
+        if isinstance(reasoning, str) and reasoning:
+            cut_while_thinking = not content and finish_reason == "length"
+            return f"<think>{reasoning}" if cut_while_thinking else f"<think>{reasoning}</think>{content}"
+    return content
 
 
 def checked_choices(response: Any) -> Any:
