@@ -177,6 +177,15 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("\\boxed{7}", "We find $x = 7$. The answer is $7$.", True),
         ("5", "The answer is $6$.", False),
     ],
+    # an answer line in plain text is read whole when it is one value (Llama, Mistral, GPT-4o in markdown)
+    "plain_text_value_after_an_answer_marker": [
+        ("6", "Answer: 6π", False), ("6\\pi", "The answer is 6π.", True), ("2", "Answer: 2x + 1", False),
+        ("2x+1", "Answer: 2x + 1", True), ("3", "Answer: 3, 4", False), ("3,4", "**Answer:** 4, 3", True),
+        ("5", "Answer: 5 ± √2", False), ("2", "**Answer:** √2", False), ("\\sqrt{2}", "**Answer:** √2", True),
+        ("-\\sqrt{3}", "Answer: -√3", True), ("\\frac{\\pi}{4}", "Answer: π/4", True), ("5", "Answer: 5i", False),
+        ("\\frac{\\sqrt3}{2}", "The answer is sqrt(3)/2.", True), ("1500000", "Answer: 1.5 million", True),
+        ("1.5", "Answer: 1.5 million", False), ("60", "Answer: 12 × 5 = 60", True), ("42", "Answer: 42 (B)", True),
+    ],
 }
 
 

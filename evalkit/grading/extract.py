@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import brace_partners, braces_balanced, math_span_at, math_spans
-from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase
+from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
 
 MAX_SCAN_CHARS = 2_000_000
 """Only this many characters at the end of a text are searched for an answer."""
@@ -346,6 +346,8 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
         return boxed.answer
     if re.search(r"\\(?:boxed|fbox|framebox)\b", segment):  # a box cut off: there is no answer
         return None
+    if after_marker and _is_plain_math(segment):
+        return _clean(segment)  # `Answer: 2x + 1`, `6π`, `3, 4`, `5 ± √2`: the whole stretch is the value
     if after_marker:
         leading = _leading_value(segment)
         if leading is not None:
@@ -363,6 +365,28 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     if not values:
         return None
     return max(values)[1]  # the value mentioned last
+
+
+_CHOICE_IN_TEXT = re.compile(r"\([A-J]\)")
+_PLAIN_MATH_NAMES = frozenset({"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp"})
+"""Plain-text spellings of constants and functions (`2pi`, `sqrt(3)/2`): math, not prose."""
+
+
+def _is_plain_math(segment: str) -> bool:
+    """Words after a marker that are one value in plain text and nothing else: no word of prose
+    or unit, and no LaTeX, math span or bold to read instead (`2x + 1`, `π/4`, `3, -4`, `12 × 5 = 60`)."""
+    if "$" in segment or "\\" in segment or "**" in segment:
+        return False
+    if _CHOICE_IN_TEXT.search(segment):
+        return False  # `42 (B)`: a value with its choice letter, read by `_leading_value`
+    return not _prose_words(segment) and _is_bare(segment)
+
+
+def _prose_words(text: str) -> list[str]:
+    """The runs of two or more letters in `text` outside LaTeX commands (`\\frac{..}` is not a
+    word) that are not plain-text math names (`sqrt(3)/2`, `2pi`)."""
+    words = _WORDS.findall(re.sub(r"\\[a-zA-Z]+(?:\{[^{}]*\})?", " ", text))
+    return [word for word in words if word.lower() not in _PLAIN_MATH_NAMES]
 
 
 def _outside_math_marker(segment: str) -> str:
@@ -428,8 +452,9 @@ def _leading_value(segment: str) -> str | None:
             value += token.group(0)
             rest = rest[token.end():]
         unit = _TRAILING_UNIT.match(rest)
-        if unit and (MERIDIEM_PATTERN.match(unit.group(1)) or is_droppable_phrase(unit.group(1))):
-            value += " " + unit.group(1)  # `9 p.m.` is not `9`; `18 dollars` keeps its unit for the grader
+        if unit and (MERIDIEM_PATTERN.match(unit.group(1)) or is_droppable_phrase(unit.group(1))
+                     or multiplier_of(unit.group(1))):
+            value += " " + unit.group(1)  # `9 p.m.` and `1.5 million` are not `9`, `1.5`; `18 dollars` keeps its unit
         return _clean(_TRAILING_PROSE.sub("", value)) or None
     return None
 
@@ -536,7 +561,7 @@ def _is_bare(text: str) -> bool:
         return True
     if "$" in stripped.replace("\\$", ""):
         return False
-    words = _WORDS.findall(re.sub(r"\\[a-zA-Z]+(?:\{[^{}]*\})?", " ", stripped))
+    words = _prose_words(stripped)
     if not words:
         return True  # LaTeX without prose, up to MAX_BARE_LATEX_CHARS
     if len(stripped) > MAX_BARE_CHARS:
