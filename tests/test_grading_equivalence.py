@@ -59,6 +59,15 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("\\frac12", "\\boxed{½}", True), ("\\frac72", "\\boxed{3½}", True), ("\\frac34", "\\boxed{¼}", False),
         ("12", "\\boxed{１２}", True), ("(1,2)", "\\boxed{（1，2）}", True), ("12", "答案是 12。", True),
     ],
+    # a unicode root covers the group, number or letter after it; a temperature's scale letter is its unit
+    "unicode_roots_and_temperatures": [
+        ("\\frac{\\sqrt3}{2}", "\\boxed{√(3)/2}", True), ("\\sqrt{x+1}", "\\boxed{√(x+1)}", True),
+        ("\\sqrt{x}+1", "\\boxed{√x+1}", True), ("\\sqrt{x+1}", "\\boxed{√x+1}", False),
+        ("\\sqrt[3]{2}", "\\boxed{∛2}", True), ("\\sqrt{10}", "\\boxed{√10}", True), ("10", "\\boxed{√10}", False),
+        ("\\sqrt{10}", "\\boxed{√(11)}", False), ("25", "\\boxed{25°C}", True), ("25", "\\boxed{25 \\, ^{\\circ}C}", True),
+        ("77", "The answer is 77°F.", True),
+        ("26", "\\boxed{25°C}", False), ("25", "\\boxed{25 C}", False),
+    ],
     "number_words": [
         ("18", "\\boxed{eighteen}", True), ("25", "\\boxed{\\text{Twenty-five}}", True), ("210", "\\boxed{two hundred and ten}", True),
         ("18", "\\boxed{nineteen}", False), ("56", "\\boxed{five six}", False),
