@@ -37,6 +37,7 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("5", "5\\text{ cm}", True), ("5", "\\$5.00", True), ("5", "5\\mbox{ dollars}", True),
         ("5", "6\\text{ cm}", False), ("\\text{Monday}", "Monday", True), ("\\text{Monday}", "Tuesday", False),
         ("\\$1.25", "\\textdollar 1.25", True), ("5", "\\approx 5.00", True), ("5", "\\approx 6", False),
+        ("5.4 \\text{ cents}", "5.4¢", True), ("5.4 \\text{ cents}", "\\boxed{5.4\\text{¢}}", True), ("5.4", "5.5¢", False),
     ],
     "qualifier_after_a_unit": [
         ("18", "18 \\text{ years old}", True), ("5", "5 feet tall", True), ("3", "3 apples left", True),
