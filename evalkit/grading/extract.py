@@ -13,9 +13,10 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    `or` or a short phrase form one list answer, e.g. `\\boxed{1} and \\boxed{2}`, and so do boxes
    on display lines of their own with only such a word between them; an earlier
    intermediate box is not the answer), else the latest answer line (`A: 18`, `Answer: ...`,
-   `#### 42`) or marker sentence ("the answer is ..."). From the words after a marker the
-   answer is the value they start with (a box, a math span, a number, a bold `**73**`, a choice
-   letter), else the value after their last "is"/"=", else the value they mention last.
+   `#### 42`, a heading `# Answer` over a line that is a value) or marker sentence ("the answer
+   is ..."). From the words after a marker the answer is the value they start with (a box, a
+   math span, a number, a bold `**73**`, a choice letter), else the value after their last
+   "is"/"=", else the value they mention last.
 4. A bold final value `**73**` on the last line.
 5. A bare answer: a short single-line text with at most two words (`42`, `x = 3`, `4:30 PM`), unless
    it says there is none (`I don't know`, `N/A`, `unknown`): that response abstains.
@@ -103,6 +104,9 @@ _GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
 _ANSWER_LINE = re.compile(
     r"(?:^|\n)[ \t>#*]{0,8}(?:\*\*|__)?(?:final\s{1,4}answer|answer|ans|a)\s{0,4}(?:\*\*|__)?\s{0,4}[:：]"
     r"(?:\*\*|__)?[ \t]{0,8}", re.IGNORECASE)
+_ANSWER_HEADING = re.compile(r"(?:^|\n)[ \t>#*_]{0,8}(?:final\s{1,4})?answer[ \t*_]{0,8}(?=\n)", re.IGNORECASE)
+"""A line that is only an answer heading (`# Answer`, PRM800K's closing; `### Final Answer`, `**Answer**`):
+the answer is the next non-empty line, when that line is a value by itself."""
 _SHORT_LABEL = re.compile(r"(?<![a-z])(?:a|ans)\s*(?:\*\*|__)?\s*[:：]", re.IGNORECASE)
 _ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:(?:\*\*)?\s{0,4}[:：](?:\*\*)?|\*\*(?=[ \t]*\n))",
                            re.IGNORECASE)
@@ -503,10 +507,12 @@ def _markers_in(text: str) -> list[_Candidate]:
         value = _value_in_words(line) or _clean(line)
         if value:
             candidates.append(_Candidate(gsm8k.start(), value, "gsm8k_marker"))
-    for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_COLON, "final_answer"),
-                            (_ANSWER_IS, "marker"), (_ANSWER_THEN_MATH, "marker")):
+    for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_HEADING, "answer_line"),
+                            (_ANSWER_COLON, "final_answer"), (_ANSWER_IS, "marker"), (_ANSWER_THEN_MATH, "marker")):
         for match in reversed(deque(pattern.finditer(text), maxlen=3)):
             sentence = _sentence_after(text, match.end())
+            if pattern is _ANSWER_HEADING and not _is_bare(sentence):
+                continue  # `**Answer**` over a worked solution: its first sentence is not the answer
             line_end = text.find("\n", match.end())
             rest_of_line = text[match.end():line_end if line_end >= 0 else len(text)]
             if method == "answer_line" and _SHORT_LABEL.search(match.group(0)) and len(rest_of_line.strip()) > 40:
