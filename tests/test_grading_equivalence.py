@@ -196,7 +196,7 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("\\frac{\\sqrt3}{2}", "The answer is sqrt(3)/2.", True), ("1500000", "Answer: 1.5 million", True),
         ("1.5", "Answer: 1.5 million", False), ("60", "Answer: 12 × 5 = 60", True), ("42", "Answer: 42 (B)", True),
         ("4", "# Answer\n\n\\frac{3}{4}", False), ("\\frac34", "# Answer\n\n\\frac{3}{4}", True),
-        ("-2", "### Final Answer\n(1, -2)", False),
+        ("-2", "### Final Answer\n(1, -2)", False), ("5", "Answer: 5 h", True), ("5", "Answer: 5 m^2", True),
     ],
 }
 

@@ -374,6 +374,9 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
 _CHOICE_IN_TEXT = re.compile(r"\([A-J]\)")
 _PLAIN_MATH_NAMES = frozenset({"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp"})
 """Plain-text spellings of constants and functions (`2pi`, `sqrt(3)/2`): math, not prose."""
+_NUMBER_THEN_LETTER = re.compile(
+    r"[-+]?[\d.,]+[ \t]+(?!(?:" + "|".join(sorted(_PLAIN_MATH_NAMES)) + r")(?![A-Za-z]))[A-Za-z]", re.IGNORECASE)
+"""A number, a space and a letter that begins no math name: a unit follows (`5 h`, `5 m^2`), not a factor."""
 
 
 def _is_plain_math(segment: str) -> bool:
@@ -381,8 +384,8 @@ def _is_plain_math(segment: str) -> bool:
     or unit, and no LaTeX, math span or bold to read instead (`2x + 1`, `π/4`, `3, -4`, `12 × 5 = 60`)."""
     if "$" in segment or "\\" in segment or "**" in segment:
         return False
-    if _CHOICE_IN_TEXT.search(segment):
-        return False  # `42 (B)`: a value with its choice letter, read by `_leading_value`
+    if _CHOICE_IN_TEXT.search(segment) or _NUMBER_THEN_LETTER.match(segment):
+        return False  # `42 (B)`, `5 h`, `5 m^2`: a value and its choice letter or unit (`_leading_value`)
     return not _prose_words(segment) and _is_bare(segment)
 
 
