@@ -37,6 +37,7 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("5", "5\\text{ cm}", True), ("5", "\\$5.00", True), ("5", "5\\mbox{ dollars}", True),
         ("5", "6\\text{ cm}", False), ("\\text{Monday}", "Monday", True), ("\\text{Monday}", "Tuesday", False),
         ("\\$1.25", "\\textdollar 1.25", True), ("5", "\\approx 5.00", True), ("5", "\\approx 6", False),
+        ("5.4 \\text{ cents}", "5.4¢", True), ("5.4 \\text{ cents}", "\\boxed{5.4\\text{¢}}", True), ("5.4", "5.5¢", False),
     ],
     "qualifier_after_a_unit": [
         ("18", "18 \\text{ years old}", True), ("5", "5 feet tall", True), ("3", "3 apples left", True),
@@ -58,6 +59,15 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
     "unicode_fractions_and_full_width_forms": [
         ("\\frac12", "\\boxed{½}", True), ("\\frac72", "\\boxed{3½}", True), ("\\frac34", "\\boxed{¼}", False),
         ("12", "\\boxed{１２}", True), ("(1,2)", "\\boxed{（1，2）}", True), ("12", "答案是 12。", True),
+    ],
+    # a unicode root covers the group, number or letter after it; a temperature's scale letter is its unit
+    "unicode_roots_and_temperatures": [
+        ("\\frac{\\sqrt3}{2}", "\\boxed{√(3)/2}", True), ("\\sqrt{x+1}", "\\boxed{√(x+1)}", True),
+        ("\\sqrt{x}+1", "\\boxed{√x+1}", True), ("\\sqrt{x+1}", "\\boxed{√x+1}", False),
+        ("\\sqrt[3]{2}", "\\boxed{∛2}", True), ("\\sqrt{10}", "\\boxed{√10}", True), ("10", "\\boxed{√10}", False),
+        ("\\sqrt{10}", "\\boxed{√(11)}", False), ("25", "\\boxed{25°C}", True), ("25", "\\boxed{25 \\, ^{\\circ}C}", True),
+        ("77", "The answer is 77°F.", True),
+        ("26", "\\boxed{25°C}", False), ("25", "\\boxed{25 C}", False),
     ],
     "number_words": [
         ("18", "\\boxed{eighteen}", True), ("25", "\\boxed{\\text{Twenty-five}}", True), ("210", "\\boxed{two hundred and ten}", True),
@@ -176,6 +186,17 @@ CASES: dict[str, list[tuple[str, str, bool]]] = {
         ("\\frac{1}{2}", "So the probability is $\\boxed{\\dfrac12}$.", True),
         ("\\boxed{7}", "We find $x = 7$. The answer is $7$.", True),
         ("5", "The answer is $6$.", False),
+    ],
+    # an answer line in plain text is read whole when it is one value (Llama, Mistral, GPT-4o in markdown)
+    "plain_text_value_after_an_answer_marker": [
+        ("6", "Answer: 6π", False), ("6\\pi", "The answer is 6π.", True), ("2", "Answer: 2x + 1", False),
+        ("2x+1", "Answer: 2x + 1", True), ("3", "Answer: 3, 4", False), ("3,4", "**Answer:** 4, 3", True),
+        ("5", "Answer: 5 ± √2", False), ("2", "**Answer:** √2", False), ("\\sqrt{2}", "**Answer:** √2", True),
+        ("-\\sqrt{3}", "Answer: -√3", True), ("\\frac{\\pi}{4}", "Answer: π/4", True), ("5", "Answer: 5i", False),
+        ("\\frac{\\sqrt3}{2}", "The answer is sqrt(3)/2.", True), ("1500000", "Answer: 1.5 million", True),
+        ("1.5", "Answer: 1.5 million", False), ("60", "Answer: 12 × 5 = 60", True), ("42", "Answer: 42 (B)", True),
+        ("4", "# Answer\n\n\\frac{3}{4}", False), ("\\frac34", "# Answer\n\n\\frac{3}{4}", True),
+        ("-2", "### Final Answer\n(1, -2)", False), ("5", "Answer: 5 h", True), ("5", "Answer: 5 m^2", True),
     ],
 }
 

@@ -13,9 +13,10 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    `or` or a short phrase form one list answer, e.g. `\\boxed{1} and \\boxed{2}`, and so do boxes
    on display lines of their own with only such a word between them; an earlier
    intermediate box is not the answer), else the latest answer line (`A: 18`, `Answer: ...`,
-   `#### 42`) or marker sentence ("the answer is ..."). From the words after a marker the
-   answer is the value they start with (a box, a math span, a number, a bold `**73**`, a choice
-   letter), else the value after their last "is"/"=", else the value they mention last.
+   `#### 42`, a heading `# Answer` over a line that is a value) or marker sentence ("the answer
+   is ..."). From the words after a marker the answer is the value they start with (a box, a
+   math span, a number, a bold `**73**`, a choice letter), else the value after their last
+   "is"/"=", else the value they mention last.
 4. A bold final value `**73**` on the last line.
 5. A bare answer: a short single-line text with at most two words (`42`, `x = 3`, `4:30 PM`), unless
    it says there is none (`I don't know`, `N/A`, `unknown`): that response abstains.
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import brace_partners, braces_balanced, math_span_at, math_spans
-from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase
+from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
 
 MAX_SCAN_CHARS = 2_000_000
 """Only this many characters at the end of a text are searched for an answer."""
@@ -103,6 +104,9 @@ _GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
 _ANSWER_LINE = re.compile(
     r"(?:^|\n)[ \t>#*]{0,8}(?:\*\*|__)?(?:final\s{1,4}answer|answer|ans|a)\s{0,4}(?:\*\*|__)?\s{0,4}[:：]"
     r"(?:\*\*|__)?[ \t]{0,8}", re.IGNORECASE)
+_ANSWER_HEADING = re.compile(r"(?:^|\n)[ \t>#*_]{0,8}(?:final\s{1,4})?answer[ \t*_]{0,8}(?=\n)", re.IGNORECASE)
+"""A line that is only an answer heading (`# Answer`, PRM800K's closing; `### Final Answer`, `**Answer**`):
+the answer is the next non-empty line, when that line is a value by itself."""
 _SHORT_LABEL = re.compile(r"(?<![a-z])(?:a|ans)\s*(?:\*\*|__)?\s*[:：]", re.IGNORECASE)
 _ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:(?:\*\*)?\s{0,4}[:：](?:\*\*)?|\*\*(?=[ \t]*\n))",
                            re.IGNORECASE)
@@ -346,6 +350,8 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
         return boxed.answer
     if re.search(r"\\(?:boxed|fbox|framebox)\b", segment):  # a box cut off: there is no answer
         return None
+    if after_marker and _is_plain_math(segment):
+        return _clean(segment)  # `Answer: 2x + 1`, `6π`, `3, 4`, `5 ± √2`: the whole stretch is the value
     if after_marker:
         leading = _leading_value(segment)
         if leading is not None:
@@ -363,6 +369,31 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     if not values:
         return None
     return max(values)[1]  # the value mentioned last
+
+
+_CHOICE_IN_TEXT = re.compile(r"\([A-J]\)")
+_PLAIN_MATH_NAMES = frozenset({"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp"})
+"""Plain-text spellings of constants and functions (`2pi`, `sqrt(3)/2`): math, not prose."""
+_NUMBER_THEN_LETTER = re.compile(
+    r"[-+]?[\d.,]+[ \t]+(?!(?:" + "|".join(sorted(_PLAIN_MATH_NAMES)) + r")(?![A-Za-z]))[A-Za-z]", re.IGNORECASE)
+"""A number, a space and a letter that begins no math name: a unit follows (`5 h`, `5 m^2`), not a factor."""
+
+
+def _is_plain_math(segment: str) -> bool:
+    """Words after a marker that are one value in plain text and nothing else: no word of prose
+    or unit, and no LaTeX, math span or bold to read instead (`2x + 1`, `π/4`, `3, -4`, `12 × 5 = 60`)."""
+    if "$" in segment or "\\" in segment or "**" in segment:
+        return False
+    if _CHOICE_IN_TEXT.search(segment) or _NUMBER_THEN_LETTER.match(segment):
+        return False  # `42 (B)`, `5 h`, `5 m^2`: a value and its choice letter or unit (`_leading_value`)
+    return not _prose_words(segment) and _is_bare(segment)
+
+
+def _prose_words(text: str) -> list[str]:
+    """The runs of two or more letters in `text` outside LaTeX commands (`\\frac{..}` is not a
+    word) that are not plain-text math names (`sqrt(3)/2`, `2pi`)."""
+    words = _WORDS.findall(re.sub(r"\\[a-zA-Z]+(?:\{[^{}]*\})?", " ", text))
+    return [word for word in words if word.lower() not in _PLAIN_MATH_NAMES]
 
 
 def _outside_math_marker(segment: str) -> str:
@@ -428,8 +459,9 @@ def _leading_value(segment: str) -> str | None:
             value += token.group(0)
             rest = rest[token.end():]
         unit = _TRAILING_UNIT.match(rest)
-        if unit and (MERIDIEM_PATTERN.match(unit.group(1)) or is_droppable_phrase(unit.group(1))):
-            value += " " + unit.group(1)  # `9 p.m.` is not `9`; `18 dollars` keeps its unit for the grader
+        if unit and (MERIDIEM_PATTERN.match(unit.group(1)) or is_droppable_phrase(unit.group(1))
+                     or multiplier_of(unit.group(1))):
+            value += " " + unit.group(1)  # `9 p.m.` and `1.5 million` are not `9`, `1.5`; `18 dollars` keeps its unit
         return _clean(_TRAILING_PROSE.sub("", value)) or None
     return None
 
@@ -478,10 +510,12 @@ def _markers_in(text: str) -> list[_Candidate]:
         value = _value_in_words(line) or _clean(line)
         if value:
             candidates.append(_Candidate(gsm8k.start(), value, "gsm8k_marker"))
-    for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_COLON, "final_answer"),
-                            (_ANSWER_IS, "marker"), (_ANSWER_THEN_MATH, "marker")):
+    for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_HEADING, "answer_line"),
+                            (_ANSWER_COLON, "final_answer"), (_ANSWER_IS, "marker"), (_ANSWER_THEN_MATH, "marker")):
         for match in reversed(deque(pattern.finditer(text), maxlen=3)):
             sentence = _sentence_after(text, match.end())
+            if pattern is _ANSWER_HEADING and not _is_bare(sentence):
+                continue  # `**Answer**` over a worked solution: its first sentence is not the answer
             line_end = text.find("\n", match.end())
             rest_of_line = text[match.end():line_end if line_end >= 0 else len(text)]
             if method == "answer_line" and _SHORT_LABEL.search(match.group(0)) and len(rest_of_line.strip()) > 40:
@@ -536,7 +570,7 @@ def _is_bare(text: str) -> bool:
         return True
     if "$" in stripped.replace("\\$", ""):
         return False
-    words = _WORDS.findall(re.sub(r"\\[a-zA-Z]+(?:\{[^{}]*\})?", " ", stripped))
+    words = _prose_words(stripped)
     if not words:
         return True  # LaTeX without prose, up to MAX_BARE_LATEX_CHARS
     if len(stripped) > MAX_BARE_CHARS:

@@ -73,8 +73,19 @@ _UNICODE = (
     ("⅕", "\\frac{1}{5}"), ("⅖", "\\frac{2}{5}"), ("⅗", "\\frac{3}{5}"), ("⅘", "\\frac{4}{5}"), ("⅙", "\\frac{1}{6}"),
     ("⅚", "\\frac{5}{6}"), ("⅛", "\\frac{1}{8}"), ("⅜", "\\frac{3}{8}"), ("⅝", "\\frac{5}{8}"), ("⅞", "\\frac{7}{8}"),
     ("。", ". "), ("、", ", "), ("\u3000", " "),
-    ("⁄", "/"), ("€", " "), ("£", " "), ("¥", " "), ("₹", " "), ("²", "^2"), ("³", "^3"), ("∈", "\\in "), ("θ", "\\theta "), ("α", "\\alpha "), ("β", "\\beta "),
+    ("⁄", "/"), ("€", " "), ("£", " "), ("¥", " "), ("₹", " "), ("¢", " "), ("²", "^2"), ("³", "^3"), ("∈", "\\in "), ("θ", "\\theta "), ("α", "\\alpha "), ("β", "\\beta "),
 )
+_UNICODE_ROOT = re.compile(r"([√∛∜])[ \t]{0,4}(?:\(([^()]{1,200})\)|(\d+(?:\.\d+)?|[A-Za-zπ](?![A-Za-z])))")
+"""A root sign and what it covers: a parenthesised group (`√(x+1)`), a number (`√10`) or one letter
+(`√x`, `√π`); `√2` needs no braces, `√x` and `√(3)` do (`\\sqrtx`, `\\sqrt(3)` mean nothing)."""
+_ROOT_INDEX = {"√": "", "∛": "[3]", "∜": "[4]"}
+
+
+def _unicode_root(match: re.Match[str]) -> str:
+    radicand = match.group(2) if match.group(2) is not None else match.group(3)
+    return f"\\sqrt{_ROOT_INDEX[match.group(1)]}{{{radicand}}}"
+
+
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 """Full-width forms (`１２`, `（`, `：`, `，`), as CJK text writes them, to their ASCII letters."""
 _SYNONYMS = (
@@ -92,6 +103,7 @@ _ASCII_RELATIONS = ((">=", "\\ge "), ("=>", "\\ge "), ("<=", "\\le "), ("=<", "\
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _DEGREE_MARK = r"\^\s*\{?\s*\\circ\s*\}?"
 _DEGREE_NUMBER = re.compile(r"(\d+(?:\.\d+)?|\{[^{}]*\})\s*" + _DEGREE_MARK)
+_TEMPERATURE = re.compile(_DEGREE_MARK + r"\s?[CF](?![A-Za-z])")
 _ANY_DEGREE_MARK = re.compile(_DEGREE_MARK + r"|\\degree(?![a-zA-Z])|\^\{?o\}?(?![a-zA-Z])")
 _KNOWN_OPERATORS = frozenset("sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln exp "
                              "lcm gcd max min det deg dim ker arg".split())
@@ -120,6 +132,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     if "\x00" in text:
         raise NormalizationError("answer contains a NUL byte")
     text = text.encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH)
+    text = _UNICODE_ROOT.sub(_unicode_root, text)
     for old, new in _UNICODE:
         text = text.replace(old, new)
     text = re.sub(r"\s+", " ", text).strip()
@@ -287,7 +300,9 @@ def _font_replacement(command: str, inner: str) -> str:
 
 
 def _degrees(text: str) -> str:
-    """Degrees inside a trig function become radians; other degree marks are dropped."""
+    """Degrees inside a trig function become radians; other degree marks are dropped, with the
+    scale letter of a temperature (`25°C`, `77^{\\circ}F`)."""
+    text = _TEMPERATURE.sub("", text)
     if _TRIG.search(text) and _ANY_DEGREE_MARK.search(text):
         text = _DEGREE_NUMBER.sub(lambda m: "(" + m.group(1) + "\\cdot\\frac{\\pi}{180})", text)
     return _ANY_DEGREE_MARK.sub("", text)
