@@ -385,15 +385,6 @@ def compare_models(layout: DemoLayout, settings: DemoSettings) -> dict[str, Any]
 
 # --- reports ----------------------------------------------------------------------------------
 
-def leaderboard_row(model: str, run_dir: Path, document: dict[str, Any]) -> dict[str, Any]:
-    """One leaderboard row of a demo model, in the shape `write_leaderboard` takes."""
-    run = document["run"]
-    return {"model": model, "task": run.get("task", TASK_NAME), "n": run.get("n"),
-            "config_hash": run.get("config_hash"), "run_dir": str(run_dir),
-            "config_path": str(run_dir / "config.yaml"), "scoring": document.get("scoring"),
-            "not_reported": sorted(document.get("not_reported") or {}), "metrics": dict(document["metrics"])}
-
-
 def leaderboard_columns(n: int) -> list[str]:
     """The paper's names at k = n: avg@n, cons@n, then the score rules and pass@n."""
     return [f"avg@{n}", f"cons@{n}", f"scr@{n}", f"wscr@{n}", f"bon@{n}", f"wmaj@{n}", f"pass@{n}"]
@@ -462,11 +453,11 @@ def write_reports(layout: DemoLayout, documents: dict[str, dict[str, Any]], eval
                   scoring: dict[str, Any], comparisons: dict[str, Any], timings: dict[str, float],
                   settings: DemoSettings, *, quick: bool) -> dict[str, Path]:
     """Leaderboard (json, md, csv), one accuracy-vs-k plot per model, `evaluator.json`, `summary.md`."""
-    from evalkit.report.leaderboard import write_leaderboard
+    from evalkit.report.leaderboard import row_of_document, write_leaderboard
     from evalkit.report.plots import plot_accuracy_vs_k
 
     n = settings.samples_per_problem
-    rows = [leaderboard_row(model, layout.run_dir(model), document) for model, document in documents.items()]
+    rows = [row_of_document(layout.run_dir(model), document, model=model) for model, document in documents.items()]
     written = write_leaderboard(rows, layout.root, metric=f"scr@{n}", columns=leaderboard_columns(n))
     for model, document in documents.items():
         written[f"plots/{model}.png"] = plot_accuracy_vs_k(document, layout.root / "plots" / f"{model}.png")

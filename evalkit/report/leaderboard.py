@@ -121,10 +121,16 @@ def load_run_row(run_dir: str | Path, *, top_clusters: int | None = None, seed: 
     if graded and (document is None or not _made_with_settings(document, run_dir, top_clusters, seed)):
         scorer = document["run"].get("scorer") if document is not None else None
         document = build_run_metrics(run_dir, top_clusters=top_clusters, seed=seed, scorer=scorer, **build_options)
+    return row_of_document(run_dir, document)
+
+
+def row_of_document(run_dir: str | Path, document: Mapping[str, Any], *, model: str | None = None) -> dict[str, Any]:
+    """The leaderboard row of a run's `metrics.json` document; `model` names the row instead of the run's model."""
+    run_dir = Path(run_dir)
     run = document["run"]
     config_path = run_dir / CONFIG_FILE
     return {
-        "model": run.get("model") or run_dir.name,
+        "model": model or run.get("model") or run_dir.name,
         "task": run.get("task") or "unknown",
         "n": run.get("n"),
         "config_hash": run.get("config_hash"),
@@ -295,8 +301,8 @@ def write_leaderboard(rows: Sequence[Mapping[str, Any]], out_dir: str | Path, *,
         header += [name, f"{name} ci_low", f"{name} ci_high"]
     csv_rows = []
     for rank, row in zip(ranks(ordered, metric), ordered):
-        cells: list[object] = ["" if rank is None else rank, row["model"], row["task"], row.get("n"), row.get("config_hash"), row["run_dir"],
-                               scoring_cell(row)]
+        cells: list[object] = ["" if rank is None else rank, row["model"], row["task"], row.get("n"),
+                               row.get("config_hash"), row["run_dir"], scoring_cell(row)]
         for name in shown:
             estimate = row["metrics"].get(name)
             cells += [estimate["value"], estimate["ci"][0], estimate["ci"][1]] if estimate else ["", "", ""]
