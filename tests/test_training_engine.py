@@ -188,6 +188,10 @@ def test_same_seed_same_loss_and_rerun_returns_at_once(tmp_path, tiny_model_dir)
     with pytest.raises(ConfigError, match=r"the settings changed \(max_steps, seed\)"):
         finetune(tiny_model_dir, arithmetic_examples(), tmp_path / "a", TrainSettings(max_steps=5, **FAST),
                  show_progress=False)
+    # a setting that cannot change the result is not named among the changes
+    with pytest.raises(ConfigError, match=r"the settings changed \(max_steps, seed\)\."):
+        finetune(tiny_model_dir, arithmetic_examples(), tmp_path / "a",
+                 TrainSettings(max_steps=5, keep_checkpoints=None, **FAST), show_progress=False)
 
 
 def test_resume_continues_from_the_last_checkpoint(tmp_path, tiny_model_dir):

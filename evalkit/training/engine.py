@@ -435,9 +435,9 @@ def changed_inputs(stored: dict[str, Any], current: dict[str, Any]) -> list[str]
     """Which inputs of a training run differ between `train_config.json` on disk and now, in words."""
     changes = []
     stored_settings = stored.get("settings") or {}
-    if stored_settings != current["settings"]:
-        differing = sorted(name for name in set(stored_settings) | set(current["settings"])
-                           if stored_settings.get(name) != current["settings"].get(name))
+    differing = sorted(name for name in set(stored_settings) | set(current["settings"])
+                       if name not in RESULT_NEUTRAL_SETTINGS and stored_settings.get(name) != current["settings"].get(name))
+    if differing:
         changes.append(f"the settings changed ({', '.join(differing)})")
     if stored.get("train_sha256") != current["train_sha256"]:
         counts = (f" ({stored.get('train_examples')} examples on disk, {current['train_examples']} now)"
