@@ -19,6 +19,7 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 # (a link needs "](", so escaping parentheses disarms it while number cells such as
 # "54.2 [50.1, 58.3]" stay as they are), strikethrough, and the cell separator.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>()|~$])")  # `$` too: GitHub reads `$..$` as math
+_BACKTICK_RUN = re.compile("`+")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -43,6 +44,16 @@ def for_markdown(text: object) -> str:
     """Text for one Markdown table cell or inline span: one line, Markdown syntax escaped."""
     flat = visible_controls(str(text), keep_newlines=False)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+def for_markdown_code(text: object) -> str:
+    """Text as one inline Markdown code span, shown exactly as it is: one line, control codes visible,
+    fenced with more backticks than any run of them inside (a span needs no other escape). Not for
+    table cells, where `|` still ends the cell."""
+    flat = visible_controls(str(text), keep_newlines=False)
+    fence = "`" * (1 + max((len(run) for run in _BACKTICK_RUN.findall(flat)), default=0))
+    padded = flat.startswith(("`", " ")) or flat.endswith(("`", " ")) or not flat
+    return f"{fence} {flat} {fence}" if padded else f"{fence}{flat}{fence}"
 
 
 def for_plot(text: object) -> str:

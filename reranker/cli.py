@@ -1,7 +1,8 @@
 """`evalkit rerank`: score a graded run with a solution evaluator, then report its metrics.
 
 The main CLI registers `rerank_command`. Only what the method needs is scored (SCR: the
-samples of the top answer clusters), resuming any earlier scoring by the same scorer; then
+samples of the top answer clusters), resuming any earlier scoring by the same scorer; the K scored
+is recorded in the run's config.yaml (`reranked`), so later reports and leaderboards use it; then
 `evalkit.report.cli.report_run` computes and prints pass@k, maj@k and the score rules that
 the scores cover (scr@k with SCR-only scoring; also bon@k and wmaj@k with --method all), with
 confidence intervals, the scoring labels and SCR's evaluator calls against scoring every
@@ -22,7 +23,7 @@ from evalkit.report.settings import ReportSettings
 from evalkit.selection import DEFAULT_TOP_CLUSTERS
 from evalkit.store import RunDir
 from evalkit.text_safety import for_terminal
-from reranker.evaluator import SolutionEvaluator
+from reranker.evaluator import SolutionEvaluator, default_scorer_name
 from reranker.scoring import ScoreSummary, score_run
 
 
@@ -82,7 +83,8 @@ def rerank_command(
     top_k: Annotated[int | None, typer.Option("--top-k", help="Answer clusters SCR keeps per problem: exactly "
                                                               "this many (ties at the cut: the cluster that "
                                                               "appears first).",
-                                              show_default=f"the run's report.top_clusters (config.yaml), else "
+                                              show_default=f"the K this scorer last reranked the run with, else "
+                                                           f"the run's report.top_clusters (config.yaml), else "
                                                            f"{DEFAULT_TOP_CLUSTERS}")] = None,
     method: Annotated[ScoringMethod, typer.Option("--method", help="scr: score only the samples in the top-k "
                                                                    "clusters (exact scr@n); all: every sample "
@@ -106,7 +108,9 @@ def rerank_command(
         raise ConfigError(f"--batch-size must be 1 or more, got {batch_size}")
     run = RunDir(run_dir)
     # check the run before loading a model, which can take minutes
-    top_k = ReportSettings.for_run(run.read_config(), top_clusters=top_k, source=str(run.config_path)).top_clusters
+    name = scorer_name or default_scorer_name(Path(evaluator).expanduser())
+    top_k = ReportSettings.for_run(run.read_config(), top_clusters=top_k, scorer=name,
+                                   source=str(run.config_path)).top_clusters
     if not run.samples_path.exists():
         raise InputError("no samples in this run directory", path=run.samples_path)
     if not run.graded_path.exists():
@@ -120,6 +124,8 @@ def rerank_command(
         with run.lock("evalkit rerank"):
             summary = score_run(run_dir, solution_evaluator, method=method_name, top_clusters=top_k,
                                 batch_size=batch_size if backend_name != "hf" else None)
+            # later reports and leaderboards default to the K scored now
+            run.record_rerank(solution_evaluator.name, method_name, top_k)
     finally:
         close = getattr(solution_evaluator.backend, "close", None)
         if callable(close):

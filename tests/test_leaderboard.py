@@ -175,7 +175,7 @@ def test_leaderboard_command(runs: Path, tmp_path: Path):
     board = json.loads((out / "leaderboard.json").read_text())
     assert board[0]["model"] == "strong-model"
     header = (out / "leaderboard.csv").read_text().splitlines()[0]
-    assert header.startswith("rank,model,task,n,config_hash,run_dir,scores,pass@1,")
+    assert header.startswith("rank,model,task,n,problems,config_hash,run_dir,scores,pass@1,")
     assert "maj@2 ci_high" in header and "maj@4" not in header
 
 
@@ -270,3 +270,37 @@ def test_the_scores_cell_says_which_samples_were_scored():
     assert scoring_cell({"scoring": scoring}) == "evaluator, 37% of answered samples (scr-top2)"
     assert scoring_cell({"scoring": {**scoring, "selections": []}}) == "evaluator, 37% of answered samples"
     assert scoring_cell({"scoring": None}) == "none"
+
+
+def test_the_csv_tables_label_a_run_stopped_before_every_problem_was_sampled(tmp_path: Path):
+    """Before: leaderboard.md and the terminal said '2 of 5 problems (incomplete)' while leaderboard.csv
+    and models_x_tasks.csv gave the run's figures with nothing to tell it from a finished run."""
+    stopped = make_run(tmp_path / "runs", "stopped", [[1, 0], [0, 0]], model="stopped-model")
+    config = yaml.safe_load((stopped / "config.yaml").read_text())
+    (stopped / "config.yaml").write_text(yaml.safe_dump({**config, "num_problems": 5}))
+    make_run(tmp_path / "runs", "finished", [[1, 1], [0, 1]], model="finished-model")
+    rows = collect_leaderboard_rows([tmp_path / "runs"], show_progress=False)
+    write_leaderboard(rows, tmp_path / "board")
+    write_task_table(rows, tmp_path / "board")
+    with (tmp_path / "board" / "leaderboard.csv").open() as handle:
+        table = {line["model"]: line for line in csv.DictReader(handle)}
+    assert table["stopped-model"]["problems"] == "2 of 5 problems (incomplete)"
+    assert table["finished-model"]["problems"] == "2 problems"
+    with (tmp_path / "board" / "models_x_tasks.csv").open() as handle:
+        cells = list(csv.DictReader(handle))
+    assert {cell["problems"] for cell in cells if cell["model"] == "stopped-model"} == {"2 of 5 problems (incomplete)"}
+
+
+def test_the_leaderboard_names_the_k_and_the_run_of_each_row():
+    """Before: rows of runs reranked with different K sat in one scr@8 column with nothing saying which K,
+    and the 'Not reported' note named rows by model, ambiguous when two runs share one."""
+    from evalkit.report.leaderboard import leaderboard_markdown, scoring_cell
+
+    scoring = {"scorer": "evaluator", "coverage": 1.0, "selections": ["all"]}
+    assert scoring_cell({"scoring": scoring, "top_clusters": 3}) == \
+        "evaluator, 100% of answered samples (all); SCR keeps K = 3"
+    rows = [{"model": "m", "task": "t", "n": 8, "run_dir": "runs/a", "config_path": None, "metrics": {},
+             "not_reported": ["bon@8"]},
+            {"model": "m", "task": "t", "n": 8, "run_dir": "runs/b", "config_path": None, "metrics": {},
+             "not_reported": []}]
+    assert "m \\(runs/a\\): bon@8." in leaderboard_markdown(rows, "maj@8", ["maj@8"])

@@ -183,3 +183,13 @@ def test_merge_refuses_a_part_killed_while_grading(tmp_path):
     with pytest.raises(InputError, match=r"part1: shard 1 is not fully graded \(1 of 2 problems\).*grade-run"):
         merge_runs(parts, tmp_path / "merged")
     assert not (tmp_path / "merged" / "samples.jsonl").exists()
+
+
+def test_merge_keeps_the_rerank_records_every_part_agrees_on(tmp_path):
+    parts = [RunDir(_write_part(tmp_path, i, 2, [f"p{i}"])) for i in range(2)]
+    parts[0].record_rerank("ev", "scr", 3)
+    parts[1].record_rerank("ev", "scr", 3)
+    parts[0].record_rerank("other", "scr", 2)
+    parts[1].record_rerank("other", "scr", 4)
+    merged = merge_runs([part.path for part in parts], tmp_path / "merged")
+    assert merged.read_config()["reranked"] == {"ev": {"method": "scr", "top_clusters": 3}}

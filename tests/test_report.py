@@ -342,3 +342,23 @@ def test_a_run_stopped_before_every_problem_was_sampled_is_labelled_incomplete_e
         text = (tmp_path / "board" / name).read_text()
         assert text.count("6 of 30 problems \\(incomplete\\)") == (1 if name == "leaderboard.md" else 2), text
         assert "of 6 problems" not in text
+
+
+def test_report_md_writes_its_own_code_spans_and_escapes_only_untrusted_text(tmp_path):
+    """Before: report.md escaped the backticks it wrote itself ("Scorer \\`evaluator-v1\\` scored"), so the
+    scorer showed with stray backslashes-turned-backticks instead of as code."""
+    run_dir = make_run(tmp_path)
+    write_run_reports(run_dir, build_run_metrics(run_dir, show_progress=False))
+    text = (run_dir / "report.md").read_text()
+    assert "- Scorer `evaluator-v1` scored" in text and "\\`" not in text
+    # untrusted text stays inert: a scorer name with backticks and Markdown gets a longer fence, a model
+    # name is escaped as before
+    hostile = make_run(tmp_path, "hostile", model="m`x*", scorer="ev`l*|<b>")
+    write_run_reports(hostile, build_run_metrics(hostile, show_progress=False))
+    text = (hostile / "report.md").read_text()
+    assert "- Scorer ``ev`l*|<b>`` scored" in text
+    assert text.startswith("# m\\`x\\* on math500")
+    from evalkit.text_safety import for_markdown_code
+
+    assert for_markdown_code("a") == "`a`" and for_markdown_code("`a") == "`` `a ``"
+    assert for_markdown_code("x``y\n\x1b") == "```x``y\\n\\x1b```"

@@ -415,3 +415,63 @@ def test_rerank_names_a_bad_device_in_one_line(tmp_path, tiny_model_dir, cli_app
     result = CliRunner().invoke(cli_app, ["rerank", str(run_dir), "--evaluator", str(tiny_model_dir),
                                           "--device", "nosuch"])
     assert isinstance(result.exception, ConfigError) and "device 'nosuch'" in str(result.exception)
+
+
+def test_report_and_leaderboard_use_the_k_the_run_was_reranked_with(tmp_path, tiny_model_dir):
+    """Before: after `evalkit rerank RUN --top-k 2` the K was kept nowhere, so a later `evalkit report RUN`
+    or `evalkit leaderboard` reported SCR at the default K = 8, whose samples were never scored (scr@n
+    shown as '—'), unless --top-clusters 2 was given again."""
+    from evalkit.cli import app
+
+    run_dir = write_run(tmp_path / "runs", [PROBLEM_0, PROBLEM_1])
+    runner = CliRunner(env={"COLUMNS": "400"})
+    result = runner.invoke(app, ["rerank", str(run_dir), "--evaluator", str(tiny_model_dir), "--top-k", "2",
+                                 "--scorer-name", "ev", "--device", "cpu"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["reranked"] == {
+        "ev": {"method": "scr", "top_clusters": 2}}
+    reranked = json.loads((run_dir / "metrics.json").read_text())["metrics"]["scr@9"]
+
+    result = runner.invoke(app, ["report", str(run_dir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    document = json.loads((run_dir / "metrics.json").read_text())
+    assert document["settings"]["top_clusters"] == 2
+    assert document["metrics"]["scr@9"] == reranked and "scr@9" not in document["not_reported"]
+    assert {p["paper_name"] for p in read_jsonl(run_dir / "predictions.jsonl") if p["rule"] == "scr"} == {"RR.Top-2"}
+
+    (run_dir / "metrics.json").unlink()  # the leaderboard computes the run afresh, with the run's own K
+    result = runner.invoke(app, ["leaderboard", str(tmp_path / "runs"), "--out", str(tmp_path / "board")])
+    assert result.exit_code == 0, result.output
+    row = json.loads((tmp_path / "board" / "leaderboard.json").read_text())[0]
+    assert row["top_clusters"] == 2 and row["metrics"]["scr@9"] == reranked
+    assert "SCR keeps K = 2" in (tmp_path / "board" / "leaderboard.csv").read_text()
+
+    # a flag still wins, and asking for clusters that were never scored says so in one line
+    result = runner.invoke(app, ["report", str(run_dir), "--quiet", "--top-clusters", "4"])
+    assert result.exit_code == 0, result.output
+    document = json.loads((run_dir / "metrics.json").read_text())
+    assert document["settings"]["top_clusters"] == 4 and "scr@9" in document["not_reported"]
+    note = "SCR is asked to keep K = 4 clusters, but 'ev' scored the samples of the top 2 only (scr-top2)"
+    assert note in result.output
+    assert note.replace("(", "\\(").replace(")", "\\)") in (run_dir / "report.md").read_text()
+    result = runner.invoke(app, ["leaderboard", str(tmp_path / "runs"), "--out", str(tmp_path / "board"),
+                                 "--top-clusters", "4"])
+    assert result.exit_code == 0, result.output
+    assert f"note {run_dir}: {note}" in result.output
+    # a later rerank of the same scorer without --top-k keeps the K it recorded
+    result = runner.invoke(app, ["rerank", str(run_dir), "--evaluator", str(tiny_model_dir), "--method", "all",
+                                 "--scorer-name", "ev", "--device", "cpu"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["reranked"] == {
+        "ev": {"method": "all", "top_clusters": 2}}
+    assert json.loads((run_dir / "metrics.json").read_text())["settings"]["top_clusters"] == 2
+
+
+def test_a_malformed_rerank_record_is_one_clear_error(tmp_path):
+    from evalkit.report import build_run_metrics
+
+    run_dir = write_run(tmp_path, [PROBLEM_0])
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    (run_dir / "config.yaml").write_text(yaml.safe_dump({**config, "reranked": {"ev": {"top_clusters": "two"}}}))
+    with pytest.raises(ConfigError, match=r"config.yaml: field 'reranked.ev.top_clusters': expected an integer"):
+        build_run_metrics(run_dir, show_progress=False)

@@ -238,3 +238,17 @@ def test_a_local_model_rewritten_in_place_is_refused_on_resume(tmp_path, tiny_mo
     assert len(read_jsonl(out / "samples.jsonl")) == 1  # nothing mixed in
     weights.write_bytes(original)
     assert _run(config, out).sampling.sampled_now == 1
+
+
+def test_running_a_reranked_run_again_reports_with_the_k_it_was_reranked_with(tmp_path):
+    """Before: `evalkit run` on a run that `evalkit rerank --top-k 3` had scored wrote its report with the
+    config's K (8), so its metrics.json and the leaderboard's figures for the same run differed."""
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    out = tmp_path / "run"
+    _run(_config(replay, data), out)
+    RunDir(out).record_rerank("ev", "scr", 3)
+    run_evaluation(_config(replay, data), out=out, write_report=True, show_progress=False,
+                   console=Console(quiet=True))
+    assert json.loads((out / "metrics.json").read_text())["settings"]["top_clusters"] == 3
+    assert yaml.safe_load((out / "config.yaml").read_text())["reranked"] == {"ev": {"method": "scr", "top_clusters": 3}}

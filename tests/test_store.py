@@ -139,3 +139,20 @@ def test_plain_run_refuses_a_shard_directory(tmp_path):
     run.claim("config_hash: abc\n", "abc", Shard(0, 2))
     with pytest.raises(ConfigError, match="part 0/2"):
         run.claim("config_hash: abc\n", "abc", None)
+
+
+def test_how_a_run_was_reranked_survives_a_resume_with_changed_settings(tmp_path):
+    """The K recorded by `evalkit rerank` is bookkeeping: a resume that changes a setting keeps it and
+    does not list it as a change."""
+    import yaml
+
+    run = RunDir(tmp_path / "run")
+    run.claim("model: m\ntimeout: 1\nconfig_hash: abc\n", "abc")
+    run.record_rerank("ev", "scr", 3)
+    run.record_rerank("other", "all", 8)
+    run.record_rerank("ev", "scr", 2)  # the latest rerank of a scorer replaces its note
+    run.claim("model: m\ntimeout: 2\nconfig_hash: abc\n", "abc")
+    config = yaml.safe_load(run.config_path.read_text())
+    assert config["reranked"] == {"ev": {"method": "scr", "top_clusters": 2},
+                                  "other": {"method": "all", "top_clusters": 8}}
+    assert config["timeout"] == 2 and config["changes"] == [{"timeout": [1, 2]}]

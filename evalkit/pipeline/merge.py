@@ -28,9 +28,11 @@ from evalkit.store import RunDir
 from evalkit.store.rundir import (
     GRADED_FILE,
     INPUTS_KEY,
+    RERANKED_KEY,
     SAMPLES_FILE,
     SCORES_FILE,
     changed_inputs,
+    reranked,
 )
 
 # The merged files, and whether one problem may have several lines in a part (scores.jsonl holds
@@ -189,7 +191,14 @@ def merge_runs(part_paths: Sequence[str | Path], out: str | Path) -> RunDir:
         sources = _merged_sources(configs)
         target.refuse_foreign_files()
         to_write = _files_to_write(target, sources)
-        merged_config = {key: value for key, value in configs[0][1].items() if key not in ("shard", "changes")}
+        merged_config = {key: value for key, value in configs[0][1].items()
+                         if key not in ("shard", "changes", RERANKED_KEY)}
+        # how the parts were reranked carries over where every part agrees (scorer by scorer)
+        notes = [reranked(config, source=str(part.config_path)) for part, config in configs]
+        agreed = {scorer: note for scorer, note in notes[0].items() if all(other.get(scorer) == note
+                                                                          for other in notes[1:])}
+        if agreed:
+            merged_config[RERANKED_KEY] = agreed
         merged_config["num_problems"] = sum(config.get("num_problems", 0) for _, config in configs)
         merged_config["merged_from"] = [str(part.path) for part, _ in configs]
         fresh = target.claim(yaml.safe_dump(merged_config, sort_keys=False, allow_unicode=True),

@@ -230,7 +230,8 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
             from evalkit.report.cli import report_run
 
             ks = usable_ks(config.report.ks, config.sampling.n, console)
-            metrics = report_run(run_dir.path, ks=ks, top_clusters=config.report.top_clusters,
+            # top_clusters: the run's own, config.report.top_clusters unless `evalkit rerank` scored another K
+            metrics = report_run(run_dir.path, ks=ks, top_clusters=None,
                                  seed=config.report.seed, confidence=config.report.confidence,
                                  resamples=config.report.resamples, console=console)
     return RunSummary(run_dir, sampled, graded, metrics)

@@ -264,11 +264,13 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
     run_dir = Path(run_dir)
     run = RunDir(run_dir)
     config = run.read_config()
+    ReportSettings.for_run(config, source=str(run.config_path))  # a bad report section before reading the run
+    matrices = load_run_matrices(run_dir, scorer=scorer)
     settings = ReportSettings.for_run(config, ks=ks, top_clusters=top_clusters, seed=seed, subsets=subsets,
-                                      confidence=confidence, resamples=resamples, source=str(run.config_path))
+                                      confidence=confidence, resamples=resamples, scorer=matrices.scorer,
+                                      source=str(run.config_path))
     top_clusters, seed, subsets = settings.top_clusters, settings.seed, settings.subsets
     confidence, resamples = settings.confidence, settings.resamples
-    matrices = load_run_matrices(run_dir, scorer=scorer)
     num_problems, num_samples = matrices.correct.shape
     chosen_ks = settings.ks_for(num_samples) if ks is None else sorted(set(settings.ks or ()))
     too_large = [k for k in chosen_ks if k > num_samples]
@@ -337,11 +339,13 @@ def build_run_predictions(run_dir: str | Path, *, top_clusters: int | None = Non
                           scorer: str | None = None) -> list[Prediction]:
     """Every rule's prediction for every problem of a graded run, from all n samples (score rules
     only when the run has scores; each prediction says whether its needed samples were all scored).
-    `top_clusters` None: the run's own (`report.top_clusters` in config.yaml), else the default."""
+    `top_clusters` None: the run's own (the K its scorer was reranked with, else `report.top_clusters` in
+    config.yaml), else the default."""
     run = RunDir(Path(run_dir))
-    top_clusters = ReportSettings.for_run(run.read_config(), top_clusters=top_clusters,
-                                          source=str(run.config_path)).top_clusters
+    config = run.read_config()
     matrices = load_run_matrices(run_dir, scorer=scorer)
+    top_clusters = ReportSettings.for_run(config, top_clusters=top_clusters, scorer=matrices.scorer,
+                                          source=str(run.config_path)).top_clusters
     rules = ["first", "maj", *(SCORE_RULES if matrices.scores is not None else ())]
     out: list[Prediction] = []
     for rule in rules:

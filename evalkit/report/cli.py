@@ -19,11 +19,14 @@ from evalkit.report.leaderboard import (
     write_leaderboard,
 )
 from evalkit.report.lengths import outputs_summary_line
+from evalkit.report.settings import unscored_clusters_note
 from evalkit.report.tables import comparisons_rich_table, metrics_rich_table
 from evalkit.report.task_table import write_task_table
 from evalkit.text_safety import for_terminal
 
 RUN_OWN = "the run's report.{name} (config.yaml), else {default}"
+RUN_OWN_K = ("the K the run was reranked with (evalkit rerank --top-k), else the run's report.top_clusters "
+             f"(config.yaml), else {DEFAULT_TOP_CLUSTERS}")
 
 
 def parse_ks(text: str | None) -> list[int] | None:
@@ -67,8 +70,7 @@ def report_command(
     top_clusters: Annotated[int | None, typer.Option("--top-clusters", help="Clusters SCR keeps: exactly this "
                                                                             "many (ties at the cut go to the cluster "
                                                                             "that appears first).",
-                                                     show_default=RUN_OWN.format(name="top_clusters",
-                                                                                 default=DEFAULT_TOP_CLUSTERS))] = None,
+                                                     show_default=RUN_OWN_K)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap.",
                                              show_default=RUN_OWN.format(name="seed", default=0))] = None,
     subsets: Annotated[int, typer.Option("--subsets", help="Random k-subsets per problem for k < n "
@@ -138,9 +140,7 @@ def leaderboard_command(
     top_clusters: Annotated[int | None, typer.Option("--top-clusters", help="Clusters SCR keeps in every run (a "
                                                                             "metrics.json made with other settings "
                                                                             "is recomputed).",
-                                                     show_default=RUN_OWN.format(name="top_clusters",
-                                                                                 default=DEFAULT_TOP_CLUSTERS))]
-        = None,
+                                                     show_default=RUN_OWN_K)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap in every "
                                                                  "run (as --top-clusters).",
                                              show_default=RUN_OWN.format(name="seed", default=0))] = None,
@@ -169,5 +169,12 @@ def leaderboard_command(
     written = write_leaderboard(rows, out, metric=metric, columns=shown)
     written.update(write_task_table(rows, out))
     console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric)))
+    for row in rows:
+        scoring = row.get("scoring") or {}
+        note = (unscored_clusters_note(row["top_clusters"], scoring.get("scorer"), scoring.get("selections") or (),
+                                       row.get("not_reported") or ())
+                if isinstance(row.get("top_clusters"), int) else None)
+        if note is not None:
+            console.print(f"[yellow]note[/] {for_terminal(row['run_dir'])}: {for_terminal(note)}", highlight=False)
     for path in written.values():
         console.print(f"wrote {for_terminal(path)}", highlight=False)

@@ -2,7 +2,7 @@
 
 A row is a plain dict, the same that `leaderboard.json` holds:
 `{"model", "task", "n", "config_hash", "problems", "planned_problems", "run_dir", "config_path", "confidence",
-"scoring", "not_reported",
+"top_clusters", "scoring", "not_reported",
 "metrics": {"pass@1": {"value", "ci"}, ...}}`, where `scoring` (or null) says which evaluator
 scored how much of the run, and `not_reported` lists the score rules left out because their
 scores were incomplete. Paths are written relative to the leaderboard's folder.
@@ -32,6 +32,7 @@ from evalkit.report.tables import (
     format_percent,
     is_incomplete,
     markdown_table,
+    problems_csv_cell,
     problems_label,
     write_csv,
     write_text_atomic,
@@ -100,9 +101,12 @@ def _read_metrics_document(path: Path) -> dict[str, Any]:
 def _made_with_settings(document: Mapping[str, Any], run_dir: Path, top_clusters: int | None,
                         seed: int | None) -> bool:
     """Whether a `metrics.json` document was computed with the settings a leaderboard uses for the run:
-    those given (`top_clusters`, `seed`), else the run's own, at the ks a report computes by default."""
+    those given (`top_clusters`, `seed`), else the run's own (for the scorer the document names), at the
+    ks a report computes by default."""
     run = RunDir(run_dir)
+    scorer = document["run"].get("scorer")
     settings = ReportSettings.for_run(run.read_config(), top_clusters=top_clusters, seed=seed,
+                                      scorer=scorer if isinstance(scorer, str) else None,
                                       source=str(run.config_path))
     n = document["run"].get("n")
     return isinstance(n, int) and n >= 1 and document.get("settings") == settings.record(settings.ks_for(n))
@@ -139,6 +143,7 @@ def row_of_document(run_dir: str | Path, document: Mapping[str, Any], *, model: 
         "run_dir": str(run_dir),
         "config_path": str(config_path) if config_path.is_file() else None,
         "confidence": (document.get("settings") or {}).get("confidence"),
+        "top_clusters": (document.get("settings") or {}).get("top_clusters"),
         "scoring": document.get("scoring"),
         "not_reported": sorted(document.get("not_reported") or {}),
         "metrics": dict(document["metrics"]),
@@ -162,14 +167,17 @@ def interval_text(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def scoring_cell(row: Mapping[str, Any]) -> str:
-    """How a row's scores were made, in a few words: `evaluator, 37% of answered samples (scr-top2)` or
-    `none`; the selections say which samples were scored (`all`, `scr-topK`: the top K clusters)."""
+    """How a row's scores were made, in a few words: `evaluator, 37% of answered samples (scr-top2); SCR
+    keeps K = 2` or `none`; the selections say which samples were scored (`all`, `scr-topK`: the top K
+    clusters), K how many clusters the row's scr@k and wscr@k keep (when the row knows it)."""
     scoring = row.get("scoring")
     if not scoring:
         return "none"
     selections = ", ".join(str(name) for name in scoring.get("selections") or ())
+    top_clusters = row.get("top_clusters")
     return (f"{scoring['scorer']}, {100 * scoring['coverage']:.0f}% of answered samples"
-            + (f" ({selections})" if selections else ""))
+            + (f" ({selections})" if selections else "")
+            + (f"; SCR keeps K = {top_clusters}" if isinstance(top_clusters, int) else ""))
 
 
 def collect_leaderboard_rows(paths: Iterable[str | Path], *,
@@ -244,8 +252,8 @@ def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns
              row.get("config_hash"), row.get("config_path") or row["run_dir"]]
             for rank, row in zip(ranks(rows, metric), rows)]
     aligned = [True, False, False, True, *([True] * len(columns)), False, False, False]
-    hidden = [escape_cell(f"{row['model']}: {', '.join(row['not_reported'])}") for row in rows
-              if row.get("not_reported")]
+    hidden = [escape_cell(f"{row['model']} ({row.get('config_path') or row['run_dir']}): "
+                          f"{', '.join(row['not_reported'])}") for row in rows if row.get("not_reported")]
     note = ("\nNot reported (— above) because the scores do not cover every sample the rule needs: "
             + "; ".join(hidden) + ".\n") if hidden else ""
     return (f"# Leaderboard, ranked by {escape_cell(metric)}\n\n"
@@ -287,8 +295,9 @@ def write_leaderboard(rows: Sequence[Mapping[str, Any]], out_dir: str | Path, *,
     """Write `leaderboard.md`, `leaderboard.csv` and `leaderboard.json` (rows sorted by `metric`,
     by default `default_metric(rows)`).
 
-    CSV columns: model, task, n, config_hash, run_dir, then per metric its value, ci_low
-    and ci_high as fractions (empty where a run lacks the metric).
+    CSV columns: rank, model, task, n, problems (`30 problems`, or `10 of 30 problems (incomplete)` for a run
+    stopped before every problem was sampled, as the other tables label it), config_hash, run_dir, scores,
+    then per metric its value, ci_low and ci_high as fractions (empty where a run lacks the metric).
     """
     metric = metric if metric is not None else default_metric(rows)
     split_metric_name(metric)
@@ -296,13 +305,13 @@ def write_leaderboard(rows: Sequence[Mapping[str, Any]], out_dir: str | Path, *,
     ordered = [relative_paths(row, out_dir) for row in sort_rows(rows, metric)]
     shown = list(columns) if columns is not None else default_columns(ordered, metric)
     out_dir.mkdir(parents=True, exist_ok=True)
-    header = ["rank", "model", "task", "n", "config_hash", "run_dir", "scores"]
+    header = ["rank", "model", "task", "n", "problems", "config_hash", "run_dir", "scores"]
     for name in shown:
         header += [name, f"{name} ci_low", f"{name} ci_high"]
     csv_rows = []
     for rank, row in zip(ranks(ordered, metric), ordered):
         cells: list[object] = ["" if rank is None else rank, row["model"], row["task"], row.get("n"),
-                               row.get("config_hash"), row["run_dir"], scoring_cell(row)]
+                               problems_csv_cell(row), row.get("config_hash"), row["run_dir"], scoring_cell(row)]
         for name in shown:
             estimate = row["metrics"].get(name)
             cells += [estimate["value"], estimate["ci"][0], estimate["ci"][1]] if estimate else ["", "", ""]

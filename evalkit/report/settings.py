@@ -1,19 +1,24 @@
 """Which settings a run's report uses: the ones given now, else the run's own, else the defaults.
 
 A run records its report settings in `config.yaml` (`report:` ks, top_clusters, confidence,
-resamples, seed). Every command that computes a run's metrics after the fact (`evalkit report`,
-`evalkit rerank`, a leaderboard recomputing a stale run) resolves its settings here, so that the
+resamples, seed), and `evalkit rerank` records there the clusters SCR kept when it scored
+(`reranked`, `evalkit.store.RunDir.record_rerank`): that K is the run's own for the scorer that
+made it, ahead of `report.top_clusters`, since it is the K the scores were made for. Every command
+that computes a run's metrics after the fact (`evalkit report`, `evalkit rerank`, `evalkit run` on
+a finished run, a leaderboard recomputing a stale run) resolves its settings here, so that the
 same run never gets two different `scr@n` figures because one command forgot the run's K.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from evalkit.errors import ConfigError
 from evalkit.metrics import DEFAULT_SUBSETS, DEFAULT_TOP_CLUSTERS, default_ks
+from evalkit.store.rundir import reranked_top_clusters
+from evalkit.store.scores import scored_top_clusters
 
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_RESAMPLES = 1000
@@ -58,8 +63,11 @@ class ReportSettings:
     @classmethod
     def for_run(cls, config: Mapping[str, Any], *, ks: Sequence[int] | None = None, top_clusters: int | None = None,
                 seed: int | None = None, subsets: int | None = None, confidence: float | None = None,
-                resamples: int | None = None, source: str = "config.yaml") -> ReportSettings:
-        """The settings given here (not None), else the run config's `report` section, else the defaults."""
+                resamples: int | None = None, scorer: str | None = None,
+                source: str = "config.yaml") -> ReportSettings:
+        """The settings given here (not None), else the run config's own, else the defaults. The run's own
+        K is the one `scorer` (None: the only scorer that reranked the run) was reranked with, else
+        `report.top_clusters`."""
         recorded = config.get(REPORT_SECTION) or {}
         if not isinstance(recorded, Mapping):
             raise ConfigError(f"{source}: field '{REPORT_SECTION}': expected a mapping")
@@ -82,9 +90,26 @@ class ReportSettings:
                 raise ConfigError(f"{source}: field '{REPORT_SECTION}.ks': expected a list of integers, "
                                   f"got {chosen_ks!r}")
             chosen_ks = tuple(sorted(set(chosen_ks)))
+        if top_clusters is None:
+            top_clusters = reranked_top_clusters(config, scorer, source=source)
         return cls(ks=chosen_ks,
                    top_clusters=pick("top_clusters", top_clusters, int, DEFAULT_TOP_CLUSTERS),
                    seed=pick("seed", seed, int, DEFAULT_SEED),
                    subsets=subsets if subsets is not None else DEFAULT_SUBSETS,
                    confidence=float(pick("confidence", confidence, float, DEFAULT_CONFIDENCE)),
                    resamples=pick("resamples", resamples, int, DEFAULT_RESAMPLES))
+
+
+def unscored_clusters_note(top_clusters: int, scorer: str | None, selections: Sequence[str],
+                           not_reported: Iterable[str] | None = None) -> str | None:
+    """One sentence when SCR is asked to keep more clusters than `scorer`'s scoring passes (their
+    `selections`) ever scored and, when `not_reported` (metric names) is given, scr@k or wscr@k is among
+    them (every problem may have no more clusters than were scored); None otherwise."""
+    scored = scored_top_clusters(selections)
+    if scorer is None or scored is None or top_clusters <= scored:
+        return None
+    if not_reported is not None and not any(name.startswith(("scr@", "wscr@")) for name in not_reported):
+        return None
+    return (f"SCR is asked to keep K = {top_clusters} clusters, but '{scorer}' scored the samples of the top "
+            f"{scored} only ({', '.join(selections)}), so scr@k and wscr@k are not reported: score them with "
+            f"evalkit rerank RUN --top-k {top_clusters}, or report with --top-clusters {scored}")

@@ -17,10 +17,11 @@ from typing import Any
 from rich.table import Table
 
 from evalkit.jsonl import write_lines_atomic
-from evalkit.metrics import ALIASES_AT_N, RULE_ORDER, sort_metric_names, split_metric_name
+from evalkit.metrics import ALIASES_AT_N, DEFAULT_TOP_CLUSTERS, RULE_ORDER, sort_metric_names, split_metric_name
 from evalkit.report.lengths import outputs_markdown
 from evalkit.selection import RULES
-from evalkit.text_safety import for_markdown, for_terminal
+from evalkit.report.settings import unscored_clusters_note
+from evalkit.text_safety import for_markdown, for_markdown_code, for_terminal
 
 MISSING_CELL = "—"
 TERMINAL_RULES = ("pass", "maj", "bon", "scr", "wmaj")
@@ -64,6 +65,12 @@ def problems_label(run: Mapping[str, Any]) -> str:
     if is_incomplete(run):
         return f"{run['problems']} of {run['planned_problems']} problems (incomplete)"
     return f"{run.get('problems', '?')} problems"
+
+
+def problems_csv_cell(run: Mapping[str, Any]) -> str:
+    """`problems_label` for a CSV cell: empty when the number of problems is unknown."""
+    problems = run.get("problems")
+    return problems_label(run) if isinstance(problems, int) and not isinstance(problems, bool) else ""
 
 
 def escape_cell(text: object) -> str:
@@ -130,19 +137,27 @@ def paper_metric_names(document: Mapping[str, Any]) -> list[str]:
     return [name for name in names if name in metrics]
 
 
-def scoring_lines(document: Mapping[str, Any]) -> list[str]:
-    """Plain sentences on how the scores were produced, and which score rules are not reported."""
+def scoring_lines(document: Mapping[str, Any], *, markdown: bool = False) -> list[str]:
+    """Sentences on how the scores were produced, which score rules are not reported, and why when SCR
+    was asked for more clusters than were scored: plain text for the terminal (the caller makes it safe),
+    or, with `markdown`, Markdown whose untrusted parts (scorer name, selections) are already escaped."""
     scoring = document.get("scoring")
     if not scoring:
         return ["No evaluator scores: only pass@k and majority vote."]
-    selections = ", ".join(scoring.get("selections") or ["unlabelled"])
-    lines = [f"Scorer `{scoring['scorer']}` scored {scoring['scored']} of {scoring['answered']} answered samples "
-             f"({100 * scoring['coverage']:.1f}% coverage; {scoring['samples']} samples in all; samples chosen by: "
-             f"{selections})."]
+    code = for_markdown_code if markdown else (lambda text: f"'{text}'")
+    text = for_markdown if markdown else str
+    selections = scoring.get("selections") or ["unlabelled"]
+    lines = [f"Scorer {code(scoring['scorer'])} scored {scoring['scored']} of {scoring['answered']} answered samples "
+             + text(f"({100 * scoring['coverage']:.1f}% coverage; {scoring['samples']} samples in all; samples "
+                    f"chosen by: {', '.join(selections)}).")]
     hidden = document.get("not_reported") or {}
-    if hidden:
+    note = unscored_clusters_note((document.get("settings") or {}).get("top_clusters", DEFAULT_TOP_CLUSTERS),
+                                  scoring.get("scorer"), scoring.get("selections") or (), hidden)
+    if note is not None:
+        lines.append(text(f"{note}."))
+    if hidden:  # last: report.md lists each rule's reason below it
         names = ", ".join(sorted(hidden, key=lambda name: split_metric_name(name)[::-1]))
-        lines.append(f"Not reported, because the scores do not cover every sample they need: {names}.")
+        lines.append(text(f"Not reported, because the scores do not cover every sample they need: {names}."))
     return lines
 
 
@@ -163,8 +178,8 @@ def render_report_markdown(document: Mapping[str, Any]) -> str:
                   "(ties at the cut: the cluster that appears first); k < n averages "
                   f"{settings.get('subsets')} subsets per problem (all of them when fewer); seed {settings.get('seed')}\n")
     out.write("\n## Scores\n\n")
-    for line in scoring_lines(document):
-        out.write(f"- {escape_cell(line)}\n")
+    for line in scoring_lines(document, markdown=True):
+        out.write(f"- {line}\n")
     for name, entry in (document.get("not_reported") or {}).items():
         out.write(f"  - {escape_cell(name)}: {escape_cell(entry['reason'])}\n")
     paper = paper_metric_names(document)

@@ -23,6 +23,7 @@ from evalkit.report.tables import (
     format_percent,
     is_incomplete,
     markdown_table,
+    problems_csv_cell,
     problems_label,
     write_csv,
     write_text_atomic,
@@ -144,8 +145,8 @@ def write_task_table(rows: Sequence[Mapping[str, Any]], out_dir: str | Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = [relative_paths(row, out_dir) for row in rows]  # the tables name no absolute path
     records = [cell for metric in metrics for cell in task_table_cells(rows, metric)]
-    header = ["model", "task", "metric", "n", "value", "ci_low", "ci_high", "config_hash", "run_dir"]
-    csv_rows = [[cell["model"], cell["task"], cell["metric"], cell["n"],
+    header = ["model", "task", "metric", "n", "problems", "value", "ci_low", "ci_high", "config_hash", "run_dir"]
+    csv_rows = [[cell["model"], cell["task"], cell["metric"], cell["n"], problems_csv_cell(cell),
                  "" if cell["value"] is None else cell["value"], *(cell["ci"] or ["", ""]),
                  cell["config_hash"], cell["run_dir"]] for cell in records]
     markdown, table_csv, table_json = TASK_TABLE_FILES

@@ -11,6 +11,10 @@ Layout (one JSON line per problem, in problem order, appended as each problem co
                   (read and written through `evalkit.store.scores`)
 - `metrics.json`, `report.md`, `metrics.csv`, `accuracy_vs_k.png`
 
+`config.yaml` also records how the run was reranked (`reranked`: per scorer, the method and the
+clusters SCR kept, `record_rerank`), so that a later report uses the K that was scored
+(`reranked_top_clusters`).
+
 Appends are flushed per line (and fsynced at least every second); a line cut short by a
 killed process is dropped when the file is next opened for appending, so a resumed run neither
 loses a finished problem nor duplicates one. `samples.jsonl` is appended in the order problems
@@ -49,9 +53,12 @@ GRADED_FILE = "graded.jsonl"
 SCORES_FILE = "scores.jsonl"
 METRICS_FILE = "metrics.json"
 INPUTS_KEY = "inputs"
+RERANKED_KEY = "reranked"
 # Keys of config.yaml that are bookkeeping, not settings: not compared between invocations
 # (the fingerprints under `inputs` are compared on their own, see `RunDir.claim`).
-BOOKKEEPING_KEYS = frozenset({"config_hash", "changes", "shard", "merged_from", INPUTS_KEY})
+BOOKKEEPING_KEYS = frozenset({"config_hash", "changes", "shard", "merged_from", INPUTS_KEY, RERANKED_KEY})
+# Bookkeeping that a resume with new settings keeps (the new config text does not carry it).
+KEPT_ON_RESUME = ("merged_from", RERANKED_KEY)
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -93,6 +100,34 @@ def _differences(stored: dict[str, Any], config_text: str,
              for key, (old, now) in list(changed.items())[:MAX_NAMED_DIFFERENCES]]
     more = f" and {len(changed) - MAX_NAMED_DIFFERENCES} more" if len(changed) > MAX_NAMED_DIFFERENCES else ""
     return f"; it differs in {', '.join(named)}{more}"
+
+
+def reranked(config: dict[str, Any], *, source: str = CONFIG_FILE) -> dict[str, dict[str, Any]]:
+    """The `reranked` record of a run's config: scorer name -> `{"method", "top_clusters"}` of its
+    latest `evalkit rerank` ({} when never reranked); a malformed record is one `ConfigError`."""
+    notes = config.get(RERANKED_KEY)
+    if notes is None:
+        return {}
+    if not isinstance(notes, dict):
+        raise ConfigError(f"{source}: field '{RERANKED_KEY}': expected a mapping of scorer names")
+    for scorer, note in notes.items():
+        top_clusters = note.get("top_clusters") if isinstance(note, dict) else None
+        if not isinstance(top_clusters, int) or isinstance(top_clusters, bool) or top_clusters < 1:
+            raise ConfigError(f"{source}: field '{RERANKED_KEY}.{scorer}.top_clusters': expected an integer >= 1, "
+                              f"got {top_clusters!r}")
+    return {str(scorer): note for scorer, note in notes.items()}
+
+
+def reranked_top_clusters(config: dict[str, Any], scorer: str | None, *, source: str = CONFIG_FILE) -> int | None:
+    """The clusters SCR kept when `scorer` reranked the run (with `scorer` None: the only scorer that
+    did), or None when it was not reranked (or several scorers were and none is named)."""
+    notes = reranked(config, source=source)
+    if scorer is None:
+        if len(notes) != 1:
+            return None
+        return next(iter(notes.values()))["top_clusters"]
+    note = notes.get(scorer)
+    return None if note is None else note["top_clusters"]
 
 
 @dataclass(frozen=True)
@@ -424,11 +459,25 @@ class RunDir:
             changed["config_hash"] = [existing.get("config_hash"), new.get("config_hash")]
         if changed:
             history.append(changed)
-        if existing.get("merged_from") is not None:
-            new["merged_from"] = existing["merged_from"]
+        for key in KEPT_ON_RESUME:
+            if existing.get(key) is not None:
+                new.setdefault(key, existing[key])
         if history:
             new["changes"] = history
         self._write_config(yaml.safe_dump(new, sort_keys=False, allow_unicode=True))
+
+    def record_rerank(self, scorer: str, method: str, top_clusters: int) -> None:
+        """Note in `config.yaml` that `scorer` reranked this run with `method` keeping `top_clusters`
+        clusters (the latest rerank of a scorer replaces its earlier note; other scorers' stay)."""
+        config = self.read_config()
+        reranked(config, source=str(self.config_path))  # refuse to build on a malformed record
+        record = {"method": method, "top_clusters": int(top_clusters)}
+        notes = dict(config.get(RERANKED_KEY) or {})
+        if notes.get(scorer) == record:
+            return
+        notes[scorer] = record
+        config[RERANKED_KEY] = notes
+        self._write_config(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
 
     def release_claim(self) -> None:
         """Undo a fresh `claim` of a run that wrote nothing: remove `config.yaml` (and an empty

@@ -36,11 +36,24 @@ SCORES_FILE = "scores.jsonl"
 SELECTION_ALL = "all"
 SELECTION_IMPORTED = "imported"
 SELECTION_UNLABELLED = "unlabelled"  # a line written without `selection` (older files, other tools)
+SELECTION_SCR_PREFIX = "scr-top"
 
 
 def scr_selection(top_clusters: int) -> str:
     """The `selection` label of a pass that scored the samples of the top-K clusters."""
-    return f"scr-top{top_clusters}"
+    return f"{SELECTION_SCR_PREFIX}{top_clusters}"
+
+
+def scored_top_clusters(selections: Sequence[str]) -> int | None:
+    """The most clusters whose samples the scoring passes `selections` scored: K of the widest `scr-topK`
+    pass, or None when a pass chose samples otherwise (`all`, `imported`, ...) or there is none."""
+    widest = None
+    for selection in selections:
+        count = selection.removeprefix(SELECTION_SCR_PREFIX)
+        if count == selection or not count.isdigit():
+            return None
+        widest = max(widest or 0, int(count))
+    return widest
 
 
 @dataclass(frozen=True)
