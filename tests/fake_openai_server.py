@@ -10,7 +10,11 @@ the first `Faults.attempts` attempts of a body (so a client that retries enough 
 through): `drop` closes the connection without an answer, `hang` answers only after `hang_s`
 (past the client's timeout), `error500` and `error429` (with `Retry-After`) answer with those
 statuses, and three malformed HTTP 200 replies: `truncated` (JSON cut short), `html` (a
-gateway's HTML page) and `no_choices` (JSON without `choices`). Prompts containing one of
+gateway's HTML page) and `no_choices` (JSON without `choices`); `trickle` (a 200 whose body comes
+a byte every `trickle_gap_s`, so that no gap between bytes reaches a client's read timeout, for
+`trickle_s` before the reply ends), `partial` (fewer choices than `n`: the first half, at least
+one), `empty_choices` (`"choices": []`) and `bad_utf8` (the first choice's text holds bytes that
+are not UTF-8: a stray continuation byte and a sequence cut short). Prompts containing one of
 `Faults.broken` always get the fault `Faults.broken_with` (HTTP 500 by default, or `error400`: the
 refusal vLLM's server gives a prompt longer than the context window). After
 `Faults.die_after` requests the server dies: it stops listening (new connections are refused)
@@ -29,7 +33,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # The faults a request can draw, in the order of their chances.
-FAULT_NAMES = ("drop", "hang", "error500", "error429", "truncated", "html", "no_choices")
+# New faults go at the end, so that a seed draws the same faults as before among the old ones.
+FAULT_NAMES = ("drop", "hang", "error500", "error429", "truncated", "html", "no_choices", "trickle", "partial",
+               "empty_choices", "bad_utf8")
+BAD_UTF8 = b"\x80 and \xe2\x82"  # a stray continuation byte, then a 3-byte sequence cut short
 QUESTION = re.compile(r"What is \$(\d+) \+ (\d+)\$\?")
 
 
@@ -42,8 +49,14 @@ class Faults:
     truncated: float = 0.0
     html: float = 0.0
     no_choices: float = 0.0
+    trickle: float = 0.0
+    partial: float = 0.0
+    empty_choices: float = 0.0
+    bad_utf8: float = 0.0
     attempts: int = 2
     hang_s: float = 3.0
+    trickle_s: float = 60.0
+    trickle_gap_s: float = 0.1
     retry_after_s: float = 0.05
     delay_s: tuple[float, float] = (0.0, 0.0)
     broken: tuple[str, ...] = ()
@@ -130,7 +143,19 @@ def write_raw(handler: BaseHTTPRequestHandler, status: int, data: bytes, content
 
 
 def malformed_reply(fault: str, request: dict) -> tuple[bytes, str]:
-    """The body and content type of a malformed HTTP 200 reply (`truncated`, `html`, `no_choices`)."""
+    """The body and content type of a malformed HTTP 200 reply (`truncated`, `html`, `no_choices`,
+    `partial`, `empty_choices`, `bad_utf8`)."""
+    if fault == "partial":
+        body = _completion_body(request)
+        body["choices"] = body["choices"][:max(1, len(body["choices"]) // 2)]
+        return json.dumps(body).encode(), "application/json"
+    if fault == "empty_choices":
+        return json.dumps({**_completion_body(request), "choices": []}).encode(), "application/json"
+    if fault == "bad_utf8":
+        body = _completion_body(request)
+        marker = "@@not-utf8@@"
+        body["choices"][0]["text"] += marker
+        return json.dumps(body).encode().replace(marker.encode(), BAD_UTF8), "application/json"
     if fault == "truncated":
         return json.dumps(_completion_body(request)).encode()[:40], "application/json"
     if fault == "html":
@@ -159,6 +184,30 @@ def _handler(state: ServerState):
                 write_raw(self, 200, data, content_type)
             except (BrokenPipeError, ConnectionResetError):
                 pass
+
+        def _trickle(self, request: dict) -> None:
+            """A 200 whose body (spaces, which JSON allows before a value, then the reply) comes a
+            byte every `trickle_gap_s` for `trickle_s`, then the rest at once."""
+            faults = state.faults
+            data = b" " * max(1, int(faults.trickle_s / faults.trickle_gap_s)) + json.dumps(
+                _completion_body(request)).encode()
+            self.close_connection = True
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.flush()
+                start = time.monotonic()
+                sent = 0
+                while time.monotonic() - start < faults.trickle_s and sent < len(data) - 1:
+                    self.wfile.write(data[sent:sent + 1])
+                    self.wfile.flush()
+                    sent += 1
+                    time.sleep(faults.trickle_gap_s)
+                self.wfile.write(data[sent:])
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
 
         def _drop(self) -> None:
             """Close the connection without an answer."""
@@ -213,7 +262,10 @@ def _handler(state: ServerState):
                 self._send(429, {"error": {"message": "injected rate limit", "type": "rate_limit"}},
                            {"Retry-After": str(state.faults.retry_after_s)})
                 return
-            if fault in ("truncated", "html", "no_choices"):
+            if fault == "trickle":
+                self._trickle(request)
+                return
+            if fault in ("truncated", "html", "no_choices", "partial", "empty_choices", "bad_utf8"):
                 self._send_raw(*malformed_reply(fault, request))
                 return
             if not self.path.endswith("/completions") or "prompt" not in request:

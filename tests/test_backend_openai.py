@@ -537,3 +537,36 @@ def test_thinking_split_off_by_a_reasoning_parser_is_kept_in_the_sample_text():
     assert texts == ["<think>maybe \\boxed{5}? no, 2+2=4</think>So $\\boxed{4}$.", "<think>still thinking about \\boxed{5}",
                      "<think>I give up</think>", "The answer is 4."]
     assert [extract_answer(text) for text in texts] == ["4", None, None, "4"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies that come too slowly, short or not as UTF-8
+
+
+def test_a_reply_that_trickles_in_times_out_as_a_whole_and_is_retried():
+    # before: the client's `timeout` bounds each gap between bytes, so a server that sends a byte
+    # every 0.1 s held the request until the reply ended (here 20 s, for a real fault forever); now
+    # `timeout + connect_timeout` bounds the whole request, which is retried and then fails alone
+    faults = Faults(broken=("$7 + 1$",), broken_with="trickle", trickle_s=20.0, trickle_gap_s=0.1)
+    with FakeOpenAIServer(faults) as server:
+        client, console = _stream_backend(server.url, timeout=1.0, connect_timeout=2.0, max_retries=1)
+        start = time.monotonic()
+        results = {r.key: r for r in client.stream(_questions(9), 2, SamplingParams(max_tokens=8, seed=0))}
+        elapsed = time.monotonic() - start
+    assert all(results[str(i)].ok for i in range(9) if i != 7)
+    assert results["7"].error.endswith("failed after 2 attempts; last error: no whole answer within 3 s")
+    assert elapsed < 12, f"took {elapsed:.1f} s"  # two attempts of 3 s, with room for a busy machine
+    assert "(attempt 1/2 failed): no whole answer within 3 s" in console.export_text()
+
+
+def test_a_trickling_reply_is_retried_and_the_retry_completes():
+    faults = Faults(trickle=0.5, attempts=1, trickle_s=20.0, trickle_gap_s=0.1, seed=1)
+    with FakeOpenAIServer(faults) as server:
+        client, _ = _stream_backend(server.url, timeout=1.0, connect_timeout=2.0, max_in_flight=8)
+        start = time.monotonic()
+        results = list(client.stream(_questions(8), 2, SamplingParams(max_tokens=8, seed=0)))
+        elapsed = time.monotonic() - start
+    assert server.state.injected.get("trickle", 0) >= 1, server.state.injected
+    assert sorted(int(r.key) for r in results) == list(range(8)) and all(r.ok for r in results)
+    assert client.retries == server.state.injected["trickle"]
+    assert elapsed < 12, f"took {elapsed:.1f} s"

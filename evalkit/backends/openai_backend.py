@@ -23,7 +23,10 @@
   (see `server_watch`). After `FAILURE_STREAK_LIMIT` problems in a row fail for good (a server
   that answers, but only with errors), the server is taken to be down and the stream stops with
   that error rather than grinding through the rest.
-- Timeouts: `connect_timeout` (10 s) to open a connection, `timeout` (600 s) for an answer.
+- Timeouts: `connect_timeout` (10 s) to open a connection, `timeout` (600 s) for an answer;
+  `timeout + connect_timeout` bounds the whole request, from sending it to the last byte of the
+  reply, so a server that keeps a reply coming a few bytes at a time (never a gap as long as
+  `timeout`) is timed out and retried like a silent one instead of holding its problem forever.
   Answers are not streamed, so `timeout` must cover the longest generation: raise it for
   reasoning models with very long outputs. While requests wait longer than `stall_warning_s`
   (60 s) without an answer, a line every `stall_warning_s` says how many and for how long, and
@@ -109,6 +112,14 @@ class MalformedReply(Exception):
 
     def __init__(self, what: str, body: str) -> None:
         super().__init__(f"HTTP 200 but {what}: {reply_excerpt(body)}")
+
+
+class ReplyTimeout(Exception):
+    """No whole reply within a request's time limit (`timeout + connect_timeout`), however steadily
+    its bytes came: transient, like the client's own timeouts."""
+
+    def __init__(self, limit_s: float) -> None:
+        super().__init__(f"no whole answer within {limit_s:g} s")
 
 
 class _BadShape(Exception):
@@ -208,7 +219,7 @@ def is_transient(error: BaseException) -> bool:
     """Whether a request that failed with `error` may succeed when sent again."""
     if isinstance(error, openai.APIStatusError):
         return error.status_code in RETRYABLE_STATUS or error.status_code >= 500
-    return isinstance(error, (openai.APITimeoutError, openai.APIConnectionError, MalformedReply))
+    return isinstance(error, (openai.APITimeoutError, openai.APIConnectionError, MalformedReply, ReplyTimeout))
 
 
 def read_reply(raw: Any, read: Callable[[Any], Result]) -> Result:
@@ -441,6 +452,7 @@ class OpenAIBackend:
         self.unreachable_after_s = unreachable_after_s
         self.retry_report_s = retry_report_s
         self.timeout = openai.Timeout(timeout, connect=connect_timeout)
+        self.request_limit_s = timeout + connect_timeout  # the whole request, however its bytes trickle in
         self._client_options = {"api_key": api_key, "base_url": base_url, "timeout": self.timeout, "max_retries": 0}
         # A synchronous client for what needs no event loop (its URL, its key, listing models).
         self.client = openai.OpenAI(**self._client_options)
@@ -474,7 +486,7 @@ class OpenAIBackend:
         if isinstance(error, openai.APIConnectionError):
             cause = _root_cause(error)
             return f"connection lost ({type(cause).__name__}: {cause})"
-        if isinstance(error, MalformedReply):
+        if isinstance(error, (MalformedReply, ReplyTimeout)):
             return str(error)
         return f"{type(error).__name__}: {error}"
 
@@ -485,7 +497,7 @@ class OpenAIBackend:
             return f"HTTP {error.status_code}"
         if isinstance(error, openai.APIConnectionError) and cannot_connect(error):
             return "cannot connect"
-        if isinstance(error, openai.APITimeoutError):
+        if isinstance(error, (openai.APITimeoutError, ReplyTimeout)):
             return "no answer in time"
         if isinstance(error, openai.APIConnectionError):
             return "connection lost"
@@ -515,7 +527,9 @@ class OpenAIBackend:
 
         async def attempt_once() -> Result:
             try:
-                raw = await create(**params)
+                raw = await asyncio.wait_for(create(**params), self.request_limit_s)
+            except asyncio.TimeoutError:  # the client's own timeouts bound each gap between bytes only
+                raise ReplyTimeout(self.request_limit_s) from None
             except openai.APIStatusError:
                 watch.answered()
                 raise
@@ -542,7 +556,7 @@ class OpenAIBackend:
                 raise _RequestFailed(f"server {self.server} refused the request: HTTP {error.status_code}: "
                                      f"{_error_detail(error)}", rejected=True) from None
             raise _RequestFailed(self._gave_up(error)) from None
-        except (openai.APITimeoutError, openai.APIConnectionError, MalformedReply) as error:
+        except (openai.APITimeoutError, openai.APIConnectionError, MalformedReply, ReplyTimeout) as error:
             raise _RequestFailed(self._gave_up(error)) from None
         except openai.APIResponseValidationError as error:
             raise _RequestFailed(f"server {self.server} sent an answer that is not a valid response: "
@@ -698,8 +712,8 @@ class OpenAIBackend:
                 health = f"the server does not answer /models either ({self._describe(error)}): it may be hung"
             self.console.print(
                 f"[yellow]waiting:[/] {len(waiting)} requests to {for_terminal(self.server)} have had no answer for "
-                f"{max(waiting):.0f} s or more; {health}. A request gives up after {self.timeout.read:g} s "
-                "(backend option `timeout`); Ctrl-C stops and keeps finished problems.", highlight=False)
+                f"{max(waiting):.0f} s or more; {health}. A request gives up after {self.request_limit_s:g} s "
+                "(backend options `timeout` + `connect_timeout`); Ctrl-C stops and keeps finished problems.", highlight=False)
 
     def generate(self, prompts: Sequence[Prompt], n: int, sampling: SamplingParams) -> list[list[Completion]]:
         """For each prompt, exactly `n` completions (see the module docstring); the first
