@@ -469,6 +469,8 @@ def test_malformed_200_replies_are_retried_like_server_errors():
     ("truncated", "HTTP 200 but not valid JSON: '{\"id\": \"cmpl-fake\", \"object\": \"text_comp'"),
     ("html", "HTTP 200 but not a JSON object: '<html><body><h1>502 Bad Gateway</h1>\\n\\x1b[31m[bold]nginx[/]"),
     ("no_choices", "HTTP 200 but no 'choices' list: '{\"id\": \"cmpl-fake\""),
+    ("empty_choices", "HTTP 200 but an empty 'choices' list: '{\"id\": \"cmpl-fake\""),
+    ("bad_utf8", "HTTP 200 but not valid UTF-8 (invalid start byte at byte 164): '{\"id\": \"cmpl-fake\""),
 ])
 def test_a_reply_that_stays_malformed_fails_only_its_problem_in_one_line(kind, shown):
     with FakeOpenAIServer(Faults(broken=("$7 + 1$",), broken_with=kind)) as server:
@@ -570,3 +572,19 @@ def test_a_trickling_reply_is_retried_and_the_retry_completes():
     assert sorted(int(r.key) for r in results) == list(range(8)) and all(r.ok for r in results)
     assert client.retries == server.state.injected["trickle"]
     assert elapsed < 12, f"took {elapsed:.1f} s"
+
+
+def test_short_empty_and_non_utf8_replies_lose_and_mix_no_sample():
+    # a reply with fewer choices than n is topped up, one with none or with bytes that are not
+    # UTF-8 is retried: every problem gets its n samples, each of them an answer to its own question
+    faults = Faults(partial=0.3, empty_choices=0.3, bad_utf8=0.3, attempts=1, seed=3)
+    with FakeOpenAIServer(faults) as server:
+        client, console = _stream_backend(server.url, max_in_flight=4)
+        results = list(client.stream(_questions(12), 4, SamplingParams(max_tokens=8, seed=0)))
+    assert set(server.state.injected) == {"partial", "empty_choices", "bad_utf8"}, server.state.injected
+    assert sorted(int(r.key) for r in results) == list(range(12)) and all(r.ok for r in results)
+    for result in results:
+        assert len(result.completions) == 4
+        assert all(f"We add {result.key} and 1." in c.text and "\ufffd" not in c.text for c in result.completions)
+    assert client.retries == server.state.injected["empty_choices"] + server.state.injected["bad_utf8"]
+    assert "HTTP 200 but not valid UTF-8" in console.export_text()

@@ -240,6 +240,58 @@ def test_a_problem_that_fails_for_good_is_named_and_the_rest_are_kept(setup, tmp
     _assert_same_as_reference(out, setup)
 
 
+def test_trickling_empty_and_non_utf8_replies_are_retried_yet_the_files_are_identical(setup, tmp_path):
+    # before: each trickling reply held its request for all of trickle_s (for a real fault, forever)
+    faults = Faults(trickle=0.05, empty_choices=0.15, bad_utf8=0.15, attempts=1, trickle_s=60.0, delay_s=DELAY,
+                    seed=7)
+    config = yaml.safe_load((setup["root"] / "config.yaml").read_text())
+    with FakeOpenAIServer(faults) as server:
+        config["backend"]["options"].update(base_url=server.url, connect_timeout=1.0)  # operational: same hash
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+        out, log = tmp_path / "run", tmp_path / "run.log"
+        start = time.monotonic()
+        output = _finish(_evalkit(tmp_path, out, log), log)
+        elapsed = time.monotonic() - start
+    assert set(server.state.injected) == {"trickle", "empty_choices", "bad_utf8"}, server.state.injected
+    assert elapsed < 40, f"took {elapsed:.0f} s"  # a liveness bound: about 10 s here
+    assert "retrying" in output and "Traceback" not in output
+    _assert_same_as_reference(out, setup)
+
+
+def test_replies_with_fewer_choices_are_topped_up_and_no_sample_is_lost_or_mixed(setup, tmp_path):
+    with FakeOpenAIServer(Faults(partial=0.5, attempts=1, delay_s=DELAY, seed=2)) as server:
+        _point_config_at(setup, tmp_path, server)
+        out, log = tmp_path / "run", tmp_path / "run.log"
+        _finish(_evalkit(tmp_path, out, log), log)
+    assert server.state.injected.get("partial", 0) >= 5, server.state.injected
+    records = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert [record["problem_id"] for record in records] == [f"test/fault/{i}.json" for i in range(PROBLEMS)]
+    for i, record in enumerate(records):
+        assert [sample["index"] for sample in record["samples"]] == [0, 1, 2, 3]
+        assert all(f"We add {3 + 7 * i} and {2 + (i * 5) % 13}." in sample["text"] for sample in record["samples"])
+    assert _lines(out / "graded.jsonl") == PROBLEMS
+
+
+@pytest.mark.parametrize(("fault", "named"), [("bad_utf8", "HTTP 200 but not valid UTF-8 (invalid start byte"),
+                                              ("empty_choices", "HTTP 200 but an empty 'choices' list")])
+def test_a_reply_that_stays_broken_stops_the_run_in_one_line_and_a_rerun_resumes(setup, tmp_path, fault, named):
+    out, log = tmp_path / "run", tmp_path / "run.log"
+    with FakeOpenAIServer(Faults(delay_s=DELAY, broken=("What is $24 + 4$?",), broken_with=fault)) as server:
+        _point_config_at(setup, tmp_path, server)
+        process = _evalkit(tmp_path, out, log)
+        process.wait(timeout=300)
+    output = log.read_text()
+    assert process.returncode == 2, output
+    error_lines = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "Traceback" not in output, output
+    assert "1 problems could not be sampled: test/fault/3.json: " in error_lines[0] and named in error_lines[0]
+    assert _lines(out / "samples.jsonl") == PROBLEMS - 1
+    with FakeOpenAIServer(Faults(delay_s=DELAY)) as server:
+        _point_config_at(setup, tmp_path, server)
+        assert "resuming" in _finish(_evalkit(tmp_path, out, log), log)
+    _assert_same_as_reference(out, setup)
+
+
 def test_a_prompt_the_server_refuses_strands_no_run_when_recorded(setup, tmp_path):
     """HTTP 400 (too long for the context) every time: by default the problem stays unsampled and
     the error says how to finish; with rejected_prompts=record the run completes, the problem has

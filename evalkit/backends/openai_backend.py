@@ -8,7 +8,7 @@
   cancels them all at once (in well under a second) and the client connections close.
 - Retries (the client's own are off, so that this module can count and report them): HTTP
   408/409/429/5xx, connection errors, timeouts and malformed replies (HTTP 200 with a body that
-  is not the JSON response asked for: cut short, a proxy's HTML page, no or empty `choices`) are retried
+  is not the JSON response asked for: cut short, not UTF-8, a proxy's HTML page, no or empty `choices`) are retried
   up to `max_retries` times with exponential back-off and full jitter (`backoff_base *
   2**attempt`, capped at `backoff_max`), or after the server's `Retry-After` (`retry-after-ms`)
   when it sends one. Retries are told in few lines (`server_watch`): the first at once, then one
@@ -224,10 +224,12 @@ def is_transient(error: BaseException) -> bool:
 
 def read_reply(raw: Any, read: Callable[[Any], Result]) -> Result:
     """`read` of the parsed body of a raw 200 reply (`with_raw_response`); `MalformedReply`
-    when the body is not JSON or `read` finds it lacking (`_BadShape`)."""
+    when the body is not UTF-8, not JSON, or `read` finds it lacking (`_BadShape`)."""
     body = raw.text
     try:
         parsed = raw.parse()
+    except UnicodeDecodeError as error:  # a ValueError too, but "not valid JSON" would mislead
+        raise MalformedReply(f"not valid UTF-8 ({error.reason} at byte {error.start})", body) from None
     except ValueError:  # not JSON (json.JSONDecodeError), or a model that cannot be built
         raise MalformedReply("not valid JSON", body) from None
     if not isinstance(parsed, openai.BaseModel):  # a non-JSON content type comes back as text
