@@ -194,6 +194,33 @@ def reorder_jsonl(path: str | Path, key: str, order: Sequence[Any]) -> bool:
     return True
 
 
+def drop_records(path: str | Path, key: str, values: Iterable[Any]) -> int:
+    """Rewrite a JSONL file without the records whose field `key` is one of `values` (atomically,
+    streaming, only when one is there); returns how many were dropped. A cut-short last line is
+    dropped too, as `reorder_jsonl` does."""
+    path = Path(path)
+    unwanted = set(values)
+    if not path.exists() or not unwanted:
+        return 0
+    dropped = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.endswith(b"\n") and raw.strip() and record_keys(raw, (key,), path=path, line=number)[0] in unwanted:
+                dropped += 1
+    if not dropped:
+        return 0
+
+    def kept() -> Iterator[str]:
+        with path.open("rb") as source:
+            for number, raw in enumerate(source, start=1):
+                if raw.endswith(b"\n") and (not raw.strip()
+                                             or record_keys(raw, (key,), path=path, line=number)[0] not in unwanted):
+                    yield raw.decode("utf-8")
+
+    write_lines_atomic(path, kept())
+    return dropped
+
+
 def read_json_object(path: str | Path) -> dict[str, Any]:
     """A JSON file holding one object (a metrics document, a step record, a config copy)."""
     path = Path(path)

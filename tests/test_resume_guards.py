@@ -141,6 +141,31 @@ def test_a_resume_with_other_sampling_settings_names_what_changed(tmp_path):
     assert "grading" not in message  # not a sample-deciding setting: it may change on resume
 
 
+def test_a_problem_sampled_anew_is_graded_anew(tmp_path):
+    """A problem whose samples line was deleted (e.g. damaged) is sampled again on resume; its old grades
+    were made from the old samples (another draw, from a server without seeds) and must go with them.
+    Before: grading skipped every problem graded.jsonl named, so the stale line stayed beside the new samples."""
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    out = tmp_path / "run"
+    _run(_config(replay, data), out)
+    samples = (out / "samples.jsonl").read_text().splitlines(keepends=True)
+    dropped = json.loads(samples[1])["problem_id"]
+    (out / "samples.jsonl").write_text("".join(samples[:1] + samples[2:]))
+    graded = [json.loads(line) for line in (out / "graded.jsonl").read_text().splitlines()]
+    for grades in graded:  # the grades of the earlier draw: other answers
+        if grades["problem_id"] == dropped:
+            grades.update(answers=["7", "7"], correct=[False, False])
+    (out / "graded.jsonl").write_text("".join(json.dumps(grades) + "\n" for grades in graded))
+
+    summary = _run(_config(replay, data), out)
+    assert summary.sampling.sampled_now == 1 and summary.grading.graded_now == 1
+    regraded = read_jsonl(out / "graded.jsonl")
+    assert [grades["problem_id"] for grades in regraded] == _problem_ids()
+    again = next(grades for grades in regraded if grades["problem_id"] == dropped)
+    assert again["answers"] == ["3", "0"]  # read from the new samples, not kept from the old
+
+
 # --- 2. the replay file changed under the same path --------------------------------------------
 
 def test_replay_run_records_the_files_size_and_sha256(tmp_path):

@@ -156,3 +156,15 @@ def test_how_a_run_was_reranked_survives_a_resume_with_changed_settings(tmp_path
     assert config["reranked"] == {"ev": {"method": "scr", "top_clusters": 2},
                                   "other": {"method": "all", "top_clusters": 8}}
     assert config["timeout"] == 2 and config["changes"] == [{"timeout": [1, 2]}]
+
+
+def test_drop_grades_removes_only_the_named_problems(tmp_path):
+    run = RunDir(tmp_path)
+    with run.grades_appender() as out:
+        for i in range(3):
+            out.write(ProblemGrades(f"p{i}", [str(i)], [0], [True], ["ok"]).to_dict())
+    before = run.graded_path.read_bytes()
+    assert run.drop_grades(["p9"]) == 0 and run.graded_path.read_bytes() == before  # nothing to drop: untouched
+    assert run.drop_grades(["p1", "p9"]) == 1
+    assert [grades.problem_id for grades in run.read_grades()] == ["p0", "p2"]
+    assert RunDir(tmp_path / "none").drop_grades(["p0"]) == 0  # no graded.jsonl yet

@@ -27,7 +27,7 @@ One process at a time works in a run directory (`lock`, see `evalkit.store.lock`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from evalkit.errors import ConfigError, InputError, disk_error
 from evalkit.hashing import sha256_of
 from evalkit.jsonl import (
     JsonlAppender,
+    drop_records,
     iter_jsonl,
     iter_keys,
     reorder_jsonl,
@@ -562,6 +563,12 @@ class RunDir:
     def graded_ids(self) -> set[str]:
         """The ids of the graded problems, read from the start of each line only."""
         return self._ids(self.graded_path)
+
+    def drop_grades(self, problem_ids: Iterable[str]) -> int:
+        """Remove the grades of these problems from `graded.jsonl` (rewritten atomically, only when it
+        holds some): grades belong to the samples they were made from, so a problem sampled anew
+        is graded anew. Returns how many problems' grades were dropped."""
+        return drop_records(self.graded_path, "problem_id", problem_ids)
 
     def order_grades(self) -> bool:
         """Put `graded.jsonl` in the order of `samples.jsonl`, rewriting it atomically when it is
