@@ -144,6 +144,13 @@ def iter_keys(path: str | Path, names: Sequence[str], *, tolerate_partial_tail: 
         yield number, record_keys(raw, names, path=path, line=number)
 
 
+def leading_value(raw: bytes, name: str) -> Any:
+    """The value of `name` when it is the first key of the JSON line `raw` (as evalkit writes its key
+    field), read even when the rest of the line is damaged; None when it cannot be read."""
+    fields = _leading_fields(raw[:_PREFIX_BYTES].decode("utf-8", errors="ignore"), (name,))
+    return None if fields is None else fields[name]
+
+
 def record_keys(raw: bytes, names: Sequence[str], *, path: Path, line: int) -> tuple[Any, ...]:
     """The values of `names` in one raw JSONL line: from its start when the line begins with
     them (as evalkit writes), else from the whole record (None for a missing field)."""

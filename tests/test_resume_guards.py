@@ -166,6 +166,35 @@ def test_a_problem_sampled_anew_is_graded_anew(tmp_path):
     assert again["answers"] == ["3", "0"]  # read from the new samples, not kept from the old
 
 
+@pytest.mark.parametrize("damage", ["garbage", "cut inside"])
+def test_a_damaged_samples_line_is_named_with_how_to_resample_it(tmp_path, damage):
+    """Before: "samples.jsonl:2: not valid JSON (...)" alone, from the sampling stage (a garbage line) or
+    only from grading (a line whose start is whole); now the message names the problem when its start
+    can be read and says that deleting the line makes the run sample that problem anew, which it does."""
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    out = tmp_path / "run"
+    _run(_config(replay, data), out)
+    whole = (out / "samples.jsonl").read_text()
+    lines = whole.splitlines(keepends=True)
+    lines[1] = "{oops\n" if damage == "garbage" else lines[1][:-12] + "\n"
+    (out / "samples.jsonl").write_text("".join(lines))
+    (out / "graded.jsonl").unlink()
+
+    with pytest.raises(InputError) as caught:
+        _run(_config(replay, data), out)
+    message = str(caught.value)
+    assert message.startswith(f"{out / 'samples.jsonl'}:2: ") and "\n" not in message
+    assert "not valid JSON" in message
+    assert "is damaged: delete it and run again to sample that problem anew" in message
+    assert (f"(problem {_problem_ids()[1]!r})" in message) == (damage == "cut inside")
+
+    (out / "samples.jsonl").write_text("".join(lines[:1] + lines[2:]))  # as the message says
+    summary = _run(_config(replay, data), out)
+    assert summary.sampling.sampled_now == 1
+    assert (out / "samples.jsonl").read_text() == whole
+
+
 # --- 2. the replay file changed under the same path --------------------------------------------
 
 def test_replay_run_records_the_files_size_and_sha256(tmp_path):

@@ -41,6 +41,7 @@ from evalkit.jsonl import (
     drop_records,
     iter_jsonl,
     iter_keys,
+    leading_value,
     reorder_jsonl,
     write_lines_atomic,
 )
@@ -498,11 +499,33 @@ class RunDir:
         if not self.samples_path.exists():
             raise InputError("no samples in this run directory", path=self.samples_path)
 
+    def damaged_samples_line(self, error: InputError) -> InputError:
+        """`error` (a line of `samples.jsonl` that cannot be read) with the problem named when the
+        start of the line gives it, and the way out: that line deleted, a resumed run samples its
+        problem again (and grades it anew)."""
+        problem_id = None
+        if error.line is not None:
+            with self.samples_path.open("rb") as handle:
+                raw = next((raw for number, raw in enumerate(handle, start=1) if number == error.line), b"")
+            problem_id = leading_value(raw, "problem_id")
+        named = f" (problem {problem_id!r})" if isinstance(problem_id, str) and problem_id else ""
+        damaged = InputError(f"{error}; this line{named} is damaged: delete it and run again to sample that problem "
+                             "anew")
+        damaged.path, damaged.line, damaged.field = error.path, error.line, error.field
+        return damaged
+
     def iter_samples(self) -> Iterator[ProblemSamples]:
         self.require_samples()
         seen: set[str] = set()
-        for line, record in iter_jsonl(self.samples_path, tolerate_partial_tail=True):
-            item = ProblemSamples.from_dict(record, path=self.samples_path, line=line)
+        records = iter_jsonl(self.samples_path, tolerate_partial_tail=True)
+        while True:
+            try:
+                line, record = next(records)
+                item = ProblemSamples.from_dict(record, path=self.samples_path, line=line)
+            except StopIteration:
+                return
+            except InputError as error:
+                raise self.damaged_samples_line(error) from None
             if item.problem.id in seen:
                 raise InputError(f"problem '{item.problem.id}' appears twice", path=self.samples_path, line=line)
             seen.add(item.problem.id)
@@ -526,16 +549,23 @@ class RunDir:
     def _ids(self, path: Path) -> set[str]:
         return {problem_id for _, problem_id, _ in self._problem_lines(path, ())}
 
-    @staticmethod
-    def _problem_lines(path: Path, names: Sequence[str]) -> Iterator[tuple[int, str, tuple[Any, ...]]]:
+    def _problem_lines(self, path: Path, names: Sequence[str]) -> Iterator[tuple[int, str, tuple[Any, ...]]]:
         """`(line, problem id, values of names)` for each line of a per-problem file, read from the
-        start of each line; a missing id or a problem listed twice is an `InputError`."""
+        start of each line; a missing id or a problem listed twice is an `InputError` (a damaged
+        line of `samples.jsonl` says how to sample its problem anew)."""
         if not path.exists():
             return
         seen: set[str] = set()
-        for line, (problem_id, *values) in iter_keys(path, ("problem_id", *names), tolerate_partial_tail=True):
-            if not isinstance(problem_id, (str, int)) or isinstance(problem_id, bool):
-                raise InputError("missing or not a string", path=path, line=line, field="problem_id")
+        rows = iter_keys(path, ("problem_id", *names), tolerate_partial_tail=True)
+        while True:
+            try:
+                line, (problem_id, *values) = next(rows)
+                if not isinstance(problem_id, (str, int)) or isinstance(problem_id, bool):
+                    raise InputError("missing or not a string", path=path, line=line, field="problem_id")
+            except StopIteration:
+                return
+            except InputError as error:
+                raise (self.damaged_samples_line(error) if path == self.samples_path else error) from None
             problem_id = str(problem_id)
             if problem_id in seen:
                 raise InputError(f"problem '{problem_id}' appears twice", path=path, line=line)
