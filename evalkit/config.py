@@ -6,7 +6,9 @@ backend options that change samples (all but `evalkit.backends.registry.OPERATIO
 and sampling. The display name `model`, `data_dir`, `max_problems_in_flight`, `rejected_prompts`,
 grading and report settings, and operational backend options (timeouts, retries, concurrency, server address,
 parallelism, memory settings) can change between invocations of one run without invalidating
-the samples on disk; the run directory records such changes. What a path points to is checked
+the samples on disk; the run directory records such changes. A value written out that equals its
+default (the task's prompt format, that format's stop strings, a backend option's default) hashes
+as the default does, so a run started with defaults resumes with them spelled out, and back. What a path points to is checked
 instead of hashed (runs stay portable): a resume refuses problems whose question or reference
 differ from the stored ones, and a replay file whose content differs from the one recorded.
 """
@@ -22,7 +24,7 @@ import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evalkit.backends.registry import sample_options
-from evalkit.errors import ConfigError
+from evalkit.errors import ConfigError, EvalkitError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -106,21 +108,38 @@ class RunConfig(_Strict):
         return value
 
     def identity(self) -> dict[str, Any]:
-        """The fields that decide the samples (`SAMPLE_FIELDS`); their hash names the run."""
+        """The fields that decide the samples (`SAMPLE_FIELDS`); their hash names the run. A value
+        written out that equals its default (the task's prompt format, that format's stop strings,
+        a backend option's default) reads as left out, so both spellings name one run."""
+        prompt, stop = _prompt_and_stop_as_set(self.task, self.prompt, self.sampling.stop)
         return {
             "task": self.task,
             "split": self.split,
             "data_source": self.data_source,
-            "prompt": self.prompt,
+            "prompt": prompt,
             "filters": self.filters.model_dump(),
             "backend": {"name": self.backend.name,
                         "options": sample_options(self.backend.name, dict(self.backend.options))},
-            "sampling": self.sampling.model_dump(),
+            "sampling": {**self.sampling.model_dump(), "stop": stop},
         }
 
     def config_hash(self) -> str:
         canonical = json.dumps(self.identity(), sort_keys=True, ensure_ascii=True, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _prompt_and_stop_as_set(task: str, prompt: str | None, stop: list[str] | None) -> tuple[str | None, list[str] | None]:
+    """`prompt` and `stop` with None for a value that only repeats its default: the task's default
+    prompt format, and the stop strings of the prompt format the run uses. A task or format that is
+    not known (a run imported from elsewhere) leaves them as they are."""
+    import tasks
+
+    try:
+        default = tasks.get_task(task).default_prompt_format
+        format_stop = tasks.run_prompt_format(task, prompt).stop
+    except EvalkitError:
+        return prompt, stop
+    return (None if prompt == default else prompt), (None if stop is not None and tuple(stop) == format_stop else stop)
 
 
 def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>") -> ModelT:

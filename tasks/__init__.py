@@ -24,6 +24,11 @@ def get_task(name: str) -> Task:
     return lookup_task(TASKS, name)
 
 
+def run_prompt_format(task: str, prompt: str | None) -> PromptFormat:
+    """The prompt format a run of `task` uses: the one named `prompt`, else the task's default."""
+    return get_prompt_format(prompt or get_task(task).default_prompt_format)
+
+
 def list_tasks() -> list[str]:
     """The names of all registered tasks, sorted."""
     return sorted(TASKS)
@@ -31,5 +36,5 @@ def list_tasks() -> list[str]:
 
 __all__ = [
     "HubSource", "PromptFormat", "RecordSource", "TASKS", "Task", "filter_problems", "get_prompt_format",
-    "get_task", "list_prompt_formats", "list_tasks", "resolve_data_dir",
+    "get_task", "list_prompt_formats", "list_tasks", "resolve_data_dir", "run_prompt_format",
 ]

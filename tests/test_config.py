@@ -26,6 +26,50 @@ def test_hash_changes_with_sampling_but_not_with_report_or_grading():
     assert other_report.config_hash() == base.config_hash()
 
 
+def test_defaults_written_out_hash_as_the_defaults_they_are():
+    # before: a config that wrote out the task's default prompt, its stop strings or a backend option's
+    # default got another hash than the same config relying on the defaults, so a resume was refused
+    # as "a different config" although the samples are the same
+    implicit = parse_config(BASE)
+    explicit = parse_config({**BASE, "prompt": "minerva", "sampling": {"stop": ["\n\nProblem:", "\n\n\n"]},
+                             "backend": {"name": "hf", "options": {"model": "dir", "device": "auto", "dtype": "auto",
+                                                                   "trust_remote_code": False}}})
+    assert explicit.config_hash() == implicit.config_hash() == "99409a0e75df545f"  # the hash runs were made with
+    openai = {"model": "m", "task": "gsm8k", "backend": {"name": "openai", "options": {"model": "x"}}}
+    assert parse_config({**openai, "backend": {"name": "openai", "options": {"model": "x", "mode": "auto"}},
+                         "prompt": "gsm8k_cot"}).config_hash() == parse_config(openai).config_hash()
+
+
+def test_values_other_than_the_defaults_still_change_the_hash():
+    base = parse_config(BASE).config_hash()
+    assert parse_config({**BASE, "prompt": "zero_shot_cot"}).config_hash() != base
+    assert parse_config({**BASE, "sampling": {"stop": []}}).config_hash() != base
+    assert parse_config({**BASE, "sampling": {"stop": ["\n\nProblem:"]}}).config_hash() != base
+    assert parse_config({**BASE, "backend": {"name": "hf", "options": {"model": "dir", "dtype": "float32"}}}
+                        ).config_hash() != base
+    # the stop strings of the prompt format chosen, not of the task's default, are that format's default
+    chosen = parse_config({**BASE, "prompt": "zero_shot_cot"})
+    import tasks
+    own_stop = list(tasks.get_prompt_format("zero_shot_cot").stop)
+    assert parse_config({**BASE, "prompt": "zero_shot_cot", "sampling": {"stop": own_stop}}).config_hash() \
+        == chosen.config_hash()
+
+
+def test_the_table_of_backend_defaults_matches_the_constructors():
+    import inspect
+
+    from evalkit.backends.registry import OPERATIONAL_OPTIONS, SAMPLE_OPTION_DEFAULTS, backend_class
+
+    for name in ("openai", "replay", "vllm", "hf"):
+        if name == "hf":
+            pytest.importorskip("torch")
+        parameters = inspect.signature(backend_class(name)).parameters.values()
+        defaults = {parameter.name: parameter.default for parameter in parameters
+                    if parameter.default is not inspect.Parameter.empty and parameter.name not in OPERATIONAL_OPTIONS[name]
+                    and parameter.name not in ("console",)}
+        assert SAMPLE_OPTION_DEFAULTS[name] == defaults, name
+
+
 def test_unknown_and_bad_fields_are_named(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("model: m\ntask: math\nbackend: {name: hf}\nsampling: {n: 0, temprature: 1}\n")

@@ -195,6 +195,33 @@ def test_a_damaged_samples_line_is_named_with_how_to_resample_it(tmp_path, damag
     assert (out / "samples.jsonl").read_text() == whole
 
 
+def test_a_run_resumes_when_its_defaults_are_written_out(tmp_path):
+    """Before: a run started with the defaults and resumed with the same values written out (the task's
+    prompt format, its stop strings, the openai backend's mode) was refused as "a different config"."""
+    from fake_openai_server import FakeOpenAIServer
+
+    import tasks
+
+    data = _data_copy(tmp_path)
+    stop = list(tasks.get_prompt_format("minerva").stop)
+    with FakeOpenAIServer() as server:
+        def config(**written_out):
+            options = {"model": "fake", "base_url": server.url, **written_out.pop("options", {})}
+            return parse_config({"model": "m", "task": "math500", "data_dir": str(data),
+                                 "backend": {"name": "openai", "options": options},
+                                 "sampling": {"n": 2, "seed": 0, **written_out.pop("sampling", {})},
+                                 "filters": {"limit": LIMIT}, "grading": {"workers": 0}, **written_out})
+
+        whole = tmp_path / "whole"
+        _run(config(), whole)
+        out = tmp_path / "run"
+        _run(config(), out)
+        _keep_first_lines(out, 1)
+        summary = _run(config(prompt="minerva", sampling={"stop": stop}, options={"mode": "auto"}), out)
+    assert summary.sampling.already_done == 1 and summary.sampling.sampled_now == LIMIT - 1
+    assert (out / "samples.jsonl").read_bytes() == (whole / "samples.jsonl").read_bytes()
+
+
 # --- 2. the replay file changed under the same path --------------------------------------------
 
 def test_replay_run_records_the_files_size_and_sha256(tmp_path):

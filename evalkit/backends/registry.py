@@ -42,10 +42,30 @@ OPERATIONAL_OPTIONS: dict[str, frozenset[str]] = {
 }
 
 
+# The defaults of the options that change the samples, as each backend's constructor has them
+# (tests check the two agree; the constructors are not imported here, since that would import torch
+# to hash a config). An option written out with its default value is the same setting as the option
+# left out, so it stays out of the config hash as well.
+SAMPLE_OPTION_DEFAULTS: dict[str, dict[str, Any]] = {
+    "hf": {"device": "auto", "dtype": "auto", "trust_remote_code": False, "chat_template": None},
+    "vllm": {"dtype": "auto", "max_model_len": None, "seed": 0},
+    "openai": {"mode": "auto"},
+    "replay": {},
+}
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """Whether an option's value is its default (of the same type: `1` is not `True`)."""
+    return type(value) is type(default) and value == default
+
+
 def sample_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The backend options that change the samples (all but the operational ones)."""
+    """The backend options that change the samples (all but the operational ones), without those
+    that only repeat their default."""
     operational = OPERATIONAL_OPTIONS.get(name, frozenset())
-    return {key: value for key, value in options.items() if key not in operational}
+    defaults = SAMPLE_OPTION_DEFAULTS.get(name, {})
+    return {key: value for key, value in options.items()
+            if key not in operational and not (key in defaults and _is_default(value, defaults[key]))}
 
 
 def backend_names() -> list[str]:

@@ -193,7 +193,7 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
         problems = shard.select(problems)
     run_dir = RunDir(out or default_run_dir(config, shard))
     config_text = run_config_text(config, len(problems))
-    prompt_format = tasks.get_prompt_format(config.prompt or tasks.get_task(config.task).default_prompt_format)
+    prompt_format = tasks.run_prompt_format(config.task, config.prompt)
     sampling = SamplingParams(
         temperature=config.sampling.temperature, top_p=config.sampling.top_p, max_tokens=config.sampling.max_tokens,
         stop=tuple(config.sampling.stop if config.sampling.stop is not None else prompt_format.stop),
