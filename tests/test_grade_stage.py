@@ -49,3 +49,22 @@ def test_a_run_without_samples_is_refused_and_gets_no_grades_file(tmp_path):
     with pytest.raises(InputError, match="no samples in this run directory"):
         grade_stage(run, workers=0, show_progress=False)
     assert not run.graded_path.exists()
+
+
+def test_a_nul_byte_in_a_model_output_is_stored_as_written_and_costs_no_answer(tmp_path):
+    # before: a response holding a NUL byte anywhere had no answer at all ("not text"), so one stray
+    # byte made a right answer wrong; now the byte is kept in samples.jsonl and read as U+FFFD
+    # when the answer is looked for, as a lone surrogate is
+    texts = ["\x00 so the answer is $\\boxed{3}$.\x00", "$\\boxed{3\x00}$", "\x00"]
+    problem = Problem(id="p", task="math500", question="What is 2 + 1?", reference="3", meta={})
+    run = RunDir(tmp_path / "run")
+    run.claim("task: math500\nconfig_hash: abc\n", "abc")
+    with run.samples_appender() as out:
+        out.write(ProblemSamples(problem, [Sample(problem_id="p", index=k, text=text, finish_reason="stop",
+                                                  num_tokens=5) for k, text in enumerate(texts)]).to_dict())
+    assert [sample.text for sample in run.read_samples()[0].samples] == texts
+    grade_stage(run, workers=1, show_progress=False)
+    [grades] = run.read_grades()
+    assert grades.correct == [True, False, False]
+    assert grades.answers[:2] == ["3", "3\ufffd"] and grades.answers[2] is None
+    assert grades.reasons[0] == "ok" and grades.reasons[2] == "no_answer"

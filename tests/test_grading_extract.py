@@ -97,9 +97,10 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
         ("unclosed_brace", r"\boxed{1", None, None),
         ("prose_without_value", "I do not know how to solve this problem at all.", None, None),
         ("lone_backslash", "\\", None, None),
-        ("nul_bytes", "\\boxed{1}\x00", None, None),
+        ("nul_only", "\x00", None, None),
         ("lone_surrogate", "\ud800", None, None),
         ("lone_surrogate_next_to_a_box", "\\boxed{2}\udfff", "2", "boxed"),
+        ("nul_byte_next_to_a_box", "\x00\\boxed{1}\x00", "1", "boxed"),  # read as U+FFFD: one byte costs no answer
         ("empty", "", None, None),
         ("whitespace_only", "   \n", None, None),
     ],

@@ -165,6 +165,13 @@ def without_lone_surrogates(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+def readable_text(text: str) -> str:
+    """A response as extraction reads it: a NUL byte (stray in some model outputs; C code would end
+    the string there) and a lone surrogate each become U+FFFD, so one broken character never
+    costs a whole response its answer (an answer holding one does not parse as the value)."""
+    return without_lone_surrogates(text.replace("\x00", "\ufffd"))
+
+
 # ---------------------------------------------------------------- boxes
 
 def _find_boxes(text: str) -> list[_Box]:
@@ -672,13 +679,14 @@ def response_body(text: str) -> tuple[str | None, str | None]:
 def find_answer(text: object, style: str = "auto") -> Extraction:
     """The final answer of a response and how it was found (module rules); never raises on text.
 
-    Texts that are not `str`, are empty, or hold NUL bytes or lone surrogates have no answer.
+    Texts that are not `str` or are empty have no answer; NUL bytes and lone surrogates are read as
+    U+FFFD (`readable_text`).
     """
     if style not in EXTRACTION_STYLES:
         raise ValueError(f"unknown extraction style {style!r}; choose one of {', '.join(EXTRACTION_STYLES)}")
-    if not _is_clean_text(text):
+    if not isinstance(text, str) or not text:
         return Extraction(None, None, "not text")
-    body, note = response_body(without_lone_surrogates(text[-MAX_SCAN_CHARS:]))
+    body, note = response_body(readable_text(text[-MAX_SCAN_CHARS:]))
     if body is None:
         return Extraction(None, None, note)
     body = _UNICODE_MINUS.sub("-", body)  # one character for one: positions do not move
