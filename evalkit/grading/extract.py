@@ -12,7 +12,8 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    (`\\boxed{..}`, `\\boxed 5`, `\\fbox{..}`; boxes on one line joined only by commas, `and`,
    `or` or a short phrase form one list answer, e.g. `\\boxed{1} and \\boxed{2}`, and so do boxes
    on display lines of their own with only such a word between them; an earlier
-   intermediate box is not the answer), else the latest answer line (`A: 18`, `Answer: ...`,
+   intermediate box is not the answer; a minus sign written as the sign of a box negates it,
+   `is -\\boxed{5}` is -5, while `\\frac32 - \\boxed{2}` is 2), else the latest answer line (`A: 18`, `Answer: ...`,
    `#### 42`, a heading `# Answer` over a line that is a value) or marker sentence ("the answer
    is ..."). From the words after a marker the answer is the value they start with (a box, a
    math span, a number, a bold `**73**`, a choice letter), else the value after their last
@@ -248,10 +249,38 @@ def _box_candidate(text: str) -> _Candidate | None:
         if not _joins_boxes(window[box.end:listed[0].start]):
             break
         listed.insert(0, box)
-    parts = list(dict.fromkeys(part for part in (_clean(box.content) for box in listed) if part))
+    parts = list(dict.fromkeys(part for part in (_signed_content(window, box) for box in listed) if part))
     if not parts:
         return None
     return _Candidate(offset + listed[-1].start, ", ".join(parts), "boxed")
+
+
+_MINUS_BEFORE_BOX = re.compile(r"-[ \t]{0,4}$")
+_UNARY_AFTER = frozenset("$=:(,[{\n*/+<>")
+"""Characters after which a minus sign is a sign, not a subtraction (`= -\\boxed{5}`, `$-\\boxed{3}$`)."""
+_WORD_BEFORE_SIGN = re.compile(r"(?<![\\A-Za-z])(?:is|are|was|were|be|equals?|gets?|got|obtain|gives?|yields?|becomes?|"
+                               r"to|of|as|answer|then|thus|so|hence|therefore|and|or)$", re.IGNORECASE)
+"""Words after which a minus sign is the sign of what follows (`The answer is -\\boxed{5}`)."""
+_NOT_NEGATABLE = re.compile(r"[=<>,;]|\\(?:le|ge|leq|geq|ne|neq|pm|mp|in|cup|begin)(?![A-Za-z])|^\\(?:text|mbox)")
+"""Box contents a minus sign cannot negate: a relation, a list, an interval, a matrix, a text answer."""
+
+
+def _signed_content(window: str, box: _Box) -> str:
+    """The cleaned content of a box, negated when a minus sign written before the box is its sign:
+    `The answer is -\\boxed{5}` and `$-\\boxed{3}$` state -5 and -3, while in `\\frac{3}{2} - \\boxed{2}`
+    the minus subtracts and the answer is 2. A box holding a list, relation or text is left as written."""
+    content = _clean(box.content)
+    minus = _MINUS_BEFORE_BOX.search(window, max(0, box.start - 8), box.start)
+    if not content or minus is None:
+        return content
+    prior = window[max(0, minus.start() - 40):minus.start()].rstrip(" \t")
+    if prior and prior[-1] not in _UNARY_AFTER and not _WORD_BEFORE_SIGN.search(prior):
+        return content  # after an operand: a difference
+    if _NOT_NEGATABLE.search(content):
+        return content
+    if re.fullmatch(r"[^-+]*", content):
+        return "-" + content
+    return f"-({content})"
 
 
 def _box_cut_off(text: str) -> bool:

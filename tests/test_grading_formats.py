@@ -1,0 +1,50 @@
+"""Answer formats real models write: each case is extracted from a whole response and graded
+against a realistic reference, with the near misses that must stay wrong beside it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from evalkit.grading import GradingPolicy, grade  # noqa: E402
+from evalkit.grading.extract import find_answer  # noqa: E402
+
+
+def _wrong_verdicts(pairs: list[tuple[str, str, bool]], policy: GradingPolicy | None = None) -> list[tuple]:
+    """The (reference, response, expected, rule) of every pair graded other than expected."""
+    results = grade([response for _, response, _ in pairs], [reference for reference, _, _ in pairs], workers=1,
+                    policy=policy)
+    return [(reference, response, expected, result.answer, result.rule)
+            for (reference, response, expected), result in zip(pairs, results) if result.correct != expected]
+
+
+# ---------------------------------------------------------------- a minus sign before a box
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"The answer is -\boxed{5}", "-5"),
+    (r"So the minimum is $-\boxed{3}$.", "-3"),
+    (r"Therefore $x = -\boxed{\frac{1}{2}}$.", r"-\frac{1}{2}"),
+    (r"Hence $y = -\boxed{2 + \sqrt{3}}$.", r"-(2 + \sqrt{3})"),
+    (r"The sum is $\frac{3}{2} - \boxed{2}$.", "2"),  # a difference: the minus is not the answer's sign
+    (r"so $-\frac{3}{2}-\boxed{2}$.", "2"),
+    (r"We get $x - \boxed{4}$", "4"),
+    (r"The temperature is $-\boxed{5\text{ degrees}}$.", r"-5\text{ degrees}"),
+    (r"The interval is $-\boxed{[0, \infty)}$.", r"[0, \infty)"),  # lists, intervals, relations, text: as written
+    (r"So $-\boxed{x = 2}$.", "x = 2"),
+])
+def test_a_minus_sign_written_before_a_box_negates_it(text: str, expected: str) -> None:
+    assert find_answer(text).answer == expected
+
+
+def test_a_negated_box_grades_as_the_negative_number() -> None:
+    wrong = _wrong_verdicts([
+        ("-5", r"The answer is -\boxed{5}", True), ("5", r"The answer is -\boxed{5}", False),
+        ("-3", r"So the minimum is $-\boxed{3}$.", True), ("3", r"So the minimum is $-\boxed{3}$.", False),
+        (r"-\frac{1}{2}", r"Therefore $x = -\boxed{\frac12}$.", True),
+        (r"-2-\sqrt{3}", r"Hence $y = -\boxed{2 + \sqrt{3}}$.", True),
+        ("2", r"so $-\frac{3}{2}-\boxed{2}$.", True),
+    ])
+    assert not wrong, wrong
