@@ -48,3 +48,41 @@ def test_a_negated_box_grades_as_the_negative_number() -> None:
         ("2", r"so $-\frac{3}{2}-\boxed{2}$.", True),
     ])
     assert not wrong, wrong
+
+
+# ---------------------------------------------------------------- boxes of labelled parts
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"(a) \boxed{3} (b) \boxed{5}", "3, 5"),
+    ("**(a)** The sum is $\\boxed{3}$.\n\n**(b)** The product is $\\boxed{5}$.", "3, 5"),
+    ("Part 1: the sum is\n$$\\boxed{x}$$\nPart 2: the product is\n$$\\boxed{y}$$", "x, y"),
+    ("(i) We get $\\boxed{3}$.\n(ii) We get $\\boxed{5}$.\n(iii) Finally $\\boxed{7}$.", "3, 5, 7"),
+    ("a) First, $\\boxed{2}$.\nb) Then $\\boxed{4}$.", "2, 4"),
+    # a part that corrects itself answers with its last box
+    ("(a) We get $\\boxed{2}$. Wait, that is wrong: $\\boxed{3}$.\n(b) Then $\\boxed{5}$.", "3, 5"),
+    # the parts restated in a closing summary
+    ("(a) $\\boxed{1}$ (b) $\\boxed{2}$\n\nFinal answers: (a) $\\boxed{3}$ (b) $\\boxed{5}$", "3, 5"),
+    # no part labels: a self-correcting solution keeps its last box
+    ("First $\\boxed{3}$.\nWait, that is wrong. Actually $\\boxed{5}$.", "5"),
+    # labels that are not consecutive parts, or a box without a part label
+    ("(a) $\\boxed{3}$\n(c) $\\boxed{5}$", "5"),
+    ("(b) $\\boxed{3}$\n(c) $\\boxed{5}$", "5"),
+    ("Earlier $\\boxed{2}$.\n(a) We find $x = 3$.\n(b) Then $\\boxed{5}$.", "5"),
+    # numbered steps are not parts
+    ("1) We find $\\boxed{3}$.\n2) Correcting, $\\boxed{5}$.", "5"),
+    # a function of a, `f(a)`, is no label
+    ("We have f(a) $= \\boxed{3}$ and g(b) $= \\boxed{5}$.", "5"),
+])
+def test_boxes_of_consecutive_labelled_parts_form_one_list(text: str, expected: str) -> None:
+    assert find_answer(text).answer == expected
+
+
+def test_labelled_parts_grade_against_a_list_reference() -> None:
+    wrong = _wrong_verdicts([
+        ("3, 5", r"(a) \boxed{3} (b) \boxed{5}", True), ("3, 5", r"(a) \boxed{3} (b) \boxed{6}", False),
+        ("3, 5", "Part 1: the sum is $\\boxed{3}$.\n\nPart 2: the product is $\\boxed{5}$.", True),
+        ("3, 5", "(i) We get $\\boxed{3}$.\n(ii) We get $\\boxed{5}$.", True),
+        ("5", "(i) We get $\\boxed{3}$.\n(ii) We get $\\boxed{5}$.", False),
+        ("5", "First $\\boxed{3}$.\nWait, that is wrong. Actually $\\boxed{5}$.", True),
+    ])
+    assert not wrong, wrong

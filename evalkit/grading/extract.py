@@ -13,7 +13,9 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    `or` or a short phrase form one list answer, e.g. `\\boxed{1} and \\boxed{2}`, and so do boxes
    on display lines of their own with only such a word between them; an earlier
    intermediate box is not the answer; a minus sign written as the sign of a box negates it,
-   `is -\\boxed{5}` is -5, while `\\frac32 - \\boxed{2}` is 2), else the latest answer line (`A: 18`, `Answer: ...`,
+   `is -\\boxed{5}` is -5, while `\\frac32 - \\boxed{2}` is 2; when the last box answers the last of
+   consecutive labelled parts, `(a) \\boxed{3} (b) \\boxed{5}`, `Part 1: .. Part 2: ..`, `(i) .. (ii) ..`,
+   each part's last box joins one list answer, `3, 5`), else the latest answer line (`A: 18`, `Answer: ...`,
    `#### 42`, a heading `# Answer` over a line that is a value) or marker sentence ("the answer
    is ..."). From the words after a marker the answer is the value they start with (a box, a
    math span, a number, a bold `**73**`, a choice letter), else the value after their last
@@ -244,15 +246,89 @@ def _box_candidate(text: str) -> _Candidate | None:
     boxes = _find_boxes(window)
     if not boxes:
         return None
+    labelled = _boxes_of_parts(window, boxes)
+    if labelled is not None:
+        listed = [box for part in labelled for box in _joined_tail(window, part)]
+        answers = [answer for answer in (_signed_content(window, box) for box in listed) if answer]
+    else:
+        listed = _joined_tail(window, boxes)
+        answers = list(dict.fromkeys(answer for answer in (_signed_content(window, box) for box in listed) if answer))
+    if not answers:
+        return None
+    return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed")
+
+
+def _joined_tail(window: str, boxes: list[_Box]) -> list[_Box]:
+    """The last box with the boxes before it that `_joins_boxes` joins to it into one list answer."""
     listed = [boxes[-1]]
     for box in reversed(boxes[:-1]):
         if not _joins_boxes(window[box.end:listed[0].start]):
             break
         listed.insert(0, box)
-    parts = list(dict.fromkeys(part for part in (_signed_content(window, box) for box in listed) if part))
-    if not parts:
+    return listed
+
+
+@dataclass(frozen=True)
+class _PartLabel:
+    position: int
+    kind: str
+    ordinal: int
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
+_PART_WORD = re.compile(r"\bpart[ \t]{1,4}\(?([a-h]|[ivx]{1,4}|\d{1,2})\)?(?![\w(])", re.IGNORECASE)
+_PAREN_LABEL = re.compile(r"(?<![^\s*#>_])\(([a-h]|[ivx]{1,4})\)(?![\w(])")
+_LINE_LABEL = re.compile(r"(?m)^[ \t>#*_]{0,8}([a-h])\)(?=[ \t*_:])")
+"""Labels of a question's parts: `Part 1`, `Part (b)`, `(a)`, `(ii)` and `a)` at the start of a line.
+Numbered steps (`1)`, `2.`) and lettered choices in capitals (`(A)`) are not parts."""
+
+
+def _part_labels(window: str) -> list[_PartLabel]:
+    math = math_spans(window)
+    labels = []
+    for pattern in (_PART_WORD, _PAREN_LABEL, _LINE_LABEL):
+        for match in pattern.finditer(window):
+            name = match.group(1)
+            lowered = name.lower()
+            if name.isdigit():
+                kind, ordinal = "number", int(name)
+            elif lowered in _ROMAN:
+                kind, ordinal = "roman", _ROMAN[lowered]
+            elif len(lowered) == 1 and "a" <= lowered <= "h":
+                kind, ordinal = "letter", ord(lowered) - ord("a") + 1
+            else:
+                continue
+            if pattern is _PART_WORD:
+                kind = "part " + kind
+            if not any(span.start <= match.start() < span.end for span in math):
+                labels.append(_PartLabel(match.start(), kind, ordinal))
+    return sorted(labels, key=lambda label: label.position)
+
+
+def _boxes_of_parts(window: str, boxes: list[_Box]) -> list[list[_Box]] | None:
+    """The boxes of each part when the last box answers the last of consecutive labelled parts
+    (`(a) \\boxed{3} (b) \\boxed{5}`, `Part 1: .. Part 2: ..`, `(i) .. (ii) ..`), every part from the
+    first having a box; else None. Each part answers with its last box (and the boxes joined to it)."""
+    if len(boxes) < 2:
         return None
-    return _Candidate(offset + listed[-1].start, ", ".join(parts), "boxed")
+    labels = [label for label in _part_labels(window) if label.position < boxes[-1].start]
+    if not labels or labels[-1].ordinal < 2:
+        return None
+    chain = [labels[-1]]
+    for ordinal in range(labels[-1].ordinal - 1, 0, -1):
+        earlier = [label for label in labels if label.kind == chain[0].kind and label.ordinal == ordinal
+                   and label.position < chain[0].position]
+        if not earlier:
+            return None
+        chain.insert(0, earlier[-1])
+    parts = []
+    for index, label in enumerate(chain):
+        end = chain[index + 1].position if index + 1 < len(chain) else len(window)
+        inside = [box for box in boxes if label.position < box.start and box.end <= end]
+        if not inside:
+            return None
+        parts.append(inside)
+    return parts
 
 
 _MINUS_BEFORE_BOX = re.compile(r"-[ \t]{0,4}$")
