@@ -86,3 +86,29 @@ def test_labelled_parts_grade_against_a_list_reference() -> None:
         ("5", "First $\\boxed{3}$.\nWait, that is wrong. Actually $\\boxed{5}$.", True),
     ])
     assert not wrong, wrong
+
+
+# ---------------------------------------------------------------- times signs in scientific notation
+
+@pytest.mark.parametrize(("answer", "canonical"), [
+    ("1.2 x 10^5", r"1.2\times10^{5}"), ("1.2 X 10^{5}", r"1.2\times10^{5}"), ("1.2x10^5", r"1.2\times10^{5}"),
+    ("1.2*10^5", r"1.2\times10^{5}"), ("1.2 * 10**5", r"1.2\times10^{5}"), ("3 x 10^(-4)", r"3\times10^{-4}"),
+    ("6.02 x 10^23", r"6.02\times10^{23}"),
+    # `x` as a variable is left alone
+    ("2x + 10^5", "2x+10^{5}"), ("x 10^5", "x10^{5}"), ("3x^2", "3x^{2}"), ("a2x10^5", "a2x10^{5}"),
+])
+def test_a_times_sign_in_scientific_notation_is_read_as_times(answer: str, canonical: str) -> None:
+    from evalkit.grading.normalize import normalize_answer
+
+    assert normalize_answer(answer) == canonical
+
+
+def test_scientific_notation_with_x_or_star_grades_as_the_number() -> None:
+    wrong = _wrong_verdicts([
+        ("120000", "The answer is $1.2 x 10^5$.", True), ("120000", r"\boxed{1.2 \text{ x } 10^5}", True),
+        ("120000", "1.2 x 10^5", True), ("120000", "1.2*10**5", True), ("120000", r"\boxed{1.2 X 10^{5}}", True),
+        ("1.2 \\times 10^{5}", "1.3 x 10^5", False), ("120000", "1.2 x 10^6", False),
+        ("1.2 x 10^5", "124000", True), ("1.2 x 10^5", "126000", False),  # a reference written so has its precision
+        ("2x+100000", "2x + 10^5", True), ("200000", "2x + 10^5", False),
+    ])
+    assert not wrong, wrong

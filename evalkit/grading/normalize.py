@@ -11,6 +11,8 @@ What is dropped or rewritten, in order:
 * Unicode math (`−`, `×`, `π`, `√`, `≤`, `±`, `°`, ...) becomes LaTeX; ASCII relations `>=`,
   `<=`, `!=`, `=<`, `=>` become `\\ge`, `\\le`, `\\ne`.
 * Thousands separators (`numbers.join_thousands`) and, when the policy opts in, decimal commas.
+  Scientific notation with a plain-text times sign, `1.2 x 10^5`, `1.2*10**5`, is written with
+  `\\times` (`numbers.plain_times_ten`).
   A mixed number written with a slash (`3 1/4`) becomes `3\\frac{1}{4}`. The whole real line
   (`\\mathbb{R}`, `all real numbers`) becomes `(-\\infty,\\infty)`.
 * Layout: `\\left`, `\\right`, `\\big..`, `\\displaystyle`, spacing (`\\,`, `\\!`, `\\quad`, `~`).
@@ -46,7 +48,7 @@ from fractions import Fraction
 
 from evalkit.grading.notation import repeating_decimal, rewrite_notation
 from evalkit.grading.numbers import (apply_decimal_comma, join_thousands, mark_percent, number_from_words,
-                                     parse_exact_number)
+                                     parse_exact_number, plain_times_ten)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import braces_balanced, closing_brace
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
@@ -146,6 +148,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     if policy.decimal_comma:
         text = apply_decimal_comma(text)
     text = _drop_layout(text)
+    text = plain_times_ten(text)
     for old, new in _SYNONYMS:
         text = re.sub(re.escape(old) + (r"(?![a-zA-Z])" if old[-1].isalpha() else ""), lambda _m, n=new: n, text)
     text = repeating_decimal(text)

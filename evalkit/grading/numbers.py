@@ -17,7 +17,7 @@ Each of these conventions is decided here and nowhere else:
   `one hundred five`, up to 999,999) is that integer (`number_from_words`).
 * Exact values. Integers, decimals, `\\frac{a}{b}`, `a/b`, mixed numbers `10\\frac{1}{12}`
   (= 121/12), repeating decimals (`0.1\\overline{6}` = 1/6) and scientific notation
-  (`1.5\\times10^{3}`, `7.2e-4`) become exact `Fraction`s.
+  (`1.5\\times10^{3}`, `7.2e-4`; in plain text `1.2 x 10^5`, `1.2*10**5`) become exact `Fraction`s.
   A decimal or a number in scientific notation also remembers the unit of its last written
   place (`0.330` -> 1/1000, `7.2\\times10^{-4}` -> 10^-5): written that way, a *reference* asks
   for that precision (see `compare.py`); integers and fractions are exact.
@@ -101,6 +101,18 @@ _DECIMAL = r"(?:\d+\.\d*|\.\d+)"
 _FRAC = r"\\frac\{(-?\d+)\}\{(-?\d+)\}"
 _REPEATING = re.compile(r"^(\d*)\.(\d*)\\overline\{(\d{1,20})\}$")
 """`0.\\overline{3}` = 1/3, `0.1\\overline{6}` = 1/6: a repeating decimal is exact."""
+_PLAIN_TIMES_TEN = re.compile(
+    r"(?<![\w.\\])(\d+(?:\.\d+)?)[ \t]*(?:[xX]|\*(?!\*)|\\text\{[ \t]*[xX][ \t]*\})[ \t]*10[ \t]*(?:\^|\*\*)[ \t]*"
+    r"(?:\{[ \t]*([-+]?\d{1,4})[ \t]*\}|\([ \t]*([-+]?\d{1,4})[ \t]*\)|([-+]?\d{1,4}))(?![\d.])")
+"""Scientific notation with a plain-text times sign: `1.2 x 10^5`, `1.2*10^5`, `1.2 * 10**5`, `3 x 10^(-4)`.
+Only digits, then `x`, `X` or `*`, then `10^`: a letter `x` anywhere else is a variable."""
+
+
+def plain_times_ten(text: str) -> str:
+    """`1.2 x 10^5` -> `1.2\\times10^{5}` (module rule); the exponent is every digit written (`10^23`)."""
+    return _PLAIN_TIMES_TEN.sub(lambda m: f"{m.group(1)}\\times10^{{{next(g for g in m.groups()[1:] if g)}}}", text)
+
+
 _TIMES_TEN = re.compile(r"^(\d+\.\d*|\.\d+|\d+)(?:\\times|\\cdot)10\^(?:\{([-+]?\d{1,4})\}|([-+]?\d))$")
 _E_NOTATION = re.compile(r"^(\d+\.\d+|\d+)[eE]([-+]?\d{1,4})$")
 """`7.2e-4`, `1e+5`, `4e33`: scientific notation (nobody writes 4 times e times 33 that way)."""
