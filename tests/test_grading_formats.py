@@ -112,3 +112,37 @@ def test_scientific_notation_with_x_or_star_grades_as_the_number() -> None:
         ("2x+100000", "2x + 10^5", True), ("200000", "2x + 10^5", False),
     ])
     assert not wrong, wrong
+
+
+# ---------------------------------------------------------------- fractions written in words
+
+@pytest.mark.parametrize(("answer", "canonical"), [
+    ("one-fourth", r"\frac{1}{4}"), ("three halves", r"\frac{3}{2}"), ("one and a half", r"\frac{3}{2}"),
+    ("a half", r"\frac{1}{2}"), ("two thirds", r"\frac{2}{3}"), (r"\text{Two-thirds}", r"\frac{2}{3}"),
+    ("three quarters", r"\frac{3}{4}"), ("an eighth", r"\frac{1}{8}"), ("two and three quarters", r"\frac{11}{4}"),
+    ("twenty-one hundredths", r"\frac{21}{100}"), ("negative one half", r"-\frac{1}{2}"),
+])
+def test_a_whole_answer_written_as_a_fraction_in_words_is_that_number(answer: str, canonical: str) -> None:
+    from evalkit.grading.normalize import normalize_answer
+
+    assert normalize_answer(answer) == canonical
+
+
+@pytest.mark.parametrize("answer", ["half", "the fourth", "one second", "first half", "two thirds of the votes",
+                                    "one and two", "three and a half and two"])
+def test_words_that_are_not_one_fraction_stay_words(answer: str) -> None:
+    from evalkit.grading.normalize import normalize_answer
+
+    assert "\\frac" not in normalize_answer(answer)
+
+
+def test_fraction_words_grade_as_the_fraction() -> None:
+    wrong = _wrong_verdicts([
+        ("\\frac14", "The answer is one-fourth.", True), ("\\frac14", "The answer is one-fifth.", False),
+        ("\\frac32", r"\boxed{\text{three halves}}", True), ("\\frac32", "The answer is one and a half.", True),
+        ("1.5", "one and a half", True), ("\\frac12", r"\boxed{\text{a half}}", True),
+        ("\\frac23", r"\boxed{\text{two thirds}}", True), ("\\frac23", r"\boxed{\text{three thirds}}", False),
+        ("\\frac34", "three quarters", True), ("\\frac14", "three quarters", False),
+        ("\\frac23", r"\boxed{\text{two thirds of the votes}}", False),  # only a whole answer in words is a number
+    ])
+    assert not wrong, wrong

@@ -40,6 +40,7 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
+from evalkit.grading.numbers import fraction_from_words
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import brace_partners, braces_balanced, math_span_at, math_spans
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
@@ -439,6 +440,8 @@ def _closing_word_answer(text: str, start: int) -> str | None:
     wrapped = _WORD_ANSWER_WRAPPERS.match(rest)
     if wrapped:
         rest = wrapped.group(1).strip()
+    if fraction_from_words(rest) is not None:
+        return rest  # `The answer is one and a half.`
     if not _WORD_ANSWER.fullmatch(rest) or rest.split()[0].lower() in _NOT_AN_ANSWER_WORD:
         return None
     return rest
@@ -683,7 +686,8 @@ def _is_bare(text: str) -> bool:
     if not re.search(r"\d", stripped):
         if _ANSWER_LABEL.fullmatch(stripped.strip("*_ #")):
             return False  # `**Final Answer:**` alone: a label without its answer
-        return len(words) <= 2  # a word answer: `Monday`, `odd`, `no solution`
+        # a word answer: `Monday`, `odd`, `no solution`; a fraction in words: `one and a half`
+        return len(words) <= 2 or fraction_from_words(stripped) is not None
     return all(is_droppable_phrase(word) or MERIDIEM_PATTERN.match(word) or word.lower() in _BARE_WORDS
                or re.fullmatch(r"(?:and|or)[A-Z]|[A-Z]{2,4}", word)
                or len(word) == 2 and word.lower() not in _SHORT_ENGLISH for word in words)

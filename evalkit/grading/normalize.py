@@ -19,7 +19,9 @@ What is dropped or rewritten, in order:
 * Spellings: `\\dfrac`/`\\tfrac`/`\\cfrac` -> `\\frac`, `\\frac12` -> `\\frac{1}{2}`, `\\sqrt2` ->
   `\\sqrt{2}`, `\\leq` -> `\\le`, `\\textbf`/`\\mbox`/... -> `\\text`.
 * A label before the value (`\\text{The area is } 24`, `\\text{Total cost} = 24`) goes; a whole
-  answer spelled as an English cardinal (`eighteen`) is that number (`numbers.number_from_words`).
+  answer spelled as an English cardinal (`eighteen`) is that number (`numbers.number_from_words`),
+  and one spelled as a fraction (`three halves`, `one and a half`) that fraction
+  (`numbers.fraction_from_words`).
 * Units set in LaTeX after a value (`41.8 \\mathrm{~km} / \\mathrm{s}`, `\\text{ s}^{-1}`, `\\AA`,
   `M_\\odot`) go (`units.drop_unit_tail`).
 * `\\mathrm{X}`: a unit word becomes `\\text{X}` (and is then dropped as a unit); otherwise the
@@ -47,8 +49,8 @@ import re
 from fractions import Fraction
 
 from evalkit.grading.notation import repeating_decimal, rewrite_notation
-from evalkit.grading.numbers import (apply_decimal_comma, join_thousands, mark_percent, number_from_words,
-                                     parse_exact_number, plain_times_ten)
+from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, join_thousands, mark_percent,
+                                     number_from_words, parse_exact_number, plain_times_ten)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import braces_balanced, closing_brace
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
@@ -160,6 +162,9 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     spelled = number_from_words(_unwrap_text(text))
     if spelled is not None:
         return str(spelled)
+    fraction = fraction_from_words(_unwrap_text(text))
+    if fraction is not None:
+        return ("-" if fraction < 0 else "") + _fraction_text(abs(fraction))
     text = re.sub(r"\\(?:textdollar|dollar|usd)(?![a-zA-Z])", " ", text)
     text = text.replace("\\$", " ").replace("$", " ")
     text = re.sub(r"^\s*(?:\\approx|\\sim|~)\s*(?=[-\d.\\])", "", text)  # `\approx 5.00`: the value given

@@ -14,7 +14,9 @@ Each of these conventions is decided here and nowhere else:
   the mark is kept as an attribute of the value (`ExactNumber.percent`) so that grading can apply
   the percent rule (see `compare.py`) and clustering never merges `50\\%` with `50` or `0.5`.
 * Number words. A whole answer written as an English cardinal (`eighteen`, `twenty-five`,
-  `one hundred five`, up to 999,999) is that integer (`number_from_words`).
+  `one hundred five`, up to 999,999) is that integer (`number_from_words`); one written as a
+  fraction (`one-fourth`, `three halves`, `a half`, `one and a half`) is that fraction
+  (`fraction_from_words`).
 * Exact values. Integers, decimals, `\\frac{a}{b}`, `a/b`, mixed numbers `10\\frac{1}{12}`
   (= 121/12), repeating decimals (`0.1\\overline{6}` = 1/6) and scientific notation
   (`1.5\\times10^{3}`, `7.2e-4`; in plain text `1.2 x 10^5`, `1.2*10**5`) become exact `Fraction`s.
@@ -237,3 +239,48 @@ def number_from_words(text: str) -> int | None:
             group += value
         previous = word
     return total + group
+
+
+_DENOMINATOR_WORDS = {
+    "half": 2, "halves": 2, "third": 3, "thirds": 3, "fourth": 4, "fourths": 4, "quarter": 4, "quarters": 4,
+    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8,
+    "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10, "eleventh": 11, "elevenths": 11, "twelfth": 12,
+    "twelfths": 12, "twentieth": 20, "twentieths": 20, "hundredth": 100, "hundredths": 100,
+    "thousandth": 1000, "thousandths": 1000,
+}
+"""Words that name the parts of a fraction; `second` is not one (`one second` is a time)."""
+_SIGN_WORDS = {"negative": -1, "minus": -1}
+
+
+def fraction_from_words(text: str) -> Fraction | None:
+    """The fraction a whole answer spells in English words, or None when it is anything else:
+    `one-fourth`, `three halves`, `a half`, `two thirds`, `an eighth`, `one and a half`, `two and three
+    quarters`, `negative one half`. A fraction needs its numerator (`half`, `the fourth` are words);
+    in a mixed number the fraction is proper."""
+    words = [w for w in re.split(r"[\s\-]+", text.strip().lower().rstrip(".")) if w]
+    if not words or len(words) > 12 or words[-1] not in _DENOMINATOR_WORDS:
+        return None
+    sign = _SIGN_WORDS.get(words[0], 1)
+    if words[0] in _SIGN_WORDS:
+        words = words[1:]
+    for split in [i for i, w in enumerate(words) if w == "and"] + [-1]:
+        whole = 0
+        if split >= 0:
+            whole = number_from_words(" ".join(words[:split]))
+            if whole is None or whole == 0:
+                continue
+        part = _simple_fraction(words[split + 1:])
+        if part is None or (split >= 0 and part >= 1):
+            continue
+        return sign * (whole + part)
+    return None
+
+
+def _simple_fraction(words: list[str]) -> Fraction | None:
+    """`three halves`, `a quarter`: a numerator in words, then the word of its parts."""
+    if len(words) < 2 or "and" in words:
+        return None
+    numerator = 1 if words[:-1] in (["a"], ["an"]) else number_from_words(" ".join(words[:-1]))
+    if not numerator:
+        return None
+    return Fraction(numerator, _DENOMINATOR_WORDS[words[-1]])
