@@ -146,3 +146,31 @@ def test_fraction_words_grade_as_the_fraction() -> None:
         ("\\frac23", r"\boxed{\text{two thirds of the votes}}", False),  # only a whole answer in words is a number
     ])
     assert not wrong, wrong
+
+
+# ---------------------------------------------------------------- ratios and clock times
+
+def test_ratios_of_three_or_more_terms_compare_by_proportion() -> None:
+    wrong = _wrong_verdicts([
+        ("1:2:3", r"\boxed{2:4:6}", True), ("1:2:3", r"The ratio is $2 : 4 : 6$.", True), ("3:4:5", "6:8:10", True),
+        ("1:2:3", "0.5:1:1.5", True), (r"1:\sqrt{2}:\sqrt{3}", r"2:2\sqrt{2}:2\sqrt{3}", True),
+        ("1:2:3", r"\boxed{2:4:7}", False), ("1:2:3", "3:2:1", False), ("1:2:3", "1:2", False),
+        ("1:2:3", r"\frac{1}{6}", False), ("1:2:3", "1:2:3:4", False), ("0:1:2", "0:2:4", True), ("0:1:2", "1:2:4", False),
+        ("1:3", "2:6", True), ("1:3", r"\frac13", True),  # two terms: the quotient, as before
+    ])
+    assert not wrong, wrong
+
+
+def test_a_colon_pair_is_a_clock_time_only_with_minutes_up_to_59() -> None:
+    wrong = _wrong_verdicts([
+        ("19:60", r"\boxed{19:60}", True), (r"\frac{19}{60}", r"\boxed{19:60}", True), ("1:3", r"\boxed{19:60}", False),
+        ("19:60", "7:00", False), ("4:30", "4:30 PM", True), (r"\frac13", "1:03", False),
+    ])
+    assert not wrong, wrong
+
+
+def test_proportional_ratios_share_a_cluster() -> None:
+    from evalkit.grading import cluster
+
+    labels = cluster(["1:2:3", "2:4:6", "3:6:9", "1:2:4", r"\frac16", "0.5:1:1.5"])
+    assert labels[0] == labels[1] == labels[2] == labels[5] and len({labels[0], labels[3], labels[4]}) == 3
