@@ -174,3 +174,39 @@ def test_proportional_ratios_share_a_cluster() -> None:
 
     labels = cluster(["1:2:3", "2:4:6", "3:6:9", "1:2:4", r"\frac16", "0.5:1:1.5"])
     assert labels[0] == labels[1] == labels[2] == labels[5] and len({labels[0], labels[3], labels[4]}) == 3
+
+
+# ---------------------------------------------------------------- Minerva's closing line: a number and its unit
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Final Answer: The final answer is 7.4e-12 m. I hope it is correct.", r"7.4e-12\text{ m}"),
+    ("Final Answer: The final answer is 300 K. I hope it is correct.", r"300\text{ K}"),
+    ("Final Answer: The final answer is 1.2 x 10^5 m/s. I hope it is correct.", r"1.2 x 10^5\text{ m/s}"),
+    ("The final answer is 7.4e-12 m.", "7.4e-12"),
+    ("The final answer is 7.4 \\times 10^{-12} m.", "7.4 \\times 10^{-12}"),
+    ("So the wavelength is 7.4e-12 m.", "7.4e-12"),
+    # numbered steps are not parts, and their numbers are not the answer
+    ("1) The energy is 3 J.\n2) The wavelength is 7.4e-12 m.\nFinal Answer: The final answer is 7.4e-12 m. "
+     "I hope it is correct.", r"7.4e-12\text{ m}"),
+    ("1) First $\\boxed{3}$\n2) Then $\\boxed{7}$", "7"),
+    ("Final Answer: The final answer is 3 n. I hope it is correct.", "3 n"),  # OlympiadBench's `3 n`: a product
+])
+def test_a_number_with_its_unit_word_is_found_with_the_unit_apart(text: str, expected: str) -> None:
+    assert find_answer(text).answer == expected
+
+
+def test_a_trailing_unit_word_after_a_number_is_dropped() -> None:
+    minerva = GradingPolicy(relative_tolerance=0.01)
+    wrong = _wrong_verdicts([
+        ("7.4e-12", "Final Answer: The final answer is 7.4e-12 m. I hope it is correct.", True),
+        ("7.4e-12", "The final answer is 7.4e-12 m.", True),
+        ("7.4 \\times 10^{-12}", "The final answer is 7.4 \\times 10^{-12} m.", True),
+        ("7.4e-12", "So the wavelength is 7.4e-12 m.", True),
+        ("300", "Final Answer: The final answer is 300 K. I hope it is correct.", True),
+        ("1.2 \\times 10^{5}", "Final Answer: The final answer is 1.2 x 10^5 m/s. I hope it is correct.", True),
+        ("7.4e-12", "The final answer is 8.4e-12 m.", False), ("300", "The final answer is 310 K.", False),
+        ("7.4e-12", "Final Answer: The final answer is 7.4e-11 m. I hope it is correct.", False),
+        ("7.4e-12", "1) The energy is 3 J.\n2) So $\\lambda = 7.4e-12$ m.\nFinal Answer: The final answer is 7.4e-12 m. "
+                    "I hope it is correct.", True),
+    ], minerva)
+    assert not wrong, wrong

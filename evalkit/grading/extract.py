@@ -7,7 +7,11 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    never closed (an output cut at `max_tokens` while thinking) has no answer (`method` None,
    `note` "unterminated <think>"). Text after an end-of-turn token (`<|im_start|>`,
    `<|im_end|>`, `<|eot_id|>`, `<|endoftext|>`, `</s>`) is not the response.
-2. Minerva's closing line `Final Answer: The final answer is X. I hope it is correct.`
+2. Minerva's closing line `Final Answer: The final answer is X. I hope it is correct.`; a number
+   with unit words after it (`7.4e-12 m`, `300 K`) keeps the unit apart as `\\text{..}`, which
+   normalisation drops (after an integer a lone lower-case letter is a factor: `3 n`). After a
+   marker, a number in scientific notation (`7.4e-12`, `1.2 x 10^5`) is one value and a unit
+   word after it is not part of the answer.
 3. A stated final answer ("Final Answer: ...", "The final answer is ..."), else the last box
    (`\\boxed{..}`, `\\boxed 5`, `\\fbox{..}`; boxes on one line joined only by commas, `and`,
    `or` or a short phrase form one list answer, e.g. `\\boxed{1} and \\boxed{2}`, and so do boxes
@@ -125,9 +129,16 @@ _VULGAR_FRACTIONS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 """One-character fractions (`¾`, `3½`): `normalize.py` reads them; here they are numbers to find."""
 _NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])"
                      r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
+_TEN_TO_THE = (r"(?:[eE][-+]?\d{1,4}|[ \t]?(?:[xX×*]|\\times|\\cdot)[ \t]?10[ \t]?(?:\^|\*\*)[ \t]?"
+               r"(?:\{[ \t]?[-+]?\d{1,4}[ \t]?\}|\([-+]?\d{1,4}\)|[-+]?\d{1,4}))")
+"""The power of ten of a number in scientific notation: `e-12`, ` x 10^5`, `\\times 10^{-12}`, `*10**5`."""
+_SCIENTIFIC_THEN_UNIT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)" + _TEN_TO_THE + r"?)[ \t]{1,4}"
+                                   r"([A-Za-zÅ°µΩ][A-Za-zÅ°µΩ/^\-\d]*(?:[ \t][A-Za-zÅ°µΩ][A-Za-zÅ°µΩ/^\-\d]*){0,3})\.?")
+"""A number (possibly in scientific notation) and unit words after it: `7.4e-12 m`, `300 K`, `1.2 x 10^5 m/s`."""
 _PLAIN_VALUE = re.compile(
     r"^[-+]?\d*[" + _VULGAR_FRACTIONS + r"]|"
-    r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
+    r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|(?:\d[\d,]*(?:\.\d+)?|\.\d+)" + _TEN_TO_THE + r"(?![\d.])|"
+    r"\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
     r"(?:\s?%)?"
     r"|^[-+]?\\(?:frac|dfrac|tfrac|sqrt|pi)\b[^\s]*|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
 _LEADING_FILLER = re.compile(
@@ -483,7 +494,8 @@ _CHOICE_IN_TEXT = re.compile(r"\([A-J]\)")
 _PLAIN_MATH_NAMES = frozenset({"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp"})
 """Plain-text spellings of constants and functions (`2pi`, `sqrt(3)/2`): math, not prose."""
 _NUMBER_THEN_LETTER = re.compile(
-    r"[-+]?[\d.,]+[ \t]+(?!(?:" + "|".join(sorted(_PLAIN_MATH_NAMES)) + r")(?![A-Za-z]))[A-Za-z]", re.IGNORECASE)
+    r"[-+]?[\d.,]+(?:[eE][-+]?\d{1,4})?[ \t]+(?!(?:" + "|".join(sorted(_PLAIN_MATH_NAMES)) + r")(?![A-Za-z]))[A-Za-z]",
+    re.IGNORECASE)
 """A number, a space and a letter that begins no math name: a unit follows (`5 h`, `5 m^2`), not a factor."""
 
 
@@ -594,6 +606,11 @@ def _minerva_answer(text: str) -> str | None:
     if boxed is not None:
         return boxed.answer
     spans = math_spans(segment)
+    with_unit = _SCIENTIFIC_THEN_UNIT.fullmatch(segment) if not spans else None
+    if with_unit is not None and not (re.fullmatch(r"[-+]?\d+", with_unit.group(1))
+                                      and re.fullmatch(r"[a-z]", with_unit.group(2))):
+        # `7.4e-12 m`, `300 K`: the number, its unit kept apart as text (`3 n` is a product)
+        return _clean(with_unit.group(1)) + f"\\text{{ {with_unit.group(2)}}}"
     if len(spans) == 1 and spans[0].start == 0 and _UNIT_WORDS_ONLY.fullmatch(segment[spans[0].end:]):
         unit = segment[spans[0].end:].strip().rstrip(".")
         # `$6.6 \times 10^{-34}$ J s`: the value, its unit (as text, which normalisation may drop) kept apart
