@@ -210,3 +210,17 @@ def test_a_trailing_unit_word_after_a_number_is_dropped() -> None:
                     "I hope it is correct.", True),
     ], minerva)
     assert not wrong, wrong
+
+
+# ---------------------------------------------------------------- the precision of a decimal reference
+
+def test_a_decimal_reference_accepts_what_rounds_to_it_half_away_from_zero() -> None:
+    wrong = _wrong_verdicts([
+        ("0.003", "0.0035", False), ("0.003", r"\frac{7}{2000}", False), ("0.003", "0.0034999", True),
+        ("0.003", "0.0025", True), ("0.003", r"\frac{1}{400}", True), ("0.003", "0.0024999", False),
+        ("-0.003", "-0.0035", False), ("-0.003", "-0.0025", True),
+        ("5.0", "4.95", True), ("5.0", "5.05", False), ("0.67", r"\frac23", True), ("0.67", "0.665", True),
+        ("0.67", "0.675", False), ("7.2 \\times 10^{-4}", "7.25 \\times 10^{-4}", False),
+        ("7.2 \\times 10^{-4}", "7.15 \\times 10^{-4}", True), ("0.3\\%", "0.35\\%", False), ("0.3\\%", "0.25\\%", True),
+    ])
+    assert not wrong, wrong

@@ -12,8 +12,9 @@ Two relations, one module:
     equal (`\\frac{17}{50}` = `0.34`); a rounded one is not (`\\frac{2}{3}` != `0.667`,
     `4\\pi` != `12.57`, `\\frac{22}{7}` != `3.14`).
   - Decimal reference (`0.67`, `7.2\\times10^{-4}`: the problem asked for a rounded value): any
-    answer equal to it at the reference's precision is right, i.e. within half a unit of its
-    last written place (`0.67` accepts `\\frac23` and `0.667`, rejects `0.7` and `0.66`).
+    answer equal to it at the reference's precision is right, i.e. that rounds to it at its last
+    written place, halves away from zero (`0.67` accepts `\\frac23`, `0.667` and `0.665`, rejects
+    `0.7`, `0.66` and `0.675`; `0.003` accepts `0.0025`, rejects `0.0035`).
   - Relative tolerance: only when the task's policy sets one (Minerva's OCW problems), a number
     within that relative distance of a numeric reference is right.
   - Percent: `p\\%` is the number p/100. A reference `p\\%` also accepts the bare number `p` (the
@@ -253,13 +254,22 @@ def _directed_scalars(reference, answer, ulp: Fraction | None, tolerance: float)
     gap = _absolute_gap(reference, answer)
     if gap is None:
         return exact
-    if ulp is not None and gap <= ulp / 2:
+    if ulp is not None and _rounds_to(reference, answer, gap, ulp):
         return _yes(f"equal at the reference's precision (±{ulp / 2})")
     if tolerance > 0:
         size = _magnitude(reference)
         if size is not None and gap <= Fraction(tolerance) * size:
             return _yes(f"within the task's relative tolerance {tolerance:g}")
     return _no("outside the reference's precision")
+
+
+def _rounds_to(reference, answer, gap: Fraction, ulp: Fraction) -> bool:
+    """Whether `answer` rounds to `reference` at its last written place, halves away from zero:
+    the interval is half-open, so 0.0025 rounds to 0.003 and 0.0035 does not."""
+    if gap != ulp / 2:
+        return gap < ulp / 2
+    size_reference, size_answer = _magnitude(reference), _magnitude(answer)
+    return size_reference is not None and size_answer is not None and size_answer < size_reference
 
 
 def _exact_scalars(x: Fraction | sympy.Expr, y: Fraction | sympy.Expr) -> Decision:
