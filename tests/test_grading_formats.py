@@ -224,3 +224,26 @@ def test_a_decimal_reference_accepts_what_rounds_to_it_half_away_from_zero() -> 
         ("7.2 \\times 10^{-4}", "7.15 \\times 10^{-4}", True), ("0.3\\%", "0.35\\%", False), ("0.3\\%", "0.25\\%", True),
     ])
     assert not wrong, wrong
+
+
+# ---------------------------------------------------------------- unicode superscripts and subscripts
+
+@pytest.mark.parametrize(("answer", "canonical"), [
+    ("10⁵", "10^{5}"), ("x²", "x^{2}"), ("x³", "x^{3}"), ("10⁻³", "10^{-3}"), ("2²³", "2^{23}"), ("xⁿ", "x^{n}"),
+    ("log₂ 8", "log_{2}8"), ("a₁ + a₂", "a_{1}+a_{2}"), ("x₁₂", "x_{12}"), ("5 cm²", "5"), ("12 \\text{ ft}²", "12"),
+])
+def test_unicode_superscripts_and_subscripts_are_powers_and_indices(answer: str, canonical: str) -> None:
+    from evalkit.grading.normalize import normalize_answer
+
+    assert normalize_answer(answer) == canonical
+
+
+def test_unicode_superscripts_and_subscripts_grade_as_written_in_latex() -> None:
+    wrong = _wrong_verdicts([
+        ("100000", r"\boxed{10⁵}", True), ("100000", "The answer is 10⁵.", True), ("1000", r"\boxed{10⁵}", False),
+        ("x^2", r"\boxed{x²}", True), ("x^3", r"\boxed{x²}", False), ("0.001", "10⁻³", True), ("4", "2²", True),
+        ("3", r"\boxed{log₂ 8}", True), ("3", r"\boxed{\log₂ 8}", True), ("3", "log₂ 9", False), ("2", "log₂ 8", False),
+        ("1.2 \\times 10^{5}", "1.2 × 10⁵", True), ("6.02\\times10^{23}", "6.02 × 10²³", True),
+        ("a_1 + a_2", "a₁ + a₂", True), ("a_1 + a_3", "a₁ + a₂", False),
+    ])
+    assert not wrong, wrong

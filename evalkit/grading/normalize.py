@@ -8,7 +8,8 @@ it into a typed value is `values.py`'s job. Conventions are read from the task's
 What is dropped or rewritten, in order:
 
 * Delimiters: `$..$`, `\\(..\\)`, `\\[..\\]`, a whole `\\boxed{..}` / `\\fbox{..}`.
-* Unicode math (`−`, `×`, `π`, `√`, `≤`, `±`, `°`, ...) becomes LaTeX; ASCII relations `>=`,
+* Unicode math (`−`, `×`, `π`, `√`, `≤`, `±`, `°`, superscripts `10⁵` `x⁻¹` and subscripts
+  `log₂`, `a₁`, ...) becomes LaTeX; ASCII relations `>=`,
   `<=`, `!=`, `=<`, `=>` become `\\ge`, `\\le`, `\\ne`.
 * Thousands separators (`numbers.join_thousands`) and, when the policy opts in, decimal commas.
   Scientific notation with a plain-text times sign, `1.2 x 10^5`, `1.2*10**5`, is written with
@@ -77,7 +78,8 @@ _UNICODE = (
     ("⅕", "\\frac{1}{5}"), ("⅖", "\\frac{2}{5}"), ("⅗", "\\frac{3}{5}"), ("⅘", "\\frac{4}{5}"), ("⅙", "\\frac{1}{6}"),
     ("⅚", "\\frac{5}{6}"), ("⅛", "\\frac{1}{8}"), ("⅜", "\\frac{3}{8}"), ("⅝", "\\frac{5}{8}"), ("⅞", "\\frac{7}{8}"),
     ("。", ". "), ("、", ", "), ("\u3000", " "),
-    ("⁄", "/"), ("€", " "), ("£", " "), ("¥", " "), ("₹", " "), ("¢", " "), ("²", "^2"), ("³", "^3"), ("∈", "\\in "), ("θ", "\\theta "), ("α", "\\alpha "), ("β", "\\beta "),
+    ("⁄", "/"), ("€", " "), ("£", " "), ("¥", " "), ("₹", " "), ("¢", " "), ("∈", "\\in "), ("θ", "\\theta "),
+    ("α", "\\alpha "), ("β", "\\beta "),
 )
 _UNICODE_ROOT = re.compile(r"([√∛∜])[ \t]{0,4}(?:\(([^()]{1,200})\)|(\d+(?:\.\d+)?|[A-Za-zπ](?![A-Za-z])))")
 """A root sign and what it covers: a parenthesised group (`√(x+1)`), a number (`√10`) or one letter
@@ -88,6 +90,19 @@ _ROOT_INDEX = {"√": "", "∛": "[3]", "∜": "[4]"}
 def _unicode_root(match: re.Match[str]) -> str:
     radicand = match.group(2) if match.group(2) is not None else match.group(3)
     return f"\\sqrt{_ROOT_INDEX[match.group(1)]}{{{radicand}}}"
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", "0123456789+-=()ni")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", "0123456789+-=()")
+_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ]{1,40}")
+_SUBSCRIPT_RUN = re.compile("[₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎]{1,40}")
+
+
+def _unicode_scripts(text: str) -> str:
+    """Unicode superscripts and subscripts as LaTeX: `10⁵` -> `10^{5}`, `10⁻³` -> `10^{-3}`,
+    `log₂ 8` -> `log_{2} 8`, `a₁₂` -> `a_{12}` (a run of them is one exponent or index)."""
+    text = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", text)
+    return _SUBSCRIPT_RUN.sub(lambda m: "_{" + m.group(0).translate(_SUBSCRIPT_DIGITS) + "}", text)
 
 
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -137,6 +152,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         raise NormalizationError("answer contains a NUL byte")
     text = text.encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH)
     text = _UNICODE_ROOT.sub(_unicode_root, text)
+    text = _unicode_scripts(text)
     for old, new in _UNICODE:
         text = text.replace(old, new)
     text = re.sub(r"\s+", " ", text).strip()
