@@ -77,6 +77,19 @@ def test_boxes_of_consecutive_labelled_parts_form_one_list(text: str, expected: 
     assert find_answer(text).answer == expected
 
 
+@pytest.mark.parametrize("text", [
+    "(a) $x$ \\boxed{1} " * 20_000 + "(b) \\boxed{2}",
+    "(a) $x$ " * 50_000 + "\\boxed{1} (b) \\boxed{2}",
+    "Part 1 $y$ (i) $x$ " * 20_000 + "\\boxed{1} Part 2 \\boxed{2}",
+], ids=["labels_between_boxes", "labels_between_math", "two_kinds_of_labels"])
+def test_part_labels_cost_linear_time(text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    assert find_answer(text).answer == "1, 2"
+    assert time.perf_counter() - started < 3.0
+
+
 def test_labelled_parts_grade_against_a_list_reference() -> None:
     wrong = _wrong_verdicts([
         ("3, 5", r"(a) \boxed{3} (b) \boxed{5}", True), ("3, 5", r"(a) \boxed{3} (b) \boxed{6}", False),

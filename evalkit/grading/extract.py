@@ -41,6 +41,7 @@ expression is anchored on a literal with bounded quantifiers, braces are matched
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
 
@@ -296,7 +297,9 @@ Numbered steps (`1)`, `2.`) and lettered choices in capitals (`(A)`) are not par
 
 
 def _part_labels(window: str) -> list[_PartLabel]:
+    """The part labels of `window` outside math, in order (linear: spans are looked up by bisection)."""
     math = math_spans(window)
+    starts = [span.start for span in math]
     labels = []
     for pattern in (_PART_WORD, _PAREN_LABEL, _LINE_LABEL):
         for match in pattern.finditer(window):
@@ -312,7 +315,8 @@ def _part_labels(window: str) -> list[_PartLabel]:
                 continue
             if pattern is _PART_WORD:
                 kind = "part " + kind
-            if not any(span.start <= match.start() < span.end for span in math):
+            enclosing = bisect_right(starts, match.start()) - 1
+            if enclosing < 0 or match.start() >= math[enclosing].end:
                 labels.append(_PartLabel(match.start(), kind, ordinal))
     return sorted(labels, key=lambda label: label.position)
 
@@ -327,16 +331,18 @@ def _boxes_of_parts(window: str, boxes: list[_Box]) -> list[list[_Box]] | None:
     if not labels or labels[-1].ordinal < 2:
         return None
     chain = [labels[-1]]
-    for ordinal in range(labels[-1].ordinal - 1, 0, -1):
-        earlier = [label for label in labels if label.kind == chain[0].kind and label.ordinal == ordinal
-                   and label.position < chain[0].position]
-        if not earlier:
-            return None
-        chain.insert(0, earlier[-1])
+    for label in reversed(labels[:-1]):
+        if chain[0].ordinal == 1:
+            break
+        if label.kind == chain[0].kind and label.ordinal == chain[0].ordinal - 1:
+            chain.insert(0, label)  # the last label of the part before, ahead of the parts found
+    if chain[0].ordinal != 1:
+        return None
+    starts = [box.start for box in boxes]
     parts = []
     for index, label in enumerate(chain):
         end = chain[index + 1].position if index + 1 < len(chain) else len(window)
-        inside = [box for box in boxes if label.position < box.start and box.end <= end]
+        inside = [box for box in boxes[bisect_right(starts, label.position):bisect_right(starts, end)] if box.end <= end]
         if not inside:
             return None
         parts.append(inside)
