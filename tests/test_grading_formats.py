@@ -258,5 +258,7 @@ def test_unicode_superscripts_and_subscripts_grade_as_written_in_latex() -> None
         ("3", r"\boxed{log₂ 8}", True), ("3", r"\boxed{\log₂ 8}", True), ("3", "log₂ 9", False), ("2", "log₂ 8", False),
         ("1.2 \\times 10^{5}", "1.2 × 10⁵", True), ("6.02\\times10^{23}", "6.02 × 10²³", True),
         ("a_1 + a_2", "a₁ + a₂", True), ("a_1 + a_3", "a₁ + a₂", False),
+        ("100000", "So we get 10⁵ bacteria.", True), ("10", "So we get 10⁵ bacteria.", False),
+        ("0.001", "It shrinks to 10⁻³", True),
     ])
     assert not wrong, wrong

@@ -129,7 +129,9 @@ _UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d)")
 _VULGAR_FRACTIONS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 """One-character fractions (`¾`, `3½`): `normalize.py` reads them; here they are numbers to find."""
 _NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])"
-                     r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
+                     r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d[\d,]*(?:\.\d+)?(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]{1,8})?(?:\s?%)?"
+                     r"|-?\.\d+)(?!\d)")
+"""A number in running text; a power written in superscripts is part of it (`10⁵`)."""
 _TEN_TO_THE = (r"(?:[eE][-+]?\d{1,4}|[ \t]?(?:[xX×*]|\\times|\\cdot)[ \t]?10[ \t]?(?:\^|\*\*)[ \t]?"
                r"(?:\{[ \t]?[-+]?\d{1,4}[ \t]?\}|\([-+]?\d{1,4}\)|[-+]?\d{1,4}))")
 """The power of ten of a number in scientific notation: `e-12`, ` x 10^5`, `\\times 10^{-12}`, `*10**5`."""
