@@ -262,3 +262,14 @@ def test_unicode_superscripts_and_subscripts_grade_as_written_in_latex() -> None
         ("0.001", "It shrinks to 10⁻³", True),
     ])
     assert not wrong, wrong
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Work.\n\n**Final Answer:**\n(a) $\\boxed{3}$\n(b) $\\boxed{5}$", "3, 5"),
+    ("Work.\n\n**Final Answer**\n(a) $\\boxed{3}$\n(b) $\\boxed{5}$", "3, 5"),
+    ("Work.\n\nAnswer:\n**Part 1:** $\\boxed{3}$\n**Part 2:** $\\boxed{5}$", "3, 5"),
+    # a marker whose answer is not a list of parts keeps its answer
+    ("Work.\n\n**Final Answer:** $\\boxed{7}$\n\n(a) $\\boxed{3}$ (b) $\\boxed{5}$", "7"),
+])
+def test_a_final_answer_marker_over_labelled_parts_answers_with_all_parts(text: str, expected: str) -> None:
+    assert find_answer(text).answer == expected

@@ -97,6 +97,8 @@ class _Candidate:
     position: int
     answer: str
     method: str
+    parts: int = 0
+    """How many labelled parts a box answer joins (`(a) \\boxed{3} (b) \\boxed{5}`: 2)."""
 
 
 _BOX_COMMAND = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
@@ -270,7 +272,7 @@ def _box_candidate(text: str) -> _Candidate | None:
         answers = list(dict.fromkeys(answer for answer in (_signed_content(window, box) for box in listed) if answer))
     if not answers:
         return None
-    return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed")
+    return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed", len(labelled) if labelled else 0)
 
 
 def _joined_tail(window: str, boxes: list[_Box]) -> list[_Box]:
@@ -654,11 +656,25 @@ def _markers_in(text: str) -> list[_Candidate]:
             if method == "answer_line" and _SHORT_LABEL.search(match.group(0)) and len(rest_of_line.strip()) > 40:
                 continue  # `A: After giving some away...` opens a worked answer; `A: 18` states one
             value = _value_in_words(sentence) or _closing_word_answer(text, match.end())
+            value = _parts_opened_by(text, match.end()) or value
             if value:
                 final = method == "final_answer" or re.match(r"[\s>#*_]*final", match.group(0), re.IGNORECASE)
                 candidates.append(_Candidate(match.start(), value, "final_answer" if final else method))
                 break
     return candidates
+
+
+_FIRST_PART_LABEL = re.compile(r"[\s*_#>:\-]{0,16}(?:\((?:a|i)\)|a\)|part[ \t]{1,4}\(?(?:a|i|1)\)?(?![\w(]))",
+                               re.IGNORECASE)
+
+
+def _parts_opened_by(text: str, start: int) -> str | None:
+    """The list answer of labelled parts that begin right after a marker (`**Final Answer:**` over
+    `(a) \\boxed{3}` and `(b) \\boxed{5}`), else None: the marker's own sentence holds only part (a)."""
+    if _FIRST_PART_LABEL.match(text, start) is None:
+        return None
+    boxed = _box_candidate(text[start:start + MAX_SENTENCE_CHARS])
+    return boxed.answer if boxed is not None and boxed.parts >= 2 else None
 
 
 _TIERS = {
