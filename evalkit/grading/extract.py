@@ -300,28 +300,32 @@ _LINE_LABEL = re.compile(r"(?m)^[ \t>#*_]{0,8}([a-h])\)(?=[ \t*_:])")
 Numbered steps (`1)`, `2.`) and lettered choices in capitals (`(A)`) are not parts."""
 
 
-def _part_labels(window: str) -> list[_PartLabel]:
-    """The part labels of `window` outside math, in order (linear: spans are looked up by bisection)."""
+def _part_labels(window: str, end: int) -> list[_PartLabel]:
+    """The part labels of `window` before `end` outside math, in order (linear: spans are looked up
+    by bisection, and only found when there is a label)."""
+    matches = [(pattern, match) for pattern in (_PART_WORD, _PAREN_LABEL, _LINE_LABEL)
+               for match in pattern.finditer(window, 0, end)]
+    if not matches:
+        return []
     math = math_spans(window)
     starts = [span.start for span in math]
     labels = []
-    for pattern in (_PART_WORD, _PAREN_LABEL, _LINE_LABEL):
-        for match in pattern.finditer(window):
-            name = match.group(1)
-            lowered = name.lower()
-            if name.isdigit():
-                kind, ordinal = "number", int(name)
-            elif lowered in _ROMAN:
-                kind, ordinal = "roman", _ROMAN[lowered]
-            elif len(lowered) == 1 and "a" <= lowered <= "h":
-                kind, ordinal = "letter", ord(lowered) - ord("a") + 1
-            else:
-                continue
-            if pattern is _PART_WORD:
-                kind = "part " + kind
-            enclosing = bisect_right(starts, match.start()) - 1
-            if enclosing < 0 or match.start() >= math[enclosing].end:
-                labels.append(_PartLabel(match.start(), kind, ordinal))
+    for pattern, match in matches:
+        name = match.group(1)
+        lowered = name.lower()
+        if name.isdigit():
+            kind, ordinal = "number", int(name)
+        elif lowered in _ROMAN:
+            kind, ordinal = "roman", _ROMAN[lowered]
+        elif len(lowered) == 1 and "a" <= lowered <= "h":
+            kind, ordinal = "letter", ord(lowered) - ord("a") + 1
+        else:
+            continue
+        if pattern is _PART_WORD:
+            kind = "part " + kind
+        enclosing = bisect_right(starts, match.start()) - 1
+        if enclosing < 0 or match.start() >= math[enclosing].end:
+            labels.append(_PartLabel(match.start(), kind, ordinal))
     return sorted(labels, key=lambda label: label.position)
 
 
@@ -331,7 +335,7 @@ def _boxes_of_parts(window: str, boxes: list[_Box]) -> list[list[_Box]] | None:
     first having a box; else None. Each part answers with its last box (and the boxes joined to it)."""
     if len(boxes) < 2:
         return None
-    labels = [label for label in _part_labels(window) if label.position < boxes[-1].start]
+    labels = _part_labels(window, boxes[-1].start)
     if not labels or labels[-1].ordinal < 2:
         return None
     chain = [labels[-1]]

@@ -152,7 +152,8 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         raise NormalizationError("answer contains a NUL byte")
     text = text.encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH)
     text = _UNICODE_ROOT.sub(_unicode_root, text)
-    text = _unicode_scripts(text)
+    if not text.isascii():
+        text = _unicode_scripts(text)
     for old, new in _UNICODE:
         text = text.replace(old, new)
     text = re.sub(r"\s+", " ", text).strip()

@@ -112,6 +112,8 @@ Only digits, then `x`, `X` or `*`, then `10^`: a letter `x` anywhere else is a v
 
 def plain_times_ten(text: str) -> str:
     """`1.2 x 10^5` -> `1.2\\times10^{5}` (module rule); the exponent is every digit written (`10^23`)."""
+    if "10" not in text:
+        return text
     return _PLAIN_TIMES_TEN.sub(lambda m: f"{m.group(1)}\\times10^{{{next(g for g in m.groups()[1:] if g)}}}", text)
 
 
@@ -249,6 +251,7 @@ _DENOMINATOR_WORDS = {
     "thousandth": 1000, "thousandths": 1000,
 }
 """Words that name the parts of a fraction; `second` is not one (`one second` is a time)."""
+_DENOMINATOR_ENDINGS = tuple(_DENOMINATOR_WORDS)
 _SIGN_WORDS = {"negative": -1, "minus": -1}
 
 
@@ -257,7 +260,10 @@ def fraction_from_words(text: str) -> Fraction | None:
     `one-fourth`, `three halves`, `a half`, `two thirds`, `an eighth`, `one and a half`, `two and three
     quarters`, `negative one half`. A fraction needs its numerator (`half`, `the fourth` are words);
     in a mixed number the fraction is proper."""
-    words = [w for w in re.split(r"[\s\-]+", text.strip().lower().rstrip(".")) if w]
+    lowered = text.strip().lower().rstrip(".")
+    if not lowered.endswith(_DENOMINATOR_ENDINGS):
+        return None
+    words = [w for w in re.split(r"[\s\-]+", lowered) if w]
     if not words or len(words) > 12 or words[-1] not in _DENOMINATOR_WORDS:
         return None
     sign = _SIGN_WORDS.get(words[0], 1)
