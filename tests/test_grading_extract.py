@@ -176,9 +176,13 @@ def test_long_reasoning_output_keeps_its_final_box() -> None:
         "\\boxed{" * 100_000 + "}" * 100_000,
         "A: " * 300_000,
         "**" * 500_000,
+        "(a) $x$ \\boxed{1} " * 60_000 + "(b) \\boxed{2}",
+        "(ii) $x$ " * 120_000 + "\\boxed{1} (iii) \\boxed{2}",
+        "$-\\boxed{1}$ -" * 90_000,
     ],
     ids=["braces", "unclosed_boxes", "closed_boxes", "backslashes", "dollars", "answer_is", "hashes",
-         "digits", "deep_nesting", "answer_lines", "bold_marks"],
+         "digits", "deep_nesting", "answer_lines", "bold_marks", "part_labels_and_boxes", "part_labels_in_math",
+         "negated_boxes"],
 )
 def test_hostile_megabyte_gives_an_answer_or_none(hostile: str) -> None:
     for style in ("auto", "gsm8k"):

@@ -12,8 +12,9 @@ Two relations, one module:
     equal (`\\frac{17}{50}` = `0.34`); a rounded one is not (`\\frac{2}{3}` != `0.667`,
     `4\\pi` != `12.57`, `\\frac{22}{7}` != `3.14`).
   - Decimal reference (`0.67`, `7.2\\times10^{-4}`: the problem asked for a rounded value): any
-    answer equal to it at the reference's precision is right, i.e. within half a unit of its
-    last written place (`0.67` accepts `\\frac23` and `0.667`, rejects `0.7` and `0.66`).
+    answer equal to it at the reference's precision is right, i.e. that rounds to it at its last
+    written place, halves away from zero (`0.67` accepts `\\frac23`, `0.667` and `0.665`, rejects
+    `0.7`, `0.66` and `0.675`; `0.003` accepts `0.0025`, rejects `0.0035`).
   - Relative tolerance: only when the task's policy sets one (Minerva's OCW problems), a number
     within that relative distance of a numeric reference is right.
   - Percent: `p\\%` is the number p/100. A reference `p\\%` also accepts the bare number `p` (the
@@ -41,6 +42,8 @@ The structural rules are the same for both relations (the scalar rule differs):
   Two assignments to different variables are compared as equations (`x = 2` != `y = 2`).
   Two equations are equal when one is a nonzero multiple of the other (`y = 2x + 1` =
   `2x - y + 1 = 0`); two inequalities in several variables when one is a positive multiple.
+* Ratios of three or more terms are equal when in proportion (`2:4:6` = `1:2:3`), exactly; a
+  ratio of two terms is its quotient (`1:3` = `\\frac13`); a ratio equals nothing else.
 * Matrices compare entry by entry; a one-row or one-column matrix also equals the tuple of its
   entries. Text compares after case, spaces and articles are normalised (capitals written together,
   `CD`, are text too; `DNE` = `does not exist`); choice letters exactly, and letters written together
@@ -78,6 +81,7 @@ from evalkit.grading.values import (
     Named,
     Number,
     Numeral,
+    Ratio,
     Relation,
     Scalar,
     Text,
@@ -138,6 +142,8 @@ def _compare(a: Value, b: Value, mode: _Mode) -> Decision:
         return _labelled(a, b, mode)
     if isinstance(a, Named) or isinstance(b, Named):
         return _named(a, b, mode)
+    if isinstance(a, Ratio) or isinstance(b, Ratio):
+        return _ratios(a, b)
     if isinstance(a, Scalar) and isinstance(b, Scalar):
         return _scalars(a, b, mode)
     if isinstance(a, Items) and isinstance(b, Scalar):
@@ -165,6 +171,32 @@ def _compare(a: Value, b: Value, mode: _Mode) -> Decision:
     if isinstance(a, Choice) and isinstance(b, Choice):
         return _yes("same choice") if a.letter == b.letter else _no("different choice")
     return _no(f"{type(a).__name__.lower()} vs {type(b).__name__.lower()}")
+
+
+def _ratios(a: Value, b: Value) -> Decision:
+    """Ratios of three or more terms are equal when proportional (`2:4:6` = `1:2:3`): every term
+    times the other's pivot term equals the other's term times this pivot (exact, no tolerance)."""
+    if not (isinstance(a, Ratio) and isinstance(b, Ratio)):
+        other = b if isinstance(a, Ratio) else a
+        return _no(f"a ratio vs {type(other).__name__.lower()}")
+    if len(a.terms) != len(b.terms):
+        return _no("ratios of different lengths")
+    xs, ys = [_value_of(t) for t in a.terms], [_value_of(t) for t in b.terms]
+    pivot = next((i for i, x in enumerate(xs) if not _exact_scalars(x, Fraction(0))), None)
+    if pivot is None:
+        return _yes("ratios of zeros") if all(_exact_scalars(y, Fraction(0)) for y in ys) else _no("different ratios")
+    if _exact_scalars(ys[pivot], Fraction(0)):
+        return _no("different ratios")
+    for x, y in zip(xs, ys):
+        if not _exact_scalars(_product(x, ys[pivot]), _product(y, xs[pivot])):
+            return _no("ratios not in proportion")
+    return _yes("ratios in proportion")
+
+
+def _product(x: Fraction | sympy.Expr, y: Fraction | sympy.Expr) -> Fraction | sympy.Expr:
+    if isinstance(x, Fraction) and isinstance(y, Fraction):
+        return x * y
+    return _to_sympy(x) * _to_sympy(y)
 
 
 def _letters(text: Text, items: Items) -> Decision:
@@ -222,13 +254,22 @@ def _directed_scalars(reference, answer, ulp: Fraction | None, tolerance: float)
     gap = _absolute_gap(reference, answer)
     if gap is None:
         return exact
-    if ulp is not None and gap <= ulp / 2:
+    if ulp is not None and _rounds_to(reference, answer, gap, ulp):
         return _yes(f"equal at the reference's precision (±{ulp / 2})")
     if tolerance > 0:
         size = _magnitude(reference)
         if size is not None and gap <= Fraction(tolerance) * size:
             return _yes(f"within the task's relative tolerance {tolerance:g}")
     return _no("outside the reference's precision")
+
+
+def _rounds_to(reference, answer, gap: Fraction, ulp: Fraction) -> bool:
+    """Whether `answer` rounds to `reference` at its last written place, halves away from zero:
+    the interval is half-open, so 0.0025 rounds to 0.003 and 0.0035 does not."""
+    if gap != ulp / 2:
+        return gap < ulp / 2
+    size_reference, size_answer = _magnitude(reference), _magnitude(answer)
+    return size_reference is not None and size_answer is not None and size_answer < size_reference
 
 
 def _exact_scalars(x: Fraction | sympy.Expr, y: Fraction | sympy.Expr) -> Decision:

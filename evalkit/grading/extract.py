@@ -7,12 +7,19 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    never closed (an output cut at `max_tokens` while thinking) has no answer (`method` None,
    `note` "unterminated <think>"). Text after an end-of-turn token (`<|im_start|>`,
    `<|im_end|>`, `<|eot_id|>`, `<|endoftext|>`, `</s>`) is not the response.
-2. Minerva's closing line `Final Answer: The final answer is X. I hope it is correct.`
+2. Minerva's closing line `Final Answer: The final answer is X. I hope it is correct.`; a number
+   with unit words after it (`7.4e-12 m`, `300 K`) keeps the unit apart as `\\text{..}`, which
+   normalisation drops (after an integer a lone lower-case letter is a factor: `3 n`). After a
+   marker, a number in scientific notation (`7.4e-12`, `1.2 x 10^5`) is one value and a unit
+   word after it is not part of the answer.
 3. A stated final answer ("Final Answer: ...", "The final answer is ..."), else the last box
    (`\\boxed{..}`, `\\boxed 5`, `\\fbox{..}`; boxes on one line joined only by commas, `and`,
    `or` or a short phrase form one list answer, e.g. `\\boxed{1} and \\boxed{2}`, and so do boxes
    on display lines of their own with only such a word between them; an earlier
-   intermediate box is not the answer), else the latest answer line (`A: 18`, `Answer: ...`,
+   intermediate box is not the answer; a minus sign written as the sign of a box negates it,
+   `is -\\boxed{5}` is -5, while `\\frac32 - \\boxed{2}` is 2; when the last box answers the last of
+   consecutive labelled parts, `(a) \\boxed{3} (b) \\boxed{5}`, `Part 1: .. Part 2: ..`, `(i) .. (ii) ..`,
+   each part's last box joins one list answer, `3, 5`), else the latest answer line (`A: 18`, `Answer: ...`,
    `#### 42`, a heading `# Answer` over a line that is a value) or marker sentence ("the answer
    is ..."). From the words after a marker the answer is the value they start with (a box, a
    math span, a number, a bold `**73**`, a choice letter), else the value after their last
@@ -34,9 +41,11 @@ expression is anchored on a literal with bounded quantifiers, braces are matched
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
 
+from evalkit.grading.numbers import fraction_from_words
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import brace_partners, braces_balanced, math_span_at, math_spans
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
@@ -88,6 +97,8 @@ class _Candidate:
     position: int
     answer: str
     method: str
+    parts: int = 0
+    """How many labelled parts a box answer joins (`(a) \\boxed{3} (b) \\boxed{5}`: 2)."""
 
 
 _BOX_COMMAND = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
@@ -120,10 +131,19 @@ _UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d)")
 _VULGAR_FRACTIONS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 """One-character fractions (`¾`, `3½`): `normalize.py` reads them; here they are numbers to find."""
 _NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])"
-                     r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d[\d,]*(?:\.\d+)?(?:\s?%)?|-?\.\d+)(?!\d)")
+                     r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d[\d,]*(?:\.\d+)?(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]{1,8})?(?:\s?%)?"
+                     r"|-?\.\d+)(?!\d)")
+"""A number in running text; a power written in superscripts is part of it (`10⁵`)."""
+_TEN_TO_THE = (r"(?:[eE][-+]?\d{1,4}|[ \t]?(?:[xX×*]|\\times|\\cdot)[ \t]?10[ \t]?(?:\^|\*\*)[ \t]?"
+               r"(?:\{[ \t]?[-+]?\d{1,4}[ \t]?\}|\([-+]?\d{1,4}\)|[-+]?\d{1,4}))")
+"""The power of ten of a number in scientific notation: `e-12`, ` x 10^5`, `\\times 10^{-12}`, `*10**5`."""
+_SCIENTIFIC_THEN_UNIT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)" + _TEN_TO_THE + r"?)[ \t]{1,4}"
+                                   r"([A-Za-zÅ°µΩ][A-Za-zÅ°µΩ/^\-\d]*(?:[ \t][A-Za-zÅ°µΩ][A-Za-zÅ°µΩ/^\-\d]*){0,3})\.?")
+"""A number (possibly in scientific notation) and unit words after it: `7.4e-12 m`, `300 K`, `1.2 x 10^5 m/s`."""
 _PLAIN_VALUE = re.compile(
     r"^[-+]?\d*[" + _VULGAR_FRACTIONS + r"]|"
-    r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
+    r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|(?:\d[\d,]*(?:\.\d+)?|\.\d+)" + _TEN_TO_THE + r"(?![\d.])|"
+    r"\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
     r"(?:\s?%)?"
     r"|^[-+]?\\(?:frac|dfrac|tfrac|sqrt|pi)\b[^\s]*|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
 _LEADING_FILLER = re.compile(
@@ -250,15 +270,126 @@ def _box_candidate(text: str) -> _Candidate | None:
     boxes = _find_boxes(window)
     if not boxes:
         return None
+    labelled = _boxes_of_parts(window, boxes)
+    if labelled is not None:
+        listed = [box for part in labelled for box in _joined_tail(window, part)]
+        answers = [answer for answer in (_signed_content(window, box) for box in listed) if answer]
+    else:
+        listed = _joined_tail(window, boxes)
+        answers = list(dict.fromkeys(answer for answer in (_signed_content(window, box) for box in listed) if answer))
+    if not answers:
+        return None
+    return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed", len(labelled) if labelled else 0)
+
+
+def _joined_tail(window: str, boxes: list[_Box]) -> list[_Box]:
+    """The last box with the boxes before it that `_joins_boxes` joins to it into one list answer."""
     listed = [boxes[-1]]
     for box in reversed(boxes[:-1]):
         if not _joins_boxes(window[box.end:listed[0].start]):
             break
         listed.insert(0, box)
-    parts = list(dict.fromkeys(part for part in (_clean(box.content) for box in listed) if part))
-    if not parts:
+    return listed
+
+
+@dataclass(frozen=True)
+class _PartLabel:
+    position: int
+    kind: str
+    ordinal: int
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
+_PART_WORD = re.compile(r"\bpart[ \t]{1,4}\(?([a-h]|[ivx]{1,4}|\d{1,2})\)?(?![\w(])", re.IGNORECASE)
+_PAREN_LABEL = re.compile(r"(?<![^\s*#>_])\(([a-h]|[ivx]{1,4})\)(?![\w(])")
+_LINE_LABEL = re.compile(r"(?m)^[ \t>#*_]{0,8}([a-h])\)(?=[ \t*_:])")
+"""Labels of a question's parts: `Part 1`, `Part (b)`, `(a)`, `(ii)` and `a)` at the start of a line.
+Numbered steps (`1)`, `2.`) and lettered choices in capitals (`(A)`) are not parts."""
+
+
+def _part_labels(window: str, end: int) -> list[_PartLabel]:
+    """The part labels of `window` before `end` outside math, in order (linear: spans are looked up
+    by bisection, and only found when there is a label)."""
+    matches = [(pattern, match) for pattern in (_PART_WORD, _PAREN_LABEL, _LINE_LABEL)
+               for match in pattern.finditer(window, 0, end)]
+    if not matches:
+        return []
+    math = math_spans(window)
+    starts = [span.start for span in math]
+    labels = []
+    for pattern, match in matches:
+        name = match.group(1)
+        lowered = name.lower()
+        if name.isdigit():
+            kind, ordinal = "number", int(name)
+        elif lowered in _ROMAN:
+            kind, ordinal = "roman", _ROMAN[lowered]
+        elif len(lowered) == 1 and "a" <= lowered <= "h":
+            kind, ordinal = "letter", ord(lowered) - ord("a") + 1
+        else:
+            continue
+        if pattern is _PART_WORD:
+            kind = "part " + kind
+        enclosing = bisect_right(starts, match.start()) - 1
+        if enclosing < 0 or match.start() >= math[enclosing].end:
+            labels.append(_PartLabel(match.start(), kind, ordinal))
+    return sorted(labels, key=lambda label: label.position)
+
+
+def _boxes_of_parts(window: str, boxes: list[_Box]) -> list[list[_Box]] | None:
+    """The boxes of each part when the last box answers the last of consecutive labelled parts
+    (`(a) \\boxed{3} (b) \\boxed{5}`, `Part 1: .. Part 2: ..`, `(i) .. (ii) ..`), every part from the
+    first having a box; else None. Each part answers with its last box (and the boxes joined to it)."""
+    if len(boxes) < 2:
         return None
-    return _Candidate(offset + listed[-1].start, ", ".join(parts), "boxed")
+    labels = _part_labels(window, boxes[-1].start)
+    if not labels or labels[-1].ordinal < 2:
+        return None
+    chain = [labels[-1]]
+    for label in reversed(labels[:-1]):
+        if chain[0].ordinal == 1:
+            break
+        if label.kind == chain[0].kind and label.ordinal == chain[0].ordinal - 1:
+            chain.insert(0, label)  # the last label of the part before, ahead of the parts found
+    if chain[0].ordinal != 1:
+        return None
+    starts = [box.start for box in boxes]
+    parts = []
+    for index, label in enumerate(chain):
+        end = chain[index + 1].position if index + 1 < len(chain) else len(window)
+        inside = [box for box in boxes[bisect_right(starts, label.position):bisect_right(starts, end)] if box.end <= end]
+        if not inside:
+            return None
+        parts.append(inside)
+    return parts
+
+
+_MINUS_BEFORE_BOX = re.compile(r"-[ \t]{0,4}$")
+_UNARY_AFTER = frozenset("$=:(,[{\n*/+<>")
+"""Characters after which a minus sign is a sign, not a subtraction (`= -\\boxed{5}`, `$-\\boxed{3}$`)."""
+_WORD_BEFORE_SIGN = re.compile(r"(?<![\\A-Za-z])(?:is|are|was|were|be|equals?|gets?|got|obtain|gives?|yields?|becomes?|"
+                               r"to|of|as|answer|then|thus|so|hence|therefore|and|or)$", re.IGNORECASE)
+"""Words after which a minus sign is the sign of what follows (`The answer is -\\boxed{5}`)."""
+_NOT_NEGATABLE = re.compile(r"[=<>,;]|\\(?:le|ge|leq|geq|ne|neq|pm|mp|in|cup|begin)(?![A-Za-z])|^\\(?:text|mbox)")
+"""Box contents a minus sign cannot negate: a relation, a list, an interval, a matrix, a text answer."""
+
+
+def _signed_content(window: str, box: _Box) -> str:
+    """The cleaned content of a box, negated when a minus sign written before the box is its sign:
+    `The answer is -\\boxed{5}` and `$-\\boxed{3}$` state -5 and -3, while in `\\frac{3}{2} - \\boxed{2}`
+    the minus subtracts and the answer is 2. A box holding a list, relation or text is left as written."""
+    content = _clean(box.content)
+    minus = _MINUS_BEFORE_BOX.search(window, max(0, box.start - 8), box.start)
+    if not content or minus is None:
+        return content
+    prior = window[max(0, minus.start() - 40):minus.start()].rstrip(" \t")
+    if prior and prior[-1] not in _UNARY_AFTER and not _WORD_BEFORE_SIGN.search(prior):
+        return content  # after an operand: a difference
+    if _NOT_NEGATABLE.search(content):
+        return content
+    if re.fullmatch(r"[^-+]*", content):
+        return "-" + content
+    return f"-({content})"
 
 
 def _box_cut_off(text: str) -> bool:
@@ -341,6 +472,8 @@ def _closing_word_answer(text: str, start: int) -> str | None:
     wrapped = _WORD_ANSWER_WRAPPERS.match(rest)
     if wrapped:
         rest = wrapped.group(1).strip()
+    if fraction_from_words(rest) is not None:
+        return rest  # `The answer is one and a half.`
     if not _WORD_ANSWER.fullmatch(rest) or rest.split()[0].lower() in _NOT_AN_ANSWER_WORD:
         return None
     return rest
@@ -382,7 +515,8 @@ _CHOICE_IN_TEXT = re.compile(r"\([A-J]\)")
 _PLAIN_MATH_NAMES = frozenset({"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp"})
 """Plain-text spellings of constants and functions (`2pi`, `sqrt(3)/2`): math, not prose."""
 _NUMBER_THEN_LETTER = re.compile(
-    r"[-+]?[\d.,]+[ \t]+(?!(?:" + "|".join(sorted(_PLAIN_MATH_NAMES)) + r")(?![A-Za-z]))[A-Za-z]", re.IGNORECASE)
+    r"[-+]?[\d.,]+(?:[eE][-+]?\d{1,4})?[ \t]+(?!(?:" + "|".join(sorted(_PLAIN_MATH_NAMES)) + r")(?![A-Za-z]))[A-Za-z]",
+    re.IGNORECASE)
 """A number, a space and a letter that begins no math name: a unit follows (`5 h`, `5 m^2`), not a factor."""
 
 
@@ -493,6 +627,11 @@ def _minerva_answer(text: str) -> str | None:
     if boxed is not None:
         return boxed.answer
     spans = math_spans(segment)
+    with_unit = _SCIENTIFIC_THEN_UNIT.fullmatch(segment) if not spans else None
+    if with_unit is not None and not (re.fullmatch(r"[-+]?\d+", with_unit.group(1))
+                                      and re.fullmatch(r"[a-z]", with_unit.group(2))):
+        # `7.4e-12 m`, `300 K`: the number, its unit kept apart as text (`3 n` is a product)
+        return _clean(with_unit.group(1)) + f"\\text{{ {with_unit.group(2)}}}"
     if len(spans) == 1 and spans[0].start == 0 and _UNIT_WORDS_ONLY.fullmatch(segment[spans[0].end:]):
         unit = segment[spans[0].end:].strip().rstrip(".")
         # `$6.6 \times 10^{-34}$ J s`: the value, its unit (as text, which normalisation may drop) kept apart
@@ -528,11 +667,25 @@ def _markers_in(text: str) -> list[_Candidate]:
             if method == "answer_line" and _SHORT_LABEL.search(match.group(0)) and len(rest_of_line.strip()) > 40:
                 continue  # `A: After giving some away...` opens a worked answer; `A: 18` states one
             value = _value_in_words(sentence) or _closing_word_answer(text, match.end())
+            value = _parts_opened_by(text, match.end()) or value
             if value:
                 final = method == "final_answer" or re.match(r"[\s>#*_]*final", match.group(0), re.IGNORECASE)
                 candidates.append(_Candidate(match.start(), value, "final_answer" if final else method))
                 break
     return candidates
+
+
+_FIRST_PART_LABEL = re.compile(r"[\s*_#>:\-]{0,16}(?:\((?:a|i)\)|a\)|part[ \t]{1,4}\(?(?:a|i|1)\)?(?![\w(]))",
+                               re.IGNORECASE)
+
+
+def _parts_opened_by(text: str, start: int) -> str | None:
+    """The list answer of labelled parts that begin right after a marker (`**Final Answer:**` over
+    `(a) \\boxed{3}` and `(b) \\boxed{5}`), else None: the marker's own sentence holds only part (a)."""
+    if _FIRST_PART_LABEL.match(text, start) is None:
+        return None
+    boxed = _box_candidate(text[start:start + MAX_SENTENCE_CHARS])
+    return boxed.answer if boxed is not None and boxed.parts >= 2 else None
 
 
 _TIERS = {
@@ -585,7 +738,8 @@ def _is_bare(text: str) -> bool:
     if not re.search(r"\d", stripped):
         if _ANSWER_LABEL.fullmatch(stripped.strip("*_ #")):
             return False  # `**Final Answer:**` alone: a label without its answer
-        return len(words) <= 2  # a word answer: `Monday`, `odd`, `no solution`
+        # a word answer: `Monday`, `odd`, `no solution`; a fraction in words: `one and a half`
+        return len(words) <= 2 or fraction_from_words(stripped) is not None
     return all(is_droppable_phrase(word) or MERIDIEM_PATTERN.match(word) or word.lower() in _BARE_WORDS
                or re.fullmatch(r"(?:and|or)[A-Z]|[A-Z]{2,4}", word)
                or len(word) == 2 and word.lower() not in _SHORT_ENGLISH for word in words)

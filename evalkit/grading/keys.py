@@ -34,6 +34,7 @@ from evalkit.grading.values import (
     Named,
     Number,
     Numeral,
+    Ratio,
     Relation,
     Text,
     Time,
@@ -97,12 +98,27 @@ def _key(value: Value) -> str | None:
         if any(k is None for row in rows for k in row):
             return None
         return "M[" + ";".join(",".join(row) for row in rows) + "]"
+    if isinstance(value, Ratio):
+        scaled = _scaled_terms(value)
+        if scaled is None:
+            return None
+        return "R:" + ",".join(number_key(term) for term in scaled)
     if isinstance(value, Relation):
         sides = [_key(s) for s in value.sides]
         if any(s is None for s in sides):
             return None
         return "r:" + "".join(f"{side}{op}" for side, op in zip(sides, value.ops)) + sides[-1]
     return None
+
+
+def _scaled_terms(ratio: Ratio) -> list[Fraction] | None:
+    """The terms of a ratio of exact numbers divided by its first nonzero term (proportional ratios
+    give one list); None when a term is not an exact number."""
+    if not all(isinstance(term, Number) for term in ratio.terms):
+        return None
+    terms = [term.value for term in ratio.terms]
+    pivot = next((t for t in terms if t != 0), None)
+    return terms if pivot is None else [t / pivot for t in terms]
 
 
 # ---------------------------------------------------------------- fingerprints
@@ -196,4 +212,6 @@ def _fingerprint(value: Value) -> Hashable | None:
         return (type(value).__name__,) if stated is None else _fingerprint(stated)
     if isinstance(value, IntervalUnion):
         return (type(value).__name__,)
+    if isinstance(value, Ratio):
+        return ("ratio", len(value.terms))  # proportional ratios are compared by `compare.equal`
     return None

@@ -8,16 +8,21 @@ it into a typed value is `values.py`'s job. Conventions are read from the task's
 What is dropped or rewritten, in order:
 
 * Delimiters: `$..$`, `\\(..\\)`, `\\[..\\]`, a whole `\\boxed{..}` / `\\fbox{..}`.
-* Unicode math (`−`, `×`, `π`, `√`, `≤`, `±`, `°`, ...) becomes LaTeX; ASCII relations `>=`,
+* Unicode math (`−`, `×`, `π`, `√`, `≤`, `±`, `°`, superscripts `10⁵` `x⁻¹` and subscripts
+  `log₂`, `a₁`, ...) becomes LaTeX; ASCII relations `>=`,
   `<=`, `!=`, `=<`, `=>` become `\\ge`, `\\le`, `\\ne`.
 * Thousands separators (`numbers.join_thousands`) and, when the policy opts in, decimal commas.
+  Scientific notation with a plain-text times sign, `1.2 x 10^5`, `1.2*10**5`, is written with
+  `\\times` (`numbers.plain_times_ten`).
   A mixed number written with a slash (`3 1/4`) becomes `3\\frac{1}{4}`. The whole real line
   (`\\mathbb{R}`, `all real numbers`) becomes `(-\\infty,\\infty)`.
 * Layout: `\\left`, `\\right`, `\\big..`, `\\displaystyle`, spacing (`\\,`, `\\!`, `\\quad`, `~`).
 * Spellings: `\\dfrac`/`\\tfrac`/`\\cfrac` -> `\\frac`, `\\frac12` -> `\\frac{1}{2}`, `\\sqrt2` ->
   `\\sqrt{2}`, `\\leq` -> `\\le`, `\\textbf`/`\\mbox`/... -> `\\text`.
 * A label before the value (`\\text{The area is } 24`, `\\text{Total cost} = 24`) goes; a whole
-  answer spelled as an English cardinal (`eighteen`) is that number (`numbers.number_from_words`).
+  answer spelled as an English cardinal (`eighteen`) is that number (`numbers.number_from_words`),
+  and one spelled as a fraction (`three halves`, `one and a half`) that fraction
+  (`numbers.fraction_from_words`).
 * Units set in LaTeX after a value (`41.8 \\mathrm{~km} / \\mathrm{s}`, `\\text{ s}^{-1}`, `\\AA`,
   `M_\\odot`) go (`units.drop_unit_tail`).
 * `\\mathrm{X}`: a unit word becomes `\\text{X}` (and is then dropped as a unit); otherwise the
@@ -45,8 +50,8 @@ import re
 from fractions import Fraction
 
 from evalkit.grading.notation import repeating_decimal, rewrite_notation
-from evalkit.grading.numbers import (apply_decimal_comma, join_thousands, mark_percent, number_from_words,
-                                     parse_exact_number)
+from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, join_thousands, mark_percent,
+                                     number_from_words, parse_exact_number, plain_times_ten)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import braces_balanced, closing_brace
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
@@ -73,7 +78,8 @@ _UNICODE = (
     ("⅕", "\\frac{1}{5}"), ("⅖", "\\frac{2}{5}"), ("⅗", "\\frac{3}{5}"), ("⅘", "\\frac{4}{5}"), ("⅙", "\\frac{1}{6}"),
     ("⅚", "\\frac{5}{6}"), ("⅛", "\\frac{1}{8}"), ("⅜", "\\frac{3}{8}"), ("⅝", "\\frac{5}{8}"), ("⅞", "\\frac{7}{8}"),
     ("。", ". "), ("、", ", "), ("\u3000", " "),
-    ("⁄", "/"), ("€", " "), ("£", " "), ("¥", " "), ("₹", " "), ("¢", " "), ("²", "^2"), ("³", "^3"), ("∈", "\\in "), ("θ", "\\theta "), ("α", "\\alpha "), ("β", "\\beta "),
+    ("⁄", "/"), ("€", " "), ("£", " "), ("¥", " "), ("₹", " "), ("¢", " "), ("∈", "\\in "), ("θ", "\\theta "),
+    ("α", "\\alpha "), ("β", "\\beta "),
 )
 _UNICODE_ROOT = re.compile(r"([√∛∜])[ \t]{0,4}(?:\(([^()]{1,200})\)|(\d+(?:\.\d+)?|[A-Za-zπ](?![A-Za-z])))")
 """A root sign and what it covers: a parenthesised group (`√(x+1)`), a number (`√10`) or one letter
@@ -84,6 +90,19 @@ _ROOT_INDEX = {"√": "", "∛": "[3]", "∜": "[4]"}
 def _unicode_root(match: re.Match[str]) -> str:
     radicand = match.group(2) if match.group(2) is not None else match.group(3)
     return f"\\sqrt{_ROOT_INDEX[match.group(1)]}{{{radicand}}}"
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", "0123456789+-=()ni")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", "0123456789+-=()")
+_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ]{1,40}")
+_SUBSCRIPT_RUN = re.compile("[₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎]{1,40}")
+
+
+def _unicode_scripts(text: str) -> str:
+    """Unicode superscripts and subscripts as LaTeX: `10⁵` -> `10^{5}`, `10⁻³` -> `10^{-3}`,
+    `log₂ 8` -> `log_{2} 8`, `a₁₂` -> `a_{12}` (a run of them is one exponent or index)."""
+    text = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", text)
+    return _SUBSCRIPT_RUN.sub(lambda m: "_{" + m.group(0).translate(_SUBSCRIPT_DIGITS) + "}", text)
 
 
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -133,6 +152,8 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         raise NormalizationError("answer contains a NUL byte")
     text = text.encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH)
     text = _UNICODE_ROOT.sub(_unicode_root, text)
+    if not text.isascii():
+        text = _unicode_scripts(text)
     for old, new in _UNICODE:
         text = text.replace(old, new)
     text = re.sub(r"\s+", " ", text).strip()
@@ -146,6 +167,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     if policy.decimal_comma:
         text = apply_decimal_comma(text)
     text = _drop_layout(text)
+    text = plain_times_ten(text)
     for old, new in _SYNONYMS:
         text = re.sub(re.escape(old) + (r"(?![a-zA-Z])" if old[-1].isalpha() else ""), lambda _m, n=new: n, text)
     text = repeating_decimal(text)
@@ -157,6 +179,9 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     spelled = number_from_words(_unwrap_text(text))
     if spelled is not None:
         return str(spelled)
+    fraction = fraction_from_words(_unwrap_text(text))
+    if fraction is not None:
+        return ("-" if fraction < 0 else "") + _fraction_text(abs(fraction))
     text = re.sub(r"\\(?:textdollar|dollar|usd)(?![a-zA-Z])", " ", text)
     text = text.replace("\\$", " ").replace("$", " ")
     text = re.sub(r"^\s*(?:\\approx|\\sim|~)\s*(?=[-\d.\\])", "", text)  # `\approx 5.00`: the value given

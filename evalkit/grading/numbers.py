@@ -14,10 +14,12 @@ Each of these conventions is decided here and nowhere else:
   the mark is kept as an attribute of the value (`ExactNumber.percent`) so that grading can apply
   the percent rule (see `compare.py`) and clustering never merges `50\\%` with `50` or `0.5`.
 * Number words. A whole answer written as an English cardinal (`eighteen`, `twenty-five`,
-  `one hundred five`, up to 999,999) is that integer (`number_from_words`).
+  `one hundred five`, up to 999,999) is that integer (`number_from_words`); one written as a
+  fraction (`one-fourth`, `three halves`, `a half`, `one and a half`) is that fraction
+  (`fraction_from_words`).
 * Exact values. Integers, decimals, `\\frac{a}{b}`, `a/b`, mixed numbers `10\\frac{1}{12}`
   (= 121/12), repeating decimals (`0.1\\overline{6}` = 1/6) and scientific notation
-  (`1.5\\times10^{3}`, `7.2e-4`) become exact `Fraction`s.
+  (`1.5\\times10^{3}`, `7.2e-4`; in plain text `1.2 x 10^5`, `1.2*10**5`) become exact `Fraction`s.
   A decimal or a number in scientific notation also remembers the unit of its last written
   place (`0.330` -> 1/1000, `7.2\\times10^{-4}` -> 10^-5): written that way, a *reference* asks
   for that precision (see `compare.py`); integers and fractions are exact.
@@ -101,6 +103,20 @@ _DECIMAL = r"(?:\d+\.\d*|\.\d+)"
 _FRAC = r"\\frac\{(-?\d+)\}\{(-?\d+)\}"
 _REPEATING = re.compile(r"^(\d*)\.(\d*)\\overline\{(\d{1,20})\}$")
 """`0.\\overline{3}` = 1/3, `0.1\\overline{6}` = 1/6: a repeating decimal is exact."""
+_PLAIN_TIMES_TEN = re.compile(
+    r"(?<![\w.\\])(\d+(?:\.\d+)?)[ \t]*(?:[xX]|\*(?!\*)|\\text\{[ \t]*[xX][ \t]*\})[ \t]*10[ \t]*(?:\^|\*\*)[ \t]*"
+    r"(?:\{[ \t]*([-+]?\d{1,4})[ \t]*\}|\([ \t]*([-+]?\d{1,4})[ \t]*\)|([-+]?\d{1,4}))(?![\d.])")
+"""Scientific notation with a plain-text times sign: `1.2 x 10^5`, `1.2*10^5`, `1.2 * 10**5`, `3 x 10^(-4)`.
+Only digits, then `x`, `X` or `*`, then `10^`: a letter `x` anywhere else is a variable."""
+
+
+def plain_times_ten(text: str) -> str:
+    """`1.2 x 10^5` -> `1.2\\times10^{5}` (module rule); the exponent is every digit written (`10^23`)."""
+    if "10" not in text:
+        return text
+    return _PLAIN_TIMES_TEN.sub(lambda m: f"{m.group(1)}\\times10^{{{next(g for g in m.groups()[1:] if g)}}}", text)
+
+
 _TIMES_TEN = re.compile(r"^(\d+\.\d*|\.\d+|\d+)(?:\\times|\\cdot)10\^(?:\{([-+]?\d{1,4})\}|([-+]?\d))$")
 _E_NOTATION = re.compile(r"^(\d+\.\d+|\d+)[eE]([-+]?\d{1,4})$")
 """`7.2e-4`, `1e+5`, `4e33`: scientific notation (nobody writes 4 times e times 33 that way)."""
@@ -225,3 +241,52 @@ def number_from_words(text: str) -> int | None:
             group += value
         previous = word
     return total + group
+
+
+_DENOMINATOR_WORDS = {
+    "half": 2, "halves": 2, "third": 3, "thirds": 3, "fourth": 4, "fourths": 4, "quarter": 4, "quarters": 4,
+    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8,
+    "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10, "eleventh": 11, "elevenths": 11, "twelfth": 12,
+    "twelfths": 12, "twentieth": 20, "twentieths": 20, "hundredth": 100, "hundredths": 100,
+    "thousandth": 1000, "thousandths": 1000,
+}
+"""Words that name the parts of a fraction; `second` is not one (`one second` is a time)."""
+_DENOMINATOR_ENDINGS = tuple(_DENOMINATOR_WORDS)
+_SIGN_WORDS = {"negative": -1, "minus": -1}
+
+
+def fraction_from_words(text: str) -> Fraction | None:
+    """The fraction a whole answer spells in English words, or None when it is anything else:
+    `one-fourth`, `three halves`, `a half`, `two thirds`, `an eighth`, `one and a half`, `two and three
+    quarters`, `negative one half`. A fraction needs its numerator (`half`, `the fourth` are words);
+    in a mixed number the fraction is proper."""
+    lowered = text.strip().lower().rstrip(".")
+    if not lowered.endswith(_DENOMINATOR_ENDINGS):
+        return None
+    words = [w for w in re.split(r"[\s\-]+", lowered) if w]
+    if not words or len(words) > 12 or words[-1] not in _DENOMINATOR_WORDS:
+        return None
+    sign = _SIGN_WORDS.get(words[0], 1)
+    if words[0] in _SIGN_WORDS:
+        words = words[1:]
+    for split in [i for i, w in enumerate(words) if w == "and"] + [-1]:
+        whole = 0
+        if split >= 0:
+            whole = number_from_words(" ".join(words[:split]))
+            if whole is None or whole == 0:
+                continue
+        part = _simple_fraction(words[split + 1:])
+        if part is None or (split >= 0 and part >= 1):
+            continue
+        return sign * (whole + part)
+    return None
+
+
+def _simple_fraction(words: list[str]) -> Fraction | None:
+    """`three halves`, `a quarter`: a numerator in words, then the word of its parts."""
+    if len(words) < 2 or "and" in words:
+        return None
+    numerator = 1 if words[:-1] in (["a"], ["an"]) else number_from_words(" ".join(words[:-1]))
+    if not numerator:
+        return None
+    return Fraction(numerator, _DENOMINATOR_WORDS[words[-1]])

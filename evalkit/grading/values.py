@@ -9,6 +9,8 @@ An answer is one of:
 - `Items`: `tuple` (ordered: a point, a vector), `set` (`\\{...\\}`) or `list` (bare commas: a
   list of solutions, unordered);
 - `Interval` and `IntervalUnion`; `Matrix`;
+- `Ratio`: three or more terms (`1:2:3`), compared by proportion; `a:b` is the number a/b, and a
+  clock time (`4:30`) only when its minutes are 0-59 (`19:60` is the number 19/60);
 - `Relation`: an equation or inequality between scalars (`y = 2x + 1`, `x \\ge 5`, `x + y = 3`);
 - `Labelled`: a choice letter with the value it labels (`(B)\\ 27`, canonical `(B)27`): right for
   a reference that is the letter or the value;
@@ -125,6 +127,13 @@ class Matrix:
 
 
 @dataclass(frozen=True)
+class Ratio:
+    """Three or more scalar terms (`1:2:3`): equal to any ratio in proportion (`2:4:6`)."""
+
+    terms: tuple
+
+
+@dataclass(frozen=True)
 class Relation:
     """`ops[i]` relates `sides[i]` and `sides[i+1]`; each op is one of = != < <= > >=."""
 
@@ -142,7 +151,7 @@ class Named:
 
 
 Value = (Number | Expr | Text | Choice | Labelled | Time | Numeral | Items | Interval | IntervalUnion | Matrix | Relation
-         | Named)
+         | Named | Ratio)
 Scalar = (Number, Expr)
 
 _RELATION_TOKENS = {"=": "=", "\\ne": "!=", "<": "<", ">": ">", "\\le": "<=", "\\ge": ">=",
@@ -190,7 +199,7 @@ def _parse(text: str, depth: int) -> Value:
     if labelled:
         return Labelled(labelled.group(1), _parse(text[labelled.end():], depth + 1))
     time = _TIME.match(text)
-    if time:
+    if time and int(time.group(1)) <= 24 and int(time.group(2)) <= 59:
         return Time(int(time.group(1)), int(time.group(2)), time.group(3) or "")
     numeral = _NUMERAL.match(text)
     if numeral and int(numeral.group(2)) == 10 and numeral.group(1).isdigit():
@@ -221,6 +230,9 @@ def _parse(text: str, depth: int) -> Value:
     relation = _parse_relation(text, depth)
     if relation is not None:
         return relation
+    ratio = _parse_ratio(text, depth)
+    if ratio is not None:
+        return ratio
     plus_minus = _parse_plus_minus(text, depth)
     if plus_minus is not None:
         return plus_minus
@@ -313,6 +325,19 @@ def _parse_relation(text: str, depth: int) -> Value | None:
     return Relation(tuple(ops), tuple(sides))
 
 
+def _parse_ratio(text: str, depth: int) -> Ratio | None:
+    """`1:2:3`: three or more scalar terms separated by colons at the top level."""
+    if ":" not in text:
+        return None
+    terms = split_top_level(text, (":",))
+    if len(terms) < 3:
+        return None
+    values = tuple(_parse(term, depth + 1) for term in _nonempty(terms))
+    if not all(isinstance(value, Scalar) for value in values):
+        raise ParseError("a ratio of terms that are not scalars")
+    return Ratio(values)
+
+
 def _scalar_relation(ops: tuple, pieces: tuple, depth: int) -> Relation | None:
     try:
         sides = tuple(_parse(p, depth + 1) for p in pieces)
@@ -359,9 +384,9 @@ def _name_key(text: str) -> str | None:
         inner = _name_key(text[1:-1])
         return "|" + inner + "|" if inner else None
     ratio = split_top_level(text, (":",))
-    if len(ratio) == 2:
+    if len(ratio) >= 2:
         keys = [_name_key(p) for p in ratio]
-        return keys[0] + ":" + keys[1] if all(keys) else None
+        return ":".join(keys) if all(keys) else None
     fraction = re.fullmatch(r"\\frac\{([^{}]+)\}\{([^{}]+)\}", text)
     if fraction:
         keys = [_name_key(fraction.group(1)), _name_key(fraction.group(2))]
@@ -684,4 +709,6 @@ def describe(value: Value) -> str:
         return f"{value.name} = {describe(value.value)}"
     if isinstance(value, Labelled):
         return f"choice {value.letter}: {describe(value.value)}"
+    if isinstance(value, Ratio):
+        return "ratio " + " : ".join(describe(term) for term in value.terms)
     return repr(value)
