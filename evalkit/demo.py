@@ -100,7 +100,7 @@ class DemoSettings:
     temperature: float = 0.8
     max_tokens: int = 96
     top_clusters: int = 2
-    evaluator_balance: bool = False  # measured: all graded samples beat a balanced subset (scripts/evaluator_ablation.py)
+    evaluator_balance: bool = False  # the lm objective only; measured: all graded samples beat a balanced subset
     generation_batch_size: int = 128
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -112,16 +112,19 @@ class DemoSettings:
     @classmethod
     def full(cls, seed: int = 0) -> DemoSettings:
         """The full demo: an 800-step base model (batches of 16 windows of 96 tokens, linear decay),
-        SSFT 60 steps, the evaluator on 300 training problems x 8 samples for 120 steps, stage 3
-        30 steps, then 200 test problems x 16 samples per model: within 6 minutes on two cores
-        (`results/demo-arith/summary.md` gives the measured times). Larger evaluator budgets did
-        not rank solutions within a problem better (`scripts/evaluator_ablation.py`)."""
+        SSFT 60 steps, the evaluator on 300 training problems x 8 samples for 240 steps of the
+        paper's margin loss (pairs of a right and a wrong solution of one problem), stage 3 30
+        steps, then 200 test problems x 16 samples per model: within 6 minutes on two cores
+        (`results/demo-arith/summary.md` gives the measured times). Chosen on held-out training
+        problems, never the test split (`scripts/evaluator_ablation.py`): the margin loss ranks
+        solutions within a problem better than cross-entropy on the verdict, which learns which
+        problems are easy; more steps or twice the training problems did not rank better."""
         return cls(
             train_problems=2000, test_problems=200, pretrain_problems=3000, difficulty=ArithDifficulty(),
             model=ModelShape(pretrain=PretrainSettings(steps=800, batch_size=16, window=96, schedule="linear",
                                                        warmup_steps=40)),
             ssft=StageTraining(steps=60, batch_size=32, learning_rate=2e-3),
-            evaluator=StageTraining(steps=120, batch_size=32, learning_rate=1e-3),
+            evaluator=StageTraining(steps=240, batch_size=32, learning_rate=1e-3, objective="margin"),
             sequential=StageTraining(steps=30, batch_size=32, learning_rate=1e-3),
             samples_per_problem=16, evaluator_train_problems=300, evaluator_samples_per_problem=8, seed=seed,
         )
@@ -134,7 +137,7 @@ class DemoSettings:
             model=ModelShape(pretrain=PretrainSettings(steps=300, batch_size=16, window=96, schedule="linear",
                                                        warmup_steps=20)),
             ssft=StageTraining(steps=30, batch_size=32, learning_rate=2e-3),
-            evaluator=StageTraining(steps=20, batch_size=32, learning_rate=1e-3),
+            evaluator=StageTraining(steps=20, batch_size=32, learning_rate=1e-3, objective="margin"),
             sequential=StageTraining(steps=10, batch_size=32, learning_rate=1e-3),
             samples_per_problem=8, evaluator_train_problems=60, evaluator_samples_per_problem=4, seed=seed,
         )

@@ -34,9 +34,12 @@ from evalkit.report.tables import markdown_table, write_text_atomic  # noqa: E40
 # paper's evaluator data); "perturbed" = the training problems' reference solutions with one
 # mistake written in (`tasks.arith.perturbed_solution`), labelled by their answers: a probe of
 # whether this model can learn to see such mistakes at all, given ten times the steps.
+# "own-2x" = the same, sampled from twice as many training problems.
 VARIANTS = (("lm-all-120", "lm", False, 120, "own"), ("lm-all-480", "lm", False, 480, "own"),
-            ("lm-balanced-120", "lm", True, 120, "own"), ("margin-240", "margin", True, 240, "own"),
-            ("perturbed-1200", "lm", False, 1200, "perturbed"))
+            ("lm-balanced-120", "lm", True, 120, "own"), ("margin-120", "margin", True, 120, "own"),
+            ("margin-240", "margin", True, 240, "own"), ("margin-480", "margin", True, 480, "own"),
+            ("margin-240-2x", "margin", True, 240, "own-2x"), ("perturbed-1200", "lm", False, 1200, "perturbed"))
+RERANK_TOP_CLUSTERS = 2
 VALIDATION_PROBLEMS = 100
 PERTURBED_PER_PROBLEM = 3
 
@@ -101,6 +104,7 @@ def validation_auroc(checkpoint: Path, run_dir: Path) -> dict[str, Any]:
 
     from evalkit.metrics import roc_auc, within_problem_auroc
     from evalkit.report import load_run_matrices
+    from evalkit.selection import select
     from evalkit.store import RunDir
     from reranker.evaluator import SolutionEvaluator
 
@@ -123,9 +127,13 @@ def validation_auroc(checkpoint: Path, run_dir: Path) -> dict[str, Any]:
         scores[row, column] = score
     scored = answered & ~np.isnan(scores)
     within, _ = within_problem_auroc(matrices.correct, scores, answered)
+    majority = select("maj", matrices.clusters).credit(matrices.correct).mean()
+    reranked = {f"{rule}_minus_maj": float(select(rule, matrices.clusters, scores, top_clusters=RERANK_TOP_CLUSTERS)
+                                           .credit(matrices.correct).mean() - majority) for rule in ("scr", "wscr")}
     return {"auroc": roc_auc(matrices.correct[scored], scores[scored]),
             "within_problem_auroc": None if np.isnan(within) else within,
-            "samples": int(scored.sum()), "positives": int(matrices.correct[scored].sum())}
+            "samples": int(scored.sum()), "positives": int(matrices.correct[scored].sum()),
+            "maj": float(majority), **reranked}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -161,10 +169,15 @@ def main(argv: list[str] | None = None) -> None:
             started = time.perf_counter()
             if data == "perturbed":
                 examples = perturbed_examples(train_problems[:first], seed=args.seed)
-            elif objective in ("pairwise", "margin"):
-                examples = evaluator_pair_examples(samples_run, max_pairs_per_problem=8, seed=args.seed)
             else:
-                examples = build_evaluator_data(samples_run, balance=balanced, seed=args.seed).examples
+                source = samples_run if data == "own" else sample_and_grade(
+                    stage1, config.problems, config.evaluator.sampling.model_copy(
+                        update={"max_problems": 2 * settings.evaluator_train_problems}),
+                    args.work / "ablation" / "samples-2x", display_name="train-samples-2x")
+                if objective in ("pairwise", "margin"):
+                    examples = evaluator_pair_examples(source, max_pairs_per_problem=8, seed=args.seed)
+                else:
+                    examples = build_evaluator_data(source, balance=balanced, seed=args.seed).examples
             trained = finetune(stage1, examples, args.work / "ablation" / name,
                                TrainSettings(learning_rate=settings.evaluator.learning_rate, max_steps=steps,
                                              batch_size=settings.evaluator.batch_size, max_length=512, seed=args.seed,
@@ -184,21 +197,30 @@ def write_outputs(rows: list[dict[str, Any]], out: Path, seed: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "evaluator_ablation.json", json.dumps(rows, indent=2) + "\n")
 
+    def points(value: float) -> str:
+        return f"{100 * value:+.1f}"
+
     table = markdown_table(["variant", "data", "objective", "balanced", "steps", "examples", "validation AUROC",
-                            "within-problem AUROC", "samples"],
+                            "within-problem AUROC", f"RR.Top-{RERANK_TOP_CLUSTERS} - maj",
+                            f"W.RR.Top-{RERANK_TOP_CLUSTERS} - maj", "samples"],
                            [[r["variant"], r["data"], r["objective"], r["balanced"], r["steps"], r["examples"],
                              f"{r['auroc']:.3f}",
                              "—" if r["within_problem_auroc"] is None else f"{r['within_problem_auroc']:.3f}",
-                             r["samples"]] for r in rows], [False, False, False, False, True, True, True, True, True])
+                             points(r["scr_minus_maj"]), points(r["wscr_minus_maj"]), r["samples"]] for r in rows],
+                           [False, False, False, False, True, True, True, True, True, True, True])
     probe = markdown_table(["variant", *PERTURBATIONS],
                            [[r["variant"], *(f"{r['mistake_probe'][kind]:.3f}" for kind in PERTURBATIONS)] for r in rows],
                            [False, *(True for _ in PERTURBATIONS)])
     write_text_atomic(out / "evaluator_ablation.md",
                       f"# Evaluator variants, seed {seed}: AUROC on {VALIDATION_PROBLEMS} held-out TRAINING "
                       "problems (not the test split)\n\nReproduce: `python scripts/make_results.py` then "
-                      "`python scripts/evaluator_ablation.py`.\n\n" + table + "\n\nlm-all-120 is the demo's evaluator; "
-                      "margin-240 trains on pairs of a right and a wrong solution of one problem (the paper's "
-                      "margin loss), which is what re-ranking within a problem needs. perturbed-1200 is not the "
+                      "`python scripts/evaluator_ablation.py`.\n\n" + table + f"\n\n{demo_variant()} is the demo's evaluator. "
+                      "lm-* learn the verdict by cross-entropy on every graded sample (or a class-balanced subset); "
+                      "margin-* train on pairs of a right and a wrong solution of one problem (the paper's "
+                      "margin loss), which is what re-ranking within a problem needs; -2x samples twice as many "
+                      f"training problems. The re-ranking columns are points against majority vote on the "
+                      f"validation samples (n = 8 per problem, {VALIDATION_PROBLEMS} problems: a difference of a "
+                      "few points is within noise). perturbed-1200 is not the "
                       "paper's evaluator data: the training problems' reference solutions, each also with "
                       f"{PERTURBED_PER_PROBLEM} copies holding one written-in mistake (`tasks.arith.perturbed_solution`), "
                       "labelled by their answers, for ten times the demo's steps.\n\n"
@@ -208,6 +230,14 @@ def write_outputs(rows: list[dict[str, Any]], out: Path, seed: int) -> None:
                       "result computed wrong and carried on, `start` the starting amount read wrong, `skip` an "
                       "operation left out, `repeat` an operation done twice.\n\n" + probe + "\n\n"
                       + probe_reading(rows) + "\n")
+
+
+def demo_variant() -> str:
+    """The name of the variant the full demo trains (its objective and steps)."""
+    evaluator = DemoSettings.full().evaluator
+    names = [name for name, objective, _, steps, data in VARIANTS
+             if objective == evaluator.objective and steps == evaluator.steps and data == "own"]
+    return names[0] if names else f"{evaluator.objective}-{evaluator.steps} (not among these variants)"
 
 
 def probe_reading(rows: list[dict[str, Any]]) -> str:
