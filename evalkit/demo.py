@@ -112,19 +112,19 @@ class DemoSettings:
     @classmethod
     def full(cls, seed: int = 0) -> DemoSettings:
         """The full demo: an 800-step base model (batches of 16 windows of 96 tokens, linear decay),
-        SSFT 60 steps, the evaluator on 300 training problems x 8 samples for 240 steps of the
-        paper's margin loss (pairs of a right and a wrong solution of one problem), stage 3 30
-        steps, then 200 test problems x 16 samples per model: within 6 minutes on two cores
-        (`results/demo-arith/summary.md` gives the measured times). Chosen on held-out training
-        problems, never the test split (`scripts/evaluator_ablation.py`): the margin loss ranks
-        solutions within a problem better than cross-entropy on the verdict, which learns which
-        problems are easy; more steps or twice the training problems did not rank better."""
+        SSFT 60 steps, the evaluator on 300 training problems x 8 samples for 120 steps of
+        cross-entropy on the verdict, stage 3 30 steps, then 200 test problems x 16 samples per
+        model: within 6 minutes on two cores (`results/demo-arith/summary.md` gives the measured
+        times). `scripts/evaluator_ablation.py` compares evaluator variants on held-out training
+        problems: the paper's margin loss on pairs ranks solutions inside a problem better but
+        problems worse (lower pooled AUROC), and a longer margin stage costs stage 3 the
+        generator's skill (README, "What the CPU demo shows")."""
         return cls(
             train_problems=2000, test_problems=200, pretrain_problems=3000, difficulty=ArithDifficulty(),
             model=ModelShape(pretrain=PretrainSettings(steps=800, batch_size=16, window=96, schedule="linear",
                                                        warmup_steps=40)),
             ssft=StageTraining(steps=60, batch_size=32, learning_rate=2e-3),
-            evaluator=StageTraining(steps=240, batch_size=32, learning_rate=1e-3, objective="margin"),
+            evaluator=StageTraining(steps=120, batch_size=32, learning_rate=1e-3),
             sequential=StageTraining(steps=30, batch_size=32, learning_rate=1e-3),
             samples_per_problem=16, evaluator_train_problems=300, evaluator_samples_per_problem=8, seed=seed,
         )
@@ -137,7 +137,7 @@ class DemoSettings:
             model=ModelShape(pretrain=PretrainSettings(steps=300, batch_size=16, window=96, schedule="linear",
                                                        warmup_steps=20)),
             ssft=StageTraining(steps=30, batch_size=32, learning_rate=2e-3),
-            evaluator=StageTraining(steps=20, batch_size=32, learning_rate=1e-3, objective="margin"),
+            evaluator=StageTraining(steps=20, batch_size=32, learning_rate=1e-3),
             sequential=StageTraining(steps=10, batch_size=32, learning_rate=1e-3),
             samples_per_problem=8, evaluator_train_problems=60, evaluator_samples_per_problem=4, seed=seed,
         )

@@ -345,6 +345,19 @@ def spread(values: list[float]) -> dict[str, float]:
             "min": min(values), "max": max(values)}
 
 
+def inside_reading(all_figures: list[dict[str, Any]]) -> str:
+    """One sentence comparing the evaluator's AUROC inside a problem with the generator likelihood's, per seed."""
+    pairs = [(f["models"]["ssft"]["within-problem auroc"]["mean"],
+              f["models"]["ssft"]["within-problem auroc"].get("generator_logprob_mean")) for f in all_figures]
+    pairs = [(evaluator, likelihood) for evaluator, likelihood in pairs if evaluator is not None and likelihood is not None]
+    if not pairs:
+        return ""
+    ahead = sum(evaluator > likelihood for evaluator, likelihood in pairs)
+    return (f"The fine-tuned evaluator ranks a problem's solutions better than the generator's likelihood in "
+            f"{ahead} of {len(pairs)} seeds (mean {statistics.fmean(e for e, _ in pairs):.3f} against "
+            f"{statistics.fmean(g for _, g in pairs):.3f}).")
+
+
 def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) -> str:
     """`summary.md` of the results folder."""
     aurocs = [f["auroc"] for f in all_figures if f["auroc"] is not None]
@@ -392,11 +405,10 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float) ->
     lines += ["", ("Calls: evaluator calls SCR needs as a share of the answered samples (K = 1 needs none: one "
               "cluster is majority vote, clusters tied for the largest cut by first appearance where maj shares "
               "the credit among them). `plots/top_k.png` draws the same."), "",
-              "## Why re-ranking does not beat the vote: the evaluator ranks problems, not solutions of one problem", "",
+              "## Inside a problem: what re-ranking needs", "",
               ("Pooled AUROC also rewards telling easy problems from hard ones; re-ranking needs the AUROC inside a "
               "problem. The last column scores each sample by the SSFT generator's own mean token log-probability "
-              "(recorded while sampling): it ranks the solutions of one problem better than the fine-tuned evaluator "
-              "does, yet re-ranking with it (the ablation below) only ties majority vote at this size."), "",
+              "(recorded while sampling), a scorer that needs no training. " + inside_reading(all_figures)), "",
               "| seed | pooled AUROC | evaluator, within a problem | generator log-probability, within a problem |",
               "|---:|---:|---:|---:|"]
     for f in all_figures:
@@ -478,7 +490,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "demo-arith")
     parser.add_argument("--no-ablation", action="store_true", help="skip scripts/evaluator_ablation.py on the "
                                                                  "first seed")
+    parser.add_argument("--summary-only", action="store_true", help="rewrite summary.md from --out's figures.json "
+                                                                      "(nothing is run)")
     args = parser.parse_args(argv)
+    if args.summary_only:
+        document = json.loads((args.out / "figures.json").read_text(encoding="utf-8"))
+        write_text_atomic(args.out / "summary.md", render(document["per_seed"], document["n"],
+                                                          document["top_clusters"], 0.0))
+        print(f"wrote {args.out / 'summary.md'}")
+        return
     seeds = [int(part) for part in args.seeds.split(",")]
     console = Console()
     started = time.perf_counter()
