@@ -72,7 +72,14 @@ def _config(root: Path, url: str) -> Path:
     return path
 
 
+def _with_default_sigint() -> None:
+    """In the child before exec: Ctrl-C as a terminal's foreground process gets it. A test runner started
+    in the background of a script has SIGINT ignored, and an ignored signal stays ignored across exec."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _evalkit(root: Path, out: Path, log: Path, **popen) -> subprocess.Popen:
+    popen.setdefault("preexec_fn", _with_default_sigint)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT),
            "COLUMNS": "200"}
     handle = log.open("a")
