@@ -35,10 +35,6 @@ FINAL_FILES = ("config.yaml", "samples.jsonl", "graded.jsonl", "metrics.json", "
 # Slow enough that a run can be caught mid-way, fast enough for the suite.
 DELAY = (0.02, 0.12)
 SLOW_DELAY = (0.25, 0.35)
-# For the tests that signal a run after its first lines: at least 7 s for the whole run (40 problems,
-# 4 in flight), so the signal lands while it samples even when a loaded machine delays the test's
-# polling by seconds (at SLOW_DELAY a run under a full suite and a demo once finished first).
-INTERRUPT_DELAY = (0.6, 0.8)
 """For a test that must act while the run is still sampling, on a machine busy with other tests."""
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -210,7 +206,7 @@ def test_kill_9_while_grading_then_resume_is_byte_identical(setup, tmp_path):
 def test_two_runs_on_one_directory_one_is_refused(setup, tmp_path):
     out = tmp_path / "run"
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    with FakeOpenAIServer(Faults(delay_s=INTERRUPT_DELAY)) as server:
+    with FakeOpenAIServer(Faults(delay_s=SLOW_DELAY)) as server:
         _point_config_at(setup, tmp_path, server)
         first = _evalkit(tmp_path, out, first_log)
         _wait_for_lines(first, out / "samples.jsonl", 2, first_log, timeout_s=60, poll_s=0.01)
@@ -337,7 +333,7 @@ def test_a_prompt_the_server_refuses_strands_no_run_when_recorded(setup, tmp_pat
 
 def test_ctrl_c_stops_within_seconds_and_says_how_to_resume(setup, tmp_path):
     out, log = tmp_path / "run", tmp_path / "run.log"
-    with FakeOpenAIServer(Faults(delay_s=INTERRUPT_DELAY)) as server:
+    with FakeOpenAIServer(Faults(delay_s=SLOW_DELAY)) as server:
         _point_config_at(setup, tmp_path, server)
         process = _evalkit(tmp_path, out, log)
         _wait_for_lines(process, out / "samples.jsonl", 3, log, timeout_s=60, poll_s=0.01)
@@ -382,7 +378,7 @@ def test_sigterm_stops_like_ctrl_c_so_the_backend_is_closed_and_the_run_resumes(
     """`kill PID` (or `timeout`, or a job manager) sends SIGTERM to evalkit alone: before, Python died on the
     spot, leaving a vLLM engine's processes orphaned and the lock file behind; now it stops as Ctrl-C does."""
     out, log = tmp_path / "run", tmp_path / "run.log"
-    with FakeOpenAIServer(Faults(delay_s=INTERRUPT_DELAY)) as server:
+    with FakeOpenAIServer(Faults(delay_s=SLOW_DELAY)) as server:
         _point_config_at(setup, tmp_path, server)
         process = _evalkit(tmp_path, out, log)
         _wait_for_lines(process, out / "samples.jsonl", 3, log, timeout_s=60, poll_s=0.01)
