@@ -248,7 +248,7 @@ def probe_reading(rows: list[dict[str, Any]]) -> str:
         values = [row["mistake_probe"][kind] for kind in kinds]
         return f"{min(values):.2f}-{max(values):.2f}"
 
-    own = [row for row in rows if row["data"] == "own"]
+    own = [row for row in rows if row["data"].startswith("own")]
     targeted = [row for row in rows if row["data"] == "perturbed"]
     text = (f"The evaluators trained on the generator's own graded samples tell a wrong number (`operand`, `slip`, "
             f"`start`) from the reference at {', '.join(span(row, number_kinds) for row in own)} "
