@@ -39,7 +39,7 @@ VARIANTS = (("lm-all-120", "lm", False, 120, "own"), ("lm-all-480", "lm", False,
             ("lm-balanced-120", "lm", True, 120, "own"), ("margin-120", "margin", True, 120, "own"),
             ("margin-240", "margin", True, 240, "own"), ("margin-480", "margin", True, 480, "own"),
             ("margin-240-2x", "margin", True, 240, "own-2x"), ("perturbed-1200", "lm", False, 1200, "perturbed"))
-RERANK_TOP_CLUSTERS = 2
+RERANK_TOP_CLUSTERS = DemoSettings.full().top_clusters  # the K the demo's SCR keeps
 VALIDATION_PROBLEMS = 100
 PERTURBED_PER_PROBLEM = 3
 
@@ -234,9 +234,11 @@ def write_outputs(rows: list[dict[str, Any]], out: Path, seed: int) -> None:
 
 def demo_variant() -> str:
     """The name of the variant the full demo trains (its objective and steps)."""
-    evaluator = DemoSettings.full().evaluator
-    names = [name for name, objective, _, steps, data in VARIANTS
-             if objective == evaluator.objective and steps == evaluator.steps and data == "own"]
+    settings = DemoSettings.full()
+    evaluator = settings.evaluator
+    names = [name for name, objective, balanced, steps, data in VARIANTS
+             if objective == evaluator.objective and steps == evaluator.steps and data == "own"
+             and (objective != "lm" or balanced == settings.evaluator_balance)]
     return names[0] if names else f"{evaluator.objective}-{evaluator.steps} (not among these variants)"
 
 
