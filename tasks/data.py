@@ -39,9 +39,9 @@ def resolve_data_dir(data_dir: Path | str | None = None) -> Path:
     return Path.cwd() / "data"
 
 
-def data_file(relative: str, data_dir: Path | str | None = None) -> Path:
+def data_file(relative: str, data_dir: Path | str | None = None, *, hint: str | None = None) -> Path:
     """The path of one data file: in the data directory, else its shipped copy; otherwise an
-    `InputError` saying where it was expected and how to point elsewhere."""
+    `InputError` saying where it was expected and how to get it (`hint`, else how to point elsewhere)."""
     from tasks.shipped import shipped_path
 
     root = resolve_data_dir(data_dir)
@@ -56,6 +56,9 @@ def data_file(relative: str, data_dir: Path | str | None = None) -> Path:
     shipped = shipped_path(relative)
     if shipped is not None:
         return shipped
+    if hint is not None:
+        raise InputError(f"data file not found (expected {relative} under the data directory {root}); {hint}",
+                         path=path)
     raise InputError(
         f"data file not found (expected {relative} under the data directory {root}; only test sets ship "
         f"with evalkit); pass --data-dir DIR or set {DATA_DIR_ENV}=DIR to a directory laid out like shared/data "
@@ -113,7 +116,7 @@ def load_task_problems(task: Task, split: str, *, data_dir: Path | str | None = 
         hub = hub_source_for(task, source)
         return load_hub_problems(task, split, hub)
     relative = task.file_for(split)
-    path = data_file(relative, data_dir)
+    path = data_file(relative, data_dir, hint=task.data_hint)
     problems = problems_from_rows(task, iter_jsonl(path), split=split, location=str(path))
     if not problems:  # an empty file is a broken copy, never a split of no problems
         raise InputError(f"no records: the {task.name} {split} file is empty (expected one JSON object a line)",

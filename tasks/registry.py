@@ -78,6 +78,9 @@ class Task:
     default_prompt_format: str
     grading: GradingPolicy = DEFAULT_POLICY
     hub: HubSource | None = None
+    data_hint: str | None = None
+    """How to get this task's data when a split's file is missing (for a task generated locally,
+    how to generate it); None gives the general hint (a data directory, or the hub)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.grading, GradingPolicy):

@@ -116,6 +116,17 @@ def test_extractor_recovers_every_reference_answer(tmp_path):
             assert extract_answer(problem.solution, task.answer_style) == problem.reference
 
 
+def test_missing_data_says_how_to_generate_it(tmp_path):
+    with pytest.raises(InputError) as error:
+        tasks.get_task("arith").load("train", data_dir=tmp_path)
+    message = str(error.value)
+    assert "arith/train.jsonl" in message and "write_arith_data" in message and "evalkit demo" in message
+    assert "hub" not in message, "arith has no hub copy"
+    with pytest.raises(InputError) as error:  # every other task keeps the general hint
+        tasks.get_task("gsm8k").load("train", data_dir=tmp_path)
+    assert "data_source: hf" in str(error.value)
+
+
 def test_bad_record_names_file_line_and_field(tmp_path):
     folder = tmp_path / "arith"
     folder.mkdir()

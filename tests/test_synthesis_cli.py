@@ -77,6 +77,9 @@ def test_decontaminate_checks_every_registered_benchmark_by_default(tmp_path: Pa
                                          "--data-dir", str(FIXTURE_DATA)], env={"EVALKIT_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert "not checked: arith" in result.output
+    flat = " ".join(result.output.split())
+    assert "arith is generated, not downloaded" in flat and "data_source: hf" not in flat, \
+        "the synthetic task's hint says how to generate it, not to read a hub it is not on"
     assert "removed copied: overlaps math:" in result.output, "a record's solution is checked too"
     assert [r["id"] for r in read_jsonl(out)] == ["mine"]
     removed = read_jsonl(tmp_path / "clean.removed.jsonl")
