@@ -143,6 +143,20 @@ def test_on_cpu_chunked_prefill_is_off_and_the_step_budget_covers_the_context() 
     assert chosen["enable_chunked_prefill"] is True and "max_num_batched_tokens" not in chosen
 
 
+def test_on_cpu_the_kv_cache_is_sized_from_available_memory_unless_the_caller_sizes_memory() -> None:
+    # before: vLLM's CPU default claims 92% of a NUMA node and refused to start beside other processes
+    gib = 1 << 30
+    assert EngineConfig(model="m").llm_kwargs(on_cpu=True, available_memory=8 * gib)["kv_cache_memory_bytes"] == 2 * gib
+    assert EngineConfig(model="m").llm_kwargs(on_cpu=True, available_memory=512 * gib)["kv_cache_memory_bytes"] == 8 * gib
+    assert EngineConfig(model="m").llm_kwargs(on_cpu=True)["kv_cache_memory_bytes"] == 256 << 20
+    for sized in (EngineConfig(model="m", gpu_memory_utilization=0.5), EngineConfig(model="m", kv_cache_memory_bytes=gib),
+                  EngineConfig(model="m", engine_kwargs={"gpu_memory_utilization": 0.3})):
+        kwargs = sized.llm_kwargs(on_cpu=True, available_memory=8 * gib)
+        assert kwargs.get("kv_cache_memory_bytes") in (None, gib) and \
+            ("gpu_memory_utilization" in kwargs) != ("kv_cache_memory_bytes" in kwargs)
+    assert "kv_cache_memory_bytes" not in EngineConfig(model="m").llm_kwargs(available_memory=8 * gib)  # GPUs: vLLM's
+
+
 def test_default_window_keeps_many_sequences_queued() -> None:
     assert default_window(8, SamplingParams(temperature=1.0)) == 2048
     assert default_window(4096, SamplingParams(temperature=1.0)) == 64

@@ -21,7 +21,14 @@ random generators cannot rewind ("CPU Generator does not use offset", which kill
 Unless the caller sets `enable_chunked_prefill` itself, evalkit turns chunked prefill off there
 and makes the token budget per step (`max_num_batched_tokens`) at least the model's context
 length, as vLLM requires then; asking for chunked prefill with seeded sampling on a CPU is
-refused with one line saying so.
+refused with one line saying so. There, too, vLLM by default claims 92% of a NUMA node's memory
+and refuses to start when other processes hold more than the rest; unless the caller sets
+`gpu_memory_utilization` or `kv_cache_memory_bytes`, evalkit sizes the KV cache from the memory
+available (`cpu_kv_cache_bytes`).
+
+The engine starts under watch (`evalkit.backends.engine_start`): Ctrl-C during the start stops it
+and the engine's processes at once, and an engine process that dies while starting ends the
+start with one error line instead of vLLM's ten-minute wait.
 
 Parallelism:
 
@@ -62,6 +69,7 @@ from evalkit.backends.base import (
     indexed_requests,
     prompt_seed,
 )
+from evalkit.backends.engine_start import start_watched
 from evalkit.backends.model_location import check_model_location
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.progress import make_progress
@@ -82,6 +90,12 @@ DEFAULT_MAX_NUM_BATCHED_TOKENS = 8192
 # Keys of a Hugging Face config that bound the context length (vLLM takes the smallest).
 CONTEXT_LENGTH_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
                        "max_sequence_length", "model_max_length")
+# On a CPU, vLLM by default reserves 92% of a NUMA node's memory and refuses to start when other
+# processes use more than the rest; unless the caller sizes memory itself, evalkit gives the KV
+# cache this share of the memory available at start, within these bounds.
+CPU_KV_CACHE_SHARE = 0.25
+CPU_KV_CACHE_BYTES_MIN = 256 << 20
+CPU_KV_CACHE_BYTES_MAX = 8 << 30
 # How long a data-parallel engine steps before it reports back with nothing finished.
 ACTOR_REPORT_INTERVAL_S = 0.5
 
@@ -101,9 +115,12 @@ class EngineConfig:
     seed: int = 0
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
 
-    def llm_kwargs(self, *, on_cpu: bool = False, context_length: int | None = None) -> dict[str, Any]:
+    def llm_kwargs(self, *, on_cpu: bool = False, context_length: int | None = None,
+                   available_memory: int | None = None) -> dict[str, Any]:
         """Keyword arguments for `vllm.LLM`; unset options are left to vLLM's defaults, except
-        chunked prefill on a CPU (see the module docstring)."""
+        on a CPU: chunked prefill (see the module docstring) and, when neither
+        `gpu_memory_utilization` nor `kv_cache_memory_bytes` is set, a KV cache sized from the
+        memory available (`cpu_kv_cache_bytes`)."""
         kwargs: dict[str, Any] = {
             "model": self.model,
             "tensor_parallel_size": self.tensor_parallel_size,
@@ -124,7 +141,27 @@ class EngineConfig:
             length = self.max_model_len or context_length or 0
             kwargs["max_num_batched_tokens"] = max(kwargs.get("max_num_batched_tokens") or 0, length,
                                                    kwargs.get("max_num_seqs") or 0, DEFAULT_MAX_NUM_BATCHED_TOKENS)
+        if on_cpu and "gpu_memory_utilization" not in kwargs and "kv_cache_memory_bytes" not in kwargs:
+            kwargs["kv_cache_memory_bytes"] = cpu_kv_cache_bytes(available_memory)
         return kwargs
+
+
+def cpu_kv_cache_bytes(available_memory: int | None) -> int:
+    """The KV cache evalkit gives a CPU engine whose memory the caller did not size: a quarter of
+    the memory available at start, at least 256 MiB and at most 8 GiB (the minimum when unknown)."""
+    if not available_memory or available_memory <= 0:
+        return CPU_KV_CACHE_BYTES_MIN
+    return int(min(CPU_KV_CACHE_BYTES_MAX, max(CPU_KV_CACHE_BYTES_MIN, available_memory * CPU_KV_CACHE_SHARE)))
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available now (psutil, which vLLM installs), or None when unknown."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except (ImportError, OSError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,10 +333,13 @@ class _Engine:
         self._vllm = _import_vllm()
         self.on_cpu = _on_cpu()
         kwargs = config.llm_kwargs(on_cpu=self.on_cpu,
-                                   context_length=context_length_of(config.model) if self.on_cpu else None)
+                                   context_length=context_length_of(config.model) if self.on_cpu else None,
+                                   available_memory=_available_memory() if self.on_cpu else None)
         self.chunked_prefill = bool(kwargs.get("enable_chunked_prefill", True))
-        try:
-            self.llm = self._vllm.LLM(**kwargs)
+        try:  # watched: Ctrl-C, or the engine process dying, must end the start (engine_start.py)
+            self.llm = start_watched(lambda: self._vllm.LLM(**kwargs), what=f"vLLM on model {config.model!r}")
+        except EvalkitError:
+            raise
         except Exception as error:  # vLLM raises many kinds; name the model and the cause
             raise EvalkitError(f"vLLM could not start on model {config.model!r}: {_one_line_cause(error)}") from error
         self.tokenizer = self.llm.get_tokenizer()
