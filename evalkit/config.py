@@ -152,9 +152,27 @@ def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>"
         problems = []
         for item in error.errors():
             field = ".".join(str(part) for part in item["loc"]) or "(top level)"
-            message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"]
+            message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"].removeprefix("Value error, ")
             problems.append(f"{source}: field '{field}': {message}")
         raise ConfigError("\n".join(problems)) from None
+
+
+def check_known_names(source: str, fields: dict[str, tuple[str, str | None]]) -> None:
+    """Fields that name a registered task or prompt format (`{field path: ("task" | "prompt", value)}`,
+    None values skipped) must name a known one; one line per bad field, naming the source and field."""
+    import tasks
+
+    lookups = {"task": tasks.get_task, "prompt": tasks.get_prompt_format}
+    problems = []
+    for field, (kind, value) in fields.items():
+        if value is None:
+            continue
+        try:
+            lookups[kind](value)
+        except ConfigError as error:
+            problems.append(f"{source}: field '{field}': {error}")
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def read_yaml_mapping(path: str | Path) -> dict[str, Any]:

@@ -80,6 +80,17 @@ def test_unknown_and_bad_fields_are_named(tmp_path):
     assert "field 'sampling.temprature': unknown field" in message
 
 
+def test_unknown_task_or_prompt_in_a_run_config_names_file_and_field(tmp_path):
+    from evalkit.pipeline.flags import RunFlags, build_run_configs
+
+    path = tmp_path / "run.yaml"
+    with pytest.raises(ConfigError, match=r"run.yaml: field 'task': unknown task 'nope'; known tasks: .*math500"):
+        build_run_configs(RunFlags(), base={"model": "m", "task": "nope", "backend": {"name": "hf"}}, source=str(path))
+    with pytest.raises(ConfigError, match=r"run.yaml: field 'prompt': unknown prompt format 'r1'"):
+        build_run_configs(RunFlags(), base={"model": "m", "task": "math", "prompt": "r1", "backend": {"name": "hf"}},
+                          source=str(path))
+
+
 def test_unknown_backend_is_rejected():
     with pytest.raises(ConfigError, match="backend.name"):
         parse_config({**BASE, "backend": {"name": "tensorflow"}})

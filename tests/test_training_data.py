@@ -244,6 +244,17 @@ def test_example_configs_are_valid(kind):
     assert config.model and config.out
 
 
+def test_unknown_task_or_prompt_in_a_training_config_names_file_and_field_before_any_stage(tmp_path):
+    # before: "unknown task 'nope'" without file or field, printed after stage 1's header
+    path = tmp_path / "seq.yaml"
+    path.write_text("model: m\nproblems: {task: nope, prompt: r1}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_train_config("ssft", path)
+    lines = str(caught.value).splitlines()
+    assert any("seq.yaml: field 'problems.task': unknown task 'nope'; known tasks:" in line for line in lines)
+    assert any("seq.yaml: field 'problems.prompt': unknown prompt format 'r1'" in line for line in lines)
+
+
 def test_config_errors_name_the_field():
     with pytest.raises(ConfigError, match=r"x.yaml: field 'training.batch_size'"):
         parse_train_config("ssft", {"model": "m", "problems": {"task": "math"}, "training": {"batch_size": 0}},

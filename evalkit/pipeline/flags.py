@@ -31,7 +31,7 @@ from typing import Any
 from rich.console import Console
 
 from evalkit.backends.base import Backend
-from evalkit.config import RunConfig, apply_override, parse_config
+from evalkit.config import RunConfig, apply_override, check_known_names, parse_config
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.store import Shard
 from evalkit.text_safety import for_terminal
@@ -141,10 +141,8 @@ def build_run_configs(flags: RunFlags, *, base: Mapping[str, Any] | None = None,
     if not task_names:
         raise ConfigError(f"{source}: no task: give --tasks a,b or a 'task' field")
     configs = [parse_config({**data, "task": name}, source=source) for name in task_names]
-    if configs[0].prompt is not None:
-        import tasks
-
-        tasks.get_prompt_format(configs[0].prompt)  # an unknown name fails before any run directory is made
+    for config in configs:  # an unknown name fails before any run directory is made
+        check_known_names(source, {"task": ("task", config.task), "prompt": ("prompt", config.prompt)})
     return configs
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from evalkit.config import BackendConfig, FilterConfig, GradingConfig, read_yaml_mapping, validate_mapping
+from evalkit.config import BackendConfig, FilterConfig, GradingConfig, check_known_names, read_yaml_mapping, validate_mapping
 from evalkit.errors import ConfigError
 from evalkit.training.engine import LoraSettings, TrainSettings
 
@@ -175,7 +175,12 @@ def parse_train_config(kind: str, data: Any, *, source: str = "<config>"):
 
 def load_train_config(kind: str, path: str | Path):
     """Read and validate a YAML config of `evalkit train <kind>`."""
-    return parse_train_config(kind, read_yaml_mapping(path), source=str(path))
+    config = parse_train_config(kind, read_yaml_mapping(path), source=str(path))
+    problems = getattr(config, "problems", None)
+    if problems is not None:  # before any stage starts
+        check_known_names(str(path), {"problems.task": ("task", problems.task),
+                                      "problems.prompt": ("prompt", problems.prompt)})
+    return config
 
 
 def resolve_out(config_out: str | None, cli_out: Path | None, source: str) -> Path:
