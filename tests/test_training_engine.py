@@ -94,7 +94,7 @@ def test_collator_masks_padding_too(tokenizer):
     assert (batch["input_ids"][2, short:] == tokenizer.pad_token_id).all()
 
 
-def test_lm_objective_trains_through_trl_on_our_tokens_with_the_completion_only_loss(tmp_path, tiny_model_dir):
+def test_lm_objective_trains_through_trl_on_our_tokens_with_the_completion_only_loss(tmp_path, tiny_model_dir, capfd):
     # before: a transformers Trainer with a hand-written collator; now TRL's SFTTrainer, which must keep our
     # tokenisation (not its own), truncate nothing (its default max_length is 1024) and average the loss over
     # the completion tokens only
@@ -108,8 +108,13 @@ def test_lm_objective_trains_through_trl_on_our_tokens_with_the_completion_only_
     model, tokenizer = _load_model(tiny_model_dir, settings)
     encoded = encode_dataset(tokenizer, examples, settings)
     assert encoded.too_long == [] and len(encoded.features[3]["input_ids"]) > 1024
+    capfd.readouterr()
     trainer = _make_trainer(model, tokenizer, settings, tmp_path / "checkpoints", encoded, None, [])
     assert isinstance(trainer, SFTTrainer)
+    assert "examples/s" not in capfd.readouterr().err  # no progress bar of TRL's data preparation
+    import datasets
+
+    assert not datasets.are_progress_bars_disabled()  # and the setting is back as it was
     assert [row["input_ids"] for row in trainer.train_dataset] == [item["input_ids"] for item in encoded.features]
     assert [row["labels"] for row in trainer.train_dataset] == [item["labels"] for item in encoded.features]
 

@@ -711,14 +711,20 @@ def _make_trainer(model, tokenizer, settings: TrainSettings, checkpoints_dir: Pa
             model=model, args=args, data_collator=PairCollator(pad_id), train_dataset=encoded.features,
             eval_dataset=encoded_eval.features if encoded_eval else None, processing_class=tokenizer,
             callbacks=callbacks)
-    from datasets import Dataset
+    import datasets
     from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
-    return _completion_trainer_class()(
-        model=model, args=args, data_collator=DataCollatorForLanguageModeling(pad_token_id=pad_id),
-        train_dataset=Dataset.from_dict(sft_columns(encoded.features)),
-        eval_dataset=Dataset.from_dict(sft_columns(encoded_eval.features)) if encoded_eval else None,
-        processing_class=tokenizer, callbacks=callbacks)
+    bars_were_off = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()  # TRL's label building would print a bar per run, --quiet or not
+    try:
+        return _completion_trainer_class()(
+            model=model, args=args, data_collator=DataCollatorForLanguageModeling(pad_token_id=pad_id),
+            train_dataset=datasets.Dataset.from_dict(sft_columns(encoded.features)),
+            eval_dataset=datasets.Dataset.from_dict(sft_columns(encoded_eval.features)) if encoded_eval else None,
+            processing_class=tokenizer, callbacks=callbacks)
+    finally:
+        if not bars_were_off:
+            datasets.enable_progress_bars()
 
 
 # --- the entry point ------------------------------------------------------------------------
