@@ -21,8 +21,9 @@ Objectives (`TrainSettings.objective`):
   to produce the completion, never the prompt. With `append_eos` the tokenizer's EOS token ends
   each completion, so the model learns to stop. TRL's `SFTTrainer` trains it on our tokenisation
   (below): it gets token ids and a completion mask, builds the labels, batches and computes the
-  loss; `sft_config` pins every SFTConfig default that would change what is trained (no
-  truncation, packing or padding-free batching, no added EOS, the plain NLL loss).
+  loss (in chunks, equal to the plain cross-entropy up to float rounding); `SFT_PINNED` pins every
+  SFTConfig default that would change what is trained (no truncation, packing or padding-free
+  batching, no added EOS, the plain NLL loss).
 - `"pairwise"`: the margin variant of the solution evaluator. Each example is a pair that
   shares one completion (the " correct" verdict) under two prompts: `prompt` shows a correct
   solution and `rejected_prompt` an incorrect solution of the same problem. With
