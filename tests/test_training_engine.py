@@ -13,7 +13,6 @@ from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import read_jsonl
 from evalkit.training.engine import (
     IGNORE_INDEX,
-    CompletionCollator,
     LoraSettings,
     TrainExample,
     TrainSettings,
@@ -23,6 +22,7 @@ from evalkit.training.engine import (
     finetune,
     pairwise_margin_loss,
     run_fingerprint,
+    sft_columns,
     verdict_log_scores,
     verdict_margin_loss,
 )
@@ -79,14 +79,54 @@ def test_chat_text_with_its_own_bos_gets_no_second_one(tokenizer):
 
 
 def test_collator_masks_padding_too(tokenizer):
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
     encoded = encode_dataset(tokenizer, arithmetic_examples(2) + [TrainExample("Q:", " 1")],
                              TrainSettings(max_length=512)).features
-    batch = CompletionCollator(tokenizer.pad_token_id)(encoded)
+    columns = sft_columns(encoded)
+    assert [[int(label != IGNORE_INDEX) for label in item["labels"]] for item in encoded] == columns["completion_mask"]
+    rows = [{"input_ids": item["input_ids"], "labels": item["labels"]} for item in encoded]
+    batch = DataCollatorForLanguageModeling(pad_token_id=tokenizer.pad_token_id)(rows)
     short = len(encoded[2]["input_ids"])
     assert batch["input_ids"].shape[0] == 3
     assert (batch["labels"][2, short:] == IGNORE_INDEX).all()
     assert (batch["attention_mask"][2, short:] == 0).all() and (batch["attention_mask"][2, :short] == 1).all()
     assert (batch["input_ids"][2, short:] == tokenizer.pad_token_id).all()
+
+
+def test_lm_objective_trains_through_trl_on_our_tokens_with_the_completion_only_loss(tmp_path, tiny_model_dir, capfd):
+    # before: a transformers Trainer with a hand-written collator; now TRL's SFTTrainer, which must keep our
+    # tokenisation (not its own), truncate nothing (its default max_length is 1024) and average the loss over
+    # the completion tokens only
+    from trl import SFTTrainer
+
+    from evalkit.training.engine import _load_model, _make_trainer
+
+    settings = TrainSettings(max_length=4096, batch_size=3)
+    long_prompt = "Problem: " + "one two three four " * 100 + "\nSolution:"
+    examples = arithmetic_examples(2) + [TrainExample("Q: 1 + 1?", " 2"), TrainExample(long_prompt, " 4")]
+    model, tokenizer = _load_model(tiny_model_dir, settings)
+    encoded = encode_dataset(tokenizer, examples, settings)
+    assert encoded.too_long == [] and len(encoded.features[3]["input_ids"]) > 1024
+    capfd.readouterr()
+    trainer = _make_trainer(model, tokenizer, settings, tmp_path / "checkpoints", encoded, None, [])
+    assert isinstance(trainer, SFTTrainer)
+    assert "examples/s" not in capfd.readouterr().err  # no progress bar of TRL's data preparation
+    import datasets
+
+    assert not datasets.are_progress_bars_disabled()  # and the setting is back as it was
+    assert [row["input_ids"] for row in trainer.train_dataset] == [item["input_ids"] for item in encoded.features]
+    assert [row["labels"] for row in trainer.train_dataset] == [item["labels"] for item in encoded.features]
+
+    batch = trainer.data_collator([trainer.train_dataset[index] for index in range(3)])
+    with torch.no_grad():
+        loss = trainer.compute_loss(trainer.model, dict(batch))
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    expected = torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1).float(), batch["labels"][:, 1:].flatten(),
+                                                 ignore_index=IGNORE_INDEX)
+    completion_tokens = sum(label != IGNORE_INDEX for item in encoded.features[:3] for label in item["labels"][1:])
+    assert int((batch["labels"][:, 1:] != IGNORE_INDEX).sum()) == completion_tokens
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
 def test_too_long_examples_are_listed_not_kept(tokenizer):

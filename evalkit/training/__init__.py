@@ -1,6 +1,6 @@
 """Fine-tuning: the engine (`finetune`), its data builders, and the sequential SSFT -> evaluator -> SSFT chain.
 
-Importing this package is cheap: torch, transformers and peft load when training starts.
+Importing this package is cheap: torch, transformers, trl and peft load when training starts.
 """
 
 from evalkit.training.data import (

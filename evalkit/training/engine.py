@@ -1,7 +1,8 @@
 """The fine-tuning engine: prompt/completion examples in, a checkpoint directory out.
 
-One function, `finetune`, trains a causal language model with the transformers `Trainer`
-on `TrainExample`s and writes everything a later reader needs into one output directory:
+One function, `finetune`, trains a causal language model on `TrainExample`s (TRL's `SFTTrainer`
+for the `"lm"` objective, a transformers `Trainer` with our own loss for the pair objectives) and
+writes everything a later reader needs into one output directory:
 
 - `train_config.json`  the base model (resolved path and content identity), the settings, the data's
                        sha256, the run's fingerprint, and `source`: what the caller says the data came
@@ -15,9 +16,14 @@ on `TrainExample`s and writes everything a later reader needs into one output di
 
 Objectives (`TrainSettings.objective`):
 
-- `"lm"`: token-level cross-entropy on the completion tokens only. Prompt tokens (and padding)
-  get the label -100, so the model learns to produce the completion, never the prompt. With
-  `append_eos` the tokenizer's EOS token ends each completion, so the model learns to stop.
+- `"lm"`: token-level cross-entropy on the completion tokens only, averaged over the completion
+  tokens of an optimizer step. Prompt tokens (and padding) get the label -100, so the model learns
+  to produce the completion, never the prompt. With `append_eos` the tokenizer's EOS token ends
+  each completion, so the model learns to stop. TRL's `SFTTrainer` trains it on our tokenisation
+  (below): it gets token ids and a completion mask, builds the labels, batches and computes the
+  loss (in chunks, equal to the plain cross-entropy up to float rounding); `SFT_PINNED` pins every
+  SFTConfig default that would change what is trained (no truncation, packing or padding-free
+  batching, no added EOS, the plain NLL loss).
 - `"pairwise"`: the margin variant of the solution evaluator. Each example is a pair that
   shares one completion (the " correct" verdict) under two prompts: `prompt` shows a correct
   solution and `rejected_prompt` an incorrect solution of the same problem. With
@@ -31,6 +37,11 @@ Objectives (`TrainSettings.objective`):
   the two verdicts after the prompt x (exactly the score `reranker.SolutionEvaluator` reads),
   the loss of a pair is `max(0, log S(rejected_prompt) - log S(prompt) + margin)`, averaged.
 
+No TRL trainer computes the pair objectives, so they keep a `Trainer` subclass: TRL's
+`RewardTrainer` scores a sequence with a classification head (another model than this generative
+evaluator, whose score is read at the verdict token), and DPO-style trainers compare two
+completions of one prompt against a reference model, where these pairs share the completion.
+
 Tokenisation: the prompt is tokenised with the tokenizer's special tokens (a BOS token where
 the tokenizer adds one, unless the prompt text already starts with it, as chat-template text
 does), the completion without them, and the two id lists are concatenated. An example longer
@@ -39,7 +50,7 @@ in `train_config.json` and printed, never dropped silently; a run in which no ex
 is an error.
 
 Several processes: launched with `accelerate launch` (DDP, DeepSpeed, FSDP; see
-`configs/accelerate/`), the `Trainer` shards the batches; only the main process writes files,
+`configs/accelerate/`), the trainer shards the batches; only the main process writes files,
 and all processes return the same `TrainResult`.
 """
 
@@ -255,14 +266,11 @@ def pad_batch(rows: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[
     return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
 
 
-@dataclass(frozen=True)
-class CompletionCollator:
-    """Batches `lm` features; padding is masked out of the loss like the prompt."""
-
-    pad_id: int
-
-    def __call__(self, features: list[dict[str, list[int]]]) -> dict[str, Any]:
-        return pad_batch([(item["input_ids"], item["labels"]) for item in features], self.pad_id)
+def sft_columns(features: Sequence[dict[str, list[int]]]) -> dict[str, list[list[int]]]:
+    """`lm` features as the columns TRL's `SFTTrainer` takes as already tokenised data: `input_ids`, and
+    `completion_mask` (1 on the tokens the loss is on, 0 on the prompt), from which it builds the labels."""
+    return {"input_ids": [item["input_ids"] for item in features],
+            "completion_mask": [[int(label != IGNORE_INDEX) for label in item["labels"]] for item in features]}
 
 
 @dataclass(frozen=True)
@@ -561,11 +569,50 @@ def _pairwise_trainer_class(margin: float = 1.0):
     return PairwiseTrainer
 
 
+def _completion_trainer_class():
+    from trl import SFTTrainer
+
+    class CompletionTrainer(SFTTrainer):
+        """TRL's `SFTTrainer`, less the model card it writes next to each checkpoint: `checkpoints/` holds
+        checkpoints only."""
+
+        def create_model_card(self, *args, **kwargs) -> None:
+            return None
+
+    return CompletionTrainer
+
+
+SFT_PINNED = {
+    "max_length": None,  # overlong examples are left out and listed before training, never truncated
+    "packing": False,
+    "padding_free": False,
+    "pad_to_multiple_of": None,
+    "completion_only_loss": True,
+    "assistant_only_loss": False,
+    "shuffle_dataset": False,
+    "loss_type": "nll",
+    "eos_token": None,  # `append_eos` adds the EOS token in our tokenisation; TRL adds none to tokenised data
+    "dataset_kwargs": None,  # TRL builds the labels from `completion_mask`
+    "dataset_num_proc": None,
+    "use_liger_kernel": False,
+    "label_smoothing_factor": 0.0,
+}
+"""The `SFTConfig` fields whose TRL defaults would change what the `"lm"` objective trains, pinned."""
+
+
 def _training_arguments(settings: TrainSettings, checkpoints_dir: Path, has_eval: bool):
+    """`TrainingArguments` for the pair objectives, TRL's `SFTConfig` (with `SFT_PINNED`) for `"lm"`."""
     import torch
     from transformers import TrainingArguments
 
-    return TrainingArguments(
+    if settings.objective == "lm":
+        from trl import SFTConfig
+
+        arguments_class, pinned = SFTConfig, SFT_PINNED
+    else:
+        arguments_class, pinned = TrainingArguments, {}
+    return arguments_class(
+        **pinned,
         output_dir=str(checkpoints_dir),
         learning_rate=settings.learning_rate,
         num_train_epochs=settings.epochs,
@@ -654,6 +701,33 @@ def _result_from_disk(out_dir: Path) -> TrainResult:
                        final_loss=float(saved["final_loss"]), log_path=out_dir / METRICS_FILE)
 
 
+def _make_trainer(model, tokenizer, settings: TrainSettings, checkpoints_dir: Path, encoded: EncodedData,
+                  encoded_eval: EncodedData | None, callbacks):
+    """TRL's `SFTTrainer` on the tokenised data for `"lm"` (its collator, given the pad id, leaves the model's
+    config as it is), our pair `Trainer` and `PairCollator` for the pair objectives."""
+    args = _training_arguments(settings, checkpoints_dir, encoded_eval is not None)
+    pad_id = tokenizer.pad_token_id
+    if settings.objective in PAIR_OBJECTIVES:
+        return _pairwise_trainer_class(settings.margin)(
+            model=model, args=args, data_collator=PairCollator(pad_id), train_dataset=encoded.features,
+            eval_dataset=encoded_eval.features if encoded_eval else None, processing_class=tokenizer,
+            callbacks=callbacks)
+    import datasets
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    bars_were_off = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()  # TRL's label building would print a bar per run, --quiet or not
+    try:
+        return _completion_trainer_class()(
+            model=model, args=args, data_collator=DataCollatorForLanguageModeling(pad_token_id=pad_id),
+            train_dataset=datasets.Dataset.from_dict(sft_columns(encoded.features)),
+            eval_dataset=datasets.Dataset.from_dict(sft_columns(encoded_eval.features)) if encoded_eval else None,
+            processing_class=tokenizer, callbacks=callbacks)
+    finally:
+        if not bars_were_off:
+            datasets.enable_progress_bars()
+
+
 # --- the entry point ------------------------------------------------------------------------
 
 def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample], out_dir: Path,
@@ -671,7 +745,6 @@ def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample
     `train_config.json` under `source`, so the run says what it was trained on.
     """
     from rich.console import Console
-    from transformers import Trainer
     from transformers.trainer_callback import PrinterCallback
 
     out_dir = Path(out_dir)
@@ -720,17 +793,8 @@ def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample
             _trim_metrics(out_dir / METRICS_FILE, resumed_step)
     state.wait_for_everyone()
 
-    pad_id = tokenizer.pad_token_id
-    trainer_class = _pairwise_trainer_class(settings.margin) if settings.objective in PAIR_OBJECTIVES else Trainer
-    trainer = trainer_class(
-        model=model,
-        args=_training_arguments(settings, checkpoints_dir, encoded_eval is not None),
-        data_collator=PairCollator(pad_id) if settings.objective in PAIR_OBJECTIVES else CompletionCollator(pad_id),
-        train_dataset=encoded.features,
-        eval_dataset=encoded_eval.features if encoded_eval else None,
-        processing_class=tokenizer,
-        callbacks=_callbacks(out_dir / METRICS_FILE, show_progress),
-    )
+    trainer = _make_trainer(model, tokenizer, settings, checkpoints_dir, encoded, encoded_eval,
+                            _callbacks(out_dir / METRICS_FILE, show_progress))
     trainer.remove_callback(PrinterCallback)
     if resume_from is not None:
         console.print(f"resuming {out_dir} from {resume_from.name}")
