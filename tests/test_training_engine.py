@@ -19,6 +19,7 @@ from evalkit.training.engine import (
     completion_logprobs,
     encode_dataset,
     encode_example,
+    check_trainer_fits,
     finetune,
     pairwise_margin_loss,
     run_fingerprint,
@@ -92,6 +93,26 @@ def test_collator_masks_padding_too(tokenizer):
     assert (batch["labels"][2, short:] == IGNORE_INDEX).all()
     assert (batch["attention_mask"][2, short:] == 0).all() and (batch["attention_mask"][2, :short] == 1).all()
     assert (batch["input_ids"][2, short:] == tokenizer.pad_token_id).all()
+
+
+def test_what_trl_cannot_train_is_refused_in_one_line_before_any_model_is_loaded():
+    # TRL's SFTTrainer raises a ValueError from deep inside for these; the old Trainer accepted them
+    lm = TrainSettings(max_steps=1)
+    with pytest.raises(ConfigError, match="accelerate launch"):
+        check_trainer_fits(lm, processes=1, visible_gpus=4)
+    check_trainer_fits(lm, processes=4, visible_gpus=4)  # launched with accelerate: one GPU each
+    check_trainer_fits(lm, processes=1, visible_gpus=1)
+    with pytest.raises(ConfigError, match="field 'lora.target_modules': 'lm_head'"):
+        check_trainer_fits(TrainSettings(lora=LoraSettings(target_modules=("q_proj", "lm_head"))), processes=1,
+                           visible_gpus=0)
+    check_trainer_fits(TrainSettings(objective="margin", lora=LoraSettings(target_modules=("lm_head",))),
+                       processes=1, visible_gpus=4)  # our own pair Trainer has neither limit
+
+
+def test_a_run_in_which_no_example_fits_is_one_error(tmp_path, tiny_model_dir):
+    long = TrainExample("Problem: " + "seven apples and " * 200, " The answer is 7.")
+    with pytest.raises(InputError, match="every training example is longer than max_length=32 tokens"):
+        finetune(tiny_model_dir, [long, long], tmp_path / "out", TrainSettings(max_steps=1, max_length=32))
 
 
 def test_lm_objective_trains_through_trl_on_our_tokens_with_the_completion_only_loss(tmp_path, tiny_model_dir, capfd):

@@ -658,6 +658,22 @@ def check_lora_targets(targets: Sequence[str], module_names: Sequence[str], mode
                           f"model {model} (its modules: {', '.join(known)})")
 
 
+def check_trainer_fits(settings: TrainSettings, *, processes: int, visible_gpus: int,
+                       output_embedding_name: str = "lm_head") -> None:
+    """Refuse, before a model is loaded, what TRL's `SFTTrainer` (the `"lm"` objective) cannot do, in
+    our words: several GPUs seen by one process (the `Trainer` would wrap the model in
+    `nn.DataParallel`) and a LoRA adapter on the output layer (TRL reads its weight directly, so the
+    adapter would never train)."""
+    if settings.objective != "lm":
+        return
+    if processes == 1 and visible_gpus > 1:
+        raise ConfigError(f"{visible_gpus} GPUs are visible to one training process: launch with `accelerate launch` "
+                          "(see configs/accelerate/) to use them all, or make one visible with CUDA_VISIBLE_DEVICES=0")
+    if settings.lora is not None and output_embedding_name in settings.lora.target_modules:
+        raise ConfigError(f"field 'lora.target_modules': {output_embedding_name!r} (the output layer) cannot take a "
+                          "LoRA adapter in SFT training; leave it out")
+
+
 def _load_model(base_model: str | Path, settings: TrainSettings):
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
@@ -753,6 +769,9 @@ def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample
     check_out_dir(out_dir, base, other_files)
     eval_examples = list(eval_examples or [])
     state = process_state()
+    import torch
+
+    check_trainer_fits(settings, processes=state.num_processes, visible_gpus=torch.cuda.device_count())
     train_sha = examples_sha256(train)
     eval_sha = examples_sha256(eval_examples) if eval_examples else None
     fingerprint = run_fingerprint(base, settings, train_sha, eval_sha)
