@@ -129,13 +129,19 @@ def test_lm_objective_trains_through_trl_on_our_tokens_with_the_completion_only_
     model, tokenizer = _load_model(tiny_model_dir, settings)
     encoded = encode_dataset(tokenizer, examples, settings)
     assert encoded.too_long == [] and len(encoded.features[3]["input_ids"]) > 1024
-    capfd.readouterr()
-    trainer = _make_trainer(model, tokenizer, settings, tmp_path / "checkpoints", encoded, None, [])
-    assert isinstance(trainer, SFTTrainer)
-    assert "examples/s" not in capfd.readouterr().err  # no progress bar of TRL's data preparation
     import datasets
 
-    assert not datasets.are_progress_bars_disabled()  # and the setting is back as it was
+    bars_were_off = datasets.are_progress_bars_disabled()  # another test in this process may have turned them off
+    datasets.enable_progress_bars()  # as in a fresh process
+    try:
+        capfd.readouterr()
+        trainer = _make_trainer(model, tokenizer, settings, tmp_path / "checkpoints", encoded, None, [])
+        assert isinstance(trainer, SFTTrainer)
+        assert "examples/s" not in capfd.readouterr().err  # no progress bar of TRL's data preparation
+        assert not datasets.are_progress_bars_disabled()  # and the setting is back as it was
+    finally:
+        if bars_were_off:
+            datasets.disable_progress_bars()
     assert [row["input_ids"] for row in trainer.train_dataset] == [item["input_ids"] for item in encoded.features]
     assert [row["labels"] for row in trainer.train_dataset] == [item["labels"] for item in encoded.features]
 
