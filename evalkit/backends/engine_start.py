@@ -11,18 +11,27 @@ interruptible steps and watches the child processes the start created:
 
 - Ctrl-C (or SIGTERM turned into KeyboardInterrupt by `evalkit.errors.sigterm_as_interrupt`)
   ends the wait at once: the new child processes are stopped and the KeyboardInterrupt goes on,
-  so the command prints its one "interrupted" line and exits.
-- A new child process that has exited (and stays so for `grace_s`) while the start is still
-  waiting ends it with one `EvalkitError`; the child's own error message is on stderr above it.
+  so the command prints its one "interrupted" line and exits. A process the abandoned start
+  creates after that is stopped when the interpreter exits, before multiprocessing's exit hook
+  would wait for it.
+- A new child process that failed (a non-zero exit status, or killed by a signal, as the
+  out-of-memory killer does) and stays unwaited-for for `grace_s` while the start is still
+  waiting ends it with one `EvalkitError` naming the status. A child that exits with status 0 is
+  a helper that finished, not a failure.
 - Otherwise the start's result (or its exception) is returned (raised) as if called directly.
 
-Only processes created during the start are stopped, never ones the caller had before (a grading
+Children are never waited for here (exit statuses are read with `WNOWAIT`): their parent's own
+bookkeeping (multiprocessing's `is_alive`, vLLM's shutdown) must still see each exit. Only
+processes created during the start are stopped, never ones the caller had before (a grading
 worker pool, say). The helper thread is a daemon thread: after a failed or interrupted start it
 is left blocked in the engine's poll and ends with the interpreter.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +46,7 @@ STOP_WAIT_S = 5.0
 
 
 def _children(recursive: bool = True) -> dict[int, Any]:
-    """This process's live child processes (all descendants with `recursive`), by pid (psutil objects)."""
+    """This process's child processes (all descendants with `recursive`), by pid (psutil objects)."""
     import psutil
 
     try:
@@ -46,34 +55,73 @@ def _children(recursive: bool = True) -> dict[int, Any]:
         return {}
 
 
+def failed_child_status(pid: int) -> str | None:
+    """How a direct child process failed, in words, when it has exited with a non-zero status or
+    was killed by a signal; None while it runs, when it exited with status 0, or when it was
+    already waited for. Reads the status without waiting for the child (`WNOWAIT`)."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return None
+    if info is None:
+        return None
+    if info.si_code == os.CLD_EXITED:
+        return None if info.si_status == 0 else f"exit status {info.si_status}"
+    try:
+        name = signal.Signals(info.si_status).name
+    except ValueError:
+        name = f"signal {info.si_status}"
+    hint = " (out of memory?)" if info.si_status == signal.SIGKILL else ""
+    return f"killed by {name}{hint}"
+
+
 def _has_exited(process: Any) -> bool:
-    """Whether a child process has exited and not been waited for yet. It is never waited for here:
-    its parent's own bookkeeping (multiprocessing's `is_alive`, say) must still see the exit."""
+    """Whether a process has exited (waited for or not)."""
     import psutil
 
     try:
         return process.status() == psutil.STATUS_ZOMBIE
     except psutil.Error:
-        return False  # gone: waited for by its parent, which reacts to it
+        return True
 
 
 def stop_processes(processes: dict[int, Any], wait_s: float = STOP_WAIT_S) -> None:
-    """SIGTERM the processes, then SIGKILL those still alive after `wait_s` seconds."""
+    """SIGTERM the processes, then SIGKILL those still running after `wait_s` seconds; none is
+    waited for (reaped) here, so their parents' bookkeeping stays right."""
     import psutil
 
-    alive = [process for process in processes.values() if process.is_running()]
-    for process in alive:
-        try:
-            process.terminate()
-        except psutil.Error:
-            pass
-    _, still = psutil.wait_procs(alive, timeout=wait_s)
-    for process in still:
-        try:
-            process.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(still, timeout=wait_s)
+    def signal_all(send: str, targets: list[Any]) -> None:
+        for process in targets:
+            try:
+                getattr(process, send)()
+            except psutil.Error:
+                pass
+
+    running = [process for process in processes.values() if not _has_exited(process)]
+    signal_all("terminate", running)
+    deadline = time.monotonic() + wait_s
+    while running and time.monotonic() < deadline:
+        time.sleep(0.05)
+        running = [process for process in running if not _has_exited(process)]
+    signal_all("kill", running)
+
+
+def _stop_new_children(before: set[int]) -> None:
+    stop_processes({pid: process for pid, process in _children().items() if pid not in before})
+
+
+def _at_exit_before_multiprocessing(function: Callable[..., None], *args: Any) -> None:
+    """Call `function(*args)` when the interpreter exits, before multiprocessing's exit hook (which
+    waits for every non-daemon child and re-registers itself as the last `atexit` hook): threading's
+    exit hooks run first (`concurrent.futures` uses them the same way); plain `atexit` otherwise."""
+    register = getattr(threading, "_register_atexit", None)
+    try:
+        if register is not None:
+            register(function, *args)
+            return
+    except RuntimeError:  # already shutting down
+        pass
+    atexit.register(function, *args)
 
 
 def start_watched(start: Callable[[], T], *, what: str, poll_s: float = POLL_S, grace_s: float = GRACE_S) -> T:
@@ -81,32 +129,33 @@ def start_watched(start: Callable[[], T], *, what: str, poll_s: float = POLL_S, 
     engine in the error (e.g. "vLLM on model 'x'")."""
     before = set(_children())
     outcome: dict[str, Any] = {}
+    finished = threading.Event()  # waited on instead of `Thread.join`, which a KeyboardInterrupt can leave
+    # believing a running thread stopped (CPython's join releases the thread's state lock when interrupted)
 
     def run() -> None:
         try:
             outcome["result"] = start()
         except BaseException as error:  # handed to the waiting thread, which raises it
             outcome["error"] = error
+        finally:
+            finished.set()
 
     thread = threading.Thread(target=run, name="engine-start", daemon=True)
-    exited_at: dict[int, float] = {}
+    failed_at: dict[int, float] = {}
     try:
         thread.start()
-        while thread.is_alive():
-            thread.join(poll_s)
-            if not thread.is_alive():
-                break
+        while not finished.wait(poll_s):
             now = time.monotonic()
-            for pid, process in _children(recursive=False).items():
-                if pid in before or not _has_exited(process):
-                    continue
-                if now - exited_at.setdefault(pid, now) >= grace_s:
-                    raise EvalkitError(f"{what}: its engine process (pid {pid}) exited while starting; "
-                                       "its error is printed above")
+            for pid in _children(recursive=False):
+                status = None if pid in before else failed_child_status(pid)
+                if status is not None and now - failed_at.setdefault(pid, now) >= grace_s:
+                    raise EvalkitError(f"{what}: its engine process (pid {pid}) failed while starting ({status}); "
+                                       "any error it printed is above")
     except BaseException:
-        stop_processes({pid: process for pid, process in _children().items() if pid not in before})
+        if not finished.is_set():  # the abandoned start may still create processes: stop those at exit too
+            _at_exit_before_multiprocessing(_stop_new_children, before)
+        _stop_new_children(before)
         raise
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
-
