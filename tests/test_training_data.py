@@ -255,6 +255,15 @@ def test_unknown_task_or_prompt_in_a_training_config_names_file_and_field_before
     assert any("seq.yaml: field 'problems.prompt': unknown prompt format 'r1'" in line for line in lines)
 
 
+def test_a_lora_adapter_on_lm_head_is_refused_for_the_lm_objective_when_the_config_is_read():
+    # before: only when that stage started (in train sequential, after stage 1 had trained and stage 2 sampled)
+    with pytest.raises(ConfigError, match=r"x.yaml: field 'ssft_again.lora': 'lm_head' \(the output layer\)"):
+        parse_train_config("sequential", {"model": "m", "problems": {"task": "math"},
+                                          "ssft_again": {"lora": {"target_modules": ["q_proj", "lm_head"]}}}, source="x.yaml")
+    parse_train_config("evaluator", {"model": "m", "problems": {"task": "math"}, "evaluator": {"training": {
+        "objective": "margin", "lora": {"target_modules": ["lm_head"]}}}})  # our pair trainer: no such limit
+
+
 def test_config_errors_name_the_field():
     with pytest.raises(ConfigError, match=r"x.yaml: field 'training.batch_size'"):
         parse_train_config("ssft", {"model": "m", "problems": {"task": "math"}, "training": {"batch_size": 0}},

@@ -19,6 +19,7 @@ from evalkit.training.engine import (
     completion_logprobs,
     encode_dataset,
     encode_example,
+    check_lora_output_layer,
     check_trainer_fits,
     finetune,
     pairwise_margin_loss,
@@ -95,18 +96,26 @@ def test_collator_masks_padding_too(tokenizer):
     assert (batch["input_ids"][2, short:] == tokenizer.pad_token_id).all()
 
 
-def test_what_trl_cannot_train_is_refused_in_one_line_before_any_model_is_loaded():
+def test_what_trl_cannot_train_is_refused_in_one_line():
     # TRL's SFTTrainer raises a ValueError from deep inside for these; the old Trainer accepted them
     lm = TrainSettings(max_steps=1)
     with pytest.raises(ConfigError, match="accelerate launch"):
         check_trainer_fits(lm, processes=1, visible_gpus=4)
     check_trainer_fits(lm, processes=4, visible_gpus=4)  # launched with accelerate: one GPU each
     check_trainer_fits(lm, processes=1, visible_gpus=1)
-    with pytest.raises(ConfigError, match="field 'lora.target_modules': 'lm_head'"):
-        check_trainer_fits(TrainSettings(lora=LoraSettings(target_modules=("q_proj", "lm_head"))), processes=1,
-                           visible_gpus=0)
-    check_trainer_fits(TrainSettings(objective="margin", lora=LoraSettings(target_modules=("lm_head",))),
-                       processes=1, visible_gpus=4)  # our own pair Trainer has neither limit
+    check_trainer_fits(TrainSettings(objective="margin"), processes=1, visible_gpus=4)  # our own pair Trainer
+    on_output = TrainSettings(lora=LoraSettings(target_modules=("q_proj", "embed_out")))
+    with pytest.raises(ConfigError, match="field 'lora.target_modules': 'embed_out' .the model's output layer"):
+        check_lora_output_layer(on_output, "embed_out")  # the output layer by its name in this model
+    check_lora_output_layer(on_output, "lm_head")
+    check_lora_output_layer(TrainSettings(objective="margin", lora=LoraSettings(target_modules=("lm_head",))),
+                            "lm_head")
+
+
+def test_a_lora_adapter_on_the_output_layer_is_refused_when_the_model_loads(tmp_path, tiny_model_dir):
+    settings = TrainSettings(max_steps=1, lora=LoraSettings(target_modules=("q_proj", "lm_head")))
+    with pytest.raises(ConfigError, match="'lm_head' .the model's output layer"):
+        finetune(tiny_model_dir, arithmetic_examples(2), tmp_path / "out", settings)
 
 
 def test_a_run_in_which_no_example_fits_is_one_error(tmp_path, tiny_model_dir):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from evalkit.config import BackendConfig, FilterConfig, GradingConfig, check_known_names, read_yaml_mapping, validate_mapping
 from evalkit.errors import ConfigError
@@ -45,16 +45,24 @@ class TrainingConfig(_Strict):
     max_length: int = Field(1024, ge=8)
     warmup_ratio: float = Field(0.0, ge=0.0, lt=1.0)
     weight_decay: float = Field(0.0, ge=0.0)
+    objective: Literal["lm", "pairwise", "margin"] = "lm"  # before `lora`, whose check reads it
     lora: LoraConfig | None = None
     seed: int = 0
     save_steps: int | None = Field(None, ge=1)
     keep_checkpoints: int | None = Field(2, ge=1, description="the latest checkpoint-N directories kept; null keeps all")
     logging_steps: int = Field(10, ge=1)
     append_eos: bool = True
-    objective: Literal["lm", "pairwise", "margin"] = "lm"
     margin: float = Field(1.0, gt=0.0, description="margin of the margin objective, in log-score units")
     bf16: bool = False
     gradient_checkpointing: bool = False
+
+    @field_validator("lora")
+    @classmethod
+    def _no_adapter_on_the_output_layer(cls, lora: LoraConfig | None, info: ValidationInfo) -> LoraConfig | None:
+        if lora is not None and info.data.get("objective", "lm") == "lm" and "lm_head" in lora.target_modules:
+            raise ValueError("'lm_head' (the output layer) cannot take a LoRA adapter with the lm objective: TRL's SFT "
+                             "trainer reads its weight directly, so the adapter would never train; leave it out")
+        return lora
 
     def to_settings(self) -> TrainSettings:
         data = self.model_dump()

@@ -658,20 +658,22 @@ def check_lora_targets(targets: Sequence[str], module_names: Sequence[str], mode
                           f"model {model} (its modules: {', '.join(known)})")
 
 
-def check_trainer_fits(settings: TrainSettings, *, processes: int, visible_gpus: int,
-                       output_embedding_name: str = "lm_head") -> None:
-    """Refuse, before a model is loaded, what TRL's `SFTTrainer` (the `"lm"` objective) cannot do, in
-    our words: several GPUs seen by one process (the `Trainer` would wrap the model in
-    `nn.DataParallel`) and a LoRA adapter on the output layer (TRL reads its weight directly, so the
-    adapter would never train)."""
-    if settings.objective != "lm":
-        return
-    if processes == 1 and visible_gpus > 1:
+def check_trainer_fits(settings: TrainSettings, *, processes: int, visible_gpus: int) -> None:
+    """Refuse, before the run directory is claimed, what TRL's `SFTTrainer` (the `"lm"` objective)
+    cannot do, in our words: several GPUs seen by one process (the `Trainer` would wrap the model
+    in `nn.DataParallel`, which TRL refuses from inside)."""
+    if settings.objective == "lm" and processes == 1 and visible_gpus > 1:
         raise ConfigError(f"{visible_gpus} GPUs are visible to one training process: launch with `accelerate launch` "
                           "(see configs/accelerate/) to use them all, or make one visible with CUDA_VISIBLE_DEVICES=0")
-    if settings.lora is not None and output_embedding_name in settings.lora.target_modules:
-        raise ConfigError(f"field 'lora.target_modules': {output_embedding_name!r} (the output layer) cannot take a "
-                          "LoRA adapter in SFT training; leave it out")
+
+
+def check_lora_output_layer(settings: TrainSettings, output_layer: str | None) -> None:
+    """Refuse a LoRA adapter on the model's output layer (`output_layer`, the last part of its module
+    name) for the `"lm"` objective: TRL's `SFTTrainer` reads that layer's weight directly, so the
+    adapter would never train (TRL refuses it from inside)."""
+    if settings.objective == "lm" and settings.lora is not None and output_layer in settings.lora.target_modules:
+        raise ConfigError(f"field 'lora.target_modules': {output_layer!r} (the model's output layer) cannot take a "
+                          "LoRA adapter with the lm objective; leave it out")
 
 
 def _load_model(base_model: str | Path, settings: TrainSettings):
@@ -686,6 +688,9 @@ def _load_model(base_model: str | Path, settings: TrainSettings):
         from peft import LoraConfig, get_peft_model
 
         check_lora_targets(settings.lora.target_modules, [name for name, _ in model.named_modules()], base_model)
+        output = model.get_output_embeddings()
+        check_lora_output_layer(settings, next((name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+                                                if output is not None and module is output), None))
         model = get_peft_model(model, LoraConfig(
             r=settings.lora.r, lora_alpha=settings.lora.alpha, lora_dropout=settings.lora.dropout,
             target_modules=list(settings.lora.target_modules), task_type="CAUSAL_LM",
