@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
 
         train_problems = list(tasks.get_task("arith").load("train", data_dir=layout.data_dir))
         held_out = train_problems[first:]
+        trained_models: dict[str, Path] = {}
         for variant in VARIANTS:
             started = time.perf_counter()
             if variant.data == "perturbed":
@@ -193,11 +194,14 @@ def main(argv: list[str] | None = None) -> None:
                     examples = evaluator_pair_examples(source, max_pairs_per_problem=8, seed=args.seed)
                 else:
                     examples = build_evaluator_data(source, balance=variant.balanced, seed=args.seed).examples
-            base = stage1 if variant.base == "stage1" else args.work / "ablation" / variant.base / "final"
+            if variant.base != "stage1" and variant.base not in trained_models:
+                raise SystemExit(f"variant {variant.name}: its base {variant.base} must come earlier in VARIANTS")
+            base = stage1 if variant.base == "stage1" else trained_models[variant.base]
             trained = finetune(base, examples, args.work / "ablation" / variant.name,
                                TrainSettings(learning_rate=settings.evaluator.learning_rate, max_steps=variant.steps,
                                              batch_size=settings.evaluator.batch_size, max_length=512, seed=args.seed,
                                              append_eos=False, objective=variant.objective, logging_steps=20))
+            trained_models[variant.name] = trained.checkpoint
             rows.append({"variant": variant.name, "data": variant.data, "objective": variant.objective,
                          "balanced": variant.balanced, "steps": variant.steps, "base": variant.base,
                          "examples": len(examples), **validation_auroc(trained.checkpoint, validation),

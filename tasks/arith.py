@@ -387,6 +387,7 @@ TASK = Task(
     splits={"train": f"{DATA_FOLDER}/train.jsonl", "test": f"{DATA_FOLDER}/test.jsonl"},
     parse_record=parse_arith_record,
     default_prompt_format="zero_shot_cot",
-    data_hint=("arith is generated, not downloaded: `evalkit demo` writes it into its folder's data/ (point "
-               "--data-dir there), or write it with tasks.arith.write_arith_data(DATA_DIR)"),
+    data_hint=("arith is generated, not downloaded: `evalkit demo` writes it into its folder's data/, or "
+               "tasks.arith.write_arith_data(DATA_DIR) into any folder; use that folder as the data directory "
+               "(--data-dir, a config's data_dir or problems.data_dir, or EVALKIT_DATA_DIR)"),
 )

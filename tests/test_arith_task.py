@@ -122,6 +122,9 @@ def test_missing_data_says_how_to_generate_it(tmp_path):
     message = str(error.value)
     assert "arith/train.jsonl" in message and "write_arith_data" in message and "evalkit demo" in message
     assert "hub" not in message, "arith has no hub copy"
+    with pytest.raises(InputError) as error:  # a data directory that does not exist gets the hint too
+        tasks.get_task("arith").load("train", data_dir=tmp_path / "missing")
+    assert "does not exist" in str(error.value) and "write_arith_data" in str(error.value)
     with pytest.raises(InputError) as error:  # every other task keeps the general hint
         tasks.get_task("gsm8k").load("train", data_dir=tmp_path)
     assert "data_source: hf" in str(error.value)

@@ -149,6 +149,8 @@ def test_on_cpu_the_kv_cache_is_sized_from_available_memory_unless_the_caller_si
     assert EngineConfig(model="m").llm_kwargs(on_cpu=True, available_memory=8 * gib)["kv_cache_memory_bytes"] == 2 * gib
     assert EngineConfig(model="m").llm_kwargs(on_cpu=True, available_memory=512 * gib)["kv_cache_memory_bytes"] == 8 * gib
     assert EngineConfig(model="m").llm_kwargs(on_cpu=True)["kv_cache_memory_bytes"] == 256 << 20
+    split = EngineConfig(model="m", tensor_parallel_size=2).llm_kwargs(on_cpu=True, available_memory=8 * gib)
+    assert split["kv_cache_memory_bytes"] == gib  # per worker: the quarter is shared by the two
     for sized in (EngineConfig(model="m", gpu_memory_utilization=0.5), EngineConfig(model="m", kv_cache_memory_bytes=gib),
                   EngineConfig(model="m", engine_kwargs={"gpu_memory_utilization": 0.3})):
         kwargs = sized.llm_kwargs(on_cpu=True, available_memory=8 * gib)

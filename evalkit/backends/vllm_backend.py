@@ -142,16 +142,20 @@ class EngineConfig:
             kwargs["max_num_batched_tokens"] = max(kwargs.get("max_num_batched_tokens") or 0, length,
                                                    kwargs.get("max_num_seqs") or 0, DEFAULT_MAX_NUM_BATCHED_TOKENS)
         if on_cpu and "gpu_memory_utilization" not in kwargs and "kv_cache_memory_bytes" not in kwargs:
-            kwargs["kv_cache_memory_bytes"] = cpu_kv_cache_bytes(available_memory)
+            workers = int(kwargs.get("tensor_parallel_size") or 1) * int(kwargs.get("pipeline_parallel_size") or 1)
+            kwargs["kv_cache_memory_bytes"] = cpu_kv_cache_bytes(available_memory, workers=workers)
         return kwargs
 
 
-def cpu_kv_cache_bytes(available_memory: int | None) -> int:
-    """The KV cache evalkit gives a CPU engine whose memory the caller did not size: a quarter of
-    the memory available at start, at least 256 MiB and at most 8 GiB (the minimum when unknown)."""
+def cpu_kv_cache_bytes(available_memory: int | None, *, workers: int = 1) -> int:
+    """The KV cache per worker evalkit gives a CPU engine whose memory the caller did not size: a
+    quarter of the memory available at start shared by the engine's `workers` (vLLM gives each
+    tensor- or pipeline-parallel worker its own), at least 256 MiB and at most 8 GiB each (the
+    minimum when unknown). vLLM's own VLLM_CPU_KVCACHE_SPACE, when set, still wins over it."""
     if not available_memory or available_memory <= 0:
         return CPU_KV_CACHE_BYTES_MIN
-    return int(min(CPU_KV_CACHE_BYTES_MAX, max(CPU_KV_CACHE_BYTES_MIN, available_memory * CPU_KV_CACHE_SHARE)))
+    share = available_memory * CPU_KV_CACHE_SHARE / max(1, workers)
+    return int(min(CPU_KV_CACHE_BYTES_MAX, max(CPU_KV_CACHE_BYTES_MIN, share)))
 
 
 def _available_memory() -> int | None:
