@@ -89,6 +89,11 @@ def test_unknown_task_or_prompt_in_a_run_config_names_file_and_field(tmp_path):
     with pytest.raises(ConfigError, match=r"run.yaml: field 'prompt': unknown prompt format 'r1'"):
         build_run_configs(RunFlags(), base={"model": "m", "task": "math", "prompt": "r1", "backend": {"name": "hf"}},
                           source=str(path))
+    written = {"model": "m", "task": "math", "backend": {"name": "hf"}}  # a good file, a bad value from the command line
+    with pytest.raises(ConfigError, match=r"^--set prompt: field 'prompt': unknown prompt format 'r1'"):
+        build_run_configs(RunFlags(), base=written, overrides={"prompt": "r1"}, source=str(path))
+    with pytest.raises(ConfigError, match=r"^--prompt: field 'prompt': unknown prompt format 'r1'"):
+        build_run_configs(RunFlags(prompt="r1"), base=written, source=str(path))
 
 
 def test_unknown_backend_is_rejected():

@@ -141,8 +141,11 @@ def build_run_configs(flags: RunFlags, *, base: Mapping[str, Any] | None = None,
     if not task_names:
         raise ConfigError(f"{source}: no task: give --tasks a,b or a 'task' field")
     configs = [parse_config({**data, "task": name}, source=source) for name in task_names]
-    for config in configs:  # an unknown name fails before any run directory is made
-        check_known_names(source, {"task": ("task", config.task), "prompt": ("prompt", config.prompt)})
+    prompt_source = ("--set prompt" if "prompt" in (overrides or {})
+                     else "--prompt" if flags.prompt is not None else source)
+    for config in configs:  # an unknown name fails before any run directory is made, named where it was given
+        check_known_names(source if not flags.tasks else "--tasks", {"task": ("task", config.task)})
+        check_known_names(prompt_source, {"prompt": ("prompt", config.prompt)})
     return configs
 
 
