@@ -321,6 +321,37 @@ def test_a_local_model_rewritten_in_place_is_refused_on_resume(tmp_path, tiny_mo
     assert _run(config, out).sampling.sampled_now == 1
 
 
+def test_a_problem_sampled_anew_is_scored_anew(tmp_path):
+    """Its evaluator scores were made from the old samples too. Before: they stayed in scores.jsonl and
+    `evalkit report` (and `evalkit rerank`, which skips what is scored) used them for the new samples."""
+    from evalkit.report import load_run_matrices
+    from evalkit.store.scores import ScoresAppender, read_scores
+
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    out = tmp_path / "run"
+    _run(_config(replay, data), out)
+    ids = _problem_ids()
+    with ScoresAppender(out / "scores.jsonl") as appender:
+        for problem_id in ids:
+            appender.append(problem_id, "ev", [0.9, 0.1], selection="all")
+    samples = (out / "samples.jsonl").read_text().splitlines(keepends=True)
+    dropped = json.loads(samples[1])["problem_id"]
+    (out / "samples.jsonl").write_text("".join(samples[:1] + samples[2:]))
+
+    _run(_config(replay, data), out)
+    lines = read_jsonl(out / "scores.jsonl")
+    assert lines[:len(ids)] == [{"problem_id": p, "scorer": "ev", "selection": "all", "scores": [0.9, 0.1]} for p in ids]
+    assert lines[len(ids):] == [{"problem_id": dropped, "reset": "resampled"}], "appended, the old lines kept"
+    scores = read_scores(out / "scores.jsonl", {problem_id: 2 for problem_id in ids}).scorers["ev"].by_problem
+    assert dropped not in scores and all(scores[p] == [0.9, 0.1] for p in ids if p != dropped)
+    matrices = load_run_matrices(out)
+    row = matrices.problem_ids.index(dropped)
+    assert all(value != value for value in matrices.scores[row])  # NaN: not scored yet
+    _run(_config(replay, data), out)  # nothing sampled anew: no further reset line
+    assert len(read_jsonl(out / "scores.jsonl")) == len(ids) + 1
+
+
 def test_running_a_reranked_run_again_reports_with_the_k_it_was_reranked_with(tmp_path):
     """Before: `evalkit run` on a run that `evalkit rerank --top-k 3` had scored wrote its report with the
     config's K (8), so its metrics.json and the leaderboard's figures for the same run differed."""

@@ -60,3 +60,26 @@ def test_bad_lines_name_file_line_and_field(tmp_path, record, pattern):
 def test_appender_refuses_non_finite_scores(tmp_path):
     with ScoresAppender(tmp_path / "scores.jsonl") as appender, pytest.raises(ValueError):
         appender.append("a", "ev", [float("nan")], selection="all")
+
+
+def test_a_reset_line_forgets_the_problems_earlier_lines_and_excuses_their_misfit(tmp_path):
+    path = tmp_path / "scores.jsonl"
+    with ScoresAppender(path) as appender:
+        appender.append("p1", "ev", [0.9, None], selection="scr-top1")
+        appender.append("p2", "ev", [0.2, 0.3], selection="all")
+        appender.append("p3", "ev", [0.5], selection="all")  # made when p3 had 1 sample
+        appender.reset("p1")
+        appender.reset("p3")
+        appender.append("p1", "ev", [None, 0.4], selection="scr-top1")
+    merged = read_scores(path, {"p1": 2, "p2": 2, "p3": 2}).scorers["ev"].by_problem
+    assert merged == {"p1": [None, 0.4], "p2": [0.2, 0.3]}  # p1's first line forgotten; p3 not scored
+    # a resampled problem not graded again yet: its old lines are forgotten, not an error
+    assert read_scores(path, {"p1": 2, "p2": 2}).scorers["ev"].by_problem["p2"] == [0.2, 0.3]
+    with ScoresAppender(path) as appender:
+        appender.append("p9", "ev", [0.1, 0.1], selection="all")
+    with pytest.raises(InputError, match="problem 'p9' is not in the run's graded.jsonl"):
+        read_scores(path, {"p1": 2, "p2": 2, "p3": 2})
+    with ScoresAppender(tmp_path / "only.jsonl") as appender:
+        appender.append("p1", "ev", [0.9, 0.1], selection="all")
+        appender.reset("p1")
+    assert read_scores(tmp_path / "only.jsonl", {"p1": 2}).scorers == {}, "a scorer left with nothing is no scorer"

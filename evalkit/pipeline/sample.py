@@ -126,6 +126,7 @@ def sample_stage(
     written = 0
     if todo:
         run_dir.drop_grades(todo)  # grades of earlier samples (a samples line deleted since): grade anew
+        run_dir.forget_scores(todo)  # and score anew
         written = _sample(config, run_dir, todo, make_backend=make_backend, prompt_of=prompt_of,
                           sampling=sampling, show_progress=show_progress, answered_before=bool(done))
     elif not run_dir.samples_path.exists():  # e.g. an empty shard: its part of the run is done

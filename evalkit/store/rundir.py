@@ -7,8 +7,9 @@ Layout (one JSON line per problem, in problem order, appended as each problem co
                   but whose path alone is in the config, e.g. a replay file)
 - `samples.jsonl` `{"problem_id", "task", "question", "reference", "meta", "samples": [...]}`
 - `graded.jsonl`  `{"problem_id", "answers", "clusters", "correct", "reasons"}`
-- `scores.jsonl`  `{"problem_id", "scorer", "selection", "scores"}`, appended per scoring pass
-                  (read and written through `evalkit.store.scores`)
+- `scores.jsonl`  `{"problem_id", "scorer", "selection", "scores"}`, appended per scoring pass, and a
+                  `{"problem_id", "reset"}` line when a problem is sampled anew (read and written
+                  through `evalkit.store.scores`)
 - `metrics.json`, `report.md`, `metrics.csv`, `accuracy_vs_k.png`
 
 `config.yaml` also records how the run was reranked (`reranked`: per scorer, the method and the
@@ -599,6 +600,24 @@ class RunDir:
         holds some): grades belong to the samples they were made from, so a problem sampled anew
         is graded anew. Returns how many problems' grades were dropped."""
         return drop_records(self.graded_path, "problem_id", problem_ids)
+
+    def forget_scores(self, problem_ids: Iterable[str]) -> int:
+        """Append a reset line to `scores.jsonl` for each of these problems that has score lines
+        there (the file is append-only; see `evalkit.store.scores`): scores belong to the samples
+        they were made from, so a problem sampled anew is scored anew. Returns how many problems."""
+        from evalkit.store.scores import ScoresAppender
+
+        wanted = set(problem_ids)
+        if not wanted or not self.scores_path.exists():
+            return 0
+        mentioned = (str(problem_id) for _, (problem_id,) in
+                     iter_keys(self.scores_path, ("problem_id",), tolerate_partial_tail=True))
+        scored = [problem_id for problem_id in dict.fromkeys(mentioned) if problem_id in wanted]
+        if scored:
+            with ScoresAppender(self.scores_path) as appender:
+                for problem_id in scored:
+                    appender.reset(problem_id)
+        return len(scored)
 
     def order_grades(self) -> bool:
         """Put `graded.jsonl` in the order of `samples.jsonl`, rewriting it atomically when it is

@@ -16,6 +16,11 @@ they merge, a later non-null value replacing an earlier one. Lines are only ever
 (`ScoresAppender`, flushed and fsynced per line), so a killed scorer loses at most the line
 it was writing and an audit can see every pass.
 
+A problem sampled anew (its samples line deleted and the run resumed) gets a reset line,
+`{"problem_id": "...", "reset": "resampled"}` (`ScoresAppender.reset`): the lines above it scored
+samples that no longer exist, so the reader forgets them, as the grades of such a problem are
+dropped (`RunDir.drop_grades`); the file stays append-only and the old lines stay for an audit.
+
 `read_scores` is the one reader: it checks every line (known problem, one entry per sample,
 finite numbers or null) and names the file, line and field of anything wrong.
 """
@@ -37,6 +42,8 @@ SELECTION_ALL = "all"
 SELECTION_IMPORTED = "imported"
 SELECTION_UNLABELLED = "unlabelled"  # a line written without `selection` (older files, other tools)
 SELECTION_SCR_PREFIX = "scr-top"
+RESET_FIELD = "reset"
+RESET_RESAMPLED = "resampled"
 
 
 def scr_selection(top_clusters: int) -> str:
@@ -110,31 +117,45 @@ def read_scores(path: str | Path, num_samples: Mapping[str, int]) -> ScoresFile:
     merged: dict[str, dict[str, list[float | None]]] = {}
     selections: dict[str, list[str]] = {}
     identities: dict[str, list[str | None]] = {}
+    # lines that do not fit the run's problems: an error unless a later reset line forgets them (a
+    # problem sampled anew and not graded again yet)
+    misfits: dict[str, InputError] = {}
     if not path.exists():
         return ScoresFile(path, {})
     for line, record in iter_jsonl(path, tolerate_partial_tail=True):
-        problem_id, scorer, scores = record.get("problem_id"), record.get("scorer"), record.get("scores")
+        problem_id = record.get("problem_id")
+        if not isinstance(problem_id, str):
+            raise InputError("missing or not a string", path=path, line=line, field="problem_id")
+        if RESET_FIELD in record:
+            if not isinstance(record[RESET_FIELD], str):
+                raise InputError("not a string", path=path, line=line, field=RESET_FIELD)
+            for by_problem in merged.values():
+                by_problem.pop(problem_id, None)
+            misfits.pop(problem_id, None)
+            continue
+        scorer, scores = record.get("scorer"), record.get("scores")
         selection = record.get("selection", SELECTION_UNLABELLED)
         identity = record.get("scorer_id")
         if identity is not None and not isinstance(identity, str):
             raise InputError("not a string", path=path, line=line, field="scorer_id")
-        if not isinstance(problem_id, str):
-            raise InputError("missing or not a string", path=path, line=line, field="problem_id")
         if not isinstance(scorer, str) or not scorer:
             raise InputError("missing or not a string", path=path, line=line, field="scorer")
         if not isinstance(selection, str):
             raise InputError("not a string", path=path, line=line, field="selection")
         if not isinstance(scores, list):
             raise InputError("expected a list", path=path, line=line, field="scores")
-        if problem_id not in num_samples:
-            raise InputError(f"problem '{problem_id}' is not in the run's graded.jsonl", path=path, line=line,
-                             field="problem_id")
-        if len(scores) != num_samples[problem_id]:
-            raise InputError(f"problem '{problem_id}' has {len(scores)} scores but {num_samples[problem_id]} samples",
-                             path=path, line=line, field="scores")
         if not all(_check_value(value) for value in scores):
             raise InputError(f"problem '{problem_id}': scores must be finite numbers or null", path=path, line=line,
                              field="scores")
+        if problem_id not in num_samples:
+            misfits.setdefault(problem_id, InputError(f"problem '{problem_id}' is not in the run's graded.jsonl",
+                                                      path=path, line=line, field="problem_id"))
+            continue
+        if len(scores) != num_samples[problem_id]:
+            misfits.setdefault(problem_id, InputError(
+                f"problem '{problem_id}' has {len(scores)} scores but {num_samples[problem_id]} samples",
+                path=path, line=line, field="scores"))
+            continue
         current = merged.setdefault(scorer, {}).setdefault(problem_id, [None] * len(scores))
         for index, value in enumerate(scores):
             if value is not None:
@@ -145,6 +166,9 @@ def read_scores(path: str | Path, num_samples: Mapping[str, int]) -> ScoresFile:
         known = identities.setdefault(scorer, [])
         if identity not in known:
             known.append(identity)
+    if misfits:
+        raise next(iter(misfits.values()))
+    merged = {name: by_problem for name, by_problem in merged.items() if by_problem}
     return ScoresFile(path, {name: ScorerScores(name, by_problem, tuple(selections[name]), tuple(identities[name]))
                              for name, by_problem in merged.items()})
 
@@ -166,6 +190,10 @@ class ScoresAppender:
             record["scorer_id"] = scorer_id
         record["scores"] = [None if value is None else float(value) for value in scores]
         self._appender.write(record)
+
+    def reset(self, problem_id: str, reason: str = RESET_RESAMPLED) -> None:
+        """Write a reset line: every earlier line of this problem scored samples that were replaced."""
+        self._appender.write({"problem_id": problem_id, RESET_FIELD: reason})
 
     def close(self) -> None:
         self._appender.close()
