@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from evalkit.config import BackendConfig, FilterConfig, GradingConfig, check_known_names, read_yaml_mapping, validate_mapping
 from evalkit.errors import ConfigError
-from evalkit.training.engine import LoraSettings, TrainSettings
+from evalkit.training.engine import USUAL_OUTPUT_LAYER, LoraSettings, TrainSettings, adapts_output_layer
 
 
 class _Strict(BaseModel):
@@ -59,9 +59,11 @@ class TrainingConfig(_Strict):
     @field_validator("lora")
     @classmethod
     def _no_adapter_on_the_output_layer(cls, lora: LoraConfig | None, info: ValidationInfo) -> LoraConfig | None:
-        if lora is not None and info.data.get("objective", "lm") == "lm" and "lm_head" in lora.target_modules:
-            raise ValueError("'lm_head' (the output layer) cannot take a LoRA adapter with the lm objective: TRL's SFT "
-                             "trainer reads its weight directly, so the adapter would never train; leave it out")
+        if lora is not None and adapts_output_layer(info.data.get("objective", "lm"), lora.target_modules,
+                                                    USUAL_OUTPUT_LAYER):
+            raise ValueError(f"{USUAL_OUTPUT_LAYER!r} (the output layer) cannot take a LoRA adapter with the lm "
+                             "objective: TRL's SFT trainer reads its weight directly, so the adapter would never "
+                             "train; leave it out")
         return lora
 
     def to_settings(self) -> TrainSettings:

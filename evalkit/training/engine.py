@@ -667,11 +667,21 @@ def check_trainer_fits(settings: TrainSettings, *, processes: int, visible_gpus:
                           "(see configs/accelerate/) to use them all, or make one visible with CUDA_VISIBLE_DEVICES=0")
 
 
+USUAL_OUTPUT_LAYER = "lm_head"
+"""The output layer's module name in most causal LMs; a config is checked against it before any model loads."""
+
+
+def adapts_output_layer(objective: str, targets: Sequence[str], output_layer: str | None) -> bool:
+    """Whether LoRA `targets` put an adapter on the output layer (`output_layer`, the last part of its
+    module name) under the `"lm"` objective, which cannot train it: TRL's `SFTTrainer` reads that
+    layer's weight directly (and refuses such an adapter from inside)."""
+    return objective == "lm" and output_layer is not None and output_layer in targets
+
+
 def check_lora_output_layer(settings: TrainSettings, output_layer: str | None) -> None:
-    """Refuse a LoRA adapter on the model's output layer (`output_layer`, the last part of its module
-    name) for the `"lm"` objective: TRL's `SFTTrainer` reads that layer's weight directly, so the
-    adapter would never train (TRL refuses it from inside)."""
-    if settings.objective == "lm" and settings.lora is not None and output_layer in settings.lora.target_modules:
+    """Refuse a LoRA adapter on the model's output layer for the `"lm"` objective (`adapts_output_layer`)."""
+    if settings.lora is not None and adapts_output_layer(settings.objective, settings.lora.target_modules,
+                                                         output_layer):
         raise ConfigError(f"field 'lora.target_modules': {output_layer!r} (the model's output layer) cannot take a "
                           "LoRA adapter with the lm objective; leave it out")
 
