@@ -59,6 +59,15 @@ VALIDATION_PROBLEMS = 500  # 100 proved too few: a within-problem AUROC of 0.67 
 PERTURBED_PER_PROBLEM = 3
 
 
+def check_variant_order(variants: tuple[Variant, ...]) -> None:
+    """Each variant that goes on from another must come after it (refused before anything is trained)."""
+    earlier: set[str] = set()
+    for variant in variants:
+        if variant.base != "stage1" and variant.base not in earlier:
+            raise SystemExit(f"variant {variant.name}: its base {variant.base} must come earlier in VARIANTS")
+        earlier.add(variant.name)
+
+
 def perturbed_examples(problems: list[Any], seed: int) -> list[Any]:
     """Evaluator examples from reference solutions: each reference (correct) and
     `PERTURBED_PER_PROBLEM` copies with one mistake of a random kind, labelled by their answer."""
@@ -154,6 +163,7 @@ def validation_auroc(checkpoint: Path, run_dir: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     from evalkit.config import FilterConfig
     from evalkit.training import TrainSettings, build_evaluator_data, evaluator_pair_examples, finetune
+    from evalkit.training.engine import PAIR_OBJECTIVES
     from evalkit.training.config import ProblemsConfig, parse_train_config
     from evalkit.training.sequential import STAGE1_DIR, STAGE2_DIR, SAMPLES_DIR, sample_and_grade
 
@@ -162,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "demo-arith")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    check_variant_order(VARIANTS)
     settings = DemoSettings.full(args.seed)
     layout = DemoLayout(args.work)
     config = parse_train_config("sequential", sequential_config(layout, settings))
@@ -190,12 +201,10 @@ def main(argv: list[str] | None = None) -> None:
                     stage1, config.problems, config.evaluator.sampling.model_copy(
                         update={"max_problems": 2 * settings.evaluator_train_problems}),
                     args.work / "ablation" / "samples-2x", display_name="train-samples-2x")
-                if variant.objective in ("pairwise", "margin"):
+                if variant.objective in PAIR_OBJECTIVES:
                     examples = evaluator_pair_examples(source, max_pairs_per_problem=8, seed=args.seed)
                 else:
                     examples = build_evaluator_data(source, balance=variant.balanced, seed=args.seed).examples
-            if variant.base != "stage1" and variant.base not in trained_models:
-                raise SystemExit(f"variant {variant.name}: its base {variant.base} must come earlier in VARIANTS")
             base = stage1 if variant.base == "stage1" else trained_models[variant.base]
             trained = finetune(base, examples, args.work / "ablation" / variant.name,
                                TrainSettings(learning_rate=settings.evaluator.learning_rate, max_steps=variant.steps,
