@@ -17,6 +17,7 @@ from evalkit.training.data import (
     boxed_solution,
     build_evaluator_data,
     evaluator_examples,
+    evaluator_joint_examples,
     evaluator_pair_examples,
     ssft_examples,
     ssft_examples_from_jsonl,
@@ -234,6 +235,22 @@ def test_pairs_join_correct_and_incorrect_solutions_of_one_problem(tmp_path):
                (pair.prompt in p2_good and pair.rejected_prompt in p2_bad)
     assert {pair.rejected_prompt for pair in pairs} == p1_bad | p2_bad
     assert len(evaluator_pair_examples(run, max_pairs_per_problem=1)) == 2
+
+
+def test_joint_examples_are_every_verdict_then_the_pairs_each_naming_the_other_verdict(tmp_path):
+    run = _graded_run(tmp_path)
+    joint = evaluator_joint_examples(run, seed=3, max_pairs_per_problem=1)
+    singles = build_evaluator_data(run, balance=False, seed=3).examples
+    pairs = evaluator_pair_examples(run, seed=3, max_pairs_per_problem=1)
+    assert [(example.prompt, example.completion) for example in joint.examples[:6]] == \
+        [(example.prompt, example.completion) for example in singles]
+    assert all(example.rejected_prompt is None for example in joint.examples[:6])
+    assert [example.alternative for example in joint.examples[:6]] == \
+        [" incorrect" if example.completion == " correct" else " correct" for example in singles]
+    assert joint.examples[6:] == pairs and len(pairs) == 2
+    assert (joint.counts.correct, joint.counts.incorrect) == (3, 3) and len(joint.solutions) == 6
+    balanced = evaluator_joint_examples(run, balance=True, seed=3)
+    assert len(balanced.solutions) == 6 and balanced.counts.balanced_away == 0
 
 
 # --- configs ----------------------------------------------------------------------------------

@@ -21,10 +21,13 @@ from evalkit.training.engine import (
     encode_example,
     check_lora_output_layer,
     check_trainer_fits,
+    PairCollator,
     finetune,
+    joint_verdict_loss,
     pairwise_margin_loss,
     run_fingerprint,
     sft_columns,
+    verdict_log_odds,
     verdict_log_scores,
     verdict_margin_loss,
 )
@@ -196,6 +199,60 @@ def test_verdict_margin_loss_is_the_papers_hinge_on_normalised_verdict_scores():
     assert torch.allclose(verdict_log_scores(logits, labels, alternative), expected)
     hinge = torch.relu(expected[2:] - expected[:2] + 0.5).mean()
     assert torch.allclose(verdict_margin_loss(logits, labels, alternative, 0.5), hinge)
+
+
+def test_joint_loss_is_verdict_cross_entropy_on_singles_plus_ranking_on_pairs():
+    generator = torch.Generator().manual_seed(2)
+    logits = torch.randn(5, 4, 9, generator=generator)
+    # rows: single 0 (verdict 4 against 7), single 1 (verdict 7 against 4), pair chosen, pair rejected, ...
+    labels = torch.full((5, 4), IGNORE_INDEX)
+    labels[0, 2], labels[1, 3], labels[2, 1], labels[3, 2], labels[4, 3] = 4, 7, 4, 4, 4
+    alternative = torch.tensor([7, 4, 7, 7, 7])
+    positions = [1, 2, 0, 1, 2]
+    odds = torch.stack([logits[r, p, labels[r, p + 1]] - logits[r, p, alternative[r]] for r, p in enumerate(positions)])
+    assert torch.allclose(verdict_log_odds(logits, labels, alternative), odds)
+    assert torch.allclose(verdict_log_scores(logits, labels, alternative),
+                          torch.nn.functional.logsigmoid(odds))
+    # 3 singles and one pair (rows 3 and 4)
+    singles = -torch.nn.functional.logsigmoid(odds[:3]).mean()
+    ranking = -torch.nn.functional.logsigmoid(odds[3] - odds[4])
+    assert torch.allclose(joint_verdict_loss(logits, labels, alternative, 3), singles + ranking)
+    # a batch of singles only, or of pairs only, has one part
+    assert torch.allclose(joint_verdict_loss(logits[:2], labels[:2], alternative[:2], 2),
+                          -torch.nn.functional.logsigmoid(odds[:2]).mean())
+    assert torch.allclose(joint_verdict_loss(logits[1:5], labels[1:5], alternative[1:5], 0),
+                          -torch.nn.functional.logsigmoid(odds[1:3] - odds[3:5]).mean())
+
+
+def test_pair_collator_puts_singles_first_then_chosen_then_rejected_rows():
+    single = {"chosen_input_ids": [1, 2, 3], "chosen_labels": [-100, -100, 3], "alternative_id": [8]}
+    pair = {"chosen_input_ids": [1, 4], "chosen_labels": [-100, 4], "rejected_input_ids": [1, 5, 6, 4],
+            "rejected_labels": [-100, -100, -100, 4], "alternative_id": [9]}
+    batch = PairCollator(pad_id=0)([pair, single])
+    assert int(batch["single_count"]) == 1
+    assert batch["input_ids"].tolist() == [[1, 2, 3, 0], [1, 4, 0, 0], [1, 5, 6, 4]]
+    assert batch["pair_labels"][0].tolist() == [-100, -100, 3, -100]
+    assert batch["alternative_ids"].tolist() == [8, 9, 9]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]]
+
+
+def test_joint_objective_learns_both_parts_and_checks_its_examples(tmp_path, tiny_model_dir):
+    singles = [TrainExample(f"Check: {a} + {a} = {2 * a + (a % 2)}. This is",
+                            " correct" if a % 2 == 0 else " incorrect",
+                            alternative=" incorrect" if a % 2 == 0 else " correct") for a in range(2, 14)]
+    pairs = [TrainExample(f"Check: {a} + {a} = {2 * a}. This is", " correct",
+                          rejected_prompt=f"Check: {a} + {a} = {2 * a + 1}. This is", alternative=" incorrect")
+             for a in range(2, 14)]
+    with pytest.raises(InputError, match="alternative verdict, which the joint objective needs"):
+        finetune(tiny_model_dir, [TrainExample("a", " correct")], tmp_path / "bad", TrainSettings(objective="joint"))
+    with pytest.raises(InputError, match="empty rejected_prompt"):
+        finetune(tiny_model_dir, [TrainExample("a", " correct", rejected_prompt=" ", alternative=" incorrect")],
+                 tmp_path / "bad", TrainSettings(objective="joint"))
+    result = finetune(tiny_model_dir, singles + pairs, tmp_path / "joint",
+                      TrainSettings(max_steps=16, objective="joint", **{**FAST, "batch_size": 8}), show_progress=False)
+    logged = losses(result.log_path)
+    assert all(value >= 0.0 for value in logged)
+    assert sum(logged[-4:]) / 4 < sum(logged[:4]) / 4
 
 
 def test_margin_objective_trains_and_checks_its_examples(tmp_path, tiny_model_dir):

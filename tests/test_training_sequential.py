@@ -151,6 +151,27 @@ def test_train_evaluator_command_with_a_given_graded_run_and_pairwise_objective(
     assert source["samples_run"] == str(run.resolve()) and source["problems"]["task"] == "math"
 
 
+def test_train_evaluator_command_with_the_joint_objective(tmp_path, tiny_model_dir):
+    run = tmp_path / "graded_run"
+    graded_run(run, {"model": "m", "task": "math", "split": "train"})
+    config = {"model": str(tiny_model_dir), "problems": {"task": "math"},
+              "evaluator": {"samples_run": str(run), "data": {"balance": False},
+                            "training": {**FAST_TRAINING, "objective": "joint", "append_eos": False}}}
+    path = tmp_path / "evaluator.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = tmp_path / "evaluator"
+    result = CliRunner().invoke(train_app, ["evaluator", "--config", str(path), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    examples = read_jsonl(out / "data.jsonl")
+    singles = [example for example in examples if "rejected_prompt" not in example]
+    assert len(singles) == 8 and len(examples) == 12
+    assert {(example["completion"], example["alternative"]) for example in singles} == \
+        {(" correct", " incorrect"), (" incorrect", " correct")}
+    summary = json.loads((out / "evaluator_data.json").read_text())
+    assert (summary["pairs"], summary["correct"], summary["incorrect"]) == (4, 4, 4)
+    assert (out / "final" / "model.safetensors").exists()
+
+
 def graded_run(run: Path, config: dict, questions: list[str] | None = None) -> Path:
     """A graded run of 4 problems, each with a correct and an incorrect sample, with `config` as its config.yaml."""
     questions = questions or [f"What is {a} + {a}?" for a in range(2, 6)]

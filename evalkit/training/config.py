@@ -45,7 +45,7 @@ class TrainingConfig(_Strict):
     max_length: int = Field(1024, ge=8)
     warmup_ratio: float = Field(0.0, ge=0.0, lt=1.0)
     weight_decay: float = Field(0.0, ge=0.0)
-    objective: Literal["lm", "pairwise", "margin"] = "lm"  # before `lora`, whose check reads it
+    objective: Literal["lm", "pairwise", "margin", "joint"] = "lm"  # before `lora`, whose check reads it
     lora: LoraConfig | None = None
     seed: int = 0
     save_steps: int | None = Field(None, ge=1)
@@ -108,9 +108,10 @@ class SamplingStageConfig(_Strict):
 
 
 class EvaluatorDataConfig(_Strict):
-    balance: bool = Field(True, description="downsample the larger class (lm objective)")
+    balance: bool = Field(True, description="downsample the larger class (lm objective; the joint objective's "
+                          "single solutions)")
     max_per_problem: int | None = Field(None, ge=1)
-    max_pairs_per_problem: int | None = Field(None, ge=1, description="pairwise objective")
+    max_pairs_per_problem: int | None = Field(None, ge=1, description="pairwise, margin and joint objectives")
     keep_unjudged: bool = Field(False, description="keep samples without a gradable answer as incorrect")
     seed: int = 0
 

@@ -10,6 +10,8 @@
   completion = `EvaluatorTemplate.verdict(correct)` (" correct" / " incorrect").
 - `evaluator_pair_examples`: the same samples as (correct, incorrect) pairs of one problem,
   for the engine's `"pairwise"` and `"margin"` objectives.
+- `evaluator_joint_examples`: both, for the engine's `"joint"` objective: every graded sample
+  with its verdict (and the other verdict), then the pairs.
 
 Samples whose answer could not be judged (grading reason other than "ok": no answer, parse
 error, timeout) are left out by default and counted; `keep_unjudged=True` keeps them as
@@ -315,3 +317,19 @@ def evaluator_pair_examples(run_dir: str | Path, *, max_pairs_per_problem: int |
         raise InputError("no problem has both a correct and an incorrect solution: no pairs to train on",
                          path=run_dir)
     return pairs
+
+
+def evaluator_joint_examples(run_dir: str | Path, *, balance: bool = False, max_per_problem: int | None = None,
+                             max_pairs_per_problem: int | None = None, seed: int = 0,
+                             template: EvaluatorTemplate = DEFAULT_EVALUATOR_TEMPLATE,
+                             keep_unjudged: bool = False) -> EvaluatorData:
+    """Examples for the `"joint"` objective: the single solutions of `build_evaluator_data` (completion =
+    their verdict, `alternative` = the other verdict), followed by the pairs of `evaluator_pair_examples`
+    (each with `alternative`). The counts are the singles'; `pairs` is `len(examples) - len(solutions)`."""
+    singles = build_evaluator_data(run_dir, balance=balance, max_per_problem=max_per_problem, seed=seed,
+                                   template=template, keep_unjudged=keep_unjudged)
+    pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=max_pairs_per_problem, seed=seed,
+                                    template=template, keep_unjudged=keep_unjudged)
+    examples = [TrainExample(example.prompt, example.completion, alternative=template.verdict(not item.correct))
+                for example, item in zip(singles.examples, singles.solutions)]
+    return EvaluatorData(examples + pairs, singles.counts, singles.solutions)

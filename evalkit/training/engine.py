@@ -36,8 +36,18 @@ Objectives (`TrainSettings.objective`):
   `log S(x) = log p(c | x) - log(p(c | x) + p(i | x))`, where c and i are the first tokens of
   the two verdicts after the prompt x (exactly the score `reranker.SolutionEvaluator` reads),
   the loss of a pair is `max(0, log S(rejected_prompt) - log S(prompt) + margin)`, averaged.
+- `"joint"`: the verdict's cross-entropy on single solutions plus a ranking loss on pairs, in one
+  batch. Every example names its other verdict (`alternative`); an example without
+  `rejected_prompt` is a single solution whose completion is its true verdict, one with it is a
+  pair as above. With `d(x) = log p(c | x) - log p(i | x)` (the log-odds of the score `S`, c
+  the completion's first token and i the alternative's), a single's loss is `-log S(x)` (the
+  two-way cross-entropy of the verdict) and a pair's is `-log sigmoid(d(prompt) - d(rejected_prompt))`;
+  the loss of a batch is the mean over its singles plus the mean over its pairs. The singles
+  teach which problems a solution is likely right on, the pairs which of one problem's
+  solutions is right: a small evaluator trained on cross-entropy alone learns the first and
+  ranks a problem's own solutions near chance (`scripts/evaluator_ablation.py`).
 
-No TRL trainer computes the pair objectives, so they keep a `Trainer` subclass: TRL's
+No TRL trainer computes the pair objectives or the joint one, so they keep a `Trainer` subclass: TRL's
 `RewardTrainer` scores a sequence with a classification head (another model than this generative
 evaluator, whose score is read at the verdict token), and DPO-style trainers compare two
 completions of one prompt against a reference model, where these pairs share the completion.
@@ -77,8 +87,13 @@ from evalkit.jsonl import (
 from evalkit.paths import file_in_the_way
 from evalkit.training.base_model import BaseModelRef, as_base_model, same_base_model
 
-OBJECTIVES = ("lm", "pairwise", "margin")
+OBJECTIVES = ("lm", "pairwise", "margin", "joint")
 PAIR_OBJECTIVES = ("pairwise", "margin")
+"""Objectives whose every example is a (correct, incorrect) pair."""
+VERDICT_OBJECTIVES = ("margin", "joint")
+"""Objectives that read the other verdict's token (`TrainExample.alternative`) of every example."""
+OWN_TRAINER_OBJECTIVES = (*PAIR_OBJECTIVES, "joint")
+"""Objectives trained by evalkit's own `Trainer` subclass (no TRL trainer computes them)."""
 IGNORE_INDEX = -100
 CONFIG_FILE = "train_config.json"
 RESULT_NEUTRAL_SETTINGS = ("keep_checkpoints",)
@@ -225,22 +240,30 @@ def encode_example(tokenizer, prompt: str, completion: str, *, append_eos: bool)
     return EncodedExample(prompt_ids + completion_ids, [IGNORE_INDEX] * len(prompt_ids) + completion_ids)
 
 
+def _first_token(tokenizer, text: str) -> int:
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if not ids:
+        raise InputError(f"the verdict {text!r} has no tokens", field="alternative")
+    return int(ids[0])
+
+
 def encode_dataset(tokenizer, examples: Sequence[TrainExample], settings: TrainSettings) -> EncodedData:
     """Tokenise every example for the settings' objective; too-long examples are listed, not kept."""
     features: list[dict[str, list[int]]] = []
     too_long: list[int] = []
     for index, example in enumerate(examples):
-        if settings.objective in PAIR_OBJECTIVES:
-            chosen = encode_example(tokenizer, example.prompt, example.completion, append_eos=False)
-            rejected = encode_example(tokenizer, example.rejected_prompt or "", example.completion, append_eos=False)
-            if max(len(chosen.input_ids), len(rejected.input_ids)) > settings.max_length:
+        if settings.objective in OWN_TRAINER_OBJECTIVES:
+            rows = [encode_example(tokenizer, example.prompt, example.completion, append_eos=False)]
+            if example.rejected_prompt is not None:
+                rows.append(encode_example(tokenizer, example.rejected_prompt, example.completion, append_eos=False))
+            if max(len(row.input_ids) for row in rows) > settings.max_length:
                 too_long.append(index)
                 continue
-            feature = {"chosen_input_ids": chosen.input_ids, "chosen_labels": chosen.labels,
-                       "rejected_input_ids": rejected.input_ids, "rejected_labels": rejected.labels}
-            if settings.objective == "margin":
-                feature["alternative_id"] = [tokenizer(example.alternative or "", add_special_tokens=False)
-                                             ["input_ids"][0]]
+            feature = {"chosen_input_ids": rows[0].input_ids, "chosen_labels": rows[0].labels}
+            if len(rows) == 2:
+                feature |= {"rejected_input_ids": rows[1].input_ids, "rejected_labels": rows[1].labels}
+            if settings.objective in VERDICT_OBJECTIVES:
+                feature["alternative_id"] = [_first_token(tokenizer, example.alternative or "")]
             features.append(feature)
         else:
             encoded = encode_example(tokenizer, example.prompt, example.completion, append_eos=settings.append_eos)
@@ -275,20 +298,27 @@ def sft_columns(features: Sequence[dict[str, list[int]]]) -> dict[str, list[list
 
 @dataclass(frozen=True)
 class PairCollator:
-    """Batches `pairwise` features as one tensor: the B chosen rows first, then the B rejected rows."""
+    """Batches the features of evalkit's own trainer as one tensor: the single solutions first (the
+    `"joint"` objective's examples without a rejected prompt), then the P chosen rows of the pairs, then
+    their P rejected rows; `single_count` says how many rows are singles."""
 
     pad_id: int
 
     def __call__(self, features: list[dict[str, list[int]]]) -> dict[str, Any]:
-        rows = [(item["chosen_input_ids"], item["chosen_labels"]) for item in features]
-        rows += [(item["rejected_input_ids"], item["rejected_labels"]) for item in features]
-        batch = pad_batch(rows, self.pad_id)
-        out = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"], "pair_labels": batch["labels"]}
-        if "alternative_id" in features[0]:
-            import torch
+        import torch
 
-            alternative = [item["alternative_id"][0] for item in features]
-            out["alternative_ids"] = torch.tensor(alternative + alternative, dtype=torch.long)
+        singles = [item for item in features if "rejected_input_ids" not in item]
+        pairs = [item for item in features if "rejected_input_ids" in item]
+        ordered = singles + pairs
+        rows = [(item["chosen_input_ids"], item["chosen_labels"]) for item in ordered]
+        rows += [(item["rejected_input_ids"], item["rejected_labels"]) for item in pairs]
+        batch = pad_batch(rows, self.pad_id)
+        out = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"], "pair_labels": batch["labels"],
+               "single_count": torch.tensor(len(singles), dtype=torch.long)}
+        if "alternative_id" in features[0]:
+            alternative = [item["alternative_id"][0] for item in ordered]
+            alternative += [item["alternative_id"][0] for item in pairs]
+            out["alternative_ids"] = torch.tensor(alternative, dtype=torch.long)
         return out
 
 
@@ -307,18 +337,23 @@ def completion_logprobs(logits, labels):
     return (token_logprobs * mask).sum(dim=-1)
 
 
-def verdict_log_scores(logits, labels, alternative_ids):
-    """Per row, `log S = log p(c) - log(p(c) + p(i))` at the first completion position, where c is the
-    row's first completion token and i its `alternative_ids` entry (the other verdict's first token)."""
+def verdict_log_odds(logits, labels, alternative_ids):
+    """Per row, `d = log p(c) - log p(i)` at the first completion position, where c is the row's first
+    completion token and i its `alternative_ids` entry (the other verdict's first token)."""
     import torch
 
     has_label = labels != IGNORE_INDEX
     first = has_label.float().argmax(dim=1)  # position of the first completion token
     rows = torch.arange(labels.shape[0], device=labels.device)
-    log_probs = torch.log_softmax(logits[rows, first - 1].float(), dim=-1)
-    chosen = log_probs[rows, labels[rows, first]]
-    other = log_probs[rows, alternative_ids]
-    return chosen - torch.logaddexp(chosen, other)
+    verdict_logits = logits[rows, first - 1].float()
+    return verdict_logits[rows, labels[rows, first]] - verdict_logits[rows, alternative_ids]
+
+
+def verdict_log_scores(logits, labels, alternative_ids):
+    """Per row, `log S = log p(c) - log(p(c) + p(i))` (see `verdict_log_odds`), i.e. `log sigmoid(d)`."""
+    import torch
+
+    return torch.nn.functional.logsigmoid(verdict_log_odds(logits, labels, alternative_ids))
 
 
 def verdict_margin_loss(logits, labels, alternative_ids, margin: float):
@@ -328,6 +363,23 @@ def verdict_margin_loss(logits, labels, alternative_ids, margin: float):
 
     chosen, rejected = verdict_log_scores(logits, labels, alternative_ids).chunk(2)
     return torch.relu(rejected - chosen + margin).mean()
+
+
+def joint_verdict_loss(logits, labels, alternative_ids, single_count: int):
+    """The `"joint"` objective: `-log S` averaged over the first `single_count` rows (single solutions, each
+    with its true verdict as completion) plus `-log sigmoid(d_chosen - d_rejected)` averaged over the pairs
+    in the remaining rows ([chosen..., rejected...]); a part with no rows adds nothing."""
+    import torch
+
+    log_odds = verdict_log_odds(logits, labels, alternative_ids)
+    singles, paired = log_odds[:single_count], log_odds[single_count:]
+    loss = log_odds.new_zeros(())
+    if single_count:
+        loss = loss - torch.nn.functional.logsigmoid(singles).mean()
+    if paired.numel():
+        chosen, rejected = paired.chunk(2)
+        loss = loss - torch.nn.functional.logsigmoid(chosen - rejected).mean()
+    return loss
 
 
 def pairwise_margin_loss(logits, labels):
@@ -397,9 +449,11 @@ def _check_examples(train: Sequence[TrainExample], settings: TrainSettings) -> N
     for index, example in enumerate(train):
         if not isinstance(example, TrainExample):
             raise InputError(f"example {index} is a {type(example).__name__}, not a TrainExample")
-        if settings.objective == "margin" and not example.alternative:
-            raise InputError(f"example {index} has no alternative verdict, which the margin objective needs",
-                             field="alternative")
+        if settings.objective in VERDICT_OBJECTIVES and not example.alternative:
+            raise InputError(f"example {index} has no alternative verdict, which the {settings.objective} objective "
+                             "needs", field="alternative")
+        if example.rejected_prompt is not None and not example.rejected_prompt.strip():
+            raise InputError(f"example {index} has an empty rejected_prompt", field="rejected_prompt")
         if settings.objective in PAIR_OBJECTIVES and not example.rejected_prompt:
             raise InputError(f"example {index} has no rejected_prompt, which the {settings.objective} objective needs",
                              field="rejected_prompt")
@@ -548,19 +602,23 @@ def _callbacks(metrics_path: Path, show_progress: bool):
     return [MetricsLogCallback(), RichProgressCallback()]
 
 
-def _pairwise_trainer_class(margin: float = 1.0):
+def _pairwise_trainer_class(objective: str, margin: float = 1.0):
     from transformers import Trainer
 
     class PairwiseTrainer(Trainer):
-        """A `Trainer` whose loss is the pairwise margin loss of `pairwise_margin_loss`."""
+        """A `Trainer` whose loss is the objective's: `pairwise_margin_loss`, `verdict_margin_loss` or
+        `joint_verdict_loss`."""
 
         loss_is_scaled_for_ga = False  # a mean over pairs: the Trainer divides by grad_accum itself
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.pop("pair_labels")
             alternative_ids = inputs.pop("alternative_ids", None)
+            single_count = int(inputs.pop("single_count"))
             outputs = model(**inputs)
-            if alternative_ids is not None:
+            if objective == "joint":
+                loss = joint_verdict_loss(outputs.logits, labels, alternative_ids, single_count)
+            elif objective == "margin":
                 loss = verdict_margin_loss(outputs.logits, labels, alternative_ids, margin)
             else:
                 loss = pairwise_margin_loss(outputs.logits, labels)
@@ -738,8 +796,8 @@ def _make_trainer(model, tokenizer, settings: TrainSettings, checkpoints_dir: Pa
     config as it is), our pair `Trainer` and `PairCollator` for the pair objectives."""
     args = _training_arguments(settings, checkpoints_dir, encoded_eval is not None)
     pad_id = tokenizer.pad_token_id
-    if settings.objective in PAIR_OBJECTIVES:
-        return _pairwise_trainer_class(settings.margin)(
+    if settings.objective in OWN_TRAINER_OBJECTIVES:
+        return _pairwise_trainer_class(settings.objective, settings.margin)(
             model=model, args=args, data_collator=PairCollator(pad_id), train_dataset=encoded.features,
             eval_dataset=encoded_eval.features if encoded_eval else None, processing_class=tokenizer,
             callbacks=callbacks)

@@ -47,11 +47,13 @@ from evalkit.training.config import (
 )
 from evalkit.training.data import (
     build_evaluator_data,
+    evaluator_joint_examples,
     evaluator_pair_examples,
     ssft_examples,
     synthetic_problems,
 )
 from evalkit.training.engine import (
+    PAIR_OBJECTIVES,
     TrainExample,
     TrainResult,
     check_out_dir,
@@ -171,10 +173,15 @@ def checkpoint_name(model: str | Path) -> str:
 def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig) -> tuple[list[TrainExample], dict[str, int]]:
     """Examples for the evaluator's objective from a graded run, and the counts behind them."""
     options = stage.data
-    if stage.training.objective in ("pairwise", "margin"):
+    if stage.training.objective in PAIR_OBJECTIVES:
         pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=options.max_pairs_per_problem,
                                         seed=options.seed, keep_unjudged=options.keep_unjudged)
         return pairs, {"pairs": len(pairs)}
+    if stage.training.objective == "joint":
+        joint = evaluator_joint_examples(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
+                                         max_pairs_per_problem=options.max_pairs_per_problem, seed=options.seed,
+                                         keep_unjudged=options.keep_unjudged)
+        return joint.examples, {**joint.counts.to_dict(), "pairs": len(joint.examples) - len(joint.solutions)}
     built = build_evaluator_data(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
                                  seed=options.seed, keep_unjudged=options.keep_unjudged)
     return built.examples, built.counts.to_dict()
