@@ -75,8 +75,17 @@ def test_a_helper_process_that_finishes_is_not_taken_for_a_failed_engine():
     assert start_watched(start, what="engine", poll_s=0.05, grace_s=0.2) == "ready"
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raises KeyboardInterrupt here even when the suite was started in the background, where the
+    shell starts it with SIGINT ignored (and a test waiting for the interrupt would wait forever)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
-def test_ctrl_c_during_the_start_stops_it_and_the_engine_processes_it_started():
+def test_ctrl_c_during_the_start_stops_it_and_the_engine_processes_it_started(ctrl_c_raises):
     started: list = []
     timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
     began = time.monotonic()
@@ -99,6 +108,8 @@ def test_a_process_the_abandoned_start_creates_after_ctrl_c_is_stopped_at_exit(t
     script = textwrap.dedent(f"""
         import multiprocessing, os, signal, threading, time
         from evalkit.backends.engine_start import start_watched
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # ignored when the suite runs in the background
 
         def forever():
             while True:
