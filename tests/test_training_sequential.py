@@ -131,37 +131,33 @@ def test_train_command_reports_bad_config_fields(tmp_path):
     assert all(name in help_text for name in ("ssft", "evaluator", "sequential"))
 
 
-def test_train_evaluator_command_with_a_given_graded_run_and_pairwise_objective(tmp_path, tiny_model_dir):
-    run = tmp_path / "graded_run"
-    graded_run(run, {"model": "m", "task": "math", "split": "train"})
-    config = {"model": str(tiny_model_dir), "problems": {"task": "math"},
-              "evaluator": {"samples_run": str(run),
-                            "training": {**FAST_TRAINING, "objective": "pairwise", "append_eos": False}}}
+def train_evaluator_on_a_graded_run(tmp_path: Path, model_dir: Path, objective: str, data: dict | None = None) -> Path:
+    """`evalkit train evaluator` with the objective on `graded_run`'s samples; the output folder."""
+    run = graded_run(tmp_path / "graded_run", {"model": "m", "task": "math", "split": "train"})
+    config = {"model": str(model_dir), "problems": {"task": "math"},
+              "evaluator": {"samples_run": str(run), "data": data or {},
+                            "training": {**FAST_TRAINING, "objective": objective, "append_eos": False}}}
     path = tmp_path / "evaluator.yaml"
     path.write_text(yaml.safe_dump(config))
     out = tmp_path / "evaluator"
     result = CliRunner().invoke(train_app, ["evaluator", "--config", str(path), "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
+    assert (out / "final" / "model.safetensors").exists()
+    return out
+
+
+def test_train_evaluator_command_with_a_given_graded_run_and_pairwise_objective(tmp_path, tiny_model_dir):
+    out = train_evaluator_on_a_graded_run(tmp_path, tiny_model_dir, "pairwise")
     pairs = read_jsonl(out / "data.jsonl")
     assert len(pairs) == 4 and all(pair["completion"] == " correct" for pair in pairs)
     assert all("\\boxed{" in pair["rejected_prompt"] for pair in pairs)
     assert json.loads((out / "evaluator_data.json").read_text())["pairs"] == 4
-    assert (out / "final" / "model.safetensors").exists()
     source = json.loads((out / "train_config.json").read_text())["source"]
-    assert source["samples_run"] == str(run.resolve()) and source["problems"]["task"] == "math"
+    assert source["samples_run"] == str((tmp_path / "graded_run").resolve()) and source["problems"]["task"] == "math"
 
 
 def test_train_evaluator_command_with_the_joint_objective(tmp_path, tiny_model_dir):
-    run = tmp_path / "graded_run"
-    graded_run(run, {"model": "m", "task": "math", "split": "train"})
-    config = {"model": str(tiny_model_dir), "problems": {"task": "math"},
-              "evaluator": {"samples_run": str(run), "data": {"balance": False},
-                            "training": {**FAST_TRAINING, "objective": "joint", "append_eos": False}}}
-    path = tmp_path / "evaluator.yaml"
-    path.write_text(yaml.safe_dump(config))
-    out = tmp_path / "evaluator"
-    result = CliRunner().invoke(train_app, ["evaluator", "--config", str(path), "--out", str(out), "--quiet"])
-    assert result.exit_code == 0, result.output
+    out = train_evaluator_on_a_graded_run(tmp_path, tiny_model_dir, "joint", data={"balance": False})
     examples = read_jsonl(out / "data.jsonl")
     singles = [example for example in examples if "rejected_prompt" not in example]
     assert len(singles) == 8 and len(examples) == 12
@@ -169,7 +165,6 @@ def test_train_evaluator_command_with_the_joint_objective(tmp_path, tiny_model_d
         {(" correct", " incorrect"), (" incorrect", " correct")}
     summary = json.loads((out / "evaluator_data.json").read_text())
     assert (summary["pairs"], summary["correct"], summary["incorrect"]) == (4, 4, 4)
-    assert (out / "final" / "model.safetensors").exists()
 
 
 def graded_run(run: Path, config: dict, questions: list[str] | None = None) -> Path:
