@@ -60,6 +60,29 @@ def test_the_demo_trains_through_the_sequential_config_of_evalkit_train(tmp_path
     assert config.evaluator.training.append_eos is False
 
 
+def test_the_large_preset_trains_a_deeper_model_and_the_joint_evaluator_on_every_training_problem(tmp_path):
+    from evalkit.training.config import parse_train_config
+
+    large, full = DemoSettings.large(seed=3), DemoSettings.full(seed=3)
+    config = parse_train_config("sequential", sequential_config(DemoLayout(tmp_path), large))
+    assert config.evaluator.training.objective == "joint" and config.evaluator.training.max_steps == 500
+    assert config.evaluator.sampling.max_problems == large.train_problems == full.train_problems
+    assert large.model.layers == 4 and large.model.hidden_size == full.model.hidden_size
+    assert (large.test_problems, large.samples_per_problem, large.seed) == (full.test_problems, 16, 3)
+    assert (large.preset, full.preset, DemoSettings.quick().preset) == ("large", "full", "quick")
+
+
+def test_quick_and_large_together_are_refused_at_once(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "evalkit.cli", "demo", "--quick", "--large",
+                             "--out", str(tmp_path / "out")], check=False, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.strip() == "error: --quick and --large are two different presets: give one of them"
+    assert not (tmp_path / "out").exists()
+
+
 def test_out_that_is_a_file_is_one_line_before_anything_runs(tmp_path):
     """Before: a FileExistsError traceback from mkdir; now one line naming --out."""
     from evalkit.errors import ConfigError
