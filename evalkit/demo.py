@@ -134,7 +134,7 @@ class DemoSettings:
 
     @classmethod
     def large(cls, seed: int = 0) -> DemoSettings:
-        """What the paper's claims took here, beyond the 6-minute budget (about 15 minutes on two cores):
+        """A larger try at the paper's claims, beyond the 6-minute budget (15-20 minutes on two cores):
         the full demo with a 4-layer model, an evaluator that learns from all 2,000 training problems x 8
         samples of stage 1 (instead of 300 x 8), and the `joint` objective (the verdict's cross-entropy plus
         a ranking loss on a right and a wrong solution of one problem) for 500 steps. On 2 layers, twice the

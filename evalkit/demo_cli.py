@@ -18,8 +18,8 @@ def demo_command(
                                                         "cores) with weaker figures; for tests and a first look.")]
         = False,
     large: Annotated[bool, typer.Option("--large", help="A 4-layer model and an evaluator trained on 8x the "
-                                                        "samples with the joint objective: what the paper's claims "
-                                                        "took here (about 15 minutes on two CPU cores).")] = False,
+                                                        "samples with the joint objective: a larger try at the "
+                                                        "paper's claims (15-20 minutes on two CPU cores).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the data, every model and the sampling; the same "
                                                      "seed gives the same numbers on the same machine.")] = 0,
 ) -> None:

@@ -5,7 +5,7 @@
     python scripts/make_results.py --preset large   # `evalkit demo --large`, into results/demo-arith-large/
 
 For each seed it runs (or resumes) `evalkit demo --seed S` (with `--preset large`: `evalkit demo --large
---seed S`, about 15 minutes a seed, and no ablation) and a control for the sequential
+--seed S`, 15-20 minutes a seed, and no ablation) and a control for the sequential
 claim: SSFT continued from the stage-1 checkpoint for as many steps as stage 3 gets
 (`evalkit.training.sequential.train_ssft`, the code of `evalkit train ssft`), sampled and graded
 on the same test problems. It then writes, with paths relative to the results folder only:
