@@ -32,10 +32,10 @@ def demo_command(
     """
     from evalkit.demo import SUMMARY_FILE, DemoSettings, run_demo
     from evalkit.errors import ConfigError
+    from evalkit.progress import quiet_library_progress
 
     if quick and large:
         raise ConfigError("--quick and --large are two different presets: give one of them")
-    from evalkit.progress import quiet_library_progress
 
     quiet_library_progress()  # the demo draws its own progress; the libraries' bars would repeat at every model load
     console = Console()

@@ -602,10 +602,10 @@ def _callbacks(metrics_path: Path, show_progress: bool):
     return [MetricsLogCallback(), RichProgressCallback()]
 
 
-def _pairwise_trainer_class(objective: str, margin: float = 1.0):
+def _own_trainer_class(objective: str, margin: float = 1.0):
     from transformers import Trainer
 
-    class PairwiseTrainer(Trainer):
+    class VerdictTrainer(Trainer):
         """A `Trainer` whose loss is the objective's: `pairwise_margin_loss`, `verdict_margin_loss` or
         `joint_verdict_loss`."""
 
@@ -624,7 +624,7 @@ def _pairwise_trainer_class(objective: str, margin: float = 1.0):
                 loss = pairwise_margin_loss(outputs.logits, labels)
             return (loss, outputs) if return_outputs else loss
 
-    return PairwiseTrainer
+    return VerdictTrainer
 
 
 def _completion_trainer_class():
@@ -793,11 +793,11 @@ def _result_from_disk(out_dir: Path) -> TrainResult:
 def _make_trainer(model, tokenizer, settings: TrainSettings, checkpoints_dir: Path, encoded: EncodedData,
                   encoded_eval: EncodedData | None, callbacks):
     """TRL's `SFTTrainer` on the tokenised data for `"lm"` (its collator, given the pad id, leaves the model's
-    config as it is), our pair `Trainer` and `PairCollator` for the pair objectives."""
+    config as it is), our own `Trainer` and `PairCollator` for the pair and joint objectives."""
     args = _training_arguments(settings, checkpoints_dir, encoded_eval is not None)
     pad_id = tokenizer.pad_token_id
     if settings.objective in OWN_TRAINER_OBJECTIVES:
-        return _pairwise_trainer_class(settings.objective, settings.margin)(
+        return _own_trainer_class(settings.objective, settings.margin)(
             model=model, args=args, data_collator=PairCollator(pad_id), train_dataset=encoded.features,
             eval_dataset=encoded_eval.features if encoded_eval else None, processing_class=tokenizer,
             callbacks=callbacks)
