@@ -371,7 +371,10 @@ def _serve(state_fails_on: dict[str, int]):
         def do_POST(self):
             length = int(self.headers["Content-Length"])
             body = self.rfile.read(length)
-            request = json.loads(body)
+            try:
+                request = json.loads(body)
+            except ValueError:  # the client went away before its request arrived (a cancelled call)
+                return
             with state.lock:
                 state.requests.append(request)
             for marker, status in state_fails_on.items():

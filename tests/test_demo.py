@@ -66,6 +66,10 @@ def test_the_large_preset_trains_a_deeper_model_and_the_joint_evaluator_on_every
     large, full = DemoSettings.large(seed=3), DemoSettings.full(seed=3)
     config = parse_train_config("sequential", sequential_config(DemoLayout(tmp_path), large))
     assert config.evaluator.training.objective == "joint" and config.evaluator.training.max_steps == 500
+    assert (config.evaluator.data.pairing, config.evaluator.data.deduplicate) == ("all", False)
+    full_config = parse_train_config("sequential", sequential_config(DemoLayout(tmp_path), full))
+    assert (full_config.evaluator.data.pairing, full_config.evaluator.data.deduplicate) == ("round_robin", True)
+    assert config.ssft_again == config.ssft  # stage 3 as long as stage 1
     assert config.evaluator.sampling.max_problems == large.train_problems == full.train_problems
     assert large.model.layers == 4 and large.model.hidden_size == full.model.hidden_size
     assert (large.test_problems, large.samples_per_problem, large.seed) == (full.test_problems, 16, 3)

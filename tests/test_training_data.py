@@ -237,6 +237,43 @@ def test_pairs_join_correct_and_incorrect_solutions_of_one_problem(tmp_path):
     assert len(evaluator_pair_examples(run, max_pairs_per_problem=1)) == 2
 
 
+def test_all_pairing_takes_every_combination_and_a_seeded_cap(tmp_path):
+    run = _graded_run(tmp_path)
+    pairs = evaluator_pair_examples(run, pairing="all", seed=3)
+    combos = [(pair.prompt, pair.rejected_prompt) for pair in pairs]
+    assert len(combos) == len(set(combos)) == 4  # 1 x 2 for p1 (its two texts "...{2}" are one), 2 x 1 for p2
+    capped = evaluator_pair_examples(run, pairing="all", max_pairs_per_problem=1, seed=3)
+    assert len(capped) == 2 and set((pair.prompt, pair.rejected_prompt) for pair in capped) <= set(combos)
+    assert capped == evaluator_pair_examples(run, pairing="all", max_pairs_per_problem=1, seed=3)
+    with pytest.raises(ConfigError, match="pairing must be one of round_robin, all, got 'every'"):
+        evaluator_pair_examples(run, pairing="every")
+
+
+def test_without_deduplication_every_sample_counts_in_singles_and_pairs(tmp_path):
+    run = _graded_run(tmp_path)
+    kept = build_evaluator_data(run, balance=False, deduplicate=False)
+    assert (kept.counts.duplicates, kept.counts.correct, kept.counts.incorrect) == (0, 4, 3)
+    assert [item.text for item in kept.solutions][:2] == ["1 + 1 = \\boxed{2}", "1 + 1 = \\boxed{2} "]
+    pairs = evaluator_pair_examples(run, pairing="all", deduplicate=False)
+    assert len(pairs) == 2 * 2 + 2 * 1  # the often-written right answer of p1 is paired twice as often
+    joint = evaluator_joint_examples(run, pairing="all", deduplicate=False)
+    assert len(joint.examples) == 7 + 6 and joint.examples[7:] == pairs
+
+
+def test_evaluator_data_config_passes_pairing_and_deduplication_through(tmp_path):
+    from evalkit.training.config import EvaluatorStageConfig
+    from evalkit.training.sequential import evaluator_data
+
+    run = _graded_run(tmp_path)
+    stage = EvaluatorStageConfig.model_validate({"data": {"balance": False, "pairing": "all", "deduplicate": False},
+                                                 "training": {"objective": "joint"}})
+    examples, counts = evaluator_data(run, stage)
+    assert (counts["pairs"], counts["correct"], counts["incorrect"], counts["duplicates"]) == (6, 4, 3, 0)
+    assert len(examples) == 13
+    with pytest.raises(ValueError, match="pairing"):
+        EvaluatorStageConfig.model_validate({"data": {"pairing": "every"}})
+
+
 def test_joint_examples_are_every_verdict_then_the_pairs_each_naming_the_other_verdict(tmp_path):
     run = _graded_run(tmp_path)
     joint = evaluator_joint_examples(run, seed=3, max_pairs_per_problem=1)

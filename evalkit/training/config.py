@@ -113,6 +113,11 @@ class EvaluatorDataConfig(_Strict):
     max_per_problem: int | None = Field(None, ge=1)
     max_pairs_per_problem: int | None = Field(None, ge=1, description="pairwise, margin and joint objectives")
     keep_unjudged: bool = Field(False, description="keep samples without a gradable answer as incorrect")
+    deduplicate: bool = Field(True, description="identical solution texts of one problem count once; false keeps "
+                              "every sample, so solutions the model writes often weigh more")
+    pairing: Literal["round_robin", "all"] = Field("round_robin", description="pairwise, margin and joint "
+                                                   "objectives: round_robin pairs max(correct, incorrect) per "
+                                                   "problem, all every correct x incorrect combination")
     seed: int = 0
 
 

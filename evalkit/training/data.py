@@ -16,6 +16,12 @@
 Samples whose answer could not be judged (grading reason other than "ok": no answer, parse
 error, timeout) are left out by default and counted; `keep_unjudged=True` keeps them as
 incorrect solutions instead (a solution without a readable answer is not a correct one).
+
+Identical solution texts of one problem count once by default (`deduplicate=True`). With
+`deduplicate=False` every sample is kept, so a solution the model writes often weighs as often
+in training as it appears among the samples to be scored. Pairs are drawn round-robin by default
+(every distinct solution in at least one pair); `pairing="all"` takes every (correct, incorrect)
+combination of the problem instead.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 PROMPT_SEPARATORS = {"minerva": "\n"}
 DEFAULT_SEPARATOR = " "
 DEFAULT_EVALUATOR_TEMPLATE = EvaluatorTemplate()
+PAIRINGS = ("round_robin", "all")
+"""How `evaluator_pair_examples` pairs the correct and incorrect solutions of one problem."""
 
 
 # --- SSFT ------------------------------------------------------------------------------------
@@ -136,7 +144,7 @@ def ssft_examples_from_jsonl(path: str | Path, *, prompt_format: str = "zero_sho
 
 @dataclass(frozen=True)
 class JudgedSolution:
-    """One distinct sampled solution of one problem and its grade."""
+    """One sampled solution of one problem and its grade."""
 
     problem_id: str
     question: str
@@ -171,21 +179,16 @@ class EvaluatorData:
     solutions: list[JudgedSolution] = field(default_factory=list)
 
 
-def judged_solutions(run_dir: str | Path, *, keep_unjudged: bool = False,
-                     max_per_problem: int | None = None, seed: int = 0) -> tuple[list[JudgedSolution], dict[str, int]]:
-    """The distinct graded solutions of a run, per problem in run order, and how many were set aside.
+def solutions_per_problem(run_dir: str | Path, *, keep_unjudged: bool = False, deduplicate: bool = True,
+                          ) -> tuple[list[list[JudgedSolution]], dict[str, int]]:
+    """The graded solutions of a run, one list per problem in run order, and how many were set aside.
 
-    Identical texts (after stripping) of one problem count once; `max_per_problem` keeps a
-    seeded random subset of each problem's distinct solutions, in their original order.
-    """
-    if max_per_problem is not None and max_per_problem < 1:
-        raise ConfigError(f"max_per_problem must be >= 1 or None, got {max_per_problem}")
+    Identical texts (after stripping) of one problem count once unless `deduplicate` is false."""
     run = RunDir(Path(run_dir))
     grades = {item.problem_id: item for item in run.read_grades()}
-    rng = random.Random(seed)
     counts = {"problems": 0, "samples": 0, "unjudged_skipped": 0, "unjudged_kept_as_incorrect": 0,
               "duplicates": 0, "over_per_problem_cap": 0}
-    solutions: list[JudgedSolution] = []
+    groups: list[list[JudgedSolution]] = []
     for item in run.read_samples():
         problem_grades = grades.get(item.problem.id)
         if problem_grades is None:
@@ -206,17 +209,47 @@ def judged_solutions(run_dir: str | Path, *, keep_unjudged: bool = False,
                 counts["unjudged_kept_as_incorrect"] += 1
                 correct = False
             key = sample.text.strip()
-            if key in seen:
+            if deduplicate and key in seen:
                 counts["duplicates"] += 1
                 continue
             seen.add(key)
             kept.append(JudgedSolution(item.problem.id, item.problem.question, sample.text, bool(correct)))
+        groups.append(kept)
+    return groups, counts
+
+
+def _check_cap(max_per_problem: int | None) -> None:
+    if max_per_problem is not None and max_per_problem < 1:
+        raise ConfigError(f"max_per_problem must be >= 1 or None, got {max_per_problem}")
+
+
+def cap_per_problem(groups: Sequence[Sequence[JudgedSolution]], counts: dict[str, int],
+                    max_per_problem: int | None, seed: int = 0) -> tuple[list[JudgedSolution], dict[str, int]]:
+    """The solutions of every problem in order, at most `max_per_problem` of each (a seeded random subset
+    in its original order), and `counts` with `over_per_problem_cap` added."""
+    _check_cap(max_per_problem)
+    rng = random.Random(seed)
+    capped = dict(counts)
+    solutions: list[JudgedSolution] = []
+    for kept in groups:
         if max_per_problem is not None and len(kept) > max_per_problem:
             chosen = sorted(rng.sample(range(len(kept)), max_per_problem))
-            counts["over_per_problem_cap"] += len(kept) - max_per_problem
+            capped["over_per_problem_cap"] += len(kept) - max_per_problem
             kept = [kept[index] for index in chosen]
         solutions.extend(kept)
-    return solutions, counts
+    return solutions, capped
+
+
+def judged_solutions(run_dir: str | Path, *, keep_unjudged: bool = False, max_per_problem: int | None = None,
+                     seed: int = 0, deduplicate: bool = True) -> tuple[list[JudgedSolution], dict[str, int]]:
+    """The graded solutions of a run, per problem in run order, and how many were set aside.
+
+    Identical texts (after stripping) of one problem count once unless `deduplicate` is false;
+    `max_per_problem` keeps a seeded random subset of each problem's solutions, in their original order.
+    """
+    _check_cap(max_per_problem)
+    groups, counts = solutions_per_problem(run_dir, keep_unjudged=keep_unjudged, deduplicate=deduplicate)
+    return cap_per_problem(groups, counts, max_per_problem, seed)
 
 
 def check_both_classes(solutions: Sequence[JudgedSolution], counts: dict[str, int], run_dir: str | Path) -> None:
@@ -254,10 +287,16 @@ def balance_classes(solutions: Sequence[JudgedSolution], seed: int = 0) -> list[
 
 def build_evaluator_data(run_dir: str | Path, *, balance: bool = True, max_per_problem: int | None = None,
                          seed: int = 0, template: EvaluatorTemplate = DEFAULT_EVALUATOR_TEMPLATE,
-                         keep_unjudged: bool = False) -> EvaluatorData:
+                         keep_unjudged: bool = False, deduplicate: bool = True) -> EvaluatorData:
     """Evaluator examples from a graded run directory, with counts of what was set aside and why."""
     solutions, counts = judged_solutions(run_dir, keep_unjudged=keep_unjudged, max_per_problem=max_per_problem,
-                                         seed=seed)
+                                         seed=seed, deduplicate=deduplicate)
+    return _verdict_data(solutions, counts, run_dir, balance=balance, seed=seed, template=template)
+
+
+def _verdict_data(solutions: list[JudgedSolution], counts: dict[str, int], run_dir: str | Path, *, balance: bool,
+                  seed: int, template: EvaluatorTemplate) -> EvaluatorData:
+    """One example per solution (completion = its verdict), both classes checked, balanced if asked."""
     check_both_classes(solutions, counts, run_dir)
     before = len(solutions)
     if balance:
@@ -272,47 +311,64 @@ def build_evaluator_data(run_dir: str | Path, *, balance: bool = True, max_per_p
 
 def evaluator_examples(run_dir: str | Path, *, balance: bool = True, max_per_problem: int | None = None,
                        seed: int = 0, template: EvaluatorTemplate = DEFAULT_EVALUATOR_TEMPLATE,
-                       keep_unjudged: bool = False) -> list[TrainExample]:
+                       keep_unjudged: bool = False, deduplicate: bool = True) -> list[TrainExample]:
     """Evaluator examples (prompt = template.prompt(question, sample), completion = verdict); see
     `build_evaluator_data` for the counts."""
     return build_evaluator_data(run_dir, balance=balance, max_per_problem=max_per_problem, seed=seed,
-                                template=template, keep_unjudged=keep_unjudged).examples
+                                template=template, keep_unjudged=keep_unjudged, deduplicate=deduplicate).examples
 
 
 def evaluator_pair_examples(run_dir: str | Path, *, max_pairs_per_problem: int | None = None, seed: int = 0,
                             template: EvaluatorTemplate = DEFAULT_EVALUATOR_TEMPLATE,
-                            keep_unjudged: bool = False) -> list[TrainExample]:
+                            keep_unjudged: bool = False, pairing: str = "round_robin",
+                            deduplicate: bool = True) -> list[TrainExample]:
     """(correct, incorrect) solution pairs of the same problem for the `"pairwise"` objective.
 
     Each example has `prompt` = a correct solution's evaluator prompt, `rejected_prompt` = an
-    incorrect solution's, and `completion` = the " correct" verdict. Per problem, both lists
-    are shuffled (seeded) and paired round-robin, so every distinct solution appears in at
-    least one pair; `max_pairs_per_problem` caps the pairs. Problems with only one class give none.
+    incorrect solution's, and `completion` = the " correct" verdict. Per problem, with `pairing`
+    `"round_robin"` both lists are shuffled (seeded) and paired round-robin, so every solution
+    appears in at least one pair (max(correct, incorrect) pairs); with `"all"` every combination is
+    a pair (correct x incorrect). `max_pairs_per_problem` caps the pairs (a seeded subset for `"all"`).
+    Problems with only one class give none.
     """
+    _check_pair_options(max_pairs_per_problem, pairing)
+    groups, _ = solutions_per_problem(run_dir, keep_unjudged=keep_unjudged, deduplicate=deduplicate)
+    return _pair_examples(groups, run_dir, max_pairs_per_problem=max_pairs_per_problem, seed=seed,
+                          template=template, pairing=pairing)
+
+
+def _check_pair_options(max_pairs_per_problem: int | None, pairing: str) -> None:
     if max_pairs_per_problem is not None and max_pairs_per_problem < 1:
         raise ConfigError(f"max_pairs_per_problem must be >= 1 or None, got {max_pairs_per_problem}")
-    solutions, _ = judged_solutions(run_dir, keep_unjudged=keep_unjudged, seed=seed)
+    if pairing not in PAIRINGS:
+        raise ConfigError(f"pairing must be one of {', '.join(PAIRINGS)}, got {pairing!r}")
+
+
+def _pair_examples(groups: Sequence[Sequence[JudgedSolution]], run_dir: str | Path, *,
+                   max_pairs_per_problem: int | None, seed: int, template: EvaluatorTemplate,
+                   pairing: str) -> list[TrainExample]:
+    """The pairs of `evaluator_pair_examples` from each problem's solutions."""
     rng = random.Random(seed)
-    by_problem: dict[str, list[JudgedSolution]] = {}
-    for item in solutions:
-        by_problem.setdefault(item.problem_id, []).append(item)
     pairs: list[TrainExample] = []
-    for items in by_problem.values():
+    for items in groups:
         correct = [item for item in items if item.correct]
         incorrect = [item for item in items if not item.correct]
         if not correct or not incorrect:
             continue
-        rng.shuffle(correct)
-        rng.shuffle(incorrect)
-        count = max(len(correct), len(incorrect))
-        if max_pairs_per_problem is not None:
-            count = min(count, max_pairs_per_problem)
-        for k in range(count):
-            good, bad = correct[k % len(correct)], incorrect[k % len(incorrect)]
-            pairs.append(TrainExample(prompt=template.prompt(good.question, good.text),
-                                      completion=template.verdict(True),
-                                      rejected_prompt=template.prompt(bad.question, bad.text),
-                                      alternative=template.verdict(False)))
+        if pairing == "all":
+            combos = [(good, bad) for good in correct for bad in incorrect]
+            if max_pairs_per_problem is not None and len(combos) > max_pairs_per_problem:
+                combos = [combos[index] for index in sorted(rng.sample(range(len(combos)), max_pairs_per_problem))]
+        else:
+            rng.shuffle(correct)
+            rng.shuffle(incorrect)
+            count = max(len(correct), len(incorrect))
+            if max_pairs_per_problem is not None:
+                count = min(count, max_pairs_per_problem)
+            combos = [(correct[k % len(correct)], incorrect[k % len(incorrect)]) for k in range(count)]
+        pairs += [TrainExample(prompt=template.prompt(good.question, good.text), completion=template.verdict(True),
+                               rejected_prompt=template.prompt(bad.question, bad.text),
+                               alternative=template.verdict(False)) for good, bad in combos]
     if not pairs:
         raise InputError("no problem has both a correct and an incorrect solution: no pairs to train on",
                          path=run_dir)
@@ -322,14 +378,20 @@ def evaluator_pair_examples(run_dir: str | Path, *, max_pairs_per_problem: int |
 def evaluator_joint_examples(run_dir: str | Path, *, balance: bool = False, max_per_problem: int | None = None,
                              max_pairs_per_problem: int | None = None, seed: int = 0,
                              template: EvaluatorTemplate = DEFAULT_EVALUATOR_TEMPLATE,
-                             keep_unjudged: bool = False) -> EvaluatorData:
+                             keep_unjudged: bool = False, pairing: str = "round_robin",
+                             deduplicate: bool = True) -> EvaluatorData:
     """Examples for the `"joint"` objective: the single solutions of `build_evaluator_data` (completion =
     their verdict, `alternative` = the other verdict), followed by the pairs of `evaluator_pair_examples`
-    (each with `alternative`). The counts are the singles'; `pairs` is `len(examples) - len(solutions)`."""
-    singles = build_evaluator_data(run_dir, balance=balance, max_per_problem=max_per_problem, seed=seed,
-                                   template=template, keep_unjudged=keep_unjudged)
-    pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=max_pairs_per_problem, seed=seed,
-                                    template=template, keep_unjudged=keep_unjudged)
+    (each with `alternative`), both from one read of the run. `max_per_problem` caps the singles only,
+    `max_pairs_per_problem` the pairs. The counts are the singles'; `pairs` is
+    `len(examples) - len(solutions)`."""
+    _check_pair_options(max_pairs_per_problem, pairing)
+    _check_cap(max_per_problem)
+    groups, counts = solutions_per_problem(run_dir, keep_unjudged=keep_unjudged, deduplicate=deduplicate)
+    solutions, counts = cap_per_problem(groups, counts, max_per_problem, seed)
+    singles = _verdict_data(solutions, counts, run_dir, balance=balance, seed=seed, template=template)
+    pairs = _pair_examples(groups, run_dir, max_pairs_per_problem=max_pairs_per_problem, seed=seed,
+                           template=template, pairing=pairing)
     examples = [TrainExample(example.prompt, example.completion, alternative=template.verdict(not item.correct))
                 for example, item in zip(singles.examples, singles.solutions)]
     return EvaluatorData(examples + pairs, singles.counts, singles.solutions)

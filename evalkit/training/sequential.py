@@ -175,15 +175,18 @@ def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig) -> tuple[list[Tra
     options = stage.data
     if stage.training.objective in PAIR_OBJECTIVES:
         pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=options.max_pairs_per_problem,
-                                        seed=options.seed, keep_unjudged=options.keep_unjudged)
+                                        seed=options.seed, keep_unjudged=options.keep_unjudged,
+                                        pairing=options.pairing, deduplicate=options.deduplicate)
         return pairs, {"pairs": len(pairs)}
     if stage.training.objective == "joint":
         joint = evaluator_joint_examples(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
                                          max_pairs_per_problem=options.max_pairs_per_problem, seed=options.seed,
-                                         keep_unjudged=options.keep_unjudged)
+                                         keep_unjudged=options.keep_unjudged, pairing=options.pairing,
+                                         deduplicate=options.deduplicate)
         return joint.examples, {**joint.counts.to_dict(), "pairs": len(joint.examples) - len(joint.solutions)}
     built = build_evaluator_data(run_dir, balance=options.balance, max_per_problem=options.max_per_problem,
-                                 seed=options.seed, keep_unjudged=options.keep_unjudged)
+                                 seed=options.seed, keep_unjudged=options.keep_unjudged,
+                                 deduplicate=options.deduplicate)
     return built.examples, built.counts.to_dict()
 
 
