@@ -194,7 +194,7 @@ def test_evaluator_data_of_one_class_is_refused_with_the_counts(tmp_path, balanc
     run = _with_grades(_graded_run(tmp_path), correct=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a clear error, no warning on the side
-        with pytest.raises(InputError, match=r"0 correct and 6 incorrect distinct solutions \(of 8 samples: 1 "
+        with pytest.raises(InputError, match=r"0 correct and 6 incorrect solutions \(of 8 samples: 1 "
                                              r"without a gradable answer left out, 1 duplicates\)"):
             build_evaluator_data(run, balance=balance)
     all_right = _with_grades(run, correct=True)
@@ -260,18 +260,47 @@ def test_without_deduplication_every_sample_counts_in_singles_and_pairs(tmp_path
     assert len(joint.examples) == 7 + 6 and joint.examples[7:] == pairs
 
 
-def test_evaluator_data_config_passes_pairing_and_deduplication_through(tmp_path):
+@pytest.mark.parametrize(("objective", "expected"), [
+    ("joint", {"pairs": 6, "correct": 4, "incorrect": 3, "duplicates": 0}),
+    ("pairwise", {"pairs": 6}),
+    ("lm", {"correct": 4, "incorrect": 3, "duplicates": 0}),
+])
+def test_evaluator_data_config_passes_pairing_and_deduplication_through(tmp_path, objective, expected):
     from evalkit.training.config import EvaluatorStageConfig
     from evalkit.training.sequential import evaluator_data
 
     run = _graded_run(tmp_path)
     stage = EvaluatorStageConfig.model_validate({"data": {"balance": False, "pairing": "all", "deduplicate": False},
-                                                 "training": {"objective": "joint"}})
+                                                 "training": {"objective": objective}})
     examples, counts = evaluator_data(run, stage)
-    assert (counts["pairs"], counts["correct"], counts["incorrect"], counts["duplicates"]) == (6, 4, 3, 0)
-    assert len(examples) == 13
+    assert {name: counts[name] for name in expected} == expected
+    assert len(examples) == {"joint": 13, "pairwise": 6, "lm": 7}[objective]
+
+
+def test_config_pairings_are_the_data_builders(tmp_path):
+    import typing
+
+    from evalkit.training.config import EvaluatorDataConfig
+    from evalkit.training.data import PAIRINGS
+
+    assert typing.get_args(EvaluatorDataConfig.model_fields["pairing"].annotation) == PAIRINGS
     with pytest.raises(ValueError, match="pairing"):
-        EvaluatorStageConfig.model_validate({"data": {"pairing": "every"}})
+        EvaluatorDataConfig.model_validate({"pairing": "every"})
+
+
+def test_all_pairing_cap_is_a_seeded_random_subset(tmp_path):
+    run = _graded_run(tmp_path)
+    chosen = {tuple((pair.prompt, pair.rejected_prompt) for pair in
+                    evaluator_pair_examples(run, pairing="all", max_pairs_per_problem=1, seed=seed))
+              for seed in range(12)}
+    assert len(chosen) > 1  # not always the first combinations
+
+
+def test_joint_caps_singles_not_pairs(tmp_path):
+    run = _graded_run(tmp_path)
+    joint = evaluator_joint_examples(run, max_per_problem=2, seed=2, pairing="all")
+    assert len(joint.solutions) == 4 and joint.counts.over_per_problem_cap == 2
+    assert joint.examples[4:] == evaluator_pair_examples(run, seed=2, pairing="all") and len(joint.examples) == 8
 
 
 def test_joint_examples_are_every_verdict_then_the_pairs_each_naming_the_other_verdict(tmp_path):

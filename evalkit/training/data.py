@@ -20,8 +20,8 @@ incorrect solutions instead (a solution without a readable answer is not a corre
 Identical solution texts of one problem count once by default (`deduplicate=True`). With
 `deduplicate=False` every sample is kept, so a solution the model writes often weighs as often
 in training as it appears among the samples to be scored. Pairs are drawn round-robin by default
-(every distinct solution in at least one pair); `pairing="all"` takes every (correct, incorrect)
-combination of the problem instead.
+(every solution in at least one pair); `pairing="all"` takes every (correct, incorrect)
+combination of the problem instead. `max_pairs_per_problem` caps either (a seeded subset).
 """
 
 from __future__ import annotations
@@ -267,7 +267,7 @@ def check_both_classes(solutions: Sequence[JudgedSolution], counts: dict[str, in
             if not incorrect and counts.get("unjudged_skipped") else "")
     raise InputError(
         f"the evaluator needs both correct and incorrect solutions, but the samples of {counts['problems']} "
-        f"problems give {correct} correct and {incorrect} incorrect distinct solutions (of {counts['samples']} "
+        f"problems give {correct} correct and {incorrect} incorrect solutions (of {counts['samples']} "
         f"samples{': ' + ', '.join(set_aside) if set_aside else ''}): sample more solutions per problem, at a higher "
         f"temperature or on more problems{hint}", path=run_dir)
 
