@@ -142,9 +142,9 @@ class DemoSettings:
         a ranking loss on a right and a wrong solution of one problem) for 500 steps, every sample kept
         (a solution written often weighs as often as it is sampled) and every right x wrong pair of a
         problem, and a stage 3 as long as stage 1 (60 steps at its learning rate: 30 steps at 1e-3 left
-        the generator 10-19 points of pass@1 below SSFT in the earlier results). On 2 layers, twice the samples or the margin
-        loss on pairs left the ranking inside a problem near chance (`scripts/evaluator_ablation.py`);
-        `results/demo-arith-large/` gives what this preset measured."""
+        the generator 10-19 points of pass@1 below SSFT in the earlier results). On 2 layers, twice the
+        samples or the margin loss on pairs left the ranking inside a problem near chance
+        (`scripts/evaluator_ablation.py`); `results/demo-arith-large/` gives what this preset measured."""
         full = cls.full(seed)
         return cls(
             train_problems=full.train_problems, test_problems=full.test_problems,

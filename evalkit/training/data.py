@@ -208,11 +208,12 @@ def solutions_per_problem(run_dir: str | Path, *, keep_unjudged: bool = False, d
                     continue
                 counts["unjudged_kept_as_incorrect"] += 1
                 correct = False
-            key = sample.text.strip()
-            if deduplicate and key in seen:
-                counts["duplicates"] += 1
-                continue
-            seen.add(key)
+            if deduplicate:
+                key = sample.text.strip()
+                if key in seen:
+                    counts["duplicates"] += 1
+                    continue
+                seen.add(key)
             kept.append(JudgedSolution(item.problem.id, item.problem.question, sample.text, bool(correct)))
         groups.append(kept)
     return groups, counts
