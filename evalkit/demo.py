@@ -30,11 +30,12 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, get_type_hints
 
 import numpy as np
 import yaml
@@ -144,7 +145,8 @@ class DemoSettings:
         problem, and a stage 3 as long as stage 1 (60 steps at its learning rate: 30 steps at 1e-3 left
         the generator 10-19 points of pass@1 below SSFT in the earlier results). On 2 layers, twice the
         samples or the margin loss on pairs left the ranking inside a problem near chance
-        (`scripts/evaluator_ablation.py`); `results/demo-arith-large/` gives what this preset measured."""
+        (`scripts/evaluator_ablation.py`); `results/demo-arith-large/` gives what this preset measured, and its
+        `evaluator_ablation.md` the four choices of the two data options on held-out training problems."""
         full = cls.full(seed)
         return cls(
             train_problems=full.train_problems, test_problems=full.test_problems,
@@ -172,6 +174,11 @@ class DemoSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+DEMO_PRESETS: Mapping[str, Callable[[int], DemoSettings]] = MappingProxyType(
+    {"quick": DemoSettings.quick, "full": DemoSettings.full, "large": DemoSettings.large})
+"""The presets by name (`evalkit demo` flags, `scripts/make_results.py --preset`), each taking the seed."""
 
 
 @dataclass(frozen=True)
@@ -514,14 +521,61 @@ class DemoResult:
     timings: dict[str, float]
 
 
+def field_default(cls: type, dotted: str) -> Any:
+    """The default (as JSON would hold it) of the settings field at a dotted path (`"model.layers"`)
+    of a dataclass, going into nested settings by their declared types, or `MISSING` when the path
+    names no field with a default."""
+    head, _, rest = dotted.partition(".")
+    match = next((item for item in fields(cls) if item.name == head), None)
+    if match is None:
+        return MISSING
+    if rest:
+        nested = get_type_hints(cls).get(head)
+        return field_default(nested, rest) if isinstance(nested, type) and is_dataclass(nested) else MISSING
+    if match.default_factory is not MISSING:
+        default = match.default_factory()
+    elif match.default is not MISSING:
+        default = match.default
+    else:
+        return MISSING
+    return json.loads(json.dumps(asdict(default) if is_dataclass(default) else default))
+
+
+def settings_differences(stored: dict[str, Any], wanted: dict[str, Any]) -> dict[str, list[Any]]:
+    """`{"dotted.field": [stored, wanted]}` for every demo setting that differs. A field the stored
+    settings lack (written before the field existed) counts as its default, the behaviour of the
+    code that wrote them, so a folder from before a new field is still resumed when the field keeps
+    its default; a stored setting the code no longer has is a difference."""
+    from evalkit.store.rundir import config_changes
+
+    return {key: values for key, values in config_changes(stored, wanted).items()
+            if not (values[0] is None and values[1] == field_default(DemoSettings, key)
+                    and key not in flat_keys(stored))}
+
+
+def flat_keys(data: dict[str, Any], prefix: str = "") -> set[str]:
+    """The dotted paths of a nested dict's leaves."""
+    keys: set[str] = set()
+    for key, value in data.items():
+        keys |= flat_keys(value, f"{prefix}{key}.") if isinstance(value, dict) and value else {f"{prefix}{key}"}
+    return keys
+
+
+MAX_NAMED_SETTINGS = 4
+
+
 def claim_out_dir(layout: DemoLayout, settings: DemoSettings) -> None:
     """Record the settings in `demo_settings.json`; refuse a folder that holds a demo of other settings
-    (resuming would silently mix, say, a quick base model with a full evaluation)."""
+    (resuming would silently mix, say, a quick base model with a full evaluation), naming them."""
     wanted = json.loads(json.dumps(settings.to_dict()))
     path = layout.root / SETTINGS_FILE
     if path.is_file():
-        if read_json_object(path) != wanted:
-            raise ConfigError(f"{layout.root} holds a demo made with other settings (see {path}); "
+        changed = settings_differences(read_json_object(path), wanted)
+        if changed:
+            named = ", ".join(f"{key} ({old!r} there, {now!r} now)"
+                              for key, (old, now) in list(changed.items())[:MAX_NAMED_SETTINGS])
+            more = f" and {len(changed) - MAX_NAMED_SETTINGS} more" if len(changed) > MAX_NAMED_SETTINGS else ""
+            raise ConfigError(f"{layout.root} holds a demo made with other settings: {named}{more} (see {path}); "
                               "use another --out folder (e.g. one for --quick, one for the full demo)")
         return
     in_the_way = file_in_the_way(layout.root)

@@ -30,7 +30,7 @@ def demo_command(
     generators on held-out problems, reranks with solution-cluster re-ranking, and writes a
     leaderboard, plots and summary.md that says whether each claim held here.
     """
-    from evalkit.demo import SUMMARY_FILE, DemoSettings, run_demo
+    from evalkit.demo import DEMO_PRESETS, SUMMARY_FILE, run_demo
     from evalkit.errors import ConfigError
     from evalkit.progress import quiet_library_progress
 
@@ -40,7 +40,7 @@ def demo_command(
     quiet_library_progress()  # the demo draws its own progress; the libraries' bars would repeat at every model load
     console = Console()
     started = time.perf_counter()
-    settings = DemoSettings.quick(seed) if quick else DemoSettings.large(seed) if large else DemoSettings.full(seed)
+    settings = DEMO_PRESETS["quick" if quick else "large" if large else "full"](seed)
     result = run_demo(out, quick=quick, settings=settings, console=console)
     console.print()
     console.print((result.out / SUMMARY_FILE).read_text(encoding="utf-8"), markup=False, highlight=False)

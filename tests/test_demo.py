@@ -33,6 +33,14 @@ def test_claim_verdict_without_a_comparison():
     assert "could not be compared" in claim_verdict(None, "SCR", "majority vote", 0.95)
 
 
+def test_each_preset_is_named_by_its_key():
+    from evalkit.demo import DEMO_PRESETS
+
+    assert sorted(DEMO_PRESETS) == ["full", "large", "quick"]
+    for name, preset in DEMO_PRESETS.items():
+        assert preset(3).preset == name and preset(3).seed == 3
+
+
 def test_out_dir_of_other_settings_is_refused(tmp_path):
     from evalkit.errors import ConfigError
 
@@ -41,13 +49,53 @@ def test_out_dir_of_other_settings_is_refused(tmp_path):
     claim_out_dir(layout, DemoSettings.quick())  # same settings: resumable
     with pytest.raises(ConfigError, match="other settings"):
         claim_out_dir(layout, DemoSettings.full())
-    with pytest.raises(ConfigError, match="other settings"):
+    with pytest.raises(ConfigError, match=r"other settings: seed \(0 there, 1 now\) \(see "):
         claim_out_dir(layout, DemoSettings.quick(seed=1))
     stranger = tmp_path / "stranger"
     stranger.mkdir()
     (stranger / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(ConfigError, match="not empty"):
         claim_out_dir(DemoLayout(stranger), DemoSettings.quick())
+
+
+def test_a_folder_from_before_a_new_setting_resumes_while_the_setting_keeps_its_default(tmp_path):
+    """Settings written before `evaluator_pairing` and `evaluator_deduplicate` existed: the quick
+    preset keeps their defaults (the old behaviour) and resumes; the large preset changes them and
+    is refused, with the settings named."""
+    import json
+
+    from evalkit.demo import SETTINGS_FILE
+    from evalkit.errors import ConfigError
+
+    for preset, resumes in ((DemoSettings.quick, True), (DemoSettings.large, False)):
+        layout = DemoLayout(tmp_path / preset.__name__)
+        claim_out_dir(layout, preset())
+        stored = json.loads((layout.root / SETTINGS_FILE).read_text())
+        del stored["evaluator_pairing"], stored["evaluator_deduplicate"]
+        (layout.root / SETTINGS_FILE).write_text(json.dumps(stored))
+        if resumes:
+            claim_out_dir(layout, preset())
+        else:
+            with pytest.raises(ConfigError, match=r"evaluator_deduplicate \(None there, False now\), "
+                                                  r"evaluator_pairing \(None there, 'all' now\)"):
+                claim_out_dir(layout, preset())
+    layout = DemoLayout(tmp_path / "nested")  # a nested field added later (StageTraining.objective was)
+    claim_out_dir(layout, DemoSettings.quick())
+    stored = json.loads((layout.root / SETTINGS_FILE).read_text())
+    del stored["ssft"]["objective"], stored["model"]["pretrain"]["learning_rate"]  # both at their defaults
+    (layout.root / SETTINGS_FILE).write_text(json.dumps(stored))
+    claim_out_dir(layout, DemoSettings.quick())
+    del stored["model"]["pretrain"]["warmup_steps"]  # 20 in the quick preset, 0 by default
+    (layout.root / SETTINGS_FILE).write_text(json.dumps(stored))
+    with pytest.raises(ConfigError, match=r"other settings: model.pretrain.warmup_steps \(None there, 20 now\) "):
+        claim_out_dir(layout, DemoSettings.quick())
+    layout = DemoLayout(tmp_path / "explicit-none")
+    claim_out_dir(layout, DemoSettings.quick())
+    stored = json.loads((layout.root / SETTINGS_FILE).read_text())
+    stored["evaluator_pairing"] = None  # written, not missing: a real difference
+    (layout.root / SETTINGS_FILE).write_text(json.dumps(stored))
+    with pytest.raises(ConfigError, match="evaluator_pairing"):
+        claim_out_dir(layout, DemoSettings.quick())
 
 
 def test_the_demo_trains_through_the_sequential_config_of_evalkit_train(tmp_path):
