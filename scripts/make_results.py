@@ -5,7 +5,7 @@
     python scripts/make_results.py --preset large   # `evalkit demo --large`, into results/demo-arith-large/
 
 For each seed it runs (or resumes) `evalkit demo --seed S` (with `--preset large`: `evalkit demo --large
---seed S`, 15-20 minutes a seed, and no ablation) and a control for the sequential
+--seed S`, 15-20 minutes a seed) and a control for the sequential
 claim: SSFT continued from the stage-1 checkpoint for as many steps as stage 3 gets
 (`evalkit.training.sequential.train_ssft`, the code of `evalkit train ssft`), sampled and graded
 on the same test problems. It then writes, with paths relative to the results folder only:
@@ -17,8 +17,9 @@ on the same test problems. It then writes, with paths relative to the results fo
   of every `a op b = c` line, the grades and the grades plus independent noise in place of the
   evaluator's scores (`plots/scorer_sensitivity.png`, every seed);
 - `leaderboard.{md,csv,json}` and `plots/*.png` of seed 0;
-- `evaluator_ablation.{json,md}`: `scripts/evaluator_ablation.py` on the first seed (evaluator
-  variants scored on held-out training problems).
+- `evaluator_ablation.{json,md}`: `scripts/evaluator_ablation.py --preset P` on the first seed
+  (evaluator variants scored on held-out training problems; for the large preset its data options,
+  about 30 minutes more).
 
 The same seeds on the same machine give the same numbers (the demo is seeded throughout;
 `tests/test_demo.py` checks it). The work folder holds every run directory for an audit.
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console
 
 from evalkit.demo import (
+    DEMO_PRESETS,
     DemoLayout,
     DemoSettings,
     evaluation_config,
@@ -360,7 +362,7 @@ def inside_reading(all_figures: list[dict[str, Any]]) -> str:
             f"{statistics.fmean(g for _, g in pairs):.3f}).")
 
 
-PRESETS = {"full": DemoSettings.full, "large": DemoSettings.large}
+PRESETS = {name: DEMO_PRESETS[name] for name in ("full", "large")}  # quick is a smoke test, not results
 
 
 def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float, preset: str = "full") -> str:
@@ -496,7 +498,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="full",
-                        help="the demo's preset; large writes to results/demo-arith-large and skips the ablation")
+                        help="the demo's preset; large writes to results/demo-arith-large")
     parser.add_argument("--work", type=Path, default=None, help="default: results-work (results-work-large)")
     parser.add_argument("--out", type=Path, default=None, help="default: results/demo-arith (results/demo-arith-large)")
     parser.add_argument("--no-ablation", action="store_true", help="skip scripts/evaluator_ablation.py on the "
@@ -528,12 +530,12 @@ def main(argv: list[str] | None = None) -> None:
         # written after every seed, so an interrupted run still leaves the seeds it finished
         write_results(args.out, args.work, seeds[: len(all_figures)], all_figures, time.perf_counter() - started,
                       args.preset)
-    if not args.no_ablation and args.preset == "full":
+    if not args.no_ablation:
         sys.path.insert(0, str(ROOT / "scripts"))
         import evaluator_ablation
 
-        evaluator_ablation.main(["--work", str(args.work / f"seed-{seeds[0]}"), "--out", str(args.out),
-                                 "--seed", str(seeds[0])])
+        evaluator_ablation.main(["--preset", args.preset, "--work", str(args.work / f"seed-{seeds[0]}"),
+                                 "--out", str(args.out), "--seed", str(seeds[0])])
     elapsed = time.perf_counter() - started
     console.print(f"wrote {args.out} in {elapsed / 60:.1f} min")
 
