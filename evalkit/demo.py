@@ -121,9 +121,9 @@ class DemoSettings:
         cross-entropy on the verdict, stage 3 30 steps, then 200 test problems x 16 samples per
         model: within 6 minutes on two cores (`results/demo-arith/summary.md` gives the measured
         times). `scripts/evaluator_ablation.py` compares evaluator variants on held-out training
-        problems: the paper's margin loss on pairs ranks solutions inside a problem better but
-        problems worse (lower pooled AUROC), and a longer margin stage costs stage 3 the
-        generator's skill (README, "What the CPU demo shows")."""
+        problems: no variant there ranks a problem's own solutions much above chance, the paper's
+        margin loss on pairs ranks problems worse (lower pooled AUROC), and a margin stage costs
+        stage 3 the generator's skill (README, "What the CPU demo shows")."""
         return cls(
             train_problems=2000, test_problems=200, pretrain_problems=3000, difficulty=ArithDifficulty(),
             model=ModelShape(pretrain=PretrainSettings(steps=800, batch_size=16, window=96, schedule="linear",

@@ -61,6 +61,8 @@ VARIANTS = (Variant("lm-all-120", "lm", False, 120, "own"), Variant("lm-all-240"
             Variant("lm-2x-240", "lm", False, 240, "own-2x"), Variant("lm-balanced-120", "lm", True, 120, "own"),
             Variant("margin-120", "margin", True, 120, "own"), Variant("margin-240", "margin", True, 240, "own"),
             Variant("lm-then-margin-120", "margin", True, 120, "own", base="lm-all-120"),
+            Variant("lm-keep-120", "lm", False, 120, "own", deduplicate=False),
+            Variant("joint-all-keep-120", "joint", False, 120, "own", pairing="all", deduplicate=False),
             Variant("perturbed-1200", "lm", False, 1200, "perturbed"))
 LARGE_VARIANTS = tuple(
     Variant(f"joint-{'all' if pairing == 'all' else 'rr'}-{'dedup' if deduplicate else 'keep'}-500", "joint", False,
@@ -366,7 +368,9 @@ def full_document(rows: list[dict[str, Any]], seed: int) -> str:
             "margin-* train on pairs of a right and a wrong solution of one problem (the paper's "
             "margin loss), which is what re-ranking within a problem needs; -2x samples twice as many "
             "training problems; lm-then-margin goes on from lm-all-120's model with the margin loss (from: "
-            "the model a variant starts from, stage 1 = the SSFT model). "
+            "the model a variant starts from, stage 1 = the SSFT model); lm-keep keeps every sample instead of each "
+            "distinct text once, and joint-all-keep is the large preset's recipe at this size (the verdict's "
+            "cross-entropy plus a ranking loss on every right x wrong pair of a problem, every sample kept). "
             f"The re-ranking columns are points against majority vote on the "
             f"validation samples (n = 8 per problem, {VALIDATION_PROBLEMS} problems: a difference of a "
             "few points is within noise). perturbed-1200 is not the "
