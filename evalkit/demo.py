@@ -546,19 +546,12 @@ def settings_differences(stored: dict[str, Any], wanted: dict[str, Any]) -> dict
     settings lack (written before the field existed) counts as its default, the behaviour of the
     code that wrote them, so a folder from before a new field is still resumed when the field keeps
     its default; a stored setting the code no longer has is a difference."""
-    from evalkit.store.rundir import config_changes
+    from evalkit.store.rundir import flatten
 
-    return {key: values for key, values in config_changes(stored, wanted).items()
-            if not (values[0] is None and values[1] == field_default(DemoSettings, key)
-                    and key not in flat_keys(stored))}
-
-
-def flat_keys(data: dict[str, Any], prefix: str = "") -> set[str]:
-    """The dotted paths of a nested dict's leaves."""
-    keys: set[str] = set()
-    for key, value in data.items():
-        keys |= flat_keys(value, f"{prefix}{key}.") if isinstance(value, dict) and value else {f"{prefix}{key}"}
-    return keys
+    before, after = flatten(stored), flatten(wanted)
+    return {key: [before.get(key), after.get(key)] for key in sorted(set(before) | set(after))
+            if before.get(key) != after.get(key)
+            and not (key not in before and after[key] == field_default(DemoSettings, key))}
 
 
 MAX_NAMED_SETTINGS = 4

@@ -274,7 +274,7 @@ def variant_examples(variant: Variant, own: Path, settings: DemoSettings, config
     # the first problems, never past the validation split
     source = own if variant.data == "own" else sample_and_grade(
         stage1, config.problems, config.evaluator.sampling.model_copy(
-            update={"max_problems": min(2 * settings.evaluator_train_problems, len(before_validation))}),
+            update={"max_problems": training_problems(variant, settings, len(before_validation))}),
         ablation_dir / "samples-2x", display_name="train-samples-2x")
     if variant.objective in PAIR_OBJECTIVES:
         return evaluator_pair_examples(source, max_pairs_per_problem=PAIR_CAP, seed=seed, pairing=variant.pairing,

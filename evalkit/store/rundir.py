@@ -64,20 +64,20 @@ BOOKKEEPING_KEYS = frozenset({"config_hash", "changes", "shard", "merged_from", 
 KEPT_ON_RESUME = ("merged_from", RERANKED_KEY)
 
 
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     """`{"a": {"b": 1}}` -> `{"a.b": 1}` (lists and scalars are leaves)."""
     if isinstance(data, dict) and data:
         flat: dict[str, Any] = {}
         for key, value in data.items():
-            flat.update(_flatten(value, f"{prefix}{key}."))
+            flat.update(flatten(value, f"{prefix}{key}."))
         return flat
     return {prefix[:-1]: data}
 
 
 def config_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     """`{"dotted.key": [old, new]}` for every setting that differs (bookkeeping keys left out)."""
-    before = _flatten({k: v for k, v in old.items() if k not in BOOKKEEPING_KEYS})
-    after = _flatten({k: v for k, v in new.items() if k not in BOOKKEEPING_KEYS})
+    before = flatten({k: v for k, v in old.items() if k not in BOOKKEEPING_KEYS})
+    after = flatten({k: v for k, v in new.items() if k not in BOOKKEEPING_KEYS})
     return {key: [before.get(key), after.get(key)] for key in sorted(set(before) | set(after))
             if before.get(key) != after.get(key)}
 
