@@ -26,8 +26,10 @@ Two relations, one module:
 
 The structural rules are the same for both relations (the scalar rule differs):
 
-* Lists and sets. A bare comma list (`2, 3, 4`) and a set (`\\{2,3,4\\}`) compare as sets (order
-  and repeats do not matter: a list of solutions); a tuple `(1, 2)` is ordered; a tuple and a bare
+* Lists and sets. A bare comma list (`2, 3, 4`) and a set (`\\{2,3,4\\}`) compare without order (a
+  list of solutions); a set holds each item once, a bare list as often as written (`16, 3, 1, 1`
+  != `16, 3, 1`; `1, 2, 2` != `\\{1, 2\\}`), except that against a reference without repeats an
+  answer naming one item twice is right (`matches("1, 2", "1, 2, 2")`: a solution restated); a tuple `(1, 2)` is ordered; a tuple and a bare
   list compare in order; a tuple never equals a set. `\\pm a` is the list `a, -a`. A bare list whose
   items all equal one value is that value restated (`15\\frac{39}{40}, \\frac{639}{40}`), and a set
   of one value is that value (the solution set `\\{\\frac12\\}` = `\\frac12`).
@@ -485,7 +487,13 @@ def _items(a: Items, b: Items, mode: _Mode) -> Decision:
         if in_order or not names or len({re.sub(r"_.*", "", n) for n in names}) != 1:
             return in_order
         return _as_sets(a.items, b.items, mode)  # `x_1 = a, x_2 = b`: the roots, in any order
-    return _as_sets(a.items, b.items, mode)
+    if a.kind == "set" and b.kind == "set":
+        return _as_sets(a.items, b.items, mode)
+    xs = _once(a.items, mode) if a.kind == "set" else a.items
+    ys = _once(b.items, mode) if b.kind == "set" else b.items
+    if mode.directed and len(_once(xs, mode)) == len(xs):
+        ys = _once(ys, mode)  # a reference without repeats: an answer naming a solution twice still names it
+    return _as_multisets(xs, ys, mode)
 
 
 def _ordered(xs: tuple, ys: tuple, mode: _Mode, what: str) -> Decision:
@@ -506,6 +514,35 @@ def _as_sets(xs: tuple, ys: tuple, mode: _Mode) -> Decision:
         if not any(_compare(x, y, mode) for x in xs):
             return _no("a list item has no match")
     return _yes("same items, in any order")
+
+
+def _as_multisets(xs: tuple, ys: tuple, mode: _Mode) -> Decision:
+    """Two bare lists: the same items as often, in any order (`16, 3, 1, 1` is not `16, 3, 1`). Two
+    lists that each restate one value (`-2, -2`) are that value, as a list against it is."""
+    if len(xs) != len(ys):
+        if _restates_one(xs, mode) and _restates_one(ys, mode) and _compare(xs[0], ys[0], mode):
+            return _yes("lists restating one value")
+        return _no("lists of different lengths")
+    unmatched = list(ys)
+    for x in xs:
+        partner = next((index for index, y in enumerate(unmatched) if _compare(x, y, mode)), None)
+        if partner is None:
+            return _no("a list item has no match")
+        unmatched.pop(partner)
+    return _yes("same items, in any order")
+
+
+def _once(items: tuple, mode: _Mode) -> tuple:
+    """The items without repeats, in order (`\\{2, 2, 3\\}` is `\\{2, 3\\}`)."""
+    kept: list = []
+    for item in items:
+        if not any(_compare(seen, item, mode) for seen in kept):
+            kept.append(item)
+    return tuple(kept)
+
+
+def _restates_one(items: tuple, mode: _Mode) -> bool:
+    return bool(items) and all(_compare(items[0], item, mode) for item in items[1:])
 
 
 def _sets(a: Value, b: Value, mode: _Mode) -> Decision:

@@ -105,7 +105,10 @@ _BOX_COMMAND = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
 _INNER_BOX = re.compile(r"\s{0,16}\\(?:boxed|fbox|framebox)[ \t]{0,16}\{")
 _SPACES_THEN_BRACE = re.compile(r"[ \t]{0,16}\{")
 _SPACE_FORM_TOKEN = re.compile(r"[ \t]{1,16}([^\s$]{1,200})")
-_END_OF_TURN = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|eot_id\|>|<\|endoftext\|>|<\|end\|>|</s>|<\|user\|>")
+_END_OF_TURN = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|eot_id\|>|<\|eom_id\|>|<\|endoftext\|>|<\|end_of_text\|>|"
+                          r"<\|end\|>|</s>|<\|user\|>|<end_of_turn>|<eos>|<[|｜]end[▁_]of[▁_]sentence[|｜]>")
+"""End-of-turn and end-of-text tokens (Qwen/ChatML, Llama 3, Phi, Mistral, Gemma, DeepSeek): a raw
+output imported with its special tokens is cut at the first one."""
 _THINK_OPEN = "<think>"
 _THINK_CLOSE = "</think>"
 _MINERVA = re.compile(r"final\s{1,4}answer\s{0,4}:\s{0,8}the\s{1,4}final\s{1,4}answer\s{1,4}is\s{0,4}:?", re.IGNORECASE)
@@ -147,8 +150,14 @@ _PLAIN_VALUE = re.compile(
     r"(?:\s?%)?"
     r"|^[-+]?\\(?:frac|dfrac|tfrac|sqrt|pi)\b[^\s]*|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
 _LEADING_FILLER = re.compile(
-    r"^(?:[:=\s]|therefore|thus|hence|so|then|simply|exactly|clearly|indeed|just|equal\s+to|given\s+by|"
-    r"approximately|about|roughly|option|choice|that|the\s+value|is|are|be|:|,)+\s*", re.IGNORECASE)
+    r"^(?:[:=,\s]|(?:therefore|thus|hence|so|then|simply|exactly|clearly|indeed|just|equal\s+to|given\s+by|"
+    r"approximately|about|roughly|option|choice|that|the\s+value|is|are|be|either)(?![A-Za-z]))+\s*", re.IGNORECASE)
+_HEDGE = re.compile(r"(?:not|never|at\s+(?:least|most)|no\s+(?:more|less|fewer|greater|larger|smaller)\s+than|"
+                    r"(?:more|less|fewer|greater|larger|smaller|bigger)\s+than|between)(?![A-Za-z])", re.IGNORECASE)
+"""Words after a marker that bound, deny or bracket the value that follows (`The answer is at least 5`,
+`is not 5`, `is between 5 and 6`): the response states no single value."""
+_ALTERNATIVE_GAP = re.compile(r"\s{0,8}(?:,|,?\s{0,8}or)\s{0,8}")
+"""What may stand between two alternative values that end a sentence (`$5$ or $6$`, `$1$, $2$, or $3$`)."""
 _TRAILING_PROSE = re.compile(r"\s+(?:because|since|as|which|so|and\s+(?:this|that|the)|for|when|if|where)\b.*$",
                              re.IGNORECASE | re.DOTALL)
 _IS = re.compile(r"\s(?:is|are|was|equals|=|would\s+be|will\s+be)\s", re.IGNORECASE)
@@ -485,6 +494,9 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     segment = _LEADING_FILLER.sub("", segment.strip()).strip()
     if not segment:
         return None
+    hedge = _hedged(segment)
+    if hedge is not None:
+        return hedge
     boxed = _box_candidate(segment)
     if boxed is not None:
         return boxed.answer
@@ -500,15 +512,55 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     if len(pieces) > 1:
         tail = _restore_math(pieces[-1], segment)
         tail = _LEADING_FILLER.sub("", tail.strip()).strip()
+        hedge = _hedged(tail)
+        if hedge is not None:
+            return hedge
         leading = _leading_value(tail)
         if leading is not None:
             return leading
+    alternatives = _trailing_alternatives(segment)
+    if alternatives is not None:
+        return alternatives
     values = [(span.end, _clean(span.content)) for span in math_spans(segment)]
     values += [(match.end(), _clean(match.group(0))) for match in _NUMBER.finditer(_without_math(segment))]
     values = [(end, value) for end, value in values if value]
     if not values:
         return None
     return max(values)[1]  # the value mentioned last
+
+
+def _hedged(segment: str) -> str | None:
+    """The words themselves when they open with a bound, a denial or a bracket around a value
+    (`not 5`, `at least $5$`, `between 5 and 6`): an answer no reference equals, so the response is
+    graded wrong instead of taking the number it rules out or only bounds."""
+    hedge = _HEDGE.match(segment)
+    if hedge is None or not re.search(r"[\d$\\]", segment[hedge.end():]):
+        return None
+    corrected = re.match(r"not\s.{1,200}?,?\s(?:but|it\s+is|it's)\s+(?:rather\s+)?(?=\S)", segment, re.IGNORECASE)
+    if corrected is not None:  # `not $5$ but $6$`: the value it corrects to
+        return _leading_value(segment[corrected.end():])
+    return _clean(re.sub(r"\s+", " ", segment.replace("$", " "))) or None
+
+
+def _trailing_alternatives(segment: str) -> str | None:
+    """The math spans that end a sentence as alternatives (`$x = 5$ or $x = 6$`, `$1$, $2$, or $3$`),
+    as one list answer; None unless the last two spans are joined by `or` (`and` may join a
+    value to another quantity: `$a = 3$ and $b = 4$`)."""
+    spans = math_spans(segment)
+    if len(spans) < 2 or segment[spans[-1].end:].strip(" \t.!"):
+        return None
+    run = [spans[-1]]
+    saw_or = False
+    for span in reversed(spans[:-1]):
+        gap = segment[span.end:run[-1].start]
+        if not _ALTERNATIVE_GAP.fullmatch(gap):
+            break
+        saw_or = saw_or or "or" in gap
+        run.append(span)
+    if not saw_or or len(run) < 2:
+        return None
+    values = [_clean(span.content) for span in reversed(run)]
+    return ", ".join(v for v in values if v) or None
 
 
 _CHOICE_IN_TEXT = re.compile(r"\([A-J]\)")
@@ -533,8 +585,25 @@ def _is_plain_math(segment: str) -> bool:
 def _prose_words(text: str) -> list[str]:
     """The runs of two or more letters in `text` outside LaTeX commands (`\\frac{..}` is not a
     word) that are not plain-text math names (`sqrt(3)/2`, `2pi`)."""
-    words = _WORDS.findall(re.sub(r"\\[a-zA-Z]+(?:\{[^{}]*\})?", " ", text))
-    return [word for word in words if word.lower() not in _PLAIN_MATH_NAMES]
+    plain = re.sub(r"\\[a-zA-Z]+(?:\{[^{}]*\})?", " ", text)
+    return [match.group(0) for match in _WORDS.finditer(plain)
+            if match.group(0).lower() not in _PLAIN_MATH_NAMES and not _is_product(plain, match.start(), match.end())]
+
+
+def _is_product(text: str, start: int, end: int) -> bool:
+    """Whether the letters `text[start:end]` are a product of variables inside math, not a word:
+    written right after a digit or a closing group (`2abc`, `\\frac{1}{2}at^2`), against a power, an
+    index or a brace (`e^{it}`), or beside an operator (`ab + ac + bc`, `abc+1`). A hyphen between
+    letters joins words (`well-known`)."""
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    if before and (before.isdigit() or before in "^_{})") or after and after in "^_{}(":
+        return True
+    left, right = text[:start].rstrip(), text[end:].lstrip()
+    operators = "+*/=<>^"
+    if left and (left[-1] in operators or left[-1] == "-" and (len(left) == start or not left[-2:-1].isalpha())):
+        return True
+    return bool(right) and (right[0] in operators or right[0] == "-" and right[1:2] in (" ", "") )
 
 
 def _outside_math_marker(segment: str) -> str:
@@ -565,7 +634,7 @@ def _leading_value(segment: str) -> str | None:
         values = [_clean(span.content)]
         rest = segment[span.end:]
         while True:
-            joined = re.match(r"\s*(?:,|,?\s*and|,?\s*or)\s*", rest)
+            joined = re.match(r"\s*(?:,?\s*(?:and|or)(?![A-Za-z])|,)\s*", rest)  # `$1$, $2$, and $3$`
             if joined is None:
                 break
             following = rest[joined.end():]

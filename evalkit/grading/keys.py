@@ -84,7 +84,8 @@ def _key(value: Value) -> str | None:
         distinct = sorted(set(keys))
         if value.kind in ("list", "set") and len(distinct) == 1:  # `{5}`, `5, 5`: the one value
             return distinct[0]
-        return "{" + ",".join(distinct) + "}"
+        # a set holds each item once; a bare list as often as written (`1, 2, 2` is not `1, 2`)
+        return "{" + ",".join(distinct if value.kind == "set" else sorted(keys)) + "}"
     if isinstance(value, Interval):
         low, high = _key(value.low), _key(value.high)
         if low is None or high is None:
