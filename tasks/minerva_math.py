@@ -47,5 +47,7 @@ TASK = Task(
     splits={"test": "minerva_math/test.jsonl"},
     parse_record=parse_minerva_record,
     default_prompt_format="reasoning",
-    grading=GradingPolicy(relative_tolerance=MINERVA_RELATIVE_TOLERANCE),
+    # OCW answers are written to a few figures whether or not the question says so: every decimal
+    # reference asks for its precision
+    grading=GradingPolicy(relative_tolerance=MINERVA_RELATIVE_TOLERANCE, decimal_references="rounded"),
 )

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.grading import cluster, equivalent, find_answer, grade, grade_groups
+import tasks
+from evalkit.grading import GradingPolicy, cluster, equivalent, find_answer, grade, grade_groups
+from evalkit.grading.rounding import asks_for_rounding
+from evalkit.jsonl import read_jsonl
+from evalkit.pipeline.grade import grade_stage
+from evalkit.records import Problem, Sample
+from evalkit.store import ProblemSamples, RunDir
 
 
 def _disagreements(cases: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool, str | None]]:
@@ -92,3 +98,82 @@ def test_clusters_follow_the_list_rule_and_never_mix_right_and_wrong():
     assert group.clusters == [0, 1, 0, 1]
     [group] = grade_groups([[f"\\boxed{{{a}}}" for a in ("1,2", "2,1,2", "1,3")]], ["1,2"], workers=1)
     assert group.correct == [True, True, False] and group.clusters == [0, 1, 2]
+
+
+# ---------------------------------------------------------------- decimal references and the question
+
+EXACT_QUESTIONS = ["Find $2.4 \\div 6$.", "Compute $0.8 - 0.07$.", "If $(2x+5)(x-3)=14$, find the sum of the possible "
+                   "values of $x$.", "What is $\\frac{9}{2}$ expressed as a decimal?"]
+ROUNDING_QUESTIONS = ["Express your answer as a decimal to the nearest tenth.", "Round your answer to two decimal "
+                      "places.", "Give the answer to 3 significant figures.", "Approximately how far is it?",
+                      "Estimate the area.", "What is $\\sqrt{2}$, correct to two places?", "$x \\approx$ ?",
+                      "How much, rounded to the nearest cent?"]
+
+
+@pytest.mark.parametrize("question", EXACT_QUESTIONS)
+def test_a_decimal_reference_is_exact_when_the_question_asks_for_no_rounding(question: str):
+    # MATH test/prealgebra/1497 (`Find 2.4 / 6`, reference 0.4): 0.36 and 0.44 were graded right
+    assert not asks_for_rounding(question)
+    assert not equivalent("0.4", "0.36", question=question) and not equivalent("0.4", "\\boxed{0.44}", question=question)
+    assert equivalent("0.4", "0.40", question=question) and equivalent("0.4", "\\frac{2}{5}", question=question)
+    assert not equivalent("0.67", "\\frac23", question=question)
+
+
+@pytest.mark.parametrize("question", ROUNDING_QUESTIONS)
+def test_a_decimal_reference_asks_for_its_precision_when_the_question_asks_for_rounding(question: str):
+    assert asks_for_rounding(question)
+    assert equivalent("0.67", "\\frac23", question=question) and equivalent("0.67", "0.667", question=question)
+    assert not equivalent("0.67", "0.7", question=question)
+
+
+def test_without_a_question_a_decimal_reference_asks_for_its_precision_and_words_inside_words_do_not_count():
+    assert equivalent("0.67", "\\frac23") and not equivalent("0.67", "0.7")
+    assert not asks_for_rounding("She walks around the park; how far does she walk?")
+    assert not asks_for_rounding("A rounder ball costs $2.5$; what do four cost?")
+
+
+def test_a_task_may_declare_its_decimal_references_always_rounded():
+    policy = GradingPolicy(decimal_references="rounded")
+    assert equivalent("0.4", "0.36", question="Find $2.4 \\div 6$.", policy=policy)
+    assert tasks.get_task("minerva_math").grading.decimal_references == "rounded"
+    assert tasks.get_task("math").grading.decimal_references == "question"
+    with pytest.raises(ValueError, match="decimal_references must be one of question, rounded"):
+        GradingPolicy(decimal_references="never")
+
+
+def test_grading_shares_a_problem_only_between_responses_with_the_same_question():
+    verdicts = grade(["\\boxed{0.36}", "\\boxed{0.36}", "\\boxed{0.36}"], ["0.4", "0.4", "0.4"], workers=1,
+                     questions=["Find $2.4 \\div 6$.", "Round 0.36 to the nearest tenth.", None])
+    assert [verdict.correct for verdict in verdicts] == [False, True, True]
+    with pytest.raises(ValueError, match="2 questions for 3 problems"):
+        grade(["1", "2", "3"], ["1", "2", "3"], questions=["a", "b"], workers=0)
+
+
+def test_a_run_grades_decimal_references_by_its_questions(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.claim("task: math\nconfig_hash: abc\n", "abc")
+    with run.samples_appender() as out:
+        for pid, question in (("exact", "Find $2.4 \\div 6$."), ("rounded", "Round $0.36$ to the nearest tenth.")):
+            problem = Problem(id=pid, task="math", question=question, reference="0.4", meta={})
+            samples = [Sample(problem_id=pid, index=k, text=f"So $\\boxed{{{text}}}$.", finish_reason="stop",
+                              num_tokens=5) for k, text in enumerate(["0.36", "0.4"])]
+            out.write(ProblemSamples(problem, samples).to_dict())
+    grade_stage(run, workers=0, show_progress=False)
+    assert {record["problem_id"]: record["correct"] for record in read_jsonl(run.graded_path)} == {
+        "exact": [False, True], "rounded": [True, True]}
+
+
+def test_evalkit_grade_reads_an_optional_question_and_refuses_one_that_is_not_text(tmp_path):
+    from evalkit.errors import InputError
+    from evalkit.grading.cli import grade_command
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"reference": "0.4", "answer": "0.36", "question": "Find $2.4 \\\\div 6$."}\n'
+                     '{"reference": "0.4", "answer": "0.36"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    grade_command(pairs, out=out, workers=0)
+    assert [record["correct"] for record in read_jsonl(out)] == [False, True]
+    pairs.write_text('{"reference": "0.4", "answer": "0.36", "question": 7}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="expected a string, got int") as error:
+        grade_command(pairs, out=out, workers=0)
+    assert "pairs.jsonl:1: field 'question'" in str(error.value)

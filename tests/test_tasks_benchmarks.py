@@ -182,7 +182,7 @@ def test_new_tasks_default_to_the_reasoning_prompt_and_declare_their_policies():
         task = get_task(name)
         assert task.default_prompt_format == "reasoning"
         assert task.grading.extraction == "auto" and task.grading.decimal_comma is False
-    assert get_task("minerva_math").grading == GradingPolicy(relative_tolerance=0.01)
+    assert get_task("minerva_math").grading == GradingPolicy(relative_tolerance=0.01, decimal_references="rounded")
     for name in ("aime24", "aime25", "amc23", "olympiadbench"):
         assert get_task(name).grading.relative_tolerance == 0.0  # exact answers are graded exactly
     assert set(NEW_TASKS) <= set(list_tasks())

@@ -133,6 +133,8 @@ class _Problem:
     failures: dict[str, str] = field(default_factory=dict)
     pairs: list[tuple[int, int]] = field(default_factory=list)
     confirmed: list[tuple[int, int]] = field(default_factory=list)
+    rounded_reference: bool = True
+    """Whether a decimal reference accepts the answers that round to it (`GradingPolicy.rounds_to_decimal_reference`)."""
 
 
 def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequence[str | None] | None) -> list[Extraction]:
@@ -146,12 +148,19 @@ def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequen
     return found
 
 
-def _new_problem(extractions: list[Extraction], reference: str | None, policy: GradingPolicy) -> _Problem:
+def _new_problem(extractions: list[Extraction], reference: str | None, policy: GradingPolicy,
+                 question: object = None) -> _Problem:
     canonicals = [_canonical(e.answer, policy) if e.answer is not None and _usable(e.answer) else None
                   for e in extractions]
     reference_canonical = _canonical(reference, policy) if reference is not None else None
     distinct = list(dict.fromkeys(c for c in canonicals if c is not None))
-    return _Problem(extractions, reference, reference_canonical, canonicals, distinct)
+    rounded = policy.rounds_to_decimal_reference(question if isinstance(question, str) else None)
+    return _Problem(extractions, reference, reference_canonical, canonicals, distinct, rounded_reference=rounded)
+
+
+def _check_questions(questions: Sequence[object] | None, count: int) -> None:
+    if questions is not None and len(questions) != count:
+        raise ValueError(f"{len(questions)} questions for {count} problems")
 
 
 # ---------------------------------------------------------------- the grader
@@ -198,34 +207,45 @@ class Grader:
     # ------------------------------------------------------------ public methods
 
     def grade_groups(self, groups: Sequence[Sequence[object]], references: Sequence[object], *,
+                     questions: Sequence[object] | None = None,
                      finish_reasons: Sequence[Sequence[str | None] | None] | None = None,
                      progress: bool = False) -> list[GroupGrade]:
         """Grade and cluster all samples of each problem (the pipeline's path).
 
         `groups[i]` holds the whole responses of problem i and `references[i]` its reference
-        answer; `finish_reasons[i]`, when given, says which responses were cut at `max_tokens`.
+        answer; `questions[i]`, when given, its question (whether a decimal reference was
+        rounded: `GradingPolicy.decimal_references`); `finish_reasons[i]`, when given, says which
+        responses were cut at `max_tokens`.
         """
         _check_lengths(groups, references)
+        _check_questions(questions, len(groups))
         style = self.policy.extraction
         problems = []
         for index, (group, reference) in enumerate(zip(groups, references)):
             reasons = finish_reasons[index] if finish_reasons is not None else None
+            question = questions[index] if questions is not None else None
             problems.append(_new_problem(_extractions(list(group), style, reasons), reference_answer(reference),
-                                         self.policy))
+                                         self.policy, question))
         self._solve(problems, progress)
         return [_group_grade(problem) for problem in problems]
 
     def grade(self, responses: Sequence[object], references: Sequence[object], *,
-              progress: bool = False) -> list[Verdict]:
-        """Grade each response against its reference; responses sharing a reference share a problem."""
+              questions: Sequence[object] | None = None, progress: bool = False) -> list[Verdict]:
+        """Grade each response against its reference (and its problem's question, when given);
+        responses sharing a reference and a question share a problem."""
         _check_lengths(responses, references)
+        _check_questions(questions, len(responses))
         order: dict[object, list[int]] = {}
         for index, reference in enumerate(references):
-            order.setdefault(reference if isinstance(reference, str) else ("<non-str>", index), []).append(index)
+            question = questions[index] if questions is not None else None
+            key = (reference, question) if isinstance(reference, str) and isinstance(question, (str, type(None))) \
+                else ("<non-str>", index)
+            order.setdefault(key, []).append(index)
         style = self.policy.extraction
         groups = list(order.values())
         problems = [_new_problem(_extractions([responses[i] for i in indices], style, None),
-                                 reference_answer(references[indices[0]]), self.policy) for indices in groups]
+                                 reference_answer(references[indices[0]]), self.policy,
+                                 questions[indices[0]] if questions is not None else None) for indices in groups]
         self._solve(problems, progress, cluster=False)
         verdicts: list[Verdict | None] = [None] * len(responses)
         for indices, problem in zip(groups, problems):
@@ -255,7 +275,8 @@ class Grader:
         for problem in problems:
             plain_reference = problem.reference_canonical is None or is_plain_number(problem.reference_canonical)
             for canonical in problem.distinct:
-                job = AnswerJob(problem.reference_canonical, canonical, self.policy, fingerprint=cluster)
+                job = AnswerJob(problem.reference_canonical, canonical, self.policy, fingerprint=cluster,
+                                rounded_reference=problem.rounded_reference)
                 if plain_reference and is_plain_number(canonical):
                     problem.outcomes[canonical] = solve_answer(job)
                 else:
@@ -360,18 +381,21 @@ def _policy_for(style: str | None, policy: GradingPolicy | None) -> GradingPolic
 
 def grade_groups(groups: Sequence[Sequence[object]], references: Sequence[object], *, workers: int | None = None,
                  timeout: float = 5.0, progress: bool = False, style: str | None = None,
-                 policy: GradingPolicy | None = None,
+                 policy: GradingPolicy | None = None, questions: Sequence[object] | None = None,
                  finish_reasons: Sequence[Sequence[str | None] | None] | None = None) -> list[GroupGrade]:
     """`Grader.grade_groups` with a short-lived grader (`style` is a shorthand for a policy)."""
     with Grader(_policy_for(style, policy), workers=workers, timeout=timeout) as grader:
-        return grader.grade_groups(groups, references, finish_reasons=finish_reasons, progress=progress)
+        return grader.grade_groups(groups, references, questions=questions, finish_reasons=finish_reasons,
+                                   progress=progress)
 
 
 def grade(responses: Sequence[object], references: Sequence[object], *, workers: int | None = None,
-          timeout: float = 5.0, progress: bool = False, policy: GradingPolicy | None = None) -> list[Verdict]:
-    """Grade each response (or bare answer) against its reference."""
+          timeout: float = 5.0, progress: bool = False, policy: GradingPolicy | None = None,
+          questions: Sequence[object] | None = None) -> list[Verdict]:
+    """Grade each response (or bare answer) against its reference (in the problem asking
+    `questions[i]`, when given: see `GradingPolicy.decimal_references`)."""
     with Grader(_policy_for(None, policy), workers=workers, timeout=timeout) as grader:
-        return grader.grade(responses, references, progress=progress)
+        return grader.grade(responses, references, questions=questions, progress=progress)
 
 
 def cluster_many(groups: Sequence[Sequence[object]], *, workers: int | None = None, timeout: float = 5.0,
@@ -388,15 +412,19 @@ def cluster(answers: Sequence[str | None], *, policy: GradingPolicy | None = Non
         return grader.cluster_groups([list(answers)], extracted=True)[0]
 
 
-def explain(reference: str, response: str, *, timeout: float = 5.0, policy: GradingPolicy | None = None) -> Verdict:
+def explain(reference: str, response: str, *, timeout: float = 5.0, policy: GradingPolicy | None = None,
+            question: str | None = None) -> Verdict:
     """The verdict of one response with everything `Verdict.explain` prints."""
-    return grade([response], [reference], workers=1, timeout=timeout, policy=policy)[0]
+    return grade([response], [reference], workers=1, timeout=timeout, policy=policy, questions=[question])[0]
 
 
-def equivalent(reference: str, answer: str, *, timeout: float = 5.0, policy: GradingPolicy | None = None) -> bool:
+def equivalent(reference: str, answer: str, *, timeout: float = 5.0, policy: GradingPolicy | None = None,
+               question: str | None = None) -> bool:
     """Whether `answer` is right for `reference` (each a bare answer, a LaTeX snippet or a whole
-    response). Returns within about `timeout` seconds; never raises."""
+    response), in the problem asking `question` when it is given (a decimal reference of a question
+    that asks for no rounding is exact: `GradingPolicy.decimal_references`). Returns within about
+    `timeout` seconds; never raises."""
     try:
-        return explain(reference, answer, timeout=timeout, policy=policy).correct
+        return explain(reference, answer, timeout=timeout, policy=policy, question=question).correct
     except Exception:  # noqa: BLE001 - documented: equivalent never raises
         return False

@@ -33,6 +33,7 @@ class GradingPair:
     text: str
     id: Any = None
     has_id: bool = False
+    question: str | None = None
 
 
 def _text_field(record: dict[str, Any], name: str, path: Path, line: int) -> str:
@@ -70,6 +71,10 @@ def read_pairs(path: Path) -> list[GradingPair]:
         if has_answer and has_response:
             raise InputError("give either 'answer' or 'response', not both", path=path, line=line,
                              field="response")
+        question = record.get("question")
+        if question is not None and not isinstance(question, str):
+            raise InputError(f"expected a string, got {type(question).__name__}", path=path, line=line,
+                             field="question")
         identifier = record.get("id")
         if isinstance(identifier, float) and not math.isfinite(identifier):
             raise InputError(f"not a usable id ({identifier})", path=path, line=line, field="id")
@@ -79,6 +84,7 @@ def read_pairs(path: Path) -> list[GradingPair]:
             text=_text_field(record, "answer" if has_answer else "response", path, line),
             id=identifier,
             has_id="id" in record,
+            question=question,
         ))
     if not pairs:
         raise InputError("no pairs to grade (the file is empty)", path=path)
@@ -123,7 +129,9 @@ def check_grading_options(workers: int | None, timeout: float) -> None:
 def grade_command(
     pairs: Annotated[Path, typer.Argument(help="JSON Lines file: one object per line with 'reference' and "
                                                "'answer' (an extracted answer) or 'response' (a full "
-                                               "model response); an optional 'id' is copied through.")],
+                                               "model response); an optional 'id' is copied through, and "
+                                               "an optional 'question' says whether a decimal reference "
+                                               "was rounded (it asks for rounding) or is exact.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the graded lines.",
                                              show_default="PAIRS.graded.jsonl beside PAIRS")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes for SymPy work; "
@@ -154,7 +162,8 @@ def grade_command(
     from evalkit.grading.api import grade  # SymPy loads only when there is work to do
 
     verdicts = grade([pair.text for pair in records_in], [pair.reference for pair in records_in],
-                     workers=workers, timeout=timeout, progress=True, policy=policy)
+                     workers=workers, timeout=timeout, progress=True, policy=policy,
+                     questions=[pair.question for pair in records_in])
     if len(verdicts) != len(records_in):
         raise RuntimeError(f"grade() returned {len(verdicts)} verdicts for {len(records_in)} pairs")
     records_out = [graded_record(pair, verdict, explain=explain) for pair, verdict in zip(records_in, verdicts)]

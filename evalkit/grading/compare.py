@@ -14,7 +14,10 @@ Two relations, one module:
   - Decimal reference (`0.67`, `7.2\\times10^{-4}`: the problem asked for a rounded value): any
     answer equal to it at the reference's precision is right, i.e. that rounds to it at its last
     written place, halves away from zero (`0.67` accepts `\\frac23`, `0.667` and `0.665`, rejects
-    `0.7`, `0.66` and `0.675`; `0.003` accepts `0.0025`, rejects `0.0035`).
+    `0.7`, `0.66` and `0.675`; `0.003` accepts `0.0025`, rejects `0.0035`). When the problem's
+    question is known and asks for no rounded value (`rounding.asks_for_rounding`; `Find 2.4 \\div 6`),
+    its decimal reference is an exact value like any other (`0.4` rejects `0.36`), unless the
+    task's policy says its decimal references are always rounded (`decimal_references`).
   - Relative tolerance: only when the task's policy sets one (Minerva's OCW problems), a number
     within that relative distance of a numeric reference is right.
   - Percent: `p\\%` is the number p/100. A reference `p\\%` also accepts the bare number `p` (the
@@ -120,6 +123,8 @@ class _Mode:
 
     directed: bool
     relative_tolerance: float = 0.0
+    rounded_reference: bool = True
+    """Whether a reference written as a decimal accepts the answers that round to it."""
 
 
 _EXACT = _Mode(False)
@@ -130,9 +135,11 @@ def equal(a: Value, b: Value) -> Decision:
     return _compare(a, b, _EXACT)
 
 
-def matches(reference: Value, answer: Value, policy: GradingPolicy = DEFAULT_POLICY) -> Decision:
-    """Whether `answer` is right for `reference` (module rules)."""
-    return _compare(reference, answer, _Mode(True, policy.relative_tolerance))
+def matches(reference: Value, answer: Value, policy: GradingPolicy = DEFAULT_POLICY, *,
+            rounded_reference: bool = True) -> Decision:
+    """Whether `answer` is right for `reference` (module rules); `rounded_reference` says whether a
+    reference written as a decimal was rounded (`GradingPolicy.rounds_to_decimal_reference`)."""
+    return _compare(reference, answer, _Mode(True, policy.relative_tolerance, rounded_reference))
 
 
 # ---------------------------------------------------------------- dispatch
@@ -227,7 +234,7 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
         forms = [(_scaled(va, Fraction(1, 100)), vb, "percent as a fraction"), (va, vb, "percent mark of the reference")]
     else:
         forms = [(va, _scaled(vb, Fraction(1, 100)), "percent as a fraction"), (va, vb, "percent mark dropped")]
-    ulp = a.ulp if isinstance(a, Number) else None
+    ulp = a.ulp if isinstance(a, Number) and mode.rounded_reference else None
     last: Decision = _no("unequal")
     for reference, answer, note in forms:
         reference_ulp = ulp if note != "percent as a fraction" or not a.percent else (

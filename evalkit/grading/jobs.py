@@ -32,6 +32,9 @@ class AnswerJob:
     policy: GradingPolicy
     fingerprint: bool = True
     """Whether clustering needs the answer's fingerprint (grading alone does not)."""
+    rounded_reference: bool = True
+    """Whether a reference written as a decimal was rounded (its problem asked for rounding, or
+    its question is not known): then answers that round to it are right."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def solve_answer(job: AnswerJob) -> AnswerOutcome:
         elif isinstance(reference, str):
             rule = "reference " + reference
         else:
-            decision = matches(reference, value, job.policy)
+            decision = matches(reference, value, job.policy, rounded_reference=job.rounded_reference)
             correct, rule = decision.equal, decision.rule
     digest = fingerprint(value) if job.fingerprint else None
     return AnswerOutcome(True, value_key(value), digest, correct, rule, describe(value), reference_text)

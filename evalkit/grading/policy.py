@@ -7,7 +7,7 @@ response. Each task declares one frozen policy (`tasks/<name>.py`), the run reco
 the grader reads every convention from it and from nowhere else.
 
 The rules that are *not* conventions (exact references need exact answers, a decimal reference
-accepts answers equal at its precision, units on the unit list are dropped, `\\%` marks a
+of a problem that asks for rounding accepts answers equal at its precision, units on the unit list are dropped, `\\%` marks a
 percentage) are written in `evalkit/grading/compare.py` and the README's grading section.
 """
 
@@ -16,6 +16,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
+
+from evalkit.grading.rounding import asks_for_rounding
+
+DECIMAL_REFERENCE_RULES = ("question", "rounded")
+"""When a reference written as a decimal asks for its written precision: `question` (unless the
+problem's question is known and asks for no rounded value, `rounding.asks_for_rounding`) or
+`rounded` (always: a task whose decimal answers are rounded whatever the question says)."""
 
 EXTRACTION_STYLES = ("auto", "boxed", "gsm8k")
 """How answers are found in a response: `auto` (boxes, answer lines, `####`, a final math
@@ -33,11 +40,16 @@ class GradingPolicy:
     - `relative_tolerance`: when positive, a number equals a reference *written as a decimal*
       when their relative difference is at most this (Minerva/OCW answers such as `7.2e-4`).
       Zero (the default) means the reference's written precision decides.
+    - `decimal_references`: one of `DECIMAL_REFERENCE_RULES`. With `question` (the default) a
+      decimal reference accepts answers that round to it (`0.67` accepts `\\frac23`) unless the
+      problem's question is known and asks for no rounded value (`Find 2.4 \\div 6`: `0.4` is
+      exact, and `0.36` is wrong); with `rounded` it always does.
     """
 
     extraction: str = "auto"
     decimal_comma: bool = False
     relative_tolerance: float = 0.0
+    decimal_references: str = "question"
 
     def __post_init__(self) -> None:
         if self.extraction not in EXTRACTION_STYLES:
@@ -50,6 +62,14 @@ class GradingPolicy:
                 or not math.isfinite(tolerance) or not 0 <= tolerance < 1:
             raise ValueError(f"grading policy: relative_tolerance must be a number in [0, 1), got {tolerance!r}")
         object.__setattr__(self, "relative_tolerance", float(tolerance))
+        if self.decimal_references not in DECIMAL_REFERENCE_RULES:
+            raise ValueError(f"grading policy: decimal_references must be one of {', '.join(DECIMAL_REFERENCE_RULES)}, "
+                             f"got {self.decimal_references!r}")
+
+    def rounds_to_decimal_reference(self, question: str | None) -> bool:
+        """Whether a decimal reference of a problem with this `question` (None: not known) accepts
+        the answers that round to it."""
+        return self.decimal_references == "rounded" or question is None or asks_for_rounding(question)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

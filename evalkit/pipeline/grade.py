@@ -88,6 +88,7 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
             results = grader.grade_groups(
                 [[sample.text for sample in item.samples] for item in chunk],
                 [item.problem.reference for item in chunk],
+                questions=[item.problem.question for item in chunk],
                 finish_reasons=[[sample.finish_reason for sample in item.samples] for item in chunk],
             )
             for item, result in zip(chunk, results):
