@@ -177,3 +177,31 @@ def test_evalkit_grade_reads_an_optional_question_and_refuses_one_that_is_not_te
     with pytest.raises(InputError, match="expected a string, got int") as error:
         grade_command(pairs, out=out, workers=0)
     assert "pairs.jsonl:1: field 'question'" in str(error.value)
+
+
+# ---------------------------------------------------------------- choices and notations
+
+def test_choice_letters_stated_in_the_ways_models_write_them():
+    assert _disagreements([
+        ("D", "Option D is correct.", True),
+        ("D", "After checking, option (D) is the right answer.", True),
+        ("D", "I choose option D.", True),
+        ("C", "I think I'll go with C.", True),
+        ("D", "The answer is D) 12.", True),
+        ("12", "Answer: D) 12", True),  # a letter with its value is right for either
+        ("D", "Therefore, the answer is D: 12.", True),
+        ("C", "The answer is D) 12.", False),
+        ("B", "The answer is (B) 27.", True),
+        ("5", "I choose to compute 5.", True),
+    ]) == []
+
+
+def test_notations_found_on_review():
+    assert _disagreements([
+        ("4", "$\\therefore x = 4$", True),
+        ("4", "\\boxed{\\Rightarrow x=4}", True),
+        ("\\binom{100}{50}", "\\frac{100!}{50!^2}", True),
+        ("14400", "5!^2", True),
+        ("5000000", "5 million", True),
+        ("5", "5 million", False),
+    ]) == []

@@ -176,7 +176,14 @@ _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
 _UNIT_WORDS_ONLY = re.compile(r"\s*(?:[A-Za-zÅ°µ/^\-]+(?:\s+[A-Za-zÅ°µ/^\-]+){0,3})?\s*\.?\s*")
 """What may follow a Minerva closing line's one math span: nothing, or a few unit words (`J s`, `km/s`)."""
 _CHOICE_LETTER = re.compile(r"^\(?([A-J])\)?(?:[.:]|$)")
-_CHOICE_LABEL = re.compile(r"^\(([A-E])\)[ \t]{1,4}(?=[-+$\\\da-zA-Z])")
+_CHOICE_LABEL = re.compile(r"^(?:\(([A-E])\)[ \t]{1,4}(?=[-+$\\\da-zA-Z])|([A-E])[):][ \t]{1,4}(?=[-+$\\\d]))")
+"""A choice letter with the value it labels: `(B) 27`, `(C) $\\frac{1}{2}$`, `D) 12`, `D: 12`."""
+_CHOICE_STATEMENT = re.compile(
+    r"(?<![A-Za-z])(?i:(?:option|choice|answer)[ \t]{1,4})\(?([A-J])\)?[ \t]{1,4}(?i:is[ \t]{1,4}(?:the[ \t]{1,4})?"
+    r"(?:correct|right|answer))(?![A-Za-z])|"
+    r"(?<![A-Za-z])(?i:I(?:'ll|[ \t]{1,4}will)?[ \t]{1,4}(?:choose|pick|select|go[ \t]{1,4}with)[ \t]{1,4}(?:option[ \t]{1,4}|choice[ \t]{1,4}|"
+    r"answer[ \t]{1,4})?)\(?([A-J])\)?(?![A-Za-z])")
+"""A sentence that names the chosen letter: `Option D is correct.`, `I choose option D.`"""
 
 
 def _is_clean_text(text: object) -> bool:
@@ -577,7 +584,7 @@ def _is_plain_math(segment: str) -> bool:
     or unit, and no LaTeX, math span or bold to read instead (`2x + 1`, `π/4`, `3, -4`, `12 × 5 = 60`)."""
     if "$" in segment or "\\" in segment or "**" in segment:
         return False
-    if _CHOICE_IN_TEXT.search(segment) or _NUMBER_THEN_LETTER.match(segment):
+    if _CHOICE_IN_TEXT.search(segment) or _NUMBER_THEN_LETTER.match(segment) or _CHOICE_LABEL.match(segment):
         return False  # `42 (B)`, `5 h`, `5 m^2`: a value and its choice letter or unit (`_leading_value`)
     return not _prose_words(segment) and _is_bare(segment)
 
@@ -649,10 +656,10 @@ def _leading_value(segment: str) -> str | None:
         inner = bold.group(1).strip()
         return _value_in_words(inner) if len(inner.split()) > 3 else _clean(inner.strip("$"))
     label = _CHOICE_LABEL.match(segment)
-    if label is not None:  # `(B) 27`, `(C) $\frac{1}{2}$`: the letter with the value it labels
+    if label is not None:  # `(B) 27`, `(C) $\frac{1}{2}$`, `D) 12`: the letter with the value it labels
         value = _leading_value(segment[label.end():])
         if value and (value[0] in "-+.0123456789\\" or value[0].isalpha()) and not _CHOICE_LETTER.match(value):
-            return f"({label.group(1)}) {value}"
+            return f"({label.group(1) or label.group(2)}) {value}"
     choice = _CHOICE_LETTER.match(segment)
     if choice and (len(segment) <= 3 or segment[len(choice.group(0)):].lstrip()[:1] in ("", ".", ",", ")")
                    or segment.startswith("(")):
@@ -725,6 +732,9 @@ def _markers_in(text: str) -> list[_Candidate]:
         value = _value_in_words(line) or _clean(line)
         if value:
             candidates.append(_Candidate(gsm8k.start(), value, "gsm8k_marker"))
+    chosen = _last_match(_CHOICE_STATEMENT, text)
+    if chosen is not None:
+        candidates.append(_Candidate(chosen.start(), chosen.group(1) or chosen.group(2), "marker"))
     for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_HEADING, "answer_line"),
                             (_ANSWER_COLON, "final_answer"), (_ANSWER_IS, "marker"), (_ANSWER_THEN_MATH, "marker")):
         for match in reversed(deque(pattern.finditer(text), maxlen=3)):
@@ -810,6 +820,7 @@ def _is_bare(text: str) -> bool:
         # a word answer: `Monday`, `odd`, `no solution`; a fraction in words: `one and a half`
         return len(words) <= 2 or fraction_from_words(stripped) is not None
     return all(is_droppable_phrase(word) or MERIDIEM_PATTERN.match(word) or word.lower() in _BARE_WORDS
+               or multiplier_of(word)
                or re.fullmatch(r"(?:and|or)[A-Z]|[A-Z]{2,4}", word)
                or len(word) == 2 and word.lower() not in _SHORT_ENGLISH for word in words)
 

@@ -214,6 +214,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         return time
     text = re.sub(r"^\+\s*(?=\d|\\infty)", "", text)
     text = re.sub(r"([_^])\s*([A-Za-z0-9])", r"\1{\2}", text)  # `\log_2 8` is log base 2 of 8, not of 28
+    text = re.sub(r"(?<![\w.\\])(\d+|[A-Za-z])!(?=\s*\^)", r"(\1!)", text)  # `50!^2` is `(50!)^2`
     text = _collapse_spaces(text)
     text = re.sub(r"(?<!\\)[.;,]+$", "", text)
     choice = _choice_letter(text)
@@ -413,6 +414,10 @@ _SHORT_LABELS = frozenset({"max", "min", "sum", "area", "cost", "total", "answer
 any other single lower-case word before `=` is a product of letters (`abc = 6`)."""
 
 
+_LEADING_CONNECTIVE = re.compile(r"^(?:\\(?:therefore|because|implies|Rightarrow|Longrightarrow|hence)(?![a-zA-Z])\s*)+")
+"""A connective that opens an answer (`\\therefore x = 4`, `\\Rightarrow x = 4`): not part of the value."""
+
+
 def _drop_answer_label(text: str) -> str:
     """A label written before the value in a box (`\\text{The area is } 24`, `\\text{Answer: } 24`,
     `\\text{Total cost} = \\$24`, `The area is 24`) goes: the answer is the value after it.
@@ -421,6 +426,7 @@ def _drop_answer_label(text: str) -> str:
     or `:`; a bare label of words goes before `is`/`are`/`equals`/`:`, and before `=` when it
     has several words or is a word such as `answer`, `total`, `area` (`xyz = 6` keeps its
     letters). The value must start like math: a digit, sign, bracket, command or one letter."""
+    text = _LEADING_CONNECTIVE.sub("", text)
     labelled = _TEXT_LABEL.match(text)
     if labelled is not None and (labelled.group("inner") or labelled.group("outer")):
         return text[labelled.end():]
