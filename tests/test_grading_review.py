@@ -204,4 +204,7 @@ def test_notations_found_on_review():
         ("14400", "5!^2", True),
         ("5000000", "5 million", True),
         ("5", "5 million", False),
+        ("y^{\\prime}+r y-r x(t)=0", "y'+ry-rx(t)=0", True),  # a Minerva reference
+        ("f^{\\prime\\prime}(x) + f(x)", "f''(x) + f(x)", True),
+        ("f^{\\prime\\prime}(x) + f(x)", "f'(x) + f(x)", False),
     ]) == []

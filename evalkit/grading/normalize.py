@@ -167,6 +167,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     if policy.decimal_comma:
         text = apply_decimal_comma(text)
     text = _drop_layout(text)
+    text = _PRIMES.sub(lambda m: "'" * m.group(0).count("prime"), text)
     text = plain_times_ten(text)
     for old, new in _SYNONYMS:
         text = re.sub(re.escape(old) + (r"(?![a-zA-Z])" if old[-1].isalpha() else ""), lambda _m, n=new: n, text)
@@ -414,6 +415,8 @@ _SHORT_LABELS = frozenset({"max", "min", "sum", "area", "cost", "total", "answer
 any other single lower-case word before `=` is a product of letters (`abc = 6`)."""
 
 
+_PRIMES = re.compile(r"\^\s*\{\s*(?:\\prime\s*){1,3}\}|\^\s*\\prime(?![a-zA-Z])")
+"""A derivative's prime as a superscript (`y^{\\prime}`, `f^{\\prime\\prime}`, `y^\\prime`): written `y'`, `f''`."""
 _LEADING_CONNECTIVE = re.compile(r"^(?:\\(?:therefore|because|implies|Rightarrow|Longrightarrow|hence)(?![a-zA-Z])\s*)+")
 """A connective that opens an answer (`\\therefore x = 4`, `\\Rightarrow x = 4`): not part of the value."""
 
