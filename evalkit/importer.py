@@ -288,6 +288,11 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
                 and question_key(question) != question_key(match.question):
             raise InputError(f"differs from the question of {known.name} problem {match.id!r} (same id): "
                              "is the file of another task or split?", path=path, line=line, field="question")
+        if raw_reference is not MISSING and raw_reference is not None and question is MISSING \
+                and not same_reference(raw_reference, match.reference):
+            raise InputError(f"{raw_reference!r} differs from the reference {match.reference!r} of {known.name} "
+                             f"problem {match.id!r}, whose question would be taken: is the file of another task "
+                             "or split?", path=path, line=line, field="reference")
         if filled_by == "question" and id_from_line:
             problem_id, id_from_line = match.id, False
         question = match.question if question is MISSING else question
@@ -340,6 +345,28 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
     problem = Problem(id=problem_id, task=task, question=question, reference=reference, meta=meta)
     return ImportedProblem(line=line, problem=problem, samples=samples, scores=scores, id_from_line_number=id_from_line,
                            one_sample_line=one_sample_line, filled_by=filled_by)
+
+
+def same_reference(given: Any, task_reference: str) -> bool:
+    """Whether a line's reference says what the task's reference for the problem says: the same
+    text, the same canonical answer, or the same exact number (`204`, `204.0`, `\\boxed{204}`)."""
+    from evalkit.grading.normalize import NormalizationError, normalize_answer
+    from evalkit.grading.numbers import parse_exact_number
+
+    try:
+        text = parse_reference(given)
+    except ValueError:
+        return False
+    if " ".join(text.split()) == " ".join(task_reference.split()):
+        return True
+    try:
+        ours, theirs = normalize_answer(text), normalize_answer(task_reference)
+    except NormalizationError:
+        return False
+    if ours == theirs:
+        return True
+    first, second = parse_exact_number(ours), parse_exact_number(theirs)
+    return first is not None and second is not None and first.value == second.value
 
 
 def _task_problem(known: TaskProblems, problem_id: str | None, question: Any, *, path: str, line: int, missing: str,

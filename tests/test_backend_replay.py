@@ -20,8 +20,14 @@ PER_SAMPLE_FILE = FIXTURES / "replay_per_sample.jsonl"
 ANY = SamplingParams()
 
 
-def problem(problem_id: str, question: str = "q") -> Problem:
-    return Problem(id=problem_id, task="test", question=question, reference="0")
+QUESTIONS = {"gsm8k/0": "Ava has 3 apples and buys 4 more. How many apples does she have?",
+             "gsm8k/1": "Ava has 3 apples and buys 4 more. How many apples does she have now that Ben gave her 2?",
+             "math/2": "Solve $2x = 6$."}
+
+
+def problem(problem_id: str, question: str | None = None) -> Problem:
+    """A problem of the fixtures, asked as the replay files store it (a file without questions is not checked)."""
+    return Problem(id=problem_id, task="test", question=question or QUESTIONS.get(problem_id, "q"), reference="0")
 
 
 def write_lines(path: Path, records: list) -> Path:
@@ -119,3 +125,23 @@ def test_registry_creates_backends_by_name():
         create_backend("gpt")
     with pytest.raises(ConfigError, match="bad options for backend 'replay'"):
         create_backend("replay", path=IMPORT_FILE, temperature=1.0)
+
+
+def test_a_stored_question_that_is_not_the_problem_asked_is_refused_not_mixed(tmp_path):
+    # aime25 and amc23 both number their problems 0..29: replaying one into the other used to
+    # grade aime25 samples against amc23 problems without a word
+    path = write_lines(tmp_path / "aime25.jsonl", [
+        {"id": "0", "question": "Find the sum of all integer bases $b>9$.", "reference": "70", "samples": ["70"]},
+        {"id": "1", "question": "How many   ways?", "reference": "5", "samples": ["5"]},
+    ])
+    backend = ReplayBackend(path)
+    with pytest.raises(InputError, match=r"aime25.jsonl:1: field 'question': problem '0' is stored with another "
+                                         r"question .* the file holds another problem under this id"):
+        backend.generate_for([problem("0", "Cities $A$ and $B$ are $45$ miles apart.")], 1, ANY)
+    from evalkit.backends.base import SampleRequest
+
+    with pytest.raises(InputError, match="aime25.jsonl:1: field 'question'"):
+        list(backend.stream([SampleRequest("0", "Solve: Cities A and B are 45 miles apart.")], 1, ANY))
+    # the same question inside a prompt, white space aside, is the problem
+    [result] = backend.stream([SampleRequest("1", [{"role": "user", "content": "Solve.\nHow many ways?"}])], 1, ANY)
+    assert [c.text for c in result.completions] == ["5"]

@@ -491,6 +491,20 @@ def test_an_id_of_the_task_with_another_question_is_refused_not_mixed(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_reference_that_contradicts_the_task_problem_whose_question_is_taken_is_refused(tmp_path):
+    rows = _math500_rows(2)
+    source = write_lines(tmp_path / "outputs.jsonl", [
+        {"id": rows[0]["unique_id"], "reference": "999", "samples": ["x"]},
+        {"id": rows[1]["unique_id"], "reference": f"\\boxed{{{rows[1]['answer']}}}", "samples": ["x"]},
+    ])
+    with pytest.raises(InputError) as caught:
+        import_samples(source, task="math500", out=tmp_path / "run", show_progress=False)
+    message = str(caught.value)
+    assert f":1: field 'reference': '999' differs from the reference {rows[0]['answer']!r} of math500 test" in message
+    assert ":2:" not in message  # the same answer written otherwise agrees
+    assert not (tmp_path / "run").exists()
+
+
 def test_an_unknown_split_to_fill_from_is_one_line_before_reading(tmp_path):
     source = write_lines(tmp_path / "outputs.jsonl", [{"id": "1", "samples": ["x"]}])
     with pytest.raises(InputError, match="task 'math500' has no split 'dev'; known splits: test"):

@@ -46,6 +46,8 @@ class ReplayEntry:
     problem_id: str
     question: str | None
     completions: tuple[Completion, ...]
+    line: int | None = None
+    """The file line that stored the problem (one-problem-a-line layouts)."""
 
 
 def _completion(value: Any, *, path: Path, line: int, field: str) -> Completion:
@@ -115,7 +117,7 @@ def load_replay(path: str | Path) -> dict[str, ReplayEntry]:
                 raise InputError("expected a string", path=path, line=line, field="question")
             completions = tuple(_completion(sample, path=path, line=line, field=f"samples[{i}]")
                                 for i, sample in enumerate(samples))
-            per_problem[problem_id] = ReplayEntry(problem_id, question, completions)
+            per_problem[problem_id] = ReplayEntry(problem_id, question, completions, line)
         else:
             index = record.get("index")
             if not isinstance(index, int) or isinstance(index, bool) or index < 0:
@@ -148,6 +150,11 @@ def replay_fingerprint(path: str | Path) -> dict[str, Any] | None:
         raise InputError(f"cannot read ({error.strerror or error})", path=path) from None
 
 
+def _squeezed(text: str) -> str:
+    """`text` with every run of white space one space, stripped (how a question is compared)."""
+    return " ".join(text.split())
+
+
 def _prompt_text(prompt: Prompt) -> str:
     """The text to search for a question in: the string, or all message contents joined."""
     if isinstance(prompt, str):
@@ -169,11 +176,19 @@ class ReplayBackend:
         for entry in questions:
             self._question_index.setdefault(entry.question[:self._key_width], []).append(entry)
 
-    def _take(self, problem_id: str, n: int) -> list[Completion]:
-        """The first `n` stored completions of a problem, or an `InputError` saying what is missing."""
+    def _take(self, problem_id: str, n: int, asked: str | None = None) -> list[Completion]:
+        """The first `n` stored completions of a problem, or an `InputError` saying what is missing.
+
+        `asked` is the text the problem is asked in (its prompt or question): a stored question
+        that does not occur in it means the file holds another problem under this id (two
+        benchmarks numbering their problems alike), whose samples are refused, never mixed in."""
         entry = self.entries.get(problem_id)
         if entry is None:
             raise InputError(f"no samples stored for problem {problem_id!r}", path=self.path)
+        if asked is not None and entry.question and _squeezed(entry.question) not in _squeezed(asked):
+            raise InputError(f"problem {problem_id!r} is stored with another question ({entry.question[:60]!r}; "
+                             f"this run asks {_squeezed(asked)[:60]!r}): the file holds another problem under this id",
+                             path=self.path, line=entry.line, field="question")
         if len(entry.completions) < n:
             raise InputError(
                 f"problem {problem_id!r} has {len(entry.completions)} stored samples, but {n} were requested",
@@ -185,11 +200,11 @@ class ReplayBackend:
                window: int | None = None) -> Iterator[SampleResult]:
         """The first `n` stored samples of each request's problem (its key is the problem id)."""
         for request in requests:
-            yield SampleResult(request.key, tuple(self._take(request.key, n)))
+            yield SampleResult(request.key, tuple(self._take(request.key, n, _prompt_text(request.prompt))))
 
     def generate_for(self, problems: Sequence[Problem], n: int, sampling: SamplingParams) -> list[list[Completion]]:
         """For each problem, its first `n` stored samples (matched by `Problem.id`)."""
-        return [self._take(problem.id, n) for problem in problems]
+        return [self._take(problem.id, n, problem.question) for problem in problems]
 
     def _match(self, prompt: Prompt) -> str:
         """The id of the stored problem whose question occurs in the prompt, ending last.
