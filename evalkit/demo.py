@@ -46,6 +46,7 @@ from evalkit.jsonl import read_json_object
 from evalkit.paths import file_in_the_way
 from evalkit.records import Problem
 from evalkit.report.tables import format_difference, format_percent, write_text_atomic
+from evalkit.text_safety import for_terminal
 from evalkit.testing.tiny_model import PretrainSettings
 from tasks.arith import ArithDifficulty, generate_problems, write_arith_data
 
@@ -590,7 +591,7 @@ class _Timer:
 
     @contextmanager
     def step(self, name: str, narrative: str) -> Iterator[None]:
-        self.console.print(f"[bold cyan]> {name}[/]: {narrative}")
+        self.console.print(f"[bold cyan]> {name}[/]: {for_terminal(narrative)}")
         started = time.perf_counter()
         yield
         self.seconds[name] = time.perf_counter() - started

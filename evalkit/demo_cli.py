@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from evalkit.text_safety import for_terminal
+
 
 def demo_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for everything the demo writes; rerunning with "
@@ -45,6 +47,6 @@ def demo_command(
     console.print()
     console.print((result.out / SUMMARY_FILE).read_text(encoding="utf-8"), markup=False, highlight=False)
     console.print(f"[bold green]demo finished in {time.perf_counter() - started:.0f} s[/]; "
-                  f"everything is in {result.out}", highlight=False)
+                  f"everything is in {for_terminal(result.out)}", highlight=False)
     for name, path in sorted(result.written.items()):
-        console.print(f"wrote {path}", highlight=False)
+        console.print(f"wrote {for_terminal(path)}", highlight=False)

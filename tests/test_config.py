@@ -148,3 +148,12 @@ def test_a_user_error_is_one_line_whatever_the_terminal_width(tmp_path, monkeypa
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and "config.yaml:2: not valid YAML" in err
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_naming_file_line_and_byte(tmp_path):
+    from evalkit.config import read_yaml_mapping
+
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"task: aime24\nmodel: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"latin1.yaml:2: not UTF-8 text \(byte 0xe9 at offset 23\)"):
+        read_yaml_mapping(path)

@@ -184,6 +184,15 @@ def test_leaderboard_command_errors(runs: Path, tmp_path: Path):
     assert isinstance(result.exception, ConfigError)
     result = CliRunner().invoke(_cli_app(), ["leaderboard", str(tmp_path / "nowhere"), "--out", str(tmp_path)])
     assert isinstance(result.exception, InputError)
+    # a metric no run has ranked nothing and showed a column of dashes; a file as --out was a traceback
+    result = CliRunner().invoke(_cli_app(), ["leaderboard", str(runs), "--metric", "foo@1", "--out", str(tmp_path / "o")])
+    assert isinstance(result.exception, ConfigError) and "no run has this metric; they have" in str(result.exception)
+    assert "pass@1" in str(result.exception) and not (tmp_path / "o").exists()
+    a_file = tmp_path / "board.md"
+    a_file.write_text("mine")
+    result = CliRunner().invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(a_file)])
+    assert isinstance(result.exception, InputError) and "is a file; --out names a folder" in str(result.exception)
+    assert a_file.read_text() == "mine"
 
 
 def test_one_broken_run_is_skipped_with_a_line_and_the_rest_make_the_table(runs: Path, tmp_path: Path):

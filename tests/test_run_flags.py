@@ -200,3 +200,22 @@ def test_default_run_directories_are_one_visible_name(model, expected_start):
     [config] = build_run_configs(RunFlags(model=model, backend="hf", tasks=("aime24",)))
     path = default_run_dir(config, None)
     assert path.parent == Path("runs") and path.name.startswith(expected_start), path
+
+
+def test_paths_with_rich_markup_are_printed_as_written(tmp_path):
+    # `--out "exp[v2]"` printed `wrote .../exp/leaderboard.md`, and `[/]` in a path crashed the run
+    # after it had finished (rich read the path as markup)
+    import tasks
+
+    problems = tasks.get_task("aime24").load()[:2]
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"id": p.id, "question": p.question, "reference": p.reference,
+                                           "samples": [f"\\boxed{{{p.reference}}}"]}) + "\n" for p in problems))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "COLUMNS": "400"}
+    for name in ("exp[v2]", "a[/]b", "[red]x"):
+        out = tmp_path / name
+        result = subprocess.run([sys.executable, "-m", "evalkit.cli", "run", "--model", "m", "--backend", "replay",
+                                 "--samples", str(samples), "--tasks", "aime24", "--n", "1", "--limit", "2", "--out",
+                                 str(out), "--quiet"], capture_output=True, text=True, timeout=300, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"wrote {out / 'leaderboard.md'}" in result.stdout.replace("\n", "")

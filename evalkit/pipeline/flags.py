@@ -231,7 +231,7 @@ def run_configs(configs: Sequence[RunConfig], *, root: Path, shard: Shard | None
         run_dirs.append(summary.run_dir.path)
     if write_report and run_dirs:
         for path in write_command_leaderboard(run_dirs, root, console).values():
-            console.print(f"wrote {path}", highlight=False)
+            console.print(f"wrote {for_terminal(path)}", highlight=False)
     if incomplete:
         raise EvalkitError(f"{len(incomplete)} of {len(configs)} runs are incomplete (the others finished) - "
                            + " | ".join(incomplete))

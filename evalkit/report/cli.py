@@ -154,6 +154,8 @@ def leaderboard_command(
         metric = ranking[0]
     shown = parse_metric_names(columns, "--columns") if columns is not None else None
     _check_common(top_clusters, DEFAULT_SUBSETS)
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file; --out names a folder for leaderboard.md, .csv and .json", path=out)
     console = Console()
     skipped: list[Path] = []
 
@@ -164,6 +166,10 @@ def leaderboard_command(
     rows = collect_leaderboard_rows(dirs, on_unreadable=skip, top_clusters=top_clusters, seed=seed)
     if not rows:
         raise InputError(f"no readable run among {len(skipped)} run directories (see the lines above)")
+    if metric is not None and not any(metric in row["metrics"] for row in rows):
+        known = sorted({name for row in rows for name in row["metrics"]})
+        raise ConfigError(f"--metric '{metric}': no run has this metric; they have {', '.join(known[:16])}"
+                          + (" ..." if len(known) > 16 else ""))
     metric = metric if metric is not None else default_metric(rows)
     rows = sort_rows(rows, metric)
     written = write_leaderboard(rows, out, metric=metric, columns=shown)

@@ -13,6 +13,7 @@ from rich.table import Table
 from evalkit.errors import ConfigError, InputError
 from evalkit.paths import file_in_the_way, refuse_output_over_inputs
 from evalkit.progress import quiet_library_progress
+from evalkit.text_safety import for_terminal
 
 if TYPE_CHECKING:
     from evalkit.synthesis.config import SynthConfig
@@ -42,7 +43,7 @@ def synth_command(
     report = run_synthesis(settings, out, parse_steps(steps), show_progress=not quiet)
     _print_report(report)
     data = out / "synthetic.jsonl"
-    console.print(f"[green]report:[/] {out / 'report.json'}" + (f"   [green]data:[/] {data}" if data.is_file() else
+    console.print(f"[green]report:[/] {for_terminal(out / 'report.json')}" + (f"   [green]data:[/] {for_terminal(data)}" if data.is_file() else
                                                                  "   (no synthetic.jsonl yet: run the filter step)"))
 
 

@@ -54,6 +54,7 @@ from evalkit.jsonl import read_json_object, read_jsonl, write_jsonl
 from evalkit.synthesis.config import SamplingSection, SynthConfig
 from evalkit.synthesis.corpus import Chunk, corpus_from_config
 from evalkit.synthesis.demo_world import DATA_SPEC, WorldSizes
+from evalkit.text_safety import for_terminal
 
 STEPS: tuple[str, ...] = ("corpus", "select", "teacher", "distill", "generate", "filter", "evaluate")
 CHAIN: tuple[str, ...] = STEPS[:-1]
@@ -512,7 +513,7 @@ class SynthPipeline:
         benchmarks = benchmark_set(settings.decontaminate, [d for d in data_dirs if d])
         if benchmarks.unavailable:
             self.console.print(f"[yellow]not checked for contamination (no test data found):[/] "
-                               f"{', '.join(sorted(benchmarks.unavailable))}")
+                               f"{for_terminal(', '.join(sorted(benchmarks.unavailable)))}")
         index = ContaminationIndex(benchmarks.texts, settings.ngram)
         bounds = LengthBounds(settings.min_problem_chars, settings.max_problem_chars, settings.min_solution_chars,
                               settings.max_solution_chars)
@@ -564,7 +565,7 @@ class SynthPipeline:
             synthetic = evaluate.synthetic_examples(plan.synthetic, settings.synthetic_examples, prompt_format) \
                 if plan.synthetic else []
             sizes[plan.name] = len(real) + len(synthetic)
-            self.console.print(f"[bold]synth:[/] student {plan.name}: {len(real)} real + {len(synthetic)} synthetic "
+            self.console.print(f"[bold]synth:[/] student {for_terminal(plan.name)}: {len(real)} real + {len(synthetic)} synthetic "
                                "examples")
             trained = finetune(student, [*real, *synthetic], self.paths.evaluate / "students" / plan.name, train,
                                show_progress=self.show_progress)
@@ -603,7 +604,7 @@ class SynthPipeline:
         in the evaluation's `random_texts_run`, not in this run's `teacher_calls*`."""
         config = self.config.model_copy(update={
             "select": self.config.select.model_copy(update={"method": "random"}), "evaluate": None})
-        self.console.print(f"[bold]synth:[/] ablation: the chain again with random texts, in {self.paths.ablation}")
+        self.console.print(f"[bold]synth:[/] ablation: the chain again with random texts, in {for_terminal(self.paths.ablation)}")
         pipeline = SynthPipeline(config, self.paths.ablation, show_progress=self.show_progress, console=self.console,
                                  backend_factory=self.backend_factory, shared=self.paths.shared or self.paths.root)
         report = pipeline.run(CHAIN)

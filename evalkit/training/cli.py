@@ -17,6 +17,7 @@ from rich.console import Console
 from evalkit.errors import run_cli
 from evalkit.progress import quiet_library_progress
 from evalkit.training.checks import config_record
+from evalkit.text_safety import for_terminal
 
 train_app = typer.Typer(
     help="Fine-tune generators and solution evaluators (SSFT, evaluator, sequential SSFT -> evaluator -> SSFT).",
@@ -48,7 +49,7 @@ def ssft_command(config: ConfigOption, out: OutOption = None, quiet: QuietOption
     target = resolve_out(resolved.out, out, str(config))
     result = train_ssft(resolved.model, resolved.problems, resolved.training, target, show_progress=not quiet,
                         record=config_record(config, resolved))
-    _console().print(f"[green]model:[/] {result.checkpoint} ({result.steps} steps, final loss {result.final_loss:.4f})")
+    _console().print(f"[green]model:[/] {for_terminal(result.checkpoint)} ({result.steps} steps, final loss {result.final_loss:.4f})")
 
 
 @train_app.command("evaluator")
@@ -65,8 +66,8 @@ def evaluator_command(config: ConfigOption, out: OutOption = None, quiet: QuietO
                              record=config_record(config, resolved))
     counts = ", ".join(f"{name} {value}" for name, value in result.counts.items())
     console = _console()
-    console.print(f"evaluator data from {result.samples_run}: {counts}")
-    console.print(f"[green]evaluator:[/] {result.training.checkpoint} ({result.training.steps} steps, "
+    console.print(f"evaluator data from {for_terminal(result.samples_run)}: {counts}")
+    console.print(f"[green]evaluator:[/] {for_terminal(result.training.checkpoint)} ({result.training.steps} steps, "
                   f"final loss {result.training.final_loss:.4f})")
 
 
@@ -81,8 +82,8 @@ def sequential_command(config: ConfigOption, out: OutOption = None, quiet: Quiet
     resolved = load_train_config("sequential", config)
     result = run_sequential(resolved, out=out, show_progress=not quiet, config_file=config)
     console = _console()
-    console.print(f"[green]generator:[/] {result.generator}")
-    console.print(f"[green]evaluator:[/] {result.evaluator}")
+    console.print(f"[green]generator:[/] {for_terminal(result.generator)}")
+    console.print(f"[green]evaluator:[/] {for_terminal(result.evaluator)}")
 
 
 def main() -> None:

@@ -86,6 +86,7 @@ from evalkit.jsonl import (
 )
 from evalkit.paths import file_in_the_way
 from evalkit.training.base_model import BaseModelRef, as_base_model, same_base_model
+from evalkit.text_safety import for_terminal
 
 OBJECTIVES = ("lm", "pairwise", "margin", "joint")
 PAIR_OBJECTIVES = ("pairwise", "margin")
@@ -864,7 +865,7 @@ def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample
     console = Console(stderr=True, quiet=not state.is_main_process)
     if encoded.too_long:
         console.print(f"[yellow]left out {len(encoded.too_long)} of {len(train)} examples longer than "
-                      f"max_length={settings.max_length} tokens[/] (indices in {out_dir / CONFIG_FILE})")
+                      f"max_length={settings.max_length} tokens[/] (indices in {for_terminal(out_dir / CONFIG_FILE)})")
     if not encoded.features:
         raise InputError(f"every training example is longer than max_length={settings.max_length} tokens")
 
@@ -889,7 +890,7 @@ def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample
                             _callbacks(out_dir / METRICS_FILE, show_progress))
     trainer.remove_callback(PrinterCallback)
     if resume_from is not None:
-        console.print(f"resuming {out_dir} from {resume_from.name}")
+        console.print(f"resuming {for_terminal(out_dir)} from {for_terminal(resume_from.name)}")
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     if encoded_eval is not None:
         trainer.evaluate()
