@@ -24,7 +24,8 @@ that `evalkit.importer` reads (`evalkit import FILE --preset NAME --task T --out
   `predictions`, token counts = lengths of `cont_tokens`. id = `doc.id`, else the row number.
 - `plain`: `{"id", "reference", "responses": [...]}`, optionally `question`; responses are
   strings or objects `{"text", "finish_reason"?, "num_tokens"?, "logprob"?, "score"?}`. Without
-  `reference`, the question and reference are the task problem's of the same id.
+  `reference`, the question and reference are the task problem's of the same id (a line with a
+  `question` and no `id`: of the same question).
 """
 
 from __future__ import annotations
@@ -205,11 +206,14 @@ def convert_lighteval(record: Mapping[str, Any], position: int = 0) -> dict[str,
 
 def convert_plain(record: Mapping[str, Any], position: int = 0) -> dict[str, Any]:
     """`{"id", "reference", "responses"}` (optionally `question`). Without a `reference`, the
-    question and reference come from the task problem of the same id (`evalkit.importer`)."""
+    question and reference come from the task problem of the same id, or of the same question for
+    a line without an id (`evalkit.importer`)."""
     question = record.get("question")
     if question is not None and not isinstance(question, str):
         raise RecordError("question", "expected a string")
-    converted = {"id": _get(record, "id"), "samples": _string_list(_get(record, "responses"), "responses")}
+    converted: dict[str, Any] = {"samples": _string_list(_get(record, "responses"), "responses")}
+    if "id" in record or question is None:  # a line with its question alone is found by its question
+        converted["id"] = _get(record, "id")
     if "reference" in record:
         converted |= {"reference": record["reference"], "question": question or ""}
     elif question is not None:

@@ -160,3 +160,16 @@ def test_plain_lines_without_references_take_them_from_the_task_by_id(tmp_path):
     import_samples(source, task="math500", out=tmp_path / "run", preset="plain", show_progress=False)
     line = json.loads((tmp_path / "run" / "samples.jsonl").read_text(encoding="utf-8"))
     assert (line["question"], line["reference"]) == (row["problem"], row["answer"])
+
+
+def test_plain_lines_with_a_question_and_no_id_are_found_by_their_question(tmp_path):
+    # the README's `{id or question, responses}`: a line without an id was refused ("field 'id': missing")
+    from tasks.shipped import shipped_path
+
+    rows = [json.loads(line) for line in shipped_path("math/math500.jsonl").read_text(encoding="utf-8").splitlines()[:2]]
+    source = tmp_path / "plain.jsonl"
+    source.write_text(json.dumps({"id": rows[0]["unique_id"], "responses": ["\\boxed{1}"]}) + "\n"
+                      + json.dumps({"question": rows[1]["problem"], "responses": ["\\boxed{2}"]}) + "\n", encoding="utf-8")
+    import_samples(source, task="math500", out=tmp_path / "run", preset="plain", show_progress=False)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(line["problem_id"], line["reference"]) for line in lines] == [(row["unique_id"], row["answer"]) for row in rows]

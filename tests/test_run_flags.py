@@ -219,3 +219,25 @@ def test_paths_with_rich_markup_are_printed_as_written(tmp_path):
                                  str(out), "--quiet"], capture_output=True, text=True, timeout=300, env=env)
         assert result.returncode == 0, result.stdout + result.stderr
         assert f"wrote {out / 'leaderboard.md'}" in result.stdout.replace("\n", "")
+
+
+def test_a_run_directorys_own_config_runs_again(tmp_path):
+    # the way to repeat or resume a run started with flags: its config.yaml was refused for the
+    # keys the run keeps for itself (config_hash, num_problems, inputs, changes)
+    import tasks
+
+    problems = tasks.get_task("aime24").load()[:2]
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"id": p.id, "question": p.question, "reference": p.reference,
+                                           "samples": [f"\\boxed{{{p.reference}}}"]}) + "\n" for p in problems))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    first = subprocess.run([sys.executable, "-m", "evalkit.cli", "run", "--model", "m", "--backend", "replay",
+                            "--samples", str(samples), "--tasks", "aime24", "--n", "1", "--limit", "2", "--out",
+                            str(tmp_path / "runs"), "--quiet"], capture_output=True, text=True, timeout=300, env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    [run_dir] = [path for path in (tmp_path / "runs").iterdir() if path.is_dir()]
+    before = (run_dir / "samples.jsonl").read_bytes()
+    again = subprocess.run([sys.executable, "-m", "evalkit.cli", "run", str(run_dir / "config.yaml"), "--out",
+                            str(run_dir), "--quiet"], capture_output=True, text=True, timeout=300, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (run_dir / "samples.jsonl").read_bytes() == before

@@ -53,7 +53,7 @@ def run_command(
     """
     from evalkit.config import read_yaml_mapping
     from evalkit.pipeline.flags import RunFlags, build_run_configs, parse_task_list, run_configs
-    from evalkit.pipeline.run import refuse_run_dir_as_folder, run_evaluation
+    from evalkit.pipeline.run import refuse_run_dir_as_folder, run_evaluation, stored_settings
 
     if quiet:
         quiet_library_progress()
@@ -62,6 +62,8 @@ def run_command(
                      top_p=top_p, max_tokens=max_tokens, seed=seed, limit=limit, prompt=prompt, split=split,
                      data_source=data_source, max_problems_in_flight=max_problems_in_flight)
     base = read_yaml_mapping(config) if config is not None else None
+    if base is not None and "config_hash" in base:  # a run directory's own config.yaml: run it again
+        base = stored_settings(base)
     resolved = build_run_configs(flags, base=base, overrides=dict(parse_override(item) for item in overrides or []),
                                  source=str(config) if config is not None else "command line")
     parsed_shard = Shard.parse(shard) if shard else None

@@ -140,9 +140,15 @@ def run_config_text(config: RunConfig, num_problems: int) -> str:
     return text
 
 
+def stored_settings(stored: dict) -> dict:
+    """The settings of a config stored in a run directory: its mapping without the keys the run
+    keeps for itself (hash, problem count, input fingerprints, history of changes)."""
+    return {key: value for key, value in stored.items() if key not in BOOKKEEPING_KEYS and key != "num_problems"}
+
+
 def _stored_run_config(stored: dict) -> RunConfig | None:
     """A config stored in a run directory (or written for one), parsed; None if it is not a run config."""
-    fields = {key: value for key, value in stored.items() if key not in BOOKKEEPING_KEYS and key != "num_problems"}
+    fields = stored_settings(stored)
     try:
         return parse_config(fields)
     except EvalkitError:
