@@ -204,6 +204,11 @@ def test_samples_run_of_other_problems_is_refused(tmp_path):
     ours = graded_run(tmp_path / "ours", {"source": "import", "model": "m", "task": "math"},
                       questions=(train_questions * 4)[:4])
     check_samples_run(ours, problems)
+    # filters choose problems to sample; a run sampled already is used whole (they were ignored silently)
+    limited = ProblemsConfig(task="math", split="train", data_dir=str(FIXTURE_DATA), filters={"limit": 2})
+    with pytest.raises(ConfigError, match="problems.filters select training problems to sample, but "
+                                          "evaluator.samples_run .* is used whole"):
+        check_samples_run(ours, limited)
 
 
 def test_train_commands_refuse_bad_models_and_folders_before_writing(tmp_path, tiny_model_dir):

@@ -54,6 +54,9 @@ def check_samples_run(run_dir: Path, problems: ProblemsConfig) -> None:
 
     if not run_dir.is_dir():
         raise InputError(f"samples run {run_dir} not found", field="evaluator.samples_run")
+    if problems.filters != type(problems.filters)():
+        raise ConfigError(f"problems.filters select training problems to sample, but evaluator.samples_run {run_dir} "
+                          "is sampled already and is used whole: leave the filters out, or give a run sampled with them")
     run = RunDir(run_dir)
     config = run.read_config()
     if problems.task is None:
