@@ -50,7 +50,7 @@ def data_file(relative: str, data_dir: Path | str | None = None, *, hint: str | 
         return path
     explicit = data_dir is not None or bool(os.environ.get(DATA_DIR_ENV))
     if explicit and not root.is_dir():  # a mistyped --data-dir must not quietly read the shipped copy
-        raise InputError(f"the data directory {root} does not exist (given by "
+        raise InputError(f"the data directory {root} {'is a file' if root.is_file() else 'does not exist'} (given by "
                          f"{'--data-dir or a config data_dir' if data_dir is not None else DATA_DIR_ENV})"
                          + (f"; {hint}" if hint else ""), path=root)
     shipped = shipped_path(relative)

@@ -72,6 +72,7 @@ def test_replay_and_display_names(tmp_path):
     (RunFlags(model="m", tasks=("aime24",)), "needs --backend"),
     (RunFlags(model="m", backend="hf"), "needs --tasks"),
     (RunFlags(model="m", backend="replay", tasks=("aime24",)), "--samples"),
+    (RunFlags(model="m", backend="hf", tasks=("aime24",), samples="s.jsonl"), "--samples replays stored samples: it needs --backend replay, not hf"),
     (RunFlags(model="m", backend="tgi", tasks=("aime24",)), "backend.name"),
     (RunFlags(model="m", backend="hf", tasks=("aime24",), n=0), "sampling.n"),
     (RunFlags(model="m", backend="hf", tasks=("aime24",), prompt="r1"), "unknown prompt format 'r1'"),

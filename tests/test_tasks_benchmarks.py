@@ -196,3 +196,14 @@ def test_model_card_prompts():
     assert get_prompt_format("chat_cot")(problem) == [
         {"role": "system", "content": instruction}, {"role": "user", "content": problem.question}]
     assert get_prompt_format("reasoning").stop == () and get_prompt_format("chat_cot").stop == ()
+
+
+def test_a_data_directory_that_is_missing_or_a_file_is_one_line_saying_which(tmp_path):
+    from evalkit.errors import InputError
+
+    with pytest.raises(InputError, match="the data directory .*nowhere does not exist"):
+        get_task("aime24").load(data_dir=tmp_path / "nowhere")
+    a_file = tmp_path / "data.jsonl"
+    a_file.write_text("{}\n")
+    with pytest.raises(InputError, match="the data directory .*data.jsonl is a file"):
+        get_task("aime24").load(data_dir=a_file)

@@ -133,6 +133,10 @@ def build_run_configs(flags: RunFlags, *, base: Mapping[str, Any] | None = None,
                               "(e.g. evalkit run --model builtin:tiny --backend hf --tasks aime24 --n 2)")
     if flags.backend == REPLAY_BACKEND and flags.samples is None and base is None:
         raise ConfigError("--backend replay needs --samples FILE (the stored samples to replay)")
+    base_backend = (base or {}).get("backend")
+    backend_name = flags.backend or (base_backend.get("name") if isinstance(base_backend, dict) else None)
+    if flags.samples is not None and backend_name not in (None, REPLAY_BACKEND):
+        raise ConfigError(f"--samples replays stored samples: it needs --backend replay, not {backend_name}")
     for dotted, value in flag_overrides(flags).items():
         apply_override(data, dotted, value, source=source)
     for dotted, value in (overrides or {}).items():
