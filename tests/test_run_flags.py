@@ -242,3 +242,11 @@ def test_a_run_directorys_own_config_runs_again(tmp_path):
                             str(run_dir), "--quiet"], capture_output=True, text=True, timeout=300, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert (run_dir / "samples.jsonl").read_bytes() == before
+
+
+def test_an_unknown_built_in_model_is_named_with_the_known_ones():
+    from evalkit.pipeline.run import resolve_backend_options
+
+    [config] = build_run_configs(RunFlags(model="builtin:huge", backend="hf", tasks=("aime24",)))
+    with pytest.raises(ConfigError, match=r"unknown built-in model 'builtin:huge' \(known: builtin:tiny\)"):
+        resolve_backend_options(config)

@@ -80,7 +80,11 @@ def load_problems(config: RunConfig, data_dir: Path | None) -> list[Problem]:
 def resolve_backend_options(config: RunConfig) -> dict:
     """Backend options, with `model: builtin:tiny` resolved to a tiny model built locally."""
     options = dict(config.backend.options)
-    if options.get("model") == BUILTIN_TINY_MODEL:
+    model = options.get("model")
+    if isinstance(model, str) and model.startswith("builtin:") and model != BUILTIN_TINY_MODEL \
+            and config.backend.name in LOCAL_MODEL_BACKENDS:
+        raise ConfigError(f"unknown built-in model '{model}' (known: {BUILTIN_TINY_MODEL})")
+    if model == BUILTIN_TINY_MODEL:
         from evalkit.pipeline.builtin_models import cached_tiny_model
 
         options["model"] = str(cached_tiny_model())
