@@ -33,8 +33,30 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 SAMPLE_FIELDS = ("task", "split", "data_source", "prompt", "filters", "backend", "sampling")
 
 
-class _Strict(BaseModel):
+def _is_number_type(annotation: Any) -> bool:
+    """Whether a field holds a number (`int`, `float`, optionally None), where YAML's `true` is a slip."""
+    if annotation in (int, float):
+        return True
+    arguments = getattr(annotation, "__args__", ())
+    return bool(arguments) and all(argument in (int, float, type(None)) for argument in arguments) \
+        and any(argument in (int, float) for argument in arguments)
+
+
+class StrictFields(BaseModel):
+    """Config records: unknown fields refused, frozen, and `true`/`false` never read as a number
+    (pydantic would take `n: true` as n = 1)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, bool) and info.field_name and _is_number_type(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
+
+
+_Strict = StrictFields
 
 
 class BackendConfig(_Strict):

@@ -157,3 +157,15 @@ def test_a_config_file_that_is_not_utf8_is_one_line_naming_file_line_and_byte(tm
     path.write_bytes(b"task: aime24\nmodel: caf\xe9\n")
     with pytest.raises(ConfigError, match=r"latin1.yaml:2: not UTF-8 text \(byte 0xe9 at offset 23\)"):
         read_yaml_mapping(path)
+
+
+@pytest.mark.parametrize("field, value", [("n", True), ("temperature", False), ("seed", True), ("max_tokens", True)])
+def test_true_or_false_is_not_a_number(field, value):
+    # pydantic took `sampling.n: true` as n = 1
+    with pytest.raises(ConfigError, match=f"field 'sampling.{field}': expected a number, got {str(value).lower()}"):
+        parse_config({"model": "m", "task": "aime24", "backend": {"name": "hf"}, "sampling": {field: value}})
+
+
+def test_true_is_still_true_where_a_switch_is_meant():
+    config = parse_config({"model": "m", "task": "aime24", "backend": {"name": "hf"}, "sampling": {"logprobs": True}})
+    assert config.sampling.logprobs is True

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from evalkit.config import read_yaml_mapping, validate_mapping
+from evalkit.config import StrictFields, read_yaml_mapping, validate_mapping
 from evalkit.synthesis.prompts import STAGE_CHOICES, STAGES
 
 
@@ -41,8 +41,7 @@ TrainOptions = Annotated[dict[str, Any], AfterValidator(_checked_train_options)]
 """TrainSettings fields (learning_rate, max_steps, lora, ...), checked, kept as the mapping written."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictFields
 
 
 class CorpusSource(_Strict):

@@ -18,13 +18,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from evalkit.config import BackendConfig, FilterConfig, GradingConfig, check_known_names, read_yaml_mapping, validate_mapping
+from evalkit.config import StrictFields, BackendConfig, FilterConfig, GradingConfig, check_known_names, read_yaml_mapping, validate_mapping
 from evalkit.errors import ConfigError
 from evalkit.training.engine import USUAL_OUTPUT_LAYER, LoraSettings, TrainSettings, adapts_output_layer
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictFields
 
 
 class LoraConfig(_Strict):
