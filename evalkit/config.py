@@ -33,6 +33,10 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 SAMPLE_FIELDS = ("task", "split", "data_source", "prompt", "filters", "backend", "sampling")
 
 
+MIN_RESAMPLES = 10
+"""The fewest bootstrap resamples a confidence interval is drawn from (config and `--resamples`)."""
+
+
 def _is_number_type(annotation: Any) -> bool:
     """Whether a field holds a number (`int`, `float`, optionally None), where YAML's `true` is a slip."""
     if annotation in (int, float):
@@ -92,7 +96,7 @@ class ReportConfig(_Strict):
     ks: list[Annotated[int, Field(ge=1)]] | None = None
     top_clusters: int = Field(8, ge=1)
     confidence: float = Field(0.95, gt=0.0, lt=1.0)
-    resamples: int = Field(1000, ge=10)
+    resamples: int = Field(1000, ge=MIN_RESAMPLES)
     seed: int = 0
 
 

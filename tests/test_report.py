@@ -263,6 +263,9 @@ def test_report_command_errors(tmp_path):
     assert isinstance(result.exception, ConfigError)
     result = CliRunner().invoke(_cli_app(), ["report", str(tmp_path / "missing")])
     assert isinstance(result.exception, InputError)
+    # the config's rule: a CI needs at least 10 resamples (--resamples 1 was taken)
+    result = CliRunner().invoke(_cli_app(), ["report", str(run_dir), "--resamples", "1"])
+    assert isinstance(result.exception, ConfigError) and "--resamples must be 10 or more" in str(result.exception)
     assert parse_ks("8, 1,4") == [1, 4, 8] and parse_ks(None) is None
     with pytest.raises(ConfigError):
         parse_ks("1,x")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from evalkit.config import MIN_RESAMPLES
 from evalkit.errors import ConfigError, InputError
 from evalkit.metrics import DEFAULT_SUBSETS, DEFAULT_TOP_CLUSTERS, split_metric_name
 from evalkit.report.leaderboard import (
@@ -85,8 +86,9 @@ def report_command(
     """Compute a run's metrics with confidence intervals; write metrics.json, report.md, metrics.csv,
     accuracy_vs_k.png and predictions.jsonl into the run directory and print the table."""
     _check_common(top_clusters, subsets)
-    if resamples is not None and resamples < 1:
-        raise ConfigError(f"--resamples must be 1 or more, got {resamples}")
+    if resamples is not None and resamples < MIN_RESAMPLES:
+        raise ConfigError(f"--resamples must be {MIN_RESAMPLES} or more (a confidence interval needs them), "
+                          f"got {resamples}")
     report_run(run_dir, ks=parse_ks(k), top_clusters=top_clusters, seed=seed, subsets=subsets,
                resamples=resamples, scorer=scorer, show_progress=not quiet)
 
