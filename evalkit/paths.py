@@ -24,7 +24,8 @@ def refuse_output_over_inputs(out: str | Path, inputs: Iterable[str | Path], *, 
         source = Path(os.path.realpath(item))
         if _same_or_inside(source, out_path):
             relation = "is" if source == out_path else "holds"
-            raise InputError(f"{option} {relation} the input file {item}; writing there would overwrite it. "
+            kind = "directory" if Path(item).is_dir() else "file"
+            raise InputError(f"{option} {relation} the input {kind} {item}; writing there would overwrite it. "
                              f"Choose another {option}.", path=out)
 
 

@@ -193,3 +193,9 @@ def test_merge_keeps_the_rerank_records_every_part_agrees_on(tmp_path):
     parts[1].record_rerank("other", "scr", 4)
     merged = merge_runs([part.path for part in parts], tmp_path / "merged")
     assert merged.read_config()["reranked"] == {"ev": {"method": "scr", "top_clusters": 3}}
+
+
+def test_merge_into_a_part_names_it_as_a_directory(tmp_path):
+    parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"])]
+    with pytest.raises(InputError, match="--out is the input directory .*part0; writing there would overwrite it"):
+        merge_runs(parts, parts[0])

