@@ -598,7 +598,10 @@ def check_run_dir(run_dir: RunDir, config: Mapping[str, Any], *, known: Sequence
         changed = [key for key in known if existing.get(key) != config.get(key)]
         if not changed and len(known) < len(IDENTITY_KEYS):
             return  # the same import so far; checked again once the file is read
-        reason = f"it was imported from {existing.get('file')} with a different {', '.join(changed) or 'config'}"
+        if config.get("file") is not None and existing.get("file") != config.get("file"):
+            reason = f"it was imported from another file, {existing.get('file')}"
+        else:
+            reason = f"it was imported from {existing.get('file')} with a different {', '.join(changed) or 'config'}"
     raise ConfigError(f"refusing to overwrite {run_dir.path}: {reason}. Choose another --out directory.")
 
 

@@ -135,15 +135,22 @@ def test_reimport_is_idempotent_and_other_files_are_refused(tmp_path):
     assert again.config_hash == first.config_hash and not again.fresh
     assert {name: (out / name).read_bytes() for name in before} == before
 
-    with pytest.raises(ConfigError, match="refusing to overwrite .*different mapping, model"):
+    with pytest.raises(ConfigError, match="refusing to overwrite .*imported from another file, .*import_canonical"):
         import_samples(QWEN_STYLE, task="math", out=out, mapping=QWEN_MAP, show_progress=False)
-    with pytest.raises(ConfigError, match="refusing to overwrite .*different sha256"):
+    with pytest.raises(ConfigError, match="refusing to overwrite .*imported from another file"):
         import_samples(QWEN_STYLE, task="math", out=out, model="import_canonical", show_progress=False,
                        mapping="id=id,question=question,reference=reference,samples=samples,scores=scores,"
                                "subject=subject,level=level")
     with pytest.raises(ConfigError, match="different task"):
         import_samples(CANONICAL, task="gsm8k", out=out, show_progress=False)
     assert {name: (out / name).read_bytes() for name in before} == before
+    # the same path with other content is told by its hash
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(CANONICAL.read_bytes())
+    import_samples(copy, task="math", out=tmp_path / "copy-run", show_progress=False)
+    copy.write_bytes(CANONICAL.read_bytes().replace(b"\\boxed", b"\\fbox", 1))
+    with pytest.raises(ConfigError, match="refusing to overwrite .*different sha256"):
+        import_samples(copy, task="math", out=tmp_path / "copy-run", show_progress=False)
 
 
 def test_non_empty_directory_without_config_is_refused(tmp_path):
