@@ -101,7 +101,7 @@ def decontaminate_command(
     against: Annotated[str, typer.Option(help="Comma-separated evalkit tasks whose test sets to check, or 'all' "
                                          "(every registered task with a test split that has data here).")] = "all",
     ngram: Annotated[int, typer.Option(help="Word n-gram size; a shared n-gram marks a record contaminated.")] = 13,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Benchmark data laid out like shared/data (default: $EVALKIT_DATA_DIR).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Benchmark data laid out like shared/data (default: $EVALKIT_DATA_DIR, else ./data, else the test sets shipped with evalkit).")] = None,
 ) -> None:
     """Remove records whose problem or solution shares a word n-gram with a benchmark test problem
     (its question or reference solution); every matched benchmark id is written with the record."""
