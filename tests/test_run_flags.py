@@ -203,15 +203,21 @@ def test_default_run_directories_are_one_visible_name(model, expected_start):
     assert path.parent == Path("runs") and path.name.startswith(expected_start), path
 
 
-def test_paths_with_rich_markup_are_printed_as_written(tmp_path):
-    # `--out "exp[v2]"` printed `wrote .../exp/leaderboard.md`, and `[/]` in a path crashed the run
-    # after it had finished (rich read the path as markup)
+def _aime24_replay_file(tmp_path: Path) -> Path:
+    """A replay file of aime24's first two problems, each answered right once."""
     import tasks
 
     problems = tasks.get_task("aime24").load()[:2]
     samples = tmp_path / "samples.jsonl"
     samples.write_text("".join(json.dumps({"id": p.id, "question": p.question, "reference": p.reference,
                                            "samples": [f"\\boxed{{{p.reference}}}"]}) + "\n" for p in problems))
+    return samples
+
+
+def test_paths_with_rich_markup_are_printed_as_written(tmp_path):
+    # `--out "exp[v2]"` printed `wrote .../exp/leaderboard.md`, and `[/]` in a path crashed the run
+    # after it had finished (rich read the path as markup)
+    samples = _aime24_replay_file(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "COLUMNS": "400"}
     for name in ("exp[v2]", "a[/]b", "[red]x"):
         out = tmp_path / name
@@ -225,12 +231,7 @@ def test_paths_with_rich_markup_are_printed_as_written(tmp_path):
 def test_a_run_directorys_own_config_runs_again(tmp_path):
     # the way to repeat or resume a run started with flags: its config.yaml was refused for the
     # keys the run keeps for itself (config_hash, num_problems, inputs, changes)
-    import tasks
-
-    problems = tasks.get_task("aime24").load()[:2]
-    samples = tmp_path / "samples.jsonl"
-    samples.write_text("".join(json.dumps({"id": p.id, "question": p.question, "reference": p.reference,
-                                           "samples": [f"\\boxed{{{p.reference}}}"]}) + "\n" for p in problems))
+    samples = _aime24_replay_file(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     first = subprocess.run([sys.executable, "-m", "evalkit.cli", "run", "--model", "m", "--backend", "replay",
                             "--samples", str(samples), "--tasks", "aime24", "--n", "1", "--limit", "2", "--out",
