@@ -496,10 +496,10 @@ def _items(a: Items, b: Items, mode: _Mode) -> Decision:
         return _as_sets(a.items, b.items, mode)  # `x_1 = a, x_2 = b`: the roots, in any order
     if a.kind == "set" and b.kind == "set":
         return _as_sets(a.items, b.items, mode)
-    xs = _once(a.items, mode) if a.kind == "set" else a.items
-    ys = _once(b.items, mode) if b.kind == "set" else b.items
-    if mode.directed and len(_once(xs, mode)) == len(xs):
-        ys = _once(ys, mode)  # a reference without repeats: an answer naming a solution twice still names it
+    xs = _once(a.items) if a.kind == "set" else a.items
+    ys = _once(b.items) if b.kind == "set" else b.items
+    if mode.directed and len(_once(xs)) == len(xs):
+        ys = _once(ys)  # a reference without repeats: an answer naming a solution twice still names it
     return _as_multisets(xs, ys, mode)
 
 
@@ -539,11 +539,12 @@ def _as_multisets(xs: tuple, ys: tuple, mode: _Mode) -> Decision:
     return _yes("same items, in any order")
 
 
-def _once(items: tuple, mode: _Mode) -> tuple:
-    """The items without repeats, in order (`\\{2, 2, 3\\}` is `\\{2, 3\\}`)."""
+def _once(items: tuple) -> tuple:
+    """The items without repeats, in order (`\\{2, 2, 3\\}` is `\\{2, 3\\}`): repeats are exactly equal
+    items, whatever precision a reference asks for."""
     kept: list = []
     for item in items:
-        if not any(_compare(seen, item, mode) for seen in kept):
+        if not any(_compare(seen, item, _EXACT) for seen in kept):
             kept.append(item)
     return tuple(kept)
 

@@ -151,11 +151,15 @@ _PLAIN_VALUE = re.compile(
     r"|^[-+]?\\(?:frac|dfrac|tfrac|sqrt|pi)\b[^\s]*|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
 _LEADING_FILLER = re.compile(
     r"^(?:[:=,\s]|(?:therefore|thus|hence|so|then|simply|exactly|clearly|indeed|just|equal\s+to|given\s+by|"
-    r"approximately|about|roughly|option|choice|that|the\s+value|is|are|be|either)(?![A-Za-z]))+\s*", re.IGNORECASE)
-_HEDGE = re.compile(r"(?:not|never|at\s+(?:least|most)|no\s+(?:more|less|fewer|greater|larger|smaller)\s+than|"
-                    r"(?:more|less|fewer|greater|larger|smaller|bigger)\s+than|between)(?![A-Za-z])", re.IGNORECASE)
-"""Words after a marker that bound, deny or bracket the value that follows (`The answer is at least 5`,
-`is not 5`, `is between 5 and 6`): the response states no single value."""
+    r"approximately|about|roughly|option|choice|that|the\s+value|is|are|be)(?![A-Za-z]))+\s*", re.IGNORECASE)
+_HEDGE = re.compile(r"(?:not|at\s+(?:least|most)|no\s+(?:more|less|fewer|greater|larger|smaller)\s+than|"
+                    r"(?:more|less|fewer|greater|larger|smaller|bigger)\s+than|between|either)(?![A-Za-z])\s*",
+                    re.IGNORECASE)
+"""Words right after a marker that bound, deny, bracket or hedge the value that follows (`The answer
+is at least 5`, `is not 5`, `is between 5 and 6`, `is either 5 or 6`): the response states no single value."""
+_OR_MORE = re.compile(r"\s+or\s+(?:more|less|fewer|greater|larger|smaller|higher|lower|above|below)(?![A-Za-z])",
+                      re.IGNORECASE)
+"""`5 or more`: a bound after the value."""
 _ALTERNATIVE_GAP = re.compile(r"\s{0,8}(?:,|,?\s{0,8}or)\s{0,8}")
 """What may stand between two alternative values that end a sentence (`$5$ or $6$`, `$1$, $2$, or $3$`)."""
 _TRAILING_PROSE = re.compile(r"\s+(?:because|since|as|which|so|and\s+(?:this|that|the)|for|when|if|where)\b.*$",
@@ -180,10 +184,11 @@ _CHOICE_LABEL = re.compile(r"^(?:\(([A-E])\)[ \t]{1,4}(?=[-+$\\\da-zA-Z])|([A-E]
 """A choice letter with the value it labels: `(B) 27`, `(C) $\\frac{1}{2}$`, `D) 12`, `D: 12`."""
 _CHOICE_STATEMENT = re.compile(
     r"(?<![A-Za-z])(?i:(?:option|choice|answer)[ \t]{1,4})\(?([A-J])\)?[ \t]{1,4}(?i:is[ \t]{1,4}(?:the[ \t]{1,4})?"
-    r"(?:correct|right|answer))(?![A-Za-z])|"
+    r"(?:correct|right)(?:[ \t]{1,4}(?:answer|option|choice))?)(?=[ \t]*(?:[.!]|\n|$))|"
     r"(?<![A-Za-z])(?i:I(?:'ll|[ \t]{1,4}will)?[ \t]{1,4}(?:choose|pick|select|go[ \t]{1,4}with)[ \t]{1,4}(?:option[ \t]{1,4}|choice[ \t]{1,4}|"
-    r"answer[ \t]{1,4})?)\(?([A-J])\)?(?![A-Za-z])")
-"""A sentence that names the chosen letter: `Option D is correct.`, `I choose option D.`"""
+    r"answer[ \t]{1,4})?)\(?([A-J])\)?(?=[ \t]*(?:[.!]|\n|$))")
+"""A sentence that names the chosen letter and ends: `Option D is correct.`, `I choose option D.`
+(`I choose A = (0, 0)` and `Option A is correct for n even` do not)."""
 
 
 def _is_clean_text(text: object) -> bool:
@@ -501,8 +506,7 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     segment = _LEADING_FILLER.sub("", segment.strip()).strip()
     if not segment:
         return None
-    hedge = _hedged(segment)
-    if hedge is not None:
+    if after_marker and (hedge := _hedged(segment)) is not None:
         return hedge
     boxed = _box_candidate(segment)
     if boxed is not None:
@@ -519,9 +523,6 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     if len(pieces) > 1:
         tail = _restore_math(pieces[-1], segment)
         tail = _LEADING_FILLER.sub("", tail.strip()).strip()
-        hedge = _hedged(tail)
-        if hedge is not None:
-            return hedge
         leading = _leading_value(tail)
         if leading is not None:
             return leading
@@ -537,16 +538,45 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
 
 
 def _hedged(segment: str) -> str | None:
-    """The words themselves when they open with a bound, a denial or a bracket around a value
-    (`not 5`, `at least $5$`, `between 5 and 6`): an answer no reference equals, so the response is
-    graded wrong instead of taking the number it rules out or only bounds."""
+    """What the words right after a marker state when they bound, deny, bracket or hedge a value
+    (`not 5`, `at least $5$`, `between 5 and 6`, `5 or more`: the words themselves, which no
+    reference equals; `either 5 or 6`: both values, a list no single reference equals; `not 5 but 6`:
+    6); None when they do not, or when more than the value follows (`not hard to see: 5`)."""
     hedge = _HEDGE.match(segment)
-    if hedge is None or not re.search(r"[\d$\\]", segment[hedge.end():]):
+    if hedge is None:
+        bound = _OR_MORE.search(segment)
+        if bound is None or not _is_bare(segment[:bound.start()]) or segment[bound.end():].strip(" .!"):
+            return None
+        return _clean(re.sub(r"\s+", " ", segment.replace("$", " ")))
+    rest = segment[hedge.end():].strip().rstrip(".!").strip()
+    word = hedge.group(0).strip().lower()
+    if word == "either":
+        left, found, right = rest.partition(" or ")
+        first, second = _leading_value(left.strip()), _leading_value(right.strip()) if found else None
+        return f"{first}, {second}" if first and second else None
+    if word == "not":
+        corrected = re.match(r".{1,200}?,?\s(?:but|it\s+is|it's)\s+(?:rather\s+)?(?=\S)", rest, re.IGNORECASE)
+        if corrected is not None:  # `not $5$ but $6$`: the value it corrects to
+            return _leading_value(rest[corrected.end():])
+    if word == "between":
+        low, found, high = rest.partition(" and ")
+        values = found and _is_bare(low) and _is_bare(high)
+    else:
+        values = _is_bare(rest)
+    if not values or not re.search(r"[\d$\\]", rest):
         return None
-    corrected = re.match(r"not\s.{1,200}?,?\s(?:but|it\s+is|it's)\s+(?:rather\s+)?(?=\S)", segment, re.IGNORECASE)
-    if corrected is not None:  # `not $5$ but $6$`: the value it corrects to
-        return _leading_value(segment[corrected.end():])
-    return _clean(re.sub(r"\s+", " ", segment.replace("$", " "))) or None
+    return _clean(re.sub(r"\s+", " ", segment.replace("$", " ")))
+
+
+def _alternatives(values: list[str], comma_before_or: bool) -> bool:
+    """Whether values joined by `or` are alternatives (`5 or 6`, `x = 5 or x = 6`, `1, 2, or 3`),
+    not one value restated (`3x = 9, or x = 3`; `\\frac54, or -\\frac45`: two values with a comma
+    before `or` say the second is what the first comes to): plain values, or equations of one left
+    side."""
+    if comma_before_or and len(values) == 2:
+        return False
+    sides = [value.split("=", 1)[0].replace(" ", "") if "=" in value else None for value in values]
+    return all(side is None for side in sides) or (None not in sides and len(set(sides)) == 1)
 
 
 def _trailing_alternatives(segment: str) -> str | None:
@@ -557,17 +587,19 @@ def _trailing_alternatives(segment: str) -> str | None:
     if len(spans) < 2 or segment[spans[-1].end:].strip(" \t.!"):
         return None
     run = [spans[-1]]
-    saw_or = False
+    saw_or = comma_before_or = False
     for span in reversed(spans[:-1]):
         gap = segment[span.end:run[-1].start]
         if not _ALTERNATIVE_GAP.fullmatch(gap):
             break
-        saw_or = saw_or or "or" in gap
+        if "or" in gap:  # the comma may close the math before it (`half of $1,$ or $\\frac12$`)
+            saw_or = True
+            comma_before_or = comma_before_or or "," in gap or span.content.rstrip().endswith(",")
         run.append(span)
-    if not saw_or or len(run) < 2:
+    values = [value for value in (_clean(span.content) for span in reversed(run)) if value]
+    if not saw_or or len(values) < 2 or not _alternatives(values, comma_before_or):
         return None
-    values = [_clean(span.content) for span in reversed(run)]
-    return ", ".join(v for v in values if v) or None
+    return ", ".join(values)
 
 
 _CHOICE_IN_TEXT = re.compile(r"\([A-J]\)")
@@ -600,17 +632,20 @@ def _prose_words(text: str) -> list[str]:
 def _is_product(text: str, start: int, end: int) -> bool:
     """Whether the letters `text[start:end]` are a product of variables inside math, not a word:
     written right after a digit or a closing group (`2abc`, `\\frac{1}{2}at^2`), against a power, an
-    index or a brace (`e^{it}`), or beside an operator (`ab + ac + bc`, `abc+1`). A hyphen between
-    letters joins words (`well-known`)."""
+    index or a brace (`e^{it}`), or, up to three letters in one case, beside an operator (`ab + ac + bc`,
+    `abc+1`, `AB = 4`). A hyphen between letters joins words (`well-known`)."""
     before = text[start - 1] if start else ""
     after = text[end] if end < len(text) else ""
     if before and (before.isdigit() or before in "^_{})") or after and after in "^_{}(":
         return True
+    word = text[start:end]
+    if len(word) > 3 or not (word.islower() or word.isupper()):
+        return False  # `apples = 30`, `length*width`, `Tom+Ann`: words, whatever stands beside them
     left, right = text[:start].rstrip(), text[end:].lstrip()
     operators = "+*/=<>^"
     if left and (left[-1] in operators or left[-1] == "-" and (len(left) == start or not left[-2:-1].isalpha())):
         return True
-    return bool(right) and (right[0] in operators or right[0] == "-" and right[1:2] in (" ", "") )
+    return bool(right) and (right[0] in operators or right[0] == "-" and right[1:2] in (" ", ""))
 
 
 def _outside_math_marker(segment: str) -> str:
@@ -639,7 +674,9 @@ def _leading_value(segment: str) -> str | None:
         return None
     if segment[0] in "$\\" and (span := math_span_at(segment, 0)) is not None:
         values = [_clean(span.content)]
+        last_raw: str | None = span.content
         rest = segment[span.end:]
+        joined_by_or = comma_before_or = False
         while True:
             joined = re.match(r"\s*(?:,?\s*(?:and|or)(?![A-Za-z])|,)\s*", rest)  # `$1$, $2$, and $3$`
             if joined is None:
@@ -647,9 +684,15 @@ def _leading_value(segment: str) -> str | None:
             following = rest[joined.end():]
             if not following or following[0] not in "$\\" or (nxt := math_span_at(following, 0)) is None:
                 break
+            if "or" in joined.group(0):
+                joined_by_or = True
+                comma_before_or = comma_before_or or "," in joined.group(0) or (last_raw or "").rstrip().endswith(",")
+            last_raw = nxt.content
             values.append(_clean(nxt.content))
             rest = following[nxt.end:]
         values = [v for v in values if v]
+        if joined_by_or and not _alternatives(values, comma_before_or):
+            return values[-1]  # `$3x = 9$, or $x = 3$`: one value, restated
         return ", ".join(values) if values else None
     bold = re.match(r"\*\*([^*\n]{1,80})\*\*", segment)
     if bold:

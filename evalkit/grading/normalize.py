@@ -219,7 +219,8 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = _collapse_spaces(text)
     text = re.sub(r"(?<!\\)[.;,]+$", "", text)
     # a derivative keeps its order: `f''(x)` is not `f'(x)`, and neither is the product f*x
-    text = re.sub(r"(?<![A-Za-z\\])([A-Za-z])('{1,3})(?!')", lambda m: f"{m.group(1)}_{{{'d' * len(m.group(2))}}}", text)
+    text = re.sub(r"(?<![A-Za-z\\])([A-Za-z])('{1,3})(?!')", lambda m: f"{m.group(1)}_{{{'prime' * len(m.group(2))}}}",
+                  text)
     choice = _choice_letter(text)
     return choice if choice is not None else text
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 
 _ASKS_FOR_ROUNDING = re.compile(
-    r"nearest|(?<![A-Za-z])round(?:ed|ing|s)?(?![A-Za-z])|decimal\s+(?:place|digit)s?|"
+    r"nearest|closest|(?<![A-Za-z])round(?:ed|ing|s)?(?![A-Za-z])|decimal\s+(?:place|digit)s?|"
     r"significant\s+(?:figure|digit)s?|sig\.?\s*figs?|approximat|estimat|"
     r"(?:correct|accurate)\s+to|to\s+(?:the\s+)?(?:tenth|hundredth|thousandth|ten-thousandth)s?(?![A-Za-z])|"
     r"\\approx|≈",
     re.IGNORECASE)
-"""Words with which a question asks for a rounded value: `to the nearest tenth`, `rounded to two
+"""Words with which a question asks for a rounded value: `to the nearest tenth`, `closest to`, `rounded to two
 decimal places`, `to 3 significant figures`, `approximately how many`, `estimate`, `\\approx`."""
 
 

@@ -259,8 +259,20 @@ def _nonempty(parts: list[str]) -> list[str]:
     return parts
 
 
+def _named_chains_split(parts: list[str]) -> list[str]:
+    """`a=b=1` in a list is two items, `a=1` and `b=1` (`w=16, d=3, a=b=1` has four values)."""
+    split: list[str] = []
+    for part in parts:
+        pieces = split_top_level(part, ("=",))
+        if len(pieces) >= 3 and all(_name_key(piece) is not None for piece in pieces[:-1]):
+            split.extend(f"{piece}={pieces[-1]}" for piece in pieces[:-1])
+        else:
+            split.append(part)
+    return _nonempty(split)
+
+
 def _comma_list(parts: list[str], depth: int) -> Value:
-    values = [_parse(p, depth + 1) for p in parts]
+    values = [_parse(p, depth + 1) for p in _named_chains_split(parts)]
     named = [v for v in values if isinstance(v, Named)]
     if named and len(named) == len(values) and len({v.name for v in named}) == len(named):
         # `AB=4, CD=5`, `p=5, q=2`: the values of several names, in the order written.
