@@ -8,8 +8,10 @@ Minerva (272, the last box, graded with the task's 1% relative tolerance) and Ol
 
 - against itself, written the ways models write it (`self_*`, all should be right): in a box
   after "The final answer is" (`boxed`), bare (`bare`), in Minerva's closing line (`minerva`),
-  and the reference solution itself (`solution`; OlympiadBench's first solution has no box and
-  ends in prose, so many of those find no answer);
+  the reference solution itself (`solution`; OlympiadBench's first solution has no box and
+  ends in prose, so many of those find no answer), and the solution with each box replaced by
+  its content (`unboxed`, where it has a box: how a model that does not box ends, read by the
+  answer-line, final-sentence and last-number rules; some such endings state two values);
 - against the references of two other problems of the same set (shifts 1 and 37, skipped where
   the two references are the same string), written the same ways (`cross_*`, should be wrong;
   a few are right because two problems share one answer written two ways);
@@ -39,7 +41,7 @@ if str(REPO_ROOT) not in sys.path:
 from evalkit.grading import GradingPolicy, grade  # noqa: E402
 from evalkit.grading.extract import last_boxed  # noqa: E402
 from evalkit.jsonl import write_jsonl  # noqa: E402
-from tasks.minerva_math import MINERVA_RELATIVE_TOLERANCE  # noqa: E402
+from tasks import get_task  # noqa: E402
 from tasks.olympiadbench import clean_final_answer  # noqa: E402
 
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
@@ -52,6 +54,7 @@ class ReferenceSet:
     name: str
     references: list[str]
     solutions: list[str]
+    questions: list[str]
     policy: GradingPolicy
 
 
@@ -76,13 +79,30 @@ def load_sets(data_dir: Path) -> list[ReferenceSet]:
     olympiad = _records(data_dir / "olympiadbench" / "test.jsonl")
     return [
         ReferenceSet("math", [last_boxed(r["solution"]) or "" for r in math], [r["solution"] for r in math],
-                     GradingPolicy()),
-        ReferenceSet("math500", [r["answer"] for r in math500], [r["solution"] for r in math500], GradingPolicy()),
+                     [r["problem"] for r in math], get_task("math").grading),
+        ReferenceSet("math500", [r["answer"] for r in math500], [r["solution"] for r in math500],
+                     [r["problem"] for r in math500], get_task("math500").grading),
         ReferenceSet("minerva", [last_boxed(r["solution"]) or "" for r in minerva], [r["solution"] for r in minerva],
-                     GradingPolicy(relative_tolerance=MINERVA_RELATIVE_TOLERANCE)),
+                     [r["problem"] for r in minerva], get_task("minerva_math").grading),
         ReferenceSet("olympiad", [", ".join(clean_final_answer(a) for a in r["final_answer"]) for r in olympiad],
-                     [r["solution"][0] if r["solution"] else "" for r in olympiad], GradingPolicy()),
+                     [r["solution"][0] if r["solution"] else "" for r in olympiad],
+                     [r["question"] for r in olympiad], get_task("olympiadbench").grading),
     ]
+
+
+def without_boxes(text: str) -> str:
+    """`text` with each `\\boxed{X}` replaced by `X` (an unclosed box is left as written)."""
+    out, position = [], 0
+    while (start := text.find("\\boxed{", position)) >= 0:
+        depth, end = 1, start + len("\\boxed{")
+        while end < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        if depth:
+            break
+        out += [text[position:start], text[start + len("\\boxed{"):end - 1]]
+        position = end
+    return "".join(out) + text[position:]
 
 
 def _written_ways(reference: str, solution: str) -> Iterator[tuple[str, str]]:
@@ -90,10 +110,13 @@ def _written_ways(reference: str, solution: str) -> Iterator[tuple[str, str]]:
     yield "bare", reference
     yield "minerva", f"Final Answer: The final answer is {reference}. I hope it is correct."
     yield "solution", solution
+    if "\\boxed{" in solution:
+        yield "unboxed", without_boxes(solution)
 
 
 def pairs_of(references: ReferenceSet) -> list[Pair]:
-    """The self, cross and negated pairs of one set (module notes)."""
+    """The self, cross and negated pairs of one set (module notes); each is graded in the problem
+    of its reference (its question)."""
     refs, sols = references.references, references.solutions
     pairs: list[Pair] = []
     for index, reference in enumerate(refs):
@@ -118,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     for references in load_sets(args.data_dir):
         pairs = pairs_of(references)
         verdicts = grade([p.response for p in pairs], [p.reference for p in pairs], workers=args.workers,
-                         policy=references.policy)
+                         policy=references.policy, questions=[references.questions[p.index] for p in pairs])
         for pair, verdict in zip(pairs, verdicts):
             name = f"{references.name}_{pair.kind}"
             figures[name] = figures.get(name, 0) + int(verdict.correct)
