@@ -209,6 +209,10 @@ def test_consistency_keeps_problems_whose_answer_the_solver_reproduces():
     loose = consistency_verdicts(["12"], [["\\boxed{12}", "\\boxed{1}", "\\boxed{3}", "\\boxed{4}"]],
                                  min_agreement=0.25)
     assert loose[0].keep
+    # the written answer 0.4 of `Find 2.4 / 6` is exact: a solver's 0.36 does not agree with it
+    asked = consistency_verdicts(["0.4", "0.4"], [["\\boxed{0.36}"], ["\\boxed{0.36}"]], min_agreement=1.0,
+                                 questions=["Find 2.4 / 6.", "Round 0.36 to the nearest tenth."])
+    assert [v.keep for v in asked] == [False, True]
 
 
 def test_apply_consistency_records_why_a_problem_went():

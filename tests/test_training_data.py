@@ -103,6 +103,12 @@ def test_synthetic_answer_must_be_the_solutions_final_box(tmp_path):
         ssft_examples_from_jsonl(path)
     write_jsonl(path, [{"problem": "Halve 1.", "solution": "1/2 = \\boxed{\\frac{1}{2}}", "answer": "0.5"}])
     assert len(ssft_examples_from_jsonl(path)) == 1  # equivalent answers written differently agree
+    # a decimal answer is exact unless the problem asks for rounding (its question decides)
+    write_jsonl(path, [{"problem": "Find 2.4 / 6.", "solution": "\\boxed{0.36}", "answer": "0.4"}])
+    with pytest.raises(InputError, match="answer '0.4' is not the solution's final"):
+        ssft_examples_from_jsonl(path)
+    write_jsonl(path, [{"problem": "Round 0.36 to the nearest tenth.", "solution": "\\boxed{0.36}", "answer": "0.4"}])
+    assert len(ssft_examples_from_jsonl(path)) == 1
 
 
 def test_synthetic_jsonl_bad_record_names_line_and_field(tmp_path):

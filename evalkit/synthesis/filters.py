@@ -338,10 +338,11 @@ class ConsistencyVerdict:
 
 
 def consistency_verdicts(written_answers: Sequence[str], solutions: Sequence[Sequence[str]], *,
-                         min_agreement: float, workers: int | None = 1,
-                         timeout: float = 5.0) -> list[ConsistencyVerdict]:
-    """Grade each problem's solutions against its written answer with evalkit's grader; a problem
-    is kept when at least `ceil(min_agreement * solutions)` of them (and at least one) agree."""
+                         min_agreement: float, workers: int | None = 1, timeout: float = 5.0,
+                         questions: Sequence[str] | None = None) -> list[ConsistencyVerdict]:
+    """Grade each problem's solutions against its written answer with evalkit's grader (in the
+    problem asking `questions[i]`, when given); a problem is kept when at least
+    `ceil(min_agreement * solutions)` of them (and at least one) agree."""
     from evalkit.grading import grade_groups
 
     if len(written_answers) != len(solutions):
@@ -349,7 +350,7 @@ def consistency_verdicts(written_answers: Sequence[str], solutions: Sequence[Seq
     if not solutions:
         return []
     grades = grade_groups([list(group) for group in solutions], list(written_answers), workers=workers,
-                          timeout=timeout, style="auto")
+                          timeout=timeout, style="auto", questions=questions)
     verdicts = []
     for group, grade_ in zip(solutions, grades):
         agreeing = sum(1 for correct in grade_.correct if correct)

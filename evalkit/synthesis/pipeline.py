@@ -490,7 +490,8 @@ class SynthPipeline:
         solutions = [[completion.text for completion in result.completions] for result in outcomes]
         checked = len(outcome.kept)
         verdicts = consistency_verdicts([record["answer"] for record in outcome.kept], solutions,
-                                        min_agreement=settings.min_agreement)
+                                        min_agreement=settings.min_agreement,
+                                        questions=[record["problem"] for record in outcome.kept])
         apply_consistency(outcome, verdicts)
         return {"solver": model_id, "solver_is_teacher": settings.solver == "teacher",
                 "samples": settings.samples, "min_agreement": settings.min_agreement,

@@ -123,7 +123,7 @@ def synthetic_problems(path: str | Path) -> list[Problem]:
                 raise InputError("missing or not a non-empty string", path=path, line=line, field=name)
             values[name] = value
         boxed = last_boxed(values["solution"])
-        if boxed is not None and not equivalent(values["answer"], boxed):
+        if boxed is not None and not equivalent(values["answer"], boxed, question=values["problem"]):
             raise InputError(f"answer {values['answer'].strip()!r} is not the solution's final \\boxed{{{boxed}}}",
                              path=path, line=line, field="answer")
         problems.append(Problem(id=str(record.get("id") or f"synthetic/{line}"), task="synthetic",
