@@ -2,7 +2,8 @@
 
     python benchmarks/grading_references.py [--data-dir ../shared/data] [--workers 2]
 
-Every reference of MATH test (5000, the last box of each solution), MATH-500 (its `answer`),
+Every reference of MATH test (5000, as the task reads them: the last box of each solution, or all
+its boxes where the question asks for all solutions), MATH-500 (its `answer`),
 Minerva (272, the last box, graded with the task's 1% relative tolerance) and OlympiadBench (675,
 `final_answer` without `$`, entries joined by ", ") is graded, with the policy of its task:
 
@@ -78,8 +79,8 @@ def load_sets(data_dir: Path) -> list[ReferenceSet]:
     minerva = _records(data_dir / "minerva_math" / "test.jsonl")
     olympiad = _records(data_dir / "olympiadbench" / "test.jsonl")
     return [
-        ReferenceSet("math", [last_boxed(r["solution"]) or "" for r in math], [r["solution"] for r in math],
-                     [r["problem"] for r in math], get_task("math").grading),
+        ReferenceSet("math", [problem.reference for problem in get_task("math").load("test", data_dir=data_dir)],
+                     [r["solution"] for r in math], [r["problem"] for r in math], get_task("math").grading),
         ReferenceSet("math500", [r["answer"] for r in math500], [r["solution"] for r in math500],
                      [r["problem"] for r in math500], get_task("math500").grading),
         ReferenceSet("minerva", [last_boxed(r["solution"]) or "" for r in minerva], [r["solution"] for r in minerva],

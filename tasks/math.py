@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evalkit.errors import InputError
-from evalkit.grading.extract import last_boxed
+from evalkit.grading.extract import find_answer, last_boxed
 from evalkit.records import Problem
 from tasks.data import require_text
 from tasks.registry import HubSource, RecordSource, Task
@@ -37,8 +37,22 @@ def parse_level(value: Any, source: RecordSource) -> int | None:
                      path=source.location, line=source.line, field="level")
 
 
-def reference_from_solution(solution: str, source: RecordSource) -> str:
-    """The last `\\boxed{}` of a reference solution ("" if that box is empty); no box at all is a bad record."""
+_ASKS_FOR_ALL = re.compile(r"(?:enter|find|list|give)\s+(?:all|both|the\s+two)|all\s+(?:possible\s+|the\s+)?(?:real\s+)?"
+                           r"(?:values|solutions|roots)|separated\s+by\s+(?:commas?|semicolons?)", re.IGNORECASE)
+"""A question that asks for every answer (`Enter all the solutions, separated by commas.`)."""
+_ASKS_FOR_ONE = re.compile(r"only\s+one\s+of|one\s+of\s+the\s+\w+,\s+not\s+both", re.IGNORECASE)
+"""A question that asks for one answer of several (`Enter only one of the foci, not both.`)."""
+
+
+def reference_from_solution(solution: str, source: RecordSource, question: str | None = None) -> str:
+    """The answer of a reference solution: its last `\\boxed{}` ("" if that box is empty; no box at
+    all is a bad record), or, when the question asks for every answer and the solution boxes each
+    on one line (`the solutions are $\\boxed{-2}$ and $\\boxed{1}$`), all of them as one list, as a
+    response is read (test/algebra/1878: `1` was the reference, and the right answer `-2, 1` wrong)."""
+    if question is not None and _ASKS_FOR_ALL.search(question) and not _ASKS_FOR_ONE.search(question):
+        joined = find_answer(solution, "boxed").answer
+        if joined:
+            return joined
     answer = last_boxed(solution)
     if answer is None and _EMPTY_BOX.search(solution):
         # train/number_theory/7115.json and 7117.json end in an empty `\\boxed{}`: keep the records,
@@ -59,7 +73,7 @@ def parse_math_record(record: Mapping[str, Any], source: RecordSource) -> Proble
         id=require_text(record, "unique_id", source),
         task="math",
         question=require_text(record, "problem", source),
-        reference=reference_from_solution(solution, source),
+        reference=reference_from_solution(solution, source, require_text(record, "problem", source)),
         solution=solution,
         meta={"subject": require_text(record, "type", source), "level": parse_level(record["level"], source)},
     )
@@ -67,7 +81,8 @@ def parse_math_record(record: Mapping[str, Any], source: RecordSource) -> Proble
 
 TASK = Task(
     name="math",
-    description="MATH, 5000 test / 7500 train competition problems; reference = last \\boxed{} of the solution",
+    description="MATH, 5000 test / 7500 train competition problems; reference = last \\boxed{} of the solution (all its boxes "
+                "where the question asks for all solutions)",
     splits={"test": "math/test.jsonl", "train": "math/train.jsonl"},
     parse_record=parse_math_record,
     default_prompt_format="minerva",

@@ -388,3 +388,23 @@ def test_a_data_directory_that_does_not_exist_is_an_error_not_the_shipped_copy(t
         data_file("aime24/test.jsonl")
     (tmp_path / "empty").mkdir()  # an existing folder without the file: the shipped test set
     assert data_file("aime24/test.jsonl", tmp_path / "empty").name == "test.jsonl"
+
+
+def test_a_math_reference_is_every_boxed_answer_when_the_question_asks_for_all():
+    # test/algebra/1878 boxes both solutions; its reference was the last box, `1`, and the right
+    # answer `-2, 1` was graded wrong (5 MATH test problems, 8 train)
+    from tasks.math import parse_math_record
+    from tasks.registry import RecordSource
+
+    def reference(problem: str, solution: str) -> str:
+        record = {"problem": problem, "solution": solution, "level": "Level 3", "type": "Algebra",
+                  "unique_id": "test/algebra/1.json"}
+        return parse_math_record(record, RecordSource("math/test.jsonl", 1, 0, "test")).reference
+
+    both = "Factoring, the solutions are $\\boxed{-2}$ and $\\boxed{1}$."
+    assert reference("Solve $x^2+x=2$. Enter all the solutions, separated by commas.", both) == "-2, 1"
+    assert reference("Find all possible values of $x$.", both) == "-2, 1"
+    assert reference("Find the larger root.", both) == "1"  # an intermediate box before the answer
+    assert reference("Enter only one of the foci, not both. Enter all of it as an ordered pair.",
+                     "The foci are $\\boxed{(10,0)}$ and $\\boxed{(0,0)}$.") == "(0,0)"
+    assert reference("Simplify $(5x+3) - 2(2x-4)$.", "$\\boxed{x+11}$, or $\\boxed{11+x}$.") == "11+x"
