@@ -60,17 +60,14 @@ class StrictFields(BaseModel):
         return value
 
 
-_Strict = StrictFields
-
-
-class BackendConfig(_Strict):
+class BackendConfig(StrictFields):
     """Which backend samples, and the options passed to its constructor."""
 
     name: Literal["hf", "vllm", "openai", "replay"]
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class SamplingConfig(_Strict):
+class SamplingConfig(StrictFields):
     n: int = Field(8, ge=1, description="samples per problem")
     temperature: float = Field(0.7, ge=0.0, allow_inf_nan=False)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
@@ -80,19 +77,19 @@ class SamplingConfig(_Strict):
     logprobs: bool = False
 
 
-class FilterConfig(_Strict):
+class FilterConfig(StrictFields):
     subjects: list[str] | None = None
     levels: list[int] | None = None
     ids: list[str] | None = None
     limit: int | None = Field(None, ge=1)
 
 
-class GradingConfig(_Strict):
+class GradingConfig(StrictFields):
     workers: int | None = Field(None, ge=0)
     timeout: float = Field(5.0, gt=0.0, allow_inf_nan=False)
 
 
-class ReportConfig(_Strict):
+class ReportConfig(StrictFields):
     ks: list[Annotated[int, Field(ge=1)]] | None = None
     top_clusters: int = Field(8, ge=1)
     confidence: float = Field(0.95, gt=0.0, lt=1.0)
@@ -100,7 +97,7 @@ class ReportConfig(_Strict):
     seed: int = 0
 
 
-class RunConfig(_Strict):
+class RunConfig(StrictFields):
     """A whole evaluation run."""
 
     model: str = Field(description="display name of the model in reports and leaderboards")
@@ -210,8 +207,8 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: config file not found")
     try:
         text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[:error.start].count(b"\n") + 1
+    except UnicodeDecodeError as error:  # `error.object` holds the bytes read
+        line = error.object[:error.start].count(b"\n") + 1
         raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
                           f"{error.start}); save the file as UTF-8") from None
     except OSError as error:

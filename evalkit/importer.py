@@ -47,7 +47,7 @@ from evalkit.import_presets import ImportPreset, RecordError, get_preset, parque
 from evalkit.jsonl import StagedFile
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
-from evalkit.records import Problem, Sample, parse_reference
+from evalkit.records import Problem, Sample, parse_reference, question_key
 from evalkit.store import RunDir
 from evalkit.store.scores import SELECTION_IMPORTED
 from evalkit.text_safety import for_terminal
@@ -61,11 +61,6 @@ IMPORTED_SCORER = "imported"
 MAX_REPORTED_ERRORS = 20
 MISSING = object()
 """What `resolve_path` returns when a path leads nowhere (distinct from a JSON null)."""
-
-
-def question_key(question: str) -> str:
-    """A question with its white space collapsed: how an import line's question finds a task problem."""
-    return " ".join(question.split())
 
 
 class TaskProblems:

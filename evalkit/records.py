@@ -12,6 +12,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+def question_key(question: str) -> str:
+    """A question with its white space collapsed: how two copies of one problem's question are
+    compared (an import line and a task problem, a replay file and the problem asked, a run's
+    problems and a training split)."""
+    return " ".join(question.split())
+
+
 @dataclass(frozen=True)
 class Problem:
     """One benchmark problem. `id` is stable across runs (e.g. MATH's `unique_id`)."""

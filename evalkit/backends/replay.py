@@ -36,7 +36,7 @@ from evalkit.backends.base import (
 from evalkit.errors import InputError
 from evalkit.hashing import file_sha256
 from evalkit.jsonl import iter_jsonl
-from evalkit.records import Problem
+from evalkit.records import Problem, question_key
 
 
 @dataclass(frozen=True)
@@ -150,11 +150,6 @@ def replay_fingerprint(path: str | Path) -> dict[str, Any] | None:
         raise InputError(f"cannot read ({error.strerror or error})", path=path) from None
 
 
-def _squeezed(text: str) -> str:
-    """`text` with every run of white space one space, stripped (how a question is compared)."""
-    return " ".join(text.split())
-
-
 def _prompt_text(prompt: Prompt) -> str:
     """The text to search for a question in: the string, or all message contents joined."""
     if isinstance(prompt, str):
@@ -185,9 +180,10 @@ class ReplayBackend:
         entry = self.entries.get(problem_id)
         if entry is None:
             raise InputError(f"no samples stored for problem {problem_id!r}", path=self.path)
-        if asked is not None and entry.question and _squeezed(entry.question) not in _squeezed(asked):
+        asked_key = question_key(asked) if asked is not None and entry.question else None
+        if asked_key is not None and question_key(entry.question) not in asked_key:
             raise InputError(f"problem {problem_id!r} is stored with another question ({entry.question[:60]!r}; "
-                             f"this run asks {_squeezed(asked)[:60]!r}): the file holds another problem under this id",
+                             f"this run asks {asked_key[:60]!r}): the file holds another problem under this id",
                              path=self.path, line=entry.line, field="question")
         if len(entry.completions) < n:
             raise InputError(

@@ -547,7 +547,7 @@ def _hedged(segment: str) -> str | None:
         bound = _OR_MORE.search(segment)
         if bound is None or not _is_bare(segment[:bound.start()]) or segment[bound.end():].strip(" .!"):
             return None
-        return _clean(re.sub(r"\s+", " ", segment.replace("$", " ")))
+        return _as_words(segment)
     rest = segment[hedge.end():].strip().rstrip(".!").strip()
     word = hedge.group(0).strip().lower()
     if word == "either":
@@ -565,6 +565,11 @@ def _hedged(segment: str) -> str | None:
         values = _is_bare(rest)
     if not values or not re.search(r"[\d$\\]", rest):
         return None
+    return _as_words(segment)
+
+
+def _as_words(segment: str) -> str:
+    """A hedge as the answer it gives: its words, math delimiters and runs of white space gone."""
     return _clean(re.sub(r"\s+", " ", segment.replace("$", " ")))
 
 
@@ -587,18 +592,31 @@ def _trailing_alternatives(segment: str) -> str | None:
     if len(spans) < 2 or segment[spans[-1].end:].strip(" \t.!"):
         return None
     run = [spans[-1]]
-    saw_or = comma_before_or = False
     for span in reversed(spans[:-1]):
-        gap = segment[span.end:run[-1].start]
-        if not _ALTERNATIVE_GAP.fullmatch(gap):
+        if not _ALTERNATIVE_GAP.fullmatch(segment[span.end:run[-1].start]):
             break
-        if "or" in gap:  # the comma may close the math before it (`half of $1,$ or $\\frac12$`)
-            saw_or = True
-            comma_before_or = comma_before_or or "," in gap or span.content.rstrip().endswith(",")
         run.append(span)
-    values = [value for value in (_clean(span.content) for span in reversed(run)) if value]
-    if not saw_or or len(values) < 2 or not _alternatives(values, comma_before_or):
+    run.reverse()
+    gaps = [segment[before.end:after.start] for before, after in zip(run, run[1:])]
+    if not any("or" in gap for gap in gaps) or sum(1 for span in run if _clean(span.content)) < 2:
         return None
+    return _math_run([span.content for span in run], gaps)
+
+
+def _math_run(contents: list[str], gaps: list[str]) -> str | None:
+    """The answer written as math spans joined by commas, `and` or `or` (`gaps[i]` stands between
+    `contents[i]` and `contents[i + 1]`): all the values as one list, or the last value when `or`
+    joins values that are not alternatives (`_alternatives`: `$3x = 9$, or $x = 3$`)."""
+    joined_by_or = comma_before_or = False
+    for content, gap in zip(contents, gaps):
+        if "or" in gap:  # the comma may close the math before it (`half of $1,$ or $\\frac12$`)
+            joined_by_or = True
+            comma_before_or = comma_before_or or "," in gap or content.rstrip().endswith(",")
+    values = [value for value in map(_clean, contents) if value]
+    if not values:
+        return None
+    if joined_by_or and not _alternatives(values, comma_before_or):
+        return values[-1]  # one value, restated
     return ", ".join(values)
 
 
@@ -673,10 +691,8 @@ def _leading_value(segment: str) -> str | None:
     if not segment:
         return None
     if segment[0] in "$\\" and (span := math_span_at(segment, 0)) is not None:
-        values = [_clean(span.content)]
-        last_raw: str | None = span.content
+        contents, gaps = [span.content], []
         rest = segment[span.end:]
-        joined_by_or = comma_before_or = False
         while True:
             joined = re.match(r"\s*(?:,?\s*(?:and|or)(?![A-Za-z])|,)\s*", rest)  # `$1$, $2$, and $3$`
             if joined is None:
@@ -684,16 +700,10 @@ def _leading_value(segment: str) -> str | None:
             following = rest[joined.end():]
             if not following or following[0] not in "$\\" or (nxt := math_span_at(following, 0)) is None:
                 break
-            if "or" in joined.group(0):
-                joined_by_or = True
-                comma_before_or = comma_before_or or "," in joined.group(0) or (last_raw or "").rstrip().endswith(",")
-            last_raw = nxt.content
-            values.append(_clean(nxt.content))
+            gaps.append(joined.group(0))
+            contents.append(nxt.content)
             rest = following[nxt.end:]
-        values = [v for v in values if v]
-        if joined_by_or and not _alternatives(values, comma_before_or):
-            return values[-1]  # `$3x = 9$, or $x = 3$`: one value, restated
-        return ", ".join(values) if values else None
+        return _math_run(contents, gaps)
     bold = re.match(r"\*\*([^*\n]{1,80})\*\*", segment)
     if bold:
         inner = bold.group(1).strip()

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from evalkit.config import StrictFields, read_yaml_mapping, validate_mapping
 from evalkit.synthesis.prompts import STAGE_CHOICES, STAGES
@@ -41,10 +41,7 @@ TrainOptions = Annotated[dict[str, Any], AfterValidator(_checked_train_options)]
 """TrainSettings fields (learning_rate, max_steps, lora, ...), checked, kept as the mapping written."""
 
 
-_Strict = StrictFields
-
-
-class CorpusSource(_Strict):
+class CorpusSource(StrictFields):
     """One source of texts: a JSONL file, text files, a `datasets` dataset, or the built-in demo corpus."""
 
     kind: Literal["jsonl", "text", "hf", "demo"]
@@ -64,7 +61,7 @@ class CorpusSource(_Strict):
         return self
 
 
-class CorpusConfig(_Strict):
+class CorpusConfig(StrictFields):
     sources: list[CorpusSource] = Field(min_length=1)
     unit: Literal["chars", "tokens"] = Field("chars", description="how chunk_size is measured")
     chunk_size: int = Field(1200, ge=16)
@@ -72,7 +69,7 @@ class CorpusConfig(_Strict):
     min_chars: int = Field(40, ge=1, description="chunks shorter than this are dropped (and counted)")
 
 
-class SelectConfig(_Strict):
+class SelectConfig(StrictFields):
     """LESS-style influence selection (see `influence.py`)."""
 
     enabled: bool = True
@@ -98,12 +95,12 @@ class SelectConfig(_Strict):
     device: str = Field("auto", description="auto (cuda, then mps, then cpu), or a torch device name")
 
 
-class Pricing(_Strict):
+class Pricing(StrictFields):
     prompt_per_1k: float = Field(0.0, ge=0.0, description="$ per 1000 prompt tokens")
     completion_per_1k: float = Field(0.0, ge=0.0, description="$ per 1000 completion tokens")
 
 
-class SamplingSection(_Strict):
+class SamplingSection(StrictFields):
     temperature: float = Field(0.7, ge=0.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     max_tokens: int = Field(512, ge=1)
@@ -117,7 +114,7 @@ BACKEND_RETRY_OPTIONS = ("max_retries", "backoff_base", "backoff_max")
 """Retry options of the `openai` backend, which the teacher section sets from its own fields."""
 
 
-class TeacherConfig(_Strict):
+class TeacherConfig(StrictFields):
     backend: Literal["hf", "vllm", "openai", "replay"] = "hf"
     options: dict[str, Any] = Field(default_factory=dict, description="backend constructor options (model, ...)")
     chat: bool = Field(False, description="send chat messages (instruct/hosted models) rather than plain text")
@@ -148,13 +145,13 @@ class TeacherConfig(_Strict):
         return self
 
 
-class DistillConfig(_Strict):
+class DistillConfig(StrictFields):
     base_model: str = "demo:base"
     train: TrainOptions = Field(default_factory=dict, description="TrainSettings fields (learning_rate, max_steps, lora, ...)")
     stage_in_prompt: bool = True
 
 
-class GenerateConfig(_Strict):
+class GenerateConfig(StrictFields):
     backend: Literal["hf", "vllm", "openai"] = "hf"
     model: str | None = Field(None, description="default: the distilled synthesizer (distill/train/final)")
     options: dict[str, Any] = Field(default_factory=dict)
@@ -171,7 +168,7 @@ class GenerateConfig(_Strict):
         return self
 
 
-class ConsistencySettings(_Strict):
+class ConsistencySettings(StrictFields):
     """The answer-consistency filter: a model solves each problem `samples` times; a problem stays
     when at least `min_agreement` of its solutions reach the written answer (evalkit's grader)."""
 
@@ -187,7 +184,7 @@ class ConsistencySettings(_Strict):
     batch_size: int = Field(16, ge=1)
 
 
-class FilterSettings(_Strict):
+class FilterSettings(StrictFields):
     min_problem_chars: int = Field(20, ge=0)
     max_problem_chars: int = Field(3000, ge=1)
     min_solution_chars: int = Field(10, ge=0)
@@ -205,7 +202,7 @@ class FilterSettings(_Strict):
     consistency: ConsistencySettings = Field(default_factory=ConsistencySettings)
 
 
-class EvaluateSettings(_Strict):
+class EvaluateSettings(StrictFields):
     """Does the synthetic data help? A student fine-tuned on the task's real training problems,
     with and without the kept synthetic data (same steps, batch, learning rate and seed), is
     evaluated on the task's test split; `random_texts` repeats the chain with randomly chosen
@@ -227,7 +224,7 @@ class EvaluateSettings(_Strict):
     seed: int = 0
 
 
-class DemoWorldSettings(_Strict):
+class DemoWorldSettings(StrictFields):
     """The built-in miniature world of `demo:` models and data (see `evalkit.synthesis.demo_world`)."""
 
     min_steps: int = Field(1, ge=1, description="operations per arithmetic problem, at least")
@@ -242,7 +239,7 @@ class DemoWorldSettings(_Strict):
     seed: int = 0
 
 
-class SynthConfig(_Strict):
+class SynthConfig(StrictFields):
     corpus: CorpusConfig
     select: SelectConfig = Field(default_factory=SelectConfig)
     teacher: TeacherConfig = Field(default_factory=TeacherConfig)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ConfigError, InputError
+from evalkit.records import question_key
 from evalkit.training.config import ProblemsConfig
 
 
@@ -42,10 +43,6 @@ def config_record(config_file: str | Path | None, config: Any) -> dict[str, Any]
             "config": config.model_dump(mode="json")}
 
 
-def _question_key(text: str) -> str:
-    return " ".join(text.split())
-
-
 def check_samples_run(run_dir: Path, problems: ProblemsConfig) -> None:
     """Refuse a `samples_run` that does not exist, or whose problems are not the config's training
     problems: another task or split in its config, or (a run that records no split, as imported
@@ -72,11 +69,11 @@ def check_samples_run(run_dir: Path, problems: ProblemsConfig) -> None:
     import tasks
 
     check_problem_sources(problems)
-    known = {_question_key(problem.question) for problem in
+    known = {question_key(problem.question) for problem in
              tasks.get_task(problems.task).load(problems.split, data_dir=problems.data_dir,
                                                 source=problems.data_source)}
     items = run.read_samples()
-    outside = [item.problem.id for item in items if _question_key(item.problem.question) not in known]
+    outside = [item.problem.id for item in items if question_key(item.problem.question) not in known]
     if outside:
         raise ConfigError(
             f"evaluator.samples_run {run_dir} records no split, and {len(outside)} of its {len(items)} problems "

@@ -16,24 +16,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from evalkit.config import StrictFields, BackendConfig, FilterConfig, GradingConfig, check_known_names, read_yaml_mapping, validate_mapping
+from evalkit.config import (BackendConfig, FilterConfig, GradingConfig, StrictFields, check_known_names, read_yaml_mapping,
+                            validate_mapping)
 from evalkit.errors import ConfigError
 from evalkit.training.engine import USUAL_OUTPUT_LAYER, LoraSettings, TrainSettings, adapts_output_layer
 
 
-_Strict = StrictFields
-
-
-class LoraConfig(_Strict):
+class LoraConfig(StrictFields):
     r: int = Field(16, ge=1)
     alpha: int = Field(32, ge=1)
     dropout: float = Field(0.05, ge=0.0, lt=1.0)
     target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"], min_length=1)
 
 
-class TrainingConfig(_Strict):
+class TrainingConfig(StrictFields):
     """The fields of `TrainSettings`, validated."""
 
     learning_rate: float = Field(1e-5, gt=0.0)
@@ -72,7 +70,7 @@ class TrainingConfig(_Strict):
                              if lora else None)
 
 
-class ProblemsConfig(_Strict):
+class ProblemsConfig(StrictFields):
     """Training problems and the prompt format (the same one for SSFT and for sampling)."""
 
     task: str | None = Field(None, description="task name (math, gsm8k, ...); None = synthetic data only")
@@ -90,7 +88,7 @@ class ProblemsConfig(_Strict):
         return self
 
 
-class SamplingStageConfig(_Strict):
+class SamplingStageConfig(StrictFields):
     """How the current generator samples its training problems for the evaluator's data."""
 
     n: int = Field(8, ge=1, description="samples per problem")
@@ -106,7 +104,7 @@ class SamplingStageConfig(_Strict):
                                      "(after the filters); None = all of them")
 
 
-class EvaluatorDataConfig(_Strict):
+class EvaluatorDataConfig(StrictFields):
     balance: bool = Field(True, description="downsample the larger class (lm objective; the joint objective's "
                           "single solutions)")
     max_per_problem: int | None = Field(None, ge=1)
@@ -124,7 +122,7 @@ def _evaluator_training_default() -> TrainingConfig:
     return TrainingConfig(append_eos=False)
 
 
-class EvaluatorStageConfig(_Strict):
+class EvaluatorStageConfig(StrictFields):
     """Sampling, data and training of the solution evaluator."""
 
     samples_run: str | None = Field(None, description="an already graded run directory of the generator on "
@@ -134,7 +132,7 @@ class EvaluatorStageConfig(_Strict):
     training: TrainingConfig = Field(default_factory=_evaluator_training_default)
 
 
-class SSFTConfig(_Strict):
+class SSFTConfig(StrictFields):
     """`evalkit train ssft`: fine-tune `model` on reference solutions."""
 
     model: str = Field(description="base model: a hub name or a local directory")
@@ -143,7 +141,7 @@ class SSFTConfig(_Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
 
 
-class EvaluatorConfig(_Strict):
+class EvaluatorConfig(StrictFields):
     """`evalkit train evaluator`: fine-tune the evaluator from `model` on `model`'s own graded samples."""
 
     model: str
@@ -158,7 +156,7 @@ class EvaluatorConfig(_Strict):
         return self
 
 
-class SequentialConfig(_Strict):
+class SequentialConfig(StrictFields):
     """`evalkit train sequential`: SSFT -> evaluator -> SSFT, each stage from the previous checkpoint."""
 
     model: str
