@@ -21,14 +21,18 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    consecutive labelled parts, `(a) \\boxed{3} (b) \\boxed{5}`, `Part 1: .. Part 2: ..`, `(i) .. (ii) ..`,
    each part's last box joins one list answer, `3, 5`), else the latest answer line (`A: 18`, `Answer: ...`,
    `#### 42`, a heading `# Answer` over a line that is a value) or marker sentence ("the answer
-   is ..."). From the words after a marker the answer is the value they start with (a box, a
-   math span, a number, a bold `**73**`, a choice letter), else the value after their last
+   is ..."). From the words after a marker the answer is all of them when they are one value
+   (`2x + 1`, or LaTeX without delimiters: `\\frac12 at^2`), else the value they start with (a box,
+   a math span, a number, a bold `**73**`, a choice letter), else the value after their last
    "is"/"=", else the value they mention last.
 4. A bold final value `**73**` on the last line.
 5. A bare answer: a short single-line text with at most two words (`42`, `x = 3`, `4:30 PM`), unless
    it says there is none (`I don't know`, `N/A`, `unknown`): that response abstains.
-6. The last sentence holding a value (`Therefore $x \\geq 5$ is the solution.`), read as in 3.
-7. The last number of the text (`... so she makes 18 dollars`).
+6. The last row of a display environment that ends the text (`\\begin{align*} .. &= x^3+27.
+   \\end{align*}` gives `x^3+27`), else the last sentence holding a value (`Therefore $x \\geq 5$
+   is the solution.`), read as in 3.
+7. The last number of the text (`... so she makes 18 dollars`); a number joined to a word by a
+   hyphen is part of a name (`GPT-4`).
 
 Style `boxed` uses boxes only (rule 3's boxes); style `gsm8k` puts `####` and answer lines first. A response without any of these abstains: it has no answer and does not vote.
 
@@ -47,7 +51,7 @@ from dataclasses import dataclass
 
 from evalkit.grading.numbers import fraction_from_words
 from evalkit.grading.policy import EXTRACTION_STYLES
-from evalkit.grading.scan import brace_partners, braces_balanced, math_span_at, math_spans
+from evalkit.grading.scan import brace_partners, braces_balanced, closing_display_row, math_span_at, math_spans
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
 
 MAX_SCAN_CHARS = 2_000_000
@@ -133,10 +137,11 @@ _UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d)")
 """A minus sign (U+2212), or an en dash used as one, before a number: read as `-` (`Answer: −3` is -3, not 3)."""
 _VULGAR_FRACTIONS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 """One-character fractions (`¾`, `3½`): `normalize.py` reads them; here they are numbers to find."""
-_NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])"
+_NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])(?<![A-Za-z]-)"
                      r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d[\d,]*(?:\.\d+)?(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]{1,8})?(?:\s?%)?"
                      r"|-?\.\d+)(?!\d)")
-"""A number in running text; a power written in superscripts is part of it (`10⁵`)."""
+"""A number in running text; a power written in superscripts is part of it (`10⁵`). A number glued to
+a word by a hyphen is part of a name (`GPT-4`, `pytest-0/`), not a value."""
 _TEN_TO_THE = (r"(?:[eE][-+]?\d{1,4}|[ \t]?(?:[xX×*]|\\times|\\cdot)[ \t]?10[ \t]?(?:\^|\*\*)[ \t]?"
                r"(?:\{[ \t]?[-+]?\d{1,4}[ \t]?\}|\([-+]?\d{1,4}\)|[-+]?\d{1,4}))")
 """The power of ten of a number in scientific notation: `e-12`, ` x 10^5`, `\\times 10^{-12}`, `*10**5`."""
@@ -148,7 +153,7 @@ _PLAIN_VALUE = re.compile(
     r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|(?:\d[\d,]*(?:\.\d+)?|\.\d+)" + _TEN_TO_THE + r"(?![\d.])|"
     r"\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
     r"(?:\s?%)?"
-    r"|^[-+]?\\(?:frac|dfrac|tfrac|sqrt|pi)\b[^\s]*|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
+    r"|^[-+]?\d*\\(?:frac|dfrac|tfrac|sqrt|pi|infty|binom|dbinom)(?![A-Za-z])[^\s]*|^\\\{[^{}\n]{1,80}?\\\}|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
 _LEADING_FILLER = re.compile(
     r"^(?:[:=,\s]|(?:therefore|thus|hence|so|then|simply|exactly|clearly|indeed|just|equal\s+to|given\s+by|"
     r"approximately|about|roughly|option|choice|that|the\s+value|is|are|be)(?![A-Za-z]))+\s*", re.IGNORECASE)
@@ -621,6 +626,10 @@ def _math_run(contents: list[str], gaps: list[str]) -> str | None:
 
 
 _CHOICE_IN_TEXT = re.compile(r"\([A-J]\)")
+_MATH_CONTAINER = re.compile(r"\\[\[(]|\\(?:boxed|fbox|framebox|begin|end)(?![A-Za-z])")
+"""What holds math rather than being a value: delimiters, a box, an environment (`\\begin{align*}`)."""
+_WORDS_IN_TEXT_COMMAND = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*[A-Za-z]{2}")
+_TIMES_TEN = re.compile(r"\\(?:times|cdot)\s*10\s*\^")
 _PLAIN_MATH_NAMES = frozenset({"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp"})
 """Plain-text spellings of constants and functions (`2pi`, `sqrt(3)/2`): math, not prose."""
 _NUMBER_THEN_LETTER = re.compile(
@@ -630,10 +639,13 @@ _NUMBER_THEN_LETTER = re.compile(
 
 
 def _is_plain_math(segment: str) -> bool:
-    """Words after a marker that are one value in plain text and nothing else: no word of prose
-    or unit, and no LaTeX, math span or bold to read instead (`2x + 1`, `π/4`, `3, -4`, `12 × 5 = 60`)."""
-    if "$" in segment or "\\" in segment or "**" in segment:
-        return False
+    """Words after a marker that are one value in plain text or undelimited LaTeX and nothing else:
+    no word of prose or unit, and no math span, box or bold to read instead (`2x + 1`, `π/4`, `3, -4`,
+    `12 × 5 = 60`, `\\frac12 at^2`, `\\{1, 2\\}`, `x \\in [0, 1]`)."""
+    if "$" in segment or "**" in segment or _MATH_CONTAINER.search(segment):
+        return False  # a math span, a box, an environment or bold holds the value: read that instead
+    if "\\" in segment and (_WORDS_IN_TEXT_COMMAND.search(segment) or _TIMES_TEN.search(segment)):
+        return False  # `\\textbf{east}`, `7.4 \\times 10^{-12} m`: a word or a unit to read apart (`_leading_value`)
     if _CHOICE_IN_TEXT.search(segment) or _NUMBER_THEN_LETTER.match(segment) or _CHOICE_LABEL.match(segment):
         return False  # `42 (B)`, `5 h`, `5 m^2`: a value and its choice letter or unit (`_leading_value`)
     return not _prose_words(segment) and _is_bare(segment)
@@ -880,6 +892,9 @@ def _is_bare(text: str) -> bool:
 
 def _final_sentence_answer(text: str) -> str | None:
     tail = text[-MAX_FALLBACK_CHARS:]
+    row = closing_display_row(tail)
+    if row is not None:  # a derivation in `align*` ends the text: its last row states the result
+        return _clean(row) or None
     sentences = _sentences(tail)
     for sentence in reversed(sentences[-12:]):
         if re.search(r"I hope it is correct", sentence, re.IGNORECASE):

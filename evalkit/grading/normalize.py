@@ -120,10 +120,10 @@ _SYNONYMS = (
 _ASCII_RELATIONS = ((">=", "\\ge "), ("=>", "\\ge "), ("<=", "\\le "), ("=<", "\\le "), ("!=", "\\ne "),
                     ("=\\=", "\\ne "))
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
-_DEGREE_MARK = r"\^\s*\{?\s*\\circ\s*\}?"
+_DEGREE_MARK = r"\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![A-Za-z]))"  # a closing brace only with its opening one
 _DEGREE_NUMBER = re.compile(r"(\d+(?:\.\d+)?|\{[^{}]*\})\s*" + _DEGREE_MARK)
 _TEMPERATURE = re.compile(_DEGREE_MARK + r"\s?[CF](?![A-Za-z])")
-_ANY_DEGREE_MARK = re.compile(_DEGREE_MARK + r"|\\degree(?![a-zA-Z])|\^\{?o\}?(?![a-zA-Z])")
+_ANY_DEGREE_MARK = re.compile(_DEGREE_MARK + r"|\\degree(?![a-zA-Z])|\^(?:\{o\}|o(?![a-zA-Z]))")
 _KNOWN_OPERATORS = frozenset("sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln exp "
                              "lcm gcd max min det deg dim ker arg".split())
 _CHOICE = re.compile(r"^\(?([A-J])\)?$|^([A-J])\)$|^\\text\{\(?([A-J])\)?\}$|^\(\\text\{([A-J])\}\)$")

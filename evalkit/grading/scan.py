@@ -12,6 +12,7 @@ literal braces, never group braces; any other backslash sequence is one token.
 - `split_top_level` cuts a string at separators outside all brackets: `(`, `[`, `{` and the set
   braces `\\{ \\}` all count, and interval brackets may close with the other kind (`(0, 1]`).
 - `math_spans` finds `$..$`, `$$..$$`, `\\(..\\)` and `\\[..\\]` spans (an escaped `\\$` is text).
+- `closing_display_row` reads the last row of a display environment (`align*`) that ends a text.
 """
 
 from __future__ import annotations
@@ -207,3 +208,50 @@ def math_spans(text: str) -> list[MathSpan]:
             position = span.end
         else:
             position = match.end()
+
+
+_DISPLAY_ENVIRONMENTS = "align|aligned|alignat|alignedat|flalign|equation|eqnarray|gather|gathered|multline|split"
+_CLOSING_ENVIRONMENT = re.compile(r"\\end\{(" + _DISPLAY_ENVIRONMENTS + r")(\*?)\}\s*(?:\\\]|\$\$)?\s*[.,;]?\s*\Z")
+_ROW_TOKEN = re.compile(r"\\(begin|end)\{[^{}]*\}|\\\\|&|\\.|[{}]", re.DOTALL)
+_ROW_LABELS = re.compile(r"\\(?:notag|nonumber)(?![A-Za-z])|\\(?:label|tag\*?)\{[^{}]*\}")
+_ROW_LEAD = re.compile(r"^(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z]))*(?:(?:=|\\equiv(?![A-Za-z]))(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z]))*)?")
+
+
+def closing_display_row(text: str) -> str | None:
+    """The last non-empty row of the display environment (`align*`, `equation`, `gather`, ...) that
+    ends `text` (a closing `\\]` or `$$` and a full stop may follow), without its alignment marks, tags
+    and a leading `=` or `\\equiv`: what a derivation that ends a response states last (`&= x^3+27.` gives
+    `x^3+27`, `x &= 3` gives `x = 3`). Rows and marks inside a nested environment (a `pmatrix`) or a
+    group stay whole. None when `text` does not end with such an environment or never opens it."""
+    end = _CLOSING_ENVIRONMENT.search(text)
+    if end is None:
+        return None
+    opener = f"\\begin{{{end.group(1)}{end.group(2)}}}"
+    begin = text.rfind(opener, 0, end.start())
+    if begin < 0:
+        return None
+    body = text[begin + len(opener):end.start()]
+    rows: list[str] = []
+    row: list[str] = []
+    depth = position = 0
+    for token in _ROW_TOKEN.finditer(body):
+        mark = token.group()
+        if token.group(1) == "begin" or mark == "{":
+            depth += 1
+        elif token.group(1) == "end" or mark == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and mark in ("\\\\", "&"):
+            row.append(body[position:token.start()])
+            position = token.end()
+            if mark == "\\\\":
+                rows.append(" ".join(row))
+                row = []
+            else:
+                row.append(" ")
+    row.append(body[position:])
+    rows.append(" ".join(row))
+    for candidate in reversed(rows):
+        value = _ROW_LEAD.sub("", _ROW_LABELS.sub(" ", candidate)).strip().rstrip(".,;").strip()
+        if value:
+            return " ".join(value.split())
+    return None

@@ -324,8 +324,14 @@ def _parse_relation(text: str, depth: int) -> Value | None:
         if name is not None:
             value = _parse(pieces[1], depth + 1)
             return Named(name, value, _scalar_relation(("=",), (pieces[0], pieces[1]), depth))
+        name = _name_key(pieces[1])
+        if name is not None and _is_constant(pieces[0], depth):  # `18 = x`: the name written on the right
+            value = _parse(pieces[0], depth + 1)
+            return Named(name, value, _scalar_relation(("=",), (pieces[1], pieces[0]), depth))
     sides = [_parse(p, depth + 1) for p in pieces]
     if not all(isinstance(s, Scalar) for s in sides):
+        if all(op == "=" for op in ops) and all(isinstance(side, (Items, Matrix)) for side in sides):  # `\\left(6 \\cos 60^\\circ, 6 \\sin 60^\\circ\\right) = (3, 3\\sqrt{3})`
+            return sides[-1]  # a computation of a tuple, set or matrix ends with its value
         raise ParseError("relation between values that are not scalars")
     if ops == ["="] and not any(isinstance(s, Expr) and s.expr.free_symbols for s in sides):
         return sides[1]  # `\\frac{3}{4} \\cdot 8 = 6`: a computation ends with its value
@@ -348,6 +354,15 @@ def _parse_ratio(text: str, depth: int) -> Ratio | None:
     if not all(isinstance(value, Scalar) for value in values):
         raise ParseError("a ratio of terms that are not scalars")
     return Ratio(values)
+
+
+def _is_constant(text: str, depth: int) -> bool:
+    """Whether `text` is a number or an expression without variables (`18`, `2\\sqrt{3}`)."""
+    try:
+        value = _parse(text, depth + 1)
+    except ParseError:
+        return False
+    return isinstance(value, Number) or isinstance(value, Expr) and not value.expr.free_symbols
 
 
 def _scalar_relation(ops: tuple, pieces: tuple, depth: int) -> Relation | None:

@@ -1,0 +1,104 @@
+"""How a response without a box ends (2026-12 review, second round): undelimited LaTeX after a
+marker, a derivation in a display environment, a value named on the right, a computed tuple, and
+degree marks inside fractions. Each case is (reference, response, expected verdict)."""
+
+from __future__ import annotations
+
+from evalkit.grading import grade
+from evalkit.grading.scan import closing_display_row
+
+
+def _disagreements(cases: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool, str | None]]:
+    verdicts = grade([response for _, response, _ in cases], [reference for reference, _, _ in cases], workers=1)
+    return [(reference, response, expected, verdict.answer)
+            for (reference, response, expected), verdict in zip(cases, verdicts) if verdict.correct != expected]
+
+
+def test_undelimited_latex_after_a_marker_is_read_whole():
+    assert _disagreements([
+        (r"\frac{1}{2}", r"Answer: \frac12", True),
+        (r"\frac{1}{2}", r"The final answer is \frac12.", True),
+        (r"-\frac{3}{4}", r"The answer is -\frac34.", True),
+        (r"\frac{1}{2}", r"so the answer is \tfrac12", True),
+        (r"\sqrt{3}x", r"Answer: \sqrt3 x", True),
+        (r"\frac{1}{2}at^2", r"Answer: \frac{1}{2} at^2", True),
+        (r"\frac{1}{2}at^2", r"Answer: \frac12 at^2", True),
+        (r"\{1,2\}", r"Answer: \{1, 2\}", True),
+        (r"[0,1]", r"Answer: x \in [0, 1]", True),
+        (r"\infty", r"The answer is \infty.", True),
+        ("10", r"The answer is \binom{5}{2}.", True),
+        (r"e^{i\pi}", r"Answer: e^{i\pi}", True),
+        # what is not the whole value stays apart
+        (r"\frac{1}{2}", r"The answer is \frac12 because the two halves match.", True),
+        (r"\frac{1}{2}", r"Answer: \frac12 at^2", False),
+        ("east", r"The answer is \textbf{east}.", True),
+        (r"7.4 \times 10^{-12}", r"The final answer is 7.4 \times 10^{-12} m.", True),
+        ("5", r"Answer: \text{5 and } 7", False),
+        ("3", r"Answer: \(3\)", True),
+    ]) == []
+
+
+def test_a_derivation_that_ends_the_response_gives_its_last_row():
+    assert _disagreements([
+        ("x^3+27", "Expanding, \\begin{align*}\n(x+3)(x^2-3x+9) &= x^3-3x^2+9x+3x^2-9x+27 \\\\\n&= x^3+27.\n\\end{align*}", True),
+        ("27", "Expanding, \\begin{align*}\n(x+3)(x^2-3x+9) &= x^3-3x^2+9x+3x^2-9x+27 \\\\\n&= x^3+27.\n\\end{align*}", False),
+        ("2x-1", "Combining like terms: \\begin{align*}\n(8x-9)-4(-2+x) &= 8x-9+8-4x\\\\\n&=4x-1\n\\end{align*}", False),
+        ("4x-1", "Combining like terms: \\begin{align*}\n(8x-9)-4(-2+x) &= 8x-9+8-4x\\\\\n&=4x-1\n\\end{align*}", True),
+        ("3", "We solve: \\[\\begin{aligned} 2x + 1 &= 7 \\\\ x &= 3 \\end{aligned}\\]", True),
+        ("8", "Hence \\begin{align*}\nx - 8 &= 0 \\\\\n\\Rightarrow\\qquad 8 &= x.\n\\end{align*}", True),
+        ("2", "So \\begin{align*}\n122 \\cdot 123 &\\equiv 2 \\cdot 3 \\\\\n&\\equiv 2 \\pmod{4}.\n\\end{align*}", True),
+        (r"\begin{pmatrix} -10 \\ -35 \\ 30 \end{pmatrix}",
+         "Then \\begin{align*}\nv &= \\begin{pmatrix} -6 \\\\ -7 \\\\ 2 \\end{pmatrix} + \\begin{pmatrix} -4 \\\\ -28 \\\\ 28 "
+         "\\end{pmatrix} \\\\\n&= \\begin{pmatrix} -10 \\\\ -35 \\\\ 30 \\end{pmatrix}.\n\\end{align*}", True),
+        ("30", "Then \\begin{align*}\nv &= \\begin{pmatrix} -10 \\\\ -35 \\\\ 30 \\end{pmatrix}.\n\\end{align*}", False),
+    ]) == []
+
+
+def test_the_last_row_of_a_closing_environment():
+    assert closing_display_row("so \\begin{align*} a &= b \\\\ &\\qquad= 8n^2 + 4n + 1 \\notag \\end{align*}") == "8n^2 + 4n + 1"
+    assert closing_display_row("\\begin{equation} y = 2 \\label{eq:1} \\end{equation}.") == "y = 2"
+    assert closing_display_row("\\begin{align*} x &= 1 \\\\ \\end{align*}") == "x = 1"  # an empty last row
+    assert closing_display_row("\\begin{align*} x &= 1 \\end{align*} and then more words") is None
+    assert closing_display_row("\\end{align*}") is None  # never opened
+    assert closing_display_row("no environment") is None
+
+
+def test_a_number_joined_to_a_word_by_a_hyphen_is_a_name_not_an_answer():
+    assert _disagreements([
+        ("0", "I ran this through pytest-0 and GPT-4 as well.", False),
+        ("4", "Compare it with GPT-4.", False),
+        ("4", "The total is 4.", True),
+        ("-4", "The total is -4.", True),
+        ("-4", "The total comes to x = -4.", True),
+    ]) == []
+
+
+def test_a_value_named_on_the_right_is_the_named_value():
+    assert _disagreements([
+        ("18", r"\boxed{18 = x}", True),
+        ("19", r"\boxed{18 = x}", False),
+        ("x=18", r"\boxed{18 = x}", True),
+        ("3", r"\boxed{3 = x + 1}", False),
+        ("24", r"\boxed{abc = 24}", False),
+    ]) == []
+
+
+def test_a_computed_tuple_is_graded_by_its_result():
+    computed = r"\boxed{\left( 6 \sqrt{3} \cos \frac{5 \pi}{3}, 6 \sqrt{3} \sin \frac{5 \pi}{3}, -2 \right) = (3 \sqrt{3}, -9, -2)}"
+    assert _disagreements([
+        (r"(3\sqrt{3}, -9, -2)", computed, True),
+        (r"(3\sqrt{3}, 9, -2)", computed, False),
+        ("(1,3)", r"\boxed{(1,2) = (1,3)}", True),
+        ("(1,2)", r"\boxed{(1,2) = (1,3)}", False),
+    ]) == []
+
+
+def test_a_degree_mark_inside_a_fraction_keeps_the_fraction_whole():
+    assert _disagreements([
+        ("1", r"\boxed{\frac{\cos 80^\circ}{\sin 10^\circ}}", True),
+        ("1", r"\boxed{\frac{2 \cos 80^\circ}{2 \sin 10^\circ}}", True),
+        ("2", r"\boxed{\frac{2 \sin 30^\circ}{\sin 30^\circ}}", True),
+        ("3", r"\boxed{\frac{2 \sin 30^\circ}{\sin 30^\circ}}", False),
+        ("30", r"\boxed{30^{\circ}}", True),
+        ("30", r"\boxed{30^\circ}", True),
+    ]) == []
