@@ -172,6 +172,16 @@ def test_a_local_path_that_does_not_exist_is_named_as_such(tmp_path):
     assert "Repo id" not in str(caught.value)
 
 
+def test_an_empty_directory_or_a_file_as_the_model_is_named_as_such(tmp_path):
+    # before: transformers' tokenizer error about sentencepiece and tiktoken
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"model directory .*empty' is empty: no config.json"):
+        HFBackend(tmp_path / "empty")
+    (tmp_path / "model.safetensors").write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match=r"model .*model.safetensors' is a file: give the model's directory"):
+        HFBackend(tmp_path / "model.safetensors")
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_a_device_this_machine_lacks_is_one_clear_line(tiny_model_dir):
     with pytest.raises(ConfigError, match=r"device 'cuda' is not available"):

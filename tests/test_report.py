@@ -282,9 +282,10 @@ def test_report_uses_the_runs_own_settings_unless_given(tmp_path):
     result = CliRunner().invoke(_cli_app(), ["report", str(run_dir)])
     assert result.exit_code == 0, result.output
     document = json.loads((run_dir / "metrics.json").read_text())
-    # ks the run cannot report (16 > n = 4) are left out, the rest are the run's own
+    # ks the run cannot report (16 > n = 4) are left out, said and recorded; the rest are the run's own
     assert document["settings"] == {"ks": [1, 2, 4], "top_clusters": 1, "seed": 3, "subsets": 64,
-                                    "confidence": 0.9, "resamples": 50}
+                                    "confidence": 0.9, "resamples": 50, "ks_left_out": [16]}
+    assert "report.ks 16 left out" in result.output and "4 samples per problem" in result.output
     # K = 1: SCR keeps the first of the largest clusters and needs no score, in the metrics and the predictions
     assert document["metrics"]["scr@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0, 1, 0]))
     assert document["evaluator_calls"]["scr@4"]["per_problem"] == 0

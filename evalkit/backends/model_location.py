@@ -24,14 +24,19 @@ def looks_like_a_path(model: str) -> bool:
 
 
 def check_model_location(model: str | Path, *, needs_tokenizer: bool = True) -> None:
-    """Refuse a local model path that does not exist, or a Hugging Face model directory (one with a
-    `config.json`) that holds no tokenizer when `needs_tokenizer`; a hub id passes unchecked."""
+    """Refuse a local model path that does not exist, is a file or an empty directory, or a Hugging Face
+    model directory (one with a `config.json`) that holds no tokenizer when `needs_tokenizer`; a hub id
+    passes unchecked."""
     name = str(model)
     path = Path(name)
     if not path.exists():
         if looks_like_a_path(name):
             raise ConfigError(f"model directory '{name}' does not exist")
         return
+    if path.is_file() and path.suffix.lower() != ".gguf":  # vLLM reads a GGUF model from one file
+        raise ConfigError(f"model '{name}' is a file: give the model's directory (the one holding config.json)")
+    if not (path / "config.json").is_file() and not any(path.iterdir()):
+        raise ConfigError(f"model directory '{name}' is empty: no config.json, weights or tokenizer")
     if needs_tokenizer and path.is_dir() and (path / "config.json").is_file() and not any(
             (path / file).is_file() for file in TOKENIZER_FILES):
         raise ConfigError(f"model directory '{name}' has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): "

@@ -257,7 +257,7 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
 
     Settings left None are the run's own (`report:` in its config.yaml), else the defaults
     (`evalkit.report.settings`). Default ks: powers of two up to N, plus N; ks of the run's
-    config larger than N are left out. Breakdowns by `meta["subject"]` and `meta["level"]` when
+    config larger than N are left out (listed in `settings.ks_left_out`). Breakdowns by `meta["subject"]` and `meta["level"]` when
     present; with scores, the paired comparisons of each reported score rule with `maj@N`, and
     the evaluator calls of each score rule at every k against scoring every answered sample.
     """
@@ -297,7 +297,8 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
         estimates = {name: est.to_dict() for name, est in bootstrap_cis(accuracy, **bootstrap).items()}
         document: dict[str, Any] = {
             "run": _run_header(config, run_dir, matrices),
-            "settings": settings.record(chosen_ks),
+            "settings": settings.record(chosen_ks) | (
+                {"ks_left_out": left_out} if (left_out := settings.ks_left_out(num_samples) if ks is None else []) else {}),
             "scoring": scoring_summary(matrices),
             "metrics": add_aliases(estimates, num_samples),
             "not_reported": not_reported,

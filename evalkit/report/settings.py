@@ -55,6 +55,10 @@ class ReportSettings:
         `ks` it can report, else the defaults (powers of two up to n, and n)."""
         return [k for k in sorted(set(self.ks or ())) if k <= num_samples] or default_ks(num_samples)
 
+    def ks_left_out(self, num_samples: int) -> list[int]:
+        """The ks asked for (`ks`) that a run of `num_samples` per problem cannot report."""
+        return [k for k in sorted(set(self.ks or ())) if k > num_samples]
+
     def record(self, ks: Sequence[int]) -> dict[str, Any]:
         """The `settings` entry of a `metrics.json` computed with these settings at `ks`."""
         return {"ks": list(ks), "top_clusters": self.top_clusters, "seed": self.seed, "subsets": self.subsets,
