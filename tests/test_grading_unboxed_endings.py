@@ -20,7 +20,7 @@ def test_undelimited_latex_after_a_marker_is_read_whole():
         (r"\frac{1}{2}", r"The final answer is \frac12.", True),
         (r"-\frac{3}{4}", r"The answer is -\frac34.", True),
         (r"\frac{1}{2}", r"so the answer is \tfrac12", True),
-        (r"\sqrt{3}x", r"Answer: \sqrt3 x", True),
+        (r"\sqrt{3}x^2", r"Answer: \sqrt3 x^2", True),
         (r"\frac{1}{2}at^2", r"Answer: \frac{1}{2} at^2", True),
         (r"\frac{1}{2}at^2", r"Answer: \frac12 at^2", True),
         (r"\{1,2\}", r"Answer: \{1, 2\}", True),
@@ -38,6 +38,25 @@ def test_undelimited_latex_after_a_marker_is_read_whole():
     ]) == []
 
 
+def test_a_unit_or_remark_after_undelimited_latex_is_left_apart():
+    # a second review (2026-12) found these read whole, unit and remark included, after the change above
+    assert _disagreements([
+        (r"\frac{3}{4}", r"The speed is constant, so the answer is \frac{3}{4} m.", True),
+        (r"\frac{5}{2}", r"Answer: \frac{5}{2} J", True),
+        ("300", r"The answer is 300 \, K.", True),
+        ("2", r"Answer: 2 \, \Omega", True),
+        (r"\frac{1}{2}", r"**Answer:** \frac{1}{2} (50%)", True),
+        (r"\frac{\sqrt3}{4}", r"Answer: \frac{\sqrt{3}}{4} (\approx 0.433)", True),
+        (r"\frac{\pi}{4}", r"The answer is \frac{\pi}{4} (i.e., 45^\circ).", True),
+        (r"\frac{1}{2}", r"The answer is \frac{1}{2} (i.e. 50\%).", True),
+        ("9", r"The answer is 9 \quad (n = 9).", True),
+        (r"\frac12", r"Answer: \frac{1}{2}, x = 3", True),
+        (r"\frac16", r"Answer: \frac{1}{6}; P(A \cap B) = \frac{1}{12}", True),
+        (r"\frac12", r"Answer: \frac12 \Rightarrow p = 0.5", True),
+        ("7", r"Answer: 7 \checkmark", True),
+    ]) == []
+
+
 def test_a_derivation_that_ends_the_response_gives_its_last_row():
     assert _disagreements([
         ("x^3+27", "Expanding, \\begin{align*}\n(x+3)(x^2-3x+9) &= x^3-3x^2+9x+3x^2-9x+27 \\\\\n&= x^3+27.\n\\end{align*}", True),
@@ -51,6 +70,30 @@ def test_a_derivation_that_ends_the_response_gives_its_last_row():
          "Then \\begin{align*}\nv &= \\begin{pmatrix} -6 \\\\ -7 \\\\ 2 \\end{pmatrix} + \\begin{pmatrix} -4 \\\\ -28 \\\\ 28 "
          "\\end{pmatrix} \\\\\n&= \\begin{pmatrix} -10 \\\\ -35 \\\\ 30 \\end{pmatrix}.\n\\end{align*}", True),
         ("30", "Then \\begin{align*}\nv &= \\begin{pmatrix} -10 \\\\ -35 \\\\ 30 \\end{pmatrix}.\n\\end{align*}", False),
+    ]) == []
+
+
+def test_remarks_beside_the_last_row_and_reasons_after_a_stated_result():
+    assert _disagreements([
+        ("9", "\\begin{align*}\nn^2 &= 81 \\\\\nn &= 9 && \\text{positive root}\n\\end{align*}", True),
+        ("5", "\\begin{align*}\n2x + 3 &= 13 && \\text{(subtract 3)} \\\\\nx &= 5 && \\text{(divide by 2)}\n\\end{align*}", True),
+        ("9", "\\begin{align*}\nn(n-1) &= 72 \\\\\nn &= 9 & (n>0)\n\\end{align*}", True),
+        ("5", "\\begin{align*}\n2x &= 10 \\\\\nx &= 5 \\quad \\text{(final answer)}\n\\end{align*}", True),
+        ("15", "\\begin{align*}\n20 - 5 &= 15 \\quad \\text{apples remain}\n\\end{align*}", True),
+        ("9", "\\begin{align*}\nn^2 &= 81 \\\\\n\\text{so } n &= 9.\n\\end{align*}", True),
+        ("5", "\\begin{align*}\n2x &= 10 \\\\\nx &= 5\\,.\n\\end{align*}", True),
+        ("5", "\\begin{align*}\n2x &= 10 \\\\[2pt]\nx &= 5 \\\\\n\\hline\n\\end{align*}", True),
+        ("5", "\\begin{align*}\n2x + 3 &= 13, & x &= 5\n\\end{align*}", True),
+        ("7", "\\begin{equation}\n\\begin{split}\na &= 3 + 4 \\\\\n&= 7\n\\end{split}\n\\end{equation}", True),
+        ("0", "\\begin{align*}\nt &= \\frac{1}{a}+\\frac{1}{b}+\\frac{1}{c} \\\\\n&= \\frac{ab+bc+ca}{abc} = 0\n\\end{align*}", True),
+        ("3", "\\begin{align*}\n10 &= 10 \\cdot \\square \\\\\n3 &= \\square\n\\end{align*}", True),
+        ("1", "\\begin{align*}\n10 &= 10\\triangle \\\\\n1 &= \\triangle\n\\end{align*}", True),
+        # an environment opened as the reason for a result stated before it is not the result
+        ("3", "The remainder is 3, as\n\\begin{align*}\n17 &= 2 \\cdot 7 + 3\n\\end{align*}", True),
+        ("2", "The solution is $x = 2$. Let's verify:\n\\begin{align*}\n3(2) + 4 &= 10.\n\\end{align*}", True),
+        ("3", "We can rewrite the sum as\n\\begin{align*}\ns &= (2 - 1) + (1 + 1) \\\\\n&= 3.\n\\end{align*}", True),
+        ("41", "Note that \\begin{align*}\n5x^2 + 8xy + 5y^2 &= (2x + y)^2 + (x + 2y)^2 = 4^2 + 5^2 = 41.\n\\end{align*}.", True),
+        ("10", "The solution is $x = 2$. Let's verify:\n\\begin{align*}\n3(2) + 4 &= 10.\n\\end{align*}", False),
     ]) == []
 
 

@@ -51,7 +51,8 @@ from dataclasses import dataclass
 
 from evalkit.grading.numbers import fraction_from_words
 from evalkit.grading.policy import EXTRACTION_STYLES
-from evalkit.grading.scan import brace_partners, braces_balanced, closing_display_row, math_span_at, math_spans
+from evalkit.grading.scan import (brace_partners, braces_balanced, brackets_balance, closing_display_row,
+                                  closing_environment_start, math_span_at, math_spans)
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
 
 MAX_SCAN_CHARS = 2_000_000
@@ -630,6 +631,13 @@ _MATH_CONTAINER = re.compile(r"\\[\[(]|\\(?:boxed|fbox|framebox|begin|end)(?![A-
 """What holds math rather than being a value: delimiters, a box, an environment (`\\begin{align*}`)."""
 _WORDS_IN_TEXT_COMMAND = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*[A-Za-z]{2}")
 _TIMES_TEN = re.compile(r"\\(?:times|cdot)\s*10\s*\^")
+_LATEX_BESIDE_THE_VALUE = re.compile(
+    r"\\(?:q?quad|[,;:! ])|\\(?:checkmark|square|blacksquare|Box|qed|Rightarrow|implies|Longrightarrow|approx|iff)"
+    r"(?![A-Za-z])|;|\\\\\s*$|\((?=[^()]*(?:(?<![\\A-Za-z])[A-Za-z]{2}|%|\\approx|\\text|\\circ))[^()]*\)"
+    r"|[\d}]\s+(?:[A-Za-z]{1,3}|\\Omega|\\mu[A-Za-z]*|\\circ)\s*\.?\s*$")
+"""Undelimited LaTeX that holds more than the value: spacing before a unit or remark (`300 \\, K`), a proof
+mark, an arrow or approximation, a remark in parentheses (`(50%)`), a unit word after it (`\\frac{3}{4} m`)."""
+_NAME_EQUALS = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*=")
 _PLAIN_MATH_NAMES = frozenset({"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp"})
 """Plain-text spellings of constants and functions (`2pi`, `sqrt(3)/2`): math, not prose."""
 _NUMBER_THEN_LETTER = re.compile(
@@ -644,8 +652,10 @@ def _is_plain_math(segment: str) -> bool:
     `12 × 5 = 60`, `\\frac12 at^2`, `\\{1, 2\\}`, `x \\in [0, 1]`)."""
     if "$" in segment or "**" in segment or _MATH_CONTAINER.search(segment):
         return False  # a math span, a box, an environment or bold holds the value: read that instead
-    if "\\" in segment and (_WORDS_IN_TEXT_COMMAND.search(segment) or _TIMES_TEN.search(segment)):
-        return False  # `\\textbf{east}`, `7.4 \\times 10^{-12} m`: a word or a unit to read apart (`_leading_value`)
+    if "\\" in segment and (_WORDS_IN_TEXT_COMMAND.search(segment) or _TIMES_TEN.search(segment)
+                            or _LATEX_BESIDE_THE_VALUE.search(segment) or not brackets_balance(segment)
+                            or "=" in segment and not _NAME_EQUALS.match(segment)):
+        return False  # a word, unit, remark or computation beside the value: read the value apart (`_leading_value`)
     if _CHOICE_IN_TEXT.search(segment) or _NUMBER_THEN_LETTER.match(segment) or _CHOICE_LABEL.match(segment):
         return False  # `42 (B)`, `5 h`, `5 m^2`: a value and its choice letter or unit (`_leading_value`)
     return not _prose_words(segment) and _is_bare(segment)
@@ -890,11 +900,18 @@ def _is_bare(text: str) -> bool:
                or len(word) == 2 and word.lower() not in _SHORT_ENGLISH for word in words)
 
 
+_JUSTIFIED_BY = re.compile(r"(?:,\s*as|\b(?:since|because|verify|verification|check|checking))\W{0,4}\Z", re.IGNORECASE)
+"""Words that open a display environment as the reason for a result already stated (`The remainder is 3,
+as`, `Let's verify:`); `we can rewrite the sum as` and `Note that` open the derivation itself."""
+
+
 def _final_sentence_answer(text: str) -> str | None:
     tail = text[-MAX_FALLBACK_CHARS:]
-    row = closing_display_row(tail)
-    if row is not None:  # a derivation in `align*` ends the text: its last row states the result
-        return _clean(row) or None
+    start = closing_environment_start(tail)
+    if start is not None and _JUSTIFIED_BY.search(tail, max(0, start - 40), start):
+        tail = tail[:start]  # `The remainder is 3, as \\begin{align*}..`: the result comes before its reason
+    elif start is not None and (row := closing_display_row(tail)) is not None:
+        return _clean(row) or None  # a derivation in `align*` ends the text: its last row states the result
     sentences = _sentences(tail)
     for sentence in reversed(sentences[-12:]):
         if re.search(r"I hope it is correct", sentence, re.IGNORECASE):

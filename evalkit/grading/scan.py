@@ -12,7 +12,8 @@ literal braces, never group braces; any other backslash sequence is one token.
 - `split_top_level` cuts a string at separators outside all brackets: `(`, `[`, `{` and the set
   braces `\\{ \\}` all count, and interval brackets may close with the other kind (`(0, 1]`).
 - `math_spans` finds `$..$`, `$$..$$`, `\\(..\\)` and `\\[..\\]` spans (an escaped `\\$` is text).
-- `closing_display_row` reads the last row of a display environment (`align*`) that ends a text.
+- `closing_display_row` reads the last row of a display environment (`align*`) that ends a text;
+  `closing_environment_start` says where that environment opens.
 """
 
 from __future__ import annotations
@@ -212,17 +213,45 @@ def math_spans(text: str) -> list[MathSpan]:
 
 _DISPLAY_ENVIRONMENTS = "align|aligned|alignat|alignedat|flalign|equation|eqnarray|gather|gathered|multline|split"
 _CLOSING_ENVIRONMENT = re.compile(r"\\end\{(" + _DISPLAY_ENVIRONMENTS + r")(\*?)\}\s*(?:\\\]|\$\$)?\s*[.,;]?\s*\Z")
-_ROW_TOKEN = re.compile(r"\\(begin|end)\{[^{}]*\}|\\\\|&|\\.|[{}]", re.DOTALL)
-_ROW_LABELS = re.compile(r"\\(?:notag|nonumber)(?![A-Za-z])|\\(?:label|tag\*?)\{[^{}]*\}")
-_ROW_LEAD = re.compile(r"^(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z]))*(?:(?:=|\\equiv(?![A-Za-z]))(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z]))*)?")
+_WHOLE_ENVIRONMENT = re.compile(r"\\begin\{(" + _DISPLAY_ENVIRONMENTS + r")\*?\}.*\\end\{\1\*?\}", re.DOTALL)
+_ROW_TOKEN = re.compile(r"\\(begin|end)\{[^{}]*\}|\\\\(?:\s*\[[^\]\n]{0,12}\])?|&|\\.|[{}]", re.DOTALL)
+_SPACING = r"(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z]))"
+_ROW_NOISE = re.compile(r"\\(?:notag|nonumber|hline)(?![A-Za-z])|\\(?:label|tag\*?|intertext|noalign)\{[^{}]*\}|\\text\{\s*\}")
+_TEXT_REMARK = r"\\(?:text|textrm|mbox)\{[^{}\d]*\}"
+_REMARK = rf"(?:{_TEXT_REMARK}|\((?=[^()]*(?:[A-Za-z]{{2}}|%|\\approx))[^()]*\))"
+"""A remark beside a row's math: words in `\\text{}`, or a parenthesis holding words (`(positive root)`)."""
+_ANNOTATION_COLUMN = re.compile(rf"(?:{_SPACING}|\\(?:text|textrm|mbox)\{{[^{{}}]*\}}|\([^()]*\))*")
+"""A column beside a row's equation that only remarks on it (`&& \\text{(divide by 2)}`, `& (n > 0)`)."""
+_OPEN_SYMBOL_MARKS = ("\\square", "\\Box")
+_ROW_LEAD = re.compile(rf"^(?:{_SPACING}|\\(?:text|textrm|mbox)\{{[^{{}}\d]*\}}|\\(?:therefore|Rightarrow|implies|Longrightarrow|iff)(?![A-Za-z]))*")
+_ROW_RELATION = re.compile(rf"^(?:=|\\equiv(?![A-Za-z])){_SPACING}*")
+_ROW_TAIL_ITEM = re.compile(rf"(?:[.,;]|\\(?:checkmark|qed|blacksquare|square|Box)(?![A-Za-z])|\\[,;:! ]"
+                            rf"|\\q?quad|(?:\\q?quad|\\[,;:])\s*\([^()]*\)|(?P<remark>{_REMARK}))\Z")
+"""One thing that ends a row after its math: punctuation, spacing, a proof mark, a parenthesis set apart
+by explicit spacing (`\\quad (n > 0)`), or a remark (after a space: `2 (x - 1)` keeps its factor)."""
+_MAX_TAIL_ITEMS = 16
+_CONTINUATION = re.compile(r"^\s*(?:[+\-]|\\cdot(?![A-Za-z])|\\times(?![A-Za-z]))")
+
+
+def closing_environment_start(text: str) -> int | None:
+    """Where the display environment that ends `text` (see `closing_display_row`) opens, or None."""
+    end = _CLOSING_ENVIRONMENT.search(text)
+    if end is None:
+        return None
+    begin = text.rfind(f"\\begin{{{end.group(1)}{end.group(2)}}}", 0, end.start())
+    return begin if begin >= 0 else None
 
 
 def closing_display_row(text: str) -> str | None:
-    """The last non-empty row of the display environment (`align*`, `equation`, `gather`, ...) that
-    ends `text` (a closing `\\]` or `$$` and a full stop may follow), without its alignment marks, tags
-    and a leading `=` or `\\equiv`: what a derivation that ends a response states last (`&= x^3+27.` gives
-    `x^3+27`, `x &= 3` gives `x = 3`). Rows and marks inside a nested environment (a `pmatrix`) or a
-    group stay whole. None when `text` does not end with such an environment or never opens it."""
+    """What the display environment (`align*`, `equation`, `gather`, ...) that ends `text` (a closing
+    `\\]` or `$$` and a full stop may follow) states last: its last row that holds math, read as a
+    derivation's result. `&= x^3+27.` gives `x^3+27` (a leading `=` or `\\equiv` continues the rows
+    above, so only what follows the last `=` of such a row is kept), `x &= 3` gives `x = 3`. Alignment
+    marks, tags, `\\hline`, remark columns (`&& \\text{positive root}`), leading words (`\\text{so }`,
+    `\\therefore`) and trailing remarks (`\\quad (\\text{Answer})`, `\\checkmark`) go; a row that starts
+    with an operator joins the row above; a row that is one nested environment (`split`) is read
+    inside. Rows and marks inside a nested environment (a `pmatrix`) or a group stay whole. None when
+    `text` does not end with such an environment or never opens it."""
     end = _CLOSING_ENVIRONMENT.search(text)
     if end is None:
         return None
@@ -231,8 +260,8 @@ def closing_display_row(text: str) -> str | None:
     if begin < 0:
         return None
     body = text[begin + len(opener):end.start()]
-    rows: list[str] = []
-    row: list[str] = []
+    rows: list[list[str]] = []
+    columns: list[str] = []
     depth = position = 0
     for token in _ROW_TOKEN.finditer(body):
         mark = token.group()
@@ -240,18 +269,44 @@ def closing_display_row(text: str) -> str | None:
             depth += 1
         elif token.group(1) == "end" or mark == "}":
             depth = max(depth - 1, 0)
-        elif depth == 0 and mark in ("\\\\", "&"):
-            row.append(body[position:token.start()])
+        elif depth == 0 and (mark == "&" or mark.startswith("\\\\")):
+            columns.append(body[position:token.start()])
             position = token.end()
-            if mark == "\\\\":
-                rows.append(" ".join(row))
-                row = []
-            else:
-                row.append(" ")
-    row.append(body[position:])
-    rows.append(" ".join(row))
-    for candidate in reversed(rows):
-        value = _ROW_LEAD.sub("", _ROW_LABELS.sub(" ", candidate)).strip().rstrip(".,;").strip()
-        if value:
-            return " ".join(value.split())
-    return None
+            if mark != "&":
+                rows.append(columns)
+                columns = []
+    columns.append(body[position:])
+    rows.append(columns)
+    kept = [row for row in map(_row_text, rows) if row]
+    while len(kept) > 1 and _CONTINUATION.match(kept[-1]):
+        kept[-2:] = [kept[-2] + " " + kept[-1]]
+    if not kept:
+        return None
+    last = kept[-1]
+    if _WHOLE_ENVIRONMENT.fullmatch(last):
+        return closing_display_row(last)
+    relation = _ROW_RELATION.match(last)
+    if relation:  # `&= a = 5`: the rows above hold the left side; the chain ends with its value
+        last = split_top_level(last[relation.end():], ("=",))[-1].strip()
+    return " ".join(last.split()) or None
+
+
+def _row_text(columns: list[str]) -> str:
+    """One row's math: its columns joined, remark columns after the first two left out, tags,
+    leading words and trailing remarks gone."""
+    columns = [_ROW_NOISE.sub(" ", column) for column in columns]
+    if len(columns) > 2 and all(_ANNOTATION_COLUMN.fullmatch(column) for column in columns[2:]):
+        columns = columns[:2]
+    elif len(columns) >= 4 and len(columns) % 2 == 0:
+        columns = columns[-2:]  # `2x + 3 &= 13, & x &= 5`: equations side by side, the last one last
+    row = " ".join(columns)
+    row = _ROW_LEAD.sub("", row)
+    for _ in range(_MAX_TAIL_ITEMS):
+        row = row.rstrip()
+        item = _ROW_TAIL_ITEM.search(row)
+        if item is None or item.group("remark") and not row[:item.start()].endswith((" ", "\t", "\n")):
+            break
+        if item.group().startswith(_OPEN_SYMBOL_MARKS) and row[:item.start()].rstrip()[-1:] in ("", "=", "+", "-"):
+            break  # `3 &= \\square`: the symbol is the quantity named, not a proof mark
+        row = row[:item.start()]
+    return row.strip()

@@ -390,6 +390,8 @@ _NAME_TOKEN = re.compile(
 _FUNCTION_CALL = re.compile(r"^([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?(?:\^\{-1\})?)\(([^()]*)\)$")
 _GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau "
                    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split())
+_SYMBOL_NAMES = frozenset("triangle square Box heartsuit clubsuit spadesuit diamondsuit diamond star bigstar".split())
+"""Symbols that puzzles use as unknowns (`\\triangle + \\square = 9`)."""
 
 
 def _name_key(text: str) -> str | None:
@@ -422,7 +424,7 @@ def _name_key(text: str) -> str | None:
     if call:
         return call.group(1) + "()"
     if _NAME_TOKEN.fullmatch(text):
-        if text.startswith("\\") and not (text[1:].split("_")[0] in _GREEK or text.startswith(
+        if text.startswith("\\") and not (text[1:].split("_")[0] in _GREEK | _SYMBOL_NAMES or text.startswith(
                 ("\\overline", "\\angle", "\\vec"))):
             return None
         if re.fullmatch(r"[a-z]{2,}", text):  # `xy` is a product, `AB` a segment
