@@ -130,7 +130,10 @@ def write_json(handler: BaseHTTPRequestHandler, status: int, body: dict,
     for key, value in (headers or {}).items():
         handler.send_header(key, value)
     handler.end_headers()
-    handler.wfile.write(data)
+    try:
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up first (its timeout, on a loaded machine): nobody is left to answer
 
 
 def write_raw(handler: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str) -> None:

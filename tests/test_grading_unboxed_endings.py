@@ -145,3 +145,36 @@ def test_a_degree_mark_inside_a_fraction_keeps_the_fraction_whole():
         ("30", r"\boxed{30^{\circ}}", True),
         ("30", r"\boxed{30^\circ}", True),
     ]) == []
+
+
+def test_second_review_derivations_bounds_and_computations():
+    # a third review (2026-12) of the rules above: reasons, bounds, computations after a marker
+    assert _disagreements([
+        # `checking` inside a sentence opens the derivation itself; a sentence `Check:` opens a reason
+        ("14", "We know that $3x + 2 = 14$. Solving and checking:\n\\begin{align*}\n3x &= 10 \\\\\nx &= \\frac{10}{3}.\n\\end{align*}", False),
+        ("4", "We know that $3x + 2 = 14$. Solving and checking:\n\\begin{align*}\n3x &= 12 \\\\\nx &= 4.\n\\end{align*}", True),
+        ("2", "The solution is $x = 2$. Check:\n\\begin{align*}\n3(2) + 4 &= 10.\n\\end{align*}", True),
+        ("2", "The solution is $x = 2$. Plugging it back in:\n\\begin{align*}\n3(2) + 4 &= 10.\n\\end{align*}", True),
+        ("11", "So $x = 4$. Indeed,\n\\begin{align*}\n2 \\cdot 3 + 5 = 11.\n\\end{align*}", False),
+        ("1", "The minimum value is $3$. Equality holds when\n\\begin{align*}\na = b = c = 1.\n\\end{align*}", False),
+        ("3", "The minimum value is $3$. Equality holds when\n\\begin{align*}\na = b = c = 1.\n\\end{align*}", True),
+        # a bound ends with the value it reaches
+        ("4", "By AM-GM,\n\\begin{align*}\nx + \\frac{4}{x} \\ge 2\\sqrt{x \\cdot \\frac{4}{x}} = 4.\n\\end{align*}", True),
+        ("4", "So\n\\begin{align*}\nx + \\frac4x - 4 &= \\frac{(x-2)^2}{x} \\geq 0 \\\\\n\\therefore\\ x + \\frac{4}{x} &\\geq 4\n\\end{align*}", True),
+        ("4", "So\n\\begin{align*}\na &= b \\\\\n&\\ge 2\\sqrt{4} = 4\n\\end{align*}", True),
+        # an escaped space before a unit, a bracket that opens a row, a lone value in a gather
+        ("5", "So\n\\begin{align*}\ns &= 2 + 3 \\\\\n&= 5\\ \\text{cm}\n\\end{align*}", True),
+        ("9", "So\n\\begin{align*}\nf(2) &= 3 \\\\\n[f(2)]^2 &= 9\n\\end{align*}", True),
+        ("-2", "We obtain\n\\begin{gather*}\nx + 5 = 3 \\\\\n-2\n\\end{gather*}", True),
+        ("5", "\\begin{align*}\n2x + 3 &= 13 \\\\\nx &= 5 \\quad \\text{(Answer: 5)}\n\\end{align*}", True),
+        # after a marker: a computation's result, not its first term
+        ("6", r"The answer is \binom{4}{2} \cdot 2 = 12", False),
+        ("12", r"The answer is \binom{4}{2} \cdot 2 = 12", True),
+        ("9", r"The final answer is \binom{4}{2} + 3 = 9", True),
+        (r"4\sqrt{3}", r"The answer is 4\sqrt{3} - 6 \approx 0.93.", False),
+        # `!` that a computation goes on from is a factorial; one that ends the text ends a sentence
+        ("24", "The answer is 4! = 24", True),
+        ("24", "So there are 4! = 24 ways.", True),
+        ("5", "The answer is 5! Great.", True),
+        ("6", "Great! The answer is 6!", True),
+    ]) == []

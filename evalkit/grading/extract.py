@@ -445,6 +445,10 @@ def last_boxed(text: str) -> str | None:
 
 # ---------------------------------------------------------------- sentences and values
 
+_FACTORIAL_IN_A_COMPUTATION = re.compile(r"[\d)}]![ \t]*(?:[=+*/×·]|\\(?:cdot|times)(?![A-Za-z]))")
+"""`4! = 24`, `3! \\cdot 2`: a factorial that a computation goes on from (`The answer is 6!` ends a sentence)."""
+
+
 def _sentence_after(text: str, start: int) -> str:
     """The rest of the sentence from `start`: up to a line break that ends it or a full stop
     outside math (a `.` followed by whitespace or the end). A marker followed directly by a line
@@ -466,8 +470,9 @@ def _sentence_after(text: str, start: int) -> str:
             continue
         if char == "\n":
             break
-        if char in ".!?" and (position + 1 == len(window) or window[position + 1].isspace()):
-            break
+        if char in ".!?" and (position + 1 == len(window) or window[position + 1].isspace()) and not (
+                char == "!" and _FACTORIAL_IN_A_COMPUTATION.match(window, max(position - 1, 0))):
+            break  # `4! = 24`: a factorial, not the end of a sentence
         position += 1
     return window[:position]
 
@@ -638,6 +643,8 @@ _LATEX_BESIDE_THE_VALUE = re.compile(
 """Undelimited LaTeX that holds more than the value: spacing before a unit or remark (`300 \\, K`), a proof
 mark, an arrow or approximation, a remark in parentheses (`(50%)`), a unit word after it (`\\frac{3}{4} m`)."""
 _NAME_EQUALS = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*=")
+_COMPUTATION_GOES_ON = re.compile(r"\s*(?:[-+*/×÷·=^]|\\(?:cdot|times|div)(?![A-Za-z]))")
+"""What after a leading value says it is the first term of a computation, not the answer."""
 _PLAIN_MATH_NAMES = frozenset({"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp"})
 """Plain-text spellings of constants and functions (`2pi`, `sqrt(3)/2`): math, not prose."""
 _NUMBER_THEN_LETTER = re.compile(
@@ -750,6 +757,8 @@ def _leading_value(segment: str) -> str | None:
         if token and token.group(0) and not token.group(0)[0].isalpha():
             value += token.group(0)
             rest = rest[token.end():]
+        if _COMPUTATION_GOES_ON.match(rest) and ("=" in rest or "\\approx" in rest):
+            return None  # `\\binom{4}{2} \\cdot 2 = 12`: a computation, whose result comes after its `=` or `\\approx`
         unit = _TRAILING_UNIT.match(rest)
         if unit and (MERIDIEM_PATTERN.match(unit.group(1)) or is_droppable_phrase(unit.group(1))
                      or multiplier_of(unit.group(1))):
@@ -900,9 +909,14 @@ def _is_bare(text: str) -> bool:
                or len(word) == 2 and word.lower() not in _SHORT_ENGLISH for word in words)
 
 
-_JUSTIFIED_BY = re.compile(r"(?:,\s*as|\b(?:since|because|verify|verification|check|checking))\W{0,4}\Z", re.IGNORECASE)
+_JUSTIFIED_BY = re.compile(
+    r"(?:,\s*as|\b(?:since|because)|(?:^|[.!?:\n])\s*(?:let'?s|let\s+us|we|to|now)?\s*(?:verify|check|checking|verification|"
+    r"confirm|indeed|substituting\s+back|plugging\s+(?:it|this|these|that)?\s*(?:back\s+)?in)(?:\s+(?:this|that|it|the\s+answer|"
+    r"our\s+answer))?|\b(?:attained|achieved|reached|occurs)\s+(?:at|when|if|for)|\bequality\s+(?:holds|occurs)\s+(?:when|if|at|for))"
+    r"\W{0,4}\Z", re.IGNORECASE)
 """Words that open a display environment as the reason for a result already stated (`The remainder is 3,
-as`, `Let's verify:`); `we can rewrite the sum as` and `Note that` open the derivation itself."""
+as`, a sentence `Let's verify:` or `Check:`) or as where it is attained (`Equality holds when`); `we can rewrite the sum as`, `Note that` and `Solving and
+checking:` open the derivation itself."""
 
 
 def _final_sentence_answer(text: str) -> str | None:
@@ -922,7 +936,8 @@ def _final_sentence_answer(text: str) -> str | None:
     return None
 
 
-_SENTENCE_END = re.compile(r"\n|[.!?](?=\s|$)")
+_SENTENCE_END = re.compile(r"\n|(?:[.?]|!(?![ \t]*(?:[=+*/×·]|\\(?:cdot|times)(?![A-Za-z]))))(?=\s|$)")
+"""A line break or a full stop, question or exclamation mark before a space; not the `!` of `4! = 24`."""
 
 
 def _sentences(text: str) -> list[str]:

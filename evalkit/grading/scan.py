@@ -214,8 +214,10 @@ def math_spans(text: str) -> list[MathSpan]:
 _DISPLAY_ENVIRONMENTS = "align|aligned|alignat|alignedat|flalign|equation|eqnarray|gather|gathered|multline|split"
 _CLOSING_ENVIRONMENT = re.compile(r"\\end\{(" + _DISPLAY_ENVIRONMENTS + r")(\*?)\}\s*(?:\\\]|\$\$)?\s*[.,;]?\s*\Z")
 _WHOLE_ENVIRONMENT = re.compile(r"\\begin\{(" + _DISPLAY_ENVIRONMENTS + r")\*?\}.*\\end\{\1\*?\}", re.DOTALL)
-_ROW_TOKEN = re.compile(r"\\(begin|end)\{[^{}]*\}|\\\\(?:\s*\[[^\]\n]{0,12}\])?|&|\\.|[{}]", re.DOTALL)
+_ROW_TOKEN = re.compile(r"\\(begin|end)\{[^{}]*\}|\\\\(?:\s*\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|in|bp|mu)\s*\])?|&|\\.|[{}]",
+                        re.DOTALL)
 _SPACING = r"(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z]))"
+_ESCAPED_SPACE = re.compile(r"(?<!\\)\\ ")
 _ROW_NOISE = re.compile(r"\\(?:notag|nonumber|hline)(?![A-Za-z])|\\(?:label|tag\*?|intertext|noalign)\{[^{}]*\}|\\text\{\s*\}")
 _TEXT_REMARK = r"\\(?:text|textrm|mbox)\{[^{}\d]*\}"
 _REMARK = rf"(?:{_TEXT_REMARK}|\((?=[^()]*(?:[A-Za-z]{{2}}|%|\\approx))[^()]*\))"
@@ -224,13 +226,16 @@ _ANNOTATION_COLUMN = re.compile(rf"(?:{_SPACING}|\\(?:text|textrm|mbox)\{{[^{{}}
 """A column beside a row's equation that only remarks on it (`&& \\text{(divide by 2)}`, `& (n > 0)`)."""
 _OPEN_SYMBOL_MARKS = ("\\square", "\\Box")
 _ROW_LEAD = re.compile(rf"^(?:{_SPACING}|\\(?:text|textrm|mbox)\{{[^{{}}\d]*\}}|\\(?:therefore|Rightarrow|implies|Longrightarrow|iff)(?![A-Za-z]))*")
-_ROW_RELATION = re.compile(rf"^(?:=|\\equiv(?![A-Za-z])){_SPACING}*")
+_ROW_RELATIONS = ("=", "\\equiv", "\\ge", "\\geq", "\\le", "\\leq", "<", ">", "\\approx")
+_ROW_RELATION = re.compile(rf"^(?:=|<|>|\\(?:equiv|geq?|leq?|approx)(?![A-Za-z])){_SPACING}*")
 _ROW_TAIL_ITEM = re.compile(rf"(?:[.,;]|\\(?:checkmark|qed|blacksquare|square|Box)(?![A-Za-z])|\\[,;:! ]"
-                            rf"|\\q?quad|(?:\\q?quad|\\[,;:])\s*\([^()]*\)|(?P<remark>{_REMARK}))\Z")
+                            rf"|\\q?quad|(?:\\q?quad|\\[,;:])\s*(?:\([^()]*\)|\\text\{{[^{{}}]*\}})|(?P<remark>{_REMARK}))\Z")
 """One thing that ends a row after its math: punctuation, spacing, a proof mark, a parenthesis set apart
 by explicit spacing (`\\quad (n > 0)`), or a remark (after a space: `2 (x - 1)` keeps its factor)."""
 _MAX_TAIL_ITEMS = 16
-_CONTINUATION = re.compile(r"^\s*(?:[+\-]|\\cdot(?![A-Za-z])|\\times(?![A-Za-z]))")
+_CONTINUATION = re.compile(rf"^{_SPACING}*(?:[+\-]|\\cdot(?![A-Za-z])|\\times(?![A-Za-z]))")
+_PLUS_OR_TIMES = re.compile(rf"^{_SPACING}*(?:\+|\\cdot(?![A-Za-z])|\\times(?![A-Za-z]))")
+_BOUNDS = ("\\ge", "\\geq", "\\le", "\\leq", "<", ">")
 
 
 def closing_environment_start(text: str) -> int | None:
@@ -245,11 +250,11 @@ def closing_environment_start(text: str) -> int | None:
 def closing_display_row(text: str) -> str | None:
     """What the display environment (`align*`, `equation`, `gather`, ...) that ends `text` (a closing
     `\\]` or `$$` and a full stop may follow) states last: its last row that holds math, read as a
-    derivation's result. `&= x^3+27.` gives `x^3+27` (a leading `=` or `\\equiv` continues the rows
-    above, so only what follows the last `=` of such a row is kept), `x &= 3` gives `x = 3`. Alignment
+    derivation's result. `&= x^3+27.` gives `x^3+27` (a leading `=`, `\\equiv` or bound continues the
+    rows above, so only what follows the last relation of such a row is kept), `x &= 3` gives `x = 3`. Alignment
     marks, tags, `\\hline`, remark columns (`&& \\text{positive root}`), leading words (`\\text{so }`,
     `\\therefore`) and trailing remarks (`\\quad (\\text{Answer})`, `\\checkmark`) go; a row that starts
-    with an operator joins the row above; a row that is one nested environment (`split`) is read
+    with an operator (`&\\qquad - 4x^2`, `+ 5`) joins the row above; a bound ends with the value it reaches; a row that is one nested environment (`split`) is read
     inside. Rows and marks inside a nested environment (a `pmatrix`) or a group stay whole. None when
     `text` does not end with such an environment or never opens it."""
     end = _CLOSING_ENVIRONMENT.search(text)
@@ -277,24 +282,35 @@ def closing_display_row(text: str) -> str | None:
                 columns = []
     columns.append(body[position:])
     rows.append(columns)
-    kept = [row for row in map(_row_text, rows) if row]
-    while len(kept) > 1 and _CONTINUATION.match(kept[-1]):
-        kept[-2:] = [kept[-2] + " " + kept[-1]]
+    kept = [(text, _continues(columns)) for columns in rows if (text := _row_text(columns))]
+    while len(kept) > 1 and kept[-1][1]:
+        kept[-2:] = [(kept[-2][0] + " " + kept[-1][0], kept[-2][1])]
+    kept = [text for text, _ in kept]
     if not kept:
         return None
     last = kept[-1]
     if _WHOLE_ENVIRONMENT.fullmatch(last):
         return closing_display_row(last)
     relation = _ROW_RELATION.match(last)
-    if relation:  # `&= a = 5`: the rows above hold the left side; the chain ends with its value
-        last = split_top_level(last[relation.end():], ("=",))[-1].strip()
+    if relation:  # `&= a = 5`, `&\\ge 2\\sqrt{4} = 4`: the rows above hold the left side; the chain ends with its value
+        last = split_top_level(last[relation.end():], _ROW_RELATIONS)[-1].strip()
+    elif len(split_top_level(last, _BOUNDS)) > 1:  # `x + \\frac4x \\ge 2\\sqrt{4} = 4`, `x \\le 5`: the bound reached
+        last = split_top_level(last, _ROW_RELATIONS)[-1].strip()
     return " ".join(last.split()) or None
+
+
+def _continues(columns: list[str]) -> bool:
+    """Whether a row goes on with the expression of the row above: its first column empty and the next
+    starting with an operator (`&\\qquad - 4x^2 + 4`), or it starts with `+` or a product sign."""
+    if len(columns) > 1 and not columns[0].strip():
+        return bool(_CONTINUATION.match(columns[1]))
+    return bool(_PLUS_OR_TIMES.match(columns[0]))
 
 
 def _row_text(columns: list[str]) -> str:
     """One row's math: its columns joined, remark columns after the first two left out, tags,
     leading words and trailing remarks gone."""
-    columns = [_ROW_NOISE.sub(" ", column) for column in columns]
+    columns = [_ESCAPED_SPACE.sub(" ", _ROW_NOISE.sub(" ", column)) for column in columns]
     if len(columns) > 2 and all(_ANNOTATION_COLUMN.fullmatch(column) for column in columns[2:]):
         columns = columns[:2]
     elif len(columns) >= 4 and len(columns) % 2 == 0:
