@@ -178,3 +178,15 @@ def test_second_review_derivations_bounds_and_computations():
         ("5", "The answer is 5! Great.", True),
         ("6", "Great! The answer is 6!", True),
     ]) == []
+
+
+def test_an_answer_that_is_one_derivation_in_an_environment_is_its_result():
+    system = "\\boxed{\\begin{aligned} x &= 1 \\\\ y &= 2 \\end{aligned}}"
+    assert _disagreements([
+        ("3", "**Final Answer**\n\\[\n\\begin{aligned}\nx &= 3\n\\end{aligned}\n\\]", True),
+        ("3", "Therefore,\n$\\begin{aligned}\nx &= 5 - 2 \\\\\n&= 3\n\\end{aligned}$", True),
+        ("3", "\\boxed{\\begin{aligned} x &= 5 - 2 \\\\ &= 3 \\end{aligned}}", True),
+        ("2", "\\boxed{\\begin{aligned} x &= 5 - 2 \\\\ &= 3 \\end{aligned}}", False),
+        ("2", system, False),  # a system of equations is not a derivation: not read as its last row
+        ("1", system, False),
+    ]) == []

@@ -53,7 +53,7 @@ from evalkit.grading.notation import repeating_decimal, rewrite_notation
 from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, join_thousands, mark_percent,
                                      number_from_words, parse_exact_number, plain_times_ten)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
-from evalkit.grading.scan import braces_balanced, closing_brace
+from evalkit.grading.scan import braces_balanced, closing_brace, derivation_result
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
 
 MAX_ANSWER_CHARS = 2000
@@ -159,6 +159,8 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     text = _undo_double_escaping(text)
     text = strip_outer_delimiters(text)
+    if text.startswith("\\begin") and (derived := derivation_result(text)) is not None:
+        text = derived  # `\\begin{aligned} x &= 2 + 1 \\\\ &= 3 \\end{aligned}`: the derivation's result
     if not braces_balanced(text):
         raise NormalizationError("unbalanced braces")
     for old, new in _ASCII_RELATIONS:

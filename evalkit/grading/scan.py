@@ -13,7 +13,8 @@ literal braces, never group braces; any other backslash sequence is one token.
   braces `\\{ \\}` all count, and interval brackets may close with the other kind (`(0, 1]`).
 - `math_spans` finds `$..$`, `$$..$$`, `\\(..\\)` and `\\[..\\]` spans (an escaped `\\$` is text).
 - `closing_display_row` reads the last row of a display environment (`align*`) that ends a text;
-  `closing_environment_start` says where that environment opens.
+  `closing_environment_start` says where that environment opens; `derivation_result` reads an answer
+  that is one such environment holding one derivation.
 """
 
 from __future__ import annotations
@@ -257,6 +258,28 @@ def closing_display_row(text: str) -> str | None:
     with an operator (`&\\qquad - 4x^2`, `+ 5`) joins the row above; a bound ends with the value it reaches; a row that is one nested environment (`split`) is read
     inside. Rows and marks inside a nested environment (a `pmatrix`) or a group stay whole. None when
     `text` does not end with such an environment or never opens it."""
+    rows = _closing_rows(text)
+    if rows is None:
+        return None
+    kept = [(text, _continues(columns)) for columns in rows if (text := _row_text(columns))]
+    while len(kept) > 1 and kept[-1][1]:
+        kept[-2:] = [(kept[-2][0] + " " + kept[-1][0], kept[-2][1])]
+    kept = [text for text, _ in kept]
+    if not kept:
+        return None
+    last = kept[-1]
+    if _WHOLE_ENVIRONMENT.fullmatch(last):
+        return closing_display_row(last)
+    relation = _ROW_RELATION.match(last)
+    if relation:  # `&= a = 5`, `&\\ge 2\\sqrt{4} = 4`: the rows above hold the left side; the chain ends with its value
+        last = split_top_level(last[relation.end():], _ROW_RELATIONS)[-1].strip()
+    elif len(split_top_level(last, _BOUNDS)) > 1:  # `x + \\frac4x \\ge 2\\sqrt{4} = 4`, `x \\le 5`: the bound reached
+        last = split_top_level(last, _ROW_RELATIONS)[-1].strip()
+    return " ".join(last.split()) or None
+
+
+def _closing_rows(text: str) -> list[list[str]] | None:
+    """The rows (each a list of its columns) of the display environment that ends `text`, or None."""
     end = _CLOSING_ENVIRONMENT.search(text)
     if end is None:
         return None
@@ -282,21 +305,22 @@ def closing_display_row(text: str) -> str | None:
                 columns = []
     columns.append(body[position:])
     rows.append(columns)
-    kept = [(text, _continues(columns)) for columns in rows if (text := _row_text(columns))]
-    while len(kept) > 1 and kept[-1][1]:
-        kept[-2:] = [(kept[-2][0] + " " + kept[-1][0], kept[-2][1])]
-    kept = [text for text, _ in kept]
-    if not kept:
+    return rows
+
+
+def derivation_result(text: str) -> str | None:
+    """The result of an answer that is one display environment holding one derivation (`\\begin{aligned}
+    x &= 2 + 1 \\\\ &= 3 \\end{aligned}` gives `3`): every row after the first continues it (starts with a
+    relation or an operator). None for anything else, a system of equations (`x &= 1 \\\\ y &= 2`) included."""
+    if not _WHOLE_ENVIRONMENT.fullmatch(text.strip()):
         return None
-    last = kept[-1]
-    if _WHOLE_ENVIRONMENT.fullmatch(last):
-        return closing_display_row(last)
-    relation = _ROW_RELATION.match(last)
-    if relation:  # `&= a = 5`, `&\\ge 2\\sqrt{4} = 4`: the rows above hold the left side; the chain ends with its value
-        last = split_top_level(last[relation.end():], _ROW_RELATIONS)[-1].strip()
-    elif len(split_top_level(last, _BOUNDS)) > 1:  # `x + \\frac4x \\ge 2\\sqrt{4} = 4`, `x \\le 5`: the bound reached
-        last = split_top_level(last, _ROW_RELATIONS)[-1].strip()
-    return " ".join(last.split()) or None
+    rows = _closing_rows(text)
+    if rows is None:
+        return None
+    later = [columns for columns in rows[1:] if _row_text(columns)]
+    if not all(_continues(columns) or _ROW_RELATION.match(_row_text(columns)) for columns in later):
+        return None
+    return closing_display_row(text)
 
 
 def _continues(columns: list[str]) -> bool:
