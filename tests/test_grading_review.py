@@ -12,16 +12,11 @@ from evalkit.jsonl import read_jsonl
 from evalkit.pipeline.grade import grade_stage
 from evalkit.records import Problem, Sample
 from evalkit.store import ProblemSamples, RunDir
-
-
-def _disagreements(cases: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool, str | None]]:
-    verdicts = grade([response for _, response, _ in cases], [reference for reference, _, _ in cases], workers=1)
-    return [(reference, response, expected, verdict.answer)
-            for (reference, response, expected), verdict in zip(cases, verdicts) if verdict.correct != expected]
+from grading_cases import disagreements
 
 
 def test_words_that_deny_bound_or_bracket_a_value_state_no_value():
-    assert _disagreements([
+    assert disagreements([
         ("5", "The answer is not 5.", False),
         ("5", "The answer is not $5$.", False),
         ("5", "The answer is at least 5.", False),
@@ -40,7 +35,7 @@ def test_words_that_deny_bound_or_bracket_a_value_state_no_value():
 def test_bounds_and_denials_in_ordinary_prose_leave_the_answer_alone():
     # found on review: checked anywhere, the bound words cost 37 of MATH's unboxed reference
     # solutions and 6 of GSM8K's their answers; they count only right after a marker, before a value alone
-    assert _disagreements([
+    assert disagreements([
         ("20", "Not including tax, the cost is $20.", True),
         ("30", "Between them, they have 30 marbles.", True),
         ("5", "It is not hard to see that we need 5 boxes.", True),
@@ -57,7 +52,7 @@ def test_bounds_and_denials_in_ordinary_prose_leave_the_answer_alone():
 
 def test_a_value_restated_after_or_is_that_value():
     # MATH's house style: `$3x = 9$, or $x = 3$` says what 3x = 9 comes to
-    assert _disagreements([
+    assert disagreements([
         ("3", "Thus $3x = 9$, or $x = 3$.", True),
         ("6", "$\\sqrt{x-2}=2$ or $x-2=4$ or $x=6$.", True),
         ("-\\frac{4}{5}", "the slope is the negative of the reciprocal of $\\frac{5}{4}$, or $-\\frac{4}{5}.$", True),
@@ -68,7 +63,7 @@ def test_a_value_restated_after_or_is_that_value():
 
 
 def test_alternatives_joined_by_or_are_a_list_not_their_last_value():
-    assert _disagreements([
+    assert disagreements([
         ("6", "The answer is either $5$ or $6$.", False),
         ("6", "The answer is either 5 or 6.", False),
         ("6", "So $x$ is either $5$ or $6$.", False),
@@ -108,7 +103,7 @@ def test_text_after_an_end_of_text_token_is_not_the_response(token: str):
 
 
 def test_bare_lists_keep_repeated_items_and_sets_do_not():
-    assert _disagreements([
+    assert disagreements([
         ("16,3,1,1", "\\boxed{16, 3, 1}", False),  # OlympiadBench 2356 asks for (w, d, a, b)
         ("16,3,1,1", "\\boxed{1, 16, 1, 3}", True),
         ("1,2,2", "1,2", False),
@@ -219,7 +214,7 @@ def test_evalkit_grade_reads_an_optional_question_and_refuses_one_that_is_not_te
 # ---------------------------------------------------------------- choices and notations
 
 def test_choice_letters_stated_in_the_ways_models_write_them():
-    assert _disagreements([
+    assert disagreements([
         ("D", "Option D is correct.", True),
         ("D", "After checking, option (D) is the right answer.", True),
         ("D", "I choose option D.", True),
@@ -238,7 +233,7 @@ def test_choice_letters_stated_in_the_ways_models_write_them():
 
 
 def test_notations_found_on_review():
-    assert _disagreements([
+    assert disagreements([
         ("4", "$\\therefore x = 4$", True),
         ("4", "\\boxed{\\Rightarrow x=4}", True),
         ("\\binom{100}{50}", "\\frac{100!}{50!^2}", True),

@@ -4,18 +4,12 @@ degree marks inside fractions. Each case is (reference, response, expected verdi
 
 from __future__ import annotations
 
-from evalkit.grading import grade
 from evalkit.grading.scan import closing_display_row
-
-
-def _disagreements(cases: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool, str | None]]:
-    verdicts = grade([response for _, response, _ in cases], [reference for reference, _, _ in cases], workers=1)
-    return [(reference, response, expected, verdict.answer)
-            for (reference, response, expected), verdict in zip(cases, verdicts) if verdict.correct != expected]
+from grading_cases import disagreements
 
 
 def test_undelimited_latex_after_a_marker_is_read_whole():
-    assert _disagreements([
+    assert disagreements([
         (r"\frac{1}{2}", r"Answer: \frac12", True),
         (r"\frac{1}{2}", r"The final answer is \frac12.", True),
         (r"-\frac{3}{4}", r"The answer is -\frac34.", True),
@@ -40,7 +34,7 @@ def test_undelimited_latex_after_a_marker_is_read_whole():
 
 def test_a_unit_or_remark_after_undelimited_latex_is_left_apart():
     # a second review (2026-12) found these read whole, unit and remark included, after the change above
-    assert _disagreements([
+    assert disagreements([
         (r"\frac{3}{4}", r"The speed is constant, so the answer is \frac{3}{4} m.", True),
         (r"\frac{5}{2}", r"Answer: \frac{5}{2} J", True),
         ("300", r"The answer is 300 \, K.", True),
@@ -58,7 +52,7 @@ def test_a_unit_or_remark_after_undelimited_latex_is_left_apart():
 
 
 def test_a_derivation_that_ends_the_response_gives_its_last_row():
-    assert _disagreements([
+    assert disagreements([
         ("x^3+27", "Expanding, \\begin{align*}\n(x+3)(x^2-3x+9) &= x^3-3x^2+9x+3x^2-9x+27 \\\\\n&= x^3+27.\n\\end{align*}", True),
         ("27", "Expanding, \\begin{align*}\n(x+3)(x^2-3x+9) &= x^3-3x^2+9x+3x^2-9x+27 \\\\\n&= x^3+27.\n\\end{align*}", False),
         ("2x-1", "Combining like terms: \\begin{align*}\n(8x-9)-4(-2+x) &= 8x-9+8-4x\\\\\n&=4x-1\n\\end{align*}", False),
@@ -74,7 +68,7 @@ def test_a_derivation_that_ends_the_response_gives_its_last_row():
 
 
 def test_remarks_beside_the_last_row_and_reasons_after_a_stated_result():
-    assert _disagreements([
+    assert disagreements([
         ("9", "\\begin{align*}\nn^2 &= 81 \\\\\nn &= 9 && \\text{positive root}\n\\end{align*}", True),
         ("5", "\\begin{align*}\n2x + 3 &= 13 && \\text{(subtract 3)} \\\\\nx &= 5 && \\text{(divide by 2)}\n\\end{align*}", True),
         ("9", "\\begin{align*}\nn(n-1) &= 72 \\\\\nn &= 9 & (n>0)\n\\end{align*}", True),
@@ -107,7 +101,7 @@ def test_the_last_row_of_a_closing_environment():
 
 
 def test_a_number_joined_to_a_word_by_a_hyphen_is_a_name_not_an_answer():
-    assert _disagreements([
+    assert disagreements([
         ("0", "I ran this through pytest-0 and GPT-4 as well.", False),
         ("4", "Compare it with GPT-4.", False),
         ("4", "The total is 4.", True),
@@ -117,7 +111,7 @@ def test_a_number_joined_to_a_word_by_a_hyphen_is_a_name_not_an_answer():
 
 
 def test_a_value_named_on_the_right_is_the_named_value():
-    assert _disagreements([
+    assert disagreements([
         ("18", r"\boxed{18 = x}", True),
         ("19", r"\boxed{18 = x}", False),
         ("x=18", r"\boxed{18 = x}", True),
@@ -128,7 +122,7 @@ def test_a_value_named_on_the_right_is_the_named_value():
 
 def test_a_computed_tuple_is_graded_by_its_result():
     computed = r"\boxed{\left( 6 \sqrt{3} \cos \frac{5 \pi}{3}, 6 \sqrt{3} \sin \frac{5 \pi}{3}, -2 \right) = (3 \sqrt{3}, -9, -2)}"
-    assert _disagreements([
+    assert disagreements([
         (r"(3\sqrt{3}, -9, -2)", computed, True),
         (r"(3\sqrt{3}, 9, -2)", computed, False),
         ("(1,3)", r"\boxed{(1,2) = (1,3)}", True),
@@ -137,7 +131,7 @@ def test_a_computed_tuple_is_graded_by_its_result():
 
 
 def test_a_degree_mark_inside_a_fraction_keeps_the_fraction_whole():
-    assert _disagreements([
+    assert disagreements([
         ("1", r"\boxed{\frac{\cos 80^\circ}{\sin 10^\circ}}", True),
         ("1", r"\boxed{\frac{2 \cos 80^\circ}{2 \sin 10^\circ}}", True),
         ("2", r"\boxed{\frac{2 \sin 30^\circ}{\sin 30^\circ}}", True),
@@ -149,7 +143,7 @@ def test_a_degree_mark_inside_a_fraction_keeps_the_fraction_whole():
 
 def test_second_review_derivations_bounds_and_computations():
     # a third review (2026-12) of the rules above: reasons, bounds, computations after a marker
-    assert _disagreements([
+    assert disagreements([
         # `checking` inside a sentence opens the derivation itself; a sentence `Check:` opens a reason
         ("14", "We know that $3x + 2 = 14$. Solving and checking:\n\\begin{align*}\n3x &= 10 \\\\\nx &= \\frac{10}{3}.\n\\end{align*}", False),
         ("4", "We know that $3x + 2 = 14$. Solving and checking:\n\\begin{align*}\n3x &= 12 \\\\\nx &= 4.\n\\end{align*}", True),
@@ -182,7 +176,7 @@ def test_second_review_derivations_bounds_and_computations():
 
 def test_an_answer_that_is_one_derivation_in_an_environment_is_its_result():
     system = "\\boxed{\\begin{aligned} x &= 1 \\\\ y &= 2 \\end{aligned}}"
-    assert _disagreements([
+    assert disagreements([
         ("3", "**Final Answer**\n\\[\n\\begin{aligned}\nx &= 3\n\\end{aligned}\n\\]", True),
         ("3", "Therefore,\n$\\begin{aligned}\nx &= 5 - 2 \\\\\n&= 3\n\\end{aligned}$", True),
         ("3", "\\boxed{\\begin{aligned} x &= 5 - 2 \\\\ &= 3 \\end{aligned}}", True),
