@@ -184,3 +184,16 @@ def test_an_answer_that_is_one_derivation_in_an_environment_is_its_result():
         ("2", system, False),  # a system of equations is not a derivation: not read as its last row
         ("1", system, False),
     ]) == []
+
+
+def test_a_closing_check_is_passed_over_for_the_result_it_checks():
+    assert disagreements([
+        ("5", "So $x = 5$. Substituting back: $2(5) + 3 = 13$.", True),
+        ("13", "So $x = 5$. Substituting back: $2(5) + 3 = 13$.", False),
+        ("5", "So $x = 5$. Check: $2(5) + 3 = 13$ ✓.", True),
+        ("5", "Thus $x = 5$.\n\nVerification: $2 \\cdot 5 + 3 = 13$, which matches.", True),
+        # what states a result is read, whatever word opens it
+        ("1,-3", "The candidates are $\\pm 1$ and $\\pm 3$.  Checking, we find that $1,-3$ are the only integer roots.", True),
+        ("4", "So $S \\ge 4$. Equality occurs when $x = 2$, so the minimum value is $4$.", True),
+        ("7", "Check: the only value left is 7, so the answer is $7$.", True),
+    ]) == []

@@ -30,7 +30,8 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    it says there is none (`I don't know`, `N/A`, `unknown`): that response abstains.
 6. The last row of a display environment that ends the text (`\\begin{align*} .. &= x^3+27.
    \\end{align*}` gives `x^3+27`), else the last sentence holding a value (`Therefore $x \\geq 5$
-   is the solution.`), read as in 3.
+   is the solution.`), read as in 3; a check (`Check: ..`; `Let's verify:` or `Equality holds when`
+   before a display) is passed over for what it checks.
 7. The last number of the text (`... so she makes 18 dollars`); a number joined to a word by a
    hyphen is part of a name (`GPT-4`).
 
@@ -909,14 +910,24 @@ def _is_bare(text: str) -> bool:
                or len(word) == 2 and word.lower() not in _SHORT_ENGLISH for word in words)
 
 
-_JUSTIFIED_BY = re.compile(
-    r"(?:,\s*as|\b(?:since|because)|(?:^|[.!?:\n])\s*(?:let'?s|let\s+us|we|to|now)?\s*(?:verify|check|checking|verification|"
-    r"confirm|indeed|substituting\s+back|plugging\s+(?:it|this|these|that)?\s*(?:back\s+)?in)(?:\s+(?:this|that|it|the\s+answer|"
-    r"our\s+answer))?|\b(?:attained|achieved|reached|occurs)\s+(?:at|when|if|for)|\bequality\s+(?:holds|occurs)\s+(?:when|if|at|for))"
-    r"\W{0,4}\Z", re.IGNORECASE)
-"""Words that open a display environment as the reason for a result already stated (`The remainder is 3,
-as`, a sentence `Let's verify:` or `Check:`) or as where it is attained (`Equality holds when`); `we can rewrite the sum as`, `Note that` and `Solving and
-checking:` open the derivation itself."""
+_CHECK_OPENER = (r"(?:let'?s|let\s+us|we|to|now)?\s*(?:verify|check|checking|verification|confirm|indeed|substituting\s+back|"
+                 r"plugging\s+(?:it|this|these|that)?\s*(?:back\s+)?in)(?:\s+(?:this|that|it|the\s+answer|our\s+answer))?")
+"""Words that open a check of a result already stated (`Let's verify`, `Check`, `Plugging it back in`, `Indeed`)."""
+_ATTAINED = r"\b(?:attained|achieved|reached|occurs)\s+(?:at|when|if|for)|\bequality\s+(?:holds|occurs)\s+(?:when|if|at|for)"
+"""Words that say where a bound stated before is attained (`Equality holds when`)."""
+_JUSTIFIED_BY = re.compile(rf"(?:,\s*as|\b(?:since|because)|(?:^|[.!?:\n])\s*{_CHECK_OPENER}|{_ATTAINED})\W{{0,4}}\Z",
+                           re.IGNORECASE)
+"""What opens a display environment as the reason for a result already stated (`The remainder is 3, as`,
+a sentence `Let's verify:` or `Check:`) or as where it is attained; `we can rewrite the sum as`, `Note
+that` and `Solving and checking:` open the derivation itself."""
+_CHECK_SENTENCE = re.compile(
+    r"^\W*(?:let'?s|let\s+us|we|to|now)?\s*(?:verify|check|checking|verification|confirm|substituting\s+back|"
+    r"plugging\s+(?:it|this|these|that)?\s*(?:back\s+)?in)(?:\s+(?:this|that|it|the\s+answer|our\s+answer))?\s*[:\-—]",
+    re.IGNORECASE)
+"""A sentence that checks a result stated before (`Check: $2(5) + 3 = 13$.`, `Let's verify: ..`), which the
+final-sentence reading passes over unless it states a result itself (`_STATES_A_RESULT`); `Checking, we
+find that 1, -3 are the roots` states one."""
+_STATES_A_RESULT = re.compile(r"\b(?:so|thus|hence|therefore|answer)\b", re.IGNORECASE)
 
 
 def _final_sentence_answer(text: str) -> str | None:
@@ -928,7 +939,8 @@ def _final_sentence_answer(text: str) -> str | None:
         return _clean(row) or None  # a derivation in `align*` ends the text: its last row states the result
     sentences = _sentences(tail)
     for sentence in reversed(sentences[-12:]):
-        if re.search(r"I hope it is correct", sentence, re.IGNORECASE):
+        if re.search(r"I hope it is correct", sentence, re.IGNORECASE) or (
+                _CHECK_SENTENCE.match(sentence) and not _STATES_A_RESULT.search(sentence)):
             continue
         if not (math_spans(sentence) or re.search(r"\d", sentence)):
             continue
