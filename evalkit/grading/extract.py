@@ -910,20 +910,17 @@ def _is_bare(text: str) -> bool:
                or len(word) == 2 and word.lower() not in _SHORT_ENGLISH for word in words)
 
 
-_CHECK_OPENER = (r"(?:let'?s|let\s+us|we|to|now)?\s*(?:verify|check|checking|verification|confirm|indeed|substituting\s+back|"
-                 r"plugging\s+(?:it|this|these|that)?\s*(?:back\s+)?in)(?:\s+(?:this|that|it|the\s+answer|our\s+answer))?")
-"""Words that open a check of a result already stated (`Let's verify`, `Check`, `Plugging it back in`, `Indeed`)."""
+_CHECK_VERB = (r"(?:let'?s|let\s+us|we|to|now)?\s*(?:verify|check|checking|verification|confirm|substituting\s+back|"
+               r"plugging\s+(?:it|this|these|that)?\s*(?:back\s+)?in)(?:\s+(?:this|that|it|the\s+answer|our\s+answer))?")
+"""Words that open a check of a result already stated (`Let's verify`, `Check`, `Plugging it back in`)."""
 _ATTAINED = r"\b(?:attained|achieved|reached|occurs)\s+(?:at|when|if|for)|\bequality\s+(?:holds|occurs)\s+(?:when|if|at|for)"
 """Words that say where a bound stated before is attained (`Equality holds when`)."""
-_JUSTIFIED_BY = re.compile(rf"(?:,\s*as|\b(?:since|because)|(?:^|[.!?:\n])\s*{_CHECK_OPENER}|{_ATTAINED})\W{{0,4}}\Z",
+_JUSTIFIED_BY = re.compile(rf"(?:,\s*as|\b(?:since|because)|(?:^|[.!?:\n])\s*(?:{_CHECK_VERB}|indeed)|{_ATTAINED})\W{{0,4}}\Z",
                            re.IGNORECASE)
 """What opens a display environment as the reason for a result already stated (`The remainder is 3, as`,
 a sentence `Let's verify:` or `Check:`) or as where it is attained; `we can rewrite the sum as`, `Note
 that` and `Solving and checking:` open the derivation itself."""
-_CHECK_SENTENCE = re.compile(
-    r"^\W*(?:let'?s|let\s+us|we|to|now)?\s*(?:verify|check|checking|verification|confirm|substituting\s+back|"
-    r"plugging\s+(?:it|this|these|that)?\s*(?:back\s+)?in)(?:\s+(?:this|that|it|the\s+answer|our\s+answer))?\s*[:\-—]",
-    re.IGNORECASE)
+_CHECK_SENTENCE = re.compile(rf"^\W*{_CHECK_VERB}\s*[:\-—]", re.IGNORECASE)
 """A sentence that checks a result stated before (`Check: $2(5) + 3 = 13$.`, `Let's verify: ..`), which the
 final-sentence reading passes over unless it states a result itself (`_STATES_A_RESULT`); `Checking, we
 find that 1, -3 are the roots` states one."""
