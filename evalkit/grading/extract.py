@@ -446,7 +446,8 @@ def last_boxed(text: str) -> str | None:
 
 # ---------------------------------------------------------------- sentences and values
 
-_FACTORIAL_IN_A_COMPUTATION = re.compile(r"[\d)}]![ \t]*(?:[=+*/×·]|\\(?:cdot|times)(?![A-Za-z]))")
+_COMPUTATION_AFTER_A_FACTORIAL = r"[ \t]*(?:[=+*/×·]|\\(?:cdot|times)(?![A-Za-z]))"
+_FACTORIAL_IN_A_COMPUTATION = re.compile(r"[\d)}]!" + _COMPUTATION_AFTER_A_FACTORIAL)
 """`4! = 24`, `3! \\cdot 2`: a factorial that a computation goes on from (`The answer is 6!` ends a sentence)."""
 
 
@@ -945,7 +946,7 @@ def _final_sentence_answer(text: str) -> str | None:
     return None
 
 
-_SENTENCE_END = re.compile(r"\n|(?:[.?]|!(?![ \t]*(?:[=+*/×·]|\\(?:cdot|times)(?![A-Za-z]))))(?=\s|$)")
+_SENTENCE_END = re.compile(r"\n|(?:[.?]|!(?!" + _COMPUTATION_AFTER_A_FACTORIAL + r"))(?=\s|$)")
 """A line break or a full stop, question or exclamation mark before a space; not the `!` of `4! = 24`."""
 
 

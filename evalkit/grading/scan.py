@@ -221,16 +221,22 @@ _SPACING = r"(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z]))"
 _ESCAPED_SPACE = re.compile(r"(?<!\\)\\ ")
 _ROW_NOISE = re.compile(r"\\(?:notag|nonumber|hline)(?![A-Za-z])|\\(?:label|tag\*?|intertext|noalign)\{[^{}]*\}|\\text\{\s*\}")
 _TEXT_REMARK = r"\\(?:text|textrm|mbox)\{[^{}\d]*\}"
+"""Words in `\\text{}` (no digit: `\\text{5 and } 7` holds a value)."""
+_ANY_TEXT = r"\\(?:text|textrm|mbox)\{[^{}]*\}"
+"""Anything in `\\text{}`, where its place says it is a remark (its own column, after `\\quad`)."""
 _REMARK = rf"(?:{_TEXT_REMARK}|\((?=[^()]*(?:[A-Za-z]{{2}}|%|\\approx))[^()]*\))"
 """A remark beside a row's math: words in `\\text{}`, or a parenthesis holding words (`(positive root)`)."""
-_ANNOTATION_COLUMN = re.compile(rf"(?:{_SPACING}|\\(?:text|textrm|mbox)\{{[^{{}}]*\}}|\([^()]*\))*")
+_ANNOTATION_COLUMN = re.compile(rf"(?:{_SPACING}|{_ANY_TEXT}|\([^()]*\))*")
 """A column beside a row's equation that only remarks on it (`&& \\text{(divide by 2)}`, `& (n > 0)`)."""
 _OPEN_SYMBOL_MARKS = ("\\square", "\\Box")
-_ROW_LEAD = re.compile(rf"^(?:{_SPACING}|\\(?:text|textrm|mbox)\{{[^{{}}\d]*\}}|\\(?:therefore|Rightarrow|implies|Longrightarrow|iff)(?![A-Za-z]))*")
+_ROW_LEAD = re.compile(rf"^(?:{_SPACING}|{_TEXT_REMARK}|\\(?:therefore|Rightarrow|implies|Longrightarrow|iff)(?![A-Za-z]))*")
 _ROW_RELATIONS = ("=", "\\equiv", "\\ge", "\\geq", "\\le", "\\leq", "<", ">", "\\approx")
-_ROW_RELATION = re.compile(rf"^(?:=|<|>|\\(?:equiv|geq?|leq?|approx)(?![A-Za-z])){_SPACING}*")
+_ROW_RELATION = re.compile("^(?:" + "|".join(
+    re.escape(relation) + ("(?![A-Za-z])" if relation.startswith("\\") else "")
+    for relation in sorted(_ROW_RELATIONS, key=len, reverse=True)) + f"){_SPACING}*")
+"""A row that opens with one of `_ROW_RELATIONS`: it continues the left side of the rows above."""
 _ROW_TAIL_ITEM = re.compile(rf"(?:[.,;]|\\(?:checkmark|qed|blacksquare|square|Box)(?![A-Za-z])|\\[,;:! ]"
-                            rf"|\\q?quad|(?:\\q?quad|\\[,;:])\s*(?:\([^()]*\)|\\text\{{[^{{}}]*\}})|(?P<remark>{_REMARK}))\Z")
+                            rf"|\\q?quad|(?:\\q?quad|\\[,;:])\s*(?:\([^()]*\)|{_ANY_TEXT})|(?P<remark>{_REMARK}))\Z")
 """One thing that ends a row after its math: punctuation, spacing, a proof mark, a parenthesis set apart
 by explicit spacing (`\\quad (n > 0)`), or a remark (after a space: `2 (x - 1)` keeps its factor)."""
 _MAX_TAIL_ITEMS = 16
@@ -239,39 +245,49 @@ _PLUS_OR_TIMES = re.compile(rf"^{_SPACING}*(?:\+|\\cdot(?![A-Za-z])|\\times(?![A
 _BOUNDS = ("\\ge", "\\geq", "\\le", "\\leq", "<", ">")
 
 
-def closing_environment_start(text: str) -> int | None:
-    """Where the display environment that ends `text` (see `closing_display_row`) opens, or None."""
+def _closing_environment(text: str) -> tuple[int, int, int] | None:
+    """Where the display environment that ends `text` opens, and where its body starts and ends."""
     end = _CLOSING_ENVIRONMENT.search(text)
     if end is None:
         return None
-    begin = text.rfind(f"\\begin{{{end.group(1)}{end.group(2)}}}", 0, end.start())
-    return begin if begin >= 0 else None
+    opener = f"\\begin{{{end.group(1)}{end.group(2)}}}"
+    begin = text.rfind(opener, 0, end.start())
+    return (begin, begin + len(opener), end.start()) if begin >= 0 else None
+
+
+def closing_environment_start(text: str) -> int | None:
+    """Where the display environment that ends `text` (see `closing_display_row`) opens, or None."""
+    found = _closing_environment(text)
+    return found[0] if found is not None else None
 
 
 def closing_display_row(text: str) -> str | None:
     """What the display environment (`align*`, `equation`, `gather`, ...) that ends `text` (a closing
     `\\]` or `$$` and a full stop may follow) states last: its last row that holds math, read as a
     derivation's result. `&= x^3+27.` gives `x^3+27` (a leading `=`, `\\equiv` or bound continues the
-    rows above, so only what follows the last relation of such a row is kept), `x &= 3` gives `x = 3`. Alignment
-    marks, tags, `\\hline`, remark columns (`&& \\text{positive root}`), leading words (`\\text{so }`,
-    `\\therefore`) and trailing remarks (`\\quad (\\text{Answer})`, `\\checkmark`) go; a row that starts
-    with an operator (`&\\qquad - 4x^2`, `+ 5`) joins the row above; a bound ends with the value it reaches; a row that is one nested environment (`split`) is read
-    inside. Rows and marks inside a nested environment (a `pmatrix`) or a group stay whole. None when
-    `text` does not end with such an environment or never opens it."""
+    rows above, so only what follows the last relation of such a row is kept), `x &= 3` gives `x = 3`.
+    Alignment marks, tags, `\\hline`, remark columns (`&& \\text{positive root}`), leading words
+    (`\\text{so }`, `\\therefore`) and trailing remarks (`\\quad (\\text{Answer})`, `\\checkmark`) go; a
+    row that starts with an operator (`&\\qquad - 4x^2`, `+ 5`) joins the row above; a bound ends with the
+    value it reaches; a row that is one nested environment (`split`) is read inside. Rows and marks
+    inside a nested environment (a `pmatrix`) or a group stay whole. None when `text` does not end with
+    such an environment or never opens it."""
     rows = _closing_rows(text)
-    if rows is None:
-        return None
-    kept = [(text, _continues(columns)) for columns in rows if (text := _row_text(columns))]
+    return _last_row_value(rows) if rows is not None else None
+
+
+def _last_row_value(rows: list[list[str]]) -> str | None:
+    """What an environment's rows state last (`closing_display_row`)."""
+    kept = [(row, _continues(columns)) for columns in rows if (row := _row_text(columns))]
     while len(kept) > 1 and kept[-1][1]:
         kept[-2:] = [(kept[-2][0] + " " + kept[-1][0], kept[-2][1])]
-    kept = [text for text, _ in kept]
     if not kept:
         return None
-    last = kept[-1]
+    last = kept[-1][0]
     if _WHOLE_ENVIRONMENT.fullmatch(last):
         return closing_display_row(last)
     relation = _ROW_RELATION.match(last)
-    if relation:  # `&= a = 5`, `&\\ge 2\\sqrt{4} = 4`: the rows above hold the left side; the chain ends with its value
+    if relation:  # `&= a = 5`, `&\\ge 2\\sqrt{4} = 4`: the left side is above; the chain ends with its value
         last = split_top_level(last[relation.end():], _ROW_RELATIONS)[-1].strip()
     elif len(split_top_level(last, _BOUNDS)) > 1:  # `x + \\frac4x \\ge 2\\sqrt{4} = 4`, `x \\le 5`: the bound reached
         last = split_top_level(last, _ROW_RELATIONS)[-1].strip()
@@ -280,14 +296,11 @@ def closing_display_row(text: str) -> str | None:
 
 def _closing_rows(text: str) -> list[list[str]] | None:
     """The rows (each a list of its columns) of the display environment that ends `text`, or None."""
-    end = _CLOSING_ENVIRONMENT.search(text)
-    if end is None:
+    found = _closing_environment(text)
+    if found is None:
         return None
-    opener = f"\\begin{{{end.group(1)}{end.group(2)}}}"
-    begin = text.rfind(opener, 0, end.start())
-    if begin < 0:
-        return None
-    body = text[begin + len(opener):end.start()]
+    _, body_start, body_end = found
+    body = text[body_start:body_end]
     rows: list[list[str]] = []
     columns: list[str] = []
     depth = position = 0
@@ -315,12 +328,10 @@ def derivation_result(text: str) -> str | None:
     if not _WHOLE_ENVIRONMENT.fullmatch(text.strip()):
         return None
     rows = _closing_rows(text)
-    if rows is None:
+    if rows is None or not all(_continues(columns) or _ROW_RELATION.match(row)
+                               for columns in rows[1:] if (row := _row_text(columns))):
         return None
-    later = [columns for columns in rows[1:] if _row_text(columns)]
-    if not all(_continues(columns) or _ROW_RELATION.match(_row_text(columns)) for columns in later):
-        return None
-    return closing_display_row(text)
+    return _last_row_value(rows)
 
 
 def _continues(columns: list[str]) -> bool:

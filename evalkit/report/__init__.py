@@ -257,9 +257,10 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
 
     Settings left None are the run's own (`report:` in its config.yaml), else the defaults
     (`evalkit.report.settings`). Default ks: powers of two up to N, plus N; ks of the run's
-    config larger than N are left out (listed in `settings.ks_left_out`). Breakdowns by `meta["subject"]` and `meta["level"]` when
-    present; with scores, the paired comparisons of each reported score rule with `maj@N`, and
-    the evaluator calls of each score rule at every k against scoring every answered sample.
+    config larger than N are left out (listed in `settings.ks_left_out`). Breakdowns by
+    `meta["subject"]` and `meta["level"]` when present; with scores, the paired comparisons of each
+    reported score rule with `maj@N`, and the evaluator calls of each score rule at every k against
+    scoring every answered sample.
     """
     run_dir = Path(run_dir)
     run = RunDir(run_dir)
@@ -294,11 +295,11 @@ def build_run_metrics(run_dir: str | Path, *, ks: Sequence[int] | None = None,
                 accuracy[name] = item.accuracy
         accuracy = {name: accuracy[name] for name in sort_metric_names(list(accuracy))}
         bootstrap = {"confidence": confidence, "resamples": resamples, "seed": seed}
+        left_out = settings.ks_left_out(num_samples) if ks is None else []  # asked for by the config, k > n
         estimates = {name: est.to_dict() for name, est in bootstrap_cis(accuracy, **bootstrap).items()}
         document: dict[str, Any] = {
             "run": _run_header(config, run_dir, matrices),
-            "settings": settings.record(chosen_ks) | (
-                {"ks_left_out": left_out} if (left_out := settings.ks_left_out(num_samples) if ks is None else []) else {}),
+            "settings": settings.record(chosen_ks) | ({"ks_left_out": left_out} if left_out else {}),
             "scoring": scoring_summary(matrices),
             "metrics": add_aliases(estimates, num_samples),
             "not_reported": not_reported,
