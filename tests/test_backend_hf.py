@@ -7,6 +7,7 @@ import torch
 
 from evalkit.backends.base import Backend, Completion, SamplingParams
 from evalkit.backends.hf import HFBackend, row_seed
+from evalkit.backends.model_location import check_model_location
 from evalkit.errors import ConfigError
 
 PROMPTS = ["Problem: Ava has 3 apples and buys", "Problem: Solve $2x", "Problem: There are 4 boxes"]
@@ -180,6 +181,9 @@ def test_an_empty_directory_or_a_file_as_the_model_is_named_as_such(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"not a model")
     with pytest.raises(ConfigError, match=r"model .*model.safetensors' is a file: give the model's directory"):
         HFBackend(tmp_path / "model.safetensors")
+    # vLLM reads a GGUF model from one file: it passes (before: NotADirectoryError from the empty-folder check)
+    (tmp_path / "model.gguf").write_bytes(b"GGUF")
+    check_model_location(tmp_path / "model.gguf", needs_tokenizer=False)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -35,7 +35,7 @@ def check_model_location(model: str | Path, *, needs_tokenizer: bool = True) -> 
         return
     if path.is_file() and path.suffix.lower() != ".gguf":  # vLLM reads a GGUF model from one file
         raise ConfigError(f"model '{name}' is a file: give the model's directory (the one holding config.json)")
-    if not (path / "config.json").is_file() and not any(path.iterdir()):
+    if path.is_dir() and not (path / "config.json").is_file() and not any(path.iterdir()):
         raise ConfigError(f"model directory '{name}' is empty: no config.json, weights or tokenizer")
     if needs_tokenizer and path.is_dir() and (path / "config.json").is_file() and not any(
             (path / file).is_file() for file in TOKENIZER_FILES):
