@@ -197,3 +197,19 @@ def test_a_closing_check_is_passed_over_for_the_result_it_checks():
         ("4", "So $S \\ge 4$. Equality occurs when $x = 2$, so the minimum value is $4$.", True),
         ("7", "Check: the only value left is 7, so the answer is $7$.", True),
     ]) == []
+
+
+def test_where_an_extremum_is_attained_is_not_its_value():
+    minimum = "Completing the square, $x^2 - 8x + 36 = (x-4)^2 + 20$."
+    assert disagreements([
+        ("20", f"{minimum} The minimum is 20, attained at x = 4.", True),
+        ("4", f"{minimum} The minimum is 20, attained at x = 4.", False),
+        ("20", f"{minimum} So the minimum value is 20, which occurs when x = 4.", True),
+        ("4", f"{minimum} So the minimum value is 20, which occurs when x = 4.", False),
+        ("20", f"{minimum} The minimum value is 20 and it is attained when x = 4.", True),
+        ("20", f"{minimum} The minimum value is $20$, attained when $x = 4$.", True),
+        # where it is attained, stated first, then the value
+        ("20", f"{minimum} Equality occurs when x = 4, so the minimum is 20.", True),
+        # a value that is itself the place asked for
+        ("4", "The function is smallest at x = 4.", True),
+    ]) == []

@@ -532,6 +532,9 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
         leading = _leading_value(segment)
         if leading is not None:
             return leading
+    attained = None if after_marker else _ATTAINMENT_CLAUSE.search(_outside_math_marker(segment))
+    if attained is not None and _IS.search(_outside_math_marker(segment[:attained.start()])):
+        segment = segment[:attained.start()]  # `The minimum is 20, attained at x = 4`: 20, not where it is attained
     pieces = _IS.split(_outside_math_marker(segment))
     if len(pieces) > 1:
         tail = _restore_math(pieces[-1], segment)
@@ -916,6 +919,10 @@ _CHECK_VERB = (r"(?:let'?s|let\s+us|we|to|now)?\s*(?:verify|check|checking|verif
 """Words that open a check of a result already stated (`Let's verify`, `Check`, `Plugging it back in`)."""
 _ATTAINED = r"\b(?:attained|achieved|reached|occurs)\s+(?:at|when|if|for)|\bequality\s+(?:holds|occurs)\s+(?:when|if|at|for)"
 """Words that say where a bound stated before is attained (`Equality holds when`)."""
+_ATTAINMENT_CLAUSE = re.compile(rf"(?<=\S)(?:,\s*(?:which\s+(?:is\s+)?)?|\s+(?:and\s+(?:this|it)|which)\s+(?:is\s+)?)"
+                                rf"(?:{_ATTAINED})\s", re.IGNORECASE)
+"""A clause after a stated extremum that says where it is attained (`, attained at x = 4`, `, which occurs
+when`): a final sentence's value comes before it."""
 _JUSTIFIED_BY = re.compile(rf"(?:,\s*as|\b(?:since|because)|(?:^|[.!?:\n])\s*(?:{_CHECK_VERB}|indeed)|{_ATTAINED})\W{{0,4}}\Z",
                            re.IGNORECASE)
 """What opens a display environment as the reason for a result already stated (`The remainder is 3, as`,
