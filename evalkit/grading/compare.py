@@ -405,10 +405,36 @@ def _constants_equal(x: sympy.Expr, y: sympy.Expr, difference: sympy.Expr) -> De
     return _no("numerically different")
 
 
+_POSITIVE_POINTS = tuple(tuple(abs(value) for value in point) for point in _TEST_POINTS)
+"""Where expressions with a logarithm are compared: `-\\ln x` and `\\ln\\frac1x` are one function of a
+positive x (the domain a logarithm's argument has in a problem), not of a negative one (branches)."""
+_INTEGER_POINTS: tuple[tuple[sympy.Expr, ...], ...] = tuple(
+    tuple(sympy.Integer(v) for v in point) for point in ((3, 8, 5, 12), (4, 7, 10, 5), (9, 2, 6, 11), (6, 13, 3, 2),
+                                                           (11, 5, 14, 7), (2, 10, 7, 9)))
+"""Where two expressions that both round (`\\lfloor`, `\\lceil`) are compared when they differ at the real
+points: positive integers, odd and even in every variable (`\\lceil n/2\\rceil = \\lfloor (n+1)/2 \\rfloor` for
+every integer n, the variables of such answers)."""
+
+
+def _rounds(expr: sympy.Expr) -> bool:
+    return expr.has(sympy.floor, sympy.ceiling)
+
+
 def _identity_at_points(x: sympy.Expr, y: sympy.Expr) -> Decision:
+    points = _POSITIVE_POINTS if x.has(sympy.log) or y.has(sympy.log) else _TEST_POINTS
+    decision = _agree_at(x, y, points)
+    if not decision.equal and _rounds(x) and _rounds(y):
+        at_integers = _agree_at(x, y, _INTEGER_POINTS, needed=len(_INTEGER_POINTS))
+        if at_integers.equal:
+            return _yes(f"both round; {at_integers.rule.removeprefix('equal at ')} (integers)")
+    return decision
+
+
+def _agree_at(x: sympy.Expr, y: sympy.Expr, points: tuple[tuple[sympy.Expr, ...], ...], needed: int = 3) -> Decision:
+    """Whether `x` and `y` agree at `points` (at least `needed` of them where both are defined)."""
     symbols = sorted((x - y).free_symbols, key=lambda s: s.name)
     agreeing = 0
-    for point in _TEST_POINTS:
+    for point in points:
         substitution = {s: point[i % len(point)] + i // len(point) for i, s in enumerate(symbols)}
         try:
             at_x, at_y = x.xreplace(substitution), y.xreplace(substitution)
@@ -424,7 +450,7 @@ def _identity_at_points(x: sympy.Expr, y: sympy.Expr) -> Decision:
         if gap is None or not _is_tiny(gap, scale, 20):
             return _no("differ at a test point")
         agreeing += 1
-    if agreeing >= 3:
+    if agreeing >= needed:
         return _yes(f"equal at {agreeing} test points")
     return _no("too few points to compare")
 

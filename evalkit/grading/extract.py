@@ -990,6 +990,11 @@ def _last_number(text: str) -> str | None:
     return _clean(matches[0].group(0)) if matches else None
 
 
+_TRAILING_SPACING = re.compile(r"(?:(?<!\\)\\[,;:! ]|\\q?quad\b|~|\s)+\Z")
+"""LaTeX spacing at the end of an answer (`\\dfrac{14}{3}\\,`), taken off whole: stripping its comma alone
+would leave a lone backslash."""
+
+
 def _clean(answer: str) -> str:
     """Strip whitespace, math delimiters and a trailing full stop from a raw answer."""
     answer = answer.strip()
@@ -1000,7 +1005,7 @@ def _clean(answer: str) -> str:
                 answer = answer[len(opener):len(answer) - len(closer)].strip()
         if not answer.endswith("\\.") and not (answer.endswith("...") and re.fullmatch(r"-?\d*\.\d{1,40}\.\.\.", answer)):  # `0.333...`
             answer = answer.rstrip(".").strip()
-        answer = answer.strip("$").strip().rstrip(",;:").strip()
+        answer = _TRAILING_SPACING.sub("", answer.strip("$").strip()).rstrip(",;:").strip()
         if answer.endswith(("**", "__")) and not answer.startswith(("**", "__")):
             answer = answer[:-2].strip()
         for quote in ('\\"', '"', "'", "“", "”"):

@@ -213,6 +213,10 @@ def _unit_at_end(text: str, *, marked_context: bool) -> tuple[int, bool] | None:
     return None
 
 
+_MINUTES_AS_OPERATOR = re.compile(r"(?<=[\d}])\s*\\min\s*$")
+"""`\\min` right after a value at the end of an answer: minutes written with the `\\min` operator."""
+
+
 def drop_unit_tail(text: str) -> str:
     """Drop the units written in LaTeX after a value (the module's rule, for units set in math).
 
@@ -225,6 +229,7 @@ def drop_unit_tail(text: str) -> str:
     Bare units without any LaTeX mark (`41.8 km/s`) are `is_droppable_phrase`'s.
     """
     rest = re.sub(r"(?<!\\)[.;,]+$", "", text.rstrip()).rstrip()
+    rest = _MINUTES_AS_OPERATOR.sub(r"\\text{min}", rest)  # `45 \min`: the operator's name set as the unit
     marked_seen = False
     for _ in range(8):
         rest = re.sub(r"(?:\\[,;:!]|~)+$", "", rest).rstrip()

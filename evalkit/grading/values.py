@@ -38,7 +38,7 @@ from functools import lru_cache
 
 import sympy
 
-from evalkit.grading.numbers import parse_exact_number
+from evalkit.grading.numbers import number_from_words, parse_exact_number
 from evalkit.grading.normalize import MAX_ANSWER_CHARS
 from evalkit.grading.simple_latex import parse_simple
 from evalkit.grading.scan import brackets_balance, encloses_whole, split_top_level, split_top_level_with_separators
@@ -160,15 +160,18 @@ _CHOICE = re.compile(r"^[A-J]$")
 _LABELLED = re.compile(r"^\(([A-E])\)(?=[-+\d.\\A-Za-z])")
 """The canonical spelling of a labelled value (`notation.py` writes it): `(B)27`."""
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(am|pm)?$")
-_NUMERAL = re.compile(r"^(\d[0-9A-Za-z]*)_\{?(\d{1,2})\}?$")
+_NUMERAL = re.compile(r"^(?:\((\d[0-9A-Za-z]*)\)|(\d[0-9A-Za-z]*))_\{?(\d{1,2}|[a-z]{3,9})\}?$")
+"""A numeral and its base: `4343_7`, `(52)_8`, `52_{eight}` (the canonical form of `52_{\\text{eight}}`)."""
 _WORD = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
 _LONE_WORD = re.compile(r"^[A-Za-z]?[a-z]*[aeiouy][a-z]*$")
 """A word written without `\\text` (`odd`, `Even`, `none`): text, not a product of letters."""
 _CAPITALS = re.compile(r"^[A-Z]{2,8}$")
 """Capital letters written together (`CD`, `LQSX`, `DNE`): a name or a letter answer, as text (the
 same as `\\text{CD}`), not a product of variables (which would make `QLSX` equal `LQSX`)."""
-_TEXT_SYNONYMS = {"does not exist": "dne", "doesn't exist": "dne"}
-"""Text answers that are one answer written two ways."""
+_TEXT_SYNONYMS = {"does not exist": "dne", "doesn't exist": "dne", "even function": "even", "odd function": "odd",
+                  "neither even nor odd": "neither", "neither odd nor even": "neither"}
+"""Text answers that are one answer written two ways (`\\text{even function}` answers "even, odd, or
+neither" as `\\text{even}` does)."""
 _FUNCTION_WORDS = ("sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "arcsin",
                    "arccos", "arctan", "sinh", "cosh", "tanh")
 _MATRIX = re.compile(r"^\\begin\{(pmatrix|bmatrix|matrix|smallmatrix|Bmatrix|vmatrix)\}(.*)\\end\{\1\}$",
@@ -177,6 +180,12 @@ _ARRAY = re.compile(r"^[(\[]?\\begin\{array\}\{[^{}]*\}(.*)\\end\{array\}[)\]]?$
 _SCALED_MATRIX = re.compile(r"^(.+?)(?:\\cdot|\\times)?(\\begin\{(?:pmatrix|bmatrix|matrix)\}.*)$", re.DOTALL)
 _MAX_DEPTH = 12
 _MAX_ITEMS = 200
+
+
+def _numeral_base(written: str) -> int | None:
+    """A numeral's base written as digits or as a word (`62`, `eight`), 2 or more; None otherwise."""
+    base = int(written) if written.isdigit() else number_from_words(written)
+    return base if base is not None and base >= 2 else None
 
 
 @lru_cache(maxsize=8192)
@@ -202,10 +211,12 @@ def _parse(text: str, depth: int) -> Value:
     if time and int(time.group(1)) <= 24 and int(time.group(2)) <= 59:
         return Time(int(time.group(1)), int(time.group(2)), time.group(3) or "")
     numeral = _NUMERAL.match(text)
-    if numeral and int(numeral.group(2)) == 10 and numeral.group(1).isdigit():
-        return Number(Fraction(int(numeral.group(1))), None, False)  # `33_{10}`: base ten is the number itself
-    if numeral:
-        return Numeral(numeral.group(1).upper().lstrip("0") or "0", int(numeral.group(2)))
+    base = _numeral_base(numeral.group(3)) if numeral else None
+    digits = (numeral.group(1) or numeral.group(2)) if numeral else ""
+    if base == 10 and digits.isdigit():
+        return Number(Fraction(int(digits)), None, False)  # `33_{10}`: base ten is the number itself
+    if base is not None:
+        return Numeral(digits.upper().lstrip("0") or "0", base)
     if text in ("\\emptyset", "\\{\\}", "\\varnothing"):
         return Items("set", ())
     if text.startswith("\\text{") and text.endswith("}") and text.count("\\text{") == 1:
@@ -511,7 +522,9 @@ def _parse_matrix(text: str, depth: int) -> Value | None:
         return Matrix(parsed)
     scaled = _SCALED_MATRIX.match(text)
     if scaled and "\\begin" not in scaled.group(1):
-        factor = _parse(scaled.group(1).strip(), depth + 1)
+        written = scaled.group(1).strip()  # `-\\begin{pmatrix}..`: a sign alone scales by -1 or 1
+        factor = Number(Fraction({"-": -1, "+": 1}[written]), None, False) if written in ("-", "+") \
+            else _parse(written, depth + 1)
         matrix = _parse_matrix(scaled.group(2), depth + 1)
         if isinstance(factor, Scalar) and isinstance(matrix, Matrix):
             return Matrix(tuple(tuple(scalar_of(sympy.expand(sympy_of(factor) * sympy_of(cell))) for cell in row)
