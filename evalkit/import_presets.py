@@ -23,9 +23,10 @@ that `evalkit.importer` reads (`evalkit import FILE --preset NAME --task T --out
   `{"example", "gold", "predictions", "cont_tokens", ...}`: reference = `gold[0]`, samples =
   `predictions`, token counts = lengths of `cont_tokens`. id = `doc.id`, else the row number.
 - `plain`: `{"id", "reference", "responses": [...]}`, optionally `question`; responses are
-  strings or objects `{"text", "finish_reason"?, "num_tokens"?, "logprob"?, "score"?}`. Without
-  `reference`, the question and reference are the task problem's of the same id (a line with a
-  `question` and no `id`: of the same question).
+  strings or objects `{"text", "finish_reason"?, "num_tokens"?, "logprob"?, "score"?}`. What a
+  line lacks of `question` and `reference` is the task problem's of the same id (a line with a
+  `question` and no `id`: of the same question), and a `reference` given without the question must
+  agree with that problem's: a file of another task is refused, not imported under this one.
 """
 
 from __future__ import annotations
@@ -205,9 +206,9 @@ def convert_lighteval(record: Mapping[str, Any], position: int = 0) -> dict[str,
 # --- plain ---------------------------------------------------------------------------------------
 
 def convert_plain(record: Mapping[str, Any], position: int = 0) -> dict[str, Any]:
-    """`{"id", "reference", "responses"}` (optionally `question`). Without a `reference`, the
-    question and reference come from the task problem of the same id, or of the same question for
-    a line without an id (`evalkit.importer`)."""
+    """`{"id", "reference", "responses"}` (optionally `question`). What a line lacks of its question
+    and reference comes from the task problem of the same id, or of the same question for a line
+    without an id, and what it has must agree with that problem (`evalkit.importer`)."""
     question = record.get("question")
     if question is not None and not isinstance(question, str):
         raise RecordError("question", "expected a string")
@@ -215,8 +216,8 @@ def convert_plain(record: Mapping[str, Any], position: int = 0) -> dict[str, Any
     if "id" in record or question is None:  # a line with its question alone is found by its question
         converted["id"] = _get(record, "id")
     if "reference" in record:
-        converted |= {"reference": record["reference"], "question": question or ""}
-    elif question is not None:
+        converted["reference"] = record["reference"]
+    if question is not None:
         converted["question"] = question
     return converted
 

@@ -444,6 +444,9 @@ def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 yield line, InputError(f"not valid JSON ({error})", path=path, line=line)
                 continue
+            except RecursionError:
+                yield line, InputError("not valid JSON (nested too deeply)", path=path, line=line)
+                continue
             if not isinstance(record, dict):
                 yield line, InputError(f"expected a JSON object, got {type(record).__name__}", path=path, line=line)
                 continue

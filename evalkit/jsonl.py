@@ -56,6 +56,8 @@ def _decode_object(raw: bytes, path: Path, number: int) -> dict[str, Any]:
         record = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f"not valid JSON ({error})", path=path, line=number) from None
+    except RecursionError:
+        raise InputError("not valid JSON (nested too deeply)", path=path, line=number) from None
     if not isinstance(record, dict):
         raise InputError(f"expected a JSON object, got {type(record).__name__}", path=path, line=number)
     return record

@@ -99,6 +99,11 @@ def test_generate_matches_the_question_inside_the_prompt():
          r":2: field 'index': sample 0 of problem 'a' appears twice"),
         ([{"problem_id": "a", "index": 1, "text": "x"}], r"lacks sample indices \[0\]"),
         ([{"problem_id": "a", "index": 0}], r":1: field 'text': missing"),
+        # JSON cannot write these back into the run's samples: refused here, not a crash later
+        ([{"id": "a", "samples": [{"text": "y", "logprob": float("nan")}]}],
+         r":1: field 'samples\[0\].logprob': expected a finite number, got nan"),
+        ([{"id": "a", "samples": ["x"]}, {"id": "b", "samples": [{"text": "y", "logprob": float("-inf")}]}],
+         r":2: field 'samples\[0\].logprob': expected a finite number, got -inf"),
     ],
 )
 def test_bad_files_name_line_and_field(tmp_path, records, message):
@@ -115,6 +120,20 @@ def test_missing_and_broken_files(tmp_path):
     broken.write_text('{"id": "a", "samples": ["x"]}\n{"id": \n', encoding="utf-8")
     with pytest.raises(InputError, match=":2: not valid JSON"):
         ReplayBackend(broken)
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"id": "a", "samples": ["x"]}\n{"id": "b", "samples": ' + "[" * 100_000 + "]" * 100_000 + "}\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"deep.jsonl:2: not valid JSON \(nested too deeply\)"):
+        ReplayBackend(deep)
+
+
+def test_a_log_probability_that_is_not_finite_is_unknown():
+    """A server may send `-Infinity` for a token its sampler gave no mass: the solution's log-probability
+    is then unknown (None), which the run's JSON files can hold."""
+    completion = Completion("x", "stop", 2, logprob=float("-inf"), token_logprobs=(-0.5, float("-inf")))
+    assert completion.logprob is None and completion.token_logprobs is None
+    kept = Completion("x", "stop", 2, logprob=-1.0, token_logprobs=(-0.5, -0.5))
+    assert kept.logprob == -1.0 and kept.token_logprobs == (-0.5, -0.5)
 
 
 def test_registry_creates_backends_by_name():

@@ -5,6 +5,7 @@ that tool's exact layout (see `fixtures/make_preset_fixtures.py`)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from evalkit.importer import import_samples
 from evalkit.jsonl import read_jsonl
 from evalkit.pipeline.grade import grade_stage
 from evalkit.store import RunDir
+from tasks import get_task
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PRESET_FILES = FIXTURES / "import_presets"
@@ -121,9 +123,26 @@ def test_lighteval_rows_as_json_lines(tmp_path):
 def test_plain_id_reference_responses(tmp_path):
     _, samples, graded = _import(PLAIN, "plain", tmp_path / "run")
     assert [line["problem_id"] for line in samples] == ["60", "61", "62"]
-    assert [line["question"] for line in samples] == ["", "", ""]
+    # the questions come from the task's problems of the same ids (the evaluator's prompts need them)
+    questions = {problem.id: problem.question for problem in get_task("aime24").load("test")}
+    assert [line["question"] for line in samples] == [questions[i] for i in ("60", "61", "62")]
     assert samples[2]["samples"][0]["num_tokens"] == 20 and samples[2]["samples"][0]["finish_reason"] == "stop"
     assert [line["correct"] for line in graded] == AIME_CORRECT
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"id": "9999"}, "no aime24 test problem has this id"),
+    ({"reference": "999"}, "'999' differs from the reference '204'"),
+])
+def test_plain_lines_must_be_problems_of_the_task(tmp_path, change, message):
+    """A plain file of another task (ids the task lacks, other references) is refused, not imported
+    under the task's name with empty questions."""
+    lines = PLAIN.read_text().splitlines()
+    path = tmp_path / "other.jsonl"
+    path.write_text("\n".join([json.dumps(json.loads(lines[0]) | change)] + lines[1:]) + "\n")
+    with pytest.raises(InputError, match=re.escape(message)):
+        import_samples(path, task="aime24", out=tmp_path / "run", preset="plain", show_progress=False)
+    assert not (tmp_path / "run" / "samples.jsonl").exists()
 
 
 @pytest.mark.parametrize("preset, path, drop, field", [

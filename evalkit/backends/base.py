@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -70,6 +71,14 @@ class Completion:
     num_tokens: int | None
     logprob: float | None = None
     token_logprobs: tuple[float, ...] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # A token the sampler's own distribution gave no mass (a server's `-Infinity`, a NaN) leaves the
+        # solution's log-probability unknown: kept as None, which the run files can hold and JSON can.
+        values = (self.logprob,) + tuple(self.token_logprobs or ())
+        if any(value is not None and not math.isfinite(value) for value in values):
+            object.__setattr__(self, "logprob", None)
+            object.__setattr__(self, "token_logprobs", None)
 
 
 @dataclass(frozen=True)

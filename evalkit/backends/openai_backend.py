@@ -232,6 +232,8 @@ def read_reply(raw: Any, read: Callable[[Any], Result]) -> Result:
         raise MalformedReply(f"not valid UTF-8 ({error.reason} at byte {error.start})", body) from None
     except ValueError:  # not JSON (json.JSONDecodeError), or a model that cannot be built
         raise MalformedReply("not valid JSON", body) from None
+    except RecursionError:
+        raise MalformedReply("JSON nested too deeply", body) from None
     if not isinstance(parsed, openai.BaseModel):  # a non-JSON content type comes back as text
         raise MalformedReply("not a JSON object", body)
     try:

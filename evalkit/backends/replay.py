@@ -35,7 +35,7 @@ from evalkit.backends.base import (
 )
 from evalkit.errors import InputError
 from evalkit.hashing import file_sha256
-from evalkit.jsonl import iter_jsonl
+from evalkit.jsonl import is_finite_number, iter_jsonl
 from evalkit.records import Problem, question_key
 
 
@@ -75,8 +75,8 @@ def _completion(value: Any, *, path: Path, line: int, field: str) -> Completion:
         raise bad("finish_reason", f"expected a string, got {finish_reason!r}")
     if num_tokens is not None and (not isinstance(num_tokens, int) or isinstance(num_tokens, bool) or num_tokens < 0):
         raise bad("num_tokens", f"expected a non-negative integer, got {num_tokens!r}")
-    if logprob is not None and (not isinstance(logprob, (int, float)) or isinstance(logprob, bool)):
-        raise bad("logprob", f"expected a number, got {logprob!r}")
+    if logprob is not None and not is_finite_number(logprob):
+        raise bad("logprob", f"expected a finite number, got {logprob!r}")
     return Completion(text=text, finish_reason=finish_reason, num_tokens=num_tokens,
                       logprob=None if logprob is None else float(logprob))
 
