@@ -58,7 +58,9 @@ The structural rules are the same for both relations (the scalar rule differs):
   A numeral in another base equals the same digits and base, or the digits alone (`4343_7` =
   `4343`, != `4343_6`, != `1550`).
 * Expressions with variables are equal when their difference expands to zero, or vanishes at
-  several fixed real points of both signs (`|x|` = `\\sqrt{x^2}` != `x`).
+  several fixed real points of both signs (`|x|` = `\\sqrt{x^2}` != `x`); at positive points when
+  a logarithm is in them (`-\\ln x` = `\\ln\\frac1x`); and, when both round (floor, ceiling) and
+  differ at those points, at positive integers odd and even (`\\lceil n/2\\rceil` = `\\lfloor (n+1)/2\\rfloor`).
   Constants are compared with relative error bounds, never absolute ones
   (`\\frac{\\sqrt2}{2004!}` != `\\frac{\\sqrt2}{2006!}`, `e^{-100}` != `e^{-101}`).
 
