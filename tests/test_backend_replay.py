@@ -146,6 +146,26 @@ def test_registry_creates_backends_by_name():
         create_backend("replay", path=IMPORT_FILE, temperature=1.0)
 
 
+@pytest.mark.parametrize("name, options, message", [
+    ("replay", {"path": None}, "option 'path': Input is not a valid path"),
+    ("replay", {"path": 5}, "option 'path'"),
+    ("openai", {"model": "m", "base_url": "http://127.0.0.1:9/v1", "timeout": "abc"}, "option 'timeout': .*number"),
+    ("openai", {"model": "m", "base_url": "http://127.0.0.1:9/v1", "max_in_flight": 2.5},
+     "option 'max_in_flight': .*fractional part, got 2.5"),
+    ("openai", {"model": "m", "base_url": 5}, "option 'base_url': .*string, got 5"),
+])
+def test_backend_options_of_the_wrong_type_are_named(name, options, message):
+    """An option whose value is not of the type the backend declares is one line naming it, not a
+    TypeError from deep inside the backend."""
+    with pytest.raises(ConfigError, match=f"backend '{name}': {message}"):
+        create_backend(name, **options)
+
+
+def test_backend_options_in_lax_forms_are_converted():
+    backend = create_backend("openai", model="m", base_url="http://127.0.0.1:9/v1", max_in_flight="3", timeout=5)
+    assert backend.max_in_flight == 3 and backend.request_limit_s == 5 + 10.0
+
+
 def test_a_stored_question_that_is_not_the_problem_asked_is_refused_not_mixed(tmp_path):
     # aime25 and amc23 both number their problems 0..29: replaying one into the other used to
     # grade aime25 samples against amc23 problems without a word

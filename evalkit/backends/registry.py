@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import typing
 from typing import Any
+
+import pydantic
 
 from evalkit.backends.base import Backend
 from evalkit.errors import ConfigError
@@ -90,10 +93,32 @@ def backend_class(name: str) -> type:
 
 
 def create_backend(name: str, **options: Any) -> Backend:
-    """Build the backend registered under `name` with `options` as constructor keywords."""
+    """Build the backend registered under `name` with `options` as constructor keywords, each
+    checked against (and, where lax, converted to: `"5"` -> 5) the type its constructor declares."""
     cls = backend_class(name)
     try:
         inspect.signature(cls).bind(**options)
     except TypeError as error:
         raise ConfigError(f"bad options for backend {name!r}: {error}") from None
-    return cls(**options)
+    return cls(**typed_options(cls, name, options))
+
+
+def typed_options(cls: type, name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """`options` validated against the annotations of `cls`'s constructor (pydantic's lax mode: an
+    integer field takes `5` or `"5"`, not `2.5` or `"abc"`); a `ConfigError` naming the first bad option."""
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except (NameError, TypeError):  # an annotation that cannot be resolved here: the constructor checks
+        return dict(options)
+    fields: dict[str, Any] = {key: (hints[key], ...) for key in options if key in hints}
+    if not fields:
+        return dict(options)
+    model = pydantic.create_model(f"{cls.__name__}Options", __config__=pydantic.ConfigDict(arbitrary_types_allowed=True),
+                                  **fields)
+    try:
+        checked = model.model_validate({key: options[key] for key in fields})
+    except pydantic.ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"][:1])
+        raise ConfigError(f"backend {name!r}: option {key!r}: {first['msg']}, got {options.get(key)!r}") from None
+    return dict(options) | {key: getattr(checked, key) for key in fields}
