@@ -167,6 +167,27 @@ def test_model_dir_without_a_tokenizer_is_one_clear_line(tiny_model_dir, tmp_pat
     assert "\n" not in str(caught.value) and str(weights_only) in str(caught.value)
 
 
+@pytest.mark.parametrize("damage, message", [
+    (lambda model: (model / "model.safetensors").write_bytes((model / "model.safetensors").read_bytes()[:100]),
+     r"cannot load the weights or config of model '.*' with transformers: SafetensorError"),
+    (lambda model: (model / "config.json").write_text(
+        (model / "config.json").read_text().replace('"hidden_size": ', '"hidden_size": "x", "_was": ')),
+     r"cannot load the .* of model '.*' with transformers: .*hidden_size"),
+])
+def test_a_damaged_model_directory_is_one_clear_line(tiny_model_dir, tmp_path, damage, message):
+    """Weights cut short or a config value of the wrong type: one line naming the model, not the
+    library's traceback."""
+    model = tmp_path / "damaged"
+    model.mkdir()
+    for file in tiny_model_dir.iterdir():
+        if file.is_file():
+            (model / file.name).write_bytes(file.read_bytes())
+    damage(model)
+    with pytest.raises(ConfigError, match=message) as caught:
+        HFBackend(model, device="cpu")
+    assert "\n" not in str(caught.value)
+
+
 def test_a_local_path_that_does_not_exist_is_named_as_such(tmp_path):
     with pytest.raises(ConfigError, match=r"model directory .*nothing-here' does not exist") as caught:
         HFBackend(tmp_path / "nothing-here")

@@ -57,7 +57,7 @@ from evalkit.backends.base import (
     prompt_seed,
     truncate_at_stop,
 )
-from evalkit.backends.model_location import check_model_location
+from evalkit.backends.model_location import check_model_location, loading_failure, model_load_errors
 from evalkit.errors import ConfigError
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -219,15 +219,14 @@ class HFBackend:
         check_model_location(self.model_name)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_name, trust_remote_code=trust_remote_code)
-        except (OSError, ValueError) as error:
-            raise ConfigError(f"cannot load the tokenizer of model {self.model_name!r} with transformers: "
-                              f"{' '.join(str(error).split())}") from None
+        except model_load_errors() as error:
+            raise loading_failure(self.model_name, "tokenizer", error) from None
         try:
             self.model = AutoModelForCausalLM.from_pretrained(
                 self.model_name, dtype=resolve_dtype(dtype, self.device), trust_remote_code=trust_remote_code,
             )
-        except OSError as error:
-            raise ConfigError(f"cannot load model {self.model_name!r} with transformers: {error}") from None
+        except model_load_errors() as error:
+            raise loading_failure(self.model_name, "weights or config", error) from None
         self.model.to(self.device)
         self.model.eval()
         self.tokenizer.padding_side = "left"

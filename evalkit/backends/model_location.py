@@ -41,3 +41,27 @@ def check_model_location(model: str | Path, *, needs_tokenizer: bool = True) -> 
             (path / file).is_file() for file in TOKENIZER_FILES):
         raise ConfigError(f"model directory '{name}' has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): "
                           "save the tokenizer next to the weights")
+
+
+def model_load_errors() -> tuple[type[BaseException], ...]:
+    """What loading a model directory with transformers raises when its files are damaged: missing or
+    unreadable files (OSError), a config of the wrong types (ValueError, huggingface_hub's strict
+    dataclass errors), weights cut short (safetensors' error), tensors of the wrong shape (RuntimeError)."""
+    errors: list[type[BaseException]] = [OSError, ValueError, RuntimeError]
+    try:
+        from safetensors import SafetensorError
+        errors.append(SafetensorError)
+    except ImportError:  # safetensors comes with transformers; without it no such error can occur
+        pass
+    try:
+        from huggingface_hub.errors import StrictDataclassError
+        errors.append(StrictDataclassError)
+    except ImportError:  # older huggingface_hub: config values are not validated by type
+        pass
+    return tuple(errors)
+
+
+def loading_failure(model: str | Path, what: str, error: BaseException) -> ConfigError:
+    """One line for a model that could not be loaded: which model, which part, and the library's reason."""
+    reason = " ".join(str(error).split())[:400] or type(error).__name__
+    return ConfigError(f"cannot load the {what} of model '{model}' with transformers: {type(error).__name__}: {reason}")

@@ -76,6 +76,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit.backends.model_location import loading_failure, model_load_errors
 from evalkit.errors import ConfigError, InputError
 from evalkit.jsonl import (
     JsonlAppender,
@@ -749,10 +750,16 @@ def _load_model(base_model: str | Path, settings: TrainSettings):
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
     set_seed(settings.seed)
-    tokenizer = AutoTokenizer.from_pretrained(str(base_model))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(base_model))
+    except model_load_errors() as error:
+        raise loading_failure(base_model, "tokenizer", error) from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(str(base_model), dtype="auto")
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(base_model), dtype="auto")
+    except model_load_errors() as error:
+        raise loading_failure(base_model, "weights or config", error) from None
     if settings.lora is not None:
         from peft import LoraConfig, get_peft_model
 
