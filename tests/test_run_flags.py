@@ -203,6 +203,23 @@ def test_default_run_directories_are_one_visible_name(model, expected_start):
     assert path.parent == Path("runs") and path.name.startswith(expected_start), path
 
 
+def test_a_long_model_name_gives_a_run_directory_the_file_system_takes(tmp_path):
+    """File systems refuse names over 255 bytes: the slug keeps the end of a long model path (its own
+    name and the task), and the config hash keeps runs of different models apart."""
+    from evalkit.pipeline.run import default_run_dir
+
+    names = []
+    for tail in ("a", "b"):
+        [config] = build_run_configs(RunFlags(model="/checkpoints/" + "d" * 300 + f"/step-{tail}", backend="hf",
+                                              tasks=("aime24",)))
+        path = default_run_dir(config, None)
+        assert len(path.name) <= 220 and path.name.endswith(config.config_hash()[:8]), path.name
+        assert f"-step-{tail}-aime24-" in path.name
+        (tmp_path / path.name).mkdir()
+        names.append(path.name)
+    assert names[0] != names[1]
+
+
 def _aime24_replay_file(tmp_path: Path) -> Path:
     """A replay file of aime24's first two problems, each answered right once."""
     import tasks

@@ -41,7 +41,10 @@ class RunSummary:
 
 def default_run_dir(config: RunConfig, shard: Shard | None) -> Path:
     # no leading dot: a model named `.hidden` must not make a hidden run directory
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{config.model}-{config.task}").lstrip(".-").strip("-") or "run"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{config.model}-{config.task}")
+    # at most 200 characters, the end kept (the model's own name, then the task): file systems refuse
+    # names over 255 bytes, and the config hash after the slug keeps runs apart
+    slug = slug[-200:].lstrip(".-").strip("-") or "run"
     name = f"{slug}-{config.config_hash()[:8]}"
     if shard is not None and shard.count > 1:
         name += f"-shard{shard.index}of{shard.count}"
