@@ -71,7 +71,7 @@ def _one_line(error: BaseException) -> str:
     """The message of an error as printed: rich markup and control characters made harmless."""
     from evalkit.text_safety import for_terminal
 
-    return for_terminal(str(error))
+    return for_terminal(str(error), keep_newlines=True)
 
 
 @contextmanager

@@ -35,8 +35,10 @@ def visible_controls(text: str, *, keep_newlines: bool = True) -> str:
     return text
 
 
-def for_terminal(text: object, *, keep_newlines: bool = True) -> str:
-    """Text to embed in a rich markup string: shown literally, no markup, no control codes."""
+def for_terminal(text: object, *, keep_newlines: bool = False) -> str:
+    """Text to embed in a rich markup string: shown literally, no markup, no control codes, and on one
+    line (`\\n` shown as such, so that a model name or a server's message cannot print a line of its
+    own) unless `keep_newlines`, for text whose lines evalkit wrote (an error listing bad lines)."""
     return _escape_markup(visible_controls(str(text), keep_newlines=keep_newlines))
 
 

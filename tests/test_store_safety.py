@@ -328,6 +328,12 @@ def test_terminal_text_cannot_carry_markup_or_control_codes():
     assert "\x1b" not in shown
     assert visible_controls("a\tb\nc") == "a\tb\nc"
     assert for_terminal("a\nb", keep_newlines=False) == "a\\nb"
+    # by default one line: a model name or a server's message cannot print a line of its own
+    fake_line = "good\nerror: samples.jsonl deleted"
+    console.print(f"starting {for_terminal(fake_line)} on aime24")
+    assert not any(line.startswith("error:") for line in console.export_text().splitlines())
+    assert for_terminal(fake_line) == "good\\nerror: samples.jsonl deleted"
+    assert for_terminal("two\nlines", keep_newlines=True) == "two\nlines"
 
 
 def test_markdown_text_cannot_break_a_table_or_make_links():

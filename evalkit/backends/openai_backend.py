@@ -75,7 +75,7 @@ from evalkit.backends.base import (
 )
 from evalkit.backends.server_watch import ServerWatch, UnreachablePolicy
 from evalkit.errors import ConfigError, EvalkitError
-from evalkit.text_safety import for_terminal
+from evalkit.text_safety import for_terminal, visible_controls
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 # Errors that every request would meet alike: stop at once instead of failing each problem.
@@ -814,15 +814,16 @@ class OpenAIBackend:
 
 
 def _error_detail(error: openai.APIStatusError) -> str:
-    """The server's error message, shortened."""
+    """The server's error message, shortened, on one line (it ends up inside evalkit's own messages)."""
     body = error.body
+    message = error.message
     if isinstance(body, dict):
         inner = body.get("error")
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])[:300]
-        if body.get("message"):
-            return str(body["message"])[:300]
-    return str(error.message)[:300]
+            message = inner["message"]
+        elif body.get("message"):
+            message = body["message"]
+    return visible_controls(str(message)[:300], keep_newlines=False)
 
 
 def _completion(text: str, finish_reason: str | None, token_logprobs: list[float] | None, usage_tokens: int | None,

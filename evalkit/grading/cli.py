@@ -172,7 +172,7 @@ def grade_command(
     if explain:
         for pair, verdict in zip(records_in, verdicts):
             console.print(f"[bold]line {pair.line}[/]", highlight=False)
-            console.print(for_terminal(verdict.explain()), highlight=False)
+            console.print(for_terminal(verdict.explain(), keep_newlines=True), highlight=False)
     console.print(summary_table(records_out, title=f"graded {for_terminal(pairs.name)}"))
     console.print(f"wrote {len(records_out)} lines to {for_terminal(out_path)}", highlight=False)
 
