@@ -313,3 +313,16 @@ def test_the_leaderboard_names_the_k_and_the_run_of_each_row():
             {"model": "m", "task": "t", "n": 8, "run_dir": "runs/b", "config_path": None, "metrics": {},
              "not_reported": []}]
     assert "m \\(runs/a\\): bon@8." in leaderboard_markdown(rows, "maj@8", ["maj@8"])
+
+
+def test_a_run_not_graded_yet_is_named_not_dropped_silently(runs: Path, tmp_path: Path):
+    """A run killed while sampling (or imported and never graded) has samples but no grades: the
+    leaderboard says it left it out, and how to grade it."""
+    sampled = runs / "sampled-only"
+    sampled.mkdir()
+    (sampled / "samples.jsonl").write_text('{"problem_id": "1", "samples": []}\n')
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output and "sampled-only: not graded yet" in result.output.replace("\n", "")
+    with pytest.raises(InputError, match="not graded yet"):
+        collect_leaderboard_rows([sampled])

@@ -41,16 +41,18 @@ from evalkit.store.rundir import (
     CONFIG_FILE,
     GRADED_FILE,
     METRICS_FILE,
+    SAMPLES_FILE,
     SCORES_FILE,
     RunDir,
 )
 from evalkit.text_safety import for_terminal
 
-RUN_MARKERS = (METRICS_FILE, GRADED_FILE)
+RUN_MARKERS = (METRICS_FILE, GRADED_FILE, SAMPLES_FILE)
+"""What makes a directory a run: its metrics, its grades, or (not graded yet) its samples."""
 
 
 def is_run_dir(path: Path) -> bool:
-    """A directory holding `metrics.json` or `graded.jsonl`."""
+    """A directory holding `metrics.json`, `graded.jsonl` or `samples.jsonl`."""
     return path.is_dir() and any((path / marker).is_file() for marker in RUN_MARKERS)
 
 
@@ -69,7 +71,8 @@ def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
             continue
         below = sorted({marker.parent for name in RUN_MARKERS for marker in path.rglob(name)})
         if not below:
-            raise InputError(f"no run directories (with {METRICS_FILE} or {GRADED_FILE}) found here", path=path)
+            raise InputError(f"no run directories (with {METRICS_FILE}, {GRADED_FILE} or {SAMPLES_FILE}) found here",
+                             path=path)
         found.extend(below)
     return list(dict.fromkeys(found))
 
@@ -191,6 +194,8 @@ def collect_leaderboard_rows(paths: Iterable[str | Path], *,
     rows = []
     for run_dir in find_run_dirs(paths):
         try:
+            if not any((run_dir / marker).is_file() for marker in (METRICS_FILE, GRADED_FILE)):
+                raise InputError("not graded yet (its samples are there): `evalkit report` on it grades it")
             rows.append(load_run_row(run_dir, **build_options))
         except (InputError, ConfigError) as error:
             if on_unreadable is None:
