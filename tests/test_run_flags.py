@@ -245,6 +245,24 @@ def test_paths_with_rich_markup_are_printed_as_written(tmp_path):
         assert f"wrote {out / 'leaderboard.md'}" in result.stdout.replace("\n", "")
 
 
+def test_the_folders_leaderboard_holds_every_graded_run_in_it(tmp_path):
+    """`--out runs/` for one model, then for another: runs/leaderboard.md ranks both (it held only the
+    last command's runs), and a run of the folder with no grades is left out with a note."""
+    samples = _aime24_replay_file(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "COLUMNS": "200"}
+    out = tmp_path / "runs"
+    (out / "killed-while-sampling").mkdir(parents=True)
+    (out / "killed-while-sampling" / "samples.jsonl").write_text("")
+    for model in ("first-model", "second-model"):
+        result = subprocess.run([sys.executable, "-m", "evalkit.cli", "run", "--model", model, "--backend", "replay",
+                                 "--samples", str(samples), "--tasks", "aime24", "--n", "1", "--limit", "2", "--out",
+                                 str(out), "--quiet"], capture_output=True, text=True, timeout=300, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert sorted(row["model"] for row in board) == ["first-model", "second-model"]
+    assert "1 other run(s)" in result.stdout.replace("\n", " ") and "not graded" in result.stdout
+
+
 def test_a_run_directorys_own_config_runs_again(tmp_path):
     # the way to repeat or resume a run started with flags: its config.yaml was refused for the
     # keys the run keeps for itself (config_hash, num_problems, inputs, changes)

@@ -32,8 +32,9 @@ from rich.console import Console
 
 from evalkit.backends.base import Backend
 from evalkit.config import RunConfig, apply_override, check_known_names, parse_config
-from evalkit.errors import ConfigError, EvalkitError
+from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.store import Shard
+from evalkit.store.rundir import GRADED_FILE, METRICS_FILE
 from evalkit.text_safety import for_terminal
 
 FLAG_FIELDS: Mapping[str, str] = {
@@ -167,15 +168,40 @@ def leaderboard_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def write_command_leaderboard(run_dirs: Sequence[Path], root: Path, console: Console) -> dict[str, Path]:
-    """The leaderboard of one command's runs, written into its folder and printed."""
-    from evalkit.report.leaderboard import leaderboard_rich_table, load_run_row, sort_rows, write_leaderboard
+    """The leaderboard of the runs in a command's folder, written there and printed: this command's
+    runs and the graded runs earlier commands left in the folder (`--out runs/` for one model, then
+    for another, gives one table of both). A run of the folder that cannot be read or is not graded
+    is left out with one line that says how many and which command reads them."""
+    from evalkit.report.leaderboard import (
+        find_run_dirs,
+        leaderboard_rich_table,
+        load_run_row,
+        sort_rows,
+        write_leaderboard,
+    )
     from evalkit.report.task_table import (
         DEFAULT_TASK_TABLE_METRICS,
         task_table_rich,
         write_task_table,
     )
 
-    rows = sort_rows([load_run_row(run_dir) for run_dir in run_dirs], LEADERBOARD_METRIC)
+    ours = {Path(run_dir).resolve() for run_dir in run_dirs}
+    rows = [load_run_row(run_dir) for run_dir in run_dirs]
+    left_out = 0
+    for other in find_run_dirs([root]):
+        if other.resolve() in ours:
+            continue
+        try:
+            if not any((other / name).is_file() for name in (METRICS_FILE, GRADED_FILE)):
+                raise InputError("not graded")
+            rows.append(load_run_row(other))
+        except (InputError, ConfigError):
+            left_out += 1
+    if left_out:
+        console.print(f"[yellow]note[/] {left_out} other run(s) in {for_terminal(root)} are not graded or cannot be "
+                      f"read, and are not in its leaderboard (`evalkit leaderboard {for_terminal(root)}` names them)",
+                      highlight=False)
+    rows = sort_rows(rows, LEADERBOARD_METRIC)
     columns = leaderboard_columns(rows)
     written = dict(write_leaderboard(rows, root, metric=LEADERBOARD_METRIC, columns=columns))
     written.update(write_task_table(rows, root, metrics=DEFAULT_TASK_TABLE_METRICS))
