@@ -198,6 +198,24 @@ def check_known_names(source: str, fields: dict[str, tuple[str, str | None]]) ->
         raise ConfigError("\n".join(problems))
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping that names one key twice (PyYAML keeps the last
+    silently: `task: aime24` then `task: amc23` ran amc23)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults`: merged keys may be overridden, as YAML says
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) or key is None:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     """A YAML config file's content (an empty file is an empty mapping); errors name file and line."""
     path = Path(path)
@@ -214,7 +232,7 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

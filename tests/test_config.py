@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.config import dump_config, load_config, parse_config, parse_override
+from evalkit.config import dump_config, load_config, parse_config, parse_override, read_yaml_mapping
 from evalkit.errors import ConfigError
 
 BASE = {"model": "m", "task": "math500", "backend": {"name": "hf", "options": {"model": "dir"}}}
@@ -106,6 +106,21 @@ def test_invalid_yaml_names_the_line(tmp_path):
     path.write_text("model: m\ntask: [unclosed\n")
     with pytest.raises(ConfigError, match=r"broken.yaml:\d+: not valid YAML"):
         load_config(path)
+
+
+def test_a_key_given_twice_is_refused_not_the_last_one_kept(tmp_path):
+    """PyYAML keeps the last of two equal keys: `task: aime24` then `task: amc23` ran amc23."""
+    path = tmp_path / "twice.yaml"
+    path.write_text("model: m\ntask: aime24\ntask: amc23\nbackend: {name: replay, options: {path: x.jsonl}}\n")
+    with pytest.raises(ConfigError, match=r"twice.yaml:3: not valid YAML \(duplicate key 'task' \(first on line 2\)\)"):
+        load_config(path)
+    nested = tmp_path / "nested.yaml"
+    nested.write_text("model: m\nsampling:\n  n: 4\n  n: 8\n")
+    with pytest.raises(ConfigError, match=r"nested.yaml:4: .*duplicate key 'n'"):
+        load_config(nested)
+    merged = tmp_path / "merged.yaml"  # a YAML merge key may be overridden: that is not a duplicate
+    merged.write_text("defaults: &d {n: 4, seed: 1}\nsampling:\n  <<: *d\n  n: 8\n")
+    assert read_yaml_mapping(merged)["sampling"] == {"n": 8, "seed": 1}
 
 
 def test_missing_file():

@@ -263,6 +263,18 @@ def test_the_folders_leaderboard_holds_every_graded_run_in_it(tmp_path):
     assert "1 other run(s)" in result.stdout.replace("\n", " ") and "not graded" in result.stdout
 
 
+def test_a_task_the_replay_file_lacks_does_not_stop_the_other_tasks(tmp_path):
+    samples = _aime24_replay_file(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "COLUMNS": "300"}
+    out = tmp_path / "runs"
+    result = subprocess.run([sys.executable, "-m", "evalkit.cli", "run", "--model", "m", "--backend", "replay",
+                             "--samples", str(samples), "--tasks", "amc23,aime24", "--n", "1", "--limit", "2", "--out",
+                             str(out), "--quiet"], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "1 of 2 runs are incomplete" in result.stderr and "amc23: " in result.stderr
+    assert [row["task"] for row in json.loads((out / "leaderboard.json").read_text())] == ["aime24"]
+
+
 def test_a_run_directorys_own_config_runs_again(tmp_path):
     # the way to repeat or resume a run started with flags: its config.yaml was refused for the
     # keys the run keeps for itself (config_hash, num_problems, inputs, changes)

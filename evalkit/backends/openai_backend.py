@@ -52,6 +52,7 @@ import hashlib
 import os
 import queue
 import random
+import re
 import socket
 import threading
 import time
@@ -440,6 +441,9 @@ class OpenAIBackend:
                               f"stall_warning_s > 0 and unreachable_after_s, retry_report_s >= 0; got {max_in_flight}, "
                               f"{max_retries}, {timeout}, {connect_timeout}, {stall_warning_s}, {unreachable_after_s}, "
                               f"{retry_report_s}")
+        if base_url is not None and not re.match(r"https?://[^/\s]", base_url):
+            raise ConfigError(f"base_url must start with http:// or https:// and a host, got {base_url!r} "
+                              "(for vLLM's server: http://HOST:8000/v1)")
         api_key = os.environ.get(api_key_env)
         if not api_key:
             if base_url is None:

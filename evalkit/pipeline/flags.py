@@ -236,9 +236,10 @@ def run_configs(configs: Sequence[RunConfig], *, root: Path, shard: Shard | None
                 data_dir: Path | None = None, write_report: bool = True, show_progress: bool = True,
                 console: Console | None = None) -> list[Path]:
     """Run each config into its own directory under `root` (sharing backends); then the command's
-    leaderboard (when reporting). A run with problems that failed for good (`ProblemsFailed`)
-    does not keep the next runs from running: the others run and are reported, and then one
-    error names the incomplete runs (running the same command again retries their problems)."""
+    leaderboard (when reporting). A run with problems that failed for good (`ProblemsFailed`), or
+    with input it cannot use (`InputError`: a replay file that lacks the task's problems), does not
+    keep the next runs from running: the others run and are reported, and then one error names the
+    incomplete runs (running the same command again retries their problems)."""
     from evalkit.pipeline.run import run_evaluation
     from evalkit.pipeline.sample import ProblemsFailed
 
@@ -251,8 +252,8 @@ def run_configs(configs: Sequence[RunConfig], *, root: Path, shard: Shard | None
             summary = run_evaluation(config, out=run_dir_for(root, config, shard), shard=shard, data_dir=data_dir,
                                      write_report=write_report, show_progress=show_progress, console=console,
                                      make_backend=backends.factory(config))
-        except ProblemsFailed as error:
-            if len(configs) == 1:
+        except (ProblemsFailed, InputError) as error:  # failed problems, or input the task cannot use (a replay
+            if len(configs) == 1:                      # file without its problems): the other tasks still run
                 raise
             console.print(f"[yellow]{for_terminal(config.task)} is incomplete[/] (going on with the other tasks): "
                           f"{for_terminal(str(error))}", highlight=False)

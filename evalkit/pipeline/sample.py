@@ -218,8 +218,9 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
         raise EvalkitError(_failing_from_the_start(tally, stopped.remaining, run_dir)) from None
     except _BackendStopped as stopped:
         message = str(stopped.error).rstrip()
-        raise EvalkitError(f"{message}{'' if message.endswith('.') else '.'} "
-                           f"{saved_note(tally.written, run_dir)}.") from None
+        kind = InputError if isinstance(stopped.error, InputError) else EvalkitError  # input the backend cannot
+        raise kind(f"{message}{'' if message.endswith('.') else '.'} "          # use stays that kind of error
+                   f"{saved_note(tally.written, run_dir)}.") from None
     tally.fail_held()
     if tally.outstanding and not tally.failures:
         raise EvalkitError(f"the backend ended without results for {len(tally.outstanding)} problems "
