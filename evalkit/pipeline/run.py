@@ -246,5 +246,6 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
             # top_clusters: the run's own, config.report.top_clusters unless `evalkit rerank` scored another K
             metrics = report_run(run_dir.path, ks=ks, top_clusters=None,
                                  seed=config.report.seed, confidence=config.report.confidence,
-                                 resamples=config.report.resamples, console=console)
+                                 resamples=config.report.resamples, console=console,
+                                 show_progress=show_progress)
     return RunSummary(run_dir, sampled, graded, metrics)
