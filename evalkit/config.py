@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from evalkit.backends.registry import sample_options
 from evalkit.errors import ConfigError, EvalkitError
@@ -77,10 +77,18 @@ class SamplingConfig(StrictFields):
     logprobs: bool = False
 
 
+def _id_as_text(value: Any) -> Any:
+    """A problem id written as a YAML number (`ids: [60, 61]`, AIME's ids) is that id's text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ProblemId = Annotated[str, BeforeValidator(_id_as_text)]
+
+
 class FilterConfig(StrictFields):
     subjects: list[str] | None = None
     levels: list[int] | None = None
-    ids: list[str] | None = None
+    ids: list[ProblemId] | None = None
     limit: int | None = Field(None, ge=1)
 
 

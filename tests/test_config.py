@@ -184,3 +184,13 @@ def test_true_or_false_is_not_a_number(field, value):
 def test_true_is_still_true_where_a_switch_is_meant():
     config = parse_config({"model": "m", "task": "aime24", "backend": {"name": "hf"}, "sampling": {"logprobs": True}})
     assert config.sampling.logprobs is True
+
+
+def test_problem_ids_written_as_yaml_numbers_are_ids():
+    """AIME's ids are numbers: `filters.ids: [60, 61]` names problems '60' and '61'; a float or a
+    boolean is still refused."""
+    config = parse_config({**BASE, "filters": {"ids": [60, "61"]}})
+    assert config.filters.ids == ["60", "61"]
+    for bad in (1.5, True):
+        with pytest.raises(ConfigError, match="filters.ids"):
+            parse_config({**BASE, "filters": {"ids": [bad]}})
