@@ -57,7 +57,7 @@ def test_merge_refuses_incomplete_part(tmp_path):
 
 def test_merge_refuses_grades_in_only_some_parts(tmp_path):
     parts = [_write_part(tmp_path, 0, 2, ["a"]), _write_part(tmp_path, 1, 2, ["b"], graded=False)]
-    with pytest.raises(InputError, match="graded.jsonl is missing"):
+    with pytest.raises(InputError, match="graded.jsonl is missing .*part1; run `evalkit grade-run` on each"):
         merge_runs(parts, tmp_path / "merged")
 
 

@@ -137,7 +137,11 @@ def _merged_sources(configs: Sequence[tuple[RunDir, dict]]) -> dict[str, list[Pa
             continue
         if not all(present):
             lacking = [str(part.path) for (part, _), has in zip(configs, present) if not has]
-            raise InputError(f"{name} is missing from some parts: {', '.join(lacking)}")
+            remedy = {GRADED_FILE: "run `evalkit grade-run` on each of them (or grade none: merge, then grade "
+                                   "the merged run)",
+                      SCORES_FILE: "score them with the same `evalkit rerank` as the other parts"}
+            raise InputError(f"{name} is missing from some parts: {', '.join(lacking)}"
+                             + (f"; {remedy[name]}" if name in remedy else ""))
         sources[name] = [part.path / name for part, _ in configs]
     return sources
 
