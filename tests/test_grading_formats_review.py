@@ -28,6 +28,9 @@ def test_times_minutes_and_text_answers_written_another_way():
         ("\\text{even}", "Therefore $f$ is $\\boxed{\\text{even function}}$.", True),
         ("\\text{odd}", "Therefore $f$ is $\\boxed{\\text{even function}}$.", False),
         ("\\text{neither}", "So $f$ is $\\boxed{\\text{neither even nor odd}}$.", True),
+        ("\\text{no solution}", "The solution set is $\\boxed{\\emptyset}$.", True),
+        ("\\emptyset", "$\\boxed{\\text{No solutions}}$", True),
+        ("\\emptyset", "$\\boxed{\\text{all real numbers}}$", False),
     ]) == []
 
 
@@ -40,6 +43,19 @@ def test_a_signed_matrix_and_numerals_with_their_base_written_another_way():
         ("52_8", "$\\boxed{52_{\\text{eight}}}$", True),
         ("52_8", "$\\boxed{52_{\\text{seven}}}$", False),
         ("1011_2", "$\\boxed{1011_{\\text{two}}}$", True),
+        # a reference of digits alone (the question names the base) and the digits with their base
+        ("144", "we obtain $144_{62}$.", True),
+        ("1550", "$\\boxed{4343_7}$", False),
+    ]) == []
+
+
+def test_a_tuple_whose_items_carry_their_own_plus_minus_is_every_choice_of_signs():
+    assert disagreements([
+        ("(3,2),(-3,2),(3,-2),(-3,-2)", "The points are $\\boxed{(\\pm3,\\pm2)}$.", True),
+        ("(3,2),(-3,-2)", "The points are $\\boxed{(\\pm3,\\pm2)}$.", False),
+        ("(0,2),(0,-2),(4,23),(4,-23)", "$\\boxed{(0,\\pm2),(4,\\pm23)}$", True),
+        # `\\mp` ties the signs
+        ("(1,-1),(-1,1)", "$\\boxed{(\\pm1,\\mp1)}$", True),
     ]) == []
 
 
@@ -56,4 +72,58 @@ def test_identities_are_compared_where_their_variables_live():
         ("-\\tau \\ln \\Delta", "$\\boxed{\\tau\\ln(1/\\Delta)}$", True),
         ("\\ln x", "$\\boxed{\\ln 2x}$", False),
         ("|x|", "$\\boxed{x}$", False),
+    ]) == []
+
+
+def _with_questions(cases: list[tuple[str | None, str, str, bool]]) -> list[tuple[str | None, str, str, bool, bool]]:
+    """Each (question, reference, response, expected) case with the grader's verdict."""
+    from evalkit.grading import grade
+
+    verdicts = grade([response for _, _, response, _ in cases], [reference for _, reference, _, _ in cases],
+                     questions=[question for question, _, _, _ in cases], workers=1)
+    return [(question, reference, response, expected, verdict.correct)
+            for (question, reference, response, expected), verdict in zip(cases, verdicts)]
+
+
+def test_a_percent_mark_is_added_to_a_reference_only_where_the_question_speaks_of_percent():
+    cases = [
+        ("How much more revenue, in dollars, did the shop make?", "40", "#### 40%", False),
+        ("How much does he make per day?", "18", "So he makes $\\boxed{18\\%}$.", False),
+        ("What percent of the students passed?", "40", "#### 40%", True),
+        ("What percentage of the grid is shaded?", "40", "$\\boxed{40\\%}$", True),
+        (None, "40", "#### 40%", True),  # the question not known: as lenient as before
+        # a percent answer still equals the fraction it is
+        ("What is the probability of rain?", "0.4", "$\\boxed{40\\%}$", True),
+    ]
+    assert [case for case in _with_questions(cases) if case[3] != case[4]] == []
+
+
+def test_an_expanded_polynomial_does_not_answer_a_question_that_asks_to_factor():
+    factor = "Factor the expression $ab+5b+2a+10$."
+    cases = [
+        (factor, "(a+5)(b+2)", "$\\boxed{ab+2a+5b+10}$", False),
+        (factor, "(a+5)(b+2)", "$\\boxed{(b+2)(a+5)}$", True),
+        ("Factor $t^2-49$.", "(t-7)(t+7)", "$\\boxed{t^2-49}$", False),
+        ("Factor $36-4x^2$ completely.", "4(3-x)(3+x)", "$\\boxed{-4(x-3)(x+3)}$", True),
+        ("Factor $r^2+10r+25$.", "(r+5)^2", "$\\boxed{(r+5)(r+5)}$", True),
+        # no command to factor: equal is right
+        ("Expand $(a+5)(b+2)$.", "(a+5)(b+2)", "$\\boxed{ab+2a+5b+10}$", True),
+        ("What is the largest prime factor of 91?", "13", "$\\boxed{13}$", True),
+    ]
+    assert [case for case in _with_questions(cases) if case[3] != case[4]] == []
+
+
+def test_sets_of_reals_written_by_a_condition_or_without_points():
+    union = "(-\\infty,-7)\\cup(-7,3)\\cup(3,\\infty)"
+    assert disagreements([
+        (union, "$\\boxed{\\mathbb{R} \\setminus \\{-7, 3\\}}$", True),
+        (union, "$\\boxed{\\mathbb{R} \\setminus \\{3, -7\\}}$", True),
+        (union, "$\\boxed{\\mathbb{R} \\setminus \\{-7\\}}$", False),
+        ("(-\\infty,2)\\cup(3,\\infty)", "$\\boxed{\\{x \\mid x<2 \\text{ or } x>3\\}}$", True),
+        ("(-\\infty,2)\\cup(3,\\infty)", "$\\boxed{\\{x \\mid x\\le 2 \\text{ or } x>3\\}}$", False),
+        ("[2,\\infty)", "$\\boxed{\\{x : x \\geq 2\\}}$", True),
+        ("(-\\infty,1)\\cup(1,\\infty)", "$\\boxed{\\{x \\in \\mathbb{R} \\mid x \\neq 1\\}}$", True),
+        # words that quantify the relation after them
+        ("k \\geqslant 2", "$\\boxed{\\text{all integers } k \\geq 2}$", True),
+        ("k \\geqslant 3", "$\\boxed{\\text{all integers } k \\geq 2}$", False),
     ]) == []

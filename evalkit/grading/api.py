@@ -31,6 +31,7 @@ from evalkit.grading.extract import Extraction, find_answer, without_lone_surrog
 from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
+from evalkit.grading.question import QuestionReading
 from evalkit.grading.pool import TaskResult, WorkerPool
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
@@ -133,8 +134,8 @@ class _Problem:
     failures: dict[str, str] = field(default_factory=dict)
     pairs: list[tuple[int, int]] = field(default_factory=list)
     confirmed: list[tuple[int, int]] = field(default_factory=list)
-    rounded_reference: bool = True
-    """Whether a decimal reference accepts the answers that round to it (`GradingPolicy.rounds_to_decimal_reference`)."""
+    reading: QuestionReading = QuestionReading()
+    """What the question says about reading the reference (`GradingPolicy.read_question`)."""
 
 
 def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequence[str | None] | None) -> list[Extraction]:
@@ -154,8 +155,8 @@ def _new_problem(extractions: list[Extraction], reference: str | None, policy: G
                   for e in extractions]
     reference_canonical = _canonical(reference, policy) if reference is not None else None
     distinct = list(dict.fromkeys(c for c in canonicals if c is not None))
-    rounded = policy.rounds_to_decimal_reference(question if isinstance(question, str) else None)
-    return _Problem(extractions, reference, reference_canonical, canonicals, distinct, rounded_reference=rounded)
+    reading = policy.read_question(question if isinstance(question, str) else None)
+    return _Problem(extractions, reference, reference_canonical, canonicals, distinct, reading=reading)
 
 
 def _check_questions(questions: Sequence[object] | None, count: int) -> None:
@@ -276,7 +277,7 @@ class Grader:
             plain_reference = problem.reference_canonical is None or is_plain_number(problem.reference_canonical)
             for canonical in problem.distinct:
                 job = AnswerJob(problem.reference_canonical, canonical, self.policy, fingerprint=cluster,
-                                rounded_reference=problem.rounded_reference)
+                                reading=problem.reading)
                 if plain_reference and is_plain_number(canonical):
                     problem.outcomes[canonical] = solve_answer(job)
                 else:

@@ -21,8 +21,12 @@ Two relations, one module:
   - Relative tolerance: only when the task's policy sets one (Minerva's OCW problems), a number
     within that relative distance of a numeric reference is right.
   - Percent: `p\\%` is the number p/100. A reference `p\\%` also accepts the bare number `p` (the
-    question asked for a percentage); a reference `q` also accepts `q\\%` (the mark is a unit).
+    question asked for a percentage); a reference `q` also accepts `q\\%` when the problem's question
+    speaks of percentages or is not known (`question.QuestionReading`: `40\\%` is no number of dollars).
     Unmarked numbers are never rescaled (`2` != `200`).
+  - Factored form: when the question asks to factor (`question.asks_to_factor`), a reference
+    written as a product of factors with variables needs an answer written as a product
+    (`(t-7)(t+7)` for `Factor $t^2-49$`, not `t^2-49`).
 
   Clusters never mix right and wrong answers because `matches` depends only on what `equal`
   preserves: the exact value, the percent mark and the structure.
@@ -51,8 +55,8 @@ The structural rules are the same for both relations (the scalar rule differs):
   ratio of two terms is its quotient (`1:3` = `\\frac13`); a ratio equals nothing else.
 * Matrices compare entry by entry; a one-row or one-column matrix also equals the tuple of its
   entries. Text compares after case, spaces and articles are normalised (capitals written together,
-  `CD`, are text too; `DNE` = `does not exist`); choice letters exactly, and letters written together
-  equal the same letters listed in that order (`\\text{ACE}` = `A, C, E`).
+  `CD`, are text too; `DNE` = `does not exist`; `no solution` = `\\emptyset`); choice letters exactly,
+  and letters written together equal the same letters listed in that order (`\\text{ACE}` = `A, C, E`).
   A choice with its value (`(B) 27`) equals its letter (`B`) or its value (`27`).
   A time of day without a.m./p.m. equals the same clock time with either (`4:30` = `4:30pm`).
   A numeral in another base equals the same digits and base, or the digits alone (`4343_7` =
@@ -77,6 +81,7 @@ from functools import lru_cache
 import sympy
 
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
+from evalkit.grading.question import QuestionReading
 from evalkit.grading.values import (
     Choice,
     Expr,
@@ -127,6 +132,10 @@ class _Mode:
     relative_tolerance: float = 0.0
     rounded_reference: bool = True
     """Whether a reference written as a decimal accepts the answers that round to it."""
+    percent_mark_accepted: bool = True
+    """Whether a reference without a percent mark accepts the same number with one (`QuestionReading`)."""
+    factored_form_asked: bool = False
+    """Whether a product reference needs a product answer (`QuestionReading`)."""
 
 
 _EXACT = _Mode(False)
@@ -138,10 +147,12 @@ def equal(a: Value, b: Value) -> Decision:
 
 
 def matches(reference: Value, answer: Value, policy: GradingPolicy = DEFAULT_POLICY, *,
-            rounded_reference: bool = True) -> Decision:
-    """Whether `answer` is right for `reference` (module rules); `rounded_reference` says whether a
-    reference written as a decimal was rounded (`GradingPolicy.rounds_to_decimal_reference`)."""
-    return _compare(reference, answer, _Mode(True, policy.relative_tolerance, rounded_reference))
+            reading: QuestionReading = QuestionReading()) -> Decision:
+    """Whether `answer` is right for `reference` (module rules), as the problem's question reads
+    the reference (`GradingPolicy.read_question`: whether a decimal reference was rounded, whether
+    a percent mark may be added)."""
+    return _compare(reference, answer, _Mode(True, policy.relative_tolerance, reading.rounded_reference,
+                                             reading.percent_mark_accepted, reading.factored_form_asked))
 
 
 # ---------------------------------------------------------------- dispatch
@@ -210,9 +221,17 @@ def _product(x: Fraction | sympy.Expr, y: Fraction | sympy.Expr) -> Fraction | s
     return _to_sympy(x) * _to_sympy(y)
 
 
+_NOTHING = frozenset({"no solution", "no solutions", "no real solution", "no real solutions", "none", "empty set",
+                      "no such number", "no such value", "no values"})
+"""Words that answer with the empty set (`\\emptyset` = `\\text{no solution}`)."""
+
+
 def _letters(text: Text, items: Items) -> Decision:
     """Choice letters written together (`\\text{ACE}`) and as a list (`A, C, E`): the same letters
-    in the same order (a run of letters can be an order, `CBAD`, so it is not read as a set)."""
+    in the same order (a run of letters can be an order, `CBAD`, so it is not read as a set); the
+    empty set and the words for it (`no solution`)."""
+    if items.kind == "set" and not items.items:
+        return _yes("no solution: the empty set") if text.text in _NOTHING else _no("text vs the empty set")
     letters = [item.letter for item in items.items if isinstance(item, Choice)]
     if items.kind != "list" or len(letters) != len(items.items):
         return _no("text vs a list")
@@ -230,12 +249,16 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
         return _exact_scalars(_value_of(a), _value_of(b))
     forms: list[tuple[object, object, str]]
     va, vb = _value_of(a), _value_of(b)
+    if mode.factored_form_asked and _is_factored(va) and not _is_factored(vb):
+        return _no("the question asks for a factored form")
     if a.percent == b.percent:
         forms = [(va, vb, "")]
     elif a.percent:
         forms = [(_scaled(va, Fraction(1, 100)), vb, "percent as a fraction"), (va, vb, "percent mark of the reference")]
     else:
-        forms = [(va, _scaled(vb, Fraction(1, 100)), "percent as a fraction"), (va, vb, "percent mark dropped")]
+        forms = [(va, _scaled(vb, Fraction(1, 100)), "percent as a fraction")]
+        if mode.percent_mark_accepted:  # `40` for `40\%` when the question speaks of percentages
+            forms.append((va, vb, "percent mark dropped"))
     ulp = a.ulp if isinstance(a, Number) and mode.rounded_reference else None
     last: Decision = _no("unequal")
     for reference, answer, note in forms:
@@ -246,6 +269,11 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
             return _yes(decision.rule + (f" ({note})" if note else ""))
         last = decision
     return last
+
+
+def _is_factored(value: Fraction | sympy.Expr) -> bool:
+    """Whether a value is written as a product (or power) of factors with variables."""
+    return isinstance(value, sympy.Expr) and bool(value.free_symbols) and (value.is_Mul or value.is_Pow)
 
 
 def _value_of(value: Number | Expr) -> Fraction | sympy.Expr:
@@ -749,11 +777,10 @@ def _vector_entries(matrix: Matrix) -> tuple | None:
 
 def _numerals(a: Value, b: Value, mode: _Mode) -> Decision:
     """`4343_7` equals `4343_7`; a reference `4343_7` also accepts the same digits written
-    without the base (`4343`); never another base's numeral nor the value in base ten."""
-    if not isinstance(a, Numeral) and not (mode.directed and isinstance(b, Number)):
+    without the base (`4343`), and a reference of digits alone (`144`, the question naming the base)
+    the same digits with a base (`144_{62}`); never another base's numeral nor the value in base ten."""
+    if not mode.directed and not (isinstance(a, Numeral) and isinstance(b, Numeral)):
         return _no("a number vs a numeral in another base")
-    if not isinstance(b, Numeral) and not mode.directed:
-        return _no("a numeral vs a number")
     digits = [_numeral_digits(v) for v in (a, b)]
     if None in digits:
         return _no("a numeral vs another kind of value")

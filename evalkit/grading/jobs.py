@@ -17,6 +17,7 @@ from evalkit.grading.compare import equal, matches
 from evalkit.grading.keys import fingerprint, value_key
 from evalkit.grading.numbers import parse_exact_number
 from evalkit.grading.policy import GradingPolicy
+from evalkit.grading.question import QuestionReading
 from evalkit.grading.values import ParseError, Value, describe, parse_value
 
 _PARSE_FAILURES = (ParseError, RecursionError, ValueError, TypeError, AttributeError, ZeroDivisionError,
@@ -32,9 +33,8 @@ class AnswerJob:
     policy: GradingPolicy
     fingerprint: bool = True
     """Whether clustering needs the answer's fingerprint (grading alone does not)."""
-    rounded_reference: bool = True
-    """Whether a reference written as a decimal was rounded (its problem asked for rounding, or
-    its question is not known): then answers that round to it are right."""
+    reading: QuestionReading = QuestionReading()
+    """What the problem's question says about reading the reference (`GradingPolicy.read_question`)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def solve_answer(job: AnswerJob) -> AnswerOutcome:
         elif isinstance(reference, str):
             rule = "reference " + reference
         else:
-            decision = matches(reference, value, job.policy, rounded_reference=job.rounded_reference)
+            decision = matches(reference, value, job.policy, reading=job.reading)
             correct, rule = decision.equal, decision.rule
     digest = fingerprint(value) if job.fingerprint else None
     return AnswerOutcome(True, value_key(value), digest, correct, rule, describe(value), reference_text)

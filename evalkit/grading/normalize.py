@@ -212,6 +212,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     if whole_text is not None:
         return whole_text
     text = _unwrap_text(text).strip()
+    text = _QUANTIFIER_BEFORE_RELATION.sub("", text)  # `\\text{all integers } k \\geq 2`: the relation says it
     time = _time_of_day(text)
     if time is not None:
         return time
@@ -227,6 +228,11 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     return choice if choice is not None else text
 
 
+_QUANTIFIER_BEFORE_RELATION = re.compile(
+    r"^(?:for\s+)?(?:all|every|any|each)\s+(?:(?:positive|negative|nonnegative|non-negative|real|integer|integers|"
+    r"natural|whole|odd|even|prime|primes|numbers?|values?|of)\s+){0,4}"
+    r"(?=[A-Za-z](?:_\{?\w+\}?)?\s*(?:\\ge|\\le|\\ne|\\in|<|>)(?![A-Za-z]))", re.IGNORECASE)
+"""Words that quantify a relation written after them (`all integers k \\ge 2`, `every real x > 3`)."""
 _ORDINAL = re.compile(r"^(\d+)\s*(?:\^\s*\{?\s*)?(?:\\(?:text|mathrm)\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}?$")
 """An ordinal as the whole answer (`5th`, `5\\text{th}`, `21^{\\text{st}}`): the place it names, `5`."""
 

@@ -17,6 +17,10 @@ that merely contains such a word is left as it is:
   digits). A decimal with no repeating tail (`3.14159\\ldots`) is the decimal as written, like
   `3.14159...` always was (`repeating_decimal`, which `normalize.py` calls before it strips
   trailing dots).
+* Sets of real numbers written by a condition or as the line without points:
+  `\\{x \\mid x < 2 \\text{ or } x > 3\\}` -> `(-\\infty,2)\\cup(3,\\infty)`, `\\{x : x \\ge 2\\}` ->
+  `[2,\\infty)`, `\\mathbb{R} \\setminus \\{-7, 3\\}` and `\\{x \\in \\mathbb{R} \\mid x \\ne 1\\}` -> the open
+  intervals between the points (plain numbers only).
 * Ranges of one variable written as inequalities joined by `or` (or commas): `x < 2 \\text{ or }
   x > 3` -> `(-\\infty,2)\\cup(3,\\infty)`; two bounds joined by `and`: `x \\ge 2 \\text{ and } x \\le 3`
   -> `[2,3]`. A mix of `and` and `or`, two variables, or bounds that do not make one interval are
@@ -49,6 +53,10 @@ _CONNECTOR = re.compile(r"\s*(?:,?\s*\\text\{\s*(or|and)\s*\}|\\(lor|vee|land|we
 _CONNECTIVE = {"or": "or", "lor": "or", "vee": "or", ",": "or", "and": "and", "land": "and", "wedge": "and"}
 """What each connector of `_CONNECTOR` means (a comma between ranges lists alternatives)."""
 _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+_SET_BUILDER = re.compile(r"\\\{\s*([A-Za-z])\s*(?:\\in\s*\\R\s*)?(?:\||:|\\mid(?![a-zA-Z]))\s*(.+?)\s*\\\}")
+"""A set written by a condition on one variable: `\\{x \\mid x < 2 \\text{ or } x > 3\\}`, `\\{x \\in \\R : x \\ge 2\\}`."""
+_REALS_WITHOUT = re.compile(r"\\R\s*(?:\\setminus|\\backslash|-)\s*\\\{(.+?)\\\}")
+"""The real line without some points: `\\mathbb{R} \\setminus \\{-7, 3\\}`."""
 
 
 def rewrite_notation(text: str) -> str:
@@ -62,8 +70,31 @@ def rewrite_notation(text: str) -> str:
     if labelled is not None and text[labelled.end():].strip():
         letter = labelled.group(1) or labelled.group(2)
         return f"({letter}){text[labelled.end():].strip()}"
+    builder = _SET_BUILDER.fullmatch(text.strip())
+    if builder is not None and (ranges := _inequality_ranges(builder.group(2), variable=builder.group(1))):
+        return ranges  # `\\{x \\mid x < 2 \\text{ or } x > 3\\}`: the set its condition describes
+    excluded = re.fullmatch(r"([A-Za-z])\s*\\ne\s*(.+)", builder.group(2)) if builder is not None else None
+    if excluded is not None and excluded.group(1) == builder.group(1) \
+            and (gaps := _line_without_points(excluded.group(2))) is not None:
+        return gaps  # `\\{x \\in \\R \\mid x \\ne 1\\}`
+    without = _REALS_WITHOUT.fullmatch(text.strip())
+    if without is not None and (gaps := _line_without_points(without.group(1))) is not None:
+        return gaps
     ranges = _inequality_ranges(text)
     return text if ranges is None else ranges
+
+
+def _line_without_points(items: str) -> str | None:
+    """`(-\\infty,a)\\cup(a,b)\\cup(b,\\infty)` for the points `a, b` (plain numbers), or None."""
+    from evalkit.grading.numbers import parse_exact_number
+
+    points = [item.strip() for item in items.split(",")]
+    values = [parse_exact_number(point) for point in points]
+    if not points or len(points) > 50 or any(value is None or value.percent for value in values):
+        return None
+    ordered = [point for _, point in sorted(zip((value.value for value in values), points))]
+    ends = [None, *ordered, None]
+    return "\\cup".join(_interval_text(low, False, high, False) for low, high in zip(ends, ends[1:]))
 
 
 def _choose(text: str) -> str:
@@ -103,8 +134,11 @@ def repeating_decimal(text: str) -> str:
     return f"{whole}.{digits}"
 
 
-def _inequality_ranges(text: str) -> str | None:
-    """The interval text of inequalities in one variable joined by connectives, or None."""
+def _inequality_ranges(text: str, *, variable: str | None = None) -> str | None:
+    """The interval text of inequalities in one variable (`variable` when it is named) joined by
+    connectives, or None; with `variable`, a single inequality too (`\\{x : x \\ge 2\\}`)."""
+    if variable is not None and (single := _range(text)) is not None:
+        return _interval_text(*single[1]) if single[0] == variable else None
     pieces, words, position = [], set(), 0
     for connector in _CONNECTOR.finditer(text):
         pieces.append(text[position:connector.start()])
@@ -114,7 +148,8 @@ def _inequality_ranges(text: str) -> str | None:
     if len(pieces) < 2 or len(words) != 1:
         return None
     ranges = [_range(piece) for piece in pieces]
-    if any(r is None for r in ranges) or len({r[0] for r in ranges}) != 1:
+    if any(r is None for r in ranges) or len({r[0] for r in ranges}) != 1 \
+            or (variable is not None and ranges[0][0] != variable):
         return None
     intervals = [r[1] for r in ranges]
     if words == {"or"}:

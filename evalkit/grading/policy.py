@@ -17,6 +17,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
+from evalkit.grading.question import QuestionReading, asks_to_factor, speaks_of_percent
 from evalkit.grading.rounding import asks_for_rounding
 
 DECIMAL_REFERENCE_RULES = ("question", "rounded")
@@ -70,6 +71,12 @@ class GradingPolicy:
         """Whether a decimal reference of a problem with this `question` (None: not known) accepts
         the answers that round to it."""
         return self.decimal_references == "rounded" or question is None or asks_for_rounding(question)
+
+    def read_question(self, question: str | None) -> QuestionReading:
+        """What the question of a problem (None: not known) says about reading its reference."""
+        return QuestionReading(rounded_reference=self.rounds_to_decimal_reference(question),
+                               percent_mark_accepted=question is None or speaks_of_percent(question),
+                               factored_form_asked=question is not None and asks_to_factor(question))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -31,6 +31,7 @@ pool with a hard time limit (`pool.py`), except for plain numbers, which `number
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -461,10 +462,32 @@ def _parse_plus_minus(text: str, depth: int) -> Value | None:
         return None
     if text.startswith("\\{") and text.endswith("\\}") and encloses_whole(text):
         return None  # a set: its items are read one by one
+    independent = _tuple_of_independent_signs(text, depth)
+    if independent is not None:
+        return independent
     plus = text.replace("\\pm", "+").replace("\\mp", "-")
     minus = text.replace("\\pm", "-").replace("\\mp", "+")
     plus = re.sub(r"(^|[({,=])\s*\+", r"\1", plus)
     return Items("list", (_parse(plus, depth + 1), _parse(minus, depth + 1)))
+
+
+def _tuple_of_independent_signs(text: str, depth: int) -> Value | None:
+    """`(\\pm 3, \\pm 2)`: a tuple whose items (two to four of them) each carry their own `\\pm` is
+    every choice of signs, the list of its 2^k tuples (signs inside one item go together; with a
+    `\\mp`, which ties signs across items, or one signed item, None: the usual reading)."""
+    if "\\mp" in text or not (text.startswith("(") and text.endswith(")") and encloses_whole(text)):
+        return None
+    parts = split_top_level(text[1:-1], (",",))
+    signed = [index for index, part in enumerate(parts) if "\\pm" in part]
+    if len(parts) < 2 or not 2 <= len(signed) <= 4:
+        return None
+    readings = []
+    for signs in itertools.product("+-", repeat=len(signed)):
+        chosen = list(parts)
+        for index, sign in zip(signed, signs):
+            chosen[index] = re.sub(r"^\s*\+", "", parts[index].replace("\\pm", sign))
+        readings.append(_parse("(" + ",".join(chosen) + ")", depth + 1))
+    return Items("list", tuple(readings))
 
 
 def _parse_brackets(text: str, depth: int) -> Value | None:

@@ -1,0 +1,45 @@
+"""What a problem's question says about how its reference is read: the one record of it.
+
+A reference alone does not say everything: `0.4` may be a rounded value or an exact one
+(`rounding.asks_for_rounding` reads the question for that), and `40` may be a percentage written
+without its mark or a number of dollars. `QuestionReading` holds what the question decided, made
+by `GradingPolicy.read_question` (the task's convention decides whether the question is read at
+all), carried with each answer to `compare.matches`. An unknown question (None) reads as the
+most lenient case, as the grader did before questions were known.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SPEAKS_OF_PERCENT = re.compile(r"percent|\\%|%", re.IGNORECASE)
+"""How a question asks for (or speaks of) a percentage: `What percent of`, `percentage`, `\\%`."""
+_ASKS_TO_FACTOR = re.compile(r"(?:^|[.:!?]\s+)(?:completely\s+|fully\s+)?factor\b(?!\s+of\b)", re.IGNORECASE)
+"""A question whose sentence opens with the command to factor (`Factor $t^2-49$.`, `Completely factor the
+expression`): its answer is a product, and the expanded polynomial, equal as it is, does not answer it."""
+
+
+@dataclass(frozen=True)
+class QuestionReading:
+    """What the question of one problem says about its reference (module notes)."""
+
+    rounded_reference: bool = True
+    """Whether a reference written as a decimal accepts the answers that round to it."""
+    percent_mark_accepted: bool = True
+    """Whether a reference without a percent mark also accepts the same number with one (`40` and
+    `40\\%`): the question speaks of percentages, or is not known. A number of dollars is not right
+    with a percent mark."""
+    factored_form_asked: bool = False
+    """Whether the question asks to factor: then an answer to a reference written as a product of
+    factors with variables must be a product too (`(t-7)(t+7)`, not `t^2-49`)."""
+
+
+def asks_to_factor(question: str) -> bool:
+    """Whether a question asks to factor an expression."""
+    return _ASKS_TO_FACTOR.search(question) is not None
+
+
+def speaks_of_percent(question: str) -> bool:
+    """Whether a question asks for, or speaks of, a percentage."""
+    return _SPEAKS_OF_PERCENT.search(question) is not None
