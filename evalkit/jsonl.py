@@ -26,6 +26,7 @@ from evalkit.errors import EvalkitError, InputError, disk_error
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\r\n"
+_BOM = b"\xef\xbb\xbf"
 # Leading fields are looked for in this many bytes of a line before the whole line is decoded.
 _PREFIX_BYTES = 4096
 
@@ -45,6 +46,8 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
         raise InputError(f"cannot read ({error.strerror or error})", path=path) from None
     with handle:
         for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM):]  # a byte-order mark, as some Windows tools write: not part of the JSON
             if raw.endswith(b"\n"):
                 yield number, raw[:-1], True
             else:

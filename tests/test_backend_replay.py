@@ -127,6 +127,14 @@ def test_missing_and_broken_files(tmp_path):
         ReplayBackend(deep)
 
 
+def test_a_byte_order_mark_is_read_as_the_import_reads_it(tmp_path):
+    """Some Windows tools start a file with a UTF-8 byte-order mark: `evalkit import` skipped it and
+    replay refused the file ('Unexpected UTF-8 BOM')."""
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"id": "a", "samples": ["x"]}\n')
+    assert [entry.problem_id for entry in ReplayBackend(path).entries.values()] == ["a"]
+
+
 def test_a_log_probability_that_is_not_finite_is_unknown():
     """A server may send `-Infinity` for a token its sampler gave no mass: the solution's log-probability
     is then unknown (None), which the run's JSON files can hold."""
