@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 class EvalkitError(Exception):
@@ -117,6 +118,45 @@ def _stopped_by_user(error: BaseException) -> bool:
     return False
 
 
+class StdoutThatMayClose:
+    """Standard output for a command whose reader may go away (`evalkit run ... | head -1`): once the
+    pipe is closed, what the command prints is dropped and `on_close` says so once, and the command
+    goes on to the end of its work (Click stopped it with status 1 and nothing said, a run cut off
+    after sampling). Everything else is the wrapped stream's."""
+
+    def __init__(self, stream: Any, on_close: Callable[[], None]) -> None:
+        self._stream = stream
+        self._on_close = on_close
+        self._closed = False
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:  # nothing more reaches the closed pipe, not even the interpreter's flush at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass
+            self._on_close()
+
+    def write(self, text: str) -> int:
+        if not self._closed:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._close()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._closed:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def run_cli(app: Callable[[], object]) -> None:
     """Run a command-line app; a user error prints one red line and exits with status 2.
 
@@ -132,6 +172,11 @@ def run_cli(app: Callable[[], object]) -> None:
         console.print(f"[bold yellow]interrupted:[/] {message}", highlight=False, soft_wrap=True)
         sys.exit(128 + (received[0] if received else signal.SIGINT))
 
+    def stdout_closed() -> None:
+        console.print("[yellow]note:[/] standard output was closed; the command goes on without printing to it",
+                      highlight=False)
+
+    original_stdout, sys.stdout = sys.stdout, StdoutThatMayClose(sys.stdout, stdout_closed)
     try:
         with sigterm_as_interrupt(received):
             app()
@@ -151,3 +196,5 @@ def run_cli(app: Callable[[], object]) -> None:
         console.print(f"[bold red]error:[/] {_one_line(disk_error(where, error, action='use'))}", highlight=False,
                       soft_wrap=True)
         sys.exit(2)
+    finally:
+        sys.stdout = original_stdout

@@ -88,3 +88,34 @@ def test_a_forked_child_still_dies_on_sigterm() -> None:
         os.kill(child, signal.SIGTERM)
         _, status = os.waitpid(child, 0)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+
+
+def test_a_closed_standard_output_does_not_stop_the_work(tmp_path):
+    """`evalkit ... | head -1`: the reader goes away after one line. The command said nothing and
+    stopped with status 1 (a run cut off after sampling); it now goes on to the end of its work, and
+    one line on stderr says that standard output was closed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = tmp_path / "done"
+    script = ("import sys, time\n"
+              "from pathlib import Path\n"
+              "import typer\n"
+              "from evalkit.errors import run_cli\n"
+              "app = typer.Typer(add_completion=False)\n"
+              "@app.command()\n"
+              "def work() -> None:\n"
+              "    for i in range(200):\n"
+              "        print('line', i, flush=True)\n"
+              "        time.sleep(0.005)\n"
+              f"    Path({str(done)!r}).write_text('finished')\n"
+              "run_cli(app)\n")
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert process.stdout.readline().startswith(b"line 0")
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert done.read_text() == "finished"
+    assert b"standard output was closed" in err and b"Traceback" not in err and b"BrokenPipe" not in err
