@@ -66,6 +66,8 @@ def test_identities_are_compared_where_their_variables_live():
         ("\\lfloor\\log_2 n\\rfloor+1", "$\\boxed{\\lceil\\log_2(n+1)\\rceil}$", True),
         ("\\lceil n/2\\rceil+1", "$\\boxed{\\lfloor (n+1)/2\\rfloor+1}$", True),
         ("\\lceil n/2\\rceil+1", "$\\boxed{\\lfloor n/2\\rfloor+1}$", False),
+        # a real variable: floor and ceiling agree at every integer, not at x = 1/2
+        ("\\lfloor x\\rfloor", "$\\boxed{\\lceil x\\rceil}$", False),
         # only one side rounds: the real points decide, as before
         ("x-\\lfloor x\\rfloor", "$\\boxed{0}$", False),
         # a logarithm's argument is positive

@@ -63,8 +63,9 @@ The structural rules are the same for both relations (the scalar rule differs):
   `4343`, != `4343_6`, != `1550`).
 * Expressions with variables are equal when their difference expands to zero, or vanishes at
   several fixed real points of both signs (`|x|` = `\\sqrt{x^2}` != `x`); at positive points when
-  a logarithm is in them (`-\\ln x` = `\\ln\\frac1x`); and, when both round (floor, ceiling) and
-  differ at those points, at positive integers odd and even (`\\lceil n/2\\rceil` = `\\lfloor (n+1)/2\\rfloor`).
+  a logarithm is in them (`-\\ln x` = `\\ln\\frac1x`); and, when both round (floor, ceiling) in the
+  variables named n, m, k and differ at those points, at positive integers odd and even
+  (`\\lceil n/2\\rceil` = `\\lfloor (n+1)/2\\rfloor`, while `\\lfloor x\\rfloor` != `\\lceil x\\rceil`).
   Constants are compared with relative error bounds, never absolute ones
   (`\\frac{\\sqrt2}{2004!}` != `\\frac{\\sqrt2}{2006!}`, `e^{-100}` != `e^{-101}`).
 
@@ -441,19 +442,28 @@ positive x (the domain a logarithm's argument has in a problem), not of a negati
 _INTEGER_POINTS: tuple[tuple[sympy.Expr, ...], ...] = tuple(
     tuple(sympy.Integer(v) for v in point) for point in ((3, 8, 5, 12), (4, 7, 10, 5), (9, 2, 6, 11), (6, 13, 3, 2),
                                                            (11, 5, 14, 7), (2, 10, 7, 9)))
-"""Where two expressions that both round (`\\lfloor`, `\\lceil`) are compared when they differ at the real
-points: positive integers, odd and even in every variable (`\\lceil n/2\\rceil = \\lfloor (n+1)/2 \\rfloor` for
-every integer n, the variables of such answers)."""
+"""Where two expressions that both round (`\\lfloor`, `\\lceil`) in integer variables (`_INTEGER_NAMES`) are
+compared when they differ at the real points: positive integers, odd and even in every variable
+(`\\lceil n/2\\rceil = \\lfloor (n+1)/2 \\rfloor` for every integer n)."""
+
+
+_INTEGER_NAMES = frozenset("n m k N M K".split())
+"""Names that stand for integers in answers (`n`, `m`, `k`): `\\lfloor x \\rfloor` and `\\lceil x \\rceil`
+agree at every integer, and a real x tells them apart."""
 
 
 def _rounds(expr: sympy.Expr) -> bool:
     return expr.has(sympy.floor, sympy.ceiling)
 
 
+def _integer_variables(x: sympy.Expr, y: sympy.Expr) -> bool:
+    return all(symbol.name in _INTEGER_NAMES for symbol in (x - y).free_symbols)
+
+
 def _identity_at_points(x: sympy.Expr, y: sympy.Expr) -> Decision:
     points = _POSITIVE_POINTS if x.has(sympy.log) or y.has(sympy.log) else _TEST_POINTS
     decision = _agree_at(x, y, points)
-    if not decision.equal and _rounds(x) and _rounds(y):
+    if not decision.equal and _rounds(x) and _rounds(y) and _integer_variables(x, y):
         at_integers = _agree_at(x, y, _INTEGER_POINTS, needed=len(_INTEGER_POINTS))
         if at_integers.equal:
             return _yes(f"both round; {at_integers.rule.removeprefix('equal at ')} (integers)")
