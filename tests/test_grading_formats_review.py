@@ -6,7 +6,7 @@ variables live (rounded expressions at integers, logarithms at positive points).
 
 from __future__ import annotations
 
-from grading_cases import disagreements
+from grading_cases import disagreements, disagreements_in_questions
 
 
 def test_latex_spacing_at_the_end_of_a_box_is_not_part_of_the_answer():
@@ -77,16 +77,6 @@ def test_identities_are_compared_where_their_variables_live():
     ]) == []
 
 
-def _with_questions(cases: list[tuple[str | None, str, str, bool]]) -> list[tuple[str | None, str, str, bool, bool]]:
-    """Each (question, reference, response, expected) case with the grader's verdict."""
-    from evalkit.grading import grade
-
-    verdicts = grade([response for _, _, response, _ in cases], [reference for _, reference, _, _ in cases],
-                     questions=[question for question, _, _, _ in cases], workers=1)
-    return [(question, reference, response, expected, verdict.correct)
-            for (question, reference, response, expected), verdict in zip(cases, verdicts)]
-
-
 def test_a_percent_mark_is_added_to_a_reference_only_where_the_question_speaks_of_percent():
     cases = [
         ("How much more revenue, in dollars, did the shop make?", "40", "#### 40%", False),
@@ -97,7 +87,7 @@ def test_a_percent_mark_is_added_to_a_reference_only_where_the_question_speaks_o
         # a percent answer still equals the fraction it is
         ("What is the probability of rain?", "0.4", "$\\boxed{40\\%}$", True),
     ]
-    assert [case for case in _with_questions(cases) if case[3] != case[4]] == []
+    assert disagreements_in_questions(cases) == []
 
 
 def test_an_expanded_polynomial_does_not_answer_a_question_that_asks_to_factor():
@@ -112,7 +102,7 @@ def test_an_expanded_polynomial_does_not_answer_a_question_that_asks_to_factor()
         ("Expand $(a+5)(b+2)$.", "(a+5)(b+2)", "$\\boxed{ab+2a+5b+10}$", True),
         ("What is the largest prime factor of 91?", "13", "$\\boxed{13}$", True),
     ]
-    assert [case for case in _with_questions(cases) if case[3] != case[4]] == []
+    assert disagreements_in_questions(cases) == []
 
 
 def test_sets_of_reals_written_by_a_condition_or_without_points():
