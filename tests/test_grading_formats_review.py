@@ -1,7 +1,7 @@
 """Answer formats from the 2026-12 equivalence review (1,046 cases in real models' styles): spacing
 at the end of a box, `{:}` in a time, `\\min` as minutes, text answers with a noun, a matrix with a
 sign, numerals with their base in parentheses or in words, and identities compared where their
-variables live (rounded expressions at integers, logarithms at positive points). Each case is
+variables live (rounded expressions in n, m, k at integers). Each case is
 (reference, response, expected verdict)."""
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def test_a_signed_matrix_and_numerals_with_their_base_written_another_way():
         ("52_8", "$\\boxed{52_{\\text{eight}}}$", True),
         ("52_8", "$\\boxed{52_{\\text{seven}}}$", False),
         ("1011_2", "$\\boxed{1011_{\\text{two}}}$", True),
-        # a reference of digits alone (the question names the base) and the digits with their base
-        ("144", "we obtain $144_{62}$.", True),
+        # a numeral is not right for a reference of digits alone: its base may be the wrong one
+        ("695", "$\\boxed{695_9}$", False),
         ("1550", "$\\boxed{4343_7}$", False),
     ]) == []
 
@@ -66,12 +66,15 @@ def test_identities_are_compared_where_their_variables_live():
         ("\\lfloor\\log_2 n\\rfloor+1", "$\\boxed{\\lceil\\log_2(n+1)\\rceil}$", True),
         ("\\lceil n/2\\rceil+1", "$\\boxed{\\lfloor (n+1)/2\\rfloor+1}$", True),
         ("\\lceil n/2\\rceil+1", "$\\boxed{\\lfloor n/2\\rfloor+1}$", False),
+        # equal at small integers, not at n = 5 or k = 7
+        ("\\lfloor\\frac{2n-1}{5}\\rfloor", "$\\boxed{\\lfloor 2n/5\\rfloor}$", False),
+        ("\\lfloor\\frac{k-1}{7}\\rfloor+1", "$\\boxed{\\lfloor\\frac{k}{7}\\rfloor+1}$", False),
         # a real variable: floor and ceiling agree at every integer, not at x = 1/2
         ("\\lfloor x\\rfloor", "$\\boxed{\\lceil x\\rceil}$", False),
         # only one side rounds: the real points decide, as before
         ("x-\\lfloor x\\rfloor", "$\\boxed{0}$", False),
-        # a logarithm's argument is positive
-        ("-\\tau \\ln \\Delta", "$\\boxed{\\tau\\ln(1/\\Delta)}$", True),
+        # logarithms are compared at points of both signs: |x| matters
+        ("2\\ln|x|", "$\\boxed{2\\ln x}$", False),
         ("\\ln x", "$\\boxed{\\ln 2x}$", False),
         ("|x|", "$\\boxed{x}$", False),
     ]) == []
@@ -116,6 +119,8 @@ def test_sets_of_reals_written_by_a_condition_or_without_points():
         ("[2,\\infty)", "$\\boxed{\\{x : x \\geq 2\\}}$", True),
         ("(-\\infty,1)\\cup(1,\\infty)", "$\\boxed{\\{x \\in \\mathbb{R} \\mid x \\neq 1\\}}$", True),
         # words that quantify the relation after them
-        ("k \\geqslant 2", "$\\boxed{\\text{all integers } k \\geq 2}$", True),
-        ("k \\geqslant 3", "$\\boxed{\\text{all integers } k \\geq 2}$", False),
+        ("(3,\\infty)", "$\\boxed{\\text{all real } x > 3}$", True),
+        ("(2,\\infty)", "$\\boxed{\\text{all real } x > 3}$", False),
+        # integers are not the interval
+        ("(5,\\infty)", "$\\boxed{\\text{all integers } x > 5}$", False),
     ]) == []

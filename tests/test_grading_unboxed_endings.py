@@ -210,6 +210,9 @@ def test_where_an_extremum_is_attained_is_not_its_value():
         ("20", f"{minimum} The minimum value is $20$, attained when $x = 4$.", True),
         # where it is attained, stated first, then the value
         ("20", f"{minimum} Equality occurs when x = 4, so the minimum is 20.", True),
+        # a later clause states the value
+        ("3", "Since $f$ is decreasing, which occurs when its slope is negative, the minimum on $[2,5]$ is $f(5) = 3$.",
+         True),
         # a value that is itself the place asked for
         ("4", "The function is smallest at x = 4.", True),
     ]) == []

@@ -533,8 +533,10 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
         if leading is not None:
             return leading
     attained = None if after_marker else _ATTAINMENT_CLAUSE.search(_outside_math_marker(segment))
-    if attained is not None and _IS.search(_outside_math_marker(segment[:attained.start()])):
+    if attained is not None and _IS.search(_outside_math_marker(segment[:attained.start()])) \
+            and not _IS.search(_outside_math_marker(segment)[attained.end():].partition(",")[2]):
         segment = segment[:attained.start()]  # `The minimum is 20, attained at x = 4`: 20, not where it is attained
+        # (unless a later clause states the value: `which occurs when .., the minimum is 3`)
     pieces = _IS.split(_outside_math_marker(segment))
     if len(pieces) > 1:
         tail = _restore_math(pieces[-1], segment)

@@ -229,10 +229,10 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
 
 
 _QUANTIFIER_BEFORE_RELATION = re.compile(
-    r"^(?:for\s+)?(?:all|every|any|each)\s+(?:(?:positive|negative|nonnegative|non-negative|real|integer|integers|"
-    r"natural|whole|odd|even|prime|primes|numbers?|values?|of)\s+){0,4}"
+    r"^(?:for\s+)?(?:all|every|any|each)\s+(?:(?:real|numbers?|values?|of)\s+){0,4}"
     r"(?=[A-Za-z](?:_\{?\w+\}?)?\s*(?:\\ge|\\le|\\ne|\\in|<|>)(?![A-Za-z]))", re.IGNORECASE)
-"""Words that quantify a relation written after them (`all integers k \\ge 2`, `every real x > 3`)."""
+"""Words that quantify a relation over the reals written after them (`all real x > 3`); integers are kept
+(`all integers x > 5` is not the interval `(5, \\infty)`)."""
 _ORDINAL = re.compile(r"^(\d+)\s*(?:\^\s*\{?\s*)?(?:\\(?:text|mathrm)\{\s*)?(?:st|nd|rd|th)\s*\}?\s*\}?$")
 """An ordinal as the whole answer (`5th`, `5\\text{th}`, `21^{\\text{st}}`): the place it names, `5`."""
 
