@@ -54,6 +54,8 @@ def test_a_tuple_whose_items_carry_their_own_plus_minus_is_every_choice_of_signs
         ("(3,2),(-3,2),(3,-2),(-3,-2)", "The points are $\\boxed{(\\pm3,\\pm2)}$.", True),
         ("(3,2),(-3,-2)", "The points are $\\boxed{(\\pm3,\\pm2)}$.", False),
         ("(0,2),(0,-2),(4,23),(4,-23)", "$\\boxed{(0,\\pm2),(4,\\pm23)}$", True),
+        # the same item twice: its signs go together
+        ("(2+\\sqrt{3},2+\\sqrt{3}),(2-\\sqrt{3},2-\\sqrt{3})", "$\\boxed{(2\\pm\\sqrt{3}, 2\\pm\\sqrt{3})}$", True),
         # `\\mp` ties the signs
         ("(1,-1),(-1,1)", "$\\boxed{(\\pm1,\\mp1)}$", True),
     ]) == []

@@ -474,13 +474,13 @@ def _parse_plus_minus(text: str, depth: int) -> Value | None:
 def _tuple_of_independent_signs(text: str, depth: int) -> Value | None:
     """`(\\pm 3, \\pm 2)`: a tuple whose items (two to four of them) each carry their own `\\pm` is
     every choice of signs, the list of its 2^k tuples (signs inside one item go together; with a
-    `\\mp`, which ties signs across items, or one signed item, None: the usual reading)."""
+    `\\mp`, which ties signs across items, one signed item, or the same item twice, None: the usual reading)."""
     if "\\mp" in text or not (text.startswith("(") and text.endswith(")") and encloses_whole(text)):
         return None
     parts = split_top_level(text[1:-1], (",",))
     signed = [index for index, part in enumerate(parts) if "\\pm" in part]
-    if len(parts) < 2 or not 2 <= len(signed) <= 4:
-        return None
+    if len(parts) < 2 or not 2 <= len(signed) <= 4 or len({parts[index].strip() for index in signed}) == 1:
+        return None  # `(2\\pm\\sqrt3, 2\\pm\\sqrt3)`: the same item twice, whose signs go together
     readings = []
     for signs in itertools.product("+-", repeat=len(signed)):
         chosen = list(parts)
