@@ -130,12 +130,8 @@ class _Mode:
 
     directed: bool
     relative_tolerance: float = 0.0
-    rounded_reference: bool = True
-    """Whether a reference written as a decimal accepts the answers that round to it."""
-    percent_mark_accepted: bool = True
-    """Whether a reference without a percent mark accepts the same number with one (`QuestionReading`)."""
-    factored_form_asked: bool = False
-    """Whether a product reference needs a product answer (`QuestionReading`)."""
+    reading: QuestionReading = QuestionReading()
+    """What the problem's question says about the reference (rounding, the percent mark, the factored form)."""
 
 
 _EXACT = _Mode(False)
@@ -151,8 +147,7 @@ def matches(reference: Value, answer: Value, policy: GradingPolicy = DEFAULT_POL
     """Whether `answer` is right for `reference` (module rules), as the problem's question reads
     the reference (`GradingPolicy.read_question`: whether a decimal reference was rounded, whether
     a percent mark may be added)."""
-    return _compare(reference, answer, _Mode(True, policy.relative_tolerance, reading.rounded_reference,
-                                             reading.percent_mark_accepted, reading.factored_form_asked))
+    return _compare(reference, answer, _Mode(True, policy.relative_tolerance, reading))
 
 
 # ---------------------------------------------------------------- dispatch
@@ -249,7 +244,7 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
         return _exact_scalars(_value_of(a), _value_of(b))
     forms: list[tuple[object, object, str]]
     va, vb = _value_of(a), _value_of(b)
-    if mode.factored_form_asked and _is_factored(va) and not _is_factored(vb):
+    if mode.reading.factored_form_asked and _is_factored(va) and not _is_factored(vb):
         return _no("the question asks for a factored form")
     if a.percent == b.percent:
         forms = [(va, vb, "")]
@@ -257,9 +252,9 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
         forms = [(_scaled(va, Fraction(1, 100)), vb, "percent as a fraction"), (va, vb, "percent mark of the reference")]
     else:
         forms = [(va, _scaled(vb, Fraction(1, 100)), "percent as a fraction")]
-        if mode.percent_mark_accepted:  # `40` for `40\%` when the question speaks of percentages
+        if mode.reading.percent_mark_accepted:  # `40` for `40\%` when the question speaks of percentages
             forms.append((va, vb, "percent mark dropped"))
-    ulp = a.ulp if isinstance(a, Number) and mode.rounded_reference else None
+    ulp = a.ulp if isinstance(a, Number) and mode.reading.rounded_reference else None
     last: Decision = _no("unequal")
     for reference, answer, note in forms:
         reference_ulp = ulp if note != "percent as a fraction" or not a.percent else (
@@ -438,9 +433,9 @@ def _constants_equal(x: sympy.Expr, y: sympy.Expr, difference: sympy.Expr) -> De
 _INTEGER_POINTS: tuple[tuple[sympy.Expr, ...], ...] = tuple(
     tuple(sympy.Integer(v + shift) for shift in (0, 5, 11, 17)) for v in range(1, 25))
 """Where two expressions that both round (`\\lfloor`, `\\lceil`) in integer variables (`_INTEGER_NAMES`) are
-compared when they differ at the real points: 24 positive integers in every variable (every residue
-of the small moduli such answers divide by)
-(`\\lceil n/2\\rceil = \\lfloor (n+1)/2 \\rfloor` for every integer n)."""
+compared when they differ at the real points (`\\lceil n/2\\rceil = \\lfloor (n+1)/2 \\rfloor` for every
+integer n): 24 points, at which every variable meets every residue of the small moduli such answers
+divide by (`\\lfloor 2n/5 \\rfloor` and `\\lfloor (2n-1)/5 \\rfloor` differ at n = 5)."""
 
 
 _INTEGER_NAMES = frozenset("n m k N M K".split())

@@ -532,12 +532,14 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
         leading = _leading_value(segment)
         if leading is not None:
             return leading
-    attained = None if after_marker else _ATTAINMENT_CLAUSE.search(_outside_math_marker(segment))
-    if attained is not None and _IS.search(_outside_math_marker(segment[:attained.start()])) \
-            and not _IS.search(_outside_math_marker(segment)[attained.end():].partition(",")[2]):
-        segment = segment[:attained.start()]  # `The minimum is 20, attained at x = 4`: 20, not where it is attained
-        # (unless a later clause states the value: `which occurs when .., the minimum is 3`)
-    pieces = _IS.split(_outside_math_marker(segment))
+    masked = _outside_math_marker(segment)
+    attained = None if after_marker else _ATTAINMENT_CLAUSE.search(masked)
+    if attained is not None and _IS.search(masked, 0, attained.start()) \
+            and not _IS.search(masked[attained.end():].partition(",")[2]):
+        # `The minimum is 20, attained at x = 4`: 20, not where it is attained (unless a later clause
+        # states the value: `which occurs when .., the minimum is 3`)
+        segment, masked = segment[:attained.start()], masked[:attained.start()]
+    pieces = _IS.split(masked)
     if len(pieces) > 1:
         tail = _restore_math(pieces[-1], segment)
         tail = _LEADING_FILLER.sub("", tail.strip()).strip()

@@ -34,7 +34,6 @@ from evalkit.backends.base import Backend
 from evalkit.config import RunConfig, apply_override, check_known_names, parse_config
 from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.store import Shard
-from evalkit.store.rundir import GRADED_FILE, METRICS_FILE
 from evalkit.text_safety import for_terminal
 
 FLAG_FIELDS: Mapping[str, str] = {
@@ -175,6 +174,7 @@ def write_command_leaderboard(run_dirs: Sequence[Path], root: Path, console: Con
     from evalkit.report.leaderboard import (
         find_run_dirs,
         leaderboard_rich_table,
+        load_graded_run_row,
         load_run_row,
         sort_rows,
         write_leaderboard,
@@ -192,9 +192,7 @@ def write_command_leaderboard(run_dirs: Sequence[Path], root: Path, console: Con
         if other.resolve() in ours:
             continue
         try:
-            if not any((other / name).is_file() for name in (METRICS_FILE, GRADED_FILE)):
-                raise InputError("not graded")
-            rows.append(load_run_row(other))
+            rows.append(load_graded_run_row(other))
         except (InputError, ConfigError):
             left_out += 1
     if left_out:

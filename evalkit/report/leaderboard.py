@@ -115,6 +115,13 @@ def _made_with_settings(document: Mapping[str, Any], run_dir: Path, top_clusters
     return isinstance(n, int) and n >= 1 and document.get("settings") == settings.record(settings.ks_for(n))
 
 
+def load_graded_run_row(run_dir: str | Path, **options: Any) -> dict[str, Any]:
+    """`load_run_row` of a run that has been graded; an `InputError` for one that has only samples."""
+    if not any((Path(run_dir) / marker).is_file() for marker in (METRICS_FILE, GRADED_FILE)):
+        raise InputError("not graded yet (its samples are there): `evalkit report` on it grades it")
+    return load_run_row(run_dir, **options)
+
+
 def load_run_row(run_dir: str | Path, *, top_clusters: int | None = None, seed: int | None = None,
                  **build_options: Any) -> dict[str, Any]:
     """The leaderboard row of one run directory: its `metrics.json`, or, when that is missing, stale or
@@ -194,9 +201,7 @@ def collect_leaderboard_rows(paths: Iterable[str | Path], *,
     rows = []
     for run_dir in find_run_dirs(paths):
         try:
-            if not any((run_dir / marker).is_file() for marker in (METRICS_FILE, GRADED_FILE)):
-                raise InputError("not graded yet (its samples are there): `evalkit report` on it grades it")
-            rows.append(load_run_row(run_dir, **build_options))
+            rows.append(load_graded_run_row(run_dir, **build_options))
         except (InputError, ConfigError) as error:
             if on_unreadable is None:
                 raise
