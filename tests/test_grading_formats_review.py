@@ -58,6 +58,10 @@ def test_a_tuple_whose_items_carry_their_own_plus_minus_is_every_choice_of_signs
         ("(2+\\sqrt{3},2+\\sqrt{3}),(2-\\sqrt{3},2-\\sqrt{3})", "$\\boxed{(2\\pm\\sqrt{3}, 2\\pm\\sqrt{3})}$", True),
         # `\\mp` ties the signs
         ("(1,-1),(-1,1)", "$\\boxed{(\\pm1,\\mp1)}$", True),
+        # a sign before the whole tuple: the tuple and its negative
+        ("(3,2),(-3,-2)", "$\\boxed{\\pm(3,2)}$", True),
+        ("(3,-2),(-3,2)", "$\\boxed{\\pm (3, -2)}$", True),
+        ("(3,2),(-3,2),(3,-2),(-3,-2)", "$\\boxed{\\pm(3,2)}$", False),
     ]) == []
 
 
@@ -95,7 +99,7 @@ def test_a_percent_mark_is_added_to_a_reference_only_where_the_question_speaks_o
     assert disagreements_in_questions(cases) == []
 
 
-def test_an_expanded_polynomial_does_not_answer_a_question_that_asks_to_factor():
+def test_an_expanded_or_partly_factored_polynomial_does_not_answer_a_question_that_asks_to_factor():
     factor = "Factor the expression $ab+5b+2a+10$."
     cases = [
         (factor, "(a+5)(b+2)", "$\\boxed{ab+2a+5b+10}$", False),
@@ -103,6 +107,12 @@ def test_an_expanded_polynomial_does_not_answer_a_question_that_asks_to_factor()
         ("Factor $t^2-49$.", "(t-7)(t+7)", "$\\boxed{t^2-49}$", False),
         ("Factor $36-4x^2$ completely.", "4(3-x)(3+x)", "$\\boxed{-4(x-3)(x+3)}$", True),
         ("Factor $r^2+10r+25$.", "(r+5)^2", "$\\boxed{(r+5)(r+5)}$", True),
+        # a product that is not factored as far as the reference is
+        ("Factor $2x^2-8$.", "2(x-2)(x+2)", "$\\boxed{2(x^2-4)}$", False),
+        ("Factor $2x^2-8$.", "2(x-2)(x+2)", "$\\boxed{(2x-4)(x+2)}$", True),
+        ("Factor $x^3-x$ completely.", "x(x-1)(x+1)", "$\\boxed{x(x^2-1)}$", False),
+        ("Factor $x^3-x^2-x+1$.", "(x-1)^2(x+1)", "$\\boxed{(x-1)(x^2-1)}$", False),
+        ("Factor $x^3-x^2-x+1$.", "(x-1)^2(x+1)", "$\\boxed{(x+1)(x-1)^2}$", True),
         # no command to factor: equal is right
         ("Expand $(a+5)(b+2)$.", "(a+5)(b+2)", "$\\boxed{ab+2a+5b+10}$", True),
         ("What is the largest prime factor of 91?", "13", "$\\boxed{13}$", True),

@@ -244,8 +244,9 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
         return _exact_scalars(_value_of(a), _value_of(b))
     forms: list[tuple[object, object, str]]
     va, vb = _value_of(a), _value_of(b)
-    if mode.reading.factored_form_asked and _is_factored(va) and not _is_factored(vb):
-        return _no("the question asks for a factored form")
+    if mode.reading.factored_form_asked and _is_factored(va) and (
+            not _is_factored(vb) or _factor_count(vb) < _factor_count(va)):
+        return _no("the question asks for a factored form" + (", factored further" if _is_factored(vb) else ""))
     if a.percent == b.percent:
         forms = [(va, vb, "")]
     elif a.percent:
@@ -269,6 +270,19 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
 def _is_factored(value: Fraction | sympy.Expr) -> bool:
     """Whether a value is written as a product (or power) of factors with variables."""
     return isinstance(value, sympy.Expr) and bool(value.free_symbols) and (value.is_Mul or value.is_Pow)
+
+
+def _factor_count(value: sympy.Expr) -> int:
+    """How many factors with variables a product holds, counted with their powers: `2(x^2-4)` has
+    one, `(2x-4)(x+2)` two, `(x-1)^2(x+1)` three. An answer with fewer than its reference's is not
+    factored as far (`x(x^2-1)` for `x(x-1)(x+1)`)."""
+    if not value.free_symbols:
+        return 0
+    if value.is_Mul:
+        return sum(_factor_count(factor) for factor in value.args)
+    if value.is_Pow and value.exp.is_Integer and value.exp > 0:
+        return int(value.exp) * _factor_count(value.base)
+    return 1
 
 
 def _value_of(value: Number | Expr) -> Fraction | sympy.Expr:

@@ -465,6 +465,9 @@ def _parse_plus_minus(text: str, depth: int) -> Value | None:
     independent = _tuple_of_independent_signs(text, depth)
     if independent is not None:
         return independent
+    signed_tuple = _signed_tuple(text, depth)
+    if signed_tuple is not None:
+        return signed_tuple
     plus = text.replace("\\pm", "+").replace("\\mp", "-")
     minus = text.replace("\\pm", "-").replace("\\mp", "+")
     plus = re.sub(r"(^|[({,=])\s*\+", r"\1", plus)
@@ -488,6 +491,18 @@ def _tuple_of_independent_signs(text: str, depth: int) -> Value | None:
             chosen[index] = re.sub(r"^\s*\+", "", parts[index].replace("\\pm", sign))
         readings.append(_parse("(" + ",".join(chosen) + ")", depth + 1))
     return Items("list", tuple(readings))
+
+
+def _signed_tuple(text: str, depth: int) -> Value | None:
+    """`\\pm(3, 2)`: a sign before a whole tuple is the tuple and its negative, `(3,2), (-3,-2)`."""
+    match = re.fullmatch(r"\\pm\s*(\(.*\))", text, flags=re.DOTALL)
+    if match is None or not encloses_whole(match.group(1)):
+        return None
+    parts = split_top_level(match.group(1)[1:-1], (",",))
+    if len(parts) < 2 or any("\\pm" in part or "\\mp" in part for part in parts):
+        return None
+    negated = "(" + ",".join(f"-({part.strip()})" for part in parts) + ")"
+    return Items("list", (_parse(match.group(1), depth + 1), _parse(negated, depth + 1)))
 
 
 def _parse_brackets(text: str, depth: int) -> Value | None:
