@@ -159,11 +159,6 @@ def _new_problem(extractions: list[Extraction], reference: str | None, policy: G
     return _Problem(extractions, reference, reference_canonical, canonicals, distinct, reading=reading)
 
 
-def _check_questions(questions: Sequence[object] | None, count: int) -> None:
-    if questions is not None and len(questions) != count:
-        raise ValueError(f"{len(questions)} questions for {count} problems")
-
-
 # ---------------------------------------------------------------- the grader
 
 class Grader:
@@ -218,8 +213,7 @@ class Grader:
         rounded: `GradingPolicy.decimal_references`); `finish_reasons[i]`, when given, says which
         responses were cut at `max_tokens`.
         """
-        _check_lengths(groups, references)
-        _check_questions(questions, len(groups))
+        _check_lengths(groups, references, questions)
         style = self.policy.extraction
         problems = []
         for index, (group, reference) in enumerate(zip(groups, references)):
@@ -234,8 +228,7 @@ class Grader:
               questions: Sequence[object] | None = None, progress: bool = False) -> list[Verdict]:
         """Grade each response against its reference (and its problem's question, when given);
         responses sharing a reference and a question share a problem."""
-        _check_lengths(responses, references)
-        _check_questions(questions, len(responses))
+        _check_lengths(responses, references, questions)
         order: dict[object, list[int]] = {}
         for index, reference in enumerate(references):
             question = questions[index] if questions is not None else None
@@ -363,9 +356,12 @@ def _verdict(problem: _Problem, slot: int) -> Verdict:
                    problem.reference, reference_value, extraction.note)
 
 
-def _check_lengths(groups: Sequence[Any], references: Sequence[Any]) -> None:
+def _check_lengths(groups: Sequence[Any], references: Sequence[Any], questions: Sequence[object] | None) -> None:
+    """One reference (and one question, when questions are given) per problem."""
     if len(groups) != len(references):
         raise ValueError(f"got {len(groups)} groups of responses but {len(references)} references")
+    if questions is not None and len(questions) != len(groups):
+        raise ValueError(f"{len(questions)} questions for {len(groups)} problems")
 
 
 def _policy_for(style: str | None, policy: GradingPolicy | None) -> GradingPolicy:
