@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from evalkit.errors import InputError
-from evalkit.grading.extract import find_answer, last_boxed
+from evalkit.grading.extract import boxed_contents, find_answer, last_boxed
+from evalkit.grading.normalize import NormalizationError, normalize_answer
 from evalkit.records import Problem
 from tasks.data import require_text
 from tasks.registry import HubSource, RecordSource, Task
@@ -44,12 +45,28 @@ _ASKS_FOR_ONE = re.compile(r"only\s+one\s+of|one\s+of\s+the\s+\w+,\s+not\s+both"
 """A question that asks for one answer of several (`Enter only one of the foci, not both.`)."""
 
 
+def _distinct(values: list[str]) -> list[str]:
+    """`values` without the ones written before in another spelling (`10\\sqrt{2}`, `10\\sqrt 2`)."""
+    seen: dict[str, str] = {}
+    for value in values:
+        try:
+            key = normalize_answer(value)
+        except NormalizationError:
+            key = value
+        seen.setdefault(key, value)
+    return list(seen.values())
+
+
 def reference_from_solution(solution: str, source: RecordSource, question: str | None = None) -> str:
     """The answer of a reference solution: its last `\\boxed{}` ("" if that box is empty; no box at
     all is a bad record), or, when the question asks for every answer and the solution boxes each
-    on one line (`the solutions are $\\boxed{-2}$ and $\\boxed{1}$`), all of them as one list, as a
-    response is read (test/algebra/1878: `1` was the reference, and the right answer `-2, 1` wrong)."""
+    (`the solutions are $\\boxed{-2}$ and $\\boxed{1}$`, or one box per case in its own paragraph),
+    its distinct boxes as one list (test/algebra/1878: `1` was the reference, and the right answer
+    `-2, 1` wrong; test/intermediate_algebra/2089: `10879` for `-10879, 10879`)."""
     if question is not None and _ASKS_FOR_ALL.search(question) and not _ASKS_FOR_ONE.search(question):
+        values = _distinct(boxed_contents(solution))
+        if len(values) > 1:  # `so b = \\boxed{-10879}.  If r = -1, .. so b = \\boxed{10879}.`: both values
+            return ", ".join(values)
         joined = find_answer(solution, "boxed").answer
         if joined:
             return joined

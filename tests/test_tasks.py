@@ -392,7 +392,7 @@ def test_a_data_directory_that_does_not_exist_is_an_error_not_the_shipped_copy(t
 
 def test_a_math_reference_is_every_boxed_answer_when_the_question_asks_for_all():
     # test/algebra/1878 boxes both solutions; its reference was the last box, `1`, and the right
-    # answer `-2, 1` was graded wrong (5 MATH test problems, 8 train)
+    # answer `-2, 1` was graded wrong
     from tasks.math import parse_math_record
     from tasks.registry import RecordSource
 
@@ -408,3 +408,9 @@ def test_a_math_reference_is_every_boxed_answer_when_the_question_asks_for_all()
     assert reference("Enter only one of the foci, not both. Enter all of it as an ordered pair.",
                      "The foci are $\\boxed{(10,0)}$ and $\\boxed{(0,0)}$.") == "(0,0)"
     assert reference("Simplify $(5x+3) - 2(2x-4)$.", "$\\boxed{x+11}$, or $\\boxed{11+x}$.") == "11+x"
+    # one box per case, each in its own paragraph (test/intermediate_algebra/2089, precalculus/1233)
+    cases = ("If $r = 1,$ then $b = \\boxed{-10879}.$\n\nIf $r = -1,$ then $b = \\boxed{10879}.$")
+    assert reference("Enter all the possible values of $b,$ separated by commas.", cases) == "-10879, 10879"
+    assert reference("What is $b$ when $r = -1$?", cases) == "10879"
+    # the same value boxed twice in two spellings is one value
+    assert reference("Find all values of $x$.", "So $x = \\boxed{10\\sqrt{2}}$, that is $\\boxed{10\\sqrt 2}$.") == "10\\sqrt 2"

@@ -179,6 +179,9 @@ _LIST_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _NUMBER_LIST = re.compile(rf"{_LIST_NUMBER.pattern}(?:,\s+{_LIST_NUMBER.pattern})*,?\s+(?:and|or)\s+{_LIST_NUMBER.pattern}\s*[.!]?\s*")
 """Numbers listed with `and`/`or` before the last (commas between list items are followed by a space)."""
 _TRAILING_UNIT = re.compile(r"\s{1,4}([a-zA-Z]\.[a-zA-Z]\.?|[a-zA-Z]+(?:\s[a-zA-Z]+)?)(?![a-zA-Z])")
+_MONEY_SCALES = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion"}
+_MONEY_SCALE = re.compile(r"(k|K|M|B|bn)(?![A-Za-z])")
+"""A scale letter right after an amount of money: `$70k` is 70 thousand dollars."""
 _HAS_CONTENT = re.compile(r"[^\W_]|[∞√∅]|\\[a-zA-Z{}]")
 _SHORT_ENGLISH = frozenset("is at to of in on it an as be by or if so we no do up my me he us am pm".split())
 """Two-letter words that are English; other two-letter runs (`ab`, `xy`) are products of variables."""
@@ -444,6 +447,16 @@ def last_boxed(text: str) -> str | None:
     return _clean(boxes[-1].content) or None
 
 
+def boxed_contents(text: str) -> list[str]:
+    """The contents of every closed `\\boxed{...}` / `\\fbox{...}` of a text, in order ([] when the
+    text is not clean text). A reference solution that answers a question for every value may box
+    each value in its own sentence."""
+    if not _is_clean_text(text):
+        return []
+    boxes = _find_boxes(without_lone_surrogates(text[-MAX_BOX_SCAN_CHARS:]))
+    return [content for content in (_clean(box.content) for box in boxes) if content]
+
+
 # ---------------------------------------------------------------- sentences and values
 
 _COMPUTATION_AFTER_A_FACTORIAL = r"[ \t]*(?:[=+*/×·]|\\(?:cdot|times)(?![A-Za-z]))"
@@ -533,6 +546,8 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
         if leading is not None:
             return leading
     masked = _outside_math_marker(segment)
+    if not after_marker:
+        segment, masked = _result_clause(segment, masked)
     attained = None if after_marker else _ATTAINMENT_CLAUSE.search(masked)
     if attained is not None and _IS.search(masked, 0, attained.start()) \
             and not _IS.search(masked[attained.end():].partition(",")[2]):
@@ -550,11 +565,45 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     if alternatives is not None:
         return alternatives
     values = [(span.end, _clean(span.content)) for span in math_spans(segment)]
-    values += [(match.end(), _clean(match.group(0))) for match in _NUMBER.finditer(_without_math(segment))]
+    values += [(match.end(), _clean(_with_scale(match, segment))) for match in _NUMBER.finditer(_without_math(segment))]
     values = [(end, value) for end, value in values if value]
     if not values:
         return None
     return max(values)[1]  # the value mentioned last
+
+
+_CONSEQUENCE = re.compile(r",\s*(?:and\s+)?(?:so|thus|hence|therefore|making|giving|resulting\s+in|for\s+a\s+total\s+of|"
+                          r"which\s+(?:gives|makes|means))(?![A-Za-z])", re.IGNORECASE)
+"""A clause that states what the sentence's computation comes to (`9 eggs for $2 each, making $18`)."""
+_TRAILING_REMARK = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3})[^()]*\)[\s.,;:!?]*\Z")
+"""A parenthesis of words that ends a sentence (`x = 5 (the other root x = 3 is extraneous)`): a remark."""
+
+
+def _result_clause(segment: str, masked: str) -> tuple[str, str]:
+    """The part of a final sentence that states its result: without a closing remark in parentheses,
+    and from its last consequence clause on when that holds a value (`She sells 16 - 3 - 4 = 9 eggs,
+    making $18 every day`: `making $18 every day`), unless the words before it name the answer."""
+    remark = _TRAILING_REMARK.search(masked)
+    if remark is not None and remark.start() > 0:
+        segment, masked = segment[:remark.start()], masked[:remark.start()]
+    consequence = deque(_CONSEQUENCE.finditer(masked), maxlen=1)
+    if consequence and not re.search(r"\banswer\b", masked[:consequence[0].start()], re.IGNORECASE):
+        start = consequence[0].end()
+        if "\x01" in masked[start:] or re.search(r"\d", masked[start:]):
+            return segment[start:], masked[start:]
+    return segment, masked
+
+
+def _with_scale(number: re.Match[str], segment: str) -> str:
+    """A number in running text with the scale word after it (`$70 thousand`, `$70k`)."""
+    rest = segment[number.end():]
+    scale = _MONEY_SCALE.match(rest) if "$" in number.group(0) else None
+    if scale is not None:
+        return number.group(0) + " " + _MONEY_SCALES[scale.group(1)]
+    word = re.match(r"\s([A-Za-z]+)", rest)
+    if word is not None and multiplier_of(word.group(1)):
+        return number.group(0) + " " + word.group(1)
+    return number.group(0)
 
 
 def _hedged(segment: str) -> str | None:
@@ -768,10 +817,15 @@ def _leading_value(segment: str) -> str | None:
             rest = rest[token.end():]
         if _COMPUTATION_GOES_ON.match(rest) and ("=" in rest or "\\approx" in rest):
             return None  # `\\binom{4}{2} \\cdot 2 = 12`: a computation, whose result comes after its `=` or `\\approx`
+        money_scale = _MONEY_SCALE.match(rest) if "$" in value else None
+        if money_scale:  # `$70k`, `$1.2M`: thousands, millions of dollars
+            return _clean(value + " " + _MONEY_SCALES[money_scale.group(1)])
         unit = _TRAILING_UNIT.match(rest)
         if unit and (MERIDIEM_PATTERN.match(unit.group(1)) or is_droppable_phrase(unit.group(1))
                      or multiplier_of(unit.group(1))):
             value += " " + unit.group(1)  # `9 p.m.` and `1.5 million` are not `9`, `1.5`; `18 dollars` keeps its unit
+        elif unit and multiplier_of(unit.group(1).split()[0]):
+            value += " " + unit.group(1).split()[0]  # `70 thousand dollars`: the multiplier, not the unit after it
         return _clean(_TRAILING_PROSE.sub("", value)) or None
     return None
 

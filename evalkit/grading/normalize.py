@@ -175,6 +175,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         text = re.sub(re.escape(old) + (r"(?![a-zA-Z])" if old[-1].isalpha() else ""), lambda _m, n=new: n, text)
     text = repeating_decimal(text)
     text = _unify_text_commands(text)
+    text = _TRAILING_COMMENTARY.sub("", text)
     text = drop_unit_tail(text)
     text = _rewrite_font_commands(text)
     text = _unwrap_numeric_text(text)
@@ -295,6 +296,12 @@ def _drop_layout(text: str) -> str:
     return re.sub(r"(?<!\\)((?:\\\\)*)\\ ", r"\1 ", text)
 
 
+_TRAILING_COMMENTARY = re.compile(
+    r"(?<=\S)\s*\\text\{\s*[(,]?\s*(?:for\s+(?:all|every|any|each)|where|since|because)(?![A-Za-z]).*$", re.DOTALL)
+"""Words after the value that say why or where it holds (`2x \\text{ for all } x \\in \\mathbb{R}`,
+`5 \\text{ (since } x=3 \\text{ is extraneous)}`): the value is what comes before them."""
+
+
 def _unify_text_commands(text: str) -> str:
     for command in _TEXT_COMMANDS:
         if command in text:
@@ -413,7 +420,7 @@ def _unwrap_numeric_text(text: str) -> str:
 
 _LABEL_WORDS = r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,7}?"
 _LABEL_VERB = r"(?:is|are|was|equals|=|:)"
-_VALUE_START = r"(?=[-+\d.\\({\[|]|[A-Za-z](?![A-Za-z]))"
+_VALUE_START = r"(?=[-+\d.\\({\[|$]|[A-Za-z](?![A-Za-z]))"
 _FILLER = r"(?:(?:approximately|about|roughly|exactly)\s)?"
 _TEXT_LABEL = re.compile(r"^\\text\{\s*(?P<label>" + _LABEL_WORDS + r")\s*(?P<inner>" + _LABEL_VERB + r")?\s*\}\s*"
                          r"(?P<outer>=|:)?\s*" + _FILLER + _VALUE_START)
@@ -566,6 +573,9 @@ def _whole_text(text: str) -> str | None:
     if "\\" in inner or "{" in inner or not re.search(r"[a-zA-Z]{2}", inner):
         return None
     if re.fullmatch(r"\(?[A-J]\)?(?:\s*,\s*\(?[A-J]\)?)+", inner):  # a list of choices: A, C, F
+        return None
+    if re.match(r"\([A-J]\)\s", inner) and not re.search(r"\([A-J]\)", inner[3:]):  # `\text{(C) Plane}`: a choice
+        # with its option's words (`\text{(C) and (D)}` names two choices)
         return None
     return "\\text{" + _ARTICLES.sub("", inner.lower()).strip(" .") + "}"
 

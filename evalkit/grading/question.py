@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SPEAKS_OF_PERCENT = re.compile(r"percent|\\%|%|\brates?\b", re.IGNORECASE)
+_SPEAKS_OF_PERCENT = re.compile(r"percent|\\%|%|\b(?:pass|passing|interest|growth|success|failure|error|tax|discount|"
+                                r"inflation|survival|completion|approval|acceptance|win|winning|occupancy|vacancy|"
+                                r"dropout|graduation|unemployment|attendance)\s+rates?\b", re.IGNORECASE)
 """How a question asks for (or speaks of) a percentage: `What percent of`, `percentage`, `\\%`, or a
-rate (`the school's overall pass rate`, `the interest rate`), which is often given in percent."""
+rate given in percent (`the school's overall pass rate`, `the interest rate`; not `a rate of $5 per hour`)."""
 _ASKS_TO_FACTOR = re.compile(r"(?:^|[.:!?]\s+)(?:completely\s+|fully\s+)?factor\b(?!\s+of\b)", re.IGNORECASE)
 """A question whose sentence opens with the command to factor (`Factor $t^2-49$.`, `Completely factor the
 expression`): its answer is a product, and the expanded polynomial, equal as it is, does not answer it."""

@@ -171,9 +171,17 @@ def math_span_at(text: str, start: int, limit: int | None = None) -> MathSpan | 
             break
         if closer == "$" and opener == "$" and text.startswith("$", closing + 1) and closing == position:
             return None
+        if opener == "$" and _opens_an_amount(text, closing):
+            return None  # `$2 each, so 9 x 2 = $18`: two amounts of money, no math between them
         content = text[start + len(opener):closing]
         return MathSpan(start, closing + len(closer), content)
     return None
+
+
+def _opens_an_amount(text: str, index: int) -> bool:
+    """Whether the `$` at `index` opens an amount of money rather than closing math: a space
+    before it and a digit right after it (`= $18`), as Pandoc reads dollar signs."""
+    return 0 < index < len(text) - 1 and text[index - 1].isspace() and text[index + 1].isdigit()
 
 
 def _is_escaped(text: str, index: int) -> bool:

@@ -173,7 +173,10 @@ _FONT_UNIT_AT_END = re.compile(
     r"(?:\s*" + _POWER + r")?\s*$")
 _BARE_UNIT_AT_END = re.compile(r"(?<![A-Za-z\\\d])(?P<bare>(?:\\mu\s*)?[A-Za-zÅ]{1,12})(?:\s*" + _POWER + r")?\s*$")
 _UNIT_JOINER_AT_END = re.compile(r"(?:/|\\cdot|\*)\s*$")
-_VALUE_END = re.compile(r"(?:\d|\}|\)|\\pi|\\infty|%)$")
+_VALUE_END = re.compile(r"(?:\d|\}|\)|\\pi|\\infty|%|(?<![A-Za-z\\])[A-Za-z]|\\(?:alpha|beta|gamma|delta|epsilon|varepsilon|"
+                        r"theta|lambda|mu|nu|rho|sigma|tau|phi|omega|hbar|Omega))$")
+"""What a value ends with, before its units: a digit, a closing bracket, a constant, or one symbol
+(`7.6 Z \\mathrm{~eV}`, `\\frac{37}{4} m \\mathrm{~N/m}`, `2 \\tau \\text{ s}`)."""
 
 
 def _is_unit_token(token: str, *, marked: bool) -> bool:
@@ -243,8 +246,9 @@ def drop_unit_tail(text: str) -> str:
         if joiner is not None and _unit_at_end(rest[:joiner.start()].rstrip(), marked_context=True) is not None:
             rest = rest[:joiner.start()].rstrip()  # `\mathrm{km} / \mathrm{s}`: another unit before the slash
             continue
-        if _unit_at_end(rest, marked_context=True) is not None:
-            continue  # `\mathrm{g}\,\mathrm{cm}^{-3}`: units side by side
+        beside = _unit_at_end(rest, marked_context=True)
+        if beside is not None and (beside[1] or len(rest[beside[0]:].strip()) > 1):
+            continue  # `\mathrm{g}\,\mathrm{cm}^{-3}`: units side by side (one bare letter is a symbol: `m \mathrm{~N/m}`)
         value = re.sub(r"\\cdot$", "", rest).rstrip()
         return value if marked_seen and value and _VALUE_END.search(value) else text
     return text

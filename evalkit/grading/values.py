@@ -314,6 +314,21 @@ def _as_interval_or_set(value: Value) -> Value:
 
 # ---------------------------------------------------------------- relations and names
 
+def _relation_sides(pieces: list[str], ops: list[str], depth: int) -> list[Value]:
+    """The parsed sides of a relation. A left side that cannot be read (`\\sum_{j,k} \\frac{1}{(j+k)^3}
+    = p - q`) before `=` and a scalar: the statement of that scalar, the one side."""
+    try:
+        left = _parse(pieces[0], depth + 1)
+    except ParseError:
+        if ops != ["="]:
+            raise
+        right = _parse(pieces[1], depth + 1)
+        if not isinstance(right, Scalar):
+            raise
+        return [right]
+    return [left, *(_parse(p, depth + 1) for p in pieces[1:])]
+
+
 def _parse_relation(text: str, depth: int) -> Value | None:
     pieces, separators = split_top_level_with_separators(text, tuple(_RELATION_TOKENS))
     if len(pieces) == 1:
@@ -340,7 +355,9 @@ def _parse_relation(text: str, depth: int) -> Value | None:
         if name is not None and _is_constant(pieces[0], depth):  # `18 = x`: the name written on the right
             value = _parse(pieces[0], depth + 1)
             return Named(name, value, _scalar_relation(("=",), (pieces[1], pieces[0]), depth))
-    sides = [_parse(p, depth + 1) for p in pieces]
+    sides = _relation_sides(pieces, ops, depth)
+    if len(sides) == 1:
+        return sides[0]
     if not all(isinstance(s, Scalar) for s in sides):
         if all(op == "=" for op in ops) and all(isinstance(side, (Items, Matrix)) for side in sides):  # `\\left(6 \\cos 60^\\circ, 6 \\sin 60^\\circ\\right) = (3, 3\\sqrt{3})`
             return sides[-1]  # a computation of a tuple, set or matrix ends with its value
@@ -477,13 +494,15 @@ def _parse_plus_minus(text: str, depth: int) -> Value | None:
 def _tuple_of_independent_signs(text: str, depth: int) -> Value | None:
     """`(\\pm 3, \\pm 2)`: a tuple whose items (two to four of them) each carry their own `\\pm` is
     every choice of signs, the list of its 2^k tuples (signs inside one item go together; with a
-    `\\mp`, which ties signs across items, one signed item, or the same item twice, None: the usual reading)."""
+    `\\mp`, which ties signs across items, one signed item, or the same sum twice, `(2\\pm\\sqrt3, 2\\pm\\sqrt3)`, None:
+    the usual reading; the same signed number twice, `(\\pm1, \\pm1)`, is still every choice of signs)."""
     if "\\mp" in text or not (text.startswith("(") and text.endswith(")") and encloses_whole(text)):
         return None
     parts = split_top_level(text[1:-1], (",",))
     signed = [index for index, part in enumerate(parts) if "\\pm" in part]
-    if len(parts) < 2 or not 2 <= len(signed) <= 4 or len({parts[index].strip() for index in signed}) == 1:
-        return None  # `(2\\pm\\sqrt3, 2\\pm\\sqrt3)`: the same item twice, whose signs go together
+    same_item = len({parts[index].strip() for index in signed}) == 1
+    if len(parts) < 2 or not 2 <= len(signed) <= 4 or (same_item and not parts[signed[0]].strip().startswith("\\pm")):
+        return None  # `(2\\pm\\sqrt3, 2\\pm\\sqrt3)`: the same item twice, whose signs go together (`(\\pm1, \\pm1)`: four points)
     readings = []
     for signs in itertools.product("+-", repeat=len(signed)):
         chosen = list(parts)
@@ -596,8 +615,10 @@ def _is_zero(value: Number | Expr) -> bool:
 
 def stated_value(relation: Relation) -> Value | None:
     """The value `left = value` states, compared with a bare value: a constant right side
-    (`m+n = 33`, `\\sin\\theta = \\frac12`, `f(f(20)) = 5`), or the right side of an identity
-    (`8m - 2m = 6m`, a computation that ends with its value); else None."""
+    (`m+n = 33`, `\\sin\\theta = \\frac12`, `f(f(20)) = 5`), a right side in other variables than
+    the left's (`a+b+c+d+e+f = 2k`, `AF^2+BF^2+CF^2 = 3R^2`), or the right side of an identity
+    (`8m - 2m = 6m`, a computation that ends with its value); else None (`x^2 = 2x + 3` is an
+    equation to solve)."""
     if relation.ops != ("=",) or len(relation.sides) != 2:
         return None
     left, right = relation.sides
@@ -606,6 +627,8 @@ def stated_value(relation: Relation) -> Value | None:
     if isinstance(right, Number) or not right.expr.free_symbols:
         # `5x - 7y + 4 = 0` is an equation in implicit form, not a statement that something is 0
         return None if _is_zero(right) else right
+    if isinstance(left, Expr) and left.expr.free_symbols and not left.expr.free_symbols & right.expr.free_symbols:
+        return right
     try:
         identity = sympy.expand(sympy_of(left) - sympy_of(right)) == 0
     except (TypeError, ValueError, NotImplementedError, RecursionError):
