@@ -522,3 +522,17 @@ def test_metrics_do_not_depend_on_the_order_of_the_samples():
     right = answered == rng.integers(0, 3, size=(40, 1))
     assert per_problem_metrics(right, answered, ks=[2], rules=["maj"])["maj@2"] == pytest.approx(
         right.mean(axis=1), abs=1e-12)
+
+
+def test_weighted_sums_that_differ_only_by_floating_point_rounding_tie():
+    # 0.1 + 0.2 is 0.30000000000000004 in floating point: the two clusters' sums are the same, so
+    # the tie shares the credit (first appearance picks the prediction), whatever order added them
+    from evalkit.selection.rules import select
+
+    clusters = np.array([[0, 0, 1]])
+    right_first = np.array([[True, True, False]])
+    for rule in ("wmaj", "wscr"):
+        tied = select(rule, clusters, np.array([[0.1, 0.2, 0.3]]))
+        assert tied.credit(right_first).tolist() == [0.5]
+        clear = select(rule, clusters, np.array([[0.1, 0.2, 0.31]]))
+        assert clear.credit(right_first).tolist() == [0.0]

@@ -186,13 +186,25 @@ class SetStructure:
         return sums[:-1].reshape(rows, width)
 
 
-def _argmax_first(values: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+SUM_TIE_TOLERANCE = 1e-9
+"""Relative gap under which two sums of scores tie: 0.1 + 0.2 and 0.3 are the same sum, whatever
+the order floating point added them in."""
+
+
+def _argmax_first(values: np.ndarray, candidates: np.ndarray, tolerance: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the first column holding the largest value among the candidates (-1 without any),
-    and bool[B, k]: every candidate holding that value (the ties)."""
+    and bool[B, k]: every candidate holding that value (the ties), within `tolerance` of it relative
+    to its size (at least 1)."""
     masked = np.where(candidates, values, -np.inf)
     # compare with the row's best instead of taking argmax of `masked`: a candidate scored -inf
     # must still win over the non-candidates masked to -inf
-    best = candidates & (masked == masked.max(axis=1, keepdims=True))
+    top = masked.max(axis=1, keepdims=True)
+    if tolerance > 0:
+        finite = np.isfinite(top)
+        top = np.where(finite, top - tolerance * np.maximum(1.0, np.abs(np.where(finite, top, 0.0))), top)
+        best = candidates & (masked >= top)
+        return np.where(candidates.any(axis=1), np.argmax(best, axis=1), -1), best
+    best = candidates & (masked == top)
     return np.where(candidates.any(axis=1), np.argmax(best, axis=1), -1), best
 
 
@@ -279,7 +291,7 @@ def _rerank_clusters(structure: SetStructure, scores: np.ndarray, pool: np.ndarr
     rows = np.arange(needed.shape[0])[:, None]
     leader_in_pool = structure.is_leader & pool[rows, np.maximum(structure.leader, 0)]
     candidates = leader_in_pool & counted
-    column, tied = _argmax_first(sums, candidates)
+    column, tied = _argmax_first(sums, candidates, SUM_TIE_TOLERANCE)
     fallback, fallback_tied = _majority(structure, within=leader_in_pool)
     by_score = column >= 0
     column = np.where(by_score, column, fallback)
