@@ -8,7 +8,8 @@ It reads one JSONL file in any of these layouts (mixing them in one file is refu
 - one sample a line, like `evalkit.records.Sample`: `{"problem_id", "index", "text", ...}`.
 
 A sample given as an object may carry `finish_reason`, `num_tokens` and `logprob`; missing ones
-default to "stop", 0 (unknown) and None.
+default to "stop", 0 (unknown) and None. Other fields (an evaluator's `score`) are not read: a
+backend serves texts, and `evalkit import` is the way in for samples with their scores.
 
 `stream(requests, n, sampling)` is the exact path of the sampling stage: a request's key is its
 problem id, and its result is the first `n` stored samples of that problem. `generate_for(problems,
