@@ -51,6 +51,10 @@ def test_an_equation_states_its_right_side_when_the_left_is_in_other_variables_o
         ("5", "$\\boxed{\\sum_{j,k}\\frac{1}{(j+k)^3} = 6}$", False),
         # an equation in the variable of its right side is still an equation to solve
         ("3", "$\\boxed{x^2 = 2x + 3}$", False),
+        ("2x + 3", "$\\boxed{x^2 = 2x + 3}$", False),
+        # unless it holds for every value: an identity, shown by expanding or at test points
+        ("\\cot x", "$\\boxed{\\frac{\\sec x}{\\sin x} - \\frac{\\sin x}{\\cos x} = \\cot x}$", True),
+        ("\\tan x", "$\\boxed{\\frac{\\sec x}{\\sin x} - \\frac{\\sin x}{\\cos x} = \\tan x}$", False),
     ]) == []
 
 

@@ -690,11 +690,23 @@ def _relations(a: Value, b: Value, mode: _Mode) -> Decision:
         pair = (a, b)
         return _sympy_sets_equal(_sympy_set(_as_interval(pair[0])), _sympy_set(_as_interval(pair[1])))
     # in grading, only an answer states a value: a reference equation (a plane, a curve) is no number
-    stated = stated_value(relation) if isinstance(other, Scalar) and (relation is b or not mode.directed) else None
+    states_a_value = isinstance(other, Scalar) and (relation is b or not mode.directed)
+    stated = stated_value(relation) if states_a_value else None
+    if stated is None and states_a_value and _is_identity(relation):
+        stated = relation.sides[1]  # `\\frac{\\sec x}{\\sin x} - \\tan x = \\cot x`: an identity ends with its value
     if stated is not None:
         decision = _compare(*((stated, other) if relation is a else (other, stated)), mode)
         return Decision(decision.equal, "the value the equation states: " + decision.rule)
     return _no(f"a relation vs {type(other).__name__.lower()}")
+
+
+def _is_identity(relation: Relation) -> bool:
+    """Whether `left = right` holds for every value of its variables (equal as expressions, tested at
+    points where expanding does not show it: trigonometric identities)."""
+    if relation.ops != ("=",) or len(relation.sides) != 2 or not all(isinstance(side, Scalar) for side in relation.sides):
+        return False
+    left, right = (sympy_of(side) for side in relation.sides)
+    return bool(left.free_symbols) and bool(sympy_equal(left, right))
 
 
 def _two_sided(a: Relation, b: Relation) -> Decision:

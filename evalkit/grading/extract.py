@@ -584,14 +584,19 @@ def _result_clause(segment: str, masked: str) -> tuple[str, str]:
     and from its last consequence clause on when that holds a value (`She sells 16 - 3 - 4 = 9 eggs,
     making $18 every day`: `making $18 every day`), unless the words before it name the answer."""
     remark = _TRAILING_REMARK.search(masked)
-    if remark is not None and remark.start() > 0:
+    if remark is not None and remark.start() > 0 and _holds_a_value(masked[:remark.start()]):
         segment, masked = segment[:remark.start()], masked[:remark.start()]
     consequence = deque(_CONSEQUENCE.finditer(masked), maxlen=1)
     if consequence and not re.search(r"\banswer\b", masked[:consequence[0].start()], re.IGNORECASE):
         start = consequence[0].end()
-        if "\x01" in masked[start:] or re.search(r"\d", masked[start:]):
+        if _holds_a_value(masked[start:]):
             return segment[start:], masked[start:]
     return segment, masked
+
+
+def _holds_a_value(masked: str) -> bool:
+    """Whether a stretch of a sentence (math masked) holds math or a number."""
+    return "\x01" in masked or re.search(r"\d", masked) is not None
 
 
 def _with_scale(number: re.Match[str], segment: str) -> str:
