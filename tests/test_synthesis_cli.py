@@ -122,3 +122,22 @@ def test_decontaminate_refuses_to_write_over_its_input_or_into_a_directory(tmp_p
                                              "--data-dir", str(FIXTURE_DATA)])
         assert isinstance(result.exception, InputError) and words in str(result.exception)
     assert source.read_bytes() == original and not (tmp_path / "clean.jsonl").exists()
+
+
+def test_a_second_synthesis_in_a_busy_output_folder_is_refused_by_name(tmp_path: Path):
+    # before: two syntheses into one --out both ran, and both paid for the teacher's calls
+    from evalkit.store.lock import RunDirBusy, RunLock
+
+    corpus = tmp_path / "texts.jsonl"
+    write_jsonl(corpus, [{"text": f"Tom has {n} apples and buys {n + 2} more, so he has {2 * n + 2} apples now."}
+                         for n in range(3)])
+    config = tmp_path / "synth.yaml"
+    config.write_text(f"corpus:\n  sources: [{{kind: jsonl, path: {corpus}}}]\n")
+    out = tmp_path / "o"
+    with RunLock(out, "evalkit synth"):
+        result = CliRunner().invoke(_app(), ["synth", "--config", str(config), "--out", str(out), "--steps", "corpus"])
+    assert isinstance(result.exception, RunDirBusy) and "is in use by" in str(result.exception)
+    assert not (out / "corpus.jsonl").exists()
+    result = CliRunner().invoke(_app(), ["synth", "--config", str(config), "--out", str(out), "--steps", "corpus", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert ".evalkit.lock" not in {path.name for path in out.iterdir()} and (out / "corpus.jsonl").is_file()

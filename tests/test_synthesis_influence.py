@@ -121,3 +121,21 @@ def test_lora_modules_that_name_no_module_are_refused(tiny_model_dir: Path):
 
     with pytest.raises(ConfigError, match=r"field 'select.lora_modules': 'v_prj' names no module of the model"):
         GradientFeaturizer(tiny_model_dir, InfluenceSettings(dims=64, lora_r=4, lora_modules=("q_proj", "v_prj")))
+
+
+def test_a_selection_model_that_cannot_be_loaded_is_one_line_naming_it(tmp_path: Path, tiny_model_dir: Path):
+    # before: a folder that is not a model, or weights cut short, ended `evalkit synth` in a traceback
+    import shutil
+
+    from evalkit.errors import ConfigError
+
+    not_a_model = tmp_path / "notmodel"
+    not_a_model.mkdir()
+    with pytest.raises(ConfigError, match=r"cannot load the tokenizer \(select.model\) of model '.*notmodel'"):
+        GradientFeaturizer(not_a_model, InfluenceSettings(dims=64, lora_r=4))
+    damaged = tmp_path / "damaged"
+    shutil.copytree(tiny_model_dir, damaged)
+    weights = damaged / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ConfigError, match=r"cannot load the weights or config \(select.model\) of model '.*damaged'"):
+        GradientFeaturizer(damaged, InfluenceSettings(dims=64, lora_r=4))

@@ -128,6 +128,20 @@ def test_pipeline_counts_and_cached_rerun(tmp_path: Path):
     assert rerun["kept"] == 4
 
 
+def test_a_local_teacher_rewritten_at_the_same_path_is_asked_again(tmp_path: Path):
+    # before: the teacher's cache was keyed by the path as configured, so answers of the old model were reused
+    teacher_dir = tmp_path / "teacher-model"
+    teacher_dir.mkdir()
+    (teacher_dir / "model.safetensors").write_bytes(b"old weights")
+    first = _pipeline(tmp_path, ScriptedBackend(), options={"model": str(teacher_dir)}).run(["corpus", "select", "teacher"])
+    assert first["teacher_calls_this_run"] == 8
+    again = _pipeline(tmp_path, ScriptedBackend(), options={"model": str(teacher_dir)}).run(["corpus", "select", "teacher"])
+    assert again["teacher_calls_this_run"] == 0
+    (teacher_dir / "model.safetensors").write_bytes(b"new weights, retrained")
+    rewritten = _pipeline(tmp_path, ScriptedBackend(), options={"model": str(teacher_dir)}).run(["corpus", "select", "teacher"])
+    assert rewritten["teacher_calls_this_run"] == 8
+
+
 def test_a_step_rerun_alone_marks_the_steps_after_it_stale_instead_of_mixing_reports(tmp_path: Path):
     backend = ScriptedBackend()
     steps = ["corpus", "select", "teacher", "generate", "filter"]

@@ -345,6 +345,20 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path, tiny_model_dir):
     assert resumed.final_loss == pytest.approx(uninterrupted.final_loss, rel=1e-5)
 
 
+def test_an_interrupted_run_without_checkpoints_says_it_starts_again(tmp_path, tiny_model_dir, capsys):
+    # before: with `save_steps` unset a killed run silently trained again from step 0
+    out = tmp_path / "run"
+    settings = TrainSettings(max_steps=2, **FAST)
+    finetune(tiny_model_dir, arithmetic_examples(), out, settings, show_progress=False)
+    shutil.rmtree(out / "final")  # killed before the end: metrics written, no checkpoint, no final/
+    (out / "result.json").unlink()
+    capsys.readouterr()
+    finetune(tiny_model_dir, arithmetic_examples(), out, settings, show_progress=False)
+    said = " ".join(capsys.readouterr().err.split())
+    assert "without a complete checkpoint (`save_steps` is not set): training starts again from step 0" in said
+    assert json.loads((out / "result.json").read_text())["resumed_from_step"] == 0
+
+
 def test_only_the_latest_checkpoints_are_kept_and_a_resume_may_change_how_many(tmp_path, tiny_model_dir):
     # before: every checkpoint-N was kept (a long run of a large model filled the disk)
     out = tmp_path / "run"

@@ -156,6 +156,31 @@ def test_train_evaluator_command_with_a_given_graded_run_and_pairwise_objective(
     assert source["samples_run"] == str((tmp_path / "graded_run").resolve()) and source["problems"]["task"] == "math"
 
 
+def test_a_refused_evaluator_rerun_leaves_the_finished_runs_data_summary(tmp_path, tiny_model_dir):
+    out = train_evaluator_on_a_graded_run(tmp_path, tiny_model_dir, "pairwise")
+    before = (out / "evaluator_data.json").read_text()
+    config = yaml.safe_load((tmp_path / "evaluator.yaml").read_text())
+    config["evaluator"]["training"]["objective"] = "lm"
+    (tmp_path / "evaluator.yaml").write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(train_app, ["evaluator", "--config", str(tmp_path / "evaluator.yaml"), "--out", str(out),
+                                            "--quiet"])
+    assert isinstance(result.exception, ConfigError) and "other inputs" in str(result.exception)
+    assert (out / "evaluator_data.json").read_text() == before  # still what final/ was trained on
+
+
+def test_a_second_train_command_in_a_busy_output_folder_is_refused_by_name(tmp_path, tiny_model_dir):
+    from evalkit.store.lock import RunDirBusy, RunLock
+
+    config = tmp_path / "ssft.yaml"
+    config.write_text(yaml.safe_dump({"model": str(tiny_model_dir), "problems": {"task": "gsm8k", "data_dir": str(FIXTURE_DATA)},
+                                      "training": FAST_TRAINING}))
+    out = tmp_path / "busy"
+    with RunLock(out, "evalkit train ssft"):
+        result = CliRunner().invoke(train_app, ["ssft", "--config", str(config), "--out", str(out), "--quiet"])
+    assert isinstance(result.exception, RunDirBusy) and "is in use by" in str(result.exception)
+    assert not (out / "train_config.json").exists()
+
+
 def test_train_evaluator_command_with_the_joint_objective(tmp_path, tiny_model_dir):
     out = train_evaluator_on_a_graded_run(tmp_path, tiny_model_dir, "joint", data={"balance": False})
     examples = read_jsonl(out / "data.jsonl")

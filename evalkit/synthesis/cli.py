@@ -32,6 +32,7 @@ def synth_command(
     """Synthesise math training data JiuZhang3.0-style: select texts by influence, ask a teacher,
     distil a small synthesizer, generate at scale, filter (format, length, contamination,
     near-duplicates, answer consistency), and optionally measure what the data does for a student."""
+    from evalkit.store.lock import RunLock
     from evalkit.synthesis.config import load_synth_config
     from evalkit.synthesis.pipeline import parse_steps, run_synthesis
 
@@ -40,7 +41,8 @@ def synth_command(
     refuse_foreign_output(out)
     settings = load_synth_config(config)
     refuse_output_over_inputs(out, input_files(settings))  # the corpus step writes OUT/corpus.jsonl
-    report = run_synthesis(settings, out, parse_steps(steps), show_progress=not quiet)
+    with RunLock(out, "evalkit synth"):  # two syntheses in one folder would both pay for the teacher's calls
+        report = run_synthesis(settings, out, parse_steps(steps), show_progress=not quiet)
     _print_report(report)
     data = out / "synthetic.jsonl"
     console.print(f"[green]report:[/] {for_terminal(out / 'report.json')}" + (f"   [green]data:[/] {for_terminal(data)}" if data.is_file() else

@@ -153,7 +153,7 @@ class DistillConfig(StrictFields):
 
 class GenerateConfig(StrictFields):
     backend: Literal["hf", "vllm", "openai"] = "hf"
-    model: str | None = Field(None, description="default: the distilled synthesizer (distill/train/final)")
+    model: str | None = Field(None, description="default: the distilled synthesizer (OUT/distill/<hash of the distill settings>/final)")
     options: dict[str, Any] = Field(default_factory=dict)
     sampling: SamplingSection = Field(default_factory=SamplingSection)
     n: int = Field(1, ge=1, description="exercises sampled per text")

@@ -88,11 +88,16 @@ class GradientFeaturizer:
 
         self.settings = settings
         self.device = resolve_device(settings.device)
+        from evalkit.backends.model_location import loading_failure, model_load_errors
+
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+        except model_load_errors() as error:
+            raise loading_failure(model_path, "tokenizer (select.model)", error) from None
+        try:
             base = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32)
-        except OSError as error:
-            raise ConfigError(f"cannot load influence model {str(model_path)!r}: {error}") from None
+        except model_load_errors() as error:
+            raise loading_failure(model_path, "weights or config (select.model)", error) from None
         from evalkit.training.engine import check_lora_targets
 
         check_lora_targets(settings.lora_modules, [name for name, _ in base.named_modules()], model_path,

@@ -205,6 +205,16 @@ class LazyBackend:
         yield from stream_requests(self._built(), chain([first], pending), n, sampling, window=window)
 
 
+def _local_content(model: object) -> str:
+    """`@` and the content identity of a local model directory (`evalkit.hashing.directory_identity`),
+    or "" for a hub or API model name."""
+    if isinstance(model, str) and Path(model).is_dir():
+        from evalkit.hashing import directory_identity
+
+        return "@" + directory_identity(model)
+    return ""
+
+
 def token_counter(backend: str, model: object) -> tuple[Callable[[str], int] | None, str]:
     """Count prompt tokens with the model's own tokenizer when it is a local directory; else None
     (the caller's estimate of 4 characters a token)."""
@@ -212,8 +222,10 @@ def token_counter(backend: str, model: object) -> tuple[Callable[[str], int] | N
         try:
             from transformers import AutoTokenizer
 
+            from evalkit.backends.model_location import model_load_errors
+
             tokenizer = AutoTokenizer.from_pretrained(model)
-        except (ImportError, OSError, ValueError):
+        except (ImportError, *model_load_errors()):
             return None, "estimate (4 characters a token)"
         return (lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])), "tokenizer"
     return None, "estimate (4 characters a token)"
@@ -316,7 +328,8 @@ class SynthPipeline:
     def step_select(self) -> dict[str, Any]:
         settings = self.config.select
         chunks = load_chunks(self.paths)
-        input_hash = f"{self.config.section_hash('select')}:{file_sha256(self.paths.corpus)[:16]}"
+        input_hash = (f"{self.config.section_hash('select')}:{file_sha256(self.paths.corpus)[:16]}"
+                      f"{_local_content(self.model(settings.model)) if settings.enabled and settings.method != 'random' else ''}")
         previous = _read_json(self.paths.step_stats("select"))
         if previous and previous.get("input_hash") == input_hash and (
                 not settings.enabled or self.paths.influence.exists()):
@@ -380,8 +393,9 @@ class SynthPipeline:
         settings = self.config.teacher
         chunks = selected_chunks(self.paths, settings.texts)[:settings.limit]
         options = self._teacher_options()
-        # the model as configured (not its resolved path), so a moved output directory keeps its cache
-        model_id = f"{settings.backend}:{settings.options.get('model', '')}"
+        # the model as configured (not its resolved path), so a moved output directory keeps its cache,
+        # with the content of a local model directory, so a model rewritten at the same path is asked anew
+        model_id = f"{settings.backend}:{settings.options.get('model', '')}{_local_content(options.get('model'))}"
         count_tokens, counting = token_counter(settings.backend, options.get("model"))
         # The openai backend retries each request itself (and never a refused one); other
         # backends are retried here, re-sending only the requests without an answer.

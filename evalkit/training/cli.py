@@ -8,6 +8,8 @@ runs on its own, which is how several processes are started:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +33,19 @@ OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Output dire
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars (Hugging Face's own included).")]
 
 
+@contextmanager
+def _holding(target: Path, purpose: str) -> Iterator[None]:
+    """One `evalkit train` at a time in an output directory (the main process holds its lock)."""
+    from evalkit.store.lock import RunLock
+    from evalkit.training.engine import process_state
+
+    if not process_state().is_main_process:
+        yield
+        return
+    with RunLock(target, purpose):
+        yield
+
+
 def _console() -> Console:
     from evalkit.training.engine import process_state
 
@@ -47,8 +62,9 @@ def ssft_command(config: ConfigOption, out: OutOption = None, quiet: QuietOption
         quiet_library_progress()
     resolved = load_train_config("ssft", config)
     target = resolve_out(resolved.out, out, str(config))
-    result = train_ssft(resolved.model, resolved.problems, resolved.training, target, show_progress=not quiet,
-                        record=config_record(config, resolved))
+    with _holding(target, "evalkit train ssft"):
+        result = train_ssft(resolved.model, resolved.problems, resolved.training, target, show_progress=not quiet,
+                            record=config_record(config, resolved))
     _console().print(f"[green]model:[/] {for_terminal(result.checkpoint)} ({result.steps} steps, final loss {result.final_loss:.4f})")
 
 
@@ -62,8 +78,9 @@ def evaluator_command(config: ConfigOption, out: OutOption = None, quiet: QuietO
         quiet_library_progress()
     resolved = load_train_config("evaluator", config)
     target = resolve_out(resolved.out, out, str(config))
-    result = train_evaluator(resolved.model, resolved.problems, resolved.evaluator, target, show_progress=not quiet,
-                             record=config_record(config, resolved))
+    with _holding(target, "evalkit train evaluator"):
+        result = train_evaluator(resolved.model, resolved.problems, resolved.evaluator, target, show_progress=not quiet,
+                                 record=config_record(config, resolved))
     counts = ", ".join(f"{name} {value}" for name, value in result.counts.items())
     console = _console()
     console.print(f"evaluator data from {for_terminal(result.samples_run)}: {counts}")
@@ -74,13 +91,14 @@ def evaluator_command(config: ConfigOption, out: OutOption = None, quiet: QuietO
 @train_app.command("sequential")
 def sequential_command(config: ConfigOption, out: OutOption = None, quiet: QuietOption = False) -> None:
     """The sequential chain: SSFT, then the evaluator from the SSFT model, then SSFT again from the evaluator."""
-    from evalkit.training.config import load_train_config
+    from evalkit.training.config import load_train_config, resolve_out
     from evalkit.training.sequential import run_sequential
 
     if quiet:
         quiet_library_progress()
     resolved = load_train_config("sequential", config)
-    result = run_sequential(resolved, out=out, show_progress=not quiet, config_file=config)
+    with _holding(resolve_out(resolved.out, out, str(config)), "evalkit train sequential"):
+        result = run_sequential(resolved, out=out, show_progress=not quiet, config_file=config)
     console = _console()
     console.print(f"[green]generator:[/] {for_terminal(result.generator)}")
     console.print(f"[green]evaluator:[/] {for_terminal(result.evaluator)}")

@@ -86,6 +86,7 @@ from evalkit.jsonl import (
     write_jsonl,
 )
 from evalkit.paths import file_in_the_way
+from evalkit.store.lock import LOCK_FILE
 from evalkit.training.base_model import BaseModelRef, as_base_model, same_base_model
 from evalkit.text_safety import for_terminal
 
@@ -424,10 +425,14 @@ def last_complete_checkpoint(checkpoints_dir: Path) -> Path | None:
     return max(complete)[1] if complete else None
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
+def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    _write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _trim_metrics(path: Path, last_step: int) -> None:
@@ -461,8 +466,10 @@ def _check_examples(train: Sequence[TrainExample], settings: TrainSettings) -> N
                              field="rejected_prompt")
 
 
-RUN_FILES = frozenset({CONFIG_FILE, DATA_FILE, EVAL_DATA_FILE, METRICS_FILE, RESULT_FILE, CHECKPOINTS_DIR, FINAL_DIR})
-"""The names `finetune` writes into its output directory (each may also appear as `NAME.tmp` mid-write)."""
+RUN_FILES = frozenset({CONFIG_FILE, DATA_FILE, EVAL_DATA_FILE, METRICS_FILE, RESULT_FILE, CHECKPOINTS_DIR, FINAL_DIR,
+                       LOCK_FILE})
+"""The names `finetune` writes into its output directory (each may also appear as `NAME.tmp` mid-write),
+and the lock of the `evalkit train` command that works in it."""
 
 
 def foreign_files(out_dir: Path, known: frozenset[str] | set[str]) -> list[str]:
@@ -830,7 +837,7 @@ def _make_trainer(model, tokenizer, settings: TrainSettings, checkpoints_dir: Pa
 def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample], out_dir: Path,
              settings: TrainSettings, *, eval_examples: Sequence[TrainExample] | None = None, resume: bool = True,
              show_progress: bool = True, record: Mapping[str, Any] | None = None,
-             other_files: Sequence[str] = ()) -> TrainResult:
+             other_files: Sequence[str] = (), caller_files: Mapping[str, str] | None = None) -> TrainResult:
     """Fine-tune `base_model` on `train`; return the final checkpoint (see the module docstring).
 
     With `resume=True` a second call with the same inputs returns at once when `final/`
@@ -839,7 +846,9 @@ def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample
     what changed. `resume=False` deletes earlier outputs first. `out_dir` may not be the base
     model's directory, nor hold files other than a run's own and `other_files` (the caller's,
     e.g. a stage's data summary). `record` (the training problems, the config) is written into
-    `train_config.json` under `source`, so the run says what it was trained on.
+    `train_config.json` under `source`, so the run says what it was trained on. `caller_files` (name:
+    text, e.g. a stage's data summary) are written into `out_dir` once its inputs are accepted, so
+    a refused call leaves the run it found as it was.
     """
     from rich.console import Console
     from transformers.trainer_callback import PrinterCallback
@@ -862,6 +871,9 @@ def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample
         out_dir.mkdir(parents=True, exist_ok=True)
     _claim_out_dir(out_dir, fingerprint, identity, resume, state.is_main_process,
                    legacy_fingerprint=run_fingerprint(base.given, settings, train_sha, eval_sha))
+    if state.is_main_process:
+        for name, text in (caller_files or {}).items():
+            _write_text(out_dir / name, text)
     state.wait_for_everyone()
     if resume and (out_dir / FINAL_DIR).is_dir() and (out_dir / RESULT_FILE).exists():
         return _result_from_disk(out_dir)
@@ -878,6 +890,10 @@ def finetune(base_model: str | Path | BaseModelRef, train: Sequence[TrainExample
 
     checkpoints_dir = out_dir / CHECKPOINTS_DIR
     resume_from = last_complete_checkpoint(checkpoints_dir) if resume else None
+    if resume and resume_from is None and (out_dir / METRICS_FILE).exists():
+        console.print(f"[yellow]{for_terminal(out_dir)} holds an interrupted run without a complete checkpoint "
+                      f"(`save_steps` {'is not set' if settings.save_steps is None else f'= {settings.save_steps}'}"
+                      "): training starts again from step 0[/]")
     if state.is_main_process:
         write_jsonl(out_dir / DATA_FILE, (example.to_dict() for example in train))
         if eval_examples:

@@ -229,14 +229,10 @@ def train_evaluator(model: str | Path | BaseModelRef, problems: ProblemsConfig, 
                                    display_name=f"{checkpoint_name(base.given)}-train-samples",
                                    show_progress=show_progress)
     examples, counts = evaluator_data(run_dir, stage)
-    if process_state().is_main_process:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / EVALUATOR_DATA_FILE).write_text(
-            json.dumps({"samples_run": str(run_dir), "objective": stage.training.objective, **counts}, indent=2) + "\n",
-            encoding="utf-8")
+    summary = json.dumps({"samples_run": str(run_dir), "objective": stage.training.objective, **counts}, indent=2) + "\n"
     training = finetune(base, examples, out_dir, stage.training.to_settings(), show_progress=show_progress,
                         record={"problems": problems_record(problems), "samples_run": str(run_dir.resolve()),
-                                **(record or {})}, other_files=kept)
+                                **(record or {})}, other_files=kept, caller_files={EVALUATOR_DATA_FILE: summary})
     return EvaluatorStageResult(training, run_dir, counts)
 
 
