@@ -214,6 +214,10 @@ def test_train_sections_are_checked_when_the_config_is_read(tmp_path: Path):
     config = parse_synth_config(data)
     assert config.distill.train == {"learning_rate": 0.003, "max_steps": 2, "lora": {"r": 4}}  # kept as written
     assert config.evaluate is not None and config.evaluate.train == {"batch_size": 2}
+    # so are the benchmarks to decontaminate against (a typo was named after every paid step had run)
+    data["filter"]["decontaminate"] = ["gsm8k", "gsm9k"]
+    with pytest.raises(ConfigError, match=r"field 'filter.decontaminate': unknown task 'gsm9k'; known: aime24"):
+        parse_synth_config(data)
 
 
 def _quick_demo_config(tmp_path: Path) -> Path:

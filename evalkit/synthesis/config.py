@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from evalkit.config import StrictFields, read_yaml_mapping, validate_mapping
 from evalkit.synthesis.prompts import STAGE_CHOICES, STAGES
@@ -200,6 +200,18 @@ class FilterSettings(StrictFields):
     check_computations: bool = Field(True, description="remove solutions that write a wrong `a op b = c` "
                                      "between plain numbers (recomputed exactly)")
     consistency: ConsistencySettings = Field(default_factory=ConsistencySettings)
+
+    @field_validator("decontaminate")
+    @classmethod
+    def _known_benchmarks(cls, value: str | list[str]) -> str | list[str]:
+        # a typo fails when the config is read, not after the teacher's paid calls
+        if isinstance(value, list):
+            from tasks import list_tasks
+
+            unknown = [name for name in value if name not in list_tasks()]
+            if unknown:
+                raise ValueError(f"unknown task {unknown[0]!r}; known: {', '.join(list_tasks())}")
+        return value
 
 
 class EvaluateSettings(StrictFields):
