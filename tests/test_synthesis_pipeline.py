@@ -332,6 +332,10 @@ def test_evaluation_summary_holds_the_contract():
     assert summary["verdicts"][0].startswith("with_synthetic - baseline: +25.0 points")
     assert summary["accuracy_ci"]["baseline"][0] < 0.25 < summary["accuracy_ci"]["baseline"][1]
     assert summary["test_problems"] == 40 and summary["training_examples"]["with_synthetic"] == 60
+    # no exercise kept: the arm is the baseline again, and the report says so first
+    empty = summarize({"baseline": baseline, "with_synthetic": baseline}, {"baseline": 16, "with_synthetic": 16},
+                      confidence=0.95, resamples=200, seed=0)
+    assert empty["verdicts"][0].startswith("with_synthetic trained on no synthetic exercise (none was kept)")
 
 
 def test_evaluate_needs_its_section_and_the_filter_output(tmp_path: Path):

@@ -145,6 +145,10 @@ def summarize(results: Mapping[str, Mapping[str, bool]], sizes: Mapping[str, int
         evaluation["diff_ci"] = main["ci"]
     evaluation["comparisons"] = comparisons
     evaluation["verdicts"] = [verdict(label, value, confidence) for label, value in comparisons.items()]
+    for arm in ("with_synthetic", "random_texts"):
+        if arm in sizes and "baseline" in sizes and sizes[arm] <= sizes["baseline"]:
+            evaluation["verdicts"].insert(0, f"{arm} trained on no synthetic exercise (none was kept): it is the "
+                                             "baseline run again, and its comparisons say nothing about the data")
     evaluation["test_problems"] = len(next(iter(results.values()))) if results else 0
     evaluation["training_examples"] = dict(sizes)
     evaluation["confidence"] = confidence
