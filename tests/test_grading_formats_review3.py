@@ -96,3 +96,16 @@ def test_a_rate_given_in_percent_accepts_the_percent_mark():
         ("The mechanic charges different rates. How much more revenue did the mechanic earn?", "40", "#### 40%", False),
         ("She is paid at a rate of $5 per hour. How much does she earn?", "40", "#### 40%", False),
     ]) == []
+
+
+def test_a_base_model_that_runs_on_into_the_next_example_is_read_up_to_it():
+    run_on = ("Janet sells 9 eggs and makes $18. The answer is 18.\n\nQuestion: Tom has 5 apples and buys 3 more. "
+              "How many apples does he have?\nAnswer: 5 + 3 = 8. The answer is 8.")
+    assert disagreements([
+        ("18", run_on, True),
+        ("8", run_on, False),
+        ("18", run_on.replace("Question:", "Q:"), True),
+        # a heading before the answer is not another example
+        ("7", "Let me restate.\n\nProblem: find x.\n\nWe get x = 7. The answer is 7.", True),
+        ("18", "Question: How much does Janet make?\n\nShe makes 9 * 2 = 18 dollars.\n#### 18", True),
+    ]) == []

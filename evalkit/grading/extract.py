@@ -115,6 +115,10 @@ _END_OF_TURN = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|eot_id\|>|<\|eom_id\|
                           r"<\|end\|>|</s>|<\|user\|>|<end_of_turn>|<eos>|<[|｜]end[▁_]of[▁_]sentence[|｜]>")
 """End-of-turn and end-of-text tokens (Qwen/ChatML, Llama 3, Phi, Mistral, Gemma, DeepSeek): a raw
 output imported with its special tokens is cut at the first one."""
+_NEXT_EXAMPLE = re.compile(r"\n[ \t]*\n[ \t]*(?:Question|Q|Problem):[ \t]")
+"""A base model that runs on into the next few-shot example (`The answer is 18.\n\nQuestion: Tom has...`)."""
+_ANSWER_GIVEN = re.compile(r"[Tt]he (?:final )?answer is|####|\\boxed|Final Answer")
+"""Words that give a response's answer: only after them is a following example cut off."""
 _THINK_OPEN = "<think>"
 _THINK_CLOSE = "</think>"
 _MINERVA = re.compile(r"final\s{1,4}answer\s{0,4}:\s{0,8}the\s{1,4}final\s{1,4}answer\s{1,4}is\s{0,4}:?", re.IGNORECASE)
@@ -1090,6 +1094,10 @@ def response_body(text: str) -> tuple[str | None, str | None]:
     end_of_turn = _END_OF_TURN.search(text)
     if end_of_turn is not None:
         text = text[:end_of_turn.start()]
+    for example in _NEXT_EXAMPLE.finditer(text):
+        if _ANSWER_GIVEN.search(text, 0, example.start()):
+            text = text[:example.start()]  # the model's own answer came first; what follows is another problem
+            break
     if not text.strip():
         return None, "nothing after </think>" if _THINK_CLOSE in text else "empty response"
     return text, None
