@@ -109,3 +109,15 @@ def test_a_base_model_that_runs_on_into_the_next_example_is_read_up_to_it():
         ("7", "Let me restate.\n\nProblem: find x.\n\nWe get x = 7. The answer is 7.", True),
         ("18", "Question: How much does Janet make?\n\nShe makes 9 * 2 = 18 dollars.\n#### 18", True),
     ]) == []
+
+
+def test_an_interval_without_points_or_another_interval():
+    assert disagreements([
+        ("(0,9) \\cup (9,36)", "$\\boxed{(0, 36) \\setminus \\{9\\}}$", True),
+        ("(0,9) \\cup (9,36)", "$\\boxed{(0, 36) \\setminus \\{8\\}}$", False),
+        ("(-\\infty, 2) \\cup (3, \\infty)", "$\\boxed{\\mathbb{R} \\setminus [2,3]}$", True),
+        ("(-\\infty, 2] \\cup [3, \\infty)", "$\\boxed{\\mathbb{R} \\setminus [2,3]}$", False),
+        ("(-\\infty, 2] \\cup [3, \\infty)", "$\\boxed{\\mathbb{R} \\setminus (2,3)}$", True),
+        ("[0,2] \\cup (5,10]", "$\\boxed{[0,10] \\setminus (2,5]}$", True),
+        ("(0,10)", "$\\boxed{[0,10] \\setminus \\{0, 10\\}}$", True),
+    ]) == []

@@ -80,8 +80,68 @@ def rewrite_notation(text: str) -> str:
     without = _REALS_WITHOUT.fullmatch(text.strip())
     if without is not None and (gaps := _line_without_points(without.group(1))) is not None:
         return gaps
+    difference = _SET_DIFFERENCE.fullmatch(text.strip())
+    if difference is not None and (rest := _interval_minus(difference.group(1), difference.group(2))) is not None:
+        return rest  # `(0,36) \setminus \{9\}`, `\mathbb{R} \setminus [2,3]`
     ranges = _inequality_ranges(text)
     return text if ranges is None else ranges
+
+
+_SET_DIFFERENCE = re.compile(r"(\\R|[(\[][^()\[\]{}]+[)\]])\s*(?:\\setminus|\\backslash)\s*(\\\{[^{}]+\\\}|[(\[][^()\[\]{}]+[)\]])")
+"""An interval (or the real line) without a finite set of points or another interval."""
+def _interval_of(text: str):
+    """`(a, b]` with plain-number or infinite ends, `[a, a]` a point, `\\R` the line: a SymPy interval, or None."""
+    import sympy
+
+    from evalkit.grading.numbers import parse_exact_number
+
+    if text == "\\R":
+        return sympy.Interval(-sympy.oo, sympy.oo)
+    parts = [part.strip() for part in text[1:-1].split(",")]
+    if len(parts) != 2:
+        return None
+    ends = []
+    for part, infinite in zip(parts, (-sympy.oo, sympy.oo)):
+        if part.lstrip("+-") in ("\\infty", "\\inf") and part.startswith("-") == (infinite < 0):
+            ends.append(infinite)
+            continue
+        number = parse_exact_number(part)
+        if number is None or number.percent:
+            return None
+        ends.append(sympy.Rational(number.value.numerator, number.value.denominator))
+    if ends[0] > ends[1] or (ends[0] == ends[1] and text[0] + text[-1] != "[]"):
+        return None
+    return sympy.Interval(ends[0], ends[1], text[0] == "(", text[-1] == ")")
+
+
+def _end_text(value) -> str:
+    if value.is_integer:
+        return str(value)
+    return f"\\frac{{{value.p}}}{{{value.q}}}" if value.p > 0 else f"-\\frac{{{-value.p}}}{{{value.q}}}"
+
+
+def _interval_minus(whole: str, removed: str) -> str | None:
+    """`whole` (an interval or the real line) without `removed` (a set of plain numbers or an interval),
+    as a union of intervals; None when either is not of that form or nothing (or a lone point) is left."""
+    import sympy
+
+    start = _interval_of(whole)
+    if start is None:
+        return None
+    if removed.startswith("\\{"):
+        points = [point.strip() for point in removed[2:-2].split(",")]
+        cut = [_interval_of(f"[{point},{point}]") for point in points]
+    else:
+        cut = [_interval_of(removed)]
+    if not cut or len(cut) > 50 or any(part is None for part in cut):
+        return None
+    rest = sympy.Complement(start, sympy.Union(*cut))
+    parts = rest.args if isinstance(rest, sympy.Union) else (rest,)
+    if not parts or not all(isinstance(part, sympy.Interval) for part in parts):
+        return None
+    return "\\cup".join(_interval_text(None if part.start.is_infinite else _end_text(part.start), not part.left_open,
+                                         None if part.end.is_infinite else _end_text(part.end), not part.right_open)
+                         for part in sorted(parts, key=lambda part: part.start))
 
 
 def _line_without_points(items: str) -> str | None:
