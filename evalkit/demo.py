@@ -375,28 +375,28 @@ def sample_test(layout: DemoLayout, settings: DemoSettings, model: str, model_di
 
     run_dir = layout.run_dir(model)
     run_evaluation(evaluation_config(model, model_dir, layout, settings), out=run_dir, data_dir=layout.data_dir,
-                   write_report=False, console=console)
+                   write_report=False, console=console, show_progress=not console.quiet)
     return run_dir
 
 
-def score_test(run_dir: Path, evaluator_dir: Path, settings: DemoSettings) -> dict[str, Any]:
+def score_test(run_dir: Path, evaluator_dir: Path, settings: DemoSettings, *, show_progress: bool = True) -> dict[str, Any]:
     """Score what SCR needs, then every other answered sample; return both passes' summaries."""
     from reranker.evaluator import SolutionEvaluator
     from reranker.scoring import score_run
 
     evaluator = SolutionEvaluator.from_pretrained(evaluator_dir, backend="hf", name=SCORER_NAME, device="cpu",
                                                   batch_size=settings.generation_batch_size)
-    scr = score_run(run_dir, evaluator, method="scr", top_clusters=settings.top_clusters)
-    rest = score_run(run_dir, evaluator, method="all", top_clusters=settings.top_clusters)
+    scr = score_run(run_dir, evaluator, method="scr", top_clusters=settings.top_clusters, show_progress=show_progress)
+    rest = score_run(run_dir, evaluator, method="all", top_clusters=settings.top_clusters, show_progress=show_progress)
     return {"scr": scr.to_dict(), "all": rest.to_dict()}
 
 
-def run_metrics(run_dir: Path, settings: DemoSettings) -> dict[str, Any]:
+def run_metrics(run_dir: Path, settings: DemoSettings, *, show_progress: bool = True) -> dict[str, Any]:
     """The run's metrics document; reports and predictions written beside it."""
     from evalkit.report import build_run_metrics, build_run_predictions, write_run_reports
 
     document = build_run_metrics(run_dir, top_clusters=settings.top_clusters, seed=settings.seed,
-                                 scorer=SCORER_NAME)
+                                 scorer=SCORER_NAME, show_progress=show_progress)
     write_run_reports(run_dir, document, build_run_predictions(run_dir, top_clusters=settings.top_clusters,
                                                                scorer=SCORER_NAME))
     return document
@@ -623,7 +623,8 @@ def run_demo(out: Path, *, quick: bool = False, settings: DemoSettings | None = 
         write_text_atomic(layout.sequential_config, yaml.safe_dump(config, sort_keys=False))
         with timer.step("train-sequential", f"`evalkit train sequential --config {layout.sequential_config}`: "
                                             "SSFT, the evaluator from SSFT's own graded samples, SSFT again"):
-            run_sequential(parse_train_config("sequential", config, source=str(layout.sequential_config)))
+            run_sequential(parse_train_config("sequential", config, source=str(layout.sequential_config)),
+                           show_progress=not console.quiet)
         checkpoints = {"ssft": layout.sequential / STAGE1_DIR / "final",
                        "sequential": layout.sequential / STAGE3_DIR / "final"}
         evaluator_dir = layout.sequential / STAGE2_DIR / "final"
@@ -633,9 +634,9 @@ def run_demo(out: Path, *, quick: bool = False, settings: DemoSettings | None = 
                 run_dir = sample_test(layout, settings, model, checkpoints[model], console)
             with timer.step(f"score-{model}", f"the evaluator scores what SCR (top {settings.top_clusters} "
                                               "clusters) needs, then the rest (for best-of-n and AUROC)"):
-                scoring[model] = score_test(run_dir, evaluator_dir, settings)
+                scoring[model] = score_test(run_dir, evaluator_dir, settings, show_progress=not console.quiet)
             with timer.step(f"metrics-{model}", "metrics with bootstrap CIs, predictions, reports"):
-                documents[model] = run_metrics(run_dir, settings)
+                documents[model] = run_metrics(run_dir, settings, show_progress=not console.quiet)
         evaluator = evaluator_quality(layout.run_dir("ssft"))
         comparisons = compare_models(layout, settings)
     written = write_reports(layout, documents, evaluator, scoring, comparisons, timer.seconds, settings)

@@ -24,6 +24,8 @@ def demo_command(
                                                         "paper's claims (15-20 minutes on two CPU cores).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the data, every model and the sampling; the same "
                                                      "seed gives the same numbers on the same machine.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars: only where the summary is, "
+                                                              "at the end.")] = False,
 ) -> None:
     """Test the paper's claims on the CPU, from scratch: SSFT, a solution evaluator, SCR, sequential fine-tuning.
 
@@ -40,13 +42,16 @@ def demo_command(
         raise ConfigError("--quick and --large are two different presets: give one of them")
 
     quiet_library_progress()  # the demo draws its own progress; the libraries' bars would repeat at every model load
-    console = Console()
     started = time.perf_counter()
     settings = DEMO_PRESETS["quick" if quick else "large" if large else "full"](seed)
-    result = run_demo(out, quick=quick, settings=settings, console=console)
-    console.print()
-    console.print((result.out / SUMMARY_FILE).read_text(encoding="utf-8"), markup=False, highlight=False)
+    result = run_demo(out, quick=quick, settings=settings, console=Console(quiet=quiet))
+    console = Console()
+    if not quiet:
+        console.print()
+        console.print((result.out / SUMMARY_FILE).read_text(encoding="utf-8"), markup=False, highlight=False)
     console.print(f"[bold green]demo finished in {time.perf_counter() - started:.0f} s[/]; "
-                  f"everything is in {for_terminal(result.out)}", highlight=False)
-    for name, path in sorted(result.written.items()):
-        console.print(f"wrote {for_terminal(path)}", highlight=False)
+                  f"everything is in {for_terminal(result.out)}"
+                  + (f" (summary: {for_terminal(result.out / SUMMARY_FILE)})" if quiet else ""), highlight=False)
+    if not quiet:
+        for name, path in sorted(result.written.items()):
+            console.print(f"wrote {for_terminal(path)}", highlight=False)

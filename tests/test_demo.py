@@ -236,9 +236,13 @@ def test_quick_demo_rerun_resumes_without_retraining(quick_demo):
     before = {path: path.stat().st_mtime for path in finals}
     metrics_before = json.loads((out / "runs" / "ssft" / "metrics.json").read_text())
     started = time.perf_counter()
-    result = CliRunner().invoke(demo_app(), ["demo", "--quick", "--out", str(out)])
+    result = CliRunner().invoke(demo_app(), ["demo", "--quick", "--out", str(out), "--quiet"])
     elapsed = time.perf_counter() - started
     assert result.exit_code == 0, result.output + repr(result.exception)
+    # --quiet: no progress and no summary printed (notes on what resumed stay), a last line that says where it is
+    assert "━" not in result.output and "> data" not in result.output and "stage 1: SSFT" not in result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("demo finished") and "summary.md" in last
     assert {path: path.stat().st_mtime for path in finals} == before
     assert json.loads((out / "runs" / "ssft" / "metrics.json").read_text()) == metrics_before
     assert elapsed < max(30.0, first_seconds / 2)

@@ -282,7 +282,7 @@ def run_sequential(config: SequentialConfig, *, out: Path | None = None, show_pr
     check_out_dir(root / STAGE1_DIR, base, (STAGE_BASE_FILE,))
     check_problem_sources(config.problems)
     record = config_record(config_file, config)
-    console = Console(stderr=True, quiet=not process_state().is_main_process)
+    console = Console(stderr=True, quiet=not process_state().is_main_process or not show_progress)  # stage headings
     console.rule("stage 1: SSFT from the base model")
     claim_stage(root, STAGE1_DIR, base)
     stage1 = train_ssft(base, config.problems, config.ssft, root / STAGE1_DIR, show_progress=show_progress,
