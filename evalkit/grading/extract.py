@@ -606,13 +606,19 @@ def _holds_a_value(masked: str) -> bool:
 def _with_scale(number: re.Match[str], segment: str) -> str:
     """A number in running text with the scale word after it (`$70 thousand`, `$70k`)."""
     rest = segment[number.end():]
-    scale = _MONEY_SCALE.match(rest) if "$" in number.group(0) else None
+    scale = _money_scale(number.group(0), rest)
     if scale is not None:
-        return number.group(0) + " " + _MONEY_SCALES[scale.group(1)]
+        return number.group(0) + " " + scale
     word = re.match(r"\s([A-Za-z]+)", rest)
     if word is not None and multiplier_of(word.group(1)):
         return number.group(0) + " " + word.group(1)
     return number.group(0)
+
+
+def _money_scale(amount: str, rest: str) -> str | None:
+    """The scale word of a scale letter right after an amount of money (`$70` then `k`: thousand), or None."""
+    scale = _MONEY_SCALE.match(rest) if "$" in amount else None
+    return _MONEY_SCALES[scale.group(1)] if scale is not None else None
 
 
 def _hedged(segment: str) -> str | None:
@@ -826,9 +832,9 @@ def _leading_value(segment: str) -> str | None:
             rest = rest[token.end():]
         if _COMPUTATION_GOES_ON.match(rest) and ("=" in rest or "\\approx" in rest):
             return None  # `\\binom{4}{2} \\cdot 2 = 12`: a computation, whose result comes after its `=` or `\\approx`
-        money_scale = _MONEY_SCALE.match(rest) if "$" in value else None
-        if money_scale:  # `$70k`, `$1.2M`: thousands, millions of dollars
-            return _clean(value + " " + _MONEY_SCALES[money_scale.group(1)])
+        money_scale = _money_scale(value, rest)
+        if money_scale is not None:  # `$70k`, `$1.2M`: thousands, millions of dollars
+            return _clean(value + " " + money_scale)
         unit = _TRAILING_UNIT.match(rest)
         if unit and (MERIDIEM_PATTERN.match(unit.group(1)) or is_droppable_phrase(unit.group(1))
                      or multiplier_of(unit.group(1))):
@@ -1094,10 +1100,10 @@ def response_body(text: str) -> tuple[str | None, str | None]:
     end_of_turn = _END_OF_TURN.search(text)
     if end_of_turn is not None:
         text = text[:end_of_turn.start()]
-    for example in _NEXT_EXAMPLE.finditer(text):
-        if _ANSWER_GIVEN.search(text, 0, example.start()):
-            text = text[:example.start()]  # the model's own answer came first; what follows is another problem
-            break
+    given = _ANSWER_GIVEN.search(text)
+    example = _NEXT_EXAMPLE.search(text, given.end()) if given is not None else None
+    if example is not None:
+        text = text[:example.start()]  # the model's own answer came first; what follows is another problem
     if not text.strip():
         return None, "nothing after </think>" if _THINK_CLOSE in text else "empty response"
     return text, None

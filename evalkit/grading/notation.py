@@ -89,8 +89,11 @@ def rewrite_notation(text: str) -> str:
 
 _SET_DIFFERENCE = re.compile(r"(\\R|[(\[][^()\[\]{}]+[)\]])\s*(?:\\setminus|\\backslash)\s*(\\\{[^{}]+\\\}|[(\[][^()\[\]{}]+[)\]])")
 """An interval (or the real line) without a finite set of points or another interval."""
-def _interval_of(text: str):
-    """`(a, b]` with plain-number or infinite ends, `[a, a]` a point, `\\R` the line: a SymPy interval, or None."""
+
+
+def _interval_of(text: str, ends_text: dict) -> object | None:
+    """`(a, b]` with plain-number or infinite ends, `[a, a]` a point, `\\R` the line: a SymPy interval,
+    or None. Each finite end's value is noted in `ends_text` with its text as written."""
     import sympy
 
     from evalkit.grading.numbers import parse_exact_number
@@ -108,53 +111,43 @@ def _interval_of(text: str):
         number = parse_exact_number(part)
         if number is None or number.percent:
             return None
-        ends.append(sympy.Rational(number.value.numerator, number.value.denominator))
+        value = sympy.Rational(number.value.numerator, number.value.denominator)
+        ends_text.setdefault(value, part)
+        ends.append(value)
     if ends[0] > ends[1] or (ends[0] == ends[1] and text[0] + text[-1] != "[]"):
         return None
     return sympy.Interval(ends[0], ends[1], text[0] == "(", text[-1] == ")")
 
 
-def _end_text(value) -> str:
-    if value.is_integer:
-        return str(value)
-    return f"\\frac{{{value.p}}}{{{value.q}}}" if value.p > 0 else f"-\\frac{{{-value.p}}}{{{value.q}}}"
-
-
 def _interval_minus(whole: str, removed: str) -> str | None:
     """`whole` (an interval or the real line) without `removed` (a set of plain numbers or an interval),
-    as a union of intervals; None when either is not of that form or nothing (or a lone point) is left."""
+    as a union of intervals whose ends are written as given; None when either is not of that form or
+    nothing (or a lone point) is left."""
     import sympy
 
-    start = _interval_of(whole)
+    ends_text: dict = {}
+    start = _interval_of(whole, ends_text)
     if start is None:
         return None
     if removed.startswith("\\{"):
         points = [point.strip() for point in removed[2:-2].split(",")]
-        cut = [_interval_of(f"[{point},{point}]") for point in points]
+        cut = [_interval_of(f"[{point},{point}]", ends_text) for point in points]
     else:
-        cut = [_interval_of(removed)]
+        cut = [_interval_of(removed, ends_text)]
     if not cut or len(cut) > 50 or any(part is None for part in cut):
         return None
     rest = sympy.Complement(start, sympy.Union(*cut))
     parts = rest.args if isinstance(rest, sympy.Union) else (rest,)
     if not parts or not all(isinstance(part, sympy.Interval) for part in parts):
         return None
-    return "\\cup".join(_interval_text(None if part.start.is_infinite else _end_text(part.start), not part.left_open,
-                                         None if part.end.is_infinite else _end_text(part.end), not part.right_open)
+    return "\\cup".join(_interval_text(ends_text.get(part.start), not part.left_open,
+                                         ends_text.get(part.end), not part.right_open)
                          for part in sorted(parts, key=lambda part: part.start))
 
 
 def _line_without_points(items: str) -> str | None:
     """`(-\\infty,a)\\cup(a,b)\\cup(b,\\infty)` for the points `a, b` (plain numbers), or None."""
-    from evalkit.grading.numbers import parse_exact_number
-
-    points = [item.strip() for item in items.split(",")]
-    values = [parse_exact_number(point) for point in points]
-    if not points or len(points) > 50 or any(value is None or value.percent for value in values):
-        return None
-    ordered = [point for _, point in sorted(zip((value.value for value in values), points))]
-    ends = [None, *ordered, None]
-    return "\\cup".join(_interval_text(low, False, high, False) for low, high in zip(ends, ends[1:]))
+    return _interval_minus("\\R", f"\\{{{items}\\}}")
 
 
 def _choose(text: str) -> str:
