@@ -202,9 +202,7 @@ def _argmax_first(values: np.ndarray, candidates: np.ndarray, tolerance: float =
     if tolerance > 0:
         finite = np.isfinite(top)
         top = np.where(finite, top - tolerance * np.maximum(1.0, np.abs(np.where(finite, top, 0.0))), top)
-        best = candidates & (masked >= top)
-        return np.where(candidates.any(axis=1), np.argmax(best, axis=1), -1), best
-    best = candidates & (masked == top)
+    best = candidates & (masked >= top)  # nothing exceeds the row's best: `>=` is `==` without a tolerance
     return np.where(candidates.any(axis=1), np.argmax(best, axis=1), -1), best
 
 
