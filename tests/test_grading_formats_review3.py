@@ -121,3 +121,34 @@ def test_an_interval_without_points_or_another_interval():
         ("[0,2] \\cup (5,10]", "$\\boxed{[0,10] \\setminus (2,5]}$", True),
         ("(0,10)", "$\\boxed{[0,10] \\setminus \\{0, 10\\}}$", True),
     ]) == []
+
+
+def test_an_answer_label_that_opens_a_sentence_inside_a_line():
+    assert disagreements([
+        ("18", "She makes 9 * 2 = $18 every day. Answer: 18. Let me also note she started with 16 eggs", True),
+        ("16", "She makes 9 * 2 = $18 every day. Answer: 18. Let me also note she started with 16 eggs", False),
+        ("18", "She makes 9 * 2 = $18 every day. **Answer:** 18. She started with 16 eggs.", True),
+        # a point's label is not an answer label
+        ("(1, 2)", "The vertices are listed below. Point A: (3, 4). So the last vertex is $(1, 2)$.", True),
+    ]) == []
+
+
+def test_a_breakdown_after_a_colon_follows_the_total_it_makes_up():
+    assert disagreements([
+        ("260", "Together they have 260 sheep: Seattle 20, Charleston 80, Toulouse 160.", True),
+        ("160", "Together they have 260 sheep: Seattle 20, Charleston 80, Toulouse 160.", False),
+        ("260", "The total is 260: 20 from Seattle, 80 from Charleston and 160 from Toulouse.", True),
+        # a colon that introduces the answer, or a ratio, is not a breakdown
+        ("12", "So the number of cookies left is: 12.", True),
+        ("3:4", "The ratio of boys to girls is 3:4.", True),
+    ]) == []
+
+
+def test_lg_is_the_common_logarithm_and_a_percent_word_in_text_keeps_its_group():
+    assert disagreements([
+        ("(4, \\log _{10} 2)", "\\boxed{(4, \\lg 2)}", True),
+        ("\\log_{10} 5", "\\boxed{\\lg 5}", True),
+        ("\\ln 5", "\\boxed{\\lg 5}", False),
+        ("8\\%", "\\boxed{8 \\text{ percent}}", True),
+        ("50\\%", "\\boxed{50 \\text{ percent of them}}", True),
+    ]) == []

@@ -128,6 +128,10 @@ _GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
 _ANSWER_LINE = re.compile(
     r"(?:^|\n)[ \t>#*]{0,8}(?:\*\*|__)?(?:final\s{1,4}answer|answer|ans|a)\s{0,4}(?:\*\*|__)?\s{0,4}[:：]"
     r"(?:\*\*|__)?[ \t]{0,8}", re.IGNORECASE)
+_ANSWER_INLINE = re.compile(r"(?<=[.!?])[ \t]{1,4}(?:\*\*|__)?(?:Final\s{1,4}answer|Answer)[ \t]{0,4}(?:\*\*|__)?[ \t]{0,4}[:：]"
+                            r"(?:\*\*|__)?[ \t]{0,8}")
+"""`Answer:` that opens a sentence inside a line (`She makes 9 * 2 = $18. Answer: 18. Let me check...`);
+capitalised, as a label is."""
 _ANSWER_HEADING = re.compile(r"(?:^|\n)[ \t>#*_]{0,8}(?:final\s{1,4})?answer[ \t*_]{0,8}(?=\n)", re.IGNORECASE)
 """A line that is only an answer heading (`# Answer`, PRM800K's closing; `### Final Answer`, `**Answer**`):
 the answer is the next non-empty line, when that line is a value by itself."""
@@ -584,18 +588,34 @@ _TRAILING_REMARK = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3})[^()]*\)[\s.,;:!?]*\Z"
 
 
 def _result_clause(segment: str, masked: str) -> tuple[str, str]:
-    """The part of a final sentence that states its result: without a closing remark in parentheses,
-    and from its last consequence clause on when that holds a value (`She sells 16 - 3 - 4 = 9 eggs,
-    making $18 every day`: `making $18 every day`), unless the words before it name the answer."""
+    """The part of a final sentence that states its result: without a closing remark in parentheses
+    or a breakdown after a colon (`260 sheep: Seattle 20, Charleston 80, Toulouse 160`), and from its
+    last consequence clause on when that holds a value (`She sells 16 - 3 - 4 = 9 eggs, making $18
+    every day`: `making $18 every day`), unless the words before it name the answer."""
     remark = _TRAILING_REMARK.search(masked)
     if remark is not None and remark.start() > 0 and _holds_a_value(masked[:remark.start()]):
         segment, masked = segment[:remark.start()], masked[:remark.start()]
+    colon = masked.find(":")
+    if colon > 0 and _holds_a_value(masked[:colon]) and _is_breakdown(masked[colon + 1:]):
+        segment, masked = segment[:colon], masked[:colon]
     consequence = deque(_CONSEQUENCE.finditer(masked), maxlen=1)
     if consequence and not re.search(r"\banswer\b", masked[:consequence[0].start()], re.IGNORECASE):
         start = consequence[0].end()
         if _holds_a_value(masked[start:]):
             return segment[start:], masked[start:]
     return segment, masked
+
+
+def _is_breakdown(masked: str) -> bool:
+    """Whether a stretch of a sentence (math masked) lists two or more parts, each with its own
+    value and words (`Seattle 20, Charleston 80 and Toulouse 160`): what a total is made of."""
+    items = [item for item in re.split(r",|;|\band\b", masked) if item.strip(" .")]
+    return len(items) >= 2 and all(_BREAKDOWN_ITEM.fullmatch(item.strip(" .")) for item in items)
+
+
+_BREAKDOWN_ITEM = re.compile(r"(?:[A-Za-z][\w']*\s+){0,3}\$?\d[\d,.]*(?:\s+[A-Za-z][\w']*){0,3}")
+"""One part of a breakdown: a number with at most three words before and after it (`Seattle 20`,
+`20 from Seattle`), no math, no equation."""
 
 
 def _holds_a_value(masked: str) -> bool:
@@ -897,7 +917,7 @@ def _markers_in(text: str) -> list[_Candidate]:
     chosen = _last_match(_CHOICE_STATEMENT, text)
     if chosen is not None:
         candidates.append(_Candidate(chosen.start(), chosen.group(1) or chosen.group(2), "marker"))
-    for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_HEADING, "answer_line"),
+    for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_INLINE, "answer_line"), (_ANSWER_HEADING, "answer_line"),
                             (_ANSWER_COLON, "final_answer"), (_ANSWER_IS, "marker"), (_ANSWER_THEN_MATH, "marker")):
         for match in reversed(deque(pattern.finditer(text), maxlen=3)):
             sentence = _sentence_after(text, match.end())

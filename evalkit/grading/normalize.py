@@ -115,7 +115,7 @@ _SYNONYMS = (
     ("\\lbrack", "["), ("\\rbrack", "]"), ("\\lvert", "|"), ("\\rvert", "|"), ("\\vert", "|"),
     ("\\lVert", "\\|"), ("\\rVert", "\\|"), ("\\mid", "|"), ("\\dots", "\\ldots"), ("\\cdots", "\\ldots"),
     ("\\mathbb{R}", "\\R"), ("\\{,\\}", ","), ("\\varepsilon", "\\epsilon"), ("\\varphi", "\\phi"),
-    ("\\to", "\\rightarrow"), ("\\colon", ":"), ("{:}", ":"),
+    ("\\to", "\\rightarrow"), ("\\colon", ":"), ("{:}", ":"), ("\\lg", "\\log_{10}"),
 )
 _ASCII_RELATIONS = ((">=", "\\ge "), ("=>", "\\ge "), ("<=", "\\le "), ("=<", "\\le "), ("!=", "\\ne "),
                     ("=\\=", "\\ne "))

@@ -70,13 +70,19 @@ def apply_decimal_comma(text: str) -> str:
     return _DECIMAL_COMMA_NUMBER.sub(r"\1.\2", text)
 
 
-_PERCENT_MARK = re.compile(r"\\%|\\percent(?![a-zA-Z])|(?<=[\d}])\s*(?:\\text\{\s*)?(?:" + "|".join(PERCENT_WORDS)
-                           + r")\b(?:\s*\})?", re.IGNORECASE)
+_PERCENT_MARK = re.compile(r"\\%|\\percent(?![a-zA-Z])|(?<=[\d}])\s*(?P<text>\\text\{\s*)?(?:" + "|".join(PERCENT_WORDS)
+                           + r")\b(?P<closed>\s*\})?", re.IGNORECASE)
+
+
+def _percent_sign(mark: re.Match[str]) -> str:
+    """`%` for a percent mark; a percent word that opens a longer `\\text{..}` leaves the rest of
+    that text group open after it (`8 \\text{ percent increase}` -> `8%\\text{ increase}`)."""
+    return "%\\text{" if mark.group("text") and not mark.group("closed") else "%"
 
 
 def mark_percent(text: str) -> str:
     """Every percent mark or word after a number becomes `%` (`50\\%`, `50 percent` -> `50%`)."""
-    return _PERCENT_MARK.sub("%", text)
+    return _PERCENT_MARK.sub(_percent_sign, text)
 
 
 def split_percent(text: str) -> tuple[str, bool]:
