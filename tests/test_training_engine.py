@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -327,6 +328,15 @@ def test_same_seed_same_loss_and_rerun_returns_at_once(tmp_path, tiny_model_dir)
                  TrainSettings(max_steps=5, keep_checkpoints=None, **FAST), show_progress=False)
 
 
+class _RecordedMessages(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def test_resume_continues_from_the_last_checkpoint(tmp_path, tiny_model_dir):
     out = tmp_path / "run"
     settings = TrainSettings(max_steps=6, save_steps=3, **FAST)
@@ -337,7 +347,14 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path, tiny_model_dir):
     shutil.rmtree(out / "final")
     shutil.rmtree(out / "checkpoints" / "checkpoint-6")
     (out / "result.json").unlink()
-    resumed = finetune(tiny_model_dir, arithmetic_examples(), out, settings, show_progress=False)
+    warnings = _RecordedMessages()
+    logging.getLogger("transformers").addHandler(warnings)
+    try:
+        resumed = finetune(tiny_model_dir, arithmetic_examples(), out, settings, show_progress=False)
+    finally:
+        logging.getLogger("transformers").removeHandler(warnings)
+    # the tied output embedding is stored once, as the input embedding: not "missing" on resume
+    assert not [message for message in warnings.messages if "missing keys" in message]
     assert json.loads((out / "result.json").read_text())["resumed_from_step"] == 3
     assert resumed.steps == 6
     assert [record["step"] for record in read_jsonl(out / "metrics.jsonl") if "loss" in record] == [1, 2, 3, 4, 5, 6]

@@ -611,10 +611,30 @@ def _callbacks(metrics_path: Path, show_progress: bool):
     return [MetricsLogCallback(), RichProgressCallback()]
 
 
+def tied_parameter_names(model: Any) -> frozenset[str]:
+    """The names under which a model reaches a parameter it also holds under an earlier name (the
+    output embedding tied to the input one): a checkpoint stores each such tensor once."""
+    every = {name for name, _ in model.named_parameters(remove_duplicate=False)}
+    return frozenset(every - {name for name, _ in model.named_parameters()})
+
+
+class _TiedWeightsAreNotMissing:
+    """Mixed into a `Trainer`: a resumed checkpoint lacks the tied output embedding by design (it is
+    the input embedding); transformers would warn that it is missing on every resume."""
+
+    def _issue_warnings_after_load(self, load_result: Any) -> None:
+        tied = tied_parameter_names(self.model)
+        missing = [key for key in load_result.missing_keys if key not in tied]
+        if len(missing) < len(load_result.missing_keys):
+            self.model.tie_weights()
+            load_result = load_result._replace(missing_keys=missing)
+        super()._issue_warnings_after_load(load_result)
+
+
 def _own_trainer_class(objective: str, margin: float = 1.0):
     from transformers import Trainer
 
-    class VerdictTrainer(Trainer):
+    class VerdictTrainer(_TiedWeightsAreNotMissing, Trainer):
         """A `Trainer` whose loss is the objective's: `pairwise_margin_loss`, `verdict_margin_loss` or
         `joint_verdict_loss`."""
 
@@ -639,7 +659,7 @@ def _own_trainer_class(objective: str, margin: float = 1.0):
 def _completion_trainer_class():
     from trl import SFTTrainer
 
-    class CompletionTrainer(SFTTrainer):
+    class CompletionTrainer(_TiedWeightsAreNotMissing, SFTTrainer):
         """TRL's `SFTTrainer`, less the model card it writes next to each checkpoint: `checkpoints/` holds
         checkpoints only."""
 
