@@ -156,6 +156,22 @@ def test_a_step_rerun_alone_marks_the_steps_after_it_stale_instead_of_mixing_rep
     assert full["stale_steps"] == {} and full["corpus_chunks"] == 5 and full["generated"] == 5
 
 
+def test_a_step_whose_config_section_changed_since_it_ran_is_stale(tmp_path: Path):
+    # before: editing a section and running another step reported the old settings' figures as current
+    backend = ScriptedBackend()
+    steps = ["corpus", "select", "teacher", "generate", "filter"]
+    assert _pipeline(tmp_path, backend).run(steps)["kept"] == 4
+    config = _config(tmp_path)
+    config["filter"]["min_problem_chars"] = 11
+    edited = SynthPipeline(parse_synth_config(config), tmp_path / "out", show_progress=False,
+                           backend_factory=lambda name, options: backend)
+    partial = edited.run(["generate"])
+    assert partial["stale_steps"] == {"filter": ["the config's filter or teacher section"]}
+    assert partial["kept"] is None and partial["steps"]["filter"] == {}
+    assert "generate" not in partial["stale_steps"] and partial["generated"] == 8
+    assert edited.run(["filter"])["stale_steps"] == {}
+
+
 def test_distill_says_when_every_teacher_answer_was_malformed(tmp_path: Path):
     class Rambling(ScriptedBackend):
         def generate(self, prompts, n, sampling):

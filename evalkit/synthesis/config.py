@@ -265,7 +265,8 @@ class SynthConfig(StrictFields):
 
     def section_hash(self, *names: str) -> str:
         """A short hash of the named sections, to tell whether a step's saved output is still valid."""
-        data = {name: getattr(self, name).model_dump(mode="json") for name in names}
+        sections = {name: getattr(self, name) for name in names}
+        data = {name: None if section is None else section.model_dump(mode="json") for name, section in sections.items()}
         canonical = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

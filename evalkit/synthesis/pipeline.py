@@ -30,11 +30,12 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from rich.console import Console
@@ -142,6 +143,14 @@ class SynthPaths:
         since it ran (an earlier step rerun alone, with other results) is stale."""
         return {"select": [self.corpus], "teacher": [self.corpus, self.influence], "distill": [self.teacher],
                 "generate": [self.influence], "filter": [self.generated], "evaluate": [self.synthetic]}.get(step, [])
+
+
+STEP_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "corpus": ("corpus",), "select": ("select",), "teacher": ("teacher",), "distill": ("distill",),
+    "generate": ("generate",), "filter": ("filter", "teacher"), "evaluate": ("evaluate", "teacher")})
+"""The config sections each step reads (the filter's answer check and the evaluation ask the teacher): a
+step that ran under other settings of them than the config has now is stale, like one whose input
+files changed."""
 
 
 def parse_steps(text: str | None) -> list[str]:
@@ -642,7 +651,8 @@ class SynthPipeline:
                 stats = getattr(self, f"step_{step}")()
                 timings[step] = round(time.perf_counter() - started, 3)
                 _write_json(self.paths.step_stats(step), {**stats, "seconds": timings[step],
-                                                          "inputs": self._input_digests(step)})
+                                                          "inputs": self._input_digests(step),
+                                                          "sections": self._section_digest(step)})
         report = self.report(timings)
         _write_json(self.paths.report, report)
         return report
@@ -655,15 +665,24 @@ class SynthPipeline:
             digests["distilled synthesizer"] = str(checkpoint) if checkpoint else None  # its folder names its inputs
         return digests
 
+    def _section_digest(self, step: str) -> str:
+        """A hash of the config sections `step` reads (`STEP_SECTIONS`)."""
+        return self.config.section_hash(*STEP_SECTIONS[step])
+
     def stale_steps(self) -> dict[str, list[str]]:
-        """The steps whose recorded inputs differ from the files now, with the files that changed."""
+        """The steps whose recorded inputs differ from the files now or whose config sections changed
+        since they ran, each with what changed (file names, then `the config's X section`)."""
         stale: dict[str, list[str]] = {}
         for step in STEPS:
-            recorded = (_read_json(self.paths.step_stats(step)) or {}).get("inputs")
+            stats = _read_json(self.paths.step_stats(step)) or {}
+            recorded = stats.get("inputs")
             if not isinstance(recorded, dict):
                 continue
             current = self._input_digests(step)
             changed = sorted(name for name, digest in recorded.items() if current.get(name, digest) != digest)
+            sections = stats.get("sections")
+            if isinstance(sections, str) and sections != self._section_digest(step):
+                changed.append(f"the config's {' or '.join(STEP_SECTIONS[step])} section")
             if changed:
                 stale[step] = changed
         return stale
@@ -671,11 +690,11 @@ class SynthPipeline:
     def report(self, timings: dict[str, float]) -> dict[str, Any]:
         """The counts of every step that has run (now or before) on the current outputs of the steps
         before it, and this run's timings. A stale step (its inputs changed since it ran: an earlier
-        step was rerun alone) is listed under `stale_steps` and its figures are left out, so that
-        the report never mixes two chains."""
+        step was rerun alone, or the config sections it reads were edited) is listed under
+        `stale_steps` and its figures are left out, so that the report never mixes two chains."""
         stale = self.stale_steps()
         for step, files in stale.items():
-            self.console.print(f"[yellow]stale:[/] step {step} ran on other {', '.join(files)} than there is now; "
+            self.console.print(f"[yellow]stale:[/] {' and '.join(files)} changed after step {step} ran; "
                                f"its figures are left out of the report (run it again: --steps {step})",
                                highlight=False)
         stats = {step: {} if step in stale else (_read_json(self.paths.step_stats(step)) or {}) for step in STEPS}
