@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from evalkit.grading.clustering import AnswerFacts, candidate_pairs, cluster_labels
-from evalkit.grading.extract import Extraction, find_answer, without_lone_surrogates
+from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
@@ -35,7 +35,7 @@ from evalkit.grading.question import QuestionReading
 from evalkit.grading.pool import TaskResult, WorkerPool
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
-STRONG_METHODS = frozenset({"minerva", "final_answer", "boxed", "answer_line", "marker", "gsm8k_marker"})
+STRONG_METHODS = STATED_OUTRIGHT
 """Extraction methods that state an answer outright; a response cut at `max_tokens`
 (`finish_reason` "length") keeps its answer only when one of these found it."""
 
@@ -141,8 +141,9 @@ class _Problem:
 def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequence[str | None] | None) -> list[Extraction]:
     found = []
     for index, response in enumerate(responses):
-        extraction = find_answer(response, style)
-        truncated = finish_reasons is not None and index < len(finish_reasons) and finish_reasons[index] == "length"
+        finish_reason = finish_reasons[index] if finish_reasons is not None and index < len(finish_reasons) else None
+        extraction = find_answer(response, style, ended_normally=finish_reason == "stop")
+        truncated = finish_reason == "length"
         if truncated and extraction.answer is not None and extraction.method not in STRONG_METHODS:
             extraction = Extraction(None, None, f"cut at max_tokens; only a {extraction.method} fallback found")
         found.append(extraction)

@@ -243,6 +243,8 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
             return _no("one is marked as a percentage")
         return _exact_scalars(_value_of(a), _value_of(b))
     forms: list[tuple[object, object, str]]
+    if isinstance(a, Number) and isinstance(b, Expr) and b.amount is not None and b.amount[1] in mode.reading.unit_letters:
+        b = b.amount[0]  # `540 m` for a plain number, and the question speaks of meters: m is the unit
     va, vb = _value_of(a), _value_of(b)
     if mode.reading.factored_form_asked and _is_factored(va) and (
             not _is_factored(vb) or _factor_count(vb) < _factor_count(va)):

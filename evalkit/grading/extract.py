@@ -147,13 +147,17 @@ _UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d)")
 """A minus sign (U+2212), or an en dash used as one, before a number: read as `-` (`Answer: −3` is -3, not 3)."""
 _VULGAR_FRACTIONS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 """One-character fractions (`¾`, `3½`): `normalize.py` reads them; here they are numbers to find."""
+_GROUPED_DIGITS = r"(?:[\d,]|(?:\\,|\{,\}|[\u00a0\u202f])(?=\d{3}(?!\d)))*"
+"""The digits of a number after its first, with thousands set apart by commas, a thin space (`70\\,000`),
+`{,}` or a no-break space."""
 _NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])(?<![A-Za-z]-)"
-                     r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d[\d,]*(?:\.\d+)?(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]{1,8})?(?:\s?%)?"
+                     r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d" + _GROUPED_DIGITS + r"(?:\.\d+)?"
+                     r"(?:[ \t]?[xX×·*][ \t]?10(?=[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]))?(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]{1,8})?(?:\s?%)?"
                      r"|-?\.\d+)(?!\d)")
-"""A number in running text; a power written in superscripts is part of it (`10⁵`). A number glued to
+"""A number in running text; a power written in superscripts is part of it (`10⁵`, `4.5 × 10³³`). A number glued to
 a word by a hyphen is part of a name (`GPT-4`, `pytest-0/`), not a value."""
-_TEN_TO_THE = (r"(?:[eE][-+]?\d{1,4}|[ \t]?(?:[xX×*]|\\times|\\cdot)[ \t]?10[ \t]?(?:\^|\*\*)[ \t]?"
-               r"(?:\{[ \t]?[-+]?\d{1,4}[ \t]?\}|\([-+]?\d{1,4}\)|[-+]?\d{1,4}))")
+_TEN_TO_THE = (r"(?:[eE][-+]?\d{1,4}|[ \t]?(?:[xX×*·]|\\times|\\cdot)[ \t]?10(?:[ \t]?(?:\^|\*\*)[ \t]?"
+               r"(?:\{[ \t]?[-+]?\d{1,4}[ \t]?\}|\([-+]?\d{1,4}\)|[-+]?\d{1,4})|[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,4}))")
 """The power of ten of a number in scientific notation: `e-12`, ` x 10^5`, `\\times 10^{-12}`, `*10**5`."""
 _SCIENTIFIC_THEN_UNIT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)" + _TEN_TO_THE + r"?)[ \t]{1,4}"
                                    r"([A-Za-zÅ°µΩ][A-Za-zÅ°µΩ/^\-\d]*(?:[ \t][A-Za-zÅ°µΩ][A-Za-zÅ°µΩ/^\-\d]*){0,3})\.?")
@@ -161,7 +165,7 @@ _SCIENTIFIC_THEN_UNIT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)" + _TEN_TO_TH
 _PLAIN_VALUE = re.compile(
     r"^[-+]?\d*[" + _VULGAR_FRACTIONS + r"]|"
     r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|(?:\d[\d,]*(?:\.\d+)?|\.\d+)" + _TEN_TO_THE + r"(?![\d.])|"
-    r"\d[\d,]*(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
+    r"\d" + _GROUPED_DIGITS + r"(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
     r"(?:\s?%)?"
     r"|^[-+]?\d*\\(?:frac|dfrac|tfrac|sqrt|pi|infty|binom|dbinom)(?![A-Za-z])[^\s]*|^\\\{[^{}\n]{1,80}?\\\}|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
 _LEADING_FILLER = re.compile(
@@ -186,6 +190,10 @@ _NEXT_LABEL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*=\s*$")
 _LIST_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _NUMBER_LIST = re.compile(rf"{_LIST_NUMBER.pattern}(?:,\s+{_LIST_NUMBER.pattern})*,?\s+(?:and|or)\s+{_LIST_NUMBER.pattern}\s*[.!]?\s*")
 """Numbers listed with `and`/`or` before the last (commas between list items are followed by a space)."""
+_NUMBER_ALTERNATIVES = re.compile(rf"{_LIST_NUMBER.pattern}(?:,\s+{_LIST_NUMBER.pattern})*,?\s+or\s+{_LIST_NUMBER.pattern}"
+                                  r"(?![\d.]*\s*[-+*/=^\d])")
+"""Numbers offered as alternatives at the start of longer words (`204 or 210, depending on ...`): the answer
+hedges between them, which no single reference equals."""
 _TRAILING_UNIT = re.compile(r"\s{1,4}([a-zA-Z]\.[a-zA-Z]\.?|[a-zA-Z]+(?:\s[a-zA-Z]+)?)(?![a-zA-Z])")
 _MONEY_SCALES = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion"}
 _MONEY_SCALE = re.compile(r"(k|K|M|B|bn)(?![A-Za-z])")
@@ -572,12 +580,16 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     alternatives = _trailing_alternatives(segment)
     if alternatives is not None:
         return alternatives
-    values = [(span.end, _clean(span.content)) for span in math_spans(segment)]
+    values = [(span.end, _clean(span.content)) for span in math_spans(segment) if not _UNIT_POWER.fullmatch(span.content)]
     values += [(match.end(), _clean(_with_scale(match, segment))) for match in _NUMBER.finditer(_without_math(segment))]
     values = [(end, value) for end, value in values if value]
     if not values:
         return None
     return max(values)[1]  # the value mentioned last
+
+
+_UNIT_POWER = re.compile(r"\s*\^\s*(?:\{\s*[-+−]?\d\s*\}|[-+−]?\d)\s*")
+"""A math span that is only the power of a unit written in prose (`erg s$^{-1}$`, `m$^2$`): not a value."""
 
 
 _CONSEQUENCE = re.compile(r",\s*(?:and\s+)?(?:so|thus|hence|therefore|making|giving|resulting\s+in|for\s+a\s+total\s+of|"
@@ -839,14 +851,14 @@ def _leading_value(segment: str) -> str | None:
     if choice and (len(segment) <= 3 or segment[len(choice.group(0)):].lstrip()[:1] in ("", ".", ",", ")")
                    or segment.startswith("(")):
         return choice.group(1)
-    listed = _NUMBER_LIST.fullmatch(segment)
-    if listed:  # `5 and 7.`, `2, 3 or 4`: the whole stretch is a list of numbers
+    listed = _NUMBER_LIST.fullmatch(segment) or _NUMBER_ALTERNATIVES.match(segment)
+    if listed:  # `5 and 7.`, `2, 3 or 4`: the whole stretch is a list of numbers; `204 or 210, depending ...`
         return ", ".join(number.replace(",", "") for number in _LIST_NUMBER.findall(listed.group(0)))
     plain = _PLAIN_VALUE.match(segment)
     if plain:
         value = plain.group(0)
         rest = segment[plain.end():]
-        token = re.match(r"[^\s,;]*", rest)
+        token = re.match(r"(?:[^\s,;\\]|\\(?![,;:! ]))*", rest)  # not the backslash of a spacing command (`12\\, apples`)
         if token and token.group(0) and not token.group(0)[0].isalpha():
             value += token.group(0)
             rest = rest[token.end():]
@@ -1111,12 +1123,16 @@ def _clean(answer: str) -> str:
 
 # ---------------------------------------------------------------- public
 
-def response_body(text: str) -> tuple[str | None, str | None]:
-    """The part of a response that may hold its answer, or `(None, note)` when none does."""
+def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | None, str | None]:
+    """The part of a response that may hold its answer, or `(None, note)` when none does. An
+    unterminated `<think>` holds no answer, unless the model ended normally (then its thinking is the
+    body, and `find_answer` takes only an answer stated outright)."""
     if _THINK_CLOSE in text:
         text = text[text.rfind(_THINK_CLOSE) + len(_THINK_CLOSE):]
     elif _THINK_OPEN in text:
-        return None, "unterminated <think>"
+        if not ended_normally:
+            return None, "unterminated <think>"
+        text = text[text.rfind(_THINK_OPEN) + len(_THINK_OPEN):]
     end_of_turn = _END_OF_TURN.search(text)
     if end_of_turn is not None:
         text = text[:end_of_turn.start()]
@@ -1129,19 +1145,35 @@ def response_body(text: str) -> tuple[str | None, str | None]:
     return text, None
 
 
-def find_answer(text: object, style: str = "auto") -> Extraction:
+def find_answer(text: object, style: str = "auto", *, ended_normally: bool = False) -> Extraction:
     """The final answer of a response and how it was found (module rules); never raises on text.
 
     Texts that are not `str` or are empty have no answer; NUL bytes and lone surrogates are read as
-    U+FFFD (`readable_text`).
+    U+FFFD (`readable_text`). `ended_normally`: the model stopped on its own (finish reason "stop"),
+    so a `<think>` it never closed ends in its answer when one is stated outright (a box, a final
+    answer line); without it, or with only a fallback found there, such a response has no answer.
     """
     if style not in EXTRACTION_STYLES:
         raise ValueError(f"unknown extraction style {style!r}; choose one of {', '.join(EXTRACTION_STYLES)}")
     if not isinstance(text, str) or not text:
         return Extraction(None, None, "not text")
-    body, note = response_body(readable_text(text[-MAX_SCAN_CHARS:]))
+    text = readable_text(text[-MAX_SCAN_CHARS:])
+    body, note = response_body(text, ended_normally=ended_normally)
     if body is None:
         return Extraction(None, None, note)
+    found = _answer_in_body(body, style)
+    if found.answer is not None and found.method not in STATED_OUTRIGHT and _THINK_CLOSE not in text \
+            and _THINK_OPEN in text:
+        return Extraction(None, None, f"unterminated <think>: only a {found.method} fallback found")
+    return found
+
+
+STATED_OUTRIGHT = frozenset({"minerva", "final_answer", "boxed", "answer_line", "marker", "gsm8k_marker"})
+"""Extraction methods that state an answer outright; the others (`bold`, `bare`, `final_sentence`,
+`last_number`) are fallbacks, trusted only where a response ended as a whole response does."""
+
+
+def _answer_in_body(body: str, style: str) -> Extraction:
     body = _UNICODE_MINUS.sub("-", body)  # one character for one: positions do not move
     if style == "boxed":
         boxed = _box_candidate(body)

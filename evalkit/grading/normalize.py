@@ -79,7 +79,8 @@ _UNICODE = (
     ("⅚", "\\frac{5}{6}"), ("⅛", "\\frac{1}{8}"), ("⅜", "\\frac{3}{8}"), ("⅝", "\\frac{5}{8}"), ("⅞", "\\frac{7}{8}"),
     ("。", ". "), ("、", ", "), ("\u3000", " "),
     ("⁄", "/"), ("€", " "), ("£", " "), ("¥", " "), ("₹", " "), ("¢", " "), ("∈", "\\in "), ("θ", "\\theta "),
-    ("α", "\\alpha "), ("β", "\\beta "),
+    ("α", "\\alpha "), ("β", "\\beta "), ("≈", "\\approx "), ("λ", "\\lambda "), ("ω", "\\omega "),
+    ("μ", "\\mu "), ("Δ", "\\Delta "), ("φ", "\\phi "), ("σ", "\\sigma "), ("ρ", "\\rho "),
 )
 _UNICODE_ROOT = re.compile(r"([√∛∜])[ \t]{0,4}(?:\(([^()]{1,200})\)|(\d+(?:\.\d+)?|[A-Za-zπ](?![A-Za-z])))")
 """A root sign and what it covers: a parenthesised group (`√(x+1)`), a number (`√10`) or one letter
@@ -176,6 +177,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = repeating_decimal(text)
     text = _unify_text_commands(text)
     text = _TRAILING_COMMENTARY.sub("", text)
+    text = _INTEGER_PARAMETER.sub("", text)
     text = drop_unit_tail(text)
     text = _rewrite_font_commands(text)
     text = _unwrap_numeric_text(text)
@@ -222,11 +224,32 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = re.sub(r"(?<![\w.\\])(\d+|[A-Za-z])!(?=\s*\^)", r"(\1!)", text)  # `50!^2` is `(50!)^2`
     text = _collapse_spaces(text)
     text = re.sub(r"(?<!\\)[.;,]+$", "", text)
+    text = _leibniz_and_dots_as_primes(text)
     # a derivative keeps its order: `f''(x)` is not `f'(x)`, and neither is the product f*x
     text = re.sub(r"(?<![A-Za-z\\])([A-Za-z])('{1,3})(?!')", lambda m: f"{m.group(1)}_{{{'prime' * len(m.group(2))}}}",
                   text)
     choice = _choice_letter(text)
     return choice if choice is not None else text
+
+
+_LEIBNIZ = re.compile(r"\\frac\{d(?:\^\{([23])\})?\s?([A-Za-z]|\\[a-zA-Z]+)\}\{d\s?[A-Za-z](?:\^\{([23])\})?\}")
+_DOTS = re.compile(r"\\(dd?)ot(?:\{\s?([A-Za-z]|\\[a-zA-Z]+)\s?\}|\s([A-Za-z])(?![A-Za-z])|(\\[a-zA-Z]+))(?!\s?_)")
+"""`\\dot{x}`, `\\ddot x`, `\\dot\\theta`; not a dotted name with an index (`\\dot{x}_{0}`, an initial velocity)."""
+
+
+def _leibniz_and_dots_as_primes(text: str) -> str:
+    """A derivative in Leibniz's or Newton's notation as primes (`\\frac{dx}{dt}`, `\\dot{x}` -> `x_{prime}`,
+    `\\frac{d^{2}x}{dt^{2}}`, `\\ddot x` -> `x_{primeprime}`), the spelling `x'` takes: the d's are not
+    variables that cancel (`\\frac{dx}{dt}` is not x/t)."""
+
+    def leibniz(match: re.Match[str]) -> str:
+        order, denominator_order = match.group(1) or "1", match.group(3) or "1"
+        if order != denominator_order:
+            return match.group(0)
+        return f"{match.group(2)}_{{{'prime' * int(order)}}}"
+
+    text = _LEIBNIZ.sub(leibniz, text)
+    return _DOTS.sub(lambda m: f"{m.group(2) or m.group(3) or m.group(4)}_{{{'prime' * len(m.group(1))}}}", text)
 
 
 _QUANTIFIER_BEFORE_RELATION = re.compile(
@@ -300,6 +323,11 @@ _TRAILING_COMMENTARY = re.compile(
     r"(?<=\S)\s*\\text\{\s*[(,]?\s*(?:for\s+(?:all|every|any|each)|where|since|because)(?![A-Za-z]).*$", re.DOTALL)
 """Words after the value that say why or where it holds (`2x \\text{ for all } x \\in \\mathbb{R}`,
 `5 \\text{ (since } x=3 \\text{ is extraneous)}`): the value is what comes before them."""
+_INTEGER_PARAMETER = re.compile(
+    r"(?<=\S)\s*(?:[,;]|\\text\{\s*[,;]?\s*(?:where|for|with)?\s*\}|\()\s*(?:\\[,;:! ]|\\q?quad|~|\s)*"
+    r"[A-Za-z]\s*\\in\s*(?:\\mathbb\{[ZN]\}|\\[ZN](?![A-Za-z]))\)?\s*$")
+"""The integer parameter of a family of answers named after them (`\\frac{\\pi}{6} + k\\pi, k \\in \\mathbb{Z}`): the
+family is what comes before it, with its parameter a symbol like any other."""
 
 
 def _unify_text_commands(text: str) -> str:

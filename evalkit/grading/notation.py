@@ -167,9 +167,18 @@ def _residue(text: str) -> str:
     return value
 
 
+_DOTTED_DECIMAL = re.compile(r"(-?\d*)\.(\d*)\\dot\s?\{?(\d)\}?(?:(\d*)\\dot\s?\{?(\d)\}?)?")
+"""A repeating decimal in dot notation: a dot over the one repeating digit, or over the first and last of the block."""
+
+
 def repeating_decimal(text: str) -> str:
     """A decimal followed by an ellipsis as the whole answer: its repeating tail made exact, or the
-    ellipsis dropped when its digits do not repeat. Called before trailing dots are stripped."""
+    ellipsis dropped when its digits do not repeat; a decimal in dot notation (`0.1\\dot{6}`) with its
+    block overlined. Called before trailing dots are stripped."""
+    dotted = _DOTTED_DECIMAL.fullmatch(text.strip())
+    if dotted is not None:  # `0.1\dot{6}`, `0.\dot{1}4285\dot{7}`: the dotted digits and those between repeat
+        whole, fixed, first, middle, last = dotted.groups()
+        return f"{whole}.{fixed}\\overline{{{first}{middle or ''}{last or ''}}}"
     match = _ELLIPSIS_DECIMAL.fullmatch(text.strip())
     if match is None:
         return text

@@ -23,6 +23,16 @@ _ASKS_TO_FACTOR = re.compile(r"(?:^|[.:!?]\s+)(?:completely\s+|fully\s+)?factor\
 expression`): its answer is a product, and the expanded polynomial, equal as it is, does not answer it."""
 
 
+UNIT_WORDS = {
+    "m": r"met(?:er|re)s?", "s": r"seconds|(?:per|a|one|each|\d)\s+second", "g": r"grams?", "h": r"hours?", "K": r"kelvins?",
+    "J": r"joules?", "W": r"watts?", "N": r"newtons?", "V": r"volts?", "A": r"amp(?:ere)?s?",
+    "C": r"coulombs?|(?:degrees?\s+)?(?:celsius|centigrade)", "F": r"farads?", "T": r"teslas?", "L": r"lit(?:er|re)s?",
+}
+_UNIT_NAMED = {letter: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for letter, words in UNIT_WORDS.items()}
+"""The unit of each one-letter SI symbol (metre, second, gram, hour, kelvin, joule, watt, newton, volt, ampere,
+coulomb or degree Celsius, farad, tesla, litre) as a question names it (`How many meters does he run?`)."""
+
+
 @dataclass(frozen=True)
 class QuestionReading:
     """What the question of one problem says about its reference (module notes)."""
@@ -36,6 +46,23 @@ class QuestionReading:
     factored_form_asked: bool = False
     """Whether the question asks to factor: then an answer to a reference written as a product of
     factors with variables must be a product too (`(t-7)(t+7)`, not `t^2-49`)."""
+    unit_letters: frozenset[str] = frozenset()
+    """The one-letter unit symbols whose units the question names (`m` when it speaks of meters): after
+    a number, such a letter is that unit (`540 m` answers a reference `540`), not a variable (unknown
+    question: none, as `\\frac{37}{4} m` may be a mass)."""
+
+
+def unit_letters_named(question: str) -> frozenset[str]:
+    """The one-letter SI unit symbols whose units a question names, less the letters its math uses as
+    variables (`a circle of radius $s$`)."""
+    math = " ".join(_UPRIGHT.sub(" ", "".join(groups)) for groups in _MATH_SPAN.findall(question))
+    return frozenset(letter for letter, named in _UNIT_NAMED.items()
+                     if named.search(question) and not re.search(rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])", math))
+
+
+_MATH_SPAN = re.compile(r"\$\$?([^$]+)\$\$?|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_UPRIGHT = re.compile(r"\\(?:mathrm|text|textrm|operatorname|rm)\s*\{[^{}]*\}")
+"""Upright text in math (`\\mathrm{m}`, `\\text{ s}`): units and words, not variables."""
 
 
 def asks_to_factor(question: str) -> bool:

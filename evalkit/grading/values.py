@@ -42,6 +42,7 @@ import sympy
 from evalkit.grading.numbers import number_from_words, parse_exact_number
 from evalkit.grading.normalize import MAX_ANSWER_CHARS
 from evalkit.grading.simple_latex import parse_simple
+from evalkit.grading.question import UNIT_WORDS
 from evalkit.grading.scan import brackets_balance, encloses_whole, split_top_level, split_top_level_with_separators
 
 
@@ -60,6 +61,10 @@ class Number:
 class Expr:
     expr: sympy.Expr
     percent: bool = False
+    amount: tuple[Number, str] | None = None
+    """For a number written with a one-letter SI unit symbol after it (`540 m`, `1.77 \\times 10^{-6} m`): that
+    number and the letter, which a plain-number reference whose question names the unit compares with
+    (`compare.py`); the letter is a symbol otherwise."""
 
 
 @dataclass(frozen=True)
@@ -656,7 +661,15 @@ def parse_scalar(text: str) -> Number | Expr:
     expr = latex_to_sympy(body)
     if expr.is_Rational:
         return Number(Fraction(int(expr.p), int(expr.q)), None, percent)
-    return Expr(expr, percent)
+    with_unit = None if percent else _AMOUNT_WITH_UNIT.fullmatch(text)
+    amount = parse_exact_number(with_unit.group(1)) if with_unit is not None else None
+    if amount is None or amount.percent:
+        return Expr(expr, percent)
+    return Expr(expr, percent, (Number(amount.value, amount.ulp), with_unit.group(2)))
+
+
+_AMOUNT_WITH_UNIT = re.compile(rf"(.*?[\d}}])\s?(?:\\,|~)?\s?([{''.join(UNIT_WORDS)}])")
+"""A number and one unit letter after it, the whole answer (`540 m`, `540m`, `1.77\\times10^{{-6}}m`)."""
 
 
 _DECIMAL_LITERAL = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![\d.])")
@@ -680,6 +693,11 @@ def latex_to_sympy(text: str) -> sympy.Expr:
     return result
 
 
+_NUMBER_BEFORE_BINOMIAL = re.compile(r"(\d)\s*(?=\\binom(?![A-Za-z]))")
+"""`2021\\binom{1010}{2}` is a product: the parser's mixed-number reading (`3\\frac{1}{4}` is 3 1/4) would
+add the two, so the product is written out before parsing."""
+
+
 def _latex2sympy(latex: str):
     from latex2sympy2_extended.latex2sympy2 import ConversionConfig, latex2sympy
 
@@ -687,6 +705,7 @@ def _latex2sympy(latex: str):
         raise ParseError("its brackets do not balance")
     config = ConversionConfig(interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False,
                               interpret_contains_as_eq=False, lowercase_symbols=False)
+    latex = _NUMBER_BEFORE_BINOMIAL.sub(r"\1 \\cdot ", latex)
     try:
         return latex2sympy(latex, normalization_config=None, conversion_config=config)
     except RecursionError as error:
