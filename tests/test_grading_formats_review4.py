@@ -98,3 +98,12 @@ def test_an_unterminated_think_of_a_response_that_ended_normally_ends_in_its_ans
         unknown = grader.grade_groups([[stated, fallback_only]], ["204"])[0]
     assert stopped.correct == [True, False] and stopped.reasons == ["ok", "no_answer"]
     assert cut.correct == [False, False] and unknown.correct == [False, False]
+
+
+def test_a_numeral_marked_base_ten_is_not_the_digits_of_another_base():
+    assert disagreements([
+        ("52_8", "Therefore, the final answer is $\\boxed{52_{10}}$.", False),
+        ("52_8", "$\\boxed{52}$", True),
+        ("52_8", "$\\boxed{52_8}$", True),
+        ("33", "$\\boxed{33_{10}}$", True),
+    ]) == []

@@ -805,9 +805,11 @@ def _vector_entries(matrix: Matrix) -> tuple | None:
 
 def _numerals(a: Value, b: Value, mode: _Mode) -> Decision:
     """`4343_7` equals `4343_7`; a reference `4343_7` also accepts the same digits written
-    without the base (`4343`); never another base's numeral nor the value in base ten."""
+    without a base (`4343`); never another base's numeral (`4343_{10}` included) nor the value in base ten."""
     if not isinstance(a, Numeral) and not (mode.directed and isinstance(b, Number)):
         return _no("a number vs a numeral in another base")
+    if isinstance(b, Number) and b.base_ten_marked:
+        return _no("a numeral in base ten vs one in another base")  # `52_{10}` is 52, not the digits of `52_8`
     if not isinstance(b, Numeral) and not mode.directed:
         return _no("a numeral vs a number")
     digits = [_numeral_digits(v) for v in (a, b)]

@@ -55,6 +55,8 @@ class Number:
     value: Fraction
     ulp: Fraction | None = None
     percent: bool = False
+    base_ten_marked: bool = False
+    """Written with its base, `33_{10}`: a number, but not the digits of a numeral in another base."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def _parse(text: str, depth: int) -> Value:
     base = _numeral_base(numeral.group(3)) if numeral else None
     digits = (numeral.group(1) or numeral.group(2)) if numeral else ""
     if base == 10 and digits.isdigit():
-        return Number(Fraction(int(digits)), None, False)  # `33_{10}`: base ten is the number itself
+        return Number(Fraction(int(digits)), None, False, True)  # `33_{10}`: base ten is the number itself
     if base is not None:
         return Numeral(digits.upper().lstrip("0") or "0", base)
     if text in ("\\emptyset", "\\{\\}", "\\varnothing"):
