@@ -107,3 +107,15 @@ def test_a_numeral_marked_base_ten_is_not_the_digits_of_another_base():
         ("52_8", "$\\boxed{52_8}$", True),
         ("33", "$\\boxed{33_{10}}$", True),
     ]) == []
+
+
+def test_the_variable_of_a_function_definition_is_a_placeholder():
+    assert disagreements([
+        ("f(x)=2 x", "$\\boxed{f(y) = 2y}$", True),
+        ("f(n)=n", "$\\boxed{f(x) = x}$", True),
+        ("f(x)=\\frac{1}{x}", "$\\boxed{f(t) = 1/t}$", True),
+        ("f(x)=x^2", "$\\boxed{f(y) = y^3}$", False),
+        # the answer's own variable is not the one its value uses
+        ("f(x)=2x", "$\\boxed{f(y) = 2x}$", False),
+        ("f(x)=x+1", "$\\boxed{f(y) = x+1}$", False),
+    ]) == []

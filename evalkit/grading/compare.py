@@ -79,6 +79,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.question import QuestionReading
@@ -510,7 +511,10 @@ def _named(a: Value, b: Value, mode: _Mode) -> Decision:
             return _no("values of different variables")
         return _relations(a.relation, b.relation, mode)  # `x = 2` and `y = 2` are different lines
     if isinstance(a, Named) and isinstance(b, Named):
-        values = _compare(a.value, b.value, mode)
+        renamed = _in_the_argument_of(a, b)
+        if renamed is None:
+            return _no("a function of another variable")  # `f(y) = 2x` for `f(x) = 2x`
+        values = _compare(a.value, renamed, mode)
         if values or a.relation is None or b.relation is None:
             return Decision(values.equal, "named values: " + values.rule)
         return _relations(a.relation, b.relation, mode)
@@ -521,6 +525,28 @@ def _named(a: Value, b: Value, mode: _Mode) -> Decision:
     pair = (named.value, other) if named is a else (other, named.value)
     decision = _compare(*pair, mode)
     return Decision(decision.equal, "the value named: " + decision.rule)
+
+
+def _function_argument(named: Named) -> sympy.Symbol | None:
+    """The variable of a function defined by `f(x) = ...`, or None for any other name."""
+    if named.relation is None or not isinstance(named.relation.sides[0], Expr):
+        return None
+    left = named.relation.sides[0].expr
+    if isinstance(left, AppliedUndef) and len(left.args) == 1 and isinstance(left.args[0], sympy.Symbol):
+        return left.args[0]
+    return None
+
+
+def _in_the_argument_of(a: Named, b: Named) -> object | None:
+    """`b`'s value with its function's variable renamed to `a`'s (`f(y) = 2y` read as `f(x) = 2x`): the
+    variable of a definition is a placeholder. Unchanged unless both define a function of one
+    variable; None when `b`'s value already uses `a`'s variable as something else (`f(y) = 2x`)."""
+    mine, theirs = _function_argument(a), _function_argument(b)
+    if mine is None or theirs is None or mine == theirs or not isinstance(b.value, Expr):
+        return b.value
+    if mine in b.value.expr.free_symbols:
+        return None
+    return Expr(b.value.expr.xreplace({theirs: mine}), b.value.percent)
 
 
 def _labelled(a: Value, b: Value, mode: _Mode) -> Decision:
