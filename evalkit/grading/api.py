@@ -35,9 +35,6 @@ from evalkit.grading.question import QuestionReading
 from evalkit.grading.pool import TaskResult, WorkerPool
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
-STRONG_METHODS = STATED_OUTRIGHT
-"""Extraction methods that state an answer outright; a response cut at `max_tokens`
-(`finish_reason` "length") keeps its answer only when one of these found it."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ def reference_answer(reference: object) -> str | None:
     if unclosed and stripped.count("{") == stripped.count("}") + 1:
         stripped = stripped[unclosed.end():]  # a reference whose box was never closed
     found = find_answer(stripped)
-    if found.method in STRONG_METHODS:
+    if found.method in STATED_OUTRIGHT:
         return found.answer
     if len(stripped) <= MAX_ANSWER_CHARS:
         return stripped
@@ -144,7 +141,8 @@ def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequen
         finish_reason = finish_reasons[index] if finish_reasons is not None and index < len(finish_reasons) else None
         extraction = find_answer(response, style, ended_normally=finish_reason == "stop")
         truncated = finish_reason == "length"
-        if truncated and extraction.answer is not None and extraction.method not in STRONG_METHODS:
+        # a response cut at `max_tokens` keeps its answer only when it was stated outright
+        if truncated and extraction.answer is not None and extraction.method not in STATED_OUTRIGHT:
             extraction = Extraction(None, None, f"cut at max_tokens; only a {extraction.method} fallback found")
         found.append(extraction)
     return found

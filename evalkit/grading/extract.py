@@ -1125,14 +1125,15 @@ def _clean(answer: str) -> str:
 
 def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | None, str | None]:
     """The part of a response that may hold its answer, or `(None, note)` when none does. An
-    unterminated `<think>` holds no answer, unless the model ended normally (then its thinking is the
-    body, and `find_answer` takes only an answer stated outright)."""
+    unterminated `<think>` holds no answer, unless the model ended normally: then its thinking is the
+    body, with the note `UNTERMINATED_THINK` (`find_answer` takes only an answer stated outright there)."""
+    thinking = None
     if _THINK_CLOSE in text:
         text = text[text.rfind(_THINK_CLOSE) + len(_THINK_CLOSE):]
     elif _THINK_OPEN in text:
         if not ended_normally:
-            return None, "unterminated <think>"
-        text = text[text.rfind(_THINK_OPEN) + len(_THINK_OPEN):]
+            return None, UNTERMINATED_THINK
+        text, thinking = text[text.rfind(_THINK_OPEN) + len(_THINK_OPEN):], UNTERMINATED_THINK
     end_of_turn = _END_OF_TURN.search(text)
     if end_of_turn is not None:
         text = text[:end_of_turn.start()]
@@ -1142,7 +1143,10 @@ def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | Non
         text = text[:example.start()]  # the model's own answer came first; what follows is another problem
     if not text.strip():
         return None, "nothing after </think>" if _THINK_CLOSE in text else "empty response"
-    return text, None
+    return text, thinking
+
+
+UNTERMINATED_THINK = "unterminated <think>"
 
 
 def find_answer(text: object, style: str = "auto", *, ended_normally: bool = False) -> Extraction:
@@ -1157,20 +1161,19 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
         raise ValueError(f"unknown extraction style {style!r}; choose one of {', '.join(EXTRACTION_STYLES)}")
     if not isinstance(text, str) or not text:
         return Extraction(None, None, "not text")
-    text = readable_text(text[-MAX_SCAN_CHARS:])
-    body, note = response_body(text, ended_normally=ended_normally)
+    body, note = response_body(readable_text(text[-MAX_SCAN_CHARS:]), ended_normally=ended_normally)
     if body is None:
         return Extraction(None, None, note)
     found = _answer_in_body(body, style)
-    if found.answer is not None and found.method not in STATED_OUTRIGHT and _THINK_CLOSE not in text \
-            and _THINK_OPEN in text:
-        return Extraction(None, None, f"unterminated <think>: only a {found.method} fallback found")
+    if note == UNTERMINATED_THINK and found.answer is not None and found.method not in STATED_OUTRIGHT:
+        return Extraction(None, None, f"{UNTERMINATED_THINK}: only a {found.method} fallback found")
     return found
 
 
 STATED_OUTRIGHT = frozenset({"minerva", "final_answer", "boxed", "answer_line", "marker", "gsm8k_marker"})
 """Extraction methods that state an answer outright; the others (`bold`, `bare`, `final_sentence`,
-`last_number`) are fallbacks, trusted only where a response ended as a whole response does."""
+`last_number`) are fallbacks, trusted only where a response ended as a whole response does (not in an
+unterminated `<think>`, nor, in the grading API, in a response cut at `max_tokens`)."""
 
 
 def _answer_in_body(body: str, style: str) -> Extraction:
