@@ -40,6 +40,12 @@ def test_answers_with_units_or_stated_in_an_equation_join_their_value():
         [0, 0, 0, 0, 1, 2, 3]
 
 
+def test_definitions_of_one_function_in_other_variables_join():
+    # the variable of a definition is a placeholder; a definition using another letter in its value does not join
+    assert cluster(["f(x) = 2x", "f(y) = 2y", "f(n)=2n", "f(y) = 2x", "f(x) = x^2", "f(t) = t^2", "2x", "2y"]) == \
+        [0, 0, 0, 1, 2, 2, 0, 3]
+
+
 def test_none_and_unparseable_answers():
     answers = [None, "abc}", "\\frac{", "\\frac{", "3", None, "abc}"]
     labels = cluster(answers)

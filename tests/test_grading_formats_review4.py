@@ -118,4 +118,10 @@ def test_the_variable_of_a_function_definition_is_a_placeholder():
         # the answer's own variable is not the one its value uses
         ("f(x)=2x", "$\\boxed{f(y) = 2x}$", False),
         ("f(x)=x+1", "$\\boxed{f(y) = x+1}$", False),
+        # a list of definitions renames each one's variable, and still needs every function
+        ("f(x)=x, f(x)=2-x", "$\\boxed{f(n)=n \\text{ and } f(n)=2-n}$", True),
+        ("f(n)=n, f(n)=2-n", "$\\boxed{n, 2-n}$", True),
+        ("f(x)=x, f(x)=2-x", "$\\boxed{f(y)=y, f(y)=2-x}$", False),
+        ("f(x)=x, f(x)=2-x", "$\\boxed{f(x)=x}$", False),
+        ("f(x)=x, f(x)=2-x", "$\\boxed{f(x)=x, f(x)=2-x, f(x)=0}$", False),
     ]) == []

@@ -79,7 +79,6 @@ from fractions import Fraction
 from functools import lru_cache
 
 import sympy
-from sympy.core.function import AppliedUndef
 
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.question import QuestionReading
@@ -100,6 +99,7 @@ from evalkit.grading.values import (
     Text,
     Time,
     Value,
+    function_argument,
     stated_value,
     sympy_of,
 )
@@ -527,21 +527,11 @@ def _named(a: Value, b: Value, mode: _Mode) -> Decision:
     return Decision(decision.equal, "the value named: " + decision.rule)
 
 
-def _function_argument(named: Named) -> sympy.Symbol | None:
-    """The variable of a function defined by `f(x) = ...`, or None for any other name."""
-    if named.relation is None or not isinstance(named.relation.sides[0], Expr):
-        return None
-    left = named.relation.sides[0].expr
-    if isinstance(left, AppliedUndef) and len(left.args) == 1 and isinstance(left.args[0], sympy.Symbol):
-        return left.args[0]
-    return None
-
-
 def _in_the_argument_of(a: Named, b: Named) -> object | None:
     """`b`'s value with its function's variable renamed to `a`'s (`f(y) = 2y` read as `f(x) = 2x`): the
     variable of a definition is a placeholder. Unchanged unless both define a function of one
     variable; None when `b`'s value already uses `a`'s variable as something else (`f(y) = 2x`)."""
-    mine, theirs = _function_argument(a), _function_argument(b)
+    mine, theirs = function_argument(a), function_argument(b)
     if mine is None or theirs is None or mine == theirs or not isinstance(b.value, Expr):
         return b.value
     if mine in b.value.expr.free_symbols:

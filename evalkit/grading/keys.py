@@ -39,6 +39,7 @@ from evalkit.grading.values import (
     Text,
     Time,
     Value,
+    function_argument,
     stated_value,
 )
 
@@ -71,7 +72,10 @@ def _key(value: Value) -> str | None:
         return f"T:{value.hours}:{value.minutes:02d}{value.meridiem}"
     if isinstance(value, Numeral):
         return f"b:{value.digits}_{value.base}"
-    if isinstance(value, (Named, Labelled)):
+    if isinstance(value, Named):
+        in_x = _definition_in_x(value)
+        return None if in_x is None else _key(in_x)
+    if isinstance(value, Labelled):
         return _key(value.value)
     if isinstance(value, Items):
         keys = [_key(item) for item in value.items]
@@ -155,6 +159,22 @@ def _digest_sympy(expr: sympy.Expr) -> str | None:
         else f"{real_text}{imag_text}i"
 
 
+_DEFINITION_VARIABLE = sympy.Symbol("x")
+
+
+def _definition_in_x(named: Named) -> Value | None:
+    """The value a named answer is keyed by: a definition's in the variable `x` (the variable of a
+    definition is a placeholder: `f(y) = 2y` is keyed as `2x`, like `f(x) = 2x` and the bare `2x`),
+    None when `x` is already another name in it (`f(y) = 2x`, which defines another function);
+    any other name's value as it is."""
+    variable = function_argument(named)
+    if variable is None or variable == _DEFINITION_VARIABLE or not isinstance(named.value, Expr):
+        return named.value
+    if _DEFINITION_VARIABLE in named.value.expr.free_symbols:
+        return None
+    return Expr(named.value.expr.xreplace({variable: _DEFINITION_VARIABLE}), named.value.percent)
+
+
 def fingerprint(value: Value) -> Hashable | None:
     """A numeric digest: equal values have equal fingerprints (module notes); None when a value
     has none (text, choices and times cluster by key alone)."""
@@ -178,7 +198,10 @@ def _fingerprint(value: Value) -> Hashable | None:
             substitution = {s: point + index for index, s in enumerate(symbols)}
             digests.append(_digest_sympy(expr.xreplace(substitution)))
         return ("f", value.percent, tuple(s.name for s in symbols), tuple(digests))
-    if isinstance(value, (Named, Labelled)):
+    if isinstance(value, Named):
+        in_x = _definition_in_x(value)
+        return _fingerprint(value.value if in_x is None else in_x)
+    if isinstance(value, Labelled):
         return _fingerprint(value.value)
     if isinstance(value, Items):
         prints = [_fingerprint(item) for item in value.items]

@@ -38,6 +38,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from evalkit.grading.numbers import number_from_words, parse_exact_number
 from evalkit.grading.normalize import MAX_ANSWER_CHARS
@@ -301,10 +302,11 @@ def _comma_list(parts: list[str], depth: int) -> Value:
 
 def _list_of(values: list[Value], depth: int) -> Items:
     """A bare list; nested bare lists and `\\pm` pairs flatten into it; `x = a, x = b` lists
-    the values of one name."""
+    the values of one name, while `f(n) = n, f(n) = 2 - n` lists definitions (whose variable is a
+    placeholder, `compare`)."""
     flat: list[Value] = []
     for value in values:
-        if isinstance(value, Named):
+        if isinstance(value, Named) and function_argument(value) is None:
             value = value.value
         if isinstance(value, Items) and value.kind == "list":
             flat.extend(value.items)
@@ -474,7 +476,7 @@ def _is_plain_name(value: Value) -> bool:
     the interval (a, b). (`1 < |z| < 2` is not: it is a union, which `compare.py` solves.)"""
     if not isinstance(value, Expr):
         return False
-    return isinstance(value.expr, (sympy.Symbol, sympy.core.function.AppliedUndef))
+    return isinstance(value.expr, (sympy.Symbol, AppliedUndef))
 
 
 # ---------------------------------------------------------------- brackets, plus-minus, matrices
@@ -618,6 +620,17 @@ def scalar_of(expr: sympy.Expr) -> Number | Expr:
 
 def _is_zero(value: Number | Expr) -> bool:
     return value.value == 0 if isinstance(value, Number) else value.expr == 0
+
+
+def function_argument(named: Named) -> sympy.Symbol | None:
+    """The variable of a function defined by `f(x) = ...`, or None for any other name. The variable
+    of a definition is a placeholder: `f(y) = 2y` defines the function `f(x) = 2x` does."""
+    if named.relation is None or not isinstance(named.relation.sides[0], Expr):
+        return None
+    left = named.relation.sides[0].expr
+    if isinstance(left, AppliedUndef) and len(left.args) == 1 and isinstance(left.args[0], sympy.Symbol):
+        return left.args[0]
+    return None
 
 
 def stated_value(relation: Relation) -> Value | None:
