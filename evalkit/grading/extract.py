@@ -1040,6 +1040,34 @@ find that 1, -3 are the roots` states one."""
 _STATES_A_RESULT = re.compile(r"\b(?:so|thus|hence|therefore|answer)\b", re.IGNORECASE)
 
 
+_PARITY_STATED = re.compile(
+    r"\bneither\s+(?:an?\s+)?(?:even|odd)\s+nor\s+(?:an?\s+)?(?:even|odd)\b"
+    r"|\b(?:is|are)\s+(?:an?\s+)?(odd|even)\s+functions?\b"
+    r"|\bfunctions?\b[^.;:]{0,60}?\b(?:is|are)\s+(odd|even)\b"
+    r"|(?:\$\s*(?:[fgh]|[a-zA-Z]\s*\(\s*[a-z]\s*\))\s*\$|\b[a-zA-Z]\(x\))\s+(?:is|are)\s+(odd|even)\b(?!\s+(?:numbers?|integers?))",
+    re.IGNORECASE)
+"""A final sentence that states a function's parity in words (`Therefore, $f$ is an odd function.`, `So the
+function is even.`, `$f(x)$ is neither even nor odd.`): its answer is the word (MATH's `\\text{odd}`, `even`,
+`neither`), not the function's name."""
+
+
+_GIVEN_AS_A_REASON = re.compile(r"\b(?:since|because|as|if|when|given)\b[^,;]*\Z", re.IGNORECASE)
+_REASON_AFTER = re.compile(r"\W*(?:as|since|because|by)\b", re.IGNORECASE)
+
+
+def _parity_stated(sentence: str) -> str | None:
+    """The parity a sentence concludes (`_PARITY_STATED`), or None: not when it is the reason for
+    something else (`Because $f$ is odd, $c = -d$`) or a value follows it (`the function is even, so
+    $f(3) = 5$`), except in a justification (`, as $g(-x) = g(x)$`)."""
+    match = _PARITY_STATED.search(sentence)
+    if match is None or _GIVEN_AS_A_REASON.search(sentence, 0, match.start()):
+        return None
+    rest = sentence[match.end():]
+    if (math_spans(rest) or re.search(r"\d", rest)) and not _REASON_AFTER.match(rest):
+        return None
+    return next((word.lower() for word in match.groups() if word), "neither")
+
+
 def _final_sentence_answer(text: str) -> str | None:
     tail = text[-MAX_FALLBACK_CHARS:]
     start = closing_environment_start(tail)
@@ -1052,6 +1080,8 @@ def _final_sentence_answer(text: str) -> str | None:
         if re.search(r"I hope it is correct", sentence, re.IGNORECASE) or (
                 _CHECK_SENTENCE.match(sentence) and not _STATES_A_RESULT.search(sentence)):
             continue
+        if (parity := _parity_stated(sentence)) is not None:
+            return parity
         if not (math_spans(sentence) or re.search(r"\d", sentence)):
             continue
         return _value_in_words(sentence[-MAX_SENTENCE_CHARS:], after_marker=False)
