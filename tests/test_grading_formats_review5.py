@@ -24,3 +24,28 @@ def test_a_final_sentence_stating_a_functions_parity_answers_with_the_word():
         ("\\frac{15}{2}", "Because $f(x)$ is odd, we conclude that $c=-d$, or $a+b=\\frac{15}{2}$.", True),
         ("5", "The function is even, so $f(3) = 5$.", True),
     ]) == []
+
+
+def test_a_last_line_of_plain_text_arithmetic_is_read_whole():
+    # tool-integrated reasoning ends on a program's printed output; a last line may be the value alone
+    assert disagreements([
+        ("\\frac{3}{4}", "Computing the probability.\n```python\nprint(Rational(3, 4))\n```\n```output\n3/4\n```", True),
+        ("\\frac{\\sqrt{2}}{2}", "Simplifying.\n```output\nsqrt(2)/2\n```", True),
+        ("\\frac{2\\pi}{3}", "The angle:\n2*pi/3", True),
+        ("4", "Computing the probability.\n```output\n3/4\n```", False),
+        ("2", "Simplifying.\n```output\nsqrt(2)/2\n```", False),
+        # a computation on the last line is still its result
+        ("9", "She sells the rest.\n16 - 3 - 4 = 9", True),
+    ]) == []
+
+
+def test_an_answer_stated_after_words_that_take_the_last_box_back_wins():
+    assert disagreements([
+        ("6", "The answer is $\\boxed{5}$... no wait, I made an error. The correct answer is 6.", True),
+        ("5", "The answer is $\\boxed{5}$... no wait, I made an error. The correct answer is 6.", False),
+        ("6", "$\\boxed{5}$\n\nWait, that's wrong. The answer is $6$.", True),
+        # a check that restates the box, or a remark that denies another value, keeps it
+        ("5", "The answer is $\\boxed{5}$. Wait, let me double-check: yes, the answer is 5.", True),
+        ("5", "So the answer is $\\boxed{5}$. Note that the answer is not 6.", True),
+        ("5", "$\\boxed{5}$\n\nLet me verify: the answer is 5 since 2 + 3 = 5.", True),
+    ]) == []

@@ -557,6 +557,8 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
         return None
     if after_marker and _is_plain_math(segment):
         return _clean(segment)  # `Answer: 2x + 1`, `6π`, `3, 4`, `5 ± √2`: the whole stretch is the value
+    if not after_marker and _PLAIN_ARITHMETIC.fullmatch(segment) and brackets_balance(segment):
+        return _clean(segment)  # a final sentence that is only a number written in plain text: `3/4`, `sqrt(2)/2`
     if after_marker:
         leading = _leading_value(segment)
         if leading is not None:
@@ -588,6 +590,9 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     return max(values)[1]  # the value mentioned last
 
 
+_PLAIN_ARITHMETIC = re.compile(r"[-+−]?(?:\d|\.\d|sqrt\(|√|pi\b|π|\()(?:[\d.\s+\-−*/^()×÷√π]|sqrt\(|pi\b)*[.]?")
+"""A value written in plain text arithmetic and nothing else (`3/4`, `sqrt(2)/2`, `2*pi/3`, `1/(2+sqrt(3))`), as a
+program's printed output or a last line shows it: read whole, not as its last number."""
 _UNIT_POWER = re.compile(r"\s*\^\s*(?:\{\s*[-+−]?\d\s*\}|[-+−]?\d)\s*")
 """A math span that is only the power of a unit written in prose (`erg s$^{-1}$`, `m$^2$`): not a value."""
 
@@ -1206,6 +1211,23 @@ STATED_OUTRIGHT = frozenset({"minerva", "final_answer", "boxed", "answer_line", 
 unterminated `<think>`, nor, in the grading API, in a response cut at `max_tokens`)."""
 
 
+_RETRACTION = re.compile(r"\b(?:wait|oops|no,|I\s+made\s+an?\s+(?:error|mistake)|I\s+was\s+wrong|correction:|"
+                         r"(?:that|this)(?:'s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right))", re.IGNORECASE)
+"""Words that take back an answer already given (`\\boxed{5}... no wait, I made an error`)."""
+
+
+def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], body: str) -> _Candidate | None:
+    """An answer line stated after the last box, when words between them take the box back (`The answer
+    is $\\boxed{5}$... no wait, I made an error. The correct answer is 6.`): the box is retracted."""
+    if best.method != "boxed":
+        return None
+    later = [c for c in candidates if c.position > best.position and c.method in ("answer_line", "marker", "gsm8k_marker")]
+    if not later:
+        return None
+    last = max(later, key=lambda c: c.position)
+    return last if _RETRACTION.search(body, best.position, last.position) else None
+
+
 def _answer_in_body(body: str, style: str) -> Extraction:
     body = _UNICODE_MINUS.sub("-", body)  # one character for one: positions do not move
     if style == "boxed":
@@ -1222,6 +1244,7 @@ def _answer_in_body(body: str, style: str) -> Extraction:
         found = [c for c in candidates if c.method in tier]
         if found:
             best = max(found, key=lambda c: c.position)
+            best = _stated_after_a_retraction(best, candidates, body) or best
             return Extraction(best.answer, best.method)
     if _box_cut_off(body):
         return Extraction(None, None, "its last box is cut off")
