@@ -49,3 +49,17 @@ def test_an_answer_stated_after_words_that_take_the_last_box_back_wins():
         ("5", "So the answer is $\\boxed{5}$. Note that the answer is not 6.", True),
         ("5", "$\\boxed{5}$\n\nLet me verify: the answer is 5 since 2 + 3 = 5.", True),
     ]) == []
+
+
+def test_a_supposed_answer_is_not_stated_and_a_correction_wins():
+    assert disagreements([
+        ("6", "I initially thought the answer is 5, but actually it's 6.", True),
+        ("5", "I initially thought the answer is 5, but actually it's 6.", False),
+        ("6", "At first I assumed the answer is 5. After checking, the answer is 6.", True),
+        ("6", "It looks like 5, but in fact it is 6.", True),
+        # a supposition checked and then stated, a belief stated now, a condition after the answer
+        ("5", "If the answer is 5, then the sum is 10, which matches. So the answer is 5.", True),
+        ("5", "I think the answer is 5.", True),
+        ("5", "The answer is 5, if we count the endpoints.", True),
+        ("18", "The answer is 18, so she makes $18 every day.", True),
+    ]) == []

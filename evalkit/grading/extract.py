@@ -140,6 +140,10 @@ _ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:(?:\*\*)?\s{0
                            re.IGNORECASE)
 _ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:answers?|options?|choices?)\s{1,8}(?:to\s{1,4}(?:the|this)\s{1,4}(?:question|problem)"
                         r"\s{1,8})?(?:is|are|will\s{1,4}be|would\s{1,4}be)\b\s{0,4}:?", re.IGNORECASE)
+_SUPPOSED = re.compile(r"\b(?:thought|initially|at\s+first|assumed?|assuming|suppose|supposed|supposing|if|whether|"
+                       r"might\s+think|guessed)\b[^.!?\n]{0,40}\Z", re.IGNORECASE)
+"""Words before "the answer is" that make it a supposition, not a statement (`I initially thought the answer
+is 5`, `If the answer is 5, then ...`, `Suppose the answer were ...`)."""
 _ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 _ANSWER_LABEL = re.compile(r"(?:final\s+)?(?:answer|solution|result)s?\s*[:：]?", re.IGNORECASE)
@@ -598,8 +602,10 @@ _UNIT_POWER = re.compile(r"\s*\^\s*(?:\{\s*[-+−]?\d\s*\}|[-+−]?\d)\s*")
 
 
 _CONSEQUENCE = re.compile(r",\s*(?:and\s+)?(?:so|thus|hence|therefore|making|giving|resulting\s+in|for\s+a\s+total\s+of|"
+                          r"but\s+(?:actually|in\s+fact|really)|"
                           r"which\s+(?:gives|makes|means))(?![A-Za-z])", re.IGNORECASE)
-"""A clause that states what the sentence's computation comes to (`9 eggs for $2 each, making $18`)."""
+"""A clause that states what the sentence's computation comes to (`9 eggs for $2 each, making $18`), or
+corrects what it said first (`I thought it was 5, but actually it's 6`)."""
 _TRAILING_REMARK = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3})[^()]*\)[\s.,;:!?]*\Z")
 """A parenthesis of words that ends a sentence (`x = 5 (the other root x = 3 is extraneous)`): a remark."""
 
@@ -608,7 +614,8 @@ def _result_clause(segment: str, masked: str) -> tuple[str, str]:
     """The part of a final sentence that states its result: without a closing remark in parentheses
     or a breakdown after a colon (`260 sheep: Seattle 20, Charleston 80, Toulouse 160`), and from its
     last consequence clause on when that holds a value (`She sells 16 - 3 - 4 = 9 eggs, making $18
-    every day`: `making $18 every day`), unless the words before it name the answer."""
+    every day`: `making $18 every day`), unless the words before it name the answer; a correction
+(`the answer is 5, but actually it's 6`) always."""
     remark = _TRAILING_REMARK.search(masked)
     if remark is not None and remark.start() > 0 and _holds_a_value(masked[:remark.start()]):
         segment, masked = segment[:remark.start()], masked[:remark.start()]
@@ -616,7 +623,8 @@ def _result_clause(segment: str, masked: str) -> tuple[str, str]:
     if colon > 0 and _holds_a_value(masked[:colon]) and _is_breakdown(masked[colon + 1:]):
         segment, masked = segment[:colon], masked[:colon]
     consequence = deque(_CONSEQUENCE.finditer(masked), maxlen=1)
-    if consequence and not re.search(r"\banswer\b", masked[:consequence[0].start()], re.IGNORECASE):
+    correction = bool(consequence) and consequence[0].group(0).rstrip().lower().endswith(("actually", "fact", "really"))
+    if consequence and (correction or not re.search(r"\banswer\b", masked[:consequence[0].start()], re.IGNORECASE)):
         start = consequence[0].end()
         if _holds_a_value(masked[start:]):
             return segment[start:], masked[start:]
@@ -938,6 +946,8 @@ def _markers_in(text: str) -> list[_Candidate]:
                             (_ANSWER_COLON, "final_answer"), (_ANSWER_IS, "marker"), (_ANSWER_THEN_MATH, "marker")):
         for match in reversed(deque(pattern.finditer(text), maxlen=3)):
             sentence = _sentence_after(text, match.end())
+            if pattern is _ANSWER_IS and _SUPPOSED.search(text, max(0, match.start() - 60), match.start()):
+                continue  # `I initially thought the answer is 5, but ...`, `If the answer is 5, then ...`: not stated
             if pattern is _ANSWER_HEADING and not _is_bare(sentence):
                 continue  # `**Answer**` over a worked solution: its first sentence is not the answer
             line_end = text.find("\n", match.end())
