@@ -4,7 +4,9 @@ each rule must stay wrong."""
 
 from __future__ import annotations
 
-from grading_cases import disagreements
+from grading_cases import disagreements, disagreements_in_questions
+
+from evalkit.grading.question import answer_options
 
 
 def test_a_final_sentence_stating_a_functions_parity_answers_with_the_word():
@@ -62,4 +64,33 @@ def test_a_supposed_answer_is_not_stated_and_a_correction_wins():
         ("5", "I think the answer is 5.", True),
         ("5", "The answer is 5, if we count the endpoints.", True),
         ("18", "The answer is 18, so she makes $18 every day.", True),
+    ]) == []
+
+
+SHAPES = ("Find the shape described by the equation \\[z = c.\\](A) Line (B) Circle (C) Plane (D) Sphere (E) Cylinder "
+          "(F) Cone  Enter the letter of the correct option.")
+EQUATIONS = ("Which equation? $\\textbf{(A)}\\ 3(1 + r)^x = 7\\qquad \\textbf{(B)}\\ 3(1 + r/10)^x = 7\\qquad "
+             "\\textbf{(C)}\\ 3(1 + 2r)^x = 7$")
+
+
+def test_the_options_a_question_lists():
+    assert answer_options(SHAPES)[:3] == (("A", "Line"), ("B", "Circle"), ("C", "Plane"))
+    assert answer_options(SHAPES)[-1] == ("F", "Cone")
+    assert answer_options(EQUATIONS) == (("A", "3(1 + r)^x = 7"), ("B", "3(1 + r/10)^x = 7"), ("C", "3(1 + 2r)^x = 7"))
+    assert answer_options("Is it (A) or (B)?") == ()  # two labels are not a list of options
+    assert answer_options("Find (B) Circle (C) Plane (D) Sphere") == ()  # options start at A
+    assert answer_options('label("(A) 2", (0,0)); label("(B) 3", (1,0)); label("(C) 4", (2,0)); [/asy]') == ()
+
+
+def test_the_text_or_value_of_the_listed_option_answers_for_its_letter():
+    assert disagreements_in_questions([
+        (SHAPES, "\\text{(C)}", "$\\boxed{\\text{Plane}}$", True),
+        (SHAPES, "\\text{(C)}", "$\\boxed{\\text{plane}}$", True),
+        (SHAPES, "\\text{(C)}", "$\\boxed{\\text{Sphere}}$", False),
+        (SHAPES, "\\text{(C)}", "$\\boxed{\\text{(D) Sphere}}$", False),
+        (SHAPES, "\\text{(C)}", "$\\boxed{C}$", True),
+        (EQUATIONS, "\\text{(B)}", "$\\boxed{3(1+\\frac{r}{10})^x = 7}$", True),
+        (EQUATIONS, "\\text{(B)}", "$\\boxed{3(1+2r)^x = 7}$", False),
+        # without the question's options, a word is not a letter
+        (None, "\\text{(C)}", "$\\boxed{\\text{Plane}}$", False),
     ]) == []

@@ -81,6 +81,7 @@ from functools import lru_cache
 import sympy
 
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
+from evalkit.grading.normalize import NormalizationError, normalize_answer
 from evalkit.grading.question import QuestionReading
 from evalkit.grading.values import (
     Choice,
@@ -93,6 +94,7 @@ from evalkit.grading.values import (
     Named,
     Number,
     Numeral,
+    ParseError,
     Ratio,
     Relation,
     Scalar,
@@ -100,6 +102,7 @@ from evalkit.grading.values import (
     Time,
     Value,
     function_argument,
+    parse_value,
     stated_value,
     sympy_of,
 )
@@ -156,6 +159,9 @@ def matches(reference: Value, answer: Value, policy: GradingPolicy = DEFAULT_POL
 def _compare(a: Value, b: Value, mode: _Mode) -> Decision:
     if a == b:
         return _yes("identical values")
+    if mode.reading.options and (isinstance(a, Choice) != isinstance(b, Choice)) and not isinstance(a, Labelled) \
+            and not isinstance(b, Labelled):
+        return _as_options(a, b, mode)
     if isinstance(a, Labelled) or isinstance(b, Labelled):
         return _labelled(a, b, mode)
     if isinstance(a, Named) or isinstance(b, Named):
@@ -189,6 +195,29 @@ def _compare(a: Value, b: Value, mode: _Mode) -> Decision:
     if isinstance(a, Choice) and isinstance(b, Choice):
         return _yes("same choice") if a.letter == b.letter else _no("different choice")
     return _no(f"{type(a).__name__.lower()} vs {type(b).__name__.lower()}")
+
+
+def _as_options(a: Value, b: Value, mode: _Mode) -> Decision:
+    """A letter against a value, where the question lists its options: the letter is its option's
+    value (`\\text{Plane}` for `(C)` when the question lists `(C) Plane`)."""
+    choice, other = (a, b) if isinstance(a, Choice) else (b, a)
+    option = _option_value(dict(mode.reading.options).get(choice.letter))
+    if option is None:
+        return _no(f"choice vs {type(other).__name__.lower()}")
+    pair = (option, other) if choice is a else (other, option)
+    decision = _compare(*pair, _Mode(mode.directed, mode.relative_tolerance))
+    return Decision(decision.equal, f"the option ({choice.letter}) the question lists: " + decision.rule)
+
+
+@lru_cache(maxsize=1024)
+def _option_value(text: str | None) -> Value | None:
+    """The value of an option's text as the question writes it, or None where it does not read as one."""
+    if text is None:
+        return None
+    try:
+        return parse_value(normalize_answer(text))
+    except (ParseError, NormalizationError, RecursionError):
+        return None
 
 
 def _ratios(a: Value, b: Value) -> Decision:

@@ -46,6 +46,9 @@ class QuestionReading:
     factored_form_asked: bool = False
     """Whether the question asks to factor: then an answer to a reference written as a product of
     factors with variables must be a product too (`(t-7)(t+7)`, not `t^2-49`)."""
+    options: tuple[tuple[str, str], ...] = ()
+    """The answer options the question lists, as (letter, text) in order (`(A) Line (B) Circle (C) Plane`):
+    an answer that gives the text of an option is that option's letter (`Plane` for `(C)`)."""
     unit_letters: frozenset[str] = frozenset()
     """The one-letter unit symbols whose units the question names (`m` when it speaks of meters): after
     a number, such a letter is that unit (`540 m` answers a reference `540`), not a variable (unknown
@@ -73,3 +76,40 @@ def asks_to_factor(question: str) -> bool:
 def speaks_of_percent(question: str) -> bool:
     """Whether a question asks for, or speaks of, a percentage."""
     return _SPEAKS_OF_PERCENT.search(question) is not None
+
+
+_OPTION_LABEL = re.compile(r"\\textbf\s*\{\s*\(([A-J])\)\s*\}|(?<![A-Za-z0-9\\])\(([A-J])\)(?=\s)")
+"""The label of an answer option: `(C)` before a space, or AMC's `\\textbf{(C)}`."""
+_OPTION_TEXT_END = re.compile(r"\s*(?:\n\s*\n|Enter\b|Choose\b|Which\b|Select\b).*\Z", re.DOTALL)
+_OPTION_SPACING = re.compile(r"\\q?quad\b|\\[ ,;:!]|~|\$")
+
+
+def answer_options(question: str) -> tuple[tuple[str, str], ...]:
+    """The options a question lists for its answer, as (letter, text) pairs, when it labels at least
+    three of them A, B, C, ... in order (`(A) Line (B) Circle (C) Plane ... Enter the letter`, or AMC's
+    `$\\textbf{(A)}\\ 3(1 + r)^x = 7\\qquad \\textbf{(B)}\\ ...$`); else none. Each text runs to the next
+    label, and the last to a blank line or the instruction after it."""
+    labels = list(_OPTION_LABEL.finditer(question))
+    letters = [match.group(1) or match.group(2) for match in labels]
+    start = next((i for i, letter in enumerate(letters) if letter == "A"), None)
+    if start is None:
+        return ()
+    run = [labels[start]]
+    for match, letter in zip(labels[start + 1:], letters[start + 1:]):
+        if letter != chr(ord("A") + len(run)):
+            break
+        run.append(match)
+    if len(run) < 3:
+        return ()
+    options = []
+    for index, match in enumerate(run):
+        end = run[index + 1].start() if index + 1 < len(run) else len(question)
+        text = question[match.end():end]
+        if index + 1 == len(run):
+            text = _OPTION_TEXT_END.sub("", text)
+        text = " ".join(_OPTION_SPACING.sub(" ", text).split()).strip(" .,;")
+        if not text or '"' in text or "[/asy]" in text:
+            return ()  # labels inside a figure's code, not options
+        options.append((chr(ord("A") + index), text))
+    return tuple(options)
+
