@@ -94,3 +94,21 @@ def test_the_text_or_value_of_the_listed_option_answers_for_its_letter():
         # without the question's options, a word is not a letter
         (None, "\\text{(C)}", "$\\boxed{\\text{Plane}}$", False),
     ]) == []
+
+
+def test_a_value_with_a_plain_text_root_or_pi_in_prose_is_one_value():
+    assert disagreements([
+        ("\\sqrt{2}", "By AM-GM, the minimum value is √2.", True),
+        ("2", "By AM-GM, the minimum value is √2.", False),
+        ("\\sqrt{2}", "By AM-GM, the minimum value is sqrt(2).", True),
+        ("2", "By AM-GM, the minimum value is sqrt(2).", False),
+        ("2\\pi", "By AM-GM, the minimum value is 2π.", True),
+        ("2", "By AM-GM, the minimum value is 2π.", False),
+        ("\\sqrt[3]{3}", "The product telescopes, so the value is ∛3.", True),
+        ("2\\sqrt{2}", "The sum telescopes to 2√2.", True),
+        ("2", "The sum telescopes to 2√2.", False),
+        ("3", "Setting the two expressions equal, the radius is √3 units.", False),
+        ("\\sqrt{7}", "Answer: √7 units", True),
+        ("\\frac{\\pi}{4}", "The angle is π/4 radians.", True),
+        ("3", "There are 3 pies.", True),
+    ]) == []

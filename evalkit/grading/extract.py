@@ -172,6 +172,12 @@ _PLAIN_VALUE = re.compile(
     r"\d" + _GROUPED_DIGITS + r"(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
     r"(?:\s?%)?"
     r"|^[-+]?\d*\\(?:frac|dfrac|tfrac|sqrt|pi|infty|binom|dbinom)(?![A-Za-z])[^\s]*|^\\\{[^{}\n]{1,80}?\\\}|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
+_PLAIN_SURD = (r"(?<![A-Za-z0-9_.\\])[-+]?(?:\d+(?:\.\d+)?\s?\*?\s?)?"
+               r"(?:[√∛∜]\s?(?:\(\s*[^()\n]{1,20}\)|\d+(?:\.\d+)?|[a-z](?![A-Za-z]))|(?:sqrt|cbrt)\(\s*[^()\n]{1,20}\)|π|pi(?![A-Za-z]))"
+               r"(?:\s?[√∛]\s?\d+|\s?π|\s?pi(?![A-Za-z]))?(?:\s?[/*]\s?(?:\d+(?:\.\d+)?|π|√\d+))?")
+_PLAIN_SURD_VALUE = re.compile(_PLAIN_SURD)
+"""A value written in plain text with a radical or π (`√2`, `2√2`, `∛3`, `sqrt(2)`, `7π`, `π/4`, `3√2/2`): one value,
+not the number after its root sign or before its π."""
 _LEADING_FILLER = re.compile(
     r"^(?:[:=,\s]|(?:therefore|thus|hence|so|then|simply|exactly|clearly|indeed|just|equal\s+to|given\s+by|"
     r"approximately|about|roughly|option|choice|that|the\s+value|is|are|be)(?![A-Za-z]))+\s*", re.IGNORECASE)
@@ -587,7 +593,12 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     if alternatives is not None:
         return alternatives
     values = [(span.end, _clean(span.content)) for span in math_spans(segment) if not _UNIT_POWER.fullmatch(span.content)]
-    values += [(match.end(), _clean(_with_scale(match, segment))) for match in _NUMBER.finditer(_without_math(segment))]
+    prose = _without_math(segment)
+    surds = list(_PLAIN_SURD_VALUE.finditer(prose))
+    values += [(match.end(), _clean(match.group(0))) for match in surds]
+    for match in surds:  # the numbers inside `2√2`, `7π` are not values of their own
+        prose = prose[:match.start()] + " " * (match.end() - match.start()) + prose[match.end():]
+    values += [(match.end(), _clean(_with_scale(match, segment))) for match in _NUMBER.finditer(prose)]
     values = [(end, value) for end, value in values if value]
     if not values:
         return None
@@ -864,6 +875,9 @@ def _leading_value(segment: str) -> str | None:
     if choice and (len(segment) <= 3 or segment[len(choice.group(0)):].lstrip()[:1] in ("", ".", ",", ")")
                    or segment.startswith("(")):
         return choice.group(1)
+    surd = _PLAIN_SURD_VALUE.match(segment)
+    if surd is not None:
+        return _clean(surd.group(0))
     listed = _NUMBER_LIST.fullmatch(segment) or _NUMBER_ALTERNATIVES.match(segment)
     if listed:  # `5 and 7.`, `2, 3 or 4`: the whole stretch is a list of numbers; `204 or 210, depending ...`
         return ", ".join(number.replace(",", "") for number in _LIST_NUMBER.findall(listed.group(0)))
