@@ -112,3 +112,20 @@ def test_a_value_with_a_plain_text_root_or_pi_in_prose_is_one_value():
         ("\\frac{\\pi}{4}", "The angle is π/4 radians.", True),
         ("3", "There are 3 pies.", True),
     ]) == []
+
+
+def test_a_box_said_to_be_wrong_gives_way_to_the_corrected_value_and_a_guess_is_not_a_final_answer():
+    assert disagreements([
+        ("\\frac{3\\sqrt{3}}{4}", "The area is $\\boxed{\\frac{3\\sqrt{3}}{2}}$.\n\nWait, that's wrong: I used the full base "
+         "instead of half of it. Correcting, the area is $\\frac{3\\sqrt{3}}{4}$.", True),
+        ("\\frac{3\\sqrt{3}}{4}", "The area is $\\boxed{\\frac{3\\sqrt{3}}{4}}$.\n\nHmm, wait — I forgot to double it since "
+         "there are two triangles. The correct area is $\\frac{3\\sqrt{3}}{2}$.", False),
+        ("3\\sqrt{13}", "Hence the result is $\\boxed{\\sqrt{13}}$.\n\nWait, I made an arithmetic slip in the last step. "
+         "Redoing it carefully, the value is $3\\sqrt{13}$.", True),
+        # a bare `Wait` opens a check: the box stands
+        ("5", "$\\boxed{5}$\n\nWait, let me verify by plugging in $x = 5$: $5^2 - 25 = 0$.", True),
+        ("2", "A first guess would be that the final answer is $3\\sqrt{13}$, but that ignores the second case.\n\n"
+         "Adding the second case we get\n\n### Final Answer\n\\[\n\\boxed{2}\n\\]", True),
+        ("3\\sqrt{13}", "A first guess would be that the final answer is $3\\sqrt{13}$, but that ignores the second case.\n\n"
+         "Adding the second case we get\n\n### Final Answer\n\\[\n\\boxed{2}\n\\]", False),
+    ]) == []

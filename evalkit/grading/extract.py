@@ -141,7 +141,7 @@ _ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:(?:\*\*)?\s{0
 _ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:answers?|options?|choices?)\s{1,8}(?:to\s{1,4}(?:the|this)\s{1,4}(?:question|problem)"
                         r"\s{1,8})?(?:is|are|will\s{1,4}be|would\s{1,4}be)\b\s{0,4}:?", re.IGNORECASE)
 _SUPPOSED = re.compile(r"\b(?:thought|initially|at\s+first|assumed?|assuming|suppose|supposed|supposing|if|whether|"
-                       r"might\s+think|guessed)\b[^.!?\n]{0,40}\Z", re.IGNORECASE)
+                       r"might\s+think|guess(?:ed)?|would\s+be\s+that)\b[^.!?\n]{0,40}\Z", re.IGNORECASE)
 """Words before "the answer is" that make it a supposition, not a statement (`I initially thought the answer
 is 5`, `If the answer is 5, then ...`, `Suppose the answer were ...`)."""
 _ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
@@ -1235,21 +1235,30 @@ STATED_OUTRIGHT = frozenset({"minerva", "final_answer", "boxed", "answer_line", 
 unterminated `<think>`, nor, in the grading API, in a response cut at `max_tokens`)."""
 
 
-_RETRACTION = re.compile(r"\b(?:wait|oops|no,|I\s+made\s+an?\s+(?:error|mistake)|I\s+was\s+wrong|correction:|"
-                         r"(?:that|this)(?:'s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right))", re.IGNORECASE)
-"""Words that take back an answer already given (`\\boxed{5}... no wait, I made an error`)."""
+_RETRACTED = (r"I\s+made\s+an?\s+(?:\w+\s+)?(?:error|mistake|slip)|I\s+was\s+wrong|I\s+(?:forgot|miscounted|miscalculated|"
+               r"mis-?copied|misread)|correction:|correcting\b|(?:that|this)(?:'s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right)")
+_RETRACTION = re.compile(rf"\b(?:wait|oops|no,|{_RETRACTED})", re.IGNORECASE)
+"""Words that take back an answer already given (`\\boxed{5}... no wait, I made an error`), before an answer line."""
+_RETRACTED_OUTRIGHT = re.compile(rf"\b(?:{_RETRACTED})", re.IGNORECASE)
+"""Words that say outright that an answer already given is wrong (`Wait, that's wrong: ...`, `I made an
+arithmetic slip`), after which a final sentence states the corrected value; a bare `Wait` opens a check as often."""
 
 
 def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], body: str) -> _Candidate | None:
     """An answer line stated after the last box, when words between them take the box back (`The answer
-    is $\\boxed{5}$... no wait, I made an error. The correct answer is 6.`): the box is retracted."""
+    is $\\boxed{5}$... no wait, I made an error. The correct answer is 6.`), or the value of the final
+    sentence after words that say the box is wrong (`Wait, that's wrong: ... the area is $\\frac{3}{4}$.`)."""
     if best.method != "boxed":
         return None
     later = [c for c in candidates if c.position > best.position and c.method in ("answer_line", "marker", "gsm8k_marker")]
-    if not later:
+    if later:
+        last = max(later, key=lambda c: c.position)
+        return last if _RETRACTION.search(body, best.position, last.position) else None
+    retracted = _last_match(_RETRACTED_OUTRIGHT, body[best.position:])
+    if retracted is None:
         return None
-    last = max(later, key=lambda c: c.position)
-    return last if _RETRACTION.search(body, best.position, last.position) else None
+    corrected = _final_sentence_answer(body[best.position + retracted.end():])
+    return _Candidate(best.position + retracted.end(), corrected, "final_sentence") if corrected else None
 
 
 def _answer_in_body(body: str, style: str) -> Extraction:
