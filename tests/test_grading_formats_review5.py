@@ -129,3 +129,22 @@ def test_a_box_said_to_be_wrong_gives_way_to_the_corrected_value_and_a_guess_is_
         ("3\\sqrt{13}", "A first guess would be that the final answer is $3\\sqrt{13}$, but that ignores the second case.\n\n"
          "Adding the second case we get\n\n### Final Answer\n\\[\n\\boxed{2}\n\\]", False),
     ]) == []
+
+
+def test_a_question_whose_task_is_to_write_a_decimal_is_not_answered_by_its_fraction():
+    write = "Write $\\frac{3}{20}$ as a decimal."
+    convert = "Convert $\\frac{57}{160}$ to a terminating decimal."
+    expressed = "What is $\\frac{9}{2}$ expressed as a decimal?"
+    result = "The quadratic $x^2+(2.6)x+3.6$ can be written in the form $(x+b)^2+c$. What is $b+c$ (as a decimal)?"
+    assert disagreements_in_questions([
+        (write, "0.15", "$\\boxed{\\frac{3}{20}}$", False),
+        (write, "0.15", "$\\boxed{0.15}$", True),
+        (write, "0.15", "$\\boxed{.15}$", True),
+        (convert, ".35625", "$\\boxed{\\frac{57}{160}}$", False),
+        (convert, ".35625", "$\\boxed{0.35625}$", True),
+        (expressed, "4.5", "$\\boxed{\\frac{9}{2}}$", False),
+        (expressed, "4.5", "$\\boxed{4.50}$", True),
+        # a result asked for as a decimal may be given in any exact form
+        (result, "3.21", "$\\boxed{\\frac{321}{100}}$", True),
+        (None, "0.15", "$\\boxed{\\frac{3}{20}}$", True),
+    ]) == []

@@ -276,6 +276,8 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
     if isinstance(a, Number) and isinstance(b, Expr) and b.amount is not None and b.amount[1] in mode.reading.unit_letters:
         b = b.amount[0]  # `540 m` for a plain number, and the question speaks of meters: m is the unit
     va, vb = _value_of(a), _value_of(b)
+    if mode.reading.decimal_form_asked and isinstance(a, Number) and a.ulp is not None and not _written_as_a_decimal(b):
+        return _no("the question asks for a decimal")
     if mode.reading.factored_form_asked and _is_factored(va) and (
             not _is_factored(vb) or _factor_count(vb) < _factor_count(va)):
         return _no("the question asks for a factored form" + (", factored further" if _is_factored(vb) else ""))
@@ -297,6 +299,12 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
             return _yes(decision.rule + (f" ({note})" if note else ""))
         last = decision
     return last
+
+
+def _written_as_a_decimal(value: Number | Expr) -> bool:
+    """Whether an answer is written as a decimal or an integer (`0.15`, `4`), not as a fraction or other
+    exact form (`\\frac{3}{20}`, `\\frac{\\sqrt2}{2}`)."""
+    return isinstance(value, Number) and (value.ulp is not None or value.value.denominator == 1)
 
 
 def _is_factored(value: Fraction | sympy.Expr) -> bool:

@@ -17,7 +17,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
-from evalkit.grading.question import (QuestionReading, answer_options, asks_to_factor, speaks_of_percent,
+from evalkit.grading.question import (QuestionReading, answer_options, asks_for_a_decimal, asks_to_factor, speaks_of_percent,
                                       unit_letters_named)
 from evalkit.grading.rounding import asks_for_rounding
 
@@ -79,6 +79,7 @@ class GradingPolicy:
                                percent_mark_accepted=question is None or speaks_of_percent(question),
                                factored_form_asked=question is not None and asks_to_factor(question),
                                options=answer_options(question) if question is not None else (),
+                               decimal_form_asked=question is not None and asks_for_a_decimal(question),
                                unit_letters=unit_letters_named(question) if question is not None else frozenset())
 
     def to_dict(self) -> dict[str, Any]:

@@ -49,6 +49,9 @@ class QuestionReading:
     options: tuple[tuple[str, str], ...] = ()
     """The answer options the question lists, as (letter, text) in order (`(A) Line (B) Circle (C) Plane`):
     an answer that gives the text of an option is that option's letter (`Plane` for `(C)`)."""
+    decimal_form_asked: bool = False
+    """Whether the question's task is to write a number as a decimal (`Write $\\frac{3}{20}$ as a decimal.`): then a
+    fraction that equals a reference written as a decimal does not answer it (`\\frac{3}{20}` for `0.15`)."""
     unit_letters: frozenset[str] = frozenset()
     """The one-letter unit symbols whose units the question names (`m` when it speaks of meters): after
     a number, such a letter is that unit (`540 m` answers a reference `540`), not a variable (unknown
@@ -66,6 +69,20 @@ def unit_letters_named(question: str) -> frozenset[str]:
 _MATH_SPAN = re.compile(r"\$\$?([^$]+)\$\$?|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _UPRIGHT = re.compile(r"\\(?:mathrm|text|textrm|operatorname|rm)\s*\{[^{}]*\}")
 """Upright text in math (`\\mathrm{m}`, `\\text{ s}`): units and words, not variables."""
+
+
+_ASKS_FOR_A_DECIMAL = re.compile(r"\b(?:write|convert|express|rewrite|what\s+is|find)\s+\$[^$]{1,80}\$\s*(?:,\s*)?"
+                                 r"(?:expressed\s+|written\s+)?(?:as|to|into|in)\s+(?:a\s+)?(?:terminating\s+)?decimal"
+                                 r"(?:\s+form)?\s*[.?]", re.IGNORECASE)
+"""A question whose task is to write a given number as a decimal (`Write $\\frac{3}{20}$ as a decimal.`, `Convert
+$\\frac{57}{160}$ to a terminating decimal.`, `What is $\\frac{9}{2}$ expressed as a decimal?`): the given fraction
+restated does not answer it. A question that only asks for its result as a decimal (`What is $b+c$ (as a
+decimal)?`, `Express your answer as a decimal to the nearest tenth.`) accepts any exact form of it."""
+
+
+def asks_for_a_decimal(question: str) -> bool:
+    """Whether a question's task is to write a given number as a decimal (`_ASKS_FOR_A_DECIMAL`)."""
+    return _ASKS_FOR_A_DECIMAL.search(question) is not None
 
 
 def asks_to_factor(question: str) -> bool:
