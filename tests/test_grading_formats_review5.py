@@ -148,3 +148,24 @@ def test_a_question_whose_task_is_to_write_a_decimal_is_not_answered_by_its_frac
         (result, "3.21", "$\\boxed{\\frac{321}{100}}$", True),
         (None, "0.15", "$\\boxed{\\frac{3}{20}}$", True),
     ]) == []
+
+
+def test_sympy_printouts_labels_in_other_languages_and_more_interval_spellings():
+    assert disagreements([
+        ("\\frac{11}{36}", "```output\nRational(11, 36)\n```\n$\\boxed{Rational(11, 36)}$", True),
+        ("\\frac{27}{64}", "The answer is $\\boxed{\\text{Rational}(27, 64)}$.", True),
+        ("\\frac{27}{64}", "$\\boxed{Rational(27, 65)}$", False),
+        ("\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}", "$\\boxed{Matrix([[-1/3], [2/3], [5/3]])}$", True),
+        ("\\frac{19}{34}", "Damit ist die Wahrscheinlichkeit berechnet.\n\n**Antwort:** $\\frac{19}{34}$", True),
+        ("\\frac{19}{34}", "Thus.\n\n**Réponse :** $\\frac{19}{34}$", True),
+        ("\\frac{19}{34}", "Thus.\n\n**Ответ:** $\\frac{19}{34}$", True),
+        ("\\frac{19}{34}", "Thus.\n\n**答案：** $\\frac{19}{34}$", True),
+        ("4.5e33", "Final Answer: The final answer is 4.5·10^33 erg/s. I hope it is correct.", True),
+        ("(3,4]", "The final answer is: $\\boxed{]3, 4]}$", True),
+        ("[0,1)", "$\\boxed{[0, 1[}$", True),
+        ("(3,4)", "$\\boxed{]3, 4]}$", False),
+        ("(-\\infty, 0) \\cup\\{1\\}", "$\\boxed{x<0 \\text{ or } x=1}$", True),
+        ("(-\\infty, 0) \\cup\\{1\\}", "$\\boxed{x \\in (-\\infty,0) \\text{ or } x = 1}$", True),
+        ("(-\\infty, 0) \\cup\\{1\\}", "$\\boxed{x \\le 0 \\text{ or } x = 1}$", False),
+        ("1, 2", "$\\boxed{x=1 \\text{ or } x=2}$", True),
+    ]) == []

@@ -125,8 +125,11 @@ _MINERVA = re.compile(r"final\s{1,4}answer\s{0,4}:\s{0,8}the\s{1,4}final\s{1,4}a
 _MINERVA_END = re.compile(r"\.?\s{0,8}I\s{1,4}hope\s{1,4}it\s{1,4}is\s{1,4}correct", re.IGNORECASE)
 _GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
 """GSM8K's `#### 42`; a markdown heading (`#### Step 1`) is not a marker."""
+_ANSWER_WORDS = (r"antwort|endergebnis|r[ée]ponse(?:\s{1,4}finale)?|respuesta(?:\s{1,4}final)?|risposta(?:\s{1,4}finale)?|"
+                 r"resposta(?:\s{1,4}final)?|odpowied[źz]|ответ|最终答案|最終答案|答案|解答|答")
+"""`Answer` in other languages, as a label before an answer (`**Antwort:** 5`, `Réponse : 5`, `Ответ: 5`, `答案：5`)."""
 _ANSWER_LINE = re.compile(
-    r"(?:^|\n)[ \t>#*]{0,8}(?:\*\*|__)?(?:final\s{1,4}answer|answer|ans|a)\s{0,4}(?:\*\*|__)?\s{0,4}[:：]"
+    r"(?:^|\n)[ \t>#*]{0,8}(?:\*\*|__)?(?:final\s{1,4}answer|answer|ans|a|" + _ANSWER_WORDS + r")\s{0,4}(?:\*\*|__)?\s{0,4}[:：]"
     r"(?:\*\*|__)?[ \t]{0,8}", re.IGNORECASE)
 _ANSWER_INLINE = re.compile(r"(?<=[.!?])[ \t]{1,4}(?:\*\*|__)?(?:Final\s{1,4}answer|Answer)[ \t]{0,4}(?:\*\*|__)?[ \t]{0,4}[:：]"
                             r"(?:\*\*|__)?[ \t]{0,8}")
@@ -146,7 +149,7 @@ _SUPPOSED = re.compile(r"\b(?:thought|initially|at\s+first|assumed?|assuming|sup
 is 5`, `If the answer is 5, then ...`, `Suppose the answer were ...`)."""
 _ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
-_ANSWER_LABEL = re.compile(r"(?:final\s+)?(?:answer|solution|result)s?\s*[:：]?", re.IGNORECASE)
+_ANSWER_LABEL = re.compile(r"(?:(?:final\s+)?(?:answer|solution|result)s?|" + _ANSWER_WORDS + r")\s*[:：]?", re.IGNORECASE)
 _UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d)")
 """A minus sign (U+2212), or an en dash used as one, before a number: read as `-` (`Answer: −3` is -3, not 3)."""
 _VULGAR_FRACTIONS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"

@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from evalkit.grading.notation import repeating_decimal, rewrite_notation
+from evalkit.grading.notation import repeating_decimal, rewrite_notation, sympy_printout
 from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, join_thousands, mark_percent,
                                      number_from_words, parse_exact_number, plain_times_ten)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
@@ -160,6 +160,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     text = _undo_double_escaping(text)
     text = strip_outer_delimiters(text)
+    text = sympy_printout(text)
     if text.startswith("\\begin") and (derived := derivation_result(text)) is not None:
         text = derived  # `\\begin{aligned} x &= 2 + 1 \\\\ &= 3 \\end{aligned}`: the derivation's result
     if not braces_balanced(text):

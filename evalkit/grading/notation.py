@@ -59,8 +59,49 @@ _REALS_WITHOUT = re.compile(r"\\R\s*(?:\\setminus|\\backslash|-)\s*\\\{(.+?)\\\}
 """The real line without some points: `\\mathbb{R} \\setminus \\{-7, 3\\}`."""
 
 
+_SYMPY_NAME = r"(?:\\(?:text|mathrm|operatorname|texttt)\s*\{\s*NAME\s*\}|(?<![A-Za-z\\])NAME)\s*"
+_SYMPY_RATIONAL = re.compile(_SYMPY_NAME.replace("NAME", "Rational") + r"\(\s*([-+]?\d+)\s*,\s*([-+]?\d+)\s*\)")
+_SYMPY_INTEGER = re.compile(_SYMPY_NAME.replace("NAME", "Integer") + r"\(\s*([-+]?\d+)\s*\)")
+_SYMPY_MATRIX = re.compile(_SYMPY_NAME.replace("NAME", "Matrix") + r"\(\s*\[\s*\[([^\[\]]*(?:\]\s*,\s*\[[^\[\]]*)*)\]\s*\]\s*\)")
+
+
+def sympy_printout(text: str) -> str:
+    """SymPy's printed forms, as tool-using models box them, in LaTeX: `Rational(11, 36)` is `\\frac{11}{36}`,
+    `Integer(5)` is 5, `Matrix([[-1/3], [2/3]])` a column vector. Read as text, never evaluated."""
+    if "Rational" in text:
+        text = _SYMPY_RATIONAL.sub(lambda m: f"\\frac{{{m.group(1)}}}{{{m.group(2)}}}", text)
+    if "Integer" in text:
+        text = _SYMPY_INTEGER.sub(lambda m: m.group(1), text)
+    if "Matrix" in text:
+        text = _SYMPY_MATRIX.sub(_matrix_of_rows, text)
+    return text
+
+
+def _matrix_of_rows(match: re.Match[str]) -> str:
+    rows = [row.split(",") for row in re.split(r"\]\s*,\s*\[", match.group(1))]
+    if len({len(row) for row in rows}) != 1 or any(not item.strip() for row in rows for item in row):
+        return match.group(0)
+    body = " \\\\ ".join(" & ".join(item.strip() for item in row) for row in rows)
+    return f"\\begin{{pmatrix}}{body}\\end{{pmatrix}}"
+
+
+_FRENCH_INTERVAL = re.compile(r"([\[\]])\s*([^\[\]{}()]+?)\s*[,;]\s*([^\[\]{}()]+?)\s*([\[\]])")
+
+
+def _french_interval(text: str) -> str:
+    """An interval in the French notation, open ends turned outward (`]3, 4]`, `[0, 1[`, `]-\\infty, 2[`), in the
+    usual one (`(3, 4]`); only a whole answer with an outward bracket, which the usual notation never has."""
+    match = _FRENCH_INTERVAL.fullmatch(text.strip())
+    if match is None or (match.group(1) == "[" and match.group(4) == "]"):
+        return text
+    left = "(" if match.group(1) == "]" else "["
+    right = ")" if match.group(4) == "[" else "]"
+    return f"{left}{match.group(2)},{match.group(3)}{right}"
+
+
 def rewrite_notation(text: str) -> str:
     """`text` with the whole-answer notations of the module docstring rewritten."""
+    text = _french_interval(text)
     text = _choose(text)
     angle = _ANGLE_VECTOR.fullmatch(text.strip())
     if angle is not None and "\\langle" not in angle.group(1):
@@ -203,12 +244,17 @@ def _inequality_ranges(text: str, *, variable: str | None = None) -> str | None:
         return _interval_text(*single[1]) if single[0] == variable else None
     pieces, words, position = [], set(), 0
     for connector in _CONNECTOR.finditer(text):
+        before = text[:connector.start()]
+        if sum(before.count(c) for c in "([") > sum(before.count(c) for c in ")]"):
+            continue  # the comma inside an interval, `(-\\infty, 0)`
         pieces.append(text[position:connector.start()])
         words.add(_CONNECTIVE[next(group for group in connector.groups() if group)])
         position = connector.end()
     pieces.append(text[position:])
     if len(pieces) < 2 or len(words) != 1:
         return None
+    if words == {"or"} and variable is None and (union := _union_with_points(pieces)) is not None:
+        return union
     ranges = [_range(piece) for piece in pieces]
     if any(r is None for r in ranges) or len({r[0] for r in ranges}) != 1 \
             or (variable is not None and ranges[0][0] != variable):
@@ -221,6 +267,32 @@ def _inequality_ranges(text: str, *, variable: str | None = None) -> str | None:
     if len(intervals) != 2 or len(lows) != 1 or len(highs) != 1 or _empty(lows[0][0], highs[0][2]):
         return None
     return _interval_text(lows[0][0], lows[0][1], highs[0][2], highs[0][3])
+
+
+_POINT = re.compile(r"\s*([A-Za-z])\s*=\s*(-?\d+(?:\.\d+)?)\s*")
+_MEMBER = re.compile(r"\s*([A-Za-z])\s*\\in\s*([(\[][^()\[\]]+[)\]])\s*")
+
+
+def _union_with_points(pieces: list[str]) -> str | None:
+    """`x < 0 or x = 1`, `x \\in (-\\infty, 0) or x = 1`: inequalities or intervals of one variable with single
+    points, as the union of the intervals and the set of the points; None unless at least one piece is
+    an inequality or an interval and one a point (`x = 1 or x = 2` is a list of values)."""
+    parts, variables, points = [], set(), []
+    for piece in pieces:
+        if (point := _POINT.fullmatch(piece)) is not None:
+            variables.add(point.group(1))
+            points.append(point.group(2))
+        elif (member := _MEMBER.fullmatch(piece)) is not None:
+            variables.add(member.group(1))
+            parts.append(member.group(2).replace(" ", ""))
+        elif (inequality := _range(piece)) is not None:
+            variables.add(inequality[0])
+            parts.append(_interval_text(*inequality[1]))
+        else:
+            return None
+    if len(variables) != 1 or not parts or not points:
+        return None
+    return "\\cup".join(parts + ["\\{" + ",".join(points) + "\\}"])
 
 
 def _empty(low: str, high: str) -> bool:

@@ -110,9 +110,10 @@ _FRAC = r"\\frac\{(-?\d+)\}\{(-?\d+)\}"
 _REPEATING = re.compile(r"^(\d*)\.(\d*)\\overline\{(\d{1,20})\}$")
 """`0.\\overline{3}` = 1/3, `0.1\\overline{6}` = 1/6: a repeating decimal is exact."""
 _PLAIN_TIMES_TEN = re.compile(
-    r"(?<![\w.\\])(\d+(?:\.\d+)?)[ \t]*(?:[xX]|\*(?!\*)|\\text\{[ \t]*[xX][ \t]*\})[ \t]*10[ \t]*(?:\^|\*\*)[ \t]*"
+    r"(?<![\w.\\])(\d+(?:\.\d+)?)[ \t]*(?:[xX]|\*(?!\*)|\\text\{[ \t]*[xX][ \t]*\}|\\times|\\cdot)[ \t]*10[ \t]*(?:\^|\*\*)[ \t]*"
     r"(?:\{[ \t]*([-+]?\d{1,4})[ \t]*\}|\([ \t]*([-+]?\d{1,4})[ \t]*\)|([-+]?\d{1,4}))(?![\d.])")
-"""Scientific notation with a plain-text times sign: `1.2 x 10^5`, `1.2*10^5`, `1.2 * 10**5`, `3 x 10^(-4)`.
+"""Scientific notation with a plain-text times sign: `1.2 x 10^5`, `1.2*10^5`, `1.2 * 10**5`, `3 x 10^(-4)`, and with
+`\\times` or `\\cdot` (`4.5·10^33`) before an exponent of several digits written without braces.
 Only digits, then `x`, `X` or `*`, then `10^`: a letter `x` anywhere else is a variable."""
 
 
