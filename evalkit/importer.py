@@ -41,13 +41,13 @@ from typing import Annotated, Any, Optional
 import typer
 import yaml
 
-from evalkit.errors import ConfigError, InputError
+from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.hashing import file_sha256
 from evalkit.import_presets import ImportPreset, RecordError, get_preset, parquet_rows
 from evalkit.jsonl import StagedFile
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
-from evalkit.records import Problem, Sample, parse_reference, question_key
+from evalkit.records import Problem, Sample, canonical_finish_reason, parse_reference, question_key
 from evalkit.store import RunDir
 from evalkit.store.scores import SELECTION_IMPORTED
 from evalkit.text_safety import for_terminal
@@ -72,6 +72,7 @@ class TaskProblems:
         self.task, self.split, self.data_dir = task, split, data_dir
         self._by_id: dict[str, Problem] | None = None
         self._by_question: dict[str, Problem | None] = {}
+        self._unreadable: str | None = None
 
     @property
     def name(self) -> str:
@@ -85,6 +86,16 @@ class TaskProblems:
                 key = question_key(problem.question)
                 self._by_question[key] = None if key in self._by_question else problem
         return self._by_id
+
+    def readable(self) -> bool:
+        """Whether the split's data can be read here (a line that needs nothing from it is still
+        checked against it when it can)."""
+        if self._by_id is None and self._unreadable is None:
+            try:
+                self._load()
+            except EvalkitError as error:
+                self._unreadable = str(error)
+        return self._by_id is not None
 
     def find(self, problem_id: str | None, question: str | None) -> tuple[Problem, str] | None:
         """The task problem with this id, else with this question, and which of the two found it."""
@@ -106,6 +117,7 @@ class ImportedProblem:
     id_from_line_number: bool
     one_sample_line: bool = False  # the line held one sample (a string), not a list: lines of one id join
     filled_by: str | None = None  # "id" or "question": the question or reference came from the task's data
+    outside_task: bool = False  # neither its id nor its question is a problem of the task's split
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,8 @@ class ImportSummary:
     config_hash: str
     fresh: bool
     filled: Mapping[str, Any] | None = None
+    outside_task: int = 0
+    """Problems that are not the task split's (by id or question): graded by its conventions, not its benchmark."""
 
 
 # --- mapping and field access -------------------------------------------------------------------
@@ -234,7 +248,7 @@ def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[
         logprob = _optional_typed(item, "logprob", (int, float), where)
         samples.append(Sample(
             problem_id=problem_id, index=index, text=text,
-            finish_reason=_optional_typed(item, "finish_reason", (str,), where),
+            finish_reason=canonical_finish_reason(_optional_typed(item, "finish_reason", (str,), where)),
             num_tokens=_optional_typed(item, "num_tokens", (int,), where),
             logprob=None if logprob is None else _finite_number(logprob, where=f"{where} logprob"),
         ))
@@ -295,6 +309,10 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
         meta_from_task = dict(match.meta)
     if not isinstance(question, str):
         raise InputError(f"expected a string, got {type(question).__name__}", path=path, line=line, field="question")
+    outside_task = False
+    if known is not None and filled_by is None and known.readable():
+        outside_task = not _check_against_task(known, None if id_from_line else problem_id, question, raw_reference,
+                                               path=path, line=line)
     try:
         reference = parse_reference(raw_reference)
     except ValueError as error:
@@ -339,7 +357,7 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
                          path=path, line=line, field="meta") from None
     problem = Problem(id=problem_id, task=task, question=question, reference=reference, meta=meta)
     return ImportedProblem(line=line, problem=problem, samples=samples, scores=scores, id_from_line_number=id_from_line,
-                           one_sample_line=one_sample_line, filled_by=filled_by)
+                           one_sample_line=one_sample_line, filled_by=filled_by, outside_task=outside_task)
 
 
 def same_reference(given: Any, task_reference: str) -> bool:
@@ -362,6 +380,26 @@ def same_reference(given: Any, task_reference: str) -> bool:
         return True
     first, second = parse_exact_number(ours), parse_exact_number(theirs)
     return first is not None and second is not None and first.value == second.value
+
+
+def _check_against_task(known: TaskProblems, problem_id: str | None, question: str, raw_reference: Any, *,
+                        path: str, line: int) -> bool:
+    """Whether a complete line (question and reference given) is a problem of the task's split; one
+    whose id names a problem of the split must have its question and reference (`InputError` otherwise;
+    under an id of its own, a line may give its own reference for a question of the split): a line of another task or split would be graded and ranked as
+    this task's (two benchmarks number their problems alike). A line that is not one of the split's
+    problems is imported (a user's own problems graded by the task's conventions) and counted."""
+    found = known.find(problem_id, question)
+    if found is None:
+        return False
+    match, by = found
+    if by == "id" and question_key(question) != question_key(match.question):
+        raise InputError(f"differs from the question of {known.name} problem {match.id!r} (same id): is the file of "
+                         "another task or split?", path=path, line=line, field="question")
+    if by == "id" and raw_reference is not None and not same_reference(raw_reference, match.reference):
+        raise InputError(f"{str(raw_reference)[:60]!r} differs from the reference {match.reference!r} of {known.name} "
+                         f"problem {match.id!r}", path=path, line=line, field="reference")
+    return True
 
 
 def _task_problem(known: TaskProblems, problem_id: str | None, question: Any, *, path: str, line: int, missing: str,
@@ -640,7 +678,7 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
                              max_samples=counts[1], preset=preset, keep_first=keep_first, filled=filled)
 
     run_dir = RunDir(Path(out))
-    problems = samples = ids_from_line_numbers = 0
+    problems = samples = ids_from_line_numbers = outside_task = 0
     min_samples, max_samples, has_scores = math.inf, 0, False
     with run_dir.lock("evalkit import"):  # a directory it makes is removed again if the import fails
         # refuse a directory of another run before reading a file that may take minutes
@@ -674,6 +712,7 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
                 min_samples, max_samples = min(min_samples, len(item.samples)), max(max_samples, len(item.samples))
                 has_scores = has_scores or item.scores is not None
                 ids_from_line_numbers += item.id_from_line_number
+                outside_task += item.outside_task
             if too_few:
                 listed = "; ".join(too_few[:10]) + (f"; and {len(too_few) - 10} more" if len(too_few) > 10 else "")
                 raise InputError(f"--keep-first {keep_first}: {len(too_few)} problem(s) have fewer samples ({listed})",
@@ -702,7 +741,7 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
     return ImportSummary(
         run_dir=run_dir.path, problems=problems, samples=samples, min_samples=int(min_samples),
         max_samples=max_samples, has_scores=has_scores, ids_from_line_numbers=ids_from_line_numbers,
-        config_hash=config["config_hash"], fresh=fresh, filled=filled,
+        config_hash=config["config_hash"], fresh=fresh, filled=filled, outside_task=outside_task,
     )
 
 
@@ -746,6 +785,11 @@ def import_command(
         console.print(f"[yellow]note:[/] questions or references taken from {for_terminal(task)} "
                       f"{for_terminal(summary.filled['split'])}: {summary.filled['problems_by_id']} problem(s) "
                       f"found by id, {summary.filled['problems_by_question']} by question", highlight=False)
+    if summary.outside_task:
+        console.print(f"[yellow]note:[/] {summary.outside_task} of {summary.problems} problem(s) are not "
+                      f"{for_terminal(task)} {for_terminal(split)} problems (neither their id nor their question): "
+                      f"they are graded by {for_terminal(task)}'s conventions, but the run is not that benchmark",
+                      highlight=False)
     if summary.ids_from_line_numbers:
         console.print(f"[yellow]note:[/] {summary.ids_from_line_numbers} problem(s) had no id; "
                       "their line numbers are used as ids")

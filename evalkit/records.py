@@ -52,6 +52,25 @@ FINISH_REJECTED = "rejected"
 that records such problems (`rejected_prompts: record`)."""
 
 
+FINISH_REASONS = {
+    "stop": "stop", "end_turn": "stop", "stop_sequence": "stop", "eos": "stop", "eos_token": "stop",
+    "end_of_turn": "stop", "complete": "stop", "completed": "stop", "finished": "stop",
+    "length": "length", "max_tokens": "length", "max_length": "length", "max_output_tokens": "length",
+    "max_new_tokens": "length", "token_limit": "length", "truncated": "length",
+}
+"""The finish reasons other servers and tools write, as the two that grading and the report read: `stop` (the
+model ended on its own: OpenAI and vLLM `stop`, Anthropic `end_turn` and `stop_sequence`, Gemini `STOP`, TGI
+`eos_token`) and `length` (cut at the token limit: Anthropic and Gemini `max_tokens`/`MAX_TOKENS`, ...). Case
+is ignored; any other reason is kept as written (`content_filter`, `tool_calls`)."""
+
+
+def canonical_finish_reason(reason: str | None) -> str | None:
+    """`reason` as `stop` or `length` where it means one of them (`FINISH_REASONS`), else as written."""
+    if reason is None:
+        return None
+    return FINISH_REASONS.get(reason.strip().lower().replace("-", "_").replace(" ", "_"), reason)
+
+
 @dataclass(frozen=True)
 class Sample:
     """One sampled solution of one problem."""

@@ -188,8 +188,10 @@ def test_a_stored_question_that_is_not_the_problem_asked_is_refused_not_mixed(tm
         backend.generate_for([problem("0", "Cities $A$ and $B$ are $45$ miles apart.")], 1, ANY)
     from evalkit.backends.base import SampleRequest
 
-    with pytest.raises(InputError, match="aime25.jsonl:1: field 'question'"):
-        list(backend.stream([SampleRequest("0", "Solve: Cities A and B are 45 miles apart.")], 1, ANY))
+    with pytest.raises(InputError, match="aime25.jsonl:1: field 'question'") as caught:
+        list(backend.stream([SampleRequest("0", "Problem: Find x.\nSolution: 5.\n\nProblem: Cities A and B are 45 "
+                                                "miles apart.\nSolution:")], 1, ANY))
+    assert "Cities A and B" in str(caught.value)  # the prompt's end, where its question is, not a few-shot example
     # the same question inside a prompt, white space aside, is the problem
     [result] = backend.stream([SampleRequest("1", [{"role": "user", "content": "Solve.\nHow many ways?"}])], 1, ANY)
     assert [c.text for c in result.completions] == ["5"]

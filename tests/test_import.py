@@ -529,3 +529,44 @@ def test_a_chat_choice_without_content_is_an_empty_sample(tmp_path):
                                                 "samples": [{"message": {"content": None}}]}])
     with pytest.raises(InputError, match="must be a string"):
         import_samples(bad, task="math500", out=tmp_path / "run2", show_progress=False)
+
+
+def test_a_complete_line_under_an_id_of_the_task_must_have_its_question_and_reference(tmp_path):
+    rows = _math500_rows(3)
+    source = write_lines(tmp_path / "outputs.jsonl", [
+        {"id": rows[0]["unique_id"], "question": rows[0]["problem"], "reference": "999", "samples": ["x"]},
+        {"id": rows[1]["unique_id"], "question": "What is 1+1?", "reference": "2", "samples": ["x"]},
+        {"id": rows[2]["unique_id"], "question": rows[2]["problem"], "reference": f"\\boxed{{{rows[2]['answer']}}}",
+         "samples": ["x"]},
+    ])
+    with pytest.raises(InputError) as caught:
+        import_samples(source, task="math500", out=tmp_path / "run", show_progress=False)
+    message = str(caught.value)
+    assert ":1: field 'reference': '999' differs from the reference" in message
+    assert ":2: field 'question': differs from the question of math500 test problem" in message
+    assert ":3:" not in message and not (tmp_path / "run").exists()
+
+
+def test_problems_that_are_not_the_tasks_are_imported_and_counted(tmp_path):
+    rows = _math500_rows(2)
+    source = write_lines(tmp_path / "outputs.jsonl", [
+        {"id": rows[0]["unique_id"], "question": rows[0]["problem"], "reference": rows[0]["answer"], "samples": ["x"]},
+        {"id": "mine-1", "question": "What is 2+2?", "reference": "4", "samples": ["\\boxed{4}"]},
+    ])
+    summary = import_samples(source, task="math500", out=tmp_path / "run", show_progress=False)
+    assert summary.problems == 2 and summary.outside_task == 1
+
+
+def test_finish_reasons_of_other_servers_read_as_stop_or_length(tmp_path):
+    from evalkit.records import canonical_finish_reason
+
+    assert [canonical_finish_reason(r) for r in ("MAX_TOKENS", "max_tokens", "Length", "end_turn", "STOP", "eos_token",
+                                                 "content_filter", None)] == \
+        ["length", "length", "length", "stop", "stop", "stop", "content_filter", None]
+    source = write_lines(tmp_path / "outputs.jsonl", [
+        {"id": "p1", "question": "What is 2+2?", "reference": "4",
+         "samples": [{"text": "<think>2+2", "finish_reason": "MAX_TOKENS"}, {"text": "\\boxed{4}", "finish_reason": "end_turn"}]},
+    ])
+    import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    line = json.loads((tmp_path / "run" / "samples.jsonl").read_text().splitlines()[0])
+    assert [sample["finish_reason"] for sample in line["samples"]] == ["length", "stop"]

@@ -37,7 +37,7 @@ from evalkit.backends.base import (
 from evalkit.errors import InputError
 from evalkit.hashing import file_sha256
 from evalkit.jsonl import is_finite_number, iter_jsonl
-from evalkit.records import Problem, question_key
+from evalkit.records import Problem, canonical_finish_reason, question_key
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _completion(value: Any, *, path: Path, line: int, field: str) -> Completion:
         raise bad("num_tokens", f"expected a non-negative integer, got {num_tokens!r}")
     if logprob is not None and not is_finite_number(logprob):
         raise bad("logprob", f"expected a finite number, got {logprob!r}")
-    return Completion(text=text, finish_reason=finish_reason, num_tokens=num_tokens,
+    return Completion(text=text, finish_reason=canonical_finish_reason(finish_reason), num_tokens=num_tokens,
                       logprob=None if logprob is None else float(logprob))
 
 
@@ -183,8 +183,9 @@ class ReplayBackend:
             raise InputError(f"no samples stored for problem {problem_id!r}", path=self.path)
         asked_key = question_key(asked) if asked is not None and entry.question else None
         if asked_key is not None and question_key(entry.question) not in asked_key:
-            raise InputError(f"problem {problem_id!r} is stored with another question ({entry.question[:60]!r}; "
-                             f"this run asks {asked_key[:60]!r}): the file holds another problem under this id",
+            raise InputError(f"problem {problem_id!r} is stored with another question ({entry.question[:60]!r}), which "
+                             f"this run's prompt for it does not contain (the prompt ends {asked_key[-60:]!r}): the "
+                             "file holds another problem under this id",
                              path=self.path, line=entry.line, field="question")
         if len(entry.completions) < n:
             raise InputError(
