@@ -282,10 +282,10 @@ def test_report_uses_the_runs_own_settings_unless_given(tmp_path):
     result = CliRunner().invoke(_cli_app(), ["report", str(run_dir)])
     assert result.exit_code == 0, result.output
     document = json.loads((run_dir / "metrics.json").read_text())
-    # ks the run cannot report (16 > n = 4) are left out, said and recorded; the rest are the run's own
+    # ks the run cannot report (16 > n = 4) are reported at n instead, said and recorded; the rest are the run's own
     assert document["settings"] == {"ks": [1, 2, 4], "top_clusters": 1, "seed": 3, "subsets": 64,
                                     "confidence": 0.9, "resamples": 50, "ks_left_out": [16]}
-    assert "report.ks 16 left out" in result.output and "4 samples per problem" in result.output
+    assert "report.ks 16 reported at k = 4" in result.output and "4 samples per problem" in result.output
     # K = 1: SCR keeps the first of the largest clusters and needs no score, in the metrics and the predictions
     assert document["metrics"]["scr@4"]["value"] == pytest.approx(np.mean([1, 0, 0, 0, 1, 0]))
     assert document["evaluator_calls"]["scr@4"]["per_problem"] == 0
@@ -299,6 +299,16 @@ def test_report_uses_the_runs_own_settings_unless_given(tmp_path):
     predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
     assert {p["paper_name"] for p in predictions if p["rule"] == "scr"} == {"RR.Top-2"}
     assert document["evaluator_calls"]["scr@4"]["per_problem"] > 0
+
+
+def test_a_k_larger_than_n_is_reported_at_n_so_maj_at_n_is_never_lost(tmp_path):
+    run_dir = make_run(tmp_path)
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    config["report"] = {"ks": [1, 16]}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    document = build_run_metrics(run_dir, show_progress=False)
+    assert document["settings"]["ks"] == [1, 4] and document["settings"]["ks_left_out"] == [16]
+    assert "maj@4" in document["metrics"] and "pass@4" in document["metrics"]
 
 
 def test_a_bad_report_section_is_one_clear_error(tmp_path):

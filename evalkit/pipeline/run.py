@@ -178,14 +178,14 @@ def stored_sample_settings(stored: dict) -> dict | None:
 
 
 def usable_ks(ks: list[int] | None, n: int, console: Console) -> list[int] | None:
-    """The configured ks that a run with n samples per problem can report (None: the defaults)."""
+    """The configured ks that a run with n samples per problem can report, with n in place of those
+    larger than n (None: the defaults)."""
     if not ks:
         return None
     usable = [k for k in ks if k <= n]
-    if not usable:
-        raise ConfigError(f"report.ks {ks}: every k is larger than sampling.n = {n}")
     if len(usable) < len(ks):
-        console.print(f"note: report.ks {sorted(set(ks) - set(usable))} > sampling.n = {n} left out")
+        console.print(f"note: report.ks {sorted(set(ks) - set(usable))} > sampling.n = {n}: reported at k = {n}")
+        usable = sorted(set(usable) | {n})
     return usable
 
 

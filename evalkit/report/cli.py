@@ -121,8 +121,8 @@ def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int 
     console = console or Console()
     left_out = document["settings"].get("ks_left_out")
     if left_out:
-        console.print(f"report.ks {', '.join(map(str, left_out))} left out: {for_terminal(run_dir)} has "
-                      f"{document['run']['n']} samples per problem", highlight=False)
+        console.print(f"report.ks {', '.join(map(str, left_out))} reported at k = {document['run']['n']}: "
+                      f"{for_terminal(run_dir)} has {document['run']['n']} samples per problem", highlight=False)
     console.print(metrics_rich_table(document))
     extra = comparisons_rich_table(document)
     if extra is not None:

@@ -52,8 +52,15 @@ class ReportSettings:
 
     def ks_for(self, num_samples: int) -> list[int]:
         """The ks reported for a run of `num_samples` per problem when none are asked for: those of
-        `ks` it can report, else the defaults (powers of two up to n, and n)."""
-        return [k for k in sorted(set(self.ks or ())) if k <= num_samples] or default_ks(num_samples)
+        `ks` it can report, and n in place of those larger than n; else the defaults (powers of two up to
+        n, and n)."""
+        asked = sorted(set(self.ks or ()))
+        if not asked:
+            return default_ks(num_samples)
+        usable = [k for k in asked if k <= num_samples]
+        if len(usable) < len(asked):  # a k larger than n is reported at n: maj@n and the leaderboards need it
+            usable = sorted(set(usable) | {num_samples})
+        return usable
 
     def ks_left_out(self, num_samples: int) -> list[int]:
         """The ks asked for (`ks`) that a run of `num_samples` per problem cannot report."""
