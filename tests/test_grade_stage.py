@@ -68,3 +68,25 @@ def test_a_nul_byte_in_a_model_output_is_stored_as_written_and_costs_no_answer(t
     assert grades.correct == [True, False, False]
     assert grades.answers[:2] == ["3", "3\ufffd"] and grades.answers[2] is None
     assert grades.reasons[0] == "ok" and grades.reasons[2] == "no_answer"
+
+
+def test_grades_of_samples_rewritten_since_are_made_again(tmp_path):
+    from evalkit.pipeline.grade import needs_grading
+
+    run = RunDir(tmp_path / "run")
+    run.claim("task: math500\nconfig_hash: abc\n", "abc")
+    with run.samples_appender() as out:
+        for i in range(3):
+            out.write(_line(i))
+    first = grade_stage(run, workers=0, show_progress=False)
+    assert first.graded_now == 3 and first.stale == 0 and not needs_grading(run)
+    assert [grades.correct for grades in run.read_grades()] == [[False, True]] * 3
+    # someone rewrites problem p1's samples after grading: its grades are of other samples now
+    lines = run.samples_path.read_text().splitlines()
+    lines[1] = lines[1].replace("boxed{2}", "boxed{999}")
+    run.samples_path.write_text("\n".join(lines) + "\n")
+    assert run.stale_grades() == ["p1"] and needs_grading(run)
+    again = grade_stage(run, workers=0, show_progress=False)
+    assert again.stale == 1 and again.graded_now == 1
+    assert [grades.correct for grades in run.read_grades()] == [[False, True], [False, False], [False, True]]
+    assert not needs_grading(run) and run.stale_grades() == []

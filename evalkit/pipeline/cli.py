@@ -97,6 +97,9 @@ def grade_run_command(
     with run.lock("evalkit grade-run"):
         result = grade_stage(run, workers=workers, timeout=timeout, show_progress=not quiet)
     reasons = ", ".join(f"{name}: {count}" for name, count in sorted(result.reasons.items())) or "nothing new"
+    if result.stale:
+        console.print(f"note: {result.stale} problem(s) had grades of other samples (samples.jsonl was rewritten "
+                      "since): graded again, and their evaluator scores dropped", highlight=False)
     console.print(f"graded {result.graded_now} of {result.problems} problems ({for_terminal(reasons)})",
                   highlight=False)
 

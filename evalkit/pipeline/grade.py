@@ -19,7 +19,7 @@ from evalkit.errors import EvalkitError, InputError
 from evalkit.grading.policy import GradingPolicy
 from evalkit.jsonl import count_lines
 from evalkit.progress import make_progress
-from evalkit.store import ProblemGrades, RunDir
+from evalkit.store import ProblemGrades, RunDir, samples_digest
 
 GRADING_CHUNK = 64
 """Problems read from `samples.jsonl`, graded and appended at a time: memory stays bounded."""
@@ -32,6 +32,8 @@ class GradeStageResult:
     problems: int
     graded_now: int
     reasons: dict[str, int]
+    stale: int = 0
+    """Problems whose grades were of other samples (their `samples.jsonl` line was rewritten since), made again."""
 
 
 def grading_policy_of(run_dir: RunDir) -> GradingPolicy:
@@ -54,12 +56,13 @@ def grading_policy_of(run_dir: RunDir) -> GradingPolicy:
 
 
 def needs_grading(run_dir: RunDir) -> bool:
-    """Whether some sampled problem has no grades yet (a cheap line count, no parsing)."""
+    """Whether some sampled problem has no grades yet (a line count), or grades of other samples than it
+    holds now (`RunDir.stale_grades`)."""
     if not run_dir.samples_path.exists():
         return False
     if not run_dir.graded_path.exists():
         return True
-    return count_lines(run_dir.graded_path) < count_lines(run_dir.samples_path)
+    return count_lines(run_dir.graded_path) < count_lines(run_dir.samples_path) or bool(run_dir.stale_grades())
 
 
 def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float = 5.0,
@@ -75,6 +78,10 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
     policy = grading_policy_of(run_dir)
     run_dir.require_samples()  # before the grades file is opened: a refused run gets no empty graded.jsonl
     sampled_ids = run_dir.sampled_ids()
+    stale = run_dir.stale_grades()
+    if stale:  # grades and scores belong to the samples they were made from
+        run_dir.drop_grades(stale)
+        run_dir.forget_scores(stale)
     done = run_dir.graded_ids()
     strangers = sorted(done - sampled_ids)
     if strangers:
@@ -94,14 +101,14 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
             for item, result in zip(chunk, results):
                 grades = ProblemGrades(
                     problem_id=item.problem.id, answers=list(result.answers), clusters=list(result.clusters),
-                    correct=list(result.correct), reasons=list(result.reasons),
+                    correct=list(result.correct), reasons=list(result.reasons), samples_digest=samples_digest(item),
                 )
                 out.write(grades.to_dict())
                 reasons.update(grades.reasons)
             graded_now += len(chunk)
             progress.advance(bar, len(chunk))
     run_dir.order_grades()
-    return GradeStageResult(problems=len(sampled_ids), graded_now=graded_now, reasons=dict(reasons))
+    return GradeStageResult(problems=len(sampled_ids), graded_now=graded_now, reasons=dict(reasons), stale=len(stale))
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

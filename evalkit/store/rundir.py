@@ -27,6 +27,7 @@ One process at a time works in a run directory (`lock`, see `evalkit.store.lock`
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -223,6 +224,14 @@ def _refuse_non_text(data: dict[str, Any], path: Path | None, line: int | None) 
                              field=f"samples[{position}].text")
 
 
+def samples_digest(item: "ProblemSamples") -> str:
+    """A digest of what a problem's grades depend on: its reference, its question and each sample's text
+    and finish reason (a samples line rewritten since its grades were made has another)."""
+    content = [item.problem.reference, item.problem.question,
+               [[sample.text, sample.finish_reason] for sample in item.samples]]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=True).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class ProblemSamples:
     """One line of `samples.jsonl`: a problem and its samples. `rejected` holds why the backend
@@ -283,12 +292,18 @@ class ProblemGrades:
     clusters: list[int]
     correct: list[bool]
     reasons: list[str]
+    samples_digest: str | None = None
+    """`samples_digest` of the samples line these grades were made from (None in grades written before
+    it was recorded): grades of samples that changed since are stale, and are made again."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        line = {
             "problem_id": self.problem_id, "answers": self.answers, "clusters": self.clusters,
             "correct": self.correct, "reasons": self.reasons,
         }
+        if self.samples_digest is not None:
+            line["samples_digest"] = self.samples_digest
+        return line
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, path: Path | None = None, line: int | None = None) -> ProblemGrades:
@@ -297,6 +312,7 @@ class ProblemGrades:
                 problem_id=str(data["problem_id"]), answers=list(data["answers"]),
                 clusters=[int(c) for c in data["clusters"]], correct=[bool(c) for c in data["correct"]],
                 reasons=[str(r) for r in data["reasons"]],
+                samples_digest=str(data["samples_digest"]) if data.get("samples_digest") is not None else None,
             )
         except KeyError as missing:
             raise InputError("missing", path=path, line=line, field=str(missing.args[0])) from None
@@ -590,6 +606,18 @@ class RunDir:
 
     def read_grades(self) -> list[ProblemGrades]:
         return list(self.iter_grades())
+
+    def stale_grades(self) -> list[str]:
+        """The problems whose grades were made from other samples than `samples.jsonl` holds now (their
+        line was rewritten since; grades without a recorded digest are taken as current)."""
+        if not self.graded_path.exists() or not self.samples_path.exists():
+            return []
+        recorded = {grades.problem_id: grades.samples_digest for grades in self.iter_grades()
+                    if grades.samples_digest is not None}
+        if not recorded:
+            return []
+        return [item.problem.id for item in self.iter_samples()
+                if item.problem.id in recorded and recorded[item.problem.id] != samples_digest(item)]
 
     def graded_ids(self) -> set[str]:
         """The ids of the graded problems, read from the start of each line only."""
