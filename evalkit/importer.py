@@ -32,6 +32,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,7 +45,7 @@ import yaml
 from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.hashing import file_sha256
 from evalkit.import_presets import ImportPreset, RecordError, get_preset, parquet_rows
-from evalkit.jsonl import StagedFile
+from evalkit.jsonl import JSON_ARRAY_MESSAGE, StagedFile
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
 from evalkit.records import Problem, Sample, canonical_finish_reason, parse_reference, question_key
@@ -451,16 +452,21 @@ _PARQUET_MAGIC = b"PAR1"
 
 
 def file_kind(path: Path) -> str | None:
-    """`"parquet"`, a compression format's name, or None (text, read as JSON Lines), from the first bytes."""
+    """`"parquet"`, `"json-array"`, a compression format's name, or None (text, read as JSON Lines), from the
+    first bytes."""
     with path.open("rb") as handle:
-        start = handle.read(8)
+        start = handle.read(4096)
     if start.startswith(_PARQUET_MAGIC):
         return "parquet"
+    if re.match(rb"\[\s*\{", start.lstrip(b"\xef\xbb\xbf \t\r\n")):
+        return "json-array"  # `[{...}, ...]`, on one line or many
     return next((name for magic, name in _COMPRESSED if start.startswith(magic)), None)
 
 
 def not_json_lines_error(path: Path, kind: str) -> InputError:
     """One line saying that a compressed or Parquet file is not JSON Lines, and what to do."""
+    if kind == "json-array":
+        return InputError(JSON_ARRAY_MESSAGE, path=path)
     if kind == "parquet":
         return InputError("a Parquet file, not JSON Lines: --preset lighteval reads lighteval's Parquet details; "
                           "convert another layout to JSON Lines first", path=path)

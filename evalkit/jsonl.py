@@ -54,13 +54,21 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
                 yield number, raw, False
 
 
+JSON_ARRAY_MESSAGE = ("a JSON array, not JSON Lines: write one object per line (`jq -c '.[]' FILE > FILE.jsonl` "
+                      "converts it)")
+
+
 def _decode_object(raw: bytes, path: Path, number: int) -> dict[str, Any]:
     try:
         record = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        if number == 1 and re.match(rb"\[\s*(?:\{|\Z)", raw.lstrip(b"\xef\xbb\xbf \t\r")):
+            raise InputError(JSON_ARRAY_MESSAGE, path=path) from None
         raise InputError(f"not valid JSON ({error})", path=path, line=number) from None
     except RecursionError:
         raise InputError("not valid JSON (nested too deeply)", path=path, line=number) from None
+    if number == 1 and isinstance(record, list) and record and all(isinstance(item, dict) for item in record):
+        raise InputError(JSON_ARRAY_MESSAGE, path=path)
     if not isinstance(record, dict):
         raise InputError(f"expected a JSON object, got {type(record).__name__}", path=path, line=number)
     return record

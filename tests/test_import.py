@@ -570,3 +570,18 @@ def test_finish_reasons_of_other_servers_read_as_stop_or_length(tmp_path):
     import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
     line = json.loads((tmp_path / "run" / "samples.jsonl").read_text().splitlines()[0])
     assert [sample["finish_reason"] for sample in line["samples"]] == ["length", "stop"]
+
+
+def test_a_json_array_is_named_as_such_by_import_and_replay(tmp_path):
+    from evalkit.backends.replay import ReplayBackend
+
+    source = tmp_path / "dump.json"
+    source.write_text(json.dumps([{"id": "p1", "question": "What is 2+2?", "reference": "4", "samples": ["4"]}],
+                                 indent=2))
+    with pytest.raises(InputError, match=r"dump.json: a JSON array, not JSON Lines: write one object per line"):
+        import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    with pytest.raises(InputError, match=r"dump.json: a JSON array, not JSON Lines"):
+        ReplayBackend(source)
+    source.write_text(json.dumps([{"id": "p1", "samples": ["4"]}]) + "\n")  # the array on one line
+    with pytest.raises(InputError, match=r"a JSON array, not JSON Lines"):
+        ReplayBackend(source)
