@@ -31,6 +31,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
+import signal
 import sys
 import threading
 import time
@@ -146,6 +147,21 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 
 @contextmanager
+def _ctrl_c_held_back() -> Iterator[None]:
+    """SIGINT blocked in this thread while a process starts (the fork server at the first worker): the
+    child inherits the block and never prints a KeyboardInterrupt traceback of its own when Ctrl-C reaches
+    the process group, and a SIGINT that arrives meanwhile is delivered here once the block is lifted."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
 def _main_module_hidden(always: bool) -> Iterator[None]:
     """Keep a worker from running the user's main script again while it starts.
 
@@ -195,6 +211,9 @@ def _send(conn: Connection, message: tuple[Any, ...]) -> None:
 def _worker_main(conn: Connection, initializer: Callable[[], None] | None, memory_limit: int | None) -> None:
     """Worker loop: take a chunk `(fn, [(index, item), ...])`, report `("started",)` and then
     `("done", index, TaskResult)` per item; stop at `None` or when the parent goes away."""
+    # Ctrl-C reaches the whole process group: the parent stops the run and closes its workers, which
+    # must not print a KeyboardInterrupt traceback of their own over its one line
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         _cap_memory(memory_limit)
         if initializer is not None:
@@ -332,7 +351,7 @@ class WorkerPool:
         process = self._context.Process(
             target=_worker_main, args=(child_conn, self.initializer, self.memory_limit_bytes),
             name="evalkit-grading-worker", daemon=True)
-        with _main_module_hidden(always=not self.import_main):
+        with _main_module_hidden(always=not self.import_main), _ctrl_c_held_back():
             process.start()
         child_conn.close()
         return _Worker(process=process, conn=parent_conn)
@@ -469,4 +488,5 @@ def call_with_timeout(fn: Callable[[T], R], item: T, *, timeout: float,
 
 
 if _imported_by_fork_server():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the fork server too (module notes of `_worker_main`)
     _warm_up_latex_parser()
