@@ -211,6 +211,13 @@ def parse_score(value: Any, *, where: str) -> float | None:
     return _finite_number(value, where=where)
 
 
+def _token_count(value: int | None, where: str) -> int | None:
+    """A sample's token count: a non-negative integer, or None (unknown), as the replay backend reads it."""
+    if value is not None and value < 0:
+        raise ValueError(f"{where}: 'num_tokens' must be a non-negative integer or null, got {value}")
+    return value
+
+
 def _optional_typed(item: Mapping[str, Any], key: str, kinds: tuple[type, ...], where: str) -> Any:
     value = item.get(key)
     if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
@@ -250,7 +257,7 @@ def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[
         samples.append(Sample(
             problem_id=problem_id, index=index, text=text,
             finish_reason=canonical_finish_reason(_optional_typed(item, "finish_reason", (str,), where)),
-            num_tokens=_optional_typed(item, "num_tokens", (int,), where),
+            num_tokens=_token_count(_optional_typed(item, "num_tokens", (int,), where), where),
             logprob=None if logprob is None else _finite_number(logprob, where=f"{where} logprob"),
         ))
         scores.append(parse_score(item.get("score"), where=f"{where} score"))

@@ -585,3 +585,11 @@ def test_a_json_array_is_named_as_such_by_import_and_replay(tmp_path):
     source.write_text(json.dumps([{"id": "p1", "samples": ["4"]}]) + "\n")  # the array on one line
     with pytest.raises(InputError, match=r"a JSON array, not JSON Lines"):
         ReplayBackend(source)
+
+
+def test_a_negative_token_count_is_refused_as_replay_refuses_it(tmp_path):
+    source = write_lines(tmp_path / "outputs.jsonl", [
+        {"id": "p1", "question": "What is 2+2?", "reference": "4", "samples": [{"text": "4", "num_tokens": -5}]},
+    ])
+    with pytest.raises(InputError, match=r":1: field 'samples': sample 0: 'num_tokens' must be a non-negative"):
+        import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)

@@ -298,3 +298,21 @@ def test_an_unknown_built_in_model_is_named_with_the_known_ones():
     [config] = build_run_configs(RunFlags(model="builtin:huge", backend="hf", tasks=("aime24",)))
     with pytest.raises(ConfigError, match=r"unknown built-in model 'builtin:huge' \(known: builtin:tiny\)"):
         resolve_backend_options(config)
+
+
+def test_a_replay_file_without_questions_is_matched_by_id_with_a_note(tmp_path):
+    import tasks
+
+    problems = tasks.get_task("aime24").load()[:2]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "COLUMNS": "400"}
+    with_questions, ids_only = _aime24_replay_file(tmp_path), tmp_path / "ids.jsonl"
+    ids_only.write_text("".join(json.dumps({"id": p.id, "samples": ["\\boxed{1}"]}) + "\n" for p in problems))
+    notes = []
+    for samples in (with_questions, ids_only):
+        result = subprocess.run([sys.executable, "-m", "evalkit.cli", "run", "--model", "m", "--backend", "replay",
+                                 "--samples", str(samples), "--tasks", "aime24", "--n", "1", "--limit", "2", "--out",
+                                 str(tmp_path / samples.stem), "--quiet"], capture_output=True, text=True, timeout=300,
+                                env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        notes.append("matched to the problems by id alone" in result.stdout.replace("\n", ""))
+    assert notes == [False, True]

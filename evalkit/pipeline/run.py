@@ -218,6 +218,15 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
         own_backend.append(make_backend_factory(config)())
         return own_backend[0]
 
+    def backend_for_sampling() -> Backend:
+        backend = (make_backend or build_own)()
+        entries = getattr(backend, "entries", None)
+        if config.backend.name == "replay" and entries and not any(entry.question for entry in entries.values()):
+            console.print("note: the replay file stores no questions: its samples are matched to the problems by id "
+                          "alone (a file of another benchmark that numbers its problems alike would not be noticed)",
+                          highlight=False)
+        return backend
+
     with run_dir.lock("evalkit run"):
         fresh = run_dir.claim(config_text, config.config_hash(), shard, rehash=stored_config_hash,
                               sample_settings=stored_sample_settings)
@@ -225,7 +234,7 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
                       f"{for_terminal(config.model)} on {for_terminal(config.task)} "
                       f"({len(problems)} problems, n={config.sampling.n})", highlight=False)
         try:
-            sampled = sample_stage(config, run_dir, problems, make_backend=make_backend or build_own,
+            sampled = sample_stage(config, run_dir, problems, make_backend=backend_for_sampling,
                                    prompt_of=prompt_format.render, sampling=sampling, show_progress=show_progress)
         except BaseException:
             if fresh:
