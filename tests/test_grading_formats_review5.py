@@ -168,4 +168,9 @@ def test_sympy_printouts_labels_in_other_languages_and_more_interval_spellings()
         ("(-\\infty, 0) \\cup\\{1\\}", "$\\boxed{x \\in (-\\infty,0) \\text{ or } x = 1}$", True),
         ("(-\\infty, 0) \\cup\\{1\\}", "$\\boxed{x \\le 0 \\text{ or } x = 1}$", False),
         ("1, 2", "$\\boxed{x=1 \\text{ or } x=2}$", True),
+        # a letter with the words of its option
+        ("\\text{ellipse}", "The answer is (E) ellipse.", True),
+        ("\\text{(E)}", "The answer is (E) Ellipse.", True),
+        ("\\text{parabola}", "The answer is (E) ellipse.", False),
+        ("\\text{(D)}", "The answer is (E) Ellipse.", False),
     ]) == []

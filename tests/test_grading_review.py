@@ -7,6 +7,7 @@ import pytest
 
 import tasks
 from evalkit.grading import GradingPolicy, cluster, equivalent, find_answer, grade, grade_groups
+from evalkit.grading.question import asks_for_a_decimal
 from evalkit.grading.rounding import asks_for_rounding
 from evalkit.jsonl import read_jsonl
 from evalkit.pipeline.grade import grade_stage
@@ -147,7 +148,9 @@ def test_a_decimal_reference_is_exact_when_the_question_asks_for_no_rounding(que
     # MATH test/prealgebra/1497 (`Find 2.4 / 6`, reference 0.4): 0.36 and 0.44 were graded right
     assert not asks_for_rounding(question)
     assert not equivalent("0.4", "0.36", question=question) and not equivalent("0.4", "\\boxed{0.44}", question=question)
-    assert equivalent("0.4", "0.40", question=question) and equivalent("0.4", "\\frac{2}{5}", question=question)
+    assert equivalent("0.4", "0.40", question=question)
+    # a fraction is exact too, unless the question's task is to write a decimal (then it restates the question)
+    assert equivalent("0.4", "\\frac{2}{5}", question=question) is not asks_for_a_decimal(question)
     assert not equivalent("0.67", "\\frac23", question=question)
 
 

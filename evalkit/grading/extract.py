@@ -175,6 +175,8 @@ _PLAIN_VALUE = re.compile(
     r"\d" + _GROUPED_DIGITS + r"(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
     r"(?:\s?%)?"
     r"|^[-+]?\d*\\(?:frac|dfrac|tfrac|sqrt|pi|infty|binom|dbinom)(?![A-Za-z])[^\s]*|^\\\{[^{}\n]{1,80}?\\\}|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
+_OPTION_WORDS = re.compile(r"\s*([A-Za-z][a-z]+(?:[ -][a-z]+){0,2})\s*[.!]?\s*")
+"""The words of an option after its letter, ending the sentence (`(E) ellipse.`, `(C) two lines`)."""
 _PLAIN_SURD = (r"(?<![A-Za-z0-9_.\\])[-+]?(?:\d+(?:\.\d+)?\s?\*?\s?)?"
                r"(?:[√∛∜]\s?(?:\(\s*[^()\n]{1,20}\)|\d+(?:\.\d+)?|[a-z](?![A-Za-z]))|(?:sqrt|cbrt)\(\s*[^()\n]{1,20}\)|π|pi(?![A-Za-z]))"
                r"(?:\s?[√∛]\s?\d+|\s?π|\s?pi(?![A-Za-z]))?(?:\s?[/*]\s?(?:\d+(?:\.\d+)?|π|√\d+))?")
@@ -874,6 +876,9 @@ def _leading_value(segment: str) -> str | None:
         value = _leading_value(segment[label.end():])
         if value and (value[0] in "-+.0123456789\\" or value[0].isalpha()) and not _CHOICE_LETTER.match(value):
             return f"({label.group(1) or label.group(2)}) {value}"
+        word = _OPTION_WORDS.fullmatch(segment[label.end():])
+        if word is not None:  # `(E) ellipse.`: the letter with the option's words
+            return f"({label.group(1) or label.group(2)}) {word.group(1)}"
     choice = _CHOICE_LETTER.match(segment)
     if choice and (len(segment) <= 3 or segment[len(choice.group(0)):].lstrip()[:1] in ("", ".", ",", ")")
                    or segment.startswith("(")):
