@@ -174,3 +174,15 @@ def test_sympy_printouts_labels_in_other_languages_and_more_interval_spellings()
         ("\\text{parabola}", "The answer is (E) ellipse.", False),
         ("\\text{(D)}", "The answer is (E) Ellipse.", False),
     ]) == []
+
+
+def test_a_brace_group_around_the_answer_and_large_numbers_in_words():
+    assert disagreements([
+        ("864 \\mbox{ inches}^2", "So, our final answer is ${864 \\mbox{ inches}^2}$", True),
+        ("864", "$\\boxed{{864 \\mbox{ inches}^2}}$", True),
+        ("\\frac{1}{2}", "$\\boxed{{\\frac{1}{2}}}$", True),
+        ("2", "$\\boxed{{2}^{2}}$", False),
+        ("98721", "So the answer is ninety-eight thousand seven hundred twenty-one.", True),
+        ("1500", "So the answer is one thousand five hundred.", True),
+        ("1501", "So the answer is one thousand five hundred.", False),
+    ]) == []

@@ -50,7 +50,7 @@ from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
 
-from evalkit.grading.numbers import fraction_from_words
+from evalkit.grading.numbers import fraction_from_words, number_from_words
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import (brace_partners, braces_balanced, brackets_balance, closing_display_row,
                                   closing_environment_start, math_span_at, math_spans)
@@ -550,8 +550,8 @@ def _closing_word_answer(text: str, start: int) -> str | None:
     wrapped = _WORD_ANSWER_WRAPPERS.match(rest)
     if wrapped:
         rest = wrapped.group(1).strip()
-    if fraction_from_words(rest) is not None:
-        return rest  # `The answer is one and a half.`
+    if fraction_from_words(rest) is not None or number_from_words(rest) is not None:
+        return rest  # `The answer is one and a half.`, `ninety-eight thousand seven hundred twenty-one`
     if not _WORD_ANSWER.fullmatch(rest) or rest.split()[0].lower() in _NOT_AN_ANSWER_WORD:
         return None
     return rest

@@ -285,7 +285,7 @@ def _undo_double_escaping(text: str) -> str:
 
 
 def strip_outer_delimiters(text: str) -> str:
-    """Remove math delimiters and a box that wrap the whole text, repeatedly."""
+    """Remove math delimiters, a box and a brace group that wrap the whole text, repeatedly."""
     changed = True
     while changed:
         changed = False
@@ -303,6 +303,9 @@ def strip_outer_delimiters(text: str) -> str:
                 text = text[len(command) + 1:-1]
                 changed = True
                 break
+        if text.startswith("{") and closing_brace(text, 0) == len(text) - 1:
+            text = text[1:-1]  # a group around the whole answer (`${864 \mbox{ inches}^2}$`) only groups
+            changed = True
     return text
 
 
