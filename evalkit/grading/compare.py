@@ -101,6 +101,7 @@ from evalkit.grading.values import (
     Text,
     Time,
     Value,
+    definition_in,
     function_argument,
     parse_value,
     stated_value,
@@ -548,7 +549,7 @@ def _named(a: Value, b: Value, mode: _Mode) -> Decision:
             return _no("values of different variables")
         return _relations(a.relation, b.relation, mode)  # `x = 2` and `y = 2` are different lines
     if isinstance(a, Named) and isinstance(b, Named):
-        renamed = _in_the_argument_of(a, b)
+        renamed = definition_in(b, function_argument(a))  # `f(y) = 2y` read in the variable of `f(x) = 2x`
         if renamed is None:
             return _no("a function of another variable")  # `f(y) = 2x` for `f(x) = 2x`
         values = _compare(a.value, renamed, mode)
@@ -562,18 +563,6 @@ def _named(a: Value, b: Value, mode: _Mode) -> Decision:
     pair = (named.value, other) if named is a else (other, named.value)
     decision = _compare(*pair, mode)
     return Decision(decision.equal, "the value named: " + decision.rule)
-
-
-def _in_the_argument_of(a: Named, b: Named) -> object | None:
-    """`b`'s value with its function's variable renamed to `a`'s (`f(y) = 2y` read as `f(x) = 2x`): the
-    variable of a definition is a placeholder. Unchanged unless both define a function of one
-    variable; None when `b`'s value already uses `a`'s variable as something else (`f(y) = 2x`)."""
-    mine, theirs = function_argument(a), function_argument(b)
-    if mine is None or theirs is None or mine == theirs or not isinstance(b.value, Expr):
-        return b.value
-    if mine in b.value.expr.free_symbols:
-        return None
-    return Expr(b.value.expr.xreplace({theirs: mine}), b.value.percent)
 
 
 def _labelled(a: Value, b: Value, mode: _Mode) -> Decision:

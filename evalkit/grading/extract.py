@@ -599,10 +599,8 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
         return alternatives
     values = [(span.end, _clean(span.content)) for span in math_spans(segment) if not _UNIT_POWER.fullmatch(span.content)]
     prose = _without_math(segment)
-    surds = list(_PLAIN_SURD_VALUE.finditer(prose))
-    values += [(match.end(), _clean(match.group(0))) for match in surds]
-    for match in surds:  # the numbers inside `2√2`, `7π` are not values of their own
-        prose = prose[:match.start()] + " " * (match.end() - match.start()) + prose[match.end():]
+    values += [(match.end(), _clean(match.group(0))) for match in _PLAIN_SURD_VALUE.finditer(prose)]
+    prose = _PLAIN_SURD_VALUE.sub(lambda match: " " * len(match.group(0)), prose)  # `2√2`, `7π`: not 2 and 2, not 7
     values += [(match.end(), _clean(_with_scale(match, segment))) for match in _NUMBER.finditer(prose)]
     values = [(end, value) for end, value in values if value]
     if not values:
@@ -618,7 +616,7 @@ _UNIT_POWER = re.compile(r"\s*\^\s*(?:\{\s*[-+−]?\d\s*\}|[-+−]?\d)\s*")
 
 
 _CONSEQUENCE = re.compile(r",\s*(?:and\s+)?(?:so|thus|hence|therefore|making|giving|resulting\s+in|for\s+a\s+total\s+of|"
-                          r"but\s+(?:actually|in\s+fact|really)|"
+                          r"(?P<correction>but\s+(?:actually|in\s+fact|really))|"
                           r"which\s+(?:gives|makes|means))(?![A-Za-z])", re.IGNORECASE)
 """A clause that states what the sentence's computation comes to (`9 eggs for $2 each, making $18`), or
 corrects what it said first (`I thought it was 5, but actually it's 6`)."""
@@ -630,8 +628,8 @@ def _result_clause(segment: str, masked: str) -> tuple[str, str]:
     """The part of a final sentence that states its result: without a closing remark in parentheses
     or a breakdown after a colon (`260 sheep: Seattle 20, Charleston 80, Toulouse 160`), and from its
     last consequence clause on when that holds a value (`She sells 16 - 3 - 4 = 9 eggs, making $18
-    every day`: `making $18 every day`), unless the words before it name the answer; a correction
-(`the answer is 5, but actually it's 6`) always."""
+    every day`: `making $18 every day`), unless the words before it name the answer; from a correction
+    (`the answer is 5, but actually it's 6`) always."""
     remark = _TRAILING_REMARK.search(masked)
     if remark is not None and remark.start() > 0 and _holds_a_value(masked[:remark.start()]):
         segment, masked = segment[:remark.start()], masked[:remark.start()]
@@ -639,8 +637,7 @@ def _result_clause(segment: str, masked: str) -> tuple[str, str]:
     if colon > 0 and _holds_a_value(masked[:colon]) and _is_breakdown(masked[colon + 1:]):
         segment, masked = segment[:colon], masked[:colon]
     consequence = deque(_CONSEQUENCE.finditer(masked), maxlen=1)
-    correction = bool(consequence) and consequence[0].group(0).rstrip().lower().endswith(("actually", "fact", "really"))
-    if consequence and (correction or not re.search(r"\banswer\b", masked[:consequence[0].start()], re.IGNORECASE)):
+    if consequence and (consequence[0].group("correction") or not re.search(r"\banswer\b", masked[:consequence[0].start()], re.IGNORECASE)):
         start = consequence[0].end()
         if _holds_a_value(masked[start:]):
             return segment[start:], masked[start:]

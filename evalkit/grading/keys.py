@@ -39,7 +39,7 @@ from evalkit.grading.values import (
     Text,
     Time,
     Value,
-    function_argument,
+    definition_in,
     stated_value,
 )
 
@@ -73,7 +73,7 @@ def _key(value: Value) -> str | None:
     if isinstance(value, Numeral):
         return f"b:{value.digits}_{value.base}"
     if isinstance(value, Named):
-        in_x = _definition_in_x(value)
+        in_x = definition_in(value, _DEFINITION_VARIABLE)
         return None if in_x is None else _key(in_x)
     if isinstance(value, Labelled):
         return _key(value.value)
@@ -160,19 +160,8 @@ def _digest_sympy(expr: sympy.Expr) -> str | None:
 
 
 _DEFINITION_VARIABLE = sympy.Symbol("x")
-
-
-def _definition_in_x(named: Named) -> Value | None:
-    """The value a named answer is keyed by: a definition's in the variable `x` (the variable of a
-    definition is a placeholder: `f(y) = 2y` is keyed as `2x`, like `f(x) = 2x` and the bare `2x`),
-    None when `x` is already another name in it (`f(y) = 2x`, which defines another function);
-    any other name's value as it is."""
-    variable = function_argument(named)
-    if variable is None or variable == _DEFINITION_VARIABLE or not isinstance(named.value, Expr):
-        return named.value
-    if _DEFINITION_VARIABLE in named.value.expr.free_symbols:
-        return None
-    return Expr(named.value.expr.xreplace({variable: _DEFINITION_VARIABLE}), named.value.percent)
+"""The variable a definition is keyed in (`values.definition_in`): `f(y) = 2y` is keyed as `2x`, like `f(x) = 2x`
+and the bare `2x`; `f(y) = 2x`, which uses `x` for something else, has no key."""
 
 
 def fingerprint(value: Value) -> Hashable | None:
@@ -199,7 +188,7 @@ def _fingerprint(value: Value) -> Hashable | None:
             digests.append(_digest_sympy(expr.xreplace(substitution)))
         return ("f", value.percent, tuple(s.name for s in symbols), tuple(digests))
     if isinstance(value, Named):
-        in_x = _definition_in_x(value)
+        in_x = definition_in(value, _DEFINITION_VARIABLE)
         return _fingerprint(value.value if in_x is None else in_x)
     if isinstance(value, Labelled):
         return _fingerprint(value.value)

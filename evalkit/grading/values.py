@@ -633,6 +633,19 @@ def function_argument(named: Named) -> sympy.Symbol | None:
     return None
 
 
+def definition_in(named: Named, variable: sympy.Symbol | None) -> object | None:
+    """`named`'s value, with the variable of the function it defines renamed to `variable` (`f(y) = 2y` in `x`
+    is `2x`): the variable of a definition is a placeholder. The value as it is when `named` defines no
+    function of one variable, `variable` is None or it is that variable already; None when `variable` already
+    names something else in the value (`f(y) = 2x` in `x`, which defines another function)."""
+    own = function_argument(named)
+    if variable is None or own is None or own == variable or not isinstance(named.value, Expr):
+        return named.value
+    if variable in named.value.expr.free_symbols:
+        return None
+    return Expr(named.value.expr.xreplace({own: variable}), named.value.percent)
+
+
 def stated_value(relation: Relation) -> Value | None:
     """The value `left = value` states, compared with a bare value: a constant right side
     (`m+n = 33`, `\\sin\\theta = \\frac12`, `f(f(20)) = 5`), a right side in other variables than
