@@ -301,10 +301,8 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
         found = _task_problem(known, None if id_from_line else problem_id, question, path=path, line=line,
                               missing="question" if question is MISSING else "reference", mapping=mapping)
         match, filled_by = found
-        if question is not MISSING and isinstance(question, str) \
-                and question_key(question) != question_key(match.question):
-            raise InputError(f"differs from the question of {known.name} problem {match.id!r} (same id): "
-                             "is the file of another task or split?", path=path, line=line, field="question")
+        if question is not MISSING and isinstance(question, str):
+            _refuse_another_question(known, match, question, path=path, line=line)
         if raw_reference is not MISSING and raw_reference is not None and question is MISSING \
                 and not same_reference(raw_reference, match.reference):
             raise InputError(f"{raw_reference!r} differs from the reference {match.reference!r} of {known.name} "
@@ -392,22 +390,29 @@ def same_reference(given: Any, task_reference: str) -> bool:
 
 def _check_against_task(known: TaskProblems, problem_id: str | None, question: str, raw_reference: Any, *,
                         path: str, line: int) -> bool:
-    """Whether a complete line (question and reference given) is a problem of the task's split; one
-    whose id names a problem of the split must have its question and reference (`InputError` otherwise;
-    under an id of its own, a line may give its own reference for a question of the split): a line of another task or split would be graded and ranked as
-    this task's (two benchmarks number their problems alike). A line that is not one of the split's
-    problems is imported (a user's own problems graded by the task's conventions) and counted."""
+    """Whether a complete line (question and reference given) is a problem of the task's split. One
+    whose id names a problem of the split must have its question and reference (`InputError` otherwise):
+    a line of another task or split would be graded and ranked as this task's (two benchmarks number
+    their problems alike). Under an id of its own, a line may give its own reference for a question of
+    the split; a line that is none of the split's problems is imported (a user's own problems graded
+    by the task's conventions) and counted."""
     found = known.find(problem_id, question)
     if found is None:
         return False
     match, by = found
-    if by == "id" and question_key(question) != question_key(match.question):
-        raise InputError(f"differs from the question of {known.name} problem {match.id!r} (same id): is the file of "
-                         "another task or split?", path=path, line=line, field="question")
+    if by == "id":
+        _refuse_another_question(known, match, question, path=path, line=line)
     if by == "id" and raw_reference is not None and not same_reference(raw_reference, match.reference):
         raise InputError(f"{str(raw_reference)[:60]!r} differs from the reference {match.reference!r} of {known.name} "
                          f"problem {match.id!r}", path=path, line=line, field="reference")
     return True
+
+
+def _refuse_another_question(known: TaskProblems, match: Problem, question: str, *, path: str, line: int) -> None:
+    """An `InputError` when a line under the id of a task problem asks another question (white space aside)."""
+    if question_key(question) != question_key(match.question):
+        raise InputError(f"differs from the question of {known.name} problem {match.id!r} (same id): is the file of "
+                         "another task or split?", path=path, line=line, field="question")
 
 
 def _task_problem(known: TaskProblems, problem_id: str | None, question: Any, *, path: str, line: int, missing: str,

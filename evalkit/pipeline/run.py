@@ -256,5 +256,5 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
             metrics = report_run(run_dir.path, ks=ks, top_clusters=None,
                                  seed=config.report.seed, confidence=config.report.confidence,
                                  resamples=config.report.resamples, console=console,
-                                 show_progress=show_progress)
+                                 show_progress=show_progress, just_graded=True)
     return RunSummary(run_dir, sampled, graded, metrics)

@@ -96,20 +96,22 @@ def report_command(
 def report_run(run_dir: Path, *, ks: list[int] | None = None, top_clusters: int | None = None,
                seed: int | None = None, subsets: int = DEFAULT_SUBSETS, confidence: float | None = None,
                resamples: int | None = None, scorer: str | None = None, console: Console | None = None,
-               show_progress: bool = True) -> dict:
+               show_progress: bool = True, just_graded: bool = False) -> dict:
     """Compute a run's metrics, write its reports, print its tables; return the metrics document.
 
     Settings left None are the run's own (`report:` in its config.yaml), else the defaults.
 
-    A run whose samples are not all graded yet (e.g. one just made by `evalkit import`) is
-    graded first, with the default grading settings.
+    A run whose samples are not all graded yet (e.g. one just made by `evalkit import`), or whose
+    grades are of samples rewritten since, is graded first, with the default grading settings;
+    `just_graded` (the caller graded it a moment ago, holding its lock) skips that check, a
+    pass over every sample.
     """
     from evalkit.pipeline.grade import grade_stage, needs_grading
     from evalkit.report import build_run_metrics, build_run_predictions, write_run_reports
     from evalkit.store import RunDir
 
     run = RunDir(run_dir)
-    if needs_grading(run):
+    if not just_graded and needs_grading(run):
         with run.lock("evalkit report (it grades the run first)"):
             grade_stage(run, show_progress=show_progress)
 
