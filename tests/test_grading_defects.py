@@ -136,6 +136,12 @@ def test_notations_with_a_standard_spelling():
     wrong = _verdicts([
         ("136", "\\boxed{17 \\choose 2}", True), ("136", "\\boxed{{17 \\choose 2}}", True),
         ("136", "\\boxed{{17 \\choose 3}}", False),
+        # the combination notations of other textbooks: C with a subscript and a superscript
+        ("\\binom{2n}{n}", "\\boxed{C_{2n}^{n}}", True), ("\\binom{2n}{n}", "\\boxed{C^{n}_{2n}}", True),
+        ("\\binom{2n}{n}", "\\boxed{\\mathrm{C}_{2n}^n}", True), ("120", "\\boxed{{}^{10}C_{3}}", True),
+        ("\\frac{1}{n+1}\\binom{2n}{n}", "\\boxed{\\frac{C_{2n}^{n}}{n+1}}", True),
+        ("\\binom{2n}{n}", "\\boxed{C_{2n}^{n+1}}", False), ("120", "\\boxed{C_{10}^{4}}", False),
+        ("C_{n}^{2}", "\\boxed{\\binom{n}{2}}", True),
         ("(1,2)", "\\boxed{\\langle 1,2\\rangle}", True), ("(1,2)", "\\boxed{\\left\\langle 1, 2 \\right\\rangle}", True),
         ("(2,1)", "\\boxed{\\langle 1,2\\rangle}", False),
         ("33", "\\boxed{33 \\pmod{1000}}", True), ("33", "\\boxed{33 \\pmod {1000}}", True),

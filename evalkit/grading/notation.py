@@ -5,6 +5,9 @@ spellings such as `\\leq` -> `\\le` done). Each rewrite applies to the whole ans
 that merely contains such a word is left as it is:
 
 * `17 \\choose 2` -> `\\binom{17}{2}`; the braced form `{17 \\choose 2}` also inside a longer answer.
+* The combination notations of European, Chinese and Indian textbooks, anywhere in the answer:
+  `C_{2n}^{n}`, `C^{n}_{2n}`, `\\mathrm{C}_{2n}^{n}` and `{}^{2n}C_{n}` -> `\\binom{2n}{n}` (a capital C
+  with both a subscript and a superscript; `C_n` alone or `C^2` is a name or a power, left alone).
 * `\\langle 1, 2 \\rangle` (a vector) -> `(1, 2)`.
 * A modulus is written one way, `\\pmod{7}` (for `\\pmod 7`, `(\\bmod 7)`, `(\\mod 7)`, `\\bmod 7`). A
   number given with its modulus states that number: `33 \\pmod{1000}` -> `33`. A congruence
@@ -33,6 +36,10 @@ import re
 
 _BRACED_CHOOSE = re.compile(r"\{\s*([^{}\\]{1,40}?)\s*\\choose\s*([^{}\\]{1,40}?)\s*\}")
 _BARE_CHOOSE = re.compile(r"\s*([^{}\\\s]{1,40})\s*\\choose\s*([^{}\\\s]{1,40})\s*")
+_SCRIPT = r"(?:\{([^{}]{1,40})\}|([A-Za-z0-9]))"
+_COMBINATION = re.compile(r"(?<![A-Za-z\\])(?:\\mathrm\{C\}|\\text\{C\}|C)"
+                          r"(?:_" + _SCRIPT + r"\^" + _SCRIPT + r"|\^" + _SCRIPT + r"_" + _SCRIPT + r")")
+_PREFIX_COMBINATION = re.compile(r"(?:\{\s*\}|\{\}|(?<![A-Za-z0-9}]))\^" + _SCRIPT + r"\s*C_" + _SCRIPT)
 _ANGLE_VECTOR = re.compile(r"\\langle(?![a-zA-Z])(.*)\\rangle(?![a-zA-Z])")
 _MODULUS_TAIL = re.compile(
     r"\s*(?:\\pmod(?![a-zA-Z])\s*(?:\{([^{}]{1,40})\}|(\w+))"
@@ -191,7 +198,20 @@ def _line_without_points(items: str) -> str | None:
     return _interval_minus("\\R", f"\\{{{items}\\}}")
 
 
+def _combination(match: re.Match[str]) -> str:
+    """`C_{n}^{k}` or `C^{k}_{n}` as `\\binom{n}{k}`."""
+    groups = match.groups()
+    if groups[0] is not None or groups[1] is not None:
+        n, k = groups[0] or groups[1], groups[2] or groups[3]
+    else:
+        k, n = groups[4] or groups[5], groups[6] or groups[7]
+    return f"\\binom{{{n}}}{{{k}}}"
+
+
 def _choose(text: str) -> str:
+    text = _COMBINATION.sub(_combination, text)
+    text = _PREFIX_COMBINATION.sub(
+        lambda m: f"\\binom{{{m.group(1) or m.group(2)}}}{{{m.group(3) or m.group(4)}}}", text)  # `{}^{n}C_{k}`
     text = _BRACED_CHOOSE.sub(lambda m: f"\\binom{{{m.group(1)}}}{{{m.group(2)}}}", text)
     bare = _BARE_CHOOSE.fullmatch(text)
     return f"\\binom{{{bare.group(1)}}}{{{bare.group(2)}}}" if bare is not None else text
