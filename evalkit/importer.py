@@ -48,7 +48,14 @@ from evalkit.import_presets import ImportPreset, RecordError, get_preset, parque
 from evalkit.jsonl import JSON_ARRAY_MESSAGE, StagedFile
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
-from evalkit.records import Problem, Sample, canonical_finish_reason, parse_reference, question_key
+from evalkit.records import (
+    Problem,
+    Sample,
+    canonical_finish_reason,
+    misspelled_sample_field,
+    parse_reference,
+    question_key,
+)
 from evalkit.store import RunDir
 from evalkit.store.scores import SELECTION_IMPORTED
 from evalkit.text_safety import for_terminal
@@ -253,6 +260,10 @@ def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[
                 text = ""  # no content, e.g. finish_reason "content_filter": a sample without an answer
         if not isinstance(text, str):
             raise ValueError(f"{where}: 'text' (or a chat choice's 'message.content') must be a string")
+        misspelled = misspelled_sample_field(item)
+        if misspelled is not None:
+            raise ValueError(f"{where}: {misspelled[0]!r} is not a field evalkit reads; did you mean {misspelled[1]!r}? "
+                             "(spelled this way it would be read as absent)")
         logprob = _optional_typed(item, "logprob", (int, float), where)
         samples.append(Sample(
             problem_id=problem_id, index=index, text=text,

@@ -6,8 +6,10 @@ interchange format (JSON Lines) of a run directory.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -69,6 +71,28 @@ def canonical_finish_reason(reason: str | None) -> str | None:
     if reason is None:
         return None
     return FINISH_REASONS.get(reason.strip().lower().replace("-", "_").replace(" ", "_"), reason)
+
+
+SAMPLE_FIELDS_READ_FROM_FILES = {"finish_reason": (str,), "num_tokens": (int,), "logprob": (int, float)}
+"""The optional fields of a stored sample whose loss changes a report without a word, with the JSON types
+they hold: a misspelling of one of them (`finsh_reason`, `finishReason`, `num_token`) is refused where
+samples are read from a file."""
+
+
+def misspelled_sample_field(sample: Mapping[str, Any]) -> tuple[str, str] | None:
+    """`(written, meant)` when `sample` lacks one of `SAMPLE_FIELDS_READ_FROM_FILES` but has a key spelled
+    nearly like it whose value has that field's type (the field would otherwise be read as absent); None
+    otherwise. A look-alike holding another type is another field (an OpenAI choice's `logprobs` object)."""
+    for meant, types in SAMPLE_FIELDS_READ_FROM_FILES.items():
+        if meant in sample:
+            continue
+        for written, value in sample.items():
+            if not isinstance(written, str) or written in SAMPLE_FIELDS_READ_FROM_FILES \
+                    or isinstance(value, bool) or not isinstance(value, types):
+                continue
+            if difflib.SequenceMatcher(None, written.lower().replace("-", "_"), meant).ratio() >= 0.85:
+                return written, meant
+    return None
 
 
 @dataclass(frozen=True)

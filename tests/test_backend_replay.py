@@ -93,6 +93,11 @@ def test_generate_matches_the_question_inside_the_prompt():
         ([{"id": "a", "samples": "text"}], r":1: field 'samples': expected a list"),
         ([{"id": "a", "samples": ["x"]}, {"id": "b", "samples": [{"txt": "y"}]}], r":2: field 'samples\[0\].text'"),
         ([{"id": "a", "samples": [{"text": "y", "num_tokens": -1}]}], r"samples\[0\].num_tokens"),
+        # a misspelled field would be read as absent: a cut-off sample would count as finished
+        ([{"id": "a", "samples": [{"text": "y", "finsh_reason": "length"}]}],
+         r":1: field 'samples\[0\].finsh_reason': not a field evalkit reads; did you mean 'finish_reason'\?"),
+        ([{"problem_id": "a", "index": 0, "text": "x", "num_token": 12}],
+         r":1: field 'num_token': not a field evalkit reads; did you mean 'num_tokens'\?"),
         ([{"id": "a", "samples": ["x"]}, {"id": "a", "samples": ["y"]}], r":2: field 'id': problem 'a' appears twice"),
         ([{"problem_id": "a", "index": 0, "text": "x"}, {"id": "b", "samples": []}], r":2: mixes"),
         ([{"problem_id": "a", "index": 0, "text": "x"}, {"problem_id": "a", "index": 0, "text": "y"}],

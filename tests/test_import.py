@@ -587,6 +587,25 @@ def test_a_json_array_is_named_as_such_by_import_and_replay(tmp_path):
         ReplayBackend(source)
 
 
+def test_a_misspelled_sample_field_is_refused_not_read_as_absent(tmp_path):
+    source = write_lines(tmp_path / "outputs.jsonl", [
+        {"id": "p1", "question": "What is 2+2?", "reference": "4", "samples": [{"text": "4", "finish_reason": "stop"}]},
+        {"id": "p2", "question": "What is 3+3?", "reference": "6",
+         "samples": [{"text": "6", "finishReason": "MAX_TOKENS"}]},
+    ])
+    with pytest.raises(InputError, match=r":2: field 'samples': sample 0: 'finishReason' is not a field evalkit "
+                                         r"reads; did you mean 'finish_reason'\?"):
+        import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
+    # an OpenAI choice's `logprobs` (an object or null) is another field, not a misspelled `logprob`
+    source = write_lines(tmp_path / "choices.jsonl", [
+        {"id": "p1", "question": "What is 2+2?", "reference": "4",
+         "samples": [{"index": 0, "message": {"role": "assistant", "content": "4"}, "logprobs": None,
+                      "finish_reason": "stop"}]},
+    ])
+    summary = import_samples(source, task="gsm8k", out=tmp_path / "run2", show_progress=False)
+    assert summary.samples == 1
+
+
 def test_a_negative_token_count_is_refused_as_replay_refuses_it(tmp_path):
     source = write_lines(tmp_path / "outputs.jsonl", [
         {"id": "p1", "question": "What is 2+2?", "reference": "4", "samples": [{"text": "4", "num_tokens": -5}]},

@@ -37,7 +37,7 @@ from evalkit.backends.base import (
 from evalkit.errors import InputError
 from evalkit.hashing import file_sha256
 from evalkit.jsonl import is_finite_number, iter_jsonl
-from evalkit.records import Problem, canonical_finish_reason, question_key
+from evalkit.records import Problem, canonical_finish_reason, misspelled_sample_field, question_key
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,10 @@ def _completion(value: Any, *, path: Path, line: int, field: str) -> Completion:
     text = value.get("text")
     if not isinstance(text, str):
         raise bad("text", "missing or not a string")
+    misspelled = misspelled_sample_field(value)
+    if misspelled is not None:
+        raise bad(misspelled[0], f"not a field evalkit reads; did you mean {misspelled[1]!r}? (spelled this way it "
+                                 "would be read as absent)")
     finish_reason = value.get("finish_reason") or "stop"
     num_tokens = value.get("num_tokens")
     logprob = value.get("logprob")
