@@ -115,8 +115,9 @@ _END_OF_TURN = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|eot_id\|>|<\|eom_id\|
                           r"<\|end\|>|</s>|<\|user\|>|<end_of_turn>|<eos>|<[|｜]end[▁_]of[▁_]sentence[|｜]>")
 """End-of-turn and end-of-text tokens (Qwen/ChatML, Llama 3, Phi, Mistral, Gemma, DeepSeek): a raw
 output imported with its special tokens is cut at the first one."""
-_NEXT_EXAMPLE = re.compile(r"\n[ \t]*\n[ \t]*(?:Question|Q|Problem):[ \t]")
-"""A base model that runs on into the next few-shot example (`The answer is 18.\n\nQuestion: Tom has...`)."""
+_NEXT_EXAMPLE = re.compile(r"\n[ \t]*\n[ \t]*(?:Question|Q|Problem):[ \t]*(?:\S|\n)")
+"""A base model that runs on into the next few-shot example (`The answer is 18.\n\nQuestion: Tom has...`, or
+Minerva's `... I hope it is correct.\n\nProblem:\nWhat is...`)."""
 _ANSWER_GIVEN = re.compile(r"[Tt]he (?:final )?answer is|####|\\boxed|Final Answer")
 """Words that give a response's answer: only after them is a following example cut off."""
 _THINK_OPEN = "<think>"

@@ -1,0 +1,57 @@
+"""Formats found by a sixth look at answer equivalence (2026-12-04): Minerva-format runs that go on into
+an invented problem, units, remarks inside the final answer, and the precision a question asks for. Each
+case is (reference, response, expected verdict); the near misses beside each rule must stay wrong."""
+
+from __future__ import annotations
+
+from grading_cases import disagreements
+
+MINERVA_RUN_ON = ("The distance modulus gives $d = 10^{(m-M+5)/5} = 100$ parsecs.\n"
+                  "Final Answer: The final answer is $137.0$. I hope it is correct.\n\n"
+                  "Problem:\nWhat is $100$ written as a decimal?\n\nSolution:\nIt is already in simplest form.\n"
+                  "Final Answer: The final answer is $100$. I hope it is correct.\n\nProblem:\n")
+
+
+def test_a_minerva_format_run_on_into_an_invented_problem_is_read_up_to_it():
+    assert disagreements([
+        ("137", MINERVA_RUN_ON, True),
+        ("100", MINERVA_RUN_ON, False),
+        ("10", "So there are 10 divisors.\n\nFinal Answer: The final answer is $10$. I hope it is correct.\n\n"
+               "Problem:\nCompute $9$.\n\nSolution:\nThe answer is $9$.\nFinal Answer: The final answer is $9$.", True),
+        # a heading before the answer is not another problem
+        ("7", "Let me restate.\n\nProblem:\nfind x.\n\nWe get x = 7. The answer is 7.", True),
+    ]) == []
+
+
+def test_a_remark_in_parentheses_after_the_value_is_not_part_of_it():
+    assert disagreements([
+        ("90^\\circ", "$\\boxed{90^\\circ \\text{ (or } \\pi/2 \\text{ radians)}}$", True),
+        ("90^\\circ", "$\\boxed{90^\\circ \\text{ (i.e., } \\tfrac{\\pi}{2}\\text{ rad)}}$", True),
+        ("\\frac{14}{3}", "$\\boxed{\\frac{14}{3} \\quad (\\approx 4.67)}$", True),
+        ("\\frac{41}{12}", "$\\boxed{\\tfrac{41}{12}\\text{ km} \\;(\\approx 3.42 \\text{ km})}$", True),
+        ("x=5", "$\\boxed{x = 5 \\text{ (the only solution)}}$", True),
+        ("3\\sqrt{13}", "$\\boxed{3\\sqrt{13} \\text{ (not } 13\\sqrt{3})}$", True),
+        ("13\\sqrt{3}", "$\\boxed{3\\sqrt{13} \\text{ (not } 13\\sqrt{3})}$", False),
+        ("\\frac{15}{4}", "$\\boxed{\\frac{14}{3} \\quad (\\approx 4.67)}$", False),
+        # an alternative without the parenthesis is two answers
+        ("2", "$\\boxed{2 \\text{ or } 3}$", False),
+    ]) == []
+
+
+def test_units_before_an_approximation_go_with_the_value():
+    assert disagreements([
+        ("100", "$\\boxed{100 \\text{ pc} \\approx 326 \\text{ ly}}$", True),
+        ("\\frac{41}{12}", "$\\boxed{\\frac{41}{12}\\,\\mathrm{km} \\approx 3.42\\,\\mathrm{km}}$", True),
+        ("120", "$\\boxed{100 \\text{ pc} \\approx 326 \\text{ ly}}$", False),
+    ]) == []
+
+
+def test_a_function_written_as_an_identity_is_a_definition():
+    assert disagreements([
+        ("f(x)=2 x", "$\\boxed{f(x) \\equiv 2x}$", True),
+        ("f(x)=-1,f(x)=x+1", "$\\boxed{f(x) \\equiv -1,\\ f(x) = x + 1}$", True),
+        ("f(x)=3 x", "$\\boxed{f(x) \\equiv 2x}$", False),
+        # a congruence keeps its modulus
+        ("n \\equiv 1 \\pmod{3}", "$\\boxed{n \\equiv 1 \\pmod 3}$", True),
+        ("n \\equiv 1 \\pmod{3}", "$\\boxed{n \\equiv 2 \\pmod 3}$", False),
+    ]) == []
