@@ -178,7 +178,10 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = repeating_decimal(text)
     text = _unify_text_commands(text)
     text = _TRAILING_COMMENTARY.sub("", text)
+    text = _PARENTHETICAL_REMARK.sub("", text)
     text = _INTEGER_PARAMETER.sub("", text)
+    text = _FUNCTION_IDENTITY.sub("=", text)
+    text = _units_before_approximation(text)
     text = drop_unit_tail(text)
     text = _rewrite_font_commands(text)
     text = _unwrap_numeric_text(text)
@@ -327,11 +330,35 @@ _TRAILING_COMMENTARY = re.compile(
     r"(?<=\S)\s*\\text\{\s*[(,]?\s*(?:for\s+(?:all|every|any|each)|where|since|because)(?![A-Za-z]).*$", re.DOTALL)
 """Words after the value that say why or where it holds (`2x \\text{ for all } x \\in \\mathbb{R}`,
 `5 \\text{ (since } x=3 \\text{ is extraneous)}`): the value is what comes before them."""
+_PARENTHETICAL_REMARK = re.compile(
+    r"(?<=\S)\s*(?:\\[,;:! ]|\\q?quad|~|\s)*"
+    r"(?:\\text\{\s*\(\s*(?:or|i\.\s?e\.|e\.\s?g\.|that\s+is|not|the\s+only|in|approx(?:imately|\.)?|about|roughly|which"
+    r"|equivalently|exact|exactly)(?![A-Za-z])"
+    r"|\(\s*(?:\\approx|\\sim(?![A-Za-z])|approx(?:imately|\.)?(?![A-Za-z])))"
+    r".*$", re.DOTALL)
+"""A remark in parentheses after the value: another form of it or a comment (`90^\\circ \\text{ (or } \\pi/2
+\\text{ radians)}`, `\\frac{14}{3} \\quad (\\approx 4.67)`, `3\\sqrt{13} \\text{ (not } 13\\sqrt{3})`, `5 \\text{ (the
+only solution)}`): the value is what comes before it. An alternative without the parenthesis (`2 \\text{ or } 3`)
+is two answers and stays."""
+_FUNCTION_IDENTITY = re.compile(r"(?<=\))\s*\\equiv(?![A-Za-z])(?!.*(?:\\[pb]?mod|\bmod\b))")
+"""`f(x) \\equiv -1`: a function equal to -1 everywhere, written as an identity (a congruence, `n \\equiv 1
+\\pmod 3`, has a modulus and stays)."""
 _INTEGER_PARAMETER = re.compile(
     r"(?<=\S)\s*(?:[,;]|\\text\{\s*[,;]?\s*(?:where|for|with)?\s*\}|\()\s*(?:\\[,;:! ]|\\q?quad|~|\s)*"
     r"[A-Za-z]\s*\\in\s*(?:\\mathbb\{[ZN]\}|\\[ZN](?![A-Za-z]))\)?\s*$")
 """The integer parameter of a family of answers named after them (`\\frac{\\pi}{6} + k\\pi, k \\in \\mathbb{Z}`): the
 family is what comes before it, with its parameter a symbol like any other."""
+
+
+def _units_before_approximation(text: str) -> str:
+    """`100 \\text{ pc} \\approx 326 \\text{ ly}`: the units of the exact value before an approximation go
+    too (those after it are the tail `drop_unit_tail` reads)."""
+    approximation = re.search(r"\\approx(?![A-Za-z])", text)
+    if approximation is None or approximation.start() == 0:
+        return text
+    head = text[:approximation.start()]
+    dropped = drop_unit_tail(head)
+    return text if dropped == head else f"{dropped.rstrip()} {text[approximation.start():]}"
 
 
 def _unify_text_commands(text: str) -> str:
