@@ -55,3 +55,19 @@ def test_a_function_written_as_an_identity_is_a_definition():
         ("n \\equiv 1 \\pmod{3}", "$\\boxed{n \\equiv 1 \\pmod 3}$", True),
         ("n \\equiv 1 \\pmod{3}", "$\\boxed{n \\equiv 2 \\pmod 3}$", False),
     ]) == []
+
+
+def test_a_final_answer_line_taken_back_by_a_later_conclusion_gives_way_to_it():
+    revised = ("So the total is $2+\\frac{5}{3}+1=\\frac{14}{3}$.\n\nFinal answer: $\\frac{14}{3}$\n\n---\n\n"
+               "**Alternative approach.** Re-deriving more carefully, the count is actually $\\frac{14}{5}$.\n\n"
+               "So the answer is $\\frac{14}{5}$.")
+    confirmed = ("So the total is $\\frac{14}{3}$.\n\nFinal answer: $\\frac{14}{3}$\n\n---\n\n"
+                 "**Alternative approach.** Adding the three values in another order gives the same sum.\n\n"
+                 "So the answer is $\\frac{14}{3}$.")
+    assert disagreements([
+        ("\\frac{14}{5}", revised, True), ("\\frac{14}{3}", revised, False),
+        ("\\frac{14}{3}", confirmed, True),
+        ("6", "The answer is $\\boxed{5}$. Actually, the answer is $6$.", True),
+        # a later line that is not a conclusion after a retraction leaves the final answer
+        ("5", "Final answer: $5$\n\nCheck: $2 + 3 = 5$, and the answer is 5.", True),
+    ]) == []

@@ -1243,18 +1243,20 @@ unterminated `<think>`, nor, in the grading API, in a response cut at `max_token
 
 _RETRACTED = (r"I\s+made\s+an?\s+(?:\w+\s+)?(?:error|mistake|slip)|I\s+was\s+wrong|I\s+(?:forgot|miscounted|miscalculated|"
                r"mis-?copied|misread)|correction:|correcting\b|(?:that|this)(?:'s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right)")
-_RETRACTION = re.compile(rf"\b(?:wait|oops|no,|{_RETRACTED})", re.IGNORECASE)
-"""Words that take back an answer already given (`\\boxed{5}... no wait, I made an error`), before an answer line."""
+_RETRACTION = re.compile(rf"\b(?:wait|oops|no,|actually|{_RETRACTED})", re.IGNORECASE)
+"""Words that take back an answer already given (`\\boxed{5}... no wait, I made an error`, `the count is
+actually 218`), before an answer line."""
 _RETRACTED_OUTRIGHT = re.compile(rf"\b(?:{_RETRACTED})", re.IGNORECASE)
 """Words that say outright that an answer already given is wrong (`Wait, that's wrong: ...`, `I made an
 arithmetic slip`), after which a final sentence states the corrected value; a bare `Wait` opens a check as often."""
 
 
 def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], body: str) -> _Candidate | None:
-    """An answer line stated after the last box, when words between them take the box back (`The answer
-    is $\\boxed{5}$... no wait, I made an error. The correct answer is 6.`), or the value of the final
-    sentence after words that say the box is wrong (`Wait, that's wrong: ... the area is $\\frac{3}{4}$.`)."""
-    if best.method != "boxed":
+    """An answer line stated after the last box (or `Final answer:` line), when words between them take
+    it back (`The answer is $\\boxed{5}$... no wait, I made an error. The correct answer is 6.`), or the
+    value of the final sentence after words that say it is wrong (`Wait, that's wrong: ... the area is
+    $\\frac{3}{4}$.`)."""
+    if best.method not in ("boxed", "final_answer"):
         return None
     later = [c for c in candidates if c.position > best.position and c.method in ("answer_line", "marker", "gsm8k_marker")]
     if later:
