@@ -4,7 +4,7 @@ case is (reference, response, expected verdict); the near misses beside each rul
 
 from __future__ import annotations
 
-from grading_cases import disagreements
+from grading_cases import disagreements, disagreements_in_questions
 
 MINERVA_RUN_ON = ("The distance modulus gives $d = 10^{(m-M+5)/5} = 100$ parsecs.\n"
                   "Final Answer: The final answer is $137.0$. I hope it is correct.\n\n"
@@ -70,4 +70,38 @@ def test_a_final_answer_line_taken_back_by_a_later_conclusion_gives_way_to_it():
         ("6", "The answer is $\\boxed{5}$. Actually, the answer is $6$.", True),
         # a later line that is not a conclusion after a retraction leaves the final answer
         ("5", "Final answer: $5$\n\nCheck: $2 + 3 = 5$, and the answer is 5.", True),
+    ]) == []
+
+
+def test_an_answer_in_another_unit_of_the_kind_asked_for_is_converted():
+    assert disagreements_in_questions([
+        # the unit the question asks in
+        ("What is the distance to the star in parsecs?", "100", "$\\boxed{100 \\text{ kpc}}$", False),
+        ("What is the distance to the star in parsecs?", "100", "$\\boxed{0.1 \\text{ kpc}}$", True),
+        ("What is the distance to the star in parsecs?", "100", "$\\boxed{100 \\text{ pc}}$", True),
+        ("What is the distance to the star in parsecs?", "100", "$\\boxed{100}$", True),
+        ("Give the wavelength in Angstroms.", "6630", "$\\boxed{6630 \\text{ nm}}$", False),
+        ("Give the wavelength in Angstroms.", "6630", "$\\boxed{663 \\text{ nm}}$", True),
+        ("What is the working temperature for silica glass in Celsius?", "1950", "$\\boxed{1950 \\text{ K}}$", False),
+        ("What is the working temperature for silica glass in Celsius?", "1950", "$\\boxed{2223.15 \\text{ K}}$",
+         True),
+        ("What mass is left, in grams?", "1.04e-3", "$\\boxed{1.04 \\times 10^{-3} \\text{ kg}}$", False),
+        ("How many minutes does the trip take?", "45", "$\\boxed{45 \\text{ hours}}$", False),
+        ("How many minutes does the trip take?", "45", "$\\boxed{\\frac{3}{4} \\text{ hour}}$", True),
+        # the reference's own unit
+        ("What is the cost per copy?", "5.4 \\text{ cents}", "$\\boxed{\\$5.40}$", False),
+        ("What is the cost per copy?", "5.4 \\text{ cents}", "$\\boxed{5.4 \\text{ dollars}}$", False),
+        ("What is the cost per copy?", "5.4 \\text{ cents}", "$\\boxed{5.4 \\text{ cents}}$", True),
+        ("What is the area?", "15\\mbox{ cm}^2", "$\\boxed{15 \\text{ m}^2}$", False),
+        ("What is the area?", "864 \\mbox{ inches}^2", "$\\boxed{864 \\text{ square feet}}$", False),
+        # the one unit of the kind the question gives its quantities in
+        ("With the current it takes him 18 minutes, and 30 minutes without paddling. How long with no current?",
+         "45", "$\\boxed{45 \\text{ seconds}}$", False),
+        ("With the current it takes him 18 minutes, and 30 minutes without paddling. How long with no current?",
+         "45", "$\\boxed{\\frac{3}{4} \\text{ hour}}$", True),
+        # two units of one kind named: which is meant is not known, the number is compared
+        ("A trip of 90 minutes and then 2 hours: how long in all?", "210", "$\\boxed{210 \\text{ hours}}$", True),
+        # a unit of another kind, or an answer that is not one number, is left as it was
+        ("What is the distance in parsecs?", "100", "$\\boxed{100 \\text{ kg}}$", True),
+        ("Find $x$ in meters.", "2", "$\\boxed{x = 200 \\text{ cm}}$", False),
     ]) == []

@@ -29,6 +29,7 @@ from typing import Any
 from evalkit.grading.clustering import AnswerFacts, candidate_pairs, cluster_labels
 from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
+from evalkit.grading.measures import Measure, answer_measure, asked_measures, in_asked_unit
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.question import QuestionReading
@@ -118,6 +119,16 @@ def _canonical(answer: str, policy: GradingPolicy) -> str | None:
     return canonical or None
 
 
+def _in_asked_unit(answer: str, canonical: str | None, asked: tuple[Measure, ...]) -> str | None:
+    """An answer's canonical string, its number converted into the unit the problem asks for where the answer
+    gives it in another unit of the same kind (`measures.py`: `100 \\text{ kpc}` for parsecs is 100000)."""
+    if canonical is None or not asked:
+        return canonical
+    given = answer_measure(answer)
+    converted = in_asked_unit(canonical, given, asked) if given is not None else None
+    return converted if converted is not None else canonical
+
+
 @dataclass
 class _Problem:
     """One problem while it is graded: its extractions, canonical strings and outcomes."""
@@ -150,8 +161,9 @@ def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequen
 
 def _new_problem(extractions: list[Extraction], reference: str | None, policy: GradingPolicy,
                  question: object = None) -> _Problem:
-    canonicals = [_canonical(e.answer, policy) if e.answer is not None and _usable(e.answer) else None
-                  for e in extractions]
+    asked = asked_measures(reference, question if isinstance(question, str) else None)
+    canonicals = [_in_asked_unit(e.answer, _canonical(e.answer, policy), asked)
+                  if e.answer is not None and _usable(e.answer) else None for e in extractions]
     reference_canonical = _canonical(reference, policy) if reference is not None else None
     distinct = list(dict.fromkeys(c for c in canonicals if c is not None))
     reading = policy.read_question(question if isinstance(question, str) else None)

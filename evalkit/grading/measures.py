@@ -1,0 +1,321 @@
+"""The scale of a unit: an answer given in one unit, read in the unit its problem asks for.
+
+`units.py` drops the unit after a value, so `100 \\text{ kpc}` reads as `100`. That is right when
+the unit is the one asked for and wrong when it is not: 100 kpc is not 100 pc, 3/4 hour is 45
+minutes. The unit asked for is the reference's own (`5.4 \\text{ cents}`, `15\\mbox{ cm}^2`), else the
+one the question names (`in parsecs`, `in units of $\\mathrm{~nm}$`, `How many minutes`). Where the
+answer's unit and that unit measure the same thing (length, area, time, mass, money, energy,
+temperature, speed, ...) at another scale, the answer's number is converted into the unit asked for
+before it is compared or clustered. Anything else (no unit on either side, units of different kinds,
+a unit not in the table, an answer that is not one number) is left to `units.py` as before.
+
+Pure functions over strings and exact fractions; the table of units is the only place a scale lives.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from evalkit.grading.numbers import parse_exact_number
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A unit: what it measures (base kinds with their powers, e.g. `(("length", 1), ("time", -1))`), its
+    size in the base units of that kind, and for temperatures the offset of its zero."""
+
+    kind: tuple[tuple[str, int], ...]
+    scale: Fraction
+    offset: Fraction = Fraction(0)
+
+
+def _f(text: str) -> Fraction:
+    return Fraction(text)
+
+
+_PARSEC = _f("3.0856775814913673e16")
+_YEAR = _f("31557600")  # the Julian year astronomy uses
+_ELECTRONVOLT = _f("1.602176634e-19")
+_BASE_UNITS: dict[str, tuple[str, Fraction]] = {}
+for _names, _kind, _scale in (
+    # length, in metres
+    ("m meter meters metre metres", "length", _f("1")),
+    ("km kilometer kilometers kilometre kilometres", "length", _f("1e3")),
+    ("cm centimeter centimeters centimetre centimetres", "length", _f("1e-2")),
+    ("mm millimeter millimeters millimetre millimetres", "length", _f("1e-3")),
+    ("um μm µm micron microns micrometer micrometers micrometre micrometres", "length", _f("1e-6")),
+    ("nm nanometer nanometers nanometre nanometres", "length", _f("1e-9")),
+    ("pm picometer picometers", "length", _f("1e-12")),
+    ("Å angstrom angstroms ångström", "length", _f("1e-10")),
+    ("pc parsec parsecs", "length", _PARSEC),
+    ("kpc kiloparsec kiloparsecs", "length", 1000 * _PARSEC),
+    ("Mpc megaparsec megaparsecs", "length", 1000000 * _PARSEC),
+    ("Gpc gigaparsec gigaparsecs", "length", 1000000000 * _PARSEC),
+    ("AU au", "length", _f("149597870700")),
+    ("in inch inches", "length", _f("0.0254")),
+    ("ft foot feet", "length", _f("0.3048")),
+    ("yd yard yards", "length", _f("0.9144")),
+    ("mi mile miles", "length", _f("1609.344")),
+    # time, in seconds
+    ("s sec secs second seconds", "time", _f("1")),
+    ("ms millisecond milliseconds", "time", _f("1e-3")),
+    ("μs µs microsecond microseconds", "time", _f("1e-6")),
+    ("ns nanosecond nanoseconds", "time", _f("1e-9")),
+    ("min mins minute minutes", "time", _f("60")),
+    ("h hr hrs hour hours", "time", _f("3600")),
+    ("day days", "time", _f("86400")),
+    ("week weeks", "time", _f("604800")),
+    ("yr yrs year years", "time", _YEAR),
+    ("Myr Myrs", "time", 1000000 * _YEAR),
+    ("Gyr Gyrs", "time", 1000000000 * _YEAR),
+    # mass, in grams
+    ("g gram grams gm", "mass", _f("1")),
+    ("kg kilogram kilograms", "mass", _f("1e3")),
+    ("mg milligram milligrams", "mass", _f("1e-3")),
+    ("μg µg microgram micrograms", "mass", _f("1e-6")),
+    ("lb lbs pound pounds", "mass", _f("453.59237")),
+    ("oz ounce ounces", "mass", _f("28.349523125")),
+    # money, in dollars
+    ("dollar dollars USD usd", "money", _f("1")),
+    ("cent cents ¢", "money", _f("0.01")),
+    # energy, in joules
+    ("J joule joules", "energy", _f("1")),
+    ("kJ kilojoule kilojoules", "energy", _f("1e3")),
+    ("MJ megajoule megajoules", "energy", _f("1e6")),
+    ("erg ergs", "energy", _f("1e-7")),
+    ("eV electronvolt electronvolts", "energy", _ELECTRONVOLT),
+    ("keV", "energy", 1000 * _ELECTRONVOLT),
+    ("MeV", "energy", 1000000 * _ELECTRONVOLT),
+    ("GeV", "energy", 1000000000 * _ELECTRONVOLT),
+    ("cal calorie calories", "energy", _f("4.184")),
+    ("kcal kilocalorie kilocalories", "energy", _f("4184")),
+    # volume, in litres (cubes of lengths convert through the length table)
+    ("L l liter liters litre litres", "volume", _f("1")),
+    ("mL ml milliliter milliliters millilitre millilitres", "volume", _f("1e-3")),
+):
+    for _name in _names.split():
+        _BASE_UNITS[_name] = (_kind, _scale)
+
+_TEMPERATURES = {  # the size of a degree and the kelvin reading of its zero
+    "K": (Fraction(1), Fraction(0)), "kelvin": (Fraction(1), Fraction(0)), "kelvins": (Fraction(1), Fraction(0)),
+    "°C": (Fraction(1), _f("273.15")), "celsius": (Fraction(1), _f("273.15")),
+    "°F": (Fraction(5, 9), _f("459.67") * Fraction(5, 9)), "fahrenheit": (Fraction(5, 9), _f("459.67") * Fraction(5, 9)),
+}
+_LITRE_IN_CUBIC_METRES = Fraction(1, 1000)
+_SPEEDS = {"mph": ("mi", "h"), "kph": ("km", "h"), "kmh": ("km", "h")}
+
+_CLEAN = (
+    (re.compile(r"\\(?:mathrm|text|textrm|mbox|operatorname|rm|mathit)\s*\{([^{}]*)\}"), r" \1 "),
+    (re.compile(r"\\(?:AA|angstrom)(?![A-Za-z])"), " Å "),
+    (re.compile(r"\\(?:mu|micro)(?![A-Za-z])\s*"), "μ"),
+    (re.compile(r"\^\s*\{?\s*\\circ\s*\}?\s*(?=[CF](?![A-Za-z]))"), "°"),
+    (re.compile(r"\\(?:degree)\s*(?=[CF](?![A-Za-z]))"), "°"),
+    (re.compile(r"\\[,;:! ]|~|\\q?quad"), " "),
+    (re.compile(r"\\cdot|\\times"), " * "),
+)
+_POWER = re.compile(r"\^\s*\{?\s*(-?\d)\s*\}?")
+_WORD_POWERS = {"square": 2, "sq": 2, "cubic": 3, "cu": 3}
+_AFTER_POWERS = {"squared": 2, "cubed": 3}
+
+
+def _one_unit(word: str) -> Measure | None:
+    """One unit name (a table name, a temperature, `mph`)."""
+    if word in _TEMPERATURES or word.lower() in ("kelvin", "kelvins", "celsius", "fahrenheit"):
+        size, zero = _TEMPERATURES[word if word in _TEMPERATURES else word.lower()]
+        return Measure((("temperature", 1),), size, zero)
+    if word in _SPEEDS:
+        top, bottom = (_one_unit(name) for name in _SPEEDS[word])
+        assert top is not None and bottom is not None
+        return _divide(top, bottom)
+    found = _BASE_UNITS.get(word) or (_BASE_UNITS.get(word.lower()) if len(word) > 3 else None)
+    if found is None:
+        return None
+    kind, scale = found
+    if kind == "volume":  # litres are cubic decimetres: one kind with cubes of lengths
+        return Measure((("length", 3),), scale * _LITRE_IN_CUBIC_METRES)
+    return Measure(((kind, 1),), scale)
+
+
+def _power(measure: Measure, exponent: int) -> Measure | None:
+    if measure.offset or any(kind == "temperature" for kind, _ in measure.kind):
+        return None if exponent != 1 else measure
+    return Measure(tuple((kind, power * exponent) for kind, power in measure.kind), measure.scale ** exponent)
+
+
+def _multiply(a: Measure, b: Measure) -> Measure | None:
+    if a.offset or b.offset:
+        return None
+    powers: dict[str, int] = {}
+    for kind, power in (*a.kind, *b.kind):
+        powers[kind] = powers.get(kind, 0) + power
+    return Measure(tuple(sorted((kind, power) for kind, power in powers.items() if power)), a.scale * b.scale)
+
+
+def _divide(a: Measure, b: Measure) -> Measure | None:
+    inverse = _power(b, -1)
+    return None if inverse is None else _multiply(a, inverse)
+
+
+def _factor(words: list[str]) -> Measure | None:
+    """`square feet`, `cm^2` (already split into `cm`, `^2`), `feet squared`, `km`."""
+    exponent = 1
+    if words and words[0].lower() in _WORD_POWERS:
+        exponent, words = _WORD_POWERS[words[0].lower()], words[1:]
+    if len(words) >= 2 and words[-1].lower() in _AFTER_POWERS:
+        exponent, words = _AFTER_POWERS[words[-1].lower()], words[:-1]
+    if len(words) == 2 and words[1].startswith("^"):
+        exponent, words = exponent * int(words[1][1:]), words[:1]
+    if len(words) != 1:
+        return None
+    unit = _one_unit(words[0])
+    return None if unit is None else _power(unit, exponent)
+
+
+def measure_of(text: str) -> Measure | None:
+    """The unit written in `text` (`km/s`, `\\mathrm{~cm}^{2}`, `square feet`, `^\\circ C`, `parsecs`), or
+    None when it is not one unit of the table (or products and quotients of them)."""
+    for pattern, replacement in _CLEAN:
+        text = pattern.sub(replacement, text)
+    text = _POWER.sub(lambda m: f" ^{m.group(1)} ", text.replace("{", " ").replace("}", " "))
+    text = re.sub(r"\s*/\s*|\s+per\s+", " / ", text).strip()
+    if not text or len(text) > 40:
+        return None
+    numerator, *denominators = [part.split() for part in text.split(" / ")]
+    measure = _product([word for word in numerator if word != "*"])
+    for denominator in denominators:
+        below = _product([word for word in denominator if word != "*"])
+        if measure is None or below is None:
+            return None
+        measure = _divide(measure, below)
+    return measure
+
+
+def _product(words: list[str]) -> Measure | None:
+    """Units side by side (`N m`, `kg m^2`): their product; a word power binds to the unit after it."""
+    groups: list[list[str]] = []
+    for word in words:
+        if word.startswith("^") and groups:
+            groups[-1].append(word)
+        elif groups and groups[-1] and groups[-1][-1].lower() in _WORD_POWERS:
+            groups[-1].append(word)
+        elif word.lower() in _AFTER_POWERS and groups:
+            groups[-1].append(word)
+        else:
+            groups.append([word])
+    if not groups:
+        return None
+    measure: Measure | None = None
+    for group in groups:
+        factor = _factor(group)
+        if factor is None:
+            return None
+        measure = factor if measure is None else _multiply(measure, factor)
+        if measure is None:
+            return None
+    return measure
+
+
+_VALUE_THEN_UNIT = re.compile(
+    r"^\s*(?P<dollar>\\\$|\$)?\s*(?P<value>[-+]?(?:\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|\d[\d,]*(?:\.\d*)?|\.\d+)"
+    r"(?:\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*\{?\s*[-+−]?\d+\s*\}?)?)\s*(?P<unit>.*?)\s*\.?\s*$", re.DOTALL)
+
+
+def answer_measure(answer: str) -> Measure | None:
+    """The unit a one-number answer is given in: `100 \\text{ kpc}`, `\\frac{3}{4} \\text{ hour}`, `\\$5.40`,
+    `1.04 \\times 10^{-3} \\text{ kg}`; None without one."""
+    match = _VALUE_THEN_UNIT.match(answer)
+    if match is None:
+        return None
+    unit = match.group("unit").strip()
+    if match.group("dollar"):
+        return None if unit else _one_unit("dollar")
+    return measure_of(unit) if unit else None
+
+
+_ASKED_IN = re.compile(
+    r"(?:\b(?:in|into)\s+(?:units\s+of\s+|the\s+units?\s+of\s+)?|\bhow\s+many\s+)"
+    r"(?P<unit>\$[^$]{1,40}\$|\\\([^)]{1,40}\\\)|(?:square\s+|cubic\s+|sq\s+)?[A-Za-zÅ°μµ][\w°/^.]*"
+    r"(?:\s*/\s*[A-Za-z]+|\s+per\s+[A-Za-z]+)?)",
+    re.IGNORECASE)
+
+
+_GIVEN_IN = re.compile(
+    r"\d(?:[\d.,]*\d)?\s*(?:\\[,;:! ]|~|\s)*(?P<unit>(?:\\(?:mathrm|text)\s*\{[^{}]{1,20}\}|[A-Za-zÅ°μµ]+)(?:\s*\^\s*\{?-?\d\}?)?"
+    r"(?:\s*/\s*(?:\\(?:mathrm|text)\s*\{[^{}]{1,20}\}|[A-Za-z]+))?)")
+
+
+def asked_measures(reference: str | None, question: str | None) -> tuple[Measure, ...]:
+    """The units an answer may be asked in: the reference's own (`5.4 \\text{ cents}`), else the units the
+    question asks for (`in parsecs`, `in units of $\\mathrm{~cm}^{-1}$`, `How many minutes`), else the units
+    the question gives its own quantities in (`it takes him 18 minutes`: a time is asked in minutes where no
+    other unit of time is named)."""
+    if reference is not None:
+        own = answer_measure(reference)
+        if own is not None:
+            return (own,)
+    if not question:
+        return ()
+    found: list[Measure] = []
+    for match in _ASKED_IN.finditer(question):
+        text = match.group("unit")
+        if text.startswith("$"):
+            text = text.strip("$").strip()
+            if re.fullmatch(r"[A-Za-z]", text):  # `in $s$`: a variable as often as a unit
+                continue
+        elif text.startswith("\\("):
+            text = text[2:-2]
+        else:
+            text = text.rstrip(".,?;:")
+        measure = measure_of(text)
+        if measure is not None and measure not in found:
+            found.append(measure)
+    if found:
+        return tuple(found)
+    for match in _GIVEN_IN.finditer(question):
+        measure = measure_of(match.group("unit"))
+        if measure is not None and measure not in found:
+            found.append(measure)
+    return tuple(found)
+
+
+def in_asked_unit(canonical: str, given: Measure, asked: tuple[Measure, ...]) -> str | None:
+    """The canonical number `canonical`, given in `given`, written in the one unit of `asked` that measures the
+    same kind; None when there is no such unit or several, the scales agree (nothing to convert) or
+    `canonical` is not one number."""
+    same_kind = [measure for measure in asked if measure.kind == given.kind]
+    if len(same_kind) != 1:
+        return None
+    target = same_kind[0]
+    if given.scale == target.scale and given.offset == target.offset:
+        return None
+    number = parse_exact_number(canonical)
+    if number is None or number.percent:
+        return None
+    value = (number.value * given.scale + given.offset - target.offset) / target.scale
+    ulp = number.ulp * given.scale / target.scale if number.ulp is not None else None
+    return _number_text(value, ulp)
+
+
+def _number_text(value: Fraction, ulp: Fraction | None) -> str:
+    """`value` as a canonical number: a decimal at the place `ulp` where that is a power of ten, an integer,
+    or a fraction."""
+    if ulp is not None and ulp < 1 and (places := _decimal_places(ulp)) is not None:
+        return f"{float(value):.{places}f}" if abs(value) < 10**15 else _exact_text(value)
+    return _exact_text(value)
+
+
+def _decimal_places(ulp: Fraction) -> int | None:
+    places = 0
+    while ulp < 1 and places < 30:
+        ulp *= 10
+        places += 1
+    return places if ulp == 1 else None
+
+
+def _exact_text(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
