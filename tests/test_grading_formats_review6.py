@@ -105,3 +105,13 @@ def test_an_answer_in_another_unit_of_the_kind_asked_for_is_converted():
         ("What is the distance in parsecs?", "100", "$\\boxed{100 \\text{ kg}}$", True),
         ("Find $x$ in meters.", "2", "$\\boxed{x = 200 \\text{ cm}}$", False),
     ]) == []
+
+
+def test_extremes_labelled_in_a_list_and_conditions_on_a_value_of_a_function():
+    assert disagreements([
+        ("2500,7500", "$\\boxed{\\text{min} = 2500,\\ \\text{max} = 7500}$", True),
+        ("2500,7500", "$\\boxed{\\text{smallest } 2500, \\text{ largest } 7500}$", True),
+        ("2500,7600", "$\\boxed{\\text{min} = 2500,\\ \\text{max} = 7500}$", False),
+        ("(-\\infty, 0) \\cup\\{1\\}", "$\\boxed{P(0) < 0 \\text{ or } P(0) = 1}$", True),
+        ("(-\\infty, 0) \\cup\\{2\\}", "$\\boxed{P(0) < 0 \\text{ or } P(0) = 1}$", False),
+    ]) == []

@@ -24,7 +24,9 @@ that merely contains such a word is left as it is:
   `\\{x \\mid x < 2 \\text{ or } x > 3\\}` -> `(-\\infty,2)\\cup(3,\\infty)`, `\\{x : x \\ge 2\\}` ->
   `[2,\\infty)`, `\\mathbb{R} \\setminus \\{-7, 3\\}` and `\\{x \\in \\mathbb{R} \\mid x \\ne 1\\}` -> the open
   intervals between the points (plain numbers only).
-* Ranges of one variable written as inequalities joined by `or` (or commas): `x < 2 \\text{ or }
+* A list whose every item is labelled as an extreme is its values: `\\text{min} = 2500, \\text{max} = 7500` ->
+  `2500,7500`.
+* Ranges of one variable (or one value of a function, `P(0)`) written as inequalities joined by `or` (or commas): `x < 2 \\text{ or }
   x > 3` -> `(-\\infty,2)\\cup(3,\\infty)`; two bounds joined by `and`: `x \\ge 2 \\text{ and } x \\le 3`
   -> `[2,3]`. A mix of `and` and `or`, two variables, or bounds that do not make one interval are
   left alone.
@@ -51,7 +53,7 @@ _ELLIPSIS_DECIMAL = re.compile(r"^(-?\d*)\.(\d{1,40})\s*(?:\\ldots|\.\.\.)$")
 
 _RELATION_OPS = {"<": "<", ">": ">", "\\le": "<=", "\\ge": ">="}
 _OP = r"(<|>|\\le(?![a-zA-Z])|\\ge(?![a-zA-Z]))"
-_VARIABLE = r"([A-Za-z])"
+_VARIABLE = r"([A-Za-z](?:\([^()<>=,]{1,12}\))?)"  # `x`, or a value of a function, `P(0)`
 _BOUND = r"([^<>=,{}]*(?:\{[^{}]*\}[^<>=,{}]*)*?)"
 _UPPER_OR_LOWER = re.compile(rf"^\s*{_VARIABLE}\s*{_OP}\s*{_BOUND}\s*$")
 _BOUND_FIRST = re.compile(rf"^\s*{_BOUND}\s*{_OP}\s*{_VARIABLE}\s*$")
@@ -106,8 +108,27 @@ def _french_interval(text: str) -> str:
     return f"{left}{match.group(2)},{match.group(3)}{right}"
 
 
+_EXTREMUM_LABEL = re.compile(
+    r"(?:^|(?<=,))(?:\\[,;:! ]|~|\s)*(?:\\text\{\s*)?(?:the\s+)?(?:min|max|minimum|maximum|smallest|largest|least|greatest|lowest|highest)"
+    r"(?:\s+(?:value|possible\s+value|number))?(?:\s+is)?\s*\}?\s*(?:=|:|\\text\{\s*is\s*\})?\s*", re.IGNORECASE)
+
+
+def _without_extremum_labels(text: str) -> str:
+    """`\\text{min} = 2500, \\text{max} = 7500`, `\\text{smallest } 2500, \\text{ largest } 7500`: the values of a
+    list whose every item is labelled as an extreme (`2500, 7500`)."""
+    items = text.split(",")
+    if len(items) < 2 or "(" in text or "[" in text:
+        return text
+    stripped = [_EXTREMUM_LABEL.sub("", item, count=1) for item in items]
+    # the first item's label may already be gone (`answer_label`'s `\\text{min} =` before a whole answer)
+    if any((new == old and index > 0) or not new.strip() for index, (new, old) in enumerate(zip(stripped, items))):
+        return text
+    return ",".join(item.strip() for item in stripped)
+
+
 def rewrite_notation(text: str) -> str:
     """`text` with the whole-answer notations of the module docstring rewritten."""
+    text = _without_extremum_labels(text)
     text = _french_interval(text)
     text = _choose(text)
     angle = _ANGLE_VECTOR.fullmatch(text.strip())
@@ -289,7 +310,7 @@ def _inequality_ranges(text: str, *, variable: str | None = None) -> str | None:
     return _interval_text(lows[0][0], lows[0][1], highs[0][2], highs[0][3])
 
 
-_POINT = re.compile(r"\s*([A-Za-z])\s*=\s*(-?\d+(?:\.\d+)?)\s*")
+_POINT = re.compile(r"\s*([A-Za-z](?:\([^()<>=,]{1,12}\))?)\s*=\s*(-?\d+(?:\.\d+)?)\s*")
 _MEMBER = re.compile(r"\s*([A-Za-z])\s*\\in\s*([(\[][^()\[\]]+[)\]])\s*")
 
 
