@@ -115,3 +115,14 @@ def test_extremes_labelled_in_a_list_and_conditions_on_a_value_of_a_function():
         ("(-\\infty, 0) \\cup\\{1\\}", "$\\boxed{P(0) < 0 \\text{ or } P(0) = 1}$", True),
         ("(-\\infty, 0) \\cup\\{2\\}", "$\\boxed{P(0) < 0 \\text{ or } P(0) = 1}$", False),
     ]) == []
+
+
+def test_a_log_without_base_is_natural_where_the_reference_writes_ln():
+    assert disagreements([
+        ("\\ln 2 + i\\pi / 3", "Final Answer: The final answer is $\\log 2 + i\\pi/3$. I hope it is correct.", True),
+        ("\\ln 2 + i\\pi / 3", "$\\boxed{\\log 3 + i\\pi/3}$", False),
+        ("\\ln 2", "$\\boxed{\\log_{10} 2}$", False),
+        # elsewhere `\log` stays base 10
+        ("2", "$\\boxed{\\log 100}$", True),
+        ("\\frac{\\log 2}{\\log 2-\\log 3}", "$\\boxed{\\frac{\\ln 2}{\\ln 2 - \\ln 3}}$", True),
+    ]) == []

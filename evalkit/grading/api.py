@@ -30,7 +30,7 @@ from evalkit.grading.clustering import AnswerFacts, candidate_pairs, cluster_lab
 from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
 from evalkit.grading.measures import Measure, answer_measure, asked_measures, in_asked_unit
-from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, normalize_answer
+from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.question import QuestionReading
 from evalkit.grading.pool import TaskResult, WorkerPool
@@ -165,6 +165,7 @@ def _new_problem(extractions: list[Extraction], reference: str | None, policy: G
     canonicals = [_in_asked_unit(e.answer, _canonical(e.answer, policy), asked)
                   if e.answer is not None and _usable(e.answer) else None for e in extractions]
     reference_canonical = _canonical(reference, policy) if reference is not None else None
+    canonicals = [log_read_like_reference(c, reference_canonical) if c is not None else None for c in canonicals]
     distinct = list(dict.fromkeys(c for c in canonicals if c is not None))
     reading = policy.read_question(question if isinstance(question, str) else None)
     return _Problem(extractions, reference, reference_canonical, canonicals, distinct, reading=reading)

@@ -680,3 +680,16 @@ def _letter_run(tokens: list[str], *, backwards: bool) -> int:
         else:
             break
     return count
+
+
+_UNBASED_LOG = re.compile(r"\\log(?![A-Za-z_])")
+
+
+def log_read_like_reference(canonical: str, reference_canonical: str | None) -> str:
+    """An answer's `\\log` without a base read as `\\ln` where its reference writes natural logarithms and no
+    `\\log` (`\\log 2 + i\\pi/3` for `\\ln 2 + i\\pi/3`): `\\log` alone means the natural logarithm in the
+    analysis and physics such answers come from; elsewhere it stays base 10."""
+    if reference_canonical is None or "\\ln" not in reference_canonical or "\\log" in reference_canonical:
+        return canonical
+    return _UNBASED_LOG.sub(r"\\ln", canonical)
+
