@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from evalkit.grading import GroupGrade, cluster, cluster_many, grade, grade_groups  # noqa: E402
+from evalkit.grading import GradingPolicy, GroupGrade, cluster, cluster_many, grade, grade_groups  # noqa: E402
 from evalkit.grading.clustering import AnswerFacts, UnionFind, candidate_pairs, cluster_labels  # noqa: E402
 
 
@@ -108,3 +108,16 @@ def test_a_response_cut_at_max_tokens_keeps_only_a_stated_answer():
     assert result.answers == [None, "7", None] and result.correct == [False, True, False]
     [untruncated] = grade_groups([group], ["7"], workers=1)
     assert untruncated.answers[0] == "4"
+
+
+def test_answers_that_equal_the_reference_are_one_cluster_and_rounded_ones_are_not():
+    [group] = grade_groups([["So the rate is $\\boxed{60}$.", "$\\boxed{60\\%}$", "$\\boxed{70\\%}$", "$\\boxed{60}$"]],
+                           ["60\\%"], questions=["What percentage of the class passed?"], workers=1)
+    assert group.correct == [True, True, False, True] and group.clusters == [0, 0, 1, 0]
+    [group] = grade_groups([["$\\boxed{y = 2x + 3}$", "$\\boxed{y - 2x = 3}$", "$\\boxed{y = 2x - 3}$"]],
+                           ["y=2x+3"], workers=1)
+    assert group.correct == [True, True, False] and group.clusters == [0, 0, 1]
+    # right by a tolerance or by rounding only: different values, different clusters
+    [group] = grade_groups([["$\\boxed{0.006}$", "$\\boxed{0.0061}$", "$\\boxed{0.0060}$"]], ["0.006"],
+                           policy=GradingPolicy(relative_tolerance=0.05), workers=1)
+    assert group.correct == [True, True, True] and group.clusters == [0, 1, 0]

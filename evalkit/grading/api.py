@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from evalkit.grading.clustering import AnswerFacts, candidate_pairs, cluster_labels
+from evalkit.grading.compare import is_approximate
 from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
 from evalkit.grading.measures import Measure, answer_measure, asked_measures, in_asked_unit
@@ -319,9 +320,10 @@ def _facts(problem: _Problem) -> list[AnswerFacts]:
         outcome = problem.outcomes.get(canonical)
         same = problem.reference_canonical is not None and canonical == problem.reference_canonical
         if outcome is None:
-            facts.append(AnswerFacts(canonical, False, None, None, same))
+            facts.append(AnswerFacts(canonical, False, None, None, same, equals_the_reference=same))
         else:
-            facts.append(AnswerFacts(canonical, outcome.parsed, outcome.key, outcome.fingerprint, outcome.correct))
+            facts.append(AnswerFacts(canonical, outcome.parsed, outcome.key, outcome.fingerprint, outcome.correct,
+                                     equals_the_reference=outcome.correct and not is_approximate(outcome.rule)))
     return facts
 
 

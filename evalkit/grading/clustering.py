@@ -56,6 +56,8 @@ class AnswerFacts:
     key: str | None
     fingerprint: Hashable | None
     correct: bool
+    equals_the_reference: bool = False
+    """Right by a rule of equality, not by rounding or a tolerance (`compare.is_approximate`)."""
 
 
 def _buckets(facts: Sequence[AnswerFacts]) -> tuple[UnionFind, dict[tuple[str, bool], int]]:
@@ -92,11 +94,18 @@ def cluster_labels(facts: Sequence[AnswerFacts], confirmed: Sequence[tuple[int, 
     """Cluster label per sample. `sample_answers[i]` is the index into `facts` of sample i's
     distinct answer, or the raw text of an answer that could not even be normalised (it joins
     identical raw texts only), or None when the sample has no answer (label -1). `confirmed` are
-    the candidate pairs proven equal."""
+    the candidate pairs proven equal. Answers that equal the problem's reference are one cluster: each
+    equals it as the problem reads it, so they equal each other there (`60` and `60\\%` where the
+    question asks for a percentage, `y = 2x + 3` and `y - 2x = 3`, `(C)` and the text of option C).
+    Answers right only by rounding or a tolerance (`0.0061` for `0.006`) are not merged by that: they
+    are different values. A cluster never holds a right and a wrong answer."""
     union, _ = _buckets(facts)
     for first, second in confirmed:
         if facts[first].correct == facts[second].correct:
             union.union(first, second)
+    equal_to_the_reference = [index for index, fact in enumerate(facts) if fact.correct and fact.equals_the_reference]
+    for index in equal_to_the_reference[1:]:  # each equals the reference in the problem's terms, so each other
+        union.union(equal_to_the_reference[0], index)
     numbering: dict[Hashable, int] = {}
     labels: list[int] = []
     for answer in sample_answers:

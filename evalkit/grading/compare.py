@@ -120,6 +120,17 @@ class Decision:
         return self.equal
 
 
+_ROUNDED_RULE = "equal at the reference's precision"
+_TOLERANCE_RULE = "within the task's relative tolerance"
+
+
+def is_approximate(rule: str | None) -> bool:
+    """Whether the rule that found an answer right accepts a value other than the reference's own: one that
+    rounds to it, or one within the task's tolerance (`0.0061` for `0.006`). Such answers are right without
+    being equal to each other."""
+    return rule is not None and (_ROUNDED_RULE in rule or _TOLERANCE_RULE in rule)
+
+
 def _yes(rule: str) -> Decision:
     return Decision(True, rule)
 
@@ -344,11 +355,11 @@ def _directed_scalars(reference, answer, ulp: Fraction | None, tolerance: float)
     if gap is None:
         return exact
     if ulp is not None and _rounds_to(reference, answer, gap, ulp):
-        return _yes(f"equal at the reference's precision (±{ulp / 2})")
+        return _yes(f"{_ROUNDED_RULE} (±{ulp / 2})")
     if tolerance > 0:
         size = _magnitude(reference)
         if size is not None and gap <= Fraction(tolerance) * size:
-            return _yes(f"within the task's relative tolerance {tolerance:g}")
+            return _yes(f"{_TOLERANCE_RULE} {tolerance:g}")
     return _no("outside the reference's precision")
 
 
