@@ -126,3 +126,26 @@ def test_a_log_without_base_is_natural_where_the_reference_writes_ln():
         ("2", "$\\boxed{\\log 100}$", True),
         ("\\frac{\\log 2}{\\log 2-\\log 3}", "$\\boxed{\\frac{\\ln 2}{\\ln 2 - \\ln 3}}$", True),
     ]) == []
+
+
+def test_a_number_with_nouns_of_the_question_and_a_closing_remark():
+    question = ("Melanie sold a third of her vacuum cleaners at the green house. If Melanie has 5 vacuum cleaners "
+                "left, how many did she start with?")
+    assert disagreements_in_questions([
+        (question, "18", "$\\boxed{18 \\text{ vacuum cleaners}}$", True),
+        (question, "18", "$\\boxed{18 \\text{ vacuums}}$", True),
+        (question, "18", "$\\boxed{20 \\text{ vacuums}}$", False),
+        # words that say how much, or letters, are not the question's nouns
+        (question, "18", "$\\boxed{18 \\text{ half}}$", False),
+        ("Find $b$ in terms of the sides.", "2", "$\\boxed{2b}$", False),
+    ]) == []
+    assert disagreements([
+        ("204", "$\\boxed{204 \\text{ (3 h 24 min)}}$", True),
+        ("110", "$\\boxed{110 \\quad (\\text{with } p = 17)}$", True),
+        ("110", "$\\boxed{110 (p = 17)}$", True),
+        ("\\frac32", "$\\boxed{\\frac32 \\text{ (the positive root)}}$", True),
+        # a remark must close the answer: a product or a chain stays whole
+        ("6x+3", "$\\boxed{3 (2x+1)}$", True),
+        ("100", "$\\boxed{\\frac{1}{2}(\\text{base})(\\text{height})=\\frac{400}{4}=100\\text{ square units}}$", True),
+        ("49\\pi", "$\\boxed{\\pi(\\text{radius})^2=49\\pi}$", True),
+    ]) == []

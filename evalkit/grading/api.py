@@ -31,6 +31,7 @@ from evalkit.grading.compare import is_approximate
 from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
 from evalkit.grading.measures import Measure, answer_measure, asked_measures, in_asked_unit
+from evalkit.grading.units import named_in_question, question_words
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.question import QuestionReading
@@ -120,6 +121,16 @@ def _canonical(answer: str, policy: GradingPolicy) -> str | None:
     return canonical or None
 
 
+def _answer_canonical(answer: str, policy: GradingPolicy, words: frozenset[str]) -> str | None:
+    """An answer's canonical string; a number followed by nouns of the question that the unit list does not
+    hold (`18 \\text{ vacuum cleaners}`) is the number (`units.named_in_question`)."""
+    canonical = _canonical(answer, policy)
+    if canonical is not None and is_plain_number(canonical):
+        return canonical
+    number = named_in_question(answer, words)
+    return _canonical(number, policy) if number is not None else canonical
+
+
 def _in_asked_unit(answer: str, canonical: str | None, asked: tuple[Measure, ...]) -> str | None:
     """An answer's canonical string, its number converted into the unit the problem asks for where the answer
     gives it in another unit of the same kind (`measures.py`: `100 \\text{ kpc}` for parsecs is 100000)."""
@@ -162,8 +173,10 @@ def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequen
 
 def _new_problem(extractions: list[Extraction], reference: str | None, policy: GradingPolicy,
                  question: object = None) -> _Problem:
-    asked = asked_measures(reference, question if isinstance(question, str) else None)
-    canonicals = [_in_asked_unit(e.answer, _canonical(e.answer, policy), asked)
+    question_text = question if isinstance(question, str) else None
+    asked = asked_measures(reference, question_text)
+    words = question_words(question_text)
+    canonicals = [_in_asked_unit(e.answer, _answer_canonical(e.answer, policy, words), asked)
                   if e.answer is not None and _usable(e.answer) else None for e in extractions]
     reference_canonical = _canonical(reference, policy) if reference is not None else None
     canonicals = [log_read_like_reference(c, reference_canonical) if c is not None else None for c in canonicals]

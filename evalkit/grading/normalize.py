@@ -178,7 +178,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = repeating_decimal(text)
     text = _unify_text_commands(text)
     text = _TRAILING_COMMENTARY.sub("", text)
-    text = _PARENTHETICAL_REMARK.sub("", text)
+    text = _without_parenthetical_remark(text)
     text = _INTEGER_PARAMETER.sub("", text)
     text = _FUNCTION_IDENTITY.sub("=", text)
     text = _units_before_approximation(text)
@@ -332,14 +332,13 @@ _TRAILING_COMMENTARY = re.compile(
 `5 \\text{ (since } x=3 \\text{ is extraneous)}`): the value is what comes before them."""
 _PARENTHETICAL_REMARK = re.compile(
     r"(?<=\S)\s*(?:\\[,;:! ]|\\q?quad|~|\s)*"
-    r"(?:\\text\{\s*\(\s*(?:or|i\.\s?e\.|e\.\s?g\.|that\s+is|not|the\s+only|in|approx(?:imately|\.)?|about|roughly|which"
-    r"|equivalently|exact|exactly)(?![A-Za-z])"
-    r"|\(\s*(?:\\approx|\\sim(?![A-Za-z])|approx(?:imately|\.)?(?![A-Za-z])))"
-    r".*$", re.DOTALL)
-"""A remark in parentheses after the value: another form of it or a comment (`90^\\circ \\text{ (or } \\pi/2
-\\text{ radians)}`, `\\frac{14}{3} \\quad (\\approx 4.67)`, `3\\sqrt{13} \\text{ (not } 13\\sqrt{3})`, `5 \\text{ (the
-only solution)}`): the value is what comes before it. An alternative without the parenthesis (`2 \\text{ or } 3`)
-is two answers and stays."""
+    r"(?:\\text\{\s*(?=\((?!\s*[A-Z]\s*\)))"
+    r"|(?=\(\s*(?:\\approx|\\sim(?![A-Za-z])|approx(?:imately|\.)?(?![A-Za-z])|\\text\{|[A-Za-z]\s*=)))")
+"""A remark in parentheses after the value: another form of it or a comment, set as text or opened by `\\approx`,
+a word set as text or an equation (`90^\\circ \\text{ (or } \\pi/2 \\text{ radians)}`, `\\frac{14}{3} \\quad (\\approx 4.67)`,
+`204 \\text{ (3 h 24 min)}`, `110 \\quad (\\text{with } p = 17)`, `110 (p = 17)`): the value is what comes before it.
+An alternative without the parenthesis (`2 \\text{ or } 3`) is two answers and stays, as do a product `3 (2x+1)`
+and a choice letter `27 \\text{ (B)}`."""
 _FUNCTION_IDENTITY = re.compile(r"(?<=\))\s*\\equiv(?![A-Za-z])(?!.*(?:\\[pb]?mod|\bmod\b))")
 """`f(x) \\equiv -1`: a function equal to -1 everywhere, written as an identity (a congruence, `n \\equiv 1
 \\pmod 3`, has a modulus and stays)."""
@@ -348,6 +347,27 @@ _INTEGER_PARAMETER = re.compile(
     r"[A-Za-z]\s*\\in\s*(?:\\mathbb\{[ZN]\}|\\[ZN](?![A-Za-z]))\)?\s*$")
 """The integer parameter of a family of answers named after them (`\\frac{\\pi}{6} + k\\pi, k \\in \\mathbb{Z}`): the
 family is what comes before it, with its parameter a symbol like any other."""
+
+
+def _without_parenthetical_remark(text: str) -> str:
+    """`text` without a final remark in parentheses (`_PARENTHETICAL_REMARK`): the group must close at the end of
+    the answer, so a product or a chain (`\\frac{1}{2}(\\text{base})(\\text{height}) = 100`) stays whole."""
+    for match in _PARENTHETICAL_REMARK.finditer(text):
+        rest = text[match.end():]
+        depth, closed_at = 0, None
+        for index, char in enumerate(rest):
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    closed_at = index
+                    break
+        head = text[:match.start()].rstrip()
+        if closed_at is not None and re.fullmatch(r"[\s}]*(?:\\text\{\s*\}[\s}]*)?", rest[closed_at + 1:]) \
+                and re.search(r"[0-9A-Za-z}]", head):
+            return head
+    return text
 
 
 def _units_before_approximation(text: str) -> str:

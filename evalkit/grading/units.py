@@ -252,3 +252,40 @@ def drop_unit_tail(text: str) -> str:
         value = re.sub(r"\\cdot$", "", rest).rstrip()
         return value if marked_seen and value and _VALUE_END.search(value) else text
     return text
+
+
+_NUMBER_THEN_WORDS = re.compile(
+    r"^\s*(?P<number>[-+]?(?:\\\$\s*)?\d[\d,]*(?:\.\d+)?)\s*(?:\\[,;: ]|~|\s)*"
+    r"(?:\\(?:text|mbox|textrm|mathrm)\s*\{\s*(?P<marked>[A-Za-z][A-Za-z' -]{0,60}?)\s*\}|(?P<bare>[A-Za-z][A-Za-z' -]{0,60}?))"
+    r"\s*\.?\s*$")
+_NOT_A_NOUN = frozenset("""half halves quarter quarters third thirds fourth fourths fifth fifths dozen dozens hundred
+hundreds thousand thousands million millions billion billions percent more less fewer than not no or plus minus
+squared cubed am pm""".split())
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def question_words(question: str | None) -> frozenset[str]:
+    """The words of a question, lower-cased and without a plural `s` (what `named_in_question` looks up)."""
+    return frozenset(_stem(word) for word in _WORD.findall(question or ""))
+
+
+def named_in_question(answer: str, words: frozenset[str]) -> str | None:
+    """The number of an answer that is a number followed by words the question uses (`18 \\text{ vacuum
+    cleaners}` where the question counts vacuum cleaners, `3 \\text{ bolts}`): the nouns it counts, which the
+    unit list cannot hold all of. None when the answer is not such, or a word is not the question's (or says
+    how much: `half`, `more`, `percent`; or is shorter than three letters: `2x`, `9.25 m`)."""
+    match = _NUMBER_THEN_WORDS.match(answer)
+    if match is None or not words:
+        return None
+    phrase = match.group("marked") or match.group("bare")
+    tokens = _WORD.findall(phrase)
+    if not tokens or any(len(token) < 3 or token.lower() in _NOT_A_NOUN or _stem(token) not in words
+                         for token in tokens):  # a letter after a number is a variable (`2x`) or a unit symbol
+        return None
+    return match.group("number")
+
