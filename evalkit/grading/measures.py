@@ -38,8 +38,7 @@ def _f(text: str) -> Fraction:
 _PARSEC = _f("3.0856775814913673e16")
 _YEAR = _f("31557600")  # the Julian year astronomy uses
 _ELECTRONVOLT = _f("1.602176634e-19")
-_BASE_UNITS: dict[str, tuple[str, Fraction]] = {}
-for _names, _kind, _scale in (
+_UNIT_TABLE: tuple[tuple[str, str, Fraction], ...] = (
     # length, in metres
     ("m meter meters metre metres", "length", _f("1")),
     ("km kilometer kilometers kilometre kilometres", "length", _f("1e3")),
@@ -94,9 +93,10 @@ for _names, _kind, _scale in (
     # volume, in litres (cubes of lengths convert through the length table)
     ("L l liter liters litre litres", "volume", _f("1")),
     ("mL ml milliliter milliliters millilitre millilitres", "volume", _f("1e-3")),
-):
-    for _name in _names.split():
-        _BASE_UNITS[_name] = (_kind, _scale)
+)
+"""Each unit's names, what it measures and its size in the first unit of that kind."""
+_BASE_UNITS: dict[str, tuple[str, Fraction]] = {
+    name: (kind, scale) for names, kind, scale in _UNIT_TABLE for name in names.split()}
 
 _TEMPERATURES = {  # the size of a degree and the kelvin reading of its zero
     "K": (Fraction(1), Fraction(0)), "kelvin": (Fraction(1), Fraction(0)), "kelvins": (Fraction(1), Fraction(0)),
