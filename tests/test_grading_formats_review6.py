@@ -149,3 +149,16 @@ def test_a_number_with_nouns_of_the_question_and_a_closing_remark():
         ("100", "$\\boxed{\\frac{1}{2}(\\text{base})(\\text{height})=\\frac{400}{4}=100\\text{ square units}}$", True),
         ("49\\pi", "$\\boxed{\\pi(\\text{radius})^2=49\\pi}$", True),
     ]) == []
+
+
+def test_the_value_given_for_the_expression_the_question_asks_for():
+    question = "If the domain of $\\log x^2$ is $x < a$ or $x > b$, for some $a$ and $b$, find $a + b$."
+    assert disagreements_in_questions([
+        (question, "0", "$\\boxed{a+b=0}$", True),
+        (question, "0", "$\\boxed{a + b = 0}$", True),
+        (question, "0", "$\\boxed{a+b=1}$", False),
+        ("Compute $\\mathbf{B}^{-1}$.", "\\begin{pmatrix} 1 & 0 \\\\ 0 & 2 \\end{pmatrix}",
+         "$\\boxed{\\mathbf{B}^{-1} = \\begin{pmatrix} 1 & 0 \\\\ 0 & 2 \\end{pmatrix}}$", True),
+        # an equation in other terms is still an equation
+        (question, "0", "$\\boxed{a - b = 0}$", False),
+    ]) == []

@@ -34,7 +34,7 @@ from evalkit.grading.measures import Measure, answer_measure, asked_measures, in
 from evalkit.grading.units import named_in_question, question_words
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
-from evalkit.grading.question import QuestionReading
+from evalkit.grading.question import QuestionReading, asked_expressions
 from evalkit.grading.pool import TaskResult, WorkerPool
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
@@ -131,6 +131,14 @@ def _answer_canonical(answer: str, policy: GradingPolicy, words: frozenset[str])
     return _canonical(number, policy) if number is not None else canonical
 
 
+def _value_of_asked(canonical: str | None, asked_for: frozenset[str]) -> str | None:
+    """`a+b=0` where the question asks for `a + b`: the value given for the expression asked, `0`."""
+    if canonical is None or not asked_for or canonical.count("=") != 1:
+        return canonical
+    left, right = canonical.split("=")
+    return right if left in asked_for and right and not re.search(r"[<>]|\\[lg]e", right) else canonical
+
+
 def _in_asked_unit(answer: str, canonical: str | None, asked: tuple[Measure, ...]) -> str | None:
     """An answer's canonical string, its number converted into the unit the problem asks for where the answer
     gives it in another unit of the same kind (`measures.py`: `100 \\text{ kpc}` for parsecs is 100000)."""
@@ -176,7 +184,9 @@ def _new_problem(extractions: list[Extraction], reference: str | None, policy: G
     question_text = question if isinstance(question, str) else None
     asked = asked_measures(reference, question_text)
     words = question_words(question_text)
-    canonicals = [_in_asked_unit(e.answer, _answer_canonical(e.answer, policy, words), asked)
+    asked_for = frozenset(filter(None, (_canonical(expression, policy) for expression in
+                                        (asked_expressions(question_text) if question_text else ()))))
+    canonicals = [_value_of_asked(_in_asked_unit(e.answer, _answer_canonical(e.answer, policy, words), asked), asked_for)
                   if e.answer is not None and _usable(e.answer) else None for e in extractions]
     reference_canonical = _canonical(reference, policy) if reference is not None else None
     canonicals = [log_read_like_reference(c, reference_canonical) if c is not None else None for c in canonicals]

@@ -130,3 +130,13 @@ def answer_options(question: str) -> tuple[tuple[str, str], ...]:
         options.append((chr(ord("A") + index), text))
     return tuple(options)
 
+
+_ASKED_EXPRESSION = re.compile(
+    r"\b(?:find|compute|evaluate|determine|calculate|what\s+is|what\s+are|give)\s+(?:the\s+value\s+of\s+)?"
+    r"\$([^$]{1,60})\$\s*(?:[.?,;]|$)", re.IGNORECASE)
+
+
+def asked_expressions(question: str) -> tuple[str, ...]:
+    """The expressions a question asks the value of, as written (`find $a + b$.`, `What is $f(2)$?`)."""
+    return tuple(match.group(1).strip() for match in _ASKED_EXPRESSION.finditer(question))
+
