@@ -31,11 +31,11 @@ from evalkit.grading.compare import is_approximate
 from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
 from evalkit.grading.measures import Measure, answer_measure, asked_measures, in_asked_unit
-from evalkit.grading.units import named_in_question, question_words
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
-from evalkit.grading.question import QuestionReading, asked_expressions
 from evalkit.grading.pool import TaskResult, WorkerPool
+from evalkit.grading.question import QuestionReading, asked_expressions
+from evalkit.grading.units import named_in_question, question_words
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
 
@@ -121,32 +121,48 @@ def _canonical(answer: str, policy: GradingPolicy) -> str | None:
     return canonical or None
 
 
-def _answer_canonical(answer: str, policy: GradingPolicy, words: frozenset[str]) -> str | None:
-    """An answer's canonical string; a number followed by nouns of the question that the unit list does not
-    hold (`18 \\text{ vacuum cleaners}`) is the number (`units.named_in_question`)."""
-    canonical = _canonical(answer, policy)
-    if canonical is not None and is_plain_number(canonical):
-        return canonical
-    number = named_in_question(answer, words)
-    return _canonical(number, policy) if number is not None else canonical
+@dataclass(frozen=True)
+class _AnswerContext:
+    """What a problem's reference and question say about reading its answers (beyond `QuestionReading`, which
+    the comparison reads): the nouns the question uses, the units it asks in, the expressions it asks the
+    value of, and the reference's canonical string."""
+
+    policy: GradingPolicy
+    question_words: frozenset[str] = frozenset()
+    asked_units: tuple[Measure, ...] = ()
+    asked_expressions: frozenset[str] = frozenset()
+    reference_canonical: str | None = None
+
+    @classmethod
+    def of(cls, reference: str | None, question: str | None, policy: GradingPolicy) -> _AnswerContext:
+        expressions = asked_expressions(question) if question else ()
+        return cls(policy, question_words(question), asked_measures(reference, question),
+                   frozenset(filter(None, (_canonical(expression, policy) for expression in expressions))),
+                   _canonical(reference, policy) if reference is not None else None)
 
 
-def _value_of_asked(canonical: str | None, asked_for: frozenset[str]) -> str | None:
-    """`a+b=0` where the question asks for `a + b`: the value given for the expression asked, `0`."""
-    if canonical is None or not asked_for or canonical.count("=") != 1:
-        return canonical
-    left, right = canonical.split("=")
-    return right if left in asked_for and right and not re.search(r"[<>]|\\[lg]e", right) else canonical
-
-
-def _in_asked_unit(answer: str, canonical: str | None, asked: tuple[Measure, ...]) -> str | None:
-    """An answer's canonical string, its number converted into the unit the problem asks for where the answer
-    gives it in another unit of the same kind (`measures.py`: `100 \\text{ kpc}` for parsecs is 100000)."""
-    if canonical is None or not asked:
-        return canonical
-    given = answer_measure(answer)
-    converted = in_asked_unit(canonical, given, asked) if given is not None else None
-    return converted if converted is not None else canonical
+def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
+    """An answer's canonical string as its problem reads it, None when it cannot be normalised:
+    - a number followed by nouns of the question the unit list does not hold (`18 \\text{ vacuum cleaners}`)
+      is the number (`units.named_in_question`);
+    - a number in another unit of the kind asked is converted into it (`measures.py`: `100 \\text{ kpc}` for
+      parsecs is 100000);
+    - an equation that gives the value of the expression the question asks for is that value (`a+b=0` for
+      `find $a + b$`);
+    - `\\log` without a base is `\\ln` against a reference in natural logarithms (`log_read_like_reference`)."""
+    canonical = _canonical(answer, context.policy)
+    if (canonical is None or not is_plain_number(canonical)) \
+            and (number := named_in_question(answer, context.question_words)) is not None:
+        canonical = _canonical(number, context.policy)
+    if canonical is None:
+        return None
+    if context.asked_units and (given := answer_measure(answer)) is not None:
+        canonical = in_asked_unit(canonical, given, context.asked_units) or canonical
+    if context.asked_expressions and canonical.count("=") == 1:
+        left, right = canonical.split("=")
+        if left in context.asked_expressions and right and not re.search(r"[<>]|\\[lg]e", right):
+            canonical = right
+    return log_read_like_reference(canonical, context.reference_canonical)
 
 
 @dataclass
@@ -182,17 +198,12 @@ def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequen
 def _new_problem(extractions: list[Extraction], reference: str | None, policy: GradingPolicy,
                  question: object = None) -> _Problem:
     question_text = question if isinstance(question, str) else None
-    asked = asked_measures(reference, question_text)
-    words = question_words(question_text)
-    asked_for = frozenset(filter(None, (_canonical(expression, policy) for expression in
-                                        (asked_expressions(question_text) if question_text else ()))))
-    canonicals = [_value_of_asked(_in_asked_unit(e.answer, _answer_canonical(e.answer, policy, words), asked), asked_for)
-                  if e.answer is not None and _usable(e.answer) else None for e in extractions]
-    reference_canonical = _canonical(reference, policy) if reference is not None else None
-    canonicals = [log_read_like_reference(c, reference_canonical) if c is not None else None for c in canonicals]
+    context = _AnswerContext.of(reference, question_text, policy)
+    canonicals = [_answer_canonical(e.answer, context) if e.answer is not None and _usable(e.answer) else None
+                  for e in extractions]
     distinct = list(dict.fromkeys(c for c in canonicals if c is not None))
-    reading = policy.read_question(question if isinstance(question, str) else None)
-    return _Problem(extractions, reference, reference_canonical, canonicals, distinct, reading=reading)
+    return _Problem(extractions, reference, context.reference_canonical, canonicals, distinct,
+                    reading=policy.read_question(question_text))
 
 
 # ---------------------------------------------------------------- the grader
