@@ -15,10 +15,11 @@ Pure functions over strings and exact fractions; the table of units is the only 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from evalkit.grading.numbers import parse_exact_number
+from evalkit.grading.numbers import fraction_text, parse_exact_number
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,9 @@ _AFTER_POWERS = {"squared": 2, "cubed": 3}
 
 def _one_unit(word: str) -> Measure | None:
     """One unit name (a table name, a temperature, `mph`)."""
-    if word in _TEMPERATURES or word.lower() in ("kelvin", "kelvins", "celsius", "fahrenheit"):
-        size, zero = _TEMPERATURES[word if word in _TEMPERATURES else word.lower()]
-        return Measure((("temperature", 1),), size, zero)
+    temperature = _TEMPERATURES.get(word) or _TEMPERATURES.get(word.lower())
+    if temperature is not None:
+        return Measure((("temperature", 1),), *temperature)
     if word in _SPEEDS:
         top, bottom = (_one_unit(name) for name in _SPEEDS[word])
         assert top is not None and bottom is not None
@@ -257,27 +258,24 @@ def asked_measures(reference: str | None, question: str | None) -> tuple[Measure
             return (own,)
     if not question:
         return ()
-    found: list[Measure] = []
-    for match in _ASKED_IN.finditer(question):
-        text = match.group("unit")
-        if text.startswith("$"):
-            text = text.strip("$").strip()
-            if re.fullmatch(r"[A-Za-z]", text):  # `in $s$`: a variable as often as a unit
-                continue
-        elif text.startswith("\\("):
-            text = text[2:-2]
-        else:
-            text = text.rstrip(".,?;:")
-        measure = measure_of(text)
-        if measure is not None and measure not in found:
-            found.append(measure)
-    if found:
-        return tuple(found)
-    for match in _GIVEN_IN.finditer(question):
-        measure = measure_of(match.group("unit"))
-        if measure is not None and measure not in found:
-            found.append(measure)
-    return tuple(found)
+    asked = _distinct(measure_of(text) for match in _ASKED_IN.finditer(question)
+                      if (text := _asked_unit_text(match.group("unit"))) is not None)
+    return asked or _distinct(measure_of(match.group("unit")) for match in _GIVEN_IN.finditer(question))
+
+
+def _asked_unit_text(text: str) -> str | None:
+    """The unit after `in`/`how many` as `measure_of` reads it; None for `in $s$`, a variable as often as a unit."""
+    if text.startswith("$"):
+        text = text.strip("$").strip()
+        return None if re.fullmatch(r"[A-Za-z]", text) else text
+    if text.startswith("\\("):
+        return text[2:-2]
+    return text.rstrip(".,?;:")
+
+
+def _distinct(measures: Iterable[Measure | None]) -> tuple[Measure, ...]:
+    """The units read, each once, in order."""
+    return tuple(dict.fromkeys(measure for measure in measures if measure is not None))
 
 
 def in_asked_unit(canonical: str, given: Measure, asked: tuple[Measure, ...]) -> str | None:
@@ -302,8 +300,8 @@ def _number_text(value: Fraction, ulp: Fraction | None) -> str:
     """`value` as a canonical number: a decimal at the place `ulp` where that is a power of ten, an integer,
     or a fraction."""
     if ulp is not None and ulp < 1 and (places := _decimal_places(ulp)) is not None:
-        return f"{float(value):.{places}f}" if abs(value) < 10**15 else _exact_text(value)
-    return _exact_text(value)
+        return f"{float(value):.{places}f}" if abs(value) < 10**15 else fraction_text(value)
+    return fraction_text(value)
 
 
 def _decimal_places(ulp: Fraction) -> int | None:
@@ -313,9 +311,3 @@ def _decimal_places(ulp: Fraction) -> int | None:
         places += 1
     return places if ulp == 1 else None
 
-
-def _exact_text(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    sign = "-" if value < 0 else ""
-    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"

@@ -50,10 +50,10 @@ import re
 from fractions import Fraction
 
 from evalkit.grading.notation import repeating_decimal, rewrite_notation, sympy_printout
-from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, join_thousands, mark_percent,
-                                     number_from_words, parse_exact_number, plain_times_ten)
+from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, fraction_text, join_thousands,
+                                     mark_percent, number_from_words, parse_exact_number, plain_times_ten)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
-from evalkit.grading.scan import braces_balanced, closing_brace, derivation_result
+from evalkit.grading.scan import braces_balanced, closing_brace, derivation_result, group_end
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
 
 MAX_ANSWER_CHARS = 2000
@@ -191,7 +191,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         return str(spelled)
     fraction = fraction_from_words(_unwrap_text(text))
     if fraction is not None:
-        return ("-" if fraction < 0 else "") + _fraction_text(abs(fraction))
+        return fraction_text(fraction)
     text = re.sub(r"\\(?:textdollar|dollar|usd)(?![a-zA-Z])", " ", text)
     text = text.replace("\\$", " ").replace("$", " ")
     text = re.sub(r"^\s*(?:\\approx|\\sim|~)\s*(?=[-\d.\\])", "", text)  # `\approx 5.00`: the value given
@@ -354,18 +354,9 @@ def _without_parenthetical_remark(text: str) -> str:
     the answer, so a product or a chain (`\\frac{1}{2}(\\text{base})(\\text{height}) = 100`) stays whole."""
     for match in _PARENTHETICAL_REMARK.finditer(text):
         rest = text[match.end():]
-        depth, closed_at = 0, None
-        for index, char in enumerate(rest):
-            if char == "(":
-                depth += 1
-            elif char == ")":
-                depth -= 1
-                if depth == 0:
-                    closed_at = index
-                    break
+        end = group_end(rest, "(", ")")  # the remark's `(` is where `rest` opens
         head = text[:match.start()].rstrip()
-        if closed_at is not None and re.fullmatch(r"[\s}]*(?:\\text\{\s*\}[\s}]*)?", rest[closed_at + 1:]) \
-                and re.search(r"[0-9A-Za-z}]", head):
+        if end > 0 and re.fullmatch(r"[\s}]*(?:\\text\{\s*\}[\s}]*)?", rest[end:]) and re.search(r"[0-9A-Za-z}]", head):
             return head
     return text
 
@@ -447,7 +438,7 @@ def _words_after_value(text: str) -> str:
             number = parse_exact_number(head.strip())
             if number is None or number.percent:
                 break
-            text = _fraction_text(number.value * factor)
+            text = fraction_text(number.value * factor)
             continue
         if MERIDIEM_PATTERN.match(phrase) and re.fullmatch(r"\d{1,2}(?::\d{2})?", head.strip()):
             text = head.strip() + " " + phrase.strip()
@@ -481,12 +472,6 @@ def _trailing_phrase(text: str) -> tuple[str, str | None, bool]:
     if head.rstrip().endswith("\\") or re.search(r"\\[a-zA-Z]+$", head.rstrip()) and not head.endswith(" "):
         return text, None, False
     return head, match.group(1), False
-
-
-def _fraction_text(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
 def _unwrap_numeric_text(text: str) -> str:

@@ -201,6 +201,13 @@ def _parse_unsigned(body: str) -> tuple[Fraction, Fraction | None] | None:
     return None
 
 
+def fraction_text(value: Fraction) -> str:
+    """An exact number as canonical LaTeX: an integer, or `\\frac{p}{q}` with its sign in front (`-\\frac{3}{4}`)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{'-' if value < 0 else ''}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+
+
 def number_key(value: Fraction, percent: bool = False) -> str:
     """The canonical key of an exact number (lowest terms; a percent mark is part of the key).
 

@@ -8,7 +8,7 @@ literal braces, never group braces; any other backslash sequence is one token.
   the end of every box of a response costs the same as finding one.
 - `closing_brace` is the same walk from one opening brace.
 - `bracket_depth` says how many brackets are open at a position; `brackets_balance` whether they
-  all pair up.
+  all pair up; `group_end` where the bracket that opens a text closes (`encloses_whole`: at its end).
 - `split_top_level` cuts a string at separators outside all brackets: `(`, `[`, `{` and the set
   braces `\\{ \\}` all count, and interval brackets may close with the other kind (`(0, 1]`).
 - `math_spans` finds `$..$`, `$$..$$`, `\\(..\\)` and `\\[..\\]` spans (an escaped `\\$` is text).
@@ -134,12 +134,18 @@ def bracket_depth(text: str, position: int) -> int:
     return max(depth, 0)
 
 
+def group_end(text: str, openers: str = _OPENERS, closers: str = _CLOSERS) -> int:
+    """The index just past the bracket that opens `text` and closes it (kinds `openers`/`closers`, and `\\{`
+    `\\}`), or -1 when it is never closed; 1 when `text` does not open with a bracket."""
+    for index, token, depth in _tokens(text, openers, closers):
+        if depth == 0:
+            return index + len(token)
+    return -1
+
+
 def encloses_whole(text: str) -> bool:
     """Whether the bracket that opens `text` (any kind, or `\\{`) is closed by its last character."""
-    for index, token, depth in _tokens(text):
-        if depth == 0:
-            return index + len(token) >= len(text)
-    return False
+    return group_end(text) >= len(text)
 
 
 @dataclass(frozen=True)
