@@ -186,12 +186,8 @@ def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequen
     found = []
     for index, response in enumerate(responses):
         finish_reason = finish_reasons[index] if finish_reasons is not None and index < len(finish_reasons) else None
-        extraction = find_answer(response, style, ended_normally=finish_reason == "stop")
-        truncated = finish_reason == "length"
-        # a response cut at `max_tokens` keeps its answer only when it was stated outright
-        if truncated and extraction.answer is not None and extraction.method not in STATED_OUTRIGHT:
-            extraction = Extraction(None, None, f"cut at max_tokens; only a {extraction.method} fallback found")
-        found.append(extraction)
+        found.append(find_answer(response, style, ended_normally=finish_reason == "stop",
+                                 cut_off=finish_reason == "length"))
     return found
 
 

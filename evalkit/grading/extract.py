@@ -3,10 +3,12 @@
 `find_answer(text, style)` returns an `Extraction`: the answer and the method that found it.
 The rules, in the order they are tried (one extraction serves grading *and* voting):
 
-1. Reasoning models: only the text after the final `</think>` is searched; a `<think>` that is
-   never closed (an output cut at `max_tokens` while thinking) has no answer (`method` None,
-   `note` "unterminated <think>"). Text after an end-of-turn token (`<|im_start|>`,
-   `<|im_end|>`, `<|eot_id|>`, `<|endoftext|>`, `</s>`) is not the response.
+1. Reasoning models: only the text after the final `</think>` (Sky-T1's `<|end_of_thought|>`,
+   gpt-oss' final channel) is searched; a `<think>` that is never closed (an output cut at
+   `max_tokens` while thinking) has no answer (`method` None, `note` "unterminated <think>").
+   Text after an end-of-turn token (`<|im_start|>`, `<|im_end|>`, `<|eot_id|>`, `<|endoftext|>`,
+   `</s>`, `<|return|>`) is not the response. A response cut at `max_tokens` is read as
+   `find_answer` says under `cut_off`.
 2. Minerva's closing line `Final Answer: The final answer is X. I hope it is correct.`; a number
    with unit words after it (`7.4e-12 m`, `300 K`) keeps the unit apart as `\\text{..}`, which
    normalisation drops (after an integer a lone lower-case letter is a factor: `3 n`). After a
@@ -112,16 +114,20 @@ _INNER_BOX = re.compile(r"\s{0,16}\\(?:boxed|fbox|framebox)[ \t]{0,16}\{")
 _SPACES_THEN_BRACE = re.compile(r"[ \t]{0,16}\{")
 _SPACE_FORM_TOKEN = re.compile(r"[ \t]{1,16}([^\s$]{1,200})")
 _END_OF_TURN = re.compile(r"<\|im_start\|>|<\|im_end\|>|<\|eot_id\|>|<\|eom_id\|>|<\|endoftext\|>|<\|end_of_text\|>|"
-                          r"<\|end\|>|</s>|<\|user\|>|<end_of_turn>|<eos>|<[|｜]end[▁_]of[▁_]sentence[|｜]>")
-"""End-of-turn and end-of-text tokens (Qwen/ChatML, Llama 3, Phi, Mistral, Gemma, DeepSeek): a raw
+                          r"<\|end\|>|<\|return\|>|</s>|<\|user\|>|<end_of_turn>|<eos>|<[|｜]end[▁_]of[▁_]sentence[|｜]>|"
+                          r"<\|end_of_solution\|>")
+"""End-of-turn and end-of-text tokens (Qwen/ChatML, Llama 3, Phi, Mistral, Gemma, DeepSeek, gpt-oss, Sky-T1): a raw
 output imported with its special tokens is cut at the first one."""
 _NEXT_EXAMPLE = re.compile(r"\n[ \t]*\n[ \t]*(?:Question|Q|Problem):[ \t]*(?:\S|\n)")
 """A base model that runs on into the next few-shot example (`The answer is 18.\n\nQuestion: Tom has...`, or
 Minerva's `... I hope it is correct.\n\nProblem:\nWhat is...`)."""
 _ANSWER_GIVEN = re.compile(r"[Tt]he (?:final )?answer is|####|\\boxed|Final Answer")
 """Words that give a response's answer: only after them is a following example cut off."""
-_THINK_OPEN = "<think>"
-_THINK_CLOSE = "</think>"
+_THINKING_OPENS = ("<think>", "<|begin_of_thought|>", "<|channel|>analysis<|message|>")
+_THINKING_CLOSES = ("</think>", "<|end_of_thought|>", "<|channel|>final<|message|>")
+"""Where a reasoning model's thinking opens and where its response proper begins: `<think>`..`</think>`
+(DeepSeek-R1, QwQ, Qwen3; the opening tag is often in the prompt, not the output), Sky-T1 and
+OpenThoughts' `<|begin_of_thought|>`..`<|end_of_thought|>`, gpt-oss' analysis and final channels."""
 _MINERVA = re.compile(r"final\s{1,4}answer\s{0,4}:\s{0,8}the\s{1,4}final\s{1,4}answer\s{1,4}is\s{0,4}:?", re.IGNORECASE)
 _MINERVA_END = re.compile(r"\.?\s{0,8}I\s{1,4}hope\s{1,4}it\s{1,4}is\s{1,4}correct", re.IGNORECASE)
 _GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
@@ -580,8 +586,7 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
         if leading is not None:
             return leading
     masked = _outside_math_marker(segment)
-    if not after_marker:
-        segment, masked = _result_clause(segment, masked)
+    segment, masked = _result_clause(segment, masked) if not after_marker else _without_closing_remark(segment, masked)
     attained = None if after_marker else _ATTAINMENT_CLAUSE.search(masked)
     if attained is not None and _IS.search(masked, 0, attained.start()) \
             and not _IS.search(masked[attained.end():].partition(",")[2]):
@@ -621,8 +626,17 @@ _CONSEQUENCE = re.compile(r",\s*(?:and\s+)?(?:so|thus|hence|therefore|making|giv
                           r"which\s+(?:gives|makes|means))(?![A-Za-z])", re.IGNORECASE)
 """A clause that states what the sentence's computation comes to (`9 eggs for $2 each, making $18`), or
 corrects what it said first (`I thought it was 5, but actually it's 6`)."""
-_TRAILING_REMARK = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3})[^()]*\)[\s.,;:!?]*\Z")
-"""A parenthesis of words that ends a sentence (`x = 5 (the other root x = 3 is extraneous)`): a remark."""
+_TRAILING_REMARK = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3}|\s*\$?\d[\d.,]*\s*[-+*/×÷·x]\s*\$?\d)[^()]*\)[\s.,;:!?]*\Z")
+"""A parenthesis of words or of arithmetic that ends a sentence (`x = 5 (the other root x = 3 is extraneous)`,
+`260 sheep (160 + 80 + 20)`): a remark, or the working behind the value."""
+
+
+def _without_closing_remark(segment: str, masked: str) -> tuple[str, str]:
+    """A sentence without the `_TRAILING_REMARK` that closes it, when what comes before holds a value."""
+    remark = _TRAILING_REMARK.search(masked)
+    if remark is not None and remark.start() > 0 and _holds_a_value(masked[:remark.start()]):
+        return segment[:remark.start()], masked[:remark.start()]
+    return segment, masked
 
 
 def _result_clause(segment: str, masked: str) -> tuple[str, str]:
@@ -631,9 +645,7 @@ def _result_clause(segment: str, masked: str) -> tuple[str, str]:
     last consequence clause on when that holds a value (`She sells 16 - 3 - 4 = 9 eggs, making $18
     every day`: `making $18 every day`), unless the words before it name the answer; from a correction
     (`the answer is 5, but actually it's 6`) always."""
-    remark = _TRAILING_REMARK.search(masked)
-    if remark is not None and remark.start() > 0 and _holds_a_value(masked[:remark.start()]):
-        segment, masked = segment[:remark.start()], masked[:remark.start()]
+    segment, masked = _without_closing_remark(segment, masked)
     colon = masked.find(":")
     if colon > 0 and _holds_a_value(masked[:colon]) and _is_breakdown(masked[colon + 1:]):
         segment, masked = segment[:colon], masked[:colon]
@@ -1193,12 +1205,14 @@ def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | Non
     unterminated `<think>` holds no answer, unless the model ended normally: then its thinking is the
     body, with the note `UNTERMINATED_THINK` (`find_answer` takes only an answer stated outright there)."""
     thinking = None
-    if _THINK_CLOSE in text:
-        text = text[text.rfind(_THINK_CLOSE) + len(_THINK_CLOSE):]
-    elif _THINK_OPEN in text:
+    closed = _after_last(text, _THINKING_CLOSES)
+    opened = _after_last(text, _THINKING_OPENS) if closed is None else None
+    if closed is not None:
+        text = text[closed:]
+    elif opened is not None:
         if not ended_normally:
             return None, UNTERMINATED_THINK
-        text, thinking = text[text.rfind(_THINK_OPEN) + len(_THINK_OPEN):], UNTERMINATED_THINK
+        text, thinking = text[opened:], UNTERMINATED_THINK
     end_of_turn = _END_OF_TURN.search(text)
     if end_of_turn is not None:
         text = text[:end_of_turn.start()]
@@ -1207,20 +1221,31 @@ def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | Non
     if example is not None:
         text = text[:example.start()]  # the model's own answer came first; what follows is another problem
     if not text.strip():
-        return None, "nothing after </think>" if _THINK_CLOSE in text else "empty response"
+        return None, "nothing after the thinking" if closed is not None else "empty response"
     return text, thinking
+
+
+def _after_last(text: str, delimiters: tuple[str, ...]) -> int | None:
+    """The index just past the last of `delimiters` in `text`, or None when there is none."""
+    ends = [text.rfind(delimiter) + len(delimiter) for delimiter in delimiters if delimiter in text]
+    return max(ends) if ends else None
 
 
 UNTERMINATED_THINK = "unterminated <think>"
 
 
-def find_answer(text: object, style: str = "auto", *, ended_normally: bool = False) -> Extraction:
+def find_answer(text: object, style: str = "auto", *, ended_normally: bool = False, cut_off: bool = False) -> Extraction:
     """The final answer of a response and how it was found (module rules); never raises on text.
 
     Texts that are not `str` or are empty have no answer; NUL bytes and lone surrogates are read as
     U+FFFD (`readable_text`). `ended_normally`: the model stopped on its own (finish reason "stop"),
     so a `<think>` it never closed ends in its answer when one is stated outright (a box, a final
     answer line); without it, or with only a fallback found there, such a response has no answer.
+    `cut_off`: the response was cut at `max_tokens` (finish reason "length"). Then only an answer
+    stated outright counts; the line being written when the cut came is read only when the lines
+    before it state none; and an answer the text goes on to doubt (`\\boxed{60}? Let me verify`,
+    `Wait, no`, `Hmm`, `let me reconsider`) is not one: the model was still thinking, as a reasoning
+    model whose chat template opened `<think>` in the prompt writes no tag of its own.
     """
     if style not in EXTRACTION_STYLES:
         raise ValueError(f"unknown extraction style {style!r}; choose one of {', '.join(EXTRACTION_STYLES)}")
@@ -1229,10 +1254,45 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
     body, note = response_body(readable_text(text[-MAX_SCAN_CHARS:]), ended_normally=ended_normally)
     if body is None:
         return Extraction(None, None, note)
-    found = _answer_in_body(body, style)
+    if cut_off:
+        return _answer_of_cut_off(body, style)
+    found, _ = _answer_in_body(body, style)
     if note == UNTERMINATED_THINK and found.answer is not None and found.method not in STATED_OUTRIGHT:
         return Extraction(None, None, f"{UNTERMINATED_THINK}: only a {found.method} fallback found")
     return found
+
+
+def _answer_of_cut_off(body: str, style: str) -> Extraction:
+    """`find_answer` of a response cut at `max_tokens` (see there)."""
+    last_line = body.rfind("\n")
+    found, position = _answer_in_body(body[:last_line], style) if last_line > 0 else (Extraction(None), -1)
+    if found.method not in STATED_OUTRIGHT:
+        found, position = _answer_in_body(body, style)
+    if found.answer is None:
+        return found
+    if found.method not in STATED_OUTRIGHT:
+        return Extraction(None, None, f"cut at max_tokens; only a {found.method} fallback found")
+    doubt = _DOUBT.search(body, position) or _ASKED_BACK.match(body, _statement_end(body, position))
+    if doubt is not None:
+        return Extraction(None, None, f"cut at max_tokens while checking its answer ({doubt.group(0).strip()[-40:]!r} after it)")
+    return found
+
+
+def _statement_end(body: str, position: int) -> int:
+    """Where the answer stated at `position` ends: past its box when one opens there, else `position`."""
+    boxes = _find_boxes(body[position:position + MAX_SENTENCE_CHARS])
+    return position + boxes[0].end if boxes and boxes[0].start == 0 else position
+
+
+_DOUBT = re.compile(r"\b(?:wait,?\s+(?:no|but|that|this|actually|hold|maybe|perhaps|is|was|I|did)|hold\s+on|hmm+|"
+                    r"let\s+me\s+(?:re-?(?:examine|consider|think|compute|calculate|derive|do|try)|think\s+again)|"
+                    r"not\s+(?:sure|certain|confident)|but\s+(?:maybe|perhaps|hold|wait|actually)|"
+                    r"is\s+(?:that|this|it)\s+(?:right|correct)|(?:seems|looks)\s+(?:wrong|off|too))\b", re.IGNORECASE)
+"""Words after an answer in a response cut at `max_tokens` that say the model was still working on it, not that
+it checks what it is sure of (`Let me verify again.`, `Wait, let me double check this by another method.` keep
+the answer)."""
+_ASKED_BACK = re.compile(r"(?:[^.!?\n]|\.(?=\d)){0,300}?\?(?:\s|\Z)")
+"""An answer whose own sentence ends in a question mark (`So the answer is $\\boxed{60}$? Let me verify`)."""
 
 
 STATED_OUTRIGHT = frozenset({"minerva", "final_answer", "boxed", "answer_line", "marker", "gsm8k_marker"})
@@ -1269,14 +1329,15 @@ def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], b
     return _Candidate(best.position + retracted.end(), corrected, "final_sentence") if corrected else None
 
 
-def _answer_in_body(body: str, style: str) -> Extraction:
+def _answer_in_body(body: str, style: str) -> tuple[Extraction, int]:
+    """The answer of a response body and where its statement ends (-1 when none is stated outright)."""
     body = _UNICODE_MINUS.sub("-", body)  # one character for one: positions do not move
     if style == "boxed":
         boxed = _box_candidate(body)
-        return Extraction(boxed.answer, "boxed") if boxed else Extraction(None, None, "no box")
+        return (Extraction(boxed.answer, "boxed"), boxed.position) if boxed else (Extraction(None, None, "no box"), -1)
     minerva = _minerva_answer(body)
     if minerva:
-        return Extraction(minerva, "minerva")
+        return Extraction(minerva, "minerva"), len(body)
     candidates = _marker_candidates(body)
     boxed = _box_candidate(body)
     if boxed is not None:
@@ -1286,25 +1347,25 @@ def _answer_in_body(body: str, style: str) -> Extraction:
         if found:
             best = max(found, key=lambda c: c.position)
             best = _stated_after_a_retraction(best, candidates, body) or best
-            return Extraction(best.answer, best.method)
+            return Extraction(best.answer, best.method), best.position
     if _box_cut_off(body):
-        return Extraction(None, None, "its last box is cut off")
+        return Extraction(None, None, "its last box is cut off"), -1
     if len(body) > MAX_BOX_SCAN_CHARS and not braces_balanced(body[-MAX_BOX_SCAN_CHARS:]):
-        return Extraction(None, None, f"ends inside a group longer than {MAX_BOX_SCAN_CHARS} characters")
+        return Extraction(None, None, f"ends inside a group longer than {MAX_BOX_SCAN_CHARS} characters"), -1
     bold = _bold_answer(body)
     if bold:
-        return Extraction(bold, "bold")
+        return Extraction(bold, "bold"), -1
     if _is_bare(body):
         if _NON_ANSWER.fullmatch(_clean(body)):
-            return Extraction(None, None, "says it has no answer")
-        return Extraction(_clean(body), "bare")
+            return Extraction(None, None, "says it has no answer"), -1
+        return Extraction(_clean(body), "bare"), -1
     sentence = _final_sentence_answer(body)
     if sentence:
-        return Extraction(sentence, "final_sentence")
+        return Extraction(sentence, "final_sentence"), -1
     number = _last_number(body)
     if number:
-        return Extraction(number, "last_number")
-    return Extraction(None, None, "no answer found")
+        return Extraction(number, "last_number"), -1
+    return Extraction(None, None, "no answer found"), -1
 
 
 def extract_answer(text: object, style: str = "auto") -> str | None:

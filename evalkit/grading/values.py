@@ -44,7 +44,7 @@ from evalkit.grading.numbers import number_from_words, parse_exact_number
 from evalkit.grading.normalize import MAX_ANSWER_CHARS
 from evalkit.grading.simple_latex import parse_simple
 from evalkit.grading.question import UNIT_WORDS
-from evalkit.grading.scan import brackets_balance, encloses_whole, split_top_level, split_top_level_with_separators
+from evalkit.grading.scan import brackets_balance, encloses_whole, group_end, split_top_level, split_top_level_with_separators
 
 
 class ParseError(ValueError):
@@ -787,6 +787,7 @@ def plain_text_to_latex(text: str) -> str:
 
 
 def _rewrite_sqrt_calls(text: str) -> str:
+    """`sqrt(x)` written as a call becomes `\\sqrt{x}` (nested calls too); an unclosed call is left."""
     out: list[str] = []
     index = 0
     while True:
@@ -794,19 +795,11 @@ def _rewrite_sqrt_calls(text: str) -> str:
         if found < 0 or (found > 0 and text[found - 1].isalpha()):
             out.append(text[index:])
             return "".join(out)
-        depth = 0
-        close = -1
-        for position in range(found + 4, len(text)):
-            if text[position] == "(":
-                depth += 1
-            elif text[position] == ")":
-                depth -= 1
-                if depth == 0:
-                    close = position
-                    break
-        if close < 0:
+        end = group_end(text[found + 4:], "(", ")")
+        if end < 0:
             out.append(text[index:])
             return "".join(out)
+        close = found + 4 + end - 1
         out.append(text[index:found] + "\\sqrt{" + _rewrite_sqrt_calls(text[found + 5:close]) + "}")
         index = close + 1
 
