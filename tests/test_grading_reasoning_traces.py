@@ -9,6 +9,7 @@ import pytest
 
 from evalkit.grading import GradingPolicy, find_answer
 from evalkit.grading.api import Grader
+from evalkit.grading.question import AskedQuantity, asked_quantity
 
 THINKING = ("Let me set up the problem. Let $x$ be the unknown quantity; the first condition gives one "
             "equation and the second another, so one variable can be eliminated.\n\n"
@@ -91,3 +92,46 @@ def test_the_grader_passes_the_finish_reason_on():
     with Grader(GradingPolicy(), workers=1) as grader:
         cut_off, finished = grader.grade_groups([[text, text]], ["60"], finish_reasons=[["length", "stop"]])[0].correct
     assert (cut_off, finished) == (False, True)
+
+
+@pytest.mark.parametrize(("response", "answer"), [
+    ("Therefore, the minimum value is $\\boxed{9}$, which occurs at $x = \\boxed{1}$.", "9"),
+    ("Hence the minimum value is $\\boxed{70\\sqrt{2}}$, attained at $(x, y) = \\boxed{(20, 30)}$.", "70\\sqrt{2}"),
+    ("The minimum value of $a^4 + b^8$ is $\\boxed{50}$, with equality at $a = \\boxed{\\sqrt{5}}$, $b = 5$.", "50"),
+    ("Thus the maximum of $e$ is $\\boxed{\\frac{16}{5}}$, which happens when $a=b=\\boxed{\\frac{6}{5}}$.",
+     "\\frac{16}{5}"),
+    # the value boxed last, or two values that are both the answer
+    ("Equality holds at $x = \\boxed{1}$, so the minimum value is $\\boxed{9}$.", "9"),
+    ("$x = \\boxed{3}$ or $x = \\boxed{5}$", "3, 5"),
+])
+def test_a_box_saying_where_an_extremum_is_attained_is_not_the_answer(response, answer):
+    assert find_answer(response).answer == answer
+
+
+@pytest.mark.parametrize(("question", "response", "answer"), [
+    ("How many minutes does it take to download the file?",
+     "**Answer:** It takes Carla 160 minutes to download the 200 GB file.", "160"),
+    ("If Eliza worked for 45 hours this week, how much are her earnings for this week?",
+     "**Answer:** Eliza earns $460 this week for her 45 hours of work.", "460"),
+    ("What percentage of the entire students enrolled in hip-hop dance?",
+     "So 60% of the 20 students enrolled in hip-hop dance.", "60%"),
+    ("For how many real values of $x$ is $\\sqrt{120-\\sqrt{x}}$ an integer?",
+     "The $11$ values of $x$ are distinct.", "11"),
+    # a sentence that states its result with "is" or "=" keeps it; an unknown question, the value named last
+    ("How many pots have three different colored balloons attached?",
+     "As there are 600 total pots, the number of pots with 3 balloons is $600 \\div 60 = 10$.", "600 \\div 60 = 10"),
+    (None, "**Answer:** It takes Carla 160 minutes to download the 200 GB file.", "200"),
+    ("How many minutes does it take?", "**Answer:** It takes 160 minutes, or 2 hours and 40 minutes.", "40"),
+])
+def test_an_answer_sentence_naming_several_numbers_gives_the_one_of_the_kind_asked(question, response, answer):
+    assert find_answer(response, asked=asked_quantity(question)).answer == answer
+
+
+def test_what_kind_of_number_a_question_asks_for():
+    assert asked_quantity("How many vacuum cleaners did she start with?") == AskedQuantity(nouns=frozenset({"vacuum", "cleaner"}))
+    assert asked_quantity("How many more apples does Tom have?").nouns == frozenset({"apple"})
+    assert "hour" in asked_quantity("How long does the trip take?").nouns
+    assert asked_quantity("How much money does Janet make every day?").money
+    assert asked_quantity("What percent of the class passed?").percent
+    assert asked_quantity("Compute $2 + 3$.") is None
+    assert asked_quantity(None) is None

@@ -34,7 +34,7 @@ from evalkit.grading.measures import Measure, answer_measure, asked_measures, in
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.pool import TaskResult, WorkerPool
-from evalkit.grading.question import QuestionReading, asked_expressions
+from evalkit.grading.question import QuestionReading, asked_expressions, asked_quantity
 from evalkit.grading.units import named_in_question, question_words
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
@@ -182,12 +182,14 @@ class _Problem:
     """What the question says about reading the reference (`GradingPolicy.read_question`)."""
 
 
-def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequence[str | None] | None) -> list[Extraction]:
+def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequence[str | None] | None,
+                 question: object = None) -> list[Extraction]:
+    asked = asked_quantity(question) if isinstance(question, str) else None
     found = []
     for index, response in enumerate(responses):
         finish_reason = finish_reasons[index] if finish_reasons is not None and index < len(finish_reasons) else None
         found.append(find_answer(response, style, ended_normally=finish_reason == "stop",
-                                 cut_off=finish_reason == "length"))
+                                 cut_off=finish_reason == "length", asked=asked))
     return found
 
 
@@ -262,7 +264,7 @@ class Grader:
         for index, (group, reference) in enumerate(zip(groups, references)):
             reasons = finish_reasons[index] if finish_reasons is not None else None
             question = questions[index] if questions is not None else None
-            problems.append(_new_problem(_extractions(list(group), style, reasons), reference_answer(reference),
+            problems.append(_new_problem(_extractions(list(group), style, reasons, question), reference_answer(reference),
                                          self.policy, question))
         self._solve(problems, progress)
         return [_group_grade(problem) for problem in problems]
@@ -280,7 +282,8 @@ class Grader:
             order.setdefault(key, []).append(index)
         style = self.policy.extraction
         groups = list(order.values())
-        problems = [_new_problem(_extractions([responses[i] for i in indices], style, None),
+        problems = [_new_problem(_extractions([responses[i] for i in indices], style, None,
+                                              questions[indices[0]] if questions is not None else None),
                                  reference_answer(references[indices[0]]), self.policy,
                                  questions[indices[0]] if questions is not None else None) for indices in groups]
         self._solve(problems, progress, cluster=False)

@@ -56,7 +56,8 @@ from evalkit.grading.numbers import fraction_from_words, number_from_words
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import (brace_partners, braces_balanced, brackets_balance, closing_display_row,
                                   closing_environment_start, math_span_at, math_spans)
-from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of
+from evalkit.grading.question import AskedQuantity
+from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of, question_words
 
 MAX_SCAN_CHARS = 2_000_000
 """Only this many characters at the end of a text are searched for an answer."""
@@ -337,6 +338,8 @@ def _box_candidate(text: str) -> _Candidate | None:
     offset = max(0, len(text) - MAX_BOX_SCAN_CHARS)
     window = text[offset:]
     boxes = _find_boxes(window)
+    while len(boxes) > 1 and _says_where_attained(window[boxes[-2].end:boxes[-1].start]):
+        boxes = boxes[:-1]  # `the minimum is \boxed{9}, which occurs at x = \boxed{1}`: 9
     if not boxes:
         return None
     labelled = _boxes_of_parts(window, boxes)
@@ -349,6 +352,14 @@ def _box_candidate(text: str) -> _Candidate | None:
     if not answers:
         return None
     return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed", len(labelled) if labelled else 0)
+
+
+def _says_where_attained(between: str) -> bool:
+    """Whether the words between two boxes of one sentence say that the second is where the value
+    boxed first is attained (`, attained at $(x, y) = `, `, with equality at $a = `)."""
+    return (len(between) <= 120 and not re.search(r"[.!?](?:\s|\Z)|\n\s*\n", between)
+            and re.search(rf"^\W{{0,4}}(?:which\s+|and\s+(?:this|it)\s+|with\s+)?(?:is\s+)?(?:{_ATTAINED})",
+                          between, re.IGNORECASE) is not None)
 
 
 def _joined_tail(window: str, boxes: list[_Box]) -> list[_Box]:
@@ -564,9 +575,10 @@ def _closing_word_answer(text: str, start: int) -> str | None:
     return rest
 
 
-def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
+def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuantity | None = None) -> str | None:
     """The answer in the words after a marker (the value they start with first), or in a final
-    sentence (the value after its last "is", else the value it mentions last)."""
+    sentence (the value after its last "is", else the one value of the kind the question asks for,
+    else the value it mentions last)."""
     segment = _LEADING_FILLER.sub("", segment.strip()).strip()
     if not segment:
         return None
@@ -603,15 +615,40 @@ def _value_in_words(segment: str, *, after_marker: bool = True) -> str | None:
     alternatives = _trailing_alternatives(segment)
     if alternatives is not None:
         return alternatives
-    values = [(span.end, _clean(span.content)) for span in math_spans(segment) if not _UNIT_POWER.fullmatch(span.content)]
-    prose = _without_math(segment)
-    values += [(match.end(), _clean(match.group(0))) for match in _PLAIN_SURD_VALUE.finditer(prose)]
-    prose = _PLAIN_SURD_VALUE.sub(lambda match: " " * len(match.group(0)), prose)  # `2√2`, `7π`: not 2 and 2, not 7
-    values += [(match.end(), _clean(_with_scale(match, segment))) for match in _NUMBER.finditer(prose)]
-    values = [(end, value) for end, value in values if value]
+    values = _values_named(segment)
     if not values:
         return None
-    return max(values)[1]  # the value mentioned last
+    if asked is not None:
+        of_kind = {value for start, end, value in values if _is_asked(asked, segment, start, end)}
+        if len(of_kind) == 1:
+            return of_kind.pop()  # `It takes Carla 160 minutes to download the 200 GB file.`, minutes asked: 160
+    return max(values, key=lambda item: (item[1], item[2]))[2]  # the value mentioned last
+
+
+def _values_named(segment: str) -> list[tuple[int, int, str]]:
+    """The values a sentence names, as (start, end, value) in order: its math spans (not a unit's power),
+    surds and multiples of pi in plain text, numbers (with a scale word: `1.5 million`)."""
+    values = [(span.start, span.end, _clean(span.content)) for span in math_spans(segment)
+              if not _UNIT_POWER.fullmatch(span.content)]
+    prose = _without_math(segment)
+    values += [(match.start(), match.end(), _clean(match.group(0))) for match in _PLAIN_SURD_VALUE.finditer(prose)]
+    prose = _PLAIN_SURD_VALUE.sub(lambda match: " " * len(match.group(0)), prose)  # `2√2`, `7π`: not 2 and 2, not 7
+    values += [(match.start(), match.end(), _clean(_with_scale(match, segment))) for match in _NUMBER.finditer(prose)]
+    return sorted((start, end, value) for start, end, value in values if value)
+
+
+def _is_asked(asked: AskedQuantity, segment: str, start: int, end: int) -> bool:
+    """Whether the value at `segment[start:end]` is of the kind the question asks for: followed by the
+    thing it counts (within three words), a sum of money (`$18`, `18 dollars`), a percentage."""
+    after, written = segment[end:end + 60], segment[start:end]
+    if asked.percent and (re.match(r"\s*(?:\\?%|percent)", after) or re.search(r"%[}\s.,]*\$?\Z", written)):
+        return True
+    currency = re.match(r"\$?\\\$", written) or (written.startswith("$") and not written.endswith("$"))
+    if asked.money and (currency or re.search(r"\\\$\s*\Z|(?<!\S)\$\Z", segment[max(0, start - 2):start])
+                        or re.match(r"\s*(?:dollars|USD)\b", after)):
+        return True
+    words = re.match(r"\s*((?:[A-Za-z]+[\s-]+){0,2}[A-Za-z]+)", after)
+    return bool(asked.nouns) and words is not None and bool(question_words(words.group(1)) & asked.nouns)
 
 
 _PLAIN_ARITHMETIC = re.compile(r"[-+−]?(?:\d|\.\d|sqrt\(|√|pi\b|π|\()(?:[\d.\s+\-−*/^()×÷√π]|sqrt\(|pi\b)*[.]?")
@@ -954,21 +991,21 @@ def _minerva_answer(text: str) -> str | None:
     return _clean(segment) or None
 
 
-def _marker_candidates(body: str) -> list[_Candidate]:
+def _marker_candidates(body: str, asked: AskedQuantity | None = None) -> list[_Candidate]:
     """The last answer of each marker kind, each with the method that names its kind (markers
     are looked for in the last `MAX_MARKER_SCAN_CHARS` of the response, where answers are)."""
     offset = max(0, len(body) - MAX_MARKER_SCAN_CHARS)
     text = body[offset:]
-    return [_Candidate(offset + c.position, c.answer, c.method) for c in _markers_in(text)]
+    return [_Candidate(offset + c.position, c.answer, c.method) for c in _markers_in(text, asked)]
 
 
-def _markers_in(text: str) -> list[_Candidate]:
+def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidate]:
     candidates: list[_Candidate] = []
     gsm8k = _last_match(_GSM8K_MARKER, text)
     if gsm8k is not None:
         line_end = text.find("\n", gsm8k.end(), gsm8k.end() + MAX_SENTENCE_CHARS)
         line = text[gsm8k.end():line_end if line_end >= 0 else gsm8k.end() + MAX_SENTENCE_CHARS]
-        value = _value_in_words(line) or _clean(line)
+        value = _value_in_words(line, asked=asked) or _clean(line)
         if value:
             candidates.append(_Candidate(gsm8k.start(), value, "gsm8k_marker"))
     chosen = _last_match(_CHOICE_STATEMENT, text)
@@ -986,7 +1023,7 @@ def _markers_in(text: str) -> list[_Candidate]:
             rest_of_line = text[match.end():line_end if line_end >= 0 else len(text)]
             if method == "answer_line" and _SHORT_LABEL.search(match.group(0)) and len(rest_of_line.strip()) > 40:
                 continue  # `A: After giving some away...` opens a worked answer; `A: 18` states one
-            value = _value_in_words(sentence) or _closing_word_answer(text, match.end())
+            value = _value_in_words(sentence, asked=asked) or _closing_word_answer(text, match.end())
             value = _parts_opened_by(text, match.end()) or value
             if value:
                 final = method == "final_answer" or re.match(r"[\s>#*_]*final", match.group(0), re.IGNORECASE)
@@ -1069,7 +1106,8 @@ def _is_bare(text: str) -> bool:
 _CHECK_VERB = (r"(?:let'?s|let\s+us|we|to|now)?\s*(?:verify|check|checking|verification|confirm|substituting\s+back|"
                r"plugging\s+(?:it|this|these|that)?\s*(?:back\s+)?in)(?:\s+(?:this|that|it|the\s+answer|our\s+answer))?")
 """Words that open a check of a result already stated (`Let's verify`, `Check`, `Plugging it back in`)."""
-_ATTAINED = r"\b(?:attained|achieved|reached|occurs)\s+(?:at|when|if|for)|\bequality\s+(?:holds|occurs)\s+(?:when|if|at|for)"
+_ATTAINED = (r"\b(?:attained|achieved|reached|occurs|happens)\s+(?:at|when|if|for)|"
+             r"\bequality\s+(?:(?:holds|occurs)\s+)?(?:when|if|at|for)")
 """Words that say where a bound stated before is attained (`Equality holds when`)."""
 _ATTAINMENT_CLAUSE = re.compile(rf"(?<=\S)(?:,\s*(?:which\s+(?:is\s+)?)?|\s+(?:and\s+(?:this|it)|which)\s+(?:is\s+)?)"
                                 rf"(?:{_ATTAINED})\s", re.IGNORECASE)
@@ -1115,7 +1153,7 @@ def _parity_stated(sentence: str) -> str | None:
     return next((word.lower() for word in match.groups() if word), "neither")
 
 
-def _final_sentence_answer(text: str) -> str | None:
+def _final_sentence_answer(text: str, asked: AskedQuantity | None = None) -> str | None:
     tail = text[-MAX_FALLBACK_CHARS:]
     start = closing_environment_start(tail)
     if start is not None and _JUSTIFIED_BY.search(tail, max(0, start - 40), start):
@@ -1131,7 +1169,7 @@ def _final_sentence_answer(text: str) -> str | None:
             return parity
         if not (math_spans(sentence) or re.search(r"\d", sentence)):
             continue
-        return _value_in_words(sentence[-MAX_SENTENCE_CHARS:], after_marker=False)
+        return _value_in_words(sentence[-MAX_SENTENCE_CHARS:], after_marker=False, asked=asked)
     return None
 
 
@@ -1234,7 +1272,8 @@ def _after_last(text: str, delimiters: tuple[str, ...]) -> int | None:
 UNTERMINATED_THINK = "unterminated <think>"
 
 
-def find_answer(text: object, style: str = "auto", *, ended_normally: bool = False, cut_off: bool = False) -> Extraction:
+def find_answer(text: object, style: str = "auto", *, ended_normally: bool = False, cut_off: bool = False,
+                asked: AskedQuantity | None = None) -> Extraction:
     """The final answer of a response and how it was found (module rules); never raises on text.
 
     Texts that are not `str` or are empty have no answer; NUL bytes and lone surrogates are read as
@@ -1245,7 +1284,9 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
     stated outright counts; the line being written when the cut came is read only when the lines
     before it state none; and an answer the text goes on to doubt (`\\boxed{60}? Let me verify`,
     `Wait, no`, `Hmm`, `let me reconsider`) is not one: the model was still thinking, as a reasoning
-    model whose chat template opened `<think>` in the prompt writes no tag of its own.
+    model whose chat template opened `<think>` in the prompt writes no tag of its own. `asked`: what
+    kind of number the question asks for (`question.asked_quantity`), which picks the value of an
+    answer sentence that names several (`It takes Carla 160 minutes to download the 200 GB file.`).
     """
     if style not in EXTRACTION_STYLES:
         raise ValueError(f"unknown extraction style {style!r}; choose one of {', '.join(EXTRACTION_STYLES)}")
@@ -1255,19 +1296,19 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
     if body is None:
         return Extraction(None, None, note)
     if cut_off:
-        return _answer_of_cut_off(body, style)
-    found, _ = _answer_in_body(body, style)
+        return _answer_of_cut_off(body, style, asked)
+    found, _ = _answer_in_body(body, style, asked)
     if note == UNTERMINATED_THINK and found.answer is not None and found.method not in STATED_OUTRIGHT:
         return Extraction(None, None, f"{UNTERMINATED_THINK}: only a {found.method} fallback found")
     return found
 
 
-def _answer_of_cut_off(body: str, style: str) -> Extraction:
+def _answer_of_cut_off(body: str, style: str, asked: AskedQuantity | None) -> Extraction:
     """`find_answer` of a response cut at `max_tokens` (see there)."""
     last_line = body.rfind("\n")
-    found, position = _answer_in_body(body[:last_line], style) if last_line > 0 else (Extraction(None), -1)
+    found, position = _answer_in_body(body[:last_line], style, asked) if last_line > 0 else (Extraction(None), -1)
     if found.method not in STATED_OUTRIGHT:
-        found, position = _answer_in_body(body, style)
+        found, position = _answer_in_body(body, style, asked)
     if found.answer is None:
         return found
     if found.method not in STATED_OUTRIGHT:
@@ -1311,7 +1352,8 @@ _RETRACTED_OUTRIGHT = re.compile(rf"\b(?:{_RETRACTED})", re.IGNORECASE)
 arithmetic slip`), after which a final sentence states the corrected value; a bare `Wait` opens a check as often."""
 
 
-def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], body: str) -> _Candidate | None:
+def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], body: str,
+                               asked: AskedQuantity | None = None) -> _Candidate | None:
     """An answer line stated after the last box (or `Final answer:` line), when words between them take
     it back (`The answer is $\\boxed{5}$... no wait, I made an error. The correct answer is 6.`), or the
     value of the final sentence after words that say it is wrong (`Wait, that's wrong: ... the area is
@@ -1325,11 +1367,11 @@ def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], b
     retracted = _last_match(_RETRACTED_OUTRIGHT, body[best.position:])
     if retracted is None:
         return None
-    corrected = _final_sentence_answer(body[best.position + retracted.end():])
+    corrected = _final_sentence_answer(body[best.position + retracted.end():], asked)
     return _Candidate(best.position + retracted.end(), corrected, "final_sentence") if corrected else None
 
 
-def _answer_in_body(body: str, style: str) -> tuple[Extraction, int]:
+def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -> tuple[Extraction, int]:
     """The answer of a response body and where its statement ends (-1 when none is stated outright)."""
     body = _UNICODE_MINUS.sub("-", body)  # one character for one: positions do not move
     if style == "boxed":
@@ -1338,7 +1380,7 @@ def _answer_in_body(body: str, style: str) -> tuple[Extraction, int]:
     minerva = _minerva_answer(body)
     if minerva:
         return Extraction(minerva, "minerva"), len(body)
-    candidates = _marker_candidates(body)
+    candidates = _marker_candidates(body, asked)
     boxed = _box_candidate(body)
     if boxed is not None:
         candidates.append(boxed)
@@ -1346,7 +1388,7 @@ def _answer_in_body(body: str, style: str) -> tuple[Extraction, int]:
         found = [c for c in candidates if c.method in tier]
         if found:
             best = max(found, key=lambda c: c.position)
-            best = _stated_after_a_retraction(best, candidates, body) or best
+            best = _stated_after_a_retraction(best, candidates, body, asked) or best
             return Extraction(best.answer, best.method), best.position
     if _box_cut_off(body):
         return Extraction(None, None, "its last box is cut off"), -1
@@ -1359,7 +1401,7 @@ def _answer_in_body(body: str, style: str) -> tuple[Extraction, int]:
         if _NON_ANSWER.fullmatch(_clean(body)):
             return Extraction(None, None, "says it has no answer"), -1
         return Extraction(_clean(body), "bare"), -1
-    sentence = _final_sentence_answer(body)
+    sentence = _final_sentence_answer(body, asked)
     if sentence:
         return Extraction(sentence, "final_sentence"), -1
     number = _last_number(body)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from evalkit.grading.units import question_words
+
 _SPEAKS_OF_PERCENT = re.compile(r"percent|\\%|%|\b(?:pass|passing|interest|growth|success|failure|error|tax|discount|"
                                 r"inflation|survival|completion|approval|acceptance|win|winning|occupancy|vacancy|"
                                 r"dropout|graduation|unemployment|attendance)\s+rates?\b", re.IGNORECASE)
@@ -140,3 +142,40 @@ def asked_expressions(question: str) -> tuple[str, ...]:
     """The expressions a question asks the value of, as written (`find $a + b$.`, `What is $f(2)$?`)."""
     return tuple(match.group(1).strip() for match in _ASKED_EXPRESSION.finditer(question))
 
+
+
+@dataclass(frozen=True)
+class AskedQuantity:
+    """What kind of number a question asks for, so that an answer sentence naming several numbers gives the one
+    asked (`It takes Carla 160 minutes to download the 200 GB file.` answers "How many minutes"): the words of the
+    thing counted (`minute`, `vacuum`, `cleaner`, lower-case, without a plural `s`), a sum of money, a percentage."""
+
+    nouns: frozenset[str] = frozenset()
+    money: bool = False
+    percent: bool = False
+
+
+_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[A-Za-z]+\s+){0,2}?[A-Za-z]+)(?=\s+(?:are|is|was|were|do|does|did|will|would|"
+                       r"can|could|should|has|have|had|must|it|in|of|remain|left|there)\b|[?,.]|\s*$)",
+                       re.IGNORECASE)
+_HOW_LONG = re.compile(r"\bhow\s+long\b", re.IGNORECASE)
+_TIME_NOUNS = frozenset({"second", "minute", "hour", "day", "week", "month", "year"})
+_ASKS_MONEY = re.compile(r"\bhow\s+(?:much|many\s+dollars)\b(?:\s+(?:money|more|less|did|does|do|will|would|is|was|are|were|"
+                         r"[A-Z][a-z]+|he|she|they|it|each|the|in))*\s*(?:\w+\s+){0,3}?(?:earn|make|cost|pay|spend|save|charge|"
+                         r"receive|get|owe|need|raise|lose|profit|money|dollars|worth|change|tip|budget)", re.IGNORECASE)
+_ASKS_PERCENT = re.compile(r"\bwhat\s+(?:percent(?:age)?|%)", re.IGNORECASE)
+
+
+def asked_quantity(question: str | None) -> AskedQuantity | None:
+    """What kind of number `question` asks for (`AskedQuantity`), or None when it says none of these."""
+    if not question:
+        return None
+    nouns: frozenset[str] = frozenset()
+    counted = _HOW_MANY.search(question)
+    if counted is not None:
+        nouns = question_words(counted.group(1)) - {"more", "fewer", "less", "times", "total", "different"}
+    if _HOW_LONG.search(question):
+        nouns |= _TIME_NOUNS
+    asked = AskedQuantity(nouns=nouns, money=_ASKS_MONEY.search(question) is not None,
+                          percent=_ASKS_PERCENT.search(question) is not None)
+    return asked if asked != AskedQuantity() else None
