@@ -46,6 +46,20 @@ def test_grade_writes_one_line_per_pair_and_a_summary(tmp_path: Path) -> None:
     assert "reason: ok" in result.output
 
 
+def test_a_finish_reason_says_a_response_was_cut_while_still_thinking(tmp_path: Path) -> None:
+    doubted = r"So the answer is $\boxed{60}$? Let me verify this more carefully before"
+    pairs = _write(tmp_path / "pairs.jsonl", [
+        json.dumps({"reference": "60", "response": doubted, "finish_reason": "length"}),
+        json.dumps({"reference": "60", "response": doubted, "finish_reason": "MAX_TOKENS"}),
+        json.dumps({"reference": "60", "response": doubted, "finish_reason": "stop"}),
+        json.dumps({"reference": "60", "response": doubted}),
+    ])
+    result = CliRunner().invoke(_app(), ["grade", str(pairs), "--workers", "0"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in (tmp_path / "pairs.graded.jsonl").read_text().splitlines()]
+    assert [line["correct"] for line in lines] == [False, False, True, True]
+
+
 def test_grade_out_option(tmp_path: Path) -> None:
     pairs = _write(tmp_path / "p.jsonl", [json.dumps({"reference": "2", "answer": "2"})])
     out = tmp_path / "sub" / "graded.jsonl"
@@ -66,9 +80,11 @@ def test_grade_out_option(tmp_path: Path) -> None:
         (['{"reference": "1", "answer": true}'], 1, "answer", "expected a string"),
         (['{"reference": "1", "answer": "1", "response": "1"}'], 1, "response", "not both"),
         (["[1, 2]"], 1, None, "expected a JSON object"),
+        (['{"reference": "1", "response": "1", "finish_reason": 1}'], 1, "finish_reason", "expected a string"),
+        (['{"reference": "1", "response": "1", "finishReason": "length"}'], 1, "finishReason", "did you mean"),
     ],
     ids=["not_json", "no_reference", "no_answer", "list_reference", "null_response", "bool_answer",
-         "answer_and_response", "not_object"],
+         "answer_and_response", "not_object", "number_finish_reason", "misspelled_finish_reason"],
 )
 def test_bad_lines_name_file_line_and_field(tmp_path: Path, lines: list[str], line: int, field: str | None,
                                             message: str) -> None:

@@ -270,10 +270,14 @@ class Grader:
         return [_group_grade(problem) for problem in problems]
 
     def grade(self, responses: Sequence[object], references: Sequence[object], *,
-              questions: Sequence[object] | None = None, progress: bool = False) -> list[Verdict]:
-        """Grade each response against its reference (and its problem's question, when given);
-        responses sharing a reference and a question share a problem."""
+              questions: Sequence[object] | None = None, finish_reasons: Sequence[str | None] | None = None,
+              progress: bool = False) -> list[Verdict]:
+        """Grade each response against its reference (and its problem's question, when given; `finish_reasons[i]`,
+        when given, says whether response i was cut at `max_tokens`); responses sharing a reference and a question
+        share a problem."""
         _check_lengths(responses, references, questions)
+        if finish_reasons is not None and len(finish_reasons) != len(responses):
+            raise ValueError(f"{len(finish_reasons)} finish reasons for {len(responses)} responses")
         order: dict[object, list[int]] = {}
         for index, reference in enumerate(references):
             question = questions[index] if questions is not None else None
@@ -282,7 +286,8 @@ class Grader:
             order.setdefault(key, []).append(index)
         style = self.policy.extraction
         groups = list(order.values())
-        problems = [_new_problem(_extractions([responses[i] for i in indices], style, None,
+        problems = [_new_problem(_extractions([responses[i] for i in indices], style,
+                                              [finish_reasons[i] for i in indices] if finish_reasons is not None else None,
                                               questions[indices[0]] if questions is not None else None),
                                  reference_answer(references[indices[0]]), self.policy,
                                  questions[indices[0]] if questions is not None else None) for indices in groups]
@@ -435,11 +440,13 @@ def grade_groups(groups: Sequence[Sequence[object]], references: Sequence[object
 
 def grade(responses: Sequence[object], references: Sequence[object], *, workers: int | None = None,
           timeout: float = 5.0, progress: bool = False, policy: GradingPolicy | None = None,
-          questions: Sequence[object] | None = None) -> list[Verdict]:
+          questions: Sequence[object] | None = None, finish_reasons: Sequence[str | None] | None = None) -> list[Verdict]:
     """Grade each response (or bare answer) against its reference (in the problem asking
-    `questions[i]`, when given: see `GradingPolicy.decimal_references`)."""
+    `questions[i]`, when given: see `GradingPolicy.decimal_references`; `finish_reasons[i]` "length" when
+    response i was cut at `max_tokens`, "stop" when the model ended it)."""
     with Grader(_policy_for(None, policy), workers=workers, timeout=timeout) as grader:
-        return grader.grade(responses, references, questions=questions, progress=progress)
+        return grader.grade(responses, references, questions=questions, finish_reasons=finish_reasons,
+                            progress=progress)
 
 
 def cluster_many(groups: Sequence[Sequence[object]], *, workers: int | None = None, timeout: float = 5.0,

@@ -20,7 +20,7 @@ from rich.table import Table
 from evalkit.errors import InputError
 from evalkit.jsonl import iter_jsonl, write_jsonl
 from evalkit.paths import refuse_output_over_inputs
-from evalkit.records import parse_reference
+from evalkit.records import canonical_finish_reason, misspelled_sample_field, parse_reference
 from evalkit.text_safety import for_terminal
 
 
@@ -34,6 +34,7 @@ class GradingPair:
     id: Any = None
     has_id: bool = False
     question: str | None = None
+    finish_reason: str | None = None
 
 
 def _text_field(record: dict[str, Any], name: str, path: Path, line: int) -> str:
@@ -75,6 +76,14 @@ def read_pairs(path: Path) -> list[GradingPair]:
         if question is not None and not isinstance(question, str):
             raise InputError(f"expected a string, got {type(question).__name__}", path=path, line=line,
                              field="question")
+        misspelled = misspelled_sample_field(record)
+        if misspelled is not None and misspelled[1] == "finish_reason":
+            raise InputError(f"unknown field {misspelled[0]!r}; did you mean 'finish_reason'?", path=path, line=line,
+                             field=misspelled[0])
+        finish_reason = record.get("finish_reason")
+        if finish_reason is not None and not isinstance(finish_reason, str):
+            raise InputError(f"expected a string such as \"stop\" or \"length\", got {type(finish_reason).__name__}",
+                             path=path, line=line, field="finish_reason")
         identifier = record.get("id")
         if isinstance(identifier, float) and not math.isfinite(identifier):
             raise InputError(f"not a usable id ({identifier})", path=path, line=line, field="id")
@@ -85,6 +94,7 @@ def read_pairs(path: Path) -> list[GradingPair]:
             id=identifier,
             has_id="id" in record,
             question=question,
+            finish_reason=canonical_finish_reason(finish_reason),
         ))
     if not pairs:
         raise InputError("no pairs to grade (the file is empty)", path=path)
@@ -131,7 +141,9 @@ def grade_command(
                                                "'answer' (an extracted answer) or 'response' (a full "
                                                "model response); an optional 'id' is copied through, and "
                                                "an optional 'question' says whether a decimal reference "
-                                               "was rounded (it asks for rounding) or is exact.")],
+                                               "was rounded (it asks for rounding) or is exact, and an "
+                                               "optional 'finish_reason' (\"length\": cut at max_tokens) "
+                                               "how a response ended.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the graded lines.",
                                              show_default="PAIRS.graded.jsonl beside PAIRS")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes for SymPy work; "
@@ -163,7 +175,8 @@ def grade_command(
 
     verdicts = grade([pair.text for pair in records_in], [pair.reference for pair in records_in],
                      workers=workers, timeout=timeout, progress=True, policy=policy,
-                     questions=[pair.question for pair in records_in])
+                     questions=[pair.question for pair in records_in],
+                     finish_reasons=[pair.finish_reason for pair in records_in])
     if len(verdicts) != len(records_in):
         raise RuntimeError(f"grade() returned {len(verdicts)} verdicts for {len(records_in)} pairs")
     records_out = [graded_record(pair, verdict, explain=explain) for pair, verdict in zip(records_in, verdicts)]
