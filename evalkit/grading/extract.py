@@ -26,7 +26,8 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    is ..."). From the words after a marker the answer is all of them when they are one value
    (`2x + 1`, or LaTeX without delimiters: `\\frac12 at^2`), else the value they start with (a box,
    a math span, a number, a bold `**73**`, a choice letter), else the value after their last
-   "is"/"=", else the value they mention last.
+   "is"/"=", else the one value of the kind the question asks for (`find_answer`'s `asked`), else the
+   value they mention last.
 4. A bold final value `**73**` on the last line.
 5. A bare answer: a short single-line text with at most two words (`42`, `x = 3`, `4:30 PM`), unless
    it says there is none (`I don't know`, `N/A`, `unknown`): that response abstains.
