@@ -25,6 +25,11 @@ def cut(text: str) -> str | None:
     ".\n\nWait, but hold on. Let me re-examine the second case; I'm not sure I handled it",
     ". But let me verify.\n\nWait, no. Let me think again. $f(-2)+f(-1)=",
     ".\n\nHmm, this is getting messy. Maybe I should organise what I know so far. The pr",
+    ".\n\nThat doesn't seem right. If I plug it back in, I get",
+    ".\n\nAlternatively, maybe the intended reading is different: perhaps",
+    ".\n\nOn second thought, I made an error in the second step. It should be",
+    ".\n\nLet me try another approach, since I'm not fully confident in the first one. Suppose",
+    ".\n\nWait a second, I think there might be an error in the",
 ])
 def test_an_answer_a_cut_off_trace_goes_on_to_doubt_is_not_its_answer(after):
     # the chat template opened <think> in the prompt, so the output has no tag of its own
@@ -46,13 +51,35 @@ def test_an_answer_a_cut_off_response_only_checks_or_moves_past_keeps(after):
     assert cut(THINKING + "So the answer is $\\boxed{60}$" + after) == "60"
 
 
-def test_the_line_being_written_at_the_cut_is_read_only_when_nothing_before_it_states_an_answer():
+def test_the_line_being_written_at_the_cut_is_read_only_for_a_box_it_closed():
     loop = "</think>\n\n" + "**Final Answer**\n\\boxed{33}\n\n" * 12 + "**Final Answer**\n\\bo"
     assert cut(loop) == "33"
     assert cut("The answer is $\\boxed{42}$. Let me also note that the") == "42"
+    assert cut("The answer is $\\boxed{42}$ and the") == "42"
     assert cut("Step 1 gives 3.\nStep 2 gives 7, so the answer is $\\boxed{7}$ since") == "7"
+    # an answer line cut mid-number (`12` of `12.5`, `9` of `91`) is not an answer
+    assert cut("So the expression is about $\\frac{2.5}{0.2} = 12.5$.\n\nThe answer is 12") is None
+    assert cut("So 0.7 * 130 = 91 trees remain.\n\nThe answer is 9") is None
     # a value that is only a fallback (no marker, no box) does not count in a cut-off response
     assert cut("We add them.\nSo far we have 12 and") is None
+    # a base model cut in the next example it invented: its own answer line is whole
+    assert cut("So he has 47 pets.\nThe answer is 47.\n\nQuestion: Tom has 5 apples. How many") == "47"
+
+
+def test_a_final_box_cut_off_keeps_the_value_stated_just_before_it():
+    assert cut("She makes 9 * 2 = $18 every day.\n\nThe final answer is $\\boxed{18") == "18"
+    assert cut("Josh made a profit of $70,000.\n\n**Final Answer:** $\\boxed{70{,}000") == "70,000"
+    thinking = "So the answer is 116. Let me double-check: 115 + 95 = 210. Yes.\n\n</think>\n\nWe proceed."
+    assert cut(thinking + "\n\nThus the final answer is $\\boxed{116") == "116"
+    # a box cut before it wrote the value stated, or holding another value, has no answer
+    assert cut(thinking + "\n\nThus the final answer is $\\boxed{11") is None
+    assert cut("She makes $18 every day.\n\nThe final answer is $\\boxed{20") is None
+
+
+def test_a_response_looping_on_its_answer_until_the_cut_keeps_it():
+    assert cut("Josh made a profit of $70,000. " * 12 + "Josh made a pro") == "70,000"
+    assert cut("Therefore, the tip percentage is 25%.\n" * 12 + "Therefore, the tip perc") == "25%"
+    assert cut("So far we have 12 apples. Then we add 3 more and") is None
 
 
 def test_thinking_cut_off_inside_an_opened_tag_still_has_no_answer():

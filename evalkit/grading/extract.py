@@ -1282,10 +1282,13 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
     so a `<think>` it never closed ends in its answer when one is stated outright (a box, a final
     answer line); without it, or with only a fallback found there, such a response has no answer.
     `cut_off`: the response was cut at `max_tokens` (finish reason "length"). Then only an answer
-    stated outright counts; the line being written when the cut came is read only when the lines
-    before it state none; and an answer the text goes on to doubt (`\\boxed{60}? Let me verify`,
-    `Wait, no`, `Hmm`, `let me reconsider`) is not one: the model was still thinking, as a reasoning
-    model whose chat template opened `<think>` in the prompt writes no tag of its own. `asked`: what
+    stated outright counts; the line being written when the cut came (the sentence, in a text of one
+    line) is read only when the lines before it state none, and only for a box it closed (`The answer
+    is 9` may be 91); an answer the text goes on to doubt (`\\boxed{60}? Let me verify`, `Wait, no`,
+    `Hmm`, `That doesn't seem right`, `let me reconsider`) is not one: the model was still thinking, as
+    a reasoning model whose chat template opened `<think>` in the prompt writes no tag of its own. Two
+    fallbacks count there: a final box cut off after the value it began was stated (in the lines before
+    it, or as the closed thinking's answer), and a sentence repeated until the cut. `asked`: what
     kind of number the question asks for (`question.asked_quantity`), which picks the value of an
     answer sentence that names several (`It takes Carla 160 minutes to download the 200 GB file.`).
     """
@@ -1293,23 +1296,39 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
         raise ValueError(f"unknown extraction style {style!r}; choose one of {', '.join(EXTRACTION_STYLES)}")
     if not isinstance(text, str) or not text:
         return Extraction(None, None, "not text")
-    body, note = response_body(readable_text(text[-MAX_SCAN_CHARS:]), ended_normally=ended_normally)
+    readable = readable_text(text[-MAX_SCAN_CHARS:])
+    body, note = response_body(readable, ended_normally=ended_normally)
     if body is None:
         return Extraction(None, None, note)
-    if cut_off:
-        return _answer_of_cut_off(body, style, asked)
+    if cut_off and readable.endswith(body):
+        closed = _after_last(readable, _THINKING_CLOSES)
+        return _answer_of_cut_off(body, style, asked, readable[:closed] if closed is not None else "")
     found, _ = _answer_in_body(body, style, asked)
+    if cut_off and found.answer is not None and found.method not in STATED_OUTRIGHT:
+        # cut in what followed a whole response (an invented next example): only an answer stated outright counts
+        return Extraction(None, None, f"cut at max_tokens; only a {found.method} fallback found")
     if note == UNTERMINATED_THINK and found.answer is not None and found.method not in STATED_OUTRIGHT:
         return Extraction(None, None, f"{UNTERMINATED_THINK}: only a {found.method} fallback found")
     return found
 
 
-def _answer_of_cut_off(body: str, style: str, asked: AskedQuantity | None) -> Extraction:
-    """`find_answer` of a response cut at `max_tokens` (see there)."""
-    last_line = body.rfind("\n")
-    found, position = _answer_in_body(body[:last_line], style, asked) if last_line > 0 else (Extraction(None), -1)
+def _answer_of_cut_off(body: str, style: str, asked: AskedQuantity | None, thinking: str) -> Extraction:
+    """`find_answer` of a response cut at `max_tokens` (see there); `thinking`: the thinking the model closed
+    before `body`, if any."""
+    complete = body[:_last_complete_end(body)]
+    found, position = _answer_in_body(complete, style, asked) if complete.strip() else (Extraction(None), -1)
     if found.method not in STATED_OUTRIGHT:
+        earlier = found
         found, position = _answer_in_body(body, style, asked)
+        if found.method != "boxed" and complete:  # the line being written: only a box it closed is read there
+            found, position = Extraction(None, None, "cut at max_tokens inside its answer line"), -1
+        cut_box = _cut_box_content(body) if found.answer is None else None
+        if cut_box is not None:
+            for restated in (earlier, _answer_in_body(thinking, style, asked)[0] if thinking else earlier):
+                if restated.answer is not None and _same_characters(cut_box, restated.answer):
+                    return restated  # `She makes $18 a day.\n\nThe final answer is $\boxed{18` cut: the value stated
+        if found.answer is None and earlier.answer is not None and _repeated_to_the_end(complete):
+            return earlier  # a loop restating its answer until the cut
     if found.answer is None:
         return found
     if found.method not in STATED_OUTRIGHT:
@@ -1320,19 +1339,46 @@ def _answer_of_cut_off(body: str, style: str, asked: AskedQuantity | None) -> Ex
     return found
 
 
+def _last_complete_end(body: str) -> int:
+    """Where the text before the line (or, in a text of one line, the sentence) being written at a cut ends."""
+    line = body.rfind("\n")
+    if line > 0:
+        return line
+    sentence = deque(re.finditer(r"[.!?](?=\s)", body[-4 * MAX_SENTENCE_CHARS:]), maxlen=1)
+    return len(body) - min(len(body), 4 * MAX_SENTENCE_CHARS) + sentence[0].end() if sentence else 0
+
+
+def _cut_box_content(body: str) -> str | None:
+    """What the last box of a text holds when the text ends inside it (`... is $\\boxed{70{,}000`), else None."""
+    commands = deque(_BOX_COMMAND.finditer(body[-MAX_SENTENCE_CHARS:]), maxlen=1)
+    if not commands:
+        return None
+    rest = body[len(body) - min(len(body), MAX_SENTENCE_CHARS) + commands[0].end():]
+    if not rest.lstrip(" \t").startswith("{") or _find_boxes(body[-MAX_SENTENCE_CHARS:][commands[0].start():]):
+        return None
+    return rest.lstrip(" \t")[1:].strip() or None
+
+
+def _same_characters(first: str, second: str) -> bool:
+    """Whether two answers are written with the same letters and digits (`70{,}000`, `\\$70,000`)."""
+    def key(text: str) -> str:
+        return re.sub(r"[^0-9A-Za-z]|\\(?:text|mathrm|dfrac|tfrac|left|right)", "", text.replace("\\frac", "frac"))
+    return bool(key(first)) and key(first) == key(second)
+
+
+def _repeated_to_the_end(text: str) -> bool:
+    """Whether a text ends in one sentence written over and over (at least three times in a row)."""
+    sentences = [sentence.strip() for sentence in re.split(r"(?<=[.!?])\s+|\n+", text[-4 * MAX_SENTENCE_CHARS:])
+                 if sentence.strip()]
+    return len(sentences) >= 3 and len(sentences[-1]) >= 8 and sentences[-1] == sentences[-2] == sentences[-3]
+
+
 def _statement_end(body: str, position: int) -> int:
     """Where the answer stated at `position` ends: past its box when one opens there, else `position`."""
     boxes = _find_boxes(body[position:position + MAX_SENTENCE_CHARS])
     return position + boxes[0].end if boxes and boxes[0].start == 0 else position
 
 
-_DOUBT = re.compile(r"\b(?:wait,?\s+(?:no|but|that|this|actually|hold|maybe|perhaps|is|was|I|did)|hold\s+on|hmm+|"
-                    r"let\s+me\s+(?:re-?(?:examine|consider|think|compute|calculate|derive|do|try)|think\s+again)|"
-                    r"not\s+(?:sure|certain|confident)|but\s+(?:maybe|perhaps|hold|wait|actually)|"
-                    r"is\s+(?:that|this|it)\s+(?:right|correct)|(?:seems|looks)\s+(?:wrong|off|too))\b", re.IGNORECASE)
-"""Words after an answer in a response cut at `max_tokens` that say the model was still working on it, not that
-it checks what it is sure of (`Let me verify again.`, `Wait, let me double check this by another method.` keep
-the answer)."""
 _ASKED_BACK = re.compile(r"(?:[^.!?\n]|\.(?=\d)){0,300}?\?(?:\s|\Z)")
 """An answer whose own sentence ends in a question mark (`So the answer is $\\boxed{60}$? Let me verify`)."""
 
@@ -1351,6 +1397,19 @@ actually 218`), before an answer line."""
 _RETRACTED_OUTRIGHT = re.compile(rf"\b(?:{_RETRACTED})", re.IGNORECASE)
 """Words that say outright that an answer already given is wrong (`Wait, that's wrong: ...`, `I made an
 arithmetic slip`), after which a final sentence states the corrected value; a bare `Wait` opens a check as often."""
+
+_DOUBT = re.compile(r"\b(?:wait(?:,?\s+(?:no|but|that|this|actually|hold|maybe|perhaps|is|was|I|did)|\s+a\s+(?:second|minute|moment))|"
+                    r"hold\s+on|hmm+|on\s+second\s+thoughts?|having\s+second\s+thoughts|confused|start\s+over|"
+                    r"jump\s+to\s+conclusions|let\s+me\s+(?:re-?(?:examine|consider|think|compute|calculate|derive|do|"
+                    r"try)|think\s+again)|not\s+(?:(?:fully|entirely|completely|quite|totally|so)\s+)?(?:sure|certain|confident)|"
+                    r"but\s+(?:maybe|perhaps|hold|wait|actually)|alternatively,?\s+(?:maybe|perhaps)|maybe\s+the\s+(?:intended|problem|"
+                    r"question)|is\s+(?:that|this|it)\s+(?:right|correct)|(?:seems|looks)\s+(?:wrong|off|too)|"
+                    r"(?:does\s*n[o']t|do\s*n[o']t|can\s*n?[o']t|cannot)\s+(?:seem\s+)?(?:be\s+)?(?:right|correct|match|add\s+up)|"
+                    r"(?:might|may|could)\s+(?:be\s+an?\s+(?:error|mistake)|have\s+(?:made|the|it|this|that|gotten|got))|"
+                    r"I'?m\s+worried|" + _RETRACTED + r")\b", re.IGNORECASE)
+"""Words after an answer in a response cut at `max_tokens` that say the model was still working on it, not that
+it checks what it is sure of (`Let me verify again.`, `Wait, let me double check this by another method.` keep
+the answer)."""
 
 
 def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], body: str,
