@@ -620,9 +620,11 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
     if not values:
         return None
     if asked is not None:
-        of_kind = {value for start, end, value in values if _is_asked(asked, segment, start, end)}
-        if len(of_kind) == 1:
-            return of_kind.pop()  # `It takes Carla 160 minutes to download the 200 GB file.`, minutes asked: 160
+        fit = {value: _asked_fit(asked, segment, start, end) for start, end, value in reversed(values)}
+        best = max(fit.values())
+        if best > 0 and list(fit.values()).count(best) == 1:
+            # `It takes Carla 160 minutes to download the 200 GB file.`, minutes asked: 160
+            return next(value for value, score in fit.items() if score == best)
     return max(values, key=lambda item: (item[1], item[2]))[2]  # the value mentioned last
 
 
@@ -638,18 +640,19 @@ def _values_named(segment: str) -> list[tuple[int, int, str]]:
     return sorted((start, end, value) for start, end, value in values if value)
 
 
-def _is_asked(asked: AskedQuantity, segment: str, start: int, end: int) -> bool:
-    """Whether the value at `segment[start:end]` is of the kind the question asks for: followed by the
-    thing it counts (within three words), a sum of money (`$18`, `18 dollars`), a percentage."""
+def _asked_fit(asked: AskedQuantity, segment: str, start: int, end: int) -> int:
+    """How well the value at `segment[start:end]` is of the kind the question asks for: how many of the words
+    of the thing it counts follow it (within three words: `70 gold coins` fits "How many gold coins" better than
+    `110 coins`), or 1 for a sum of money (`$18`, `18 dollars`) or a percentage asked; 0 when none."""
     after, written = segment[end:end + 60], segment[start:end]
     if asked.percent and (re.match(r"\s*(?:\\?%|percent)", after) or re.search(r"%[}\s.,]*\$?\Z", written)):
-        return True
+        return 1
     currency = re.match(r"\$?\\\$", written) or (written.startswith("$") and not written.endswith("$"))
     if asked.money and (currency or re.search(r"\\\$\s*\Z|(?<!\S)\$\Z", segment[max(0, start - 2):start])
                         or re.match(r"\s*(?:dollars|USD)\b", after)):
-        return True
+        return 1
     words = re.match(r"\s*((?:[A-Za-z]+[\s-]+){0,2}[A-Za-z]+)", after)
-    return bool(asked.nouns) and words is not None and bool(question_words(words.group(1)) & asked.nouns)
+    return len(question_words(words.group(1)) & asked.nouns) if words is not None else 0
 
 
 _PLAIN_ARITHMETIC = re.compile(r"[-+−]?(?:\d|\.\d|sqrt\(|√|pi\b|π|\()(?:[\d.\s+\-−*/^()×÷√π]|sqrt\(|pi\b)*[.]?")
