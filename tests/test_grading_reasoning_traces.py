@@ -152,6 +152,7 @@ def test_a_box_saying_where_an_extremum_is_attained_is_not_the_answer(response, 
     # the value that names more of the thing counted
     ("How many gold coins does Gretchen have?", "Gretchen has 70 gold coins out of her 110 coins.", "70"),
     ("How many gold coins does Gretchen have?", "Gretchen has 70 gold coins and 40 silver coins.", "70"),
+    ("How old will Tom be in 3 years?", "In 3 years Tom turns 15 years old.", "15"),
 ])
 def test_an_answer_sentence_naming_several_numbers_gives_the_one_of_the_kind_asked(question, response, answer):
     assert find_answer(response, asked=asked_quantity(question)).answer == answer
@@ -163,5 +164,10 @@ def test_what_kind_of_number_a_question_asks_for():
     assert "hour" in asked_quantity("How long does the trip take?").nouns
     assert asked_quantity("How much money does Janet make every day?").money
     assert asked_quantity("What percent of the class passed?").percent
+    assert asked_quantity("Find the number of ordered pairs $(a,b)$ such that $a + b = 5$.").nouns == \
+        frozenset({"ordered", "pair"})
+    assert asked_quantity("How old will Tom be in 3 years?").nouns == frozenset({"year", "old"})
+    assert "mile" in asked_quantity("How far did she run?").nouns
+    assert asked_quantity("How many distinct values exist in the range?").nouns == frozenset({"distinct", "value"})
     assert asked_quantity("Compute $2 + 3$.") is None
     assert asked_quantity(None) is None

@@ -148,7 +148,8 @@ def asked_expressions(question: str) -> tuple[str, ...]:
 class AskedQuantity:
     """What kind of number a question asks for, so that an answer sentence naming several numbers gives the one
     asked (`It takes Carla 160 minutes to download the 200 GB file.` answers "How many minutes"): the words of the
-    thing counted (`minute`, `vacuum`, `cleaner`, lower-case, without a plural `s`), a sum of money, a percentage."""
+    thing counted (`minute`, `vacuum`, `cleaner`, lower-case, without a plural `s`; "how many X", "find the number
+    of X", times for "how long", ages for "how old", distances for "how far"), a sum of money, a percentage."""
 
     nouns: frozenset[str] = frozenset()
     money: bool = False
@@ -156,10 +157,17 @@ class AskedQuantity:
 
 
 _HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[A-Za-z]+\s+){0,2}?[A-Za-z]+)(?=\s+(?:are|is|was|were|do|does|did|will|would|"
-                       r"can|could|should|has|have|had|must|it|in|of|remain|left|there)\b|[?,.]|\s*$)",
+                       r"can|could|should|has|have|had|must|it|in|of|remain|left|there|exist)\b|\s*[?,.$]|\s*$)",
                        re.IGNORECASE)
+_NUMBER_OF = re.compile(r"\b(?:find|calculate|compute|determine|what\s+is|what's)\s+the\s+(?:total\s+)?number\s+of\s+"
+                        r"((?:[A-Za-z]+\s+){0,2}?[A-Za-z]+)(?=\s+(?:that|which|who|whose|such|with|in|of|for|are|is|can|"
+                        r"does|do|satisfying|where|exist)\b|\s*[?,.$]|\s*$)", re.IGNORECASE)
 _HOW_LONG = re.compile(r"\bhow\s+long\b", re.IGNORECASE)
 _TIME_NOUNS = frozenset({"second", "minute", "hour", "day", "week", "month", "year"})
+_HOW_OLD = re.compile(r"\bhow\s+old\b", re.IGNORECASE)
+_HOW_FAR = re.compile(r"\bhow\s+far\b", re.IGNORECASE)
+_DISTANCE_NOUNS = frozenset({"mile", "kilometer", "kilometre", "km", "meter", "metre", "feet", "foot", "yard", "inche",
+                             "centimeter", "centimetre", "unit", "block", "lap"})
 _ASKS_MONEY = re.compile(r"\bhow\s+(?:much|many\s+dollars)\b(?:\s+(?:money|more|less|did|does|do|will|would|is|was|are|were|"
                          r"[A-Z][a-z]+|he|she|they|it|each|the|in))*\s*(?:\w+\s+){0,3}?(?:earn|make|cost|pay|spend|save|charge|"
                          r"receive|get|owe|need|raise|lose|profit|money|dollars|worth|change|tip|budget)", re.IGNORECASE)
@@ -174,8 +182,15 @@ def asked_quantity(question: str | None) -> AskedQuantity | None:
     counted = _HOW_MANY.search(question)
     if counted is not None:
         nouns = question_words(counted.group(1)) - {"more", "fewer", "less", "times", "total", "different"}
+    counted_as = _NUMBER_OF.search(question)
+    if counted is None and counted_as is not None:
+        nouns = question_words(counted_as.group(1)) - {"different", "distinct", "possible", "total"}
     if _HOW_LONG.search(question):
         nouns |= _TIME_NOUNS
+    if _HOW_OLD.search(question):
+        nouns |= {"year", "old"}
+    if _HOW_FAR.search(question):
+        nouns |= _DISTANCE_NOUNS
     asked = AskedQuantity(nouns=nouns, money=_ASKS_MONEY.search(question) is not None,
                           percent=_ASKS_PERCENT.search(question) is not None)
     return asked if asked != AskedQuantity() else None
