@@ -286,11 +286,11 @@ def _stop(server: ThreadingHTTPServer) -> None:
 
 
 class FakeOpenAIServer:
-    """The server on 127.0.0.1 in a background thread; `url` is its `/v1` base URL."""
+    """The server on 127.0.0.1 (`port`, 0: any free one) in a background thread; `url` is its `/v1` base URL."""
 
-    def __init__(self, faults: Faults | None = None) -> None:
+    def __init__(self, faults: Faults | None = None, port: int = 0) -> None:
         self.state = ServerState(faults=faults or Faults())
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self.state))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)

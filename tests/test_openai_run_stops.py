@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -133,3 +134,24 @@ def test_a_task_with_a_failed_problem_does_not_keep_the_next_tasks_from_running(
         (aime_run,) = (tmp_path / "runs").glob("fake-aime24-*")
         assert _sampled(math_run) == 2 and not (math_run / "metrics.json").exists()
         assert _sampled(aime_run) == 3 and (aime_run / "metrics.json").exists()
+
+
+def test_a_server_that_restarts_within_the_unreachable_window_costs_no_problem(tmp_path):
+    # a few attempts only, but requests that cannot connect wait for the server until it is called unreachable
+    options = {"max_retries": 2, "backoff_base": 0.1, "backoff_max": 0.3, "unreachable_after_s": 20.0}
+    first = FakeOpenAIServer(Faults(die_after=6, delay_s=(0.05, 0.1)))
+    port = int(first.url.rsplit(":", 1)[1].split("/")[0])
+    config = _config(tmp_path, first.url, **options)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "COLUMNS": "1000"}
+    with first:
+        run = subprocess.Popen([sys.executable, "-m", "evalkit.cli", "run", str(config), "--out", str(tmp_path / "run"),
+                                "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while not first.state.dead and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert first.state.dead
+    time.sleep(2.0)  # down for two seconds: far more than three attempts' back-off
+    with FakeOpenAIServer(port=port):
+        output, _ = run.communicate(timeout=120)
+    assert run.returncode == 0, output
+    assert _sampled(tmp_path / "run") == PROBLEMS

@@ -17,6 +17,8 @@
   the end of the stage, retried by running again); 400-class errors other than these fail their
   problem at once, except 401/403/404 (a bad key, a wrong model or URL), which stop everything
   at once since every request would fail alike.
+- A request that cannot connect (the server restarting, a short outage) is retried past `max_retries`,
+  until the server is taken to be gone:
 - A server that is gone stops the stream early with one line naming it: `max_retries + 1`
   requests in a row that cannot connect (refused, unknown or unreachable host) when it has
   never answered, or as many spread over `unreachable_after_s` (30 s) since it last answered
@@ -62,7 +64,7 @@ from typing import Any, Literal, TypeVar
 
 import openai
 from rich.console import Console
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from evalkit.backends.base import (
     Completion,
@@ -550,7 +552,7 @@ class OpenAIBackend:
             watch.answered()
             return read_reply(raw, read)
 
-        retrying = AsyncRetrying(stop=stop_after_attempt(self.max_retries + 1), wait=self._wait_seconds,
+        retrying = AsyncRetrying(stop=self._stop_retrying, wait=self._wait_seconds,
                                  retry=retry_if_exception(is_transient), before_sleep=announce, reraise=True)
         try:
             async for attempt in retrying:
@@ -563,16 +565,26 @@ class OpenAIBackend:
             if not is_transient(error):
                 raise _RequestFailed(f"server {self.server} refused the request: HTTP {error.status_code}: "
                                      f"{_error_detail(error)}", rejected=True) from None
-            raise _RequestFailed(self._gave_up(error)) from None
+            raise _RequestFailed(self._gave_up(error, retrying.statistics.get("attempt_number"))) from None
         except (openai.APITimeoutError, openai.APIConnectionError, MalformedReply, ReplyTimeout) as error:
-            raise _RequestFailed(self._gave_up(error)) from None
+            raise _RequestFailed(self._gave_up(error, retrying.statistics.get("attempt_number"))) from None
         except openai.APIResponseValidationError as error:
             raise _RequestFailed(f"server {self.server} sent an answer that is not a valid response: "
                                  f"{str(error)[:300]}") from None
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
-    def _gave_up(self, error: BaseException) -> str:
-        return (f"server {self.server} failed after {self.max_retries + 1} attempts; "
+    def _stop_retrying(self, state: RetryCallState) -> bool:
+        """After `max_retries` retries, except for a request that cannot connect: that one is retried until the
+        server watch calls the server unreachable (`unreachable_after_s` since it last answered), so that a
+        server's restart or a short outage costs no problem (bounded by `unreachable_after_s + backoff_max`)."""
+        if state.attempt_number < self.max_retries + 1:
+            return False
+        error = state.outcome.exception() if state.outcome is not None else None
+        return not (error is not None and cannot_connect(error)
+                    and state.seconds_since_start < self.unreachable_after_s + self.backoff_max)
+
+    def _gave_up(self, error: BaseException, attempts: int | None = None) -> str:
+        return (f"server {self.server} failed after {attempts or self.max_retries + 1} attempts; "
                 f"last error: {self._describe(error)}")
 
     def _async_client(self) -> openai.AsyncOpenAI:
