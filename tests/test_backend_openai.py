@@ -417,7 +417,7 @@ def test_a_wrong_key_or_model_stops_everything_at_once():
     server, state, url = _serve({"any": 401})
     try:
         client, _ = _stream_backend(url, max_in_flight=4)
-        with pytest.raises(EvalkitError, match="HTTP 401"):
+        with pytest.raises(EvalkitError, match="HTTP 401.*check the API key"):
             list(client.stream([SampleRequest(str(i), f"any {i}") for i in range(20)], 1,
                                SamplingParams(max_tokens=2)))
     finally:

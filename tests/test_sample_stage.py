@@ -107,7 +107,8 @@ def test_a_backend_that_fails_every_problem_from_the_start_is_stopped_early(tmp_
     problems = _problems(20)
     backend = ScriptedBackend(failing=[p.id for p in problems])
     with pytest.raises(EvalkitError, match=rf"the first {STOP_AFTER_FIRST_FAILURES} problems all failed and none "
-                                           rf"succeeded, so the other {20 - STOP_AFTER_FIRST_FAILURES} were not tried"
+                                           rf"succeeded, so the run stopped without finishing the other "
+                                           rf"{20 - STOP_AFTER_FIRST_FAILURES}"
                                            r".*server said no\)\. No problem was sampled now, so nothing was written"):
         _run(tmp_path, backend, problems)
     # once one problem has succeeded, failures are collected to the end and the rest is still tried

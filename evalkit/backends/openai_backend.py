@@ -83,6 +83,11 @@ from evalkit.text_safety import for_terminal, visible_controls
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 # Errors that every request would meet alike: stop at once instead of failing each problem.
 FATAL_STATUS = frozenset({401, 403, 404})
+FATAL_STATUS_HINTS = {
+    401: " (check the API key: `api_key_env` names the variable that holds it)",
+    403: " (the API key is not allowed to use this model or endpoint)",
+    404: " (check that `base_url` is the server's OpenAI API root, usually ending in /v1, and that it serves `model`)",
+}
 RETRY_AFTER_LIMIT = 300.0  # seconds; a longer Retry-After is cut to this
 TOP_LOGPROBS = 20  # vLLM's default limit on `logprobs`, and the OpenAI API's maximum for chat
 FAILURE_STREAK_LIMIT = 32
@@ -561,7 +566,7 @@ class OpenAIBackend:
         except openai.APIStatusError as error:
             if error.status_code in FATAL_STATUS:
                 raise _FatalRequestError(f"server {self.server} refused the request: HTTP {error.status_code}: "
-                                         f"{_error_detail(error)}") from None
+                                         f"{_error_detail(error)}{FATAL_STATUS_HINTS[error.status_code]}") from None
             if not is_transient(error):
                 raise _RequestFailed(f"server {self.server} refused the request: HTTP {error.status_code}: "
                                      f"{_error_detail(error)}", rejected=True) from None

@@ -8,9 +8,10 @@ the backend's retries) is left out and named at the end; every finished problem 
 running the same command again samples only what is missing. When the backend stops the whole
 stage (a server that is unreachable or refuses every request), its error says what was kept.
 
-All requests carry the run's seed; the backends derive each prompt's own seed from that seed
-and the prompt's content (`backends.base.prompt_seed`), so a problem's samples do not depend
-on what else is in flight, on sharding or on resuming. Once every problem is in,
+All requests carry the run's seed; the local backends (vLLM, transformers) derive each prompt's own
+seed from that seed and the prompt's content (`backends.base.prompt_seed`), and an OpenAI-compatible
+server applies the seed to each request alone, so a problem's samples do not depend on what else is
+in flight, on sharding or on resuming. Once every problem is in,
 `samples.jsonl` is put in problem order, so the finished file is the same bytes however the
 run was interrupted or how requests happened to finish.
 """
@@ -257,8 +258,9 @@ _REFUSED_EVERY_PROMPT = ("the backend refused every one of their prompts as writ
 
 def _failing_from_the_start(tally: _Tally, remaining: int, run_dir: RunDir) -> str:
     cause = _REFUSED_EVERY_PROMPT if tally.refused == len(tally.failures) else "the backend or server seems broken"
-    return (f"the first {len(tally.failures)} problems all failed and none succeeded, so the other {remaining} were "
-            f"not tried ({cause}; latest error: {tally.failures[-1][1]}). {saved_note(tally.written, run_dir)}; fix "
+    return (f"the first {len(tally.failures)} problems all failed and none succeeded, so the run stopped without "
+            f"finishing the other {remaining} ({cause}; latest error: {tally.failures[-1][1]}). "
+            f"{saved_note(tally.written, run_dir)}; fix "
             "the cause and run the same command again.")
 
 
