@@ -47,6 +47,8 @@ class Problem:
         )
 
 
+FINISH_STOP = "stop"
+"""The finish reason of a sample the model ended on its own."""
 FINISH_LENGTH = "length"
 """The finish reason of a sample cut at `max_tokens`."""
 FINISH_REJECTED = "rejected"

@@ -131,3 +131,19 @@ def test_replayed_dump_grades_the_answer_after_the_thinking(replay_run):
     assert [line["correct"] for line in graded] == EXPECTED_CORRECT
     outputs = json.loads((replay_run / "metrics.json").read_text())["outputs"]
     assert outputs["truncated"]["count"] == 4  # every cut sample was cut inside its thinking
+
+
+def test_samples_that_ended_for_another_reason_are_counted_and_named(tmp_path):
+    from evalkit.report.lengths import outputs_markdown, output_statistics, read_output_records
+    from evalkit.store import RunDir
+
+    run = RunDir(tmp_path)
+    samples = [{"text": "The answer is 4.", "finish_reason": reason, "num_tokens": 5}
+               for reason in ("stop", "abort", "content_filter", "abort")]
+    run.samples_path.write_text(json.dumps({"problem_id": "p", "samples": samples}) + "\n")
+    records = read_output_records(run, ["p"], 4)
+    assert records.other_finish_reasons == (("abort", 2), ("content_filter", 1))
+    document = output_statistics(records, np.array([[True, True, False, True]]), np.array([[0, 0, 1, 0]]))
+    assert document["other_finish_reasons"] == {"abort": 2, "content_filter": 1}
+    shown = outputs_markdown({"outputs": document})
+    assert "ended for another reason" in shown and "abort 2, content\\_filter 1" in shown

@@ -9,6 +9,8 @@ thinking has no answer. For each run this module reports, in `metrics.json` unde
 - `no_answer`: all samples without an answer;
 - `rejected_problems`: problems whose prompt the backend refused and the run recorded unanswered
   (`rejected_prompts: record`; their samples' finish reason is "rejected");
+- `other_finish_reasons`: samples per finish reason other than stop, length and rejected (a server's
+  `abort`, `content_filter`, `error`): graded as written, and named in `report.md`;
 - `length`: output length (tokens; characters when the backend or dump gave no token counts)
   as count, mean, median, 95th percentile and max, over all samples and over correct and
   incorrect ones;
@@ -31,8 +33,9 @@ import numpy as np
 
 from evalkit.errors import InputError
 from evalkit.jsonl import iter_jsonl
-from evalkit.records import FINISH_LENGTH, FINISH_REJECTED
+from evalkit.records import FINISH_LENGTH, FINISH_REJECTED, FINISH_STOP
 from evalkit.store.rundir import RunDir
+from evalkit.text_safety import for_markdown
 
 LENGTH_FINISH_REASON = FINISH_LENGTH
 MAX_LENGTH_BINS = 8
@@ -49,6 +52,7 @@ class OutputRecords:
     rejected: np.ndarray  # bool[P, N]: finish_reason == "rejected" (the backend refused the prompt)
     finish_known: np.ndarray  # bool[P, N]: a finish_reason was recorded
     logprobs: np.ndarray  # float[P, N]: the sample's summed token log-probability; NaN where not recorded
+    other_finish_reasons: tuple[tuple[str, int], ...] = ()  # (reason, samples) of reasons not stop/length/rejected
 
 
 def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: int) -> OutputRecords | None:
@@ -67,6 +71,7 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
     rejected = np.zeros(shape, dtype=bool)
     finish_known = np.zeros(shape, dtype=bool)
     logprobs = np.full(shape, np.nan)
+    others: dict[str, int] = {}
     seen: set[str] = set()
     for line, record in iter_jsonl(run.samples_path, tolerate_partial_tail=True):
         problem_id = record.get("problem_id")
@@ -90,6 +95,8 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
             finish_known[row, column] = isinstance(reason, str)
             cut[row, column] = reason == LENGTH_FINISH_REASON
             rejected[row, column] = reason == FINISH_REJECTED
+            if isinstance(reason, str) and reason not in (FINISH_STOP, LENGTH_FINISH_REASON, FINISH_REJECTED):
+                others[reason] = others.get(reason, 0) + 1
             logprob = sample.get("logprob")
             if isinstance(logprob, (int, float)) and not isinstance(logprob, bool):
                 logprobs[row, column] = logprob
@@ -97,7 +104,7 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
     if missing:
         raise InputError(f"graded problem '{missing[0]}' has no samples", path=run.samples_path)
     return OutputRecords(tokens=tokens, characters=characters, cut=cut, rejected=rejected,
-                         finish_known=finish_known, logprobs=logprobs)
+                         finish_known=finish_known, logprobs=logprobs, other_finish_reasons=tuple(sorted(others.items())))
 
 
 def _rate(count: int, total: int) -> dict[str, Any]:
@@ -157,6 +164,7 @@ def output_statistics(records: OutputRecords, correct: np.ndarray, clusters: np.
         "truncated": _rate(int(truncated.sum()), total) if finish_known else None,
         "no_answer": _rate(int(no_answer.sum()), total),
         "rejected_problems": _rate(int(records.rejected.all(axis=1).sum()) if total else 0, correct.shape[0]),
+        "other_finish_reasons": dict(records.other_finish_reasons),
         "length_unit": unit,
         "length": {
             "all": length_summary(lengths.ravel()),
@@ -210,6 +218,11 @@ def outputs_markdown(document: Mapping[str, Any]) -> str:
     if rejected and rejected["count"]:
         out.write(f"- **problems whose prompt the backend refused** (e.g. longer than the context window; recorded "
                   f"with empty samples, counted wrong): {_percent(rejected)} of problems\n")
+    others = outputs.get("other_finish_reasons") or {}
+    if others:
+        listed = ", ".join(f"{for_markdown(reason)} {count}" for reason, count in others.items())
+        out.write(f"- **samples that ended for another reason** (graded as written; e.g. aborted or filtered by the "
+                  f"server): {listed}\n")
     if outputs.get("cut_at_max_tokens") is None:
         out.write("- finish reasons were not recorded, so cuts at max_tokens are unknown\n")
     if unit == CHARACTERS:
