@@ -90,3 +90,26 @@ def test_grades_of_samples_rewritten_since_are_made_again(tmp_path):
     assert again.stale == 1 and again.graded_now == 1
     assert [grades.correct for grades in run.read_grades()] == [[False, True], [False, False], [False, True]]
     assert not needs_grading(run) and run.stale_grades() == []
+
+
+def test_a_stored_problem_with_fewer_samples_than_the_run_samples_is_named_where_it_is(tmp_path):
+    # only a hand-edited samples.jsonl holds such a line; before, the error came at report time and named
+    # graded.jsonl, with remedies that do not help
+    run = RunDir(tmp_path / "run")
+    run.claim("task: math500\nconfig_hash: abc\nsampling:\n  n: 2\n", "abc")
+    short = _line(1)
+    short["samples"] = short["samples"][:1]
+    with run.samples_appender() as out:
+        out.write(_line(0))
+        out.write(short)
+    with pytest.raises(InputError, match=r"samples\.jsonl:2: field 'samples': holds 1 samples, but the run samples "
+                                         r"n = 2; this line \(problem 'p1'\) is damaged: delete it and run again"):
+        grade_stage(run, workers=0, show_progress=False)
+    # an imported run's problems may hold different numbers of samples
+    imported = RunDir(tmp_path / "imported")
+    imported.claim("task: math500\nconfig_hash: abc\nn: 2\n", "abc")
+    with imported.samples_appender() as out:
+        out.write(_line(0))
+        out.write(short)
+    grade_stage(imported, workers=0, show_progress=False)
+    assert len(read_jsonl(imported.graded_path)) == 2

@@ -65,6 +65,14 @@ def needs_grading(run_dir: RunDir) -> bool:
     return count_lines(run_dir.graded_path) < count_lines(run_dir.samples_path) or bool(run_dir.stale_grades())
 
 
+def _samples_per_problem(run_dir: RunDir) -> int | None:
+    """`sampling.n` of a sampled run, which every problem's line holds that many samples of; None for an
+    imported run (its problems may hold different numbers)."""
+    sampling = run_dir.read_config().get("sampling")
+    n = sampling.get("n") if isinstance(sampling, dict) else None
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+
+
 def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float = 5.0,
                 show_progress: bool = True) -> GradeStageResult:
     """Grade the problems of `run_dir` that have samples but no grades yet.
@@ -91,7 +99,8 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
     with make_progress(disable=not show_progress) as progress, run_dir.grades_appender() as out, \
             Grader(policy, workers=workers, timeout=timeout) as grader:
         bar = progress.add_task("grading", total=len(sampled_ids - done))
-        for chunk in _chunks((item for item in run_dir.iter_samples() if item.problem.id not in done), GRADING_CHUNK):
+        stored = run_dir.iter_samples(expected=_samples_per_problem(run_dir))
+        for chunk in _chunks((item for item in stored if item.problem.id not in done), GRADING_CHUNK):
             results = grader.grade_groups(
                 [[sample.text for sample in item.samples] for item in chunk],
                 [item.problem.reference for item in chunk],

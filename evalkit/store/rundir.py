@@ -531,7 +531,9 @@ class RunDir:
         damaged.path, damaged.line, damaged.field = error.path, error.line, error.field
         return damaged
 
-    def iter_samples(self) -> Iterator[ProblemSamples]:
+    def iter_samples(self, expected: int | None = None) -> Iterator[ProblemSamples]:
+        """Each problem of `samples.jsonl`; with `expected` (a sampled run's `n`), a line holding another
+        number of samples is damaged (`damaged_samples_line`: delete it and run again)."""
         self.require_samples()
         seen: set[str] = set()
         records = iter_jsonl(self.samples_path, tolerate_partial_tail=True)
@@ -539,6 +541,9 @@ class RunDir:
             try:
                 line, record = next(records)
                 item = ProblemSamples.from_dict(record, path=self.samples_path, line=line)
+                if expected is not None and len(item.samples) != expected:
+                    raise InputError(f"holds {len(item.samples)} samples, but the run samples n = {expected}",
+                                     path=self.samples_path, line=line, field="samples")
             except StopIteration:
                 return
             except InputError as error:
