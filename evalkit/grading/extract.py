@@ -473,14 +473,19 @@ def _signed_content(window: str, box: _Box) -> str:
     return f"-({content})"
 
 
+def _unclosed_last_box(text: str, scan: int = MAX_BOX_SCAN_CHARS) -> int | None:
+    """Where the content of the last box command in the last `scan` characters of `text` begins, when that
+    box never closes (an answer cut off by `max_tokens`); None when it closes or there is none."""
+    offset = max(0, len(text) - scan)
+    commands = deque(_BOX_COMMAND.finditer(text, offset), maxlen=1)
+    if not commands or _find_boxes(text[commands[0].start():]):
+        return None
+    return commands[0].end()
+
+
 def _box_cut_off(text: str) -> bool:
     """Whether the text's last box command never closes (an answer cut off by `max_tokens`)."""
-    window = text[-MAX_BOX_SCAN_CHARS:]
-    commands = deque(_BOX_COMMAND.finditer(window), maxlen=1)
-    if not commands:
-        return False
-    boxes = _find_boxes(window[commands[0].start():])
-    return not boxes
+    return _unclosed_last_box(text) is not None
 
 
 def last_boxed(text: str) -> str | None:
@@ -1303,9 +1308,8 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
     body, note = response_body(readable, ended_normally=ended_normally)
     if body is None:
         return Extraction(None, None, note)
-    if cut_off and readable.endswith(body):
-        closed = _after_last(readable, _THINKING_CLOSES)
-        return _answer_of_cut_off(body, style, asked, readable[:closed] if closed is not None else "")
+    if cut_off and readable.endswith(body):  # what comes before the body is the thinking it closed, if any
+        return _answer_of_cut_off(body, style, asked, readable[:len(readable) - len(body)])
     found, _ = _answer_in_body(body, style, asked)
     if cut_off and found.answer is not None and found.method not in STATED_OUTRIGHT:
         # cut in what followed a whole response (an invented next example): only an answer stated outright counts
@@ -1353,13 +1357,9 @@ def _last_complete_end(body: str) -> int:
 
 def _cut_box_content(body: str) -> str | None:
     """What the last box of a text holds when the text ends inside it (`... is $\\boxed{70{,}000`), else None."""
-    commands = deque(_BOX_COMMAND.finditer(body[-MAX_SENTENCE_CHARS:]), maxlen=1)
-    if not commands:
-        return None
-    rest = body[len(body) - min(len(body), MAX_SENTENCE_CHARS) + commands[0].end():]
-    if not rest.lstrip(" \t").startswith("{") or _find_boxes(body[-MAX_SENTENCE_CHARS:][commands[0].start():]):
-        return None
-    return rest.lstrip(" \t")[1:].strip() or None
+    start = _unclosed_last_box(body, MAX_SENTENCE_CHARS)
+    rest = body[start:].lstrip(" \t") if start is not None else ""
+    return (rest[1:].strip() or None) if rest.startswith("{") else None
 
 
 def _same_characters(first: str, second: str) -> bool:
