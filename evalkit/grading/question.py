@@ -156,12 +156,14 @@ class AskedQuantity:
     percent: bool = False
 
 
-_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[A-Za-z]+\s+){0,2}?[A-Za-z]+)(?=\s+(?:are|is|was|were|do|does|did|will|would|"
-                       r"can|could|should|has|have|had|must|it|in|of|remain|left|there|exist)\b|\s*[?,.$]|\s*$)",
-                       re.IGNORECASE)
-_NUMBER_OF = re.compile(r"\b(?:find|calculate|compute|determine|what\s+is|what's)\s+the\s+(?:total\s+)?number\s+of\s+"
-                        r"((?:[A-Za-z]+\s+){0,2}?[A-Za-z]+)(?=\s+(?:that|which|who|whose|such|with|in|of|for|are|is|can|"
-                        r"does|do|satisfying|where|exist)\b|\s*[?,.$]|\s*$)", re.IGNORECASE)
+_COUNTED = r"((?:[A-Za-z]+\s+){0,2}?[A-Za-z]+)"
+"""The words of the thing a question counts: one to three words, up to a verb, a preposition or punctuation."""
+_COUNTED_END = r"\b|\s*[?,.$]|\s*$)"
+_HOW_MANY = re.compile(rf"\bhow\s+many\s+{_COUNTED}(?=\s+(?:are|is|was|were|do|does|did|will|would|can|could|should|"
+                       rf"has|have|had|must|it|in|of|remain|left|there|exist){_COUNTED_END}", re.IGNORECASE)
+_NUMBER_OF = re.compile(rf"\b(?:find|calculate|compute|determine|what\s+is|what's)\s+the\s+(?:total\s+)?number\s+of\s+"
+                        rf"{_COUNTED}(?=\s+(?:that|which|who|whose|such|with|in|of|for|are|is|can|does|do|satisfying|"
+                        rf"where|exist){_COUNTED_END}", re.IGNORECASE)
 _HOW_LONG = re.compile(r"\bhow\s+long\b", re.IGNORECASE)
 _TIME_NOUNS = frozenset({"second", "minute", "hour", "day", "week", "month", "year"})
 _HOW_OLD = re.compile(r"\bhow\s+old\b", re.IGNORECASE)
@@ -182,9 +184,8 @@ def asked_quantity(question: str | None) -> AskedQuantity | None:
     counted = _HOW_MANY.search(question)
     if counted is not None:
         nouns = question_words(counted.group(1)) - {"more", "fewer", "less", "times", "total", "different"}
-    counted_as = _NUMBER_OF.search(question)
-    if counted is None and counted_as is not None:
-        nouns = question_words(counted_as.group(1)) - {"different", "distinct", "possible", "total"}
+    elif (counted := _NUMBER_OF.search(question)) is not None:
+        nouns = question_words(counted.group(1)) - {"different", "distinct", "possible", "total"}
     if _HOW_LONG.search(question):
         nouns |= _TIME_NOUNS
     if _HOW_OLD.search(question):
