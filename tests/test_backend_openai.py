@@ -394,7 +394,7 @@ def _serve(state_fails_on: dict[str, int]):
 def test_stream_keeps_finished_problems_when_a_neighbour_fails():
     from evalkit.backends.base import SampleRequest
 
-    server, state, url = _serve({"bad": 400, "flaky": 503})
+    server, state, url = _serve({"bad": 400, "flaky": 500})
     try:
         client, console = _stream_backend(url, max_retries=2)
         requests = [SampleRequest("ok1", "good one"), SampleRequest("b", "bad one"), SampleRequest("f", "flaky one"),
@@ -406,9 +406,69 @@ def test_stream_keeps_finished_problems_when_a_neighbour_fails():
     assert set(results) == {"ok1", "b", "f", "ok2"}
     assert results["ok1"].ok and len(results["ok1"].completions) == 2 and results["ok2"].ok
     assert "refused the request: HTTP 400: no bad" in results["b"].error
-    assert "failed after 3 attempts; last error: HTTP 503: no flaky" in results["f"].error
+    assert "failed after 3 attempts; last error: HTTP 500: no flaky" in results["f"].error
     shown = console.export_text()
-    assert shown.count("problem f in") == 2 and "(attempt 1/3 failed): HTTP 503: no flaky" in shown
+    assert shown.count("problem f in") == 2 and "(attempt 1/3 failed): HTTP 500: no flaky" in shown
+
+
+def _serve_turning_away(after: int, for_s: float, status: int):
+    """A fake server that answers `status` to every request for `for_s` seconds from its `after`-th request on (all
+    of them when `after` is 0), as a proxy does in front of a server that restarts."""
+    state = FakeState()
+    base = make_handler(state)
+    window: list[float] = []
+
+    class Handler(base):
+        def do_POST(self):
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with state.lock:
+                state.requests.append(request)
+                if len(state.requests) > after and not window:
+                    window.append(time.monotonic())
+                away = bool(window) and time.monotonic() - window[0] < for_s
+            if away:
+                self.send_json(status, {"error": {"message": f"upstream unavailable ({status})"}})
+                return
+            self.send_json(200, completion_body(state, request))
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server, state, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_proxy_turning_requests_away_while_the_server_restarts_costs_no_problem(status):
+    # two attempts per request would give up within half a second; a request turned away waits for the server instead
+    from evalkit.backends.base import SampleRequest
+
+    server, state, url = _serve_turning_away(after=2, for_s=1.5, status=status)
+    try:
+        client, console = _stream_backend(url, max_in_flight=2, max_retries=1, backoff_base=0.05, backoff_max=0.2,
+                                          unreachable_after_s=10.0)
+        results = list(client.stream([SampleRequest(str(i), f"p{i}") for i in range(8)], 1,
+                                     SamplingParams(max_tokens=2, seed=0)))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(results) == 8 and all(result.ok for result in results), [r.error for r in results if not r.ok]
+    assert f"HTTP {status}" in console.export_text()
+
+
+def test_a_proxy_whose_server_never_came_up_stops_the_stream_with_one_line():
+    from evalkit.backends.base import SampleRequest
+
+    server, state, url = _serve_turning_away(after=0, for_s=3600.0, status=502)
+    try:
+        client, _ = _stream_backend(url, max_in_flight=2, max_retries=2)
+        with pytest.raises(EvalkitError, match=r"unreachable: 3 requests in a row were turned away with HTTP "
+                                               r"502/503/504 and it has not served a request yet \(last: HTTP 502: "
+                                               r"upstream unavailable \(502\)\)"):
+            list(client.stream([SampleRequest(str(i), f"p{i}") for i in range(20)], 1, SamplingParams(max_tokens=2)))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(state.requests) <= 6
 
 
 def test_a_wrong_key_or_model_stops_everything_at_once():

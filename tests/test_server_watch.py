@@ -56,6 +56,21 @@ def test_a_server_that_refuses_some_connections_but_answers_others_is_not_unreac
     assert watch.connect_failed("refused") is None
 
 
+def test_requests_turned_away_with_502_to_504_count_like_connect_failures():
+    clock = Clock()
+    watch, _ = _watch(clock)
+    watch.answered()
+    assert watch.turned_away("HTTP 503: upstream down") is None
+    watch.answered()  # another request was served: the count starts again
+    assert watch.turned_away("HTTP 502: bad gateway") is None
+    assert watch.connect_failed("refused") is None
+    clock.now = 10.0
+    assert watch.turned_away("HTTP 504: gateway timeout") == (
+        "the server at http://x/v1 is unreachable: 3 requests in a row could not connect or were turned away with "
+        "HTTP 502/503/504 over 10 s since it last answered (last: HTTP 504: gateway timeout). Check that it is running "
+        "and that base_url is right, then run the same command again to resume.")
+
+
 def test_the_time_window_needs_min_failures_too():
     clock = Clock()
     watch, _ = _watch(clock, min_failures=5)

@@ -17,11 +17,12 @@
   the end of the stage, retried by running again); 400-class errors other than these fail their
   problem at once, except 401/403/404 (a bad key, a wrong model or URL), which stop everything
   at once since every request would fail alike.
-- A request that cannot connect (the server restarting, a short outage) is retried past `max_retries`,
-  until the server is taken to be gone:
+- A request that is not served (it cannot connect, or HTTP 502/503/504: the server restarting or a
+  short outage, also behind a proxy or load balancer) is retried past `max_retries`, until the
+  server is taken to be gone:
 - A server that is gone stops the stream early with one line naming it: `max_retries + 1`
-  requests in a row that cannot connect (refused, unknown or unreachable host) when it has
-  never answered, or as many spread over `unreachable_after_s` (30 s) since it last answered
+  requests in a row that are not served (refused, unknown or unreachable host, 502/503/504) when it has
+  never answered otherwise, or as many spread over `unreachable_after_s` (30 s) since it last answered
   (see `server_watch`). After `FAILURE_STREAK_LIMIT` problems in a row fail for good (a server
   that answers, but only with errors), the server is taken to be down and the stream stops with
   that error rather than grinding through the rest.
@@ -81,6 +82,9 @@ from evalkit.errors import ConfigError, EvalkitError
 from evalkit.text_safety import for_terminal, visible_controls
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+# The server, or a proxy or load balancer in front of it, is not serving now (down, restarting, not ready):
+# like a refused connection, not like an answer (`server_watch`).
+NOT_SERVING_STATUS = frozenset({502, 503, 504})
 # Errors that every request would meet alike: stop at once instead of failing each problem.
 FATAL_STATUS = frozenset({401, 403, 404})
 FATAL_STATUS_HINTS = {
@@ -153,6 +157,14 @@ def cannot_connect(error: BaseException) -> bool:
             return True
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def not_served(error: BaseException) -> bool:
+    """Whether a request failed because the server was not serving: it cannot connect, or the server (or a proxy
+    in front of it) answered HTTP 502, 503 or 504."""
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code in NOT_SERVING_STATUS
+    return cannot_connect(error)
 
 
 def _root_cause(error: BaseException) -> BaseException:
@@ -545,8 +557,13 @@ class OpenAIBackend:
                 raw = await asyncio.wait_for(create(**params), self.request_limit_s)
             except asyncio.TimeoutError:  # the client's own timeouts bound each gap between bytes only
                 raise ReplyTimeout(self.request_limit_s) from None
-            except openai.APIStatusError:
-                watch.answered()
+            except openai.APIStatusError as error:
+                if error.status_code in NOT_SERVING_STATUS:
+                    stop = watch.turned_away(self._describe(error))
+                    if stop is not None:
+                        raise _FatalRequestError(stop) from None
+                else:
+                    watch.answered()
                 raise
             except openai.APIConnectionError as error:  # timeouts included
                 if cannot_connect(error):
@@ -579,13 +596,14 @@ class OpenAIBackend:
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
     def _stop_retrying(self, state: RetryCallState) -> bool:
-        """After `max_retries` retries, except for a request that cannot connect: that one is retried until the
-        server watch calls the server unreachable (`unreachable_after_s` since it last answered), so that a
-        server's restart or a short outage costs no problem (bounded by `unreachable_after_s + backoff_max`)."""
+        """After `max_retries` retries, except for a request that was not served (it cannot connect, or HTTP
+        502/503/504): that one is retried until the server watch calls the server unreachable
+        (`unreachable_after_s` since it last answered), so that a server's restart or a short outage, also behind a
+        proxy, costs no problem (bounded by `unreachable_after_s + backoff_max`)."""
         if state.attempt_number < self.max_retries + 1:
             return False
         error = state.outcome.exception() if state.outcome is not None else None
-        return not (error is not None and cannot_connect(error)
+        return not (error is not None and not_served(error)
                     and state.seconds_since_start < self.unreachable_after_s + self.backoff_max)
 
     def _gave_up(self, error: BaseException, attempts: int | None = None) -> str:

@@ -2,8 +2,10 @@
 reached, and the retries so far, told in a few lines rather than one line per retry.
 
 - Reachability: a request that cannot even connect (connection refused, unknown or unreachable
-  host, connect timeout) counts against the server; any HTTP answer at all (a success, an error
-  status, a malformed reply) clears the count. The server is taken to be unreachable after
+  host, connect timeout) counts against the server, and so does one turned away with HTTP 502,
+  503 or 504 (a proxy or load balancer in front of a server that is down or restarting, or a
+  server not ready to serve); any other HTTP answer (a success, another error status, a
+  malformed reply) clears the count. The server is taken to be unreachable after
   `min_failures` such failures in a row when it has not answered once yet (nothing is there:
   no use waiting), or, once it has answered, after `min_failures` failures in a row spread over
   at least `after_s` seconds (it went away and did not come back). A server that answers some
@@ -51,7 +53,8 @@ class ServerWatch:
         self.report_every_s = report_every_s
         self.clock = clock
         self.ever_answered = False
-        self.connect_failures = 0  # in a row, with no answer in between
+        self.unserved_in_a_row = 0  # requests in a row that got no service (connect failures, 502/503/504)
+        self._streak_kinds: set[str] = set()
         self._failing_since: float | None = None
         # Retries not told yet, and when the last line was printed.
         self._untold: Counter[str] = Counter()
@@ -62,25 +65,39 @@ class ServerWatch:
     # -- reachability -------------------------------------------------------------------------
 
     def answered(self) -> None:
-        """The server sent an HTTP answer (whatever it said)."""
+        """The server sent an HTTP answer (anything but a 502/503/504)."""
         self.ever_answered = True
-        self.connect_failures = 0
+        self.unserved_in_a_row = 0
+        self._streak_kinds.clear()
         self._failing_since = None
 
     def connect_failed(self, detail: str) -> str | None:
         """Count a request that could not connect; the error to stop with when the server now
         counts as unreachable, else None."""
+        return self._not_served("could not connect", detail)
+
+    def turned_away(self, detail: str) -> str | None:
+        """Count a request answered with HTTP 502, 503 or 504 (the server, or a proxy in front of
+        it, is not serving); the error to stop with when the server now counts as unreachable."""
+        return self._not_served("were turned away with HTTP 502/503/504", detail)
+
+    def _not_served(self, kind: str, detail: str) -> str | None:
         now = self.clock()
+        self._streak_kinds.add(kind)
         if self._failing_since is None:
             self._failing_since = now
-        self.connect_failures += 1
+        self.unserved_in_a_row += 1
         failing_for = now - self._failing_since
-        if not self.policy.unreachable(self.connect_failures, failing_for, self.ever_answered):
+        if not self.policy.unreachable(self.unserved_in_a_row, failing_for, self.ever_answered):
             return None
-        when = (f"over {failing_for:.0f} s since it last answered" if self.ever_answered
-                else "and it has not answered once")
-        return (f"the server at {self.server} is unreachable: {self.connect_failures} requests in a row could not "
-                f"connect {when} (last: {detail}). Check that it is running and that base_url is right, "
+        if self.ever_answered:
+            when = f"over {failing_for:.0f} s since it last answered"
+        else:
+            when = "and it has not answered once" if self._streak_kinds == {"could not connect"} else \
+                "and it has not served a request yet"
+        what = " or ".join(sorted(self._streak_kinds))
+        return (f"the server at {self.server} is unreachable: {self.unserved_in_a_row} requests in a row {what} "
+                f"{when} (last: {detail}). Check that it is running and that base_url is right, "
                 "then run the same command again to resume.")
 
     # -- retry lines --------------------------------------------------------------------------
