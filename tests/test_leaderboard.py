@@ -130,8 +130,14 @@ def test_metrics_json_of_other_settings_is_recomputed_with_the_leaderboards(runs
     expected = build_run_metrics(weak, show_progress=False)
     (row,) = collect_leaderboard_rows([weak], show_progress=False)
     assert row["metrics"] == expected["metrics"]
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
+    assert row["recomputed"] == ("its metrics.json was made with other settings (ks [3]): recomputed with the run's "
+                                 "recorded ones (rerank --top-k, config.yaml `report:`) (ks [1, 2, 4]), so that every "
+                                 "row is made the same way")
+    result = CliRunner(env={"COLUMNS": "400"}).invoke(_cli_app(), ["leaderboard", str(runs), "--out", str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
+    assert f"note {weak}: its metrics.json was made with other settings (ks [3])" in result.output  # said, not silent
+    board = {row["model"]: row for row in json.loads((tmp_path / "b" / "leaderboard.json").read_text())}
+    assert "recomputed" in board["weak-model"] and "recomputed" not in board["strong-model"]
     assert "ranked by maj@4" in (tmp_path / "b" / "leaderboard.md").read_text()
     assert "—" not in (tmp_path / "b" / "models_x_tasks.md").read_text()
 
@@ -143,7 +149,26 @@ def test_metrics_json_of_other_settings_is_recomputed_with_the_leaderboards(runs
     (own,) = collect_leaderboard_rows([big], show_progress=False)
     (asked,) = collect_leaderboard_rows([big], seed=7, show_progress=False)
     assert own["metrics"] == build_run_metrics(big, show_progress=False)["metrics"]
-    assert asked["metrics"] == other_seed["metrics"]
+    assert asked["metrics"] == other_seed["metrics"] and "recomputed" not in asked
+    assert "seed 7): recomputed with the run's recorded ones" in own["recomputed"]
+
+
+def test_the_leaderboard_takes_subsets_as_a_report_does(tmp_path: Path):
+    # a run reported with exact k < n estimates (--subsets large) is kept exact when the leaderboard asks for as many
+    rng = np.random.default_rng(1)
+    run = make_run(tmp_path / "runs", "r", rng.integers(0, 2, size=(30, 16)).tolist(), model="m")
+    exact = build_run_metrics(run, subsets=100000, show_progress=False)
+    write_run_reports(run, exact)
+    (default,) = collect_leaderboard_rows([run], show_progress=False)
+    assert default["metrics"]["maj@4"] != exact["metrics"]["maj@4"] and "subsets 100000" in default["recomputed"]
+    result = CliRunner(env={"COLUMNS": "400"}).invoke(
+        _cli_app(), ["leaderboard", str(run), "--out", str(tmp_path / "b"), "--subsets", "100000"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads((tmp_path / "b" / "leaderboard.json").read_text())
+    assert row["metrics"]["maj@4"] == exact["metrics"]["maj@4"] and "recomputed" not in row
+    assert "note" not in result.output
+    result = CliRunner().invoke(_cli_app(), ["leaderboard", str(run), "--out", str(tmp_path / "c"), "--subsets", "0"])
+    assert isinstance(result.exception, ConfigError) and "--subsets must be 1 or more, got 0" in str(result.exception)
 
 
 def test_bad_metrics_json_is_a_clear_error(tmp_path: Path):

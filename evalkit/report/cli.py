@@ -152,6 +152,10 @@ def leaderboard_command(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap in every "
                                                                  "run (as --top-clusters).",
                                              show_default=RUN_OWN.format(name="seed", default=0))] = None,
+    subsets: Annotated[int | None, typer.Option("--subsets", help="Random k-subsets per problem for k < n in every "
+                                                                   "run (as --top-clusters; large: exact).",
+                                                show_default=str(DEFAULT_SUBSETS))
+                       ] = None,
 ) -> None:
     """Gather many runs into one model x task table ranked by a metric, with CIs and config hashes;
     models_x_tasks.md/.csv/.json give the same runs as one row per model and one column per task."""
@@ -161,7 +165,7 @@ def leaderboard_command(
             raise ConfigError(f"--metric '{metric}': give one metric, e.g. maj@8")
         metric = ranking[0]
     shown = parse_metric_names(columns, "--columns") if columns is not None else None
-    _check_common(top_clusters, DEFAULT_SUBSETS)
+    _check_common(top_clusters, DEFAULT_SUBSETS if subsets is None else subsets)
     if out.exists() and not out.is_dir():
         raise InputError("is a file; --out names a folder for leaderboard.md, .csv and .json", path=out)
     console = Console()
@@ -171,7 +175,7 @@ def leaderboard_command(
         skipped.append(run_dir)
         console.print(f"[yellow]skipped[/] {for_terminal(run_dir)}: {for_terminal(error)}", soft_wrap=True)
 
-    rows = collect_leaderboard_rows(dirs, on_unreadable=skip, top_clusters=top_clusters, seed=seed)
+    rows = collect_leaderboard_rows(dirs, on_unreadable=skip, top_clusters=top_clusters, seed=seed, subsets=subsets)
     if not rows:
         raise InputError(f"no readable run among {len(skipped)} run directories (see the lines above)")
     if metric is not None and not any(metric in row["metrics"] for row in rows):
@@ -184,6 +188,9 @@ def leaderboard_command(
     written.update(write_task_table(rows, out))
     console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric)))
     for row in rows:
+        if row.get("recomputed"):
+            console.print(f"[yellow]note[/] {for_terminal(row['run_dir'])}: {for_terminal(row['recomputed'])}",
+                          highlight=False)
         scoring = row.get("scoring") or {}
         note = (unscored_clusters_note(row["top_clusters"], scoring.get("scorer"), scoring.get("selections") or (),
                                        row.get("not_reported") or ())

@@ -101,18 +101,34 @@ def _read_metrics_document(path: Path) -> dict[str, Any]:
     return document
 
 
-def _made_with_settings(document: Mapping[str, Any], run_dir: Path, top_clusters: int | None,
-                        seed: int | None) -> bool:
-    """Whether a `metrics.json` document was computed with the settings a leaderboard uses for the run:
-    those given (`top_clusters`, `seed`), else the run's own (for the scorer the document names), at the
-    ks a report computes by default."""
+def _settings_changes(document: Mapping[str, Any], run_dir: Path, top_clusters: int | None, seed: int | None,
+                      subsets: int | None) -> list[tuple[str, Any, Any]]:
+    """What differs between the settings a `metrics.json` document was computed with and those a leaderboard
+    uses for the run: those given (`top_clusters`, `seed`, `subsets`), else the run's own (for the scorer the
+    document names), at the ks a report computes by default. `(setting, in the document, wanted)` each; empty
+    when the document can be used as it is."""
     run = RunDir(run_dir)
     scorer = document["run"].get("scorer")
-    settings = ReportSettings.for_run(run.read_config(), top_clusters=top_clusters, seed=seed,
+    settings = ReportSettings.for_run(run.read_config(), top_clusters=top_clusters, seed=seed, subsets=subsets,
                                       scorer=scorer if isinstance(scorer, str) else None,
                                       source=str(run.config_path))
     n = document["run"].get("n")
-    return isinstance(n, int) and n >= 1 and document.get("settings") == settings.record(settings.ks_for(n))
+    made = document.get("settings")
+    if not (isinstance(n, int) and n >= 1) or not isinstance(made, Mapping):
+        return [("settings", None, "recorded")]
+    wanted = settings.record(settings.ks_for(n))
+    return [(name, made.get(name), value) for name, value in wanted.items() if made.get(name) != value]
+
+
+def _recomputed_note(changes: Sequence[tuple[str, Any, Any]], asked: bool) -> str:
+    """One line saying why a row was computed again instead of read from the run's `metrics.json`."""
+    whose = "those asked for" if asked else "the run's recorded ones (rerank --top-k, config.yaml `report:`)"
+    if changes == [("settings", None, "recorded")]:
+        return f"its metrics.json does not record its settings: recomputed with {whose}"
+    was = ", ".join(f"{name} {made}" for name, made, _ in changes)
+    now = ", ".join(f"{name} {wanted}" for name, _, wanted in changes)
+    return (f"its metrics.json was made with other settings ({was}): recomputed with {whose} ({now}), "
+            "so that every row is made the same way")
 
 
 def load_graded_run_row(run_dir: str | Path, **options: Any) -> dict[str, Any]:
@@ -123,19 +139,26 @@ def load_graded_run_row(run_dir: str | Path, **options: Any) -> dict[str, Any]:
 
 
 def load_run_row(run_dir: str | Path, *, top_clusters: int | None = None, seed: int | None = None,
-                 **build_options: Any) -> dict[str, Any]:
+                 subsets: int | None = None, **build_options: Any) -> dict[str, Any]:
     """The leaderboard row of one run directory: its `metrics.json`, or, when that is missing, stale or
-    made with other settings than `top_clusters` and `seed` (None: the run's own) and the default ks,
-    metrics computed now (with the scorer `metrics.json` names, when the run has several)."""
+    made with other settings than `top_clusters`, `seed` and `subsets` (None: the run's own) and the default
+    ks, metrics computed now (with the scorer `metrics.json` names, when the run has several). A row
+    computed again for other settings says so in `recomputed` (one line)."""
     from evalkit.report import build_run_metrics
 
     run_dir = Path(run_dir)
     graded = (run_dir / GRADED_FILE).is_file()
     document = None if graded and _is_stale(run_dir) else _read_metrics_document(run_dir / METRICS_FILE)
-    if graded and (document is None or not _made_with_settings(document, run_dir, top_clusters, seed)):
+    changes = _settings_changes(document, run_dir, top_clusters, seed, subsets) if graded and document else []
+    if graded and (document is None or changes):
         scorer = document["run"].get("scorer") if document is not None else None
-        document = build_run_metrics(run_dir, top_clusters=top_clusters, seed=seed, scorer=scorer, **build_options)
-    return row_of_document(run_dir, document)
+        document = build_run_metrics(run_dir, top_clusters=top_clusters, seed=seed, subsets=subsets, scorer=scorer,
+                                     **build_options)
+    row = row_of_document(run_dir, document)
+    if changes:
+        row["recomputed"] = _recomputed_note(changes, asked=any(
+            value is not None for value in (top_clusters, seed, subsets)))
+    return row
 
 
 def row_of_document(run_dir: str | Path, document: Mapping[str, Any], *, model: str | None = None) -> dict[str, Any]:
