@@ -20,7 +20,7 @@ app = typer.Typer(
 from evalkit.grading.cli import grade_command  # noqa: E402
 from evalkit.importer import import_command  # noqa: E402
 from evalkit.pipeline.cli import grade_run_command, merge_command, run_command  # noqa: E402
-from evalkit.report.cli import leaderboard_command, report_command  # noqa: E402
+from evalkit.report.cli import compare_command, leaderboard_command, report_command  # noqa: E402
 from evalkit.demo_cli import demo_command  # noqa: E402
 from evalkit.synthesis.cli import decontaminate_command, synth_command  # noqa: E402
 from evalkit.training.cli import train_app  # noqa: E402
@@ -33,6 +33,7 @@ app.command("import")(import_command)
 app.command("merge")(merge_command)
 app.command("report")(report_command)
 app.command("leaderboard")(leaderboard_command)
+app.command("compare")(compare_command)
 app.command("rerank")(rerank_command)
 app.add_typer(train_app, name="train")
 app.command("demo")(demo_command)

@@ -1,7 +1,8 @@
-"""`evalkit report` and `evalkit leaderboard`: command functions the main CLI registers."""
+"""`evalkit report`, `evalkit leaderboard` and `evalkit compare`: command functions the main CLI registers."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -199,3 +200,64 @@ def leaderboard_command(
             console.print(f"[yellow]note[/] {for_terminal(row['run_dir'])}: {for_terminal(note)}", highlight=False)
     for path in written.values():
         console.print(f"wrote {for_terminal(path)}", highlight=False)
+
+
+def compare_command(
+    run_a: Annotated[Path, typer.Argument(help="Run A: a graded run directory.")],
+    run_b: Annotated[Path, typer.Argument(help="Run B: a graded run directory of the same task.")],
+    metrics: Annotated[str | None, typer.Option("--metrics", help="Comma-separated metrics, e.g. pass@1,maj@16,scr@16.",
+                                                show_default="pass@1 and maj@k at the smaller n")] = None,
+    top_clusters: Annotated[int | None, typer.Option("--top-clusters", help="Clusters SCR keeps in both runs.",
+                                                     show_default="the K both runs were reranked with")] = None,
+    subsets: Annotated[int | None, typer.Option("--subsets", help="Random k-subsets per problem for k < n.",
+                                                show_default=str(DEFAULT_SUBSETS))] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap.")] = 0,
+    resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples.")] = 1000,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for comparison.md and comparison.json.",
+                                             show_default="print only")] = None,
+) -> None:
+    """Compare two runs of one task on the problems both hold, paired by problem id: each metric for A and B,
+    A - B with a paired bootstrap interval, and how many problems each does better on."""
+    from evalkit.report.compare import (
+        COMPARISON_HEADER,
+        COMPARISON_JSON,
+        COMPARISON_MD,
+        compare_runs,
+        comparison_markdown,
+        comparison_rows,
+        problems_line,
+    )
+    from rich.table import Table
+
+    from evalkit.report.tables import write_text_atomic
+    from evalkit.store.rundir import GRADED_FILE
+
+    _check_common(top_clusters, DEFAULT_SUBSETS if subsets is None else subsets)
+    if resamples < MIN_RESAMPLES:
+        raise ConfigError(f"--resamples must be {MIN_RESAMPLES} or more (a confidence interval needs them), "
+                          f"got {resamples}")
+    for run_dir in (run_a, run_b):
+        if not run_dir.is_dir():
+            raise InputError("not a directory", path=run_dir)
+        if not (run_dir / GRADED_FILE).is_file():
+            raise InputError(f"not graded yet (no {GRADED_FILE}): `evalkit report` on it grades it", path=run_dir)
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError("is a file; --out names a folder for comparison.md and comparison.json", path=out)
+    names = parse_metric_names(metrics, "--metrics") if metrics is not None else None
+    document = compare_runs(run_a, run_b, metrics=names, top_clusters=top_clusters, subsets=subsets, seed=seed,
+                            resamples=resamples)
+    console = Console()
+    for run in document["runs"]:
+        console.print(f"{run['label']}: {for_terminal(run['model'])} ({for_terminal(run['path'])}, n = {run['n']})",
+                      highlight=False)
+    console.print(problems_line(document), highlight=False)
+    table = Table(*COMPARISON_HEADER)
+    for row in comparison_rows(document):
+        table.add_row(*(for_terminal(cell) for cell in row))
+    console.print(table)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        for path in (write_text_atomic(out / COMPARISON_JSON, text),
+                     write_text_atomic(out / COMPARISON_MD, comparison_markdown(document))):
+            console.print(f"wrote {for_terminal(path)}", highlight=False)
