@@ -25,7 +25,8 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    `#### 42`, a heading `# Answer` over a line that is a value) or marker sentence ("the answer
    is ..."). From the words after a marker the answer is all of them when they are one value
    (`2x + 1`, or LaTeX without delimiters: `\\frac12 at^2`), else the value they start with (a box,
-   a math span, a number, a bold `**73**`, a choice letter), else the value after their last
+   a math span, a number, a bold `**73**`, a choice letter; a math span followed only by a unit of the
+   unit tables keeps it as `\\text{..}`: `$361$ nm`), else the value after their last
    "is"/"=", else the one value of the kind the question asks for (`find_answer`'s `asked`), else the
    value they mention last.
 4. A bold final value `**73**` on the last line.
@@ -53,6 +54,7 @@ from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
 
+from evalkit.grading.measures import measure_of
 from evalkit.grading.numbers import fraction_from_words, number_from_words
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import (brace_partners, braces_balanced, brackets_balance, closing_display_row,
@@ -904,6 +906,24 @@ def _without_math(segment: str) -> str:
     return "".join(" " if c == "\x01" else c for c in _outside_math_marker(segment))
 
 
+_UNIT_AFTER_MATH = re.compile(r"[ \t]{1,3}(?P<unit>[A-Za-zÅµμ°][\wÅµμ°/²³⁻¹·^-]*(?:[ \t]+[A-Za-z][\w/²³⁻¹^-]*){0,2})"
+                              r"[ \t]*[.,;!]?[ \t]*(?:\*\*|__)?[ \t]*\Z")
+_SUPERSCRIPT_POWERS = (("⁻¹", "^-1"), ("⁻²", "^-2"), ("⁻³", "^-3"), ("²", "^2"), ("³", "^3"), ("·", " "))
+
+
+def _unit_after_math(rest: str) -> str | None:
+    """The unit written in words after the math span that holds a value, when nothing else follows it
+    (`$5.89 \\times 10^{-7}$ nm`, `$8.64$ kg/m³`, `$100$ Mpc.`), in the plain spelling the unit tables read;
+    None when the words are not one unit of `measures.measure_of` (or are `a.m.`/`p.m.`)."""
+    match = _UNIT_AFTER_MATH.match(rest)
+    if match is None or MERIDIEM_PATTERN.match(match.group("unit")):
+        return None
+    unit = match.group("unit")
+    for superscript, power in _SUPERSCRIPT_POWERS:
+        unit = unit.replace(superscript, power)
+    return unit if measure_of(unit) is not None else None
+
+
 def _leading_value(segment: str) -> str | None:
     """The value a stretch of words starts with: a math span (several joined by `and`/commas
     form a list), a bold value, a number or short LaTeX value, or a choice letter."""
@@ -922,7 +942,9 @@ def _leading_value(segment: str) -> str | None:
             gaps.append(joined.group(0))
             contents.append(nxt.content)
             rest = following[nxt.end:]
-        return _math_run(contents, gaps)
+        value = _math_run(contents, gaps)
+        unit = _unit_after_math(rest) if value is not None and len(contents) == 1 else None
+        return value if unit is None else f"{value} \\text{{ {unit}}}"
     bold = re.match(r"\*\*([^*\n]{1,80})\*\*", segment)
     if bold:
         inner = bold.group(1).strip()

@@ -9,6 +9,10 @@ temperature, speed, ...) at another scale, the answer's number is converted into
 before it is compared or clustered. Anything else (no unit on either side, units of different kinds,
 a unit not in the table, an answer that is not one number) is left to `units.py` as before.
 
+The table names the common units; an SI prefix before a symbol of `_PREFIXABLE` (`meV`, `mmol`, `mM`, `kHz`,
+`MW`) scales it, and derived units (watts, hertz, moles, molar, newtons, pascals) measure products of the
+base kinds, so `4.5e33 W` is another number in ergs per second and `8.49e-4 mM` another in molarity.
+
 Pure functions over strings and exact fractions; the table of units is the only place a scale lives.
 """
 
@@ -98,6 +102,24 @@ _UNIT_TABLE: tuple[tuple[str, str, Fraction], ...] = (
 """Each unit's names, what it measures and its size in the first unit of that kind."""
 _BASE_UNITS: dict[str, tuple[str, Fraction]] = {
     name: (kind, scale) for names, kind, scale in _UNIT_TABLE for name in names.split()}
+_DERIVED_TABLE: tuple[tuple[str, tuple[tuple[str, int], ...], Fraction], ...] = (
+    ("W watt watts", (("energy", 1), ("time", -1)), _f("1")),
+    ("Hz hertz", (("time", -1),), _f("1")),
+    ("mol mole moles", (("amount", 1),), _f("1")),
+    ("M molar molarity", (("amount", 1), ("length", -3)), _f("1e3")),  # mol per litre, in mol per cubic metre
+    ("N newton newtons", (("length", 1), ("mass", 1), ("time", -2)), _f("1e3")),  # kg m s^-2, in g m s^-2
+    ("Pa pascal pascals", (("length", -1), ("mass", 1), ("time", -2)), _f("1e3")),
+)
+"""Units whose kind is a product of the base kinds above (watts are joules per second)."""
+_DERIVED: dict[str, Measure] = {
+    name: Measure(kind, scale) for names, kind, scale in _DERIVED_TABLE for name in names.split()}
+_SI_PREFIX_SCALES: dict[str, Fraction] = {
+    "f": _f("1e-15"), "p": _f("1e-12"), "n": _f("1e-9"), "μ": _f("1e-6"), "µ": _f("1e-6"), "u": _f("1e-6"),
+    "m": _f("1e-3"), "c": _f("1e-2"), "d": _f("1e-1"), "k": _f("1e3"), "M": _f("1e6"), "G": _f("1e9"),
+    "T": _f("1e12")}
+_PREFIXABLE = frozenset("m g s J eV W Hz mol M L N Pa pc yr".split())
+"""The unit symbols an SI prefix may come before (`meV`, `mmol`, `mM`, `kHz`, `MW`, `nN`): a prefixed symbol
+that the table does not name is the prefix's power of ten times the symbol."""
 
 _TEMPERATURES = {  # the size of a degree and the kelvin reading of its zero
     "K": (Fraction(1), Fraction(0)), "kelvin": (Fraction(1), Fraction(0)), "kelvins": (Fraction(1), Fraction(0)),
@@ -132,11 +154,22 @@ def _one_unit(word: str) -> Measure | None:
         return _divide(top, bottom)
     found = _BASE_UNITS.get(word) or (_BASE_UNITS.get(word.lower()) if len(word) > 3 else None)
     if found is None:
-        return None
+        derived = _DERIVED.get(word) or (_DERIVED.get(word.lower()) if len(word) > 3 else None)
+        return derived if derived is not None else _prefixed(word)
     kind, scale = found
     if kind == "volume":  # litres are cubic decimetres: one kind with cubes of lengths
         return Measure((("length", 3),), scale * _LITRE_IN_CUBIC_METRES)
     return Measure(((kind, 1),), scale)
+
+
+def _prefixed(word: str) -> Measure | None:
+    """A prefixed SI symbol the table does not name (`meV`, `mmol`, `kHz`), or None."""
+    for prefix, factor in _SI_PREFIX_SCALES.items():
+        base = word[len(prefix):]
+        if word.startswith(prefix) and base in _PREFIXABLE:
+            unit = _one_unit(base)
+            return None if unit is None else Measure(unit.kind, unit.scale * factor)
+    return None
 
 
 def _power(measure: Measure, exponent: int) -> Measure | None:
@@ -219,8 +252,9 @@ def _product(words: list[str]) -> Measure | None:
 
 
 _VALUE_THEN_UNIT = re.compile(
-    r"^\s*(?P<dollar>\\\$|\$)?\s*(?P<value>[-+]?(?:\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|\d[\d,]*(?:\.\d*)?|\.\d+)"
-    r"(?:\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*\{?\s*[-+−]?\d+\s*\}?)?)\s*(?P<unit>.*?)\s*\.?\s*$", re.DOTALL)
+    r"^\s*(?P<dollar>\\\$|\$)?\s*(?P<value>[-+]?(?:10\s*\^\s*(?:\{\s*[-+−]?\d+\s*\}|[-+−]?\d+)"
+    r"|(?:\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|\d[\d,]*(?:\.\d*)?|\.\d+)"
+    r"(?:\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*\{?\s*[-+−]?\d+\s*\}?)?))\s*(?P<unit>.*?)\s*\.?\s*$", re.DOTALL)
 
 
 def answer_measure(answer: str) -> Measure | None:
@@ -236,9 +270,9 @@ def answer_measure(answer: str) -> Measure | None:
 
 
 _ASKED_IN = re.compile(
-    r"(?:\b(?:in|into)\s+(?:units\s+of\s+|the\s+units?\s+of\s+)?|\bhow\s+many\s+)"
+    r"(?:\b(?:in|into)\s+(?:units\s+of\s+|the\s+units?\s+of\s+)?|\bhow\s+many\s+)(?P<inverse>inverse\s+)?"
     r"(?P<unit>\$[^$]{1,40}\$|\\\([^)]{1,40}\\\)|(?:square\s+|cubic\s+|sq\s+)?[A-Za-zÅ°μµ][\w°/^.]*"
-    r"(?:\s*/\s*[A-Za-z]+|\s+per\s+[A-Za-z]+)?)",
+    r"(?:\s*/\s*[A-Za-z]+|\s+per\s+[A-Za-z]+(?:\s+(?:squared|cubed)\b)?)?)",
     re.IGNORECASE)
 
 
@@ -258,9 +292,15 @@ def asked_measures(reference: str | None, question: str | None) -> tuple[Measure
             return (own,)
     if not question:
         return ()
-    asked = _distinct(measure_of(text) for match in _ASKED_IN.finditer(question)
+    asked = _distinct(_inverse(measure_of(text)) if match.group("inverse") else measure_of(text)
+                      for match in _ASKED_IN.finditer(question)
                       if (text := _asked_unit_text(match.group("unit"))) is not None)
     return asked or _distinct(measure_of(match.group("unit")) for match in _GIVEN_IN.finditer(question))
+
+
+def _inverse(measure: Measure | None) -> Measure | None:
+    """The unit asked for as `in inverse cm^3`: one over it."""
+    return None if measure is None else _power(measure, -1)
 
 
 def _asked_unit_text(text: str) -> str | None:
@@ -289,6 +329,8 @@ def in_asked_unit(canonical: str, given: Measure, asked: tuple[Measure, ...]) ->
     if given.scale == target.scale and given.offset == target.offset:
         return None
     number = parse_exact_number(canonical)
+    if number is None and re.fullmatch(r"10\^(?:\{[-+]?\d+\}|[-+]?\d)", canonical):
+        number = parse_exact_number("1\\times" + canonical)  # a bare power of ten, `10^{-3}`
     if number is None or number.percent:
         return None
     value = (number.value * given.scale + given.offset - target.offset) / target.scale

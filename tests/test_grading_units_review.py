@@ -1,0 +1,77 @@
+"""Units found by a ninth look at answer equivalence (2026-12-04, Minerva Math and OlympiadBench as chat models
+answer them): an SI prefix on a unit the table names only bare (`meV`, `mmol`, `mM`, `kHz`, `kJ/mol`), watts and
+hertz, a bare power of ten, `in inverse cm^3` and `per second squared`, and a unit written after the math that
+holds the value (`**Final Answer:** $361$ nm`). Each case is (question, reference, response, expected verdict);
+a wrong unit of the kind asked makes the number another quantity, and the right unit or none keeps it."""
+
+from __future__ import annotations
+
+from grading_cases import disagreements_in_questions
+
+IN_EV = "What is the energy of the photon? Answer in eV, to 2 decimal places."
+IN_ERG = "Compute the luminosity of the white dwarf. Give your answer in units of ergs per second."
+IN_CM = "What is the collision mean free path in cm? Answer to one significant figure."
+IN_M_S2 = "Find the gravitational acceleration. Give your answer in meters per second squared."
+IN_INVERSE_CM3 = "What is the density of pairs at $T = 20^{\\circ} \\mathrm{C}$, in inverse $\\mathrm{cm}^3$?"
+IN_MOLARITY = "Calculate the solubility of $\\mathrm{SrF}_2$ in water. Express your answer in units of molarity."
+IN_J_MOL = "What is the lattice energy? Give your answer in J/mol."
+IN_HZ = "What is the frequency of the line in $s^{-1}$?"
+IN_M = "What is the wavelength of the photon in m?"
+IN_PC = "What is the distance to the cluster, in parsecs?"
+IN_YEARS = "How long will it take, in years?"
+IN_G_CM3 = "What is the density of the star in g/cm^3?"
+
+
+def test_a_prefixed_unit_of_the_kind_asked_is_another_quantity():
+    assert disagreements_in_questions([
+        (IN_EV, "1.55", "$\\boxed{1.55\\ \\text{meV}}$", False),
+        (IN_EV, "1.55", "$\\boxed{1550\\ \\text{meV}}$", True),
+        (IN_EV, "1.55", "$\\boxed{1.55\\ \\text{eV}}$", True),
+        (IN_EV, "1.55", "$\\boxed{1.55}$", True),
+        (IN_MOLARITY, "8.49e-4", "$\\boxed{8.49 \\times 10^{-4}\\ \\text{mM}}$", False),
+        (IN_MOLARITY, "8.49e-4", "$\\boxed{0.849\\ \\text{mM}}$", True),
+        (IN_MOLARITY, "8.49e-4", "$\\boxed{8.49 \\times 10^{-4}\\ \\text{M}}$", True),
+        (IN_J_MOL, "7.02e5", "$\\boxed{7.02 \\times 10^{5}\\ \\text{kJ/mol}}$", False),
+        (IN_J_MOL, "7.02e5", "$\\boxed{702\\ \\text{kJ/mol}}$", True),
+        (IN_HZ, "7.353e14", "$\\boxed{7.353 \\times 10^{14}\\ \\text{kHz}}$", False),
+        (IN_HZ, "7.353e14", "$\\boxed{7.353 \\times 10^{14}\\ \\text{Hz}}$", True),
+        ("How much is dissolved, in mol?", "5.3e-9", "$\\boxed{5.3 \\times 10^{-9}\\ \\text{mmol}}$", False),
+        # watts are joules per second: ergs per second asked
+        (IN_ERG, "4.5e33", "$\\boxed{4.5 \\times 10^{33}\\ \\text{W}}$", False),
+        (IN_ERG, "4.5e33", "$\\boxed{4.5 \\times 10^{26}\\ \\text{W}}$", True),
+        (IN_ERG, "4.5e33", "$\\boxed{4.5 \\times 10^{33}\\ \\text{erg/s}}$", True),
+    ]) == []
+
+
+def test_a_bare_power_of_ten_and_compound_units_asked_in_words():
+    assert disagreements_in_questions([
+        (IN_CM, "1e-3", "$\\boxed{10^{-3}\\ \\text{m}}$", False),
+        (IN_CM, "1e-3", "$\\boxed{10^{-5}\\ \\text{m}}$", True),
+        (IN_CM, "1e-3", "$\\boxed{10^{-3}\\ \\text{cm}}$", True),
+        (IN_CM, "1e-3", "$\\boxed{10^{-3}}$", True),
+        (IN_M_S2, "0.006", "$\\boxed{0.006\\ \\text{cm/s}^2}$", False),
+        (IN_M_S2, "0.006", "$\\boxed{0.6\\ \\text{cm/s}^2}$", True),
+        (IN_M_S2, "0.006", "$\\boxed{0.006\\ \\text{m/s}^2}$", True),
+        (IN_INVERSE_CM3, "3.21e13", "$\\boxed{3.21 \\times 10^{13}\\ \\text{m}^{-3}}$", False),
+        (IN_INVERSE_CM3, "3.21e13", "$\\boxed{3.21 \\times 10^{19}\\ \\text{m}^{-3}}$", True),
+        (IN_INVERSE_CM3, "3.21e13", "$\\boxed{3.21 \\times 10^{13}\\ \\text{cm}^{-3}}$", True),
+    ]) == []
+
+
+def test_a_unit_written_after_the_math_that_holds_the_value_is_read_with_it():
+    assert disagreements_in_questions([
+        (IN_M, "5.89e-7", "**Final Answer:** $5.89 \\times 10^{-7}$ nm", False),
+        (IN_M, "5.89e-7", "**Final Answer:** $589$ nm", True),
+        (IN_M, "5.89e-7", "**Final Answer:** $5.89 \\times 10^{-7}$ m", True),
+        (IN_PC, "100", "Answer: $100$ Mpc", False),
+        (IN_PC, "100", "Answer: $0.1$ kpc.", True),
+        (IN_PC, "100", "Answer: $100$ pc", True),
+        (IN_YEARS, "6e13", "**Final Answer:** $6 \\times 10^{13}$ days", False),
+        (IN_YEARS, "6e13", "**Final Answer:** $6 \\times 10^{13}$ years", True),
+        (IN_G_CM3, "8.64", "**Final Answer:** $8.64$ kg/m³", False),
+        (IN_G_CM3, "8.64", "**Final Answer:** $8640$ kg/m³", True),
+        (IN_G_CM3, "8.64", "The density is therefore $8.64$ g/cm³.", True),
+        # words after the math that are not one unit leave the value as it was
+        ("How many apples are left?", "5", "The answer is $5$ apples in total.", True),
+        ("At what time does the train arrive?", "12", "Answer: $12$ pm", True),
+    ]) == []
