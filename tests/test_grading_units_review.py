@@ -75,3 +75,48 @@ def test_a_unit_written_after_the_math_that_holds_the_value_is_read_with_it():
         ("How many apples are left?", "5", "The answer is $5$ apples in total.", True),
         ("At what time does the train arrive?", "12", "Answer: $12$ pm", True),
     ]) == []
+
+
+IN_PM = "Determine the second-nearest neighbor distance (in pm) for nickel."
+IN_ANGSTROM = "Find the wavelength of the line observed at the Earth, in Angstroms."
+
+
+def test_a_unit_symbol_not_set_as_text_is_a_unit_where_the_question_asks_for_its_kind():
+    assert disagreements_in_questions([
+        (IN_PM, "3.61e2", "The answer is **361 pm**.", True),
+        (IN_PM, "3.61e2", "$\\boxed{361 pm}$", True),
+        (IN_PM, "3.61e2", "$\\boxed{361 nm}$", False),
+        (IN_PM, "3.61e2", "$\\boxed{0.361 nm}$", True),
+        (IN_M, "5.89e-7", "$\\boxed{5.89\\times10^{-7} m}$", True),
+        (IN_M, "5.89e-7", "The answer is **5.89 × 10⁻⁷ m**.", True),
+        (IN_M, "5.89e-7", "The answer is **5.89 × 10⁻⁶ m**.", False),
+        (IN_ANGSTROM, "6630", "**Final Answer:** 6630 Å", True),
+        (IN_ANGSTROM, "6630", "The answer is **6,630 Å**.", True),
+        (IN_MOLARITY, "8.49e-4", "$\\boxed{8.49 \\times 10^{-4} M}$", True),
+        (IN_INVERSE_CM3, "3.21e13", "**Final Answer:** $\\boxed{3.21 \\times 10^{13} \\ /\\text{cm}^3}$", True),
+        # a name the question's math uses stays a variable, and a reference with a variable keeps it
+        ("A mass $m$ hangs from a spring 2 meters long. What is $k$, in meters?", "9.25", "$\\boxed{9.25 m}$", False),
+        ("Subproblem: what is $b$ in terms of $m$?", "\\frac{37}{4} m", "**Final Answer:** $9.25m$", True),
+    ]) == []
+
+
+def test_counted_nouns_after_scientific_notation_and_a_degree_sign_on_an_empty_group():
+    ferrets = "Assuming unlimited resources, how many ferrets will there be on the island in the year 2000?"
+    assert disagreements_in_questions([
+        (ferrets, "4.4e7", "$\\boxed{4.4 \\times 10^{7}\\ \\text{ferrets}}$", True),
+        (ferrets, "4.4e7", "$\\boxed{4.4 \\times 10^{6}\\ \\text{ferrets}}$", False),
+        ("At what temperature (Celsius) would Ge become conductive?", "5.3e3",
+         "$\\boxed{5.3 \\times 10^{3}\\ {}^{\\circ}\\mathrm{C}}$", True),
+    ]) == []
+
+
+def test_every_value_of_one_unknown_in_bold_and_logarithms_real_on_one_side_of_zero():
+    assert disagreements_in_questions([
+        ("Find all $n$ such that the condition holds.", "$69$,$84$", "The answer is **n = 69 and n = 84**.", True),
+        ("Find all $n$ such that the condition holds.", "$69$,$84$", "The answer is **n = 69 or n = 85**.", False),
+        # both sides are real only where the variable is positive: compared there
+        ("Find the time in terms of $\\tau$ and $\\Delta$.", "-\\tau \\ln \\Delta", "**Final Answer:** $\\tau \\ln(1/\\Delta)$",
+         True),
+        ("Find the time in terms of $\\tau$ and $\\Delta$.", "-\\tau \\ln \\Delta", "**Final Answer:** $\\tau \\ln(\\Delta)$",
+         False),
+    ]) == []

@@ -30,11 +30,11 @@ from evalkit.grading.clustering import AnswerFacts, candidate_pairs, cluster_lab
 from evalkit.grading.compare import is_approximate
 from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
-from evalkit.grading.measures import Measure, answer_measure, asked_measures, in_asked_unit
+from evalkit.grading.measures import Measure, answer_measure, asked_measures, in_asked_unit, value_and_unit
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.pool import TaskResult, WorkerPool
-from evalkit.grading.question import QuestionReading, asked_expressions, asked_quantity
+from evalkit.grading.question import QuestionReading, asked_expressions, asked_quantity, math_names
 from evalkit.grading.units import named_in_question, question_words
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
@@ -125,20 +125,22 @@ def _canonical(answer: str, policy: GradingPolicy) -> str | None:
 class _AnswerContext:
     """What a problem's reference and question say about reading its answers (beyond `QuestionReading`, which
     the comparison reads): the nouns the question uses, the units it asks in, the expressions it asks the
-    value of, and the reference's canonical string."""
+    value of, the reference's canonical string and the names the question's math uses."""
 
     policy: GradingPolicy
     question_words: frozenset[str] = frozenset()
     asked_units: tuple[Measure, ...] = ()
     asked_expressions: frozenset[str] = frozenset()
     reference_canonical: str | None = None
+    math_names: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, reference: str | None, question: str | None, policy: GradingPolicy) -> _AnswerContext:
         expressions = asked_expressions(question) if question else ()
         return cls(policy, question_words(question), asked_measures(reference, question),
                    frozenset(filter(None, (_canonical(expression, policy) for expression in expressions))),
-                   _canonical(reference, policy) if reference is not None else None)
+                   _canonical(reference, policy) if reference is not None else None,
+                   math_names(question) if question else frozenset())
 
 
 def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
@@ -146,7 +148,8 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
     - a number followed by nouns of the question the unit list does not hold (`18 \\text{ vacuum cleaners}`)
       is the number (`units.named_in_question`);
     - a number in another unit of the kind asked is converted into it (`measures.py`: `100 \\text{ kpc}` for
-      parsecs is 100000);
+      parsecs is 100000), also when the unit is a symbol not set as text (`361 pm`, `5.89 \\times 10^{-7} m`),
+      which is read as a unit only where the question asks for a unit of its kind;
     - an equation that gives the value of the expression the question asks for is that value (`a+b=0` for
       `find $a + b$`);
     - `\\log` without a base is `\\ln` against a reference in natural logarithms (`log_read_like_reference`)."""
@@ -156,8 +159,18 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
         canonical = _canonical(number, context.policy)
     if canonical is None:
         return None
-    if context.asked_units and (given := answer_measure(answer)) is not None:
-        canonical = in_asked_unit(canonical, given, context.asked_units) or canonical
+    if context.asked_units:
+        given = answer_measure(answer)
+        if not is_plain_number(canonical) and context.reference_canonical is not None \
+                and is_plain_number(context.reference_canonical) and (split := value_and_unit(canonical)) is not None \
+                and any(measure.kind == split[2].kind for measure in context.asked_units) \
+                and not set(re.findall(r"[A-Za-z]+", split[1])) & context.math_names:
+            # `361 pm`, `5.89 \times 10^{-7} m`: a unit symbol not set as text, of the kind asked, is a unit where
+            # the reference is a number and the question's math does not use the symbol (`a mass $m$`)
+            value = _canonical(split[0], context.policy)
+            canonical, given = (value, split[2]) if value is not None else (canonical, None)
+        if given is not None:
+            canonical = in_asked_unit(canonical, given, context.asked_units) or canonical
     if context.asked_expressions and canonical.count("=") == 1:
         left, right = canonical.split("=")
         if left in context.asked_expressions and right and not re.search(r"[<>]|\\[lg]e", right):

@@ -526,18 +526,34 @@ def _identity_at_points(x: sympy.Expr, y: sympy.Expr) -> Decision:
     return decision
 
 
+def _values_at(x: sympy.Expr, y: sympy.Expr, substitution: dict[sympy.Symbol, sympy.Expr]
+               ) -> tuple[sympy.Expr | None, sympy.Expr | None, _Complex | None, _Complex | None]:
+    """`x` and `y` at a point, and their values (None where not a finite number)."""
+    try:
+        at_x, at_y = x.xreplace(substitution), y.xreplace(substitution)
+    except (TypeError, ValueError, RecursionError):
+        return None, None, None, None
+    return at_x, at_y, _evaluate(at_x, 30), _evaluate(at_y, 30)
+
+
+def _real(value: _Complex | None) -> bool:
+    """A value that is a real number (an undefined one counts as real: nothing to move away from)."""
+    return value is None or abs(value.imag) <= (abs(value.real) + 1) * sympy.Float(10) ** -20
+
+
 def _agree_at(x: sympy.Expr, y: sympy.Expr, points: tuple[tuple[sympy.Expr, ...], ...], needed: int = 3) -> Decision:
     """Whether `x` and `y` agree at `points` (at least `needed` of them where both are defined)."""
     symbols = sorted((x - y).free_symbols, key=lambda s: s.name)
     agreeing = 0
     for point in points:
         substitution = {s: point[i % len(point)] + i // len(point) for i, s in enumerate(symbols)}
-        try:
-            at_x, at_y = x.xreplace(substitution), y.xreplace(substitution)
-        except (TypeError, ValueError, RecursionError):
-            continue
-        vx, vy = _evaluate(at_x, 30), _evaluate(at_y, 30)
-        if vx is None and vy is None:
+        at_x, at_y, vx, vy = _values_at(x, y, substitution)
+        if not _real(vx) and not _real(vy) and not (_rounds(x) or _rounds(y)) \
+                and any(value < 0 for value in substitution.values()):
+            # `\ln(1/\Delta)` and `-\ln\Delta` are both real only where Δ > 0: compare them there (one real side,
+            # as `2\ln|x|` against `2\ln x`, is compared where it is: |x| matters)
+            at_x, at_y, vx, vy = _values_at(x, y, {s: abs(value) for s, value in substitution.items()})
+        if at_x is None or at_y is None or vx is None and vy is None:
             continue
         if vx is None or vy is None:
             return _no("defined at different points")

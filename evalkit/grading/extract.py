@@ -911,6 +911,11 @@ _UNIT_AFTER_MATH = re.compile(r"[ \t]{1,3}(?P<unit>[A-Za-zÅµμ°][\wÅµμ°/�
 _SUPERSCRIPT_POWERS = (("⁻¹", "^-1"), ("⁻²", "^-2"), ("⁻³", "^-3"), ("²", "^2"), ("³", "^3"), ("·", " "))
 
 
+_ONE_NAME_VALUES = re.compile(r"\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*-?\d+(?:\.\d+)?"
+                              r"(?:\s*(?:,\s*(?:and|or)?|and|or)\s*\1\s*=\s*-?\d+(?:\.\d+)?)+\s*\.?\s*")
+"""`n = 69 and n = 84`, `x = 1, x = 2 or x = 3`: the values of one unknown, joined by commas, `and` or `or`."""
+
+
 def _unit_after_math(rest: str) -> str | None:
     """The unit written in words after the math span that holds a value, when nothing else follows it
     (`$5.89 \\times 10^{-7}$ nm`, `$8.64$ kg/m³`, `$100$ Mpc.`), in the plain spelling the unit tables read;
@@ -948,6 +953,8 @@ def _leading_value(segment: str) -> str | None:
     bold = re.match(r"\*\*([^*\n]{1,80})\*\*", segment)
     if bold:
         inner = bold.group(1).strip()
+        if _ONE_NAME_VALUES.fullmatch(inner):
+            return _clean(inner)  # `**n = 69 and n = 84**`: every value of one unknown, a list
         return _value_in_words(inner) if len(inner.split()) > 3 else _clean(inner.strip("$"))
     label = _CHOICE_LABEL.match(segment)
     if label is not None:  # `(B) 27`, `(C) $\frac{1}{2}$`, `D) 12`: the letter with the value it labels

@@ -269,6 +269,18 @@ def answer_measure(answer: str) -> Measure | None:
     return measure_of(unit) if unit else None
 
 
+def value_and_unit(text: str) -> tuple[str, str, Measure] | None:
+    """A one-number text and its unit, however the unit is written (`361pm`, `5.89\\times10^{-7}m`, `6630Å`,
+    `3.21\\times10^{13}/cm^{3}`: per cubic centimetre): the number's text, the unit's and the unit; None when
+    `text` is not one number and one unit of the table."""
+    match = _VALUE_THEN_UNIT.match(text)
+    if match is None or match.group("dollar"):
+        return None
+    unit = match.group("unit").strip()
+    measure = _inverse(measure_of(unit[1:])) if unit.startswith("/") else measure_of(unit) if unit else None
+    return None if measure is None else (match.group("value"), unit, measure)
+
+
 _ASKED_IN = re.compile(
     r"(?:\b(?:in|into)\s+(?:units\s+of\s+|the\s+units?\s+of\s+)?|\bhow\s+many\s+)(?P<inverse>inverse\s+)?"
     r"(?P<unit>\$[^$]{1,40}\$|\\\([^)]{1,40}\\\)|(?:square\s+|cubic\s+|sq\s+)?[A-Za-zÅ°μµ][\w°/^.]*"

@@ -158,6 +158,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     for old, new in _UNICODE:
         text = text.replace(old, new)
     text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\{\s*\}(?=\s*\^)", "", text)  # `{}^{\circ}\mathrm{C}`: the empty group a superscript sits on
     text = _undo_double_escaping(text)
     text = strip_outer_delimiters(text)
     text = sympy_printout(text)

@@ -68,6 +68,13 @@ def unit_letters_named(question: str) -> frozenset[str]:
                      if named.search(question) and not re.search(rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])", math))
 
 
+def math_names(question: str) -> frozenset[str]:
+    """The names a question's math uses (`m` in `a mass $m$`, `R` in `$R_{\\mathrm{WD}}$`), outside upright text and
+    commands: after a number in an answer, such a name is a variable, not a unit."""
+    math = " ".join(_UPRIGHT.sub(" ", "".join(groups)) for groups in _MATH_SPAN.findall(question))
+    return frozenset(re.findall(r"(?<![A-Za-z\\])[A-Za-z]{1,3}(?![A-Za-z])", math))
+
+
 _MATH_SPAN = re.compile(r"\$\$?([^$]+)\$\$?|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _UPRIGHT = re.compile(r"\\(?:mathrm|text|textrm|operatorname|rm)\s*\{[^{}]*\}")
 """Upright text in math (`\\mathrm{m}`, `\\text{ s}`): units and words, not variables."""

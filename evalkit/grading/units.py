@@ -255,7 +255,8 @@ def drop_unit_tail(text: str) -> str:
 
 
 _NUMBER_THEN_WORDS = re.compile(
-    r"^\s*(?P<number>[-+]?(?:\\\$\s*)?\d[\d,]*(?:\.\d+)?)\s*(?:\\[,;: ]|~|\s)*"
+    r"^\s*(?P<number>[-+]?(?:\\\$\s*)?\d[\d,]*(?:\.\d+)?(?:\s*(?:\\times|\\cdot)\s*10\s*\^\s*(?:\{\s*-?\d+\s*\}|-?\d))?)"
+    r"\s*(?:\\[,;: ]|~|\s)*"
     r"(?:\\(?:text|mbox|textrm|mathrm)\s*\{\s*(?P<marked>[A-Za-z][A-Za-z' -]{0,60}?)\s*\}|(?P<bare>[A-Za-z][A-Za-z' -]{0,60}?))"
     r"\s*\.?\s*$")
 _NOT_A_NOUN = frozenset("""half halves quarter quarters third thirds fourth fourths fifth fifths dozen dozens hundred
