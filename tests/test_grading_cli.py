@@ -60,6 +60,23 @@ def test_a_finish_reason_says_a_response_was_cut_while_still_thinking(tmp_path: 
     assert [line["correct"] for line in lines] == [False, False, True, True]
 
 
+def test_references_that_cannot_be_read_as_math_are_named(tmp_path: Path) -> None:
+    # OlympiadBench 2045's reference is `$t(0,4]$`: only the same string can be right, which the counts do not show
+    pairs = _write(tmp_path / "pairs.jsonl", [
+        json.dumps({"reference": "5", "response": r"$\boxed{5}$"}),
+        json.dumps({"reference": "$t(0,4]$", "response": r"$\boxed{(0, 4]}$"}),
+        json.dumps({"reference": "$t(0,4]$", "response": r"$\boxed{t(0,4]}$"}),
+    ])
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(_app(), ["grade", str(pairs), "--workers", "0"])
+    assert result.exit_code == 0, result.output
+    assert ("note 2 references could not be read as math, so only an answer written as the same string is right "
+            "there (lines 2, 3; --explain shows why)") in result.output
+    lines = [json.loads(line) for line in (tmp_path / "pairs.graded.jsonl").read_text().splitlines()]
+    assert [line["correct"] for line in lines] == [True, False, True]
+    clean = _write(tmp_path / "clean.jsonl", [json.dumps({"reference": "5", "answer": "5"})])
+    assert "could not be read" not in CliRunner().invoke(_app(), ["grade", str(clean), "--workers", "0"]).output
+
+
 def test_grade_out_option(tmp_path: Path) -> None:
     pairs = _write(tmp_path / "p.jsonl", [json.dumps({"reference": "2", "answer": "2"})])
     out = tmp_path / "sub" / "graded.jsonl"

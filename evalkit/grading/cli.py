@@ -187,7 +187,23 @@ def grade_command(
             console.print(f"[bold]line {pair.line}[/]", highlight=False)
             console.print(for_terminal(verdict.explain(), keep_newlines=True), highlight=False)
     console.print(summary_table(records_out, title=f"graded {for_terminal(pairs.name)}"))
+    unread = unread_references_note([pair.line for pair in records_in], verdicts)
+    if unread is not None:
+        console.print(f"[yellow]note[/] {for_terminal(unread)}", highlight=False)
     console.print(f"wrote {len(records_out)} lines to {for_terminal(out_path)}", highlight=False)
+
+
+def unread_references_note(lines: list[int], verdicts: list[Any], shown: int = 8) -> str | None:
+    """One line naming the pairs whose reference could not be read as math (a typo in the data, `t(0,4]`): only
+    an answer written as the same string can be right there, which the verdict counts do not show."""
+    unread = [line for line, verdict in zip(lines, verdicts)
+              if isinstance(verdict.reference_value, str) and verdict.reference_value.startswith("unparsed")]
+    if not unread:
+        return None
+    listed = ", ".join(map(str, unread[:shown])) + (f" and {len(unread) - shown} more" if len(unread) > shown else "")
+    return (f"{len(unread)} reference{'s' if len(unread) > 1 else ''} could not be read as math, so only an answer "
+            f"written as the same string is right there (line{'s' if len(unread) > 1 else ''} {listed}; "
+            "--explain shows why)")
 
 
 def _policy(task: str | None, extraction: str | None, decimal_comma: bool, relative_tolerance: float):
