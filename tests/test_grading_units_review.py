@@ -120,3 +120,16 @@ def test_every_value_of_one_unknown_in_bold_and_logarithms_real_on_one_side_of_z
         ("Find the time in terms of $\\tau$ and $\\Delta$.", "-\\tau \\ln \\Delta", "**Final Answer:** $\\tau \\ln(\\Delta)$",
          False),
     ]) == []
+
+
+def test_a_closing_sentence_saying_what_something_is_and_a_choice_letter_with_its_value():
+    assert disagreements_in_questions([
+        ("What kind of conic section is the graph?", "\\text{ellipse}",
+         "We complete the square.\n\n**Final Answer:** The graph is an ellipse.", True),
+        ("What kind of conic section is the graph?", "\\text{ellipse}",
+         "We complete the square.\n\n**Final Answer:** The graph is a hyperbola.", False),
+        ("What kind of conic section is the graph?", "\\text{ellipse}",
+         "We complete the square.\n\n**Final Answer:** The answer is clear.", False),
+        ("What is the area of the square?", "36.0", "The correct option is $\\textbf{(D)}$, which is $36$.", True),
+        ("What is the area of the square?", "36.0", "The correct option is $\\textbf{(D)}$, which is $32$.", False),
+    ]) == []

@@ -562,6 +562,9 @@ still also correct right wrong incorrect because since which what where when how
 unknown undefined unclear different same option choice
 """.split()) - {"no"}
 """First words after an answer marker that open prose, not a word answer (`The answer is clear`)."""
+_WORD_STATED = re.compile(r"^[A-Za-z][A-Za-z' ]{0,30}?\s(?:is|are)\s+(?:an?\s+|the\s+)?"
+                          r"([A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,1})$")
+"""A closing sentence of words only that says what something is (`The graph is an ellipse`): its last words."""
 _WORD_ANSWER_WRAPPERS = re.compile(r"^\\(?:text|textbf|textit|mathrm|mathbf|emph)\{([^{}]*)\}$")
 
 
@@ -578,6 +581,9 @@ def _closing_word_answer(text: str, start: int) -> str | None:
         rest = wrapped.group(1).strip()
     if fraction_from_words(rest) is not None or number_from_words(rest) is not None:
         return rest  # `The answer is one and a half.`, `ninety-eight thousand seven hundred twenty-one`
+    stated = _WORD_STATED.search(rest)
+    if not _WORD_ANSWER.fullmatch(rest) and stated is not None:
+        rest = stated.group(1)  # `**Final Answer:** The graph is an ellipse.`: the words it is
     if not _WORD_ANSWER.fullmatch(rest) or rest.split()[0].lower() in _NOT_AN_ANSWER_WORD:
         return None
     return rest
@@ -911,6 +917,9 @@ _UNIT_AFTER_MATH = re.compile(r"[ \t]{1,3}(?P<unit>[A-Za-zÅµμ°][\wÅµμ°/�
 _SUPERSCRIPT_POWERS = (("⁻¹", "^-1"), ("⁻²", "^-2"), ("⁻³", "^-3"), ("²", "^2"), ("³", "^3"), ("·", " "))
 
 
+_MATH_CHOICE = re.compile(r"\\textbf\s*\{\s*\(([A-E])\)\s*\}|\(([A-E])\)")
+"""A choice letter set as math: `$\\textbf{(D)}$`, `$(D)$`."""
+_WHICH_IS = re.compile(r"\s*,?\s*(?:which\s+is|that\s+is|i\.e\.,?|namely)\s+")
 _ONE_NAME_VALUES = re.compile(r"\s*([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*-?\d+(?:\.\d+)?"
                               r"(?:\s*(?:,\s*(?:and|or)?|and|or)\s*\1\s*=\s*-?\d+(?:\.\d+)?)+\s*\.?\s*")
 """`n = 69 and n = 84`, `x = 1, x = 2 or x = 3`: the values of one unknown, joined by commas, `and` or `or`."""
@@ -948,6 +957,11 @@ def _leading_value(segment: str) -> str | None:
             contents.append(nxt.content)
             rest = following[nxt.end:]
         value = _math_run(contents, gaps)
+        letter = _MATH_CHOICE.fullmatch(value.strip()) if value is not None and len(contents) == 1 else None
+        which = _WHICH_IS.match(rest) if letter is not None else None
+        if which is not None and (named := _leading_value(rest[which.end():])) is not None \
+                and not _CHOICE_LETTER.match(named):
+            return f"({letter.group(1) or letter.group(2)}) {named}"  # `$\textbf{(D)}$, which is $36$`
         unit = _unit_after_math(rest) if value is not None and len(contents) == 1 else None
         return value if unit is None else f"{value} \\text{{ {unit}}}"
     bold = re.match(r"\*\*([^*\n]{1,80})\*\*", segment)
