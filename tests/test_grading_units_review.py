@@ -132,4 +132,7 @@ def test_a_closing_sentence_saying_what_something_is_and_a_choice_letter_with_it
          "We complete the square.\n\n**Final Answer:** The answer is clear.", False),
         ("What is the area of the square?", "36.0", "The correct option is $\\textbf{(D)}$, which is $36$.", True),
         ("What is the area of the square?", "36.0", "The correct option is $\\textbf{(D)}$, which is $32$.", False),
+        # a value followed by the range it holds on
+        ("Find all functions $f$.", "$f(x)=2 x$", "The answer is **f(x) = 2x for all positive reals x**.", True),
+        ("Find all functions $f$.", "$f(x)=2 x$", "The answer is **f(x) = 3x for all positive reals x**.", False),
     ]) == []

@@ -605,6 +605,9 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
         return None
     if after_marker and _is_plain_math(segment):
         return _clean(segment)  # `Answer: 2x + 1`, `6π`, `3, 4`, `5 ± √2`: the whole stretch is the value
+    quantified = _FOR_ALL_AFTER.match(segment) if after_marker else None
+    if quantified is not None and _is_plain_math(quantified.group(1)):
+        return _clean(quantified.group(1))  # `f(x) = 2x for all positive reals x`: the function, for every x
     if not after_marker and _PLAIN_ARITHMETIC.fullmatch(segment) and brackets_balance(segment):
         return _clean(segment)  # a final sentence that is only a number written in plain text: `3/4`, `sqrt(2)/2`
     if after_marker:
@@ -917,6 +920,8 @@ _UNIT_AFTER_MATH = re.compile(r"[ \t]{1,3}(?P<unit>[A-Za-zÅµμ°][\wÅµμ°/�
 _SUPERSCRIPT_POWERS = (("⁻¹", "^-1"), ("⁻²", "^-2"), ("⁻³", "^-3"), ("²", "^2"), ("³", "^3"), ("·", " "))
 
 
+_FOR_ALL_AFTER = re.compile(r"(.+?)[,;]?\s+(?:for\s+(?:all|every|each|any)|where|whenever)\b[^=<>]*\Z", re.DOTALL)
+"""A value followed by the range it holds on (`f(x) = 2x for all positive reals x`, `x^2 + 1, where x is real`)."""
 _MATH_CHOICE = re.compile(r"\\textbf\s*\{\s*\(([A-E])\)\s*\}|\(([A-E])\)")
 """A choice letter set as math: `$\\textbf{(D)}$`, `$(D)$`."""
 _WHICH_IS = re.compile(r"\s*,?\s*(?:which\s+is|that\s+is|i\.e\.,?|namely)\s+")
