@@ -75,12 +75,19 @@ def test_what_cannot_be_compared_is_refused_with_one_line(tmp_path: Path):
     other_task = make_run(tmp_path, "c", B_ROWS, model="model-b", task="math500")
     small = make_run(tmp_path, "d", {"p1": ["7", "7"]}, model="model-d")
     disjoint = make_run(tmp_path, "e", {"z": ["7"] * 4}, model="model-e")
-    with pytest.raises(ConfigError, match="a run of 'gsm8k' and .* of 'math500'"):
+    with pytest.raises(ConfigError, match="a run of gsm8k and .* of math500"):
         compare_runs(a, other_task)
-    with pytest.raises(ConfigError, match="maj@4 needs k <= n, and the runs have n = 4 and 2"):
+    with pytest.raises(ConfigError, match=r"maj@4: needs 1 <= k <= n, and the runs have n = 4 and 2"):
         compare_runs(a, small, metrics=["maj@4"])
+    for bad, message in (("foo@3", "unknown rule 'foo'"), ("pass@0", "needs 1 <= k"), ("cons@4", "needs 1 <= k <= n"),
+                         ("maj", "not of the form RULE@K")):
+        with pytest.raises(ConfigError, match=message):
+            compare_runs(a, small, metrics=[bad])
+    # aliases and spellings of one metric are that metric, once
+    assert list(compare_runs(a, small, metrics=["avg@2", "pass@01", "pass@1", "cons@2"])["metrics"]) == [
+        "pass@1", "maj@2"]
     assert list(compare_runs(a, small)["metrics"]) == ["pass@1", "maj@2"]
-    with pytest.raises(ConfigError, match="scr@4 needs evaluator scores"):
+    with pytest.raises(ConfigError, match="need evaluator scores"):
         compare_runs(a, make_run(tmp_path, "b", B_ROWS, model="model-b"), metrics=["scr@4"])
     with pytest.raises(InputError, match="no problem id is in both runs"):
         compare_runs(a, disjoint)
@@ -107,3 +114,67 @@ def test_compare_command_prints_and_writes_escaped_reports(tmp_path: Path):
     result = CliRunner().invoke(app, ["compare", str(a), str(not_graded)])
     assert result.exit_code != 0
     assert isinstance(result.exception, InputError) and "not graded yet" in str(result.exception)
+
+
+def _scores(run_dir: Path, rows: dict[str, list[float | None]], scorer: str = "judge") -> None:
+    (run_dir / "scores.jsonl").write_text("".join(
+        json.dumps({"problem_id": problem_id, "scorer": scorer, "scores": scores}) + "\n"
+        for problem_id, scores in rows.items()))
+
+
+def test_stale_grades_partial_scores_and_few_problems_are_not_compared_silently(tmp_path: Path):
+    from evalkit.report.compare import comparison_notes
+
+    a = make_run(tmp_path, "a", A_ROWS, model="model-a")
+    b = make_run(tmp_path, "b", B_ROWS, model="model-b")
+    # three paired problems: said in a note, with the runs' sampling settings when they differ
+    config = yaml.safe_load((b / "config.yaml").read_text())
+    config["sampling"] = {"n": 4, "temperature": 1.0}
+    (b / "config.yaml").write_text(yaml.safe_dump(config))
+    notes = comparison_notes(compare_runs(a, b))
+    assert any(note.startswith("only 3 paired problems") for note in notes)
+    assert any("temperature not recorded (A) vs 1.0 (B)" in note for note in notes)
+    # a score rule where some needed sample has no score is refused, not computed from the scored ones
+    _scores(a, {pid: [0.5] * 4 for pid in A_ROWS})
+    _scores(b, {pid: [0.5, None, 0.1, 0.2] for pid in B_ROWS})
+    with pytest.raises(InputError, match="bon@4 needs a score on every sample it looks at"):
+        compare_runs(a, b, metrics=["bon@4"])
+    _scores(b, {pid: [0.5, 0.4, 0.1, 0.2] for pid in B_ROWS})
+    document = compare_runs(a, b, metrics=["pass@1", "bon@4"])
+    assert document["settings"]["top_clusters"] == 8 and document["runs"][1]["scorer"] == "judge"
+    # a second scorer: named with --scorer, and not needed for rules without scores
+    with open(b / "scores.jsonl", "a") as handle:
+        handle.write(json.dumps({"problem_id": "p1", "scorer": "other", "scores": [1, 1, 1, 1]}) + "\n")
+    assert list(compare_runs(a, b, metrics=["pass@1"])["metrics"]) == ["pass@1"]
+    with pytest.raises(InputError, match="several scorers"):
+        compare_runs(a, b, metrics=["bon@4"])
+    assert compare_runs(a, b, metrics=["bon@4"], scorer="judge")["runs"][1]["scorer"] == "judge"
+
+
+def test_a_run_whose_samples_changed_after_grading_is_refused(tmp_path: Path):
+    from evalkit.errors import InputError as Refused
+
+    a = make_run(tmp_path, "a", A_ROWS, model="model-a")
+    b = make_run(tmp_path, "b", B_ROWS, model="model-b")
+    lines = [json.dumps({"problem_id": pid, "question": "q", "reference": "7", "samples": [{"text": t} for t in answers]})
+             for pid, answers in B_ROWS.items()]
+    (b / "samples.jsonl").write_text("\n".join(lines + [lines[0].replace("only-b", "extra")]) + "\n")
+    with pytest.raises(Refused, match="grades are older than its samples"):
+        compare_runs(a, b)
+
+
+def test_the_command_refuses_bad_options_and_outputs_in_one_line(tmp_path: Path):
+    a = make_run(tmp_path, "a", A_ROWS, model="model-a")
+    b = make_run(tmp_path, "b", B_ROWS, model="model-b")
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "plain").mkdir()
+    for arguments, error, message in (
+            (["--seed", "-1"], ConfigError, "--seed must be 0 or more"),
+            (["--resamples", "5"], ConfigError, "--resamples must be from"),
+            (["--metrics", "maj@8;pass@1"], ConfigError, "--metrics"),
+            (["--out", str(tmp_path / "file.txt" / "sub")], InputError, "is a file"),
+    ):
+        result = CliRunner().invoke(app, ["compare", str(a), str(b), *arguments])
+        assert isinstance(result.exception, error) and message in str(result.exception), (arguments, result.exception)
+    result = CliRunner().invoke(app, ["compare", str(a), str(tmp_path / "plain")])
+    assert isinstance(result.exception, InputError) and "not a run directory" in str(result.exception)

@@ -181,11 +181,14 @@ def read_problem_meta(run: RunDir, problem_ids: Sequence[str]) -> tuple[dict[str
     return tuple(meta.get(problem_id, {}) for problem_id in problem_ids)
 
 
-def load_run_matrices(run_dir: str | Path, *, scorer: str | None = None) -> RunMatrices:
-    """Read the graded (and scored) run in `run_dir` into arrays."""
+def load_run_matrices(run_dir: str | Path, *, scorer: str | None = None, with_scores: bool = True) -> RunMatrices:
+    """Read the graded (and, unless `with_scores` is false, scored) run in `run_dir` into arrays."""
     run = RunDir(Path(run_dir))
     ids, correct, clusters, answers = read_graded(run.graded_path)
     scores, scorer_name, selections = None, None, ()
+    if not with_scores:
+        return RunMatrices(problem_ids=ids, correct=correct, clusters=clusters, scores=None, scorer=None,
+                           meta=read_problem_meta(run, ids), answers=answers)
     found = read_scores(run.scores_path, {problem_id: correct.shape[1] for problem_id in ids})
     if found.scorers or scorer is not None:
         if not run.scores_path.exists():

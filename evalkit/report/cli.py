@@ -27,6 +27,7 @@ from evalkit.report.task_table import write_task_table
 from evalkit.text_safety import for_terminal
 
 RUN_OWN = "the run's report.{name} (config.yaml), else {default}"
+MAX_COMPARE_RESAMPLES = 100_000
 RUN_OWN_K = ("the K the run was reranked with (evalkit rerank --top-k), else the run's report.top_clusters "
              f"(config.yaml), else {DEFAULT_TOP_CLUSTERS}")
 
@@ -205,11 +206,15 @@ def leaderboard_command(
 def compare_command(
     run_a: Annotated[Path, typer.Argument(help="Run A: a graded run directory.")],
     run_b: Annotated[Path, typer.Argument(help="Run B: a graded run directory of the same task.")],
-    metrics: Annotated[str | None, typer.Option("--metrics", help="Comma-separated metrics, e.g. pass@1,maj@16,scr@16.",
+    metrics: Annotated[str | None, typer.Option("--metrics", help="Comma-separated metrics, e.g. pass@1,maj@16,scr@16 "
+                                                                  "(avg@n and cons@n too).",
                                                 show_default="pass@1 and maj@k at the smaller n")] = None,
     top_clusters: Annotated[int | None, typer.Option("--top-clusters", help="Clusters SCR keeps in both runs.",
                                                      show_default="the K both runs were reranked with")] = None,
-    subsets: Annotated[int | None, typer.Option("--subsets", help="Random k-subsets per problem for k < n.",
+    scorer: Annotated[str | None, typer.Option("--scorer", help="Which scorer of scores.jsonl to use, when a run "
+                                                                "holds several.")] = None,
+    subsets: Annotated[int | None, typer.Option("--subsets", help="Random k-subsets per problem for k < n "
+                                                                  "(large: exact).",
                                                 show_default=str(DEFAULT_SUBSETS))] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the k-subsets and the bootstrap.")] = 0,
     resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples.")] = 1000,
@@ -218,46 +223,58 @@ def compare_command(
 ) -> None:
     """Compare two runs of one task on the problems both hold, paired by problem id: each metric for A and B,
     A - B with a paired bootstrap interval, and how many problems each does better on."""
+    from rich.table import Table
+
     from evalkit.report.compare import (
-        COMPARISON_HEADER,
         COMPARISON_JSON,
         COMPARISON_MD,
         compare_runs,
+        comparison_header,
         comparison_markdown,
+        comparison_notes,
         comparison_rows,
         problems_line,
     )
-    from rich.table import Table
-
     from evalkit.report.tables import write_text_atomic
-    from evalkit.store.rundir import GRADED_FILE
+    from evalkit.store.rundir import CONFIG_FILE, GRADED_FILE
 
     _check_common(top_clusters, DEFAULT_SUBSETS if subsets is None else subsets)
-    if resamples < MIN_RESAMPLES:
-        raise ConfigError(f"--resamples must be {MIN_RESAMPLES} or more (a confidence interval needs them), "
-                          f"got {resamples}")
+    if seed < 0:
+        raise ConfigError(f"--seed must be 0 or more, got {seed}")
+    if not MIN_RESAMPLES <= resamples <= MAX_COMPARE_RESAMPLES:
+        raise ConfigError(f"--resamples must be from {MIN_RESAMPLES} to {MAX_COMPARE_RESAMPLES}, got {resamples}")
     for run_dir in (run_a, run_b):
         if not run_dir.is_dir():
             raise InputError("not a directory", path=run_dir)
+        if not (run_dir / CONFIG_FILE).is_file():
+            raise InputError(f"not a run directory (no {CONFIG_FILE})", path=run_dir)
         if not (run_dir / GRADED_FILE).is_file():
             raise InputError(f"not graded yet (no {GRADED_FILE}): `evalkit report` on it grades it", path=run_dir)
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError("is a file; --out names a folder for comparison.md and comparison.json", path=out)
+    if out is not None:
+        blocked = next((parent for parent in (out, *out.parents) if parent.exists() and not parent.is_dir()), None)
+        if blocked is not None:
+            raise InputError("is a file; --out names a folder for comparison.md and comparison.json", path=blocked)
     names = parse_metric_names(metrics, "--metrics") if metrics is not None else None
     document = compare_runs(run_a, run_b, metrics=names, top_clusters=top_clusters, subsets=subsets, seed=seed,
-                            resamples=resamples)
+                            resamples=resamples, scorer=scorer)
     console = Console()
     for run in document["runs"]:
         console.print(f"{run['label']}: {for_terminal(run['model'])} ({for_terminal(run['path'])}, n = {run['n']})",
                       highlight=False)
     console.print(problems_line(document), highlight=False)
-    table = Table(*COMPARISON_HEADER)
+    table = Table(*comparison_header(document))
     for row in comparison_rows(document):
         table.add_row(*(for_terminal(cell) for cell in row))
     console.print(table)
+    for note in comparison_notes(document):
+        console.print(f"[yellow]note[/] {for_terminal(note)}", highlight=False)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-        for path in (write_text_atomic(out / COMPARISON_JSON, text),
-                     write_text_atomic(out / COMPARISON_MD, comparison_markdown(document))):
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+            written = [write_text_atomic(out / COMPARISON_JSON, text),
+                       write_text_atomic(out / COMPARISON_MD, comparison_markdown(document))]
+        except OSError as error:
+            raise InputError(f"cannot write the comparison there ({error.strerror or error})", path=out) from None
+        for path in written:
             console.print(f"wrote {for_terminal(path)}", highlight=False)
