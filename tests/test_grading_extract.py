@@ -15,8 +15,8 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 @pytest.mark.parametrize(
     ("name", "text", "expected", "method"),
     [
-        # a sentence in a script written without spaces is not a bare answer; the number it ends with is
-        ("unspaced_script_sentence", "所以答案是8。", "8", "final_sentence"),
+        # a sentence in a script written without spaces: `答案是` ("the answer is") marks its value
+        ("unspaced_script_sentence", "所以答案是8。", "8", "marker"),
         # boxes
         ("nested_braces", r"Thus the ratio is $\boxed{\frac{1}{\sqrt{2}}}$.", r"\frac{1}{\sqrt{2}}", "boxed"),
         ("last_box_wins", "First \\boxed{3}.\nOn reflection, \\boxed{4}.", "4", "boxed"),

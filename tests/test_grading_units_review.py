@@ -136,3 +136,21 @@ def test_a_closing_sentence_saying_what_something_is_and_a_choice_letter_with_it
         ("Find all functions $f$.", "$f(x)=2 x$", "The answer is **f(x) = 2x for all positive reals x**.", True),
         ("Find all functions $f$.", "$f(x)=2 x$", "The answer is **f(x) = 3x for all positive reals x**.", False),
     ]) == []
+
+
+def test_answer_sentences_in_other_languages_and_a_value_the_sentence_denies():
+    assert disagreements_in_questions([
+        # the values joined by `或` / `und` are a list: an extraneous root kept is wrong
+        ("Solve for $x$.", "x=5", "解得 $x=1$ 或 $x=5$。\n\n答案为 $x=1$ 或 $x=5$。", False),
+        ("Solve for $x$.", "x=5", "Nach Quadrieren.\n\nDie Lösungen sind $x = 1$ und $x = 5$.", False),
+        ("Solve for $x$.", "x=5", "检验后舍去 $x=1$。\n\n答案为 $x=5$。", True),
+        ("Solve for $x$.", "x=5", "La réponse est $x = 5$.", True),
+        # `答案是 16，而不是 18`: the answer, not the value it denies; a note after the sentence is not it
+        ("How many eggs are left?", "18", "剩下 16 个蛋。答案是 16，而不是 18。", False),
+        ("How many eggs are left?", "16", "剩下 16 个蛋。答案是 16，而不是 18。", True),
+        ("How far does he run?", "540", "所以答案为 540 米。（注：共 3 步计算）", True),
+        ("How much does she make?", "18", "She sells them all at $1, so she makes $16 per day, not $18.", False),
+        ("How much does she make?", "16", "She sells them all at $1, so she makes $16 per day, not $18.", True),
+        # full-width digits grouped by a full-width comma
+        ("What is his total income?", "57500", "教书收入：35,000 美元。\n\n答案：５７，５００", True),
+    ]) == []

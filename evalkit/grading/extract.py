@@ -23,12 +23,13 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    consecutive labelled parts, `(a) \\boxed{3} (b) \\boxed{5}`, `Part 1: .. Part 2: ..`, `(i) .. (ii) ..`,
    each part's last box joins one list answer, `3, 5`), else the latest answer line (`A: 18`, `Answer: ...`,
    `#### 42`, a heading `# Answer` over a line that is a value) or marker sentence ("the answer
-   is ..."). From the words after a marker the answer is all of them when they are one value
-   (`2x + 1`, or LaTeX without delimiters: `\\frac12 at^2`), else the value they start with (a box,
+   is ...", also `答案是`, `La réponse est`, `Die Lösungen sind` and the like; `。！？` end a sentence,
+   and `或`, `和`, `und`, `oder`, `et`, `ou` join a list as `or` and `and` do). From the words after a
+   marker the answer is all of them when they are one value (`2x + 1`, or LaTeX without delimiters: `\\frac12 at^2`), else the value they start with (a box,
    a math span, a number, a bold `**73**`, a choice letter; a math span followed only by a unit of the
    unit tables keeps it as `\\text{..}`: `$361$ nm`), else the value after their last
    "is"/"=", else the one value of the kind the question asks for (`find_answer`'s `asked`), else the
-   value they mention last.
+   value they mention last (not one they deny: `$16 per day, not $18`).
 4. A bold final value `**73**` on the last line.
 5. A bare answer: a short single-line text with at most two words (`42`, `x = 3`, `4:30 PM`), unless
    it says there is none (`I don't know`, `N/A`, `unknown`): that response abstains.
@@ -154,6 +155,14 @@ _ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:(?:\*\*)?\s{0
                            re.IGNORECASE)
 _ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:answers?|options?|choices?)\s{1,8}(?:to\s{1,4}(?:the|this)\s{1,4}(?:question|problem)"
                         r"\s{1,8})?(?:is|are|will\s{1,4}be|would\s{1,4}be)\b\s{0,4}:?", re.IGNORECASE)
+_ANSWER_IS_ABROAD = re.compile(
+    r"(?:最终|最終|所以|因此)?答案(?:应该|應該|就)?(?:是|为|為|應為|应为)\s{0,4}[:：]?|"
+    r"\b(?:la\s{1,4}r[ée]ponse(?:\s{1,4}finale)?\s{1,4}est|les\s{1,4}solutions\s{1,4}sont|"
+    r"die\s{1,4}(?:antwort|l[öo]sung|l[öo]sungen)\s{1,4}(?:ist|sind|lautet|lauten)|"
+    r"la\s{1,4}respuesta(?:\s{1,4}final)?\s{1,4}es|las\s{1,4}soluciones\s{1,4}son|"
+    r"la\s{1,4}risposta(?:\s{1,4}finale)?\s{1,4}(?:è|e)|a\s{1,4}resposta(?:\s{1,4}final)?\s{1,4}[ée])\b\s{0,4}:?",
+    re.IGNORECASE)
+"""`The answer is` in other languages (`答案是 5`, `所以答案为 $x=1$ 或 $x=5$`, `La réponse est 5`, `Die Lösungen sind ...`)."""
 _SUPPOSED = re.compile(r"\b(?:thought|initially|at\s+first|assumed?|assuming|suppose|supposed|supposing|if|whether|"
                        r"might\s+think|guess(?:ed)?|would\s+be\s+that)\b[^.!?\n]{0,40}\Z", re.IGNORECASE)
 """Words before "the answer is" that make it a supposition, not a statement (`I initially thought the answer
@@ -165,7 +174,7 @@ _UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d)")
 """A minus sign (U+2212), or an en dash used as one, before a number: read as `-` (`Answer: −3` is -3, not 3)."""
 _VULGAR_FRACTIONS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 """One-character fractions (`¾`, `3½`): `normalize.py` reads them; here they are numbers to find."""
-_GROUPED_DIGITS = r"(?:[\d,]|(?:\\,|\{,\}|[\u00a0\u202f])(?=\d{3}(?!\d)))*"
+_GROUPED_DIGITS = r"(?:[\d,]|(?:\\,|\{,\}|[\u00a0\u202f，])(?=\d{3}(?!\d)))*"
 """The digits of a number after its first, with thousands set apart by commas, a thin space (`70\\,000`),
 `{,}` or a no-break space."""
 _NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])(?<![A-Za-z]-)"
@@ -540,7 +549,7 @@ def _sentence_after(text: str, start: int) -> str:
                 continue
             position += 2 if char == "\\" else 1
             continue
-        if char == "\n":
+        if char == "\n" or char in "。！？":
             break
         if char in ".!?" and (position + 1 == len(window) or window[position + 1].isspace()) and not (
                 char == "!" and _FACTORIAL_IN_A_COMPUTATION.match(window, max(position - 1, 0))):
@@ -633,6 +642,8 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
     if alternatives is not None:
         return alternatives
     values = _values_named(segment)
+    stated = [item for item in values if not _NEGATED_BEFORE.search(segment, 0, item[0])]
+    values = stated or values  # `she makes $16 per day, not $18`: not the value it denies
     if not values:
         return None
     if asked is not None:
@@ -815,15 +826,24 @@ def _trailing_alternatives(segment: str) -> str | None:
     return _math_run([span.content for span in run], gaps)
 
 
+_NEGATED_BEFORE = re.compile(r"(?:\bnot|\brather\s+than|\binstead\s+of|而不是|不是)\s{0,4}(?:\\?\$\s{0,2})?\Z", re.IGNORECASE)
+"""Words right before a value that deny it (`not $18`, `rather than 5`, `而不是 18`)."""
+_OR_WORDS = r"or|oder|ou|o"
+_JOINER = re.compile(r"\s*(?:[,，、]?\s*(?:(?:and|und|et|y|" + _OR_WORDS + r")(?![A-Za-z])|或者?|和|与|與|及)|[,，、])\s*",
+                     re.IGNORECASE)
+"""What joins the values of a list answer: commas, `and`, `or`, and the same words in other languages."""
+_JOINED_BY_OR = re.compile(r"(?<![A-Za-z])(?:" + _OR_WORDS + r")(?![A-Za-z])|或", re.IGNORECASE)
+
+
 def _math_run(contents: list[str], gaps: list[str]) -> str | None:
     """The answer written as math spans joined by commas, `and` or `or` (`gaps[i]` stands between
     `contents[i]` and `contents[i + 1]`): all the values as one list, or the last value when `or`
     joins values that are not alternatives (`_alternatives`: `$3x = 9$, or $x = 3$`)."""
     joined_by_or = comma_before_or = False
     for content, gap in zip(contents, gaps):
-        if "or" in gap:  # the comma may close the math before it (`half of $1,$ or $\\frac12$`)
+        if _JOINED_BY_OR.search(gap):  # the comma may close the math before it (`half of $1,$ or $\\frac12$`)
             joined_by_or = True
-            comma_before_or = comma_before_or or "," in gap or content.rstrip().endswith(",")
+            comma_before_or = comma_before_or or "," in gap or "，" in gap or content.rstrip().endswith(",")
     values = [value for value in map(_clean, contents) if value]
     if not values:
         return None
@@ -952,7 +972,7 @@ def _leading_value(segment: str) -> str | None:
         contents, gaps = [span.content], []
         rest = segment[span.end:]
         while True:
-            joined = re.match(r"\s*(?:,?\s*(?:and|or)(?![A-Za-z])|,)\s*", rest)  # `$1$, $2$, and $3$`
+            joined = _JOINER.match(rest)  # `$1$, $2$, and $3$`, `$x=1$ 或 $x=5$`, `$x = 1$ und $x = 5$`
             if joined is None:
                 break
             following = rest[joined.end():]
@@ -997,7 +1017,7 @@ def _leading_value(segment: str) -> str | None:
     if plain:
         value = plain.group(0)
         rest = segment[plain.end():]
-        token = re.match(r"(?:[^\s,;\\]|\\(?![,;:! ]))*", rest)  # not the backslash of a spacing command (`12\\, apples`)
+        token = re.match(r"(?:[^\s,;\\，。；、：]|\\(?![,;:! ]))*", rest)  # not the backslash of a spacing command (`12\\, apples`)
         if token and token.group(0) and not token.group(0)[0].isalpha():
             value += token.group(0)
             rest = rest[token.end():]
@@ -1069,7 +1089,8 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
     if chosen is not None:
         candidates.append(_Candidate(chosen.start(), chosen.group(1) or chosen.group(2), "marker"))
     for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_INLINE, "answer_line"), (_ANSWER_HEADING, "answer_line"),
-                            (_ANSWER_COLON, "final_answer"), (_ANSWER_IS, "marker"), (_ANSWER_THEN_MATH, "marker")):
+                            (_ANSWER_COLON, "final_answer"), (_ANSWER_IS, "marker"), (_ANSWER_IS_ABROAD, "marker"),
+                            (_ANSWER_THEN_MATH, "marker")):
         for match in reversed(deque(pattern.finditer(text), maxlen=3)):
             sentence = _sentence_after(text, match.end())
             if pattern is _ANSWER_IS and _SUPPOSED.search(text, max(0, match.start() - 60), match.start()):
