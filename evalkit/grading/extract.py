@@ -25,11 +25,12 @@ The rules, in the order they are tried (one extraction serves grading *and* voti
    `#### 42`, a heading `# Answer` over a line that is a value) or marker sentence ("the answer
    is ...", also `答案是`, `La réponse est`, `Die Lösungen sind` and the like; `。！？` end a sentence,
    and `或`, `和`, `und`, `oder`, `et`, `ou` join a list as `or` and `and` do). From the words after a
-   marker the answer is all of them when they are one value (`2x + 1`, or LaTeX without delimiters: `\\frac12 at^2`), else the value they start with (a box,
-   a math span, a number, a bold `**73**`, a choice letter; a math span followed only by a unit of the
-   unit tables keeps it as `\\text{..}`: `$361$ nm`), else the value after their last
-   "is"/"=", else the one value of the kind the question asks for (`find_answer`'s `asked`), else the
-   value they mention last (not one they deny: `$16 per day, not $18`).
+   marker the answer is all of them when they are one value (`2x + 1`, or LaTeX without delimiters:
+   `\\frac12 at^2`), else the value they start with (a box, a math span, a number, a bold `**73**`,
+   a choice letter; a math span followed only by a unit of the unit tables keeps it as `\\text{..}`:
+   `$361$ nm`), else the value after their last "is"/"=", else the one value of the kind the question
+   asks for (`find_answer`'s `asked`), else the value they mention last (not one they deny: `$16 per
+   day, not $18`).
 4. A bold final value `**73**` on the last line.
 5. A bare answer: a short single-line text with at most two words (`42`, `x = 3`, `4:30 PM`), unless
    it says there is none (`I don't know`, `N/A`, `unknown`): that response abstains.
