@@ -154,3 +154,18 @@ def test_answer_sentences_in_other_languages_and_a_value_the_sentence_denies():
         # full-width digits grouped by a full-width comma
         ("What is his total income?", "57500", "教书收入：35,000 美元。\n\n答案：５７，５００", True),
     ]) == []
+
+
+def test_a_response_written_as_html_and_a_bold_label_before_its_value():
+    assert disagreements_in_questions([
+        ("How much does she make?", "18", "<p>She has 9 eggs left.</p>\n<p>The answer is <b>18</b>.</p>", True),
+        ("How much does she make?", "18", "She makes 9 × 2 = 18 dollars.\n\nThe answer is <b>16</b>", False),
+        ("Find the interval.", "(2,\\infty)", "<p>The set of values is <code>(2, &infin;)</code>.</p>", True),
+        ("Find the interval.", "(2,\\infty)", "<p>The set of values is <code>[2, &infin;)</code>.</p>", False),
+        # a comparison written with < is not HTML
+        ("Find $y$.", "5", "Since x<2 and y>3, the answer is 5.", True),
+        ("How much is he paid?", "460", "Regular: $400. Overtime: $60.\n\n**Total:** $460", True),
+        ("How much is he paid?", "460", "Regular: $400. Overtime: $60.\n\n**Total:** $400", False),
+        ("What is the domain?", "(-\\infty, 2) \\cup (3, \\infty)",
+         "| $x^2-5x+6>0$ | $x<2$ or $x>3$ |\n\n**Domain:** $(-\\infty,2)\\cup(3,\\infty)$", True),
+    ]) == []

@@ -51,6 +51,7 @@ expression is anchored on a literal with bounded quantifiers, braces are matched
 
 from __future__ import annotations
 
+import html
 import re
 from bisect import bisect_right
 from collections import deque
@@ -271,8 +272,27 @@ def without_lone_surrogates(text: str) -> str:
 def readable_text(text: str) -> str:
     """A response as extraction reads it: a NUL byte (stray in some model outputs; C code would end
     the string there) and a lone surrogate each become U+FFFD, so one broken character never
-    costs a whole response its answer (an answer holding one does not parse as the value)."""
-    return without_lone_surrogates(text.replace("\x00", "\ufffd"))
+    costs a whole response its answer (an answer holding one does not parse as the value); a response
+    written as HTML is read as its text (`_html_as_text`)."""
+    return _html_as_text(without_lone_surrogates(text.replace("\x00", "\ufffd")))
+
+
+_HTML_TAG = re.compile(r"</?(?:p|b|strong|i|em|u|code|span|div|br|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th)"
+                       r"(?:\s[^<>\n]{0,200})?\s?/?>", re.IGNORECASE)
+_HTML_SCRIPT = re.compile(r"<(sup|sub)>([^<>]{1,40})</\1>", re.IGNORECASE)
+_HTML_BREAK = re.compile(r"</?(?:p|br|div|li|tr|h[1-6]|pre|blockquote)(?:\s[^<>\n]{0,200})?\s?/?>", re.IGNORECASE)
+
+
+def _html_as_text(text: str) -> str:
+    """The text of a response written as HTML (`<p>The answer is <b>18</b>.</p>`, `x<sup>2</sup>`, `&infin;`):
+    superscripts and subscripts as `^{..}` and `_{..}`, block tags as line breaks, other tags gone, entities
+    decoded. Text without such tags is left as it is (`x<2`, `<think>` are not HTML)."""
+    if _HTML_TAG.search(text) is None:
+        return text
+    text = _HTML_SCRIPT.sub(lambda match: ("^" if match.group(1).lower() == "sup" else "_") + "{" + match.group(2) + "}",
+                            text)
+    text = _HTML_BREAK.sub("\n", text)
+    return html.unescape(_HTML_TAG.sub("", text))
 
 
 # ---------------------------------------------------------------- boxes
@@ -1140,6 +1160,8 @@ def _bold_answer(text: str) -> str | None:
     inner = match.group(1).strip().strip("$").strip()
     if _ANSWER_LABEL.fullmatch(inner):
         return None  # `**Final Answer:**` is a label, not the answer
+    if inner.endswith((":", "：")):  # `**Total:** $460`, `**Domain:** $(-\infty, 2)$`: the value the label names
+        return _leading_value(last_line[match.end():].strip())
     if not inner or len(_WORDS.findall(inner)) > 2:
         return _value_in_words(inner) if inner else None
     return _clean(inner)
