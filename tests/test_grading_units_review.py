@@ -169,3 +169,18 @@ def test_a_response_written_as_html_and_a_bold_label_before_its_value():
         ("What is the domain?", "(-\\infty, 2) \\cup (3, \\infty)",
          "| $x^2-5x+6>0$ | $x<2$ or $x>3$ |\n\n**Domain:** $(-\\infty,2)\\cup(3,\\infty)$", True),
     ]) == []
+
+
+def test_a_closing_pleasantry_or_a_tip_after_the_result_is_passed_over():
+    assert disagreements_in_questions([
+        ("How much did Toula pay?", "694",
+         "So Toula paid **$694**.\n\nLet me know if you'd like me to work out the cost for 2 or 3 other orders!", True),
+        ("How much did Toula pay?", "694", "So Toula paid $694.\n\nHope this helps with 2 or 3 of your other questions!",
+         True),
+        ("How much did Toula pay?", "3", "So Toula paid $694.\n\nHope this helps with 2 or 3 of your other questions!",
+         False),
+        ("How much is he paid?", "460", "So he earns 460 dollars.\n\n> **Tip:** overtime usually starts after 40 hours.",
+         True),
+        # a note that states a result is read
+        ("How many?", "7", "So 5 apples.\n\nNote: so the answer is 7.", True),
+    ]) == []

@@ -1224,6 +1224,14 @@ _CHECK_SENTENCE = re.compile(rf"^\W*{_CHECK_VERB}\s*[:\-—]", re.IGNORECASE)
 final-sentence reading passes over unless it states a result itself (`_STATES_A_RESULT`); `Checking, we
 find that 1, -3 are the roots` states one."""
 _STATES_A_RESULT = re.compile(r"\b(?:so|thus|hence|therefore|answer)\b", re.IGNORECASE)
+_SIGN_OFF = re.compile(r"^[\W_]*(?:let\s+me\s+know|(?:i\s+)?hope\s+(?:this|that|it)\s+helps|feel\s+free|"
+                       r"if\s+you(?:'d|\s+would|\s+have|\s+need|\s+want)|happy\s+to\s+help|good\s+luck|"
+                       r"thanks?\b|thank\s+you|would\s+you\s+like|do\s+you\s+want)", re.IGNORECASE)
+"""A chat model's closing pleasantry (`Let me know if you'd like the cost of 2 or 3 other orders!`, `Hope this
+helps!`): not where its answer is."""
+_ASIDE = re.compile(r"^[\s>*_]*(?:tip|note|remark|aside|fun\s+fact|side\s+note)[*_\s]*[:：]", re.IGNORECASE)
+"""A tip or note set apart after the result (`> **Tip:** overtime usually starts after 40 hours.`), passed over
+like a check unless it states a result itself."""
 
 
 _PARITY_STATED = re.compile(
@@ -1263,8 +1271,8 @@ def _final_sentence_answer(text: str, asked: AskedQuantity | None = None) -> str
         return _clean(row) or None  # a derivation in `align*` ends the text: its last row states the result
     sentences = _sentences(tail)
     for sentence in reversed(sentences[-12:]):
-        if re.search(r"I hope it is correct", sentence, re.IGNORECASE) or (
-                _CHECK_SENTENCE.match(sentence) and not _STATES_A_RESULT.search(sentence)):
+        if re.search(r"I hope it is correct", sentence, re.IGNORECASE) or _SIGN_OFF.match(sentence) or (
+                (_CHECK_SENTENCE.match(sentence) or _ASIDE.match(sentence)) and not _STATES_A_RESULT.search(sentence)):
             continue
         if (parity := _parity_stated(sentence)) is not None:
             return parity
