@@ -161,14 +161,9 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
         return None
     if context.asked_units:
         given = answer_measure(answer)
-        if not is_plain_number(canonical) and context.reference_canonical is not None \
-                and is_plain_number(context.reference_canonical) and (split := value_and_unit(canonical)) is not None \
-                and any(measure.kind == split[2].kind for measure in context.asked_units) \
-                and not set(re.findall(r"[A-Za-z]+", split[1])) & context.math_names:
-            # `361 pm`, `5.89 \times 10^{-7} m`: a unit symbol not set as text, of the kind asked, is a unit where
-            # the reference is a number and the question's math does not use the symbol (`a mass $m$`)
-            value = _canonical(split[0], context.policy)
-            canonical, given = (value, split[2]) if value is not None else (canonical, None)
+        bare = _value_with_bare_unit(canonical, context)
+        if bare is not None:
+            canonical, given = bare
         if given is not None:
             canonical = in_asked_unit(canonical, given, context.asked_units) or canonical
     if context.asked_expressions and canonical.count("=") == 1:
@@ -176,6 +171,21 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
         if left in context.asked_expressions and right and not re.search(r"[<>]|\\[lg]e", right):
             canonical = right
     return log_read_like_reference(canonical, context.reference_canonical)
+
+
+def _value_with_bare_unit(canonical: str, context: _AnswerContext) -> tuple[str, Measure] | None:
+    """`361 pm`, `5.89 \\times 10^{-7} m`: the canonical number and the unit of an answer that ends in a unit symbol
+    not set as text, where that symbol is a unit: the question asks for a unit of its kind, the reference is a
+    number and the question's math does not use the symbol as a name (`a mass $m$`); else None."""
+    if is_plain_number(canonical) or context.reference_canonical is None \
+            or not is_plain_number(context.reference_canonical):
+        return None
+    split = value_and_unit(canonical)
+    if split is None or set(re.findall(r"[A-Za-z]+", split[1])) & context.math_names \
+            or not any(measure.kind == split[2].kind for measure in context.asked_units):
+        return None
+    value = _canonical(split[0], context.policy)
+    return None if value is None else (value, split[2])
 
 
 @dataclass
