@@ -181,6 +181,10 @@ def test_a_closing_pleasantry_or_a_tip_after_the_result_is_passed_over():
          False),
         ("How much is he paid?", "460", "So he earns 460 dollars.\n\n> **Tip:** overtime usually starts after 40 hours.",
          True),
-        # a note that states a result is read
+        # a note that states a result is read, and so is a sentence that only starts like a pleasantry
         ("How many?", "7", "So 5 apples.\n\nNote: so the answer is 7.", True),
+        ("How many?", "7", "So the count is 5.\n\nThanks to symmetry, the answer is 7.", True),
+        ("How many are left?", "2", "So 5.\n\nIf you have 3 apples and eat one, you get 2.", True),
+        # `a<b>c` is a chain of comparisons, not HTML
+        ("How many?", "4", "Since a<b>c, we get 4.", True),
     ]) == []

@@ -279,6 +279,8 @@ def readable_text(text: str) -> str:
 
 _HTML_TAG = re.compile(r"</?(?:p|b|strong|i|em|u|code|span|div|br|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th)"
                        r"(?:\s[^<>\n]{0,200})?\s?/?>", re.IGNORECASE)
+_HTML_CLOSED = re.compile(r"</(?:p|b|strong|i|em|u|code|span|div|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th)>"
+                          r"|<br\s?/?>", re.IGNORECASE)
 _HTML_SCRIPT = re.compile(r"<(sup|sub)>([^<>]{1,40})</\1>", re.IGNORECASE)
 _HTML_BREAK = re.compile(r"</?(?:p|br|div|li|tr|h[1-6]|pre|blockquote)(?:\s[^<>\n]{0,200})?\s?/?>", re.IGNORECASE)
 
@@ -286,8 +288,9 @@ _HTML_BREAK = re.compile(r"</?(?:p|br|div|li|tr|h[1-6]|pre|blockquote)(?:\s[^<>\
 def _html_as_text(text: str) -> str:
     """The text of a response written as HTML (`<p>The answer is <b>18</b>.</p>`, `x<sup>2</sup>`, `&infin;`):
     superscripts and subscripts as `^{..}` and `_{..}`, block tags as line breaks, other tags gone, entities
-    decoded. Text without such tags is left as it is (`x<2`, `<think>` are not HTML)."""
-    if _HTML_TAG.search(text) is None:
+    decoded. Text without a closing tag or a line break tag is left as it is (`x<2`, `a<b>c`, `<think>` are
+    not HTML)."""
+    if _HTML_CLOSED.search(text) is None:
         return text
     text = _HTML_SCRIPT.sub(lambda match: ("^" if match.group(1).lower() == "sup" else "_") + "{" + match.group(2) + "}",
                             text)
@@ -1225,8 +1228,9 @@ final-sentence reading passes over unless it states a result itself (`_STATES_A_
 find that 1, -3 are the roots` states one."""
 _STATES_A_RESULT = re.compile(r"\b(?:so|thus|hence|therefore|answer)\b", re.IGNORECASE)
 _SIGN_OFF = re.compile(r"^[\W_]*(?:let\s+me\s+know|(?:i\s+)?hope\s+(?:this|that|it)\s+helps|feel\s+free|"
-                       r"if\s+you(?:'d|\s+would|\s+have|\s+need|\s+want)|happy\s+to\s+help|good\s+luck|"
-                       r"thanks?\b|thank\s+you|would\s+you\s+like|do\s+you\s+want)", re.IGNORECASE)
+                       r"if\s+you(?:'d|\s+would)\s+like|if\s+you\s+have\s+(?:any\s+)?(?:more\s+|other\s+|further\s+)?"
+                       r"questions|happy\s+to\s+help|good\s+luck|thank\s+you|thanks(?:\s+for\b|\W*$)|"
+                       r"would\s+you\s+like|do\s+you\s+want\s+me)", re.IGNORECASE)
 """A chat model's closing pleasantry (`Let me know if you'd like the cost of 2 or 3 other orders!`, `Hope this
 helps!`): not where its answer is."""
 _ASIDE = re.compile(r"^[\s>*_]*(?:tip|note|remark|aside|fun\s+fact|side\s+note)[*_\s]*[:：]", re.IGNORECASE)
