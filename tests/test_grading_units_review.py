@@ -188,3 +188,18 @@ def test_a_closing_pleasantry_or_a_tip_after_the_result_is_passed_over():
         # `a<b>c` is a chain of comparisons, not HTML
         ("How many?", "4", "Since a<b>c, we get 4.", True),
     ]) == []
+
+
+def test_decimal_commas_that_cannot_be_anything_else():
+    assert disagreements_in_questions([
+        ("What was the original price in euros?", "26", "Der Originalpreis ist 19,50 / 0,75.\n\nDie Antwort lautet 26,00 €.",
+         True),
+        ("What was the original price in euros?", "26", "Die Antwort lautet 26,50 €.", False),
+        ("What is the annual rate, in percent?", "4.2", "La réponse est 4,2 %.", True),
+        ("What is the annual rate, in percent?", "4.2", "Respuesta: $\\boxed{4{,}2}$", True),
+        ("What is the annual rate, in percent?", "4.2", "Respuesta: $\\boxed{4{,}3}$", False),
+        # a braced comma before three digits still groups thousands, and a bare comma still separates
+        ("How many?", "1000", "$\\boxed{1{,}000}$", True),
+        ("Find all solutions.", "1,5", "$\\boxed{1,5}$", True),
+        ("Find all solutions.", "1.5", "$\\boxed{1,5}$", False),
+    ]) == []

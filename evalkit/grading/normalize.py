@@ -11,7 +11,8 @@ What is dropped or rewritten, in order:
 * Unicode math (`−`, `×`, `π`, `√`, `≤`, `±`, `°`, superscripts `10⁵` `x⁻¹` and subscripts
   `log₂`, `a₁`, ...) becomes LaTeX; ASCII relations `>=`,
   `<=`, `!=`, `=<`, `=>` become `\\ge`, `\\le`, `\\ne`.
-* Thousands separators (`numbers.join_thousands`) and, when the policy opts in, decimal commas.
+* Thousands separators (`numbers.join_thousands`) and decimal commas: always where nothing else is meant
+  (`4{,}2`, `26,00 €`, `numbers.unmistakable_decimal_commas`), everywhere when the policy opts in.
   Scientific notation with a plain-text times sign, `1.2 x 10^5`, `1.2*10**5`, is written with
   `\\times` (`numbers.plain_times_ten`).
   A mixed number written with a slash (`3 1/4`) becomes `3\\frac{1}{4}`. The whole real line
@@ -51,7 +52,8 @@ from fractions import Fraction
 
 from evalkit.grading.notation import repeating_decimal, rewrite_notation, sympy_printout
 from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, fraction_text, join_thousands,
-                                     mark_percent, number_from_words, parse_exact_number, plain_times_ten)
+                                     mark_percent, number_from_words, parse_exact_number, plain_times_ten,
+                                     unmistakable_decimal_commas)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import braces_balanced, closing_brace, derivation_result, group_end
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
@@ -155,6 +157,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = _UNICODE_ROOT.sub(_unicode_root, text)
     if not text.isascii():
         text = _unicode_scripts(text)
+    text = unmistakable_decimal_commas(text)  # before `€` is dropped
     for old, new in _UNICODE:
         text = text.replace(old, new)
     text = re.sub(r"\s+", " ", text).strip()

@@ -65,6 +65,18 @@ def join_thousands(text: str) -> str:
     return text
 
 
+_BRACED_DECIMAL_COMMA = re.compile(r"(?<![\d.,}])(-?\d+)\{,\}(\d{1,2}|\d{4,})(?![\d,{])")
+_COMMA_BEFORE_EURO_OR_PERCENT = re.compile(r"^(\s*-?\d+),(\d{1,2})(\s*(?:€|EUR|\\%|%)\s*)$")
+
+
+def unmistakable_decimal_commas(text: str) -> str:
+    """Decimal commas that cannot be anything else, for every task: LaTeX's braced comma before a group that is
+    not three digits (`4{,}2`, `0{,}05`: `1{,}000` groups thousands) and a comma before one or two digits in an
+    answer that is one amount in euros or one percentage (`26,00 €`, `4,2 %`: never a list)."""
+    text = _BRACED_DECIMAL_COMMA.sub(r"\1.\2", text)
+    return _COMMA_BEFORE_EURO_OR_PERCENT.sub(r"\1.\2\3", text)
+
+
 def apply_decimal_comma(text: str) -> str:
     """`3,14` -> `3.14` inside single number tokens (only for tasks whose policy opts in)."""
     return _DECIMAL_COMMA_NUMBER.sub(r"\1.\2", text)
