@@ -196,8 +196,10 @@ def grade_command(
 def unread_references_note(lines: list[int], verdicts: list[Any], shown: int = 8) -> str | None:
     """One line naming the pairs whose reference could not be read as math (a typo in the data, `t(0,4]`): only
     an answer written as the same string can be right there, which the verdict counts do not show."""
+    from evalkit.grading.jobs import UNPARSED
+
     unread = [line for line, verdict in zip(lines, verdicts)
-              if isinstance(verdict.reference_value, str) and verdict.reference_value.startswith("unparsed")]
+              if isinstance(verdict.reference_value, str) and verdict.reference_value.startswith(UNPARSED)]
     if not unread:
         return None
     listed = ", ".join(map(str, unread[:shown])) + (f" and {len(unread) - shown} more" if len(unread) > shown else "")

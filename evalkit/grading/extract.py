@@ -277,10 +277,10 @@ def readable_text(text: str) -> str:
     return _html_as_text(without_lone_surrogates(text.replace("\x00", "\ufffd")))
 
 
-_HTML_TAG = re.compile(r"</?(?:p|b|strong|i|em|u|code|span|div|br|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th)"
-                       r"(?:\s[^<>\n]{0,200})?\s?/?>", re.IGNORECASE)
-_HTML_CLOSED = re.compile(r"</(?:p|b|strong|i|em|u|code|span|div|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th)>"
-                          r"|<br\s?/?>", re.IGNORECASE)
+_HTML_NAMES = r"p|b|strong|i|em|u|code|span|div|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th"
+"""The HTML elements a response written as HTML uses (`<br>` apart: it never closes)."""
+_HTML_TAG = re.compile(rf"</?(?:{_HTML_NAMES}|br)(?:\s[^<>\n]{{0,200}})?\s?/?>", re.IGNORECASE)
+_HTML_CLOSED = re.compile(rf"</(?:{_HTML_NAMES})>|<br\s?/?>", re.IGNORECASE)
 _HTML_SCRIPT = re.compile(r"<(sup|sub)>([^<>]{1,40})</\1>", re.IGNORECASE)
 _HTML_BREAK = re.compile(r"</?(?:p|br|div|li|tr|h[1-6]|pre|blockquote)(?:\s[^<>\n]{0,200})?\s?/?>", re.IGNORECASE)
 
@@ -1006,12 +1006,14 @@ def _leading_value(segment: str) -> str | None:
             contents.append(nxt.content)
             rest = following[nxt.end:]
         value = _math_run(contents, gaps)
-        letter = _MATH_CHOICE.fullmatch(value.strip()) if value is not None and len(contents) == 1 else None
+        if value is None or len(contents) > 1:
+            return value
+        letter = _MATH_CHOICE.fullmatch(value.strip())
         which = _WHICH_IS.match(rest) if letter is not None else None
         if which is not None and (named := _leading_value(rest[which.end():])) is not None \
                 and not _CHOICE_LETTER.match(named):
             return f"({letter.group(1) or letter.group(2)}) {named}"  # `$\textbf{(D)}$, which is $36$`
-        unit = _unit_after_math(rest) if value is not None and len(contents) == 1 else None
+        unit = _unit_after_math(rest)
         return value if unit is None else f"{value} \\text{{ {unit}}}"
     bold = re.match(r"\*\*([^*\n]{1,80})\*\*", segment)
     if bold:

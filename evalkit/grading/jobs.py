@@ -58,6 +58,10 @@ class PairJob:
     second: str
 
 
+UNPARSED = "unparsed"
+"""How the description of a value that could not be parsed begins (`unparsed: <the parser's message>`)."""
+
+
 def is_plain_number(canonical: str | None) -> bool:
     """Whether a canonical answer is one plain number (decided without SymPy)."""
     return canonical is not None and parse_exact_number(canonical) is not None
@@ -69,7 +73,7 @@ def _parsed(canonical: str) -> Value | str:
     try:
         return parse_value(canonical)
     except _PARSE_FAILURES as error:
-        return f"unparsed: {str(error)[:120] or type(error).__name__}"
+        return f"{UNPARSED}: {str(error)[:120] or type(error).__name__}"
 
 
 def solve_answer(job: AnswerJob) -> AnswerOutcome:

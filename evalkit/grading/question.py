@@ -63,9 +63,8 @@ class QuestionReading:
 def unit_letters_named(question: str) -> frozenset[str]:
     """The one-letter SI unit symbols whose units a question names, less the letters its math uses as
     variables (`a circle of radius $s$`)."""
-    math = " ".join(_UPRIGHT.sub(" ", "".join(groups)) for groups in _MATH_SPAN.findall(question))
-    return frozenset(letter for letter, named in _UNIT_NAMED.items()
-                     if named.search(question) and not re.search(rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])", math))
+    names = math_names(question)
+    return frozenset(letter for letter, named in _UNIT_NAMED.items() if named.search(question) and letter not in names)
 
 
 def math_names(question: str) -> frozenset[str]:
