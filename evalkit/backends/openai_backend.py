@@ -558,7 +558,7 @@ class OpenAIBackend:
             except asyncio.TimeoutError:  # the client's own timeouts bound each gap between bytes only
                 raise ReplyTimeout(self.request_limit_s) from None
             except openai.APIStatusError as error:
-                if error.status_code in NOT_SERVING_STATUS:
+                if not_served(error):
                     stop = watch.turned_away(self._describe(error))
                     if stop is not None:
                         raise _FatalRequestError(stop) from None
