@@ -136,11 +136,11 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, metrics: Sequence[str]
     if tasks[0] != tasks[1]:
         raise ConfigError(f"compare: {paths[0]} is a run of {tasks[0] or 'an unnamed task'} and {paths[1]} of "
                           f"{tasks[1] or 'an unnamed task'}; problem ids of different tasks name different problems")
-    plain = [load_run_matrices(path, with_scores=False) for path in paths]
-    ns = [item.correct.shape[1] for item in plain]
+    # a score rule is never an alias, so the rules asked for say whether scores are read, before n is known
+    uses_scores = any(name.rpartition("@")[0].strip() in SCORE_RULES for name in metrics or ())
+    matrices = [load_run_matrices(path, scorer=scorer, with_scores=uses_scores) for path in paths]
+    ns = [item.correct.shape[1] for item in matrices]
     names = parse_comparison_metrics(metrics, *ns) if metrics else default_comparison_metrics(*ns)
-    uses_scores = any(split_metric_name(name)[0] in SCORE_RULES for name in names)
-    matrices = [load_run_matrices(path, scorer=scorer) for path in paths] if uses_scores else plain
     if uses_scores:
         unscored = [str(path) for path, item in zip(paths, matrices) if item.scores is None]
         if unscored:
@@ -192,8 +192,9 @@ def _rows_of(problem_ids: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
 
 
 def _points(value: float, signed: bool = False) -> str:
-    text = f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}"
-    return text.replace("-0.0", "0.0").replace("+-0.0", "+0.0")
+    """A fraction in percentage points to one decimal; a value that rounds to zero prints without a minus sign."""
+    points = round(100 * value, 1) or 0.0  # -0.0 is 0.0
+    return f"{points:+.1f}" if signed else f"{points:.1f}"
 
 
 def comparison_header(document: Mapping[str, Any]) -> list[str]:
