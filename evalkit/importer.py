@@ -232,6 +232,18 @@ def _optional_typed(item: Mapping[str, Any], key: str, kinds: tuple[type, ...], 
     return value
 
 
+def _duplicate_id_message(item: ImportedProblem, first: tuple[int, str, bool]) -> str:
+    """Why a line's id repeats an earlier one, naming the line that numbered itself where one did (a line
+    without an id takes its line number as id, which can meet another line's own id)."""
+    first_line, _, first_numbered = first
+    numbered = [f"line {number} has no id and takes its line number"
+                for number, by_line in ((first_line, first_numbered), (item.line, item.id_from_line_number)) if by_line]
+    if not numbered:
+        return f"duplicate id {item.problem.id!r} (first on line {first_line})"
+    return (f"duplicate id {item.problem.id!r} (first on line {first_line}): {' and '.join(numbered)}; "
+            "give every line an id, or none")
+
+
 def parse_samples(raw: Any, problem_id: str) -> tuple[tuple[Sample, ...], tuple[float | None, ...] | None]:
     """Samples given as strings or `{"text", "score"?, "finish_reason"?, "num_tokens"?, "logprob"?}` objects
     (an OpenAI chat completion's `choices` too: the text is `message.content`).
@@ -537,7 +549,7 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
     file is read by rows when the preset allows it); line numbers are then row numbers.
     """
     errors: list[str] = []
-    first_of: dict[str, tuple[int, str]] = {}  # problem id -> (its line, digest of its sample texts)
+    first_of: dict[str, tuple[int, str, bool]] = {}  # problem id -> (its line, digest of its sample texts, id from the line number)
     pending: ImportedProblem | None = None  # the last problem read, held while lines of its id may follow
     copies_allowed = preset is not None and preset.repeated_ids_are_copies
     kind = file_kind(path)
@@ -573,12 +585,11 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
                 if first is not None:
                     if copies_allowed and first[1] == _texts_digest(item):
                         continue  # the same document logged again (e.g. once per lm-eval filter)
-                    raise InputError(f"duplicate id {item.problem.id!r} (first on line {first[0]})",
-                                     path=path, line=line, field="id")
+                    raise InputError(_duplicate_id_message(item, first), path=path, line=line, field="id")
             except InputError as error:
                 errors.append(str(error))
                 continue
-            first_of[item.problem.id] = (item.line, _texts_digest(item) if copies_allowed else "")
+            first_of[item.problem.id] = (item.line, _texts_digest(item) if copies_allowed else "", item.id_from_line_number)
             if pending is not None and not errors:
                 yield pending  # after the first bad line nothing more is written: only checked
             pending = item

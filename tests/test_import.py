@@ -106,6 +106,22 @@ def test_every_bad_line_is_reported_and_nothing_is_written(tmp_path):
     assert not out.exists()
 
 
+def test_a_duplicate_id_made_by_a_line_number_says_so(tmp_path):
+    source = write_lines(tmp_path / "mixed.jsonl", [
+        {"question": "q1", "reference": "1", "samples": ["1"]},
+        {"question": "q2", "reference": "2", "samples": ["2"]},
+        {"id": "2", "question": "q3", "reference": "3", "samples": ["3"]},
+        {"id": "a", "question": "q4", "reference": "4", "samples": ["4"]},
+        {"id": "a", "question": "q5", "reference": "5", "samples": ["5"]},
+    ])
+    with pytest.raises(InputError) as caught:
+        import_samples(source, task="math", out=tmp_path / "run", show_progress=False)
+    message = str(caught.value)
+    assert ("mixed.jsonl:3: field 'id': duplicate id '2' (first on line 2): line 2 has no id and takes its line "
+            "number; give every line an id, or none") in message
+    assert "mixed.jsonl:5: field 'id': duplicate id 'a' (first on line 4)\n" in message + "\n"
+
+
 def test_error_list_is_capped(tmp_path):
     source = write_lines(tmp_path / "bad.jsonl", ["[]"] * 30)
     with pytest.raises(InputError, match=r"30 bad line\(s\)[\s\S]*and 10 more"):
