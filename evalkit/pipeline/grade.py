@@ -10,10 +10,10 @@ stopped. At the end `graded.jsonl` is put in the order of `samples.jsonl`, so th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from evalkit.errors import EvalkitError, InputError
 from evalkit.grading.policy import GradingPolicy
@@ -36,11 +36,10 @@ class GradeStageResult:
     """Problems whose grades were of other samples (their `samples.jsonl` line was rewritten since), made again."""
 
 
-def grading_policy_of(run_dir: RunDir) -> GradingPolicy:
-    """The grading conventions of this run: its task's policy, with the extraction style of the
-    config's `answer_style` when it names one (imported runs record it); the default policy
-    for a task evalkit does not know."""
-    config = run_dir.read_config()
+def grading_policy_of(config: Mapping[str, Any], run_dir: RunDir) -> GradingPolicy:
+    """The grading conventions of a run whose `config.yaml` holds `config`: its task's policy, with the
+    extraction style of the config's `answer_style` when it names one (imported runs record it); the
+    default policy for a task evalkit does not know."""
     import tasks
 
     try:
@@ -65,10 +64,10 @@ def needs_grading(run_dir: RunDir) -> bool:
     return count_lines(run_dir.graded_path) < count_lines(run_dir.samples_path) or bool(run_dir.stale_grades())
 
 
-def _samples_per_problem(run_dir: RunDir) -> int | None:
-    """`sampling.n` of a sampled run, which every problem's line holds that many samples of; None for an
-    imported run (its problems may hold different numbers)."""
-    sampling = run_dir.read_config().get("sampling")
+def _samples_per_problem(config: Mapping[str, Any]) -> int | None:
+    """`sampling.n` of a sampled run's config, which every problem's line holds that many samples of; None
+    for an imported run (its problems may hold different numbers)."""
+    sampling = config.get("sampling")
     n = sampling.get("n") if isinstance(sampling, dict) else None
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
 
@@ -83,7 +82,8 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
     """
     from evalkit.grading import Grader
 
-    policy = grading_policy_of(run_dir)
+    config = run_dir.read_config()
+    policy = grading_policy_of(config, run_dir)
     run_dir.require_samples()  # before the grades file is opened: a refused run gets no empty graded.jsonl
     sampled_ids = run_dir.sampled_ids()
     stale = run_dir.stale_grades()
@@ -99,7 +99,7 @@ def grade_stage(run_dir: RunDir, *, workers: int | None = None, timeout: float =
     with make_progress(disable=not show_progress) as progress, run_dir.grades_appender() as out, \
             Grader(policy, workers=workers, timeout=timeout) as grader:
         bar = progress.add_task("grading", total=len(sampled_ids - done))
-        stored = run_dir.iter_samples(expected=_samples_per_problem(run_dir))
+        stored = run_dir.iter_samples(expected=_samples_per_problem(config))
         for chunk in _chunks((item for item in stored if item.problem.id not in done), GRADING_CHUNK):
             results = grader.grade_groups(
                 [[sample.text for sample in item.samples] for item in chunk],
