@@ -126,6 +126,9 @@ _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _DEGREE_MARK = r"\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![A-Za-z]))"  # a closing brace only with its opening one
 _DEGREE_NUMBER = re.compile(r"(\d+(?:\.\d+)?|\{[^{}]*\})\s*" + _DEGREE_MARK)
 _TEMPERATURE = re.compile(_DEGREE_MARK + r"\s?[CF](?![A-Za-z])")
+_DEGREES_MINUTES = re.compile(r"(\d{1,3})\s*" + _DEGREE_MARK + r"\s*(\d{1,2}(?:\.\d+)?)\s*'(?!')"
+                              r"(?:\s*(\d{1,2}(?:\.\d+)?)\s*(?:''|\"))?")
+"""An angle in degrees, minutes and seconds as the whole answer: `22^\\circ 30'`, `10°15'36''`."""
 _ANY_DEGREE_MARK = re.compile(_DEGREE_MARK + r"|\\degree(?![a-zA-Z])|\^(?:\{o\}|o(?![a-zA-Z]))")
 _KNOWN_OPERATORS = frozenset("sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln exp "
                              "lcm gcd max min det deg dim ker arg".split())
@@ -420,8 +423,13 @@ def _font_replacement(command: str, inner: str) -> str:
 
 def _degrees(text: str) -> str:
     """Degrees inside a trig function become radians; other degree marks are dropped, with the
-    scale letter of a temperature (`25°C`, `77^{\\circ}F`)."""
+    scale letter of a temperature (`25°C`, `77^{\\circ}F`); an angle in degrees and minutes (and seconds)
+    is its value in degrees."""
     text = _TEMPERATURE.sub("", text)
+    sexagesimal = _DEGREES_MINUTES.fullmatch(text.strip())
+    if sexagesimal is not None and all(Fraction(part or 0) < 60 for part in sexagesimal.groups()[1:]):
+        degrees, minutes, seconds = (Fraction(part or 0) for part in sexagesimal.groups())
+        return fraction_text(degrees + minutes / 60 + seconds / 3600)  # 22°30' is 22.5 degrees, not 2230
     if _TRIG.search(text) and _ANY_DEGREE_MARK.search(text):
         text = _DEGREE_NUMBER.sub(lambda m: "(" + m.group(1) + "\\cdot\\frac{\\pi}{180})", text)
     return _ANY_DEGREE_MARK.sub("", text)

@@ -8,7 +8,8 @@ that merely contains such a word is left as it is:
 * The combination notations of European, Chinese and Indian textbooks, anywhere in the answer:
   `C_{2n}^{n}`, `C^{n}_{2n}`, `\\mathrm{C}_{2n}^{n}` and `{}^{2n}C_{n}` -> `\\binom{2n}{n}` (a capital C
   with both a subscript and a superscript; `C_n` alone or `C^2` is a name or a power, left alone).
-* `\\langle 1, 2 \\rangle` (a vector) -> `(1, 2)`.
+* `\\langle 1, 2 \\rangle` (a vector) -> `(1, 2)`; a tuple transposed, `(1, 2)^T` -> `(1, 2)` (a tuple stands for
+  its column already), and every transpose mark is `^{T}` (for `^\\top`, `^\\intercal`, `^{\\mathsf{T}}`).
 * A modulus is written one way, `\\pmod{7}` (for `\\pmod 7`, `(\\bmod 7)`, `(\\mod 7)`, `\\bmod 7`). A
   number given with its modulus states that number: `33 \\pmod{1000}` -> `33`. A congruence
   (`n \\equiv 1 \\pmod{3}`, a class of numbers) keeps its modulus and is compared as written.
@@ -19,7 +20,8 @@ that merely contains such a word is left as it is:
   `0.1\\overline{6}`, `0.142857142857\\ldots` -> `0.\\overline{142857}` (at least three repeated
   digits). A decimal with no repeating tail (`3.14159\\ldots`) is the decimal as written, like
   `3.14159...` always was (`repeating_decimal`, which `normalize.py` calls before it strips
-  trailing dots).
+  trailing dots). The dot notation (`0.1\\dot{6}`) and the period in parentheses of European textbooks
+  (`0.1(6)`, `0.(3)`) are repeating decimals too.
 * Sets of real numbers written by a condition or as the line without points:
   `\\{x \\mid x < 2 \\text{ or } x > 3\\}` -> `(-\\infty,2)\\cup(3,\\infty)`, `\\{x : x \\ge 2\\}` ->
   `[2,\\infty)`, `\\mathbb{R} \\setminus \\{-7, 3\\}` and `\\{x \\in \\mathbb{R} \\mid x \\ne 1\\}` -> the open
@@ -49,7 +51,13 @@ _MODULUS_TAIL = re.compile(
     r"|(?:\\bmod|\\mod)(?![a-zA-Z])\s*(?:\{([^{}]{1,40})\}|(\w+)))\s*$")
 _LABELLED_VALUE = re.compile(r"^(?:\\text(?:bf)?\{\s*\(([A-E])\)\s*\}\s*(?=[-+\d.\\A-Za-z])|\(([A-E])\)"
                              r"(?:\s*(?=[-+\d.\\])|\s+(?=[A-Za-z])))")
+_TRANSPOSE_MARK = re.compile(r"\^\s*(?:\\top(?![A-Za-z])|\\intercal(?![A-Za-z])|\{\s*(?:\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}"
+                             r"|\\mathsf\{T\}|\\mathrm\{T\})")
+"""A transpose mark written otherwise than `^T`: `^\\top`, `^{\\intercal}`, `^{\\mathsf{T}}`."""
+_TRANSPOSED_TUPLE = re.compile(r"(\((?:[^()]|\([^()]*\))+\))\s*\^\s*(?:T|\{T\})")
 _ELLIPSIS_DECIMAL = re.compile(r"^(-?\d*)\.(\d{1,40})\s*(?:\\ldots|\.\.\.)$")
+_PARENTHESIZED_PERIOD = re.compile(r"(-?\d*)\.(\d{0,20})\(\s*(\d{1,20})\s*\)")
+"""A repeating decimal with its period in parentheses, as many European schools write it: `0.(3)`, `0.1(6)`."""
 
 _RELATION_OPS = {"<": "<", ">": ">", "\\le": "<=", "\\ge": ">="}
 _OP = r"(<|>|\\le(?![a-zA-Z])|\\ge(?![a-zA-Z]))"
@@ -134,6 +142,10 @@ def rewrite_notation(text: str) -> str:
     angle = _ANGLE_VECTOR.fullmatch(text.strip())
     if angle is not None and "\\langle" not in angle.group(1):
         text = f"({angle.group(1).strip()})"
+    text = _TRANSPOSE_MARK.sub("^{T}", text)
+    transposed = _TRANSPOSED_TUPLE.fullmatch(text.strip())
+    if transposed is not None and "," in re.sub(r"\([^()]*\)", "", transposed.group(1)[1:-1]):
+        text = transposed.group(1)  # `(1, 2, 3)^T`: the column of a tuple's entries, which the tuple stands for
     text = _residue(text)
     labelled = _LABELLED_VALUE.match(text)
     if labelled is not None and text[labelled.end():].strip():
@@ -256,7 +268,12 @@ _DOTTED_DECIMAL = re.compile(r"(-?\d*)\.(\d*)\\dot\s?\{?(\d)\}?(?:(\d*)\\dot\s?\
 def repeating_decimal(text: str) -> str:
     """A decimal followed by an ellipsis as the whole answer: its repeating tail made exact, or the
     ellipsis dropped when its digits do not repeat; a decimal in dot notation (`0.1\\dot{6}`) with its
-    block overlined. Called before trailing dots are stripped."""
+    block overlined; a decimal with its period in parentheses (`0.1(6)`) likewise. Called before trailing dots are
+    stripped."""
+    period = _PARENTHESIZED_PERIOD.fullmatch(text.strip())
+    if period is not None:  # `0.1(6)`: the digits in parentheses repeat (not a product, not an uncertainty)
+        whole, fixed, block = period.groups()
+        return f"{whole}.{fixed}\\overline{{{block}}}"
     dotted = _DOTTED_DECIMAL.fullmatch(text.strip())
     if dotted is not None:  # `0.1\dot{6}`, `0.\dot{1}4285\dot{7}`: the dotted digits and those between repeat
         whole, fixed, first, middle, last = dotted.groups()
