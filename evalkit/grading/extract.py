@@ -58,7 +58,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from evalkit.grading.measures import measure_of
-from evalkit.grading.numbers import fraction_from_words, number_from_words
+from evalkit.grading.numbers import fraction_from_words, number_from_words, spelled_number_prefix
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import (brace_partners, braces_balanced, brackets_balance, closing_display_row,
                                   closing_environment_start, math_span_at, math_spans)
@@ -128,7 +128,13 @@ output imported with its special tokens is cut at the first one."""
 _NEXT_EXAMPLE = re.compile(r"\n[ \t]*\n[ \t]*(?:Question|Q|Problem):[ \t]*(?:\S|\n)")
 """A base model that runs on into the next few-shot example (`The answer is 18.\n\nQuestion: Tom has...`, or
 Minerva's `... I hope it is correct.\n\nProblem:\nWhat is...`)."""
-_ANSWER_GIVEN = re.compile(r"[Tt]he (?:final )?answer is|####|\\boxed|Final Answer")
+_INVENTED_TURN = re.compile(r"\n[ \t]*(?:User|Human|USER|HUMAN):[ \t]*\S")
+"""A user's turn that a model invents after its own (`...has 6 puppies.\n\nUser: Is this how you would...`): what
+follows is not its answer to this problem."""
+_ANSWER_QUALIFIER = r"(?:\s{0,4}\([^()\n]{1,40}\))?"
+"""What an answer phrase says of the answer's form before its verb: `The answer (arabic numerals) is` (the
+zero-shot-CoT prompt of Kojima et al.), `the answer (in dollars) is`."""
+_ANSWER_GIVEN = re.compile(r"[Tt]he (?:final )?answer" + _ANSWER_QUALIFIER + r" is|####|\\boxed|Final Answer|<answer>")
 """Words that give a response's answer: only after them is a following example cut off."""
 _THINKING_OPENS = ("<think>", "<|begin_of_thought|>", "<|channel|>analysis<|message|>")
 _THINKING_CLOSES = ("</think>", "<|end_of_thought|>", "<|channel|>final<|message|>")
@@ -155,7 +161,8 @@ the answer is the next non-empty line, when that line is a value by itself."""
 _SHORT_LABEL = re.compile(r"(?<![a-z])(?:a|ans)\s*(?:\*\*|__)?\s*[:：]", re.IGNORECASE)
 _ANSWER_COLON = re.compile(r"(?=[fF])\bfinal\s{1,4}answer\s{0,4}(?:(?:\*\*)?\s{0,4}[:：](?:\*\*)?|\*\*(?=[ \t]*\n))",
                            re.IGNORECASE)
-_ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:answers?|options?|choices?)\s{1,8}(?:to\s{1,4}(?:the|this)\s{1,4}(?:question|problem)"
+_ANSWER_IS = re.compile(r"(?=[fFcCaAoO])\b(?:final\s{1,4}|correct\s{1,4})?(?:answers?|options?|choices?)" + _ANSWER_QUALIFIER +
+                        r"\s{1,8}(?:to\s{1,4}(?:the|this)\s{1,4}(?:question|problem)"
                         r"\s{1,8})?(?:is|are|will\s{1,4}be|would\s{1,4}be)\b\s{0,4}:?", re.IGNORECASE)
 _ANSWER_IS_ABROAD = re.compile(
     r"(?:最终|最終|所以|因此)?答案(?:应该|應該|就)?(?:是|为|為|應為|应为)\s{0,4}[:：]?|"
@@ -1059,6 +1066,12 @@ def _leading_value(segment: str) -> str | None:
         elif unit and multiplier_of(unit.group(1).split()[0]):
             value += " " + unit.group(1).split()[0]  # `70 thousand dollars`: the multiplier, not the unit after it
         return _clean(_TRAILING_PROSE.sub("", value)) or None
+    spelled = spelled_number_prefix(segment)
+    if spelled is not None and not segment.startswith("-", spelled[1]):  # not the `three` of `three-digit`
+        # `two hundred ninety six dollars`, `Forty-Eight.`: a number in words, with its unit
+        rest = segment[spelled[1]:].strip().rstrip(".!")
+        if not rest or is_droppable_phrase(rest):
+            return _clean(f"{segment[:spelled[1]]} {rest}")
     return None
 
 
@@ -1127,13 +1140,32 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
             rest_of_line = text[match.end():line_end if line_end >= 0 else len(text)]
             if method == "answer_line" and _SHORT_LABEL.search(match.group(0)) and len(rest_of_line.strip()) > 40:
                 continue  # `A: After giving some away...` opens a worked answer; `A: 18` states one
-            value = _value_in_words(sentence, asked=asked) or _closing_word_answer(text, match.end())
+            if method == "marker" and _derivation_follows(text, match, rest_of_line):
+                value = _final_sentence_answer(text[match.end():], asked)  # its result, not its first number
+            else:
+                value = _value_in_words(sentence, asked=asked) or _closing_word_answer(text, match.end())
             value = _parts_opened_by(text, match.end()) or value
             if value:
                 final = method == "final_answer" or re.match(r"[\s>#*_]*final", match.group(0), re.IGNORECASE)
                 candidates.append(_Candidate(match.start(), value, "final_answer" if final else method))
                 break
     return candidates
+
+
+_DERIVATION_STEP = re.compile(r"\d\s*(?:[-+*/×x·]|\\times|\\cdot)\s*\\?\$?\d")
+"""An operation between two numbers (`3 x 68`, `100 * 0.02`, `$192 x $12`): a line that computes, not a result."""
+_ENUMERATED = re.compile(r"[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+\S")
+"""A line that opens a numbered or bulleted list (`1) $250 on newspaper ads`)."""
+
+
+def _derivation_follows(text: str, marker: re.Match[str], rest_of_line: str) -> bool:
+    """Whether an answer marker that ends its line (`Therefore, the answer is:`) is followed by a computation or a
+    list over several lines (`3 x 68 = 204\n2 x 80 = 160\n...\nThe total cost was $694.`, `1) $250 on newspaper
+    ads\n2) ...\n3) $1375 on all ads`), whose result comes last."""
+    if "\n" not in marker.group(0) and rest_of_line.strip(" \t:*_"):
+        return False
+    lines = [line for line in text[marker.end():marker.end() + MAX_SENTENCE_CHARS].splitlines() if line.strip()]
+    return len(lines) >= 2 and (_DERIVATION_STEP.search(lines[0]) is not None or _ENUMERATED.match(lines[0]) is not None)
 
 
 _FIRST_PART_LABEL = re.compile(r"[\s*_#>:\-]{0,16}(?:\((?:a|i)\)|a\)|part[ \t]{1,4}\(?(?:a|i|1)\)?(?![\w(]))",
@@ -1358,6 +1390,12 @@ def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | Non
     unterminated `<think>` holds no answer, unless the model ended normally: then its thinking is the
     body, with the note `UNTERMINATED_THINK` (`find_answer` takes only an answer stated outright there)."""
     thinking = None
+    response_start = _after_first(text, _THINKING_CLOSES)
+    if response_start is None and not any(opening in text for opening in _THINKING_OPENS):
+        response_start = 0
+    turn = _INVENTED_TURN.search(text, response_start) if response_start is not None else None
+    if turn is not None:  # a user's turn it invented after its response began, and what it wrote on from there
+        text = text[:turn.start()]
     closed = _after_last(text, _THINKING_CLOSES)
     opened = _after_last(text, _THINKING_OPENS) if closed is None else None
     if closed is not None:
@@ -1376,6 +1414,12 @@ def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | Non
     if not text.strip():
         return None, "nothing after the thinking" if closed is not None else "empty response"
     return text, thinking
+
+
+def _after_first(text: str, delimiters: tuple[str, ...]) -> int | None:
+    """The index just past the first of `delimiters` in `text`, or None when there is none."""
+    ends = [text.find(delimiter) + len(delimiter) for delimiter in delimiters if delimiter in text]
+    return min(ends) if ends else None
 
 
 def _after_last(text: str, delimiters: tuple[str, ...]) -> int | None:

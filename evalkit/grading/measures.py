@@ -289,7 +289,7 @@ _ASKED_IN = re.compile(
 
 
 _GIVEN_IN = re.compile(
-    r"\d(?:[\d.,]*\d)?\s*(?:\\[,;:! ]|~|\s)*(?P<unit>(?:\\(?:mathrm|text)\s*\{[^{}]{1,20}\}|[A-Za-zÅ°μµ]+)(?:\s*\^\s*\{?-?\d\}?)?"
+    r"(?:\d(?:[\d.,]*\d)?\s*(?:\\[,;:! ]|~|\s)*|\b(?:[Aa]n?|per|every|each)\s+)(?P<unit>(?:\\(?:mathrm|text)\s*\{[^{}]{1,20}\}|[A-Za-zÅ°μµ]+)(?:\s*\^\s*\{?-?\d\}?)?"
     r"(?:\s*/\s*(?:\\(?:mathrm|text)\s*\{[^{}]{1,20}\}|[A-Za-z]+))?)")
 
 
@@ -297,7 +297,7 @@ def asked_measures(reference: str | None, question: str | None) -> tuple[Measure
     """The units an answer may be asked in: the reference's own (`5.4 \\text{ cents}`), else the units the
     question asks for (`in parsecs`, `in units of $\\mathrm{~cm}^{-1}$`, `How many minutes`), else the units
     the question gives its own quantities in (`it takes him 18 minutes`: a time is asked in minutes where no
-    other unit of time is named)."""
+    other unit of time is named; `20 snowballs in an hour, but 2 melt every 15 minutes` names two)."""
     if reference is not None:
         own = answer_measure(reference)
         if own is not None:

@@ -53,7 +53,7 @@ from fractions import Fraction
 from evalkit.grading.notation import repeating_decimal, rewrite_notation, sympy_printout
 from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, fraction_text, join_thousands,
                                      mark_percent, number_from_words, parse_exact_number, plain_times_ten,
-                                     unmistakable_decimal_commas)
+                                     spelled_number_prefix, unmistakable_decimal_commas)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import braces_balanced, closing_brace, derivation_result, group_end
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
@@ -193,12 +193,12 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = _rewrite_font_commands(text)
     text = _unwrap_numeric_text(text)
     text = _drop_answer_label(text)
-    spelled = number_from_words(_unwrap_text(text))
+    fraction = fraction_from_words(_unwrap_text(text))
+    if fraction is not None:  # `three quarters` is 3/4, not three of a unit
+        return fraction_text(fraction)
+    spelled = _spelled_number(_unwrap_text(text))
     if spelled is not None:
         return str(spelled)
-    fraction = fraction_from_words(_unwrap_text(text))
-    if fraction is not None:
-        return fraction_text(fraction)
     text = re.sub(r"\\(?:textdollar|dollar|usd)(?![a-zA-Z])", " ", text)
     text = text.replace("\\$", " ").replace("$", " ")
     text = re.sub(r"^\s*(?:\\approx|\\sim|~)\s*(?=[-\d.\\])", "", text)  # `\approx 5.00`: the value given
@@ -419,6 +419,16 @@ def _font_replacement(command: str, inner: str) -> str:
             return "\\text{" + words + "}"
         return inner
     return inner
+
+
+def _spelled_number(text: str) -> int | None:
+    """The integer a whole answer spells in English words, alone or before units and counted nouns (`two
+    hundred ninety six dollars`, `five hours`: dropped as after digits), or None."""
+    value = number_from_words(text)
+    if value is not None:
+        return value
+    head = spelled_number_prefix(text)
+    return head[0] if head is not None and is_droppable_phrase(text[head[1]:]) else None
 
 
 def _degrees(text: str) -> str:

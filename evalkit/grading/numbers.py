@@ -269,6 +269,24 @@ def number_from_words(text: str) -> int | None:
     return total + group
 
 
+_SPELLED_WORD = re.compile(r"[A-Za-z]+(?:[\s\-]+|$)")
+
+
+def spelled_number_prefix(text: str) -> tuple[int, int] | None:
+    """The integer the longest run of English number words at the start of `text` spells, and where the
+    run ends (`two hundred ninety six dollars` -> (296, 21)); None when `text` does not start with one."""
+    ends = []
+    position = 0
+    while len(ends) < 10 and (word := _SPELLED_WORD.match(text, position)) is not None:
+        position = word.end()
+        ends.append(len(text[:position].rstrip(" \t\n-")))
+    for end in reversed(ends):
+        value = number_from_words(text[:end])
+        if value is not None:
+            return value, end
+    return None
+
+
 _DENOMINATOR_WORDS = {
     "half": 2, "halves": 2, "third": 3, "thirds": 3, "fourth": 4, "fourths": 4, "quarter": 4, "quarters": 4,
     "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8,
