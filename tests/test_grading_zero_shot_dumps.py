@@ -76,3 +76,21 @@ def test_units_named_without_a_number_in_the_question_count_as_named():
         (walk, "36", "The answer is 0.6 hours.", True),  # minutes the only unit of time named: converted
         (walk, "36", "The answer is 36 minutes.", True),
     ]) == []
+
+
+def test_a_closing_sentence_of_plain_amounts_answers_with_one_the_question_did_not_give():
+    traffic = ("A line of 30 cars waits at a jam. In the first 15 minutes some drive through, then 20 more cars "
+               "arrive. How many cars drove through the traffic jam in the first 15 minutes?")
+    race = ("Of 40 people, 20% think horse #2 will win, 60% of the rest think horse #7 will win, and the rest think "
+            "horse #12 will win. How many people think that horse #12 will win?")
+    primes = "Nine different two-digit numbers can be formed with the digits 1, 3 and 7. How many of these numbers are prime?"
+    assert disagreements_in_questions([
+        (traffic, "5", "```output\n5\n```\n5 cars drove through the traffic jam in the first 15 minutes.", True),
+        (traffic, "15", "```output\n5\n```\n5 cars drove through the traffic jam in the first 15 minutes.", False),
+        (race, "16", "```output\n16.0\n```\n16 people think that horse #12 will win the big race.", True),
+        # the kind of number asked decides first: `7 of these 9 numbers are prime`, though 7 is one of the digits given
+        (primes, "7", "Of these, only 33 and 77 are composite. Thus $7$ of these 9 numbers are prime.", True),
+        # where math names something, a number of the question may well be the answer
+        ("Solve $x^2 - 4x + 4 = 0$ for $x$, given that 2 is a root of multiplicity 2.", "2",
+         "The root is $x = 2$, a double root of $x^2 - 4x + 4$.", True),
+    ]) == []

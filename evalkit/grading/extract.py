@@ -62,7 +62,7 @@ from evalkit.grading.numbers import fraction_from_words, number_from_words, spel
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import (brace_partners, braces_balanced, brackets_balance, closing_display_row,
                                   closing_environment_start, math_span_at, math_spans)
-from evalkit.grading.question import AskedQuantity
+from evalkit.grading.question import AskedQuantity, plain_number
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of, question_words
 
 MAX_SCAN_CHARS = 2_000_000
@@ -683,6 +683,11 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
         if best > 0 and list(fit.values()).count(best) == 1:
             # `It takes Carla 160 minutes to download the 200 GB file.`, minutes asked: 160
             return next(value for value, score in fit.items() if score == best)
+        amounts = [plain_number(value) for _, _, value in values]
+        if not after_marker and None not in amounts:
+            # `5 cars drove through the traffic jam in the first 15 minutes.`: not the 15 the question gave (in a
+            # sentence of plain amounts; where math names something, `$x = 2$`, the question's numbers may be its answer)
+            values = [item for item, amount in zip(values, amounts) if amount not in asked.given] or values
     return max(values, key=lambda item: (item[1], item[2]))[2]  # the value mentioned last
 
 

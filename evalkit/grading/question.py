@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from evalkit.grading.units import question_words
 
@@ -155,11 +156,14 @@ class AskedQuantity:
     """What kind of number a question asks for, so that an answer sentence naming several numbers gives the one
     asked (`It takes Carla 160 minutes to download the 200 GB file.` answers "How many minutes"): the words of the
     thing counted (`minute`, `vacuum`, `cleaner`, lower-case, without a plural `s`; "how many X", "find the number
-    of X", times for "how long", ages for "how old", distances for "how far"), a sum of money, a percentage."""
+    of X", times for "how long", ages for "how old", distances for "how far"), a sum of money, a percentage; and
+    the plain numbers the question itself states (`given`), which a sentence naming several values does not
+    answer with when it names one the question does not (`5 cars drove through in the first 15 minutes`)."""
 
     nouns: frozenset[str] = frozenset()
     money: bool = False
     percent: bool = False
+    given: frozenset[Fraction] = frozenset()
 
 
 _COUNTED = r"((?:[A-Za-z]+\s+){0,2}?[A-Za-z]+)"
@@ -182,6 +186,17 @@ _ASKS_MONEY = re.compile(r"\bhow\s+(?:much|many\s+dollars)\b(?:\s+(?:money|more|
 _ASKS_PERCENT = re.compile(r"\bwhat\s+(?:percent(?:age)?|%)", re.IGNORECASE)
 
 
+_STATED_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|(?<![\d.,])\d+(?:\.\d+)?")
+"""A number written in digits, with thousands grouped by commas or not (`2,000`, `2000`, `0.5`)."""
+_PLAIN_AMOUNT = re.compile(r"(?:\\?\$\s*)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+
+
+def plain_number(text: str) -> Fraction | None:
+    """The number a plain amount writes (`2,000`, `$5`, `\\$1.50`, `0.5`), or None for anything else."""
+    amount = _PLAIN_AMOUNT.fullmatch(text.strip())
+    return Fraction(amount.group(1).replace(",", "") + (amount.group(2) or "")) if amount is not None else None
+
+
 def asked_quantity(question: str | None) -> AskedQuantity | None:
     """What kind of number `question` asks for (`AskedQuantity`), or None when it says none of these."""
     if not question:
@@ -199,5 +214,6 @@ def asked_quantity(question: str | None) -> AskedQuantity | None:
     if _HOW_FAR.search(question):
         nouns |= _DISTANCE_NOUNS
     asked = AskedQuantity(nouns=nouns, money=_ASKS_MONEY.search(question) is not None,
-                          percent=_ASKS_PERCENT.search(question) is not None)
+                          percent=_ASKS_PERCENT.search(question) is not None,
+                          given=frozenset(plain_number(number) for number in _STATED_NUMBER.findall(question)))
     return asked if asked != AskedQuantity() else None
