@@ -4,7 +4,7 @@ expected verdict); the near misses beside each rule must stay wrong."""
 
 from __future__ import annotations
 
-from grading_cases import disagreements
+from grading_cases import disagreements, disagreements_in_questions
 
 
 def test_a_period_in_parentheses_repeats():
@@ -43,4 +43,51 @@ def test_a_transposed_tuple_is_the_column_vector():
         (column, "$\\boxed{(-2,-14,7)^T}$", False),
         # one parenthesised term to a power T is a power, not a transpose
         ("x+1", "$\\boxed{(x+1)^T}$", False),
+    ]) == []
+
+
+def test_rounding_in_integer_variables_is_decided_at_the_integers_both_ways():
+    assert disagreements([
+        # equal wherever the argument is not whole, different where it is: the integers tell them apart
+        ("N(n)=\\left\\lfloor\\frac{2 n}{3}\\right\\rfloor+1", "$\\boxed{\\lceil \\frac{2n}{3} \\rceil}$", False),
+        ("\\left\\lfloor\\frac{2 n}{3}\\right\\rfloor+1", "$\\boxed{\\left\\lfloor \\frac{2n-1}{3} \\right\\rfloor + 1}$", False),
+        ("\\lceil n / 2\\rceil+1", "$\\boxed{\\left\\lfloor \\frac{n}{2} \\right\\rfloor + 2}$", False),
+        ("\\lfloor\\frac{2 n-1}{5}\\rfloor", "$\\boxed{\\left\\lceil \\frac{2n-1}{5} \\right\\rceil - 1}$", False),
+        # equal at every integer, though not at every real
+        ("\\lceil n/2\\rceil", "$\\boxed{\\lfloor (n+1)/2\\rfloor}$", True),
+        ("\\lceil n / 2\\rceil+1", "$\\boxed{\\left\\lfloor \\frac{n+1}{2} \\right\\rfloor + 1}$", True),
+        # a second variable that cancels from the difference is still given a value
+        ("m n-\\lfloor m / 2\\rfloor", "$\\boxed{mn - \\left\\lceil \\frac{m-1}{2} \\right\\rceil}$", True),
+        ("m n-\\lfloor m / 2\\rfloor", "$\\boxed{mn - \\left\\lceil \\frac{m}{2} \\right\\rceil}$", False),
+        ("\\lfloor x \\rfloor", "$\\boxed{\\lceil x \\rceil}$", False),
+    ]) == []
+
+
+def test_a_percentage_asked_is_not_answered_by_the_bare_fraction():
+    asked = "What percent of her class chose candy E?"
+    assert disagreements_in_questions([
+        (asked, "20\\%", "$\\boxed{0.2}$", False),
+        (asked, "20\\%", "$\\boxed{20}$", True),
+        (asked, "20\\%", "$\\boxed{20\\%}$", True),
+        ("By what percent is the area increased? Express your answer as a percent.", "44\\%", "$\\boxed{0.44}$", False),
+        ("What is the probability, as a percent to the nearest tenth of a percent?", "7.2\\%", "$\\boxed{0.072}$", False),
+        # not asked as a percentage (or not known): p% is the number p/100
+        ("What fraction of the 40 students, 20\\% of whom chose E, chose E?", "20\\%", "$\\boxed{0.2}$", True),
+        (None, "20\\%", "$\\boxed{0.2}$", True),
+    ]) == []
+
+
+def test_temperatures_segments_and_ranges_with_points_left_out():
+    assert disagreements([
+        ("-10", "$\\boxed{-10^\\circ \\text{F}}$", True),
+        ("-10", "$\\boxed{-10\\,^\\circ\\mathrm{F}}$", True),
+        ("-10", "$\\boxed{-12^\\circ \\text{F}}$", False),
+        ("\\overline{CD}", "$\\boxed{CD}$", True),
+        ("\\overline{CD}", "$\\boxed{\\text{CD}}$", True),
+        ("\\overline{CD}", "$\\boxed{BC}$", False),
+        ("(0,9) \\cup (9,36)", "$\\boxed{0 < x < 36,\\ x \\neq 9}$", True),
+        ("(0,9) \\cup (9,36)", "$\\boxed{x \\in (0,36),\\ x \\neq 9}$", True),
+        ("(0,9) \\cup (9,36)", "$\\boxed{0 < x < 36, x \\ne 8}$", False),
+        ("(0,9) \\cup (9,36)", "$\\boxed{0 \\le x < 36, x \\ne 9}$", False),
+        ("(-\\infty,-7)\\cup(-7,3)\\cup(3,\\infty)", "$\\boxed{x \\in (-\\infty,\\infty), x\\ne -7, 3}$", True),
     ]) == []

@@ -21,7 +21,8 @@ Two relations, one module:
   - Relative tolerance: only when the task's policy sets one (Minerva's OCW problems), a number
     within that relative distance of a numeric reference is right.
   - Percent: `p\\%` is the number p/100. A reference `p\\%` also accepts the bare number `p` (the
-    question asked for a percentage); a reference `q` also accepts `q\\%` when the problem's question
+    question asked for a percentage), and the bare fraction p/100 unless the question asks for a
+    percentage (`What percent ...?`: `0.2` reads as 0.2 percent); a reference `q` also accepts `q\\%` when the problem's question
     speaks of percentages or is not known (`question.QuestionReading`: `40\\%` is no number of dollars).
     Unmarked numbers are never rescaled (`2` != `200`).
   - Factored form: when the question asks to factor (`question.asks_to_factor`), a reference
@@ -62,9 +63,10 @@ The structural rules are the same for both relations (the scalar rule differs):
   A numeral in another base equals the same digits and base, or the digits alone (`4343_7` =
   `4343`, != `4343_6`, != `1550`).
 * Expressions with variables are equal when their difference expands to zero, or vanishes at
-  several fixed real points of both signs (`|x|` = `\\sqrt{x^2}` != `x`); and, when both round (floor,
-  ceiling) in the variables named n, m, k and differ at those points, at the integers 1..24 and more
-  (`\\lceil n/2\\rceil` = `\\lfloor (n+1)/2\\rfloor`, while `\\lfloor x\\rfloor` != `\\lceil x\\rceil`).
+  several fixed real points of both signs (`|x|` = `\\sqrt{x^2}` != `x`); when both round (floor,
+  ceiling) in the variables named n, m, k, at the integers 1..24 and more instead, which decide both ways
+  (`\\lceil n/2\\rceil` = `\\lfloor (n+1)/2\\rfloor`; `\\lceil 2n/3\\rceil` != `\\lfloor 2n/3\\rfloor + 1`, equal wherever
+  2n/3 is not whole; and `\\lfloor x\\rfloor` != `\\lceil x\\rceil`).
   Constants are compared with relative error bounds, never absolute ones
   (`\\frac{\\sqrt2}{2004!}` != `\\frac{\\sqrt2}{2006!}`, `e^{-100}` != `e^{-101}`).
 
@@ -296,7 +298,9 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
     if a.percent == b.percent:
         forms = [(va, vb, "")]
     elif a.percent:
-        forms = [(_scaled(va, Fraction(1, 100)), vb, "percent as a fraction"), (va, vb, "percent mark of the reference")]
+        forms = [(va, vb, "percent mark of the reference")]
+        if not mode.reading.percent_form_asked:  # `0.2` for `20\%` answers "what fraction", not "what percent"
+            forms.insert(0, (_scaled(va, Fraction(1, 100)), vb, "percent as a fraction"))
     else:
         forms = [(va, _scaled(vb, Fraction(1, 100)), "percent as a fraction")]
         if mode.reading.percent_mark_accepted:  # `40` for `40\%` when the question speaks of percentages
@@ -514,16 +518,18 @@ def _rounds(expr: sympy.Expr) -> bool:
 
 
 def _integer_variables(x: sympy.Expr, y: sympy.Expr) -> bool:
-    return all(symbol.name in _INTEGER_NAMES for symbol in (x - y).free_symbols)
+    return all(symbol.name in _INTEGER_NAMES for symbol in x.free_symbols | y.free_symbols)
 
 
 def _identity_at_points(x: sympy.Expr, y: sympy.Expr) -> Decision:
-    decision = _agree_at(x, y, _TEST_POINTS)
-    if not decision.equal and _rounds(x) and _rounds(y) and _integer_variables(x, y):
+    if _rounds(x) and _rounds(y) and _integer_variables(x, y):
+        # the integers decide, both ways: `\lceil n/2\rceil` = `\lfloor (n+1)/2\rfloor` though they differ at
+        # n = 1/2, and `\lceil 2n/3\rceil` != `\lfloor 2n/3\rfloor + 1` though they agree wherever 2n/3 is not whole
         at_integers = _agree_at(x, y, _INTEGER_POINTS, needed=len(_INTEGER_POINTS))
         if at_integers.equal:
             return _yes(f"both round; {at_integers.rule.removeprefix('equal at ')} (integers)")
-    return decision
+        return _no(f"both round; {at_integers.rule} (integers)")
+    return _agree_at(x, y, _TEST_POINTS)
 
 
 def _values_at(x: sympy.Expr, y: sympy.Expr, substitution: dict[sympy.Symbol, sympy.Expr]
@@ -543,7 +549,7 @@ def _real(value: _Complex | None) -> bool:
 
 def _agree_at(x: sympy.Expr, y: sympy.Expr, points: tuple[tuple[sympy.Expr, ...], ...], needed: int = 3) -> Decision:
     """Whether `x` and `y` agree at `points` (at least `needed` of them where both are defined)."""
-    symbols = sorted((x - y).free_symbols, key=lambda s: s.name)
+    symbols = sorted(x.free_symbols | y.free_symbols, key=lambda s: s.name)  # (x - y) may cancel a name both hold
     agreeing = 0
     for point in points:
         substitution = {s: point[i % len(point)] + i // len(point) for i, s in enumerate(symbols)}

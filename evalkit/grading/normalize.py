@@ -125,7 +125,7 @@ _ASCII_RELATIONS = ((">=", "\\ge "), ("=>", "\\ge "), ("<=", "\\le "), ("=<", "\
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _DEGREE_MARK = r"\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![A-Za-z]))"  # a closing brace only with its opening one
 _DEGREE_NUMBER = re.compile(r"(\d+(?:\.\d+)?|\{[^{}]*\})\s*" + _DEGREE_MARK)
-_TEMPERATURE = re.compile(_DEGREE_MARK + r"\s?[CF](?![A-Za-z])")
+_TEMPERATURE = re.compile(r"\^\s*(?:\{\s*\\circ\s*\}|\\circ)\s?(?:[CF](?![A-Za-z])|\\(?:text|mathrm|textrm|rm)\s*\{\s*[CF]\s*\})")
 _DEGREES_MINUTES = re.compile(r"(\d{1,3})\s*" + _DEGREE_MARK + r"\s*(\d{1,2}(?:\.\d+)?)\s*'(?!')"
                               r"(?:\s*(\d{1,2}(?:\.\d+)?)\s*(?:''|\"))?")
 """An angle in degrees, minutes and seconds as the whole answer: `22^\\circ 30'`, `10°15'36''`."""
@@ -433,7 +433,7 @@ def _spelled_number(text: str) -> int | None:
 
 def _degrees(text: str) -> str:
     """Degrees inside a trig function become radians; other degree marks are dropped, with the
-    scale letter of a temperature (`25°C`, `77^{\\circ}F`); an angle in degrees and minutes (and seconds)
+    scale letter of a temperature (`25°C`, `77^{\\circ}F`, `-10^\\circ\\text{F}`); an angle in degrees and minutes (and seconds)
     is its value in degrees."""
     text = _TEMPERATURE.sub("", text)
     sexagesimal = _DEGREES_MINUTES.fullmatch(text.strip())

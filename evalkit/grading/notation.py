@@ -8,6 +8,7 @@ that merely contains such a word is left as it is:
 * The combination notations of European, Chinese and Indian textbooks, anywhere in the answer:
   `C_{2n}^{n}`, `C^{n}_{2n}`, `\\mathrm{C}_{2n}^{n}` and `{}^{2n}C_{n}` -> `\\binom{2n}{n}` (a capital C
   with both a subscript and a superscript; `C_n` alone or `C^2` is a name or a power, left alone).
+* A segment's name with its bar is the name: `\\overline{CD}` -> `\\text{CD}`.
 * `\\langle 1, 2 \\rangle` (a vector) -> `(1, 2)`; a tuple transposed, `(1, 2)^T` -> `(1, 2)` (a tuple stands for
   its column already), and every transpose mark is `^{T}` (for `^\\top`, `^\\intercal`, `^{\\mathsf{T}}`).
 * A modulus is written one way, `\\pmod{7}` (for `\\pmod 7`, `(\\bmod 7)`, `(\\mod 7)`, `\\bmod 7`). A
@@ -51,6 +52,8 @@ _MODULUS_TAIL = re.compile(
     r"|(?:\\bmod|\\mod)(?![a-zA-Z])\s*(?:\{([^{}]{1,40})\}|(\w+)))\s*$")
 _LABELLED_VALUE = re.compile(r"^(?:\\text(?:bf)?\{\s*\(([A-E])\)\s*\}\s*(?=[-+\d.\\A-Za-z])|\(([A-E])\)"
                              r"(?:\s*(?=[-+\d.\\])|\s+(?=[A-Za-z])))")
+_SEGMENT = re.compile(r"\\overline\s*\{\s*([A-Z]{2,3})\s*\}")
+"""A segment's name with its bar (`\\overline{CD}`)."""
 _TRANSPOSE_MARK = re.compile(r"\^\s*(?:\\top(?![A-Za-z])|\\intercal(?![A-Za-z])|\{\s*(?:\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}"
                              r"|\\mathsf\{T\}|\\mathrm\{T\})")
 """A transpose mark written otherwise than `^T`: `^\\top`, `^{\\intercal}`, `^{\\mathsf{T}}`."""
@@ -142,6 +145,9 @@ def rewrite_notation(text: str) -> str:
     angle = _ANGLE_VECTOR.fullmatch(text.strip())
     if angle is not None and "\\langle" not in angle.group(1):
         text = f"({angle.group(1).strip()})"
+    segment = _SEGMENT.fullmatch(text.strip())
+    if segment is not None:  # `\overline{CD}`: the segment named CD, as a question that asks to enter "CD" writes it
+        return f"\\text{{{segment.group(1)}}}"
     text = _TRANSPOSE_MARK.sub("^{T}", text)
     transposed = _TRANSPOSED_TUPLE.fullmatch(text.strip())
     if transposed is not None and "," in re.sub(r"\([^()]*\)", "", transposed.group(1)[1:-1]):
@@ -161,6 +167,9 @@ def rewrite_notation(text: str) -> str:
     without = _REALS_WITHOUT.fullmatch(text.strip())
     if without is not None and (gaps := _line_without_points(without.group(1))) is not None:
         return gaps
+    excluding = _RANGE_EXCLUDING.fullmatch(text.strip())
+    if excluding is not None and (rest := _range_without(*excluding.groups())) is not None:
+        return rest  # `0 < x < 36, x \ne 9`, `x \in (0,36), x \ne 9`: the range without the points
     difference = _SET_DIFFERENCE.fullmatch(text.strip())
     if difference is not None and (rest := _interval_minus(difference.group(1), difference.group(2))) is not None:
         return rest  # `(0,36) \setminus \{9\}`, `\mathbb{R} \setminus [2,3]`
@@ -170,6 +179,25 @@ def rewrite_notation(text: str) -> str:
 
 _SET_DIFFERENCE = re.compile(r"(\\R|[(\[][^()\[\]{}]+[)\]])\s*(?:\\setminus|\\backslash)\s*(\\\{[^{}]+\\\}|[(\[][^()\[\]{}]+[)\]])")
 """An interval (or the real line) without a finite set of points or another interval."""
+
+
+_RANGE_EXCLUDING = re.compile(r"(.+?)\s*(?:,|;|\\text\{\s*(?:,\s*)?(?:and|but)\s*\})\s*(?:\\q?quad|\\[,;: ]|~|\s)*"
+                              r"([A-Za-z])\s*\\ne\s*([^<>=\\]+)")
+"""A range of one variable, then the points it leaves out (`0 < x < 36, x \\ne 9`, `x \\in (0,36),\\ x \\ne 9`)."""
+_MEMBER_OF = re.compile(r"([A-Za-z])\s*\\in\s*([(\[][^()\[\]{}]+[)\]])")
+
+
+def _range_without(condition: str, variable: str, points: str) -> str | None:
+    """The set of `variable` that `condition` (inequalities, or membership of an interval) describes, less `points`
+    (plain numbers, commas between); None when the parts are not of those forms or name other variables."""
+    member = _MEMBER_OF.fullmatch(condition.strip())
+    if member is not None:
+        whole = member.group(2) if member.group(1) == variable else None
+    else:
+        whole = _inequality_ranges(condition, variable=variable)
+    if whole is None or "\\cup" in whole:
+        return None
+    return _interval_minus(whole, "\\{" + points.strip() + "\\}")
 
 
 def _interval_of(text: str, ends_text: dict) -> object | None:

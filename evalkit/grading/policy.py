@@ -17,8 +17,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
-from evalkit.grading.question import (QuestionReading, answer_options, asks_for_a_decimal, asks_to_factor, speaks_of_percent,
-                                      unit_letters_named)
+from evalkit.grading.question import (QuestionReading, answer_options, asks_for_a_decimal, asks_for_a_percent, asks_to_factor,
+                                      speaks_of_percent, unit_letters_named)
 from evalkit.grading.rounding import asks_for_rounding
 
 DECIMAL_REFERENCE_RULES = ("question", "rounded")
@@ -80,6 +80,7 @@ class GradingPolicy:
                                factored_form_asked=question is not None and asks_to_factor(question),
                                options=answer_options(question) if question is not None else (),
                                decimal_form_asked=question is not None and asks_for_a_decimal(question),
+                               percent_form_asked=question is not None and asks_for_a_percent(question),
                                unit_letters=unit_letters_named(question) if question is not None else frozenset())
 
     def to_dict(self) -> dict[str, Any]:

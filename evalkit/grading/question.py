@@ -55,6 +55,9 @@ class QuestionReading:
     decimal_form_asked: bool = False
     """Whether the question's task is to write a number as a decimal (`Write $\\frac{3}{20}$ as a decimal.`): then a
     fraction that equals a reference written as a decimal does not answer it (`\\frac{3}{20}` for `0.15`)."""
+    percent_form_asked: bool = False
+    """Whether the question asks for a percentage (`What percent of ...?`, `as a percent`): then a reference `p\\%`
+    is not answered by the fraction p/100 written bare (`0.2` for `20\\%`, which reads as 0.2 percent)."""
     unit_letters: frozenset[str] = frozenset()
     """The one-letter unit symbols whose units the question names (`m` when it speaks of meters): after
     a number, such a letter is that unit (`540 m` answers a reference `540`), not a variable (unknown
@@ -97,6 +100,18 @@ def asks_for_a_decimal(question: str) -> bool:
 def asks_to_factor(question: str) -> bool:
     """Whether a question asks to factor an expression."""
     return _ASKS_TO_FACTOR.search(question) is not None
+
+
+_ASKS_FOR_A_PERCENT = re.compile(r"\b(?:what|which|by\s+what)\s+(?:is\s+the\s+)?(?:percent(?:age)?|%)(?![a-z])|"
+                                 r"\b(?:as|in|into)\s+(?:a\s+)?percent(?:age)?s?\b|\bnearest\s+(?:\w+\s+){0,2}percent\b|"
+                                 r"\bpercent(?:age)?\s+(?:increase|decrease|change|error|score)s?\b", re.IGNORECASE)
+"""How a question asks for its answer as a percentage: `What percent of ...`, `By what percent ...`, `Express your answer
+as a percent`, `to the nearest tenth of a percent`, `the percent increase`."""
+
+
+def asks_for_a_percent(question: str) -> bool:
+    """Whether a question asks for its answer as a percentage (`_ASKS_FOR_A_PERCENT`)."""
+    return _ASKS_FOR_A_PERCENT.search(question) is not None
 
 
 def speaks_of_percent(question: str) -> bool:
