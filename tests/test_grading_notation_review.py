@@ -91,3 +91,15 @@ def test_temperatures_segments_and_ranges_with_points_left_out():
         ("(0,9) \\cup (9,36)", "$\\boxed{0 \\le x < 36, x \\ne 9}$", False),
         ("(-\\infty,-7)\\cup(-7,3)\\cup(3,\\infty)", "$\\boxed{x \\in (-\\infty,\\infty), x\\ne -7, 3}$", True),
     ]) == []
+
+
+def test_a_numeral_in_another_base_may_have_a_radix_point():
+    assert disagreements([
+        ("0.0011_{2}", "$\\boxed{0.0011}$", True),
+        ("0.0011_{2}", "$\\boxed{0.0011_2}$", True),
+        ("0.0011_{2}", "$\\boxed{0.00110_2}$", True),
+        ("0.0011_{2}", "$\\boxed{0.011}$", False),
+        ("0.0011_{2}", "$\\boxed{0.1875}$", False),  # the value in base ten is not the numeral
+        ("0.0011_{2}", "$\\boxed{0.0011_3}$", False),
+        ("1011_2", "$\\boxed{1011}$", True),
+    ]) == []

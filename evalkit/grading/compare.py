@@ -105,6 +105,7 @@ from evalkit.grading.values import (
     Value,
     definition_in,
     function_argument,
+    numeral_digits,
     parse_value,
     stated_value,
     sympy_of,
@@ -897,10 +898,18 @@ def _numerals(a: Value, b: Value, mode: _Mode) -> Decision:
 
 
 def _numeral_digits(value: Value) -> str | None:
+    """The digits a value is written with, as `values.numeral_digits` spells them: a numeral's, or those of a
+    plain integer or decimal (`0.0011`, the digits of `0.0011_2` written without their base)."""
     if isinstance(value, Numeral):
         return value.digits
-    if isinstance(value, Number) and value.value.denominator == 1 and value.value >= 0 and not value.percent:
+    if not isinstance(value, Number) or value.value < 0 or value.percent:
+        return None
+    if value.value.denominator == 1:
         return str(value.value.numerator)
+    if value.ulp is not None and value.ulp.numerator == 1 and (places := len(str(value.ulp.denominator)) - 1) \
+            and 10 ** places == value.ulp.denominator:
+        whole, fraction = divmod(value.value * 10 ** places, 10 ** places)
+        return numeral_digits(f"{whole}.{int(fraction):0{places}d}") if fraction.denominator == 1 else None
     return None
 
 

@@ -169,8 +169,9 @@ _CHOICE = re.compile(r"^[A-J]$")
 _LABELLED = re.compile(r"^\(([A-E])\)(?=[-+\d.\\A-Za-z])")
 """The canonical spelling of a labelled value (`notation.py` writes it): `(B)27`."""
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(am|pm)?$")
-_NUMERAL = re.compile(r"^(?:\((\d[0-9A-Za-z]*)\)|(\d[0-9A-Za-z]*))_\{?(\d{1,2}|[a-z]{3,9})\}?$")
-"""A numeral and its base: `4343_7`, `(52)_8`, `52_{eight}` (the canonical form of `52_{\\text{eight}}`)."""
+_NUMERAL = re.compile(r"^(?:\((\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?)\)|(\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?))_\{?(\d{1,2}|[a-z]{3,9})\}?$")
+"""A numeral and its base: `4343_7`, `(52)_8`, `52_{eight}` (the canonical form of `52_{\\text{eight}}`), `0.0011_2` (with
+a radix point)."""
 _WORD = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
 _LONE_WORD = re.compile(r"^[A-Za-z]?[a-z]*[aeiouy][a-z]*$")
 """A word written without `\\text` (`odd`, `Even`, `none`): text, not a product of letters."""
@@ -189,6 +190,14 @@ _ARRAY = re.compile(r"^[(\[]?\\begin\{array\}\{[^{}]*\}(.*)\\end\{array\}[)\]]?$
 _SCALED_MATRIX = re.compile(r"^(.+?)(?:\\cdot|\\times)?(\\begin\{(?:pmatrix|bmatrix|matrix)\}.*)$", re.DOTALL)
 _MAX_DEPTH = 12
 _MAX_ITEMS = 200
+
+
+def numeral_digits(written: str) -> str:
+    """A numeral's digits as one spelling: upper case, no leading zeros, and after a radix point no trailing ones
+    (`0.00110` -> `.0011`)."""
+    whole, point, fraction = written.upper().partition(".")
+    fraction = fraction.rstrip("0")
+    return (whole.lstrip("0") or ("" if fraction else "0")) + ("." + fraction if fraction else "")
 
 
 def _numeral_base(written: str) -> int | None:
@@ -225,7 +234,7 @@ def _parse(text: str, depth: int) -> Value:
     if base == 10 and digits.isdigit():
         return Number(Fraction(int(digits)), None, False, True)  # `33_{10}`: base ten is the number itself
     if base is not None:
-        return Numeral(digits.upper().lstrip("0") or "0", base)
+        return Numeral(numeral_digits(digits), base)
     if text in ("\\emptyset", "\\{\\}", "\\varnothing"):
         return Items("set", ())
     if text.startswith("\\text{") and text.endswith("}") and text.count("\\text{") == 1:
