@@ -101,6 +101,10 @@ def _read_metrics_document(path: Path) -> dict[str, Any]:
     return document
 
 
+SETTINGS_NOT_RECORDED = ("settings", None, "recorded")
+"""The one change of a `metrics.json` that does not record the settings it was made with (an older evalkit's)."""
+
+
 def _settings_changes(document: Mapping[str, Any], run_dir: Path, top_clusters: int | None, seed: int | None,
                       subsets: int | None) -> list[tuple[str, Any, Any]]:
     """What differs between the settings a `metrics.json` document was computed with and those a leaderboard
@@ -115,7 +119,7 @@ def _settings_changes(document: Mapping[str, Any], run_dir: Path, top_clusters: 
     n = document["run"].get("n")
     made = document.get("settings")
     if not (isinstance(n, int) and n >= 1) or not isinstance(made, Mapping):
-        return [("settings", None, "recorded")]
+        return [SETTINGS_NOT_RECORDED]
     wanted = settings.record(settings.ks_for(n))
     return [(name, made.get(name), value) for name, value in wanted.items() if made.get(name) != value]
 
@@ -123,7 +127,7 @@ def _settings_changes(document: Mapping[str, Any], run_dir: Path, top_clusters: 
 def _recomputed_note(changes: Sequence[tuple[str, Any, Any]], asked: bool) -> str:
     """One line saying why a row was computed again instead of read from the run's `metrics.json`."""
     whose = "those asked for" if asked else "the run's recorded ones (rerank --top-k, config.yaml `report:`)"
-    if changes == [("settings", None, "recorded")]:
+    if list(changes) == [SETTINGS_NOT_RECORDED]:
         return f"its metrics.json does not record its settings: recomputed with {whose}"
     was = ", ".join(f"{name} {made}" for name, made, _ in changes)
     now = ", ".join(f"{name} {wanted}" for name, _, wanted in changes)
