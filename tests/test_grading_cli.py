@@ -61,11 +61,11 @@ def test_a_finish_reason_says_a_response_was_cut_while_still_thinking(tmp_path: 
 
 
 def test_references_that_cannot_be_read_as_math_are_named(tmp_path: Path) -> None:
-    # OlympiadBench 2045's reference is `$t(0,4]$`: only the same string can be right, which the counts do not show
+    # a reference whose brackets do not balance: only the same string can be right, which the counts do not show
     pairs = _write(tmp_path / "pairs.jsonl", [
         json.dumps({"reference": "5", "response": r"$\boxed{5}$"}),
-        json.dumps({"reference": "$t(0,4]$", "response": r"$\boxed{(0, 4]}$"}),
-        json.dumps({"reference": "$t(0,4]$", "response": r"$\boxed{t(0,4]}$"}),
+        json.dumps({"reference": "$(0,4]]$", "response": r"$\boxed{(0, 4]}$"}),
+        json.dumps({"reference": "$(0,4]]$", "response": r"$\boxed{(0,4]]}$"}),
     ])
     result = CliRunner(env={"COLUMNS": "300"}).invoke(_app(), ["grade", str(pairs), "--workers", "0"])
     assert result.exit_code == 0, result.output

@@ -103,3 +103,15 @@ def test_a_numeral_in_another_base_may_have_a_radix_point():
         ("0.0011_{2}", "$\\boxed{0.0011_3}$", False),
         ("1011_2", "$\\boxed{1011}$", True),
     ]) == []
+
+
+def test_a_variable_glued_to_an_interval_is_its_range():
+    assert disagreements([
+        ("t(0,4]", "$\\boxed{(0, 4]}$", True),
+        ("t(0,4]", "$\\boxed{0 < t \\le 4}$", True),
+        ("t(0,4]", "$\\boxed{t \\in (0,4]}$", True),
+        ("t(0,4]", "$\\boxed{(0,4)}$", False),
+        ("t(0,4]", "$\\boxed{[0,4]}$", False),
+        ("f(0,4)", "$\\boxed{f(0,4)}$", True),  # parentheses at both ends: a function's value, not a range
+        ("(0,4)", "$\\boxed{f(0,4)}$", False),
+    ]) == []

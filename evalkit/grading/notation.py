@@ -8,6 +8,8 @@ that merely contains such a word is left as it is:
 * The combination notations of European, Chinese and Indian textbooks, anywhere in the answer:
   `C_{2n}^{n}`, `C^{n}_{2n}`, `\\mathrm{C}_{2n}^{n}` and `{}^{2n}C_{n}` -> `\\binom{2n}{n}` (a capital C
   with both a subscript and a superscript; `C_n` alone or `C^2` is a name or a power, left alone).
+* A variable glued to an interval with a bracket at one end or both is its range (`t(0,4]` -> `(0,4]`, as
+  OlympiadBench's reference for `t \\in (0,4]` reads); `f(0,4)` is a function's value.
 * A segment's name with its bar is the name: `\\overline{CD}` -> `\\text{CD}`.
 * `\\langle 1, 2 \\rangle` (a vector) -> `(1, 2)`; a tuple transposed, `(1, 2)^T` -> `(1, 2)` (a tuple stands for
   its column already), and every transpose mark is `^{T}` (for `^\\top`, `^\\intercal`, `^{\\mathsf{T}}`).
@@ -52,6 +54,9 @@ _MODULUS_TAIL = re.compile(
     r"|(?:\\bmod|\\mod)(?![a-zA-Z])\s*(?:\{([^{}]{1,40})\}|(\w+)))\s*$")
 _LABELLED_VALUE = re.compile(r"^(?:\\text(?:bf)?\{\s*\(([A-E])\)\s*\}\s*(?=[-+\d.\\A-Za-z])|\(([A-E])\)"
                              r"(?:\s*(?=[-+\d.\\])|\s+(?=[A-Za-z])))")
+_GLUED_INTERVAL = re.compile(r"[A-Za-z]\s*(\[[^()\[\]{}]+,[^()\[\]{}]+[\])]|\([^()\[\]{}]+,[^()\[\]{}]+\])")
+"""A variable written right before an interval that no function call writes (a bracket at one end, at least):
+`t(0,4]`, `x[1,2)` is the variable's range with its `\\in` lost. (`f(0,4)` stays a function's value.)"""
 _SEGMENT = re.compile(r"\\overline\s*\{\s*([A-Z]{2,3})\s*\}")
 """A segment's name with its bar (`\\overline{CD}`)."""
 _TRANSPOSE_MARK = re.compile(r"\^\s*(?:\\top(?![A-Za-z])|\\intercal(?![A-Za-z])|\{\s*(?:\\top|\\intercal|\\mathsf\{T\}|\\mathrm\{T\})\s*\}"
@@ -145,6 +150,9 @@ def rewrite_notation(text: str) -> str:
     angle = _ANGLE_VECTOR.fullmatch(text.strip())
     if angle is not None and "\\langle" not in angle.group(1):
         text = f"({angle.group(1).strip()})"
+    glued = _GLUED_INTERVAL.fullmatch(text.strip())
+    if glued is not None:  # `t(0,4]`: OlympiadBench's `t \in (0,4]` with the `\in` lost
+        return glued.group(1)
     segment = _SEGMENT.fullmatch(text.strip())
     if segment is not None:  # `\overline{CD}`: the segment named CD, as a question that asks to enter "CD" writes it
         return f"\\text{{{segment.group(1)}}}"
