@@ -22,7 +22,7 @@ from evalkit.errors import ConfigError, InputError
 from evalkit.report.settings import ReportSettings
 from evalkit.selection import DEFAULT_TOP_CLUSTERS
 from evalkit.store import RunDir
-from evalkit.text_safety import for_terminal
+from evalkit.text_safety import for_terminal, visible_controls
 from reranker.evaluator import SolutionEvaluator, default_scorer_name
 from reranker.scoring import ScoreSummary, score_run
 
@@ -54,7 +54,7 @@ def backend_options(backend: str, *, batch_size: int | None, device: str) -> dic
 def summary_text(summary: ScoreSummary) -> str:
     """One paragraph on what the scoring did and what it saved against scoring every sample."""
     lines = [
-        f"scorer '{summary.scorer}', method {summary.method}"
+        f"scorer '{visible_controls(summary.scorer, keep_newlines=False)}', method {summary.method}"
         + (f" (top {summary.top_clusters} clusters)" if summary.method == "scr" else ""),
         (f"  problems: {summary.problems} ({summary.problems_already_scored} already scored, "
          f"{summary.problems_scored_now} scored now, {summary.problems_needing_no_score} needing no score: "
@@ -131,7 +131,7 @@ def rerank_command(
         if callable(close):
             close()  # release a vLLM engine before the report
     console = Console()
-    console.print(for_terminal(summary_text(summary)), highlight=False)
+    console.print(for_terminal(summary_text(summary), keep_newlines=True), highlight=False)  # the line breaks are ours
     from evalkit.report.cli import report_run
 
     if not summary.scores_on_file:

@@ -302,6 +302,7 @@ def test_rerank_command_scores_and_reports(tmp_path, tiny_model_dir, cli_app):
     assert metrics["settings"]["top_clusters"] == 2
     assert metrics["evaluator_calls"]["scr@9"]["per_problem"] == 6.0
     assert "5 evaluator calls saved" in result.output
+    assert "\\n" not in result.output and "\n  problems: 2 (" in result.output  # the summary's lines are lines
     predictions = read_jsonl(run_dir / "predictions.jsonl")
     assert {p["rule"] for p in predictions} >= {"maj", "scr", "bon"}
 
