@@ -178,3 +178,26 @@ def test_the_command_refuses_bad_options_and_outputs_in_one_line(tmp_path: Path)
         assert isinstance(result.exception, error) and message in str(result.exception), (arguments, result.exception)
     result = CliRunner().invoke(app, ["compare", str(a), str(tmp_path / "plain")])
     assert isinstance(result.exception, InputError) and "not a run directory" in str(result.exception)
+
+
+def _write_questions(run_dir: Path, questions: dict[str, str]) -> None:
+    """The run's samples.jsonl, one line per problem with its question (answers as in graded.jsonl)."""
+    graded = [json.loads(line) for line in (run_dir / "graded.jsonl").read_text().splitlines()]
+    (run_dir / "samples.jsonl").write_text("".join(json.dumps({
+        "problem_id": line["problem_id"], "task": "gsm8k", "question": questions[line["problem_id"]], "reference": "7",
+        "samples": [{"index": i, "text": f"The answer is {answer or 'unclear'}."} for i, answer in enumerate(line["answers"])],
+    }) + "\n" for line in graded))
+
+
+def test_problems_with_one_id_and_different_questions_are_not_paired(tmp_path: Path):
+    # two imports that number the same problems by their tool's line index, in another order
+    a = make_run(tmp_path, "a", {"0": ["7"] * 4, "1": ["3"] * 4}, model="model-a")
+    b = make_run(tmp_path, "b", {"0": ["3"] * 4, "1": ["7"] * 4}, model="model-b")
+    _write_questions(a, {"0": "What is 3 + 4?", "1": "What is 1 + 2?"})
+    _write_questions(b, {"0": "What is 1 + 2?", "1": "What is  3 + 4?"})
+    with pytest.raises(InputError, match=r"compare: problem '0' has another question in .* \(and 1 more of the 2 "
+                                         r"paired\): the two runs' ids name different problems"):
+        compare_runs(a, b)
+    # the same questions (spacing aside) pair as before
+    _write_questions(b, {"0": "What is 3 +  4?", "1": "What is 1 + 2?"})
+    assert compare_runs(a, b)["problems"]["paired"] == 2

@@ -181,6 +181,17 @@ def read_problem_meta(run: RunDir, problem_ids: Sequence[str]) -> tuple[dict[str
     return tuple(meta.get(problem_id, {}) for problem_id in problem_ids)
 
 
+def read_problem_questions(run: RunDir) -> dict[str, str]:
+    """Each sampled problem's question from `samples.jsonl`, by problem id ({} when the file is absent)."""
+    if not run.samples_path.exists():
+        return {}
+    questions: dict[str, str] = {}
+    for _, record in iter_jsonl(run.samples_path, tolerate_partial_tail=True):
+        if isinstance(record.get("problem_id"), str) and isinstance(record.get("question"), str):
+            questions[record["problem_id"]] = record["question"]
+    return questions
+
+
 def load_run_matrices(run_dir: str | Path, *, scorer: str | None = None, with_scores: bool = True) -> RunMatrices:
     """Read the graded (and, unless `with_scores` is false, scored) run in `run_dir` into arrays."""
     run = RunDir(Path(run_dir))
