@@ -357,9 +357,9 @@ def _joins_boxes(between: str) -> bool:
     if len(between) > 48:
         return False
     cleaned = _LIST_GAP_NOISE.sub(" ", between)
-    if "\n" in between.strip(" \t"):  # boxes on display lines of their own: only a joining word between
+    if "\n" in between.strip(" \t"):  # boxes on display lines of their own: nothing but a joining word between
         words = cleaned.replace(",", " , ").split()
-        return bool(words) and all(w.lower() in _LIST_GAP_WORDS for w in words)
+        return all(w.lower() in _LIST_GAP_WORDS for w in words)
     labelled = _NEXT_LABEL.search(cleaned)
     if labelled is not None and re.search(r"(?:^|\s|,)(?:and|or)?\s*,?\s*$|\band\b|,", cleaned[:labelled.start()]):
         cleaned = cleaned[:labelled.start()]  # `\boxed{1} and y_2 = \boxed{2}`: the label of the next item
@@ -730,6 +730,8 @@ _CONSEQUENCE = re.compile(r",\s*(?:and\s+)?(?:so|thus|hence|therefore|making|giv
                           r"which\s+(?:gives|makes|means))(?![A-Za-z])", re.IGNORECASE)
 """A clause that states what the sentence's computation comes to (`9 eggs for $2 each, making $18`), or
 corrects what it said first (`I thought it was 5, but actually it's 6`)."""
+_COMPARED_AFTER = re.compile(r",\s*(?:which|that)\s+(?:is|are|was)\b(?=[^,;]*\b(?:than|as\s+much\s+as)\b)", re.IGNORECASE)
+"""A clause that compares the result with another value (`204 minutes, which is 36 minutes less than the 240 ...`)."""
 _TRAILING_REMARK = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3}|\s*\$?\d[\d.,]*\s*[-+*/×÷·x]\s*\$?\d)[^()]*\)[\s.,;:!?]*\Z")
 """A parenthesis of words or of arithmetic that ends a sentence (`x = 5 (the other root x = 3 is extraneous)`,
 `260 sheep (160 + 80 + 20)`): a remark, or the working behind the value."""
@@ -744,12 +746,20 @@ def _without_closing_remark(segment: str, masked: str) -> tuple[str, str]:
 
 
 def _result_clause(segment: str, masked: str) -> tuple[str, str]:
-    """The part of a final sentence that states its result: without a closing remark in parentheses
-    or a breakdown after a colon (`260 sheep: Seattle 20, Charleston 80, Toulouse 160`), and from its
+    """The part of a final sentence that states its result: without a closing remark in parentheses, a clause
+    that compares it with another value (`, which is 36 minutes less than ...`) or a breakdown after a colon
+    (`260 sheep: Seattle 20, Charleston 80, Toulouse 160`), from its last clause after a semicolon that holds a
+    value (`3 hours = 180 minutes; adding the stop gives 204 minutes`), and from its
     last consequence clause on when that holds a value (`She sells 16 - 3 - 4 = 9 eggs, making $18
     every day`: `making $18 every day`), unless the words before it name the answer; from a correction
     (`the answer is 5, but actually it's 6`) always."""
     segment, masked = _without_closing_remark(segment, masked)
+    compared = _COMPARED_AFTER.search(masked)
+    if compared is not None and _holds_a_value(masked[:compared.start()]):
+        segment, masked = segment[:compared.start()], masked[:compared.start()]  # `204, which is 36 less than 240`
+    semicolon = masked.rfind(";")
+    if semicolon > 0 and _holds_a_value(masked[semicolon + 1:]) and _holds_a_value(masked[:semicolon]):
+        segment, masked = segment[semicolon + 1:], masked[semicolon + 1:]  # `3 hours = 180 minutes; in all 204 minutes`
     colon = masked.find(":")
     if colon > 0 and _holds_a_value(masked[:colon]) and _is_breakdown(masked[colon + 1:]):
         segment, masked = segment[:colon], masked[:colon]
@@ -1149,7 +1159,7 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
                 value = _final_sentence_answer(text[match.end():], asked)  # its result, not its first number
             else:
                 value = _value_in_words(sentence, asked=asked) or _closing_word_answer(text, match.end())
-            value = _parts_opened_by(text, match.end()) or value
+            value = _parts_opened_by(text, match.end()) or _boxes_closing(text, match.end()) or value
             if value:
                 final = method == "final_answer" or re.match(r"[\s>#*_]*final", match.group(0), re.IGNORECASE)
                 candidates.append(_Candidate(match.start(), value, "final_answer" if final else method))
@@ -1171,6 +1181,20 @@ def _derivation_follows(text: str, marker: re.Match[str], rest_of_line: str) -> 
         return False
     lines = [line for line in text[marker.end():marker.end() + MAX_SENTENCE_CHARS].splitlines() if line.strip()]
     return len(lines) >= 2 and (_DERIVATION_STEP.search(lines[0]) is not None or _ENUMERATED.match(lines[0]) is not None)
+
+
+def _boxes_closing(text: str, start: int) -> str | None:
+    """The list answer of several boxes that are all a marker is followed by, one per line (`**Final Answer**` over
+    `\\boxed{69}` and `\\boxed{84}`), else None: the marker's own line holds only the first."""
+    rest = text[start:]
+    if len(rest) > MAX_SENTENCE_CHARS * 4:
+        return None
+    boxes = _find_boxes(rest)
+    if len(boxes) < 2 or _LIST_GAP_NOISE.sub("", rest[:boxes[0].start]).strip(" \t\n*_:") \
+            or _LIST_GAP_NOISE.sub("", rest[boxes[-1].end:]).strip(" \t\n*_.") or _joined_tail(rest, boxes) != boxes:
+        return None
+    found = _box_candidate(rest)
+    return found.answer if found is not None else None
 
 
 _FIRST_PART_LABEL = re.compile(r"[\s*_#>:\-]{0,16}(?:\((?:a|i)\)|a\)|part[ \t]{1,4}\(?(?:a|i|1)\)?(?![\w(]))",

@@ -282,7 +282,7 @@ def value_and_unit(text: str) -> tuple[str, str, Measure] | None:
 
 
 _ASKED_IN = re.compile(
-    r"(?:\b(?:in|into)\s+(?:units\s+of\s+|the\s+units?\s+of\s+)?|\bhow\s+many\s+)(?P<inverse>inverse\s+)?"
+    r"(?:\b(?:in|into)\s+(?:units\s+of\s+|the\s+units?\s+of\s+)?|\bhow\s+many\s+|\bthe\s+number\s+of\s+)(?P<inverse>inverse\s+)?"
     r"(?P<unit>\$[^$]{1,40}\$|\\\([^)]{1,40}\\\)|(?:square\s+|cubic\s+|sq\s+)?[A-Za-zÅ°μµ][\w°/^.]*"
     r"(?:\s*/\s*[A-Za-z]+|\s+per\s+[A-Za-z]+(?:\s+(?:squared|cubed)\b)?)?)",
     re.IGNORECASE)
@@ -295,7 +295,7 @@ _GIVEN_IN = re.compile(
 
 def asked_measures(reference: str | None, question: str | None) -> tuple[Measure, ...]:
     """The units an answer may be asked in: the reference's own (`5.4 \\text{ cents}`), else the units the
-    question asks for (`in parsecs`, `in units of $\\mathrm{~cm}^{-1}$`, `How many minutes`), else the units
+    question asks for (`in parsecs`, `in units of $\\mathrm{~cm}^{-1}$`, `How many minutes`, `the number of minutes`), else the units
     the question gives its own quantities in (`it takes him 18 minutes`: a time is asked in minutes where no
     other unit of time is named; `20 snowballs in an hour, but 2 melt every 15 minutes` names two)."""
     if reference is not None:

@@ -188,7 +188,7 @@ _HOW_MANY = re.compile(rf"\bhow\s+many\s+{_COUNTED}(?=\s+(?:are|is|was|were|do|d
                        rf"has|have|had|must|it|in|of|remain|left|there|exist){_COUNTED_END}", re.IGNORECASE)
 _NUMBER_OF = re.compile(rf"\b(?:find|calculate|compute|determine|what\s+is|what's)\s+the\s+(?:total\s+)?number\s+of\s+"
                         rf"{_COUNTED}(?=\s+(?:that|which|who|whose|such|with|in|of|for|are|is|can|does|do|satisfying|"
-                        rf"where|exist){_COUNTED_END}", re.IGNORECASE)
+                        rf"where|exist|the|it|he|she|they|his|her|its|their){_COUNTED_END}", re.IGNORECASE)
 _HOW_LONG = re.compile(r"\bhow\s+long\b", re.IGNORECASE)
 _TIME_NOUNS = frozenset({"second", "minute", "hour", "day", "week", "month", "year"})
 _HOW_OLD = re.compile(r"\bhow\s+old\b", re.IGNORECASE)
