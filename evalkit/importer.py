@@ -45,7 +45,7 @@ import yaml
 from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.hashing import file_sha256
 from evalkit.import_presets import ImportPreset, RecordError, get_preset, parquet_rows
-from evalkit.jsonl import JSON_ARRAY_MESSAGE, StagedFile
+from evalkit.jsonl import JSON_ARRAY_MESSAGE, StagedFile, json_error_text
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
 from evalkit.records import (
@@ -521,7 +521,7 @@ def jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError
             try:
                 record = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                yield line, InputError(f"not valid JSON ({error})", path=path, line=line)
+                yield line, InputError(json_error_text(error), path=path, line=line)
                 continue
             except RecursionError:
                 yield line, InputError("not valid JSON (nested too deeply)", path=path, line=line)

@@ -58,13 +58,21 @@ JSON_ARRAY_MESSAGE = ("a JSON array, not JSON Lines: write one object per line (
                       "converts it)")
 
 
+def json_error_text(error: ValueError) -> str:
+    """What is wrong with a line that does not decode, placed by its character in the line (the decoder's own
+    `line 2 column 1` counts line breaks inside the text, which a reader takes for the file's lines)."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"not valid JSON ({error.msg} at character {error.pos + 1})"
+    return f"not valid JSON ({error})"
+
+
 def _decode_object(raw: bytes, path: Path, number: int) -> dict[str, Any]:
     try:
         record = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         if number == 1 and re.match(rb"\[\s*(?:\{|\Z)", raw.lstrip(b"\xef\xbb\xbf \t\r")):
             raise InputError(JSON_ARRAY_MESSAGE, path=path) from None
-        raise InputError(f"not valid JSON ({error})", path=path, line=number) from None
+        raise InputError(json_error_text(error), path=path, line=number) from None
     except RecursionError:
         raise InputError("not valid JSON (nested too deeply)", path=path, line=number) from None
     if number == 1 and isinstance(record, list) and record and all(isinstance(item, dict) for item in record):

@@ -94,3 +94,13 @@ def test_a_closing_sentence_of_plain_amounts_answers_with_one_the_question_did_n
         ("Solve $x^2 - 4x + 4 = 0$ for $x$, given that 2 is a root of multiplicity 2.", "2",
          "The root is $x = 2$, a double root of $x^2 - 4x + 4$.", True),
     ]) == []
+
+
+def test_a_response_that_only_hesitates_abstains_and_a_nul_at_the_end_is_not_part_of_the_answer():
+    from evalkit.grading import grade
+
+    verdicts = grade(["Hmm.", "OK.", "Done.", "Hmmm...", "Yes.", "Ответ: 371\x00", "The answer is 5\x00"],
+                     ["371", "371", "371", "371", "\\text{yes}", "371", "5"], workers=1)
+    assert [verdict.reason for verdict in verdicts[:4]] == ["no_answer"] * 4
+    assert verdicts[4].correct  # a yes-or-no question's answer is not a hesitation
+    assert verdicts[5].correct and verdicts[5].answer == "371" and verdicts[6].correct

@@ -628,3 +628,14 @@ def test_a_negative_token_count_is_refused_as_replay_refuses_it(tmp_path):
     ])
     with pytest.raises(InputError, match=r":1: field 'samples': sample 0: 'num_tokens' must be a non-negative"):
         import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False)
+
+
+def test_a_line_that_is_not_json_is_placed_by_its_character_not_by_the_decoders_line(tmp_path):
+    source = tmp_path / "broken.jsonl"
+    source.write_text('{"id": "a", "question": "q", "reference": "1", "samples": ["1"]}\n'
+                      '{"id": "b", "question": "q\\u2028", "reference": "1" "samples": ["1"]}\n')
+    with pytest.raises(InputError) as caught:
+        import_samples(source, task="math", out=tmp_path / "run", show_progress=False)
+    message = str(caught.value)
+    assert "broken.jsonl:2: not valid JSON (Expecting ',' delimiter at character " in message
+    assert "column" not in message

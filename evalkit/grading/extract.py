@@ -279,9 +279,10 @@ def without_lone_surrogates(text: str) -> str:
 def readable_text(text: str) -> str:
     """A response as extraction reads it: a NUL byte (stray in some model outputs; C code would end
     the string there) and a lone surrogate each become U+FFFD, so one broken character never
-    costs a whole response its answer (an answer holding one does not parse as the value); a response
-    written as HTML is read as its text (`_html_as_text`)."""
-    return _html_as_text(without_lone_surrogates(text.replace("\x00", "\ufffd")))
+    costs a whole response its answer (an answer holding one does not parse as the value), while NUL bytes
+    that only pad its end are dropped (`Ответ: 371\x00`); a response written as HTML is read as its text
+    (`_html_as_text`)."""
+    return _html_as_text(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd")))
 
 
 _HTML_NAMES = r"p|b|strong|i|em|u|code|span|div|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th"
@@ -593,8 +594,10 @@ _WORD_ANSWER = re.compile(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,2}")
 _NON_ANSWER = re.compile(r"(?:i\s+(?:don'?t|do\s+not)\s+know|idk|no\s+idea|not\s+sure|i'?m\s+not\s+sure|unsure|"
                          r"unknown|n/a|\?+|cannot\s+answer|can'?t\s+answer|i\s+give\s+up|"
                          r"i\s+(?:cannot|can'?t|am\s+unable\s+to)\s+(?:solve|answer|determine)(?:\s+(?:this|it))?"
-                         r"(?:\s+(?:problem|question))?)[.!]?", re.IGNORECASE)
-"""A whole response that says it has no answer (`I don't know`): it abstains, rather than voting."""
+                         r"(?:\s+(?:problem|question))?|h+m+|u+m+|u+h+|ok(?:ay)?|done|sure|alright|well)[.!]?",
+                         re.IGNORECASE)
+"""A whole response that says it has no answer (`I don't know`), or only hesitates or acknowledges (`Hmm.`, `OK.`,
+`Done.`): it abstains, rather than voting. (`Yes.` and `No.` answer yes-or-no questions.)"""
 _NOT_AN_ANSWER_WORD = frozenset("""
 a an the not no that this these those it its there here below above as follows following given shown
 in at to on of for from by with clear simple obvious easy straightforward therefore thus then hence so
