@@ -351,3 +351,22 @@ def test_a_run_not_graded_yet_is_named_not_dropped_silently(runs: Path, tmp_path
     assert "skipped" in result.output and "sampled-only: not graded yet" in result.output.replace("\n", "")
     with pytest.raises(InputError, match="not graded yet"):
         collect_leaderboard_rows([sampled])
+
+
+def test_one_part_of_a_sharded_run_is_labelled_as_a_part_and_every_row_says_how_many_problems_it_covers(tmp_path: Path):
+    """Before: a shard part (2 of the 6 problems) showed as an ordinary row, with the whole run's config hash and
+    no problem count in leaderboard.md or the terminal, and could rank above the whole run."""
+    part = make_run(tmp_path / "runs", "part0", [[1, 1], [1, 1]], model="m")
+    config = yaml.safe_load((part / "config.yaml").read_text())
+    (part / "config.yaml").write_text(yaml.safe_dump({**config, "num_problems": 2, "shard": {
+        "count": 3, "index": 0, "whole_problems": 6, "whole_sha256": "0" * 64}}))
+    make_run(tmp_path / "runs", "whole", [[1, 1], [1, 0], [0, 0], [1, 1], [0, 1], [0, 0]], model="m")
+    rows = collect_leaderboard_rows([tmp_path / "runs"], show_progress=False)
+    write_leaderboard(rows, tmp_path / "board")
+    write_task_table(rows, tmp_path / "board")
+    board = (tmp_path / "board" / "leaderboard.md").read_text()
+    assert "| m: 2 of 6 problems \\(shard 0/3\\) | gsm8k | 2 | 2 |" in board  # Markdown escapes the parentheses
+    assert "| m | gsm8k | 6 | 2 |" in board
+    with (tmp_path / "board" / "leaderboard.csv").open() as handle:
+        assert {line["problems"] for line in csv.DictReader(handle)} == {"2 of 6 problems (shard 0/3)", "6 problems"}
+    assert "2 of 6 problems \\(shard 0/3\\)" in (tmp_path / "board" / "models_x_tasks.md").read_text()

@@ -234,6 +234,9 @@ def _run_header(config: dict[str, Any], run_dir: Path, matrices: RunMatrices) ->
     planned = config.get("num_problems")  # recorded by `evalkit run` and `evalkit merge`
     if isinstance(planned, int) and not isinstance(planned, bool):
         header["planned_problems"] = planned
+    shard = config.get("shard")  # a part of a sharded run: its figures cover only its share of the problems
+    if isinstance(shard, dict) and isinstance(shard.get("count"), int) and shard["count"] > 1:
+        header["shard"] = {key: shard.get(key) for key in ("index", "count", "whole_problems")}
     return header
 
 

@@ -30,7 +30,7 @@ from evalkit.report.settings import ReportSettings
 from evalkit.report.tables import (
     escape_cell,
     format_percent,
-    is_incomplete,
+    is_partial,
     markdown_table,
     problems_csv_cell,
     problems_label,
@@ -177,6 +177,7 @@ def row_of_document(run_dir: str | Path, document: Mapping[str, Any], *, model: 
         "config_hash": run.get("config_hash"),
         "problems": run.get("problems"),
         "planned_problems": run.get("planned_problems"),
+        "shard": run.get("shard"),
         "run_dir": str(run_dir),
         "config_path": str(config_path) if config_path.is_file() else None,
         "confidence": (document.get("settings") or {}).get("confidence"),
@@ -188,8 +189,15 @@ def row_of_document(run_dir: str | Path, document: Mapping[str, Any], *, model: 
 
 
 def model_cell(row: Mapping[str, Any]) -> str:
-    """A row's model as the tables show it: with `10 of 30 problems (incomplete)` for an incomplete run."""
-    return f"{row['model']}: {problems_label(row)}" if is_incomplete(row) else str(row["model"])
+    """A row's model as the tables show it: with `10 of 30 problems (incomplete)` for an incomplete run, and
+    `13 of 40 problems (shard 0/3)` for one part of a sharded run."""
+    return f"{row['model']}: {problems_label(row)}" if is_partial(row) else str(row["model"])
+
+
+def _problems_cell(row: Mapping[str, Any]) -> str:
+    """How many problems a row's figures cover (runs limited to other problems show other counts)."""
+    problems = row.get("problems")
+    return str(problems) if isinstance(problems, int) and not isinstance(problems, bool) else ""
 
 
 def interval_text(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -283,12 +291,12 @@ def default_columns(rows: Sequence[Mapping[str, Any]], metric: str) -> list[str]
 
 def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> str:
     """The leaderboard as a Markdown document (values in % with their CI)."""
-    header = ["#", "model", "task", "n", *columns, "scores", "config hash", "run"]
-    body = [[rank_cell(rank), model_cell(row), row["task"], row.get("n", ""),
+    header = ["#", "model", "task", "problems", "n", *columns, "scores", "config hash", "run"]
+    body = [[rank_cell(rank), model_cell(row), row["task"], _problems_cell(row), row.get("n", ""),
              *(format_percent(row["metrics"].get(name)) for name in columns), scoring_cell(row),
              row.get("config_hash"), row.get("config_path") or row["run_dir"]]
             for rank, row in zip(ranks(rows, metric), rows)]
-    aligned = [True, False, False, True, *([True] * len(columns)), False, False, False]
+    aligned = [True, False, False, True, True, *([True] * len(columns)), False, False, False]
     hidden = [escape_cell(f"{row['model']} ({row.get('config_path') or row['run_dir']}): "
                           f"{', '.join(row['not_reported'])}") for row in rows if row.get("not_reported")]
     note = ("\nNot reported (— above) because the scores do not cover every sample the rule needs: "
@@ -305,13 +313,15 @@ def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, colum
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("model", min_width=10, overflow="fold")
     table.add_column("task", min_width=6, overflow="fold")
+    table.add_column("problems", justify="right", no_wrap=True)
     table.add_column("n", justify="right", no_wrap=True)
     for name in columns:
         table.add_column(for_terminal(name), justify="right")
     table.add_column("scores", min_width=8, overflow="fold")
     table.add_column("config hash", min_width=8, overflow="fold")
     for rank, row in zip(ranks(rows, metric), rows):
-        table.add_row(rank_cell(rank), for_terminal(model_cell(row)), for_terminal(row["task"]), for_terminal(row.get("n", "")),
+        table.add_row(rank_cell(rank), for_terminal(model_cell(row)), for_terminal(row["task"]),
+                      for_terminal(_problems_cell(row)), for_terminal(row.get("n", "")),
                       *(format_percent(row["metrics"].get(name)) for name in columns),
                       for_terminal(scoring_cell(row)), for_terminal(row.get("config_hash")))
     return table

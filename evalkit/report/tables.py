@@ -60,8 +60,25 @@ def is_incomplete(run: Mapping[str, Any]) -> bool:
     return isinstance(problems, int) and isinstance(planned, int) and problems < planned
 
 
+def shard_of(run: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The part of a sharded run that a run is (`{"index", "count", "whole_problems"}`), or None for a whole run."""
+    shard = run.get("shard")
+    return shard if isinstance(shard, Mapping) and isinstance(shard.get("count"), int) and shard["count"] > 1 else None
+
+
+def is_partial(run: Mapping[str, Any]) -> bool:
+    """Whether a run's figures cover only part of what it stands for: an incomplete run, or one shard of a run."""
+    return is_incomplete(run) or shard_of(run) is not None
+
+
 def problems_label(run: Mapping[str, Any]) -> str:
-    """How many problems a run's figures cover: `30 problems`, or `10 of 30 problems (incomplete)`."""
+    """How many problems a run's figures cover: `30 problems`, `10 of 30 problems (incomplete)`, or for one part
+    of a sharded run `13 of 40 problems (shard 0/3)`."""
+    shard = shard_of(run)
+    if shard is not None:
+        stopped = ", incomplete" if is_incomplete(run) else ""
+        return (f"{run.get('problems', '?')} of {shard.get('whole_problems') or '?'} problems "
+                f"(shard {shard.get('index')}/{shard['count']}{stopped})")
     if is_incomplete(run):
         return f"{run['problems']} of {run['planned_problems']} problems (incomplete)"
     return f"{run.get('problems', '?')} problems"

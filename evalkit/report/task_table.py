@@ -21,7 +21,7 @@ from evalkit.report.leaderboard import interval_text, relative_paths
 from evalkit.report.tables import (
     escape_cell,
     format_percent,
-    is_incomplete,
+    is_partial,
     markdown_table,
     problems_csv_cell,
     problems_label,
@@ -87,7 +87,7 @@ def task_table_cells(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dic
             "model": label, "task": str(row["task"]), "metric": name or metric, "n": row.get("n"),
             "value": estimate["value"] if estimate else None, "ci": list(estimate["ci"]) if estimate else None,
             "config_hash": row.get("config_hash"), "run_dir": row.get("run_dir"),
-            "problems": row.get("problems"), "planned_problems": row.get("planned_problems"),
+            "problems": row.get("problems"), "planned_problems": row.get("planned_problems"), "shard": row.get("shard"),
         })
     return cells
 
@@ -104,7 +104,7 @@ def _cell_text(cell: Mapping[str, Any] | None) -> str:
     if cell is None or cell["value"] is None:
         return format_percent(None)
     text = format_percent({"value": cell["value"], "ci": cell["ci"]})
-    return f"{text}, {problems_label(cell)}" if is_incomplete(cell) else text
+    return f"{text}, {problems_label(cell)}" if is_partial(cell) else text
 
 
 def _title(metric: str) -> str:
