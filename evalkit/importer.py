@@ -126,6 +126,7 @@ class ImportedProblem:
     one_sample_line: bool = False  # the line held one sample (a string), not a list: lines of one id join
     filled_by: str | None = None  # "id" or "question": the question or reference came from the task's data
     outside_task: bool = False  # neither its id nor its question is a problem of the task's split
+    other_reference: str | None = None  # the split's reference for its question, where the line gives another
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,10 @@ class ImportSummary:
     filled: Mapping[str, Any] | None = None
     outside_task: int = 0
     """Problems that are not the task split's (by id or question): graded by its conventions, not its benchmark."""
+    other_references: int = 0
+    """Problems found by their question whose reference is not the split's (their own reference is kept)."""
+    first_other_reference: str | None = None
+    """Where the first of those is and what differs, for the note (`line 3, problem '0': '999', where ...`)."""
 
 
 # --- mapping and field access -------------------------------------------------------------------
@@ -338,10 +343,11 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
         meta_from_task = dict(match.meta)
     if not isinstance(question, str):
         raise InputError(f"expected a string, got {type(question).__name__}", path=path, line=line, field="question")
-    outside_task = False
+    outside_task, other_reference = False, None
     if known is not None and filled_by is None and known.readable():
-        outside_task = not _check_against_task(known, None if id_from_line else problem_id, question, raw_reference,
-                                               path=path, line=line)
+        found_in_task, other_reference = _check_against_task(known, None if id_from_line else problem_id, question,
+                                                             raw_reference, path=path, line=line)
+        outside_task = not found_in_task
     try:
         reference = parse_reference(raw_reference)
     except ValueError as error:
@@ -386,7 +392,8 @@ def parse_import_record(record: Mapping[str, Any], *, line: int, task: str, mapp
                          path=path, line=line, field="meta") from None
     problem = Problem(id=problem_id, task=task, question=question, reference=reference, meta=meta)
     return ImportedProblem(line=line, problem=problem, samples=samples, scores=scores, id_from_line_number=id_from_line,
-                           one_sample_line=one_sample_line, filled_by=filled_by, outside_task=outside_task)
+                           one_sample_line=one_sample_line, filled_by=filled_by, outside_task=outside_task,
+                           other_reference=other_reference)
 
 
 def same_reference(given: Any, task_reference: str) -> bool:
@@ -412,23 +419,26 @@ def same_reference(given: Any, task_reference: str) -> bool:
 
 
 def _check_against_task(known: TaskProblems, problem_id: str | None, question: str, raw_reference: Any, *,
-                        path: str, line: int) -> bool:
-    """Whether a complete line (question and reference given) is a problem of the task's split. One
-    whose id names a problem of the split must have its question and reference (`InputError` otherwise):
-    a line of another task or split would be graded and ranked as this task's (two benchmarks number
-    their problems alike). Under an id of its own, a line may give its own reference for a question of
-    the split; a line that is none of the split's problems is imported (a user's own problems graded
-    by the task's conventions) and counted."""
+                        path: str, line: int) -> tuple[bool, str | None]:
+    """Whether a complete line (question and reference given) is a problem of the task's split, and the split's
+    reference where the line, found by its question, gives another. One whose id names a problem of the split
+    must have its question and reference (`InputError` otherwise): a line of another task or split would be
+    graded and ranked as this task's (two benchmarks number their problems alike). Under an id of its own, a
+    line may give its own reference for a question of the split (kept, and counted for a note: a dump's
+    gold answer mangled is graded against as it is); a line that is none of the split's problems is imported
+    (a user's own problems graded by the task's conventions) and counted."""
     found = known.find(problem_id, question)
     if found is None:
-        return False
+        return False, None
     match, by = found
     if by == "id":
         _refuse_another_question(known, match, question, path=path, line=line)
     if by == "id" and raw_reference is not None and not same_reference(raw_reference, match.reference):
         raise InputError(f"{str(raw_reference)[:60]!r} differs from the reference {match.reference!r} of {known.name} "
                          f"problem {match.id!r}", path=path, line=line, field="reference")
-    return True
+    if raw_reference is not None and not same_reference(raw_reference, match.reference):
+        return True, match.reference
+    return True, None
 
 
 def _refuse_another_question(known: TaskProblems, match: Problem, question: str, *, path: str, line: int) -> None:
@@ -718,7 +728,8 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
                              max_samples=counts[1], preset=preset, keep_first=keep_first, filled=filled)
 
     run_dir = RunDir(Path(out))
-    problems = samples = ids_from_line_numbers = outside_task = 0
+    problems = samples = ids_from_line_numbers = outside_task = other_references = 0
+    first_other_reference: str | None = None
     min_samples, max_samples, has_scores = math.inf, 0, False
     with run_dir.lock("evalkit import"):  # a directory it makes is removed again if the import fails
         # refuse a directory of another run before reading a file that may take minutes
@@ -753,6 +764,11 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
                 has_scores = has_scores or item.scores is not None
                 ids_from_line_numbers += item.id_from_line_number
                 outside_task += item.outside_task
+                if item.other_reference is not None:
+                    other_references += 1
+                    first_other_reference = first_other_reference or (
+                        f"line {item.line}, problem '{item.problem.id}': {item.problem.reference[:60]!r} where "
+                        f"{task_def.name}'s is {item.other_reference[:60]!r}")
             if too_few:
                 listed = "; ".join(too_few[:10]) + (f"; and {len(too_few) - 10} more" if len(too_few) > 10 else "")
                 raise InputError(f"--keep-first {keep_first}: {len(too_few)} problem(s) have fewer samples ({listed})",
@@ -782,6 +798,7 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
         run_dir=run_dir.path, problems=problems, samples=samples, min_samples=int(min_samples),
         max_samples=max_samples, has_scores=has_scores, ids_from_line_numbers=ids_from_line_numbers,
         config_hash=config["config_hash"], fresh=fresh, filled=filled, outside_task=outside_task,
+        other_references=other_references, first_other_reference=first_other_reference,
     )
 
 
@@ -829,6 +846,11 @@ def import_command(
         console.print(f"[yellow]note:[/] {summary.outside_task} of {summary.problems} problem(s) are not "
                       f"{for_terminal(task)} {for_terminal(split)} problems (neither their id nor their question): "
                       f"they are graded by {for_terminal(task)}'s conventions, but the run is not that benchmark",
+                      highlight=False)
+    if summary.other_references:
+        console.print(f"[yellow]note:[/] {summary.other_references} of {summary.problems} problem(s) give another "
+                      f"reference than the {for_terminal(task)} {for_terminal(split)} problem with their question, "
+                      f"and are graded against their own (first: {for_terminal(summary.first_other_reference)})",
                       highlight=False)
     if summary.ids_from_line_numbers:
         console.print(f"[yellow]note:[/] {summary.ids_from_line_numbers} problem(s) had no id; "

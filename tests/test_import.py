@@ -639,3 +639,24 @@ def test_a_line_that_is_not_json_is_placed_by_its_character_not_by_the_decoders_
     message = str(caught.value)
     assert "broken.jsonl:2: not valid JSON (Expecting ',' delimiter at character " in message
     assert "column" not in message
+
+
+def test_a_reference_other_than_the_tasks_for_its_question_is_kept_and_noted(tmp_path):
+    # a dump of another tool numbers problems its own way: found by question, its reference is checked
+    rows = _math500_rows(3)
+    source = write_lines(tmp_path / "outputs.jsonl", [
+        {"id": "0", "question": rows[0]["problem"], "reference": "999", "samples": ["x"]},
+        {"id": "1", "question": rows[1]["problem"], "reference": f"\\boxed{{{rows[1]['answer']}}}", "samples": ["x"]},
+        {"id": "2", "question": rows[2]["problem"], "reference": "-7", "samples": ["x"]},
+    ])
+    summary = import_samples(source, task="math500", out=tmp_path / "run", show_progress=False)
+    assert summary.other_references == 2 and summary.outside_task == 0
+    assert summary.first_other_reference == f"line 1, problem '0': '999' where math500's is {rows[0]['answer']!r}"
+    app = typer.Typer()
+    app.command("import")(import_command)
+    app.command("noop")(lambda: None)
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["import", str(source), "--task", "math500", "--out",
+                                                            str(tmp_path / "run2"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "note: 2 of 3 problem(s) give another reference than the math500 test problem with their question" in \
+        " ".join(result.output.split())
