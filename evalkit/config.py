@@ -138,6 +138,17 @@ class RunConfig(StrictFields):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("data_source")
+    @classmethod
+    def _data_source(cls, value: str | None) -> str | None:
+        """`files` (the default, as the docs name it) is None; otherwise `hf` or `hf:NAME[:CONFIG]`."""
+        if value is None or value.strip() == "files":
+            return None
+        parts = value.split(":")
+        if parts[0] != "hf" or len(parts) > 3 or (len(parts) > 1 and not parts[1]):
+            raise ValueError(f"{value!r}: expected files, hf or hf:NAME[:CONFIG] (e.g. hf:openai/gsm8k:main)")
+        return value
+
     def identity(self) -> dict[str, Any]:
         """The fields that decide the samples (`SAMPLE_FIELDS`); their hash names the run. A value
         written out that equals its default (the task's prompt format, that format's stop strings,

@@ -194,3 +194,16 @@ def test_problem_ids_written_as_yaml_numbers_are_ids():
     for bad in (1.5, True):
         with pytest.raises(ConfigError, match="filters.ids"):
             parse_config({**BASE, "filters": {"ids": [bad]}})
+
+
+def test_the_data_source_as_the_docs_name_its_default_and_a_bad_one_named_by_its_field(tmp_path):
+    base = "model: m\ntask: gsm8k\nbackend: {name: replay, options: {path: x.jsonl}}\n"
+    (tmp_path / "files.yaml").write_text(base + "data_source: files\n")
+    (tmp_path / "plain.yaml").write_text(base)
+    assert load_config(tmp_path / "files.yaml").data_source is None
+    assert load_config(tmp_path / "files.yaml").identity() == load_config(tmp_path / "plain.yaml").identity()
+    (tmp_path / "bad.yaml").write_text(base + "data_source: fils\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: field 'data_source': 'fils': expected files, hf or hf:NAME"):
+        load_config(tmp_path / "bad.yaml")
+    (tmp_path / "hub.yaml").write_text(base + "data_source: hf:openai/gsm8k:main\n")
+    assert load_config(tmp_path / "hub.yaml").data_source == "hf:openai/gsm8k:main"
