@@ -51,7 +51,6 @@ FLAG_FIELDS: Mapping[str, str] = {
 """Flags that set one config field each (flag name -> dotted field)."""
 
 REPLAY_BACKEND = "replay"
-LEADERBOARD_METRIC = "pass@1"
 
 
 @dataclass(frozen=True)
@@ -160,12 +159,6 @@ def run_dir_for(root: Path, config: RunConfig, shard: Shard | None) -> Path:
     return root / default_run_dir(config, shard).name
 
 
-def leaderboard_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """pass@1, maj@n and pass@n for the largest n among the rows (avg@n and cons@n as model cards call them)."""
-    largest = max((int(row.get("n") or 1) for row in rows), default=1)
-    return list(dict.fromkeys(["pass@1", f"maj@{largest}", f"pass@{largest}"]))
-
-
 def write_command_leaderboard(run_dirs: Sequence[Path], root: Path, console: Console) -> dict[str, Path]:
     """The leaderboard of the runs in a command's folder, written there and printed: this command's
     runs and the graded runs earlier commands left in the folder (`--out runs/` for one model, then
@@ -174,6 +167,8 @@ def write_command_leaderboard(run_dirs: Sequence[Path], root: Path, console: Con
     from evalkit.report.leaderboard import (
         find_run_dirs,
         leaderboard_rich_table,
+        default_columns,
+        default_metric,
         load_graded_run_row,
         load_run_row,
         sort_rows,
@@ -199,12 +194,13 @@ def write_command_leaderboard(run_dirs: Sequence[Path], root: Path, console: Con
         console.print(f"[yellow]note[/] {left_out} other run(s) in {for_terminal(root)} are not graded or cannot be "
                       f"read, and are not in its leaderboard (`evalkit leaderboard {for_terminal(root)}` names them)",
                       highlight=False)
-    rows = sort_rows(rows, LEADERBOARD_METRIC)
-    columns = leaderboard_columns(rows)
-    written = dict(write_leaderboard(rows, root, metric=LEADERBOARD_METRIC, columns=columns))
+    metric = default_metric(rows)  # as `evalkit leaderboard` ranks the same folder
+    rows = sort_rows(rows, metric)
+    columns = default_columns(rows, metric)
+    written = dict(write_leaderboard(rows, root, metric=metric, columns=columns))
     written.update(write_task_table(rows, root, metrics=DEFAULT_TASK_TABLE_METRICS))
     if len(rows) > 1:
-        console.print(leaderboard_rich_table(rows, LEADERBOARD_METRIC, columns))
+        console.print(leaderboard_rich_table(rows, metric, columns))
     for metric in DEFAULT_TASK_TABLE_METRICS:
         console.print(task_table_rich(rows, metric))
     return written
