@@ -203,6 +203,19 @@ def test_default_run_directories_are_one_visible_name(model, expected_start):
     assert path.parent == Path("runs") and path.name.startswith(expected_start), path
 
 
+def test_model_names_that_differ_only_in_letters_a_folder_name_drops_get_their_own_folders():
+    """Before: `Org/模型 α:v1` and `Org/другой β:v1` both became `Org-v1-aime24-<hash>`, and the second run took over
+    the first's folder as a rename of it."""
+    from evalkit.pipeline.run import default_run_dir
+
+    names = ("Org/模型 α:v1", "Org/другой β:v1", "Qwen/Qwen3-8B")
+    paths = [default_run_dir(build_run_configs(RunFlags(model=name, backend="hf", tasks=("aime24",)))[0], None)
+             for name in names]
+    assert len({path.name for path in paths}) == 3
+    assert paths[0].name.startswith("Org-v1-aime24-") and paths[2].name.startswith("Qwen-Qwen3-8B-aime24-")
+    assert len(paths[2].name) == len("Qwen-Qwen3-8B-aime24-") + 8  # an ASCII name's folder is as before
+
+
 def test_a_long_model_name_gives_a_run_directory_the_file_system_takes(tmp_path):
     """File systems refuse names over 255 bytes: the slug keeps the end of a long model path (its own
     name and the task), and the config hash keeps runs of different models apart."""

@@ -8,6 +8,7 @@ and a run that fails before its first sample is written leaves the directory as 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -45,6 +46,8 @@ def default_run_dir(config: RunConfig, shard: Shard | None) -> Path:
     # at most 200 characters, the end kept (the model's own name, then the task): file systems refuse
     # names over 255 bytes, and the config hash after the slug keeps runs apart
     slug = slug[-200:].lstrip(".-").strip("-") or "run"
+    if not config.model.isascii():  # letters the slug drops: `Org/模型 α` and `Org/другой β` would share one folder
+        slug += "-" + hashlib.sha256(config.model.encode("utf-8")).hexdigest()[:6]
     name = f"{slug}-{config.config_hash()[:8]}"
     if shard is not None and shard.count > 1:
         name += f"-shard{shard.index}of{shard.count}"
