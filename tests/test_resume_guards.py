@@ -255,6 +255,29 @@ def test_resume_with_other_replay_content_is_refused_and_the_same_content_resume
     assert {r["samples"][0]["text"] for r in read_jsonl(out / "samples.jsonl")} == {"\\boxed{3}"}
 
 
+def test_a_replay_file_short_of_samples_is_refused_before_any_sample_and_resumes_once_completed(tmp_path):
+    """Before: the run stopped at the first problem short of samples after sampling the ones before it, named only
+    that one, and once the file was completed the resume was refused: the file had changed since the start."""
+    ids = _problem_ids()
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text(json.dumps({"id": ids[0], "samples": ["\\boxed{3}", "\\boxed{0}"]}) + "\n"
+                      + json.dumps({"id": ids[1], "samples": ["\\boxed{3}"]}) + "\n"
+                      + json.dumps({"id": ids[3], "samples": ["\\boxed{3}", "\\boxed{0}"]}) + "\n")
+    out = tmp_path / "run"
+    config = _config(replay, _data_copy(tmp_path))
+    with pytest.raises(InputError) as caught:
+        _run(config, out)
+    message = str(caught.value)
+    assert f"2 of the {LIMIT} problems asked for have fewer stored samples than the 2 requested" in message
+    assert f"{ids[1]!r} has 1" in message and f"{ids[2]!r} has none" in message
+    assert not (out / "samples.jsonl").exists() or not read_jsonl(out / "samples.jsonl")
+
+    _write_replay(replay, "3")  # the file completed: the same run resumes and samples every problem
+    summary = _run(config, out)
+    assert summary.sampling.sampled_now == LIMIT
+    assert "inputs" in yaml.safe_load((out / "config.yaml").read_text())
+
+
 def test_a_replay_run_recorded_before_fingerprints_resumes_and_gets_one(tmp_path):
     replay = _write_replay(tmp_path / "replay.jsonl", "3")
     out = tmp_path / "run"

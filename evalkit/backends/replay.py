@@ -200,9 +200,24 @@ class ReplayBackend:
 
     def stream(self, requests: Iterable[SampleRequest], n: int, sampling: SamplingParams, *,
                window: int | None = None) -> Iterator[SampleResult]:
-        """The first `n` stored samples of each request's problem (its key is the problem id)."""
+        """The first `n` stored samples of each request's problem (its key is the problem id). Every problem the
+        file cannot serve is named before any is served: a run stopped there has sampled nothing, so the file
+        can be completed and the run resumed."""
+        requests = list(requests)
+        self._refuse_shortfalls([request.key for request in requests], n)
         for request in requests:
             yield SampleResult(request.key, tuple(self._take(request.key, n, _prompt_text(request.prompt))))
+
+    def _refuse_shortfalls(self, problem_ids: Sequence[str], n: int) -> None:
+        """One `InputError` naming the problems (the first five, and how many in all) with fewer than `n` stored
+        samples or none."""
+        short = [f"{problem_id!r} has {len(self.entries[problem_id].completions)}" if problem_id in self.entries
+                 else f"{problem_id!r} has none" for problem_id in problem_ids
+                 if problem_id not in self.entries or len(self.entries[problem_id].completions) < n]
+        if short:
+            more = f", and {len(short) - 5} more" if len(short) > 5 else ""
+            raise InputError(f"{len(short)} of the {len(problem_ids)} problems asked for have fewer stored samples "
+                             f"than the {n} requested ({'; '.join(short[:5])}{more})", path=self.path)
 
     def generate_for(self, problems: Sequence[Problem], n: int, sampling: SamplingParams) -> list[list[Completion]]:
         """For each problem, its first `n` stored samples (matched by `Problem.id`)."""

@@ -440,7 +440,11 @@ class RunDir:
         return True
 
     def _refuse_changed_inputs(self, existing: dict[str, Any], config_text: str) -> None:
-        """Refuse to resume when an input file recorded under `inputs` has other content now."""
+        """Refuse to resume when an input file recorded under `inputs` has other content now, unless no problem
+        was sampled yet (a run stopped on the file before sampling any, and the file completed since: the new
+        content is recorded as a change)."""
+        if not self.samples_path.exists() or self.samples_path.stat().st_size == 0:
+            return
         loaded = yaml.safe_load(config_text)
         current = loaded.get(INPUTS_KEY) if isinstance(loaded, dict) else None
         stored = existing.get(INPUTS_KEY)
