@@ -115,3 +115,12 @@ def test_a_variable_glued_to_an_interval_is_its_range():
         ("f(0,4)", "$\\boxed{f(0,4)}$", True),  # parentheses at both ends: a function's value, not a range
         ("(0,4)", "$\\boxed{f(0,4)}$", False),
     ]) == []
+
+
+def test_degrees_inside_a_trig_function_written_without_its_backslash():
+    assert disagreements([
+        ("\\frac{\\sqrt{3}}{2}", "$\\boxed{sin(60°)}$", True),
+        ("\\frac{\\sqrt{3}}{2}", "The answer is sin 60°.", True),
+        ("\\frac{\\sqrt{3}}{2}", "$\\boxed{sin(60)}$", False),  # 60 radians
+        ("\\frac{1}{2}", "$\\boxed{sin(60°)}$", False),
+    ]) == []

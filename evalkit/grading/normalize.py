@@ -122,7 +122,8 @@ _SYNONYMS = (
 )
 _ASCII_RELATIONS = ((">=", "\\ge "), ("=>", "\\ge "), ("<=", "\\le "), ("=<", "\\le "), ("!=", "\\ne "),
                     ("=\\=", "\\ne "))
-_TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
+_TRIG = re.compile(r"(?:\\|(?<![A-Za-z\\]))(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
+"""A trig function, with its backslash or written plainly (`sin(60°)`): degrees inside it are converted."""
 _DEGREE_MARK = r"\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![A-Za-z]))"  # a closing brace only with its opening one
 _DEGREE_NUMBER = re.compile(r"(\d+(?:\.\d+)?|\{[^{}]*\})\s*" + _DEGREE_MARK)
 _TEMPERATURE = re.compile(r"\^\s*(?:\{\s*\\circ\s*\}|\\circ)\s?(?:[CF](?![A-Za-z])|\\(?:text|mathrm|textrm|rm)\s*\{\s*[CF]\s*\})")
