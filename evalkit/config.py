@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -280,8 +281,25 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
     """Read a YAML run config, apply dotted-key overrides (`sampling.n=4`), validate it."""
     data = read_yaml_mapping(path)
     for dotted, value in (overrides or {}).items():
-        apply_override(data, dotted, value, source=str(path))
-    return parse_config(data, source=str(path))
+        apply_override(data, dotted, value, source=f"--set {dotted}")
+    try:
+        return parse_config(data, source=str(path))
+    except ConfigError as error:
+        raise ConfigError("\n".join(_blame_overrides(line, str(path), overrides or {})
+                                     for line in str(error).splitlines())) from None
+
+
+def _blame_overrides(line: str, source: str, overrides: Mapping[str, Any]) -> str:
+    """A validation problem of a config file named by the `--set` that gave the field, where one did (`--set
+    foo.bar=1` makes the field `foo` the file never had)."""
+    prefix = f"{source}: field '"
+    if not line.startswith(prefix):
+        return line
+    field = line[len(prefix):].partition("'")[0]
+    for dotted in overrides:
+        if field == dotted or field.startswith(dotted + ".") or dotted.startswith(field + "."):
+            return f"--set {dotted}: " + line[len(source) + 2:]
+    return line
 
 
 def apply_override(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:

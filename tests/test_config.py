@@ -207,3 +207,14 @@ def test_the_data_source_as_the_docs_name_its_default_and_a_bad_one_named_by_its
         load_config(tmp_path / "bad.yaml")
     (tmp_path / "hub.yaml").write_text(base + "data_source: hf:openai/gsm8k:main\n")
     assert load_config(tmp_path / "hub.yaml").data_source == "hf:openai/gsm8k:main"
+
+
+def test_a_bad_field_that_a_set_override_gave_is_named_by_its_set(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("model: m\ntask: gsm8k\nbackend: {name: replay, options: {path: x.jsonl}}\nsampling: {n: two}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"foo.bar": 1, "sampling.temperature": "hot"})
+    lines = str(caught.value).splitlines()
+    assert "--set foo.bar: field 'foo': unknown field" in lines
+    assert any(line.startswith("--set sampling.temperature: field 'sampling.temperature':") for line in lines)
+    assert any(line.startswith(f"{path}: field 'sampling.n':") for line in lines)  # the file's own mistake
