@@ -387,3 +387,16 @@ def test_running_a_reranked_run_again_reports_with_the_k_it_was_reranked_with(tm
                    console=Console(quiet=True))
     assert json.loads((out / "metrics.json").read_text())["settings"]["top_clusters"] == 3
     assert yaml.safe_load((out / "config.yaml").read_text())["reranked"] == {"ev": {"method": "scr", "top_clusters": 3}}
+
+
+def test_a_run_whose_samples_mostly_have_no_answer_says_so(tmp_path):
+    """Before: a server that answered every request with empty content gave a run at 0% with no word in the
+    terminal; the report's `no answer at all: 100.0%` was the only sign."""
+    import io
+
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text("".join(json.dumps({"id": pid, "samples": ["", "Hmm."]}) + "\n" for pid in _problem_ids()))
+    buffer = io.StringIO()
+    run_evaluation(_config(replay, _data_copy(tmp_path)), out=tmp_path / "run", write_report=False,
+                   show_progress=False, console=Console(file=buffer, width=300))
+    assert f"note: {2 * LIMIT} of the {2 * LIMIT} samples graded now have no answer" in buffer.getvalue()

@@ -250,6 +250,12 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
                     close()
         graded = grade_stage(run_dir, workers=config.grading.workers, timeout=config.grading.timeout,
                              show_progress=show_progress)
+        unanswered, graded_samples = graded.reasons.get("no_answer", 0), sum(graded.reasons.values())
+        if graded_samples and unanswered * 2 >= graded_samples:
+            console.print(f"[yellow]note:[/] {unanswered} of the {graded_samples} samples graded now have no answer: "
+                          f"look at {for_terminal(run_dir.samples_path)} (empty replies from the server, max_tokens "
+                          "too small for the model's reasoning, a prompt format the model does not follow)",
+                          highlight=False)
         metrics = None
         if write_report:
             from evalkit.report.cli import report_run
