@@ -559,6 +559,7 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
     file is read by rows when the preset allows it); line numbers are then row numbers.
     """
     errors: list[str] = []
+    scattered_seen, scattered_more = False, 0  # lines of ids not next to each other: one cause, named once
     first_of: dict[str, tuple[int, str, bool]] = {}  # problem id -> (its line, digest of its sample texts, id from the line number)
     pending: ImportedProblem | None = None  # the last problem read, held while lines of its id may follow
     copies_allowed = preset is not None and preset.repeated_ids_are_copies
@@ -588,7 +589,11 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
                     pending = join_sample_lines(pending, item, str(path))
                     continue
                 first = first_of.get(item.problem.id)
+                if first is not None and item.one_sample_line and scattered_seen:
+                    scattered_more += 1
+                    continue
                 if first is not None and item.one_sample_line:
+                    scattered_seen = True
                     raise InputError(f"the lines of id {item.problem.id!r} are not next to each other (first on line "
                                      f"{first[0]}): a file with one sample per line needs each problem's lines together "
                                      "(sort it by id)", path=path, line=line, field="id")
@@ -608,7 +613,9 @@ def iter_import_file(path: Path, *, task: str, mapping: Mapping[str, str], prese
     if errors:
         shown = "\n  ".join(errors[:MAX_REPORTED_ERRORS])
         more = f"\n  ... and {len(errors) - MAX_REPORTED_ERRORS} more" if len(errors) > MAX_REPORTED_ERRORS else ""
-        raise InputError(f"{len(errors)} bad line(s); nothing was written:\n  {shown}{more}", path=path)
+        if scattered_more:
+            more += f"\n  ... and {scattered_more} more line(s) of ids whose lines are not next to each other"
+        raise InputError(f"{len(errors) + scattered_more} bad line(s); nothing was written:\n  {shown}{more}", path=path)
     if not first_of:
         raise InputError("no problems in the file", path=path)
 

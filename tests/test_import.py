@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -660,3 +661,18 @@ def test_a_reference_other_than_the_tasks_for_its_question_is_kept_and_noted(tmp
     assert result.exit_code == 0, result.output
     assert "note: 2 of 3 problem(s) give another reference than the math500 test problem with their question" in \
         " ".join(result.output.split())
+
+
+def test_a_file_of_one_sample_per_line_with_its_ids_interleaved_is_one_cause_named_once(tmp_path):
+    # before: every line after the first round named the same cause, 20 lines and "... and N more"
+    lines = [{"id": problem, "question": f"{problem}?", "reference": "2", "response": "\\boxed{2}"}
+             for _ in range(10) for problem in ("a", "b", "c")]
+    source = write_lines(tmp_path / "interleaved.jsonl", lines)
+    with pytest.raises(InputError) as caught:
+        import_samples(source, task="gsm8k", out=tmp_path / "run", show_progress=False, mapping="samples=response")
+    message = str(caught.value)
+    assert message.count("are not next to each other") == 2  # the first line of the cause, and the count of the rest
+    assert "interleaved.jsonl:4: field 'id': the lines of id 'a' are not next to each other (first on line 1)" in message
+    bad = int(re.search(r"(\d+) bad line\(s\); nothing was written", message).group(1))
+    assert bad > 10 and f"... and {bad - 1} more line(s) of ids whose lines are not next to each other" in message
+    assert not (tmp_path / "run").exists()
