@@ -77,6 +77,7 @@ class RunMatrices:
     scorer: str | None
     meta: tuple[dict[str, Any], ...]  # per problem, from samples.jsonl ({} when unknown)
     answers: tuple[tuple[str | None, ...], ...] = ()  # per problem and sample, from graded.jsonl
+    questions: tuple[str | None, ...] = ()  # per problem, from samples.jsonl (None when unknown)
     selections: tuple[str, ...] = ()  # how the scorer chose the samples it scored
 
 
@@ -155,16 +156,24 @@ def read_graded(graded_path: Path) -> tuple[tuple[str, ...], np.ndarray, np.ndar
 
 
 def read_problem_meta(run: RunDir, problem_ids: Sequence[str]) -> tuple[dict[str, Any], ...]:
-    """Each graded problem's `meta` from `samples.jsonl` ({} when the file is absent).
+    """Each graded problem's `meta` from `samples.jsonl` ({} when the file is absent); see `read_problem_records`."""
+    return read_problem_records(run, problem_ids)[0]
+
+
+def read_problem_records(run: RunDir, problem_ids: Sequence[str]
+                         ) -> tuple[tuple[dict[str, Any], ...], tuple[str | None, ...]]:
+    """Each graded problem's `meta` and question from `samples.jsonl`, in one pass ({} and None when the file is
+    absent or the line has none).
 
     A sampled problem missing from `graded.jsonl` means grading is incomplete: an error, so
     that metrics never silently cover fewer problems than were sampled.
     """
     if not run.samples_path.exists():
-        return tuple({} for _ in problem_ids)
+        return tuple({} for _ in problem_ids), tuple(None for _ in problem_ids)
     graded = set(problem_ids)
     meta: dict[str, dict[str, Any]] = {}
-    # only `problem_id` and `meta` are needed: reading the lines directly skips building
+    questions: dict[str, str] = {}
+    # only `problem_id`, `meta` and `question` are needed: reading the lines directly skips building
     # hundreds of thousands of Sample records
     for line, record in iter_jsonl(run.samples_path, tolerate_partial_tail=True):
         problem_id = record.get("problem_id")
@@ -178,18 +187,10 @@ def read_problem_meta(run: RunDir, problem_ids: Sequence[str]) -> tuple[dict[str
         if not isinstance(problem_meta, dict):
             raise InputError("expected an object", path=run.samples_path, line=line, field="meta")
         meta[problem_id] = problem_meta
-    return tuple(meta.get(problem_id, {}) for problem_id in problem_ids)
-
-
-def read_problem_questions(run: RunDir) -> dict[str, str]:
-    """Each sampled problem's question from `samples.jsonl`, by problem id ({} when the file is absent)."""
-    if not run.samples_path.exists():
-        return {}
-    questions: dict[str, str] = {}
-    for _, record in iter_jsonl(run.samples_path, tolerate_partial_tail=True):
-        if isinstance(record.get("problem_id"), str) and isinstance(record.get("question"), str):
-            questions[record["problem_id"]] = record["question"]
-    return questions
+        if isinstance(record.get("question"), str):
+            questions[problem_id] = record["question"]
+    return (tuple(meta.get(problem_id, {}) for problem_id in problem_ids),
+            tuple(questions.get(problem_id) for problem_id in problem_ids))
 
 
 def load_run_matrices(run_dir: str | Path, *, scorer: str | None = None, with_scores: bool = True) -> RunMatrices:
@@ -197,9 +198,10 @@ def load_run_matrices(run_dir: str | Path, *, scorer: str | None = None, with_sc
     run = RunDir(Path(run_dir))
     ids, correct, clusters, answers = read_graded(run.graded_path)
     scores, scorer_name, selections = None, None, ()
+    meta, questions = read_problem_records(run, ids)
     if not with_scores:
         return RunMatrices(problem_ids=ids, correct=correct, clusters=clusters, scores=None, scorer=None,
-                           meta=read_problem_meta(run, ids), answers=answers)
+                           meta=meta, answers=answers, questions=questions)
     found = read_scores(run.scores_path, {problem_id: correct.shape[1] for problem_id in ids})
     if found.scorers or scorer is not None:
         if not run.scores_path.exists():
@@ -207,7 +209,7 @@ def load_run_matrices(run_dir: str | Path, *, scorer: str | None = None, with_sc
         chosen = found.choose(scorer)
         scores, scorer_name, selections = chosen.matrix(ids, correct.shape[1]), chosen.name, chosen.selections
     return RunMatrices(problem_ids=ids, correct=correct, clusters=clusters, scores=scores, scorer=scorer_name,
-                       meta=read_problem_meta(run, ids), answers=answers, selections=selections)
+                       meta=meta, answers=answers, selections=selections, questions=questions)
 
 
 def _display_name(value: Any) -> str | None:
@@ -417,6 +419,7 @@ __all__ = [
     "read_graded",
     "read_graded_matrices",
     "read_problem_meta",
+    "read_problem_records",
     "scoring_summary",
     "write_run_reports",
 ]

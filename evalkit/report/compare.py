@@ -36,7 +36,8 @@ from evalkit.metrics import (
     pass_at_k,
     split_metric_name,
 )
-from evalkit.report import RunMatrices, load_run_matrices, read_problem_questions
+from evalkit.records import question_key
+from evalkit.report import RunMatrices, load_run_matrices
 from evalkit.report.settings import ReportSettings
 from evalkit.report.tables import markdown_table
 from evalkit.store import RunDir
@@ -161,7 +162,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, metrics: Sequence[str]
     if not paired:
         raise InputError(f"compare: no problem id is in both runs ({paths[0]}: {len(matrices[0].problem_ids)} "
                          f"problems, {paths[1]}: {len(matrices[1].problem_ids)}), so there is nothing to pair")
-    _check_same_problems(runs, paired)
+    _check_same_problems(matrices, paths, paired)
     rows = [_rows_of(item.problem_ids, paired) for item in matrices]
     results: dict[str, Any] = {}
     for name in names:
@@ -187,16 +188,17 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, metrics: Sequence[str]
     }
 
 
-def _check_same_problems(runs: Sequence[RunDir], paired: Sequence[str]) -> None:
+def _check_same_problems(matrices: Sequence[RunMatrices], paths: Sequence[Path], paired: Sequence[str]) -> None:
     """Refuse to pair problems whose ids are the same but whose questions differ: the ids of the two runs then
     name different problems (an import numbered by its tool's index, `0`, `1`, ..., in another order)."""
-    questions = [read_problem_questions(run) for run in runs]
-    differ = [problem for problem in paired if problem in questions[0] and problem in questions[1]
-              and " ".join(questions[0][problem].split()) != " ".join(questions[1][problem].split())]
+    questions = [dict(zip(item.problem_ids, item.questions)) for item in matrices]
+    differ = [problem for problem in paired if questions[0].get(problem) is not None
+              and questions[1].get(problem) is not None
+              and question_key(questions[0][problem]) != question_key(questions[1][problem])]
     if differ:
         more = f" (and {len(differ) - 1} more of the {len(paired)} paired)" if len(differ) > 1 else ""
-        raise InputError(f"compare: problem '{differ[0]}' has another question in {runs[0].path} than in "
-                         f"{runs[1].path}{more}: the two runs' ids name different problems, so pairing them by id "
+        raise InputError(f"compare: problem '{differ[0]}' has another question in {paths[0]} than in "
+                         f"{paths[1]}{more}: the two runs' ids name different problems, so pairing them by id "
                          "would compare unrelated problems (an import keeps its tool's own ids, often its line index)")
 
 
