@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -143,11 +143,15 @@ class RunConfig(StrictFields):
     @classmethod
     def _data_source(cls, value: str | None) -> str | None:
         """`files` (the default, as the docs name it) is None; otherwise `hf` or `hf:NAME[:CONFIG]`."""
+        from tasks.data import HUB_PREFIX, parse_hub_spec
+
         if value is None or value.strip() == "files":
             return None
-        parts = value.split(":")
-        if parts[0] != "hf" or len(parts) > 3 or (len(parts) > 1 and not parts[1]):
-            raise ValueError(f"{value!r}: expected files, hf or hf:NAME[:CONFIG] (e.g. hf:openai/gsm8k:main)")
+        if value != HUB_PREFIX:
+            try:
+                parse_hub_spec(value)  # the one reading of `hf:NAME[:CONFIG]`, which loading uses
+            except ConfigError:
+                raise ValueError(f"{value!r}: expected files, hf or hf:NAME[:CONFIG] (e.g. hf:openai/gsm8k:main)") from None
         return value
 
     def identity(self) -> dict[str, Any]:
@@ -185,8 +189,10 @@ def _prompt_and_stop_as_set(task: str, prompt: str | None, stop: list[str] | Non
     return (None if prompt == default else prompt), (None if stop is not None and tuple(stop) == format_stop else stop)
 
 
-def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>") -> ModelT:
-    """Validate a config mapping against a pydantic model; errors name the source and every bad field."""
+def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>",
+                     source_of: Callable[[str], str] | None = None) -> ModelT:
+    """Validate a config mapping against a pydantic model; errors name the source and every bad field
+    (`source_of(field)`, where given, names where a field came from: a `--set` rather than the file)."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
     try:
@@ -196,7 +202,7 @@ def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>"
         for item in error.errors():
             field = ".".join(str(part) for part in item["loc"]) or "(top level)"
             message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}: field '{field}': {message}")
+            problems.append(f"{source_of(field) if source_of else source}: field '{field}': {message}")
         raise ConfigError("\n".join(problems)) from None
 
 
@@ -268,13 +274,13 @@ RENAMED_FIELDS: dict[str, str] = {"batch_problems": "max_problems_in_flight"}
 """Old top-level field names still read, and the current name of each."""
 
 
-def parse_config(data: Any, *, source: str = "<config>") -> RunConfig:
+def parse_config(data: Any, *, source: str = "<config>", source_of: Callable[[str], str] | None = None) -> RunConfig:
     """Validate a run config mapping; errors name the source and every bad field."""
     if isinstance(data, dict):
         for old, new in RENAMED_FIELDS.items():
             if old in data and new in data:
                 raise ConfigError(f"{source}: '{old}' is the old name of '{new}'; give only '{new}'")
-    return validate_mapping(RunConfig, data, source=source)
+    return validate_mapping(RunConfig, data, source=source, source_of=source_of)
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -282,24 +288,16 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
     data = read_yaml_mapping(path)
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value, source=f"--set {dotted}")
-    try:
-        return parse_config(data, source=str(path))
-    except ConfigError as error:
-        raise ConfigError("\n".join(_blame_overrides(line, str(path), overrides or {})
-                                     for line in str(error).splitlines())) from None
+    return parse_config(data, source=str(path), source_of=lambda field: _source_of(field, str(path), overrides or {}))
 
 
-def _blame_overrides(line: str, source: str, overrides: Mapping[str, Any]) -> str:
-    """A validation problem of a config file named by the `--set` that gave the field, where one did (`--set
-    foo.bar=1` makes the field `foo` the file never had)."""
-    prefix = f"{source}: field '"
-    if not line.startswith(prefix):
-        return line
-    field = line[len(prefix):].partition("'")[0]
+def _source_of(field: str, path: str, overrides: Mapping[str, Any]) -> str:
+    """Where a field of a config file came from: the `--set` that gave it, where one did (`--set foo.bar=1` makes
+    the field `foo` the file never had), else the file."""
     for dotted in overrides:
         if field == dotted or field.startswith(dotted + ".") or dotted.startswith(field + "."):
-            return f"--set {dotted}: " + line[len(source) + 2:]
-    return line
+            return f"--set {dotted}"
+    return path
 
 
 def apply_override(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:
