@@ -438,9 +438,10 @@ def _degrees(text: str) -> str:
     is its value in degrees."""
     text = _TEMPERATURE.sub("", text)
     sexagesimal = _DEGREES_MINUTES.fullmatch(text.strip())
-    if sexagesimal is not None and all(Fraction(part or 0) < 60 for part in sexagesimal.groups()[1:]):
+    if sexagesimal is not None:
         degrees, minutes, seconds = (Fraction(part or 0) for part in sexagesimal.groups())
-        return fraction_text(degrees + minutes / 60 + seconds / 3600)  # 22°30' is 22.5 degrees, not 2230
+        if minutes < 60 and seconds < 60:
+            return fraction_text(degrees + minutes / 60 + seconds / 3600)  # 22°30' is 22.5 degrees, not 2230
     if _TRIG.search(text) and _ANY_DEGREE_MARK.search(text):
         text = _DEGREE_NUMBER.sub(lambda m: "(" + m.group(1) + "\\cdot\\frac{\\pi}{180})", text)
     return _ANY_DEGREE_MARK.sub("", text)

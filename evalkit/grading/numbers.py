@@ -274,7 +274,7 @@ _SPELLED_WORD = re.compile(r"[A-Za-z]+(?:[\s\-]+|$)")
 
 def spelled_number_prefix(text: str) -> tuple[int, int] | None:
     """The integer the longest run of English number words at the start of `text` spells, and where the
-    run ends (`two hundred ninety six dollars` -> (296, 21)); None when `text` does not start with one."""
+    run ends (`two hundred ninety six dollars` -> (296, 22)); None when `text` does not start with one."""
     ends = []
     position = 0
     while len(ends) < 10 and (word := _SPELLED_WORD.match(text, position)) is not None:
