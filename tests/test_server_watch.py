@@ -32,6 +32,20 @@ def test_a_server_that_never_answered_is_unreachable_after_min_failures():
                        "right, then run the same command again to resume.")
 
 
+
+def test_the_unreachable_verdict_stands_for_the_requests_that_fail_after_it():
+    # requests in flight fail after the verdict; each must stop with the same message, since the stream reports
+    # whichever of them it collects first
+    clock = Clock()
+    watch, _ = _watch(clock)
+    watch.connect_failed("refused")
+    watch.connect_failed("refused")
+    verdict = watch.connect_failed("refused (third)")
+    assert verdict is not None and "3 requests in a row" in verdict
+    clock.now = 5.0
+    assert watch.turned_away("HTTP 502: later") == verdict
+    assert watch.connect_failed("refused (fifth)") == verdict
+
 def test_a_server_that_answered_gets_the_time_window():
     clock = Clock()
     watch, _ = _watch(clock)

@@ -9,7 +9,9 @@ reached, and the retries so far, told in a few lines rather than one line per re
   `min_failures` such failures in a row when it has not answered once yet (nothing is there:
   no use waiting), or, once it has answered, after `min_failures` failures in a row spread over
   at least `after_s` seconds (it went away and did not come back). A server that answers some
-  requests and refuses others (a full connection backlog) is never unreachable.
+  requests and refuses others (a full connection backlog) is never unreachable. The verdict,
+  once given, stands: a request that fails after it gets the same error, so the stream stops
+  with one message whichever of its requests is collected first.
 - Retries: the first retry is told at once, in one line; later ones are counted and told in one
   summary line at most every `report_every_s` seconds ("retrying: 12 requests failed in the last
   10 s (8 cannot connect, 4 HTTP 503); latest: ..."), and what is left at the end by `flush`.
@@ -56,6 +58,7 @@ class ServerWatch:
         self.unserved_in_a_row = 0  # requests in a row that got no service (connect failures, 502/503/504)
         self._streak_kinds: set[str] = set()
         self._failing_since: float | None = None
+        self._verdict: str | None = None  # the unreachable error, once given
         # Retries not told yet, and when the last line was printed.
         self._untold: Counter[str] = Counter()
         self._untold_since: float | None = None
@@ -82,6 +85,8 @@ class ServerWatch:
         return self._not_served("were turned away with HTTP 502/503/504", detail)
 
     def _not_served(self, kind: str, detail: str) -> str | None:
+        if self._verdict is not None:
+            return self._verdict
         now = self.clock()
         self._streak_kinds.add(kind)
         if self._failing_since is None:
@@ -96,9 +101,10 @@ class ServerWatch:
             when = "and it has not answered once" if self._streak_kinds == {"could not connect"} else \
                 "and it has not served a request yet"
         what = " or ".join(sorted(self._streak_kinds))
-        return (f"the server at {self.server} is unreachable: {self.unserved_in_a_row} requests in a row {what} "
+        self._verdict = (f"the server at {self.server} is unreachable: {self.unserved_in_a_row} requests in a row {what} "
                 f"{when} (last: {detail}). Check that it is running and that base_url is right, "
                 "then run the same command again to resume.")
+        return self._verdict
 
     # -- retry lines --------------------------------------------------------------------------
 
