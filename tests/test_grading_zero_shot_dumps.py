@@ -35,6 +35,9 @@ def test_a_number_spelled_in_words_with_its_unit():
         ("How many positive multiples of 13 are three-digit integers?", "69",
          "Therefore, there are $69$ positive multiples of 13 that are three-digit integers.", True),
     ]) == []
+    # nor when the compound is the whole answer: a reference of 3 is not given by it
+    assert disagreements([("3", "The answer is \\boxed{three-digit integers}.", False),
+                          ("3", "The answer is \\boxed{three}.", True)]) == []
 
 
 def test_a_marker_on_its_own_line_over_a_computation_reads_its_result():

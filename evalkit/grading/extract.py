@@ -1085,7 +1085,7 @@ def _leading_value(segment: str) -> str | None:
             value += " " + unit.group(1).split()[0]  # `70 thousand dollars`: the multiplier, not the unit after it
         return _clean(_TRAILING_PROSE.sub("", value)) or None
     spelled = spelled_number_prefix(segment)
-    if spelled is not None and not segment.startswith("-", spelled[1]):  # not the `three` of `three-digit`
+    if spelled is not None:
         # `two hundred ninety six dollars`, `Forty-Eight.`: a number in words, with its unit
         rest = segment[spelled[1]:].strip().rstrip(".!")
         if not rest or is_droppable_phrase(rest):

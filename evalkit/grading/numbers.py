@@ -274,7 +274,9 @@ _SPELLED_WORD = re.compile(r"[A-Za-z]+(?:[\s\-]+|$)")
 
 def spelled_number_prefix(text: str) -> tuple[int, int] | None:
     """The integer the longest run of English number words at the start of `text` spells, and where the
-    run ends (`two hundred ninety six dollars` -> (296, 22)); None when `text` does not start with one."""
+    run ends (`two hundred ninety six dollars` -> (296, 22)); None when `text` does not start with one. A
+    run joined by a hyphen to the word after it is part of a compound, not a number (`three-digit`,
+    `five-year-old`)."""
     ends = []
     position = 0
     while len(ends) < 10 and (word := _SPELLED_WORD.match(text, position)) is not None:
@@ -283,7 +285,7 @@ def spelled_number_prefix(text: str) -> tuple[int, int] | None:
     for end in reversed(ends):
         value = number_from_words(text[:end])
         if value is not None:
-            return value, end
+            return None if text.startswith("-", end) else (value, end)
     return None
 
 

@@ -198,7 +198,6 @@ _DISTANCE_NOUNS = frozenset({"mile", "kilometer", "kilometre", "km", "meter", "m
 _ASKS_MONEY = re.compile(r"\bhow\s+(?:much|many\s+dollars)\b(?:\s+(?:money|more|less|did|does|do|will|would|is|was|are|were|"
                          r"[A-Z][a-z]+|he|she|they|it|each|the|in))*\s*(?:\w+\s+){0,3}?(?:earn|make|cost|pay|spend|save|charge|"
                          r"receive|get|owe|need|raise|lose|profit|money|dollars|worth|change|tip|budget)", re.IGNORECASE)
-_ASKS_PERCENT = re.compile(r"\bwhat\s+(?:percent(?:age)?|%)", re.IGNORECASE)
 
 
 _STATED_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|(?<![\d.,])\d+(?:\.\d+)?")
@@ -229,6 +228,6 @@ def asked_quantity(question: str | None) -> AskedQuantity | None:
     if _HOW_FAR.search(question):
         nouns |= _DISTANCE_NOUNS
     asked = AskedQuantity(nouns=nouns, money=_ASKS_MONEY.search(question) is not None,
-                          percent=_ASKS_PERCENT.search(question) is not None,
+                          percent=asks_for_a_percent(question),
                           given=frozenset(plain_number(number) for number in _STATED_NUMBER.findall(question)))
     return asked if asked != AskedQuantity() else None
