@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -143,6 +143,18 @@ class _AnswerContext:
                    math_names(question) if question else frozenset())
 
 
+    def restated(self) -> frozenset[str]:
+        """The expressions the question asks to work out or to write in another form, other than names (`99^2+99+1`,
+        `\\sqrt{242}`, `\\dbinom{31}{28}`, `0.\\overline{3}`; not `x`, `f(2)`): an answer written as one of them,
+        unless the reference is written so too, restates the question, whatever its value."""
+        return frozenset(expression for expression in self.asked_expressions
+                         if expression != self.reference_canonical
+                         and not re.fullmatch(r"\\?[A-Za-z]+(?:_\{?\w+\}?)?(?:\([^()]*\))?", expression))
+
+
+RESTATED_RULE = "restates the expression the question asks to work out"
+
+
 def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
     """An answer's canonical string as its problem reads it, None when it cannot be normalised:
     - a number followed by nouns of the question the unit list does not hold (`18 \\text{ vacuum cleaners}`)
@@ -203,6 +215,9 @@ class _Problem:
     confirmed: list[tuple[int, int]] = field(default_factory=list)
     reading: QuestionReading = QuestionReading()
     """What the question says about reading the reference (`GradingPolicy.read_question`)."""
+    restated: frozenset[str] = frozenset()
+    """The canonical strings of the expressions the question asks to work out (`Compute $99^2+99+1$.`): such an
+    answer only restates the question (`_AnswerContext.restated`)."""
 
 
 def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequence[str | None] | None,
@@ -224,7 +239,7 @@ def _new_problem(extractions: list[Extraction], reference: str | None, policy: G
                   for e in extractions]
     distinct = list(dict.fromkeys(c for c in canonicals if c is not None))
     return _Problem(extractions, reference, context.reference_canonical, canonicals, distinct,
-                    reading=policy.read_question(question_text))
+                    reading=policy.read_question(question_text), restated=context.restated())
 
 
 # ---------------------------------------------------------------- the grader
@@ -356,6 +371,11 @@ class Grader:
                     problem.outcomes[canonical] = result.value
                 else:
                     problem.failures[canonical] = result.status if result.status != "ok" else "error"
+        for problem in problems:
+            for canonical in problem.restated & set(problem.outcomes):
+                if problem.outcomes[canonical].correct:  # `Compute $99^2+99+1$.` is not answered by `99^2+99+1`
+                    problem.outcomes[canonical] = replace(problem.outcomes[canonical], correct=False,
+                                                          rule=RESTATED_RULE)
         if cluster:
             self._confirm_pairs(problems, progress)
 

@@ -84,7 +84,7 @@ import sympy
 
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.normalize import NormalizationError, normalize_answer
-from evalkit.grading.question import QuestionReading
+from evalkit.grading.question import QuestionReading, name_key
 from evalkit.grading.values import (
     Choice,
     Expr,
@@ -125,13 +125,19 @@ class Decision:
 
 _ROUNDED_RULE = "equal at the reference's precision"
 _TOLERANCE_RULE = "within the task's relative tolerance"
+_FLOAT_RULE = "the reference in floating point"
+_FLOAT_DIGITS = 10 ** 14
+"""An answer written with at least 15 significant digits (`0.49999999999999994`, `0.7071067811865476`: a
+program's float printed in full) that agrees with the reference to within `_FLOAT_GAP` of its size is the
+reference computed in double precision (which holds 15-17 digits), not another value."""
+_FLOAT_GAP = Fraction(1, 10 ** 14)
 
 
 def is_approximate(rule: str | None) -> bool:
     """Whether the rule that found an answer right accepts a value other than the reference's own: one that
     rounds to it, or one within the task's tolerance (`0.0061` for `0.006`). Such answers are right without
     being equal to each other."""
-    return rule is not None and (_ROUNDED_RULE in rule or _TOLERANCE_RULE in rule)
+    return rule is not None and (_ROUNDED_RULE in rule or _TOLERANCE_RULE in rule or _FLOAT_RULE in rule)
 
 
 def _yes(rule: str) -> Decision:
@@ -307,11 +313,12 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
         if mode.reading.percent_mark_accepted:  # `40` for `40\%` when the question speaks of percentages
             forms.append((va, vb, "percent mark dropped"))
     ulp = a.ulp if isinstance(a, Number) and mode.reading.rounded_reference else None
+    full_precision = isinstance(b, Number) and b.ulp is not None and abs(b.value) >= b.ulp * _FLOAT_DIGITS
     last: Decision = _no("unequal")
     for reference, answer, note in forms:
         reference_ulp = ulp if note != "percent as a fraction" or not a.percent else (
             ulp / 100 if ulp is not None else None)
-        decision = _directed_scalars(reference, answer, reference_ulp, mode.relative_tolerance)
+        decision = _directed_scalars(reference, answer, reference_ulp, mode.relative_tolerance, full_precision)
         if decision:
             return _yes(decision.rule + (f" ({note})" if note else ""))
         last = decision
@@ -352,13 +359,20 @@ def _scaled(value: Fraction | sympy.Expr, factor: Fraction) -> Fraction | sympy.
     return value * sympy.Rational(factor.numerator, factor.denominator)
 
 
-def _directed_scalars(reference, answer, ulp: Fraction | None, tolerance: float) -> Decision:
+def _directed_scalars(reference, answer, ulp: Fraction | None, tolerance: float, full_precision: bool = False) -> Decision:
+    """`answer` against `reference`: equal exactly, or (when the reference was rounded to `ulp`) rounding to it,
+    or within the task's relative `tolerance`, or (an answer written with a double's `full_precision`) equal to
+    it in floating point (`_FLOAT_DIGITS`)."""
     exact = _exact_scalars(reference, answer)
-    if exact or (ulp is None and tolerance <= 0):
+    if exact or (ulp is None and tolerance <= 0 and not full_precision):
         return exact
     gap = _absolute_gap(reference, answer)
     if gap is None:
         return exact
+    if full_precision:
+        size = _magnitude(reference)
+        if size and gap <= _FLOAT_GAP * size:
+            return _yes(_FLOAT_RULE)
     if ulp is not None and _rounds_to(reference, answer, gap, ulp):
         return _yes(f"{_ROUNDED_RULE} (±{ulp / 2})")
     if tolerance > 0:
@@ -408,7 +422,7 @@ def _magnitude(x) -> Fraction | None:
     value = _evaluate(_to_sympy(x), 40)
     if value is None:
         return None
-    return Fraction(str(abs(value.real))) if value.imag == 0 else None
+    return Fraction(str(abs(value.real))) if value.imag.is_zero else None  # a Float zero is not `== 0` in SymPy
 
 
 @dataclass(frozen=True)
@@ -441,8 +455,8 @@ def _is_tiny(value: _Complex, scale: _Complex, exponent: int) -> bool:
     """|value| <= 10^-exponent * |scale| (relative, never absolute)."""
     size = abs(value.real) + abs(value.imag)
     reference = abs(scale.real) + abs(scale.imag)
-    if reference == 0:
-        return size == 0
+    if reference.is_zero:
+        return bool(size.is_zero)
     return size <= reference * sympy.Float(10) ** (-exponent)
 
 
@@ -628,7 +642,22 @@ def _restated(items: Items, scalar: Number | Expr, mode: _Mode, *, reference_fir
     return _yes("a list restating one value" if items.kind == "list" else "the set of that one value")
 
 
+def _in_declared_order(items: Items, order: tuple[str, ...]) -> Items | None:
+    """A list of named values (`n = 4, k = 2`) as the tuple of the order the question declares (`(k, n)`: (2, 4)),
+    or None when its names are not those of the order."""
+    if not items.names or not order or len(items.names) != len(order):
+        return None
+    keys = [name_key(name) for name in items.names]
+    if sorted(keys) != sorted(order) or len(set(keys)) != len(keys):
+        return None
+    return Items("tuple", tuple(items.items[keys.index(name)] for name in order))
+
+
 def _items(a: Items, b: Items, mode: _Mode) -> Decision:
+    if mode.directed and not a.names and a.kind != "set" and b.names:
+        declared = _in_declared_order(b, mode.reading.declared_order)
+        if declared is not None:  # `n = 4, k = 2` for the pair (k, n) = (2, 4)
+            return _ordered(a.items, declared.items, mode, "named values in the question's order")
     if a.kind == "tuple" and b.kind == "tuple":
         if a.names and b.names and sorted(a.names) == sorted(b.names) and len(set(a.names)) == len(a.names):
             order = [b.names.index(name) for name in a.names]

@@ -220,6 +220,8 @@ _HEDGE = re.compile(r"(?:not|at\s+(?:least|most)|no\s+(?:more|less|fewer|greater
                     re.IGNORECASE)
 """Words right after a marker that bound, deny, bracket or hedge the value that follows (`The answer
 is at least 5`, `is not 5`, `is between 5 and 6`, `is either 5 or 6`): the response states no single value."""
+_OR_POSSIBLY = re.compile(r"\s*\(?\s*\bor\s+(?:possibly|perhaps|maybe)\s+", re.IGNORECASE)
+"""A second value offered beside the first (`45 (or possibly 48)`, `45, or maybe 48`)."""
 _OR_MORE = re.compile(r"\s+or\s+(?:more|less|fewer|greater|larger|smaller|higher|lower|above|below)(?![A-Za-z])",
                       re.IGNORECASE)
 """`5 or more`: a bound after the value."""
@@ -276,13 +278,33 @@ def without_lone_surrogates(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+_TYPOGRAPHIC_GROUP = re.compile(r"(?<=\d)[\u00a0\u2009\u202f](?=\d{3}(?!\d))")
+"""A no-break, thin or narrow no-break space between groups of three digits (`12\u202f000`): the thousands
+separator of typeset text (SI and most of Europe), never a break between two numbers."""
+_PYTHON_FRACTION = re.compile(r"(?<![\w.])(?:fractions\.|sympy\.)?(?:Fraction|Rational)\(\s*(-?\d+)\s*,\s*(\d+)\s*\)")
+"""A fraction as Python prints it (`Fraction(1, 2)`, `Rational(-3, 4)`: a program's output in a tool-integrated
+response), read as the fraction `1/2`."""
+
+
+_EMOJI = re.compile(r"[\u200d\ufe0f\u2600-\u27bf\u2b50\u2b55\U0001F000-\U0001FAFF]")
+"""Emoji and pictographs (`✅`, `🎉`, `✔️`), which decorate a response and never write its math (the degree sign and
+the symbols of mathematics lie outside these blocks)."""
+_FULL_WIDTH_FORMS = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+"""The full-width forms of ASCII (`－50`, `（1，2）`, `５４０`) that CJK text uses, as ASCII: a full-width minus is a
+minus, not a character to skip."""
+
+
 def readable_text(text: str) -> str:
     """A response as extraction reads it: a NUL byte (stray in some model outputs; C code would end
     the string there) and a lone surrogate each become U+FFFD, so one broken character never
     costs a whole response its answer (an answer holding one does not parse as the value), while NUL bytes
     that only pad its end are dropped (`Ответ: 371\x00`); a response written as HTML is read as its text
-    (`_html_as_text`)."""
-    return _html_as_text(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd")))
+    (`_html_as_text`); emoji are dropped (`_EMOJI`), full-width forms are ASCII (`_FULL_WIDTH_FORMS`), digits
+    grouped by typographic spaces are one number (`_TYPOGRAPHIC_GROUP`), and a fraction Python prints is the
+    fraction (`_PYTHON_FRACTION`)."""
+    text = _html_as_text(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd")))
+    text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(_FULL_WIDTH_FORMS))
+    return _PYTHON_FRACTION.sub(r"\1/\2", text)
 
 
 _HTML_NAMES = r"p|b|strong|i|em|u|code|span|div|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th"
@@ -641,6 +663,8 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
         return None
     if after_marker and (hedge := _hedged(segment)) is not None:
         return hedge
+    if after_marker and (alternatives := _plain_alternatives(segment)) is not None:
+        return alternatives
     boxed = _box_candidate(segment)
     if boxed is not None:
         return boxed.answer
@@ -651,7 +675,10 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
     quantified = _FOR_ALL_AFTER.match(segment) if after_marker else None
     if quantified is not None and _is_plain_math(quantified.group(1)):
         return _clean(quantified.group(1))  # `f(x) = 2x for all positive reals x`: the function, for every x
-    if not after_marker and _PLAIN_ARITHMETIC.fullmatch(segment) and brackets_balance(segment):
+    if not after_marker and (_PLAIN_ARITHMETIC.fullmatch(segment) or _is_printout(segment)) and brackets_balance(segment):
+        printed = segment.strip().rstrip(".")
+        if printed[:1] + printed[-1:] == "[]" and _is_printout(printed):
+            return _clean(printed[1:-1])  # a list a program printed, `[1 - sqrt(19), 1 + sqrt(19)]`: its items
         return _clean(segment)  # a final sentence that is only a number written in plain text: `3/4`, `sqrt(2)/2`
     if after_marker:
         leading = _leading_value(segment)
@@ -724,6 +751,21 @@ def _asked_fit(asked: AskedQuantity, segment: str, start: int, end: int) -> int:
 _PLAIN_ARITHMETIC = re.compile(r"[-+−]?(?:\d|\.\d|sqrt\(|√|pi\b|π|\()(?:[\d.\s+\-−*/^()×÷√π]|sqrt\(|pi\b)*[.]?")
 """A value written in plain text arithmetic and nothing else (`3/4`, `sqrt(2)/2`, `2*pi/3`, `1/(2+sqrt(3))`), as a
 program's printed output or a last line shows it: read whole, not as its last number."""
+_PRINTOUT = re.compile(r"(?:Matrix\(\[)?[-+]?(?:[\d.]+|[A-Za-z]\b|pi\b|oo\b|(?:sqrt|exp|log|sin|cos|tan|Abs)\(|[()\[\], ])"
+                       r"(?:\s*(?:\*\*|[-+*/])?\s*(?:[\d.]+|[A-Za-z]\b|pi\b|oo\b|(?:sqrt|exp|log|sin|cos|tan|Abs)\(|[()\[\],]))*"
+                       r"\s*\)?")
+"""A value as SymPy prints it (`6 - 5*I`, `x**3 + 3*x - 6`, `(a + 5)*(b + 2)`, `Matrix([[-1/3], [2/3]])`): numbers, one-letter
+names, `pi`, functions, operators with `*` for a product; read whole (normalize reads its syntax)."""
+
+
+def _is_printout(segment: str) -> bool:
+    """Whether a final sentence is only a value as a program printed it, with the `*` or `**` of program syntax, a
+    `Matrix(...)` or a Python list (prose writes none of those), so that it is read whole, not as its last number."""
+    segment = segment.strip().rstrip(".")
+    return ("*" in segment or segment.startswith("Matrix([") or segment[:1] + segment[-1:] == "[]") and len(segment) <= 300 \
+        and _PRINTOUT.fullmatch(segment) is not None
+
+
 _UNIT_POWER = re.compile(r"\s*\^\s*(?:\{\s*[-+−]?\d\s*\}|[-+−]?\d)\s*")
 """A math span that is only the power of a unit written in prose (`erg s$^{-1}$`, `m$^2$`): not a value."""
 
@@ -809,11 +851,31 @@ def _money_scale(amount: str, rest: str) -> str | None:
     return _MONEY_SCALES[scale.group(1)] if scale is not None else None
 
 
+_OR_BETWEEN = re.compile(r"\s+(?:or|oder|ou|o|或者?)\s+|\s*或者?\s*")
+
+
+def _plain_alternatives(segment: str) -> str | None:
+    """Values in plain text joined by `or` after a marker, each one plain math, that are alternatives (`x = 1 or
+    x = 5`, `x = 1 或 x = 5`; `_alternatives`): the list of them, which no single reference equals; None for
+    anything else. Inequalities so joined are a union (`x < 2 or x > 3`: the list of inequalities reads as one)."""
+    text = segment.strip().rstrip(".!。")
+    parts = [part.strip() for part in _OR_BETWEEN.split(text)]
+    if len(parts) < 2 or not all(part and _is_plain_math(part) for part in parts) \
+            or not _alternatives(parts, comma_before_or=bool(re.search(r",\s*(?:or|或)", text))):
+        return None
+    return ", ".join(_clean(part) for part in parts)
+
+
 def _hedged(segment: str) -> str | None:
     """What the words right after a marker state when they bound, deny, bracket or hedge a value
     (`not 5`, `at least $5$`, `between 5 and 6`, `5 or more`: the words themselves, which no
     reference equals; `either 5 or 6`: both values, a list no single reference equals; `not 5 but 6`:
     6); None when they do not, or when more than the value follows (`not hard to see: 5`)."""
+    alternative = _OR_POSSIBLY.search(segment)
+    if alternative is not None and _is_bare(segment[:alternative.start()]):
+        other = segment[alternative.end():].strip().rstrip(".!").rstrip(")").strip()
+        if _is_bare(other):  # `45 (or possibly 48)`: two values, a list no single reference equals
+            return f"{_clean(segment[:alternative.start()])}, {_clean(other)}"
     hedge = _HEDGE.match(segment)
     if hedge is None:
         bound = _OR_MORE.search(segment)
@@ -1150,6 +1212,8 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
                             (_ANSWER_THEN_MATH, "marker")):
         for match in reversed(deque(pattern.finditer(text), maxlen=3)):
             sentence = _sentence_after(text, match.end())
+            if match.group(0).count("**") % 2 or match.group(0).count("__") % 2:
+                sentence = _BOLD_CLOSING.sub("", sentence, count=1)  # `**Answer: 2n**`: the bold the label opened
             if pattern is _ANSWER_IS and _SUPPOSED.search(text, max(0, match.start() - 60), match.start()):
                 continue  # `I initially thought the answer is 5, but ...`, `If the answer is 5, then ...`: not stated
             if pattern is _ANSWER_HEADING and not _is_bare(sentence):
@@ -1170,6 +1234,8 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
     return candidates
 
 
+_BOLD_CLOSING = re.compile(r"(?:\*\*|__)(?=[^\w\n]{0,8}(?:\n|\Z))")
+"""The `**` that closes, at the end of its line, the bold an answer label opened (`**Answer: 2n**`)."""
 _DERIVATION_STEP = re.compile(r"\d\s*(?:[-+*/×x·]|\\times|\\cdot)\s*\\?\$?\d")
 """An operation between two numbers (`3 x 68`, `100 * 0.02`, `$192 x $12`): a line that computes, not a result."""
 _ENUMERATED = re.compile(r"[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+\S")
@@ -1575,11 +1641,21 @@ unterminated `<think>`, nor, in the grading API, in a response cut at `max_token
 
 
 _RETRACTED = (r"I\s+made\s+an?\s+(?:\w+\s+)?(?:error|mistake|slip)|I\s+was\s+wrong|I\s+(?:forgot|miscounted|miscalculated|"
-               r"mis-?copied|misread)|correction:|correcting\b|(?:that|this)(?:'s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right)")
-_RETRACTION = re.compile(rf"\b(?:wait|oops|no,|actually|{_RETRACTED})", re.IGNORECASE)
+               r"mis-?copied|misread|dropped|omitted|overlooked|neglected|double[- ]counted|left\s+out)|"
+               r"I\s+(?:see|spot|spotted|notice|noticed|found)\s+an?\s+(?:\w+\s+)?(?:error|mistake|slip)|"
+               r"correction:|correcting\b|edit:|fixing\s+(?:it|this|that)|(?:hmm+|oh|oops|ah),?\s+no\b|"
+               r"on\s+(?:second\s+thought|reflection)|(?:I\s+)?still\s+need\s+to\s+(?:add|subtract|include|multiply|divide|"
+               r"remove|take|account)|should\s*n[o']t\s+(?:be\s+there|have\s+been)|"
+               r"should\s+(?:actually\s+)?be(?=\s+[^.\n]{1,60}?\s+instead\b)|"
+               r"(?:but|however),?\s+(?:wait,?\s+)?the\s+(?:question|problem)\s+(?:actually\s+|really\s+)?(?:asks|wants|is\s+asking)|"
+               r"(?:that|this)(?:'s|\s+is|\s+was)\s+(?:wrong|incorrect|not\s+right)|"
+               r"me\s+equivoqu[ée]|je\s+me\s+suis\s+tromp[ée]|ich\s+habe\s+mich\s+(?:geirrt|verrechnet)")
+_RETRACTED_CJK = r"不对|错了|我算错了?|更正|重新计算"
+"""The same words in Chinese, which no word boundary sets apart from the characters around them."""
+_RETRACTION = re.compile(rf"\b(?:wait|oops|no,|actually|{_RETRACTED})|{_RETRACTED_CJK}", re.IGNORECASE)
 """Words that take back an answer already given (`\\boxed{5}... no wait, I made an error`, `the count is
 actually 218`), before an answer line."""
-_RETRACTED_OUTRIGHT = re.compile(rf"\b(?:{_RETRACTED})", re.IGNORECASE)
+_RETRACTED_OUTRIGHT = re.compile(rf"\b(?:{_RETRACTED})|{_RETRACTED_CJK}", re.IGNORECASE)
 """Words that say outright that an answer already given is wrong (`Wait, that's wrong: ...`, `I made an
 arithmetic slip`), after which a final sentence states the corrected value; a bare `Wait` opens a check as often."""
 
@@ -1597,21 +1673,29 @@ it checks what it is sure of (`Let me verify again.`, `Wait, let me double check
 the answer)."""
 
 
+_ALTERNATIVE_AFTER = re.compile(r"\b(?:it|the\s+answer|that|this)\s+(?:could|might|may)\s+(?:also|instead|equally|just\s+as\s+well)"
+                                r"\s+be\b|\bor\s+(?:possibly|perhaps|maybe)\b", re.IGNORECASE)
+"""Words after an answer that offer another value beside it (`it could also be 25`, `or possibly 48`)."""
+
+
 def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], body: str,
                                asked: AskedQuantity | None = None) -> _Candidate | None:
     """An answer line stated after the last box (or `Final answer:` line), when words between them take
     it back (`The answer is $\\boxed{5}$... no wait, I made an error. The correct answer is 6.`), or the
     value of the final sentence after words that say it is wrong (`Wait, that's wrong: ... the area is
     $\\frac{3}{4}$.`)."""
-    if best.method not in ("boxed", "final_answer"):
+    if best.method not in STATED_OUTRIGHT:
         return None
     later = [c for c in candidates if c.position > best.position and c.method in ("answer_line", "marker", "gsm8k_marker")]
-    if later:
+    if later and best.method in ("boxed", "final_answer"):
         last = max(later, key=lambda c: c.position)
         return last if _RETRACTION.search(body, best.position, last.position) else None
     retracted = _last_match(_RETRACTED_OUTRIGHT, body[best.position:])
     if retracted is None:
-        return None
+        alternative = _last_match(_ALTERNATIVE_AFTER, body[best.position:])
+        other = _final_sentence_answer(body[best.position + alternative.end():], asked) if alternative else None
+        # `\boxed{15}? I'm not sure; it could also be 25.`: two values, a list no single reference equals
+        return _Candidate(best.position, f"{best.answer}, {other}", best.method) if other else None
     corrected = _final_sentence_answer(body[best.position + retracted.end():], asked)
     return _Candidate(best.position + retracted.end(), corrected, "final_sentence") if corrected else None
 

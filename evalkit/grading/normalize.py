@@ -108,6 +108,9 @@ def _unicode_scripts(text: str) -> str:
     return _SUBSCRIPT_RUN.sub(lambda m: "_{" + m.group(0).translate(_SUBSCRIPT_DIGITS) + "}", text)
 
 
+_TRAILING_EMOJI = re.compile(r"[\s\u200d\ufe0f\u2600-\u27bf\u2b50\u2b55\U0001F000-\U0001FAFF]+\Z")
+"""Emoji and pictographs after an answer (`3 🎉`, `7 ✅`, `x = 83 ✔️`): decoration, not part of the value (the degree
+sign and other symbols of mathematics lie outside these blocks)."""
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 """Full-width forms (`１２`, `（`, `：`, `，`), as CJK text writes them, to their ASCII letters."""
 _SYNONYMS = (
@@ -157,7 +160,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         raise NormalizationError(f"answer longer than {MAX_ANSWER_CHARS} characters")
     if "\x00" in text:
         raise NormalizationError("answer contains a NUL byte")
-    text = text.encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH)
+    text = _TRAILING_EMOJI.sub("", text.encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH))
     text = _UNICODE_ROOT.sub(_unicode_root, text)
     if not text.isascii():
         text = _unicode_scripts(text)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
 from evalkit.grading.question import (QuestionReading, answer_options, asks_for_a_decimal, asks_for_a_percent, asks_to_factor,
-                                      speaks_of_percent, unit_letters_named)
+                                      declared_order, speaks_of_percent, unit_letters_named)
 from evalkit.grading.rounding import asks_for_rounding
 
 DECIMAL_REFERENCE_RULES = ("question", "rounded")
@@ -81,7 +81,8 @@ class GradingPolicy:
                                options=answer_options(question) if question is not None else (),
                                decimal_form_asked=question is not None and asks_for_a_decimal(question),
                                percent_form_asked=question is not None and asks_for_a_percent(question),
-                               unit_letters=unit_letters_named(question) if question is not None else frozenset())
+                               unit_letters=unit_letters_named(question) if question is not None else frozenset(),
+                               declared_order=declared_order(question) if question is not None else ())
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -62,6 +62,29 @@ class QuestionReading:
     """The one-letter unit symbols whose units the question names (`m` when it speaks of meters): after
     a number, such a letter is that unit (`540 m` answers a reference `540`), not a variable (unknown
     question: none, as `\\frac{37}{4} m` may be a mass)."""
+    declared_order: tuple[str, ...] = ()
+    """The names whose values the answer gives in order, as the question declares them (`all pairs $(k, n)$`,
+    `the ordered triple $(p,q,r)$`; `declared_order`): an answer that names its values (`n = 4, k = 2`) gives
+    the reference's tuple in that order, whatever order it writes them in."""
+
+
+_NAME_TUPLE = re.compile(r"\(\s*([A-Za-z](?:_\{?\w{1,3}\}?)?(?:\s*,\s*[A-Za-z](?:_\{?\w{1,3}\}?)?){1,7})\s*\)")
+"""A tuple of names (`(k, n)`, `(p,q,r)`, `(x_1, x_2)`)."""
+
+
+def name_key(name: str) -> str:
+    """A name as written in a question or an answer, compared without braces and spaces (`x_{1}` is `x_1`)."""
+    return re.sub(r"[{}\s]", "", name)
+
+
+def declared_order(question: str) -> tuple[str, ...]:
+    """The names of the ordered answer a question declares (`Find all pairs $(k, n)$ of positive integers`), as
+    `name_key`s; none when it writes no tuple of distinct names, or tuples of other names (which order is meant
+    is then not known)."""
+    tuples = {tuple(name_key(name) for name in match.group(1).split(","))
+              for match in _NAME_TUPLE.finditer(question)}
+    tuples = {names for names in tuples if len(set(names)) == len(names)}
+    return next(iter(tuples)) if len(tuples) == 1 else ()
 
 
 def unit_letters_named(question: str) -> frozenset[str]:
@@ -156,12 +179,14 @@ def answer_options(question: str) -> tuple[tuple[str, str], ...]:
 
 
 _ASKED_EXPRESSION = re.compile(
-    r"\b(?:find|compute|evaluate|determine|calculate|what\s+is|what\s+are|give)\s+(?:the\s+value\s+of\s+)?"
-    r"\$([^$]{1,60})\$\s*(?:[.?,;]|$)", re.IGNORECASE)
+    r"\b(?:find|compute|evaluate|determine|calculate|what\s+is|what\s+are|give|simplify|expand|rationalize|express|"
+    r"rewrite|write|convert)\s+(?:the\s+value\s+of\s+)?\$([^$]{1,80})\$\s*(?:[.?,;]|$|(?:as|in|into|to)\b)",
+    re.IGNORECASE)
 
 
 def asked_expressions(question: str) -> tuple[str, ...]:
-    """The expressions a question asks the value of, as written (`find $a + b$.`, `What is $f(2)$?`)."""
+    """The expressions a question asks the value (or another form) of, as written (`find $a + b$.`, `What is
+    $f(2)$?`, `Simplify $\\sqrt{242}$.`, `Express $0.\\overline{3}$ as a common fraction.`)."""
     return tuple(match.group(1).strip() for match in _ASKED_EXPRESSION.finditer(question))
 
 

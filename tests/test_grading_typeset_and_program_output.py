@@ -1,0 +1,78 @@
+"""Numbers as typesetting and programs write them (session 16): digits grouped by a no-break or thin space, a
+fraction as Python prints it, a float printed at full double precision. Each case is (reference, response,
+expected verdict); the near misses beside each rule stay wrong."""
+
+from __future__ import annotations
+
+from grading_cases import disagreements
+
+
+def test_digits_grouped_by_a_typographic_space_are_one_number():
+    assert disagreements([
+        ("12000", "The total is 12\u202f000 dollars.", True),  # narrow no-break space (SI, French)
+        ("12000", "The total is 12\u00a0000 dollars.", True),  # no-break space
+        ("1234567", "So the population is 1\u2009234\u2009567.", True),  # thin space
+        ("12", "The total is 12\u202f000 dollars.", False),
+        ("12000", "The total is 12\u202f00 dollars.", False),  # not a group of three: not a thousands separator
+    ]) == []
+
+
+def test_a_fraction_python_prints_is_the_fraction():
+    assert disagreements([
+        ("\\frac{1}{2}", "```python\nfrom fractions import Fraction\nprint(Fraction(3, 6))\n```\n```output\n"
+                         "Fraction(1, 2)\n```", True),
+        ("-\\frac{3}{4}", "The result is Rational(-3, 4).", True),
+        ("\\frac{1}{2}", "```output\nFraction(1, 3)\n```", False),
+        ("2", "```output\nFraction(1, 2)\n```", False),  # not its denominator
+    ]) == []
+
+
+def test_a_float_printed_in_full_is_the_reference_in_floating_point():
+    assert disagreements([
+        ("\\frac{1}{2}", "```output\n0.49999999999999994\n```\nThe answer is $\\boxed{0.49999999999999994}$.", True),
+        ("\\frac{\\sqrt{2}}{2}", "```output\n0.7071067811865476\n```\nSo the answer is 0.7071067811865476.", True),
+        ("12", "The answer is $\\boxed{12.000000000000002}$.", True),
+        ("\\pi", "The answer is $\\boxed{3.141592653589793}$.", True),
+        # fewer digits than a double holds: a rounded value, wrong where the exact one is asked
+        ("\\frac{\\sqrt{2}}{2}", "So the answer is 0.70710678.", False),
+        ("\\pi", "The answer is $\\boxed{3.14159}$.", False),
+        # full precision, but another number
+        ("\\frac{1}{2}", "The answer is $\\boxed{0.50000000000001}$.", False),
+        ("\\pi", "The answer is $\\boxed{3.141592653589700}$.", False),
+    ]) == []
+
+
+def test_full_width_forms_emoji_and_a_bold_answer_line_are_read_as_what_they_write():
+    assert disagreements([
+        ("-50", "答案：－50", True),  # a full-width minus is a minus
+        ("50", "答案：－50", False),
+        ("(1,8,19), (2,7,13), (4,5,7)", "答案：(1,8,19)，(2,7,13)，(4,5,7)", True),
+        ("3", "The answer is 3 🎉", True),
+        ("83", "Answer: x = 83 ✔️", True),
+        ("90^\\circ", "Answer: 90°", True),  # the degree sign is not decoration
+        ("\\text{east}", "**Answer: East** 🧭", True),
+        ("2n", "The smallest degree is 2n.\n\n**Answer: 2n**", True),  # the label's bold closes after the value
+        ("2", "**Answer: 2n**", False),
+    ]) == []
+
+
+def test_a_value_sympy_prints_at_the_end_is_read_whole():
+    assert disagreements([
+        ("6 - 5i", "```python\nprint(w)\n```\n```output\n6 - 5*I\n```", True),
+        ("5", "```python\nprint(w)\n```\n```output\n6 - 5*I\n```", False),
+        ("x^3+3x-6", "```output\nx**3 + 3*x - 6\n```", True),
+        ("(a+5)(b+2)", "```output\n(a + 5)*(b + 2)\n```", True),
+        ("\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}", "```output\nMatrix([[-1/3], [2/3], [5/3]])\n```", True),
+        ("1 \\pm \\sqrt{19}", "```output\n[1 - sqrt(19), 1 + sqrt(19)]\n```", True),
+        ("12", "So 3 * 4 = 12.", True),  # a computation in prose: its result
+    ]) == []
+
+
+def test_values_joined_by_or_in_plain_text_are_alternatives():
+    assert disagreements([
+        ("x=5", "x = 1 gives 7 ≠ 1, so it is extraneous.\n\nAnswer: x = 1 or x = 5", False),
+        ("x=5", "答案：x = 1 或 x = 5", False),
+        ("1, 5", "Answer: x = 1 or x = 5", True),
+        ("(-\\infty, 2) \\cup (3, \\infty)", "答案：x < 2 或 x > 3", True),  # inequalities so joined: a union
+        ("(-\\infty, 2) \\cup (3, \\infty)", "Answer: x < 2 or x > 3", True),
+    ]) == []
