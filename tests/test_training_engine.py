@@ -456,6 +456,17 @@ def test_base_model_is_identified_by_its_content(tmp_path, tiny_model_dir, monke
         finetune("model", arithmetic_examples(4), tmp_path / "run", settings, show_progress=False)
 
 
+def test_a_built_in_model_is_a_base_model_as_it_is_a_run_model(tiny_model_dir, monkeypatch):
+    from evalkit.pipeline import builtin_models
+    from evalkit.training.base_model import resolve_base_model
+
+    monkeypatch.setattr(builtin_models, "cached_tiny_model", lambda: tiny_model_dir)  # built on first use otherwise
+    ref = resolve_base_model("builtin:tiny")
+    assert (ref.given, ref.directory) == ("builtin:tiny", tiny_model_dir.resolve()) and ref.identity is not None
+    with pytest.raises(ConfigError, match=r"unknown built-in model 'builtin:huge' \(known: builtin:tiny\)"):
+        resolve_base_model("builtin:huge")
+
+
 def test_missing_base_model_and_bad_output_directories_are_refused_before_anything_is_written(tmp_path,
                                                                                              tiny_model_dir):
     examples, settings = arithmetic_examples(2), TrainSettings(max_steps=1)
@@ -482,3 +493,11 @@ def test_missing_base_model_and_bad_output_directories_are_refused_before_anythi
         finetune(tiny_model_dir, examples, mine / "notes.txt", settings, show_progress=False)
     with pytest.raises(ConfigError, match=r"run is inside the file .*notes.txt: give another --out"):
         finetune(tiny_model_dir, examples, mine / "notes.txt" / "run", settings, show_progress=False)
+
+
+def test_the_final_loss_is_the_last_steps_even_between_logging_steps(tmp_path, tiny_model_dir):
+    settings = TrainSettings(max_steps=3, **{**FAST, "logging_steps": 2})
+    result = finetune(tiny_model_dir, arithmetic_examples(8), tmp_path / "run", settings, show_progress=False)
+    logged = [record for record in read_jsonl(result.log_path) if "loss" in record]
+    assert [record["step"] for record in logged] == [2, 3]  # step 3 is logged although 3 is not a multiple of 2
+    assert result.final_loss == pytest.approx(logged[-1]["loss"])

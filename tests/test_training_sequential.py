@@ -211,6 +211,9 @@ def test_samples_run_of_other_problems_is_refused(tmp_path):
     problems = ProblemsConfig(task="math", split="train", data_dir=str(FIXTURE_DATA))
     with pytest.raises(InputError, match="field 'evaluator.samples_run': samples run .*nosuch not found"):
         check_samples_run(tmp_path / "nosuch", problems)
+    (tmp_path / "samples.jsonl").write_text("{}\n")
+    with pytest.raises(InputError, match="samples run .*samples.jsonl is a file, not a run directory"):
+        check_samples_run(tmp_path / "samples.jsonl", problems)
     test_split = graded_run(tmp_path / "test", {"model": "m", "task": "math", "split": "test"})
     with pytest.raises(ConfigError, match="holds samples of task math, split test, but the config's problems are "
                                           "task math, split train"):

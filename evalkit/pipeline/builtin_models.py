@@ -14,6 +14,20 @@ from pathlib import Path
 
 TINY_MODEL_VERSION = "tiny-v1"
 TINY_TRAIN_STEPS = 200
+BUILTIN_TINY_MODEL = "builtin:tiny"
+BUILTIN_PREFIX = "builtin:"
+
+
+def builtin_model_dir(name: str) -> Path | None:
+    """The directory of the built-in model `name` names (`builtin:tiny`, built on first use), None when `name` is
+    not a built-in model's name; an unknown `builtin:` name is a `ConfigError`."""
+    from evalkit.errors import ConfigError
+
+    if not name.startswith(BUILTIN_PREFIX):
+        return None
+    if name != BUILTIN_TINY_MODEL:
+        raise ConfigError(f"unknown built-in model '{name}' (known: {BUILTIN_TINY_MODEL})")
+    return cached_tiny_model()
 
 
 def cache_root() -> Path:

@@ -29,9 +29,6 @@ from evalkit.store import RunDir, Shard
 from evalkit.store.rundir import BOOKKEEPING_KEYS, INPUTS_KEY
 from evalkit.text_safety import for_terminal
 
-BUILTIN_TINY_MODEL = "builtin:tiny"
-
-
 @dataclass(frozen=True)
 class RunSummary:
     run_dir: RunDir
@@ -87,13 +84,12 @@ def resolve_backend_options(config: RunConfig) -> dict:
     """Backend options, with `model: builtin:tiny` resolved to a tiny model built locally."""
     options = dict(config.backend.options)
     model = options.get("model")
-    if isinstance(model, str) and model.startswith("builtin:") and model != BUILTIN_TINY_MODEL \
-            and config.backend.name in LOCAL_MODEL_BACKENDS:
-        raise ConfigError(f"unknown built-in model '{model}' (known: {BUILTIN_TINY_MODEL})")
-    if model == BUILTIN_TINY_MODEL:
-        from evalkit.pipeline.builtin_models import cached_tiny_model
+    if isinstance(model, str) and config.backend.name in LOCAL_MODEL_BACKENDS:
+        from evalkit.pipeline.builtin_models import builtin_model_dir
 
-        options["model"] = str(cached_tiny_model())
+        built = builtin_model_dir(model)
+        if built is not None:
+            options["model"] = str(built)
     return options
 
 

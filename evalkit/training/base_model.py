@@ -63,10 +63,14 @@ def _hub_id_problem(name: str) -> str | None:
 
 
 def resolve_base_model(model: str | Path) -> BaseModelRef:
-    """The base model `model` names, checked: a directory with a `config.json`, or a hub id whose
-    config the hub (or the local cache, offline) can give. Anything else is a `ConfigError`."""
+    """The base model `model` names, checked: a directory with a `config.json`, a built-in model
+    (`builtin:tiny`, built on first use), or a hub id whose config the hub (or the local cache,
+    offline) can give. Anything else is a `ConfigError`."""
+    from evalkit.pipeline.builtin_models import builtin_model_dir
+
     given = str(model)
-    path = Path(given).expanduser()
+    built = builtin_model_dir(given)
+    path = built if built is not None else Path(given).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ConfigError(f"base model {given}: the directory has no config.json (give a model directory, "

@@ -49,6 +49,9 @@ def check_samples_run(run_dir: Path, problems: ProblemsConfig) -> None:
     runs do) a problem whose question is not one of the configured split's."""
     from evalkit.store import RunDir
 
+    if run_dir.exists() and not run_dir.is_dir():
+        raise InputError(f"samples run {run_dir} is a file, not a run directory (give the directory `evalkit run` "
+                         "wrote, which holds config.yaml and samples.jsonl)", field="evaluator.samples_run")
     if not run_dir.is_dir():
         raise InputError(f"samples run {run_dir} not found", field="evaluator.samples_run")
     if problems.filters != type(problems.filters)():

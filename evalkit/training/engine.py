@@ -571,7 +571,13 @@ def _callbacks(metrics_path: Path, show_progress: bool):
     from evalkit.progress import make_progress
 
     class MetricsLogCallback(TrainerCallback):
-        """Appends every `Trainer` log (main process only) to `metrics.jsonl`."""
+        """Appends every `Trainer` log (main process only) to `metrics.jsonl`; the last step is always logged, so
+        that the final loss is the last step's (its logging window's mean), not the one `logging_steps` before."""
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step >= state.max_steps:
+                control.should_log = True
+            return control
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if not state.is_world_process_zero or not logs:
