@@ -76,3 +76,25 @@ def test_values_joined_by_or_in_plain_text_are_alternatives():
         ("(-\\infty, 2) \\cup (3, \\infty)", "答案：x < 2 或 x > 3", True),  # inequalities so joined: a union
         ("(-\\infty, 2) \\cup (3, \\infty)", "Answer: x < 2 or x > 3", True),
     ]) == []
+
+
+def test_an_exponent_of_several_digits_without_braces_is_the_whole_run():
+    assert disagreements([
+        ("1024", "The answer is $\\boxed{2^10}$.", True),  # LaTeX would set 2^1 0; every writer means 2^{10}
+        ("0", "The answer is $\\boxed{2^10}$.", False),
+        ("2^{1009}", "**Final Answer:** 2^1009", True),
+        ("\\log_2 8", "The answer is $\\boxed{\\log_2 8}$.", True),  # a subscript keeps LaTeX's one character
+    ]) == []
+
+
+def test_scales_and_fractions_written_outside_latex():
+    assert disagreements([
+        ("70000", "因此，他赚了7万美元。", True),  # 万: ten thousand
+        ("57500", "最终答案：5.75万", True),
+        ("7", "因此，他赚了7万美元。", False),
+        ("\\frac43", "The horizontal asymptote is y = ⁴⁄₃.", True),  # a superscript over a subscript
+        ("\\frac{20000}{\\pi}", "Answer: 20000/π square meters", True),  # π is the value's, not a word
+        ("20000", "Answer: 20000/π square meters", False),
+        ("7.5e7", "The age is $\\boxed{75 \\text{ million years}}$.", True),  # a multiplier, then a unit
+        ("75", "The age is $\\boxed{75 \\text{ million years}}$.", False),
+    ]) == []

@@ -56,9 +56,10 @@ import re
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
+from decimal import Decimal
 
 from evalkit.grading.measures import measure_of
-from evalkit.grading.numbers import fraction_from_words, number_from_words, spelled_number_prefix
+from evalkit.grading.numbers import fraction_from_words, number_from_words, script_fractions, spelled_number_prefix
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import (brace_partners, braces_balanced, brackets_balance, closing_display_row,
                                   closing_environment_start, math_span_at, math_spans)
@@ -289,6 +290,16 @@ response), read as the fraction `1/2`."""
 _EMOJI = re.compile(r"[\u200d\ufe0f\u2600-\u27bf\u2b50\u2b55\U0001F000-\U0001FAFF]")
 """Emoji and pictographs (`✅`, `🎉`, `✔️`), which decorate a response and never write its math (the degree sign and
 the symbols of mathematics lie outside these blocks)."""
+_CHINESE_SCALE = re.compile(r"(?<![\d.,])(\d+(?:\.\d+)?)\s*(万亿|亿|万)")
+"""A number with a Chinese scale character (`7万` is 70000, `5.75万` 57500, `3亿` 300000000)."""
+_CHINESE_SCALES = {"万": 10 ** 4, "亿": 10 ** 8, "万亿": 10 ** 12}
+
+
+def _scaled_by_chinese_unit(match: re.Match[str]) -> str:
+    value = format(Decimal(match.group(1)) * _CHINESE_SCALES[match.group(2)], "f")
+    return value.rstrip("0").rstrip(".") if "." in value else value
+
+
 _FULL_WIDTH_FORMS = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 """The full-width forms of ASCII (`－50`, `（1，2）`, `５４０`) that CJK text uses, as ASCII: a full-width minus is a
 minus, not a character to skip."""
@@ -300,10 +311,12 @@ def readable_text(text: str) -> str:
     costs a whole response its answer (an answer holding one does not parse as the value), while NUL bytes
     that only pad its end are dropped (`Ответ: 371\x00`); a response written as HTML is read as its text
     (`_html_as_text`); emoji are dropped (`_EMOJI`), full-width forms are ASCII (`_FULL_WIDTH_FORMS`), digits
-    grouped by typographic spaces are one number (`_TYPOGRAPHIC_GROUP`), and a fraction Python prints is the
-    fraction (`_PYTHON_FRACTION`)."""
+    grouped by typographic spaces are one number (`_TYPOGRAPHIC_GROUP`), a number with a Chinese scale is its
+    value (`_CHINESE_SCALE`), and a fraction written in Unicode scripts (`³⁄₂`) or as Python prints it
+    (`_PYTHON_FRACTION`) is the fraction `3/2`."""
     text = _html_as_text(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd")))
     text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(_FULL_WIDTH_FORMS))
+    text = script_fractions(_CHINESE_SCALE.sub(_scaled_by_chinese_unit, text), latex=False)
     return _PYTHON_FRACTION.sub(r"\1/\2", text)
 
 
@@ -1131,8 +1144,8 @@ def _leading_value(segment: str) -> str | None:
         value = plain.group(0)
         rest = segment[plain.end():]
         token = re.match(r"(?:[^\s,;\\，。；、：]|\\(?![,;:! ]))*", rest)  # not the backslash of a spacing command (`12\\, apples`)
-        if token and token.group(0) and not token.group(0)[0].isalpha():
-            value += token.group(0)
+        if token and token.group(0) and (not token.group(0)[0].isalpha() or token.group(0)[0] == "π"):
+            value += token.group(0)  # `20000/π square meters`: π is the value's, not a word
             rest = rest[token.end():]
         if _COMPUTATION_GOES_ON.match(rest) and ("=" in rest or "\\approx" in rest):
             return None  # `\\binom{4}{2} \\cdot 2 = 12`: a computation, whose result comes after its `=` or `\\approx`

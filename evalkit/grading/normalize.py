@@ -53,7 +53,7 @@ from fractions import Fraction
 from evalkit.grading.notation import repeating_decimal, rewrite_notation, sympy_printout
 from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, fraction_text, join_thousands,
                                      mark_percent, number_from_words, parse_exact_number, plain_times_ten,
-                                     spelled_number_prefix, unmistakable_decimal_commas)
+                                     script_fractions, spelled_number_prefix, unmistakable_decimal_commas)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import braces_balanced, closing_brace, derivation_result, group_end
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
@@ -103,7 +103,9 @@ _SUBSCRIPT_RUN = re.compile("[₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎]{1,4
 
 def _unicode_scripts(text: str) -> str:
     """Unicode superscripts and subscripts as LaTeX: `10⁵` -> `10^{5}`, `10⁻³` -> `10^{-3}`,
-    `log₂ 8` -> `log_{2} 8`, `a₁₂` -> `a_{12}` (a run of them is one exponent or index)."""
+    `log₂ 8` -> `log_{2} 8`, `a₁₂` -> `a_{12}` (a run of them is one exponent or index); a superscript over a
+    subscript across a fraction slash is a fraction (`³⁄₂` -> `\\frac{3}{2}`)."""
+    text = script_fractions(text, latex=True)
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", text)
     return _SUBSCRIPT_RUN.sub(lambda m: "_{" + m.group(0).translate(_SUBSCRIPT_DIGITS) + "}", text)
 
@@ -235,6 +237,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     if time is not None:
         return time
     text = re.sub(r"^\+\s*(?=\d|\\infty)", "", text)
+    text = re.sub(r"\^\s*(\d{2,})(?![\d.])", r"^{\1}", text)  # `2^10` is 2^{10}, as meant (LaTeX would set 2^1 0)
     text = re.sub(r"([_^])\s*([A-Za-z0-9])", r"\1{\2}", text)  # `\log_2 8` is log base 2 of 8, not of 28
     text = re.sub(r"(?<![\w.\\])(\d+|[A-Za-z])!(?=\s*\^)", r"(\1!)", text)  # `50!^2` is `(50!)^2`
     text = _collapse_spaces(text)
@@ -461,6 +464,9 @@ def _words_after_value(text: str) -> str:
         if not head or not re.search(r"[\d})\\a-zA-Z|%]$", head):
             break
         factor = multiplier_of(phrase)
+        scale_word, _, unit = phrase.strip().partition(" ")
+        if factor is None and unit and is_droppable_phrase(unit, marked_as_text=marked):
+            factor = multiplier_of(scale_word)  # `75 \text{ million years}`: the multiplier, then a unit
         if factor is not None:
             number = parse_exact_number(head.strip())
             if number is None or number.percent:

@@ -336,3 +336,17 @@ def _simple_fraction(words: list[str]) -> Fraction | None:
     if not numerator:
         return None
     return Fraction(numerator, _DENOMINATOR_WORDS[words[-1]])
+
+
+_SCRIPT_FRACTION = re.compile("([⁰¹²³⁴⁵⁶⁷⁸⁹]{1,20})[⁄/]([₀₁₂₃₄₅₆₇₈₉]{1,20})")
+_SCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉", "01234567890123456789")
+
+
+def script_fractions(text: str, *, latex: bool) -> str:
+    """Fractions written as a superscript over a subscript across a fraction slash (`³⁄₂`, `⁴⁄₃`), as `\\frac{3}{2}`
+    (`latex`) or `3/2`."""
+    def fraction(match: re.Match[str]) -> str:
+        numerator, denominator = match.group(1).translate(_SCRIPT_DIGITS), match.group(2).translate(_SCRIPT_DIGITS)
+        return f"\\frac{{{numerator}}}{{{denominator}}}" if latex else f"{numerator}/{denominator}"
+
+    return _SCRIPT_FRACTION.sub(fraction, text)
