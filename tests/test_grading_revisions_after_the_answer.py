@@ -70,4 +70,9 @@ def test_named_values_are_read_in_the_order_the_question_declares():
         ("Find the ordered triple $(p,q,r)$.", "(6,31,-1)", "\\boxed{q = 6, \\ p = 31, \\ r = -1}", False),
         ("Find $(x_1, x_2)$.", "(1,2)", "\\boxed{x_{2} = 2, x_{1} = 1}", True),
         ("Find $(a, b)$.", "1.68,0.45", "\\boxed{b = 1.68, a = 0.45}", False),
+        # the names it asks the values of, in order, when it writes no tuple
+        ("Using the table, determine both $a$ and $b$ to two decimal places.", "1.68,0.45",
+         "\\boxed{b = 0.45, \\ a = 1.68}", True),
+        ("Using the table, determine both $a$ and $b$ to two decimal places.", "1.68,0.45",
+         "\\boxed{b = 1.68, a = 0.45}", False),
     ]) == []

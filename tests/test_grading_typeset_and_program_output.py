@@ -98,3 +98,25 @@ def test_scales_and_fractions_written_outside_latex():
         ("7.5e7", "The age is $\\boxed{75 \\text{ million years}}$.", True),  # a multiplier, then a unit
         ("75", "The age is $\\boxed{75 \\text{ million years}}$.", False),
     ]) == []
+
+
+def test_the_answer_field_of_a_json_object_is_the_answer():
+    assert disagreements([
+        ("9", "Janet sells 9 eggs, making $18.\n\n```json\n{\"answer\": 9, \"revenue\": 18}\n```", True),
+        ("18", "Janet sells 9 eggs, making $18.\n\n```json\n{\"answer\": 9, \"revenue\": 18}\n```", False),
+        ("16", "```json\n{\"eggs_left\": 9, \"check\": 18, \"final_answer\": 16}\n```", True),
+        ("\\frac{1}{2}", "```json\n{\"answer\": \"\\\\frac{1}{2}\"}\n```", True),
+    ]) == []
+
+
+def test_a_unit_or_remark_in_another_script_after_the_value_is_not_part_of_it():
+    assert disagreements([
+        ("18", "所以答案是 $\\boxed{18\\text{ 美元}}$。", True),
+        ("10", "**Ответ:** 10 миль/ч", True),
+        ("41.8", "答案：41.8 度", True),
+        ("0.49", "Answer: 0.49″", True),  # arcseconds
+        ("18", "答案：18（如果她也卖掉早餐吃的那 3 个蛋，则是 24）", True),
+        ("3, 5, 7", "答案：x = 3、5、7", True),  # the ideographic comma lists
+        ("3", "答案：x = 3、5、7", False),
+        ("2\\pi", "答案：$2\\pi$", True),  # Greek is math, not another script's word
+    ]) == []

@@ -52,6 +52,7 @@ expression is anchored on a literal with bounded quantifiers, braces are matched
 from __future__ import annotations
 
 import html
+import json
 import re
 from bisect import bisect_right
 from collections import deque
@@ -310,12 +311,13 @@ def readable_text(text: str) -> str:
     the string there) and a lone surrogate each become U+FFFD, so one broken character never
     costs a whole response its answer (an answer holding one does not parse as the value), while NUL bytes
     that only pad its end are dropped (`Ответ: 371\x00`); a response written as HTML is read as its text
-    (`_html_as_text`); emoji are dropped (`_EMOJI`), full-width forms are ASCII (`_FULL_WIDTH_FORMS`), digits
+    (`_html_as_text`); emoji are dropped (`_EMOJI`), full-width forms are ASCII (`_FULL_WIDTH_FORMS`) and the
+    ideographic comma a comma (`3、5、7`), digits
     grouped by typographic spaces are one number (`_TYPOGRAPHIC_GROUP`), a number with a Chinese scale is its
     value (`_CHINESE_SCALE`), and a fraction written in Unicode scripts (`³⁄₂`) or as Python prints it
     (`_PYTHON_FRACTION`) is the fraction `3/2`."""
     text = _html_as_text(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd")))
-    text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(_FULL_WIDTH_FORMS))
+    text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(_FULL_WIDTH_FORMS)).replace("、", ", ")
     text = script_fractions(_CHINESE_SCALE.sub(_scaled_by_chinese_unit, text), latex=False)
     return _PYTHON_FRACTION.sub(r"\1/\2", text)
 
@@ -1144,7 +1146,8 @@ def _leading_value(segment: str) -> str | None:
         value = plain.group(0)
         rest = segment[plain.end():]
         token = re.match(r"(?:[^\s,;\\，。；、：]|\\(?![,;:! ]))*", rest)  # not the backslash of a spacing command (`12\\, apples`)
-        if token and token.group(0) and (not token.group(0)[0].isalpha() or token.group(0)[0] == "π"):
+        remark = re.match(r"\((?=[^\x00-\x7f])(?![π√∞])", token.group(0)) if token else None
+        if token and token.group(0) and not remark and (not token.group(0)[0].isalpha() or token.group(0)[0] == "π"):
             value += token.group(0)  # `20000/π square meters`: π is the value's, not a word
             rest = rest[token.end():]
         if _COMPUTATION_GOES_ON.match(rest) and ("=" in rest or "\\approx" in rest):
@@ -1208,6 +1211,20 @@ def _marker_candidates(body: str, asked: AskedQuantity | None = None) -> list[_C
     return [_Candidate(offset + c.position, c.answer, c.method) for c in _markers_in(text, asked)]
 
 
+_JSON_ANSWER = re.compile(r'"(?:final_?answer|answer)"\s*:\s*(?:"((?:[^"\\\n]|\\.){1,300})"|(-?\d[\d.]*(?:[eE][-+]?\d+)?))',
+                          re.IGNORECASE)
+"""The answer field of a JSON object a response ends with (`{"answer": "18"}`, `{"final_answer": 16}`), as models asked
+for JSON output write it."""
+
+
+def _json_string(body: str) -> str:
+    """The text a JSON string literal's body writes (`\\\\frac` is `\\frac`); the body as it is when it is not valid JSON."""
+    try:
+        return json.loads(f'"{body}"')
+    except ValueError:
+        return body
+
+
 def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidate]:
     candidates: list[_Candidate] = []
     gsm8k = _last_match(_GSM8K_MARKER, text)
@@ -1220,6 +1237,11 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
     chosen = _last_match(_CHOICE_STATEMENT, text)
     if chosen is not None:
         candidates.append(_Candidate(chosen.start(), chosen.group(1) or chosen.group(2), "marker"))
+    field = _last_match(_JSON_ANSWER, text)
+    if field is not None:  # `{"answer": 9, "revenue": 18}`: the answer the object names, not its last number
+        value = _json_string(field.group(1)) if field.group(1) is not None else field.group(2)
+        if value.strip():
+            candidates.append(_Candidate(field.start(), _clean(value), "answer_line"))
     for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_INLINE, "answer_line"), (_ANSWER_HEADING, "answer_line"),
                             (_ANSWER_COLON, "final_answer"), (_ANSWER_IS, "marker"), (_ANSWER_IS_ABROAD, "marker"),
                             (_ANSWER_THEN_MATH, "marker")):

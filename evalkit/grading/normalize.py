@@ -113,6 +113,14 @@ def _unicode_scripts(text: str) -> str:
 _TRAILING_EMOJI = re.compile(r"[\s\u200d\ufe0f\u2600-\u27bf\u2b50\u2b55\U0001F000-\U0001FAFF]+\Z")
 """Emoji and pictographs after an answer (`3 🎉`, `7 ✅`, `x = 83 ✔️`): decoration, not part of the value (the degree
 sign and other symbols of mathematics lie outside these blocks)."""
+_FOREIGN_LETTERS = "\u0400-\u04ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
+_FOREIGN_UNIT_TAIL = re.compile(rf"(?<=[\d}}])\s*(?:\\(?:text|mathrm)\s*\{{\s*)?[{_FOREIGN_LETTERS}]+"
+                                rf"(?:[\s/.·]+[{_FOREIGN_LETTERS}]+)*\.?\s*\}}?\s*\Z")
+"""Words in Cyrillic, Chinese, Japanese or Korean after a value (`18\\text{ 美元}`, `10 миль/ч`, `100 пк`, `41.8 度`): its
+unit or counted noun in the response's language, which no math writes (Greek, whose π and μ are math, is not among
+them)."""
+_PRIME_MARK = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[″′]\s*$")
+"""A number with a prime or double prime (`0.49″`, `5′`): arcseconds or arcminutes (feet or inches), its unit."""
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 """Full-width forms (`１２`, `（`, `：`, `，`), as CJK text writes them, to their ASCII letters."""
 _SYNONYMS = (
@@ -163,6 +171,8 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     if "\x00" in text:
         raise NormalizationError("answer contains a NUL byte")
     text = _TRAILING_EMOJI.sub("", text.encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH))
+    text = _FOREIGN_UNIT_TAIL.sub("", text)
+    text = _PRIME_MARK.sub(r"\1", text)
     text = _UNICODE_ROOT.sub(_unicode_root, text)
     if not text.isascii():
         text = _unicode_scripts(text)

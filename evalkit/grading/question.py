@@ -77,12 +77,20 @@ def name_key(name: str) -> str:
     return re.sub(r"[{}\s]", "", name)
 
 
+_ASKED_NAMES = re.compile(r"\b(?:determine|find|compute|calculate|give|what\s+are)\s+(?:both\s+|all\s+|each\s+of\s+)?"
+                          r"(?:the\s+values?\s+of\s+)?(\$[A-Za-z]\$(?:\s*(?:,|,?\s*and)\s*\$[A-Za-z]\$)+)", re.IGNORECASE)
+"""Names a question asks the values of, one math span each, in order (`determine both $a$ and $b$`, `find $w$, $d$,
+$a$ and $b$`)."""
+
+
 def declared_order(question: str) -> tuple[str, ...]:
-    """The names of the ordered answer a question declares (`Find all pairs $(k, n)$ of positive integers`), as
-    `name_key`s; none when it writes no tuple of distinct names, or tuples of other names (which order is meant
-    is then not known)."""
+    """The names of the ordered answer a question declares (`Find all pairs $(k, n)$ of positive integers`; else the
+    names it asks the values of, `determine both $a$ and $b$`), as `name_key`s; none when it writes no tuple of
+    distinct names, or tuples of other names (which order is meant is then not known)."""
     tuples = {tuple(name_key(name) for name in match.group(1).split(","))
               for match in _NAME_TUPLE.finditer(question)}
+    if not tuples:
+        tuples = {tuple(re.findall(r"\$([A-Za-z])\$", match.group(1))) for match in _ASKED_NAMES.finditer(question)}
     tuples = {names for names in tuples if len(set(names)) == len(names)}
     return next(iter(tuples)) if len(tuples) == 1 else ()
 
