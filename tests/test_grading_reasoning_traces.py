@@ -169,6 +169,6 @@ def test_what_kind_of_number_a_question_asks_for():
     assert asked_quantity("How old will Tom be in 3 years?").nouns == frozenset({"year", "old"})
     assert "mile" in asked_quantity("How far did she run?").nouns
     assert asked_quantity("How many distinct values exist in the range?").nouns == frozenset({"distinct", "value"})
-    assert asked_quantity("Compute $2 + 3$.") == AskedQuantity(given=frozenset({2, 3}))  # only the numbers it gives
+    assert asked_quantity("Compute $2 + 3$.") == AskedQuantity(given=frozenset({2, 3}), expressions=frozenset({"2+3"}))
     assert asked_quantity("Compute $x$.") is None
     assert asked_quantity(None) is None

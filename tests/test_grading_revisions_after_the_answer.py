@@ -76,3 +76,44 @@ def test_named_values_are_read_in_the_order_the_question_declares():
         ("Using the table, determine both $a$ and $b$ to two decimal places.", "1.68,0.45",
          "\\boxed{b = 1.68, a = 0.45}", False),
     ]) == []
+
+
+def test_the_value_stated_after_the_box_for_the_expression_asked_answers_it():
+    asked = "The probability is $\\frac{m}{n}$, where $m$ and $n$ are relatively prime positive integers. Find $m+n$."
+    assert disagreements_in_questions([
+        (asked, "113", "Therefore $AP=\\boxed{\\frac{100}{13}}$. So $m+n=100+13=113$.", True),
+        (asked, "113", "Therefore $AP=\\boxed{\\frac{100}{13}}$. So $m+n=114$.", False),
+        (asked, "113", "Therefore $AP=\\boxed{\\frac{100}{13}}$.", False),  # the fraction alone does not answer
+        (asked, "113", "So $m + n = 100 + 13 = \\boxed{113}$.", True),
+        ("Find $x$.", "5", "So $\\boxed{5}$. Check: $x = 5$ satisfies it.", True),  # a name alone is not worked out
+    ]) == []
+
+
+def test_a_congruence_answers_with_its_residue_against_an_integer_reference():
+    assert disagreements([
+        ("321", "Thus $N \\equiv 321 \\pmod{1000}$.", True),
+        ("16", "So $2016 \\equiv 16 \\pmod{1000}$.", True),
+        ("735", "Hence $N = 885{,}735 \\equiv 735 \\ (\\text{mod } 1000)$.", True),
+        ("2016", "So $2016 \\equiv 16 \\pmod{1000}$.", False),
+        ("321", "Thus $N \\equiv 322 \\pmod{1000}$.", False),
+    ]) == []
+
+
+def test_a_base_model_that_runs_on_into_a_whole_invented_example_is_read_up_to_it():
+    response = ("It takes 2/2=1 bolt of white fiber\nSo the total amount of fabric is 2+1=3 bolts of fabric\n\n"
+                "Question: Tony has 50 pills. How many are left?\nAnswer: Tony takes 2*3=6 pills.\nSo 50-6=44 remain.\n\n"
+                "Question: Lisa spends $40. How much?\nAnswer:")
+    assert disagreements([
+        ("3", response, True),
+        ("44", response, False),
+        ("18", "Question: How much does Janet make?\n\nShe makes 9*2 = $18.", True),  # a restated question stays
+    ]) == []
+
+
+def test_a_time_of_day_in_a_closing_sentence_is_one_value():
+    assert disagreements([
+        ("9", "Mark needs 3 hours, Rob 1 hour. Mark should leave 2 hours earlier, at 9:00 AM.", True),
+        ("19:00", "3 hours after 4 pm, she eats dinner at 19:00.", True),
+        ("10", "She arrives at 10:00 p.m.", True),
+        ("0", "Mark should leave 2 hours earlier, at 9:00 AM.", False),
+    ]) == []

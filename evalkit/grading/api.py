@@ -153,6 +153,8 @@ class _AnswerContext:
 
 
 RESTATED_RULE = "restates the expression the question asks to work out"
+_CONGRUENCE = re.compile(r"[^\\]*\\equiv(-?\d+)(?:\\pmod\{\d+\})?")
+"""A congruence with an integer residue, as normalize writes it (`N\\equiv321\\pmod{1000}`, `N=885735\\equiv735`)."""
 
 
 def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
@@ -164,7 +166,8 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
       which is read as a unit only where the question asks for a unit of its kind;
     - an equation that gives the value of the expression the question asks for is that value (`a+b=0` for
       `find $a + b$`);
-    - `\\log` without a base is `\\ln` against a reference in natural logarithms (`log_read_like_reference`)."""
+    - `\\log` without a base is `\\ln` against a reference in natural logarithms (`log_read_like_reference`);
+    - a congruence is its residue against an integer reference (`N \\equiv 321 \\pmod{1000}` for 321)."""
     canonical = _canonical(answer, context.policy)
     if (canonical is None or not is_plain_number(canonical)) \
             and (number := named_in_question(answer, context.question_words)) is not None:
@@ -178,6 +181,10 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
             canonical, given = bare
         if given is not None:
             canonical = in_asked_unit(canonical, given, context.asked_units) or canonical
+    residue = _CONGRUENCE.fullmatch(canonical)
+    if residue is not None and context.reference_canonical is not None \
+            and re.fullmatch(r"-?\d+", context.reference_canonical.lstrip("0") or "0"):
+        canonical = residue.group(1)  # `N \equiv 321 \pmod{1000}` answers "find the remainder": 321
     if context.asked_expressions and canonical.count("=") == 1:
         left, right = canonical.split("=")
         if left in context.asked_expressions and right and not re.search(r"[<>]|\\[lg]e", right):

@@ -189,10 +189,12 @@ _GROUPED_DIGITS = r"(?:[\d,]|(?:\\,|\{,\}|[\u00a0\u202f，])(?=\d{3}(?!\d)))*"
 """The digits of a number after its first, with thousands set apart by commas, a thin space (`70\\,000`),
 `{,}` or a no-break space."""
 _NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])(?<![A-Za-z]-)"
-                     r"(?:-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d" + _GROUPED_DIGITS + r"(?:\.\d+)?"
+                     r"(?:(?<![\d:])\d{1,2}:[0-5]\d(?![\d:])(?:[ \t]?(?:[aApP]\.?[mM]\b\.?))?"
+                     r"|-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d" + _GROUPED_DIGITS + r"(?:\.\d+)?"
                      r"(?:[ \t]?[xX×·*][ \t]?10(?=[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]))?(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]{1,8})?(?:\s?%)?"
                      r"|-?\.\d+)(?!\d)")
-"""A number in running text; a power written in superscripts is part of it (`10⁵`, `4.5 × 10³³`). A number glued to
+"""A number in running text, or a time of day (`9:00 AM`, `19:00`: one value, not 9 and 00); a power written in
+superscripts is part of it (`10⁵`, `4.5 × 10³³`). A number glued to
 a word by a hyphen is part of a name (`GPT-4`, `pytest-0/`), not a value."""
 _TEN_TO_THE = (r"(?:[eE][-+]?\d{1,4}|[ \t]?(?:[xX×*·]|\\times|\\cdot)[ \t]?10(?:[ \t]?(?:\^|\*\*)[ \t]?"
                r"(?:\{[ \t]?[-+]?\d{1,4}[ \t]?\}|\([-+]?\d{1,4}\)|[-+]?\d{1,4})|[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,4}))")
@@ -1541,12 +1543,25 @@ def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | Non
     if end_of_turn is not None:
         text = text[:end_of_turn.start()]
     given = _ANSWER_GIVEN.search(text)
-    example = _NEXT_EXAMPLE.search(text, given.end()) if given is not None else None
+    example = _NEXT_EXAMPLE.search(text, given.end()) if given is not None else _invented_example(text)
     if example is not None:
         text = text[:example.start()]  # the model's own answer came first; what follows is another problem
     if not text.strip():
         return None, "nothing after the thinking" if closed is not None else "empty response"
     return text, thinking
+
+
+_INVENTED_ANSWER = re.compile(r"\n[ \t]*(?:Answer|A):")
+
+
+def _invented_example(text: str) -> re.Match[str] | None:
+    """The first next few-shot example a response without an answer phrase runs on into, when it is a whole invented
+    example, a question with its own `Answer:` line after the response's working (`...2+1=3 bolts of fabric\n\n
+    Question: Tony has ...\nAnswer: ...`); None otherwise (a `Question:` the response restates is not cut)."""
+    example = _NEXT_EXAMPLE.search(text)
+    if example is None or not text[:example.start()].strip():
+        return None
+    return example if _INVENTED_ANSWER.search(text, example.end()) else None
 
 
 def _after_first(text: str, delimiters: tuple[str, ...]) -> int | None:
@@ -1713,6 +1728,22 @@ _ALTERNATIVE_AFTER = re.compile(r"\b(?:it|the\s+answer|that|this)\s+(?:could|mig
 """Words after an answer that offer another value beside it (`it could also be 25`, `or possibly 48`)."""
 
 
+def _asked_value_after(best: _Candidate, body: str, asked: AskedQuantity | None) -> _Candidate | None:
+    """The value an equation after the boxed answer gives to the expression the question asks for, when the box
+    holds something else (`Therefore $AP = \\boxed{\\frac{100}{13}}$. So $m+n = 100 + 13 = 113$.` for "Find
+    $m+n$": 113); None when there is no such equation."""
+    if asked is None or not asked.expressions or best.method not in ("boxed", "final_answer"):
+        return None
+    for span in reversed(math_spans(body)):
+        if span.start <= best.position:
+            break
+        sides = [side.strip() for side in span.content.split("=")]
+        if len(sides) >= 2 and re.sub(r"\s+", "", sides[0]) in asked.expressions and sides[-1] \
+                and re.sub(r"\s+", "", sides[-1]) != re.sub(r"\s+", "", best.answer or ""):
+            return _Candidate(span.start, _clean(sides[-1]), "marker")
+    return None
+
+
 def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], body: str,
                                asked: AskedQuantity | None = None) -> _Candidate | None:
     """An answer line stated after the last box (or `Final answer:` line), when words between them take
@@ -1752,7 +1783,8 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
         found = [c for c in candidates if c.method in tier]
         if found:
             best = max(found, key=lambda c: c.position)
-            best = _stated_after_a_retraction(best, candidates, body, asked) or best
+            best = _stated_after_a_retraction(best, candidates, body, asked) or _asked_value_after(best, body, asked) \
+                or best
             return Extraction(best.answer, best.method), best.position
     if _box_cut_off(body):
         return Extraction(None, None, "its last box is cut off"), -1

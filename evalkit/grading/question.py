@@ -212,6 +212,9 @@ class AskedQuantity:
     money: bool = False
     percent: bool = False
     given: frozenset[Fraction] = frozenset()
+    expressions: frozenset[str] = frozenset()
+    """The expressions the question asks the value of (`asked_expressions`), names alone aside, without spaces
+    (`m+n`): an equation that gives one of them after the boxed answer (`... \\boxed{\\frac{100}{13}}$. So $m+n = 113$.`) answers it."""
 
 
 _COUNTED = r"((?:[A-Za-z]+\s+){0,2}?[A-Za-z]+)"
@@ -244,6 +247,10 @@ def plain_number(text: str) -> Fraction | None:
     return Fraction(amount.group(1).replace(",", "") + (amount.group(2) or "")) if amount is not None else None
 
 
+_A_NAME = re.compile(r"\\?[A-Za-z]+(?:_\{?\w+\}?)?")
+"""A name alone (`x`, `AB`, `a_1`), which a later equation may name in passing; not an expression worked out."""
+
+
 def asked_quantity(question: str | None) -> AskedQuantity | None:
     """What kind of number `question` asks for (`AskedQuantity`), or None when it says none of these."""
     if not question:
@@ -262,5 +269,7 @@ def asked_quantity(question: str | None) -> AskedQuantity | None:
         nouns |= _DISTANCE_NOUNS
     asked = AskedQuantity(nouns=nouns, money=_ASKS_MONEY.search(question) is not None,
                           percent=asks_for_a_percent(question),
-                          given=frozenset(plain_number(number) for number in _STATED_NUMBER.findall(question)))
+                          given=frozenset(plain_number(number) for number in _STATED_NUMBER.findall(question)),
+                          expressions=frozenset(re.sub(r"\s+", "", expression) for expression in asked_expressions(question)
+                                                if not _A_NAME.fullmatch(expression.strip())))
     return asked if asked != AskedQuantity() else None
