@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -76,10 +77,13 @@ def test_decontaminate_checks_every_registered_benchmark_by_default(tmp_path: Pa
     result = CliRunner().invoke(_app(), ["decontaminate", str(source), "--out", str(out),
                                          "--data-dir", str(FIXTURE_DATA)], env={"EVALKIT_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
-    assert "not checked: arith" in result.output
     flat = " ".join(result.output.split())
-    assert "arith is generated, not downloaded" in flat and "data_source: hf" not in flat, \
-        "the synthetic task's hint says how to generate it, not to read a hub it is not on"
+    # before: a long "file not found (expected arith/test.jsonl under the data directory ./data) ..." that named
+    # the default directory, not --data-dir, and the summary left arith out without saying so
+    assert f"not checked: arith (no data in {FIXTURE_DATA} or {tmp_path})" in flat and flat.count("arith") == 2
+    summary = json.loads(next(line for line in result.output.splitlines() if line.startswith("{")))
+    assert summary["benchmarks_not_checked"] == {"arith": f"no data in {FIXTURE_DATA} or {tmp_path}"}
+    assert "arith" not in summary["benchmarks_checked"]
     assert "removed copied: overlaps math:" in result.output, "a record's solution is checked too"
     assert [r["id"] for r in read_jsonl(out)] == ["mine"]
     removed = read_jsonl(tmp_path / "clean.removed.jsonl")
@@ -141,3 +145,18 @@ def test_a_second_synthesis_in_a_busy_output_folder_is_refused_by_name(tmp_path:
     result = CliRunner().invoke(_app(), ["synth", "--config", str(config), "--out", str(out), "--steps", "corpus", "--quiet"])
     assert result.exit_code == 0, result.output
     assert ".evalkit.lock" not in {path.name for path in out.iterdir()} and (out / "corpus.jsonl").is_file()
+
+
+def test_decontaminate_help_names_the_file_it_writes_the_removed_records_to(tmp_path: Path):
+    # before: --help said OUT.removed.jsonl (clean.jsonl.removed.jsonl), the command wrote clean.removed.jsonl
+    result = CliRunner().invoke(_app(), ["decontaminate", "--help"], terminal_width=200)
+    flat = " ".join(result.output.replace("│", " ").split())
+    assert "NAME.removed.jsonl for --out NAME.jsonl (clean.jsonl -> clean.removed.jsonl)" in flat
+    assert "OUT.removed.jsonl" not in flat
+    source = tmp_path / "data.jsonl"
+    write_jsonl(source, [{"id": "copied", "problem": "Simplify $\\frac{6}{8}$."}])
+    result = CliRunner().invoke(_app(), ["decontaminate", str(source), "--against", "math", "--out",
+                                         str(tmp_path / "clean.jsonl"), "--data-dir", str(FIXTURE_DATA)])
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in read_jsonl(tmp_path / "clean.removed.jsonl")] == ["copied"]
+    assert not (tmp_path / "clean.jsonl.removed.jsonl").exists()

@@ -111,3 +111,23 @@ def test_results_use_relative_paths_and_state_the_figures(tmp_path: Path):
     assert "| share of them that are arithmetic narratives | 100.0% | 50.0% |" in text
     assert "+10.0 points" in text and "load average while it ran: 1.0-3.0" in text
     assert "grade_school: 100, college: 20" in text
+
+
+def test_building_a_demo_model_says_so_and_shows_its_progress(tmp_path: Path, capsys):
+    # before: the demo world's models (about 45 s with the demo's sizes) were built without a word or a bar
+    from io import StringIO
+
+    from rich.console import Console
+
+    from evalkit.synthesis.config import parse_synth_config
+    from evalkit.synthesis.pipeline import SynthPipeline
+
+    config = parse_synth_config({"corpus": {"sources": [{"kind": "demo"}]},
+                                 "demo": {"narratives": 8, "other_texts": 8, "train_problems": 16, "test_problems": 8,
+                                          "base_steps": 2}})
+    console = Console(file=StringIO(), width=200)
+    pipeline = SynthPipeline(config, tmp_path / "out", show_progress=True, console=console)
+    assert (Path(pipeline.model("demo:base")) / "config.json").is_file()
+    assert "pre-training" in capsys.readouterr().out
+    pipeline.model("demo:base")  # built already: nothing to say
+    assert console.file.getvalue().count("building the demo world's base model") == 1

@@ -156,6 +156,65 @@ def test_a_step_rerun_alone_marks_the_steps_after_it_stale_instead_of_mixing_rep
     assert full["stale_steps"] == {} and full["corpus_chunks"] == 5 and full["generated"] == 5
 
 
+class FakeDistill(SynthPipeline):
+    """The chain with a distill step that trains nothing: its "synthesizer" is a folder named after the
+    teacher's answers (as the real one is named after its training pairs); the backend stays scripted."""
+
+    def step_distill(self):
+        from evalkit.hashing import file_sha256
+
+        checkpoint = self.paths.distill / file_sha256(self.paths.teacher)[:12] / "final"
+        checkpoint.mkdir(parents=True, exist_ok=True)
+        return {"train_pairs": len(read_jsonl(self.paths.teacher)), "checkpoint": str(checkpoint)}
+
+
+def _chain(tmp_path: Path, backend: ScriptedBackend) -> SynthPipeline:
+    config = _config(tmp_path)
+    del config["generate"]["model"]  # the distilled synthesizer writes the exercises and solves them
+    return FakeDistill(parse_synth_config(config), tmp_path / "out", show_progress=False,
+                       backend_factory=lambda name, options: backend)
+
+
+def test_a_changed_corpus_leaves_every_later_step_stale(tmp_path: Path):
+    # before: `--steps corpus` with a changed corpus marked only select and teacher stale; report.json and the
+    # terminal kept the old distill, generate and filter figures (generated 80, kept 1) as if current
+    backend = ScriptedBackend()
+    chain = ["corpus", "select", "teacher", "distill", "generate", "filter"]
+    full = _chain(tmp_path, backend).run(chain)
+    assert full["stale_steps"] == {} and full["generated"] == 8 and full["train_pairs"] == 8
+    (tmp_path / "texts.jsonl").write_text("".join(json.dumps({"text": text}) + "\n" for text in TEXTS[:5]))
+    partial = _chain(tmp_path, backend).run(["corpus"])
+    assert partial["stale_steps"] == {
+        "select": ["corpus.jsonl"],
+        "teacher": ["corpus.jsonl", "step select (stale)"],
+        "distill": ["corpus.jsonl", "step teacher (stale)"],
+        "generate": ["corpus.jsonl", "step distill (stale)"],  # texts: all reads the corpus itself
+        "filter": ["step generate (stale)", "step distill (stale)"],  # its solver is the synthesizer
+    }
+    for figure in ("train_pairs", "generated", "kept", "removed_duplicates", "removed_contaminated", "kept_stages",
+                   "filters", "efficiency"):
+        assert partial[figure] is None, figure
+    assert partial["corpus_chunks"] == 5 and all(partial["steps"][step] == {} for step in chain[1:])
+    # rerunning the first stale steps with new results leaves the ones after them stale
+    again = _chain(tmp_path, backend).run(["select", "teacher"])
+    assert set(again["stale_steps"]) == {"distill", "generate", "filter"}
+    assert again["stale_steps"]["distill"] == ["corpus.jsonl", "teacher.jsonl"] and again["teacher_ok"] == 4
+    final = _chain(tmp_path, backend).run(chain)
+    assert final["stale_steps"] == {} and final["generated"] == 5 and final["train_pairs"] == 5
+
+
+def test_a_step_reads_only_what_its_config_makes_it_read(tmp_path: Path):
+    config = _config(tmp_path)  # generate.model is set: the generate and filter steps do not use the distill step
+    pipeline = SynthPipeline(parse_synth_config(config), tmp_path / "out", show_progress=False)
+    assert pipeline.step_reads("generate") == ["corpus"] and pipeline.step_reads("filter") == ["generate"]
+    config["generate"] = {"texts": "selected"}
+    config["teacher"]["texts"] = "all"
+    pipeline = SynthPipeline(parse_synth_config(config), tmp_path / "out", show_progress=False)
+    assert pipeline.step_reads("teacher") == ["corpus"]
+    assert pipeline.step_reads("generate") == ["corpus", "select", "distill"]
+    assert pipeline.step_reads("filter") == ["generate", "distill"]
+
+
 def test_a_step_whose_config_section_changed_since_it_ran_is_stale(tmp_path: Path):
     # before: editing a section and running another step reported the old settings' figures as current
     backend = ScriptedBackend()

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from evalkit.errors import ConfigError, InputError
-from evalkit.paths import file_in_the_way, refuse_output_over_inputs
+from evalkit.errors import ConfigError
 from evalkit.progress import quiet_library_progress
 from evalkit.text_safety import for_terminal
-
-if TYPE_CHECKING:
-    from evalkit.synthesis.config import SynthConfig
 
 console = Console()
 
@@ -33,42 +29,29 @@ def synth_command(
     distil a small synthesizer, generate at scale, filter (format, length, contamination,
     near-duplicates, answer consistency), and optionally measure what the data does for a student."""
     from evalkit.store.lock import RunLock
+    from evalkit.synthesis.checks import check_out_dir, check_synth_inputs
     from evalkit.synthesis.config import load_synth_config
     from evalkit.synthesis.pipeline import parse_steps, run_synthesis
 
     if quiet:
         quiet_library_progress()
-    refuse_foreign_output(out)
     settings = load_synth_config(config)
-    refuse_output_over_inputs(out, input_files(settings))  # the corpus step writes OUT/corpus.jsonl
+    chosen = parse_steps(steps)
+    check_out_dir(out, settings)
+    check_synth_inputs(settings, chosen)
     with RunLock(out, "evalkit synth"):  # two syntheses in one folder would both pay for the teacher's calls
-        report = run_synthesis(settings, out, parse_steps(steps), show_progress=not quiet)
+        report = run_synthesis(settings, out, chosen, show_progress=not quiet)
     _print_report(report)
-    data = out / "synthetic.jsonl"
-    console.print(f"[green]report:[/] {for_terminal(out / 'report.json')}" + (f"   [green]data:[/] {for_terminal(data)}" if data.is_file() else
-                                                                 "   (no synthetic.jsonl yet: run the filter step)"))
+    console.print(f"[green]report:[/] {for_terminal(out / 'report.json')}   {_data_line(out / 'synthetic.jsonl', report)}")
 
 
-FOREIGN_MARKERS = ("samples.jsonl", "graded.jsonl", "train_config.json", "config.yaml")
-"""Files that mark another command's output folder (a run, a training run)."""
-
-
-def refuse_foreign_output(out: Path) -> None:
-    """Refuse an --out that is a file (or lies inside one), or that holds an evaluation or training run:
-    synthesis would write its steps among them."""
-    in_the_way = file_in_the_way(out)
-    if in_the_way is not None:
-        raise InputError(f"{in_the_way}: choose another --out (a new or empty directory)", path=out)
-    found = [name for name in FOREIGN_MARKERS if (out / name).is_file()]
-    if found:
-        raise InputError(f"holds {', '.join(found)}: it is the folder of another evalkit command (a run or a "
-                         "training run), not of a synthesis; choose another --out", path=out)
-
-
-def input_files(config: SynthConfig) -> list[str]:
-    """The user's files a synthesis reads: corpus sources, and target files of the select step."""
-    sources = [source.path for source in config.corpus.sources if source.path]
-    return sources + [target for target in config.select.targets if Path(target).is_file()]
+def _data_line(data: Path, report: dict[str, Any]) -> str:
+    """Where the kept exercises are, unless the filter step has not run or its output is stale."""
+    if "filter" in report.get("stale_steps", {}):
+        return f"[yellow]data (stale, from before the changes above):[/] {for_terminal(data)}"
+    if not data.is_file():
+        return "(no synthetic.jsonl yet: run the filter step)"
+    return f"[green]data:[/] {for_terminal(data)}"
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -99,14 +82,18 @@ def _print_report(report: dict[str, Any]) -> None:
 
 def decontaminate_command(
     file: Annotated[Path, typer.Argument(help="JSONL records with a 'problem' (or 'question') field.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the clean records (the removed ones go to OUT.removed.jsonl).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the clean records; the removed ones go "
+                                      "beside it, to NAME.removed.jsonl for --out NAME.jsonl (clean.jsonl -> "
+                                      "clean.removed.jsonl).")],
     against: Annotated[str, typer.Option(help="Comma-separated evalkit tasks whose test sets to check, or 'all' "
                                          "(every registered task with a test split that has data here).")] = "all",
     ngram: Annotated[int, typer.Option(help="Word n-gram size; a shared n-gram marks a record contaminated.")] = 13,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Benchmark data laid out like shared/data (default: $EVALKIT_DATA_DIR, else ./data, else the test sets shipped with evalkit).")] = None,
 ) -> None:
     """Remove records whose problem or solution shares a word n-gram with a benchmark test problem
-    (its question or reference solution); every matched benchmark id is written with the record."""
+    (its question or reference solution); every matched benchmark id is written with the record.
+    With --out clean.jsonl, the removed records go to clean.removed.jsonl; a task without test data
+    here is listed as not checked, on screen and in the summary."""
     from rich.markup import escape
 
     from evalkit.synthesis.filters import decontaminate_file
@@ -126,6 +113,7 @@ def decontaminate_command(
     if len(result.removed) > 20:
         console.print(f"... and {len(result.removed) - 20} more (see {escape(str(result.removed_path))})")
     console.print(json.dumps({"records": result.total, "kept": result.kept, "removed": len(result.removed),
-                              "benchmark_problems": result.benchmark_problems, "benchmarks_checked": result.checked}),
-                  highlight=False, markup=False)
+                              "benchmark_problems": result.benchmark_problems, "benchmarks_checked": result.checked,
+                              "benchmarks_not_checked": result.unavailable}),
+                  highlight=False, markup=False, soft_wrap=True)  # one line, for a script to read
     console.print(f"[green]clean:[/] {escape(str(out))}   [yellow]removed:[/] {escape(str(result.removed_path))}")

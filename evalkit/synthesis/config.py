@@ -189,8 +189,11 @@ class FilterSettings(StrictFields):
     max_problem_chars: int = Field(3000, ge=1)
     min_solution_chars: int = Field(10, ge=0)
     max_solution_chars: int = Field(8000, ge=1)
-    near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard of word shingles")
-    shingle_words: int = Field(5, ge=1)
+    near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard of word shingles at which two "
+                                      "problems with the same numbers and formulas are near-duplicates")
+    shingle_words: int = Field(5, ge=1, description="the longest shingle, in words; shorter problems use shorter "
+                               "ones (filters.shingle_size: one word per ten at threshold 0.8), so that one word "
+                               "changed in a short problem is caught")
     minhash_perms: int = Field(64, ge=4)
     decontaminate: Literal["all"] | list[str] = Field(
         "all", description="'all' = every task in evalkit's registry with a test split, or a list of task names")

@@ -235,22 +235,33 @@ def _build_atomically(target: Path, build: Callable[[Path], None], marker: Path 
     return target
 
 
-def build_world_model(name: str, root: Path, sizes: WorldSizes, *, show_progress: bool = False) -> Path:
-    """The directory of demo model `name` (`base` or `teacher`) under `root`, built on first use."""
+def build_world_model(name: str, root: Path, sizes: WorldSizes, *, show_progress: bool = False,
+                      announce: Callable[[str], None] | None = None) -> Path:
+    """The directory of demo model `name` (`base` or `teacher`) under `root`, built on first use (with
+    progress bars for its pre-training and the teacher's fine-tuning when `show_progress`);
+    `announce(model)` is called before a model is built."""
     from evalkit.testing.tiny_model import build_tiny_model
 
     root = Path(root)
     if name not in DEMO_MODELS:
         raise ValueError(f"unknown demo model {name!r}; known: {list(DEMO_MODELS)}")
     corpus = [f"{text.text}\n\n" for text in world_corpus(sizes)] + [f"{text}\n\n" for text in _prompt_wordings()]
-    base = _build_atomically(root / "base", lambda out: build_tiny_model(
-        out, corpus=corpus, train_steps=sizes.base_steps, seed=sizes.seed, **MODEL_SHAPE))
+
+    def pretrain_base(out: Path) -> None:
+        if announce is not None:
+            announce("base")
+        build_tiny_model(out, corpus=corpus, train_steps=sizes.base_steps, seed=sizes.seed,
+                         show_progress=show_progress, **MODEL_SHAPE)
+
+    base = _build_atomically(root / "base", pretrain_base)
     if name == "base":
         return base
 
     def finetune_teacher(out: Path) -> None:
         from evalkit.training import TrainExample, TrainSettings, finetune
 
+        if announce is not None:
+            announce("teacher")
         examples = [TrainExample(prompt=prompt, completion=completion) for prompt, completion in teacher_examples(sizes)]
         settings = TrainSettings(learning_rate=3e-3, max_steps=sizes.teacher_steps, batch_size=16, max_length=384,
                                  logging_steps=20, seed=sizes.seed)

@@ -12,9 +12,12 @@ says which filter removed it and why (`removed`, `detail`, and for contamination
   `$`, `\\` and braces are separators). A benchmark question shorter than n words (594 of
   MATH's 5000, e.g. "Evaluate $\\log_264$.") is matched as a whole word sequence instead, when
   it has at least `MIN_SHORT_WORDS` words. Every matched benchmark id is recorded;
-- near-duplicates (`near_duplicates`): `datasketch` MinHash LSH over word shingles, its bands
-  chosen so that a pair at the threshold collides with probability >= 0.99, and every
-  candidate confirmed on exact shingle sets; the first of a group is kept;
+- near-duplicates (`near_duplicates`): two problems are near-duplicates when they state the
+  same numbers and formulas and the Jaccard of their word shingles reaches the threshold, the
+  shingles sized to the shorter problem (`shingle_size`: one word per ten, 1 to 5 at 0.8), so
+  that one word changed in a short problem is caught; `datasketch` MinHash LSH finds the
+  candidates (bands chosen so that a pair at the threshold collides with probability >= 0.99),
+  each confirmed on the exact measure; the first of a group is kept;
 - written computations (`computation_errors`): every `a op b = c` between plain numbers that a
   solution writes is recomputed in exact arithmetic; a solution with a wrong one goes;
 - answer consistency (`consistency_verdicts`): a model solves each remaining problem several
@@ -156,17 +159,28 @@ class BenchmarkSet:
 
 
 def _load_test_split(task, data_dirs: Sequence[str | Path]):
-    """The task's test problems from the first data directory that has them (then the default)."""
-    last_error: InputError | None = None
+    """The task's test problems from the first data directory that has them (then the default
+    one, then the copy shipped with evalkit), or None when none has them."""
     for data_dir in [*data_dirs, None]:
         try:
             return task.load("test", data_dir=data_dir)
         except InputError as error:
             if "not found" not in str(error):
                 raise
-            last_error = error
-    assert last_error is not None
-    raise last_error
+    return None
+
+
+def searched_directories(data_dirs: Sequence[str | Path]) -> str:
+    """The data directories a test split is looked for in, for a message: the given ones, then the
+    default one ($EVALKIT_DATA_DIR, else ./data) when it exists or nothing else was given."""
+    from tasks.data import resolve_data_dir
+
+    found = [str(directory) for directory in data_dirs]
+    default = resolve_data_dir(None)
+    if default.is_dir() or not found:
+        found.append(str(default))
+    unique = list(dict.fromkeys(found))
+    return unique[0] if len(unique) == 1 else f"{', '.join(unique[:-1])} or {unique[-1]}"
 
 
 def benchmark_set(names: Sequence[str] | str = "all", data_dirs: Sequence[str | Path] = ()) -> BenchmarkSet:
@@ -174,9 +188,9 @@ def benchmark_set(names: Sequence[str] | str = "all", data_dirs: Sequence[str | 
     registered task with a test split (`"all"`).
 
     Each task's data is looked for in `data_dirs` in order, then where tasks look by default
-    ($EVALKIT_DATA_DIR, ./data). With `"all"`, a task whose test data is found nowhere is listed
-    in `unavailable` with the reason, so a report can say what was not checked; a task named
-    explicitly must be found.
+    ($EVALKIT_DATA_DIR, ./data, the test sets shipped with evalkit). With `"all"`, a task whose
+    test data is found nowhere is listed in `unavailable` with the reason (`no data in DIR`), so
+    a report can say what was not checked; a task named explicitly must be found.
     """
     import tasks
 
@@ -194,6 +208,13 @@ def benchmark_set(names: Sequence[str] | str = "all", data_dirs: Sequence[str | 
                 raise
             unavailable[name] = str(error)
             continue
+        if problems is None:
+            where = searched_directories(data_dirs)
+            if explicit:
+                raise InputError(f"the test data of {name} was not found in {where}; " + (
+                    task.data_hint or "give a data directory laid out like shared/data (math/test.jsonl, ...)"))
+            unavailable[name] = f"no data in {where}"
+            continue
         checked[name] = len(problems)
         texts.extend(BenchmarkText(benchmark=name, id=problem.id, text=problem.question,
                                    solution=problem.solution or "") for problem in problems)
@@ -207,18 +228,100 @@ def benchmark_texts(names: Sequence[str], data_dir: str | Path | None = None) ->
 
 # --------------------------------------------------------------------------- near-duplicates
 
-def shingles(text: str, size: int) -> set[str]:
-    """The set of `size`-word shingles of a normalised text (the whole text when shorter)."""
-    words = normalized_words(text)
-    if len(words) <= size:
-        return {" ".join(words)} if words else set()
-    return {" ".join(gram) for gram in word_ngrams(words, size)}
+NUMBER_WORDS = frozenset((
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
+    "billion half halves third thirds quarter quarters fourth fourths fifth fifths sixth sixths seventh eighth "
+    "ninth tenth twice thrice double triple dozen dozens").split())
+"""Words that state a quantity: a problem's numbers include them (`problem_numbers`)."""
+
+
+_PROBLEM_TOKEN = re.compile(r"[0-9a-z]+|[-+*/=<>^!|()]")
+"""What the near-duplicate rule reads of a problem: words and numbers, and the operators, brackets and
+relations of its mathematics (`normalized_words` drops them: `x - y = 6` and `x + y = 6` differ here)."""
+
+_FORMULA = re.compile(r"\$\$.+?\$\$|\$(?=[^\s$])(?:[^$\\]|\\.)*?(?<=[^\s\\])\$(?!\d)|\\\[.*?\\\]|\\\(.*?\\\)",
+                      re.DOTALL)
+"""A formula: `$...$` (as pandoc reads it, so "$5 and $3" is money, not a formula), `$$...$$`, `\\[...\\]`, `\\(...\\)`."""
+
+
+def problem_tokens(text: str) -> list[str]:
+    """The lower-cased words, numbers and operator symbols of a problem, in order."""
+    return _PROBLEM_TOKEN.findall(text.lower())
+
+
+def problem_numbers(tokens: Sequence[str]) -> list[str]:
+    """The numbers among `tokens`, in order: every token with a digit, and the `NUMBER_WORDS`
+    ("three", "half", "twice")."""
+    return [token for token in tokens if token in NUMBER_WORDS or any(c.isdigit() for c in token)]
+
+
+def problem_mathematics(text: str) -> tuple[str, ...]:
+    """What a problem states in numbers and formulas, in order: the numbers of its prose, and every
+    token of its formulas (`Find $a$` and `Find $b$` differ here, `$4^{a}=5$` and `$4^a = 5$` do not)."""
+    found: list[str] = []
+    position = 0
+    for formula in _FORMULA.finditer(text):
+        found += problem_numbers(problem_tokens(text[position:formula.start()]))
+        found += problem_tokens(formula.group())
+        position = formula.end()
+    return tuple(found + problem_numbers(problem_tokens(text[position:])))
+
+
+def shingle_size(words: int, threshold: float, largest: int) -> int:
+    """The shingle size, in words, for comparing problems the shorter of which has `words` words:
+    the largest, up to `largest`, at which one word changed anywhere keeps the pair at `threshold`.
+    A word changed in the middle of n words breaks k shingles of each text, for a Jaccard of
+    (n + 1 - 2k) / (n + 1); k <= (1 - threshold) * n / 2 keeps that at the threshold with a word to
+    spare (for a shingle that repeats), and k is at least 1 (very short problems are compared as
+    sets of words). At threshold 0.8 and largest 5: 1 word up to 19 words, 2 for 20-29, 3 for 30-39,
+    4 for 40-49, then 5."""
+    return max(1, min(largest, math.floor((1 - threshold) * words / 2 + 1e-9)))
+
+
+def shingles(tokens: Sequence[str], size: int) -> set[str]:
+    """The set of `size`-token shingles of a problem's tokens (the whole problem when it is shorter)."""
+    if len(tokens) <= size:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(gram) for gram in word_ngrams(tokens, size)}
 
 
 def jaccard(first: set[str], second: set[str]) -> float:
     if not first and not second:
         return 1.0
     return len(first & second) / len(first | second)
+
+
+@dataclass(frozen=True)
+class ProblemText:
+    """A problem as the near-duplicate rule reads it: its tokens, and its mathematics."""
+
+    tokens: tuple[str, ...]
+    mathematics: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> ProblemText:
+        return cls(tuple(problem_tokens(text)), problem_mathematics(text))
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """How alike two problems are: the Jaccard of their `size`-word shingles, or None when their
+    mathematics differ (then they are different problems, however alike their words)."""
+
+    jaccard: float | None
+    size: int
+
+
+def problem_similarity(first: ProblemText, second: ProblemText, *, threshold: float,
+                       largest: int) -> Similarity:
+    """The near-duplicate measure (one rule, used by `near_duplicates`): problems with the same
+    mathematics (`problem_mathematics`) are compared on word shingles sized to the shorter one
+    (`shingle_size`)."""
+    size = shingle_size(min(len(first.tokens), len(second.tokens)), threshold, largest)
+    if first.mathematics != second.mathematics:
+        return Similarity(None, size)
+    return Similarity(jaccard(shingles(first.tokens, size), shingles(second.tokens, size)), size)
 
 
 def lsh_bands(num_perm: int, threshold: float) -> tuple[int, int]:
@@ -241,35 +344,47 @@ class DuplicateDecision:
     index: int
     duplicate_of: int | None
     similarity: float | None = None
+    shingle_words: int | None = None
+
+    @property
+    def detail(self) -> str:
+        """`Jaccard 0.875 of 2-word shingles` (for a duplicate)."""
+        return f"Jaccard {self.similarity} of {self.shingle_words}-word shingles"
 
 
 def near_duplicates(texts: Sequence[str], *, threshold: float = 0.8, shingle_words: int = 5,
                     num_perm: int = 64, seed: int = 1) -> list[DuplicateDecision]:
-    """For each text in order, whether it repeats an earlier kept text (Jaccard >= threshold).
+    """For each text in order, whether it repeats an earlier kept text: the same numbers and
+    formulas, and a Jaccard of word shingles >= threshold, the shingles sized to the shorter text, at
+    most `shingle_words` words (`problem_similarity`). Short problems are compared on short
+    shingles, so one word changed, added or dropped keeps them near-duplicates; a problem with
+    other numbers or formulas is another problem.
 
-    Candidates come from a `datasketch.MinHashLSH` index of the kept texts (`lsh_bands`); each
-    candidate is confirmed on the exact shingle sets, so a decision never rests on the MinHash
-    estimate alone. Deterministic for a seed.
+    Candidates come from a `datasketch.MinHashLSH` index of the kept texts' sets of tokens
+    (`lsh_bands`): one changed word costs a set of words no more than it costs the shingles. Each
+    candidate is confirmed on the exact measure, so a decision never rests on the MinHash estimate
+    alone. Deterministic for a seed.
     """
     from datasketch import MinHash, MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=lsh_bands(num_perm, threshold))
-    shingle_sets = [shingles(text, shingle_words) for text in texts]
+    problems = [ProblemText.of(text) for text in texts]
     decisions = []
-    for index, shingle_set in enumerate(shingle_sets):
+    for index, problem in enumerate(problems):
         signature = MinHash(num_perm=num_perm, seed=seed)
-        signature.update_batch([item.encode("utf-8") for item in sorted(shingle_set)])
-        best: tuple[float, int] | None = None
+        signature.update_batch([token.encode("utf-8") for token in sorted(set(problem.tokens))])
+        best: tuple[float, int, int] | None = None
         for key in lsh.query(signature):
             kept = int(key)
-            similarity = jaccard(shingle_set, shingle_sets[kept])
-            if similarity >= threshold and (best is None or (similarity, -kept) > (best[0], -best[1])):
-                best = (similarity, kept)
+            similarity = problem_similarity(problem, problems[kept], threshold=threshold, largest=shingle_words)
+            if similarity.jaccard is not None and similarity.jaccard >= threshold and (
+                    best is None or (similarity.jaccard, -kept) > (best[0], -best[1])):
+                best = (similarity.jaccard, kept, similarity.size)
         if best is None:
             lsh.insert(str(index), signature)
             decisions.append(DuplicateDecision(index, None))
         else:
-            decisions.append(DuplicateDecision(index, best[1], round(best[0], 4)))
+            decisions.append(DuplicateDecision(index, best[1], round(best[0], 4), best[2]))
     return decisions
 
 
@@ -427,7 +542,7 @@ def static_filters(records: Sequence[dict[str, Any]], *, bounds: LengthBounds, i
         else:
             original = candidates[decision.duplicate_of]
             outcome.remove(record, "duplicate",
-                           f"Jaccard {decision.similarity} with the problem of an earlier exercise "
+                           f"{decision.detail} with the problem of an earlier exercise "
                            f"(source {original.get('source_id')}, stage {original.get('stage')})",
                            duplicate_of=original.get("id"))
     return outcome
@@ -490,7 +605,8 @@ def _record_texts(record: Mapping[str, Any], path: Path, line: int) -> list[str]
 
 
 def removed_path_for(out: Path) -> Path:
-    """`CLEAN.jsonl` -> `CLEAN.removed.jsonl`."""
+    """Where `evalkit decontaminate --out OUT` writes the removed records: `CLEAN.jsonl` -> `CLEAN.removed.jsonl`
+    (another name gets `.removed.jsonl` appended)."""
     return out.with_name(out.name[:-len(".jsonl")] + ".removed.jsonl") if out.name.endswith(".jsonl") \
         else out.with_name(out.name + ".removed.jsonl")
 

@@ -221,22 +221,36 @@ def _record_text(record: dict[str, Any], path: Path, line: int) -> str:
     raise InputError("expected a 'problem', 'question' or 'text' string", path=path, line=line)
 
 
+def target_file(spec: str) -> Path | None:
+    """The JSONL file a `select.targets` entry names, or None when it names `TASK:SPLIT`."""
+    return Path(spec) if spec.endswith(".jsonl") else None
+
+
+def target_task(spec: str):
+    """The task and split a `TASK:SPLIT` target names (SPLIT defaults to train): a `ConfigError` for
+    an unknown task, an `InputError` for a split the task does not have."""
+    from tasks import get_task
+
+    name, _, split = spec.partition(":")
+    task = get_task(name)
+    task.file_for(split or "train")
+    return task, split or "train"
+
+
 def target_texts(specs: Sequence[str], max_targets: int, data_dir: str | Path | None = None) -> list[str]:
     """Target examples (problem + reference solution) from `TASK:SPLIT` specs or JSONL files,
     `max_targets` in all, spread evenly over each source."""
-    from tasks import get_task
-
     if not specs:
         raise ConfigError("select.targets is empty: name at least one TASK:SPLIT or JSONL file")
     per_source = max(1, max_targets // len(specs))
     texts: list[str] = []
     for spec in specs:
-        path = Path(spec)
-        if spec.endswith(".jsonl"):
+        path = target_file(spec)
+        if path is not None:
             items = [_record_text(record, path, line) for line, record in iter_jsonl(path)]
         else:
-            name, _, split = spec.partition(":")
-            problems = get_task(name).load(split or "train", data_dir=data_dir)
+            task, split = target_task(spec)
+            problems = task.load(split, data_dir=data_dir)
             items = [f"{p.question}\n{p.solution or p.reference}" for p in problems]
         texts.extend(_spread(items, per_source))
     return texts

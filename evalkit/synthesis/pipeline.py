@@ -134,16 +134,45 @@ class SynthPaths:
     def ablation(self) -> Path:
         return self.root / ABLATION_DIR
 
+    @property
+    def steps(self) -> Path:
+        """Each step's counts (`step_stats`); the folder also marks a synthesis's output directory."""
+        return self.root / "steps"
+
     def step_stats(self, step: str) -> Path:
-        return self.root / "steps" / f"{step}.json"
+        return self.steps / f"{step}.json"
 
-    def step_inputs(self, step: str) -> list[Path]:
-        """The files a step reads that earlier steps write (the generate step also reads the
-        distilled synthesizer, see `SynthPipeline._input_digests`): a step whose inputs changed
-        since it ran (an earlier step rerun alone, with other results) is stale."""
-        return {"select": [self.corpus], "teacher": [self.corpus, self.influence], "distill": [self.teacher],
-                "generate": [self.influence], "filter": [self.generated], "evaluate": [self.synthetic]}.get(step, [])
+    def step_output(self, step: str) -> Path | None:
+        """The file of a step's results that later steps read (None for distill, whose synthesizer is
+        named in its stats, and evaluate)."""
+        return {"corpus": self.corpus, "select": self.influence, "teacher": self.teacher,
+                "generate": self.generated, "filter": self.synthetic}.get(step)
 
+
+@dataclass(frozen=True)
+class Staleness:
+    """Why a step's saved results are out of date: its inputs or config sections that changed since it
+    ran (`changed`), and the earlier steps it reads that are stale themselves (`stale_inputs`)."""
+
+    changed: tuple[str, ...]
+    stale_inputs: tuple[str, ...] = ()
+
+    @property
+    def reasons(self) -> list[str]:
+        """What `report.json` lists under `stale_steps`: `corpus.jsonl`, `the config's filter section`,
+        `step select (stale)`."""
+        return [*self.changed, *(f"step {step} (stale)" for step in self.stale_inputs)]
+
+    def describe(self) -> str:
+        """In words, for the terminal: `corpus.jsonl changed after it ran; it reads what select wrote, which is stale`."""
+        parts = [f"{' and '.join(self.changed)} changed after it ran"] if self.changed else []
+        if self.stale_inputs:
+            parts.append(f"it reads what {' and '.join(self.stale_inputs)} wrote, which is stale")
+        return "; ".join(parts)
+
+
+DISTILLED = "distilled synthesizer"
+"""The name under which a step that uses the distill step's model records it among its inputs."""
 
 STEP_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "corpus": ("corpus",), "select": ("select",), "teacher": ("teacher",), "distill": ("distill",),
@@ -164,13 +193,24 @@ def parse_steps(text: str | None) -> list[str]:
     return [step for step in STEPS if step in names]
 
 
-def resolve_model(spec: str, paths: SynthPaths, world: WorldSizes) -> str:
-    """A model path or name; `demo:NAME` builds the demo world's tiny model under `world/models`."""
+def resolve_model(spec: str, paths: SynthPaths, world: WorldSizes, *, show_progress: bool = False,
+                  console: Console | None = None) -> str:
+    """A model path or name; `demo:NAME` builds the demo world's tiny model under `world/models` (saying
+    so on `console`), and `builtin:tiny` is evalkit's built-in tiny model (as for `evalkit run`)."""
     if spec.startswith("demo:"):
         from evalkit.synthesis.demo_world import build_world_model
 
-        return str(build_world_model(spec.split(":", 1)[1], paths.models, world))
-    return spec
+        def announce(model: str) -> None:
+            if console is not None:
+                console.print(f"[bold]synth:[/] building the demo world's {model} model (once: it is kept in "
+                              f"{for_terminal(paths.models)})", highlight=False)
+
+        return str(build_world_model(spec.split(":", 1)[1], paths.models, world, show_progress=show_progress,
+                                     announce=announce))
+    from evalkit.pipeline.builtin_models import builtin_model_dir
+
+    built = builtin_model_dir(spec)
+    return str(built) if built is not None else spec
 
 
 def resolve_data_dir(spec: str | None, paths: SynthPaths, world: WorldSizes) -> str | None:
@@ -297,7 +337,7 @@ class SynthPipeline:
                  shared: Path | None = None) -> None:
         self.config = config
         self.paths = SynthPaths(Path(out), Path(shared) if shared is not None else None)
-        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.paths.steps.mkdir(parents=True, exist_ok=True)  # before any step: this folder is a synthesis's
         self.show_progress = show_progress
         self.console = console or Console(stderr=True)
         self.backend_factory = backend_factory or _create_backend
@@ -305,7 +345,7 @@ class SynthPipeline:
         self.teacher_calls_this_run = 0
 
     def model(self, spec: str) -> str:
-        return resolve_model(spec, self.paths, self.world)
+        return resolve_model(spec, self.paths, self.world, show_progress=self.show_progress, console=self.console)
 
     def data_dir(self, spec: str | None) -> str | None:
         return resolve_data_dir(spec, self.paths, self.world)
@@ -535,9 +575,9 @@ class SynthPipeline:
         records = read_jsonl(self.paths.generated)
         data_dirs = [self.data_dir(spec) for spec in settings.data_dirs]
         benchmarks = benchmark_set(settings.decontaminate, [d for d in data_dirs if d])
-        if benchmarks.unavailable:
-            self.console.print(f"[yellow]not checked for contamination (no test data found):[/] "
-                               f"{for_terminal(', '.join(sorted(benchmarks.unavailable)))}")
+        for name, reason in sorted(benchmarks.unavailable.items()):
+            self.console.print(f"[yellow]not checked for contamination:[/] {for_terminal(name)} ({for_terminal(reason)})",
+                               highlight=False)
         index = ContaminationIndex(benchmarks.texts, settings.ngram)
         bounds = LengthBounds(settings.min_problem_chars, settings.max_problem_chars, settings.min_solution_chars,
                               settings.max_solution_chars)
@@ -657,22 +697,47 @@ class SynthPipeline:
         _write_json(self.paths.report, report)
         return report
 
+    def step_reads(self, step: str) -> list[str]:
+        """The earlier steps whose results `step` reads under this config: their files (`step_output`),
+        and, for distill, its synthesizer (when generate.model does not replace it)."""
+        config = self.config
+        uses_distilled = not config.generate.model
+        consistency = config.filter.consistency
+        reads = {
+            "select": ["corpus"],
+            "teacher": ["corpus", *(["select"] if config.teacher.texts == "selected" else [])],
+            "distill": ["corpus", "teacher"],
+            "generate": ["corpus", *(["select"] if config.generate.texts == "selected" else []),
+                         *(["distill"] if uses_distilled else [])],
+            "filter": ["generate", *(["distill"] if consistency.enabled and consistency.solver == "synthesizer"
+                                     and uses_distilled else [])],
+            "evaluate": ["filter"],
+        }
+        return reads.get(step, [])
+
     def _input_digests(self, step: str) -> dict[str, str | None]:
-        """SHA-256 of each input file of `step` (None for one that is not there)."""
-        digests = {path.name: file_sha256(path) if path.is_file() else None for path in self.paths.step_inputs(step)}
-        if step == "generate" and not self.config.generate.model:
-            checkpoint = (_read_json(self.paths.step_stats("distill")) or {}).get("checkpoint")
-            digests["distilled synthesizer"] = str(checkpoint) if checkpoint else None  # its folder names its inputs
+        """What `step` reads of earlier steps (`step_reads`), as it is now: the SHA-256 of each file
+        (None for one that is not there), and the distilled synthesizer's folder (its name hashes
+        what it was trained on)."""
+        digests: dict[str, str | None] = {}
+        for earlier in self.step_reads(step):
+            output = self.paths.step_output(earlier)
+            if output is not None:
+                digests[output.name] = file_sha256(output) if output.is_file() else None
+            elif earlier == "distill":
+                checkpoint = (_read_json(self.paths.step_stats(earlier)) or {}).get("checkpoint")
+                digests[DISTILLED] = str(checkpoint) if checkpoint else None
         return digests
 
     def _section_digest(self, step: str) -> str:
         """A hash of the config sections `step` reads (`STEP_SECTIONS`)."""
         return self.config.section_hash(*STEP_SECTIONS[step])
 
-    def stale_steps(self) -> dict[str, list[str]]:
-        """The steps whose recorded inputs differ from the files now or whose config sections changed
-        since they ran, each with what changed (file names, then `the config's X section`)."""
-        stale: dict[str, list[str]] = {}
+    def stale_steps(self) -> dict[str, Staleness]:
+        """The steps that ran (now or before) whose results are out of date, each with why: inputs or
+        config sections that changed since it ran, or an earlier step it reads that is stale itself
+        (so a step run alone with a new result leaves every step after it that depends on it stale)."""
+        stale: dict[str, Staleness] = {}
         for step in STEPS:
             stats = _read_json(self.paths.step_stats(step)) or {}
             recorded = stats.get("inputs")
@@ -683,8 +748,9 @@ class SynthPipeline:
             sections = stats.get("sections")
             if isinstance(sections, str) and sections != self._section_digest(step):
                 changed.append(f"the config's {' or '.join(STEP_SECTIONS[step])} section")
-            if changed:
-                stale[step] = changed
+            upstream = tuple(earlier for earlier in self.step_reads(step) if earlier in stale)
+            if changed or upstream:
+                stale[step] = Staleness(tuple(changed), upstream)
         return stale
 
     def report(self, timings: dict[str, float]) -> dict[str, Any]:
@@ -693,10 +759,11 @@ class SynthPipeline:
         step was rerun alone, or the config sections it reads were edited) is listed under
         `stale_steps` and its figures are left out, so that the report never mixes two chains."""
         stale = self.stale_steps()
-        for step, files in stale.items():
-            self.console.print(f"[yellow]stale:[/] {' and '.join(files)} changed after step {step} ran; "
-                               f"its figures are left out of the report (run it again: --steps {step})",
-                               highlight=False)
+        for step, why in stale.items():
+            self.console.print(f"[yellow]stale:[/] {step}: {for_terminal(why.describe())}", highlight=False)
+        if stale:
+            self.console.print(f"[yellow]stale:[/] the figures of {', '.join(stale)} are left out of the report until "
+                               f"they run again (--steps {','.join(stale)})", highlight=False)
         stats = {step: {} if step in stale else (_read_json(self.paths.step_stats(step)) or {}) for step in STEPS}
         select, teacher_stats = stats["select"], stats["teacher"]
         filtered, generated = stats["filter"], stats["generate"]
@@ -731,7 +798,7 @@ class SynthPipeline:
             "cost": teacher_stats.get("cost"),
             "timings_this_run": timings,
             "steps": stats,
-            "stale_steps": stale,
+            "stale_steps": {step: why.reasons for step, why in stale.items()},
         }
         if stats["evaluate"]:
             report["evaluation"] = {key: value for key, value in stats["evaluate"].items() if key != "seconds"}
