@@ -117,3 +117,12 @@ def test_a_time_of_day_in_a_closing_sentence_is_one_value():
         ("10", "She arrives at 10:00 p.m.", True),
         ("0", "Mark should leave 2 hours earlier, at 9:00 AM.", False),
     ]) == []
+
+
+def test_a_restatement_in_other_names_after_the_box_leaves_it_standing():
+    # MATH test 2739: the solution boxes c/a, then derives t^2 = pq again by another route
+    assert disagreements_in_questions([
+        ("Let $t$ be the length of the tangent. Express $t^2$ in terms of $a,$ $b,$ and $c.$", "\\frac{c}{a}",
+         "By Vieta's formulas, $pq = \\frac{c}{a},$ so $t^2 = pq = \\boxed{\\frac{c}{a}}.$ Alternatively, by power of "
+         "a point, $t^2 = OT^2 = OP \\cdot OQ = pq.$", True),
+    ]) == []

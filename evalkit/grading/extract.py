@@ -1729,9 +1729,9 @@ _ALTERNATIVE_AFTER = re.compile(r"\b(?:it|the\s+answer|that|this)\s+(?:could|mig
 
 
 def _asked_value_after(best: _Candidate, body: str, asked: AskedQuantity | None) -> _Candidate | None:
-    """The value an equation after the boxed answer gives to the expression the question asks for, when the box
-    holds something else (`Therefore $AP = \\boxed{\\frac{100}{13}}$. So $m+n = 100 + 13 = 113$.` for "Find
-    $m+n$": 113); None when there is no such equation."""
+    """The number an equation after the boxed answer gives to the expression the question asks for, when the box
+    holds something else (`Therefore $AP = \\boxed{\\frac{100}{13}}$. So $m+n = 100 + 13 = 113$.` for "Find $m+n$":
+    113); None when there is no such equation (a restatement in other names, `t^2 = OP \\cdot OQ = pq`, is not one)."""
     if asked is None or not asked.expressions or best.method not in ("boxed", "final_answer"):
         return None
     for span in reversed(math_spans(body)):
@@ -1739,6 +1739,7 @@ def _asked_value_after(best: _Candidate, body: str, asked: AskedQuantity | None)
             break
         sides = [side.strip() for side in span.content.split("=")]
         if len(sides) >= 2 and re.sub(r"\s+", "", sides[0]) in asked.expressions and sides[-1] \
+                and not re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", sides[-1])) \
                 and re.sub(r"\s+", "", sides[-1]) != re.sub(r"\s+", "", best.answer or ""):
             return _Candidate(span.start, _clean(sides[-1]), "marker")
     return None
