@@ -148,7 +148,8 @@ def test_a_box_saying_where_an_extremum_is_attained_is_not_the_answer(response, 
     ("How many pots have three different colored balloons attached?",
      "As there are 600 total pots, the number of pots with 3 balloons is $600 \\div 60 = 10$.", "600 \\div 60 = 10"),
     (None, "**Answer:** It takes Carla 160 minutes to download the 200 GB file.", "200"),
-    ("How many minutes does it take?", "**Answer:** It takes 160 minutes, or 2 hours and 40 minutes.", "40"),
+    # `2 hours and 40 minutes` is one quantity, 160 minutes (it was read as its 40 minutes)
+    ("How many minutes does it take?", "**Answer:** It takes 160 minutes, or 2 hours and 40 minutes.", "160"),
     # the value that names more of the thing counted
     ("How many gold coins does Gretchen have?", "Gretchen has 70 gold coins out of her 110 coins.", "70"),
     ("How many gold coins does Gretchen have?", "Gretchen has 70 gold coins and 40 silver coins.", "70"),

@@ -4,7 +4,7 @@ expected verdict); the near misses beside each rule stay wrong."""
 
 from __future__ import annotations
 
-from grading_cases import disagreements
+from grading_cases import disagreements, disagreements_in_questions
 
 
 def test_digits_grouped_by_a_typographic_space_are_one_number():
@@ -119,4 +119,15 @@ def test_a_unit_or_remark_in_another_script_after_the_value_is_not_part_of_it():
         ("3, 5, 7", "答案：x = 3、5、7", True),  # the ideographic comma lists
         ("3", "答案：x = 3、5、7", False),
         ("2\\pi", "答案：$2\\pi$", True),  # Greek is math, not another script's word
+    ]) == []
+
+
+def test_a_quantity_in_two_units_is_one_value_in_the_smaller():
+    minutes, hours = "How many minutes will it take for the fog bank to cover the whole city?", "How many hours did it take?"
+    assert disagreements_in_questions([
+        (minutes, "140", "The fog covers the city in 2 hours and 20 minutes.", True),
+        (minutes, "140", "The answer is 2 hours 20 minutes.", True),
+        (minutes, "20", "The answer is 2 hours and 20 minutes.", False),
+        (hours, "2.5", "The answer is 2 hours and 30 minutes.", True),  # 150 minutes, in the hours asked
+        ("How tall is he in inches?", "63", "He is 5 feet 3 inches tall.", True),
     ]) == []
