@@ -131,3 +131,11 @@ def test_a_quantity_in_two_units_is_one_value_in_the_smaller():
         (hours, "2.5", "The answer is 2 hours and 30 minutes.", True),  # 150 minutes, in the hours asked
         ("How tall is he in inches?", "63", "He is 5 feet 3 inches tall.", True),
     ]) == []
+
+
+def test_a_closing_parenthesis_of_working_after_i_e_is_a_remark():
+    assert disagreements([
+        ("1430", "He pays $1,430 in total (i.e. $1,300 + $130).", True),  # `i.e.` does not end the sentence
+        ("130", "He pays $1,430 in total (i.e. $1,300 + $130).", False),
+        ("1430", "Total: $1,430 (e.g., $1,300 + $130)", True),
+    ]) == []

@@ -805,9 +805,10 @@ _CONSEQUENCE = re.compile(r",\s*(?:and\s+)?(?:so|thus|hence|therefore|making|giv
 corrects what it said first (`I thought it was 5, but actually it's 6`)."""
 _COMPARED_AFTER = re.compile(r",\s*(?:which|that)\s+(?:is|are|was)\b(?=[^,;]*\b(?:than|as\s+much\s+as)\b)", re.IGNORECASE)
 """A clause that compares the result with another value (`204 minutes, which is 36 minutes less than the 240 ...`)."""
-_TRAILING_REMARK = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3}|\s*\$?\d[\d.,]*\s*[-+*/×÷·x]\s*\$?\d)[^()]*\)[\s.,;:!?]*\Z")
+_TRAILING_REMARK = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3}|\s*(?:(?:i\.\s?e|e\.\s?g)\.,?\s*)?\$?\d[\d.,]*\s*[-+*/×÷·x]\s*\$?\d)"
+                              r"[^()]*\)[\s.,;:!?]*\Z")
 """A parenthesis of words or of arithmetic that ends a sentence (`x = 5 (the other root x = 3 is extraneous)`,
-`260 sheep (160 + 80 + 20)`): a remark, or the working behind the value."""
+`260 sheep (160 + 80 + 20)`, `$1,430 (i.e. $1,300 + $130)`): a remark, or the working behind the value."""
 
 
 def _without_closing_remark(segment: str, masked: str) -> tuple[str, str]:
@@ -1466,8 +1467,9 @@ def _final_sentence_answer(text: str, asked: AskedQuantity | None = None) -> str
     return None
 
 
-_SENTENCE_END = re.compile(r"\n|(?:[.?]|!(?!" + _COMPUTATION_AFTER_A_FACTORIAL + r"))(?=\s|$)")
-"""A line break or a full stop, question or exclamation mark before a space; not the `!` of `4! = 24`."""
+_SENTENCE_END = re.compile(r"\n|(?:(?<!\bi\.e)(?<!\be\.g)[.?]|!(?!" + _COMPUTATION_AFTER_A_FACTORIAL + r"))(?=\s|$)")
+"""A line break or a full stop, question or exclamation mark before a space; not the `!` of `4! = 24`, nor the
+stop of `i.e.` or `e.g.` (`$1,430 (i.e. $1,300 + $130).` is one sentence)."""
 
 
 def _sentences(text: str) -> list[str]:
