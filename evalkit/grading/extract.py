@@ -303,15 +303,19 @@ def _scaled_by_chinese_unit(match: re.Match[str]) -> str:
     return value.rstrip("0").rstrip(".") if "." in value else value
 
 
-_COMPOUND_MEASURES = {
-    re.compile(rf"(?<![\d.,])(\d{{1,4}})\s*{big}\s*,?\s*(?:and\s+)?(\d{{1,2}})\s*{small}(?![A-Za-z])", re.IGNORECASE):
-        (unit, factor)
-    for big, small, unit, factor in (
-        (r"(?:hours?|hrs?)", r"(?:minutes?|mins?)", "minutes", 60),
-        (r"(?:minutes?|mins?)", r"(?:seconds?|secs?)", "seconds", 60),
-        (r"(?:feet|foot|ft)", r"(?:inches|inch)", "inches", 12))}
+_COMPOUND_UNITS = (
+    (r"(?:hours?|hrs?)", r"(?:minutes?|mins?)", "minutes", 60),
+    (r"(?:minutes?|mins?)", r"(?:seconds?|secs?)", "seconds", 60),
+    (r"(?:feet|foot|ft)", r"(?:inches|inch)", "inches", 12),
+)
+_COMPOUND_MEASURES = tuple(
+    (re.compile(rf"{big}\s*,?\s*(?:and\s+)?\d{{1,2}}\s*{small}(?![A-Za-z])", re.IGNORECASE),
+     re.compile(rf"(?<![\d.,])(\d{{1,4}})\s*{big}\s*,?\s*(?:and\s+)?(\d{{1,2}})\s*{small}(?![A-Za-z])", re.IGNORECASE),
+     unit, factor)
+    for big, small, unit, factor in _COMPOUND_UNITS)
 """A quantity in two units (`2 hours and 20 minutes`, `5 feet 3 inches`): one value in the smaller unit (140 minutes,
-63 inches), which the unit a question asks in converts like any other."""
+63 inches), which the unit a question asks in converts like any other. Each comes with a quick test that starts at
+the larger unit's word (a search from every digit costs ten times more on a long response)."""
 _FULL_WIDTH_FORMS = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 """The full-width forms of ASCII (`－50`, `（1，2）`, `５４０`) that CJK text uses, as ASCII: a full-width minus is a
 minus, not a character to skip."""
@@ -323,16 +327,19 @@ def readable_text(text: str) -> str:
     costs a whole response its answer (an answer holding one does not parse as the value), while NUL bytes
     that only pad its end are dropped (`Ответ: 371\x00`); a response written as HTML is read as its text
     (`_html_as_text`); emoji are dropped (`_EMOJI`), full-width forms are ASCII (`_FULL_WIDTH_FORMS`) and the
-    ideographic comma a comma (`3、5、7`), digits
-    grouped by typographic spaces are one number (`_TYPOGRAPHIC_GROUP`), a number with a Chinese scale is its
-    value (`_CHINESE_SCALE`), a quantity in two units one value (`_COMPOUND_MEASURES`), and a fraction written in Unicode scripts (`³⁄₂`) or as Python prints it
-    (`_PYTHON_FRACTION`) is the fraction `3/2`."""
+    ideographic comma a comma (`3、5、7`), digits grouped by typographic spaces are one number
+    (`_TYPOGRAPHIC_GROUP`), a number with a Chinese scale is its value (`_CHINESE_SCALE`), a quantity in two
+    units one value (`_COMPOUND_MEASURES`), and a fraction written in Unicode scripts (`³⁄₂`) or as Python prints
+    it (`_PYTHON_FRACTION`) is the fraction `3/2`. Each rewrite runs only where its characters or words occur
+    (most responses are ASCII), so reading a long response costs one pass of each cheap test."""
     text = _html_as_text(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd")))
-    text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(_FULL_WIDTH_FORMS)).replace("、", ", ")
-    text = script_fractions(_CHINESE_SCALE.sub(_scaled_by_chinese_unit, text), latex=False)
-    for compound, (unit, factor) in _COMPOUND_MEASURES.items():
-        text = compound.sub(lambda match: f"{int(match.group(1)) * factor + int(match.group(2))} {unit}", text)
-    return _PYTHON_FRACTION.sub(r"\1/\2", text)
+    if not text.isascii():
+        text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(_FULL_WIDTH_FORMS)).replace("、", ", ")
+        text = script_fractions(_CHINESE_SCALE.sub(_scaled_by_chinese_unit, text), latex=False)
+    for quick_test, compound, unit, factor in _COMPOUND_MEASURES:
+        if quick_test.search(text):
+            text = compound.sub(lambda match: f"{int(match.group(1)) * factor + int(match.group(2))} {unit}", text)
+    return _PYTHON_FRACTION.sub(r"\1/\2", text) if "Fraction(" in text or "Rational(" in text else text
 
 
 _HTML_NAMES = r"p|b|strong|i|em|u|code|span|div|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th"
