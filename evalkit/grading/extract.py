@@ -62,7 +62,7 @@ from decimal import Decimal
 from evalkit.grading.measures import measure_of
 from evalkit.grading.numbers import fraction_from_words, number_from_words, script_fractions, spelled_number_prefix
 from evalkit.grading.policy import EXTRACTION_STYLES
-from evalkit.grading.scan import (brace_partners, braces_balanced, brackets_balance, closing_display_row,
+from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, brace_partners, braces_balanced, brackets_balance, closing_display_row,
                                   closing_environment_start, math_span_at, math_spans)
 from evalkit.grading.question import AskedQuantity, plain_number
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of, question_words
@@ -290,7 +290,7 @@ _PYTHON_FRACTION = re.compile(r"(?<![\w.])(?:fractions\.|sympy\.)?(?:Fraction|Ra
 response), read as the fraction `1/2`."""
 
 
-_EMOJI = re.compile(r"[\u200d\ufe0f\u2600-\u27bf\u2b50\u2b55\U0001F000-\U0001FAFF]")
+_EMOJI = re.compile(f"[{EMOJI_CHARACTERS}]")
 """Emoji and pictographs (`✅`, `🎉`, `✔️`), which decorate a response and never write its math (the degree sign and
 the symbols of mathematics lie outside these blocks)."""
 _CHINESE_SCALE = re.compile(r"(?<![\d.,])(\d+(?:\.\d+)?)\s*(万亿|亿|万)")
@@ -316,9 +316,6 @@ _COMPOUND_MEASURES = tuple(
 """A quantity in two units (`2 hours and 20 minutes`, `5 feet 3 inches`): one value in the smaller unit (140 minutes,
 63 inches), which the unit a question asks in converts like any other. Each comes with a quick test that starts at
 the larger unit's word (a search from every digit costs ten times more on a long response)."""
-_FULL_WIDTH_FORMS = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-"""The full-width forms of ASCII (`－50`, `（1，2）`, `５４０`) that CJK text uses, as ASCII: a full-width minus is a
-minus, not a character to skip."""
 
 
 def readable_text(text: str) -> str:
@@ -326,7 +323,7 @@ def readable_text(text: str) -> str:
     the string there) and a lone surrogate each become U+FFFD, so one broken character never
     costs a whole response its answer (an answer holding one does not parse as the value), while NUL bytes
     that only pad its end are dropped (`Ответ: 371\x00`); a response written as HTML is read as its text
-    (`_html_as_text`); emoji are dropped (`_EMOJI`), full-width forms are ASCII (`_FULL_WIDTH_FORMS`) and the
+    (`_html_as_text`); emoji are dropped (`_EMOJI`), full-width forms are ASCII (`scan.FULL_WIDTH_FORMS`) and the
     ideographic comma a comma (`3、5、7`), digits grouped by typographic spaces are one number
     (`_TYPOGRAPHIC_GROUP`), a number with a Chinese scale is its value (`_CHINESE_SCALE`), a quantity in two
     units one value (`_COMPOUND_MEASURES`), and a fraction written in Unicode scripts (`³⁄₂`) or as Python prints
@@ -334,7 +331,7 @@ def readable_text(text: str) -> str:
     (most responses are ASCII), so reading a long response costs one pass of each cheap test."""
     text = _html_as_text(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd")))
     if not text.isascii():
-        text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(_FULL_WIDTH_FORMS)).replace("、", ", ")
+        text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(FULL_WIDTH_FORMS)).replace("、", ", ")
         text = script_fractions(_CHINESE_SCALE.sub(_scaled_by_chinese_unit, text), latex=False)
     for quick_test, compound, unit, factor in _COMPOUND_MEASURES:
         if quick_test.search(text):
@@ -887,7 +884,8 @@ def _money_scale(amount: str, rest: str) -> str | None:
     return _MONEY_SCALES[scale.group(1)] if scale is not None else None
 
 
-_OR_BETWEEN = re.compile(r"\s+(?:or|oder|ou|o|或者?)\s+|\s*或者?\s*")
+_OR_WORDS = r"or|oder|ou|o"
+_OR_BETWEEN = re.compile(rf"\s+(?:{_OR_WORDS}|或者?)\s+|\s*或者?\s*")
 
 
 def _plain_alternatives(segment: str) -> str | None:
@@ -975,7 +973,6 @@ def _trailing_alternatives(segment: str) -> str | None:
 
 _NEGATED_BEFORE = re.compile(r"(?:\bnot|\brather\s+than|\binstead\s+of|而不是|不是)\s{0,4}(?:\\?\$\s{0,2})?\Z", re.IGNORECASE)
 """Words right before a value that deny it (`not $18`, `rather than 5`, `而不是 18`)."""
-_OR_WORDS = r"or|oder|ou|o"
 _JOINER = re.compile(r"\s*(?:[,，、]?\s*(?:(?:and|und|et|y|" + _OR_WORDS + r")(?![A-Za-z])|或者?|和|与|與|及)|[,，、])\s*",
                      re.IGNORECASE)
 """What joins the values of a list answer: commas, `and`, `or`, and the same words in other languages."""

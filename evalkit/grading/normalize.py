@@ -55,7 +55,8 @@ from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, f
                                      mark_percent, number_from_words, parse_exact_number, plain_times_ten,
                                      script_fractions, spelled_number_prefix, unmistakable_decimal_commas)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
-from evalkit.grading.scan import braces_balanced, closing_brace, derivation_result, group_end
+from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, braces_balanced, closing_brace, derivation_result,
+                                  group_end)
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
 
 MAX_ANSWER_CHARS = 2000
@@ -110,7 +111,7 @@ def _unicode_scripts(text: str) -> str:
     return _SUBSCRIPT_RUN.sub(lambda m: "_{" + m.group(0).translate(_SUBSCRIPT_DIGITS) + "}", text)
 
 
-_TRAILING_EMOJI = re.compile(r"[\s\u200d\ufe0f\u2600-\u27bf\u2b50\u2b55\U0001F000-\U0001FAFF]+\Z")
+_TRAILING_EMOJI = re.compile(rf"[\s{EMOJI_CHARACTERS}]+\Z")
 """Emoji and pictographs after an answer (`3 🎉`, `7 ✅`, `x = 83 ✔️`): decoration, not part of the value (the degree
 sign and other symbols of mathematics lie outside these blocks)."""
 _FOREIGN_LETTERS = "\u0400-\u04ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
@@ -121,8 +122,6 @@ unit or counted noun in the response's language, which no math writes (Greek, wh
 them)."""
 _PRIME_MARK = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[″′]\s*$")
 """A number with a prime or double prime (`0.49″`, `5′`): arcseconds or arcminutes (feet or inches), its unit."""
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-"""Full-width forms (`１２`, `（`, `：`, `，`), as CJK text writes them, to their ASCII letters."""
 _SYNONYMS = (
     ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"), ("\\dbinom", "\\binom"),
     ("\\tbinom", "\\binom"), ("\\leqslant", "\\le"), ("\\geqslant", "\\ge"), ("\\leqq", "\\le"),
@@ -170,7 +169,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         raise NormalizationError(f"answer longer than {MAX_ANSWER_CHARS} characters")
     if "\x00" in text:
         raise NormalizationError("answer contains a NUL byte")
-    text = _TRAILING_EMOJI.sub("", text.encode("utf-8", "replace").decode("utf-8").translate(_FULL_WIDTH))
+    text = _TRAILING_EMOJI.sub("", text.encode("utf-8", "replace").decode("utf-8").translate(FULL_WIDTH_FORMS))
     text = _FOREIGN_UNIT_TAIL.sub("", text)
     text = _PRIME_MARK.sub(r"\1", text)
     text = _UNICODE_ROOT.sub(_unicode_root, text)

@@ -375,3 +375,10 @@ def _row_text(columns: list[str]) -> str:
             break  # `3 &= \\square`: the symbol is the quantity named, not a proof mark
         row = row[:item.start()]
     return row.strip()
+
+
+FULL_WIDTH_FORMS = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+"""The full-width forms of ASCII (`－50`, `（1，2）`, `５４０`) that CJK text uses, to `str.translate` into ASCII."""
+EMOJI_CHARACTERS = "\u200d\ufe0f\u2600-\u27bf\u2b50\u2b55\U0001F000-\U0001FAFF"
+"""Emoji and pictographs (`✅`, `🎉`, `✔️`) as the inside of a regex character class: decoration, never math (the
+degree sign and the symbols of mathematics lie outside these blocks)."""
