@@ -28,6 +28,9 @@ Two relations, one module:
   - Factored form: when the question asks to factor (`question.asks_to_factor`), a reference
     written as a product of factors with variables needs an answer written as a product
     (`(t-7)(t+7)` for `Factor $t^2-49$`, not `t^2-49`).
+  - Expanded form: when the question asks to expand (`question.asks_to_expand`), a reference with
+    variables written as a sum needs an answer with no sum multiplied or raised to a power
+    (`x^2+5x+6` for `Expand $(x+2)(x+3)$`, not `(x+3)(x+2)`, `7(3y+2)` or `(x+1)^2`).
 
   Clusters never mix right and wrong answers because `matches` depends only on what `equal`
   preserves: the exact value, the percent mark and the structure.
@@ -38,7 +41,8 @@ The structural rules are the same for both relations (the scalar rule differs):
   list of solutions); a set holds each item once, a bare list as often as written (`16, 3, 1, 1`
   != `16, 3, 1`; `1, 2, 2` != `\\{1, 2\\}`), except that against a reference without repeats an
   answer naming one item twice is right (`matches("1, 2", "1, 2, 2")`: a solution restated); a tuple `(1, 2)` is ordered; a tuple and a bare
-  list compare in order; a tuple never equals a set. `\\pm a` is the list `a, -a`. A bare list whose
+  list compare in order; a tuple never equals a set; a bare list compares in order where the question
+  names as many values as the reference lists (`What are the values of $a, h$ and $k$?`). `\\pm a` is the list `a, -a`. A bare list whose
   items all equal one value is that value restated (`15\\frac{39}{40}, \\frac{639}{40}`), and a set
   of one value is that value (the solution set `\\{\\frac12\\}` = `\\frac12`).
   `AB=4, CD=5` is the tuple (4, 5) whose items are named: two such lists with the same names
@@ -302,6 +306,9 @@ def _scalars(a: Number | Expr, b: Number | Expr, mode: _Mode) -> Decision:
     if mode.reading.factored_form_asked and _is_factored(va) and (
             not _is_factored(vb) or _factor_count(vb) < _factor_count(va)):
         return _no("the question asks for a factored form" + (", factored further" if _is_factored(vb) else ""))
+    if mode.reading.expanded_form_asked and isinstance(va, sympy.Expr) and va.free_symbols \
+            and not _holds_an_unexpanded_product(va) and _holds_an_unexpanded_product(vb):
+        return _no("the question asks for an expanded form")
     if a.percent == b.percent:
         forms = [(va, vb, "")]
     elif a.percent:
@@ -334,6 +341,23 @@ def _written_as_a_decimal(value: Number | Expr) -> bool:
 def _is_factored(value: Fraction | sympy.Expr) -> bool:
     """Whether a value is written as a product (or power) of factors with variables."""
     return isinstance(value, sympy.Expr) and bool(value.free_symbols) and (value.is_Mul or value.is_Pow)
+
+
+def _holds_an_unexpanded_product(value: Fraction | sympy.Expr) -> bool:
+    """Whether a value written with variables holds a sum multiplied by another factor or raised to a power
+    (`x(x+1)^2`, `7(3y+2)`, `x^2 + (x+1)(x-1)`), which expanding would multiply out."""
+    if not isinstance(value, sympy.Expr) or not value.free_symbols:
+        return False
+    if value.is_Add:
+        return any(_holds_an_unexpanded_product(term) for term in value.args)
+    if value.is_Pow:
+        return (value.base.is_Add and bool(value.base.free_symbols) and value.exp.is_Integer and value.exp > 1) \
+            or _holds_an_unexpanded_product(value.base)
+    if value.is_Mul:
+        factors = [factor for factor in value.args if factor not in (sympy.S.One, sympy.S.NegativeOne)]
+        return (len(factors) > 1 and any(factor.is_Add and factor.free_symbols for factor in factors)) \
+            or any(_holds_an_unexpanded_product(factor) for factor in factors)
+    return False
 
 
 def _factor_count(value: sympy.Expr) -> int:
@@ -673,6 +697,9 @@ def _items(a: Items, b: Items, mode: _Mode) -> Decision:
         return _as_sets(a.items, b.items, mode)  # `x_1 = a, x_2 = b`: the roots, in any order
     if a.kind == "set" and b.kind == "set":
         return _as_sets(a.items, b.items, mode)
+    if mode.directed and a.kind == "list" and b.kind == "list" and not a.names and not b.names \
+            and len(a.items) == len(mode.reading.declared_order) > 1 and all(isinstance(x, Scalar) for x in a.items):
+        return _ordered(a.items, b.items, mode, "values in the order the question names them")  # `19, 0, 1` for x, y, z
     xs = _once(a.items) if a.kind == "set" else a.items
     ys = _once(b.items) if b.kind == "set" else b.items
     if mode.directed and len(_once(xs)) == len(xs):

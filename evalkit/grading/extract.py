@@ -285,6 +285,10 @@ def without_lone_surrogates(text: str) -> str:
 _TYPOGRAPHIC_GROUP = re.compile(r"(?<=\d)[\u00a0\u2009\u202f](?=\d{3}(?!\d))")
 """A no-break, thin or narrow no-break space between groups of three digits (`12\u202f000`): the thousands
 separator of typeset text (SI and most of Europe), never a break between two numbers."""
+_SPACED_AMOUNT = re.compile(r"\$\d{1,3}(?: \d{3})+(?![\d.,]?\d)")
+_SPACED_AMOUNT_ABROAD = re.compile(r"[€£]\d{1,3}(?: \d{3})+(?![\d.,]?\d)")
+"""An amount of money with its thousands set apart by plain spaces (`$70 000`, `€12 500`): one number after a currency
+sign (the dollar's pattern starts with its literal sign, which the search skips to: ten times cheaper)."""
 _PYTHON_FRACTION = re.compile(r"(?<![\w.])(?:fractions\.|sympy\.)?(?:Fraction|Rational)\(\s*(-?\d+)\s*,\s*(\d+)\s*\)")
 """A fraction as Python prints it (`Fraction(1, 2)`, `Rational(-3, 4)`: a program's output in a tool-integrated
 response), read as the fraction `1/2`."""
@@ -318,6 +322,10 @@ _COMPOUND_MEASURES = tuple(
 the larger unit's word (a search from every digit costs ten times more on a long response)."""
 
 
+def _without_spaces(match: re.Match[str]) -> str:
+    return match.group(0).replace(" ", "")
+
+
 def readable_text(text: str) -> str:
     """A response as extraction reads it: a NUL byte (stray in some model outputs; C code would end
     the string there) and a lone surrogate each become U+FFFD, so one broken character never
@@ -326,16 +334,19 @@ def readable_text(text: str) -> str:
     (`_html_as_text`); emoji are dropped (`_EMOJI`), full-width forms are ASCII (`scan.FULL_WIDTH_FORMS`) and the
     ideographic comma a comma (`3、5、7`), digits grouped by typographic spaces are one number
     (`_TYPOGRAPHIC_GROUP`), a number with a Chinese scale is its value (`_CHINESE_SCALE`), a quantity in two
-    units one value (`_COMPOUND_MEASURES`), and a fraction written in Unicode scripts (`³⁄₂`) or as Python prints
-    it (`_PYTHON_FRACTION`) is the fraction `3/2`. Each rewrite runs only where its characters or words occur
+    units one value (`_COMPOUND_MEASURES`), an amount of money grouped by spaces one number (`_SPACED_AMOUNT`),
+    and a fraction written in Unicode scripts (`³⁄₂`) or as Python prints it (`_PYTHON_FRACTION`) is the fraction
+    `3/2`. Each rewrite runs only where its characters or words occur
     (most responses are ASCII), so reading a long response costs one pass of each cheap test."""
     text = _html_as_text(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd")))
     if not text.isascii():
         text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(FULL_WIDTH_FORMS)).replace("、", ", ")
         text = script_fractions(_CHINESE_SCALE.sub(_scaled_by_chinese_unit, text), latex=False)
+        text = _SPACED_AMOUNT_ABROAD.sub(_without_spaces, text)
     for quick_test, compound, unit, factor in _COMPOUND_MEASURES:
         if quick_test.search(text):
             text = compound.sub(lambda match: f"{int(match.group(1)) * factor + int(match.group(2))} {unit}", text)
+    text = _SPACED_AMOUNT.sub(_without_spaces, text)
     return _PYTHON_FRACTION.sub(r"\1/\2", text) if "Fraction(" in text or "Rational(" in text else text
 
 
@@ -1745,21 +1756,60 @@ _ALTERNATIVE_AFTER = re.compile(r"\b(?:it|the\s+answer|that|this)\s+(?:could|mig
 """Words after an answer that offer another value beside it (`it could also be 25`, `or possibly 48`)."""
 
 
+_REQUESTED_IS = re.compile(r"\bthe\s+(?:requested|desired|required|sought|asked(?:[- ]for)?)\s+(?:final\s+)?(?:answer|sum|"
+                           r"quantity|result|total|number|remainder|difference|product)\s+(?:is|equals|=)\s*:?", re.IGNORECASE)
+"""Words that name the quantity the question asks for (`the requested sum is $371$`, `the desired answer is 23`);
+not a named intermediate (`(The desired probability is $\\frac{115}{256}$.)` after the box that answers)."""
+
+
+def _is_a_number(answer: str) -> bool:
+    return not re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", answer))
+
+
 def _asked_value_after(best: _Candidate, body: str, asked: AskedQuantity | None) -> _Candidate | None:
-    """The number an equation after the boxed answer gives to the expression the question asks for, when the box
-    holds something else (`Therefore $AP = \\boxed{\\frac{100}{13}}$. So $m+n = 100 + 13 = 113$.` for "Find $m+n$":
-    113); None when there is no such equation (a restatement in other names, `t^2 = OP \\cdot OQ = pq`, is not one)."""
-    if asked is None or not asked.expressions or best.method not in ("boxed", "final_answer"):
+    """The number stated after the boxed answer for the quantity the question asks for, when the box holds
+    something else: an equation for the asked expression (`Therefore $AP = \\boxed{\\frac{100}{13}}$. So $m+n =
+    100 + 13 = 113$.` for "Find $m+n$": 113), or words that name it (`..., and the requested sum is $371$.`); None
+    when there is none (a restatement in other names, `t^2 = OP \\cdot OQ = pq`, is not one)."""
+    if best.method not in ("boxed", "final_answer"):
+        return None
+    requested = _last_match(_REQUESTED_IS, body[best.position:])
+    if requested is not None:
+        start = best.position + requested.end()
+        value = _value_in_words(_sentence_after(body, start), asked=asked)
+        if value and _is_a_number(value) and re.sub(r"\s+", "", value) != re.sub(r"\s+", "", best.answer or ""):
+            return _Candidate(start, _clean(value), "marker")
+    if asked is None or not asked.expressions:
         return None
     for span in reversed(math_spans(body)):
         if span.start <= best.position:
             break
         sides = [side.strip() for side in span.content.split("=")]
         if len(sides) >= 2 and re.sub(r"\s+", "", sides[0]) in asked.expressions and sides[-1] \
-                and not re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", sides[-1])) \
+                and _is_a_number(sides[-1]) \
                 and re.sub(r"\s+", "", sides[-1]) != re.sub(r"\s+", "", best.answer or ""):
             return _Candidate(span.start, _clean(sides[-1]), "marker")
     return None
+
+
+_VALUE_THEN_CHOICE = re.compile(r"(\$[^$\n]{1,80}\$|-?\d[\d,]*(?:\.\d+)?)\s*,?\s*(?:which\s+is|i\.e\.,?|that\s+is)\s+"
+                                r"(?:answer\s+|choice\s+|option\s+)?\$?\s*(?:\\textbf\s*\{\s*\(([A-E])\)\s*\}|\(([A-E])\))")
+"""A value the response names as one of the choices before it states the letter alone (`This gives $27$, which is
+choice $\\textbf{(C)}$. ... $\\boxed{\\textbf{(C)}}$`)."""
+_LETTER_ALONE = re.compile(r"\\textbf\s*\{\s*\(([A-E])\)\s*\}|\(?([A-E])\)?")
+
+
+def _choice_with_its_value(best: _Candidate, body: str) -> _Candidate:
+    """A choice letter stated alone, with the value the response named it by just before (`(C) 27`), so that it
+    can be graded against a reference that is the value, where the question does not list the choices."""
+    letter = _LETTER_ALONE.fullmatch((best.answer or "").strip())
+    if letter is None:
+        return best
+    named = _last_match(_VALUE_THEN_CHOICE, body[max(0, best.position - 400):best.position])
+    if named is None or (named.group(2) or named.group(3)) != (letter.group(1) or letter.group(2)):
+        return best
+    value = named.group(1).strip("$").strip()
+    return _Candidate(best.position, f"({letter.group(1) or letter.group(2)}) {_clean(value)}", best.method)
 
 
 def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], body: str,
@@ -1802,7 +1852,7 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
         if found:
             best = max(found, key=lambda c: c.position)
             best = _stated_after_a_retraction(best, candidates, body, asked) or _asked_value_after(best, body, asked) \
-                or best
+                or _choice_with_its_value(best, body)
             return Extraction(best.answer, best.method), best.position
     if _box_cut_off(body):
         return Extraction(None, None, "its last box is cut off"), -1

@@ -253,13 +253,13 @@ def _product(words: list[str]) -> Measure | None:
 
 _VALUE_THEN_UNIT = re.compile(
     r"^\s*(?P<dollar>\\\$|\$)?\s*(?P<value>[-+]?(?:10\s*\^\s*(?:\{\s*[-+−]?\d+\s*\}|[-+−]?\d+)"
-    r"|(?:\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|\d[\d,]*(?:\.\d*)?|\.\d+)"
+    r"|(?:(?:\d+\s*)?\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|\d+\s+\d+/\d+|\d+/\d+|\d[\d,]*(?:\.\d*)?|\.\d+)"
     r"(?:\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*\{?\s*[-+−]?\d+\s*\}?)?))\s*(?P<unit>.*?)\s*\.?\s*$", re.DOTALL)
 
 
 def answer_measure(answer: str) -> Measure | None:
-    """The unit a one-number answer is given in: `100 \\text{ kpc}`, `\\frac{3}{4} \\text{ hour}`, `\\$5.40`,
-    `1.04 \\times 10^{-3} \\text{ kg}`; None without one."""
+    """The unit a one-number answer is given in: `100 \\text{ kpc}`, `\\frac{3}{4} \\text{ hour}`, `2\\frac{2}{3}
+    \\text{ hours}`, `8/3 hours`, `\\$5.40`, `1.04 \\times 10^{-3} \\text{ kg}`; None without one."""
     match = _VALUE_THEN_UNIT.match(answer)
     if match is None:
         return None

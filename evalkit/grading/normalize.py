@@ -248,6 +248,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = re.sub(r"^\+\s*(?=\d|\\infty)", "", text)
     text = re.sub(r"\^\s*(\d{2,})(?![\d.])", r"^{\1}", text)  # `2^10` is 2^{10}, as meant (LaTeX would set 2^1 0)
     text = re.sub(r"([_^])\s*([A-Za-z0-9])", r"\1{\2}", text)  # `\log_2 8` is log base 2 of 8, not of 28
+    text = re.sub(r"_\s*(\\[A-Za-z]+)(?![A-Za-z])", r"_{\1}", text)  # `L_\odot` is `L_{\odot}`, one name
     text = re.sub(r"(?<![\w.\\])(\d+|[A-Za-z])!(?=\s*\^)", r"(\1!)", text)  # `50!^2` is `(50!)^2`
     text = _collapse_spaces(text)
     text = re.sub(r"(?<!\\)[.;,]+$", "", text)

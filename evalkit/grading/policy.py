@@ -17,8 +17,9 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
-from evalkit.grading.question import (QuestionReading, answer_options, asks_for_a_decimal, asks_for_a_percent, asks_to_factor,
-                                      declared_order, speaks_of_percent, unit_letters_named)
+from evalkit.grading.question import (QuestionReading, answer_options, asks_for_a_decimal, asks_for_a_percent,
+                                      asks_to_expand, asks_to_factor, declared_order, speaks_of_percent,
+                                      unit_letters_named)
 from evalkit.grading.rounding import asks_for_rounding
 
 DECIMAL_REFERENCE_RULES = ("question", "rounded")
@@ -78,6 +79,7 @@ class GradingPolicy:
         return QuestionReading(rounded_reference=self.rounds_to_decimal_reference(question),
                                percent_mark_accepted=question is None or speaks_of_percent(question),
                                factored_form_asked=question is not None and asks_to_factor(question),
+                               expanded_form_asked=question is not None and asks_to_expand(question),
                                options=answer_options(question) if question is not None else (),
                                decimal_form_asked=question is not None and asks_for_a_decimal(question),
                                percent_form_asked=question is not None and asks_for_a_percent(question),

@@ -26,6 +26,11 @@ _ASKS_TO_FACTOR = re.compile(r"(?:^|[.:!?]\s+)(?:completely\s+|fully\s+)?factor\
 expression`): its answer is a product, and the expanded polynomial, equal as it is, does not answer it."""
 
 
+_ASKS_TO_EXPAND = re.compile(r"(?:^|[.:!?]\s+)expand\b", re.IGNORECASE)
+"""A question whose sentence opens with the command to expand (`Expand $(x+2)(x+3)$.`, `Expand and simplify ...`):
+its answer is a sum of terms, and the product, equal as it is, does not answer it."""
+
+
 UNIT_WORDS = {
     "m": r"met(?:er|re)s?", "s": r"seconds|(?:per|a|one|each|\d)\s+second", "g": r"grams?", "h": r"hours?", "K": r"kelvins?",
     "J": r"joules?", "W": r"watts?", "N": r"newtons?", "V": r"volts?", "A": r"amp(?:ere)?s?",
@@ -49,6 +54,9 @@ class QuestionReading:
     factored_form_asked: bool = False
     """Whether the question asks to factor: then an answer to a reference written as a product of
     factors with variables must be a product too (`(t-7)(t+7)`, not `t^2-49`)."""
+    expanded_form_asked: bool = False
+    """Whether the question asks to expand: then an answer to a reference with variables written as a sum of terms
+    must hold no product of a sum with another factor, nor a power of a sum (`x^2+5x+6`, not `(x+2)(x+3)`)."""
     options: tuple[tuple[str, str], ...] = ()
     """The answer options the question lists, as (letter, text) in order (`(A) Line (B) Circle (C) Plane`):
     an answer that gives the text of an option is that option's letter (`Plane` for `(C)`)."""
@@ -65,7 +73,8 @@ class QuestionReading:
     declared_order: tuple[str, ...] = ()
     """The names whose values the answer gives in order, as the question declares them (`all pairs $(k, n)$`,
     `the ordered triple $(p,q,r)$`; `declared_order`): an answer that names its values (`n = 4, k = 2`) gives
-    the reference's tuple in that order, whatever order it writes them in."""
+    the reference's tuple in that order, whatever order it writes them in; and a reference that lists as many bare
+    values as the question names (`19, 0, 1` for "the values of $x, y$ and $z$") needs them in that order."""
 
 
 _NAME_TUPLE = re.compile(r"\(\s*([A-Za-z](?:_\{?\w{1,3}\}?)?(?:\s*,\s*[A-Za-z](?:_\{?\w{1,3}\}?)?){1,7})\s*\)")
@@ -78,9 +87,17 @@ def name_key(name: str) -> str:
 
 
 _ASKED_NAMES = re.compile(r"\b(?:determine|find|compute|calculate|give|what\s+are)\s+(?:both\s+|all\s+|each\s+of\s+)?"
-                          r"(?:the\s+values?\s+of\s+)?(\$[A-Za-z]\$(?:\s*(?:,|,?\s*and)\s*\$[A-Za-z]\$)+)", re.IGNORECASE)
-"""Names a question asks the values of, one math span each, in order (`determine both $a$ and $b$`, `find $w$, $d$,
-$a$ and $b$`)."""
+                          r"(?:the\s+values?\s+of\s+)?(\$[^$]{1,60}\$(?:\s*(?:,|,?\s*and)\s*\$[^$]{1,60}\$)+)",
+                          re.IGNORECASE)
+"""Names a question asks the values of, in order (`determine both $a$ and $b$`, `find $w$, $d$, $a$ and $b$`, `What are
+the values of $a, h$ and $k$?`, `Determine the values of $T(10), T(11)$ and $T(12)$.`)."""
+_ASKED_NAME = re.compile(r"[A-Za-z](?:_\{?\w{1,3}\}?)?(?:\(\s*\d+\s*\))?")
+"""One name of those: a letter with an index (`x_1`) or a value of a function at a number (`T(10)`)."""
+
+
+def _asked_names(spans: str) -> tuple[str, ...]:
+    names = [name.strip() for span in re.findall(r"\$([^$]*)\$", spans) for name in span.split(",")]
+    return tuple(name_key(name) for name in names) if all(_ASKED_NAME.fullmatch(name) for name in names) else ()
 
 
 def declared_order(question: str) -> tuple[str, ...]:
@@ -90,8 +107,8 @@ def declared_order(question: str) -> tuple[str, ...]:
     tuples = {tuple(name_key(name) for name in match.group(1).split(","))
               for match in _NAME_TUPLE.finditer(question)}
     if not tuples:
-        tuples = {tuple(re.findall(r"\$([A-Za-z])\$", match.group(1))) for match in _ASKED_NAMES.finditer(question)}
-    tuples = {names for names in tuples if len(set(names)) == len(names)}
+        tuples = {_asked_names(match.group(1)) for match in _ASKED_NAMES.finditer(question)}
+    tuples = {names for names in tuples if len(names) > 1 and len(set(names)) == len(names)}
     return next(iter(tuples)) if len(tuples) == 1 else ()
 
 
@@ -131,6 +148,11 @@ def asks_for_a_decimal(question: str) -> bool:
 def asks_to_factor(question: str) -> bool:
     """Whether a question asks to factor an expression."""
     return _ASKS_TO_FACTOR.search(question) is not None
+
+
+def asks_to_expand(question: str) -> bool:
+    """Whether a question asks to expand an expression."""
+    return _ASKS_TO_EXPAND.search(question) is not None
 
 
 _ASKS_FOR_A_PERCENT = re.compile(r"\b(?:what|which|by\s+what)\s+(?:is\s+the\s+)?(?:percent(?:age)?|%)(?![a-z])|"
@@ -192,10 +214,22 @@ _ASKED_EXPRESSION = re.compile(
     re.IGNORECASE)
 
 
+_ASKED_DISPLAY = re.compile(
+    r"\b(?:find|compute|evaluate|calculate|what\s+is|simplify|expand|rationalize|rewrite)\b"
+    r"(?:[^$\\.?]|\$[A-Za-z]\$){0,60}?(?:\$\$([^$]{1,200})\$\$|\\\[(.{1,200}?)\\\])", re.IGNORECASE | re.DOTALL)
+"""The same command with its expression set as a display (`Simplify the following expression in $x$: $$19x + 1 - 4x -
+81.$$`, `Simplify \\[\\frac{\\sec x}{\\sin x} - \\frac{\\sin x}{\\cos x}.\\]`)."""
+
+
 def asked_expressions(question: str) -> tuple[str, ...]:
     """The expressions a question asks the value (or another form) of, as written (`find $a + b$.`, `What is
-    $f(2)$?`, `Simplify $\\sqrt{242}$.`, `Express $0.\\overline{3}$ as a common fraction.`)."""
-    return tuple(match.group(1).strip() for match in _ASKED_EXPRESSION.finditer(question))
+    $f(2)$?`, `Simplify $\\sqrt{242}$.`, `Express $0.\\overline{3}$ as a common fraction.`, also set as a display,
+    less the sentence's full stop)."""
+    inline = [match.group(1).strip() for match in _ASKED_EXPRESSION.finditer(question)]
+    displayed = [re.sub(r"(?:\\[,;!]|\s)*[.,]\s*\Z", "", match.group(1) or match.group(2)).strip()
+                 for match in _ASKED_DISPLAY.finditer(question)]
+    return tuple(dict.fromkeys(inline + [expression for expression in displayed  # not an equation, nor an aligned display
+                                         if expression and "=" not in expression and "\\\\" not in expression]))
 
 
 

@@ -468,8 +468,9 @@ def _name_key(text: str) -> str | None:
         keys = [_name_key(fraction.group(1)), _name_key(fraction.group(2))]
         return keys[0] + "/" + keys[1] if all(keys) else None
     call = _FUNCTION_CALL.match(text)
-    if call:
-        return call.group(1) + "()"
+    if call:  # `f(x)` is the function f whatever its variable; `T(10)` its value at 10, another name than `T(11)`
+        argument = call.group(2).strip()
+        return call.group(1) + (f"({argument})" if re.fullmatch(r"-?\d+(?:\.\d+)?", argument) else "()")
     if _NAME_TOKEN.fullmatch(text):
         if text.startswith("\\") and not (text[1:].split("_")[0] in _GREEK | _SYMBOL_NAMES or text.startswith(
                 ("\\overline", "\\angle", "\\vec"))):
