@@ -116,3 +116,25 @@ def test_values_the_question_names_in_order_are_compared_in_that_order():
         ("Find all pairs $(x, y)$ of integers with $x^2 - y = 9$ and $x + y = 3$.", "(3,0),(-3,1)",
          "$\\boxed{(-3,1),(3,0)}$", True),
     ]) == []
+
+
+def test_a_matrix_written_as_a_list_of_its_rows():
+    matrix = "\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}"
+    assert disagreements([
+        (matrix, "The final answer is [[-1, 0], [0, -1]].", True),
+        (matrix, "The final answer is $\\boxed{[[-1, 0], [0, 1]]}$.", False),
+        (matrix, "The final answer is $\\boxed{[-1, 0], [0, -1]}$.", False),
+        ("[1,2]", "The final answer is $\\boxed{[1, 2]}$.", True),
+    ]) == []
+
+
+def test_a_function_of_one_variable_is_the_name_the_reference_gives_it():
+    assert disagreements([
+        ("\\frac{d x}{d t}=k x-a", "$\\boxed{x'(t) = k x(t) - a}$", True),
+        ("\\frac{d x}{d t}=k x-a", "$\\boxed{\\frac{dx}{dt} = k x(t) - a}$", True),
+        ("\\frac{dN}{dt}=2N", "$\\boxed{N'(t) = 2N(t)}$", True),
+        ("\\frac{d x}{d t}=k x-a", "$\\boxed{x'(t) = k x(t) + a}$", False),
+        ("\\frac{d x}{d t}=k x-a", "$\\boxed{x'(t) = k y(t) - a}$", False),
+        ("y^{\\prime}+r y-r x(t)=0", "$\\boxed{y' + r y - r x = 0}$", True),
+        ("y^{\\prime}+r y-r x(t)=0", "$\\boxed{y' + r y + r x = 0}$", False),
+    ]) == []

@@ -70,7 +70,8 @@ The structural rules are the same for both relations (the scalar rule differs):
   several fixed real points of both signs (`|x|` = `\\sqrt{x^2}` != `x`); when both round (floor,
   ceiling) in the variables named n, m, k, at the integers 1..24 and more instead, which decide both ways
   (`\\lceil n/2\\rceil` = `\\lfloor (n+1)/2\\rfloor`; `\\lceil 2n/3\\rceil` != `\\lfloor 2n/3\\rfloor + 1`, equal wherever
-  2n/3 is not whole; and `\\lfloor x\\rfloor` != `\\lceil x\\rceil`).
+  2n/3 is not whole; and `\\lfloor x\\rfloor` != `\\lceil x\\rceil`). A function of one variable is the
+  name the other side uses for it alone (`x'(t) = k x(t) - a` = `\\frac{dx}{dt} = kx - a`).
   Constants are compared with relative error bounds, never absolute ones
   (`\\frac{\\sqrt2}{2004!}` != `\\frac{\\sqrt2}{2006!}`, `e^{-100}` != `e^{-101}`).
 
@@ -85,6 +86,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.normalize import NormalizationError, normalize_answer
@@ -518,7 +520,33 @@ def sympy_equal(x: sympy.Expr, y: sympy.Expr) -> Decision:
             return _yes("difference expands to 0")
     except (TypeError, ValueError, RecursionError, AttributeError):
         pass
+    renamed = _functions_as_their_names(x, y)
+    if renamed is not None:  # `k x(t) - a` for `k x - a`: x(t) is the x the other side names
+        decision = sympy_equal(*renamed)
+        return Decision(decision.equal, decision.rule + ", a function of one variable read as its name")
     return _identity_at_points(x, y)
+
+
+def _functions_as_their_names(x: sympy.Expr, y: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr] | None:
+    """Both sides with each function of one variable (`x(t)`) replaced by the name it has (`x`), where the other
+    side uses that name alone and never applies it; None when neither side has such a function."""
+    def applied(expr: sympy.Expr) -> dict[str, list[sympy.Expr]]:
+        calls: dict[str, list[sympy.Expr]] = {}
+        for call in expr.atoms(AppliedUndef):
+            if len(call.args) == 1 and call.args[0].is_Symbol:
+                calls.setdefault(call.func.__name__, []).append(call)
+        return calls
+
+    def renames(calls: dict[str, list[sympy.Expr]], other: sympy.Expr) -> dict[sympy.Expr, sympy.Expr]:
+        named = {symbol.name: symbol for symbol in other.free_symbols}
+        other_calls = {call.func.__name__ for call in other.atoms(AppliedUndef)}
+        return {call: named[name] for name, group in calls.items() if name in named and name not in other_calls
+                for call in group}
+
+    in_x, in_y = renames(applied(x), y), renames(applied(y), x)
+    if not in_x and not in_y:
+        return None
+    return x.xreplace(in_x), y.xreplace(in_y)
 
 
 def _constants_equal(x: sympy.Expr, y: sympy.Expr, difference: sympy.Expr) -> Decision:
@@ -851,6 +879,7 @@ def _two_sided(a: Relation, b: Relation) -> Decision:
         return _no("different relations")
     if diff_a == 0 or diff_b == 0:
         return _yes("same relation") if diff_a == diff_b else _no("different relations")
+    diff_a, diff_b = _functions_as_their_names(diff_a, diff_b) or (diff_a, diff_b)  # `r x(t)` for `r x`
     ratio = sympy.cancel(sympy.together(diff_a / diff_b))
     if ratio.free_symbols:
         constant = _constant_over_points(ratio)

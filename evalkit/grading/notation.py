@@ -88,17 +88,21 @@ _SYMPY_NAME = r"(?:\\(?:text|mathrm|operatorname|texttt)\s*\{\s*NAME\s*\}|(?<![A
 _SYMPY_RATIONAL = re.compile(_SYMPY_NAME.replace("NAME", "Rational") + r"\(\s*([-+]?\d+)\s*,\s*([-+]?\d+)\s*\)")
 _SYMPY_INTEGER = re.compile(_SYMPY_NAME.replace("NAME", "Integer") + r"\(\s*([-+]?\d+)\s*\)")
 _SYMPY_MATRIX = re.compile(_SYMPY_NAME.replace("NAME", "Matrix") + r"\(\s*\[\s*\[([^\[\]]*(?:\]\s*,\s*\[[^\[\]]*)*)\]\s*\]\s*\)")
+_NESTED_LIST = re.compile(r"\[\s*\[([^\[\]]*(?:\]\s*,\s*\[[^\[\]]*)*)\]\s*\]")
 
 
 def sympy_printout(text: str) -> str:
     """SymPy's printed forms, as tool-using models box them, in LaTeX: `Rational(11, 36)` is `\\frac{11}{36}`,
-    `Integer(5)` is 5, `Matrix([[-1/3], [2/3]])` a column vector. Read as text, never evaluated."""
+    `Integer(5)` is 5, `Matrix([[-1/3], [2/3]])` a column vector, and a whole answer written as a list of rows
+    (`[[-1, 0], [0, -1]]`) a matrix. Read as text, never evaluated."""
     if "Rational" in text:
         text = _SYMPY_RATIONAL.sub(lambda m: f"\\frac{{{m.group(1)}}}{{{m.group(2)}}}", text)
     if "Integer" in text:
         text = _SYMPY_INTEGER.sub(lambda m: m.group(1), text)
     if "Matrix" in text:
         text = _SYMPY_MATRIX.sub(_matrix_of_rows, text)
+    if text.startswith("[[") and (rows := _NESTED_LIST.fullmatch(text.strip())) is not None:
+        text = _matrix_of_rows(rows)  # `[[-1, 0], [0, -1]]`, a matrix as a list of its rows (Python, NumPy)
     return text
 
 
