@@ -138,3 +138,18 @@ def test_a_function_of_one_variable_is_the_name_the_reference_gives_it():
         ("y^{\\prime}+r y-r x(t)=0", "$\\boxed{y' + r y - r x = 0}$", True),
         ("y^{\\prime}+r y-r x(t)=0", "$\\boxed{y' + r y + r x = 0}$", False),
     ]) == []
+
+
+def test_a_decimal_comma_under_an_answer_label_of_a_language_that_writes_one():
+    assert disagreements([
+        ("1.25", "9 ÷ 2 ...\n\nRespuesta: 1,25", True),
+        ("326.5", "313,9 + 12,6 = 326,5\n\nLa réponse est 326,5.", True),
+        ("18.9", "54 × 0,25 + 27 × 0,2 = 18,90 $.\n\nLa réponse est 18,90 $.", True),
+        ("0.15", "3/20 = 15/100 = 0,15\n\nDie Antwort lautet: 0,15", True),
+        ("1.25", "Respuesta: 1,35", False),
+        # a list, three digits after the comma, or an English label: as before
+        ("1,25", "Respuesta: 1, 25", True),
+        ("1250", "Respuesta: 1,250", True),
+        ("2,4,6", "La réponse est 2,4,6.", True),
+        ("1.25", "Answer: 1,25", False),
+    ]) == []

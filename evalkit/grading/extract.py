@@ -60,7 +60,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from evalkit.grading.measures import measure_of
-from evalkit.grading.numbers import fraction_from_words, number_from_words, script_fractions, spelled_number_prefix
+from evalkit.grading.numbers import (decimal_comma_of_one_number, fraction_from_words, number_from_words, script_fractions,
+                                     spelled_number_prefix)
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, brace_partners, braces_balanced, brackets_balance, closing_display_row,
                                   closing_environment_start, math_span_at, math_spans)
@@ -150,6 +151,11 @@ _GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
 _ANSWER_WORDS = (r"antwort|endergebnis|r[ée]ponse(?:\s{1,4}finale)?|respuesta(?:\s{1,4}final)?|risposta(?:\s{1,4}finale)?|"
                  r"resposta(?:\s{1,4}final)?|odpowied[źz]|ответ|最终答案|最終答案|答案|解答|答")
 """`Answer` in other languages, as a label before an answer (`**Antwort:** 5`, `Réponse : 5`, `Ответ: 5`, `答案：5`)."""
+_DECIMAL_COMMA_LABEL = re.compile(r"antwort|endergebnis|r[ée]ponse|respuesta|risposta|resposta|odpowied|ответ",
+                                   re.IGNORECASE)
+"""An answer label in a language that writes decimals with a comma: the one number it states with one comma
+before other than three digits is a decimal (`La réponse est 326,5.`, `Respuesta: 1,25`; `1,250` may group
+thousands, and `1, 25` or `2,4,6` are lists)."""
 _ANSWER_LINE = re.compile(
     r"(?:^|\n)[ \t>#*]{0,8}(?:\*\*|__)?(?:final\s{1,4}answer|answer|ans|a|" + _ANSWER_WORDS + r")\s{0,4}(?:\*\*|__)?\s{0,4}[:：]"
     r"(?:\*\*|__)?[ \t]{0,8}", re.IGNORECASE)
@@ -1291,6 +1297,8 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
             else:
                 value = _value_in_words(sentence, asked=asked) or _closing_word_answer(text, match.end())
             value = _parts_opened_by(text, match.end()) or _boxes_closing(text, match.end()) or value
+            if value and _DECIMAL_COMMA_LABEL.search(match.group(0)):
+                value = decimal_comma_of_one_number(value)  # `Respuesta: 1,25`, `Die Antwort lautet: 9,6 Å`
             if value:
                 final = method == "final_answer" or re.match(r"[\s>#*_]*final", match.group(0), re.IGNORECASE)
                 candidates.append(_Candidate(match.start(), value, "final_answer" if final else method))

@@ -77,6 +77,17 @@ def unmistakable_decimal_commas(text: str) -> str:
     return _COMMA_BEFORE_EURO_OR_PERCENT.sub(r"\1.\2\3", text)
 
 
+_ONE_DECIMAL_COMMA = re.compile(r"^(\s*[-+−]?\d+),(\d{1,2}|\d{4,})(?![\d,])(?!\s*[,;]|\s+\d)")
+
+
+def decimal_comma_of_one_number(text: str) -> str:
+    """`1,25` -> `1.25` when `text` opens with the only number it holds and writes it with one comma before other than
+    three digits (`9,6 Å`, `18,90 $`); as it is otherwise (`1,250`, `1, 25`, `2,4,6`, `3,5 and 7`)."""
+    if text.count(",") != 1 or len(re.findall(r"\d+", text)) != 2:
+        return text
+    return _ONE_DECIMAL_COMMA.sub(r"\1.\2", text)
+
+
 def apply_decimal_comma(text: str) -> str:
     """`3,14` -> `3.14` inside single number tokens (only for tasks whose policy opts in)."""
     return _DECIMAL_COMMA_NUMBER.sub(r"\1.\2", text)
