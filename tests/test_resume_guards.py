@@ -400,3 +400,54 @@ def test_a_run_whose_samples_mostly_have_no_answer_says_so(tmp_path):
     run_evaluation(_config(replay, _data_copy(tmp_path)), out=tmp_path / "run", write_report=False,
                    show_progress=False, console=Console(file=buffer, width=300))
     assert f"note: {2 * LIMIT} of the {2 * LIMIT} samples graded now have no answer" in buffer.getvalue()
+
+
+# --- problems not sampled yet changed, and lines of another config's run ---------------------------
+
+def _edit_question(data: Path, position: int) -> None:
+    path = data / "math" / "math500.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records[position] = {**records[position], "problem": "EDITED " + records[position]["problem"]}
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+
+
+def test_a_resume_after_a_problem_not_sampled_yet_changed_is_refused(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    out = tmp_path / "run"
+    _run(_config(replay, data), out)
+    _keep_first_lines(out, 1)
+    _edit_question(data, LIMIT - 1)  # the last selected problem, which the kept line is not
+    with pytest.raises(ConfigError, match=r"the problems of task math500 \(test\) \(task\.problems\) changed since "
+                                          r"the run started"):
+        _run(_config(replay, data), out)
+    assert len(read_jsonl(out / "samples.jsonl")) == 1  # nothing was sampled from the edited data
+
+
+def test_a_problem_outside_the_selection_may_change(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    out = tmp_path / "run"
+    _run(_config(replay, data), out)
+    _keep_first_lines(out, 1)
+    _edit_question(data, LIMIT)  # past the limit: not one of the run's problems
+    summary = _run(_config(replay, data), out)
+    assert summary.sampling.sampled_now == LIMIT - 1
+
+
+def test_a_line_sampled_by_another_config_is_refused_naming_it(tmp_path):
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    _run(_config(replay, data), ours)
+    other = parse_config({"model": "m", "task": "math500", "data_dir": str(data),
+                          "backend": {"name": "replay", "options": {"path": str(replay)}},
+                          "sampling": {"n": 2, "seed": 7}, "filters": {"limit": LIMIT}, "grading": {"workers": 0}})
+    _run(other, theirs)
+    lines = (ours / "samples.jsonl").read_text().splitlines(keepends=True)
+    (ours / "samples.jsonl").write_text(lines[0] + (theirs / "samples.jsonl").read_text().splitlines(keepends=True)[1])
+    (ours / "graded.jsonl").unlink()
+    with pytest.raises(InputError, match=r"samples.jsonl:2: .*was sampled by another config \(config_hash "):
+        _run(_config(replay, data), ours)
+    stamps = {record.get("config_hash") for record in read_jsonl(theirs / "samples.jsonl")}
+    assert stamps == {yaml.safe_load((theirs / "config.yaml").read_text())["config_hash"]}

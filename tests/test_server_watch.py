@@ -118,3 +118,12 @@ def test_retries_are_told_once_then_summarized_at_most_every_interval():
          "problem [red]z[/]\\x1b[2J in 2.0 s (attempt 2/6 failed): cannot connect (refused)"),
         "retrying problem y in 4.0 s (attempt 3/6 failed): no answer within 600 s",
     ]
+
+
+def test_a_retry_past_max_retries_while_the_server_is_down_does_not_print_33_of_4():
+    console = Console(record=True, width=400)
+    watch = ServerWatch("http://localhost:1", console=console, clock=lambda: 0.0)
+    watch.retrying("problem a", 33, 3, 2.0, "could not connect", "cannot connect (refused)")
+    watch.flush()
+    shown = console.export_text()
+    assert "attempt 33 failed, waiting for the server to come back" in shown and "33/4" not in shown

@@ -115,7 +115,10 @@ class ServerWatch:
         if self._untold_since is None:
             self._untold_since = now
         self._untold[kind] += 1
-        self._latest = f"{label} in {delay:.1f} s (attempt {attempt}/{max_retries + 1} failed): {detail}"
+        # past max_retries while the server is down, attempts go on until it is deemed unreachable: no "33/4"
+        tried = f"attempt {attempt}/{max_retries + 1} failed" if attempt <= max_retries + 1 else \
+            f"attempt {attempt} failed, waiting for the server to come back"
+        self._latest = f"{label} in {delay:.1f} s ({tried}): {detail}"
         if self._last_line is None or now - self._last_line >= self.report_every_s:
             self._tell(now)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,10 @@ from evalkit.backends.base import Backend, SamplingParams
 from evalkit.config import RunConfig, dump_config, parse_config
 from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.pipeline.grade import GradeStageResult, grade_stage
-from evalkit.pipeline.sample import SampleStageResult, sample_stage
+from evalkit.pipeline.sample import SampleStageResult, check_stored_problems, sample_stage
 from evalkit.records import Problem
 from evalkit.store import RunDir, Shard
-from evalkit.store.rundir import BOOKKEEPING_KEYS, INPUTS_KEY
+from evalkit.store.rundir import BOOKKEEPING_KEYS, INPUTS_KEY, problems_sha256
 from evalkit.text_safety import for_terminal
 
 @dataclass(frozen=True)
@@ -136,11 +136,25 @@ def model_fingerprint(model_dir: Path) -> dict[str, Any]:
         raise InputError(f"cannot read the model directory ({error.strerror or error})", path=model_dir) from None
 
 
-def run_config_text(config: RunConfig, num_problems: int) -> str:
+PROBLEMS_INPUT = "task.problems"
+"""The name under `inputs` of the fingerprint of the problems a run's task loads."""
+
+
+def problems_fingerprint(config: RunConfig, problems: Sequence[Problem]) -> dict[str, Any]:
+    """`{"file", "size", "sha256"}` of the problems a run's config selects (all its shards' together): what the
+    data holds for them when the run starts, so that a resume after the data changed (an edited question of a
+    problem not sampled yet) is refused instead of sampling two versions of the benchmark into one run."""
+    return {"file": f"the problems of task {config.task} ({config.split})", "size": len(problems),
+            "sha256": problems_sha256(problems)}
+
+
+def run_config_text(config: RunConfig, num_problems: int, problems: Sequence[Problem] | None = None) -> str:
     """The text of a run's config.yaml: the resolved config, its hash, the number of problems
-    and the fingerprints of its input files."""
+    and the fingerprints of its input files and of the `problems` it selects."""
     text = dump_config(config) + yaml.safe_dump({"num_problems": num_problems})
     inputs = input_fingerprints(config)
+    if problems is not None:
+        inputs[PROBLEMS_INPUT] = problems_fingerprint(config, problems)
     if inputs:
         text += yaml.safe_dump({INPUTS_KEY: inputs})
     return text
@@ -199,12 +213,12 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
     import tasks
 
     console = console or Console()
-    problems = load_problems(config, data_dir)
+    problems = whole = load_problems(config, data_dir)
     if shard is not None:
         shard = shard.cut_from(problems)
         problems = shard.select(problems)
     run_dir = RunDir(out or default_run_dir(config, shard))
-    config_text = run_config_text(config, len(problems))
+    config_text = run_config_text(config, len(problems), whole)
     prompt_format = tasks.run_prompt_format(config.task, config.prompt)
     sampling = SamplingParams(
         temperature=config.sampling.temperature, top_p=config.sampling.top_p, max_tokens=config.sampling.max_tokens,
@@ -228,7 +242,8 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
 
     with run_dir.lock("evalkit run"):
         fresh = run_dir.claim(config_text, config.config_hash(), shard, rehash=stored_config_hash,
-                              sample_settings=stored_sample_settings)
+                              sample_settings=stored_sample_settings,
+                              check_stored=lambda: check_stored_problems(run_dir, problems))
         console.print(f"{'starting' if fresh else 'resuming'} {for_terminal(run_dir.path)}: "
                       f"{for_terminal(config.model)} on {for_terminal(config.task)} "
                       f"({len(problems)} problems, n={config.sampling.n})", highlight=False)

@@ -56,12 +56,12 @@ class SampleStageResult:
     sampled_now: int
 
 
-def rejected_problem(problem: Problem, n: int, reason: str) -> ProblemSamples:
+def rejected_problem(problem: Problem, n: int, reason: str, config_hash: str | None = None) -> ProblemSamples:
     """The `samples.jsonl` line of a problem whose prompt the backend refuses: n empty samples
     (graded as no answer) and the backend's reason."""
     samples = [Sample(problem_id=problem.id, index=index, text="", finish_reason=FINISH_REJECTED,
                       num_tokens=0) for index in range(n)]
-    return ProblemSamples(problem, samples, rejected=reason)
+    return ProblemSamples(problem, samples, rejected=reason, config_hash=config_hash)
 
 
 def to_samples(problem: Problem, completions: Sequence[Completion], n: int) -> list[Sample]:
@@ -89,14 +89,22 @@ def _first_difference(stored: str, current: str, width: int = 40) -> str:
 def check_stored_problems(run_dir: RunDir, problems: Sequence[Problem]) -> set[str]:
     """The ids of the problems `run_dir` holds, after checking that each is one of `problems`
     with the same question and reference: a resumed run never mixes problem data of two sources
-    (another --data-dir, $EVALKIT_DATA_DIR or working directory, or edited data files)."""
+    (another --data-dir, $EVALKIT_DATA_DIR or working directory, or edited data files), and, in a run
+    line stamped with a config hash, that this run's config sampled it (never a line copied from another
+    config's run)."""
     current = {problem.id: problem for problem in problems}
     done: set[str] = set()
+    hashes = run_dir.config_hashes()
     for stored in run_dir.stored_problems():
         problem = current.get(stored.problem_id)
         if problem is None:
             raise InputError(f"problem {stored.problem_id!r} is not selected by this config; "
                              "refusing to mix runs", path=run_dir.samples_path, line=stored.line)
+        if stored.config_hash is not None and hashes and stored.config_hash not in hashes:
+            raise InputError(f"problem {stored.problem_id!r} was sampled by another config (config_hash "
+                             f"{stored.config_hash}; this run's is {hashes[0]}): refusing to mix runs. Delete the "
+                             "line and run again to sample the problem anew.", path=run_dir.samples_path,
+                             line=stored.line, field="config_hash")
         differences = [f"{name}: {_first_difference(stored_text, current_text)}"
                        for name, stored_text, current_text in (("question", stored.question, problem.question),
                                                                ("reference", stored.reference, problem.reference))
@@ -191,6 +199,7 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
     `answered_before`): a backend that refuses every prompt is broken, and its refusals are
     failures, never results."""
     n = config.sampling.n
+    stamp = next(iter(run_dir.config_hashes()), None)
     record_rejections = config.rejected_prompts == "record"
     tally = _Tally(outstanding=set(todo))
     requests = (SampleRequest(problem_id, prompt_of(problem)) for problem_id, problem in todo.items())
@@ -200,10 +209,11 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
             bar = progress.add_task(f"sampling n={n}", total=len(todo))
             results = stream_requests(backend, requests, n, sampling, window=config.max_problems_in_flight)
             for result in _backend_errors(results):
-                _take(result, tally, todo, n, record=record_rejections, write=out.write, say=progress.console.print)
+                _take(result, tally, todo, n, record=record_rejections, write=out.write, say=progress.console.print,
+                      stamp=stamp)
                 if tally.held and (tally.written or answered_before):
                     for key, reason in tally.held:
-                        out.write(rejected_problem(todo[key], n, reason).to_dict())
+                        out.write(rejected_problem(todo[key], n, reason, stamp).to_dict())
                     tally.held.clear()
                 if not tally.written and len(tally.failures) + len(tally.held) >= STOP_AFTER_FIRST_FAILURES \
                         and tally.outstanding:
@@ -232,7 +242,7 @@ def _sample(config: RunConfig, run_dir: RunDir, todo: dict[str, Problem], *, mak
 
 
 def _take(result: SampleResult, tally: _Tally, todo: dict[str, Problem], n: int, *, record: bool,
-          write: Callable[[dict], None], say: Callable[..., None]) -> None:
+          write: Callable[[dict], None], say: Callable[..., None], stamp: str | None = None) -> None:
     """Count one problem's result: write its samples, hold its rejection to record, or note its failure."""
     if result.key not in tally.outstanding:
         raise EvalkitError(f"backend returned a result for problem {result.key!r}, which was not asked for or was "
@@ -248,7 +258,7 @@ def _take(result: SampleResult, tally: _Tally, todo: dict[str, Problem], n: int,
         say(f"[yellow]problem {for_terminal(result.key)} failed:[/] {for_terminal(result.error)}", highlight=False)
     else:
         problem = todo[result.key]
-        write(ProblemSamples(problem, to_samples(problem, result.completions, n)).to_dict())
+        write(ProblemSamples(problem, to_samples(problem, result.completions, n), config_hash=stamp).to_dict())
         tally.written += 1
 
 

@@ -190,6 +190,8 @@ class StoredProblem:
     problem_id: str
     question: str | None
     reference: str | None
+    config_hash: str | None = None
+    """The config hash the line was stamped with when sampled; None for a line written before stamps."""
 
 
 def changed_inputs(stored: Any, current: Any) -> list[str]:
@@ -241,13 +243,20 @@ class ProblemSamples:
     problem: Problem
     samples: list[Sample]
     rejected: str | None = None
+    config_hash: str | None = None
+    """The hash of the config that sampled them, written after the reference so that a resume reads it from the
+    start of the line and refuses a line of another config's run (copied in by hand)."""
 
     def to_dict(self) -> dict[str, Any]:
-        line = {
+        line: dict[str, Any] = {
             "problem_id": self.problem.id,
             "task": self.problem.task,
             "question": self.problem.question,
             "reference": self.problem.reference,
+        }
+        if self.config_hash is not None:
+            line["config_hash"] = self.config_hash
+        line |= {
             "meta": self.problem.meta,
             "samples": [
                 {key: value for key, value in sample.to_dict().items() if key != "problem_id"}
@@ -276,11 +285,14 @@ class ProblemSamples:
             rejected = data.get("rejected")
             if rejected is not None and not isinstance(rejected, str):
                 raise InputError("expected a string", path=path, line=line, field="rejected")
+            config_hash = data.get("config_hash")
+            if config_hash is not None and not isinstance(config_hash, str):
+                raise InputError("expected a string", path=path, line=line, field="config_hash")
         except KeyError as missing:
             raise InputError("missing", path=path, line=line, field=str(missing.args[0])) from None
         except (TypeError, ValueError) as error:
             raise InputError(f"malformed sample record ({error})", path=path, line=line, field="samples") from None
-        return cls(problem, samples, rejected)
+        return cls(problem, samples, rejected, config_hash)
 
 
 @dataclass(frozen=True)
@@ -402,7 +414,8 @@ class RunDir:
 
     def claim(self, config_text: str, config_hash: str, shard: Shard | None = None, *,
               rehash: Callable[[dict[str, Any]], str | None] | None = None,
-              sample_settings: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None) -> bool:
+              sample_settings: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+              check_stored: Callable[[], object] | None = None) -> bool:
         """Make this directory the home of one config, or check that it already is.
 
         Returns True when the directory was new. Refuses a directory that holds a run of a
@@ -411,7 +424,9 @@ class RunDir:
         server address), the new settings replace the old in `config.yaml` and the change is
         recorded under `changes`. `rehash` computes the hash of the stored config by today's
         rule, so a run recorded under an older hash rule is recognised too; `sample_settings` gives
-        the settings of a config that its hash covers, so that a refusal names those that differ.
+        the settings of a config that its hash covers, so that a refusal names those that differ;
+        `check_stored` checks the stored lines of a run of this config before its input fingerprints are
+        compared (a refusal that names the line that differs says more than one that names the file).
         """
         if self.config_path.exists():
             existing = self.read_config()
@@ -422,6 +437,8 @@ class RunDir:
                     f"{stored_hash} on disk, {config_hash} now{_differences(existing, config_text, sample_settings)})."
                     " Use another --out directory, or restore the config that made this run to resume it."
                 )
+            if check_stored is not None:
+                check_stored()
             self._refuse_changed_inputs(existing, config_text)
             wanted = shard or Shard()
             held = existing.get("shard", Shard().to_dict())
@@ -438,6 +455,16 @@ class RunDir:
             raise disk_error(self.path, error) from None
         self._write_config(self._with_shard(config_text, shard))
         return True
+
+    def config_hashes(self) -> tuple[str, ...]:
+        """The hashes this run's config has had, the current one first (a hash rule changed since the run started
+        is recorded under `changes`): a sampled line stamped with another is not this run's."""
+        config = self.read_config() if self.config_path.exists() else {}
+        hashes = [config.get("config_hash")]
+        for change in config.get("changes") or []:
+            if isinstance(change, dict) and isinstance(change.get("config_hash"), list):
+                hashes.extend(change["config_hash"])
+        return tuple(dict.fromkeys(value for value in hashes if isinstance(value, str)))
 
     def _refuse_changed_inputs(self, existing: dict[str, Any], config_text: str) -> None:
         """Refuse to resume when an input file recorded under `inputs` has other content now, unless no problem
@@ -561,12 +588,13 @@ class RunDir:
         return list(self.iter_samples())
 
     def stored_problems(self) -> Iterator[StoredProblem]:
-        """Each problem of `samples.jsonl` with its line, question and reference, read from the
+        """Each problem of `samples.jsonl` with its line, question, reference and config hash stamp, read from the
         start of each line (the samples are not parsed); a problem stored twice is refused."""
-        for line, problem_id, (_task, question, reference) in self._problem_lines(
-                self.samples_path, ("task", "question", "reference")):
+        for line, problem_id, (_task, question, reference, stamp) in self._problem_lines(
+                self.samples_path, ("task", "question", "reference", "config_hash")):
             yield StoredProblem(line, problem_id, None if question is None else str(question),
-                                None if reference is None else str(reference))
+                                None if reference is None else str(reference),
+                                stamp if isinstance(stamp, str) else None)
 
     def sampled_ids(self) -> set[str]:
         """The ids of the sampled problems, read from the start of each line only."""
