@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import stat
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -40,6 +41,9 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
     """`(line_number, raw bytes without the newline, is_terminated)` for every line of a file."""
     if not path.exists():
         raise InputError("file not found", path=path)
+    mode = path.stat().st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # `/dev/zero` has no line end: reading it would fill the memory
+        raise InputError("a device, not a file of JSON lines", path=path)
     try:
         handle = path.open("rb")
     except OSError as error:
@@ -69,7 +73,7 @@ def json_error_text(error: ValueError) -> str:
 def _decode_object(raw: bytes, path: Path, number: int) -> dict[str, Any]:
     try:
         record = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except ValueError as error:  # also the digit limit of a JSON integer (over 4300 digits)
         if number == 1 and re.match(rb"\[\s*(?:\{|\Z)", raw.lstrip(b"\xef\xbb\xbf \t\r")):
             raise InputError(JSON_ARRAY_MESSAGE, path=path) from None
         raise InputError(json_error_text(error), path=path, line=number) from None
@@ -256,7 +260,7 @@ def read_json_object(path: str | Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise InputError(f"cannot read ({error})", path=path) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except ValueError as error:  # also the digit limit of a JSON integer (over 4300 digits)
         raise InputError(f"not valid JSON ({error})", path=path) from None
     if not isinstance(data, dict):
         raise InputError(f"expected a JSON object, got {type(data).__name__}", path=path)
@@ -294,7 +298,7 @@ def dumps_line(record: dict[str, Any]) -> str:
 def _is_json_object(raw: bytes) -> bool:
     try:
         return isinstance(json.loads(raw.decode("utf-8")), dict)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except ValueError:
         return False
 
 

@@ -14,7 +14,10 @@ import re
 from rich.markup import escape as _escape_markup
 
 # C0 and C1 control characters except tab and newline, DEL, and lone surrogates.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+"""Control characters, lone surrogates, and the invisible characters that reorder or hide text (bidirectional
+overrides and isolates, zero-width spaces and joiners, line and paragraph separators, a byte-order mark): each is
+shown as its escape, so a model name cannot read backwards or hide part of itself."""
 # Markdown characters that can start markup inside a table cell: emphasis, code, HTML, links
 # (a link needs "](", so escaping parentheses disarms it while number cells such as
 # "54.2 [50.1, 58.3]" stay as they are), strikethrough, and the cell separator.
@@ -61,3 +64,18 @@ def for_markdown_code(text: object) -> str:
 def for_plot(text: object) -> str:
     """Text for a matplotlib title or label: one line, control codes visible, `$` not read as math."""
     return visible_controls(str(text), keep_newlines=False).replace("$", r"\$")
+
+
+_SIGNED_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def for_csv(cell: object) -> object:
+    """A CSV cell that neither a terminal nor a spreadsheet acts on: a text's control and invisible characters shown
+    as escapes, and a text that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+`, `-`, `@` first) quoted
+    with a leading `'`; numbers, and texts that are numbers (`-0.5`), as they are."""
+    if not isinstance(cell, str):
+        return cell
+    text = visible_controls(cell, keep_newlines=False)
+    if text[:1] in ("=", "+", "-", "@") and not _SIGNED_NUMBER.fullmatch(text):
+        text = "'" + text
+    return text

@@ -289,7 +289,7 @@ _ASKED_IN = re.compile(
 
 
 _GIVEN_IN = re.compile(
-    r"(?:\d(?:[\d.,]*\d)?\s*(?:\\[,;:! ]|~|\s)*|\b(?:[Aa]n?|per|every|each)\s+)(?P<unit>(?:\\(?:mathrm|text)\s*\{[^{}]{1,20}\}|[A-Za-zÅ°μµ]+)(?:\s*\^\s*\{?-?\d\}?)?"
+    r"(?:(?<![\d.,])(?>\d[\d.,]*)(?<=\d)\s*(?:\\[,;:! ]|~|\s)*|\b(?:[Aa]n?|per|every|each)\s+)(?P<unit>(?:\\(?:mathrm|text)\s*\{[^{}]{1,20}\}|[A-Za-zÅ°μµ]+)(?:\s*\^\s*\{?-?\d\}?)?"
     r"(?:\s*/\s*(?:\\(?:mathrm|text)\s*\{[^{}]{1,20}\}|[A-Za-z]+))?)")
 
 

@@ -126,7 +126,9 @@ def math_names(question: str) -> frozenset[str]:
     return frozenset(re.findall(r"(?<![A-Za-z\\])[A-Za-z]{1,3}(?![A-Za-z])", math))
 
 
-_MATH_SPAN = re.compile(r"\$\$?([^$]+)\$\$?|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_MATH_SPAN = re.compile(r"\$\$?([^$]+)\$\$?|\\\(((?:[^\\]|\\(?![()]))*+)\\\)|\\\[((?:[^\\]|\\(?![][]))*+)\\\]")
+"""A math span of a question. A span's text stops at the next opening of its kind and never backtracks, so a question
+of 20,000 unclosed `\\(` is read in linear time."""
 _UPRIGHT = re.compile(r"\\(?:mathrm|text|textrm|operatorname|rm)\s*\{[^{}]*\}")
 """Upright text in math (`\\mathrm{m}`, `\\text{ s}`): units and words, not variables."""
 

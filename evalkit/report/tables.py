@@ -21,7 +21,7 @@ from evalkit.metrics import ALIASES_AT_N, DEFAULT_TOP_CLUSTERS, RULE_ORDER, sort
 from evalkit.report.lengths import outputs_markdown
 from evalkit.selection import RULES
 from evalkit.report.settings import unscored_clusters_note
-from evalkit.text_safety import for_markdown, for_markdown_code, for_terminal
+from evalkit.text_safety import for_csv, for_markdown, for_markdown_code, for_terminal
 
 MISSING_CELL = "—"
 TERMINAL_RULES = ("pass", "maj", "bon", "scr", "wmaj")
@@ -273,11 +273,11 @@ def metrics_csv_rows(document: Mapping[str, Any]) -> list[list[object]]:
 
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
-    """Write a CSV file with a header line (atomically)."""
+    """Write a CSV file with a header line (atomically), each text cell made safe to show and to open (`for_csv`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([for_csv(cell) for cell in header])
+    writer.writerows([for_csv(cell) for cell in row] for row in rows)
     return write_text_atomic(Path(path), buffer.getvalue())
 
 

@@ -1,0 +1,57 @@
+"""Hostile and pathological input (from a review of it): a long question is read in linear time, a JSON integer
+beyond Python's digit limit and a device given as a file are one clear line, and text that could act on a terminal
+or a spreadsheet is shown inert."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from evalkit.errors import InputError
+from evalkit.grading.measures import asked_measures
+from evalkit.grading.question import math_names
+from evalkit.jsonl import read_jsonl
+from evalkit.report.tables import write_csv
+from evalkit.text_safety import for_csv, for_markdown, for_terminal
+
+
+@pytest.mark.parametrize("question", ["0." * 20000, "1," * 20000, "\\(" * 20000, "\\[" * 20000])
+def test_a_long_question_is_read_in_linear_time(question):
+    start = time.perf_counter()
+    asked_measures("42", question)
+    math_names(question)
+    # quadratic patterns took 2-10 s here; linear ones take milliseconds (a generous bound for a loaded machine)
+    assert time.perf_counter() - start < 1.5
+
+
+def test_the_readings_of_a_question_are_unchanged_by_the_linear_patterns():
+    assert math_names("Let \\(x^2 + y\\) and \\[ a_b = \\frac{c}{d} \\] and $m$.") == frozenset("abcdmxy")
+    assert asked_measures(None, "It takes him 18 minutes to walk 2 km. How long does it take?")
+
+
+def test_a_json_integer_beyond_the_digit_limit_is_one_clear_line(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"id": "n", "reference": "5", "x": ' + "9" * 5000 + "}\n")
+    with pytest.raises(InputError, match=r"big\.jsonl:1: not valid JSON"):
+        read_jsonl(path)
+
+
+def test_a_device_given_as_a_file_is_refused():
+    with pytest.raises(InputError, match="a device, not a file of JSON lines"):
+        read_jsonl("/dev/zero")
+
+
+def test_bidirectional_overrides_and_zero_width_characters_are_shown_as_escapes():
+    for shown in (for_terminal("evil\u202eledom"), for_markdown("evil\u202eledom")):
+        assert "\u202e" not in shown and "\\u202e" in shown
+    assert "\u200b" not in for_terminal("a\u200bb")
+
+
+def test_csv_cells_neither_run_a_formula_nor_move_the_terminal(tmp_path):
+    path = write_csv(tmp_path / "t.csv", ["model", "value"],
+                     [['=HYPERLINK("http://x","y")', 0.5], ["red\x1b[31m", -0.25], ["-0.5", "+3"], ["@cmd", "fine"]])
+    text = path.read_text()
+    assert "\x1b" not in text and "'=HYPERLINK" in text and "'@cmd" in text
+    assert "-0.25" in text and "'-0.5" not in text and "'+3" not in text  # numbers, and texts that are numbers, stay
+    assert for_csv("-0.5") == "-0.5" and for_csv("+3") == "+3" and for_csv(-0.25) == -0.25
