@@ -651,3 +651,25 @@ def test_short_empty_and_non_utf8_replies_lose_and_mix_no_sample():
         assert all(f"We add {result.key} and 1." in c.text and "\ufffd" not in c.text for c in result.completions)
     assert client.retries == server.state.injected["empty_choices"] + server.state.injected["bad_utf8"]
     assert "HTTP 200 but not valid UTF-8" in console.export_text()
+
+
+def test_a_lost_connection_waits_for_the_server_like_one_that_cannot_connect():
+    """A server going down drops the requests it holds (and one that reaches it while it shuts down): such a request
+    waits for it within the unreachable window instead of failing its problem after max_retries."""
+    import types
+
+    import httpx2 as httpx
+    import openai
+
+    backend = OpenAIBackend("fake-model", base_url="http://127.0.0.1:9/v1", api_key_env="EVALKIT_TEST_NO_SUCH_KEY",
+                            max_retries=2, unreachable_after_s=20.0)
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/completions")
+
+    def state(error: BaseException, seconds: float) -> object:
+        return types.SimpleNamespace(attempt_number=5, seconds_since_start=seconds,
+                                     outcome=types.SimpleNamespace(exception=lambda: error))
+
+    lost = openai.APIConnectionError(request=request)
+    assert backend._stop_retrying(state(lost, 1.0)) is False
+    assert backend._stop_retrying(state(lost, 1000.0)) is True  # past the window: the problem fails
+    assert backend._stop_retrying(state(openai.APITimeoutError(request=request), 1.0)) is True  # a slow server

@@ -597,13 +597,15 @@ class OpenAIBackend:
 
     def _stop_retrying(self, state: RetryCallState) -> bool:
         """After `max_retries` retries, except for a request that was not served (it cannot connect, or HTTP
-        502/503/504): that one is retried until the server watch calls the server unreachable
+        502/503/504) or lost its connection (a server going down drops the requests it holds, and one that
+        reaches it while it shuts down): that one is retried until the server watch calls the server unreachable
         (`unreachable_after_s` since it last answered), so that a server's restart or a short outage, also behind a
         proxy, costs no problem (bounded by `unreachable_after_s + backoff_max`)."""
         if state.attempt_number < self.max_retries + 1:
             return False
         error = state.outcome.exception() if state.outcome is not None else None
-        return not (error is not None and not_served(error)
+        lost = isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError)
+        return not (error is not None and (not_served(error) or lost)
                     and state.seconds_since_start < self.unreachable_after_s + self.backoff_max)
 
     def _gave_up(self, error: BaseException, attempts: int | None = None) -> str:
