@@ -241,15 +241,17 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
         return backend
 
     with run_dir.lock("evalkit run"):
+        checked: list[set[str]] = []  # the stored problems, when the claim of a resumed run checked them
         fresh = run_dir.claim(config_text, config.config_hash(), shard, rehash=stored_config_hash,
                               sample_settings=stored_sample_settings,
-                              check_stored=lambda: check_stored_problems(run_dir, problems))
+                              check_stored=lambda: checked.append(check_stored_problems(run_dir, problems)))
         console.print(f"{'starting' if fresh else 'resuming'} {for_terminal(run_dir.path)}: "
                       f"{for_terminal(config.model)} on {for_terminal(config.task)} "
                       f"({len(problems)} problems, n={config.sampling.n})", highlight=False)
         try:
             sampled = sample_stage(config, run_dir, problems, make_backend=backend_for_sampling,
-                                   prompt_of=prompt_format.render, sampling=sampling, show_progress=show_progress)
+                                   prompt_of=prompt_format.render, sampling=sampling, show_progress=show_progress,
+                                   done=checked[0] if checked else None)
         except BaseException:
             if fresh:
                 run_dir.release_claim()  # nothing was sampled: the directory is not this run's yet

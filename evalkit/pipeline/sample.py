@@ -89,7 +89,7 @@ def _first_difference(stored: str, current: str, width: int = 40) -> str:
 def check_stored_problems(run_dir: RunDir, problems: Sequence[Problem]) -> set[str]:
     """The ids of the problems `run_dir` holds, after checking that each is one of `problems`
     with the same question and reference: a resumed run never mixes problem data of two sources
-    (another --data-dir, $EVALKIT_DATA_DIR or working directory, or edited data files), and, in a run
+    (another --data-dir, $EVALKIT_DATA_DIR or working directory, or edited data files), and, for a
     line stamped with a config hash, that this run's config sampled it (never a line copied from another
     config's run)."""
     current = {problem.id: problem for problem in problems}
@@ -127,10 +127,13 @@ def sample_stage(
     prompt_of: Callable[[Problem], object],
     sampling: SamplingParams,
     show_progress: bool = True,
+    done: set[str] | None = None,
 ) -> SampleStageResult:
     """Sample every problem that `run_dir` does not hold yet; the backend is built only if needed
-    (and closing it is `make_backend`'s owner's business: one backend may serve several runs)."""
-    done = check_stored_problems(run_dir, problems)
+    (and closing it is `make_backend`'s owner's business: one backend may serve several runs).
+    `done`: what `check_stored_problems` returned for this directory under the same lock, when the
+    caller checked it already (a resume then reads `samples.jsonl` once)."""
+    done = check_stored_problems(run_dir, problems) if done is None else done
     todo = {problem.id: problem for problem in problems if problem.id not in done}
     written = 0
     if todo:
