@@ -1774,6 +1774,11 @@ def _is_a_number(answer: str) -> bool:
     return not re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", answer))
 
 
+def _differs(value: str, best: _Candidate) -> bool:
+    """Whether a value stated after the best candidate is another than its answer (spaces aside)."""
+    return re.sub(r"\s+", "", value) != re.sub(r"\s+", "", best.answer or "")
+
+
 def _asked_value_after(best: _Candidate, body: str, asked: AskedQuantity | None) -> _Candidate | None:
     """The number stated after the boxed answer for the quantity the question asks for, when the box holds
     something else: an equation for the asked expression (`Therefore $AP = \\boxed{\\frac{100}{13}}$. So $m+n =
@@ -1785,7 +1790,7 @@ def _asked_value_after(best: _Candidate, body: str, asked: AskedQuantity | None)
     if requested is not None:
         start = best.position + requested.end()
         value = _value_in_words(_sentence_after(body, start), asked=asked)
-        if value and _is_a_number(value) and re.sub(r"\s+", "", value) != re.sub(r"\s+", "", best.answer or ""):
+        if value and _is_a_number(value) and _differs(value, best):
             return _Candidate(start, _clean(value), "marker")
     if asked is None or not asked.expressions:
         return None
@@ -1794,14 +1799,13 @@ def _asked_value_after(best: _Candidate, body: str, asked: AskedQuantity | None)
             break
         sides = [side.strip() for side in span.content.split("=")]
         if len(sides) >= 2 and re.sub(r"\s+", "", sides[0]) in asked.expressions and sides[-1] \
-                and _is_a_number(sides[-1]) \
-                and re.sub(r"\s+", "", sides[-1]) != re.sub(r"\s+", "", best.answer or ""):
+                and _is_a_number(sides[-1]) and _differs(sides[-1], best):
             return _Candidate(span.start, _clean(sides[-1]), "marker")
     return None
 
 
 _VALUE_THEN_CHOICE = re.compile(r"(\$[^$\n]{1,80}\$|-?\d[\d,]*(?:\.\d+)?)\s*,?\s*(?:which\s+is|i\.e\.,?|that\s+is)\s+"
-                                r"(?:answer\s+|choice\s+|option\s+)?\$?\s*(?:\\textbf\s*\{\s*\(([A-E])\)\s*\}|\(([A-E])\))")
+                                r"(?:answer\s+|choice\s+|option\s+)?\$?\s*(?:" + _MATH_CHOICE.pattern + ")")
 """A value the response names as one of the choices before it states the letter alone (`This gives $27$, which is
 choice $\\textbf{(C)}$. ... $\\boxed{\\textbf{(C)}}$`)."""
 _LETTER_ALONE = re.compile(r"\\textbf\s*\{\s*\(([A-E])\)\s*\}|\(?([A-E])\)?")
