@@ -45,7 +45,7 @@ import yaml
 from evalkit.errors import ConfigError, EvalkitError, InputError
 from evalkit.hashing import file_sha256
 from evalkit.import_presets import ImportPreset, RecordError, get_preset, parquet_rows
-from evalkit.jsonl import JSON_ARRAY_MESSAGE, StagedFile, json_error_text
+from evalkit.jsonl import JSON_ARRAY_MESSAGE, UTF16_BOMS, UTF16_MESSAGE, StagedFile, json_error_text
 from evalkit.paths import refuse_output_over_inputs
 from evalkit.progress import make_progress
 from evalkit.records import (
@@ -503,6 +503,8 @@ def file_kind(path: Path) -> str | None:
         start = handle.read(4096)
     if start.startswith(_PARQUET_MAGIC):
         return "parquet"
+    if start.startswith(UTF16_BOMS):
+        return "utf-16"
     if re.match(rb"\[\s*\{", start.lstrip(b"\xef\xbb\xbf \t\r\n")):
         return "json-array"  # `[{...}, ...]`, on one line or many
     return next((name for magic, name in _COMPRESSED if start.startswith(magic)), None)
@@ -512,6 +514,8 @@ def not_json_lines_error(path: Path, kind: str) -> InputError:
     """One line saying that a compressed or Parquet file is not JSON Lines, and what to do."""
     if kind == "json-array":
         return InputError(JSON_ARRAY_MESSAGE, path=path)
+    if kind == "utf-16":
+        return InputError(UTF16_MESSAGE, path=path)
     if kind == "parquet":
         return InputError("a Parquet file, not JSON Lines: --preset lighteval reads lighteval's Parquet details; "
                           "convert another layout to JSON Lines first", path=path)
@@ -720,7 +724,7 @@ def import_samples(path: str | Path, *, task: str, out: str | Path, mapping: str
         raise ConfigError("--preset and --map exclude each other: a preset already says where every field is")
     layout = get_preset(preset) if preset is not None else None
     if not path.is_file():
-        raise InputError("file not found", path=path)
+        raise InputError("a directory, not a file to import" if path.is_dir() else "file not found", path=path)
     refuse_output_over_inputs(out, [path])
     task_def = get_task(task)
     task_def.file_for(split)  # an unknown split is one line now, not one per line of the file

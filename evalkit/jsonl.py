@@ -28,6 +28,9 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\r\n"
 _BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-32's byte-order marks start with these too
+UTF16_MESSAGE = ("a UTF-16 or UTF-32 file (it starts with that byte-order mark): JSON Lines are UTF-8; convert it "
+                 "(e.g. `iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8.jsonl`)")
 # Leading fields are looked for in this many bytes of a line before the whole line is decoded.
 _PREFIX_BYTES = 4096
 
@@ -44,6 +47,8 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
     mode = path.stat().st_mode
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # `/dev/zero` has no line end: reading it would fill the memory
         raise InputError("a device, not a file of JSON lines", path=path)
+    if stat.S_ISDIR(mode):
+        raise InputError("a directory, not a file of JSON lines", path=path)
     try:
         handle = path.open("rb")
     except OSError as error:
@@ -52,6 +57,8 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
         for number, raw in enumerate(handle, start=1):
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM):]  # a byte-order mark, as some Windows tools write: not part of the JSON
+            elif number == 1 and raw.startswith(UTF16_BOMS):
+                raise InputError(UTF16_MESSAGE, path=path)
             if raw.endswith(b"\n"):
                 yield number, raw[:-1], True
             else:
@@ -66,7 +73,8 @@ def json_error_text(error: ValueError) -> str:
     """What is wrong with a line that does not decode, placed by its character in the line (the decoder's own
     `line 2 column 1` counts line breaks inside the text, which a reader takes for the file's lines)."""
     if isinstance(error, json.JSONDecodeError):
-        return f"not valid JSON ({error.msg} at character {error.pos + 1})"
+        joint = " " if error.msg.endswith(" at") else " at "  # "Unterminated string starting at"
+        return f"not valid JSON ({error.msg}{joint}character {error.pos + 1})"
     return f"not valid JSON ({error})"
 
 
@@ -324,6 +332,17 @@ def _unterminated_tail(path: Path) -> tuple[int, bytes]:
                 return start + cut + 1, tail[cut + 1:]
             end = start
         return 0, tail
+
+
+def cut_short_tail(path: str | Path) -> bytes | None:
+    """The last line of a JSONL file when a killed writer cut it short (no newline and not a JSON
+    object): what the next `JsonlAppender` removes and readers with `tolerate_partial_tail` skip.
+    None when the file is missing or ends in a whole line."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    _, tail = _unterminated_tail(path)
+    return tail if tail.strip() and not _is_json_object(tail) else None
 
 
 class JsonlAppender:

@@ -37,6 +37,15 @@ def test_a_json_integer_beyond_the_digit_limit_is_one_clear_line(tmp_path):
         read_jsonl(path)
 
 
+def test_a_line_cut_inside_a_string_is_placed_by_its_character(tmp_path):
+    """Before: "Unterminated string starting at at character 2" (the decoder's message ends in "at")."""
+    path = tmp_path / "cut.jsonl"
+    path.write_text('{"id": "n"}\n{"id": "cut\n{"id": "m"}\n')
+    with pytest.raises(InputError) as caught:
+        read_jsonl(path)
+    assert str(caught.value) == f"{path}:2: not valid JSON (Unterminated string starting at character 8)"
+
+
 def test_a_device_given_as_a_file_is_refused():
     with pytest.raises(InputError, match="a device, not a file of JSON lines"):
         read_jsonl("/dev/zero")
@@ -55,3 +64,21 @@ def test_csv_cells_neither_run_a_formula_nor_move_the_terminal(tmp_path):
     assert "\x1b" not in text and "'=HYPERLINK" in text and "'@cmd" in text
     assert "-0.25" in text and "'-0.5" not in text and "'+3" not in text  # numbers, and texts that are numbers, stay
     assert for_csv("-0.5") == "-0.5" and for_csv("+3") == "+3" and for_csv(-0.25) == -0.25
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_utf16_or_utf32_file_is_named_as_such_by_every_reader(tmp_path, encoding):
+    """Before: `'utf-8' codec can't decode byte 0xff in position 0` for line 1, then a JSON error per line."""
+    from evalkit.importer import file_kind, not_json_lines_error
+
+    path = tmp_path / "wide.jsonl"
+    path.write_text('{"id": "0", "response": "4", "reference": "4"}\n', encoding=encoding)
+    with pytest.raises(InputError) as caught:
+        read_jsonl(path)
+    assert str(caught.value).startswith(f"{path}: a UTF-16 or UTF-32 file (it starts with that byte-order mark)")
+    assert str(not_json_lines_error(path, file_kind(path))) == str(caught.value)
+
+
+def test_a_directory_given_as_a_file_is_named_as_one(tmp_path):
+    with pytest.raises(InputError, match="a directory, not a file of JSON lines"):
+        read_jsonl(tmp_path)

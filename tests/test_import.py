@@ -183,6 +183,9 @@ def test_unknown_task_and_missing_file(tmp_path):
         import_samples(CANONICAL, task="mmlu", out=tmp_path / "run", show_progress=False)
     with pytest.raises(InputError, match="file not found"):
         import_samples(tmp_path / "nope.jsonl", task="math", out=tmp_path / "run", show_progress=False)
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(InputError, match="folder: a directory, not a file to import"):
+        import_samples(tmp_path / "folder", task="math", out=tmp_path / "run", show_progress=False)
     empty = write_lines(tmp_path / "empty.jsonl", [""])
     with pytest.raises(InputError, match="no problems"):
         import_samples(empty, task="math", out=tmp_path / "run", show_progress=False)

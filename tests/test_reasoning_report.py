@@ -34,6 +34,7 @@ def _records(tokens, cut, characters=None, finish_known=True) -> OutputRecords:
     tokens = np.array(tokens, dtype=float)
     return OutputRecords(tokens=tokens,
                          characters=np.array(characters if characters is not None else np.ones_like(tokens), dtype=np.int64),
+                         blank=np.array(characters if characters is not None else np.ones_like(tokens)) == 0,
                          cut=np.array(cut, dtype=bool), rejected=np.zeros(tokens.shape, dtype=bool),
                          finish_known=np.full(tokens.shape, finish_known),
                          logprobs=np.full(tokens.shape, np.nan))
@@ -147,3 +148,28 @@ def test_samples_that_ended_for_another_reason_are_counted_and_named(tmp_path):
     assert document["other_finish_reasons"] == {"abort": 2, "content_filter": 1}
     shown = outputs_markdown({"outputs": document})
     assert "ended for another reason" in shown and "abort 2, content\\_filter 1" in shown
+
+
+def test_empty_samples_are_counted_and_named_apart_from_refused_prompts(tmp_path):
+    """Before: a server answering `content: null` (stored as "") gave samples graded "no answer" with no
+    word unless most samples were empty."""
+    from evalkit.report.lengths import outputs_markdown, output_statistics, read_output_records
+    from evalkit.store import RunDir
+
+    run = RunDir(tmp_path)
+    first = [{"text": text, "finish_reason": "stop", "num_tokens": 3} for text in ("The answer is 4.", "", " \n", "4")]
+    refused = [{"text": "", "finish_reason": "rejected", "num_tokens": 0} for _ in range(4)]
+    run.samples_path.write_text(json.dumps({"problem_id": "p", "samples": first}) + "\n"
+                                + json.dumps({"problem_id": "q", "samples": refused}) + "\n")
+    records = read_output_records(run, ["p", "q"], 4)
+    document = output_statistics(records, np.array([[True, False, False, True], [False] * 4]),
+                                 np.array([[0, -1, -1, 0], [-1] * 4]))
+    assert document["empty"] == {"count": 2, "rate": 0.25}
+    assert "**empty samples** (the backend returned no text" in outputs_markdown({"outputs": document})
+    assert "2 empty sample(s): the backend returned no text" in outputs_summary_line({"outputs": document})
+
+    answered = [{"text": "The answer is 4.", "finish_reason": "stop", "num_tokens": 3}] * 4
+    run.samples_path.write_text(json.dumps({"problem_id": "p", "samples": answered}) + "\n")
+    document = output_statistics(read_output_records(run, ["p"], 4), np.array([[True] * 4]), np.array([[0] * 4]))
+    assert document["empty"] == {"count": 0, "rate": 0.0}
+    assert "empty" not in outputs_markdown({"outputs": document}) + outputs_summary_line({"outputs": document})

@@ -195,6 +195,34 @@ def test_a_damaged_samples_line_is_named_with_how_to_resample_it(tmp_path, damag
     assert (out / "samples.jsonl").read_text() == whole
 
 
+def test_a_last_line_cut_short_is_named_when_the_resume_drops_it(tmp_path):
+    """Before: a last line cut by a crash or a full disk was dropped and its problem sampled again with no
+    word in the terminal; now the resume says which problem's line it dropped, and ends as before."""
+    import io
+
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    out = tmp_path / "run"
+    _run(_config(replay, data), out)
+    whole = (out / "samples.jsonl").read_text()
+    lines = whole.splitlines(keepends=True)
+    (out / "samples.jsonl").write_text("".join(lines[:2]) + lines[2][:60])
+    (out / "graded.jsonl").unlink()
+
+    buffer = io.StringIO()
+    summary = run_evaluation(_config(replay, data), out=out, write_report=False, show_progress=False,
+                             console=Console(file=buffer, width=400))
+    assert (f"note: the last line of {out / 'samples.jsonl'} was cut short by an interrupted write "
+            f"(problem {_problem_ids()[2]!r}, 60 bytes): it is dropped and its problem sampled again") in buffer.getvalue()
+    assert summary.sampling.sampled_now == 2
+    assert (out / "samples.jsonl").read_text() == whole
+
+    buffer = io.StringIO()  # a resume of a whole file says nothing of the kind
+    run_evaluation(_config(replay, data), out=out, write_report=False, show_progress=False,
+                   console=Console(file=buffer, width=400))
+    assert "cut short" not in buffer.getvalue()
+
+
 def test_a_run_resumes_when_its_defaults_are_written_out(tmp_path):
     """Before: a run started with the defaults and resumed with the same values written out (the task's
     prompt format, its stop strings, the openai backend's mode) was refused as "a different config"."""

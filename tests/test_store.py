@@ -57,6 +57,7 @@ def test_samples_roundtrip_and_partial_tail_is_dropped(tmp_path):
             out.write(ProblemSamples(_problem(i), samples).to_dict())
     with run.samples_path.open("a") as handle:  # a writer killed mid-line
         handle.write('{"problem_id": "p3", "samp')
+    assert run.cut_short_samples_line() == "problem 'p3', 26 bytes"
     items = run.read_samples()
     assert [item.problem.id for item in items] == ["p0", "p1", "p2"]
     assert items[1].samples[1] == Sample("p1", 1, "text 1", "stop", 3, -1.5)
@@ -64,6 +65,17 @@ def test_samples_roundtrip_and_partial_tail_is_dropped(tmp_path):
     with run.samples_appender() as out:  # reopening cuts the partial line before appending
         out.write(ProblemSamples(_problem(3), []).to_dict())
     assert [record["problem_id"] for record in read_jsonl(run.samples_path)] == ["p0", "p1", "p2", "p3"]
+    assert run.cut_short_samples_line() is None
+
+
+def test_a_whole_last_line_without_its_newline_is_not_cut_short(tmp_path):
+    run = RunDir(tmp_path)
+    assert run.cut_short_samples_line() is None  # no samples yet
+    line = json.dumps(ProblemSamples(_problem(0), []).to_dict())
+    run.samples_path.write_text(line)  # written by another tool: a record, kept by readers and appenders
+    assert run.cut_short_samples_line() is None
+    run.samples_path.write_text(line + "\n" + '{"samp')
+    assert run.cut_short_samples_line() == "6 bytes"  # the problem cannot be read from what is left
 
 
 def test_duplicate_problem_is_an_error(tmp_path):

@@ -248,6 +248,11 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
         console.print(f"{'starting' if fresh else 'resuming'} {for_terminal(run_dir.path)}: "
                       f"{for_terminal(config.model)} on {for_terminal(config.task)} "
                       f"({len(problems)} problems, n={config.sampling.n})", highlight=False)
+        cut_short = None if fresh else run_dir.cut_short_samples_line()
+        if cut_short is not None:
+            console.print(f"[yellow]note:[/] the last line of {for_terminal(run_dir.samples_path)} was cut short by an "
+                          f"interrupted write ({for_terminal(cut_short)}): it is dropped and its problem sampled again",
+                          highlight=False)
         try:
             sampled = sample_stage(config, run_dir, problems, make_backend=backend_for_sampling,
                                    prompt_of=prompt_format.render, sampling=sampling, show_progress=show_progress,

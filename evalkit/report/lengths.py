@@ -7,6 +7,8 @@ thinking has no answer. For each run this module reports, in `metrics.json` unde
 - `truncated`: samples cut at `max_tokens` that have no answer (cluster -1), i.e. the cut cost
   the answer (an answer-less sample that stopped on its own is not truncated);
 - `no_answer`: all samples without an answer;
+- `empty`: samples whose text is empty or blank, apart from refused prompts (a server that answered
+  `content: null` or nothing at all): graded as no answer, and named in the terminal and `report.md`;
 - `rejected_problems`: problems whose prompt the backend refused and the run recorded unanswered
   (`rejected_prompts: record`; their samples' finish reason is "rejected");
 - `other_finish_reasons`: samples per finish reason other than stop, length and rejected (a server's
@@ -48,6 +50,7 @@ class OutputRecords:
 
     tokens: np.ndarray  # float[P, N]; NaN where the token count is unknown
     characters: np.ndarray  # int[P, N]
+    blank: np.ndarray  # bool[P, N]: the text is empty or whitespace
     cut: np.ndarray  # bool[P, N]: finish_reason == "length"
     rejected: np.ndarray  # bool[P, N]: finish_reason == "rejected" (the backend refused the prompt)
     finish_known: np.ndarray  # bool[P, N]: a finish_reason was recorded
@@ -67,6 +70,7 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
     shape = (len(problem_ids), num_samples)
     tokens = np.full(shape, np.nan)
     characters = np.zeros(shape, dtype=np.int64)
+    blank = np.zeros(shape, dtype=bool)
     cut = np.zeros(shape, dtype=bool)
     rejected = np.zeros(shape, dtype=bool)
     finish_known = np.zeros(shape, dtype=bool)
@@ -91,6 +95,7 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
                 tokens[row, column] = count
             text = sample.get("text")
             characters[row, column] = len(text) if isinstance(text, str) else 0
+            blank[row, column] = not (isinstance(text, str) and text.strip())
             reason = sample.get("finish_reason")
             finish_known[row, column] = isinstance(reason, str)
             cut[row, column] = reason == LENGTH_FINISH_REASON
@@ -103,7 +108,7 @@ def read_output_records(run: RunDir, problem_ids: Sequence[str], num_samples: in
     missing = [problem_id for problem_id in problem_ids if problem_id not in seen]
     if missing:
         raise InputError(f"graded problem '{missing[0]}' has no samples", path=run.samples_path)
-    return OutputRecords(tokens=tokens, characters=characters, cut=cut, rejected=rejected,
+    return OutputRecords(tokens=tokens, characters=characters, blank=blank, cut=cut, rejected=rejected,
                          finish_known=finish_known, logprobs=logprobs, other_finish_reasons=tuple(sorted(others.items())))
 
 
@@ -163,6 +168,7 @@ def output_statistics(records: OutputRecords, correct: np.ndarray, clusters: np.
         "cut_at_max_tokens": _rate(int(cut.sum()), total) if finish_known else None,
         "truncated": _rate(int(truncated.sum()), total) if finish_known else None,
         "no_answer": _rate(int(no_answer.sum()), total),
+        "empty": _rate(int((records.blank & ~records.rejected).sum()), total),
         "rejected_problems": _rate(int(records.rejected.all(axis=1).sum()) if total else 0, correct.shape[0]),
         "other_finish_reasons": dict(records.other_finish_reasons),
         "length_unit": unit,
@@ -214,6 +220,10 @@ def outputs_markdown(document: Mapping[str, Any]) -> str:
     out.write(f"- truncated (cut at max_tokens with no answer, e.g. inside an unterminated `<think>`): "
               f"{_percent(outputs.get('truncated'))}\n")
     out.write(f"- no answer at all: {_percent(outputs.get('no_answer'))}\n")
+    empty = outputs.get("empty")
+    if empty and empty["count"]:
+        out.write(f"- **empty samples** (the backend returned no text, e.g. `content: null`; graded as no answer): "
+                  f"{_percent(empty)}\n")
     rejected = outputs.get("rejected_problems")
     if rejected and rejected["count"]:
         out.write(f"- **problems whose prompt the backend refused** (e.g. longer than the context window; recorded "
@@ -263,6 +273,9 @@ def outputs_summary_line(document: Mapping[str, Any]) -> str | None:
     rejected = outputs.get("rejected_problems")
     refused = (f"; {rejected['count']} problem(s) refused by the backend, counted wrong"
                if rejected and rejected["count"] else "")
+    empty = outputs.get("empty")
+    if empty and empty["count"]:
+        refused += f"; {empty['count']} empty sample(s): the backend returned no text"
     return (f"outputs: cut at max_tokens {_percent(outputs.get('cut_at_max_tokens'))}, truncated without answer "
             f"{_percent(outputs.get('truncated'))}; {unit} mean {_number(overall.get('mean'))}, median "
             f"{_number(overall.get('median'))}, p95 {_number(overall.get('p95'))} (correct {mean('correct')}, "

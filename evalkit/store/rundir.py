@@ -40,6 +40,7 @@ from evalkit.errors import ConfigError, InputError, disk_error
 from evalkit.hashing import sha256_of
 from evalkit.jsonl import (
     JsonlAppender,
+    cut_short_tail,
     drop_records,
     iter_jsonl,
     iter_keys,
@@ -546,6 +547,17 @@ class RunDir:
         """Refuse a run directory without `samples.jsonl` (nothing was sampled into it)."""
         if not self.samples_path.exists():
             raise InputError("no samples in this run directory", path=self.samples_path)
+
+    def cut_short_samples_line(self) -> str | None:
+        """What the last line of `samples.jsonl` is when an interrupted write cut it short (a crash, a
+        full disk): `"problem 'ID', N bytes"` or `"N bytes"`; None when the file ends in a whole line.
+        Readers skip such a line and the next sampling removes it, so its problem is sampled again."""
+        tail = cut_short_tail(self.samples_path)
+        if tail is None:
+            return None
+        problem_id = leading_value(tail, "problem_id")
+        named = f"problem {problem_id!r}, " if isinstance(problem_id, str) and problem_id else ""
+        return f"{named}{len(tail)} bytes"
 
     def damaged_samples_line(self, error: InputError) -> InputError:
         """`error` (a line of `samples.jsonl` that cannot be read) with the problem named when the
