@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+from evalkit.grading.keys import fingerprints_of
+
 MAX_BUCKET_PAIRS = 64
 """Candidate pairs taken from one fingerprint bucket at most (answers with equal digests)."""
 
@@ -79,14 +81,13 @@ def candidate_pairs(facts: Sequence[AnswerFacts]) -> list[tuple[int, int]]:
     _, first_of = _buckets(facts)
     by_print: dict[tuple[Hashable, bool], list[int]] = {}
     for (_, correct), index in sorted(first_of.items(), key=lambda item: item[1]):
-        fingerprint = facts[index].fingerprint
-        if fingerprint is not None:
+        for fingerprint in fingerprints_of(facts[index].fingerprint):  # a value of several forms has several
             by_print.setdefault((fingerprint, correct), []).append(index)
-    pairs: list[tuple[int, int]] = []
+    pairs: dict[tuple[int, int], None] = {}  # in order, each once (a pair may share several fingerprints)
     for members in by_print.values():
         found = [(a, b) for position, a in enumerate(members) for b in members[position + 1:]]
-        pairs.extend(found[:MAX_BUCKET_PAIRS])
-    return pairs
+        pairs.update(dict.fromkeys(found[:MAX_BUCKET_PAIRS]))
+    return list(pairs)
 
 
 def cluster_labels(facts: Sequence[AnswerFacts], confirmed: Sequence[tuple[int, int]],

@@ -64,7 +64,7 @@ from evalkit.grading.numbers import (decimal_comma_of_one_number, fraction_from_
                                      spelled_number_prefix)
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, brace_partners, braces_balanced, brackets_balance, closing_display_row,
-                                  closing_environment_start, math_span_at, math_spans)
+                                  closing_environment_start, math_span_at, math_spans, value_environment_at)
 from evalkit.grading.question import AskedQuantity, plain_number
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of, question_words
 
@@ -647,8 +647,9 @@ def _sentence_after(text: str, start: int) -> str:
         char = window[position]
         if char in "$\\":
             span = math_span_at(window, position)
-            if span is not None:
-                position = span.end
+            end = span.end if span is not None else value_environment_at(window, position)
+            if end is not None:  # a matrix written without `$` spans its rows' lines
+                position = end
                 continue
             position += 2 if char == "\\" else 1
             continue
@@ -1129,6 +1130,9 @@ def _leading_value(segment: str) -> str | None:
     form a list), a bold value, a number or short LaTeX value, or a choice letter."""
     if not segment:
         return None
+    environment_end = value_environment_at(segment, 0)
+    if environment_end is not None:  # `Final answer: \\begin{pmatrix} -2 \\\\ 7 \\end{pmatrix}`: the matrix, not its last row
+        return _clean(segment[:environment_end])
     if segment[0] in "$\\" and (span := math_span_at(segment, 0)) is not None:
         contents, gaps = [span.content], []
         rest = segment[span.end:]
@@ -1650,7 +1654,34 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
         return Extraction(None, None, f"cut at max_tokens; only a {found.method} fallback found")
     if note == UNTERMINATED_THINK and found.answer is not None and found.method not in STATED_OUTRIGHT:
         return Extraction(None, None, f"{UNTERMINATED_THINK}: only a {found.method} fallback found")
+    if not ended_normally and found.answer is not None and found.method not in STATED_OUTRIGHT and _broken_off(body):
+        return Extraction(None, None, f"ends inside a sentence that states no result (cut off?); only a {found.method} "
+                                      "fallback found before it")
     return found
+
+
+def _broken_off(body: str) -> bool:
+    """Whether a text stops inside a sentence that names no value, as one cut at a token limit does (`... we find
+    $y = 809$. Substituting this into the second rela`): no full stop or closing bracket at its end, no digit or
+    math in its last sentence, and no sign-off (`Hope this helps`). `She has 18 apples left` is a finished answer."""
+    end = body.rstrip()
+    if not end or not (end[-1].isalpha() or end[-1] in ",;:-("):
+        return False
+    sentences = _sentences(end[-MAX_SENTENCE_CHARS:])
+    last = sentences[-1]
+    if len(sentences) < 2 or _SIGN_OFF.match(last):
+        return False
+    spans = math_spans(last)
+    after_values = last[max([span.end for span in spans] + [match.end() for match in re.finditer(r"\d", last)] + [0]):]
+    if after_values is not last and _GOES_ON_TO_A_RESULT.search(after_values):
+        return True  # `we get $y = 809$, and therefore the requi`: cut before the result it was about to state
+    return not (spans or re.search(r"\d", last) or "\\" in last)
+
+
+_GOES_ON_TO_A_RESULT = re.compile(r"\b(?:therefore|thus|hence|so|giving|gives|equals)(?:\s+\S+){0,2}\s*\Z",
+                                  re.IGNORECASE)
+"""A clause that has just begun to state a result when the text stops (`, and therefore the requi`); `, so we are
+done` and `, which confirms our earlier calculation` are finished."""
 
 
 def _answer_of_cut_off(body: str, style: str, asked: AskedQuantity | None, thinking: str) -> Extraction:

@@ -9,7 +9,7 @@ need SymPy: `is_plain_number` tells the caller when it may run `solve_answer` in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Hashable
 
@@ -18,7 +18,7 @@ from evalkit.grading.keys import fingerprint, value_key
 from evalkit.grading.numbers import parse_exact_number
 from evalkit.grading.policy import GradingPolicy
 from evalkit.grading.question import QuestionReading
-from evalkit.grading.values import ParseError, Value, describe, parse_value
+from evalkit.grading.values import Expr, Number, ParseError, Value, describe, parse_value
 
 _PARSE_FAILURES = (ParseError, RecursionError, ValueError, TypeError, AttributeError, ZeroDivisionError,
                    OverflowError, NotImplementedError)
@@ -93,8 +93,17 @@ def solve_answer(job: AnswerJob) -> AnswerOutcome:
         else:
             decision = matches(reference, value, job.policy, reading=job.reading)
             correct, rule = decision.equal, decision.rule
-    digest = fingerprint(value) if job.fingerprint else None
-    return AnswerOutcome(True, value_key(value), digest, correct, rule, describe(value), reference_text)
+    keyed = _as_the_question_reads_it(value, job.reading)
+    digest = fingerprint(keyed) if job.fingerprint else None
+    return AnswerOutcome(True, value_key(keyed), digest, correct, rule, describe(value), reference_text)
+
+
+def _as_the_question_reads_it(value: Value, reading: QuestionReading) -> Value:
+    """The value clustering keys: where the question asks for a percentage, `21\\%` and `21` are one answer (the mark
+    only repeats what was asked), as they are when they equal the reference."""
+    if reading.percent_form_asked and isinstance(value, (Number, Expr)) and value.percent:
+        return replace(value, percent=False)
+    return value
 
 
 def solve_pair(job: PairJob) -> bool:

@@ -41,6 +41,7 @@ from evalkit.grading.values import (
     Value,
     definition_in,
     stated_value,
+    sympy_of,
 )
 
 FINGERPRINT_DIGITS = 12
@@ -164,13 +165,78 @@ _DEFINITION_VARIABLE = sympy.Symbol("x")
 and the bare `2x`; `f(y) = 2x`, which uses `x` for something else, has no key."""
 
 
+class Alternatives(frozenset):
+    """Several fingerprints of one value, where it equals values of several forms: `y = 2x - 3` equals the bare
+    `2x - 3` (the value it states) and `2x - y - 3 = 0` (a multiple of it); `x \\ge 2` equals `[2, \\infty)`. The
+    value is compared with every answer that shares any of them (`fingerprints_of`)."""
+
+
+def fingerprints_of(digest: Hashable | None) -> tuple[Hashable, ...]:
+    """Each fingerprint a value has: none, its one fingerprint, or each of its `Alternatives`."""
+    if digest is None:
+        return ()
+    return tuple(sorted(digest, key=repr)) if isinstance(digest, Alternatives) else (digest,)
+
+
+_SET_LIKE = ("set-like",)
+"""What a set of reals may be written as: an interval, a union, an inequality in one variable. Such
+answers are few in a problem, and their forms share no numeric digest (`x < 0`, `(-\\infty, 0)`), so all of them
+are compared with each other."""
+
+
 def fingerprint(value: Value) -> Hashable | None:
-    """A numeric digest: equal values have equal fingerprints (module notes); None when a value
-    has none (text, choices and times cluster by key alone)."""
+    """A numeric digest: equal values have equal fingerprints (module notes), or share one of their
+    `Alternatives`; None when a value has none (text, choices and times cluster by key alone)."""
     try:
-        return _fingerprint(value)
-    except (ValueError, TypeError, RecursionError, AttributeError):
+        prints = {print_ for print_ in (_fingerprint(value), *_other_forms(value)) if print_ is not None}
+    except (ValueError, TypeError, RecursionError, AttributeError, ZeroDivisionError):
         return None
+    if len(prints) > 1:
+        return Alternatives(prints)
+    return prints.pop() if prints else None
+
+
+def _other_forms(value: Value) -> tuple[Hashable | None, ...]:
+    """The fingerprints of the other forms a value equals (`Alternatives`), beside `_fingerprint`'s."""
+    if isinstance(value, Labelled):
+        return _other_forms(value.value)
+    if isinstance(value, Named) and value.relation is not None:
+        return (_equation_digest(value.relation),)
+    if isinstance(value, Relation):
+        symbols = set().union(*(sympy_of(side).free_symbols for side in value.sides if isinstance(side, (Number, Expr))))
+        inequality = all(op in ("<", "<=", ">", ">=") for op in value.ops)
+        return (_equation_digest(value), _SET_LIKE if inequality and len(symbols) == 1 else None)
+    if isinstance(value, (Interval, IntervalUnion)):
+        return (_SET_LIKE,)
+    return ()
+
+
+def _equation_digest(relation: Relation) -> Hashable | None:
+    """A digest of an equation or inequality in variables that its multiples share (`y = 2x - 3`, `y + 3 = 2x`,
+    `2x - y - 3 = 0`; an inequality, its positive multiples): `left - right` at fixed points, divided by its size at
+    the first point where it is not zero (by its value there for an equation, whose sign is free)."""
+    if len(relation.ops) != 1 or not all(isinstance(side, (Number, Expr)) for side in relation.sides):
+        return None
+    op = relation.ops[0]
+    left, right = (sympy_of(side) for side in relation.sides)
+    difference = right - left if op in ("<", "<=") else left - right
+    op = {"<": ">", "<=": ">="}.get(op, op)
+    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
+    if not symbols:
+        return None
+    values = []
+    for point in _POINTS:
+        value = difference.xreplace({s: point + index for index, s in enumerate(symbols)}).evalf(30)
+        if value.free_symbols or not value.is_real:
+            return None
+        values.append(value)
+    scale = next((value for value in values if value != 0), None)
+    if scale is None:
+        return None
+    if op not in ("=", "!="):
+        scale = abs(scale)
+    digests = tuple(_digest_sympy(value / scale) for value in values)
+    return None if None in digests else ("relation", op, tuple(s.name for s in symbols), digests)
 
 
 def _fingerprint(value: Value) -> Hashable | None:

@@ -56,7 +56,7 @@ from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, f
                                      script_fractions, spelled_number_prefix, unmistakable_decimal_commas)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, braces_balanced, closing_brace, derivation_result,
-                                  group_end)
+                                  group_end, system_of_equations)
 from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
 
 MAX_ANSWER_CHARS = 2000
@@ -183,8 +183,8 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = _undo_double_escaping(text)
     text = strip_outer_delimiters(text)
     text = sympy_printout(text)
-    if text.startswith("\\begin") and (derived := derivation_result(text)) is not None:
-        text = derived  # `\\begin{aligned} x &= 2 + 1 \\\\ &= 3 \\end{aligned}`: the derivation's result
+    if text.startswith("\\begin") and (derived := derivation_result(text) or system_of_equations(text)) is not None:
+        text = derived  # `\\begin{aligned} x &= 2 + 1 \\\\ &= 3 \\end{aligned}`: the derivation's result; a system's values
     if not braces_balanced(text):
         raise NormalizationError("unbalanced braces")
     for old, new in _ASCII_RELATIONS:

@@ -269,6 +269,26 @@ def _closing_environment(text: str) -> tuple[int, int, int] | None:
     return (begin, begin + len(opener), end.start()) if begin >= 0 else None
 
 
+_VALUE_ENVIRONMENT = re.compile(r"\\begin\s*\{((?:[pbBvV]?|small)matrix|array|cases)\}")
+"""An environment that is one value when written alone, delimiters or not: a matrix, an array, a system."""
+
+
+def value_environment_at(text: str, start: int, limit: int | None = None) -> int | None:
+    """The end of the matrix, array or `cases` environment opening at `start` (`\\begin{pmatrix} 1 \\\\ 2
+    \\end{pmatrix}`), nested ones of the same name counted, closed before `limit`; None when none opens there."""
+    opening = _VALUE_ENVIRONMENT.match(text, start)
+    if opening is None:
+        return None
+    name = re.escape(opening.group(1))
+    depth, position = 1, opening.end()
+    marks = re.compile(r"\\(begin|end)\s*\{" + name + r"\}")
+    for mark in marks.finditer(text, position, len(text) if limit is None else limit):
+        depth += 1 if mark.group(1) == "begin" else -1
+        if depth == 0:
+            return mark.end()
+    return None
+
+
 def closing_environment_start(text: str) -> int | None:
     """Where the display environment that ends `text` (see `closing_display_row`) opens, or None."""
     found = _closing_environment(text)
@@ -333,6 +353,26 @@ def _closing_rows(text: str) -> list[list[str]] | None:
     columns.append(body[position:])
     rows.append(columns)
     return rows
+
+
+_SYSTEM_ENVIRONMENT = re.compile(r"\\begin\{(cases|aligned|align\*?|gathered|gather\*?|array)\}(\{[lcr|]*\})?(.*)"
+                                 r"\\end\{\1\}", re.DOTALL)
+_ROW_BREAK = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
+_NAME_IS_VALUE = re.compile(r"\s*([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?)\s*=\s*([^=<>]+?)\s*[,;.]?\s*")
+
+
+def system_of_equations(text: str) -> str | None:
+    """An answer that is one environment of rows `name = value`, one row per unknown (`\\begin{cases} x=1 \\\\
+    y=2 \\end{cases}`, `\\begin{aligned} a &= 3 \\\\ b &= -1 \\end{aligned}`), as the list `x=1, y=2`; None for
+    anything else (a piecewise function, a derivation, one row, a name given twice, a nested environment)."""
+    whole = _SYSTEM_ENVIRONMENT.fullmatch(text.strip())
+    if whole is None or "\\begin" in whole.group(3):
+        return None
+    rows = [row.replace("&", " ") for row in _ROW_BREAK.split(whole.group(3)) if row.strip()]
+    pairs = [_NAME_IS_VALUE.fullmatch(row) for row in rows]
+    if len(rows) < 2 or None in pairs or len({pair.group(1) for pair in pairs}) < len(pairs):
+        return None
+    return ", ".join(f"{pair.group(1)}={pair.group(2)}" for pair in pairs)
 
 
 def derivation_result(text: str) -> str | None:

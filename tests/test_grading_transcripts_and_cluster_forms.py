@@ -1,0 +1,97 @@
+"""Long reasoning transcripts and the forms one answer takes across samples (session 18, from a review of
+10k-100k-character transcripts and a review of clustering over 120 real problems): a matrix or a system written
+without `$` after an answer label, a response that breaks off inside a sentence with no finish reason, and equal
+answers of different forms (an inequality and its interval, multiples of one equation, `21\\%` and `21` where a
+percentage is asked) in one cluster."""
+
+from __future__ import annotations
+
+from grading_cases import disagreements
+
+from evalkit.grading import cluster, grade_groups
+from evalkit.grading.extract import find_answer
+from evalkit.grading.scan import system_of_equations, value_environment_at
+
+COLUMN = "\\begin{pmatrix} -2 \\\\ -14 \\\\ -7 \\end{pmatrix}"
+
+
+def test_a_matrix_written_without_dollars_after_a_label_is_the_answer_not_its_last_row():
+    assert disagreements([
+        (COLUMN, f"Step 177: done.\n\n**Final answer:** {COLUMN}", True),
+        (COLUMN, f"Answer: {COLUMN}", True),
+        (COLUMN, f"The answer is {COLUMN}.", True),
+        (COLUMN, "Final answer:\n\\begin{pmatrix}\n-2 \\\\\n-14 \\\\\n-7\n\\end{pmatrix}\n", True),
+        ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "Final answer: \\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}", True),
+        # the last entry is not the answer, and another matrix is wrong
+        ("-7", f"**Final answer:** {COLUMN}", False),
+        (COLUMN, "Answer: \\begin{pmatrix} -2 \\\\ -14 \\\\ 7 \\end{pmatrix}", False),
+    ]) == []
+
+
+def test_value_environments_are_found_whole_with_nested_ones():
+    text = "\\begin{bmatrix} \\begin{bmatrix} 1 \\end{bmatrix} \\\\ 2 \\end{bmatrix} and more"
+    assert text[:value_environment_at(text, 0)].endswith("2 \\end{bmatrix}")
+    assert value_environment_at("\\begin{align} x \\end{align}", 0) is None  # a derivation, read elsewhere
+    assert value_environment_at("\\begin{pmatrix} 1 \\\\ 2", 0) is None  # never closed
+
+
+def test_a_system_of_equations_is_the_list_of_its_values():
+    assert system_of_equations("\\begin{cases} x=1 \\\\ y=2 \\end{cases}") == "x=1, y=2"
+    assert system_of_equations("\\begin{aligned} a &= 3 \\\\ b &= -1 \\end{aligned}") == "a=3, b=-1"
+    assert system_of_equations("\\begin{cases} x & x > 0 \\\\ -x & x < 0 \\end{cases}") is None  # a piecewise function
+    assert system_of_equations("\\begin{cases} x=1 \\\\ x=2 \\end{cases}") is None  # one name twice
+    assert system_of_equations("\\begin{cases} x=1 \\end{cases}") is None
+    assert disagreements([
+        ("(1, 2)", "Answer: \\begin{cases} x=1 \\\\ y=2 \\end{cases}", True),
+        ("(1, 2)", "The solution is $\\begin{cases} x=1 \\\\ y=2 \\end{cases}$.", True),
+        ("(1, 2)", "So $\\boxed{\\begin{cases} x=2 \\\\ y=1 \\end{cases}}$", False),
+    ]) == []
+
+
+THINKING = "<think>\nLet me set this up. " + "We check each case in turn. " * 40 + "So the answer is $810$.\n</think>\n\n"
+
+
+def test_a_response_that_breaks_off_inside_a_sentence_has_no_answer():
+    """No finish reason: a fallback answer is not read from a text that stops inside a sentence naming no value, or
+    inside the clause that was about to state the result."""
+    for text in [
+        THINKING + "To solve the problem, we proceed.\n\nFrom the first relation we find $y = 809$. Substituting this "
+                   "into the second rela",
+        "So far the total is $\\frac{3}{16}$. Hmm, but I have not yet accounted for the constraint. Let me think "
+        "about how the constr",
+        "We proceed in steps.\n\nFrom the second step we get $y = 236$, and therefore the requi",
+    ]:
+        found = find_answer(text)
+        assert found.answer is None and "ends inside a sentence" in found.note, text[-60:]
+    # finished texts keep their final sentence's value, without a full stop too
+    for text, value in [("Natalia sold 24 clips in May.\nShe has 18 apples left", "18"),
+                        ("We compute.\nx = 5. Hope this helps", "5"),
+                        ("Intro.\nSo $x=5$, so we are done", "x=5"),
+                        ("Intro.\nthe probability is $\\frac{1}{3}$, which confirms our earlier calculation", "\\frac{1}{3}"),
+                        ("Intro.\nSo she has 5 apples, which is the answer", "5")]:
+        assert find_answer(text).answer == value, text
+    # an answer stated outright stands, and a finish reason of "stop" says the text is whole
+    assert find_answer(THINKING + "The answer is $809$.\n\nLet me also note the second rela").answer == "809"
+    assert find_answer("Intro.\nWe get $y = 809$, and therefore the requi", ended_normally=True).answer == "y = 809"
+
+
+def test_an_inequality_and_its_interval_are_one_cluster():
+    assert cluster(["x \\ge 2", "[2,\\infty)", "x > 2", "2", "(2, \\infty)"]) == [0, 0, 1, 2, 1]
+    assert cluster(["x < 0", "(-\\infty,0)", "x \\le 0"]) == [0, 0, 1]
+    assert cluster(["1 \\le |z| \\le 2", "[-2,-1] \\cup [1,2]", "[1, 2]"]) == [0, 0, 1]
+
+
+def test_multiples_of_one_equation_are_one_cluster():
+    assert cluster(["y = 2x - 3", "y + 3 = 2x", "2x - y - 3 = 0", "y = 2x", "y - 2x = 0", "y = 3x"]) == [0, 0, 0, 1, 1, 2]
+    assert cluster(["5x-7y+11z = 4", "5x-7y+11z-4 = 0", "10x - 14y + 22z = 8", "5x-7y+11z = 5"]) == [0, 0, 0, 1]
+    assert cluster(["x + y > 1", "2x + 2y > 2", "-x - y < -1", "x + y < 1"]) == [0, 0, 0, 1]  # positive multiples only
+
+
+def test_a_percent_mark_does_not_split_answers_where_a_percentage_is_asked():
+    question = "What percent of her class chose candy E?"
+    graded = grade_groups([["\\boxed{21\\%}", "\\boxed{21}", "\\boxed{20}", "\\boxed{20\\%}", "\\boxed{0.21}"]], ["20"],
+                          workers=0, questions=[question])[0]
+    assert graded.clusters == [0, 0, 1, 1, 2]
+    dollars = grade_groups([["\\boxed{21\\%}", "\\boxed{21}"]], ["20"], workers=0,
+                           questions=["How many dollars did she pay?"])[0]
+    assert dollars.clusters == [0, 1]  # a percent mark on a number of dollars is another answer
