@@ -121,6 +121,26 @@ def test_the_grader_passes_the_finish_reason_on():
     assert (cut_off, finished) == (False, True)
 
 
+def test_answers_searched_in_the_worker_pool_are_those_searched_in_process():
+    """A batch of `POOLED_EXTRACTIONS` responses or more is searched in the workers, each under the time limit, with
+    the finish reasons and the question passed on; the verdicts are those of the search in the calling process."""
+    from evalkit.grading.api import POOLED_EXTRACTIONS
+
+    question = "It takes Carla 160 minutes to download the file. How many minutes does it take?"
+    texts = [THINKING + "So the answer is $\\boxed{60}$? Let me verify this more carefully before",
+             "It takes Carla 160 minutes to download the 200 GB file.", "<think>\nmaybe 60</think>\n\n$\\boxed{60}$",
+             "We find $y = 60$. Substituting this into the second rela"] * (POOLED_EXTRACTIONS // 4 + 1)
+    reasons = ["length", "stop", None, None] * (POOLED_EXTRACTIONS // 4 + 1)
+    batch = dict(references=["60"] * len(texts), questions=[question] * len(texts), finish_reasons=reasons)
+    with Grader(GradingPolicy(), workers=2) as grader:
+        pooled = grader.grade(texts, **batch)
+        assert grader._pool is not None  # the search ran in the workers
+    with Grader(GradingPolicy(), workers=0) as grader:
+        in_process = grader.grade(texts, **batch)
+    assert pooled == in_process
+    assert [verdict.answer for verdict in pooled[:4]] == [None, "160", "60", None]
+
+
 @pytest.mark.parametrize(("response", "answer"), [
     ("Therefore, the minimum value is $\\boxed{9}$, which occurs at $x = \\boxed{1}$.", "9"),
     ("Hence the minimum value is $\\boxed{70\\sqrt{2}}$, attained at $(x, y) = \\boxed{(20, 30)}$.", "70\\sqrt{2}"),

@@ -60,6 +60,16 @@ def _run(config: RunConfig, out: Path):
     return run_evaluation(config, out=out, write_report=False, show_progress=False, console=Console(quiet=True))
 
 
+def _a_finished_run(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    """A finished replay run of the fixture problems: the replay file, the data copy, the run directory and the
+    text of its `samples.jsonl`."""
+    replay = _write_replay(tmp_path / "replay.jsonl", "3")
+    data = _data_copy(tmp_path)
+    out = tmp_path / "run"
+    _run(_config(replay, data), out)
+    return replay, data, out, (out / "samples.jsonl").read_text()
+
+
 def _keep_first_lines(run: Path, count: int) -> None:
     samples = run / "samples.jsonl"
     samples.write_text("".join(samples.read_text().splitlines(keepends=True)[:count]))
@@ -171,11 +181,7 @@ def test_a_damaged_samples_line_is_named_with_how_to_resample_it(tmp_path, damag
     """Before: "samples.jsonl:2: not valid JSON (...)" alone, from the sampling stage (a garbage line) or
     only from grading (a line whose start is whole); now the message names the problem when its start
     can be read and says that deleting the line makes the run sample that problem anew, which it does."""
-    replay = _write_replay(tmp_path / "replay.jsonl", "3")
-    data = _data_copy(tmp_path)
-    out = tmp_path / "run"
-    _run(_config(replay, data), out)
-    whole = (out / "samples.jsonl").read_text()
+    replay, data, out, whole = _a_finished_run(tmp_path)
     lines = whole.splitlines(keepends=True)
     lines[1] = "{oops\n" if damage == "garbage" else lines[1][:-12] + "\n"
     (out / "samples.jsonl").write_text("".join(lines))
@@ -200,11 +206,7 @@ def test_a_last_line_cut_short_is_named_when_the_resume_drops_it(tmp_path):
     word in the terminal; now the resume says which problem's line it dropped, and ends as before."""
     import io
 
-    replay = _write_replay(tmp_path / "replay.jsonl", "3")
-    data = _data_copy(tmp_path)
-    out = tmp_path / "run"
-    _run(_config(replay, data), out)
-    whole = (out / "samples.jsonl").read_text()
+    replay, data, out, whole = _a_finished_run(tmp_path)
     lines = whole.splitlines(keepends=True)
     (out / "samples.jsonl").write_text("".join(lines[:2]) + lines[2][:60])
     (out / "graded.jsonl").unlink()

@@ -2,8 +2,10 @@
 
 How the work is split (for speed and safety):
 
-1. In the calling process, cheaply: find each response's answer (`extract.find_answer`),
-   normalise each *distinct* answer string once (`normalize.normalize_answer`).
+1. Find each response's answer (`extract.find_answer`): in the worker pool (`jobs.solve_extraction`, in parallel,
+   each response under the time limit) for a batch of `POOLED_EXTRACTIONS` responses or more, in the calling
+   process for fewer. Then, in the calling process, normalise each *distinct* answer string once
+   (`normalize.normalize_answer`).
 2. An answer whose canonical string equals the reference's is right, whatever happens next (a
    hostile reference cannot time out its own match). Plain numbers (most of GSM8K and MATH) are
    parsed, keyed and graded right there with exact `Fraction` arithmetic: no SymPy, no worker.
@@ -29,7 +31,8 @@ from typing import Any
 from evalkit.grading.clustering import AnswerFacts, candidate_pairs, cluster_labels
 from evalkit.grading.compare import is_approximate
 from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
-from evalkit.grading.jobs import AnswerJob, AnswerOutcome, PairJob, is_plain_number, solve_answer, solve_pair
+from evalkit.grading.jobs import (AnswerJob, AnswerOutcome, ExtractionJob, PairJob, is_plain_number, solve_answer,
+                                  solve_extraction, solve_pair)
 from evalkit.grading.measures import Measure, answer_measure, asked_measures, in_asked_unit, value_and_unit
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
@@ -38,6 +41,8 @@ from evalkit.grading.question import QuestionReading, asked_expressions, asked_q
 from evalkit.grading.units import named_in_question, question_words
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
+POOLED_EXTRACTIONS = 64
+"""Responses from which `Grader` searches answers in its worker pool rather than in the calling process."""
 
 
 @dataclass(frozen=True)
@@ -227,15 +232,16 @@ class _Problem:
     answer only restates the question (`_AnswerContext.restated`)."""
 
 
-def _extractions(responses: Sequence[object], style: str, finish_reasons: Sequence[str | None] | None,
-                 question: object = None) -> list[Extraction]:
+def _extraction_jobs(responses: Sequence[object], style: str, finish_reasons: Sequence[str | None] | None,
+                     question: object = None) -> list[ExtractionJob]:
+    """What to search in each response of one problem (`Grader._extract` does it)."""
     asked = asked_quantity(question) if isinstance(question, str) else None
-    found = []
+    jobs = []
     for index, response in enumerate(responses):
         finish_reason = finish_reasons[index] if finish_reasons is not None and index < len(finish_reasons) else None
-        found.append(find_answer(response, style, ended_normally=finish_reason == "stop",
-                                 cut_off=finish_reason == "length", asked=asked))
-    return found
+        jobs.append(ExtractionJob(response, style, ended_normally=finish_reason == "stop",
+                                  cut_off=finish_reason == "length", asked=asked))
+    return jobs
 
 
 def _new_problem(extractions: list[Extraction], reference: str | None, policy: GradingPolicy,
@@ -283,6 +289,24 @@ class Grader:
             self._pool.close()
             self._pool = None
 
+    def _extract(self, problems_jobs: list[list[ExtractionJob]], progress: bool) -> list[list[Extraction]]:
+        """The answer of every response, per problem. Searched in the worker pool (in parallel, each under the time
+        limit) once there are `POOLED_EXTRACTIONS` responses or the pool is running; fewer are searched here, where
+        starting the pool would cost more than the search. A search that fails or runs past the limit finds none."""
+        flat = [job for jobs in problems_jobs for job in jobs]
+        if self.workers == 0 or (self._pool is None and len(flat) < POOLED_EXTRACTIONS):
+            found = [solve_extraction(job) for job in flat]
+        else:
+            found = [result.value if result.ok and isinstance(result.value, Extraction) else
+                     Extraction(None, None, f"the search for the answer failed ({result.status}: "
+                                            f"{result.error or 'past the time limit'})")
+                     for result in self._map(solve_extraction, flat, progress, "finding answers")]
+        per_problem, start = [], 0
+        for jobs in problems_jobs:
+            per_problem.append(found[start:start + len(jobs)])
+            start += len(jobs)
+        return per_problem
+
     def _map(self, fn, items: list, progress: bool, description: str) -> list[TaskResult]:
         if not items:
             return []
@@ -305,12 +329,12 @@ class Grader:
         """
         _check_lengths(groups, references, questions)
         style = self.policy.extraction
-        problems = []
-        for index, (group, reference) in enumerate(zip(groups, references)):
-            reasons = finish_reasons[index] if finish_reasons is not None else None
-            question = questions[index] if questions is not None else None
-            problems.append(_new_problem(_extractions(list(group), style, reasons, question), reference_answer(reference),
-                                         self.policy, question))
+        jobs = [_extraction_jobs(list(group), style, finish_reasons[index] if finish_reasons is not None else None,
+                                 questions[index] if questions is not None else None)
+                for index, group in enumerate(groups)]
+        problems = [_new_problem(found, reference_answer(reference), self.policy,
+                                 questions[index] if questions is not None else None)
+                    for index, (found, reference) in enumerate(zip(self._extract(jobs, progress), references))]
         self._solve(problems, progress)
         return [_group_grade(problem) for problem in problems]
 
@@ -331,11 +355,12 @@ class Grader:
             order.setdefault(key, []).append(index)
         style = self.policy.extraction
         groups = list(order.values())
-        problems = [_new_problem(_extractions([responses[i] for i in indices], style,
-                                              [finish_reasons[i] for i in indices] if finish_reasons is not None else None,
-                                              questions[indices[0]] if questions is not None else None),
-                                 reference_answer(references[indices[0]]), self.policy,
+        jobs = [_extraction_jobs([responses[i] for i in indices], style,
+                                 [finish_reasons[i] for i in indices] if finish_reasons is not None else None,
                                  questions[indices[0]] if questions is not None else None) for indices in groups]
+        problems = [_new_problem(found, reference_answer(references[indices[0]]), self.policy,
+                                 questions[indices[0]] if questions is not None else None)
+                    for indices, found in zip(groups, self._extract(jobs, progress))]
         self._solve(problems, progress, cluster=False)
         verdicts: list[Verdict | None] = [None] * len(responses)
         for indices, problem in zip(groups, problems):
@@ -347,14 +372,13 @@ class Grader:
                        extracted: bool = False) -> list[list[int]]:
         """Cluster labels of the answers of each group of responses (no reference); with
         `extracted=True` the strings are answers already, not responses to search."""
-        problems = []
-        for group in groups:
-            if extracted:
-                found = [Extraction(without_lone_surrogates(a), "given") if _usable(a) else Extraction(None)
-                         for a in group]
-            else:
-                found = _extractions(list(group), self.policy.extraction, None)
-            problems.append(_new_problem(found, None, self.policy))
+        if extracted:
+            found_per_group = [[Extraction(without_lone_surrogates(a), "given") if _usable(a) else Extraction(None)
+                                for a in group] for group in groups]
+        else:
+            found_per_group = self._extract([_extraction_jobs(list(group), self.policy.extraction, None)
+                                             for group in groups], progress)
+        problems = [_new_problem(found, None, self.policy) for found in found_per_group]
         self._solve(problems, progress)
         return [_group_grade(problem).clusters for problem in problems]
 

@@ -1,6 +1,6 @@
-"""The work a grading worker does for one answer or one pair of answers (pure functions).
+"""The work a grading worker does for one response, one answer or one pair of answers (pure functions).
 
-`solve_answer` parses one distinct canonical answer, gives its key and fingerprint, and decides
+`solve_extraction` finds the answer of one response; `solve_answer` parses one distinct canonical answer, gives its key and fingerprint, and decides
 whether it matches the reference; `solve_pair` decides whether two answers with different keys
 but equal fingerprints are equal. Both run inside the worker pool (`pool.py`), one item at a
 time with a hard time limit, so a hostile answer costs only its own verdict. Plain numbers never
@@ -14,10 +14,11 @@ from functools import lru_cache
 from typing import Hashable
 
 from evalkit.grading.compare import equal, matches
+from evalkit.grading.extract import Extraction, find_answer
 from evalkit.grading.keys import fingerprint, value_key
 from evalkit.grading.numbers import parse_exact_number
 from evalkit.grading.policy import GradingPolicy
-from evalkit.grading.question import QuestionReading
+from evalkit.grading.question import AskedQuantity, QuestionReading
 from evalkit.grading.values import Expr, Number, ParseError, Value, describe, parse_value
 
 _PARSE_FAILURES = (ParseError, RecursionError, ValueError, TypeError, AttributeError, ZeroDivisionError,
@@ -56,6 +57,25 @@ class PairJob:
 
     first: str
     second: str
+
+
+@dataclass(frozen=True)
+class ExtractionJob:
+    """One response to search for its answer (`extract.find_answer`), with what its finish reason and its
+    problem's question say."""
+
+    response: object
+    style: str
+    ended_normally: bool = False
+    cut_off: bool = False
+    asked: AskedQuantity | None = None
+
+
+def solve_extraction(job: ExtractionJob) -> Extraction:
+    """The answer of one response: `find_answer` in a worker, so that long responses are searched in parallel and
+    under the pool's time limit."""
+    return find_answer(job.response, job.style, ended_normally=job.ended_normally, cut_off=job.cut_off,
+                       asked=job.asked)
 
 
 UNPARSED = "unparsed"
