@@ -147,9 +147,15 @@ def test_a_decimal_comma_under_an_answer_label_of_a_language_that_writes_one():
         ("18.9", "54 × 0,25 + 27 × 0,2 = 18,90 $.\n\nLa réponse est 18,90 $.", True),
         ("0.15", "3/20 = 15/100 = 0,15\n\nDie Antwort lautet: 0,15", True),
         ("1.25", "Respuesta: 1,35", False),
+        # the labels that say "the solution is" (session 18)
+        ("0.15", "Die Lösung ist 0,15.", True),
+        ("1.5", "Les solutions sont 1,5.", True),
+        ("2.5", "Las soluciones son 2,5.", True),
+        ("0.15", "Die Lösung ist 0,16.", False),
         # a list, three digits after the comma, or an English label: as before
         ("1,25", "Respuesta: 1, 25", True),
         ("1250", "Respuesta: 1,250", True),
         ("2,4,6", "La réponse est 2,4,6.", True),
         ("1.25", "Answer: 1,25", False),
+        ("1.5", "The solutions are 1,5.", False),
     ]) == []

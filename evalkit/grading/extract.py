@@ -151,9 +151,10 @@ _GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
 _ANSWER_WORDS = (r"antwort|endergebnis|r[ée]ponse(?:\s{1,4}finale)?|respuesta(?:\s{1,4}final)?|risposta(?:\s{1,4}finale)?|"
                  r"resposta(?:\s{1,4}final)?|odpowied[źz]|ответ|最终答案|最終答案|答案|解答|答")
 """`Answer` in other languages, as a label before an answer (`**Antwort:** 5`, `Réponse : 5`, `Ответ: 5`, `答案：5`)."""
-_DECIMAL_COMMA_LABEL = re.compile(r"antwort|endergebnis|r[ée]ponse|respuesta|risposta|resposta|odpowied|ответ",
-                                   re.IGNORECASE)
-"""An answer label in a language that writes decimals with a comma: the one number it states with one comma
+_DECIMAL_COMMA_LABEL = re.compile(r"antwort|endergebnis|l[öo]sung|r[ée]ponse|solutions|respuesta|soluciones|risposta|"
+                                   r"resposta|odpowied|ответ", re.IGNORECASE)
+"""An answer label (`_ANSWER_WORDS`, `_ANSWER_IS_ABROAD`) in a language that writes decimals with a comma (English
+labels are not among those patterns' words: `solutions` is French's `les solutions sont`): the one number it states with one comma
 before other than three digits is a decimal (`La réponse est 326,5.`, `Respuesta: 1,25`; `1,250` may group
 thousands, and `1, 25` or `2,4,6` are lists)."""
 _ANSWER_LINE = re.compile(
