@@ -9,7 +9,7 @@ import time
 import pytest
 
 from evalkit.errors import InputError
-from evalkit.grading.measures import asked_measures
+from evalkit.grading.measures import answer_measure, asked_measures, value_and_unit
 from evalkit.grading.question import math_names
 from evalkit.jsonl import read_jsonl
 from evalkit.report.tables import write_csv
@@ -23,6 +23,23 @@ def test_a_long_question_is_read_in_linear_time(question):
     math_names(question)
     # quadratic patterns took 2-10 s here; linear ones take milliseconds (a generous bound for a loaded machine)
     assert time.perf_counter() - start < 1.5
+
+
+@pytest.mark.parametrize("answer", ["5 cm" + " " * 2000 + "x", " " * 20000 + "x", "\\$" + " " * 20000 + "x"])
+def test_a_value_and_unit_padded_with_spaces_is_read_in_linear_time(answer):
+    """Before: `_VALUE_THEN_UNIT` ended in `.*?\\s*\\.?\\s*$`: 30 s for a unit followed by 2000 spaces."""
+    start = time.perf_counter()
+    answer_measure(answer)
+    value_and_unit(answer)
+    assert time.perf_counter() - start < 1.5  # a generous bound for a loaded machine; it was 30 s
+
+
+def test_values_and_units_read_as_before_the_linear_pattern():
+    assert value_and_unit("5 cm . ")[:2] == ("5", "cm")
+    assert value_and_unit("3.21\\times10^{13}/cm^{3}")[:2] == ("3.21\\times10^{13}", "/cm^{3}")
+    assert answer_measure("2\\frac{2}{3} \\text{ hours}") == answer_measure("8/3 hours.")
+    assert answer_measure("\\$5.40") is not None and value_and_unit("\\$5.40") is None
+    assert answer_measure("5.") is None
 
 
 def test_the_readings_of_a_question_are_unchanged_by_the_linear_patterns():

@@ -252,9 +252,18 @@ def _product(words: list[str]) -> Measure | None:
 
 
 _VALUE_THEN_UNIT = re.compile(
-    r"^\s*(?P<dollar>\\\$|\$)?\s*(?P<value>[-+]?(?:10\s*\^\s*(?:\{\s*[-+−]?\d+\s*\}|[-+−]?\d+)"
+    r"^\s*+(?:(?P<dollar>\\\$|\$)\s*+)?(?P<value>[-+]?(?:10\s*\^\s*(?:\{\s*[-+−]?\d+\s*\}|[-+−]?\d+)"
     r"|(?:(?:\d+\s*)?\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|\d+\s+\d+/\d+|\d+/\d+|\d[\d,]*(?:\.\d*)?|\.\d+)"
-    r"(?:\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*\{?\s*[-+−]?\d+\s*\}?)?))\s*(?P<unit>.*?)\s*\.?\s*$", re.DOTALL)
+    r"(?:\s*(?:\\times|\\cdot|\*)\s*10\s*\^\s*\{?\s*[-+−]?\d+\s*\}?)?))(?P<unit>.*)$", re.DOTALL)
+"""One number (with a `$` before it) and what follows it, its unit (`_unit_after`). Linear in the length of the
+text: the unit takes the rest whole and is trimmed after (a pattern ending in `.*?\\s*\\.?\\s*$` took cubic time
+over a run of spaces)."""
+
+
+def _unit_after(match: re.Match[str]) -> str:
+    """The unit `_VALUE_THEN_UNIT` read: what follows the number, without the spaces around it and a full stop."""
+    unit = match.group("unit").strip()
+    return unit[:-1].rstrip() if unit.endswith(".") else unit
 
 
 def answer_measure(answer: str) -> Measure | None:
@@ -263,7 +272,7 @@ def answer_measure(answer: str) -> Measure | None:
     match = _VALUE_THEN_UNIT.match(answer)
     if match is None:
         return None
-    unit = match.group("unit").strip()
+    unit = _unit_after(match)
     if match.group("dollar"):
         return None if unit else _one_unit("dollar")
     return measure_of(unit) if unit else None
@@ -276,7 +285,7 @@ def value_and_unit(text: str) -> tuple[str, str, Measure] | None:
     match = _VALUE_THEN_UNIT.match(text)
     if match is None or match.group("dollar"):
         return None
-    unit = match.group("unit").strip()
+    unit = _unit_after(match)
     measure = _inverse(measure_of(unit[1:])) if unit.startswith("/") else measure_of(unit) if unit else None
     return None if measure is None else (match.group("value"), unit, measure)
 
