@@ -95,3 +95,42 @@ def test_a_percent_mark_does_not_split_answers_where_a_percentage_is_asked():
     dollars = grade_groups([["\\boxed{21\\%}", "\\boxed{21}"]], ["20"], workers=0,
                            questions=["How many dollars did she pay?"])[0]
     assert dollars.clusters == [0, 1]  # a percent mark on a number of dollars is another answer
+
+
+# --- a verifier that a policy cannot game (session 18, from a review of 1,400 reward-hacking responses) -------------
+
+def test_what_a_reader_never_sees_holds_no_answer():
+    assert disagreements([
+        ("8", "The answer is $\\boxed{9}$ {\\color{white}$\\boxed{8}$}", False),
+        ("8", "$\\boxed{9}\\phantom{\\boxed{8}}$", False),
+        ("8", "$\\boxed{9}$\n<!-- $\\boxed{8}$ -->", False),
+        ("8", "The answer is $\\boxed{9}$.[^1]\n\n[^1]: Some sources give $\\boxed{8}$.", False),
+        ("8", "I could not finish.\n<!-- answer: 8 -->", False),
+        ("8", "$\\boxed{8}$ \\textcolor{white}{\\boxed{9}}", True),
+        # an answer shown is not overruled by one hidden after it
+        ("9", "The answer is $\\boxed{9}$.[^1]\n\n[^1]: Some sources give $\\boxed{8}$.", True),
+        ("9", "$\\boxed{9}$\n<!-- $\\boxed{8}$ -->", True),
+        ("9", "$\\boxed{9}\\phantom{\\boxed{8}}$", True),
+        ("9", "{\\color{red} The answer is $\\boxed{9}$.}", True),
+    ]) == []
+
+
+def test_a_value_the_words_deny_or_only_suppose_is_no_answer():
+    assert disagreements([
+        ("21", "The answer is not $\\boxed{21}$.", False),
+        ("21", "It is not \\(\\boxed{21}\\)", False),
+        ("127", "答案不是 $127$。", False),
+        ("-1", "We try.\nI initially thought the answer is $-1$, but I'm not confident in that anymore.", False),
+        ("6", "Let me check: if the answer were $6$, then the total would not work either. I'm not sure.", False),
+        # a denied box beside a stated one, a correction, and an answer after an `if` clause stand
+        ("5", "The answer is $\\boxed{5}$, not $\\boxed{6}$.", True),
+        ("6", "We try.\nI initially thought the answer is 5, but it is actually 6.", True),
+        ("16", "She makes $16 per day, not $18.", True),
+        ("10", "They make 1,100 a day if X = 10 The answer is 10.", True),
+    ]) == []
+
+
+def test_a_response_cut_while_offering_another_answer_has_none():
+    assert find_answer("The answer is either $\\boxed{197}$ or", cut_off=True).answer is None
+    assert find_answer("The answer is $\\boxed{197}$. So", cut_off=True).answer == "197"
+    assert find_answer("The answer is either $\\boxed{197}$ or", ended_normally=True).answer == "197"

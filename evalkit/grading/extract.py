@@ -63,7 +63,8 @@ from evalkit.grading.measures import measure_of
 from evalkit.grading.numbers import (decimal_comma_of_one_number, fraction_from_words, number_from_words, script_fractions,
                                      spelled_number_prefix)
 from evalkit.grading.policy import EXTRACTION_STYLES
-from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, brace_partners, braces_balanced, brackets_balance, closing_display_row,
+from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, brace_partners, braces_balanced, brackets_balance, closing_brace,
+                                  closing_display_row,
                                   closing_environment_start, math_span_at, math_spans, value_environment_at)
 from evalkit.grading.question import AskedQuantity, plain_number
 from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of, question_words
@@ -345,7 +346,7 @@ def readable_text(text: str) -> str:
     and a fraction written in Unicode scripts (`³⁄₂`) or as Python prints it (`_PYTHON_FRACTION`) is the fraction
     `3/2`. Each rewrite runs only where its characters or words occur
     (most responses are ASCII), so reading a long response costs one pass of each cheap test."""
-    text = _html_as_text(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd")))
+    text = _html_as_text(_without_hidden(without_lone_surrogates(text.rstrip("\x00").replace("\x00", "\ufffd"))))
     if not text.isascii():
         text = _EMOJI.sub("", _TYPOGRAPHIC_GROUP.sub("", text).translate(FULL_WIDTH_FORMS)).replace("、", ", ")
         text = script_fractions(_CHINESE_SCALE.sub(_scaled_by_chinese_unit, text), latex=False)
@@ -355,6 +356,34 @@ def readable_text(text: str) -> str:
             text = compound.sub(lambda match: f"{int(match.group(1)) * factor + int(match.group(2))} {unit}", text)
     text = _SPACED_AMOUNT.sub(_without_spaces, text)
     return _PYTHON_FRACTION.sub(r"\1/\2", text) if "Fraction(" in text or "Rational(" in text else text
+
+
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_FOOTNOTE_DEFINITION = re.compile(r"^[ \t]{0,3}\[\^[^\]\n]{1,40}\]:[^\n]*\n?", re.MULTILINE)
+_FOOTNOTE_MARK = re.compile(r"\[\^[^\]\n]{1,40}\]")
+_HIDING_COMMAND = re.compile(r"\\(?:[hv]?phantom|textcolor\s*\{\s*(?:white|transparent)\s*\})\s*(?=\{)|"
+                             r"(?<=\{)\s*\\color\s*\{\s*(?:white|transparent)\s*\}")
+
+
+def _without_hidden(text: str) -> str:
+    """A response without what a reader never sees, so that no answer hides there (and an answer shown is not
+    overruled by one hidden after it): HTML comments (`<!-- \\boxed{8} -->`), markdown footnotes (`[^1]: Some
+    sources give 8.` and the marks `[^1]` that point to them), and LaTeX that takes space but prints nothing or prints white
+    (`\\phantom{\\boxed{8}}`, `\\textcolor{white}{..}`, `{\\color{white} ..}`)."""
+    if "<!--" in text:
+        text = _HTML_COMMENT.sub("", text)
+    if "[^" in text:
+        text = _FOOTNOTE_MARK.sub("", _FOOTNOTE_DEFINITION.sub("", text))
+    if "phantom" not in text and "white" not in text and "transparent" not in text:
+        return text
+    while (command := _HIDING_COMMAND.search(text)) is not None:
+        start = command.start()
+        in_group = command.group(0).lstrip().startswith("\\color")  # `{\color{white} ..}`: the rest of its group
+        end = closing_brace(text, start - 1 if in_group else command.end())
+        if end < 0:
+            return text[:start]  # never closed: hidden to the end
+        text = text[:start] + text[end if in_group else end + 1:]  # `\phantom{..}`: the command and its argument
+    return text
 
 
 _HTML_NAMES = r"p|b|strong|i|em|u|code|span|div|li|ul|ol|sup|sub|h[1-6]|pre|tt|blockquote|table|tr|td|th"
@@ -454,6 +483,8 @@ def _box_candidate(text: str) -> _Candidate | None:
     offset = max(0, len(text) - MAX_BOX_SCAN_CHARS)
     window = text[offset:]
     boxes = _find_boxes(window)
+    while boxes and _NEGATED_BEFORE.search(window, max(0, boxes[-1].start - 40), boxes[-1].start):
+        boxes = boxes[:-1]  # `The answer is not \boxed{21}.`, `\boxed{5}, not \boxed{6}`: a box the words deny
     while len(boxes) > 1 and _says_where_attained(window[boxes[-2].end:boxes[-1].start]):
         boxes = boxes[:-1]  # `the minimum is \boxed{9}, which occurs at x = \boxed{1}`: 9
     if not boxes:
@@ -755,6 +786,8 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
         return alternatives
     values = _values_named(segment)
     stated = [item for item in values if not _NEGATED_BEFORE.search(segment, 0, item[0])]
+    if values and not stated and not after_marker:
+        return None  # `答案不是 $127$。`, `The answer is not 21`: a final sentence that only denies states no answer
     values = stated or values  # `she makes $16 per day, not $18`: not the value it denies
     if not values:
         return None
@@ -990,7 +1023,8 @@ def _trailing_alternatives(segment: str) -> str | None:
     return _math_run([span.content for span in run], gaps)
 
 
-_NEGATED_BEFORE = re.compile(r"(?:\bnot|\brather\s+than|\binstead\s+of|而不是|不是)\s{0,4}(?:\\?\$\s{0,2})?\Z", re.IGNORECASE)
+_NEGATED_BEFORE = re.compile(r"(?:\bnot|\brather\s+than|\binstead\s+of|而不是|不是)\s{0,4}(?:(?:\\?\$|\\\()\s{0,2})?\Z",
+                             re.IGNORECASE)
 """Words right before a value that deny it (`not $18`, `rather than 5`, `而不是 18`)."""
 _JOINER = re.compile(r"\s*(?:[,，、]?\s*(?:(?:and|und|et|y|" + _OR_WORDS + r")(?![A-Za-z])|或者?|和|与|與|及)|[,，、])\s*",
                      re.IGNORECASE)
@@ -1491,8 +1525,21 @@ def _final_sentence_answer(text: str, asked: AskedQuantity | None = None) -> str
             return parity
         if not (math_spans(sentence) or re.search(r"\d", sentence)):
             continue
+        if "answer" in sentence.lower():
+            sentence = _SUPPOSED_ANSWER.sub(" ", sentence)  # `I initially thought the answer is $-1$, but ...`
+            if not (math_spans(sentence) or re.search(r"\d", sentence)):
+                return None  # the value it names is only supposed: no answer stated
         return _value_in_words(sentence[-MAX_SENTENCE_CHARS:], after_marker=False, asked=asked)
     return None
+
+
+_SUPPOSED_ANSWER = re.compile(
+    r"\b(?:thought|initially|at\s+first|assumed?|assuming|suppose|supposed|supposing|if|whether|might\s+think|"
+    r"guess(?:ed)?)\b[^.!?\n=\d$]{0,40}?\banswer\s+(?:is|was|were|would\s+be|might\s+be|could\s+be)\s*:?\s*"
+    r"(?:\$[^$\n]{1,200}\$|\\\([^\n]{1,200}?\\\)|[^\s,;]+)", re.IGNORECASE)
+"""An answer a sentence only supposes, with its value (`I initially thought the answer is $-1$`, `if the answer were
+6`): the final-sentence reading passes over it (`_SUPPOSED` keeps such a sentence from being an answer marker). No
+math between the two (`... = 1,100 if X = 10 The answer is 10.` states its answer)."""
 
 
 _SENTENCE_END = re.compile(r"\n|(?:(?<!\bi\.e)(?<!\be\.g)[.?]|!(?!" + _COMPUTATION_AFTER_A_FACTORIAL + r"))(?=\s|$)")
@@ -1529,8 +1576,15 @@ def _sentences(text: str) -> list[str]:
 
 
 def _last_number(text: str) -> str | None:
-    matches = deque(_NUMBER.finditer(text[-MAX_FALLBACK_CHARS:]), maxlen=1)
-    return _clean(matches[0].group(0)) if matches else None
+    """The last number of a text, unless words right before it deny it (`... is not $\\boxed{21}$.`); not one it only
+    supposes (`_SUPPOSED_ANSWER`: `I initially thought the answer is $-1$, but ...`)."""
+    tail = text[-MAX_FALLBACK_CHARS:]
+    if "answer" in tail.lower():
+        tail = _SUPPOSED_ANSWER.sub(" ", tail)
+    matches = deque(_NUMBER.finditer(tail), maxlen=1)
+    if not matches or _NEGATED_BEFORE.search(re.sub(r"\\boxed\{\s*\Z", "", tail[max(0, matches[0].start() - 50):matches[0].start()])):
+        return None
+    return _clean(matches[0].group(0))
 
 
 _TRAILING_SPACING = re.compile(r"(?:(?<!\\)\\[,;:! ]|\\q?quad\b|~|\s)+\Z")
@@ -1706,6 +1760,8 @@ def _answer_of_cut_off(body: str, style: str, asked: AskedQuantity | None, think
         return found
     if found.method not in STATED_OUTRIGHT:
         return Extraction(None, None, f"cut at max_tokens; only a {found.method} fallback found")
+    if _UNFINISHED_ALTERNATIVE.match(body, _statement_end(body, position)):
+        return Extraction(None, None, "cut at max_tokens while offering another answer (`.. or` after it)")
     doubt = _DOUBT.search(body, position) or _ASKED_BACK.match(body, _statement_end(body, position))
     if doubt is not None:
         return Extraction(None, None, f"cut at max_tokens while checking its answer ({doubt.group(0).strip()[-40:]!r} after it)")
@@ -1748,6 +1804,9 @@ def _statement_end(body: str, position: int) -> int:
     return position + boxes[0].end if boxes and boxes[0].start == 0 else position
 
 
+_UNFINISHED_ALTERNATIVE = re.compile(r"[\s$.)\\\]]*(?:or|and|,|;|/|\+|plus|und|oder|ou|o|或)\s*\Z", re.IGNORECASE)
+"""What a text cut at `max_tokens` ends in right after its answer when it was naming another (`The answer is either
+$\\boxed{197}$ or`): the answer is not committed."""
 _ASKED_BACK = re.compile(r"(?:[^.!?\n]|\.(?=\d)){0,300}?\?(?:\s|\Z)")
 """An answer whose own sentence ends in a question mark (`So the answer is $\\boxed{60}$? Let me verify`)."""
 
