@@ -359,8 +359,9 @@ def readable_text(text: str) -> str:
 
 
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_FOOTNOTE_DEFINITION = re.compile(r"^[ \t]{0,3}\[\^[^\]\n]{1,40}\]:[^\n]*\n?", re.MULTILINE)
-_FOOTNOTE_MARK = re.compile(r"\[\^[^\]\n]{1,40}\]")
+_FOOTNOTE_DEFINITION = re.compile(r"^[ \t]{0,3}\[\^[\w-]{1,40}\]:[^\n]*\n?", re.MULTILINE)
+_FOOTNOTE_MARK = re.compile(r"\[\^[\w-]{1,40}\]")
+"""A markdown footnote's label is a word (`[^1]`, `[^note-2]`): `[^\\circ]` in math is no footnote."""
 _HIDING_COMMAND = re.compile(r"\\(?:[hv]?phantom|textcolor\s*\{\s*(?:white|transparent)\s*\})\s*(?=\{)|"
                              r"(?<=\{)\s*\\color\s*\{\s*(?:white|transparent)\s*\}")
 
