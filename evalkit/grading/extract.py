@@ -363,7 +363,8 @@ _FOOTNOTE_DEFINITION = re.compile(r"^[ \t]{0,3}\[\^[\w-]{1,40}\]:[^\n]*\n?", re.
 _FOOTNOTE_MARK = re.compile(r"\[\^[\w-]{1,40}\]")
 """A markdown footnote's label is a word (`[^1]`, `[^note-2]`): `[^\\circ]` in math is no footnote."""
 _HIDING_COMMAND = re.compile(r"\\(?:[hv]?phantom|textcolor\s*\{\s*(?:white|transparent)\s*\})\s*(?=\{)|"
-                             r"(?<=\{)\s*\\color\s*\{\s*(?:white|transparent)\s*\}")
+                             r"\\color\s*\{\s*(?:white|transparent)\s*\}")
+"""Starts with its backslash, so that a search of a long text is a scan for one character."""
 
 
 def _without_hidden(text: str) -> str:
@@ -375,15 +376,20 @@ def _without_hidden(text: str) -> str:
         text = _HTML_COMMENT.sub("", text)
     if "[^" in text:
         text = _FOOTNOTE_MARK.sub("", _FOOTNOTE_DEFINITION.sub("", text))
-    if "phantom" not in text and "white" not in text and "transparent" not in text:
+    if "phantom" not in text and "{white" not in text and "{ white" not in text and "transparent" not in text:
         return text
-    while (command := _HIDING_COMMAND.search(text)) is not None:
+    position = 0
+    while (command := _HIDING_COMMAND.search(text, position)) is not None:
         start = command.start()
-        in_group = command.group(0).lstrip().startswith("\\color")  # `{\color{white} ..}`: the rest of its group
-        end = closing_brace(text, start - 1 if in_group else command.end())
+        in_group = command.group(0).startswith("\\color")  # `{\color{white} ..}`: the rest of its group
+        if in_group and not text[:start].rstrip().endswith("{"):
+            position = command.end()  # a `\color{white}` that opens no group: it colours what follows, left as it is
+            continue
+        end = closing_brace(text, text.rindex("{", 0, start) if in_group else command.end())
         if end < 0:
             return text[:start]  # never closed: hidden to the end
         text = text[:start] + text[end if in_group else end + 1:]  # `\phantom{..}`: the command and its argument
+        position = start
     return text
 
 
