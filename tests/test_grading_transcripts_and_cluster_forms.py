@@ -134,3 +134,14 @@ def test_a_response_cut_while_offering_another_answer_has_none():
     assert find_answer("The answer is either $\\boxed{197}$ or", cut_off=True).answer is None
     assert find_answer("The answer is $\\boxed{197}$. So", cut_off=True).answer == "197"
     assert find_answer("The answer is either $\\boxed{197}$ or", ended_normally=True).answer == "197"
+
+
+def test_a_response_that_says_it_found_no_answer_has_none():
+    assert disagreements([
+        ("7", "I could not determine the answer. This attempt took 7 minutes.", False),
+        ("8", "I could not finish.\nThe partial sum is 8.", False),
+        # an answer stated outright stands, and a story's "could not" is no such statement
+        ("5", "I could not find a simpler form, so the answer is 5.", True),
+        ("18", "I cannot find the answer directly, but the total is $\\boxed{18}$.", True),
+        ("3", "She could not finish the cake, so 3 pieces are left.", True),
+    ]) == []

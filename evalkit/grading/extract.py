@@ -1716,10 +1716,21 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
         return Extraction(None, None, f"cut at max_tokens; only a {found.method} fallback found")
     if note == UNTERMINATED_THINK and found.answer is not None and found.method not in STATED_OUTRIGHT:
         return Extraction(None, None, f"{UNTERMINATED_THINK}: only a {found.method} fallback found")
+    if found.answer is not None and found.method not in STATED_OUTRIGHT and _GAVE_UP.search(body[-MAX_FALLBACK_CHARS:]):
+        return Extraction(None, None, f"says it found no answer; only a {found.method} fallback found")
     if not ended_normally and found.answer is not None and found.method not in STATED_OUTRIGHT and _broken_off(body):
         return Extraction(None, None, f"ends inside a sentence that states no result (cut off?); only a {found.method} "
                                       "fallback found before it")
     return found
+
+
+_GAVE_UP = re.compile(r"\b(?:I|we)\s+(?:still\s+)?(?:could\s+not|couldn'?t|can'?t|cannot|was\s+unable\s+to|am\s+unable\s+to|did\s+not\s+manage\s+to|"
+                      r"failed\s+to)\s+(?:(?:determine|find|solve|compute|work\s+out|get|reach)\s+(?:the\s+|a\s+)?"
+                      r"(?:final\s+|correct\s+|exact\s+)?(?:answer|solution|problem|result)\b|(?:finish|complete)\b)",
+                      re.IGNORECASE)
+"""A response that says, in its own voice, that it found no answer (`I could not determine the answer.`, `I could not
+finish.`; not `She could not finish the cake`): a number its fallback readings would take from it (`This attempt took
+7 minutes.`) is none. An answer stated outright (a box, an answer line) stands."""
 
 
 def _broken_off(body: str) -> bool:

@@ -40,8 +40,9 @@ class GradingPolicy:
     - `decimal_comma`: `0,5` and `3,14` are decimals (continental notation). Off by default: then a
       comma separates list items or groups thousands, and a decimal comma is never inferred
       inside a list (`0, 1` is two items).
-    - `relative_tolerance`: when positive, a number equals a reference *written as a decimal*
-      when their relative difference is at most this (Minerva/OCW answers such as `7.2e-4`).
+    - `relative_tolerance`: when positive, a number equals a numeric reference when their relative
+      difference is at most this (Minerva/OCW answers such as `7.2e-4` or `4.5 \\times 10^{33}`; an
+      integer reference too, which may be a rounded physical value: `2.02` is within 1% of `2`).
       Zero (the default) means the reference's written precision decides.
     - `decimal_references`: one of `DECIMAL_REFERENCE_RULES`. With `question` (the default) a
       decimal reference accepts answers that round to it (`0.67` accepts `\\frac23`) unless the
