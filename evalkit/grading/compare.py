@@ -113,6 +113,7 @@ from evalkit.grading.values import (
     function_argument,
     numeral_digits,
     parse_value,
+    difference_form,
     stated_value,
     sympy_of,
 )
@@ -836,7 +837,6 @@ def _sympy_sets_equal(x: sympy.Set | None, y: sympy.Set | None) -> Decision:
 
 # ---------------------------------------------------------------- relations
 
-_FLIP = {"<": ">", "<=": ">=", ">": ">", ">=": ">="}
 _BUILDERS = {"<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge, "=": sympy.Eq, "!=": sympy.Ne}
 
 
@@ -873,8 +873,8 @@ def _is_identity(relation: Relation) -> bool:
 
 def _two_sided(a: Relation, b: Relation) -> Decision:
     """Equations: one is a nonzero multiple of the other; inequalities: a positive multiple."""
-    op_a, diff_a = _difference_form(a)
-    op_b, diff_b = _difference_form(b)
+    op_a, diff_a = difference_form(a)
+    op_b, diff_b = difference_form(b)
     if op_a != op_b:
         return _no("different relations")
     if diff_a == 0 or diff_b == 0:
@@ -892,15 +892,6 @@ def _two_sided(a: Relation, b: Relation) -> Decision:
         return _yes("one equation is a multiple of the other")
     return _yes("one inequality is a positive multiple of the other") if ratio.is_positive else _no(
         "inequalities point different ways")
-
-
-def _difference_form(relation: Relation) -> tuple[str, sympy.Expr]:
-    """`a < b` -> (">", b - a): every relation as `expression op 0` with op in = != > >=."""
-    op = relation.ops[0]
-    left, right = sympy_of(relation.sides[0]), sympy_of(relation.sides[1])
-    if op in ("<", "<="):
-        return _FLIP[op], right - left
-    return op, left - right
 
 
 def _constant_over_points(expr: sympy.Expr) -> sympy.Expr | None:

@@ -182,8 +182,10 @@ _ANSWER_IS_ABROAD = re.compile(
     r"la\s{1,4}risposta(?:\s{1,4}finale)?\s{1,4}(?:è|e)|a\s{1,4}resposta(?:\s{1,4}final)?\s{1,4}[ée])\b\s{0,4}:?",
     re.IGNORECASE)
 """`The answer is` in other languages (`答案是 5`, `所以答案为 $x=1$ 或 $x=5$`, `La réponse est 5`, `Die Lösungen sind ...`)."""
-_SUPPOSED = re.compile(r"\b(?:thought|initially|at\s+first|assumed?|assuming|suppose|supposed|supposing|if|whether|"
-                       r"might\s+think|guess(?:ed)?|would\s+be\s+that)\b[^.!?\n]{0,40}\Z", re.IGNORECASE)
+_SUPPOSING = (r"thought|initially|at\s+first|assumed?|assuming|suppose|supposed|supposing|if|whether|might\s+think|"
+              r"guess(?:ed)?")
+"""Words that make what follows a supposition (`_SUPPOSED`, `_SUPPOSED_ANSWER`)."""
+_SUPPOSED = re.compile(r"\b(?:" + _SUPPOSING + r"|would\s+be\s+that)\b[^.!?\n]{0,40}\Z", re.IGNORECASE)
 """Words before "the answer is" that make it a supposition, not a statement (`I initially thought the answer
 is 5`, `If the answer is 5, then ...`, `Suppose the answer were ...`)."""
 _ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
@@ -1532,8 +1534,9 @@ def _final_sentence_answer(text: str, asked: AskedQuantity | None = None) -> str
             return parity
         if not (math_spans(sentence) or re.search(r"\d", sentence)):
             continue
-        if "answer" in sentence.lower():
-            sentence = _SUPPOSED_ANSWER.sub(" ", sentence)  # `I initially thought the answer is $-1$, but ...`
+        unsupposed = _without_supposed_answers(sentence)  # `I initially thought the answer is $-1$, but ...`
+        if unsupposed != sentence:
+            sentence = unsupposed
             if not (math_spans(sentence) or re.search(r"\d", sentence)):
                 return None  # the value it names is only supposed: no answer stated
         return _value_in_words(sentence[-MAX_SENTENCE_CHARS:], after_marker=False, asked=asked)
@@ -1541,12 +1544,16 @@ def _final_sentence_answer(text: str, asked: AskedQuantity | None = None) -> str
 
 
 _SUPPOSED_ANSWER = re.compile(
-    r"\b(?:thought|initially|at\s+first|assumed?|assuming|suppose|supposed|supposing|if|whether|might\s+think|"
-    r"guess(?:ed)?)\b[^.!?\n=\d$]{0,40}?\banswer\s+(?:is|was|were|would\s+be|might\s+be|could\s+be)\s*:?\s*"
+    r"\b(?:" + _SUPPOSING + r")\b[^.!?\n=\d$]{0,40}?\banswer\s+(?:is|was|were|would\s+be|might\s+be|could\s+be)\s*:?\s*"
     r"(?:\$[^$\n]{1,200}\$|\\\([^\n]{1,200}?\\\)|[^\s,;]+)", re.IGNORECASE)
 """An answer a sentence only supposes, with its value (`I initially thought the answer is $-1$`, `if the answer were
 6`): the final-sentence reading passes over it (`_SUPPOSED` keeps such a sentence from being an answer marker). No
 math between the two (`... = 1,100 if X = 10 The answer is 10.` states its answer)."""
+
+
+def _without_supposed_answers(text: str) -> str:
+    """`text` with each answer it only supposes blanked out (`_SUPPOSED_ANSWER`)."""
+    return _SUPPOSED_ANSWER.sub(" ", text) if "answer" in text.lower() else text
 
 
 _SENTENCE_END = re.compile(r"\n|(?:(?<!\bi\.e)(?<!\be\.g)[.?]|!(?!" + _COMPUTATION_AFTER_A_FACTORIAL + r"))(?=\s|$)")
@@ -1585,9 +1592,7 @@ def _sentences(text: str) -> list[str]:
 def _last_number(text: str) -> str | None:
     """The last number of a text, unless words right before it deny it (`... is not $\\boxed{21}$.`); not one it only
     supposes (`_SUPPOSED_ANSWER`: `I initially thought the answer is $-1$, but ...`)."""
-    tail = text[-MAX_FALLBACK_CHARS:]
-    if "answer" in tail.lower():
-        tail = _SUPPOSED_ANSWER.sub(" ", tail)
+    tail = _without_supposed_answers(text[-MAX_FALLBACK_CHARS:])
     matches = deque(_NUMBER.finditer(tail), maxlen=1)
     if not matches or _NEGATED_BEFORE.search(re.sub(r"\\boxed\{\s*\Z", "", tail[max(0, matches[0].start() - 50):matches[0].start()])):
         return None
@@ -1711,14 +1716,16 @@ def find_answer(text: object, style: str = "auto", *, ended_normally: bool = Fal
     if cut_off and readable.endswith(body):  # what comes before the body is the thinking it closed, if any
         return _answer_of_cut_off(body, style, asked, readable[:len(readable) - len(body)])
     found, _ = _answer_in_body(body, style, asked)
-    if cut_off and found.answer is not None and found.method not in STATED_OUTRIGHT:
-        # cut in what followed a whole response (an invented next example): only an answer stated outright counts
+    if found.answer is None or found.method in STATED_OUTRIGHT:
+        return found
+    # only a fallback found: it counts where the response ended as a whole response does
+    if cut_off:  # cut in what followed a whole response (an invented next example)
         return Extraction(None, None, f"cut at max_tokens; only a {found.method} fallback found")
-    if note == UNTERMINATED_THINK and found.answer is not None and found.method not in STATED_OUTRIGHT:
+    if note == UNTERMINATED_THINK:
         return Extraction(None, None, f"{UNTERMINATED_THINK}: only a {found.method} fallback found")
-    if found.answer is not None and found.method not in STATED_OUTRIGHT and _GAVE_UP.search(body[-MAX_FALLBACK_CHARS:]):
+    if _GAVE_UP.search(body[-MAX_FALLBACK_CHARS:]):
         return Extraction(None, None, f"says it found no answer; only a {found.method} fallback found")
-    if not ended_normally and found.answer is not None and found.method not in STATED_OUTRIGHT and _broken_off(body):
+    if not ended_normally and _broken_off(body):
         return Extraction(None, None, f"ends inside a sentence that states no result (cut off?); only a {found.method} "
                                       "fallback found before it")
     return found
@@ -1735,8 +1742,9 @@ finish.`; not `She could not finish the cake`): a number its fallback readings w
 
 def _broken_off(body: str) -> bool:
     """Whether a text stops inside a sentence that names no value, as one cut at a token limit does (`... we find
-    $y = 809$. Substituting this into the second rela`): no full stop or closing bracket at its end, no digit or
-    math in its last sentence, and no sign-off (`Hope this helps`). `She has 18 apples left` is a finished answer."""
+    $y = 809$. Substituting this into the second rela`): no full stop or closing bracket at its end, and no digit or
+    math in its last sentence (or, after its last value, a result just begun: `_GOES_ON_TO_A_RESULT`), and no sign-off
+    (`Hope this helps`). `She has 18 apples left` is a finished answer."""
     end = body.rstrip()
     if not end or not (end[-1].isalpha() or end[-1] in ",;:-("):
         return False
@@ -1744,11 +1752,11 @@ def _broken_off(body: str) -> bool:
     last = sentences[-1]
     if len(sentences) < 2 or _SIGN_OFF.match(last):
         return False
-    spans = math_spans(last)
-    after_values = last[max([span.end for span in spans] + [match.end() for match in re.finditer(r"\d", last)] + [0]):]
-    if after_values is not last and _GOES_ON_TO_A_RESULT.search(after_values):
-        return True  # `we get $y = 809$, and therefore the requi`: cut before the result it was about to state
-    return not (spans or re.search(r"\d", last) or "\\" in last)
+    values_end = max([span.end for span in math_spans(last)] + [match.end() for match in re.finditer(r"\d", last)],
+                     default=None)
+    if values_end is None:
+        return "\\" not in last
+    return bool(_GOES_ON_TO_A_RESULT.search(last[values_end:]))  # `we get $y = 809$, and therefore the requi`
 
 
 _GOES_ON_TO_A_RESULT = re.compile(r"\b(?:therefore|thus|hence|so|giving|gives|equals)(?:\s+\S+){0,2}\s*\Z",

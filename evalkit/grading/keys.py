@@ -40,6 +40,7 @@ from evalkit.grading.values import (
     Time,
     Value,
     definition_in,
+    difference_form,
     stated_value,
     sympy_of,
 )
@@ -217,10 +218,7 @@ def _equation_digest(relation: Relation) -> Hashable | None:
     the first point where it is not zero (by its value there for an equation, whose sign is free)."""
     if len(relation.ops) != 1 or not all(isinstance(side, (Number, Expr)) for side in relation.sides):
         return None
-    op = relation.ops[0]
-    left, right = (sympy_of(side) for side in relation.sides)
-    difference = right - left if op in ("<", "<=") else left - right
-    op = {"<": ">", "<=": ">="}.get(op, op)
+    op, difference = difference_form(relation)
     symbols = sorted(difference.free_symbols, key=lambda s: s.name)
     if not symbols:
         return None

@@ -656,6 +656,19 @@ def definition_in(named: Named, variable: sympy.Symbol | None) -> object | None:
     return Expr(named.value.expr.xreplace({own: variable}), named.value.percent)
 
 
+_REVERSED = {"<": ">", "<=": ">="}
+
+
+def difference_form(relation: Relation) -> tuple[str, sympy.Expr]:
+    """The first relation of `relation` as `expression op 0` with op in = != > >= (`a < b` -> (">", b - a)): the
+    form in which an equation and its nonzero multiples, or an inequality and its positive multiples, agree."""
+    op = relation.ops[0]
+    left, right = sympy_of(relation.sides[0]), sympy_of(relation.sides[1])
+    if op in _REVERSED:
+        return _REVERSED[op], right - left
+    return op, left - right
+
+
 def stated_value(relation: Relation) -> Value | None:
     """The value `left = value` states, compared with a bare value: a constant right side
     (`m+n = 33`, `\\sin\\theta = \\frac12`, `f(f(20)) = 5`), a right side in other variables than
