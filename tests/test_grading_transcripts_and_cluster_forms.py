@@ -6,7 +6,7 @@ percentage is asked) in one cluster."""
 
 from __future__ import annotations
 
-from grading_cases import disagreements
+from grading_cases import disagreements, disagreements_in_questions
 
 from evalkit.grading import cluster, grade_groups
 from evalkit.grading.extract import find_answer
@@ -145,3 +145,142 @@ def test_a_response_that_says_it_found_no_answer_has_none():
         ("18", "I cannot find the answer directly, but the total is $\\boxed{18}$.", True),
         ("3", "She could not finish the cake, so 3 pieces are left.", True),
     ]) == []
+
+
+# --- answers offered two ways (session 19, the rest of the reward-hacking review) ------------------------------------
+
+def test_a_box_that_offers_another_value_in_parentheses_holds_two_answers():
+    assert disagreements([
+        ("504", "$\\boxed{504 \\text{ (or } 505\\text{)}}$", False),
+        ("504", "$\\boxed{504 \\text{ (or 505)}}$", False),
+        ("x=5", "$\\boxed{x=5 \\text{ (or } x=6\\text{)}}$", False),
+        ("2^{k-1}", "$\\boxed{2^{k-1} \\text{ (or } 2^{k}\\text{)}}$", False),
+        ("45^{\\circ}", "$\\boxed{45^{\\circ} \\text{ (or } 55^{\\circ}\\text{)}}$", False),
+        # another form of the same value, or a remark in words, is not a second answer
+        ("\\frac{1}{2}", "$\\boxed{0.5 \\text{ (or } \\frac{1}{2}\\text{)}}$", True),
+        ("90^\\circ", "$\\boxed{90^\\circ \\text{ (or } \\frac{\\pi}{2} \\text{ radians)}}$", True),
+        ("0.5", "$\\boxed{0.5 \\text{ (or equivalently } \\frac{1}{2}\\text{)}}$", True),
+        ("504", "$\\boxed{504 \\text{ (rounded)}}$", True),
+    ]) == []
+
+
+def test_a_box_offered_as_another_answer_to_the_one_before_it_makes_both_the_answer():
+    alternative = "Answer: $\\boxed{11}$\n\nAlternatively, if the other interpretation is meant: $\\boxed{10}$"
+    assert find_answer(alternative).answer == "11, 10"
+    assert find_answer(alternative.replace("11", "62").replace("10", "63"), "gsm8k").answer == "62, 63"
+    each_option = "If it is a line: $\\boxed{A}$. If a circle: $\\boxed{B}$. If a parabola: $\\boxed{C}$."
+    assert find_answer(each_option).answer == "A, B, C"
+    assert disagreements([
+        ("10", alternative, False),
+        ("11", alternative, False),
+        ("E", each_option.replace("C}$.", "C}$. If a hyperbola: $\\boxed{E}$."), False),
+        # the same value again, a verification, a later sentence that goes on thinking, and cases of a piecewise answer
+        ("-2,1", "The final answer is either $\\boxed{-2,1}$ or $\\boxed{-2}$.", False),  # a choice between lists
+        ("3 \\pm 2 \\sqrt{2}", "The final answer is either $\\boxed{3 \\pm 2 \\sqrt{2}}$ or $\\boxed{3 + 2\\sqrt{2}}$.", False),
+        ("-2,1", "The final answer is either $\\boxed{-2}$ or $\\boxed{1}$.", True),  # `x = -2 or x = 1`: the solutions
+        ("5", "The answer is $\\boxed{5}$. Alternatively, if we check with another method, we again get $\\boxed{5}$.", True),
+        ("14", "So maybe $\\boxed{12}$. If I made an error in step 3, then... the answer is $\\boxed{14}$.", True),
+        ("9", "The minimum is $\\boxed{9}$, which occurs at $x=\\boxed{1}$.", True),
+    ]) == []
+
+
+def test_a_final_sentence_that_breaks_its_value_down_states_the_value_first():
+    assert disagreements([
+        ("41", "We add them up.\n\nThe total is 41: that is 40 plus 1 extra.", True),
+        ("41", "We add them up.\n\nThe total is 41, which is 40 plus 1 extra.", True),
+        ("40", "We add them up.\n\nThe total is 41: that is 40 plus 1 extra.", False),
+        ("13", "We add them up.\n\nThe total is 5 plus 8, which is 13.", True),
+        ("15", "We add them up.\n\nThe number of apples is 12 plus 3 equals 15.", True),
+    ]) == []
+
+
+def test_a_denied_value_after_an_answer_marker_or_inside_denied_math_is_no_answer():
+    assert disagreements([
+        ("21", "We try.\n\nThe answer is not $21$ here", False),
+        ("21", "We try.\n\nThe answer is not $x = 21$ here", False),
+        ("f(x)=1", "We try.\n\n答案不是 $f(x)=1$。", False),
+        ("6", "The answer is not $5$ but $6$.", True),
+        ("5", "The answer is not hard to see: $5$.", True),
+    ]) == []
+
+
+def test_number_words_after_the_gsm8k_marker_and_json_answer_lists_are_read():
+    assert find_answer("So she has ten.\n#### ten", "gsm8k").answer == "ten"
+    assert find_answer("Work\n#### Twenty-five.", "gsm8k").answer == "Twenty-five"
+    assert find_answer("#### One more check\nThe answer is 5.", "gsm8k").answer == "5"  # a heading, not a marker
+    assert find_answer("x\n#### ten\n#### 12", "gsm8k").answer == "12"
+    assert find_answer('Work.\n\n{"answer": ["+2", "+1"]}').answer == "+2, +1"
+    assert find_answer('{"answer": [1, 2.5e3]}').answer == "1, 2.5e3"
+    assert disagreements([
+        ("10", "So she has ten.\n#### ten", True),
+        ("+2", 'Work.\n\n{"answer": ["+2", "+1"]}', False),
+        ("f(x)=1", "$\\boxed{f \\equiv 1}$", True),
+        ("f(x)=x", "$\\boxed{f \\equiv 1}$", False),
+        ("n \\equiv 1 \\pmod 3", "$\\boxed{n \\equiv 1 \\pmod 3}$", True),
+    ]) == []
+
+
+def test_an_angle_in_radians_is_read_in_degrees_where_the_problem_asks_for_degrees():
+    in_degrees = "Find the measure of angle $A$ in degrees."
+    assert disagreements_in_questions([
+        (None, "76^\\circ", "The final answer is $\\boxed{76 \\text{ radians}}$.", False),
+        (in_degrees, "76", "The final answer is $\\boxed{76 \\text{ radians}}$.", False),
+        (None, "60^\\circ", "$\\boxed{\\frac{\\pi}{3} \\text{ radians}}$", True),
+        (None, "60^\\circ", "$\\boxed{\\frac{\\pi}{3}\\ \\mathrm{rad}}$", True),
+        (None, "76^\\circ", "$\\boxed{76 \\text{ degrees}}$", True),
+        # radians asked, or a rate in radians
+        ("Find the angle in radians.", "\\frac{\\pi}{3}", "$\\boxed{\\frac{\\pi}{3} \\text{ rad}}$", True),
+        ("A wheel turns 30 degrees per second. Find its angular speed in rad/s.", "5", "$\\boxed{5 \\text{ rad/s}}$", True),
+    ]) == []
+
+
+# --- programs and their output (session 19, from a review of tool-integrated and program-of-thought outputs) -------
+
+def _ran(output: str) -> str:
+    return f"We compute it.\n```python\nresult = solve_it()\nprint(result)\n```\n```output\n{output}\n```"
+
+
+def test_a_response_that_ends_in_its_programs_output_has_the_printed_value_read_whole():
+    assert find_answer(_ran("(3, pi/2)")).answer == "(3, pi/2)"
+    assert find_answer(_ran("(8/15,)")).answer == "8/15"  # a one-item tuple
+    assert find_answer(_ran("7.500e+07")).answer == "7.500e+07"
+    assert find_answer(_ran("Probability: 130/231")).answer == "130/231"
+    assert find_answer(_ran("{'x': 3, 'y': 4}")).method == "program_output"
+    assert find_answer("Final value: 12/5").answer == "12/5"
+    assert disagreements([
+        ("\\left(3,\\frac{\\pi}{2}\\right)", _ran("(3, pi/2)"), True),
+        ("\\frac{33}{100}", _ran("{33/100}"), True),
+        ("\\frac{8}{15}", _ran("(8/15,)"), True),
+        ("7.5\\times10^7", _ran("7.500e+07"), True),
+        ("6.72\\times 10^{-5}", _ran("6.72e-05"), True),
+        ("12.5", _ran("1.250e+01"), True),
+        ("\\frac{130}{231}", _ran("Probability: 130/231"), True),
+        ("(3,4)", _ran("{'x': 3, 'y': 4}"), True),
+        ("(-2,1)", _ran("[{a: -2, b: 1}]"), True),
+        ("-2,1", _ran("FiniteSet(-2, 1)"), True),
+        ("(3,4]", _ran("Interval.Lopen(3, 4)"), True),
+        ("(-\\sqrt{3}, \\sqrt{3})", _ran("Interval.open(-sqrt(3), sqrt(3))"), True),
+        ("(-\\infty,0)\\cup(1,\\infty)", _ran("Union(Interval.open(-oo, 0), Interval.open(1, oo))"), True),
+        ("(8,-2)", _ran("Point2D(8, -2)"), True),
+        ("(1,2)", _ran("Interval(1, 2)"), False),  # closed, not open
+        ("42", _ran("42") + "\nSo the answer is $\\boxed{41}$.", False),  # the box after the output is the answer
+    ]) == []
+
+
+def test_a_program_that_failed_or_never_ran_states_no_answer():
+    traceback = ("Traceback (most recent call last):\n  File \"<stdin>\", line 3, in <module>\n"
+                 "NameError: name 'y' is not defined")
+    assert find_answer(_ran(traceback)).answer is None
+    assert find_answer(_ran("Cell In[1], line 14\n    print(x\nSyntaxError: incomplete input")).answer is None
+    assert find_answer("We compute.\n```python\nx = 1\ny = x * 36\nprint(y)\n```").answer is None
+    assert find_answer("```python\ndef solution():\n    return 3 * 12\n```").answer is None
+    # a value stated before a check in code, and output after which prose states the answer, stand
+    assert find_answer("So the total is 42.\n```python\nprint(6*7)\n```").answer == "42"
+    assert find_answer(_ran(traceback) + "\nFixing the typo, the answer is $\\boxed{3}$.").answer == "3"
+    assert find_answer(_ran("Relative error: 0.01")).answer == "0.01"
+
+
+def test_gpt_oss_decoded_without_its_special_tokens_is_read_after_its_final_channel():
+    assert find_answer("analysisWe need it. So answer sqrt(5).assistantfinal**Answer: sqrt(5)**").answer == "sqrt(5)"
+    assert find_answer("analysisSo answer 5.3e-9.assistantfinal**Answer:** 5.3e-9").answer == "5.3e-9"
+    assert find_answer("analysisLet me think about 7.assistantfinalThe answer is $\\boxed{12}$.").answer == "12"

@@ -33,7 +33,8 @@ from evalkit.grading.compare import is_approximate
 from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import (AnswerJob, AnswerOutcome, ExtractionJob, PairJob, is_plain_number, solve_answer,
                                   solve_extraction, solve_pair)
-from evalkit.grading.measures import Measure, answer_measure, asked_measures, in_asked_unit, value_and_unit
+from evalkit.grading.measures import (Measure, answer_measure, asked_measures, degrees_asked, in_asked_unit,
+                                      radians_in_degrees, value_and_unit)
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.pool import TaskResult, WorkerPool
@@ -138,6 +139,7 @@ class _AnswerContext:
     asked_expressions: frozenset[str] = frozenset()
     reference_canonical: str | None = None
     math_names: frozenset[str] = frozenset()
+    angle_in_degrees: bool = False
 
     @classmethod
     def of(cls, reference: str | None, question: str | None, policy: GradingPolicy) -> _AnswerContext:
@@ -145,7 +147,7 @@ class _AnswerContext:
         return cls(policy, question_words(question), asked_measures(reference, question),
                    frozenset(filter(None, (_canonical(expression, policy) for expression in expressions))),
                    _canonical(reference, policy) if reference is not None else None,
-                   math_names(question) if question else frozenset())
+                   math_names(question) if question else frozenset(), degrees_asked(reference, question))
 
 
     def restated(self) -> frozenset[str]:
@@ -172,7 +174,8 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
     - an equation that gives the value of the expression the question asks for is that value (`a+b=0` for
       `find $a + b$`);
     - `\\log` without a base is `\\ln` against a reference in natural logarithms (`log_read_like_reference`);
-    - a congruence is its residue against an integer reference (`N \\equiv 321 \\pmod{1000}` for 321)."""
+    - a congruence is its residue against an integer reference (`N \\equiv 321 \\pmod{1000}` for 321);
+    - an angle that names radians is read in degrees where the problem's angles are in degrees (`measures.py`)."""
     canonical = _canonical(answer, context.policy)
     if (canonical is None or not is_plain_number(canonical)) \
             and (number := named_in_question(answer, context.question_words)) is not None:
@@ -186,6 +189,8 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
             canonical, given = bare
         if given is not None:
             canonical = in_asked_unit(canonical, given, context.asked_units) or canonical
+    if context.angle_in_degrees:
+        canonical = radians_in_degrees(answer, canonical)  # `76 \text{ radians}` for 76 degrees is not 76
     residue = _CONGRUENCE.fullmatch(canonical)
     if residue is not None and context.reference_canonical is not None \
             and re.fullmatch(r"-?\d+", context.reference_canonical.lstrip("0") or "0"):

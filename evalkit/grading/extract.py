@@ -90,8 +90,8 @@ MAX_BARE_CHARS = 200
 MAX_BARE_LATEX_CHARS = 2_000
 """A single line of LaTeX without prose counts as a bare answer up to this length."""
 
-METHODS = ("minerva", "final_answer", "boxed", "answer_line", "gsm8k_marker", "marker", "bold", "bare",
-           "final_sentence", "last_number")
+METHODS = ("minerva", "final_answer", "boxed", "answer_line", "gsm8k_marker", "marker", "program_output", "bold",
+           "bare", "final_sentence", "last_number")
 """Every `Extraction.method`, in order of preference."""
 
 
@@ -118,6 +118,8 @@ class _Candidate:
     method: str
     parts: int = 0
     """How many labelled parts a box answer joins (`(a) \\boxed{3} (b) \\boxed{5}`: 2)."""
+    offers_two: bool = False
+    """A box answer that offers two values: the last box as another answer to the one before it (`_offers_alternative`)."""
 
 
 _BOX_COMMAND = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
@@ -141,14 +143,18 @@ zero-shot-CoT prompt of Kojima et al.), `the answer (in dollars) is`."""
 _ANSWER_GIVEN = re.compile(r"[Tt]he (?:final )?answer" + _ANSWER_QUALIFIER + r" is|####|\\boxed|Final Answer|<answer>")
 """Words that give a response's answer: only after them is a following example cut off."""
 _THINKING_OPENS = ("<think>", "<|begin_of_thought|>", "<|channel|>analysis<|message|>")
-_THINKING_CLOSES = ("</think>", "<|end_of_thought|>", "<|channel|>final<|message|>")
+_THINKING_CLOSES = ("</think>", "<|end_of_thought|>", "<|channel|>final<|message|>", "assistantfinal")
 """Where a reasoning model's thinking opens and where its response proper begins: `<think>`..`</think>`
 (DeepSeek-R1, QwQ, Qwen3; the opening tag is often in the prompt, not the output), Sky-T1 and
-OpenThoughts' `<|begin_of_thought|>`..`<|end_of_thought|>`, gpt-oss' analysis and final channels."""
+OpenThoughts' `<|begin_of_thought|>`..`<|end_of_thought|>`, gpt-oss' analysis and final channels (decoded without
+its special tokens, `analysis...assistantfinal...`: the role and channel names are ordinary tokens)."""
 _MINERVA = re.compile(r"final\s{1,4}answer\s{0,4}:\s{0,8}the\s{1,4}final\s{1,4}answer\s{1,4}is\s{0,4}:?", re.IGNORECASE)
 _MINERVA_END = re.compile(r"\.?\s{0,8}I\s{1,4}hope\s{1,4}it\s{1,4}is\s{1,4}correct", re.IGNORECASE)
 _GSM8K_MARKER = re.compile(r"####[ \t]{0,8}(?=[-+$\\\d.(])")
 """GSM8K's `#### 42`; a markdown heading (`#### Step 1`) is not a marker."""
+_GSM8K_SPELLED = re.compile(r"####[ \t]{0,8}([A-Za-z][A-Za-z \t-]{0,80}?)[ \t]*\.?[ \t]*$", re.MULTILINE)
+"""GSM8K's marker before a number in words (`#### ten`, `#### twenty-five`): the whole line is the number
+(`number_from_words`), so a heading (`#### One more check`) is not one."""
 _ANSWER_WORDS = (r"antwort|endergebnis|r[ée]ponse(?:\s{1,4}finale)?|respuesta(?:\s{1,4}final)?|risposta(?:\s{1,4}finale)?|"
                  r"resposta(?:\s{1,4}final)?|odpowied[źz]|ответ|最终答案|最終答案|答案|解答|答")
 """`Answer` in other languages, as a label before an answer (`**Antwort:** 5`, `Réponse : 5`, `Ответ: 5`, `答案：5`)."""
@@ -244,6 +250,10 @@ _ALTERNATIVE_GAP = re.compile(r"\s{0,8}(?:,|,?\s{0,8}or)\s{0,8}")
 _TRAILING_PROSE = re.compile(r"\s+(?:because|since|as|which|so|and\s+(?:this|that|the)|for|when|if|where)\b.*$",
                              re.IGNORECASE | re.DOTALL)
 _IS = re.compile(r"\s(?:is|are|was|equals|=|would\s+be|will\s+be)\s", re.IGNORECASE)
+_BREAKDOWN = re.compile(r"\s*(?:[-\d.,]+|\x01+)\s*(?:plus|minus|times|multiplied\s+by|divided\s+by|more\s+than|less\s+than|"
+                        r"fewer\s+than|\+|×|\*)\s*(?:[-\d.,]+|\x01+)(?![^=]*\b(?:equals?|is|makes)\b)[^=]*\Z", re.IGNORECASE)
+"""What follows a final sentence's last `is` when it only breaks down the value stated before (`41: that is 40 plus 1
+extra`): two amounts joined by an operation, and no result of it."""
 _LIST_GAP_NOISE = re.compile(r"\$|\\text\{|\\mbox\{|\}|\\[,;: !]|\\q?quad|~|\\\(|\\\)|\\\[|\\\]")
 _LIST_GAP_WORDS = frozenset({",", ";", "and", "or", "&"})
 _NEXT_LABEL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*=\s*$")
@@ -499,6 +509,15 @@ def _box_candidate(text: str) -> _Candidate | None:
     if not boxes:
         return None
     labelled = _boxes_of_parts(window, boxes)
+    first_offered = len(boxes)  # `\boxed{11}. Alternatively, if ...: \boxed{10}`; `If a line: \boxed{A}. If a circle: ...`
+    while first_offered > 1 and _offers_alternative(window[boxes[first_offered - 2].end:boxes[first_offered - 1].start]):
+        first_offered -= 1
+    if labelled is None and first_offered < len(boxes):
+        listed = [*_joined_tail(window, boxes[:first_offered]), *boxes[first_offered:]]
+        answers = list(dict.fromkeys(answer for answer in (_signed_content(window, box) for box in listed) if answer))
+        if not answers:
+            return None
+        return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed", offers_two=len(answers) > 1)
     if labelled is not None:
         listed = [box for part in labelled for box in _joined_tail(window, part)]
         answers = [answer for answer in (_signed_content(window, box) for box in listed) if answer]
@@ -508,6 +527,28 @@ def _box_candidate(text: str) -> _Candidate | None:
     if not answers:
         return None
     return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed", len(labelled) if labelled else 0)
+
+
+_ALTERNATIVE_OPENING = re.compile(
+    r"[\s$.,;:)\\\]]*(?:(?:alternatively|otherwise|or|but|however)\s*,?\s*(?=if\b|in\s+case\b|should\b)"
+    r"|if\s+instead\b|if\s*,\s*however\b"
+    r"|alternatively\s*(?=,\s*(?:for|under|with|reading|interpreting|taking)\b)"
+    r"|if\b(?=[^$\n]{0,60}:\s*(?:\$|\\\(|\\\[)?\s*\Z))",
+    re.IGNORECASE)
+"""How a box offered as another answer beside the one boxed before it is introduced: `Alternatively, if the other
+reading is meant: $\\boxed{10}$`, `If instead ...`, `Or, if ...`, and one box per case, `If a circle: $\\boxed{B}$`."""
+
+
+def _offers_alternative(between: str) -> bool:
+    """Whether the words between two boxes offer the second as another answer to the first, within one clause: no
+    sentence ends and no paragraph starts between them (`\\boxed{5}. If I made an error in step 3, ... the answer is
+    \\boxed{7}` went on thinking, and reads 7)."""
+    if len(between) > 200:
+        return False
+    opening = _ALTERNATIVE_OPENING.match(between)
+    if opening is None:
+        return False
+    return re.search(r"[.!?](?:\s|\Z)|\n\s*\n", between[opening.end():]) is None
 
 
 def _says_where_attained(between: str) -> bool:
@@ -766,6 +807,10 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
     quantified = _FOR_ALL_AFTER.match(segment) if after_marker else None
     if quantified is not None and _is_plain_math(quantified.group(1)):
         return _clean(quantified.group(1))  # `f(x) = 2x for all positive reals x`: the function, for every x
+    labelled = None if after_marker else _LABELLED_VALUE.fullmatch(segment.strip())
+    if labelled is not None and (_PLAIN_ARITHMETIC.fullmatch(labelled.group(1)) or _is_printout(labelled.group(1))) \
+            and brackets_balance(labelled.group(1)):
+        segment = labelled.group(1)  # `Probability: 130/231`, `Final value: 12/5`: the value after its label, whole
     if not after_marker and (_PLAIN_ARITHMETIC.fullmatch(segment) or _is_printout(segment)) and brackets_balance(segment):
         printed = segment.strip().rstrip(".")
         if printed[:1] + printed[-1:] == "[]" and _is_printout(printed):
@@ -784,6 +829,11 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
         # states the value: `which occurs when .., the minimum is 3`)
         segment, masked = segment[:attained.start()], masked[:attained.start()]
     pieces = _IS.split(masked)
+    if len(pieces) > 2 and not after_marker and _BREAKDOWN.match(pieces[-1]):
+        # `The total is 41: that is 40 plus 1 extra.`: 41, not the first term of its breakdown
+        cut = len(masked) - len(pieces[-1]) - len(_IS.findall(masked)[-1])
+        segment, masked = segment[:cut], masked[:cut]
+        pieces = pieces[:-1]
     if len(pieces) > 1:
         tail = _restore_math(pieces[-1], segment)
         tail = _LEADING_FILLER.sub("", tail.strip()).strip()
@@ -841,7 +891,7 @@ def _asked_fit(asked: AskedQuantity, segment: str, start: int, end: int) -> int:
     return len(question_words(words.group(1)) & asked.nouns) if words is not None else 0
 
 
-_PLAIN_ARITHMETIC = re.compile(r"[-+−]?(?:\d|\.\d|sqrt\(|√|pi\b|π|\()(?:[\d.\s+\-−*/^()×÷√π]|sqrt\(|pi\b)*[.]?")
+_PLAIN_ARITHMETIC = re.compile(r"[-+−]?(?:\d|\.\d|sqrt\(|√|pi\b|π|\()(?:[\d.\s+\-−*/^()×÷√π]|sqrt\(|pi\b|(?<=\d)[eE](?=[-+]?\d))*[.]?")
 """A value written in plain text arithmetic and nothing else (`3/4`, `sqrt(2)/2`, `2*pi/3`, `1/(2+sqrt(3))`), as a
 program's printed output or a last line shows it: read whole, not as its last number."""
 _PRINTOUT = re.compile(r"(?:Matrix\(\[)?[-+]?(?:[\d.]+|[A-Za-z]\b|pi\b|oo\b|(?:sqrt|exp|log|sin|cos|tan|Abs)\(|[()\[\], ])"
@@ -851,12 +901,26 @@ _PRINTOUT = re.compile(r"(?:Matrix\(\[)?[-+]?(?:[\d.]+|[A-Za-z]\b|pi\b|oo\b|(?:s
 names, `pi`, functions, operators with `*` for a product; read whole (normalize reads its syntax)."""
 
 
+_LABELLED_VALUE = re.compile(r"[A-Za-z][A-Za-z _()'-]{0,40}:\s*([^:\n]{1,300})")
+"""A last line that labels a value, `Probability: 130/231`."""
+
+
+_SYMPY_SET_PRINTOUT = re.compile(r"(?:FiniteSet|Interval(?:\.(?:open|Lopen|Ropen))?|Union|Point[23]?D?|Tuple)\([^\n]*\)")
+"""A set, interval or point as SymPy prints it (`notation.sympy_printout` reads it)."""
+
+
 def _is_printout(segment: str) -> bool:
     """Whether a final sentence is only a value as a program printed it, with the `*` or `**` of program syntax, a
     `Matrix(...)` or a Python list (prose writes none of those), so that it is read whole, not as its last number."""
     segment = segment.strip().rstrip(".")
-    return ("*" in segment or segment.startswith("Matrix([") or segment[:1] + segment[-1:] == "[]") and len(segment) <= 300 \
-        and _PRINTOUT.fullmatch(segment) is not None
+    if len(segment) > 300:
+        return False
+    if _SYMPY_SET_PRINTOUT.fullmatch(segment):
+        return True  # `FiniteSet(-2, 1)`, `Interval.Lopen(3, 4)`, `Point2D(-1, 6)`: normalize reads them
+    if segment[:1] + segment[-1:] == "{}":  # a set SymPy's `solve` or `FiniteSet` prints, `{33/100}`, `{-2, 2}`
+        segment = f"[{segment[1:-1]}]"
+    return ("*" in segment or segment.startswith("Matrix([") or segment[:1] + segment[-1:] == "[]"
+            or (segment[:1] + segment[-1:] == "()" and "," in segment)) and _PRINTOUT.fullmatch(segment) is not None
 
 
 _UNIT_POWER = re.compile(r"\s*\^\s*(?:\{\s*[-+−]?\d\s*\}|[-+−]?\d)\s*")
@@ -981,12 +1045,20 @@ def _hedged(segment: str) -> str | None:
     word = hedge.group(0).strip().lower()
     if word == "either":
         left, found, right = rest.partition(" or ")
-        first, second = _leading_value(left.strip()), _leading_value(right.strip()) if found else None
-        return f"{first}, {second}" if first and second else None
+        first, second = _hedged_value(left.strip()), _hedged_value(right.strip()) if found else None
+        if not (first and second):
+            return None
+        if any(re.search(r",(?!\d{3}(?!\d))|\\(?:pm|mp)(?![A-Za-z])", value) for value in (first, second)):
+            # `either $\boxed{-2,1}$ or $\boxed{-2}$`: a choice between two lists, which no reference equals (joined
+            # into one list, its items would be the reference's)
+            return _as_words(f"either {first} or {second}")
+        return f"{first}, {second}"
     if word == "not":
         corrected = re.match(r".{1,200}?,?\s(?:but|it\s+is|it's)\s+(?:rather\s+)?(?=\S)", rest, re.IGNORECASE)
         if corrected is not None:  # `not $5$ but $6$`: the value it corrects to
             return _leading_value(rest[corrected.end():])
+        if re.match(r"(?:\$[^$]*\$|\\\(.*?\\\)|[-+]?\d[\d.,]*)[^\d$\\]*\Z", rest):
+            return _as_words(segment)  # `not $21$ here`: a denied value and words, no answer (`not 3; it is 4` goes on)
     if word == "between":
         low, found, high = rest.partition(" and ")
         values = found and _is_bare(low) and _is_bare(high)
@@ -995,6 +1067,12 @@ def _hedged(segment: str) -> str | None:
     if not values or not re.search(r"[\d$\\]", rest):
         return None
     return _as_words(segment)
+
+
+def _hedged_value(part: str) -> str | None:
+    """One value a hedge offers: a box's content (`either $\\boxed{-2}$ or ...`: `-2`), else the value it starts with."""
+    boxed = _box_candidate(part)
+    return boxed.answer if boxed is not None else _leading_value(part)
 
 
 def _as_words(segment: str) -> str:
@@ -1294,10 +1372,21 @@ def _marker_candidates(body: str, asked: AskedQuantity | None = None) -> list[_C
     return [_Candidate(offset + c.position, c.answer, c.method) for c in _markers_in(text, asked)]
 
 
-_JSON_ANSWER = re.compile(r'"(?:final_?answer|answer)"\s*:\s*(?:"((?:[^"\\\n]|\\.){1,300})"|(-?\d[\d.]*(?:[eE][-+]?\d+)?))',
-                          re.IGNORECASE)
-"""The answer field of a JSON object a response ends with (`{"answer": "18"}`, `{"final_answer": 16}`), as models asked
-for JSON output write it."""
+_JSON_ITEM = r'(?:"(?:[^"\\\n]|\\.){1,300}"|-?\d[\d.]*(?:[eE][-+]?\d+)?)'
+_JSON_ANSWER = re.compile(r'"(?:final_?answer|answer)"\s*:\s*(?:"((?:[^"\\\n]|\\.){1,300})"|(-?\d[\d.]*(?:[eE][-+]?\d+)?)'
+                          rf'|(\[\s*{_JSON_ITEM}(?:\s*,\s*{_JSON_ITEM}){{0,30}}\s*\]))', re.IGNORECASE)
+"""The answer field of a JSON object a response ends with (`{"answer": "18"}`, `{"final_answer": 16}`, a list
+`{"answer": ["+2", "+1"]}`), as models asked for JSON output write it."""
+
+
+def _json_list(array: str) -> str:
+    """The items of a JSON array of strings and numbers as one list answer (`["+2", "+1"]` is `+2, +1`); the array as
+    it is when it is not valid JSON."""
+    try:
+        items = json.loads(array, parse_float=str, parse_int=str)
+    except ValueError:
+        return array
+    return ", ".join(str(item).strip() for item in items if str(item).strip())
 
 
 def _json_string(body: str) -> str:
@@ -1317,12 +1406,19 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
         value = _value_in_words(line, asked=asked) or _clean(line)
         if value:
             candidates.append(_Candidate(gsm8k.start(), value, "gsm8k_marker"))
+    spelled = _last_match(_GSM8K_SPELLED, text)
+    if spelled is not None and (gsm8k is None or spelled.start() > gsm8k.start()) \
+            and number_from_words(spelled.group(1)) is not None:
+        candidates.append(_Candidate(spelled.start(), spelled.group(1).strip(), "gsm8k_marker"))
     chosen = _last_match(_CHOICE_STATEMENT, text)
     if chosen is not None:
         candidates.append(_Candidate(chosen.start(), chosen.group(1) or chosen.group(2), "marker"))
     field = _last_match(_JSON_ANSWER, text)
     if field is not None:  # `{"answer": 9, "revenue": 18}`: the answer the object names, not its last number
-        value = _json_string(field.group(1)) if field.group(1) is not None else field.group(2)
+        if field.group(1) is not None:
+            value = _json_string(field.group(1))
+        else:
+            value = field.group(2) if field.group(2) is not None else _json_list(field.group(3))
         if value.strip():
             candidates.append(_Candidate(field.start(), _clean(value), "answer_line"))
     for pattern, method in ((_ANSWER_LINE, "answer_line"), (_ANSWER_INLINE, "answer_line"), (_ANSWER_HEADING, "answer_line"),
@@ -1594,7 +1690,13 @@ def _last_number(text: str) -> str | None:
     supposes (`_SUPPOSED_ANSWER`: `I initially thought the answer is $-1$, but ...`)."""
     tail = _without_supposed_answers(text[-MAX_FALLBACK_CHARS:])
     matches = deque(_NUMBER.finditer(tail), maxlen=1)
-    if not matches or _NEGATED_BEFORE.search(re.sub(r"\\boxed\{\s*\Z", "", tail[max(0, matches[0].start() - 50):matches[0].start()])):
+    if not matches:
+        return None
+    start = matches[0].start()
+    enclosing = [span for span in math_spans(tail) if span.start < start < span.end and start - span.start <= 40]
+    if enclosing:
+        start = enclosing[-1].start  # `答案不是 $f(x)=1$。`: the words before the math deny its number
+    if _NEGATED_BEFORE.search(re.sub(r"\\boxed\{\s*\Z", "", tail[max(0, start - 50):start])):
         return None
     return _clean(matches[0].group(0))
 
@@ -1980,6 +2082,8 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
         found = [c for c in candidates if c.method in tier]
         if found:
             best = max(found, key=lambda c: c.position)
+            if boxed is not None and boxed.offers_two and boxed.position > best.position:
+                best = boxed  # `Answer: $\boxed{62}$ Alternatively, if ...: $\boxed{63}$`: the answer line is hedged
             best = _stated_after_a_retraction(best, candidates, body, asked) or _asked_value_after(best, body, asked) \
                 or _choice_with_its_value(best, body)
             return Extraction(best.answer, best.method), best.position
@@ -1987,10 +2091,25 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
         return Extraction(None, None, "its last box is cut off"), -1
     if len(body) > MAX_BOX_SCAN_CHARS and not braces_balanced(body[-MAX_BOX_SCAN_CHARS:]):
         return Extraction(None, None, f"ends inside a group longer than {MAX_BOX_SCAN_CHARS} characters"), -1
+    unrun_programs = 0
+    for _ in range(4):  # `python` blocks the run never executed, each after the output of the one before
+        block = _closing_code_block(body)
+        if block is None or block.kind != "program":
+            break
+        body, unrun_programs = body[:block.start], unrun_programs + 1
+    if block is not None and block.kind == "output":
+        if _PROGRAM_ERROR.search(block.content):
+            return Extraction(None, None, "ends in a program's error output"), -1
+        printed = _printed_value(block.content, asked)
+        if not printed:
+            return Extraction(None, None, "its program printed no value"), -1
+        return Extraction(printed, "program_output"), -1
+    if not body.strip():
+        return Extraction(None, None, "only a program, never run"), -1
     bold = _bold_answer(body)
     if bold:
         return Extraction(bold, "bold"), -1
-    if _is_bare(body):
+    if not unrun_programs and _is_bare(body):  # not the words left before a program (`Compute.`)
         if _NON_ANSWER.fullmatch(_clean(body)):
             return Extraction(None, None, "says it has no answer"), -1
         return Extraction(_clean(body), "bare"), -1
@@ -2001,6 +2120,71 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
     if number:
         return Extraction(number, "last_number"), -1
     return Extraction(None, None, "no answer found"), -1
+
+
+@dataclass(frozen=True)
+class _CodeBlock:
+    start: int
+    kind: str
+    """`program` (a `python` block) or `output` (an `output` block, or an unlabelled one after a program)."""
+    content: str
+
+
+_PROGRAM_LANGUAGES = frozenset({"python", "py", "python3", "sympy", "ipython"})
+_OUTPUT_LABELS = frozenset({"output", "stdout", "text", "console", "plaintext", "result"})
+_PROGRAM_ERROR = re.compile(r"Traceback \(most recent call last\)|^\s*File \"[^\"\n]*\", line \d+|^\s*Cell In\[\d*\]|"
+                            r"^\s*(?:[A-Z][A-Za-z]*(?:Error|Exception)|Error)\b(?::|$)", re.MULTILINE)
+"""What a program's output shows when the program failed: a traceback, an `...Error:` line."""
+
+
+def _closing_code_block(body: str) -> _CodeBlock | None:
+    """The fenced block a response ends with, when it is a program (tool-integrated reasoning, program of thought) or
+    a program's output; None for any other ending (prose, a `latex` or `json` block)."""
+    end = body.rstrip()
+    if not end.endswith("```") or len(end) < 7:
+        return None
+    close = len(end) - 3
+    start = end.rfind("```", 0, close)
+    header_end = end.find("\n", start, close) if start >= 0 else -1
+    if header_end < 0:
+        return None
+    label = _fence_label(end, start)
+    content = end[header_end + 1:close]
+    if label in _PROGRAM_LANGUAGES:
+        return _CodeBlock(start, "program", content)
+    before = end[:start].rstrip()
+    if label in _OUTPUT_LABELS or (not label and before.endswith("```") and len(before) >= 7
+                                   and _fence_label(before, before.rfind("```", 0, len(before) - 3)) in _PROGRAM_LANGUAGES):
+        return _CodeBlock(start, "output", content)
+    return None
+
+
+def _fence_label(text: str, start: int) -> str:
+    """The language label of the fence that opens at `start` (`python` for a fence of python), lower case."""
+    if start < 0:
+        return ""
+    line_end = text.find("\n", start)
+    return text[start + 3:line_end if line_end >= 0 else len(text)].strip().lower()
+
+
+def _printed_value(output: str, asked: AskedQuantity | None) -> str | None:
+    """The value a program's output ends with, its last line read whole: a number (`7.500e+07`), plain arithmetic
+    (`130/231`), a SymPy printout, a tuple or set (`(3, pi/2)`, `{33/100}`), a one-item tuple (`(8/15,)` is 8/15), a
+    dict of named values (`{'x': 3, 'y': 4}` is `x=3, y=4`, and so is SymPy's `[{x: 3, y: 4}]`), a labelled value
+    (`Probability: 130/231`), else the value of the line as a final sentence."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if not lines:
+        return None
+    line = lines[-1]
+    single = re.fullmatch(r"\((.+?),\s*\)", line)
+    if single is not None and "," not in single.group(1):
+        line = single.group(1).strip()
+    if re.fullmatch(r"\[\s*\{[^{}\[\]]*\}\s*\]", line):
+        line = line.strip("[] ")  # `[{a: -2, b: 1}]`, SymPy's `solve(..., dict=True)` with one solution
+    named = re.fullmatch(r"\{\s*((?:['\"]?[A-Za-z_]\w*['\"]?\s*:\s*[^,{}:]+,\s*)*['\"]?[A-Za-z_]\w*['\"]?\s*:\s*[^,{}:]+)\}", line)
+    if named is not None:
+        return ", ".join(re.sub(r"^['\"]?(\w+)['\"]?\s*:\s*", r"\1=", item.strip()) for item in named.group(1).split(","))
+    return _value_in_words(line, after_marker=False, asked=asked)
 
 
 def extract_answer(text: object, style: str = "auto") -> str | None:

@@ -374,3 +374,26 @@ def _decimal_places(ulp: Fraction) -> int | None:
         places += 1
     return places if ulp == 1 else None
 
+
+
+_RADIANS_NAMED = re.compile(r"(?<![A-Za-z\\])rad(?:ians?)?(?![A-Za-z])(?!\s*(?:/|\\cdot|\^|per\b|\\text\{\s*per\b|\w))")
+"""An angle's unit named radians, not a rate (`rad/s`, `radians per second`)."""
+_DEGREE_MARK = re.compile(r"\\circ(?![A-Za-z])|°|\\degree(?![A-Za-z])|(?<![A-Za-z])degrees?(?![A-Za-z])")
+
+
+def degrees_asked(reference: str | None, question: str | None) -> bool:
+    """Whether a problem's angle answer is in degrees: its reference carries a degree mark (`76^\\circ`, `45°`), or its
+    question speaks of degrees and never of radians."""
+    if reference is not None and _DEGREE_MARK.search(reference):
+        return True
+    return question is not None and _DEGREE_MARK.search(question) is not None and "radian" not in question.lower()
+
+
+def radians_in_degrees(answer: str, canonical: str) -> str:
+    """The canonical string of an answer in degrees where the answer names radians (`\\frac{\\pi}{3} \\text{ radians}`
+    is 60; `76 \\text{ radians}` is not 76, the number `units.py` would leave once the unit is dropped); the canonical
+    string as it is otherwise. An angle has no exact rational scale, so the conversion is written out for the
+    comparison to evaluate."""
+    if _RADIANS_NAMED.search(answer) is None or _DEGREE_MARK.search(answer) is not None:
+        return canonical
+    return f"({canonical})\\cdot\\frac{{180}}{{\\pi}}"

@@ -362,10 +362,16 @@ _PARENTHETICAL_REMARK = re.compile(
 a word set as text or an equation (`90^\\circ \\text{ (or } \\pi/2 \\text{ radians)}`, `\\frac{14}{3} \\quad (\\approx 4.67)`,
 `204 \\text{ (3 h 24 min)}`, `110 \\quad (\\text{with } p = 17)`, `110 (p = 17)`): the value is what comes before it.
 An alternative without the parenthesis (`2 \\text{ or } 3`) is two answers and stays, as do a product `3 (2x+1)`
-and a choice letter `27 \\text{ (B)}`."""
-_FUNCTION_IDENTITY = re.compile(r"(?<=\))\s*\\equiv(?![A-Za-z])(?!.*(?:\\[pb]?mod|\bmod\b))")
-"""`f(x) \\equiv -1`: a function equal to -1 everywhere, written as an identity (a congruence, `n \\equiv 1
-\\pmod 3`, has a modulus and stays)."""
+and a choice letter `27 \\text{ (B)}`. So does a bare value offered as an alternative in the parenthesis
+(`_OFFERED_ALTERNATIVE`)."""
+_OFFERED_ALTERNATIVE = re.compile(r"\((?:\\text\{)?\s*or\s+\}?\s*(?P<value>.*?)\s*(?:\\text\{\s*)?\)", re.DOTALL)
+"""`504 \\text{ (or } 505\\text{)}`, `x=5 \\ (\\text{or } x=6)`: a remark that offers another value (no words, so not
+`(or \\pi/2 \\text{ radians})` nor `(or equivalently 0.5)`) is a second answer: the two are read as the list
+`504 \\text{ or } 505`, which is one answer only where both are the same value."""
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_FUNCTION_IDENTITY = re.compile(r"(?:(?<=\))|(?<=^[fghpq]))\s*\\equiv(?![A-Za-z])(?!.*(?:\\[pb]?mod|\bmod\b))")
+"""`f(x) \\equiv -1`, `f \\equiv 1`: a function equal to a constant everywhere, written as an identity (a congruence,
+`n \\equiv 1 \\pmod 3`, has a modulus and stays)."""
 _INTEGER_PARAMETER = re.compile(
     r"(?<=\S)\s*(?:[,;]|\\text\{\s*[,;]?\s*(?:where|for|with)?\s*\}|\()\s*(?:\\[,;:! ]|\\q?quad|~|\s)*"
     r"[A-Za-z]\s*\\in\s*(?:\\mathbb\{[ZN]\}|\\[ZN](?![A-Za-z]))\)?\s*$")
@@ -381,7 +387,13 @@ def _without_parenthetical_remark(text: str) -> str:
         end = group_end(rest, "(", ")")  # the remark's `(` is where `rest` opens
         head = text[:match.start()].rstrip()
         if end > 0 and re.fullmatch(r"[\s}]*(?:\\text\{\s*\}[\s}]*)?", rest[end:]) and re.search(r"[0-9A-Za-z}]", head):
-            return head
+            alternative = _OFFERED_ALTERNATIVE.fullmatch(rest[:end])
+            if alternative is None:
+                return head
+            value = alternative.group("value")
+            if not value or _WORD.search(value) or not braces_balanced(value):
+                return head
+            return f"{head} \\text{{ or }} {value}"
     return text
 
 

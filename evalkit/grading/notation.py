@@ -103,7 +103,57 @@ def sympy_printout(text: str) -> str:
         text = _SYMPY_MATRIX.sub(_matrix_of_rows, text)
     if text.startswith("[[") and (rows := _NESTED_LIST.fullmatch(text.strip())) is not None:
         text = _matrix_of_rows(rows)  # `[[-1, 0], [0, -1]]`, a matrix as a list of its rows (Python, NumPy)
+    if _SYMPY_OBJECT.match(text):
+        text = _sympy_object(text.strip())
     return text
+
+
+_SYMPY_OBJECT = re.compile(r"\s*(?:FiniteSet|Interval(?:\.(?:open|Lopen|Ropen))?|Union|Point[23]?D?|Tuple)\(")
+_INTERVAL_BRACKETS = {"Interval": "[]", "Interval.open": "()", "Interval.Lopen": "(]", "Interval.Ropen": "[)"}
+
+
+def _sympy_object(text: str) -> str:
+    """A whole answer that is a SymPy set, interval or point as printed (`FiniteSet(-2, 1)`, `Interval.Lopen(3, 4)`,
+    `Union(Interval.open(-oo, 0), Interval.open(1, oo))`, `Point2D(-1, 6)`), in math notation (`\\{-2, 1\\}`,
+    `(3, 4]`, `(-oo, 0) \\cup (1, oo)`, `(-1, 6)`); the text as it is when it is not one such object."""
+    name = text[:text.find("(")] if "(" in text else ""
+    inner = text[len(name) + 1:-1] if text.endswith(")") else None
+    args = _top_level_items(inner) if inner is not None else None
+    if not args or not all(arg.strip() for arg in args):
+        return text
+    args = [_sympy_object(arg.strip()) if _SYMPY_OBJECT.match(arg) else arg.strip() for arg in args]
+    if name == "FiniteSet":
+        return "\\{" + ", ".join(args) + "\\}"
+    if name == "Union":
+        return " \\cup ".join(args)
+    if name in ("Point", "Point2D", "Point3D", "Tuple"):
+        return "(" + ", ".join(args) + ")"
+    if name == "Interval" and len(args) == 4 and set(args[2:]) <= {"True", "False"}:
+        left, right = ("(" if args[2] == "True" else "["), (")" if args[3] == "True" else "]")
+        return f"{left}{args[0]}, {args[1]}{right}"  # `Interval(0, 1, True, False)`: its open ends as flags
+    brackets = _INTERVAL_BRACKETS.get(name)
+    if brackets is None or len(args) != 2:
+        return text
+    return f"{brackets[0]}{args[0]}, {args[1]}{brackets[1]}"
+
+
+def _top_level_items(text: str) -> list[str] | None:
+    """`text` split at its commas outside brackets; None where its brackets do not balance."""
+    items, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif char == "," and depth == 0:
+            items.append(text[start:index])
+            start = index + 1
+    if depth:
+        return None
+    items.append(text[start:])
+    return items
 
 
 def _matrix_of_rows(match: re.Match[str]) -> str:
