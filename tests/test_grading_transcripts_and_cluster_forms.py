@@ -276,6 +276,8 @@ def test_a_program_that_failed_or_never_ran_states_no_answer():
     assert find_answer("```python\ndef solution():\n    return 3 * 12\n```").answer is None
     # a value stated before a check in code, and output after which prose states the answer, stand
     assert find_answer("So the total is 42.\n```python\nprint(6*7)\n```").answer == "42"
+    verified = "So the total is 42 apples. Let me verify.\n```python\nprint(6*7 == 42)\n```\n```output\nTrue\n```"
+    assert find_answer(verified).answer == "42 apples"  # a check that printed no value
     assert find_answer(_ran(traceback) + "\nFixing the typo, the answer is $\\boxed{3}$.").answer == "3"
     assert find_answer(_ran("Relative error: 0.01")).answer == "0.01"
 

@@ -2091,25 +2091,22 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
         return Extraction(None, None, "its last box is cut off"), -1
     if len(body) > MAX_BOX_SCAN_CHARS and not braces_balanced(body[-MAX_BOX_SCAN_CHARS:]):
         return Extraction(None, None, f"ends inside a group longer than {MAX_BOX_SCAN_CHARS} characters"), -1
-    unrun_programs = 0
-    for _ in range(4):  # `python` blocks the run never executed, each after the output of the one before
-        block = _closing_code_block(body)
-        if block is None or block.kind != "program":
-            break
-        body, unrun_programs = body[:block.start], unrun_programs + 1
-    if block is not None and block.kind == "output":
-        if _PROGRAM_ERROR.search(block.content):
-            return Extraction(None, None, "ends in a program's error output"), -1
-        printed = _printed_value(block.content, asked)
-        if not printed:
-            return Extraction(None, None, "its program printed no value"), -1
-        return Extraction(printed, "program_output"), -1
-    if not body.strip():
-        return Extraction(None, None, "only a program, never run"), -1
+    code_blocks = 0
+    while code_blocks < 8 and (block := _closing_code_block(body)) is not None:
+        if block.kind == "output":
+            if _PROGRAM_ERROR.search(block.content):
+                return Extraction(None, None, "ends in a program's error output"), -1
+            printed = _printed_value(block.content, asked)
+            if printed:
+                return Extraction(printed, "program_output"), -1
+        # a program never run, or a check that printed no value (`True`): what comes before it may state the answer
+        body, code_blocks = body[:block.start], code_blocks + 1
+    if code_blocks and not body.strip():
+        return Extraction(None, None, "only a program, and no value it printed"), -1
     bold = _bold_answer(body)
     if bold:
         return Extraction(bold, "bold"), -1
-    if not unrun_programs and _is_bare(body):  # not the words left before a program (`Compute.`)
+    if not code_blocks and _is_bare(body):  # not the words left before a program (`Compute.`)
         if _NON_ANSWER.fullmatch(_clean(body)):
             return Extraction(None, None, "says it has no answer"), -1
         return Extraction(_clean(body), "bare"), -1
