@@ -286,3 +286,58 @@ def test_gpt_oss_decoded_without_its_special_tokens_is_read_after_its_final_chan
     assert find_answer("analysisWe need it. So answer sqrt(5).assistantfinal**Answer: sqrt(5)**").answer == "sqrt(5)"
     assert find_answer("analysisSo answer 5.3e-9.assistantfinal**Answer:** 5.3e-9").answer == "5.3e-9"
     assert find_answer("analysisLet me think about 7.assistantfinalThe answer is $\\boxed{12}$.").answer == "12"
+
+
+def test_the_many_ways_a_run_shows_what_it_printed():
+    """Session 19, from a second review of code-using outputs: quoted strings, NumPy values, assignments, solution
+    dicts, tagged results, notebook and REPL transcripts, Llama 3.1's tool turns, e-notation and backticks in prose."""
+    llama = ("I will write a short program.\n\n<|python_tag|>print(answer)<|eom_id|><|start_header_id|>ipython"
+             "<|end_header_id|>\n\n58<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nThe answer is $58$.")
+    qwen = ("Let me compute.\n<tool_call>\n{\"name\": \"python\", \"arguments\": {\"code\": \"print(3*4)\"}}\n</tool_call>"
+            "<|im_end|>\n<|im_start|>user\n<tool_response>\n12\n</tool_response><|im_end|>\n<|im_start|>assistant\n"
+            "So the answer is $\\boxed{12}$.<|im_end|>")
+    assert disagreements([
+        ("\\frac{2}{1005}", _ran("'2/1005'"), True),
+        ("x^3+3x-6", _ran("'x**3 + 3*x - 6'"), True),
+        ("(-2,1)", _ran("array([-2, 1])"), True),
+        ("11 \\sqrt{5} + 11", _ran("x = 11 + 11*sqrt(5)"), True),
+        ("-2,1", _ran("answer = [-2, 1]"), True),
+        ("-2,1", _ran("[{x: -2}, {x: 1}]"), True),
+        ("4.4e7", _ran("4.409e+07 (in the units asked)"), True),
+        ("\\pi", "Let's code.\n```python\nprint(answer)\n```\n[EXECUTION RESULT]\npi\n[/EXECUTION RESULT]", True),
+        ("\\frac{448}{15625}", "Code.\n```python\nIn [1]: from sympy import *\n\nIn [4]: answer\nOut[4]: 448/15625\n```", True),
+        ("540", "Code.\n```python\n>>> answer = 540\n>>> print(answer)\n540\n```", True),
+        ("58", llama, True),
+        ("12", qwen, True),
+        ("4000", "We run it and get 4000.\n\nThe answer is `4000`.", True),
+        ("x^5 - x^4 + x^3 - x^2 + x - 1", "So:\n\nThe answer is `x**5 - x**4 + x**3 - x**2 + x - 1`.", True),
+        ("3 n", "Code.\n```python\nprint(answer)\n```\n[EXECUTION RESULT]: 3*n", True),
+        ("4.4e7", "So we get 4.409e+07 ferrets.", True),
+        # a program alone, fenced or not, states nothing; a user's turn after the answer is still cut
+        ("8", "def solution():\n    \"\"\"Melanie found a blueprint\"\"\"\n    result = 8\n    return result", False),
+        ("8", "import math\nresult = 8\nprint(result)", False),
+        ("3", "```python\n>>> x = 3\n```", False),
+        ("6", "The answer is 5.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nAnd 6? The answer is 6.", False),
+    ]) == []
+
+
+def test_programs_module_finds_the_closing_block_and_the_printed_line():
+    from evalkit.grading.programs import closing_code_block, is_unfenced_program, printed_line, transcript_output
+
+    assert closing_code_block("Text.\n```python\nprint(1)\n```").kind == "program"
+    assert closing_code_block("```python\nprint(1)\n```\n```\n1\n```").kind == "output"  # unlabelled, after a program
+    assert closing_code_block("Text.\n```latex\n\\frac12\n```") is None
+    assert closing_code_block("The value is 5.") is None
+    assert closing_code_block("x\n<output>\n7\n</output>").content.strip() == "7"
+    assert transcript_output("In [2]: x\nOut[2]: 42") == "42"
+    assert transcript_output(">>> print(x)\n42\n>>> y = 1") is None  # the last command printed nothing
+    assert transcript_output("x = 1\nprint(x)") is None
+    assert printed_line("Warning: slow\n'2/1005'\n").text == "2/1005"
+    assert printed_line("np.float64(0.25)").text == "0.25"
+    assert printed_line("{'x': 3, 'y': 4}") == printed_line("[{x: 3, y: 4}]")
+    assert printed_line("{'x': 3, 'y': 4}").named
+    assert printed_line("x == 3").text == "x == 3"  # a comparison is not an assignment
+    assert printed_line("\n  \n") is None
+    assert is_unfenced_program("def solution():\n    return 3")
+    assert not is_unfenced_program("def solution(): the answer is 3.\nSo 3.")  # prose that starts like code
+    assert not is_unfenced_program("import math")  # one line

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from evalkit.grading.measures import measure_of
+from evalkit.grading.programs import closing_code_block, is_unfenced_program, printed_line, program_failed
 from evalkit.grading.numbers import (decimal_comma_of_one_number, fraction_from_words, number_from_words, script_fractions,
                                      spelled_number_prefix)
 from evalkit.grading.policy import EXTRACTION_STYLES
@@ -134,6 +135,11 @@ output imported with its special tokens is cut at the first one."""
 _NEXT_EXAMPLE = re.compile(r"\n[ \t]*\n[ \t]*(?:Question|Q|Problem):[ \t]*(?:\S|\n)")
 """A base model that runs on into the next few-shot example (`The answer is 18.\n\nQuestion: Tom has...`, or
 Minerva's `... I hope it is correct.\n\nProblem:\nWhat is...`)."""
+_TOOL_EXCHANGE = re.compile(r"(?:\s|<\|im_end\|>|<\|im_start\|>|<\|eot_id\|>|<\|eom_id\|>)*(?:<\|start_header_id\|>\s*)?"
+                            r"(?:ipython|tool|assistant|user\s*(?:<\|end_header_id\|>)?\s*<tool_response>)(?![A-Za-z])")
+"""What follows an end-of-turn token inside a tool-using transcript: the tool's turn (Llama 3.1's `ipython`, a `tool`
+role, Qwen's `user` turn holding a `<tool_response>`) or the assistant's turn that goes on after it. Such a token
+ends a message, not the response."""
 _INVENTED_TURN = re.compile(r"\n[ \t]*(?:User|Human|USER|HUMAN):[ \t]*\S")
 """A user's turn that a model invents after its own (`...has 6 puppies.\n\nUser: Is this how you would...`): what
 follows is not its answer to this problem."""
@@ -206,7 +212,7 @@ _GROUPED_DIGITS = r"(?:[\d,]|(?:\\,|\{,\}|[\u00a0\u202f，])(?=\d{3}(?!\d)))*"
 `{,}` or a no-break space."""
 _NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])(?<![A-Za-z]-)"
                      r"(?:(?<![\d:])\d{1,2}:[0-5]\d(?![\d:])(?:[ \t]?(?:[aApP]\.?[mM]\b\.?))?"
-                     r"|-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d" + _GROUPED_DIGITS + r"(?:\.\d+)?"
+                     r"|-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d" + _GROUPED_DIGITS + r"(?:\.\d+)?(?:[eE][-+]?\d{1,3}(?![\dA-Za-z]))?"
                      r"(?:[ \t]?[xX×·*][ \t]?10(?=[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]))?(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]{1,8})?(?:\s?%)?"
                      r"|-?\.\d+)(?!\d)")
 """A number in running text, or a time of day (`9:00 AM`, `19:00`: one value, not 9 and 00); a power written in
@@ -793,6 +799,9 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
     segment = _LEADING_FILLER.sub("", segment.strip()).strip()
     if not segment:
         return None
+    inline_code = re.fullmatch(r"`([^`\n]{1,300})`\s*[.!]?", segment)
+    if inline_code is not None:
+        segment = inline_code.group(1).strip()  # `The answer is `x**5 - x**4 + 1`.`: the code span's text
     if after_marker and (hedge := _hedged(segment)) is not None:
         return hedge
     if after_marker and (alternatives := _plain_alternatives(segment)) is not None:
@@ -901,8 +910,8 @@ _PRINTOUT = re.compile(r"(?:Matrix\(\[)?[-+]?(?:[\d.]+|[A-Za-z]\b|pi\b|oo\b|(?:s
 names, `pi`, functions, operators with `*` for a product; read whole (normalize reads its syntax)."""
 
 
-_LABELLED_VALUE = re.compile(r"[A-Za-z][A-Za-z _()'-]{0,40}:\s*([^:\n]{1,300})")
-"""A last line that labels a value, `Probability: 130/231`."""
+_LABELLED_VALUE = re.compile(r"[\[A-Za-z][A-Za-z _()\[\]'-]{0,40}:\s*([^:\n]{1,300})")
+"""A last line that labels a value, `Probability: 130/231`, `[EXECUTION RESULT]: 3*n`."""
 
 
 _SYMPY_SET_PRINTOUT = re.compile(r"(?:FiniteSet|Interval(?:\.(?:open|Lopen|Ropen))?|Union|Point[23]?D?|Tuple)\([^\n]*\)")
@@ -1158,11 +1167,15 @@ _NUMBER_THEN_LETTER = re.compile(
 """A number, a space and a letter that begins no math name: a unit follows (`5 h`, `5 m^2`), not a factor."""
 
 
+_BOLD_MARK = re.compile(r"(?<![\w)\]])\*\*|\*\*(?![\w(\[])")
+"""Markdown's bold mark, not a program's power (`x**5`, `(x+1)**2`)."""
+
+
 def _is_plain_math(segment: str) -> bool:
     """Words after a marker that are one value in plain text or undelimited LaTeX and nothing else:
     no word of prose or unit, and no math span, box or bold to read instead (`2x + 1`, `π/4`, `3, -4`,
     `12 × 5 = 60`, `\\frac12 at^2`, `\\{1, 2\\}`, `x \\in [0, 1]`)."""
-    if "$" in segment or "**" in segment or _MATH_CONTAINER.search(segment):
+    if "$" in segment or _BOLD_MARK.search(segment) or _MATH_CONTAINER.search(segment):
         return False  # a math span, a box, an environment or bold holds the value: read that instead
     if "\\" in segment and (_WORDS_IN_TEXT_COMMAND.search(segment) or _TIMES_TEN.search(segment)
                             or _LATEX_BESIDE_THE_VALUE.search(segment) or not brackets_balance(segment)
@@ -1719,7 +1732,7 @@ def _clean(answer: str) -> str:
         answer = _TRAILING_SPACING.sub("", answer.strip("$").strip()).rstrip(",;:").strip()
         if answer.endswith(("**", "__")) and not answer.startswith(("**", "__")):
             answer = answer[:-2].strip()
-        for quote in ('\\"', '"', "'", "“", "”"):
+        for quote in ('\\"', '"', "'", "“", "”", "`"):
             if len(answer) > 2 * len(quote) and answer.startswith(quote) and answer.endswith(quote):
                 answer = answer[len(quote):-len(quote)].strip()
         if answer == before:
@@ -1748,7 +1761,8 @@ def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | Non
         if not ended_normally:
             return None, UNTERMINATED_THINK
         text, thinking = text[opened:], UNTERMINATED_THINK
-    end_of_turn = _END_OF_TURN.search(text)
+    end_of_turn = next((match for match in _END_OF_TURN.finditer(text) if not _TOOL_EXCHANGE.match(text, match.end())),
+                       None)
     if end_of_turn is not None:
         text = text[:end_of_turn.start()]
     given = _ANSWER_GIVEN.search(text)
@@ -2091,10 +2105,12 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
         return Extraction(None, None, "its last box is cut off"), -1
     if len(body) > MAX_BOX_SCAN_CHARS and not braces_balanced(body[-MAX_BOX_SCAN_CHARS:]):
         return Extraction(None, None, f"ends inside a group longer than {MAX_BOX_SCAN_CHARS} characters"), -1
+    if is_unfenced_program(body):
+        return Extraction(None, None, "only a program, never run"), -1
     code_blocks = 0
-    while code_blocks < 8 and (block := _closing_code_block(body)) is not None:
+    while code_blocks < 8 and (block := closing_code_block(body)) is not None:
         if block.kind == "output":
-            if _PROGRAM_ERROR.search(block.content):
+            if program_failed(block.content):
                 return Extraction(None, None, "ends in a program's error output"), -1
             printed = _printed_value(block.content, asked)
             if printed:
@@ -2119,69 +2135,14 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
     return Extraction(None, None, "no answer found"), -1
 
 
-@dataclass(frozen=True)
-class _CodeBlock:
-    start: int
-    kind: str
-    """`program` (a `python` block) or `output` (an `output` block, or an unlabelled one after a program)."""
-    content: str
-
-
-_PROGRAM_LANGUAGES = frozenset({"python", "py", "python3", "sympy", "ipython"})
-_OUTPUT_LABELS = frozenset({"output", "stdout", "text", "console", "plaintext", "result"})
-_PROGRAM_ERROR = re.compile(r"Traceback \(most recent call last\)|^\s*File \"[^\"\n]*\", line \d+|^\s*Cell In\[\d*\]|"
-                            r"^\s*(?:[A-Z][A-Za-z]*(?:Error|Exception)|Error)\b(?::|$)", re.MULTILINE)
-"""What a program's output shows when the program failed: a traceback, an `...Error:` line."""
-
-
-def _closing_code_block(body: str) -> _CodeBlock | None:
-    """The fenced block a response ends with, when it is a program (tool-integrated reasoning, program of thought) or
-    a program's output; None for any other ending (prose, a `latex` or `json` block)."""
-    end = body.rstrip()
-    if not end.endswith("```") or len(end) < 7:
-        return None
-    close = len(end) - 3
-    start = end.rfind("```", 0, close)
-    header_end = end.find("\n", start, close) if start >= 0 else -1
-    if header_end < 0:
-        return None
-    label = _fence_label(end, start)
-    content = end[header_end + 1:close]
-    if label in _PROGRAM_LANGUAGES:
-        return _CodeBlock(start, "program", content)
-    before = end[:start].rstrip()
-    if label in _OUTPUT_LABELS or (not label and before.endswith("```") and len(before) >= 7
-                                   and _fence_label(before, before.rfind("```", 0, len(before) - 3)) in _PROGRAM_LANGUAGES):
-        return _CodeBlock(start, "output", content)
-    return None
-
-
-def _fence_label(text: str, start: int) -> str:
-    """The language label of the fence that opens at `start` (`python` for a fence of python), lower case."""
-    if start < 0:
-        return ""
-    line_end = text.find("\n", start)
-    return text[start + 3:line_end if line_end >= 0 else len(text)].strip().lower()
-
-
 def _printed_value(output: str, asked: AskedQuantity | None) -> str | None:
-    """The value a program's output ends with, its last line read whole: a number (`7.500e+07`), plain arithmetic
-    (`130/231`), a SymPy printout, a tuple or set (`(3, pi/2)`, `{33/100}`), a one-item tuple (`(8/15,)` is 8/15), a
-    dict of named values (`{'x': 3, 'y': 4}` is `x=3, y=4`, and so is SymPy's `[{x: 3, y: 4}]`), a labelled value
-    (`Probability: 130/231`), else the value of the line as a final sentence."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    if not lines:
-        return None
-    line = lines[-1]
-    single = re.fullmatch(r"\((.+?),\s*\)", line)
-    if single is not None and "," not in single.group(1):
-        line = single.group(1).strip()
-    if re.fullmatch(r"\[\s*\{[^{}\[\]]*\}\s*\]", line):
-        line = line.strip("[] ")  # `[{a: -2, b: 1}]`, SymPy's `solve(..., dict=True)` with one solution
-    named = re.fullmatch(r"\{\s*((?:['\"]?[A-Za-z_]\w*['\"]?\s*:\s*[^,{}:]+,\s*)*['\"]?[A-Za-z_]\w*['\"]?\s*:\s*[^,{}:]+)\}", line)
-    if named is not None:
-        return ", ".join(re.sub(r"^['\"]?(\w+)['\"]?\s*:\s*", r"\1=", item.strip()) for item in named.group(1).split(","))
-    return _value_in_words(line, after_marker=False, asked=asked)
+    """The value a run's output ends with (`programs.printed_line`), read whole as a final sentence is: a number
+    (`7.500e+07`), plain arithmetic (`130/231`), a SymPy printout or set (`(3, pi/2)`, `FiniteSet(-2, 1)`), a labelled
+    value (`Probability: 130/231`)."""
+    line = printed_line(output)
+    if line is None or line.named:
+        return line.text if line is not None else None
+    return _value_in_words(line.text, after_marker=False, asked=asked)
 
 
 def extract_answer(text: object, style: str = "auto") -> str | None:
