@@ -161,6 +161,8 @@ def test_a_box_that_offers_another_value_in_parentheses_holds_two_answers():
         ("90^\\circ", "$\\boxed{90^\\circ \\text{ (or } \\frac{\\pi}{2} \\text{ radians)}}$", True),
         ("0.5", "$\\boxed{0.5 \\text{ (or equivalently } \\frac{1}{2}\\text{)}}$", True),
         ("504", "$\\boxed{504 \\text{ (rounded)}}$", True),
+        ("120^\\circ", "$\\boxed{120^\\circ \\text{ (or } \\frac{2\\pi}{3}\\text{)}}$", True),  # one angle, two units
+        ("\\frac{\\pi}{3}", "$\\boxed{\\frac{\\pi}{3} \\text{ (or } 60^\\circ\\text{)}}$", True),
     ]) == []
 
 
@@ -341,3 +343,18 @@ def test_programs_module_finds_the_closing_block_and_the_printed_line():
     assert is_unfenced_program("def solution():\n    return 3")
     assert not is_unfenced_program("def solution(): the answer is 3.\nSo 3.")  # prose that starts like code
     assert not is_unfenced_program("import math")  # one line
+
+
+def test_a_whole_chat_transcript_is_read_from_its_reply_and_code_spans_suppose_nothing():
+    chatml = ("<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nFind x.<|im_end|>\n"
+              "<|im_start|>assistant\nSo $\\boxed{63}$.<|im_end|>")
+    llama = ("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nToday Date: 26 Jul 2024<|eot_id|>"
+             "<|start_header_id|>user<|end_header_id|>\n\nSolve it.<|eot_id|><|start_header_id|>assistant"
+             "<|end_header_id|>\n\nThe answer is 17.<|eot_id|>")
+    few_shot = ("<|im_start|>user\nQ1?<|im_end|>\n<|im_start|>assistant\nThe answer is 3.<|im_end|>\n"
+                "<|im_start|>user\nQ2?<|im_end|>\n<|im_start|>assistant\nThe answer is 9.<|im_end|>")
+    assert find_answer(chatml).answer == "63"
+    assert find_answer(llama).answer == "17"
+    assert find_answer(few_shot).answer == "9"
+    assert find_answer("<|im_start|>user\nQ?<|im_end|>\n").answer is None
+    assert find_answer("We test each with `len([n for n in range(1, 1001) if ok(n)])`, so the answer is $16$.").answer == "16"

@@ -140,6 +140,14 @@ _TOOL_EXCHANGE = re.compile(r"(?:\s|<\|im_end\|>|<\|im_start\|>|<\|eot_id\|>|<\|
 """What follows an end-of-turn token inside a tool-using transcript: the tool's turn (Llama 3.1's `ipython`, a `tool`
 role, Qwen's `user` turn holding a `<tool_response>`) or the assistant's turn that goes on after it. Such a token
 ends a message, not the response."""
+_PROMPT_TURN = re.compile(r"\s*(?:<\|begin_of_text\|>\s*)?(?:<\|im_start\|>\s*(?:system|user)(?![A-Za-z])|"
+                          r"<\|start_header_id\|>\s*(?:system|user)\s*<\|end_header_id\|>)")
+"""A text that opens with the prompt's system or user turn: a whole chat transcript (ChatML, Llama 3), not a reply."""
+_USER_TURN = re.compile(r"<\|im_start\|>\s*user(?![A-Za-z])|<\|start_header_id\|>\s*user\s*<\|end_header_id\|>")
+_TOOL_RESULT = re.compile(r"\s*<tool_response>")
+_ASSISTANT_TURN = re.compile(r"<\|im_start\|>\s*assistant(?![A-Za-z])\s*|<\|start_header_id\|>\s*assistant\s*<\|end_header_id\|>\s*")
+"""Where the reply begins in a whole transcript: the first assistant turn after the last user turn that is not a
+tool's result (few-shot examples given as turns come before it; a tool exchange inside the reply does not)."""
 _INVENTED_TURN = re.compile(r"\n[ \t]*(?:User|Human|USER|HUMAN):[ \t]*\S")
 """A user's turn that a model invents after its own (`...has 6 puppies.\n\nUser: Is this how you would...`): what
 follows is not its answer to this problem."""
@@ -200,6 +208,8 @@ _SUPPOSING = (r"thought|initially|at\s+first|assumed?|assuming|suppose|supposed|
 _SUPPOSED = re.compile(r"\b(?:" + _SUPPOSING + r"|would\s+be\s+that)\b[^.!?\n]{0,40}\Z", re.IGNORECASE)
 """Words before "the answer is" that make it a supposition, not a statement (`I initially thought the answer
 is 5`, `If the answer is 5, then ...`, `Suppose the answer were ...`)."""
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+"""A code span in prose (`` `len([n for n in range(1, 1001) if ok(n)])` ``): its `if` supposes nothing."""
 _ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 _ANSWER_LABEL = re.compile(r"(?:(?:final\s+)?(?:answer|solution|result)s?|" + _ANSWER_WORDS + r")\s*[:：]?", re.IGNORECASE)
@@ -1441,7 +1451,7 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
             sentence = _sentence_after(text, match.end())
             if match.group(0).count("**") % 2 or match.group(0).count("__") % 2:
                 sentence = _BOLD_CLOSING.sub("", sentence, count=1)  # `**Answer: 2n**`: the bold the label opened
-            if pattern is _ANSWER_IS and _SUPPOSED.search(text, max(0, match.start() - 60), match.start()):
+            if pattern is _ANSWER_IS and _SUPPOSED.search(_INLINE_CODE.sub(" ", text[max(0, match.start() - 60):match.start()])):
                 continue  # `I initially thought the answer is 5, but ...`, `If the answer is 5, then ...`: not stated
             if pattern is _ANSWER_HEADING and not _is_bare(sentence):
                 continue  # `**Answer**` over a worked solution: its first sentence is not the answer
@@ -1747,6 +1757,12 @@ def response_body(text: str, *, ended_normally: bool = False) -> tuple[str | Non
     unterminated `<think>` holds no answer, unless the model ended normally: then its thinking is the
     body, with the note `UNTERMINATED_THINK` (`find_answer` takes only an answer stated outright there)."""
     thinking = None
+    if _PROMPT_TURN.match(text):  # a whole chat transcript, its prompt's turns first: the response is the reply
+        user_turns = [turn for turn in _USER_TURN.finditer(text) if not _TOOL_RESULT.match(text, turn.end())]
+        reply = _ASSISTANT_TURN.search(text, user_turns[-1].end() if user_turns else 0)
+        if reply is None:
+            return None, "a chat transcript with no reply"
+        text = text[reply.end():]
     response_start = _after_first(text, _THINKING_CLOSES)
     if response_start is None and not any(opening in text for opening in _THINKING_OPENS):
         response_start = 0

@@ -391,10 +391,17 @@ def _without_parenthetical_remark(text: str) -> str:
             if alternative is None:
                 return head
             value = alternative.group("value")
-            if not value or _WORD.search(value) or not braces_balanced(value):
+            if not value or _WORD.search(value) or not braces_balanced(value) or _one_angle_in_two_units(head, value):
                 return head
             return f"{head} \\text{{ or }} {value}"
     return text
+
+
+def _one_angle_in_two_units(head: str, value: str) -> bool:
+    """`120^\\circ \\text{ (or } \\frac{2\\pi}{3}\\text{)}`, `\\frac{\\pi}{3} (or 60^\\circ)`: one angle in degrees and in
+    radians, another form of one value."""
+    in_degrees = [_ANY_DEGREE_MARK.search(side) is not None for side in (head, value)]
+    return in_degrees[0] != in_degrees[1] and any("\\pi" in side or "π" in side for side in (head, value))
 
 
 def _units_before_approximation(text: str) -> str:
