@@ -9,6 +9,7 @@ import time
 import pytest
 
 from evalkit.errors import InputError
+from evalkit.grading.extract import find_answer
 from evalkit.grading.measures import answer_measure, asked_measures, value_and_unit
 from evalkit.grading.question import math_names
 from evalkit.jsonl import read_jsonl
@@ -32,6 +33,19 @@ def test_a_value_and_unit_padded_with_spaces_is_read_in_linear_time(answer):
     answer_measure(answer)
     value_and_unit(answer)
     assert time.perf_counter() - start < 1.5  # a generous bound for a loaded machine; it was 30 s
+
+
+@pytest.mark.parametrize("response", [
+    "The answer is 5." + "<|im_end|>" * 20000 + "assistant",  # end-of-turn tokens, a role name after them
+    "```python\nx\n```\n```output\n" + " \n" * 40000 + "```",  # a run that printed blank lines
+    "```python\nIn [1]: x\n" + "\n" * 40000 + "```",
+])
+def test_tool_turns_and_program_output_are_read_in_linear_time(response):
+    """Before: 11 s (a tool turn looked for after each of 20,000 end-of-turn tokens) and 60 s (a traceback and a
+    notebook's `Out[n]:` looked for from each of 40,000 blank lines)."""
+    start = time.perf_counter()
+    find_answer(response)
+    assert time.perf_counter() - start < 1.5  # a generous bound for a loaded machine
 
 
 def test_values_and_units_read_as_before_the_linear_pattern():

@@ -135,8 +135,9 @@ output imported with its special tokens is cut at the first one."""
 _NEXT_EXAMPLE = re.compile(r"\n[ \t]*\n[ \t]*(?:Question|Q|Problem):[ \t]*(?:\S|\n)")
 """A base model that runs on into the next few-shot example (`The answer is 18.\n\nQuestion: Tom has...`, or
 Minerva's `... I hope it is correct.\n\nProblem:\nWhat is...`)."""
-_TOOL_EXCHANGE = re.compile(r"(?:\s|<\|im_end\|>|<\|im_start\|>|<\|eot_id\|>|<\|eom_id\|>)*(?:<\|start_header_id\|>\s*)?"
-                            r"(?:ipython|tool|assistant|user\s*(?:<\|end_header_id\|>)?\s*<tool_response>)(?![A-Za-z])")
+_TOOL_EXCHANGE = re.compile(r"(?:\s{0,4}(?:<\|im_end\|>|<\|im_start\|>|<\|eot_id\|>|<\|eom_id\|>)){0,3}\s{0,4}"
+                            r"(?:<\|start_header_id\|>\s{0,4})?"
+                            r"(?:ipython|tool|assistant|user\s{0,4}(?:<\|end_header_id\|>)?\s{0,8}<tool_response>)(?![A-Za-z])")
 """What follows an end-of-turn token inside a tool-using transcript: the tool's turn (Llama 3.1's `ipython`, a `tool`
 role, Qwen's `user` turn holding a `<tool_response>`) or the assistant's turn that goes on after it. Such a token
 ends a message, not the response."""

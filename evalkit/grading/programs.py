@@ -30,10 +30,10 @@ _OUTPUT_LABELS = frozenset({"output", "stdout", "text", "console", "plaintext", 
 _OUTPUT_TAGS = (("[EXECUTION RESULT]", "[/EXECUTION RESULT]"), ("<output>", "</output>"),
                 ("<tool_response>", "</tool_response>"))
 """Tags around a run's output that tool runners and datasets write."""
-_PROGRAM_ERROR = re.compile(r"Traceback \(most recent call last\)|^\s*File \"[^\"\n]*\", line \d+|^\s*Cell In\[\d*\]|"
-                            r"^\s*(?:[A-Z][A-Za-z]*(?:Error|Exception)|Error)\b(?::|$)", re.MULTILINE)
+_PROGRAM_ERROR = re.compile(r"Traceback \(most recent call last\)|^[ \t]*File \"[^\"\n]*\", line \d+|^[ \t]*Cell In\[\d*\]|"
+                            r"^[ \t]*(?:[A-Z][A-Za-z]*(?:Error|Exception)|Error)\b(?::|$)", re.MULTILINE)
 """What a program's output shows when the program failed: a traceback, an `...Error:` line."""
-_NOTEBOOK_OUT = re.compile(r"^\s*Out\[\d*\]:[ \t]*", re.MULTILINE)
+_NOTEBOOK_OUT = re.compile(r"^[ \t]*Out\[\d*\]:[ \t]*", re.MULTILINE)
 _REPL_PROMPT = re.compile(r"^(?:>>>|\.\.\.)(?: |$)")
 _PROGRAM_START = re.compile(r"(?:def |class |import |from [\w.]+ import |async def )")
 
