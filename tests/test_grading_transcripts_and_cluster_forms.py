@@ -233,6 +233,10 @@ def test_an_angle_in_radians_is_read_in_degrees_where_the_problem_asks_for_degre
         # radians asked, or a rate in radians
         ("Find the angle in radians.", "\\frac{\\pi}{3}", "$\\boxed{\\frac{\\pi}{3} \\text{ rad}}$", True),
         ("A wheel turns 30 degrees per second. Find its angular speed in rad/s.", "5", "$\\boxed{5 \\text{ rad/s}}$", True),
+        # one angle in both units: the side in the problem's unit
+        (None, "30^\\circ", "Hence the angle is $\\boxed{30^\\circ = \\frac{\\pi}{6}}$.", True),
+        ("Express your answer in radians.", "\\frac{\\pi}{6}", "So $\\boxed{30^\\circ = \\frac{\\pi}{6}}$.", True),
+        (None, "45^\\circ", "So $\\boxed{30^\\circ = \\frac{\\pi}{6}}$.", False),
     ]) == []
 
 

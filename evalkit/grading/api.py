@@ -33,8 +33,8 @@ from evalkit.grading.compare import is_approximate
 from evalkit.grading.extract import STATED_OUTRIGHT, Extraction, find_answer, without_lone_surrogates
 from evalkit.grading.jobs import (AnswerJob, AnswerOutcome, ExtractionJob, PairJob, is_plain_number, solve_answer,
                                   solve_extraction, solve_pair)
-from evalkit.grading.measures import (Measure, answer_measure, asked_measures, degrees_asked, in_asked_unit,
-                                      radians_in_degrees, value_and_unit)
+from evalkit.grading.measures import (Measure, angle_in_asked_unit, answer_measure, asked_measures, degrees_asked,
+                                      in_asked_unit, radians_in_degrees, value_and_unit)
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.pool import TaskResult, WorkerPool
@@ -175,7 +175,9 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
       `find $a + b$`);
     - `\\log` without a base is `\\ln` against a reference in natural logarithms (`log_read_like_reference`);
     - a congruence is its residue against an integer reference (`N \\equiv 321 \\pmod{1000}` for 321);
-    - an angle that names radians is read in degrees where the problem's angles are in degrees (`measures.py`)."""
+    - an angle that names radians is read in degrees where the problem's angles are in degrees, and an angle written
+      in both units (`30^\\circ = \\frac{\\pi}{6}`) is its side in the problem's unit (`measures.py`)."""
+    answer = angle_in_asked_unit(answer, context.angle_in_degrees) or answer  # `30^\circ = \frac{\pi}{6}`
     canonical = _canonical(answer, context.policy)
     if (canonical is None or not is_plain_number(canonical)) \
             and (number := named_in_question(answer, context.question_words)) is not None:

@@ -397,3 +397,19 @@ def radians_in_degrees(answer: str, canonical: str) -> str:
     if _RADIANS_NAMED.search(answer) is None or _DEGREE_MARK.search(answer) is not None:
         return canonical
     return f"({canonical})\\cdot\\frac{{180}}{{\\pi}}"
+
+
+def angle_in_asked_unit(answer: str, degrees: bool) -> str | None:
+    """The side of an answer that writes one angle in both units (`30^\\circ = \\frac{\\pi}{6}`, `\\frac{\\pi}{6} = 30^\\circ`)
+    in the unit its problem asks for: the side with the degree mark where degrees are asked, else the side in
+    radians (with `\\pi`); None for any other answer."""
+    sides = answer.split("=")
+    if len(sides) != 2:
+        return None
+    in_degrees = [_DEGREE_MARK.search(side) is not None for side in sides]
+    if in_degrees[0] == in_degrees[1]:
+        return None
+    degree_side, radian_side = (sides[0], sides[1]) if in_degrees[0] else (sides[1], sides[0])
+    if "\\pi" not in radian_side and "π" not in radian_side:
+        return None
+    return (degree_side if degrees else radian_side).strip()
