@@ -60,10 +60,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from evalkit.grading.measures import measure_of
-from evalkit.grading.programs import closing_code_block, is_unfenced_program, printed_line, program_failed
+from evalkit.grading.notation import SYMPY_OBJECT_NAMES
 from evalkit.grading.numbers import (decimal_comma_of_one_number, fraction_from_words, number_from_words, script_fractions,
                                      spelled_number_prefix)
 from evalkit.grading.policy import EXTRACTION_STYLES
+from evalkit.grading.programs import closing_code_block, is_unfenced_program, printed_line, program_failed
 from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, brace_partners, braces_balanced, brackets_balance, closing_brace,
                                   closing_display_row,
                                   closing_environment_start, math_span_at, math_spans, value_environment_at)
@@ -526,24 +527,21 @@ def _box_candidate(text: str) -> _Candidate | None:
     if not boxes:
         return None
     labelled = _boxes_of_parts(window, boxes)
-    first_offered = len(boxes)  # `\boxed{11}. Alternatively, if ...: \boxed{10}`; `If a line: \boxed{A}. If a circle: ...`
-    while first_offered > 1 and _offers_alternative(window[boxes[first_offered - 2].end:boxes[first_offered - 1].start]):
-        first_offered -= 1
-    if labelled is None and first_offered < len(boxes):
-        listed = [*_joined_tail(window, boxes[:first_offered]), *boxes[first_offered:]]
-        answers = list(dict.fromkeys(answer for answer in (_signed_content(window, box) for box in listed) if answer))
-        if not answers:
-            return None
-        return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed", offers_two=len(answers) > 1)
+    first_offered = len(boxes)
     if labelled is not None:
         listed = [box for part in labelled for box in _joined_tail(window, part)]
         answers = [answer for answer in (_signed_content(window, box) for box in listed) if answer]
     else:
-        listed = _joined_tail(window, boxes)
+        # `\boxed{11}. Alternatively, if ...: \boxed{10}`; `If a line: \boxed{A}. If a circle: ...`: the boxes offered
+        # as other answers join the last one (`_offers_alternative`)
+        while first_offered > 1 and _offers_alternative(window[boxes[first_offered - 2].end:boxes[first_offered - 1].start]):
+            first_offered -= 1
+        listed = [*_joined_tail(window, boxes[:first_offered]), *boxes[first_offered:]]
         answers = list(dict.fromkeys(answer for answer in (_signed_content(window, box) for box in listed) if answer))
     if not answers:
         return None
-    return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed", len(labelled) if labelled else 0)
+    return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed", len(labelled) if labelled else 0,
+                      offers_two=first_offered < len(boxes) and len(answers) > 1)
 
 
 _ALTERNATIVE_OPENING = re.compile(
@@ -925,7 +923,7 @@ _LABELLED_VALUE = re.compile(r"[\[A-Za-z][A-Za-z _()\[\]'-]{0,40}:\s*([^:\n]{1,3
 """A last line that labels a value, `Probability: 130/231`, `[EXECUTION RESULT]: 3*n`."""
 
 
-_SYMPY_SET_PRINTOUT = re.compile(r"(?:FiniteSet|Interval(?:\.(?:open|Lopen|Ropen))?|Union|Point[23]?D?|Tuple)\([^\n]*\)")
+_SYMPY_SET_PRINTOUT = re.compile(SYMPY_OBJECT_NAMES + r"\([^\n]*\)")
 """A set, interval or point as SymPy prints it (`notation.sympy_printout` reads it)."""
 
 
@@ -1396,8 +1394,10 @@ def _marker_candidates(body: str, asked: AskedQuantity | None = None) -> list[_C
     return [_Candidate(offset + c.position, c.answer, c.method) for c in _markers_in(text, asked)]
 
 
-_JSON_ITEM = r'(?:"(?:[^"\\\n]|\\.){1,300}"|-?\d[\d.]*(?:[eE][-+]?\d+)?)'
-_JSON_ANSWER = re.compile(r'"(?:final_?answer|answer)"\s*:\s*(?:"((?:[^"\\\n]|\\.){1,300})"|(-?\d[\d.]*(?:[eE][-+]?\d+)?)'
+_JSON_STRING_BODY = r'(?:[^"\\\n]|\\.){1,300}'
+_JSON_NUMBER = r"-?\d[\d.]*(?:[eE][-+]?\d+)?"
+_JSON_ITEM = rf'(?:"{_JSON_STRING_BODY}"|{_JSON_NUMBER})'
+_JSON_ANSWER = re.compile(rf'"(?:final_?answer|answer)"\s*:\s*(?:"({_JSON_STRING_BODY})"|({_JSON_NUMBER})'
                           rf'|(\[\s*{_JSON_ITEM}(?:\s*,\s*{_JSON_ITEM}){{0,30}}\s*\]))', re.IGNORECASE)
 """The answer field of a JSON object a response ends with (`{"answer": "18"}`, `{"final_answer": 16}`, a list
 `{"answer": ["+2", "+1"]}`), as models asked for JSON output write it."""
@@ -2157,8 +2157,10 @@ def _printed_value(output: str, asked: AskedQuantity | None) -> str | None:
     (`7.500e+07`), plain arithmetic (`130/231`), a SymPy printout or set (`(3, pi/2)`, `FiniteSet(-2, 1)`), a labelled
     value (`Probability: 130/231`)."""
     line = printed_line(output)
-    if line is None or line.named:
-        return line.text if line is not None else None
+    if line is None:
+        return None
+    if line.named:
+        return line.text  # `x=3, y=4`, already the list a dict printed
     return _value_in_words(line.text, after_marker=False, asked=asked)
 
 

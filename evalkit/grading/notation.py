@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import re
 
+from evalkit.grading.scan import brackets_balance, split_top_level
+
 _BRACED_CHOOSE = re.compile(r"\{\s*([^{}\\]{1,40}?)\s*\\choose\s*([^{}\\]{1,40}?)\s*\}")
 _BARE_CHOOSE = re.compile(r"\s*([^{}\\\s]{1,40})\s*\\choose\s*([^{}\\\s]{1,40})\s*")
 _SCRIPT = r"(?:\{([^{}]{1,40})\}|([A-Za-z0-9]))"
@@ -108,7 +110,9 @@ def sympy_printout(text: str) -> str:
     return text
 
 
-_SYMPY_OBJECT = re.compile(r"\s*(?:FiniteSet|Interval(?:\.(?:open|Lopen|Ropen))?|Union|Point[23]?D?|Tuple)\(")
+SYMPY_OBJECT_NAMES = r"(?:FiniteSet|Interval(?:\.(?:open|Lopen|Ropen))?|Union|Point[23]?D?|Tuple)"
+"""The SymPy sets, intervals and points whose printouts `sympy_printout` writes in math notation."""
+_SYMPY_OBJECT = re.compile(r"\s*" + SYMPY_OBJECT_NAMES + r"\(")
 _INTERVAL_BRACKETS = {"Interval": "[]", "Interval.open": "()", "Interval.Lopen": "(]", "Interval.Ropen": "[)"}
 
 
@@ -118,7 +122,7 @@ def _sympy_object(text: str) -> str:
     `(3, 4]`, `(-oo, 0) \\cup (1, oo)`, `(-1, 6)`); the text as it is when it is not one such object."""
     name = text[:text.find("(")] if "(" in text else ""
     inner = text[len(name) + 1:-1] if text.endswith(")") else None
-    args = _top_level_items(inner) if inner is not None else None
+    args = split_top_level(inner) if inner is not None and brackets_balance(inner) else None
     if not args or not all(arg.strip() for arg in args):
         return text
     args = [_sympy_object(arg.strip()) if _SYMPY_OBJECT.match(arg) else arg.strip() for arg in args]
@@ -135,25 +139,6 @@ def _sympy_object(text: str) -> str:
     if brackets is None or len(args) != 2:
         return text
     return f"{brackets[0]}{args[0]}, {args[1]}{brackets[1]}"
-
-
-def _top_level_items(text: str) -> list[str] | None:
-    """`text` split at its commas outside brackets; None where its brackets do not balance."""
-    items, depth, start = [], 0, 0
-    for index, char in enumerate(text):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth < 0:
-                return None
-        elif char == "," and depth == 0:
-            items.append(text[start:index])
-            start = index + 1
-    if depth:
-        return None
-    items.append(text[start:])
-    return items
 
 
 def _matrix_of_rows(match: re.Match[str]) -> str:
