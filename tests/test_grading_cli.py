@@ -99,9 +99,15 @@ def test_grade_out_option(tmp_path: Path) -> None:
         (["[1, 2]"], 1, None, "expected a JSON object"),
         (['{"reference": "1", "response": "1", "finish_reason": 1}'], 1, "finish_reason", "expected a string"),
         (['{"reference": "1", "response": "1", "finishReason": "length"}'], 1, "finishReason", "did you mean"),
+        # the question decides some verdicts (0.36 for 0.4 when it asks for no rounding): never read as absent
+        (['{"reference": "0.4", "answer": "0.36", "questoin": "Find $2.4 \\\\div 6$."}'], 1, "questoin",
+         "unknown field; did you mean 'question'\\?"),
+        (['{"refrence": "1", "answer": "1"}'], 1, "reference", "'refrence' is not a field; did you mean 'reference'"),
+        (['{"reference": "1", "respons": "1"}'], 1, "answer", "'respons' is not a field; did you mean 'response'"),
     ],
     ids=["not_json", "no_reference", "no_answer", "list_reference", "null_response", "bool_answer",
-         "answer_and_response", "not_object", "number_finish_reason", "misspelled_finish_reason"],
+         "answer_and_response", "not_object", "number_finish_reason", "misspelled_finish_reason", "misspelled_question",
+         "misspelled_reference", "misspelled_response"],
 )
 def test_bad_lines_name_file_line_and_field(tmp_path: Path, lines: list[str], line: int, field: str | None,
                                             message: str) -> None:

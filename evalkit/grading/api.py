@@ -38,7 +38,8 @@ from evalkit.grading.measures import (Measure, angle_in_asked_unit, answer_measu
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.pool import TaskResult, WorkerPool
-from evalkit.grading.question import QuestionReading, asked_expressions, asked_quantity, math_names
+from evalkit.grading.question import (QuestionReading, asked_expressions, asked_quantity, asks_for_a_comma_list,
+                                      math_names)
 from evalkit.grading.units import named_in_question, question_words
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
@@ -119,9 +120,9 @@ def reference_answer(reference: object) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _canonical(answer: str, policy: GradingPolicy) -> str | None:
+def _canonical(answer: str, policy: GradingPolicy, comma_list: bool = False) -> str | None:
     try:
-        canonical = normalize_answer(answer, policy)
+        canonical = normalize_answer(answer, policy, comma_list=comma_list)
     except NormalizationError:
         return None
     return canonical or None
@@ -140,14 +141,16 @@ class _AnswerContext:
     reference_canonical: str | None = None
     math_names: frozenset[str] = frozenset()
     angle_in_degrees: bool = False
+    comma_list: bool = False
 
     @classmethod
     def of(cls, reference: str | None, question: str | None, policy: GradingPolicy) -> _AnswerContext:
         expressions = asked_expressions(question) if question else ()
+        comma_list = question is not None and asks_for_a_comma_list(question)
         return cls(policy, question_words(question), asked_measures(reference, question),
                    frozenset(filter(None, (_canonical(expression, policy) for expression in expressions))),
-                   _canonical(reference, policy) if reference is not None else None,
-                   math_names(question) if question else frozenset(), degrees_asked(reference, question))
+                   _canonical(reference, policy, comma_list) if reference is not None else None,
+                   math_names(question) if question else frozenset(), degrees_asked(reference, question), comma_list)
 
 
     def restated(self) -> frozenset[str]:
@@ -178,10 +181,10 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
     - an angle that names radians is read in degrees where the problem's angles are in degrees, and an angle written
       in both units (`30^\\circ = \\frac{\\pi}{6}`) is its side in the problem's unit (`measures.py`)."""
     answer = angle_in_asked_unit(answer, context.angle_in_degrees) or answer  # `30^\circ = \frac{\pi}{6}`
-    canonical = _canonical(answer, context.policy)
+    canonical = _canonical(answer, context.policy, context.comma_list)
     if (canonical is None or not is_plain_number(canonical)) \
             and (number := named_in_question(answer, context.question_words)) is not None:
-        canonical = _canonical(number, context.policy)
+        canonical = _canonical(number, context.policy, context.comma_list)
     if canonical is None:
         return None
     if context.asked_units:

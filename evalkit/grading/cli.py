@@ -6,6 +6,7 @@ second with its file, line and field named, not after minutes of SymPy work.
 
 from __future__ import annotations
 
+import difflib
 import math
 
 from collections import Counter
@@ -55,6 +56,24 @@ def _reference_field(record: dict[str, Any], path: Path, line: int) -> str:
         raise InputError(str(error), path=path, line=line, field="reference") from None
 
 
+_PAIR_FIELDS = ("reference", "answer", "response", "question", "finish_reason")
+
+
+def _look_alike(record: dict[str, Any], meant: str) -> str | None:
+    """A key of `record` spelled nearly like the pair field `meant` (`questoin`, `refrence`), or None."""
+    return next((written for written in record if isinstance(written, str) and written not in _PAIR_FIELDS
+                 and difflib.SequenceMatcher(None, written.lower().replace("-", "_"), meant).ratio() >= 0.8), None)
+
+
+def _did_you_mean(record: dict[str, Any], *meant: str) -> str:
+    """`; did you mean 'question'?` (naming the look-alike key found) for the first field of `meant` that has one."""
+    for name in meant:
+        written = _look_alike(record, name)
+        if written is not None:
+            return f" ({written!r} is not a field; did you mean {name!r}?)"
+    return ""
+
+
 def read_pairs(path: Path) -> list[GradingPair]:
     """All pairs of a file: each line needs `reference` and exactly one of `answer` / `response`.
 
@@ -64,14 +83,17 @@ def read_pairs(path: Path) -> list[GradingPair]:
     pairs = []
     for line, record in iter_jsonl(path):
         if "reference" not in record:
-            raise InputError("missing field", path=path, line=line, field="reference")
+            raise InputError("missing field" + _did_you_mean(record, "reference"), path=path, line=line, field="reference")
         has_answer, has_response = "answer" in record, "response" in record
         if not has_answer and not has_response:
-            raise InputError("missing field: give the model's 'answer' or its full 'response'",
-                             path=path, line=line, field="answer")
+            raise InputError("missing field: give the model's 'answer' or its full 'response'"
+                             + _did_you_mean(record, "answer", "response"), path=path, line=line, field="answer")
         if has_answer and has_response:
             raise InputError("give either 'answer' or 'response', not both", path=path, line=line,
                              field="response")
+        if "question" not in record and (written := _look_alike(record, "question")) is not None:
+            # the question decides some verdicts (`0.36` for `0.4`): a misspelt one must not be read as absent
+            raise InputError("unknown field; did you mean 'question'?", path=path, line=line, field=written)
         question = record.get("question")
         if question is not None and not isinstance(question, str):
             raise InputError(f"expected a string, got {type(question).__name__}", path=path, line=line,

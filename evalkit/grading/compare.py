@@ -978,8 +978,11 @@ def _numeral_digits(value: Value) -> str | None:
     plain integer or decimal (`0.0011`, the digits of `0.0011_2` written without their base)."""
     if isinstance(value, Numeral):
         return value.digits
-    if not isinstance(value, Number) or value.value < 0 or value.percent:
+    if not isinstance(value, Number) or value.percent:
         return None
+    if value.value < 0:
+        magnitude = _numeral_digits(Number(-value.value, value.ulp))
+        return None if magnitude is None else "-" + magnitude  # `-221`, the digits of `-221_3`
     if value.value.denominator == 1:
         return str(value.value.numerator)
     if value.ulp is not None and value.ulp.numerator == 1 and (places := len(str(value.ulp.denominator)) - 1) \

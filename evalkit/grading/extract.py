@@ -63,13 +63,14 @@ from evalkit.grading.measures import measure_of
 from evalkit.grading.notation import SYMPY_OBJECT_NAMES
 from evalkit.grading.numbers import (decimal_comma_of_one_number, fraction_from_words, number_from_words, script_fractions,
                                      spelled_number_prefix)
+from evalkit.grading.parts import CASE, part_labels
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.programs import closing_code_block, is_unfenced_program, printed_line, program_failed
 from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, brace_partners, braces_balanced, brackets_balance, closing_brace,
                                   closing_display_row,
-                                  closing_environment_start, math_span_at, math_spans, value_environment_at)
+                                  closing_environment_start, MathSpan, math_span_at, math_spans, value_environment_at)
 from evalkit.grading.question import AskedQuantity, plain_number
-from evalkit.grading.units import MERIDIEM_PATTERN, is_droppable_phrase, multiplier_of, question_words
+from evalkit.grading.units import MERIDIEM_PATTERN, MONEY_SCALE_LETTERS, is_droppable_phrase, multiplier_of, question_words
 
 MAX_SCAN_CHARS = 2_000_000
 """Only this many characters at the end of a text are searched for an answer."""
@@ -122,6 +123,8 @@ class _Candidate:
     """How many labelled parts a box answer joins (`(a) \\boxed{3} (b) \\boxed{5}`: 2)."""
     offers_two: bool = False
     """A box answer that offers two values: the last box as another answer to the one before it (`_offers_alternative`)."""
+    end: int = -1
+    """Where a box answer's last box closes (-1 for other answers)."""
 
 
 _BOX_COMMAND = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
@@ -215,8 +218,9 @@ _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _ANSWER_THEN_MATH = re.compile(r"(?=[fFaA])\b(?:final\s{1,4})?answer\b[ \t]{0,8}(?=\$|\\\(|\\\[)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 _ANSWER_LABEL = re.compile(r"(?:(?:final\s+)?(?:answer|solution|result)s?|" + _ANSWER_WORDS + r")\s*[:：]?", re.IGNORECASE)
-_UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d)")
-"""A minus sign (U+2212), or an en dash used as one, before a number: read as `-` (`Answer: −3` is -3, not 3)."""
+_UNICODE_MINUS = re.compile("[\u2212\u2013](?=\\.?\\d|\\\\?\\$\\s?\\d)")
+"""A minus sign (U+2212), or an en dash used as one, before a number or an amount of money: read as `-` (`Answer: −3` is
+-3, not 3; `−$0.50`)."""
 _VULGAR_FRACTIONS = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 """One-character fractions (`¾`, `3½`): `normalize.py` reads them; here they are numbers to find."""
 _GROUPED_DIGITS = r"(?:[\d,]|(?:\\,|\{,\}|[\u00a0\u202f，])(?=\d{3}(?!\d)))*"
@@ -224,7 +228,7 @@ _GROUPED_DIGITS = r"(?:[\d,]|(?:\\,|\{,\}|[\u00a0\u202f，])(?=\d{3}(?!\d)))*"
 `{,}` or a no-break space."""
 _NUMBER = re.compile(r"(?=[-$.\d" + _VULGAR_FRACTIONS + r"])(?<![A-Za-z0-9_.])(?<![A-Za-z]-)"
                      r"(?:(?<![\d:])\d{1,2}:[0-5]\d(?![\d:])(?:[ \t]?(?:[aApP]\.?[mM]\b\.?))?"
-                     r"|-?\d*[" + _VULGAR_FRACTIONS + r"]|-?\$?\d" + _GROUPED_DIGITS + r"(?:\.\d+)?(?:[eE][-+]?\d{1,3}(?![\dA-Za-z]))?"
+                     r"|-?\d*[" + _VULGAR_FRACTIONS + r"]|-?(?:\\?\$)?\d" + _GROUPED_DIGITS + r"(?:\.\d+)?(?:[eE][-+]?\d{1,3}(?![\dA-Za-z]))?"
                      r"(?:[ \t]?[xX×·*][ \t]?10(?=[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]))?(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]{1,8})?(?:\s?%)?"
                      r"|-?\.\d+)(?!\d)")
 """A number in running text, or a time of day (`9:00 AM`, `19:00`: one value, not 9 and 00); a power written in
@@ -238,7 +242,7 @@ _SCIENTIFIC_THEN_UNIT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)" + _TEN_TO_TH
 """A number (possibly in scientific notation) and unit words after it: `7.4e-12 m`, `300 K`, `1.2 x 10^5 m/s`."""
 _PLAIN_VALUE = re.compile(
     r"^[-+]?\d*[" + _VULGAR_FRACTIONS + r"]|"
-    r"^[-+]?(?:\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|(?:\d[\d,]*(?:\.\d+)?|\.\d+)" + _TEN_TO_THE + r"(?![\d.])|"
+    r"^[-+]?(?:\\?\$\s?)?(?:\d{1,6} \d{1,6}/\d{1,6}(?![\d/])|(?:\d[\d,]*(?:\.\d+)?|\.\d+)" + _TEN_TO_THE + r"(?![\d.])|"
     r"\d" + _GROUPED_DIGITS + r"(?:\.\d+)?|\.\d+)(?:\s?(?:/|\\%|%)\s?\d*)?"
     r"(?:\s?%)?"
     r"|^[-+]?\d*\\(?:frac|dfrac|tfrac|sqrt|pi|infty|binom|dbinom)(?![A-Za-z])[^\s]*|^\\\{[^{}\n]{1,80}?\\\}|^\([^()\n]{1,80}\)|^[A-J](?=[.)\s]|$)|^\([A-J]\)")
@@ -274,7 +278,8 @@ _BREAKDOWN = re.compile(r"\s*(?:[-\d.,]+|\x01+)\s*(?:plus|minus|times|multiplied
 extra`): two amounts joined by an operation, and no result of it."""
 _LIST_GAP_NOISE = re.compile(r"\$|\\text\{|\\mbox\{|\}|\\[,;: !]|\\q?quad|~|\\\(|\\\)|\\\[|\\\]")
 _LIST_GAP_WORDS = frozenset({",", ";", "and", "or", "&"})
-_NEXT_LABEL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*=\s*$")
+_NEXT_LABEL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?(?:\(\s*-?\d{1,6}\s*\))?\s*=\s*$")
+"""The name of the next item of a list of boxes (`and y_2 = `, `and e(19) = `)."""
 _LIST_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _NUMBER_LIST = re.compile(rf"{_LIST_NUMBER.pattern}(?:,\s+{_LIST_NUMBER.pattern})*,?\s+(?:and|or)\s+{_LIST_NUMBER.pattern}\s*[.!]?\s*")
 """Numbers listed with `and`/`or` before the last (commas between list items are followed by a space)."""
@@ -283,9 +288,10 @@ _NUMBER_ALTERNATIVES = re.compile(rf"{_LIST_NUMBER.pattern}(?:,\s+{_LIST_NUMBER.
 """Numbers offered as alternatives at the start of longer words (`204 or 210, depending on ...`): the answer
 hedges between them, which no single reference equals."""
 _TRAILING_UNIT = re.compile(r"\s{1,4}([a-zA-Z]\.[a-zA-Z]\.?|[a-zA-Z]+(?:\s[a-zA-Z]+)?)(?![a-zA-Z])")
-_MONEY_SCALES = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion"}
 _MONEY_SCALE = re.compile(r"(k|K|M|B|bn)(?![A-Za-z])")
 """A scale letter right after an amount of money: `$70k` is 70 thousand dollars."""
+_SCALE_BEFORE_DOLLARS = re.compile(r"(k|K|M|bn)[ \t]+(?:dollars?|USD)\b")
+"""A scale letter after a number that dollars follow: `1.43k dollars`."""
 _HAS_CONTENT = re.compile(r"[^\W_]|[∞√∅]|\\[a-zA-Z{}]")
 _SHORT_ENGLISH = frozenset("is at to of in on it an as be by or if so we no do up my me he us am pm".split())
 """Two-letter words that are English; other two-letter runs (`ab`, `xy`) are products of variables."""
@@ -517,6 +523,8 @@ def _joins_boxes(between: str) -> bool:
 
 
 def _box_candidate(text: str) -> _Candidate | None:
+    """The last box of `text` as an answer, with the boxes joined to it into one list: on one line (`_joins_boxes`), one
+    per labelled part (`_boxes_of_parts`), or offered as other answers (`_offers_alternative`)."""
     offset = max(0, len(text) - MAX_BOX_SCAN_CHARS)
     window = text[offset:]
     boxes = _find_boxes(window)
@@ -541,7 +549,7 @@ def _box_candidate(text: str) -> _Candidate | None:
     if not answers:
         return None
     return _Candidate(offset + listed[-1].start, ", ".join(answers), "boxed", len(labelled) if labelled else 0,
-                      offers_two=first_offered < len(boxes) and len(answers) > 1)
+                      offers_two=first_offered < len(boxes) and len(answers) > 1, end=offset + listed[-1].end)
 
 
 _ALTERNATIVE_OPENING = re.compile(
@@ -584,57 +592,14 @@ def _joined_tail(window: str, boxes: list[_Box]) -> list[_Box]:
     return listed
 
 
-@dataclass(frozen=True)
-class _PartLabel:
-    position: int
-    kind: str
-    ordinal: int
-
-
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
-_PART_WORD = re.compile(r"\bpart[ \t]{1,4}\(?([a-h]|[ivx]{1,4}|\d{1,2})\)?(?![\w(])", re.IGNORECASE)
-_PAREN_LABEL = re.compile(r"(?<![^\s*#>_])\(([a-h]|[ivx]{1,4})\)(?![\w(])")
-_LINE_LABEL = re.compile(r"(?m)^[ \t>#*_]{0,8}([a-h])\)(?=[ \t*_:])")
-"""Labels of a question's parts: `Part 1`, `Part (b)`, `(a)`, `(ii)` and `a)` at the start of a line.
-Numbered steps (`1)`, `2.`) and lettered choices in capitals (`(A)`) are not parts."""
-
-
-def _part_labels(window: str, end: int) -> list[_PartLabel]:
-    """The part labels of `window` before `end` outside math, in order (linear: spans are looked up
-    by bisection, and only found when there is a label)."""
-    matches = [(pattern, match) for pattern in (_PART_WORD, _PAREN_LABEL, _LINE_LABEL)
-               for match in pattern.finditer(window, 0, end)]
-    if not matches:
-        return []
-    math = math_spans(window)
-    starts = [span.start for span in math]
-    labels = []
-    for pattern, match in matches:
-        name = match.group(1)
-        lowered = name.lower()
-        if name.isdigit():
-            kind, ordinal = "number", int(name)
-        elif lowered in _ROMAN:
-            kind, ordinal = "roman", _ROMAN[lowered]
-        elif len(lowered) == 1 and "a" <= lowered <= "h":
-            kind, ordinal = "letter", ord(lowered) - ord("a") + 1
-        else:
-            continue
-        if pattern is _PART_WORD:
-            kind = "part " + kind
-        enclosing = bisect_right(starts, match.start()) - 1
-        if enclosing < 0 or match.start() >= math[enclosing].end:
-            labels.append(_PartLabel(match.start(), kind, ordinal))
-    return sorted(labels, key=lambda label: label.position)
-
-
 def _boxes_of_parts(window: str, boxes: list[_Box]) -> list[list[_Box]] | None:
     """The boxes of each part when the last box answers the last of consecutive labelled parts
-    (`(a) \\boxed{3} (b) \\boxed{5}`, `Part 1: .. Part 2: ..`, `(i) .. (ii) ..`), every part from the
-    first having a box; else None. Each part answers with its last box (and the boxes joined to it)."""
+    (`(a) \\boxed{3} (b) \\boxed{5}`, `Part 1: .. Part 2: ..`, `(i) .. (ii) ..`, `Case 1: .. Case 2: ..`), every part
+    from the first having a box; else None. Each part answers with its last box (and the boxes joined to it); each case
+    must box one answer only, as a case analysis may box partial results and then their total."""
     if len(boxes) < 2:
         return None
-    labels = _part_labels(window, boxes[-1].start)
+    labels = part_labels(window, boxes[-1].start)
     if not labels or labels[-1].ordinal < 2:
         return None
     chain = [labels[-1]]
@@ -653,7 +618,23 @@ def _boxes_of_parts(window: str, boxes: list[_Box]) -> list[list[_Box]] | None:
         if not inside:
             return None
         parts.append(inside)
+    if chain[0].kind.startswith(CASE) and any(_joined_tail(window, part) != part for part in parts):
+        return None  # a case analysis that boxes more than each case's one answer (a partial result, a total)
+    last = parts[-1]
+    if len(last) > 1 and _concludes(window[last[-2].end:last[-1].start]):
+        return None  # `(i) m = \boxed{68} (ii) n = \boxed{136}\n\nHence m + n = \boxed{204}`: the parts' conclusion
     return parts
+
+
+_CONCLUSION = re.compile(r"\W{0,8}(?:hence|thus|therefore|so|finally|in\s+total|altogether|adding|"
+                         r"the\s+(?:final\s+)?answer)\b", re.IGNORECASE)
+
+
+def _concludes(between: str) -> bool:
+    """Whether the text between a last part's box and a later box opens a paragraph of its own that concludes from
+    the parts before (`\n\nHence $m + n = `), rather than going on with the last part."""
+    paragraphs = re.split(r"\n[ \t]*\n", between)
+    return len(paragraphs) > 1 and "\n" not in paragraphs[-1] and _CONCLUSION.match(paragraphs[-1]) is not None
 
 
 _MINUS_BEFORE_BOX = re.compile(r"-[ \t]{0,4}$")
@@ -801,6 +782,10 @@ def _closing_word_answer(text: str, start: int) -> str | None:
     return rest
 
 
+_MIXED_IN_WORDS = re.compile(r"(\d{1,6})\s+and\s+(\d{1,6})\s*/\s*(\d{1,6})(?![\d/])")
+"""A mixed number written with `and` (`137 and 1/2`)."""
+
+
 def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuantity | None = None) -> str | None:
     """The answer in the words after a marker (the value they start with first), or in a final
     sentence (the value after its last "is", else the one value of the kind the question asks for,
@@ -811,6 +796,9 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
     inline_code = re.fullmatch(r"`([^`\n]{1,300})`\s*[.!]?", segment)
     if inline_code is not None:
         segment = inline_code.group(1).strip()  # `The answer is `x**5 - x**4 + 1`.`: the code span's text
+    if after_marker and asked is not None and asked.mixed_number \
+            and (mixed := _MIXED_IN_WORDS.match(segment)) is not None and int(mixed.group(2)) < int(mixed.group(3)):
+        return f"{mixed.group(1)} {mixed.group(2)}/{mixed.group(3)}"  # `137 and 1/2` where a mixed number is asked
     if after_marker and (hedge := _hedged(segment)) is not None:
         return hedge
     if after_marker and (alternatives := _plain_alternatives(segment)) is not None:
@@ -858,7 +846,7 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
         leading = _leading_value(tail)
         if leading is not None:
             return leading
-    alternatives = _trailing_alternatives(segment)
+    alternatives = _trailing_alternatives(segment) or _listed_as_the_answers(segment)
     if alternatives is not None:
         return alternatives
     values = _values_named(segment)
@@ -1022,9 +1010,10 @@ def _with_scale(number: re.Match[str], segment: str) -> str:
 
 
 def _money_scale(amount: str, rest: str) -> str | None:
-    """The scale word of a scale letter right after an amount of money (`$70` then `k`: thousand), or None."""
-    scale = _MONEY_SCALE.match(rest) if "$" in amount else None
-    return _MONEY_SCALES[scale.group(1)] if scale is not None else None
+    """The scale word of a scale letter right after an amount of money (`$70` then `k`: thousand; `1.43` then `k
+    dollars`), or None."""
+    scale = _MONEY_SCALE.match(rest) if "$" in amount else _SCALE_BEFORE_DOLLARS.match(rest)
+    return MONEY_SCALE_LETTERS[scale.group(1)] if scale is not None else None
 
 
 _OR_WORDS = r"or|oder|ou|o"
@@ -1109,6 +1098,17 @@ def _alternatives(values: list[str], comma_before_or: bool) -> bool:
     return all(side is None for side in sides) or (None not in sides and len(set(sides)) == 1)
 
 
+def _closing_run(text: str, spans: list[MathSpan], gap: re.Pattern[str]) -> list[MathSpan]:
+    """The last span of `text` with the spans before it that only `gap` separates, in order."""
+    run = [spans[-1]]
+    for span in reversed(spans[:-1]):
+        if not gap.fullmatch(text[span.end:run[-1].start]):
+            break
+        run.append(span)
+    run.reverse()
+    return run
+
+
 def _trailing_alternatives(segment: str) -> str | None:
     """The math spans that end a sentence as alternatives (`$x = 5$ or $x = 6$`, `$1$, $2$, or $3$`),
     as one list answer; None unless the last two spans are joined by `or` (`and` may join a
@@ -1116,16 +1116,34 @@ def _trailing_alternatives(segment: str) -> str | None:
     spans = math_spans(segment)
     if len(spans) < 2 or segment[spans[-1].end:].strip(" \t.!"):
         return None
-    run = [spans[-1]]
-    for span in reversed(spans[:-1]):
-        if not _ALTERNATIVE_GAP.fullmatch(segment[span.end:run[-1].start]):
-            break
-        run.append(span)
-    run.reverse()
+    run = _closing_run(segment, spans, _ALTERNATIVE_GAP)
     gaps = [segment[before.end:after.start] for before, after in zip(run, run[1:])]
     if not any("or" in gap for gap in gaps) or sum(1 for span in run if _clean(span.content)) < 2:
         return None
     return _math_run([span.content for span in run], gaps)
+
+
+_ARE_THE_ANSWERS = re.compile(r"\s+(?:are|were)\s+(?:all\s+)?(?:the|its|our)\s+(?:only\s+)?(?:[a-z]+\s+){0,2}?"
+                              r"(?:solutions|roots|zeros|zeroes|answers|values)\b[^$\\]*\Z", re.IGNORECASE)
+"""Words after several values that call them the answers (`... are the solutions.`, `are the only real roots`)."""
+_LIST_GAP = re.compile(r"\s{0,8}(?:,|,?\s{0,8}and)\s{0,8}", re.IGNORECASE)
+
+
+def _listed_as_the_answers(segment: str) -> str | None:
+    """The math spans a sentence names as its answers before saying so (`So $x = 70$ and $x = 110$ are the
+    solutions.`), as one list answer; None unless two or more spans joined by commas or `and` come right before
+    `are the solutions` (`_ARE_THE_ANSWERS`)."""
+    called = _ARE_THE_ANSWERS.search(segment)
+    if called is None:
+        return None
+    head = segment[:called.start()]
+    spans = math_spans(head)
+    if len(spans) < 2 or head[spans[-1].end:].strip():
+        return None
+    run = _closing_run(head, spans, _LIST_GAP)
+    if len(run) < 2:
+        return None
+    return _math_run([span.content for span in run], [head[before.end:after.start] for before, after in zip(run, run[1:])])
 
 
 _NEGATED_BEFORE = re.compile(r"(?:\bnot|\brather\s+than|\binstead\s+of|而不是|不是)\s{0,4}(?:(?:\\?\$|\\\()\s{0,2})?\Z",
@@ -1464,7 +1482,8 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
                 value = _final_sentence_answer(text[match.end():], asked)  # its result, not its first number
             else:
                 value = _value_in_words(sentence, asked=asked) or _closing_word_answer(text, match.end())
-            value = _parts_opened_by(text, match.end()) or _boxes_closing(text, match.end()) or value
+            value = _parts_opened_by(text, match.end()) or _boxes_closing(text, match.end()) \
+                or _bullets_closing(text, match.end()) or value
             if value and _DECIMAL_COMMA_LABEL.search(match.group(0)):
                 value = decimal_comma_of_one_number(value)  # `Respuesta: 1,25`, `Die Antwort lautet: 9,6 Å`
             if value:
@@ -1504,6 +1523,38 @@ def _boxes_closing(text: str, start: int) -> str | None:
         return None
     found = _box_candidate(rest)
     return found.answer if found is not None else None
+
+
+_BULLETED_MATH = re.compile(r"[ \t]*(?:[-*•+]|\d{1,2}[.)])[ \t]+(?:\*\*|__)?(?:\$([^$\n]{1,200})\$|\\\(([^\n]{1,200}?)\\\))"
+                            r"(?:\*\*|__)?[ \t.,;]*")
+"""A bulleted or numbered line that is one math span (`- $x = 1$`, `2. $\\text{helicopters} = 4$`)."""
+_ITEM_NAME = re.compile(r"\s*(?:\\text\{[^{}]{1,30}\}|\\angle\s*[A-Z]{1,3}|\\?[A-Za-z]+(?:_\{?[\w,]{1,6}\}?)?"
+                        r"(?:\([^()]{1,12}\))?)\s*")
+"""What a listed item may name: a variable (`x`, `a_1`), a function's value (`e(18)`), an angle (`\\angle BAC`) or
+words in `\\text`."""
+
+
+def _bullets_closing(text: str, start: int) -> str | None:
+    """The list answer of the bulleted lines that are all that follows a marker (`**Answer:**` over `- $x = 1$` and
+    `- $x = -3$`), each one value or one name's value, else None: a bulleted derivation (`- $3 \\times 68 = 204$`) is
+    worked out, not listed."""
+    rest = text[start:]
+    if len(rest) > MAX_SENTENCE_CHARS * 4:
+        return None
+    lines = [line for line in rest.splitlines() if line.strip(" \t*_")]
+    if len(lines) < 2:
+        return None
+    items = []
+    for line in lines:
+        bullet = _BULLETED_MATH.fullmatch(line)
+        if bullet is None:
+            return None
+        content = (bullet.group(1) or bullet.group(2)).strip()
+        sides = content.split("=")
+        if len(sides) > 2 or (len(sides) == 2 and _ITEM_NAME.fullmatch(sides[0]) is None) or not sides[-1].strip():
+            return None
+        items.append(_clean(content))
+    return ", ".join(items)
 
 
 _FIRST_PART_LABEL = re.compile(r"[\s*_#>:\-]{0,16}(?:\((?:a|i)\)|a\)|part[ \t]{1,4}\(?(?:a|i|1)\)?(?![\w(]))",
@@ -2096,6 +2147,34 @@ def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], b
     return _Candidate(best.position + retracted.end(), corrected, "final_sentence") if corrected else None
 
 
+_DENIAL_STATEMENT = re.compile(r"[^.!?\n]{0,60}?(?:\bnot\b|n't\b|\bnever\b)", re.IGNORECASE)
+_HYPOTHETICAL_STATEMENT = re.compile(r"[^.!?\n]{0,60}?\b(?:would|will|should|could|might|may)\s{1,4}be\b", re.IGNORECASE)
+
+
+def _stated_after_the_box(best: _Candidate, candidates: list[_Candidate], body: str) -> _Candidate | None:
+    """An answer stated outright after the last box, another value than the box's, that closes the response: the box
+    was a step on the way (`So far we have $\\boxed{9}$. Now the final step: the answer is 18.`; each case's count
+    boxed, then `Adding the two cases, the answer is $68 + 136 = 204$.`). None where no answer line or "the answer
+    is" sentence follows the box, where it restates the box, where it says what the answer would be or is not (`Note
+    that the answer is not 6.`), or where more than a short closing remark follows it."""
+    if best.method != "boxed":
+        return None
+    later = [c for c in candidates if c.position > max(best.position, best.end)
+             and c.method in ("answer_line", "marker", "gsm8k_marker")]
+    if not later:
+        return None
+    last = max(later, key=lambda c: c.position)
+    if last.method == "marker" and not (_ANSWER_IS.match(body, last.position) or _ANSWER_IS_ABROAD.match(body, last.position)):
+        return None  # `a calculator gives the answer $33.98$`: a value named in passing, not the answer stated
+    if not last.answer or not _differs(last.answer, best) or _HYPOTHETICAL_STATEMENT.match(body, last.position) \
+            or _DENIAL_STATEMENT.match(body, last.position):
+        return None
+    closing = _sentence_after(body, last.position)
+    if len(body) - last.position - len(closing) > 200:
+        return None  # the response goes on after it
+    return last
+
+
 def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -> tuple[Extraction, int]:
     """The answer of a response body and where its statement ends (-1 when none is stated outright)."""
     body = _UNICODE_MINUS.sub("-", body)  # one character for one: positions do not move
@@ -2116,7 +2195,7 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
             if boxed is not None and boxed.offers_two and boxed.position > best.position:
                 best = boxed  # `Answer: $\boxed{62}$ Alternatively, if ...: $\boxed{63}$`: the answer line is hedged
             best = _stated_after_a_retraction(best, candidates, body, asked) or _asked_value_after(best, body, asked) \
-                or _choice_with_its_value(best, body)
+                or _stated_after_the_box(best, candidates, body) or _choice_with_its_value(best, body)
             return Extraction(best.answer, best.method), best.position
     if _box_cut_off(body):
         return Extraction(None, None, "its last box is cut off"), -1

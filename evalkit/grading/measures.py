@@ -302,11 +302,17 @@ _GIVEN_IN = re.compile(
     r"(?:\s*/\s*(?:\\(?:mathrm|text)\s*\{[^{}]{1,20}\}|[A-Za-z]+))?)")
 
 
+_DOLLAR_AMOUNT = re.compile(r"\\\$\s*\d|(?<![\\$\w])\$\d[\d,]*(?:\.\d+)?(?![\d$]|\.\d|\s*\$|[A-Za-z\\^_{])")
+"""An amount of money written with a dollar sign: `\\$5` in LaTeX, `$5` or `$1,250.50` in plain text (not the math `$5$`,
+`$5x + 1$`)."""
+
+
 def asked_measures(reference: str | None, question: str | None) -> tuple[Measure, ...]:
     """The units an answer may be asked in: the reference's own (`5.4 \\text{ cents}`), else the units the
     question asks for (`in parsecs`, `in units of $\\mathrm{~cm}^{-1}$`, `How many minutes`, `the number of minutes`), else the units
     the question gives its own quantities in (`it takes him 18 minutes`: a time is asked in minutes where no
-    other unit of time is named; `20 snowballs in an hour, but 2 melt every 15 minutes` names two)."""
+    other unit of time is named; `20 snowballs in an hour, but 2 melt every 15 minutes` names two; `costs $5` gives
+    money in dollars)."""
     if reference is not None:
         own = answer_measure(reference)
         if own is not None:
@@ -316,7 +322,10 @@ def asked_measures(reference: str | None, question: str | None) -> tuple[Measure
     asked = _distinct(_inverse(measure_of(text)) if match.group("inverse") else measure_of(text)
                       for match in _ASKED_IN.finditer(question)
                       if (text := _asked_unit_text(match.group("unit"))) is not None)
-    return asked or _distinct(measure_of(match.group("unit")) for match in _GIVEN_IN.finditer(question))
+    given = [measure_of(match.group("unit")) for match in _GIVEN_IN.finditer(question)]
+    if _DOLLAR_AMOUNT.search(question):
+        given.append(_one_unit("dollar"))  # `One glass costs $5`: money is given in dollars
+    return asked or _distinct(given)
 
 
 def _inverse(measure: Measure | None) -> Measure | None:
@@ -378,7 +387,8 @@ def _decimal_places(ulp: Fraction) -> int | None:
 
 _RADIANS_NAMED = re.compile(r"(?<![A-Za-z\\])rad(?:ians?)?(?![A-Za-z])(?!\s*(?:/|\\cdot|\^|per\b|\\text\{\s*per\b|\w))")
 """An angle's unit named radians, not a rate (`rad/s`, `radians per second`)."""
-_DEGREE_MARK = re.compile(r"\\circ(?![A-Za-z])|°|\\degree(?![A-Za-z])|(?<![A-Za-z])degrees?(?![A-Za-z])")
+_DEGREE_MARK = re.compile(r"\\circ(?![A-Za-z])|°|\\degree(?![A-Za-z])|\^(?:\{o\}|o(?![A-Za-z]))|(?<![A-Za-z])degrees?(?![A-Za-z])")
+"""An angle written in degrees: `\\circ`, `°`, `\\degree`, `^o` or the word."""
 
 
 def degrees_asked(reference: str | None, question: str | None) -> bool:
@@ -404,12 +414,17 @@ def angle_in_asked_unit(answer: str, degrees: bool) -> str | None:
     in the unit its problem asks for: the side with the degree mark where degrees are asked, else the side in
     radians (with `\\pi`); None for any other answer."""
     sides = answer.split("=")
-    if len(sides) != 2:
+    if len(sides) != 2 or not one_angle_in_two_units(*sides):
         return None
-    in_degrees = [_DEGREE_MARK.search(side) is not None for side in sides]
-    if in_degrees[0] == in_degrees[1]:
-        return None
-    degree_side, radian_side = (sides[0], sides[1]) if in_degrees[0] else (sides[1], sides[0])
-    if "\\pi" not in radian_side and "π" not in radian_side:
-        return None
+    degree_side, radian_side = (sides[0], sides[1]) if _DEGREE_MARK.search(sides[0]) else (sides[1], sides[0])
     return (degree_side if degrees else radian_side).strip()
+
+
+def one_angle_in_two_units(first: str, second: str) -> bool:
+    """Whether two forms are one angle in degrees and in radians (`120^\\circ` and `\\frac{2\\pi}{3}`): one of them
+    carries a degree mark, and the other has `\\pi`."""
+    in_degrees = [_DEGREE_MARK.search(side) is not None for side in (first, second)]
+    if in_degrees[0] == in_degrees[1]:
+        return False
+    radian_side = second if in_degrees[0] else first
+    return "\\pi" in radian_side or "π" in radian_side

@@ -50,14 +50,15 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from evalkit.grading.measures import one_angle_in_two_units
 from evalkit.grading.notation import repeating_decimal, rewrite_notation, sympy_printout
 from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, fraction_text, join_thousands,
-                                     mark_percent, number_from_words, parse_exact_number, plain_times_ten,
+                                     mark_percent, number_from_words, parse_exact_number, plain_times_ten, split_percent,
                                      script_fractions, spelled_number_prefix, unmistakable_decimal_commas)
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, braces_balanced, closing_brace, derivation_result,
                                   group_end, system_of_equations)
-from evalkit.grading.units import MERIDIEM_PATTERN, drop_unit_tail, is_droppable_phrase, multiplier_of
+from evalkit.grading.units import MERIDIEM_PATTERN, MONEY_SCALE_LETTERS, drop_unit_tail, is_droppable_phrase, multiplier_of
 
 MAX_ANSWER_CHARS = 2000
 """Answers longer than this (after trimming) are not parsed: they compare as strings only."""
@@ -122,6 +123,18 @@ unit or counted noun in the response's language, which no math writes (Greek, wh
 them)."""
 _PRIME_MARK = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[″′]\s*$")
 """A number with a prime or double prime (`0.49″`, `5′`): arcseconds or arcminutes (feet or inches), its unit."""
+_MONEY_WITH_SCALE_LETTER = re.compile(r"^\s*(-?)(\\?\$\s*)?(\d[\d,]*(?:\.\d+)?)\s*(k|K|M|B|bn)(\s+(?:dollars?|USD))?\s*$")
+"""An amount of money with a scale letter (`\\$70k`, `1.43k dollars`): thousands, millions of dollars."""
+
+
+def _money_with_scale_letter(text: str) -> str:
+    """`\\$70k` is `70 thousand`, `1.43k dollars` is `1.43 thousand`; any other text (`70k`, a product) as it is."""
+    money = _MONEY_WITH_SCALE_LETTER.match(text)
+    if money is None or not (money.group(2) or money.group(5)) or (money.group(4) == "B" and not money.group(2)):
+        return text
+    return f"{money.group(1)}{money.group(3)} {MONEY_SCALE_LETTERS[money.group(4)]}"
+
+
 _SYNONYMS = (
     ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\cfrac", "\\frac"), ("\\dbinom", "\\binom"),
     ("\\tbinom", "\\binom"), ("\\leqslant", "\\le"), ("\\geqslant", "\\ge"), ("\\leqq", "\\le"),
@@ -156,8 +169,10 @@ class NormalizationError(ValueError):
     """The text cannot be a single answer (too long, NUL bytes, unbalanced braces)."""
 
 
-def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
-    """The canonical string of one answer, e.g. `$\\dfrac12$ cm.` -> `\\frac{1}{2}`.
+def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY, *, comma_list: bool = False) -> str:
+    """The canonical string of one answer, e.g. `$\\dfrac12$ cm.` -> `\\frac{1}{2}`. With `comma_list` (the
+    problem's question asks for values separated by commas) a plain comma between digits separates items
+    (`numbers.join_thousands`).
 
     Raises `NormalizationError` for text that cannot be one answer (over `MAX_ANSWER_CHARS`,
     NUL bytes, unbalanced braces).
@@ -189,7 +204,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
         raise NormalizationError("unbalanced braces")
     for old, new in _ASCII_RELATIONS:
         text = text.replace(old, new)
-    text = join_thousands(text)
+    text = join_thousands(text, comma_list)
     if policy.decimal_comma:
         text = apply_decimal_comma(text)
     text = _drop_layout(text)
@@ -204,6 +219,7 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     text = _INTEGER_PARAMETER.sub("", text)
     text = _FUNCTION_IDENTITY.sub("=", text)
     text = _units_before_approximation(text)
+    text = _money_with_scale_letter(text)
     text = drop_unit_tail(text)
     text = _rewrite_font_commands(text)
     text = _unwrap_numeric_text(text)
@@ -214,6 +230,9 @@ def normalize_answer(text: str, policy: GradingPolicy = DEFAULT_POLICY) -> str:
     spelled = _spelled_number(_unwrap_text(text))
     if spelled is not None:
         return str(spelled)
+    body, percent = split_percent(_unwrap_text(text))
+    if percent and (spelled := _spelled_number(body)) is not None:
+        return f"{spelled}%"  # `sixty percent`
     text = re.sub(r"\\(?:textdollar|dollar|usd)(?![a-zA-Z])", " ", text)
     text = text.replace("\\$", " ").replace("$", " ")
     text = re.sub(r"^\s*(?:\\approx|\\sim|~)\s*(?=[-\d.\\])", "", text)  # `\approx 5.00`: the value given
@@ -391,17 +410,10 @@ def _without_parenthetical_remark(text: str) -> str:
             if alternative is None:
                 return head
             value = alternative.group("value")
-            if not value or _WORD.search(value) or not braces_balanced(value) or _one_angle_in_two_units(head, value):
+            if not value or _WORD.search(value) or not braces_balanced(value) or one_angle_in_two_units(head, value):
                 return head
             return f"{head} \\text{{ or }} {value}"
     return text
-
-
-def _one_angle_in_two_units(head: str, value: str) -> bool:
-    """`120^\\circ \\text{ (or } \\frac{2\\pi}{3}\\text{)}`, `\\frac{\\pi}{3} (or 60^\\circ)`: one angle in degrees and in
-    radians, another form of one value."""
-    in_degrees = [_ANY_DEGREE_MARK.search(side) is not None for side in (head, value)]
-    return in_degrees[0] != in_degrees[1] and any("\\pi" in side or "π" in side for side in (head, value))
 
 
 def _units_before_approximation(text: str) -> str:

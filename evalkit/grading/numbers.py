@@ -42,23 +42,30 @@ PERCENT_WORDS = ("percentage", "percent", "pct")
 _THOUSANDS_SEPARATOR = r"(?:,\\[!,]\s?|,|\s?\{,\s?\}\s?|\\,\s?|\\!\s?|\\;\s?|\\ )"
 _THOUSANDS_NUMBER = re.compile(
     r"(?<![\d.,])(-?[1-9]\d{0,2})((?:" + _THOUSANDS_SEPARATOR + r"\d{3})+)(?![\d])(?!,\d)")
+_APOSTROPHE_THOUSANDS = re.compile(r"(?<![\d.,'’\w])-?[1-9]\d{0,2}(?:['’]\d{3})+(?![\d'’])")
+"""Thousands set apart by apostrophes (`1'430`, `70’000`, as written in Switzerland)."""
 _SPACED_NUMBER = re.compile(r"^-?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 _DECIMAL_COMMA_NUMBER = re.compile(r"(?<![\d.,])(-?\d+),(\d+)(?![\d,])")
 _PERCENT_SUFFIX = re.compile(r"\s*(?:\\%|%|\\percent\b|(?:\\text\{\s*)?(?:" + "|".join(PERCENT_WORDS)
                              + r")(?:\s*\})?)\s*$", re.IGNORECASE)
 
 
-def join_thousands(text: str) -> str:
+def join_thousands(text: str, comma_list: bool = False) -> str:
     """Remove thousands separators from the numbers of `text` (module rule), keeping list commas.
 
     A bare comma groups thousands only outside brackets: inside `(1,100)` it separates the
-    coordinates of a point. Braced `{,}` and thin spaces group thousands anywhere.
+    coordinates of a point. Braced `{,}`, thin spaces and apostrophes (`1'430`) group thousands anywhere. With `comma_list`
+    (the question asks for values separated by commas) a plain comma separates items everywhere:
+    `70,110` is two solutions, while `1{,}000` and `1,\\!000` still group thousands.
     """
     def joined(match: re.Match[str]) -> str:
         if re.search(r"(?<!\{),(?!\})", match.group(2)) and bracket_depth(text, match.start()) > 0:
             return match.group(0)
+        if comma_list and re.search(r"(?<!\{),(?![\\}])", match.group(2)):
+            return match.group(0)
         return match.group(1) + re.sub(_THOUSANDS_SEPARATOR, "", match.group(2))
 
+    text = _APOSTROPHE_THOUSANDS.sub(lambda match: match.group(0).replace("'", "").replace("’", ""), text)
     text = _THOUSANDS_NUMBER.sub(joined, text)
     if _SPACED_NUMBER.match(text.strip()):
         text = text.replace(" ", "")

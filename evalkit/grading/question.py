@@ -147,6 +147,17 @@ def asks_for_a_decimal(question: str) -> bool:
     return _ASKS_FOR_A_DECIMAL.search(question) is not None
 
 
+_ASKS_FOR_A_COMMA_LIST = re.compile(r"\bseparated\s+by\s+(?:a\s+)?commas?\b|\bcomma[- ]separated\b|"
+                                    r"\ba\s+comma\s+(?:and\s+then\s+a\s+space\s+)?between\b", re.IGNORECASE)
+"""How a question asks for several values written with commas between them (`Enter all the solutions, separated by
+commas.`, `as a comma-separated list`)."""
+
+
+def asks_for_a_comma_list(question: str) -> bool:
+    """Whether a question asks for its values separated by commas: then `70,110` lists two of them."""
+    return _ASKS_FOR_A_COMMA_LIST.search(question) is not None
+
+
 def asks_to_factor(question: str) -> bool:
     """Whether a question asks to factor an expression."""
     return _ASKS_TO_FACTOR.search(question) is not None
@@ -251,6 +262,8 @@ class AskedQuantity:
     expressions: frozenset[str] = frozenset()
     """The expressions the question asks the value of (`asked_expressions`), names alone aside, without spaces
     (`m+n`): an equation that gives one of them after the boxed answer (`... \\boxed{\\frac{100}{13}}$. So $m+n = 113$.`) answers it."""
+    mixed_number: bool = False
+    """The question asks for a mixed number: `137 and 1/2` is then one number, not a list of two."""
 
 
 _COUNTED = r"((?:[A-Za-z]+\s+){0,2}?[A-Za-z]+)"
@@ -307,5 +320,6 @@ def asked_quantity(question: str | None) -> AskedQuantity | None:
                           percent=asks_for_a_percent(question),
                           given=frozenset(plain_number(number) for number in _STATED_NUMBER.findall(question)),
                           expressions=frozenset(re.sub(r"\s+", "", expression) for expression in asked_expressions(question)
-                                                if not _A_NAME.fullmatch(expression.strip())))
+                                                if not _A_NAME.fullmatch(expression.strip())),
+                          mixed_number=re.search(r"\bmixed\s+numbers?\b", question, re.IGNORECASE) is not None)
     return asked if asked != AskedQuantity() else None

@@ -25,6 +25,9 @@ MULTIPLIERS: dict[str, int] = {
     "trillion": 1_000_000_000_000,
 }
 
+MONEY_SCALE_LETTERS: dict[str, str] = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion"}
+"""A scale letter after an amount of money and the word it stands for: `$70k` is 70 thousand dollars."""
+
 MERIDIEM_PATTERN = re.compile(r"^\s*(a\.?\s?m\.?|p\.?\s?m\.?)\s*$", re.IGNORECASE)
 """`a.m.`, `am`, `A.M.`, `p.m.`, `pm`, `P.M.`: the words that make a number a time of day."""
 

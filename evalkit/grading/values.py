@@ -99,7 +99,7 @@ class Time:
 
 @dataclass(frozen=True)
 class Numeral:
-    """A number written in another base, `4343_7`: its digits (upper case) and base."""
+    """A number written in another base, `4343_7`: its digits (upper case, after a minus sign for `-221_3`) and base."""
 
     digits: str
     base: int
@@ -169,9 +169,11 @@ _CHOICE = re.compile(r"^[A-J]$")
 _LABELLED = re.compile(r"^\(([A-E])\)(?=[-+\d.\\A-Za-z])")
 """The canonical spelling of a labelled value (`notation.py` writes it): `(B)27`."""
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(am|pm)?$")
-_NUMERAL = re.compile(r"^(?:\((\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?)\)|(\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?))_\{?(\d{1,2}|[a-z]{3,9})\}?$")
+_NUMERAL = re.compile(r"^(-?)(?:\((\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?)\)|(\d[0-9A-Za-z]*(?:\.[0-9A-Za-z]+)?))_\{?(\d{1,2}|[a-z]{3,9})\}?$")
 """A numeral and its base: `4343_7`, `(52)_8`, `52_{eight}` (the canonical form of `52_{\\text{eight}}`), `0.0011_2` (with
-a radix point)."""
+a radix point), `-221_3` and `-(221)_3` (with a sign)."""
+_PROGRAM_LITERAL = re.compile(r"^0(?:([bB])([01]+)|([oO])([0-7]+)|([xX])([0-9a-fA-F]+))$")
+"""A numeral as programs write it: `0b11010`, `0o17`, `0x1F` (base 2, 8, 16)."""
 _WORD = re.compile(r"^[A-Za-z][A-Za-z' -]{2,}$")
 _LONE_WORD = re.compile(r"^[A-Za-z]?[a-z]*[aeiouy][a-z]*$")
 """A word written without `\\text` (`odd`, `Even`, `none`): text, not a product of letters."""
@@ -229,12 +231,17 @@ def _parse(text: str, depth: int) -> Value:
     if time and int(time.group(1)) <= 24 and int(time.group(2)) <= 59:
         return Time(int(time.group(1)), int(time.group(2)), time.group(3) or "")
     numeral = _NUMERAL.match(text)
-    base = _numeral_base(numeral.group(3)) if numeral else None
-    digits = (numeral.group(1) or numeral.group(2)) if numeral else ""
+    base = _numeral_base(numeral.group(4)) if numeral else None
+    sign, digits = (numeral.group(1), numeral.group(2) or numeral.group(3)) if numeral else ("", "")
     if base == 10 and digits.isdigit():
-        return Number(Fraction(int(digits)), None, False, True)  # `33_{10}`: base ten is the number itself
+        return Number(Fraction(int(sign + digits)), None, False, True)  # `33_{10}`: base ten is the number itself
     if base is not None:
-        return Numeral(numeral_digits(digits), base)
+        written = numeral_digits(digits)
+        return Numeral(sign + written if written != "0" else written, base)
+    literal = _PROGRAM_LITERAL.match(text)
+    if literal is not None:  # `0b11010`, `0o17`, `0x1F`: a program's numeral in base 2, 8 or 16
+        prefix, digits = next((literal.group(i), literal.group(i + 1)) for i in (1, 3, 5) if literal.group(i))
+        return Numeral(numeral_digits(digits), {"b": 2, "o": 8, "x": 16}[prefix.lower()])
     if text in ("\\emptyset", "\\{\\}", "\\varnothing"):
         return Items("set", ())
     if text.startswith("\\text{") and text.endswith("}") and text.count("\\text{") == 1:
