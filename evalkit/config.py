@@ -190,9 +190,10 @@ def _prompt_and_stop_as_set(task: str, prompt: str | None, stop: list[str] | Non
 
 
 def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>",
-                     source_of: Callable[[str], str] | None = None) -> ModelT:
+                     source_of: Callable[[str], str] | None = None, lines: Mapping[str, int] | None = None) -> ModelT:
     """Validate a config mapping against a pydantic model; errors name the source and every bad field
-    (`source_of(field)`, where given, names where a field came from: a `--set` rather than the file)."""
+    (`source_of(field)`, where given, names where a field came from: a `--set` rather than the file), with the line
+    of the file that writes it where `lines` (`yaml_key_lines`) knows it."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
     try:
@@ -202,8 +203,46 @@ def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>"
         for item in error.errors():
             field = ".".join(str(part) for part in item["loc"]) or "(top level)"
             message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"].removeprefix("Value error, ")
-            problems.append(f"{source_of(field) if source_of else source}: field '{field}': {message}")
+            where = source_of(field) if source_of else source
+            line = _line_of(field, lines or {}) if where == source else None
+            problems.append(f"{where}{f':{line}' if line is not None else ''}: field '{field}': {message}")
         raise ConfigError("\n".join(problems)) from None
+
+
+def _line_of(field: str, lines: Mapping[str, int]) -> int | None:
+    """The line that writes `field` (`sampling.temprature`), else the line of the nearest section holding it."""
+    parts = field.split(".")
+    while parts:
+        line = lines.get(".".join(parts))
+        if line is not None:
+            return line
+        parts.pop()
+    return None
+
+
+def yaml_key_lines(text: str) -> dict[str, int]:
+    """The line (from 1) of each key of a YAML document by its dotted path (`sampling.n`, `tasks.0.name`); {} for text
+    that is not valid YAML (its error is reported where it is read)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node | None, prefix: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    path = f"{prefix}{key_node.value}"
+                    lines.setdefault(path, key_node.start_mark.line + 1)
+                    walk(value_node, path + ".")
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines.setdefault(f"{prefix}{index}", item.start_mark.line + 1)
+                walk(item, f"{prefix}{index}.")
+
+    walk(root, "")
+    return lines
 
 
 def check_known_names(source: str, fields: dict[str, tuple[str, str | None]]) -> None:
@@ -270,17 +309,26 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def config_key_lines(path: str | Path) -> dict[str, int]:
+    """`yaml_key_lines` of a config file ({} when it cannot be read: `read_yaml_mapping` says why)."""
+    try:
+        return yaml_key_lines(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
 RENAMED_FIELDS: dict[str, str] = {"batch_problems": "max_problems_in_flight"}
 """Old top-level field names still read, and the current name of each."""
 
 
-def parse_config(data: Any, *, source: str = "<config>", source_of: Callable[[str], str] | None = None) -> RunConfig:
-    """Validate a run config mapping; errors name the source and every bad field."""
+def parse_config(data: Any, *, source: str = "<config>", source_of: Callable[[str], str] | None = None,
+                 lines: Mapping[str, int] | None = None) -> RunConfig:
+    """Validate a run config mapping; errors name the source (and line, from `lines`) and every bad field."""
     if isinstance(data, dict):
         for old, new in RENAMED_FIELDS.items():
             if old in data and new in data:
                 raise ConfigError(f"{source}: '{old}' is the old name of '{new}'; give only '{new}'")
-    return validate_mapping(RunConfig, data, source=source, source_of=source_of)
+    return validate_mapping(RunConfig, data, source=source, source_of=source_of, lines=lines)
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -288,7 +336,8 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
     data = read_yaml_mapping(path)
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value, source=f"--set {dotted}")
-    return parse_config(data, source=str(path), source_of=lambda field: _source_of(field, str(path), overrides or {}))
+    return parse_config(data, source=str(path), source_of=lambda field: _source_of(field, str(path), overrides or {}),
+                        lines=config_key_lines(path))
 
 
 def _source_of(field: str, path: str, overrides: Mapping[str, Any]) -> str:

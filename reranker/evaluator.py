@@ -163,6 +163,13 @@ class SolutionEvaluator:
         assert self.tokenizer is not None
         return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
 
+    def problem_fits(self, problem: str) -> bool:
+        """Whether the evaluator's input for `problem` with an empty solution fits its context (always, when the
+        context is not known)."""
+        if self.max_prompt_tokens is None or self.tokenizer is None:
+            return True
+        return self._count_tokens(self.template.prompt(problem, "")) <= self.max_prompt_tokens
+
     def build_prompt(self, problem: str, solution: str) -> str:
         """The evaluator's input for one solution, left-truncating the solution to fit the context."""
         prompt = self.template.prompt(problem, solution)

@@ -255,6 +255,13 @@ def score_run(run_dir: str | Path, evaluator: SolutionEvaluator, *, method: str 
                 indices = todo.get(sampled.problem.id)
                 if indices is None:
                     continue
+                fits = getattr(evaluator, "problem_fits", None)
+                if fits is not None and not fits(sampled.problem.question):
+                    raise InputError(
+                        f"problem {sampled.problem.id!r}: its question alone does not fit the evaluator's context of "
+                        f"{evaluator.max_prompt_tokens} tokens, so none of its solutions can be scored (the scores of "
+                        f"{scored_now} samples scored before it are kept); rerank with an evaluator of a longer context",
+                        path=run.samples_path, field="question")
                 chunk.append(_Pending(sampled.problem.id, sampled.problem.question, tuple(indices),
                                       tuple(sampled.samples[i].text for i in indices), item.samples))
                 size += len(indices)

@@ -104,6 +104,9 @@ def test_generate_matches_the_question_inside_the_prompt():
          r":2: field 'index': sample 0 of problem 'a' appears twice"),
         ([{"problem_id": "a", "index": 1, "text": "x"}], r"lacks sample indices \[0\]"),
         ([{"problem_id": "a", "index": 0}], r":1: field 'text': missing"),
+        # a line that is neither a problem's samples nor one sample names the field, not the layouts
+        ([{"id": "a", "samples": ["x"]}, {"id": "b", "question": "q"}], r":2: field 'samples': missing: a line gives"),
+        ([{"id": "a", "sampels": ["x"]}], r":1: field 'sampels': not a field evalkit reads; did you mean 'samples'\?"),
         # JSON cannot write these back into the run's samples: refused here, not a crash later
         ([{"id": "a", "samples": [{"text": "y", "logprob": float("nan")}]}],
          r":1: field 'samples\[0\].logprob': expected a finite number, got nan"),
@@ -155,8 +158,10 @@ def test_registry_creates_backends_by_name():
     assert isinstance(backend, ReplayBackend)
     with pytest.raises(ConfigError, match="unknown backend 'gpt'; choose one of: hf, openai, replay, vllm"):
         create_backend("gpt")
-    with pytest.raises(ConfigError, match="bad options for backend 'replay'"):
+    with pytest.raises(ConfigError, match="field 'backend.options.temperature': not an option of backend 'replay'"):
         create_backend("replay", path=IMPORT_FILE, temperature=1.0)
+    with pytest.raises(ConfigError, match="bad options for backend 'replay'"):
+        create_backend("replay")  # its path missing
 
 
 @pytest.mark.parametrize("name, options, message", [
@@ -200,3 +205,42 @@ def test_a_stored_question_that_is_not_the_problem_asked_is_refused_not_mixed(tm
     # the same question inside a prompt, white space aside, is the problem
     [result] = backend.stream([SampleRequest("1", [{"role": "user", "content": "Solve.\nHow many ways?"}])], 1, ANY)
     assert [c.text for c in result.completions] == ["5"]
+
+
+def test_an_id_written_another_way_is_named_where_its_problem_has_no_samples(tmp_path):
+    """Before: `"id": 2584` for the problem `test/algebra/2584.json` only said that problem had none, naming no line."""
+    from evalkit.backends.base import SampleRequest
+
+    path = write_lines(tmp_path / "ids.jsonl", [{"id": "test/algebra/1.json", "samples": ["a"]},
+                                               {"id": 2584, "samples": ["b"]}])
+    backend = ReplayBackend(path)
+    with pytest.raises(InputError, match=r"'test/algebra/2584.json' has none\); line 2's id '2584' is none of the "
+                                         r"problems asked for \(did it mean 'test/algebra/2584.json'\?\)"):
+        list(backend.stream([SampleRequest("test/algebra/1.json", "q"), SampleRequest("test/algebra/2584.json", "q")],
+                            1, ANY))
+
+
+def test_a_misspelt_backend_option_is_named_with_the_options_there_are():
+    with pytest.raises(ConfigError, match=r"field 'backend.options.pth': not an option of backend 'replay'; did you "
+                                          r"mean 'path'\? \(its options: path\)"):
+        create_backend("replay", pth="samples.jsonl")
+
+
+def test_a_run_names_the_replay_ids_that_are_no_problem_of_the_split(tmp_path):
+    """Before: an id written another way (`2584`), or a problem of another benchmark, was ignored without a word."""
+    from rich.console import Console
+
+    from evalkit.config import parse_config
+    from evalkit.pipeline.run import run_evaluation
+
+    data_dir = Path(__file__).parent / "fixtures" / "pipeline_data"
+    records = [json.loads(line) for line in (data_dir / "math" / "math500.jsonl").read_text().splitlines() if line]
+    lines = [{"id": record["unique_id"], "samples": ["\\boxed{3}"]} for record in records[:2]]
+    replay = write_lines(tmp_path / "replay.jsonl", [*lines, {"id": "test/algebra/999999.json", "samples": ["x"]}])
+    config = parse_config({"model": "m", "task": "math500", "data_dir": str(data_dir), "filters": {"limit": 2},
+                           "backend": {"name": "replay", "options": {"path": str(replay)}},
+                           "sampling": {"n": 1}, "grading": {"workers": 0}})
+    console = Console(record=True, width=400)
+    run_evaluation(config, out=tmp_path / "run", write_report=False, show_progress=False, console=console)
+    assert ("1 of the replay file's 3 problem ids match no problem of math500's test split (the first: "
+            "'test/algebra/999999.json', line 3): their samples are not used") in console.export_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from evalkit.config import dump_config, load_config, parse_config, parse_override, read_yaml_mapping
 from evalkit.errors import ConfigError
@@ -76,8 +77,29 @@ def test_unknown_and_bad_fields_are_named(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     message = str(caught.value)
-    assert "bad.yaml: field 'sampling.n'" in message
-    assert "field 'sampling.temprature': unknown field" in message
+    assert "bad.yaml:4: field 'sampling.n'" in message
+    assert "bad.yaml:4: field 'sampling.temprature': unknown field" in message
+
+
+def test_config_errors_name_the_line_of_the_field_in_the_file(tmp_path):
+    """Before: `typo.yaml: field 'sampling.temprature'` named no line, though broken YAML got one."""
+    from evalkit.config import yaml_key_lines
+    from evalkit.pipeline.flags import RunFlags, build_run_configs
+
+    text = "model: m\ntask: math\nbackend:\n  name: hf\nsampling:\n  n: 4\n  temprature: 0.0\nfilters:\n  limit: 5\n"
+    assert yaml_key_lines(text)["sampling.temprature"] == 7 and yaml_key_lines(text)["backend.name"] == 4
+    assert yaml_key_lines("a: [") == {}
+    path = tmp_path / "typo.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"typo.yaml:7: field 'sampling.temprature': unknown field"):
+        load_config(path)
+    base = yaml.safe_load(text)
+    with pytest.raises(ConfigError, match=r"^typo.yaml:7: field 'sampling.temprature'"):
+        build_run_configs(RunFlags(), base=base, source="typo.yaml", lines=yaml_key_lines(text))
+    # a bad value a flag gave is the command line's, not the file's line
+    with pytest.raises(ConfigError, match=r"command line: field 'sampling.n'"):
+        build_run_configs(RunFlags(n=0), base={**base, "sampling": {"n": 4}}, source="typo.yaml",
+                          lines=yaml_key_lines(text))
 
 
 def test_unknown_task_or_prompt_in_a_run_config_names_file_and_field(tmp_path):
@@ -203,7 +225,7 @@ def test_the_data_source_as_the_docs_name_its_default_and_a_bad_one_named_by_its
     assert load_config(tmp_path / "files.yaml").data_source is None
     assert load_config(tmp_path / "files.yaml").identity() == load_config(tmp_path / "plain.yaml").identity()
     (tmp_path / "bad.yaml").write_text(base + "data_source: fils\n")
-    with pytest.raises(ConfigError, match=r"bad.yaml: field 'data_source': 'fils': expected files, hf or hf:NAME"):
+    with pytest.raises(ConfigError, match=r"bad.yaml:4: field 'data_source': 'fils': expected files, hf or hf:NAME"):
         load_config(tmp_path / "bad.yaml")
     (tmp_path / "hub.yaml").write_text(base + "data_source: hf:openai/gsm8k:main\n")
     assert load_config(tmp_path / "hub.yaml").data_source == "hf:openai/gsm8k:main"
@@ -217,4 +239,4 @@ def test_a_bad_field_that_a_set_override_gave_is_named_by_its_set(tmp_path):
     lines = str(caught.value).splitlines()
     assert "--set foo.bar: field 'foo': unknown field" in lines
     assert any(line.startswith("--set sampling.temperature: field 'sampling.temperature':") for line in lines)
-    assert any(line.startswith(f"{path}: field 'sampling.n':") for line in lines)  # the file's own mistake
+    assert any(line.startswith(f"{path}:4: field 'sampling.n':") for line in lines)  # the file's own mistake

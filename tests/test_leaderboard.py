@@ -96,6 +96,29 @@ def test_rows_rank_and_files(runs: Path, tmp_path: Path):
     assert markdown.index("strong-model") < markdown.index("weak-model")
 
 
+def test_the_terminal_table_fits_a_narrow_terminal_without_cutting_figures(runs: Path):
+    """Before: at 80 columns every figure came out as `5…` or `80…`."""
+    from rich.console import Console
+
+    from evalkit.report.leaderboard import leaderboard_rich_table
+
+    rows = sort_rows(collect_leaderboard_rows([runs], show_progress=False), "maj@4")
+    columns = ["pass@1", "pass@4", "maj@4", "bon@4", "scr@4", "wmaj@4", "wscr@4", "maj@2"]
+    for width in (80, 100):
+        console = Console(width=width, record=True)
+        console.print(leaderboard_rich_table(rows, "maj@4", columns, width=width))
+        shown = console.export_text()
+        assert "…" not in shown and max(len(line) for line in shown.splitlines()) <= width
+        strong = rows[0]["metrics"]["maj@4"]["value"]
+        assert f"{100 * strong:.1f}" in shown and "maj@4" in shown  # the ranking's metric, whole
+        assert "CIs, scorers and config hashes: leaderboard.md" in shown
+        assert ("more metrics" in shown) == (width == 80)
+    wide = Console(width=400, record=True)
+    wide.print(leaderboard_rich_table(rows, "maj@4", columns[:3], width=400))
+    shown = wide.export_text()
+    assert "config hash" in shown and "[" in shown  # CIs where they fit
+
+
 def test_rows_without_the_metric_go_last():
     rows = [
         {"model": "a", "task": "t", "n": 4, "config_hash": None, "run_dir": "a", "metrics": {}},

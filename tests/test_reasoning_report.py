@@ -148,6 +148,9 @@ def test_samples_that_ended_for_another_reason_are_counted_and_named(tmp_path):
     assert document["other_finish_reasons"] == {"abort": 2, "content_filter": 1}
     shown = outputs_markdown({"outputs": document})
     assert "ended for another reason" in shown and "abort 2, content\\_filter 1" in shown
+    # the terminal names them too (it prints the line without markup)
+    assert "3 sample(s) ended for another reason (graded as written): abort 2, content_filter 1" in \
+        outputs_summary_line({"outputs": document})
 
 
 def test_empty_samples_are_counted_and_named_apart_from_refused_prompts(tmp_path):

@@ -476,3 +476,21 @@ def test_a_malformed_rerank_record_is_one_clear_error(tmp_path):
     (run_dir / "config.yaml").write_text(yaml.safe_dump({**config, "reranked": {"ev": {"top_clusters": "two"}}}))
     with pytest.raises(ConfigError, match=r"config.yaml: field 'reranked.ev.top_clusters': expected an integer"):
         build_run_metrics(run_dir, show_progress=False)
+
+
+def test_a_problem_too_long_for_the_evaluator_is_named_and_the_scores_before_it_are_kept(tmp_path):
+    """Before: the error quoted the question's first words and named neither the problem nor what was kept."""
+
+    class ShortContextEvaluator(SolutionEvaluator):
+        def problem_fits(self, problem: str) -> bool:
+            return "number 1" not in problem
+
+    run_dir = write_run(tmp_path, [PROBLEM_0, PROBLEM_1])
+    with pytest.raises(InputError, match=r"samples.jsonl: field 'question': problem 'prob-1': its question alone does "
+                                         r"not fit the evaluator's context of 64 tokens"):
+        evaluator = ShortContextEvaluator(TextScoredBackend(), name="fake",
+                                          tokenizer=lambda text, add_special_tokens: {"input_ids": text.split()},
+                                          max_prompt_tokens=64)
+        score_run(run_dir, evaluator, method="all", show_progress=False, chunk_calls=1)
+    [kept] = read_jsonl(run_dir / "scores.jsonl")  # problem 0, scored in the chunk before
+    assert kept["problem_id"] == "prob-0"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -115,6 +116,25 @@ def test_grades_validate_lengths(tmp_path):
         out.write(ProblemGrades("p0", ["1", None], [0, -1], [True, False], ["ok", "no_answer"]).to_dict())
         out.write({"problem_id": "p1", "answers": ["1"], "clusters": [0, 1], "correct": [True], "reasons": ["ok"]})
     with pytest.raises(InputError, match=r"graded.jsonl:2: .*differ in length"):
+        run.read_grades()
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("answers", 5, "expected a list of strings or null, got int"),
+    ("clusters", "abc", "expected a list of integers, got str"),
+    ("clusters", [0, "1"], "item 1: expected integers, got str"),
+    ("correct", "yes", "expected a list of true or false, got str"),
+    ("correct", [True, 1], "item 1: expected true or false, got int"),
+    ("reasons", [None, "ok"], "item 0: expected strings, got NoneType"),
+])
+def test_grades_of_the_wrong_type_are_one_line_naming_the_field(tmp_path, field, value, message):
+    """Before: `"answers": 5` was a 57-line traceback from `report` and `grade-run`, and `"correct": "yes"` read
+    as three true grades ("differ in length")."""
+    run = RunDir(tmp_path)
+    line = {"problem_id": "p0", "answers": ["1", None], "clusters": [0, -1], "correct": [True, False],
+            "reasons": ["ok", "no_answer"], field: value}
+    run.graded_path.write_text(json.dumps(line) + "\n")
+    with pytest.raises(InputError, match=rf"graded.jsonl:1: field '{field}': {re.escape(message)}$"):
         run.read_grades()
 
 

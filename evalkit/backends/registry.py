@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import typing
@@ -96,9 +97,18 @@ def create_backend(name: str, **options: Any) -> Backend:
     """Build the backend registered under `name` with `options` as constructor keywords, each
     checked against (and, where lax, converted to: `"5"` -> 5) the type its constructor declares."""
     cls = backend_class(name)
+    signature = inspect.signature(cls)
     try:
-        inspect.signature(cls).bind(**options)
+        signature.bind(**options)
     except TypeError as error:
+        known = [parameter.name for parameter in signature.parameters.values()
+                 if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)]
+        unknown = [option for option in options if option not in known]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], known, n=1)
+            raise ConfigError(f"field 'backend.options.{unknown[0]}': not an option of backend {name!r}"
+                              f"{f'; did you mean {close[0]!r}?' if close else ''} (its options: {', '.join(known)})"
+                              ) from None
         raise ConfigError(f"bad options for backend {name!r}: {error}") from None
     return cls(**typed_options(cls, name, options))
 

@@ -22,6 +22,7 @@ are stored, or for an unknown problem, raises `InputError` naming the problem an
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,15 @@ def load_replay(path: str | Path) -> dict[str, ReplayEntry]:
     layout: str | None = None
     for line, record in iter_jsonl(path):
         problem_id = _problem_id(record, path=path, line=line)
-        line_layout = "problem" if "samples" in record else "sample"
+        line_layout = "problem" if "samples" in record else "sample" if "text" in record or "index" in record else None
+        if line_layout is None:
+            look_alike = next((key for key in record if isinstance(key, str)
+                               and difflib.SequenceMatcher(None, key.lower(), "samples").ratio() >= 0.8), None)
+            if look_alike is not None:
+                raise InputError("not a field evalkit reads; did you mean 'samples'?", path=path, line=line,
+                                 field=look_alike)
+            raise InputError("missing: a line gives a problem's 'samples' (a list), or one sample's 'index' and 'text'",
+                             path=path, line=line, field="samples" if layout != "sample" else "text")
         if layout is not None and line_layout != layout:
             raise InputError(f"mixes one-problem-a-line and one-sample-a-line records (this line is a {line_layout})",
                              path=path, line=line)
@@ -217,7 +226,25 @@ class ReplayBackend:
         if short:
             more = f", and {len(short) - 5} more" if len(short) > 5 else ""
             raise InputError(f"{len(short)} of the {len(problem_ids)} problems asked for have fewer stored samples "
-                             f"than the {n} requested ({'; '.join(short[:5])}{more})", path=self.path)
+                             f"than the {n} requested ({'; '.join(short[:5])}{more}){self._ids_meant(problem_ids)}",
+                             path=self.path)
+
+    def _ids_meant(self, problem_ids: Sequence[str]) -> str:
+        """`; line 3's id '2584' is none of the problems asked for (did it mean 'test/algebra/2584.json'?)` for the first
+        stored ids, written another way, that an asked problem without samples looks like; "" when there are none."""
+        asked = set(problem_ids)
+        unmatched = [entry for entry in self.entries.values() if entry.problem_id not in asked]
+        hints = []
+        for problem_id in problem_ids:
+            if problem_id in self.entries:
+                continue
+            meant = next((entry for entry in unmatched if entry.problem_id in problem_id
+                          or difflib.SequenceMatcher(None, entry.problem_id, problem_id).ratio() >= 0.8), None)
+            if meant is not None:
+                where = f"line {meant.line}'s" if meant.line is not None else "the"
+                hints.append(f"{where} id {meant.problem_id!r} is none of the problems asked for (did it mean "
+                             f"{problem_id!r}?)")
+        return "; " + "; ".join(hints[:3]) if hints else ""
 
     def generate_for(self, problems: Sequence[Problem], n: int, sampling: SamplingParams) -> list[list[Completion]]:
         """For each problem, its first `n` stored samples (matched by `Problem.id`)."""

@@ -121,8 +121,11 @@ def flag_overrides(flags: RunFlags) -> dict[str, Any]:
 
 
 def build_run_configs(flags: RunFlags, *, base: Mapping[str, Any] | None = None,
-                      overrides: Mapping[str, Any] | None = None, source: str = "command line") -> list[RunConfig]:
-    """One validated `RunConfig` per task: the YAML mapping `base` (if any), then the flags, then `--set`."""
+                      overrides: Mapping[str, Any] | None = None, source: str = "command line",
+                      lines: Mapping[str, int] | None = None) -> list[RunConfig]:
+    """One validated `RunConfig` per task: the YAML mapping `base` (if any), then the flags, then `--set`. `lines`
+    (`config.yaml_key_lines` of the file `base` was read from) puts the file's line in errors about the fields the
+    file sets; a field a flag or `--set` gave is named as the command line's."""
     data: dict[str, Any] = copy.deepcopy(dict(base or {}))
     if base is None:
         missing = [name for name, value in (("--model", flags.model or flags.model_name),
@@ -143,7 +146,14 @@ def build_run_configs(flags: RunFlags, *, base: Mapping[str, Any] | None = None,
     task_names = flags.tasks or ((data["task"],) if data.get("task") else ())
     if not task_names:
         raise ConfigError(f"{source}: no task: give --tasks a,b or a 'task' field")
-    configs = [parse_config({**data, "task": name}, source=source) for name in task_names]
+    given = [*flag_overrides(flags), *(overrides or {})]
+
+    def source_of(field: str) -> str:
+        return "command line" if any(field == dotted or field.startswith(dotted + ".") or dotted.startswith(field + ".")
+                                     for dotted in given) else source
+
+    configs = [parse_config({**data, "task": name}, source=source, source_of=source_of, lines=lines)
+               for name in task_names]
     prompt_source = ("--set prompt" if "prompt" in (overrides or {})
                      else "--prompt" if flags.prompt is not None else source)
     for config in configs:  # an unknown name fails before any run directory is made, named where it was given
@@ -200,7 +210,7 @@ def write_command_leaderboard(run_dirs: Sequence[Path], root: Path, console: Con
     written = dict(write_leaderboard(rows, root, metric=metric, columns=columns))
     written.update(write_task_table(rows, root, metrics=DEFAULT_TASK_TABLE_METRICS))
     if len(rows) > 1:
-        console.print(leaderboard_rich_table(rows, metric, columns))
+        console.print(leaderboard_rich_table(rows, metric, columns, width=console.width))
     for metric in DEFAULT_TASK_TABLE_METRICS:
         console.print(task_table_rich(rows, metric))
     return written

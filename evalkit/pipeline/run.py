@@ -80,6 +80,17 @@ def load_problems(config: RunConfig, data_dir: Path | None) -> list[Problem]:
                                  limit=filters.limit)
 
 
+def _replay_ids_outside_the_split(entries: dict, config: RunConfig, data_dir: Path | None) -> list:
+    """The entries of a replay file whose id is no problem of the task's split, whatever the filters keep (an id
+    written another way, `2584` for `test/algebra/2584.json`, or a problem of another benchmark), in file order."""
+    import tasks
+
+    split = tasks.get_task(config.task).load(config.split, data_dir=data_dir or config.data_dir,
+                                             source=config.data_source)
+    known = {problem.id for problem in split}
+    return [entry for entry in entries.values() if entry.problem_id not in known]
+
+
 def resolve_backend_options(config: RunConfig) -> dict:
     """Backend options, with `model: builtin:tiny` resolved to a tiny model built locally."""
     options = dict(config.backend.options)
@@ -238,6 +249,15 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
             console.print("note: the replay file stores no questions: its samples are matched to the problems by id "
                           "alone (a file of another benchmark that numbers its problems alike would not be noticed)",
                           highlight=False)
+        if config.backend.name == "replay" and entries:
+            outside = _replay_ids_outside_the_split(entries, config, data_dir)
+            if outside:
+                first = outside[0]
+                where = f", line {first.line}" if first.line is not None else ""
+                console.print(f"[yellow]note:[/] {len(outside)} of the replay file's {len(entries)} problem ids match no "
+                              f"problem of {for_terminal(config.task)}'s {for_terminal(config.split)} split (the first: "
+                              f"{for_terminal(repr(first.problem_id))}{where}): their samples are not used",
+                              highlight=False)
         return backend
 
     with run_dir.lock("evalkit run"):

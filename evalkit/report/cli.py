@@ -188,7 +188,8 @@ def leaderboard_command(
     rows = sort_rows(rows, metric)
     written = write_leaderboard(rows, out, metric=metric, columns=shown)
     written.update(write_task_table(rows, out))
-    console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric)))
+    console.print(leaderboard_rich_table(rows, metric, shown if shown is not None else default_columns(rows, metric),
+                                         width=console.width))
     for row in rows:
         if row.get("recomputed"):
             console.print(f"[yellow]note[/] {for_terminal(row['run_dir'])}: {for_terminal(row['recomputed'])}",

@@ -307,23 +307,50 @@ def leaderboard_markdown(rows: Sequence[Mapping[str, Any]], metric: str, columns
             + markdown_table(header, body, aligned) + note)
 
 
-def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str]) -> Table:
-    """The leaderboard for the terminal."""
-    table = Table(title=f"Leaderboard, ranked by {for_terminal(metric)} (accuracy %, CI)")
+_FULL_WIDTH_BASE = 60
+"""Characters the columns other than the metrics take in the full terminal table (rank, model, task, sizes, scores,
+hash); each metric with its CI takes about `_FULL_WIDTH_METRIC`."""
+_FULL_WIDTH_METRIC = 19
+_COMPACT_WIDTH_BASE = 36
+_COMPACT_WIDTH_METRIC = 8
+"""The same in a narrow terminal, where a metric is its value alone (`100.0` and the borders)."""
+
+
+def leaderboard_rich_table(rows: Sequence[Mapping[str, Any]], metric: str, columns: Sequence[str],
+                           width: int | None = None) -> Table:
+    """The leaderboard for the terminal. In a terminal of `width` columns too narrow for every metric with its CI and the
+    scorer and config columns, the table shows each metric's value alone, without those two columns, and as many
+    metrics as fit, the ranking's among them (the files written beside it have everything), so that no figure is cut
+    to `5…`."""
+    compact = width is not None and width < _FULL_WIDTH_BASE + _FULL_WIDTH_METRIC * len(columns)
+    shown = list(columns)
+    if compact and width is not None:
+        fitting = max(1, (width - _COMPACT_WIDTH_BASE) // _COMPACT_WIDTH_METRIC)
+        shown = shown[:fitting]
+        if metric in columns and metric not in shown:
+            shown[-1] = metric  # the ranking's metric is always shown
+    left_out = len(columns) - len(shown)
+    title = f"Leaderboard, ranked by {for_terminal(metric)} (accuracy %{'' if compact else ', CI'})"
+    caption = (f"{f'{left_out} more metrics, ' if left_out else ''}CIs, scorers and config hashes: leaderboard.md"
+               if compact else None)
+    table = Table(title=title, caption=caption)
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("model", min_width=10, overflow="fold")
-    table.add_column("task", min_width=6, overflow="fold")
+    table.add_column("model", min_width=6 if compact else 10, overflow="fold")
+    table.add_column("task", min_width=4 if compact else 6, overflow="fold")
     table.add_column("problems", justify="right", no_wrap=True)
     table.add_column("n", justify="right", no_wrap=True)
-    for name in columns:
-        table.add_column(for_terminal(name), justify="right")
-    table.add_column("scores", min_width=8, overflow="fold")
-    table.add_column("config hash", min_width=8, overflow="fold")
+    for name in shown:
+        table.add_column(for_terminal(name), justify="right", overflow="fold", min_width=5 if compact else None)
+    if not compact:
+        table.add_column("scores", min_width=8, overflow="fold")
+        table.add_column("config hash", min_width=8, overflow="fold")
     for rank, row in zip(ranks(rows, metric), rows):
+        figures = [format_percent(row["metrics"].get(name)) for name in shown]
+        if compact:
+            figures = [figure.split(" [")[0] for figure in figures]
         table.add_row(rank_cell(rank), for_terminal(model_cell(row)), for_terminal(row["task"]),
-                      for_terminal(_problems_cell(row)), for_terminal(row.get("n", "")),
-                      *(format_percent(row["metrics"].get(name)) for name in columns),
-                      for_terminal(scoring_cell(row)), for_terminal(row.get("config_hash")))
+                      for_terminal(_problems_cell(row)), for_terminal(row.get("n", "")), *figures,
+                      *(() if compact else (for_terminal(scoring_cell(row)), for_terminal(row.get("config_hash")))))
     return table
 
 

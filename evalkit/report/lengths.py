@@ -276,6 +276,10 @@ def outputs_summary_line(document: Mapping[str, Any]) -> str | None:
     empty = outputs.get("empty")
     if empty and empty["count"]:
         refused += f"; {empty['count']} empty sample(s): the backend returned no text"
+    others = outputs.get("other_finish_reasons") or {}
+    if others:
+        listed = ", ".join(f"{reason} {count}" for reason, count in others.items())
+        refused += f"; {sum(others.values())} sample(s) ended for another reason (graded as written): {listed}"
     return (f"outputs: cut at max_tokens {_percent(outputs.get('cut_at_max_tokens'))}, truncated without answer "
             f"{_percent(outputs.get('truncated'))}; {unit} mean {_number(overall.get('mean'))}, median "
             f"{_number(overall.get('median'))}, p95 {_number(overall.get('p95'))} (correct {mean('correct')}, "

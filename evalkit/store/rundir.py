@@ -320,11 +320,24 @@ class ProblemGrades:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, path: Path | None = None, line: int | None = None) -> ProblemGrades:
+        def listed(name: str, kind: str, accepts: Callable[[Any], bool]) -> list[Any]:
+            value = data[name]
+            if not isinstance(value, list):
+                raise InputError(f"expected a list of {kind}, got {type(value).__name__}", path=path, line=line,
+                                 field=name)
+            wrong = next((index for index, item in enumerate(value) if not accepts(item)), None)
+            if wrong is not None:
+                raise InputError(f"item {wrong}: expected {kind}, got {type(value[wrong]).__name__}", path=path,
+                                 line=line, field=name)
+            return value
+
         try:
             grades = cls(
-                problem_id=str(data["problem_id"]), answers=list(data["answers"]),
-                clusters=[int(c) for c in data["clusters"]], correct=[bool(c) for c in data["correct"]],
-                reasons=[str(r) for r in data["reasons"]],
+                problem_id=str(data["problem_id"]),
+                answers=listed("answers", "strings or null", lambda item: item is None or isinstance(item, str)),
+                clusters=listed("clusters", "integers", lambda item: isinstance(item, int) and not isinstance(item, bool)),
+                correct=listed("correct", "true or false", lambda item: isinstance(item, bool)),
+                reasons=listed("reasons", "strings", lambda item: isinstance(item, str)),
                 samples_digest=str(data["samples_digest"]) if data.get("samples_digest") is not None else None,
             )
         except KeyError as missing:

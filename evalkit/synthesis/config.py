@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from evalkit.config import StrictFields, read_yaml_mapping, validate_mapping
+from evalkit.config import StrictFields, config_key_lines, read_yaml_mapping, validate_mapping
 from evalkit.synthesis.prompts import STAGE_CHOICES, STAGES
 
 
@@ -274,11 +275,11 @@ class SynthConfig(StrictFields):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def parse_synth_config(data: Any, *, source: str = "<config>") -> SynthConfig:
-    """Validate a mapping; every bad field is named with its dotted path."""
-    return validate_mapping(SynthConfig, data, source=source)
+def parse_synth_config(data: Any, *, source: str = "<config>", lines: Mapping[str, int] | None = None) -> SynthConfig:
+    """Validate a mapping; every bad field is named with its dotted path (and line, from `lines`)."""
+    return validate_mapping(SynthConfig, data, source=source, lines=lines)
 
 
 def load_synth_config(path: str | Path) -> SynthConfig:
     """Read and validate a YAML synthesis config."""
-    return parse_synth_config(read_yaml_mapping(path), source=str(path))
+    return parse_synth_config(read_yaml_mapping(path), source=str(path), lines=config_key_lines(path))

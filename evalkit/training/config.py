@@ -13,13 +13,14 @@ The sections:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from evalkit.config import (BackendConfig, FilterConfig, GradingConfig, StrictFields, check_known_names, read_yaml_mapping,
-                            validate_mapping)
+from evalkit.config import (BackendConfig, FilterConfig, GradingConfig, StrictFields, check_known_names, config_key_lines,
+                            read_yaml_mapping, validate_mapping)
 from evalkit.errors import ConfigError
 from evalkit.training.engine import USUAL_OUTPUT_LAYER, LoraSettings, TrainSettings, adapts_output_layer
 
@@ -179,16 +180,16 @@ CONFIG_KINDS: dict[str, type[_Strict]] = {"ssft": SSFTConfig, "evaluator": Evalu
                                           "sequential": SequentialConfig}
 
 
-def parse_train_config(kind: str, data: Any, *, source: str = "<config>"):
-    """Validate a mapping as the config of `evalkit train <kind>`."""
+def parse_train_config(kind: str, data: Any, *, source: str = "<config>", lines: Mapping[str, int] | None = None):
+    """Validate a mapping as the config of `evalkit train <kind>` (`lines`: where the file writes each field)."""
     if kind not in CONFIG_KINDS:
         raise ConfigError(f"unknown training kind {kind!r}; known: {', '.join(CONFIG_KINDS)}")
-    return validate_mapping(CONFIG_KINDS[kind], data, source=source)
+    return validate_mapping(CONFIG_KINDS[kind], data, source=source, lines=lines)
 
 
 def load_train_config(kind: str, path: str | Path):
     """Read and validate a YAML config of `evalkit train <kind>`."""
-    config = parse_train_config(kind, read_yaml_mapping(path), source=str(path))
+    config = parse_train_config(kind, read_yaml_mapping(path), source=str(path), lines=config_key_lines(path))
     problems = getattr(config, "problems", None)
     if problems is not None:  # before any stage starts
         check_known_names(str(path), {"problems.task": ("task", problems.task),
