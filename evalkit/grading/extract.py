@@ -539,6 +539,8 @@ def _box_candidate(text: str) -> _Candidate | None:
     if labelled is not None:
         listed = [box for part in labelled for box in _joined_tail(window, part)]
         answers = [answer for answer in (_signed_content(window, box) for box in listed) if answer]
+        if _labelled_as_cases(window, labelled):
+            answers = list(dict.fromkeys(answers))  # `Method 1: \boxed{7}. Method 2: \boxed{7}.`: one answer found twice
     else:
         # `\boxed{11}. Alternatively, if ...: \boxed{10}`; `If a line: \boxed{A}. If a circle: ...`: the boxes offered
         # as other answers join the last one (`_offers_alternative`)
@@ -592,6 +594,13 @@ def _joined_tail(window: str, boxes: list[_Box]) -> list[_Box]:
     return listed
 
 
+def _labelled_as_cases(window: str, parts: list[list[_Box]]) -> bool:
+    """Whether the labels of the parts are cases or methods (`Case 1`, `Method 2`), ways through one problem, rather
+    than the parts of one (`(a)`, `Part 2`)."""
+    labels = part_labels(window, parts[-1][-1].start)
+    return bool(labels) and labels[-1].kind.startswith(CASE)
+
+
 def _boxes_of_parts(window: str, boxes: list[_Box]) -> list[list[_Box]] | None:
     """The boxes of each part when the last box answers the last of consecutive labelled parts
     (`(a) \\boxed{3} (b) \\boxed{5}`, `Part 1: .. Part 2: ..`, `(i) .. (ii) ..`, `Case 1: .. Case 2: ..`), every part
@@ -626,8 +635,8 @@ def _boxes_of_parts(window: str, boxes: list[_Box]) -> list[list[_Box]] | None:
     return parts
 
 
-_CONCLUSION = re.compile(r"\W{0,8}(?:hence|thus|therefore|so|finally|in\s+total|altogether|adding|"
-                         r"the\s+(?:final\s+)?answer)\b", re.IGNORECASE)
+_CONCLUSION = re.compile(r"\W{0,8}(?:hence|thus|therefore|so|finally|in\s+total|in\s+all|altogether|overall|total|adding|"
+                         r"combining|summing|the\s+(?:final\s+)?answer)\b", re.IGNORECASE)
 
 
 def _concludes(between: str) -> bool:
@@ -796,9 +805,11 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
     inline_code = re.fullmatch(r"`([^`\n]{1,300})`\s*[.!]?", segment)
     if inline_code is not None:
         segment = inline_code.group(1).strip()  # `The answer is `x**5 - x**4 + 1`.`: the code span's text
-    if after_marker and asked is not None and asked.mixed_number \
-            and (mixed := _MIXED_IN_WORDS.match(segment)) is not None and int(mixed.group(2)) < int(mixed.group(3)):
-        return f"{mixed.group(1)} {mixed.group(2)}/{mixed.group(3)}"  # `137 and 1/2` where a mixed number is asked
+    if after_marker and (mixed := _MIXED_IN_WORDS.fullmatch(segment.rstrip(" .!"))) is not None \
+            and int(mixed.group(2)) < int(mixed.group(3)):
+        if asked is not None and asked.mixed_number:
+            return f"{mixed.group(1)} {mixed.group(2)}/{mixed.group(3)}"  # `137 and 1/2` where a mixed number is asked
+        return f"{mixed.group(1)}, {mixed.group(2)}/{mixed.group(3)}"  # elsewhere two values: never 137 alone
     if after_marker and (hedge := _hedged(segment)) is not None:
         return hedge
     if after_marker and (alternatives := _plain_alternatives(segment)) is not None:
@@ -1478,7 +1489,7 @@ def _markers_in(text: str, asked: AskedQuantity | None = None) -> list[_Candidat
             rest_of_line = text[match.end():line_end if line_end >= 0 else len(text)]
             if method == "answer_line" and _SHORT_LABEL.search(match.group(0)) and len(rest_of_line.strip()) > 40:
                 continue  # `A: After giving some away...` opens a worked answer; `A: 18` states one
-            if method == "marker" and _derivation_follows(text, match, rest_of_line):
+            if method in ("marker", "answer_line", "final_answer") and _derivation_follows(text, match, rest_of_line):
                 value = _final_sentence_answer(text[match.end():], asked)  # its result, not its first number
             else:
                 value = _value_in_words(sentence, asked=asked) or _closing_word_answer(text, match.end())
@@ -1525,9 +1536,10 @@ def _boxes_closing(text: str, start: int) -> str | None:
     return found.answer if found is not None else None
 
 
-_BULLETED_MATH = re.compile(r"[ \t]*(?:[-*•+]|\d{1,2}[.)])[ \t]+(?:\*\*|__)?(?:\$([^$\n]{1,200})\$|\\\(([^\n]{1,200}?)\\\))"
-                            r"(?:\*\*|__)?[ \t.,;]*")
-"""A bulleted or numbered line that is one math span (`- $x = 1$`, `2. $\\text{helicopters} = 4$`)."""
+_BULLETED_MATH = re.compile(r"[ \t]*(?:[-*•+]|\d{1,2}[.)])[ \t]+(?:\*\*|__)?(?:\$([^$\n]{1,200})\$|\\\(([^\n]{1,200}?)\\\)|"
+                            r"(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?))(?:\*\*|__)?[ \t.,;]*(?:\([^()\n]{1,80}\)[ \t.,;]*)?")
+"""A bulleted or numbered line that is one math span or number (`- $x = 1$`, `2. $\\text{helicopters} = 4$`, `* 50`), with
+a remark in parentheses after it (`- $254$ (if the ends are distinguishable)`)."""
 _ITEM_NAME = re.compile(r"\s*(?:\\text\{[^{}]{1,30}\}|\\angle\s*[A-Z]{1,3}|\\?[A-Za-z]+(?:_\{?[\w,]{1,6}\}?)?"
                         r"(?:\([^()]{1,12}\))?)\s*")
 """What a listed item may name: a variable (`x`, `a_1`), a function's value (`e(18)`), an angle (`\\angle BAC`) or
@@ -1549,7 +1561,7 @@ def _bullets_closing(text: str, start: int) -> str | None:
         bullet = _BULLETED_MATH.fullmatch(line)
         if bullet is None:
             return None
-        content = (bullet.group(1) or bullet.group(2)).strip()
+        content = (bullet.group(1) or bullet.group(2) or bullet.group(3)).strip()
         sides = content.split("=")
         if len(sides) > 2 or (len(sides) == 2 and _ITEM_NAME.fullmatch(sides[0]) is None) or not sides[-1].strip():
             return None
@@ -2147,32 +2159,84 @@ def _stated_after_a_retraction(best: _Candidate, candidates: list[_Candidate], b
     return _Candidate(best.position + retracted.end(), corrected, "final_sentence") if corrected else None
 
 
-_DENIAL_STATEMENT = re.compile(r"[^.!?\n]{0,60}?(?:\bnot\b|n't\b|\bnever\b)", re.IGNORECASE)
-_HYPOTHETICAL_STATEMENT = re.compile(r"[^.!?\n]{0,60}?\b(?:would|will|should|could|might|may)\s{1,4}be\b", re.IGNORECASE)
+_PLAIN_STATEMENT_OPENING = re.compile(
+    r"(?:(?:so|thus|therefore|hence|then|now|finally|overall|altogether|in\s+total|in\s+all|adding\b[^,:]{0,30}|"
+    r"combining\b[^,:]{0,30}|summing\b[^,:]{0,30}|now\s+the\s+final\s+step)\s*[,:]?\s*){0,2}"
+    r"(?:(?:the|our|my)(?:\s+(?:final|correct))?)?\s*\Z", re.IGNORECASE)
+"""What may stand in a sentence before an answer statement that commits to a value after the last box: a connective
+(`So`, `Adding the two cases,`, `Now the final step:`) and `the`; not a hedge (`Or maybe the`, `Perhaps the`,
+`Alternatively, the`, `Under the other reading of the problem, the`), another problem (`For the companion problem,
+... the`) or a phrase that names something else (`The number of cases we had to check to get the`)."""
+_HEDGE_OPENING = re.compile(r"\W{0,4}(?:or\s+(?:else\s+)?(?:maybe|perhaps|possibly)|maybe|perhaps|possibly|alternatively|also|"
+                            r"or|otherwise)\b", re.IGNORECASE)
+"""The opening of an answer statement that offers its value beside the one boxed (`Or maybe the`, `Perhaps the`,
+`Alternatively, the`, `Also, the`)."""
+_BOUNDED_STATEMENT = re.compile(r"\s*:?\s*(?:not|never|no|less|more|greater|smaller|fewer|larger|at\s+(?:least|most)|about|"
+                                r"around|roughly|approximately|between|under|over|below|above|close|probably|likely|"
+                                r"maybe|perhaps|either|would|could|might|may|will|should|also)\b|\s*n't\b",
+                                re.IGNORECASE)
+"""Words after `the answer is` that bound, doubt or deny the value rather than state it (`less than 435`, `not 6`)."""
+_ANSWER_LABEL_WORD = re.compile(r"[\s>#*_]{0,8}(?:final\s+)?answer\b", re.IGNORECASE)
 
 
 def _stated_after_the_box(best: _Candidate, candidates: list[_Candidate], body: str) -> _Candidate | None:
     """An answer stated outright after the last box, another value than the box's, that closes the response: the box
     was a step on the way (`So far we have $\\boxed{9}$. Now the final step: the answer is 18.`; each case's count
-    boxed, then `Adding the two cases, the answer is $68 + 136 = 204$.`). None where no answer line or "the answer
-    is" sentence follows the box, where it restates the box, where it says what the answer would be or is not (`Note
-    that the answer is not 6.`), or where more than a short closing remark follows it."""
+    boxed, then `Adding the two cases, the answer is $68 + 136 = 204$.`). Only a plain commitment counts: one
+    `Answer:` line or one "the answer is" sentence after the box, opened by no more than a connective
+    (`_PLAIN_STATEMENT_OPENING`), whose value is not bounded, doubted or denied (`_BOUNDED_STATEMENT`), with at most
+    a short remark after it. A hedge (`Or maybe the answer is 204.`), a remark about something else, or two statements
+    (`The answer is 40. The answer is 27.`) leave the box the answer."""
     if best.method != "boxed":
         return None
-    later = [c for c in candidates if c.position > max(best.position, best.end)
-             and c.method in ("answer_line", "marker", "gsm8k_marker")]
-    if not later:
+    after = max(best.position, best.end)
+    later = [c for c in candidates if c.position > after and c.method in ("answer_line", "marker", "gsm8k_marker")]
+    if len(later) != 1 or len(list(_ANSWER_IS.finditer(body, after))) > 1:
         return None
-    last = max(later, key=lambda c: c.position)
-    if last.method == "marker" and not (_ANSWER_IS.match(body, last.position) or _ANSWER_IS_ABROAD.match(body, last.position)):
-        return None  # `a calculator gives the answer $33.98$`: a value named in passing, not the answer stated
-    if not last.answer or not _differs(last.answer, best) or _HYPOTHETICAL_STATEMENT.match(body, last.position) \
-            or _DENIAL_STATEMENT.match(body, last.position):
+    last = later[0]
+    if not last.answer or not _differs(last.answer, best):
         return None
+    if last.method == "answer_line":
+        if not _ANSWER_LABEL_WORD.match(body, last.position) and "\n" in body[last.position:].strip():
+            return None  # `A: (320, 0)` over `B: (0, 328)` names points; `Answer: 18`, or `A: 70` last, states an answer
+    else:
+        statement = _ANSWER_IS.match(body, last.position) or _ANSWER_IS_ABROAD.match(body, last.position)
+        if statement is None or _BOUNDED_STATEMENT.match(body, statement.end()):
+            return None  # `a calculator gives the answer $33.98$`, `the answer is less than 435`
+        sentence_start = max(body.rfind(mark, after, last.position) for mark in (". ", "! ", "? ", "\n", "$."))
+        opening = body[max(sentence_start, after) + 1:last.position].strip(" \t*_$.")
+        if _HEDGE_OPENING.match(opening):
+            # `\boxed{468}. Or maybe the answer is 474.`: a second value offered beside the box, a list no single
+            # reference equals
+            return _Candidate(last.position, f"{best.answer}, {last.answer}", "boxed")
+        if len(opening) > 60 or not _PLAIN_STATEMENT_OPENING.fullmatch(opening):
+            return None
     closing = _sentence_after(body, last.position)
-    if len(body) - last.position - len(closing) > 200:
+    if len(body[last.position + len(closing):].strip()) > 60:
         return None  # the response goes on after it
     return last
+
+
+_HEDGED_CONCLUSION = re.compile(r"\b(?:depend(?:s|ing)?|either|maybe|perhaps|possibly|whichever|if)\b", re.IGNORECASE)
+"""Words that make a concluding paragraph no conclusion (`Hence, depending on the case, the answer is 7.`)."""
+
+
+def _concluded_after_parts(best: _Candidate, body: str, asked: AskedQuantity | None) -> _Candidate | None:
+    """The value of a last paragraph that concludes from the boxes of labelled parts or cases without a box of its own
+    (`Case 1: $\\boxed{98}$ ways. Case 2: $\\boxed{196}$ ways.` then `Total: $98 + 196 = 294$.`, `Hence $m + n = 55$.`):
+    the parts were steps, and the conclusion answers; None otherwise (the list of the parts stands)."""
+    if best.method != "boxed" or best.parts < 2 or best.end < 0:
+        return None
+    rest = body[best.end:]
+    if len(rest) > MAX_SENTENCE_CHARS * 2:
+        return None
+    paragraphs = re.split(r"\n[ \t]*\n", rest)
+    last = paragraphs[-1].strip()
+    if len(paragraphs) < 2 or not last or "\n" in last or _CONCLUSION.match(last) is None \
+            or _BOX_COMMAND.search(last) or _RETRACTION.search(last) or _HEDGED_CONCLUSION.search(last):
+        return None
+    value = _final_sentence_answer(last, asked)
+    return _Candidate(len(body) - len(rest) + rest.rfind(last), value, "final_sentence") if value else None
 
 
 def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -> tuple[Extraction, int]:
@@ -2195,7 +2259,8 @@ def _answer_in_body(body: str, style: str, asked: AskedQuantity | None = None) -
             if boxed is not None and boxed.offers_two and boxed.position > best.position:
                 best = boxed  # `Answer: $\boxed{62}$ Alternatively, if ...: $\boxed{63}$`: the answer line is hedged
             best = _stated_after_a_retraction(best, candidates, body, asked) or _asked_value_after(best, body, asked) \
-                or _stated_after_the_box(best, candidates, body) or _choice_with_its_value(best, body)
+                or _stated_after_the_box(best, candidates, body) or _concluded_after_parts(best, body, asked) \
+                or _choice_with_its_value(best, body)
             return Extraction(best.answer, best.method), best.position
     if _box_cut_off(body):
         return Extraction(None, None, "its last box is cut off"), -1

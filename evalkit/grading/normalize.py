@@ -564,6 +564,8 @@ _TEXT_LABEL = re.compile(r"^\\text\{\s*(?P<label>" + _LABEL_WORDS + r")\s*(?P<in
                          r"(?P<outer>=|:)?\s*" + _FILLER + _VALUE_START)
 _BARE_LABEL = re.compile(r"^(?P<label>" + _LABEL_WORDS + r")\s*(?P<verb>\b(?:is|are|was|equals)\b|=|:)\s*"
                          + _FILLER + _VALUE_START)
+_TEXT_NAME = re.compile(r"\s*\\text\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\s*")
+"""One name set as text (`\\text{LRMC}`)."""
 _SHORT_LABELS = frozenset({"max", "min", "sum", "area", "cost", "total", "answer", "result", "value", "mean",
                            "median", "mode", "range", "speed", "time", "distance", "volume", "length", "width",
                            "height", "perimeter", "price", "profit", "age", "rate", "ratio"})
@@ -588,6 +590,10 @@ def _drop_answer_label(text: str) -> str:
     text = _LEADING_CONNECTIVE.sub("", text)
     labelled = _TEXT_LABEL.match(text)
     if labelled is not None and (labelled.group("inner") or labelled.group("outer")):
+        named = _TEXT_NAME.fullmatch(text[labelled.end():])
+        if labelled.group("outer") == "=" and named is not None and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", labelled.group("label")) \
+                and labelled.group("label").lower() not in _SHORT_LABELS:
+            return f"{labelled.group('label')}={named.group(1)}"  # `\text{SRMC} = \text{LRMC}`: two names equal
         return text[labelled.end():]
     labelled = _BARE_LABEL.match(text)
     if labelled is None:

@@ -1,4 +1,5 @@
-"""The labels of a text's parts: `Part 1`, `Part (b)`, `(a)`, `(ii)`, `a)` at the start of a line, and cases (`Case 2`).
+"""The labels of a text's parts: `Part 1`, `Part (b)`, `(a)`, `(ii)`, `a)` at the start of a line, and cases (`Case 2`,
+`Method 2`, `Interpretation 2`).
 
 A response answers each part of a question under its label (`(a) \\boxed{3} (b) \\boxed{5}`: the list
 `3, 5`); boxes under labels that a question asking for one value does not have make a list too, which no
@@ -30,7 +31,9 @@ class PartLabel:
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
 _PART_WORD = re.compile(r"\bpart[ \t]{1,4}\(?([a-h]|[ivx]{1,4}|\d{1,2})\)?(?![\w(])", re.IGNORECASE)
-_CASE_WORD = re.compile(r"\bcase[ \t]{1,4}\(?([a-h]|[ivx]{1,4}|\d{1,2})\)?(?![\w(])", re.IGNORECASE)
+_CASE_WORD = re.compile(r"\b(?:case|method|approach|interpretation|reading|scenario)[ \t]{1,4}\(?([a-h]|[ivx]{1,4}|\d{1,2})\)?"
+                        r"(?![\w(])", re.IGNORECASE)
+"""`Case 2`, and the labels of other ways through one problem (`Method 2`, `Interpretation 2`): each may box an answer."""
 _PAREN_LABEL = re.compile(r"(?<![^\s*#>_])\(([a-h]|[ivx]{1,4})\)(?![\w(])")
 _LINE_LABEL = re.compile(r"(?m)^[ \t>#*_]{0,8}([a-h])\)(?=[ \t*_:])")
 

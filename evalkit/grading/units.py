@@ -262,6 +262,9 @@ _NUMBER_THEN_WORDS = re.compile(
     r"\s*(?:\\[,;: ]|~|\s)*"
     r"(?:\\(?:text|mbox|textrm|mathrm)\s*\{\s*(?P<marked>[A-Za-z][A-Za-z' -]{0,60}?)\s*\}|(?P<bare>[A-Za-z][A-Za-z' -]{0,60}?))"
     r"\s*\.?\s*$")
+_MARKED_WORDS_AT_END = re.compile(r"(?:\\[,;: ]|~|\s)*\\(?:text|mbox|textrm)\s*\{\s*(?P<marked>[A-Za-z][A-Za-z' -]{0,60}?)\s*\}"
+                                  r"\s*\.?\s*$")
+"""Words set apart as text at the end of an answer (`3n \\text{ planes}`)."""
 _NOT_A_NOUN = frozenset("""half halves quarter quarters third thirds fourth fourths fifth fifths dozen dozens hundred
 hundreds thousand thousands million millions billion billions percent more less fewer than not no or plus minus
 squared cubed am pm""".split())
@@ -280,16 +283,23 @@ def question_words(question: str | None) -> frozenset[str]:
 
 def named_in_question(answer: str, words: frozenset[str]) -> str | None:
     """The number of an answer that is a number followed by words the question uses (`18 \\text{ vacuum
-    cleaners}` where the question counts vacuum cleaners, `3 \\text{ bolts}`): the nouns it counts, which the
-    unit list cannot hold all of. None when the answer is not such, or a word is not the question's (or says
+    cleaners}` where the question counts vacuum cleaners, `3 \\text{ bolts}`), or an expression followed by such
+    words set apart as text (`3n \\text{ planes}`): the nouns it counts, which the unit list cannot hold all of. None when the answer is not such, or a word is not the question's (or says
     how much: `half`, `more`, `percent`; or is shorter than three letters: `2x`, `9.25 m`)."""
-    match = _NUMBER_THEN_WORDS.match(answer)
-    if match is None or not words:
+    if not words:
         return None
-    phrase = match.group("marked") or match.group("bare")
+    match = _NUMBER_THEN_WORDS.match(answer)
+    if match is not None:
+        phrase, value = match.group("marked") or match.group("bare"), match.group("number")
+    else:  # `3n \text{ planes}`: an expression, and nouns set apart as text
+        marked = _MARKED_WORDS_AT_END.search(answer) if len(answer) <= 200 else None
+        head = answer[:marked.start()].strip() if marked is not None else ""
+        if not head or re.search(r"\\(?:text|mbox|textrm|mathrm)\b|[=<>]", head):
+            return None
+        phrase, value = marked.group("marked"), head
     tokens = _WORD.findall(phrase)
     if not tokens or any(len(token) < 3 or token.lower() in _NOT_A_NOUN or _stem(token) not in words
                          for token in tokens):  # a letter after a number is a variable (`2x`) or a unit symbol
         return None
-    return match.group("number")
+    return value
 
