@@ -213,3 +213,13 @@ def test_names_set_as_text_on_both_sides_and_nouns_after_an_expression():
         (planes, "3 n", "The answer is $\\boxed{2n \\text{ planes}}$.", False),
         (planes, "3 n", "The answer is $\\boxed{3n \\text{ or more}}$.", False),  # words that say how much stay
     ]) == []
+
+
+def test_a_boxed_mixed_number_written_with_and_where_the_question_asks_for_one():
+    mixed = "What is $27.5 \\times 5$? Express your answer as a mixed number."
+    assert disagreements_in_questions([
+        (mixed, "137 \\frac{1}{2}", "$\\boxed{137 \\text{ and } \\frac{1}{2}}$", True),
+        (mixed, "137 \\frac{1}{2}", "$\\boxed{137 \\text{ and } \\frac{1}{3}}$", False),
+        ("Enter all the solutions, separated by commas.", "137, \\frac{1}{2}", "$\\boxed{137 \\text{ and } \\frac{1}{2}}$",
+         True),
+    ]) == []

@@ -39,7 +39,7 @@ from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.pool import TaskResult, WorkerPool
 from evalkit.grading.question import (QuestionReading, asked_expressions, asked_quantity, asks_for_a_comma_list,
-                                      math_names)
+                                      asks_for_a_mixed_number, math_names)
 from evalkit.grading.units import named_in_question, question_words
 
 REASONS = ("ok", "no_answer", "parse_error", "timeout", "error")
@@ -142,6 +142,7 @@ class _AnswerContext:
     math_names: frozenset[str] = frozenset()
     angle_in_degrees: bool = False
     comma_list: bool = False
+    mixed_number: bool = False
 
     @classmethod
     def of(cls, reference: str | None, question: str | None, policy: GradingPolicy) -> _AnswerContext:
@@ -150,7 +151,8 @@ class _AnswerContext:
         return cls(policy, question_words(question), asked_measures(reference, question),
                    frozenset(filter(None, (_canonical(expression, policy) for expression in expressions))),
                    _canonical(reference, policy, comma_list) if reference is not None else None,
-                   math_names(question) if question else frozenset(), degrees_asked(reference, question), comma_list)
+                   math_names(question) if question else frozenset(), degrees_asked(reference, question), comma_list,
+                   question is not None and asks_for_a_mixed_number(question))
 
 
     def restated(self) -> frozenset[str]:
@@ -162,6 +164,8 @@ class _AnswerContext:
                          and not re.fullmatch(r"\\?[A-Za-z]+(?:_\{?\w+\}?)?(?:\([^()]*\))?", expression))
 
 
+_MIXED_WITH_AND = re.compile(r"^\s*(\d{1,6})\s*(?:\\text\{\s*and\s*\}|\band\b)\s*(\\[dt]?frac\{\d{1,6}\}\{\d{1,6}\}|\d{1,6}/\d{1,6})\s*$")
+"""A mixed number written with `and` (`137 \\text{ and } \\frac{1}{2}`, `137 and 1/2`)."""
 RESTATED_RULE = "restates the expression the question asks to work out"
 _CONGRUENCE = re.compile(r"[^\\]*\\equiv(-?\d+)(?:\\pmod\{\d+\})?")
 """A congruence with an integer residue, as normalize writes it (`N\\equiv321\\pmod{1000}`, `N=885735\\equiv735`)."""
@@ -179,8 +183,12 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
     - `\\log` without a base is `\\ln` against a reference in natural logarithms (`log_read_like_reference`);
     - a congruence is its residue against an integer reference (`N \\equiv 321 \\pmod{1000}` for 321);
     - an angle that names radians is read in degrees where the problem's angles are in degrees, and an angle written
-      in both units (`30^\\circ = \\frac{\\pi}{6}`) is its side in the problem's unit (`measures.py`)."""
+      in both units (`30^\\circ = \\frac{\\pi}{6}`) is its side in the problem's unit (`measures.py`);
+    - a mixed number written with `and` is one number where the question asks for a mixed number
+      (`137 \\text{ and } \\frac{1}{2}`)."""
     answer = angle_in_asked_unit(answer, context.angle_in_degrees) or answer  # `30^\circ = \frac{\pi}{6}`
+    if context.mixed_number:
+        answer = _MIXED_WITH_AND.sub(r"\1 \2", answer)  # `137 \text{ and } \frac{1}{2}` where a mixed number is asked
     canonical = _canonical(answer, context.policy, context.comma_list)
     if (canonical is None or not is_plain_number(canonical)) \
             and (number := named_in_question(answer, context.question_words)) is not None:

@@ -158,6 +158,11 @@ def asks_for_a_comma_list(question: str) -> bool:
     return _ASKS_FOR_A_COMMA_LIST.search(question) is not None
 
 
+def asks_for_a_mixed_number(question: str) -> bool:
+    """Whether a question asks for its answer as a mixed number: then `137 and 1/2` is one number."""
+    return re.search(r"\bmixed\s+numbers?\b", question, re.IGNORECASE) is not None
+
+
 def asks_to_factor(question: str) -> bool:
     """Whether a question asks to factor an expression."""
     return _ASKS_TO_FACTOR.search(question) is not None
@@ -321,5 +326,5 @@ def asked_quantity(question: str | None) -> AskedQuantity | None:
                           given=frozenset(plain_number(number) for number in _STATED_NUMBER.findall(question)),
                           expressions=frozenset(re.sub(r"\s+", "", expression) for expression in asked_expressions(question)
                                                 if not _A_NAME.fullmatch(expression.strip())),
-                          mixed_number=re.search(r"\bmixed\s+numbers?\b", question, re.IGNORECASE) is not None)
+                          mixed_number=asks_for_a_mixed_number(question))
     return asked if asked != AskedQuantity() else None
