@@ -193,7 +193,7 @@ def validate_mapping(model: type[ModelT], data: Any, *, source: str = "<config>"
                      source_of: Callable[[str], str] | None = None, lines: Mapping[str, int] | None = None) -> ModelT:
     """Validate a config mapping against a pydantic model; errors name the source and every bad field
     (`source_of(field)`, where given, names where a field came from: a `--set` rather than the file), with the line
-    of the file that writes it where `lines` (`yaml_key_lines`) knows it."""
+    of the file that writes it where `lines` (`read_yaml_config`) knows it."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
     try:
@@ -220,13 +220,8 @@ def _line_of(field: str, lines: Mapping[str, int]) -> int | None:
     return None
 
 
-def yaml_key_lines(text: str) -> dict[str, int]:
-    """The line (from 1) of each key of a YAML document by its dotted path (`sampling.n`, `tasks.0.name`); {} for text
-    that is not valid YAML (its error is reported where it is read)."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
+def _key_lines(root: yaml.Node | None) -> dict[str, int]:
+    """The line (from 1) of each key of a composed YAML document by its dotted path (`sampling.n`, `tasks.0.name`)."""
     lines: dict[str, int] = {}
 
     def walk(node: yaml.Node | None, prefix: str) -> None:
@@ -281,8 +276,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    """A YAML config file's content (an empty file is an empty mapping); errors name file and line."""
+def read_yaml_config(path: str | Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """A YAML config file's content (an empty file is an empty mapping) and the line of each of its keys by dotted path
+    (`sampling.temprature`: 9), from one parse; errors name file and line."""
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, not a YAML config file")
@@ -296,25 +292,21 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
                           f"{error.start}); save the file as UTF-8") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
+    loader = _UniqueKeyLoader(text)  # a SafeLoader
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    finally:
+        loader.dispose()
     if data is None:
-        return {}
+        return {}, {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
-    return data
-
-
-def config_key_lines(path: str | Path) -> dict[str, int]:
-    """`yaml_key_lines` of a config file ({} when it cannot be read: `read_yaml_mapping` says why)."""
-    try:
-        return yaml_key_lines(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return {}
+    return data, _key_lines(root)
 
 
 RENAMED_FIELDS: dict[str, str] = {"batch_problems": "max_problems_in_flight"}
@@ -333,11 +325,11 @@ def parse_config(data: Any, *, source: str = "<config>", source_of: Callable[[st
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Read a YAML run config, apply dotted-key overrides (`sampling.n=4`), validate it."""
-    data = read_yaml_mapping(path)
+    data, lines = read_yaml_config(path)
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value, source=f"--set {dotted}")
     return parse_config(data, source=str(path), source_of=lambda field: _source_of(field, str(path), overrides or {}),
-                        lines=config_key_lines(path))
+                        lines=lines)
 
 
 def _source_of(field: str, path: str, overrides: Mapping[str, Any]) -> str:

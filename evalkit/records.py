@@ -81,6 +81,12 @@ they hold: a misspelling of one of them (`finsh_reason`, `finishReason`, `num_to
 samples are read from a file."""
 
 
+def spelled_like(written: str, meant: str, cutoff: float = 0.8) -> bool:
+    """Whether a key is spelled nearly like the field `meant` (`questoin`, `finsh_reason`, `sampels`; case and `-` for
+    `_` aside): their similarity (`difflib`) is at least `cutoff`."""
+    return difflib.SequenceMatcher(None, written.lower().replace("-", "_"), meant).ratio() >= cutoff
+
+
 def misspelled_sample_field(sample: Mapping[str, Any]) -> tuple[str, str] | None:
     """`(written, meant)` when `sample` lacks one of `SAMPLE_FIELDS_READ_FROM_FILES` but has a key spelled
     nearly like it whose value has that field's type (the field would otherwise be read as absent); None
@@ -92,7 +98,7 @@ def misspelled_sample_field(sample: Mapping[str, Any]) -> tuple[str, str] | None
             if not isinstance(written, str) or written in SAMPLE_FIELDS_READ_FROM_FILES \
                     or isinstance(value, bool) or not isinstance(value, types):
                 continue
-            if difflib.SequenceMatcher(None, written.lower().replace("-", "_"), meant).ratio() >= 0.85:
+            if spelled_like(written, meant, 0.85):
                 return written, meant
     return None
 

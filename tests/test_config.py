@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from evalkit.config import dump_config, load_config, parse_config, parse_override, read_yaml_mapping
+from evalkit.config import dump_config, load_config, parse_config, parse_override, read_yaml_config
 from evalkit.errors import ConfigError
 
 BASE = {"model": "m", "task": "math500", "backend": {"name": "hf", "options": {"model": "dir"}}}
@@ -83,23 +82,20 @@ def test_unknown_and_bad_fields_are_named(tmp_path):
 
 def test_config_errors_name_the_line_of_the_field_in_the_file(tmp_path):
     """Before: `typo.yaml: field 'sampling.temprature'` named no line, though broken YAML got one."""
-    from evalkit.config import yaml_key_lines
     from evalkit.pipeline.flags import RunFlags, build_run_configs
 
     text = "model: m\ntask: math\nbackend:\n  name: hf\nsampling:\n  n: 4\n  temprature: 0.0\nfilters:\n  limit: 5\n"
-    assert yaml_key_lines(text)["sampling.temprature"] == 7 and yaml_key_lines(text)["backend.name"] == 4
-    assert yaml_key_lines("a: [") == {}
     path = tmp_path / "typo.yaml"
     path.write_text(text)
+    base, lines = read_yaml_config(path)
+    assert lines["sampling.temprature"] == 7 and lines["backend.name"] == 4 and base["sampling"]["n"] == 4
     with pytest.raises(ConfigError, match=r"typo.yaml:7: field 'sampling.temprature': unknown field"):
         load_config(path)
-    base = yaml.safe_load(text)
     with pytest.raises(ConfigError, match=r"^typo.yaml:7: field 'sampling.temprature'"):
-        build_run_configs(RunFlags(), base=base, source="typo.yaml", lines=yaml_key_lines(text))
+        build_run_configs(RunFlags(), base=base, source="typo.yaml", lines=lines)
     # a bad value a flag gave is the command line's, not the file's line
     with pytest.raises(ConfigError, match=r"command line: field 'sampling.n'"):
-        build_run_configs(RunFlags(n=0), base={**base, "sampling": {"n": 4}}, source="typo.yaml",
-                          lines=yaml_key_lines(text))
+        build_run_configs(RunFlags(n=0), base={**base, "sampling": {"n": 4}}, source="typo.yaml", lines=lines)
 
 
 def test_unknown_task_or_prompt_in_a_run_config_names_file_and_field(tmp_path):
@@ -142,7 +138,7 @@ def test_a_key_given_twice_is_refused_not_the_last_one_kept(tmp_path):
         load_config(nested)
     merged = tmp_path / "merged.yaml"  # a YAML merge key may be overridden: that is not a duplicate
     merged.write_text("defaults: &d {n: 4, seed: 1}\nsampling:\n  <<: *d\n  n: 8\n")
-    assert read_yaml_mapping(merged)["sampling"] == {"n": 8, "seed": 1}
+    assert read_yaml_config(merged)[0]["sampling"] == {"n": 8, "seed": 1}
 
 
 def test_missing_file():
@@ -188,12 +184,11 @@ def test_a_user_error_is_one_line_whatever_the_terminal_width(tmp_path, monkeypa
 
 
 def test_a_config_file_that_is_not_utf8_is_one_line_naming_file_line_and_byte(tmp_path):
-    from evalkit.config import read_yaml_mapping
 
     path = tmp_path / "latin1.yaml"
     path.write_bytes(b"task: aime24\nmodel: caf\xe9\n")
     with pytest.raises(ConfigError, match=r"latin1.yaml:2: not UTF-8 text \(byte 0xe9 at offset 23\)"):
-        read_yaml_mapping(path)
+        read_yaml_config(path)
 
 
 @pytest.mark.parametrize("field, value", [("n", True), ("temperature", False), ("seed", True), ("max_tokens", True)])

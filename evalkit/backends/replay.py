@@ -38,7 +38,7 @@ from evalkit.backends.base import (
 from evalkit.errors import InputError
 from evalkit.hashing import file_sha256
 from evalkit.jsonl import is_finite_number, iter_jsonl
-from evalkit.records import Problem, canonical_finish_reason, misspelled_sample_field, question_key
+from evalkit.records import Problem, canonical_finish_reason, misspelled_sample_field, question_key, spelled_like
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,7 @@ def load_replay(path: str | Path) -> dict[str, ReplayEntry]:
         problem_id = _problem_id(record, path=path, line=line)
         line_layout = "problem" if "samples" in record else "sample" if "text" in record or "index" in record else None
         if line_layout is None:
-            look_alike = next((key for key in record if isinstance(key, str)
-                               and difflib.SequenceMatcher(None, key.lower(), "samples").ratio() >= 0.8), None)
+            look_alike = next((key for key in record if isinstance(key, str) and spelled_like(key, "samples")), None)
             if look_alike is not None:
                 raise InputError("not a field evalkit reads; did you mean 'samples'?", path=path, line=line,
                                  field=look_alike)

@@ -36,6 +36,7 @@ from evalkit.grading.jobs import (AnswerJob, AnswerOutcome, ExtractionJob, PairJ
 from evalkit.grading.measures import (Measure, angle_in_asked_unit, answer_measure, asked_measures, degrees_asked,
                                       in_asked_unit, radians_in_degrees, value_and_unit)
 from evalkit.grading.normalize import MAX_ANSWER_CHARS, NormalizationError, log_read_like_reference, normalize_answer
+from evalkit.grading.numbers import mixed_number_with_and
 from evalkit.grading.policy import DEFAULT_POLICY, EXTRACTION_STYLES, GradingPolicy
 from evalkit.grading.pool import TaskResult, WorkerPool
 from evalkit.grading.question import (QuestionReading, asked_expressions, asked_quantity, asks_for_a_comma_list,
@@ -164,8 +165,6 @@ class _AnswerContext:
                          and not re.fullmatch(r"\\?[A-Za-z]+(?:_\{?\w+\}?)?(?:\([^()]*\))?", expression))
 
 
-_MIXED_WITH_AND = re.compile(r"^\s*(\d{1,6})\s*(?:\\text\{\s*and\s*\}|\band\b)\s*(\\[dt]?frac\{\d{1,6}\}\{\d{1,6}\}|\d{1,6}/\d{1,6})\s*$")
-"""A mixed number written with `and` (`137 \\text{ and } \\frac{1}{2}`, `137 and 1/2`)."""
 RESTATED_RULE = "restates the expression the question asks to work out"
 _CONGRUENCE = re.compile(r"[^\\]*\\equiv(-?\d+)(?:\\pmod\{\d+\})?")
 """A congruence with an integer residue, as normalize writes it (`N\\equiv321\\pmod{1000}`, `N=885735\\equiv735`)."""
@@ -187,8 +186,8 @@ def _answer_canonical(answer: str, context: _AnswerContext) -> str | None:
     - a mixed number written with `and` is one number where the question asks for a mixed number
       (`137 \\text{ and } \\frac{1}{2}`)."""
     answer = angle_in_asked_unit(answer, context.angle_in_degrees) or answer  # `30^\circ = \frac{\pi}{6}`
-    if context.mixed_number:
-        answer = _MIXED_WITH_AND.sub(r"\1 \2", answer)  # `137 \text{ and } \frac{1}{2}` where a mixed number is asked
+    if context.mixed_number and (mixed := mixed_number_with_and(answer)) is not None:
+        answer = "{} \\frac{{{}}}{{{}}}".format(*mixed)  # `137 \text{ and } \frac{1}{2}` where a mixed number is asked
     canonical = _canonical(answer, context.policy, context.comma_list)
     if (canonical is None or not is_plain_number(canonical)) \
             and (number := named_in_question(answer, context.question_words)) is not None:

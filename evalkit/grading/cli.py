@@ -6,7 +6,6 @@ second with its file, line and field named, not after minutes of SymPy work.
 
 from __future__ import annotations
 
-import difflib
 import math
 
 from collections import Counter
@@ -21,7 +20,7 @@ from rich.table import Table
 from evalkit.errors import InputError
 from evalkit.jsonl import iter_jsonl, write_jsonl
 from evalkit.paths import refuse_output_over_inputs
-from evalkit.records import canonical_finish_reason, misspelled_sample_field, parse_reference
+from evalkit.records import canonical_finish_reason, misspelled_sample_field, parse_reference, spelled_like
 from evalkit.text_safety import for_terminal
 
 
@@ -62,7 +61,7 @@ _PAIR_FIELDS = ("reference", "answer", "response", "question", "finish_reason")
 def _look_alike(record: dict[str, Any], meant: str) -> str | None:
     """A key of `record` spelled nearly like the pair field `meant` (`questoin`, `refrence`), or None."""
     return next((written for written in record if isinstance(written, str) and written not in _PAIR_FIELDS
-                 and difflib.SequenceMatcher(None, written.lower().replace("-", "_"), meant).ratio() >= 0.8), None)
+                 and spelled_like(written, meant)), None)
 
 
 def _did_you_mean(record: dict[str, Any], *meant: str) -> str:

@@ -61,8 +61,8 @@ from decimal import Decimal
 
 from evalkit.grading.measures import measure_of
 from evalkit.grading.notation import SYMPY_OBJECT_NAMES
-from evalkit.grading.numbers import (decimal_comma_of_one_number, fraction_from_words, number_from_words, script_fractions,
-                                     spelled_number_prefix)
+from evalkit.grading.numbers import (decimal_comma_of_one_number, fraction_from_words, mixed_number_with_and, number_from_words,
+                                     script_fractions, spelled_number_prefix)
 from evalkit.grading.parts import CASE, part_labels
 from evalkit.grading.policy import EXTRACTION_STYLES
 from evalkit.grading.programs import closing_code_block, is_unfenced_program, printed_line, program_failed
@@ -70,7 +70,8 @@ from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, brace_part
                                   closing_display_row,
                                   closing_environment_start, MathSpan, math_span_at, math_spans, value_environment_at)
 from evalkit.grading.question import AskedQuantity, plain_number
-from evalkit.grading.units import MERIDIEM_PATTERN, MONEY_SCALE_LETTERS, is_droppable_phrase, multiplier_of, question_words
+from evalkit.grading.units import (MERIDIEM_PATTERN, MONEY_SCALE_LETTER, is_droppable_phrase, money_scale_word, multiplier_of,
+                                   question_words)
 
 MAX_SCAN_CHARS = 2_000_000
 """Only this many characters at the end of a text are searched for an answer."""
@@ -288,10 +289,8 @@ _NUMBER_ALTERNATIVES = re.compile(rf"{_LIST_NUMBER.pattern}(?:,\s+{_LIST_NUMBER.
 """Numbers offered as alternatives at the start of longer words (`204 or 210, depending on ...`): the answer
 hedges between them, which no single reference equals."""
 _TRAILING_UNIT = re.compile(r"\s{1,4}([a-zA-Z]\.[a-zA-Z]\.?|[a-zA-Z]+(?:\s[a-zA-Z]+)?)(?![a-zA-Z])")
-_MONEY_SCALE = re.compile(r"(k|K|M|B|bn)(?![A-Za-z])")
-"""A scale letter right after an amount of money: `$70k` is 70 thousand dollars."""
-_SCALE_BEFORE_DOLLARS = re.compile(r"(k|K|M|bn)[ \t]+(?:dollars?|USD)\b")
-"""A scale letter after a number that dollars follow: `1.43k dollars`."""
+_MONEY_SCALE = re.compile(rf"({MONEY_SCALE_LETTER})(?![A-Za-z])([ \t]+(?:dollars?|USD)\b)?")
+"""A scale letter right after an amount (`$70k`, `1.43k dollars`), with the dollars that may follow it."""
 _HAS_CONTENT = re.compile(r"[^\W_]|[∞√∅]|\\[a-zA-Z{}]")
 _SHORT_ENGLISH = frozenset("is at to of in on it an as be by or if so we no do up my me he us am pm".split())
 """Two-letter words that are English; other two-letter runs (`ab`, `xy`) are products of variables."""
@@ -791,10 +790,6 @@ def _closing_word_answer(text: str, start: int) -> str | None:
     return rest
 
 
-_MIXED_IN_WORDS = re.compile(r"(\d{1,6})\s+and\s+(\d{1,6})\s*/\s*(\d{1,6})(?![\d/])")
-"""A mixed number written with `and` (`137 and 1/2`)."""
-
-
 def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuantity | None = None) -> str | None:
     """The answer in the words after a marker (the value they start with first), or in a final
     sentence (the value after its last "is", else the one value of the kind the question asks for,
@@ -805,11 +800,11 @@ def _value_in_words(segment: str, *, after_marker: bool = True, asked: AskedQuan
     inline_code = re.fullmatch(r"`([^`\n]{1,300})`\s*[.!]?", segment)
     if inline_code is not None:
         segment = inline_code.group(1).strip()  # `The answer is `x**5 - x**4 + 1`.`: the code span's text
-    if after_marker and (mixed := _MIXED_IN_WORDS.fullmatch(segment.rstrip(" .!"))) is not None \
-            and int(mixed.group(2)) < int(mixed.group(3)):
+    if after_marker and (mixed := mixed_number_with_and(segment.rstrip(" .!"))) is not None:
+        whole, numerator, denominator = mixed
         if asked is not None and asked.mixed_number:
-            return f"{mixed.group(1)} {mixed.group(2)}/{mixed.group(3)}"  # `137 and 1/2` where a mixed number is asked
-        return f"{mixed.group(1)}, {mixed.group(2)}/{mixed.group(3)}"  # elsewhere two values: never 137 alone
+            return f"{whole} {numerator}/{denominator}"  # `137 and 1/2` where a mixed number is asked
+        return f"{whole}, {numerator}/{denominator}"  # elsewhere two values: never 137 alone
     if after_marker and (hedge := _hedged(segment)) is not None:
         return hedge
     if after_marker and (alternatives := _plain_alternatives(segment)) is not None:
@@ -1023,8 +1018,10 @@ def _with_scale(number: re.Match[str], segment: str) -> str:
 def _money_scale(amount: str, rest: str) -> str | None:
     """The scale word of a scale letter right after an amount of money (`$70` then `k`: thousand; `1.43` then `k
     dollars`), or None."""
-    scale = _MONEY_SCALE.match(rest) if "$" in amount else _SCALE_BEFORE_DOLLARS.match(rest)
-    return MONEY_SCALE_LETTERS[scale.group(1)] if scale is not None else None
+    scale = _MONEY_SCALE.match(rest)
+    if scale is None:
+        return None
+    return money_scale_word(scale.group(1), dollar_sign="$" in amount, dollars_after=scale.group(2) is not None)
 
 
 _OR_WORDS = r"or|oder|ou|o"

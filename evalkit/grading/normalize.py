@@ -58,7 +58,8 @@ from evalkit.grading.numbers import (apply_decimal_comma, fraction_from_words, f
 from evalkit.grading.policy import DEFAULT_POLICY, GradingPolicy
 from evalkit.grading.scan import (EMOJI_CHARACTERS, FULL_WIDTH_FORMS, braces_balanced, closing_brace, derivation_result,
                                   group_end, system_of_equations)
-from evalkit.grading.units import MERIDIEM_PATTERN, MONEY_SCALE_LETTERS, drop_unit_tail, is_droppable_phrase, multiplier_of
+from evalkit.grading.units import (MERIDIEM_PATTERN, MONEY_SCALE_LETTER, drop_unit_tail, is_droppable_phrase, money_scale_word,
+                                   multiplier_of)
 
 MAX_ANSWER_CHARS = 2000
 """Answers longer than this (after trimming) are not parsed: they compare as strings only."""
@@ -123,16 +124,16 @@ unit or counted noun in the response's language, which no math writes (Greek, wh
 them)."""
 _PRIME_MARK = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[″′]\s*$")
 """A number with a prime or double prime (`0.49″`, `5′`): arcseconds or arcminutes (feet or inches), its unit."""
-_MONEY_WITH_SCALE_LETTER = re.compile(r"^\s*(-?)(\\?\$\s*)?(\d[\d,]*(?:\.\d+)?)\s*(k|K|M|B|bn)(\s+(?:dollars?|USD))?\s*$")
+_MONEY_WITH_SCALE_LETTER = re.compile(r"^\s*(-?)(\\?\$\s*)?(\d[\d,]*(?:\.\d+)?)\s*(" + MONEY_SCALE_LETTER + r")(\s+(?:dollars?|USD))?\s*$")
 """An amount of money with a scale letter (`\\$70k`, `1.43k dollars`): thousands, millions of dollars."""
 
 
 def _money_with_scale_letter(text: str) -> str:
     """`\\$70k` is `70 thousand`, `1.43k dollars` is `1.43 thousand`; any other text (`70k`, a product) as it is."""
     money = _MONEY_WITH_SCALE_LETTER.match(text)
-    if money is None or not (money.group(2) or money.group(5)) or (money.group(4) == "B" and not money.group(2)):
-        return text
-    return f"{money.group(1)}{money.group(3)} {MONEY_SCALE_LETTERS[money.group(4)]}"
+    word = money_scale_word(money.group(4), dollar_sign=money.group(2) is not None,
+                            dollars_after=money.group(5) is not None) if money is not None else None
+    return text if word is None else f"{money.group(1)}{money.group(3)} {word}"
 
 
 _SYNONYMS = (
@@ -564,7 +565,8 @@ _TEXT_LABEL = re.compile(r"^\\text\{\s*(?P<label>" + _LABEL_WORDS + r")\s*(?P<in
                          r"(?P<outer>=|:)?\s*" + _FILLER + _VALUE_START)
 _BARE_LABEL = re.compile(r"^(?P<label>" + _LABEL_WORDS + r")\s*(?P<verb>\b(?:is|are|was|equals)\b|=|:)\s*"
                          + _FILLER + _VALUE_START)
-_TEXT_NAME = re.compile(r"\s*\\text\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\s*")
+_NAME_WORD = r"[A-Za-z][A-Za-z0-9]*"
+_TEXT_NAME = re.compile(r"\s*\\text\{\s*(" + _NAME_WORD + r")\s*\}\s*")
 """One name set as text (`\\text{LRMC}`)."""
 _SHORT_LABELS = frozenset({"max", "min", "sum", "area", "cost", "total", "answer", "result", "value", "mean",
                            "median", "mode", "range", "speed", "time", "distance", "volume", "length", "width",
@@ -591,7 +593,7 @@ def _drop_answer_label(text: str) -> str:
     labelled = _TEXT_LABEL.match(text)
     if labelled is not None and (labelled.group("inner") or labelled.group("outer")):
         named = _TEXT_NAME.fullmatch(text[labelled.end():])
-        if labelled.group("outer") == "=" and named is not None and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", labelled.group("label")) \
+        if labelled.group("outer") == "=" and named is not None and re.fullmatch(_NAME_WORD, labelled.group("label")) \
                 and labelled.group("label").lower() not in _SHORT_LABELS:
             return f"{labelled.group('label')}={named.group(1)}"  # `\text{SRMC} = \text{LRMC}`: two names equal
         return text[labelled.end():]

@@ -260,6 +260,21 @@ _TENS_WORDS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60
 _NUMBER_WORD_VALUES = {word: value for value, word in enumerate(_UNIT_WORDS)} | _TENS_WORDS
 
 
+_MIXED_NUMBER_WITH_AND = re.compile(r"\s*(\d{1,6})\s*(?:\\text\{\s*and\s*\}|\band\b)\s*(?:\\[dt]?frac\{(\d{1,6})\}\{(\d{1,6})\}|"
+                                    r"(\d{1,6})\s*/\s*(\d{1,6}))\s*")
+
+
+def mixed_number_with_and(text: str) -> tuple[str, str, str] | None:
+    """The whole part, numerator and denominator of a text that is a mixed number written with `and` (`137 and 1/2`,
+    `137 \\text{ and } \\frac{1}{2}`), a proper fraction after the whole part; None otherwise. Whether it is one number
+    or two values is the question's to say (`question.asks_for_a_mixed_number`)."""
+    mixed = _MIXED_NUMBER_WITH_AND.fullmatch(text)
+    if mixed is None:
+        return None
+    whole, numerator, denominator = mixed.group(1), mixed.group(2) or mixed.group(4), mixed.group(3) or mixed.group(5)
+    return (whole, numerator, denominator) if int(numerator) < int(denominator) else None
+
+
 def number_from_words(text: str) -> int | None:
     """The integer an English cardinal spells (`eighteen`, `twenty-five`, `two hundred and ten`,
     `three thousand`), or None when `text` is anything else. Case and hyphens do not matter."""

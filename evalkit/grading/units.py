@@ -25,8 +25,18 @@ MULTIPLIERS: dict[str, int] = {
     "trillion": 1_000_000_000_000,
 }
 
-MONEY_SCALE_LETTERS: dict[str, str] = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion"}
-"""A scale letter after an amount of money and the word it stands for: `$70k` is 70 thousand dollars."""
+_MONEY_SCALE_LETTERS: dict[str, str] = {"bn": "billion", "k": "thousand", "K": "thousand", "M": "million", "B": "billion"}
+MONEY_SCALE_LETTER = "(?:" + "|".join(_MONEY_SCALE_LETTERS) + ")"
+"""A scale letter after an amount of money (`k`, `K`, `M`, `B`, `bn`), as a pattern (`money_scale_word` reads it)."""
+
+
+def money_scale_word(letter: str, *, dollar_sign: bool, dollars_after: bool) -> str | None:
+    """The scale word a letter after an amount stands for where the amount is money: `$70k` is 70 thousand dollars,
+    `1.43k dollars` 1430 dollars; `B` only after a dollar sign (`5B dollars` is not read so). None where the amount is
+    not money (`70k` is 70 times k) or the letter is no scale."""
+    if letter not in _MONEY_SCALE_LETTERS or not (dollar_sign or (dollars_after and letter != "B")):
+        return None
+    return _MONEY_SCALE_LETTERS[letter]
 
 MERIDIEM_PATTERN = re.compile(r"^\s*(a\.?\s?m\.?|p\.?\s?m\.?)\s*$", re.IGNORECASE)
 """`a.m.`, `am`, `A.M.`, `p.m.`, `pm`, `P.M.`: the words that make a number a time of day."""

@@ -51,7 +51,7 @@ def run_command(
     (`evalkit run --model M --backend vllm --tasks aime24,math500 --n 16 --temperature 0.6 --max-tokens 32768`);
     flags override a config's fields.
     """
-    from evalkit.config import config_key_lines, read_yaml_mapping
+    from evalkit.config import read_yaml_config
     from evalkit.pipeline.flags import RunFlags, build_run_configs, parse_task_list, run_configs
     from evalkit.pipeline.run import refuse_run_dir_as_folder, run_evaluation, stored_settings
 
@@ -61,12 +61,12 @@ def run_command(
                      samples=str(samples) if samples is not None else None, n=n, temperature=temperature,
                      top_p=top_p, max_tokens=max_tokens, seed=seed, limit=limit, prompt=prompt, split=split,
                      data_source=data_source, max_problems_in_flight=max_problems_in_flight)
-    base = read_yaml_mapping(config) if config is not None else None
+    base, lines = read_yaml_config(config) if config is not None else (None, None)
     if base is not None and "config_hash" in base:  # a run directory's own config.yaml: run it again
         base = stored_settings(base)
     resolved = build_run_configs(flags, base=base, overrides=dict(parse_override(item) for item in overrides or []),
                                  source=str(config) if config is not None else "command line",
-                                 lines=config_key_lines(config) if config is not None else None)
+                                 lines=lines)
     parsed_shard = Shard.parse(shard) if shard else None
     if config is not None and not flags.tasks:
         summary = run_evaluation(

@@ -124,7 +124,7 @@ def build_run_configs(flags: RunFlags, *, base: Mapping[str, Any] | None = None,
                       overrides: Mapping[str, Any] | None = None, source: str = "command line",
                       lines: Mapping[str, int] | None = None) -> list[RunConfig]:
     """One validated `RunConfig` per task: the YAML mapping `base` (if any), then the flags, then `--set`. `lines`
-    (`config.yaml_key_lines` of the file `base` was read from) puts the file's line in errors about the fields the
+    (`config.read_yaml_config`'s lines of the file `base` was read from) puts the file's line in errors about the fields the
     file sets; a field a flag or `--set` gave is named as the command line's."""
     data: dict[str, Any] = copy.deepcopy(dict(base or {}))
     if base is None:

@@ -69,24 +69,25 @@ def refuse_run_dir_as_folder(root: Path) -> None:
                               "or another folder")
 
 
-def load_problems(config: RunConfig, data_dir: Path | None) -> list[Problem]:
-    """The task's problems after the config's filters."""
+def load_split(config: RunConfig, data_dir: Path | None) -> list[Problem]:
+    """Every problem of the task's split, before the config's filters."""
     import tasks
 
-    task = tasks.get_task(config.task)
-    problems = task.load(config.split, data_dir=data_dir or config.data_dir, source=config.data_source)
+    return tasks.get_task(config.task).load(config.split, data_dir=data_dir or config.data_dir, source=config.data_source)
+
+
+def load_problems(config: RunConfig, split: list[Problem]) -> list[Problem]:
+    """The problems of the task's split (`load_split`) after the config's filters."""
+    import tasks
+
     filters = config.filters
-    return tasks.filter_problems(problems, subjects=filters.subjects, levels=filters.levels, ids=filters.ids,
+    return tasks.filter_problems(split, subjects=filters.subjects, levels=filters.levels, ids=filters.ids,
                                  limit=filters.limit)
 
 
-def _replay_ids_outside_the_split(entries: dict, config: RunConfig, data_dir: Path | None) -> list:
+def _replay_ids_outside_the_split(entries: dict, split: list[Problem]) -> list:
     """The entries of a replay file whose id is no problem of the task's split, whatever the filters keep (an id
     written another way, `2584` for `test/algebra/2584.json`, or a problem of another benchmark), in file order."""
-    import tasks
-
-    split = tasks.get_task(config.task).load(config.split, data_dir=data_dir or config.data_dir,
-                                             source=config.data_source)
     known = {problem.id for problem in split}
     return [entry for entry in entries.values() if entry.problem_id not in known]
 
@@ -224,7 +225,8 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
     import tasks
 
     console = console or Console()
-    problems = whole = load_problems(config, data_dir)
+    split = load_split(config, data_dir)
+    problems = whole = load_problems(config, split)
     if shard is not None:
         shard = shard.cut_from(problems)
         problems = shard.select(problems)
@@ -250,7 +252,7 @@ def run_evaluation(config: RunConfig, *, out: Path | None = None, shard: Shard |
                           "alone (a file of another benchmark that numbers its problems alike would not be noticed)",
                           highlight=False)
         if config.backend.name == "replay" and entries:
-            outside = _replay_ids_outside_the_split(entries, config, data_dir)
+            outside = _replay_ids_outside_the_split(entries, split)
             if outside:
                 first = outside[0]
                 where = f", line {first.line}" if first.line is not None else ""

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from evalkit.config import StrictFields, config_key_lines, read_yaml_mapping, validate_mapping
+from evalkit.config import StrictFields, read_yaml_config, validate_mapping
 from evalkit.synthesis.prompts import STAGE_CHOICES, STAGES
 
 
@@ -282,4 +282,5 @@ def parse_synth_config(data: Any, *, source: str = "<config>", lines: Mapping[st
 
 def load_synth_config(path: str | Path) -> SynthConfig:
     """Read and validate a YAML synthesis config."""
-    return parse_synth_config(read_yaml_mapping(path), source=str(path), lines=config_key_lines(path))
+    data, lines = read_yaml_config(path)
+    return parse_synth_config(data, source=str(path), lines=lines)

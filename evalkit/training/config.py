@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from evalkit.config import (BackendConfig, FilterConfig, GradingConfig, StrictFields, check_known_names, config_key_lines,
-                            read_yaml_mapping, validate_mapping)
+from evalkit.config import (BackendConfig, FilterConfig, GradingConfig, StrictFields, check_known_names, read_yaml_config,
+                            validate_mapping)
 from evalkit.errors import ConfigError
 from evalkit.training.engine import USUAL_OUTPUT_LAYER, LoraSettings, TrainSettings, adapts_output_layer
 
@@ -189,7 +189,8 @@ def parse_train_config(kind: str, data: Any, *, source: str = "<config>", lines:
 
 def load_train_config(kind: str, path: str | Path):
     """Read and validate a YAML config of `evalkit train <kind>`."""
-    config = parse_train_config(kind, read_yaml_mapping(path), source=str(path), lines=config_key_lines(path))
+    data, lines = read_yaml_config(path)
+    config = parse_train_config(kind, data, source=str(path), lines=lines)
     problems = getattr(config, "problems", None)
     if problems is not None:  # before any stage starts
         check_known_names(str(path), {"problems.task": ("task", problems.task),
