@@ -2,6 +2,8 @@
 
 - `reranker.templates`: how a solution is shown to the evaluator, and its two verdicts.
 - `reranker.evaluator`: `SolutionEvaluator`, p(correct) / (p(correct) + p(incorrect)) of a solution.
+- `reranker.two_way`: `TwoWayEvaluator`, a solution scored by how well it and its problem explain
+  each other (p(solution | problem) and p(problem | solution) per token), not the paper's evaluator.
 - `reranker.scoring`: `score_run`, scoring the samples of a graded run that a method needs
   (SCR: only the top answer clusters) into `scores.jsonl` (through `evalkit.store.scores`), resumably.
 - `reranker.cli`: `evalkit rerank`.
@@ -23,6 +25,7 @@ from reranker.scoring import (
     top_cluster_ids,
 )
 from reranker.templates import DEFAULT_TEMPLATE, EvaluatorTemplate
+from reranker.two_way import TwoWayEvaluator, two_way_examples
 
 __all__ = [
     "DEFAULT_EVALUATOR_TEMPLATE",
@@ -31,8 +34,10 @@ __all__ = [
     "EvaluatorTemplate",
     "ScoreSummary",
     "SolutionEvaluator",
+    "TwoWayEvaluator",
     "score_run",
     "select_samples",
     "top_cluster_ids",
+    "two_way_examples",
     "verdict_probability",
 ]
