@@ -176,8 +176,9 @@ def render(all_figures: list[dict[str, Any]]) -> str:
               "score them all).", "",
               "Training data per seed (references + own right samples; the own wrong samples are not used): " +
               "; ".join(f"seed {f['seed']}: {f['training']['references']} + {f['training']['own_right']} solutions, "
-                        f"{f['training']['examples']} examples, {f['training']['train_seconds']:.0f} s to train"
-                        for f in all_figures) + ".", ""]
+                        f"{f['training']['examples']} examples, {f['training']['train_seconds']:.0f} s"
+                        for f in all_figures) + " (seconds to train in the invocation that wrote this file; "
+              "about 0 where an earlier invocation had trained it and this one resumed).", ""]
     return "\n".join(lines)
 
 
