@@ -106,34 +106,39 @@ class DemoSettings:
     evaluator_balance: bool = False  # the lm objective only; measured: all graded samples beat a balanced subset
     evaluator_pairing: str = "round_robin"  # the pair and joint objectives (evalkit.training.data.PAIRINGS)
     evaluator_deduplicate: bool = True  # identical samples of a problem once (false: as often as sampled)
+    evaluator_kind: str = "verdict"  # verdict (the paper's) or two_way (reranker.two_way)
     generation_batch_size: int = 128
     seed: int = 0
     preset: str = "custom"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.evaluator_kind not in ("verdict", "two_way"):
+            raise ConfigError(f"evaluator_kind {self.evaluator_kind!r}: expected verdict or two_way")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             raise ConfigError(f"--seed {self.seed}: expected an integer from 0 to {MAX_SEED} (the seeds numpy takes)")
 
     @classmethod
     def full(cls, seed: int = 0) -> DemoSettings:
         """The full demo: an 800-step base model (batches of 16 windows of 96 tokens, linear decay),
-        SSFT 60 steps, the evaluator on 300 training problems x 8 samples for 120 steps of
-        cross-entropy on the verdict, stage 3 30 steps, then 200 test problems x 16 samples per
-        model: within 6 minutes on two cores (`results/demo-arith/summary.md` gives the measured
-        times). `scripts/evaluator_ablation.py` compares evaluator variants on held-out training
-        problems: no variant there ranks a problem's own solutions much above chance, the paper's
-        margin loss on pairs ranks problems worse (lower pooled AUROC), and a margin stage costs
-        stage 3 the generator's skill (README, "What the CPU demo shows")."""
+        SSFT 60 steps, a two-way evaluator (`reranker.two_way`) for 200 steps on the 2,000 training
+        problems' references and stage 1's right samples of 300 training problems x 8, stage 3 30 steps,
+        then 200 test problems x 16 samples per model: within 6 minutes on two cores
+        (`results/demo-arith/summary.md` gives the measured times). The paper's verdict evaluator
+        (`evaluator_kind="verdict"`, 120 steps of cross-entropy on the verdict, what the demo shipped
+        before) ranks a problem's own solutions at about chance here, whatever its data, steps or loss
+        (`scripts/evaluator_ablation.py`; README, "What the CPU demo shows"), so SCR with it loses to
+        majority vote; the two-way evaluator's check of the solution against its problem is what this
+        tiny model can learn."""
         return cls(
             train_problems=2000, test_problems=200, pretrain_problems=3000, difficulty=ArithDifficulty(),
             model=ModelShape(pretrain=PretrainSettings(steps=800, batch_size=16, window=96, schedule="linear",
                                                        warmup_steps=40)),
             ssft=StageTraining(steps=60, batch_size=32, learning_rate=2e-3),
-            evaluator=StageTraining(steps=120, batch_size=32, learning_rate=1e-3),
+            evaluator=StageTraining(steps=200, batch_size=32, learning_rate=1e-3),
             sequential=StageTraining(steps=30, batch_size=32, learning_rate=1e-3),
             samples_per_problem=16, evaluator_train_problems=300, evaluator_samples_per_problem=8, seed=seed,
-            preset="full",
+            evaluator_kind="two_way", preset="full",
         )
 
     @classmethod
@@ -167,10 +172,10 @@ class DemoSettings:
             model=ModelShape(pretrain=PretrainSettings(steps=300, batch_size=16, window=96, schedule="linear",
                                                        warmup_steps=20)),
             ssft=StageTraining(steps=30, batch_size=32, learning_rate=2e-3),
-            evaluator=StageTraining(steps=20, batch_size=32, learning_rate=1e-3),
+            evaluator=StageTraining(steps=40, batch_size=32, learning_rate=1e-3),
             sequential=StageTraining(steps=10, batch_size=32, learning_rate=1e-3),
             samples_per_problem=8, evaluator_train_problems=60, evaluator_samples_per_problem=4, seed=seed,
-            preset="quick",
+            evaluator_kind="two_way", preset="quick",
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -224,7 +229,7 @@ def sequential_config(layout: DemoLayout, settings: DemoSettings) -> dict[str, A
     def training(stage: StageTraining, *, evaluator: bool = False) -> dict[str, Any]:
         return {"learning_rate": stage.learning_rate, "max_steps": stage.steps, "batch_size": stage.batch_size,
                 "max_length": 512, "seed": settings.seed, "logging_steps": 10, "objective": stage.objective,
-                "append_eos": not evaluator}
+                "append_eos": not evaluator or settings.evaluator_kind == "two_way"}
 
     return {
         "model": str(layout.base_model),
@@ -240,9 +245,11 @@ def sequential_config(layout: DemoLayout, settings: DemoSettings) -> dict[str, A
                                                                "batch_size": settings.generation_batch_size}},
                          "batch_problems": max(1, settings.generation_batch_size // 4),
                          "grading": {"workers": 1}},
+            "kind": settings.evaluator_kind,
             "data": {"balance": settings.evaluator_balance, "pairing": settings.evaluator_pairing,
                      "deduplicate": settings.evaluator_deduplicate, "seed": settings.seed},
-            "training": training(settings.evaluator, evaluator=True),
+            "training": {**training(settings.evaluator, evaluator=True),
+                         **({"warmup_ratio": 0.05} if settings.evaluator_kind == "two_way" else {})},
         },
         "ssft_again": training(settings.sequential),
     }
@@ -381,11 +388,11 @@ def sample_test(layout: DemoLayout, settings: DemoSettings, model: str, model_di
 
 def score_test(run_dir: Path, evaluator_dir: Path, settings: DemoSettings, *, show_progress: bool = True) -> dict[str, Any]:
     """Score what SCR needs, then every other answered sample; return both passes' summaries."""
-    from reranker.evaluator import SolutionEvaluator
     from reranker.scoring import score_run
+    from reranker.two_way import load_evaluator
 
-    evaluator = SolutionEvaluator.from_pretrained(evaluator_dir, backend="hf", name=SCORER_NAME, device="cpu",
-                                                  batch_size=settings.generation_batch_size)
+    evaluator = load_evaluator(evaluator_dir, backend="hf", name=SCORER_NAME, device="cpu",
+                               batch_size=settings.generation_batch_size)
     scr = score_run(run_dir, evaluator, method="scr", top_clusters=settings.top_clusters, show_progress=show_progress)
     rest = score_run(run_dir, evaluator, method="all", top_clusters=settings.top_clusters, show_progress=show_progress)
     return {"scr": scr.to_dict(), "all": rest.to_dict()}
@@ -462,7 +469,12 @@ def render_summary(documents: dict[str, dict[str, Any]], evaluator: dict[str, An
                     f"{passes.get('evaluator_calls', 0)} distinct calls.")
         lines.append(f"- **{model}**: {verdict}{cost}")
     auroc = evaluator.get("auroc")
+    kind = ("a two-way evaluator (`reranker.two_way`: the stage-1 model fine-tuned on solutions graded right to "
+            "write the solution after the problem and the problem back after the solution; not the paper's verdict "
+            "evaluator)" if settings.evaluator_kind == "two_way" else
+            "the paper's verdict evaluator (p(correct) after the solution)")
     lines += ["", "## Claim 2: a fine-tuned evaluator separates right from wrong solutions", "",
+              f"The evaluator is {kind}.", "",
               f"AUROC on {evaluator['samples']} answered held-out test samples of the SSFT model "
               f"({evaluator['positives']} correct): " + (f"{auroc:.3f}" if auroc is not None else
                                                           "undefined (only one class)") + " (0.5 = chance)."]

@@ -23,7 +23,8 @@ from evalkit.report.settings import ReportSettings
 from evalkit.selection import DEFAULT_TOP_CLUSTERS
 from evalkit.store import RunDir
 from evalkit.text_safety import for_terminal, visible_controls
-from reranker.evaluator import SolutionEvaluator, default_scorer_name
+from reranker.evaluator import default_scorer_name
+from reranker.two_way import load_evaluator
 from reranker.scoring import ScoreSummary, score_run
 
 
@@ -117,9 +118,8 @@ def rerank_command(
         raise InputError(f"not graded yet: run `evalkit grade-run {run_dir}` first", path=run.graded_path)
     backend_name = backend.value if isinstance(backend, Enum) else str(backend)
     method_name = method.value if isinstance(method, Enum) else str(method)
-    solution_evaluator = SolutionEvaluator.from_pretrained(
-        evaluator, backend=backend_name, name=scorer_name,
-        **backend_options(backend_name, batch_size=batch_size, device=device))
+    solution_evaluator = load_evaluator(evaluator, backend=backend_name, name=scorer_name,
+                                        **backend_options(backend_name, batch_size=batch_size, device=device))
     try:
         with run.lock("evalkit rerank"):
             summary = score_run(run_dir, solution_evaluator, method=method_name, top_clusters=top_k,
@@ -127,7 +127,7 @@ def rerank_command(
             # later reports and leaderboards default to the K scored now
             run.record_rerank(solution_evaluator.name, method_name, top_k)
     finally:
-        close = getattr(solution_evaluator.backend, "close", None)
+        close = getattr(getattr(solution_evaluator, "backend", None), "close", None)
         if callable(close):
             close()  # release a vLLM engine before the report
     console = Console()

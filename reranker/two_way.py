@@ -40,6 +40,11 @@ from evalkit.errors import ConfigError
 from evalkit.hashing import update_with_directory
 from evalkit.training.engine import IGNORE_INDEX, TrainExample, completion_logprobs, encode_example, pad_batch
 
+KIND_FILE = "evaluator_kind.json"
+"""Written into a two-way evaluator's model directory by `evalkit.training` (`write_kind_file`), so that
+`load_evaluator` (and so `evalkit rerank` and the demo) scores with the kind of evaluator it was trained as."""
+TWO_WAY = "two_way"
+VERDICT = "verdict"
 FORWARD_TEMPLATE = "Problem:\n{problem}\n\nSolution:"
 BACKWARD_TEMPLATE = "Solution:\n{solution}\n\nProblem:"
 
@@ -141,8 +146,8 @@ class TwoWayEvaluator:
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
             model = AutoModelForCausalLM.from_pretrained(str(model_dir)).to(device).eval()
-        except (OSError, ValueError) as error:
-            raise ConfigError(f"cannot load two-way evaluator {path}: {error}") from None
+        except (OSError, ValueError, RuntimeError) as error:
+            raise ConfigError(f"cannot load two-way evaluator {path}: {str(error).splitlines()[0]}") from None
         digest = hashlib.sha256(repr(("two-way", template.forward, template.backward)).encode())
         update_with_directory(digest, model_dir)
         return cls(model, tokenizer, template=template, name=name or default_scorer_name(model_dir),
@@ -196,3 +201,50 @@ class TwoWayEvaluator:
         backward = self._mean_logprobs([self._encode(*self.template.backward_pair(*pair)) for pair in unique])
         by_pair = {pair: two_way_score(f, b) for pair, f, b in zip(unique, forward, backward)}
         return [by_pair[pair] for pair in pairs]
+
+
+def write_kind_file(model_dir: str | Path, template: TwoWayTemplate = DEFAULT_TWO_WAY_TEMPLATE) -> None:
+    """Mark `model_dir` as a two-way evaluator with its template (same content on every call)."""
+    import json
+
+    text = json.dumps({"kind": TWO_WAY, "forward": template.forward, "backward": template.backward}, indent=2) + "\n"
+    (Path(model_dir) / KIND_FILE).write_text(text, encoding="utf-8")
+
+
+def evaluator_kind(model_dir: str | Path) -> tuple[str, TwoWayTemplate | None]:
+    """The kind of evaluator in `model_dir` (`two_way` with its template where `KIND_FILE` says so, else
+    `verdict`); a ConfigError naming the file when it is unreadable or names another kind."""
+    import json
+
+    path = Path(model_dir).expanduser() / KIND_FILE
+    if not path.is_file():
+        return VERDICT, None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("kind") != TWO_WAY:
+            raise ValueError(f"expected kind {TWO_WAY!r}")
+        return TWO_WAY, TwoWayTemplate(forward=str(data["forward"]), backward=str(data["backward"]))
+    except (OSError, ValueError, KeyError) as error:
+        raise ConfigError(f"{path}: not a readable evaluator kind file ({error})") from None
+
+
+def load_evaluator(path: str | Path, *, backend: str = "hf", name: str | None = None, **options: Any):
+    """The evaluator in the local directory `path`: a `TwoWayEvaluator` where its kind file says so (hf
+    backend only; `device` and `batch_size` are its options), else a `SolutionEvaluator` through `backend`."""
+    from reranker.evaluator import SolutionEvaluator
+
+    kind, template = evaluator_kind(path)
+    if kind == VERDICT:
+        return SolutionEvaluator.from_pretrained(path, backend=backend, name=name, **options)
+    if backend != "hf":
+        raise ConfigError(f"{path} is a two-way evaluator, which scores on the hf backend only (got {backend!r})")
+    unknown = sorted(set(options) - {"device", "batch_size"})
+    if unknown:
+        raise ConfigError(f"{path} is a two-way evaluator: option(s) {', '.join(unknown)} do not apply to it")
+    device = options.get("device") or "cpu"
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return TwoWayEvaluator.from_pretrained(path, name=name, device=device, batch_size=options.get("batch_size") or 32,
+                                           template=template or DEFAULT_TWO_WAY_TEMPLATE)

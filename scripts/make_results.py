@@ -17,6 +17,8 @@ on the same test problems. It then writes, with paths relative to the results fo
   of every `a op b = c` line, the grades and the grades plus independent noise in place of the
   evaluator's scores (`plots/scorer_sensitivity.png`, every seed);
 - `leaderboard.{md,csv,json}` and `plots/*.png` of seed 0;
+- `two_way_evaluator.{json,md}` (presets whose evaluator is the two-way one): `scripts/two_way_evaluator.py`
+  over the same seeds, the demo's two-way evaluator against the paper's verdict evaluator on the same samples;
 - `evaluator_ablation.{json,md}`: `scripts/evaluator_ablation.py --preset P` on the first seed
   (evaluator variants scored on held-out training problems; for the large preset its data options,
   about 30 minutes more).
@@ -365,6 +367,15 @@ def inside_reading(all_figures: list[dict[str, Any]]) -> str:
 PRESETS = {name: DEMO_PRESETS[name] for name in ("full", "large")}  # quick is a smoke test, not results
 
 
+def evaluator_sentence(kind: str) -> str:
+    """Which evaluator the demo trained, in one sentence."""
+    if kind == "two_way":
+        return ("The evaluator is the two-way one (`reranker.two_way`: the stage-1 model fine-tuned on solutions graded "
+                "right to write the solution after the problem and the problem back after the solution), not the "
+                "paper's verdict evaluator; `two_way_evaluator.md` compares the two on the same samples.")
+    return "The evaluator is the paper's verdict evaluator (p(correct) read after the solution)."
+
+
 def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float, preset: str = "full") -> str:
     """`summary.md` of the results folder."""
     aurocs = [f["auroc"] for f in all_figures if f["auroc"] is not None]
@@ -376,6 +387,7 @@ def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float, pr
              f"Each seed: `evalkit demo{'' if default else f' --{preset}'} --seed S` ({PRESETS[preset]().test_problems} held-out "
              "test problems, "
              f"n = {n} samples each, SCR = RR.Top-{k}) plus a control run (SSFT continued for the steps of stage 3)."),
+             "", evaluator_sentence(PRESETS[preset]().evaluator_kind),
              "", "## Evaluator AUROC on held-out test samples of the SSFT model", "",
              "| seed | AUROC | samples |", "|---:|---:|---:|"]
     lines += [f"| {f['seed']} | {f['auroc']:.3f} | {f['auroc_samples']} |" for f in all_figures]
@@ -530,8 +542,12 @@ def main(argv: list[str] | None = None) -> None:
         # written after every seed, so an interrupted run still leaves the seeds it finished
         write_results(args.out, args.work, seeds[: len(all_figures)], all_figures, time.perf_counter() - started,
                       args.preset)
+    sys.path.insert(0, str(ROOT / "scripts"))
+    if PRESETS[args.preset](seeds[0]).evaluator_kind == "two_way":
+        import two_way_evaluator
+
+        two_way_evaluator.main(["--work", str(args.work), "--seeds", args.seeds, "--out", str(args.out)])
     if not args.no_ablation:
-        sys.path.insert(0, str(ROOT / "scripts"))
         import evaluator_ablation
 
         evaluator_ablation.main(["--preset", args.preset, "--work", str(args.work / f"seed-{seeds[0]}"),

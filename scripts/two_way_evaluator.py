@@ -1,23 +1,24 @@
-"""The two-way evaluator (`reranker.two_way`) against the demo's verdict evaluator, on the demo's own runs.
+"""The demo's two-way evaluator (`reranker.two_way`) against the paper's verdict evaluator, on the same samples.
 
     python scripts/make_results.py                      # the demo over seeds 0, 1, 2 into results-work/
     python scripts/two_way_evaluator.py                 # then this, into results/demo-arith/two_way_evaluator.{md,json}
     python scripts/two_way_evaluator.py --work /tmp/w --seeds 0 --out /tmp/results
 
-For each seed's demo folder it fine-tunes the stage-1 SSFT model with the training engine
-(`evalkit.training.finetune`, the `"lm"` objective) on solutions graded right, in both directions
-(`reranker.two_way.two_way_examples`): the reference solutions of the training split and the
-stage-1 model's own samples of training problems graded right (the samples stage 2 of
-`evalkit train sequential` drew and graded for the verdict evaluator; its wrong ones are not used).
-It then scores every answered test sample of both demo models (`reranker.score_run`, method
-`all`, scorer `two-way`) and compares, on the same samples, the verdict evaluator (the paper's, what the
-demo ships), the two-way evaluator and the generator's own likelihood: pooled and within-problem
-AUROC, and RR.Top-K (SCR), W.RR.Top-K and best-of-n against majority vote at k = n with paired
-bootstrap CIs over problems, with the evaluator calls SCR needs as a share of the answered samples.
-The recipe is the same for every seed. It was NOT chosen on held-out training problems: while it was
-being found (data: references alone, with own right samples, with a margin term on own wrong ones;
-backward only or both directions; 150-300 steps) the candidates were scored on the test samples of
-seeds 0 and 1 of the demo. Seed 2 is the one seed whose test samples no choice here looked at.
+`evalkit demo` trains a two-way evaluator in stage 2 of `evalkit train sequential`. For each seed's
+demo folder this script also trains the paper's verdict evaluator, as the demo did before it switched:
+`evalkit.training.sequential.train_evaluator` with `kind: verdict`, from the same stage-1 SSFT model,
+on the same graded samples of training problems (stage 2's `samples/` run; right and wrong ones),
+120 steps of cross-entropy on the verdict. It scores every answered test sample of both demo models
+with it (`reranker.score_run`, method `all`, scorer `verdict`) and compares, on the same samples, the
+two-way evaluator (the demo's scores, scorer `evaluator`), the verdict evaluator and the generator's
+own likelihood: pooled and within-problem AUROC, and RR.Top-K (SCR), W.RR.Top-K and best-of-n
+against majority vote at k = n with paired bootstrap CIs over problems, with the evaluator calls SCR
+needs as a share of the answered samples.
+
+The two-way recipe is the same for every seed. It was NOT chosen on held-out training problems: while
+it was being found (data: references alone, with own right samples, with a margin term on own wrong
+ones; backward only or both directions; 150-300 steps) the candidates were scored on the test samples
+of seeds 0 and 1 of the demo. Seed 2 is the one seed whose test samples no choice here looked at.
 """
 
 from __future__ import annotations
@@ -34,46 +35,42 @@ sys.path.insert(0, str(ROOT))
 
 from evalkit.demo import DemoLayout, generator_mean_logprobs, torch_threads  # noqa: E402
 from evalkit.report.tables import format_difference, markdown_table, write_text_atomic  # noqa: E402
-from evalkit.training import TrainSettings, finetune  # noqa: E402
 
-SCORER = "two-way"
+SCORER = "verdict"  # the verdict evaluator's scores; the demo's (two-way) are filed under "evaluator"
+DEMO_SCORER = "evaluator"
 MODELS = ("ssft", "sequential")
-STEPS = 200
-LEARNING_RATE = 1e-3
 BATCH_SIZE = 32
+TWO_WAY = "two-way evaluator (the demo's)"
+VERDICT = "verdict evaluator (the paper's)"
+LIKELIHOOD = "generator likelihood"
 
 
-def right_solutions(layout: DemoLayout) -> tuple[list[tuple[str, str]], dict[str, int]]:
-    """(problem, solution) pairs graded right: the train split's references, then the stage-1 model's own
-    right samples of training problems (stage 2's graded run); with their counts."""
-    import tasks
-    from evalkit.training.data import judged_solutions
-
-    references = [(problem.question, problem.solution) for problem in
-                  tasks.get_task("arith").load("train", data_dir=layout.data_dir) if problem.solution]
-    own, _ = judged_solutions(layout.sequential / "stage2-evaluator" / "samples")
-    right = [(item.question, item.text) for item in own if item.correct]
-    return references + right, {"references": len(references), "own_right": len(right),
-                                "own_wrong_unused": len(own) - len(right)}
+VERDICT_STEPS = 120
+VERDICT_LEARNING_RATE = 1e-3
 
 
-def train_two_way(layout: DemoLayout, seed: int) -> tuple[Path, dict[str, Any]]:
-    """Fine-tune (or resume) the two-way evaluator of one demo folder; its `final/` and what it was trained on."""
-    from reranker.two_way import two_way_examples
+def train_verdict(layout: DemoLayout, seed: int) -> tuple[Path, dict[str, Any]]:
+    """Fine-tune (or resume) the paper's verdict evaluator of one demo folder from its stage-1 model on stage 2's
+    graded samples; its `final/` and what it was trained on."""
+    from evalkit.training.config import EvaluatorStageConfig, load_train_config
+    from evalkit.training.sequential import SAMPLES_DIR, STAGE1_DIR, STAGE2_DIR, train_evaluator
 
-    pairs, counts = right_solutions(layout)
-    examples = two_way_examples(pairs)
-    settings = TrainSettings(learning_rate=LEARNING_RATE, max_steps=STEPS, batch_size=BATCH_SIZE, max_length=512,
-                             seed=seed, logging_steps=20, warmup_ratio=0.05)
+    config = load_train_config("sequential", layout.sequential_config)
+    stage = EvaluatorStageConfig.model_validate({
+        "kind": "verdict", "samples_run": str(layout.sequential / STAGE2_DIR / SAMPLES_DIR),
+        "data": config.evaluator.data.model_dump(),
+        "training": {"learning_rate": VERDICT_LEARNING_RATE, "max_steps": VERDICT_STEPS, "batch_size": BATCH_SIZE,
+                     "max_length": 512, "seed": seed, "logging_steps": 10, "objective": "lm", "append_eos": False},
+    })
     started = time.perf_counter()
-    result = finetune(layout.sequential / "stage1-ssft" / "final", examples, layout.root / "two-way-evaluator",
-                      settings, record={"script": "scripts/two_way_evaluator.py", **counts})
-    return result.checkpoint, {**counts, "examples": len(examples), "steps": result.steps,
-                               "train_seconds": time.perf_counter() - started}
+    result = train_evaluator(layout.sequential / STAGE1_DIR / "final", config.problems, stage,
+                             layout.root / "verdict-evaluator", record={"script": "scripts/two_way_evaluator.py"})
+    return result.training.checkpoint, {**result.counts, "steps": result.training.steps,
+                                        "train_seconds": time.perf_counter() - started}
 
 
 def scorer_figures(run_dir: Path, n: int, top: int, seed: int) -> dict[str, Any]:
-    """Per scorer (verdict evaluator, two-way, generator likelihood): pooled and within-problem AUROC and
+    """Per scorer (the demo's two-way evaluator, the verdict evaluator, generator likelihood): pooled and within-problem AUROC and
     SCR / W.RR / best-of-n against majority vote at k = n, on the run's answered samples."""
     import numpy as np
 
@@ -87,13 +84,12 @@ def scorer_figures(run_dir: Path, n: int, top: int, seed: int) -> dict[str, Any]
     from evalkit.report import load_run_matrices
 
     figures: dict[str, Any] = {}
-    base = load_run_matrices(run_dir, scorer="evaluator")
+    base = load_run_matrices(run_dir, scorer=DEMO_SCORER)
     answered = base.clusters >= 0
     majority = evaluate_rules(base.correct, base.clusters, ks=[n], rules=["maj"])[f"maj@{n}"].accuracy
     answered_mean = float(answered_per_problem(base.clusters, n).mean())
-    scorers = {"verdict evaluator": base.scores,
-               "two-way evaluator": load_run_matrices(run_dir, scorer=SCORER).scores,
-               "generator likelihood": np.exp(generator_mean_logprobs(run_dir, base))}
+    scorers = {TWO_WAY: base.scores, VERDICT: load_run_matrices(run_dir, scorer=SCORER).scores,
+               LIKELIHOOD: np.exp(generator_mean_logprobs(run_dir, base))}
     figures["maj"] = float(majority.mean())
     for name, scores in scorers.items():
         if scores is None or np.isnan(scores[answered]).any():
@@ -113,13 +109,15 @@ def scorer_figures(run_dir: Path, n: int, top: int, seed: int) -> dict[str, Any]
 
 def seed_figures(layout: DemoLayout, seed: int) -> dict[str, Any]:
     from reranker import score_run
-    from reranker.two_way import TwoWayEvaluator
+    from reranker.two_way import evaluator_kind, load_evaluator
 
     settings = json.loads((layout.root / "demo_settings.json").read_text())
+    if evaluator_kind(layout.sequential / "stage2-evaluator" / "final")[0] != "two_way":
+        raise SystemExit(f"{layout.root}: this demo's evaluator is not a two-way evaluator; rerun the demo at HEAD")
     n, top = int(settings["samples_per_problem"]), int(settings["top_clusters"])
-    checkpoint, training = train_two_way(layout, seed)
-    evaluator = TwoWayEvaluator.from_pretrained(checkpoint, name=SCORER)
-    figures: dict[str, Any] = {"seed": seed, "n": n, "top_clusters": top, "training": training, "models": {}}
+    checkpoint, training = train_verdict(layout, seed)
+    evaluator = load_evaluator(checkpoint, name=SCORER, device="cpu", batch_size=128)
+    figures: dict[str, Any] = {"seed": seed, "n": n, "top_clusters": top, "verdict_training": training, "models": {}}
     for model in MODELS:
         started = time.perf_counter()
         score_run(layout.run_dir(model), evaluator, method="all")
@@ -136,23 +134,23 @@ def render(all_figures: list[dict[str, Any]]) -> str:
 
     top = all_figures[0]["top_clusters"]
     n = all_figures[0]["n"]
-    lines = ["# The two-way evaluator against the demo's verdict evaluator (CPU demo on `arith`)", "",
+    lines = ["# The demo's two-way evaluator against the paper's verdict evaluator (CPU demo on `arith`)", "",
              "Regenerated by `python scripts/two_way_evaluator.py` after `python scripts/make_results.py`, from the "
-             "same demo folders. The two-way evaluator (`reranker.two_way`) is the stage-1 SSFT model fine-tuned "
-             f"for {STEPS} steps (batch {BATCH_SIZE}, learning rate {LEARNING_RATE:g}) to write a solution after its "
-             "problem and the problem back after the solution, on solutions graded right (the training split's "
-             "references and the stage-1 model's own right samples of training problems); it scores a solution "
-             "by exp(mean log p(solution | problem) + mean log p(problem | solution)). The verdict evaluator is the "
-             "demo's (the paper's: p(correct) read after the solution). Both score the same answered test samples; "
+             "same demo folders. The two-way evaluator is the demo's (`reranker.two_way`: the stage-1 SSFT model "
+             "fine-tuned to write a solution after its problem and the problem back after the solution, on solutions "
+             "graded right; score exp(mean log p(solution | problem) + mean log p(problem | solution))). The verdict "
+             "evaluator is the paper's, as the demo trained it before: the same stage-1 model fine-tuned for "
+             f"{VERDICT_STEPS} steps of cross-entropy on the verdict on the same graded samples of training problems "
+             "(right and wrong). Both score the same answered test samples; "
              f"SCR is RR.Top-{top} at k = n = {n}; differences are points against majority vote on the same "
-             "samples, 95% paired-bootstrap CI over the 200 test problems. Not tuned on held-out problems: the "
-             "recipe was chosen looking at the test samples of seeds 0 and 1 (the script's docstring says how); "
-             "seed 2 is the clean check.", ""]
+             "samples, 95% paired-bootstrap CI over the test problems. Not tuned on held-out problems: the "
+             "two-way recipe was chosen looking at the test samples of seeds 0 and 1 (the script's docstring says "
+             "how); seed 2 is the clean check.", ""]
     for model in MODELS:
         rows = []
         for figures in all_figures:
             item = figures["models"][model]
-            for name in ("verdict evaluator", "two-way evaluator", "generator likelihood"):
+            for name in (TWO_WAY, VERDICT, LIKELIHOOD):
                 scorer = item[name]
                 rows.append([str(figures["seed"]), name, f"{scorer['auroc']:.3f}", f"{scorer['within']:.3f}",
                              f"{100 * item['maj']:.1f}", f"{100 * scorer['scr']:.1f}", diff(scorer["scr - maj"]),
@@ -163,7 +161,7 @@ def render(all_figures: list[dict[str, Any]]) -> str:
                                   "scr - maj [95% CI]", "SCR calls", "wscr - maj [95% CI]", "bon - maj [95% CI]"],
                                  rows), ""]
     summary = []
-    for name in ("verdict evaluator", "two-way evaluator"):
+    for name in (TWO_WAY, VERDICT):
         aurocs = [figures["models"]["ssft"][name]["auroc"] for figures in all_figures]
         gains = [100 * figures["models"]["ssft"][name]["scr - maj"]["value"] for figures in all_figures]
         spread = f" ± {statistics.stdev(aurocs):.3f}" if len(aurocs) > 1 else ""
@@ -173,12 +171,7 @@ def render(all_figures: list[dict[str, Any]]) -> str:
               markdown_table(["scorer", "pooled AUROC, mean ± sd", "scr - maj, mean points",
                               "seeds where SCR beats maj"], summary), "",
               "SCR calls: the evaluator calls RR.Top-K needs as a share of the answered samples (best-of-n and W.RR "
-              "score them all).", "",
-              "Training data per seed (references + own right samples; the own wrong samples are not used): " +
-              "; ".join(f"seed {f['seed']}: {f['training']['references']} + {f['training']['own_right']} solutions, "
-                        f"{f['training']['examples']} examples, {f['training']['train_seconds']:.0f} s"
-                        for f in all_figures) + " (seconds to train in the invocation that wrote this file; "
-              "about 0 where an earlier invocation had trained it and this one resumed).", ""]
+              "score them all).", ""]
     return "\n".join(lines)
 
 

@@ -105,7 +105,19 @@ def test_the_demo_trains_through_the_sequential_config_of_evalkit_train(tmp_path
     config = parse_train_config("sequential", sequential_config(layout, DemoSettings.full()))
     assert config.evaluator.sampling.max_problems == DemoSettings.full().evaluator_train_problems
     assert config.ssft.max_steps == DemoSettings.full().ssft.steps
-    assert config.evaluator.training.append_eos is False
+    # the shipped evaluator is the two-way one: it learns whole texts, EOS included, as the measured recipe did
+    assert config.evaluator.kind == "two_way" and config.evaluator.training.objective == "lm"
+    assert config.evaluator.training.append_eos is True and config.evaluator.training.warmup_ratio == 0.05
+    verdict = parse_train_config("sequential", sequential_config(layout, micro_settings()))
+    assert verdict.evaluator.kind == "verdict" and verdict.evaluator.training.append_eos is False
+    assert verdict.evaluator.training.warmup_ratio == 0.0
+
+
+def test_an_unknown_evaluator_kind_is_refused():
+    from evalkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="evaluator_kind 'oracle'"):
+        DemoSettings(**{**DemoSettings.quick().__dict__, "evaluator_kind": "oracle"})
 
 
 def test_the_large_preset_trains_a_deeper_model_and_the_joint_evaluator_on_every_training_problem(tmp_path):
@@ -114,6 +126,7 @@ def test_the_large_preset_trains_a_deeper_model_and_the_joint_evaluator_on_every
     large, full = DemoSettings.large(seed=3), DemoSettings.full(seed=3)
     config = parse_train_config("sequential", sequential_config(DemoLayout(tmp_path), large))
     assert config.evaluator.training.objective == "joint" and config.evaluator.training.max_steps == 500
+    assert config.evaluator.kind == "verdict"  # the large preset's figures are the verdict evaluator's
     assert (config.evaluator.data.pairing, config.evaluator.data.deduplicate) == ("all", False)
     full_config = parse_train_config("sequential", sequential_config(DemoLayout(tmp_path), full))
     assert (full_config.evaluator.data.pairing, full_config.evaluator.data.deduplicate) == ("round_robin", True)

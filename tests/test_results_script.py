@@ -106,26 +106,25 @@ def test_summary_and_plot_show_the_sensitivity(tmp_path):
 
 
 def test_two_way_script_compares_the_scorers_on_the_same_samples(tmp_path):
-    import two_way_evaluator
+    import two_way_evaluator as script
 
-    run_dir = write_run(tmp_path)
-    # the two-way scores rank every right sample first
+    run_dir = write_run(tmp_path)  # the demo's scores ("evaluator") rank every wrong answer first
+    # the verdict evaluator's scores rank every right sample first
     with (run_dir / "scores.jsonl").open("a") as handle:
         for i, row in enumerate(CORRECT):
-            handle.write(json.dumps({"problem_id": f"p{i}", "scorer": two_way_evaluator.SCORER,
+            handle.write(json.dumps({"problem_id": f"p{i}", "scorer": script.SCORER,
                                      "scores": [0.5 + 0.4 * right for right in row]}) + "\n")
-    figures = two_way_evaluator.scorer_figures(run_dir, 4, 2, seed=0)
+    figures = script.scorer_figures(run_dir, 4, 2, seed=0)
     assert figures["maj"] == pytest.approx(0.5)
-    two_way, verdict = figures["two-way evaluator"], figures["verdict evaluator"]
-    assert two_way["auroc"] == 1.0 and two_way["within"] == 1.0
-    assert two_way["scr - maj"]["value"] == pytest.approx(0.25)  # p0 won, p2's right answer is a third cluster
-    assert two_way["bon - maj"]["value"] == pytest.approx(0.5)  # best-of-n reaches p2's too
-    assert verdict["within"] == 0.0 and verdict["scr - maj"]["value"] == pytest.approx(-0.25)
-    assert 0.0 < two_way["scr calls fraction"] < 1.0
-    seed = {"seed": 0, "n": 4, "top_clusters": 2, "models": {model: figures for model in two_way_evaluator.MODELS},
-            "training": {"references": 10, "own_right": 3, "examples": 26, "train_seconds": 1.0}}
-    text = two_way_evaluator.render([seed])
-    assert "| 0 | two-way evaluator | 1.000 | 1.000 | 50.0 | 75.0 | +25.0" in text
+    good, bad = figures[script.VERDICT], figures[script.TWO_WAY]
+    assert good["auroc"] == 1.0 and good["within"] == 1.0
+    assert good["scr - maj"]["value"] == pytest.approx(0.25)  # p0 won, p2's right answer is a third cluster
+    assert good["bon - maj"]["value"] == pytest.approx(0.5)  # best-of-n reaches p2's too
+    assert bad["within"] == 0.0 and bad["scr - maj"]["value"] == pytest.approx(-0.25)
+    assert 0.0 < good["scr calls fraction"] < 1.0
+    seed = {"seed": 0, "n": 4, "top_clusters": 2, "models": {model: figures for model in script.MODELS}}
+    text = script.render([seed])
+    assert "| 0 | verdict evaluator \\(the paper's\\) | 1.000 | 1.000 | 50.0 | 75.0 | +25.0" in text
     assert "seed 2 is the clean check" in text
 
 

@@ -374,3 +374,31 @@ def test_training_config_becomes_settings():
     assert settings.lora == LoraSettings(r=4, alpha=32, dropout=0.05, target_modules=("q_proj",))
     evaluator = parse_train_config("evaluator", {"model": "m", "problems": {"task": "math"}})
     assert evaluator.evaluator.training.to_settings().append_eos is False
+
+
+def test_a_two_way_evaluator_learns_both_ways_from_references_and_the_right_samples_only(tmp_path):
+    from evalkit.training.config import EvaluatorStageConfig, ProblemsConfig
+    from evalkit.training.sequential import evaluator_data
+
+    run = _graded_run(tmp_path)
+    synthetic = tmp_path / "synthetic.jsonl"
+    write_jsonl(synthetic, [{"problem": "Compute 2*2.", "solution": "2*2 = \\boxed{4}", "answer": "4"}])
+    problems = ProblemsConfig.model_validate({"synthetic": [str(synthetic)]})
+    stage = EvaluatorStageConfig.model_validate({"kind": "two_way", "training": {"objective": "lm"}})
+    examples, counts = evaluator_data(run, stage, problems)
+    # one reference, then the distinct right samples (p1 once: its two texts differ only by a space; p2 twice)
+    assert counts == {"references": 1, "own_right": 3, "own_wrong_unused": 3, "examples": 8}
+    assert [(example.prompt, example.completion) for example in examples[:2]] == [
+        ("Problem:\nCompute 2*2.\n\nSolution:", " 2*2 = \\boxed{4}"),
+        ("Solution:\n2*2 = \\boxed{4}\n\nProblem:", " Compute 2*2."),
+    ]
+    assert not any("boxed{3}" in example.prompt + example.completion for example in examples)
+    with pytest.raises(ConfigError, match="reference solutions"):
+        evaluator_data(run, stage)
+
+
+def test_a_two_way_evaluator_with_a_pair_objective_is_refused():
+    from evalkit.training.config import EvaluatorStageConfig
+
+    with pytest.raises(ValueError, match="two_way trains with the lm objective"):
+        EvaluatorStageConfig.model_validate({"kind": "two_way", "training": {"objective": "joint"}})

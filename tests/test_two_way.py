@@ -120,3 +120,23 @@ def test_a_missing_model_is_one_clear_error(tmp_path):
 
     with pytest.raises(ConfigError, match="no config.json"):
         TwoWayEvaluator.from_pretrained(tmp_path)
+
+
+def test_load_evaluator_scores_with_the_kind_the_model_was_trained_as(tmp_path, tiny_model_dir):
+    import shutil
+
+    from evalkit.errors import ConfigError
+    from reranker.evaluator import SolutionEvaluator
+    from reranker.two_way import KIND_FILE, load_evaluator, write_kind_file
+
+    assert isinstance(load_evaluator(tiny_model_dir, device="cpu"), SolutionEvaluator)
+    model_dir = tmp_path / "two-way"
+    shutil.copytree(tiny_model_dir, model_dir)
+    write_kind_file(model_dir)
+    loaded = load_evaluator(model_dir, name="tw", device="cpu", batch_size=4)
+    assert isinstance(loaded, TwoWayEvaluator) and loaded.name == "tw" and loaded.batch_size == 4
+    with pytest.raises(ConfigError, match="hf backend only"):
+        load_evaluator(model_dir, backend="vllm")
+    (model_dir / KIND_FILE).write_text('{"kind": "oracle"}')
+    with pytest.raises(ConfigError, match=KIND_FILE):
+        load_evaluator(model_dir)

@@ -129,8 +129,18 @@ class EvaluatorStageConfig(StrictFields):
     samples_run: str | None = Field(None, description="an already graded run directory of the generator on "
                                     "training problems; None = sample one with `sampling`")
     sampling: SamplingStageConfig = Field(default_factory=SamplingStageConfig)
+    kind: Literal["verdict", "two_way"] = Field("verdict", description="verdict: the paper's evaluator, "
+                                                "p(correct) after the solution, from right and wrong samples; "
+                                                "two_way: reranker.two_way, trained (lm objective) on the right "
+                                                "samples and the problems' reference solutions in both directions")
     data: EvaluatorDataConfig = Field(default_factory=EvaluatorDataConfig)
     training: TrainingConfig = Field(default_factory=_evaluator_training_default)
+
+    @model_validator(mode="after")
+    def _two_way_is_lm(self) -> EvaluatorStageConfig:
+        if self.kind == "two_way" and self.training.objective != "lm":
+            raise ValueError(f"kind two_way trains with the lm objective, not {self.training.objective!r}")
+        return self
 
 
 class SSFTConfig(StrictFields):

@@ -170,8 +170,31 @@ def checkpoint_name(model: str | Path) -> str:
     return path.parent.name if path.name == "final" and path.parent.name else path.name
 
 
-def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig) -> tuple[list[TrainExample], dict[str, int]]:
-    """Examples for the evaluator's objective from a graded run, and the counts behind them."""
+def two_way_data(run_dir: Path, stage: EvaluatorStageConfig, problems: ProblemsConfig,
+                 ) -> tuple[list[TrainExample], dict[str, int]]:
+    """Examples of a two-way evaluator (`reranker.two_way`): the reference solutions of the configured
+    problems, then the run's samples graded right (its wrong ones are not used), each both ways."""
+    from evalkit.training.data import judged_solutions
+    from reranker.two_way import two_way_examples
+
+    references = [(problem.question, problem.solution) for problem in load_training_problems(problems)
+                  if problem.solution]
+    judged, _ = judged_solutions(run_dir, max_per_problem=stage.data.max_per_problem, seed=stage.data.seed,
+                                 deduplicate=stage.data.deduplicate)
+    right = [(item.question, item.text) for item in judged if item.correct]
+    examples = two_way_examples([*references, *right])
+    return examples, {"references": len(references), "own_right": len(right),
+                      "own_wrong_unused": len(judged) - len(right), "examples": len(examples)}
+
+
+def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig, problems: ProblemsConfig | None = None,
+                   ) -> tuple[list[TrainExample], dict[str, int]]:
+    """Examples for the evaluator's kind and objective from a graded run, and the counts behind them
+    (a two-way evaluator also learns from the reference solutions of `problems`)."""
+    if stage.kind == "two_way":
+        if problems is None:
+            raise ConfigError("a two-way evaluator also learns from the problems' reference solutions: give problems")
+        return two_way_data(run_dir, stage, problems)
     options = stage.data
     if stage.training.objective in PAIR_OBJECTIVES:
         pairs = evaluator_pair_examples(run_dir, max_pairs_per_problem=options.max_pairs_per_problem,
@@ -228,11 +251,17 @@ def train_evaluator(model: str | Path | BaseModelRef, problems: ProblemsConfig, 
         run_dir = sample_and_grade(base.given, problems, stage.sampling, out_dir / SAMPLES_DIR,
                                    display_name=f"{checkpoint_name(base.given)}-train-samples",
                                    show_progress=show_progress)
-    examples, counts = evaluator_data(run_dir, stage)
-    summary = json.dumps({"samples_run": str(run_dir), "objective": stage.training.objective, **counts}, indent=2) + "\n"
+    examples, counts = evaluator_data(run_dir, stage, problems)
+    summary = json.dumps({"samples_run": str(run_dir), "kind": stage.kind, "objective": stage.training.objective,
+                          **counts}, indent=2) + "\n"
     training = finetune(base, examples, out_dir, stage.training.to_settings(), show_progress=show_progress,
                         record={"problems": problems_record(problems), "samples_run": str(run_dir.resolve()),
                                 **(record or {})}, other_files=kept, caller_files={EVALUATOR_DATA_FILE: summary})
+    if stage.kind == "two_way" and process_state().is_main_process:
+        from reranker.two_way import write_kind_file
+
+        write_kind_file(training.checkpoint)  # `reranker.two_way.load_evaluator` scores it as what it is
+    process_state().wait_for_everyone()
     return EvaluatorStageResult(training, run_dir, counts)
 
 
