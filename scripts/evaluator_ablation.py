@@ -45,7 +45,10 @@ class Variant:
     evaluator data); "own-2x" = the same from twice as many training problems; "perturbed" = the
     training problems' reference solutions with one mistake written in (`tasks.arith.perturbed_solution`),
     labelled by their answers: a probe of whether this model can learn to see such mistakes at all,
-    given ten times the steps. `base`: "stage1", or an earlier variant whose model this one goes on from."""
+    given ten times the steps; "two-way" = the demo's two-way evaluator (`reranker.two_way`) learnt from the
+    reference solutions of the training problems before the validation split and the right ones of "own",
+    both ways (scored by its own rule, not a verdict). `base`: "stage1", or an earlier variant whose model
+    this one goes on from."""
 
     name: str
     objective: str
@@ -63,7 +66,8 @@ VARIANTS = (Variant("lm-all-120", "lm", False, 120, "own"), Variant("lm-all-240"
             Variant("lm-then-margin-120", "margin", True, 120, "own", base="lm-all-120"),
             Variant("lm-keep-120", "lm", False, 120, "own", deduplicate=False),
             Variant("joint-all-keep-120", "joint", False, 120, "own", pairing="all", deduplicate=False),
-            Variant("perturbed-1200", "lm", False, 1200, "perturbed"))
+            Variant("perturbed-1200", "lm", False, 1200, "perturbed"),
+            Variant("two-way-200", "lm", False, 200, "two-way"))
 LARGE_VARIANTS = tuple(
     Variant(f"joint-{'all' if pairing == 'all' else 'rr'}-{'dedup' if deduplicate else 'keep'}-500", "joint", False,
             500, "own", pairing=pairing, deduplicate=deduplicate)
@@ -114,7 +118,7 @@ def mistake_probe(checkpoint: Path, problems: list[Any], seed: int) -> dict[str,
     import numpy as np
 
     from evalkit.metrics import roc_auc
-    from reranker.evaluator import SolutionEvaluator
+    from reranker.two_way import load_evaluator
     from tasks.arith import PERTURBATIONS, parse_question, perturbations_for, perturbed_solution
 
     rng = random.Random(seed + 1000)
@@ -130,7 +134,7 @@ def mistake_probe(checkpoint: Path, problems: list[Any], seed: int) -> dict[str,
                 questions.append(problem.question)
                 texts.append(solution)
                 kinds.append(kind)
-    evaluator = SolutionEvaluator.from_pretrained(checkpoint, backend="hf", device="cpu", batch_size=64)
+    evaluator = load_evaluator(checkpoint, backend="hf", device="cpu", batch_size=64)
     scores, kinds = np.asarray(evaluator.score(questions, texts)), np.asarray(kinds)
     references = kinds == "reference"
     return {kind: roc_auc(references[references | (kinds == kind)], scores[references | (kinds == kind)])
@@ -146,9 +150,9 @@ def validation_auroc(checkpoint: Path, run_dir: Path) -> dict[str, Any]:
     from evalkit.report import load_run_matrices
     from evalkit.selection import select
     from evalkit.store import RunDir
-    from reranker.evaluator import SolutionEvaluator
+    from reranker.two_way import load_evaluator
 
-    evaluator = SolutionEvaluator.from_pretrained(checkpoint, backend="hf", device="cpu", batch_size=64)
+    evaluator = load_evaluator(checkpoint, backend="hf", device="cpu", batch_size=64)
     matrices = load_run_matrices(run_dir)
     answered = matrices.clusters >= 0
     row_of = {problem_id: row for row, problem_id in enumerate(matrices.problem_ids)}
@@ -222,10 +226,16 @@ def main(argv: list[str] | None = None) -> None:
             examples = variant_examples(variant, own, settings, config, stage1, train_problems[:first],
                                         work / "ablation", args.seed)
             base = stage1 if variant.base == "stage1" else trained_models[variant.base]
+            two_way = variant.data == "two-way"  # the demo's recipe: whole texts with EOS, 5% warmup
             trained = finetune(base, examples, work / "ablation" / variant.name,
                                TrainSettings(learning_rate=settings.evaluator.learning_rate, max_steps=variant.steps,
                                              batch_size=settings.evaluator.batch_size, max_length=512, seed=args.seed,
-                                             append_eos=False, objective=variant.objective, logging_steps=20))
+                                             append_eos=two_way, objective=variant.objective, logging_steps=20,
+                                             warmup_ratio=0.05 if two_way else 0.0))
+            if two_way:
+                from reranker.two_way import write_kind_file
+
+                write_kind_file(trained.checkpoint)
             trained_models[variant.name] = trained.checkpoint
             rows.append({"variant": variant.name, "data": variant.data, "objective": variant.objective,
                          "balanced": variant.balanced, "steps": variant.steps, "base": variant.base,
@@ -240,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def training_problems(variant: Variant, settings: DemoSettings, first: int) -> int:
     """How many training problems a variant's data comes from (all of them before the validation split)."""
-    if variant.data == "perturbed":
+    if variant.data in ("perturbed", "two-way"):
         return first
     return min((2 if variant.data == "own-2x" else 1) * settings.evaluator_train_problems, first)
 
@@ -271,6 +281,13 @@ def variant_examples(variant: Variant, own: Path, settings: DemoSettings, config
 
     if variant.data == "perturbed":
         return perturbed_examples(before_validation, seed=seed)
+    if variant.data == "two-way":  # the references before the validation split and the right samples, both ways
+        from evalkit.training.data import judged_solutions
+        from reranker.two_way import two_way_examples
+
+        judged, _ = judged_solutions(own, seed=seed, deduplicate=variant.deduplicate)
+        return two_way_examples([*((problem.question, problem.solution) for problem in before_validation),
+                                 *((item.question, item.text) for item in judged if item.correct)])
     # the first problems, never past the validation split
     source = own if variant.data == "own" else sample_and_grade(
         stage1, config.problems, config.evaluator.sampling.model_copy(
@@ -363,7 +380,8 @@ def full_document(rows: list[dict[str, Any]], seed: int) -> str:
     return (f"# Evaluator variants, seed {seed}: AUROC on {VALIDATION_PROBLEMS} held-out TRAINING "
             "problems (not the test split; stage 1's SSFT saw their reference solutions, no evaluator saw "
             "them)\n\nReproduce: `python scripts/make_results.py` then "
-            "`python scripts/evaluator_ablation.py`.\n\n" + table + f"\n\n{demo_variant()} is the demo's evaluator. "
+            "`python scripts/evaluator_ablation.py`.\n\n" + table + f"\n\n{demo_variant()} is the verdict evaluator that `two_way_evaluator.md` compares with the demo's "
+            "two-way evaluator on the test samples (the demo trained it before it switched). "
             "lm-* learn the verdict by cross-entropy on every graded sample (or a class-balanced subset); "
             "margin-* train on pairs of a right and a wrong solution of one problem (the paper's "
             "margin loss), which is what re-ranking within a problem needs; -2x samples twice as many "
@@ -376,20 +394,30 @@ def full_document(rows: list[dict[str, Any]], seed: int) -> str:
             "few points is within noise). perturbed-1200 is not the "
             "paper's evaluator data: the training problems' reference solutions, each also with "
             f"{PERTURBED_PER_PROBLEM} copies holding one written-in mistake (`tasks.arith.perturbed_solution`), "
-            "labelled by their answers, for ten times the demo's steps.\n\n"
+            "labelled by their answers, for ten times the demo's steps. two-way-200 is the demo's evaluator, "
+            "the two-way one (`reranker.two_way`), learnt with the demo's recipe from the reference solutions "
+            "of the training problems before the validation split (the demo's own uses every training "
+            "problem's) and the right samples of `own`: on these held-out problems it checks the recipe that "
+            "was chosen on test samples (README).\n\n"
             + PROBE_HEADING + probe_table(rows) + "\n\n" + probe_reading(rows) + "\n")
 
 
 def demo_variant(preset: str = "full") -> str:
-    """The name of the variant the preset's demo trains (its objective, steps and data options)."""
+    """The name of the verdict variant of the preset's demo (its objective, steps and data options): the demo's
+    evaluator, or, where that is the two-way one, the verdict evaluator `scripts/two_way_evaluator.py` trains
+    beside it (what the demo trained before)."""
     settings = DEMO_PRESETS[preset]()
-    evaluator = settings.evaluator
+    objective, steps = settings.evaluator.objective, settings.evaluator.steps
+    if settings.evaluator_kind == "two_way":
+        import two_way_evaluator
+
+        objective, steps = "lm", two_way_evaluator.VERDICT_STEPS
     names = [variant.name for variant in PRESET_VARIANTS[preset]
-             if variant.objective == evaluator.objective and variant.steps == evaluator.steps and variant.data == "own"
+             if variant.objective == objective and variant.steps == steps and variant.data == "own"
              and variant.base == "stage1" and (variant.objective != "lm" or variant.balanced == settings.evaluator_balance)
              and variant.deduplicate == settings.evaluator_deduplicate
              and (variant.objective == "lm" or variant.pairing == settings.evaluator_pairing)]
-    return names[0] if names else f"{evaluator.objective}-{evaluator.steps} (not among these variants)"
+    return names[0] if names else f"{objective}-{steps} (not among these variants)"
 
 
 def probe_reading(rows: list[dict[str, Any]]) -> str:
@@ -405,6 +433,10 @@ def probe_reading(rows: list[dict[str, Any]]) -> str:
     text = (f"The evaluators trained on the generator's own graded samples tell a wrong number (`operand`, `slip`, "
             f"`start`) from the reference at {', '.join(span(row, number_kinds) for row in own)} "
             f"({', '.join(row['variant'] for row in own)}).")
+    for row in (row for row in rows if row["data"] == "two-way"):
+        text += (f" The two-way evaluator ({row['variant']}), which never saw a wrong solution, tells a wrong number "
+                 f"from the reference at {span(row, number_kinds)} and a skipped or repeated step at "
+                 f"{span(row, length_kinds)}.")
     for row in targeted:
         text += (f" Trained on exactly these mistakes for {row['steps']} steps ({row['variant']}), the same model "
                  f"reaches {span(row, number_kinds)} on a wrong number and {span(row, length_kinds)} on a "

@@ -108,3 +108,18 @@ def test_the_committed_full_report_is_what_the_script_writes(tmp_path):
     committed = ROOT / "results" / "demo-arith"
     ablation.write_outputs(json.loads((committed / "evaluator_ablation.json").read_text()), tmp_path, 0)
     assert (tmp_path / "evaluator_ablation.md").read_text() == (committed / "evaluator_ablation.md").read_text()
+
+
+def test_the_two_way_variant_learns_the_references_before_validation_and_the_right_samples(tmp_path):
+    from evalkit.records import Problem
+
+    run_dir = write_run(tmp_path)
+    variant = next(variant for variant in ablation.VARIANTS if variant.data == "two-way")
+    before = [Problem(id="t0", task="arith", question="Ann has 2. How many?", reference="2", solution="2 + 0 = 2.")]
+    examples = ablation.variant_examples(variant, run_dir, None, None, None, before, tmp_path, seed=0)
+    # the reference, then p0's right text (twice in the run, once here) and p1's: each both ways; no wrong one
+    assert len(examples) == 2 * 3
+    assert examples[0].prompt.endswith("Ann has 2. How many?\n\nSolution:") and examples[1].completion == " Ann has 2. How many?"
+    assert not any("3 * 2 = 5" in example.prompt + example.completion for example in examples)
+    full = ablation.DEMO_PRESETS["full"](0)
+    assert ablation.training_problems(variant, full, 1500) == 1500

@@ -397,6 +397,18 @@ def test_a_two_way_evaluator_learns_both_ways_from_references_and_the_right_samp
         evaluator_data(run, stage)
 
 
+def test_a_two_way_evaluator_without_a_right_solution_is_one_clear_error(tmp_path, monkeypatch):
+    from evalkit.training import sequential
+    from evalkit.training.config import EvaluatorStageConfig, ProblemsConfig
+
+    run = _with_grades(_graded_run(tmp_path), False)
+    monkeypatch.setattr(sequential, "load_training_problems", lambda problems: [
+        Problem(id="p1", task="math", question="What is 1 + 1?", reference="2")])  # no reference solution
+    stage = EvaluatorStageConfig.model_validate({"kind": "two_way"})
+    with pytest.raises(InputError, match="nothing to learn from"):
+        sequential.evaluator_data(run, stage, ProblemsConfig.model_validate({"task": "math"}))
+
+
 def test_a_two_way_evaluator_with_a_pair_objective_is_refused():
     from evalkit.training.config import EvaluatorStageConfig
 

@@ -183,6 +183,9 @@ def two_way_data(run_dir: Path, stage: EvaluatorStageConfig, problems: ProblemsC
                                  deduplicate=stage.data.deduplicate)
     right = [(item.question, item.text) for item in judged if item.correct]
     examples = two_way_examples([*references, *right])
+    if not examples:
+        raise InputError("no reference solution and no sample graded right: a two-way evaluator has nothing to "
+                         "learn from", path=Path(run_dir) / "graded.jsonl")
     return examples, {"references": len(references), "own_right": len(right),
                       "own_wrong_unused": len(judged) - len(right), "examples": len(examples)}
 
