@@ -19,9 +19,10 @@ def demo_command(
     quick: Annotated[bool, typer.Option("--quick", help="A smaller, faster demo (under two minutes on two CPU "
                                                         "cores) with weaker figures; for tests and a first look.")]
         = False,
-    large: Annotated[bool, typer.Option("--large", help="A 4-layer model and an evaluator trained on 8x the "
-                                                        "samples with the joint objective: a larger try at the "
-                                                        "paper's claims (15-20 minutes on two CPU cores).")] = False,
+    large: Annotated[bool, typer.Option("--large", help="A 4-layer model and the paper's verdict evaluator "
+                                                        "trained on 8x the samples with the joint objective: a "
+                                                        "larger try at the paper's own evaluator (15-20 minutes "
+                                                        "on two CPU cores).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the data, every model and the sampling; the same "
                                                      "seed gives the same numbers on the same machine.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars: only where the summary is, "
@@ -30,7 +31,8 @@ def demo_command(
     """Test the paper's claims on the CPU, from scratch: SSFT, a solution evaluator, SCR, sequential fine-tuning.
 
     Generates arithmetic word problems, trains a tiny model, runs `evalkit train sequential`
-    (SSFT -> evaluator from SSFT's own graded samples -> SSFT), samples and grades both
+    (SSFT -> evaluator -> SSFT; the evaluator is the two-way one, learnt from the solutions graded
+    right, except with --large, the paper's verdict evaluator), samples and grades both
     generators on held-out problems, reranks with solution-cluster re-ranking, and writes a
     leaderboard, plots and summary.md that says whether each claim held here.
     """

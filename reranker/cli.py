@@ -24,7 +24,7 @@ from evalkit.selection import DEFAULT_TOP_CLUSTERS
 from evalkit.store import RunDir
 from evalkit.text_safety import for_terminal, visible_controls
 from reranker.evaluator import default_scorer_name
-from reranker.two_way import load_evaluator
+from reranker.two_way import KIND_FILE, TWO_WAY, evaluator_kind, load_evaluator
 from reranker.scoring import ScoreSummary, score_run
 
 
@@ -80,7 +80,9 @@ def rerank_command(
     run_dir: Annotated[Path, typer.Argument(help="A graded run directory (config.yaml, samples.jsonl, "
                                                  "graded.jsonl).")],
     evaluator: Annotated[Path, typer.Option("--evaluator", help="Local directory of the fine-tuned "
-                                                                "solution evaluator model.")],
+                                                                "solution evaluator model: a verdict evaluator, "
+                                                                "or a two-way one where its evaluator_kind.json "
+                                                                "says so (hf backend only).")],
     top_k: Annotated[int | None, typer.Option("--top-k", help="Answer clusters SCR keeps per problem: exactly "
                                                               "this many (ties at the cut: the cluster that "
                                                               "appears first).",
@@ -120,6 +122,10 @@ def rerank_command(
     method_name = method.value if isinstance(method, Enum) else str(method)
     solution_evaluator = load_evaluator(evaluator, backend=backend_name, name=scorer_name,
                                         **backend_options(backend_name, batch_size=batch_size, device=device))
+    kind, _ = evaluator_kind(evaluator)
+    Console(stderr=True).print(for_terminal(
+        f"evaluator {evaluator}: {'two-way (its ' + KIND_FILE + ')' if kind == TWO_WAY else 'verdict'}",
+        keep_newlines=False), highlight=False)
     try:
         with run.lock("evalkit rerank"):
             summary = score_run(run_dir, solution_evaluator, method=method_name, top_clusters=top_k,

@@ -217,8 +217,10 @@ def evaluator_kind(model_dir: str | Path) -> tuple[str, TwoWayTemplate | None]:
     import json
 
     path = Path(model_dir).expanduser() / KIND_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return VERDICT, None
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a readable evaluator kind file (not a regular file)")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("kind") != TWO_WAY:
@@ -241,10 +243,8 @@ def load_evaluator(path: str | Path, *, backend: str = "hf", name: str | None = 
     unknown = sorted(set(options) - {"device", "batch_size"})
     if unknown:
         raise ConfigError(f"{path} is a two-way evaluator: option(s) {', '.join(unknown)} do not apply to it")
-    device = options.get("device") or "cpu"
-    if device == "auto":
-        import torch
+    from evalkit.backends.hf import resolve_device
 
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = resolve_device(options.get("device") or "cpu")
     return TwoWayEvaluator.from_pretrained(path, name=name, device=device, batch_size=options.get("batch_size") or 32,
                                            template=template or DEFAULT_TWO_WAY_TEMPLATE)

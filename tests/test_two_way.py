@@ -140,3 +140,50 @@ def test_load_evaluator_scores_with_the_kind_the_model_was_trained_as(tmp_path, 
     (model_dir / KIND_FILE).write_text('{"kind": "oracle"}')
     with pytest.raises(ConfigError, match=KIND_FILE):
         load_evaluator(model_dir)
+    (model_dir / KIND_FILE).unlink()
+    (model_dir / KIND_FILE).mkdir()  # not silently a verdict evaluator
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_evaluator(model_dir)
+
+
+def test_a_device_this_machine_lacks_is_one_line_for_a_two_way_evaluator(tmp_path, tiny_model_dir):
+    import shutil
+
+    import torch
+
+    from evalkit.errors import ConfigError
+    from reranker.two_way import load_evaluator, write_kind_file
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    model_dir = tmp_path / "two-way"
+    shutil.copytree(tiny_model_dir, model_dir)
+    write_kind_file(model_dir)
+    with pytest.raises(ConfigError, match="device 'cuda' is not available on this machine"):
+        load_evaluator(model_dir, device="cuda")
+
+
+def test_evalkit_rerank_scores_with_a_two_way_evaluator_and_says_so(tmp_path, tiny_model_dir):
+    import shutil
+
+    import typer
+    from typer.testing import CliRunner
+
+    from reranker.cli import rerank_command
+    from reranker.two_way import write_kind_file
+
+    app = typer.Typer()
+    app.command("rerank")(rerank_command)
+    app.command("noop")(lambda: None)
+    model_dir = tmp_path / "two-way"
+    shutil.copytree(tiny_model_dir, model_dir)
+    write_kind_file(model_dir)
+    run_dir = write_run(tmp_path, [PROBLEM_0, PROBLEM_1])
+    result = CliRunner().invoke(app, ["rerank", str(run_dir), "--evaluator", str(model_dir), "--top-k", "2",
+                                      "--scorer-name", "tw", "--device", "cpu"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "two-way (its evaluator_kind.json)" in result.output
+    lines = read_jsonl(run_dir / "scores.jsonl")
+    assert {line["scorer"] for line in lines} == {"tw"}
+    scored = [value for line in lines for value in line["scores"] if value is not None]
+    assert len(scored) == 12 and all(0.0 < value <= 1.0 for value in scored)

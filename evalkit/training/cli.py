@@ -70,7 +70,8 @@ def ssft_command(config: ConfigOption, out: OutOption = None, quiet: QuietOption
 
 @train_app.command("evaluator")
 def evaluator_command(config: ConfigOption, out: OutOption = None, quiet: QuietOption = False) -> None:
-    """Fine-tune a solution evaluator from a generator on the generator's own graded samples of training problems."""
+    """Fine-tune a solution evaluator from a generator on the generator's own graded samples of training problems
+    (evaluator.kind two_way: on the right ones and the problems' reference solutions, both ways)."""
     from evalkit.training.config import load_train_config, resolve_out
     from evalkit.training.sequential import train_evaluator
 
