@@ -133,3 +133,12 @@ def test_two_way_script_refuses_a_folder_without_a_demo(tmp_path):
 
     with pytest.raises(SystemExit, match="no demo here"):
         two_way_evaluator.main(["--work", str(tmp_path), "--seeds", "0", "--out", str(tmp_path / "out")])
+
+
+@pytest.mark.skipif(not (ROOT / "results" / "demo-arith" / "two_way_evaluator.json").is_file(),
+                    reason="the committed results are not in this checkout")
+def test_the_committed_two_way_report_is_what_the_script_writes():
+    import two_way_evaluator as script
+
+    figures = json.loads((ROOT / "results" / "demo-arith" / "two_way_evaluator.json").read_text(encoding="utf-8"))
+    assert script.render(figures) == (ROOT / "results" / "demo-arith" / "two_way_evaluator.md").read_text(encoding="utf-8")
