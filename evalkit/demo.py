@@ -437,6 +437,14 @@ def leaderboard_columns(n: int) -> list[str]:
     return [f"avg@{n}", f"cons@{n}", f"scr@{n}", f"wscr@{n}", f"bon@{n}", f"wmaj@{n}", f"pass@{n}"]
 
 
+def scoring_pass_calls(passes: Mapping[str, Any]) -> str:
+    """What this invocation's SCR scoring pass did: its distinct calls, or that an earlier one had scored it."""
+    made = passes.get("evaluator_calls", 0)
+    if not made and passes.get("problems_already_scored") and not passes.get("problems_scored_now"):
+        return "the SCR scoring pass was done by an earlier invocation (this one resumed it and made no call)."
+    return f"the SCR scoring pass made {made} distinct calls."
+
+
 def render_summary(documents: dict[str, dict[str, Any]], evaluator: dict[str, Any], scoring: dict[str, Any],
                    comparisons: dict[str, Any], timings: dict[str, float], settings: DemoSettings) -> str:
     """`summary.md`: what was run, the headline figures, each claim with its paired CI, run time."""
@@ -465,8 +473,8 @@ def render_summary(documents: dict[str, dict[str, Any]], evaluator: dict[str, An
         if calls:
             cost = (f" SCR needs {calls['per_problem']:.2f} evaluator calls per problem against "
                     f"{calls['answered_per_problem']:.2f} for scoring every answered sample "
-                    f"({100 * calls['fraction_of_answered']:.0f}%); the SCR scoring pass made "
-                    f"{passes.get('evaluator_calls', 0)} distinct calls.")
+                    f"({100 * calls['fraction_of_answered']:.0f}%); "
+                    + scoring_pass_calls(passes))
         lines.append(f"- **{model}**: {verdict}{cost}")
     auroc = evaluator.get("auroc")
     kind = ("a two-way evaluator (`reranker.two_way`: the stage-1 model fine-tuned on solutions graded right to "

@@ -293,3 +293,14 @@ def test_same_seed_gives_the_same_numbers(tmp_path):
         assert first.documents[model]["scoring"] == second.documents[model]["scoring"]
     assert first.evaluator["auroc"] == second.evaluator["auroc"]
     assert first.comparisons == second.comparisons
+
+
+def test_a_resumed_scoring_pass_is_not_reported_as_zero_calls():
+    from evalkit.demo import scoring_pass_calls
+
+    assert scoring_pass_calls({"evaluator_calls": 1033, "problems_scored_now": 190}) == \
+        "the SCR scoring pass made 1033 distinct calls."
+    resumed = scoring_pass_calls({"evaluator_calls": 0, "problems_scored_now": 0, "problems_already_scored": 190})
+    assert "earlier invocation" in resumed and "0 distinct" not in resumed
+    assert scoring_pass_calls({"evaluator_calls": 0, "problems_scored_now": 0, "problems_already_scored": 0}) == \
+        "the SCR scoring pass made 0 distinct calls."  # nothing needed a score
