@@ -437,6 +437,15 @@ def leaderboard_columns(n: int) -> list[str]:
     return [f"avg@{n}", f"cons@{n}", f"scr@{n}", f"wscr@{n}", f"bon@{n}", f"wmaj@{n}", f"pass@{n}"]
 
 
+def evaluator_description(kind: str) -> str:
+    """Which evaluator the demo trains, as a noun phrase (demo and results summaries)."""
+    if kind == "two_way":
+        return ("a two-way evaluator (`reranker.two_way`: the stage-1 model fine-tuned on solutions graded right to "
+                "write the solution after the problem and the problem back after the solution; not the paper's "
+                "verdict evaluator)")
+    return "the paper's verdict evaluator (p(correct) after the solution)"
+
+
 def scoring_pass_calls(passes: Mapping[str, Any]) -> str:
     """What this invocation's SCR scoring pass did: its distinct calls, or that an earlier one had scored it."""
     made = passes.get("evaluator_calls", 0)
@@ -477,12 +486,8 @@ def render_summary(documents: dict[str, dict[str, Any]], evaluator: dict[str, An
                     + scoring_pass_calls(passes))
         lines.append(f"- **{model}**: {verdict}{cost}")
     auroc = evaluator.get("auroc")
-    kind = ("a two-way evaluator (`reranker.two_way`: the stage-1 model fine-tuned on solutions graded right to "
-            "write the solution after the problem and the problem back after the solution; not the paper's verdict "
-            "evaluator)" if settings.evaluator_kind == "two_way" else
-            "the paper's verdict evaluator (p(correct) after the solution)")
     lines += ["", "## Claim 2: a fine-tuned evaluator separates right from wrong solutions", "",
-              f"The evaluator is {kind}.", "",
+              f"The evaluator is {evaluator_description(settings.evaluator_kind)}.", "",
               f"AUROC on {evaluator['samples']} answered held-out test samples of the SSFT model "
               f"({evaluator['positives']} correct): " + (f"{auroc:.3f}" if auroc is not None else
                                                           "undefined (only one class)") + " (0.5 = chance)."]

@@ -24,7 +24,7 @@ from evalkit.selection import DEFAULT_TOP_CLUSTERS
 from evalkit.store import RunDir
 from evalkit.text_safety import for_terminal, visible_controls
 from reranker.evaluator import default_scorer_name
-from reranker.two_way import KIND_FILE, TWO_WAY, evaluator_kind, load_evaluator
+from reranker.two_way import KIND_FILE, TwoWayEvaluator, load_evaluator
 from reranker.scoring import ScoreSummary, score_run
 
 
@@ -122,9 +122,9 @@ def rerank_command(
     method_name = method.value if isinstance(method, Enum) else str(method)
     solution_evaluator = load_evaluator(evaluator, backend=backend_name, name=scorer_name,
                                         **backend_options(backend_name, batch_size=batch_size, device=device))
-    kind, _ = evaluator_kind(evaluator)
+    two_way = isinstance(solution_evaluator, TwoWayEvaluator)  # load_evaluator read the folder's kind file
     Console(stderr=True).print(for_terminal(
-        f"evaluator {evaluator}: {'two-way (its ' + KIND_FILE + ')' if kind == TWO_WAY else 'verdict'}",
+        f"evaluator {evaluator}: {'two-way (its ' + KIND_FILE + ')' if two_way else 'verdict'}",
         keep_newlines=False), highlight=False)
     try:
         with run.lock("evalkit rerank"):

@@ -282,12 +282,9 @@ def variant_examples(variant: Variant, own: Path, settings: DemoSettings, config
     if variant.data == "perturbed":
         return perturbed_examples(before_validation, seed=seed)
     if variant.data == "two-way":  # the references before the validation split and the right samples, both ways
-        from evalkit.training.data import judged_solutions
-        from reranker.two_way import two_way_examples
+        from evalkit.training.sequential import two_way_examples_from
 
-        judged, _ = judged_solutions(own, seed=seed, deduplicate=variant.deduplicate)
-        return two_way_examples([*((problem.question, problem.solution) for problem in before_validation),
-                                 *((item.question, item.text) for item in judged if item.correct)])
+        return two_way_examples_from(before_validation, own, seed=seed, deduplicate=variant.deduplicate)[0]
     # the first problems, never past the validation split
     source = own if variant.data == "own" else sample_and_grade(
         stage1, config.problems, config.evaluator.sampling.model_copy(

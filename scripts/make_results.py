@@ -49,6 +49,7 @@ from evalkit.demo import (
     DemoLayout,
     DemoSettings,
     evaluation_config,
+    evaluator_description,
     evaluator_quality,
     generator_mean_logprobs,
     run_demo,
@@ -368,12 +369,9 @@ PRESETS = {name: DEMO_PRESETS[name] for name in ("full", "large")}  # quick is a
 
 
 def evaluator_sentence(kind: str) -> str:
-    """Which evaluator the demo trained, in one sentence."""
-    if kind == "two_way":
-        return ("The evaluator is the two-way one (`reranker.two_way`: the stage-1 model fine-tuned on solutions graded "
-                "right to write the solution after the problem and the problem back after the solution), not the "
-                "paper's verdict evaluator; `two_way_evaluator.md` compares the two on the same samples.")
-    return "The evaluator is the paper's verdict evaluator (p(correct) read after the solution)."
+    """Which evaluator the demo trained, in one sentence (`evalkit.demo.evaluator_description`)."""
+    comparison = "; `two_way_evaluator.md` compares it with the verdict evaluator on the same samples"
+    return f"The evaluator is {evaluator_description(kind)}{comparison if kind == 'two_way' else ''}."
 
 
 def render(all_figures: list[dict[str, Any]], n: int, k: int, elapsed: float, preset: str = "full") -> str:

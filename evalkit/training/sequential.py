@@ -23,6 +23,7 @@ grading of stage 2 run on the main process only while the others wait.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,24 +171,29 @@ def checkpoint_name(model: str | Path) -> str:
     return path.parent.name if path.name == "final" and path.parent.name else path.name
 
 
-def two_way_data(run_dir: Path, stage: EvaluatorStageConfig, problems: ProblemsConfig,
-                 ) -> tuple[list[TrainExample], dict[str, int]]:
-    """Examples of a two-way evaluator (`reranker.two_way`): the reference solutions of the configured
-    problems, then the run's samples graded right (its wrong ones are not used), each both ways."""
+def two_way_examples_from(references: Sequence[Problem], run_dir: Path, *, max_per_problem: int | None = None,
+                          seed: int = 0, deduplicate: bool = True) -> tuple[list[TrainExample], dict[str, int]]:
+    """Examples of a two-way evaluator (`reranker.two_way`): the reference solutions of `references`, then
+    the run's samples graded right (its wrong ones are not used), each both ways; with the counts."""
     from evalkit.training.data import judged_solutions
     from reranker.two_way import two_way_examples
 
-    references = [(problem.question, problem.solution) for problem in load_training_problems(problems)
-                  if problem.solution]
-    judged, _ = judged_solutions(run_dir, max_per_problem=stage.data.max_per_problem, seed=stage.data.seed,
-                                 deduplicate=stage.data.deduplicate)
+    solved = [(problem.question, problem.solution) for problem in references if problem.solution]
+    judged, _ = judged_solutions(run_dir, max_per_problem=max_per_problem, seed=seed, deduplicate=deduplicate)
     right = [(item.question, item.text) for item in judged if item.correct]
-    examples = two_way_examples([*references, *right])
+    examples = two_way_examples([*solved, *right])
     if not examples:
         raise InputError("no reference solution and no sample graded right: a two-way evaluator has nothing to "
                          "learn from", path=Path(run_dir) / "graded.jsonl")
-    return examples, {"references": len(references), "own_right": len(right),
+    return examples, {"references": len(solved), "own_right": len(right),
                       "own_wrong_unused": len(judged) - len(right), "examples": len(examples)}
+
+
+def two_way_data(run_dir: Path, stage: EvaluatorStageConfig, problems: ProblemsConfig,
+                 ) -> tuple[list[TrainExample], dict[str, int]]:
+    """`two_way_examples_from` the configured problems and the run, with the stage's data options."""
+    return two_way_examples_from(load_training_problems(problems), run_dir, max_per_problem=stage.data.max_per_problem,
+                                 seed=stage.data.seed, deduplicate=stage.data.deduplicate)
 
 
 def evaluator_data(run_dir: Path, stage: EvaluatorStageConfig, problems: ProblemsConfig | None = None,
